@@ -1,0 +1,413 @@
+// Command earshot is the one binary: every stage in one process (earshot
+// run), or one stage per process (earshot ingest|match|enrich|route|sink).
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"slices"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/earshot-dev/earshot/pipeline"
+	"github.com/earshot-dev/earshot/post"
+	"github.com/earshot-dev/earshot/sink"
+	"github.com/earshot-dev/earshot/strictyaml"
+)
+
+const usage = `earshot: social listening on a stream
+
+usage:
+  earshot run      [flags]   every stage in one process (embedded by default)
+  earshot ingest   [flags]   one stage, distributed over Kafka
+  earshot match    [flags]
+  earshot enrich   [flags]
+  earshot route    [flags]
+  earshot sink     [flags]
+  earshot migrate  [flags]   create or upgrade the ClickHouse schema
+
+Run 'earshot <command> -h' for the flags. Exit codes: 0 done, 1 failed, 2 bad
+usage or configuration.
+`
+
+// exitError carries a process exit code.
+type exitError struct {
+	code int
+	err  error
+}
+
+func (e exitError) Error() string { return e.err.Error() }
+func (e exitError) Unwrap() error { return e.err }
+
+func main() {
+	err := run(os.Args[1:], os.Stdout, os.Stderr)
+	if err == nil {
+		return
+	}
+	code := 1
+	var ee exitError
+	if errors.As(err, &ee) {
+		code = ee.code
+	}
+	if errors.Is(err, strictyaml.ErrInvalid) {
+		code = 2
+	}
+	if !errors.Is(err, flag.ErrHelp) {
+		fmt.Fprintln(os.Stderr, "earshot:", strings.TrimPrefix(err.Error(), strictyaml.ErrInvalid.Error()+"\n"))
+	}
+	os.Exit(code)
+}
+
+func run(args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		fmt.Fprint(stderr, usage)
+		if len(args) == 0 {
+			return exitError{2, errors.New("no command")}
+		}
+		return nil
+	}
+	cmd, args := args[0], args[1:]
+	switch cmd {
+	case "run":
+		return runPipeline(cmd, pipeline.AllStages, args, stdout, stderr)
+	case pipeline.Ingest, pipeline.Match, pipeline.Enrich, pipeline.Route, pipeline.Sink:
+		return runPipeline(cmd, []string{cmd}, args, stdout, stderr)
+	case "migrate":
+		return migrate(args, stdout, stderr)
+	}
+	fmt.Fprint(stderr, usage)
+	return exitError{2, fmt.Errorf("unknown command %q", cmd)}
+}
+
+type runFlags struct {
+	config   string
+	duration time.Duration
+	rate     int
+	seed     uint64
+	limit    int64
+	quiet    bool
+	progress time.Duration
+	logLevel string
+	metrics  string
+}
+
+func parseFlags(cmd string, args []string, stderr io.Writer) (runFlags, *flag.FlagSet, error) {
+	var f runFlags
+	fs := flag.NewFlagSet("earshot "+cmd, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&f.config, "config", "deploy/examples/embedded.yaml", "configuration file")
+	fs.StringVar(&f.logLevel, "log-level", "info", "debug, info, warn or error")
+	if cmd != "migrate" {
+		fs.DurationVar(&f.duration, "duration", 0, "stop after this long (0: run until interrupted)")
+		fs.IntVar(&f.rate, "rate", -1, "synthetic posts per second, overriding the config (0: as fast as possible)")
+		fs.Uint64Var(&f.seed, "seed", 0, "synthetic firehose seed, overriding the config")
+		fs.Int64Var(&f.limit, "limit", -1, "stop the synthetic firehose after this many posts, overriding the config")
+		fs.BoolVar(&f.quiet, "quiet", false, "do not print alerts")
+		fs.DurationVar(&f.progress, "progress", 2*time.Second, "progress report interval on stderr (0: none)")
+		fs.StringVar(&f.metrics, "metrics-addr", "", "serve /metrics and /healthz here, overriding the config")
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return f, fs, err
+		}
+		return f, fs, exitError{2, err}
+	}
+	if fs.NArg() > 0 {
+		return f, fs, exitError{2, fmt.Errorf("unexpected arguments %v", fs.Args())}
+	}
+	return f, fs, nil
+}
+
+func newLogger(level string, stderr io.Writer) (*slog.Logger, error) {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(level)); err != nil {
+		return nil, exitError{2, fmt.Errorf("--log-level: %w", err)}
+	}
+	return slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: l})), nil
+}
+
+// signalContext is cancelled on the first SIGINT or SIGTERM; a second one
+// exits at once.
+func signalContext(log *slog.Logger) (context.Context, context.CancelFunc) {
+	ctx, cancel := context.WithCancel(context.Background())
+	ch := make(chan os.Signal, 2)
+	signal.Notify(ch, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		select {
+		case s := <-ch:
+			log.Info("stopping: finishing the work in hand (signal again to quit at once)", "signal", s.String())
+			cancel()
+		case <-ctx.Done():
+			return
+		}
+		<-ch
+		log.Error("second signal: quitting without draining")
+		os.Exit(130)
+	}()
+	return ctx, func() { signal.Stop(ch); cancel() }
+}
+
+func runPipeline(cmd string, stages []string, args []string, stdout, stderr io.Writer) error {
+	f, _, err := parseFlags(cmd, args, stderr)
+	if err != nil {
+		return err
+	}
+	log, err := newLogger(f.logLevel, stderr)
+	if err != nil {
+		return err
+	}
+	cfg, err := pipeline.Load(f.config)
+	if err != nil {
+		return err
+	}
+	if f.rate >= 0 {
+		cfg.Ingest.Synthetic.Rate = f.rate
+	}
+	if f.seed != 0 {
+		cfg.Ingest.Synthetic.Seed = f.seed
+	}
+	if f.limit >= 0 {
+		cfg.Ingest.Synthetic.Limit = f.limit
+	}
+	if f.metrics != "" {
+		cfg.Metrics.Addr = f.metrics
+	}
+	log = log.With("process", cmd)
+
+	ctx, stop := signalContext(log)
+	defer stop()
+	if f.duration > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, f.duration)
+		defer cancel()
+	}
+
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	if cfg.Metrics.Addr != "" {
+		shutdown, err := serveMetrics(cfg.Metrics.Addr, reg, log)
+		if err != nil {
+			return err
+		}
+		defer shutdown()
+	}
+
+	out := bufio.NewWriterSize(stdout, 64<<10)
+	var outMu sync.Mutex
+	var taps pipeline.Taps
+	if cmd == "run" {
+		enc := json.NewEncoder(out)
+		if !f.quiet {
+			taps.Alert = func(it *post.Item) {
+				outMu.Lock()
+				defer outMu.Unlock()
+				if err := enc.Encode(alertLine(it)); err != nil {
+					log.Error("printing alert", "err", err)
+				}
+			}
+		}
+		taps.Dead = func(d *post.DeadLetter) {
+			log.Warn("dead letter", "stage", d.Stage, "key", d.Key, "reason", d.Reason)
+		}
+	}
+
+	started := time.Now()
+	p, err := pipeline.New(ctx, cfg, stages, taps, reg, log)
+	if err != nil {
+		if ctx.Err() != nil && !errors.Is(err, strictyaml.ErrInvalid) {
+			return fmt.Errorf("stopped before the pipeline was ready: %w", err)
+		}
+		return err
+	}
+	if f.progress > 0 {
+		stopProgress := reportProgress(p, f.progress, started, stderr)
+		defer stopProgress()
+	}
+	// Flush printed alerts now and then, so a reader of stdout sees them live.
+	flushDone := make(chan struct{})
+	go func() {
+		t := time.NewTicker(200 * time.Millisecond)
+		defer t.Stop()
+		for {
+			select {
+			case <-t.C:
+				outMu.Lock()
+				out.Flush()
+				outMu.Unlock()
+			case <-flushDone:
+				return
+			}
+		}
+	}()
+	runErr := p.Run(ctx)
+	close(flushDone)
+	elapsed := time.Since(started)
+
+	outMu.Lock()
+	defer outMu.Unlock()
+	if err := json.NewEncoder(out).Encode(summary(p.Stats(), elapsed)); err != nil {
+		return err
+	}
+	if err := out.Flush(); err != nil {
+		return fmt.Errorf("writing stdout: %w", err)
+	}
+	return runErr
+}
+
+// alertLine is what a responder tool reads from earshot run's stdout.
+func alertLine(it *post.Item) any {
+	return struct {
+		*post.Alert
+		Post       *post.Post       `json:"post"`
+		Matches    []post.Match     `json:"matches"`
+		Enrichment *post.Enrichment `json:"enrichment,omitempty"`
+	}{it.Alert, it.Post, it.Matches, it.Enrichment}
+}
+
+// Summary is the last line earshot prints on stdout.
+type Summary struct {
+	Posts       int64                   `json:"posts"`
+	Matched     int64                   `json:"matched"`
+	Alerts      int64                   `json:"alerts"`
+	DeadLetters int64                   `json:"dead_letters"`
+	PostsPerSec float64                 `json:"posts_per_sec"`
+	DurationSec float64                 `json:"duration_sec"`
+	Stages      map[string]stageSummary `json:"stages"`
+}
+
+type stageSummary struct {
+	In      int64 `json:"in"`
+	Out     int64 `json:"out"`
+	Dead    int64 `json:"dead_letters"`
+	Retries int64 `json:"retries"`
+}
+
+func summary(s pipeline.Stats, elapsed time.Duration) Summary {
+	sum := Summary{DeadLetters: s.DeadLetters, DurationSec: elapsed.Seconds(), Stages: map[string]stageSummary{}}
+	for name, st := range s.Stages {
+		sum.Stages[name] = stageSummary{In: st.In, Out: st.Out, Dead: st.Dead, Retries: st.Retries}
+	}
+	sum.Posts = s.Stages[pipeline.Ingest].Out
+	sum.Matched = s.Stages[pipeline.Match].Out
+	sum.Alerts = s.Stages[pipeline.Route].Out
+	if _, ok := s.Stages[pipeline.Ingest]; !ok {
+		// A single stage process: report what it took in.
+		for _, st := range s.Stages {
+			sum.Posts = max(sum.Posts, st.In)
+		}
+	}
+	if elapsed > 0 {
+		sum.PostsPerSec = float64(sum.Posts) / elapsed.Seconds()
+	}
+	return sum
+}
+
+func reportProgress(p *pipeline.Pipeline, every time.Duration, started time.Time, w io.Writer) func() {
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		t := time.NewTicker(every)
+		defer t.Stop()
+		var prev int64
+		last := started
+		for {
+			select {
+			case <-done:
+				return
+			case now := <-t.C:
+				s := p.Stats()
+				var b strings.Builder
+				fmt.Fprintf(&b, "earshot %5.0fs", now.Sub(started).Seconds())
+				for _, name := range pipeline.AllStages {
+					st, ok := s.Stages[name]
+					if !ok {
+						continue
+					}
+					if name == pipeline.Ingest || prev == 0 && len(s.Stages) == 1 {
+						rate := float64(max(st.Out, st.In)-prev) / now.Sub(last).Seconds()
+						prev = max(st.Out, st.In)
+						fmt.Fprintf(&b, " | %s %d (%.0f/s)", name, st.Out, rate)
+						continue
+					}
+					fmt.Fprintf(&b, " | %s %d→%d", name, st.In, st.Out)
+					if st.Lag > 0 {
+						fmt.Fprintf(&b, " lag %d", st.Lag)
+					}
+				}
+				fmt.Fprintf(&b, " | dead %d\n", s.DeadLetters)
+				last = now
+				io.WriteString(w, b.String())
+			}
+		}
+	})
+	return func() { close(done); wg.Wait() }
+}
+
+func serveMetrics(addr string, reg *prometheus.Registry, log *slog.Logger) (func(), error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, exitError{1, fmt.Errorf("metrics: listening on %s: %w", addr, err)}
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
+	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "ok\n") })
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	go func() {
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			log.Error("metrics server", "err", err)
+		}
+	}()
+	log.Info("serving metrics", "addr", ln.Addr().String())
+	return func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		srv.Shutdown(ctx)
+	}, nil
+}
+
+func migrate(args []string, stdout, stderr io.Writer) error {
+	f, _, err := parseFlags("migrate", args, stderr)
+	if err != nil {
+		return err
+	}
+	cfg, err := pipeline.Load(f.config)
+	if err != nil {
+		return err
+	}
+	if !cfg.Sink.Enabled {
+		return exitError{2, fmt.Errorf("%s: sink.enabled is false; there is no ClickHouse to migrate", f.config)}
+	}
+	conn, err := sink.Open(cfg.Sink)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	applied, err := sink.Migrate(ctx, conn, cfg.Sink.Database)
+	if err != nil {
+		return err
+	}
+	if len(applied) == 0 {
+		fmt.Fprintf(stdout, "schema of %s is up to date (version %d)\n", cfg.Sink.Database, sink.SchemaVersion())
+	} else {
+		fmt.Fprintf(stdout, "applied migrations %v to %s; schema version %d\n", applied, cfg.Sink.Database, slices.Max(applied))
+	}
+	return nil
+}

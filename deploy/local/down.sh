@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Stop the local stack (ClickHouse, then Kafka). No error if not running.
+set -euo pipefail
+
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+
+rc=0
+"$HERE/clickhouse.sh" stop || rc=1
+"$HERE/kafka.sh" stop || rc=1
+if [[ "$rc" -ne 0 ]]; then
+    echo "[down] ERROR: could not stop everything (see messages above)" >&2
+fi
+exit "$rc"

@@ -1,0 +1,217 @@
+package ingest
+
+import (
+	"context"
+	"io"
+	"math"
+	"math/rand/v2"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/earshot-dev/earshot/post"
+)
+
+// Synthetic is a deterministic firehose: the same seed yields the same posts
+// (text, authors, ids) in the same order. Timestamps advance from Start at
+// the configured rate, so they too are reproducible.
+type Synthetic struct {
+	cfg    SyntheticConfig
+	rng    *rand.Rand
+	n      int64
+	pace   pacer
+	start  time.Time
+	step   time.Duration
+	langW  []int // cumulative language weights
+	brandW []int
+	recent []recent // recent brand posts, for reposts
+	sb     strings.Builder
+}
+
+type recent struct {
+	id   string
+	text string
+	lang string
+}
+
+// NewSynthetic returns a synthetic source.
+func NewSynthetic(cfg SyntheticConfig) *Synthetic {
+	s := &Synthetic{
+		cfg:   cfg,
+		rng:   rand.New(rand.NewPCG(cfg.Seed, cfg.Seed^0x9e3779b97f4a7c15)),
+		pace:  pacer{rate: cfg.Rate},
+		start: cfg.Start,
+		step:  time.Millisecond,
+	}
+	if s.start.IsZero() {
+		s.start = time.Now().UTC().Truncate(time.Second)
+	}
+	if cfg.Rate > 0 {
+		s.step = time.Second / time.Duration(cfg.Rate)
+	}
+	total := 0
+	for _, l := range languages {
+		total += l.weight
+		s.langW = append(s.langW, total)
+	}
+	total = 0
+	for _, b := range brands {
+		total += b.weight
+		s.brandW = append(s.brandW, total)
+	}
+	return s
+}
+
+// Next returns up to max posts, waiting as the rate requires.
+func (s *Synthetic) Next(ctx context.Context, max int) (post.Batch, error) {
+	if s.cfg.Limit > 0 {
+		max = int(min(int64(max), s.cfg.Limit-s.n))
+		if max <= 0 {
+			return post.Batch{}, io.EOF
+		}
+	}
+	for {
+		n, wait := s.pace.allow(max)
+		if n > 0 {
+			b := post.Batch{Items: make([]*post.Item, n)}
+			for i := range b.Items {
+				b.Items[i] = &post.Item{Post: s.Post()}
+			}
+			return b, nil
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return post.Batch{}, ctx.Err()
+		case <-t.C:
+		}
+	}
+}
+
+func pick(rng *rand.Rand, cum []int) int {
+	x := rng.IntN(cum[len(cum)-1])
+	for i, c := range cum {
+		if x < c {
+			return i
+		}
+	}
+	return len(cum) - 1
+}
+
+func one(rng *rand.Rand, xs []string) string { return xs[rng.IntN(len(xs))] }
+
+// Post generates the next post.
+func (s *Synthetic) Post() *post.Post {
+	rng := s.rng
+	s.n++
+	id := strconv.FormatUint(s.cfg.Seed, 36) + "-" + strconv.FormatInt(s.n, 36)
+	lang := languages[pick(rng, s.langW)]
+	pl := lang.places[rng.IntN(len(lang.places))]
+	p := &post.Post{
+		Platform: "synthetic",
+		ID:       id,
+		Author: post.Author{
+			ID:        "u" + strconv.Itoa(rng.IntN(200_000)),
+			Followers: int64(math.Min(30*math.Pow(1/(1-rng.Float64()*0.99999), 1.3), 5e7)),
+			Location:  pl.location,
+			Verified:  rng.IntN(200) == 0,
+		},
+		CreatedAt: s.start.Add(time.Duration(s.n) * s.step),
+		Lang:      lang.code,
+	}
+	p.Author.Handle = "user" + p.Author.ID[1:]
+	if pl.country != "" && rng.IntN(10) < 6 {
+		p.Country = pl.country
+	}
+
+	// A few percent of posts repost a recent brand post word for word.
+	if len(s.recent) > 0 && rng.IntN(100) < 3 {
+		r := s.recent[rng.IntN(len(s.recent))]
+		p.Text, p.Lang, p.RepostOf = r.text, r.lang, "synthetic:"+r.id
+		p.IngestedAt = p.CreatedAt
+		return p
+	}
+
+	sb := &s.sb
+	sb.Reset()
+	brand := ""
+	if rng.Float64() < s.cfg.BrandRate {
+		brand = brands[pick(rng, s.brandW)].name
+		var tmpl string
+		switch x := rng.IntN(100); {
+		case x < 40:
+			tmpl = one(rng, lang.neg)
+		case x < 70:
+			tmpl = one(rng, lang.pos)
+		case x < 95:
+			tmpl = one(rng, lang.neu)
+		default:
+			tmpl = one(rng, lang.job)
+		}
+		if rng.IntN(3) == 0 {
+			sb.WriteString(one(rng, lang.fillers))
+			sb.WriteString(". ")
+		}
+		expand(sb, tmpl, brand, one(rng, lang.products))
+	} else {
+		sb.WriteString(one(rng, lang.fillers))
+		if rng.IntN(3) == 0 {
+			sb.WriteString(", ")
+			sb.WriteString(one(rng, lang.fillers))
+		}
+	}
+	if rng.IntN(10) < 3 {
+		sb.WriteByte(' ')
+		sb.WriteString(one(rng, emoji))
+	}
+	if rng.IntN(10) < 2 {
+		tag := one(rng, lang.tags)
+		if brand != "" && rng.IntN(2) == 0 {
+			tag = strings.ToLower(brand)
+		}
+		sb.WriteString(" #")
+		sb.WriteString(tag)
+		p.Hashtags = []string{tag}
+	}
+	if brand != "" && rng.IntN(10) < 2 {
+		m := strings.ToLower(brand) + "_support"
+		sb.WriteString(" @")
+		sb.WriteString(m)
+		p.Mentions = []string{m}
+	}
+	if rng.IntN(10) == 0 {
+		u := "https://example.com/p/" + strconv.FormatInt(s.n, 36)
+		sb.WriteByte(' ')
+		sb.WriteString(u)
+		p.URLs = []string{u}
+	}
+	p.Text = sb.String()
+	p.IngestedAt = p.CreatedAt
+	if brand != "" {
+		if len(s.recent) < 64 {
+			s.recent = append(s.recent, recent{})
+		}
+		s.recent[rng.IntN(len(s.recent))] = recent{id: id, text: p.Text, lang: p.Lang}
+	}
+	return p
+}
+
+// expand writes tmpl with {b} and {p} replaced.
+func expand(sb *strings.Builder, tmpl, brand, product string) {
+	for {
+		i := strings.IndexByte(tmpl, '{')
+		if i < 0 || i+2 >= len(tmpl) {
+			sb.WriteString(tmpl)
+			return
+		}
+		sb.WriteString(tmpl[:i])
+		switch tmpl[i+1] {
+		case 'b':
+			sb.WriteString(brand)
+		case 'p':
+			sb.WriteString(product)
+		}
+		tmpl = tmpl[i+3:]
+	}
+}

@@ -1,0 +1,118 @@
+// Package pipeline assembles the stages into a pipeline over one transport,
+// from one configuration file: all stages in one process (earshot run), or
+// one stage per process (earshot match, …).
+package pipeline
+
+import (
+	"errors"
+	"fmt"
+	"path/filepath"
+	"regexp"
+
+	"github.com/earshot-dev/earshot/enrich"
+	"github.com/earshot-dev/earshot/ingest"
+	"github.com/earshot-dev/earshot/match"
+	"github.com/earshot-dev/earshot/route"
+	"github.com/earshot-dev/earshot/sink"
+	"github.com/earshot-dev/earshot/stream"
+	"github.com/earshot-dev/earshot/strictyaml"
+)
+
+// Config is the whole configuration file.
+type Config struct {
+	Transport TransportConfig     `yaml:"transport"`
+	Ingest    ingest.Config       `yaml:"ingest"`
+	Match     match.Config        `yaml:"match"`
+	Enrich    enrich.Config       `yaml:"enrich"`
+	Route     route.Config        `yaml:"route"`
+	Sink      sink.Config         `yaml:"sink"`
+	Runner    stream.RunnerConfig `yaml:"runner"`
+	Metrics   MetricsConfig       `yaml:"metrics"`
+}
+
+// TransportConfig chooses how stages talk.
+type TransportConfig struct {
+	Kind        string             `yaml:"kind"`         // memory (embedded) or kafka (distributed)
+	TopicPrefix string             `yaml:"topic_prefix"` // topics are <prefix>.posts, <prefix>.alerts.<queue>, …
+	QueueSize   int                `yaml:"queue_size"`   // records per in-memory queue
+	Kafka       stream.KafkaConfig `yaml:"kafka"`
+}
+
+// MetricsConfig says where /metrics and /healthz are served.
+type MetricsConfig struct {
+	Addr string `yaml:"addr"` // host:port; empty disables
+}
+
+// Default returns the embedded defaults.
+func Default() Config {
+	return Config{
+		Transport: TransportConfig{Kind: "memory", TopicPrefix: "earshot", QueueSize: 8192, Kafka: stream.DefaultKafkaConfig()},
+		Ingest:    ingest.DefaultConfig(),
+		Sink:      sink.DefaultConfig(),
+		Runner:    stream.DefaultRunnerConfig(),
+	}
+}
+
+var topicPrefix = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,100}$`)
+
+// Validate reports every problem at once.
+func (c *Config) Validate() error {
+	var errs []error
+	switch c.Transport.Kind {
+	case "memory":
+		if c.Transport.QueueSize < 1 {
+			errs = append(errs, fmt.Errorf("transport.queue_size: %d, want at least 1", c.Transport.QueueSize))
+		}
+	case "kafka":
+		errs = append(errs, c.Transport.Kafka.Validate())
+	default:
+		errs = append(errs, fmt.Errorf("transport.kind: %q, want memory or kafka", c.Transport.Kind))
+	}
+	if !topicPrefix.MatchString(c.Transport.TopicPrefix) {
+		errs = append(errs, fmt.Errorf("transport.topic_prefix: %q, want letters, digits, '.', '_' or '-'", c.Transport.TopicPrefix))
+	}
+	errs = append(errs, c.Ingest.Validate(), c.Match.Validate(), c.Enrich.Validate(), c.Route.Validate(), c.Sink.Validate(), c.Runner.Validate("runner"))
+	return errors.Join(errs...)
+}
+
+// Load reads a configuration file over the defaults. Relative paths in it
+// are taken relative to the file's directory. A bad file yields an error
+// wrapping strictyaml.ErrInvalid.
+func Load(path string) (Config, error) {
+	c := Default()
+	if err := strictyaml.File(path, &c); err != nil {
+		return c, err
+	}
+	dir := filepath.Dir(path)
+	for _, p := range []*string{&c.Match.Watchlists, &c.Route.Policy, &c.Ingest.File.Path} {
+		if *p != "" && !filepath.IsAbs(*p) {
+			*p = filepath.Join(dir, *p)
+		}
+	}
+	if err := c.Validate(); err != nil {
+		return c, errors.Join(strictyaml.ErrInvalid, fmt.Errorf("%s: %w", path, err))
+	}
+	return c, nil
+}
+
+// Topics names the pipeline's topics.
+type Topics struct{ prefix string }
+
+// Posts, Matched, Enriched and Dead name the topics between stages.
+func (t Topics) Posts() string    { return t.prefix + ".posts" }
+func (t Topics) Matched() string  { return t.prefix + ".matched" }
+func (t Topics) Enriched() string { return t.prefix + ".enriched" }
+func (t Topics) Dead() string     { return t.prefix + ".deadletter" }
+
+// Alerts names a responder queue's topic.
+func (t Topics) Alerts(queue string) string { return t.prefix + ".alerts." + queue }
+
+// Group names a stage's consumer group.
+func (t Topics) Group(stage string) string { return t.prefix + "." + stage }
+
+// sinkRunner is the runner config of the sink: ClickHouse wants big batches.
+func (c *Config) sinkRunner() stream.RunnerConfig {
+	r := c.Runner
+	r.BatchSize, r.Linger = c.Sink.BatchSize, c.Sink.FlushInterval
+	return r
+}

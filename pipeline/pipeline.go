@@ -1,0 +1,336 @@
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/earshot-dev/earshot/enrich"
+	"github.com/earshot-dev/earshot/ingest"
+	"github.com/earshot-dev/earshot/match"
+	"github.com/earshot-dev/earshot/post"
+	"github.com/earshot-dev/earshot/route"
+	"github.com/earshot-dev/earshot/sink"
+	"github.com/earshot-dev/earshot/stream"
+)
+
+// Stage names, in pipeline order.
+const (
+	Ingest = "ingest"
+	Match  = "match"
+	Enrich = "enrich"
+	Route  = "route"
+	Sink   = "sink"
+)
+
+// AllStages lists every stage; the sink is left out when it is disabled.
+var AllStages = []string{Ingest, Match, Enrich, Route, Sink}
+
+// Taps are optional readers of the pipeline's outputs, for earshot run.
+type Taps struct {
+	Alert func(*post.Item)       // every alert, from every queue
+	Dead  func(*post.DeadLetter) // every dead letter
+}
+
+// Pipeline is a set of stage runners over one transport.
+type Pipeline struct {
+	cfg     Config
+	topics  Topics
+	tr      stream.Transport
+	mem     *stream.Memory // set in embedded mode
+	log     *slog.Logger
+	policy  *route.Policy
+	source  *stream.SourceRunner
+	runners map[string]*stream.Runner
+	taps    []func(context.Context) error
+	closers []func() error
+
+	alerts, dead int64 // seen by the taps
+	mu           sync.Mutex
+}
+
+// New builds the given stages. In embedded mode (memory transport) stages
+// must be all of them. In distributed mode it waits for Kafka, retrying,
+// and creates the topics the stages use.
+func New(ctx context.Context, cfg Config, stages []string, taps Taps, reg prometheus.Registerer, log *slog.Logger) (*Pipeline, error) {
+	p := &Pipeline{cfg: cfg, topics: Topics{cfg.Transport.TopicPrefix}, log: log, runners: map[string]*stream.Runner{}}
+	if !cfg.Sink.Enabled {
+		stages = slices.DeleteFunc(slices.Clone(stages), func(s string) bool { return s == Sink })
+	}
+	has := func(s string) bool { return slices.Contains(stages, s) }
+
+	var err error
+	if has(Route) || taps.Alert != nil {
+		if p.policy, err = route.LoadPolicy(cfg.Route.Policy); err != nil {
+			return nil, err
+		}
+	}
+	var matcher *match.Matcher
+	if has(Match) {
+		lists, err := match.LoadDir(cfg.Match.Watchlists)
+		if err != nil {
+			return nil, err
+		}
+		matcher = match.New(lists)
+		log.Info("watchlists loaded", "count", len(lists), "dir", cfg.Match.Watchlists)
+	}
+
+	switch cfg.Transport.Kind {
+	case "memory":
+		for _, s := range AllStages {
+			if s != Sink && !has(s) {
+				return nil, fmt.Errorf("embedded mode (transport.kind: memory) runs every stage in one process; use transport.kind: kafka to run %v alone", stages)
+			}
+		}
+		p.mem = stream.NewMemory(cfg.Transport.QueueSize)
+		p.tr = p.mem
+	case "kafka":
+		k := stream.NewKafka(cfg.Transport.Kafka, p.topics.Dead(), log)
+		if err := k.WaitReady(ctx); err != nil {
+			return nil, err
+		}
+		p.tr = k
+		if err := k.EnsureTopics(ctx, p.allTopics()...); err != nil {
+			return nil, err
+		}
+	}
+	p.closers = append(p.closers, p.tr.Close)
+
+	metrics := stream.NewMetrics(reg)
+	out, err := p.tr.Producer()
+	if err != nil {
+		return nil, err
+	}
+	p.closers = append(p.closers, out.Close)
+
+	// Consumers first: an in-memory topic only delivers to groups that exist
+	// when a record is produced.
+	runner := func(name, in string, stage stream.Stage, topic func(*post.Item) string, rc stream.RunnerConfig) error {
+		c, err := p.tr.Consumer(p.topics.Group(name), in)
+		if err != nil {
+			return fmt.Errorf("%s: consuming %s: %w", name, in, err)
+		}
+		p.closers = append(p.closers, c.Close)
+		p.runners[name] = &stream.Runner{Name: name, In: c, Out: out, Stage: stage, Topic: topic, DeadTopic: p.topics.Dead(), Config: rc, Log: log, Metrics: metrics}
+		return nil
+	}
+	to := func(topic string) func(*post.Item) string { return func(*post.Item) string { return topic } }
+	if has(Match) {
+		if err := runner(Match, p.topics.Posts(), matcher.Stage(), to(p.topics.Matched()), cfg.Runner); err != nil {
+			return nil, err
+		}
+	}
+	if has(Enrich) {
+		if err := runner(Enrich, p.topics.Matched(), enrich.New(cfg.Enrich).Stage(), to(p.topics.Enriched()), cfg.Runner); err != nil {
+			return nil, err
+		}
+	}
+	if has(Route) {
+		alerts := func(it *post.Item) string { return p.topics.Alerts(it.Alert.Queue) }
+		if err := runner(Route, p.topics.Enriched(), p.policy.Stage(time.Now), alerts, cfg.Runner); err != nil {
+			return nil, err
+		}
+	}
+	if has(Sink) {
+		conn, err := sink.Open(cfg.Sink)
+		if err != nil {
+			return nil, err
+		}
+		p.closers = append(p.closers, conn.Close)
+		if err := runner(Sink, p.topics.Enriched(), sink.New(conn, cfg.Sink.Database).Stage(), to(""), cfg.sinkRunner()); err != nil {
+			return nil, err
+		}
+	}
+	if err := p.addTaps(taps); err != nil {
+		return nil, err
+	}
+	if has(Ingest) {
+		src, err := p.openSource()
+		if err != nil {
+			return nil, err
+		}
+		p.source = &stream.SourceRunner{Name: Ingest, Src: src, Out: out, Topic: p.topics.Posts(), DeadTopic: p.topics.Dead(), BatchSize: cfg.Ingest.BatchSize, Log: log, Metrics: metrics}
+	}
+	return p, nil
+}
+
+func (p *Pipeline) allTopics() []string {
+	ts := []string{p.topics.Posts(), p.topics.Matched(), p.topics.Enriched(), p.topics.Dead()}
+	if p.policy != nil {
+		for _, q := range p.policy.Queues {
+			ts = append(ts, p.topics.Alerts(q))
+		}
+	}
+	return ts
+}
+
+func (p *Pipeline) openSource() (stream.Source, error) {
+	c := p.cfg.Ingest
+	if c.Source == "file" {
+		f, err := ingest.OpenFile(c.File.Path, c.File.Rate, c.MaxPostBytes)
+		if err != nil {
+			return nil, err
+		}
+		p.closers = append(p.closers, f.Close)
+		return f, nil
+	}
+	return ingest.NewSynthetic(c.Synthetic), nil
+}
+
+func (p *Pipeline) addTaps(taps Taps) error {
+	tap := func(topic, group string, fn func(stream.Delivery)) error {
+		c, err := p.tr.Consumer(group, topic)
+		if err != nil {
+			return fmt.Errorf("tapping %s: %w", topic, err)
+		}
+		p.closers = append(p.closers, c.Close)
+		log := p.log.With("component", "tap", "topic", topic)
+		p.taps = append(p.taps, func(ctx context.Context) error { return stream.Drain(ctx, c, log, fn) })
+		return nil
+	}
+	if taps.Alert != nil {
+		for _, q := range p.policy.Queues {
+			err := tap(p.topics.Alerts(q), p.topics.Group("printer"), func(d stream.Delivery) {
+				if d.Item != nil && d.Item.Alert != nil {
+					p.count(&p.alerts)
+					taps.Alert(d.Item)
+				}
+			})
+			if err != nil {
+				return err
+			}
+		}
+	}
+	if taps.Dead != nil {
+		return tap(p.topics.Dead(), p.topics.Group("deadletter-log"), func(d stream.Delivery) {
+			p.count(&p.dead)
+			if d.Dead == nil {
+				d.Dead = &post.DeadLetter{Stage: "deadletter", Reason: fmt.Sprintf("unreadable dead letter: %v", d.Err), Raw: post.Cut(d.Raw)}
+			}
+			taps.Dead(d.Dead)
+		})
+	}
+	return nil
+}
+
+func (p *Pipeline) count(n *int64) {
+	p.mu.Lock()
+	*n++
+	p.mu.Unlock()
+}
+
+// Stats are the totals of every stage in this process.
+type Stats struct {
+	Stages      map[string]stream.Stats
+	AlertsSeen  int64 // by the alert tap
+	DeadSeen    int64 // by the dead-letter tap
+	DeadLetters int64 // produced by the stages here
+}
+
+// Stats returns the totals so far.
+func (p *Pipeline) Stats() Stats {
+	s := Stats{Stages: map[string]stream.Stats{}}
+	if p.source != nil {
+		s.Stages[Ingest] = p.source.Stats()
+	}
+	for name, r := range p.runners {
+		s.Stages[name] = r.Stats()
+	}
+	for _, st := range s.Stages {
+		s.DeadLetters += st.Dead
+	}
+	p.mu.Lock()
+	s.AlertsSeen, s.DeadSeen = p.alerts, p.dead
+	p.mu.Unlock()
+	return s
+}
+
+// Run runs the stages until ctx ends. In distributed mode every stage then
+// stops fetching, finishes and commits what it holds, and returns. In
+// embedded mode only the source stops; each stage drains its queue before the
+// next one is told its input is closed, so nothing accepted is dropped.
+// Draining is bounded by the runner's shutdown timeout.
+func (p *Pipeline) Run(ctx context.Context) error {
+	stageCtx := ctx
+	if p.mem != nil {
+		var cancel context.CancelFunc
+		stageCtx, cancel = context.WithCancel(context.WithoutCancel(ctx))
+		defer cancel()
+		stop := context.AfterFunc(ctx, func() { time.AfterFunc(p.cfg.Runner.ShutdownTimeout, cancel) })
+		defer stop()
+	}
+	closeTopic := func(topics ...string) {
+		if p.mem != nil {
+			for _, t := range topics {
+				p.mem.CloseTopic(t)
+			}
+		}
+	}
+	var (
+		wg      sync.WaitGroup
+		errMu   sync.Mutex
+		errs    []error
+		stages  sync.WaitGroup // everything that may produce dead letters
+		routeWG sync.WaitGroup
+	)
+	fail := func(name string, err error) {
+		if err != nil {
+			errMu.Lock()
+			errs = append(errs, fmt.Errorf("%s: %w", name, err))
+			errMu.Unlock()
+		}
+	}
+	start := func(name string, run func() error, then ...string) {
+		wg.Add(1)
+		stages.Add(1)
+		go func() {
+			defer wg.Done()
+			defer stages.Done()
+			fail(name, run())
+			closeTopic(then...)
+		}()
+	}
+	if p.source != nil {
+		start(Ingest, func() error { return p.source.Run(ctx, p.cfg.Runner.ShutdownTimeout) }, p.topics.Posts())
+	}
+	for _, name := range []string{Match, Enrich, Sink} {
+		if r, ok := p.runners[name]; ok {
+			var next []string
+			switch name {
+			case Match:
+				next = []string{p.topics.Matched()}
+			case Enrich:
+				next = []string{p.topics.Enriched()}
+			}
+			start(name, func() error { return r.Run(stageCtx) }, next...)
+		}
+	}
+	if r, ok := p.runners[Route]; ok {
+		var alertTopics []string
+		for _, q := range p.policy.Queues {
+			alertTopics = append(alertTopics, p.topics.Alerts(q))
+		}
+		routeWG.Add(1)
+		start(Route, func() error { defer routeWG.Done(); return r.Run(stageCtx) }, alertTopics...)
+	}
+	for _, tap := range p.taps {
+		wg.Go(func() { fail("tap", tap(stageCtx)) })
+	}
+	wg.Go(func() {
+		stages.Wait()
+		closeTopic(p.topics.Dead())
+	})
+	wg.Wait()
+	for _, c := range slices.Backward(p.closers) {
+		if err := c(); err != nil {
+			p.log.Debug("closing", "err", err)
+		}
+	}
+	return errors.Join(errs...)
+}

@@ -1,0 +1,119 @@
+package post
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"unicode/utf8"
+)
+
+// WireVersion is the version of the JSON encoding written by Encode. Readers
+// accept every version up to it; a newer one is an error, not a guess.
+const WireVersion = 1
+
+// RawLimit caps how much of a rejected input a dead letter carries.
+const RawLimit = 4096
+
+// ErrInvalidUTF8 is returned for input that is not valid UTF-8. JSON decoders
+// would silently replace the bad bytes; earshot refuses them instead so the
+// text that is matched and stored is the text that was sent.
+var ErrInvalidUTF8 = errors.New("invalid UTF-8")
+
+type wireItem struct {
+	V int `json:"v"`
+	*Item
+}
+
+// Encode appends the wire form of it to dst.
+func Encode(dst []byte, it *Item) ([]byte, error) {
+	b, err := json.Marshal(wireItem{V: WireVersion, Item: it})
+	if err != nil {
+		return dst, fmt.Errorf("encoding item %s: %w", it.Key(), err)
+	}
+	return append(dst, b...), nil
+}
+
+// Decode parses one wire item. Unknown fields are ignored so that older
+// readers keep working when a newer writer adds fields.
+func Decode(b []byte) (*Item, error) {
+	if err := CheckUTF8(b); err != nil {
+		return nil, err
+	}
+	w := wireItem{Item: new(Item)}
+	if err := json.Unmarshal(b, &w); err != nil {
+		return nil, fmt.Errorf("decoding item: %w", err)
+	}
+	switch {
+	case w.V == 0:
+		return nil, errors.New("decoding item: missing wire version \"v\"")
+	case w.V > WireVersion:
+		return nil, fmt.Errorf("decoding item: wire version %d is newer than %d, the newest this build reads", w.V, WireVersion)
+	case w.Post == nil:
+		return nil, errors.New("decoding item: no \"post\"")
+	}
+	if err := w.Post.Validate(); err != nil {
+		return nil, fmt.Errorf("decoding item: %w", err)
+	}
+	return w.Item, nil
+}
+
+// CheckUTF8 reports the offset of the first invalid byte, if any.
+func CheckUTF8(b []byte) error {
+	if utf8.Valid(b) {
+		return nil
+	}
+	for i := 0; i < len(b); {
+		r, n := utf8.DecodeRune(b[i:])
+		if r == utf8.RuneError && n == 1 {
+			return fmt.Errorf("%w at byte %d", ErrInvalidUTF8, i)
+		}
+		i += n
+	}
+	return ErrInvalidUTF8
+}
+
+// Validate checks the fields every stage relies on.
+func (p *Post) Validate() error {
+	switch {
+	case p.Platform == "":
+		return errors.New("post has no platform")
+	case p.ID == "":
+		return errors.New("post has no id")
+	case p.CreatedAt.IsZero():
+		return fmt.Errorf("post %s has no created_at", p.Key())
+	}
+	return nil
+}
+
+// EncodeDeadLetter returns the wire form of a dead letter.
+func EncodeDeadLetter(d *DeadLetter) ([]byte, error) {
+	b, err := json.Marshal(struct {
+		V int `json:"v"`
+		*DeadLetter
+	}{WireVersion, d})
+	if err != nil {
+		return nil, fmt.Errorf("encoding dead letter: %w", err)
+	}
+	return b, nil
+}
+
+// DecodeDeadLetter parses a dead letter.
+func DecodeDeadLetter(b []byte) (*DeadLetter, error) {
+	d := new(DeadLetter)
+	if err := json.Unmarshal(b, d); err != nil {
+		return nil, fmt.Errorf("decoding dead letter: %w", err)
+	}
+	return d, nil
+}
+
+// Cut returns raw cut to RawLimit bytes on a rune boundary, as a string.
+func Cut(raw []byte) string {
+	if len(raw) <= RawLimit {
+		return string(raw)
+	}
+	n := RawLimit
+	for n > 0 && !utf8.RuneStart(raw[n]) {
+		n--
+	}
+	return string(raw[:n])
+}

@@ -1,0 +1,322 @@
+package stream
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/segmentio/kafka-go"
+
+	"github.com/earshot-dev/earshot/post"
+)
+
+// KafkaConfig configures the Kafka transport.
+type KafkaConfig struct {
+	Brokers           []string      `yaml:"brokers"`
+	Partitions        int           `yaml:"partitions"`         // for topics earshot creates
+	ReplicationFactor int           `yaml:"replication_factor"` // for topics earshot creates
+	BatchTimeout      time.Duration `yaml:"batch_timeout"`      // writer linger; kafka-go's 1s default is a latency trap
+	SessionTimeout    time.Duration `yaml:"session_timeout"`    // consumer group session
+	MaxMessageBytes   int           `yaml:"max_message_bytes"`
+	ConnectTimeout    time.Duration `yaml:"connect_timeout"` // give up reaching the brokers at start after this; 0 waits forever
+}
+
+// DefaultKafkaConfig returns the defaults used for a local broker.
+func DefaultKafkaConfig() KafkaConfig {
+	return KafkaConfig{
+		Brokers:           []string{"127.0.0.1:9092"},
+		Partitions:        4,
+		ReplicationFactor: 1,
+		BatchTimeout:      5 * time.Millisecond,
+		SessionTimeout:    10 * time.Second,
+		MaxMessageBytes:   8 << 20,
+	}
+}
+
+// Validate reports every problem at once.
+func (c KafkaConfig) Validate() error {
+	var errs []error
+	if len(c.Brokers) == 0 {
+		errs = append(errs, errors.New("kafka.brokers: at least one broker is needed"))
+	}
+	for _, b := range c.Brokers {
+		if _, _, err := net.SplitHostPort(b); err != nil {
+			errs = append(errs, fmt.Errorf("kafka.brokers: %q is not host:port", b))
+		}
+	}
+	if c.Partitions < 1 {
+		errs = append(errs, fmt.Errorf("kafka.partitions: %d, want at least 1", c.Partitions))
+	}
+	if c.ReplicationFactor < 1 {
+		errs = append(errs, fmt.Errorf("kafka.replication_factor: %d, want at least 1", c.ReplicationFactor))
+	}
+	if c.BatchTimeout <= 0 || c.BatchTimeout > time.Second {
+		errs = append(errs, fmt.Errorf("kafka.batch_timeout: %v, want between 0 and 1s", c.BatchTimeout))
+	}
+	if c.SessionTimeout < 3*time.Second {
+		errs = append(errs, fmt.Errorf("kafka.session_timeout: %v, want at least 3s", c.SessionTimeout))
+	}
+	return errors.Join(errs...)
+}
+
+// Kafka is the distributed-mode transport, over segmentio/kafka-go.
+type Kafka struct {
+	cfg       KafkaConfig
+	deadTopic string
+	client    *kafka.Client
+	log       *slog.Logger
+}
+
+// NewKafka returns a Kafka transport. Records on deadTopic are decoded as
+// dead letters; all others as items.
+func NewKafka(cfg KafkaConfig, deadTopic string, log *slog.Logger) *Kafka {
+	return &Kafka{
+		cfg:       cfg,
+		deadTopic: deadTopic,
+		client:    &kafka.Client{Addr: kafka.TCP(cfg.Brokers...), Timeout: 10 * time.Second},
+		log:       log.With("component", "kafka"),
+	}
+}
+
+// WaitReady blocks until a metadata request to the brokers succeeds, retrying
+// with capped exponential backoff and saying why on each failure. It gives up
+// after ConnectTimeout, if set, or when ctx ends.
+func (k *Kafka) WaitReady(ctx context.Context) error {
+	if k.cfg.ConnectTimeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, k.cfg.ConnectTimeout)
+		defer cancel()
+	}
+	b := Backoff{Min: 250 * time.Millisecond, Max: 10 * time.Second}
+	for attempt := 1; ; attempt++ {
+		rctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		_, err := k.client.Metadata(rctx, &kafka.MetadataRequest{})
+		cancel()
+		if err == nil {
+			if attempt > 1 {
+				k.log.Info("kafka reachable", "brokers", k.cfg.Brokers, "attempts", attempt)
+			}
+			return nil
+		}
+		wait := b.Next()
+		k.log.Warn("kafka unreachable; retrying", "brokers", k.cfg.Brokers, "attempt", attempt, "retry_in", wait, "err", err)
+		if !sleep(ctx, wait) {
+			return fmt.Errorf("kafka brokers %v unreachable after %d attempts: %w", k.cfg.Brokers, attempt, err)
+		}
+	}
+}
+
+// EnsureTopics creates the topics that are missing.
+func (k *Kafka) EnsureTopics(ctx context.Context, topics ...string) error {
+	req := &kafka.CreateTopicsRequest{}
+	for _, t := range topics {
+		req.Topics = append(req.Topics, kafka.TopicConfig{
+			Topic:             t,
+			NumPartitions:     k.cfg.Partitions,
+			ReplicationFactor: k.cfg.ReplicationFactor,
+			ConfigEntries:     []kafka.ConfigEntry{{ConfigName: "max.message.bytes", ConfigValue: fmt.Sprint(k.cfg.MaxMessageBytes)}},
+		})
+	}
+	res, err := k.client.CreateTopics(ctx, req)
+	if err != nil {
+		return fmt.Errorf("creating topics %v: %w", topics, err)
+	}
+	var errs []error
+	for t, err := range res.Errors {
+		if err != nil && !errors.Is(err, kafka.TopicAlreadyExists) {
+			errs = append(errs, fmt.Errorf("creating topic %s: %w", t, err))
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return err
+	}
+	// Metadata for new topics reaches every broker shortly after creation.
+	for _, t := range topics {
+		if err := k.waitTopic(ctx, t); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (k *Kafka) waitTopic(ctx context.Context, topic string) error {
+	for i := 0; ; i++ {
+		md, err := k.client.Metadata(ctx, &kafka.MetadataRequest{Topics: []string{topic}})
+		if err == nil && len(md.Topics) == 1 && md.Topics[0].Error == nil && len(md.Topics[0].Partitions) > 0 {
+			return nil
+		}
+		if i == 50 {
+			return fmt.Errorf("topic %s not visible in metadata after creation: %v", topic, err)
+		}
+		if !sleep(ctx, 100*time.Millisecond) {
+			return ctx.Err()
+		}
+	}
+}
+
+// Consumer joins group on topic, starting at the earliest offset when the
+// group has no committed offset, so nothing produced before the first
+// consumer started is missed.
+func (k *Kafka) Consumer(group, topic string) (Consumer, error) {
+	r := kafka.NewReader(kafka.ReaderConfig{
+		Brokers:           k.cfg.Brokers,
+		GroupID:           group,
+		Topic:             topic,
+		MinBytes:          1,
+		MaxBytes:          k.cfg.MaxMessageBytes + 1<<20,
+		MaxWait:           250 * time.Millisecond,
+		QueueCapacity:     4096,
+		CommitInterval:    0, // synchronous commits: Commit returns once the broker has them
+		StartOffset:       kafka.FirstOffset,
+		SessionTimeout:    k.cfg.SessionTimeout,
+		HeartbeatInterval: k.cfg.SessionTimeout / 6,
+		RebalanceTimeout:  k.cfg.SessionTimeout,
+		JoinGroupBackoff:  time.Second,
+		ReadBackoffMin:    50 * time.Millisecond,
+		ReadBackoffMax:    time.Second,
+		ErrorLogger:       kafka.LoggerFunc(func(msg string, args ...any) { k.log.Debug(fmt.Sprintf(msg, args...), "group", group, "topic", topic) }),
+	})
+	return &kafkaConsumer{r: r, topic: topic, dead: topic == k.deadTopic}, nil
+}
+
+// Producer returns a producer that waits for all in-sync replicas (acks=all).
+func (k *Kafka) Producer() (Producer, error) {
+	w := &kafka.Writer{
+		Addr:                   kafka.TCP(k.cfg.Brokers...),
+		Balancer:               kafka.Murmur2Balancer{}, // same partition for a key as the Java client
+		RequiredAcks:           kafka.RequireAll,
+		BatchTimeout:           k.cfg.BatchTimeout,
+		BatchSize:              1000,
+		BatchBytes:             int64(k.cfg.MaxMessageBytes),
+		MaxAttempts:            5,
+		WriteBackoffMin:        50 * time.Millisecond,
+		WriteBackoffMax:        2 * time.Second,
+		AllowAutoTopicCreation: false,
+		Compression:            kafka.Lz4,
+	}
+	return &kafkaProducer{w: w}, nil
+}
+
+// Close releases the transport's idle connections.
+func (k *Kafka) Close() error {
+	if t, ok := k.client.Transport.(*kafka.Transport); ok && t != nil {
+		t.CloseIdleConnections()
+	}
+	return nil
+}
+
+type kafkaConsumer struct {
+	r     *kafka.Reader
+	topic string
+	dead  bool
+	mu    sync.Mutex
+	lag   int64
+}
+
+func (c *kafkaConsumer) Fetch(ctx context.Context, max int, linger time.Duration) ([]Delivery, error) {
+	m, err := c.r.FetchMessage(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("fetching from %s: %w", c.topic, err)
+	}
+	ds := []Delivery{c.decode(m)}
+	if max > 1 && linger > 0 {
+		lctx, cancel := context.WithTimeout(ctx, linger)
+		defer cancel()
+		for len(ds) < max {
+			m, err := c.r.FetchMessage(lctx)
+			if err != nil {
+				break // linger over, or ctx done: return what we have
+			}
+			ds = append(ds, c.decode(m))
+		}
+	}
+	return ds, nil
+}
+
+func (c *kafkaConsumer) decode(m kafka.Message) Delivery {
+	d := Delivery{Raw: m.Value, Partition: m.Partition, Offset: m.Offset}
+	if c.dead {
+		d.Dead, d.Err = post.DecodeDeadLetter(m.Value)
+	} else {
+		d.Item, d.Err = post.Decode(m.Value)
+	}
+	return d
+}
+
+func (c *kafkaConsumer) Commit(ctx context.Context, done []Position) error {
+	if len(done) == 0 {
+		return nil
+	}
+	msgs := make([]kafka.Message, len(done))
+	for i, p := range done {
+		msgs[i] = kafka.Message{Topic: c.topic, Partition: p.Partition, Offset: p.Offset}
+	}
+	if err := c.r.CommitMessages(ctx, msgs...); err != nil {
+		return fmt.Errorf("committing %s: %w", c.topic, err)
+	}
+	return nil
+}
+
+// Lag is the reader's last observed distance to the partition end.
+func (c *kafkaConsumer) Lag() int64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if s := c.r.Stats(); s.Lag >= 0 {
+		c.lag = s.Lag
+	}
+	return c.lag
+}
+
+func (c *kafkaConsumer) Close() error { return c.r.Close() }
+
+type kafkaProducer struct{ w *kafka.Writer }
+
+func (p *kafkaProducer) Produce(ctx context.Context, outs []Out) error {
+	if len(outs) == 0 {
+		return nil
+	}
+	msgs := make([]kafka.Message, 0, len(outs))
+	for _, o := range outs {
+		var (
+			b   []byte
+			err error
+		)
+		if o.Dead != nil {
+			b, err = post.EncodeDeadLetter(o.Dead)
+		} else {
+			b, err = post.Encode(nil, o.Item)
+		}
+		if err != nil {
+			return err
+		}
+		msgs = append(msgs, kafka.Message{Topic: o.Topic, Key: []byte(o.Key), Value: b})
+	}
+	if err := p.w.WriteMessages(ctx, msgs...); err != nil {
+		return fmt.Errorf("producing %d records: %w", len(msgs), summarize(err))
+	}
+	return nil
+}
+
+// summarize shortens kafka-go's per-message WriteErrors to their distinct causes.
+func summarize(err error) error {
+	var we kafka.WriteErrors
+	if !errors.As(err, &we) {
+		return err
+	}
+	seen := map[string]bool{}
+	var parts []string
+	for _, e := range we {
+		if e != nil && !seen[e.Error()] {
+			seen[e.Error()] = true
+			parts = append(parts, e.Error())
+		}
+	}
+	return fmt.Errorf("%d of %d failed: %s", we.Count(), len(we), strings.Join(parts, "; "))
+}
+
+func (p *kafkaProducer) Close() error { return p.w.Close() }

@@ -1,0 +1,65 @@
+package stream
+
+import (
+	"sync/atomic"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// Metrics are the pipeline's health signals, per stage.
+type Metrics struct {
+	reg          prometheus.Registerer
+	batchSeconds *prometheus.HistogramVec
+}
+
+// NewMetrics registers the stream metrics on reg.
+func NewMetrics(reg prometheus.Registerer) *Metrics {
+	m := &Metrics{
+		reg: reg,
+		batchSeconds: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "earshot_stream_batch_duration_seconds",
+			Help:    "Time from fetching a batch to committing it, per stage.",
+			Buckets: prometheus.ExponentialBuckets(0.0005, 2.5, 12),
+		}, []string{"stage"}),
+	}
+	reg.MustRegister(m.batchSeconds)
+	return m
+}
+
+// Stats are a stage's running totals.
+type Stats struct {
+	In, Out, Dead, Retries, Lag, InFlight int64
+}
+
+// counters are a stage's totals, read by progress reports and by Prometheus.
+type counters struct {
+	in, out, dead, retries, inFlight atomic.Int64
+}
+
+// register exposes c under the stage's label; lag is read on scrape.
+func (m *Metrics) register(stage string, c *counters, lag func() int64) prometheus.Observer {
+	if m == nil {
+		return prometheus.ObserverFunc(func(float64) {})
+	}
+	labels := prometheus.Labels{"stage": stage}
+	counter := func(name, help string, v *atomic.Int64) prometheus.Collector {
+		return prometheus.NewCounterFunc(prometheus.CounterOpts{Name: name, Help: help, ConstLabels: labels},
+			func() float64 { return float64(v.Load()) })
+	}
+	cs := []prometheus.Collector{
+		counter("earshot_stream_records_in_total", "Records a stage took in.", &c.in),
+		counter("earshot_stream_records_out_total", "Records a stage produced.", &c.out),
+		counter("earshot_stream_dead_letters_total", "Records a stage sent to the dead-letter topic.", &c.dead),
+		counter("earshot_stream_retries_total", "Failed attempts of a stage call, produce or commit that were retried.", &c.retries),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "earshot_stream_in_flight_batches", Help: "Batches fetched and not yet committed.", ConstLabels: labels},
+			func() float64 { return float64(c.inFlight.Load()) }),
+	}
+	if lag != nil {
+		cs = append(cs, prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "earshot_stream_consumer_lag_records", Help: "Records between the stage's position and the end of its input topic.", ConstLabels: labels},
+			func() float64 { return float64(lag()) }))
+	}
+	for _, col := range cs {
+		m.reg.MustRegister(col)
+	}
+	return m.batchSeconds.WithLabelValues(stage)
+}

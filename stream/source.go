@@ -1,0 +1,78 @@
+package stream
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"time"
+
+	"github.com/earshot-dev/earshot/post"
+)
+
+// Source yields posts from outside the pipeline. Next returns io.EOF once
+// the source is exhausted; rejected inputs come back in Batch.Rejected.
+type Source interface {
+	Next(ctx context.Context, max int) (post.Batch, error)
+}
+
+// SourceRunner feeds a source into a topic. Each batch is produced before
+// the next is read, so a slow broker slows the source instead of piling up
+// posts in memory.
+type SourceRunner struct {
+	Name      string
+	Src       Source
+	Out       Producer
+	Topic     string
+	DeadTopic string
+	BatchSize int
+	Log       *slog.Logger
+	Metrics   *Metrics
+
+	c counters
+}
+
+// Stats returns the runner's totals so far.
+func (s *SourceRunner) Stats() Stats {
+	return Stats{In: s.c.in.Load(), Out: s.c.out.Load(), Dead: s.c.dead.Load(), Retries: s.c.retries.Load()}
+}
+
+// Run reads until the source ends or ctx is cancelled. The batch in hand
+// when ctx ends is still produced, for up to shutdownTimeout.
+func (s *SourceRunner) Run(ctx context.Context, shutdownTimeout time.Duration) error {
+	log := s.Log.With("component", "source", "stage", s.Name)
+	observe := s.Metrics.register(s.Name, &s.c, nil)
+	finish, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancel()
+	stop := context.AfterFunc(ctx, func() { time.AfterFunc(shutdownTimeout, cancel) })
+	defer stop()
+	for {
+		start := time.Now()
+		b, err := s.Src.Next(ctx, s.BatchSize)
+		if n := len(b.Items) + len(b.Rejected); n > 0 {
+			outs := make([]Out, 0, n)
+			for _, it := range b.Items {
+				outs = append(outs, Out{Topic: s.Topic, Key: it.Key(), Item: it})
+			}
+			for i := range b.Rejected {
+				outs = append(outs, deadLetter(s.Name, s.DeadTopic, &b.Rejected[i]))
+			}
+			s.c.in.Add(int64(n))
+			if !retry(ctx, log, "produce", &s.c.retries, func() error { return s.Out.Produce(finish, outs) }) {
+				return nil
+			}
+			s.c.out.Add(int64(len(b.Items)))
+			s.c.dead.Add(int64(len(b.Rejected)))
+			observe.Observe(time.Since(start).Seconds())
+		}
+		switch {
+		case errors.Is(err, io.EOF):
+			log.Info("source exhausted", "posts", s.c.out.Load(), "dead_letters", s.c.dead.Load())
+			return nil
+		case ctx.Err() != nil:
+			return nil
+		case err != nil:
+			return err
+		}
+	}
+}
