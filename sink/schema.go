@@ -102,11 +102,24 @@ func Migrate(ctx context.Context, conn driver.Conn, db string) (applied []int, e
 				return applied, fmt.Errorf("migration %d (%s): %w", m.version, m.name, err)
 			}
 		}
-		err := conn.Exec(ctx, "INSERT INTO "+db+".schema_migrations (version, name, applied_at) VALUES (?, ?, ?)", uint32(m.version), m.name, time.Now().UTC())
-		if err != nil {
+		if err := record(ctx, conn, db, m.version, m.name); err != nil {
 			return applied, fmt.Errorf("recording migration %d: %w", m.version, err)
 		}
 		applied = append(applied, m.version)
 	}
 	return applied, nil
+}
+
+// record notes an applied migration. It goes through a native batch: an
+// INSERT with bound values through Exec hangs on 18.16.
+func record(ctx context.Context, conn driver.Conn, db string, version int, name string) error {
+	b, err := conn.PrepareBatch(ctx, "INSERT INTO "+db+".schema_migrations (version, name, applied_at)")
+	if err != nil {
+		return err
+	}
+	if err := b.Append(uint32(version), name, time.Now().UTC()); err != nil {
+		b.Abort()
+		return err
+	}
+	return b.Send()
 }

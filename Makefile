@@ -1,0 +1,49 @@
+# earshot — the two commands a user needs are `make run` and `make test`.
+GO        ?= go
+BIN       := bin/earshot
+PKGS      := ./...
+RUN_ARGS  ?=
+
+.PHONY: all build run test unit integration up down bench lint fmt clean
+
+all: build
+
+build:
+	$(GO) build -o $(BIN) ./cmd/earshot
+
+## run: every stage in one process over in-memory queues, synthetic firehose.
+run: build
+	./$(BIN) run --config deploy/examples/embedded.yaml $(RUN_ARGS)
+
+## test: unit tests, then integration tests against a real Kafka broker and
+## a real ClickHouse server that this target installs (if missing) and starts.
+test: unit integration
+
+unit:
+	$(GO) vet $(PKGS)
+	$(GO) test -race -count=1 $(PKGS)
+
+integration: build up
+	$(GO) test -tags integration -count=1 -p 1 -timeout 30m $(PKGS)
+
+## up / down: the local Kafka and ClickHouse, data and logs under .local/.
+up:
+	deploy/local/up.sh
+
+down:
+	deploy/local/down.sh
+
+## bench: Go benchmarks and the pipeline harness; results go in BENCHMARKS.md.
+bench: build
+	$(GO) test -run '^$$' -bench . -benchmem $(PKGS)
+	bench/run.sh
+
+lint:
+	$(GO) vet $(PKGS)
+	@out=$$(gofmt -l .); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+
+fmt:
+	gofmt -w .
+
+clean:
+	rm -rf bin

@@ -1,0 +1,429 @@
+//go:build integration
+
+// Package itest runs earshot's processes against the real Kafka broker and
+// ClickHouse server that `make up` starts.
+package itest
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+	"github.com/segmentio/kafka-go"
+
+	"github.com/earshot-dev/earshot/enrich"
+	"github.com/earshot-dev/earshot/ingest"
+	"github.com/earshot-dev/earshot/match"
+	"github.com/earshot-dev/earshot/post"
+	"github.com/earshot-dev/earshot/route"
+	"github.com/earshot-dev/earshot/sink"
+)
+
+const (
+	kafkaAddr      = "127.0.0.1:9092"
+	clickhouseAddr = "127.0.0.1:9000"
+)
+
+var (
+	bin  string // the earshot binary under test
+	root string // the repository
+)
+
+func TestMain(m *testing.M) {
+	wd, _ := os.Getwd()
+	root = filepath.Dir(wd)
+	dir, err := os.MkdirTemp("", "earshot-itest")
+	if err != nil {
+		panic(err)
+	}
+	bin = filepath.Join(dir, "earshot")
+	build := exec.Command("go", "build", "-o", bin, "./cmd/earshot")
+	build.Dir, build.Stdout, build.Stderr = root, os.Stdout, os.Stderr
+	if err := build.Run(); err != nil {
+		fmt.Fprintln(os.Stderr, "building earshot:", err)
+		os.Exit(1)
+	}
+	for _, addr := range []string{kafkaAddr, clickhouseAddr} {
+		c, err := net.DialTimeout("tcp", addr, 2*time.Second)
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "integration tests need Kafka and ClickHouse: %v (run `make up`)\n", err)
+			os.Exit(1)
+		}
+		c.Close()
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// names returns a topic prefix and database name unique to this test run.
+func names(t *testing.T) (prefix, db string) {
+	id := fmt.Sprintf("%s_%d", strings.ToLower(strings.NewReplacer("/", "_", "-", "_").Replace(t.Name())), time.Now().UnixNano()%1e9)
+	return "it." + id, "it_" + id
+}
+
+type setup struct {
+	prefix, db    string
+	brokers       string // what the processes dial for Kafka
+	clickhouse    string // what the processes dial for ClickHouse
+	source        string // ingest section
+	rate, limit   int
+	sessionTimout string
+}
+
+// writeConfig writes a distributed config and returns its path.
+func writeConfig(t *testing.T, s setup) string {
+	t.Helper()
+	if s.brokers == "" {
+		s.brokers = kafkaAddr
+	}
+	if s.clickhouse == "" {
+		s.clickhouse = clickhouseAddr
+	}
+	if s.source == "" {
+		s.source = fmt.Sprintf("source: synthetic\n  synthetic: {rate: %d, seed: 11, limit: %d, brand_rate: 0.1}", s.rate, s.limit)
+	}
+	cfg := fmt.Sprintf(`transport:
+  kind: kafka
+  topic_prefix: %s
+  kafka:
+    brokers: [%s]
+    partitions: 4
+    session_timeout: 6s
+ingest:
+  %s
+match:
+  watchlists: %s
+route:
+  policy: %s
+sink:
+  enabled: true
+  addr: [%s]
+  database: %s
+  username: earshot_writer
+  password: earshot
+  batch_size: 5000
+  flush_interval: 500ms
+runner:
+  batch_size: 1000
+  linger: 10ms
+  workers: 2
+  shutdown_timeout: 20s
+`, s.prefix, s.brokers, s.source, filepath.Join(root, "deploy/examples/watchlists"), filepath.Join(root, "deploy/examples/routing.yaml"), s.clickhouse, s.db)
+	path := filepath.Join(t.TempDir(), "earshot.yaml")
+	if err := os.WriteFile(path, []byte(cfg), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// proc is a running earshot process.
+type proc struct {
+	name   string
+	cmd    *exec.Cmd
+	out    syncBuffer
+	errs   syncBuffer
+	done   chan struct{}
+	exit   error
+	killed bool
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func start(t *testing.T, stage, config string, args ...string) *proc {
+	t.Helper()
+	p := &proc{name: stage, done: make(chan struct{})}
+	p.cmd = exec.Command(bin, append([]string{stage, "--config", config, "--progress", "0", "--quiet", "--metrics-addr", "127.0.0.1:0"}, args...)...)
+	p.cmd.Stdout, p.cmd.Stderr = &p.out, &p.errs
+	if err := p.cmd.Start(); err != nil {
+		t.Fatalf("starting %s: %v", stage, err)
+	}
+	go func() { p.exit = p.cmd.Wait(); close(p.done) }()
+	t.Cleanup(func() {
+		p.cmd.Process.Kill()
+		<-p.done
+		if t.Failed() {
+			t.Logf("--- %s stderr (last 3000 bytes):\n%s", p.name, tail(p.errs.String(), 3000))
+		}
+	})
+	return p
+}
+
+func tail(s string, n int) string {
+	if len(s) > n {
+		return s[len(s)-n:]
+	}
+	return s
+}
+
+// stop sends SIGTERM and waits for a clean exit.
+func (p *proc) stop(t *testing.T) {
+	t.Helper()
+	p.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-p.done:
+	case <-time.After(60 * time.Second):
+		t.Fatalf("%s did not stop within 60s of SIGTERM", p.name)
+	}
+	if p.exit != nil {
+		t.Errorf("%s exited with %v; stderr:\n%s", p.name, p.exit, tail(p.errs.String(), 2000))
+	}
+}
+
+// kill stops the process at once, as a crash would.
+func (p *proc) kill() {
+	p.cmd.Process.Signal(syscall.SIGKILL)
+	<-p.done
+}
+
+// wait waits for a process that stops by itself.
+func (p *proc) wait(t *testing.T, d time.Duration) {
+	t.Helper()
+	select {
+	case <-p.done:
+	case <-time.After(d):
+		t.Fatalf("%s still running after %v", p.name, d)
+	}
+	if p.exit != nil {
+		t.Fatalf("%s exited with %v; stderr:\n%s", p.name, p.exit, tail(p.errs.String(), 2000))
+	}
+}
+
+// expected runs the stage functions in-process over the same synthetic
+// posts the ingest process generates.
+type expectation struct {
+	matched  int
+	matches  int // post × watchlist rows
+	alertIDs map[string]bool
+}
+
+func expect(t *testing.T, seed uint64, limit int) expectation {
+	t.Helper()
+	lists, err := match.LoadDir(filepath.Join(root, "deploy/examples/watchlists"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	policy, err := route.LoadPolicy(filepath.Join(root, "deploy/examples/routing.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := ingest.NewSynthetic(ingest.SyntheticConfig{Seed: seed, Limit: int64(limit), BrandRate: 0.1})
+	m, e, r := match.New(lists).Stage(), enrich.New(enrich.Config{}).Stage(), policy.Stage(time.Now)
+	ctx := context.Background()
+	ex := expectation{alertIDs: map[string]bool{}}
+	for {
+		b, err := src.Next(ctx, 1000)
+		if len(b.Items) > 0 {
+			b, _ = m(ctx, b)
+			ex.matched += len(b.Items)
+			for _, it := range b.Items {
+				ex.matches += len(it.Matches)
+			}
+			b, _ = e(ctx, b)
+			b, _ = r(ctx, b)
+			for _, it := range b.Items {
+				ex.alertIDs[it.Alert.ID] = true
+			}
+		}
+		if err == io.EOF {
+			return ex
+		}
+	}
+}
+
+func openCH(t *testing.T) driver.Conn {
+	t.Helper()
+	c := sink.DefaultConfig()
+	c.Addr = []string{clickhouseAddr}
+	conn, err := sink.Open(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	return conn
+}
+
+func count(t *testing.T, conn driver.Conn, query string) uint64 {
+	t.Helper()
+	var n uint64
+	if err := conn.QueryRow(context.Background(), query).Scan(&n); err != nil {
+		if strings.Contains(err.Error(), "doesn't exist") || strings.Contains(err.Error(), "UNKNOWN_TABLE") || strings.Contains(err.Error(), "Unknown table") {
+			return 0
+		}
+		t.Fatalf("%s: %v", query, err)
+	}
+	return n
+}
+
+// eventually polls f until it returns true or d passes.
+func eventually(t *testing.T, d time.Duration, what string, f func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for !f() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %v waiting for %s", d, what)
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+}
+
+// readTopic reads every record of topic from the start to its current end.
+func readTopic(t *testing.T, topic string) [][]byte {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	client := &kafka.Client{Addr: kafka.TCP(kafkaAddr)}
+	md, err := client.Metadata(ctx, &kafka.MetadataRequest{Topics: []string{topic}})
+	if err != nil || len(md.Topics) != 1 || md.Topics[0].Error != nil {
+		t.Fatalf("metadata for %s: %v %+v", topic, err, md)
+	}
+	var out [][]byte
+	for _, part := range md.Topics[0].Partitions {
+		offs, err := client.ListOffsets(ctx, &kafka.ListOffsetsRequest{Topics: map[string][]kafka.OffsetRequest{topic: {kafka.LastOffsetOf(part.ID)}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		end := offs.Topics[topic][0].LastOffset
+		if end == 0 {
+			continue
+		}
+		for off := int64(0); off < end; {
+			res, err := client.Fetch(ctx, &kafka.FetchRequest{Topic: topic, Partition: part.ID, Offset: off, MinBytes: 1, MaxBytes: 16 << 20, MaxWait: time.Second})
+			if err != nil || res.Error != nil {
+				t.Fatalf("fetching %s/%d at %d: %v %v", topic, part.ID, off, err, res.Error)
+			}
+			for {
+				rec, err := res.Records.ReadRecord()
+				if err != nil {
+					break
+				}
+				v, _ := io.ReadAll(rec.Value)
+				out = append(out, v)
+				off = rec.Offset + 1
+			}
+		}
+	}
+	return out
+}
+
+// alertIDs reads every alert topic and returns the count of each alert id.
+func alertIDs(t *testing.T, prefix string) (map[string]int, int) {
+	t.Helper()
+	policy, err := route.LoadPolicy(filepath.Join(root, "deploy/examples/routing.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids := map[string]int{}
+	total := 0
+	for _, q := range policy.Queues {
+		for _, v := range readTopic(t, prefix+".alerts."+q) {
+			it, err := post.Decode(v)
+			if err != nil || it.Alert == nil || it.Alert.Queue != q {
+				t.Fatalf("bad alert on queue %s: %v\n%s", q, err, v)
+			}
+			ids[it.Alert.ID]++
+			total++
+		}
+	}
+	return ids, total
+}
+
+// proxy forwards TCP connections to target and can be taken down and up,
+// to make a server unreachable without stopping it.
+type proxy struct {
+	addr, target string
+	mu           sync.Mutex
+	ln           net.Listener
+	conns        map[net.Conn]bool
+}
+
+func newProxy(t *testing.T, target string) *proxy {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &proxy{addr: ln.Addr().String(), target: target, conns: map[net.Conn]bool{}}
+	ln.Close()
+	t.Cleanup(p.down)
+	return p
+}
+
+func (p *proxy) up(t *testing.T) {
+	t.Helper()
+	ln, err := net.Listen("tcp", p.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.mu.Lock()
+	p.ln = ln
+	p.mu.Unlock()
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go p.serve(c)
+		}
+	}()
+}
+
+func (p *proxy) serve(c net.Conn) {
+	s, err := net.Dial("tcp", p.target)
+	if err != nil {
+		c.Close()
+		return
+	}
+	p.mu.Lock()
+	if p.ln == nil {
+		p.mu.Unlock()
+		c.Close()
+		s.Close()
+		return
+	}
+	p.conns[c], p.conns[s] = true, true
+	p.mu.Unlock()
+	go func() { io.Copy(s, c); s.Close() }()
+	io.Copy(c, s)
+	c.Close()
+}
+
+// down closes the listener and cuts every open connection.
+func (p *proxy) down() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.ln != nil {
+		p.ln.Close()
+		p.ln = nil
+	}
+	for c := range p.conns {
+		c.Close()
+	}
+	clear(p.conns)
+}
