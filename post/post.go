@@ -101,11 +101,11 @@ type Rejected struct {
 
 // DeadLetter is what lands on the dead-letter topic.
 type DeadLetter struct {
-	Stage     string    `json:"stage"`
-	Reason    string    `json:"reason"`
-	Key       string    `json:"key,omitempty"`
-	Item      *Item     `json:"item,omitempty"`
-	Raw       string    `json:"raw,omitempty"` // the input as received, cut to RawLimit bytes
-	RawBytes  int       `json:"raw_bytes,omitempty"`
-	At        time.Time `json:"at"`
+	Stage    string    `json:"stage"`
+	Reason   string    `json:"reason"`
+	Key      string    `json:"key,omitempty"`
+	Item     *Item     `json:"item,omitempty"`
+	Raw      string    `json:"raw,omitempty"` // the input as received, cut to RawLimit bytes
+	RawBytes int       `json:"raw_bytes,omitempty"`
+	At       time.Time `json:"at"`
 }

@@ -74,7 +74,21 @@ func main() {
 	os.Exit(code)
 }
 
+// lockedWriter serialises writers that share stderr: the logger and the
+// progress report.
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
+}
+
 func run(args []string, stdout, stderr io.Writer) error {
+	stderr = &lockedWriter{w: stderr}
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
 		fmt.Fprint(stderr, usage)
 		if len(args) == 0 {
@@ -231,7 +245,9 @@ func runPipeline(cmd string, stages []string, args []string, stdout, stderr io.W
 	p, err := pipeline.New(ctx, cfg, stages, taps, reg, log)
 	if err != nil {
 		if ctx.Err() != nil && !errors.Is(err, strictyaml.ErrInvalid) {
-			return fmt.Errorf("stopped before the pipeline was ready: %w", err)
+			// Asked to stop while still waiting for Kafka: a clean stop.
+			log.Info("stopped before the pipeline was ready", "err", err)
+			return nil
 		}
 		return err
 	}

@@ -1,0 +1,102 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/earshot-dev/earshot/strictyaml"
+)
+
+func examples(t *testing.T) string {
+	t.Helper()
+	dir, err := filepath.Abs("../../deploy/examples")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+func TestConfigTypoIsAUsageError(t *testing.T) {
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "bad.yaml")
+	body := "transport:\n  kind: memory\ningest:\n  source: synthetic\n  synthetc:\n    rate: 5\nmatch:\n  watchlists: " + filepath.Join(examples(t), "watchlists") + "\n"
+	if err := os.WriteFile(cfg, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var out, errb bytes.Buffer
+	err := run([]string{"run", "--config", cfg}, &out, &errb)
+	if !errors.Is(err, strictyaml.ErrInvalid) {
+		t.Fatalf("err = %v, want a configuration error (exit code 2)", err)
+	}
+	if want := cfg + `:5: unknown key "synthetc"`; !strings.Contains(err.Error(), want) {
+		t.Errorf("err = %v, want it to contain %q", err, want)
+	}
+}
+
+func TestBadValuesAreAllReported(t *testing.T) {
+	cfg := filepath.Join(t.TempDir(), "bad.yaml")
+	body := "transport:\n  kind: carrier-pigeon\ningest:\n  source: synthetic\n  batch_size: 0\n"
+	if err := os.WriteFile(cfg, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	err := run([]string{"run", "--config", cfg}, &bytes.Buffer{}, &bytes.Buffer{})
+	for _, want := range []string{`transport.kind: "carrier-pigeon"`, "ingest.batch_size: 0", "match.watchlists", "route.policy"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("err = %v, want it to contain %q", err, want)
+		}
+	}
+	if !errors.Is(err, strictyaml.ErrInvalid) {
+		t.Errorf("err = %v is not a configuration error", err)
+	}
+}
+
+func TestUsageErrors(t *testing.T) {
+	for _, args := range [][]string{{}, {"frobnicate"}, {"run", "--no-such-flag"}, {"run", "extra"}} {
+		err := run(args, &bytes.Buffer{}, &bytes.Buffer{})
+		var ee exitError
+		if !errors.As(err, &ee) || ee.code != 2 {
+			t.Errorf("%v: err = %v, want exit code 2", args, err)
+		}
+	}
+}
+
+func TestRunPrintsAlertsThenSummary(t *testing.T) {
+	var out, errb bytes.Buffer
+	cfg := filepath.Join(examples(t), "embedded.yaml")
+	err := run([]string{"run", "--config", cfg, "--duration", "1500ms", "--rate", "4000", "--limit", "3000", "--progress", "500ms", "--metrics-addr", "127.0.0.1:0"}, &out, &errb)
+	if err != nil {
+		t.Fatalf("run: %v\n%s", err, errb.String())
+	}
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	var sum Summary
+	if err := json.Unmarshal([]byte(lines[len(lines)-1]), &sum); err != nil {
+		t.Fatalf("last line is not the summary: %v\n%s", err, lines[len(lines)-1])
+	}
+	if sum.Posts != 3000 || sum.Matched == 0 || sum.Alerts == 0 || sum.PostsPerSec <= 0 {
+		t.Errorf("summary = %+v", sum)
+	}
+	// With a limit the embedded pipeline drains: every alert routed is printed.
+	if int64(len(lines)-1) != sum.Alerts {
+		t.Errorf("%d alert lines printed, summary says %d", len(lines)-1, sum.Alerts)
+	}
+	var alert struct {
+		ID, Queue, Priority string
+		Post                struct{ Text string }
+	}
+	if err := json.Unmarshal([]byte(lines[0]), &alert); err != nil || alert.ID == "" || alert.Queue == "" || alert.Post.Text == "" {
+		t.Errorf("first alert line %q: %v", lines[0], err)
+	}
+	if !strings.Contains(errb.String(), "| match ") {
+		t.Errorf("no progress on stderr:\n%s", errb.String())
+	}
+	for _, key := range []string{`"posts"`, `"matched"`, `"alerts"`, `"dead_letters"`, `"posts_per_sec"`} {
+		if !strings.Contains(lines[len(lines)-1], key) {
+			t.Errorf("summary lacks %s", key)
+		}
+	}
+}

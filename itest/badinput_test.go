@@ -1,0 +1,137 @@
+//go:build integration
+
+package itest
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/segmentio/kafka-go"
+
+	"github.com/earshot-dev/earshot/post"
+)
+
+func deadLetters(t *testing.T, topic string) []*post.DeadLetter {
+	t.Helper()
+	var out []*post.DeadLetter
+	for _, v := range readTopic(t, topic) {
+		d, err := post.DecodeDeadLetter(v)
+		if err != nil {
+			t.Fatalf("unreadable dead letter: %v\n%s", err, v)
+		}
+		out = append(out, d)
+	}
+	return out
+}
+
+// wantReasons checks that each wanted reason fragment is in exactly one
+// dead letter and that there are no others.
+func wantReasons(t *testing.T, dls []*post.DeadLetter, stage string, want ...string) {
+	t.Helper()
+	if len(dls) != len(want) {
+		for _, d := range dls {
+			t.Logf("dead letter: %s: %s", d.Stage, d.Reason)
+		}
+		t.Fatalf("%d dead letters, want %d", len(dls), len(want))
+	}
+	for _, w := range want {
+		n := 0
+		for _, d := range dls {
+			if strings.Contains(d.Reason, w) {
+				n++
+				if d.Stage != stage {
+					t.Errorf("dead letter %q from stage %q, want %q", d.Reason, d.Stage, stage)
+				}
+			}
+		}
+		if n != 1 {
+			t.Errorf("%d dead letters with a reason containing %q, want 1", n, w)
+		}
+	}
+}
+
+func TestFileIngestBadLines(t *testing.T) {
+	prefix, db := names(t)
+	good := `{"platform":"file","id":"%d","author":{"handle":"a"},"text":"my Acme phone is broken","created_at":"2026-11-01T10:00:00Z"}`
+	lines := []string{
+		fmt.Sprintf(good, 1),
+		`{"platform":"file","id":"2","text":"cut off`,
+		"{\"platform\":\"file\",\"id\":\"3\",\"text\":\"bad \xff byte\",\"created_at\":\"2026-11-01T10:00:00Z\"}",
+		fmt.Sprintf(`{"platform":"file","id":"4","text":"%s","created_at":"2026-11-01T10:00:00Z"}`, strings.Repeat("acme ", 1<<20)), // 5 MB
+		`{"platform":"file","id":"5","text":"acme","created_at":"2026-11-01T10:00:00Z","favourite_colour":"green","extra":{"a":[1]}}`,
+		`{"platform":"file","text":"no id","created_at":"2026-11-01T10:00:00Z"}`,
+		``,
+		fmt.Sprintf(good, 7),
+	}
+	path := filepath.Join(t.TempDir(), "posts.ndjson")
+	if err := os.WriteFile(path, []byte(strings.Join(lines, "\n")+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg := writeConfig(t, setup{prefix: prefix, db: db, source: "source: file\n  file: {path: " + path + "}"})
+	start(t, "ingest", cfg).wait(t, time.Minute)
+
+	var ids []string
+	for _, v := range readTopic(t, prefix+".posts") {
+		it, err := post.Decode(v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, it.Post.ID)
+	}
+	if got := strings.Join(slices.Sorted(slices.Values(ids)), ","); got != "1,5,7" {
+		t.Errorf("posts produced = %s, want 1,5,7", got)
+	}
+	dls := deadLetters(t, prefix+".deadletter")
+	wantReasons(t, dls, "ingest", "posts.ndjson:2: malformed JSON", "posts.ndjson:3: invalid UTF-8 at byte", "posts.ndjson:4: line is 5242", "posts.ndjson:6: post has no id")
+	for _, d := range dls {
+		if len(d.Raw) > post.RawLimit {
+			t.Errorf("dead letter carries %d raw bytes, more than %d", len(d.Raw), post.RawLimit)
+		}
+	}
+}
+
+func TestGarbageOnTopic(t *testing.T) {
+	prefix, db := names(t)
+	cfg := writeConfig(t, setup{prefix: prefix, db: db})
+	m := start(t, "match", cfg) // creates the topics
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	valid, _ := post.Encode(nil, &post.Item{Post: &post.Post{Platform: "raw", ID: "ok", Text: "Acme phone", CreatedAt: time.Now()}})
+	w := &kafka.Writer{Addr: kafka.TCP(kafkaAddr), Topic: prefix + ".posts", RequiredAcks: kafka.RequireAll, BatchTimeout: time.Millisecond}
+	defer w.Close()
+	eventually(t, 30*time.Second, "the posts topic", func() bool {
+		return w.WriteMessages(ctx,
+			kafka.Message{Value: []byte(`{"v":1,"post":{"platform":`)},
+			kafka.Message{Value: []byte("{\"v\":1,\"post\":{\"platform\":\"x\",\"id\":\"\xfe\"}}")},
+			kafka.Message{Value: []byte(`{"v":9,"post":{"platform":"x","id":"1","created_at":"2026-01-01T00:00:00Z"}}`)},
+			kafka.Message{Value: valid},
+		) == nil
+	})
+	var matched []string
+	eventually(t, time.Minute, "the valid record to be matched", func() bool {
+		matched = nil
+		for _, v := range readTopic(t, prefix+".matched") {
+			it, _ := post.Decode(v)
+			matched = append(matched, it.Post.ID)
+		}
+		return len(matched) > 0
+	})
+	eventually(t, 30*time.Second, "three dead letters", func() bool { return len(readTopic(t, prefix+".deadletter")) >= 3 })
+	m.stop(t)
+	if len(matched) != 1 || matched[0] != "ok" {
+		t.Errorf("matched = %v, want [ok]", matched)
+	}
+	dls := deadLetters(t, prefix+".deadletter")
+	wantReasons(t, dls, "match", "decoding item: unexpected end of JSON input", "invalid UTF-8 at byte", "wire version 9 is newer")
+	for _, d := range dls {
+		if d.Raw == "" || d.RawBytes == 0 {
+			t.Errorf("dead letter %q lost the raw record", d.Reason)
+		}
+	}
+}
