@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/earshot-dev/earshot/post"
+	"github.com/earshot-dev/earshot/stream"
 )
 
 // File replays canonical posts from NDJSON, one post per line. A line that
@@ -60,7 +61,7 @@ func (f *File) Next(ctx context.Context, max int) (post.Batch, error) {
 		if n, wait = f.pace.allow(max); n > 0 {
 			break
 		}
-		if !sleepCtx(ctx, wait) {
+		if !stream.Sleep(ctx, wait) {
 			return b, ctx.Err()
 		}
 	}
@@ -134,15 +135,4 @@ func (f *File) parse(line []byte, size int) (*post.Item, string) {
 		p.IngestedAt = f.now().UTC()
 	}
 	return &post.Item{Post: p}, ""
-}
-
-func sleepCtx(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-ctx.Done():
-		return false
-	}
 }

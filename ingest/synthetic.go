@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/earshot-dev/earshot/post"
+	"github.com/earshot-dev/earshot/stream"
 )
 
 // Synthetic is a deterministic firehose: the same seed yields the same posts
@@ -79,12 +80,8 @@ func (s *Synthetic) Next(ctx context.Context, max int) (post.Batch, error) {
 			}
 			return b, nil
 		}
-		t := time.NewTimer(wait)
-		select {
-		case <-ctx.Done():
-			t.Stop()
+		if !stream.Sleep(ctx, wait) {
 			return post.Batch{}, ctx.Err()
-		case <-t.C:
 		}
 	}
 }

@@ -27,8 +27,8 @@ func (b *Backoff) Next() time.Duration {
 // Reset starts the sequence again after a success.
 func (b *Backoff) Reset() { b.n = 0 }
 
-// sleep waits for d or until ctx ends; it reports whether d elapsed.
-func sleep(ctx context.Context, d time.Duration) bool {
+// Sleep waits for d or until ctx ends; it reports whether d elapsed.
+func Sleep(ctx context.Context, d time.Duration) bool {
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {

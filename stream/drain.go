@@ -36,7 +36,7 @@ func Drain(ctx context.Context, c Consumer, log *slog.Logger, fn func(Delivery))
 		case err != nil:
 			wait := b.Next()
 			log.Warn("fetch failed; retrying", "retry_in", wait, "err", err)
-			sleep(ctx, wait)
+			Sleep(ctx, wait)
 		default:
 			b.Reset()
 		}

@@ -105,7 +105,7 @@ func (k *Kafka) WaitReady(ctx context.Context) error {
 		}
 		wait := b.Next()
 		k.log.Warn("kafka unreachable; retrying", "brokers", k.cfg.Brokers, "attempt", attempt, "retry_in", wait, "err", err)
-		if !sleep(ctx, wait) {
+		if !Sleep(ctx, wait) {
 			return fmt.Errorf("kafka brokers %v unreachable after %d attempts: %w", k.cfg.Brokers, attempt, err)
 		}
 	}
@@ -153,7 +153,7 @@ func (k *Kafka) waitTopic(ctx context.Context, topic string) error {
 		if i == 50 {
 			return fmt.Errorf("topic %s not visible in metadata after creation: %v", topic, err)
 		}
-		if !sleep(ctx, 100*time.Millisecond) {
+		if !Sleep(ctx, 100*time.Millisecond) {
 			return ctx.Err()
 		}
 	}
@@ -179,7 +179,7 @@ func (k *Kafka) Consumer(group, topic string) (Consumer, error) {
 		JoinGroupBackoff:  time.Second,
 		ReadBackoffMin:    50 * time.Millisecond,
 		ReadBackoffMax:    time.Second,
-		ErrorLogger:       kafka.LoggerFunc(func(msg string, args ...any) { k.log.Debug(fmt.Sprintf(msg, args...), "group", group, "topic", topic) }),
+		ErrorLogger:       kafka.LoggerFunc(func(msg string, args ...any) { k.log.Warn(fmt.Sprintf(msg, args...), "group", group, "topic", topic) }),
 	})
 	return &kafkaConsumer{r: r, topic: topic, dead: topic == k.deadTopic}, nil
 }

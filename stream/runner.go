@@ -122,7 +122,7 @@ func (r *Runner) Run(ctx context.Context) error {
 		r.c.retries.Add(1)
 		wait := b.Next()
 		log.Warn("fetch failed; retrying", "retry_in", wait, "err", ferr)
-		sleep(ctx, wait)
+		Sleep(ctx, wait)
 	}
 	close(jobs)
 	wg.Wait()
@@ -198,7 +198,7 @@ func retry(ctx context.Context, log *slog.Logger, what string, retries *atomic.I
 		retries.Add(1)
 		wait := b.Next()
 		log.Warn(what+" failed; retrying", "attempt", attempt, "retry_in", wait, "err", err)
-		if !sleep(ctx, wait) {
+		if !Sleep(ctx, wait) {
 			log.Warn(what+" abandoned at shutdown; the batch will be redelivered", "err", err)
 			return false
 		}

@@ -226,14 +226,18 @@ func runPipeline(cmd string, stages []string, args []string, stdout, stderr io.W
 	var outMu sync.Mutex
 	var taps pipeline.Taps
 	if cmd == "run" {
-		enc := json.NewEncoder(out)
 		if !f.quiet {
+			// Alerts are printed exactly as they are on the queue topics.
+			var line []byte
 			taps.Alert = func(it *post.Item) {
 				outMu.Lock()
 				defer outMu.Unlock()
-				if err := enc.Encode(alertLine(it)); err != nil {
+				var err error
+				if line, err = post.Encode(line[:0], it); err != nil {
 					log.Error("printing alert", "err", err)
+					return
 				}
+				out.Write(append(line, '\n'))
 			}
 		}
 		taps.Dead = func(d *post.DeadLetter) {
@@ -284,16 +288,6 @@ func runPipeline(cmd string, stages []string, args []string, stdout, stderr io.W
 		return fmt.Errorf("writing stdout: %w", err)
 	}
 	return runErr
-}
-
-// alertLine is what a responder tool reads from earshot run's stdout.
-func alertLine(it *post.Item) any {
-	return struct {
-		*post.Alert
-		Post       *post.Post       `json:"post"`
-		Matches    []post.Match     `json:"matches"`
-		Enrichment *post.Enrichment `json:"enrichment,omitempty"`
-	}{it.Alert, it.Post, it.Matches, it.Enrichment}
 }
 
 // Summary is the last line earshot prints on stdout.

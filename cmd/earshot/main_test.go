@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/earshot-dev/earshot/post"
 	"github.com/earshot-dev/earshot/strictyaml"
 )
 
@@ -84,11 +85,8 @@ func TestRunPrintsAlertsThenSummary(t *testing.T) {
 	if int64(len(lines)-1) != sum.Alerts {
 		t.Errorf("%d alert lines printed, summary says %d", len(lines)-1, sum.Alerts)
 	}
-	var alert struct {
-		ID, Queue, Priority string
-		Post                struct{ Text string }
-	}
-	if err := json.Unmarshal([]byte(lines[0]), &alert); err != nil || alert.ID == "" || alert.Queue == "" || alert.Post.Text == "" {
+	alert, err := post.Decode([]byte(lines[0]))
+	if err != nil || alert.Alert == nil || alert.Alert.ID == "" || alert.Alert.Queue == "" || alert.Post.Text == "" {
 		t.Errorf("first alert line %q: %v", lines[0], err)
 	}
 	if !strings.Contains(errb.String(), "| match ") {

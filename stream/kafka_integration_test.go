@@ -1,0 +1,173 @@
+//go:build integration
+
+package stream
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/earshot-dev/earshot/post"
+)
+
+const broker = "127.0.0.1:9092"
+
+func newKafka(t testing.TB) (*Kafka, string) {
+	t.Helper()
+	cfg := DefaultKafkaConfig()
+	cfg.Brokers = []string{broker}
+	cfg.SessionTimeout = 6 * time.Second
+	k := NewKafka(cfg, "unused.deadletter", quiet)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := k.WaitReady(ctx); err != nil {
+		t.Fatal(err)
+	}
+	topic := fmt.Sprintf("stream.%s.%d", t.Name(), time.Now().UnixNano())
+	if err := k.EnsureTopics(ctx, topic); err != nil {
+		t.Fatal(err)
+	}
+	return k, topic
+}
+
+// fetchN fetches until n records have come or the deadline passes.
+func fetchN(t *testing.T, c Consumer, n int) []Delivery {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	var got []Delivery
+	for len(got) < n {
+		ds, err := c.Fetch(ctx, n-len(got), 20*time.Millisecond)
+		if err != nil {
+			t.Fatalf("after %d of %d records: %v", len(got), n, err)
+		}
+		got = append(got, ds...)
+	}
+	return got
+}
+
+func TestKafkaCommitsResumeAndRedeliver(t *testing.T) {
+	k, topic := newKafka(t)
+	ctx := context.Background()
+	p, _ := k.Producer()
+	defer p.Close()
+	if err := p.Produce(ctx, outsOf(topic, benchItems(100))); err != nil {
+		t.Fatal(err)
+	}
+	group := topic + ".g"
+
+	// First member: reads everything, commits only the first 60 it saw.
+	c1, _ := k.Consumer(group, topic)
+	got := fetchN(t, c1, 100)
+	w := newWatermark()
+	first := w.add(got[:60])
+	w.add(got[60:]) // in flight, never finished
+	if err := c1.Commit(ctx, w.done(first)); err != nil {
+		t.Fatal(err)
+	}
+	c1.Close()
+
+	// Second member: gets exactly the 40 uncommitted records again.
+	c2, _ := k.Consumer(group, topic)
+	defer c2.Close()
+	again := fetchN(t, c2, 40)
+	seen := map[string]bool{}
+	for _, d := range got[60:] {
+		seen[d.Item.Key()] = true
+	}
+	for _, d := range again {
+		if !seen[d.Item.Key()] {
+			t.Errorf("redelivered %s, which was committed", d.Item.Key())
+		}
+		delete(seen, d.Item.Key())
+	}
+	if len(seen) != 0 {
+		t.Errorf("%d uncommitted records were not redelivered", len(seen))
+	}
+	fctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	if extra, err := c2.Fetch(fctx, 10, 0); err == nil {
+		t.Errorf("got %d more records than were uncommitted", len(extra))
+	}
+}
+
+func benchItems(n int) []*post.Item {
+	its := make([]*post.Item, n)
+	for i := range its {
+		its[i] = &post.Item{Post: &post.Post{
+			Platform: "bench", ID: strconv.Itoa(i), Author: post.Author{Handle: "someone", Followers: 1200, Location: "Αθήνα"},
+			Text:      "Just got back from the gym. Really love my new Acme phone, great service 😀 #monday https://example.com/p/1",
+			CreatedAt: time.Now(), Lang: "en", Hashtags: []string{"monday"}, URLs: []string{"https://example.com/p/1"},
+		}}
+	}
+	return its
+}
+
+func recordBytes(its []*post.Item) int64 {
+	b, _ := post.Encode(nil, its[0])
+	return int64(len(b))
+}
+
+// BenchmarkKafkaProduce measures records/s produced with acks=all in
+// batches of 1000, as the runner produces them.
+func BenchmarkKafkaProduce(b *testing.B) {
+	k, topic := newKafka(b)
+	p, _ := k.Producer()
+	defer p.Close()
+	outs := outsOf(topic, benchItems(1000))
+	b.SetBytes(recordBytes(benchItems(1)) * int64(len(outs)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := p.Produce(context.Background(), outs); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.N*len(outs))/b.Elapsed().Seconds(), "records/s")
+}
+
+// BenchmarkKafkaConsume measures records/s fetched, decoded and committed
+// by a consumer group, in batches of 1000.
+func BenchmarkKafkaConsume(b *testing.B) {
+	k, topic := newKafka(b)
+	p, _ := k.Producer()
+	defer p.Close()
+	const per = 1000
+	outs := outsOf(topic, benchItems(per))
+	total := 0
+	for total < max(b.N, 1)*per {
+		if err := p.Produce(context.Background(), outs); err != nil {
+			b.Fatal(err)
+		}
+		total += per
+	}
+	c, _ := k.Consumer(topic+".g", topic)
+	defer c.Close()
+	ctx := context.Background()
+	// Wait for the group to form before timing.
+	first, err := c.Fetch(ctx, 1, 0)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(recordBytes(benchItems(1)) * per)
+	b.ReportAllocs()
+	b.ResetTimer()
+	n := len(first)
+	for n < b.N*per {
+		ds, err := c.Fetch(ctx, per, 5*time.Millisecond)
+		if err != nil {
+			b.Fatal(err)
+		}
+		for _, d := range ds {
+			if d.Err != nil {
+				b.Fatal(d.Err)
+			}
+		}
+		if err := c.Commit(ctx, []Position{{ds[len(ds)-1].Partition, ds[len(ds)-1].Offset}}); err != nil {
+			b.Fatal(err)
+		}
+		n += len(ds)
+	}
+	b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "records/s")
+}
