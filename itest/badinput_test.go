@@ -4,8 +4,10 @@ package itest
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -133,5 +135,21 @@ func TestGarbageOnTopic(t *testing.T) {
 		if d.Raw == "" || d.RawBytes == 0 {
 			t.Errorf("dead letter %q lost the raw record", d.Reason)
 		}
+	}
+}
+
+func TestConfigTypoExitsWithCode2(t *testing.T) {
+	cfg := filepath.Join(t.TempDir(), "typo.yaml")
+	if err := os.WriteFile(cfg, []byte("transport:\n  kind: kafka\n  kafak:\n    brokers: [127.0.0.1:9092]\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	p := start(t, "match", cfg)
+	<-p.done
+	var ee *exec.ExitError
+	if !errors.As(p.exit, &ee) || ee.ExitCode() != 2 {
+		t.Fatalf("exit = %v, want exit code 2", p.exit)
+	}
+	if want := cfg + `:3: unknown key "kafak"`; !strings.Contains(p.errs.String(), want) {
+		t.Errorf("stderr %q does not name file, line and key (%q)", p.errs.String(), want)
 	}
 }
