@@ -5,7 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"unicode/utf8"
+
+	gojson "github.com/goccy/go-json"
 )
+
+// Items are encoded and decoded with github.com/goccy/go-json, a drop-in for
+// encoding/json about 3x as fast at decoding them (see codec_compare_test.go,
+// which also checks that it decodes what encoding/json decodes). Dead letters
+// are off the hot path and keep encoding/json.
 
 // WireVersion is the version of the JSON encoding written by Encode. Readers
 // accept every version up to it; a newer one is an error, not a guess.
@@ -26,7 +33,7 @@ type wireItem struct {
 
 // Encode appends the wire form of it to dst.
 func Encode(dst []byte, it *Item) ([]byte, error) {
-	b, err := json.Marshal(wireItem{V: WireVersion, Item: it})
+	b, err := gojson.Marshal(wireItem{V: WireVersion, Item: it})
 	if err != nil {
 		return dst, fmt.Errorf("encoding item %s: %w", it.Key(), err)
 	}
@@ -40,7 +47,7 @@ func Decode(b []byte) (*Item, error) {
 		return nil, err
 	}
 	w := wireItem{Item: new(Item)}
-	if err := json.Unmarshal(b, &w); err != nil {
+	if err := gojson.Unmarshal(b, &w); err != nil {
 		return nil, fmt.Errorf("decoding item: %w", err)
 	}
 	switch {
