@@ -48,6 +48,7 @@ type Pipeline struct {
 	policy  *route.Policy
 	source  *stream.SourceRunner
 	runners map[string]*stream.Runner
+	outputs map[string][]string // topics each runner writes, closed after it in embedded mode
 	taps    []func(context.Context) error
 	closers []func() error
 
@@ -59,7 +60,7 @@ type Pipeline struct {
 // must be all of them. In distributed mode it waits for Kafka, retrying,
 // and creates the topics the stages use.
 func New(ctx context.Context, cfg Config, stages []string, taps Taps, reg prometheus.Registerer, log *slog.Logger) (*Pipeline, error) {
-	p := &Pipeline{cfg: cfg, topics: Topics{cfg.Transport.TopicPrefix}, log: log, runners: map[string]*stream.Runner{}}
+	p := &Pipeline{cfg: cfg, topics: Topics{cfg.Transport.TopicPrefix}, log: log, runners: map[string]*stream.Runner{}, outputs: map[string][]string{}}
 	if !cfg.Sink.Enabled {
 		stages = slices.DeleteFunc(slices.Clone(stages), func(s string) bool { return s == Sink })
 	}
@@ -111,29 +112,34 @@ func New(ctx context.Context, cfg Config, stages []string, taps Taps, reg promet
 
 	// Consumers first: an in-memory topic only delivers to groups that exist
 	// when a record is produced.
-	runner := func(name, in string, stage stream.Stage, topic func(*post.Item) string, rc stream.RunnerConfig) error {
+	runner := func(name, in string, stage stream.Stage, topic func(*post.Item) string, rc stream.RunnerConfig, outputs ...string) error {
 		c, err := p.tr.Consumer(p.topics.Group(name), in)
 		if err != nil {
 			return fmt.Errorf("%s: consuming %s: %w", name, in, err)
 		}
 		p.closers = append(p.closers, c.Close)
+		p.outputs[name] = outputs
 		p.runners[name] = &stream.Runner{Name: name, In: c, Out: out, Stage: stage, Topic: topic, DeadTopic: p.topics.Dead(), Config: rc, Log: log, Metrics: metrics}
 		return nil
 	}
 	to := func(topic string) func(*post.Item) string { return func(*post.Item) string { return topic } }
 	if has(Match) {
-		if err := runner(Match, p.topics.Posts(), matcher.Stage(), to(p.topics.Matched()), cfg.Runner); err != nil {
+		if err := runner(Match, p.topics.Posts(), matcher.Stage(), to(p.topics.Matched()), cfg.Runner, p.topics.Matched()); err != nil {
 			return nil, err
 		}
 	}
 	if has(Enrich) {
-		if err := runner(Enrich, p.topics.Matched(), enrich.New(cfg.Enrich).Stage(), to(p.topics.Enriched()), cfg.Runner); err != nil {
+		if err := runner(Enrich, p.topics.Matched(), enrich.New(cfg.Enrich).Stage(), to(p.topics.Enriched()), cfg.Runner, p.topics.Enriched()); err != nil {
 			return nil, err
 		}
 	}
 	if has(Route) {
 		alerts := func(it *post.Item) string { return p.topics.Alerts(it.Alert.Queue) }
-		if err := runner(Route, p.topics.Enriched(), p.policy.Stage(time.Now), alerts, cfg.Runner); err != nil {
+		var queues []string
+		for _, q := range p.policy.Queues {
+			queues = append(queues, p.topics.Alerts(q))
+		}
+		if err := runner(Route, p.topics.Enriched(), p.policy.Stage(time.Now), alerts, cfg.Runner, queues...); err != nil {
 			return nil, err
 		}
 	}
@@ -273,11 +279,10 @@ func (p *Pipeline) Run(ctx context.Context) error {
 		}
 	}
 	var (
-		wg      sync.WaitGroup
-		errMu   sync.Mutex
-		errs    []error
-		stages  sync.WaitGroup // everything that may produce dead letters
-		routeWG sync.WaitGroup
+		wg     sync.WaitGroup
+		errMu  sync.Mutex
+		errs   []error
+		stages sync.WaitGroup // everything that may produce dead letters
 	)
 	fail := func(name string, err error) {
 		if err != nil {
@@ -299,25 +304,8 @@ func (p *Pipeline) Run(ctx context.Context) error {
 	if p.source != nil {
 		start(Ingest, func() error { return p.source.Run(ctx, p.cfg.Runner.ShutdownTimeout) }, p.topics.Posts())
 	}
-	for _, name := range []string{Match, Enrich, Sink} {
-		if r, ok := p.runners[name]; ok {
-			var next []string
-			switch name {
-			case Match:
-				next = []string{p.topics.Matched()}
-			case Enrich:
-				next = []string{p.topics.Enriched()}
-			}
-			start(name, func() error { return r.Run(stageCtx) }, next...)
-		}
-	}
-	if r, ok := p.runners[Route]; ok {
-		var alertTopics []string
-		for _, q := range p.policy.Queues {
-			alertTopics = append(alertTopics, p.topics.Alerts(q))
-		}
-		routeWG.Add(1)
-		start(Route, func() error { defer routeWG.Done(); return r.Run(stageCtx) }, alertTopics...)
+	for name, r := range p.runners {
+		start(name, func() error { return r.Run(stageCtx) }, p.outputs[name]...)
 	}
 	for _, tap := range p.taps {
 		wg.Go(func() { fail("tap", tap(stageCtx)) })
