@@ -5,7 +5,10 @@ package ingest
 import (
 	"errors"
 	"fmt"
+	"io"
 	"time"
+
+	"github.com/earshot-dev/earshot/stream"
 )
 
 // Config selects and tunes the source.
@@ -96,4 +99,19 @@ func (p *pacer) allow(want int) (int, time.Duration) {
 	n := int(min(due, int64(want)))
 	p.sent += int64(n)
 	return n, 0
+}
+
+// Open returns the source cfg selects and a closer for what it holds open.
+func Open(cfg Config) (stream.Source, io.Closer, error) {
+	switch cfg.Source {
+	case "file":
+		f, err := OpenFile(cfg.File.Path, cfg.File.Rate, cfg.MaxPostBytes)
+		if err != nil {
+			return nil, nil, err
+		}
+		return f, f, nil
+	case "synthetic":
+		return NewSynthetic(cfg.Synthetic), io.NopCloser(nil), nil
+	}
+	return nil, nil, fmt.Errorf("ingest.source: unknown source %q", cfg.Source)
 }

@@ -157,10 +157,11 @@ func New(ctx context.Context, cfg Config, stages []string, taps Taps, reg promet
 		return nil, err
 	}
 	if has(Ingest) {
-		src, err := p.openSource()
+		src, closer, err := ingest.Open(cfg.Ingest)
 		if err != nil {
 			return nil, err
 		}
+		p.closers = append(p.closers, closer.Close)
 		p.source = &stream.SourceRunner{Name: Ingest, Src: src, Out: out, Topic: p.topics.Posts(), DeadTopic: p.topics.Dead(), BatchSize: cfg.Ingest.BatchSize, Log: log, Metrics: metrics}
 	}
 	return p, nil
@@ -174,19 +175,6 @@ func (p *Pipeline) allTopics() []string {
 		}
 	}
 	return ts
-}
-
-func (p *Pipeline) openSource() (stream.Source, error) {
-	c := p.cfg.Ingest
-	if c.Source == "file" {
-		f, err := ingest.OpenFile(c.File.Path, c.File.Rate, c.MaxPostBytes)
-		if err != nil {
-			return nil, err
-		}
-		p.closers = append(p.closers, f.Close)
-		return f, nil
-	}
-	return ingest.NewSynthetic(c.Synthetic), nil
 }
 
 func (p *Pipeline) addTaps(taps Taps) error {

@@ -101,6 +101,11 @@ func run(args []string, stdout, stderr io.Writer) error {
 	case "run":
 		return runPipeline(cmd, pipeline.AllStages, args, stdout, stderr)
 	case pipeline.Ingest, pipeline.Match, pipeline.Enrich, pipeline.Route, pipeline.Sink:
+		if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+			// earshot ingest file FILE --dry-run, earshot match --watchlists …: tools
+			// of one stage that work without a pipeline.
+			return stageTool(cmd, args, stdout, stderr)
+		}
 		return runPipeline(cmd, []string{cmd}, args, stdout, stderr)
 	case "migrate":
 		return migrate(args, stdout, stderr)
