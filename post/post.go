@@ -6,21 +6,40 @@ import "time"
 
 // Post is the canonical form every ingestor normalises to.
 type Post struct {
-	Platform   string    `json:"platform"`
-	ID         string    `json:"id"`
-	Author     Author    `json:"author"`
-	Text       string    `json:"text"`
-	CreatedAt  time.Time `json:"created_at"`
-	Lang       string    `json:"lang,omitempty"` // as declared by the platform or client; a weak label
-	URLs       []string  `json:"urls,omitempty"`
-	Hashtags   []string  `json:"hashtags,omitempty"`
-	Mentions   []string  `json:"mentions,omitempty"`
-	ReplyTo    string    `json:"reply_to,omitempty"`  // key of the post replied to
-	RepostOf   string    `json:"repost_of,omitempty"` // key of the reposted post
-	QuoteOf    string    `json:"quote_of,omitempty"`  // key of the quoted post
-	Geo        *Geo      `json:"geo,omitempty"`
-	Country    string    `json:"country,omitempty"` // ISO 3166-1 alpha-2 of a platform place, if any
-	IngestedAt time.Time `json:"ingested_at"`
+	Kind       string      `json:"kind,omitempty"` // "" for a post; KindDelete or KindEdit for changes to an earlier one
+	Platform   string      `json:"platform"`
+	ID         string      `json:"id"`
+	Author     Author      `json:"author"`
+	Text       string      `json:"text"`
+	CreatedAt  time.Time   `json:"created_at"`
+	Lang       string      `json:"lang,omitempty"` // as declared by the platform or client; a weak label
+	URLs       []string    `json:"urls,omitempty"`
+	Hashtags   []string    `json:"hashtags,omitempty"`
+	Mentions   []string    `json:"mentions,omitempty"`
+	ReplyTo    string      `json:"reply_to,omitempty"`  // key of the post replied to
+	RepostOf   string      `json:"repost_of,omitempty"` // key of the reposted post
+	QuoteOf    string      `json:"quote_of,omitempty"`  // key of the quoted post
+	Geo        *Geo        `json:"geo,omitempty"`
+	Country    string      `json:"country,omitempty"` // ISO 3166-1 alpha-2 of a platform place, if any
+	Media      int         `json:"media,omitempty"`   // number of attached images, videos, …
+	Engagement *Engagement `json:"engagement,omitempty"`
+	Source     string      `json:"source,omitempty"` // the connector and endpoint it came from
+	IngestedAt time.Time   `json:"ingested_at"`
+}
+
+// Kinds of change records. A delete carries the platform and id of the
+// deleted post and no text; an edit carries the new text under the same id.
+const (
+	KindDelete = "delete"
+	KindEdit   = "edit"
+)
+
+// Engagement holds the counts a platform reports with a post, when it does.
+type Engagement struct {
+	Likes   int64 `json:"likes,omitempty"`
+	Reposts int64 `json:"reposts,omitempty"`
+	Replies int64 `json:"replies,omitempty"`
+	Quotes  int64 `json:"quotes,omitempty"`
 }
 
 // Author is who wrote a post, as the platform describes them.
@@ -51,16 +70,37 @@ type Match struct {
 	Version   int      `json:"version"`
 	Brand     string   `json:"brand,omitempty"`
 	Team      string   `json:"team,omitempty"`
-	Keywords  []string `json:"keywords"` // the watchlist keywords that hit
+	Tags      []string `json:"tags,omitempty"`
+	Keywords  []string `json:"keywords"`        // the watchlist terms that hit
+	Spans     []Span   `json:"spans,omitempty"` // where, in the post text, the terms that satisfied the rule are
+}
+
+// Span is a byte range [Start, End) of the post text that a term matched.
+type Span struct {
+	Start int    `json:"start"`
+	End   int    `json:"end"`
+	Term  string `json:"term"`
 }
 
 // Enrichment holds the tags the enrich stage adds to a matched post.
+// Every tag has a confidence in [0, 1]; a tag the stage cannot support with
+// evidence is "unknown" (or "und" for language) rather than a guess.
 type Enrichment struct {
-	Lang           string  `json:"lang"`
-	Sentiment      float64 `json:"sentiment"` // in [-1, 1]
-	SentimentLabel string  `json:"sentiment_label"`
-	Country        string  `json:"country,omitempty"`
-	Region         string  `json:"region"` // EMEA, APAC, LATAM, NA or unknown
+	Lang                string   `json:"lang"` // ISO 639-1 where one exists, else 639-3; "und" when unknown
+	LangConfidence      float64  `json:"lang_confidence,omitempty"`
+	Sentiment           float64  `json:"sentiment"` // in [-1, 1]
+	SentimentLabel      string   `json:"sentiment_label"`
+	SentimentConfidence float64  `json:"sentiment_confidence,omitempty"`
+	Country             string   `json:"country,omitempty"`
+	Region              string   `json:"region"`                  // EMEA, APAC, LATAM, NA (or the organisation's own) or unknown
+	RegionSource        string   `json:"region_source,omitempty"` // geo, place, profile, language, timezone
+	RegionConfidence    float64  `json:"region_confidence,omitempty"`
+	Intents             []string `json:"intents,omitempty"` // complaint, question, praise, purchase, crisis, job, spam, other
+	IntentConfidence    float64  `json:"intent_confidence,omitempty"`
+	Influence           float64  `json:"influence,omitempty"` // comparable across platforms, 0 to 100
+	ClusterID           string   `json:"cluster_id,omitempty"`
+	ClusterSize         int      `json:"cluster_size,omitempty"`
+	RedactedText        string   `json:"redacted_text,omitempty"` // the text with PII removed, when redaction is on
 }
 
 // Alert is a routed, actionable post on a responder queue.
