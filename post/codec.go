@@ -86,7 +86,9 @@ func (p *Post) Validate() error {
 		return errors.New("post has no platform")
 	case p.ID == "":
 		return errors.New("post has no id")
-	case p.CreatedAt.IsZero():
+	case p.Kind != "" && p.Kind != KindDelete && p.Kind != KindEdit:
+		return fmt.Errorf("post %s has unknown kind %q", p.Key(), p.Kind)
+	case p.CreatedAt.IsZero() && p.Kind != KindDelete:
 		return fmt.Errorf("post %s has no created_at", p.Key())
 	}
 	return nil

@@ -69,6 +69,10 @@ func TestDecodeRejects(t *testing.T) {
 	f("no post", `{"v":1}`, `no "post"`)
 	f("no id", `{"v":1,"post":{"platform":"x","created_at":"2026-01-01T00:00:00Z"}}`, "no id")
 	f("no time", `{"v":1,"post":{"platform":"x","id":"1"}}`, "no created_at")
+	f("bad kind", `{"v":1,"post":{"kind":"undelete","platform":"x","id":"1"}}`, `unknown kind "undelete"`)
+	if _, err := Decode([]byte(`{"v":1,"post":{"kind":"delete","platform":"x","id":"1"}}`)); err != nil {
+		t.Errorf("a delete needs no created_at: %v", err)
+	}
 	f("invalid utf8", "{\"v\":1,\"post\":{\"platform\":\"x\",\"id\":\"1\",\"text\":\"a\xffb\"}}", "invalid UTF-8 at byte 48")
 	_, err := Decode([]byte("\xc3"))
 	if !errors.Is(err, ErrInvalidUTF8) {
