@@ -234,7 +234,11 @@ func expect(t *testing.T, seed uint64, limit int) expectation {
 		t.Fatal(err)
 	}
 	src := ingest.NewSynthetic(ingest.SyntheticConfig{Seed: seed, Limit: int64(limit), BrandRate: 0.1})
-	m, e, r := match.New(lists).Stage(), enrich.New(enrich.Config{}).Stage(), policy.Stage(time.Now)
+	matcher, err := match.New(lists)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, e, r := matcher.Stage(), enrich.New(enrich.Config{}).Stage(), policy.Stage(time.Now)
 	ctx := context.Background()
 	ex := expectation{alertIDs: map[string]bool{}}
 	for {

@@ -1,7 +1,10 @@
 package match
 
 import (
+	"bufio"
 	"context"
+	"encoding/json"
+	"errors"
 	"os"
 	"path/filepath"
 	"slices"
@@ -11,32 +14,154 @@ import (
 	"github.com/earshot-dev/earshot/post"
 )
 
-func TestNormalize(t *testing.T) {
-	f := func(in, want string) {
+func TestTokenize(t *testing.T) {
+	f := newFolder()
+	g := func(in string, want ...string) {
 		t.Helper()
-		if got := string(normalize(nil, in)); got != want {
-			t.Errorf("normalize(%q) = %q, want %q", in, got, want)
+		var tk tokens
+		f.tokenize(&tk, in)
+		var got []string
+		for i, tok := range tk.toks {
+			w := string(tk.word(i))
+			switch tok.kind {
+			case kindHashtag:
+				w = "#" + w
+			case kindMention:
+				w = "@" + w
+			}
+			got = append(got, w)
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("tokenize(%q) = %q, want %q", in, got, want)
 		}
 	}
-	f("Hello, World!", " hello world ")
-	f("  #Acme's   phone ", " acme s phone ")
-	f("Η ΟΜΆΔΑ κέρδισε", " η ομάδα κέρδισε ")
-	f("Acmeの新しいスマホ", " acme の 新 し い ス マ ホ ")
-	f("", " ")
-	f("😡😡", " ")
+	g("Hello, World!", "hello", "world")
+	g("  #Acme's @acme_support ", "#acme", "s", "@acme", "support")
+	g("Η ΟΜΆΔΑ κέρδισε", "η", "ομαδα", "κερδισε")
+	g("Café CAFÉ cafe\u0301", "cafe", "cafe", "cafe")
+	g("ac\u200bme a\u00adc\u200dme", "acme", "acme")     // zero-width and soft hyphen evasion
+	g("ＡＣＭＥ ﬁne", "acme", "fine")                        // fullwidth, ligature
+	g("Straße ΣΟΦΟΣ σοφός", "strasse", "σοφοσ", "σοφοσ") // ß, final sigma
+	g("Acmeのスマホ", "acme", "の", "ス", "マ", "ホ")
+	g("fire🔥🔥 👍🏽", "fire", "🔥", "🔥", "👍")
+	g("", []string{}...)
+	g("שלום עולם مرحبا", "שלום", "עולם", "مرحبا")
+}
+
+// loadCases reads testdata/rules.txt: blocks of "rule:", "post:" (text, or
+// a JSON post when it starts with {), "want:" (no, or the spans of the
+// match as term@start-end separated by spaces), separated by blank lines.
+type ruleCase struct {
+	line       int
+	rule, post string
+	want       string
+}
+
+func loadCases(t *testing.T) []ruleCase {
+	f, err := os.Open("testdata/rules.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var cases []ruleCase
+	var c ruleCase
+	sc := bufio.NewScanner(f)
+	for n := 1; sc.Scan(); n++ {
+		line := sc.Text()
+		switch {
+		case strings.HasPrefix(line, "#"):
+		case strings.HasPrefix(line, "rule: "):
+			c = ruleCase{line: n, rule: line[6:]}
+		case strings.HasPrefix(line, "post: "):
+			c.post = line[6:]
+		case strings.HasPrefix(line, "want: "):
+			c.want = line[6:]
+			cases = append(cases, c)
+		case strings.TrimSpace(line) == "":
+		default:
+			t.Fatalf("testdata/rules.txt:%d: cannot read %q", n, line)
+		}
+	}
+	return cases
+}
+
+func TestRulesGolden(t *testing.T) {
+	for _, c := range loadCases(t) {
+		p := &post.Post{Platform: "t", ID: "1"}
+		if strings.HasPrefix(c.post, "{") {
+			if err := json.Unmarshal([]byte(c.post), p); err != nil {
+				t.Fatalf("rules.txt:%d: %v", c.line, err)
+			}
+		} else {
+			p.Text = strings.NewReplacer(`\u200b`, "\u200b", `\u00ad`, "\u00ad").Replace(c.post)
+		}
+		e, err := Compile([]*Watchlist{{ID: "w", Version: 1, Status: "live", Rule: c.rule}})
+		if err != nil {
+			t.Errorf("rules.txt:%d: %v", c.line, err)
+			continue
+		}
+		ms := e.Match(p)
+		got := "no"
+		if len(ms) == 1 {
+			var spans []string
+			for _, s := range ms[0].Spans {
+				spans = append(spans, s.Term+"@"+itoa(s.Start)+"-"+itoa(s.End))
+			}
+			got = strings.Join(spans, " ")
+		}
+		if got != c.want {
+			t.Errorf("rules.txt:%d: rule %q on %q\n got: %s\nwant: %s", c.line, c.rule, c.post, got, c.want)
+		}
+	}
+}
+
+func itoa(i int) string { b, _ := json.Marshal(i); return string(b) }
+
+func TestRuleErrors(t *testing.T) {
+	f := func(rule, want string) {
+		t.Helper()
+		_, err := Compile([]*Watchlist{{ID: "w", Version: 1, Status: "live", Rule: rule, file: "w.yaml"}})
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("rule %q: error %v, want it to contain %q", rule, err, want)
+		}
+	}
+	f("nike AND", "line 1, column 6: AND needs a keyword on both sides")
+	f("(nike OR adidas", "line 1, column 1: this ( is never closed")
+	f("nike)", "line 1, column 5: this ) has no ( before it")
+	f(`"nike shoes`, "line 1, column 1: this quote is never closed")
+	f("nike\nOR\n  re*", "line 3, column 3")
+	f("re*", "too short a stem")
+	f("ni*ke", "may only end a word")
+	f("nike NEAR/0 shoes", "NEAR/n with n a distance")
+	f("(nike OR adidas) NEAR/3 shoes", "NEAR joins two keywords")
+	f("colour:red nike", `unknown filter "colour:"`)
+	f("nike has:smell", "has:smell is not known")
+	f("nike followers:lots", "followers:lots is not a comparison")
+	f("nike OR lang:el", "could match posts that contain none of its keywords")
+	f("-nike", "could match posts that contain none of its keywords")
+	f("nike -nike", "can never match")
+	f("!!!", "has no letters or digits")
+	f("", "")
+	f(strings.Repeat("nike ", 3000), "the limit is 10000")
+	f(strings.Repeat("a OR ", 1001)+"b", "more than 1000 keywords")
+	f(`"a b c d e f g h i"`, "phrase of 9 words")
 }
 
 func lists() []*Watchlist {
 	return []*Watchlist{
-		{ID: "acme", Version: 2, Brand: "acme", Keywords: []string{"acme", "acme phone"}, Exclude: []string{"hiring"}},
-		{ID: "ford", Version: 1, Keywords: []string{"Ford"}},
-		{ID: "greek", Version: 1, Keywords: []string{"Ομάδα"}},
-		{ID: "jp", Version: 1, Keywords: []string{"最悪"}},
+		{ID: "acme", Version: 2, Status: "live", Brand: "acme", Keywords: []string{"acme", "acme phone"}, Exclude: []string{"hiring"}},
+		{ID: "ford", Version: 1, Status: "live", Keywords: []string{"Ford"}},
+		{ID: "greek", Version: 1, Status: "live", Keywords: []string{"Ομάδα"}},
+		{ID: "jp", Version: 1, Status: "live", Keywords: []string{"最悪"}},
+		{ID: "paused", Version: 1, Status: "paused", Keywords: []string{"acme"}},
 	}
 }
 
-func TestMatch(t *testing.T) {
-	m := New(lists())
+func TestMatcher(t *testing.T) {
+	m, err := New(lists())
+	if err != nil {
+		t.Fatal(err)
+	}
 	f := func(text string, want ...string) {
 		t.Helper()
 		var got []string
@@ -57,17 +182,38 @@ func TestMatch(t *testing.T) {
 	f("nothing here")
 
 	got := m.Match(&post.Post{Text: "acme phone acme"})
-	if len(got) != 1 || !slices.Equal(got[0].Keywords, []string{"acme", "acme phone"}) || got[0].Version != 2 {
+	if len(got) != 1 || !slices.Equal(got[0].Keywords, []string{"acme", "acme phone"}) || got[0].Version != 2 || len(got[0].Spans) != 3 {
 		t.Errorf("match detail = %+v", got)
 	}
 }
 
-func TestStageDropsUnmatched(t *testing.T) {
-	m := New(lists())
+func TestSwapKeepsOldOnError(t *testing.T) {
+	m, err := New(lists())
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := m.Engine()
+	if err := m.Swap([]*Watchlist{{ID: "bad", Version: 1, Status: "live", Rule: "nike AND"}}); err == nil {
+		t.Fatal("a bad rule compiled")
+	}
+	if m.Engine() != before || len(m.Match(&post.Post{Text: "acme"})) != 1 {
+		t.Error("a failed swap changed the live engine")
+	}
+	if err := m.Swap([]*Watchlist{{ID: "nike", Version: 7, Status: "live", Rule: "nike"}}); err != nil {
+		t.Fatal(err)
+	}
+	if ms := m.Match(&post.Post{Text: "nike acme"}); len(ms) != 1 || ms[0].Watchlist != "nike" || ms[0].Version != 7 {
+		t.Errorf("after swap: %+v", ms)
+	}
+}
+
+func TestStageDropsUnmatchedAndDeletes(t *testing.T) {
+	m, _ := New(lists())
 	in := post.Batch{Items: []*post.Item{
 		{Post: &post.Post{ID: "1", Text: "acme rocks"}},
 		{Post: &post.Post{ID: "2", Text: "nothing"}},
 		{Post: &post.Post{ID: "3", Text: "Ford"}},
+		{Post: &post.Post{ID: "4", Kind: post.KindDelete}},
 	}}
 	out, err := m.Stage()(context.Background(), in)
 	if err != nil {
@@ -75,9 +221,6 @@ func TestStageDropsUnmatched(t *testing.T) {
 	}
 	if len(out.Items) != 2 || out.Items[0].Post.ID != "1" || out.Items[1].Post.ID != "3" {
 		t.Fatalf("stage passed %d items", len(out.Items))
-	}
-	if out.Items[1].Matches[0].Watchlist != "ford" {
-		t.Errorf("matches = %+v", out.Items[1].Matches)
 	}
 }
 
@@ -88,22 +231,24 @@ func TestLoadDir(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	write("a.yaml", "id: acme\nname: Acme\nkeywords: [acme]\n")
+	write("a.yaml", "id: acme\nname: Acme\nrule: acme OR \"acme phone\"\ntags: [brand]\n")
 	write("notes.txt", "ignored")
 	ws, err := LoadDir(dir)
-	if err != nil || len(ws) != 1 || ws[0].Version != 1 {
+	if err != nil || len(ws) != 1 || ws[0].Version != 1 || ws[0].Status != "live" {
 		t.Fatalf("LoadDir = %v, %v", ws, err)
 	}
 
 	write("b.yaml", "id: acme\nkeywords: [x]\n")
 	write("c.yaml", "id: c\nkeyword: [x]\n")
-	write("d.yaml", "id: D!\nkeywords: ['!!!']\n")
+	write("d.yaml", "id: D!\nkeywords: [x]\n")
+	write("e.yaml", "id: e\nrule: x\nkeywords: [y]\nstatus: gone\n")
 	_, err = LoadDir(dir)
 	for _, want := range []string{
 		`b.yaml: id "acme" is already used by`,
 		`c.yaml:2: unknown key "keyword"`,
 		`d.yaml: id "D!"`,
-		`could never match`,
+		`e.yaml: set rule, or keywords`,
+		`e.yaml: status "gone"`,
 	} {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("LoadDir error %v, want it to contain %q", err, want)
@@ -111,19 +256,4 @@ func TestLoadDir(t *testing.T) {
 	}
 }
 
-func BenchmarkStage(b *testing.B) {
-	m := New(lists())
-	text := "Just got back from the gym. Really love my new Acme phone, great service 😀 #monday https://example.com/p/1"
-	items := make([]*post.Item, 500)
-	for i := range items {
-		items[i] = &post.Item{Post: &post.Post{Text: text}}
-	}
-	stage := m.Stage()
-	b.SetBytes(int64(len(text) * len(items)))
-	b.ReportAllocs()
-	for b.Loop() {
-		if _, err := stage(context.Background(), post.Batch{Items: items}); err != nil {
-			b.Fatal(err)
-		}
-	}
-}
+func errorAs(err error, target any) bool { return errors.As(err, target) }

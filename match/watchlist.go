@@ -27,18 +27,74 @@ func (c Config) Validate() error {
 	return nil
 }
 
-// Watchlist is a named set of keywords a team listens for. A post matches
-// when it contains any keyword and no excluded term.
+// Watchlist is what a team listens for: a rule (see docs/rules.md) or, for
+// simple lists, keywords of which any must occur and none of the excluded.
 type Watchlist struct {
 	ID       string   `yaml:"id"`
 	Name     string   `yaml:"name"`
 	Team     string   `yaml:"team"`
 	Brand    string   `yaml:"brand"`
+	Regions  []string `yaml:"regions"` // scope; empty is global
+	Tags     []string `yaml:"tags"`
+	Priority string   `yaml:"priority"`
+	Status   string   `yaml:"status"` // draft, approved, live (the default) or paused; only live lists match
 	Version  int      `yaml:"version"`
+	Rule     string   `yaml:"rule"`
 	Keywords []string `yaml:"keywords"`
 	Exclude  []string `yaml:"exclude"`
 
 	file string
+}
+
+// Statuses of a watchlist's life.
+var statuses = []string{"draft", "approved", "live", "paused"}
+
+// Live reports whether the list takes part in matching.
+func (w *Watchlist) Live() bool { return w.Status == "live" }
+
+// tree parses the rule, or builds one from keywords and exclusions.
+func (w *Watchlist) tree() (*node, error) {
+	if w.Rule != "" {
+		n, err := parseRule(w.Rule)
+		if err != nil {
+			return nil, fmt.Errorf("%s: watchlist %s: rule: %w", w.file, w.ID, err)
+		}
+		return expandSlop(n), nil
+	}
+	if len(w.Keywords) == 0 {
+		return nil, fmt.Errorf("%s: watchlist %s: a rule or at least one keyword is needed", w.file, w.ID)
+	}
+	any := &node{op: opOr}
+	for _, k := range w.Keywords {
+		any.kids = append(any.kids, &node{op: opTerm, term: &termSpec{text: k, phrase: strings.Contains(strings.TrimSpace(k), " ")}})
+	}
+	if len(w.Exclude) == 0 {
+		return any, nil
+	}
+	none := &node{op: opOr}
+	for _, k := range w.Exclude {
+		none.kids = append(none.kids, &node{op: opTerm, term: &termSpec{text: k}})
+	}
+	return &node{op: opAnd, kids: []*node{any, {op: opNot, kids: []*node{none}}}}, nil
+}
+
+// expandSlop turns "a b c"~n into NEAR over its words.
+func expandSlop(n *node) *node {
+	if n.op == opTerm && n.term.slop > 0 {
+		near := &node{op: opNear, n: n.term.slop, pos: n.pos}
+		for _, w := range strings.Fields(n.term.text) {
+			near.kids = append(near.kids, &node{op: opTerm, term: &termSpec{text: w}, pos: n.pos})
+		}
+		if len(near.kids) > 1 {
+			return near
+		}
+		n.term.slop = 0
+		return n
+	}
+	for i, k := range n.kids {
+		n.kids[i] = expandSlop(k)
+	}
+	return n
 }
 
 var idPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,63}$`)
@@ -55,13 +111,14 @@ func (w *Watchlist) Validate() error {
 	if w.Version < 1 {
 		bad("version %d: must be 1 or more", w.Version)
 	}
-	if len(w.Keywords) == 0 {
-		bad("keywords: at least one is needed")
+	if !slices.Contains(statuses, w.Status) {
+		bad("status %q: want one of %v", w.Status, statuses)
 	}
-	for _, k := range append(slices.Clone(w.Keywords), w.Exclude...) {
-		if strings.TrimSpace(string(normalize(nil, k))) == "" {
-			bad("keyword %q has no letters or digits and could never match", k)
-		}
+	switch {
+	case w.Rule != "" && (len(w.Keywords) > 0 || len(w.Exclude) > 0):
+		bad("set rule, or keywords (with exclude), not both")
+	case w.Rule == "" && len(w.Keywords) == 0:
+		bad("a rule or at least one keyword is needed")
 	}
 	return errors.Join(errs...)
 }
@@ -84,7 +141,7 @@ func LoadDir(dir string) ([]*Watchlist, error) {
 			continue
 		}
 		path := filepath.Join(dir, e.Name())
-		w := &Watchlist{Version: 1, file: path}
+		w := &Watchlist{Version: 1, Status: "live", file: path}
 		if err := strictyaml.File(path, w); err != nil {
 			errs = append(errs, err)
 			continue

@@ -18,6 +18,7 @@ import (
 	"github.com/earshot-dev/earshot/route"
 	"github.com/earshot-dev/earshot/sink"
 	"github.com/earshot-dev/earshot/stream"
+	"github.com/earshot-dev/earshot/strictyaml"
 )
 
 // Stage names, in pipeline order.
@@ -78,8 +79,10 @@ func New(ctx context.Context, cfg Config, stages []string, taps Taps, reg promet
 		if err != nil {
 			return nil, err
 		}
-		matcher = match.New(lists)
-		log.Info("watchlists loaded", "count", len(lists), "dir", cfg.Match.Watchlists)
+		if matcher, err = match.New(lists); err != nil {
+			return nil, errors.Join(strictyaml.ErrInvalid, err)
+		}
+		log.Info("watchlists loaded", "count", len(lists), "keywords", matcher.Engine().Keywords(), "dir", cfg.Match.Watchlists)
 	}
 
 	switch cfg.Transport.Kind {

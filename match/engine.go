@@ -1,0 +1,586 @@
+package match
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"unicode/utf8"
+
+	"github.com/earshot-dev/earshot/post"
+)
+
+// Engine finds every keyword of every watchlist in one pass over a post's
+// words, then evaluates the rules of the watchlists that had a hit. It is
+// immutable once compiled and safe for concurrent use.
+//
+// Words, not bytes, are the unit: a post's text is folded and split into
+// words once; each word is looked up in the vocabulary of all keywords, and
+// phrases continue along a trie of word ids. A lookup costs the same at a
+// thousand keywords as at a million, and whole-word matching falls out of
+// it ("ford" never matches "affordable").
+type Engine struct {
+	f        *folder
+	lists    []*Watchlist
+	rules    []*node
+	positive [][]uint32 // per watchlist: the terms that may satisfy its rule
+
+	words          map[string]uint32 // folded word → word id, while compiling
+	vocab          *vocab            // the same, for matching
+	trie           map[uint64]uint32 // parent node << 32 | word id → child node; the root is 0
+	nodeTerms      map[uint32][]uint32
+	maxDepth       int
+	stems          map[string][]uint32 // folded stem → wildcard terms
+	stemLens       []int               // distinct stem lengths in bytes
+	stemLenMask    uint64              // bit n set: some stem is n bytes long (n < 64)
+	stemFilter     []uint64            // bitset of stem hashes
+	stemFilterBits uint64
+	terms          []termInfo
+	uses           [][]uint32 // term → watchlists whose rules use it
+
+	pool sync.Pool // *scratch
+}
+
+type termInfo struct {
+	display string // as written in the rule
+	kind    uint8
+}
+
+// hit is one occurrence of a term: words first..last of the post.
+type hit struct {
+	term        uint32
+	first, last int32
+	next        int32 // next hit of the same term, or -1
+}
+
+// scratch is one goroutine's working memory; it makes matching a post
+// allocation-free once warm.
+type scratch struct {
+	toks      tokens
+	hits      []hit
+	termEpoch []uint32
+	termHead  []int32
+	listEpoch []uint32
+	cands     []uint32
+	hitTerms  []uint32 // distinct terms hit in this post
+	epoch     uint32
+	window    []winHit
+}
+
+// Compile builds an engine over lists. Every problem in every rule is
+// reported, each naming its watchlist's file.
+func Compile(lists []*Watchlist) (*Engine, error) {
+	e := &Engine{
+		f:         sharedFolder(),
+		lists:     lists,
+		words:     map[string]uint32{},
+		trie:      map[uint64]uint32{},
+		nodeTerms: map[uint32][]uint32{},
+		stems:     map[string][]uint32{},
+	}
+	termIDs := map[string]uint32{}
+	var errs []error
+	var nodes uint32
+	var tk tokens
+	for li, w := range lists {
+		root, err := w.tree()
+		if err != nil {
+			errs = append(errs, err)
+			e.rules = append(e.rules, nil)
+			e.positive = append(e.positive, nil)
+			continue
+		}
+		var lerrs []string
+		var resolve func(n *node, neg bool)
+		var pos []uint32
+		resolve = func(n *node, neg bool) {
+			switch n.op {
+			case opTerm:
+				id, msg := e.term(n.term, termIDs, &tk, &nodes)
+				if msg != "" {
+					msg = fmt.Sprintf("%q %s", n.term.text, msg)
+					if w.Rule != "" {
+						msg = "rule: " + errAt(w.Rule, n.pos, msg).Error()
+					}
+					lerrs = append(lerrs, msg)
+					return
+				}
+				n.tid = id
+				if !slices.Contains(e.uses[id], uint32(li)) {
+					e.uses[id] = append(e.uses[id], uint32(li))
+				}
+				if !neg && !slices.Contains(pos, id) {
+					pos = append(pos, id)
+				}
+			case opNot:
+				resolve(n.kids[0], !neg)
+			default:
+				for _, k := range n.kids {
+					resolve(k, neg)
+				}
+			}
+		}
+		resolve(root, false)
+		if len(lerrs) == 0 {
+			if !requiresTerm(root) {
+				lerrs = append(lerrs, "the rule could match posts that contain none of its keywords (a filter or NOT alone in an OR branch) and would flood its queue: give every OR branch a keyword")
+			} else if t := contradiction(root); t != "" {
+				lerrs = append(lerrs, fmt.Sprintf("the rule can never match: it requires %q and excludes it", t))
+			}
+		}
+		for _, m := range lerrs {
+			errs = append(errs, fmt.Errorf("%s: watchlist %s: %s", w.file, w.ID, m))
+		}
+		e.rules = append(e.rules, root)
+		e.positive = append(e.positive, pos)
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	for l := range e.stemLensSet() {
+		e.stemLens = append(e.stemLens, l)
+	}
+	slices.Sort(e.stemLens)
+	e.stemFilterBits = max(uint64(len(e.stems))*16, 1<<12)
+	for e.stemFilterBits&(e.stemFilterBits-1) != 0 {
+		e.stemFilterBits &= e.stemFilterBits - 1
+	}
+	e.stemFilter = make([]uint64, e.stemFilterBits*2/64)
+	e.stemFilterBits = e.stemFilterBits*2 - 1
+	for stem := range e.stems {
+		if len(stem) < 64 {
+			e.stemLenMask |= 1 << len(stem)
+		}
+		b := (fnv([]byte(stem)) >> 20) & e.stemFilterBits
+		e.stemFilter[b>>6] |= 1 << (b & 63)
+	}
+	e.vocab, e.words = newVocab(e.words), nil
+	for _, r := range e.rules {
+		indexSets(r)
+	}
+	return e, nil
+}
+
+func (e *Engine) stemLensSet() map[int]bool {
+	s := map[int]bool{}
+	for stem := range e.stems {
+		s[len(stem)] = true
+	}
+	return s
+}
+
+// term registers a keyword, phrase or stem and returns its id, or a
+// message saying why it cannot match.
+func (e *Engine) term(spec *termSpec, ids map[string]uint32, tk *tokens, nodes *uint32) (uint32, string) {
+	e.f.tokenize(tk, spec.text)
+	words := make([]string, len(tk.toks))
+	for i := range tk.toks {
+		words[i] = string(tk.word(i))
+	}
+	switch {
+	case len(words) == 0:
+		return 0, "has no letters or digits and could never match"
+	case len(words) > MaxPhraseLen:
+		return 0, fmt.Sprintf("is a phrase of %d words; the limit is %d", len(words), MaxPhraseLen)
+	case spec.wildcard && len(words) > 1:
+		return 0, "a wildcard * may only end a single word"
+	case spec.wildcard && utf8.RuneCountInString(words[0]) < MinStemRunes:
+		return 0, fmt.Sprintf("has too short a stem before *: write at least %d letters", MinStemRunes)
+	case spec.wildcard && len(words[0]) > 63:
+		return 0, "has too long a stem before *: a stem is a word's beginning, at most 63 bytes"
+	}
+	key := fmt.Sprintf("%d|%t|%s", spec.kind, spec.wildcard, strings.Join(words, " "))
+	if id, ok := ids[key]; ok {
+		return id, ""
+	}
+	id := uint32(len(e.terms))
+	ids[key] = id
+	display := spec.text
+	switch spec.kind {
+	case kindHashtag:
+		display = "#" + display
+	case kindMention:
+		display = "@" + display
+	}
+	if spec.wildcard {
+		display += "*"
+	}
+	e.terms = append(e.terms, termInfo{display: display, kind: spec.kind})
+	e.uses = append(e.uses, nil)
+	if spec.wildcard {
+		e.stems[words[0]] = append(e.stems[words[0]], id)
+		return id, ""
+	}
+	n := uint32(0)
+	for _, w := range words {
+		wid, ok := e.words[w]
+		if !ok {
+			wid = uint32(len(e.words))
+			e.words[w] = wid
+		}
+		k := uint64(n)<<32 | uint64(wid)
+		child, ok := e.trie[k]
+		if !ok {
+			*nodes++
+			child = *nodes
+			e.trie[k] = child
+		}
+		n = child
+	}
+	e.nodeTerms[n] = append(e.nodeTerms[n], id)
+	e.maxDepth = max(e.maxDepth, len(words))
+	return id, ""
+}
+
+// requiresTerm reports whether every way of satisfying n includes a term
+// hit, so that only watchlists with a hit need to be evaluated.
+func requiresTerm(n *node) bool {
+	switch n.op {
+	case opTerm, opNear:
+		return true
+	case opAnd:
+		return slices.ContainsFunc(n.kids, requiresTerm)
+	case opOr:
+		for _, k := range n.kids {
+			if !requiresTerm(k) {
+				return false
+			}
+		}
+		return true
+	}
+	return false
+}
+
+// contradiction finds a term an AND both requires and excludes.
+func contradiction(n *node) string {
+	if n.op == opAnd {
+		req, exc := map[uint32]string{}, map[uint32]bool{}
+		for _, k := range n.kids {
+			if k.op == opTerm {
+				req[k.tid] = k.term.text
+			}
+			if k.op == opNot && k.kids[0].op == opTerm {
+				exc[k.kids[0].tid] = true
+			}
+		}
+		for id, t := range req {
+			if exc[id] {
+				return t
+			}
+		}
+	}
+	for _, k := range n.kids {
+		if t := contradiction(k); t != "" {
+			return t
+		}
+	}
+	return ""
+}
+
+// Watchlists returns the lists the engine was compiled from.
+func (e *Engine) Watchlists() []*Watchlist { return e.lists }
+
+// Keywords is the number of distinct terms.
+func (e *Engine) Keywords() int { return len(e.terms) }
+
+func (e *Engine) getScratch() *scratch {
+	if s, ok := e.pool.Get().(*scratch); ok {
+		return s
+	}
+	return &scratch{
+		termEpoch: make([]uint32, len(e.terms)),
+		termHead:  make([]int32, len(e.terms)),
+		listEpoch: make([]uint32, len(e.lists)),
+	}
+}
+
+// Match returns the watchlists p matches, in watchlist order, each with the
+// keywords that hit and their spans in p.Text.
+func (e *Engine) Match(p *post.Post) []post.Match {
+	s := e.getScratch()
+	defer e.pool.Put(s)
+	return e.match(nil, p, s)
+}
+
+func (e *Engine) match(dst []post.Match, p *post.Post, s *scratch) []post.Match {
+	s.epoch++
+	if s.epoch == 0 { // wrapped: forget every stamp
+		clear(s.termEpoch)
+		clear(s.listEpoch)
+		s.epoch = 1
+	}
+	s.hits, s.cands, s.hitTerms = s.hits[:0], s.cands[:0], s.hitTerms[:0]
+	e.f.tokenize(&s.toks, p.Text)
+	toks := &s.toks
+	for i := range toks.toks {
+		w := toks.word(i)
+		if wid, ok := e.vocab.lookup(toks.toks[i].hash, w); ok {
+			node, ok := e.trie[uint64(wid)]
+			for j := i; ok; {
+				for _, t := range e.nodeTerms[node] {
+					e.hit(s, t, toks.toks[i].kind, i, j)
+				}
+				j++
+				if j >= len(toks.toks) || j-i >= e.maxDepth {
+					break
+				}
+				wid, ok = e.vocab.lookup(toks.toks[j].hash, toks.word(j))
+				if ok {
+					node, ok = e.trie[uint64(node)<<32|uint64(wid)]
+				}
+			}
+		}
+		if len(e.stemLens) > 0 && len(w) >= e.stemLens[0] {
+			e.stemHits(s, w, i)
+		}
+	}
+	for _, li := range s.cands {
+		if e.eval(e.rules[li], p, s) {
+			dst = append(dst, e.explain(li, s))
+		}
+	}
+	if len(dst) > 1 {
+		slices.SortFunc(dst, func(a, b post.Match) int { return strings.Compare(a.Watchlist, b.Watchlist) })
+	}
+	return dst
+}
+
+// stemHits finds the wildcard stems that begin word w: one pass over its
+// bytes, hashing as it goes, with a filter check at each stem length.
+func (e *Engine) stemHits(s *scratch, w []byte, i int) {
+	h := uint64(14695981039346656037)
+	for l, c := range w {
+		h ^= uint64(c)
+		h *= 1099511628211
+		n := l + 1
+		if n > 63 || e.stemLenMask&(1<<n) == 0 || (n < len(w) && !utf8.RuneStart(w[n])) {
+			continue
+		}
+		hh := h
+		if hh == 0 {
+			hh = 1
+		}
+		b := (hh >> 20) & e.stemFilterBits
+		if e.stemFilter[b>>6]&(1<<(b&63)) == 0 {
+			continue
+		}
+		for _, t := range e.stems[string(w[:n])] {
+			e.hit(s, t, s.toks.toks[i].kind, i, i)
+		}
+	}
+}
+
+func (e *Engine) hit(s *scratch, t uint32, kind uint8, first, last int) {
+	if k := e.terms[t].kind; k != kindWord && k != kind {
+		return // #nike needs the hashtag; plain nike takes any
+	}
+	h := hit{term: t, first: int32(first), last: int32(last), next: -1}
+	if s.termEpoch[t] == s.epoch {
+		h.next = s.termHead[t]
+	} else {
+		s.termEpoch[t] = s.epoch
+		s.hitTerms = append(s.hitTerms, t)
+		for _, li := range e.uses[t] {
+			if s.listEpoch[li] != s.epoch {
+				s.listEpoch[li] = s.epoch
+				s.cands = append(s.cands, li)
+			}
+		}
+	}
+	s.termHead[t] = int32(len(s.hits))
+	s.hits = append(s.hits, h)
+}
+
+func (e *Engine) eval(n *node, p *post.Post, s *scratch) bool {
+	switch n.op {
+	case opTerm:
+		return s.termEpoch[n.tid] == s.epoch
+	case opAnd:
+		for _, k := range n.kids {
+			if !e.eval(k, p, s) {
+				return false
+			}
+		}
+		return true
+	case opOr:
+		if n.set != nil {
+			// Many keywords: look the few terms that hit up in the set
+			// instead of checking every keyword.
+			for _, t := range s.hitTerms {
+				if _, ok := slices.BinarySearch(n.set, t); ok {
+					return true
+				}
+			}
+		}
+		for _, k := range n.rest {
+			if e.eval(k, p, s) {
+				return true
+			}
+		}
+		return false
+	case opNot:
+		return !e.eval(n.kids[0], p, s)
+	case opNear:
+		return e.near(n, s)
+	case opField:
+		return fieldHolds(n.field, n.value, p)
+	}
+	return false
+}
+
+type winHit struct {
+	pos  int32
+	kid  int
+	last int32
+}
+
+// near reports whether one hit of each operand lies within n words: the
+// starts of the first and last hit in the window are at most n words apart.
+// Ordered, the operands must also come in the order written.
+func (e *Engine) near(n *node, s *scratch) bool {
+	s.window = s.window[:0]
+	for ki, k := range n.kids {
+		if s.termEpoch[k.tid] != s.epoch {
+			return false
+		}
+		for h := s.termHead[k.tid]; h >= 0; h = s.hits[h].next {
+			s.window = append(s.window, winHit{pos: s.hits[h].first, kid: ki, last: s.hits[h].last})
+		}
+	}
+	w := s.window
+	slices.SortFunc(w, func(a, b winHit) int { return int(a.pos - b.pos) })
+	if n.ordered {
+		// Two operands: some hit of the first before some hit of the second, close enough.
+		for _, a := range w {
+			if a.kid != 0 {
+				continue
+			}
+			for _, b := range w {
+				if b.kid == 1 && b.pos > a.last && int(b.pos-a.pos) <= n.n {
+					return true
+				}
+			}
+		}
+		return false
+	}
+	// Sliding window over hits sorted by position, holding one of each operand.
+	var counts [MaxPhraseLen + 2]int
+	have, lo := 0, 0
+	for hi := range w {
+		if counts[w[hi].kid] == 0 {
+			have++
+		}
+		counts[w[hi].kid]++
+		for have == len(n.kids) {
+			if int(w[hi].pos-w[lo].pos) <= n.n {
+				return true
+			}
+			counts[w[lo].kid]--
+			if counts[w[lo].kid] == 0 {
+				have--
+			}
+			lo++
+		}
+	}
+	return false
+}
+
+// explain builds the match record of watchlist li: the positive terms that
+// hit and where.
+func (e *Engine) explain(li uint32, s *scratch) post.Match {
+	w := e.lists[li]
+	m := post.Match{Watchlist: w.ID, Version: w.Version, Brand: w.Brand, Team: w.Team, Tags: w.Tags}
+	for _, t := range e.positive[li] {
+		if s.termEpoch[t] != s.epoch {
+			continue
+		}
+		m.Keywords = append(m.Keywords, e.terms[t].display)
+		for h := s.termHead[t]; h >= 0; h = s.hits[h].next {
+			first, last := s.toks.toks[s.hits[h].first], s.toks.toks[s.hits[h].last]
+			m.Spans = append(m.Spans, post.Span{Start: int(first.start), End: int(last.end), Term: e.terms[t].display})
+		}
+	}
+	slices.SortFunc(m.Spans, func(a, b post.Span) int { return a.Start - b.Start })
+	return m
+}
+
+func fieldHolds(field, value string, p *post.Post) bool {
+	switch field {
+	case "from":
+		return strings.EqualFold(strings.TrimPrefix(p.Author.Handle, "@"), strings.TrimPrefix(value, "@"))
+	case "lang":
+		return strings.EqualFold(p.Lang, value) || len(p.Lang) > len(value) && p.Lang[len(value)] == '-' && strings.EqualFold(p.Lang[:len(value)], value)
+	case "country":
+		return strings.EqualFold(p.Country, value) || p.Geo != nil && strings.EqualFold(p.Geo.Country, value)
+	case "platform":
+		return strings.EqualFold(p.Platform, value)
+	case "has":
+		switch value {
+		case "link":
+			return len(p.URLs) > 0
+		case "media":
+			return p.Media > 0
+		case "mention":
+			return len(p.Mentions) > 0
+		case "hashtag":
+			return len(p.Hashtags) > 0
+		}
+	case "is":
+		switch value {
+		case "reply":
+			return p.ReplyTo != ""
+		case "repost":
+			return p.RepostOf != ""
+		case "quote":
+			return p.QuoteOf != ""
+		}
+	case "followers":
+		cmp, n, _ := parseCompare(value)
+		f := p.Author.Followers
+		switch cmp {
+		case ">=":
+			return f >= n
+		case "<=":
+			return f <= n
+		case ">":
+			return f > n
+		case "<":
+			return f < n
+		}
+		return f == n
+	case "url":
+		for _, u := range p.URLs {
+			if containsFold(u, value) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func containsFold(s, sub string) bool {
+	return strings.Contains(strings.ToLower(s), strings.ToLower(sub))
+}
+
+// indexSets prepares OR nodes: their plain term operands become a sorted set,
+// the others stay in rest.
+func indexSets(n *node) {
+	if n == nil {
+		return
+	}
+	if n.op == opOr {
+		n.set, n.rest = nil, nil
+		for _, k := range n.kids {
+			if k.op == opTerm {
+				n.set = append(n.set, k.tid)
+			} else {
+				n.rest = append(n.rest, k)
+			}
+		}
+		slices.Sort(n.set)
+	}
+	for _, k := range n.kids {
+		indexSets(k)
+	}
+}
