@@ -42,6 +42,10 @@ usage:
   earshot sink     [flags]
   earshot migrate  [flags]   create or upgrade the ClickHouse schema
 
+  earshot match --watchlists DIR --posts FILE   what the watchlists match in a file of posts
+  earshot watchlist validate DIR                check watchlist files
+  earshot bench match --keywords N [--baseline] matcher throughput against cloudflare/ahocorasick
+
 Run 'earshot <command> -h' for the flags. Exit codes: 0 done, 1 failed, 2 bad
 usage or configuration.
 `
@@ -100,7 +104,14 @@ func run(args []string, stdout, stderr io.Writer) error {
 	switch cmd {
 	case "run":
 		return runPipeline(cmd, pipeline.AllStages, args, stdout, stderr)
+	case "watchlist":
+		return watchlistTool(args, stdout, stderr)
+	case "bench":
+		return benchTool(args, stdout, stderr)
 	case pipeline.Ingest, pipeline.Match, pipeline.Enrich, pipeline.Route, pipeline.Sink:
+		if cmd == pipeline.Match && slices.ContainsFunc(args, func(a string) bool { return strings.TrimLeft(strings.SplitN(a, "=", 2)[0], "-") == "watchlists" }) {
+			return matchTool(args, stdout, stderr)
+		}
 		if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
 			// earshot ingest file FILE --dry-run, earshot match --watchlists …: tools
 			// of one stage that work without a pipeline.
@@ -109,6 +120,8 @@ func run(args []string, stdout, stderr io.Writer) error {
 		return runPipeline(cmd, []string{cmd}, args, stdout, stderr)
 	case "migrate":
 		return migrate(args, stdout, stderr)
+	case "eval":
+		return evalTool(args, stdout, stderr)
 	}
 	fmt.Fprint(stderr, usage)
 	return exitError{2, fmt.Errorf("unknown command %q", cmd)}

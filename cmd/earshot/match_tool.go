@@ -1,0 +1,127 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"github.com/earshot-dev/earshot/bench"
+	"github.com/earshot-dev/earshot/match"
+	"github.com/earshot-dev/earshot/post"
+	"github.com/earshot-dev/earshot/strictyaml"
+)
+
+// matchTool is `earshot match --watchlists DIR --posts FILE`: every match of
+// every post of an NDJSON file (canonical posts), one JSON line each, so a
+// gatherer sees what a rule does before it goes live.
+func matchTool(args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("earshot match", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	dir := fs.String("watchlists", "", "directory of watchlist files")
+	posts := fs.String("posts", "", "NDJSON file of posts (- for stdin)")
+	all := fs.Bool("all", false, "match draft and paused watchlists too")
+	if err := fs.Parse(args); err != nil {
+		return exitError{2, err}
+	}
+	if *dir == "" || *posts == "" {
+		return exitError{2, errors.New("match: --watchlists and --posts are both needed")}
+	}
+	lists, err := match.LoadDir(*dir)
+	if err != nil {
+		return err
+	}
+	if *all {
+		for _, w := range lists {
+			w.Status = "live"
+		}
+	}
+	e, err := match.New(lists)
+	if err != nil {
+		return errors.Join(strictyaml.ErrInvalid, err)
+	}
+	in := io.Reader(os.Stdin)
+	if *posts != "-" {
+		f, err := os.Open(*posts)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		in = f
+	}
+	out := bufio.NewWriter(stdout)
+	defer out.Flush()
+	enc := json.NewEncoder(out)
+	sc := bufio.NewScanner(in)
+	sc.Buffer(make([]byte, 64<<10), 16<<20)
+	var n, matched, bad int
+	for line := 1; sc.Scan(); line++ {
+		if len(sc.Bytes()) == 0 {
+			continue
+		}
+		var p post.Post
+		if err := json.Unmarshal(sc.Bytes(), &p); err != nil {
+			fmt.Fprintf(stderr, "%s:%d: %v\n", *posts, line, err)
+			bad++
+			continue
+		}
+		n++
+		for _, m := range e.Match(&p) {
+			matched++
+			enc.Encode(struct {
+				Post      string      `json:"post"`
+				Watchlist string      `json:"watchlist"`
+				Version   int         `json:"version"`
+				Keywords  []string    `json:"keywords"`
+				Spans     []post.Span `json:"spans"`
+			}{p.Key(), m.Watchlist, m.Version, m.Keywords, m.Spans})
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return fmt.Errorf("reading %s: %w", *posts, err)
+	}
+	fmt.Fprintf(stderr, "%d posts, %d matches, %d unreadable lines\n", n, matched, bad)
+	return nil
+}
+
+// watchlistTool is `earshot watchlist validate DIR`.
+func watchlistTool(args []string, stdout, stderr io.Writer) error {
+	if len(args) != 2 || args[0] != "validate" {
+		return exitError{2, errors.New("usage: earshot watchlist validate DIR")}
+	}
+	lists, err := match.LoadDir(args[1])
+	if err != nil {
+		return err
+	}
+	e, err := match.Compile(lists)
+	if err != nil {
+		return errors.Join(strictyaml.ErrInvalid, err)
+	}
+	fmt.Fprintf(stdout, "%d watchlists, %d distinct keywords: ok\n", len(lists), e.Keywords())
+	return nil
+}
+
+// benchTool is `earshot bench match --keywords N [--baseline]`.
+func benchTool(args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 || args[0] != "match" {
+		return exitError{2, errors.New("usage: earshot bench match --keywords N [--baseline] [--duration 5s]")}
+	}
+	fs := flag.NewFlagSet("earshot bench match", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	n := fs.Int("keywords", 10_000, "keywords in the generated watchlist set")
+	baseline := fs.Bool("baseline", false, "also run cloudflare/ahocorasick on the same posts")
+	d := fs.Duration("duration", 5*time.Second, "how long to match with each engine")
+	if err := fs.Parse(args[1:]); err != nil {
+		return exitError{2, err}
+	}
+	r, err := bench.MatchBench(context.Background(), *n, *baseline, *d)
+	if err != nil {
+		return err
+	}
+	return json.NewEncoder(stdout).Encode(r)
+}
