@@ -10,21 +10,30 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/earshot-dev/earshot/strictyaml"
 )
 
 // Config says where the watchlists are.
 type Config struct {
-	Watchlists string `yaml:"watchlists"` // a directory of *.yaml files, one watchlist each
+	Watchlists     string        `yaml:"watchlists"`      // a directory of *.yaml files, one watchlist each
+	ReloadInterval time.Duration `yaml:"reload_interval"` // how often to look for changed files; 0 never reloads
 }
+
+// DefaultConfig reloads changed watchlists within five seconds.
+func DefaultConfig() Config { return Config{ReloadInterval: 5 * time.Second} }
 
 // Validate reports every problem at once.
 func (c Config) Validate() error {
+	var errs []error
 	if c.Watchlists == "" {
-		return errors.New("match.watchlists: a directory of watchlist files is required")
+		errs = append(errs, errors.New("match.watchlists: a directory of watchlist files is required"))
 	}
-	return nil
+	if c.ReloadInterval < 0 {
+		errs = append(errs, errors.New("match.reload_interval: must not be negative"))
+	}
+	return errors.Join(errs...)
 }
 
 // Watchlist is what a team listens for: a rule (see docs/rules.md) or, for

@@ -48,6 +48,7 @@ func Default() Config {
 	return Config{
 		Transport: TransportConfig{Kind: "memory", TopicPrefix: "earshot", QueueSize: 8192, Kafka: stream.DefaultKafkaConfig()},
 		Ingest:    ingest.DefaultConfig(),
+		Match:     match.DefaultConfig(),
 		Sink:      sink.DefaultConfig(),
 		Runner:    stream.DefaultRunnerConfig(),
 	}

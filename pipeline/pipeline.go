@@ -47,6 +47,7 @@ type Pipeline struct {
 	mem     *stream.Memory // set in embedded mode
 	log     *slog.Logger
 	policy  *route.Policy
+	matcher *match.Matcher
 	source  *stream.SourceRunner
 	runners map[string]*stream.Runner
 	outputs map[string][]string // topics each runner writes, closed after it in embedded mode
@@ -83,6 +84,7 @@ func New(ctx context.Context, cfg Config, stages []string, taps Taps, reg promet
 			return nil, errors.Join(strictyaml.ErrInvalid, err)
 		}
 		log.Info("watchlists loaded", "count", len(lists), "keywords", matcher.Engine().Keywords(), "dir", cfg.Match.Watchlists)
+		p.matcher = matcher
 	}
 
 	switch cfg.Transport.Kind {
@@ -301,8 +303,14 @@ func (p *Pipeline) Run(ctx context.Context) error {
 	for _, tap := range p.taps {
 		wg.Go(func() { fail("tap", tap(stageCtx)) })
 	}
+	watchCtx, stopWatch := context.WithCancel(stageCtx)
+	defer stopWatch()
+	if p.matcher != nil && p.cfg.Match.ReloadInterval > 0 {
+		wg.Go(func() { match.Watch(watchCtx, p.cfg.Match.Watchlists, p.cfg.Match.ReloadInterval, p.matcher, p.log) })
+	}
 	wg.Go(func() {
 		stages.Wait()
+		stopWatch()
 		closeTopic(p.topics.Dead())
 	})
 	wg.Wait()

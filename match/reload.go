@@ -1,0 +1,73 @@
+package match
+
+import (
+	"context"
+	"crypto/sha256"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"time"
+)
+
+// Watch reloads the watchlists of dir into m whenever a file in it changes,
+// checking every interval until ctx ends. A set that fails to load or
+// compile is reported and ignored: the set in use keeps running. The new
+// engine is built here, off the matching path, and swapped in at once.
+func Watch(ctx context.Context, dir string, interval time.Duration, m *Matcher, log *slog.Logger) {
+	log = log.With("component", "watchlists", "dir", dir)
+	// Start from no state: the first check loads the directory once more,
+	// so a change made between the caller's load and this call is not missed.
+	var last [32]byte
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		state, err := dirState(dir)
+		if err != nil {
+			log.Warn("cannot read the watchlists directory; keeping the live set", "err", err)
+			continue
+		}
+		if state == last {
+			continue
+		}
+		last = state
+		start := time.Now()
+		lists, err := LoadDir(dir)
+		if err == nil {
+			err = m.Swap(lists)
+		}
+		if err != nil {
+			log.Error("watchlists changed but do not load; keeping the live set", "err", err)
+			continue
+		}
+		log.Info("watchlists reloaded", "watchlists", len(lists), "keywords", m.Engine().Keywords(), "took", time.Since(start))
+	}
+}
+
+// dirState summarises the names, sizes and modification times of the
+// watchlist files in dir.
+func dirState(dir string) ([32]byte, error) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return [32]byte{}, err
+	}
+	h := sha256.New()
+	for _, e := range entries {
+		if ext := filepath.Ext(e.Name()); e.IsDir() || (ext != ".yaml" && ext != ".yml") {
+			continue
+		}
+		info, err := e.Info()
+		if err != nil {
+			return [32]byte{}, err
+		}
+		fmt.Fprintf(h, "%s\x00%d\x00%d\n", e.Name(), info.Size(), info.ModTime().UnixNano())
+	}
+	var sum [32]byte
+	h.Sum(sum[:0])
+	return sum, nil
+}
