@@ -144,7 +144,7 @@ func TestRuleErrors(t *testing.T) {
 	f("", "")
 	f(strings.Repeat("nike ", 3000), "the limit is 10000")
 	f(strings.Repeat("a OR ", 1001)+"b", "more than 1000 keywords")
-	f(`"a b c d e f g h i"`, "phrase of 9 words")
+	f(`"a b c d e f g h i j k l m n o p q"`, "phrase of 17 words")
 }
 
 func lists() []*Watchlist {

@@ -14,7 +14,7 @@ const (
 	MaxClauses   = 1_000  // keywords, phrases and filters in one rule
 	MinStemRunes = 3      // letters before a trailing * wildcard
 	MaxNear      = 100    // the n of NEAR/n and "…"~n
-	MaxPhraseLen = 8      // words in one phrase
+	MaxPhraseLen = 16     // words in one phrase (each CJK character is a word)
 )
 
 // RuleError is a problem in a rule, at a line and column (both from 1)
