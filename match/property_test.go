@@ -124,7 +124,7 @@ func randomRule(rng *rand.Rand, depth int) string {
 		case 2:
 			f := []string{" NEAR/", " NEAR/"}[rng.IntN(2)]
 			o := []string{"", "f"}[rng.IntN(2)]
-			return propWords[rng.IntN(len(propWords))] + f + string(rune('1'+rng.IntN(4))) + o + " " + propWords[rng.IntN(len(propWords))]
+			return word() + f + string(rune('1'+rng.IntN(4))) + o + " " + word()
 		}
 		return word()
 	}

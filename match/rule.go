@@ -296,8 +296,8 @@ func (p *parser) near() (*node, error) {
 			return nil, err
 		}
 		for _, side := range []*node{left, right} {
-			if side.op != opTerm || side.term.wildcard || side.term.slop > 0 {
-				return nil, p.errAt(t.pos, "NEAR joins two keywords or \"exact phrases\", not groups, wildcards or filters")
+			if side.op != opTerm || side.term.slop > 0 {
+				return nil, p.errAt(t.pos, "NEAR joins two keywords, wildcards or \"exact phrases\", not groups or filters")
 			}
 		}
 		left = &node{op: opNear, kids: []*node{left, right}, n: t.n, ordered: t.ordered, pos: left.pos}

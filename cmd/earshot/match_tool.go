@@ -89,10 +89,19 @@ func matchTool(args []string, stdout, stderr io.Writer) error {
 	return nil
 }
 
-// watchlistTool is `earshot watchlist validate DIR`.
+// watchlistTool is `earshot watchlist validate DIR` and
+// `earshot watchlist import powertrack|brandwatch RULE`.
 func watchlistTool(args []string, stdout, stderr io.Writer) error {
+	if len(args) == 3 && args[0] == "import" {
+		rule, err := match.ImportRule(args[1], args[2])
+		if err != nil {
+			return exitError{2, err}
+		}
+		fmt.Fprintln(stdout, rule)
+		return nil
+	}
 	if len(args) != 2 || args[0] != "validate" {
-		return exitError{2, errors.New("usage: earshot watchlist validate DIR")}
+		return exitError{2, errors.New("usage: earshot watchlist validate DIR | earshot watchlist import powertrack|brandwatch RULE")}
 	}
 	lists, err := match.LoadDir(args[1])
 	if err != nil {
