@@ -20,7 +20,7 @@ import (
 type folder struct {
 	bmp   [1 << 16]string
 	class [1 << 16]uint8
-	ascii [utf8.RuneSelf]byte // the folded byte of an ASCII letter or digit; 0 for the rest
+	ascii [256]byte // the folded byte of an ASCII letter or digit; 0 for other ASCII; 0xFF for bytes of multi-byte runes
 }
 
 // Rune classes, for the tokenizer.
@@ -37,6 +37,9 @@ var sharedFolder = sync.OnceValue(newFolder)
 
 func newFolder() *folder {
 	f := &folder{}
+	for c := 0x80; c < 0x100; c++ {
+		f.ascii[c] = 0xFF
+	}
 	for c := byte('0'); c <= '9'; c++ {
 		f.ascii[c] = c
 	}
@@ -158,8 +161,8 @@ func (f *folder) tokenize(t *tokens, text string) {
 	buf, toks := t.buf[:0], t.toks[:0]
 	kind := kindWord
 	for i := 0; i < len(text); {
-		if c := text[i]; c < utf8.RuneSelf && f.ascii[c] == 0 {
-			switch c {
+		if f.ascii[text[i]] == 0 {
+			switch text[i] {
 			case '#':
 				kind = kindHashtag
 			case '@':
@@ -174,12 +177,11 @@ func (f *folder) tokenize(t *tokens, text string) {
 		h := uint64(fnvOffset)
 	word:
 		for i < len(text) {
-			c := text[i]
-			if c < utf8.RuneSelf {
-				lc := f.ascii[c]
-				if lc == 0 {
-					break
-				}
+			lc := f.ascii[text[i]]
+			if lc == 0 {
+				break
+			}
+			if lc != 0xFF {
 				buf = append(buf, lc)
 				h = (h ^ uint64(lc)) * fnvPrime
 				i++
