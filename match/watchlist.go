@@ -19,6 +19,7 @@ import (
 type Config struct {
 	Watchlists     string        `yaml:"watchlists"`      // a directory of *.yaml files, one watchlist each
 	ReloadInterval time.Duration `yaml:"reload_interval"` // how often to look for changed files; 0 never reloads
+	Follow         string        `yaml:"follow"`          // "" reads the directory; "kafka" follows the published set on <prefix>.watchlists
 }
 
 // DefaultConfig reloads changed watchlists within five seconds.
@@ -27,11 +28,14 @@ func DefaultConfig() Config { return Config{ReloadInterval: 5 * time.Second} }
 // Validate reports every problem at once.
 func (c Config) Validate() error {
 	var errs []error
-	if c.Watchlists == "" {
-		errs = append(errs, errors.New("match.watchlists: a directory of watchlist files is required"))
+	if c.Watchlists == "" && c.Follow == "" {
+		errs = append(errs, errors.New("match.watchlists: a directory of watchlist files is required (or match.follow: kafka)"))
 	}
 	if c.ReloadInterval < 0 {
 		errs = append(errs, errors.New("match.reload_interval: must not be negative"))
+	}
+	if c.Follow != "" && c.Follow != "kafka" {
+		errs = append(errs, fmt.Errorf("match.follow: %q, want kafka or nothing", c.Follow))
 	}
 	return errors.Join(errs...)
 }
@@ -52,7 +56,8 @@ type Watchlist struct {
 	Keywords []string `yaml:"keywords"`
 	Exclude  []string `yaml:"exclude"`
 
-	file string
+	file string // where it was read from, for messages
+	raw  []byte // the file as read, for publishing
 }
 
 // Statuses of a watchlist's life.
@@ -150,13 +155,14 @@ func LoadDir(dir string) ([]*Watchlist, error) {
 			continue
 		}
 		path := filepath.Join(dir, e.Name())
-		w := &Watchlist{Version: 1, Status: "live", file: path}
-		if err := strictyaml.File(path, w); err != nil {
-			errs = append(errs, err)
+		data, err := os.ReadFile(path)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("reading %s: %w", path, err))
 			continue
 		}
-		if err := w.Validate(); err != nil {
-			errs = append(errs, errors.Join(strictyaml.ErrInvalid, err))
+		w, err := Parse(path, data)
+		if err != nil {
+			errs = append(errs, err)
 			continue
 		}
 		if prev, dup := ids[w.ID]; dup {
@@ -171,3 +177,38 @@ func LoadDir(dir string) ([]*Watchlist, error) {
 	}
 	return out, errors.Join(errs...)
 }
+
+// Parse reads one watchlist file; name labels its messages.
+func Parse(name string, data []byte) (*Watchlist, error) {
+	w := &Watchlist{Version: 1, Status: "live", file: name, raw: data}
+	if err := strictyaml.Decode(name, data, w); err != nil {
+		return nil, err
+	}
+	if err := w.Validate(); err != nil {
+		return nil, errors.Join(strictyaml.ErrInvalid, err)
+	}
+	return w, nil
+}
+
+// ParseTable reads the watchlists of a published set: id → file contents.
+func ParseTable(source string, table map[string][]byte) ([]*Watchlist, error) {
+	var out []*Watchlist
+	var errs []error
+	for id, data := range table {
+		w, err := Parse(source+"/"+id, data)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		if w.ID != id {
+			errs = append(errs, fmt.Errorf("%s/%s: published under id %q but says id %q", source, id, id, w.ID))
+			continue
+		}
+		out = append(out, w)
+	}
+	slices.SortFunc(out, func(a, b *Watchlist) int { return strings.Compare(a.ID, b.ID) })
+	return out, errors.Join(errs...)
+}
+
+// Source returns the watchlist's file as it was read.
+func (w *Watchlist) Source() []byte { return w.raw }

@@ -72,6 +72,9 @@ func (c *Config) Validate() error {
 	if !topicPrefix.MatchString(c.Transport.TopicPrefix) {
 		errs = append(errs, fmt.Errorf("transport.topic_prefix: %q, want letters, digits, '.', '_' or '-'", c.Transport.TopicPrefix))
 	}
+	if c.Match.Follow == "kafka" && c.Transport.Kind != "kafka" {
+		errs = append(errs, errors.New("match.follow: kafka needs transport.kind: kafka"))
+	}
 	errs = append(errs, c.Ingest.Validate(), c.Match.Validate(), c.Enrich.Validate(), c.Route.Validate(), c.Sink.Validate(), c.Runner.Validate("runner"))
 	return errors.Join(errs...)
 }
@@ -99,11 +102,17 @@ func Load(path string) (Config, error) {
 // Topics names the pipeline's topics.
 type Topics struct{ prefix string }
 
+// NewTopics returns the topic names under prefix.
+func NewTopics(prefix string) Topics { return Topics{prefix} }
+
 // Posts, Matched, Enriched and Dead name the topics between stages.
 func (t Topics) Posts() string    { return t.prefix + ".posts" }
 func (t Topics) Matched() string  { return t.prefix + ".matched" }
 func (t Topics) Enriched() string { return t.prefix + ".enriched" }
 func (t Topics) Dead() string     { return t.prefix + ".deadletter" }
+
+// Watchlists names the compacted topic of the published watchlist set.
+func (t Topics) Watchlists() string { return t.prefix + ".watchlists" }
 
 // Alerts names a responder queue's topic.
 func (t Topics) Alerts(queue string) string { return t.prefix + ".alerts." + queue }

@@ -48,6 +48,7 @@ type Pipeline struct {
 	log     *slog.Logger
 	policy  *route.Policy
 	matcher *match.Matcher
+	follow  func(context.Context) error // keeps the matcher on the published watchlist set
 	source  *stream.SourceRunner
 	runners map[string]*stream.Runner
 	outputs map[string][]string // topics each runner writes, closed after it in embedded mode
@@ -62,7 +63,7 @@ type Pipeline struct {
 // must be all of them. In distributed mode it waits for Kafka, retrying,
 // and creates the topics the stages use.
 func New(ctx context.Context, cfg Config, stages []string, taps Taps, reg prometheus.Registerer, log *slog.Logger) (*Pipeline, error) {
-	p := &Pipeline{cfg: cfg, topics: Topics{cfg.Transport.TopicPrefix}, log: log, runners: map[string]*stream.Runner{}, outputs: map[string][]string{}}
+	p := &Pipeline{cfg: cfg, topics: NewTopics(cfg.Transport.TopicPrefix), log: log, runners: map[string]*stream.Runner{}, outputs: map[string][]string{}}
 	if !cfg.Sink.Enabled {
 		stages = slices.DeleteFunc(slices.Clone(stages), func(s string) bool { return s == Sink })
 	}
@@ -75,7 +76,7 @@ func New(ctx context.Context, cfg Config, stages []string, taps Taps, reg promet
 		}
 	}
 	var matcher *match.Matcher
-	if has(Match) {
+	if has(Match) && cfg.Match.Follow == "" {
 		lists, err := match.LoadDir(cfg.Match.Watchlists)
 		if err != nil {
 			return nil, err
@@ -107,6 +108,11 @@ func New(ctx context.Context, cfg Config, stages []string, taps Taps, reg promet
 		}
 	}
 	p.closers = append(p.closers, p.tr.Close)
+	if has(Match) && cfg.Match.Follow == "kafka" {
+		if matcher, err = p.followWatchlists(ctx); err != nil {
+			return nil, err
+		}
+	}
 
 	metrics := stream.NewMetrics(reg)
 	out, err := p.tr.Producer()
@@ -305,7 +311,9 @@ func (p *Pipeline) Run(ctx context.Context) error {
 	}
 	watchCtx, stopWatch := context.WithCancel(stageCtx)
 	defer stopWatch()
-	if p.matcher != nil && p.cfg.Match.ReloadInterval > 0 {
+	if p.follow != nil {
+		wg.Go(func() { fail("watchlists", p.follow(watchCtx)) })
+	} else if p.matcher != nil && p.cfg.Match.ReloadInterval > 0 {
 		wg.Go(func() { match.Watch(watchCtx, p.cfg.Match.Watchlists, p.cfg.Match.ReloadInterval, p.matcher, p.log) })
 	}
 	wg.Go(func() {
@@ -320,4 +328,50 @@ func (p *Pipeline) Run(ctx context.Context) error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// followWatchlists builds the matcher from the watchlist set published on
+// Kafka and prepares to follow its changes.
+func (p *Pipeline) followWatchlists(ctx context.Context) (*match.Matcher, error) {
+	k, ok := p.tr.(*stream.Kafka)
+	if !ok {
+		return nil, errors.New("match.follow: kafka needs transport.kind: kafka")
+	}
+	topic := p.topics.Watchlists()
+	if err := k.EnsureTable(ctx, topic); err != nil {
+		return nil, err
+	}
+	table, next, err := k.ReadTable(ctx, topic)
+	if err != nil {
+		return nil, err
+	}
+	source := "kafka:" + topic
+	lists, err := match.ParseTable(source, table)
+	if err != nil {
+		return nil, errors.Join(strictyaml.ErrInvalid, err)
+	}
+	if len(lists) == 0 {
+		return nil, fmt.Errorf("no watchlists are published on %s: publish them with `earshot watchlist publish`", topic)
+	}
+	m, err := match.New(lists)
+	if err != nil {
+		return nil, errors.Join(strictyaml.ErrInvalid, err)
+	}
+	p.log.Info("watchlists loaded", "count", len(lists), "keywords", m.Engine().Keywords(), "topic", topic)
+	p.matcher = m
+	log := p.log.With("component", "watchlists", "topic", topic)
+	p.follow = func(ctx context.Context) error {
+		return k.FollowTable(ctx, topic, table, next, time.Second, func(t map[string][]byte) {
+			lists, err := match.ParseTable(source, t)
+			if err == nil {
+				err = m.Swap(lists)
+			}
+			if err != nil {
+				log.Error("published watchlists do not load; keeping the live set", "err", err)
+				return
+			}
+			log.Info("watchlists reloaded", "watchlists", len(lists), "keywords", m.Engine().Keywords())
+		})
+	}
+	return m, nil
 }

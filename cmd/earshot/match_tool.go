@@ -13,7 +13,9 @@ import (
 
 	"github.com/earshot-dev/earshot/bench"
 	"github.com/earshot-dev/earshot/match"
+	"github.com/earshot-dev/earshot/pipeline"
 	"github.com/earshot-dev/earshot/post"
+	"github.com/earshot-dev/earshot/stream"
 	"github.com/earshot-dev/earshot/strictyaml"
 )
 
@@ -92,6 +94,9 @@ func matchTool(args []string, stdout, stderr io.Writer) error {
 // watchlistTool is `earshot watchlist validate DIR` and
 // `earshot watchlist import powertrack|brandwatch RULE`.
 func watchlistTool(args []string, stdout, stderr io.Writer) error {
+	if len(args) > 0 && args[0] == "publish" {
+		return publishWatchlists(args[1:], stdout, stderr)
+	}
 	if len(args) == 3 && args[0] == "import" {
 		rule, err := match.ImportRule(args[1], args[2])
 		if err != nil {
@@ -101,7 +106,7 @@ func watchlistTool(args []string, stdout, stderr io.Writer) error {
 		return nil
 	}
 	if len(args) != 2 || args[0] != "validate" {
-		return exitError{2, errors.New("usage: earshot watchlist validate DIR | earshot watchlist import powertrack|brandwatch RULE")}
+		return exitError{2, errors.New("usage: earshot watchlist validate DIR | import powertrack|brandwatch RULE | publish --config FILE [--dir DIR]")}
 	}
 	lists, err := match.LoadDir(args[1])
 	if err != nil {
@@ -133,4 +138,57 @@ func benchTool(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	return json.NewEncoder(stdout).Encode(r)
+}
+
+// publishWatchlists is `earshot watchlist publish`: it checks a directory of
+// watchlists and makes the compacted topic <prefix>.watchlists hold exactly
+// them, so that every matcher following it (match.follow: kafka) swaps them
+// in within seconds.
+func publishWatchlists(args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("earshot watchlist publish", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	config := fs.String("config", "deploy/examples/distributed.yaml", "configuration file (for Kafka and the topic prefix)")
+	dir := fs.String("dir", "", "watchlists directory (default: match.watchlists of the config)")
+	if err := fs.Parse(args); err != nil {
+		return exitError{2, err}
+	}
+	cfg, err := pipeline.Load(*config)
+	if err != nil {
+		return err
+	}
+	if cfg.Transport.Kind != "kafka" {
+		return exitError{2, fmt.Errorf("%s: publishing needs transport.kind: kafka", *config)}
+	}
+	if *dir == "" {
+		*dir = cfg.Match.Watchlists
+	}
+	lists, err := match.LoadDir(*dir)
+	if err != nil {
+		return err
+	}
+	if _, err := match.Compile(lists); err != nil {
+		return errors.Join(strictyaml.ErrInvalid, err)
+	}
+	entries := map[string][]byte{}
+	for _, w := range lists {
+		entries[w.ID] = w.Source()
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	log, _ := newLogger("warn", stderr)
+	k := stream.NewKafka(cfg.Transport.Kafka, "", log)
+	defer k.Close()
+	if err := k.WaitReady(ctx); err != nil {
+		return err
+	}
+	topic := pipeline.NewTopics(cfg.Transport.TopicPrefix).Watchlists()
+	if err := k.EnsureTable(ctx, topic); err != nil {
+		return err
+	}
+	written, deleted, err := k.PublishTable(ctx, topic, entries)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "published %d watchlists to %s: %d changed, %d removed\n", len(lists), topic, written, deleted)
+	return nil
 }
