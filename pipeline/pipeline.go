@@ -71,7 +71,7 @@ func New(ctx context.Context, cfg Config, stages []string, taps Taps, reg promet
 
 	var err error
 	if has(Route) || taps.Alert != nil {
-		if p.policy, err = route.LoadPolicy(cfg.Route.Policy); err != nil {
+		if p.policy, err = route.Load(cfg.Route); err != nil {
 			return nil, err
 		}
 	}
@@ -147,7 +147,7 @@ func New(ctx context.Context, cfg Config, stages []string, taps Taps, reg promet
 	if has(Route) {
 		alerts := func(it *post.Item) string { return p.topics.Alerts(it.Alert.Queue) }
 		var queues []string
-		for _, q := range p.policy.Queues {
+		for _, q := range p.policy.AllQueues() {
 			queues = append(queues, p.topics.Alerts(q))
 		}
 		if err := runner(Route, p.topics.Enriched(), p.policy.Stage(time.Now), alerts, cfg.Runner, queues...); err != nil {
@@ -181,7 +181,7 @@ func New(ctx context.Context, cfg Config, stages []string, taps Taps, reg promet
 func (p *Pipeline) allTopics() []string {
 	ts := []string{p.topics.Posts(), p.topics.Matched(), p.topics.Enriched(), p.topics.Dead()}
 	if p.policy != nil {
-		for _, q := range p.policy.Queues {
+		for _, q := range p.policy.AllQueues() {
 			ts = append(ts, p.topics.Alerts(q))
 		}
 	}
@@ -200,7 +200,7 @@ func (p *Pipeline) addTaps(taps Taps) error {
 		return nil
 	}
 	if taps.Alert != nil {
-		for _, q := range p.policy.Queues {
+		for _, q := range p.policy.AllQueues() {
 			err := tap(p.topics.Alerts(q), p.topics.Group("printer"), func(d stream.Delivery) {
 				if d.Item != nil && d.Item.Alert != nil {
 					p.count(&p.alerts)

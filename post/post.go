@@ -105,11 +105,15 @@ type Enrichment struct {
 
 // Alert is a routed, actionable post on a responder queue.
 type Alert struct {
-	ID        string    `json:"id"` // deterministic: a redelivered post yields the same ID
-	Queue     string    `json:"queue"`
-	Priority  string    `json:"priority"` // P1 (most urgent) to P4
-	Rule      string    `json:"rule"`     // the routing rule that produced it
-	CreatedAt time.Time `json:"created_at"`
+	ID            string    `json:"id"` // deterministic: a redelivered post yields the same ID
+	Queue         string    `json:"queue"`
+	Priority      string    `json:"priority"` // P1 (most urgent) to P4
+	Rule          string    `json:"rule"`     // the routing rule that produced it
+	CreatedAt     time.Time `json:"created_at"`
+	Team          string    `json:"team,omitempty"`            // the team that works the queue
+	DueAt         time.Time `json:"due_at,omitzero"`           // first-response deadline (SLA), if the queue has one
+	HandedOffFrom string    `json:"handed_off_from,omitempty"` // the rule's queue, when its team was off duty
+	Unstaffed     bool      `json:"unstaffed,omitempty"`       // nobody on duty in the whole hand-off chain
 }
 
 // Item is one record on a pipeline topic. Each stage adds its part: match

@@ -8,17 +8,21 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"os"
 	"regexp"
 	"slices"
 	"time"
+
+	"go.yaml.in/yaml/v3"
 
 	"github.com/earshot-dev/earshot/post"
 	"github.com/earshot-dev/earshot/strictyaml"
 )
 
-// Config says where the routing policy is.
+// Config says where the routing policy and the organisation are.
 type Config struct {
 	Policy string `yaml:"policy"` // a routing.yaml file
+	Org    string `yaml:"org"`    // an org.yaml file; without one, queues have no hours, SLAs or hand-offs
 }
 
 // Validate reports every problem at once.
@@ -36,7 +40,9 @@ type Policy struct {
 	Queues []string `yaml:"queues"`
 	Rules  []Rule   `yaml:"rules"`
 
-	file string
+	file  string
+	lines []int // line of each rule in the file
+	org   *Org
 }
 
 // Rule sends the posts that meet When to Queue with Priority, or suppresses
@@ -68,15 +74,99 @@ var (
 
 // LoadPolicy reads and validates a policy file.
 func LoadPolicy(path string) (*Policy, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("reading %s: %w", path, err)
+	}
 	p := &Policy{file: path}
-	if err := strictyaml.File(path, p); err != nil {
+	if err := strictyaml.Decode(path, data, p); err != nil {
 		return nil, err
 	}
+	p.lines = ruleLines(data)
 	if err := p.Validate(); err != nil {
 		return nil, errors.Join(strictyaml.ErrInvalid, err)
 	}
 	return p, nil
 }
+
+// Load reads the policy and, if cfg names one, the organisation, and checks
+// that they agree.
+func Load(cfg Config) (*Policy, error) {
+	p, err := LoadPolicy(cfg.Policy)
+	if err != nil {
+		return nil, err
+	}
+	if cfg.Org == "" {
+		return p, nil
+	}
+	o, err := LoadOrg(cfg.Org)
+	if err != nil {
+		return nil, err
+	}
+	var errs []error
+	for _, q := range p.Queues {
+		if o.queues[q] == nil {
+			errs = append(errs, fmt.Errorf("%s: queue %q is not among the queues of %s", p.file, q, o.file))
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, errors.Join(strictyaml.ErrInvalid, err)
+	}
+	p.org = o
+	return p, nil
+}
+
+// AllQueues lists every queue an alert can land on: the policy's and, with
+// an organisation, every queue of its hand-off chains.
+func (p *Policy) AllQueues() []string {
+	qs := slices.Clone(p.Queues)
+	if p.org != nil {
+		for _, q := range p.org.Queues {
+			if !slices.Contains(qs, q.Name) {
+				qs = append(qs, q.Name)
+			}
+		}
+	}
+	return qs
+}
+
+// ruleLines finds the line of each item of the top-level rules list.
+func ruleLines(data []byte) []int {
+	var doc yaml.Node
+	if yaml.Unmarshal(data, &doc) != nil || len(doc.Content) == 0 {
+		return nil
+	}
+	m := doc.Content[0]
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		if m.Content[i].Value == "rules" {
+			var lines []int
+			for _, r := range m.Content[i+1].Content {
+				lines = append(lines, r.Line)
+			}
+			return lines
+		}
+	}
+	return nil
+}
+
+// loc is "file:line" of rule i (just the file when the line is unknown).
+func (p *Policy) loc(i int) string {
+	if l := p.line(i); l > 0 {
+		return fmt.Sprintf("%s:%d", p.file, l)
+	}
+	return p.file
+}
+
+// line is the line of rule i, or 0 when unknown.
+func (p *Policy) line(i int) int {
+	if i < len(p.lines) {
+		return p.lines[i]
+	}
+	return 0
+}
+
+// ref names rule i: "rules[i] (name)".
+func (p *Policy) ref(i int) string { return fmt.Sprintf("rules[%d] (%s)", i, p.Rules[i].Name) }
 
 // Validate reports every problem at once, naming the file and rule.
 func (p *Policy) Validate() error {
@@ -97,7 +187,10 @@ func (p *Policy) Validate() error {
 	}
 	names := map[string]bool{}
 	for i, r := range p.Rules {
-		where := fmt.Sprintf("rules[%d] (%s)", i, r.Name)
+		bad := func(format string, args ...any) {
+			errs = append(errs, fmt.Errorf("%s: %s", p.loc(i), fmt.Sprintf(format, args...)))
+		}
+		where := p.ref(i)
 		if r.Name == "" {
 			bad("rules[%d]: name is required", i)
 		} else if names[r.Name] {
@@ -123,8 +216,65 @@ func (p *Policy) Validate() error {
 		if r.When.MinFollowers < 0 {
 			bad("%s: min_followers must not be negative", where)
 		}
+		for j := range p.Rules[:i] {
+			if p.Rules[j].When.covers(&r.When) {
+				bad("%s can never apply: %s at line %d, earlier, takes every post it would", where, p.ref(j), p.line(j))
+				break
+			}
+		}
 	}
 	return errors.Join(errs...)
+}
+
+// covers reports whether every post that meets d also meets c.
+func (c *Condition) covers(d *Condition) bool {
+	sub := func(a, b []string) bool { // every value b allows, a allows
+		if len(a) == 0 {
+			return true
+		}
+		if len(b) == 0 {
+			return false
+		}
+		for _, v := range b {
+			if !slices.Contains(a, v) {
+				return false
+			}
+		}
+		return true
+	}
+	return sub(c.Watchlists, d.Watchlists) && sub(c.Brands, d.Brands) && sub(c.Sentiment, d.Sentiment) &&
+		sub(c.Regions, d.Regions) && sub(c.Languages, d.Languages) && sub(c.Keywords, d.Keywords) &&
+		c.MinFollowers <= d.MinFollowers
+}
+
+// Overlaps lists pairs of rules to different destinations that can both
+// take one post: the earlier wins, which is often meant but worth a look.
+func (p *Policy) Overlaps() []string {
+	meet := func(a, b []string) bool {
+		return len(a) == 0 || len(b) == 0 || slices.ContainsFunc(a, func(v string) bool { return slices.Contains(b, v) })
+	}
+	var out []string
+	for i := range p.Rules {
+		for j := i + 1; j < len(p.Rules); j++ {
+			a, b := &p.Rules[i], &p.Rules[j]
+			if a.Queue == b.Queue && a.Suppress == b.Suppress {
+				continue
+			}
+			c, d := &a.When, &b.When
+			if meet(c.Watchlists, d.Watchlists) && meet(c.Brands, d.Brands) && meet(c.Sentiment, d.Sentiment) &&
+				meet(c.Regions, d.Regions) && meet(c.Languages, d.Languages) && meet(c.Keywords, d.Keywords) {
+				out = append(out, fmt.Sprintf("%s: %s and %s (line %d) overlap: posts meeting both go to %s", p.loc(i), p.ref(i), p.ref(j), p.line(j), a.dest()))
+			}
+		}
+	}
+	return out
+}
+
+func (r *Rule) dest() string {
+	if r.Suppress != "" {
+		return "suppression (" + r.Suppress + ")"
+	}
+	return "queue " + r.Queue
 }
 
 func (c *Condition) holds(it *post.Item) bool {
@@ -176,13 +326,21 @@ func (p *Policy) Stage(now func() time.Time) func(context.Context, post.Batch) (
 			if r == nil || r.Suppress != "" {
 				continue
 			}
-			it.Alert = &post.Alert{
-				ID:        AlertID(it.Key(), r.Queue),
-				Queue:     r.Queue,
-				Priority:  r.Priority,
-				Rule:      r.Name,
-				CreatedAt: now().UTC(),
+			t := now().UTC()
+			a := &post.Alert{Queue: r.Queue, Priority: r.Priority, Rule: r.Name, CreatedAt: t}
+			if p.org != nil {
+				q, staffed := p.org.Handle(r.Queue, t)
+				if q != r.Queue {
+					a.Queue, a.HandedOffFrom = q, r.Queue
+				}
+				a.Unstaffed = !staffed
+				a.Team = p.org.queues[a.Queue].Team
+				a.DueAt = p.org.Due(a.Queue, a.Priority, t)
 			}
+			// The id depends on the rule's queue, not the hand-off, so a
+			// redelivery after the shift changed still names the same alert.
+			a.ID = AlertID(it.Key(), r.Queue)
+			it.Alert = a
 			out.Items = append(out.Items, it)
 		}
 		return out, nil

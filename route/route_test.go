@@ -2,6 +2,7 @@ package route
 
 import (
 	"context"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strings"
@@ -110,5 +111,103 @@ rules:
 	_, err = load(t, "queues: [care]\nrulez: []\n")
 	if err == nil || !strings.Contains(err.Error(), `routing.yaml:2: unknown key "rulez"`) {
 		t.Errorf("unknown key error = %v", err)
+	}
+}
+
+func TestShadowedRuleAndLines(t *testing.T) {
+	_, err := load(t, `queues: [care, pr]
+rules:
+  - name: negative
+    when: {sentiment: [negative]}
+    queue: care
+    priority: P2
+  - name: negative-emea
+    when: {sentiment: [negative], regions: [EMEA]}
+    queue: pr
+    priority: P1
+`)
+	if err == nil || !strings.Contains(err.Error(), `routing.yaml:7: rules[1] (negative-emea) can never apply: rules[0] (negative) at line 3, earlier, takes every post it would`) {
+		t.Errorf("shadowed rule: %v", err)
+	}
+	p, err := load(t, `queues: [care, pr]
+rules:
+  - name: influencers
+    when: {min_followers: 10000}
+    queue: pr
+    priority: P1
+  - name: negative
+    when: {sentiment: [negative]}
+    queue: care
+    priority: P2
+  - name: positive-na
+    when: {sentiment: [positive], regions: [NA]}
+    queue: care
+    priority: P4
+`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ov := p.Overlaps()
+	if len(ov) != 2 || !strings.Contains(ov[0], "routing.yaml:3: rules[0] (influencers) and rules[1] (negative) (line 7) overlap: posts meeting both go to queue pr") {
+		t.Errorf("overlaps = %q", ov)
+	}
+}
+
+func TestStageHandsOff(t *testing.T) {
+	org := writeFile(t, "org.yaml", testOrg)
+	pol := writeFile(t, "routing.yaml", "queues: [care]\nrules:\n  - {name: neg, when: {sentiment: [negative]}, queue: care, priority: P2}\n")
+	p, err := Load(Config{Policy: pol, Org: org})
+	if err != nil {
+		t.Fatal(err)
+	}
+	stage := func(when string) *post.Alert {
+		out, err := p.Stage(func() time.Time { return at(when) })(context.Background(), post.Batch{Items: []*post.Item{item("acme", []string{"acme"}, "negative", "EMEA", 10)}})
+		if err != nil || len(out.Items) != 1 {
+			t.Fatalf("stage: %v, %d items", err, len(out.Items))
+		}
+		return out.Items[0].Alert
+	}
+	a := stage("2026-11-23T16:00:00Z") // Athens closed, New York open
+	if a.Queue != "care-na" || a.HandedOffFrom != "care" || a.Team != "na" || a.Unstaffed || !a.DueAt.Equal(at("2026-11-23T18:00:00Z")) {
+		t.Errorf("handed-off alert = %+v", a)
+	}
+	b := stage("2026-11-23T08:00:00Z")
+	if b.Queue != "care" || b.HandedOffFrom != "" || b.ID != a.ID || !b.DueAt.Equal(at("2026-11-23T10:00:00Z")) {
+		t.Errorf("alert = %+v (the id must not depend on the hand-off)", b)
+	}
+	if qs := p.AllQueues(); strings.Join(qs, ",") != "care,care-na,night" {
+		t.Errorf("AllQueues = %v", qs)
+	}
+}
+
+// TestEveryActionablePostEndsOnce checks, on random posts, that a post a
+// rule takes ends on exactly that rule's queue or is suppressed, and that
+// a post no rule takes raises nothing.
+func TestEveryActionablePostEndsOnce(t *testing.T) {
+	p, err := load(t, policy)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(3, 4))
+	pick := func(xs ...string) string { return xs[rng.IntN(len(xs))] }
+	stage := p.Stage(time.Now)
+	for range 5000 {
+		it := item(pick("acme", "acme-legal", "other"), []string{pick("acme", "hiring", "refund")}, pick("negative", "neutral", "positive"), pick("EMEA", "NA", "APAC"), int64(rng.IntN(20000)))
+		var first *Rule
+		for i := range p.Rules {
+			if p.Rules[i].When.holds(it) {
+				first = &p.Rules[i]
+				break
+			}
+		}
+		out, _ := stage(context.Background(), post.Batch{Items: []*post.Item{it}})
+		switch {
+		case first == nil && len(out.Items) != 0:
+			t.Fatalf("a post no rule takes raised %d alerts", len(out.Items))
+		case first != nil && first.Suppress != "" && len(out.Items) != 0:
+			t.Fatalf("a post suppressed by %s raised an alert", first.Name)
+		case first != nil && first.Queue != "" && (len(out.Items) != 1 || out.Items[0].Alert.Queue != first.Queue):
+			t.Fatalf("a post for %s's queue %s gave %d alerts", first.Name, first.Queue, len(out.Items))
+		}
 	}
 }

@@ -44,6 +44,7 @@ usage:
 
   earshot match --watchlists DIR --posts FILE   what the watchlists match in a file of posts
   earshot watchlist validate DIR                check watchlist files
+  earshot route validate --policy F [--org F]   check a routing policy and organisation
   earshot watchlist import powertrack|brandwatch RULE   convert a rule from another tool
   earshot bench match --keywords N [--baseline] matcher throughput against cloudflare/ahocorasick
 

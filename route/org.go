@@ -1,0 +1,313 @@
+package route
+
+import (
+	"errors"
+	"fmt"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+	_ "time/tzdata" // time zones work on machines without a zoneinfo database
+
+	"github.com/earshot-dev/earshot/strictyaml"
+)
+
+// Org is the organisation that answers alerts (org.yaml): regions with
+// their time zones, business hours and holidays; teams; queues with the
+// team that works them, SLAs and a follow-the-sun hand-off chain.
+type Org struct {
+	Regions map[string]*Region `yaml:"regions"`
+	Teams   []*Team            `yaml:"teams"`
+	Queues  []*Queue           `yaml:"queues"`
+
+	file   string
+	teams  map[string]*Team
+	queues map[string]*Queue
+}
+
+// Region is where a team works: its clock and calendar.
+type Region struct {
+	Timezone string            `yaml:"timezone"` // IANA name, e.g. Europe/Athens
+	Hours    map[string]string `yaml:"hours"`    // "mon-fri": "08:00-18:00", "sat": "10:00-14:00"; a day not listed is closed
+	Holidays []string          `yaml:"holidays"` // YYYY-MM-DD, local dates with no business hours
+
+	loc      *time.Location
+	week     [7][]span // by time.Weekday, minutes after local midnight
+	holidays map[string]bool
+}
+
+type span struct{ from, to int }
+
+// Team is a group of people who work queues.
+type Team struct {
+	Name    string   `yaml:"name"`
+	Region  string   `yaml:"region"`
+	Always  bool     `yaml:"always_on"` // staffed around the clock (an on-call rota), whatever the region's hours
+	Members []Member `yaml:"members"`
+}
+
+// Member is a person in a team.
+type Member struct {
+	Name string `yaml:"name"`
+	Role string `yaml:"role"` // coach, gatherer, responder, analyst, stakeholder
+}
+
+// Queue is a responder queue: one Kafka topic of alerts.
+type Queue struct {
+	Name     string                   `yaml:"name"`
+	Team     string                   `yaml:"team"`
+	Handoff  []string                 `yaml:"handoff"`   // queues to try, in order, while this one's team is off duty
+	SLA      map[string]time.Duration `yaml:"sla"`       // first-response time per priority, e.g. P1: 15m
+	SLAClock string                   `yaml:"sla_clock"` // business (counts only the team's hours) or calendar (the default)
+}
+
+var (
+	hoursPattern = regexp.MustCompile(`^(\d\d):(\d\d)-(\d\d):(\d\d)$`)
+	days         = map[string]time.Weekday{"sun": time.Sunday, "mon": time.Monday, "tue": time.Tuesday, "wed": time.Wednesday, "thu": time.Thursday, "fri": time.Friday, "sat": time.Saturday}
+	roles        = []string{"coach", "gatherer", "responder", "analyst", "stakeholder"}
+)
+
+// LoadOrg reads and checks an org file.
+func LoadOrg(path string) (*Org, error) {
+	o := &Org{file: path}
+	if err := strictyaml.File(path, o); err != nil {
+		return nil, err
+	}
+	if err := o.init(); err != nil {
+		return nil, errors.Join(strictyaml.ErrInvalid, err)
+	}
+	return o, nil
+}
+
+// init checks the org and prepares its lookups; every problem is reported.
+func (o *Org) init() error {
+	var errs []error
+	bad := func(format string, args ...any) {
+		errs = append(errs, fmt.Errorf("%s: %s", o.file, fmt.Sprintf(format, args...)))
+	}
+	for name, r := range o.Regions {
+		loc, err := time.LoadLocation(r.Timezone)
+		if err != nil || r.Timezone == "" {
+			bad("regions.%s.timezone: %q is not an IANA time zone such as Europe/Athens", name, r.Timezone)
+			loc = time.UTC
+		}
+		r.loc, r.holidays = loc, map[string]bool{}
+		for days, hours := range r.Hours {
+			ds, err := parseDays(days)
+			if err != nil {
+				bad("regions.%s.hours: %v", name, err)
+				continue
+			}
+			sp, err := parseHours(hours)
+			if err != nil {
+				bad("regions.%s.hours.%s: %v", name, days, err)
+				continue
+			}
+			for _, d := range ds {
+				r.week[d] = append(r.week[d], sp)
+				slices.SortFunc(r.week[d], func(a, b span) int { return a.from - b.from })
+			}
+		}
+		for _, h := range r.Holidays {
+			if _, err := time.Parse("2006-01-02", h); err != nil {
+				bad("regions.%s.holidays: %q is not a date (YYYY-MM-DD)", name, h)
+			}
+			r.holidays[h] = true
+		}
+	}
+	o.teams, o.queues = map[string]*Team{}, map[string]*Queue{}
+	for _, t := range o.Teams {
+		if o.teams[t.Name] != nil {
+			bad("teams: %q is defined twice", t.Name)
+		}
+		o.teams[t.Name] = t
+		if o.Regions[t.Region] == nil && !t.Always {
+			bad("teams.%s.region: %q is not among the regions (or set always_on)", t.Name, t.Region)
+		}
+		for _, m := range t.Members {
+			if !slices.Contains(roles, m.Role) {
+				bad("teams.%s: member %s has role %q, want one of %v", t.Name, m.Name, m.Role, roles)
+			}
+		}
+	}
+	for _, q := range o.Queues {
+		if o.queues[q.Name] != nil {
+			bad("queues: %q is defined twice", q.Name)
+		}
+		o.queues[q.Name] = q
+		if o.teams[q.Team] == nil {
+			bad("queues.%s.team: %q is not among the teams", q.Name, q.Team)
+		}
+		if q.SLAClock != "" && q.SLAClock != "business" && q.SLAClock != "calendar" {
+			bad("queues.%s.sla_clock: %q, want business or calendar", q.Name, q.SLAClock)
+		}
+		for p, d := range q.SLA {
+			if !slices.Contains(priorities, p) || d <= 0 {
+				bad("queues.%s.sla: %s: %v, want a priority P1–P4 and a positive duration", q.Name, p, d)
+			}
+		}
+	}
+	for _, q := range o.Queues {
+		for _, h := range q.Handoff {
+			if o.queues[h] == nil {
+				bad("queues.%s.handoff: %q is not among the queues", q.Name, h)
+			}
+		}
+	}
+	if len(errs) == 0 {
+		errs = append(errs, o.coverage()...)
+	}
+	return errors.Join(errs...)
+}
+
+func parseDays(s string) ([]time.Weekday, error) {
+	var out []time.Weekday
+	for part := range strings.SplitSeq(s, ",") {
+		part = strings.TrimSpace(strings.ToLower(part))
+		from, to, isRange := strings.Cut(part, "-")
+		a, ok := days[from]
+		if !ok {
+			return nil, fmt.Errorf("%q is not a day (mon, tue, …) or a range of days (mon-fri)", part)
+		}
+		if !isRange {
+			out = append(out, a)
+			continue
+		}
+		b, ok := days[to]
+		if !ok {
+			return nil, fmt.Errorf("%q is not a range of days (mon-fri)", part)
+		}
+		for d := a; ; d = (d + 1) % 7 {
+			out = append(out, d)
+			if d == b {
+				break
+			}
+		}
+	}
+	return out, nil
+}
+
+func parseHours(s string) (span, error) {
+	m := hoursPattern.FindStringSubmatch(strings.TrimSpace(s))
+	if m == nil {
+		return span{}, fmt.Errorf("%q: write hours as HH:MM-HH:MM", s)
+	}
+	n := func(i int) int { v, _ := strconv.Atoi(m[i]); return v } // the pattern admits only digits
+	sp := span{from: n(1)*60 + n(2), to: n(3)*60 + n(4)}
+	if n(1) > 23 || n(2) > 59 || n(3) > 24 || n(4) > 59 || sp.to > 24*60 || sp.to <= sp.from {
+		return span{}, fmt.Errorf("%q: the end must come after the start, within one day (00:00-24:00)", s)
+	}
+	return sp, nil
+}
+
+// open reports whether the region is in business hours at t.
+func (r *Region) open(t time.Time) bool {
+	l := t.In(r.loc)
+	if r.holidays[l.Format("2006-01-02")] {
+		return false
+	}
+	m := l.Hour()*60 + l.Minute()
+	for _, sp := range r.week[l.Weekday()] {
+		if sp.from <= m && m < sp.to {
+			return true
+		}
+	}
+	return false
+}
+
+// OnDuty reports whether team works at t.
+func (o *Org) OnDuty(team string, t time.Time) bool {
+	tm := o.teams[team]
+	if tm == nil {
+		return false
+	}
+	return tm.Always || o.Regions[tm.Region].open(t)
+}
+
+// Handle returns the queue that handles an alert for queue q at t: q itself
+// while its team is on duty, else the first queue of its hand-off chain
+// whose team is. When nobody is on duty the alert stays on q (and waits).
+func (o *Org) Handle(q string, t time.Time) (string, bool) {
+	queue := o.queues[q]
+	if queue == nil {
+		return q, false
+	}
+	if o.OnDuty(queue.Team, t) {
+		return q, true
+	}
+	for _, h := range queue.Handoff {
+		if o.OnDuty(o.queues[h].Team, t) {
+			return h, true
+		}
+	}
+	return q, false
+}
+
+// Due returns the SLA deadline of an alert with priority raised at t on
+// queue q, or the zero time if the queue has no SLA for it. On the business
+// clock only the hours the queue's team works count.
+func (o *Org) Due(q, priority string, t time.Time) time.Time {
+	queue := o.queues[q]
+	if queue == nil || queue.SLA[priority] == 0 {
+		return time.Time{}
+	}
+	d := queue.SLA[priority]
+	if queue.SLAClock != "business" || o.teams[queue.Team].Always {
+		return t.Add(d)
+	}
+	r := o.Regions[o.teams[queue.Team].Region]
+	// Walk day by day through the region's calendar, spending d in its
+	// open spans; local dates and times keep DST changes right.
+	cur := t
+	for range 400 {
+		l := cur.In(r.loc)
+		y, m, day := l.Date()
+		if !r.holidays[l.Format("2006-01-02")] {
+			for _, sp := range r.week[l.Weekday()] {
+				from := time.Date(y, m, day, sp.from/60, sp.from%60, 0, 0, r.loc)
+				to := time.Date(y, m, day, sp.to/60, sp.to%60, 0, 0, r.loc)
+				if !cur.Before(to) {
+					continue
+				}
+				if cur.Before(from) {
+					cur = from
+				}
+				if avail := to.Sub(cur); d <= avail {
+					return cur.Add(d)
+				} else {
+					d -= avail
+					cur = to
+				}
+			}
+		}
+		cur = time.Date(y, m, day+1, 0, 0, 0, 0, r.loc)
+	}
+	return time.Time{} // no business hours within a year
+}
+
+// coverage finds, over the coming year, the hours when a queue and its
+// whole hand-off chain are off duty, and reports each queue's first gap.
+func (o *Org) coverage() []error {
+	var errs []error
+	// A winter and a summer week, so that DST shifts are covered; fixed
+	// dates keep the check repeatable.
+	weeks := []time.Time{time.Date(2026, 1, 5, 0, 0, 0, 0, time.UTC), time.Date(2026, 7, 6, 0, 0, 0, 0, time.UTC)}
+	for _, q := range o.Queues {
+		gaps := 0
+		var first time.Time
+		for h := 0; h < 2*7*24; h++ {
+			t := weeks[h/(7*24)].Add(time.Duration(h%(7*24))*time.Hour + 30*time.Minute)
+			if _, ok := o.Handle(q.Name, t); !ok {
+				if gaps == 0 {
+					first = t
+				}
+				gaps++
+			}
+		}
+		if gaps > 0 {
+			errs = append(errs, fmt.Errorf("%s: queues.%s: no team on duty for %d hours of a winter and a summer week (first: %s UTC): add a hand-off queue or an always_on team", o.file, q.Name, gaps, first.Format("Mon 15:04")))
+		}
+	}
+	return errs
+}
