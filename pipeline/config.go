@@ -6,6 +6,7 @@ package pipeline
 import (
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"regexp"
 
@@ -16,6 +17,7 @@ import (
 	"github.com/earshot-dev/earshot/sink"
 	"github.com/earshot-dev/earshot/stream"
 	"github.com/earshot-dev/earshot/strictyaml"
+	"github.com/earshot-dev/earshot/webhook"
 )
 
 // Config is the whole configuration file.
@@ -26,6 +28,7 @@ type Config struct {
 	Enrich    enrich.Config       `yaml:"enrich"`
 	Route     route.Config        `yaml:"route"`
 	Sink      sink.Config         `yaml:"sink"`
+	Webhook   webhook.Config      `yaml:"webhook"`
 	Runner    stream.RunnerConfig `yaml:"runner"`
 	Metrics   MetricsConfig       `yaml:"metrics"`
 }
@@ -75,6 +78,7 @@ func (c *Config) Validate() error {
 	if c.Match.Follow == "kafka" && c.Transport.Kind != "kafka" {
 		errs = append(errs, errors.New("match.follow: kafka needs transport.kind: kafka"))
 	}
+	errs = append(errs, c.Webhook.Validate(os.Getenv))
 	errs = append(errs, c.Ingest.Validate(), c.Match.Validate(), c.Enrich.Validate(), c.Route.Validate(), c.Sink.Validate(), c.Runner.Validate("runner"))
 	return errors.Join(errs...)
 }

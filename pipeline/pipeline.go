@@ -19,19 +19,22 @@ import (
 	"github.com/earshot-dev/earshot/sink"
 	"github.com/earshot-dev/earshot/stream"
 	"github.com/earshot-dev/earshot/strictyaml"
+	"github.com/earshot-dev/earshot/webhook"
 )
 
 // Stage names, in pipeline order.
 const (
-	Ingest = "ingest"
-	Match  = "match"
-	Enrich = "enrich"
-	Route  = "route"
-	Sink   = "sink"
+	Ingest  = "ingest"
+	Match   = "match"
+	Enrich  = "enrich"
+	Route   = "route"
+	Sink    = "sink"
+	Deliver = "webhook"
 )
 
-// AllStages lists every stage; the sink is left out when it is disabled.
-var AllStages = []string{Ingest, Match, Enrich, Route, Sink}
+// AllStages lists every stage; the sink is left out when it is disabled,
+// webhook delivery when no queue has an endpoint.
+var AllStages = []string{Ingest, Match, Enrich, Route, Sink, Deliver}
 
 // Taps are optional readers of the pipeline's outputs, for earshot run.
 type Taps struct {
@@ -67,10 +70,13 @@ func New(ctx context.Context, cfg Config, stages []string, taps Taps, reg promet
 	if !cfg.Sink.Enabled {
 		stages = slices.DeleteFunc(slices.Clone(stages), func(s string) bool { return s == Sink })
 	}
+	if len(cfg.Webhook.Endpoints) == 0 {
+		stages = slices.DeleteFunc(slices.Clone(stages), func(s string) bool { return s == Deliver })
+	}
 	has := func(s string) bool { return slices.Contains(stages, s) }
 
 	var err error
-	if has(Route) || taps.Alert != nil {
+	if has(Route) || has(Deliver) || taps.Alert != nil {
 		if p.policy, err = route.Load(cfg.Route); err != nil {
 			return nil, err
 		}
@@ -91,7 +97,7 @@ func New(ctx context.Context, cfg Config, stages []string, taps Taps, reg promet
 	switch cfg.Transport.Kind {
 	case "memory":
 		for _, s := range AllStages {
-			if s != Sink && !has(s) {
+			if s != Sink && s != Deliver && !has(s) {
 				return nil, fmt.Errorf("embedded mode (transport.kind: memory) runs every stage in one process; use transport.kind: kafka to run %v alone", stages)
 			}
 		}
@@ -162,6 +168,19 @@ func New(ctx context.Context, cfg Config, stages []string, taps Taps, reg promet
 		p.closers = append(p.closers, conn.Close)
 		if err := runner(Sink, p.topics.Enriched(), sink.New(conn, cfg.Sink.Database).Stage(), to(""), cfg.sinkRunner()); err != nil {
 			return nil, err
+		}
+	}
+	if has(Deliver) {
+		queues := p.policy.AllQueues()
+		for q, e := range cfg.Webhook.Endpoints {
+			if !slices.Contains(queues, q) {
+				return nil, errors.Join(strictyaml.ErrInvalid, fmt.Errorf("webhook.endpoints.%s: %q is not a queue of the routing policy", q, q))
+			}
+			rc := cfg.Runner
+			rc.BatchSize, rc.Linger, rc.Workers = 50, 0, 1 // one HTTP call per alert: small batches commit often
+			if err := runner(Deliver+"."+q, p.topics.Alerts(q), webhook.NewSenderFromEnv(e).Stage(), to(""), rc); err != nil {
+				return nil, err
+			}
 		}
 	}
 	if err := p.addTaps(taps); err != nil {

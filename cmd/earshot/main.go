@@ -40,6 +40,7 @@ usage:
   earshot enrich   [flags]
   earshot route    [flags]
   earshot sink     [flags]
+  earshot webhook  [flags]   deliver alerts to the queues' HTTP endpoints
   earshot migrate  [flags]   create or upgrade the ClickHouse schema
 
   earshot match --watchlists DIR --posts FILE   what the watchlists match in a file of posts
@@ -110,7 +111,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 		return watchlistTool(args, stdout, stderr)
 	case "bench":
 		return benchTool(args, stdout, stderr)
-	case pipeline.Ingest, pipeline.Match, pipeline.Enrich, pipeline.Route, pipeline.Sink:
+	case pipeline.Ingest, pipeline.Match, pipeline.Enrich, pipeline.Route, pipeline.Sink, pipeline.Deliver:
 		if cmd == pipeline.Match && slices.ContainsFunc(args, func(a string) bool { return strings.TrimLeft(strings.SplitN(a, "=", 2)[0], "-") == "watchlists" }) {
 			return matchTool(args, stdout, stderr)
 		}

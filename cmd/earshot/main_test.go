@@ -4,9 +4,12 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/earshot-dev/earshot/post"
@@ -96,5 +99,38 @@ func TestRunPrintsAlertsThenSummary(t *testing.T) {
 		if !strings.Contains(lines[len(lines)-1], key) {
 			t.Errorf("summary lacks %s", key)
 		}
+	}
+}
+
+func TestRunDeliversWebhooks(t *testing.T) {
+	var mu sync.Mutex
+	ids := map[string]int{}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		ids[r.Header.Get("X-Earshot-Alert-Id")]++
+		mu.Unlock()
+	}))
+	defer srv.Close()
+	t.Setenv("EARSHOT_TEST_SECRET", "s3cret")
+	dir := t.TempDir()
+	base, _ := os.ReadFile(filepath.Join(examples(t), "embedded.yaml"))
+	body := strings.NewReplacer("watchlists: watchlists", "watchlists: "+filepath.Join(examples(t), "watchlists"),
+		"policy: routing.yaml", "policy: "+filepath.Join(examples(t), "routing.yaml"),
+		"org: org.yaml", "org: "+filepath.Join(examples(t), "org.yaml")).Replace(string(base))
+	body += "\nwebhook:\n  endpoints:\n    legal: {url: " + srv.URL + ", secret_env: EARSHOT_TEST_SECRET}\n"
+	cfg := filepath.Join(dir, "c.yaml")
+	os.WriteFile(cfg, []byte(body), 0o644)
+	var out, errb bytes.Buffer
+	if err := run([]string{"run", "--config", cfg, "--rate", "0", "--limit", "20000", "--quiet", "--progress", "0", "--metrics-addr", "127.0.0.1:0"}, &out, &errb); err != nil {
+		t.Fatalf("run: %v\n%s", err, errb.String())
+	}
+	var sum Summary
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	json.Unmarshal([]byte(lines[len(lines)-1]), &sum)
+	delivered := sum.Stages["webhook.legal"]
+	mu.Lock()
+	defer mu.Unlock()
+	if delivered.In == 0 || int64(len(ids)) != delivered.In || delivered.Dead != 0 {
+		t.Errorf("webhook stage took %d alerts, the server saw %d distinct ids, %d dead letters", delivered.In, len(ids), delivered.Dead)
 	}
 }

@@ -1,0 +1,179 @@
+// Package webhook delivers alerts to HTTP endpoints, one per queue, for the
+// tools that do not read Kafka: each request is signed with HMAC-SHA256,
+// retried with backoff on failure, and dead-lettered after its last try.
+package webhook
+
+import (
+	"bytes"
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"net/url"
+	"os"
+	"strconv"
+	"time"
+
+	"github.com/earshot-dev/earshot/post"
+)
+
+// Config maps queues to their endpoints.
+type Config struct {
+	Endpoints map[string]Endpoint `yaml:"endpoints"` // by queue name
+}
+
+// Endpoint is where one queue's alerts are posted.
+type Endpoint struct {
+	URL         string        `yaml:"url"`
+	SecretEnv   string        `yaml:"secret_env"`   // environment variable holding the signing secret; secrets stay out of files
+	MaxAttempts int           `yaml:"max_attempts"` // tries before the alert is dead-lettered; default 6
+	Timeout     time.Duration `yaml:"timeout"`      // per request; default 5s
+}
+
+// Validate reports every problem at once; getenv reads secrets.
+func (c Config) Validate(getenv func(string) string) error {
+	var errs []error
+	for q, e := range c.Endpoints {
+		u, err := url.Parse(e.URL)
+		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+			errs = append(errs, fmt.Errorf("webhook.endpoints.%s.url: %q is not an http(s) URL", q, e.URL))
+		}
+		if e.SecretEnv == "" {
+			errs = append(errs, fmt.Errorf("webhook.endpoints.%s.secret_env: name the environment variable that holds the signing secret", q))
+		} else if getenv(e.SecretEnv) == "" {
+			errs = append(errs, fmt.Errorf("webhook.endpoints.%s.secret_env: %s is not set or empty", q, e.SecretEnv))
+		}
+		if e.MaxAttempts < 0 || e.MaxAttempts > 20 || e.Timeout < 0 {
+			errs = append(errs, fmt.Errorf("webhook.endpoints.%s: max_attempts 0 to 20 and a non-negative timeout, please", q))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Sender posts alerts to one endpoint.
+type Sender struct {
+	url      string
+	secret   []byte
+	attempts int
+	client   *http.Client
+	backoff  func(attempt int) time.Duration
+	now      func() time.Time
+}
+
+// NewSender returns a sender for e, reading its secret with getenv.
+func NewSender(e Endpoint, getenv func(string) string) *Sender {
+	s := &Sender{url: e.URL, secret: []byte(getenv(e.SecretEnv)), attempts: e.MaxAttempts, now: time.Now}
+	if s.attempts == 0 {
+		s.attempts = 6
+	}
+	timeout := e.Timeout
+	if timeout == 0 {
+		timeout = 5 * time.Second
+	}
+	s.client = &http.Client{Timeout: timeout}
+	s.backoff = func(attempt int) time.Duration { // 0.25s, 0.5s, 1s, … capped at 8s, with jitter
+		d := min(250*time.Millisecond<<attempt, 8*time.Second)
+		return d/2 + rand.N(d/2+1)
+	}
+	return s
+}
+
+// NewSenderFromEnv is NewSender reading the process environment.
+func NewSenderFromEnv(e Endpoint) *Sender { return NewSender(e, os.Getenv) }
+
+// Sign returns the signature header value of body sent at unix time ts:
+// "sha256=" + hex(HMAC-SHA256(secret, ts + "." + body)). Receivers should
+// recompute it, compare in constant time, and refuse old timestamps.
+func Sign(secret []byte, ts int64, body []byte) string {
+	m := hmac.New(sha256.New, secret)
+	m.Write([]byte(strconv.FormatInt(ts, 10) + "."))
+	m.Write(body)
+	return "sha256=" + hex.EncodeToString(m.Sum(nil))
+}
+
+// permanent is a failure that retrying will not fix.
+type permanent struct{ error }
+
+// send makes one attempt.
+func (s *Sender) send(ctx context.Context, it *post.Item, body []byte) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.url, bytes.NewReader(body))
+	if err != nil {
+		return permanent{err}
+	}
+	ts := s.now().Unix()
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("User-Agent", "earshot-webhook/1")
+	req.Header.Set("X-Earshot-Alert-Id", it.Alert.ID)
+	req.Header.Set("X-Earshot-Timestamp", strconv.FormatInt(ts, 10))
+	req.Header.Set("X-Earshot-Signature", Sign(s.secret, ts, body))
+	res, err := s.client.Do(req)
+	if err != nil {
+		return err // network trouble and timeouts are worth another try
+	}
+	io.Copy(io.Discard, io.LimitReader(res.Body, 64<<10))
+	res.Body.Close()
+	switch {
+	case res.StatusCode < 300:
+		return nil
+	case res.StatusCode == http.StatusTooManyRequests || res.StatusCode == http.StatusRequestTimeout || res.StatusCode >= 500:
+		return fmt.Errorf("HTTP %d", res.StatusCode)
+	}
+	return permanent{fmt.Errorf("HTTP %d", res.StatusCode)}
+}
+
+// Deliver posts one alert, retrying with backoff, and returns the reason it
+// gave up, or "" once delivered.
+func (s *Sender) Deliver(ctx context.Context, it *post.Item) string {
+	body, err := post.Encode(nil, it)
+	if err != nil {
+		return err.Error()
+	}
+	var last error
+	for attempt := range s.attempts {
+		if attempt > 0 {
+			t := time.NewTimer(s.backoff(attempt - 1))
+			select {
+			case <-ctx.Done():
+				t.Stop()
+				return fmt.Sprintf("webhook %s: stopped after %d attempts: %v", s.url, attempt, last)
+			case <-t.C:
+			}
+		}
+		if last = s.send(ctx, it, body); last == nil {
+			return ""
+		}
+		var p permanent
+		if errors.As(last, &p) {
+			return fmt.Sprintf("webhook %s refused the alert: %v", s.url, p.error)
+		}
+	}
+	return fmt.Sprintf("webhook %s: %d attempts failed, the last with %v", s.url, s.attempts, last)
+}
+
+// Stage returns the delivery stage of one queue: every alert is posted;
+// those that cannot be delivered become dead letters with the reason.
+func (s *Sender) Stage() func(context.Context, post.Batch) (post.Batch, error) {
+	return func(ctx context.Context, in post.Batch) (post.Batch, error) {
+		var out post.Batch
+		for _, it := range in.Items {
+			if it.Alert == nil {
+				out.Rejected = append(out.Rejected, post.Rejected{Item: it, Reason: "webhook: the record carries no alert"})
+				continue
+			}
+			reason := s.Deliver(ctx, it)
+			if ctx.Err() != nil {
+				// Stopping: the batch is redelivered rather than dead-lettered.
+				return post.Batch{}, ctx.Err()
+			}
+			if reason != "" {
+				out.Rejected = append(out.Rejected, post.Rejected{Item: it, Reason: reason})
+			}
+		}
+		return out, nil
+	}
+}

@@ -1,0 +1,115 @@
+package webhook
+
+import (
+	"context"
+	"crypto/hmac"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/earshot-dev/earshot/post"
+)
+
+func alert(id string) *post.Item {
+	return &post.Item{
+		Post:  &post.Post{Platform: "t", ID: id, Text: "acme broke", CreatedAt: time.Now()},
+		Alert: &post.Alert{ID: "a" + id, Queue: "care", Priority: "P2", Rule: "r", CreatedAt: time.Now()},
+	}
+}
+
+// server answers with the statuses in order (the last one repeats); a 0
+// status means hang past the client's timeout.
+func server(t *testing.T, statuses ...int) (*httptest.Server, *atomic.Int32, chan *http.Request) {
+	var n atomic.Int32
+	got := make(chan *http.Request, 100)
+	s := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		i := int(n.Add(1)) - 1
+		st := statuses[min(i, len(statuses)-1)]
+		body, _ := io.ReadAll(r.Body)
+		r.Body = io.NopCloser(strings.NewReader(string(body)))
+		got <- r
+		if st == 0 {
+			time.Sleep(300 * time.Millisecond)
+			return
+		}
+		w.WriteHeader(st)
+	}))
+	t.Cleanup(s.Close)
+	return s, &n, got
+}
+
+func sender(url string, attempts int) *Sender {
+	s := NewSender(Endpoint{URL: url, SecretEnv: "S", MaxAttempts: attempts, Timeout: 100 * time.Millisecond}, func(string) string { return "top secret" })
+	s.backoff = func(int) time.Duration { return time.Millisecond }
+	return s
+}
+
+func TestDeliverRetriesThenSucceeds(t *testing.T) {
+	srv, n, got := server(t, 500, 0, 503, 200) // fails, times out, fails, recovers
+	out, err := sender(srv.URL, 6).Stage()(context.Background(), post.Batch{Items: []*post.Item{alert("1")}})
+	if err != nil || len(out.Rejected) != 0 {
+		t.Fatalf("err %v, rejected %+v", err, out.Rejected)
+	}
+	if n.Load() != 4 {
+		t.Errorf("%d requests, want 4", n.Load())
+	}
+	var last *http.Request
+	for range n.Load() {
+		last = <-got
+	}
+	body, _ := io.ReadAll(last.Body)
+	ts, _ := strconv.ParseInt(last.Header.Get("X-Earshot-Timestamp"), 10, 64)
+	want := Sign([]byte("top secret"), ts, body)
+	if !hmac.Equal([]byte(last.Header.Get("X-Earshot-Signature")), []byte(want)) || last.Header.Get("X-Earshot-Alert-Id") != "a1" {
+		t.Errorf("headers %v do not verify", last.Header)
+	}
+	if it, err := post.Decode(body); err != nil || it.Alert.ID != "a1" {
+		t.Errorf("body is not the wire alert: %v", err)
+	}
+	if Sign([]byte("other"), ts, body) == want {
+		t.Error("the signature does not depend on the secret")
+	}
+}
+
+func TestDeliverGivesUp(t *testing.T) {
+	f := func(name string, attempts int, wantReqs int32, want string, statuses ...int) {
+		t.Helper()
+		srv, n, _ := server(t, statuses...)
+		out, err := sender(srv.URL, attempts).Stage()(context.Background(), post.Batch{Items: []*post.Item{alert("1"), alert("2")}})
+		if err != nil || len(out.Rejected) != 2 || !strings.Contains(out.Rejected[0].Reason, want) || out.Rejected[0].Item.Alert.ID != "a1" {
+			t.Errorf("%s: err %v, rejected %+v, want reasons with %q", name, err, out.Rejected, want)
+		}
+		if n.Load() != wantReqs {
+			t.Errorf("%s: %d requests, want %d", name, n.Load(), wantReqs)
+		}
+	}
+	f("down", 3, 6, "3 attempts failed, the last with HTTP 503", 503)
+	f("refused", 5, 2, "refused the alert: HTTP 400", 400)
+}
+
+func TestStopDuringRetryIsNotADeadLetter(t *testing.T) {
+	srv, _, _ := server(t, 503)
+	s := sender(srv.URL, 10)
+	s.backoff = func(int) time.Duration { return time.Hour }
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	out, err := s.Stage()(ctx, post.Batch{Items: []*post.Item{alert("1")}})
+	if err == nil || len(out.Rejected) != 0 {
+		t.Errorf("stopping mid-retry: err %v, rejected %+v; want an error and no dead letters", err, out.Rejected)
+	}
+}
+
+func TestValidate(t *testing.T) {
+	c := Config{Endpoints: map[string]Endpoint{"care": {URL: "ftp://x", SecretEnv: "NOPE", MaxAttempts: 50}, "pr": {URL: "https://ok.example/hook"}}}
+	err := c.Validate(func(string) string { return "" })
+	for _, want := range []string{`care.url: "ftp://x"`, "NOPE is not set", "max_attempts 0 to 20", "pr.secret_env: name the environment variable"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("Validate = %v, want %q", err, want)
+		}
+	}
+}
