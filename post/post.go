@@ -114,6 +114,8 @@ type Alert struct {
 	DueAt         time.Time `json:"due_at,omitzero"`           // first-response deadline (SLA), if the queue has one
 	HandedOffFrom string    `json:"handed_off_from,omitempty"` // the rule's queue, when its team was off duty
 	Unstaffed     bool      `json:"unstaffed,omitempty"`       // nobody on duty in the whole hand-off chain
+	Incident      string    `json:"incident,omitempty"`        // the near-duplicate cluster the alert stands for
+	IncidentSize  int       `json:"incident_size,omitempty"`   // posts in that cluster so far
 }
 
 // Item is one record on a pipeline topic. Each stage adds its part: match

@@ -340,9 +340,26 @@ func (p *Policy) Stage(now func() time.Time) func(context.Context, post.Batch) (
 			// The id depends on the rule's queue, not the hand-off, so a
 			// redelivery after the shift changed still names the same alert.
 			a.ID = AlertID(it.Key(), r.Queue)
+			if en := it.Enrichment; en != nil && en.ClusterID != "" {
+				// Copies of one post are one incident: one alert id, updated
+				// as the cluster grows, but only at sizes 1, 2, 4, 8, … and
+				// every 100, so a thousand copies page once and update a few
+				// times instead of a thousand.
+				if !worthUpdate(en.ClusterSize) {
+					continue
+				}
+				a.ID = AlertID("cluster:"+en.ClusterID, r.Queue)
+				a.Incident, a.IncidentSize = en.ClusterID, max(en.ClusterSize, 1)
+			}
 			it.Alert = a
 			out.Items = append(out.Items, it)
 		}
 		return out, nil
 	}
+}
+
+// worthUpdate reports whether an incident of size n gets a (new or updated)
+// alert: the first post, each doubling, and every hundredth.
+func worthUpdate(n int) bool {
+	return n <= 1 || n&(n-1) == 0 || n%100 == 0
 }

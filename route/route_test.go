@@ -3,6 +3,7 @@ package route
 import (
 	"context"
 	"math/rand/v2"
+	"strconv"
 	"os"
 	"path/filepath"
 	"strings"
@@ -209,5 +210,33 @@ func TestEveryActionablePostEndsOnce(t *testing.T) {
 		case first != nil && first.Queue != "" && (len(out.Items) != 1 || out.Items[0].Alert.Queue != first.Queue):
 			t.Fatalf("a post for %s's queue %s gave %d alerts", first.Name, first.Queue, len(out.Items))
 		}
+	}
+}
+
+func TestIncidentsPageOnce(t *testing.T) {
+	p, _ := load(t, policy)
+	stage := p.Stage(time.Now)
+	var ids []string
+	var sizes []int
+	for size := 1; size <= 1000; size++ {
+		it := item("acme", []string{"acme"}, "negative", "EMEA", 10)
+		it.Post.ID = strconv.Itoa(size)
+		it.Enrichment.ClusterID, it.Enrichment.ClusterSize = "c1", size
+		out, _ := stage(context.Background(), post.Batch{Items: []*post.Item{it}})
+		for _, o := range out.Items {
+			ids = append(ids, o.Alert.ID)
+			sizes = append(sizes, o.Alert.IncidentSize)
+		}
+	}
+	if len(ids) == 0 || len(ids) > 25 {
+		t.Fatalf("1000 copies gave %d alert records, want a handful", len(ids))
+	}
+	for _, id := range ids {
+		if id != ids[0] {
+			t.Fatalf("copies of one cluster got different alert ids: %v", ids)
+		}
+	}
+	if sizes[0] != 1 || sizes[len(sizes)-1] != 1000 {
+		t.Errorf("incident sizes %v: want the first post and the latest count", sizes)
 	}
 }
