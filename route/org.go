@@ -41,10 +41,11 @@ type span struct{ from, to int }
 
 // Team is a group of people who work queues.
 type Team struct {
-	Name    string   `yaml:"name"`
-	Region  string   `yaml:"region"`
-	Always  bool     `yaml:"always_on"` // staffed around the clock (an on-call rota), whatever the region's hours
-	Members []Member `yaml:"members"`
+	Name            string   `yaml:"name"`
+	Region          string   `yaml:"region"`
+	Always          bool     `yaml:"always_on"`         // staffed around the clock (an on-call rota), whatever the region's hours
+	CapacityPerHour int      `yaml:"capacity_per_hour"` // alerts the team answers in an hour, for `earshot route simulate`; 0 is unlimited
+	Members         []Member `yaml:"members"`
 }
 
 // Member is a person in a team.

@@ -316,43 +316,51 @@ func AlertID(postKey, queue string) string {
 	return hex.EncodeToString(sum[:16])
 }
 
+// alert returns the alert it raises at t, or nil when no rule routes it
+// (or a rule suppresses it, or it is an incident update not worth sending).
+func (p *Policy) alert(it *post.Item, t time.Time) *post.Alert {
+	r := p.Decide(it)
+	if r == nil || r.Suppress != "" {
+		return nil
+	}
+	a := &post.Alert{Queue: r.Queue, Priority: r.Priority, Rule: r.Name, CreatedAt: t}
+	if p.org != nil {
+		q, staffed := p.org.Handle(r.Queue, t)
+		if q != r.Queue {
+			a.Queue, a.HandedOffFrom = q, r.Queue
+		}
+		a.Unstaffed = !staffed
+		a.Team = p.org.queues[a.Queue].Team
+		a.DueAt = p.org.Due(a.Queue, a.Priority, t)
+	}
+	// The id depends on the rule's queue, not the hand-off, so a
+	// redelivery after the shift changed still names the same alert.
+	a.ID = AlertID(it.Key(), r.Queue)
+	if en := it.Enrichment; en != nil && en.ClusterID != "" {
+		// Copies of one post are one incident: one alert id, updated as
+		// the cluster grows, but only at sizes 1, 2, 4, 8, … and every
+		// 100, so a thousand copies page once and update a few times
+		// instead of a thousand.
+		if !worthUpdate(en.ClusterSize) {
+			return nil
+		}
+		a.ID = AlertID("cluster:"+en.ClusterID, r.Queue)
+		a.Incident, a.IncidentSize = en.ClusterID, max(en.ClusterSize, 1)
+	}
+	return a
+}
+
 // Stage returns the route stage: items that a rule routes come out with
 // their Alert set; suppressed and unrouted posts end here.
 func (p *Policy) Stage(now func() time.Time) func(context.Context, post.Batch) (post.Batch, error) {
 	return func(_ context.Context, in post.Batch) (post.Batch, error) {
 		var out post.Batch
+		t := now().UTC()
 		for _, it := range in.Items {
-			r := p.Decide(it)
-			if r == nil || r.Suppress != "" {
-				continue
+			if a := p.alert(it, t); a != nil {
+				it.Alert = a
+				out.Items = append(out.Items, it)
 			}
-			t := now().UTC()
-			a := &post.Alert{Queue: r.Queue, Priority: r.Priority, Rule: r.Name, CreatedAt: t}
-			if p.org != nil {
-				q, staffed := p.org.Handle(r.Queue, t)
-				if q != r.Queue {
-					a.Queue, a.HandedOffFrom = q, r.Queue
-				}
-				a.Unstaffed = !staffed
-				a.Team = p.org.queues[a.Queue].Team
-				a.DueAt = p.org.Due(a.Queue, a.Priority, t)
-			}
-			// The id depends on the rule's queue, not the hand-off, so a
-			// redelivery after the shift changed still names the same alert.
-			a.ID = AlertID(it.Key(), r.Queue)
-			if en := it.Enrichment; en != nil && en.ClusterID != "" {
-				// Copies of one post are one incident: one alert id, updated
-				// as the cluster grows, but only at sizes 1, 2, 4, 8, … and
-				// every 100, so a thousand copies page once and update a few
-				// times instead of a thousand.
-				if !worthUpdate(en.ClusterSize) {
-					continue
-				}
-				a.ID = AlertID("cluster:"+en.ClusterID, r.Queue)
-				a.Incident, a.IncidentSize = en.ClusterID, max(en.ClusterSize, 1)
-			}
-			it.Alert = a
-			out.Items = append(out.Items, it)
 		}
 		return out, nil
 	}
