@@ -34,6 +34,8 @@ type Engine struct {
 	stems          map[string][]uint32 // folded stem → wildcard terms
 	stemLens       []int               // distinct stem lengths in bytes
 	stemLenMask    uint64              // bit n set: some stem is n bytes long (n < 64)
+	maxStem        int                 // the longest stem, in bytes
+	stemStarts     []uint64            // bit set for the first two bytes of every stem
 	stemFilter     []uint64            // bitset of stem hashes
 	stemFilterBits uint64
 	terms          []termInfo
@@ -148,10 +150,14 @@ func Compile(lists []*Watchlist) (*Engine, error) {
 	}
 	e.stemFilter = make([]uint64, e.stemFilterBits*2/64)
 	e.stemFilterBits = e.stemFilterBits*2 - 1
+	e.stemStarts = make([]uint64, 1<<16/64)
 	for stem := range e.stems {
 		if len(stem) < 64 {
 			e.stemLenMask |= 1 << len(stem)
 		}
+		e.maxStem = max(e.maxStem, len(stem))
+		st := uint16(stem[0])<<8 | uint16(stem[1]) // stems have at least 3 letters, so 2 bytes
+		e.stemStarts[st>>6] |= 1 << (st & 63)
 		b := (fnv([]byte(stem)) >> 20) & e.stemFilterBits
 		e.stemFilter[b>>6] |= 1 << (b & 63)
 	}
@@ -349,12 +355,15 @@ func (e *Engine) match(dst []post.Match, p *post.Post, s *scratch) []post.Match 
 // stemHits finds the wildcard stems that begin word w: one pass over its
 // bytes, hashing as it goes, with a filter check at each stem length.
 func (e *Engine) stemHits(s *scratch, w []byte, i int) {
-	h := uint64(14695981039346656037)
-	for l, c := range w {
-		h ^= uint64(c)
-		h *= 1099511628211
+	// Most words start with two bytes no stem starts with: one bit says so.
+	if b := uint16(w[0])<<8 | uint16(w[1]); e.stemStarts[b>>6]&(1<<(b&63)) == 0 {
+		return
+	}
+	h := uint64(fnvOffset)
+	for l, c := range w[:min(len(w), e.maxStem)] {
+		h = (h ^ uint64(c)) * fnvPrime
 		n := l + 1
-		if n > 63 || e.stemLenMask&(1<<n) == 0 || (n < len(w) && !utf8.RuneStart(w[n])) {
+		if e.stemLenMask&(1<<n) == 0 || (n < len(w) && !utf8.RuneStart(w[n])) {
 			continue
 		}
 		hh := h
