@@ -1,52 +1,37 @@
 // Package enrich tags matched posts with language, sentiment, country and
-// region.
+// region, intent, author influence and near-duplicate clusters. Every tag
+// carries a confidence; the stage abstains ("und", "unknown") rather than
+// guess when the evidence is thin.
 package enrich
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"regexp"
 	"strings"
+	"time"
 
 	"github.com/earshot-dev/earshot/post"
 )
 
-// Config tunes enrichment.
-type Config struct {
-	// Regions overrides the default country-to-region mapping: region name
-	// to ISO 3166-1 alpha-2 codes. Countries not listed keep their default.
-	Regions map[string][]string `yaml:"regions"`
-}
-
-var countryCode = regexp.MustCompile(`^[A-Z]{2}$`)
-
-// Validate reports every problem at once.
-func (c Config) Validate() error {
-	var errs []error
-	seen := map[string]string{}
-	for region, codes := range c.Regions {
-		for _, code := range codes {
-			if !countryCode.MatchString(code) {
-				errs = append(errs, fmt.Errorf("enrich.regions.%s: %q is not an ISO 3166-1 alpha-2 code", region, code))
-			}
-			if prev, ok := seen[code]; ok && prev != region {
-				errs = append(errs, fmt.Errorf("enrich.regions: %s is in both %s and %s", code, prev, region))
-			}
-			seen[code] = region
-		}
-	}
-	return errors.Join(errs...)
-}
-
-// Enricher tags posts. It is immutable and safe for concurrent use.
+// Enricher tags posts. Its models are immutable; its only mutable state,
+// the near-duplicate window, is bounded and locked, so it is safe for
+// concurrent use.
 type Enricher struct {
-	regions map[string]string
+	cfg      Config
+	regions  map[string]string
+	lang     *langModel
+	senti    *sentimentModels
+	gaz      *gazetteer
+	clusters *clusterer
+	intentsM *intentMatcher
 }
 
-// New returns an enricher for cfg.
+// New returns an enricher for cfg; zero fields take their defaults. The
+// embedded models are checked by the package's tests, so a failure to load
+// them is a broken build and panics.
 func New(cfg Config) *Enricher {
-	e := &Enricher{regions: map[string]string{}}
+	cfg = cfg.withDefaults()
+	e := &Enricher{cfg: cfg, regions: map[string]string{}}
 	for r, codes := range defaultRegions {
 		for _, c := range strings.Fields(codes) {
 			e.regions[c] = r
@@ -57,28 +42,47 @@ func New(cfg Config) *Enricher {
 			e.regions[c] = r
 		}
 	}
+	var err error
+	if e.lang, err = loadLangModel(langProfilesGz); err != nil {
+		panic(fmt.Errorf("enrich: embedded model: %w", err))
+	}
+	if e.senti, err = loadSentimentModels(); err != nil {
+		panic(fmt.Errorf("enrich: embedded model: %w", err))
+	}
+	if e.gaz, err = loadGazetteer(); err != nil {
+		panic(fmt.Errorf("enrich: embedded model: %w", err))
+	}
+	e.intentsM = newIntentMatcher()
+	e.clusters = newClusterer(cfg.ClusterWindow.Duration(), cfg.ClusterCapacity)
 	return e
 }
 
+// DetectLanguage returns the language of text (ISO 639-1 where one exists,
+// else 639-3; "und" when unsure) and its confidence. declared is the
+// platform's label, used as evidence.
+func (e *Enricher) DetectLanguage(text, declared string) (string, float64) {
+	r := e.lang.detect(text, declared, e.cfg.LangMinConfidence)
+	return r.lang, r.confidence
+}
+
+// Languages lists the languages the detector can return.
+func (e *Enricher) Languages() []string { return append([]string(nil), e.lang.langs...) }
+
 // Enrich returns the tags for p.
 func (e *Enricher) Enrich(p *post.Post) *post.Enrichment {
-	en := &post.Enrichment{Lang: p.Lang, Region: "unknown"}
-	if en.Lang == "" {
-		en.Lang = "und"
-	}
-	en.Sentiment = sentiment(p.Text)
-	en.SentimentLabel = label(en.Sentiment)
-	switch {
-	case p.Geo != nil && p.Geo.Country != "":
-		en.Country = p.Geo.Country
-	case p.Country != "":
-		en.Country = p.Country
-	default:
-		en.Country = countryOf(p.Author.Location)
-	}
-	en.Country = strings.ToUpper(en.Country)
-	if r, ok := e.regions[en.Country]; ok {
-		en.Region = r
+	en := &post.Enrichment{Region: "unknown", SentimentLabel: "neutral"}
+	lr := e.lang.detect(p.Text, p.Lang, e.cfg.LangMinConfidence)
+	en.Lang, en.LangConfidence = lr.lang, lr.confidence
+	s := e.senti.score(p.Text, en.Lang)
+	en.Sentiment, en.SentimentLabel, en.SentimentConfidence = s.score, s.label, s.confidence
+	e.region(p, en)
+	var arr [64]string
+	words := intentWords(p.Text, arr[:0]) // shared by intent and cluster
+	e.intents(p, en, words)
+	en.Influence = influence(p)
+	e.cluster(p, en, words)
+	if e.cfg.RedactPII {
+		en.RedactedText = redactPII(p.Text)
 	}
 	return en
 }
@@ -91,4 +95,13 @@ func (e *Enricher) Stage() func(context.Context, post.Batch) (post.Batch, error)
 		}
 		return post.Batch{Items: in.Items}, nil
 	}
+}
+
+// postTime is when a post was made, for the cluster window; ingestion time
+// when the platform gave none.
+func postTime(p *post.Post) time.Time {
+	if !p.CreatedAt.IsZero() {
+		return p.CreatedAt
+	}
+	return p.IngestedAt
 }

@@ -4,77 +4,121 @@ import (
 	"math"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 )
 
-// A small multilingual valence lexicon (VADER's scale, -4 to 4). The
-// enrichment issue replaces it with VADER and licensed per-language lexicons.
-var lexicon = map[string]float64{
-	// en
-	"love": 3.2, "great": 3.1, "amazing": 2.8, "awesome": 3.1, "thank": 1.5, "thanks": 1.9, "excellent": 2.7,
-	"good": 1.9, "happy": 2.7, "fixed": 1.0, "best": 3.2, "broken": -2.0, "worst": -3.1, "terrible": -2.5,
-	"awful": -2.0, "hate": -2.7, "refund": -1.0, "bad": -2.5, "scam": -2.5, "useless": -1.8, "disappointed": -1.9,
-	"angry": -2.3, "fail": -2.0,
-	// es
-	"encanta": 3.0, "excelente": 2.7, "genial": 2.8, "bueno": 1.9, "gracias": 1.9, "roto": -2.0, "pésimo": -3.0,
-	"horrible": -2.5, "malo": -2.5, "odio": -2.7, "reembolso": -1.0,
-	// el
-	"λατρεύω": 3.0, "εξαιρετική": 2.7, "εξαιρετικό": 2.7, "τέλεια": 3.0, "καλό": 1.9, "ευχαριστώ": 1.9,
-	"χάλασε": -2.0, "απαίσια": -3.0, "χάλια": -2.5, "απαράδεκτο": -2.7, "κακό": -2.5, "μισώ": -2.7,
-	// de
-	"liebe": 3.0, "super": 2.8, "toll": 2.8, "gut": 1.9, "danke": 1.9, "kaputt": -2.0, "schrecklich": -2.7,
-	"furchtbar": -2.7, "schlecht": -2.5, "hasse": -2.7, "erstattung": -1.0,
-	// fr
-	"adore": 3.0, "génial": 2.8, "bien": 1.5, "merci": 1.9, "cassé": -2.0, "nul": -2.3, "déteste": -2.7,
-	"remboursement": -1.0,
-	// pt
-	"adoro": 3.0, "ótimo": 2.8, "bom": 1.9, "obrigado": 1.9, "quebrou": -2.0, "péssimo": -3.0, "horrível": -2.5,
-	"terrível": -2.5, "odeio": -2.7,
-	// it
-	"eccellente": 2.7, "fantastico": 2.8, "buono": 1.9, "grazie": 1.9, "rotto": -2.0, "pessimo": -3.0,
-	"orribile": -2.5, "terribile": -2.5, "rimborso": -1.0,
+// VADER's constants (Hutto & Gilbert 2014, vaderSentiment 3.3).
+const (
+	vaderBIncr   = 0.293  // booster word raises intensity
+	vaderBDecr   = -0.293 // dampener lowers it
+	vaderCIncr   = 0.733  // an ALL-CAPS sentiment word among lower-case ones
+	vaderNScalar = -0.74  // negation flips and dampens
+	vaderAlpha   = 15     // normalisation of the sum into (-1, 1)
+)
+
+// sentimentResult is a score in [-1, 1], its label and confidence.
+type sentimentResult struct {
+	score      float64
+	label      string
+	confidence float64
 }
 
-// unspacedLexicon holds terms of scripts written without spaces; they are
-// found as substrings.
-var unspacedLexicon = map[string]float64{"最悪": -3.0, "ひどい": -2.5, "壊れた": -2.0, "最高": 3.0, "大好き": 3.0}
-
-var emojiValence = map[rune]float64{'😀': 1.5, '😡': -2.5, '👍': 1.5, '💔': -2.0, '🙏': 1.0, '😂': 1.2, '🎉': 2.0}
-
-// negators flip the valence of the next three words.
-var negators = map[string]bool{
-	"not": true, "no": true, "never": true, "dont": true, "isnt": true, "nunca": true, "δεν": true, "μην": true,
-	"nicht": true, "kein": true, "keine": true, "pas": true, "não": true, "non": true,
+// stoken is one whitespace-separated token after VADER's punctuation rule.
+type stoken struct {
+	raw   string // as written (for ALL CAPS)
+	key   string // lower-cased (and folded, for languages that fold)
+	emoji float64
+	isEmo bool // an emoji or emoticon with a fixed valence
+	// clauseEnd: the token ended with , . ; : ! or ?. Outside English
+	// (which keeps VADER's rules as published) negation and boosters do not
+	// reach across it: "nicht gut, totaler Betrug" is not "not a scam".
+	clauseEnd bool
 }
 
-// sentiment scores text in [-1, 1] with VADER's normalisation.
-func sentiment(text string) float64 {
+// score rates text with the model of lang; languages without a lexicon
+// are rated by their emoji and emoticons only, at low confidence.
+func (m *sentimentModels) score(text, lang string) sentimentResult {
+	sl := m.byLang[lang]
+	lexical := sl != nil
+	if sl == nil {
+		sl = m.symbolsOnly
+	}
+	var arr [48]stoken
+	toks := sl.tokenize(text, m, arr[:0])
+	if len(toks) == 0 {
+		return sentimentResult{label: "neutral", confidence: 0}
+	}
+	var varr [48]float64
+	vals := varr[:0]
+	capDiff := capDifferential(toks)
+	hits := 0
+	for i := range toks {
+		v := sl.valence(toks, i, capDiff)
+		if v != 0 {
+			hits++
+		}
+		vals = append(vals, v)
+	}
+	sl.butCheck(toks, vals)
 	var sum float64
-	negate := 0
-	for w := range strings.FieldsFuncSeq(text, func(r rune) bool { return !unicode.IsLetter(r) && r != '\'' }) {
-		w = strings.ToLower(strings.ReplaceAll(w, "'", ""))
-		if negators[w] {
-			negate = 3
-			continue
-		}
-		v := lexicon[w]
-		if negate > 0 {
-			v *= -0.74 // VADER's negation scalar
-			negate--
-		}
+	for _, v := range vals {
 		sum += v
 	}
-	for term, v := range unspacedLexicon {
-		if strings.Contains(text, term) {
+	for w, v := range m.unspaced[lang] {
+		if strings.Contains(text, w) {
 			sum += v
+			hits++
 		}
 	}
-	for _, r := range text {
-		sum += emojiValence[r]
+	emph := punctuationEmphasis(text)
+	if sum > 0 {
+		sum += emph
+	} else if sum < 0 {
+		sum -= emph
 	}
-	return sum / math.Sqrt(sum*sum+15)
+	compound := sum / math.Sqrt(sum*sum+vaderAlpha)
+	sarcastic := hasSarcasmMarker(text)
+	if sarcastic && compound > 0 {
+		// "Great, it broke again /s": the praise is the joke.
+		compound *= -0.5
+	}
+	res := sentimentResult{score: compound, label: polarityLabel(compound)}
+	// Confidence: how far the score is from the neutral band, discounted
+	// when few tokens carried sentiment and when no lexicon covers the
+	// language (emoji and emoticons alone).
+	coverage := math.Min(1, float64(hits)/3)
+	switch res.label {
+	case "neutral":
+		res.confidence = 0.4 + 0.2*(1-coverage)
+	default:
+		res.confidence = 0.35 + 0.35*math.Abs(compound) + 0.3*coverage
+	}
+	if !lexical {
+		res.confidence *= 0.5
+	}
+	if sarcastic {
+		res.confidence = min(res.confidence, 0.4)
+	}
+	return res
 }
 
-func label(score float64) string {
+// hasSarcasmMarker looks for the conventional markers of irony: "/s",
+// #sarcasm (and its translations), #not, and the eye-roll and upside-down
+// faces.
+func hasSarcasmMarker(text string) bool {
+	if strings.ContainsAny(text, "🙄🙃") {
+		return true
+	}
+	for f := range strings.FieldsSeq(text) {
+		switch strings.ToLower(strings.TrimRight(f, ".!")) {
+		case "/s", "#sarcasm", "#sarcastic", "#sarcasmo", "#sarcasme", "#sarkasmus", "#ironie", "#ironia", "#not", "#σαρκασμός", "#ειρωνεία":
+			return true
+		}
+	}
+	return false
+}
+
+func polarityLabel(score float64) string {
 	switch {
 	case score >= 0.05:
 		return "positive"
@@ -82,4 +126,364 @@ func label(score float64) string {
 		return "negative"
 	}
 	return "neutral"
+}
+
+// punctuationEmphasis is VADER's boost for "!" (up to 4) and "??…".
+func punctuationEmphasis(text string) float64 {
+	ep := min(strings.Count(text, "!"), 4)
+	amp := float64(ep) * 0.292
+	if qm := strings.Count(text, "?"); qm > 1 {
+		if qm <= 3 {
+			amp += float64(qm) * 0.18
+		} else {
+			amp += 0.96
+		}
+	}
+	return amp
+}
+
+// isUpper is Python's str.isupper: some cased letter and none lower-case.
+func isUpper(s string) bool {
+	cased := false
+	for _, r := range s {
+		if unicode.IsLower(r) {
+			return false
+		}
+		if unicode.IsUpper(r) {
+			cased = true
+		}
+	}
+	return cased
+}
+
+// capDifferential is VADER's allcap_differential: some, not all, tokens are
+// ALL CAPS, so capitals signal emphasis rather than a shouty style.
+func capDifferential(toks []stoken) bool {
+	n := 0
+	for _, t := range toks {
+		if isUpper(t.raw) {
+			n++
+		}
+	}
+	return n > 0 && n < len(toks)
+}
+
+// stripPunct is VADER's _strip_punc_if_word: strip ASCII punctuation from
+// both ends unless that leaves two characters or fewer (an emoticon).
+func stripPunct(tok string) string {
+	s := strings.TrimFunc(tok, func(r rune) bool {
+		return r < utf8.RuneSelf && (unicode.IsPunct(r) || strings.ContainsRune("$+<=>^`|~", r))
+	})
+	if utf8.RuneCountInString(s) <= 2 {
+		return tok
+	}
+	return s
+}
+
+// tokenize splits text into tokens: URLs and mentions dropped, hashtags
+// kept as words, emoji split out as tokens of their own.
+func (sl *sentiLang) tokenize(text string, m *sentimentModels, out []stoken) []stoken {
+	for field := range strings.FieldsSeq(text) {
+		if n := skipToken(field); n > 0 {
+			if field[0] != '#' {
+				continue
+			}
+			field = field[1:]
+		}
+		if v, ok := m.emoticons[field]; ok {
+			out = append(out, stoken{raw: field, key: field, emoji: v, isEmo: true})
+			continue
+		}
+		// Split out emoji; VADER puts spaces around their descriptions.
+		start := 0
+		for i, r := range field {
+			if r < 0x2000 {
+				continue
+			}
+			if v, ok := m.emoji[r]; ok {
+				out = sl.appendWords(out, field[start:i])
+				out = append(out, stoken{raw: string(r), emoji: v, isEmo: true})
+				start = i + utf8.RuneLen(r)
+			} else if r >= 0xFE00 && r <= 0xFE0F || r == 0x200D || r >= 0x1F3FB && r <= 0x1F3FF {
+				// variation selectors, joiners and skin tones belong to the emoji before
+				out = sl.appendWords(out, field[start:i])
+				start = i + utf8.RuneLen(r)
+			}
+		}
+		out = sl.appendWords(out, field[start:])
+	}
+	return out
+}
+
+func (sl *sentiLang) appendWords(out []stoken, s string) []stoken {
+	if s == "" {
+		return out
+	}
+	if sl.splitApostrophe && strings.ContainsAny(s, "'’") {
+		for part := range strings.FieldsFuncSeq(s, func(r rune) bool { return r == '\'' || r == '’' }) {
+			out = sl.appendWords(out, part)
+		}
+		return out
+	}
+	end := strings.ContainsAny(s[len(s)-1:], ",.;:!?")
+	s = stripPunct(s)
+	if s == "" {
+		return out
+	}
+	return append(out, stoken{raw: s, key: sl.fold(strings.ToLower(s)), clauseEnd: end})
+}
+
+// lookup returns the valence of a token in the language's lexicon: the
+// word as written, else its stem.
+func (sl *sentiLang) lookup(t *stoken) (float64, bool) {
+	if t.isEmo {
+		return t.emoji, true
+	}
+	if sl.stopwords[t.key] {
+		return 0, false
+	}
+	if !sl.english && isLaughter(t.key) {
+		return laughterValence, true
+	}
+	if v, ok := sl.lex[t.key]; ok {
+		return v, true
+	}
+	if sl.stem != nil && len(t.key) > 4 {
+		if v, ok := sl.stems[sl.stem(t.key)]; ok {
+			return v, true
+		}
+	}
+	return 0, false
+}
+
+func (sl *sentiLang) inLexicon(t *stoken) bool { _, ok := sl.lookup(t); return ok }
+
+// valence is VADER's sentiment_valence for token i, generalised over the
+// language's negators, boosters and idioms.
+func (sl *sentiLang) valence(toks []stoken, i int, capDiff bool) float64 {
+	t := &toks[i]
+	if _, ok := sl.boosters[t.key]; ok {
+		return 0
+	}
+	if sl.english && t.key == "kind" && i+1 < len(toks) && toks[i+1].key == "of" {
+		return 0
+	}
+	if len(sl.phrases) > 0 {
+		if i > 0 {
+			if v, ok := sl.phrases[toks[i-1].key+" "+t.key]; ok {
+				return v
+			}
+		}
+		if i+1 < len(toks) {
+			if _, ok := sl.phrases[t.key+" "+toks[i+1].key]; ok {
+				return 0 // scored on the phrase's last word
+			}
+		}
+	}
+	base, ok := sl.lookup(t)
+	if !ok {
+		return 0
+	}
+	v := base
+	if sl.english {
+		// "no" as a negator of the next lexicon word, not a word of its own
+		if t.key == "no" && i+1 < len(toks) && sl.inLexicon(&toks[i+1]) {
+			v = 0
+		}
+		if (i > 0 && toks[i-1].key == "no") || (i > 1 && toks[i-2].key == "no") ||
+			(i > 2 && toks[i-3].key == "no" && (toks[i-1].key == "or" || toks[i-1].key == "nor")) {
+			v = base * vaderNScalar
+		}
+	}
+	if capDiff && isUpper(t.raw) { // ":D" counts as capitals, as in VADER
+		if v > 0 {
+			v += vaderCIncr
+		} else {
+			v -= vaderCIncr
+		}
+	}
+	for k := range 3 {
+		if i <= k {
+			break
+		}
+		prev := &toks[i-k-1]
+		if !sl.english && prev.clauseEnd {
+			break
+		}
+		if sl.inLexicon(prev) {
+			continue
+		}
+		s := sl.scalar(prev, v, capDiff)
+		switch k {
+		case 1:
+			s *= 0.95
+		case 2:
+			s *= 0.9
+		}
+		v += s
+		v = sl.negationCheck(v, toks, k, i)
+		if k == 2 && sl.english {
+			v = sl.idiomsCheck(v, toks, i)
+		}
+	}
+	if sl.english {
+		v = sl.leastCheck(v, toks, i)
+	}
+	return v
+}
+
+// scalar is VADER's scalar_inc_dec.
+func (sl *sentiLang) scalar(t *stoken, v float64, capDiff bool) float64 {
+	s, ok := sl.boosters[t.key]
+	if !ok {
+		return 0
+	}
+	if v < 0 {
+		s = -s
+	}
+	if capDiff && isUpper(t.raw) {
+		if v > 0 {
+			s += vaderCIncr
+		} else {
+			s -= vaderCIncr
+		}
+	}
+	return s
+}
+
+func (sl *sentiLang) negated(key string) bool {
+	if sl.negators[key] {
+		return true
+	}
+	return sl.english && strings.Contains(key, "n't")
+}
+
+// negationCheck is VADER's _negation_check for the word k+1 places back.
+func (sl *sentiLang) negationCheck(v float64, toks []stoken, k, i int) float64 {
+	w := func(j int) string { return toks[j].key }
+	switch k {
+	case 0:
+		if sl.negated(w(i - 1)) {
+			v *= vaderNScalar
+		}
+	case 1:
+		switch {
+		case sl.english && w(i-2) == "never" && (w(i-1) == "so" || w(i-1) == "this"):
+			v *= 1.25
+		case sl.english && w(i-2) == "without" && w(i-1) == "doubt":
+		case sl.negated(w(i - 2)):
+			v *= vaderNScalar
+		}
+	case 2:
+		switch {
+		case sl.english && (w(i-3) == "never" && (w(i-2) == "so" || w(i-2) == "this") || (w(i-1) == "so" || w(i-1) == "this")):
+			v *= 1.25
+		case sl.english && w(i-3) == "without" && (w(i-2) == "doubt" || w(i-1) == "doubt"):
+		case sl.negated(w(i - 3)):
+			v *= vaderNScalar
+		}
+	}
+	return v
+}
+
+// idiomsCheck is VADER's _special_idioms_check.
+func (sl *sentiLang) idiomsCheck(v float64, toks []stoken, i int) float64 {
+	w := func(j int) string { return toks[j].key }
+	seqs := [...]string{
+		w(i-1) + " " + w(i), w(i-2) + " " + w(i-1) + " " + w(i), w(i-2) + " " + w(i-1),
+		w(i-3) + " " + w(i-2) + " " + w(i-1), w(i-3) + " " + w(i-2),
+	}
+	for _, s := range seqs {
+		if x, ok := vaderSpecialCases[s]; ok {
+			v = x
+			break
+		}
+	}
+	if len(toks)-1 > i {
+		if x, ok := vaderSpecialCases[w(i)+" "+w(i+1)]; ok {
+			v = x
+		}
+	}
+	if len(toks)-1 > i+1 {
+		if x, ok := vaderSpecialCases[w(i)+" "+w(i+1)+" "+w(i+2)]; ok {
+			v = x
+		}
+	}
+	for _, s := range []string{seqs[3], seqs[4], seqs[2]} {
+		if x, ok := sl.boosters[s]; ok {
+			v += x
+		}
+	}
+	return v
+}
+
+// leastCheck is VADER's _least_check: "least good" is negative, "at least
+// good" is not.
+func (sl *sentiLang) leastCheck(v float64, toks []stoken, i int) float64 {
+	if i > 1 && toks[i-1].key == "least" && !sl.inLexicon(&toks[i-1]) {
+		if toks[i-2].key != "at" && toks[i-2].key != "very" {
+			v *= vaderNScalar
+		}
+	} else if i > 0 && toks[i-1].key == "least" && !sl.inLexicon(&toks[i-1]) {
+		v *= vaderNScalar
+	}
+	return v
+}
+
+// butCheck is VADER's _but_check: sentiment before the first "but" counts
+// half, after it one and a half times.
+func (sl *sentiLang) butCheck(toks []stoken, vals []float64) {
+	bi := -1
+	for j := range toks {
+		if sl.but[toks[j].key] {
+			bi = j
+			break
+		}
+	}
+	if bi < 0 {
+		return
+	}
+	for j := range vals {
+		switch {
+		case j < bi:
+			vals[j] *= 0.5
+		case j > bi:
+			vals[j] *= 1.5
+		}
+	}
+}
+
+// laughterValence is VADER's "lol" (its second entry, the one that counts).
+const laughterValence = 1.8
+
+// isLaughter recognises written laughter outside English, of any length:
+// "jajaja", "jejeje", "hahaha", "ahahah", "kkkkk" (Portuguese), "rsrs",
+// "mdr", "ptdr", "xd".
+func isLaughter(k string) bool {
+	switch k {
+	case "mdr", "ptdr", "xd", "rsrs", "rsrsrs", "lol", "hihi", "hehe":
+		return true
+	}
+	if len(k) < 4 {
+		return false
+	}
+	if strings.Trim(k, "k") == "" {
+		return true
+	}
+	// alternating a/e/i with h or j: "jajaja", "haha", "ahahah"
+	vowels, cons := 0, 0
+	for i := 0; i < len(k); i++ {
+		switch k[i] {
+		case 'a', 'e', 'i':
+			vowels++
+		case 'h', 'j':
+			cons++
+		default:
+			return false
+		}
+		if i > 0 && (k[i] == k[i-1]) && k[i] != 'a' {
+			return false
+		}
+	}
+	return vowels >= 2 && cons >= 2
 }

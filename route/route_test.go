@@ -3,9 +3,9 @@ package route
 import (
 	"context"
 	"math/rand/v2"
-	"strconv"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"

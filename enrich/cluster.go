@@ -1,0 +1,178 @@
+package enrich
+
+import (
+	"container/list"
+	"math/bits"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/earshot-dev/earshot/post"
+)
+
+// Near-duplicate clustering: a 64-bit SimHash of the post's normalised
+// words (and word pairs); two posts whose hashes differ in at most
+// clusterMaxDistance bits are copies. Hashes are indexed by four 16-bit
+// bands: two hashes within 3 bits agree on at least one band.
+const (
+	clusterMaxDistance = 3
+	clusterMinWords    = 4 // shorter posts cluster only when identical
+)
+
+type cluster struct {
+	id   string
+	hash uint64
+	last time.Time
+	size int
+	elem *list.Element
+}
+
+// clusterer remembers recent clusters in a sliding window of post time,
+// bounded in count; the least recently seen are forgotten first. One
+// mutex: the work under it is a few map operations per post.
+type clusterer struct {
+	mu       sync.Mutex
+	window   time.Duration
+	capacity int
+	now      time.Time // the latest post time seen
+	lru      *list.List
+	bands    [4]map[uint16][]*cluster
+}
+
+func newClusterer(window time.Duration, capacity int) *clusterer {
+	c := &clusterer{window: window, capacity: capacity, lru: list.New()}
+	for i := range c.bands {
+		c.bands[i] = map[uint16][]*cluster{}
+	}
+	return c
+}
+
+// fnv64 is FNV-1a, inline to avoid allocating a hash.Hash per word.
+func fnv64(s string) uint64 {
+	h := uint64(14695981039346656037)
+	for i := 0; i < len(s); i++ {
+		h ^= uint64(s[i])
+		h *= 1099511628211
+	}
+	return h
+}
+
+// simhash hashes normalised words and word pairs: bit b is set when most
+// features' hashes have it set.
+func simhash(ws []string) uint64 {
+	var ones [64]int
+	n := 0
+	add := func(x uint64) {
+		for b := range 64 {
+			ones[b] += int(x >> b & 1) // branch-free: the bits are random
+		}
+		n++
+	}
+	var prev uint64
+	for i, w := range ws {
+		x := fnv64(w)
+		add(x)
+		if i > 0 {
+			add((prev*31 + x) * 0x9e3779b97f4a7c15) // the word pair
+		}
+		prev = x
+	}
+	var h uint64
+	for b := range 64 {
+		if 2*ones[b] > n {
+			h |= 1 << b
+		}
+	}
+	return h
+}
+
+// cluster assigns the post to the cluster of its near-duplicates in the
+// window, or starts one named after the post.
+func (e *Enricher) cluster(p *post.Post, en *post.Enrichment, words []string) {
+	n := len(words)
+	if n == 0 {
+		return
+	}
+	h := simhash(words)
+	maxDist := clusterMaxDistance
+	if n < clusterMinWords {
+		maxDist = 0
+	}
+	en.ClusterID, en.ClusterSize = e.clusters.add(h, maxDist, postTime(p), p.Key())
+}
+
+func (c *clusterer) add(h uint64, maxDist int, t time.Time, key string) (string, int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if t.After(c.now) {
+		c.now = t
+	}
+	c.expire()
+	var found *cluster
+	best := maxDist + 1
+	for i := range c.bands {
+		for _, cl := range c.bands[i][band(h, i)] {
+			if d := bits.OnesCount64(cl.hash ^ h); d < best {
+				found, best = cl, d
+			}
+		}
+	}
+	if found != nil {
+		found.size++
+		if t.After(found.last) {
+			found.last = t
+		}
+		c.lru.MoveToBack(found.elem)
+		return found.id, found.size
+	}
+	cl := &cluster{id: strconv.FormatUint(fnv64(key), 36), hash: h, last: t, size: 1}
+	cl.elem = c.lru.PushBack(cl)
+	for i := range c.bands {
+		b := band(h, i)
+		c.bands[i][b] = append(c.bands[i][b], cl)
+	}
+	for c.lru.Len() > c.capacity {
+		c.remove(c.lru.Front().Value.(*cluster))
+	}
+	return cl.id, 1
+}
+
+func band(h uint64, i int) uint16 { return uint16(h >> (16 * i)) }
+
+// expire forgets clusters not seen within the window of the latest post.
+func (c *clusterer) expire() {
+	for c.lru.Len() > 0 {
+		cl := c.lru.Front().Value.(*cluster)
+		if c.now.Sub(cl.last) <= c.window {
+			return
+		}
+		c.remove(cl)
+	}
+}
+
+func (c *clusterer) remove(cl *cluster) {
+	c.lru.Remove(cl.elem)
+	for i := range c.bands {
+		b := band(cl.hash, i)
+		s := c.bands[i][b]
+		for j, x := range s {
+			if x == cl {
+				s[j] = s[len(s)-1]
+				s = s[:len(s)-1]
+				break
+			}
+		}
+		if len(s) == 0 {
+			delete(c.bands[i], b)
+		} else {
+			c.bands[i][b] = s
+		}
+	}
+}
+
+// len reports the clusters remembered.
+func (c *clusterer) len() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.lru.Len()
+}
