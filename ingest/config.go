@@ -1,22 +1,39 @@
 // Package ingest turns outside sources into canonical posts: a synthetic
-// firehose for demos and benchmarks, and NDJSON file replay.
+// firehose for demos and benchmarks, NDJSON file replay in any platform's
+// shape, and live connectors to Bluesky Jetstream, Mastodon streaming and
+// the X filtered stream.
 package ingest
 
 import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
+	"strings"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/earshot-dev/earshot/ingest/bluesky"
+	"github.com/earshot-dev/earshot/ingest/canon"
+	"github.com/earshot-dev/earshot/ingest/live"
+	"github.com/earshot-dev/earshot/ingest/mastodon"
+	"github.com/earshot-dev/earshot/ingest/x"
 	"github.com/earshot-dev/earshot/stream"
 )
 
 // Config selects and tunes the source.
 type Config struct {
-	Source       string          `yaml:"source"` // synthetic or file
+	Source       string          `yaml:"source"` // synthetic, file, bluesky, mastodon, x or push
 	Synthetic    SyntheticConfig `yaml:"synthetic"`
 	File         FileConfig      `yaml:"file"`
+	Bluesky      bluesky.Config  `yaml:"bluesky"`
+	Mastodon     mastodon.Config `yaml:"mastodon"`
+	X            x.Config        `yaml:"x"`
+	Push         PushConfig      `yaml:"push"`
+	Live         live.Config     `yaml:"live"`           // reconnects, stalls and read-ahead of the live sources
 	MaxPostBytes int             `yaml:"max_post_bytes"` // a larger input line or post text is dead-lettered
+	MaxSkew      time.Duration   `yaml:"max_skew"`       // a post dated further in the future is dead-lettered
 	BatchSize    int             `yaml:"batch_size"`
 }
 
@@ -27,12 +44,29 @@ type SyntheticConfig struct {
 	Limit     int64     `yaml:"limit"`      // stop after this many posts; 0 never stops
 	BrandRate float64   `yaml:"brand_rate"` // share of posts that mention a brand
 	Start     time.Time `yaml:"start"`      // created_at of the first post; zero is now
+	// DeleteRate is the share of records that delete a recent post; 0 (the
+	// default) keeps the stream exactly as before deletes existed.
+	DeleteRate float64  `yaml:"delete_rate"`
+	Crises     []Crisis `yaml:"crises"` // bursts of negative posts about a brand
+}
+
+// Crisis is a burst: for Duration from At (post time after start), Brand's
+// volume is Factor times its usual share, all of it negative.
+type Crisis struct {
+	Brand    string        `yaml:"brand"` // Acme, Globex or Initech
+	At       time.Duration `yaml:"at"`
+	Duration time.Duration `yaml:"duration"`
+	Factor   float64       `yaml:"factor"` // 20 when unset
 }
 
 // FileConfig tunes NDJSON replay.
 type FileConfig struct {
-	Path string `yaml:"path"`
-	Rate int    `yaml:"rate"` // posts per second; 0 is as fast as possible
+	Path            string        `yaml:"path"`             // plain, gzip or zstd NDJSON
+	Rate            int           `yaml:"rate"`             // posts per second; 0 is as fast as possible
+	Format          string        `yaml:"format"`           // auto, canonical, bluesky, mastodon or x
+	Checkpoint      string        `yaml:"checkpoint"`       // file holding the replay position; empty: always from the start
+	CheckpointEvery time.Duration `yaml:"checkpoint_every"` // how often the position is saved
+	MaxRatio        int           `yaml:"max_ratio"`        // decompressed bytes per compressed byte before the file is refused as a bomb; 0: no limit
 }
 
 // DefaultConfig returns the synthetic firehose at 1,000 posts/s.
@@ -40,7 +74,13 @@ func DefaultConfig() Config {
 	return Config{
 		Source:       "synthetic",
 		Synthetic:    SyntheticConfig{Rate: 1000, Seed: 7, BrandRate: 0.1},
+		File:         FileConfig{Format: FormatAuto, CheckpointEvery: time.Second, MaxRatio: 200},
+		Bluesky:      bluesky.DefaultConfig(),
+		X:            x.DefaultConfig(),
+		Push:         DefaultPushConfig(),
+		Live:         live.DefaultConfig(),
 		MaxPostBytes: 1 << 20,
+		MaxSkew:      10 * time.Minute,
 		BatchSize:    500,
 	}
 }
@@ -54,8 +94,25 @@ func (c Config) Validate() error {
 		if c.File.Path == "" {
 			errs = append(errs, errors.New("ingest.file.path: required when ingest.source is file"))
 		}
+		if !validFormat(c.File.Format) {
+			errs = append(errs, fmt.Errorf("ingest.file.format: %q, want one of %s", c.File.Format, strings.Join(formats, ", ")))
+		}
+		if c.File.Checkpoint != "" && c.File.CheckpointEvery <= 0 {
+			errs = append(errs, errors.New("ingest.file.checkpoint_every: must be positive"))
+		}
+		if c.File.MaxRatio < 0 {
+			errs = append(errs, errors.New("ingest.file.max_ratio: must not be negative"))
+		}
+	case "bluesky":
+		errs = append(errs, c.Bluesky.Validate(), c.Live.Validate("ingest.live"))
+	case "mastodon":
+		errs = append(errs, c.Mastodon.Validate(), c.Live.Validate("ingest.live"))
+	case "x":
+		errs = append(errs, c.X.Validate(), c.Live.Validate("ingest.live"))
+	case "push":
+		errs = append(errs, c.Push.Validate())
 	default:
-		errs = append(errs, fmt.Errorf("ingest.source: %q, want synthetic or file", c.Source))
+		errs = append(errs, fmt.Errorf("ingest.source: %q, want synthetic, file, bluesky, mastodon, x or push", c.Source))
 	}
 	if c.Synthetic.Rate < 0 || c.File.Rate < 0 {
 		errs = append(errs, errors.New("ingest rate: must not be negative"))
@@ -63,11 +120,25 @@ func (c Config) Validate() error {
 	if c.Synthetic.Limit < 0 {
 		errs = append(errs, errors.New("ingest.synthetic.limit: must not be negative"))
 	}
+	if c.Synthetic.DeleteRate < 0 || c.Synthetic.DeleteRate > 0.5 {
+		errs = append(errs, fmt.Errorf("ingest.synthetic.delete_rate: %v, want 0 to 0.5", c.Synthetic.DeleteRate))
+	}
+	for i, cr := range c.Synthetic.Crises {
+		if brandIndex(cr.Brand) < 0 {
+			errs = append(errs, fmt.Errorf("ingest.synthetic.crises[%d].brand: %q, want Acme, Globex or Initech", i, cr.Brand))
+		}
+		if cr.At < 0 || cr.Duration <= 0 || cr.Factor < 0 {
+			errs = append(errs, fmt.Errorf("ingest.synthetic.crises[%d]: want at >= 0, duration > 0, factor >= 0", i))
+		}
+	}
 	if c.Synthetic.BrandRate < 0 || c.Synthetic.BrandRate > 1 {
 		errs = append(errs, fmt.Errorf("ingest.synthetic.brand_rate: %v, want 0 to 1", c.Synthetic.BrandRate))
 	}
 	if c.MaxPostBytes < 1024 {
 		errs = append(errs, fmt.Errorf("ingest.max_post_bytes: %d, want at least 1024", c.MaxPostBytes))
+	}
+	if c.MaxSkew < 0 {
+		errs = append(errs, errors.New("ingest.max_skew: must not be negative"))
 	}
 	if c.BatchSize < 1 || c.BatchSize > 100_000 {
 		errs = append(errs, fmt.Errorf("ingest.batch_size: %d, want 1 to 100000", c.BatchSize))
@@ -101,17 +172,56 @@ func (p *pacer) allow(want int) (int, time.Duration) {
 	return n, 0
 }
 
+// Options are what a source needs from the process rather than from the
+// configuration file. The zero value is fine: no metrics, no logs.
+type Options struct {
+	Registerer prometheus.Registerer // the live sources' metrics; nil keeps them unregistered
+	Logger     *slog.Logger          // reconnects and give-ups of the live sources
+}
+
 // Open returns the source cfg selects and a closer for what it holds open.
 func Open(cfg Config) (stream.Source, io.Closer, error) {
+	return OpenWith(cfg, Options{})
+}
+
+// OpenWith is Open with the process's metrics registry and logger.
+func OpenWith(cfg Config, o Options) (stream.Source, io.Closer, error) {
+	n := canon.NewNormalizer()
+	n.Limits.MaxTextBytes, n.Limits.MaxSkew = cfg.MaxPostBytes, cfg.MaxSkew
+	var (
+		src *live.Source
+		err error
+	)
 	switch cfg.Source {
 	case "file":
-		f, err := OpenFile(cfg.File.Path, cfg.File.Rate, cfg.MaxPostBytes)
+		f, err := OpenFileConfig(cfg)
 		if err != nil {
 			return nil, nil, err
 		}
 		return f, f, nil
 	case "synthetic":
 		return NewSynthetic(cfg.Synthetic), io.NopCloser(nil), nil
+	case "bluesky":
+		src, err = bluesky.Open(cfg.Bluesky, cfg.Live, n, live.NewMetrics(o.Registerer), o.Logger)
+	case "mastodon":
+		src, err = mastodon.Open(cfg.Mastodon, cfg.Live, n, live.NewMetrics(o.Registerer), o.Logger)
+	case "x":
+		src, err = x.Open(cfg.X, cfg.Live, n, live.NewMetrics(o.Registerer), o.Logger)
+	case "push":
+		p, err := NewPush(cfg.Push, n, o.Logger)
+		if err != nil {
+			return nil, nil, err
+		}
+		s, err := ListenPush(p)
+		if err != nil {
+			return nil, nil, err
+		}
+		return s, s, nil
+	default:
+		return nil, nil, fmt.Errorf("ingest.source: unknown source %q", cfg.Source)
 	}
-	return nil, nil, fmt.Errorf("ingest.source: unknown source %q", cfg.Source)
+	if err != nil {
+		return nil, nil, err
+	}
+	return src, src, nil
 }

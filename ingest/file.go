@@ -4,44 +4,130 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"os"
+	"sort"
+	"strings"
 	"time"
 
+	"github.com/earshot-dev/earshot/ingest/canon"
 	"github.com/earshot-dev/earshot/post"
 	"github.com/earshot-dev/earshot/stream"
 )
 
-// File replays canonical posts from NDJSON, one post per line. A line that
-// is not a valid post becomes a dead letter naming the line and the reason;
-// reading goes on. Memory stays bounded: an over-long line is skipped as it
-// is read, never held whole.
+// File replays NDJSON, one record per line, in any format Decoder reads
+// (plain, gzip or zstd). A line that is not a valid record becomes a dead
+// letter naming the line and the reason; reading goes on. Records that carry
+// no post (likes, follows…) are counted in Stats. Memory stays bounded: an
+// over-long line is skipped as it is read, never held whole.
 type File struct {
 	name     string
 	r        *bufio.Reader
 	closer   io.Closer
 	maxBytes int
 	line     int
+	offset   int64 // bytes of (decompressed) input consumed
 	pace     pacer
-	now      func() time.Time
+	dec      *Decoder
+	events   []canon.Event
+	stats    FileStats
+	ckpt     *checkpointer
+	buf      []byte // the line being read, reused: nothing decoded keeps it
 }
 
-// OpenFile opens path for replay at rate posts/s (0: as fast as possible).
+// FileStats counts what a file held.
+type FileStats struct {
+	Lines   int            `json:"lines"`
+	Posts   int            `json:"posts"`
+	Deletes int            `json:"deletes"`
+	Edits   int            `json:"edits"`
+	Dead    int            `json:"dead_letters"`
+	Skipped map[string]int `json:"skipped,omitempty"` // records with no post, by kind
+}
+
+// OpenFile opens path for replay of any format at rate posts/s (0: as fast
+// as possible).
 func OpenFile(path string, rate, maxPostBytes int) (*File, error) {
-	f, err := os.Open(path)
+	cfg := DefaultConfig()
+	cfg.File.Path, cfg.File.Rate = path, rate
+	cfg.MaxPostBytes = maxPostBytes
+	return OpenFileConfig(cfg)
+}
+
+// OpenFileConfig opens cfg.File.Path as cfg says, resuming from its
+// checkpoint when there is one.
+func OpenFileConfig(cfg Config) (*File, error) {
+	fc := cfg.File
+	f, err := os.Open(fc.Path)
 	if err != nil {
 		return nil, fmt.Errorf("opening posts file: %w", err)
 	}
-	return NewFile(path, f, rate, maxPostBytes), nil
+	r, err := decompress(f, fc.MaxRatio)
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("opening posts file %s: %w", fc.Path, err)
+	}
+	src := NewFile(fc.Path, r, fc.Rate, cfg.MaxPostBytes)
+	src.closer = closers{r, f}
+	if fc.Format != "" {
+		src.dec.Format = fc.Format
+	}
+	src.dec.N.Limits.MaxSkew = cfg.MaxSkew
+	if fc.Checkpoint != "" {
+		src.ckpt = &checkpointer{path: fc.Checkpoint, file: fc.Path, every: fc.CheckpointEvery}
+		if err := src.resume(); err != nil {
+			src.Close()
+			return nil, err
+		}
+	}
+	return src, nil
 }
 
-// NewFile replays NDJSON from r; name labels dead letters.
+// NewFile replays NDJSON from r with format detection per line; name labels
+// dead letters.
 func NewFile(name string, r io.Reader, rate, maxPostBytes int) *File {
 	c, _ := r.(io.Closer)
-	return &File{name: name, r: bufio.NewReaderSize(r, 64<<10), closer: c, maxBytes: maxPostBytes, pace: pacer{rate: rate}, now: time.Now}
+	n := canon.NewNormalizer()
+	n.Limits.MaxTextBytes = maxPostBytes
+	return &File{
+		name: name, r: bufio.NewReaderSize(r, 64<<10), closer: c, maxBytes: maxPostBytes, pace: pacer{rate: rate},
+		dec: NewDecoder(FormatAuto, "file", n), stats: FileStats{Skipped: map[string]int{}},
+	}
+}
+
+// SetClock sets the clock for ingested_at and future dates; tests and dry
+// runs that must print the same twice use it.
+func (f *File) SetClock(now func() time.Time) { f.dec.N.Now = now }
+
+// SetFormat sets the format of every line (FormatAuto detects per line).
+func (f *File) SetFormat(format string) error {
+	if !validFormat(format) {
+		return fmt.Errorf("format %q: want one of %s", format, strings.Join(formats, ", "))
+	}
+	f.dec.Format = format
+	return nil
+}
+
+// Stats returns the counts so far.
+func (f *File) Stats() FileStats {
+	s := f.stats
+	s.Skipped = make(map[string]int, len(f.stats.Skipped))
+	for k, v := range f.stats.Skipped {
+		s.Skipped[k] = v
+	}
+	return s
+}
+
+// SkippedKinds returns the kinds of skipped records, sorted.
+func (s FileStats) SkippedKinds() []string {
+	ks := make([]string, 0, len(s.Skipped))
+	for k := range s.Skipped {
+		ks = append(ks, k)
+	}
+	sort.Strings(ks)
+	return ks
 }
 
 // Close closes the underlying file.
@@ -52,8 +138,13 @@ func (f *File) Close() error {
 	return nil
 }
 
-// Next reads up to max lines.
+// Next reads lines until it has up to max posts and dead letters. The
+// caller has handled the previous batch by the time it asks for the next,
+// so that is when the checkpoint moves.
 func (f *File) Next(ctx context.Context, max int) (post.Batch, error) {
+	if err := f.ckpt.save(f.line, f.offset, false); err != nil {
+		return post.Batch{}, err
+	}
 	var b post.Batch
 	n := max
 	for {
@@ -69,11 +160,8 @@ func (f *File) Next(ctx context.Context, max int) (post.Batch, error) {
 		line, size, err := f.readLine()
 		if size > 0 || len(line) > 0 {
 			f.line++
-			if it, reason := f.parse(line, size); reason != "" {
-				b.Rejected = append(b.Rejected, post.Rejected{Raw: line, Reason: fmt.Sprintf("%s:%d: %s", f.name, f.line, reason)})
-			} else if it != nil {
-				b.Items = append(b.Items, it)
-			}
+			f.stats.Lines++
+			f.parse(&b, line, size)
 		}
 		if err != nil {
 			if errors.Is(err, io.EOF) {
@@ -89,11 +177,13 @@ func (f *File) Next(ctx context.Context, max int) (post.Batch, error) {
 // line longer than maxBytes is returned cut to post.RawLimit bytes; the rest
 // is read and dropped.
 func (f *File) readLine() ([]byte, int, error) {
-	var buf []byte
+	buf := f.buf[:0]
+	defer func() { f.buf = buf[:0] }()
 	size := 0
 	for {
 		chunk, err := f.r.ReadSlice('\n')
 		size += len(chunk)
+		f.offset += int64(len(chunk))
 		if len(buf) <= f.maxBytes {
 			buf = append(buf, chunk...)
 		}
@@ -111,28 +201,52 @@ func (f *File) readLine() ([]byte, int, error) {
 	}
 }
 
-// parse decodes one line; a non-empty reason means the line is rejected.
-// Blank lines are skipped. Unknown fields are ignored, so exports with
-// extra fields load.
-func (f *File) parse(line []byte, size int) (*post.Item, string) {
+// parse decodes one line into b. Blank lines are skipped (streams send them
+// as keep-alives). Unknown fields are ignored, so exports with extra fields
+// load.
+func (f *File) parse(b *post.Batch, line []byte, size int) {
+	reject := func(reason string) {
+		f.stats.Dead++
+		b.Rejected = append(b.Rejected, post.Rejected{Raw: bytes.Clone(line[:min(len(line), post.RawLimit)]), Reason: fmt.Sprintf("%s:%d: %s", f.name, f.line, reason)})
+	}
 	if size > f.maxBytes {
-		return nil, fmt.Sprintf("line is %d bytes, over max_post_bytes %d", size, f.maxBytes)
+		reject(fmt.Sprintf("line is %d bytes, over max_post_bytes %d", size, f.maxBytes))
+		return
 	}
 	if len(bytes.TrimSpace(line)) == 0 {
-		return nil, ""
+		return
 	}
-	if err := post.CheckUTF8(line); err != nil {
-		return nil, err.Error()
+	var err error
+	f.events, err = f.dec.Decode(line, f.events[:0])
+	if err != nil {
+		reject(err.Error())
+		return
 	}
-	p := new(post.Post)
-	if err := json.Unmarshal(line, p); err != nil {
-		return nil, "malformed JSON: " + err.Error()
+	for _, ev := range f.events {
+		if ev.Post == nil {
+			f.stats.Skipped[ev.Skip]++
+			continue
+		}
+		switch ev.Post.Kind {
+		case post.KindDelete:
+			f.stats.Deletes++
+		case post.KindEdit:
+			f.stats.Edits++
+		default:
+			f.stats.Posts++
+		}
+		b.Items = append(b.Items, &post.Item{Post: ev.Post})
 	}
-	if err := p.Validate(); err != nil {
-		return nil, err.Error()
+}
+
+type closers []io.Closer
+
+func (cs closers) Close() error {
+	var errs []error
+	for _, c := range cs {
+		if c != nil {
+			errs = append(errs, c.Close())
+		}
 	}
-	if p.IngestedAt.IsZero() {
-		p.IngestedAt = f.now().UTC()
-	}
-	return &post.Item{Post: p}, ""
+	return errors.Join(errs...)
 }

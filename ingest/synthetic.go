@@ -26,7 +26,38 @@ type Synthetic struct {
 	langW  []int // cumulative language weights
 	brandW []int
 	recent []recent // recent brand posts, for reposts
+	ids    []string // recent post ids, for deletes
 	sb     strings.Builder
+}
+
+func brandIndex(name string) int {
+	for i, b := range brands {
+		if strings.EqualFold(b.name, name) {
+			return i
+		}
+	}
+	return -1
+}
+
+// crisisAt returns the brand index and the share of posts that are crisis
+// posts at t, or -1. A brand's usual share is brand_rate × its weight; a
+// crisis adds (factor − 1) times that, so its volume is factor times usual.
+func (s *Synthetic) crisisAt(t time.Time) (int, float64) {
+	total := s.brandW[len(s.brandW)-1]
+	for _, c := range s.cfg.Crises {
+		off := t.Sub(s.start)
+		if off < c.At || off >= c.At+c.Duration {
+			continue
+		}
+		b := brandIndex(c.Brand)
+		f := c.Factor
+		if f == 0 {
+			f = 20
+		}
+		usual := s.cfg.BrandRate * float64(brands[b].weight) / float64(total)
+		return b, math.Min(1, (f-1)*usual)
+	}
+	return -1, 0
 }
 
 type recent struct {
@@ -118,12 +149,35 @@ func (s *Synthetic) Post() *post.Post {
 		Lang:      lang.code,
 	}
 	p.Author.Handle = "user" + p.Author.ID[1:]
+	// Deletes and crises draw from the generator only when configured, so
+	// without them the stream is the one every earlier seed produced.
+	if s.cfg.DeleteRate > 0 {
+		if len(s.ids) > 0 && rng.Float64() < s.cfg.DeleteRate {
+			i := rng.IntN(len(s.ids))
+			p.Kind, p.ID, p.Author, p.Lang, p.Country = post.KindDelete, s.ids[i], post.Author{}, "", ""
+			s.ids[i] = s.ids[len(s.ids)-1]
+			s.ids = s.ids[:len(s.ids)-1]
+			p.IngestedAt = p.CreatedAt
+			return p
+		}
+		if len(s.ids) < 256 {
+			s.ids = append(s.ids, id)
+		} else {
+			s.ids[rng.IntN(len(s.ids))] = id
+		}
+	}
+	crisis := -1
+	if len(s.cfg.Crises) > 0 {
+		if b, share := s.crisisAt(p.CreatedAt); b >= 0 && rng.Float64() < share {
+			crisis = b
+		}
+	}
 	if pl.country != "" && rng.IntN(10) < 6 {
 		p.Country = pl.country
 	}
 
 	// A few percent of posts repost a recent brand post word for word.
-	if len(s.recent) > 0 && rng.IntN(100) < 3 {
+	if crisis < 0 && len(s.recent) > 0 && rng.IntN(100) < 3 {
 		r := s.recent[rng.IntN(len(s.recent))]
 		p.Text, p.Lang, p.RepostOf = r.text, r.lang, "synthetic:"+r.id
 		p.IngestedAt = p.CreatedAt
@@ -133,7 +187,10 @@ func (s *Synthetic) Post() *post.Post {
 	sb := &s.sb
 	sb.Reset()
 	brand := ""
-	if rng.Float64() < s.cfg.BrandRate {
+	if crisis >= 0 {
+		brand = brands[crisis].name
+		expand(sb, one(rng, lang.neg), brand, one(rng, lang.products))
+	} else if rng.Float64() < s.cfg.BrandRate {
 		brand = brands[pick(rng, s.brandW)].name
 		var tmpl string
 		switch x := rng.IntN(100); {
@@ -186,10 +243,14 @@ func (s *Synthetic) Post() *post.Post {
 	p.Text = sb.String()
 	p.IngestedAt = p.CreatedAt
 	if brand != "" {
+		// Until the ring is full the new post goes at its end: a random slot
+		// could leave an empty entry that a later repost would copy.
+		r := recent{id: id, text: p.Text, lang: p.Lang}
 		if len(s.recent) < 64 {
-			s.recent = append(s.recent, recent{})
+			s.recent = append(s.recent, r)
+		} else {
+			s.recent[rng.IntN(len(s.recent))] = r
 		}
-		s.recent[rng.IntN(len(s.recent))] = recent{id: id, text: p.Text, lang: p.Lang}
 	}
 	return p
 }

@@ -187,7 +187,7 @@ func New(ctx context.Context, cfg Config, stages []string, taps Taps, reg promet
 		return nil, err
 	}
 	if has(Ingest) {
-		src, closer, err := ingest.Open(cfg.Ingest)
+		src, closer, err := ingest.OpenWith(cfg.Ingest, ingest.Options{Registerer: reg, Logger: log})
 		if err != nil {
 			return nil, err
 		}

@@ -1,0 +1,138 @@
+package ingest
+
+import (
+	"errors"
+	"fmt"
+
+	gojson "github.com/goccy/go-json"
+
+	"github.com/earshot-dev/earshot/ingest/bluesky"
+	"github.com/earshot-dev/earshot/ingest/canon"
+	"github.com/earshot-dev/earshot/ingest/mastodon"
+	"github.com/earshot-dev/earshot/ingest/x"
+	"github.com/earshot-dev/earshot/post"
+)
+
+// Formats a file line may be in. Auto tells them apart line by line from
+// the top-level keys, so one file may mix them.
+const (
+	FormatAuto      = "auto"
+	FormatCanonical = "canonical" // a post as in docs/posts.md, or a wire item {"v": 1, "post": …}
+	FormatBluesky   = "bluesky"   // a Jetstream event
+	FormatMastodon  = "mastodon"  // a status, or a streaming event {"event": …, "payload": …}
+	FormatX         = "x"         // an X API v2 stream line, compliance event or result
+)
+
+var formats = []string{FormatAuto, FormatCanonical, FormatBluesky, FormatMastodon, FormatX}
+
+func validFormat(f string) bool {
+	for _, o := range formats {
+		if f == o {
+			return true
+		}
+	}
+	return false
+}
+
+// Decoder turns one line in any supported format into events.
+type Decoder struct {
+	Format   string
+	N        *canon.Normalizer
+	bluesky  bluesky.Decoder
+	mastodon mastodon.Decoder
+	x        x.Decoder
+}
+
+// NewDecoder returns a decoder for format; source is recorded in each post.
+func NewDecoder(format, source string, n *canon.Normalizer) *Decoder {
+	return &Decoder{
+		Format:   format,
+		N:        n,
+		bluesky:  bluesky.Decoder{N: n, Source: source},
+		mastodon: mastodon.Decoder{N: n, Source: source},
+		x:        x.Decoder{N: n, Source: source},
+	}
+}
+
+// canonical is a post whose id and times may also come as numbers; the
+// fields here shadow the embedded post's.
+type canonical struct {
+	post.Post
+	ID         canon.ID   `json:"id"`
+	CreatedAt  canon.Time `json:"created_at"`
+	IngestedAt canon.Time `json:"ingested_at"`
+}
+
+// Decode appends the events of one line to out. An error is the reason the
+// line is refused.
+func (d *Decoder) Decode(raw []byte, out []canon.Event) ([]canon.Event, error) {
+	keys, err := canon.ScanKeys(raw)
+	if err != nil {
+		return out, err
+	}
+	f := d.Format
+	if f == FormatAuto {
+		if f = detect(keys); f == "" {
+			return out, errors.New("unknown shape: not a canonical post, Jetstream event, Mastodon status or event, or X line")
+		}
+	}
+	var ev canon.Event
+	switch f {
+	case FormatCanonical:
+		ev, err = d.canonical(raw, keys)
+	case FormatBluesky:
+		ev, err = d.bluesky.DecodeScanned(raw)
+	case FormatMastodon:
+		ev, err = d.mastodon.LineScanned(raw)
+	case FormatX:
+		return d.x.LineScanned(raw, out)
+	default:
+		return out, fmt.Errorf("unknown format %q", f)
+	}
+	if err != nil {
+		return out, err
+	}
+	return append(out, ev), nil
+}
+
+func detect(k canon.Keys) string {
+	switch {
+	case k&canon.KeyPlatform != 0, k&(canon.KeyV|canon.KeyPost) == canon.KeyV|canon.KeyPost:
+		return FormatCanonical
+	case k&canon.KeyDID != 0 && k&(canon.KeyTimeUS|canon.KeyCommit) != 0:
+		return FormatBluesky
+	case k&canon.KeyEvent != 0, k&(canon.KeyAccount|canon.KeyContent) == canon.KeyAccount|canon.KeyContent:
+		return FormatMastodon
+	case k&(canon.KeyData|canon.KeyErrors) != 0, k&(canon.KeyAction|canon.KeyID) == canon.KeyAction|canon.KeyID:
+		return FormatX
+	}
+	return ""
+}
+
+func (d *Decoder) canonical(raw []byte, keys canon.Keys) (canon.Event, error) {
+	if keys&canon.KeyPlatform == 0 && keys&canon.KeyPost != 0 {
+		it, err := post.Decode(raw)
+		if err != nil {
+			return canon.Event{}, err
+		}
+		if err := d.N.Finish(it.Post); err != nil {
+			return canon.Event{}, err
+		}
+		return canon.Event{Post: it.Post, At: it.Post.CreatedAt}, nil
+	}
+	// Nearly every line has a string id and RFC 3339 times and decodes
+	// straight into a post; the flexible shape is the slower fallback.
+	p := new(post.Post)
+	if err := gojson.Unmarshal(raw, p); err != nil {
+		var c canonical
+		if err := gojson.Unmarshal(raw, &c); err != nil {
+			return canon.Event{}, fmt.Errorf("malformed JSON: %w", err)
+		}
+		p = &c.Post
+		p.ID, p.CreatedAt, p.IngestedAt = string(c.ID), c.CreatedAt.Time, c.IngestedAt.Time
+	}
+	if err := d.N.Finish(p); err != nil {
+		return canon.Event{}, err
+	}
+	return canon.Event{Post: p, At: p.CreatedAt}, nil
+}

@@ -1,0 +1,65 @@
+package live
+
+import (
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// Metrics are the live connectors' Prometheus metrics, labelled by source
+// (bluesky, mastodon, x: a bounded set) and, for posts and skipped records,
+// by a bounded kind.
+type Metrics struct {
+	events     *prometheus.CounterVec
+	posts      *prometheus.CounterVec
+	skipped    *prometheus.CounterVec
+	dead       *prometheus.CounterVec
+	reconnects *prometheus.CounterVec
+	lag        *prometheus.GaugeVec
+}
+
+// NewMetrics registers the metrics with reg; a nil reg keeps them
+// unregistered, which makes them no-ops for the outside.
+func NewMetrics(reg prometheus.Registerer) *Metrics {
+	m := &Metrics{
+		events: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "earshot_ingest_events_total",
+			Help: "Records received from a live source, whatever they were."}, []string{"source"}),
+		posts: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "earshot_ingest_posts_total",
+			Help: "Canonical posts produced, by kind (post, edit, delete)."}, []string{"source", "kind"}),
+		skipped: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "earshot_ingest_skipped_events_total",
+			Help: "Records that carry no post (likes, follows, notifications…), by kind."}, []string{"source", "kind"}),
+		dead: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "earshot_ingest_dead_letters_total",
+			Help: "Records refused, each sent on as a dead letter with its reason."}, []string{"source"}),
+		reconnects: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "earshot_ingest_reconnects_total",
+			Help: "Connections that ended and were retried."}, []string{"source"}),
+		lag: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "earshot_ingest_lag_seconds",
+			Help: "How far behind the source's clock the newest record received is."}, []string{"source"}),
+	}
+	if reg != nil {
+		reg.MustRegister(m.events, m.posts, m.skipped, m.dead, m.reconnects, m.lag)
+	}
+	return m
+}
+
+type sourceMetrics struct {
+	events, dead, reconnects prometheus.Counter
+	posts, skipped           *prometheus.CounterVec
+	lag                      prometheus.Gauge
+}
+
+func (m *Metrics) source(name string) *sourceMetrics {
+	l := prometheus.Labels{"source": name}
+	return &sourceMetrics{
+		events: m.events.With(l), dead: m.dead.With(l), reconnects: m.reconnects.With(l),
+		posts: m.posts.MustCurryWith(l), skipped: m.skipped.MustCurryWith(l), lag: m.lag.With(l),
+	}
+}
+
+// Reconnects returns the reconnect counter of a source, for tests and
+// progress reports.
+func (m *Metrics) Reconnects(source string) prometheus.Counter {
+	return m.reconnects.WithLabelValues(source)
+}
+
+// Skipped returns the counter of skipped records of a kind.
+func (m *Metrics) Skipped(source, kind string) prometheus.Counter {
+	return m.skipped.WithLabelValues(source, kind)
+}

@@ -1,0 +1,359 @@
+package ingest
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"crypto/subtle"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math"
+	"net"
+	"net/http"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	gojson "github.com/goccy/go-json"
+
+	"github.com/earshot-dev/earshot/ingest/canon"
+	"github.com/earshot-dev/earshot/post"
+)
+
+// PushConfig configures the HTTP push endpoint, POST /v1/posts.
+type PushConfig struct {
+	Addr            string        `yaml:"addr"`             // where to listen, e.g. 127.0.0.1:8088
+	Tenants         []PushTenant  `yaml:"tenants"`          // who may push, each with a token
+	MaxBodyBytes    int64         `yaml:"max_body_bytes"`   // request body, after gzip; larger is 413
+	MaxPosts        int           `yaml:"max_posts"`        // lines per request; more is 413
+	Rate            float64       `yaml:"rate"`             // requests per second per tenant; over it is 429
+	Burst           int           `yaml:"burst"`            // requests a tenant may make at once
+	QueueSize       int           `yaml:"queue_size"`       // requests accepted but not yet taken by the pipeline; full is 429
+	IdempotencyKeys int           `yaml:"idempotency_keys"` // Idempotency-Key answers remembered, per process
+	IdempotencyTTL  time.Duration `yaml:"idempotency_ttl"`  // how long an answer is replayed
+}
+
+// PushTenant is one client of the push endpoint.
+type PushTenant struct {
+	Name     string `yaml:"name"`
+	TokenEnv string `yaml:"token_env"` // environment variable holding the tenant's bearer token
+}
+
+// DefaultPushConfig suits a few integrations on a local address.
+func DefaultPushConfig() PushConfig {
+	return PushConfig{Addr: "127.0.0.1:8088", MaxBodyBytes: 8 << 20, MaxPosts: 10_000, Rate: 50, Burst: 20, QueueSize: 64, IdempotencyKeys: 100_000, IdempotencyTTL: 24 * time.Hour}
+}
+
+// Validate reports every problem at once.
+func (c PushConfig) Validate() error {
+	var errs []error
+	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
+		errs = append(errs, fmt.Errorf("ingest.push.addr: %q: %w", c.Addr, err))
+	}
+	if len(c.Tenants) == 0 {
+		errs = append(errs, errors.New("ingest.push.tenants: at least one is required"))
+	}
+	seen := map[string]bool{}
+	for i, t := range c.Tenants {
+		if t.Name == "" || t.TokenEnv == "" {
+			errs = append(errs, fmt.Errorf("ingest.push.tenants[%d]: name and token_env are required", i))
+		}
+		if seen[t.Name] {
+			errs = append(errs, fmt.Errorf("ingest.push.tenants[%d]: tenant %q twice", i, t.Name))
+		}
+		seen[t.Name] = true
+	}
+	if c.MaxBodyBytes < 1024 || c.MaxPosts < 1 || c.QueueSize < 1 || c.IdempotencyKeys < 1 || c.IdempotencyTTL <= 0 {
+		errs = append(errs, errors.New("ingest.push: max_body_bytes >= 1024, max_posts, queue_size and idempotency_keys >= 1 and idempotency_ttl > 0 are required"))
+	}
+	if c.Rate <= 0 || c.Burst < 1 {
+		errs = append(errs, errors.New("ingest.push.rate, burst: must be positive"))
+	}
+	return errors.Join(errs...)
+}
+
+// Push is the push endpoint and the source the pipeline reads it from.
+// Each accepted request becomes one batch; the handler answers 202 once the
+// batch is queued, so a client retrying with the same Idempotency-Key after
+// a lost answer does not send its posts twice.
+type Push struct {
+	cfg    PushConfig
+	tokens map[string]string // token → tenant
+	dec    func() *Decoder
+	log    *slog.Logger
+	queue  chan post.Batch
+	now    func() time.Time
+
+	mu      sync.Mutex
+	buckets map[string]*bucket
+	idem    map[string]*idemEntry
+	order   []string // idempotency keys, oldest first, to bound idem
+}
+
+type bucket struct {
+	tokens float64
+	at     time.Time
+}
+
+type idemEntry struct {
+	status int
+	body   []byte
+	at     time.Time
+	done   chan struct{} // closed when the first request with the key has its answer
+}
+
+// NewPush reads the tenants' tokens from the environment.
+func NewPush(cfg PushConfig, n *canon.Normalizer, log *slog.Logger) (*Push, error) {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	p := &Push{cfg: cfg, tokens: map[string]string{}, log: log.With("component", "ingest.push"), queue: make(chan post.Batch, cfg.QueueSize),
+		now: time.Now, buckets: map[string]*bucket{}, idem: map[string]*idemEntry{}}
+	for _, t := range cfg.Tenants {
+		tok := os.Getenv(t.TokenEnv)
+		if len(tok) < 16 {
+			return nil, fmt.Errorf("ingest.push.tenants: %s: environment variable %s holds no token of at least 16 characters", t.Name, t.TokenEnv)
+		}
+		p.tokens[tok] = t.Name
+	}
+	p.dec = func() *Decoder { return NewDecoder(FormatAuto, "push", n) }
+	return p, nil
+}
+
+// tenant returns the tenant a request's bearer token belongs to. Tokens are
+// compared in constant time.
+func (p *Push) tenant(r *http.Request) (string, bool) {
+	tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	if !ok || tok == "" {
+		return "", false
+	}
+	name, found := "", false
+	for t, n := range p.tokens {
+		if subtle.ConstantTimeCompare([]byte(t), []byte(tok)) == 1 {
+			name, found = n, true
+		}
+	}
+	return name, found
+}
+
+// allow takes a token from the tenant's bucket, or says how long to wait.
+func (p *Push) allow(tenant string) (bool, time.Duration) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	now := p.now()
+	b := p.buckets[tenant]
+	if b == nil {
+		b = &bucket{tokens: float64(p.cfg.Burst), at: now}
+		p.buckets[tenant] = b
+	}
+	b.tokens = math.Min(float64(p.cfg.Burst), b.tokens+now.Sub(b.at).Seconds()*p.cfg.Rate)
+	b.at = now
+	if b.tokens >= 1 {
+		b.tokens--
+		return true, 0
+	}
+	return false, time.Duration((1 - b.tokens) / p.cfg.Rate * float64(time.Second))
+}
+
+type pushAnswer struct {
+	Accepted int            `json:"accepted"`
+	Rejected []pushRejected `json:"rejected,omitempty"`
+	Error    string         `json:"error,omitempty"`
+}
+
+type pushRejected struct {
+	Line   int    `json:"line"`
+	Reason string `json:"reason"`
+}
+
+func answer(w http.ResponseWriter, status int, a pushAnswer) []byte {
+	b, _ := gojson.Marshal(a)
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	w.Write(append(b, '\n'))
+	return b
+}
+
+// ServeHTTP handles POST /v1/posts: a body of NDJSON lines in any format
+// the file source reads (gzip with Content-Encoding: gzip), bearer-token
+// authenticated. Lines that are refused are dead letters and are listed in
+// the answer; the rest are accepted.
+func (p *Push) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.URL.Path != "/v1/posts" {
+		http.NotFound(w, r)
+		return
+	}
+	if r.Method != http.MethodPost {
+		w.Header().Set("Allow", http.MethodPost)
+		answer(w, http.StatusMethodNotAllowed, pushAnswer{Error: "POST only"})
+		return
+	}
+	tenant, ok := p.tenant(r)
+	if !ok {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="earshot"`)
+		answer(w, http.StatusUnauthorized, pushAnswer{Error: "missing or unknown bearer token"})
+		return
+	}
+	if claimed := r.Header.Get("X-Earshot-Tenant"); claimed != "" && claimed != tenant {
+		answer(w, http.StatusForbidden, pushAnswer{Error: "the token is not this tenant's"})
+		return
+	}
+	if ok, wait := p.allow(tenant); !ok {
+		w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(wait.Seconds()))))
+		answer(w, http.StatusTooManyRequests, pushAnswer{Error: "rate limit"})
+		return
+	}
+	key := r.Header.Get("Idempotency-Key")
+	if key != "" {
+		if len(key) > 256 {
+			answer(w, http.StatusBadRequest, pushAnswer{Error: "Idempotency-Key over 256 bytes"})
+			return
+		}
+		e, first := p.claim(tenant + "\x00" + key)
+		if !first {
+			select {
+			case <-e.done:
+			case <-r.Context().Done():
+				return
+			}
+			w.Header().Set("Idempotent-Replayed", "true")
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(e.status)
+			w.Write(append(e.body, '\n'))
+			return
+		}
+		status, body := p.handle(w, r, tenant)
+		p.mu.Lock()
+		e.status, e.body = status, body
+		if status >= 500 || status == http.StatusTooManyRequests {
+			// a retry must be able to succeed: do not remember a refusal to wait
+			delete(p.idem, tenant+"\x00"+key)
+		}
+		p.mu.Unlock()
+		close(e.done)
+		return
+	}
+	p.handle(w, r, tenant)
+}
+
+// claim returns the entry for key, creating it when it is new or expired.
+func (p *Push) claim(key string) (*idemEntry, bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	now := p.now()
+	if e, ok := p.idem[key]; ok && now.Sub(e.at) < p.cfg.IdempotencyTTL {
+		return e, false
+	}
+	for len(p.order) > 0 && (len(p.idem) >= p.cfg.IdempotencyKeys || len(p.order) > 2*p.cfg.IdempotencyKeys) {
+		delete(p.idem, p.order[0])
+		p.order = p.order[1:]
+	}
+	e := &idemEntry{at: now, done: make(chan struct{})}
+	p.idem[key] = e
+	p.order = append(p.order, key)
+	return e, true
+}
+
+func (p *Push) handle(w http.ResponseWriter, r *http.Request, tenant string) (int, []byte) {
+	var body io.Reader = http.MaxBytesReader(w, r.Body, p.cfg.MaxBodyBytes)
+	if strings.EqualFold(r.Header.Get("Content-Encoding"), "gzip") {
+		zr, err := gzip.NewReader(body)
+		if err != nil {
+			return http.StatusBadRequest, answer(w, http.StatusBadRequest, pushAnswer{Error: "gzip: " + err.Error()})
+		}
+		defer zr.Close()
+		// the limit applies to what the body expands to: a gzip bomb stops here
+		body = io.LimitReader(zr, p.cfg.MaxBodyBytes+1)
+	}
+	raw, err := io.ReadAll(body)
+	var mbe *http.MaxBytesError
+	if errors.As(err, &mbe) || int64(len(raw)) > p.cfg.MaxBodyBytes {
+		return http.StatusRequestEntityTooLarge, answer(w, http.StatusRequestEntityTooLarge, pushAnswer{Error: fmt.Sprintf("body over %d bytes", p.cfg.MaxBodyBytes)})
+	}
+	if err != nil {
+		return http.StatusBadRequest, answer(w, http.StatusBadRequest, pushAnswer{Error: "reading body: " + err.Error()})
+	}
+	if n := bytes.Count(raw, []byte("\n")); n > p.cfg.MaxPosts {
+		return http.StatusRequestEntityTooLarge, answer(w, http.StatusRequestEntityTooLarge, pushAnswer{Error: fmt.Sprintf("%d lines, over %d", n, p.cfg.MaxPosts)})
+	}
+	dec := p.dec()
+	var b post.Batch
+	var a pushAnswer
+	var evs []canon.Event
+	for i, line := range bytes.Split(raw, []byte("\n")) {
+		line = bytes.TrimRight(line, "\r")
+		if len(bytes.TrimSpace(line)) == 0 {
+			continue
+		}
+		evs, err = dec.Decode(line, evs[:0])
+		if err != nil {
+			reason := fmt.Sprintf("push %s line %d: %s", tenant, i+1, err)
+			b.Rejected = append(b.Rejected, post.Rejected{Raw: bytes.Clone(line[:min(len(line), post.RawLimit)]), Reason: reason})
+			a.Rejected = append(a.Rejected, pushRejected{Line: i + 1, Reason: err.Error()})
+			continue
+		}
+		for _, ev := range evs {
+			if ev.Post != nil {
+				ev.Post.Source = "push:" + tenant
+				b.Items = append(b.Items, &post.Item{Post: ev.Post})
+				a.Accepted++
+			}
+		}
+	}
+	if len(b.Items)+len(b.Rejected) == 0 {
+		return http.StatusAccepted, answer(w, http.StatusAccepted, a)
+	}
+	select {
+	case p.queue <- b:
+		return http.StatusAccepted, answer(w, http.StatusAccepted, a)
+	default:
+		// the pipeline is behind: the client retries later, nothing is half-taken
+		w.Header().Set("Retry-After", "1")
+		return http.StatusTooManyRequests, answer(w, http.StatusTooManyRequests, pushAnswer{Error: "the pipeline is behind; retry"})
+	}
+}
+
+// Next returns the next accepted request's posts (max is not enforced
+// across requests: one request is one batch, at most max_posts).
+func (p *Push) Next(ctx context.Context, max int) (post.Batch, error) {
+	select {
+	case b := <-p.queue:
+		return b, nil
+	case <-ctx.Done():
+		return post.Batch{}, ctx.Err()
+	}
+}
+
+// pushServer serves a Push on its address and closes with the source.
+type pushServer struct {
+	*Push
+	srv  *http.Server
+	done chan error
+}
+
+// ListenPush starts serving p on cfg.Addr.
+func ListenPush(p *Push) (*pushServer, error) {
+	l, err := net.Listen("tcp", p.cfg.Addr)
+	if err != nil {
+		return nil, fmt.Errorf("ingest.push: listening on %s: %w", p.cfg.Addr, err)
+	}
+	s := &pushServer{Push: p, srv: &http.Server{Handler: p, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute}, done: make(chan error, 1)}
+	go func() { s.done <- s.srv.Serve(l) }()
+	p.log.Info("push endpoint listening", "addr", l.Addr().String())
+	return s, nil
+}
+
+// Close stops accepting and waits up to 10 s for requests in flight.
+func (s *pushServer) Close() error {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	err := s.srv.Shutdown(ctx)
+	if serr := <-s.done; !errors.Is(serr, http.ErrServerClosed) {
+		err = errors.Join(err, serr)
+	}
+	return err
+}

@@ -1,0 +1,153 @@
+package ingest
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/earshot-dev/earshot/ingest/canon"
+)
+
+func testPush(t *testing.T, mod func(*PushConfig)) *Push {
+	t.Setenv("PUSH_TOKEN_ACME", "acme-token-0123456789")
+	t.Setenv("PUSH_TOKEN_GLOBEX", "globex-token-0123456789")
+	cfg := DefaultPushConfig()
+	cfg.Tenants = []PushTenant{{Name: "acme", TokenEnv: "PUSH_TOKEN_ACME"}, {Name: "globex", TokenEnv: "PUSH_TOKEN_GLOBEX"}}
+	if mod != nil {
+		mod(&cfg)
+	}
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	n := canon.NewNormalizer()
+	n.Now = func() time.Time { return testNow }
+	p, err := NewPush(cfg, n, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+type pushReq struct {
+	token, tenant, key, encoding string
+	body                         []byte
+}
+
+func (p *Push) do(r pushReq) *httptest.ResponseRecorder {
+	req := httptest.NewRequest(http.MethodPost, "/v1/posts", bytes.NewReader(r.body))
+	if r.token != "" {
+		req.Header.Set("Authorization", "Bearer "+r.token)
+	}
+	if r.tenant != "" {
+		req.Header.Set("X-Earshot-Tenant", r.tenant)
+	}
+	if r.key != "" {
+		req.Header.Set("Idempotency-Key", r.key)
+	}
+	if r.encoding != "" {
+		req.Header.Set("Content-Encoding", r.encoding)
+	}
+	w := httptest.NewRecorder()
+	p.ServeHTTP(w, req)
+	return w
+}
+
+const pushBody = `{"platform":"f","id":"1","text":"hello","created_at":"2026-11-01T10:00:00Z"}
+{"data":{"id":"7","text":"tweet","created_at":"2026-11-01T10:00:00.000Z"}}
+{"platform":"f","id":"2",
+`
+
+func TestPushAuthAndBody(t *testing.T) {
+	p := testPush(t, nil)
+	acme := "acme-token-0123456789"
+	gzipped := func(b []byte) []byte {
+		var buf bytes.Buffer
+		zw := gzip.NewWriter(&buf)
+		zw.Write(b)
+		zw.Close()
+		return buf.Bytes()
+	}
+	bomb := gzipped(bytes.Repeat([]byte("a"), 16<<20)) // 16 MiB in about 16 KiB, over the 8 MiB limit
+	for _, c := range []struct {
+		name   string
+		req    pushReq
+		status int
+		want   string
+	}{
+		{"no token", pushReq{body: []byte(pushBody)}, 401, "bearer token"},
+		{"unknown token", pushReq{token: "nope-nope-nope-nope", body: []byte(pushBody)}, 401, "bearer token"},
+		{"another tenant's token", pushReq{token: acme, tenant: "globex", body: []byte(pushBody)}, 403, "not this tenant's"},
+		{"over max body", pushReq{token: acme, body: bytes.Repeat([]byte("x"), 9<<20)}, 413, "body over"},
+		{"gzip bomb", pushReq{token: acme, encoding: "gzip", body: bomb}, 413, "body over"},
+		{"bad gzip", pushReq{token: acme, encoding: "gzip", body: []byte("not gzip")}, 400, "gzip"},
+		{"accepted with a refused line", pushReq{token: acme, tenant: "acme", body: []byte(pushBody)}, 202, `"accepted":2,"rejected":[{"line":3,"reason":"malformed JSON`},
+		{"gzip accepted", pushReq{token: acme, encoding: "gzip", body: gzipped([]byte(pushBody))}, 202, `"accepted":2`},
+	} {
+		w := p.do(c.req)
+		if w.Code != c.status || !strings.Contains(w.Body.String(), c.want) {
+			t.Errorf("%s: %d %s, want %d with %q", c.name, w.Code, w.Body.String(), c.status, c.want)
+		}
+	}
+	b, err := p.Next(context.Background(), 100)
+	if err != nil || len(b.Items) != 2 || len(b.Rejected) != 1 || b.Items[0].Post.Source != "push:acme" || !strings.Contains(b.Rejected[0].Reason, "push acme line 3") {
+		t.Errorf("Next = %+v, %v", b, err)
+	}
+}
+
+func TestPushLimits(t *testing.T) {
+	p := testPush(t, func(c *PushConfig) { c.QueueSize, c.Rate, c.Burst = 2, 1, 3 })
+	now := testNow
+	p.now = func() time.Time { return now }
+	acme := "acme-token-0123456789"
+	// the queue holds two requests; the third is pushed back
+	for i, want := range []int{202, 202, 429} {
+		w := p.do(pushReq{token: acme, body: []byte(pushBody)})
+		if w.Code != want {
+			t.Fatalf("request %d: %d, want %d", i, w.Code, want)
+		}
+		if want == 429 && w.Header().Get("Retry-After") != "1" {
+			t.Errorf("backpressure without Retry-After")
+		}
+	}
+	// burst 3 spent: the rate limit answers with how long to wait
+	w := p.do(pushReq{token: acme, body: []byte(pushBody)})
+	if w.Code != 429 || w.Header().Get("Retry-After") != "1" || !strings.Contains(w.Body.String(), "rate limit") {
+		t.Errorf("over the rate: %d %q %s", w.Code, w.Header().Get("Retry-After"), w.Body.String())
+	}
+	// another tenant has its own bucket
+	if w := p.do(pushReq{token: "globex-token-0123456789", body: []byte("\n")}); w.Code != 202 {
+		t.Errorf("other tenant: %d", w.Code)
+	}
+	now = now.Add(2 * time.Second)
+	p.Next(context.Background(), 10)
+	if w := p.do(pushReq{token: acme, body: []byte(pushBody)}); w.Code != 202 {
+		t.Errorf("after waiting and draining: %d %s", w.Code, w.Body.String())
+	}
+}
+
+func TestPushIdempotency(t *testing.T) {
+	p := testPush(t, nil)
+	acme := "acme-token-0123456789"
+	first := p.do(pushReq{token: acme, key: "k1", body: []byte(pushBody)})
+	again := p.do(pushReq{token: acme, key: "k1", body: []byte(pushBody)})
+	if first.Code != 202 || again.Code != 202 || again.Header().Get("Idempotent-Replayed") != "true" || again.Body.String() != first.Body.String() {
+		t.Errorf("replay: %d %s / %d %s", first.Code, first.Body, again.Code, again.Body)
+	}
+	// the same key from another tenant is another request
+	if w := p.do(pushReq{token: "globex-token-0123456789", key: "k1", body: []byte(pushBody)}); w.Header().Get("Idempotent-Replayed") != "" {
+		t.Error("a key was shared across tenants")
+	}
+	queued := 0
+	for len(p.queue) > 0 {
+		b, _ := p.Next(context.Background(), 100)
+		queued += len(b.Items)
+	}
+	if queued != 4 {
+		t.Errorf("%d posts queued, want 4: the replay must not queue its posts again", queued)
+	}
+}

@@ -1,0 +1,302 @@
+// Package x reads the X (Twitter) API v2: it decodes filtered-stream lines
+// and compliance events into canonical posts and follows the filtered
+// stream over a long-lived HTTP response.
+package x
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	gojson "github.com/goccy/go-json"
+
+	"github.com/earshot-dev/earshot/ingest/canon"
+	"github.com/earshot-dev/earshot/post"
+)
+
+// Platform is the platform name of X posts.
+const Platform = "x"
+
+type tweet struct {
+	ID          canon.ID   `json:"id"`
+	Text        string     `json:"text"`
+	AuthorID    canon.ID   `json:"author_id"`
+	CreatedAt   canon.Time `json:"created_at"`
+	Lang        string     `json:"lang"`
+	EditHistory []canon.ID `json:"edit_history_tweet_ids"`
+	Referenced  []struct {
+		Type string   `json:"type"`
+		ID   canon.ID `json:"id"`
+	} `json:"referenced_tweets"`
+	Entities  *entities `json:"entities"`
+	NoteTweet *struct {
+		Text     string    `json:"text"`
+		Entities *entities `json:"entities"`
+	} `json:"note_tweet"`
+	Geo *struct {
+		PlaceID     string `json:"place_id"`
+		Coordinates *struct {
+			Type        string    `json:"type"`
+			Coordinates []float64 `json:"coordinates"` // [lon, lat]
+		} `json:"coordinates"`
+	} `json:"geo"`
+	Metrics *struct {
+		Retweets int64 `json:"retweet_count"`
+		Replies  int64 `json:"reply_count"`
+		Likes    int64 `json:"like_count"`
+		Quotes   int64 `json:"quote_count"`
+	} `json:"public_metrics"`
+	Attachments *struct {
+		MediaKeys []string `json:"media_keys"`
+	} `json:"attachments"`
+}
+
+type entities struct {
+	URLs []struct {
+		URL         string `json:"url"`
+		ExpandedURL string `json:"expanded_url"`
+	} `json:"urls"`
+	Hashtags []struct {
+		Tag string `json:"tag"`
+	} `json:"hashtags"`
+	Mentions []struct {
+		Username string `json:"username"`
+	} `json:"mentions"`
+}
+
+type user struct {
+	ID       canon.ID `json:"id"`
+	Username string   `json:"username"`
+	Name     string   `json:"name"`
+	Location string   `json:"location"`
+	Verified bool     `json:"verified"`
+	Metrics  *struct {
+		Followers int64 `json:"followers_count"`
+	} `json:"public_metrics"`
+}
+
+type place struct {
+	ID          string `json:"id"`
+	FullName    string `json:"full_name"`
+	CountryCode string `json:"country_code"`
+	Geo         struct {
+		BBox []float64 `json:"bbox"` // [west, south, east, north]
+	} `json:"geo"`
+}
+
+// line is one line of the filtered stream (or a search or lookup response:
+// data may be one tweet or a list), a compliance stream event, or a batch
+// compliance result.
+type line struct {
+	Data     gojson.RawMessage `json:"data"`
+	Includes *struct {
+		Users  []user  `json:"users"`
+		Places []place `json:"places"`
+	} `json:"includes"`
+	Errors []struct {
+		Title string `json:"title"`
+	} `json:"errors"`
+	// batch compliance result: {"id", "action": "delete", "created_at", "reason"}
+	ID        canon.ID   `json:"id"`
+	Action    string     `json:"action"`
+	CreatedAt canon.Time `json:"created_at"`
+}
+
+// compliance is the data of a compliance stream event.
+type compliance struct {
+	Delete *struct {
+		Tweet struct {
+			ID canon.ID `json:"id"`
+		} `json:"tweet"`
+		EventAt canon.Time `json:"event_at"`
+	} `json:"delete"`
+}
+
+// Decoder turns X API v2 lines into canonical posts.
+type Decoder struct {
+	N      *canon.Normalizer
+	Source string
+}
+
+// noLang are X's codes for a tweet without linguistic content (only a URL,
+// media, hashtags…); they are not languages.
+var noLang = map[string]bool{"und": true, "qam": true, "qct": true, "qht": true, "qme": true, "qst": true, "zxx": true, "art": true}
+
+// Line checks raw with canon.Scan and decodes it; out is appended to.
+func (d *Decoder) Line(raw []byte, out []canon.Event) ([]canon.Event, error) {
+	if err := canon.Scan(raw); err != nil {
+		return out, err
+	}
+	return d.LineScanned(raw, out)
+}
+
+// LineScanned is Line for input canon.Scan has accepted. A line with
+// several tweets yields an event per tweet; a tweet that fails fails the
+// line, since the line is what becomes a dead letter.
+func (d *Decoder) LineScanned(raw []byte, out []canon.Event) ([]canon.Event, error) {
+	var l line
+	if err := gojson.Unmarshal(raw, &l); err != nil {
+		return out, fmt.Errorf("x line: %w", err)
+	}
+	switch {
+	case l.Action != "":
+		return d.batchCompliance(&l, out)
+	case len(l.Data) == 0 || string(l.Data) == "null":
+		if len(l.Errors) > 0 {
+			// operational-disconnect and the like: the stream says why it ends
+			return append(out, canon.Event{Skip: "error"}), nil
+		}
+		return out, errors.New("x line: no data, errors or compliance action")
+	case l.Data[0] == '[':
+		var ts []tweet
+		if err := gojson.Unmarshal(l.Data, &ts); err != nil {
+			return out, fmt.Errorf("x data: %w", err)
+		}
+		if len(ts) == 0 {
+			return out, errors.New("x data: empty list")
+		}
+		for i := range ts {
+			ev, err := d.tweet(&ts[i], &l)
+			if err != nil {
+				return out, err
+			}
+			out = append(out, ev)
+		}
+		return out, nil
+	}
+	var c compliance
+	if err := gojson.Unmarshal(l.Data, &c); err == nil && c.Delete != nil {
+		return d.delete(string(c.Delete.Tweet.ID), c.Delete.EventAt.Time, out)
+	}
+	var t tweet
+	if err := gojson.Unmarshal(l.Data, &t); err != nil {
+		return out, fmt.Errorf("x data: %w", err)
+	}
+	if t.ID == "" && t.Text == "" && t.CreatedAt.IsZero() {
+		// other compliance events (tweet_edit, withheld, drop…) name
+		// themselves by their only key; none carries a post.
+		return append(out, canon.Event{Skip: "compliance"}), nil
+	}
+	ev, err := d.tweet(&t, &l)
+	if err != nil {
+		return out, err
+	}
+	return append(out, ev), nil
+}
+
+func (d *Decoder) batchCompliance(l *line, out []canon.Event) ([]canon.Event, error) {
+	if l.Action != "delete" {
+		return append(out, canon.Event{Skip: "compliance"}), nil
+	}
+	return d.delete(string(l.ID), l.CreatedAt.Time, out)
+}
+
+func (d *Decoder) delete(id string, at time.Time, out []canon.Event) ([]canon.Event, error) {
+	if id == "" {
+		return out, errors.New("x delete: no tweet id")
+	}
+	p := &post.Post{Kind: post.KindDelete, Platform: Platform, ID: id, CreatedAt: at, Source: d.Source}
+	if err := d.N.Finish(p); err != nil {
+		return out, err
+	}
+	return append(out, canon.Event{Post: p, At: at}), nil
+}
+
+func (d *Decoder) tweet(t *tweet, l *line) (canon.Event, error) {
+	if t.ID == "" {
+		return canon.Event{}, errors.New("x tweet: no id")
+	}
+	if t.CreatedAt.IsZero() {
+		return canon.Event{}, fmt.Errorf("x tweet %s: no created_at", t.ID)
+	}
+	p := &post.Post{Platform: Platform, ID: string(t.ID), Text: t.Text, CreatedAt: t.CreatedAt.Time, Source: d.Source}
+	if len(t.EditHistory) > 1 && t.EditHistory[0] != t.ID {
+		// An edit is a new tweet id; the first id of the history is the post
+		// the edit replaces, and its key is what downstream holds.
+		p.Kind, p.ID = post.KindEdit, string(t.EditHistory[0])
+	}
+	if !noLang[t.Lang] {
+		p.Lang = t.Lang
+	}
+	ents := t.Entities
+	if t.NoteTweet != nil && t.NoteTweet.Text != "" { // long posts: text is cut, note_tweet is whole
+		p.Text = t.NoteTweet.Text
+		if t.NoteTweet.Entities != nil {
+			ents = t.NoteTweet.Entities
+		}
+	}
+	for _, r := range t.Referenced {
+		key := Platform + ":" + string(r.ID)
+		switch r.Type {
+		case "replied_to":
+			p.ReplyTo = key
+		case "quoted":
+			p.QuoteOf = key
+		case "retweeted":
+			p.RepostOf = key
+		}
+	}
+	if ents != nil {
+		for _, u := range ents.URLs {
+			if u.ExpandedURL != "" {
+				p.URLs = append(p.URLs, u.ExpandedURL)
+			} else if u.URL != "" {
+				p.URLs = append(p.URLs, u.URL)
+			}
+		}
+		for _, h := range ents.Hashtags {
+			p.Hashtags = append(p.Hashtags, h.Tag)
+		}
+		for _, m := range ents.Mentions {
+			p.Mentions = append(p.Mentions, m.Username)
+		}
+	}
+	if t.Metrics != nil {
+		m := t.Metrics
+		p.Engagement = &post.Engagement{Likes: m.Likes, Reposts: m.Retweets, Replies: m.Replies, Quotes: m.Quotes}
+	}
+	if t.Attachments != nil {
+		p.Media = len(t.Attachments.MediaKeys)
+	}
+	p.Author.ID = string(t.AuthorID)
+	if l.Includes != nil {
+		for i := range l.Includes.Users {
+			if u := &l.Includes.Users[i]; u.ID == t.AuthorID && u.ID != "" {
+				p.Author.Handle, p.Author.Name, p.Author.Location, p.Author.Verified = u.Username, u.Name, u.Location, u.Verified
+				if u.Metrics != nil {
+					p.Author.Followers = u.Metrics.Followers
+				}
+				break
+			}
+		}
+	}
+	if g := t.Geo; g != nil {
+		var geo post.Geo
+		if c := g.Coordinates; c != nil && len(c.Coordinates) == 2 {
+			geo.Lon, geo.Lat = c.Coordinates[0], c.Coordinates[1]
+			if geo.Lat < -90 || geo.Lat > 90 || geo.Lon < -180 || geo.Lon > 180 {
+				return canon.Event{}, fmt.Errorf("x tweet %s: coordinates %v out of range", t.ID, c.Coordinates)
+			}
+		}
+		if l.Includes != nil && g.PlaceID != "" {
+			for _, pl := range l.Includes.Places {
+				if pl.ID == g.PlaceID {
+					geo.Place, geo.Country = pl.FullName, pl.CountryCode
+					if b := pl.Geo.BBox; len(b) == 4 && (g.Coordinates == nil || len(g.Coordinates.Coordinates) != 2) {
+						// a place without a point: its centre, so lat/lon are never a made-up 0,0
+						geo.Lon, geo.Lat = (b[0]+b[2])/2, (b[1]+b[3])/2
+					}
+					p.Country = pl.CountryCode
+					break
+				}
+			}
+		}
+		if geo != (post.Geo{}) {
+			p.Geo = &geo
+		}
+	}
+	if err := d.N.Finish(p); err != nil {
+		return canon.Event{}, err
+	}
+	return canon.Event{Post: p, At: p.CreatedAt}, nil
+}
