@@ -88,4 +88,3 @@ func TestWatchlistsFollowKafka(t *testing.T) {
 	}
 	m.stop(t)
 }
-

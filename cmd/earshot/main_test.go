@@ -72,7 +72,7 @@ func TestUsageErrors(t *testing.T) {
 func TestRunPrintsAlertsThenSummary(t *testing.T) {
 	var out, errb bytes.Buffer
 	cfg := filepath.Join(examples(t), "embedded.yaml")
-	err := run([]string{"run", "--config", cfg, "--duration", "1500ms", "--rate", "4000", "--limit", "3000", "--progress", "500ms", "--metrics-addr", "127.0.0.1:0"}, &out, &errb)
+	err := run([]string{"run", "--config", cfg, "--duration", "60s", "--rate", "6000", "--limit", "3000", "--progress", "200ms", "--metrics-addr", "127.0.0.1:0"}, &out, &errb)
 	if err != nil {
 		t.Fatalf("run: %v\n%s", err, errb.String())
 	}
