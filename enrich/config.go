@@ -26,6 +26,11 @@ type Config struct {
 	// ClusterCapacity bounds the clusters remembered at once (default 200000);
 	// the oldest are forgotten first.
 	ClusterCapacity int `yaml:"cluster_capacity"`
+	// Clustering is "on" (the default) or "off". Clusters are formed online,
+	// in the order posts arrive, so which post names a cluster, and when an
+	// incident alert is updated, can differ between runs over the same posts;
+	// "off" makes enrichment a pure function of each post.
+	Clustering string `yaml:"clustering"`
 }
 
 // Duration is a time.Duration written as "30m" in YAML.
@@ -85,6 +90,9 @@ func (c Config) Validate() error {
 	}
 	if c.ClusterWindow < 0 {
 		errs = append(errs, fmt.Errorf("enrich.cluster_window: %v is negative", c.ClusterWindow.Duration()))
+	}
+	if c.Clustering != "" && c.Clustering != "on" && c.Clustering != "off" {
+		errs = append(errs, fmt.Errorf("enrich.clustering: %q, want on or off", c.Clustering))
 	}
 	if c.ClusterCapacity < 0 {
 		errs = append(errs, fmt.Errorf("enrich.cluster_capacity: %d is negative", c.ClusterCapacity))

@@ -80,7 +80,9 @@ func (e *Enricher) Enrich(p *post.Post) *post.Enrichment {
 	words := intentWords(p.Text, arr[:0]) // shared by intent and cluster
 	e.intents(p, en, words)
 	en.Influence = influence(p)
-	e.cluster(p, en, words)
+	if e.cfg.Clustering != "off" {
+		e.cluster(p, en, words)
+	}
 	if e.cfg.RedactPII {
 		en.RedactedText = redactPII(p.Text)
 	}
