@@ -7,8 +7,9 @@ import (
 	"io"
 	"io/fs"
 	"os"
-	"path/filepath"
 	"time"
+
+	"github.com/earshot-dev/earshot/ingest/live"
 )
 
 // fileCheckpoint is where a file replay has got to: every line before
@@ -58,23 +59,8 @@ func (c *checkpointer) save(line int, offset int64, force bool) error {
 	if err != nil {
 		return fmt.Errorf("encoding checkpoint: %w", err)
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(c.path), filepath.Base(c.path)+".tmp*")
-	if err != nil {
+	if err := live.WriteFileAtomic(c.path, b); err != nil {
 		return fmt.Errorf("writing checkpoint: %w", err)
-	}
-	_, err = tmp.Write(b)
-	if err == nil {
-		err = tmp.Sync()
-	}
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp.Name(), c.path)
-	}
-	if err != nil {
-		os.Remove(tmp.Name())
-		return fmt.Errorf("writing checkpoint %s: %w", c.path, err)
 	}
 	c.last, c.saved = time.Now(), offset
 	return nil

@@ -33,11 +33,21 @@ func (f *CursorFile) Load() (int64, error) {
 
 // Save replaces the saved cursor.
 func (f *CursorFile) Save(n int64) error {
-	tmp, err := os.CreateTemp(filepath.Dir(f.Path), filepath.Base(f.Path)+".tmp*")
-	if err != nil {
+	if err := WriteFileAtomic(f.Path, []byte(strconv.FormatInt(n, 10)+"\n")); err != nil {
 		return fmt.Errorf("saving cursor: %w", err)
 	}
-	_, err = tmp.WriteString(strconv.FormatInt(n, 10) + "\n")
+	return nil
+}
+
+// WriteFileAtomic replaces path with data so that a crash leaves either the
+// old file or the new one, never a torn one: write a temporary file beside
+// it, sync, rename over.
+func WriteFileAtomic(path string, data []byte) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), filepath.Base(path)+".tmp*")
+	if err != nil {
+		return err
+	}
+	_, err = tmp.Write(data)
 	if err == nil {
 		err = tmp.Sync()
 	}
@@ -45,11 +55,11 @@ func (f *CursorFile) Save(n int64) error {
 		err = cerr
 	}
 	if err == nil {
-		err = os.Rename(tmp.Name(), f.Path)
+		err = os.Rename(tmp.Name(), path)
 	}
 	if err != nil {
 		os.Remove(tmp.Name())
-		return fmt.Errorf("saving cursor %s: %w", f.Path, err)
+		return fmt.Errorf("writing %s: %w", path, err)
 	}
 	return nil
 }
