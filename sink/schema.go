@@ -71,6 +71,35 @@ var migrations = []struct {
 		`CREATE VIEW IF NOT EXISTS {db}.posts_dedup AS SELECT * FROM {db}.posts FINAL`,
 		`CREATE VIEW IF NOT EXISTS {db}.matches_dedup AS SELECT * FROM {db}.matches FINAL`,
 	}},
+	// Version 2: the enrichment's confidences and further tags, the post's
+	// media, engagement and source, and the spans of matches. The views are
+	// recreated because "SELECT *" views fix their columns when created.
+	{2, "enrichment tags, engagement, spans", []string{
+		`ALTER TABLE {db}.posts
+			ADD COLUMN lang_confidence Float32 DEFAULT 0,
+			ADD COLUMN sentiment_confidence Float32 DEFAULT 0,
+			ADD COLUMN region_source String DEFAULT '',
+			ADD COLUMN region_confidence Float32 DEFAULT 0,
+			ADD COLUMN intents Array(String) DEFAULT CAST([] AS Array(String)),
+			ADD COLUMN influence Float32 DEFAULT 0,
+			ADD COLUMN cluster_id String DEFAULT '',
+			ADD COLUMN cluster_size UInt32 DEFAULT 0,
+			ADD COLUMN media UInt16 DEFAULT 0,
+			ADD COLUMN likes Int64 DEFAULT 0,
+			ADD COLUMN reposts Int64 DEFAULT 0,
+			ADD COLUMN replies Int64 DEFAULT 0,
+			ADD COLUMN source String DEFAULT ''`,
+		`ALTER TABLE {db}.matches
+			ADD COLUMN tags Array(String) DEFAULT CAST([] AS Array(String)),
+			ADD COLUMN span_starts Array(UInt32) DEFAULT CAST([] AS Array(UInt32)),
+			ADD COLUMN span_ends Array(UInt32) DEFAULT CAST([] AS Array(UInt32)),
+			ADD COLUMN intents Array(String) DEFAULT CAST([] AS Array(String)),
+			ADD COLUMN influence Float32 DEFAULT 0`,
+		`DROP TABLE IF EXISTS {db}.posts_dedup`,
+		`DROP TABLE IF EXISTS {db}.matches_dedup`,
+		`CREATE VIEW {db}.posts_dedup AS SELECT * FROM {db}.posts FINAL`,
+		`CREATE VIEW {db}.matches_dedup AS SELECT * FROM {db}.matches FINAL`,
+	}},
 }
 
 // SchemaVersion is the newest schema version this build knows.

@@ -94,9 +94,11 @@ func New(conn driver.Conn, db string) *Sink {
 	return &Sink{conn: conn, db: db, now: time.Now}
 }
 
-const postColumns = "post_key, platform, id, author_id, author_handle, author_followers, author_location, author_verified, text, created_at, lang, urls, hashtags, mentions, reply_to, repost_of, quote_of, country, region, sentiment, sentiment_label, watchlists, ingested_at, inserted_at"
+const postColumns = "post_key, platform, id, author_id, author_handle, author_followers, author_location, author_verified, text, created_at, lang, urls, hashtags, mentions, reply_to, repost_of, quote_of, country, region, sentiment, sentiment_label, watchlists, ingested_at, inserted_at, " +
+	"lang_confidence, sentiment_confidence, region_source, region_confidence, intents, influence, cluster_id, cluster_size, media, likes, reposts, replies, source"
 
-const matchColumns = "post_key, watchlist, watchlist_version, brand, team, keywords, created_at, lang, country, region, sentiment, sentiment_label, inserted_at"
+const matchColumns = "post_key, watchlist, watchlist_version, brand, team, keywords, created_at, lang, country, region, sentiment, sentiment_label, inserted_at, " +
+	"tags, span_starts, span_ends, intents, influence"
 
 // Stage returns the sink stage. A failed insert fails the batch, which the
 // runner retries: that holds the Kafka offsets back (backpressure) until
@@ -157,15 +159,26 @@ func (s *Sink) write(ctx context.Context, items []*post.Item) error {
 		if p.Author.Verified {
 			verified = 1
 		}
+		eng := p.Engagement
+		if eng == nil {
+			eng = &post.Engagement{}
+		}
 		err := posts.Append(p.Key(), p.Platform, p.ID, p.Author.ID, p.Author.Handle, p.Author.Followers, p.Author.Location, verified,
 			p.Text, p.CreatedAt.UTC(), en.Lang, nonNil(p.URLs), nonNil(p.Hashtags), nonNil(p.Mentions), p.ReplyTo, p.RepostOf, p.QuoteOf,
-			en.Country, en.Region, float32(en.Sentiment), en.SentimentLabel, wls, p.IngestedAt.UTC(), now)
+			en.Country, en.Region, float32(en.Sentiment), en.SentimentLabel, wls, p.IngestedAt.UTC(), now,
+			float32(en.LangConfidence), float32(en.SentimentConfidence), en.RegionSource, float32(en.RegionConfidence), nonNil(en.Intents),
+			float32(en.Influence), en.ClusterID, uint32(max(en.ClusterSize, 0)), uint16(min(max(p.Media, 0), 65535)), eng.Likes, eng.Reposts, eng.Replies, p.Source)
 		if err != nil {
 			return fmt.Errorf("appending post %s: %w", p.Key(), err)
 		}
 		for _, m := range it.Matches {
+			starts, ends := make([]uint32, len(m.Spans)), make([]uint32, len(m.Spans))
+			for i, sp := range m.Spans {
+				starts[i], ends[i] = uint32(sp.Start), uint32(sp.End)
+			}
 			err := matches.Append(p.Key(), m.Watchlist, uint32(m.Version), m.Brand, m.Team, nonNil(m.Keywords), p.CreatedAt.UTC(),
-				en.Lang, en.Country, en.Region, float32(en.Sentiment), en.SentimentLabel, now)
+				en.Lang, en.Country, en.Region, float32(en.Sentiment), en.SentimentLabel, now,
+				nonNil(m.Tags), starts, ends, nonNil(en.Intents), float32(en.Influence))
 			if err != nil {
 				return fmt.Errorf("appending match %s/%s: %w", p.Key(), m.Watchlist, err)
 			}
