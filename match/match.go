@@ -12,12 +12,17 @@ import (
 // no post is lost or matched twice, and every match names the watchlist
 // version that produced it.
 type Matcher struct {
-	cur atomic.Pointer[Engine]
+	cur   atomic.Pointer[Engine]
+	quota int // per team; see CheckQuota
 }
 
-// New compiles the live lists among lists into a matcher.
-func New(lists []*Watchlist) (*Matcher, error) {
-	m := &Matcher{}
+// New compiles the live lists among lists into a matcher, with no quota.
+func New(lists []*Watchlist) (*Matcher, error) { return NewWithQuota(lists, 0) }
+
+// NewWithQuota is New with a per-team quota of keywords that every set,
+// first and swapped in later, must keep.
+func NewWithQuota(lists []*Watchlist, teamQuota int) (*Matcher, error) {
+	m := &Matcher{quota: teamQuota}
 	if err := m.Swap(lists); err != nil {
 		return nil, err
 	}
@@ -27,6 +32,9 @@ func New(lists []*Watchlist) (*Matcher, error) {
 // Swap compiles lists in the caller's goroutine and, if they compile, makes
 // them live; otherwise the engine in use keeps running.
 func (m *Matcher) Swap(lists []*Watchlist) error {
+	if err := CheckQuota(lists, m.quota); err != nil {
+		return err
+	}
 	var live []*Watchlist
 	for _, w := range lists {
 		if w.Live() {

@@ -257,3 +257,36 @@ func TestLoadDir(t *testing.T) {
 }
 
 func errorAs(err error, target any) bool { return errors.As(err, target) }
+
+func TestQuotas(t *testing.T) {
+	many := make([]string, 120_000)
+	for i := range many {
+		many[i] = "kw" + itoa(i)
+	}
+	big := &Watchlist{ID: "big", Team: "greece", Version: 1, Status: "live", Keywords: many[:100_000], file: "big.yaml"}
+	if err := big.Validate(); err == nil || !strings.Contains(err.Error(), "100000 keywords and exclusions; the limit is 10000 per watchlist") {
+		t.Errorf("a 100k-keyword watchlist: %v", err)
+	}
+	var lists []*Watchlist
+	for i := range 12 {
+		lists = append(lists, &Watchlist{ID: "w" + itoa(i), Team: "greece", Version: 1, Status: "live", Keywords: many[i*10_000 : (i+1)*10_000]})
+	}
+	lists = append(lists, &Watchlist{ID: "other", Team: "spain", Version: 1, Status: "live", Rule: "a OR b lang:es"})
+	m, err := New([]*Watchlist{{ID: "ok", Version: 1, Status: "live", Rule: "nike"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.quota = 100_000
+	err = m.Swap(lists)
+	if err == nil || !strings.Contains(err.Error(), `team "greece": its live watchlists hold 120000 keywords and filters, over the quota of 100000`) || strings.Contains(err.Error(), "spain") {
+		t.Errorf("quota: %v", err)
+	}
+	if len(m.Match(&post.Post{Text: "nike"})) != 1 {
+		t.Error("a set over quota replaced the live one")
+	}
+	lists[0].Status = "paused"
+	lists[1].Status = "paused"
+	if err := m.Swap(lists); err != nil {
+		t.Errorf("within quota after pausing two lists: %v", err)
+	}
+}

@@ -20,10 +20,11 @@ type Config struct {
 	Watchlists     string        `yaml:"watchlists"`      // a directory of *.yaml files, one watchlist each
 	ReloadInterval time.Duration `yaml:"reload_interval"` // how often to look for changed files; 0 never reloads
 	Follow         string        `yaml:"follow"`          // "" reads the directory; "kafka" follows the published set on <prefix>.watchlists
+	TeamQuota      int           `yaml:"team_quota"`      // most keywords and filters one team's live watchlists may hold; 0 is no quota
 }
 
 // DefaultConfig reloads changed watchlists within five seconds.
-func DefaultConfig() Config { return Config{ReloadInterval: 5 * time.Second} }
+func DefaultConfig() Config { return Config{ReloadInterval: 5 * time.Second, TeamQuota: 100_000} }
 
 // Validate reports every problem at once.
 func (c Config) Validate() error {
@@ -33,6 +34,9 @@ func (c Config) Validate() error {
 	}
 	if c.ReloadInterval < 0 {
 		errs = append(errs, errors.New("match.reload_interval: must not be negative"))
+	}
+	if c.TeamQuota < 0 {
+		errs = append(errs, errors.New("match.team_quota: must not be negative"))
 	}
 	if c.Follow != "" && c.Follow != "kafka" {
 		errs = append(errs, fmt.Errorf("match.follow: %q, want kafka or nothing", c.Follow))
@@ -133,6 +137,8 @@ func (w *Watchlist) Validate() error {
 		bad("set rule, or keywords (with exclude), not both")
 	case w.Rule == "" && len(w.Keywords) == 0:
 		bad("a rule or at least one keyword is needed")
+	case len(w.Keywords)+len(w.Exclude) > MaxKeywords:
+		bad("%d keywords and exclusions; the limit is %d per watchlist: split it", len(w.Keywords)+len(w.Exclude), MaxKeywords)
 	}
 	return errors.Join(errs...)
 }
@@ -212,3 +218,47 @@ func ParseTable(source string, table map[string][]byte) ([]*Watchlist, error) {
 
 // Source returns the watchlist's file as it was read.
 func (w *Watchlist) Source() []byte { return w.raw }
+
+// MaxKeywords bounds a keywords list, as MaxClauses bounds a rule.
+const MaxKeywords = 10_000
+
+// CheckQuota reports each team whose live watchlists hold more than quota
+// keywords and filters in all (0 is no quota), so that one team cannot
+// crowd a shared cluster. The counts are of what the team wrote.
+func CheckQuota(lists []*Watchlist, quota int) error {
+	if quota <= 0 {
+		return nil
+	}
+	used := map[string]int{}
+	for _, w := range lists {
+		if !w.Live() {
+			continue
+		}
+		n := len(w.Keywords) + len(w.Exclude)
+		if w.Rule != "" {
+			if root, err := parseRule(w.Rule); err == nil {
+				n = countClauses(root)
+			}
+		}
+		used[w.Team] += n
+	}
+	var errs []error
+	for team, n := range used {
+		if n > quota {
+			errs = append(errs, fmt.Errorf("team %q: its live watchlists hold %d keywords and filters, over the quota of %d per team (match.team_quota); pause some or ask an admin to raise it", team, n, quota))
+		}
+	}
+	slices.SortFunc(errs, func(a, b error) int { return strings.Compare(a.Error(), b.Error()) })
+	return errors.Join(errs...)
+}
+
+func countClauses(n *node) int {
+	if n.op == opTerm || n.op == opField {
+		return 1
+	}
+	c := 0
+	for _, k := range n.kids {
+		c += countClauses(k)
+	}
+	return c
+}

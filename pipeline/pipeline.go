@@ -87,7 +87,7 @@ func New(ctx context.Context, cfg Config, stages []string, taps Taps, reg promet
 		if err != nil {
 			return nil, err
 		}
-		if matcher, err = match.New(lists); err != nil {
+		if matcher, err = match.NewWithQuota(lists, cfg.Match.TeamQuota); err != nil {
 			return nil, errors.Join(strictyaml.ErrInvalid, err)
 		}
 		log.Info("watchlists loaded", "count", len(lists), "keywords", matcher.Engine().Keywords(), "dir", cfg.Match.Watchlists)
@@ -372,7 +372,7 @@ func (p *Pipeline) followWatchlists(ctx context.Context) (*match.Matcher, error)
 	if len(lists) == 0 {
 		return nil, fmt.Errorf("no watchlists are published on %s: publish them with `earshot watchlist publish`", topic)
 	}
-	m, err := match.New(lists)
+	m, err := match.NewWithQuota(lists, p.cfg.Match.TeamQuota)
 	if err != nil {
 		return nil, errors.Join(strictyaml.ErrInvalid, err)
 	}

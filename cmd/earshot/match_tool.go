@@ -113,6 +113,9 @@ func watchlistTool(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	e, err := match.Compile(lists)
+	if err == nil {
+		err = match.CheckQuota(lists, match.DefaultConfig().TeamQuota)
+	}
 	if err != nil {
 		return errors.Join(strictyaml.ErrInvalid, err)
 	}
@@ -167,6 +170,9 @@ func publishWatchlists(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	if _, err := match.Compile(lists); err != nil {
+		return errors.Join(strictyaml.ErrInvalid, err)
+	}
+	if err := match.CheckQuota(lists, cfg.Match.TeamQuota); err != nil {
 		return errors.Join(strictyaml.ErrInvalid, err)
 	}
 	entries := map[string][]byte{}
