@@ -116,6 +116,20 @@ type Alert struct {
 	Unstaffed     bool      `json:"unstaffed,omitempty"`       // nobody on duty in the whole hand-off chain
 	Incident      string    `json:"incident,omitempty"`        // the near-duplicate cluster the alert stands for
 	IncidentSize  int       `json:"incident_size,omitempty"`   // posts in that cluster so far
+	Spike         *Spike    `json:"spike,omitempty"`           // set on volume-spike alerts; the post is the spike's first
+}
+
+// Spike says why a volume-spike alert was raised.
+type Spike struct {
+	Watchlist   string    `json:"watchlist"`
+	Region      string    `json:"region"`
+	WindowStart time.Time `json:"window_start"`
+	Window      string    `json:"window"`
+	Count       int       `json:"count"`
+	Baseline    float64   `json:"baseline"`
+	Why         string    `json:"why"`
+	TopTerms    []string  `json:"top_terms,omitempty"`
+	TopAuthors  []string  `json:"top_authors,omitempty"`
 }
 
 // Item is one record on a pipeline topic. Each stage adds its part: match

@@ -39,6 +39,7 @@ func (c Config) Validate() error {
 type Policy struct {
 	Queues []string `yaml:"queues"`
 	Rules  []Rule   `yaml:"rules"`
+	Spikes *Spikes  `yaml:"spikes"` // volume-spike alerts; none when absent
 
 	file  string
 	lines []int // line of each rule in the file
@@ -184,6 +185,11 @@ func (p *Policy) Validate() error {
 	}
 	if len(p.Rules) == 0 {
 		bad("rules: at least one rule is needed")
+	}
+	if p.Spikes != nil {
+		for _, m := range p.Spikes.validate(p.Queues) {
+			bad("%s", m)
+		}
 	}
 	names := map[string]bool{}
 	for i, r := range p.Rules {
@@ -352,7 +358,16 @@ func (p *Policy) alert(it *post.Item, t time.Time) *post.Alert {
 
 // Stage returns the route stage: items that a rule routes come out with
 // their Alert set; suppressed and unrouted posts end here.
+//
+// With spikes configured the stage also counts posts per watchlist and
+// region; the spike alerts of windows that have closed come out with the
+// batch that closes them. That state is the stage's own: each route process
+// watches the partitions it reads.
 func (p *Policy) Stage(now func() time.Time) func(context.Context, post.Batch) (post.Batch, error) {
+	var spikes *spikeDetector
+	if p.Spikes != nil {
+		spikes = newSpikeDetector(*p.Spikes)
+	}
 	return func(_ context.Context, in post.Batch) (post.Batch, error) {
 		var out post.Batch
 		t := now().UTC()
@@ -361,6 +376,9 @@ func (p *Policy) Stage(now func() time.Time) func(context.Context, post.Batch) (
 				it.Alert = a
 				out.Items = append(out.Items, it)
 			}
+		}
+		if spikes != nil {
+			out.Items = append(out.Items, spikes.observe(in.Items, t)...)
 		}
 		return out, nil
 	}

@@ -56,6 +56,20 @@ func TestAlertsMatchPublishedSchema(t *testing.T) {
 	if err := schema.Validate(v); err != nil {
 		t.Errorf("alert does not match docs/alert.schema.json: %v\n%s", err, b)
 	}
+	// A spike alert too.
+	d := newSpikeDetector(Spikes{Window: 5 * time.Minute, MinCount: 2, Factor: 2, Queue: "care", Priority: "P2"})
+	t0 := at("2026-11-23T08:00:00Z")
+	d.observe([]*post.Item{it}, t0)
+	d.observe([]*post.Item{it, it, it, it}, t0.Add(5*time.Minute))
+	spikes := d.observe(nil, t0.Add(10*time.Minute))
+	if len(spikes) != 1 {
+		t.Fatalf("%d spike alerts", len(spikes))
+	}
+	sb, _ := post.Encode(nil, spikes[0])
+	sv, _ := jsonschema.UnmarshalJSON(bytes.NewReader(sb))
+	if err := schema.Validate(sv); err != nil {
+		t.Errorf("spike alert does not match the schema: %v\n%s", err, sb)
+	}
 	// And the schema is not vacuous: a broken alert fails it.
 	broken, _ := jsonschema.UnmarshalJSON(bytes.NewReader(bytes.Replace(b, []byte(`"priority":"P2"`), []byte(`"priority":"urgent"`), 1)))
 	if schema.Validate(broken) == nil {

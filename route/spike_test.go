@@ -1,0 +1,92 @@
+package route
+
+import (
+	"context"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/earshot-dev/earshot/post"
+)
+
+func TestSpikes(t *testing.T) {
+	p, err := load(t, policy+`
+spikes: {window: 5m, min_count: 20, factor: 3, queue: pr, priority: P2}
+`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	clock := at("2026-11-23T08:00:00Z")
+	stage := p.Stage(func() time.Time { return clock })
+	n := 0
+	batch := func(count int, wl, region string) []*post.Alert {
+		t.Helper()
+		var items []*post.Item
+		for range count {
+			n++
+			it := item(wl, []string{"refund"}, "positive", region, 10)
+			it.Post.ID = strconv.Itoa(n)
+			it.Post.Author.Handle = "author" + strconv.Itoa(n%3)
+			items = append(items, it)
+		}
+		out, err := stage(context.Background(), post.Batch{Items: items})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var spikes []*post.Alert
+		for _, it := range out.Items {
+			if it.Alert.Spike != nil {
+				spikes = append(spikes, it.Alert)
+			}
+		}
+		return spikes
+	}
+	step := func() { clock = clock.Add(5 * time.Minute) }
+	// Six quiet windows of 10 posts: the baseline settles at 10.
+	for range 6 {
+		if s := batch(10, "acme", "EMEA"); len(s) != 0 {
+			t.Fatalf("a quiet window raised %+v", s[0].Spike)
+		}
+		step()
+	}
+	// A storm: 50 posts, then the window closes.
+	batch(50, "acme", "EMEA")
+	batch(5, "other", "NA") // another pair, quiet
+	step()
+	s := batch(60, "acme", "EMEA") // still stormy; closing the 50-post window raises the spike
+	if len(s) != 1 {
+		t.Fatalf("%d spike alerts when the storm window closed, want 1", len(s))
+	}
+	sp := s[0].Spike
+	if sp.Watchlist != "acme" || sp.Region != "EMEA" || sp.Count != 50 || sp.Baseline < 9 || sp.Baseline > 11 ||
+		s[0].Queue != "pr" || s[0].Priority != "P2" || !strings.Contains(sp.Why, "50 posts in 5m0s") || sp.TopTerms[0] != "refund" || len(sp.TopAuthors) != 3 {
+		t.Errorf("spike alert = %+v %+v", s[0], sp)
+	}
+	step()
+	// The storm goes on: no second page while the spike is open.
+	if s := batch(10, "acme", "EMEA"); len(s) != 0 {
+		t.Errorf("a continuing spike paged again: %+v", s[0].Spike)
+	}
+	step()
+	for range 3 { // calm again: the spike closes, the baseline was not raised by it
+		batch(10, "acme", "EMEA")
+		step()
+	}
+	s = batch(50, "acme", "EMEA")
+	step()
+	if s = append(s, batch(0, "acme", "EMEA")...); len(s) != 1 {
+		t.Errorf("a second storm after calm raised %d alerts, want 1", len(s))
+	}
+}
+
+func TestSpikeConfigErrors(t *testing.T) {
+	_, err := load(t, policy+`
+spikes: {window: 10s, min_count: 0, factor: 0.5, queue: nowhere, priority: P7}
+`)
+	for _, want := range []string{"spikes.window", "spikes.min_count", "spikes.factor", `spikes.queue: "nowhere"`, `spikes.priority: "P7"`} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("error %v, want %q", err, want)
+		}
+	}
+}
