@@ -47,6 +47,7 @@ type Engine struct {
 type termInfo struct {
 	display string // as written in the rule
 	kind    uint8
+	exact   []string // for =terms: each word as it must be written
 }
 
 // hit is one occurrence of a term: words first..last of the post.
@@ -66,6 +67,7 @@ type scratch struct {
 	listEpoch []uint32
 	cands     []uint32
 	hitTerms  []uint32 // distinct terms hit in this post
+	text      string   // the post's text, for exact terms
 	epoch     uint32
 	window    []winHit
 }
@@ -193,10 +195,18 @@ func (e *Engine) term(spec *termSpec, ids map[string]uint32, tk *tokens, nodes *
 		return 0, "a wildcard * may only end a single word"
 	case spec.wildcard && utf8.RuneCountInString(words[0]) < MinStemRunes:
 		return 0, fmt.Sprintf("has too short a stem before *: write at least %d letters", MinStemRunes)
+	case spec.wildcard && spec.exact:
+		return 0, "an exact term (=) cannot be a wildcard"
 	case spec.wildcard && len(words[0]) > 63:
 		return 0, "has too long a stem before *: a stem is a word's beginning, at most 63 bytes"
 	}
-	key := fmt.Sprintf("%d|%t|%s", spec.kind, spec.wildcard, strings.Join(words, " "))
+	var exact []string
+	if spec.exact {
+		for _, t := range tk.toks {
+			exact = append(exact, spec.text[t.start:t.end])
+		}
+	}
+	key := fmt.Sprintf("%d|%t|%s|%s", spec.kind, spec.wildcard, strings.Join(words, " "), strings.Join(exact, " "))
 	if id, ok := ids[key]; ok {
 		return id, ""
 	}
@@ -212,7 +222,10 @@ func (e *Engine) term(spec *termSpec, ids map[string]uint32, tk *tokens, nodes *
 	if spec.wildcard {
 		display += "*"
 	}
-	e.terms = append(e.terms, termInfo{display: display, kind: spec.kind})
+	if spec.exact {
+		display = "=" + display
+	}
+	e.terms = append(e.terms, termInfo{display: display, kind: spec.kind, exact: exact})
 	e.uses = append(e.uses, nil)
 	if spec.wildcard {
 		e.stems[words[0]] = append(e.stems[words[0]], id)
@@ -317,6 +330,7 @@ func (e *Engine) match(dst []post.Match, p *post.Post, s *scratch) []post.Match 
 		s.epoch = 1
 	}
 	s.hits, s.cands, s.hitTerms = s.hits[:0], s.cands[:0], s.hitTerms[:0]
+	s.text = p.Text
 	e.f.tokenize(&s.toks, p.Text)
 	toks := &s.toks
 	for i := range toks.toks {
@@ -383,6 +397,11 @@ func (e *Engine) stemHits(s *scratch, w []byte, i int) {
 func (e *Engine) hit(s *scratch, t uint32, kind uint8, first, last int) {
 	if k := e.terms[t].kind; k != kindWord && k != kind {
 		return // #nike needs the hashtag; plain nike takes any
+	}
+	for i, w := range e.terms[t].exact { // =Apple: the folded match must also be written so
+		if tok := s.toks.toks[first+i]; s.text[tok.start:tok.end] != w {
+			return
+		}
 	}
 	h := hit{term: t, first: int32(first), last: int32(last), next: -1}
 	if s.termEpoch[t] == s.epoch {

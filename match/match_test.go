@@ -132,6 +132,7 @@ func TestRuleErrors(t *testing.T) {
 	f("nike\nOR\n  re*", "line 3, column 3")
 	f("re*", "too short a stem")
 	f("ni*ke", "may only end a word")
+	f("=refund*", "an exact term (=) cannot be a wildcard")
 	f("nike NEAR/0 shoes", "NEAR/n with n a distance")
 	f("(nike OR adidas) NEAR/3 shoes", "NEAR joins two keywords")
 	f("colour:red nike", `unknown filter "colour:"`)

@@ -56,6 +56,7 @@ const (
 
 // termSpec is a keyword or phrase as written, before folding.
 type termSpec struct {
+	exact    bool // =word, ="phrase": case and diacritics as written
 	text     string
 	kind     uint8 // kindWord (any), kindHashtag, kindMention
 	phrase   bool
@@ -80,6 +81,7 @@ const (
 )
 
 type ltok struct {
+	exact   bool // a phrase written ="…"
 	kind    tokKind
 	text    string
 	pos     int
@@ -138,6 +140,7 @@ func parseRule(src string) (*node, error) {
 
 func (p *parser) lex() error {
 	s := p.src
+	exact := false
 	for i := 0; i < len(s); {
 		r, n := utf8.DecodeRuneInString(s[i:])
 		switch {
@@ -149,6 +152,9 @@ func (p *parser) lex() error {
 		case r == ')':
 			p.toks = append(p.toks, ltok{kind: tRParen, text: ")", pos: i})
 			i++
+		case r == '=' && i+1 < len(s) && strings.ContainsRune("\"“”", []rune(s[i+1:])[0]):
+			exact = true // ="phrase": the quote comes next
+			i++
 		case r == '"' || r == '“' || r == '”':
 			start := i
 			i += n
@@ -159,7 +165,8 @@ func (p *parser) lex() error {
 			text := s[i : i+j]
 			_, qn := utf8.DecodeRuneInString(s[i+j:])
 			i += j + qn
-			t := ltok{kind: tPhrase, text: text, pos: start}
+			t := ltok{kind: tPhrase, text: text, pos: start, exact: exact}
+			exact = false
 			if i < len(s) && s[i] == '~' {
 				k := i + 1
 				for k < len(s) && s[k] >= '0' && s[k] <= '9' {
@@ -324,7 +331,7 @@ func (p *parser) primary() (*node, error) {
 		}
 		return n, nil
 	case tPhrase:
-		return p.termNode(&termSpec{text: t.text, phrase: true, slop: t.n}, t.pos)
+		return p.termNode(&termSpec{text: t.text, phrase: true, slop: t.n, exact: t.exact}, t.pos)
 	case tWord:
 		w := t.text
 		if i := strings.IndexByte(w, ':'); i > 0 && !strings.Contains(w, "://") {
@@ -340,6 +347,9 @@ func (p *parser) primary() (*node, error) {
 			return &node{op: opField, field: name, value: value, pos: t.pos}, nil
 		}
 		spec := &termSpec{text: w}
+		if w[0] == '=' && len(w) > 1 {
+			spec.exact, w, spec.text = true, w[1:], w[1:]
+		}
 		switch w[0] {
 		case '#':
 			spec.kind, spec.text = kindHashtag, w[1:]
