@@ -7,10 +7,10 @@ package enrich
 import (
 	"context"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/earshot-dev/earshot/post"
+	"github.com/earshot-dev/earshot/region"
 )
 
 // Enricher tags posts. Its models are immutable; its only mutable state,
@@ -31,17 +31,7 @@ type Enricher struct {
 // them is a broken build and panics.
 func New(cfg Config) *Enricher {
 	cfg = cfg.withDefaults()
-	e := &Enricher{cfg: cfg, regions: map[string]string{}}
-	for r, codes := range defaultRegions {
-		for _, c := range strings.Fields(codes) {
-			e.regions[c] = r
-		}
-	}
-	for r, codes := range cfg.Regions {
-		for _, c := range codes {
-			e.regions[c] = r
-		}
-	}
+	e := &Enricher{cfg: cfg, regions: region.Map(cfg.Regions)}
 	var err error
 	if e.lang, err = loadLangModel(langProfilesGz); err != nil {
 		panic(fmt.Errorf("enrich: embedded model: %w", err))

@@ -9,6 +9,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/earshot-dev/earshot/post"
+	"github.com/earshot-dev/earshot/region"
 )
 
 // Engine finds every keyword of every watchlist in one pass over a post's
@@ -22,6 +23,7 @@ import (
 // it ("ford" never matches "affordable").
 type Engine struct {
 	f        *folder
+	regions  map[string]string // country → region, for region:
 	lists    []*Watchlist
 	rules    []*node
 	positive [][]uint32 // per watchlist: the terms that may satisfy its rule
@@ -74,8 +76,21 @@ type scratch struct {
 
 // Compile builds an engine over lists. Every problem in every rule is
 // reported, each naming its watchlist's file.
-func Compile(lists []*Watchlist) (*Engine, error) {
+func Compile(lists []*Watchlist) (*Engine, error) { return CompileWith(lists, Options{}) }
+
+// Options are the settings an engine takes beyond its watchlists.
+type Options struct {
+	TeamQuota int               // see CheckQuota; 0 is no quota (used by Matcher)
+	Regions   map[string]string // country code → region, for region:; nil is region.Map(nil)
+}
+
+// CompileWith is Compile with options.
+func CompileWith(lists []*Watchlist, o Options) (*Engine, error) {
+	if o.Regions == nil {
+		o.Regions = region.Map(nil)
+	}
 	e := &Engine{
+		regions:   o.Regions,
 		f:         sharedFolder(),
 		lists:     lists,
 		words:     map[string]uint32{},
@@ -452,6 +467,9 @@ func (e *Engine) eval(n *node, p *post.Post, s *scratch) bool {
 	case opNear:
 		return e.near(n, s)
 	case opField:
+		if n.field == "region" {
+			return strings.EqualFold(e.regions[strings.ToUpper(postCountry(p))], n.value)
+		}
 		return fieldHolds(n.field, n.value, p)
 	}
 	return false
@@ -585,6 +603,14 @@ func fieldHolds(field, value string, p *post.Post) bool {
 		}
 	}
 	return false
+}
+
+// postCountry is the country the platform gives a post: its geo, else its place.
+func postCountry(p *post.Post) string {
+	if p.Geo != nil && p.Geo.Country != "" {
+		return p.Geo.Country
+	}
+	return p.Country
 }
 
 func containsFold(s, sub string) bool {

@@ -12,17 +12,18 @@ import (
 // no post is lost or matched twice, and every match names the watchlist
 // version that produced it.
 type Matcher struct {
-	cur   atomic.Pointer[Engine]
-	quota int // per team; see CheckQuota
+	cur  atomic.Pointer[Engine]
+	opts Options
 }
 
-// New compiles the live lists among lists into a matcher, with no quota.
-func New(lists []*Watchlist) (*Matcher, error) { return NewWithQuota(lists, 0) }
+// New compiles the live lists among lists into a matcher, with no quota and
+// the default regions.
+func New(lists []*Watchlist) (*Matcher, error) { return NewWith(lists, Options{}) }
 
-// NewWithQuota is New with a per-team quota of keywords that every set,
-// first and swapped in later, must keep.
-func NewWithQuota(lists []*Watchlist, teamQuota int) (*Matcher, error) {
-	m := &Matcher{quota: teamQuota}
+// NewWith is New with options; every set, first and swapped in later, keeps
+// the team quota.
+func NewWith(lists []*Watchlist, o Options) (*Matcher, error) {
+	m := &Matcher{opts: o}
 	if err := m.Swap(lists); err != nil {
 		return nil, err
 	}
@@ -32,7 +33,7 @@ func NewWithQuota(lists []*Watchlist, teamQuota int) (*Matcher, error) {
 // Swap compiles lists in the caller's goroutine and, if they compile, makes
 // them live; otherwise the engine in use keeps running.
 func (m *Matcher) Swap(lists []*Watchlist) error {
-	if err := CheckQuota(lists, m.quota); err != nil {
+	if err := CheckQuota(lists, m.opts.TeamQuota); err != nil {
 		return err
 	}
 	var live []*Watchlist
@@ -41,7 +42,7 @@ func (m *Matcher) Swap(lists []*Watchlist) error {
 			live = append(live, w)
 		}
 	}
-	e, err := Compile(live)
+	e, err := CompileWith(live, m.opts)
 	if err != nil {
 		return err
 	}

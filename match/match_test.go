@@ -277,7 +277,7 @@ func TestQuotas(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m.quota = 100_000
+	m.opts.TeamQuota = 100_000
 	err = m.Swap(lists)
 	if err == nil || !strings.Contains(err.Error(), `team "greece": its live watchlists hold 120000 keywords and filters, over the quota of 100000`) || strings.Contains(err.Error(), "spain") {
 		t.Errorf("quota: %v", err)

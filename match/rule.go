@@ -315,6 +315,7 @@ func (p *parser) near() (*node, error) {
 var fields = map[string]string{
 	"from": "an author handle", "lang": "a language code such as el", "country": "a country code such as GR",
 	"platform": "a platform such as bluesky", "has": "link, media, mention or hashtag", "is": "reply, repost or quote",
+	"region":    "a region such as EMEA",
 	"followers": "a comparison such as >=1000", "url": "a domain or part of a link",
 }
 
@@ -338,7 +339,7 @@ func (p *parser) primary() (*node, error) {
 			name, value := strings.ToLower(w[:i]), w[i+1:]
 			what, ok := fields[name]
 			if !ok {
-				return nil, p.errAt(t.pos, "unknown filter %q; filters are from:, lang:, country:, platform:, has:, is:, followers: and url:", name+":")
+				return nil, p.errAt(t.pos, "unknown filter %q; filters are from:, lang:, country:, region:, platform:, has:, is:, followers: and url:", name+":")
 			}
 			if err := checkField(name, value); err != nil {
 				return nil, p.errAt(t.pos+i+1, "%s: expected %s", err, what)

@@ -15,6 +15,7 @@ import (
 	"github.com/earshot-dev/earshot/ingest"
 	"github.com/earshot-dev/earshot/match"
 	"github.com/earshot-dev/earshot/post"
+	"github.com/earshot-dev/earshot/region"
 	"github.com/earshot-dev/earshot/route"
 	"github.com/earshot-dev/earshot/sink"
 	"github.com/earshot-dev/earshot/stream"
@@ -87,7 +88,7 @@ func New(ctx context.Context, cfg Config, stages []string, taps Taps, reg promet
 		if err != nil {
 			return nil, err
 		}
-		if matcher, err = match.NewWithQuota(lists, cfg.Match.TeamQuota); err != nil {
+		if matcher, err = match.NewWith(lists, p.matchOptions()); err != nil {
 			return nil, errors.Join(strictyaml.ErrInvalid, err)
 		}
 		log.Info("watchlists loaded", "count", len(lists), "keywords", matcher.Engine().Keywords(), "dir", cfg.Match.Watchlists)
@@ -372,7 +373,7 @@ func (p *Pipeline) followWatchlists(ctx context.Context) (*match.Matcher, error)
 	if len(lists) == 0 {
 		return nil, fmt.Errorf("no watchlists are published on %s: publish them with `earshot watchlist publish`", topic)
 	}
-	m, err := match.NewWithQuota(lists, p.cfg.Match.TeamQuota)
+	m, err := match.NewWith(lists, p.matchOptions())
 	if err != nil {
 		return nil, errors.Join(strictyaml.ErrInvalid, err)
 	}
@@ -393,4 +394,10 @@ func (p *Pipeline) followWatchlists(ctx context.Context) (*match.Matcher, error)
 		})
 	}
 	return m, nil
+}
+
+// matchOptions gives the matcher the team quota and the same regions as
+// enrichment, so region: in a rule and the region tag agree.
+func (p *Pipeline) matchOptions() match.Options {
+	return match.Options{TeamQuota: p.cfg.Match.TeamQuota, Regions: region.Map(p.cfg.Enrich.Regions)}
 }
