@@ -17,9 +17,10 @@ import (
 // their time zones, business hours and holidays; teams; queues with the
 // team that works them, SLAs and a follow-the-sun hand-off chain.
 type Org struct {
-	Regions map[string]*Region `yaml:"regions"`
-	Teams   []*Team            `yaml:"teams"`
-	Queues  []*Queue           `yaml:"queues"`
+	Regions   map[string]*Region `yaml:"regions"`
+	Teams     []*Team            `yaml:"teams"`
+	Queues    []*Queue           `yaml:"queues"`
+	Overrides []*Override        `yaml:"overrides"`
 
 	file   string
 	teams  map[string]*Team
@@ -52,6 +53,16 @@ type Team struct {
 type Member struct {
 	Name string `yaml:"name"`
 	Role string `yaml:"role"` // coach, gatherer, responder, analyst, stakeholder
+}
+
+// Override puts a queue in another team's hands for a while, around the
+// clock: holidays, offsites, incidents.
+type Override struct {
+	Queue  string    `yaml:"queue"`
+	Team   string    `yaml:"team"`
+	From   time.Time `yaml:"from"` // RFC 3339
+	To     time.Time `yaml:"to"`
+	Reason string    `yaml:"reason"`
 }
 
 // Queue is a responder queue: one Kafka topic of alerts.
@@ -156,6 +167,17 @@ func (o *Org) init() error {
 			}
 		}
 	}
+	for i, ov := range o.Overrides {
+		if o.queues[ov.Queue] == nil {
+			bad("overrides[%d].queue: %q is not among the queues", i, ov.Queue)
+		}
+		if o.teams[ov.Team] == nil {
+			bad("overrides[%d].team: %q is not among the teams", i, ov.Team)
+		}
+		if ov.From.IsZero() || !ov.To.After(ov.From) {
+			bad("overrides[%d]: from and to are times (RFC 3339), to after from", i)
+		}
+	}
 	if len(errs) == 0 {
 		errs = append(errs, o.coverage()...)
 	}
@@ -234,15 +256,38 @@ func (o *Org) Handle(q string, t time.Time) (string, bool) {
 	if queue == nil {
 		return q, false
 	}
-	if o.OnDuty(queue.Team, t) {
+	if o.override(q, t) != nil || o.OnDuty(queue.Team, t) {
 		return q, true
 	}
 	for _, h := range queue.Handoff {
-		if o.OnDuty(o.queues[h].Team, t) {
+		if o.override(h, t) != nil || o.OnDuty(o.queues[h].Team, t) {
 			return h, true
 		}
 	}
 	return q, false
+}
+
+// override returns the override in force for queue q at t, if any; the
+// last one listed wins.
+func (o *Org) override(q string, t time.Time) *Override {
+	var found *Override
+	for _, ov := range o.Overrides {
+		if ov.Queue == q && !t.Before(ov.From) && t.Before(ov.To) {
+			found = ov
+		}
+	}
+	return found
+}
+
+// Team returns the team working queue q at t.
+func (o *Org) Team(q string, t time.Time) string {
+	if ov := o.override(q, t); ov != nil {
+		return ov.Team
+	}
+	if queue := o.queues[q]; queue != nil {
+		return queue.Team
+	}
+	return ""
 }
 
 // Due returns the SLA deadline of an alert with priority raised at t on
@@ -254,8 +299,8 @@ func (o *Org) Due(q, priority string, t time.Time) time.Time {
 		return time.Time{}
 	}
 	d := queue.SLA[priority]
-	if queue.SLAClock != "business" || o.teams[queue.Team].Always {
-		return t.Add(d)
+	if queue.SLAClock != "business" || o.teams[queue.Team].Always || o.override(q, t) != nil {
+		return t.Add(d) // an override is on call around the clock
 	}
 	r := o.Regions[o.teams[queue.Team].Region]
 	// Walk day by day through the region's calendar, spending d in its

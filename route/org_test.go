@@ -125,3 +125,31 @@ func TestPolicyAgainstOrg(t *testing.T) {
 		t.Errorf("a queue missing from the org passed: %v", err)
 	}
 }
+
+func TestOverrides(t *testing.T) {
+	o, err := loadOrg(t, testOrg+`
+overrides:
+  - {queue: care, team: night, from: 2026-12-24T16:00:00Z, to: 2026-12-27T06:00:00Z, reason: Christmas}
+`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if q, ok := o.Handle("care", at("2026-12-25T03:00:00Z")); q != "care" || !ok || o.Team("care", at("2026-12-25T03:00:00Z")) != "night" {
+		t.Errorf("during the override: %s %v, team %s", q, ok, o.Team("care", at("2026-12-25T03:00:00Z")))
+	}
+	if d := o.Due("care", "P2", at("2026-12-25T03:00:00Z")); !d.Equal(at("2026-12-25T05:00:00Z")) {
+		t.Errorf("due during the override = %v, want two hours on", d)
+	}
+	if q, _ := o.Handle("care", at("2026-12-27T23:00:00Z")); q != "night" { // Sunday night after it: the usual chain
+		t.Errorf("after the override: %s", q)
+	}
+	_, err = loadOrg(t, testOrg+`
+overrides:
+  - {queue: nope, team: ghost, from: 2026-12-24T16:00:00Z, to: 2026-12-20T06:00:00Z}
+`)
+	for _, want := range []string{`overrides[0].queue: "nope"`, `overrides[0].team: "ghost"`, "to after from"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("error %v, want %q", err, want)
+		}
+	}
+}

@@ -336,7 +336,7 @@ func (p *Policy) alert(it *post.Item, t time.Time) *post.Alert {
 			a.Queue, a.HandedOffFrom = q, r.Queue
 		}
 		a.Unstaffed = !staffed
-		a.Team = p.org.queues[a.Queue].Team
+		a.Team = p.org.Team(a.Queue, t)
 		a.DueAt = p.org.Due(a.Queue, a.Priority, t)
 	}
 	// The id depends on the rule's queue, not the hand-off, so a
