@@ -4,7 +4,7 @@ BIN       := bin/earshot
 PKGS      := ./...
 RUN_ARGS  ?=
 
-.PHONY: all build run test unit integration up down bench lint fmt clean
+.PHONY: all build run test unit sqlcheck integration up down bench lint fmt clean
 
 all: build
 
@@ -17,11 +17,17 @@ run: build
 
 ## test: unit tests, then integration tests against a real Kafka broker and
 ## a real ClickHouse server that this target installs (if missing) and starts.
-test: unit integration
+test: unit sqlcheck integration
 
 unit:
 	$(GO) vet $(PKGS)
 	$(GO) test -race -count=1 $(PKGS)
+
+## sqlcheck: the ClickHouse schema and inserts on a current ClickHouse (chdb,
+## in-process, from PyPI); the integration tests cover Debian's 18.16.
+sqlcheck: build
+	@python3 -c 'import chdb' 2>/dev/null || python3 -m pip install -q --disable-pip-version-check chdb==4.4.0
+	./$(BIN) migrate --print | python3 deploy/local/sqlcheck.py
 
 integration: build up
 	$(GO) test -tags integration -count=1 -p 1 -timeout 30m $(PKGS)

@@ -152,3 +152,24 @@ func record(ctx context.Context, conn driver.Conn, db string, version int, name 
 	}
 	return b.Send()
 }
+
+// Statements returns every statement Migrate runs on an empty database, in
+// order, for checking the SQL against other ClickHouse versions (see
+// deploy/local/sqlcheck.py).
+func Statements(db string) []string {
+	out := []string{
+		"CREATE DATABASE IF NOT EXISTS " + db,
+		"CREATE TABLE IF NOT EXISTS " + db + ".schema_migrations (version UInt32, name String, applied_at DateTime) ENGINE = MergeTree ORDER BY version",
+	}
+	for _, m := range migrations {
+		for _, s := range m.stmts {
+			out = append(out, strings.ReplaceAll(s, "{db}", db))
+		}
+	}
+	return out
+}
+
+// InsertColumns returns the column lists the sink inserts into each table.
+func InsertColumns() map[string]string {
+	return map[string]string{"posts": postColumns, "matches": matchColumns}
+}

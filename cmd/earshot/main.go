@@ -413,6 +413,16 @@ func serveMetrics(addr string, reg *prometheus.Registry, log *slog.Logger) (func
 }
 
 func migrate(args []string, stdout, stderr io.Writer) error {
+	if len(args) > 0 && args[0] == "--print" {
+		// The schema as SQL, one statement a line, then the sink's insert
+		// column lists: for checking against another ClickHouse version.
+		db := "earshot"
+		if len(args) > 1 {
+			db = args[1]
+		}
+		enc := json.NewEncoder(stdout)
+		return enc.Encode(map[string]any{"statements": sink.Statements(db), "inserts": sink.InsertColumns()})
+	}
 	f, _, err := parseFlags("migrate", args, stderr)
 	if err != nil {
 		return err

@@ -1,0 +1,70 @@
+#!/usr/bin/env python3
+"""Check earshot's ClickHouse SQL against a current ClickHouse engine.
+
+The tests run the schema on Debian's ClickHouse 18.16; users run current
+releases. This runs the same statements in chdb (ClickHouse in-process, from
+PyPI), inserts a row through each of the sink's column lists, and reads the
+deduplicating views back. Usage: earshot migrate --print | sqlcheck.py
+"""
+import json
+import sys
+import tempfile
+
+from chdb import session
+
+spec = json.load(sys.stdin)
+passed, failed = 0, 0
+
+
+def check(what, sql):
+    global passed, failed
+    try:
+        out = sess.query(sql, "CSV")
+        passed += 1
+        return str(out).strip()
+    except Exception as e:  # report every problem, then fail
+        failed += 1
+        print(f"FAIL {what}: {e}\n  {sql[:300]}", file=sys.stderr)
+        return None
+
+
+with tempfile.TemporaryDirectory() as path:
+    sess = session.Session(path)
+    version = sess.query("SELECT version()", "CSV")
+    print(f"ClickHouse {str(version).strip()} (chdb)")
+    for i, stmt in enumerate(spec["statements"]):
+        check(f"statement {i + 1}", stmt)
+    # Twice, as Migrate may be: IF NOT EXISTS must hold for the first statements.
+    for i, stmt in enumerate(spec["statements"][:3]):
+        check(f"statement {i + 1} again", stmt)
+    for table, cols in spec["inserts"].items():
+        names = [c.strip() for c in cols.split(",")]
+        types = dict(
+            (r.split(",")[0].strip('"'), r.split(",", 1)[1].strip('"'))
+            for r in str(sess.query(f"SELECT name, type FROM system.columns WHERE database = 'earshot' AND table = '{table}'", "CSV")).strip().splitlines()
+        )
+        missing = [n for n in names if n not in types]
+        if missing:
+            failed += 1
+            print(f"FAIL insert into {table}: columns {missing} do not exist", file=sys.stderr)
+            continue
+
+        def value(t):
+            if t.startswith("Array"):
+                return "[]"
+            if t.startswith("DateTime"):
+                return "'2026-11-01 10:00:00'"
+            if t.startswith(("Int", "UInt", "Float")):
+                return "1"
+            return "'x'"
+
+        row = ", ".join(value(types[n]) for n in names)
+        check(f"insert into {table}", f"INSERT INTO earshot.{table} ({cols}) VALUES ({row})")
+        check(f"insert into {table} again", f"INSERT INTO earshot.{table} ({cols}) VALUES ({row})")
+    for view, want in (("posts_dedup", "1"), ("matches_dedup", "1")):
+        got = check(f"count {view}", f"SELECT count() FROM earshot.{view}")
+        if got is not None and got != want:
+            failed += 1
+            print(f"FAIL {view}: {got} rows after inserting one row twice, want {want} (deduplication)", file=sys.stderr)
+    print(f"sqlcheck: {passed} passed, {failed} failed")
+    sys.exit(1 if failed else 0)
