@@ -66,16 +66,33 @@ func apply(table map[string][]byte, m kafka.Message) {
 	}
 }
 
+// tableEnd returns the next offset of the table's partition. Right after a
+// topic is created its leader may not serve yet, so retriable errors are
+// retried for a while.
 func (k *Kafka) tableEnd(ctx context.Context, topic string) (int64, error) {
-	res, err := k.client.ListOffsets(ctx, &kafka.ListOffsetsRequest{Topics: map[string][]kafka.OffsetRequest{topic: {kafka.LastOffsetOf(0)}}})
-	if err != nil {
-		return 0, fmt.Errorf("reading the end of table %s: %w", topic, err)
+	b := Backoff{Min: 100 * time.Millisecond, Max: 2 * time.Second}
+	var last error
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); {
+		res, err := k.client.ListOffsets(ctx, &kafka.ListOffsetsRequest{Topics: map[string][]kafka.OffsetRequest{topic: {kafka.LastOffsetOf(0)}}})
+		switch {
+		case err != nil:
+			last = err
+		case len(res.Topics[topic]) != 1:
+			last = fmt.Errorf("no partition 0 in %v", res.Topics)
+		case res.Topics[topic][0].Error != nil:
+			last = res.Topics[topic][0].Error
+		default:
+			return res.Topics[topic][0].LastOffset, nil
+		}
+		var ke kafka.Error
+		if errors.As(last, &ke) && !ke.Temporary() {
+			break
+		}
+		if !Sleep(ctx, b.Next()) {
+			break
+		}
 	}
-	parts := res.Topics[topic]
-	if len(parts) != 1 || parts[0].Error != nil {
-		return 0, fmt.Errorf("reading the end of table %s: %v", topic, parts)
-	}
-	return parts[0].LastOffset, nil
+	return 0, fmt.Errorf("reading the end of table %s: %w", topic, last)
 }
 
 func (k *Kafka) tableReader(topic string, offset int64) *kafka.Reader {
