@@ -83,6 +83,9 @@ func (e *Enricher) Enrich(p *post.Post) *post.Enrichment {
 func (e *Enricher) Stage() func(context.Context, post.Batch) (post.Batch, error) {
 	return func(_ context.Context, in post.Batch) (post.Batch, error) {
 		for _, it := range in.Items {
+			if len(it.Matches) == 0 && it.Post.Kind != "" {
+				continue // a delete or an edit that no longer matches: passed on for retraction
+			}
 			it.Enrichment = e.Enrich(it.Post)
 		}
 		return post.Batch{Items: in.Items}, nil

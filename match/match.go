@@ -57,7 +57,8 @@ func (m *Matcher) Engine() *Engine { return m.cur.Load() }
 func (m *Matcher) Match(p *post.Post) []post.Match { return m.cur.Load().Match(p) }
 
 // Stage returns the match stage: it passes on the posts that match at least
-// one watchlist, with their matches, and drops the rest.
+// one watchlist, with their matches, and drops the rest. Deletes, and edits
+// that match nothing, are passed on without matches, for retraction.
 func (m *Matcher) Stage() func(context.Context, post.Batch) (post.Batch, error) {
 	return func(_ context.Context, in post.Batch) (post.Batch, error) {
 		e := m.cur.Load()
@@ -66,9 +67,15 @@ func (m *Matcher) Stage() func(context.Context, post.Batch) (post.Batch, error) 
 		var out post.Batch
 		for _, it := range in.Items {
 			if it.Post.Kind == post.KindDelete {
+				// Passed on so that an alert raised for the post can be retracted.
+				it.Matches = nil
+				out.Items = append(out.Items, it)
 				continue
 			}
-			if ms := e.match(nil, it.Post, s); len(ms) > 0 {
+			ms := e.match(nil, it.Post, s)
+			if len(ms) > 0 || it.Post.Kind == post.KindEdit {
+				// An edit that no longer matches is passed on too: its alert
+				// is retracted.
 				it.Matches = ms
 				out.Items = append(out.Items, it)
 			}

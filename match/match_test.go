@@ -208,20 +208,28 @@ func TestSwapKeepsOldOnError(t *testing.T) {
 	}
 }
 
-func TestStageDropsUnmatchedAndDeletes(t *testing.T) {
+func TestStageDropsUnmatchedPassesChanges(t *testing.T) {
 	m, _ := New(lists())
 	in := post.Batch{Items: []*post.Item{
 		{Post: &post.Post{ID: "1", Text: "acme rocks"}},
 		{Post: &post.Post{ID: "2", Text: "nothing"}},
 		{Post: &post.Post{ID: "3", Text: "Ford"}},
 		{Post: &post.Post{ID: "4", Kind: post.KindDelete}},
+		{Post: &post.Post{ID: "5", Kind: post.KindEdit, Text: "nothing any more"}},
+		{Post: &post.Post{ID: "6", Kind: post.KindEdit, Text: "ford again"}},
 	}}
 	out, err := m.Stage()(context.Background(), in)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(out.Items) != 2 || out.Items[0].Post.ID != "1" || out.Items[1].Post.ID != "3" {
-		t.Fatalf("stage passed %d items", len(out.Items))
+	var got []string
+	for _, it := range out.Items {
+		got = append(got, it.Post.ID+":"+itoa(len(it.Matches)))
+	}
+	// Unmatched posts end here; deletes and unmatched edits go on without
+	// matches, for retraction; a matching edit goes on like a post.
+	if strings.Join(got, " ") != "1:1 3:1 4:0 5:0 6:1" {
+		t.Fatalf("stage passed %v", got)
 	}
 }
 

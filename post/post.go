@@ -117,6 +117,7 @@ type Alert struct {
 	Incident      string    `json:"incident,omitempty"`        // the near-duplicate cluster the alert stands for
 	IncidentSize  int       `json:"incident_size,omitempty"`   // posts in that cluster so far
 	Spike         *Spike    `json:"spike,omitempty"`           // set on volume-spike alerts; the post is the spike's first
+	Retracted     bool      `json:"retracted,omitempty"`       // the post was deleted or edited out of every watchlist: close the alert with this id
 }
 
 // Spike says why a volume-spike alert was raised.

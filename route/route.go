@@ -351,13 +351,19 @@ func (p *Policy) alert(it *post.Item, t time.Time) *post.Alert {
 			return nil
 		}
 		a.ID = AlertID("cluster:"+en.ClusterID, r.Queue)
-		a.Incident, a.IncidentSize = en.ClusterID, max(en.ClusterSize, 1)
+		if en.ClusterSize > 1 { // the first post is an alert like any; copies make it an incident
+			a.Incident, a.IncidentSize = en.ClusterID, en.ClusterSize
+		}
 	}
 	return a
 }
 
 // Stage returns the route stage: items that a rule routes come out with
 // their Alert set; suppressed and unrouted posts end here.
+//
+// Deletes, and edits that no longer match (they come without matches),
+// retract the alert their post raised: a record with the same id, on the
+// same queue, with retracted set.
 //
 // With spikes configured the stage also counts posts per watchlist and
 // region; the spike alerts of windows that have closed come out with the
@@ -368,13 +374,28 @@ func (p *Policy) Stage(now func() time.Time) func(context.Context, post.Batch) (
 	if p.Spikes != nil {
 		spikes = newSpikeDetector(*p.Spikes)
 	}
+	seen := newRecent(recentCapacity)
 	return func(_ context.Context, in post.Batch) (post.Batch, error) {
 		var out post.Batch
 		t := now().UTC()
 		for _, it := range in.Items {
+			if len(it.Matches) == 0 {
+				// A delete, or an edit that no longer matches: retract the
+				// alert its post raised, if this process raised one.
+				if r, ok := seen.take(it.Key()); ok {
+					it.Alert = &post.Alert{ID: r.id, Queue: r.queue, Priority: r.priority, Rule: "retract", CreatedAt: t, Retracted: true}
+					out.Items = append(out.Items, it)
+				}
+				continue
+			}
 			if a := p.alert(it, t); a != nil {
 				it.Alert = a
 				out.Items = append(out.Items, it)
+				if a.Incident == "" {
+					seen.put(it.Key(), a.ID, a.Queue, a.Priority)
+				} else {
+					seen.forgetID(a.ID) // an incident stands for many posts; one deleted copy does not end it
+				}
 			}
 		}
 		if spikes != nil {

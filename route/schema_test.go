@@ -70,6 +70,14 @@ func TestAlertsMatchPublishedSchema(t *testing.T) {
 	if err := schema.Validate(sv); err != nil {
 		t.Errorf("spike alert does not match the schema: %v\n%s", err, sb)
 	}
+	// And a retraction, which carries the delete record and no matches.
+	ret := &post.Item{Post: &post.Post{Platform: "t", ID: "1", Kind: post.KindDelete, IngestedAt: time.Now()},
+		Alert: &post.Alert{ID: out.Items[0].Alert.ID, Queue: "care-na", Priority: "P2", Rule: "retract", CreatedAt: time.Now(), Retracted: true}}
+	rb, _ := post.Encode(nil, ret)
+	rv, _ := jsonschema.UnmarshalJSON(bytes.NewReader(rb))
+	if err := schema.Validate(rv); err != nil {
+		t.Errorf("retraction does not match the schema: %v\n%s", err, rb)
+	}
 	// And the schema is not vacuous: a broken alert fails it.
 	broken, _ := jsonschema.UnmarshalJSON(bytes.NewReader(bytes.Replace(b, []byte(`"priority":"P2"`), []byte(`"priority":"urgent"`), 1)))
 	if schema.Validate(broken) == nil {

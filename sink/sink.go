@@ -106,9 +106,18 @@ const matchColumns = "post_key, watchlist, watchlist_version, brand, team, keywo
 // retry safe.
 func (s *Sink) Stage() func(context.Context, post.Batch) (post.Batch, error) {
 	return func(ctx context.Context, in post.Batch) (post.Batch, error) {
-		if len(in.Items) == 0 {
+		items := make([]*post.Item, 0, len(in.Items))
+		for _, it := range in.Items {
+			// Deletes and edits that no longer match carry no matches; hiding
+			// deleted posts in the tables is the storage issue's.
+			if len(it.Matches) > 0 {
+				items = append(items, it)
+			}
+		}
+		if len(items) == 0 {
 			return post.Batch{}, nil
 		}
+		in.Items = items
 		if err := s.migrate(ctx); err != nil {
 			return post.Batch{}, err
 		}

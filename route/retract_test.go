@@ -1,0 +1,88 @@
+package route
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/earshot-dev/earshot/post"
+)
+
+func TestRetraction(t *testing.T) {
+	p, _ := load(t, policy)
+	stage := p.Stage(time.Now)
+	run := func(items ...*post.Item) []*post.Alert {
+		t.Helper()
+		out, err := stage(context.Background(), post.Batch{Items: items})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var as []*post.Alert
+		for _, it := range out.Items {
+			as = append(as, it.Alert)
+		}
+		return as
+	}
+	change := func(id, kind string) *post.Item {
+		return &post.Item{Post: &post.Post{Platform: "x", ID: id, Kind: kind}}
+	}
+	a := item("acme", []string{"acme"}, "negative", "EMEA", 10) // id x:1 → care
+	raised := run(a)
+	if len(raised) != 1 {
+		t.Fatalf("%d alerts", len(raised))
+	}
+	got := run(change("1", post.KindDelete))
+	if len(got) != 1 || !got[0].Retracted || got[0].ID != raised[0].ID || got[0].Queue != raised[0].Queue {
+		t.Fatalf("retraction = %+v, want the alert %s retracted", got, raised[0].ID)
+	}
+	if got := run(change("1", post.KindDelete)); len(got) != 0 {
+		t.Errorf("a second delete retracted again: %+v", got)
+	}
+	if got := run(change("99", post.KindDelete)); len(got) != 0 {
+		t.Errorf("a delete of a post that raised nothing gave %+v", got)
+	}
+	// An edit out of every watchlist retracts too; an incident is not
+	// retracted by one deleted copy.
+	b := item("acme", []string{"acme"}, "negative", "EMEA", 10)
+	b.Post.ID = "2"
+	run(b)
+	if got := run(change("2", post.KindEdit)); len(got) != 1 || !got[0].Retracted {
+		t.Errorf("an edit that no longer matches: %+v", got)
+	}
+	c := item("acme", []string{"acme"}, "negative", "EMEA", 10)
+	c.Post.ID = "3"
+	c.Enrichment.ClusterID, c.Enrichment.ClusterSize = "k", 1
+	first := run(c)
+	d := item("acme", []string{"acme"}, "negative", "EMEA", 10)
+	d.Post.ID = "4"
+	d.Enrichment.ClusterID, d.Enrichment.ClusterSize = "k", 2
+	if copies := run(d); len(copies) != 1 || copies[0].ID != first[0].ID || copies[0].IncidentSize != 2 {
+		t.Fatalf("the copy: %+v", copies)
+	}
+	if got := run(change("3", post.KindDelete)); len(got) != 0 {
+		t.Errorf("deleting the first of two copies retracted their incident: %+v", got)
+	}
+	e := item("acme", []string{"acme"}, "negative", "EMEA", 10)
+	e.Post.ID = "5"
+	e.Enrichment.ClusterID, e.Enrichment.ClusterSize = "lonely", 1
+	run(e)
+	if got := run(change("5", post.KindDelete)); len(got) != 1 || !got[0].Retracted {
+		t.Errorf("a post alone in its cluster was not retracted: %+v", got)
+	}
+}
+
+func TestRecentIsBounded(t *testing.T) {
+	r := newRecent(3)
+	for _, k := range []string{"a", "b", "c", "d"} {
+		r.put(k, "id"+k, "q", "P1")
+	}
+	if _, ok := r.take("a"); ok {
+		t.Error("the oldest entry survived past the capacity")
+	}
+	if e, ok := r.take("d"); !ok || e.id != "idd" {
+		t.Errorf("take(d) = %+v, %v", e, ok)
+	}
+	if r.order.Len() != 2 || len(r.byKey) != 2 {
+		t.Errorf("%d entries left, want 2", r.order.Len())
+	}
+}
