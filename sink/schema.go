@@ -100,6 +100,21 @@ var migrations = []struct {
 		`CREATE VIEW {db}.posts_dedup AS SELECT * FROM {db}.posts FINAL`,
 		`CREATE VIEW {db}.matches_dedup AS SELECT * FROM {db}.matches FINAL`,
 	}},
+	// Version 3: deletes from the platforms. A deleted post's key goes into
+	// deletions, and the views leave it out, so it disappears from every
+	// query through them as soon as the delete is written.
+	{3, "deletions", []string{
+		`CREATE TABLE IF NOT EXISTS {db}.deletions (
+			post_key String,
+			deleted_at DateTime,
+			inserted_at DateTime
+		) ENGINE = ReplacingMergeTree(inserted_at)
+		ORDER BY post_key`,
+		`DROP TABLE IF EXISTS {db}.posts_dedup`,
+		`DROP TABLE IF EXISTS {db}.matches_dedup`,
+		`CREATE VIEW {db}.posts_dedup AS SELECT * FROM {db}.posts FINAL WHERE post_key NOT IN (SELECT post_key FROM {db}.deletions)`,
+		`CREATE VIEW {db}.matches_dedup AS SELECT * FROM {db}.matches FINAL WHERE post_key NOT IN (SELECT post_key FROM {db}.deletions)`,
+	}},
 }
 
 // SchemaVersion is the newest schema version this build knows.
@@ -171,5 +186,5 @@ func Statements(db string) []string {
 
 // InsertColumns returns the column lists the sink inserts into each table.
 func InsertColumns() map[string]string {
-	return map[string]string{"posts": postColumns, "matches": matchColumns}
+	return map[string]string{"posts": postColumns, "matches": matchColumns, "deletions": deletionColumns}
 }

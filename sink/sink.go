@@ -97,6 +97,8 @@ func New(conn driver.Conn, db string) *Sink {
 const postColumns = "post_key, platform, id, author_id, author_handle, author_followers, author_location, author_verified, text, created_at, lang, urls, hashtags, mentions, reply_to, repost_of, quote_of, country, region, sentiment, sentiment_label, watchlists, ingested_at, inserted_at, " +
 	"lang_confidence, sentiment_confidence, region_source, region_confidence, intents, influence, cluster_id, cluster_size, media, likes, reposts, replies, source"
 
+const deletionColumns = "post_key, deleted_at, inserted_at"
+
 const matchColumns = "post_key, watchlist, watchlist_version, brand, team, keywords, created_at, lang, country, region, sentiment, sentiment_label, inserted_at, " +
 	"tags, span_starts, span_ends, intents, influence"
 
@@ -106,23 +108,30 @@ const matchColumns = "post_key, watchlist, watchlist_version, brand, team, keywo
 // retry safe.
 func (s *Sink) Stage() func(context.Context, post.Batch) (post.Batch, error) {
 	return func(ctx context.Context, in post.Batch) (post.Batch, error) {
-		items := make([]*post.Item, 0, len(in.Items))
+		var items, deletes []*post.Item
 		for _, it := range in.Items {
-			// Deletes and edits that no longer match carry no matches; hiding
-			// deleted posts in the tables is the storage issue's.
-			if len(it.Matches) > 0 {
+			switch {
+			case it.Post.Kind == post.KindDelete:
+				deletes = append(deletes, it)
+			case len(it.Matches) > 0: // an edit that no longer matches keeps its last stored version
 				items = append(items, it)
 			}
 		}
-		if len(items) == 0 {
+		if len(items)+len(deletes) == 0 {
 			return post.Batch{}, nil
 		}
-		in.Items = items
 		if err := s.migrate(ctx); err != nil {
 			return post.Batch{}, err
 		}
-		if err := s.write(ctx, in.Items); err != nil {
-			return post.Batch{}, err
+		if len(items) > 0 {
+			if err := s.write(ctx, items); err != nil {
+				return post.Batch{}, err
+			}
+		}
+		if len(deletes) > 0 {
+			if err := s.delete(ctx, deletes); err != nil {
+				return post.Batch{}, err
+			}
 		}
 		return post.Batch{}, nil
 	}
@@ -198,6 +207,29 @@ func (s *Sink) write(ctx context.Context, items []*post.Item) error {
 	}
 	if err := matches.Send(); err != nil {
 		return fmt.Errorf("inserting matches: %w", err)
+	}
+	return nil
+}
+
+// delete records deleted posts; the views leave them out from then on.
+func (s *Sink) delete(ctx context.Context, items []*post.Item) error {
+	now := s.now().UTC()
+	b, err := s.conn.PrepareBatch(ctx, "INSERT INTO "+s.db+".deletions ("+deletionColumns+")")
+	if err != nil {
+		return fmt.Errorf("preparing deletions insert: %w", err)
+	}
+	defer b.Abort()
+	for _, it := range items {
+		at := it.Post.IngestedAt
+		if at.IsZero() {
+			at = now
+		}
+		if err := b.Append(it.Key(), at.UTC(), now); err != nil {
+			return fmt.Errorf("appending deletion %s: %w", it.Key(), err)
+		}
+	}
+	if err := b.Send(); err != nil {
+		return fmt.Errorf("inserting %d deletions: %w", len(items), err)
 	}
 	return nil
 }

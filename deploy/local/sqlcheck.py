@@ -56,7 +56,7 @@ with tempfile.TemporaryDirectory() as path:
                 return "'2026-11-01 10:00:00'"
             if t.startswith(("Int", "UInt", "Float")):
                 return "1"
-            return "'x'"
+            return "'another'" if table == "deletions" else "'x'"
 
         row = ", ".join(value(types[n]) for n in names)
         check(f"insert into {table}", f"INSERT INTO earshot.{table} ({cols}) VALUES ({row})")
@@ -66,5 +66,12 @@ with tempfile.TemporaryDirectory() as path:
         if got is not None and got != want:
             failed += 1
             print(f"FAIL {view}: {got} rows after inserting one row twice, want {want} (deduplication)", file=sys.stderr)
+    # A delete of the stored post hides it from both views.
+    check("delete", "INSERT INTO earshot.deletions (post_key, deleted_at, inserted_at) VALUES ('x', now(), now())")
+    for view in ("posts_dedup", "matches_dedup"):
+        got = check(f"count {view} after the delete", f"SELECT count() FROM earshot.{view}")
+        if got is not None and got != "0":
+            failed += 1
+            print(f"FAIL {view}: {got} rows after the post was deleted, want 0", file=sys.stderr)
     print(f"sqlcheck: {passed} passed, {failed} failed")
     sys.exit(1 if failed else 0)
