@@ -7,6 +7,7 @@ package itest
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -306,6 +307,9 @@ func readTopic(t *testing.T, topic string) [][]byte {
 	defer cancel()
 	client := &kafka.Client{Addr: kafka.TCP(kafkaAddr)}
 	md, err := client.Metadata(ctx, &kafka.MetadataRequest{Topics: []string{topic}})
+	if err == nil && len(md.Topics) == 1 && errors.Is(md.Topics[0].Error, kafka.UnknownTopicOrPartition) {
+		return nil // not created yet: nothing on it
+	}
 	if err != nil || len(md.Topics) != 1 || md.Topics[0].Error != nil {
 		t.Fatalf("metadata for %s: %v %+v", topic, err, md)
 	}
