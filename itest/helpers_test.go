@@ -365,11 +365,14 @@ func alertIDs(t *testing.T, prefix string) (map[string]int, int) {
 }
 
 // proxy forwards TCP connections to target and can be taken down and up,
-// to make a server unreachable without stopping it.
+// to make a server unreachable without stopping it. It holds its port the
+// whole time (a released port can be taken by another process's outgoing
+// connection); while down it closes every connection at once.
 type proxy struct {
 	addr, target string
 	mu           sync.Mutex
 	ln           net.Listener
+	open         bool
 	conns        map[net.Conn]bool
 }
 
@@ -378,21 +381,7 @@ func newProxy(t *testing.T, target string) *proxy {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := &proxy{addr: ln.Addr().String(), target: target, conns: map[net.Conn]bool{}}
-	ln.Close()
-	t.Cleanup(p.down)
-	return p
-}
-
-func (p *proxy) up(t *testing.T) {
-	t.Helper()
-	ln, err := net.Listen("tcp", p.addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p.mu.Lock()
-	p.ln = ln
-	p.mu.Unlock()
+	p := &proxy{addr: ln.Addr().String(), target: target, ln: ln, conns: map[net.Conn]bool{}}
 	go func() {
 		for {
 			c, err := ln.Accept()
@@ -402,16 +391,32 @@ func (p *proxy) up(t *testing.T) {
 			go p.serve(c)
 		}
 	}()
+	t.Cleanup(func() { p.down(); ln.Close() })
+	return p
+}
+
+// up lets connections through.
+func (p *proxy) up(t *testing.T) {
+	p.mu.Lock()
+	p.open = true
+	p.mu.Unlock()
 }
 
 func (p *proxy) serve(c net.Conn) {
+	p.mu.Lock()
+	open := p.open
+	p.mu.Unlock()
+	if !open {
+		c.Close()
+		return
+	}
 	s, err := net.Dial("tcp", p.target)
 	if err != nil {
 		c.Close()
 		return
 	}
 	p.mu.Lock()
-	if p.ln == nil {
+	if !p.open {
 		p.mu.Unlock()
 		c.Close()
 		s.Close()
@@ -424,14 +429,11 @@ func (p *proxy) serve(c net.Conn) {
 	c.Close()
 }
 
-// down closes the listener and cuts every open connection.
+// down cuts every open connection and refuses new ones.
 func (p *proxy) down() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if p.ln != nil {
-		p.ln.Close()
-		p.ln = nil
-	}
+	p.open = false
 	for c := range p.conns {
 		c.Close()
 	}
