@@ -5,6 +5,7 @@ import (
 	"compress/gzip"
 	"context"
 	"crypto/subtle"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -179,7 +180,8 @@ func answer(w http.ResponseWriter, status int, a pushAnswer) []byte {
 }
 
 // ServeHTTP handles POST /v1/posts: a body of NDJSON lines in any format
-// the file source reads (gzip with Content-Encoding: gzip), bearer-token
+// the file source reads, or a JSON array of them (gzip with
+// Content-Encoding: gzip), bearer-token
 // authenticated. Lines that are refused are dead letters and are listed in
 // the answer; the rest are accepted.
 func (p *Push) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -277,14 +279,27 @@ func (p *Push) handle(w http.ResponseWriter, r *http.Request, tenant string) (in
 	if err != nil {
 		return http.StatusBadRequest, answer(w, http.StatusBadRequest, pushAnswer{Error: "reading body: " + err.Error()})
 	}
-	if n := bytes.Count(raw, []byte("\n")); n > p.cfg.MaxPosts {
-		return http.StatusRequestEntityTooLarge, answer(w, http.StatusRequestEntityTooLarge, pushAnswer{Error: fmt.Sprintf("%d lines, over %d", n, p.cfg.MaxPosts)})
+	lines := bytes.Split(raw, []byte("\n"))
+	n := len(lines) - 1 // newlines, as before: a last line without one is free
+	if trimmed := bytes.TrimSpace(raw); len(trimmed) > 0 && trimmed[0] == '[' {
+		// A JSON array of posts is taken as well as NDJSON: element i is line i+1.
+		var elems []json.RawMessage
+		if err := json.Unmarshal(trimmed, &elems); err != nil {
+			return http.StatusBadRequest, answer(w, http.StatusBadRequest, pushAnswer{Error: "the body starts with [ but is not a JSON array: " + err.Error()})
+		}
+		lines, n = make([][]byte, len(elems)), len(elems)
+		for i, e := range elems {
+			lines[i] = e
+		}
+	}
+	if n > p.cfg.MaxPosts {
+		return http.StatusRequestEntityTooLarge, answer(w, http.StatusRequestEntityTooLarge, pushAnswer{Error: fmt.Sprintf("%d posts, over %d", n, p.cfg.MaxPosts)})
 	}
 	dec := p.dec()
 	var b post.Batch
 	var a pushAnswer
 	var evs []canon.Event
-	for i, line := range bytes.Split(raw, []byte("\n")) {
+	for i, line := range lines {
 		line = bytes.TrimRight(line, "\r")
 		if len(bytes.TrimSpace(line)) == 0 {
 			continue

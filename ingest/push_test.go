@@ -87,6 +87,8 @@ func TestPushAuthAndBody(t *testing.T) {
 		{"bad gzip", pushReq{token: acme, encoding: "gzip", body: []byte("not gzip")}, 400, "gzip"},
 		{"accepted with a refused line", pushReq{token: acme, tenant: "acme", body: []byte(pushBody)}, 202, `"accepted":2,"rejected":[{"line":3,"reason":"malformed JSON`},
 		{"gzip accepted", pushReq{token: acme, encoding: "gzip", body: gzipped([]byte(pushBody))}, 202, `"accepted":2`},
+		{"JSON array", pushReq{token: acme, body: []byte(` [{"platform":"f","id":"3","text":"a","created_at":"2026-11-01T10:00:00Z"}, {"platform":"f","text":"no id","created_at":"2026-11-01T10:00:00Z"}]`)}, 202, `"accepted":1,"rejected":[{"line":2,`},
+		{"broken JSON array", pushReq{token: acme, body: []byte(`[{"platform":"f"`)}, 400, "not a JSON array"},
 	} {
 		w := p.do(c.req)
 		if w.Code != c.status || !strings.Contains(w.Body.String(), c.want) {
