@@ -3,6 +3,7 @@ package match
 import (
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 	"sync"
@@ -34,7 +35,7 @@ type Engine struct {
 	nodeTerms      map[uint32][]uint32
 	maxDepth       int
 	stems          map[string][]uint32 // folded stem → wildcard terms
-	stemLens       []int               // distinct stem lengths in bytes
+	minStem        int                 // the shortest stem, in bytes (MaxInt without stems)
 	stemLenMask    uint64              // bit n set: some stem is n bytes long (n < 64)
 	maxStem        int                 // the longest stem, in bytes
 	stemStarts     []uint64            // bit set for the first two bytes of every stem
@@ -157,22 +158,19 @@ func CompileWith(lists []*Watchlist, o Options) (*Engine, error) {
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
-	for l := range e.stemLensSet() {
-		e.stemLens = append(e.stemLens, l)
+	// The stem filter: a power of two of at least 16 bits per stem.
+	bits := uint64(1 << 13)
+	for bits < uint64(len(e.stems))*16 {
+		bits <<= 1
 	}
-	slices.Sort(e.stemLens)
-	e.stemFilterBits = max(uint64(len(e.stems))*16, 1<<12)
-	for e.stemFilterBits&(e.stemFilterBits-1) != 0 {
-		e.stemFilterBits &= e.stemFilterBits - 1
-	}
-	e.stemFilter = make([]uint64, e.stemFilterBits*2/64)
-	e.stemFilterBits = e.stemFilterBits*2 - 1
+	e.stemFilter, e.stemFilterBits = make([]uint64, bits/64), bits-1
 	e.stemStarts = make([]uint64, 1<<16/64)
+	e.minStem = math.MaxInt
 	for stem := range e.stems {
 		if len(stem) < 64 {
 			e.stemLenMask |= 1 << len(stem)
 		}
-		e.maxStem = max(e.maxStem, len(stem))
+		e.minStem, e.maxStem = min(e.minStem, len(stem)), max(e.maxStem, len(stem))
 		st := uint16(stem[0])<<8 | uint16(stem[1]) // stems have at least 3 letters, so 2 bytes
 		e.stemStarts[st>>6] |= 1 << (st & 63)
 		b := (fnv([]byte(stem)) >> 20) & e.stemFilterBits
@@ -183,14 +181,6 @@ func CompileWith(lists []*Watchlist, o Options) (*Engine, error) {
 		indexSets(r)
 	}
 	return e, nil
-}
-
-func (e *Engine) stemLensSet() map[int]bool {
-	s := map[int]bool{}
-	for stem := range e.stems {
-		s[len(stem)] = true
-	}
-	return s
 }
 
 // term registers a keyword, phrase or stem and returns its id, or a
@@ -366,7 +356,7 @@ func (e *Engine) match(dst []post.Match, p *post.Post, s *scratch) []post.Match 
 				}
 			}
 		}
-		if len(e.stemLens) > 0 && len(w) >= e.stemLens[0] {
+		if len(w) >= e.minStem {
 			e.stemHits(s, w, i)
 		}
 	}
