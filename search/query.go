@@ -6,16 +6,16 @@ import "time"
 
 // Query is one search. Empty filters match everything.
 type Query struct {
-	Text       string    `json:"q"`                    // bleve query-string syntax over the post text
-	Watchlists []string  `json:"watchlist,omitempty"`  // any of
-	Regions    []string  `json:"region,omitempty"`     // any of
-	Sentiments []string  `json:"sentiment,omitempty"`  // negative, neutral, positive: any of
-	Langs      []string  `json:"lang,omitempty"`       // any of
-	Since      time.Time `json:"since,omitzero"`       // created at or after
-	Until      time.Time `json:"until,omitzero"`       // created before
-	Size       int       `json:"size,omitempty"`       // hits per page (default 20, at most 200)
-	From       int       `json:"from,omitempty"`       // offset of the first hit, for paging
-	Scope      *Scope    `json:"-"`                    // set by the API from the caller's token
+	Text       string    `json:"q"`                   // bleve query-string syntax over the post text
+	Watchlists []string  `json:"watchlist,omitempty"` // any of
+	Regions    []string  `json:"region,omitempty"`    // any of
+	Sentiments []string  `json:"sentiment,omitempty"` // negative, neutral, positive: any of
+	Langs      []string  `json:"lang,omitempty"`      // any of
+	Since      time.Time `json:"since,omitzero"`      // created at or after
+	Until      time.Time `json:"until,omitzero"`      // created before
+	Size       int       `json:"size,omitempty"`      // hits per page (default 20, at most 200)
+	From       int       `json:"from,omitempty"`      // offset of the first hit, for paging
+	Scope      *Scope    `json:"-"`                   // set by the API from the caller's token
 }
 
 // Scope narrows a search to what a caller may see; nil sees everything.
