@@ -94,8 +94,12 @@ func matchTool(args []string, stdout, stderr io.Writer) error {
 // watchlistTool is `earshot watchlist validate DIR` and
 // `earshot watchlist import powertrack|brandwatch RULE`.
 func watchlistTool(args []string, stdout, stderr io.Writer) error {
-	if len(args) > 0 && args[0] == "publish" {
-		return publishWatchlists(args[1:], stdout, stderr)
+	if len(args) > 0 {
+		// One case per subcommand; each lives in its own file.
+		switch args[0] {
+		case "publish":
+			return publishWatchlists(args[1:], stdout, stderr)
+		}
 	}
 	if len(args) == 3 && args[0] == "import" {
 		rule, err := match.ImportRule(args[1], args[2])
