@@ -21,6 +21,7 @@ type Config struct {
 	ReloadInterval time.Duration `yaml:"reload_interval"` // how often to look for changed files; 0 never reloads
 	Follow         string        `yaml:"follow"`          // "" reads the directory; "kafka" follows the published set on <prefix>.watchlists
 	TeamQuota      int           `yaml:"team_quota"`      // most keywords and filters one team's live watchlists may hold; 0 is no quota
+	Store          string        `yaml:"store"`           // a watchlist store directory (package watchlist); its live set is what matches
 }
 
 // DefaultConfig reloads changed watchlists within five seconds.
@@ -29,8 +30,11 @@ func DefaultConfig() Config { return Config{ReloadInterval: 5 * time.Second, Tea
 // Validate reports every problem at once.
 func (c Config) Validate() error {
 	var errs []error
-	if c.Watchlists == "" && c.Follow == "" {
-		errs = append(errs, errors.New("match.watchlists: a directory of watchlist files is required (or match.follow: kafka)"))
+	if c.Watchlists == "" && c.Follow == "" && c.Store == "" {
+		errs = append(errs, errors.New("match.watchlists: a directory of watchlist files is required (or match.store, or match.follow: kafka)"))
+	}
+	if c.Watchlists != "" && c.Store != "" {
+		errs = append(errs, errors.New("match.store: the matcher uses the store's live set; set match.store or match.watchlists, not both"))
 	}
 	if c.ReloadInterval < 0 {
 		errs = append(errs, errors.New("match.reload_interval: must not be negative"))
