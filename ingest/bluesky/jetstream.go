@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/url"
 	"os"
@@ -144,29 +143,7 @@ func (j *jetstream) dial(ctx context.Context, c *live.Conn) error {
 	// limit, which would close the connection and, on reconnect, meet the
 	// same message again.
 	conn.SetReadLimit(-1)
-	// A quiet stream is not a dead one: a pong keeps the stall detector
-	// quiet, a hung server answers none.
-	pingCtx, stopPing := context.WithCancel(ctx)
-	pinged := make(chan struct{})
-	go func() {
-		defer close(pinged)
-		every := j.live.IdleTimeout / 3
-		t := time.NewTicker(every)
-		defer t.Stop()
-		for {
-			select {
-			case <-pingCtx.Done():
-				return
-			case <-t.C:
-				pctx, cancel := context.WithTimeout(pingCtx, every)
-				if conn.Ping(pctx) == nil {
-					c.Touch()
-				}
-				cancel()
-			}
-		}
-	}()
-	defer func() { stopPing(); <-pinged }()
+	defer live.KeepAlive(ctx, conn, j.live.IdleTimeout, c)()
 	buf := make([]byte, 0, 64<<10)
 	for {
 		typ, r, err := conn.Reader(ctx)
@@ -174,12 +151,12 @@ func (j *jetstream) dial(ctx context.Context, c *live.Conn) error {
 			return fmt.Errorf("reading from %s: %w", u, err)
 		}
 		c.Touch()
-		buf, err = readBounded(buf[:0], r, j.live.MaxMessage)
-		if err != nil && !errors.Is(err, errTooBig) {
+		buf, err = live.ReadBounded(buf[:0], r, j.live.MaxMessage)
+		if err != nil && !errors.Is(err, live.ErrTooBig) {
 			return fmt.Errorf("reading from %s: %w", u, err)
 		}
 		j.failed = false
-		if errors.Is(err, errTooBig) {
+		if errors.Is(err, live.ErrTooBig) {
 			ev := canon.Event{}
 			if m := timeUS.FindSubmatch(buf); m != nil {
 				ev.Cursor, _ = strconv.ParseInt(string(m[1]), 10, 64)
@@ -209,33 +186,6 @@ func (j *jetstream) dial(ctx context.Context, c *live.Conn) error {
 			return err
 		}
 	}
-}
-
-var errTooBig = errors.New("message too big")
-
-// readBounded reads r to its end into buf, keeping at most limit bytes.
-func readBounded(buf []byte, r io.Reader, limit int64) ([]byte, error) {
-	lr := io.LimitReader(r, limit+1)
-	for {
-		if len(buf) == cap(buf) {
-			buf = append(buf, 0)[:len(buf)]
-		}
-		n, err := lr.Read(buf[len(buf):cap(buf)])
-		buf = buf[:len(buf)+n]
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			return buf, err
-		}
-	}
-	if int64(len(buf)) > limit {
-		if _, err := io.Copy(io.Discard, r); err != nil {
-			return buf, err
-		}
-		return buf[:limit], errTooBig
-	}
-	return buf, nil
 }
 
 // recent remembers the posts handed on within the last window (µs of

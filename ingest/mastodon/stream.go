@@ -11,6 +11,7 @@ import (
 	"os"
 	"strings"
 
+	"github.com/coder/websocket"
 	gojson "github.com/goccy/go-json"
 
 	"github.com/earshot-dev/earshot/ingest/canon"
@@ -28,6 +29,9 @@ type Server struct {
 	Stream   string `yaml:"stream"`    // public, public:local or hashtag
 	Tag      string `yaml:"tag"`       // the hashtag, for stream hashtag
 	TokenEnv string `yaml:"token_env"` // environment variable with an access token; many servers require one
+	// Transport is sse (the default: plain HTTP, passes every proxy) or
+	// websocket (one connection per stream, as the web client uses).
+	Transport string `yaml:"transport"`
 }
 
 // Validate reports every problem at once.
@@ -49,6 +53,9 @@ func (c Config) Validate() error {
 		default:
 			errs = append(errs, fmt.Errorf("ingest.mastodon.servers[%d].stream: %q, want public, public:local or hashtag", i, s.Stream))
 		}
+		if s.Transport != "" && s.Transport != "sse" && s.Transport != "websocket" {
+			errs = append(errs, fmt.Errorf("ingest.mastodon.servers[%d].transport: %q, want sse or websocket", i, s.Transport))
+		}
 	}
 	return errors.Join(errs...)
 }
@@ -64,6 +71,19 @@ func (s Server) paths() (stream, timeline string) {
 		return base + "/api/v1/streaming/hashtag?tag=" + t, base + "/api/v1/timelines/tag/" + url.PathEscape(s.Tag) + "?"
 	}
 	return base + "/api/v1/streaming/public", base + "/api/v1/timelines/public?"
+}
+
+// wsURL is the WebSocket endpoint of the stream: one path for every
+// stream, chosen by query parameters.
+func (s Server) wsURL() string {
+	u, _ := url.Parse(strings.TrimRight(s.URL, "/") + "/api/v1/streaming") // checked by Validate
+	u.Scheme = map[string]string{"https": "wss", "http": "ws"}[u.Scheme]
+	q := url.Values{"stream": {s.Stream}}
+	if s.Stream == "hashtag" {
+		q.Set("tag", s.Tag)
+	}
+	u.RawQuery = q.Encode()
+	return u.String()
 }
 
 type server struct {
@@ -87,7 +107,11 @@ func Open(cfg Config, lc live.Config, n *canon.Normalizer, m *live.Metrics, log 
 				return nil, fmt.Errorf("ingest.mastodon: environment variable %s holds no token", sc.TokenEnv)
 			}
 		}
-		dials = append(dials, s.dial)
+		if sc.Transport == "websocket" {
+			dials = append(dials, s.dialWS)
+		} else {
+			dials = append(dials, s.dial)
+		}
 	}
 	return live.New("mastodon", lc, dials, nil, m, log), nil
 }
@@ -110,6 +134,54 @@ func (s *server) get(ctx context.Context, u, accept string) (*http.Response, err
 		return nil, fmt.Errorf("GET %s: HTTP %s", u, resp.Status)
 	}
 	return resp, nil
+}
+
+// dialWS follows the stream over a WebSocket. Each message is an event
+// whose payload is the status as a JSON string, the shape Decoder.Line
+// reads.
+func (s *server) dialWS(ctx context.Context, c *live.Conn) error {
+	_, timeline := s.cfg.paths()
+	u := s.cfg.wsURL()
+	opts := &websocket.DialOptions{HTTPHeader: http.Header{}}
+	if s.token != "" {
+		opts.HTTPHeader.Set("Authorization", "Bearer "+s.token)
+	}
+	conn, _, err := websocket.Dial(ctx, u, opts)
+	if err != nil {
+		return fmt.Errorf("mastodon stream: dialling %s: %w", u, err)
+	}
+	defer conn.CloseNow()
+	conn.SetReadLimit(-1) // bounded below, so an oversized event is a dead letter, not a dropped connection
+	defer live.KeepAlive(ctx, conn, s.live.IdleTimeout, c)()
+	if s.lastID != "" {
+		if err := s.backfill(ctx, c, timeline); err != nil {
+			return err
+		}
+	}
+	buf := make([]byte, 0, 16<<10)
+	for {
+		_, r, err := conn.Reader(ctx)
+		if err != nil {
+			return fmt.Errorf("mastodon stream %s: reading: %w", u, err)
+		}
+		c.Touch()
+		buf, err = live.ReadBounded(buf[:0], r, s.live.MaxMessage)
+		var ev canon.Event
+		switch {
+		case errors.Is(err, live.ErrTooBig):
+			err = fmt.Errorf("event over max_message %d bytes", s.live.MaxMessage)
+		case err != nil:
+			return fmt.Errorf("mastodon stream %s: reading: %w", u, err)
+		default:
+			ev, err = s.dec.Line(buf)
+		}
+		if err == nil && ev.Post != nil && ev.Post.Kind == "" && !s.seen(ev.Post.ID) {
+			continue
+		}
+		if err := c.Emit(ctx, ev, buf, err); err != nil {
+			return err
+		}
+	}
 }
 
 func (s *server) dial(ctx context.Context, c *live.Conn) error {
