@@ -198,7 +198,7 @@ func OpenWith(cfg Config, o Options) (stream.Source, io.Closer, error) {
 		if err != nil {
 			return nil, nil, err
 		}
-		return f, f, nil
+		return live.NewMetrics(o.Registerer).Counted("file", f), f, nil
 	case "synthetic":
 		return NewSynthetic(cfg.Synthetic), io.NopCloser(nil), nil
 	case "bluesky":
@@ -216,7 +216,7 @@ func OpenWith(cfg Config, o Options) (stream.Source, io.Closer, error) {
 		if err != nil {
 			return nil, nil, err
 		}
-		return s, s, nil
+		return live.NewMetrics(o.Registerer).Counted("push", s), s, nil
 	default:
 		return nil, nil, fmt.Errorf("ingest.source: unknown source %q", cfg.Source)
 	}

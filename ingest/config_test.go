@@ -1,8 +1,16 @@
 package ingest
 
 import (
+	"context"
+	"errors"
+	"io"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/earshot-dev/earshot/ingest/mastodon"
 )
@@ -41,5 +49,50 @@ func TestOpenLiveNeedsToken(t *testing.T) {
 	c.Source, c.X.BearerTokenEnv = "x", "EARSHOT_TEST_NO_SUCH_TOKEN"
 	if _, _, err := Open(c); err == nil || !strings.Contains(err.Error(), "EARSHOT_TEST_NO_SUCH_TOKEN") {
 		t.Errorf("Open without a token: %v", err)
+	}
+}
+
+// A file source reports the same metrics as the live connectors.
+func TestFileSourceMetrics(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "posts.ndjson")
+	lines := `{"platform":"x","id":"1","text":"hello","created_at":"2026-11-20T10:00:00Z","author":{"id":"a"}}
+{"platform":"x","id":"2","kind":"delete"}
+{"platform":"x","id":
+`
+	if err := os.WriteFile(path, []byte(lines), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	c := DefaultConfig()
+	c.Source, c.File.Path, c.File.Format = "file", path, FormatAuto
+	reg := prometheus.NewRegistry()
+	src, closer, err := OpenWith(c, Options{Registerer: reg})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer closer.Close()
+	for {
+		_, err := src.Next(context.Background(), 10)
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	want := `
+# HELP earshot_ingest_dead_letters_total Records refused, each sent on as a dead letter with its reason.
+# TYPE earshot_ingest_dead_letters_total counter
+earshot_ingest_dead_letters_total{source="file"} 1
+# HELP earshot_ingest_events_total Records received from a live source, whatever they were.
+# TYPE earshot_ingest_events_total counter
+earshot_ingest_events_total{source="file"} 3
+# HELP earshot_ingest_posts_total Canonical posts produced, by kind (post, edit, delete).
+# TYPE earshot_ingest_posts_total counter
+earshot_ingest_posts_total{kind="delete",source="file"} 1
+earshot_ingest_posts_total{kind="post",source="file"} 1
+`
+	if err := testutil.GatherAndCompare(reg, strings.NewReader(want), "earshot_ingest_events_total", "earshot_ingest_posts_total", "earshot_ingest_dead_letters_total"); err != nil {
+		t.Error(err)
 	}
 }

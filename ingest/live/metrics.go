@@ -1,11 +1,16 @@
 package live
 
 import (
+	"context"
+
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/earshot-dev/earshot/post"
+	"github.com/earshot-dev/earshot/stream"
 )
 
 // Metrics are the live connectors' Prometheus metrics, labelled by source
-// (bluesky, mastodon, x: a bounded set) and, for posts and skipped records,
+// (bluesky, mastodon, x, file, push: a bounded set) and, for posts and skipped records,
 // by a bounded kind.
 type Metrics struct {
 	events     *prometheus.CounterVec
@@ -62,4 +67,31 @@ func (m *Metrics) Reconnects(source string) prometheus.Counter {
 // Skipped returns the counter of skipped records of a kind.
 func (m *Metrics) Skipped(source, kind string) prometheus.Counter {
 	return m.skipped.WithLabelValues(source, kind)
+}
+
+// Counted wraps a source that keeps no metrics of its own (a file, the
+// push endpoint), so every source reports the same events, posts and dead
+// letters under its name. Lag is left out: a replayed file is behind by
+// design.
+func (m *Metrics) Counted(name string, src stream.Source) stream.Source {
+	return counted{Source: src, m: m.source(name)}
+}
+
+type counted struct {
+	stream.Source
+	m *sourceMetrics
+}
+
+func (c counted) Next(ctx context.Context, max int) (post.Batch, error) {
+	b, err := c.Source.Next(ctx, max)
+	c.m.events.Add(float64(len(b.Items) + len(b.Rejected)))
+	c.m.dead.Add(float64(len(b.Rejected)))
+	for _, it := range b.Items {
+		kind := it.Post.Kind
+		if kind == "" {
+			kind = "post"
+		}
+		c.m.posts.WithLabelValues(kind).Inc()
+	}
+	return b, err
 }
