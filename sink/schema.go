@@ -2,28 +2,42 @@ package sink
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"log/slog"
+	"maps"
+	"regexp"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 )
 
+type migration struct {
+	version int
+	name    string
+	stmts   []string
+}
+
 // migrations are applied in order, each once; the database records the
 // newest version applied. Statements are kept compatible with ClickHouse
 // 18.16 (the Debian server) and current releases: explicit column lists,
-// no TTL, no LowCardinality, no skip indexes. {db} is the database name.
+// no TTL, no LowCardinality, no skip indexes.
+//
+// They are templates (see Schema.render): {db} is the database name; on a
+// cluster {local} names the shard-local table (empty on a single server),
+// {on_cluster} is " ON CLUSTER <name>" and {global} makes IN and JOIN
+// subqueries GLOBAL. A CREATE TABLE … {local} becomes a Replicated table
+// with a Distributed table of the plain name in front of it.
 //
 // Posts and matches are ReplacingMergeTree tables keyed on the post (and
 // watchlist), so a redelivered batch collapses into one row; queries that
 // must be exact before a merge use FINAL, or the *_dedup views.
-var migrations = []struct {
-	version int
-	name    string
-	stmts   []string
-}{
+var migrations = []migration{
 	{1, "posts and matches", []string{
-		`CREATE TABLE IF NOT EXISTS {db}.posts (
+		`CREATE TABLE IF NOT EXISTS {db}.posts{local}{on_cluster} (
 			post_key String,
 			platform String,
 			id String,
@@ -51,7 +65,7 @@ var migrations = []struct {
 		) ENGINE = ReplacingMergeTree(inserted_at)
 		PARTITION BY toYYYYMM(created_at)
 		ORDER BY (platform, id)`,
-		`CREATE TABLE IF NOT EXISTS {db}.matches (
+		`CREATE TABLE IF NOT EXISTS {db}.matches{local}{on_cluster} (
 			post_key String,
 			watchlist String,
 			watchlist_version UInt32,
@@ -68,14 +82,14 @@ var migrations = []struct {
 		) ENGINE = ReplacingMergeTree(inserted_at)
 		PARTITION BY toYYYYMM(created_at)
 		ORDER BY (watchlist, post_key)`,
-		`CREATE VIEW IF NOT EXISTS {db}.posts_dedup AS SELECT * FROM {db}.posts FINAL`,
-		`CREATE VIEW IF NOT EXISTS {db}.matches_dedup AS SELECT * FROM {db}.matches FINAL`,
+		`CREATE VIEW IF NOT EXISTS {db}.posts_dedup{on_cluster} AS SELECT * FROM {db}.posts FINAL`,
+		`CREATE VIEW IF NOT EXISTS {db}.matches_dedup{on_cluster} AS SELECT * FROM {db}.matches FINAL`,
 	}},
 	// Version 2: the enrichment's confidences and further tags, the post's
 	// media, engagement and source, and the spans of matches. The views are
 	// recreated because "SELECT *" views fix their columns when created.
 	{2, "enrichment tags, engagement, spans", []string{
-		`ALTER TABLE {db}.posts
+		`ALTER TABLE {db}.posts{local}{on_cluster}
 			ADD COLUMN lang_confidence Float32 DEFAULT 0,
 			ADD COLUMN sentiment_confidence Float32 DEFAULT 0,
 			ADD COLUMN region_source String DEFAULT '',
@@ -89,64 +103,292 @@ var migrations = []struct {
 			ADD COLUMN reposts Int64 DEFAULT 0,
 			ADD COLUMN replies Int64 DEFAULT 0,
 			ADD COLUMN source String DEFAULT ''`,
-		`ALTER TABLE {db}.matches
+		`ALTER TABLE {db}.matches{local}{on_cluster}
 			ADD COLUMN tags Array(String) DEFAULT CAST([] AS Array(String)),
 			ADD COLUMN span_starts Array(UInt32) DEFAULT CAST([] AS Array(UInt32)),
 			ADD COLUMN span_ends Array(UInt32) DEFAULT CAST([] AS Array(UInt32)),
 			ADD COLUMN intents Array(String) DEFAULT CAST([] AS Array(String)),
 			ADD COLUMN influence Float32 DEFAULT 0`,
-		`DROP TABLE IF EXISTS {db}.posts_dedup`,
-		`DROP TABLE IF EXISTS {db}.matches_dedup`,
-		`CREATE VIEW {db}.posts_dedup AS SELECT * FROM {db}.posts FINAL`,
-		`CREATE VIEW {db}.matches_dedup AS SELECT * FROM {db}.matches FINAL`,
+		`DROP TABLE IF EXISTS {db}.posts_dedup{on_cluster}`,
+		`DROP TABLE IF EXISTS {db}.matches_dedup{on_cluster}`,
+		`CREATE VIEW {db}.posts_dedup{on_cluster} AS SELECT * FROM {db}.posts FINAL`,
+		`CREATE VIEW {db}.matches_dedup{on_cluster} AS SELECT * FROM {db}.matches FINAL`,
 	}},
 	// Version 3: deletes from the platforms. A deleted post's key goes into
 	// deletions, and the views leave it out, so it disappears from every
 	// query through them as soon as the delete is written.
 	{3, "deletions", []string{
-		`CREATE TABLE IF NOT EXISTS {db}.deletions (
+		`CREATE TABLE IF NOT EXISTS {db}.deletions{local}{on_cluster} (
 			post_key String,
 			deleted_at DateTime,
 			inserted_at DateTime
 		) ENGINE = ReplacingMergeTree(inserted_at)
 		ORDER BY post_key`,
-		`DROP TABLE IF EXISTS {db}.posts_dedup`,
-		`DROP TABLE IF EXISTS {db}.matches_dedup`,
-		`CREATE VIEW {db}.posts_dedup AS SELECT * FROM {db}.posts FINAL WHERE post_key NOT IN (SELECT post_key FROM {db}.deletions)`,
-		`CREATE VIEW {db}.matches_dedup AS SELECT * FROM {db}.matches FINAL WHERE post_key NOT IN (SELECT post_key FROM {db}.deletions)`,
+		`DROP TABLE IF EXISTS {db}.posts_dedup{on_cluster}`,
+		`DROP TABLE IF EXISTS {db}.matches_dedup{on_cluster}`,
+		`CREATE VIEW {db}.posts_dedup{on_cluster} AS SELECT * FROM {db}.posts FINAL WHERE post_key {global}NOT IN (SELECT post_key FROM {db}.deletions)`,
+		`CREATE VIEW {db}.matches_dedup{on_cluster} AS SELECT * FROM {db}.matches FINAL WHERE post_key {global}NOT IN (SELECT post_key FROM {db}.deletions)`,
+	}},
+	// Version 4: alerts and their state changes, the audit log, all-post
+	// volume and the dashboards' roll-ups. The roll-ups are materialised
+	// views into AggregatingMergeTree tables holding uniqState(post key), so
+	// a redelivered row adds nothing; the *_agg tables are their storage and
+	// the plain views of the same names without _agg merge them (see
+	// docs/storage.md). volume_in is a Null table: the sink inserts one row
+	// per post heard (a hash of its key) and only the roll-up keeps anything.
+	// The INSERT … SELECT statements fill the matches roll-ups from the
+	// matches already stored; a row that also reaches them through the view
+	// meanwhile counts once, as everywhere.
+	{4, "alerts, alert events, audit log, volume and roll-ups", []string{
+		`CREATE TABLE IF NOT EXISTS {db}.alerts{local}{on_cluster} (
+			alert_id String,
+			queue String,
+			team String,
+			priority String,
+			rule String,
+			post_key String,
+			watchlists Array(String),
+			region String,
+			incident String,
+			incident_size UInt32,
+			spike UInt8,
+			retracted UInt8,
+			handed_off_from String,
+			unstaffed UInt8,
+			created_at DateTime,
+			due_at DateTime,
+			payload String,
+			inserted_at DateTime
+		) ENGINE = ReplacingMergeTree(inserted_at)
+		PARTITION BY toYYYYMM(created_at)
+		ORDER BY (queue, alert_id)`,
+		`CREATE TABLE IF NOT EXISTS {db}.alert_events{local}{on_cluster} (
+			alert_id String,
+			queue String,
+			event String,
+			actor String,
+			at DateTime,
+			note String,
+			inserted_at DateTime
+		) ENGINE = ReplacingMergeTree(inserted_at)
+		PARTITION BY toYYYYMM(at)
+		ORDER BY (queue, alert_id, event, at)`,
+		`CREATE TABLE IF NOT EXISTS {db}.audit_log{local}{on_cluster} (
+			at DateTime,
+			actor String,
+			role String,
+			action String,
+			object_type String,
+			object_id String,
+			before String,
+			after String,
+			request_id String,
+			inserted_at DateTime
+		) ENGINE = ReplacingMergeTree(inserted_at)
+		PARTITION BY toYYYYMM(at)
+		ORDER BY (object_type, object_id, at, request_id)`,
+		`CREATE TABLE IF NOT EXISTS {db}.volume_in{local}{on_cluster} (
+			minute DateTime,
+			platform String,
+			lang String,
+			post_hash UInt64
+		) ENGINE = Null`,
+		`CREATE TABLE IF NOT EXISTS {db}.volume_per_minute_agg{local}{on_cluster} (
+			minute DateTime,
+			platform String,
+			lang String,
+			posts AggregateFunction(uniq, UInt64)
+		) ENGINE = AggregatingMergeTree
+		PARTITION BY toYYYYMM(minute)
+		ORDER BY (minute, platform, lang)`,
+		`CREATE MATERIALIZED VIEW IF NOT EXISTS {db}.volume_per_minute_mv{on_cluster} TO {db}.volume_per_minute_agg{local} AS
+			SELECT minute, platform, lang, uniqState(post_hash) AS posts
+			FROM {db}.volume_in{local}
+			GROUP BY minute, platform, lang`,
+		`CREATE VIEW IF NOT EXISTS {db}.volume_per_minute{on_cluster} AS
+			SELECT minute, platform, lang, uniqMerge(posts) AS posts
+			FROM {db}.volume_per_minute_agg
+			GROUP BY minute, platform, lang`,
+		`CREATE TABLE IF NOT EXISTS {db}.mentions_hourly_agg{local}{on_cluster} (
+			hour DateTime,
+			watchlist String,
+			region String,
+			sentiment_label String,
+			mentions AggregateFunction(uniq, String)
+		) ENGINE = AggregatingMergeTree
+		PARTITION BY toYYYYMM(hour)
+		ORDER BY (watchlist, hour, region, sentiment_label)`,
+		`CREATE MATERIALIZED VIEW IF NOT EXISTS {db}.mentions_hourly_mv{on_cluster} TO {db}.mentions_hourly_agg{local} AS
+			SELECT toStartOfHour(created_at) AS hour, watchlist, region, sentiment_label, uniqState(post_key) AS mentions
+			FROM {db}.matches{local}
+			GROUP BY hour, watchlist, region, sentiment_label`,
+		`INSERT INTO {db}.mentions_hourly_agg (hour, watchlist, region, sentiment_label, mentions)
+			SELECT toStartOfHour(created_at) AS hour, watchlist, region, sentiment_label, uniqState(post_key) AS mentions
+			FROM {db}.matches
+			GROUP BY hour, watchlist, region, sentiment_label`,
+		`CREATE VIEW IF NOT EXISTS {db}.mentions_hourly{on_cluster} AS
+			SELECT hour, watchlist, region, sentiment_label, uniqMerge(mentions) AS mentions
+			FROM {db}.mentions_hourly_agg
+			GROUP BY hour, watchlist, region, sentiment_label`,
+		`CREATE TABLE IF NOT EXISTS {db}.terms_daily_agg{local}{on_cluster} (
+			day Date,
+			watchlist String,
+			term String,
+			mentions AggregateFunction(uniq, String)
+		) ENGINE = AggregatingMergeTree
+		PARTITION BY toYYYYMM(day)
+		ORDER BY (watchlist, day, term)`,
+		`CREATE MATERIALIZED VIEW IF NOT EXISTS {db}.terms_daily_mv{on_cluster} TO {db}.terms_daily_agg{local} AS
+			SELECT toDate(created_at) AS day, watchlist, term, uniqState(post_key) AS mentions
+			FROM {db}.matches{local}
+			ARRAY JOIN keywords AS term
+			GROUP BY day, watchlist, term`,
+		`INSERT INTO {db}.terms_daily_agg (day, watchlist, term, mentions)
+			SELECT toDate(created_at) AS day, watchlist, term, uniqState(post_key) AS mentions
+			FROM {db}.matches
+			ARRAY JOIN keywords AS term
+			GROUP BY day, watchlist, term`,
+		`CREATE VIEW IF NOT EXISTS {db}.terms_daily{on_cluster} AS
+			SELECT day, watchlist, term, uniqMerge(mentions) AS mentions
+			FROM {db}.terms_daily_agg
+			GROUP BY day, watchlist, term`,
+		`CREATE VIEW IF NOT EXISTS {db}.alerts_latest{on_cluster} AS
+			SELECT alert_id, queue, team, priority, rule, post_key, watchlists, region, incident, incident_size, spike,
+				retracted, handed_off_from, unstaffed, created_at, due_at, payload, inserted_at, acknowledged_at, acknowledged_by
+			FROM (SELECT * FROM {db}.alerts FINAL WHERE post_key {global}NOT IN (SELECT post_key FROM {db}.deletions)) AS a
+			{global}ANY LEFT JOIN (
+				SELECT alert_id, min(at) AS acknowledged_at, argMin(actor, at) AS acknowledged_by
+				FROM {db}.alert_events
+				WHERE event = 'acknowledged'
+				GROUP BY alert_id
+			) AS ack USING alert_id`,
 	}},
 }
 
 // SchemaVersion is the newest schema version this build knows.
 func SchemaVersion() int { return migrations[len(migrations)-1].version }
 
-// Migrate creates the database if needed and applies the migrations it has
-// not yet recorded. Running it again does nothing.
-func Migrate(ctx context.Context, conn driver.Conn, db string) (applied []int, err error) {
-	if err := conn.Exec(ctx, "CREATE DATABASE IF NOT EXISTS "+db); err != nil {
-		return nil, fmt.Errorf("creating database %s: %w", db, err)
+// Schema says where the schema lives and how it is laid out.
+type Schema struct {
+	DB        string
+	Cluster   string    // a cluster name from the servers' remote_servers; "" for a single server
+	Retention Retention // TTLs, applied where the server supports them
+}
+
+// shardKeys shard each Distributed table in cluster mode. Rows that replace
+// each other (same ordering key) must land on the same shard, so the
+// ReplacingMergeTree tables shard on the key they deduplicate on. The
+// roll-ups merge uniq states across shards when read, so any shard will do.
+var shardKeys = map[string]string{
+	"schema_migrations":     "rand()",
+	"posts":                 "cityHash64(post_key)",
+	"matches":               "cityHash64(post_key)",
+	"deletions":             "cityHash64(post_key)",
+	"alerts":                "cityHash64(alert_id)",
+	"alert_events":          "cityHash64(alert_id)",
+	"audit_log":             "cityHash64(object_type, object_id)",
+	"volume_in":             "post_hash",
+	"volume_per_minute_agg": "rand()",
+	"mentions_hourly_agg":   "rand()",
+	"terms_daily_agg":       "rand()",
+}
+
+var (
+	createTable = regexp.MustCompile(`^CREATE TABLE IF NOT EXISTS \{db\}\.(\w+)\{local\}`)
+	alterTable  = regexp.MustCompile(`^ALTER TABLE \{db\}\.(\w+)\{local\}`)
+	mergeTree   = regexp.MustCompile(`ENGINE = (\w*MergeTree)(?:\(([^)]*)\))?`)
+)
+
+// bootstrap creates what Migrate needs before it can read the version.
+var bootstrap = []string{
+	`CREATE DATABASE IF NOT EXISTS {db}{on_cluster}`,
+	`CREATE TABLE IF NOT EXISTS {db}.schema_migrations{local}{on_cluster} (version UInt32, name String, applied_at DateTime) ENGINE = MergeTree ORDER BY version`,
+}
+
+// render turns a template into the statements to run: one on a single
+// server; on a cluster, a CREATE TABLE becomes the replicated shard-local
+// table and the Distributed table in front of it, and an ALTER of a table
+// alters both.
+func (s Schema) render(tmpl string) []string {
+	if s.Cluster == "" {
+		return []string{strings.NewReplacer("{db}", s.DB, "{local}", "", "{on_cluster}", "", "{global}", "").Replace(tmpl)}
 	}
-	if err := conn.Exec(ctx, "CREATE TABLE IF NOT EXISTS "+db+".schema_migrations (version UInt32, name String, applied_at DateTime) ENGINE = MergeTree ORDER BY version"); err != nil {
-		return nil, fmt.Errorf("creating %s.schema_migrations: %w", db, err)
+	on := " ON CLUSTER " + s.Cluster
+	local := strings.NewReplacer("{db}", s.DB, "{local}", "_local", "{on_cluster}", on, "{global}", "GLOBAL ").Replace(tmpl)
+	if m := createTable.FindStringSubmatch(tmpl); m != nil {
+		name := m[1]
+		local = mergeTree.ReplaceAllStringFunc(local, func(e string) string {
+			p := mergeTree.FindStringSubmatch(e)
+			args := fmt.Sprintf("'/clickhouse/tables/{shard}/%s/%s_local', '{replica}'", s.DB, name)
+			if p[2] != "" {
+				args += ", " + p[2]
+			}
+			return "ENGINE = Replicated" + p[1] + "(" + args + ")"
+		})
+		key, ok := shardKeys[name]
+		if !ok {
+			key = "rand()"
+		}
+		dist := fmt.Sprintf("CREATE TABLE IF NOT EXISTS %[1]s.%[2]s%[3]s AS %[1]s.%[2]s_local ENGINE = Distributed(%[4]s, %[1]s, %[2]s_local, %[5]s)", s.DB, name, on, s.Cluster, key)
+		return []string{local, dist}
+	}
+	if alterTable.MatchString(tmpl) {
+		return []string{local, strings.NewReplacer("{db}", s.DB, "{local}", "", "{on_cluster}", on, "{global}", "GLOBAL ").Replace(tmpl)}
+	}
+	return []string{local}
+}
+
+// Migrate creates the database if needed and applies the migrations it has
+// not yet recorded, on a single server, without retention. Running it again
+// does nothing.
+func Migrate(ctx context.Context, conn driver.Conn, db string) (applied []int, err error) {
+	return Schema{DB: db}.Migrate(ctx, conn, nil)
+}
+
+// Migrate creates the database if needed, applies the migrations it has not
+// yet recorded and then the retention (see ApplyRetention). Running it again
+// does nothing. log may be nil.
+func (s Schema) Migrate(ctx context.Context, conn driver.Conn, log *slog.Logger) (applied []int, err error) {
+	applied, err = s.migrateTo(ctx, conn, SchemaVersion())
+	if err != nil {
+		return applied, err
+	}
+	if len(s.Retention) > 0 {
+		if err := s.ApplyRetention(ctx, conn, log); err != nil {
+			return applied, err
+		}
+	}
+	return applied, nil
+}
+
+func (s Schema) migrateTo(ctx context.Context, conn driver.Conn, target int) (applied []int, err error) {
+	for _, t := range bootstrap {
+		for _, q := range s.render(t) {
+			if err := conn.Exec(ctx, q); err != nil {
+				return nil, fmt.Errorf("preparing database %s: %w", s.DB, err)
+			}
+		}
 	}
 	var current uint32
-	row := conn.QueryRow(ctx, "SELECT max(version) FROM "+db+".schema_migrations")
+	row := conn.QueryRow(ctx, "SELECT max(version) FROM "+s.DB+".schema_migrations")
 	if err := row.Scan(&current); err != nil {
 		return nil, fmt.Errorf("reading schema version: %w", err)
 	}
 	if int(current) > SchemaVersion() {
-		return nil, fmt.Errorf("database %s is at schema version %d, newer than this build's %d", db, current, SchemaVersion())
+		return nil, fmt.Errorf("database %s is at schema version %d, newer than this build's %d", s.DB, current, SchemaVersion())
 	}
 	for _, m := range migrations {
-		if m.version <= int(current) {
+		if m.version <= int(current) || m.version > target {
 			continue
 		}
-		for _, s := range m.stmts {
-			if err := conn.Exec(ctx, strings.ReplaceAll(s, "{db}", db)); err != nil {
-				return applied, fmt.Errorf("migration %d (%s): %w", m.version, m.name, err)
+		for _, t := range m.stmts {
+			for _, q := range s.render(t) {
+				if err := conn.Exec(ctx, q); err != nil {
+					return applied, fmt.Errorf("migration %d (%s): %w", m.version, m.name, err)
+				}
 			}
 		}
-		if err := record(ctx, conn, db, m.version, m.name); err != nil {
+		if err := record(ctx, conn, s.DB, m.version, m.name); err != nil {
 			return applied, fmt.Errorf("recording migration %d: %w", m.version, err)
 		}
 		applied = append(applied, m.version)
@@ -171,14 +413,18 @@ func record(ctx context.Context, conn driver.Conn, db string, version int, name 
 // Statements returns every statement Migrate runs on an empty database, in
 // order, for checking the SQL against other ClickHouse versions (see
 // deploy/local/sqlcheck.py).
-func Statements(db string) []string {
-	out := []string{
-		"CREATE DATABASE IF NOT EXISTS " + db,
-		"CREATE TABLE IF NOT EXISTS " + db + ".schema_migrations (version UInt32, name String, applied_at DateTime) ENGINE = MergeTree ORDER BY version",
+func Statements(db string) []string { return Schema{DB: db}.Statements() }
+
+// Statements returns every statement Migrate runs on an empty database, in
+// order, retention left out.
+func (s Schema) Statements() []string {
+	var out []string
+	for _, t := range bootstrap {
+		out = append(out, s.render(t)...)
 	}
 	for _, m := range migrations {
-		for _, s := range m.stmts {
-			out = append(out, strings.ReplaceAll(s, "{db}", db))
+		for _, t := range m.stmts {
+			out = append(out, s.render(t)...)
 		}
 	}
 	return out
@@ -186,5 +432,223 @@ func Statements(db string) []string {
 
 // InsertColumns returns the column lists the sink inserts into each table.
 func InsertColumns() map[string]string {
-	return map[string]string{"posts": postColumns, "matches": matchColumns, "deletions": deletionColumns}
+	return map[string]string{
+		"posts": postColumns, "matches": matchColumns, "deletions": deletionColumns,
+		"alerts": alertColumns, "alert_events": alertEventColumns, "volume_in": volumeColumns,
+	}
+}
+
+// CheckSpec is what `earshot migrate --print` prints for
+// deploy/local/sqlcheck.py: the schema, the sink's inserts, the retention
+// statements of an example retention and the schema rendered for a
+// cluster (which there is none of to run it on, so it is only parsed).
+func CheckSpec(db string) map[string]any {
+	ret := Retention{}
+	for table := range retentionColumns {
+		ret[table] = "90d"
+	}
+	ret["alert_events"] = "36h"
+	ret["terms_daily"] = "400d"
+	return map[string]any{
+		"statements": Statements(db),
+		"inserts":    InsertColumns(),
+		"retention":  Schema{DB: db, Retention: ret}.RetentionStatements(),
+		"ttl_check":  Schema{DB: db, Retention: ret}.ttlWanted(),
+		"cluster":    append(Schema{DB: db, Cluster: "earshot"}.Statements(), Schema{DB: db, Cluster: "earshot", Retention: ret}.RetentionStatements()...),
+	}
+}
+
+// Retention maps a table to how long its rows are kept: "90d" or "36h".
+// It becomes a TTL on the table, on servers that have TTL (19.6 and
+// later); on older ones it is skipped with a warning.
+type Retention map[string]string
+
+// retentionColumns says which column each table's TTL counts from. The
+// roll-ups are named as analysts see them; the TTL goes on their storage.
+var retentionColumns = map[string]struct{ table, column string }{
+	"posts":             {"posts", "created_at"},
+	"matches":           {"matches", "created_at"},
+	"deletions":         {"deletions", "deleted_at"},
+	"alerts":            {"alerts", "created_at"},
+	"alert_events":      {"alert_events", "at"},
+	"audit_log":         {"audit_log", "at"},
+	"volume_per_minute": {"volume_per_minute_agg", "minute"},
+	"mentions_hourly":   {"mentions_hourly_agg", "hour"},
+	"terms_daily":       {"terms_daily_agg", "day"},
+}
+
+var retentionValue = regexp.MustCompile(`^([1-9][0-9]{0,5})([dh])$`)
+
+// parse returns the interval of one value as SQL and in hours.
+func parseRetention(v string) (sql string, hours int, err error) {
+	m := retentionValue.FindStringSubmatch(v)
+	if m == nil {
+		return "", 0, fmt.Errorf("%q, want a whole number of days or hours, like 90d or 36h", v)
+	}
+	n, _ := strconv.Atoi(m[1])
+	if m[2] == "d" {
+		return fmt.Sprintf("INTERVAL %d DAY", n), n * 24, nil
+	}
+	return fmt.Sprintf("INTERVAL %d HOUR", n), n, nil
+}
+
+// Validate reports every problem at once.
+func (r Retention) Validate() error {
+	var errs []error
+	hours := map[string]int{}
+	for _, table := range sortedKeys((r)) {
+		if _, ok := retentionColumns[table]; !ok {
+			errs = append(errs, fmt.Errorf("sink.retention.%s: not a table with retention; want one of %s", table, strings.Join(sortedKeys((retentionColumns)), ", ")))
+			continue
+		}
+		_, h, err := parseRetention(r[table])
+		if err != nil {
+			errs = append(errs, fmt.Errorf("sink.retention.%s: %w", table, err))
+			continue
+		}
+		hours[table] = h
+	}
+	// A deletion must outlive the rows it hides, or a deleted post would
+	// come back when its deletion expires.
+	if d, ok := hours["deletions"]; ok {
+		for _, t := range []string{"posts", "matches", "alerts"} {
+			if h, ok := hours[t]; !ok || h > d {
+				errs = append(errs, fmt.Errorf("sink.retention.deletions: %s is shorter than the retention of %s (%s); deleted posts would reappear", r["deletions"], t, cmp(r[t], "forever")))
+			}
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func cmp(v, def string) string {
+	if v == "" {
+		return def
+	}
+	return v
+}
+
+func sortedKeys[V any](m map[string]V) []string { return slices.Sorted(maps.Keys(m)) }
+
+// RetentionStatements returns the TTL statements of the retention, in
+// table order.
+func (s Schema) RetentionStatements() []string {
+	var out []string
+	for _, name := range sortedKeys((s.Retention)) {
+		q, err := s.ttlStatement(name)
+		if err == nil {
+			out = append(out, q)
+		}
+	}
+	return out
+}
+
+func (s Schema) ttlStatement(name string) (string, error) {
+	rc, ok := retentionColumns[name]
+	if !ok {
+		return "", fmt.Errorf("sink.retention.%s: not a table with retention", name)
+	}
+	interval, _, err := parseRetention(s.Retention[name])
+	if err != nil {
+		return "", fmt.Errorf("sink.retention.%s: %w", name, err)
+	}
+	r := strings.NewReplacer("{db}", s.DB, "{local}", "", "{on_cluster}", "")
+	if s.Cluster != "" {
+		r = strings.NewReplacer("{db}", s.DB, "{local}", "_local", "{on_cluster}", " ON CLUSTER "+s.Cluster)
+	}
+	return r.Replace(fmt.Sprintf("ALTER TABLE {db}.%s{local}{on_cluster} MODIFY TTL %s + %s", rc.table, rc.column, interval)), nil
+}
+
+// ttlWanted maps each storage table with a retention to how a server shows
+// its TTL in system.tables.engine_full, to tell whether it is set already.
+func (s Schema) ttlWanted() map[string]string {
+	out := map[string]string{}
+	for name, v := range s.Retention {
+		rc, ok := retentionColumns[name]
+		m := retentionValue.FindStringSubmatch(v)
+		if !ok || m == nil {
+			continue
+		}
+		unit := "Day"
+		if m[2] == "h" {
+			unit = "Hour"
+		}
+		out[rc.table] = fmt.Sprintf("TTL %s + toInterval%s(%s)", rc.column, unit, m[1])
+	}
+	return out
+}
+
+// ServerVersion is a ClickHouse server's version.
+type ServerVersion struct {
+	Major, Minor int
+	Text         string
+}
+
+// HasTTL says whether the server supports table TTLs (19.6 and later).
+func (v ServerVersion) HasTTL() bool { return v.Major > 19 || v.Major == 19 && v.Minor >= 6 }
+
+// ParseServerVersion parses what SELECT version() returns.
+func ParseServerVersion(s string) (ServerVersion, error) {
+	parts := strings.SplitN(strings.TrimSpace(s), ".", 3)
+	if len(parts) < 2 {
+		return ServerVersion{}, fmt.Errorf("server version %q: want major.minor…", s)
+	}
+	major, err1 := strconv.Atoi(parts[0])
+	minor, err2 := strconv.Atoi(parts[1])
+	if err1 != nil || err2 != nil {
+		return ServerVersion{}, fmt.Errorf("server version %q: want major.minor…", s)
+	}
+	return ServerVersion{Major: major, Minor: minor, Text: strings.TrimSpace(s)}, nil
+}
+
+// Version asks the server for its version.
+func Version(ctx context.Context, conn driver.Conn) (ServerVersion, error) {
+	var v string
+	if err := conn.QueryRow(ctx, "SELECT version()").Scan(&v); err != nil {
+		return ServerVersion{}, fmt.Errorf("reading server version: %w", err)
+	}
+	return ParseServerVersion(v)
+}
+
+// ApplyRetention sets the TTL of every table with a retention whose TTL is
+// not that already. A server without TTL (18.16) is detected from its
+// version: the retention is skipped there, with a warning, and nothing else
+// fails. log may be nil.
+func (s Schema) ApplyRetention(ctx context.Context, conn driver.Conn, log *slog.Logger) error {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	v, err := Version(ctx, conn)
+	if err != nil {
+		return err
+	}
+	if !v.HasTTL() {
+		log.Warn("sink.retention not applied: this ClickHouse has no TTL (19.6 and later do); rows are kept until dropped by hand",
+			"server_version", v.Text, "tables", strings.Join(sortedKeys((s.Retention)), ","))
+		return nil
+	}
+	want := s.ttlWanted()
+	for _, name := range sortedKeys((s.Retention)) {
+		rc := retentionColumns[name]
+		table := rc.table
+		if s.Cluster != "" {
+			table += "_local"
+		}
+		var engine string
+		q := fmt.Sprintf("SELECT engine_full FROM system.tables WHERE database = '%s' AND name = '%s'", s.DB, table)
+		if err := conn.QueryRow(ctx, q).Scan(&engine); err != nil {
+			return fmt.Errorf("reading the TTL of %s.%s: %w", s.DB, table, err)
+		}
+		if strings.Contains(engine, want[rc.table]) {
+			continue
+		}
+		stmt, err := s.ttlStatement(name)
+		if err != nil {
+			return err
+		}
+		if err := conn.Exec(ctx, stmt); err != nil {
+			return fmt.Errorf("setting the retention of %s: %w", name, err)
+		}
+		log.Info("retention set", "table", rc.table, "keep", s.Retention[name])
+	}
+	return nil
 }

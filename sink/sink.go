@@ -99,6 +99,13 @@ const postColumns = "post_key, platform, id, author_id, author_handle, author_fo
 
 const deletionColumns = "post_key, deleted_at, inserted_at"
 
+const alertColumns = "alert_id, queue, team, priority, rule, post_key, watchlists, region, incident, incident_size, spike, retracted, " +
+	"handed_off_from, unstaffed, created_at, due_at, payload, inserted_at"
+
+const alertEventColumns = "alert_id, queue, event, actor, at, note, inserted_at"
+
+const volumeColumns = "minute, platform, lang, post_hash"
+
 const matchColumns = "post_key, watchlist, watchlist_version, brand, team, keywords, created_at, lang, country, region, sentiment, sentiment_label, inserted_at, " +
 	"tags, span_starts, span_ends, intents, influence"
 

@@ -421,7 +421,7 @@ func migrate(args []string, stdout, stderr io.Writer) error {
 			db = args[1]
 		}
 		enc := json.NewEncoder(stdout)
-		return enc.Encode(map[string]any{"statements": sink.Statements(db), "inserts": sink.InsertColumns()})
+		return enc.Encode(sink.CheckSpec(db))
 	}
 	f, _, err := parseFlags("migrate", args, stderr)
 	if err != nil {

@@ -61,17 +61,43 @@ with tempfile.TemporaryDirectory() as path:
         row = ", ".join(value(types[n]) for n in names)
         check(f"insert into {table}", f"INSERT INTO earshot.{table} ({cols}) VALUES ({row})")
         check(f"insert into {table} again", f"INSERT INTO earshot.{table} ({cols}) VALUES ({row})")
-    for view, want in (("posts_dedup", "1"), ("matches_dedup", "1")):
+    for view, want in (("posts_dedup", "1"), ("matches_dedup", "1"), ("alerts_latest", "1")):
         got = check(f"count {view}", f"SELECT count() FROM earshot.{view}")
         if got is not None and got != want:
             failed += 1
             print(f"FAIL {view}: {got} rows after inserting one row twice, want {want} (deduplication)", file=sys.stderr)
+    # The roll-ups count each post once however often its rows are written.
+    check("insert match with a term", "INSERT INTO earshot.matches (post_key, watchlist, keywords, created_at, region, sentiment_label, inserted_at) VALUES ('x', 'x', ['acme'], '2026-11-01 10:00:00', 'x', 'x', now())")
+    check("insert audit_log", "INSERT INTO earshot.audit_log (at, actor, role, action, object_type, object_id, before, after, request_id, inserted_at) VALUES (now(), 'a', 'admin', 'ack', 'alert', 'x', '{}', '{}', 'r1', now())")
+    check("insert acknowledged", "INSERT INTO earshot.alert_events (alert_id, queue, event, actor, at, note, inserted_at) VALUES ('x', 'x', 'acknowledged', 'ann', '2026-11-01 10:05:00', '', now())")
+    for what, sql, want in (
+        ("volume_per_minute", "SELECT sum(posts) FROM earshot.volume_per_minute", "1"),
+        ("mentions_hourly", "SELECT sum(mentions) FROM earshot.mentions_hourly", "1"),
+        ("terms_daily", "SELECT sum(mentions) FROM earshot.terms_daily WHERE term = 'acme'", "1"),
+        ("alerts_latest acknowledged", "SELECT acknowledged_by FROM earshot.alerts_latest", '"ann"'),
+    ):
+        got = check(what, sql)
+        if got is not None and got != want:
+            failed += 1
+            print(f"FAIL {what}: {got}, want {want}", file=sys.stderr)
     # A delete of the stored post hides it from both views.
     check("delete", "INSERT INTO earshot.deletions (post_key, deleted_at, inserted_at) VALUES ('x', now(), now())")
-    for view in ("posts_dedup", "matches_dedup"):
+    for view in ("posts_dedup", "matches_dedup", "alerts_latest"):
         got = check(f"count {view} after the delete", f"SELECT count() FROM earshot.{view}")
         if got is not None and got != "0":
             failed += 1
             print(f"FAIL {view}: {got} rows after the post was deleted, want 0", file=sys.stderr)
+    # Retention: the TTL statements the sink runs where the server has TTL,
+    # and the form system.tables shows them in, which the sink compares with.
+    for i, stmt in enumerate(spec.get("retention", [])):
+        check(f"retention statement {i + 1}", stmt)
+    for table, want in spec.get("ttl_check", {}).items():
+        got = check(f"TTL of {table}", f"SELECT engine_full FROM system.tables WHERE database = 'earshot' AND name = '{table}'")
+        if got is not None and want not in got:
+            failed += 1
+            print(f"FAIL TTL of {table}: {got} does not contain {want!r}", file=sys.stderr)
+    # Cluster mode: there is no cluster here, so the rendered statements are only parsed.
+    for i, stmt in enumerate(spec.get("cluster", [])):
+        check(f"cluster statement {i + 1} parses", "EXPLAIN AST " + stmt)
     print(f"sqlcheck: {passed} passed, {failed} failed")
     sys.exit(1 if failed else 0)
