@@ -118,6 +118,10 @@ type Alert struct {
 	IncidentSize  int       `json:"incident_size,omitempty"`   // posts in that cluster so far
 	Spike         *Spike    `json:"spike,omitempty"`           // set on volume-spike alerts; the post is the spike's first
 	Retracted     bool      `json:"retracted,omitempty"`       // the post was deleted or edited out of every watchlist: close the alert with this id
+	EscalateTo    string    `json:"escalate_to,omitempty"`     // the queue that takes the alert over if it is still unacknowledged at EscalateAt
+	EscalateAt    time.Time `json:"escalate_at,omitzero"`
+	Of            string    `json:"of,omitempty"`     // on a stakeholder copy or an escalation: the id of the alert it accompanies
+	Reason        string    `json:"reason,omitempty"` // why a copy exists: "notify" (for the stakeholders' information) or "escalation"
 }
 
 // Spike says why a volume-spike alert was raised.

@@ -298,7 +298,16 @@ func (o *Org) Due(q, priority string, t time.Time) time.Time {
 	if queue == nil || queue.SLA[priority] == 0 {
 		return time.Time{}
 	}
-	d := queue.SLA[priority]
+	return o.DueAfter(q, queue.SLA[priority], t)
+}
+
+// DueAfter is the deadline d after t on queue q's clock (business or
+// calendar time).
+func (o *Org) DueAfter(q string, d time.Duration, t time.Time) time.Time {
+	queue := o.queues[q]
+	if queue == nil {
+		return t.Add(d)
+	}
 	if queue.SLAClock != "business" || o.teams[queue.Team].Always || o.override(q, t) != nil {
 		return t.Add(d) // an override is on call around the clock
 	}

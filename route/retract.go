@@ -23,19 +23,22 @@ type recent struct {
 
 type raised struct {
 	key, id, queue, priority string
+	copies                   []copyRef // stakeholder copies and escalations raised with it
 }
+
+type copyRef struct{ id, queue string }
 
 func newRecent(capacity int) *recent {
 	return &recent{cap: capacity, order: list.New(), byKey: map[string]*list.Element{}, byID: map[string]*list.Element{}}
 }
 
-func (r *recent) put(key, id, queue, priority string) {
+func (r *recent) put(key, id, queue, priority string, copies ...copyRef) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if e, ok := r.byKey[key]; ok {
 		r.remove(e)
 	}
-	e := r.order.PushBack(&raised{key, id, queue, priority})
+	e := r.order.PushBack(&raised{key, id, queue, priority, copies})
 	r.byKey[key], r.byID[id] = e, e
 	for r.order.Len() > r.cap {
 		r.remove(r.order.Front())

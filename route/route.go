@@ -47,30 +47,51 @@ type Policy struct {
 }
 
 // Rule sends the posts that meet When to Queue with Priority, or suppresses
-// them with a reason ("do not respond").
+// them with a reason ("do not respond"). A routing rule may also copy the
+// alert to stakeholders' queues (Notify), set its own first-response
+// deadline (SLA, instead of the queue's), and escalate it to another queue
+// (at once, or when it is still unacknowledged After its creation).
 type Rule struct {
-	Name     string    `yaml:"name"`
-	When     Condition `yaml:"when"`
-	Queue    string    `yaml:"queue"`
-	Priority string    `yaml:"priority"`
-	Suppress string    `yaml:"suppress"`
+	Name     string        `yaml:"name"`
+	When     Condition     `yaml:"when"`
+	Queue    string        `yaml:"queue"`
+	Priority string        `yaml:"priority"`
+	Suppress string        `yaml:"suppress"`
+	SLA      time.Duration `yaml:"sla"`
+	Notify   []string      `yaml:"notify"`
+	Escalate *Escalation   `yaml:"escalate"`
+}
+
+// Escalation names the queue that takes an alert over, and when: After 0
+// is at once (a copy marked escalated goes there with the alert), else
+// when the alert is still unacknowledged that long after it was raised.
+type Escalation struct {
+	To    string        `yaml:"to"`
+	After time.Duration `yaml:"after"`
 }
 
 // Condition holds when every listed field matches; an empty list matches all.
 type Condition struct {
-	Watchlists   []string `yaml:"watchlists"`
-	Brands       []string `yaml:"brands"`
-	Sentiment    []string `yaml:"sentiment"` // positive, neutral, negative
-	Regions      []string `yaml:"regions"`
-	Languages    []string `yaml:"languages"`
-	Keywords     []string `yaml:"keywords"` // any of the watchlist keywords that hit
-	MinFollowers int64    `yaml:"min_followers"`
+	Watchlists     []string `yaml:"watchlists"`
+	Brands         []string `yaml:"brands"`
+	Tags           []string `yaml:"tags"`      // any tag of a matching watchlist
+	Sentiment      []string `yaml:"sentiment"` // positive, neutral, negative
+	Intents        []string `yaml:"intents"`   // complaint, question, praise, purchase, crisis, job, spam, other
+	Regions        []string `yaml:"regions"`
+	Countries      []string `yaml:"countries"` // ISO 3166 alpha-2
+	Languages      []string `yaml:"languages"`
+	Keywords       []string `yaml:"keywords"` // any of the watchlist keywords that hit
+	MinFollowers   int64    `yaml:"min_followers"`
+	MinInfluence   float64  `yaml:"min_influence"`    // the enrichment's influence score, 0 to 1
+	MinClusterSize int      `yaml:"min_cluster_size"` // copies of the post seen in the clustering window
 }
 
 var (
 	namePattern = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,63}$`)
 	priorities  = []string{"P1", "P2", "P3", "P4"}
 	sentiments  = []string{"positive", "neutral", "negative"}
+	intents     = []string{"complaint", "question", "praise", "purchase", "crisis", "job", "spam", "other"}
+	country     = regexp.MustCompile(`^[A-Z]{2}$`)
 )
 
 // LoadPolicy reads and validates a policy file.
@@ -219,8 +240,45 @@ func (p *Policy) Validate() error {
 				bad("%s: sentiment %q, want one of %v", where, s, sentiments)
 			}
 		}
-		if r.When.MinFollowers < 0 {
-			bad("%s: min_followers must not be negative", where)
+		for _, v := range r.When.Intents {
+			if !slices.Contains(intents, v) {
+				bad("%s: intent %q, want one of %v", where, v, intents)
+			}
+		}
+		for _, v := range r.When.Countries {
+			if !country.MatchString(v) {
+				bad("%s: country %q, want an ISO 3166 code of two capital letters", where, v)
+			}
+		}
+		if r.When.MinFollowers < 0 || r.When.MinClusterSize < 0 {
+			bad("%s: min_followers and min_cluster_size must not be negative", where)
+		}
+		if r.When.MinInfluence < 0 || r.When.MinInfluence > 1 {
+			bad("%s: min_influence %v, want 0 to 1", where, r.When.MinInfluence)
+		}
+		if r.Suppress != "" && (r.SLA != 0 || len(r.Notify) > 0 || r.Escalate != nil) {
+			bad("%s: a suppressing rule raises no alert, so sla, notify and escalate do not apply", where)
+		}
+		if r.SLA < 0 {
+			bad("%s: sla must not be negative", where)
+		}
+		for _, q := range r.Notify {
+			if !slices.Contains(p.Queues, q) {
+				bad("%s: notify queue %q is not among queues %v", where, q, p.Queues)
+			} else if q == r.Queue {
+				bad("%s: notify queue %q is the rule's own queue", where, q)
+			}
+		}
+		if e := r.Escalate; e != nil {
+			switch {
+			case !slices.Contains(p.Queues, e.To):
+				bad("%s: escalate.to %q is not among queues %v", where, e.To, p.Queues)
+			case e.To == r.Queue:
+				bad("%s: escalate.to %q is the rule's own queue", where, e.To)
+			}
+			if e.After < 0 {
+				bad("%s: escalate.after must not be negative", where)
+			}
 		}
 		for j := range p.Rules[:i] {
 			if p.Rules[j].When.covers(&r.When) {
@@ -248,9 +306,10 @@ func (c *Condition) covers(d *Condition) bool {
 		}
 		return true
 	}
-	return sub(c.Watchlists, d.Watchlists) && sub(c.Brands, d.Brands) && sub(c.Sentiment, d.Sentiment) &&
-		sub(c.Regions, d.Regions) && sub(c.Languages, d.Languages) && sub(c.Keywords, d.Keywords) &&
-		c.MinFollowers <= d.MinFollowers
+	return sub(c.Watchlists, d.Watchlists) && sub(c.Brands, d.Brands) && sub(c.Tags, d.Tags) && sub(c.Sentiment, d.Sentiment) &&
+		sub(c.Intents, d.Intents) && sub(c.Regions, d.Regions) && sub(c.Countries, d.Countries) &&
+		sub(c.Languages, d.Languages) && sub(c.Keywords, d.Keywords) &&
+		c.MinFollowers <= d.MinFollowers && c.MinInfluence <= d.MinInfluence && c.MinClusterSize <= d.MinClusterSize
 }
 
 // Overlaps lists pairs of rules to different destinations that can both
@@ -267,8 +326,9 @@ func (p *Policy) Overlaps() []string {
 				continue
 			}
 			c, d := &a.When, &b.When
-			if meet(c.Watchlists, d.Watchlists) && meet(c.Brands, d.Brands) && meet(c.Sentiment, d.Sentiment) &&
-				meet(c.Regions, d.Regions) && meet(c.Languages, d.Languages) && meet(c.Keywords, d.Keywords) {
+			if meet(c.Watchlists, d.Watchlists) && meet(c.Brands, d.Brands) && meet(c.Tags, d.Tags) && meet(c.Sentiment, d.Sentiment) &&
+				meet(c.Intents, d.Intents) && meet(c.Regions, d.Regions) && meet(c.Countries, d.Countries) &&
+				meet(c.Languages, d.Languages) && meet(c.Keywords, d.Keywords) {
 				out = append(out, fmt.Sprintf("%s: %s and %s (line %d) overlap: posts meeting both go to %s", p.loc(i), p.ref(i), p.ref(j), p.line(j), a.dest()))
 			}
 		}
@@ -299,10 +359,19 @@ func (c *Condition) holds(it *post.Item) bool {
 	}) {
 		return false
 	}
+	if len(c.Tags) > 0 && !slices.ContainsFunc(it.Matches, func(m post.Match) bool {
+		return slices.ContainsFunc(m.Tags, func(t string) bool { return slices.Contains(c.Tags, t) })
+	}) {
+		return false
+	}
+	if len(c.Intents) > 0 && !slices.ContainsFunc(en.Intents, func(v string) bool { return slices.Contains(c.Intents, v) }) {
+		return false
+	}
 	return (len(c.Sentiment) == 0 || slices.Contains(c.Sentiment, en.SentimentLabel)) &&
 		(len(c.Regions) == 0 || slices.Contains(c.Regions, en.Region)) &&
+		(len(c.Countries) == 0 || slices.Contains(c.Countries, en.Country)) &&
 		(len(c.Languages) == 0 || slices.Contains(c.Languages, en.Lang)) &&
-		it.Post.Author.Followers >= c.MinFollowers
+		it.Post.Author.Followers >= c.MinFollowers && en.Influence >= c.MinInfluence && en.ClusterSize >= c.MinClusterSize
 }
 
 // Decide returns the rule that takes it, or nil.
@@ -325,19 +394,25 @@ func AlertID(postKey, queue string) string {
 // alert returns the alert it raises at t, or nil when no rule routes it
 // (or a rule suppresses it, or it is an incident update not worth sending).
 func (p *Policy) alert(it *post.Item, t time.Time) *post.Alert {
+	as := p.alerts(it, t)
+	if len(as) == 0 {
+		return nil
+	}
+	return as[0]
+}
+
+// alerts returns the alert it raises at t followed by the copies its rule
+// asks for: one per stakeholder queue to notify, and one on the escalation
+// queue when the rule escalates at once. Copies have ids derived from the
+// alert's, so they are as stable under redelivery as it is.
+func (p *Policy) alerts(it *post.Item, t time.Time) []*post.Alert {
 	r := p.Decide(it)
 	if r == nil || r.Suppress != "" {
 		return nil
 	}
-	a := &post.Alert{Queue: r.Queue, Priority: r.Priority, Rule: r.Name, CreatedAt: t}
-	if p.org != nil {
-		q, staffed := p.org.Handle(r.Queue, t)
-		if q != r.Queue {
-			a.Queue, a.HandedOffFrom = q, r.Queue
-		}
-		a.Unstaffed = !staffed
-		a.Team = p.org.Team(a.Queue, t)
-		a.DueAt = p.org.Due(a.Queue, a.Priority, t)
+	a := p.raise(r.Queue, r.Priority, r.Name, t)
+	if r.SLA > 0 {
+		a.DueAt = p.dueAfter(a.Queue, r.SLA, t)
 	}
 	// The id depends on the rule's queue, not the hand-off, so a
 	// redelivery after the shift changed still names the same alert.
@@ -355,7 +430,50 @@ func (p *Policy) alert(it *post.Item, t time.Time) *post.Alert {
 			a.Incident, a.IncidentSize = en.ClusterID, en.ClusterSize
 		}
 	}
+	out := []*post.Alert{a}
+	cp := func(queue, reason string) *post.Alert {
+		c := p.raise(queue, a.Priority, r.Name, t)
+		c.ID, c.Of, c.Reason = AlertID(a.ID, reason+":"+queue), a.ID, reason
+		c.Incident, c.IncidentSize = a.Incident, a.IncidentSize
+		return c
+	}
+	for _, q := range r.Notify {
+		c := cp(q, "notify")
+		c.DueAt = time.Time{} // for their information: nothing to answer
+		out = append(out, c)
+	}
+	if e := r.Escalate; e != nil {
+		if e.After == 0 {
+			out = append(out, cp(e.To, "escalation"))
+		} else {
+			a.EscalateTo, a.EscalateAt = e.To, p.dueAfter(a.Queue, e.After, t)
+		}
+	}
+	return out
+}
+
+// raise makes an alert on queue at t, handed off to whoever is on duty,
+// with the queue's deadline for the priority.
+func (p *Policy) raise(queue, priority, rule string, t time.Time) *post.Alert {
+	a := &post.Alert{Queue: queue, Priority: priority, Rule: rule, CreatedAt: t}
+	if p.org != nil {
+		q, staffed := p.org.Handle(queue, t)
+		if q != queue {
+			a.Queue, a.HandedOffFrom = q, queue
+		}
+		a.Unstaffed = !staffed
+		a.Team = p.org.Team(a.Queue, t)
+		a.DueAt = p.org.Due(a.Queue, a.Priority, t)
+	}
 	return a
+}
+
+// dueAfter is d after t on queue's clock.
+func (p *Policy) dueAfter(queue string, d time.Duration, t time.Time) time.Time {
+	if p.org == nil {
+		return t.Add(d)
+	}
+	return p.org.DueAfter(queue, d, t)
 }
 
 // Stage returns the route stage: items that a rule routes come out with
@@ -385,17 +503,34 @@ func (p *Policy) Stage(now func() time.Time) func(context.Context, post.Batch) (
 				if r, ok := seen.take(it.Key()); ok {
 					it.Alert = &post.Alert{ID: r.id, Queue: r.queue, Priority: r.priority, Rule: "retract", CreatedAt: t, Retracted: true}
 					out.Items = append(out.Items, it)
+					for _, c := range r.copies {
+						cp := *it
+						cp.Alert = &post.Alert{ID: c.id, Queue: c.queue, Priority: r.priority, Rule: "retract", CreatedAt: t, Retracted: true, Of: r.id}
+						out.Items = append(out.Items, &cp)
+					}
 				}
 				continue
 			}
-			if a := p.alert(it, t); a != nil {
-				it.Alert = a
-				out.Items = append(out.Items, it)
-				if a.Incident == "" {
-					seen.put(it.Key(), a.ID, a.Queue, a.Priority)
-				} else {
-					seen.forgetID(a.ID) // an incident stands for many posts; one deleted copy does not end it
+			as := p.alerts(it, t)
+			if len(as) == 0 {
+				continue
+			}
+			a := as[0]
+			it.Alert = a
+			out.Items = append(out.Items, it)
+			if a.Incident == "" {
+				var copies []copyRef
+				for _, c := range as[1:] {
+					copies = append(copies, copyRef{c.ID, c.Queue})
 				}
+				seen.put(it.Key(), a.ID, a.Queue, a.Priority, copies...)
+			} else {
+				seen.forgetID(a.ID) // an incident stands for many posts; one deleted copy does not end it
+			}
+			for _, c := range as[1:] {
+				cp := *it
+				cp.Alert = c
+				out.Items = append(out.Items, &cp)
 			}
 		}
 		if spikes != nil {

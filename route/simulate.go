@@ -92,19 +92,19 @@ func Simulate(p *Policy, items []*post.Item, start time.Time) []HourReport {
 			serve(hour)
 			hour = hour.Add(time.Hour)
 		}
-		a := p.alert(it, t)
-		if a == nil {
-			continue
+		for _, a := range p.alerts(it, t) {
+			r := row(a.Queue, hour)
+			r.Alerts++
+			if a.HandedOffFrom != "" {
+				r.HandedIn++
+			}
+			if a.Unstaffed {
+				r.Unstaffed++
+			}
+			if a.Reason != "notify" { // stakeholders' copies need no answer
+				queues[a.Queue] = append(queues[a.Queue], waiting{due: a.DueAt})
+			}
 		}
-		r := row(a.Queue, hour)
-		r.Alerts++
-		if a.HandedOffFrom != "" {
-			r.HandedIn++
-		}
-		if a.Unstaffed {
-			r.Unstaffed++
-		}
-		queues[a.Queue] = append(queues[a.Queue], waiting{due: a.DueAt})
 	}
 	// Let the backlog run down for up to a week after the last post.
 	for i := 0; i < 7*24; i++ {
