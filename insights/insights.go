@@ -10,6 +10,12 @@ type Param struct {
 	Type    string `json:"type"` // string, int, datetime, duration
 	Default string `json:"default,omitempty"`
 	Doc     string `json:"doc"`
+	// Required: the parameter has no default and must be given.
+	Required bool `json:"required,omitempty"`
+	// Min and Max bound an int or duration parameter when set (in the
+	// parameter's own syntax: "1", "1000"; "1m", "31d").
+	Min string `json:"min,omitempty"`
+	Max string `json:"max,omitempty"`
 }
 
 // Query is one cookbook entry.
@@ -26,4 +32,6 @@ type Table struct {
 	Columns []string `json:"columns"`
 	Types   []string `json:"types"`
 	Rows    [][]any  `json:"rows"`
+	// Truncated: there were more rows than the row limit; the rest were cut.
+	Truncated bool `json:"truncated,omitempty"`
 }

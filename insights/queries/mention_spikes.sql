@@ -1,0 +1,32 @@
+-- title: Mention spikes
+-- description: Hours in which a watchlist had at least `factor` times its
+--   average hourly mentions over the window (and at least `min_mentions`):
+--   the bursts worth a look, biggest first.
+-- param since datetime = 7d: start of the window (the baseline is the average over it)
+-- param until datetime = now: end of the window (exclusive)
+-- param factor int = 3 [1, 1000]: how many times the hourly average an hour must reach
+-- param min_mentions int = 10 [1, 1000000000]: fewest mentions in the hour
+-- param top int = 50 [1, 1000]: hours to return
+SELECT
+    watchlist,
+    hour,
+    mentions_in_hour,
+    round(hourly_average, 2) AS baseline,
+    round(mentions_in_hour / hourly_average, 2) AS ratio
+FROM
+(
+    SELECT watchlist, toStartOfHour(created_at) AS hour, count() AS mentions_in_hour
+    FROM {db}.matches_dedup
+    WHERE created_at >= {since} AND created_at < {until}
+    GROUP BY watchlist, hour
+)
+ALL INNER JOIN
+(
+    SELECT watchlist, count() * 3600 / greatest(toInt64(toUInt32({until})) - toInt64(toUInt32({since})), 3600) AS hourly_average
+    FROM {db}.matches_dedup
+    WHERE created_at >= {since} AND created_at < {until}
+    GROUP BY watchlist
+) USING watchlist
+WHERE mentions_in_hour >= {min_mentions} AND mentions_in_hour >= {factor} * hourly_average
+ORDER BY ratio DESC, mentions_in_hour DESC, watchlist, hour
+LIMIT {top}
