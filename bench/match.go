@@ -113,7 +113,9 @@ func Posts(n int, seed uint64) []*post.Post {
 
 // MatchResult is the outcome of MatchBench, one JSON line of `earshot bench match`.
 type MatchResult struct {
+	KeywordSet           string  `json:"keyword_set"`
 	Keywords             int     `json:"keywords"`
+	Terms                int     `json:"terms"` // distinct terms the engine compiled
 	Watchlists           int     `json:"watchlists"`
 	Posts                int     `json:"posts"`
 	PostsPerSec          float64 `json:"posts_per_sec"`
@@ -121,6 +123,7 @@ type MatchResult struct {
 	BuildSeconds         float64 `json:"build_seconds"`
 	HeapBytes            uint64  `json:"heap_bytes"`
 	BaselinePostsPerSec  float64 `json:"baseline_posts_per_sec,omitempty"`
+	BaselineMatchedShare float64 `json:"baseline_matched_share,omitempty"` // posts with any pattern
 	BaselineBuildSeconds float64 `json:"baseline_build_seconds,omitempty"`
 	BaselineHeapBytes    uint64  `json:"baseline_heap_bytes,omitempty"`
 	Ratio                float64 `json:"ratio,omitempty"`
@@ -135,13 +138,39 @@ func heap() uint64 {
 	return m.HeapAlloc
 }
 
-// MatchBench builds the engine (and, if asked, the cloudflare/ahocorasick
-// baseline) over a set of n keywords and matches the same posts with each
-// for about d, on one goroutine.
+// Keyword sets for MatchBench.
+const (
+	SetBrands    = "brands"    // BrandKeywordSet: realistic brand watchlists
+	SetGenerated = "generated" // KeywordSet: the first, denser set
+)
+
+// Keywords returns the named keyword set of about n keywords.
+func Keywords(set string, n int, seed uint64) ([]*match.Watchlist, error) {
+	switch set {
+	case SetBrands:
+		return BrandKeywordSet(n, seed), nil
+	case SetGenerated:
+		return KeywordSet(n, seed), nil
+	}
+	return nil, fmt.Errorf("keyword set %q: want %s or %s", set, SetBrands, SetGenerated)
+}
+
+// MatchBench is MatchBenchSet over the realistic brand watchlists.
 func MatchBench(ctx context.Context, n int, baseline bool, d time.Duration) (MatchResult, error) {
-	lists := KeywordSet(n, 1)
+	return MatchBenchSet(ctx, SetBrands, n, baseline, d)
+}
+
+// MatchBenchSet builds the engine (and, if asked, the
+// cloudflare/ahocorasick baseline) over a set of n keywords and matches the
+// same posts with each for about d, on one goroutine. The baseline's input
+// is lower-cased before the clock starts (see Baseline).
+func MatchBenchSet(ctx context.Context, set string, n int, baseline bool, d time.Duration) (MatchResult, error) {
+	lists, err := Keywords(set, n, 1)
+	if err != nil {
+		return MatchResult{}, err
+	}
 	posts := Posts(20_000, 7)
-	r := MatchResult{Keywords: n, Watchlists: len(lists), Posts: len(posts)}
+	r := MatchResult{KeywordSet: set, Keywords: n, Watchlists: len(lists), Posts: len(posts)}
 
 	base := heap()
 	start := time.Now()
@@ -152,6 +181,7 @@ func MatchBench(ctx context.Context, n int, baseline bool, d time.Duration) (Mat
 	r.BuildSeconds = time.Since(start).Seconds()
 	r.HeapBytes = heap() - base
 	e := m.Engine()
+	r.Terms = e.Keywords()
 	matched := 0
 	for _, p := range posts {
 		if len(e.Match(p)) > 0 {
@@ -159,7 +189,7 @@ func MatchBench(ctx context.Context, n int, baseline bool, d time.Duration) (Mat
 		}
 	}
 	r.MatchedShare = float64(matched) / float64(len(posts))
-	r.PostsPerSec = rate(ctx, posts, d, func(p *post.Post) bool { return len(e.Match(p)) > 0 })
+	r.PostsPerSec = rate(ctx, len(posts), d, func(i int) bool { return len(e.Match(posts[i])) > 0 })
 
 	if baseline {
 		m, e = nil, nil
@@ -172,22 +202,30 @@ func MatchBench(ctx context.Context, n int, baseline bool, d time.Duration) (Mat
 		}
 		r.BaselineBuildSeconds = time.Since(start).Seconds()
 		r.BaselineHeapBytes = heap() - base
-		r.BaselinePostsPerSec = rate(ctx, posts, d, b.Match)
+		texts := make([][]byte, len(posts))
+		matched := 0
+		for i, p := range posts {
+			texts[i] = b.Prepare(p)
+			if b.MatchPrepared(texts[i]) {
+				matched++
+			}
+		}
+		r.BaselineMatchedShare = float64(matched) / float64(len(posts))
+		r.BaselinePostsPerSec = rate(ctx, len(posts), d, func(i int) bool { return b.MatchPrepared(texts[i]) })
 		r.Ratio = r.PostsPerSec / r.BaselinePostsPerSec
 	}
 	return r, nil
 }
 
-// rate matches posts round and round for about d and returns posts/s.
-func rate(ctx context.Context, posts []*post.Post, d time.Duration, f func(*post.Post) bool) float64 {
+// rate matches posts 0..n-1 round and round for about d and returns posts/s.
+func rate(ctx context.Context, n int, d time.Duration, f func(int) bool) float64 {
 	start := time.Now()
-	n := 0
+	done := 0
 	for time.Since(start) < d && ctx.Err() == nil {
-		for _, p := range posts[:min(len(posts), 2000)] {
-			f(p)
+		for range 2000 {
+			f(done % n)
+			done++
 		}
-		n += min(len(posts), 2000)
-		posts = append(posts[2000:], posts[:2000]...)
 	}
-	return float64(n) / time.Since(start).Seconds()
+	return float64(done) / time.Since(start).Seconds()
 }

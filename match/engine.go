@@ -42,7 +42,8 @@ type Engine struct {
 	stemFilter     []uint64            // bitset of stem hashes
 	stemFilterBits uint64
 	terms          []termInfo
-	uses           [][]uint32 // term → watchlists whose rules use it
+	uses           [][]uint32 // term → watchlists whose rules use it, while compiling
+	wakes          [][]uint32 // term → watchlists whose rules cannot hold without a hit of it or of another of their triggers
 
 	pool sync.Pool // *scratch
 }
@@ -127,8 +128,8 @@ func CompileWith(lists []*Watchlist, o Options) (*Engine, error) {
 					return
 				}
 				n.tid = id
-				if !slices.Contains(e.uses[id], uint32(li)) {
-					e.uses[id] = append(e.uses[id], uint32(li))
+				if u := e.uses[id]; len(u) == 0 || u[len(u)-1] != uint32(li) {
+					e.uses[id] = append(u, uint32(li)) // lists come in order: the last is this one
 				}
 				if !neg && !slices.Contains(pos, id) {
 					pos = append(pos, id)
@@ -177,9 +178,16 @@ func CompileWith(lists []*Watchlist, o Options) (*Engine, error) {
 		e.stemFilter[b>>6] |= 1 << (b & 63)
 	}
 	e.vocab, e.words = newVocab(e.words), nil
-	for _, r := range e.rules {
+	e.wakes = make([][]uint32, len(e.terms))
+	for li, r := range e.rules {
 		indexSets(r)
+		for _, t := range e.triggers(r) {
+			if w := e.wakes[t]; len(w) == 0 || w[len(w)-1] != uint32(li) {
+				e.wakes[t] = append(w, uint32(li))
+			}
+		}
 	}
+	e.uses = nil
 	return e, nil
 }
 
@@ -274,6 +282,42 @@ func requiresTerm(n *node) bool {
 		return true
 	}
 	return false
+}
+
+// triggers returns terms of which every way of satisfying n has a hit: a
+// watchlist needs evaluating only when one of them hits. Of the operands of
+// an AND (or a NEAR) it takes the cheapest to watch, preferring terms fewer
+// watchlists use, which are rarer in text ("acme NEAR/5 refund*" wakes on
+// acme, not on every refund). n must satisfy requiresTerm.
+func (e *Engine) triggers(n *node) []uint32 {
+	switch n.op {
+	case opTerm:
+		return []uint32{n.tid}
+	case opOr:
+		var out []uint32
+		for _, k := range n.kids {
+			out = append(out, e.triggers(k)...)
+		}
+		return out
+	case opAnd, opNear:
+		var best []uint32
+		bestCost := math.MaxInt
+		for _, k := range n.kids {
+			if !requiresTerm(k) {
+				continue
+			}
+			t := e.triggers(k)
+			cost := 0
+			for _, id := range t {
+				cost += len(e.uses[id])
+			}
+			if cost < bestCost {
+				best, bestCost = t, cost
+			}
+		}
+		return best
+	}
+	return nil
 }
 
 // contradiction finds a term an AND both requires and excludes.
@@ -414,7 +458,7 @@ func (e *Engine) hit(s *scratch, t uint32, kind uint8, first, last int) {
 	} else {
 		s.termEpoch[t] = s.epoch
 		s.hitTerms = append(s.hitTerms, t)
-		for _, li := range e.uses[t] {
+		for _, li := range e.wakes[t] {
 			if s.listEpoch[li] != s.epoch {
 				s.listEpoch[li] = s.epoch
 				s.cands = append(s.cands, li)
