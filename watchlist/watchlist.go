@@ -24,6 +24,7 @@ import (
 	"time"
 
 	"github.com/earshot-dev/earshot/match"
+	"github.com/earshot-dev/earshot/strictyaml"
 )
 
 // Status is where a watchlist's working revision is in its life.
@@ -33,7 +34,7 @@ type Status string
 const (
 	Draft    Status = "draft"    // edited, not yet submitted
 	Pending  Status = "pending"  // submitted for approval
-	Approved Status = "approved" // (reserved: approval makes a revision live at once)
+	Approved Status = "approved" // approved while the list is paused: resume puts it live
 	Live     Status = "live"     // the working revision is the one matching
 	Paused   Status = "paused"   // taken out of the live set; resume puts the last approved revision back
 	Rejected Status = "rejected" // the reviewer said no; edit it again to make a new draft
@@ -65,7 +66,11 @@ type Record struct {
 	SubmittedBy string    `json:"submitted_by,omitempty"`
 	ApprovedBy  string    `json:"approved_by,omitempty"`
 	ApprovedAt  time.Time `json:"approved_at,omitzero"`
+	Paused      bool      `json:"paused,omitempty"` // the live revision is held out of the live set (status paused, or a newer draft of a paused list)
 }
+
+// InLive reports whether the record's live revision is in the live set.
+func (r *Record) InLive() bool { return r.Live != nil && !r.Paused }
 
 // Change is one entry of a watchlist's history.
 type Change struct {
@@ -102,6 +107,10 @@ type InvalidError struct{ Err error }
 
 func (e *InvalidError) Error() string { return "invalid watchlist: " + e.Err.Error() }
 func (e *InvalidError) Unwrap() error { return e.Err }
+
+// Is makes an invalid watchlist a strictyaml.ErrInvalid too, so that the
+// CLI exits with 2 as for a bad file.
+func (e *InvalidError) Is(target error) bool { return target == strictyaml.ErrInvalid }
 
 // Options of a store.
 type Options struct {
