@@ -16,7 +16,9 @@ import (
 
 // WireVersion is the version of the JSON encoding written by Encode. Readers
 // accept every version up to it; a newer one is an error, not a guess.
-const WireVersion = 1
+// Version 2 added volume records; Encode still writes every other item as
+// version 1, so readers built before it keep reading them.
+const WireVersion = 2
 
 // RawLimit caps how much of a rejected input a dead letter carries.
 const RawLimit = 4096
@@ -33,7 +35,11 @@ type wireItem struct {
 
 // Encode appends the wire form of it to dst.
 func Encode(dst []byte, it *Item) ([]byte, error) {
-	b, err := gojson.Marshal(wireItem{V: WireVersion, Item: it})
+	v := 1
+	if it.Volume != nil {
+		v = 2
+	}
+	b, err := gojson.Marshal(wireItem{V: v, Item: it})
 	if err != nil {
 		return dst, fmt.Errorf("encoding item %s: %w", it.Key(), err)
 	}
@@ -58,8 +64,23 @@ func Decode(b []byte) (*Item, error) {
 	case w.Post == nil:
 		return nil, errors.New("decoding item: no \"post\"")
 	}
-	if err := w.Post.Validate(); err != nil {
-		return nil, fmt.Errorf("decoding item: %w", err)
+	if w.Post.Kind != KindVolume && w.Volume == nil {
+		if err := w.Post.Validate(); err != nil {
+			return nil, fmt.Errorf("decoding item: %w", err)
+		}
+		return w.Item, nil
+	}
+	switch {
+	case w.Post.Platform == "" || w.Post.ID == "":
+		return nil, errors.New("decoding item: volume record has no platform or id")
+	case (w.Post.Kind == KindVolume) != (w.Volume != nil):
+		return nil, fmt.Errorf("decoding item %s: a volume record needs kind %q and a \"volume\", and only it", w.Post.Key(), KindVolume)
+	case w.Volume != nil && w.V < 2:
+		return nil, fmt.Errorf("decoding item %s: volume records need wire version 2, not %d", w.Post.Key(), w.V)
+	case w.Volume != nil:
+		if err := w.Volume.Validate(); err != nil {
+			return nil, fmt.Errorf("decoding item %s: %w", w.Post.Key(), err)
+		}
 	}
 	return w.Item, nil
 }

@@ -107,6 +107,8 @@ func FuzzDecode(f *testing.F) {
 	f.Add(good)
 	f.Add([]byte(`{"v":1,"post":null}`))
 	f.Add([]byte("\xff"))
+	vol, _ := Encode(nil, CountVolume([]*Item{{Post: samplePost()}})[0])
+	f.Add(vol)
 	f.Fuzz(func(t *testing.T, b []byte) {
 		it, err := Decode(b)
 		if err != nil {
