@@ -144,6 +144,7 @@ type Item struct {
 	Matches    []Match     `json:"matches,omitempty"`
 	Enrichment *Enrichment `json:"enrichment,omitempty"`
 	Alert      *Alert      `json:"alert,omitempty"`
+	Volume     *Volume     `json:"volume,omitempty"` // on the volume topic only: counts of all posts heard (Post.Kind is KindVolume)
 }
 
 // Key is the item's post key.
