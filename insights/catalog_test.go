@@ -233,7 +233,7 @@ func TestBind(t *testing.T) {
 }
 
 // literals splits SQL into its string literals and the code around them,
-// the way ClickHouse reads them: '...' with backslash escapes and ''.
+// the way ClickHouse reads them: '...' with backslash escapes and ”.
 func literals(t testing.TB, sql string) (code string, lits []string) {
 	var b, lit strings.Builder
 	in := false

@@ -42,6 +42,7 @@ usage:
   earshot sink     [flags]
   earshot webhook  [flags]   deliver alerts to the queues' HTTP endpoints
   earshot migrate  [flags]   create or upgrade the ClickHouse schema
+  earshot insights list | run NAME --param k=v   the analysts' cookbook (docs/analysts.md)
 
   earshot match --watchlists DIR --posts FILE   what the watchlists match in a file of posts
   earshot watchlist validate DIR                check watchlist files
@@ -123,6 +124,8 @@ func run(args []string, stdout, stderr io.Writer) error {
 		return runPipeline(cmd, []string{cmd}, args, stdout, stderr)
 	case "migrate":
 		return migrate(args, stdout, stderr)
+	case "insights":
+		return insightsTool(args, stdout, stderr)
 	case "eval":
 		return evalTool(args, stdout, stderr)
 	}
@@ -421,7 +424,13 @@ func migrate(args []string, stdout, stderr io.Writer) error {
 			db = args[1]
 		}
 		enc := json.NewEncoder(stdout)
-		return enc.Encode(sink.CheckSpec(db))
+		spec := sink.CheckSpec(db)
+		queries, err := insightsDefaults(db) // the cookbook, for sqlcheck.py to run
+		if err != nil {
+			return err
+		}
+		spec["queries"] = queries
+		return enc.Encode(spec)
 	}
 	f, _, err := parseFlags("migrate", args, stderr)
 	if err != nil {
