@@ -1,0 +1,313 @@
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+
+	"github.com/earshot-dev/earshot/post"
+)
+
+// Alert is an alert as the API shows it: the routing decision, its
+// acknowledgement, and the item exactly as it was on the queue topic.
+type Alert struct {
+	ID             string          `json:"id"`
+	Queue          string          `json:"queue"`
+	Team           string          `json:"team,omitempty"`
+	Priority       string          `json:"priority"`
+	Rule           string          `json:"rule"`
+	PostKey        string          `json:"post_key"`
+	Watchlists     []string        `json:"watchlists,omitempty"`
+	Region         string          `json:"region,omitempty"`
+	Incident       string          `json:"incident,omitempty"`
+	IncidentSize   int             `json:"incident_size,omitempty"`
+	Spike          bool            `json:"spike,omitempty"`
+	Retracted      bool            `json:"retracted,omitempty"`
+	HandedOffFrom  string          `json:"handed_off_from,omitempty"`
+	Unstaffed      bool            `json:"unstaffed,omitempty"`
+	CreatedAt      time.Time       `json:"created_at"`
+	DueAt          time.Time       `json:"due_at,omitzero"`
+	AcknowledgedAt time.Time       `json:"acknowledged_at,omitzero"`
+	AcknowledgedBy string          `json:"acknowledged_by,omitempty"`
+	Item           json.RawMessage `json:"item,omitempty"`
+}
+
+// AlertFromItem is the API's view of an alert item off a queue.
+func AlertFromItem(it *post.Item) (Alert, error) {
+	if it == nil || it.Alert == nil || it.Post == nil {
+		return Alert{}, errors.New("not an alert item")
+	}
+	a := it.Alert
+	raw, err := post.Encode(nil, it)
+	if err != nil {
+		return Alert{}, err
+	}
+	out := Alert{ID: a.ID, Queue: a.Queue, Team: a.Team, Priority: a.Priority, Rule: a.Rule, PostKey: it.Key(),
+		Incident: a.Incident, IncidentSize: a.IncidentSize, Spike: a.Spike != nil, Retracted: a.Retracted,
+		HandedOffFrom: a.HandedOffFrom, Unstaffed: a.Unstaffed, CreatedAt: a.CreatedAt.UTC(), DueAt: a.DueAt, Item: raw}
+	for _, m := range it.Matches {
+		if !slices.Contains(out.Watchlists, m.Watchlist) {
+			out.Watchlists = append(out.Watchlists, m.Watchlist)
+		}
+	}
+	if it.Enrichment != nil {
+		out.Region = it.Enrichment.Region
+	}
+	return out, nil
+}
+
+// ErrAlertNotFound is an alert id not on the queue.
+var ErrAlertNotFound = errors.New("alert not found")
+
+// AlertStore lists a queue's alerts and records acknowledgements.
+type AlertStore interface {
+	// List returns a page of a queue's alerts, newest first, and whether more follow.
+	List(ctx context.Context, queue string, offset, limit int) ([]Alert, bool, error)
+	// Ack records that actor acknowledged the alert, and returns it.
+	Ack(ctx context.Context, queue, id, actor, note string) (Alert, error)
+}
+
+// MemAlerts keeps the most recent alerts of each queue in memory, for the
+// embedded mode without ClickHouse. Acknowledgements live as long as the
+// process. It is fed by the pipeline's alert tap (Add).
+type MemAlerts struct {
+	perQueue int
+	now      func() time.Time
+
+	mu     sync.Mutex
+	queues map[string]*memQueue
+}
+
+type memQueue struct {
+	order []string // ids, oldest first
+	byID  map[string]*Alert
+}
+
+// NewMemAlerts keeps at most perQueue alerts per queue.
+func NewMemAlerts(perQueue int) *MemAlerts {
+	return &MemAlerts{perQueue: perQueue, now: time.Now, queues: map[string]*memQueue{}}
+}
+
+// Add records an alert off a queue. A retraction marks the alert it
+// retracts (or is kept itself when that alert is no longer held); a
+// redelivered alert replaces the one with its id, keeping its
+// acknowledgement.
+func (m *MemAlerts) Add(a Alert) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	q := m.queues[a.Queue]
+	if q == nil {
+		q = &memQueue{byID: map[string]*Alert{}}
+		m.queues[a.Queue] = q
+	}
+	if old := q.byID[a.ID]; old != nil {
+		if a.Retracted {
+			old.Retracted = true
+			return
+		}
+		a.AcknowledgedAt, a.AcknowledgedBy = old.AcknowledgedAt, old.AcknowledgedBy
+		*old = a
+		return
+	}
+	if len(q.order) >= m.perQueue {
+		delete(q.byID, q.order[0])
+		q.order = slices.Delete(q.order, 0, 1)
+	}
+	q.order = append(q.order, a.ID)
+	q.byID[a.ID] = &a
+}
+
+// List implements AlertStore.
+func (m *MemAlerts) List(_ context.Context, queue string, offset, limit int) ([]Alert, bool, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	q := m.queues[queue]
+	if q == nil {
+		return nil, false, nil
+	}
+	var out []Alert
+	for i := len(q.order) - 1 - offset; i >= 0; i-- {
+		if len(out) == limit {
+			return out, true, nil
+		}
+		out = append(out, *q.byID[q.order[i]])
+	}
+	return out, false, nil
+}
+
+// Ack implements AlertStore.
+func (m *MemAlerts) Ack(_ context.Context, queue, id, actor, _ string) (Alert, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	q := m.queues[queue]
+	if q == nil || q.byID[id] == nil {
+		return Alert{}, ErrAlertNotFound
+	}
+	a := q.byID[id]
+	if a.AcknowledgedAt.IsZero() {
+		a.AcknowledgedAt, a.AcknowledgedBy = m.now().UTC().Truncate(time.Second), actor
+	}
+	return *a, nil
+}
+
+// CHAlerts reads alerts from ClickHouse's alerts_latest view and writes
+// acknowledgements to alert_events.
+type CHAlerts struct {
+	Conn driver.Conn
+	DB   string
+	Now  func() time.Time
+}
+
+const alertSelect = "SELECT alert_id, queue, team, priority, rule, post_key, watchlists, region, incident, incident_size, spike, retracted, " +
+	"handed_off_from, unstaffed, created_at, due_at, payload, acknowledged_at, acknowledged_by FROM "
+
+func (c *CHAlerts) query(ctx context.Context, where string, args ...any) ([]Alert, error) {
+	rows, err := c.Conn.Query(ctx, alertSelect+c.DB+".alerts_latest "+where, args...)
+	if err != nil {
+		return nil, fmt.Errorf("alerts: %w", err)
+	}
+	defer rows.Close()
+	var out []Alert
+	for rows.Next() {
+		var a Alert
+		var size uint32
+		var spike, retracted, unstaffed uint8
+		var payload string
+		if err := rows.Scan(&a.ID, &a.Queue, &a.Team, &a.Priority, &a.Rule, &a.PostKey, &a.Watchlists, &a.Region, &a.Incident, &size,
+			&spike, &retracted, &a.HandedOffFrom, &unstaffed, &a.CreatedAt, &a.DueAt, &payload, &a.AcknowledgedAt, &a.AcknowledgedBy); err != nil {
+			return nil, fmt.Errorf("alerts: %w", err)
+		}
+		a.IncidentSize, a.Spike, a.Retracted, a.Unstaffed = int(size), spike != 0, retracted != 0, unstaffed != 0
+		a.CreatedAt, a.DueAt, a.AcknowledgedAt = a.CreatedAt.UTC(), zeroEpoch(a.DueAt), zeroEpoch(a.AcknowledgedAt)
+		if json.Valid([]byte(payload)) {
+			a.Item = json.RawMessage(payload)
+		}
+		out = append(out, a)
+	}
+	return out, rows.Err()
+}
+
+// zeroEpoch turns ClickHouse's 1970-01-01 "none" into the zero time.
+func zeroEpoch(t time.Time) time.Time {
+	if t.Unix() <= 0 {
+		return time.Time{}
+	}
+	return t.UTC()
+}
+
+// List implements AlertStore. LIMIT offset, n works on 18.16 and current releases.
+func (c *CHAlerts) List(ctx context.Context, queue string, offset, limit int) ([]Alert, bool, error) {
+	out, err := c.query(ctx, fmt.Sprintf("WHERE queue = ? ORDER BY created_at DESC, alert_id LIMIT %d, %d", offset, limit+1), queue)
+	if err != nil {
+		return nil, false, err
+	}
+	if len(out) > limit {
+		return out[:limit], true, nil
+	}
+	return out, false, nil
+}
+
+// Ack implements AlertStore: an `acknowledged` row in alert_events (through
+// a batch: 18.16 hangs on an INSERT with bound values).
+func (c *CHAlerts) Ack(ctx context.Context, queue, id, actor, note string) (Alert, error) {
+	found, err := c.query(ctx, "WHERE queue = ? AND alert_id = ? LIMIT 1", queue, id)
+	if err != nil {
+		return Alert{}, err
+	}
+	if len(found) == 0 {
+		return Alert{}, ErrAlertNotFound
+	}
+	a := found[0]
+	if !a.AcknowledgedAt.IsZero() {
+		return a, nil
+	}
+	now := time.Now
+	if c.Now != nil {
+		now = c.Now
+	}
+	at := now().UTC().Truncate(time.Second)
+	b, err := c.Conn.PrepareBatch(ctx, "INSERT INTO "+c.DB+".alert_events (alert_id, queue, event, actor, at, note, inserted_at)")
+	if err != nil {
+		return Alert{}, fmt.Errorf("alert_events: %w", err)
+	}
+	if err := b.Append(id, queue, "acknowledged", actor, at, note, now().UTC()); err != nil {
+		b.Abort()
+		return Alert{}, fmt.Errorf("alert_events: %w", err)
+	}
+	if err := b.Send(); err != nil {
+		return Alert{}, fmt.Errorf("alert_events: %w", err)
+	}
+	a.AcknowledgedAt, a.AcknowledgedBy = at, actor
+	return a, nil
+}
+
+// Hub fans alerts out to the live feeds (server-sent events) of their
+// queue. Each subscriber has a bounded buffer; one that falls behind is
+// told so and dropped (it reconnects), so a slow client never holds up the
+// pipeline or the other clients.
+type Hub struct {
+	mu   sync.Mutex
+	subs map[string]map[*Subscription]struct{}
+}
+
+// Subscription is one live feed.
+type Subscription struct {
+	C    chan Alert    // alerts of the queue
+	Lost chan struct{} // closed when the subscriber fell behind and was dropped
+	hub  *Hub
+	q    string
+	once sync.Once
+}
+
+// NewHub returns an empty hub.
+func NewHub() *Hub { return &Hub{subs: map[string]map[*Subscription]struct{}{}} }
+
+// Subscribe starts a feed of queue with a buffer of size alerts.
+func (h *Hub) Subscribe(queue string, size int) *Subscription {
+	s := &Subscription{C: make(chan Alert, size), Lost: make(chan struct{}), hub: h, q: queue}
+	h.mu.Lock()
+	if h.subs[queue] == nil {
+		h.subs[queue] = map[*Subscription]struct{}{}
+	}
+	h.subs[queue][s] = struct{}{}
+	h.mu.Unlock()
+	return s
+}
+
+// Close ends the feed.
+func (s *Subscription) Close() {
+	s.hub.mu.Lock()
+	delete(s.hub.subs[s.q], s)
+	s.hub.mu.Unlock()
+}
+
+// Publish sends a to the feeds of its queue without blocking.
+func (h *Hub) Publish(a Alert) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for s := range h.subs[a.Queue] {
+		select {
+		case s.C <- a:
+		default:
+			delete(h.subs[a.Queue], s)
+			s.once.Do(func() { close(s.Lost) })
+		}
+	}
+}
+
+// Subscribers counts the live feeds.
+func (h *Hub) Subscribers() int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	n := 0
+	for _, m := range h.subs {
+		n += len(m)
+	}
+	return n
+}

@@ -1,0 +1,252 @@
+package api
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+)
+
+// AuditRecord is one change: who, what, before and after, when.
+type AuditRecord struct {
+	At         time.Time       `json:"at"`
+	Actor      string          `json:"actor"`
+	Role       string          `json:"role"`
+	Action     string          `json:"action"`      // e.g. watchlist.approve, token.create
+	ObjectType string          `json:"object_type"` // watchlist, token, routing_policy, role
+	ObjectID   string          `json:"object_id"`
+	Before     json.RawMessage `json:"before,omitempty"` // the object before, as JSON (absent when created)
+	After      json.RawMessage `json:"after,omitempty"`  // … after (absent when deleted)
+	RequestID  string          `json:"request_id,omitempty"`
+}
+
+// Audit is the append-only audit log: one JSON line per change in
+// <state_dir>/audit.jsonl, synced before the change is answered. The file is
+// the durable record; Ship copies it to ClickHouse.
+type Audit struct {
+	path string
+	now  func() time.Time
+
+	mu sync.Mutex
+	f  *os.File
+}
+
+// AuditFile is the audit log's name under the state directory.
+const AuditFile = "audit.jsonl"
+
+// OpenAudit opens (creating) the audit log in dir.
+func OpenAudit(dir string) (*Audit, error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("audit: %w", err)
+	}
+	path := filepath.Join(dir, AuditFile)
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("audit: %w", err)
+	}
+	return &Audit{path: path, now: time.Now, f: f}, nil
+}
+
+// Path is the audit log's file.
+func (a *Audit) Path() string { return a.path }
+
+// Write appends one record (one write of one line, so appends of other
+// processes — `earshot token` — do not interleave within it) and syncs.
+func (a *Audit) Write(rec AuditRecord) error {
+	if rec.At.IsZero() {
+		rec.At = a.now()
+	}
+	rec.At = rec.At.UTC()
+	line, err := json.Marshal(rec)
+	if err != nil {
+		return fmt.Errorf("audit: %w", err)
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if _, err := a.f.Write(append(line, '\n')); err != nil {
+		return fmt.Errorf("audit: writing %s: %w", a.path, err)
+	}
+	if err := a.f.Sync(); err != nil {
+		return fmt.Errorf("audit: syncing %s: %w", a.path, err)
+	}
+	return nil
+}
+
+// Close closes the file.
+func (a *Audit) Close() error { return a.f.Close() }
+
+// ReadAuditFile reads the records of the log at path that keep(r) selects,
+// oldest first, skipping the first skip of them and returning at most max.
+// A torn last line (a writer mid-append) is left out.
+func ReadAuditFile(path string, keep func(AuditRecord) bool, skip, max int) ([]AuditRecord, bool, error) {
+	f, err := os.Open(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, false, err
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 64<<10), 16<<20)
+	var out []AuditRecord
+	for sc.Scan() {
+		var r AuditRecord
+		if json.Unmarshal(sc.Bytes(), &r) != nil || !keep(r) {
+			continue
+		}
+		if skip > 0 {
+			skip--
+			continue
+		}
+		if len(out) == max {
+			return out, true, nil
+		}
+		out = append(out, r)
+	}
+	return out, false, sc.Err()
+}
+
+// auditColumns is the insert column list of {db}.audit_log.
+const auditColumns = "at, actor, role, action, object_type, object_id, before, after, request_id, inserted_at"
+
+// Shipper copies the audit log to ClickHouse's audit_log table. It reads
+// from a checkpoint (the byte offset shipped so far, in audit.shipped) and
+// advances it only after an insert succeeded, so nothing is lost while
+// ClickHouse is down, and a crash between the insert and the checkpoint
+// only inserts rows again that the table's ReplacingMergeTree key
+// (object_type, object_id, at, request_id) folds together.
+type Shipper struct {
+	Conn     driver.Conn
+	DB       string
+	Path     string // the audit log
+	Interval time.Duration
+	Log      *slog.Logger
+	Batch    int // records per insert; 0 = 1000
+}
+
+func (s *Shipper) checkpoint() string { return s.Path[:len(s.Path)-len(filepath.Ext(s.Path))] + ".shipped" }
+
+// Offset is the byte offset shipped so far.
+func (s *Shipper) Offset() (int64, error) {
+	data, err := os.ReadFile(s.checkpoint())
+	if errors.Is(err, os.ErrNotExist) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, err
+	}
+	return strconv.ParseInt(strings.TrimSpace(string(data)), 10, 64)
+}
+
+// Run ships every Interval until ctx ends, then once more.
+func (s *Shipper) Run(ctx context.Context) error {
+	t := time.NewTicker(s.Interval)
+	defer t.Stop()
+	failing := false
+	for {
+		n, err := s.ShipOnce(ctx)
+		switch {
+		case err != nil && !failing:
+			s.Log.Warn("shipping the audit log to ClickHouse; the file keeps every record, retrying", "err", err)
+			failing = true
+		case err == nil && failing:
+			s.Log.Info("audit log shipping resumed", "records", n)
+			failing = false
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+		}
+	}
+}
+
+// ShipOnce ships what was appended since the checkpoint and returns how
+// many records it shipped.
+func (s *Shipper) ShipOnce(ctx context.Context) (int, error) {
+	off, err := s.Offset()
+	if err != nil {
+		return 0, fmt.Errorf("audit checkpoint: %w", err)
+	}
+	f, err := os.Open(s.Path)
+	if errors.Is(err, os.ErrNotExist) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, err
+	}
+	defer f.Close()
+	if _, err := f.Seek(off, io.SeekStart); err != nil {
+		return 0, err
+	}
+	batch := s.Batch
+	if batch <= 0 {
+		batch = 1000
+	}
+	r := bufio.NewReaderSize(f, 64<<10)
+	total := 0
+	for {
+		var recs []AuditRecord
+		var size int64
+		for len(recs) < batch {
+			line, err := r.ReadBytes('\n')
+			if err != nil { // io.EOF: a torn or absent last line waits for its newline
+				break
+			}
+			size += int64(len(line))
+			var rec AuditRecord
+			if len(bytes.TrimSpace(line)) == 0 {
+				continue
+			}
+			if err := json.Unmarshal(line, &rec); err != nil {
+				s.Log.Error("audit log: a line that is not a record is skipped (it stays in the file)", "offset", off+size-int64(len(line)), "err", err)
+				continue
+			}
+			recs = append(recs, rec)
+		}
+		if size == 0 {
+			return total, nil
+		}
+		if len(recs) > 0 {
+			if err := s.insert(ctx, recs); err != nil {
+				return total, err
+			}
+		}
+		off += size
+		if err := writeFileAtomic(s.checkpoint(), []byte(strconv.FormatInt(off, 10)+"\n"), 0o600); err != nil {
+			return total, fmt.Errorf("audit checkpoint: %w", err)
+		}
+		total += len(recs)
+	}
+}
+
+func (s *Shipper) insert(ctx context.Context, recs []AuditRecord) error {
+	b, err := s.Conn.PrepareBatch(ctx, "INSERT INTO "+s.DB+".audit_log ("+auditColumns+")")
+	if err != nil {
+		return fmt.Errorf("audit_log: preparing: %w", err)
+	}
+	now := time.Now().UTC()
+	for _, r := range recs {
+		if err := b.Append(r.At.UTC(), r.Actor, r.Role, r.Action, r.ObjectType, r.ObjectID, string(r.Before), string(r.After), r.RequestID, now); err != nil {
+			b.Abort()
+			return fmt.Errorf("audit_log: %w", err)
+		}
+	}
+	if err := b.Send(); err != nil {
+		return fmt.Errorf("audit_log: inserting %d records: %w", len(recs), err)
+	}
+	return nil
+}

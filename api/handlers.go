@@ -1,0 +1,568 @@
+package api
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/earshot-dev/earshot/search"
+	"github.com/earshot-dev/earshot/watchlist"
+)
+
+// Ids in paths are checked before use: a watchlist id as match's
+// (lowercase, digits, _ and -), a queue as route's, an alert id as the
+// router makes them. Anything else — "..", "/", "%2F" — is 400.
+var (
+	watchlistID = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,63}$`)
+	queueName   = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,63}$`)
+	alertID     = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9:_-]{0,127}$`)
+	insightName = regexp.MustCompile(`^[a-z0-9][a-z0-9_]{0,63}$`)
+)
+
+func pathID(c *call, name string, re *regexp.Regexp) (string, error) {
+	v := c.r.PathValue(name)
+	if !re.MatchString(v) {
+		return "", &Error{Status: http.StatusBadRequest, Code: CodeBadRequest, Message: "bad " + name + " in the path", Details: map[string]string{name: truncate(v, 80), "want": re.String()}}
+	}
+	return v, nil
+}
+
+func truncate(s string, n int) string {
+	if len(s) > n {
+		return s[:n] + "…"
+	}
+	return s
+}
+
+func rawJSON(v any) json.RawMessage {
+	if v == nil {
+		return nil
+	}
+	b, err := json.Marshal(v)
+	if err != nil || string(b) == "null" {
+		return nil
+	}
+	return b
+}
+
+// Page is a page of a listing; next_cursor, when present, fetches the next.
+type Page[T any] struct {
+	Items      []T    `json:"items"`
+	NextCursor string `json:"next_cursor,omitempty"`
+}
+
+const (
+	defaultLimit = 50
+	maxLimit     = 500
+	maxOffset    = 1_000_000
+)
+
+// paging reads ?limit= and ?cursor= (an opaque offset).
+func paging(c *call) (offset, limit int, err error) {
+	q := c.r.URL.Query()
+	limit = defaultLimit
+	if v := q.Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > maxLimit {
+			return 0, 0, errorf(http.StatusBadRequest, CodeBadRequest, "limit %q: want 1 to %d", truncate(v, 20), maxLimit)
+		}
+		limit = n
+	}
+	if v := q.Get("cursor"); v != "" {
+		b, err := base64.RawURLEncoding.DecodeString(v)
+		n, err2 := strconv.Atoi(strings.TrimPrefix(string(b), "o:"))
+		if err != nil || err2 != nil || !strings.HasPrefix(string(b), "o:") || n < 0 || n > maxOffset {
+			return 0, 0, errorf(http.StatusBadRequest, CodeBadRequest, "cursor %q is not one this API gave out", truncate(v, 40))
+		}
+		offset = n
+	}
+	return offset, limit, nil
+}
+
+func cursor(offset int) string { return base64.RawURLEncoding.EncodeToString([]byte("o:" + strconv.Itoa(offset))) }
+
+func page[T any](items []T, offset, limit int) Page[T] {
+	if items == nil {
+		items = []T{}
+	}
+	if offset >= len(items) {
+		return Page[T]{Items: []T{}}
+	}
+	p := Page[T]{Items: items[offset:min(len(items), offset+limit)]}
+	if offset+limit < len(items) {
+		p.NextCursor = cursor(offset + limit)
+	}
+	return p
+}
+
+// --- scopes ---
+
+// sees reports whether the caller may see a watchlist: its team and brand in
+// the scope, and a region in common (a global list, of no region, is seen by
+// every region).
+func (id Identity) sees(spec watchlist.Spec) bool {
+	s := id.Scope
+	if !in(s.Teams, spec.Team) || !in(s.Brands, spec.Brand) {
+		return false
+	}
+	if len(s.Regions) == 0 || len(spec.Regions) == 0 {
+		return true
+	}
+	for _, r := range spec.Regions {
+		if slices.Contains(s.Regions, r) {
+			return true
+		}
+	}
+	return false
+}
+
+// owns reports whether the caller may change a watchlist: seen, and every
+// region of it in the scope (a region-scoped caller may not change a
+// global list).
+func (id Identity) owns(spec watchlist.Spec) bool {
+	if !id.sees(spec) {
+		return false
+	}
+	if len(id.Scope.Regions) == 0 {
+		return true
+	}
+	if len(spec.Regions) == 0 {
+		return false
+	}
+	for _, r := range spec.Regions {
+		if !slices.Contains(id.Scope.Regions, r) {
+			return false
+		}
+	}
+	return true
+}
+
+// seesQueue reports whether the caller may see a queue: its team and the
+// team's region in the scope.
+func (s *Server) seesQueue(id Identity, queue string) bool {
+	if s.d.Queues == nil {
+		return id.Scope.Unscoped()
+	}
+	q, ok := s.d.Queues[queue]
+	return ok && in(id.Scope.Teams, q.Team) && in(id.Scope.Regions, q.Region)
+}
+
+// --- watchlists ---
+
+func (s *Server) watchlists() (WatchlistStore, error) {
+	if s.d.Watchlists == nil {
+		return nil, errorf(http.StatusServiceUnavailable, CodeNotConfigured, "no watchlist store is configured")
+	}
+	return s.d.Watchlists, nil
+}
+
+// storeError maps the store's errors to answers.
+func storeError(err error, id string) error {
+	var inv *watchlist.InvalidError
+	switch {
+	case errors.Is(err, watchlist.ErrNotFound):
+		return errorf(http.StatusNotFound, CodeNotFound, "watchlist %q not found", id)
+	case errors.Is(err, watchlist.ErrConflict):
+		return errorf(http.StatusConflict, CodeConflict, "watchlist %q changed since it was read: get it again and re-apply your edit", id)
+	case errors.Is(err, watchlist.ErrSelfApproval):
+		return errorf(http.StatusForbidden, CodeSelfApproval, "%v", err)
+	case errors.Is(err, watchlist.ErrState):
+		return errorf(http.StatusConflict, CodeState, "%v", err)
+	case errors.As(err, &inv):
+		return &Error{Status: http.StatusUnprocessableEntity, Code: CodeInvalid, Message: "the watchlist does not validate", Details: strings.Split(inv.Err.Error(), "\n")}
+	}
+	return err
+}
+
+// visible loads a watchlist the caller may see; any other is 404, so ids
+// of other teams do not leak.
+func (s *Server) visible(c *call) (watchlist.Record, error) {
+	st, err := s.watchlists()
+	if err != nil {
+		return watchlist.Record{}, err
+	}
+	id, err := pathID(c, "id", watchlistID)
+	if err != nil {
+		return watchlist.Record{}, err
+	}
+	rec, err := st.Get(id)
+	if err != nil {
+		return rec, storeError(err, id)
+	}
+	if !c.id.sees(rec.Spec) && (rec.Live == nil || !c.id.sees(*rec.Live)) {
+		return rec, errorf(http.StatusNotFound, CodeNotFound, "watchlist %q not found", id)
+	}
+	return rec, nil
+}
+
+// owned loads a watchlist the caller may change: 404 if unseen, 403 if seen
+// but not theirs to change.
+func (s *Server) owned(c *call) (watchlist.Record, error) {
+	rec, err := s.visible(c)
+	if err != nil {
+		return rec, err
+	}
+	if !c.id.owns(rec.Spec) {
+		return rec, errorf(http.StatusForbidden, CodeOutOfScope, "watchlist %q is outside your scope to change", rec.ID)
+	}
+	return rec, nil
+}
+
+func (s *Server) listWatchlists(c *call) error {
+	st, err := s.watchlists()
+	if err != nil {
+		return err
+	}
+	offset, limit, err := paging(c)
+	if err != nil {
+		return err
+	}
+	q := c.r.URL.Query()
+	f := watchlist.Filter{Teams: c.id.Scope.Teams, Brands: c.id.Scope.Brands, Regions: c.id.Scope.Regions, Status: watchlist.Status(q.Get("status"))}
+	var out []watchlist.Record
+	for _, rec := range st.List(f) {
+		if c.id.sees(rec.Spec) && (q.Get("team") == "" || rec.Team == q.Get("team")) {
+			out = append(out, rec)
+		}
+	}
+	return c.json(http.StatusOK, page(out, offset, limit))
+}
+
+func (s *Server) getWatchlist(c *call) error {
+	rec, err := s.visible(c)
+	if err != nil {
+		return err
+	}
+	return c.json(http.StatusOK, rec)
+}
+
+func (s *Server) watchlistHistory(c *call) error {
+	rec, err := s.visible(c)
+	if err != nil {
+		return err
+	}
+	offset, limit, err := paging(c)
+	if err != nil {
+		return err
+	}
+	h, err := s.d.Watchlists.History(rec.ID)
+	if err != nil {
+		return storeError(err, rec.ID)
+	}
+	return c.json(http.StatusOK, page(h, offset, limit))
+}
+
+// inScope refuses a spec the caller may not write: 403, naming why.
+func inScope(c *call, spec watchlist.Spec) error {
+	if !watchlistID.MatchString(spec.ID) {
+		return &Error{Status: http.StatusUnprocessableEntity, Code: CodeInvalid, Message: "the watchlist does not validate", Details: []string{"id " + strconv.Quote(truncate(spec.ID, 80)) + ": want " + watchlistID.String()}}
+	}
+	if !c.id.owns(spec) {
+		return &Error{Status: http.StatusForbidden, Code: CodeOutOfScope, Message: "the watchlist's team, brand or regions are outside your scope", Details: c.id.Scope}
+	}
+	return nil
+}
+
+func (s *Server) validateWatchlist(c *call) error {
+	st, err := s.watchlists()
+	if err != nil {
+		return err
+	}
+	var spec watchlist.Spec
+	if e := decodeJSON(c.r, &spec, false); e != nil {
+		return e
+	}
+	if err := st.Validate(spec); err != nil {
+		return storeError(err, spec.ID)
+	}
+	return c.json(http.StatusOK, map[string]bool{"valid": true})
+}
+
+func (s *Server) createWatchlist(c *call) error {
+	st, err := s.watchlists()
+	if err != nil {
+		return err
+	}
+	var spec watchlist.Spec
+	if e := decodeJSON(c.r, &spec, false); e != nil {
+		return e
+	}
+	if err := inScope(c, spec); err != nil {
+		return err
+	}
+	if old, err := st.Get(spec.ID); err == nil {
+		if !c.id.sees(old.Spec) {
+			// Another team's id: say no more than that the id is taken.
+			return errorf(http.StatusConflict, CodeConflict, "watchlist id %q is taken", spec.ID)
+		}
+		return errorf(http.StatusConflict, CodeConflict, "watchlist %q exists: PUT /v1/watchlists/%s with its if_version to edit it", spec.ID, spec.ID)
+	} else if !errors.Is(err, watchlist.ErrNotFound) {
+		return err
+	}
+	rec, err := st.Apply(c.r.Context(), c.id.Name, spec, 0)
+	if err != nil {
+		return storeError(err, spec.ID)
+	}
+	if err := c.audit("watchlist.create", "watchlist", rec.ID, nil, rec); err != nil {
+		return err
+	}
+	c.w.Header().Set("Location", "/v1/watchlists/"+rec.ID)
+	return c.json(http.StatusCreated, rec)
+}
+
+// EditRequest is the body of PUT /v1/watchlists/{id}.
+type EditRequest struct {
+	IfVersion int            `json:"if_version"` // the version read; a stale one is 409
+	Spec      watchlist.Spec `json:"spec"`
+}
+
+func (s *Server) putWatchlist(c *call) error {
+	before, err := s.owned(c)
+	if err != nil {
+		return err
+	}
+	var req EditRequest
+	if e := decodeJSON(c.r, &req, false); e != nil {
+		return e
+	}
+	if req.Spec.ID == "" {
+		req.Spec.ID = before.ID
+	}
+	if req.Spec.ID != before.ID {
+		return errorf(http.StatusBadRequest, CodeBadRequest, "spec.id %q is not the path's %q", truncate(req.Spec.ID, 80), before.ID)
+	}
+	if req.IfVersion < 1 {
+		return errorf(http.StatusBadRequest, CodeBadRequest, "if_version: the version you read is required (it is %d now)", before.Version)
+	}
+	if err := inScope(c, req.Spec); err != nil {
+		return err
+	}
+	rec, err := s.d.Watchlists.Apply(c.r.Context(), c.id.Name, req.Spec, req.IfVersion)
+	if err != nil {
+		return storeError(err, before.ID)
+	}
+	if err := c.audit("watchlist.edit", "watchlist", rec.ID, before, rec); err != nil {
+		return err
+	}
+	return c.json(http.StatusOK, rec)
+}
+
+// NoteRequest is the optional body of the transitions and acknowledgements.
+type NoteRequest struct {
+	Note string `json:"note"`
+}
+
+const maxNote = 2000
+
+func readNote(c *call) (string, error) {
+	var n NoteRequest
+	if e := decodeJSON(c.r, &n, true); e != nil {
+		return "", e
+	}
+	if len(n.Note) > maxNote {
+		return "", errorf(http.StatusBadRequest, CodeBadRequest, "note: %d bytes, at most %d", len(n.Note), maxNote)
+	}
+	return n.Note, nil
+}
+
+func (s *Server) deleteWatchlist(c *call) error {
+	before, err := s.owned(c)
+	if err != nil {
+		return err
+	}
+	note := c.r.URL.Query().Get("note")
+	if len(note) > maxNote {
+		return errorf(http.StatusBadRequest, CodeBadRequest, "note: %d bytes, at most %d", len(note), maxNote)
+	}
+	if err := s.d.Watchlists.Delete(c.r.Context(), c.id.Name, before.ID, note); err != nil {
+		return storeError(err, before.ID)
+	}
+	if err := c.audit("watchlist.delete", "watchlist", before.ID, before, nil); err != nil {
+		return err
+	}
+	c.w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// transition is submit (a gatherer's, of their own team's list) or
+// approve, reject, pause, resume (a coach's, of the teams they coach).
+func (s *Server) transition(name string) handler {
+	return func(c *call) error {
+		load := s.visible
+		if name == "submit" {
+			load = s.owned
+		}
+		before, err := load(c)
+		if err != nil {
+			return err
+		}
+		if name != "submit" && !c.id.owns(before.Spec) {
+			return errorf(http.StatusForbidden, CodeOutOfScope, "watchlist %q is not of a team you coach", before.ID)
+		}
+		note, err := readNote(c)
+		if err != nil {
+			return err
+		}
+		st, ctx := s.d.Watchlists, c.r.Context()
+		var rec watchlist.Record
+		switch name {
+		case "submit":
+			rec, err = st.Submit(ctx, c.id.Name, before.ID, note)
+		case "approve":
+			rec, err = st.Approve(ctx, c.id.Name, before.ID, note)
+		case "reject":
+			rec, err = st.Reject(ctx, c.id.Name, before.ID, note)
+		case "pause":
+			rec, err = st.Pause(ctx, c.id.Name, before.ID, note)
+		case "resume":
+			rec, err = st.Resume(ctx, c.id.Name, before.ID, note)
+		}
+		if err != nil {
+			return storeError(err, before.ID)
+		}
+		if err := c.audit("watchlist."+name, "watchlist", rec.ID, before, rec); err != nil {
+			return err
+		}
+		return c.json(http.StatusOK, rec)
+	}
+}
+
+// BacktestRequest is the body of the backtests: how far back to run, and
+// (POST /v1/watchlists/backtest) the draft to run.
+type BacktestRequest struct {
+	Since string          `json:"since"` // e.g. 24h, 7d; at most 30d
+	Spec  *watchlist.Spec `json:"spec,omitempty"`
+}
+
+func parseSince(v string) (time.Duration, error) {
+	if v == "" {
+		return 24 * time.Hour, nil
+	}
+	d, err := ParseDuration(v)
+	if err != nil || d <= 0 || d > 30*24*time.Hour {
+		return 0, errorf(http.StatusBadRequest, CodeBadRequest, "since %q: want a duration up to 30d, e.g. 24h or 7d", truncate(v, 40))
+	}
+	return d, nil
+}
+
+// ParseDuration reads a Go duration or a number of days (30d).
+func ParseDuration(v string) (time.Duration, error) {
+	if n, ok := strings.CutSuffix(v, "d"); ok {
+		days, err := strconv.Atoi(n)
+		if err != nil || days < 0 || days > 36500 {
+			return 0, errors.New("bad number of days")
+		}
+		return time.Duration(days) * 24 * time.Hour, nil
+	}
+	return time.ParseDuration(v)
+}
+
+func (s *Server) backtest(c *call, spec watchlist.Spec, since time.Duration) error {
+	if s.d.Backtester == nil {
+		return errorf(http.StatusServiceUnavailable, CodeNotConfigured, "backtests need the search index, which is not configured")
+	}
+	rep, err := s.d.Backtester.Backtest(c.r.Context(), spec, since)
+	if err != nil {
+		var inv *watchlist.InvalidError
+		if errors.As(err, &inv) {
+			return storeError(err, spec.ID)
+		}
+		return err
+	}
+	return c.json(http.StatusOK, rep)
+}
+
+func (s *Server) backtestWatchlist(c *call) error {
+	rec, err := s.visible(c)
+	if err != nil {
+		return err
+	}
+	var req BacktestRequest
+	if e := decodeJSON(c.r, &req, true); e != nil {
+		return e
+	}
+	if req.Spec != nil {
+		return errorf(http.StatusBadRequest, CodeBadRequest, "spec: use POST /v1/watchlists/backtest to backtest a spec that is not stored")
+	}
+	since, err := parseSince(req.Since)
+	if err != nil {
+		return err
+	}
+	return s.backtest(c, rec.Spec, since)
+}
+
+func (s *Server) backtestSpec(c *call) error {
+	var req BacktestRequest
+	if e := decodeJSON(c.r, &req, false); e != nil {
+		return e
+	}
+	if req.Spec == nil {
+		return errorf(http.StatusBadRequest, CodeBadRequest, "spec: the draft to backtest is required")
+	}
+	if err := inScope(c, *req.Spec); err != nil {
+		return err
+	}
+	since, err := parseSince(req.Since)
+	if err != nil {
+		return err
+	}
+	return s.backtest(c, *req.Spec, since)
+}
+
+// --- search ---
+
+func (s *Server) search(c *call) error {
+	if s.d.Searcher == nil {
+		return errorf(http.StatusServiceUnavailable, CodeNotConfigured, "no search index is configured")
+	}
+	var q search.Query
+	if e := decodeJSON(c.r, &q, false); e != nil {
+		return e
+	}
+	if q.Size < 0 || q.Size > 200 || q.From < 0 || q.From > 10_000 || len(q.Text) > 4096 {
+		return errorf(http.StatusBadRequest, CodeBadRequest, "size 0 to 200, from 0 to 10000 and q of at most 4096 bytes, please")
+	}
+	scope, any := s.searchScope(c.id)
+	if !any {
+		return c.json(http.StatusOK, &search.Result{Hits: []search.Hit{}, Facets: map[string][]search.Facet{}})
+	}
+	q.Scope = scope
+	res, err := s.d.Searcher.Search(c.r.Context(), q)
+	if err != nil {
+		if strings.Contains(err.Error(), "query") && strings.Contains(err.Error(), "pars") {
+			return errorf(http.StatusBadRequest, CodeBadRequest, "%v", err)
+		}
+		return err
+	}
+	return c.json(http.StatusOK, res)
+}
+
+// searchScope turns the caller's scope into a search scope: the watchlists
+// of their teams and brands, and their regions. any is false when the
+// caller can see no watchlist at all (an empty list would mean "all").
+func (s *Server) searchScope(id Identity) (scope *search.Scope, any bool) {
+	if id.Scope.Unscoped() {
+		return nil, true
+	}
+	scope = &search.Scope{Regions: id.Scope.Regions}
+	if len(id.Scope.Teams)+len(id.Scope.Brands) > 0 {
+		if s.d.Watchlists == nil {
+			return nil, false
+		}
+		for _, rec := range s.d.Watchlists.List(watchlist.Filter{Teams: id.Scope.Teams, Brands: id.Scope.Brands}) {
+			if in(id.Scope.Teams, rec.Team) && in(id.Scope.Brands, rec.Brand) {
+				scope.Watchlists = append(scope.Watchlists, rec.ID)
+			}
+		}
+		if len(scope.Watchlists) == 0 {
+			return nil, false
+		}
+	}
+	return scope, true
+}

@@ -1,0 +1,288 @@
+package api
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/earshot-dev/earshot/insights"
+)
+
+// QueueView is one queue in GET /v1/queues.
+type QueueView struct {
+	Name string `json:"name"`
+	QueueInfo
+}
+
+func (s *Server) listQueues(c *call) error {
+	var out []QueueView
+	for name, q := range s.d.Queues {
+		if s.seesQueue(c.id, name) {
+			out = append(out, QueueView{Name: name, QueueInfo: q})
+		}
+	}
+	slices.SortFunc(out, func(a, b QueueView) int { return strings.Compare(a.Name, b.Name) })
+	offset, limit, err := paging(c)
+	if err != nil {
+		return err
+	}
+	return c.json(http.StatusOK, page(out, offset, limit))
+}
+
+// queue reads the path's queue the caller may see: another team's queue is
+// 404, like one that does not exist.
+func (s *Server) queue(c *call) (string, error) {
+	q, err := pathID(c, "queue", queueName)
+	if err != nil {
+		return "", err
+	}
+	if !s.seesQueue(c.id, q) {
+		return "", errorf(http.StatusNotFound, CodeNotFound, "queue %q not found", q)
+	}
+	return q, nil
+}
+
+func (s *Server) alerts() (AlertStore, error) {
+	if s.d.Alerts == nil {
+		return nil, errorf(http.StatusServiceUnavailable, CodeNotConfigured, "no alert store is configured")
+	}
+	return s.d.Alerts, nil
+}
+
+func (s *Server) listAlerts(c *call) error {
+	st, err := s.alerts()
+	if err != nil {
+		return err
+	}
+	q, err := s.queue(c)
+	if err != nil {
+		return err
+	}
+	offset, limit, err := paging(c)
+	if err != nil {
+		return err
+	}
+	items, more, err := st.List(c.r.Context(), q, offset, limit)
+	if err != nil {
+		return err
+	}
+	p := Page[Alert]{Items: items}
+	if p.Items == nil {
+		p.Items = []Alert{}
+	}
+	if more {
+		p.NextCursor = cursor(offset + limit)
+	}
+	return c.json(http.StatusOK, p)
+}
+
+func (s *Server) ackAlert(c *call) error {
+	st, err := s.alerts()
+	if err != nil {
+		return err
+	}
+	q, err := s.queue(c)
+	if err != nil {
+		return err
+	}
+	id, err := pathID(c, "id", alertID)
+	if err != nil {
+		return err
+	}
+	note, err := readNote(c)
+	if err != nil {
+		return err
+	}
+	a, err := st.Ack(c.r.Context(), q, id, c.id.Name, note)
+	if errors.Is(err, ErrAlertNotFound) {
+		return errorf(http.StatusNotFound, CodeNotFound, "alert %q not found on queue %q", id, q)
+	}
+	if err != nil {
+		return err
+	}
+	return c.json(http.StatusOK, a)
+}
+
+// streamAlerts is the live feed of a queue as server-sent events: an
+// `alert` event per alert (id: the alert id, data: the Alert as JSON), a
+// comment every 15 s to keep proxies from closing the connection, and a
+// `lost` event before the server drops a client that fell behind.
+func (s *Server) streamAlerts(c *call) error {
+	q, err := s.queue(c)
+	if err != nil {
+		return err
+	}
+	select {
+	case s.streams <- struct{}{}:
+		defer func() { <-s.streams }()
+	default:
+		c.w.Header().Set("Retry-After", "5")
+		return errorf(http.StatusServiceUnavailable, CodeUnavailable, "too many live feeds open (%d)", maxStreams)
+	}
+	rc := http.NewResponseController(c.w)
+	sub := s.d.Hub.Subscribe(q, 256)
+	defer sub.Close()
+	h := c.w.Header()
+	h.Set("Content-Type", "text/event-stream")
+	h.Set("Cache-Control", "no-cache")
+	h.Set("X-Accel-Buffering", "no")
+	c.w.WriteHeader(http.StatusOK)
+	write := func(f string, args ...any) error {
+		rc.SetWriteDeadline(time.Now().Add(10 * time.Second))
+		if _, err := fmt.Fprintf(c.w, f, args...); err != nil {
+			return err
+		}
+		return rc.Flush()
+	}
+	if write(": feed of queue %s\nretry: 2000\n\n", q) != nil {
+		return nil
+	}
+	beat := time.NewTicker(15 * time.Second)
+	defer beat.Stop()
+	for {
+		select {
+		case <-c.r.Context().Done():
+			return nil
+		case <-sub.Lost:
+			write("event: lost\ndata: {\"reason\":\"the client fell behind; reconnect and list the queue to catch up\"}\n\n")
+			return nil
+		case <-beat.C:
+			if write(": keep-alive\n\n") != nil {
+				return nil
+			}
+		case a := <-sub.C:
+			data, err := json.Marshal(a)
+			if err != nil {
+				continue
+			}
+			if write("id: %s\nevent: alert\ndata: %s\n\n", a.ID, data) != nil {
+				return nil
+			}
+		}
+	}
+}
+
+// --- insights ---
+
+func (s *Server) insights() (Insights, error) {
+	if s.d.Insights == nil {
+		return nil, errorf(http.StatusServiceUnavailable, CodeNotConfigured, "insights need ClickHouse, which is not configured")
+	}
+	return s.d.Insights, nil
+}
+
+func (s *Server) listInsights(c *call) error {
+	ins, err := s.insights()
+	if err != nil {
+		return err
+	}
+	qs := ins.List()
+	if qs == nil {
+		qs = []insights.Query{}
+	}
+	return c.json(http.StatusOK, map[string]any{"items": qs})
+}
+
+// InsightRequest is the body of POST /v1/insights/{name}.
+type InsightRequest struct {
+	Params map[string]string `json:"params"`
+}
+
+func (s *Server) runInsight(c *call) error {
+	ins, err := s.insights()
+	if err != nil {
+		return err
+	}
+	name, err := pathID(c, "name", insightName)
+	if err != nil {
+		return err
+	}
+	i := slices.IndexFunc(ins.List(), func(q insights.Query) bool { return q.Name == name })
+	if i < 0 {
+		return errorf(http.StatusNotFound, CodeNotFound, "no insight query %q", name)
+	}
+	query := ins.List()[i]
+	var req InsightRequest
+	if e := decodeJSON(c.r, &req, true); e != nil {
+		return e
+	}
+	if len(req.Params) > 32 {
+		return errorf(http.StatusBadRequest, CodeBadRequest, "at most 32 params")
+	}
+	if err := s.scopeInsight(c, query, req.Params); err != nil {
+		return err
+	}
+	t, err := ins.Run(c.r.Context(), name, req.Params)
+	if err != nil {
+		if errors.Is(err, ErrUnknownInsight) {
+			return errorf(http.StatusNotFound, CodeNotFound, "no insight query %q", name)
+		}
+		if strings.Contains(err.Error(), "param") {
+			return errorf(http.StatusBadRequest, CodeBadRequest, "%v", err)
+		}
+		return err
+	}
+	return c.json(http.StatusOK, t)
+}
+
+// scopeInsight lets a scoped caller run only queries narrowed to what they
+// may see: one with a watchlist param set to a watchlist of their teams or
+// brands, and a region param set to one of their regions.
+func (s *Server) scopeInsight(c *call, q insights.Query, params map[string]string) error {
+	sc := c.id.Scope
+	if sc.Unscoped() {
+		return nil
+	}
+	has := func(p string) bool { return slices.ContainsFunc(q.Params, func(x insights.Param) bool { return x.Name == p }) }
+	if len(sc.Teams)+len(sc.Brands) > 0 {
+		if !has("watchlist") {
+			return errorf(http.StatusForbidden, CodeOutOfScope, "query %s spans every watchlist; your token is scoped to %v", q.Name, sc)
+		}
+		wl := params["watchlist"]
+		scope, any := s.searchScope(Identity{Scope: Scope{Teams: sc.Teams, Brands: sc.Brands}})
+		if wl == "" || !any || !slices.Contains(scope.Watchlists, wl) {
+			return errorf(http.StatusNotFound, CodeNotFound, "watchlist %q not found", truncate(wl, 80))
+		}
+	}
+	if len(sc.Regions) > 0 {
+		if !has("region") {
+			return errorf(http.StatusForbidden, CodeOutOfScope, "query %s spans every region; your token is scoped to %v", q.Name, sc.Regions)
+		}
+		if !slices.Contains(sc.Regions, params["region"]) {
+			return errorf(http.StatusNotFound, CodeNotFound, "region %q not found", truncate(params["region"], 40))
+		}
+	}
+	return nil
+}
+
+// --- audit ---
+
+func (s *Server) readAudit(c *call) error {
+	if s.d.Audit == nil {
+		return errorf(http.StatusServiceUnavailable, CodeNotConfigured, "no audit log")
+	}
+	offset, limit, err := paging(c)
+	if err != nil {
+		return err
+	}
+	q := c.r.URL.Query()
+	typ, obj, actor := q.Get("object_type"), q.Get("object_id"), q.Get("actor")
+	recs, more, err := ReadAuditFile(s.d.Audit.Path(), func(r AuditRecord) bool {
+		return (typ == "" || r.ObjectType == typ) && (obj == "" || r.ObjectID == obj) && (actor == "" || r.Actor == actor)
+	}, offset, limit)
+	if err != nil {
+		return err
+	}
+	p := Page[AuditRecord]{Items: recs}
+	if p.Items == nil {
+		p.Items = []AuditRecord{}
+	}
+	if more {
+		p.NextCursor = cursor(offset + limit)
+	}
+	return c.json(http.StatusOK, p)
+}

@@ -1,0 +1,266 @@
+package api
+
+import (
+	"context"
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/elliptic"
+	"crypto/rsa"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/big"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+)
+
+// checkJWKSURL accepts https, and http only to a loopback address.
+func checkJWKSURL(s string) error {
+	u, err := url.Parse(s)
+	if err != nil {
+		return err
+	}
+	switch u.Scheme {
+	case "https":
+		return nil
+	case "http":
+		if ip := net.ParseIP(u.Hostname()); (ip != nil && ip.IsLoopback()) || u.Hostname() == "localhost" {
+			return nil
+		}
+	}
+	return fmt.Errorf("%q: want https (or http on a loopback address)", s)
+}
+
+// jwk is one key of a JSON Web Key Set (RFC 7517).
+type jwk struct {
+	Kty string `json:"kty"`
+	Kid string `json:"kid"`
+	Use string `json:"use"`
+	Alg string `json:"alg"`
+	N   string `json:"n"`
+	E   string `json:"e"`
+	Crv string `json:"crv"`
+	X   string `json:"x"`
+	Y   string `json:"y"`
+}
+
+// ParseJWKS reads a key set's public keys by kid. Keys not for signing
+// (use other than sig) are left out; a key that does not parse is an error.
+func ParseJWKS(data []byte) (map[string]crypto.PublicKey, error) {
+	var set struct {
+		Keys []jwk `json:"keys"`
+	}
+	if err := json.Unmarshal(data, &set); err != nil {
+		return nil, fmt.Errorf("key set: %w", err)
+	}
+	keys := map[string]crypto.PublicKey{}
+	b64 := base64.RawURLEncoding.DecodeString
+	for i, k := range set.Keys {
+		if k.Use != "" && k.Use != "sig" {
+			continue
+		}
+		var key crypto.PublicKey
+		switch k.Kty {
+		case "RSA":
+			n, err1 := b64(k.N)
+			e, err2 := b64(k.E)
+			if err := errors.Join(err1, err2); err != nil || len(n) < 256 || len(e) == 0 || len(e) > 4 {
+				return nil, fmt.Errorf("key set: keys[%d] (%s): bad RSA key (at least 2048 bits)", i, k.Kid)
+			}
+			key = &rsa.PublicKey{N: new(big.Int).SetBytes(n), E: int(new(big.Int).SetBytes(e).Int64())}
+		case "EC":
+			var curve elliptic.Curve
+			switch k.Crv {
+			case "P-256":
+				curve = elliptic.P256()
+			case "P-384":
+				curve = elliptic.P384()
+			case "P-521":
+				curve = elliptic.P521()
+			default:
+				return nil, fmt.Errorf("key set: keys[%d] (%s): curve %q", i, k.Kid, k.Crv)
+			}
+			x, err1 := b64(k.X)
+			y, err2 := b64(k.Y)
+			if err := errors.Join(err1, err2); err != nil {
+				return nil, fmt.Errorf("key set: keys[%d] (%s): %w", i, k.Kid, err)
+			}
+			pk := &ecdsa.PublicKey{Curve: curve, X: new(big.Int).SetBytes(x), Y: new(big.Int).SetBytes(y)}
+			if !curve.IsOnCurve(pk.X, pk.Y) { //nolint:staticcheck // the point check is what we want here
+				return nil, fmt.Errorf("key set: keys[%d] (%s): point not on %s", i, k.Kid, k.Crv)
+			}
+			key = pk
+		case "OKP":
+			x, err := b64(k.X)
+			if k.Crv != "Ed25519" || err != nil || len(x) != ed25519.PublicKeySize {
+				return nil, fmt.Errorf("key set: keys[%d] (%s): want an Ed25519 key", i, k.Kid)
+			}
+			key = ed25519.PublicKey(x)
+		default:
+			return nil, fmt.Errorf("key set: keys[%d] (%s): key type %q", i, k.Kid, k.Kty)
+		}
+		keys[k.Kid] = key
+	}
+	if len(keys) == 0 {
+		return nil, errors.New("key set: no signing keys")
+	}
+	return keys, nil
+}
+
+// OIDC validates bearer JWTs against an issuer, an audience and a key set.
+type OIDC struct {
+	cfg    OIDCConfig
+	client *http.Client
+	log    *slog.Logger
+	now    func() time.Time
+
+	mu      sync.Mutex
+	keys    map[string]crypto.PublicKey
+	fetched time.Time // of the URL
+}
+
+// NewOIDC loads the key set (file, or a first fetch of the URL).
+func NewOIDC(ctx context.Context, cfg OIDCConfig, log *slog.Logger) (*OIDC, error) {
+	o := &OIDC{cfg: cfg, client: &http.Client{Timeout: 10 * time.Second}, log: log, now: time.Now}
+	if err := o.load(ctx); err != nil {
+		return nil, err
+	}
+	return o, nil
+}
+
+func (o *OIDC) load(ctx context.Context) error {
+	var data []byte
+	var err error
+	if o.cfg.JWKSFile != "" {
+		data, err = os.ReadFile(o.cfg.JWKSFile)
+	} else {
+		data, err = o.fetch(ctx)
+	}
+	if err != nil {
+		return fmt.Errorf("oidc: %w", err)
+	}
+	keys, err := ParseJWKS(data)
+	if err != nil {
+		return fmt.Errorf("oidc: %w", err)
+	}
+	o.mu.Lock()
+	o.keys, o.fetched = keys, o.now()
+	o.mu.Unlock()
+	return nil
+}
+
+func (o *OIDC) fetch(ctx context.Context) ([]byte, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, o.cfg.JWKSURL, nil)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := o.client.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("fetching the key set: %w", err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("fetching the key set: %s", resp.Status)
+	}
+	return io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+}
+
+// key finds a key by kid, fetching the URL again when the set is old or
+// the kid is new (a rotation), at most once a minute.
+func (o *OIDC) key(ctx context.Context, kid string) (crypto.PublicKey, error) {
+	o.mu.Lock()
+	k, ok := o.keys[kid]
+	stale := o.cfg.JWKSURL != "" && (o.now().Sub(o.fetched) > o.cfg.JWKSRefresh || !ok && o.now().Sub(o.fetched) > time.Minute)
+	o.mu.Unlock()
+	if stale {
+		if err := o.load(ctx); err != nil {
+			o.log.Warn("refreshing the OIDC key set; keeping the old one", "err", err)
+			o.mu.Lock()
+			o.fetched = o.now() // do not hammer a provider that is down
+			o.mu.Unlock()
+		}
+		o.mu.Lock()
+		k, ok = o.keys[kid]
+		o.mu.Unlock()
+	}
+	if !ok {
+		return nil, fmt.Errorf("no key %q in the key set", kid)
+	}
+	return k, nil
+}
+
+var jwtMethods = []string{"RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"}
+
+// Authenticate validates a JWT and returns its identity: issuer, audience,
+// expiry (required), signature by a key of the set, and a known role in
+// the role claim.
+func (o *OIDC) Authenticate(ctx context.Context, raw string) (Identity, error) {
+	claims := jwt.MapClaims{}
+	_, err := jwt.ParseWithClaims(raw, claims, func(t *jwt.Token) (any, error) {
+		kid, _ := t.Header["kid"].(string)
+		return o.key(ctx, kid)
+	}, jwt.WithValidMethods(jwtMethods), jwt.WithIssuer(o.cfg.Issuer), jwt.WithAudience(o.cfg.Audience),
+		jwt.WithExpirationRequired(), jwt.WithLeeway(o.cfg.Leeway), jwt.WithTimeFunc(o.now))
+	if err != nil {
+		if errors.Is(err, jwt.ErrTokenExpired) {
+			return Identity{}, ErrTokenExpired
+		}
+		return Identity{}, fmt.Errorf("oidc token: %w", err)
+	}
+	str := func(name string) string { s, _ := claims[name].(string); return s }
+	list := func(name string) ([]string, error) {
+		if name == "" || claims[name] == nil {
+			return nil, nil
+		}
+		switch v := claims[name].(type) {
+		case string:
+			return []string{v}, nil
+		case []any:
+			out := make([]string, 0, len(v))
+			for _, e := range v {
+				s, ok := e.(string)
+				if !ok || !scopeName.MatchString(s) {
+					return nil, fmt.Errorf("oidc token: claim %s: %v is not a scope name", name, e)
+				}
+				out = append(out, s)
+			}
+			return out, nil
+		}
+		return nil, fmt.Errorf("oidc token: claim %s: want a string or an array of strings", name)
+	}
+	role, err := ParseRole(str(o.cfg.RoleClaim))
+	if err != nil {
+		return Identity{}, fmt.Errorf("oidc token: claim %s: %w", o.cfg.RoleClaim, err)
+	}
+	name := str(o.cfg.NameClaim)
+	if name == "" {
+		return Identity{}, fmt.Errorf("oidc token: claim %s: empty", o.cfg.NameClaim)
+	}
+	var scope Scope
+	var errs []error
+	var e error
+	scope.Teams, e = list(o.cfg.TeamsClaim)
+	errs = append(errs, e)
+	scope.Brands, e = list(o.cfg.BrandsClaim)
+	errs = append(errs, e)
+	scope.Regions, e = list(o.cfg.RegionsClaim)
+	errs = append(errs, e)
+	if err := errors.Join(errs...); err != nil {
+		return Identity{}, err
+	}
+	id := Identity{ID: "oidc:" + str("sub"), Name: name, Role: role, Scope: scope, Via: "oidc"}
+	if exp, err := claims.GetExpirationTime(); err == nil && exp != nil {
+		id.ExpiresAt = exp.Time
+	}
+	return id, nil
+}

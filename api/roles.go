@@ -1,0 +1,96 @@
+package api
+
+import (
+	"fmt"
+	"slices"
+	"time"
+)
+
+// Role is what a caller may do; a Scope narrows it to teams, brands and
+// regions.
+type Role string
+
+// The roles.
+const (
+	Admin     Role = "admin"     // everything
+	Coach     Role = "coach"     // reviews (approves, rejects, pauses) the watchlists of the teams they coach
+	Gatherer  Role = "gatherer"  // drafts and edits their team's watchlists, runs backtests
+	Analyst   Role = "analyst"   // reads insights and search
+	Responder Role = "responder" // reads and acknowledges the alerts of their queues
+	Ingest    Role = "ingest"    // a machine identity that only pushes posts
+	Viewer    Role = "viewer"    // reads watchlists and alerts
+)
+
+// Roles lists every role.
+var Roles = []Role{Admin, Coach, Gatherer, Analyst, Responder, Ingest, Viewer}
+
+// Valid reports whether r is a known role.
+func (r Role) Valid() bool { return slices.Contains(Roles, r) }
+
+// ParseRole checks a role name.
+func ParseRole(s string) (Role, error) {
+	r := Role(s)
+	if !r.Valid() {
+		return "", fmt.Errorf("role %q: want one of %v", s, Roles)
+	}
+	return r, nil
+}
+
+// Action is one thing the API lets a caller do.
+type Action string
+
+// The actions, each granted to the roles of Permissions.
+const (
+	ReadWatchlists   Action = "watchlists.read"     // list, get, history
+	EditWatchlists   Action = "watchlists.edit"     // validate, create, edit, submit, delete
+	ReviewWatchlists Action = "watchlists.review"   // approve, reject, pause, resume
+	Backtest         Action = "watchlists.backtest" // backtest a draft over recent posts
+	ReadAlerts       Action = "alerts.read"         // list a queue's alerts, live feed
+	AckAlerts        Action = "alerts.ack"          // acknowledge an alert
+	Search           Action = "search"              // full-text search of posts
+	ReadInsights     Action = "insights"            // list and run the insight queries
+	PushPosts        Action = "posts.push"          // POST /v1/posts
+	ReadAudit        Action = "audit.read"          // read the audit log
+)
+
+// Permissions says which roles may take each action. Admin may take all.
+// Who may take an action on a given object is then narrowed by the
+// caller's scope.
+var Permissions = map[Action][]Role{
+	ReadWatchlists:   {Admin, Coach, Gatherer, Analyst, Viewer},
+	EditWatchlists:   {Admin, Gatherer},
+	ReviewWatchlists: {Admin, Coach},
+	Backtest:         {Admin, Coach, Gatherer},
+	ReadAlerts:       {Admin, Coach, Responder, Viewer},
+	AckAlerts:        {Admin, Responder},
+	Search:           {Admin, Coach, Gatherer, Analyst},
+	ReadInsights:     {Admin, Coach, Analyst},
+	PushPosts:        {Admin, Ingest},
+	ReadAudit:        {Admin},
+}
+
+// Can reports whether role r may take action a (before scope).
+func (r Role) Can(a Action) bool { return slices.Contains(Permissions[a], r) }
+
+// Scope narrows a role: an empty list is no narrowing.
+type Scope struct {
+	Teams   []string `json:"teams,omitempty"`
+	Brands  []string `json:"brands,omitempty"`
+	Regions []string `json:"regions,omitempty"`
+}
+
+// Unscoped reports whether the scope narrows nothing.
+func (s Scope) Unscoped() bool { return len(s.Teams)+len(s.Brands)+len(s.Regions) == 0 }
+
+// in reports whether v is allowed by list (empty allows all).
+func in(list []string, v string) bool { return len(list) == 0 || slices.Contains(list, v) }
+
+// Identity is an authenticated caller.
+type Identity struct {
+	ID        string    `json:"id"`   // token id, or oidc:<subject>
+	Name      string    `json:"name"` // who, in the audit log and the stores
+	Role      Role      `json:"role"`
+	Scope     Scope     `json:"scope"`
+	Via       string    `json:"via"` // token or oidc
+	ExpiresAt time.Time `json:"expires_at,omitzero"`
+}

@@ -1,0 +1,501 @@
+package api
+
+import (
+	"context"
+	"crypto/rand"
+	_ "embed"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math"
+	"net"
+	"net/http"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"golang.org/x/time/rate"
+
+	"github.com/earshot-dev/earshot/insights"
+	"github.com/earshot-dev/earshot/search"
+	"github.com/earshot-dev/earshot/watchlist"
+)
+
+//go:embed openapi.json
+var openAPI []byte
+
+// OpenAPI returns the API's OpenAPI document.
+func OpenAPI() []byte { return slices.Clone(openAPI) }
+
+// WatchlistStore is what the API needs of the watchlist store
+// (*watchlist.Store). The API decides who may call what; the store
+// enforces the transitions and the four-eyes rule.
+type WatchlistStore interface {
+	List(f watchlist.Filter) []watchlist.Record
+	Get(id string) (watchlist.Record, error)
+	Validate(spec watchlist.Spec) error
+	Apply(ctx context.Context, actor string, spec watchlist.Spec, ifVersion int) (watchlist.Record, error)
+	Submit(ctx context.Context, actor, id, note string) (watchlist.Record, error)
+	Approve(ctx context.Context, actor, id, note string) (watchlist.Record, error)
+	Reject(ctx context.Context, actor, id, note string) (watchlist.Record, error)
+	Pause(ctx context.Context, actor, id, note string) (watchlist.Record, error)
+	Resume(ctx context.Context, actor, id, note string) (watchlist.Record, error)
+	Delete(ctx context.Context, actor, id, note string) error
+	History(id string) ([]watchlist.Change, error)
+}
+
+// Searcher runs a search (*search.Index). Query.Scope is set by the API.
+type Searcher interface {
+	Search(ctx context.Context, q search.Query) (*search.Result, error)
+}
+
+// Backtester runs a draft watchlist over the posts of the last since and
+// reports what it would have matched.
+type Backtester interface {
+	Backtest(ctx context.Context, spec watchlist.Spec, since time.Duration) (any, error)
+}
+
+// Insights lists and runs the analysts' named queries.
+type Insights interface {
+	List() []insights.Query
+	Run(ctx context.Context, name string, params map[string]string) (*insights.Table, error)
+}
+
+// ErrUnknownInsight is returned by Insights.Run for a name not in the catalogue.
+var ErrUnknownInsight = errors.New("unknown insight query")
+
+// QueueInfo says who works a queue, for scopes.
+type QueueInfo struct {
+	Team   string `json:"team"`
+	Region string `json:"region,omitempty"` // the team's region
+}
+
+// Deps are what the server serves. Nil ones answer 503 not_configured.
+type Deps struct {
+	Tokens     *TokenStore
+	OIDC       *OIDC // nil: JWTs are not accepted
+	Audit      *Audit
+	Watchlists WatchlistStore
+	Searcher   Searcher
+	Backtester Backtester
+	Insights   Insights
+	Alerts     AlertStore
+	Hub        *Hub
+	Queues     map[string]QueueInfo             // the routing organisation's queues; nil: unknown (only unscoped callers see queues)
+	Ready      map[string]func(ctx context.Context) error // checked by /readyz, e.g. kafka, clickhouse
+	Gatherer   prometheus.Gatherer                         // served on /metrics
+	Registerer prometheus.Registerer
+	Log        *slog.Logger
+}
+
+// Server is the HTTP API.
+type Server struct {
+	cfg      Config
+	d        Deps
+	mux      *http.ServeMux
+	routes   []string // registered patterns, "METHOD /path"
+	metrics  *metrics
+	now      func() time.Time
+	limiters *limiters
+	streams  chan struct{} // a slot per open live feed
+}
+
+type metrics struct {
+	requests    *prometheus.CounterVec
+	duration    *prometheus.HistogramVec
+	authFail    *prometheus.CounterVec
+	limited     prometheus.Counter
+	auditErrors prometheus.Counter
+}
+
+func newMetrics(reg prometheus.Registerer, hub *Hub) *metrics {
+	m := &metrics{
+		requests:    prometheus.NewCounterVec(prometheus.CounterOpts{Name: "earshot_api_requests_total", Help: "API requests by route pattern and status code."}, []string{"route", "code"}),
+		duration:    prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "earshot_api_request_duration_seconds", Help: "API request latency by route pattern (live feeds left out).", Buckets: prometheus.ExponentialBuckets(0.0005, 4, 9)}, []string{"route"}),
+		authFail:    prometheus.NewCounterVec(prometheus.CounterOpts{Name: "earshot_api_auth_failures_total", Help: "Refused credentials by reason."}, []string{"reason"}),
+		limited:     prometheus.NewCounter(prometheus.CounterOpts{Name: "earshot_api_rate_limited_total", Help: "Requests refused with 429."}),
+		auditErrors: prometheus.NewCounter(prometheus.CounterOpts{Name: "earshot_api_audit_write_errors_total", Help: "Changes whose audit record could not be written."}),
+	}
+	if reg != nil {
+		reg.MustRegister(m.requests, m.duration, m.authFail, m.limited, m.auditErrors)
+		if hub != nil {
+			reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "earshot_api_live_feeds", Help: "Open server-sent event feeds."}, func() float64 { return float64(hub.Subscribers()) }))
+		}
+	}
+	return m
+}
+
+// maxStreams bounds the open live feeds of one server.
+const maxStreams = 256
+
+// New builds the server.
+func New(cfg Config, d Deps) (*Server, error) {
+	if d.Tokens == nil {
+		return nil, errors.New("api: a token store is required")
+	}
+	if d.Log == nil {
+		d.Log = slog.New(slog.DiscardHandler)
+	}
+	d.Log = d.Log.With("component", "api")
+	if d.Hub == nil {
+		d.Hub = NewHub()
+	}
+	s := &Server{cfg: cfg, d: d, mux: http.NewServeMux(), metrics: newMetrics(d.Registerer, d.Hub), now: time.Now,
+		limiters: newLimiters(rate.Limit(cfg.Rate), cfg.Burst), streams: make(chan struct{}, maxStreams)}
+	s.register()
+	return s, nil
+}
+
+// Routes lists the registered routes as "METHOD /path" patterns.
+func (s *Server) Routes() []string { return slices.Clone(s.routes) }
+
+// handler is a route's work; an *Error it returns is the answer.
+type handler func(c *call) error
+
+// call is one request in the hands of a route.
+type call struct {
+	w     http.ResponseWriter
+	r     *http.Request
+	id    Identity
+	reqID string
+	s     *Server
+}
+
+func (c *call) json(status int, v any) error { writeJSON(c.w, status, v); return nil }
+
+// public marks routes anyone may call; authenticated, routes any caller
+// with valid credentials may call.
+const (
+	public        Action = ""
+	authenticated Action = "authenticated"
+)
+
+func (s *Server) handle(pattern string, action Action, h handler) {
+	s.routes = append(s.routes, pattern)
+	s.mux.Handle(pattern, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c := &call{w: w, r: r, reqID: w.Header().Get("X-Request-Id"), s: s}
+		if action != public {
+			id, e := s.authenticate(r)
+			if e != nil {
+				if e.Status == http.StatusUnauthorized {
+					w.Header().Set("WWW-Authenticate", `Bearer realm="earshot"`)
+					if !s.allow(w, "ip:"+clientIP(r)) {
+						return
+					}
+				}
+				writeError(w, e)
+				return
+			}
+			c.id = id
+			if !s.allow(w, "id:"+id.ID) {
+				return
+			}
+			if action != authenticated && !id.Role.Can(action) {
+				writeError(w, errorf(http.StatusForbidden, CodeForbidden, "role %s may not %s", id.Role, action))
+				return
+			}
+		}
+		r.Body = http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes)
+		if err := h(c); err != nil {
+			var e *Error
+			if !errors.As(err, &e) {
+				s.d.Log.Error("request failed", "route", pattern, "request_id", c.reqID, "err", err)
+				e = errorf(http.StatusInternalServerError, CodeInternal, "internal error (request id %s)", c.reqID)
+			}
+			writeError(w, e)
+		}
+	}))
+}
+
+// allow takes a request from key's rate limit, or answers 429.
+func (s *Server) allow(w http.ResponseWriter, key string) bool {
+	ok, wait := s.limiters.take(key, s.now())
+	if ok {
+		return true
+	}
+	s.metrics.limited.Inc()
+	w.Header().Set("Retry-After", strconv.Itoa(max(1, int(math.Ceil(wait.Seconds())))))
+	writeError(w, errorf(http.StatusTooManyRequests, CodeRateLimited, "rate limit of %g requests per second (burst %d); retry after %v", s.cfg.Rate, s.cfg.Burst, wait.Round(time.Millisecond)))
+	return false
+}
+
+func clientIP(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+// authenticate reads the bearer credentials: an earshot token (es_…) or,
+// with OIDC configured, a JWT.
+func (s *Server) authenticate(r *http.Request) (Identity, *Error) {
+	auth := r.Header.Get("Authorization")
+	tok, ok := strings.CutPrefix(auth, "Bearer ")
+	if !ok || tok == "" {
+		s.metrics.authFail.WithLabelValues("missing").Inc()
+		return Identity{}, errorf(http.StatusUnauthorized, CodeUnauthorized, "an Authorization: Bearer token is required")
+	}
+	var id Identity
+	var err error
+	switch {
+	case strings.HasPrefix(tok, TokenPrefix):
+		id, err = s.d.Tokens.Authenticate(tok)
+	case s.d.OIDC != nil && strings.Count(tok, ".") == 2:
+		id, err = s.d.OIDC.Authenticate(r.Context(), tok)
+	default:
+		err = ErrTokenUnknown
+	}
+	if err == nil {
+		return id, nil
+	}
+	reason := "invalid"
+	switch {
+	case errors.Is(err, ErrTokenExpired):
+		reason = "expired"
+	case errors.Is(err, ErrTokenRevoked):
+		reason = "revoked"
+	case errors.Is(err, ErrTokenUnknown):
+		reason = "unknown"
+	}
+	s.metrics.authFail.WithLabelValues(reason).Inc()
+	if reason == "invalid" && !strings.HasPrefix(err.Error(), "oidc token") {
+		s.d.Log.Error("authenticating", "err", err)
+		return Identity{}, errorf(http.StatusServiceUnavailable, CodeUnavailable, "credentials could not be checked")
+	}
+	s.d.Log.Info("refused credentials", "reason", reason, "err", err)
+	return Identity{}, &Error{Status: http.StatusUnauthorized, Code: CodeUnauthorized, Message: "the bearer token is " + reason, Details: map[string]string{"reason": reason}}
+}
+
+var requestID = regexp.MustCompile(`^[A-Za-z0-9._-]{1,64}$`)
+
+// ServeHTTP gives every request an id (the caller's X-Request-Id when it is
+// sane), counts it, and answers unknown routes and methods in JSON.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	id := r.Header.Get("X-Request-Id")
+	if !requestID.MatchString(id) {
+		var b [8]byte
+		rand.Read(b[:])
+		id = hex.EncodeToString(b[:])
+	}
+	w.Header().Set("X-Request-Id", id)
+	rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
+	_, pattern := s.mux.Handler(r)
+	if pattern == "" {
+		pattern = "unmatched"
+		s.notFound(rec, r)
+	} else {
+		s.mux.ServeHTTP(rec, r) // sets the path values
+	}
+	s.metrics.requests.WithLabelValues(pattern, strconv.Itoa(rec.status)).Inc()
+	if !strings.HasSuffix(pattern, "/stream") {
+		s.metrics.duration.WithLabelValues(pattern).Observe(time.Since(start).Seconds())
+	}
+}
+
+// notFound answers a path no route has (404) or a method the path's
+// routes do not take (405, with Allow).
+func (s *Server) notFound(w http.ResponseWriter, r *http.Request) {
+	var allow []string
+	for _, m := range []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodDelete} {
+		probe := r.Clone(r.Context())
+		probe.Method = m
+		if _, p := s.mux.Handler(probe); p != "" {
+			allow = append(allow, m)
+		}
+	}
+	if len(allow) > 0 && r.URL.Path == cleanPath(r.URL.Path) {
+		w.Header().Set("Allow", strings.Join(allow, ", "))
+		writeError(w, errorf(http.StatusMethodNotAllowed, CodeMethod, "%s is not allowed here; allowed: %s", r.Method, strings.Join(allow, ", ")))
+		return
+	}
+	writeError(w, errorf(http.StatusNotFound, CodeNotFound, "no such route: %s %s", r.Method, r.URL.Path))
+}
+
+func cleanPath(p string) string {
+	if strings.Contains(p, "//") || strings.Contains(p, "/./") || strings.Contains(p, "/../") || strings.HasSuffix(p, "/..") || strings.HasSuffix(p, "/.") {
+		return ""
+	}
+	return p
+}
+
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+}
+
+func (s *statusRecorder) WriteHeader(code int) { s.status = code; s.ResponseWriter.WriteHeader(code) }
+func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter }
+func (s *statusRecorder) Flush() {
+	if f, ok := s.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
+	}
+}
+
+// limiters are token buckets per key (a token id, or an address while
+// unauthenticated), bounded in number.
+type limiters struct {
+	limit rate.Limit
+	burst int
+
+	mu sync.Mutex
+	m  map[string]*limiterEntry
+}
+
+type limiterEntry struct {
+	l    *rate.Limiter
+	seen time.Time
+}
+
+const maxLimiters = 10_000
+
+func newLimiters(l rate.Limit, burst int) *limiters {
+	return &limiters{limit: l, burst: burst, m: map[string]*limiterEntry{}}
+}
+
+func (ls *limiters) take(key string, now time.Time) (bool, time.Duration) {
+	ls.mu.Lock()
+	defer ls.mu.Unlock()
+	e := ls.m[key]
+	if e == nil {
+		if len(ls.m) >= maxLimiters {
+			// Forget the buckets idle long enough to be full again; failing
+			// that, any one (a full bucket is what a new one starts as).
+			full := time.Duration(float64(ls.burst)/float64(ls.limit)*float64(time.Second)) + time.Second
+			for k, v := range ls.m {
+				if now.Sub(v.seen) > full {
+					delete(ls.m, k)
+				}
+			}
+			for k := range ls.m {
+				if len(ls.m) < maxLimiters {
+					break
+				}
+				delete(ls.m, k)
+			}
+		}
+		e = &limiterEntry{l: rate.NewLimiter(ls.limit, ls.burst)}
+		ls.m[key] = e
+	}
+	e.seen = now
+	r := e.l.ReserveN(now, 1)
+	if d := r.DelayFrom(now); d > 0 {
+		r.CancelAt(now)
+		return false, d
+	}
+	return true, 0
+}
+
+// Serve serves on ln until ctx ends, then shuts down, giving requests in
+// flight up to 5 s (live feeds end at once).
+func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	srv := &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute, IdleTimeout: 2 * time.Minute,
+		BaseContext: func(net.Listener) context.Context { return ctx }}
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(ln) }()
+	select {
+	case err := <-done:
+		return fmt.Errorf("api: %w", err)
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	err := srv.Shutdown(sctx)
+	if serr := <-done; !errors.Is(serr, http.ErrServerClosed) {
+		err = errors.Join(err, serr)
+	}
+	return err
+}
+
+func (s *Server) register() {
+	s.handle("GET /healthz", public, func(c *call) error { return c.json(200, map[string]string{"status": "ok"}) })
+	s.handle("GET /readyz", public, s.readyz)
+	s.handle("GET /metrics", public, s.metricsHandler)
+	s.handle("GET /v1/openapi.json", public, func(c *call) error {
+		c.w.Header().Set("Content-Type", "application/json")
+		c.w.Write(openAPI)
+		return nil
+	})
+	s.handle("GET /v1/whoami", authenticated, func(c *call) error { return c.json(200, c.id) })
+
+	s.handle("GET /v1/watchlists", ReadWatchlists, s.listWatchlists)
+	s.handle("POST /v1/watchlists", EditWatchlists, s.createWatchlist)
+	s.handle("POST /v1/watchlists/validate", EditWatchlists, s.validateWatchlist)
+	s.handle("POST /v1/watchlists/backtest", Backtest, s.backtestSpec)
+	s.handle("GET /v1/watchlists/{id}", ReadWatchlists, s.getWatchlist)
+	s.handle("PUT /v1/watchlists/{id}", EditWatchlists, s.putWatchlist)
+	s.handle("DELETE /v1/watchlists/{id}", EditWatchlists, s.deleteWatchlist)
+	s.handle("GET /v1/watchlists/{id}/history", ReadWatchlists, s.watchlistHistory)
+	s.handle("POST /v1/watchlists/{id}/backtest", Backtest, s.backtestWatchlist)
+	s.handle("POST /v1/watchlists/{id}/submit", EditWatchlists, s.transition("submit"))
+	for _, t := range []string{"approve", "reject", "pause", "resume"} {
+		s.handle("POST /v1/watchlists/{id}/"+t, ReviewWatchlists, s.transition(t))
+	}
+
+	s.handle("GET /v1/queues", ReadAlerts, s.listQueues)
+	s.handle("GET /v1/queues/{queue}/alerts", ReadAlerts, s.listAlerts)
+	s.handle("POST /v1/queues/{queue}/alerts/{id}/ack", AckAlerts, s.ackAlert)
+	s.handle("GET /v1/queues/{queue}/stream", ReadAlerts, s.streamAlerts)
+
+	s.handle("POST /v1/search", Search, s.search)
+	s.handle("GET /v1/insights", ReadInsights, s.listInsights)
+	s.handle("POST /v1/insights/{name}", ReadInsights, s.runInsight)
+	s.handle("GET /v1/audit", ReadAudit, s.readAudit)
+}
+
+func (s *Server) readyz(c *call) error {
+	ctx, cancel := context.WithTimeout(c.r.Context(), 3*time.Second)
+	defer cancel()
+	type check struct {
+		name string
+		err  error
+	}
+	results := make(chan check, len(s.d.Ready))
+	for name, f := range s.d.Ready {
+		go func() { results <- check{name, f(ctx)} }()
+	}
+	status, out := http.StatusOK, map[string]string{}
+	for range s.d.Ready {
+		r := <-results
+		out[r.name] = "ok"
+		if r.err != nil {
+			out[r.name], status = r.err.Error(), http.StatusServiceUnavailable
+		}
+	}
+	if status != http.StatusOK {
+		return &Error{Status: status, Code: CodeUnavailable, Message: "not ready", Details: out}
+	}
+	return c.json(status, map[string]any{"status": "ready", "checks": out})
+}
+
+func (s *Server) metricsHandler(c *call) error {
+	if s.d.Gatherer == nil {
+		return errorf(http.StatusServiceUnavailable, CodeNotConfigured, "no metrics registry")
+	}
+	promhttp.HandlerFor(s.d.Gatherer, promhttp.HandlerOpts{}).ServeHTTP(c.w, c.r)
+	return nil
+}
+
+// audit writes a change to the audit log. The change is made already; a
+// failure to record it is an error answer, logged and counted, so it is
+// never silent.
+func (c *call) audit(action, objectType, objectID string, before, after any) error {
+	if c.s.d.Audit == nil {
+		return nil
+	}
+	rec := AuditRecord{At: c.s.now(), Actor: c.id.Name, Role: string(c.id.Role), Action: action, ObjectType: objectType, ObjectID: objectID, RequestID: c.reqID}
+	rec.Before, rec.After = rawJSON(before), rawJSON(after)
+	if err := c.s.d.Audit.Write(rec); err != nil {
+		c.s.metrics.auditErrors.Inc()
+		c.s.d.Log.Error("audit record lost", "action", action, "object", objectType+"/"+objectID, "actor", c.id.Name, "err", err)
+		return errorf(http.StatusInternalServerError, CodeInternal, "the change was made but its audit record could not be written (request id %s)", c.reqID)
+	}
+	return nil
+}

@@ -1,0 +1,310 @@
+package api
+
+import (
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// TokenPrefix starts every earshot API token, so a leaked one is easy to
+// recognise (and to scan for).
+const TokenPrefix = "es_"
+
+// Token is a stored API token. The secret itself is never stored: only
+// its SHA-256. A token is 32 random bytes, so a fast unsalted hash is the
+// right tool — there is nothing to brute-force that is easier than the
+// 256-bit secret itself, and a slow password hash (bcrypt, argon2) would
+// only cost CPU on every request.
+type Token struct {
+	ID        string    `json:"id"`
+	Name      string    `json:"name"`
+	Role      Role      `json:"role"`
+	Scope     Scope     `json:"scope"`
+	Hash      string    `json:"sha256"` // hex SHA-256 of the secret
+	CreatedAt time.Time `json:"created_at"`
+	CreatedBy string    `json:"created_by,omitempty"`
+	ExpiresAt time.Time `json:"expires_at,omitzero"`
+	RevokedAt time.Time `json:"revoked_at,omitzero"`
+	RevokedBy string    `json:"revoked_by,omitempty"`
+}
+
+// Public is the token without its hash, for listings and the audit log.
+func (t Token) Public() Token { t.Hash = ""; return t }
+
+// Errors of the token store.
+var (
+	ErrTokenUnknown = errors.New("unknown token")
+	ErrTokenExpired = errors.New("token expired")
+	ErrTokenRevoked = errors.New("token revoked")
+)
+
+// TokenStore keeps tokens in one JSON file, written whole to a temporary
+// file and renamed into place, under an flock so that `earshot token` and a
+// running API can share it. A running API reloads the file when it
+// changes, so a revocation takes effect on the next request.
+type TokenStore struct {
+	path string
+	now  func() time.Time
+
+	mu     sync.Mutex
+	tokens []Token
+	stamp  fileStamp
+}
+
+type fileStamp struct {
+	mod  time.Time
+	size int64
+	ino  uint64
+}
+
+type tokenFile struct {
+	Tokens []Token `json:"tokens"`
+}
+
+// OpenTokens opens the store at path (the file need not exist yet).
+func OpenTokens(path string, now func() time.Time) (*TokenStore, error) {
+	if now == nil {
+		now = time.Now
+	}
+	s := &TokenStore{path: path, now: now}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.reload(); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+func stampOf(fi os.FileInfo) fileStamp {
+	st := fileStamp{mod: fi.ModTime(), size: fi.Size()}
+	if sys, ok := fi.Sys().(*syscall.Stat_t); ok {
+		st.ino = sys.Ino
+	}
+	return st
+}
+
+// reload reads the file again if it changed. Callers hold s.mu.
+func (s *TokenStore) reload() error {
+	fi, err := os.Stat(s.path)
+	if errors.Is(err, os.ErrNotExist) {
+		s.tokens, s.stamp = nil, fileStamp{}
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("tokens: %w", err)
+	}
+	st := stampOf(fi)
+	if st == s.stamp && s.stamp.ino != 0 {
+		return nil
+	}
+	data, err := os.ReadFile(s.path)
+	if err != nil {
+		return fmt.Errorf("tokens: %w", err)
+	}
+	var f tokenFile
+	if err := json.Unmarshal(data, &f); err != nil {
+		return fmt.Errorf("tokens: %s: %w", s.path, err)
+	}
+	s.tokens, s.stamp = f.Tokens, st
+	return nil
+}
+
+// Authenticate returns the identity of a token secret. Every stored hash is
+// compared in constant time, so the time taken says nothing about which
+// hash came close.
+func (s *TokenStore) Authenticate(secret string) (Identity, error) {
+	if !strings.HasPrefix(secret, TokenPrefix) {
+		return Identity{}, ErrTokenUnknown
+	}
+	sum := sha256.Sum256([]byte(secret))
+	want := []byte(hex.EncodeToString(sum[:]))
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.reload(); err != nil {
+		return Identity{}, err
+	}
+	found := -1
+	for i := range s.tokens {
+		if subtle.ConstantTimeCompare([]byte(s.tokens[i].Hash), want) == 1 {
+			found = i
+		}
+	}
+	if found < 0 {
+		return Identity{}, ErrTokenUnknown
+	}
+	t := s.tokens[found]
+	switch {
+	case !t.RevokedAt.IsZero():
+		return Identity{}, ErrTokenRevoked
+	case !t.ExpiresAt.IsZero() && !s.now().Before(t.ExpiresAt):
+		return Identity{}, ErrTokenExpired
+	}
+	return Identity{ID: t.ID, Name: t.Name, Role: t.Role, Scope: t.Scope, Via: "token", ExpiresAt: t.ExpiresAt}, nil
+}
+
+var (
+	tokenName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9@._+-]{0,127}$`)
+	scopeName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
+)
+
+// NewToken describes a token to create.
+type NewToken struct {
+	Name      string
+	Role      Role
+	Scope     Scope
+	TTL       time.Duration // 0: never expires
+	CreatedBy string
+}
+
+func (n NewToken) validate() error {
+	var errs []error
+	if !tokenName.MatchString(n.Name) {
+		errs = append(errs, fmt.Errorf("name %q: want letters, digits and @._+- (at most 128)", n.Name))
+	}
+	if !n.Role.Valid() {
+		errs = append(errs, fmt.Errorf("role %q: want one of %v", n.Role, Roles))
+	}
+	for _, l := range [][]string{n.Scope.Teams, n.Scope.Brands, n.Scope.Regions} {
+		for _, v := range l {
+			if !scopeName.MatchString(v) {
+				errs = append(errs, fmt.Errorf("scope %q: want letters, digits and ._- (at most 64)", v))
+			}
+		}
+	}
+	if n.TTL < 0 {
+		errs = append(errs, fmt.Errorf("expiry %v: want positive (or none)", n.TTL))
+	}
+	return errors.Join(errs...)
+}
+
+// Create stores a new token and returns it with its secret, which is shown
+// this once and never again.
+func (s *TokenStore) Create(n NewToken) (Token, string, error) {
+	if err := n.validate(); err != nil {
+		return Token{}, "", err
+	}
+	var raw [32]byte
+	if _, err := rand.Read(raw[:]); err != nil {
+		return Token{}, "", err
+	}
+	secret := TokenPrefix + base64.RawURLEncoding.EncodeToString(raw[:])
+	sum := sha256.Sum256([]byte(secret))
+	var id [6]byte
+	rand.Read(id[:])
+	now := s.now().UTC().Truncate(time.Second)
+	t := Token{ID: "tok_" + hex.EncodeToString(id[:]), Name: n.Name, Role: n.Role, Scope: n.Scope, Hash: hex.EncodeToString(sum[:]), CreatedAt: now, CreatedBy: n.CreatedBy}
+	if n.TTL > 0 {
+		t.ExpiresAt = now.Add(n.TTL)
+	}
+	err := s.update(func(ts []Token) ([]Token, error) { return append(ts, t), nil })
+	if err != nil {
+		return Token{}, "", err
+	}
+	return t, secret, nil
+}
+
+// Revoke revokes a token by id and returns it before and after.
+func (s *TokenStore) Revoke(id, by string) (before, after Token, err error) {
+	err = s.update(func(ts []Token) ([]Token, error) {
+		i := slices.IndexFunc(ts, func(t Token) bool { return t.ID == id })
+		if i < 0 {
+			return nil, fmt.Errorf("%w: %q", ErrTokenUnknown, id)
+		}
+		if !ts[i].RevokedAt.IsZero() {
+			return nil, fmt.Errorf("%w: %q already, at %s", ErrTokenRevoked, id, ts[i].RevokedAt.Format(time.RFC3339))
+		}
+		before = ts[i]
+		ts[i].RevokedAt, ts[i].RevokedBy = s.now().UTC().Truncate(time.Second), by
+		after = ts[i]
+		return ts, nil
+	})
+	return before.Public(), after.Public(), err
+}
+
+// List returns every token, without hashes, oldest first.
+func (s *TokenStore) List() ([]Token, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.reload(); err != nil {
+		return nil, err
+	}
+	out := make([]Token, len(s.tokens))
+	for i, t := range s.tokens {
+		out[i] = t.Public()
+	}
+	return out, nil
+}
+
+// update changes the file under an exclusive lock, writing it whole.
+func (s *TokenStore) update(change func([]Token) ([]Token, error)) error {
+	if err := os.MkdirAll(filepath.Dir(s.path), 0o700); err != nil {
+		return fmt.Errorf("tokens: %w", err)
+	}
+	lock, err := os.OpenFile(s.path+".lock", os.O_CREATE|os.O_RDWR, 0o600)
+	if err != nil {
+		return fmt.Errorf("tokens: %w", err)
+	}
+	defer lock.Close()
+	if err := syscall.Flock(int(lock.Fd()), syscall.LOCK_EX); err != nil {
+		return fmt.Errorf("tokens: locking: %w", err)
+	}
+	defer syscall.Flock(int(lock.Fd()), syscall.LOCK_UN)
+
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.stamp = fileStamp{} // read fresh under the lock
+	if err := s.reload(); err != nil {
+		return err
+	}
+	ts, err := change(slices.Clone(s.tokens))
+	if err != nil {
+		return err
+	}
+	data, err := json.MarshalIndent(tokenFile{Tokens: ts}, "", "  ")
+	if err != nil {
+		return err
+	}
+	if err := writeFileAtomic(s.path, append(data, '\n'), 0o600); err != nil {
+		return fmt.Errorf("tokens: %w", err)
+	}
+	s.stamp = fileStamp{}
+	return s.reload()
+}
+
+// writeFileAtomic writes a temporary file, syncs it and renames it into place.
+func writeFileAtomic(path string, data []byte, perm os.FileMode) error {
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(f.Name())
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Chmod(perm); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	return os.Rename(f.Name(), path)
+}
