@@ -137,7 +137,9 @@ type Shipper struct {
 	Batch    int // records per insert; 0 = 1000
 }
 
-func (s *Shipper) checkpoint() string { return s.Path[:len(s.Path)-len(filepath.Ext(s.Path))] + ".shipped" }
+func (s *Shipper) checkpoint() string {
+	return s.Path[:len(s.Path)-len(filepath.Ext(s.Path))] + ".shipped"
+}
 
 // Offset is the byte offset shipped so far.
 func (s *Shipper) Offset() (int64, error) {

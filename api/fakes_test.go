@@ -22,7 +22,9 @@ type fakeWatchlists struct {
 	history []watchlist.Change
 }
 
-func newFakeWatchlists() *fakeWatchlists { return &fakeWatchlists{recs: map[string]*watchlist.Record{}} }
+func newFakeWatchlists() *fakeWatchlists {
+	return &fakeWatchlists{recs: map[string]*watchlist.Record{}}
+}
 
 func (f *fakeWatchlists) List(fl watchlist.Filter) []watchlist.Record {
 	f.mu.Lock()

@@ -85,7 +85,9 @@ func paging(c *call) (offset, limit int, err error) {
 	return offset, limit, nil
 }
 
-func cursor(offset int) string { return base64.RawURLEncoding.EncodeToString([]byte("o:" + strconv.Itoa(offset))) }
+func cursor(offset int) string {
+	return base64.RawURLEncoding.EncodeToString([]byte("o:" + strconv.Itoa(offset)))
+}
 
 func page[T any](items []T, offset, limit int) Page[T] {
 	if items == nil {

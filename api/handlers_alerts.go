@@ -237,7 +237,9 @@ func (s *Server) scopeInsight(c *call, q insights.Query, params map[string]strin
 	if sc.Unscoped() {
 		return nil
 	}
-	has := func(p string) bool { return slices.ContainsFunc(q.Params, func(x insights.Param) bool { return x.Name == p }) }
+	has := func(p string) bool {
+		return slices.ContainsFunc(q.Params, func(x insights.Param) bool { return x.Name == p })
+	}
 	if len(sc.Teams)+len(sc.Brands) > 0 {
 		if !has("watchlist") {
 			return errorf(http.StatusForbidden, CodeOutOfScope, "query %s spans every watchlist; your token is scoped to %v", q.Name, sc)

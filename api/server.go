@@ -87,9 +87,9 @@ type Deps struct {
 	Insights   Insights
 	Alerts     AlertStore
 	Hub        *Hub
-	Queues     map[string]QueueInfo             // the routing organisation's queues; nil: unknown (only unscoped callers see queues)
+	Queues     map[string]QueueInfo                       // the routing organisation's queues; nil: unknown (only unscoped callers see queues)
 	Ready      map[string]func(ctx context.Context) error // checked by /readyz, e.g. kafka, clickhouse
-	Gatherer   prometheus.Gatherer                         // served on /metrics
+	Gatherer   prometheus.Gatherer                        // served on /metrics
 	Registerer prometheus.Registerer
 	Log        *slog.Logger
 }
@@ -331,7 +331,7 @@ type statusRecorder struct {
 	status int
 }
 
-func (s *statusRecorder) WriteHeader(code int) { s.status = code; s.ResponseWriter.WriteHeader(code) }
+func (s *statusRecorder) WriteHeader(code int)        { s.status = code; s.ResponseWriter.WriteHeader(code) }
 func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter }
 func (s *statusRecorder) Flush() {
 	if f, ok := s.ResponseWriter.(http.Flusher); ok {
