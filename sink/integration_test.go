@@ -5,11 +5,16 @@ package sink
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
+	"github.com/earshot-dev/earshot/post"
 )
 
 // These tests talk to the ClickHouse 18.16 server `make up` starts, each in
@@ -115,5 +120,196 @@ func TestMigrationFourBackfillsRollups(t *testing.T) {
 	}
 	if n := queryCount(t, conn, "SELECT sum(mentions) FROM "+db+".terms_daily WHERE term = 'outage'"); n != 3 {
 		t.Errorf("terms_daily after backfill: %d, want 3", n)
+	}
+}
+
+func enrichedItem(id, author string, at time.Time) *post.Item {
+	return &post.Item{
+		Post:       &post.Post{Platform: "x", ID: id, Author: post.Author{ID: author, Handle: "h" + id}, Text: "acme is down " + id, CreatedAt: at, Lang: "en", IngestedAt: at},
+		Matches:    []post.Match{{Watchlist: "acme", Version: 1, Keywords: []string{"acme"}}},
+		Enrichment: &post.Enrichment{Lang: "en", Region: "EMEA", SentimentLabel: "negative"},
+	}
+}
+
+func TestSinkAlertsAndVolume(t *testing.T) {
+	conn, db := openTest(t)
+	ctx := context.Background()
+	reg := prometheus.NewRegistry()
+	s := NewWith(conn, Config{Database: db}, Options{Registerer: reg})
+	at := time.Date(2026, 11, 1, 10, 15, 30, 0, time.UTC)
+
+	// Volume: five posts, the batch delivered twice, then an edit of one of
+	// them: five posts heard.
+	var posts []*post.Item
+	for i := range 5 {
+		posts = append(posts, enrichedItem(fmt.Sprint(i), "1", at.Add(time.Duration(i)*20*time.Second)))
+	}
+	vol := post.CountVolume(posts)
+	edit := enrichedItem("2", "1", at.Add(40*time.Second)) // as created
+	edit.Post.Kind = post.KindEdit
+	for _, b := range [][]*post.Item{vol, vol, post.CountVolume([]*post.Item{edit})} {
+		if out, err := s.VolumeStage()(ctx, post.Batch{Items: b}); err != nil || len(out.Rejected) > 0 {
+			t.Fatalf("volume stage: %v %+v", err, out.Rejected)
+		}
+	}
+	if n := queryCount(t, conn, "SELECT sum(posts) FROM "+db+".volume_per_minute WHERE platform = 'x' AND lang = 'en'"); n != 5 {
+		t.Errorf("volume_per_minute: %d posts, want 5", n)
+	}
+	if n := queryCount(t, conn, "SELECT count() FROM "+db+".volume_per_minute"); n != 2 {
+		t.Errorf("volume_per_minute: %d minutes, want 2 (10:15 and 10:16)", n)
+	}
+
+	// Alerts: one raised and redelivered, another, then the first retracted.
+	a1 := enrichedItem("1", "1", at)
+	a1.Alert = &post.Alert{ID: "a1", Queue: "care", Priority: "P2", Rule: "complaints", CreatedAt: at, Team: "care-emea", DueAt: at.Add(time.Hour)}
+	a2 := enrichedItem("2", "1", at)
+	a2.Alert = &post.Alert{ID: "a2", Queue: "care", Priority: "P3", Rule: "complaints", CreatedAt: at}
+	for _, b := range [][]*post.Item{{a1, a2}, {a1}} {
+		if out, err := s.AlertStage()(ctx, post.Batch{Items: b}); err != nil || len(out.Rejected) > 0 {
+			t.Fatalf("alert stage: %v %+v", err, out.Rejected)
+		}
+	}
+	retract := enrichedItem("1", "1", at)
+	retract.Matches = nil
+	retract.Alert = &post.Alert{ID: "a1", Queue: "care", Priority: "P2", Rule: "retract", CreatedAt: at.Add(40 * 24 * time.Hour), Retracted: true}
+	if out, err := s.AlertStage()(ctx, post.Batch{Items: []*post.Item{retract}}); err != nil || len(out.Rejected) > 0 {
+		t.Fatalf("alert stage: %v %+v", err, out.Rejected)
+	}
+	if n := queryCount(t, conn, "SELECT count() FROM "+db+".alerts_latest"); n != 2 {
+		t.Errorf("alerts_latest: %d alerts, want 2", n)
+	}
+	var retracted uint8
+	var rule string
+	var created, due time.Time
+	err := conn.QueryRow(ctx, "SELECT retracted, rule, created_at, due_at FROM "+db+".alerts_latest WHERE alert_id = 'a1'").Scan(&retracted, &rule, &created, &due)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The retraction keeps the alert's fields and its created_at (a month
+	// later, so another partition: it would not replace it otherwise).
+	if retracted != 1 || rule != "complaints" || !created.Equal(at) || !due.Equal(at.Add(time.Hour)) {
+		t.Errorf("a1 after retraction: retracted %d, rule %s, created %v, due %v", retracted, rule, created, due)
+	}
+	if n := queryCount(t, conn, "SELECT count() FROM "+db+".alert_events FINAL"); n != 3 {
+		t.Errorf("alert_events: %d, want 3 (two created, one retracted)", n)
+	}
+	var payload string
+	if err := conn.QueryRow(ctx, "SELECT payload FROM "+db+".alerts_latest WHERE alert_id = 'a2'").Scan(&payload); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := post.Decode([]byte(payload)); err != nil || got.Alert.ID != "a2" {
+		t.Errorf("payload %s does not decode to the alert: %v", payload, err)
+	}
+	// A deleted post's alert leaves alerts_latest.
+	if _, err := s.Stage()(ctx, post.Batch{Items: []*post.Item{{Post: &post.Post{Kind: post.KindDelete, Platform: "x", ID: "2"}}}}); err != nil {
+		t.Fatal(err)
+	}
+	if n := queryCount(t, conn, "SELECT count() FROM "+db+".alerts_latest"); n != 1 {
+		t.Errorf("alerts_latest after the delete: %d alerts, want 1", n)
+	}
+	if got := testutil.ToFloat64(s.metrics.rows.WithLabelValues("volume_in")); got != 11 {
+		t.Errorf("earshot_sink_rows_total{table=volume_in} = %v, want 11", got)
+	}
+	if n, err := testutil.GatherAndCount(reg, "earshot_sink_flush_duration_seconds"); err != nil || n == 0 {
+		t.Errorf("flush histogram: %d series, %v", n, err)
+	}
+}
+
+// ClickHouse refuses a row when a view over the table cannot take its
+// value: here an analyst's view that reads author ids as numbers. The
+// sink finds that row by cutting the batch, dead-letters it with the
+// server's reason and writes the rest.
+func TestSinkDeadLettersRejectedRows(t *testing.T) {
+	conn, db := openTest(t)
+	ctx := context.Background()
+	reg := prometheus.NewRegistry()
+	s := NewWith(conn, Config{Database: db}, Options{Registerer: reg})
+	if err := s.migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := conn.Exec(ctx, "CREATE MATERIALIZED VIEW "+db+".author_numbers ENGINE = MergeTree ORDER BY uid AS SELECT toUInt64(author_id) AS uid FROM "+db+".posts"); err != nil {
+		t.Fatal(err)
+	}
+	at := time.Date(2026, 11, 1, 10, 0, 0, 0, time.UTC)
+	var items []*post.Item
+	for i := range 40 {
+		author := fmt.Sprint(1000 + i)
+		if i == 13 {
+			author = "not-a-number"
+		}
+		items = append(items, enrichedItem(fmt.Sprint(i), author, at))
+	}
+	// And a date a DateTime cannot hold, which the driver would wrap.
+	items = append(items, enrichedItem("far", "7", time.Date(2200, 1, 1, 0, 0, 0, 0, time.UTC)))
+	out, err := s.Stage()(ctx, post.Batch{Items: items})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(out.Rejected) != 2 {
+		t.Fatalf("%d rejected, want 2: %+v", len(out.Rejected), out.Rejected)
+	}
+	reasons := map[string]string{}
+	for _, r := range out.Rejected {
+		reasons[r.Item.Post.ID] = r.Reason
+	}
+	if !strings.Contains(reasons["13"], "ClickHouse rejected it") || !strings.Contains(reasons["13"], "not-a-number") {
+		t.Errorf("reason for the bad author id: %q", reasons["13"])
+	}
+	if !strings.Contains(reasons["far"], "outside what a ClickHouse DateTime holds") {
+		t.Errorf("reason for the far date: %q", reasons["far"])
+	}
+	if n := queryCount(t, conn, "SELECT count() FROM "+db+".author_numbers"); n != 39 {
+		t.Errorf("%d rows through the view, want the 39 good ones", n)
+	}
+	if n := queryCount(t, conn, "SELECT count() FROM "+db+".matches_dedup WHERE post_key != 'x:13'"); n != 39 {
+		t.Errorf("%d good matches stored, want 39", n)
+	}
+	if got := testutil.ToFloat64(s.metrics.rejected.WithLabelValues("posts")); got != 2 {
+		t.Errorf("earshot_sink_rejected_rows_total{table=posts} = %v, want 2", got)
+	}
+}
+
+// An unreachable ClickHouse is not a rejection: the batch fails as a
+// whole, for the runner to retry (backpressure), and nothing is dropped.
+func TestSinkUnreachableIsRetried(t *testing.T) {
+	c := DefaultConfig()
+	c.Addr, c.DialTimeout = []string{"127.0.0.1:1"}, 500*time.Millisecond
+	conn, err := Open(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	s := NewWith(conn, Config{Database: "nowhere"}, Options{})
+	out, err := s.Stage()(context.Background(), post.Batch{Items: []*post.Item{enrichedItem("1", "1", time.Now())}})
+	if err == nil || len(out.Rejected) > 0 || Rejection(err) {
+		t.Fatalf("unreachable server: err %v, rejected %+v; want an error to retry", err, out.Rejected)
+	}
+}
+
+func TestRetentionSkippedWithoutTTL(t *testing.T) {
+	conn, db := openTest(t)
+	ctx := context.Background()
+	v, err := Version(ctx, conn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v.HasTTL() {
+		t.Skipf("ClickHouse %s has TTL; this test is for the 18.16 server", v.Text)
+	}
+	var logs strings.Builder
+	log := slog.New(slog.NewTextHandler(&logs, nil))
+	schema := Schema{DB: db, Retention: Retention{"posts": "90d", "alert_events": "36h"}}
+	if _, err := schema.Migrate(ctx, conn, log); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(logs.String(), "sink.retention not applied") || !strings.Contains(logs.String(), "server_version="+v.Text) {
+		t.Errorf("no note that retention was skipped; log:\n%s", logs.String())
+	}
+	var engine string
+	if err := conn.QueryRow(ctx, "SELECT engine_full FROM system.tables WHERE database = '"+db+"' AND name = 'posts'").Scan(&engine); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(engine, "TTL") {
+		t.Errorf("posts has a TTL on %s: %s", v.Text, engine)
 	}
 }
