@@ -77,7 +77,7 @@ func New(ctx context.Context, cfg Config, stages []string, taps Taps, reg promet
 	has := func(s string) bool { return slices.Contains(stages, s) }
 
 	var err error
-	if has(Route) || has(Deliver) || taps.Alert != nil {
+	if has(Route) || has(Deliver) || has(Sink) || taps.Alert != nil {
 		if p.policy, err = route.Load(cfg.Route); err != nil {
 			return nil, err
 		}
@@ -142,7 +142,7 @@ func New(ctx context.Context, cfg Config, stages []string, taps Taps, reg promet
 	}
 	to := func(topic string) func(*post.Item) string { return func(*post.Item) string { return topic } }
 	if has(Match) {
-		if err := runner(Match, p.topics.Posts(), matcher.Stage(), to(p.topics.Matched()), cfg.Runner, p.topics.Matched()); err != nil {
+		if err := runner(Match, p.topics.Posts(), p.matchStage(matcher.Stage(), has(Sink)), p.topics.matchTopic, cfg.Runner, p.topics.Matched(), p.topics.Volume()); err != nil {
 			return nil, err
 		}
 	}
@@ -167,7 +167,11 @@ func New(ctx context.Context, cfg Config, stages []string, taps Taps, reg promet
 			return nil, err
 		}
 		p.closers = append(p.closers, conn.Close)
-		if err := runner(Sink, p.topics.Enriched(), sink.New(conn, cfg.Sink.Database).Stage(), to(""), cfg.sinkRunner()); err != nil {
+		s := sink.NewWith(conn, cfg.Sink, sink.Options{Registerer: reg, Logger: log})
+		if err := runner(Sink, p.topics.Enriched(), s.Stage(), to(""), cfg.sinkRunner()); err != nil {
+			return nil, err
+		}
+		if err := p.addSinkRunners(s, runner); err != nil {
 			return nil, err
 		}
 	}
@@ -199,7 +203,7 @@ func New(ctx context.Context, cfg Config, stages []string, taps Taps, reg promet
 }
 
 func (p *Pipeline) allTopics() []string {
-	ts := []string{p.topics.Posts(), p.topics.Matched(), p.topics.Enriched(), p.topics.Dead()}
+	ts := []string{p.topics.Posts(), p.topics.Matched(), p.topics.Enriched(), p.topics.Dead(), p.topics.Volume()}
 	if p.policy != nil {
 		for _, q := range p.policy.AllQueues() {
 			ts = append(ts, p.topics.Alerts(q))
