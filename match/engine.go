@@ -29,10 +29,11 @@ type Engine struct {
 	rules    []*node
 	positive [][]uint32 // per watchlist: the terms that may satisfy its rule
 
-	words          map[string]uint32 // folded word → word id, while compiling
-	vocab          *vocab            // the same, for matching
-	trie           map[uint64]uint32 // parent node << 32 | word id → child node; the root is 0
-	nodeTerms      map[uint32][]uint32
+	words          map[string]uint32   // folded word → word id, while compiling
+	vocab          *vocab              // the same, for matching
+	trie           map[uint64]uint32   // parent node << 32 | word id → child node; the root is 0; while compiling
+	nodeTerms      map[uint32][]uint32 // while compiling
+	phrases        phraseTrie
 	maxDepth       int
 	stems          map[string][]uint32 // folded stem → wildcard terms
 	minStem        int                 // the shortest stem, in bytes (MaxInt without stems)
@@ -172,12 +173,14 @@ func CompileWith(lists []*Watchlist, o Options) (*Engine, error) {
 			e.stemLenMask |= 1 << len(stem)
 		}
 		e.minStem, e.maxStem = min(e.minStem, len(stem)), max(e.maxStem, len(stem))
-		st := uint16(stem[0])<<8 | uint16(stem[1]) // stems have at least 3 letters, so 2 bytes
+		st := uint16(stem[0]) | uint16(stem[1])<<8 // stems have at least 3 letters, so 2 bytes; as token.head
 		e.stemStarts[st>>6] |= 1 << (st & 63)
 		b := (fnv([]byte(stem)) >> 20) & e.stemFilterBits
 		e.stemFilter[b>>6] |= 1 << (b & 63)
 	}
 	e.vocab, e.words = newVocab(e.words), nil
+	e.phrases = newPhraseTrie(e.trie, e.nodeTerms, nodes, len(e.vocab.words))
+	e.trie, e.nodeTerms = nil, nil
 	e.wakes = make([][]uint32, len(e.terms))
 	for li, r := range e.rules {
 		indexSets(r)
@@ -383,25 +386,28 @@ func (e *Engine) match(dst []post.Match, p *post.Post, s *scratch) []post.Match 
 	e.f.tokenize(&s.toks, p.Text)
 	toks := &s.toks
 	for i := range toks.toks {
-		w := toks.word(i)
-		if wid, ok := e.vocab.lookup(toks.toks[i].hash, w); ok {
-			node, ok := e.trie[uint64(wid)]
-			for j := i; ok; {
-				for _, t := range e.nodeTerms[node] {
-					e.hit(s, t, toks.toks[i].kind, i, j)
-				}
-				j++
-				if j >= len(toks.toks) || j-i >= e.maxDepth {
-					break
-				}
-				wid, ok = e.vocab.lookup(toks.toks[j].hash, toks.word(j))
-				if ok {
-					node, ok = e.trie[uint64(node)<<32|uint64(wid)]
+		tk := &toks.toks[i]
+		if e.vocab.maybe(tk.hash) {
+			if wid, ok := e.vocab.find(tk.hash, toks.word(i)); ok {
+				node := e.phrases.root[wid]
+				for j := i; node != 0; {
+					for _, t := range e.phrases.terms(node) {
+						e.hit(s, t, tk.kind, i, j)
+					}
+					j++
+					if j >= len(toks.toks) || j-i >= e.maxDepth {
+						break
+					}
+					wid, ok = e.vocab.lookup(toks.toks[j].hash, toks.word(j))
+					if !ok {
+						break
+					}
+					node = e.phrases.child(node, wid)
 				}
 			}
 		}
-		if len(w) >= e.minStem {
-			e.stemHits(s, w, i)
+		if int(tk.to-tk.from) >= e.minStem && e.stemStarts[tk.head>>6]&(1<<(tk.head&63)) != 0 {
+			e.stemHits(s, toks.word(i), i)
 		}
 	}
 	for _, li := range s.cands {
@@ -415,13 +421,71 @@ func (e *Engine) match(dst []post.Match, p *post.Post, s *scratch) []post.Match 
 	return dst
 }
 
+// phraseTrie is the trie of keywords and phrases over word ids, flat: the
+// nodes of one-word paths by word id, the others in an open-addressing
+// table keyed by parent node and word id, and each node's terms in one list.
+type phraseTrie struct {
+	root     []uint32 // word id → node, 0 none
+	keys     []uint64 // parent << 32 | word id, + 1; 0 is an empty slot
+	vals     []uint32
+	mask     uint64
+	termOff  []uint32 // node n's terms are termList[termOff[n]:termOff[n+1]]
+	termList []uint32
+}
+
+func newPhraseTrie(edges map[uint64]uint32, nodeTerms map[uint32][]uint32, nodes uint32, words int) phraseTrie {
+	t := phraseTrie{root: make([]uint32, words)}
+	size := uint64(16)
+	for size < uint64(len(edges))*2 {
+		size <<= 1
+	}
+	t.keys, t.vals, t.mask = make([]uint64, size), make([]uint32, size), size-1
+	for k, child := range edges {
+		if k>>32 == 0 {
+			t.root[uint32(k)] = child
+			continue
+		}
+		i := edgeSlot(k) & t.mask
+		for t.keys[i] != 0 {
+			i = (i + 1) & t.mask
+		}
+		t.keys[i], t.vals[i] = k+1, child
+	}
+	t.termOff = make([]uint32, nodes+2)
+	for n := uint32(0); n <= nodes; n++ {
+		t.termOff[n] = uint32(len(t.termList))
+		t.termList = append(t.termList, nodeTerms[n]...)
+	}
+	t.termOff[nodes+1] = uint32(len(t.termList))
+	return t
+}
+
+func edgeSlot(k uint64) uint64 {
+	k *= hashK1
+	return k ^ k>>31
+}
+
+func (t *phraseTrie) terms(node uint32) []uint32 {
+	return t.termList[t.termOff[node]:t.termOff[node+1]]
+}
+
+// child is the node below node by word wid, or 0.
+func (t *phraseTrie) child(node, wid uint32) uint32 {
+	k := uint64(node)<<32 | uint64(wid)
+	for i := edgeSlot(k) & t.mask; ; i = (i + 1) & t.mask {
+		switch t.keys[i] {
+		case 0:
+			return 0
+		case k + 1:
+			return t.vals[i]
+		}
+	}
+}
+
 // stemHits finds the wildcard stems that begin word w: one pass over its
 // bytes, hashing as it goes, with a filter check at each stem length.
 func (e *Engine) stemHits(s *scratch, w []byte, i int) {
-	// Most words start with two bytes no stem starts with: one bit says so.
-	if b := uint16(w[0])<<8 | uint16(w[1]); e.stemStarts[b>>6]&(1<<(b&63)) == 0 {
-		return
-	}
+	// (The caller has checked that some stem starts with w's first two bytes.)
 	h := uint64(fnvOffset)
 	for l, c := range w[:min(len(w), e.maxStem)] {
 		h = (h ^ uint64(c)) * fnvPrime

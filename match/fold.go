@@ -1,9 +1,12 @@
 package match
 
 import (
+	"encoding/binary"
+	"math/bits"
 	"sync"
 	"unicode"
 	"unicode/utf8"
+	"unsafe"
 
 	"golang.org/x/text/unicode/norm"
 )
@@ -132,37 +135,115 @@ const (
 	kindMention uint8 = 2
 )
 
-// token is one word of a text: its folded form is buf[from:to] of the
-// tokenizer, its place in the text is text[start:end], and hash is the
-// FNV-1a hash of its folded form (see fnv).
+// token is one word of a text: its folded form is word(i) of the tokens,
+// its place in the text is text[start:end], and hash is wordHash of its
+// folded form. A word that folding left as written (lower-case ASCII, most
+// words of most posts) is not copied: from:to are start:end of the text;
+// otherwise (inBuf) they are its folded form's place in the tokens' buf.
 type token struct {
 	from, to   int32
 	start, end int32
 	kind       uint8
+	inBuf      bool
+	head       uint16 // the folded form's first two bytes, little-endian (for stems)
 	hash       uint64
 }
 
 // tokens is reusable tokenizer output.
 type tokens struct {
+	src  []byte // the text tokenized, never written (see tokenize)
 	buf  []byte
 	toks []token
 }
 
-func (t *tokens) word(i int) []byte { return t.buf[t.toks[i].from:t.toks[i].to] }
+func (t *tokens) word(i int) []byte {
+	if tk := &t.toks[i]; tk.inBuf {
+		return t.buf[tk.from:tk.to]
+	}
+	return t.src[t.toks[i].from:t.toks[i].to]
+}
 
 const (
 	fnvOffset = 14695981039346656037
 	fnvPrime  = 1099511628211
 )
 
-// tokenize splits text into folded words, hashing each as it is built. ASCII
-// takes a fast path through a table; other runes go through the folder's.
+// Word hashing works on 8 bytes at a time, so that an ASCII word is hashed
+// in the same loads that find its end and fold its case.
+const (
+	hashSeed = 0x243F6A8885A308D3
+	hashK1   = 0x9E3779B97F4A7C15
+	hashK2   = 0xC2B2AE3D27D4EB4F
+	lsb      = 0x0101010101010101
+	msb      = 0x8080808080808080
+)
+
+func hashMix(h, chunk uint64) uint64 {
+	h = (h ^ chunk) * hashK1
+	return h ^ h>>29
+}
+
+func hashEnd(h uint64, n int) uint64 {
+	h = (h ^ uint64(n)) * hashK2
+	h ^= h >> 32
+	if h == 0 {
+		h = 1 // 0 marks an empty slot
+	}
+	return h
+}
+
+// wordHash hashes a folded word: its bytes as little-endian 8-byte chunks,
+// the last padded with zeros, then its length. Never 0.
+func wordHash(b []byte) uint64 {
+	h, n := uint64(hashSeed), len(b)
+	for ; len(b) >= 8; b = b[8:] {
+		h = hashMix(h, binary.LittleEndian.Uint64(b))
+	}
+	if len(b) > 0 {
+		h = hashMix(h, load(b))
+	}
+	return hashEnd(h, n)
+}
+
+// load reads up to 8 bytes of b as a little-endian word, zero-padded.
+func load(b []byte) uint64 {
+	if len(b) >= 8 {
+		return binary.LittleEndian.Uint64(b)
+	}
+	var x uint64
+	for i := len(b) - 1; i >= 0; i-- {
+		x = x<<8 | uint64(b[i])
+	}
+	return x
+}
+
+// asciiClass finds, in 8 bytes at once, the ASCII letters and the ASCII
+// letters or digits: the top bit of each such byte is set in the result.
+// Bytes of multi-byte runes (top bit set) are neither.
+func asciiClass(x uint64) (alnum, letters uint64) {
+	x7 := x &^ msb
+	digits := (x7 + (0x80-'0')*lsb) &^ (x7 + (0x80-'9'-1)*lsb)
+	y := x7 | 0x20*lsb // upper to lower case; no other byte lands in a..z
+	letters = (y + (0x80-'a')*lsb) &^ (y + (0x80-'z'-1)*lsb)
+	letters &= msb &^ x
+	return letters | digits&msb&^x, letters
+}
+
+// tokenize splits text into folded words, hashing each as it is built.
+// ASCII words take a fast path 8 bytes at a time (find the end, fold case,
+// hash); a word with other runes goes through the folder's tables.
 func (f *folder) tokenize(t *tokens, text string) {
+	// The tokens read text through src, a view of its bytes that is never
+	// written, so that unchanged words need no copy.
+	src := unsafe.Slice(unsafe.StringData(text), len(text))
 	buf, toks := t.buf[:0], t.toks[:0]
 	kind := kindWord
-	for i := 0; i < len(text); {
-		if f.ascii[text[i]] == 0 {
-			switch text[i] {
+	n := len(src)
+	for i := 0; i < n; {
+		c := src[i]
+		lc := f.ascii[c]
+		if lc == 0 {
+			switch c {
 			case '#':
 				kind = kindHashtag
 			case '@':
@@ -173,17 +254,62 @@ func (f *folder) tokenize(t *tokens, text string) {
 			i++
 			continue
 		}
-		start, from := i, len(buf)
-		h := uint64(fnvOffset)
+		start := i
+		if lc != 0xFF {
+			// An ASCII word: find its end, fold and hash it 8 bytes at a time.
+			h, upper, j, head := uint64(hashSeed), uint64(0), i, uint16(0)
+			for {
+				var x uint64
+				if j+8 <= n {
+					x = binary.LittleEndian.Uint64(src[j:])
+				} else {
+					x = load(src[j:])
+				}
+				alnum, letters := asciiClass(x)
+				k := bits.TrailingZeros64(^alnum&msb) >> 3 // letters or digits before the first other byte
+				if j == i {
+					head = uint16(x | letters>>2)
+				}
+				if k == 8 {
+					h = hashMix(h, x|letters>>2)
+					upper |= letters >> 2 &^ x
+					j += 8
+					continue
+				}
+				if k > 0 {
+					keep := uint64(1)<<(8*k) - 1
+					h = hashMix(h, (x|letters>>2)&keep)
+					upper |= (letters >> 2 &^ x) & keep
+					j += k
+				}
+				break
+			}
+			if j == n || f.ascii[src[j]] == 0 { // the word ends in ASCII: done
+				tok := token{from: int32(i), to: int32(j), start: int32(i), end: int32(j), kind: kind, head: head, hash: hashEnd(h, j-i)}
+				if upper != 0 {
+					tok.from, tok.inBuf = int32(len(buf)), true
+					for _, b := range src[i:j] {
+						buf = append(buf, f.ascii[b])
+					}
+					tok.to = int32(len(buf))
+				}
+				toks = append(toks, tok)
+				kind = kindWord
+				i = j
+				continue
+			}
+			// A rune outside ASCII follows: it may continue the word, so
+			// the word is folded rune by rune below.
+		}
+		from := len(buf)
 	word:
-		for i < len(text) {
-			lc := f.ascii[text[i]]
+		for i < n {
+			lc := f.ascii[src[i]]
 			if lc == 0 {
 				break
 			}
 			if lc != 0xFF {
 				buf = append(buf, lc)
-				h = (h ^ uint64(lc)) * fnvPrime
 				i++
 				continue
 			}
@@ -199,24 +325,18 @@ func (f *folder) tokenize(t *tokens, text string) {
 					break word // ends the word before it; it is the next
 				}
 				buf = f.fold(buf, r)
-				for _, b := range buf[from:] {
-					h = (h ^ uint64(b)) * fnvPrime
-				}
 				i += n
 				break word
 			}
-			m := len(buf)
 			buf = f.fold(buf, r)
-			for _, b := range buf[m:] {
-				h = (h ^ uint64(b)) * fnvPrime
-			}
 			i += n
 		}
 		if len(buf) > from {
-			if h == 0 {
-				h = 1
+			var head uint16
+			if len(buf) >= from+2 {
+				head = uint16(buf[from]) | uint16(buf[from+1])<<8
 			}
-			toks = append(toks, token{from: int32(from), to: int32(len(buf)), start: int32(start), end: int32(i), kind: kind, hash: h})
+			toks = append(toks, token{from: int32(from), to: int32(len(buf)), start: int32(start), end: int32(i), kind: kind, inBuf: true, head: head, hash: wordHash(buf[from:])})
 		}
 		kind = kindWord
 		if i == start { // a separator outside ASCII
@@ -224,5 +344,5 @@ func (f *folder) tokenize(t *tokens, text string) {
 			i += n
 		}
 	}
-	t.buf, t.toks = buf, toks
+	t.src, t.buf, t.toks = src, buf, toks
 }

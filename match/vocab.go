@@ -40,7 +40,7 @@ func newVocab(words map[string]uint32) *vocab {
 		mask:   size - 1,
 	}
 	for w, id := range words {
-		h := fnv([]byte(w))
+		h := wordHash([]byte(w))
 		v.words[id] = w
 		b := (h >> 20) & v.fbits
 		v.filter[b>>6] |= 1 << (b & 63)
@@ -54,10 +54,20 @@ func newVocab(words map[string]uint32) *vocab {
 }
 
 func (v *vocab) lookup(h uint64, w []byte) (uint32, bool) {
-	b := (h >> 20) & v.fbits
-	if v.filter[b>>6]&(1<<(b&63)) == 0 {
+	if !v.maybe(h) {
 		return 0, false
 	}
+	return v.find(h, w)
+}
+
+// maybe is the filter: false means no keyword has a word of hash h.
+func (v *vocab) maybe(h uint64) bool {
+	b := (h >> 20) & v.fbits
+	return v.filter[b>>6]&(1<<(b&63)) != 0
+}
+
+// find looks w (of hash h) up in the table.
+func (v *vocab) find(h uint64, w []byte) (uint32, bool) {
 	for i := h & v.mask; ; i = (i + 1) & v.mask {
 		switch k := v.keys[i]; {
 		case k == 0:
