@@ -92,7 +92,7 @@ func Load(path string) (Config, error) {
 		return c, err
 	}
 	dir := filepath.Dir(path)
-	for _, p := range []*string{&c.Match.Watchlists, &c.Route.Policy, &c.Route.Org, &c.Ingest.File.Path} {
+	for _, p := range []*string{&c.Match.Watchlists, &c.Match.Store, &c.Route.Policy, &c.Route.Org, &c.Ingest.File.Path} {
 		if *p != "" && !filepath.IsAbs(*p) {
 			*p = filepath.Join(dir, *p)
 		}

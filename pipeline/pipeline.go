@@ -67,6 +67,14 @@ type Pipeline struct {
 // must be all of them. In distributed mode it waits for Kafka, retrying,
 // and creates the topics the stages use.
 func New(ctx context.Context, cfg Config, stages []string, taps Taps, reg prometheus.Registerer, log *slog.Logger) (*Pipeline, error) {
+	if cfg.Match.Store != "" && cfg.Match.Follow == "" && slices.Contains(stages, Match) {
+		// The matcher reloads the store's live set, which approvals rewrite.
+		dir, err := storeLiveDir(cfg, log)
+		if err != nil {
+			return nil, err
+		}
+		cfg.Match.Watchlists = dir
+	}
 	p := &Pipeline{cfg: cfg, topics: NewTopics(cfg.Transport.TopicPrefix), log: log, runners: map[string]*stream.Runner{}, outputs: map[string][]string{}}
 	if !cfg.Sink.Enabled {
 		stages = slices.DeleteFunc(slices.Clone(stages), func(s string) bool { return s == Sink })

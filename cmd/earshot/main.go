@@ -48,6 +48,8 @@ usage:
   earshot watchlist validate DIR                check watchlist files
   earshot route validate --policy F [--org F]   check a routing policy and organisation
   earshot watchlist import powertrack|brandwatch RULE   convert a rule from another tool
+  earshot watchlist list|show|apply|submit|approve|reject|pause|resume|import --store DIR
+                                                the watchlist store: drafts, approval, history (docs/watchlists.md)
   earshot bench match --keywords N [--baseline] matcher throughput against cloudflare/ahocorasick
 
 Run 'earshot <command> -h' for the flags. Exit codes: 0 done, 1 failed, 2 bad
@@ -338,7 +340,7 @@ func summary(s pipeline.Stats, elapsed time.Duration) Summary {
 		sum.Stages[name] = stageSummary{In: st.In, Out: st.Out, Dead: st.Dead, Retries: st.Retries}
 	}
 	sum.Posts = s.Stages[pipeline.Ingest].Out
-	sum.Matched = s.Stages[pipeline.Match].Out
+	sum.Matched = s.Stages[pipeline.Match].Out - s.Stages[pipeline.Sink+".volume"].In // match also passes on volume records, which the sink reads
 	sum.Alerts = s.Stages[pipeline.Route].Out
 	if _, ok := s.Stages[pipeline.Ingest]; !ok {
 		// A single stage process: report what it took in.

@@ -99,6 +99,12 @@ func watchlistTool(args []string, stdout, stderr io.Writer) error {
 		switch args[0] {
 		case "publish":
 			return publishWatchlists(args[1:], stdout, stderr)
+		case "list", "show", "apply", "submit", "approve", "reject", "pause", "resume", "delete", "sync":
+			return watchlistStoreTool(args, stdout, stderr)
+		case "import":
+			if len(args) != 3 || (args[1] != "powertrack" && args[1] != "brandwatch") {
+				return watchlistStoreTool(args, stdout, stderr)
+			}
 		}
 	}
 	if len(args) == 3 && args[0] == "import" {
@@ -110,7 +116,7 @@ func watchlistTool(args []string, stdout, stderr io.Writer) error {
 		return nil
 	}
 	if len(args) != 2 || args[0] != "validate" {
-		return exitError{2, errors.New("usage: earshot watchlist validate DIR | import powertrack|brandwatch RULE | publish --config FILE [--dir DIR]")}
+		return exitError{2, errors.New("usage: earshot watchlist validate DIR | import powertrack|brandwatch RULE | publish --config FILE [--dir DIR] | list|show|apply|submit|approve|reject|pause|resume|delete|import DIR|sync (the store: earshot watchlist list -h)")}
 	}
 	lists, err := match.LoadDir(args[1])
 	if err != nil {
