@@ -52,6 +52,7 @@ func Default() Config {
 		Transport: TransportConfig{Kind: "memory", TopicPrefix: "earshot", QueueSize: 8192, Kafka: stream.DefaultKafkaConfig()},
 		Ingest:    ingest.DefaultConfig(),
 		Match:     match.DefaultConfig(),
+		Route:     route.DefaultConfig(),
 		Sink:      sink.DefaultConfig(),
 		Runner:    stream.DefaultRunnerConfig(),
 	}
@@ -123,6 +124,14 @@ func (t Topics) Alerts(queue string) string { return t.prefix + ".alerts." + que
 
 // Group names a stage's consumer group.
 func (t Topics) Group(stage string) string { return t.prefix + "." + stage }
+
+// routeRunner is the runner config of the route stage: alerts want low
+// latency more than big batches.
+func (c *Config) routeRunner() stream.RunnerConfig {
+	r := c.Runner
+	r.Linger = c.Route.Linger
+	return r
+}
 
 // sinkRunner is the runner config of the sink: ClickHouse wants big batches.
 func (c *Config) sinkRunner() stream.RunnerConfig {

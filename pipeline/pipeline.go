@@ -165,7 +165,7 @@ func New(ctx context.Context, cfg Config, stages []string, taps Taps, reg promet
 		for _, q := range p.policy.AllQueues() {
 			queues = append(queues, p.topics.Alerts(q))
 		}
-		if err := runner(Route, p.topics.Enriched(), p.policy.Stage(time.Now), alerts, cfg.Runner, queues...); err != nil {
+		if err := runner(Route, p.topics.Enriched(), p.policy.Stage(time.Now), alerts, cfg.routeRunner(), queues...); err != nil {
 			return nil, err
 		}
 	}

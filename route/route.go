@@ -23,14 +23,34 @@ import (
 type Config struct {
 	Policy string `yaml:"policy"` // a routing.yaml file
 	Org    string `yaml:"org"`    // an org.yaml file; without one, queues have no hours, SLAs or hand-offs
+	// Linger is how long the route stage waits to fill a batch. Alerts are
+	// bound by latency, not throughput, so it is shorter than the other
+	// stages' (runner.linger).
+	Linger time.Duration `yaml:"linger"`
+	// EscalateEvery is how often overdue alerts are looked for (the
+	// escalation job runs where the route stage and the ClickHouse sink are
+	// both configured: acknowledgements are read from ClickHouse).
+	EscalateEvery time.Duration `yaml:"escalate_every"`
+}
+
+// DefaultConfig returns the defaults: no policy yet.
+func DefaultConfig() Config {
+	return Config{Linger: time.Millisecond, EscalateEvery: 30 * time.Second}
 }
 
 // Validate reports every problem at once.
 func (c Config) Validate() error {
+	var errs []error
 	if c.Policy == "" {
-		return errors.New("route.policy: a routing policy file is required")
+		errs = append(errs, errors.New("route.policy: a routing policy file is required"))
 	}
-	return nil
+	if c.Linger < 0 || c.Linger > 10*time.Second {
+		errs = append(errs, fmt.Errorf("route.linger: %v, want 0 to 10s", c.Linger))
+	}
+	if c.EscalateEvery < time.Second {
+		errs = append(errs, fmt.Errorf("route.escalate_every: %v, want at least 1s", c.EscalateEvery))
+	}
+	return errors.Join(errs...)
 }
 
 // Policy is the triage plan: queues and the ordered rules that fill them.

@@ -32,7 +32,7 @@ func DefaultKafkaConfig() KafkaConfig {
 		Brokers:           []string{"127.0.0.1:9092"},
 		Partitions:        4,
 		ReplicationFactor: 1,
-		BatchTimeout:      5 * time.Millisecond,
+		BatchTimeout:      time.Millisecond, // the runner forms the batches; this only gathers a batch's records per partition
 		SessionTimeout:    10 * time.Second,
 		MaxMessageBytes:   8 << 20,
 	}

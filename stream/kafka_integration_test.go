@@ -4,6 +4,7 @@ package stream
 
 import (
 	"context"
+	"os"
 	"fmt"
 	"strconv"
 	"testing"
@@ -19,6 +20,9 @@ func newKafka(t testing.TB) (*Kafka, string) {
 	cfg := DefaultKafkaConfig()
 	cfg.Brokers = []string{broker}
 	cfg.SessionTimeout = 6 * time.Second
+	if v := os.Getenv("EARSHOT_BENCH_BATCH_TIMEOUT"); v != "" {
+		cfg.BatchTimeout, _ = time.ParseDuration(v)
+	}
 	k := NewKafka(cfg, "unused.deadletter", quiet)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
