@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ClickHouse/clickhouse-go/v2"
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 )
 
@@ -388,7 +389,13 @@ func (s Schema) migrateTo(ctx context.Context, conn driver.Conn, target int) (ap
 				}
 			}
 		}
-		if err := record(ctx, conn, s.DB, m.version, m.name); err != nil {
+		rctx := ctx
+		if s.Cluster != "" {
+			// Through the Distributed table, and read back on the next run:
+			// wait until the shard has it.
+			rctx = clickhouse.Context(ctx, clickhouse.WithSettings(clickhouse.Settings{"insert_distributed_sync": 1}))
+		}
+		if err := record(rctx, conn, s.DB, m.version, m.name); err != nil {
 			return applied, fmt.Errorf("recording migration %d: %w", m.version, err)
 		}
 		applied = append(applied, m.version)

@@ -1,0 +1,190 @@
+package sink
+
+import (
+	"errors"
+	"flag"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/ClickHouse/clickhouse-go/v2"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files")
+
+// The cluster rendering of the whole schema is kept as a golden file, so a
+// change to it shows in review; sqlcheck parses it on a current engine.
+func TestClusterRenderingGolden(t *testing.T) {
+	s := Schema{DB: "earshot", Cluster: "prod", Retention: Retention{"posts": "90d", "terms_daily": "36h"}}
+	got := strings.Join(append(s.Statements(), s.RetentionStatements()...), ";\n\n") + ";\n"
+	path := "testdata/cluster.sql"
+	if *update {
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got != string(want) {
+		t.Errorf("cluster rendering differs from %s (run go test ./sink -update after checking the change)", path)
+	}
+}
+
+func TestClusterRendering(t *testing.T) {
+	single := Schema{DB: "db"}.Statements()
+	cluster := Schema{DB: "db", Cluster: "c"}.Statements()
+	for _, q := range single {
+		if strings.Contains(q, "{") && !strings.Contains(q, "'{}'") {
+			t.Errorf("placeholder left in %s", q)
+		}
+		if strings.Contains(q, "ON CLUSTER") || strings.Contains(q, "_local") || strings.Contains(q, "GLOBAL") || strings.Contains(q, "Replicated") {
+			t.Errorf("cluster syntax on a single server: %s", q)
+		}
+	}
+	has := func(want string) {
+		t.Helper()
+		for _, q := range cluster {
+			if strings.Contains(q, want) {
+				return
+			}
+		}
+		t.Errorf("no cluster statement contains %q", want)
+	}
+	has("CREATE DATABASE IF NOT EXISTS db ON CLUSTER c")
+	has("CREATE TABLE IF NOT EXISTS db.posts_local ON CLUSTER c (")
+	has("ENGINE = ReplicatedReplacingMergeTree('/clickhouse/tables/{shard}/db/posts_local', '{replica}', inserted_at)")
+	has("ENGINE = ReplicatedAggregatingMergeTree('/clickhouse/tables/{shard}/db/mentions_hourly_agg_local', '{replica}')")
+	has("ENGINE = ReplicatedMergeTree('/clickhouse/tables/{shard}/db/schema_migrations_local', '{replica}')")
+	has("CREATE TABLE IF NOT EXISTS db.posts ON CLUSTER c AS db.posts_local ENGINE = Distributed(c, db, posts_local, cityHash64(post_key))")
+	has("CREATE TABLE IF NOT EXISTS db.alerts ON CLUSTER c AS db.alerts_local ENGINE = Distributed(c, db, alerts_local, cityHash64(alert_id))")
+	has("ALTER TABLE db.posts_local ON CLUSTER c\n")
+	has("ALTER TABLE db.posts ON CLUSTER c\n")
+	has("TO db.mentions_hourly_agg_local AS")
+	has("FROM db.matches_local\n")
+	has("post_key GLOBAL NOT IN (SELECT post_key FROM db.deletions)")
+	has("GLOBAL ANY LEFT JOIN")
+	has("CREATE TABLE IF NOT EXISTS db.volume_in_local ON CLUSTER c (")
+	for _, q := range cluster {
+		if strings.Contains(q, "ENGINE = Null") && strings.Contains(q, "Replicated") {
+			t.Errorf("a Null table made replicated: %s", q)
+		}
+		if strings.HasPrefix(q, "CREATE TABLE") && strings.Contains(q, "Distributed") && strings.Contains(q, "_local_local") {
+			t.Errorf("doubled suffix: %s", q)
+		}
+	}
+	// Every table of the single-server schema has a Distributed table of
+	// the same name in cluster mode, so queries and inserts are unchanged.
+	for _, q := range single {
+		if m := strings.Fields(q); len(m) > 5 && m[0] == "CREATE" && m[1] == "TABLE" {
+			has("CREATE TABLE IF NOT EXISTS " + m[5] + " ON CLUSTER c AS " + m[5] + "_local ENGINE = Distributed(")
+		}
+	}
+	// TTLs go on the shard-local tables only.
+	ttl := Schema{DB: "db", Cluster: "c", Retention: Retention{"mentions_hourly": "400d"}}.RetentionStatements()
+	if len(ttl) != 1 || ttl[0] != "ALTER TABLE db.mentions_hourly_agg_local ON CLUSTER c MODIFY TTL hour + INTERVAL 400 DAY" {
+		t.Errorf("cluster TTL: %q", ttl)
+	}
+}
+
+func TestRetentionValidate(t *testing.T) {
+	for _, tc := range []struct {
+		r    Retention
+		want []string // substrings of the error; none for valid
+	}{
+		{Retention{"posts": "90d", "matches": "90d", "alert_events": "36h", "volume_per_minute": "400d"}, nil},
+		{Retention{"posts": "90d", "matches": "90d", "alerts": "30d", "deletions": "90d"}, nil},
+		{Retention{"post": "90d"}, []string{"sink.retention.post: not a table with retention"}},
+		{Retention{"posts": "90"}, []string{`sink.retention.posts: "90", want a whole number`}},
+		{Retention{"posts": "0d", "matches": "1w"}, []string{"sink.retention.matches", "sink.retention.posts"}},
+		{Retention{"posts": "90d", "deletions": "30d"}, []string{"deletions: 30d is shorter than the retention of posts (90d)", "of matches (forever)"}},
+	} {
+		err := tc.r.Validate()
+		if len(tc.want) == 0 {
+			if err != nil {
+				t.Errorf("%v: %v", tc.r, err)
+			}
+			continue
+		}
+		if err == nil {
+			t.Errorf("%v: no error, want %q", tc.r, tc.want)
+			continue
+		}
+		for _, w := range tc.want {
+			if !strings.Contains(err.Error(), w) {
+				t.Errorf("%v: %v, want it to mention %q", tc.r, err, w)
+			}
+		}
+	}
+	c := DefaultConfig()
+	c.Enabled, c.Cluster, c.Retention = true, "a b", Retention{"x": "1d"}
+	err := c.Validate()
+	if err == nil || !strings.Contains(err.Error(), "sink.cluster") || !strings.Contains(err.Error(), "sink.retention.x") {
+		t.Errorf("config: %v, want both problems", err)
+	}
+}
+
+func TestRetentionStatements(t *testing.T) {
+	s := Schema{DB: "db", Retention: Retention{"posts": "90d", "alert_events": "36h", "terms_daily": "7d"}}
+	got := s.RetentionStatements()
+	want := []string{
+		"ALTER TABLE db.alert_events MODIFY TTL at + INTERVAL 36 HOUR",
+		"ALTER TABLE db.posts MODIFY TTL created_at + INTERVAL 90 DAY",
+		"ALTER TABLE db.terms_daily_agg MODIFY TTL day + INTERVAL 7 DAY",
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	if w := s.ttlWanted(); w["alert_events"] != "TTL at + toIntervalHour(36)" || w["terms_daily_agg"] != "TTL day + toIntervalDay(7)" {
+		t.Errorf("ttlWanted: %v", w)
+	}
+}
+
+func TestServerVersion(t *testing.T) {
+	for _, tc := range []struct {
+		in  string
+		ttl bool
+		bad bool
+	}{
+		{"18.16.1", false, false},
+		{"19.5.3.8", false, false},
+		{"19.6.2.11", true, false},
+		{"26.9.2.1", true, false},
+		{"20.1", true, false},
+		{"eighteen", false, true},
+		{"18", false, true},
+	} {
+		v, err := ParseServerVersion(tc.in)
+		if (err != nil) != tc.bad {
+			t.Errorf("%s: err %v", tc.in, err)
+			continue
+		}
+		if err == nil && v.HasTTL() != tc.ttl {
+			t.Errorf("%s: HasTTL %v, want %v", tc.in, v.HasTTL(), tc.ttl)
+		}
+	}
+}
+
+func TestRejection(t *testing.T) {
+	for _, tc := range []struct {
+		err  error
+		want bool
+	}{
+		{&clickhouse.Exception{Code: 6, Message: "Cannot parse string 'x' as UInt64"}, true},
+		{fmtWrap(&clickhouse.Exception{Code: 395, Message: "Value passed to 'throwIf' function is non zero"}), true},
+		{&clickhouse.Exception{Code: 252, Message: "Too many partitions for single INSERT block (more than 100)"}, true},
+		{&clickhouse.Exception{Code: 252, Message: "Too many parts (300). Merges are processing significantly slower than inserts"}, false},
+		{&clickhouse.Exception{Code: 241, Message: "Memory limit (total) exceeded"}, false},
+		{&clickhouse.Exception{Code: 60, Message: "Table db.posts doesn't exist"}, false},
+		{&clickhouse.Exception{Code: 516, Message: "Authentication failed"}, false},
+		{errors.New("read: connection reset by peer"), false},
+		{os.ErrDeadlineExceeded, false},
+	} {
+		if got := Rejection(tc.err); got != tc.want {
+			t.Errorf("Rejection(%v) = %v, want %v", tc.err, got, tc.want)
+		}
+	}
+}
+
+func fmtWrap(err error) error { return errors.Join(errors.New("inserting 10 rows into posts"), err) }
