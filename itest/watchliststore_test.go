@@ -111,11 +111,24 @@ func TestWatchlistStoreApprovalGoesLive(t *testing.T) {
 	if _, ok := matched()["5"]; ok {
 		t.Error("a paused list matched")
 	}
+	m.stop(t)
+
+	// A matcher starting while nothing is live starts (on the stand-in),
+	// and picks the resumed list up.
+	m2 := start(t, "match", followed)
+	eventually(t, 30*time.Second, "the second matcher to load the set", func() bool { return strings.Contains(m2.errs.String(), "watchlists loaded") })
+	wl("bob", "resume", "w")
+	eventually(t, 10*time.Second, "the second matcher to swap the resumed list in", func() bool {
+		return strings.Contains(m2.errs.String(), "watchlists reloaded")
+	})
+	send("6", "adidas")
+	eventually(t, 30*time.Second, "the resumed list to match version 2", func() bool { return matched()["6"] == 2 })
+
 	out := wl("bob", "show", "w", "--history")
-	for _, want := range []string{"apply", "submit", "approve", "pause", "cat"} {
+	for _, want := range []string{"apply", "submit", "approve", "pause", "resume", "cat"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("the history lacks %q:\n%s", want, out)
 		}
 	}
-	m.stop(t)
+	m2.stop(t)
 }
