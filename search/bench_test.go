@@ -1,0 +1,163 @@
+package search
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strconv"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/earshot-dev/earshot/enrich"
+	"github.com/earshot-dev/earshot/ingest"
+	"github.com/earshot-dev/earshot/match"
+	"github.com/earshot-dev/earshot/post"
+)
+
+// firehose returns n matched, enriched items from the synthetic firehose
+// run through the example watchlists and the enricher, as the index stage
+// receives them, and the number of posts it took to get them.
+func firehose(tb testing.TB, n int) ([]*post.Item, int) {
+	tb.Helper()
+	lists, err := match.LoadDir(filepath.Join("..", "deploy", "examples", "watchlists"))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	m, err := match.New(lists)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	src := ingest.NewSynthetic(ingest.SyntheticConfig{Seed: 7, BrandRate: 0.1, Start: testNow.Add(-time.Hour)})
+	e := enrich.New(enrich.Config{})
+	var out []*post.Item
+	seen := 0
+	for len(out) < n {
+		b, err := src.Next(context.Background(), 1000)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		seen += len(b.Items)
+		mb, _ := m.Stage()(context.Background(), b)
+		eb, err := e.Stage()(context.Background(), mb)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		for _, it := range eb.Items {
+			if it.Post.Kind == "" {
+				out = append(out, it)
+			}
+		}
+	}
+	return out[:n], seen
+}
+
+// cpuTime is the process's user and system CPU time so far.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// BenchmarkIndex measures batch indexing of matched posts into one day
+// shard, with the stage's batch size.
+func BenchmarkIndex(b *testing.B) {
+	items, _ := firehose(b, 20_000)
+	var bytes int64
+	for _, it := range items {
+		bytes += int64(len(it.Post.Text))
+	}
+	now := testNow
+	c := testConfig(b)
+	x := openTest(b, c, &now)
+	b.ReportAllocs()
+	b.SetBytes(bytes / int64(len(items)))
+	cpu0 := cpuTime()
+	b.ResetTimer()
+	n := 0
+	for i := 0; i < b.N; {
+		batch := make([]*post.Item, 0, c.BatchSize)
+		for ; len(batch) < c.BatchSize && i < b.N; i++ {
+			it := *items[i%len(items)]
+			p := *it.Post
+			p.ID = strconv.Itoa(n) // every post a new document
+			n++
+			it.Post = &p
+			batch = append(batch, &it)
+		}
+		if err := x.Index(batch); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.StopTimer()
+	x.Close() // waits for the persister and the merger
+	cpu := cpuTime() - cpu0
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "posts/s")
+	// CPU time per post does not depend on what else the machine runs.
+	b.ReportMetric(float64(cpu.Microseconds())/float64(b.N), "cpu-µs/post")
+}
+
+// BenchmarkSearch7Days measures queries over a 7-day window. The size of
+// the window comes from SEARCH_BENCH_PER_DAY (matched posts per day, default
+// 20000); SEARCH_BENCH_DIR keeps the built index between runs.
+func BenchmarkSearch7Days(b *testing.B) {
+	perDay := 20_000
+	if v := os.Getenv("SEARCH_BENCH_PER_DAY"); v != "" {
+		perDay, _ = strconv.Atoi(v)
+	}
+	c := testConfig(b)
+	if d := os.Getenv("SEARCH_BENCH_DIR"); d != "" {
+		c.Dir = d
+	}
+	now := testNow
+	x := openTest(b, c, &now)
+	if len(x.Days()) < 7 {
+		items, _ := firehose(b, min(perDay, 50_000))
+		n := 0
+		for day := range 7 {
+			for start := 0; start < perDay; start += c.BatchSize {
+				batch := make([]*post.Item, 0, c.BatchSize)
+				for j := start; j < min(start+c.BatchSize, perDay); j++ {
+					it := *items[n%len(items)]
+					p := *it.Post
+					p.ID = strconv.Itoa(n)
+					p.CreatedAt = testNow.Add(-time.Duration(day)*24*time.Hour - time.Duration(j)*(24*time.Hour/time.Duration(perDay)))
+					it.Post = &p
+					batch = append(batch, &it)
+					n++
+				}
+				if err := x.Index(batch); err != nil {
+					b.Fatal(err)
+				}
+			}
+		}
+	}
+	queries := []Query{
+		{Text: "refund"},
+		{Text: `"customer service"`},
+		{Text: "acme -refund", Regions: []string{"EMEA"}},
+		{Text: "*", Sentiments: []string{"negative"}},
+		{Text: "outage OR down*", Langs: []string{"en"}},
+		{Text: "globex", Since: testNow.Add(-24 * time.Hour)},
+	}
+	ctx := context.Background()
+	b.ReportAllocs()
+	b.ResetTimer()
+	lat := make([]time.Duration, 0, b.N)
+	for i := range b.N {
+		start := time.Now()
+		if _, err := x.Search(ctx, queries[i%len(queries)]); err != nil {
+			b.Fatal(err)
+		}
+		lat = append(lat, time.Since(start))
+	}
+	b.StopTimer()
+	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
+	b.ReportMetric(float64(lat[len(lat)*95/100].Microseconds())/1000, "p95-ms")
+	b.ReportMetric(float64(lat[len(lat)/2].Microseconds())/1000, "p50-ms")
+	_ = slices.Max(lat)
+	_ = fmt.Sprint()
+}

@@ -1,0 +1,59 @@
+package search
+
+import (
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Config is the search: section of the configuration file.
+type Config struct {
+	Enabled   bool          `yaml:"enabled"`
+	Dir       string        `yaml:"dir"`        // one bleve index per UTC day under it: DIR/2026-11-22/
+	Retention time.Duration `yaml:"retention"`  // how far back posts are kept; older day shards are dropped whole
+	BatchSize int           `yaml:"batch_size"` // posts per index batch, at most
+	Linger    time.Duration `yaml:"linger"`     // wait at most this long to fill a batch
+	MaxFuture time.Duration `yaml:"max_future"` // posts dated further ahead than this are not indexed (clock skew)
+	MaxHits   int           `yaml:"max_hits"`   // deepest page a query may reach (from + size)
+}
+
+// DefaultConfig keeps a week, in ./data/search, disabled.
+func DefaultConfig() Config {
+	return Config{
+		Dir:       "data/search",
+		Retention: 7 * 24 * time.Hour,
+		BatchSize: 5000,
+		Linger:    200 * time.Millisecond,
+		MaxFuture: time.Hour,
+		MaxHits:   10_000,
+	}
+}
+
+// MaxRetention bounds the window: 90 daily shards open at once is plenty.
+const MaxRetention = 90 * 24 * time.Hour
+
+// Validate reports every problem at once.
+func (c Config) Validate() error {
+	var errs []error
+	if c.Enabled && c.Dir == "" {
+		errs = append(errs, errors.New("search.dir: empty; the index needs a directory"))
+	}
+	if c.Retention < 24*time.Hour || c.Retention > MaxRetention {
+		errs = append(errs, fmt.Errorf("search.retention: %v, want 24h to %v (whole days: shards are per day)", c.Retention, MaxRetention))
+	} else if c.Retention%(24*time.Hour) != 0 {
+		errs = append(errs, fmt.Errorf("search.retention: %v, want a whole number of days (e.g. 168h)", c.Retention))
+	}
+	if c.BatchSize < 1 || c.BatchSize > 100_000 {
+		errs = append(errs, fmt.Errorf("search.batch_size: %d, want 1 to 100000", c.BatchSize))
+	}
+	if c.Linger < 0 || c.Linger > 10*time.Second {
+		errs = append(errs, fmt.Errorf("search.linger: %v, want 0 to 10s", c.Linger))
+	}
+	if c.MaxFuture < 0 || c.MaxFuture > 7*24*time.Hour {
+		errs = append(errs, fmt.Errorf("search.max_future: %v, want 0 to 168h", c.MaxFuture))
+	}
+	if c.MaxHits < 1 || c.MaxHits > 100_000 {
+		errs = append(errs, fmt.Errorf("search.max_hits: %d, want 1 to 100000", c.MaxHits))
+	}
+	return errors.Join(errs...)
+}

@@ -1,0 +1,550 @@
+package search
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/blevesearch/bleve/v2"
+	"github.com/blevesearch/bleve/v2/index/scorch"
+	"github.com/blevesearch/bleve/v2/mapping"
+	json "github.com/goccy/go-json"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/earshot-dev/earshot/post"
+)
+
+// dayLayout names a shard's directory: the UTC day of its posts' created_at.
+const dayLayout = "2006-01-02"
+
+// minuteLayout is how created_at is indexed: to the minute, sortable.
+const minuteLayout = "200601021504"
+
+// ErrLocked says another process holds the index open for writing.
+var ErrLocked = errors.New("the search index is open in another process")
+
+// Options are what Open needs besides the config.
+type Options struct {
+	Logger     *slog.Logger
+	Registerer prometheus.Registerer // nil: metrics are kept but not exposed
+	ReadOnly   bool                  // open existing shards for searching only; no shard is created or dropped
+	Now        func() time.Time      // the clock, for tests; nil is time.Now
+	LockWait   time.Duration         // how long to wait for another process's lock; 0 is 2s
+}
+
+// Index is the set of day shards of the retention window.
+type Index struct {
+	cfg     Config
+	opt     Options
+	log     *slog.Logger
+	mapping *mapping.IndexMappingImpl
+	m       *metrics
+
+	mu         sync.RWMutex // guards shards; held for reading by searches and batches, for writing to add or drop one
+	shards     map[string]bleve.Index
+	lastExpiry time.Time
+	closed     bool
+}
+
+// Open opens (creating if need be) the index under cfg.Dir for writing,
+// dropping the shards older than the retention window.
+func Open(cfg Config, log *slog.Logger) (*Index, error) {
+	return OpenWith(cfg, Options{Logger: log})
+}
+
+// OpenWith is Open with options.
+func OpenWith(cfg Config, o Options) (*Index, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if cfg.Dir == "" {
+		return nil, errors.New("search: no index directory")
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.LockWait <= 0 {
+		o.LockWait = 2 * time.Second
+	}
+	im, err := newMapping()
+	if err != nil {
+		return nil, fmt.Errorf("search: building the mapping: %w", err)
+	}
+	x := &Index{cfg: cfg, opt: o, log: o.Logger.With("component", "search", "dir", cfg.Dir), mapping: im, shards: map[string]bleve.Index{}}
+	x.m = newMetrics(o.Registerer, x)
+	if o.ReadOnly {
+		if _, err := os.Stat(cfg.Dir); err != nil {
+			return nil, fmt.Errorf("search: no index at %s: %w", cfg.Dir, err)
+		}
+	} else if err := os.MkdirAll(cfg.Dir, 0o755); err != nil {
+		return nil, fmt.Errorf("search: creating %s: %w", cfg.Dir, err)
+	}
+	days, err := x.listDays()
+	if err != nil {
+		return nil, err
+	}
+	oldest := x.oldestDay()
+	for _, day := range days {
+		if day < oldest {
+			if !o.ReadOnly {
+				x.drop(day)
+			}
+			continue
+		}
+		if _, err := x.openShard(day, false); err != nil {
+			x.Close()
+			return nil, err
+		}
+	}
+	x.lastExpiry = o.Now()
+	x.m.shards.Set(float64(len(x.shards)))
+	return x, nil
+}
+
+// listDays lists the shard directories under the index directory.
+func (x *Index) listDays() ([]string, error) {
+	entries, err := os.ReadDir(x.cfg.Dir)
+	if err != nil {
+		return nil, fmt.Errorf("search: reading %s: %w", x.cfg.Dir, err)
+	}
+	var days []string
+	for _, e := range entries {
+		if !e.IsDir() {
+			continue
+		}
+		if _, err := time.Parse(dayLayout, e.Name()); err != nil {
+			x.log.Warn("not a day shard; left alone", "entry", e.Name())
+			continue
+		}
+		days = append(days, e.Name())
+	}
+	slices.Sort(days)
+	return days, nil
+}
+
+// oldestDay is the first day of the retention window.
+func (x *Index) oldestDay() string {
+	return x.opt.Now().UTC().Add(-x.cfg.Retention).Format(dayLayout)
+}
+
+// openShard opens the shard of day, creating it when create is set. The
+// caller holds mu for writing, or is Open.
+func (x *Index) openShard(day string, create bool) (bleve.Index, error) {
+	if s, ok := x.shards[day]; ok {
+		return s, nil
+	}
+	path := filepath.Join(x.cfg.Dir, day)
+	rc := map[string]any{"bolt_timeout": x.opt.LockWait.String()}
+	if x.opt.ReadOnly {
+		rc["read_only"] = true
+	}
+	s, err := bleve.OpenUsing(path, rc)
+	if errors.Is(err, bleve.ErrorIndexPathDoesNotExist) && create {
+		s, err = bleve.NewUsing(path, x.mapping, scorch.Name, scorch.Name, rc)
+	}
+	if err != nil {
+		if strings.Contains(err.Error(), "timeout") {
+			return nil, fmt.Errorf("search: opening shard %s: %w (%v)", path, ErrLocked, err)
+		}
+		return nil, fmt.Errorf("search: opening shard %s: %w", path, err)
+	}
+	x.shards[day] = s
+	x.m.shards.Set(float64(len(x.shards)))
+	return s, nil
+}
+
+// drop closes and deletes a shard: this is how posts expire.
+func (x *Index) drop(day string) {
+	if s, ok := x.shards[day]; ok {
+		if err := s.Close(); err != nil {
+			x.log.Warn("closing expired shard", "day", day, "err", err)
+		}
+		delete(x.shards, day)
+	}
+	if err := os.RemoveAll(filepath.Join(x.cfg.Dir, day)); err != nil {
+		x.m.errors.WithLabelValues("expire").Inc()
+		x.log.Error("dropping expired shard", "day", day, "err", err)
+		return
+	}
+	x.m.shards.Set(float64(len(x.shards)))
+	x.log.Info("dropped expired shard", "day", day)
+}
+
+// Expire drops the shards that fell out of the retention window.
+func (x *Index) Expire() {
+	if x.opt.ReadOnly {
+		return
+	}
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	oldest := x.oldestDay()
+	for day := range x.shards {
+		if day < oldest {
+			x.drop(day)
+		}
+	}
+	x.lastExpiry = x.opt.Now()
+}
+
+// Days returns the days of the open shards, oldest first.
+func (x *Index) Days() []string {
+	x.mu.RLock()
+	defer x.mu.RUnlock()
+	days := make([]string, 0, len(x.shards))
+	for d := range x.shards {
+		days = append(days, d)
+	}
+	slices.Sort(days)
+	return days
+}
+
+// Retention is the configured window.
+func (x *Index) Retention() time.Duration { return x.cfg.Retention }
+
+// Close closes every shard.
+func (x *Index) Close() error {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	if x.closed {
+		return nil
+	}
+	x.closed = true
+	var errs []error
+	for day, s := range x.shards {
+		if err := s.Close(); err != nil {
+			errs = append(errs, fmt.Errorf("closing shard %s: %w", day, err))
+		}
+	}
+	clear(x.shards)
+	return errors.Join(errs...)
+}
+
+// Bytes is the size of the index on disk.
+func (x *Index) Bytes() int64 {
+	var n int64
+	filepath.WalkDir(x.cfg.Dir, func(_ string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			if info, err := d.Info(); err == nil {
+				n += info.Size()
+			}
+		}
+		return nil
+	})
+	return n
+}
+
+// Stored is the part of a post the index keeps: what a hit shows and what
+// the rule filters of a backtest read.
+type Stored struct {
+	Platform   string    `json:"p"`
+	ID         string    `json:"i"`
+	Handle     string    `json:"a,omitempty"`
+	Followers  int64     `json:"f,omitempty"`
+	Text       string    `json:"t"`
+	CreatedAt  time.Time `json:"c"`
+	PostLang   string    `json:"pl,omitempty"` // as declared; the lang: filter of a rule reads it
+	Lang       string    `json:"l,omitempty"`  // as enriched
+	Country    string    `json:"co,omitempty"`
+	GeoCountry string    `json:"gc,omitempty"`
+	Region     string    `json:"r,omitempty"`
+	Sentiment  string    `json:"s,omitempty"`
+	Watchlists []string  `json:"w,omitempty"`
+	URLs       []string  `json:"u,omitempty"`
+	Hashtags   []string  `json:"h,omitempty"`
+	Mentions   []string  `json:"m,omitempty"`
+	ReplyTo    string    `json:"rt,omitempty"`
+	RepostOf   string    `json:"ro,omitempty"`
+	QuoteOf    string    `json:"qo,omitempty"`
+	Media      int       `json:"md,omitempty"`
+}
+
+// Post rebuilds the post as the matcher sees it.
+func (s *Stored) Post() *post.Post {
+	p := &post.Post{
+		Platform: s.Platform, ID: s.ID, Author: post.Author{Handle: s.Handle, Followers: s.Followers},
+		Text: s.Text, CreatedAt: s.CreatedAt, Lang: s.PostLang, URLs: s.URLs, Hashtags: s.Hashtags, Mentions: s.Mentions,
+		ReplyTo: s.ReplyTo, RepostOf: s.RepostOf, QuoteOf: s.QuoteOf, Country: s.Country, Media: s.Media,
+	}
+	if s.GeoCountry != "" {
+		p.Geo = &post.Geo{Country: s.GeoCountry}
+	}
+	return p
+}
+
+// docOf turns an enriched item into the document to index.
+func docOf(it *post.Item, created time.Time) (map[string]any, error) {
+	p := it.Post
+	s := Stored{
+		Platform: p.Platform, ID: p.ID, Handle: p.Author.Handle, Followers: p.Author.Followers, Text: p.Text,
+		CreatedAt: created.UTC(), PostLang: p.Lang, Country: p.Country, URLs: p.URLs, Hashtags: p.Hashtags, Mentions: p.Mentions,
+		ReplyTo: p.ReplyTo, RepostOf: p.RepostOf, QuoteOf: p.QuoteOf, Media: p.Media,
+	}
+	if p.Geo != nil {
+		s.GeoCountry = p.Geo.Country
+	}
+	lang := p.Lang
+	if e := it.Enrichment; e != nil {
+		if e.RedactedText != "" {
+			s.Text = e.RedactedText // no PII in the index when redaction is on
+		}
+		if e.Lang != "" && e.Lang != "und" {
+			lang = e.Lang
+		}
+		s.Region, s.Sentiment = strings.ToUpper(e.Region), strings.ToLower(e.SentimentLabel)
+		if s.Country == "" {
+			s.Country = e.Country
+		}
+	}
+	s.Lang = strings.ToLower(lang)
+	for _, m := range it.Matches {
+		if !slices.Contains(s.Watchlists, m.Watchlist) {
+			s.Watchlists = append(s.Watchlists, m.Watchlist)
+		}
+	}
+	src, err := json.Marshal(&s)
+	if err != nil {
+		return nil, fmt.Errorf("encoding the stored post: %w", err)
+	}
+	facet := make([]string, 0, 3+len(s.Watchlists))
+	for _, w := range s.Watchlists {
+		facet = append(facet, tagWatchlist.term(w))
+	}
+	if s.Lang != "" {
+		facet = append(facet, tagLang.term(s.Lang))
+	}
+	if s.Region != "" {
+		facet = append(facet, tagRegion.term(s.Region))
+	}
+	if s.Sentiment != "" {
+		facet = append(facet, tagSentiment.term(s.Sentiment))
+	}
+	kw := make([]string, 0, 3+len(p.Hashtags)+len(p.Mentions))
+	kw = append(kw, tagMinute.term(s.CreatedAt.Format(minuteLayout)), tagPlatform.term(p.Platform))
+	if s.Handle != "" {
+		kw = append(kw, tagAuthor.term(s.Handle))
+	}
+	for _, h := range p.Hashtags {
+		kw = append(kw, tagHashtag.term(h))
+	}
+	for _, m := range p.Mentions {
+		kw = append(kw, tagMention.term(m))
+	}
+	doc := map[string]any{
+		textPrefix + analyzerFor(lang): s.Text,
+		fieldFacet:                     facet,
+		fieldKW:                        kw,
+		fieldSrc:                       string(src),
+	}
+	return doc, nil
+}
+
+// Skip reasons, as metric labels.
+const (
+	skipTooOld = "too_old"
+	skipFuture = "future"
+)
+
+// Stage returns the index stage: it indexes matched posts, replaces edited
+// ones, removes deleted ones (and edits that no longer match) from every
+// shard, and passes nothing on. A batch the index cannot write (disk full,
+// a broken shard) is dead-lettered with the reason, not retried: the index
+// must never hold up its input, which in embedded mode is shared with the
+// sink and the router.
+func (x *Index) Stage() func(context.Context, post.Batch) (post.Batch, error) {
+	return func(ctx context.Context, in post.Batch) (post.Batch, error) {
+		if x.opt.ReadOnly {
+			return post.Batch{}, errors.New("search: the index is open read-only")
+		}
+		if x.opt.Now().Sub(x.lastExpiry) > time.Minute {
+			x.Expire()
+		}
+		start := time.Now()
+		err := x.apply(in.Items)
+		x.m.batchSeconds.Observe(time.Since(start).Seconds())
+		if err != nil {
+			x.m.errors.WithLabelValues("write").Inc()
+			x.log.Error("indexing a batch failed; its posts are dead-lettered", "posts", len(in.Items), "err", err)
+			out := post.Batch{Rejected: make([]post.Rejected, len(in.Items))}
+			for i, it := range in.Items {
+				out.Rejected[i] = post.Rejected{Item: it, Reason: fmt.Sprintf("search index: %v", err)}
+			}
+			return out, nil
+		}
+		return post.Batch{}, nil
+	}
+}
+
+// Index indexes a batch directly (for tools and benchmarks).
+func (x *Index) Index(items []*post.Item) error { return x.apply(items) }
+
+func (x *Index) apply(items []*post.Item) error {
+	now := x.opt.Now().UTC()
+	oldest := x.oldestDay()
+	newest := now.Add(x.cfg.MaxFuture)
+	byDay := map[string][]*post.Item{}
+	var gone []string // keys to remove from every shard but the one they are indexed in
+	var skipped []string
+	type slot struct {
+		day string
+		i   int
+	}
+	pending := map[string]slot{}
+	for _, it := range items {
+		if it == nil || it.Post == nil {
+			continue
+		}
+		p := it.Post
+		if p.Kind == post.KindDelete || (p.Kind == post.KindEdit && len(it.Matches) == 0) {
+			gone = append(gone, p.Key())
+			if at, ok := pending[p.Key()]; ok { // indexed earlier in this batch: the delete wins
+				byDay[at.day][at.i] = nil
+				delete(pending, p.Key())
+			}
+			continue
+		}
+		created := p.CreatedAt
+		if created.IsZero() {
+			if p.Kind == post.KindEdit {
+				if c, ok := x.createdOf(p.Key()); ok {
+					created = c
+				}
+			}
+			if created.IsZero() {
+				created = p.IngestedAt
+			}
+			if created.IsZero() {
+				created = now
+			}
+			cp := *p
+			cp.CreatedAt = created
+			p = &cp
+			it = &post.Item{Post: p, Matches: it.Matches, Enrichment: it.Enrichment, Alert: it.Alert}
+		}
+		day := created.UTC().Format(dayLayout)
+		switch {
+		case day < oldest:
+			x.m.skipped.WithLabelValues(skipTooOld).Inc()
+			skipped = append(skipped, p.Key())
+			continue
+		case created.After(newest):
+			x.m.skipped.WithLabelValues(skipFuture).Inc()
+			skipped = append(skipped, p.Key())
+			continue
+		}
+		if p.Kind == post.KindEdit {
+			gone = append(gone, p.Key())
+		}
+		pending[p.Key()] = slot{day, len(byDay[day])}
+		byDay[day] = append(byDay[day], it)
+	}
+	if len(skipped) > 0 {
+		x.log.Debug("posts outside the retention window not indexed", "posts", len(skipped), "first", skipped[0])
+	}
+
+	// New shards are opened under the write lock; writing happens under the
+	// read lock, so searches go on meanwhile.
+	x.mu.Lock()
+	if x.closed {
+		x.mu.Unlock()
+		return errors.New("search: index closed")
+	}
+	for day := range byDay {
+		if _, err := x.openShard(day, true); err != nil {
+			x.mu.Unlock()
+			return err
+		}
+	}
+	x.mu.Unlock()
+
+	x.mu.RLock()
+	defer x.mu.RUnlock()
+	var errs []error
+	var indexed, deleted int
+	for day, s := range x.shards {
+		b := s.NewBatch()
+		for _, key := range gone {
+			if d, err := s.Document(key); err == nil && d != nil {
+				b.Delete(key)
+				deleted++
+			}
+		}
+		for _, it := range byDay[day] {
+			if it == nil {
+				continue
+			}
+			doc, err := docOf(it, it.Post.CreatedAt)
+			if err == nil {
+				err = b.Index(it.Post.Key(), doc)
+			}
+			if err != nil {
+				errs = append(errs, fmt.Errorf("%s: %w", it.Post.Key(), err))
+				continue
+			}
+			indexed++
+		}
+		if b.Size() == 0 {
+			continue
+		}
+		if err := s.Batch(b); err != nil {
+			errs = append(errs, fmt.Errorf("writing shard %s: %w", day, err))
+		}
+	}
+	if len(errs) > 0 {
+		return errors.Join(errs...)
+	}
+	x.m.indexed.Add(float64(indexed))
+	x.m.deletes.Add(float64(deleted))
+	return nil
+}
+
+// createdOf finds when an indexed post was created, in any shard.
+func (x *Index) createdOf(key string) (time.Time, bool) {
+	x.mu.RLock()
+	defer x.mu.RUnlock()
+	for _, s := range x.shards {
+		if src, ok := storedOf(s, key); ok {
+			return src.CreatedAt, true
+		}
+	}
+	return time.Time{}, false
+}
+
+// metrics are the index's Prometheus metrics.
+type metrics struct {
+	indexed, deletes prometheus.Counter
+	errors, skipped  *prometheus.CounterVec
+	batchSeconds     prometheus.Histogram
+	querySeconds     prometheus.Histogram
+	shards           prometheus.Gauge
+	bytes            prometheus.GaugeFunc
+}
+
+func newMetrics(reg prometheus.Registerer, x *Index) *metrics {
+	m := &metrics{
+		indexed: prometheus.NewCounter(prometheus.CounterOpts{Name: "earshot_search_docs_indexed_total", Help: "Posts indexed or replaced."}),
+		deletes: prometheus.NewCounter(prometheus.CounterOpts{Name: "earshot_search_deletes_total", Help: "Posts removed from the index: platform deletes, and edits that no longer match."}),
+		errors:  prometheus.NewCounterVec(prometheus.CounterOpts{Name: "earshot_search_errors_total", Help: "Index failures, by operation (write: a batch dead-lettered; expire; query)."}, []string{"op"}),
+		skipped: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "earshot_search_skipped_total", Help: "Posts not indexed because their created_at is outside the window."}, []string{"reason"}),
+		batchSeconds: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "earshot_search_batch_duration_seconds", Help: "Time to write one batch to the index.",
+			Buckets: prometheus.ExponentialBuckets(0.001, 2.5, 12)}),
+		querySeconds: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "earshot_search_query_duration_seconds", Help: "Time to answer one search.",
+			Buckets: prometheus.ExponentialBuckets(0.001, 2.5, 12)}),
+		shards: prometheus.NewGauge(prometheus.GaugeOpts{Name: "earshot_search_shards_open", Help: "Day shards open."}),
+	}
+	m.bytes = prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "earshot_search_index_bytes", Help: "Size of the index on disk."}, func() float64 { return float64(x.Bytes()) })
+	if reg != nil {
+		reg.MustRegister(m.indexed, m.deletes, m.errors, m.skipped, m.batchSeconds, m.querySeconds, m.shards, m.bytes)
+	}
+	return m
+}

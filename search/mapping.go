@@ -1,0 +1,204 @@
+package search
+
+import (
+	"strings"
+	"unicode"
+
+	"github.com/blevesearch/bleve/v2/analysis"
+	"github.com/blevesearch/bleve/v2/analysis/analyzer/custom"
+	"github.com/blevesearch/bleve/v2/analysis/analyzer/keyword"
+	"github.com/blevesearch/bleve/v2/analysis/analyzer/standard"
+	"github.com/blevesearch/bleve/v2/analysis/lang/el"
+	"github.com/blevesearch/bleve/v2/analysis/token/lowercase"
+	unicodetok "github.com/blevesearch/bleve/v2/analysis/tokenizer/unicode"
+	"github.com/blevesearch/bleve/v2/mapping"
+	"github.com/blevesearch/bleve/v2/registry"
+	"golang.org/x/text/unicode/norm"
+
+	// The language analyzers register themselves.
+	_ "github.com/blevesearch/bleve/v2/analysis/lang/ar"
+	_ "github.com/blevesearch/bleve/v2/analysis/lang/cjk"
+	_ "github.com/blevesearch/bleve/v2/analysis/lang/da"
+	_ "github.com/blevesearch/bleve/v2/analysis/lang/de"
+	_ "github.com/blevesearch/bleve/v2/analysis/lang/en"
+	_ "github.com/blevesearch/bleve/v2/analysis/lang/es"
+	_ "github.com/blevesearch/bleve/v2/analysis/lang/fi"
+	_ "github.com/blevesearch/bleve/v2/analysis/lang/fr"
+	_ "github.com/blevesearch/bleve/v2/analysis/lang/hi"
+	_ "github.com/blevesearch/bleve/v2/analysis/lang/hu"
+	_ "github.com/blevesearch/bleve/v2/analysis/lang/it"
+	_ "github.com/blevesearch/bleve/v2/analysis/lang/nl"
+	_ "github.com/blevesearch/bleve/v2/analysis/lang/no"
+	_ "github.com/blevesearch/bleve/v2/analysis/lang/pt"
+	_ "github.com/blevesearch/bleve/v2/analysis/lang/ro"
+	_ "github.com/blevesearch/bleve/v2/analysis/lang/ru"
+	_ "github.com/blevesearch/bleve/v2/analysis/lang/sv"
+	_ "github.com/blevesearch/bleve/v2/analysis/lang/tr"
+)
+
+// Fields of an indexed post. The text goes to one text_<analyzer> field,
+// chosen by the post's language; src holds the stored post (not indexed).
+// Every other value is a prefixed term of one of two keyword fields: facet
+// (what facets count) and kw. Few fields per document make indexing much
+// cheaper than one field per value (see BENCHMARKS.md).
+const (
+	fieldFacet = "facet"
+	fieldKW    = "kw"
+	fieldSrc   = "src"
+	textPrefix = "text_"
+)
+
+// tag is a value kind stored as a prefixed term of a keyword field.
+type tag struct {
+	field, prefix string
+	norm          func(string) string
+}
+
+func same(s string) string { return s }
+
+var (
+	tagWatchlist = tag{fieldFacet, "w:", same}
+	tagRegion    = tag{fieldFacet, "r:", strings.ToUpper}
+	tagSentiment = tag{fieldFacet, "s:", strings.ToLower}
+	tagLang      = tag{fieldFacet, "l:", strings.ToLower}
+	tagPlatform  = tag{fieldKW, "p:", strings.ToLower}
+	tagAuthor    = tag{fieldKW, "a:", func(s string) string { return strings.ToLower(strings.TrimPrefix(s, "@")) }}
+	tagHashtag   = tag{fieldKW, "h:", func(s string) string { return strings.ToLower(strings.TrimPrefix(s, "#")) }}
+	tagMention   = tag{fieldKW, "m:", func(s string) string { return strings.ToLower(strings.TrimPrefix(s, "@")) }}
+	tagMinute    = tag{fieldKW, "t:", same} // created_at as 200601021504, UTC
+)
+
+// term is the indexed term of value v.
+func (t tag) term(v string) string { return t.prefix + t.norm(v) }
+
+// facets are the facet names and their tags.
+var facets = map[string]tag{"watchlist": tagWatchlist, "region": tagRegion, "sentiment": tagSentiment, "lang": tagLang}
+
+// analyzers are the text analyzers, by name; each has its own text field.
+// el is ours (bleve ships Greek stop words but no Greek analyzer): unicode
+// words, lower case, accents and final sigma folded, stop words removed.
+// std is the fallback for every other language.
+var analyzers = []string{"ar", "cjk", "da", "de", "el", "en", "es", "fi", "fr", "hi", "hu", "it", "nl", "no", "pt", "ro", "ru", "sv", "tr", "std"}
+
+// analyzerFor picks the analyzer of an ISO 639 language code (region
+// subtags ignored): zh, ja and ko share the CJK bigram analyzer.
+func analyzerFor(lang string) string {
+	lang = strings.ToLower(lang)
+	if i := strings.IndexAny(lang, "-_"); i > 0 {
+		lang = lang[:i]
+	}
+	switch lang {
+	case "zh", "ja", "ko":
+		return "cjk"
+	case "nb", "nn":
+		return "no"
+	case "":
+		return "std"
+	}
+	for _, a := range analyzers {
+		if a == lang && a != "std" {
+			return a
+		}
+	}
+	return "std"
+}
+
+const greekFoldName = "earshot_el_fold"
+
+func init() {
+	// bleve finds token filter types by name in its registry; this is how
+	// a custom filter is made available to a mapping.
+	if err := registry.RegisterTokenFilter(greekFoldName, func(map[string]any, *registry.Cache) (analysis.TokenFilter, error) {
+		return greekFold{}, nil
+	}); err != nil {
+		panic(err)
+	}
+}
+
+// greekFold strips combining marks (tonos, dialytika) and folds final sigma,
+// so that "Αθήνα", "αθηνα" and "ΑΘΗΝΑ" are one term, as Lucene's Greek
+// lower-case filter does.
+type greekFold struct{}
+
+func (greekFold) Filter(in analysis.TokenStream) analysis.TokenStream {
+	for _, t := range in {
+		t.Term = foldGreek(t.Term)
+	}
+	return in
+}
+
+func foldGreek(term []byte) []byte {
+	plain := true
+	for _, c := range term {
+		if c >= 0x80 {
+			plain = false
+			break
+		}
+	}
+	if plain {
+		return term
+	}
+	d := norm.NFD.Bytes(term)
+	out := make([]byte, 0, len(d))
+	for _, r := range string(d) {
+		switch {
+		case unicode.Is(unicode.Mn, r):
+			continue
+		case r == 'ς':
+			r = 'σ'
+		}
+		out = append(out, string(r)...)
+	}
+	return out
+}
+
+// newMapping is the index mapping of a day shard. Nothing is dynamic, only
+// the facet fields keep doc values, and only src is stored. The text fields
+// keep term vectors: phrase queries need the positions (highlights do not:
+// they are computed from the stored text). The text fields keep term vectors: phrase queries need the
+// positions (highlights do not: they are computed from the stored text).
+func newMapping() (*mapping.IndexMappingImpl, error) {
+	im := mapping.NewIndexMapping()
+	im.StoreDynamic, im.IndexDynamic, im.DocValuesDynamic = false, false, false
+	im.DefaultAnalyzer = standard.Name
+	if err := im.AddCustomAnalyzer("el", map[string]any{
+		"type":          custom.Name,
+		"tokenizer":     unicodetok.Name,
+		"token_filters": []any{lowercase.Name, greekFoldName, el.StopName},
+	}); err != nil {
+		return nil, err
+	}
+	if err := im.AddCustomAnalyzer("std", map[string]any{
+		"type":          custom.Name,
+		"tokenizer":     unicodetok.Name,
+		"token_filters": []any{lowercase.Name},
+	}); err != nil {
+		return nil, err
+	}
+	dm := mapping.NewDocumentStaticMapping()
+	for _, a := range analyzers {
+		// Term vectors (positions) are what phrase queries need.
+		f := mapping.NewTextFieldMapping()
+		f.Analyzer, f.Store, f.IncludeTermVectors, f.IncludeInAll, f.DocValues = a, false, true, false, false
+		dm.AddFieldMappingsAt(textPrefix+a, f)
+	}
+	kw := func(name string, docValues bool) {
+		f := mapping.NewTextFieldMapping()
+		f.Analyzer, f.Store, f.IncludeTermVectors, f.IncludeInAll, f.DocValues = keyword.Name, false, false, false, docValues
+		dm.AddFieldMappingsAt(name, f)
+	}
+	kw(fieldFacet, true) // facets read doc values
+	// kw holds created_at to the minute as one term too: since and until
+	// are term ranges over it. A datetime field indexes a dozen terms per
+	// value and cost 40% of indexing time.
+	kw(fieldKW, false)
+	src := mapping.NewTextFieldMapping()
+	src.Index, src.Store, src.IncludeTermVectors, src.IncludeInAll, src.DocValues = false, true, false, false, false
+	dm.AddFieldMappingsAt(fieldSrc, src)
+	// No _all composite field: nothing is searched through it, and
+	// building it costs for every field of every document.
+	dm.AddSubDocumentMapping("_all", mapping.NewDocumentDisabledMapping())
+	im.DefaultMapping = dm
+	im.DefaultField = textPrefix + "std"
+	return im, im.Validate()
+}

@@ -1,0 +1,583 @@
+package search
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"html"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/blevesearch/bleve/v2"
+	"github.com/blevesearch/bleve/v2/search/query"
+	index "github.com/blevesearch/bleve_index_api"
+	json "github.com/goccy/go-json"
+)
+
+// ErrBadQuery marks a query the caller must fix (an API answers 400).
+var ErrBadQuery = errors.New("bad search query")
+
+// Paging limits.
+const (
+	DefaultSize = 20
+	MaxSize     = 200
+	MaxText     = 4096 // bytes of query text
+	facetSize   = 50   // terms per facet, at most
+	facetTerms  = 2000 // terms of the facet field counted, all facets together
+)
+
+// Fields a query may name, and their tags. text is the post text in
+// whatever language it was written.
+var queryFields = map[string]*tag{
+	"text": nil, "author": &tagAuthor, "from": &tagAuthor, "hashtag": &tagHashtag, "mention": &tagMention,
+	"platform": &tagPlatform, "lang": &tagLang, "region": &tagRegion, "sentiment": &tagSentiment,
+	"watchlist": &tagWatchlist, "created": &tagMinute,
+}
+
+func queryFieldNames() string {
+	names := make([]string, 0, len(queryFields))
+	for k := range queryFields {
+		names = append(names, k)
+	}
+	slices.Sort(names)
+	return strings.Join(names, ", ")
+}
+
+var (
+	idPattern     = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$`)
+	langPattern   = regexp.MustCompile(`^([a-z]{2,3}(-[a-z0-9]{2,8})?|und)$`)
+	regionPattern = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_-]{0,31}$`)
+	sentiments    = []string{"negative", "neutral", "positive"}
+)
+
+func bad(format string, args ...any) error {
+	return fmt.Errorf("%w: %s", ErrBadQuery, fmt.Sprintf(format, args...))
+}
+
+// normalize checks a query's filters and paging and puts values in the
+// form they are indexed in.
+func (x *Index) normalize(q Query) (Query, error) {
+	var errs []error
+	if len(q.Text) > MaxText {
+		errs = append(errs, bad("query text is %d bytes; at most %d", len(q.Text), MaxText))
+	}
+	if q.Size == 0 {
+		q.Size = DefaultSize
+	}
+	if q.Size < 0 || q.Size > MaxSize {
+		errs = append(errs, bad("size %d: want 1 to %d", q.Size, MaxSize))
+	}
+	if q.From < 0 {
+		errs = append(errs, bad("from %d: want 0 or more", q.From))
+	} else if q.From+q.Size > x.cfg.MaxHits {
+		errs = append(errs, bad("from %d + size %d reaches past hit %d, the deepest a query may page: narrow the query", q.From, q.Size, x.cfg.MaxHits))
+	}
+	if !q.Since.IsZero() && !q.Until.IsZero() && !q.Since.Before(q.Until) {
+		errs = append(errs, bad("since %s is not before until %s", q.Since.Format(time.RFC3339), q.Until.Format(time.RFC3339)))
+	}
+	check := func(what string, vs []string, norm func(string) string, ok func(string) bool, want string) []string {
+		out := make([]string, 0, len(vs))
+		for _, v := range vs {
+			v = norm(strings.TrimSpace(v))
+			if !ok(v) {
+				errs = append(errs, bad("unknown %s %q: want %s", what, v, want))
+				continue
+			}
+			out = append(out, v)
+		}
+		return out
+	}
+	id := func(s string) string { return s }
+	q.Watchlists = check("watchlist", q.Watchlists, id, idPattern.MatchString, "a watchlist id")
+	q.Regions = check("region", q.Regions, strings.ToUpper, regionPattern.MatchString, "a region such as EMEA, APAC, LATAM, NA")
+	q.Sentiments = check("sentiment", q.Sentiments, strings.ToLower, func(s string) bool { return slices.Contains(sentiments, s) }, "negative, neutral or positive")
+	q.Langs = check("language", q.Langs, strings.ToLower, langPattern.MatchString, "an ISO 639 code such as en, el, pt-br or und")
+	return q, errors.Join(errs...)
+}
+
+// marks are what a query's text terms look like to each analyzer, for
+// highlighting: the analyzed terms, prefixes and patterns it asks for.
+type marks struct {
+	terms    map[string]map[string]bool // analyzer → terms
+	prefixes []string
+	patterns []*regexp.Regexp
+}
+
+// rewriter turns a parsed query string into a query over the index's
+// fields: unfielded and text: terms are asked of every language's text
+// field (or those of the lang filter), names are checked.
+type rewriter struct {
+	x         *Index
+	analyzers []string
+	marks     marks
+}
+
+func (r *rewriter) textFields() []string {
+	fs := make([]string, len(r.analyzers))
+	for i, a := range r.analyzers {
+		fs[i] = textPrefix + a
+	}
+	return fs
+}
+
+// field returns the tag of a field a query names; nil is the text.
+func (r *rewriter) field(name string) (*tag, error) {
+	if name == "" {
+		return nil, nil
+	}
+	f, ok := queryFields[name]
+	if !ok {
+		return nil, bad("unknown field %q: fields are %s", name, queryFieldNames())
+	}
+	return f, nil
+}
+
+// mark records the terms of a positive text clause, as each analyzer makes them.
+func (r *rewriter) mark(text string) {
+	for _, a := range r.analyzers {
+		ts, err := r.x.mapping.AnalyzeText(a, []byte(text))
+		if err != nil {
+			continue
+		}
+		for _, t := range ts {
+			if r.marks.terms[a] == nil {
+				r.marks.terms[a] = map[string]bool{}
+			}
+			r.marks.terms[a][string(t.Term)] = true
+		}
+	}
+}
+
+func expand[T query.Query](fields []string, mk func(field string) T) query.Query {
+	if len(fields) == 1 {
+		return mk(fields[0])
+	}
+	qs := make([]query.Query, len(fields))
+	for i, f := range fields {
+		qs[i] = mk(f)
+	}
+	return query.NewDisjunctionQuery(qs)
+}
+
+func (r *rewriter) rewrite(q query.Query, neg bool) (query.Query, error) {
+	if q == nil {
+		return nil, nil
+	}
+	var err error
+	switch q := q.(type) {
+	case *query.BooleanQuery:
+		if q.Must, err = r.rewrite(q.Must, neg); err != nil {
+			return nil, err
+		}
+		if q.Should, err = r.rewrite(q.Should, neg); err != nil {
+			return nil, err
+		}
+		if q.MustNot, err = r.rewrite(q.MustNot, !neg); err != nil {
+			return nil, err
+		}
+		if q.Filter, err = r.rewrite(q.Filter, neg); err != nil {
+			return nil, err
+		}
+		return q, nil
+	case *query.ConjunctionQuery:
+		for i := range q.Conjuncts {
+			if q.Conjuncts[i], err = r.rewrite(q.Conjuncts[i], neg); err != nil {
+				return nil, err
+			}
+		}
+		return q, nil
+	case *query.DisjunctionQuery:
+		for i := range q.Disjuncts {
+			if q.Disjuncts[i], err = r.rewrite(q.Disjuncts[i], neg); err != nil {
+				return nil, err
+			}
+		}
+		return q, nil
+	case *query.MatchQuery:
+		t, err := r.field(q.FieldVal)
+		if err != nil {
+			return nil, err
+		}
+		if t != nil {
+			q.FieldVal, q.Match = t.field, t.term(q.Match)
+			return q, nil
+		}
+		if !neg && q.Fuzziness == 0 {
+			r.mark(q.Match)
+		}
+		return expand(r.textFields(), func(f string) *query.MatchQuery { c := *q; c.FieldVal = f; return &c }), nil
+	case *query.MatchPhraseQuery:
+		t, err := r.field(q.FieldVal)
+		if err != nil {
+			return nil, err
+		}
+		if t != nil {
+			q.FieldVal, q.MatchPhrase = t.field, t.term(q.MatchPhrase)
+			return q, nil
+		}
+		if !neg && q.Fuzziness == 0 {
+			r.mark(q.MatchPhrase)
+		}
+		return expand(r.textFields(), func(f string) *query.MatchPhraseQuery { c := *q; c.FieldVal = f; return &c }), nil
+	case *query.WildcardQuery:
+		t, err := r.field(q.FieldVal)
+		if err != nil {
+			return nil, err
+		}
+		if t != nil {
+			q.FieldVal, q.Wildcard = t.field, t.term(q.Wildcard)
+			return q, nil
+		}
+		q.Wildcard = strings.ToLower(q.Wildcard)
+		if strings.Trim(q.Wildcard, "*?") == "" {
+			return nil, bad("%q matches every term; search for * alone to see everything, or give a few letters", q.Wildcard)
+		}
+		if !neg {
+			if re, err := regexp.Compile("^" + strings.NewReplacer(`\*`, ".*", `\?`, ".").Replace(regexp.QuoteMeta(q.Wildcard)) + "$"); err == nil {
+				r.marks.patterns = append(r.marks.patterns, re)
+			}
+		}
+		return expand(r.textFields(), func(f string) *query.WildcardQuery { c := *q; c.FieldVal = f; return &c }), nil
+	case *query.RegexpQuery:
+		t, err := r.field(q.FieldVal)
+		if err != nil {
+			return nil, err
+		}
+		re, err := regexp.Compile("^(?:" + q.Regexp + ")$")
+		if err != nil {
+			return nil, bad("regular expression /%s/: %v", q.Regexp, err)
+		}
+		if t != nil {
+			q.FieldVal, q.Regexp = t.field, regexp.QuoteMeta(t.prefix)+"(?:"+q.Regexp+")"
+			return q, nil
+		}
+		if !neg {
+			r.marks.patterns = append(r.marks.patterns, re)
+		}
+		return expand(r.textFields(), func(f string) *query.RegexpQuery { c := *q; c.FieldVal = f; return &c }), nil
+	case *query.NumericRangeQuery:
+		// field:5 is parsed as a term or a number; no field here is numeric.
+		return query.NewMatchNoneQuery(), nil
+	case *query.DateRangeQuery:
+		if q.FieldVal != "created" {
+			return nil, bad("date ranges apply to created only (created:>\"2026-11-20\"), not %q", q.FieldVal)
+		}
+		start, end := q.Start.Time, q.End.Time
+		if q.InclusiveStart != nil && !*q.InclusiveStart && !start.IsZero() {
+			start = start.Add(time.Minute)
+		}
+		if q.InclusiveEnd != nil && *q.InclusiveEnd && !end.IsZero() {
+			end = end.Add(time.Minute)
+		}
+		return minuteRange(start, end), nil
+	case *query.MatchNoneQuery, *query.MatchAllQuery:
+		return q, nil
+	}
+	return nil, bad("unsupported query clause %T", q)
+}
+
+// parse turns a Query into the bleve query over one window, and the marks
+// for highlighting.
+func (x *Index) parse(q Query) (query.Query, marks, error) {
+	r := &rewriter{x: x, marks: marks{terms: map[string]map[string]bool{}}}
+	for _, l := range q.Langs {
+		if a := analyzerFor(l); !slices.Contains(r.analyzers, a) {
+			r.analyzers = append(r.analyzers, a)
+		}
+	}
+	if len(r.analyzers) == 0 {
+		r.analyzers = analyzers
+	}
+	var text query.Query
+	switch t := strings.TrimSpace(q.Text); t {
+	case "", "*":
+		text = query.NewMatchAllQuery()
+	default:
+		parsed, err := query.NewQueryStringQuery(t).Parse()
+		if err != nil {
+			return nil, r.marks, bad("%q: %v (syntax: words, \"a phrase\", +must, -not, field:value, pre*, /regexp/, word~1; fields: %s)", t, oneLine(err), queryFieldNames())
+		}
+		if text, err = r.rewrite(parsed, false); err != nil {
+			return nil, r.marks, err
+		}
+	}
+	must := []query.Query{text}
+	anyOf := func(t tag, vs []string) {
+		if len(vs) == 0 {
+			return
+		}
+		qs := make([]query.Query, len(vs))
+		for i, v := range vs {
+			tq := query.NewTermQuery(t.term(v))
+			tq.SetField(t.field)
+			qs[i] = tq
+		}
+		must = append(must, query.NewDisjunctionQuery(qs))
+	}
+	anyOf(tagWatchlist, q.Watchlists)
+	anyOf(tagRegion, q.Regions)
+	anyOf(tagSentiment, q.Sentiments)
+	anyOf(tagLang, q.Langs)
+	if s := q.Scope; s != nil {
+		anyOf(tagWatchlist, s.Watchlists)
+		anyOf(tagRegion, s.Regions)
+	}
+	if !q.Since.IsZero() || !q.Until.IsZero() {
+		must = append(must, minuteRange(q.Since, q.Until))
+	}
+	if len(must) == 1 {
+		return must[0], r.marks, nil
+	}
+	return query.NewConjunctionQuery(must), r.marks, nil
+}
+
+// minuteRange matches the posts created in [since, until), to the minute:
+// since counts from the start of its minute, until up to the end of its
+// minute unless it falls on one.
+func minuteRange(since, until time.Time) query.Query {
+	lo, hi := tagMinute.prefix, tagMinute.prefix+"~" // '~' sorts after every digit
+	incl, hiIncl := true, false
+	if !since.IsZero() {
+		lo = tagMinute.term(since.UTC().Format(minuteLayout))
+	}
+	if !until.IsZero() {
+		hi = tagMinute.term(until.UTC().Format(minuteLayout))
+		hiIncl = !until.Equal(until.Truncate(time.Minute))
+	}
+	q := query.NewTermRangeInclusiveQuery(lo, hi, &incl, &hiIncl)
+	q.SetField(fieldKW)
+	return q
+}
+
+func oneLine(err error) string { return strings.Join(strings.Fields(err.Error()), " ") }
+
+// window is the days a query looks at: [since, until) clipped to the
+// retention window.
+func (x *Index) window(since, until time.Time) (first, last string) {
+	now := x.opt.Now().UTC()
+	if since.IsZero() {
+		since = now.Add(-x.cfg.Retention)
+	}
+	if until.IsZero() {
+		until = now.Add(x.cfg.MaxFuture + time.Nanosecond)
+	}
+	return since.UTC().Format(dayLayout), until.UTC().Add(-time.Nanosecond).Format(dayLayout)
+}
+
+// shardsIn returns the open shards of the days [first, last]. The caller
+// holds mu for reading.
+func (x *Index) shardsIn(first, last string) []bleve.Index {
+	var out []bleve.Index
+	for day, s := range x.shards {
+		if day >= first && day <= last {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// Search answers one query over the shards of its window.
+func (x *Index) Search(ctx context.Context, q Query) (*Result, error) {
+	start := time.Now()
+	q, err := x.normalize(q)
+	if err != nil {
+		return nil, err
+	}
+	bq, mk, err := x.parse(q)
+	if err != nil {
+		return nil, err
+	}
+	req := bleve.NewSearchRequestOptions(bq, q.Size, q.From, false)
+	req.Fields = []string{fieldSrc}
+	req.AddFacet(fieldFacet, bleve.NewFacetRequest(fieldFacet, facetTerms))
+	res := &Result{Hits: []Hit{}, Facets: map[string][]Facet{}}
+	for name := range facets {
+		res.Facets[name] = []Facet{}
+	}
+
+	x.mu.RLock()
+	defer x.mu.RUnlock()
+	if x.closed {
+		return nil, errors.New("search: index closed")
+	}
+	shards := x.shardsIn(x.window(q.Since, q.Until))
+	if len(shards) > 0 {
+		sr, err := bleve.NewIndexAlias(shards...).SearchInContext(ctx, req)
+		if err != nil {
+			x.m.errors.WithLabelValues("query").Inc()
+			if ctx.Err() != nil {
+				return nil, fmt.Errorf("search: %w", ctx.Err())
+			}
+			return nil, fmt.Errorf("search: %w", err)
+		}
+		x.fill(res, sr, q.Scope, mk)
+	}
+	res.Took = time.Since(start)
+	x.m.querySeconds.Observe(res.Took.Seconds())
+	return res, nil
+}
+
+func (x *Index) fill(res *Result, sr *bleve.SearchResult, scope *Scope, mk marks) {
+	res.Total = sr.Total
+	inScope := func(w string) bool {
+		return scope == nil || len(scope.Watchlists) == 0 || slices.Contains(scope.Watchlists, w)
+	}
+	for _, h := range sr.Hits {
+		hit := Hit{Key: h.ID, Score: h.Score}
+		if raw, ok := h.Fields[fieldSrc].(string); ok {
+			var s Stored
+			if err := json.Unmarshal([]byte(raw), &s); err == nil {
+				hit.Platform, hit.Author, hit.Text, hit.CreatedAt = s.Platform, s.Handle, s.Text, s.CreatedAt
+				hit.Lang, hit.Region, hit.Sentiment = s.Lang, s.Region, s.Sentiment
+				for _, w := range s.Watchlists {
+					if inScope(w) {
+						hit.Watchlists = append(hit.Watchlists, w)
+					}
+				}
+				if frag, ok := highlight(x, s.Text, analyzerFor(s.Lang), mk); ok {
+					hit.Highlights = map[string][]string{"text": {frag}}
+				}
+			}
+		}
+		res.Hits = append(res.Hits, hit)
+	}
+	f := sr.Facets[fieldFacet]
+	if f == nil || f.Terms == nil {
+		return
+	}
+	for _, t := range f.Terms.Terms() {
+		for name, tg := range facets {
+			v, ok := strings.CutPrefix(t.Term, tg.prefix)
+			if !ok || len(res.Facets[name]) >= facetSize || (name == "watchlist" && !inScope(v)) {
+				continue
+			}
+			res.Facets[name] = append(res.Facets[name], Facet{Term: v, Count: t.Count})
+		}
+	}
+}
+
+// highlight marks the terms the query asked for in text, escaped for HTML.
+func highlight(x *Index, text, analyzer string, mk marks) (string, bool) {
+	terms := mk.terms[analyzer]
+	if len(terms) == 0 && len(mk.prefixes) == 0 && len(mk.patterns) == 0 {
+		return "", false
+	}
+	ts, err := x.mapping.AnalyzeText(analyzer, []byte(text))
+	if err != nil {
+		return "", false
+	}
+	type span struct{ start, end int }
+	var spans []span
+	for _, t := range ts {
+		term := string(t.Term)
+		hit := terms[term]
+		for _, re := range mk.patterns {
+			hit = hit || re.MatchString(term)
+		}
+		if !hit || t.Start < 0 || t.End > len(text) || t.Start >= t.End {
+			continue
+		}
+		if n := len(spans); n > 0 && t.Start <= spans[n-1].end {
+			spans[n-1].end = max(spans[n-1].end, t.End) // CJK bigrams overlap
+			continue
+		}
+		spans = append(spans, span{t.Start, t.End})
+	}
+	if len(spans) == 0 {
+		return "", false
+	}
+	var b strings.Builder
+	at := 0
+	for _, s := range spans {
+		if s.start < at {
+			continue
+		}
+		b.WriteString(html.EscapeString(text[at:s.start]))
+		b.WriteString("<mark>")
+		b.WriteString(html.EscapeString(text[s.start:s.end]))
+		b.WriteString("</mark>")
+		at = s.end
+	}
+	b.WriteString(html.EscapeString(text[at:]))
+	return b.String(), true
+}
+
+// storedOf reads the Stored post of key from one shard.
+func storedOf(s bleve.Index, key string) (*Stored, bool) {
+	d, err := s.Document(key)
+	if err != nil || d == nil {
+		return nil, false
+	}
+	var raw []byte
+	d.VisitFields(func(f index.Field) {
+		if f.Name() == fieldSrc {
+			raw = f.Value()
+		}
+	})
+	if raw == nil {
+		return nil, false
+	}
+	var st Stored
+	if err := json.Unmarshal(raw, &st); err != nil {
+		return nil, false
+	}
+	return &st, true
+}
+
+// Scan calls fn with every post of the shards of the days [since, until),
+// oldest day first, until fn returns an error or ctx ends.
+func (x *Index) Scan(ctx context.Context, since, until time.Time, fn func(day string, p *Stored) error) error {
+	first, last := x.window(since, until)
+	x.mu.RLock()
+	defer x.mu.RUnlock()
+	var days []string
+	for day := range x.shards {
+		if day >= first && day <= last {
+			days = append(days, day)
+		}
+	}
+	slices.Sort(days)
+	const page = 1000
+	for _, day := range days {
+		s := x.shards[day]
+		var after []string
+		for {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			req := bleve.NewSearchRequestOptions(query.NewMatchAllQuery(), page, 0, false)
+			req.Fields = []string{fieldSrc}
+			req.SortBy([]string{"_id"})
+			if after != nil {
+				req.SearchAfter = after
+			}
+			sr, err := s.SearchInContext(ctx, req)
+			if err != nil {
+				return fmt.Errorf("search: reading shard %s: %w", day, err)
+			}
+			for _, h := range sr.Hits {
+				raw, ok := h.Fields[fieldSrc].(string)
+				if !ok {
+					continue
+				}
+				var st Stored
+				if err := json.Unmarshal([]byte(raw), &st); err != nil {
+					continue
+				}
+				if (!since.IsZero() && st.CreatedAt.Before(since)) || (!until.IsZero() && !st.CreatedAt.Before(until)) {
+					continue
+				}
+				if err := fn(day, &st); err != nil {
+					return err
+				}
+			}
+			if len(sr.Hits) < page {
+				break
+			}
+			after = []string{sr.Hits[len(sr.Hits)-1].ID}
+		}
+	}
+	return nil
+}
