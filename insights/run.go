@@ -9,7 +9,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/ClickHouse/clickhouse-go/v2"
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 )
 
@@ -38,8 +37,8 @@ func (c Config) Validate() error {
 
 // Run binds the named query's parameters, runs it on conn against database
 // db and returns its result, at most Limits.MaxRows rows. The query is
-// stopped on the server after Limits.Timeout (max_execution_time), and on
-// the client by the context's deadline too, whichever comes first.
+// stopped on the server after Limits.Timeout (max_execution_time), and by
+// the client 2s later, or at the context's own deadline if that is sooner.
 func (c *Catalog) Run(ctx context.Context, conn driver.Conn, db, name string, params map[string]string) (*Table, error) {
 	if err := c.Limits.Validate(); err != nil {
 		return nil, err
@@ -48,13 +47,15 @@ func (c *Catalog) Run(ctx context.Context, conn driver.Conn, db, name string, pa
 	if err != nil {
 		return nil, err
 	}
-	ctx, cancel := context.WithTimeout(ctx, c.Limits.Timeout)
+	// The server stops the query at the limit and says so; the client
+	// waits a little longer for that answer before it gives up itself.
+	ctx, cancel := context.WithTimeout(ctx, c.Limits.Timeout+2*time.Second)
 	defer cancel()
 	settings, err := c.settings(ctx, conn)
 	if err != nil {
 		return nil, fmt.Errorf("query %s: %w", name, err)
 	}
-	rows, err := conn.Query(clickhouse.Context(ctx, clickhouse.WithSettings(settings)), sql)
+	rows, err := conn.Query(ctx, sql+settings)
 	if err != nil {
 		return nil, fmt.Errorf("query %s: %w", name, err)
 	}
@@ -88,21 +89,23 @@ func (c *Catalog) Run(ctx context.Context, conn driver.Conn, db, name string, pa
 	return t, nil
 }
 
-// settings bounds the query on the server. A user in readonly=1 mode (the
-// analyst user) may not change settings at all; its profile must carry the
-// limits, and the client's deadline still holds.
-func (c *Catalog) settings(ctx context.Context, conn driver.Conn) (clickhouse.Settings, error) {
+// settings bounds the query on the server: a SETTINGS clause, as 18.16
+// does not enforce max_execution_time sent by the driver with the query
+// (checked: the query runs on after the client has given up). A user in
+// readonly=1 mode (the analyst user) may not change settings at all; its
+// profile must carry the limits, and the client's deadline still holds.
+func (c *Catalog) settings(ctx context.Context, conn driver.Conn) (string, error) {
 	var readonly string
 	if err := conn.QueryRow(ctx, "SELECT value FROM system.settings WHERE name = 'readonly'").Scan(&readonly); err != nil {
-		return nil, fmt.Errorf("reading the readonly setting: %w", err)
+		return "", fmt.Errorf("reading the readonly setting: %w", err)
 	}
 	if readonly == "1" {
-		return nil, nil
+		return "", nil
 	}
 	// Only the time: max_result_rows would be checked on subqueries too
 	// (the views' "NOT IN (SELECT post_key FROM deletions)"), and in break
 	// mode cut them silently. Rows are cut on the client instead.
-	return clickhouse.Settings{"max_execution_time": int(math.Ceil(c.Limits.Timeout.Seconds()))}, nil
+	return fmt.Sprintf("\nSETTINGS max_execution_time = %d", int(math.Ceil(c.Limits.Timeout.Seconds()))), nil
 }
 
 // plain turns a scanned value into one that encodes to JSON: NaN and

@@ -1,7 +1,8 @@
 -- title: Alert lifecycle events per queue
 -- description: How many alerts were created, acknowledged, escalated,
 --   retracted and resolved on each queue in the window (by the time of the
---   event), counting each alert at most once per kind of event.
+--   event), counting each alert at most once per kind of event. Alerts of
+--   deleted posts are left out, as in alerts_latest.
 -- param since datetime = 7d: start of the window (event time)
 -- param until datetime = now: end of the window (exclusive)
 SELECT
@@ -13,5 +14,6 @@ SELECT
     uniqExactIf(alert_id, event = 'resolved') AS resolved
 FROM {db}.alert_events FINAL
 WHERE at >= {since} AND at < {until}
+    AND alert_id IN (SELECT alert_id FROM {db}.alerts_latest)
 GROUP BY queue
 ORDER BY queue

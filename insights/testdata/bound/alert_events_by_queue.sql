@@ -7,5 +7,6 @@ SELECT
     uniqExactIf(alert_id, event = 'resolved') AS resolved
 FROM earshot.alert_events FINAL
 WHERE at >= toDateTime(1794744000) AND at < toDateTime(1795348800)
+    AND alert_id IN (SELECT alert_id FROM earshot.alerts_latest)
 GROUP BY queue
 ORDER BY queue
