@@ -86,7 +86,7 @@ func insightsRun(cat *insights.Catalog, args []string, stdout, stderr io.Writer)
 	fs.SetOutput(stderr)
 	params := paramFlags{}
 	fs.Var(params, "param", "a query parameter, name=value (repeatable)")
-	config := fs.String("config", "deploy/examples/distributed.yaml", "configuration file (its sink section gives the ClickHouse server)")
+	config := fs.String("config", "deploy/examples/distributed.yaml", "configuration file (its sink section gives the ClickHouse server); \"\" for the local defaults (127.0.0.1:9000, database earshot, user default)")
 	format := fs.String("format", "table", "table or json")
 	printSQL := fs.Bool("sql", false, "print the bound SQL and do not run it")
 	user := fs.String("user", "", "ClickHouse user, overriding the config (e.g. analyst)")
@@ -120,11 +120,14 @@ func insightsRun(cat *insights.Catalog, args []string, stdout, stderr io.Writer)
 		return exitError{2, err}
 	}
 	cat.Limits = limits
-	cfg, err := pipeline.Load(*config)
-	if err != nil {
-		return err
+	sc := sink.DefaultConfig()
+	if *config != "" {
+		cfg, err := pipeline.Load(*config)
+		if err != nil {
+			return err
+		}
+		sc = cfg.Sink
 	}
-	sc := cfg.Sink
 	for flagVal, field := range map[*string]*string{user: &sc.Username, password: &sc.Password, database: &sc.Database} {
 		if *flagVal != "" {
 			*field = *flagVal
