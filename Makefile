@@ -28,6 +28,7 @@ unit:
 sqlcheck: build
 	@python3 -c 'import chdb' 2>/dev/null || python3 -m pip install -q --disable-pip-version-check chdb==4.4.0
 	./$(BIN) migrate --print | python3 deploy/local/sqlcheck.py
+	./$(BIN) migrate --print | python3 deploy/grafana/check.py deploy/grafana/earshot-insights.json
 
 integration: build up
 	$(GO) test -tags integration -count=1 -p 1 -timeout 30m $(PKGS)

@@ -95,3 +95,8 @@ func (c counted) Next(ctx context.Context, max int) (post.Batch, error) {
 	}
 	return b, err
 }
+
+// Lag returns the lag gauge of a source.
+func (m *Metrics) Lag(source string) prometheus.Gauge {
+	return m.lag.WithLabelValues(source)
+}
