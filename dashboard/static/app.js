@@ -1,0 +1,211 @@
+// earshot's built-in dashboard: each panel runs one query of the insights
+// cookbook through the API and draws it. No framework, no build step.
+"use strict";
+
+const $ = (sel, el = document) => el.querySelector(sel);
+const token = () => sessionStorage.getItem("earshot.token") || "";
+
+// The token can come in the fragment (#token=…), so a link can open the
+// page signed in; it is moved to sessionStorage and off the address bar.
+(function takeToken() {
+  const m = location.hash.match(/token=([^&]+)/);
+  if (m) {
+    sessionStorage.setItem("earshot.token", decodeURIComponent(m[1]));
+    history.replaceState(null, "", location.pathname + location.search);
+  }
+})();
+
+class APIError extends Error {
+  constructor(status, body) {
+    super((body && body.error && body.error.message) || "HTTP " + status);
+    this.status = status;
+  }
+}
+
+async function api(method, path, body) {
+  const res = await fetch(path, {
+    method,
+    headers: { "Authorization": "Bearer " + token(), "Content-Type": "application/json" },
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  const text = await res.text();
+  let data = null;
+  try { data = text ? JSON.parse(text) : null; } catch (_) { data = text; }
+  if (!res.ok) throw new APIError(res.status, data);
+  return data;
+}
+
+const insight = (name, params) => api("POST", "/v1/insights/" + name, { params });
+
+// rows turns a Table {columns, rows} into objects.
+function rows(t) {
+  return (t.rows || []).map(r => Object.fromEntries(t.columns.map((c, i) => [c, r[i]])));
+}
+
+function el(tag, attrs = {}, ...kids) {
+  const e = document.createElement(tag);
+  // Styles go through the CSSOM: the content security policy refuses style attributes.
+  for (const [k, v] of Object.entries(attrs)) k === "style" ? (e.style.cssText = v) : e.setAttribute(k, v);
+  for (const k of kids) e.append(k);
+  return e;
+}
+
+const svgNS = "http://www.w3.org/2000/svg";
+function svg(tag, attrs = {}, ...kids) {
+  const e = document.createElementNS(svgNS, tag);
+  for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v);
+  for (const k of kids) e.append(k);
+  return e;
+}
+
+const palette = ["#2f6fdf", "#e0663a", "#2a9d6e", "#9b59b6", "#d4a017", "#c0392b", "#16a0b5", "#7f8c8d"];
+const sentimentColour = { negative: "#c0392b", neutral: "#95a5a6", positive: "#2a9d6e" };
+const fmt = n => Number(n).toLocaleString("en");
+
+function table(data, columns) {
+  const cols = columns || (data.length ? Object.keys(data[0]) : []);
+  if (!data.length) return el("p", { class: "empty" }, "nothing in this window");
+  return el("table", {},
+    el("thead", {}, el("tr", {}, ...cols.map(c => el("th", {}, c.replaceAll("_", " "))))),
+    el("tbody", {}, ...data.map(r => el("tr", {}, ...cols.map(c => el("td", {}, typeof r[c] === "number" ? fmt(r[c]) : String(r[c] ?? "")))))));
+}
+
+// lineChart draws one line per series over time.
+function lineChart(series, { w = 720, h = 220 } = {}) {
+  const names = Object.keys(series);
+  const pts = names.flatMap(n => series[n]);
+  if (!pts.length) return el("p", { class: "empty" }, "nothing in this window");
+  const xs = pts.map(p => p.t), ys = pts.map(p => p.v);
+  const x0 = Math.min(...xs), x1 = Math.max(...xs, x0 + 1), y1 = Math.max(...ys, 1);
+  const pad = { l: 44, r: 8, t: 8, b: 22 };
+  const X = t => pad.l + (t - x0) / (x1 - x0) * (w - pad.l - pad.r);
+  const Y = v => h - pad.b - v / y1 * (h - pad.t - pad.b);
+  const g = svg("svg", { viewBox: `0 0 ${w} ${h}`, class: "chart", role: "img" });
+  for (const f of [0, 0.5, 1]) {
+    g.append(svg("line", { x1: pad.l, x2: w - pad.r, y1: Y(y1 * f), y2: Y(y1 * f), class: "grid" }));
+    g.append(svg("text", { x: pad.l - 4, y: Y(y1 * f) + 4, class: "axis", "text-anchor": "end" }, fmt(Math.round(y1 * f))));
+  }
+  for (const t of [x0, (x0 + x1) / 2, x1]) {
+    const d = new Date(t * 1000);
+    g.append(svg("text", { x: X(t), y: h - 6, class: "axis", "text-anchor": "middle" }, d.toISOString().slice(5, 16).replace("T", " ")));
+  }
+  names.forEach((n, i) => {
+    const s = series[n].sort((a, b) => a.t - b.t);
+    g.append(svg("polyline", { points: s.map(p => `${X(p.t)},${Y(p.v)}`).join(" "), fill: "none", stroke: palette[i % palette.length], "stroke-width": 2 }));
+  });
+  const legend = el("div", { class: "legend" }, ...names.map((n, i) => el("span", {}, el("i", { style: "background:" + palette[i % palette.length] }), n || "(none)")));
+  return el("div", {}, g, legend);
+}
+
+// bars draws horizontal bars, optionally stacked by sentiment.
+function bars(items) {
+  if (!items.length) return el("p", { class: "empty" }, "nothing in this window");
+  const max = Math.max(...items.map(i => i.parts.reduce((a, p) => a + p.v, 0)), 1);
+  return el("div", { class: "bars" }, ...items.map(i => el("div", { class: "bar" },
+    el("span", { class: "label" }, i.label),
+    el("span", { class: "track" }, ...i.parts.map(p => el("span", { class: "fill", title: `${p.name}: ${fmt(p.v)}`, style: `width:${100 * p.v / max}%;background:${p.colour}` }))),
+    el("span", { class: "value" }, fmt(i.parts.reduce((a, p) => a + p.v, 0))))));
+}
+
+function epoch(s) { return Date.parse(String(s).replace(" ", "T") + (String(s).endsWith("Z") ? "" : "Z")) / 1000; }
+
+const panels = {
+  async volume(p) {
+    const r = rows(await insight("mentions_over_time", { since: p.since, watchlist: p.watchlist, bucket: p.since === "24h" ? "1h" : "6h" }));
+    const series = {};
+    for (const x of r) (series[x.watchlist] ||= []).push({ t: epoch(x.bucket_start), v: Number(x.mentions) });
+    return lineChart(series);
+  },
+  async regions(p) {
+    const r = rows(await insight("mentions_by_region_sentiment", { since: p.since, watchlist: p.watchlist }));
+    const by = {};
+    for (const x of r) (by[x.region || "unknown"] ||= {})[x.sentiment_label || "unknown"] = ((by[x.region || "unknown"] || {})[x.sentiment_label] || 0) + Number(x.total);
+    return bars(Object.entries(by).map(([region, s]) => ({
+      label: region, parts: Object.entries(s).map(([name, v]) => ({ name, v, colour: sentimentColour[name] || "#bbb" })),
+    })).sort((a, b) => b.parts.reduce((s, q) => s + q.v, 0) - a.parts.reduce((s, q) => s + q.v, 0))));
+  },
+  async sentiment(p) {
+    const r = rows(await insight("mentions_by_watchlist", { since: p.since })).filter(x => !p.watchlist || x.watchlist === p.watchlist);
+    return bars(r.map(x => ({ label: x.watchlist, parts: ["negative", "neutral", "positive"].map(n => ({ name: n, v: Number(x[n]), colour: sentimentColour[n] })) })));
+  },
+  async terms(p) {
+    let wl = p.watchlist;
+    if (!wl) wl = (rows(await insight("mentions_by_watchlist", { since: p.since }))[0] || {}).watchlist;
+    if (!wl) return el("p", { class: "empty" }, "nothing in this window");
+    const r = rows(await insight("top_terms_daily", { watchlist: wl, since: p.since, top: "15" }));
+    return el("div", {}, el("p", { class: "note" }, "watchlist " + wl), bars(r.map(x => ({ label: x.term, parts: [{ name: "mentions", v: Number(x.total), colour: palette[0] }] }))));
+  },
+  async alerts() {
+    const r = rows(await insight("overdue_alerts", { top: "20" }));
+    return table(r.map(x => ({ queue: x.queue, priority: x.priority, team: x.team, region: x.region, due_at: x.due_at, overdue: Math.round(Number(x.overdue_seconds) / 60) + " min" })));
+  },
+  async sla(p) {
+    const r = rows(await insight("sla_compliance", { since: p.since }));
+    return table(r.map(x => ({ queue: x.queue, region: x.region || "", met: x.met, breached: x.breached, pending: x.pending, compliance: (100 * Number(x.compliance)).toFixed(1) + "%" })));
+  },
+  async health() {
+    const res = await fetch("/metrics");
+    if (!res.ok) throw new APIError(res.status, null);
+    const text = await res.text();
+    const stages = {};
+    for (const line of text.split("\n")) {
+      const m = line.match(/^earshot_stream_(records_in_total|records_out_total|dead_letters_total|consumer_lag_records)\{[^}]*stage="([^"]+)"[^}]*\} (\S+)/);
+      if (m) (stages[m[2]] ||= {})[m[1]] = Number(m[3]);
+    }
+    const ready = await fetch("/readyz").then(r => r.ok ? "ready" : "not ready (" + r.status + ")").catch(() => "unreachable");
+    const data = Object.entries(stages).map(([stage, s]) => ({
+      stage, in: s.records_in_total ?? 0, out: s.records_out_total ?? 0, dead_letters: s.dead_letters_total ?? 0, lag: s.consumer_lag_records ?? 0,
+    }));
+    return el("div", {}, el("p", { class: "note" }, "API " + ready), data.length ? table(data) : el("p", { class: "empty" }, "no stages run in this process"));
+  },
+};
+
+async function draw() {
+  const p = { since: $("#since").value, watchlist: $("#watchlist").value };
+  await Promise.all([...document.querySelectorAll(".panel")].map(async panel => {
+    const body = $(".body", panel);
+    panel.dataset.state = "loading";
+    try {
+      const view = await panels[panel.dataset.panel](p);
+      body.replaceChildren(view);
+      panel.dataset.state = "ok";
+    } catch (e) {
+      if (e.status === 401) return signIn();
+      body.replaceChildren(el("p", { class: "error" }, e.message));
+      panel.dataset.state = "error";
+    }
+  }));
+  document.body.dataset.state = "drawn";
+}
+
+async function loadWatchlists() {
+  try {
+    const r = rows(await insight("mentions_by_watchlist", { since: "30d" }));
+    const sel = $("#watchlist");
+    for (const x of r) sel.append(el("option", { value: x.watchlist }, x.watchlist));
+  } catch (e) {
+    if (e.status === 401) signIn();
+  }
+}
+
+function signIn() {
+  $("#signin").hidden = false;
+  $("#panels").hidden = true;
+  document.body.dataset.state = "signin";
+}
+
+document.addEventListener("DOMContentLoaded", () => {
+  $("#tokenform").addEventListener("submit", ev => {
+    ev.preventDefault();
+    sessionStorage.setItem("earshot.token", $("#token").value.trim());
+    $("#signin").hidden = true;
+    $("#panels").hidden = false;
+    loadWatchlists().then(draw);
+  });
+  $("#refresh").addEventListener("click", draw);
+  $("#since").addEventListener("change", draw);
+  $("#watchlist").addEventListener("change", draw);
+  $("#signout").addEventListener("click", () => { sessionStorage.removeItem("earshot.token"); signIn(); });
+  if (!token()) return signIn();
+  loadWatchlists().then(draw);
+});
