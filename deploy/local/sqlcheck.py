@@ -99,5 +99,21 @@ with tempfile.TemporaryDirectory() as path:
     # Cluster mode: there is no cluster here, so the rendered statements are only parsed.
     for i, stmt in enumerate(spec.get("cluster", [])):
         check(f"cluster statement {i + 1} parses", "EXPLAIN AST " + stmt)
+    # The analysts' cookbook (insights/queries), defaults bound, over a few
+    # rows that fall inside the default windows: every query must run, and
+    # all but the spike query (its threshold is 10 mentions) return rows.
+    for stmt in (
+        "INSERT INTO earshot.posts (post_key, platform, id, author_id, author_handle, author_followers, text, created_at, lang, hashtags, region, sentiment, sentiment_label, watchlists, ingested_at, inserted_at, intents, influence, likes) VALUES ('p:1', 'p', '1', 'au', 'au', 10, 't', now() - 3600, 'en', ['#acme'], 'EMEA', -0.5, 'negative', ['acme'], now(), now(), ['complaint'], 50, 3)",
+        "INSERT INTO earshot.matches (post_key, watchlist, keywords, created_at, lang, region, sentiment, sentiment_label, intents, inserted_at) VALUES ('p:1', 'acme', ['acme', 'refund'], now() - 3600, 'en', 'EMEA', -0.5, 'negative', ['complaint'], now()), ('p:2', 'acme', ['acme'], now() - 8 * 86400, 'en', 'NA', 0.5, 'positive', [], now())",
+        "INSERT INTO earshot.volume_in (minute, platform, lang, post_hash) VALUES (toStartOfMinute(now() - 3600), 'p', 'en', 1), (toStartOfMinute(now() - 3600), 'p', 'en', 2)",
+        "INSERT INTO earshot.alerts (alert_id, queue, team, priority, rule, post_key, watchlists, region, incident, incident_size, spike, retracted, handed_off_from, unstaffed, created_at, due_at, payload, inserted_at) VALUES ('al1', 'care', 'care-team', 'P1', 'r', 'p:1', ['acme'], 'EMEA', 'inc1', 2, 0, 0, 'pr', 0, now() - 7200, now() - 3600, '{}', now()), ('al2', 'care', 'care-team', 'P2', 'r', 'p:1', ['acme'], 'EMEA', '', 1, 0, 0, '', 0, now() - 7200, now() + 3600, '{}', now())",
+        "INSERT INTO earshot.alert_events (alert_id, queue, event, actor, at, note, inserted_at) VALUES ('al1', 'care', 'created', 'sink', now() - 7200, '', now()), ('al2', 'care', 'created', 'sink', now() - 7200, '', now()), ('al2', 'care', 'acknowledged', 'ann', now() - 7140, '', now())",
+    ):
+        check("cookbook seed", stmt)
+    for name, sql in sorted(spec.get("queries", {}).items()):
+        got = check(f"cookbook query {name}", sql)
+        if got is not None and got == "" and name != "mention_spikes":
+            failed += 1
+            print(f"FAIL cookbook query {name}: no rows over the seeded data", file=sys.stderr)
     print(f"sqlcheck: {passed} passed, {failed} failed")
     sys.exit(1 if failed else 0)

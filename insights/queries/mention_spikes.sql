@@ -19,14 +19,14 @@ FROM
     FROM {db}.matches_dedup
     WHERE created_at >= {since} AND created_at < {until}
     GROUP BY watchlist, hour
-)
+) AS hourly
 ALL INNER JOIN
 (
     SELECT watchlist, count() * 3600 / greatest(toInt64(toUInt32({until})) - toInt64(toUInt32({since})), 3600) AS hourly_average
     FROM {db}.matches_dedup
     WHERE created_at >= {since} AND created_at < {until}
     GROUP BY watchlist
-) USING watchlist
+) AS averages USING watchlist
 WHERE mentions_in_hour >= {min_mentions} AND mentions_in_hour >= {factor} * hourly_average
 ORDER BY ratio DESC, mentions_in_hour DESC, watchlist, hour
 LIMIT {top}

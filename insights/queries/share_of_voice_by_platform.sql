@@ -15,12 +15,12 @@ FROM
     FROM {db}.volume_per_minute
     WHERE minute >= {since} AND minute < {until}
     GROUP BY platform
-)
+) AS heard
 ALL LEFT JOIN
 (
     SELECT platform, count() AS matched
     FROM {db}.posts_dedup
     WHERE has(watchlists, {watchlist}) AND created_at >= {since} AND created_at < {until}
     GROUP BY platform
-) USING platform
+) AS matched_posts USING platform
 ORDER BY all_posts DESC, platform

@@ -15,12 +15,12 @@ FROM
     FROM {db}.matches_dedup
     WHERE created_at >= {since} AND created_at < {until}
     GROUP BY region, watchlist
-)
+) AS by_watchlist
 ALL INNER JOIN
 (
     SELECT region, count() AS region_mentions
     FROM {db}.matches_dedup
     WHERE created_at >= {since} AND created_at < {until}
     GROUP BY region
-) USING region
+) AS by_region USING region
 ORDER BY region, mentions DESC, watchlist

@@ -10,14 +10,14 @@ FROM
     FROM earshot.matches_dedup
     WHERE created_at >= toDateTime(1794744000) AND created_at < toDateTime(1795348800)
     GROUP BY watchlist, hour
-)
+) AS hourly
 ALL INNER JOIN
 (
     SELECT watchlist, count() * 3600 / greatest(toInt64(toUInt32(toDateTime(1795348800))) - toInt64(toUInt32(toDateTime(1794744000))), 3600) AS hourly_average
     FROM earshot.matches_dedup
     WHERE created_at >= toDateTime(1794744000) AND created_at < toDateTime(1795348800)
     GROUP BY watchlist
-) USING watchlist
+) AS averages USING watchlist
 WHERE mentions_in_hour >= 10 AND mentions_in_hour >= 3 * hourly_average
 ORDER BY ratio DESC, mentions_in_hour DESC, watchlist, hour
 LIMIT 50

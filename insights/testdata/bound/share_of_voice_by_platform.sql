@@ -9,12 +9,12 @@ FROM
     FROM earshot.volume_per_minute
     WHERE minute >= toDateTime(1794744000) AND minute < toDateTime(1795348800)
     GROUP BY platform
-)
+) AS heard
 ALL LEFT JOIN
 (
     SELECT platform, count() AS matched
     FROM earshot.posts_dedup
     WHERE has(watchlists, 'acme') AND created_at >= toDateTime(1794744000) AND created_at < toDateTime(1795348800)
     GROUP BY platform
-) USING platform
+) AS matched_posts USING platform
 ORDER BY all_posts DESC, platform

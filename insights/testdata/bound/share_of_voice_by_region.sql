@@ -10,12 +10,12 @@ FROM
     FROM earshot.matches_dedup
     WHERE created_at >= toDateTime(1794744000) AND created_at < toDateTime(1795348800)
     GROUP BY region, watchlist
-)
+) AS by_watchlist
 ALL INNER JOIN
 (
     SELECT region, count() AS region_mentions
     FROM earshot.matches_dedup
     WHERE created_at >= toDateTime(1794744000) AND created_at < toDateTime(1795348800)
     GROUP BY region
-) USING region
+) AS by_region USING region
 ORDER BY region, mentions DESC, watchlist
