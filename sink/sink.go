@@ -107,6 +107,7 @@ type Sink struct {
 	now     func() time.Time
 	log     *slog.Logger
 	metrics *metrics
+	rowWise bool // append row by row only, for comparing in the benchmark
 
 	mu       sync.Mutex
 	migrated bool
@@ -285,7 +286,8 @@ func optTime(t time.Time) time.Time {
 func (s *Sink) postsWriter() *writer {
 	now := s.now().UTC()
 	return &writer{
-		tables: []table{{"posts", postColumns}, {"matches", matchColumns}},
+		tables:  []table{{"posts", postColumns}, {"matches", matchColumns}},
+		columns: postsColumns(now),
 		check: func(it *post.Item) error {
 			p := it.Post
 			if err := checkTime("created_at", p.CreatedAt); err != nil {
@@ -356,7 +358,8 @@ func (s *Sink) deletionsWriter() *writer {
 
 func (s *Sink) volumeWriter() *writer {
 	return &writer{
-		tables: []table{{"volume_in", volumeColumns}},
+		tables:  []table{{"volume_in", volumeColumns}},
+		columns: volumeColumnsOf,
 		check: func(it *post.Item) error {
 			for _, c := range it.Volume.Cells {
 				if err := checkTime("minute", c.Minute); err != nil {

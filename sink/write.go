@@ -26,6 +26,9 @@ type writer struct {
 	// add appends an item's rows, one batch per table, and returns how
 	// many rows it added.
 	add func([]driver.Batch, *post.Item) (int, error)
+	// columns, if set, appends all items column by column, which is
+	// faster; add is then only used to find an item it cannot append.
+	columns func([]driver.Batch, []*post.Item) (int, error)
 }
 
 // write inserts items and returns the ones ClickHouse will not take, each
@@ -58,7 +61,12 @@ func (s *Sink) insert(ctx context.Context, w *writer, items []*post.Item) ([]pos
 	if len(items) == 0 {
 		return nil, nil
 	}
-	err := s.send(ctx, w, items)
+	err := s.send(ctx, w, items, false)
+	var col *columnError
+	if errors.As(err, &col) {
+		// A column was refused: go row by row to find the item.
+		err = s.send(ctx, w, items, true)
+	}
 	if err == nil {
 		return nil, nil
 	}
@@ -99,8 +107,14 @@ type badItem struct {
 
 func (b *badItem) Error() string { return b.err.Error() }
 
-// send inserts the items' rows into every table of the writer.
-func (s *Sink) send(ctx context.Context, w *writer, items []*post.Item) error {
+// columnError is a column the driver would not append.
+type columnError struct{ err error }
+
+func (c *columnError) Error() string { return c.err.Error() }
+
+// send inserts the items' rows into every table of the writer, column by
+// column where the writer can, else (or if rowWise) row by row.
+func (s *Sink) send(ctx context.Context, w *writer, items []*post.Item, rowWise bool) error {
 	bs := make([]driver.Batch, len(w.tables))
 	for i, t := range w.tables {
 		b, err := s.conn.PrepareBatch(ctx, "INSERT INTO "+s.db+"."+t.name+" ("+t.columns+")")
@@ -111,13 +125,16 @@ func (s *Sink) send(ctx context.Context, w *writer, items []*post.Item) error {
 		defer b.Abort()
 		bs[i] = b
 	}
-	rows := 0
-	for _, it := range items {
-		n, err := w.add(bs, it)
-		if err != nil {
-			return &badItem{it, err}
+	if w.columns != nil && !rowWise && !s.rowWise {
+		if _, err := w.columns(bs, items); err != nil {
+			return &columnError{err}
 		}
-		rows += n
+	} else {
+		for _, it := range items {
+			if _, err := w.add(bs, it); err != nil {
+				return &badItem{it, err}
+			}
+		}
 	}
 	for i, t := range w.tables {
 		start := time.Now()
