@@ -115,7 +115,11 @@ func (s *Store) recover() error {
 			return fmt.Errorf("reading the watchlist store: %w", err)
 		}
 		var r Record
-		if err := json.Unmarshal(data, &r); err != nil {
+		err = json.Unmarshal(data, &r)
+		if err == nil && r.ID+".json" != name {
+			err = fmt.Errorf("the file holds watchlist %q", r.ID)
+		}
+		if err != nil {
 			return fmt.Errorf("watchlist store: %s: %w", filepath.Join(s.dir, "lists", name), err)
 		}
 		files[r.ID] = &r
@@ -243,7 +247,11 @@ func (s *Store) refresh() error {
 			break // the end, or a line still being written
 		}
 		var c Change
-		if err := json.Unmarshal(line, &c); err != nil {
+		err = json.Unmarshal(line, &c)
+		if err == nil {
+			err = c.check()
+		}
+		if err != nil {
 			return fmt.Errorf("watchlist history %s: change %d (byte %d): %w", f.Name(), s.seq+1, off, err)
 		}
 		s.apply(c, off)
@@ -253,6 +261,19 @@ func (s *Store) refresh() error {
 		}
 	}
 	s.histSize = off
+	return nil
+}
+
+// check refuses a history line that is not a change of one watchlist.
+func (c *Change) check() error {
+	if err := checkID(c.ID); err != nil {
+		return err
+	}
+	for _, r := range []*Record{c.Before, c.After} {
+		if r != nil && (r.ID != c.ID || r.Live != nil && r.Live.ID != c.ID) {
+			return fmt.Errorf("a change of %q holds a record of another watchlist", c.ID)
+		}
+	}
 	return nil
 }
 
