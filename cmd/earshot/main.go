@@ -452,7 +452,7 @@ func migrate(args []string, stdout, stderr io.Writer) error {
 	defer conn.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	applied, err := sink.Migrate(ctx, conn, cfg.Sink.Database)
+	applied, err := cfg.Sink.Schema().Migrate(ctx, conn, slog.New(slog.NewTextHandler(stderr, nil))) // with sink.cluster and sink.retention
 	if err != nil {
 		return err
 	}
