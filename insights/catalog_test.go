@@ -3,6 +3,7 @@ package insights
 import (
 	"errors"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -365,5 +366,71 @@ func TestConfigValidate(t *testing.T) {
 	err := Config{MaxRows: 0, Timeout: time.Millisecond}.Validate()
 	if err == nil || !strings.Contains(err.Error(), "max_rows") || !strings.Contains(err.Error(), "timeout") {
 		t.Errorf("got %v, want both problems", err)
+	}
+}
+
+// cookbookMarkdown renders the catalogue for docs/analysts.md.
+func cookbookMarkdown(qs []Query) string {
+	var b strings.Builder
+	b.WriteString("\n| query | the question |\n|---|---|\n")
+	for _, q := range qs {
+		fmt.Fprintf(&b, "| [`%s`](#%s) | %s |\n", q.Name, q.Name, q.Title)
+	}
+	for _, q := range qs {
+		fmt.Fprintf(&b, "\n### %s\n\n**%s.** %s\n\n", q.Name, q.Title, q.Description)
+		if len(q.Params) > 0 {
+			b.WriteString("| parameter | type | default | range | meaning |\n|---|---|---|---|---|\n")
+			for _, p := range q.Params {
+				def := "`" + p.Default + "`"
+				if p.Required {
+					def = "required"
+				} else if p.Default == "" {
+					def = `""`
+				}
+				rng := ""
+				if p.Min != "" {
+					rng = p.Min + " to " + p.Max
+				}
+				fmt.Fprintf(&b, "| `%s` | %s | %s | %s | %s |\n", p.Name, p.Type, def, rng, p.Doc)
+			}
+			b.WriteString("\n")
+		}
+		example := "earshot insights run " + q.Name
+		for _, p := range q.Params {
+			if p.Required {
+				example += " --param " + p.Name + "=acme"
+			}
+		}
+		fmt.Fprintf(&b, "```sql\n%s\n```\n\n```sh\n%s\n```\n", q.SQL, example)
+	}
+	return b.String()
+}
+
+// TestAnalystsDoc keeps the cookbook in docs/analysts.md the same as the
+// catalogue. Refresh with -update.
+func TestAnalystsDoc(t *testing.T) {
+	c, err := Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join("..", "docs", "analysts.md")
+	doc, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const begin, end = "<!-- cookbook:begin -->\n", "<!-- cookbook:end -->"
+	i, j := strings.Index(string(doc), begin), strings.Index(string(doc), end)
+	if i < 0 || j < i {
+		t.Fatalf("%s: no %q … %q section", path, begin, end)
+	}
+	want := cookbookMarkdown(c.List())
+	if got := string(doc[i+len(begin) : j]); got != want {
+		if !*update {
+			t.Fatalf("%s: the cookbook section is not the catalogue's (run go test ./insights -run TestAnalystsDoc -update)", path)
+		}
+		out := string(doc[:i+len(begin)]) + want + string(doc[j:])
+		if err := os.WriteFile(path, []byte(out), 0o644); err != nil {
+			t.Fatal(err)
+		}
 	}
 }

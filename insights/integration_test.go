@@ -360,6 +360,18 @@ func TestCookbookOn1816(t *testing.T) {
 			"globex | EMEA | positive | 1",
 			"globex | NA | neutral | 1",
 		}},
+		{"mentions_over_time", with(map[string]string{"bucket": "1d"}, both...), nil, []string{
+			"2026-11-10 00:00:00 | acme | EMEA | 2",
+			"2026-11-10 00:00:00 | acme | NA | 1",
+			"2026-11-10 00:00:00 | globex | EMEA | 1",
+			"2026-11-11 00:00:00 | acme | APAC | 1",
+			"2026-11-11 00:00:00 | acme | EMEA | 1", // x:6, deleted: the roll-up keeps it
+			"2026-11-11 00:00:00 | globex | NA | 1",
+		}},
+		{"mentions_over_time", with(map[string]string{"bucket": "1d", "watchlist": "globex"}, both...), nil, []string{
+			"2026-11-10 00:00:00 | globex | EMEA | 1",
+			"2026-11-11 00:00:00 | globex | NA | 1",
+		}},
 		{"top_terms_daily", map[string]string{"watchlist": "acme", "since": "2026-11-10T00:00:00Z", "until": "2026-11-11T23:59:59Z"}, nil, []string{
 			"acme | 5 | 2",
 			"refund | 3 | 2",
