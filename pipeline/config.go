@@ -14,6 +14,7 @@ import (
 	"github.com/earshot-dev/earshot/ingest"
 	"github.com/earshot-dev/earshot/match"
 	"github.com/earshot-dev/earshot/route"
+	"github.com/earshot-dev/earshot/search"
 	"github.com/earshot-dev/earshot/sink"
 	"github.com/earshot-dev/earshot/stream"
 	"github.com/earshot-dev/earshot/strictyaml"
@@ -28,6 +29,7 @@ type Config struct {
 	Enrich    enrich.Config       `yaml:"enrich"`
 	Route     route.Config        `yaml:"route"`
 	Sink      sink.Config         `yaml:"sink"`
+	Search    search.Config       `yaml:"search"`
 	Webhook   webhook.Config      `yaml:"webhook"`
 	Runner    stream.RunnerConfig `yaml:"runner"`
 	Metrics   MetricsConfig       `yaml:"metrics"`
@@ -54,6 +56,7 @@ func Default() Config {
 		Match:     match.DefaultConfig(),
 		Route:     route.DefaultConfig(),
 		Sink:      sink.DefaultConfig(),
+		Search:    search.DefaultConfig(),
 		Runner:    stream.DefaultRunnerConfig(),
 	}
 }
@@ -80,7 +83,7 @@ func (c *Config) Validate() error {
 		errs = append(errs, errors.New("match.follow: kafka needs transport.kind: kafka"))
 	}
 	errs = append(errs, c.Webhook.Validate(os.Getenv))
-	errs = append(errs, c.Ingest.Validate(), c.Match.Validate(), c.Enrich.Validate(), c.Route.Validate(), c.Sink.Validate(), c.Runner.Validate("runner"))
+	errs = append(errs, c.Ingest.Validate(), c.Match.Validate(), c.Enrich.Validate(), c.Route.Validate(), c.Sink.Validate(), c.Search.Validate(), c.Runner.Validate("runner"))
 	return errors.Join(errs...)
 }
 
@@ -93,7 +96,7 @@ func Load(path string) (Config, error) {
 		return c, err
 	}
 	dir := filepath.Dir(path)
-	for _, p := range []*string{&c.Match.Watchlists, &c.Match.Store, &c.Route.Policy, &c.Route.Org, &c.Ingest.File.Path} {
+	for _, p := range []*string{&c.Match.Watchlists, &c.Match.Store, &c.Route.Policy, &c.Route.Org, &c.Ingest.File.Path, &c.Search.Dir} {
 		if *p != "" && !filepath.IsAbs(*p) {
 			*p = filepath.Join(dir, *p)
 		}
@@ -137,5 +140,12 @@ func (c *Config) routeRunner() stream.RunnerConfig {
 func (c *Config) sinkRunner() stream.RunnerConfig {
 	r := c.Runner
 	r.BatchSize, r.Linger = c.Sink.BatchSize, c.Sink.FlushInterval
+	return r
+}
+
+// searchRunner is the runner config of the search index: big batches.
+func (c *Config) searchRunner() stream.RunnerConfig {
+	r := c.Runner
+	r.BatchSize, r.Linger, r.Workers = c.Search.BatchSize, c.Search.Linger, 1
 	return r
 }

@@ -140,7 +140,7 @@ func BenchmarkSearch7Days(b *testing.B) {
 		{Text: `"customer service"`},
 		{Text: "acme -refund", Regions: []string{"EMEA"}},
 		{Text: "*", Sentiments: []string{"negative"}},
-		{Text: "outage OR down*", Langs: []string{"en"}},
+		{Text: "outage down*", Langs: []string{"en"}},
 		{Text: "globex", Since: testNow.Add(-24 * time.Hour)},
 	}
 	ctx := context.Background()

@@ -52,6 +52,8 @@ type Index struct {
 	shards     map[string]bleve.Index
 	lastExpiry time.Time
 	closed     bool
+
+	failWrites func() error // tests: a disk that fails every write
 }
 
 // Open opens (creating if need be) the index under cfg.Dir for writing,
@@ -301,7 +303,7 @@ func docOf(it *post.Item, created time.Time) (map[string]any, error) {
 		if e.Lang != "" && e.Lang != "und" {
 			lang = e.Lang
 		}
-		s.Region, s.Sentiment = strings.ToUpper(e.Region), strings.ToLower(e.SentimentLabel)
+		s.Region, s.Sentiment = regionName(e.Region), strings.ToLower(e.SentimentLabel)
 		if s.Country == "" {
 			s.Country = e.Country
 		}
@@ -468,8 +470,8 @@ func (x *Index) apply(items []*post.Item) error {
 	x.mu.Unlock()
 
 	x.mu.RLock()
-	defer x.mu.RUnlock()
 	var errs []error
+	var broken []string
 	var indexed, deleted int
 	for day, s := range x.shards {
 		b := s.NewBatch()
@@ -496,9 +498,14 @@ func (x *Index) apply(items []*post.Item) error {
 		if b.Size() == 0 {
 			continue
 		}
-		if err := s.Batch(b); err != nil {
+		if err := x.writeBatch(s, b); err != nil {
 			errs = append(errs, fmt.Errorf("writing shard %s: %w", day, err))
+			broken = append(broken, day)
 		}
+	}
+	x.mu.RUnlock()
+	if len(broken) > 0 {
+		x.reopen(broken)
 	}
 	if len(errs) > 0 {
 		return errors.Join(errs...)
@@ -506,6 +513,49 @@ func (x *Index) apply(items []*post.Item) error {
 	x.m.indexed.Add(float64(indexed))
 	x.m.deletes.Add(float64(deleted))
 	return nil
+}
+
+// reopen closes shards whose write failed, so that the next batch opens
+// them afresh from what is on disk: after a full disk has room again,
+// indexing resumes without a restart.
+func (x *Index) reopen(days []string) {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	for _, day := range days {
+		s, ok := x.shards[day]
+		if !ok {
+			continue
+		}
+		delete(x.shards, day)
+		func() {
+			defer func() {
+				if r := recover(); r != nil {
+					x.log.Warn("closing a failed shard: bleve panicked", "day", day, "panic", r)
+				}
+			}()
+			if err := s.Close(); err != nil {
+				x.log.Warn("closing a failed shard", "day", day, "err", err)
+			}
+		}()
+	}
+	x.m.shards.Set(float64(len(x.shards)))
+}
+
+// writeBatch writes a batch to a shard. bleve can panic on a shard whose
+// disk filled up (a segment left half closed); that is an error of this
+// batch, not a reason to crash the process.
+func (x *Index) writeBatch(s bleve.Index, b *bleve.Batch) (err error) {
+	if x.failWrites != nil {
+		if err := x.failWrites(); err != nil {
+			return err
+		}
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("bleve panicked: %v", r)
+		}
+	}()
+	return s.Batch(b)
 }
 
 // createdOf finds when an indexed post was created, in any shard.

@@ -58,7 +58,7 @@ func same(s string) string { return s }
 
 var (
 	tagWatchlist = tag{fieldFacet, "w:", same}
-	tagRegion    = tag{fieldFacet, "r:", strings.ToUpper}
+	tagRegion    = tag{fieldFacet, "r:", regionName}
 	tagSentiment = tag{fieldFacet, "s:", strings.ToLower}
 	tagLang      = tag{fieldFacet, "l:", strings.ToLower}
 	tagPlatform  = tag{fieldKW, "p:", strings.ToLower}
@@ -67,6 +67,15 @@ var (
 	tagMention   = tag{fieldKW, "m:", func(s string) string { return strings.ToLower(strings.TrimPrefix(s, "@")) }}
 	tagMinute    = tag{fieldKW, "t:", same} // created_at as 200601021504, UTC
 )
+
+// regionName is a region as indexed: upper case (EMEA, APAC, …), but
+// enrichment's "unknown" as it is.
+func regionName(s string) string {
+	if strings.EqualFold(s, "unknown") {
+		return "unknown"
+	}
+	return strings.ToUpper(s)
+}
 
 // term is the indexed term of value v.
 func (t tag) term(v string) string { return t.prefix + t.norm(v) }

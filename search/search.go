@@ -91,7 +91,7 @@ func (x *Index) normalize(q Query) (Query, error) {
 	}
 	id := func(s string) string { return s }
 	q.Watchlists = check("watchlist", q.Watchlists, id, idPattern.MatchString, "a watchlist id")
-	q.Regions = check("region", q.Regions, strings.ToUpper, regionPattern.MatchString, "a region such as EMEA, APAC, LATAM, NA")
+	q.Regions = check("region", q.Regions, regionName, regionPattern.MatchString, "a region such as EMEA, APAC, LATAM, NA")
 	q.Sentiments = check("sentiment", q.Sentiments, strings.ToLower, func(s string) bool { return slices.Contains(sentiments, s) }, "negative, neutral or positive")
 	q.Langs = check("language", q.Langs, strings.ToLower, langPattern.MatchString, "an ISO 639 code such as en, el, pt-br or und")
 	return q, errors.Join(errs...)
@@ -295,6 +295,9 @@ func (x *Index) parse(q Query) (query.Query, marks, error) {
 	case "", "*":
 		text = query.NewMatchAllQuery()
 	default:
+		if err := unsupported(t); err != nil {
+			return nil, r.marks, err
+		}
 		parsed, err := query.NewQueryStringQuery(t).Parse()
 		if err != nil {
 			return nil, r.marks, bad("%q: %v (syntax: words, \"a phrase\", +must, -not, field:value, pre*, /regexp/, word~1; fields: %s)", t, oneLine(err), queryFieldNames())
@@ -349,6 +352,50 @@ func minuteRange(since, until time.Time) query.Query {
 	q := query.NewTermRangeInclusiveQuery(lo, hi, &incl, &hiIncl)
 	q.SetField(fieldKW)
 	return q
+}
+
+// unsupported rejects what people type from other search syntaxes that
+// bleve would read as plain words: AND, OR, NOT and parentheses.
+func unsupported(t string) error {
+	inQuote, inRegexp, escaped := false, false, false
+	var word strings.Builder
+	check := func() error {
+		switch w := word.String(); w {
+		case "AND", "OR", "NOT", "&&", "||":
+			word.Reset()
+			return bad("%q: there is no %s here: words are any-of by default, +word must be there, -word must not (docs/search.md)", t, w)
+		}
+		word.Reset()
+		return nil
+	}
+	for _, c := range t {
+		switch {
+		case escaped:
+			escaped = false
+			word.WriteRune(c)
+			continue
+		case c == '\\':
+			escaped = true
+			continue
+		case c == '"' && !inRegexp:
+			inQuote = !inQuote
+		case c == '/' && !inQuote && word.Len() == 0:
+			inRegexp = true
+		case c == '/' && inRegexp:
+			inRegexp = false
+		case (c == '(' || c == ')') && !inQuote && !inRegexp:
+			return bad("%q: parentheses do not group here: +word must be there, -word must not; escape one to search for it: \\%c (docs/search.md)", t, c)
+		case c == ' ' || c == '\t' || c == '\n':
+			if !inQuote && !inRegexp {
+				if err := check(); err != nil {
+					return err
+				}
+				continue
+			}
+		}
+		word.WriteRune(c)
+	}
+	return check()
 }
 
 func oneLine(err error) string { return strings.Join(strings.Fields(err.Error()), " ") }

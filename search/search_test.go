@@ -2,6 +2,7 @@ package search
 
 import (
 	"context"
+	"log/slog"
 	"slices"
 	"strings"
 	"testing"
@@ -125,3 +126,5 @@ func TestSearch(t *testing.T) {
 		})
 	}
 }
+
+func discard() *slog.Logger { return slog.New(slog.DiscardHandler) }

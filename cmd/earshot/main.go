@@ -40,6 +40,7 @@ usage:
   earshot enrich   [flags]
   earshot route    [flags]
   earshot sink     [flags]
+  earshot index    [flags]   the search index (search.enabled), beside the sink
   earshot webhook  [flags]   deliver alerts to the queues' HTTP endpoints
   earshot migrate  [flags]   create or upgrade the ClickHouse schema
   earshot insights list | run NAME --param k=v   the analysts' cookbook (docs/analysts.md)
@@ -51,6 +52,7 @@ usage:
   earshot watchlist list|show|apply|submit|approve|reject|pause|resume|import --store DIR
                                                 the watchlist store: drafts, approval, history (docs/watchlists.md)
   earshot bench match --keywords N [--baseline] matcher throughput against cloudflare/ahocorasick
+  earshot search "QUERY" [--watchlist W --region R --sentiment S --lang L --since 7d --json]   full-text search of recent posts (docs/search.md)
 
 Run 'earshot <command> -h' for the flags. Exit codes: 0 done, 1 failed, 2 bad
 usage or configuration.
@@ -114,7 +116,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 		return watchlistTool(args, stdout, stderr)
 	case "bench":
 		return benchTool(args, stdout, stderr)
-	case pipeline.Ingest, pipeline.Match, pipeline.Enrich, pipeline.Route, pipeline.Sink, pipeline.Deliver:
+	case pipeline.Ingest, pipeline.Match, pipeline.Enrich, pipeline.Route, pipeline.Sink, pipeline.Index, pipeline.Deliver:
 		if cmd == pipeline.Match && slices.ContainsFunc(args, func(a string) bool { return strings.TrimLeft(strings.SplitN(a, "=", 2)[0], "-") == "watchlists" }) {
 			return matchTool(args, stdout, stderr)
 		}
@@ -130,6 +132,8 @@ func run(args []string, stdout, stderr io.Writer) error {
 		return insightsTool(args, stdout, stderr)
 	case "eval":
 		return evalTool(args, stdout, stderr)
+	case "search":
+		return searchTool(args, stdout, stderr)
 	}
 	fmt.Fprint(stderr, usage)
 	return exitError{2, fmt.Errorf("unknown command %q", cmd)}

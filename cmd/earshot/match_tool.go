@@ -99,6 +99,8 @@ func watchlistTool(args []string, stdout, stderr io.Writer) error {
 		switch args[0] {
 		case "publish":
 			return publishWatchlists(args[1:], stdout, stderr)
+		case "backtest":
+			return backtestTool(args[1:], stdout, stderr)
 		case "list", "show", "apply", "submit", "approve", "reject", "pause", "resume", "delete", "sync":
 			return watchlistStoreTool(args, stdout, stderr)
 		case "import":
