@@ -120,7 +120,7 @@ rules:
     suppress: trolls
     sla: 1h
 `)
-	for _, want := range []string{`intent "angry"`, `country "gr"`, "min_influence 2", `notify queue "care" is the rule's own`, `notify queue "legal" is not among`, `escalate.to "nowhere"`, "escalate.after must not be negative", "sla, notify and escalate do not apply"} {
+	for _, want := range []string{`intent "angry"`, `country "gr"`, "min_influence 2", `notify queue "care" is the rule's own`, `notify queue "legal" is not among`, `escalate.to "nowhere"`, "escalate.after -1m0s, want 0", "sla, notify and escalate do not apply"} {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("error %v, want it to contain %q", err, want)
 		}

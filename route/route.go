@@ -110,8 +110,11 @@ var (
 	namePattern = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,63}$`)
 	priorities  = []string{"P1", "P2", "P3", "P4"}
 	sentiments  = []string{"positive", "neutral", "negative"}
-	intents     = []string{"complaint", "question", "praise", "purchase", "crisis", "job", "spam", "other"}
-	country     = regexp.MustCompile(`^[A-Z]{2}$`)
+	// maxEscalateAfter bounds escalation delays: the escalation job looks
+	// back a month for overdue alerts.
+	maxEscalateAfter = 30 * 24 * time.Hour
+	intents          = []string{"complaint", "question", "praise", "purchase", "crisis", "job", "spam", "other"}
+	country          = regexp.MustCompile(`^[A-Z]{2}$`)
 )
 
 // LoadPolicy reads and validates a policy file.
@@ -296,8 +299,8 @@ func (p *Policy) Validate() error {
 			case e.To == r.Queue:
 				bad("%s: escalate.to %q is the rule's own queue", where, e.To)
 			}
-			if e.After < 0 {
-				bad("%s: escalate.after must not be negative", where)
+			if e.After < 0 || e.After > maxEscalateAfter {
+				bad("%s: escalate.after %v, want 0 (at once) to %v", where, e.After, maxEscalateAfter)
 			}
 		}
 		for j := range p.Rules[:i] {
@@ -466,7 +469,7 @@ func (p *Policy) alerts(it *post.Item, t time.Time) []*post.Alert {
 		if e.After == 0 {
 			out = append(out, cp(e.To, "escalation"))
 		} else {
-			a.EscalateTo, a.EscalateAt = e.To, p.dueAfter(a.Queue, e.After, t)
+			a.EscalateTo, a.EscalateAt = e.To, p.dueAfter(a.Queue, e.After, t).UTC()
 		}
 	}
 	return out
