@@ -17,6 +17,7 @@ import (
 	"github.com/earshot-dev/earshot/post"
 	"github.com/earshot-dev/earshot/region"
 	"github.com/earshot-dev/earshot/route"
+	"github.com/earshot-dev/earshot/search"
 	"github.com/earshot-dev/earshot/sink"
 	"github.com/earshot-dev/earshot/stream"
 	"github.com/earshot-dev/earshot/strictyaml"
@@ -30,12 +31,13 @@ const (
 	Enrich  = "enrich"
 	Route   = "route"
 	Sink    = "sink"
+	Index   = "index" // the search index, beside the sink on the enriched topic
 	Deliver = "webhook"
 )
 
-// AllStages lists every stage; the sink is left out when it is disabled,
-// webhook delivery when no queue has an endpoint.
-var AllStages = []string{Ingest, Match, Enrich, Route, Sink, Deliver}
+// AllStages lists every stage; the sink and the search index are left out
+// when they are disabled, webhook delivery when no queue has an endpoint.
+var AllStages = []string{Ingest, Match, Enrich, Route, Sink, Index, Deliver}
 
 // Taps are optional readers of the pipeline's outputs, for earshot run.
 type Taps struct {
@@ -52,6 +54,7 @@ type Pipeline struct {
 	log     *slog.Logger
 	policy  *route.Policy
 	matcher *match.Matcher
+	search  *search.Index               // set when the index stage runs here
 	follow  func(context.Context) error // keeps the matcher on the published watchlist set
 	source  *stream.SourceRunner
 	runners map[string]*stream.Runner
@@ -80,6 +83,9 @@ func New(ctx context.Context, cfg Config, stages []string, taps Taps, reg promet
 	if !cfg.Sink.Enabled {
 		stages = slices.DeleteFunc(slices.Clone(stages), func(s string) bool { return s == Sink })
 	}
+	if !cfg.Search.Enabled {
+		stages = slices.DeleteFunc(slices.Clone(stages), func(s string) bool { return s == Index })
+	}
 	if len(cfg.Webhook.Endpoints) == 0 {
 		stages = slices.DeleteFunc(slices.Clone(stages), func(s string) bool { return s == Deliver })
 	}
@@ -107,7 +113,7 @@ func New(ctx context.Context, cfg Config, stages []string, taps Taps, reg promet
 	switch cfg.Transport.Kind {
 	case "memory":
 		for _, s := range AllStages {
-			if s != Sink && s != Deliver && !has(s) {
+			if s != Sink && s != Index && s != Deliver && !has(s) {
 				return nil, fmt.Errorf("embedded mode (transport.kind: memory) runs every stage in one process; use transport.kind: kafka to run %v alone", stages)
 			}
 		}
@@ -181,6 +187,20 @@ func New(ctx context.Context, cfg Config, stages []string, taps Taps, reg promet
 			return nil, err
 		}
 		if err := p.addSinkRunners(s, runner); err != nil {
+			return nil, err
+		}
+	}
+	if has(Index) {
+		// Its own consumer group on the enriched topic: a slow or failing
+		// index never holds up the sink (its stage dead-letters what it
+		// cannot write instead of retrying).
+		idx, err := search.OpenWith(cfg.Search, search.Options{Logger: log, Registerer: reg})
+		if err != nil {
+			return nil, err
+		}
+		p.closers = append(p.closers, idx.Close)
+		p.search = idx
+		if err := runner(Index, p.topics.Enriched(), idx.Stage(), to(""), cfg.searchRunner()); err != nil {
 			return nil, err
 		}
 	}
@@ -422,3 +442,8 @@ func (p *Pipeline) followWatchlists(ctx context.Context) (*match.Matcher, error)
 func (p *Pipeline) matchOptions() match.Options {
 	return match.Options{TeamQuota: p.cfg.Match.TeamQuota, Regions: region.Map(p.cfg.Enrich.Regions)}
 }
+
+// Search is the search index this process writes, or nil: an API in the
+// same process searches it (a second process cannot open it while it is
+// held here).
+func (p *Pipeline) Search() *search.Index { return p.search }
