@@ -62,10 +62,50 @@ func liveFiles(lists []*match.Watchlist) map[string][]byte {
 // a rename, so match.Watch never reads half a set. It reports whether
 // anything changed. The two previous generations are kept for a reader
 // still in them; older ones are removed.
+//
+// Most changes (an approval, a pause) change one file: that one is replaced
+// in place, by a rename, which is as atomic and costs one file, not the set.
 func (s *Store) writeLive(files map[string][]byte) (bool, error) {
 	live := s.opt.LiveDir
-	if cur, err := readLive(live); err == nil && maps.EqualFunc(cur, files, bytes.Equal) {
+	cur := s.liveCache
+	if cur == nil {
+		cur, _ = readLive(live) // nil if there is none yet
+	}
+	if cur != nil && maps.EqualFunc(cur, files, bytes.Equal) {
+		s.liveCache = files
 		return false, nil
+	}
+	s.liveCache = nil // unknown until written
+	if cur != nil {
+		if target, err := os.Readlink(live); err == nil {
+			var diff []string
+			for name, data := range files {
+				if old, ok := cur[name]; !ok || !bytes.Equal(old, data) {
+					diff = append(diff, name)
+				}
+			}
+			for name := range cur {
+				if _, ok := files[name]; !ok {
+					diff = append(diff, name)
+				}
+			}
+			if len(diff) == 1 {
+				if !filepath.IsAbs(target) {
+					target = filepath.Join(filepath.Dir(live), target)
+				}
+				var err error
+				if data, ok := files[diff[0]]; ok {
+					err = writeFileAtomic(target, diff[0], data)
+				} else if err = os.Remove(filepath.Join(target, diff[0])); err == nil {
+					syncDir(target)
+				}
+				if err == nil {
+					s.liveCache = files
+					return true, nil
+				}
+				s.log.Warn("replacing one live watchlist failed; writing the whole set", "file", diff[0], "err", err)
+			}
+		}
 	}
 	info, err := os.Lstat(live)
 	switch {
@@ -106,6 +146,7 @@ func (s *Store) writeLive(files map[string][]byte) (bool, error) {
 	}
 	syncDir(parent)
 	s.pruneLive(parent, base, filepath.Base(gen))
+	s.liveCache = files
 	return true, nil
 }
 

@@ -40,6 +40,16 @@ type Store struct {
 	offsets  map[string][]int64 // where each id's changes start in history.jsonl
 	histSize int64              // how much of history.jsonl is read
 	seq      int                // changes in history.jsonl
+
+	liveCache map[string][]byte     // what LiveDir holds, as last written here (nil: read it)
+	parsed    map[string]parsedLive // live revisions as the matcher reads them, by id
+}
+
+// parsedLive is a live revision parsed once for all the sets it is in.
+type parsedLive struct {
+	version int
+	spec    []byte // the Spec as JSON
+	w       *match.Watchlist
 }
 
 const historyFile = "history.jsonl"
@@ -255,6 +265,7 @@ func (s *Store) refresh() error {
 			return fmt.Errorf("watchlist history %s: change %d (byte %d): %w", f.Name(), s.seq+1, off, err)
 		}
 		s.apply(c, off)
+		s.liveCache = nil // another process may have rewritten the live directory
 		off += int64(len(line))
 		if err != nil {
 			break
@@ -458,12 +469,21 @@ func (s *Store) liveSet(override map[string]*Record) []*Record {
 func (s *Store) compileSet(set []*Record) ([]*match.Watchlist, error) {
 	var lists []*match.Watchlist
 	var errs []error
+	if s.parsed == nil {
+		s.parsed = map[string]parsedLive{}
+	}
 	for _, r := range set {
+		key, _ := json.Marshal(r.Live.normal())
+		if p, ok := s.parsed[r.ID]; ok && p.version == r.LiveVersion && bytes.Equal(p.spec, key) {
+			lists = append(lists, p.w)
+			continue
+		}
 		w, err := compileOne(*r.Live, r.LiveVersion)
 		if err != nil {
 			errs = append(errs, err)
 			continue
 		}
+		s.parsed[r.ID] = parsedLive{r.LiveVersion, key, w}
 		lists = append(lists, w)
 	}
 	if len(errs) == 0 {

@@ -518,6 +518,16 @@ func TestTwoProcesses(t *testing.T) {
 		t.Errorf("b creating what a created: %v", err)
 	}
 	must(t)(a.Approve(ctx, "bob", "x", ""))
+	// Each writes the live directory after the other: neither trusts its
+	// memory of what the directory holds.
+	must(t)(b.Pause(ctx, "bob", "x", ""))
+	if got := liveVersions(t, DefaultLiveDir(dir)); len(got) != 0 {
+		t.Errorf("after b paused: %v", got)
+	}
+	must(t)(a.Resume(ctx, "bob", "x", ""))
+	if got := liveVersions(t, DefaultLiveDir(dir)); !equalMap(got, map[string]int{"x": 1}) {
+		t.Errorf("after a resumed: %v", got)
+	}
 	var wg sync.WaitGroup
 	for i, s := range []*Store{a, b, a, b} {
 		wg.Go(func() {
@@ -534,7 +544,7 @@ func TestTwoProcesses(t *testing.T) {
 		t.Errorf("b lists %d, want 41", n)
 	}
 	h, _ := a.History("x")
-	if h[len(h)-1].Seq != 3 {
+	if h[len(h)-1].Seq != 5 {
 		t.Errorf("seq %d", h[len(h)-1].Seq)
 	}
 	// Sequence numbers are unique across both.
@@ -550,8 +560,8 @@ func TestTwoProcesses(t *testing.T) {
 		}
 		seen[c.Seq] = true
 	}
-	if len(seen) != 43 {
-		t.Errorf("%d changes, want 43", len(seen))
+	if len(seen) != 45 {
+		t.Errorf("%d changes, want 45", len(seen))
 	}
 }
 
@@ -726,7 +736,10 @@ func TestWatchPicksUpApproval(t *testing.T) {
 	}
 	wctx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
-	go func() { defer close(done); match.Watch(wctx, DefaultLiveDir(dir), 10*time.Millisecond, m, slog.New(slog.DiscardHandler)) }()
+	go func() {
+		defer close(done)
+		match.Watch(wctx, DefaultLiveDir(dir), 10*time.Millisecond, m, slog.New(slog.DiscardHandler))
+	}()
 	defer func() { cancel(); <-done }()
 
 	p := &post.Post{Platform: "t", ID: "1", Text: "my new acmephone broke"}
