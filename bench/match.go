@@ -10,6 +10,8 @@ import (
 	"strings"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/earshot-dev/earshot/ingest"
 	"github.com/earshot-dev/earshot/match"
 	"github.com/earshot-dev/earshot/post"
@@ -113,21 +115,23 @@ func Posts(n int, seed uint64) []*post.Post {
 
 // MatchResult is the outcome of MatchBench, one JSON line of `earshot bench match`.
 type MatchResult struct {
-	KeywordSet           string  `json:"keyword_set"`
-	Keywords             int     `json:"keywords"`
-	Terms                int     `json:"terms"` // distinct terms the engine compiled
-	Watchlists           int     `json:"watchlists"`
-	Posts                int     `json:"posts"`
-	PostsPerSec          float64 `json:"posts_per_sec"`
-	MatchedShare         float64 `json:"matched_share"`
-	BuildSeconds         float64 `json:"build_seconds"`
-	HeapBytes            uint64  `json:"heap_bytes"`
-	BaselinePostsPerSec  float64 `json:"baseline_posts_per_sec,omitempty"`
-	BaselineMatchedShare float64 `json:"baseline_matched_share,omitempty"` // posts with any pattern
-	BaselineBuildSeconds float64 `json:"baseline_build_seconds,omitempty"`
-	BaselineHeapBytes    uint64  `json:"baseline_heap_bytes,omitempty"`
-	Ratio                float64 `json:"ratio,omitempty"`
-	BaselineError        string  `json:"baseline_error,omitempty"`
+	KeywordSet               string  `json:"keyword_set"`
+	Keywords                 int     `json:"keywords"`
+	Terms                    int     `json:"terms"` // distinct terms the engine compiled
+	Watchlists               int     `json:"watchlists"`
+	Posts                    int     `json:"posts"`
+	PostsPerSec              float64 `json:"posts_per_sec"`
+	MatchedShare             float64 `json:"matched_share"`
+	BuildSeconds             float64 `json:"build_seconds"`
+	HeapBytes                uint64  `json:"heap_bytes"`
+	BaselinePostsPerSec      float64 `json:"baseline_posts_per_sec,omitempty"`       // on text lower-cased beforehand
+	BaselineLowerPostsPerSec float64 `json:"baseline_lower_posts_per_sec,omitempty"` // lower-casing each post itself
+	BaselineMatchedShare     float64 `json:"baseline_matched_share,omitempty"`       // posts with any pattern
+	BaselineBuildSeconds     float64 `json:"baseline_build_seconds,omitempty"`
+	BaselineHeapBytes        uint64  `json:"baseline_heap_bytes,omitempty"`
+	Ratio                    float64 `json:"ratio,omitempty"`       // posts_per_sec / baseline_posts_per_sec
+	RatioLower               float64 `json:"ratio_lower,omitempty"` // posts_per_sec / baseline_lower_posts_per_sec
+	BaselineError            string  `json:"baseline_error,omitempty"`
 }
 
 func heap() uint64 {
@@ -191,7 +195,7 @@ func MatchBenchSet(ctx context.Context, set string, n int, baseline bool, d time
 	r.MatchedShare = float64(matched) / float64(len(posts))
 	engine := func(i int) bool { return len(e.Match(posts[i])) > 0 }
 	if !baseline {
-		r.PostsPerSec, _ = rates(ctx, len(posts), d, engine, nil)
+		r.PostsPerSec = rates(ctx, len(posts), d, engine)[0]
 		return r, nil
 	}
 
@@ -200,7 +204,7 @@ func MatchBenchSet(ctx context.Context, set string, n int, baseline bool, d time
 	b, err := NewBaseline(lists)
 	if err != nil {
 		r.BaselineError = err.Error()
-		r.PostsPerSec, _ = rates(ctx, len(posts), d, engine, nil)
+		r.PostsPerSec = rates(ctx, len(posts), d, engine)[0]
 		return r, nil
 	}
 	r.BaselineBuildSeconds = time.Since(start).Seconds()
@@ -214,39 +218,47 @@ func MatchBenchSet(ctx context.Context, set string, n int, baseline bool, d time
 		}
 	}
 	r.BaselineMatchedShare = float64(matched) / float64(len(posts))
-	r.PostsPerSec, r.BaselinePostsPerSec = rates(ctx, len(posts), 2*d, engine, func(i int) bool { return b.MatchPrepared(texts[i]) })
+	rs := rates(ctx, len(posts), 3*d, engine,
+		func(i int) bool { return b.MatchPrepared(texts[i]) },
+		func(i int) bool { return b.Match(posts[i]) })
+	r.PostsPerSec, r.BaselinePostsPerSec, r.BaselineLowerPostsPerSec = rs[0], rs[1], rs[2]
 	r.Ratio = r.PostsPerSec / r.BaselinePostsPerSec
+	r.RatioLower = r.PostsPerSec / r.BaselineLowerPostsPerSec
 	runtime.KeepAlive(m)
 	return r, nil
 }
 
-// rates matches posts 0..n-1 round and round for about d and returns
-// posts/s. With two matchers it alternates them on the same 2,000 posts at
-// a time and returns the rate of each: a machine shared with other work
-// slows both alike, and the ratio stays true.
-func rates(ctx context.Context, n int, d time.Duration, f, g func(int) bool) (fRate, gRate float64) {
-	var ft, gt time.Duration
-	fn, gn := 0, 0
-	for i := 0; ft+gt < d && ctx.Err() == nil; i = (i + 2000) % n {
-		t := time.Now()
-		for k := range 2000 {
-			f((i + k) % n)
+// rates matches posts 0..n-1 round and round for about d with each of fs,
+// alternating them on the same 2,000 posts at a time, and returns the
+// posts/s of each in the thread's CPU time: a machine shared with other
+// work slows them alike, and the ratios stay true.
+func rates(ctx context.Context, n int, d time.Duration, fs ...func(int) bool) []float64 {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	spent := make([]time.Duration, len(fs))
+	done := 0
+	for start := time.Now(); time.Since(start) < d && ctx.Err() == nil; done += 2000 {
+		for fi, f := range fs {
+			t := threadCPU()
+			for k := range 2000 {
+				f((done + k) % n)
+			}
+			spent[fi] += threadCPU() - t
 		}
-		ft += time.Since(t)
-		fn += 2000
-		if g == nil {
-			continue
-		}
-		t = time.Now()
-		for k := range 2000 {
-			g((i + k) % n)
-		}
-		gt += time.Since(t)
-		gn += 2000
 	}
-	fRate = float64(fn) / ft.Seconds()
-	if g != nil {
-		gRate = float64(gn) / gt.Seconds()
+	out := make([]float64, len(fs))
+	for i := range fs {
+		out[i] = float64(done) / spent[i].Seconds()
 	}
-	return fRate, gRate
+	return out
+}
+
+// threadCPU is the CPU time of the calling OS thread, or the wall clock
+// where that clock is missing.
+func threadCPU() time.Duration {
+	var ts unix.Timespec
+	if err := unix.ClockGettime(unix.CLOCK_THREAD_CPUTIME_ID, &ts); err != nil {
+		return time.Duration(time.Now().UnixNano())
+	}
+	return time.Duration(ts.Nano())
 }

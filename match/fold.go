@@ -31,6 +31,10 @@ type folder struct {
 	// its folded form in the next, and that form in the low six bytes (or
 	// twoLong when it is longer).
 	two [0x800]uint64
+	// self has a bit set for each rune of the Basic Multilingual Plane that
+	// folds to itself (ideographs, kana, most letters of most scripts), so
+	// that folding it copies it instead of reading bmp.
+	self [1 << 16 / 64]uint64
 }
 
 const twoLong = 0xFF
@@ -66,6 +70,11 @@ func newFolder() *folder {
 			f.bmp[r] = string(buf)
 		}
 	}
+	for r := 0x80; r < 1<<16; r++ {
+		if f.bmp[r] == string(rune(r)) {
+			f.self[r>>6] |= 1 << (r & 63)
+		}
+	}
 	for r := 0x80; r < 0x800; r++ {
 		e := uint64(f.class[r]) << 56
 		if b := f.bmp[r]; len(b) > 6 {
@@ -84,6 +93,9 @@ func newFolder() *folder {
 // fold appends the folded form of r.
 func (f *folder) fold(dst []byte, r rune) []byte {
 	if r < 1<<16 {
+		if f.self[r>>6]&(1<<(r&63)) != 0 {
+			return utf8.AppendRune(dst, r)
+		}
 		return append(dst, f.bmp[r]...)
 	}
 	if 0x1F000 <= r && r <= 0x1FAFF || unicode.Is(unicode.So, r) {
@@ -250,6 +262,18 @@ func asciiClass(x uint64) (alnum, letters uint64) {
 	return letters | digits&msb&^x, letters
 }
 
+// decode is utf8.DecodeRune with the common three-byte runes (most of the
+// BMP: CJK, kana, punctuation) decoded in line.
+func decode(b []byte) (rune, int) {
+	if len(b) >= 3 && b[0]&0xF0 == 0xE0 && b[1]&0xC0 == 0x80 && b[2]&0xC0 == 0x80 {
+		r := rune(b[0]&0x0F)<<12 | rune(b[1]&0x3F)<<6 | rune(b[2]&0x3F)
+		if r >= 0x800 && (r < 0xD800 || r > 0xDFFF) {
+			return r, 3
+		}
+	}
+	return utf8.DecodeRune(b)
+}
+
 // push adds a token to toks and returns it to be filled in field by field
 // (building a token and appending it stalls on store forwarding).
 func push(toks []token) ([]token, *token) {
@@ -358,7 +382,7 @@ func (f *folder) tokenize(t *tokens, text string) {
 					continue
 				}
 			}
-			r, n := utf8.DecodeRuneInString(text[i:])
+			r, n := decode(src[i:])
 			switch f.classOf(r) {
 			case clInvisible:
 				i += n
