@@ -147,7 +147,10 @@ func TestSinkAlertsAndVolume(t *testing.T) {
 	vol := post.CountVolume(posts)
 	edit := enrichedItem("2", "1", at.Add(40*time.Second)) // as created
 	edit.Post.Kind = post.KindEdit
-	for _, b := range [][]*post.Item{vol, vol, post.CountVolume([]*post.Item{edit})} {
+	// A redelivery in other batches (after a crash the match stage fetches
+	// from the last commit, in batches cut differently) counts nothing twice.
+	again := append(post.CountVolume(posts[:3]), post.CountVolume(posts[2:])...)
+	for _, b := range [][]*post.Item{vol, vol, post.CountVolume([]*post.Item{edit}), again} {
 		if out, err := s.VolumeStage()(ctx, post.Batch{Items: b}); err != nil || len(out.Rejected) > 0 {
 			t.Fatalf("volume stage: %v %+v", err, out.Rejected)
 		}
@@ -207,8 +210,8 @@ func TestSinkAlertsAndVolume(t *testing.T) {
 	if n := queryCount(t, conn, "SELECT count() FROM "+db+".alerts_latest"); n != 1 {
 		t.Errorf("alerts_latest after the delete: %d alerts, want 1", n)
 	}
-	if got := testutil.ToFloat64(s.metrics.rows.WithLabelValues("volume_in")); got != 11 {
-		t.Errorf("earshot_sink_rows_total{table=volume_in} = %v, want 11", got)
+	if got := testutil.ToFloat64(s.metrics.rows.WithLabelValues("volume_in")); got != 17 {
+		t.Errorf("earshot_sink_rows_total{table=volume_in} = %v, want 17", got)
 	}
 	if n, err := testutil.GatherAndCount(reg, "earshot_sink_flush_duration_seconds"); err != nil || n == 0 {
 		t.Errorf("flush histogram: %d series, %v", n, err)

@@ -8,6 +8,8 @@ import (
 	"testing"
 
 	"github.com/ClickHouse/clickhouse-go/v2"
+
+	"github.com/earshot-dev/earshot/strictyaml"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files")
@@ -188,3 +190,22 @@ func TestRejection(t *testing.T) {
 }
 
 func fmtWrap(err error) error { return errors.Join(errors.New("inserting 10 rows into posts"), err) }
+
+func TestConfigFromYAML(t *testing.T) {
+	c := DefaultConfig()
+	err := strictyaml.Decode("sink.yaml", []byte("enabled: true\ncluster: prod\nretention:\n  posts: 90d\n  matches: 90d\n  alert_events: 36h\n"), &c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	s := c.Schema()
+	if s.Cluster != "prod" || s.DB != "earshot" || len(s.RetentionStatements()) != 3 {
+		t.Errorf("schema %+v", s)
+	}
+	c = DefaultConfig()
+	if err := strictyaml.Decode("sink.yaml", []byte("enabled: true\nretention:\n  posts: [90d]\n"), &c); err == nil {
+		t.Error("a list as a retention decoded")
+	}
+}
