@@ -31,6 +31,7 @@ sqlcheck: build
 	./$(BIN) migrate --print | python3 deploy/grafana/check.py deploy/grafana/earshot-insights.json
 
 integration: build up
+	deploy/local/chromium.sh
 	$(GO) test -tags integration -count=1 -p 1 -timeout 30m $(PKGS)
 
 ## up / down: the local Kafka and ClickHouse, data and logs under .local/.

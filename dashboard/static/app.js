@@ -119,10 +119,16 @@ const panels = {
   async regions(p) {
     const r = rows(await insight("mentions_by_region_sentiment", { since: p.since, watchlist: p.watchlist }));
     const by = {};
-    for (const x of r) (by[x.region || "unknown"] ||= {})[x.sentiment_label || "unknown"] = ((by[x.region || "unknown"] || {})[x.sentiment_label] || 0) + Number(x.total);
-    return bars(Object.entries(by).map(([region, s]) => ({
-      label: region, parts: Object.entries(s).map(([name, v]) => ({ name, v, colour: sentimentColour[name] || "#bbb" })),
-    })).sort((a, b) => b.parts.reduce((s, q) => s + q.v, 0) - a.parts.reduce((s, q) => s + q.v, 0))));
+    for (const x of r) {
+      const region = x.region || "unknown", label = x.sentiment_label || "unknown";
+      by[region] ||= {};
+      by[region][label] = (by[region][label] || 0) + Number(x.total);
+    }
+    const total = s => Object.values(s).reduce((a, v) => a + v, 0);
+    const items = Object.entries(by)
+      .sort((a, b) => total(b[1]) - total(a[1]))
+      .map(([region, s]) => ({ label: region, parts: Object.entries(s).map(([name, v]) => ({ name, v, colour: sentimentColour[name] || "#bbb" })) }));
+    return bars(items);
   },
   async sentiment(p) {
     const r = rows(await insight("mentions_by_watchlist", { since: p.since })).filter(x => !p.watchlist || x.watchlist === p.watchlist);
