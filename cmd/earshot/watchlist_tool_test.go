@@ -3,12 +3,16 @@ package main
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/earshot-dev/earshot/match"
+	"github.com/earshot-dev/earshot/post"
 	"github.com/earshot-dev/earshot/strictyaml"
 	"github.com/earshot-dev/earshot/watchlist"
 )
@@ -127,3 +131,100 @@ func TestWatchlistStoreFromConfig(t *testing.T) {
 		t.Errorf("approval over quota: %v", err)
 	}
 }
+
+// TestRunFollowsStoreApprovals runs the embedded pipeline on a watchlist
+// store (match.store) and approves a change while it runs: alerts before
+// carry the imported version, and the approved version takes over without
+// a restart.
+func TestRunFollowsStoreApprovals(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the pipeline for seconds")
+	}
+	ex := examples(t)
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "embedded.yaml")
+	os.WriteFile(cfg, []byte(`transport: {kind: memory}
+ingest:
+  source: synthetic
+  synthetic: {rate: 2000, seed: 7, brand_rate: 0.3}
+match:
+  store: store
+  reload_interval: 100ms
+route:
+  policy: `+filepath.Join(ex, "routing.yaml")+`
+  org: `+filepath.Join(ex, "org.yaml")+`
+`), 0o644)
+	var out, errb bytes.Buffer
+	if err := run([]string{"watchlist", "import", filepath.Join(ex, "watchlists"), "--config", cfg, "--actor", "ops"}, &out, &errb); err != nil {
+		t.Fatalf("import: %v\n%s", err, errb.String())
+	}
+	acme := filepath.Join(dir, "acme.yaml")
+	os.WriteFile(acme, []byte("id: acme\nname: Acme brand mentions\nteam: care\nbrand: acme\nkeywords: [acme, acme phone, acme support, acme_support, acmephone]\n"), 0o644)
+	if err := run([]string{"watchlist", "apply", acme, "--config", cfg, "--actor", "ann"}, &out, &errb); err != nil {
+		t.Fatal(err)
+	}
+	if err := run([]string{"watchlist", "submit", "acme", "--config", cfg, "--actor", "ann"}, &out, &errb); err != nil {
+		t.Fatal(err)
+	}
+
+	var runOut, runErr syncBuf
+	done := make(chan error, 1)
+	go func() {
+		done <- run([]string{"run", "--config", cfg, "--duration", "4s", "--progress", "0", "--metrics-addr", "127.0.0.1:0"}, &runOut, &runErr)
+	}()
+	time.Sleep(1500 * time.Millisecond)
+	if err := run([]string{"watchlist", "approve", "acme", "--config", cfg, "--actor", "bob"}, &out, &errb); err != nil {
+		t.Fatalf("approve: %v\n%s", err, errb.String())
+	}
+	if err := <-done; err != nil {
+		t.Fatalf("run: %v\n%s", err, runErr.String())
+	}
+	var versions []int
+	for _, line := range strings.Split(runOut.String(), "\n") {
+		it, err := post.Decode([]byte(line))
+		if err != nil || it.Alert == nil {
+			continue
+		}
+		for _, m := range it.Matches {
+			if m.Watchlist == "acme" {
+				versions = append(versions, m.Version)
+			}
+		}
+	}
+	if len(versions) == 0 || versions[0] != 1 || versions[len(versions)-1] != 2 {
+		t.Fatalf("acme alerts carried versions %v: want 1 first and 2 last\n%s", compact(versions), tail(runErr.String(), 2000))
+	}
+	t.Logf("acme alerts by version, in order: %s", compact(versions))
+	if !strings.Contains(runErr.String(), "watchlists reloaded") {
+		t.Errorf("no reload logged:\n%s", runErr.String())
+	}
+}
+
+// compact shows a run of versions as value×count.
+func compact(vs []int) string {
+	var b strings.Builder
+	for i := 0; i < len(vs); {
+		j := i
+		for j < len(vs) && vs[j] == vs[i] {
+			j++
+		}
+		fmt.Fprintf(&b, "%d×%d ", vs[i], j-i)
+		i = j
+	}
+	return b.String()
+}
+
+func tail(s string, n int) string {
+	if len(s) > n {
+		return s[len(s)-n:]
+	}
+	return s
+}
+
+type syncBuf struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuf) Write(p []byte) (int, error) { s.mu.Lock(); defer s.mu.Unlock(); return s.b.Write(p) }
+func (s *syncBuf) String() string              { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
