@@ -11,8 +11,10 @@ import (
 )
 
 // Spikes configures volume-spike alerts: per watchlist and region, the
-// matched posts of each window are compared with a baseline (an EWMA of the
-// earlier windows). A window with at least MinCount posts and Factor times
+// matched posts of each window are compared with a baseline: an EWMA of
+// the earlier windows, or with Baseline "seasonal" an EWMA per hour of the
+// week, so the Monday-morning rush or a daily show is not a spike every
+// time (until an hour has been seen once, the plain EWMA stands in). A window with at least MinCount posts and Factor times
 // the baseline opens a spike and raises one alert; the spike stays open,
 // raising nothing more, until a window falls back under Factor/2 times the
 // baseline (hysteresis), so a long storm pages once.
@@ -21,6 +23,8 @@ type Spikes struct {
 	MinCount int           `yaml:"min_count"` // posts a window needs before it can be a spike
 	Factor   float64       `yaml:"factor"`    // times the baseline
 	Alpha    float64       `yaml:"alpha"`     // EWMA weight of the newest window, 0 to 1 (default 0.2)
+	Baseline string        `yaml:"baseline"`  // ewma (the default) or seasonal (per hour of the week)
+	Timezone string        `yaml:"timezone"`  // whose hours of the week, for seasonal (default UTC)
 	Queue    string        `yaml:"queue"`
 	Priority string        `yaml:"priority"`
 }
@@ -39,6 +43,12 @@ func (s *Spikes) validate(queues []string) []string {
 	if s.Alpha < 0 || s.Alpha > 1 {
 		bad = append(bad, "spikes.alpha: between 0 and 1")
 	}
+	if s.Baseline != "" && s.Baseline != "ewma" && s.Baseline != "seasonal" {
+		bad = append(bad, fmt.Sprintf("spikes.baseline: %q, want ewma or seasonal", s.Baseline))
+	}
+	if _, err := time.LoadLocation(s.Timezone); err != nil {
+		bad = append(bad, fmt.Sprintf("spikes.timezone: %v", err))
+	}
 	if !slices.Contains(queues, s.Queue) {
 		bad = append(bad, fmt.Sprintf("spikes.queue: %q is not among queues %v", s.Queue, queues))
 	}
@@ -52,6 +62,7 @@ func (s *Spikes) validate(queues []string) []string {
 // watchlist × region pairs, which the watchlist set bounds.
 type spikeDetector struct {
 	cfg   Spikes
+	loc   *time.Location // of the hours of the week
 	mu    sync.Mutex
 	start time.Time // of the current window
 	cur   map[spikeKey]*window
@@ -71,13 +82,33 @@ type trend struct {
 	baseline float64
 	windows  int
 	open     bool // in a spike
+	season   *season
+}
+
+// hoursPerWeek slots a seasonal baseline.
+const hoursPerWeek = 7 * 24
+
+// season is a baseline per hour of the week.
+type season struct {
+	level [hoursPerWeek]float64
+	seen  [hoursPerWeek]bool
+}
+
+// hourOfWeek is t's slot, Sunday 00:00 first, in loc.
+func hourOfWeek(t time.Time, loc *time.Location) int {
+	l := t.In(loc)
+	return int(l.Weekday())*24 + l.Hour()
 }
 
 func newSpikeDetector(cfg Spikes) *spikeDetector {
 	if cfg.Alpha == 0 {
 		cfg.Alpha = 0.2
 	}
-	return &spikeDetector{cfg: cfg, cur: map[spikeKey]*window{}, state: map[spikeKey]*trend{}}
+	loc, err := time.LoadLocation(cfg.Timezone)
+	if err != nil {
+		loc = time.UTC // refused by validation already
+	}
+	return &spikeDetector{cfg: cfg, loc: loc, cur: map[spikeKey]*window{}, state: map[spikeKey]*trend{}}
 }
 
 // observe counts the matched items of a batch at time t and returns the
@@ -128,10 +159,14 @@ func (d *spikeDetector) close() []*post.Item {
 	for k := range d.cur {
 		keys[k] = true
 	}
+	slot := hourOfWeek(d.start, d.loc)
 	for k := range keys {
 		tr := d.state[k]
 		if tr == nil {
 			tr = &trend{}
+			if d.cfg.Baseline == "seasonal" {
+				tr.season = &season{}
+			}
 			d.state[k] = tr
 		}
 		n := 0
@@ -139,11 +174,15 @@ func (d *spikeDetector) close() []*post.Item {
 		if w != nil {
 			n = w.count
 		}
-		base := max(tr.baseline, 1) // a quiet watchlist still needs MinCount
+		expected, kind := tr.baseline, "baseline"
+		if tr.season != nil && tr.season.seen[slot] {
+			expected, kind = tr.season.level[slot], "usual level at this hour of the week"
+		}
+		base := max(expected, 1) // a quiet watchlist still needs MinCount
 		switch {
 		case !tr.open && tr.windows > 0 && n >= d.cfg.MinCount && float64(n) >= d.cfg.Factor*base:
 			tr.open = true
-			out = append(out, d.alert(k, w, tr.baseline))
+			out = append(out, d.alert(k, w, expected, kind))
 		case tr.open && float64(n) < d.cfg.Factor/2*base:
 			tr.open = false
 		}
@@ -153,13 +192,36 @@ func (d *spikeDetector) close() []*post.Item {
 		case !tr.open: // a spike does not teach the baseline that storms are normal
 			tr.baseline = d.cfg.Alpha*float64(n) + (1-d.cfg.Alpha)*tr.baseline
 		}
+		// The hours of the week learn even from a spike: a rush that comes
+		// back every week is what the seasonal baseline is for. (So a one-off
+		// storm also raises its hour's level, fading over some weeks.)
+		if s := tr.season; s != nil {
+			if s.seen[slot] {
+				s.level[slot] = d.cfg.Alpha*float64(n) + (1-d.cfg.Alpha)*s.level[slot]
+			} else {
+				s.level[slot], s.seen[slot] = float64(n), true
+			}
+		}
 		tr.windows++
-		if tr.windows > 1 && tr.baseline < 0.01 && w == nil && !tr.open {
+		if tr.windows > 1 && tr.baseline < 0.01 && w == nil && !tr.open && tr.season.quiet() {
 			delete(d.state, k) // forgotten once quiet: memory follows the active pairs
 		}
 	}
 	clear(d.cur)
 	return out
+}
+
+// quiet reports whether no hour of the week expects posts (nil: no season).
+func (s *season) quiet() bool {
+	if s == nil {
+		return true
+	}
+	for _, v := range s.level {
+		if v >= 0.01 {
+			return false
+		}
+	}
+	return true
 }
 
 func top(m map[string]int, n int) []string {
@@ -179,7 +241,7 @@ func top(m map[string]int, n int) []string {
 	return out
 }
 
-func (d *spikeDetector) alert(k spikeKey, w *window, baseline float64) *post.Item {
+func (d *spikeDetector) alert(k spikeKey, w *window, baseline float64, kind string) *post.Item {
 	start := d.start.UTC()
 	it := &post.Item{Post: w.seed.Post, Matches: w.seed.Matches, Enrichment: w.seed.Enrichment}
 	it.Alert = &post.Alert{
@@ -191,7 +253,7 @@ func (d *spikeDetector) alert(k spikeKey, w *window, baseline float64) *post.Ite
 		Spike: &post.Spike{
 			Watchlist: k.watchlist, Region: k.region, WindowStart: start, Window: d.cfg.Window.String(),
 			Count: w.count, Baseline: baseline,
-			Why:        fmt.Sprintf("%d posts in %s against a baseline of %.1f (%.1f×)", w.count, d.cfg.Window, baseline, float64(w.count)/max(baseline, 1)),
+			Why:        fmt.Sprintf("%d posts in %s against a %s of %.1f (%.1f×)", w.count, d.cfg.Window, kind, baseline, float64(w.count)/max(baseline, 1)),
 			TopTerms:   top(w.terms, 5),
 			TopAuthors: top(w.authors, 5),
 		},

@@ -90,3 +90,53 @@ spikes: {window: 10s, min_count: 0, factor: 0.5, queue: nowhere, priority: P7}
 		}
 	}
 }
+
+// TestSeasonalSpikes: a daily rush at 09:00 UTC is a spike every day
+// against a plain EWMA, but only on the first day against the seasonal
+// baseline, which still catches a rush three times the usual.
+func TestSeasonalSpikes(t *testing.T) {
+	run := func(baseline string) (spikesPerDay []int) {
+		d := newSpikeDetector(Spikes{Window: time.Hour, MinCount: 20, Factor: 3, Queue: "pr", Priority: "P2", Baseline: baseline})
+		it := item("acme", []string{"acme"}, "neutral", "EMEA", 10)
+		start := at("2026-11-02T00:00:00Z") // a Monday
+		for day := range 15 {
+			spikes := 0
+			for h := range 24 {
+				t0 := start.Add(time.Duration(day*24+h) * time.Hour)
+				n := 10
+				if h == 9 {
+					n = 100 // the morning rush
+					if day == 14 {
+						n = 400 // something is wrong
+					}
+				}
+				items := make([]*post.Item, n)
+				for i := range items {
+					items[i] = it
+				}
+				spikes += len(d.observe(items, t0))
+			}
+			spikesPerDay = append(spikesPerDay, spikes)
+		}
+		return spikesPerDay
+	}
+	ewma, seasonal := run("ewma"), run("seasonal")
+	for day := 1; day < 14; day++ {
+		if ewma[day] != 1 {
+			t.Errorf("ewma: day %d had %d spikes, want the rush each day", day, ewma[day])
+		}
+	}
+	// Each weekday's 09:00 slot is new in the first week; from the second
+	// week on it is the usual level, until day 14's rush of 400.
+	for day := 7; day < 14; day++ {
+		if seasonal[day] != 0 {
+			t.Errorf("seasonal: day %d had %d spikes, want none (the rush is usual)", day, seasonal[day])
+		}
+	}
+	if seasonal[14] != 1 {
+		t.Errorf("seasonal: %d spikes on the day of a rush four times the usual, want 1", seasonal[14])
+	}
+	if err := (&Spikes{Window: time.Hour, MinCount: 1, Factor: 2, Queue: "pr", Priority: "P2", Baseline: "weekly", Timezone: "Mars/Olympus"}).validate([]string{"pr"}); len(err) != 2 {
+		t.Errorf("validate = %v, want the baseline and the time zone refused", err)
+	}
+}
