@@ -150,6 +150,9 @@ func (e *env) do(caller, method, path, body string, hdr ...string) resp {
 		e.t.Fatal(err)
 	}
 	defer res.Body.Close()
+	if res.Header.Get("Content-Type") == "text/event-stream" {
+		return resp{res.StatusCode, res.Header, nil} // a live feed does not end
+	}
 	b, _ := io.ReadAll(res.Body)
 	return resp{res.StatusCode, res.Header, b}
 }

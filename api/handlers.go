@@ -537,8 +537,8 @@ func (s *Server) search(c *call) error {
 	q.Scope = scope
 	res, err := s.d.Searcher.Search(c.r.Context(), q)
 	if err != nil {
-		if strings.Contains(err.Error(), "query") && strings.Contains(err.Error(), "pars") {
-			return errorf(http.StatusBadRequest, CodeBadRequest, "%v", err)
+		if errors.Is(err, search.ErrBadQuery) {
+			return &Error{Status: http.StatusBadRequest, Code: CodeBadRequest, Message: "bad search query", Details: strings.Split(err.Error(), "\n")}
 		}
 		return err
 	}

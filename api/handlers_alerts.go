@@ -218,11 +218,11 @@ func (s *Server) runInsight(c *call) error {
 	}
 	t, err := ins.Run(c.r.Context(), name, req.Params)
 	if err != nil {
-		if errors.Is(err, ErrUnknownInsight) {
+		if errors.Is(err, insights.ErrUnknownQuery) {
 			return errorf(http.StatusNotFound, CodeNotFound, "no insight query %q", name)
 		}
-		if strings.Contains(err.Error(), "param") {
-			return errorf(http.StatusBadRequest, CodeBadRequest, "%v", err)
+		if errors.Is(err, insights.ErrInvalidParams) {
+			return &Error{Status: http.StatusBadRequest, Code: CodeBadRequest, Message: "bad parameters", Details: strings.Split(err.Error(), "\n")}
 		}
 		return err
 	}

@@ -131,6 +131,9 @@ type OIDC struct {
 
 // NewOIDC loads the key set (file, or a first fetch of the URL).
 func NewOIDC(ctx context.Context, cfg OIDCConfig, log *slog.Logger) (*OIDC, error) {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
 	o := &OIDC{cfg: cfg, client: &http.Client{Timeout: 10 * time.Second}, log: log, now: time.Now}
 	if err := o.load(ctx); err != nil {
 		return nil, err

@@ -18,6 +18,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"golang.org/x/time/rate"
@@ -67,8 +68,20 @@ type Insights interface {
 	Run(ctx context.Context, name string, params map[string]string) (*insights.Table, error)
 }
 
-// ErrUnknownInsight is returned by Insights.Run for a name not in the catalogue.
-var ErrUnknownInsight = errors.New("unknown insight query")
+// CatalogInsights runs the cookbook's queries on a ClickHouse database.
+type CatalogInsights struct {
+	Catalog *insights.Catalog
+	Conn    driver.Conn
+	DB      string
+}
+
+// List implements Insights.
+func (c CatalogInsights) List() []insights.Query { return c.Catalog.List() }
+
+// Run implements Insights.
+func (c CatalogInsights) Run(ctx context.Context, name string, params map[string]string) (*insights.Table, error) {
+	return c.Catalog.Run(ctx, c.Conn, c.DB, name, params)
+}
 
 // QueueInfo says who works a queue, for scopes.
 type QueueInfo struct {
