@@ -2,6 +2,7 @@ package route
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -124,5 +125,68 @@ rules:
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("error %v, want it to contain %q", err, want)
 		}
+	}
+}
+
+func TestStoryIncidents(t *testing.T) {
+	p, err := load(t, `
+queues: [pr, care]
+rules:
+  - name: recall
+    when: {keywords: [recall]}
+    queue: pr
+    priority: P1
+    incident: story
+    story_window: 2h
+  - name: care
+    when: {sentiment: [negative]}
+    queue: care
+    priority: P3
+`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t0 := time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
+	stage := p.Stage(func() time.Time { return t0 })
+	post_ := func(id string, kws []string, created time.Time) *post.Item {
+		return &post.Item{
+			Post:       &post.Post{Platform: "x", ID: id, CreatedAt: created},
+			Matches:    []post.Match{{Watchlist: "acme", Keywords: kws}},
+			Enrichment: &post.Enrichment{SentimentLabel: "negative"},
+		}
+	}
+	var alerts []*post.Alert
+	run := func(items ...*post.Item) {
+		out, err := stage(context.Background(), post.Batch{Items: items})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, it := range out.Items {
+			alerts = append(alerts, it.Alert)
+		}
+	}
+	// Ten different posts about the recall within the window: one incident,
+	// paged at 1, updated at 2, 4 and 8; a redelivery does not grow it.
+	for i := range 10 {
+		run(post_(fmt.Sprint("r", i), []string{"acme", "recall"}, t0.Add(time.Duration(i)*time.Minute)))
+	}
+	run(post_("r3", []string{"acme", "recall"}, t0.Add(3*time.Minute)))
+	ids := map[string]bool{}
+	var sizes []int
+	for _, a := range alerts {
+		ids[a.ID] = true
+		sizes = append(sizes, a.IncidentSize)
+	}
+	if len(ids) != 1 || fmt.Sprint(sizes) != "[0 2 4 8]" {
+		t.Errorf("story alerts: %d ids, sizes %v; want one id, sizes [0 2 4 8]", len(ids), sizes)
+	}
+	// Another window, other keywords, or another rule: other alerts.
+	alerts = nil
+	run(post_("s1", []string{"acme", "recall"}, t0.Add(3*time.Hour)), post_("s2", []string{"recall"}, t0), post_("c1", []string{"acme"}, t0))
+	if len(alerts) != 3 || alerts[0].ID == alerts[1].ID || ids[alerts[0].ID] || ids[alerts[1].ID] || alerts[2].Queue != "care" {
+		t.Errorf("alerts = %+v", alerts)
+	}
+	if _, err := load(t, "queues: [pr]\nrules:\n  - {name: a, queue: pr, priority: P1, incident: topic, story_window: 1h}\n"); err == nil || !strings.Contains(err.Error(), `incident "topic"`) || !strings.Contains(err.Error(), "story_window") {
+		t.Errorf("validation: %v", err)
 	}
 }

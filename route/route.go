@@ -80,6 +80,11 @@ type Rule struct {
 	SLA      time.Duration `yaml:"sla"`
 	Notify   []string      `yaml:"notify"`
 	Escalate *Escalation   `yaml:"escalate"`
+	// Incident "story" makes the posts this rule takes in one watchlist,
+	// with the same keywords, within one StoryWindow of creation time, one
+	// incident alert updated as it grows, instead of an alert each.
+	Incident    string        `yaml:"incident"`
+	StoryWindow time.Duration `yaml:"story_window"` // default 1h
 }
 
 // Escalation names the queue that takes an alert over, and when: After 0
@@ -285,6 +290,12 @@ func (p *Policy) Validate() error {
 		if r.SLA < 0 {
 			bad("%s: sla must not be negative", where)
 		}
+		if r.Incident != "" && r.Incident != "story" {
+			bad("%s: incident %q, want story (or nothing: copies of one post are always one incident)", where, r.Incident)
+		}
+		if r.StoryWindow < 0 || r.StoryWindow > 7*24*time.Hour || r.StoryWindow != 0 && r.Incident != "story" {
+			bad("%s: story_window %v, want up to 168h, with incident: story", where, r.StoryWindow)
+		}
 		for _, q := range r.Notify {
 			if !slices.Contains(p.Queues, q) {
 				bad("%s: notify queue %q is not among queues %v", where, q, p.Queues)
@@ -417,7 +428,7 @@ func AlertID(postKey, queue string) string {
 // alert returns the alert it raises at t, or nil when no rule routes it
 // (or a rule suppresses it, or it is an incident update not worth sending).
 func (p *Policy) alert(it *post.Item, t time.Time) *post.Alert {
-	as := p.alerts(it, t)
+	as := p.alerts(it, t, newStories(1))
 	if len(as) == 0 {
 		return nil
 	}
@@ -428,7 +439,7 @@ func (p *Policy) alert(it *post.Item, t time.Time) *post.Alert {
 // asks for: one per stakeholder queue to notify, and one on the escalation
 // queue when the rule escalates at once. Copies have ids derived from the
 // alert's, so they are as stable under redelivery as it is.
-func (p *Policy) alerts(it *post.Item, t time.Time) []*post.Alert {
+func (p *Policy) alerts(it *post.Item, t time.Time, stories *stories) []*post.Alert {
 	r := p.Decide(it)
 	if r == nil || r.Suppress != "" {
 		return nil
@@ -451,6 +462,19 @@ func (p *Policy) alerts(it *post.Item, t time.Time) []*post.Alert {
 		a.ID = AlertID("cluster:"+en.ClusterID, r.Queue)
 		if en.ClusterSize > 1 { // the first post is an alert like any; copies make it an incident
 			a.Incident, a.IncidentSize = en.ClusterID, en.ClusterSize
+		}
+	} else if r.Incident == "story" {
+		// Posts of one story are one incident, keyed on what the rule saw
+		// (watchlist and keywords) and the creation time's window, so a
+		// redelivery lands in the same one.
+		story := storyKey(it, r)
+		n := stories.add(story, it.Key())
+		if !worthUpdate(n) {
+			return nil
+		}
+		a.ID = AlertID("story:"+story, r.Queue)
+		if n > 1 {
+			a.Incident, a.IncidentSize = story, n
 		}
 	}
 	out := []*post.Alert{a}
@@ -516,6 +540,7 @@ func (p *Policy) Stage(now func() time.Time) func(context.Context, post.Batch) (
 		spikes = newSpikeDetector(*p.Spikes)
 	}
 	seen := newRecent(recentCapacity)
+	stories := newStories(storiesCapacity)
 	return func(_ context.Context, in post.Batch) (post.Batch, error) {
 		var out post.Batch
 		t := now().UTC()
@@ -534,7 +559,7 @@ func (p *Policy) Stage(now func() time.Time) func(context.Context, post.Batch) (
 				}
 				continue
 			}
-			as := p.alerts(it, t)
+			as := p.alerts(it, t, stories)
 			if len(as) == 0 {
 				continue
 			}

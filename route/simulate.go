@@ -86,13 +86,14 @@ func Simulate(p *Policy, items []*post.Item, start time.Time) []HourReport {
 		}
 	}
 	hour := items[0].Post.CreatedAt.Add(shift).UTC().Truncate(time.Hour)
+	stories := newStories(storiesCapacity)
 	for _, it := range items {
 		t := it.Post.CreatedAt.Add(shift).UTC()
 		for !t.Before(hour.Add(time.Hour)) {
 			serve(hour)
 			hour = hour.Add(time.Hour)
 		}
-		for _, a := range p.alerts(it, t) {
+		for _, a := range p.alerts(it, t, stories) {
 			r := row(a.Queue, hour)
 			r.Alerts++
 			if a.HandedOffFrom != "" {

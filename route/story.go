@@ -1,0 +1,79 @@
+package route
+
+import (
+	"container/list"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/earshot-dev/earshot/post"
+)
+
+// storiesCapacity bounds the stories a route process counts at once; the
+// oldest is forgotten first.
+const storiesCapacity = 50_000
+
+// maxStoryMembers bounds the post keys remembered per story; past it, posts
+// are counted without checking for redelivery.
+const maxStoryMembers = 10_000
+
+// storyKey names the story a post belongs to under rule r: the watchlists
+// and keywords that hit, and the window of its creation time.
+func storyKey(it *post.Item, r *Rule) string {
+	var wls, kws []string
+	for _, m := range it.Matches {
+		wls = append(wls, m.Watchlist)
+		kws = append(kws, m.Keywords...)
+	}
+	slices.Sort(wls)
+	slices.Sort(kws)
+	window := r.StoryWindow
+	if window == 0 {
+		window = time.Hour
+	}
+	start := it.Post.CreatedAt.UTC().Truncate(window)
+	return strings.Join(slices.Compact(wls), ",") + "|" + strings.Join(slices.Compact(kws), ",") + "|" + strconv.FormatInt(start.Unix(), 10)
+}
+
+// stories counts the distinct posts of each story.
+type stories struct {
+	mu    sync.Mutex
+	cap   int
+	order *list.List // of story keys, oldest first
+	byKey map[string]*story
+}
+
+type story struct {
+	e       *list.Element
+	members map[string]struct{}
+	n       int
+}
+
+func newStories(capacity int) *stories {
+	return &stories{cap: capacity, order: list.New(), byKey: map[string]*story{}}
+}
+
+// add counts post in story and returns the story's size; a post counted
+// before (a redelivery) does not grow it.
+func (s *stories) add(key, post string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	st := s.byKey[key]
+	if st == nil {
+		st = &story{e: s.order.PushBack(key), members: map[string]struct{}{}}
+		s.byKey[key] = st
+		for s.order.Len() > s.cap {
+			delete(s.byKey, s.order.Remove(s.order.Front()).(string))
+		}
+	}
+	if _, ok := st.members[post]; ok {
+		return st.n
+	}
+	if len(st.members) < maxStoryMembers {
+		st.members[post] = struct{}{}
+	}
+	st.n++
+	return st.n
+}
