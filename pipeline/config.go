@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"regexp"
 
+	"github.com/earshot-dev/earshot/api"
 	"github.com/earshot-dev/earshot/enrich"
 	"github.com/earshot-dev/earshot/ingest"
 	"github.com/earshot-dev/earshot/match"
@@ -33,6 +34,7 @@ type Config struct {
 	Webhook   webhook.Config      `yaml:"webhook"`
 	Runner    stream.RunnerConfig `yaml:"runner"`
 	Metrics   MetricsConfig       `yaml:"metrics"`
+	API       api.Config          `yaml:"api"`
 }
 
 // TransportConfig chooses how stages talk.
@@ -58,6 +60,7 @@ func Default() Config {
 		Sink:      sink.DefaultConfig(),
 		Search:    search.DefaultConfig(),
 		Runner:    stream.DefaultRunnerConfig(),
+		API:       api.DefaultConfig(),
 	}
 }
 
@@ -83,7 +86,7 @@ func (c *Config) Validate() error {
 		errs = append(errs, errors.New("match.follow: kafka needs transport.kind: kafka"))
 	}
 	errs = append(errs, c.Webhook.Validate(os.Getenv))
-	errs = append(errs, c.Ingest.Validate(), c.Match.Validate(), c.Enrich.Validate(), c.Route.Validate(), c.Sink.Validate(), c.Search.Validate(), c.Runner.Validate("runner"))
+	errs = append(errs, c.Ingest.Validate(), c.Match.Validate(), c.Enrich.Validate(), c.Route.Validate(), c.Sink.Validate(), c.Search.Validate(), c.Runner.Validate("runner"), c.API.Validate())
 	return errors.Join(errs...)
 }
 
@@ -96,7 +99,7 @@ func Load(path string) (Config, error) {
 		return c, err
 	}
 	dir := filepath.Dir(path)
-	for _, p := range []*string{&c.Match.Watchlists, &c.Match.Store, &c.Route.Policy, &c.Route.Org, &c.Ingest.File.Path, &c.Search.Dir} {
+	for _, p := range []*string{&c.Match.Watchlists, &c.Match.Store, &c.Route.Policy, &c.Route.Org, &c.Ingest.File.Path, &c.Search.Dir, &c.API.StateDir, &c.API.TokensFile, &c.API.OIDC.JWKSFile} {
 		if *p != "" && !filepath.IsAbs(*p) {
 			*p = filepath.Join(dir, *p)
 		}
