@@ -166,7 +166,7 @@ func (s *Store) recover() error {
 		}
 	}
 	if s.opt.LiveDir != "" {
-		lists, err := s.compileSet(s.liveSet(nil))
+		lists, err := s.compileSet(s.liveSet(nil), true)
 		if err != nil {
 			// Say so, and leave the live directory as it is: the matchers keep their set.
 			s.log.Error("the stored live set does not load (was the team quota lowered?); the live directory is left as it is", "err", err)
@@ -405,7 +405,7 @@ func (s *Store) Validate(spec Spec) error {
 	if strings.TrimSpace(spec.Team) == "" {
 		errs = append(errs, fmt.Errorf("watchlist %s: team: required (its coaches approve changes)", spec.ID))
 	}
-	w, err := compileOne(spec, 1)
+	w, err := compileOne(spec.ID, spec, 1)
 	if err != nil {
 		errs = append(errs, err)
 	} else if _, err := match.Compile([]*match.Watchlist{w}); err != nil {
@@ -434,13 +434,13 @@ type liveFile struct {
 }
 
 // compileOne turns a revision into the match.Watchlist the matcher will
-// read (from the same YAML), named <id> v<version> in messages.
-func compileOne(sp Spec, version int) (*match.Watchlist, error) {
+// read (from the same YAML); name labels its messages.
+func compileOne(name string, sp Spec, version int) (*match.Watchlist, error) {
 	data, err := yamlOf(sp, version)
 	if err != nil {
 		return nil, err
 	}
-	return match.Parse(fmt.Sprintf("%s v%d", sp.ID, version), data)
+	return match.Parse(name, data)
 }
 
 // liveSet returns the live set with, for ids in override, another record
@@ -465,8 +465,9 @@ func (s *Store) liveSet(override map[string]*Record) []*Record {
 }
 
 // compileSet checks a live set as a whole, as the matcher will: every
-// revision parses, all compile together, and no team is over its quota.
-func (s *Store) compileSet(set []*Record) ([]*match.Watchlist, error) {
+// revision parses, all compile together, and (if quota) no team is over
+// its quota.
+func (s *Store) compileSet(set []*Record, quota bool) ([]*match.Watchlist, error) {
 	var lists []*match.Watchlist
 	var errs []error
 	if s.parsed == nil {
@@ -478,7 +479,7 @@ func (s *Store) compileSet(set []*Record) ([]*match.Watchlist, error) {
 			lists = append(lists, p.w)
 			continue
 		}
-		w, err := compileOne(*r.Live, r.LiveVersion)
+		w, err := compileOne(fmt.Sprintf("%s v%d", r.ID, r.LiveVersion), *r.Live, r.LiveVersion)
 		if err != nil {
 			errs = append(errs, err)
 			continue
@@ -490,8 +491,10 @@ func (s *Store) compileSet(set []*Record) ([]*match.Watchlist, error) {
 		if _, err := match.Compile(lists); err != nil {
 			errs = append(errs, err)
 		}
-		if err := match.CheckQuota(lists, s.opt.TeamQuota); err != nil {
-			errs = append(errs, err)
+		if quota {
+			if err := match.CheckQuota(lists, s.opt.TeamQuota); err != nil {
+				errs = append(errs, err)
+			}
 		}
 	}
 	if len(errs) > 0 {
@@ -539,13 +542,16 @@ func (s *Store) commit(ctx context.Context, m *mutation) ([]Change, error) {
 	before := s.liveSet(nil)
 	after := s.liveSet(m.after)
 	if liveChanged(before, after) {
-		lists, err := s.compileSet(after)
+		// A change that only takes lists out (pause, delete) is not held
+		// to the quota: a set over it (the quota was lowered) must be
+		// able to shrink.
+		lists, err := s.compileSet(after, !subset(after, before))
 		if err != nil {
 			return nil, err
 		}
 		if err := s.goLive(ctx, lists); err != nil {
 			// Put back what was live, so the store and the matchers agree.
-			if old, cerr := s.compileSet(before); cerr == nil {
+			if old, cerr := s.compileSet(before, false); cerr == nil {
 				if rerr := s.goLive(context.WithoutCancel(ctx), old); rerr != nil {
 					s.log.Error("restoring the live set after a failed change", "err", rerr)
 				}
@@ -587,6 +593,21 @@ func (s *Store) commit(ctx context.Context, m *mutation) ([]Change, error) {
 	return changes, nil
 }
 
+// subset reports whether every live revision of a is in b.
+func subset(a, b []*Record) bool {
+	in := map[string]*Record{}
+	for _, r := range b {
+		in[r.ID] = r
+	}
+	for _, r := range a {
+		o, ok := in[r.ID]
+		if !ok || o.LiveVersion != r.LiveVersion || !o.Live.equal(*r.Live) {
+			return false
+		}
+	}
+	return true
+}
+
 func liveChanged(a, b []*Record) bool {
 	if len(a) != len(b) {
 		return true
@@ -623,7 +644,7 @@ func (s *Store) goLive(ctx context.Context, lists []*match.Watchlist) error {
 func (s *Store) Sync(ctx context.Context) (int, error) {
 	var n int
 	err := s.withLock(true, func() error {
-		lists, err := s.compileSet(s.liveSet(nil))
+		lists, err := s.compileSet(s.liveSet(nil), true)
 		if err != nil {
 			return err
 		}
@@ -638,7 +659,7 @@ func (s *Store) LiveSet() ([]*match.Watchlist, error) {
 	var out []*match.Watchlist
 	err := s.withLock(false, func() error {
 		var err error
-		out, err = s.compileSet(s.liveSet(nil))
+		out, err = s.compileSet(s.liveSet(nil), true)
 		return err
 	})
 	return out, err
@@ -859,7 +880,17 @@ func (s *Store) Submit(ctx context.Context, actor, id, note string) (Record, err
 // that does not compile or is over quota is refused and nothing changes.
 // A paused list's approved revision waits (status approved) for Resume.
 func (s *Store) Approve(ctx context.Context, actor, id, note string) (Record, error) {
+	return s.ApproveVersion(ctx, actor, id, -1, note)
+}
+
+// ApproveVersion is Approve of the version the reviewer read (-1: any): if
+// the list was edited since, and so is another version, it is ErrConflict,
+// so nobody approves what they did not see.
+func (s *Store) ApproveVersion(ctx context.Context, actor, id string, version int, note string) (Record, error) {
 	return s.do(ctx, actor, id, func(r *Record, m *mutation) error {
+		if version >= 0 && r.Version != version {
+			return fmt.Errorf("%w: watchlist %s is at version %d, not the %d reviewed: review it again", ErrConflict, r.ID, r.Version, version)
+		}
 		if r.Status != Pending {
 			return stateErr(r, "approve", "; submit it first")
 		}

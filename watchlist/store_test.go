@@ -788,3 +788,45 @@ func TestConfigStore(t *testing.T) {
 }
 
 func jsonUnmarshal(s string, v any) error { return json.Unmarshal([]byte(s), v) }
+
+// TestLoweredQuotaCanShrink: a live set over a quota that was lowered
+// (match.team_quota) refuses additions but lets lists be paused and
+// deleted until it is under again.
+func TestLoweredQuotaCanShrink(t *testing.T) {
+	dir := t.TempDir()
+	s := open(t, dir, func(o *Options) { o.TeamQuota = 100 })
+	for _, id := range []string{"a", "b", "c"} {
+		approve(t, s, spec(id, id+"1 OR "+id+"2"))
+	}
+	s.Close()
+	s = open(t, dir, func(o *Options) { o.TeamQuota = 3 }) // 6 keywords live
+	must(t)(s.Apply(ctx, "ann", spec("d", "d1"), 0))
+	must(t)(s.Submit(ctx, "ann", "d", ""))
+	if _, err := s.Approve(ctx, "bob", "d", ""); !errors.As(err, new(*InvalidError)) {
+		t.Errorf("an addition over the quota: %v", err)
+	}
+	must(t)(s.Pause(ctx, "bob", "a", ""))
+	if err := s.Delete(ctx, "bob", "b", ""); err != nil {
+		t.Errorf("deleting from a set over quota: %v", err)
+	}
+	if got := liveVersions(t, DefaultLiveDir(dir)); !equalMap(got, map[string]int{"c": 1}) {
+		t.Errorf("live: %v", got)
+	}
+	must(t)(s.Approve(ctx, "bob", "d", "")) // 3 keywords: at the quota
+}
+
+func TestApproveVersion(t *testing.T) {
+	s := open(t, t.TempDir(), nil)
+	must(t)(s.Apply(ctx, "ann", spec("a", "one"), 0))
+	must(t)(s.Submit(ctx, "ann", "a", ""))
+	// The reviewer read version 1; ann changes it and submits again.
+	must(t)(s.Apply(ctx, "ann", spec("a", "one OR everything"), 1))
+	must(t)(s.Submit(ctx, "ann", "a", ""))
+	if _, err := s.ApproveVersion(ctx, "bob", "a", 1, ""); !errors.Is(err, ErrConflict) {
+		t.Fatalf("approving a version not reviewed: %v", err)
+	}
+	r := must(t)(s.ApproveVersion(ctx, "bob", "a", 2, ""))
+	if r.LiveVersion != 2 || r.Status != Live {
+		t.Errorf("%+v", r)
+	}
+}

@@ -25,7 +25,7 @@ const storeUsage = `usage: earshot watchlist COMMAND [--store DIR | --config FIL
   show ID [--history]                   one watchlist (JSON), or its history
   apply FILE.yaml [--if-version N]      create or edit a watchlist: a new draft version
   submit ID [--note TEXT]               ask for approval
-  approve ID [--note TEXT]              make the submitted version live (not by its editor)
+  approve ID [--if-version N] [--note TEXT]   make the submitted version (N) live (not by its editor)
   reject ID --note TEXT                 send the submitted version back
   pause ID | resume ID [--note TEXT]    take the live version out of the live set, put it back
   delete ID [--note TEXT]               remove a watchlist (its history stays)
@@ -54,7 +54,7 @@ func watchlistStoreTool(args []string, stdout, stderr io.Writer) error {
 	status := fs.String("status", "", "list: only this status (draft, pending, approved, live, paused, rejected)")
 	team := fs.String("team", "", "list: only this team's watchlists")
 	history := fs.Bool("history", false, "show: the watchlist's history instead of its record")
-	ifVersion := fs.Int("if-version", -1, "apply: refuse unless the stored version is N (0: create only)")
+	ifVersion := fs.Int("if-version", -1, "apply: refuse unless the stored version is N (0: create only); approve: refuse unless N is the version submitted")
 	pos, err := parseInterleaved(fs, args[1:])
 	if err != nil {
 		return exitError{2, err}
@@ -143,7 +143,7 @@ func watchlistStoreTool(args []string, stdout, stderr io.Writer) error {
 	case "submit":
 		r, err = s.Submit(ctx, *actor, arg, *note)
 	case "approve":
-		r, err = s.Approve(ctx, *actor, arg, *note)
+		r, err = s.ApproveVersion(ctx, *actor, arg, *ifVersion, *note)
 	case "reject":
 		r, err = s.Reject(ctx, *actor, arg, *note)
 	case "pause":

@@ -62,6 +62,9 @@ func TestWatchlistStoreCLI(t *testing.T) {
 		t.Fatal("a rejection without --note")
 	}
 	ok("acme: version 2, pending", "submit", "acme", "--store", store, "--actor", "ann")
+	if _, _, err := wl("approve", "acme", "--store", store, "--actor", "bob", "--if-version", "1"); !errors.Is(err, watchlist.ErrConflict) {
+		t.Fatalf("approving a version not reviewed: %v", err)
+	}
 	ok("acme: version 2, rejected; live: version 1", "reject", "acme", "--store", store, "--actor", "bob", "--note", "too wide")
 	ok("paused", "pause", "acme", "--store", store, "--actor", "bob")
 	ok("acme  care  acme   rejected  v2       v1 (paused)  ann", "list", "--store", store)
