@@ -85,6 +85,15 @@ func TestWatchlistStoreCLI(t *testing.T) {
 	git := t.TempDir()
 	os.WriteFile(filepath.Join(git, "legal.yaml"), []byte("id: legal\nteam: legal\nversion: 3\nkeywords: [lawsuit]\n"), 0o644)
 	ok("legal: version 3, live", "import", git, "--store", store, "--actor", "ops")
+	// Three arguments are still the store's import; the actor defaults to $USER (read when the flags are).
+	t.Setenv("USER", "ops")
+	ok("legal: version 3, live", "import", git, "--store="+store)
+	ok("2 watchlists live", "sync", "--store", store, "--actor", "ops")
+	ok("legal: deleted", "delete", "legal", "--store", store, "--actor", "ops", "--note", "moved")
+	ok("1 watchlists live", "sync", "--store", store, "--actor", "ops")
+	if lists, err := match.LoadDir(watchlist.DefaultLiveDir(store)); err != nil || len(lists) != 1 || lists[0].ID != "acme" {
+		t.Fatalf("live directory after delete: %v %+v", err, lists)
+	}
 	// The rule converter keeps its place.
 	ok("from:acme", "import", "powertrack", "from:acme")
 
