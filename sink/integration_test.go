@@ -167,7 +167,10 @@ func TestSinkAlertsAndVolume(t *testing.T) {
 	a1.Alert = &post.Alert{ID: "a1", Queue: "care", Priority: "P2", Rule: "complaints", CreatedAt: at, Team: "care-emea", DueAt: at.Add(time.Hour)}
 	a2 := enrichedItem("2", "1", at)
 	a2.Alert = &post.Alert{ID: "a2", Queue: "care", Priority: "P3", Rule: "complaints", CreatedAt: at}
-	for _, b := range [][]*post.Item{{a1, a2}, {a1}} {
+	// Routed again after a crash upstream: the route stage stamps it anew.
+	a1again := enrichedItem("1", "1", at)
+	a1again.Alert = &post.Alert{ID: "a1", Queue: "care", Priority: "P2", Rule: "complaints", CreatedAt: at.Add(5 * time.Second), Team: "care-emea", DueAt: at.Add(time.Hour + 5*time.Second)}
+	for _, b := range [][]*post.Item{{a1, a2}, {a1}, {a1again}} {
 		if out, err := s.AlertStage()(ctx, post.Batch{Items: b}); err != nil || len(out.Rejected) > 0 {
 			t.Fatalf("alert stage: %v %+v", err, out.Rejected)
 		}
@@ -195,6 +198,13 @@ func TestSinkAlertsAndVolume(t *testing.T) {
 	}
 	if n := queryCount(t, conn, "SELECT count() FROM "+db+".alert_events FINAL"); n != 3 {
 		t.Errorf("alert_events: %d, want 3 (two created, one retracted)", n)
+	}
+	// Retracting it again (a redelivery) changes nothing.
+	if out, err := s.AlertStage()(ctx, post.Batch{Items: []*post.Item{retract}}); err != nil || len(out.Rejected) > 0 {
+		t.Fatalf("alert stage: %v %+v", err, out.Rejected)
+	}
+	if n := queryCount(t, conn, "SELECT count() FROM "+db+".alert_events FINAL"); n != 3 {
+		t.Errorf("alert_events after a second retraction: %d, want 3", n)
 	}
 	var payload string
 	if err := conn.QueryRow(ctx, "SELECT payload FROM "+db+".alerts_latest WHERE alert_id = 'a2'").Scan(&payload); err != nil {

@@ -384,31 +384,97 @@ func (s *Sink) volumeWriter() *writer {
 	}
 }
 
-// storedAlert is what a retraction keeps of the alert it closes.
+// storedAlert is an alert's row as stored.
 type storedAlert struct {
 	createdAt, insertedAt time.Time
 	team, priority, rule  string
 	watchlists            []string
 	region, incident      string
 	incidentSize          uint32
-	spike                 uint8
+	spike, retracted      uint8
 	handedOffFrom         string
 	unstaffed             uint8
 	dueAt                 time.Time
 }
 
-// alertsWriter writes alerts and their created or retracted events. A
-// retraction keeps the stored alert's fields (and created_at, so the new
-// version lands in the same partition and replaces it) and is written with
-// a later inserted_at, so it wins even within the same second.
+// alertRows is what the sink writes for one alert item.
+type alertRows struct {
+	row   storedAlert
+	event string // "" when the alert is stored already and nothing happened to it
+	at    time.Time
+	note  string
+}
+
+// alertsWriter writes alerts and their created or retracted events.
+//
+// An alert the table holds already (redelivered, or updated by an edit of
+// its post) keeps its created_at and due_at: the SLA clock does not restart,
+// the new version lands in the same partition (so it replaces the old one)
+// and it gets no second created event, whose time would differ (the route
+// stage stamps it when it runs). A retraction keeps the stored alert's
+// fields and adds a retracted event. Every new version is written with an
+// inserted_at later than the stored one's, so it wins within the same
+// second too. Events are sent before alerts: if the alerts insert fails the
+// retry finds no stored alert and writes the same created event again,
+// which collapses.
 func (s *Sink) alertsWriter(ctx context.Context, items []*post.Item) (*writer, error) {
 	now := s.now().UTC().Truncate(time.Second)
 	stored, err := s.storedAlerts(ctx, items)
 	if err != nil {
 		return nil, err
 	}
+	rows := make(map[*post.Item]alertRows, len(items))
+	for _, it := range items { // in topic order: a later item sees an earlier one of the batch
+		a := it.Alert
+		wls := make([]string, len(it.Matches))
+		for i, m := range it.Matches {
+			wls[i] = m.Watchlist
+		}
+		region := ""
+		if it.Enrichment != nil {
+			region = it.Enrichment.Region
+		}
+		row := storedAlert{createdAt: a.CreatedAt.UTC(), insertedAt: now, team: a.Team, priority: a.Priority, rule: a.Rule, watchlists: wls,
+			region: region, incident: a.Incident, incidentSize: uint32(max(a.IncidentSize, 0)), handedOffFrom: a.HandedOffFrom, dueAt: optTime(a.DueAt)}
+		if a.Spike != nil {
+			row.spike = 1
+			if row.region == "" {
+				row.region = a.Spike.Region
+			}
+		}
+		if a.Unstaffed {
+			row.unstaffed = 1
+		}
+		r := alertRows{event: "created", at: a.CreatedAt.UTC(), note: a.Rule}
+		key := a.Queue + "\x00" + a.ID
+		old, ok := stored[key]
+		switch {
+		case a.Retracted && ok:
+			row = old
+			row.retracted = 1
+			r.event, r.note = "retracted", "the post was deleted, or edited out of every watchlist"
+			if old.retracted == 1 {
+				r.event = "" // retracted already
+			}
+		case a.Retracted:
+			row.retracted = 1
+			r.event, r.note = "retracted", "the post was deleted, or edited out of every watchlist"
+		case ok:
+			row.createdAt, row.dueAt = old.createdAt, old.dueAt
+			if old.retracted == 0 {
+				r.event = "" // the same alert again
+			}
+		}
+		if ok && !row.insertedAt.After(old.insertedAt) {
+			row.insertedAt = old.insertedAt.Add(time.Second)
+		}
+		r.row = row
+		rows[it] = r
+		stored[key] = row
+	}
 	return &writer{
-		tables: []table{{"alerts", alertColumns}, {"alert_events", alertEventColumns}},
+		tables: []table{{"alert_events", alertEventColumns}, {"alerts", alertColumns}},
+		label:  "alerts",
 		check: func(it *post.Item) error {
 			a := it.Alert
 			switch {
@@ -423,86 +489,61 @@ func (s *Sink) alertsWriter(ctx context.Context, items []*post.Item) (*writer, e
 			return checkTime("alert due_at", optTime(a.DueAt))
 		},
 		add: func(bs []driver.Batch, it *post.Item) (int, error) {
-			a := it.Alert
+			a, r := it.Alert, rows[it]
 			payload, err := post.Encode(nil, it)
 			if err != nil {
 				return 0, err
 			}
-			wls := make([]string, len(it.Matches))
-			for i, m := range it.Matches {
-				wls[i] = m.Watchlist
-			}
-			region := ""
-			if it.Enrichment != nil {
-				region = it.Enrichment.Region
-			}
-			var spike, retracted, unstaffed uint8
-			if a.Spike != nil {
-				spike = 1
-				if region == "" {
-					region = a.Spike.Region
+			n := 1
+			if r.event != "" {
+				if err := bs[0].Append(a.ID, a.Queue, r.event, "earshot", r.at, r.note, now); err != nil {
+					return 0, fmt.Errorf("appending alert event %s: %w", a.ID, err)
 				}
+				n++
 			}
-			if a.Unstaffed {
-				unstaffed = 1
-			}
-			row := storedAlert{createdAt: a.CreatedAt.UTC(), insertedAt: now, team: a.Team, priority: a.Priority, rule: a.Rule, watchlists: wls,
-				region: region, incident: a.Incident, incidentSize: uint32(max(a.IncidentSize, 0)), spike: spike, handedOffFrom: a.HandedOffFrom,
-				unstaffed: unstaffed, dueAt: optTime(a.DueAt)}
-			event, note := "created", a.Rule
-			if a.Retracted {
-				retracted, event, note = 1, "retracted", "the post was deleted, or edited out of every watchlist"
-				if old, ok := stored[a.ID]; ok {
-					row = old
-					row.insertedAt = now
-					if !now.After(old.insertedAt) {
-						row.insertedAt = old.insertedAt.Add(time.Second)
-					}
-				}
-			}
-			stored[a.ID] = row // a retraction later in the same batch finds it
-			err = bs[0].Append(a.ID, a.Queue, row.team, row.priority, row.rule, it.Key(), nonNil(row.watchlists), row.region, row.incident,
-				row.incidentSize, row.spike, retracted, row.handedOffFrom, row.unstaffed, row.createdAt, row.dueAt, string(payload), row.insertedAt)
+			row := r.row
+			err = bs[1].Append(a.ID, a.Queue, row.team, row.priority, row.rule, it.Key(), nonNil(row.watchlists), row.region, row.incident,
+				row.incidentSize, row.spike, row.retracted, row.handedOffFrom, row.unstaffed, row.createdAt, row.dueAt, string(payload), row.insertedAt)
 			if err != nil {
 				return 0, fmt.Errorf("appending alert %s: %w", a.ID, err)
 			}
-			if err := bs[1].Append(a.ID, a.Queue, event, "earshot", a.CreatedAt.UTC(), note, now); err != nil {
-				return 0, fmt.Errorf("appending alert event %s: %w", a.ID, err)
-			}
-			return 2, nil
+			return n, nil
 		},
 	}, nil
 }
 
-// storedAlerts reads the latest stored version of the alerts the batch
-// retracts.
+// storedAlerts reads the latest stored version of the batch's alerts, by
+// queue and id.
 func (s *Sink) storedAlerts(ctx context.Context, items []*post.Item) (map[string]storedAlert, error) {
 	out := map[string]storedAlert{}
-	var ids []string
+	var keys []string
+	seen := map[string]bool{}
 	for _, it := range items {
-		if it.Alert.Retracted {
-			ids = append(ids, quote(it.Alert.ID))
+		k := "(" + quote(it.Alert.Queue) + ", " + quote(it.Alert.ID) + ")"
+		if !seen[k] {
+			seen[k] = true
+			keys = append(keys, k)
 		}
 	}
-	if len(ids) == 0 {
+	if len(keys) == 0 {
 		return out, nil
 	}
-	q := "SELECT alert_id, created_at, inserted_at, team, priority, rule, watchlists, region, incident, incident_size, spike, handed_off_from, unstaffed, due_at FROM " +
-		s.db + ".alerts FINAL WHERE alert_id IN (" + strings.Join(ids, ", ") + ") AND retracted = 0"
+	q := "SELECT queue, alert_id, created_at, inserted_at, team, priority, rule, watchlists, region, incident, incident_size, spike, retracted, handed_off_from, unstaffed, due_at FROM " +
+		s.db + ".alerts FINAL WHERE (queue, alert_id) IN (" + strings.Join(keys, ", ") + ")"
 	rows, err := s.conn.Query(ctx, q)
 	if err != nil {
-		return nil, fmt.Errorf("reading the alerts to retract: %w", err)
+		return nil, fmt.Errorf("reading the stored versions of alerts: %w", err)
 	}
 	defer rows.Close()
 	for rows.Next() {
-		var id string
+		var queue, id string
 		var a storedAlert
-		if err := rows.Scan(&id, &a.createdAt, &a.insertedAt, &a.team, &a.priority, &a.rule, &a.watchlists, &a.region, &a.incident, &a.incidentSize,
-			&a.spike, &a.handedOffFrom, &a.unstaffed, &a.dueAt); err != nil {
-			return nil, fmt.Errorf("reading the alerts to retract: %w", err)
+		if err := rows.Scan(&queue, &id, &a.createdAt, &a.insertedAt, &a.team, &a.priority, &a.rule, &a.watchlists, &a.region, &a.incident, &a.incidentSize,
+			&a.spike, &a.retracted, &a.handedOffFrom, &a.unstaffed, &a.dueAt); err != nil {
+			return nil, fmt.Errorf("reading the stored versions of alerts: %w", err)
 		}
 		a.createdAt, a.insertedAt, a.dueAt = a.createdAt.UTC(), a.insertedAt.UTC(), a.dueAt.UTC()
-		out[id] = a
+		out[queue+"\x00"+id] = a
 	}
 	return out, rows.Err()
 }

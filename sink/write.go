@@ -20,6 +20,7 @@ type table struct{ name, columns string }
 // writer turns items into rows of one or more tables, inserted together.
 type writer struct {
 	tables []table
+	label  string // the table label of its rejections and retries; tables[0] if ""
 	// check refuses an item ClickHouse could not hold, before any row of
 	// it is appended (a half-appended row would spoil the batch).
 	check func(*post.Item) error
@@ -52,8 +53,8 @@ func (s *Sink) write(ctx context.Context, w *writer, items []*post.Item) ([]post
 }
 
 func (s *Sink) reject(w *writer, it *post.Item, reason string) post.Rejected {
-	s.metrics.rejected.WithLabelValues(w.tables[0].name).Inc()
-	s.log.Warn("ClickHouse cannot store an item; dead-lettered", "table", w.tables[0].name, "key", it.Key(), "reason", reason)
+	s.metrics.rejected.WithLabelValues(w.name()).Inc()
+	s.log.Warn("ClickHouse cannot store an item; dead-lettered", "table", w.name(), "key", it.Key(), "reason", reason)
 	return post.Rejected{Item: it, Reason: "sink: " + reason}
 }
 
@@ -83,13 +84,13 @@ func (s *Sink) insert(ctx context.Context, w *writer, items []*post.Item) ([]pos
 		return append([]post.Rejected{s.reject(w, bad.item, bad.err.Error())}, more...), err
 	}
 	if !Rejection(err) {
-		s.metrics.retries.WithLabelValues(w.tables[0].name).Inc()
+		s.metrics.retries.WithLabelValues(w.name()).Inc()
 		return nil, err
 	}
 	if len(items) == 1 {
 		return []post.Rejected{s.reject(w, items[0], "ClickHouse rejected it: "+err.Error())}, nil
 	}
-	s.log.Info("ClickHouse rejected a batch for its data; cutting it in halves to find the rows", "table", w.tables[0].name, "rows", len(items), "err", err)
+	s.log.Info("ClickHouse rejected a batch for its data; cutting it in halves to find the rows", "table", w.name(), "rows", len(items), "err", err)
 	half := len(items) / 2
 	a, err := s.insert(ctx, w, items[:half])
 	if err != nil {
@@ -97,6 +98,13 @@ func (s *Sink) insert(ctx context.Context, w *writer, items []*post.Item) ([]pos
 	}
 	b, err := s.insert(ctx, w, items[half:])
 	return append(a, b...), err
+}
+
+func (w *writer) name() string {
+	if w.label != "" {
+		return w.label
+	}
+	return w.tables[0].name
 }
 
 // badItem is an item the driver would not append.
