@@ -1,0 +1,435 @@
+package search
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
+	"github.com/earshot-dev/earshot/match"
+	"github.com/earshot-dev/earshot/post"
+)
+
+func search1(t *testing.T, x *Index, q Query) *Result {
+	t.Helper()
+	r, err := x.Search(context.Background(), q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+func TestDeletesAndEdits(t *testing.T) {
+	x := loaded(t)
+	// A delete carries no created_at: the post (from yesterday's shard) goes.
+	del := &post.Item{Post: &post.Post{Kind: post.KindDelete, Platform: "x", ID: "2"}}
+	// An edit that still matches replaces the text; one without created_at
+	// stays in its day.
+	edit := &post.Item{Post: &post.Post{Kind: post.KindEdit, Platform: "x", ID: "5", Text: "Reembolso recibido, gracias"},
+		Matches: matches("acme"), Enrichment: &post.Enrichment{Lang: "es", Region: "LATAM", SentimentLabel: "positive"}}
+	// An edit that no longer matches anything is removed.
+	gone := &post.Item{Post: &post.Post{Kind: post.KindEdit, Platform: "x", ID: "4", Text: "nothing to see", CreatedAt: testNow.Add(-72 * time.Hour)}}
+	if err := x.Index([]*post.Item{del, edit, gone}); err != nil {
+		t.Fatal(err)
+	}
+	if got := keys(search1(t, x, Query{Text: "*"})); !slices.Equal(got, []string{"1", "3", "5", "6", "7"}) {
+		t.Errorf("after delete and edits: %v", got)
+	}
+	r := search1(t, x, Query{Text: "recibido"})
+	if len(r.Hits) != 1 || r.Hits[0].Sentiment != "positive" || !r.Hits[0].CreatedAt.Equal(testNow.Add(-30*time.Hour)) {
+		t.Errorf("edited post: %+v", r.Hits)
+	}
+	if r := search1(t, x, Query{Text: "nunca"}); r.Total != 0 {
+		t.Error("the old text of an edited post is still found")
+	}
+	// Index then delete in one batch: the delete wins.
+	a := doc{"9", "fresh refund post", "en", "NA", "neutral", time.Minute, []string{"acme"}}.item()
+	if err := x.Index([]*post.Item{a, {Post: &post.Post{Kind: post.KindDelete, Platform: "x", ID: "9"}}}); err != nil {
+		t.Fatal(err)
+	}
+	if r := search1(t, x, Query{Text: "fresh"}); r.Total != 0 {
+		t.Error("a post deleted later in the same batch is indexed")
+	}
+}
+
+func TestRetention(t *testing.T) {
+	now := testNow
+	c := testConfig(t)
+	c.Retention = 3 * 24 * time.Hour
+	x := openTest(t, c, &now)
+	items := []*post.Item{
+		doc{"old", "too old", "en", "NA", "neutral", 4 * 24 * time.Hour, nil}.item(),
+		doc{"future", "from the future", "en", "NA", "neutral", -3 * time.Hour, nil}.item(),
+		doc{"d0", "today", "en", "NA", "neutral", time.Hour, nil}.item(),
+		doc{"d2", "two days ago", "en", "NA", "neutral", 2*24*time.Hour + time.Hour, nil}.item(),
+	}
+	if err := x.Index(items); err != nil {
+		t.Fatal(err)
+	}
+	if got := keys(search1(t, x, Query{Text: "*"})); !slices.Equal(got, []string{"d0", "d2"}) {
+		t.Errorf("indexed %v", got)
+	}
+	if got := testutil.ToFloat64(x.m.skipped.WithLabelValues(skipTooOld)) + testutil.ToFloat64(x.m.skipped.WithLabelValues(skipFuture)); got != 2 {
+		t.Errorf("skipped %v, want 2", got)
+	}
+	if got := x.Days(); !slices.Equal(got, []string{"2026-11-20", "2026-11-22"}) {
+		t.Errorf("shards %v", got)
+	}
+	// Two days later the older shard has left the window: it is dropped,
+	// directory and all.
+	now = now.Add(48 * time.Hour)
+	x.Expire()
+	if got := x.Days(); !slices.Equal(got, []string{"2026-11-22"}) {
+		t.Errorf("after expiry: %v", got)
+	}
+	if _, err := os.Stat(filepath.Join(c.Dir, "2026-11-20")); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("expired shard still on disk: %v", err)
+	}
+	// Opening drops expired shards too, and leaves other directories alone.
+	x.Close()
+	os.Mkdir(filepath.Join(c.Dir, "not-a-day"), 0o755)
+	now = now.Add(3 * 24 * time.Hour)
+	y := openTest(t, c, &now)
+	if got := y.Days(); len(got) != 0 {
+		t.Errorf("after reopening past the window: %v", got)
+	}
+	if _, err := os.Stat(filepath.Join(c.Dir, "not-a-day")); err != nil {
+		t.Errorf("a foreign directory was removed: %v", err)
+	}
+}
+
+func TestHighlightsAndFacets(t *testing.T) {
+	x := loaded(t)
+	r := search1(t, x, Query{Text: "refund"})
+	want := map[string]string{
+		"x:1": "The <mark>refund</mark> never arrived, Acme support is useless",
+		"x:2": "Acme <mark>refunds</mark> are fast, thanks!",
+	}
+	for _, h := range r.Hits {
+		if got := h.Highlights["text"]; len(got) != 1 || got[0] != want[h.Key] {
+			t.Errorf("%s: highlights %q, want %q", h.Key, got, want[h.Key])
+		}
+	}
+	r = search1(t, x, Query{Text: "εξυπηρετηση"})
+	for _, h := range r.Hits {
+		if fr := h.Highlights["text"]; len(fr) != 1 || !strings.Contains(strings.ToLower(fr[0]), "<mark>εξυπηρέτηση</mark>") && !strings.Contains(fr[0], "<mark>ΕΞΥΠΗΡΕΤΗΣΗ</mark>") {
+			t.Errorf("%s: Greek highlight %q", h.Key, fr)
+		}
+	}
+	x.Index([]*post.Item{doc{"h", "acme <b>refund</b> & more", "en", "NA", "negative", time.Minute, []string{"acme"}}.item()})
+	r = search1(t, x, Query{Text: "+refund +acme", Regions: []string{"NA"}, Sentiments: []string{"negative"}, Since: testNow.Add(-10 * time.Minute)})
+	if len(r.Hits) != 1 || r.Hits[0].Highlights["text"][0] != "<mark>acme</mark> &lt;b&gt;<mark>refund</mark>&lt;/b&gt; &amp; more" {
+		t.Errorf("text is not escaped around the marks: %+v", r.Hits)
+	}
+	x.Index([]*post.Item{{Post: &post.Post{Kind: post.KindDelete, Platform: "x", ID: "h"}}})
+
+	r = search1(t, x, Query{Text: "*"})
+	facet := func(name string) map[string]int {
+		m := map[string]int{}
+		for _, f := range r.Facets[name] {
+			m[f.Term] = f.Count
+		}
+		return m
+	}
+	if got := facet("watchlist"); got["acme"] != 6 || got["competitors"] != 1 || got["acme-legal"] != 1 {
+		t.Errorf("watchlist facet %v", got)
+	}
+	if got := facet("lang"); got["el"] != 2 || got["en"] != 3 || got["ja"] != 1 || got["es"] != 1 {
+		t.Errorf("lang facet %v", got)
+	}
+	if got := facet("sentiment"); got["negative"] != 4 || got["positive"] != 2 || got["neutral"] != 1 {
+		t.Errorf("sentiment facet %v", got)
+	}
+	if got := facet("region"); got["EMEA"] != 3 || got["NA"] != 1 || got["APAC"] != 2 {
+		t.Errorf("region facet %v", got)
+	}
+	// Facets count every hit, not just the page.
+	r = search1(t, x, Query{Text: "*", Size: 1})
+	if len(r.Hits) != 1 || r.Total != 7 || facet("watchlist")["acme"] != 6 {
+		t.Errorf("page of 1: %d hits, total %d, facets %v", len(r.Hits), r.Total, r.Facets)
+	}
+	// A scoped caller sees only its watchlists in facets and hits.
+	r = search1(t, x, Query{Text: "*", Scope: &Scope{Watchlists: []string{"acme-legal"}}})
+	if got := facet("watchlist"); len(got) != 1 || got["acme-legal"] != 1 {
+		t.Errorf("scoped watchlist facet %v", got)
+	}
+	if len(r.Hits) != 1 || !slices.Equal(r.Hits[0].Watchlists, []string{"acme-legal"}) {
+		t.Errorf("scoped hit shows %+v", r.Hits)
+	}
+}
+
+func TestBadQueries(t *testing.T) {
+	x := loaded(t)
+	for _, tc := range []struct {
+		name string
+		q    Query
+		want string
+	}{
+		{"unterminated quote", Query{Text: `"refund`}, "unterminated quote"},
+		{"bare plus", Query{Text: "+"}, "syntax error"},
+		{"unknown field", Query{Text: "colour:red"}, `unknown field "colour"`},
+		{"boolean words", Query{Text: "acme AND refund"}, "there is no AND"},
+		{"parentheses", Query{Text: "(acme refund)"}, "parentheses"},
+		{"bad regexp", Query{Text: "/[a/"}, "regular expression"},
+		{"match-everything wildcard", Query{Text: "text:*"}, "matches every term"},
+		{"date range on another field", Query{Text: `lang:>"2026-01-01"`}, "date ranges apply to created"},
+		{"unknown sentiment", Query{Text: "*", Sentiments: []string{"happy"}}, `unknown sentiment "happy"`},
+		{"bad language", Query{Text: "*", Langs: []string{"english"}}, `unknown language "english"`},
+		{"bad region", Query{Text: "*", Regions: []string{"EU west"}}, "unknown region"},
+		{"bad watchlist", Query{Text: "*", Watchlists: []string{"a b"}}, "unknown watchlist"},
+		{"page too big", Query{Text: "*", Size: 1000}, "size 1000"},
+		{"negative from", Query{Text: "*", From: -1}, "from -1"},
+		{"too deep", Query{Text: "*", From: 9990, Size: 20}, "reaches past hit 10000"},
+		{"since after until", Query{Text: "*", Since: testNow, Until: testNow.Add(-time.Hour)}, "is not before until"},
+		{"huge text", Query{Text: strings.Repeat("a ", 3000)}, "at most 4096"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := x.Search(context.Background(), tc.q)
+			if !errors.Is(err, ErrBadQuery) || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("error %v, want ErrBadQuery saying %q", err, tc.want)
+			}
+		})
+	}
+	// Every problem at once.
+	_, err := x.Search(context.Background(), Query{Text: "*", Sentiments: []string{"happy"}, Langs: []string{"english"}})
+	if err == nil || !strings.Contains(err.Error(), "happy") || !strings.Contains(err.Error(), "english") {
+		t.Errorf("not every problem reported: %v", err)
+	}
+}
+
+// * is bounded by paging: a page never exceeds MaxSize, and paging walks
+// all hits without repeats.
+func TestMatchAllPages(t *testing.T) {
+	now := testNow
+	x := openTest(t, testConfig(t), &now)
+	if err := x.Index(many(450, "p")); err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]bool{}
+	for from := 0; ; from += MaxSize {
+		r := search1(t, x, Query{Text: "*", Size: MaxSize, From: from})
+		if r.Total != 450 || len(r.Hits) > MaxSize {
+			t.Fatalf("total %d, page %d", r.Total, len(r.Hits))
+		}
+		for _, h := range r.Hits {
+			if seen[h.Key] {
+				t.Fatalf("%s on two pages", h.Key)
+			}
+			seen[h.Key] = true
+		}
+		if len(r.Hits) < MaxSize {
+			break
+		}
+	}
+	if len(seen) != 450 {
+		t.Errorf("paged through %d of 450", len(seen))
+	}
+	if r := search1(t, x, Query{Text: "*"}); len(r.Hits) != DefaultSize {
+		t.Errorf("default page %d", len(r.Hits))
+	}
+}
+
+func TestConfigValidate(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		edit func(*Config)
+		want []string
+	}{
+		{"defaults", func(*Config) {}, nil},
+		{"enabled without dir", func(c *Config) { c.Enabled, c.Dir = true, "" }, []string{"search.dir"}},
+		{"part of a day", func(c *Config) { c.Retention = 36 * time.Hour }, []string{"whole number of days"}},
+		{"everything wrong", func(c *Config) {
+			c.Retention, c.BatchSize, c.Linger, c.MaxFuture, c.MaxHits = time.Hour, 0, -1, -1, 0
+		}, []string{"search.retention", "search.batch_size", "search.linger", "search.max_future", "search.max_hits"}},
+		{"a year", func(c *Config) { c.Retention = 365 * 24 * time.Hour }, []string{"search.retention"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := DefaultConfig()
+			tc.edit(&c)
+			err := c.Validate()
+			if (err == nil) != (tc.want == nil) {
+				t.Fatalf("error %v, want %v", err, tc.want)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %v does not mention %s", err, w)
+				}
+			}
+		})
+	}
+}
+
+func TestAnalyzerFor(t *testing.T) {
+	for lang, want := range map[string]string{"en": "en", "EN-us": "en", "el": "el", "pt-BR": "pt", "zh": "cjk", "ja": "cjk", "ko": "cjk", "nb": "no", "und": "std", "": "std", "sw": "std", "pl": "std"} {
+		if got := analyzerFor(lang); got != want {
+			t.Errorf("analyzerFor(%q) = %q, want %q", lang, got, want)
+		}
+	}
+	for in, want := range map[string]string{"Αθήνα": "Αθηνα", "ΐ": "ι", "λόγος": "λογοσ", "plain": "plain", "café": "cafe"} {
+		if got := string(foldGreek([]byte(in))); got != want {
+			t.Errorf("foldGreek(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestMetrics(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	now := testNow
+	x, err := OpenWith(testConfig(t), Options{Registerer: reg, Now: func() time.Time { return now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer x.Close()
+	x.Index(many(5, "m"))
+	x.Index([]*post.Item{{Post: &post.Post{Kind: post.KindDelete, Platform: "x", ID: "m1"}}})
+	x.Search(context.Background(), Query{Text: "refund"})
+	want := map[string]float64{"earshot_search_docs_indexed_total": 5, "earshot_search_deletes_total": 1, "earshot_search_shards_open": 1}
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	names := map[string]bool{}
+	for _, mf := range mfs {
+		names[mf.GetName()] = true
+		if w, ok := want[mf.GetName()]; ok {
+			m := mf.GetMetric()[0]
+			v := m.GetCounter().GetValue() + m.GetGauge().GetValue()
+			if v != w {
+				t.Errorf("%s = %v, want %v", mf.GetName(), v, w)
+			}
+		}
+	}
+	for _, n := range []string{"earshot_search_batch_duration_seconds", "earshot_search_query_duration_seconds", "earshot_search_index_bytes"} {
+		if !names[n] {
+			t.Errorf("%s not exposed", n)
+		}
+	}
+	if x.Bytes() <= 0 {
+		t.Error("index bytes not counted")
+	}
+}
+
+const draftYAML = `id: refunds-draft
+name: Refund complaints (draft)
+team: care
+status: draft
+keywords: [refund, refunds, reembolso]
+`
+
+func TestBacktest(t *testing.T) {
+	x := loaded(t)
+	draft, err := match.Parse("draft.yaml", []byte(draftYAML))
+	if err != nil {
+		t.Fatal(err)
+	}
+	live := mustLists(t, map[string]string{
+		"acme.yaml":    "id: acme\nname: Acme\nteam: care\nkeywords: [acme]\n",
+		"es.yaml":      "id: spanish\nname: Spanish refunds\nteam: care\nrule: \"reembolso AND lang:es\"\n",
+		"paused.yaml":  "id: paused\nname: Paused\nteam: care\nstatus: paused\nkeywords: [refund]\n",
+		"unrelat.yaml": "id: globex\nname: Globex\nteam: care\nkeywords: [globex]\n",
+	})
+	rep, err := Backtest(context.Background(), x, draft, live, BacktestOptions{Since: 7 * 24 * time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Scanned != len(corpus) || rep.Matched != 3 {
+		t.Errorf("scanned %d, matched %d; want %d, 3", rep.Scanned, rep.Matched, len(corpus))
+	}
+	perDay := map[string]int{}
+	for _, d := range rep.PerDay {
+		perDay[d.Day] = d.Matched
+	}
+	if perDay["2026-11-22"] != 1 || perDay["2026-11-21"] != 2 || len(rep.PerDay) != 8 {
+		t.Errorf("per day %+v", rep.PerDay)
+	}
+	overlap := map[string]int{}
+	for _, o := range rep.Overlap {
+		overlap[o.Watchlist] = o.Both
+	}
+	// The Spanish post's lang comes from the stored post (declared lang is
+	// empty here), so the lang: filter does not hold for it.
+	if overlap["acme"] != 3 || overlap["globex"] != 0 || len(overlap) != 3 {
+		t.Errorf("overlap %v (paused lists are not live)", overlap)
+	}
+	if len(rep.Sample) != 3 || rep.Sample[0].CreatedAt.After(rep.Sample[2].CreatedAt) {
+		t.Errorf("sample %+v", rep.Sample)
+	}
+	// A year is clamped to the window, and said so.
+	rep, err = Backtest(context.Background(), x, draft, nil, BacktestOptions{Since: 365 * 24 * time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Notes) < 2 || !strings.Contains(rep.Notes[0], "asked for 365d, but the index keeps 7d") || rep.Matched != 3 {
+		t.Errorf("a year: notes %q, matched %d", rep.Notes, rep.Matched)
+	}
+	// The window bounds what is read.
+	rep, _ = Backtest(context.Background(), x, draft, nil, BacktestOptions{Since: 12 * time.Hour})
+	if rep.Matched != 1 || rep.Scanned != 3 {
+		t.Errorf("12h: matched %d of %d", rep.Matched, rep.Scanned)
+	}
+}
+
+func mustLists(t *testing.T, files map[string]string) []*match.Watchlist {
+	dir := t.TempDir()
+	for name, body := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	lists, err := match.LoadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return lists
+}
+
+func TestParseAge(t *testing.T) {
+	for in, want := range map[string]time.Duration{"7d": 7 * 24 * time.Hour, "2w": 14 * 24 * time.Hour, "36h": 36 * time.Hour, "90m": 90 * time.Minute} {
+		if got, err := ParseAge(in); err != nil || got != want {
+			t.Errorf("ParseAge(%q) = %v, %v", in, got, err)
+		}
+	}
+	for _, in := range []string{"", "d", "-1d", "0d", "1.5d", "7", "-5m", "0s", "99999999d", "1y"} {
+		if _, err := ParseAge(in); err == nil {
+			t.Errorf("ParseAge(%q) accepted", in)
+		}
+	}
+}
+
+func FuzzParseAge(f *testing.F) {
+	for _, s := range []string{"7d", "2w", "36h", "-1d", "1.5d", "9223372036854775807d"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		d, err := ParseAge(s)
+		if err == nil && d <= 0 {
+			t.Errorf("ParseAge(%q) = %v without error", s, d)
+		}
+	})
+}
+
+// Whatever the query text, a search answers or says what is wrong with the
+// query; it never panics.
+func FuzzSearch(f *testing.F) {
+	for _, s := range []string{"refund", `"a phrase"`, "+must -not", "text:(", "/re[/", "hashtag:x*", "created:>\"2026-01-01\"", "ε*", "a~2", `\(`, "region:/E.*/", "*"} {
+		f.Add(s)
+	}
+	x := loaded(f)
+	f.Fuzz(func(t *testing.T, s string) {
+		start := time.Now()
+		_, err := x.Search(context.Background(), Query{Text: s, Size: 5})
+		if d := time.Since(start); d > 2*time.Second {
+			t.Errorf("%q took %v", s, d)
+		}
+		if err != nil && !errors.Is(err, ErrBadQuery) {
+			t.Errorf("%q: %v is not a bad-query error", s, err)
+		}
+	})
+}
