@@ -29,10 +29,10 @@ type Engine struct {
 	rules    []*node
 	positive [][]uint32 // per watchlist: the terms that may satisfy its rule
 
-	words          map[string]uint32   // folded word → word id, while compiling
-	vocab          *vocab              // the same, for matching
-	trie           map[uint64]uint32   // parent node << 32 | word id → child node; the root is 0; while compiling
-	nodeTerms      map[uint32][]uint32 // while compiling
+	words          map[string]uint32 // folded word → word id, while compiling
+	vocab          *vocab            // the same, for matching
+	trie           map[uint64]uint32 // parent node << 32 | word id → child node; the root is 0; while compiling
+	nodeTerms      []uint64          // node << 32 | term, while compiling
 	phrases        phraseTrie
 	maxDepth       int
 	stems          map[string][]uint32 // folded stem → wildcard terms
@@ -93,15 +93,14 @@ func CompileWith(lists []*Watchlist, o Options) (*Engine, error) {
 		o.Regions = region.Map(nil)
 	}
 	e := &Engine{
-		regions:   o.Regions,
-		f:         sharedFolder(),
-		lists:     lists,
-		words:     map[string]uint32{},
-		trie:      map[uint64]uint32{},
-		nodeTerms: map[uint32][]uint32{},
-		stems:     map[string][]uint32{},
+		regions: o.Regions,
+		f:       sharedFolder(),
+		lists:   lists,
+		words:   make(map[string]uint32, sizeHint(lists)),
+		trie:    make(map[uint64]uint32, sizeHint(lists)),
+		stems:   map[string][]uint32{},
 	}
-	termIDs := map[string]uint32{}
+	termIDs := make(map[string]uint32, sizeHint(lists))
 	var errs []error
 	var nodes uint32
 	var tk tokens
@@ -222,7 +221,20 @@ func (e *Engine) term(spec *termSpec, ids map[string]uint32, tk *tokens, nodes *
 			exact = append(exact, spec.text[t.start:t.end])
 		}
 	}
-	key := fmt.Sprintf("%d|%t|%s|%s", spec.kind, spec.wildcard, strings.Join(words, " "), strings.Join(exact, " "))
+	kb := make([]byte, 0, 64)
+	kb = append(kb, spec.kind)
+	if spec.wildcard {
+		kb = append(kb, '*')
+	}
+	for _, w := range words {
+		kb = append(kb, 0)
+		kb = append(kb, w...)
+	}
+	for _, w := range exact {
+		kb = append(kb, 1)
+		kb = append(kb, w...)
+	}
+	key := string(kb)
 	if id, ok := ids[key]; ok {
 		return id, ""
 	}
@@ -263,9 +275,18 @@ func (e *Engine) term(spec *termSpec, ids map[string]uint32, tk *tokens, nodes *
 		}
 		n = child
 	}
-	e.nodeTerms[n] = append(e.nodeTerms[n], id)
+	e.nodeTerms = append(e.nodeTerms, uint64(n)<<32|uint64(id))
 	e.maxDepth = max(e.maxDepth, len(words))
 	return id, ""
+}
+
+// sizeHint guesses the number of terms in lists, to size the compiler's maps.
+func sizeHint(lists []*Watchlist) int {
+	n := 0
+	for _, w := range lists {
+		n += len(w.Keywords) + len(w.Exclude) + strings.Count(w.Rule, " OR ") + 1
+	}
+	return n
 }
 
 // requiresTerm reports whether every way of satisfying n includes a term
@@ -433,7 +454,7 @@ type phraseTrie struct {
 	termList []uint32
 }
 
-func newPhraseTrie(edges map[uint64]uint32, nodeTerms map[uint32][]uint32, nodes uint32, words int) phraseTrie {
+func newPhraseTrie(edges map[uint64]uint32, nodeTerms []uint64, nodes uint32, words int) phraseTrie {
 	t := phraseTrie{root: make([]uint32, words)}
 	size := uint64(16)
 	for size < uint64(len(edges))*2 {
@@ -451,12 +472,17 @@ func newPhraseTrie(edges map[uint64]uint32, nodeTerms map[uint32][]uint32, nodes
 		}
 		t.keys[i], t.vals[i] = k+1, child
 	}
+	slices.Sort(nodeTerms) // by node, then term: the order terms were added
 	t.termOff = make([]uint32, nodes+2)
+	t.termList = make([]uint32, len(nodeTerms))
+	k := 0
 	for n := uint32(0); n <= nodes; n++ {
-		t.termOff[n] = uint32(len(t.termList))
-		t.termList = append(t.termList, nodeTerms[n]...)
+		t.termOff[n] = uint32(k)
+		for ; k < len(nodeTerms) && uint32(nodeTerms[k]>>32) == n; k++ {
+			t.termList[k] = uint32(nodeTerms[k])
+		}
 	}
-	t.termOff[nodes+1] = uint32(len(t.termList))
+	t.termOff[nodes+1] = uint32(k)
 	return t
 }
 
