@@ -43,6 +43,8 @@ usage:
   earshot index    [flags]   the search index (search.enabled), beside the sink
   earshot webhook  [flags]   deliver alerts to the queues' HTTP endpoints
   earshot migrate  [flags]   create or upgrade the ClickHouse schema
+  earshot api      [flags]   the HTTP API alone (docs/api.md); earshot run serves it too when api.addr is set
+  earshot token create|list|revoke               API tokens: earshot token create --name N --role R [--teams T] [--expires 30d]
   earshot insights list | run NAME --param k=v   the analysts' cookbook (docs/analysts.md)
 
   earshot match --watchlists DIR --posts FILE   what the watchlists match in a file of posts
@@ -128,6 +130,10 @@ func run(args []string, stdout, stderr io.Writer) error {
 		return runPipeline(cmd, []string{cmd}, args, stdout, stderr)
 	case "migrate":
 		return migrate(args, stdout, stderr)
+	case "api":
+		return apiTool(args, stdout, stderr)
+	case "token":
+		return tokenTool(args, stdout, stderr)
 	case "insights":
 		return insightsTool(args, stdout, stderr)
 	case "eval":
@@ -274,6 +280,13 @@ func runPipeline(cmd string, stages []string, args []string, stdout, stderr io.W
 			log.Warn("dead letter", "stage", d.Stage, "key", d.Key, "reason", d.Reason)
 		}
 	}
+	var apiProc *apiProcess // the HTTP API, when api.addr is set (api_tool.go)
+	if cmd == "run" && cfg.API.Addr != "" {
+		if apiProc, err = newAPIProcess(ctx, cfg, true, reg, log); err != nil {
+			return err
+		}
+		taps.Alert = apiProc.Tap(taps.Alert)
+	}
 
 	started := time.Now()
 	p, err := pipeline.New(ctx, cfg, stages, taps, reg, log)
@@ -284,6 +297,11 @@ func runPipeline(cmd string, stages []string, args []string, stdout, stderr io.W
 			return nil
 		}
 		return err
+	}
+	if apiProc != nil {
+		apiCtx, stopAPI := context.WithCancel(ctx)
+		wait := apiProc.Start(apiCtx, p.Search())
+		defer func() { stopAPI(); wait() }()
 	}
 	if f.progress > 0 {
 		stopProgress := reportProgress(p, f.progress, started, stderr)

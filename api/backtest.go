@@ -1,0 +1,39 @@
+package api
+
+import (
+	"context"
+	"time"
+
+	"github.com/earshot-dev/earshot/match"
+	"github.com/earshot-dev/earshot/search"
+	"github.com/earshot-dev/earshot/watchlist"
+)
+
+// IndexBacktester backtests a draft over the search index, beside the
+// store's live set (for the overlap).
+type IndexBacktester struct {
+	Index   func() *search.Index // nil result: no index (yet)
+	Live    func() ([]*match.Watchlist, error)
+	Regions map[string]string // country → region, as the matcher has it
+}
+
+// Backtest implements Backtester.
+func (b IndexBacktester) Backtest(ctx context.Context, spec watchlist.Spec, since time.Duration) (any, error) {
+	x := b.Index()
+	if x == nil {
+		return nil, errorf(503, CodeNotConfigured, "the search index is not open in this process")
+	}
+	draft := &match.Watchlist{ID: spec.ID, Name: spec.Name, Team: spec.Team, Brand: spec.Brand, Regions: spec.Regions, Tags: spec.Tags,
+		Priority: spec.Priority, Status: "live", Version: 1, Rule: spec.Rule, Keywords: spec.Keywords, Exclude: spec.Exclude}
+	if err := draft.Validate(); err != nil {
+		return nil, &watchlist.InvalidError{Err: err}
+	}
+	var live []*match.Watchlist
+	if b.Live != nil {
+		var err error
+		if live, err = b.Live(); err != nil {
+			return nil, err
+		}
+	}
+	return search.Backtest(ctx, x, draft, live, search.BacktestOptions{Since: since, Regions: b.Regions})
+}

@@ -1,0 +1,294 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"sync"
+
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/earshot-dev/earshot/api"
+	"github.com/earshot-dev/earshot/insights"
+	"github.com/earshot-dev/earshot/match"
+	"github.com/earshot-dev/earshot/pipeline"
+	"github.com/earshot-dev/earshot/post"
+	"github.com/earshot-dev/earshot/region"
+	"github.com/earshot-dev/earshot/route"
+	"github.com/earshot-dev/earshot/search"
+	"github.com/earshot-dev/earshot/sink"
+	"github.com/earshot-dev/earshot/strictyaml"
+)
+
+// apiProcess is the HTTP API of a process: built before the pipeline (so
+// its alert tap can be installed), served once the pipeline exists (for
+// the search index), stopped with the process.
+type apiProcess struct {
+	cfg     pipeline.Config
+	log     *slog.Logger
+	srv     *api.Server
+	mem     *api.MemAlerts
+	hub     *api.Hub
+	index   func() *search.Index
+	mu      sync.Mutex
+	idx     *search.Index
+	closers []func()
+	workers []func(context.Context) error
+	ln      net.Listener
+}
+
+// newAPIProcess builds the API of cfg.api. embedded: the alerts come from
+// the pipeline's tap (Tap); otherwise from Kafka (live feed) and ClickHouse.
+func newAPIProcess(ctx context.Context, cfg pipeline.Config, embedded bool, reg *prometheus.Registry, log *slog.Logger) (*apiProcess, error) {
+	a := &apiProcess{cfg: cfg, log: log, hub: api.NewHub()}
+	a.index = func() *search.Index { a.mu.Lock(); defer a.mu.Unlock(); return a.idx }
+	ok := false
+	defer func() {
+		if !ok {
+			a.close()
+		}
+	}()
+	tokens, err := api.OpenTokens(cfg.API.Tokens(), nil)
+	if err != nil {
+		return nil, err
+	}
+	audit, err := api.OpenAudit(cfg.API.StateDir)
+	if err != nil {
+		return nil, err
+	}
+	a.closers = append(a.closers, func() { audit.Close() })
+	d := api.Deps{Tokens: tokens, Audit: audit, Hub: a.hub, Gatherer: reg, Registerer: reg, Log: log,
+		Ready: map[string]func(context.Context) error{}}
+	if cfg.API.OIDC.Enabled() {
+		if d.OIDC, err = api.NewOIDC(ctx, cfg.API.OIDC, log); err != nil {
+			return nil, err
+		}
+	}
+	if d.Queues, err = apiQueues(cfg.Route); err != nil {
+		return nil, err
+	}
+	if cfg.Match.Store != "" {
+		st, closeStore, err := OpenWatchlistStore(cfg, nil, log) // the API writes its own audit records, with role and request id
+		if err != nil {
+			return nil, err
+		}
+		a.closers = append(a.closers, closeStore)
+		d.Watchlists = st
+		d.Backtester = api.IndexBacktester{Index: a.index, Live: st.LiveSet, Regions: region.Map(cfg.Enrich.Regions)}
+	} else {
+		d.Backtester = api.IndexBacktester{Index: a.index, Live: func() ([]*match.Watchlist, error) { return nil, nil }, Regions: region.Map(cfg.Enrich.Regions)}
+	}
+	d.Searcher = lazySearcher(a.index)
+	var conn driver.Conn
+	if cfg.Sink.Enabled {
+		if conn, err = sink.Open(cfg.Sink); err != nil {
+			return nil, err
+		}
+		a.closers = append(a.closers, func() { conn.Close() })
+		d.Ready["clickhouse"] = func(ctx context.Context) error { return conn.Ping(ctx) }
+		d.Alerts = &api.CHAlerts{Conn: conn, DB: cfg.Sink.Database}
+		cat, err := insights.Load()
+		if err != nil {
+			return nil, err
+		}
+		cat.Limits = insights.DefaultConfig()
+		d.Insights = api.CatalogInsights{Catalog: cat, Conn: conn, DB: cfg.Sink.Database}
+		shipper := &api.Shipper{Conn: conn, DB: cfg.Sink.Database, Path: audit.Path(), Interval: cfg.API.AuditShip, Log: log.With("component", "api.audit")}
+		a.workers = append(a.workers, shipper.Run)
+	} else if embedded {
+		a.mem = api.NewMemAlerts(cfg.API.AlertsPerQueue)
+		d.Alerts = a.mem
+	}
+	if cfg.Transport.Kind == "kafka" {
+		brokers := cfg.Transport.Kafka.Brokers
+		d.Ready["kafka"] = func(ctx context.Context) error {
+			var dl net.Dialer
+			var errs []error
+			for _, b := range brokers {
+				c, err := dl.DialContext(ctx, "tcp", b)
+				if err == nil {
+					c.Close()
+					return nil
+				}
+				errs = append(errs, err)
+			}
+			return errors.Join(errs...)
+		}
+		if !embedded {
+			topics := pipeline.NewTopics(cfg.Transport.TopicPrefix)
+			feed := &api.KafkaFeed{Brokers: brokers, Topics: map[string]string{}, Hub: a.hub, Log: log}
+			for q := range d.Queues {
+				feed.Topics[q] = topics.Alerts(q)
+			}
+			a.workers = append(a.workers, feed.Run)
+		}
+	}
+	if a.srv, err = api.New(cfg.API, d); err != nil {
+		return nil, err
+	}
+	if a.ln, err = net.Listen("tcp", cfg.API.Addr); err != nil {
+		return nil, exitError{1, fmt.Errorf("api: listening on %s: %w", cfg.API.Addr, err)}
+	}
+	ok = true
+	return a, nil
+}
+
+// apiQueues reads who works each queue from the routing organisation (or
+// the policy's queues, of no team, when there is none).
+func apiQueues(rc route.Config) (map[string]api.QueueInfo, error) {
+	out := map[string]api.QueueInfo{}
+	if rc.Org != "" {
+		org, err := route.LoadOrg(rc.Org)
+		if err != nil {
+			return nil, err
+		}
+		regionOf := map[string]string{}
+		for _, t := range org.Teams {
+			regionOf[t.Name] = t.Region
+		}
+		for _, q := range org.Queues {
+			out[q.Name] = api.QueueInfo{Team: q.Team, Region: regionOf[q.Team]}
+		}
+	}
+	if rc.Policy != "" {
+		p, err := route.LoadPolicy(rc.Policy)
+		if err != nil {
+			return nil, err
+		}
+		for _, q := range p.Queues {
+			if _, ok := out[q]; !ok {
+				out[q] = api.QueueInfo{}
+			}
+		}
+	}
+	return out, nil
+}
+
+type lazySearcher func() *search.Index
+
+func (l lazySearcher) Search(ctx context.Context, q search.Query) (*search.Result, error) {
+	x := l()
+	if x == nil {
+		return nil, errors.New("the search index is not open in this process (run the index stage here, or earshot run)")
+	}
+	return x.Search(ctx, q)
+}
+
+// Tap wraps the pipeline's alert tap so the API sees every alert too.
+func (a *apiProcess) Tap(next func(*post.Item)) func(*post.Item) {
+	tap := api.Tap(a.mem, a.hub, a.log)
+	return func(it *post.Item) {
+		tap(it)
+		if next != nil {
+			next(it)
+		}
+	}
+}
+
+// Start serves until ctx ends; the returned function waits for the end.
+func (a *apiProcess) Start(ctx context.Context, idx *search.Index) func() error {
+	a.mu.Lock()
+	a.idx = idx
+	a.mu.Unlock()
+	var wg sync.WaitGroup
+	var errMu sync.Mutex
+	var errs []error
+	run := func(f func(context.Context) error) {
+		wg.Go(func() {
+			if err := f(ctx); err != nil {
+				errMu.Lock()
+				errs = append(errs, err)
+				errMu.Unlock()
+			}
+		})
+	}
+	for _, w := range a.workers {
+		run(w)
+	}
+	run(func(ctx context.Context) error { return a.srv.Serve(ctx, a.ln) })
+	a.log.Info("serving the API", "addr", a.ln.Addr().String())
+	return func() error {
+		wg.Wait()
+		a.close()
+		return errors.Join(errs...)
+	}
+}
+
+func (a *apiProcess) close() {
+	if a.ln != nil {
+		a.ln.Close()
+	}
+	for i := len(a.closers) - 1; i >= 0; i-- {
+		a.closers[i]()
+	}
+	a.closers = nil
+}
+
+// apiTool is `earshot api --config F`: the API alone (distributed mode),
+// its alerts from ClickHouse and the queues' Kafka topics.
+func apiTool(args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("earshot api", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	config := fs.String("config", "deploy/examples/embedded.yaml", "configuration file (its api section)")
+	addr := fs.String("addr", "", "listen here, overriding api.addr")
+	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil
+		}
+		return exitError{2, err}
+	}
+	if fs.NArg() > 0 {
+		return exitError{2, fmt.Errorf("unexpected arguments %v", fs.Args())}
+	}
+	log, err := newLogger(*logLevel, stderr)
+	if err != nil {
+		return err
+	}
+	cfg, err := pipeline.Load(*config)
+	if err != nil {
+		return err
+	}
+	if *addr != "" {
+		cfg.API.Addr = *addr
+		if err := cfg.API.Validate(); err != nil {
+			return errors.Join(strictyaml.ErrInvalid, err)
+		}
+	}
+	if cfg.API.Addr == "" {
+		return exitError{2, fmt.Errorf("%s: api.addr is not set (or pass --addr)", *config)}
+	}
+	log = log.With("process", "api")
+	ctx, stop := signalContext(log)
+	defer stop()
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	a, err := newAPIProcess(ctx, cfg, false, reg, log)
+	if err != nil {
+		return err
+	}
+	var idx *search.Index
+	if cfg.Search.Enabled && cfg.Search.Dir != "" {
+		// The index is one process's: open it read-side here only when no
+		// index stage holds it.
+		if x, err := search.OpenWith(cfg.Search, search.Options{Logger: log}); err == nil {
+			idx = x
+			defer x.Close()
+		} else {
+			log.Warn("search and backtests are off in this process", "err", err)
+		}
+	}
+	wait := a.Start(ctx, idx)
+	fmt.Fprintf(stdout, "earshot api listening on %s\n", a.ln.Addr())
+	err = wait()
+	if ctx.Err() != nil && err == nil {
+		return nil
+	}
+	return err
+}
