@@ -280,7 +280,7 @@ func (r *rewriter) rewrite(q query.Query, neg bool) (query.Query, error) {
 
 // parse turns a Query into the bleve query over one window, and the marks
 // for highlighting.
-func (x *Index) parse(q Query) (query.Query, marks, error) {
+func (x *Index) parse(q Query, present []string) (query.Query, marks, error) {
 	r := &rewriter{x: x, marks: marks{terms: map[string]map[string]bool{}}}
 	for _, l := range q.Langs {
 		if a := analyzerFor(l); !slices.Contains(r.analyzers, a) {
@@ -288,7 +288,10 @@ func (x *Index) parse(q Query) (query.Query, marks, error) {
 		}
 	}
 	if len(r.analyzers) == 0 {
-		r.analyzers = analyzers
+		r.analyzers = present
+	}
+	if len(r.analyzers) == 0 {
+		r.analyzers = []string{"std"}
 	}
 	var text query.Query
 	switch t := strings.TrimSpace(q.Text); t {
@@ -425,6 +428,29 @@ func (x *Index) shardsIn(first, last string) []bleve.Index {
 	return out
 }
 
+// textAnalyzers lists the analyzers whose text fields the shards hold.
+func textAnalyzers(shards []bleve.Index) []string {
+	seen := map[string]bool{}
+	for _, s := range shards {
+		fs, err := s.Fields()
+		if err != nil {
+			return analyzers // ask them all
+		}
+		for _, f := range fs {
+			if a, ok := strings.CutPrefix(f, textPrefix); ok {
+				seen[a] = true
+			}
+		}
+	}
+	var out []string
+	for _, a := range analyzers {
+		if seen[a] {
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
 // Search answers one query over the shards of its window.
 func (x *Index) Search(ctx context.Context, q Query) (*Result, error) {
 	start := time.Now()
@@ -432,13 +458,6 @@ func (x *Index) Search(ctx context.Context, q Query) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	bq, mk, err := x.parse(q)
-	if err != nil {
-		return nil, err
-	}
-	req := bleve.NewSearchRequestOptions(bq, q.Size, q.From, false)
-	req.Fields = []string{fieldSrc}
-	req.AddFacet(fieldFacet, bleve.NewFacetRequest(fieldFacet, facetTerms))
 	res := &Result{Hits: []Hit{}, Facets: map[string][]Facet{}}
 	for name := range facets {
 		res.Facets[name] = []Facet{}
@@ -450,6 +469,15 @@ func (x *Index) Search(ctx context.Context, q Query) (*Result, error) {
 		return nil, errors.New("search: index closed")
 	}
 	shards := x.shardsIn(x.window(q.Since, q.Until))
+	// Text terms are asked of the text fields the window's shards have:
+	// a shard without Korean posts has no text_cjk to look in.
+	bq, mk, err := x.parse(q, textAnalyzers(shards))
+	if err != nil {
+		return nil, err
+	}
+	req := bleve.NewSearchRequestOptions(bq, q.Size, q.From, false)
+	req.Fields = []string{fieldSrc}
+	req.AddFacet(fieldFacet, bleve.NewFacetRequest(fieldFacet, facetTerms))
 	if len(shards) > 0 {
 		sr, err := bleve.NewIndexAlias(shards...).SearchInContext(ctx, req)
 		if err != nil {
