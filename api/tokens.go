@@ -33,7 +33,7 @@ type Token struct {
 	Name      string    `json:"name"`
 	Role      Role      `json:"role"`
 	Scope     Scope     `json:"scope"`
-	Hash      string    `json:"sha256"` // hex SHA-256 of the secret
+	Hash      string    `json:"sha256,omitempty"` // hex SHA-256 of the secret; empty in listings
 	CreatedAt time.Time `json:"created_at"`
 	CreatedBy string    `json:"created_by,omitempty"`
 	ExpiresAt time.Time `json:"expires_at,omitzero"`
