@@ -6,12 +6,18 @@
 -- param until datetime = now: end of the window (exclusive)
 SELECT
     lang,
-    count() AS mentions,
-    round(mentions / (
-        SELECT count() FROM {db}.matches_dedup
+    mentions,
+    round(mentions / total, 4) AS share
+FROM
+(
+    SELECT groupArray(lang) AS langs, groupArray(c) AS counts, sum(c) AS total
+    FROM
+    (
+        SELECT lang, count() AS c
+        FROM {db}.matches_dedup
         WHERE watchlist = {watchlist} AND created_at >= {since} AND created_at < {until}
-    ), 4) AS share
-FROM {db}.matches_dedup
-WHERE watchlist = {watchlist} AND created_at >= {since} AND created_at < {until}
-GROUP BY lang
+        GROUP BY lang
+    )
+)
+ARRAY JOIN langs AS lang, counts AS mentions
 ORDER BY mentions DESC, lang

@@ -15,18 +15,21 @@ SELECT
     round(mentions_in_hour / hourly_average, 2) AS ratio
 FROM
 (
-    SELECT watchlist, toStartOfHour(created_at) AS hour, count() AS mentions_in_hour
-    FROM {db}.matches_dedup
-    WHERE created_at >= {since} AND created_at < {until}
-    GROUP BY watchlist, hour
-) AS hourly
-ALL INNER JOIN
-(
-    SELECT watchlist, count() * 3600 / greatest(toInt64(toUInt32({until})) - toInt64(toUInt32({since})), 3600) AS hourly_average
-    FROM {db}.matches_dedup
-    WHERE created_at >= {since} AND created_at < {until}
+    SELECT
+        watchlist,
+        groupArray(hour) AS hours,
+        groupArray(c) AS counts,
+        sum(c) * 3600 / greatest(toInt64(toUInt32({until})) - toInt64(toUInt32({since})), 3600) AS hourly_average
+    FROM
+    (
+        SELECT watchlist, toStartOfHour(created_at) AS hour, count() AS c
+        FROM {db}.matches_dedup
+        WHERE created_at >= {since} AND created_at < {until}
+        GROUP BY watchlist, hour
+    )
     GROUP BY watchlist
-) AS averages USING watchlist
+)
+ARRAY JOIN hours AS hour, counts AS mentions_in_hour
 WHERE mentions_in_hour >= {min_mentions} AND mentions_in_hour >= {factor} * hourly_average
 ORDER BY ratio DESC, mentions_in_hour DESC, watchlist, hour
 LIMIT {top}

@@ -11,16 +11,15 @@ SELECT
     round(mentions / region_mentions, 4) AS share
 FROM
 (
-    SELECT region, watchlist, count() AS mentions
-    FROM {db}.matches_dedup
-    WHERE created_at >= {since} AND created_at < {until}
-    GROUP BY region, watchlist
-) AS by_watchlist
-ALL INNER JOIN
-(
-    SELECT region, count() AS region_mentions
-    FROM {db}.matches_dedup
-    WHERE created_at >= {since} AND created_at < {until}
+    SELECT region, groupArray(watchlist) AS watchlists_in_region, groupArray(c) AS counts, sum(c) AS region_mentions
+    FROM
+    (
+        SELECT region, watchlist, count() AS c
+        FROM {db}.matches_dedup
+        WHERE created_at >= {since} AND created_at < {until}
+        GROUP BY region, watchlist
+    )
     GROUP BY region
-) AS by_region USING region
+)
+ARRAY JOIN watchlists_in_region AS watchlist, counts AS mentions
 ORDER BY region, mentions DESC, watchlist
