@@ -1,0 +1,72 @@
+//go:build integration
+
+package itest
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/segmentio/kafka-go"
+
+	"github.com/earshot-dev/earshot/api"
+	"github.com/earshot-dev/earshot/post"
+	"github.com/earshot-dev/earshot/stream"
+)
+
+// TestAPILiveFeedFromKafka checks the distributed live feed: an API
+// process reads a queue's alert topic on the real broker from its end and
+// hands each alert to the feeds of that queue only.
+func TestAPILiveFeedFromKafka(t *testing.T) {
+	prefix, _ := names(t)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	care, pr := prefix+".alerts.care", prefix+".alerts.pr"
+	k := stream.NewKafka(stream.DefaultKafkaConfig(), prefix+".deadletter", apiTestLogger())
+	defer k.Close()
+	if err := k.EnsureTopics(ctx, care, pr); err != nil {
+		t.Fatal(err)
+	}
+	hub := api.NewHub()
+	careFeed, prFeed := hub.Subscribe("care", 64), hub.Subscribe("pr", 64)
+	feed := &api.KafkaFeed{Brokers: []string{kafkaAddr}, Topics: map[string]string{"care": care, "pr": pr}, Hub: hub, Log: apiTestLogger()}
+	feedCtx, stopFeed := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- feed.Run(feedCtx) }()
+
+	w := &kafka.Writer{Addr: kafka.TCP(kafkaAddr), RequiredAcks: kafka.RequireAll, BatchTimeout: time.Millisecond}
+	defer w.Close()
+	// The feed starts at the end of the topic once it has joined: keep
+	// producing until one arrives, then check it is the care queue's.
+	var got api.Alert
+	for i := 0; got.ID == ""; i++ {
+		it := &post.Item{Post: &post.Post{Platform: "x", ID: fmt.Sprint(i), Text: "acme", CreatedAt: time.Now()},
+			Alert: &post.Alert{ID: fmt.Sprintf("al-%d", i), Queue: "care", Priority: "P2", Rule: "care", CreatedAt: time.Now()}}
+		b, err := post.Encode(nil, it)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := w.WriteMessages(ctx, kafka.Message{Topic: care, Value: b}, kafka.Message{Topic: care, Value: []byte("not an alert")}); err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case got = <-careFeed.C:
+		case <-time.After(time.Second):
+		case <-ctx.Done():
+			t.Fatal("no alert reached the live feed")
+		}
+	}
+	if got.Queue != "care" || got.PostKey == "" || len(got.Item) == 0 {
+		t.Fatalf("%+v", got)
+	}
+	select {
+	case a := <-prFeed.C:
+		t.Fatalf("the pr feed got a care alert: %+v", a)
+	default:
+	}
+	stopFeed()
+	if err := <-done; err != nil {
+		t.Fatalf("feed stopped with %v", err)
+	}
+}
