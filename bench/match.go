@@ -99,16 +99,28 @@ func KeywordSet(n int, seed uint64) []*match.Watchlist {
 
 // Posts returns n realistic posts of about 200 bytes: synthetic firehose
 // posts (mixed languages, hashtags, mentions, links, emoji), joined until
-// they are that long.
+// they are that long. The posts lie side by side in memory, their texts
+// too, as a batch decoded from the wire does, and as the baseline's
+// prepared texts do.
 func Posts(n int, seed uint64) []*post.Post {
 	s := ingest.NewSynthetic(ingest.SyntheticConfig{Seed: seed, BrandRate: 0.1})
-	out := make([]*post.Post, n)
-	for i := range out {
+	arr := make([]post.Post, n)
+	var all strings.Builder
+	ends := make([]int, n)
+	for i := range arr {
 		p := s.Post()
 		for len(p.Text) < 180 {
 			p.Text += " " + s.Post().Text
 		}
-		out[i] = p
+		arr[i] = *p
+		all.WriteString(p.Text)
+		ends[i] = all.Len()
+	}
+	texts := all.String()
+	out := make([]*post.Post, n)
+	for i := range arr {
+		arr[i].Text = texts[ends[i]-len(arr[i].Text) : ends[i]]
+		out[i] = &arr[i]
 	}
 	return out
 }

@@ -34,6 +34,7 @@ type Engine struct {
 	trie           map[uint64]uint32 // parent node << 32 | word id → child node; the root is 0; while compiling
 	nodeTerms      []uint64          // node << 32 | term, while compiling
 	phrases        phraseTrie
+	want           wanted // the words worth a look, for the tokenizer
 	maxDepth       int
 	stems          map[string][]uint32 // folded stem → wildcard terms
 	minStem        int                 // the shortest stem, in bytes (MaxInt without stems)
@@ -178,6 +179,7 @@ func CompileWith(lists []*Watchlist, o Options) (*Engine, error) {
 		e.stemFilter[b>>6] |= 1 << (b & 63)
 	}
 	e.vocab, e.words = newVocab(e.words), nil
+	e.want = wanted{filter: e.vocab.filter, fbits: e.vocab.fbits, stemStarts: e.stemStarts, minStem: e.minStem}
 	e.phrases = newPhraseTrie(e.trie, e.nodeTerms, nodes, len(e.vocab.words))
 	e.trie, e.nodeTerms = nil, nil
 	e.wakes = make([][]uint32, len(e.terms))
@@ -404,19 +406,20 @@ func (e *Engine) match(dst []post.Match, p *post.Post, s *scratch) []post.Match 
 	}
 	s.hits, s.cands, s.hitTerms = s.hits[:0], s.cands[:0], s.hitTerms[:0]
 	s.text = p.Text
+	s.toks.want = &e.want
 	e.f.tokenize(&s.toks, p.Text)
 	toks := &s.toks
-	for i := range toks.toks {
+	for _, i := range toks.cands {
 		tk := &toks.toks[i]
 		if e.vocab.maybe(tk.hash) {
-			if wid, ok := e.vocab.find(tk.hash, toks.word(i)); ok {
+			if wid, ok := e.vocab.find(tk.hash, toks.word(int(i))); ok {
 				node := e.phrases.root[wid]
-				for j := i; node != 0; {
+				for j := int(i); node != 0; {
 					for _, t := range e.phrases.terms(node) {
-						e.hit(s, t, tk.kind, i, j)
+						e.hit(s, t, tk.kind, int(i), j)
 					}
 					j++
-					if j >= len(toks.toks) || j-i >= e.maxDepth {
+					if j >= len(toks.toks) || j-int(i) >= e.maxDepth {
 						break
 					}
 					wid, ok = e.vocab.lookup(toks.toks[j].hash, toks.word(j))
@@ -428,7 +431,7 @@ func (e *Engine) match(dst []post.Match, p *post.Post, s *scratch) []post.Match 
 			}
 		}
 		if int(tk.to-tk.from) >= e.minStem && e.stemStarts[tk.head>>6]&(1<<(tk.head&63)) != 0 {
-			e.stemHits(s, toks.word(i), i)
+			e.stemHits(s, toks.word(int(i)), int(i))
 		}
 	}
 	for _, li := range s.cands {

@@ -187,6 +187,27 @@ type tokens struct {
 	src  []byte // the text tokenized, never written (see tokenize)
 	buf  []byte
 	toks []token
+	// With want set, cands lists the tokens that want admits, in order:
+	// the tokenizer checks each word as it makes it, while the word is at
+	// hand.
+	want  *wanted
+	cands []int32
+}
+
+// wanted says which words may begin a keyword or stem hit: those that pass
+// the vocabulary's filter, and those long enough for a stem and beginning
+// with two bytes some stem begins with.
+type wanted struct {
+	filter     []uint64
+	fbits      uint64
+	stemStarts []uint64
+	minStem    int
+}
+
+func (w *wanted) wants(t *token) bool {
+	b := (t.hash >> 20) & w.fbits
+	return w.filter[b>>6]&(1<<(b&63)) != 0 ||
+		int(t.to-t.from) >= w.minStem && w.stemStarts[t.head>>6]&(1<<(t.head&63)) != 0
 }
 
 func (t *tokens) word(i int) []byte {
@@ -291,7 +312,7 @@ func (f *folder) tokenize(t *tokens, text string) {
 	// The tokens read text through src, a view of its bytes that is never
 	// written, so that unchanged words need no copy.
 	src := unsafe.Slice(unsafe.StringData(text), len(text))
-	buf, toks := t.buf[:0], t.toks[:0]
+	buf, toks, cands, want := t.buf[:0], t.toks[:0], t.cands[:0], t.want
 	kind := kindWord
 	n := len(src)
 	for i := 0; i < n; {
@@ -351,6 +372,9 @@ func (f *folder) tokenize(t *tokens, text string) {
 					}
 					tok.to = int32(len(buf))
 				}
+				if want != nil && want.wants(tok) {
+					cands = append(cands, int32(len(toks)-1))
+				}
 				kind = kindWord
 				i = j
 				continue
@@ -409,6 +433,9 @@ func (f *folder) tokenize(t *tokens, text string) {
 			toks, tok = push(toks)
 			tok.from, tok.to, tok.start, tok.end = int32(from), int32(len(buf)), int32(start), int32(i)
 			tok.kind, tok.inBuf, tok.head, tok.hash = kind, true, head, wordHash(buf[from:])
+			if want != nil && want.wants(tok) {
+				cands = append(cands, int32(len(toks)-1))
+			}
 		}
 		kind = kindWord
 		if i == start { // a separator outside ASCII
@@ -416,5 +443,5 @@ func (f *folder) tokenize(t *tokens, text string) {
 			i += n
 		}
 	}
-	t.src, t.buf, t.toks = src, buf, toks
+	t.src, t.buf, t.toks, t.cands = src, buf, toks, cands
 }
