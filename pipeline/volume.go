@@ -51,6 +51,10 @@ func (p *Pipeline) addSinkRunners(s *sink.Sink, runner func(name, in string, sta
 	if err := runner(Sink+".volume", p.topics.Volume(), s.VolumeStage(), none, p.cfg.sinkRunner()); err != nil {
 		return err
 	}
+	if p.policy == nil {
+		p.log.Warn("no route.policy in the configuration: the sink does not know the alert queues and stores no alerts")
+		return nil
+	}
 	for _, q := range p.policy.AllQueues() {
 		if err := runner(Sink+".alerts."+q, p.topics.Alerts(q), s.AlertStage(), none, p.cfg.sinkRunner()); err != nil {
 			return err

@@ -150,24 +150,24 @@ const volumeColumns = "minute, platform, lang, post_hash"
 // reason, and become dead letters; the rest of the batch is written.
 func (s *Sink) Stage() func(context.Context, post.Batch) (post.Batch, error) {
 	return func(ctx context.Context, in post.Batch) (post.Batch, error) {
+		var out post.Batch
 		var items, deletes []*post.Item
 		for _, it := range in.Items {
 			switch {
 			case it.Post.Kind == post.KindDelete:
 				deletes = append(deletes, it)
 			case it.Post.Kind == post.KindVolume:
-				// not on this topic; nothing to store
+				out.Rejected = append(out.Rejected, post.Rejected{Item: it, Reason: "sink: a volume record on the enriched topic; volume belongs on the volume topic"})
 			case len(it.Matches) > 0: // an edit that no longer matches keeps its last stored version
 				items = append(items, it)
 			}
 		}
 		if len(items)+len(deletes) == 0 {
-			return post.Batch{}, nil
+			return out, nil
 		}
 		if err := s.migrate(ctx); err != nil {
 			return post.Batch{}, err
 		}
-		var out post.Batch
 		for _, w := range []struct {
 			w     *writer
 			items []*post.Item
