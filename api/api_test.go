@@ -21,7 +21,7 @@ import (
 
 // env is a server over in-process fakes, with a token per caller.
 type env struct {
-	t      *testing.T
+	t      testing.TB
 	srv    *Server
 	ts     *httptest.Server
 	tokens *TokenStore
@@ -50,7 +50,7 @@ var callers = map[string]NewToken{
 	"viewer":         {Name: "vic", Role: Viewer},
 }
 
-func newEnv(t *testing.T, mod ...func(*Config, *Deps)) *env {
+func newEnv(t testing.TB, mod ...func(*Config, *Deps)) *env {
 	t.Helper()
 	dir := t.TempDir()
 	cfg := DefaultConfig()

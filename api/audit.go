@@ -17,6 +17,8 @@ import (
 	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+
+	"github.com/earshot-dev/earshot/watchlist"
 )
 
 // AuditRecord is one change: who, what, before and after, when.
@@ -251,4 +253,25 @@ func (s *Shipper) insert(ctx context.Context, recs []AuditRecord) error {
 		return fmt.Errorf("audit_log: inserting %d records: %w", len(recs), err)
 	}
 	return nil
+}
+
+// WatchlistHook is a watchlist.Options.OnChange that writes every change of
+// the store to the audit log, for the processes that change the store
+// outside the API (earshot watchlist …). The API writes its own records,
+// with the caller's role and the request id; do not give it this hook too.
+// A record that cannot be written is logged at error level: the change is
+// durable in the store's own history either way.
+func WatchlistHook(a *Audit, role string, log *slog.Logger) func(watchlist.Change) {
+	return func(c watchlist.Change) {
+		rec := AuditRecord{At: c.At, Actor: c.Actor, Role: role, Action: "watchlist." + c.Action, ObjectType: "watchlist", ObjectID: c.ID}
+		if c.Before != nil {
+			rec.Before = rawJSON(c.Before)
+		}
+		if c.After != nil {
+			rec.After = rawJSON(c.After)
+		}
+		if err := a.Write(rec); err != nil {
+			log.Error("audit record lost", "action", rec.Action, "watchlist", c.ID, "err", err)
+		}
+	}
 }
