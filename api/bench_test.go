@@ -59,4 +59,3 @@ func BenchmarkRequest(b *testing.B) {
 		})
 	}
 }
-
