@@ -71,6 +71,7 @@ func BenchmarkSinkStage(b *testing.B) {
 	} {
 		b.Run(fmt.Sprintf("append=%s/batch=%d/workers=%d", tc.append, tc.size, tc.workers), func(b *testing.B) {
 			conn, db := openTest(&testing.T{})
+			defer conn.Close()
 			defer conn.Exec(context.Background(), "DROP DATABASE IF EXISTS "+db)
 			reg := prometheus.NewRegistry()
 			s := NewWith(conn, Config{Database: db}, Options{Registerer: reg})
@@ -119,6 +120,7 @@ func BenchmarkSinkStage(b *testing.B) {
 // post heard.
 func BenchmarkSinkVolume(b *testing.B) {
 	conn, db := openTest(&testing.T{})
+	defer conn.Close()
 	defer conn.Exec(context.Background(), "DROP DATABASE IF EXISTS "+db)
 	s := NewWith(conn, Config{Database: db}, Options{})
 	ctx := context.Background()

@@ -68,11 +68,11 @@ sink: {enabled: true, database: %s, username: earshot_writer, password: earshot,
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer conn.Close()
 	t.Cleanup(func() {
 		if !t.Failed() {
 			conn.Exec(context.Background(), "DROP DATABASE IF EXISTS "+db)
 		}
+		conn.Close()
 	})
 	count := func(q string) uint64 {
 		t.Helper()
