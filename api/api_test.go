@@ -6,8 +6,10 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -15,6 +17,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/earshot-dev/earshot/watchlist"
 )
@@ -633,5 +636,59 @@ func TestConfigValidate(t *testing.T) {
 	}
 	if c.Tokens() != filepath.Join(c.StateDir, "tokens.json") {
 		t.Error(c.Tokens())
+	}
+}
+
+// TestLiveFeedOutlivesReadTimeout serves over a real listener with a short
+// read timeout: a feed must stay open past it.
+func TestLiveFeedOutlivesReadTimeout(t *testing.T) {
+	e := newEnv(t)
+	e.srv.readTimeout = 300 * time.Millisecond
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- e.srv.Serve(ctx, ln) }()
+	defer func() { cancel(); <-done }()
+	req, _ := http.NewRequestWithContext(ctx, "GET", "http://"+ln.Addr().String()+"/v1/queues/care-emea/stream", nil)
+	req.Header.Set("Authorization", "Bearer "+e.tok["responder-emea"])
+	res, err := http.DefaultClient.Do(req)
+	if err != nil || res.StatusCode != 200 {
+		t.Fatal(err, res)
+	}
+	defer res.Body.Close()
+	time.Sleep(time.Second)
+	e.hub.Publish(Alert{ID: "late", Queue: "care-emea"})
+	sc := bufio.NewScanner(res.Body)
+	for sc.Scan() {
+		if sc.Text() == "id: late" {
+			return
+		}
+	}
+	t.Fatalf("the feed ended before the alert: %v", sc.Err())
+}
+
+// TestBrokenStateFiles: a tokens file that does not parse is 503 (never a
+// crash, never a pass), and a change whose audit record cannot be written
+// is a 500 that says so, counted.
+func TestBrokenStateFiles(t *testing.T) {
+	e := newEnv(t)
+	if err := os.WriteFile(e.tokens.path, []byte("{not json"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if r := e.do("admin", "GET", "/v1/whoami", ""); r.code != 503 || r.errCode() != CodeUnavailable {
+		t.Errorf("corrupt tokens file: %d %s", r.code, r.body)
+	}
+
+	e = newEnv(t)
+	e.audit.Close() // writes now fail
+	r := e.do("gatherer-gr", "POST", "/v1/watchlists", `{"id":"gr-x","team":"greece","keywords":["x"]}`)
+	if r.code != 500 || !strings.Contains(string(r.body), "audit record could not be written") {
+		t.Errorf("audit write failure: %d %s", r.code, r.body)
+	}
+	if got := testutil.ToFloat64(e.srv.metrics.auditErrors); got != 1 {
+		t.Errorf("audit errors counted: %v", got)
 	}
 }

@@ -124,6 +124,9 @@ func (s *Server) streamAlerts(c *call) error {
 		return errorf(http.StatusServiceUnavailable, CodeUnavailable, "too many live feeds open (%d)", maxStreams)
 	}
 	rc := http.NewResponseController(c.w)
+	// The request is read: no read deadline may end the feed (net/http
+	// lifts it too once the body is read; this does not depend on that).
+	rc.SetReadDeadline(time.Time{})
 	sub := s.d.Hub.Subscribe(q, 256)
 	defer sub.Close()
 	h := c.w.Header()

@@ -117,6 +117,8 @@ type Server struct {
 	now      func() time.Time
 	limiters *limiters
 	streams  chan struct{} // a slot per open live feed
+
+	readTimeout time.Duration // of a whole request (a live feed lifts it)
 }
 
 type metrics struct {
@@ -160,7 +162,7 @@ func New(cfg Config, d Deps) (*Server, error) {
 		d.Hub = NewHub()
 	}
 	s := &Server{cfg: cfg, d: d, mux: http.NewServeMux(), metrics: newMetrics(d.Registerer, d.Hub), now: time.Now,
-		limiters: newLimiters(rate.Limit(cfg.Rate), cfg.Burst), streams: make(chan struct{}, maxStreams)}
+		limiters: newLimiters(rate.Limit(cfg.Rate), cfg.Burst), streams: make(chan struct{}, maxStreams), readTimeout: time.Minute}
 	s.register()
 	return s, nil
 }
@@ -409,7 +411,7 @@ func (ls *limiters) take(key string, now time.Time) (bool, time.Duration) {
 // Serve serves on ln until ctx ends, then shuts down, giving requests in
 // flight up to 5 s (live feeds end at once).
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
-	srv := &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute, IdleTimeout: 2 * time.Minute,
+	srv := &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: s.readTimeout, IdleTimeout: 2 * time.Minute,
 		BaseContext: func(net.Listener) context.Context { return ctx }}
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve(ln) }()
