@@ -65,7 +65,7 @@ func BenchmarkSinkStage(b *testing.B) {
 		workers int
 	}{
 		{"rows", 10_000, 1}, {"columns", 10_000, 1},
-		{"rows", 50_000, 1}, {"columns", 50_000, 1},
+		{"rows", 50_000, 1}, {"columns-sequential", 50_000, 1}, {"columns", 50_000, 1},
 		{"columns", 100_000, 1},
 		{"columns", 50_000, 2},
 	} {
@@ -76,6 +76,7 @@ func BenchmarkSinkStage(b *testing.B) {
 			reg := prometheus.NewRegistry()
 			s := NewWith(conn, Config{Database: db}, Options{Registerer: reg})
 			s.rowWise = tc.append == "rows"
+			s.sequential = tc.append != "columns" // posts, then matches
 			ctx := context.Background()
 			if err := s.migrate(ctx); err != nil {
 				b.Fatal(err)

@@ -101,13 +101,14 @@ type Options struct {
 
 // Sink writes batches to one database.
 type Sink struct {
-	conn    driver.Conn
-	schema  Schema
-	db      string
-	now     func() time.Time
-	log     *slog.Logger
-	metrics *metrics
-	rowWise bool // append row by row only, for comparing in the benchmark
+	conn       driver.Conn
+	schema     Schema
+	db         string
+	now        func() time.Time
+	log        *slog.Logger
+	metrics    *metrics
+	rowWise    bool // append row by row only, for comparing in the benchmark
+	sequential bool // send a write's tables one after the other, likewise
 
 	mu       sync.Mutex
 	migrated bool
@@ -286,8 +287,9 @@ func optTime(t time.Time) time.Time {
 func (s *Sink) postsWriter() *writer {
 	now := s.now().UTC()
 	return &writer{
-		tables:  []table{{"posts", postColumns}, {"matches", matchColumns}},
-		columns: postsColumns(now),
+		tables:   []table{{"posts", postColumns}, {"matches", matchColumns}},
+		columns:  postsColumns(now),
+		together: true, // a retry rewrites both, and both deduplicate
 		check: func(it *post.Item) error {
 			p := it.Post
 			if err := checkTime("created_at", p.CreatedAt); err != nil {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2"
@@ -30,6 +31,9 @@ type writer struct {
 	// columns, if set, appends all items column by column, which is
 	// faster; add is then only used to find an item it cannot append.
 	columns func([]driver.Batch, []*post.Item) (int, error)
+	// together says the tables' inserts do not depend on each other's
+	// order, so they are sent concurrently.
+	together bool
 }
 
 // write inserts items and returns the ones ClickHouse will not take, each
@@ -144,7 +148,8 @@ func (s *Sink) send(ctx context.Context, w *writer, items []*post.Item, rowWise 
 			}
 		}
 	}
-	for i, t := range w.tables {
+	sendOne := func(i int) error {
+		t := w.tables[i]
 		start := time.Now()
 		n := bs[i].Rows()
 		if err := bs[i].Send(); err != nil {
@@ -154,6 +159,23 @@ func (s *Sink) send(ctx context.Context, w *writer, items []*post.Item, rowWise 
 		s.metrics.flush.WithLabelValues(t.name).Observe(time.Since(start).Seconds())
 		s.metrics.rows.WithLabelValues(t.name).Add(float64(n))
 		s.metrics.batches.WithLabelValues(t.name).Inc()
+		return nil
+	}
+	if w.together && !s.sequential {
+		// Independent tables go in at once, each over its own connection:
+		// the server writes them in parallel.
+		errs := make([]error, len(bs))
+		var wg sync.WaitGroup
+		for i := range bs {
+			wg.Go(func() { errs[i] = sendOne(i) })
+		}
+		wg.Wait()
+		return errors.Join(errs...)
+	}
+	for i := range bs {
+		if err := sendOne(i); err != nil {
+			return err
+		}
 	}
 	return nil
 }
