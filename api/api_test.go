@@ -291,6 +291,12 @@ func TestListsAreScoped(t *testing.T) {
 	if got := ids("gatherer-gr"); !slices.Equal(got, []string{"acme-gr", "gr-global"}) {
 		t.Errorf("gatherer of greece sees %v", got)
 	}
+	if r := e.do("analyst", "GET", "/v1/watchlists?status=bogus", ""); r.code != 400 {
+		t.Errorf("status=bogus: %d", r.code)
+	}
+	if got := items[watchlist.Record](t, e.do("analyst", "GET", "/v1/watchlists?status=draft&team=apac", "")); len(got) != 1 || got[0].ID != "apac-list" {
+		t.Errorf("status=draft&team=apac: %v", got)
+	}
 	if got := ids("analyst"); len(got) != 4 {
 		t.Errorf("unscoped analyst sees %v", got)
 	}

@@ -226,6 +226,11 @@ func (s *Server) listWatchlists(c *call) error {
 		return err
 	}
 	q := c.r.URL.Query()
+	switch st := watchlist.Status(q.Get("status")); st {
+	case "", watchlist.Draft, watchlist.Pending, watchlist.Approved, watchlist.Live, watchlist.Paused, watchlist.Rejected:
+	default:
+		return errorf(http.StatusBadRequest, CodeBadRequest, "status %q: want draft, pending, live, paused or rejected", truncate(string(st), 20))
+	}
 	f := watchlist.Filter{Teams: c.id.Scope.Teams, Brands: c.id.Scope.Brands, Regions: c.id.Scope.Regions, Status: watchlist.Status(q.Get("status"))}
 	var out []watchlist.Record
 	for _, rec := range st.List(f) {
