@@ -261,7 +261,11 @@ func (o *OIDC) Authenticate(ctx context.Context, raw string) (Identity, error) {
 	if err := errors.Join(errs...); err != nil {
 		return Identity{}, err
 	}
-	id := Identity{ID: "oidc:" + str("sub"), Name: name, Role: role, Scope: scope, Via: "oidc"}
+	subject := str("sub")
+	if subject == "" {
+		subject = name
+	}
+	id := Identity{ID: "oidc:" + subject, Name: name, Role: role, Scope: scope, Via: "oidc"}
 	if exp, err := claims.GetExpirationTime(); err == nil && exp != nil {
 		id.ExpiresAt = exp.Time
 	}
