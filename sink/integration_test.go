@@ -161,6 +161,16 @@ func TestSinkAlertsAndVolume(t *testing.T) {
 	if n := queryCount(t, conn, "SELECT count() FROM "+db+".volume_per_minute"); n != 2 {
 		t.Errorf("volume_per_minute: %d minutes, want 2 (10:15 and 10:16)", n)
 	}
+	// A post from a year a DateTime cannot hold, counted with a new one:
+	// its cell is dead-lettered, the other written.
+	far := enrichedItem("far", "1", time.Date(2200, 1, 1, 0, 0, 0, 0, time.UTC))
+	out, err := s.VolumeStage()(ctx, post.Batch{Items: post.CountVolume([]*post.Item{far, enrichedItem("5", "1", at)})})
+	if err != nil || len(out.Rejected) != 1 || out.Rejected[0].Item.Volume.Cells[0].Posts[0] != post.PostHash("x:far") {
+		t.Fatalf("volume with a far cell: %v %+v", err, out.Rejected)
+	}
+	if n := queryCount(t, conn, "SELECT sum(posts) FROM "+db+".volume_per_minute"); n != 6 {
+		t.Errorf("volume_per_minute: %d posts, want 6", n)
+	}
 
 	// Alerts: one raised and redelivered, another, then the first retracted.
 	a1 := enrichedItem("1", "1", at)
@@ -187,7 +197,7 @@ func TestSinkAlertsAndVolume(t *testing.T) {
 	var retracted uint8
 	var rule string
 	var created, due time.Time
-	err := conn.QueryRow(ctx, "SELECT retracted, rule, created_at, due_at FROM "+db+".alerts_latest WHERE alert_id = 'a1'").Scan(&retracted, &rule, &created, &due)
+	err = conn.QueryRow(ctx, "SELECT retracted, rule, created_at, due_at FROM "+db+".alerts_latest WHERE alert_id = 'a1'").Scan(&retracted, &rule, &created, &due)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -220,8 +230,8 @@ func TestSinkAlertsAndVolume(t *testing.T) {
 	if n := queryCount(t, conn, "SELECT count() FROM "+db+".alerts_latest"); n != 1 {
 		t.Errorf("alerts_latest after the delete: %d alerts, want 1", n)
 	}
-	if got := testutil.ToFloat64(s.metrics.rows.WithLabelValues("volume_in")); got != 17 {
-		t.Errorf("earshot_sink_rows_total{table=volume_in} = %v, want 17", got)
+	if got := testutil.ToFloat64(s.metrics.rows.WithLabelValues("volume_in")); got != 18 {
+		t.Errorf("earshot_sink_rows_total{table=volume_in} = %v, want 18", got)
 	}
 	if n, err := testutil.GatherAndCount(reg, "earshot_sink_flush_duration_seconds"); err != nil || n == 0 {
 		t.Errorf("flush histogram: %d series, %v", n, err)

@@ -229,6 +229,25 @@ func (s *Sink) VolumeStage() func(context.Context, post.Batch) (post.Batch, erro
 				out.Rejected = append(out.Rejected, post.Rejected{Item: it, Reason: "sink: a record on the volume topic carries no volume"})
 				continue
 			}
+			// Cells of a minute a DateTime cannot hold are dead-lettered on
+			// their own; the record's other cells are written.
+			var good, bad []post.VolumeCell
+			for _, c := range it.Volume.Cells {
+				if checkTime("minute", c.Minute) != nil {
+					bad = append(bad, c)
+				} else {
+					good = append(good, c)
+				}
+			}
+			if len(bad) > 0 {
+				reason := checkTime("minute", bad[0].Minute).Error()
+				s.metrics.rejected.WithLabelValues("volume_in").Inc()
+				out.Rejected = append(out.Rejected, post.Rejected{Item: &post.Item{Post: it.Post, Volume: &post.Volume{Cells: bad}}, Reason: "sink: " + reason})
+				if len(good) == 0 {
+					continue
+				}
+				it = &post.Item{Post: it.Post, Volume: &post.Volume{Cells: good}}
+			}
 			items = append(items, it)
 		}
 		if len(items) == 0 {

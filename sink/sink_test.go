@@ -66,3 +66,18 @@ func TestCheckTime(t *testing.T) {
 		t.Errorf("quote: %s", q)
 	}
 }
+
+// A volume record with a cell of a minute ClickHouse cannot store: that
+// cell is a dead letter, the others go on to be written.
+func TestVolumeCellOutOfRange(t *testing.T) {
+	s := NewWith(nil, Config{Database: "db"}, Options{})
+	far := &post.Item{Post: &post.Post{Platform: "x", ID: "far", CreatedAt: time.Date(2200, 1, 1, 0, 0, 0, 0, time.UTC)}}
+	vol := post.CountVolume([]*post.Item{far})[0]
+	out, err := s.VolumeStage()(context.Background(), post.Batch{Items: []*post.Item{vol}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(out.Rejected) != 1 || len(out.Rejected[0].Item.Volume.Cells) != 1 || !strings.Contains(out.Rejected[0].Reason, "2200-01-01") {
+		t.Fatalf("rejected %+v", out.Rejected)
+	}
+}
