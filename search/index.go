@@ -87,7 +87,7 @@ func OpenWith(cfg Config, o Options) (*Index, error) {
 	x.m = newMetrics(o.Registerer, x)
 	if o.ReadOnly {
 		if _, err := os.Stat(cfg.Dir); err != nil {
-			return nil, fmt.Errorf("search: no index at %s: %w", cfg.Dir, err)
+			return nil, fmt.Errorf("search: no index at %s (is search.enabled on in the configuration, and has the pipeline run?): %w", cfg.Dir, err)
 		}
 	} else if err := os.MkdirAll(cfg.Dir, 0o755); err != nil {
 		return nil, fmt.Errorf("search: creating %s: %w", cfg.Dir, err)
@@ -368,7 +368,10 @@ func (x *Index) Stage() func(context.Context, post.Batch) (post.Batch, error) {
 		if x.opt.ReadOnly {
 			return post.Batch{}, errors.New("search: the index is open read-only")
 		}
-		if x.opt.Now().Sub(x.lastExpiry) > time.Minute {
+		x.mu.RLock()
+		due := x.opt.Now().Sub(x.lastExpiry) > time.Minute
+		x.mu.RUnlock()
+		if due {
 			x.Expire()
 		}
 		start := time.Now()
