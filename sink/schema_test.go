@@ -3,6 +3,7 @@ package sink
 import (
 	"errors"
 	"flag"
+	"fmt"
 	"os"
 	"strings"
 	"testing"
@@ -181,6 +182,8 @@ func TestRejection(t *testing.T) {
 		{&clickhouse.Exception{Code: 60, Message: "Table db.posts doesn't exist"}, false},
 		{&clickhouse.Exception{Code: 516, Message: "Authentication failed"}, false},
 		{errors.New("read: connection reset by peer"), false},
+		{errors.Join(&clickhouse.Exception{Code: 6, Message: "Cannot parse"}, errors.New("connection reset by peer")), false},
+		{errors.Join(&clickhouse.Exception{Code: 6, Message: "Cannot parse"}, &clickhouse.Exception{Code: 53, Message: "Type mismatch"}), true},
 		{os.ErrDeadlineExceeded, false},
 	} {
 		if got := Rejection(tc.err); got != tc.want {
@@ -189,7 +192,7 @@ func TestRejection(t *testing.T) {
 	}
 }
 
-func fmtWrap(err error) error { return errors.Join(errors.New("inserting 10 rows into posts"), err) }
+func fmtWrap(err error) error { return fmt.Errorf("inserting 10 rows into posts: %w", err) }
 
 func TestConfigFromYAML(t *testing.T) {
 	c := DefaultConfig()

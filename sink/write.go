@@ -205,6 +205,16 @@ var rejectionCodes = map[int32]bool{
 // the server takes in one insert (current servers) counts: its halves are
 // accepted.
 func Rejection(err error) bool {
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		// Tables sent at once: a rejection only if every failure is one.
+		errs := j.Unwrap()
+		for _, e := range errs {
+			if !Rejection(e) {
+				return false
+			}
+		}
+		return len(errs) > 0
+	}
 	var ex *clickhouse.Exception
 	if !errors.As(err, &ex) {
 		return false
