@@ -23,6 +23,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"golang.org/x/time/rate"
 
+	"github.com/earshot-dev/earshot/dashboard"
 	"github.com/earshot-dev/earshot/insights"
 	"github.com/earshot-dev/earshot/search"
 	"github.com/earshot-dev/earshot/watchlist"
@@ -430,6 +431,11 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 }
 
 func (s *Server) register() {
+	// The built-in dashboard: static assets, public; its data comes from
+	// the API with the user's token. Not an API route, so not in the
+	// OpenAPI document.
+	s.mux.Handle("GET /ui/", http.StripPrefix("/ui", dashboard.Handler()))
+	s.mux.Handle("GET /{$}", http.RedirectHandler("/ui/", http.StatusFound))
 	s.handle("GET /healthz", public, func(c *call) error { return c.json(200, map[string]string{"status": "ok"}) })
 	s.handle("GET /readyz", public, s.readyz)
 	s.handle("GET /metrics", public, s.metricsHandler)

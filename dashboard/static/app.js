@@ -85,10 +85,10 @@ function lineChart(series, { w = 720, h = 220 } = {}) {
     g.append(svg("line", { x1: pad.l, x2: w - pad.r, y1: Y(y1 * f), y2: Y(y1 * f), class: "grid" }));
     g.append(svg("text", { x: pad.l - 4, y: Y(y1 * f) + 4, class: "axis", "text-anchor": "end" }, fmt(Math.round(y1 * f))));
   }
-  for (const t of [x0, (x0 + x1) / 2, x1]) {
+  [x0, (x0 + x1) / 2, x1].forEach((t, i) => {
     const d = new Date(t * 1000);
-    g.append(svg("text", { x: X(t), y: h - 6, class: "axis", "text-anchor": "middle" }, d.toISOString().slice(5, 16).replace("T", " ")));
-  }
+    g.append(svg("text", { x: X(t), y: h - 6, class: "axis", "text-anchor": ["start", "middle", "end"][i] }, d.toISOString().slice(5, 16).replace("T", " ")));
+  });
   names.forEach((n, i) => {
     const s = series[n].sort((a, b) => a.t - b.t);
     g.append(svg("polyline", { points: s.map(p => `${X(p.t)},${Y(p.v)}`).join(" "), fill: "none", stroke: palette[i % palette.length], "stroke-width": 2 }));
@@ -112,8 +112,14 @@ function epoch(s) { return Date.parse(String(s).replace(" ", "T") + (String(s).e
 const panels = {
   async volume(p) {
     const r = rows(await insight("mentions_over_time", { since: p.since, watchlist: p.watchlist, bucket: p.since === "24h" ? "1h" : "6h" }));
-    const series = {};
-    for (const x of r) (series[x.watchlist] ||= []).push({ t: epoch(x.bucket_start), v: Number(x.mentions) });
+    // One line per watchlist: the regions of a bucket summed.
+    const sums = {};
+    for (const x of r) {
+      const s = (sums[x.watchlist] ||= {});
+      const t = epoch(x.bucket_start);
+      s[t] = (s[t] || 0) + Number(x.mentions);
+    }
+    const series = Object.fromEntries(Object.entries(sums).map(([w, s]) => [w, Object.entries(s).map(([t, v]) => ({ t: Number(t), v }))]));
     return lineChart(series);
   },
   async regions(p) {

@@ -1,0 +1,156 @@
+//go:build integration
+
+package itest
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/earshot-dev/earshot/pipeline"
+)
+
+// TestDashboardInChromium fills a database through the pipeline, serves the
+// API with `earshot api`, and opens the built-in dashboard in Debian's
+// headless Chromium: every panel must draw from the API without an error.
+// With EARSHOT_UPDATE_SCREENSHOT=1 it refreshes docs/dashboard.png.
+func TestDashboardInChromium(t *testing.T) {
+	chromium, err := exec.LookPath("chromium")
+	if err != nil {
+		t.Skip("chromium is not installed (make integration installs it: deploy/local/chromium.sh)")
+	}
+	prefix, db := names(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+
+	// Posts of the last hours through the whole pipeline into ClickHouse.
+	var body strings.Builder
+	texts := []string{
+		"my Acme phone is broken again, worst experience ever",
+		"still waiting for a refund from Acme, terrible service",
+		"Acme charged me twice, awful support",
+		"love the new Acme headphones, great sound",
+		"the Acme store in Athens was really helpful today",
+		"hiring: Acme support agents, apply now",
+		"our lawyers are looking at the Acme contract, lawsuit coming",
+	}
+	now := time.Now().UTC()
+	for i := range 60 {
+		loc := []string{"Athens", "New York", "Tokyo", "São Paulo", "London"}[i%5]
+		fmt.Fprintf(&body, `{"platform":"file","id":"d%d","author":{"handle":"user%d","location":%q,"followers":%d},"text":%q,"created_at":%q}`+"\n",
+			i, i%17, loc, 100*i, texts[i%len(texts)], now.Add(-time.Duration(i)*7*time.Minute).Format(time.RFC3339))
+	}
+	posts := filepath.Join(t.TempDir(), "posts.ndjson")
+	if err := os.WriteFile(posts, []byte(body.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg := pipeline.Default()
+	cfg.Ingest.Source, cfg.Ingest.File.Path = "file", posts
+	cfg.Match.Watchlists = filepath.Join(root, "deploy/examples/watchlists")
+	cfg.Route.Policy, cfg.Route.Org = filepath.Join(root, "deploy/examples/routing.yaml"), filepath.Join(root, "deploy/examples/org.yaml")
+	cfg.Enrich.Clustering = "off"
+	cfg.Sink.Enabled, cfg.Sink.Addr, cfg.Sink.Database = true, []string{clickhouseAddr}, db
+	cfg.Sink.Username, cfg.Sink.Password, cfg.Sink.FlushInterval = "earshot_writer", "earshot", 100*time.Millisecond
+	p, err := pipeline.New(ctx, cfg, pipeline.AllStages, pipeline.Taps{}, prometheus.NewRegistry(), slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Run(ctx); err != nil {
+		t.Fatal(err)
+	}
+	conn := openCH(t)
+	defer conn.Exec(context.Background(), "DROP DATABASE IF EXISTS "+db)
+	if n := count(t, conn, "SELECT count() FROM "+db+".matches_dedup"); n == 0 {
+		t.Fatal("the pipeline stored no matches")
+	}
+
+	// The API alone, as a distributed deployment runs it.
+	ln, _ := net.Listen("tcp", "127.0.0.1:0")
+	addr := ln.Addr().String()
+	ln.Close()
+	file := writeConfig(t, setup{prefix: prefix, db: db, rate: 1, limit: 1})
+	f, _ := os.OpenFile(file, os.O_APPEND|os.O_WRONLY, 0)
+	fmt.Fprintf(f, "api:\n  addr: %s\n  state_dir: %s\n", addr, t.TempDir())
+	f.Close()
+	out, err := exec.Command(bin, "token", "create", "--config", file, "--name", "dashboard-it", "--role", "analyst").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	token := strings.TrimSpace(string(out))
+	api := exec.Command(bin, "api", "--config", file)
+	var stderr syncBuffer
+	api.Stderr = &stderr
+	if err := api.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		api.Process.Kill()
+		api.Wait()
+		if t.Failed() {
+			t.Logf("earshot api stderr:\n%s", tail(stderr.String(), 3000))
+		}
+	}()
+	eventually(t, 30*time.Second, "the API to serve the dashboard", func() bool {
+		res, err := http.Get("http://" + addr + "/ui/")
+		if err != nil {
+			return false
+		}
+		res.Body.Close()
+		return res.StatusCode == 200
+	})
+
+	browse := func(args ...string) string {
+		t.Helper()
+		base := []string{"--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--hide-scrollbars",
+			"--window-size=1400,1250", "--virtual-time-budget=20000", "--user-data-dir=" + t.TempDir()}
+		cmd := exec.CommandContext(ctx, chromium, append(append(base, args...), "http://"+addr+"/ui/#token="+token)...)
+		var stdout strings.Builder
+		cmd.Stdout = &stdout
+		if err := cmd.Run(); err != nil {
+			t.Fatalf("chromium %v: %v", args, err)
+		}
+		return stdout.String()
+	}
+	dom := browse("--dump-dom")
+	if !strings.Contains(dom, `<body data-state="drawn">`) {
+		t.Fatalf("the page did not finish drawing:\n%s", tail(dom, 3000))
+	}
+	states := regexp.MustCompile(`data-panel="(\w+)" data-state="(\w+)"`).FindAllStringSubmatch(dom, -1)
+	if len(states) != 7 {
+		t.Errorf("%d panels drawn, want 7:\n%s", len(states), tail(dom, 3000))
+	}
+	for _, s := range states {
+		if s[2] != "ok" {
+			t.Errorf("panel %s: %s", s[1], s[2])
+		}
+	}
+	if strings.Contains(dom, `class="error"`) {
+		t.Errorf("a panel shows an error:\n%s", tail(dom, 3000))
+	}
+	for _, want := range []string{"<polyline", "acme", "EMEA"} {
+		if !strings.Contains(dom, want) {
+			t.Errorf("the page shows no %q", want)
+		}
+	}
+	shot := filepath.Join(t.TempDir(), "dashboard.png")
+	browse("--screenshot=" + shot)
+	if fi, err := os.Stat(shot); err != nil || fi.Size() < 10_000 {
+		t.Fatalf("screenshot: %v", err)
+	}
+	if os.Getenv("EARSHOT_UPDATE_SCREENSHOT") != "" {
+		b, _ := os.ReadFile(shot)
+		os.WriteFile(filepath.Join(root, "docs/dashboard.png"), b, 0o644)
+	}
+}
