@@ -13,6 +13,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/earshot-dev/earshot/api"
 	"github.com/earshot-dev/earshot/match"
 	"github.com/earshot-dev/earshot/pipeline"
 	"github.com/earshot-dev/earshot/stream"
@@ -270,7 +271,21 @@ func openStoreFor(storeDir, config string, log *slog.Logger) (*watchlist.Store, 
 		return nil, nil, exitError{2, errors.New("the watchlist store: --store DIR, or --config FILE with match.store, is needed")}
 	}
 	cfg.Match.Store = storeDir
-	return OpenWatchlistStore(cfg, nil, log)
+	if config == "" || cfg.API.StateDir == "" {
+		return OpenWatchlistStore(cfg, nil, log)
+	}
+	// Changes made here are audited like the API's, as the local operator
+	// (role "cli"), in the API's audit log, which ships to ClickHouse.
+	audit, err := api.OpenAudit(cfg.API.StateDir)
+	if err != nil {
+		return nil, nil, err
+	}
+	st, closeStore, err := OpenWatchlistStore(cfg, api.WatchlistHook(audit, "cli", log), log)
+	if err != nil {
+		audit.Close()
+		return nil, nil, err
+	}
+	return st, func() { closeStore(); audit.Close() }, nil
 }
 
 // OpenWatchlistStore opens cfg.Match.Store the way every process that

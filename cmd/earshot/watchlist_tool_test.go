@@ -240,3 +240,24 @@ type syncBuf struct {
 
 func (s *syncBuf) Write(p []byte) (int, error) { s.mu.Lock(); defer s.mu.Unlock(); return s.b.Write(p) }
 func (s *syncBuf) String() string              { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
+
+// With a configuration that has an API state directory, the CLI's changes
+// go into the API's audit log, as the local operator.
+func TestWatchlistCLIAudited(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "routing.yaml"), []byte("queues: [care]\nrules:\n  - {name: r, queue: care, priority: P2}\n"), 0o644)
+	os.WriteFile(filepath.Join(dir, "earshot.yaml"), []byte("match:\n  store: store\nroute:\n  policy: routing.yaml\napi:\n  state_dir: state\n"), 0o644)
+	file := filepath.Join(dir, "acme.yaml")
+	os.WriteFile(file, []byte("id: acme\nname: Acme\nteam: care\nbrand: acme\nrule: acme\n"), 0o644)
+	var out, errb bytes.Buffer
+	if err := run([]string{"watchlist", "apply", file, "--config", filepath.Join(dir, "earshot.yaml"), "--actor", "ann"}, &out, &errb); err != nil {
+		t.Fatalf("%v\n%s", err, errb.String())
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "state", "audit.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := string(b); !strings.Contains(s, `"actor":"ann"`) || !strings.Contains(s, `"role":"cli"`) || !strings.Contains(s, `"action":"watchlist.apply"`) || !strings.Contains(s, `"object_id":"acme"`) {
+		t.Errorf("audit log: %s", s)
+	}
+}
