@@ -271,6 +271,18 @@ func load(b []byte) uint64 {
 	return x
 }
 
+// load8 reads 8 bytes of src from i as a little-endian word, zero-padded
+// past the end.
+func (f *folder) load8(src []byte, i int) uint64 {
+	if i+8 <= len(src) {
+		return binary.LittleEndian.Uint64(src[i:])
+	}
+	if len(src) >= 8 && i < len(src) { // the last 8 bytes, shifted
+		return binary.LittleEndian.Uint64(src[len(src)-8:]) >> (8 * (8 - (len(src) - i)))
+	}
+	return load(src[min(i, len(src)):])
+}
+
 // asciiClass finds, in 8 bytes at once, the ASCII letters and the ASCII
 // letters or digits: the top bit of each such byte is set in the result.
 // Bytes of multi-byte runes (top bit set) are neither.
@@ -333,23 +345,18 @@ func (f *folder) tokenize(t *tokens, text string) {
 		start := i
 		if lc != 0xFF {
 			// An ASCII word: find its end, fold and hash it 8 bytes at a time.
-			h, upper, j, head := uint64(hashSeed), uint64(0), i, uint16(0)
+			h, upper, j := uint64(hashSeed), uint64(0), i
+			x := f.load8(src, j)
+			alnum, letters := asciiClass(x)
+			head := uint16(x | letters>>2)
 			for {
-				var x uint64
-				if j+8 <= n {
-					x = binary.LittleEndian.Uint64(src[j:])
-				} else {
-					x = load(src[j:])
-				}
-				alnum, letters := asciiClass(x)
 				k := bits.TrailingZeros64(^alnum&msb) >> 3 // letters or digits before the first other byte
-				if j == i {
-					head = uint16(x | letters>>2)
-				}
 				if k == 8 {
 					h = hashMix(h, x|letters>>2)
 					upper |= letters >> 2 &^ x
 					j += 8
+					x = f.load8(src, j)
+					alnum, letters = asciiClass(x)
 					continue
 				}
 				if k > 0 {
