@@ -145,13 +145,18 @@ func (k *Kafka) EnsureTopics(ctx context.Context, topics ...string) error {
 }
 
 func (k *Kafka) waitTopic(ctx context.Context, topic string) error {
-	for i := 0; ; i++ {
+	// A loaded broker can take seconds to elect the new partitions' leaders.
+	deadline := time.Now().Add(30 * time.Second)
+	for {
 		md, err := k.client.Metadata(ctx, &kafka.MetadataRequest{Topics: []string{topic}})
 		if err == nil && len(md.Topics) == 1 && md.Topics[0].Error == nil && len(md.Topics[0].Partitions) > 0 {
 			return nil
 		}
-		if i == 50 {
-			return fmt.Errorf("topic %s not visible in metadata after creation: %v", topic, err)
+		if err == nil && len(md.Topics) == 1 {
+			err = md.Topics[0].Error
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("topic %s not visible in metadata 30s after creation: %v", topic, err)
 		}
 		if !Sleep(ctx, 100*time.Millisecond) {
 			return ctx.Err()
