@@ -84,6 +84,9 @@ func New(ctx context.Context, cfg Config, stages []string, taps Taps, reg promet
 		stages = slices.DeleteFunc(slices.Clone(stages), func(s string) bool { return s == Sink })
 	}
 	if !cfg.Search.Enabled {
+		if slices.Equal(stages, []string{Index}) {
+			return nil, errors.Join(strictyaml.ErrInvalid, errors.New("search.enabled is false: earshot index has nothing to do"))
+		}
 		stages = slices.DeleteFunc(slices.Clone(stages), func(s string) bool { return s == Index })
 	}
 	if len(cfg.Webhook.Endpoints) == 0 {

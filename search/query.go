@@ -34,7 +34,7 @@ type Result struct {
 
 // Hit is one matching post.
 type Hit struct {
-	Key        string              `json:"key"` // platform/id
+	Key        string              `json:"key"` // platform:id, as post.Key
 	Score      float64             `json:"score"`
 	Platform   string              `json:"platform"`
 	Author     string              `json:"author"`
