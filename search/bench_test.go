@@ -69,12 +69,13 @@ func BenchmarkIndex(b *testing.B) {
 	for _, it := range items {
 		bytes += int64(len(it.Post.Text))
 	}
-	for _, size := range []int{DefaultConfig().BatchSize, 1000} {
-		b.Run(fmt.Sprintf("batch=%d", size), func(b *testing.B) {
+	for _, v := range []struct{ size, parts int }{{DefaultConfig().BatchSize, maxParts}, {DefaultConfig().BatchSize, 1}, {1000, 1}} {
+		b.Run(fmt.Sprintf("batch=%d/parts=%d", v.size, v.parts), func(b *testing.B) {
 			now := testNow
 			c := testConfig(b)
-			c.BatchSize = size
+			c.BatchSize = v.size
 			x := openTest(b, c, &now)
+			x.maxParts = v.parts
 			b.ReportAllocs()
 			b.SetBytes(bytes / int64(len(items)))
 			cpu0 := cpuTime()
@@ -187,4 +188,3 @@ func reportLatency(b *testing.B, lat []time.Duration) {
 	b.ReportMetric(float64(lat[len(lat)*95/100].Microseconds())/1000, "p95-ms")
 	b.ReportMetric(float64(lat[len(lat)/2].Microseconds())/1000, "p50-ms")
 }
-

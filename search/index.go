@@ -54,6 +54,7 @@ type Index struct {
 	closed     bool
 
 	failWrites func() error // tests: a disk that fails every write
+	maxParts   int          // see minPart
 }
 
 // Open opens (creating if need be) the index under cfg.Dir for writing,
@@ -83,7 +84,7 @@ func OpenWith(cfg Config, o Options) (*Index, error) {
 	if err != nil {
 		return nil, fmt.Errorf("search: building the mapping: %w", err)
 	}
-	x := &Index{cfg: cfg, opt: o, log: o.Logger.With("component", "search", "dir", cfg.Dir), mapping: im, shards: map[string]bleve.Index{}}
+	x := &Index{cfg: cfg, opt: o, log: o.Logger.With("component", "search", "dir", cfg.Dir), mapping: im, shards: map[string]bleve.Index{}, maxParts: maxParts}
 	x.m = newMetrics(o.Registerer, x)
 	if o.ReadOnly {
 		if _, err := os.Stat(cfg.Dir); err != nil {
@@ -473,39 +474,82 @@ func (x *Index) apply(items []*post.Item) error {
 	x.mu.Unlock()
 
 	x.mu.RLock()
-	var errs []error
-	var broken []string
-	var indexed, deleted int
+	var (
+		mu               sync.Mutex // guards what the writers below report
+		errs             []error
+		broken           []string
+		indexed, deleted int
+		wg               sync.WaitGroup
+	)
 	for day, s := range x.shards {
-		b := s.NewBatch()
+		var dels []string
 		for _, key := range gone {
 			if d, err := s.Document(key); err == nil && d != nil {
-				b.Delete(key)
-				deleted++
+				dels = append(dels, key)
 			}
 		}
+		var items []*post.Item
 		for _, it := range byDay[day] {
-			if it == nil {
-				continue
+			if it != nil {
+				items = append(items, it)
 			}
-			doc, err := docOf(it, it.Post.CreatedAt)
-			if err == nil {
-				err = b.Index(it.Post.Key(), doc)
-			}
-			if err != nil {
-				errs = append(errs, fmt.Errorf("%s: %w", it.Post.Key(), err))
-				continue
-			}
-			indexed++
 		}
-		if b.Size() == 0 {
+		if len(dels)+len(items) == 0 {
 			continue
 		}
-		if err := x.writeBatch(s, b); err != nil {
-			errs = append(errs, fmt.Errorf("writing shard %s: %w", day, err))
-			broken = append(broken, day)
+		// A big batch is written as a few smaller ones at once, split by
+		// key so that no key is in two of them: building a segment is
+		// serial inside bleve, and the writes wait on the disk.
+		parts := 1
+		if len(items) >= 2*minPart {
+			parts = min(x.maxParts, len(items)/minPart)
+		}
+		for part := range parts {
+			wg.Go(func() {
+				mine := func(key string) bool { return parts == 1 || int(keyHash(key)%uint32(parts)) == part }
+				b := s.NewBatch()
+				var n, d int
+				var bad []error
+				for _, key := range dels {
+					if mine(key) {
+						b.Delete(key)
+						d++
+					}
+				}
+				for _, it := range items {
+					key := it.Post.Key()
+					if !mine(key) {
+						continue
+					}
+					doc, err := docOf(it, it.Post.CreatedAt)
+					if err == nil {
+						err = b.Index(key, doc)
+					}
+					if err != nil {
+						bad = append(bad, fmt.Errorf("%s: %w", key, err))
+						continue
+					}
+					n++
+				}
+				var werr error
+				if b.Size() > 0 {
+					werr = x.writeBatch(s, b)
+				}
+				mu.Lock()
+				defer mu.Unlock()
+				errs = append(errs, bad...)
+				if werr != nil {
+					errs = append(errs, fmt.Errorf("writing shard %s: %w", day, werr))
+					if !slices.Contains(broken, day) {
+						broken = append(broken, day)
+					}
+					return
+				}
+				indexed, deleted = indexed+n, deleted+d
+			})
 		}
 	}
+	wg.Wait()
 	x.mu.RUnlock()
 	if len(broken) > 0 {
 		x.reopen(broken)
@@ -542,6 +586,22 @@ func (x *Index) reopen(days []string) {
 		}()
 	}
 	x.m.shards.Set(float64(len(x.shards)))
+}
+
+// Batches are split for writing in parts of at least minPart posts, at
+// most maxParts of them.
+const (
+	minPart  = 1000
+	maxParts = 4
+)
+
+// keyHash spreads keys over the parts of a batch.
+func keyHash(key string) uint32 {
+	h := uint32(2166136261) // FNV-1a
+	for i := 0; i < len(key); i++ {
+		h = (h ^ uint32(key[i])) * 16777619
+	}
+	return h
 }
 
 // writeBatch writes a batch to a shard. bleve can panic on a shard whose
