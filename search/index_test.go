@@ -3,6 +3,7 @@ package search
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -432,4 +433,30 @@ func FuzzSearch(f *testing.F) {
 			t.Errorf("%q: %v is not a bad-query error", s, err)
 		}
 	})
+}
+
+// A batch big enough to be written in parts keeps the last word on each
+// key: deletes and edits in the same batch win over the post before them.
+func TestBigBatchInParts(t *testing.T) {
+	now := testNow
+	x := openTest(t, testConfig(t), &now)
+	items := many(3*minPart, "big")
+	for i := range 10 {
+		items = append(items, &post.Item{Post: &post.Post{Kind: post.KindDelete, Platform: "x", ID: fmt.Sprintf("big%d", i)}})
+		e := doc{fmt.Sprintf("big%d", 100+i), "zyxedited text", "en", "NA", "neutral", time.Minute, []string{"acme"}}.item()
+		e.Post.Kind = post.KindEdit
+		items = append(items, e)
+	}
+	if err := x.Index(items); err != nil {
+		t.Fatal(err)
+	}
+	if r := search1(t, x, Query{Text: "*"}); r.Total != 3*minPart-10 {
+		t.Errorf("%d posts, want %d", r.Total, 3*minPart-10)
+	}
+	if r := search1(t, x, Query{Text: "zyxedited"}); r.Total != 10 {
+		t.Errorf("%d edited posts found, want 10", r.Total)
+	}
+	if got := testutil.ToFloat64(x.m.indexed); got != 3*minPart-10+10 {
+		t.Errorf("indexed counter %v", got)
+	}
 }
