@@ -376,30 +376,43 @@ func (x *Index) Stage() func(context.Context, post.Batch) (post.Batch, error) {
 			x.Expire()
 		}
 		start := time.Now()
-		err := x.apply(in.Items)
+		rej, err := x.apply(in.Items)
 		x.m.batchSeconds.Observe(time.Since(start).Seconds())
 		if err != nil {
-			x.m.errors.WithLabelValues("write").Inc()
-			x.log.Error("indexing a batch failed; its posts are dead-lettered", "posts", len(in.Items), "err", err)
-			out := post.Batch{Rejected: make([]post.Rejected, len(in.Items))}
+			rej = make([]post.Rejected, len(in.Items))
 			for i, it := range in.Items {
-				out.Rejected[i] = post.Rejected{Item: it, Reason: fmt.Sprintf("search index: %v", err)}
+				rej[i] = post.Rejected{Item: it, Reason: fmt.Sprintf("search index: %v", err)}
 			}
-			return out, nil
 		}
-		return post.Batch{}, nil
+		if len(rej) > 0 {
+			x.m.errors.WithLabelValues("write").Inc()
+			x.log.Error("posts not indexed; they are dead-lettered", "posts", len(rej), "of", len(in.Items), "reason", rej[0].Reason)
+		}
+		return post.Batch{Rejected: rej}, nil
 	}
 }
 
-// Index indexes a batch directly (for tools and benchmarks).
-func (x *Index) Index(items []*post.Item) error { return x.apply(items) }
+// Index indexes a batch directly (for tools and benchmarks); any post it
+// could not write is an error.
+func (x *Index) Index(items []*post.Item) error {
+	rej, err := x.apply(items)
+	if err != nil {
+		return err
+	}
+	if len(rej) > 0 {
+		return fmt.Errorf("%d of %d posts not indexed, the first: %s", len(rej), len(items), rej[0].Reason)
+	}
+	return nil
+}
 
-func (x *Index) apply(items []*post.Item) error {
+// apply writes a batch. It returns the posts it could not write, each with
+// the reason, and an error when none could be.
+func (x *Index) apply(items []*post.Item) ([]post.Rejected, error) {
 	now := x.opt.Now().UTC()
 	oldest := x.oldestDay()
 	newest := now.Add(x.cfg.MaxFuture)
 	byDay := map[string][]*post.Item{}
-	var gone []string // keys to remove from every shard but the one they are indexed in
+	var gone []*post.Item // posts to remove from every shard but the one they are indexed in
 	var skipped []string
 	type slot struct {
 		day string
@@ -412,7 +425,7 @@ func (x *Index) apply(items []*post.Item) error {
 		}
 		p := it.Post
 		if p.Kind == post.KindDelete || (p.Kind == post.KindEdit && len(it.Matches) == 0) {
-			gone = append(gone, p.Key())
+			gone = append(gone, it)
 			if at, ok := pending[p.Key()]; ok { // indexed earlier in this batch: the delete wins
 				byDay[at.day][at.i] = nil
 				delete(pending, p.Key())
@@ -449,7 +462,7 @@ func (x *Index) apply(items []*post.Item) error {
 			continue
 		}
 		if p.Kind == post.KindEdit {
-			gone = append(gone, p.Key())
+			gone = append(gone, it)
 		}
 		pending[p.Key()] = slot{day, len(byDay[day])}
 		byDay[day] = append(byDay[day], it)
@@ -463,12 +476,12 @@ func (x *Index) apply(items []*post.Item) error {
 	x.mu.Lock()
 	if x.closed {
 		x.mu.Unlock()
-		return errors.New("search: index closed")
+		return nil, errors.New("search: index closed")
 	}
 	for day := range byDay {
 		if _, err := x.openShard(day, true); err != nil {
 			x.mu.Unlock()
-			return err
+			return nil, err
 		}
 	}
 	x.mu.Unlock()
@@ -476,16 +489,16 @@ func (x *Index) apply(items []*post.Item) error {
 	x.mu.RLock()
 	var (
 		mu               sync.Mutex // guards what the writers below report
-		errs             []error
+		rejected         []post.Rejected
 		broken           []string
 		indexed, deleted int
 		wg               sync.WaitGroup
 	)
 	for day, s := range x.shards {
-		var dels []string
-		for _, key := range gone {
-			if d, err := s.Document(key); err == nil && d != nil {
-				dels = append(dels, key)
+		var dels []*post.Item
+		for _, it := range gone {
+			if d, err := s.Document(it.Post.Key()); err == nil && d != nil {
+				dels = append(dels, it)
 			}
 		}
 		var items []*post.Item
@@ -508,11 +521,13 @@ func (x *Index) apply(items []*post.Item) error {
 			wg.Go(func() {
 				mine := func(key string) bool { return parts == 1 || int(keyHash(key)%uint32(parts)) == part }
 				b := s.NewBatch()
-				var n, d int
-				var bad []error
-				for _, key := range dels {
-					if mine(key) {
+				var in []*post.Item // what this part writes
+				var d int
+				var rej []post.Rejected
+				for _, it := range dels {
+					if key := it.Post.Key(); mine(key) {
 						b.Delete(key)
+						in = append(in, it)
 						d++
 					}
 				}
@@ -526,10 +541,10 @@ func (x *Index) apply(items []*post.Item) error {
 						err = b.Index(key, doc)
 					}
 					if err != nil {
-						bad = append(bad, fmt.Errorf("%s: %w", key, err))
+						rej = append(rej, post.Rejected{Item: it, Reason: fmt.Sprintf("search index: %v", err)})
 						continue
 					}
-					n++
+					in = append(in, it)
 				}
 				var werr error
 				if b.Size() > 0 {
@@ -537,15 +552,17 @@ func (x *Index) apply(items []*post.Item) error {
 				}
 				mu.Lock()
 				defer mu.Unlock()
-				errs = append(errs, bad...)
 				if werr != nil {
-					errs = append(errs, fmt.Errorf("writing shard %s: %w", day, werr))
+					for _, it := range in {
+						rej = append(rej, post.Rejected{Item: it, Reason: fmt.Sprintf("search index: writing shard %s: %v", day, werr)})
+					}
 					if !slices.Contains(broken, day) {
 						broken = append(broken, day)
 					}
-					return
+				} else {
+					indexed, deleted = indexed+len(in)-d, deleted+d
 				}
-				indexed, deleted = indexed+n, deleted+d
+				rejected = append(rejected, rej...)
 			})
 		}
 	}
@@ -554,12 +571,16 @@ func (x *Index) apply(items []*post.Item) error {
 	if len(broken) > 0 {
 		x.reopen(broken)
 	}
-	if len(errs) > 0 {
-		return errors.Join(errs...)
-	}
 	x.m.indexed.Add(float64(indexed))
 	x.m.deletes.Add(float64(deleted))
-	return nil
+	// A delete that failed in two shards is one dead letter.
+	seen := map[*post.Item]bool{}
+	rejected = slices.DeleteFunc(rejected, func(r post.Rejected) bool {
+		dup := seen[r.Item]
+		seen[r.Item] = true
+		return dup
+	})
+	return rejected, nil
 }
 
 // reopen closes shards whose write failed, so that the next batch opens
