@@ -69,7 +69,7 @@ func BenchmarkIndex(b *testing.B) {
 	for _, it := range items {
 		bytes += int64(len(it.Post.Text))
 	}
-	for _, v := range []struct{ size, parts int }{{DefaultConfig().BatchSize, maxParts}, {DefaultConfig().BatchSize, 1}, {1000, 1}} {
+	for _, v := range []struct{ size, parts int }{{DefaultConfig().BatchSize, 4}, {DefaultConfig().BatchSize, 1}, {1000, 1}} {
 		b.Run(fmt.Sprintf("batch=%d/parts=%d", v.size, v.parts), func(b *testing.B) {
 			now := testNow
 			c := testConfig(b)

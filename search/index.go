@@ -609,11 +609,13 @@ func (x *Index) reopen(days []string) {
 	x.m.shards.Set(float64(len(x.shards)))
 }
 
-// Batches are split for writing in parts of at least minPart posts, at
-// most maxParts of them.
+// Batches can be split for writing in parts of at least minPart posts, at
+// most maxParts of them. One part is the default: on the 2-core test
+// machine four parts cost 20 % more CPU a post (more segments to merge) and
+// indexed slower (BENCHMARKS.md); more cores may tell otherwise.
 const (
 	minPart  = 1000
-	maxParts = 4
+	maxParts = 1
 )
 
 // keyHash spreads keys over the parts of a batch.

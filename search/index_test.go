@@ -440,6 +440,7 @@ func FuzzSearch(f *testing.F) {
 func TestBigBatchInParts(t *testing.T) {
 	now := testNow
 	x := openTest(t, testConfig(t), &now)
+	x.maxParts = 4
 	items := many(3*minPart, "big")
 	for i := range 10 {
 		items = append(items, &post.Item{Post: &post.Post{Kind: post.KindDelete, Platform: "x", ID: fmt.Sprintf("big%d", i)}})
