@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/blevesearch/bleve/v2"
+	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/earshot-dev/earshot/post"
 	"github.com/earshot-dev/earshot/stream"
@@ -250,5 +251,35 @@ func TestSecondOpenIsRefusedClearly(t *testing.T) {
 	}
 	if out, err := r.Stage()(context.Background(), post.Batch{Items: many(1, "z")}); err == nil && len(out.Rejected) == 0 {
 		t.Error("a read-only index accepted a write")
+	}
+}
+
+// A shard that does not open (a corrupt file) is skipped with an error
+// logged: the other days stay searchable and the index keeps running;
+// posts of the broken day are dead-lettered.
+func TestCorruptShardIsSkipped(t *testing.T) {
+	now := testNow
+	c := testConfig(t)
+	x := openTest(t, c, &now)
+	yesterday := doc{"y", "refund yesterday", "en", "NA", "negative", 30 * time.Hour, []string{"acme"}}
+	if err := x.Index([]*post.Item{yesterday.item()}); err != nil {
+		t.Fatal(err)
+	}
+	x.Close()
+	day := filepath.Join(c.Dir, testNow.Format(dayLayout))
+	if err := os.MkdirAll(day, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(day, "index_meta.json"), []byte("{not json"), 0o644)
+	y := openTest(t, c, &now)
+	if r := search1(t, y, Query{Text: "refund"}); r.Total != 1 {
+		t.Errorf("the good shard: %d hits", r.Total)
+	}
+	out, err := y.Stage()(context.Background(), post.Batch{Items: many(3, "c")})
+	if err != nil || len(out.Rejected) != 3 || !strings.Contains(out.Rejected[0].Reason, testNow.Format(dayLayout)) {
+		t.Errorf("posts for the broken day: %v, %+v", err, out.Rejected)
+	}
+	if got := testutil.ToFloat64(y.m.errors.WithLabelValues("open")); got != 1 {
+		t.Errorf("open errors %v", got)
 	}
 }

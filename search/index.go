@@ -106,8 +106,15 @@ func OpenWith(cfg Config, o Options) (*Index, error) {
 			continue
 		}
 		if _, err := x.openShard(day, false); err != nil {
-			x.Close()
-			return nil, err
+			if errors.Is(err, ErrLocked) {
+				x.Close()
+				return nil, err
+			}
+			// One unreadable day must not keep the pipeline from
+			// starting: it is left on disk, searches skip it, and posts
+			// of that day are dead-lettered with the reason.
+			x.m.errors.WithLabelValues("open").Inc()
+			x.log.Error("a shard does not open; it is left as it is and skipped", "day", day, "err", err)
 		}
 	}
 	x.lastExpiry = o.Now()
@@ -670,7 +677,7 @@ func newMetrics(reg prometheus.Registerer, x *Index) *metrics {
 	m := &metrics{
 		indexed: prometheus.NewCounter(prometheus.CounterOpts{Name: "earshot_search_docs_indexed_total", Help: "Posts indexed or replaced."}),
 		deletes: prometheus.NewCounter(prometheus.CounterOpts{Name: "earshot_search_deletes_total", Help: "Posts removed from the index: platform deletes, and edits that no longer match."}),
-		errors:  prometheus.NewCounterVec(prometheus.CounterOpts{Name: "earshot_search_errors_total", Help: "Index failures, by operation (write: a batch dead-lettered; expire; query)."}, []string{"op"}),
+		errors:  prometheus.NewCounterVec(prometheus.CounterOpts{Name: "earshot_search_errors_total", Help: "Index failures, by operation (write: posts dead-lettered; open: a shard that does not open; expire; query)."}, []string{"op"}),
 		skipped: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "earshot_search_skipped_total", Help: "Posts not indexed because their created_at is outside the window."}, []string{"reason"}),
 		batchSeconds: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "earshot_search_batch_duration_seconds", Help: "Time to write one batch to the index.",
 			Buckets: prometheus.ExponentialBuckets(0.001, 2.5, 12)}),
