@@ -601,6 +601,58 @@ func storedOf(s bleve.Index, key string) (*Stored, bool) {
 	return &st, true
 }
 
+// scanShard calls fn with every stored post of a shard, in index order:
+// one pass over its documents, however many there are.
+func scanShard(ctx context.Context, s bleve.Index, fn func(*Stored) error) error {
+	adv, err := s.Advanced()
+	if err != nil {
+		return err
+	}
+	r, err := adv.Reader()
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+	ids, err := r.DocIDReaderAll()
+	if err != nil {
+		return err
+	}
+	defer ids.Close()
+	for n := 0; ; n++ {
+		if n%1000 == 0 && ctx.Err() != nil {
+			return ctx.Err()
+		}
+		id, err := ids.Next()
+		if err != nil {
+			return err
+		}
+		if id == nil {
+			return nil
+		}
+		ext, err := r.ExternalID(id)
+		if err != nil {
+			return err
+		}
+		d, err := r.Document(ext)
+		if err != nil || d == nil {
+			continue // deleted meanwhile
+		}
+		var raw []byte
+		d.VisitFields(func(f index.Field) {
+			if f.Name() == fieldSrc {
+				raw = f.Value()
+			}
+		})
+		var st Stored
+		if raw == nil || json.Unmarshal(raw, &st) != nil {
+			continue
+		}
+		if err := fn(&st); err != nil {
+			return err
+		}
+	}
+}
+
 // Scan calls fn with every post of the shards of the days [since, until),
 // oldest day first, until fn returns an error or ctx ends.
 func (x *Index) Scan(ctx context.Context, since, until time.Time, fn func(day string, p *Stored) error) error {
@@ -614,44 +666,14 @@ func (x *Index) Scan(ctx context.Context, since, until time.Time, fn func(day st
 		}
 	}
 	slices.Sort(days)
-	const page = 1000
 	for _, day := range days {
-		s := x.shards[day]
-		var after []string
-		for {
-			if err := ctx.Err(); err != nil {
-				return err
+		if err := scanShard(ctx, x.shards[day], func(st *Stored) error {
+			if (!since.IsZero() && st.CreatedAt.Before(since)) || (!until.IsZero() && !st.CreatedAt.Before(until)) {
+				return nil
 			}
-			req := bleve.NewSearchRequestOptions(query.NewMatchAllQuery(), page, 0, false)
-			req.Fields = []string{fieldSrc}
-			req.SortBy([]string{"_id"})
-			if after != nil {
-				req.SearchAfter = after
-			}
-			sr, err := s.SearchInContext(ctx, req)
-			if err != nil {
-				return fmt.Errorf("search: reading shard %s: %w", day, err)
-			}
-			for _, h := range sr.Hits {
-				raw, ok := h.Fields[fieldSrc].(string)
-				if !ok {
-					continue
-				}
-				var st Stored
-				if err := json.Unmarshal([]byte(raw), &st); err != nil {
-					continue
-				}
-				if (!since.IsZero() && st.CreatedAt.Before(since)) || (!until.IsZero() && !st.CreatedAt.Before(until)) {
-					continue
-				}
-				if err := fn(day, &st); err != nil {
-					return err
-				}
-			}
-			if len(sr.Hits) < page {
-				break
-			}
-			after = []string{sr.Hits[len(sr.Hits)-1].ID}
+			return fn(day, st)
+		}); err != nil {
+			return fmt.Errorf("search: reading shard %s: %w", day, err)
 		}
 	}
 	return nil
