@@ -142,6 +142,11 @@ func BenchmarkSearch7Days(b *testing.B) {
 		}
 		b.Logf("built 7 days of %d posts a day in %v (%.0f posts/s)", perDay, time.Since(built), float64(7*perDay)/time.Since(built).Seconds())
 	}
+	if os.Getenv("SEARCH_BENCH_COMPACT") != "" {
+		start := time.Now()
+		x.Compact(context.Background(), x.Days())
+		b.Logf("merged %d shards to one segment each in %v", len(x.Days()), time.Since(start))
+	}
 	queries := []struct {
 		name string
 		q    Query

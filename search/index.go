@@ -53,6 +53,11 @@ type Index struct {
 	lastExpiry time.Time
 	closed     bool
 
+	compacted  map[string]bool    // days whose shard was merged to one segment
+	compactCtx context.Context    // ends at Close
+	stopCompac context.CancelFunc //
+	compacting sync.WaitGroup     // the compaction goroutine
+
 	failWrites func() error // tests: a disk that fails every write
 	maxParts   int          // see minPart
 }
@@ -84,7 +89,8 @@ func OpenWith(cfg Config, o Options) (*Index, error) {
 	if err != nil {
 		return nil, fmt.Errorf("search: building the mapping: %w", err)
 	}
-	x := &Index{cfg: cfg, opt: o, log: o.Logger.With("component", "search", "dir", cfg.Dir), mapping: im, shards: map[string]bleve.Index{}, maxParts: maxParts}
+	x := &Index{cfg: cfg, opt: o, log: o.Logger.With("component", "search", "dir", cfg.Dir), mapping: im, shards: map[string]bleve.Index{}, maxParts: maxParts, compacted: map[string]bool{}}
+	x.compactCtx, x.stopCompac = context.WithCancel(context.Background())
 	x.m = newMetrics(o.Registerer, x)
 	if o.ReadOnly {
 		if _, err := os.Stat(cfg.Dir); err != nil {
@@ -205,6 +211,50 @@ func (x *Index) Expire() {
 		}
 	}
 	x.lastExpiry = x.opt.Now()
+	// Days that are over get few writes: merge each to one segment, in the
+	// background, so that searches and backtests look in one place.
+	today := x.opt.Now().UTC().Format(dayLayout)
+	var days []string
+	for day := range x.shards {
+		if day < today && !x.compacted[day] {
+			x.compacted[day] = true
+			days = append(days, day)
+		}
+	}
+	if len(days) > 0 && !x.closed {
+		slices.Sort(days)
+		x.compacting.Go(func() { x.Compact(x.compactCtx, days) })
+	}
+}
+
+// Compact merges the shards of days to one segment each.
+func (x *Index) Compact(ctx context.Context, days []string) {
+	for _, day := range days {
+		x.mu.RLock()
+		s, ok := x.shards[day]
+		closed := x.closed
+		x.mu.RUnlock()
+		if closed || ctx.Err() != nil {
+			return
+		}
+		if !ok {
+			continue
+		}
+		adv, err := s.Advanced()
+		if err != nil {
+			continue
+		}
+		sc, ok := adv.(*scorch.Scorch)
+		if !ok {
+			continue
+		}
+		start := time.Now()
+		if err := sc.ForceMerge(ctx, nil); err != nil {
+			x.log.Warn("merging a past day's shard", "day", day, "err", err)
+			continue
+		}
+		x.log.Info("merged a past day's shard to one segment", "day", day, "took", time.Since(start).Round(time.Millisecond))
+	}
 }
 
 // Days returns the days of the open shards, oldest first.
@@ -224,6 +274,8 @@ func (x *Index) Retention() time.Duration { return x.cfg.Retention }
 
 // Close closes every shard.
 func (x *Index) Close() error {
+	x.stopCompac()
+	defer x.compacting.Wait() // after the shards are closed, which ends a merge in progress
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	if x.closed {
