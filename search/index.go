@@ -188,6 +188,7 @@ func (x *Index) drop(day string) {
 		}
 		delete(x.shards, day)
 	}
+	delete(x.compacted, day)
 	if err := os.RemoveAll(filepath.Join(x.cfg.Dir, day)); err != nil {
 		x.m.errors.WithLabelValues("expire").Inc()
 		x.log.Error("dropping expired shard", "day", day, "err", err)

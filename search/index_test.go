@@ -461,3 +461,31 @@ func TestBigBatchInParts(t *testing.T) {
 		t.Errorf("indexed counter %v", got)
 	}
 }
+
+// A scan reads snapshots: shards expiring or the index closing meanwhile
+// neither crash it nor block on it.
+func TestScanSurvivesExpiryAndClose(t *testing.T) {
+	now := testNow
+	c := testConfig(t)
+	x := openTest(t, c, &now)
+	if err := x.Index(many(300, "s")); err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	err := x.Scan(context.Background(), time.Time{}, time.Time{}, func(day string, s *Stored) error {
+		if n == 0 {
+			now = now.Add(30 * 24 * time.Hour)
+			x.Expire() // drops the shard being read: needs the write lock
+			x.Close()
+		}
+		n++
+		return nil
+	})
+	if err != nil && n == 0 {
+		t.Fatal(err)
+	}
+	t.Logf("read %d posts, then %v", n, err)
+	if n == 0 {
+		t.Error("nothing read")
+	}
+}

@@ -603,16 +603,7 @@ func storedOf(s bleve.Index, key string) (*Stored, bool) {
 
 // scanShard calls fn with every stored post of a shard, in index order:
 // one pass over its documents, however many there are.
-func scanShard(ctx context.Context, s bleve.Index, fn func(*Stored) error) error {
-	adv, err := s.Advanced()
-	if err != nil {
-		return err
-	}
-	r, err := adv.Reader()
-	if err != nil {
-		return err
-	}
-	defer r.Close()
+func scanShard(ctx context.Context, r index.IndexReader, fn func(*Stored) error) error {
 	ids, err := r.DocIDReaderAll()
 	if err != nil {
 		return err
@@ -657,23 +648,44 @@ func scanShard(ctx context.Context, s bleve.Index, fn func(*Stored) error) error
 // oldest day first, until fn returns an error or ctx ends.
 func (x *Index) Scan(ctx context.Context, since, until time.Time, fn func(day string, p *Stored) error) error {
 	first, last := x.window(since, until)
-	x.mu.RLock()
-	defer x.mu.RUnlock()
-	var days []string
-	for day := range x.shards {
-		if day >= first && day <= last {
-			days = append(days, day)
-		}
+	// Take a snapshot of each shard and let go of the lock: a long scan
+	// must not hold up the index stage opening a new day's shard.
+	type snap struct {
+		day string
+		r   index.IndexReader
 	}
-	slices.Sort(days)
-	for _, day := range days {
-		if err := scanShard(ctx, x.shards[day], func(st *Stored) error {
+	var snaps []snap
+	defer func() {
+		for _, s := range snaps {
+			s.r.Close()
+		}
+	}()
+	x.mu.RLock()
+	for day, s := range x.shards {
+		if day < first || day > last {
+			continue
+		}
+		adv, err := s.Advanced()
+		var r index.IndexReader
+		if err == nil {
+			r, err = adv.Reader()
+		}
+		if err != nil {
+			x.mu.RUnlock()
+			return fmt.Errorf("search: reading shard %s: %w", day, err)
+		}
+		snaps = append(snaps, snap{day, r})
+	}
+	x.mu.RUnlock()
+	slices.SortFunc(snaps, func(a, b snap) int { return strings.Compare(a.day, b.day) })
+	for _, sn := range snaps {
+		if err := scanShard(ctx, sn.r, func(st *Stored) error {
 			if (!since.IsZero() && st.CreatedAt.Before(since)) || (!until.IsZero() && !st.CreatedAt.Before(until)) {
 				return nil
 			}
-			return fn(day, st)
+			return fn(sn.day, st)
 		}); err != nil {
-			return fmt.Errorf("search: reading shard %s: %w", day, err)
+			return fmt.Errorf("search: reading shard %s: %w", sn.day, err)
 		}
 	}
 	return nil
