@@ -118,7 +118,7 @@ func watchlistTool(args []string, stdout, stderr io.Writer) error {
 		return nil
 	}
 	if len(args) != 2 || args[0] != "validate" {
-		return exitError{2, errors.New("usage: earshot watchlist validate DIR | import powertrack|brandwatch RULE | publish --config FILE [--dir DIR] | list|show|apply|submit|approve|reject|pause|resume|delete|import DIR|sync (the store: earshot watchlist list -h)")}
+		return exitError{2, errors.New("usage: earshot watchlist validate DIR | import powertrack|brandwatch RULE | publish --config FILE [--dir DIR] | backtest FILE --since 7d | list|show|apply|submit|approve|reject|pause|resume|delete|import DIR|sync (the store: earshot watchlist list -h)")}
 	}
 	lists, err := match.LoadDir(args[1])
 	if err != nil {
