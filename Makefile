@@ -23,7 +23,7 @@ unit:
 	$(GO) vet $(PKGS)
 	$(GO) test -race -count=1 $(PKGS)
 
-## sqlcheck: the ClickHouse schema and inserts on a current ClickHouse (chdb,
+## sqlcheck: the ClickHouse schema, inserts and cookbook queries on a current ClickHouse (chdb,
 ## in-process, from PyPI); the integration tests cover Debian's 18.16.
 sqlcheck: build
 	@python3 -c 'import chdb' 2>/dev/null || python3 -m pip install -q --disable-pip-version-check chdb==4.4.0
