@@ -25,6 +25,9 @@ import (
 // dayLayout names a shard's directory: the UTC day of its posts' created_at.
 const dayLayout = "2006-01-02"
 
+// atLayout orders posts by created_at as text.
+const atLayout = "20060102150405.000"
+
 // minuteLayout is how created_at is indexed: to the minute, sortable.
 const minuteLayout = "200601021504"
 
@@ -407,6 +410,7 @@ func docOf(it *post.Item, created time.Time) (map[string]any, error) {
 		textPrefix + analyzerFor(lang): s.Text,
 		fieldFacet:                     facet,
 		fieldKW:                        kw,
+		fieldAt:                        s.CreatedAt.Format(atLayout),
 		fieldSrc:                       string(src),
 	}
 	return doc, nil

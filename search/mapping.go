@@ -44,6 +44,7 @@ import (
 const (
 	fieldFacet = "facet"
 	fieldKW    = "kw"
+	fieldAt    = "at" // created_at to the millisecond, for ordering: a tie of scores goes to the newer post
 	fieldSrc   = "src"
 	textPrefix = "text_"
 )
@@ -201,6 +202,9 @@ func newMapping() (*mapping.IndexMappingImpl, error) {
 	// are term ranges over it. A datetime field indexes a dozen terms per
 	// value and cost 40% of indexing time.
 	kw(fieldKW, false)
+	// Sorted on, never searched; bleve builds doc values only for an
+	// indexed field.
+	kw(fieldAt, true)
 	src := mapping.NewTextFieldMapping()
 	src.Index, src.Store, src.IncludeTermVectors, src.IncludeInAll, src.DocValues = false, true, false, false, false
 	dm.AddFieldMappingsAt(fieldSrc, src)

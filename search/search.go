@@ -336,7 +336,19 @@ func (x *Index) parse(q Query, present []string) (query.Query, marks, error) {
 	if len(must) == 1 {
 		return must[0], r.marks, nil
 	}
-	return query.NewConjunctionQuery(must), r.marks, nil
+	// The filters narrow the hits without scoring: a region or watchlist
+	// term must not add to the rank, least of all by a weight that differs
+	// from one day's shard to the next.
+	b := query.NewBooleanQuery(nil, nil, nil)
+	if _, all := text.(*query.MatchAllQuery); !all {
+		b.AddMust(text)
+	}
+	if len(must) == 2 {
+		b.AddFilter(must[1])
+	} else {
+		b.AddFilter(query.NewConjunctionQuery(must[1:]))
+	}
+	return b, r.marks, nil
 }
 
 // minuteRange matches the posts created in [since, until), to the minute:
@@ -478,6 +490,9 @@ func (x *Index) Search(ctx context.Context, q Query) (*Result, error) {
 	req := bleve.NewSearchRequestOptions(bq, q.Size, q.From, false)
 	req.Fields = []string{fieldSrc}
 	req.AddFacet(fieldFacet, bleve.NewFacetRequest(fieldFacet, facetTerms))
+	// Best first, newest first among equals (all of them for *): the order
+	// is the same every time, so pages neither repeat nor skip a hit.
+	req.SortBy([]string{"-_score", "-" + fieldAt})
 	if len(shards) > 0 {
 		sr, err := bleve.NewIndexAlias(shards...).SearchInContext(ctx, req)
 		if err != nil {
