@@ -111,15 +111,80 @@ func TestMigrationFourBackfillsRollups(t *testing.T) {
 	if err := b.Send(); err != nil {
 		t.Fatal(err)
 	}
+	// x:4 was deleted before the upgrade (version 5 takes it back out).
+	d, err := conn.PrepareBatch(ctx, "INSERT INTO "+db+".matches (post_key, watchlist, keywords, created_at, region, sentiment_label, inserted_at)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.Append("x:4", "acme", []string{"acme", "outage"}, at, "EMEA", "negative", at)
+	if err := d.Send(); err != nil {
+		t.Fatal(err)
+	}
+	del, err := conn.PrepareBatch(ctx, "INSERT INTO "+db+".deletions (post_key, deleted_at, inserted_at)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	del.Append("x:4", at, at)
+	if err := del.Send(); err != nil {
+		t.Fatal(err)
+	}
 	applied, err := Migrate(ctx, conn, db)
-	if err != nil || len(applied) != 1 || applied[0] != 4 {
-		t.Fatalf("applied %v, err %v; want [4]", applied, err)
+	if err != nil || len(applied) != 2 || applied[0] != 4 || applied[1] != 5 {
+		t.Fatalf("applied %v, err %v; want [4 5]", applied, err)
 	}
 	if n := queryCount(t, conn, "SELECT sum(mentions) FROM "+db+".mentions_hourly WHERE watchlist = 'acme' AND region = 'EMEA' AND sentiment_label = 'negative' AND hour = toDateTime('2026-11-01 10:00:00', 'UTC')"); n != 3 {
-		t.Errorf("mentions_hourly after backfill: %d, want 3", n)
+		t.Errorf("mentions_hourly after backfill: %d, want 3 (x:4 deleted)", n)
 	}
 	if n := queryCount(t, conn, "SELECT sum(mentions) FROM "+db+".terms_daily WHERE term = 'outage'"); n != 3 {
-		t.Errorf("terms_daily after backfill: %d, want 3", n)
+		t.Errorf("terms_daily after backfill: %d, want 3 (x:4 deleted)", n)
+	}
+}
+
+// TestDeletesLeaveTheRollups: a delete takes its post out of the roll-ups
+// as well as the views, once even when the delete is redelivered.
+func TestDeletesLeaveTheRollups(t *testing.T) {
+	conn, db := openTest(t)
+	ctx := context.Background()
+	s := New(conn, db)
+	at := time.Date(2026, 11, 1, 10, 15, 0, 0, time.UTC)
+	var items []*post.Item
+	for i := range 4 {
+		it := enrichedItem(fmt.Sprint(i), "1", at.Add(time.Duration(i)*time.Minute))
+		it.Matches[0].Keywords = []string{"acme", "outage"}
+		items = append(items, it)
+	}
+	if out, err := s.Stage()(ctx, post.Batch{Items: items}); err != nil || len(out.Rejected) > 0 {
+		t.Fatalf("stage: %v %+v", err, out.Rejected)
+	}
+	mentions := func() uint64 {
+		return queryCount(t, conn, "SELECT sum(mentions) FROM "+db+".mentions_hourly WHERE watchlist = 'acme' AND region = 'EMEA' AND sentiment_label = 'negative'")
+	}
+	if n := mentions(); n != 4 {
+		t.Fatalf("mentions before the delete: %d, want 4", n)
+	}
+	del := &post.Item{Post: &post.Post{Kind: post.KindDelete, Platform: "x", ID: "2"}}
+	unknown := &post.Item{Post: &post.Post{Kind: post.KindDelete, Platform: "x", ID: "never-stored"}}
+	for range 2 { // the second time is a redelivery
+		if out, err := s.Stage()(ctx, post.Batch{Items: []*post.Item{del, unknown}}); err != nil || len(out.Rejected) > 0 {
+			t.Fatalf("delete: %v %+v", err, out.Rejected)
+		}
+		if n := mentions(); n != 3 {
+			t.Errorf("mentions after the delete: %d, want 3", n)
+		}
+		if n := queryCount(t, conn, "SELECT sum(mentions) FROM "+db+".terms_daily WHERE watchlist = 'acme' AND term = 'outage'"); n != 3 {
+			t.Errorf("terms after the delete: %d, want 3", n)
+		}
+	}
+	// A cell whose every post was deleted disappears.
+	var rest []*post.Item
+	for _, id := range []string{"0", "1", "3"} {
+		rest = append(rest, &post.Item{Post: &post.Post{Kind: post.KindDelete, Platform: "x", ID: id}})
+	}
+	if _, err := s.Stage()(ctx, post.Batch{Items: rest}); err != nil {
+		t.Fatal(err)
+	}
+	if n := queryCount(t, conn, "SELECT count() FROM "+db+".mentions_hourly"); n != 0 {
+		t.Errorf("%d roll-up rows left after every post was deleted", n)
 	}
 }
 

@@ -264,6 +264,80 @@ var migrations = []migration{
 				GROUP BY alert_id
 			) AS ack USING alert_id`,
 	}},
+	// Version 5: deletes reach the roll-ups. A deleted post's matches go
+	// into deleted_matches (the sink reads them from matches when the delete
+	// arrives), whose materialised views count them per cell like the
+	// roll-ups count mentions; the views subtract the two. Both are uniq
+	// states of the post key, so a redelivered delete subtracts once.
+	{5, "deletes subtracted from the roll-ups", []string{
+		`CREATE TABLE IF NOT EXISTS {db}.deleted_matches{local}{on_cluster} (
+			post_key String,
+			created_at DateTime,
+			watchlist String,
+			region String,
+			sentiment_label String,
+			keywords Array(String)
+		) ENGINE = Null`,
+		`CREATE TABLE IF NOT EXISTS {db}.mentions_hourly_deleted_agg{local}{on_cluster} (
+			hour DateTime,
+			watchlist String,
+			region String,
+			sentiment_label String,
+			deleted AggregateFunction(uniq, String)
+		) ENGINE = AggregatingMergeTree
+		PARTITION BY toYYYYMM(hour)
+		ORDER BY (watchlist, hour, region, sentiment_label)`,
+		`CREATE MATERIALIZED VIEW IF NOT EXISTS {db}.mentions_hourly_deleted_mv{on_cluster} TO {db}.mentions_hourly_deleted_agg{local} AS
+			SELECT toStartOfHour(created_at) AS hour, watchlist, region, sentiment_label, uniqState(post_key) AS deleted
+			FROM {db}.deleted_matches{local}
+			GROUP BY hour, watchlist, region, sentiment_label`,
+		`CREATE TABLE IF NOT EXISTS {db}.terms_daily_deleted_agg{local}{on_cluster} (
+			day Date,
+			watchlist String,
+			term String,
+			deleted AggregateFunction(uniq, String)
+		) ENGINE = AggregatingMergeTree
+		PARTITION BY toYYYYMM(day)
+		ORDER BY (watchlist, day, term)`,
+		`CREATE MATERIALIZED VIEW IF NOT EXISTS {db}.terms_daily_deleted_mv{on_cluster} TO {db}.terms_daily_deleted_agg{local} AS
+			SELECT toDate(created_at) AS day, watchlist, term, uniqState(post_key) AS deleted
+			FROM {db}.deleted_matches{local}
+			ARRAY JOIN keywords AS term
+			GROUP BY day, watchlist, term`,
+		// Posts deleted before this version.
+		`INSERT INTO {db}.deleted_matches (post_key, created_at, watchlist, region, sentiment_label, keywords)
+			SELECT post_key, created_at, watchlist, region, sentiment_label, keywords
+			FROM {db}.matches FINAL
+			WHERE post_key {global}IN (SELECT post_key FROM {db}.deletions)`,
+		`DROP TABLE IF EXISTS {db}.mentions_hourly{on_cluster}`,
+		`CREATE VIEW {db}.mentions_hourly{on_cluster} AS
+			SELECT hour, watchlist, region, sentiment_label, toUInt64(greatest(toInt64(m.mentions) - toInt64(d.deleted), 0)) AS mentions
+			FROM (
+				SELECT hour, watchlist, region, sentiment_label, uniqMerge(mentions) AS mentions
+				FROM {db}.mentions_hourly_agg
+				GROUP BY hour, watchlist, region, sentiment_label
+			) AS m
+			{global}ANY LEFT JOIN (
+				SELECT hour, watchlist, region, sentiment_label, uniqMerge(deleted) AS deleted
+				FROM {db}.mentions_hourly_deleted_agg
+				GROUP BY hour, watchlist, region, sentiment_label
+			) AS d USING (hour, watchlist, region, sentiment_label)
+			WHERE mentions > 0`,
+		`DROP TABLE IF EXISTS {db}.terms_daily{on_cluster}`,
+		`CREATE VIEW {db}.terms_daily{on_cluster} AS
+			SELECT day, watchlist, term, toUInt64(greatest(toInt64(m.mentions) - toInt64(d.deleted), 0)) AS mentions
+			FROM (
+				SELECT day, watchlist, term, uniqMerge(mentions) AS mentions
+				FROM {db}.terms_daily_agg
+				GROUP BY day, watchlist, term
+			) AS m
+			{global}ANY LEFT JOIN (
+				SELECT day, watchlist, term, uniqMerge(deleted) AS deleted
+				FROM {db}.terms_daily_deleted_agg
+				GROUP BY day, watchlist, term
+			) AS d USING (day, watchlist, term)
+			WHERE mentions > 0`,
+	}},
 }
 
 // SchemaVersion is the newest schema version this build knows.
@@ -281,17 +355,20 @@ type Schema struct {
 // ReplacingMergeTree tables shard on the key they deduplicate on. The
 // roll-ups merge uniq states across shards when read, so any shard will do.
 var shardKeys = map[string]string{
-	"schema_migrations":     "rand()",
-	"posts":                 "cityHash64(post_key)",
-	"matches":               "cityHash64(post_key)",
-	"deletions":             "cityHash64(post_key)",
-	"alerts":                "cityHash64(alert_id)",
-	"alert_events":          "cityHash64(alert_id)",
-	"audit_log":             "cityHash64(object_type, object_id)",
-	"volume_in":             "post_hash",
-	"volume_per_minute_agg": "rand()",
-	"mentions_hourly_agg":   "rand()",
-	"terms_daily_agg":       "rand()",
+	"schema_migrations":           "rand()",
+	"posts":                       "cityHash64(post_key)",
+	"matches":                     "cityHash64(post_key)",
+	"deletions":                   "cityHash64(post_key)",
+	"alerts":                      "cityHash64(alert_id)",
+	"alert_events":                "cityHash64(alert_id)",
+	"audit_log":                   "cityHash64(object_type, object_id)",
+	"volume_in":                   "post_hash",
+	"volume_per_minute_agg":       "rand()",
+	"mentions_hourly_agg":         "rand()",
+	"terms_daily_agg":             "rand()",
+	"deleted_matches":             "cityHash64(post_key)",
+	"mentions_hourly_deleted_agg": "rand()",
+	"terms_daily_deleted_agg":     "rand()",
 }
 
 var (

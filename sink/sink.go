@@ -182,8 +182,57 @@ func (s *Sink) Stage() func(context.Context, post.Batch) (post.Batch, error) {
 			}
 			out.Rejected = append(out.Rejected, rej...)
 		}
+		if len(deletes) > 0 {
+			if err := s.subtractDeleted(ctx, deletes); err != nil {
+				return post.Batch{}, err
+			}
+		}
 		return out, nil
 	}
+}
+
+// subtractDeleted copies the stored matches of deleted posts into
+// deleted_matches, which the roll-up views subtract. A retry copies them
+// again; the roll-ups count distinct post keys, so nothing is taken twice.
+func (s *Sink) subtractDeleted(ctx context.Context, deletes []*post.Item) error {
+	keys := make([]string, len(deletes))
+	for i, it := range deletes {
+		keys[i] = quote(it.Key())
+	}
+	rows, err := s.conn.Query(ctx, "SELECT post_key, created_at, watchlist, region, sentiment_label, keywords FROM "+s.db+
+		".matches FINAL WHERE post_key IN ("+strings.Join(keys, ", ")+")")
+	if err != nil {
+		return fmt.Errorf("reading the matches of deleted posts: %w", err)
+	}
+	defer rows.Close()
+	b, err := s.conn.PrepareBatch(ctx, "INSERT INTO "+s.db+".deleted_matches (post_key, created_at, watchlist, region, sentiment_label, keywords)")
+	if err != nil {
+		return fmt.Errorf("preparing deleted_matches insert: %w", err)
+	}
+	defer b.Abort()
+	n := 0
+	for rows.Next() {
+		var key, watchlist, region, label string
+		var created time.Time
+		var keywords []string
+		if err := rows.Scan(&key, &created, &watchlist, &region, &label, &keywords); err != nil {
+			return fmt.Errorf("reading the matches of deleted posts: %w", err)
+		}
+		if err := b.Append(key, created, watchlist, region, label, keywords); err != nil {
+			return fmt.Errorf("appending deleted match %s: %w", key, err)
+		}
+		n++
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("reading the matches of deleted posts: %w", err)
+	}
+	if n == 0 {
+		return nil // none of them was stored: nothing counted to take back
+	}
+	if err := b.Send(); err != nil {
+		return fmt.Errorf("inserting %d deleted matches: %w", n, err)
+	}
+	return nil
 }
 
 // AlertStage returns the sink stage of a queue's alert topic: every alert

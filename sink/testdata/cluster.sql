@@ -280,6 +280,88 @@ CREATE VIEW IF NOT EXISTS earshot.alerts_latest ON CLUSTER prod AS
 				GROUP BY alert_id
 			) AS ack USING alert_id;
 
+CREATE TABLE IF NOT EXISTS earshot.deleted_matches_local ON CLUSTER prod (
+			post_key String,
+			created_at DateTime,
+			watchlist String,
+			region String,
+			sentiment_label String,
+			keywords Array(String)
+		) ENGINE = Null;
+
+CREATE TABLE IF NOT EXISTS earshot.deleted_matches ON CLUSTER prod AS earshot.deleted_matches_local ENGINE = Distributed(prod, earshot, deleted_matches_local, cityHash64(post_key));
+
+CREATE TABLE IF NOT EXISTS earshot.mentions_hourly_deleted_agg_local ON CLUSTER prod (
+			hour DateTime,
+			watchlist String,
+			region String,
+			sentiment_label String,
+			deleted AggregateFunction(uniq, String)
+		) ENGINE = ReplicatedAggregatingMergeTree('/clickhouse/tables/{shard}/earshot/mentions_hourly_deleted_agg_local', '{replica}')
+		PARTITION BY toYYYYMM(hour)
+		ORDER BY (watchlist, hour, region, sentiment_label);
+
+CREATE TABLE IF NOT EXISTS earshot.mentions_hourly_deleted_agg ON CLUSTER prod AS earshot.mentions_hourly_deleted_agg_local ENGINE = Distributed(prod, earshot, mentions_hourly_deleted_agg_local, rand());
+
+CREATE MATERIALIZED VIEW IF NOT EXISTS earshot.mentions_hourly_deleted_mv ON CLUSTER prod TO earshot.mentions_hourly_deleted_agg_local AS
+			SELECT toStartOfHour(created_at) AS hour, watchlist, region, sentiment_label, uniqState(post_key) AS deleted
+			FROM earshot.deleted_matches_local
+			GROUP BY hour, watchlist, region, sentiment_label;
+
+CREATE TABLE IF NOT EXISTS earshot.terms_daily_deleted_agg_local ON CLUSTER prod (
+			day Date,
+			watchlist String,
+			term String,
+			deleted AggregateFunction(uniq, String)
+		) ENGINE = ReplicatedAggregatingMergeTree('/clickhouse/tables/{shard}/earshot/terms_daily_deleted_agg_local', '{replica}')
+		PARTITION BY toYYYYMM(day)
+		ORDER BY (watchlist, day, term);
+
+CREATE TABLE IF NOT EXISTS earshot.terms_daily_deleted_agg ON CLUSTER prod AS earshot.terms_daily_deleted_agg_local ENGINE = Distributed(prod, earshot, terms_daily_deleted_agg_local, rand());
+
+CREATE MATERIALIZED VIEW IF NOT EXISTS earshot.terms_daily_deleted_mv ON CLUSTER prod TO earshot.terms_daily_deleted_agg_local AS
+			SELECT toDate(created_at) AS day, watchlist, term, uniqState(post_key) AS deleted
+			FROM earshot.deleted_matches_local
+			ARRAY JOIN keywords AS term
+			GROUP BY day, watchlist, term;
+
+INSERT INTO earshot.deleted_matches (post_key, created_at, watchlist, region, sentiment_label, keywords)
+			SELECT post_key, created_at, watchlist, region, sentiment_label, keywords
+			FROM earshot.matches FINAL
+			WHERE post_key GLOBAL IN (SELECT post_key FROM earshot.deletions);
+
+DROP TABLE IF EXISTS earshot.mentions_hourly ON CLUSTER prod;
+
+CREATE VIEW earshot.mentions_hourly ON CLUSTER prod AS
+			SELECT hour, watchlist, region, sentiment_label, toUInt64(greatest(toInt64(m.mentions) - toInt64(d.deleted), 0)) AS mentions
+			FROM (
+				SELECT hour, watchlist, region, sentiment_label, uniqMerge(mentions) AS mentions
+				FROM earshot.mentions_hourly_agg
+				GROUP BY hour, watchlist, region, sentiment_label
+			) AS m
+			GLOBAL ANY LEFT JOIN (
+				SELECT hour, watchlist, region, sentiment_label, uniqMerge(deleted) AS deleted
+				FROM earshot.mentions_hourly_deleted_agg
+				GROUP BY hour, watchlist, region, sentiment_label
+			) AS d USING (hour, watchlist, region, sentiment_label)
+			WHERE mentions > 0;
+
+DROP TABLE IF EXISTS earshot.terms_daily ON CLUSTER prod;
+
+CREATE VIEW earshot.terms_daily ON CLUSTER prod AS
+			SELECT day, watchlist, term, toUInt64(greatest(toInt64(m.mentions) - toInt64(d.deleted), 0)) AS mentions
+			FROM (
+				SELECT day, watchlist, term, uniqMerge(mentions) AS mentions
+				FROM earshot.terms_daily_agg
+				GROUP BY day, watchlist, term
+			) AS m
+			GLOBAL ANY LEFT JOIN (
+				SELECT day, watchlist, term, uniqMerge(deleted) AS deleted
+				FROM earshot.terms_daily_deleted_agg
+				GROUP BY day, watchlist, term
+			) AS d USING (day, watchlist, term)
+			WHERE mentions > 0;
+
 ALTER TABLE earshot.posts_local ON CLUSTER prod MODIFY TTL created_at + INTERVAL 90 DAY;
 
 ALTER TABLE earshot.terms_daily_agg_local ON CLUSTER prod MODIFY TTL day + INTERVAL 36 HOUR;
