@@ -22,6 +22,7 @@ type Enricher struct {
 	lang     *langModel
 	senti    *sentimentModels
 	gaz      *gazetteer
+	borders  *borders
 	clusters *clusterer
 	intentsM *intentMatcher
 }
@@ -40,6 +41,9 @@ func New(cfg Config) *Enricher {
 		panic(fmt.Errorf("enrich: embedded model: %w", err))
 	}
 	if e.gaz, err = loadGazetteer(); err != nil {
+		panic(fmt.Errorf("enrich: embedded model: %w", err))
+	}
+	if e.borders, err = loadBorders(bordersGz); err != nil {
 		panic(fmt.Errorf("enrich: embedded model: %w", err))
 	}
 	e.intentsM = newIntentMatcher()

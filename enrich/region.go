@@ -60,6 +60,19 @@ func (e *Enricher) region(p *post.Post, en *post.Enrichment) {
 	case p.Country != "":
 		set(strings.ToUpper(p.Country), sourcePlace, 0.9)
 		return
+	case p.Geo != nil && (p.Geo.Lat != 0 || p.Geo.Lon != 0):
+		// Bare coordinates: the country whose borders hold them (at about
+		// a kilometre, so a point on a border may land next door).
+		if c, inside := e.borders.country(p.Geo.Lat, p.Geo.Lon); c != "" {
+			set(c, sourceGeo, map[bool]float64{true: 0.9, false: 0.75}[inside])
+			return
+		}
+		if p.Geo.Place != "" {
+			if m := e.gaz.lookup(p.Geo.Place); m.country != "" {
+				set(m.country, sourcePlace, min(0.9, m.confidence+0.1))
+				return
+			}
+		}
 	case p.Geo != nil && p.Geo.Place != "":
 		if m := e.gaz.lookup(p.Geo.Place); m.country != "" {
 			set(m.country, sourcePlace, min(0.9, m.confidence+0.1))
