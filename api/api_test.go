@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -33,6 +34,7 @@ type env struct {
 	alerts *MemAlerts
 	hub    *Hub
 	audit  *Audit
+	push   *fakePush
 	dir    string
 	tok    map[string]string // caller → secret
 }
@@ -94,7 +96,9 @@ func newEnv(t testing.TB, mod ...func(*Config, *Deps)) *env {
 	} {
 		e.alerts.Add(a)
 	}
+	e.push = &fakePush{}
 	d := Deps{Tokens: tokens, Audit: audit, Watchlists: e.wl, Searcher: e.search, Backtester: fakeBacktester{}, Insights: fakeInsights{},
+		Push:   func() PushTarget { return e.push },
 		Alerts: e.alerts, Hub: e.hub, Registerer: prometheus.NewRegistry(),
 		Queues: map[string]QueueInfo{"care-emea": {Team: "emea-care", Region: "EMEA"}, "care-apac": {Team: "apac-care", Region: "APAC"}},
 		Ready:  map[string]func(context.Context) error{"fake": func(context.Context) error { return nil }}}
@@ -238,6 +242,8 @@ func TestEndpointsRolesAndScopes(t *testing.T) {
 		{"stream may not", "analyst", "GET", "/v1/queues/care-emea/stream", "", 403, CodeForbidden},
 		{"stream scope", "responder-emea", "GET", "/v1/queues/care-apac/stream", "", 404, CodeNotFound},
 
+		{"push may", "ingest", "POST", "/v1/posts", `{"platform":"x","id":"1","text":"acme"}`, 202, ""},
+		{"push may not", "analyst", "POST", "/v1/posts", `{"platform":"x","id":"1","text":"acme"}`, 403, CodeForbidden},
 		{"search may", "analyst", "POST", "/v1/search", `{"q":"acme"}`, 200, ""},
 		{"search may not", "responder-emea", "POST", "/v1/search", `{"q":"acme"}`, 403, CodeForbidden},
 		{"insights may", "analyst", "GET", "/v1/insights", "", 200, ""},
@@ -696,5 +702,39 @@ func TestBrokenStateFiles(t *testing.T) {
 	}
 	if got := testutil.ToFloat64(e.srv.metrics.auditErrors); got != 1 {
 		t.Errorf("audit errors counted: %v", got)
+	}
+}
+
+// fakePush stands in for the push source: it notes the tenant and accepts.
+type fakePush struct {
+	mu      sync.Mutex
+	tenants []string
+}
+
+func (f *fakePush) ServeTenant(w http.ResponseWriter, r *http.Request, tenant string) {
+	f.mu.Lock()
+	f.tenants = append(f.tenants, tenant)
+	f.mu.Unlock()
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(http.StatusAccepted)
+	w.Write([]byte(`{"accepted":1}` + "\n"))
+}
+
+// Pushed posts are taken as the identity's tenant, and a process without a
+// push source says so.
+func TestPushThroughTheAPI(t *testing.T) {
+	e := newEnv(t)
+	if r := e.do("ingest", "POST", "/v1/posts", `{"platform":"x","id":"1","text":"hi"}`); r.code != 202 {
+		t.Fatalf("push: %d %s", r.code, r.body)
+	}
+	e.push.mu.Lock()
+	got := slices.Clone(e.push.tenants)
+	e.push.mu.Unlock()
+	if len(got) != 1 || got[0] != callers["ingest"].Name {
+		t.Errorf("tenants %v, want the ingest identity's name %q", got, callers["ingest"].Name)
+	}
+	none := newEnv(t, func(_ *Config, d *Deps) { d.Push = nil })
+	if r := none.do("ingest", "POST", "/v1/posts", `{}`); r.code != 503 || !strings.Contains(string(r.body), CodeNotConfigured) {
+		t.Errorf("no push source: %d %s", r.code, r.body)
 	}
 }

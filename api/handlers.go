@@ -573,3 +573,19 @@ func (s *Server) searchScope(id Identity) (scope *search.Scope, any bool) {
 	}
 	return scope, true
 }
+
+// pushPosts takes a batch of posts from an identity with the ingest role,
+// as the push endpoint does on its own address; the tenant is the
+// identity's name. Its answers (202, 400, 413, 429 with Retry-After) are
+// the push endpoint's.
+func (s *Server) pushPosts(c *call) error {
+	var target PushTarget
+	if s.d.Push != nil {
+		target = s.d.Push()
+	}
+	if target == nil {
+		return errorf(http.StatusServiceUnavailable, CodeNotConfigured, "this process does not ingest pushed posts (ingest.source: push with an empty ingest.push.addr)")
+	}
+	target.ServeTenant(c.w, c.r, c.id.Name)
+	return nil
+}

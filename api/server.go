@@ -52,6 +52,12 @@ type WatchlistStore interface {
 	History(id string) ([]watchlist.Change, error)
 }
 
+// PushTarget takes pushed posts for an authenticated tenant
+// (*ingest.Push).
+type PushTarget interface {
+	ServeTenant(w http.ResponseWriter, r *http.Request, tenant string)
+}
+
 // Searcher runs a search (*search.Index). Query.Scope is set by the API.
 type Searcher interface {
 	Search(ctx context.Context, q search.Query) (*search.Result, error)
@@ -97,6 +103,7 @@ type Deps struct {
 	Audit      *Audit
 	Watchlists WatchlistStore
 	Searcher   Searcher
+	Push       func() PushTarget // the push source of this process, or nil (none, or not yet open)
 	Backtester Backtester
 	Insights   Insights
 	Alerts     AlertStore
@@ -465,6 +472,7 @@ func (s *Server) register() {
 	s.handle("POST /v1/queues/{queue}/alerts/{id}/ack", AckAlerts, s.ackAlert)
 	s.handle("GET /v1/queues/{queue}/stream", ReadAlerts, s.streamAlerts)
 
+	s.handle("POST /v1/posts", PushPosts, s.pushPosts)
 	s.handle("POST /v1/search", Search, s.search)
 	s.handle("GET /v1/insights", ReadInsights, s.listInsights)
 	s.handle("POST /v1/insights/{name}", ReadInsights, s.runInsight)

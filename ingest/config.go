@@ -177,6 +177,9 @@ func (p *pacer) allow(want int) (int, time.Duration) {
 type Options struct {
 	Registerer prometheus.Registerer // the live sources' metrics; nil keeps them unregistered
 	Logger     *slog.Logger          // reconnects and give-ups of the live sources
+	// OnPush receives the push source, for the HTTP API to serve when the
+	// source has no address of its own (ingest.push.addr empty).
+	OnPush func(*Push)
 }
 
 // Open returns the source cfg selects and a closer for what it holds open.
@@ -211,6 +214,12 @@ func OpenWith(cfg Config, o Options) (stream.Source, io.Closer, error) {
 		p, err := NewPush(cfg.Push, n, o.Logger)
 		if err != nil {
 			return nil, nil, err
+		}
+		if o.OnPush != nil {
+			o.OnPush(p)
+		}
+		if cfg.Push.Addr == "" {
+			return live.NewMetrics(o.Registerer).Counted("push", p), io.NopCloser(nil), nil
 		}
 		s, err := ListenPush(p)
 		if err != nil {

@@ -52,11 +52,16 @@ func DefaultPushConfig() PushConfig {
 // Validate reports every problem at once.
 func (c PushConfig) Validate() error {
 	var errs []error
-	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
-		errs = append(errs, fmt.Errorf("ingest.push.addr: %q: %w", c.Addr, err))
-	}
-	if len(c.Tenants) == 0 {
-		errs = append(errs, errors.New("ingest.push.tenants: at least one is required"))
+	// Without an address of its own, the endpoint is served by the HTTP
+	// API (POST /v1/posts), whose identities with the ingest role are the
+	// tenants.
+	if c.Addr != "" {
+		if _, _, err := net.SplitHostPort(c.Addr); err != nil {
+			errs = append(errs, fmt.Errorf("ingest.push.addr: %q: %w", c.Addr, err))
+		}
+		if len(c.Tenants) == 0 {
+			errs = append(errs, errors.New("ingest.push.tenants: at least one is required with ingest.push.addr"))
+		}
 	}
 	seen := map[string]bool{}
 	for i, t := range c.Tenants {
@@ -200,6 +205,14 @@ func (p *Push) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		answer(w, http.StatusUnauthorized, pushAnswer{Error: "missing or unknown bearer token"})
 		return
 	}
+	p.ServeTenant(w, r, tenant)
+}
+
+// ServeTenant takes a POST /v1/posts of a caller already authenticated as
+// tenant: the HTTP API serves the endpoint this way, for identities with
+// the ingest role, when ingest.push.addr is empty. Rate limits and
+// idempotency keys are per tenant, as on the push endpoint's own address.
+func (p *Push) ServeTenant(w http.ResponseWriter, r *http.Request, tenant string) {
 	if claimed := r.Header.Get("X-Earshot-Tenant"); claimed != "" && claimed != tenant {
 		answer(w, http.StatusForbidden, pushAnswer{Error: "the token is not this tenant's"})
 		return

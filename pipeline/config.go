@@ -82,6 +82,9 @@ func (c *Config) Validate() error {
 	if !topicPrefix.MatchString(c.Transport.TopicPrefix) {
 		errs = append(errs, fmt.Errorf("transport.topic_prefix: %q, want letters, digits, '.', '_' or '-'", c.Transport.TopicPrefix))
 	}
+	if c.Ingest.Source == "push" && c.Ingest.Push.Addr == "" && c.API.Addr == "" {
+		errs = append(errs, errors.New("ingest.push.addr: empty, so pushed posts come through the HTTP API, but api.addr is empty too"))
+	}
 	if c.Match.Follow == "kafka" && c.Transport.Kind != "kafka" {
 		errs = append(errs, errors.New("match.follow: kafka needs transport.kind: kafka"))
 	}

@@ -55,6 +55,7 @@ type Pipeline struct {
 	policy  *route.Policy
 	matcher *match.Matcher
 	search  *search.Index               // set when the index stage runs here
+	push    *ingest.Push                // set when the source is the push endpoint
 	follow  func(context.Context) error // keeps the matcher on the published watchlist set
 	source  *stream.SourceRunner
 	runners map[string]*stream.Runner
@@ -229,7 +230,7 @@ func New(ctx context.Context, cfg Config, stages []string, taps Taps, reg promet
 		return nil, err
 	}
 	if has(Ingest) {
-		src, closer, err := ingest.OpenWith(cfg.Ingest, ingest.Options{Registerer: reg, Logger: log})
+		src, closer, err := ingest.OpenWith(cfg.Ingest, ingest.Options{Registerer: reg, Logger: log, OnPush: func(pu *ingest.Push) { p.push = pu }})
 		if err != nil {
 			return nil, err
 		}
@@ -450,3 +451,8 @@ func (p *Pipeline) matchOptions() match.Options {
 // same process searches it (a second process cannot open it while it is
 // held here).
 func (p *Pipeline) Search() *search.Index { return p.search }
+
+// Push is the push endpoint this process ingests from, or nil: an API in
+// the same process serves it at POST /v1/posts when it has no address of
+// its own.
+func (p *Pipeline) Push() *ingest.Push { return p.push }

@@ -15,6 +15,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/earshot-dev/earshot/api"
+	"github.com/earshot-dev/earshot/ingest"
 	"github.com/earshot-dev/earshot/insights"
 	"github.com/earshot-dev/earshot/match"
 	"github.com/earshot-dev/earshot/pipeline"
@@ -38,6 +39,7 @@ type apiProcess struct {
 	index   func() *search.Index
 	mu      sync.Mutex
 	idx     *search.Index
+	push    *ingest.Push // the pipeline's push source, when it has no address of its own
 	closers []func()
 	workers []func(context.Context) error
 	ln      net.Listener
@@ -85,6 +87,14 @@ func newAPIProcess(ctx context.Context, cfg pipeline.Config, embedded bool, reg 
 		d.Backtester = api.IndexBacktester{Index: a.index, Live: func() ([]*match.Watchlist, error) { return nil, nil }, Regions: region.Map(cfg.Enrich.Regions)}
 	}
 	d.Searcher = lazySearcher(a.index)
+	d.Push = func() api.PushTarget {
+		a.mu.Lock()
+		defer a.mu.Unlock()
+		if a.push == nil {
+			return nil // a nil *ingest.Push is not a nil PushTarget
+		}
+		return a.push
+	}
 	var conn driver.Conn
 	if cfg.Sink.Enabled {
 		if conn, err = sink.Open(cfg.Sink); err != nil {
@@ -192,9 +202,9 @@ func (a *apiProcess) Tap(next func(*post.Item)) func(*post.Item) {
 }
 
 // Start serves until ctx ends; the returned function waits for the end.
-func (a *apiProcess) Start(ctx context.Context, idx *search.Index) func() error {
+func (a *apiProcess) Start(ctx context.Context, idx *search.Index, push *ingest.Push) func() error {
 	a.mu.Lock()
-	a.idx = idx
+	a.idx, a.push = idx, push
 	a.mu.Unlock()
 	var wg sync.WaitGroup
 	var errMu sync.Mutex
@@ -284,7 +294,7 @@ func apiTool(args []string, stdout, stderr io.Writer) error {
 			log.Warn("search and backtests are off in this process", "err", err)
 		}
 	}
-	wait := a.Start(ctx, idx)
+	wait := a.Start(ctx, idx, nil) // the API alone ingests nothing: push runs in the ingest process
 	fmt.Fprintf(stdout, "earshot api listening on %s\n", a.ln.Addr())
 	err = wait()
 	if ctx.Err() != nil && err == nil {

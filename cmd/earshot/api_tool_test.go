@@ -155,3 +155,70 @@ func (s *syncWriter) Write(p []byte) (int, error) {
 	defer s.mu.Unlock()
 	return s.w.Write(p)
 }
+
+// TestRunTakesPushThroughTheAPI: with ingest.source push and no
+// ingest.push.addr, the API takes POST /v1/posts from identities with the
+// ingest role, and the posts run through the pipeline.
+func TestRunTakesPushThroughTheAPI(t *testing.T) {
+	dir := t.TempDir()
+	ex := examples(t)
+	addr := freePort(t)
+	cfg := filepath.Join(dir, "run.yaml")
+	body := fmt.Sprintf(`transport: {kind: memory}
+ingest:
+  source: push
+  push: {addr: ""}
+match: {watchlists: %s/watchlists}
+route: {policy: %s/routing.yaml}
+api: {addr: "%s", state_dir: %s/state}
+`, ex, ex, addr, dir)
+	os.WriteFile(cfg, []byte(body), 0o644)
+	token := func(role string) string {
+		var out bytes.Buffer
+		if err := run([]string{"token", "create", "--config", cfg, "--name", "feed-" + role, "--role", role}, &out, io.Discard); err != nil {
+			t.Fatal(err)
+		}
+		return strings.TrimSpace(out.String())
+	}
+	ingestTok, analystTok := token("ingest"), token("analyst")
+	var wg sync.WaitGroup
+	var runErr error
+	var stdout, stderr bytes.Buffer
+	wg.Go(func() {
+		runErr = run([]string{"run", "--config", cfg, "--duration", "5s", "--progress", "0"}, &syncWriter{w: &stdout}, &syncWriter{w: &stderr})
+	})
+	push := func(tok, body string) int {
+		req, _ := http.NewRequest("POST", "http://"+addr+"/v1/posts", strings.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+tok)
+		req.Header.Set("Content-Type", "application/x-ndjson")
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			return 0
+		}
+		res.Body.Close()
+		return res.StatusCode
+	}
+	posts := `{"platform":"file","id":"p1","author":{"handle":"a"},"text":"my Acme phone is broken again, worst experience ever","created_at":"2026-11-20T10:00:00Z"}
+{"platform":"file","id":"p2","author":{"handle":"b"},"text":"lovely weather","created_at":"2026-11-20T10:00:01Z"}
+{"platform":"file","id":
+`
+	code := 0
+	for deadline := time.Now().Add(4 * time.Second); time.Now().Before(deadline) && code != 202; time.Sleep(100 * time.Millisecond) {
+		code = push(ingestTok, posts)
+	}
+	if code != 202 {
+		t.Fatalf("push as ingest: %d\n%s", code, stderr.String())
+	}
+	if c := push(analystTok, posts); c != 403 {
+		t.Errorf("push as analyst: %d, want 403", c)
+	}
+	wg.Wait()
+	if runErr != nil {
+		t.Fatal(runErr, stderr.String())
+	}
+	lines := strings.Split(strings.TrimSpace(stdout.String()), "\n")
+	var sum Summary
+	if err := json.Unmarshal([]byte(lines[len(lines)-1]), &sum); err != nil || sum.Posts != 2 || sum.Alerts < 1 || sum.DeadLetters != 1 {
+		t.Fatalf("summary %+v (%v); want the 2 pushed posts, an alert and the bad line dead-lettered\n%s", sum, err, stderr.String())
+	}
+}

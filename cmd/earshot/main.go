@@ -281,11 +281,16 @@ func runPipeline(cmd string, stages []string, args []string, stdout, stderr io.W
 		}
 	}
 	var apiProc *apiProcess // the HTTP API, when api.addr is set (api_tool.go)
-	if cmd == "run" && cfg.API.Addr != "" {
-		if apiProc, err = newAPIProcess(ctx, cfg, true, reg, log); err != nil {
+	// earshot run serves the API beside the pipeline; so does earshot ingest
+	// when it takes pushed posts through the API (no ingest.push.addr).
+	pushViaAPI := cmd == pipeline.Ingest && cfg.Ingest.Source == "push" && cfg.Ingest.Push.Addr == ""
+	if (cmd == "run" || pushViaAPI) && cfg.API.Addr != "" {
+		if apiProc, err = newAPIProcess(ctx, cfg, cmd == "run", reg, log); err != nil {
 			return err
 		}
-		taps.Alert = apiProc.Tap(taps.Alert)
+		if cmd == "run" {
+			taps.Alert = apiProc.Tap(taps.Alert)
+		}
 	}
 
 	started := time.Now()
@@ -300,7 +305,7 @@ func runPipeline(cmd string, stages []string, args []string, stdout, stderr io.W
 	}
 	if apiProc != nil {
 		apiCtx, stopAPI := context.WithCancel(ctx)
-		wait := apiProc.Start(apiCtx, p.Search())
+		wait := apiProc.Start(apiCtx, p.Search(), p.Push())
 		defer func() { stopAPI(); wait() }()
 	}
 	if f.progress > 0 {
