@@ -336,13 +336,19 @@ func (x *Index) parse(q Query, present []string) (query.Query, marks, error) {
 	if len(must) == 1 {
 		return must[0], r.marks, nil
 	}
+	if _, all := text.(*query.MatchAllQuery); all {
+		// Nothing to rank (* lists newest first): the filters alone, as a
+		// conjunction that skips along the shortest of their lists.
+		if len(must) == 2 {
+			return must[1], r.marks, nil
+		}
+		return query.NewConjunctionQuery(must[1:]), r.marks, nil
+	}
 	// The filters narrow the hits without scoring: a region or watchlist
 	// term must not add to the rank, least of all by a weight that differs
 	// from one day's shard to the next.
 	b := query.NewBooleanQuery(nil, nil, nil)
-	if _, all := text.(*query.MatchAllQuery); !all {
-		b.AddMust(text)
-	}
+	b.AddMust(text)
 	if len(must) == 2 {
 		b.AddFilter(must[1])
 	} else {
@@ -490,9 +496,14 @@ func (x *Index) Search(ctx context.Context, q Query) (*Result, error) {
 	req := bleve.NewSearchRequestOptions(bq, q.Size, q.From, false)
 	req.Fields = []string{fieldSrc}
 	req.AddFacet(fieldFacet, bleve.NewFacetRequest(fieldFacet, facetTerms))
-	// Best first, newest first among equals (all of them for *): the order
-	// is the same every time, so pages neither repeat nor skip a hit.
-	req.SortBy([]string{"-_score", "-" + fieldAt})
+	// Best first, newest first among equals; * newest first. The order is
+	// the same every time, so pages neither repeat nor skip a hit.
+	matchAll := strings.TrimSpace(q.Text) == "" || strings.TrimSpace(q.Text) == "*"
+	if matchAll {
+		req.SortBy([]string{"-" + fieldAt})
+	} else {
+		req.SortBy([]string{"-_score", "-" + fieldAt})
+	}
 	if len(shards) > 0 {
 		sr, err := bleve.NewIndexAlias(shards...).SearchInContext(ctx, req)
 		if err != nil {
@@ -503,6 +514,11 @@ func (x *Index) Search(ctx context.Context, q Query) (*Result, error) {
 			return nil, fmt.Errorf("search: %w", err)
 		}
 		x.fill(res, sr, q.Scope, mk)
+		if matchAll {
+			for i := range res.Hits {
+				res.Hits[i].Score = 0 // nothing was ranked
+			}
+		}
 	}
 	res.Took = time.Since(start)
 	x.m.querySeconds.Observe(res.Took.Seconds())
