@@ -4,8 +4,8 @@ package stream
 
 import (
 	"context"
-	"os"
 	"fmt"
+	"os"
 	"strconv"
 	"testing"
 	"time"
