@@ -20,12 +20,17 @@ const (
 )
 
 type cluster struct {
-	id   string
-	hash uint64
-	last time.Time
-	size int
-	elem *list.Element
+	id      string
+	hash    uint64
+	last    time.Time
+	size    int
+	members map[string]struct{} // post keys counted, so a redelivered post does not grow the cluster
+	elem    *list.Element
 }
+
+// maxClusterMembers bounds the post keys a cluster remembers; past it,
+// posts are counted without checking for redelivery.
+const maxClusterMembers = 1000
 
 // clusterer remembers recent clusters in a sliding window of post time,
 // bounded in count; the least recently seen are forgotten first. One
@@ -118,6 +123,12 @@ func (c *clusterer) add(h uint64, maxDist int, t time.Time, key string) (string,
 		}
 	}
 	if found != nil {
+		if _, seen := found.members[key]; seen {
+			return found.id, found.size // a redelivery: the same answer as the first time, or later
+		}
+		if len(found.members) < maxClusterMembers {
+			found.members[key] = struct{}{}
+		}
 		found.size++
 		if t.After(found.last) {
 			found.last = t
@@ -125,7 +136,7 @@ func (c *clusterer) add(h uint64, maxDist int, t time.Time, key string) (string,
 		c.lru.MoveToBack(found.elem)
 		return found.id, found.size
 	}
-	cl := &cluster{id: strconv.FormatUint(fnv64(key), 36), hash: h, last: t, size: 1}
+	cl := &cluster{id: strconv.FormatUint(fnv64(key), 36), hash: h, last: t, size: 1, members: map[string]struct{}{key: {}}}
 	cl.elem = c.lru.PushBack(cl)
 	for i := range c.bands {
 		b := band(h, i)

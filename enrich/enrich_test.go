@@ -256,6 +256,11 @@ func TestClusters(t *testing.T) {
 			t.Fatalf("copy %d: cluster %s size %d, want %s size %d", i, en.ClusterID, en.ClusterSize, id, i+1)
 		}
 	}
+	// A redelivered copy does not grow the cluster.
+	again := e.Enrich(&post.Post{Platform: "x", ID: "7", Text: text, CreatedAt: t0.Add(7 * time.Millisecond)})
+	if again.ClusterID != id || again.ClusterSize != 1000 {
+		t.Errorf("redelivered copy: cluster %s size %d, want %s size 1000", again.ClusterID, again.ClusterSize, id)
+	}
 	other := e.Enrich(&post.Post{Platform: "x", ID: "o", Text: "Loving the new Acme watch, battery lasts for days", CreatedAt: t0})
 	if other.ClusterID == id || other.ClusterSize != 1 {
 		t.Errorf("a different post joined cluster %s (size %d)", other.ClusterID, other.ClusterSize)
