@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/earshot-dev/earshot/post"
+	"github.com/earshot-dev/earshot/route"
 	"github.com/earshot-dev/earshot/sink"
 	"github.com/earshot-dev/earshot/stream"
 )
@@ -28,7 +29,7 @@ func (p *Pipeline) addEscalation(out stream.Producer) error {
 	}
 	log := p.log.With("component", "escalation")
 	p.jobs = append(p.jobs, func(ctx context.Context) {
-		p.policy.RunEscalations(ctx, store, produce, p.cfg.Route.EscalateEvery, time.Now, log)
+		route.RunEscalations(ctx, p.live.Policy, store, produce, p.cfg.Route.EscalateEvery, time.Now, log)
 	})
 	return nil
 }

@@ -52,7 +52,8 @@ type Pipeline struct {
 	tr      stream.Transport
 	mem     *stream.Memory // set in embedded mode
 	log     *slog.Logger
-	policy  *route.Policy
+	policy  *route.Policy // as loaded at start: its queues are the topics set up
+	live    *route.Live   // the policy in force, reloaded when its files change
 	matcher *match.Matcher
 	search  *search.Index               // set when the index stage runs here
 	push    *ingest.Push                // set when the source is the push endpoint
@@ -100,6 +101,7 @@ func New(ctx context.Context, cfg Config, stages []string, taps Taps, reg promet
 		if p.policy, err = route.Load(cfg.Route); err != nil {
 			return nil, err
 		}
+		p.live = route.NewLive(p.policy, cfg.Route)
 	}
 	var matcher *match.Matcher
 	if has(Match) && cfg.Match.Follow == "" {
@@ -176,8 +178,12 @@ func New(ctx context.Context, cfg Config, stages []string, taps Taps, reg promet
 		for _, q := range p.policy.AllQueues() {
 			queues = append(queues, p.topics.Alerts(q))
 		}
-		if err := runner(Route, p.topics.Enriched(), p.policy.Stage(time.Now), alerts, cfg.routeRunner(), queues...); err != nil {
+		if err := runner(Route, p.topics.Enriched(), p.live.Stage(time.Now), alerts, cfg.routeRunner(), queues...); err != nil {
 			return nil, err
+		}
+		if cfg.Route.ReloadInterval > 0 {
+			log := log.With("component", "routing")
+			p.jobs = append(p.jobs, func(ctx context.Context) { p.live.Watch(ctx, cfg.Route, cfg.Route.ReloadInterval, log) })
 		}
 	}
 	if has(Sink) {

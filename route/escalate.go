@@ -72,10 +72,10 @@ func (p *Policy) EscalateOverdue(ctx context.Context, store OverdueAlerts, produ
 	}
 }
 
-// RunEscalations checks for overdue alerts every interval until ctx ends.
-// A failed round is logged and retried at the next tick: the alerts stay
-// overdue, so nothing is lost.
-func (p *Policy) RunEscalations(ctx context.Context, store OverdueAlerts, produce func(context.Context, []*post.Item) error, every time.Duration, now func() time.Time, log *slog.Logger) {
+// RunEscalations checks for overdue alerts every interval until ctx ends,
+// under the policy current returns at each round. A failed round is logged
+// and retried at the next tick: the alerts stay overdue, so nothing is lost.
+func RunEscalations(ctx context.Context, current func() *Policy, store OverdueAlerts, produce func(context.Context, []*post.Item) error, every time.Duration, now func() time.Time, log *slog.Logger) {
 	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
@@ -83,7 +83,7 @@ func (p *Policy) RunEscalations(ctx context.Context, store OverdueAlerts, produc
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			n, err := p.EscalateOverdue(ctx, store, produce, now().UTC())
+			n, err := current().EscalateOverdue(ctx, store, produce, now().UTC())
 			if err != nil && ctx.Err() == nil {
 				log.Warn("escalating overdue alerts; retrying at the next round", "err", err)
 			}

@@ -31,11 +31,14 @@ type Config struct {
 	// escalation job runs where the route stage and the ClickHouse sink are
 	// both configured: acknowledgements are read from ClickHouse).
 	EscalateEvery time.Duration `yaml:"escalate_every"`
+	// ReloadInterval is how often the policy and organisation files are
+	// checked for changes, which apply without a restart; 0 turns it off.
+	ReloadInterval time.Duration `yaml:"reload_interval"`
 }
 
 // DefaultConfig returns the defaults: no policy yet.
 func DefaultConfig() Config {
-	return Config{Linger: time.Millisecond, EscalateEvery: 30 * time.Second}
+	return Config{Linger: time.Millisecond, EscalateEvery: 30 * time.Second, ReloadInterval: 5 * time.Second}
 }
 
 // Validate reports every problem at once.
@@ -46,6 +49,9 @@ func (c Config) Validate() error {
 	}
 	if c.Linger < 0 || c.Linger > 10*time.Second {
 		errs = append(errs, fmt.Errorf("route.linger: %v, want 0 to 10s", c.Linger))
+	}
+	if c.ReloadInterval < 0 {
+		errs = append(errs, fmt.Errorf("route.reload_interval: %v, want 0 (off) or more", c.ReloadInterval))
 	}
 	if c.EscalateEvery < time.Second {
 		errs = append(errs, fmt.Errorf("route.escalate_every: %v, want at least 1s", c.EscalateEvery))
@@ -535,13 +541,28 @@ func (p *Policy) dueAfter(queue string, d time.Duration, t time.Time) time.Time 
 // batch that closes them. That state is the stage's own: each route process
 // watches the partitions it reads.
 func (p *Policy) Stage(now func() time.Time) func(context.Context, post.Batch) (post.Batch, error) {
-	var spikes *spikeDetector
-	if p.Spikes != nil {
-		spikes = newSpikeDetector(*p.Spikes)
-	}
+	return stage(func() *Policy { return p }, now)
+}
+
+// stage is the route stage over the policy current() returns at each batch,
+// so a reloaded policy applies from the next batch on, keeping what the
+// stage remembers (raised alerts, stories, and the spike windows unless the
+// spike settings changed).
+func stage(current func() *Policy, now func() time.Time) func(context.Context, post.Batch) (post.Batch, error) {
+	var (
+		spikes    *spikeDetector
+		spikesCfg Spikes
+	)
 	seen := newRecent(recentCapacity)
 	stories := newStories(storiesCapacity)
 	return func(_ context.Context, in post.Batch) (post.Batch, error) {
+		p := current()
+		switch {
+		case p.Spikes == nil:
+			spikes = nil
+		case spikes == nil || *p.Spikes != spikesCfg:
+			spikes, spikesCfg = newSpikeDetector(*p.Spikes), *p.Spikes
+		}
 		var out post.Batch
 		t := now().UTC()
 		for _, it := range in.Items {

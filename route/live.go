@@ -1,0 +1,109 @@
+package route
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"slices"
+	"sync/atomic"
+	"time"
+
+	"github.com/earshot-dev/earshot/post"
+)
+
+// Live holds the policy a route stage applies, so that a changed policy or
+// organisation file takes effect without a restart.
+type Live struct {
+	p   atomic.Pointer[Policy]
+	sum [sha256.Size]byte // of the files the current policy was read from
+}
+
+// NewLive starts with p, read from the files of cfg.
+func NewLive(p *Policy, cfg Config) *Live {
+	l := &Live{}
+	l.p.Store(p)
+	l.sum, _ = filesSum(cfg)
+	return l
+}
+
+// Policy is the policy in force.
+func (l *Live) Policy() *Policy { return l.p.Load() }
+
+// Stage is the route stage applying the policy in force at each batch.
+func (l *Live) Stage(now func() time.Time) func(context.Context, post.Batch) (post.Batch, error) {
+	return stage(l.Policy, now)
+}
+
+// ErrNewQueues refuses a reload that adds queues: their topics, consumers
+// and webhooks are set up when the process starts.
+var ErrNewQueues = errors.New("the new policy routes to queues the running process has not set up; restart to add queues")
+
+// Swap puts np in force from the next batch, unless it adds queues.
+func (l *Live) Swap(np *Policy) error {
+	old := l.Policy().AllQueues()
+	var added []string
+	for _, q := range np.AllQueues() {
+		if !slices.Contains(old, q) {
+			added = append(added, q)
+		}
+	}
+	if len(added) > 0 {
+		return fmt.Errorf("%w: %v", ErrNewQueues, added)
+	}
+	l.p.Store(np)
+	return nil
+}
+
+// Watch reloads the policy (and organisation) every interval when their
+// files change. A file that does not load, or a policy that adds queues,
+// is reported and the policy in force keeps running.
+func (l *Live) Watch(ctx context.Context, cfg Config, every time.Duration, log *slog.Logger) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		sum, err := filesSum(cfg)
+		if err != nil {
+			log.Error("reading the routing files; keeping the policy in force", "err", err)
+			continue
+		}
+		if sum == l.sum {
+			continue
+		}
+		l.sum = sum // report a bad file once, not every interval
+		np, err := Load(cfg)
+		if err == nil {
+			err = l.Swap(np)
+		}
+		if err != nil {
+			log.Error("the changed routing policy does not load; keeping the policy in force", "policy", cfg.Policy, "err", err)
+			continue
+		}
+		log.Info("routing policy reloaded", "policy", cfg.Policy, "org", cfg.Org, "rules", len(np.Rules))
+	}
+}
+
+// filesSum is a hash of the policy and organisation files' contents.
+func filesSum(cfg Config) ([sha256.Size]byte, error) {
+	var b bytes.Buffer
+	for _, f := range []string{cfg.Policy, cfg.Org} {
+		if f == "" {
+			continue
+		}
+		data, err := os.ReadFile(f)
+		if err != nil {
+			return [sha256.Size]byte{}, err
+		}
+		b.Write(data)
+		b.WriteByte(0)
+	}
+	return sha256.Sum256(b.Bytes()), nil
+}
