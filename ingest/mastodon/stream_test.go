@@ -73,7 +73,19 @@ func (s *sseServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w.Write([]byte(b + "\n\n:thump\n\n"))
 		fl.Flush()
 	}
-	<-r.Context().Done()
+	// Idle but alive, as Mastodon is: a heartbeat comment now and then, so
+	// only the scripted stall looks like one, however slow the machine.
+	t := time.NewTicker(50 * time.Millisecond)
+	defer t.Stop()
+	for {
+		select {
+		case <-r.Context().Done():
+			return
+		case <-t.C:
+			w.Write([]byte(":thump\n\n"))
+			fl.Flush()
+		}
+	}
 }
 
 func sseBlocks(t *testing.T) []string {
