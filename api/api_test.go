@@ -46,6 +46,7 @@ var callers = map[string]NewToken{
 	"gatherer-emea":  {Name: "gemma", Role: Gatherer, Scope: Scope{Teams: []string{"greece"}, Regions: []string{"EMEA"}}},
 	"coach-gr":       {Name: "costas", Role: Coach, Scope: Scope{Teams: []string{"greece"}}},
 	"coach-apac":     {Name: "chen", Role: Coach, Scope: Scope{Teams: []string{"apac"}}},
+	"coach":          {Name: "cora", Role: Coach}, // the coaching staff: organisation-wide
 	"analyst":        {Name: "ann", Role: Analyst},
 	"analyst-gr":     {Name: "anna", Role: Analyst, Scope: Scope{Teams: []string{"greece"}}},
 	"analyst-none":   {Name: "nobody", Role: Analyst, Scope: Scope{Teams: []string{"atlantis"}}},

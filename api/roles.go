@@ -51,6 +51,9 @@ const (
 	ReadInsights     Action = "insights"            // list and run the insight queries
 	PushPosts        Action = "posts.push"          // POST /v1/posts
 	ReadAudit        Action = "audit.read"          // read the audit log
+	ReadRouting      Action = "routing.read"        // the routing policy and organisation, a pending change
+	ProposeRouting   Action = "routing.propose"     // validate and propose a routing change
+	ReviewRouting    Action = "routing.review"      // approve or reject a routing change
 )
 
 // Permissions says which roles may take each action. Admin may take all.
@@ -67,6 +70,9 @@ var Permissions = map[Action][]Role{
 	ReadInsights:     {Admin, Coach, Analyst},
 	PushPosts:        {Admin, Ingest},
 	ReadAudit:        {Admin},
+	ReadRouting:      {Admin, Coach, Gatherer, Analyst, Responder, Viewer},
+	ProposeRouting:   {Admin, Coach},
+	ReviewRouting:    {Admin, Coach},
 }
 
 // Can reports whether role r may take action a (before scope).

@@ -104,6 +104,7 @@ type Deps struct {
 	Watchlists WatchlistStore
 	Searcher   Searcher
 	Push       func() PushTarget // the push source of this process, or nil (none, or not yet open)
+	Routing    *RoutingFiles     // the routing files the API manages; nil: none
 	Backtester Backtester
 	Insights   Insights
 	Alerts     AlertStore
@@ -472,6 +473,11 @@ func (s *Server) register() {
 	s.handle("POST /v1/queues/{queue}/alerts/{id}/ack", AckAlerts, s.ackAlert)
 	s.handle("GET /v1/queues/{queue}/stream", ReadAlerts, s.streamAlerts)
 
+	s.handle("GET /v1/routing", ReadRouting, s.getRouting)
+	s.handle("POST /v1/routing/validate", ProposeRouting, s.validateRouting)
+	s.handle("PUT /v1/routing/proposal", ProposeRouting, s.proposeRouting)
+	s.handle("POST /v1/routing/proposal/approve", ReviewRouting, s.decideRouting(true))
+	s.handle("POST /v1/routing/proposal/reject", ReviewRouting, s.decideRouting(false))
 	s.handle("POST /v1/posts", PushPosts, s.pushPosts)
 	s.handle("POST /v1/search", Search, s.search)
 	s.handle("GET /v1/insights", ReadInsights, s.listInsights)

@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"path/filepath"
 	"sync"
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
@@ -74,6 +75,11 @@ func newAPIProcess(ctx context.Context, cfg pipeline.Config, embedded bool, reg 
 	}
 	if d.Queues, err = apiQueues(cfg.Route); err != nil {
 		return nil, err
+	}
+	if cfg.Route.Policy != "" {
+		// Approved routing changes are written to the files the route stage
+		// reloads (route.reload_interval).
+		d.Routing = &api.RoutingFiles{Policy: cfg.Route.Policy, Org: cfg.Route.Org, Proposal: filepath.Join(cfg.API.StateDir, "routing-proposal.json")}
 	}
 	if cfg.Match.Store != "" {
 		st, closeStore, err := OpenWatchlistStore(cfg, nil, log) // the API writes its own audit records, with role and request id
