@@ -123,26 +123,15 @@ func (f *RoutingFiles) proposal() (*RoutingProposal, error) {
 	return &p, nil
 }
 
-// writeAtomic replaces path with data through a temporary file and a
-// rename, so a reader (the route stage) never sees half a file.
+// writeAtomic replaces path with data (writeFileAtomic: a synced temporary
+// file renamed over it, so the route stage never reads half a file),
+// keeping the mode of the file it replaces.
 func writeAtomic(path string, data []byte) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
-	if err != nil {
-		return err
+	perm := os.FileMode(0o644)
+	if fi, err := os.Stat(path); err == nil {
+		perm = fi.Mode().Perm()
 	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
+	return writeFileAtomic(path, data, perm)
 }
 
 // orgWide refuses callers scoped to teams, brands or regions: the routing
@@ -237,7 +226,7 @@ func (s *Server) proposeRouting(c *call) error {
 	}
 	prop := &RoutingProposal{RoutingSet: req.RoutingSet, BaseVersion: req.IfVersion, By: c.id.Name, At: s.now().UTC(), Note: req.Note}
 	b, _ := json.Marshal(prop)
-	if err := writeAtomic(f.Proposal, b); err != nil {
+	if err := writeFileAtomic(f.Proposal, b, 0o600); err != nil {
 		return fmt.Errorf("writing the routing proposal: %w", err)
 	}
 	if err := c.audit("routing.propose", "routing_policy", "routing", before, prop); err != nil {

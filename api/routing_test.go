@@ -57,6 +57,9 @@ func TestRoutingChange(t *testing.T) {
 	if b, _ := os.ReadFile(policy); string(b) != changed {
 		t.Errorf("policy file after the approval:\n%s", b)
 	}
+	if fi, err := os.Stat(policy); err != nil || fi.Mode().Perm() != 0o644 {
+		t.Errorf("policy file mode after the approval: %v %v, want 0644 kept (the route stage may run as another user)", fi.Mode(), err)
+	}
 	recs, _, err := ReadAuditFile(e.audit.Path(), func(r AuditRecord) bool { return r.ObjectType == "routing_policy" }, 0, 10)
 	if err != nil || len(recs) != 2 || recs[0].Action != "routing.propose" || recs[1].Action != "routing.approve" || recs[1].Actor != "ada" ||
 		!strings.Contains(string(recs[1].Before), "priority: P3") || !strings.Contains(string(recs[1].After), "priority: P1") {
