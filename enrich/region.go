@@ -64,7 +64,11 @@ func (e *Enricher) region(p *post.Post, en *post.Enrichment) {
 		// Bare coordinates: the country whose borders hold them (at about
 		// a kilometre, so a point on a border may land next door).
 		if c, inside := e.borders.country(p.Geo.Lat, p.Geo.Lon); c != "" {
-			set(c, sourceGeo, map[bool]float64{true: 0.9, false: 0.75}[inside])
+			conf := 0.75 // the nearest shore
+			if inside {
+				conf = 0.9
+			}
+			set(c, sourceGeo, conf)
 			return
 		}
 		if p.Geo.Place != "" {

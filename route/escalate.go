@@ -33,9 +33,7 @@ func (p *Policy) Escalation(it *post.Item, t time.Time) *post.Item {
 	c := p.raise(a.EscalateTo, a.Priority, a.Rule, t)
 	c.ID, c.Of, c.Reason = AlertID(a.ID, "escalation:"+a.EscalateTo), a.ID, "escalation"
 	c.Incident, c.IncidentSize = a.Incident, a.IncidentSize
-	cp := *it
-	cp.Alert = c
-	return &cp
+	return withAlert(it, c)
 }
 
 // EscalateOverdue raises the escalations of every overdue alert in store:

@@ -573,9 +573,7 @@ func stage(current func() *Policy, now func() time.Time) func(context.Context, p
 					it.Alert = &post.Alert{ID: r.id, Queue: r.queue, Priority: r.priority, Rule: "retract", CreatedAt: t, Retracted: true}
 					out.Items = append(out.Items, it)
 					for _, c := range r.copies {
-						cp := *it
-						cp.Alert = &post.Alert{ID: c.id, Queue: c.queue, Priority: r.priority, Rule: "retract", CreatedAt: t, Retracted: true, Of: r.id}
-						out.Items = append(out.Items, &cp)
+						out.Items = append(out.Items, withAlert(it, &post.Alert{ID: c.id, Queue: c.queue, Priority: r.priority, Rule: "retract", CreatedAt: t, Retracted: true, Of: r.id}))
 					}
 				}
 				continue
@@ -597,9 +595,7 @@ func stage(current func() *Policy, now func() time.Time) func(context.Context, p
 				seen.forgetID(a.ID) // an incident stands for many posts; one deleted copy does not end it
 			}
 			for _, c := range as[1:] {
-				cp := *it
-				cp.Alert = c
-				out.Items = append(out.Items, &cp)
+				out.Items = append(out.Items, withAlert(it, c))
 			}
 		}
 		if spikes != nil {
@@ -607,6 +603,14 @@ func stage(current func() *Policy, now func() time.Time) func(context.Context, p
 		}
 		return out, nil
 	}
+}
+
+// withAlert is a shallow copy of it carrying alert a: the same post on
+// another queue (a stakeholder copy, an escalation, a retraction).
+func withAlert(it *post.Item, a *post.Alert) *post.Item {
+	cp := *it
+	cp.Alert = a
+	return &cp
 }
 
 // worthUpdate reports whether an incident of size n gets a (new or updated)

@@ -108,7 +108,7 @@ api: {addr: "%s", state_dir: %s/state}
 	var runErr error
 	var stderr bytes.Buffer
 	wg.Go(func() {
-		runErr = run([]string{"run", "--config", cfg, "--duration", "6s", "--quiet", "--progress", "0"}, io.Discard, &syncWriter{w: &stderr})
+		runErr = run([]string{"run", "--config", cfg, "--duration", "6s", "--quiet", "--progress", "0"}, io.Discard, &lockedWriter{w: &stderr})
 	})
 	get := func(path string) (int, []byte) {
 		req, _ := http.NewRequest("GET", "http://"+addr+path, nil)
@@ -145,17 +145,6 @@ api: {addr: "%s", state_dir: %s/state}
 	}
 }
 
-type syncWriter struct {
-	mu sync.Mutex
-	w  io.Writer
-}
-
-func (s *syncWriter) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.w.Write(p)
-}
-
 // TestRunTakesPushThroughTheAPI: with ingest.source push and no
 // ingest.push.addr, the API takes POST /v1/posts from identities with the
 // ingest role, and the posts run through the pipeline.
@@ -185,7 +174,7 @@ api: {addr: "%s", state_dir: %s/state}
 	var runErr error
 	var stdout, stderr bytes.Buffer
 	wg.Go(func() {
-		runErr = run([]string{"run", "--config", cfg, "--duration", "5s", "--progress", "0"}, &syncWriter{w: &stdout}, &syncWriter{w: &stderr})
+		runErr = run([]string{"run", "--config", cfg, "--duration", "5s", "--progress", "0"}, &lockedWriter{w: &stdout}, &lockedWriter{w: &stderr})
 	})
 	push := func(tok, body string) int {
 		req, _ := http.NewRequest("POST", "http://"+addr+"/v1/posts", strings.NewReader(body))

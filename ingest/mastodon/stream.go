@@ -175,10 +175,7 @@ func (s *server) dialWS(ctx context.Context, c *live.Conn) error {
 		default:
 			ev, err = s.dec.Line(buf)
 		}
-		if err == nil && ev.Post != nil && ev.Post.Kind == "" && !s.seen(ev.Post.ID) {
-			continue
-		}
-		if err := c.Emit(ctx, ev, buf, err); err != nil {
+		if err := s.emit(ctx, c, ev, buf, err); err != nil {
 			return err
 		}
 	}
@@ -207,10 +204,7 @@ func (s *server) dial(ctx context.Context, c *live.Conn) error {
 		} else {
 			ev, err = s.dec.Event(event, data)
 		}
-		if err == nil && ev.Post != nil && ev.Post.Kind == "" && !s.seen(ev.Post.ID) {
-			return nil
-		}
-		return c.Emit(ctx, ev, data, err)
+		return s.emit(ctx, c, ev, data, err)
 	})
 	return fmt.Errorf("mastodon stream %s: %w", s.cfg.URL, err)
 }
@@ -259,6 +253,15 @@ func readSSE(lines *live.Lines, max int, touch func(), handle func(event string,
 	}
 }
 
+// emit hands on what was decoded from raw, except a status handed on
+// already: the backfill and the stream overlap after a reconnect.
+func (s *server) emit(ctx context.Context, c *live.Conn, ev canon.Event, raw []byte, err error) error {
+	if err == nil && ev.Post != nil && ev.Post.Kind == "" && !s.seen(ev.Post.ID) {
+		return nil
+	}
+	return c.Emit(ctx, ev, raw, err)
+}
+
 // seen records a status and reports whether it is new. It keeps the newest
 // local id (ids grow with time, as decimal strings).
 func (s *server) seen(key string) bool {
@@ -289,10 +292,7 @@ func (s *server) backfill(ctx context.Context, c *live.Conn, timeline string) er
 	// min_id pages come newest first; hand them on oldest first
 	for i := len(statuses) - 1; i >= 0; i-- {
 		ev, err := s.dec.Status(statuses[i])
-		if err == nil && ev.Post != nil && !s.seen(ev.Post.ID) {
-			continue
-		}
-		if err := c.Emit(ctx, ev, statuses[i], err); err != nil {
+		if err := s.emit(ctx, c, ev, statuses[i], err); err != nil {
 			return err
 		}
 	}
