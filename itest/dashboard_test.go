@@ -5,8 +5,6 @@ package itest
 import (
 	"context"
 	"fmt"
-	"io"
-	"log/slog"
 	"net"
 	"net/http"
 	"os"
@@ -16,10 +14,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/prometheus/client_golang/prometheus"
-
-	"github.com/earshot-dev/earshot/pipeline"
 )
 
 // TestDashboardInChromium fills a database through the pipeline, serves the
@@ -56,20 +50,7 @@ func TestDashboardInChromium(t *testing.T) {
 	if err := os.WriteFile(posts, []byte(body.String()), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	cfg := pipeline.Default()
-	cfg.Ingest.Source, cfg.Ingest.File.Path = "file", posts
-	cfg.Match.Watchlists = filepath.Join(root, "deploy/examples/watchlists")
-	cfg.Route.Policy, cfg.Route.Org = filepath.Join(root, "deploy/examples/routing.yaml"), filepath.Join(root, "deploy/examples/org.yaml")
-	cfg.Enrich.Clustering = "off"
-	cfg.Sink.Enabled, cfg.Sink.Addr, cfg.Sink.Database = true, []string{clickhouseAddr}, db
-	cfg.Sink.Username, cfg.Sink.Password, cfg.Sink.FlushInterval = "earshot_writer", "earshot", 100*time.Millisecond
-	p, err := pipeline.New(ctx, cfg, pipeline.AllStages, pipeline.Taps{}, prometheus.NewRegistry(), slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := p.Run(ctx); err != nil {
-		t.Fatal(err)
-	}
+	runFileIntoClickHouse(t, ctx, posts, db, true)
 	conn := openCH(t)
 	defer conn.Exec(context.Background(), "DROP DATABASE IF EXISTS "+db)
 	if n := count(t, conn, "SELECT count() FROM "+db+".matches_dedup"); n == 0 {

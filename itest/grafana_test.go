@@ -6,8 +6,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -19,7 +17,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/earshot-dev/earshot/ingest/live"
-	"github.com/earshot-dev/earshot/pipeline"
 )
 
 // dashboard is the part of a Grafana dashboard the checks read.
@@ -96,26 +93,9 @@ func TestGrafanaDashboards(t *testing.T) {
 	}
 
 	// The whole pipeline in one process, from a file into ClickHouse.
-	cfg := pipeline.Default()
-	cfg.Ingest.Source, cfg.Ingest.File.Path = "file", posts
-	cfg.Match.Watchlists = filepath.Join(root, "deploy/examples/watchlists")
-	cfg.Route.Policy = filepath.Join(root, "deploy/examples/routing.yaml")
-	cfg.Enrich.Clustering = "off"
-	cfg.Sink.Enabled, cfg.Sink.Addr, cfg.Sink.Database = true, []string{clickhouseAddr}, db
-	cfg.Sink.Username, cfg.Sink.Password, cfg.Sink.FlushInterval = "earshot_writer", "earshot", 100*time.Millisecond
-	if err := cfg.Validate(); err != nil {
-		t.Fatal(err)
-	}
-	reg := prometheus.NewRegistry()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	p, err := pipeline.New(ctx, cfg, pipeline.AllStages, pipeline.Taps{}, reg, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := p.Run(ctx); err != nil {
-		t.Fatal(err)
-	}
+	reg := runFileIntoClickHouse(t, ctx, posts, db, false)
 
 	conn := openCH(t)
 	if n := count(t, conn, "SELECT count() FROM "+db+".matches_dedup"); n == 0 {

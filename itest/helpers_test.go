@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"os"
 	"os/exec"
@@ -21,11 +22,13 @@ import (
 	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/segmentio/kafka-go"
 
 	"github.com/earshot-dev/earshot/enrich"
 	"github.com/earshot-dev/earshot/ingest"
 	"github.com/earshot-dev/earshot/match"
+	"github.com/earshot-dev/earshot/pipeline"
 	"github.com/earshot-dev/earshot/post"
 	"github.com/earshot-dev/earshot/route"
 	"github.com/earshot-dev/earshot/sink"
@@ -438,4 +441,34 @@ func (p *proxy) down() {
 		c.Close()
 	}
 	clear(p.conns)
+}
+
+// runFileIntoClickHouse runs the whole pipeline in this process over the
+// posts of a file, into database db of the real server, with the example
+// watchlists and policy (and organisation, with org), until the file is
+// done. It returns the registry the stages' metrics are on.
+func runFileIntoClickHouse(t *testing.T, ctx context.Context, posts, db string, org bool) *prometheus.Registry {
+	t.Helper()
+	cfg := pipeline.Default()
+	cfg.Ingest.Source, cfg.Ingest.File.Path = "file", posts
+	cfg.Match.Watchlists = filepath.Join(root, "deploy/examples/watchlists")
+	cfg.Route.Policy = filepath.Join(root, "deploy/examples/routing.yaml")
+	if org {
+		cfg.Route.Org = filepath.Join(root, "deploy/examples/org.yaml")
+	}
+	cfg.Enrich.Clustering = "off"
+	cfg.Sink.Enabled, cfg.Sink.Addr, cfg.Sink.Database = true, []string{clickhouseAddr}, db
+	cfg.Sink.Username, cfg.Sink.Password, cfg.Sink.FlushInterval = "earshot_writer", "earshot", 100*time.Millisecond
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	reg := prometheus.NewRegistry()
+	p, err := pipeline.New(ctx, cfg, pipeline.AllStages, pipeline.Taps{}, reg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Run(ctx); err != nil {
+		t.Fatal(err)
+	}
+	return reg
 }
