@@ -16,7 +16,6 @@ import (
 	"github.com/blevesearch/bleve/v2"
 	"github.com/blevesearch/bleve/v2/index/scorch"
 	"github.com/blevesearch/bleve/v2/mapping"
-	json "github.com/goccy/go-json"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/earshot-dev/earshot/post"
@@ -49,6 +48,7 @@ type Index struct {
 	opt     Options
 	log     *slog.Logger
 	mapping *mapping.IndexMappingImpl
+	docs    *docBuilder
 	m       *metrics
 
 	mu         sync.RWMutex // guards shards; held for reading by searches and batches, for writing to add or drop one
@@ -92,7 +92,11 @@ func OpenWith(cfg Config, o Options) (*Index, error) {
 	if err != nil {
 		return nil, fmt.Errorf("search: building the mapping: %w", err)
 	}
-	x := &Index{cfg: cfg, opt: o, log: o.Logger.With("component", "search", "dir", cfg.Dir), mapping: im, shards: map[string]bleve.Index{}, maxParts: maxParts, compacted: map[string]bool{}}
+	docs, err := newDocBuilder(im)
+	if err != nil {
+		return nil, fmt.Errorf("search: %w", err)
+	}
+	x := &Index{cfg: cfg, opt: o, log: o.Logger.With("component", "search", "dir", cfg.Dir), mapping: im, docs: docs, shards: map[string]bleve.Index{}, maxParts: maxParts, compacted: map[string]bool{}}
 	x.compactCtx, x.stopCompac = context.WithCancel(context.Background())
 	x.m = newMetrics(o.Registerer, x)
 	if o.ReadOnly {
@@ -348,74 +352,6 @@ func (s *Stored) Post() *post.Post {
 	return p
 }
 
-// docOf turns an enriched item into the document to index.
-func docOf(it *post.Item, created time.Time) (map[string]any, error) {
-	p := it.Post
-	s := Stored{
-		Platform: p.Platform, ID: p.ID, Handle: p.Author.Handle, Followers: p.Author.Followers, Text: p.Text,
-		CreatedAt: created.UTC(), PostLang: p.Lang, Country: p.Country, URLs: p.URLs, Hashtags: p.Hashtags, Mentions: p.Mentions,
-		ReplyTo: p.ReplyTo, RepostOf: p.RepostOf, QuoteOf: p.QuoteOf, Media: p.Media,
-	}
-	if p.Geo != nil {
-		s.GeoCountry = p.Geo.Country
-	}
-	lang := p.Lang
-	if e := it.Enrichment; e != nil {
-		if e.RedactedText != "" {
-			s.Text = e.RedactedText // no PII in the index when redaction is on
-		}
-		if e.Lang != "" && e.Lang != "und" {
-			lang = e.Lang
-		}
-		s.Region, s.Sentiment = regionName(e.Region), strings.ToLower(e.SentimentLabel)
-		if s.Country == "" {
-			s.Country = e.Country
-		}
-	}
-	s.Lang = strings.ToLower(lang)
-	for _, m := range it.Matches {
-		if !slices.Contains(s.Watchlists, m.Watchlist) {
-			s.Watchlists = append(s.Watchlists, m.Watchlist)
-		}
-	}
-	src, err := json.Marshal(&s)
-	if err != nil {
-		return nil, fmt.Errorf("encoding the stored post: %w", err)
-	}
-	facet := make([]string, 0, 3+len(s.Watchlists))
-	for _, w := range s.Watchlists {
-		facet = append(facet, tagWatchlist.term(w))
-	}
-	if s.Lang != "" {
-		facet = append(facet, tagLang.term(s.Lang))
-	}
-	if s.Region != "" {
-		facet = append(facet, tagRegion.term(s.Region))
-	}
-	if s.Sentiment != "" {
-		facet = append(facet, tagSentiment.term(s.Sentiment))
-	}
-	kw := make([]string, 0, 3+len(p.Hashtags)+len(p.Mentions))
-	kw = append(kw, tagMinute.term(s.CreatedAt.Format(minuteLayout)), tagPlatform.term(p.Platform))
-	if s.Handle != "" {
-		kw = append(kw, tagAuthor.term(s.Handle))
-	}
-	for _, h := range p.Hashtags {
-		kw = append(kw, tagHashtag.term(h))
-	}
-	for _, m := range p.Mentions {
-		kw = append(kw, tagMention.term(m))
-	}
-	doc := map[string]any{
-		textPrefix + analyzerFor(lang): s.Text,
-		fieldFacet:                     facet,
-		fieldKW:                        kw,
-		fieldAt:                        s.CreatedAt.Format(atLayout),
-		fieldSrc:                       string(src),
-	}
-	return doc, nil
-}
-
 // Skip reasons, as metric labels.
 const (
 	skipTooOld = "too_old"
@@ -600,9 +536,9 @@ func (x *Index) apply(items []*post.Item) ([]post.Rejected, error) {
 					if !mine(key) {
 						continue
 					}
-					doc, err := docOf(it, it.Post.CreatedAt)
+					doc, err := x.docs.doc(key, it, it.Post.CreatedAt)
 					if err == nil {
-						err = b.Index(key, doc)
+						err = b.IndexAdvanced(doc)
 					}
 					if err != nil {
 						rej = append(rej, post.Rejected{Item: it, Reason: fmt.Sprintf("search index: %v", err)})
