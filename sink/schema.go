@@ -403,17 +403,25 @@ func (s Schema) render(tmpl string) []string {
 			}
 			return "ENGINE = Replicated" + p[1] + "(" + args + ")"
 		})
-		key, ok := shardKeys[name]
-		if !ok {
-			key = "rand()"
-		}
-		dist := fmt.Sprintf("CREATE TABLE IF NOT EXISTS %[1]s.%[2]s%[3]s AS %[1]s.%[2]s_local ENGINE = Distributed(%[4]s, %[1]s, %[2]s_local, %[5]s)", s.DB, name, on, s.Cluster, key)
-		return []string{local, dist}
+		return []string{local, s.distributed(name)}
 	}
-	if alterTable.MatchString(tmpl) {
-		return []string{local, strings.NewReplacer("{db}", s.DB, "{local}", "", "{on_cluster}", on, "{global}", "GLOBAL ").Replace(tmpl)}
+	if m := alterTable.FindStringSubmatch(tmpl); m != nil {
+		// ClickHouse refuses ALTER … ON CLUSTER of a Distributed table on a
+		// cluster with internal_replication (what Replicated tables need):
+		// the Distributed table, which holds no rows, is made again over
+		// the altered local table instead.
+		return []string{local, fmt.Sprintf("DROP TABLE IF EXISTS %s.%s%s", s.DB, m[1], on), s.distributed(m[1])}
 	}
 	return []string{local}
+}
+
+// distributed creates the Distributed table name in front of name_local.
+func (s Schema) distributed(name string) string {
+	key, ok := shardKeys[name]
+	if !ok {
+		key = "rand()"
+	}
+	return fmt.Sprintf("CREATE TABLE IF NOT EXISTS %[1]s.%[2]s ON CLUSTER %[3]s AS %[1]s.%[2]s_local ENGINE = Distributed(%[3]s, %[1]s, %[2]s_local, %[4]s)", s.DB, name, s.Cluster, key)
 }
 
 // Migrate creates the database if needed and applies the migrations it has

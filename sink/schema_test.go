@@ -63,7 +63,17 @@ func TestClusterRendering(t *testing.T) {
 	has("CREATE TABLE IF NOT EXISTS db.posts ON CLUSTER c AS db.posts_local ENGINE = Distributed(c, db, posts_local, cityHash64(post_key))")
 	has("CREATE TABLE IF NOT EXISTS db.alerts ON CLUSTER c AS db.alerts_local ENGINE = Distributed(c, db, alerts_local, cityHash64(alert_id))")
 	has("ALTER TABLE db.posts_local ON CLUSTER c\n")
-	has("ALTER TABLE db.posts ON CLUSTER c\n")
+	// A Distributed table is not altered (ClickHouse refuses ALTER … ON
+	// CLUSTER of one where shards replicate internally) but made again.
+	has("DROP TABLE IF EXISTS db.posts ON CLUSTER c")
+	for i, q := range cluster {
+		if strings.HasPrefix(q, "ALTER TABLE") && !strings.HasPrefix(q, "ALTER TABLE db.posts_local") && !strings.HasPrefix(q, "ALTER TABLE db.matches_local") {
+			t.Errorf("an ALTER of a table that is not shard-local: %s", q)
+		}
+		if strings.HasPrefix(q, "DROP TABLE IF EXISTS db.posts ON") && (i+1 >= len(cluster) || !strings.HasPrefix(cluster[i+1], "CREATE TABLE IF NOT EXISTS db.posts ON CLUSTER c AS db.posts_local ENGINE = Distributed(")) {
+			t.Errorf("the Distributed posts dropped and not made again right after")
+		}
+	}
 	has("TO db.mentions_hourly_agg_local AS")
 	has("FROM db.matches_local\n")
 	has("post_key GLOBAL NOT IN (SELECT post_key FROM db.deletions)")

@@ -79,13 +79,24 @@ func (c Config) Schema() Schema {
 
 // Open connects to ClickHouse over the native protocol. The connection is
 // lazy: an unreachable server shows up as an error on first use.
+//
+// On a cluster, inserts into the Distributed tables are synchronous
+// (insert_distributed_sync): an insert returns once every shard has its
+// rows, so Kafka offsets are committed only for rows the shards hold, and
+// what the sink reads back (stored alerts, a deleted post's matches) is
+// there. A readonly=1 user may not send settings: open it without Cluster.
 func Open(c Config) (driver.Conn, error) {
+	var settings clickhouse.Settings
+	if c.Cluster != "" {
+		settings = clickhouse.Settings{"insert_distributed_sync": 1}
+	}
 	conn, err := clickhouse.Open(&clickhouse.Options{
 		Addr:        c.Addr,
 		Auth:        clickhouse.Auth{Database: "default", Username: c.Username, Password: c.Password},
 		DialTimeout: c.DialTimeout,
 		ReadTimeout: 60 * time.Second,
 		Compression: &clickhouse.Compression{Method: clickhouse.CompressionLZ4},
+		Settings:    settings,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("opening ClickHouse %v: %w", c.Addr, err)

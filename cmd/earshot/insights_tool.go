@@ -148,6 +148,7 @@ func insightsRun(cat *insights.Catalog, args []string, stdout, stderr io.Writer)
 	if _, err := cat.Bind(sc.Database, name, params); err != nil {
 		return exitError{2, err}
 	}
+	sc.Cluster = "" // it only reads; a readonly analyst may not send the cluster's insert setting
 	conn, err := sink.Open(sc)
 	if err != nil {
 		return err

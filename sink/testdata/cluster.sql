@@ -74,20 +74,9 @@ ALTER TABLE earshot.posts_local ON CLUSTER prod
 			ADD COLUMN replies Int64 DEFAULT 0,
 			ADD COLUMN source String DEFAULT '';
 
-ALTER TABLE earshot.posts ON CLUSTER prod
-			ADD COLUMN lang_confidence Float32 DEFAULT 0,
-			ADD COLUMN sentiment_confidence Float32 DEFAULT 0,
-			ADD COLUMN region_source String DEFAULT '',
-			ADD COLUMN region_confidence Float32 DEFAULT 0,
-			ADD COLUMN intents Array(String) DEFAULT CAST([] AS Array(String)),
-			ADD COLUMN influence Float32 DEFAULT 0,
-			ADD COLUMN cluster_id String DEFAULT '',
-			ADD COLUMN cluster_size UInt32 DEFAULT 0,
-			ADD COLUMN media UInt16 DEFAULT 0,
-			ADD COLUMN likes Int64 DEFAULT 0,
-			ADD COLUMN reposts Int64 DEFAULT 0,
-			ADD COLUMN replies Int64 DEFAULT 0,
-			ADD COLUMN source String DEFAULT '';
+DROP TABLE IF EXISTS earshot.posts ON CLUSTER prod;
+
+CREATE TABLE IF NOT EXISTS earshot.posts ON CLUSTER prod AS earshot.posts_local ENGINE = Distributed(prod, earshot, posts_local, cityHash64(post_key));
 
 ALTER TABLE earshot.matches_local ON CLUSTER prod
 			ADD COLUMN tags Array(String) DEFAULT CAST([] AS Array(String)),
@@ -96,12 +85,9 @@ ALTER TABLE earshot.matches_local ON CLUSTER prod
 			ADD COLUMN intents Array(String) DEFAULT CAST([] AS Array(String)),
 			ADD COLUMN influence Float32 DEFAULT 0;
 
-ALTER TABLE earshot.matches ON CLUSTER prod
-			ADD COLUMN tags Array(String) DEFAULT CAST([] AS Array(String)),
-			ADD COLUMN span_starts Array(UInt32) DEFAULT CAST([] AS Array(UInt32)),
-			ADD COLUMN span_ends Array(UInt32) DEFAULT CAST([] AS Array(UInt32)),
-			ADD COLUMN intents Array(String) DEFAULT CAST([] AS Array(String)),
-			ADD COLUMN influence Float32 DEFAULT 0;
+DROP TABLE IF EXISTS earshot.matches ON CLUSTER prod;
+
+CREATE TABLE IF NOT EXISTS earshot.matches ON CLUSTER prod AS earshot.matches_local ENGINE = Distributed(prod, earshot, matches_local, cityHash64(post_key));
 
 DROP TABLE IF EXISTS earshot.posts_dedup ON CLUSTER prod;
 
