@@ -136,11 +136,19 @@ var seedEvents = []seedEvent{
 
 func seed(t *testing.T, conn driver.Conn, db string) {
 	t.Helper()
+	seedWith(t, conn, sink.Config{Database: db})
+}
+
+// seedWith writes the data set where c says (a single server or, with
+// c.Cluster, a cluster's Distributed tables).
+func seedWith(t *testing.T, conn driver.Conn, c sink.Config) {
+	t.Helper()
 	ctx := context.Background()
-	if _, err := sink.Migrate(ctx, conn, db); err != nil {
+	db := c.Database
+	if _, err := c.Schema().Migrate(ctx, conn, nil); err != nil {
 		t.Fatal(err)
 	}
-	stage := sink.New(conn, db).Stage()
+	stage := sink.NewWith(conn, c, sink.Options{}).Stage()
 	var items []*post.Item
 	for _, s := range seedPosts {
 		items = append(items, s.item())
@@ -272,19 +280,69 @@ func TestCookbookOn1816(t *testing.T) {
 		}
 	})
 	seed(t, conn, db)
+	runCookbook(t, conn, db)
+}
+
+type cookbookCase struct {
+	query  string
+	params map[string]string
+	skip   []string // columns not compared
+	want   []string
+}
+
+// runCookbook runs every cookbook query on the seeded database db and checks
+// each result row by row.
+func runCookbook(t *testing.T, conn driver.Conn, db string) {
+	t.Helper()
 	c, err := Load()
 	if err != nil {
 		t.Fatal(err)
 	}
 	c.Now = func() time.Time { return at(48 * h) }
+	tested := map[string]bool{}
+	ctx := context.Background()
+	for _, tc := range cookbookCases() {
+		tested[tc.query] = true
+		got, err := c.Run(ctx, conn, db, tc.query, tc.params)
+		if err != nil {
+			t.Errorf("%s %v: %v", tc.query, tc.params, err)
+			continue
+		}
+		rows := render(got, tc.skip...)
+		if !slices.Equal(rows, tc.want) {
+			t.Errorf("%s %v:\n got %q\nwant %q", tc.query, tc.params, rows, tc.want)
+		}
+		if len(got.Types) != len(got.Columns) {
+			t.Errorf("%s: %d types for %d columns", tc.query, len(got.Types), len(got.Columns))
+		}
+	}
+	for _, q := range c.List() {
+		if !tested[q.Name] {
+			t.Errorf("query %s has no test case here", q.Name)
+		}
+	}
 
+	// Every query also runs with its defaults (relative windows back from
+	// now; nothing is that recent, but the SQL must run).
+	c.Now = nil
+	for _, q := range c.List() {
+		params := map[string]string{}
+		for _, p := range q.Params {
+			if p.Required {
+				params[p.Name] = "acme"
+			}
+		}
+		if _, err := c.Run(ctx, conn, db, q.Name, params); err != nil {
+			t.Errorf("%s with defaults: %v", q.Name, err)
+		}
+	}
+}
+
+// cookbookCases are the expected results of every cookbook query on the
+// seeded data set.
+func cookbookCases() []cookbookCase {
 	both := []string{"since", "until"}
-	cases := []struct {
-		query  string
-		params map[string]string
-		skip   []string // columns not compared
-		want   []string
-	}{
+	return []cookbookCase{
 		{"mentions_by_watchlist", with(nil, both...), nil, []string{
 			"acme | 4 | 1 | 0 | 3 | -0.4",
 			"globex | 2 | 1 | 1 | 0 | 0.3",
@@ -434,43 +492,6 @@ func TestCookbookOn1816(t *testing.T) {
 			"inc1 | 7 | 2 | [care pr] | 2026-11-10 01:30:00",
 			"inc2 | 3 | 1 | [care] | 2026-11-11 03:00:00",
 		}},
-	}
-	tested := map[string]bool{}
-	ctx := context.Background()
-	for _, tc := range cases {
-		tested[tc.query] = true
-		got, err := c.Run(ctx, conn, db, tc.query, tc.params)
-		if err != nil {
-			t.Errorf("%s %v: %v", tc.query, tc.params, err)
-			continue
-		}
-		rows := render(got, tc.skip...)
-		if !slices.Equal(rows, tc.want) {
-			t.Errorf("%s %v:\n got %q\nwant %q", tc.query, tc.params, rows, tc.want)
-		}
-		if len(got.Types) != len(got.Columns) {
-			t.Errorf("%s: %d types for %d columns", tc.query, len(got.Types), len(got.Columns))
-		}
-	}
-	for _, q := range c.List() {
-		if !tested[q.Name] {
-			t.Errorf("query %s has no test case here", q.Name)
-		}
-	}
-
-	// Every query also runs with its defaults (relative windows back from
-	// now; nothing is that recent, but the SQL must run).
-	c.Now = nil
-	for _, q := range c.List() {
-		params := map[string]string{}
-		for _, p := range q.Params {
-			if p.Required {
-				params[p.Name] = "acme"
-			}
-		}
-		if _, err := c.Run(ctx, conn, db, q.Name, params); err != nil {
-			t.Errorf("%s with defaults: %v", q.Name, err)
-		}
 	}
 }
 
