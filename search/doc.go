@@ -9,7 +9,6 @@ import (
 	"github.com/blevesearch/bleve/v2/analysis"
 	"github.com/blevesearch/bleve/v2/document"
 	"github.com/blevesearch/bleve/v2/mapping"
-	"github.com/blevesearch/bleve/v2/size"
 	index "github.com/blevesearch/bleve_index_api"
 	json "github.com/goccy/go-json"
 
@@ -23,7 +22,7 @@ import (
 // options come from the mapping, so what is indexed is what the mapping
 // says (TestDocumentAsMapped checks it).
 type docBuilder struct {
-	text               map[string]textSpec // by analyzer name
+	text               map[string]*textSpec // by analyzer name
 	facet, kw, at, src index.FieldIndexingOptions
 }
 
@@ -42,7 +41,7 @@ func newDocBuilder(im *mapping.IndexMappingImpl) (*docBuilder, error) {
 		}
 		return dm.Fields[0], nil
 	}
-	b := &docBuilder{text: map[string]textSpec{}}
+	b := &docBuilder{text: map[string]*textSpec{}}
 	for _, a := range analyzers {
 		f, err := fm(textPrefix + a)
 		if err != nil {
@@ -52,7 +51,7 @@ func newDocBuilder(im *mapping.IndexMappingImpl) (*docBuilder, error) {
 		if an == nil {
 			return nil, fmt.Errorf("no analyzer %s", f.Analyzer)
 		}
-		b.text[a] = textSpec{field: textPrefix + a, opts: f.Options(), analyzer: an}
+		b.text[a] = &textSpec{field: textPrefix + a, opts: f.Options(), analyzer: an}
 	}
 	for name, opts := range map[string]*index.FieldIndexingOptions{fieldFacet: &b.facet, fieldKW: &b.kw, fieldAt: &b.at, fieldSrc: &b.src} {
 		f, err := fm(name)
@@ -101,38 +100,39 @@ func stored(it *post.Item, created time.Time) (s Stored, lang string) {
 	return s, lang
 }
 
-// facetValues are the terms of the facet field.
-func facetValues(s *Stored) []string {
-	facet := make([]string, 0, 3+len(s.Watchlists))
+// facetField is the facet field of a post.
+func facetField(s *Stored, opts index.FieldIndexingOptions) *termsField {
+	f := newTermsField(fieldFacet, opts, 3+len(s.Watchlists))
 	for _, w := range s.Watchlists {
-		facet = append(facet, tagWatchlist.term(w))
+		f.addTag(tagWatchlist, w)
 	}
 	if s.Lang != "" {
-		facet = append(facet, tagLang.term(s.Lang))
+		f.addTag(tagLang, s.Lang)
 	}
 	if s.Region != "" {
-		facet = append(facet, tagRegion.term(s.Region))
+		f.addTag(tagRegion, s.Region)
 	}
 	if s.Sentiment != "" {
-		facet = append(facet, tagSentiment.term(s.Sentiment))
+		f.addTag(tagSentiment, s.Sentiment)
 	}
-	return facet
+	return f
 }
 
-// kwValues are the terms of the kw field.
-func kwValues(s *Stored) []string {
-	kw := make([]string, 0, 3+len(s.Hashtags)+len(s.Mentions))
-	kw = append(kw, tagMinute.term(s.CreatedAt.Format(minuteLayout)), tagPlatform.term(s.Platform))
+// kwField is the kw field of a post.
+func kwField(s *Stored, opts index.FieldIndexingOptions) *termsField {
+	f := newTermsField(fieldKW, opts, 3+len(s.Hashtags)+len(s.Mentions))
+	f.addTime(tagMinute.prefix, s.CreatedAt, minuteLayout)
+	f.addTag(tagPlatform, s.Platform)
 	if s.Handle != "" {
-		kw = append(kw, tagAuthor.term(s.Handle))
+		f.addTag(tagAuthor, s.Handle)
 	}
 	for _, h := range s.Hashtags {
-		kw = append(kw, tagHashtag.term(h))
+		f.addTag(tagHashtag, h)
 	}
 	for _, m := range s.Mentions {
-		kw = append(kw, tagMention.term(m))
+		f.addTag(tagMention, m)
 	}
-	return kw
+	return f
 }
 
 // doc turns an enriched item into the document to index under key.
@@ -142,13 +142,14 @@ func (b *docBuilder) doc(key string, it *post.Item, created time.Time) (*documen
 	if err != nil {
 		return nil, fmt.Errorf("encoding the stored post: %w", err)
 	}
-	t := b.text[analyzerFor(lang)]
+	at := newTermsField(fieldAt, b.at, 1)
+	at.addTime("", s.CreatedAt, atLayout)
 	d := &document.Document{Fields: make([]document.Field, 0, 6)} // 6: these and the _id bleve adds
 	d.SetID(key)
-	d.AddField(document.NewTextFieldCustom(t.field, nil, []byte(s.Text), t.opts, t.analyzer))
-	d.AddField(newTermsField(fieldFacet, facetValues(&s), b.facet))
-	d.AddField(newTermsField(fieldKW, kwValues(&s), b.kw))
-	d.AddField(newTermsField(fieldAt, []string{s.CreatedAt.Format(atLayout)}, b.at))
+	d.AddField(&textField{textSpec: b.text[analyzerFor(lang)], value: []byte(s.Text)})
+	d.AddField(facetField(&s, b.facet))
+	d.AddField(kwField(&s, b.kw))
+	d.AddField(at)
 	d.AddField(document.NewTextFieldCustom(fieldSrc, nil, src, b.src, nil))
 	d.SetIndexed()
 	return d, nil
@@ -156,56 +157,143 @@ func (b *docBuilder) doc(key string, it *post.Item, created time.Time) (*documen
 
 // termsField is a keyword field of several values, each one term, as the
 // keyword analyzer makes it of each value: the mapping would add one field
-// per value, and bleve merges them again when it builds the segment.
+// per value, and bleve merges them again when it builds the segment. The
+// terms share one buffer.
 type termsField struct {
-	name   string
-	terms  []string
-	opts   index.FieldIndexingOptions
-	freqs  index.TokenFrequencies
-	nbytes int
+	name  string
+	opts  index.FieldIndexingOptions
+	buf   []byte
+	ends  []int // where each term ends in buf
+	freqs index.TokenFrequencies
 }
 
-func newTermsField(name string, terms []string, opts index.FieldIndexingOptions) *termsField {
-	f := &termsField{name: name, terms: terms, opts: opts}
-	for _, t := range terms {
-		f.nbytes += len(t)
+func newTermsField(name string, opts index.FieldIndexingOptions, n int) *termsField {
+	return &termsField{name: name, opts: opts, buf: make([]byte, 0, 24*n), ends: make([]int, 0, n)}
+}
+
+// addTag adds the term of value v of a tag.
+func (f *termsField) addTag(t tag, v string) {
+	f.buf = append(append(f.buf, t.prefix...), t.norm(v)...)
+	f.ends = append(f.ends, len(f.buf))
+}
+
+// addTime adds the term prefix and t in layout.
+func (f *termsField) addTime(prefix string, t time.Time, layout string) {
+	f.buf = t.AppendFormat(append(f.buf, prefix...), layout)
+	f.ends = append(f.ends, len(f.buf))
+}
+
+// terms are the field's terms, in order.
+func (f *termsField) terms() []string {
+	out := make([]string, len(f.ends))
+	start := 0
+	for i, end := range f.ends {
+		out[i] = string(f.buf[start:end])
+		start = end
 	}
-	return f
+	return out
 }
 
 func (f *termsField) Name() string                        { return f.name }
 func (f *termsField) ArrayPositions() []uint64            { return nil }
 func (f *termsField) Options() index.FieldIndexingOptions { return f.opts }
 func (f *termsField) EncodedFieldType() byte              { return 't' }
-func (f *termsField) AnalyzedLength() int                 { return len(f.terms) }
-func (f *termsField) NumPlainTextBytes() uint64           { return uint64(f.nbytes) }
+func (f *termsField) AnalyzedLength() int                 { return len(f.ends) }
+func (f *termsField) NumPlainTextBytes() uint64           { return uint64(len(f.buf)) }
+func (f *termsField) Size() int                           { return 64 + len(f.name) + cap(f.buf) + 8*cap(f.ends) }
 
 func (f *termsField) AnalyzedTokenFrequencies() index.TokenFrequencies { return f.freqs }
 
-// Value is the values, one a line; bleve reads it only from stored fields.
-func (f *termsField) Value() []byte { return []byte(strings.Join(f.terms, "\n")) }
-
-func (f *termsField) Size() int {
-	return 64 + len(f.name) + f.nbytes + len(f.terms)*size.SizeOfString
-}
+// Value is the terms, one a line; bleve reads it only from stored fields.
+func (f *termsField) Value() []byte { return []byte(strings.Join(f.terms(), "\n")) }
 
 // Analyze counts the terms as bleve does for the values of a keyword field
 // (no term vectors, so no locations).
 func (f *termsField) Analyze() {
-	freqs := make(index.TokenFrequencies, len(f.terms))
-	tfs := make([]index.TokenFreq, len(f.terms))
-	for i, t := range f.terms {
-		if tf, ok := freqs[t]; ok {
-			if !f.opts.SkipFreqNorm() {
-				tf.SetFrequency(tf.Frequency() + 1)
-			}
-			continue
+	freqs := make(index.TokenFrequencies, len(f.ends))
+	tfs := make([]index.TokenFreq, len(f.ends))
+	all := string(f.buf) // one string: the map keys are slices of it
+	start := 0
+	for i, end := range f.ends {
+		term := all[start:end]
+		tf, ok := freqs[term]
+		if !ok {
+			tf = &tfs[i]
+			tf.Term = f.buf[start:end:end]
+			freqs[term] = tf
 		}
-		tfs[i].Term = []byte(t)
 		if !f.opts.SkipFreqNorm() {
-			tfs[i].SetFrequency(1)
+			tf.SetFrequency(tf.Frequency() + 1)
 		}
-		freqs[t] = &tfs[i]
+		start = end
 	}
 	f.freqs = freqs
+}
+
+// textField is the text of a post, analysed with its language's analyzer.
+// It is bleve's TextField but for the term frequencies, which it builds with
+// a few allocations a post rather than two a term.
+type textField struct {
+	*textSpec
+	value  []byte
+	length int
+	freqs  index.TokenFrequencies
+}
+
+func (f *textField) Name() string                        { return f.field }
+func (f *textField) ArrayPositions() []uint64            { return nil }
+func (f *textField) Options() index.FieldIndexingOptions { return f.opts }
+func (f *textField) EncodedFieldType() byte              { return 't' }
+func (f *textField) AnalyzedLength() int                 { return f.length }
+func (f *textField) NumPlainTextBytes() uint64           { return uint64(len(f.value)) }
+func (f *textField) Value() []byte                       { return f.value }
+func (f *textField) Size() int                           { return 64 + cap(f.value) }
+
+func (f *textField) AnalyzedTokenFrequencies() index.TokenFrequencies { return f.freqs }
+
+func (f *textField) Analyze() {
+	in := f.value
+	if f.opts.IsStored() {
+		in = slices.Clone(in) // filters may change the bytes in place
+	}
+	tokens := f.analyzer.Analyze(in)
+	f.length = len(tokens)
+	f.freqs = tokenFrequencies(tokens, f.opts)
+}
+
+// tokenFrequencies is analysis.TokenFrequency with the term frequencies and
+// locations of a post allocated together.
+func tokenFrequencies(tokens analysis.TokenStream, opts index.FieldIndexingOptions) index.TokenFrequencies {
+	freqs := make(index.TokenFrequencies, len(tokens))
+	tfs := make([]index.TokenFreq, 0, len(tokens)) // never grows: the map points into it
+	for _, t := range tokens {
+		tf, ok := freqs[string(t.Term)]
+		if !ok {
+			tfs = append(tfs, index.TokenFreq{Term: t.Term})
+			tf = &tfs[len(tfs)-1]
+			freqs[string(t.Term)] = tf
+		}
+		tf.SetFrequency(tf.Frequency() + 1)
+	}
+	if opts.IncludeTermVectors() {
+		tls := make([]index.TokenLocation, len(tokens))
+		ptrs := make([]*index.TokenLocation, len(tokens))
+		off := 0
+		for i := range tfs {
+			n := tfs[i].Frequency()
+			tfs[i].Locations = ptrs[off : off : off+n]
+			off += n
+		}
+		for i, t := range tokens {
+			tls[i] = index.TokenLocation{Start: t.Start, End: t.End, Position: t.Position}
+			tf := freqs[string(t.Term)]
+			tf.Locations = append(tf.Locations, &tls[i])
+		}
+	}
+	if opts.SkipFreqNorm() {
+		for i := range tfs {
+			tfs[i].SetFrequency(0)
+		}
+	}
+	return freqs
 }

@@ -30,8 +30,8 @@ func asMapped(t *testing.T, x *Index, key string, it *post.Item) *document.Docum
 	})
 	v := map[string]any{
 		textPrefix + analyzerFor(lang): s.Text,
-		fieldFacet:                     facetValues(&s),
-		fieldKW:                        kwValues(&s),
+		fieldFacet:                     mappedFacet(&s),
+		fieldKW:                        mappedKW(&s),
 		fieldAt:                        s.CreatedAt.Format(atLayout),
 		fieldSrc:                       string(src),
 	}
@@ -40,6 +40,39 @@ func asMapped(t *testing.T, x *Index, key string, it *post.Item) *document.Docum
 		t.Fatal(err)
 	}
 	return md
+}
+
+// mappedFacet and mappedKW are the values of the facet and kw fields as
+// they were given to the mapping.
+func mappedFacet(s *Stored) []string {
+	var facet []string
+	for _, w := range s.Watchlists {
+		facet = append(facet, tagWatchlist.term(w))
+	}
+	if s.Lang != "" {
+		facet = append(facet, tagLang.term(s.Lang))
+	}
+	if s.Region != "" {
+		facet = append(facet, tagRegion.term(s.Region))
+	}
+	if s.Sentiment != "" {
+		facet = append(facet, tagSentiment.term(s.Sentiment))
+	}
+	return facet
+}
+
+func mappedKW(s *Stored) []string {
+	kw := []string{tagMinute.term(s.CreatedAt.Format(minuteLayout)), tagPlatform.term(s.Platform)}
+	if s.Handle != "" {
+		kw = append(kw, tagAuthor.term(s.Handle))
+	}
+	for _, h := range s.Hashtags {
+		kw = append(kw, tagHashtag.term(h))
+	}
+	for _, m := range s.Mentions {
+		kw = append(kw, tagMention.term(m))
+	}
+	return kw
 }
 
 // indexed is what a segment gets of a document's field: its options, the
