@@ -34,7 +34,7 @@ integration: build up
 	deploy/local/chromium.sh
 	$(GO) test -tags integration -count=1 -p 1 -timeout 30m $(PKGS)
 
-## up / down: the local Kafka and ClickHouse, data and logs under .local/.
+## up / down: the local Kafka, ClickHouse and two-shard ClickHouse cluster (with ZooKeeper), data and logs under .local/.
 up:
 	deploy/local/up.sh
 

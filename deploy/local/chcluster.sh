@@ -381,7 +381,10 @@ node_log_tail() {
 launch_node() {
     local n="$1" pid home p
     pid="$(node_running_pid "$n")"
-    [[ -n "$pid" ]] && return 0
+    if [[ -n "$pid" ]]; then
+        log "node $n already running (pid $pid)"
+        return 0
+    fi
     home="$(node_home "$n")"
     rm -f "$(node_pidfile "$n")"
     for p in "$(tcp_port "$n")" "$(http_port "$n")" "$(interserver_port "$n")"; do

@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# Stop the local stack (ClickHouse, then Kafka). No error if not running.
+# Stop the local stack (the ClickHouse cluster, ClickHouse, then Kafka). No error if not running.
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 
 rc=0
+"$HERE/chcluster.sh" stop || rc=1
 "$HERE/clickhouse.sh" stop || rc=1
 "$HERE/kafka.sh" stop || rc=1
 if [[ "$rc" -ne 0 ]]; then
