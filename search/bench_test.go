@@ -105,6 +105,48 @@ func BenchmarkIndex(b *testing.B) {
 	}
 }
 
+// BenchmarkIndexStage measures the index stage as the pipeline runs it on
+// the enriched topic: each post decoded from its wire form (as the Kafka
+// consumer does), then the stage, at the default batch size.
+func BenchmarkIndexStage(b *testing.B) {
+	items, _ := firehose(b, 20_000)
+	wire := make([][]byte, len(items))
+	for i, it := range items {
+		var err error
+		if wire[i], err = post.Encode(nil, it); err != nil {
+			b.Fatal(err)
+		}
+	}
+	now := testNow
+	c := testConfig(b)
+	x := openTest(b, c, &now)
+	stage := x.Stage()
+	b.ReportAllocs()
+	cpu0 := cpuTime()
+	b.ResetTimer()
+	n := 0
+	for i := 0; i < b.N; {
+		batch := post.Batch{Items: make([]*post.Item, 0, c.BatchSize)}
+		for ; len(batch.Items) < c.BatchSize && i < b.N; i++ {
+			it, err := post.Decode(wire[i%len(wire)])
+			if err != nil {
+				b.Fatal(err)
+			}
+			it.Post.ID = strconv.Itoa(n) // every post a new document
+			n++
+			batch.Items = append(batch.Items, it)
+		}
+		out, err := stage(context.Background(), batch)
+		if err != nil || len(out.Rejected) > 0 {
+			b.Fatal(err, out.Rejected)
+		}
+	}
+	x.Close()
+	b.StopTimer()
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "posts/s")
+	b.ReportMetric(float64((cpuTime()-cpu0).Microseconds())/float64(b.N), "cpu-µs/post")
+}
+
 // BenchmarkSearch7Days measures queries over a 7-day window. The size of
 // the window comes from SEARCH_BENCH_PER_DAY (matched posts per day, default
 // 20000); SEARCH_BENCH_DIR keeps the built index between runs.
