@@ -100,9 +100,17 @@ func stored(it *post.Item, created time.Time) (s Stored, lang string) {
 	return s, lang
 }
 
-// facetField is the facet field of a post.
-func facetField(s *Stored, opts index.FieldIndexingOptions) *termsField {
-	f := newTermsField(fieldFacet, opts, 3+len(s.Watchlists))
+// postDoc is the document of a post with its fields, allocated at once.
+type postDoc struct {
+	doc           document.Document
+	fields        [6]document.Field // doc.Fields: these five and the _id bleve adds
+	text          textField
+	facet, kw, at termsField
+	src           storedField
+}
+
+// setFacets fills the facet field of a post.
+func setFacets(f *termsField, s *Stored) {
 	for _, w := range s.Watchlists {
 		f.addTag(tagWatchlist, w)
 	}
@@ -115,12 +123,10 @@ func facetField(s *Stored, opts index.FieldIndexingOptions) *termsField {
 	if s.Sentiment != "" {
 		f.addTag(tagSentiment, s.Sentiment)
 	}
-	return f
 }
 
-// kwField is the kw field of a post.
-func kwField(s *Stored, opts index.FieldIndexingOptions) *termsField {
-	f := newTermsField(fieldKW, opts, 3+len(s.Hashtags)+len(s.Mentions))
+// setKW fills the kw field of a post.
+func setKW(f *termsField, s *Stored) {
 	f.addTime(tagMinute.prefix, s.CreatedAt, minuteLayout)
 	f.addTag(tagPlatform, s.Platform)
 	if s.Handle != "" {
@@ -132,7 +138,6 @@ func kwField(s *Stored, opts index.FieldIndexingOptions) *termsField {
 	for _, m := range s.Mentions {
 		f.addTag(tagMention, m)
 	}
-	return f
 }
 
 // doc turns an enriched item into the document to index under key.
@@ -142,18 +147,40 @@ func (b *docBuilder) doc(key string, it *post.Item, created time.Time) (*documen
 	if err != nil {
 		return nil, fmt.Errorf("encoding the stored post: %w", err)
 	}
-	at := newTermsField(fieldAt, b.at, 1)
-	at.addTime("", s.CreatedAt, atLayout)
-	d := &document.Document{Fields: make([]document.Field, 0, 6)} // 6: these and the _id bleve adds
+	pd := &postDoc{
+		text: textField{textSpec: b.text[analyzerFor(lang)], value: []byte(s.Text)},
+		src:  storedField{name: fieldSrc, opts: b.src, value: src},
+	}
+	pd.facet.init(fieldFacet, b.facet, 3+len(s.Watchlists))
+	setFacets(&pd.facet, &s)
+	pd.kw.init(fieldKW, b.kw, 3+len(s.Hashtags)+len(s.Mentions))
+	setKW(&pd.kw, &s)
+	pd.at.init(fieldAt, b.at, 1)
+	pd.at.addTime("", s.CreatedAt, atLayout)
+	d := &pd.doc
+	d.Fields = append(pd.fields[:0], &pd.text, &pd.facet, &pd.kw, &pd.at, &pd.src)
 	d.SetID(key)
-	d.AddField(&textField{textSpec: b.text[analyzerFor(lang)], value: []byte(s.Text)})
-	d.AddField(facetField(&s, b.facet))
-	d.AddField(kwField(&s, b.kw))
-	d.AddField(at)
-	d.AddField(document.NewTextFieldCustom(fieldSrc, nil, src, b.src, nil))
 	d.SetIndexed()
 	return d, nil
 }
+
+// storedField is a field that is only stored.
+type storedField struct {
+	name  string
+	opts  index.FieldIndexingOptions
+	value []byte
+}
+
+func (f *storedField) Name() string                                     { return f.name }
+func (f *storedField) ArrayPositions() []uint64                         { return nil }
+func (f *storedField) Options() index.FieldIndexingOptions              { return f.opts }
+func (f *storedField) EncodedFieldType() byte                           { return 't' }
+func (f *storedField) Analyze()                                         {}
+func (f *storedField) AnalyzedLength() int                              { return 0 }
+func (f *storedField) AnalyzedTokenFrequencies() index.TokenFrequencies { return nil }
+func (f *storedField) NumPlainTextBytes() uint64                        { return uint64(len(f.value)) }
+func (f *storedField) Value() []byte                                    { return f.value }
+func (f *storedField) Size() int                                        { return 48 + cap(f.value) }
 
 // termsField is a keyword field of several values, each one term, as the
 // keyword analyzer makes it of each value: the mapping would add one field
@@ -164,11 +191,14 @@ type termsField struct {
 	opts  index.FieldIndexingOptions
 	buf   []byte
 	ends  []int // where each term ends in buf
+	endsA [6]int
 	freqs index.TokenFrequencies
 }
 
-func newTermsField(name string, opts index.FieldIndexingOptions, n int) *termsField {
-	return &termsField{name: name, opts: opts, buf: make([]byte, 0, 24*n), ends: make([]int, 0, n)}
+// init readies f for about n terms.
+func (f *termsField) init(name string, opts index.FieldIndexingOptions, n int) {
+	f.name, f.opts = name, opts
+	f.buf, f.ends = make([]byte, 0, 24*n), f.endsA[:0]
 }
 
 // addTag adds the term of value v of a tag.
