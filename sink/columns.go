@@ -17,8 +17,29 @@ import (
 // appendColumns appends each slice as the next column of b, in order.
 func appendColumns(b driver.Batch, cols ...any) error {
 	for i, c := range cols {
-		if err := b.Column(i).Append(c); err != nil {
+		var err error
+		switch c := c.(type) {
+		case [][]string:
+			err = appendArrays(b.Column(i), c)
+		case [][]uint32:
+			err = appendArrays(b.Column(i), c)
+		default:
+			err = b.Column(i).Append(c)
+		}
+		if err != nil {
 			return fmt.Errorf("appending column %d: %w", i, err)
+		}
+	}
+	return nil
+}
+
+// appendArrays appends an Array column row by row: the driver appends a
+// whole [][]T through reflection, element by element, but has a
+// reflection-free path for a single []T.
+func appendArrays[T any](c driver.BatchColumn, rows [][]T) error {
+	for _, r := range rows {
+		if err := c.AppendRow(r); err != nil {
+			return err
 		}
 	}
 	return nil

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ClickHouse/clickhouse-go/v2"
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
@@ -306,54 +307,72 @@ func TestSinkAlertsAndVolume(t *testing.T) {
 // ClickHouse refuses a row when a view over the table cannot take its
 // value: here an analyst's view that reads author ids as numbers. The
 // sink finds that row by cutting the batch, dead-letters it with the
-// server's reason and writes the rest.
+// server's reason and writes the rest; also when the batch goes in
+// several blocks and the bad row is in the first block or a later one,
+// and when the server writes each block as it comes (no squashing), so it
+// throws while the next blocks are still being sent.
 func TestSinkDeadLettersRejectedRows(t *testing.T) {
-	conn, db := openTest(t)
-	ctx := context.Background()
-	reg := prometheus.NewRegistry()
-	s := NewWith(conn, Config{Database: db}, Options{Registerer: reg})
-	if err := s.migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if err := conn.Exec(ctx, "CREATE MATERIALIZED VIEW "+db+".author_numbers ENGINE = MergeTree ORDER BY uid AS SELECT toUInt64(author_id) AS uid FROM "+db+".posts"); err != nil {
-		t.Fatal(err)
-	}
-	at := time.Date(2026, 11, 1, 10, 0, 0, 0, time.UTC)
-	var items []*post.Item
-	for i := range 40 {
-		author := fmt.Sprint(1000 + i)
-		if i == 13 {
-			author = "not-a-number"
-		}
-		items = append(items, enrichedItem(fmt.Sprint(i), author, at))
-	}
-	// And a date a DateTime cannot hold, which the driver would wrap.
-	items = append(items, enrichedItem("far", "7", time.Date(2200, 1, 1, 0, 0, 0, 0, time.UTC)))
-	out, err := s.Stage()(ctx, post.Batch{Items: items})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(out.Rejected) != 2 {
-		t.Fatalf("%d rejected, want 2: %+v", len(out.Rejected), out.Rejected)
-	}
-	reasons := map[string]string{}
-	for _, r := range out.Rejected {
-		reasons[r.Item.Post.ID] = r.Reason
-	}
-	if !strings.Contains(reasons["13"], "ClickHouse rejected it") || !strings.Contains(reasons["13"], "not-a-number") {
-		t.Errorf("reason for the bad author id: %q", reasons["13"])
-	}
-	if !strings.Contains(reasons["far"], "outside what a ClickHouse DateTime holds") {
-		t.Errorf("reason for the far date: %q", reasons["far"])
-	}
-	if n := queryCount(t, conn, "SELECT count() FROM "+db+".author_numbers"); n != 39 {
-		t.Errorf("%d rows through the view, want the 39 good ones", n)
-	}
-	if n := queryCount(t, conn, "SELECT count() FROM "+db+".matches_dedup WHERE post_key != 'x:13'"); n != 39 {
-		t.Errorf("%d good matches stored, want 39", n)
-	}
-	if got := testutil.ToFloat64(s.metrics.rejected.WithLabelValues("posts")); got != 2 {
-		t.Errorf("earshot_sink_rejected_rows_total{table=posts} = %v, want 2", got)
+	for _, tc := range []struct {
+		blockRows, bad int
+		unsquashed     bool
+	}{{0, 13, false}, {5, 13, false}, {5, 1, false}, {5, 39, false}, {5, 1, true}, {5, 13, true}} {
+		t.Run(fmt.Sprintf("block%d_bad%d_unsquashed_%v", tc.blockRows, tc.bad, tc.unsquashed), func(t *testing.T) {
+			conn, db := openTest(t)
+			ctx := context.Background()
+			reg := prometheus.NewRegistry()
+			s := NewWith(conn, Config{Database: db}, Options{Registerer: reg})
+			s.blockRows = tc.blockRows
+			if err := s.migrate(ctx); err != nil {
+				t.Fatal(err)
+			}
+			if err := conn.Exec(ctx, "CREATE MATERIALIZED VIEW "+db+".author_numbers ENGINE = MergeTree ORDER BY uid AS SELECT toUInt64(author_id) AS uid FROM "+db+".posts"); err != nil {
+				t.Fatal(err)
+			}
+			at := time.Date(2026, 11, 1, 10, 0, 0, 0, time.UTC)
+			var items []*post.Item
+			for i := range 40 {
+				author := fmt.Sprint(1000 + i)
+				if i == tc.bad {
+					author = "not-a-number"
+				}
+				items = append(items, enrichedItem(fmt.Sprint(i), author, at))
+			}
+			// And a date a DateTime cannot hold, which the driver would wrap.
+			items = append(items, enrichedItem("far", "7", time.Date(2200, 1, 1, 0, 0, 0, 0, time.UTC)))
+			stageCtx := ctx
+			if tc.unsquashed {
+				stageCtx = clickhouse.Context(ctx, clickhouse.WithSettings(clickhouse.Settings{"min_insert_block_size_rows": 1, "min_insert_block_size_bytes": 1}))
+			}
+			out, err := s.Stage()(stageCtx, post.Batch{Items: items})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(out.Rejected) != 2 {
+				t.Fatalf("%d rejected, want 2: %+v", len(out.Rejected), out.Rejected)
+			}
+			reasons := map[string]string{}
+			for _, r := range out.Rejected {
+				reasons[r.Item.Post.ID] = r.Reason
+			}
+			if r := reasons[fmt.Sprint(tc.bad)]; !strings.Contains(r, "ClickHouse rejected it") || !strings.Contains(r, "not-a-number") {
+				t.Errorf("reason for the bad author id: %q", r)
+			}
+			if !strings.Contains(reasons["far"], "outside what a ClickHouse DateTime holds") {
+				t.Errorf("reason for the far date: %q", reasons["far"])
+			}
+			if n := queryCount(t, conn, "SELECT uniqExact(uid) FROM "+db+".author_numbers"); n != 39 {
+				t.Errorf("%d authors through the view, want the 39 good ones", n)
+			}
+			if n := queryCount(t, conn, fmt.Sprintf("SELECT count() FROM %s.matches_dedup WHERE post_key != 'x:%d'", db, tc.bad)); n != 39 {
+				t.Errorf("%d good matches stored, want 39", n)
+			}
+			if n := queryCount(t, conn, fmt.Sprintf("SELECT count() FROM %s.posts_dedup WHERE post_key != 'x:%d'", db, tc.bad)); n != 39 {
+				t.Errorf("%d good posts stored, want 39", n)
+			}
+			if got := testutil.ToFloat64(s.metrics.rejected.WithLabelValues("posts")); got != 2 {
+				t.Errorf("earshot_sink_rejected_rows_total{table=posts} = %v, want 2", got)
+			}
+		})
 	}
 }
 

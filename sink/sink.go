@@ -31,6 +31,7 @@ type Config struct {
 	FlushInterval time.Duration `yaml:"flush_interval"` // wait at most this long to fill a batch
 	Cluster       string        `yaml:"cluster"`        // run the schema ON CLUSTER with replicated and distributed tables; "" for one server
 	Retention     Retention     `yaml:"retention"`      // table: 90d or 36h; a TTL where the server has TTL
+	Compression   string        `yaml:"compression"`    // on the wire: lz4, zstd or none ("" is lz4)
 }
 
 // DefaultConfig returns a local, disabled sink.
@@ -42,7 +43,24 @@ func DefaultConfig() Config {
 		DialTimeout:   5 * time.Second,
 		BatchSize:     10_000,
 		FlushInterval: time.Second,
+		Compression:   "lz4",
 	}
+}
+
+// compression is the wire compression sink.compression names. LZ4 is
+// the default: it costs little CPU and cuts the bytes sent 2–3× (see
+// docs/storage.md); none saves that CPU where the server is on the same
+// host or a fast link; zstd sends the fewest bytes, for slow links.
+func compression(name string) (clickhouse.CompressionMethod, bool) {
+	switch name {
+	case "", "lz4":
+		return clickhouse.CompressionLZ4, true
+	case "zstd":
+		return clickhouse.CompressionZSTD, true
+	case "none":
+		return clickhouse.CompressionNone, true
+	}
+	return 0, false
 }
 
 var identifier = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]{0,62}$`)
@@ -68,6 +86,9 @@ func (c Config) Validate() error {
 	if c.FlushInterval <= 0 {
 		errs = append(errs, fmt.Errorf("sink.flush_interval: %v, want more than 0", c.FlushInterval))
 	}
+	if _, ok := compression(c.Compression); !ok {
+		errs = append(errs, fmt.Errorf("sink.compression: %q, want lz4, zstd or none", c.Compression))
+	}
 	errs = append(errs, c.Retention.Validate())
 	return errors.Join(errs...)
 }
@@ -86,6 +107,10 @@ func (c Config) Schema() Schema {
 // what the sink reads back (stored alerts, a deleted post's matches) is
 // there. A readonly=1 user may not send settings: open it without Cluster.
 func Open(c Config) (driver.Conn, error) {
+	method, ok := compression(c.Compression)
+	if !ok {
+		return nil, fmt.Errorf("sink.compression: %q, want lz4, zstd or none", c.Compression)
+	}
 	var settings clickhouse.Settings
 	if c.Cluster != "" {
 		settings = clickhouse.Settings{"insert_distributed_sync": 1}
@@ -95,7 +120,7 @@ func Open(c Config) (driver.Conn, error) {
 		Auth:        clickhouse.Auth{Database: "default", Username: c.Username, Password: c.Password},
 		DialTimeout: c.DialTimeout,
 		ReadTimeout: 60 * time.Second,
-		Compression: &clickhouse.Compression{Method: clickhouse.CompressionLZ4},
+		Compression: &clickhouse.Compression{Method: method},
 		Settings:    settings,
 	})
 	if err != nil {
@@ -120,6 +145,7 @@ type Sink struct {
 	metrics    *metrics
 	rowWise    bool // append row by row only, for comparing in the benchmark
 	sequential bool // send a write's tables one after the other, likewise
+	blockRows  int  // items per block sent within an insert; 0 for one block
 
 	mu       sync.Mutex
 	migrated bool
@@ -136,11 +162,16 @@ func NewWith(conn driver.Conn, c Config, o Options) *Sink {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Sink{conn: conn, schema: c.Schema(), db: c.Database, now: time.Now, log: log.With("component", "sink"), metrics: newMetrics(o.Registerer)}
+	return &Sink{conn: conn, schema: c.Schema(), db: c.Database, now: time.Now, log: log.With("component", "sink"), metrics: newMetrics(o.Registerer),
+		blockRows: defaultBlockRows}
 }
 
 const postColumns = "post_key, platform, id, author_id, author_handle, author_followers, author_location, author_verified, text, created_at, lang, urls, hashtags, mentions, reply_to, repost_of, quote_of, country, region, sentiment, sentiment_label, watchlists, ingested_at, inserted_at, " +
 	"lang_confidence, sentiment_confidence, region_source, region_confidence, intents, influence, cluster_id, cluster_size, media, likes, reposts, replies, source"
+
+// defaultBlockRows is the items per block within an insert (see
+// appendBlocks); measured in BENCHMARKS.md.
+const defaultBlockRows = 2048
 
 const deletionColumns = "post_key, deleted_at, inserted_at"
 

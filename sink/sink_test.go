@@ -81,3 +81,22 @@ func TestVolumeCellOutOfRange(t *testing.T) {
 		t.Fatalf("rejected %+v", out.Rejected)
 	}
 }
+
+// sink.compression names a wire compression the driver has, and Open
+// refuses any other rather than falling back to one silently.
+func TestCompressionConfig(t *testing.T) {
+	for name, ok := range map[string]bool{"": true, "lz4": true, "zstd": true, "none": true, "gzip": false, "LZ4": false} {
+		c := DefaultConfig()
+		c.Enabled, c.Compression = true, name
+		if err := c.Validate(); (err == nil) != ok {
+			t.Errorf("compression %q: Validate() = %v, want ok %v", name, err, ok)
+		}
+		conn, err := Open(c) // lazy: nothing is dialled
+		if (err == nil) != ok {
+			t.Errorf("compression %q: Open() error %v, want ok %v", name, err, ok)
+		}
+		if conn != nil {
+			conn.Close()
+		}
+	}
+}

@@ -138,8 +138,8 @@ func (s *Sink) send(ctx context.Context, w *writer, items []*post.Item, rowWise 
 		bs[i] = b
 	}
 	if w.columns != nil && !rowWise && !s.rowWise {
-		if _, err := w.columns(bs, items); err != nil {
-			return &columnError{err}
+		if err := s.appendBlocks(w, bs, items); err != nil {
+			return err
 		}
 	} else {
 		for _, it := range items {
@@ -175,6 +175,34 @@ func (s *Sink) send(ctx context.Context, w *writer, items []*post.Item, rowWise 
 	for i := range bs {
 		if err := sendOne(i); err != nil {
 			return err
+		}
+	}
+	return nil
+}
+
+// appendBlocks appends the items column by column, a block of at most
+// s.blockRows items at a time, and sends each full block at once: the
+// server reads one block while the next is built (it squashes them into
+// one part per insert), and the driver's column buffers, reset after each
+// block, stay the size of a block instead of growing with the whole batch.
+func (s *Sink) appendBlocks(w *writer, bs []driver.Batch, items []*post.Item) error {
+	size := s.blockRows
+	if size <= 0 {
+		size = len(items)
+	}
+	for start := 0; start < len(items); start += size {
+		end := min(start+size, len(items))
+		if _, err := w.columns(bs, items[start:end]); err != nil {
+			return &columnError{err}
+		}
+		if end == len(items) {
+			break // Send sends the last block
+		}
+		for i, b := range bs {
+			if err := b.Flush(); err != nil {
+				s.metrics.errors.WithLabelValues(w.tables[i].name).Inc()
+				return fmt.Errorf("sending a block of %s: %w", w.tables[i].name, err)
+			}
 		}
 	}
 	return nil
