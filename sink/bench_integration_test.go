@@ -3,14 +3,20 @@
 package sink
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"os"
+	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
+	"github.com/ClickHouse/clickhouse-go/v2"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/earshot-dev/earshot/post"
@@ -18,8 +24,8 @@ import (
 
 // benchItems returns n realistic enriched items: posts of about 140
 // characters with their author, tags and engagement, one or two matches
-// with spans.
-func benchItems(n, seed int) []*post.Item {
+// with spans, the second on every secondEvery-th item.
+func benchItems(n, seed, secondEvery int) []*post.Item {
 	r := rand.New(rand.NewPCG(uint64(seed), 7))
 	words := []string{"acme", "outage", "again", "support", "is", "the", "app", "down", "for", "me", "since", "this", "morning", "refund", "please", "great", "new", "phone", "love", "it"}
 	regions := []string{"EMEA", "APAC", "NA", "LATAM", "unknown"}
@@ -41,7 +47,7 @@ func benchItems(n, seed int) []*post.Item {
 			Enrichment: &post.Enrichment{Lang: "en", LangConfidence: 0.9, Sentiment: -0.4, SentimentLabel: labels[r.IntN(3)], SentimentConfidence: 0.7,
 				Country: "GR", Region: regions[r.IntN(len(regions))], RegionSource: "place", RegionConfidence: 0.9, Intents: []string{"complaint"}, Influence: 12},
 		}
-		if i%3 == 0 {
+		if i%secondEvery == 0 {
 			it.Matches = append(it.Matches, post.Match{Watchlist: "acme-exec", Version: 1, Keywords: []string{"outage"}})
 		}
 		items[i] = it
@@ -52,40 +58,40 @@ func benchItems(n, seed int) []*post.Item {
 // BenchmarkSinkStage is the sink stage writing batches of enriched items
 // (a posts row and one or two matches rows each) into the local server,
 // appending column by column (as it runs) and row by row (for comparison),
-// with one batch in flight or two (runner.workers: 2):
+// with one batch in flight or two (runner.workers: 2), over each wire
+// compression, in one block or blocks of so many items:
 //
-//	go test -tags integration -run '^$' -bench BenchmarkSink -benchtime 10x ./sink/
+//	go test -tags integration -run '^$' -bench BenchmarkSink -benchtime 8x ./sink/
 //
 // rows/s counts posts and matches rows; send-share is the part of the time
-// spent in Send, i.e. waiting for the server.
+// spent in Send, i.e. waiting for the server; client-µs/row and
+// server-µs/row are the CPU time of this process and of the local server
+// (all its threads, merges included) per row.
 func BenchmarkSinkStage(b *testing.B) {
 	for _, tc := range []struct {
-		append  string
-		size    int
-		workers int
+		append      string
+		size        int
+		workers     int
+		compression string
+		block       int // items per block within an insert; 0 for one
 	}{
-		{"rows", 10_000, 1}, {"columns", 10_000, 1},
-		{"rows", 50_000, 1}, {"columns-sequential", 50_000, 1}, {"columns", 50_000, 1},
-		{"columns", 100_000, 1},
-		{"columns", 50_000, 2},
+		{"rows", 10_000, 1, "lz4", 0}, {"columns", 10_000, 1, "lz4", 0}, {"columns", 10_000, 1, "lz4", 2048},
+		{"columns-sequential", 50_000, 1, "lz4", 2048},
+		{"columns", 50_000, 1, "lz4", 0}, {"columns", 50_000, 1, "lz4", 2048}, {"columns", 50_000, 1, "lz4", 8192},
+		{"columns", 50_000, 1, "none", 2048}, {"columns", 50_000, 1, "zstd", 2048},
+		{"columns", 100_000, 1, "lz4", 2048}, {"columns", 100_000, 1, "none", 2048},
+		{"columns", 50_000, 2, "lz4", 2048}, {"columns", 50_000, 2, "none", 2048},
 	} {
-		b.Run(fmt.Sprintf("append=%s/batch=%d/workers=%d", tc.append, tc.size, tc.workers), func(b *testing.B) {
-			conn, db := openTest(&testing.T{})
-			defer conn.Close()
-			defer conn.Exec(context.Background(), "DROP DATABASE IF EXISTS "+db)
-			reg := prometheus.NewRegistry()
-			s := NewWith(conn, Config{Database: db}, Options{Registerer: reg})
+		b.Run(fmt.Sprintf("append=%s/batch=%d/workers=%d/compression=%s/block=%d", tc.append, tc.size, tc.workers, tc.compression, tc.block), func(b *testing.B) {
+			s, reg := openBench(b, tc.compression)
+			s.blockRows = tc.block
 			s.rowWise = tc.append == "rows"
 			s.sequential = tc.append != "columns" // posts, then matches
-			ctx := context.Background()
-			if err := s.migrate(ctx); err != nil {
-				b.Fatal(err)
-			}
 			// Distinct batches, generated before the clock starts.
 			batches := make([][]*post.Item, 4)
 			rowsPer, bytesPer := 0, 0
 			for i := range batches {
-				batches[i] = benchItems(tc.size, i)
+				batches[i] = benchItems(tc.size, i, 3)
 			}
 			for _, it := range batches[0] {
 				rowsPer += 1 + len(it.Matches)
@@ -94,14 +100,13 @@ func BenchmarkSinkStage(b *testing.B) {
 			stage := s.Stage()
 			b.SetBytes(int64(bytesPer))
 			b.ReportAllocs()
-			b.ResetTimer()
-			start := time.Now()
+			m := startMeter(b, s)
 			var next atomic.Int64
 			var wg sync.WaitGroup
 			for range tc.workers {
 				wg.Go(func() {
 					for i := next.Add(1) - 1; i < int64(b.N); i = next.Add(1) - 1 {
-						out, err := stage(ctx, post.Batch{Items: batches[i%int64(len(batches))]})
+						out, err := stage(m.ctx, post.Batch{Items: batches[i%int64(len(batches))]})
 						if err != nil || len(out.Rejected) > 0 {
 							b.Error(err, out.Rejected)
 							return
@@ -110,9 +115,60 @@ func BenchmarkSinkStage(b *testing.B) {
 				})
 			}
 			wg.Wait()
-			elapsed := time.Since(start).Seconds()
+			elapsed := m.stop(b, rowsPer*b.N)
 			b.ReportMetric(float64(rowsPer*b.N)/elapsed, "rows/s")
 			b.ReportMetric(sendSeconds(reg)/elapsed/float64(tc.workers), "send-share")
+		})
+	}
+}
+
+// BenchmarkSinkMix is the sink as the pipeline drives it: per post heard
+// one volume_in row (the volume stage), and for the 12.6 % of posts that
+// match (earshot run's example configuration) one posts row and 1.2
+// matches rows on average (the sink stage), both stages running at once as
+// the sink process consumes both topics. Each round is 100,000 posts heard.
+// rows/s counts every row; wide-rows/s only the posts and matches rows.
+func BenchmarkSinkMix(b *testing.B) {
+	const heard, matchedShare = 100_000, 0.126
+	for _, tc := range []struct {
+		compression string
+		block       int
+	}{{"lz4", 0}, {"lz4", 2048}, {"none", 2048}} {
+		b.Run(fmt.Sprintf("compression=%s/block=%d", tc.compression, tc.block), func(b *testing.B) {
+			s, _ := openBench(b, tc.compression)
+			s.blockRows = tc.block
+			type round struct{ matched, volume []*post.Item }
+			rounds := make([]round, 4)
+			wide := 0
+			for i := range rounds {
+				all := benchItems(heard, 20+i, 5) // a second match on every fifth: 1.2 a post
+				matched := all[:int(heard*matchedShare)]
+				rounds[i] = round{matched, post.CountVolume(all)}
+				if i == 0 {
+					for _, it := range matched {
+						wide += 1 + len(it.Matches)
+					}
+				}
+			}
+			stage, volume := s.Stage(), s.VolumeStage()
+			m := startMeter(b, s)
+			for i := 0; i < b.N; i++ {
+				r := rounds[i%len(rounds)]
+				var wg sync.WaitGroup
+				wg.Go(func() {
+					if out, err := stage(m.ctx, post.Batch{Items: r.matched}); err != nil || len(out.Rejected) > 0 {
+						b.Error(err, out.Rejected)
+					}
+				})
+				if out, err := volume(m.ctx, post.Batch{Items: r.volume}); err != nil || len(out.Rejected) > 0 {
+					b.Error(err, out.Rejected)
+				}
+				wg.Wait()
+			}
+			total := (heard + wide) * b.N
+			elapsed := m.stop(b, total)
+			b.ReportMetric(float64(total)/elapsed, "rows/s")
+			b.ReportMetric(float64(wide*b.N)/elapsed, "wide-rows/s")
 		})
 	}
 }
@@ -120,30 +176,130 @@ func BenchmarkSinkStage(b *testing.B) {
 // BenchmarkSinkVolume is the volume stage: one narrow volume_in row per
 // post heard.
 func BenchmarkSinkVolume(b *testing.B) {
-	conn, db := openTest(&testing.T{})
-	defer conn.Close()
-	defer conn.Exec(context.Background(), "DROP DATABASE IF EXISTS "+db)
-	s := NewWith(conn, Config{Database: db}, Options{})
-	ctx := context.Background()
-	if err := s.migrate(ctx); err != nil {
-		b.Fatal(err)
-	}
+	s, _ := openBench(b, "lz4")
 	const size = 100_000
 	batches := make([][]*post.Item, 4)
 	for i := range batches {
-		batches[i] = post.CountVolume(benchItems(size, 10+i))
+		batches[i] = post.CountVolume(benchItems(size, 10+i, 3))
 	}
 	stage := s.VolumeStage()
 	b.SetBytes(size * 8)
 	b.ReportAllocs()
-	b.ResetTimer()
-	start := time.Now()
+	m := startMeter(b, s)
 	for i := 0; i < b.N; i++ {
-		if out, err := stage(ctx, post.Batch{Items: batches[i%len(batches)]}); err != nil || len(out.Rejected) > 0 {
+		if out, err := stage(m.ctx, post.Batch{Items: batches[i%len(batches)]}); err != nil || len(out.Rejected) > 0 {
 			b.Fatal(err, out.Rejected)
 		}
 	}
-	b.ReportMetric(float64(size*b.N)/time.Since(start).Seconds(), "rows/s")
+	elapsed := m.stop(b, size*b.N)
+	b.ReportMetric(float64(size*b.N)/elapsed, "rows/s")
+}
+
+// openBench returns a sink over its own connection with the given wire
+// compression, writing into a new database that is dropped at the end.
+func openBench(b *testing.B, compression string) (*Sink, *prometheus.Registry) {
+	b.Helper()
+	c := DefaultConfig()
+	c.Compression = compression
+	c.Database = fmt.Sprintf("sinkc_bench_%d", time.Now().UnixNano()%1e9)
+	conn, err := Open(c)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() {
+		conn.Exec(context.Background(), "DROP DATABASE IF EXISTS "+c.Database)
+		conn.Close()
+	})
+	reg := prometheus.NewRegistry()
+	s := NewWith(conn, c, Options{Registerer: reg})
+	if err := s.migrate(context.Background()); err != nil {
+		b.Fatal(err)
+	}
+	return s, reg
+}
+
+// meter measures wall-clock time and the CPU time of this process and of
+// the local ClickHouse server over a benchmark's timed part: the server
+// process's (all its threads, merges included, and whatever else it ran
+// meanwhile) and its inserts' own threads (from system.query_log).
+type meter struct {
+	s              *Sink
+	ctx            context.Context // the stages' context: it logs their queries
+	start          time.Time
+	client, server time.Duration
+	serverPID      int
+}
+
+func startMeter(b *testing.B, s *Sink) *meter {
+	m := &meter{s: s, serverPID: localServerPID()}
+	m.ctx = clickhouse.Context(context.Background(), clickhouse.WithSettings(clickhouse.Settings{"log_queries": 1}))
+	m.client, m.server = selfCPU(), processCPU(m.serverPID)
+	b.ResetTimer()
+	m.start = time.Now()
+	return m
+}
+
+// stop reports the CPU time per row and returns the seconds elapsed.
+func (m *meter) stop(b *testing.B, rows int) float64 {
+	elapsed := time.Since(m.start).Seconds()
+	b.StopTimer()
+	client, server := selfCPU()-m.client, processCPU(m.serverPID)-m.server
+	b.ReportMetric(float64(client.Microseconds())/float64(rows), "client-µs/row")
+	if m.serverPID > 0 {
+		b.ReportMetric(float64(server.Microseconds())/float64(rows), "server-µs/row")
+	}
+	ctx := context.Background()
+	var queryCPU uint64
+	err := m.s.conn.Exec(ctx, "SYSTEM FLUSH LOGS")
+	if err == nil {
+		err = m.s.conn.QueryRow(ctx, `SELECT sum(arraySum(arrayFilter((v, n) -> n IN ('UserTimeMicroseconds', 'SystemTimeMicroseconds'), ProfileEvents.Values, ProfileEvents.Names)))
+			FROM system.query_log WHERE type = 2 AND query LIKE 'INSERT INTO `+m.s.db+`.%' AND event_time >= toDateTime(`+strconv.FormatInt(m.start.Unix()-1, 10)+`)`).Scan(&queryCPU)
+	}
+	if err != nil {
+		b.Logf("reading the inserts' CPU time from system.query_log: %v", err)
+	} else {
+		b.ReportMetric(float64(queryCPU)/float64(rows), "insert-µs/row")
+	}
+	return elapsed
+}
+
+func selfCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// localServerPID is the pid of the server make up starts, or 0.
+func localServerPID() int {
+	data, err := os.ReadFile("../.local/clickhouse/clickhouse.pid")
+	if err != nil {
+		return 0
+	}
+	pid, _ := strconv.Atoi(strings.TrimSpace(string(data)))
+	return pid
+}
+
+// processCPU is the user and system time of a process, from /proc (Linux);
+// 0 where it cannot be read.
+func processCPU(pid int) time.Duration {
+	if pid <= 0 {
+		return 0
+	}
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	// Fields after the command, which is in parentheses and may hold spaces.
+	f := strings.Fields(string(data[bytes.LastIndexByte(data, ')')+1:]))
+	if len(f) < 13 {
+		return 0
+	}
+	utime, _ := strconv.ParseInt(f[11], 10, 64)
+	stime, _ := strconv.ParseInt(f[12], 10, 64)
+	const ticks = 100 // USER_HZ on Linux
+	return time.Duration(utime+stime) * time.Second / ticks
 }
 
 func sendSeconds(reg *prometheus.Registry) float64 {
