@@ -5,8 +5,11 @@ package itest
 import (
 	"context"
 	"fmt"
+	"maps"
 	"os"
 	"os/exec"
+	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -18,9 +21,10 @@ import (
 	"github.com/earshot-dev/earshot/sink"
 )
 
-// The cluster tests run against the two-shard ClickHouse cluster `earshot`
-// that deploy/local/chcluster.sh starts (`make up` runs it): node N answers
-// on 127.0.0.1:CHCLUSTER_PORT_BASE+N (9101, 9102).
+// The cluster tests run against the ClickHouse cluster `earshot` that
+// deploy/local/chcluster.sh starts (`make up` runs it): node N answers on
+// 127.0.0.1:CHCLUSTER_PORT_BASE+N (9101 to 9103). Shard 1 is node 1 and
+// node 3, replicas of each other; shard 2 is node 2.
 const clusterName = "earshot"
 
 func clusterAddr(t *testing.T, node int) string {
@@ -88,10 +92,11 @@ func clusterItem(i int, at time.Time) *post.Item {
 }
 
 // TestClusterMode runs sink.cluster on a real cluster: the migrations ON
-// CLUSTER (twice), the sink writing through the Distributed tables with a
-// redelivered batch and a delete, and the views read from the other node.
+// CLUSTER (twice) reaching every node, the sink writing through the
+// Distributed tables with a redelivered batch and a delete, the views read
+// from another node, and shard 1's two replicas holding the same rows.
 func TestClusterMode(t *testing.T) {
-	n1, n2 := openNode(t, 1), openNode(t, 2)
+	n1, n2, n3 := openNode(t, 1), openNode(t, 2), openNode(t, 3)
 	_, name := names(t)
 	db := "clu_" + strings.TrimPrefix(name, "it_")
 	ctx := context.Background()
@@ -108,7 +113,13 @@ func TestClusterMode(t *testing.T) {
 	if out := migrateCluster(t, db); !strings.Contains(out, "up to date") {
 		t.Fatalf("second migrate: %q, want up to date", out)
 	}
-	for node, conn := range map[int]driver.Conn{1: n1, 2: n2} {
+	schema := schemaOf(t, n1, db)
+	for node, conn := range map[int]driver.Conn{1: n1, 2: n2, 3: n3} {
+		// The ON CLUSTER DDL, the ALTERs of the replicated tables among
+		// it, left every node with the same tables and columns.
+		if got := schemaOf(t, conn, db); got != schema {
+			t.Errorf("node %d has the columns\n%s\nnode 1\n%s", node, got, schema)
+		}
 		if n := count(t, conn, "SELECT count() FROM "+db+".schema_migrations"); n != uint64(sink.SchemaVersion()) {
 			t.Errorf("node %d: %d migrations recorded, want %d", node, n, sink.SchemaVersion())
 		}
@@ -223,4 +234,251 @@ func TestClusterMode(t *testing.T) {
 	if priority != "P1" || !created.Equal(at) {
 		t.Errorf("a1: priority %s, created %v; want P1 (the latest) created %v (the first)", priority, created, at)
 	}
+
+	// Node 3 got shard 1's rows by replication alone: the Distributed
+	// tables write one replica of a shard (internal_replication), here
+	// node 1, the sink's own.
+	sameReplicas(t, n1, n3, db)
+}
+
+// chcluster runs deploy/local/chcluster.sh with args (the test's environment,
+// so CHCLUSTER_PORT_BASE reaches it too).
+func chcluster(t *testing.T, args ...string) {
+	t.Helper()
+	cmd := exec.Command(filepath.Join(root, "deploy/local/chcluster.sh"), args...)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("chcluster.sh %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+}
+
+// syncReplicas waits, at most 30 s, until the node has fetched every part
+// and done every merge its replicated tables of db have been told of.
+func syncReplicas(t *testing.T, conn driver.Conn, db string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	for _, table := range strings.Fields(queryString(t, conn, "SELECT arrayStringConcat(groupArray(name), ' ') FROM system.tables WHERE database = '"+db+"' AND engine LIKE 'Replicated%'")) {
+		if err := conn.Exec(ctx, "SYSTEM SYNC REPLICA "+db+"."+table); err != nil {
+			t.Fatalf("SYSTEM SYNC REPLICA %s.%s: %v", db, table, err)
+		}
+	}
+}
+
+func queryString(t *testing.T, conn driver.Conn, query string) string {
+	t.Helper()
+	var s string
+	if err := conn.QueryRow(context.Background(), query).Scan(&s); err != nil {
+		t.Fatalf("%s: %v", query, err)
+	}
+	return s
+}
+
+// localContents fingerprints every replicated table of db on one node: its
+// rows (deduplicated with FINAL, the uniq states merged per key, so a merge
+// done on one replica and not yet on the other changes nothing) counted and
+// hashed.
+func localContents(t *testing.T, conn driver.Conn, db string) map[string]string {
+	t.Helper()
+	ctx := context.Background()
+	rows, err := conn.Query(ctx, "SELECT name, engine FROM system.tables WHERE database = '"+db+"' AND engine LIKE 'Replicated%' ORDER BY name")
+	if err != nil {
+		t.Fatal(err)
+	}
+	type table struct{ name, engine string }
+	var tables []table
+	for rows.Next() {
+		var tb table
+		if err := rows.Scan(&tb.name, &tb.engine); err != nil {
+			t.Fatal(err)
+		}
+		tables = append(tables, tb)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	rows.Close()
+	out := map[string]string{}
+	for _, tb := range tables {
+		q := contentQuery(t, conn, db, tb.name, tb.engine)
+		var n, hash uint64
+		if err := conn.QueryRow(ctx, q).Scan(&n, &hash); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+		out[tb.name] = fmt.Sprintf("%d rows, hash %x", n, hash)
+	}
+	return out
+}
+
+// contentQuery counts and hashes a table's rows as they read after merging.
+func contentQuery(t *testing.T, conn driver.Conn, db, table, engine string) string {
+	t.Helper()
+	rows, err := conn.Query(context.Background(), "SELECT name, type FROM system.columns WHERE database = '"+db+"' AND table = '"+table+"'")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var keys, states, all []string
+	for rows.Next() {
+		var name, typ string
+		if err := rows.Scan(&name, &typ); err != nil {
+			t.Fatal(err)
+		}
+		col := "`" + name + "`"
+		all = append(all, col)
+		if strings.HasPrefix(typ, "AggregateFunction(uniq,") {
+			states = append(states, "uniqMerge("+col+") AS "+col)
+		} else {
+			keys = append(keys, col)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	from := db + "." + table
+	switch {
+	case len(states) > 0:
+		from = "(SELECT " + strings.Join(slices.Concat(keys, states), ", ") + " FROM " + from + " GROUP BY " + strings.Join(keys, ", ") + ")"
+	case strings.Contains(engine, "Replacing"):
+		from += " FINAL"
+	}
+	return "SELECT count(), sum(cityHash64(" + strings.Join(all, ", ") + ")) FROM " + from
+}
+
+// sameReplicas checks that the two replicas of shard 1 (nodes 1 and 3) hold
+// the same rows in every replicated table of db, and some posts. SYSTEM SYNC
+// REPLICA is not enough on 18.16: on a replica just started it can return
+// before the replica has read the replication log, so the contents are
+// polled for up to 30 s.
+func sameReplicas(t *testing.T, n1, n3 driver.Conn, db string) {
+	t.Helper()
+	syncReplicas(t, n1, db)
+	syncReplicas(t, n3, db)
+	start := time.Now()
+	for {
+		a, b := localContents(t, n1, db), localContents(t, n3, db)
+		diff := replicaDiff(a, b)
+		if len(a) == 0 {
+			diff = append(diff, "node 1 has no replicated tables in "+db)
+		}
+		if len(diff) == 0 {
+			if p := a["posts_local"]; strings.HasPrefix(p, "0 rows") {
+				t.Errorf("posts_local on shard 1: %s; want rows", p)
+			}
+			if d := time.Since(start); d > time.Second {
+				t.Logf("the replicas of shard 1 agreed %v after SYSTEM SYNC REPLICA", d.Round(100*time.Millisecond))
+			}
+			return
+		}
+		if time.Since(start) > 30*time.Second {
+			t.Errorf("after 30 s the replicas of shard 1 still differ:\n%s", strings.Join(diff, "\n"))
+			return
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+// replicaDiff lists the tables whose contents differ between the replicas.
+func replicaDiff(a, b map[string]string) []string {
+	var diff []string
+	for _, name := range slices.Sorted(maps.Keys(a)) {
+		if b[name] != a[name] {
+			diff = append(diff, fmt.Sprintf("%s: node 1 holds %s, its replica node 3 %q", name, a[name], b[name]))
+		}
+	}
+	for _, name := range slices.Sorted(maps.Keys(b)) {
+		if _, ok := a[name]; !ok {
+			diff = append(diff, name+": on node 3 only")
+		}
+	}
+	return diff
+}
+
+// schemaOf lists the columns of every table of db on one node.
+func schemaOf(t *testing.T, conn driver.Conn, db string) string {
+	t.Helper()
+	return queryString(t, conn, "SELECT arrayStringConcat(groupArray(concat(table, '.', name, ' ', type)), '\\n') FROM (SELECT table, name, type FROM system.columns WHERE database = '"+db+"' ORDER BY table, name)")
+}
+
+// TestClusterReplicaDown crashes node 1, one of shard 1's two replicas,
+// while the sink, connected to node 2, writes through the Distributed
+// tables: the writes and the reads they make succeed on the other replica,
+// node 3, and node 1, started again, catches up to the same rows.
+func TestClusterReplicaDown(t *testing.T) {
+	n2, n3 := openNode(t, 2), openNode(t, 3)
+	_, name := names(t)
+	db := "clu_" + strings.TrimPrefix(name, "it_")
+	ctx := context.Background()
+	t.Cleanup(func() {
+		if !t.Failed() {
+			n2.Exec(ctx, "DROP DATABASE IF EXISTS "+db+" ON CLUSTER "+clusterName)
+		}
+	})
+	migrateCluster(t, db)
+
+	// The cluster's servers balance with in_order: each insert and read of
+	// shard 1 tries node 1, its first replica, first; so while node 1 is
+	// down every one of them fails over to node 3.
+	s := sink.NewWith(n2, sink.Config{Database: db, Cluster: clusterName}, sink.Options{})
+	at := time.Date(2026, 11, 1, 10, 0, 0, 0, time.UTC)
+	write := func(from, to int) {
+		t.Helper()
+		var items []*post.Item
+		for i := from; i < to; i++ {
+			items = append(items, clusterItem(i, at.Add(time.Duration(i)*time.Minute)))
+		}
+		alert := clusterItem(from, at)
+		alert.Alert = &post.Alert{ID: fmt.Sprintf("a%d", from), Queue: "care", Priority: "P2", Rule: "complaints", CreatedAt: at}
+		del := &post.Item{Post: &post.Post{Kind: post.KindDelete, Platform: "x", ID: strconv.Itoa(from + 1), IngestedAt: at.Add(5 * time.Hour)}}
+		for _, step := range []struct {
+			what  string
+			stage func(context.Context, post.Batch) (post.Batch, error)
+			items []*post.Item
+		}{
+			{"posts", s.Stage(), items},
+			{"volume", s.VolumeStage(), post.CountVolume(items)},
+			{"alert", s.AlertStage(), []*post.Item{alert}},
+			{"delete", s.Stage(), []*post.Item{del}},
+		} {
+			if out, err := step.stage(ctx, post.Batch{Items: step.items}); err != nil || len(out.Rejected) > 0 {
+				t.Fatalf("writing %s %d to %d: %v %+v", step.what, from, to, err, out.Rejected)
+			}
+		}
+	}
+	write(0, 100)
+
+	t.Cleanup(func() { chcluster(t, "start", "1") }) // runs before the DROP, which needs every node
+	chcluster(t, "crash", "1")
+	write(100, 200)
+	checks := []struct {
+		what, query string
+		want        uint64
+	}{
+		{"posts_dedup", "SELECT count() FROM " + db + ".posts_dedup", 198},
+		{"matches_dedup", "SELECT count() FROM " + db + ".matches_dedup", 300 - 2}, // acme on all, globex on the even ones; x:1 and x:101 deleted
+		{"volume_per_minute", "SELECT sum(posts) FROM " + db + ".volume_per_minute", 200},
+		{"mentions_hourly acme", "SELECT sum(mentions) FROM " + db + ".mentions_hourly WHERE watchlist = 'acme'", 198},
+		{"alerts_latest", "SELECT count() FROM " + db + ".alerts_latest", 2},
+	}
+	read := func(when string) {
+		t.Helper()
+		for _, c := range checks {
+			var got uint64
+			if err := n2.QueryRow(ctx, c.query).Scan(&got); err != nil {
+				t.Fatalf("%s, %s: %v", when, c.query, err)
+			}
+			if got != c.want {
+				t.Errorf("%s, %s: %d, want %d", when, c.what, got, c.want)
+			}
+		}
+	}
+	read("node 1 down")
+
+	chcluster(t, "start", "1")
+	n1 := openNode(t, 1)
+	sameReplicas(t, n1, n3, db)
+	// Node 1 has the rows written while it was down, fetched from node 3.
+	if got := count(t, n1, "SELECT count() FROM "+db+".posts_local WHERE length(id) = 3"); got == 0 {
+		t.Error("node 1 holds none of the posts written while it was down")
+	}
+	read("node 1 back")
 }
