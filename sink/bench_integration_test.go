@@ -75,7 +75,7 @@ func BenchmarkSinkStage(b *testing.B) {
 		compression string
 		block       int // items per block within an insert; 0 for one
 	}{
-		{"rows", 10_000, 1, "lz4", 0}, {"columns", 10_000, 1, "lz4", 0}, {"columns", 10_000, 1, "lz4", 2048},
+		{"rows", 10_000, 1, "lz4", 0}, {"columns", 10_000, 1, "lz4", 0}, {"columns", 10_000, 1, "lz4", 2048}, {"columns", 10_000, 1, "lz4", 8192},
 		{"columns-sequential", 50_000, 1, "lz4", 2048},
 		{"columns", 50_000, 1, "lz4", 0}, {"columns", 50_000, 1, "lz4", 2048}, {"columns", 50_000, 1, "lz4", 8192},
 		{"columns", 50_000, 1, "none", 2048}, {"columns", 50_000, 1, "zstd", 2048},
