@@ -80,7 +80,7 @@ func BenchmarkSinkStage(b *testing.B) {
 		{"columns", 50_000, 1, "lz4", 0}, {"columns", 50_000, 1, "lz4", 2048}, {"columns", 50_000, 1, "lz4", 8192},
 		{"columns", 50_000, 1, "none", 2048}, {"columns", 50_000, 1, "zstd", 2048},
 		{"columns", 100_000, 1, "lz4", 2048}, {"columns", 100_000, 1, "none", 2048},
-		{"columns", 50_000, 2, "lz4", 2048}, {"columns", 50_000, 2, "none", 2048},
+		{"columns", 50_000, 2, "lz4", 2048}, {"columns", 50_000, 2, "none", 2048}, {"columns", 100_000, 2, "none", 2048},
 	} {
 		b.Run(fmt.Sprintf("append=%s/batch=%d/workers=%d/compression=%s/block=%d", tc.append, tc.size, tc.workers, tc.compression, tc.block), func(b *testing.B) {
 			s, reg := openBench(b, tc.compression)
