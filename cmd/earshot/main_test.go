@@ -12,6 +12,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/earshot-dev/earshot/pipeline"
 	"github.com/earshot-dev/earshot/post"
 	"github.com/earshot-dev/earshot/strictyaml"
 )
@@ -137,5 +138,17 @@ func TestRunDeliversWebhooks(t *testing.T) {
 	}
 	if delivered.In == 0 || int64(requests) != delivered.In || delivered.Dead != 0 || ids[""] != 0 {
 		t.Errorf("webhook stage took %d alerts, the server saw %d requests (%d distinct ids), %d dead letters", delivered.In, requests, len(ids), delivered.Dead)
+	}
+}
+
+// The example configurations are what users start from: each must load and
+// validate as shipped (paths in them are relative to the repository root).
+func TestExampleConfigsLoad(t *testing.T) {
+	dir := examples(t)
+	t.Chdir(filepath.Join(dir, "../.."))
+	for _, name := range []string{"embedded.yaml", "distributed.yaml"} {
+		if _, err := pipeline.Load(filepath.Join(dir, name)); err != nil {
+			t.Errorf("%s: %v", name, err)
+		}
 	}
 }
