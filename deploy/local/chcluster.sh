@@ -43,6 +43,8 @@ PORT_BASE="${CHCLUSTER_PORT_BASE:-9100}"
 HTTP_PORT_BASE="${CHCLUSTER_HTTP_PORT_BASE:-8200}"
 ZK_HEAP="${CHCLUSTER_ZK_HEAP:-128m}"
 START_TIMEOUT="${CHCLUSTER_START_TIMEOUT:-60}"
+# The nodes' ZooKeeper session timeout (ZooKeeper allows 2 to 20 ticks: 4 to 40 s).
+ZK_SESSION_S=6
 
 HOME_DIR="$LOCAL_DIR/chcluster"
 ZK_POM="$HERE/zookeeper/pom.xml"
@@ -123,7 +125,7 @@ clientPort=$ZK_PORT
 clientPortAddress=127.0.0.1
 maxClientCnxns=100
 admin.enableServer=false
-4lw.commands.whitelist=srvr,ruok,mntr
+4lw.commands.whitelist=srvr,ruok,mntr,dump
 autopurge.snapRetainCount=3
 autopurge.purgeInterval=1
 EOF
@@ -146,15 +148,20 @@ zk_running_pid() {
     fi
 }
 
+# zk_4lw WORD: what ZooKeeper answers to the four-letter word.
+zk_4lw() {
+    (
+        exec 2>/dev/null
+        exec 3<>"/dev/tcp/127.0.0.1/$ZK_PORT" || exit 1
+        printf '%s' "$1" >&3
+        timeout 2 cat <&3
+    )
+}
+
 # zk_serving: the four-letter word srvr says the node serves requests.
 zk_serving() {
     local out
-    out="$(
-        exec 2>/dev/null
-        exec 3<>"/dev/tcp/127.0.0.1/$ZK_PORT" || exit 1
-        printf 'srvr' >&3
-        timeout 2 cat <&3
-    )" || return 1
+    out="$(zk_4lw srvr)" || return 1
     [[ "$out" == *"Mode: standalone"* ]]
 }
 
@@ -295,10 +302,9 @@ $(cluster_xml)
 
     <zookeeper>
         <node><host>127.0.0.1</host><port>$ZK_PORT</port></node>
-        <!-- A killed node's replicas stay marked active, and the node's own
-             tables read-only when it starts again, until its session expires:
-             6 s rather than 30 s (ZooKeeper allows 4 s to 40 s). -->
-        <session_timeout_ms>6000</session_timeout_ms>
+        <!-- A killed node's replicas stay marked active until its session
+             expires (see crash): ${ZK_SESSION_S} s rather than 30 s. -->
+        <session_timeout_ms>$((ZK_SESSION_S * 1000))</session_timeout_ms>
     </zookeeper>
 
     <!-- What sink.cluster expects: {shard} and {replica} in the Replicated tables' paths. -->
@@ -409,6 +415,26 @@ node_log_tail() {
     done
 }
 
+# wait_session_expired N: if node N was crashed, waits until ZooKeeper has
+# expired its session, which removes the ephemeral is_active nodes of its
+# replicas (the four-letter word dump lists them). Started sooner, 18.16
+# finds its replicas still marked active ("appears to be already active")
+# and leaves its tables read-only, replicating nothing, until a retry 10 to
+# 60 s later.
+wait_session_expired() {
+    local f t0=$SECONDS
+    f="$(node_home "$1")/crashed_at"
+    [[ -f "$f" ]] || return 0
+    # (The dump is read whole first: grep -q would close the pipe early, and
+    # pipefail would count that as no match.)
+    while [[ "$(zk_4lw dump)" == *"/replicas/node$1/is_active"* ]]; do
+        ((SECONDS - t0 < ZK_SESSION_S * 3)) || die "node $1's replicas still marked active in ZooKeeper after $((ZK_SESSION_S * 3))s"
+        sleep 0.2
+    done
+    rm -f "$f"
+    log "node $1's ZooKeeper session is gone ($((SECONDS - t0))s after the wait began)"
+}
+
 # launch_node N: starts node N unless it runs already (then only its config
 # is brought up to date); prints nothing.
 launch_node() {
@@ -421,6 +447,7 @@ launch_node() {
     fi
     home="$(node_home "$n")"
     rm -f "$(node_pidfile "$n")"
+    wait_session_expired "$n"
     for p in "$(tcp_port "$n")" "$(http_port "$n")" "$(interserver_port "$n")"; do
         port_open "$p" && die "port $p on 127.0.0.1 is already in use by another process (not node $n of our cluster); free it or set CHCLUSTER_PORT_BASE / CHCLUSTER_HTTP_PORT_BASE"
     done
@@ -510,7 +537,8 @@ stop() {
 # replicated_max_ratio_of_wrong_parts of them, and 18.16 refuses to start.
 # So the node comes back as an operator would bring it back: with the
 # force_restore_data flag, which detaches such parts and fetches what is
-# missing from the other replica.
+# missing from the other replica, and once its ZooKeeper session has expired
+# (see wait_session_expired).
 crash() {
     local n pid i
     (($# > 0)) || die "usage: $0 crash N... (N: ${NODES[*]})"
@@ -530,7 +558,8 @@ crash() {
         rm -f "$(node_pidfile "$n")"
         mkdir -p "$(node_home "$n")/data/flags"
         touch "$(node_home "$n")/data/flags/force_restore_data"
-        log "node $n killed (pid $pid); it restarts with force_restore_data"
+        date +%s >"$(node_home "$n")/crashed_at"
+        log "node $n killed (pid $pid); it restarts with force_restore_data, once its ZooKeeper session has expired"
     done
 }
 
