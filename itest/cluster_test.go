@@ -56,11 +56,12 @@ func openNode(t *testing.T, node int) driver.Conn {
 	return conn
 }
 
-// migrateCluster runs `earshot migrate` with sink.cluster set and returns
-// what it printed.
-func migrateCluster(t *testing.T, db string) string {
+// clusterConfig writes a config for the processes with sink.cluster set,
+// the sink connecting to node.
+func clusterConfig(t *testing.T, s setup, node int) string {
 	t.Helper()
-	path := writeConfig(t, setup{db: db, clickhouse: clusterAddr(t, 1), rate: 1, limit: 1})
+	s.clickhouse = clusterAddr(t, node)
+	path := writeConfig(t, s)
 	cfg, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
@@ -72,6 +73,18 @@ func migrateCluster(t *testing.T, db string) string {
 	if err := os.WriteFile(path, []byte(withCluster), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	return path
+}
+
+// migrateCluster runs `earshot migrate` with sink.cluster set and returns
+// what it printed.
+func migrateCluster(t *testing.T, db string) string {
+	t.Helper()
+	return migrate(t, clusterConfig(t, setup{db: db, rate: 1, limit: 1}, 1))
+}
+
+func migrate(t *testing.T, path string) string {
+	t.Helper()
 	out, err := exec.Command(bin, "migrate", "--config", path).CombinedOutput()
 	if err != nil {
 		t.Fatalf("earshot migrate on the cluster: %v\n%s", err, out)
@@ -163,6 +176,12 @@ func TestClusterMode(t *testing.T) {
 		}
 	}
 
+	// Node 3 got shard 1's rows by replication alone: the Distributed
+	// tables write one replica of a shard (internal_replication), here node
+	// 1. Node 2 reads shard 1 from node 1 too, unless it saw node 1 fail
+	// lately (a crash in another test): then from node 3, once replicated.
+	sameReplicas(t, n1, n3, db)
+
 	// Read through node 2: the Distributed tables and views see both shards.
 	checks := []struct {
 		what, query string
@@ -220,6 +239,7 @@ func TestClusterMode(t *testing.T) {
 			t.Fatalf("alert stage: %v %+v", err, out.Rejected)
 		}
 	}
+	sameReplicas(t, n1, n3, db)
 	if got := count(t, n2, "SELECT count() FROM "+db+".alerts_latest"); got != 2 {
 		t.Errorf("alerts_latest: %d alerts, want 2", got)
 	}
@@ -234,11 +254,6 @@ func TestClusterMode(t *testing.T) {
 	if priority != "P1" || !created.Equal(at) {
 		t.Errorf("a1: priority %s, created %v; want P1 (the latest) created %v (the first)", priority, created, at)
 	}
-
-	// Node 3 got shard 1's rows by replication alone: the Distributed
-	// tables write one replica of a shard (internal_replication), here
-	// node 1, the sink's own.
-	sameReplicas(t, n1, n3, db)
 }
 
 // chcluster runs deploy/local/chcluster.sh with args (the test's environment,
@@ -481,4 +496,78 @@ func TestClusterReplicaDown(t *testing.T) {
 		t.Error("node 1 holds none of the posts written while it was down")
 	}
 	read("node 1 back")
+}
+
+// TestClusterPipeline runs the pipeline as processes over the real Kafka,
+// `earshot sink` writing to the cluster through node 2, and crashes node 1,
+// a replica of shard 1, midway: the sink goes on through node 3, and the
+// cluster ends with exactly the expected posts, matches, alerts and volume,
+// shard 1's replicas alike.
+func TestClusterPipeline(t *testing.T) {
+	n2, n3 := openNode(t, 2), openNode(t, 3)
+	prefix, name := names(t)
+	db := "clu_" + strings.TrimPrefix(name, "it_")
+	ctx := context.Background()
+	t.Cleanup(func() {
+		if !t.Failed() {
+			n2.Exec(ctx, "DROP DATABASE IF EXISTS "+db+" ON CLUSTER "+clusterName)
+		}
+	})
+	const posts = 10_000
+	// 1000 posts a second: ingest lasts 10 s, node 1 is down for most of
+	// it. Migrated first, so the sink writes from the start.
+	cfg := clusterConfig(t, setup{prefix: prefix, db: db, rate: 1000, limit: posts}, 2)
+	migrate(t, cfg)
+	want := expect(t, 11, posts)
+	if want.matched == 0 || len(want.alertIDs) == 0 {
+		t.Fatal("the expectation is empty; the test would prove nothing")
+	}
+	stages := []string{"match", "enrich", "route", "sink"}
+	procs := map[string]*proc{}
+	for _, s := range stages {
+		procs[s] = start(t, s, cfg)
+	}
+	ing := start(t, "ingest", cfg)
+
+	stored := func() uint64 {
+		return count(t, n2, "SELECT count() FROM "+db+".posts_dedup")
+	}
+	eventually(t, 2*time.Minute, "the sink to be under way", func() bool { return stored() > 0 })
+	t.Cleanup(func() { chcluster(t, "start", "1") }) // runs before the DROP, which needs every node
+	chcluster(t, "crash", "1")
+	t.Logf("crashed node 1 at %d of %d posts stored", stored(), want.matched)
+	chcluster(t, "start", "1") // once its ZooKeeper session has expired, 7 s after the crash
+	t.Logf("node 1 back at %d posts stored", stored())
+	ing.wait(t, 2*time.Minute)
+	eventually(t, 2*time.Minute, fmt.Sprintf("%d posts in the cluster", want.matched), func() bool { return stored() >= uint64(want.matched) })
+	eventually(t, time.Minute, fmt.Sprintf("%d alerts in the cluster", len(want.alertIDs)), func() bool {
+		return count(t, n2, "SELECT count() FROM "+db+".alerts_latest") >= uint64(len(want.alertIDs))
+	})
+	time.Sleep(2 * time.Second) // anything still in flight lands before the final counts
+	for _, s := range stages {
+		procs[s].stop(t)
+	}
+	if strings.Contains(procs["sink"].errs.String(), "stage failed; retrying") {
+		t.Log("the sink retried a write")
+	}
+
+	for _, c := range []struct {
+		what, query string
+		want        int
+	}{
+		{"posts_dedup", "SELECT count() FROM " + db + ".posts_dedup", want.matched},
+		{"distinct posts", "SELECT uniqExact(post_key) FROM " + db + ".posts", want.matched},
+		{"matches_dedup", "SELECT count() FROM " + db + ".matches_dedup", want.matches},
+		{"alerts_latest", "SELECT count() FROM " + db + ".alerts_latest", len(want.alertIDs)},
+		{"volume_per_minute", "SELECT sum(posts) FROM " + db + ".volume_per_minute", posts},
+	} {
+		if got := count(t, n2, c.query); got != uint64(c.want) {
+			t.Errorf("%s: %d, want %d", c.what, got, c.want)
+		}
+	}
+	n1 := openNode(t, 1)
+	sameReplicas(t, n1, n3, db)
+	if dl := readTopic(t, prefix+".deadletter"); len(dl) != 0 {
+		t.Errorf("%d dead letters, first: %s", len(dl), dl[0])
+	}
 }
