@@ -419,8 +419,8 @@ node_log_tail() {
 # expired its session, which removes the ephemeral is_active nodes of its
 # replicas (the four-letter word dump lists them). Started sooner, 18.16
 # finds its replicas still marked active ("appears to be already active")
-# and leaves its tables read-only, replicating nothing, until a retry 10 to
-# 60 s later.
+# and leaves its tables read-only, replicating nothing, until a retry 10 s
+# or more later.
 wait_session_expired() {
     local f t0=$SECONDS
     f="$(node_home "$1")/crashed_at"
