@@ -149,7 +149,8 @@ func BenchmarkIndexStage(b *testing.B) {
 
 // BenchmarkSearch7Days measures queries over a 7-day window. The size of
 // the window comes from SEARCH_BENCH_PER_DAY (matched posts per day, default
-// 20000); SEARCH_BENCH_DIR keeps the built index between runs.
+// 20000); SEARCH_BENCH_DIR keeps the built index between runs;
+// SEARCH_BENCH_COPY builds it by copying one indexed day (buildWeekByCopy).
 func BenchmarkSearch7Days(b *testing.B) {
 	perDay := 20_000
 	if v := os.Getenv("SEARCH_BENCH_PER_DAY"); v != "" {
@@ -158,6 +159,11 @@ func BenchmarkSearch7Days(b *testing.B) {
 	c := testConfig(b)
 	if d := os.Getenv("SEARCH_BENCH_DIR"); d != "" {
 		c.Dir = d
+	}
+	if os.Getenv("SEARCH_BENCH_COPY") != "" {
+		if days, _ := os.ReadDir(c.Dir); len(days) < 7 {
+			buildWeekByCopy(b, c, perDay)
+		}
 	}
 	now := testNow
 	x := openTest(b, c, &now)
