@@ -5,11 +5,10 @@ package insights
 import (
 	"context"
 	"fmt"
-	"os"
-	"strconv"
 	"testing"
 	"time"
 
+	"github.com/earshot-dev/earshot/internal/localstack"
 	"github.com/earshot-dev/earshot/sink"
 )
 
@@ -18,15 +17,12 @@ import (
 // (sink.cluster: the migrations ON CLUSTER, the sink, redeliveries, the
 // delete) and checks every cookbook query's result as on one server.
 func TestCookbookOnCluster(t *testing.T) {
-	base := 9100
-	if v := os.Getenv("CHCLUSTER_PORT_BASE"); v != "" {
-		var err error
-		if base, err = strconv.Atoi(v); err != nil {
-			t.Fatalf("CHCLUSTER_PORT_BASE=%q: %v", v, err)
-		}
+	node1, err := localstack.ClusterNode(1)
+	if err != nil {
+		t.Fatal(err)
 	}
 	c := sink.DefaultConfig()
-	c.Addr, c.Cluster = []string{fmt.Sprintf("127.0.0.1:%d", base+1)}, "earshot"
+	c.Addr, c.Cluster = []string{node1}, localstack.ClusterName
 	c.Database = fmt.Sprintf("clu_insights_%d", time.Now().UnixNano()%1e9)
 	conn, err := sink.Open(c)
 	if err != nil {
@@ -44,16 +40,20 @@ func TestCookbookOnCluster(t *testing.T) {
 	})
 	seedWith(t, conn, c)
 	// The data is on both shards.
-	for _, port := range []int{base + 1, base + 2} {
+	for n := 1; n <= 2; n++ {
 		node := sink.DefaultConfig()
-		node.Addr = []string{fmt.Sprintf("127.0.0.1:%d", port)}
+		addr, err := localstack.ClusterNode(n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		node.Addr = []string{addr}
 		nc, err := sink.Open(node)
 		if err != nil {
 			t.Fatal(err)
 		}
-		var n uint64
-		if err := nc.QueryRow(ctx, "SELECT count() FROM "+c.Database+".posts_local").Scan(&n); err != nil || n == 0 {
-			t.Errorf("node on %d holds %d posts (%v); want the data on both shards", port, n, err)
+		var count uint64
+		if err := nc.QueryRow(ctx, "SELECT count() FROM "+c.Database+".posts_local").Scan(&count); err != nil || count == 0 {
+			t.Errorf("node %d holds %d posts (%v); want the data on both shards", n, count, err)
 		}
 		nc.Close()
 	}

@@ -17,6 +17,7 @@ import (
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 
+	"github.com/earshot-dev/earshot/internal/localstack"
 	"github.com/earshot-dev/earshot/post"
 	"github.com/earshot-dev/earshot/sink"
 )
@@ -25,18 +26,15 @@ import (
 // deploy/local/chcluster.sh starts (`make up` runs it): node N answers on
 // 127.0.0.1:CHCLUSTER_PORT_BASE+N (9101 to 9103). Shard 1 is node 1 and
 // node 3, replicas of each other; shard 2 is node 2.
-const clusterName = "earshot"
+const clusterName = localstack.ClusterName
 
 func clusterAddr(t *testing.T, node int) string {
 	t.Helper()
-	base := 9100
-	if v := os.Getenv("CHCLUSTER_PORT_BASE"); v != "" {
-		var err error
-		if base, err = strconv.Atoi(v); err != nil {
-			t.Fatalf("CHCLUSTER_PORT_BASE=%q: %v", v, err)
-		}
+	addr, err := localstack.ClusterNode(node)
+	if err != nil {
+		t.Fatal(err)
 	}
-	return fmt.Sprintf("127.0.0.1:%d", base+node)
+	return addr
 }
 
 // openNode connects to one node of the cluster as the sink would with

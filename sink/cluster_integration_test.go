@@ -5,10 +5,11 @@ package sink
 import (
 	"context"
 	"fmt"
-	"os"
 	"strconv"
 	"testing"
 	"time"
+
+	"github.com/earshot-dev/earshot/internal/localstack"
 )
 
 // A cluster database at schema version 1 holding posts is upgraded: the
@@ -17,15 +18,12 @@ import (
 // cluster `earshot` of deploy/local/chcluster.sh (two shards, the first
 // with two replicas).
 func TestClusterUpgradeKeepsRows(t *testing.T) {
-	base := 9100
-	if v := os.Getenv("CHCLUSTER_PORT_BASE"); v != "" {
-		var err error
-		if base, err = strconv.Atoi(v); err != nil {
-			t.Fatalf("CHCLUSTER_PORT_BASE=%q: %v", v, err)
-		}
+	node1, err := localstack.ClusterNode(1)
+	if err != nil {
+		t.Fatal(err)
 	}
 	c := DefaultConfig()
-	c.Addr, c.Cluster = []string{fmt.Sprintf("127.0.0.1:%d", base+1)}, "earshot"
+	c.Addr, c.Cluster = []string{node1}, localstack.ClusterName
 	c.Database = fmt.Sprintf("clu_upgrade_%d", time.Now().UnixNano()%1e9)
 	conn, err := Open(c)
 	if err != nil {
@@ -70,18 +68,22 @@ func TestClusterUpgradeKeepsRows(t *testing.T) {
 	}
 	// Nodes 1 and 2 are the two shards, node 3 a replica of node 1 (whose
 	// rows it may still be fetching).
-	for _, port := range []int{base + 1, base + 2, base + 3} {
+	for i := 1; i <= 3; i++ {
 		node := DefaultConfig()
-		node.Addr = []string{fmt.Sprintf("127.0.0.1:%d", port)}
+		addr, err := localstack.ClusterNode(i)
+		if err != nil {
+			t.Fatal(err)
+		}
+		node.Addr = []string{addr}
 		nc, err := Open(node)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got := queryCount(t, nc, "SELECT count() FROM "+db+".posts_local"); port != base+3 && (got == 0 || got == n) {
-			t.Errorf("node on %d holds %d of %d posts; want them on both shards", port, got, n)
+		if got := queryCount(t, nc, "SELECT count() FROM "+db+".posts_local"); i != 3 && (got == 0 || got == n) {
+			t.Errorf("node %d holds %d of %d posts; want them on both shards", i, got, n)
 		}
 		if got := queryCount(t, nc, "SELECT count() FROM system.columns WHERE database = '"+db+"' AND table = 'posts' AND name = 'source'"); got != 1 {
-			t.Errorf("node on %d: the Distributed posts has no column source", port)
+			t.Errorf("node %d: the Distributed posts has no column source", i)
 		}
 		nc.Close()
 	}
