@@ -211,10 +211,13 @@ func BenchmarkSearch7Days(b *testing.B) {
 	ctx := context.Background()
 	var all []time.Duration
 	for _, q := range queries {
+		// SEARCH_BENCH_EXHAUSTIVE: every day searched, whatever the hit budget.
+		q.q.Exhaustive = os.Getenv("SEARCH_BENCH_EXHAUSTIVE") != ""
 		b.Run(q.name, func(b *testing.B) {
 			b.ReportAllocs()
 			lat := make([]time.Duration, 0, b.N)
 			var total uint64
+			partial := 0.0
 			for range b.N {
 				start := time.Now()
 				r, err := x.Search(ctx, q.q)
@@ -222,11 +225,15 @@ func BenchmarkSearch7Days(b *testing.B) {
 					b.Fatal(err)
 				}
 				lat = append(lat, time.Since(start))
-				total = r.Total
+				total, partial = r.Total, 0
+				if r.Partial {
+					partial = 1 // stopped at the hit budget, on r.SearchedFrom
+				}
 			}
 			all = append(all, lat...)
 			reportLatency(b, lat)
 			b.ReportMetric(float64(total), "hits")
+			b.ReportMetric(partial, "partial")
 		})
 	}
 	b.Run("mix", func(b *testing.B) {

@@ -15,6 +15,7 @@ type Config struct {
 	Linger    time.Duration `yaml:"linger"`     // wait at most this long to fill a batch
 	MaxFuture time.Duration `yaml:"max_future"` // posts dated further ahead than this are not indexed (clock skew)
 	MaxHits   int           `yaml:"max_hits"`   // deepest page a query may reach (from + size)
+	HitBudget int           `yaml:"hit_budget"` // a query stops at the day where its hits reach this (newest days first); 0: always the whole window
 }
 
 // DefaultConfig keeps a week, in ./data/search, disabled.
@@ -26,6 +27,7 @@ func DefaultConfig() Config {
 		Linger:    200 * time.Millisecond,
 		MaxFuture: time.Hour,
 		MaxHits:   10_000,
+		HitBudget: 1_000_000,
 	}
 }
 
@@ -54,6 +56,9 @@ func (c Config) Validate() error {
 	}
 	if c.MaxHits < 1 || c.MaxHits > 100_000 {
 		errs = append(errs, fmt.Errorf("search.max_hits: %d, want 1 to 100000", c.MaxHits))
+	}
+	if c.HitBudget < 0 {
+		errs = append(errs, fmt.Errorf("search.hit_budget: %d, want 0 (search every day) or more", c.HitBudget))
 	}
 	return errors.Join(errs...)
 }

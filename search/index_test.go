@@ -247,8 +247,8 @@ func TestConfigValidate(t *testing.T) {
 		{"enabled without dir", func(c *Config) { c.Enabled, c.Dir = true, "" }, []string{"search.dir"}},
 		{"part of a day", func(c *Config) { c.Retention = 36 * time.Hour }, []string{"whole number of days"}},
 		{"everything wrong", func(c *Config) {
-			c.Retention, c.BatchSize, c.Linger, c.MaxFuture, c.MaxHits = time.Hour, 0, -1, -1, 0
-		}, []string{"search.retention", "search.batch_size", "search.linger", "search.max_future", "search.max_hits"}},
+			c.Retention, c.BatchSize, c.Linger, c.MaxFuture, c.MaxHits, c.HitBudget = time.Hour, 0, -1, -1, 0, -1
+		}, []string{"search.retention", "search.batch_size", "search.linger", "search.max_future", "search.max_hits", "search.hit_budget"}},
 		{"a year", func(c *Config) { c.Retention = 365 * 24 * time.Hour }, []string{"search.retention"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

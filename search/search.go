@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/blevesearch/bleve/v2"
+	"github.com/blevesearch/bleve/v2/search"
 	"github.com/blevesearch/bleve/v2/search/query"
 	index "github.com/blevesearch/bleve_index_api"
 	json "github.com/goccy/go-json"
@@ -434,16 +435,56 @@ func (x *Index) window(since, until time.Time) (first, last string) {
 	return since.UTC().Format(dayLayout), until.UTC().Add(-time.Nanosecond).Format(dayLayout)
 }
 
-// shardsIn returns the open shards of the days [first, last]. The caller
-// holds mu for reading.
-func (x *Index) shardsIn(first, last string) []bleve.Index {
-	var out []bleve.Index
-	for day, s := range x.shards {
+// shardsIn returns the open shards of the days [first, last], newest
+// first, and their days. The caller holds mu for reading.
+func (x *Index) shardsIn(first, last string) ([]bleve.Index, []string) {
+	var days []string
+	for day := range x.shards {
 		if day >= first && day <= last {
-			out = append(out, s)
+			days = append(days, day)
 		}
 	}
-	return out
+	slices.Sort(days)
+	slices.Reverse(days)
+	out := make([]bleve.Index, len(days))
+	for i, day := range days {
+		out[i] = x.shards[day]
+	}
+	return out, days
+}
+
+// searchNewestFirst runs req over the shards (newest first) two days at a
+// time, one per core here, and stops once the days searched hold
+// HitBudget hits: a broad query over a busy week then costs a day or two
+// instead of the week, since facets and the total count every hit. It
+// returns the merged result, paged and sorted as one search over those
+// days would be, and the oldest day it searched.
+func (x *Index) searchNewestFirst(ctx context.Context, req *bleve.SearchRequest, shards []bleve.Index, days []string) (*bleve.SearchResult, string, error) {
+	sub := *req
+	sub.From, sub.Size = 0, req.From+req.Size
+	var sr *bleve.SearchResult
+	oldest := ""
+	for i := 0; i < len(shards); i += 2 {
+		end := min(i+2, len(shards))
+		r, err := bleve.NewIndexAlias(shards[i:end]...).SearchInContext(ctx, &sub)
+		if err != nil {
+			return nil, "", err
+		}
+		if sr == nil {
+			sr = r
+		} else {
+			sr.Merge(r)
+		}
+		oldest = days[end-1]
+		if sr.Total >= uint64(x.cfg.HitBudget) {
+			break
+		}
+	}
+	scoring, desc := req.Sort.CacheIsScore(), req.Sort.CacheDescending()
+	slices.SortStableFunc(sr.Hits, func(a, b *search.DocumentMatch) int { return req.Sort.Compare(scoring, desc, a, b) })
+	sr.Hits = sr.Hits[min(req.From, len(sr.Hits)):min(req.From+req.Size, len(sr.Hits))]
+	sr.Facets.Fixup(fieldFacet, facetTerms)
+	return sr, oldest, nil
 }
 
 // textAnalyzers lists the analyzers whose text fields the shards hold.
@@ -486,7 +527,7 @@ func (x *Index) Search(ctx context.Context, q Query) (*Result, error) {
 	if x.closed {
 		return nil, errors.New("search: index closed")
 	}
-	shards := x.shardsIn(x.window(q.Since, q.Until))
+	shards, days := x.shardsIn(x.window(q.Since, q.Until))
 	// Text terms are asked of the text fields the window's shards have:
 	// a shard without Korean posts has no text_cjk to look in.
 	bq, mk, err := x.parse(q, textAnalyzers(shards))
@@ -505,7 +546,17 @@ func (x *Index) Search(ctx context.Context, q Query) (*Result, error) {
 		req.SortBy([]string{"-_score", "-" + fieldAt})
 	}
 	if len(shards) > 0 {
-		sr, err := bleve.NewIndexAlias(shards...).SearchInContext(ctx, req)
+		var sr *bleve.SearchResult
+		var err error
+		if x.cfg.HitBudget > 0 && !q.Exhaustive && len(shards) > 2 {
+			var oldest string
+			sr, oldest, err = x.searchNewestFirst(ctx, req, shards, days)
+			if err == nil && oldest != days[len(days)-1] {
+				res.Partial, res.SearchedFrom = true, oldest
+			}
+		} else {
+			sr, err = bleve.NewIndexAlias(shards...).SearchInContext(ctx, req)
+		}
 		if err != nil {
 			x.m.errors.WithLabelValues("query").Inc()
 			if ctx.Err() != nil {

@@ -79,7 +79,7 @@ func searchTool(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("earshot search", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, `usage: earshot search "QUERY" [--watchlist W] [--region R] [--sentiment S] [--lang L] [--since 7d] [--json]
+		fmt.Fprintln(stderr, `usage: earshot search "QUERY" [--watchlist W] [--region R] [--sentiment S] [--lang L] [--since 7d] [--exhaustive] [--json]
 QUERY is bleve query-string syntax: words, "a phrase", +must, -not, field:value,
 pre*, /regexp/, word~1; * alone matches everything (docs/search.md).`)
 		fs.PrintDefaults()
@@ -94,6 +94,7 @@ pre*, /regexp/, word~1; * alone matches everything (docs/search.md).`)
 	since := fs.String("since", "", "only posts created this recently: 7d, 36h, … (default: the whole retention window)")
 	size := fs.Int("size", search.DefaultSize, fmt.Sprintf("hits to show, at most %d", search.MaxSize))
 	from := fs.Int("from", 0, "offset of the first hit, for paging")
+	exhaustive := fs.Bool("exhaustive", false, "search every day of the window, even past search.hit_budget hits (slower for broad queries)")
 	asJSON := fs.Bool("json", false, "print the result as JSON")
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
@@ -106,7 +107,7 @@ pre*, /regexp/, word~1; * alone matches everything (docs/search.md).`)
 		fs.Usage()
 		return exitError{2, errors.New(`search: give one query (quote it: earshot search "refund -acme")`)}
 	}
-	q := search.Query{Text: pos[0], Watchlists: watchlists, Regions: regions, Sentiments: sentiments, Langs: langs, Size: *size, From: *from}
+	q := search.Query{Text: pos[0], Watchlists: watchlists, Regions: regions, Sentiments: sentiments, Langs: langs, Size: *size, From: *from, Exhaustive: *exhaustive}
 	if *since != "" {
 		d, err := search.ParseAge(*since)
 		if err != nil {
@@ -147,7 +148,14 @@ func printResult(w io.Writer, res *search.Result, q search.Query, days []string)
 	if len(days) > 0 {
 		window = days[0] + " to " + days[len(days)-1]
 	}
-	fmt.Fprintf(w, "%d posts%s (%s, index %s)\n", res.Total, shown, res.Took.Round(time.Microsecond), window)
+	total := fmt.Sprint(res.Total)
+	if res.Partial {
+		// The newest days held search.hit_budget hits: the older ones were
+		// not searched.
+		total = "at least " + total
+		window = res.SearchedFrom + " to " + days[len(days)-1] + " of " + window + "; --exhaustive for every day"
+	}
+	fmt.Fprintf(w, "%s posts%s (%s, index %s)\n", total, shown, res.Took.Round(time.Microsecond), window)
 	mark := strings.NewReplacer("<mark>", "[", "</mark>", "]")
 	for i, h := range res.Hits {
 		text := h.Text

@@ -129,3 +129,15 @@ func TestSearchAndBacktestAfterARun(t *testing.T) {
 		t.Errorf("search of a held index: %v", err)
 	}
 }
+
+// A partial result says the total is a lower bound, which days were
+// searched, and how to search them all.
+func TestPrintPartialResult(t *testing.T) {
+	var b bytes.Buffer
+	res := &search.Result{Total: 1200000, Partial: true, SearchedFrom: "2026-11-21"}
+	printResult(&b, res, search.Query{}, []string{"2026-11-16", "2026-11-21", "2026-11-22"})
+	want := "at least 1200000 posts (0s, index 2026-11-21 to 2026-11-22 of 2026-11-16 to 2026-11-22; --exhaustive for every day)"
+	if got := strings.SplitN(b.String(), "\n", 2)[0]; got != want {
+		t.Errorf("got  %q\nwant %q", got, want)
+	}
+}
