@@ -456,16 +456,22 @@ func (x *Index) shardsIn(first, last string) ([]bleve.Index, []string) {
 // searchNewestFirst runs req over the shards (newest first) two days at a
 // time, one per core here, and stops once the days searched hold
 // HitBudget hits: a broad query over a busy week then costs a day or two
-// instead of the week, since facets and the total count every hit. It
-// returns the merged result, paged and sorted as one search over those
-// days would be, and the oldest day it searched.
+// instead of the week, since facets and the total count every hit. Once
+// the days searched say the whole window stays under the budget, the rest
+// is searched at once, which overlaps more reads. It returns the merged
+// result, paged and sorted as one search over those days would be, and
+// the oldest day it searched.
 func (x *Index) searchNewestFirst(ctx context.Context, req *bleve.SearchRequest, shards []bleve.Index, days []string) (*bleve.SearchResult, string, error) {
 	sub := *req
 	sub.From, sub.Size = 0, req.From+req.Size
+	budget := uint64(x.cfg.HitBudget)
 	var sr *bleve.SearchResult
 	oldest := ""
-	for i := 0; i < len(shards); i += 2 {
+	for i := 0; i < len(shards); {
 		end := min(i+2, len(shards))
+		if sr != nil && sr.Total*uint64(len(shards))/uint64(i) < budget {
+			end = len(shards)
+		}
 		r, err := bleve.NewIndexAlias(shards[i:end]...).SearchInContext(ctx, &sub)
 		if err != nil {
 			return nil, "", err
@@ -476,9 +482,10 @@ func (x *Index) searchNewestFirst(ctx context.Context, req *bleve.SearchRequest,
 			sr.Merge(r)
 		}
 		oldest = days[end-1]
-		if sr.Total >= uint64(x.cfg.HitBudget) {
+		if sr.Total >= budget {
 			break
 		}
+		i = end
 	}
 	scoring, desc := req.Sort.CacheIsScore(), req.Sort.CacheDescending()
 	slices.SortStableFunc(sr.Hits, func(a, b *search.DocumentMatch) int { return req.Sort.Compare(scoring, desc, a, b) })
