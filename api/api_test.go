@@ -352,6 +352,9 @@ func TestSearchScope(t *testing.T) {
 	if r := e.do("analyst", "POST", "/v1/search", `{"q":"x","size":1000}`); r.code != 400 {
 		t.Errorf("size 1000: %d", r.code)
 	}
+	if r := e.do("analyst", "POST", "/v1/search", `{"q":"x","exhaustive":true}`); r.code != 200 || !e.search.last.Exhaustive {
+		t.Errorf("exhaustive: %d %s, searched %+v", r.code, r.body, e.search.last)
+	}
 }
 
 func TestSelfApprovalAndAudit(t *testing.T) {
