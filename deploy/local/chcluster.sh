@@ -140,13 +140,7 @@ EOF
 EOF
 }
 
-zk_running_pid() {
-    local pid
-    pid="$(read_pid "$ZK_PIDFILE")"
-    if [[ -n "$pid" ]] && pid_alive "$pid" && pid_cmdline_has "$pid" "$ZK_CONF"; then
-        printf '%s\n' "$pid"
-    fi
-}
+zk_running_pid() { running_pid_of "$ZK_PIDFILE" "$ZK_CONF"; }
 
 # zk_4lw WORD: what ZooKeeper answers to the four-letter word.
 zk_4lw() {
@@ -337,13 +331,7 @@ EOF
     replace_if_changed "$home/etc/users.xml.new" "$home/etc/users.xml"
 }
 
-node_running_pid() {
-    local n="$1" pid
-    pid="$(read_pid "$(node_pidfile "$n")")"
-    if [[ -n "$pid" ]] && pid_alive "$pid" && pid_cmdline_has "$pid" "$(node_conf "$n")"; then
-        printf '%s\n' "$pid"
-    fi
-}
+node_running_pid() { running_pid_of "$(node_pidfile "$1")" "$(node_conf "$1")"; }
 
 node_query() {
     local n="$1"

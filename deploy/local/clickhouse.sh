@@ -120,13 +120,7 @@ EOF
         '            <load_balancing>random</load_balancing>' >"$USERS"
 }
 
-running_pid() {
-    local pid
-    pid="$(read_pid "$PIDFILE")"
-    if [[ -n "$pid" ]] && pid_alive "$pid" && pid_cmdline_has "$pid" "$CONF"; then
-        printf '%s\n' "$pid"
-    fi
-}
+running_pid() { running_pid_of "$PIDFILE" "$CONF"; }
 
 http_ping() {
     local out

@@ -163,13 +163,7 @@ format_storage() {
     }
 }
 
-running_pid() {
-    local pid
-    pid="$(read_pid "$PIDFILE")"
-    if [[ -n "$pid" ]] && pid_alive "$pid" && pid_cmdline_has "$pid" "$CONF"; then
-        printf '%s\n' "$pid"
-    fi
-}
+running_pid() { running_pid_of "$PIDFILE" "$CONF"; }
 
 # metadata_ok: a real Metadata request (list topics) answered by the broker.
 metadata_ok() {

@@ -42,6 +42,17 @@ read_pid() {
     tr -dc '0-9' <"$f"
 }
 
+# running_pid_of PIDFILE PATTERN: prints the pid stored in PIDFILE if that
+# process is alive and its command line has PATTERN (a pid file can outlive
+# its process, and the pid be reused), or nothing.
+running_pid_of() {
+    local pid
+    pid="$(read_pid "$1")"
+    if [[ -n "$pid" ]] && pid_alive "$pid" && pid_cmdline_has "$pid" "$2"; then
+        printf '%s\n' "$pid"
+    fi
+}
+
 # stop_pid NAME PIDFILE PATTERN [GRACE_SECONDS]: SIGTERM, wait, then SIGKILL.
 stop_pid() {
     local name="$1" pidfile="$2" pattern="$3" grace="${4:-30}" pid i
