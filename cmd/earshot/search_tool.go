@@ -33,23 +33,6 @@ func (l *listFlag) Set(v string) error {
 	return nil
 }
 
-// parseInterspersed parses flags that may come before or after the
-// positional arguments (earshot search "query" --lang el).
-func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
-	var pos []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			return nil, err
-		}
-		args = fs.Args()
-		if len(args) == 0 {
-			return pos, nil
-		}
-		pos = append(pos, args[0])
-		args = args[1:]
-	}
-}
-
 // openIndexForTool opens the search index of a configuration read-only.
 func openIndexForTool(config, dir string) (*search.Index, pipeline.Config, error) {
 	cfg, err := pipeline.Load(config)
@@ -96,7 +79,7 @@ pre*, /regexp/, word~1; * alone matches everything (docs/search.md).`)
 	from := fs.Int("from", 0, "offset of the first hit, for paging")
 	exhaustive := fs.Bool("exhaustive", false, "search every day of the window, even past search.hit_budget hits (slower for broad queries)")
 	asJSON := fs.Bool("json", false, "print the result as JSON")
-	pos, err := parseInterspersed(fs, args)
+	pos, err := parseInterleaved(fs, args)
 	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return err
@@ -199,7 +182,7 @@ func backtestTool(args []string, stdout, stderr io.Writer) error {
 	since := fs.String("since", "7d", "how far back: 7d, 36h, … (clamped to the index's retention)")
 	sample := fs.Int("sample", 10, "matched posts to show")
 	asJSON := fs.Bool("json", false, "print the report as JSON")
-	pos, err := parseInterspersed(fs, args)
+	pos, err := parseInterleaved(fs, args)
 	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return err

@@ -233,7 +233,8 @@ func readSpec(path string, stderr io.Writer) (watchlist.Spec, error) {
 }
 
 // parseInterleaved parses flags that may come before or after the
-// positional arguments (earshot watchlist reject ID --note …).
+// positional arguments (earshot watchlist reject ID --note …, earshot
+// search "query" --lang el).
 func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
 	var pos []string
 	for {
