@@ -20,7 +20,6 @@ import (
 	"github.com/segmentio/kafka-go"
 
 	"github.com/earshot-dev/earshot/post"
-	"github.com/earshot-dev/earshot/sink"
 	"github.com/earshot-dev/earshot/stream"
 )
 
@@ -31,11 +30,7 @@ func TestAPIDistributed(t *testing.T) {
 	prefix, db := names(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	conn := openCH(t)
-	if _, err := sink.Migrate(ctx, conn, db); err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Exec(context.Background(), "DROP DATABASE IF EXISTS "+db)
+	migratedDB(t, db)
 	k := stream.NewKafka(stream.DefaultKafkaConfig(), prefix+".deadletter", apiTestLogger())
 	defer k.Close()
 	if err := k.EnsureTopics(ctx, prefix+".alerts.care", prefix+".alerts.pr", prefix+".alerts.legal"); err != nil {

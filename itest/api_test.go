@@ -33,11 +33,7 @@ import (
 func TestAPIOnClickHouse(t *testing.T) {
 	_, db := names(t)
 	ctx := context.Background()
-	conn := openCH(t)
-	if _, err := sink.Migrate(ctx, conn, db); err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Exec(ctx, "DROP DATABASE IF EXISTS "+db)
+	conn := migratedDB(t, db)
 
 	// Two alerts through the router and the sink, as the pipeline stores them.
 	path := filepath.Join(t.TempDir(), "routing.yaml")

@@ -21,11 +21,7 @@ import (
 func TestEscalationFromClickHouse(t *testing.T) {
 	_, db := names(t)
 	ctx := context.Background()
-	conn := openCH(t)
-	if _, err := sink.Migrate(ctx, conn, db); err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Exec(ctx, "DROP DATABASE IF EXISTS "+db)
+	conn := migratedDB(t, db)
 	path := filepath.Join(t.TempDir(), "routing.yaml")
 	os.WriteFile(path, []byte(`queues: [care, pr]
 rules:

@@ -279,6 +279,18 @@ func openCH(t *testing.T) driver.Conn {
 	return conn
 }
 
+// migratedDB opens ClickHouse with database db migrated to the latest
+// schema, dropped when the test ends.
+func migratedDB(t *testing.T, db string) driver.Conn {
+	t.Helper()
+	conn := openCH(t)
+	if _, err := sink.Migrate(context.Background(), conn, db); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Exec(context.Background(), "DROP DATABASE IF EXISTS "+db) })
+	return conn
+}
+
 func count(t *testing.T, conn driver.Conn, query string) uint64 {
 	t.Helper()
 	var n uint64
