@@ -459,14 +459,14 @@ func (x *Index) shardsIn(first, last string) ([]bleve.Index, []string) {
 // instead of the week, since facets and the total count every hit. Once
 // the days searched say the whole window stays under the budget, the rest
 // is searched at once, which overlaps more reads. It returns the merged
-// result, paged and sorted as one search over those days would be, and
-// the oldest day it searched.
+// result, paged and sorted as one search over those days would be, and,
+// when it stopped before the oldest day, the oldest day it searched.
 func (x *Index) searchNewestFirst(ctx context.Context, req *bleve.SearchRequest, shards []bleve.Index, days []string) (*bleve.SearchResult, string, error) {
 	sub := *req
 	sub.From, sub.Size = 0, req.From+req.Size
 	budget := uint64(x.cfg.HitBudget)
 	var sr *bleve.SearchResult
-	oldest := ""
+	stoppedAt := ""
 	for i := 0; i < len(shards); {
 		end := min(i+2, len(shards))
 		if sr != nil && sr.Total*uint64(len(shards))/uint64(i) < budget {
@@ -481,8 +481,10 @@ func (x *Index) searchNewestFirst(ctx context.Context, req *bleve.SearchRequest,
 		} else {
 			sr.Merge(r)
 		}
-		oldest = days[end-1]
 		if sr.Total >= budget {
+			if end < len(shards) {
+				stoppedAt = days[end-1]
+			}
 			break
 		}
 		i = end
@@ -491,7 +493,7 @@ func (x *Index) searchNewestFirst(ctx context.Context, req *bleve.SearchRequest,
 	slices.SortStableFunc(sr.Hits, func(a, b *search.DocumentMatch) int { return req.Sort.Compare(scoring, desc, a, b) })
 	sr.Hits = sr.Hits[min(req.From, len(sr.Hits)):min(req.From+req.Size, len(sr.Hits))]
 	sr.Facets.Fixup(fieldFacet, facetTerms)
-	return sr, oldest, nil
+	return sr, stoppedAt, nil
 }
 
 // textAnalyzers lists the analyzers whose text fields the shards hold.
@@ -556,11 +558,8 @@ func (x *Index) Search(ctx context.Context, q Query) (*Result, error) {
 		var sr *bleve.SearchResult
 		var err error
 		if x.cfg.HitBudget > 0 && !q.Exhaustive && len(shards) > 2 {
-			var oldest string
-			sr, oldest, err = x.searchNewestFirst(ctx, req, shards, days)
-			if err == nil && oldest != days[len(days)-1] {
-				res.Partial, res.SearchedFrom = true, oldest
-			}
+			sr, res.SearchedFrom, err = x.searchNewestFirst(ctx, req, shards, days)
+			res.Partial = res.SearchedFrom != ""
 		} else {
 			sr, err = bleve.NewIndexAlias(shards...).SearchInContext(ctx, req)
 		}
