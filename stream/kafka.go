@@ -58,6 +58,10 @@ func (c KafkaConfig) Validate() error {
 	if c.BatchTimeout <= 0 || c.BatchTimeout > time.Second {
 		errs = append(errs, fmt.Errorf("kafka.batch_timeout: %v, want between 0 and 1s", c.BatchTimeout))
 	}
+	if c.MaxMessageBytes < 64<<10 {
+		// A dead letter, with up to 4 KiB of raw input, must always fit.
+		errs = append(errs, fmt.Errorf("kafka.max_message_bytes: %d, want at least 65536", c.MaxMessageBytes))
+	}
 	if c.SessionTimeout < 3*time.Second {
 		errs = append(errs, fmt.Errorf("kafka.session_timeout: %v, want at least 3s", c.SessionTimeout))
 	}
@@ -204,7 +208,7 @@ func (k *Kafka) Producer() (Producer, error) {
 		AllowAutoTopicCreation: false,
 		Compression:            kafka.Lz4,
 	}
-	return &kafkaProducer{w: w}, nil
+	return &kafkaProducer{w: w, max: k.cfg.MaxMessageBytes}, nil
 }
 
 // Close releases the transport's idle connections.
@@ -279,14 +283,23 @@ func (c *kafkaConsumer) Lag() int64 {
 
 func (c *kafkaConsumer) Close() error { return c.r.Close() }
 
-type kafkaProducer struct{ w *kafka.Writer }
+type kafkaProducer struct {
+	w   *kafka.Writer
+	max int // max_message_bytes
+}
+
+// framing is the room a record needs beside its key and value in a record
+// batch: kafka-go's own count is 23 bytes, the batch header is 61, and an
+// incompressible value grows a little in its lz4 frame.
+const framing = 1 << 10
 
 func (p *kafkaProducer) Produce(ctx context.Context, outs []Out) error {
 	if len(outs) == 0 {
 		return nil
 	}
 	msgs := make([]kafka.Message, 0, len(outs))
-	for _, o := range outs {
+	var big *TooLargeError
+	for i, o := range outs {
 		var (
 			b   []byte
 			err error
@@ -299,7 +312,17 @@ func (p *kafkaProducer) Produce(ctx context.Context, outs []Out) error {
 		if err != nil {
 			return err
 		}
+		if n := len(o.Key) + len(b); n+framing > p.max {
+			if big == nil {
+				big = &TooLargeError{Limit: p.max}
+			}
+			big.Records = append(big.Records, TooLarge{Index: i, Size: n, Head: post.Cut(b)})
+			continue
+		}
 		msgs = append(msgs, kafka.Message{Topic: o.Topic, Key: []byte(o.Key), Value: b})
+	}
+	if big != nil {
+		return big // before writing any: the caller produces the batch again
 	}
 	if err := p.w.WriteMessages(ctx, msgs...); err != nil {
 		return fmt.Errorf("producing %d records: %w", len(msgs), summarize(err))

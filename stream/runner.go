@@ -166,7 +166,7 @@ func (r *Runner) process(ctx, finish context.Context, log *slog.Logger, wm *wate
 	for i := range res.Rejected {
 		outs = append(outs, deadLetter(r.Name, r.DeadTopic, &res.Rejected[i]))
 	}
-	if !retry(ctx, log, "produce", &r.c.retries, func() error { return r.Out.Produce(finish, outs) }) {
+	if !retry(ctx, log, "produce", &r.c.retries, func() error { return produce(finish, r.Out, r.Name, r.DeadTopic, outs) }) {
 		return
 	}
 	for _, o := range outs {

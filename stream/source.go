@@ -58,11 +58,16 @@ func (s *SourceRunner) Run(ctx context.Context, shutdownTimeout time.Duration) e
 				outs = append(outs, deadLetter(s.Name, s.DeadTopic, &b.Rejected[i]))
 			}
 			s.c.in.Add(int64(n))
-			if !retry(ctx, log, "produce", &s.c.retries, func() error { return s.Out.Produce(finish, outs) }) {
+			if !retry(ctx, log, "produce", &s.c.retries, func() error { return produce(finish, s.Out, s.Name, s.DeadTopic, outs) }) {
 				return nil
 			}
-			s.c.out.Add(int64(len(b.Items)))
-			s.c.dead.Add(int64(len(b.Rejected)))
+			for _, o := range outs { // an oversized post has become a dead letter
+				if o.Dead != nil {
+					s.c.dead.Add(1)
+				} else {
+					s.c.out.Add(1)
+				}
+			}
 			observe.Observe(time.Since(start).Seconds())
 		}
 		switch {

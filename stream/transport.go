@@ -6,6 +6,7 @@ package stream
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/earshot-dev/earshot/post"
@@ -52,6 +53,8 @@ type Out struct {
 }
 
 // Producer writes records; Produce returns once all are acknowledged.
+// Records the transport can never carry make it return a *TooLargeError
+// before anything is written.
 type Producer interface {
 	Produce(ctx context.Context, outs []Out) error
 	Close() error
@@ -64,4 +67,52 @@ type Transport interface {
 	// EnsureTopics creates topics that do not exist yet.
 	EnsureTopics(ctx context.Context, topics ...string) error
 	Close() error
+}
+
+// TooLargeError lists the records of a Produce call that are over the
+// transport's size limit. Retrying cannot help them: the runners turn them
+// into dead letters and produce the rest.
+type TooLargeError struct {
+	Limit   int // transport.kafka.max_message_bytes
+	Records []TooLarge
+}
+
+// TooLarge is one record over the limit.
+type TooLarge struct {
+	Index int    // into the outs given to Produce
+	Size  int    // its encoded bytes, key included
+	Head  string // the start of its encoding, for the dead letter
+}
+
+func (e *TooLargeError) Error() string {
+	return fmt.Sprintf("%d records over max_message_bytes %d, the first of %d bytes", len(e.Records), e.Limit, e.Records[0].Size)
+}
+
+// produce writes outs. Records the producer refuses as too large are
+// replaced, in outs, by dead letters from stage that say so, and the batch
+// is produced again: one oversized record must not stall its partition.
+func produce(ctx context.Context, p Producer, stage, deadTopic string, outs []Out) error {
+	err := p.Produce(ctx, outs)
+	var tl *TooLargeError
+	if !errors.As(err, &tl) {
+		return err
+	}
+	for _, r := range tl.Records {
+		outs[r.Index] = tooLarge(stage, deadTopic, outs[r.Index], r, tl.Limit)
+	}
+	return p.Produce(ctx, outs)
+}
+
+// tooLarge is the dead letter that stands for an oversized record. It
+// carries the record's key and the start of its encoding, never the item.
+func tooLarge(stage, deadTopic string, o Out, r TooLarge, limit int) Out {
+	reason := fmt.Sprintf("record of %d bytes for %s is over transport.kafka.max_message_bytes %d", r.Size, o.Topic, limit)
+	if o.Dead != nil {
+		d := *o.Dead
+		d.Reason += fmt.Sprintf(" (its item left out: with it the dead letter was %d bytes, over transport.kafka.max_message_bytes %d)", r.Size, limit)
+		d.Item = nil
+		return Out{Topic: o.Topic, Key: o.Key, Dead: &d}
+	}
+	d := &post.DeadLetter{Stage: stage, Reason: reason, Key: o.Key, Raw: r.Head, RawBytes: r.Size, At: time.Now().UTC()}
+	return Out{Topic: deadTopic, Key: o.Key, Dead: d}
 }

@@ -1,0 +1,71 @@
+//go:build integration
+
+package itest
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/earshot-dev/earshot/post"
+)
+
+// fBadNames is names with the f_bad prefix, so these topics are told apart
+// from the other tests' on a shared broker.
+func fBadNames(t *testing.T) (prefix, db string) {
+	prefix, db = names(t)
+	return "f_bad." + strings.TrimPrefix(prefix, "it."), "f_bad_" + strings.TrimPrefix(db, "it_")
+}
+
+// TestOversizedMatchIsDeadLettered: a post within ingest.max_post_bytes that
+// repeats a watched word grows, with one span per hit, into a matched record
+// over transport.kafka.max_message_bytes. It must become a dead letter that
+// names the post, and the posts beside it must go on; retrying the produce
+// forever would stall the partition behind it.
+func TestOversizedMatchIsDeadLettered(t *testing.T) {
+	prefix, db := fBadNames(t)
+	good := `{"platform":"file","id":"%d","text":"my Acme phone is broken","created_at":"2026-11-01T10:00:00Z"}`
+	spam := strings.Repeat("acme ", (1<<20-200)/5) // about 1 MiB of text, 200k hits: a 9.7 MB matched record
+	lines := []string{
+		fmt.Sprintf(good, 1),
+		`{"platform":"file","id":"spam","text":"` + spam + `","created_at":"2026-11-01T10:00:00Z"}`,
+		fmt.Sprintf(good, 3),
+	}
+	path := filepath.Join(t.TempDir(), "posts.ndjson")
+	if err := os.WriteFile(path, []byte(strings.Join(lines, "\n")+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg := writeConfig(t, setup{prefix: prefix, db: db, source: "source: file\n  file: {path: " + path + "}"})
+	m := start(t, "match", cfg)
+	start(t, "ingest", cfg).wait(t, time.Minute)
+
+	eventually(t, time.Minute, "a dead letter from match", func() bool {
+		return len(deadLetters(t, prefix+".deadletter")) > 0
+	})
+	dls := deadLetters(t, prefix+".deadletter")
+	wantReasons(t, dls, "match", "over transport.kafka.max_message_bytes")
+	if d := dls[0]; d.Key != "file:spam" || d.RawBytes <= 8<<20 || len(d.Raw) > post.RawLimit || d.Item != nil {
+		t.Errorf("dead letter key %q, raw %d of %d bytes, item %v; want the post's key, the record's size, a cut raw and no item", d.Key, len(d.Raw), d.RawBytes, d.Item != nil)
+	}
+	var got string
+	eventually(t, time.Minute, "the other posts to be matched", func() bool {
+		var ids []string
+		for _, v := range readTopic(t, prefix+".matched") {
+			it, err := post.Decode(v)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ids = append(ids, it.Post.ID)
+		}
+		got = strings.Join(slices.Sorted(slices.Values(ids)), ",")
+		return got == "1,3"
+	})
+	m.stop(t)
+	if strings.Contains(m.errs.String(), "abandoned at shutdown") {
+		t.Errorf("match abandoned a batch at shutdown: the oversized record was still being retried")
+	}
+}
