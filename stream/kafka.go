@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -145,7 +146,33 @@ func (k *Kafka) EnsureTopics(ctx context.Context, topics ...string) error {
 			return err
 		}
 	}
-	return nil
+	return k.checkLimits(ctx, topics)
+}
+
+// checkLimits refuses topics that already existed with a smaller
+// max.message.bytes than max_message_bytes: the broker would refuse the
+// larger records, and a batch holding one would be retried forever.
+func (k *Kafka) checkLimits(ctx context.Context, topics []string) error {
+	req := &kafka.DescribeConfigsRequest{}
+	for _, t := range topics {
+		req.Resources = append(req.Resources, kafka.DescribeConfigRequestResource{ResourceType: kafka.ResourceTypeTopic, ResourceName: t, ConfigNames: []string{"max.message.bytes"}})
+	}
+	res, err := k.client.DescribeConfigs(ctx, req)
+	if err != nil {
+		// Not every broker lets every client read configs; the producer's
+		// own check still holds records to max_message_bytes.
+		k.log.Warn("cannot read the topics' max.message.bytes; not checked", "topics", topics, "err", err)
+		return nil
+	}
+	var errs []error
+	for _, r := range res.Resources {
+		for _, e := range r.ConfigEntries {
+			if n, err := strconv.Atoi(e.ConfigValue); err == nil && e.ConfigName == "max.message.bytes" && n < k.cfg.MaxMessageBytes {
+				errs = append(errs, fmt.Errorf("topic %s: max.message.bytes is %d, less than transport.kafka.max_message_bytes %d: raise the topic's or lower earshot's", r.ResourceName, n, k.cfg.MaxMessageBytes))
+			}
+		}
+	}
+	return errors.Join(errs...)
 }
 
 func (k *Kafka) waitTopic(ctx context.Context, topic string) error {

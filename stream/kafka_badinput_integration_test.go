@@ -100,3 +100,32 @@ func (s *onceSource) Next(context.Context, int) (post.Batch, error) {
 	s.done = true
 	return s.b, nil
 }
+
+// TestTopicWithSmallerLimitIsRefused: a topic that already exists with a
+// max.message.bytes below transport.kafka.max_message_bytes would make the
+// broker refuse records the producer lets through, and their batch would be
+// retried forever; earshot refuses to start on it instead, naming both.
+func TestTopicWithSmallerLimitIsRefused(t *testing.T) {
+	cfg := DefaultKafkaConfig()
+	cfg.Brokers = []string{broker}
+	prefix := fmt.Sprintf("f_bad.stream.%d", time.Now().UnixNano())
+	small, fine := prefix+".small", prefix+".fine"
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	pre := cfg
+	pre.MaxMessageBytes = 1 << 20 // as created by another tool, with the broker's usual 1 MiB
+	if err := NewKafka(pre, "", quiet).EnsureTopics(ctx, small); err != nil {
+		t.Fatal(err)
+	}
+	k := NewKafka(cfg, "", quiet)
+	err := k.EnsureTopics(ctx, small, fine)
+	if err == nil || !strings.Contains(err.Error(), "topic "+small+": max.message.bytes is 1048576, less than transport.kafka.max_message_bytes 8388608") {
+		t.Fatalf("EnsureTopics = %v, want the small topic refused", err)
+	}
+	if strings.Contains(err.Error(), fine) {
+		t.Errorf("EnsureTopics refused %s too: %v", fine, err)
+	}
+	if err := k.EnsureTopics(ctx, fine); err != nil {
+		t.Errorf("a topic created with the limit: %v", err)
+	}
+}

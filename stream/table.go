@@ -30,7 +30,10 @@ func (k *Kafka) EnsureTable(ctx context.Context, topic string) error {
 	if err := res.Errors[topic]; err != nil && !errors.Is(err, kafka.TopicAlreadyExists) {
 		return fmt.Errorf("creating table topic %s: %w", topic, err)
 	}
-	return k.waitTopic(ctx, topic)
+	if err := k.waitTopic(ctx, topic); err != nil {
+		return err
+	}
+	return k.checkLimits(ctx, []string{topic})
 }
 
 // ReadTable reads topic from the start to its current end and returns the
