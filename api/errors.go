@@ -1,6 +1,7 @@
 package api
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -8,6 +9,8 @@ import (
 	"mime"
 	"net/http"
 	"strings"
+
+	"github.com/earshot-dev/earshot/post"
 )
 
 // Error is the body of every error answer: {"error": {"code", "message", "details"}}.
@@ -71,7 +74,17 @@ func decodeJSON(r *http.Request, v any, optional bool) *Error {
 }
 
 func decodeBody(body io.Reader, v any, optional bool) *Error {
-	dec := json.NewDecoder(body)
+	// Read whole (the server caps the body) to check it first: encoding/json
+	// would replace invalid UTF-8 with U+FFFD and store text the client
+	// never sent, a keyword that matches nothing.
+	b, err := io.ReadAll(body)
+	if err != nil {
+		return jsonError(err)
+	}
+	if err := post.CheckUTF8(b); err != nil {
+		return errorf(http.StatusBadRequest, CodeBadRequest, "the body is not UTF-8: %v", err)
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
 		if errors.Is(err, io.EOF) {
