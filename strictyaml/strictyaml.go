@@ -37,8 +37,11 @@ func Decode(name string, data []byte, v any) error {
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
 	err := dec.Decode(v)
-	if err == nil || errors.Is(err, io.EOF) {
+	if errors.Is(err, io.EOF) {
 		return nil
+	}
+	if err == nil {
+		return secondDocument(name, dec)
 	}
 	var te *yaml.TypeError
 	if errors.As(err, &te) {
@@ -59,4 +62,21 @@ func format(name, msg string) string {
 		return fmt.Sprintf("%s:%s: %s", name, m[1], m[2])
 	}
 	return name + ": " + msg
+}
+
+// secondDocument refuses a document after the first, which Decode would
+// otherwise ignore without a word: a watchlist pasted after a "---" would
+// never be matched. An empty one, after a trailing "---", is fine.
+func secondDocument(name string, dec *yaml.Decoder) error {
+	var doc yaml.Node
+	err := dec.Decode(&doc)
+	switch {
+	case errors.Is(err, io.EOF):
+		return nil
+	case err != nil:
+		return errors.Join(ErrInvalid, errors.New(format(name, err.Error())))
+	case len(doc.Content) == 0 || doc.Content[0].Tag == "!!null":
+		return secondDocument(name, dec)
+	}
+	return errors.Join(ErrInvalid, fmt.Errorf("%s:%d: a second YAML document; one per file", name, doc.Content[0].Line))
 }
