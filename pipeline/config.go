@@ -102,7 +102,7 @@ func Load(path string) (Config, error) {
 		return c, err
 	}
 	dir := filepath.Dir(path)
-	for _, p := range []*string{&c.Match.Watchlists, &c.Match.Store, &c.Route.Policy, &c.Route.Org, &c.Ingest.File.Path, &c.Search.Dir, &c.API.StateDir, &c.API.TokensFile, &c.API.OIDC.JWKSFile} {
+	for _, p := range c.paths() {
 		if *p != "" && !filepath.IsAbs(*p) {
 			*p = filepath.Join(dir, *p)
 		}
@@ -111,6 +111,14 @@ func Load(path string) (Config, error) {
 		return c, errors.Join(strictyaml.ErrInvalid, fmt.Errorf("%s: %w", path, err))
 	}
 	return c, nil
+}
+
+// paths are the configuration's file and directory names, which Load takes
+// relative to the configuration file.
+func (c *Config) paths() []*string {
+	return []*string{&c.Match.Watchlists, &c.Match.Store, &c.Route.Policy, &c.Route.Org,
+		&c.Ingest.File.Path, &c.Ingest.File.Checkpoint, &c.Ingest.Bluesky.CursorFile, &c.Ingest.Bluesky.ZstdDictionary,
+		&c.Search.Dir, &c.API.StateDir, &c.API.TokensFile, &c.API.OIDC.JWKSFile}
 }
 
 // Topics names the pipeline's topics.
