@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -67,6 +68,7 @@ type Pipeline struct {
 
 	alerts, dead int64 // seen by the taps
 	mu           sync.Mutex
+	volume       atomic.Int64 // volume records the match stage here passed on
 }
 
 // New builds the given stages. In embedded mode (memory transport) stages
@@ -304,6 +306,7 @@ type Stats struct {
 	AlertsSeen  int64 // by the alert tap
 	DeadSeen    int64 // by the dead-letter tap
 	DeadLetters int64 // produced by the stages here
+	Volume      int64 // volume records among the match stage's output, for the sink: not matched posts
 }
 
 // Stats returns the totals so far.
@@ -321,6 +324,7 @@ func (p *Pipeline) Stats() Stats {
 	p.mu.Lock()
 	s.AlertsSeen, s.DeadSeen = p.alerts, p.dead
 	p.mu.Unlock()
+	s.Volume = p.volume.Load()
 	return s
 }
 

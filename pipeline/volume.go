@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"context"
+	"sync/atomic"
 
 	"github.com/earshot-dev/earshot/post"
 	"github.com/earshot-dev/earshot/sink"
@@ -10,8 +11,9 @@ import (
 
 // withVolume wraps the match stage: besides the matched posts it passes on
 // volume records counting every post of the batch, matched or not, for the
-// volume topic (see post.CountVolume).
-func withVolume(stage stream.Stage) stream.Stage {
+// volume topic (see post.CountVolume). It adds how many to passed, so that
+// the matched posts can be told from them in the stage's output count.
+func withVolume(stage stream.Stage, passed *atomic.Int64) stream.Stage {
 	return func(ctx context.Context, in post.Batch) (post.Batch, error) {
 		vol := post.CountVolume(in.Items)
 		out, err := stage(ctx, in)
@@ -19,6 +21,7 @@ func withVolume(stage stream.Stage) stream.Stage {
 			return out, err
 		}
 		out.Items = append(out.Items, vol...)
+		passed.Add(int64(len(vol)))
 		return out, nil
 	}
 }
@@ -39,7 +42,7 @@ func (t Topics) Volume() string { return t.prefix + ".volume" }
 // it: the sink in this process, or any process reading Kafka.
 func (p *Pipeline) matchStage(stage stream.Stage, sinking bool) stream.Stage {
 	if sinking || p.cfg.Transport.Kind == "kafka" {
-		return withVolume(stage)
+		return withVolume(stage, &p.volume)
 	}
 	return stage
 }

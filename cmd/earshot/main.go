@@ -383,7 +383,7 @@ func summary(s pipeline.Stats, elapsed time.Duration) Summary {
 		sum.Stages[name] = stageSummary{In: st.In, Out: st.Out, Dead: st.Dead, Retries: st.Retries}
 	}
 	sum.Posts = s.Stages[pipeline.Ingest].Out
-	sum.Matched = s.Stages[pipeline.Match].Out - s.Stages[pipeline.Sink+".volume"].In // match also passes on volume records, which the sink reads
+	sum.Matched = s.Stages[pipeline.Match].Out - s.Volume // match also passes on volume records, for the sink
 	sum.Alerts = s.Stages[pipeline.Route].Out
 	if _, ok := s.Stages[pipeline.Ingest]; !ok {
 		// A single stage process: report what it took in.

@@ -11,9 +11,11 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/earshot-dev/earshot/pipeline"
 	"github.com/earshot-dev/earshot/post"
+	"github.com/earshot-dev/earshot/stream"
 	"github.com/earshot-dev/earshot/strictyaml"
 )
 
@@ -149,6 +151,26 @@ func TestExampleConfigsLoad(t *testing.T) {
 	for _, name := range []string{"embedded.yaml", "distributed.yaml"} {
 		if _, err := pipeline.Load(filepath.Join(dir, name)); err != nil {
 			t.Errorf("%s: %v", name, err)
+		}
+	}
+}
+
+// In distributed mode match also passes on volume records, which are not
+// matched posts; a process without match (earshot sink) matched nothing,
+// whatever its volume reader took in.
+func TestSummaryCountsMatchedPostsNotVolumeRecords(t *testing.T) {
+	for _, c := range []struct {
+		name  string
+		stats pipeline.Stats
+		want  int64
+	}{
+		{"earshot match", pipeline.Stats{Stages: map[string]stream.Stats{pipeline.Match: {In: 1000, Out: 130}}, Volume: 10}, 120},
+		{"earshot sink", pipeline.Stats{Stages: map[string]stream.Stats{pipeline.Sink: {In: 120}, pipeline.Sink + ".volume": {In: 12}}}, 0},
+		{"earshot run, the sink behind", pipeline.Stats{Stages: map[string]stream.Stats{
+			pipeline.Match: {In: 1000, Out: 130}, pipeline.Sink + ".volume": {In: 4}}, Volume: 10}, 120},
+	} {
+		if got := summary(c.stats, time.Second).Matched; got != c.want {
+			t.Errorf("%s: matched = %d, want %d", c.name, got, c.want)
 		}
 	}
 }
