@@ -22,3 +22,47 @@ func TestSecondDocument(t *testing.T) {
 		}
 	}
 }
+
+// TestFractionIntoInteger: yaml truncates 0.5 into an integer field to 0
+// without a word, and a rate of 0 means as fast as possible. A number with
+// a fraction for an integer is an error naming the line, wherever it is.
+func TestFractionIntoInteger(t *testing.T) {
+	type item struct {
+		N int `yaml:"n"`
+	}
+	type inner struct {
+		Size int `yaml:"size"`
+	}
+	type cfg struct {
+		Rate   int            `yaml:"rate"`
+		Limit  uint64         `yaml:"limit"`
+		Share  float64        `yaml:"share"`
+		Inner  inner          `yaml:"inner"`
+		Items  []item         `yaml:"items"`
+		Ptr    *item          `yaml:"ptr"`
+		ByName map[string]int `yaml:"by_name"`
+		inner  `yaml:",inline"`
+	}
+	for in, want := range map[string]string{
+		"rate: 0.5\n":                   "c.yaml:1: rate: 0.5 is not a whole number",
+		"limit: 2.5\n":                  "c.yaml:1: limit: 2.5",
+		"inner:\n  size: 1.5\n":         "c.yaml:2: size: 1.5",
+		"items:\n- n: 1\n- n: 2.25\n":   "c.yaml:3: n: 2.25",
+		"ptr: {n: 0.1}\n":               "c.yaml:1: n: 0.1",
+		"by_name: {a: 1, b: 3.5}\n":     "c.yaml:1: b: 3.5",
+		"size: 7.5\n":                   "c.yaml:1: size: 7.5",
+		"x: &a 1.5\nrate: *a\n":         "", // an unknown key "x" is refused anyway
+		"rate: 1e4\nshare: 0.5\n":       "-",
+		"rate: 10000.0\nlimit: 3\n":     "-",
+		"items:\n- n: 1\nby_name: {}\n": "-",
+	} {
+		var c cfg
+		err := Decode("c.yaml", []byte(in), &c)
+		switch {
+		case want == "-" && err != nil:
+			t.Errorf("%q: %v", in, err)
+		case want != "-" && (err == nil || !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), want)):
+			t.Errorf("%q: error %v, want one holding %q", in, err, want)
+		}
+	}
+}

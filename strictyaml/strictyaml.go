@@ -7,8 +7,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
+	"reflect"
 	"regexp"
+	"strings"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -41,7 +44,14 @@ func Decode(name string, data []byte, v any) error {
 		return nil
 	}
 	if err == nil {
-		return secondDocument(name, dec)
+		errs := fractions(name, data, v)
+		if err := secondDocument(name, dec); err != nil {
+			errs = append(errs, err)
+		}
+		if len(errs) == 0 {
+			return nil
+		}
+		return errors.Join(append([]error{ErrInvalid}, errs...)...)
 	}
 	var te *yaml.TypeError
 	if errors.As(err, &te) {
@@ -74,9 +84,90 @@ func secondDocument(name string, dec *yaml.Decoder) error {
 	case errors.Is(err, io.EOF):
 		return nil
 	case err != nil:
-		return errors.Join(ErrInvalid, errors.New(format(name, err.Error())))
+		return errors.New(format(name, err.Error()))
 	case len(doc.Content) == 0 || doc.Content[0].Tag == "!!null":
 		return secondDocument(name, dec)
 	}
-	return errors.Join(ErrInvalid, fmt.Errorf("%s:%d: a second YAML document; one per file", name, doc.Content[0].Line))
+	return fmt.Errorf("%s:%d: a second YAML document; one per file", name, doc.Content[0].Line)
+}
+
+// fractions refuses a number with a fraction where v holds an integer:
+// yaml truncates 0.5 to 0 without a word, and a rate of 0 means as fast as
+// possible. data has been decoded into v, so its shape fits v's.
+func fractions(name string, data []byte, v any) []error {
+	var doc yaml.Node
+	if yaml.Unmarshal(data, &doc) != nil {
+		return nil
+	}
+	var errs []error
+	walkFractions(name, "", &doc, reflect.TypeOf(v), &errs)
+	return errs
+}
+
+var unmarshaler = reflect.TypeFor[yaml.Unmarshaler]()
+
+func walkFractions(name, key string, n *yaml.Node, t reflect.Type, errs *[]error) {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if n.Kind == yaml.AliasNode {
+		n = n.Alias
+	}
+	if n.Kind == yaml.DocumentNode && len(n.Content) == 1 {
+		n = n.Content[0]
+	}
+	if reflect.PointerTo(t).Implements(unmarshaler) {
+		return // the type reads its own node
+	}
+	switch t.Kind() {
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
+		var f float64
+		if n.Kind == yaml.ScalarNode && n.ShortTag() == "!!float" && n.Decode(&f) == nil && f != math.Trunc(f) {
+			*errs = append(*errs, fmt.Errorf("%s:%d: %s: %s is not a whole number", name, n.Line, key, n.Value))
+		}
+	case reflect.Slice, reflect.Array:
+		if n.Kind == yaml.SequenceNode {
+			for _, c := range n.Content {
+				walkFractions(name, key, c, t.Elem(), errs)
+			}
+		}
+	case reflect.Map:
+		if n.Kind == yaml.MappingNode {
+			for i := 0; i+1 < len(n.Content); i += 2 {
+				walkFractions(name, n.Content[i].Value, n.Content[i+1], t.Elem(), errs)
+			}
+		}
+	case reflect.Struct:
+		if n.Kind == yaml.MappingNode {
+			fields := yamlFields(t)
+			for i := 0; i+1 < len(n.Content); i += 2 {
+				if ft, ok := fields[n.Content[i].Value]; ok {
+					walkFractions(name, n.Content[i].Value, n.Content[i+1], ft, errs)
+				}
+			}
+		}
+	}
+}
+
+// yamlFields maps the YAML keys of struct t to their types, inlined
+// structs included, as yaml names them.
+func yamlFields(t reflect.Type) map[string]reflect.Type {
+	out := map[string]reflect.Type{}
+	for f := range t.Fields() {
+		tag, opts, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+		switch {
+		case tag == "-":
+		case strings.Contains(opts, "inline") && f.Type.Kind() == reflect.Struct:
+			for k, ft := range yamlFields(f.Type) {
+				out[k] = ft
+			}
+		case !f.IsExported():
+		case tag != "":
+			out[tag] = f.Type
+		default:
+			out[strings.ToLower(f.Name)] = f.Type
+		}
+	}
+	return out
 }
