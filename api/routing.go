@@ -101,11 +101,15 @@ func (f *RoutingFiles) check(set RoutingSet) (warnings []string, err error) {
 			return nil, err
 		}
 	}
+	scratch := dir + string(filepath.Separator)
 	p, err := route.Load(cfg)
 	if err != nil {
-		return nil, errors.New(strings.ReplaceAll(err.Error(), dir+string(filepath.Separator), ""))
+		return nil, errors.New(strings.ReplaceAll(err.Error(), scratch, ""))
 	}
-	return p.Overlaps(), nil
+	for _, w := range p.Overlaps() {
+		warnings = append(warnings, strings.ReplaceAll(w, scratch, ""))
+	}
+	return warnings, nil
 }
 
 func (f *RoutingFiles) proposal() (*RoutingProposal, error) {

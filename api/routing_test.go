@@ -82,3 +82,28 @@ func TestRoutingChange(t *testing.T) {
 }
 
 func jsonString(s string) string { b, _ := json.Marshal(s); return string(b) }
+
+// Warnings name the files as the caller knows them, not the scratch copies
+// the check loads.
+func TestRoutingWarningsNameTheRealFiles(t *testing.T) {
+	dir := t.TempDir()
+	policy := filepath.Join(dir, "routing.yaml")
+	os.WriteFile(policy, []byte(testPolicy), 0o644)
+	e := newEnv(t, func(_ *Config, d *Deps) {
+		d.Routing = &RoutingFiles{Policy: policy, Proposal: filepath.Join(dir, "routing-proposal.json")}
+	})
+	overlapping := "queues: [care, pr]\nrules:\n  - {name: pr, when: {min_followers: 10}, queue: pr, priority: P1}\n" +
+		"  - {name: neg, when: {sentiment: [negative]}, queue: care, priority: P3}\n"
+	r := e.do("coach", "POST", "/v1/routing/validate", `{"policy":`+jsonString(overlapping)+`}`)
+	var v struct {
+		Warnings []string `json:"warnings"`
+	}
+	if r.code != 200 || json.Unmarshal(r.body, &v) != nil || len(v.Warnings) == 0 {
+		t.Fatalf("validate: %d %s, want 200 with a warning", r.code, r.body)
+	}
+	for _, w := range v.Warnings {
+		if !strings.HasPrefix(w, "routing.yaml:") {
+			t.Errorf("warning %q, want it to start with routing.yaml:", w)
+		}
+	}
+}
