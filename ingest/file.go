@@ -138,6 +138,12 @@ func (f *File) Close() error {
 	return nil
 }
 
+// Finish saves the checkpoint at once: the caller has handled every batch
+// (stream.Finisher), so a restart resumes after the last of them.
+func (f *File) Finish() error {
+	return f.ckpt.save(f.line, f.offset, true)
+}
+
 // Next reads lines until it has up to max posts and dead letters. The
 // caller has handled the previous batch by the time it asks for the next,
 // so that is when the checkpoint moves.

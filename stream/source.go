@@ -3,6 +3,7 @@ package stream
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"time"
@@ -14,6 +15,14 @@ import (
 // the source is exhausted; rejected inputs come back in Batch.Rejected.
 type Source interface {
 	Next(ctx context.Context, max int) (post.Batch, error)
+}
+
+// Finisher is a Source that keeps its own position (a file replay's
+// checkpoint). Finish is called once every batch Next returned has been
+// produced, when the source is exhausted or the run stops, so that a
+// restart does not read those batches again.
+type Finisher interface {
+	Finish() error
 }
 
 // SourceRunner feeds a source into a topic. Each batch is produced before
@@ -73,11 +82,21 @@ func (s *SourceRunner) Run(ctx context.Context, shutdownTimeout time.Duration) e
 		switch {
 		case errors.Is(err, io.EOF):
 			log.Info("source exhausted", "posts", s.c.out.Load(), "dead_letters", s.c.dead.Load())
-			return nil
+			return s.finish()
 		case ctx.Err() != nil:
-			return nil
+			return s.finish()
 		case err != nil:
 			return err
 		}
 	}
+}
+
+// finish tells a Finisher that everything it handed out is produced.
+func (s *SourceRunner) finish() error {
+	if f, ok := s.Src.(Finisher); ok {
+		if err := f.Finish(); err != nil {
+			return fmt.Errorf("%s: %w", s.Name, err)
+		}
+	}
+	return nil
 }

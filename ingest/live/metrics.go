@@ -96,6 +96,14 @@ func (c counted) Next(ctx context.Context, max int) (post.Batch, error) {
 	return b, err
 }
 
+// Finish passes stream.Finisher on to the counted source.
+func (c counted) Finish() error {
+	if f, ok := c.Source.(stream.Finisher); ok {
+		return f.Finish()
+	}
+	return nil
+}
+
 // Lag returns the lag gauge of a source.
 func (m *Metrics) Lag(source string) prometheus.Gauge {
 	return m.lag.WithLabelValues(source)
