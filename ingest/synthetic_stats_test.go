@@ -101,7 +101,7 @@ func TestSyntheticStats(t *testing.T) {
 	s := NewSynthetic(SyntheticConfig{Seed: 7, BrandRate: 0.1, Start: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)})
 	var lens []int
 	langs := map[string]int{}
-	var acme, competitors, reposts, tags, mentions, urls, country int
+	var acme, competitors, reposts, tags, mentions, urls, country, location int
 	for range n {
 		p := s.Post()
 		lens = append(lens, utf8.RuneCountInString(p.Text))
@@ -131,6 +131,9 @@ func TestSyntheticStats(t *testing.T) {
 		if p.Country != "" {
 			country++
 		}
+		if p.Author.Location != "" {
+			location++
+		}
 	}
 	sort.Ints(lens)
 	q := func(f float64) int { return lens[int(f*float64(n-1))] }
@@ -146,12 +149,15 @@ func TestSyntheticStats(t *testing.T) {
 	}
 	t.Logf("text length in characters: p10 %d, p50 %d, p90 %d, p99 %d, max %d", q(0.1), q(0.5), q(0.9), q(0.99), lens[n-1])
 	t.Logf("languages: %s", strings.Join(ls, ", "))
-	t.Logf("mention acme %s, globex/initech (not hiring) %s, reposts %s, hashtags %s, mentions %s, urls %s, country %s",
-		pct(acme), pct(competitors), pct(reposts), pct(tags), pct(mentions), pct(urls), pct(country))
+	t.Logf("mention acme %s, globex/initech (not hiring) %s, reposts %s, hashtags %s, mentions %s, urls %s, country %s, profile location %s",
+		pct(acme), pct(competitors), pct(reposts), pct(tags), pct(mentions), pct(urls), pct(country), pct(location))
 	if len(langs) < 8 || langs["el"] == 0 {
 		t.Errorf("languages %v", langs)
 	}
 	if acme < n*5/100 || acme > n*8/100 || competitors < n*4/100 || competitors > n*7/100 {
 		t.Errorf("acme %d, competitors %d of %d: the documented rates have moved", acme, competitors, n)
+	}
+	if location < n*80/100 || location > n*88/100 || location == n {
+		t.Errorf("profile location on %d of %d posts: the documented share (83.7 %%, not all) has moved", location, n)
 	}
 }
