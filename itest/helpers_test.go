@@ -318,9 +318,15 @@ func eventually(t *testing.T, d time.Duration, what string, f func() bool) {
 // readTopic reads every record of topic from the start to its current end.
 func readTopic(t *testing.T, topic string) [][]byte {
 	t.Helper()
+	return readTopicAt(t, kafkaAddr, topic)
+}
+
+// readTopicAt is readTopic on the broker at addr.
+func readTopicAt(t *testing.T, addr, topic string) [][]byte {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	client := &kafka.Client{Addr: kafka.TCP(kafkaAddr)}
+	client := &kafka.Client{Addr: kafka.TCP(addr)}
 	md, err := client.Metadata(ctx, &kafka.MetadataRequest{Topics: []string{topic}})
 	if err == nil && len(md.Topics) == 1 && errors.Is(md.Topics[0].Error, kafka.UnknownTopicOrPartition) {
 		return nil // not created yet: nothing on it
