@@ -75,18 +75,26 @@ func main() {
 	if err == nil {
 		return
 	}
-	code := 1
-	var ee exitError
-	if errors.As(err, &ee) {
-		code = ee.code
-	}
-	if errors.Is(err, strictyaml.ErrInvalid) {
-		code = 2
-	}
 	if !errors.Is(err, flag.ErrHelp) {
 		fmt.Fprintln(os.Stderr, "earshot:", strings.TrimPrefix(err.Error(), strictyaml.ErrInvalid.Error()+"\n"))
 	}
-	os.Exit(code)
+	os.Exit(exitCode(err))
+}
+
+// exitCode is the exit code for what run returned: 2 for bad usage or
+// configuration, 1 for a failure, 0 when done or when -h asked for help.
+func exitCode(err error) int {
+	switch {
+	case err == nil, errors.Is(err, flag.ErrHelp):
+		return 0
+	case errors.Is(err, strictyaml.ErrInvalid):
+		return 2
+	}
+	var ee exitError
+	if errors.As(err, &ee) {
+		return ee.code
+	}
+	return 1
 }
 
 // lockedWriter serialises writers that share stderr: the logger and the

@@ -174,3 +174,18 @@ func TestSummaryCountsMatchedPostsNotVolumeRecords(t *testing.T) {
 		}
 	}
 }
+
+// -h prints a command's flags and exits 0, whichever command it is.
+func TestHelpExitsZero(t *testing.T) {
+	for _, args := range [][]string{{"-h"}, {"run", "-h"}, {"match", "-h"}, {"migrate", "-h"}, {"api", "-h"}, {"search", "-h"},
+		{"token", "create", "-h"}, {"insights", "run", "-h"}, {"route", "validate", "-h"}, {"route", "simulate", "-h"},
+		{"bench", "match", "-h"}, {"watchlist", "publish", "-h"}, {"watchlist", "backtest", "-h"}, {"watchlist", "list", "-h"}} {
+		err := run(args, &bytes.Buffer{}, &bytes.Buffer{})
+		if code := exitCode(err); code != 0 {
+			t.Errorf("earshot %s: exit code %d (%v), want 0", strings.Join(args, " "), code, err)
+		}
+	}
+	if code := exitCode(run([]string{"run", "--no-such-flag"}, &bytes.Buffer{}, &bytes.Buffer{})); code != 2 {
+		t.Errorf("earshot run --no-such-flag: exit code %d, want 2", code)
+	}
+}
