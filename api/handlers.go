@@ -482,7 +482,25 @@ func (s *Server) backtest(c *call, spec watchlist.Spec, since time.Duration) err
 		}
 		return err
 	}
+	if r, ok := rep.(*search.BacktestReport); ok && !c.id.Scope.Unscoped() {
+		// Another team's watchlist is not named to a scoped caller, here
+		// either: its overlap is left out as if it did not exist.
+		r.Overlap = slices.DeleteFunc(r.Overlap, func(o search.Overlap) bool { return !s.seesWatchlist(c.id, o.Watchlist) })
+	}
 	return c.json(http.StatusOK, rep)
+}
+
+// seesWatchlist reports whether id may see the stored watchlist of that id
+// (one that is not in the store is seen by unscoped callers only).
+func (s *Server) seesWatchlist(id Identity, wl string) bool {
+	if id.Scope.Unscoped() {
+		return true
+	}
+	if s.d.Watchlists == nil {
+		return false
+	}
+	rec, err := s.d.Watchlists.Get(wl)
+	return err == nil && (id.sees(rec.Spec) || rec.Live != nil && id.sees(*rec.Live))
 }
 
 func (s *Server) backtestWatchlist(c *call) error {
