@@ -122,7 +122,7 @@ func New(ctx context.Context, cfg Config, stages []string, taps Taps, reg promet
 	case "memory":
 		for _, s := range AllStages {
 			if s != Sink && s != Index && s != Deliver && !has(s) {
-				return nil, fmt.Errorf("embedded mode (transport.kind: memory) runs every stage in one process; use transport.kind: kafka to run %v alone", stages)
+				return nil, errors.Join(strictyaml.ErrInvalid, fmt.Errorf("embedded mode (transport.kind: memory) runs every stage in one process; use transport.kind: kafka to run %v alone", stages))
 			}
 		}
 		p.mem = stream.NewMemory(cfg.Transport.QueueSize)

@@ -189,3 +189,13 @@ func TestHelpExitsZero(t *testing.T) {
 		t.Errorf("earshot run --no-such-flag: exit code %d, want 2", code)
 	}
 }
+
+// One stage alone over in-memory queues is a configuration mistake (exit
+// code 2), not a failure of the run.
+func TestOneStageInEmbeddedModeIsAConfigurationError(t *testing.T) {
+	cfg := filepath.Join(examples(t), "embedded.yaml")
+	err := run([]string{"enrich", "--config", cfg, "--metrics-addr", "127.0.0.1:0"}, &bytes.Buffer{}, &bytes.Buffer{})
+	if code := exitCode(err); code != 2 || !strings.Contains(err.Error(), "transport.kind: kafka") {
+		t.Errorf("earshot enrich on embedded.yaml: exit code %d (%v), want 2 naming transport.kind: kafka", code, err)
+	}
+}
