@@ -86,7 +86,7 @@ func watchlistStoreTool(args []string, stdout, stderr io.Writer) error {
 	if len(pos) > 0 {
 		arg = pos[0]
 	}
-	if cmd != "list" && cmd != "show" && strings.TrimSpace(*actor) == "" {
+	if cmd != "list" && cmd != "show" && cmd != "sync" && strings.TrimSpace(*actor) == "" {
 		return exitError{2, errors.New("--actor: who makes the change is needed ($USER is not set)")}
 	}
 	var r watchlist.Record

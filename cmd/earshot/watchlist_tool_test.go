@@ -261,3 +261,23 @@ func TestWatchlistCLIAudited(t *testing.T) {
 		t.Errorf("audit log: %s", s)
 	}
 }
+
+// sync changes no watchlist and records nobody, so it needs no --actor,
+// as the usage shows (earshot watchlist sync --store DIR).
+func TestWatchlistSyncNeedsNoActor(t *testing.T) {
+	t.Setenv("USER", "")
+	dir := t.TempDir()
+	file := filepath.Join(dir, "acme.yaml")
+	os.WriteFile(file, []byte("id: acme\nteam: care\nrule: acme\n"), 0o644)
+	store := filepath.Join(dir, "store")
+	if err := run([]string{"watchlist", "apply", file, "--store", store, "--actor", "ann"}, &bytes.Buffer{}, &bytes.Buffer{}); err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	if err := run([]string{"watchlist", "sync", "--store", store}, &out, &bytes.Buffer{}); err != nil {
+		t.Errorf("sync without --actor or $USER: %v", err)
+	}
+	if err := run([]string{"watchlist", "submit", "acme", "--store", store}, &bytes.Buffer{}, &bytes.Buffer{}); exitCode(err) != 2 {
+		t.Errorf("submit without --actor or $USER: %v, want a usage error", err)
+	}
+}
