@@ -95,6 +95,7 @@ type Push struct {
 	now    func() time.Time
 
 	mu      sync.Mutex
+	stopped bool // Drain has run: nothing would take a new request
 	buckets map[string]*bucket
 	idem    map[string]*idemEntry
 	order   []string // idempotency keys, oldest first, to bound idem
@@ -335,13 +336,55 @@ func (p *Push) handle(w http.ResponseWriter, r *http.Request, tenant string) (in
 	if len(b.Items)+len(b.Rejected) == 0 {
 		return http.StatusAccepted, answer(w, http.StatusAccepted, a)
 	}
-	select {
-	case p.queue <- b:
-		return http.StatusAccepted, answer(w, http.StatusAccepted, a)
-	default:
+	switch p.enqueue(b) {
+	case errStopped:
+		w.Header().Set("Retry-After", "5")
+		return http.StatusServiceUnavailable, answer(w, http.StatusServiceUnavailable, pushAnswer{Error: "stopping; retry"})
+	case errBehind:
 		// the pipeline is behind: the client retries later, nothing is half-taken
 		w.Header().Set("Retry-After", "1")
 		return http.StatusTooManyRequests, answer(w, http.StatusTooManyRequests, pushAnswer{Error: "the pipeline is behind; retry"})
+	}
+	return http.StatusAccepted, answer(w, http.StatusAccepted, a)
+}
+
+var (
+	errStopped = errors.New("push: stopped")
+	errBehind  = errors.New("push: queue full")
+)
+
+// enqueue queues b for the pipeline, unless the queue is full or Drain has
+// run. Under mu, so that no request is queued after Drain emptied the queue.
+func (p *Push) enqueue(b post.Batch) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.stopped {
+		return errStopped
+	}
+	select {
+	case p.queue <- b:
+		return nil
+	default:
+		return errBehind
+	}
+}
+
+// Drain (stream.Drainer) refuses new requests and returns the posts and
+// dead letters of every request answered 202 that the pipeline has not
+// taken yet, for the runner to produce as it stops.
+func (p *Push) Drain() post.Batch {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.stopped = true
+	var all post.Batch
+	for {
+		select {
+		case b := <-p.queue:
+			all.Items = append(all.Items, b.Items...)
+			all.Rejected = append(all.Rejected, b.Rejected...)
+		default:
+			return all
+		}
 	}
 }
 

@@ -2,9 +2,16 @@ package ingest
 
 import (
 	"context"
+	"fmt"
+	"log/slog"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/earshot-dev/earshot/ingest/live"
+	"github.com/earshot-dev/earshot/stream"
 )
 
 // TestPushInvalidUTF8: a line that is not UTF-8, in NDJSON or in a JSON
@@ -31,5 +38,42 @@ func TestPushInvalidUTF8(t *testing.T) {
 				t.Errorf("queued %d posts and dead letters %+v", len(b.Items), b.Rejected)
 			}
 		})
+	}
+}
+
+// TestPushStopHandsOnAccepted: a request answered 202 is the pipeline's to
+// deliver; the client will not send it again. When the run stops before
+// the source has taken the queued requests, they are still produced, and
+// a request that comes after the stop is a 503 to retry, not a 202 that
+// nothing would read.
+func TestPushStopHandsOnAccepted(t *testing.T) {
+	p := testPush(t, nil)
+	for i := range 5 {
+		body := fmt.Sprintf(`{"platform":"f","id":"%d","text":"t","created_at":"2026-11-01T10:00:00Z"}`, i)
+		if w := p.do(pushReq{token: "acme-token-0123456789", body: []byte(body)}); w.Code != 202 {
+			t.Fatalf("request %d: %d %s", i, w.Code, w.Body.String())
+		}
+	}
+	mem := stream.NewMemory(100)
+	c, _ := mem.Consumer("g", "posts")
+	out, _ := mem.Producer()
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel() // stopped before the source took any of them
+	sr := &stream.SourceRunner{Name: "ingest", Src: live.NewMetrics(nil).Counted("push", p), Out: out, Topic: "posts", DeadTopic: "dead",
+		BatchSize: 500, Log: slog.New(slog.DiscardHandler), Metrics: stream.NewMetrics(prometheus.NewRegistry())}
+	if err := sr.Run(ctx, 5*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	if st := sr.Stats(); st.Out != 5 {
+		t.Errorf("%d of the 5 accepted posts produced", st.Out)
+	}
+	fctx, fcancel := context.WithTimeout(context.Background(), time.Second)
+	defer fcancel()
+	if ds, _ := c.Fetch(fctx, 10, 10*time.Millisecond); len(ds) != 5 {
+		t.Errorf("%d posts on the topic, want 5", len(ds))
+	}
+	w := p.do(pushReq{token: "acme-token-0123456789", body: []byte(`{"platform":"f","id":"late","text":"t","created_at":"2026-11-01T10:00:00Z"}`)})
+	if w.Code != 503 || w.Header().Get("Retry-After") == "" {
+		t.Errorf("a request after the stop: %d %s, want 503 with Retry-After", w.Code, w.Body.String())
 	}
 }

@@ -25,6 +25,15 @@ type Finisher interface {
 	Finish() error
 }
 
+// Drainer is a Source that acknowledges records to their sender before the
+// runner takes them (the push endpoint answers 202 once a request is
+// queued). When the run stops, Drain refuses new records and returns those
+// still held, which the runner produces before it returns: the sender will
+// not send them again.
+type Drainer interface {
+	Drain() post.Batch
+}
+
 // SourceRunner feeds a source into a topic. Each batch is produced before
 // the next is read, so a slow broker slows the source instead of piling up
 // posts in memory.
@@ -58,24 +67,9 @@ func (s *SourceRunner) Run(ctx context.Context, shutdownTimeout time.Duration) e
 	for {
 		start := time.Now()
 		b, err := s.Src.Next(ctx, s.BatchSize)
-		if n := len(b.Items) + len(b.Rejected); n > 0 {
-			outs := make([]Out, 0, n)
-			for _, it := range b.Items {
-				outs = append(outs, Out{Topic: s.Topic, Key: it.Key(), Item: it})
-			}
-			for i := range b.Rejected {
-				outs = append(outs, deadLetter(s.Name, s.DeadTopic, &b.Rejected[i]))
-			}
-			s.c.in.Add(int64(n))
-			if !retry(ctx, log, "produce", &s.c.retries, func() error { return produce(finish, s.Out, s.Name, s.DeadTopic, outs) }) {
+		if len(b.Items)+len(b.Rejected) > 0 {
+			if !s.send(ctx, finish, log, b) {
 				return nil
-			}
-			for _, o := range outs { // an oversized post has become a dead letter
-				if o.Dead != nil {
-					s.c.dead.Add(1)
-				} else {
-					s.c.out.Add(1)
-				}
 			}
 			observe.Observe(time.Since(start).Seconds())
 		}
@@ -84,11 +78,46 @@ func (s *SourceRunner) Run(ctx context.Context, shutdownTimeout time.Duration) e
 			log.Info("source exhausted", "posts", s.c.out.Load(), "dead_letters", s.c.dead.Load())
 			return s.finish()
 		case ctx.Err() != nil:
+			if d, ok := s.Src.(Drainer); ok {
+				// Retried until the shutdown timeout: these were acknowledged.
+				if b := d.Drain(); !s.send(finish, finish, log, b) {
+					log.Warn("stopped with acknowledged records not produced", "records", len(b.Items)+len(b.Rejected))
+					return nil
+				}
+			}
 			return s.finish()
 		case err != nil:
 			return err
 		}
 	}
+}
+
+// send produces b's posts and dead letters, retrying until retryCtx ends;
+// it reports whether they were produced.
+func (s *SourceRunner) send(retryCtx, finish context.Context, log *slog.Logger, b post.Batch) bool {
+	n := len(b.Items) + len(b.Rejected)
+	if n == 0 {
+		return true
+	}
+	outs := make([]Out, 0, n)
+	for _, it := range b.Items {
+		outs = append(outs, Out{Topic: s.Topic, Key: it.Key(), Item: it})
+	}
+	for i := range b.Rejected {
+		outs = append(outs, deadLetter(s.Name, s.DeadTopic, &b.Rejected[i]))
+	}
+	s.c.in.Add(int64(n))
+	if !retry(retryCtx, log, "produce", &s.c.retries, func() error { return produce(finish, s.Out, s.Name, s.DeadTopic, outs) }) {
+		return false
+	}
+	for _, o := range outs { // an oversized post has become a dead letter
+		if o.Dead != nil {
+			s.c.dead.Add(1)
+		} else {
+			s.c.out.Add(1)
+		}
+	}
+	return true
 }
 
 // finish tells a Finisher that everything it handed out is produced.

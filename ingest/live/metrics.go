@@ -84,6 +84,22 @@ type counted struct {
 
 func (c counted) Next(ctx context.Context, max int) (post.Batch, error) {
 	b, err := c.Source.Next(ctx, max)
+	c.count(b)
+	return b, err
+}
+
+// Drain passes stream.Drainer on to the counted source.
+func (c counted) Drain() post.Batch {
+	d, ok := c.Source.(stream.Drainer)
+	if !ok {
+		return post.Batch{}
+	}
+	b := d.Drain()
+	c.count(b)
+	return b
+}
+
+func (c counted) count(b post.Batch) {
 	c.m.events.Add(float64(len(b.Items) + len(b.Rejected)))
 	c.m.dead.Add(float64(len(b.Rejected)))
 	for _, it := range b.Items {
@@ -93,7 +109,6 @@ func (c counted) Next(ctx context.Context, max int) (post.Batch, error) {
 		}
 		c.m.posts.WithLabelValues(kind).Inc()
 	}
-	return b, err
 }
 
 // Finish passes stream.Finisher on to the counted source.
