@@ -22,7 +22,7 @@ func ingestTool(args []string, stdout, stderr io.Writer) error {
 	return exitError{2, fmt.Errorf("ingest: unknown tool %q (tools: file)", args[0])}
 }
 
-const ingestFileUsage = `usage: earshot ingest file FILE --dry-run [--format auto|canonical|bluesky|mastodon|x] [--max-post-bytes N]
+const ingestFileUsage = `usage: earshot ingest file FILE --dry-run [--format auto|canonical|bluesky|mastodon|x] [--max-post-bytes N] [--max-skew 10m]
 
 Reads FILE (NDJSON, plain, gzip or zstd) as ingest.source: file would, prints
 each canonical post as a JSON line on stdout and each dead letter with its
