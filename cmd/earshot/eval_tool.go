@@ -21,6 +21,10 @@ func evalTool(args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintln(stderr, "usage: earshot eval sentiment|language [--lang L] [--held-out] [--declared] FILE")
 		fs.PrintDefaults()
 	}
+	if helpWanted(args) {
+		fs.Usage()
+		return nil
+	}
 	if len(args) == 0 {
 		fs.Usage()
 		return exitError{2, fmt.Errorf("eval: want sentiment or language")}

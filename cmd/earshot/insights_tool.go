@@ -41,6 +41,10 @@ func (p paramFlags) Set(s string) error {
 // insightsTool is `earshot insights list|run`: the analysts' cookbook
 // (docs/analysts.md) from the command line.
 func insightsTool(args []string, stdout, stderr io.Writer) error {
+	if helpWanted(args) {
+		fmt.Fprintln(stderr, insightsUsage)
+		return nil
+	}
 	if len(args) == 0 {
 		return exitError{2, errors.New(insightsUsage)}
 	}

@@ -110,9 +110,15 @@ func (l *lockedWriter) Write(p []byte) (int, error) {
 	return l.w.Write(p)
 }
 
+// helpWanted reports whether a command's arguments ask for its usage
+// rather than name a subcommand: it is printed, and the exit code is 0.
+func helpWanted(args []string) bool {
+	return len(args) > 0 && (args[0] == "-h" || args[0] == "--help" || args[0] == "help")
+}
+
 func run(args []string, stdout, stderr io.Writer) error {
 	stderr = &lockedWriter{w: stderr}
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+	if len(args) == 0 || helpWanted(args) {
 		fmt.Fprint(stderr, usage)
 		if len(args) == 0 {
 			return exitError{2, errors.New("no command")}

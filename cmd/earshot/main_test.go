@@ -179,7 +179,8 @@ func TestSummaryCountsMatchedPostsNotVolumeRecords(t *testing.T) {
 func TestHelpExitsZero(t *testing.T) {
 	for _, args := range [][]string{{"-h"}, {"run", "-h"}, {"match", "-h"}, {"migrate", "-h"}, {"api", "-h"}, {"search", "-h"},
 		{"token", "create", "-h"}, {"insights", "run", "-h"}, {"route", "validate", "-h"}, {"route", "simulate", "-h"},
-		{"bench", "match", "-h"}, {"watchlist", "publish", "-h"}, {"watchlist", "backtest", "-h"}, {"watchlist", "list", "-h"}} {
+		{"bench", "match", "-h"}, {"watchlist", "-h"}, {"eval", "-h"}, {"bench", "-h"}, {"insights", "--help"}, {"token", "help"},
+		{"watchlist", "publish", "-h"}, {"watchlist", "backtest", "-h"}, {"watchlist", "list", "-h"}} {
 		err := run(args, &bytes.Buffer{}, &bytes.Buffer{})
 		if code := exitCode(err); code != 0 {
 			t.Errorf("earshot %s: exit code %d (%v), want 0", strings.Join(args, " "), code, err)

@@ -93,7 +93,13 @@ func matchTool(args []string, stdout, stderr io.Writer) error {
 
 // watchlistTool is `earshot watchlist validate DIR` and
 // `earshot watchlist import powertrack|brandwatch RULE`.
+const watchlistUsage = "usage: earshot watchlist validate DIR | import powertrack|brandwatch RULE | publish --config FILE [--dir DIR] | backtest FILE --since 7d | list|show|apply|submit|approve|reject|pause|resume|delete|import DIR|sync (the store: earshot watchlist list -h)"
+
 func watchlistTool(args []string, stdout, stderr io.Writer) error {
+	if helpWanted(args) {
+		fmt.Fprintln(stderr, watchlistUsage)
+		return nil
+	}
 	if len(args) > 0 {
 		// One case per subcommand; each lives in its own file.
 		switch args[0] {
@@ -118,7 +124,7 @@ func watchlistTool(args []string, stdout, stderr io.Writer) error {
 		return nil
 	}
 	if len(args) != 2 || args[0] != "validate" {
-		return exitError{2, errors.New("usage: earshot watchlist validate DIR | import powertrack|brandwatch RULE | publish --config FILE [--dir DIR] | backtest FILE --since 7d | list|show|apply|submit|approve|reject|pause|resume|delete|import DIR|sync (the store: earshot watchlist list -h)")}
+		return exitError{2, errors.New(watchlistUsage)}
 	}
 	lists, err := match.LoadDir(args[1])
 	if err != nil {
@@ -136,9 +142,15 @@ func watchlistTool(args []string, stdout, stderr io.Writer) error {
 }
 
 // benchTool is `earshot bench match --keywords N [--baseline]`.
+const benchUsage = "usage: earshot bench match --keywords N [--baseline] [--duration 5s]"
+
 func benchTool(args []string, stdout, stderr io.Writer) error {
+	if helpWanted(args) {
+		fmt.Fprintln(stderr, benchUsage)
+		return nil
+	}
 	if len(args) == 0 || args[0] != "match" {
-		return exitError{2, errors.New("usage: earshot bench match --keywords N [--baseline] [--duration 5s]")}
+		return exitError{2, errors.New(benchUsage)}
 	}
 	fs := flag.NewFlagSet("earshot bench match", flag.ContinueOnError)
 	fs.SetOutput(stderr)

@@ -27,7 +27,7 @@ audit log. Roles: admin, coach, gatherer, analyst, responder, ingest, viewer.
 
 // tokenTool is `earshot token create|list|revoke`.
 func tokenTool(args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" {
+	if len(args) == 0 || helpWanted(args) {
 		fmt.Fprint(stderr, tokenUsage)
 		if len(args) == 0 {
 			return exitError{2, errors.New("token: create, list or revoke?")}
