@@ -66,3 +66,13 @@ func TestFractionIntoInteger(t *testing.T) {
 		}
 	}
 }
+
+// TestInvalidUTF8: a Latin-1 file is refused, naming the file, rather than
+// read with U+FFFD in place of its accented letters.
+func TestInvalidUTF8(t *testing.T) {
+	var c conf
+	err := Decode("c.yaml", []byte("name: caf\xe9\n"), &c)
+	if !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), "c.yaml: yaml: ") || !strings.Contains(err.Error(), "UTF-8") {
+		t.Errorf("error %v, want the file named and UTF-8 blamed", err)
+	}
+}
