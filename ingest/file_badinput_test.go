@@ -97,3 +97,22 @@ func replay(t *testing.T, path string) (int, error) {
 		}
 	}
 }
+
+// TestInvalidUTF8EveryShape: a byte that is not UTF-8 in a Jetstream event,
+// a Mastodon status or an X tweet is refused with its offset, in each
+// platform's format and in auto, as it is in the canonical shape; no shape
+// lets a decoder swap it for U+FFFD.
+func TestInvalidUTF8EveryShape(t *testing.T) {
+	for format, line := range map[string]string{
+		FormatBluesky:  "{\"did\":\"did:plc:a\",\"time_us\":1763719200000000,\"kind\":\"commit\",\"commit\":{\"rev\":\"r\",\"operation\":\"create\",\"collection\":\"app.bsky.feed.post\",\"rkey\":\"k\",\"record\":{\"text\":\"caf\xe9\",\"createdAt\":\"2026-11-01T10:00:00Z\"},\"cid\":\"c\"}}",
+		FormatMastodon: "{\"event\":\"update\",\"payload\":{\"id\":\"5\",\"content\":\"<p>caf\xe9</p>\",\"created_at\":\"2026-11-01T10:00:00Z\"}}",
+		FormatX:        "{\"data\":{\"id\":\"1\",\"text\":\"caf\xe9\",\"created_at\":\"2026-11-01T10:00:00Z\"}}",
+	} {
+		for _, f := range []string{format, FormatAuto} {
+			ps, reasons, _ := decodeString(t, f, line+"\n")
+			if len(ps) != 0 || len(reasons) != 1 || !strings.Contains(reasons[0], "invalid UTF-8 at byte") {
+				t.Errorf("%s as %s: %d posts, dead letters %q; want one for the invalid UTF-8", format, f, len(ps), reasons)
+			}
+		}
+	}
+}
