@@ -45,7 +45,7 @@ func TestAPIDistributed(t *testing.T) {
 	f.Close()
 
 	token := func(role string) string {
-		out, err := exec.Command(bin, "token", "create", "--config", cfg, "--name", role+"-it", "--role", role).Output()
+		out, err := exec.Command(bin, "token", "create", "--config", cfg, "--by", "itest", "--name", role+"-it", "--role", role).Output()
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -65,7 +65,7 @@ func TestDashboardInChromium(t *testing.T) {
 	f, _ := os.OpenFile(file, os.O_APPEND|os.O_WRONLY, 0)
 	fmt.Fprintf(f, "api:\n  addr: %s\n  state_dir: %s\n", addr, t.TempDir())
 	f.Close()
-	out, err := exec.Command(bin, "token", "create", "--config", file, "--name", "dashboard-it", "--role", "analyst").Output()
+	out, err := exec.Command(bin, "token", "create", "--config", file, "--by", "itest", "--name", "dashboard-it", "--role", "analyst").Output()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -51,6 +51,12 @@ func TestTokenTool(t *testing.T) {
 			t.Errorf("%v: %v, want exit code 2", bad, err)
 		}
 	}
+	// Nobody to record (no --by, $USER unset): refused, so that the audit log never has a change by no one.
+	noActor := []string{"token", "create", "--name", "x", "--role", "viewer", "--tokens", tokens, "--state-dir", dir, "--by", ""}
+	var ee exitError
+	if err := run(noActor, io.Discard, io.Discard); !asExit(err, &ee) || ee.code != 2 || !strings.Contains(err.Error(), "--by") {
+		t.Errorf("token create without an actor: %v, want exit code 2 naming --by", err)
+	}
 	out.Reset()
 	if err := run(append([]string{"token", "revoke", id.ID}, flags...), &out, &errb); err != nil {
 		t.Fatal(err)

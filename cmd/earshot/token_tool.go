@@ -66,6 +66,9 @@ func tokenTool(args []string, stdout, stderr io.Writer) error {
 	} else if fs.NArg() > 0 {
 		return exitError{2, fmt.Errorf("unexpected arguments %v\n%s", fs.Args(), tokenUsage)}
 	}
+	if sub != "list" && strings.TrimSpace(*by) == "" {
+		return exitError{2, errors.New("--by: who makes the change is needed for the audit log ($USER is not set)")}
+	}
 	acfg := api.DefaultConfig()
 	if *tokensFile == "" || *stateDir == "" {
 		cfg, err := pipeline.Load(*config)
