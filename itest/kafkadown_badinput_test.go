@@ -3,6 +3,7 @@
 package itest
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/base64"
 	"fmt"
@@ -131,7 +132,7 @@ func TestKafkaDownMidRun(t *testing.T) {
 	cfg := writeConfig(t, setup{prefix: prefix, db: db, brokers: k.addr, rate: 2000, limit: limit})
 	want := expect(t, 11, limit)
 	conn := openCH(t)
-	t.Cleanup(func() { conn.Exec(t.Context(), "DROP DATABASE IF EXISTS "+db) })
+	t.Cleanup(func() { conn.Exec(context.Background(), "DROP DATABASE IF EXISTS "+db) }) // t.Context() is done by then
 	procs := []*proc{start(t, "match", cfg), start(t, "enrich", cfg), start(t, "sink", cfg)}
 	ing := start(t, "ingest", cfg)
 	eventually(t, time.Minute, "the first posts in ClickHouse", func() bool {
