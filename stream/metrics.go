@@ -33,7 +33,7 @@ type Stats struct {
 
 // counters are a stage's totals, read by progress reports and by Prometheus.
 type counters struct {
-	in, out, dead, retries, inFlight atomic.Int64
+	in, out, dead, retries, inFlight, panics atomic.Int64
 }
 
 // register exposes c under the stage's label; lag is read on scrape.
@@ -51,6 +51,7 @@ func (m *Metrics) register(stage string, c *counters, lag func() int64) promethe
 		counter("earshot_stream_records_out_total", "Records a stage produced.", &c.out),
 		counter("earshot_stream_dead_letters_total", "Records a stage sent to the dead-letter topic.", &c.dead),
 		counter("earshot_stream_retries_total", "Failed attempts of a stage call, produce or commit that were retried.", &c.retries),
+		counter("earshot_stream_stage_panics_total", "Panics a stage recovered from (each is a bug; the records that cause one are dead-lettered).", &c.panics),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "earshot_stream_in_flight_batches", Help: "Batches fetched and not yet committed.", ConstLabels: labels},
 			func() float64 { return float64(c.inFlight.Load()) }),
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"runtime/debug"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -153,7 +154,7 @@ func (r *Runner) process(ctx, finish context.Context, log *slog.Logger, wm *wate
 	var res post.Batch
 	if !retry(ctx, log, "stage", &r.c.retries, func() error {
 		var err error
-		res, err = r.Stage(finish, in)
+		res, err = r.callStage(finish, log, in)
 		return err
 	}) {
 		return
@@ -184,6 +185,54 @@ func (r *Runner) process(ctx, finish context.Context, log *slog.Logger, wm *wate
 		return
 	}
 	observe.Observe(time.Since(j.fetched).Seconds())
+}
+
+// callStage runs the stage over in without letting a panic take the process
+// down: a record that panics a stage would crash it again on every
+// redelivery and stall the pipeline behind it. After a panic the batch is run
+// again one item at a time, and the items that panic on their own become dead
+// letters. (Stages are plain functions over any batch, so a batch of one is
+// as good as the whole; what the items before a panic did is done again,
+// which at-least-once delivery allows.)
+func (r *Runner) callStage(ctx context.Context, log *slog.Logger, in post.Batch) (post.Batch, error) {
+	res, p, err := recoverStage(ctx, r.Stage, in)
+	if p == nil {
+		return res, err
+	}
+	r.c.panics.Add(1)
+	log.Error("stage panicked; running the batch again one item at a time", "items", len(in.Items), "panic", p.value, "stack", p.stack)
+	var out post.Batch
+	for _, it := range in.Items {
+		one, p, err := recoverStage(ctx, r.Stage, post.Batch{Items: []*post.Item{it}})
+		if p != nil {
+			r.c.panics.Add(1)
+			log.Error("stage panicked on one item; dead-lettering it", "key", it.Key(), "panic", p.value)
+			out.Rejected = append(out.Rejected, post.Rejected{Item: it, Reason: fmt.Sprintf("stage %s panicked on this record: %v", r.Name, p.value)})
+			continue
+		}
+		if err != nil {
+			return post.Batch{}, err // the whole batch is retried
+		}
+		out.Items = append(out.Items, one.Items...)
+		out.Rejected = append(out.Rejected, one.Rejected...)
+	}
+	return out, nil
+}
+
+// panicked is a recovered panic and where it happened.
+type panicked struct {
+	value any
+	stack string
+}
+
+func recoverStage(ctx context.Context, stage Stage, in post.Batch) (res post.Batch, p *panicked, err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			res, p, err = post.Batch{}, &panicked{value: v, stack: string(debug.Stack())}, nil
+		}
+	}()
+	res, err = stage(ctx, in)
+	return res, nil, err
 }
 
 // retry calls f until it succeeds or ctx ends, backing off between tries

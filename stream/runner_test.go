@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -221,4 +222,71 @@ func TestMemoryBackpressure(t *testing.T) {
 	if d := m.Depth("g", "t"); d != 2 {
 		t.Errorf("depth = %d, want 2", d)
 	}
+}
+
+// A record that panics the stage is dead-lettered, the rest of its batch
+// passes, and the runner goes on: it neither crashes nor stalls on it.
+func TestRunnerSurvivesAPanickingRecord(t *testing.T) {
+	m := NewMemory(16)
+	in, _ := m.Consumer("stage", "in")
+	out, _ := m.Producer()
+	good, dead := collect(t, m, "out"), collect(t, m, "dead")
+	reg := prometheus.NewRegistry()
+	r := &Runner{
+		Name: "test", In: in, Out: out, DeadTopic: "dead", Log: quiet, Metrics: NewMetrics(reg),
+		Config: RunnerConfig{BatchSize: 10, Linger: time.Millisecond, Workers: 2, ShutdownTimeout: time.Second},
+		Stage: func(_ context.Context, b post.Batch) (post.Batch, error) {
+			var res post.Batch
+			for _, it := range b.Items {
+				if it.Post.ID == "7" || it.Post.ID == "42" {
+					var m map[string]int
+					m["boom"]++ // a nil-map write: a bug only these records reach
+				}
+				res.Items = append(res.Items, it)
+			}
+			return res, nil
+		},
+		Topic: func(*post.Item) string { return "out" },
+	}
+	done := make(chan error)
+	go func() { done <- r.Run(context.Background()) }()
+	if err := out.Produce(context.Background(), outsOf("in", items(100))); err != nil {
+		t.Fatal(err)
+	}
+	m.CloseTopic("in")
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	m.CloseTopic("out")
+	m.CloseTopic("dead")
+	g, d := good(), dead()
+	if len(g) != 98 || len(d) != 2 {
+		t.Fatalf("passed %d, dead-lettered %d; want 98 and 2", len(g), len(d))
+	}
+	ids := []string{d[0].Dead.Item.Post.ID, d[1].Dead.Item.Post.ID}
+	slices.Sort(ids)
+	if ids[0] != "42" || ids[1] != "7" || !strings.Contains(d[0].Dead.Reason, "panicked") || !strings.Contains(d[0].Dead.Reason, "nil map") {
+		t.Errorf("dead letters %v: %q", ids, d[0].Dead.Reason)
+	}
+	if s := r.Stats(); s.In != 100 || s.Out != 98 || s.Dead != 2 {
+		t.Errorf("stats = %+v", s)
+	}
+	if n := counterValue(t, reg, "earshot_stream_stage_panics_total"); n != 4 {
+		t.Errorf("panics counted %v, want 4 (two batches, then each record alone)", n)
+	}
+}
+
+func counterValue(t *testing.T, reg *prometheus.Registry, name string) float64 {
+	t.Helper()
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		if mf.GetName() == name {
+			return mf.GetMetric()[0].GetCounter().GetValue()
+		}
+	}
+	t.Fatalf("no metric %s", name)
+	return 0
 }
