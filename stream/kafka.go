@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net"
 	"strconv"
 	"strings"
@@ -217,7 +218,7 @@ func (k *Kafka) Consumer(group, topic string) (Consumer, error) {
 		ReadBackoffMax:    time.Second,
 		ErrorLogger:       kafka.LoggerFunc(func(msg string, args ...any) { k.log.Warn(fmt.Sprintf(msg, args...), "group", group, "topic", topic) }),
 	})
-	return &kafkaConsumer{r: r, topic: topic, dead: topic == k.deadTopic}, nil
+	return &kafkaConsumer{r: r, client: k.client, group: group, topic: topic, dead: topic == k.deadTopic}, nil
 }
 
 // Producer returns a producer that waits for all in-sync replicas (acks=all).
@@ -247,11 +248,17 @@ func (k *Kafka) Close() error {
 }
 
 type kafkaConsumer struct {
-	r     *kafka.Reader
-	topic string
-	dead  bool
-	mu    sync.Mutex
-	lag   int64
+	r      *kafka.Reader
+	client *kafka.Client
+	group  string
+	topic  string
+	dead   bool
+
+	mu      sync.Mutex
+	lag     int64     // the group's lag, as last read
+	lagAt   time.Time // when the last reading started
+	probing bool      // a reading is running
+	closed  bool
 }
 
 func (c *kafkaConsumer) Fetch(ctx context.Context, max int, linger time.Duration) ([]Delivery, error) {
@@ -298,17 +305,118 @@ func (c *kafkaConsumer) Commit(ctx context.Context, done []Position) error {
 	return nil
 }
 
-// Lag is the reader's last observed distance to the partition end.
+// lagEvery is how often the group's lag is read from the brokers, at most;
+// lagTimeout bounds one reading.
+const (
+	lagEvery   = 2 * time.Second
+	lagTimeout = 5 * time.Second
+)
+
+// Lag is the group's lag: the records between its committed offsets and the
+// ends of the topic's partitions, over every partition, so every copy of a
+// stage reports the same. The reader's own statistic cannot serve: it is the
+// fetch position of whichever partition was read last, ahead of the records
+// buffered and in flight, and it stops moving when the stage stalls, which
+// is when it matters. The brokers are asked in the background, at most every
+// lagEvery, so a scrape never waits on Kafka; until the first answer, and
+// while they do not answer, the last value stays.
 func (c *kafkaConsumer) Lag() int64 {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if s := c.r.Stats(); s.Lag >= 0 {
-		c.lag = s.Lag
+	if !c.probing && !c.closed && time.Since(c.lagAt) >= lagEvery {
+		c.probing, c.lagAt = true, time.Now()
+		go c.refreshLag()
 	}
 	return c.lag
 }
 
-func (c *kafkaConsumer) Close() error { return c.r.Close() }
+func (c *kafkaConsumer) refreshLag() {
+	ctx, cancel := context.WithTimeout(context.Background(), lagTimeout)
+	defer cancel()
+	n, err := groupLag(ctx, c.client, c.group, c.topic)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.probing = false
+	if err == nil { // else Kafka is unreachable, which the fetches report
+		c.lag = n
+	}
+}
+
+// groupLag sums, over the partitions of topic, the distance from group's
+// committed offset to the partition's end. A partition the group has not
+// committed on counts from its first offset, where the group starts.
+func groupLag(ctx context.Context, cl *kafka.Client, group, topic string) (int64, error) {
+	md, err := cl.Metadata(ctx, &kafka.MetadataRequest{Topics: []string{topic}})
+	if err != nil {
+		return 0, fmt.Errorf("lag of %s on %s: metadata: %w", group, topic, err)
+	}
+	if len(md.Topics) != 1 || md.Topics[0].Error != nil {
+		return 0, fmt.Errorf("lag of %s on %s: no metadata for the topic", group, topic)
+	}
+	var parts []int
+	for _, p := range md.Topics[0].Partitions {
+		parts = append(parts, p.ID)
+	}
+	committed, err := cl.OffsetFetch(ctx, &kafka.OffsetFetchRequest{GroupID: group, Topics: map[string][]int{topic: parts}})
+	if err != nil {
+		return 0, fmt.Errorf("lag of %s on %s: committed offsets: %w", group, topic, err)
+	}
+	from := map[int]int64{}
+	var uncommitted []int
+	for _, p := range committed.Topics[topic] {
+		if p.Error != nil {
+			return 0, fmt.Errorf("lag of %s on %s: committed offset of partition %d: %w", group, topic, p.Partition, p.Error)
+		}
+		if p.CommittedOffset < 0 {
+			uncommitted = append(uncommitted, p.Partition)
+			continue
+		}
+		from[p.Partition] = p.CommittedOffset
+	}
+	if len(uncommitted) > 0 {
+		first, err := listOffsets(ctx, cl, topic, uncommitted, kafka.FirstOffsetOf)
+		if err != nil {
+			return 0, fmt.Errorf("lag of %s on %s: %w", group, topic, err)
+		}
+		maps.Copy(from, first)
+	}
+	end, err := listOffsets(ctx, cl, topic, parts, kafka.LastOffsetOf)
+	if err != nil {
+		return 0, fmt.Errorf("lag of %s on %s: %w", group, topic, err)
+	}
+	var lag int64
+	for p, e := range end {
+		lag += max(0, e-from[p])
+	}
+	return lag, nil
+}
+
+// listOffsets returns the first or last offset (as which says) of each partition.
+func listOffsets(ctx context.Context, cl *kafka.Client, topic string, parts []int, which func(int) kafka.OffsetRequest) (map[int]int64, error) {
+	req := &kafka.ListOffsetsRequest{Topics: map[string][]kafka.OffsetRequest{topic: {}}}
+	for _, p := range parts {
+		req.Topics[topic] = append(req.Topics[topic], which(p))
+	}
+	res, err := cl.ListOffsets(ctx, req)
+	if err != nil {
+		return nil, fmt.Errorf("listing offsets: %w", err)
+	}
+	out := map[int]int64{}
+	for _, p := range res.Topics[topic] {
+		if p.Error != nil {
+			return nil, fmt.Errorf("listing offsets of partition %d: %w", p.Partition, p.Error)
+		}
+		out[p.Partition] = max(p.FirstOffset, p.LastOffset) // the one asked for; the other is -1
+	}
+	return out, nil
+}
+
+func (c *kafkaConsumer) Close() error {
+	c.mu.Lock()
+	c.closed = true
+	c.mu.Unlock()
+	return c.r.Close()
+}
 
 type kafkaProducer struct {
 	w   *kafka.Writer

@@ -175,3 +175,49 @@ func BenchmarkKafkaConsume(b *testing.B) {
 	}
 	b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "records/s")
 }
+
+// The lag is the group's distance from its commits to the topic's end: it
+// counts the records a stage has fetched but not committed, as a stalled
+// stage holds them, not only those it has not fetched yet.
+func TestKafkaLagCountsUncommitted(t *testing.T) {
+	k, topic := newKafka(t)
+	ctx := context.Background()
+	p, _ := k.Producer()
+	defer p.Close()
+	if err := p.Produce(ctx, outsOf(topic, benchItems(100))); err != nil {
+		t.Fatal(err)
+	}
+	c, _ := k.Consumer(topic+".g", topic)
+	defer c.Close()
+	got := fetchN(t, c, 100) // the reader is at the end of every partition
+	waitLag(t, c, 100)
+
+	w := newWatermark()
+	first := w.add(got[:60])
+	w.add(got[60:]) // in flight, as in a stalled stage
+	if err := c.Commit(ctx, w.done(first)); err != nil {
+		t.Fatal(err)
+	}
+	waitLag(t, c, 40)
+
+	// Another member of the group reports the same: it is the group's lag.
+	c2, _ := k.Consumer(topic+".g", topic)
+	defer c2.Close()
+	waitLag(t, c2, 40)
+}
+
+// waitLag waits for c's lag, read in the background, to become want.
+func waitLag(t *testing.T, c Consumer, want int64) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		got := c.Lag()
+		if got == want {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("lag %d, want %d", got, want)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
