@@ -200,13 +200,28 @@ func (k *Kafka) waitTopic(ctx context.Context, topic string) error {
 // group has no committed offset, so nothing produced before the first
 // consumer started is missed.
 func (k *Kafka) Consumer(group, topic string) (Consumer, error) {
-	r := kafka.NewReader(kafka.ReaderConfig{
+	r := kafka.NewReader(k.readerConfig(group, topic))
+	return &kafkaConsumer{r: r, client: k.client, group: group, topic: topic, dead: topic == k.deadTopic}, nil
+}
+
+// fetchWait is how long a fetch waits for records. kafka-go gives up on a
+// fetch after fetchWait and asks the broker to answer a quarter of it
+// sooner (below 1s): that quarter is all the room a busy broker or host has.
+// At 250ms, 62ms was too little on a loaded host: idle partitions timed out,
+// and each timeout logged a warning and re-dialled the leader (34 in 3
+// minutes on an idle 4-partition topic; none at 1s). Records that arrive end
+// the wait at once, so it costs no latency; a stop or rebalance waits for the
+// fetch in progress, up to fetchWait.
+const fetchWait = time.Second
+
+func (k *Kafka) readerConfig(group, topic string) kafka.ReaderConfig {
+	return kafka.ReaderConfig{
 		Brokers:           k.cfg.Brokers,
 		GroupID:           group,
 		Topic:             topic,
 		MinBytes:          1,
 		MaxBytes:          k.cfg.MaxMessageBytes + 1<<20,
-		MaxWait:           250 * time.Millisecond,
+		MaxWait:           fetchWait,
 		QueueCapacity:     4096,
 		CommitInterval:    0, // synchronous commits: Commit returns once the broker has them
 		StartOffset:       kafka.FirstOffset,
@@ -217,8 +232,7 @@ func (k *Kafka) Consumer(group, topic string) (Consumer, error) {
 		ReadBackoffMin:    50 * time.Millisecond,
 		ReadBackoffMax:    time.Second,
 		ErrorLogger:       kafka.LoggerFunc(func(msg string, args ...any) { k.log.Warn(fmt.Sprintf(msg, args...), "group", group, "topic", topic) }),
-	})
-	return &kafkaConsumer{r: r, client: k.client, group: group, topic: topic, dead: topic == k.deadTopic}, nil
+	}
 }
 
 // Producer returns a producer that waits for all in-sync replicas (acks=all).

@@ -3,6 +3,7 @@ package stream
 import (
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestKafkaConfigMaxMessageBytes: a limit too small for a dead letter would
@@ -17,5 +18,20 @@ func TestKafkaConfigMaxMessageBytes(t *testing.T) {
 	}
 	if err := DefaultKafkaConfig().Validate(); err != nil {
 		t.Errorf("defaults: %v", err)
+	}
+}
+
+// kafka-go gives up on a fetch after MaxWait and asks the broker to answer
+// sooner by a margin (a quarter of MaxWait, up to 1s; kafka-go's
+// adjustDeadlineForRTT). On a loaded host a margin of 62ms (MaxWait 250ms)
+// was too little: idle partitions timed out, warned and re-dialled.
+func TestKafkaFetchLeavesTheBrokerRoom(t *testing.T) {
+	c := NewKafka(DefaultKafkaConfig(), "dead", quiet).readerConfig("g", "t")
+	margin := time.Second
+	if c.MaxWait <= time.Second {
+		margin = c.MaxWait / 4
+	}
+	if margin < 250*time.Millisecond {
+		t.Errorf("MaxWait %v leaves the broker %v, want at least 250ms", c.MaxWait, margin)
 	}
 }
