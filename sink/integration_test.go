@@ -304,6 +304,31 @@ func TestSinkAlertsAndVolume(t *testing.T) {
 	}
 }
 
+// A batch sent in several blocks counts every block's rows in
+// earshot_sink_rows_total, not only the last block's.
+func TestSinkRowsMetricCountsEveryBlock(t *testing.T) {
+	conn, db := openTest(t)
+	ctx := context.Background()
+	s := NewWith(conn, Config{Database: db}, Options{Registerer: prometheus.NewRegistry()})
+	s.blockRows = 5
+	at := time.Date(2026, 11, 1, 10, 0, 0, 0, time.UTC)
+	var items []*post.Item
+	for i := range 23 {
+		items = append(items, enrichedItem(fmt.Sprint(i), "7", at))
+	}
+	if _, err := s.Stage()(ctx, post.Batch{Items: items}); err != nil {
+		t.Fatal(err)
+	}
+	if n := queryCount(t, conn, "SELECT count() FROM "+db+".posts"); n != 23 {
+		t.Fatalf("%d posts stored, want 23", n)
+	}
+	for _, table := range []string{"posts", "matches"} {
+		if got := testutil.ToFloat64(s.metrics.rows.WithLabelValues(table)); got != 23 {
+			t.Errorf("earshot_sink_rows_total{table=%s} = %v, want 23", table, got)
+		}
+	}
+}
+
 // ClickHouse refuses a row when a view over the table cannot take its
 // value: here an analyst's view that reads author ids as numbers. The
 // sink finds that row by cutting the batch, dead-letters it with the

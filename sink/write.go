@@ -137,8 +137,9 @@ func (s *Sink) send(ctx context.Context, w *writer, items []*post.Item, rowWise 
 		defer b.Abort()
 		bs[i] = b
 	}
+	flushed := make([]int, len(bs)) // rows of each table sent in blocks before Send, which Rows no longer counts
 	if w.columns != nil && !rowWise && !s.rowWise {
-		if err := s.appendBlocks(w, bs, items); err != nil {
+		if err := s.appendBlocks(w, bs, items, flushed); err != nil {
 			return err
 		}
 	} else {
@@ -151,7 +152,7 @@ func (s *Sink) send(ctx context.Context, w *writer, items []*post.Item, rowWise 
 	sendOne := func(i int) error {
 		t := w.tables[i]
 		start := time.Now()
-		n := bs[i].Rows()
+		n := flushed[i] + bs[i].Rows()
 		if err := bs[i].Send(); err != nil {
 			s.metrics.errors.WithLabelValues(t.name).Inc()
 			return fmt.Errorf("inserting %d rows into %s: %w", n, t.name, err)
@@ -185,7 +186,8 @@ func (s *Sink) send(ctx context.Context, w *writer, items []*post.Item, rowWise 
 // server reads one block while the next is built (it squashes them into
 // one part per insert), and the driver's column buffers, reset after each
 // block, stay the size of a block instead of growing with the whole batch.
-func (s *Sink) appendBlocks(w *writer, bs []driver.Batch, items []*post.Item) error {
+// It adds the rows of each block it sends to flushed, per table.
+func (s *Sink) appendBlocks(w *writer, bs []driver.Batch, items []*post.Item, flushed []int) error {
 	size := s.blockRows
 	if size <= 0 {
 		size = len(items)
@@ -199,10 +201,12 @@ func (s *Sink) appendBlocks(w *writer, bs []driver.Batch, items []*post.Item) er
 			break // Send sends the last block
 		}
 		for i, b := range bs {
+			n := b.Rows()
 			if err := b.Flush(); err != nil {
 				s.metrics.errors.WithLabelValues(w.tables[i].name).Inc()
 				return fmt.Errorf("sending a block of %s: %w", w.tables[i].name, err)
 			}
+			flushed[i] += n
 		}
 	}
 	return nil
