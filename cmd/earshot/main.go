@@ -424,32 +424,52 @@ func reportProgress(p *pipeline.Pipeline, every time.Duration, started time.Time
 			case <-done:
 				return
 			case now := <-t.C:
-				s := p.Stats()
-				var b strings.Builder
-				fmt.Fprintf(&b, "earshot %5.0fs", now.Sub(started).Seconds())
-				for _, name := range pipeline.AllStages {
-					st, ok := s.Stages[name]
-					if !ok {
-						continue
-					}
-					if name == pipeline.Ingest || prev == 0 && len(s.Stages) == 1 {
-						rate := float64(max(st.Out, st.In)-prev) / now.Sub(last).Seconds()
-						prev = max(st.Out, st.In)
-						fmt.Fprintf(&b, " | %s %d (%.0f/s)", name, st.Out, rate)
-						continue
-					}
-					fmt.Fprintf(&b, " | %s %d→%d", name, st.In, st.Out)
-					if st.Lag > 0 {
-						fmt.Fprintf(&b, " lag %d", st.Lag)
-					}
-				}
-				fmt.Fprintf(&b, " | dead %d\n", s.DeadLetters)
+				io.WriteString(w, progressLine(p.Stats(), now.Sub(started), now.Sub(last), &prev))
 				last = now
-				io.WriteString(w, b.String())
 			}
 		}
 	})
 	return func() { close(done); wg.Wait() }
+}
+
+// progressLine is one progress report: each stage's records in and out, and
+// the rate of the ingest, or of the one stage of a stage process, since the
+// last report; prev carries that stage's count between reports.
+func progressLine(s pipeline.Stats, elapsed, since time.Duration, prev *int64) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "earshot %5.0fs", elapsed.Seconds())
+	stages := 0 // the sink's runners of its other topics (sink.volume, …) are not stages here
+	for _, name := range pipeline.AllStages {
+		if _, ok := s.Stages[name]; ok {
+			stages++
+		}
+	}
+	for _, name := range pipeline.AllStages {
+		st, ok := s.Stages[name]
+		if !ok {
+			continue
+		}
+		if name == pipeline.Ingest {
+			fmt.Fprintf(&b, " | %s %d (%.0f/s)", name, st.Out, rate(st.Out, prev, since))
+			continue
+		}
+		fmt.Fprintf(&b, " | %s %d→%d", name, st.In, st.Out)
+		if stages == 1 {
+			fmt.Fprintf(&b, " (%.0f/s)", rate(st.In, prev, since))
+		}
+		if st.Lag > 0 {
+			fmt.Fprintf(&b, " lag %d", st.Lag)
+		}
+	}
+	fmt.Fprintf(&b, " | dead %d\n", s.DeadLetters)
+	return b.String()
+}
+
+// rate is the records per second from *prev to n over since; it moves *prev to n.
+func rate(n int64, prev *int64, since time.Duration) float64 {
+	r := float64(n-*prev) / since.Seconds()
+	*prev = n
+	return r
 }
 
 func serveMetrics(addr string, reg *prometheus.Registry, log *slog.Logger) (func(), error) {

@@ -200,3 +200,26 @@ func TestOneStageInEmbeddedModeIsAConfigurationError(t *testing.T) {
 		t.Errorf("earshot enrich on embedded.yaml: exit code %d (%v), want 2 naming transport.kind: kafka", code, err)
 	}
 }
+
+// A stage process reports its stage's records in and out and its rate in
+// every report, not only the first; the sink's runners of its other topics
+// do not make it several stages.
+func TestProgressLineOfAStageProcess(t *testing.T) {
+	var prev int64
+	s := pipeline.Stats{Stages: map[string]stream.Stats{
+		pipeline.Sink: {In: 200, Out: 0, Lag: 30}, "sink.volume": {In: 50},
+	}}
+	if got, want := progressLine(s, 2*time.Second, 2*time.Second, &prev), "earshot     2s | sink 200→0 (100/s) lag 30 | dead 0\n"; got != want {
+		t.Errorf("first report %q, want %q", got, want)
+	}
+	s.Stages[pipeline.Sink] = stream.Stats{In: 600}
+	if got, want := progressLine(s, 4*time.Second, 2*time.Second, &prev), "earshot     4s | sink 600→0 (200/s) | dead 0\n"; got != want {
+		t.Errorf("second report %q, want %q", got, want)
+	}
+	// Every stage in one process: the ingest's rate.
+	prev = 0
+	all := pipeline.Stats{Stages: map[string]stream.Stats{pipeline.Ingest: {In: 1000, Out: 1000}, pipeline.Match: {In: 1000, Out: 100}}, DeadLetters: 1}
+	if got, want := progressLine(all, time.Second, time.Second, &prev), "earshot     1s | ingest 1000 (1000/s) | match 1000→100 | dead 1\n"; got != want {
+		t.Errorf("embedded report %q, want %q", got, want)
+	}
+}
