@@ -268,11 +268,11 @@ type kafkaConsumer struct {
 	topic  string
 	dead   bool
 
-	mu      sync.Mutex
-	lag     int64     // the group's lag, as last read
-	lagAt   time.Time // when the last reading started
-	probing bool      // a reading is running
-	closed  bool
+	mu     sync.Mutex
+	lag    int64         // the group's lag, as last read
+	lagAt  time.Time     // when the last reading started
+	probe  chan struct{} // closed when the running reading ends; nil when none runs
+	closed bool
 }
 
 func (c *kafkaConsumer) Fetch(ctx context.Context, max int, linger time.Duration) ([]Delivery, error) {
@@ -320,9 +320,10 @@ func (c *kafkaConsumer) Commit(ctx context.Context, done []Position) error {
 }
 
 // lagEvery is how often the group's lag is read from the brokers, at most;
-// lagTimeout bounds one reading.
+// lagWait is how long Lag waits for a reading; lagTimeout bounds one.
 const (
 	lagEvery   = 2 * time.Second
+	lagWait    = 500 * time.Millisecond
 	lagTimeout = 5 * time.Second
 )
 
@@ -331,29 +332,41 @@ const (
 // stage reports the same. The reader's own statistic cannot serve: it is the
 // fetch position of whichever partition was read last, ahead of the records
 // buffered and in flight, and it stops moving when the stage stalls, which
-// is when it matters. The brokers are asked in the background, at most every
-// lagEvery, so a scrape never waits on Kafka; until the first answer, and
-// while they do not answer, the last value stays.
+// is when it matters. The brokers are asked at most every lagEvery, and a
+// caller (a scrape) waits at most lagWait for their answer: if they are slow
+// or unreachable it gets the last value, and the reading goes on behind.
 func (c *kafkaConsumer) Lag() int64 {
 	c.mu.Lock()
-	defer c.mu.Unlock()
-	if !c.probing && !c.closed && time.Since(c.lagAt) >= lagEvery {
-		c.probing, c.lagAt = true, time.Now()
-		go c.refreshLag()
+	if c.probe == nil && !c.closed && time.Since(c.lagAt) >= lagEvery {
+		c.probe, c.lagAt = make(chan struct{}), time.Now()
+		go c.readLag(c.probe)
 	}
+	probe := c.probe
+	c.mu.Unlock()
+	if probe != nil {
+		t := time.NewTimer(lagWait)
+		select {
+		case <-probe:
+		case <-t.C:
+		}
+		t.Stop()
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	return c.lag
 }
 
-func (c *kafkaConsumer) refreshLag() {
+func (c *kafkaConsumer) readLag(done chan struct{}) {
 	ctx, cancel := context.WithTimeout(context.Background(), lagTimeout)
 	defer cancel()
 	n, err := groupLag(ctx, c.client, c.group, c.topic)
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.probing = false
 	if err == nil { // else Kafka is unreachable, which the fetches report
 		c.lag = n
 	}
+	c.probe = nil
+	close(done)
 }
 
 // groupLag sums, over the partitions of topic, the distance from group's
