@@ -675,6 +675,11 @@ func (e *Engine) explain(li uint32, s *scratch) post.Match {
 		}
 	}
 	slices.SortFunc(m.Spans, func(a, b post.Span) int { return a.Start - b.Start })
+	if len(m.Spans) > MaxSpans {
+		// A post that repeats a keyword thousands of times (spam) would
+		// otherwise carry megabytes of spans, more than a record may hold.
+		m.Spans = slices.Clone(m.Spans[:MaxSpans])
+	}
 	return m
 }
 

@@ -299,3 +299,23 @@ func TestQuotas(t *testing.T) {
 		t.Errorf("within quota after pausing two lists: %v", err)
 	}
 }
+
+// A post repeating a keyword thousands of times still matches, with its
+// first MaxSpans spans in text order: its match record stays small enough
+// to pass on (uncapped, a 1 MiB post of one brand made a 9.7 MB record).
+func TestSpansAreCapped(t *testing.T) {
+	m, err := New(lists())
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := strings.Repeat("acme broke ", 20_000)
+	got := m.Match(&post.Post{Text: text})
+	if len(got) != 1 || got[0].Watchlist != "acme" || len(got[0].Spans) != MaxSpans {
+		t.Fatalf("got %+v; want acme with %d spans", got, MaxSpans)
+	}
+	for i, s := range got[0].Spans {
+		if s.Start != i*len("acme broke ") || text[s.Start:s.End] != "acme" {
+			t.Fatalf("span %d = %+v, want the %dth acme", i, s, i)
+		}
+	}
+}

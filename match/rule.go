@@ -15,6 +15,7 @@ const (
 	MinStemRunes = 3      // letters before a trailing * wildcard
 	MaxNear      = 100    // the n of NEAR/n and "…"~n
 	MaxPhraseLen = 16     // words in one phrase (each CJK character is a word)
+	MaxSpans     = 100    // spans in one match: the first, in text order
 )
 
 // RuleError is a problem in a rule, at a line and column (both from 1)
