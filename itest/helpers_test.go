@@ -78,12 +78,12 @@ func names(t *testing.T) (prefix, db string) {
 }
 
 type setup struct {
-	prefix, db    string
-	brokers       string // what the processes dial for Kafka
-	clickhouse    string // what the processes dial for ClickHouse
-	source        string // ingest section
-	rate, limit   int
-	sessionTimout string
+	prefix, db  string
+	brokers     string // what the processes dial for Kafka
+	clickhouse  string // what the processes dial for ClickHouse
+	source      string // ingest section
+	rate, limit int
+	maxMessage  int // transport.kafka.max_message_bytes; 0 is the default
 }
 
 // writeConfig writes a distributed config and returns its path.
@@ -98,13 +98,17 @@ func writeConfig(t *testing.T, s setup) string {
 	if s.source == "" {
 		s.source = fmt.Sprintf("source: synthetic\n  synthetic: {rate: %d, seed: 11, limit: %d, brand_rate: 0.1}", s.rate, s.limit)
 	}
+	kafka := ""
+	if s.maxMessage > 0 {
+		kafka = fmt.Sprintf("\n    max_message_bytes: %d", s.maxMessage)
+	}
 	cfg := fmt.Sprintf(`transport:
   kind: kafka
   topic_prefix: %s
   kafka:
     brokers: [%s]
     partitions: 4
-    session_timeout: 6s
+    session_timeout: 6s%s
 ingest:
   %s
 match:
@@ -126,7 +130,7 @@ runner:
   linger: 10ms
   workers: 2
   shutdown_timeout: 20s
-`, s.prefix, s.brokers, s.source, filepath.Join(root, "deploy/examples/watchlists"), filepath.Join(root, "deploy/examples/routing.yaml"), s.clickhouse, s.db)
+`, s.prefix, s.brokers, kafka, s.source, filepath.Join(root, "deploy/examples/watchlists"), filepath.Join(root, "deploy/examples/routing.yaml"), s.clickhouse, s.db)
 	path := filepath.Join(t.TempDir(), "earshot.yaml")
 	if err := os.WriteFile(path, []byte(cfg), 0o644); err != nil {
 		t.Fatal(err)

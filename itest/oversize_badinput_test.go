@@ -21,15 +21,18 @@ func fBadNames(t *testing.T) (prefix, db string) {
 	return "f_bad." + strings.TrimPrefix(prefix, "it."), "f_bad_" + strings.TrimPrefix(db, "it_")
 }
 
-// TestOversizedMatchIsDeadLettered: a post within ingest.max_post_bytes that
-// repeats a watched word grows, with one span per hit, into a matched record
-// over transport.kafka.max_message_bytes. It must become a dead letter that
-// names the post, and the posts beside it must go on; retrying the produce
-// forever would stall the partition behind it.
+// TestOversizedMatchIsDeadLettered: a post that fits in a record grows, with
+// its match and spans, into a matched record over
+// transport.kafka.max_message_bytes. It must become a dead letter that names
+// the post, and the posts beside it must go on; retrying the produce forever
+// would stall the partition behind it.
 func TestOversizedMatchIsDeadLettered(t *testing.T) {
 	prefix, db := fBadNames(t)
+	const limit = 1 << 16
 	good := `{"platform":"file","id":"%d","text":"my Acme phone is broken","created_at":"2026-11-01T10:00:00Z"}`
-	spam := strings.Repeat("acme ", (1<<20-200)/5) // about 1 MiB of text, 200k hits: a 9.7 MB matched record
+	// 3 KB under the limit, the post fits; its match adds MaxSpans spans of
+	// about 40 bytes each, which do not.
+	spam := strings.Repeat("acme ", (limit-3000)/5)
 	lines := []string{
 		fmt.Sprintf(good, 1),
 		`{"platform":"file","id":"spam","text":"` + spam + `","created_at":"2026-11-01T10:00:00Z"}`,
@@ -39,7 +42,7 @@ func TestOversizedMatchIsDeadLettered(t *testing.T) {
 	if err := os.WriteFile(path, []byte(strings.Join(lines, "\n")+"\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	cfg := writeConfig(t, setup{prefix: prefix, db: db, source: "source: file\n  file: {path: " + path + "}"})
+	cfg := writeConfig(t, setup{prefix: prefix, db: db, maxMessage: limit, source: "source: file\n  file: {path: " + path + "}"})
 	m := start(t, "match", cfg)
 	start(t, "ingest", cfg).wait(t, time.Minute)
 
@@ -48,7 +51,7 @@ func TestOversizedMatchIsDeadLettered(t *testing.T) {
 	})
 	dls := deadLetters(t, prefix+".deadletter")
 	wantReasons(t, dls, "match", "over transport.kafka.max_message_bytes")
-	if d := dls[0]; d.Key != "file:spam" || d.RawBytes <= 8<<20 || len(d.Raw) > post.RawLimit || d.Item != nil {
+	if d := dls[0]; d.Key != "file:spam" || d.RawBytes <= limit || len(d.Raw) > post.RawLimit || d.Item != nil {
 		t.Errorf("dead letter key %q, raw %d of %d bytes, item %v; want the post's key, the record's size, a cut raw and no item", d.Key, len(d.Raw), d.RawBytes, d.Item != nil)
 	}
 	var got string
