@@ -106,7 +106,7 @@ api: {addr: "%s", state_dir: %s/state}
 `, ex, ex, ex, addr, dir)
 	os.WriteFile(cfg, []byte(body), 0o644)
 	var out bytes.Buffer
-	if err := run([]string{"token", "create", "--config", cfg, "--name", "ada", "--role", "admin"}, &out, io.Discard); err != nil {
+	if err := run([]string{"token", "create", "--config", cfg, "--by", "ops", "--name", "ada", "--role", "admin"}, &out, io.Discard); err != nil {
 		t.Fatal(err)
 	}
 	admin := strings.TrimSpace(out.String())
@@ -170,7 +170,7 @@ api: {addr: "%s", state_dir: %s/state}
 	os.WriteFile(cfg, []byte(body), 0o644)
 	token := func(role string) string {
 		var out bytes.Buffer
-		if err := run([]string{"token", "create", "--config", cfg, "--name", "feed-" + role, "--role", role}, &out, io.Discard); err != nil {
+		if err := run([]string{"token", "create", "--config", cfg, "--by", "ops", "--name", "feed-" + role, "--role", role}, &out, io.Discard); err != nil {
 			t.Fatal(err)
 		}
 		return strings.TrimSpace(out.String())
