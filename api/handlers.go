@@ -146,9 +146,10 @@ func (id Identity) owns(spec watchlist.Spec) bool {
 }
 
 // seesQueue reports whether the caller may see a queue: its team and the
-// team's region in the scope.
+// team's region in the scope. A queue holds the alerts of every brand, so
+// a caller narrowed to brands sees none.
 func (s *Server) seesQueue(id Identity, queue string) bool {
-	if s.d.Queues == nil {
+	if s.d.Queues == nil || len(id.Scope.Brands) > 0 {
 		return id.Scope.Unscoped()
 	}
 	q, ok := s.d.Queues[queue]

@@ -116,6 +116,11 @@ func (s *Server) streamAlerts(c *call) error {
 	if err != nil {
 		return err
 	}
+	if !s.takeFeed(c.id.ID) {
+		c.w.Header().Set("Retry-After", "5")
+		return errorf(http.StatusTooManyRequests, CodeRateLimited, "you have %d live feeds open already, the most one caller may", maxStreamsPerIdentity)
+	}
+	defer s.releaseFeed(c.id.ID)
 	select {
 	case s.streams <- struct{}{}:
 		defer func() { <-s.streams }()
@@ -146,10 +151,32 @@ func (s *Server) streamAlerts(c *call) error {
 	}
 	beat := time.NewTicker(15 * time.Second)
 	defer beat.Stop()
+	// The credentials were checked when the feed opened; a feed lasts for
+	// hours, so they are checked again while it runs and the feed ends when
+	// the token is revoked or expires.
+	recheck := time.NewTicker(s.authRecheck)
+	defer recheck.Stop()
+	var expiry <-chan time.Time
+	if !c.id.ExpiresAt.IsZero() {
+		t := time.NewTimer(time.Until(c.id.ExpiresAt))
+		defer t.Stop()
+		expiry = t.C
+	}
+	refuse := func(reason string) {
+		write("event: unauthorized\ndata: {\"reason\":%q}\n\n", reason)
+	}
 	for {
 		select {
 		case <-c.r.Context().Done():
 			return nil
+		case <-expiry:
+			refuse("expired")
+			return nil
+		case <-recheck.C:
+			if reason := s.refused(c.r); reason != "" {
+				refuse(reason)
+				return nil
+			}
 		case <-sub.Lost:
 			write("event: lost\ndata: {\"reason\":\"the client fell behind; reconnect and list the queue to catch up\"}\n\n")
 			return nil
@@ -167,6 +194,41 @@ func (s *Server) streamAlerts(c *call) error {
 			}
 		}
 	}
+}
+
+// takeFeed counts a live feed of the caller id, unless they have
+// maxStreamsPerIdentity open already.
+func (s *Server) takeFeed(id string) bool {
+	s.feedsMu.Lock()
+	defer s.feedsMu.Unlock()
+	if s.feeds[id] >= maxStreamsPerIdentity {
+		return false
+	}
+	s.feeds[id]++
+	return true
+}
+
+func (s *Server) releaseFeed(id string) {
+	s.feedsMu.Lock()
+	defer s.feedsMu.Unlock()
+	if s.feeds[id]--; s.feeds[id] <= 0 {
+		delete(s.feeds, id)
+	}
+}
+
+// refused checks a request's credentials again and says why they are
+// refused now (revoked, expired, unknown), or "" while they are good. When
+// they cannot be checked (a broken token file) the feed goes on: a request
+// would get 503, not 401.
+func (s *Server) refused(r *http.Request) string {
+	_, e := s.authenticate(r)
+	if e == nil || e.Status != http.StatusUnauthorized {
+		return ""
+	}
+	if d, ok := e.Details.(map[string]string); ok && d["reason"] != "" {
+		return d["reason"]
+	}
+	return "unauthorized"
 }
 
 // --- insights ---

@@ -127,7 +127,11 @@ type Server struct {
 	limiters *limiters
 	streams  chan struct{} // a slot per open live feed
 
+	feedsMu sync.Mutex
+	feeds   map[string]int // open live feeds per identity id
+
 	readTimeout time.Duration // of a whole request (a live feed lifts it)
+	authRecheck time.Duration // how often a live feed checks its credentials again
 }
 
 type metrics struct {
@@ -155,8 +159,13 @@ func newMetrics(reg prometheus.Registerer, hub *Hub) *metrics {
 	return m
 }
 
-// maxStreams bounds the open live feeds of one server.
-const maxStreams = 256
+// maxStreams bounds the open live feeds of one server, and
+// maxStreamsPerIdentity those of one caller, so that one token cannot take
+// every slot.
+const (
+	maxStreams            = 256
+	maxStreamsPerIdentity = 16
+)
 
 // New builds the server.
 func New(cfg Config, d Deps) (*Server, error) {
@@ -171,7 +180,8 @@ func New(cfg Config, d Deps) (*Server, error) {
 		d.Hub = NewHub()
 	}
 	s := &Server{cfg: cfg, d: d, mux: http.NewServeMux(), metrics: newMetrics(d.Registerer, d.Hub), now: time.Now,
-		limiters: newLimiters(rate.Limit(cfg.Rate), cfg.Burst), streams: make(chan struct{}, maxStreams), readTimeout: time.Minute}
+		limiters: newLimiters(rate.Limit(cfg.Rate), cfg.Burst), streams: make(chan struct{}, maxStreams),
+		feeds: map[string]int{}, readTimeout: time.Minute, authRecheck: 5 * time.Second}
 	s.register()
 	return s, nil
 }

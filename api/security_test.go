@@ -1,0 +1,154 @@
+package api
+
+import (
+	"bufio"
+	"context"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+)
+
+// openFeed opens a live feed with a raw token and returns the response.
+func openFeed(t *testing.T, e *env, secret, queue string) *http.Response {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	t.Cleanup(cancel)
+	req, _ := http.NewRequestWithContext(ctx, "GET", e.ts.URL+"/v1/queues/"+queue+"/stream", nil)
+	req.Header.Set("Authorization", "Bearer "+secret)
+	res, err := e.ts.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { res.Body.Close() })
+	return res
+}
+
+// feedEnd reads a feed until it ends and returns its event lines, or fails
+// if it is still open after d.
+func feedEnd(t *testing.T, res *http.Response, d time.Duration) []string {
+	t.Helper()
+	done := make(chan []string, 1)
+	go func() {
+		var events []string
+		sc := bufio.NewScanner(res.Body)
+		for sc.Scan() {
+			if l := sc.Text(); strings.HasPrefix(l, "event: ") || strings.HasPrefix(l, "data: ") {
+				events = append(events, l)
+			}
+		}
+		done <- events
+	}()
+	select {
+	case ev := <-done:
+		return ev
+	case <-time.After(d):
+		res.Body.Close()
+		t.Fatalf("the feed is still open after %v", d)
+		return nil
+	}
+}
+
+// TestLiveFeedEndsOnRevoke: a feed opened before its token was revoked is
+// cut, with an event that says why, instead of streaming alerts forever.
+func TestLiveFeedEndsOnRevoke(t *testing.T) {
+	e := newEnv(t)
+	e.srv.authRecheck = 50 * time.Millisecond
+	tok, secret, err := e.tokens.Create(NewToken{Name: "temp", Role: Responder, Scope: Scope{Regions: []string{"EMEA"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := openFeed(t, e, secret, "care-emea")
+	if res.StatusCode != 200 {
+		t.Fatalf("feed: %d", res.StatusCode)
+	}
+	if _, _, err := e.tokens.Revoke(tok.ID, "ada"); err != nil {
+		t.Fatal(err)
+	}
+	ev := feedEnd(t, res, 3*time.Second)
+	if len(ev) < 2 || ev[0] != "event: unauthorized" || !strings.Contains(ev[1], "revoked") {
+		t.Fatalf("events: %q", ev)
+	}
+}
+
+// TestLiveFeedEndsAtExpiry: a feed ends when its token expires.
+func TestLiveFeedEndsAtExpiry(t *testing.T) {
+	e := newEnv(t)
+	e.srv.authRecheck = time.Hour // the expiry alone must end it
+	_, secret, err := e.tokens.Create(NewToken{Name: "short", Role: Responder, TTL: 1500 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := openFeed(t, e, secret, "care-emea")
+	if res.StatusCode != 200 {
+		t.Fatalf("feed: %d", res.StatusCode)
+	}
+	ev := feedEnd(t, res, 4*time.Second)
+	if len(ev) < 2 || ev[0] != "event: unauthorized" || !strings.Contains(ev[1], "expired") {
+		t.Fatalf("events: %q", ev)
+	}
+}
+
+// TestLiveFeedsPerIdentity: one caller cannot hold every feed slot of the
+// process; another caller still gets a feed.
+func TestLiveFeedsPerIdentity(t *testing.T) {
+	e := newEnv(t)
+	for i := range maxStreamsPerIdentity {
+		if res := openFeed(t, e, e.tok["responder-emea"], "care-emea"); res.StatusCode != 200 {
+			t.Fatalf("feed %d: %d", i, res.StatusCode)
+		}
+	}
+	res := openFeed(t, e, e.tok["responder-emea"], "care-emea")
+	if res.StatusCode != http.StatusTooManyRequests || res.Header.Get("Retry-After") == "" {
+		t.Fatalf("feed %d of one caller: %d, want 429 with Retry-After", maxStreamsPerIdentity+1, res.StatusCode)
+	}
+	res.Body.Close()
+	if res := openFeed(t, e, e.tok["admin"], "care-emea"); res.StatusCode != 200 {
+		t.Fatalf("another caller's feed: %d", res.StatusCode)
+	}
+}
+
+// TestBrandScopedQueues: queues have no brand, so a caller narrowed to
+// brands sees none of them (they hold every brand's alerts).
+func TestBrandScopedQueues(t *testing.T) {
+	e := newEnv(t)
+	_, secret, err := e.tokens.Create(NewToken{Name: "brandy", Role: Viewer, Scope: Scope{Brands: []string{"acme"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := items[QueueView](t, e.do(secret, "GET", "/v1/queues", "")); len(got) != 0 {
+		t.Errorf("a brand-scoped viewer sees queues %v", got)
+	}
+	for _, p := range []string{"/v1/queues/care-emea/alerts", "/v1/queues/care-emea/stream"} {
+		if r := e.do(secret, "GET", p, ""); r.code != 404 {
+			t.Errorf("GET %s as a brand-scoped viewer: %d %s", p, r.code, r.body)
+		}
+	}
+}
+
+// TestPathsDoNotEscape: ids in paths that are not plain ids never reach a
+// store, however they are encoded.
+func TestPathsDoNotEscape(t *testing.T) {
+	e := newEnv(t)
+	for _, p := range []string{
+		"/v1/watchlists/..%2Fapac-list", "/v1/watchlists/%2e%2e", "/v1/watchlists/apac-list%00",
+		"/v1/watchlists/acme-gr%2F..%2Fapac-list/history", "/v1/watchlists/ACME-GR",
+		"/v1/queues/care-emea%2F..%2Fcare-apac/alerts", "/v1/queues/..%2Fcare-apac/alerts",
+	} {
+		r := e.do("gatherer-gr", "GET", p, "")
+		if strings.Contains(p, "queues") {
+			r = e.do("responder-emea", "GET", p, "")
+		}
+		if r.code != 400 && r.code != 404 {
+			t.Errorf("GET %s: %d %s", p, r.code, r.body)
+		}
+		if strings.Contains(string(r.body), "apac-list\"") && r.code != 400 {
+			t.Errorf("GET %s names another team's list: %s", p, r.body)
+		}
+	}
+	for _, id := range []string{"a1'%20OR%201=1--", "a1%27", "a1%3B%20DROP%20TABLE%20x"} {
+		if r := e.do("responder-emea", "POST", "/v1/queues/care-emea/alerts/"+id+"/ack", ""); r.code != 400 {
+			t.Errorf("ack %s: %d %s", id, r.code, r.body)
+		}
+	}
+}
