@@ -70,6 +70,9 @@ func (s *Server) listAlerts(c *call) error {
 	if err != nil {
 		return err
 	}
+	for i := range items {
+		items[i] = s.scopeAlert(c.id, items[i])
+	}
 	p := Page[Alert]{Items: items}
 	if p.Items == nil {
 		p.Items = []Alert{}
@@ -104,7 +107,46 @@ func (s *Server) ackAlert(c *call) error {
 	if err != nil {
 		return err
 	}
-	return c.json(http.StatusOK, a)
+	return c.json(http.StatusOK, s.scopeAlert(c.id, a))
+}
+
+// scopeAlert leaves out of an alert, for a scoped caller, the matches of
+// watchlists they may not see: a post that several teams' watchlists
+// caught is routed to one queue, and its readers are not told the other
+// teams' watchlists, brands and keywords. An item that does not decode is
+// left out whole.
+func (s *Server) scopeAlert(id Identity, a Alert) Alert {
+	if id.Scope.Unscoped() {
+		return a
+	}
+	sees := func(wl string) bool { return s.seesWatchlist(id, wl) }
+	a.Watchlists = slices.DeleteFunc(slices.Clone(a.Watchlists), func(wl string) bool { return !sees(wl) })
+	if len(a.Item) == 0 {
+		return a
+	}
+	var item map[string]json.RawMessage
+	if err := json.Unmarshal(a.Item, &item); err != nil {
+		a.Item = nil
+		return a
+	}
+	if raw, ok := item["matches"]; ok {
+		var matches []json.RawMessage
+		if err := json.Unmarshal(raw, &matches); err != nil {
+			a.Item = nil
+			return a
+		}
+		matches = slices.DeleteFunc(matches, func(m json.RawMessage) bool {
+			var w struct {
+				Watchlist string `json:"watchlist"`
+			}
+			return json.Unmarshal(m, &w) != nil || !sees(w.Watchlist)
+		})
+		if item["matches"], _ = json.Marshal(matches); len(matches) == 0 {
+			delete(item, "matches")
+		}
+	}
+	a.Item, _ = json.Marshal(item)
+	return a
 }
 
 // streamAlerts is the live feed of a queue as server-sent events: an
@@ -185,7 +227,7 @@ func (s *Server) streamAlerts(c *call) error {
 				return nil
 			}
 		case a := <-sub.C:
-			data, err := json.Marshal(a)
+			data, err := json.Marshal(s.scopeAlert(c.id, a))
 			if err != nil {
 				continue
 			}

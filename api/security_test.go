@@ -3,6 +3,7 @@ package api
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"net/http"
 	"strings"
 	"testing"
@@ -151,4 +152,47 @@ func TestPathsDoNotEscape(t *testing.T) {
 			t.Errorf("ack %s: %d %s", id, r.code, r.body)
 		}
 	}
+}
+
+// TestAlertsNameOnlyWatchlistsInScope: a post caught by watchlists of
+// several teams reaches one queue; a scoped reader of that queue is not
+// told the other teams' watchlists, brands or keywords — in the listing,
+// the acknowledgement or the live feed.
+func TestAlertsNameOnlyWatchlistsInScope(t *testing.T) {
+	e := newEnv(t)
+	item := `{"post":{"platform":"x","id":"9","text":"acme apac"},"matches":[` +
+		`{"watchlist":"acme-gr","version":1,"brand":"acme","team":"greece","keywords":["acme"]},` +
+		`{"watchlist":"apac-list","version":1,"team":"apac","keywords":["secret-apac-term"]}]}`
+	a := Alert{ID: "m1", Queue: "care-emea", Team: "emea-care", Watchlists: []string{"acme-gr", "apac-list"}, Item: json.RawMessage(item), CreatedAt: time.Unix(3000, 0)}
+	e.alerts.Add(a)
+	leaks := func(what string, b []byte) {
+		t.Helper()
+		if strings.Contains(string(b), "apac-list") || strings.Contains(string(b), "secret-apac-term") {
+			t.Errorf("%s names another team's watchlist: %s", what, b)
+		}
+		if !strings.Contains(string(b), "acme-gr") {
+			t.Errorf("%s lost the caller's own watchlist: %s", what, b)
+		}
+	}
+	r := e.do("responder-emea", "GET", "/v1/queues/care-emea/alerts", "")
+	leaks("listing", r.body)
+	r = e.do("responder-emea", "POST", "/v1/queues/care-emea/alerts/m1/ack", "")
+	leaks("ack", r.body)
+	// An unscoped reader sees both.
+	if r := e.do("admin", "GET", "/v1/queues/care-emea/alerts", ""); !strings.Contains(string(r.body), "secret-apac-term") {
+		t.Errorf("admin listing: %s", r.body)
+	}
+	res := openFeed(t, e, e.tok["responder-emea"], "care-emea")
+	for e.hub.Subscribers() == 0 {
+		time.Sleep(5 * time.Millisecond)
+	}
+	e.hub.Publish(a)
+	sc := bufio.NewScanner(res.Body)
+	for sc.Scan() {
+		if l := sc.Text(); strings.HasPrefix(l, "data: ") && strings.Contains(l, `"m1"`) {
+			leaks("feed", []byte(l))
+			return
+		}
+	}
+	t.Fatal("no alert on the feed")
 }
