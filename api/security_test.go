@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"strings"
 	"testing"
@@ -195,4 +196,18 @@ func TestAlertsNameOnlyWatchlistsInScope(t *testing.T) {
 		}
 	}
 	t.Fatal("no alert on the feed")
+}
+
+// TestReadyzSaysNoMoreThanFailing: /readyz needs no token, so a failing
+// check's error, which names hosts and users of the backends, is not in it.
+func TestReadyzSaysNoMoreThanFailing(t *testing.T) {
+	e := newEnv(t, func(_ *Config, d *Deps) {
+		d.Ready = map[string]func(context.Context) error{"clickhouse": func(context.Context) error {
+			return errors.New("dial tcp 10.1.2.3:9000: code: 516, message: default: Authentication failed")
+		}}
+	})
+	r := e.do("", "GET", "/readyz", "")
+	if r.code != 503 || !strings.Contains(string(r.body), `"clickhouse":"failing"`) || strings.Contains(string(r.body), "10.1.2.3") {
+		t.Errorf("readyz: %d %s", r.code, r.body)
+	}
 }
