@@ -65,6 +65,10 @@ type Pipeline struct {
 	taps    []func(context.Context) error
 	jobs    []func(context.Context) // background work that lives as long as the stages
 	closers []func() error
+	// consumers are closed together, before the closers: each waits out
+	// the fetch in progress (up to a second) to leave its group, so one
+	// after another the sink's eight took seconds.
+	consumers []stream.Consumer
 
 	alerts, dead int64 // seen by the taps
 	mu           sync.Mutex
@@ -158,7 +162,7 @@ func New(ctx context.Context, cfg Config, stages []string, taps Taps, reg promet
 		if err != nil {
 			return fmt.Errorf("%s: consuming %s: %w", name, in, err)
 		}
-		p.closers = append(p.closers, c.Close)
+		p.consumers = append(p.consumers, c)
 		p.outputs[name] = outputs
 		p.runners[name] = &stream.Runner{Name: name, In: c, Out: out, Stage: stage, Topic: topic, DeadTopic: p.topics.Dead(), Config: rc, Log: log, Metrics: metrics}
 		return nil
@@ -264,7 +268,7 @@ func (p *Pipeline) addTaps(taps Taps) error {
 		if err != nil {
 			return fmt.Errorf("tapping %s: %w", topic, err)
 		}
-		p.closers = append(p.closers, c.Close)
+		p.consumers = append(p.consumers, c)
 		log := p.log.With("component", "tap", "topic", topic)
 		p.taps = append(p.taps, func(ctx context.Context) error { return stream.Drain(ctx, c, log, fn) })
 		return nil
@@ -397,12 +401,26 @@ func (p *Pipeline) Run(ctx context.Context) error {
 		closeTopic(p.topics.Dead())
 	})
 	wg.Wait()
+	p.closeConsumers()
 	for _, c := range slices.Backward(p.closers) {
 		if err := c(); err != nil {
 			p.log.Debug("closing", "err", err)
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// closeConsumers closes every consumer at once.
+func (p *Pipeline) closeConsumers() {
+	var wg sync.WaitGroup
+	for _, c := range p.consumers {
+		wg.Go(func() {
+			if err := c.Close(); err != nil {
+				p.log.Debug("closing a consumer", "err", err)
+			}
+		})
+	}
+	wg.Wait()
 }
 
 // followWatchlists builds the matcher from the watchlist set published on
