@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -475,7 +476,11 @@ func (s *Server) backtest(c *call, spec watchlist.Spec, since time.Duration) err
 	if s.d.Backtester == nil {
 		return errorf(http.StatusServiceUnavailable, CodeNotConfigured, "backtests need the search index, which is not configured")
 	}
-	rep, err := s.d.Backtester.Backtest(c.r.Context(), spec, since)
+	var rep any
+	err := s.heavy(c, s.queryTimeout, func(ctx context.Context) (err error) {
+		rep, err = s.d.Backtester.Backtest(ctx, spec, since)
+		return err
+	})
 	if err != nil {
 		var inv *watchlist.InvalidError
 		if errors.As(err, &inv) {
@@ -559,7 +564,11 @@ func (s *Server) search(c *call) error {
 		return c.json(http.StatusOK, &search.Result{Hits: []search.Hit{}, Facets: map[string][]search.Facet{}})
 	}
 	q.Scope = scope
-	res, err := s.d.Searcher.Search(c.r.Context(), q)
+	var res *search.Result
+	err := s.heavy(c, s.queryTimeout, func(ctx context.Context) (err error) {
+		res, err = s.d.Searcher.Search(ctx, q)
+		return err
+	})
 	if err != nil {
 		if errors.Is(err, search.ErrBadQuery) {
 			return &Error{Status: http.StatusBadRequest, Code: CodeBadRequest, Message: "bad search query", Details: strings.Split(err.Error(), "\n")}
@@ -567,6 +576,28 @@ func (s *Server) search(c *call) error {
 		return err
 	}
 	return c.json(http.StatusOK, res)
+}
+
+// heavy runs f, a search, backtest or insight query of the caller: at most
+// maxQueriesPerIdentity of theirs at once, each stopped after timeout
+// (0: f has its own) with a 503 that says so.
+func (s *Server) heavy(c *call, timeout time.Duration, f func(ctx context.Context) error) error {
+	release, err := s.slot(c, "query", "searches, backtests or insight queries running", maxQueriesPerIdentity)
+	if err != nil {
+		return err
+	}
+	defer release()
+	ctx := c.r.Context()
+	if timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, timeout)
+		defer cancel()
+	}
+	err = f(ctx)
+	if err != nil && errors.Is(ctx.Err(), context.DeadlineExceeded) && c.r.Context().Err() == nil {
+		return errorf(http.StatusServiceUnavailable, CodeUnavailable, "the query ran longer than %v: narrow it (fewer days, more specific terms)", timeout)
+	}
+	return err
 }
 
 // searchScope turns the caller's scope into a search scope: the watchlists

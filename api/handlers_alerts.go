@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -158,11 +159,11 @@ func (s *Server) streamAlerts(c *call) error {
 	if err != nil {
 		return err
 	}
-	if !s.takeFeed(c.id.ID) {
-		c.w.Header().Set("Retry-After", "5")
-		return errorf(http.StatusTooManyRequests, CodeRateLimited, "you have %d live feeds open already, the most one caller may", maxStreamsPerIdentity)
+	release, err := s.slot(c, "feed", "live feeds open", maxStreamsPerIdentity)
+	if err != nil {
+		return err
 	}
-	defer s.releaseFeed(c.id.ID)
+	defer release()
 	select {
 	case s.streams <- struct{}{}:
 		defer func() { <-s.streams }()
@@ -238,24 +239,24 @@ func (s *Server) streamAlerts(c *call) error {
 	}
 }
 
-// takeFeed counts a live feed of the caller id, unless they have
-// maxStreamsPerIdentity open already.
-func (s *Server) takeFeed(id string) bool {
-	s.feedsMu.Lock()
-	defer s.feedsMu.Unlock()
-	if s.feeds[id] >= maxStreamsPerIdentity {
-		return false
+// slot counts a request of a kind (a live feed, a query) of the caller,
+// or answers 429 when they have max in flight already. release ends it.
+func (s *Server) slot(c *call, kind, what string, max int) (release func(), err error) {
+	key := kind + ":" + c.id.ID
+	s.slotsMu.Lock()
+	defer s.slotsMu.Unlock()
+	if s.slots[key] >= max {
+		c.w.Header().Set("Retry-After", "5")
+		return nil, errorf(http.StatusTooManyRequests, CodeRateLimited, "you have %d %s already, the most one caller may", max, what)
 	}
-	s.feeds[id]++
-	return true
-}
-
-func (s *Server) releaseFeed(id string) {
-	s.feedsMu.Lock()
-	defer s.feedsMu.Unlock()
-	if s.feeds[id]--; s.feeds[id] <= 0 {
-		delete(s.feeds, id)
-	}
+	s.slots[key]++
+	return func() {
+		s.slotsMu.Lock()
+		defer s.slotsMu.Unlock()
+		if s.slots[key]--; s.slots[key] <= 0 {
+			delete(s.slots, key)
+		}
+	}, nil
 }
 
 // refused checks a request's credentials again and says why they are
@@ -323,7 +324,11 @@ func (s *Server) runInsight(c *call) error {
 	if err := s.scopeInsight(c, query, req.Params); err != nil {
 		return err
 	}
-	t, err := ins.Run(c.r.Context(), name, req.Params)
+	var t *insights.Table
+	err = s.heavy(c, 0, func(ctx context.Context) (err error) {
+		t, err = ins.Run(ctx, name, req.Params)
+		return err
+	})
 	if err != nil {
 		if errors.Is(err, insights.ErrUnknownQuery) {
 			return errorf(http.StatusNotFound, CodeNotFound, "no insight query %q", name)

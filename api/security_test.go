@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/earshot-dev/earshot/search"
 )
 
 // openFeed opens a live feed with a raw token and returns the response.
@@ -210,4 +212,78 @@ func TestReadyzSaysNoMoreThanFailing(t *testing.T) {
 	if r.code != 503 || !strings.Contains(string(r.body), `"clickhouse":"failing"`) || strings.Contains(string(r.body), "10.1.2.3") {
 		t.Errorf("readyz: %d %s", r.code, r.body)
 	}
+}
+
+// blockingSearcher holds every search until its context ends or release
+// is closed.
+type blockingSearcher struct {
+	started chan struct{}
+	release chan struct{}
+}
+
+func (b *blockingSearcher) Search(ctx context.Context, q search.Query) (*search.Result, error) {
+	b.started <- struct{}{}
+	select {
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	case <-b.release:
+		return &search.Result{Hits: []search.Hit{}}, nil
+	}
+}
+
+// TestQueriesPerIdentity: one caller runs at most maxQueriesPerIdentity
+// searches at once (429 past it); another caller is not held up by them.
+func TestQueriesPerIdentity(t *testing.T) {
+	bs := &blockingSearcher{started: make(chan struct{}, 100), release: make(chan struct{})}
+	e := newEnv(t, func(_ *Config, d *Deps) { d.Searcher = bs })
+	codes := make(chan int, maxQueriesPerIdentity)
+	for range maxQueriesPerIdentity {
+		go func() { codes <- e.do("analyst", "POST", "/v1/search", `{"q":"acme"}`).code }()
+	}
+	for range maxQueriesPerIdentity {
+		<-bs.started
+	}
+	if r, err := searchWithin(e, "analyst", 3*time.Second); err != nil || r.StatusCode != http.StatusTooManyRequests || r.Header.Get("Retry-After") == "" {
+		t.Errorf("search %d at once: %v %v, want 429", maxQueriesPerIdentity+1, r, err)
+	}
+	other := make(chan int, 1)
+	go func() { other <- e.do("admin", "POST", "/v1/search", `{"q":"acme"}`).code }()
+	<-bs.started
+	close(bs.release)
+	if c := <-other; c != 200 {
+		t.Errorf("another caller's search: %d", c)
+	}
+	for range maxQueriesPerIdentity {
+		if c := <-codes; c != 200 {
+			t.Errorf("a search within the limit: %d", c)
+		}
+	}
+	if r := e.do("analyst", "POST", "/v1/search", `{"q":"acme"}`); r.code != 200 {
+		t.Errorf("a search after the others ended: %d %s", r.code, r.body)
+	}
+}
+
+// TestQueryTimeout: a search that runs past the query timeout is stopped
+// and answered 503, not left running as long as the client waits.
+func TestQueryTimeout(t *testing.T) {
+	bs := &blockingSearcher{started: make(chan struct{}, 100), release: make(chan struct{})}
+	e := newEnv(t, func(_ *Config, d *Deps) { d.Searcher = bs })
+	e.srv.queryTimeout = 100 * time.Millisecond
+	if r, err := searchWithin(e, "analyst", 3*time.Second); err != nil || r.StatusCode != 503 {
+		t.Errorf("a search past the timeout: %v %v, want 503", r, err)
+	}
+}
+
+// searchWithin searches as caller, giving up after d.
+func searchWithin(e *env, caller string, d time.Duration) (*http.Response, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, "POST", e.ts.URL+"/v1/search", strings.NewReader(`{"q":"acme"}`))
+	req.Header.Set("Authorization", "Bearer "+e.tok[caller])
+	res, err := e.ts.Client().Do(req)
+	if err != nil {
+		return nil, err
+	}
+	res.Body.Close()
+	return res, nil
 }

@@ -127,11 +127,12 @@ type Server struct {
 	limiters *limiters
 	streams  chan struct{} // a slot per open live feed
 
-	feedsMu sync.Mutex
-	feeds   map[string]int // open live feeds per identity id
+	slotsMu sync.Mutex
+	slots   map[string]int // requests in flight per kind and identity: "feed:tok_…", "query:tok_…"
 
-	readTimeout time.Duration // of a whole request (a live feed lifts it)
-	authRecheck time.Duration // how often a live feed checks its credentials again
+	readTimeout  time.Duration // of a whole request (a live feed lifts it)
+	authRecheck  time.Duration // how often a live feed checks its credentials again
+	queryTimeout time.Duration // of a search or a backtest
 }
 
 type metrics struct {
@@ -167,6 +168,11 @@ const (
 	maxStreamsPerIdentity = 16
 )
 
+// maxQueriesPerIdentity bounds the searches, backtests and insight queries
+// one caller runs at once: each can read a month of posts, and the rate
+// limit alone lets a caller start dozens before the first ends.
+const maxQueriesPerIdentity = 4
+
 // New builds the server.
 func New(cfg Config, d Deps) (*Server, error) {
 	if d.Tokens == nil {
@@ -181,7 +187,7 @@ func New(cfg Config, d Deps) (*Server, error) {
 	}
 	s := &Server{cfg: cfg, d: d, mux: http.NewServeMux(), metrics: newMetrics(d.Registerer, d.Hub), now: time.Now,
 		limiters: newLimiters(rate.Limit(cfg.Rate), cfg.Burst), streams: make(chan struct{}, maxStreams),
-		feeds: map[string]int{}, readTimeout: time.Minute, authRecheck: 5 * time.Second}
+		slots: map[string]int{}, readTimeout: time.Minute, authRecheck: 5 * time.Second, queryTimeout: time.Minute}
 	s.register()
 	return s, nil
 }
