@@ -5,10 +5,14 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"net"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/earshot-dev/earshot/search"
 )
@@ -212,6 +216,9 @@ func TestReadyzSaysNoMoreThanFailing(t *testing.T) {
 	if r.code != 503 || !strings.Contains(string(r.body), `"clickhouse":"failing"`) || strings.Contains(string(r.body), "10.1.2.3") {
 		t.Errorf("readyz: %d %s", r.code, r.body)
 	}
+	if r.hdr.Get("X-Content-Type-Options") != "nosniff" {
+		t.Error("answers are not marked nosniff")
+	}
 }
 
 // blockingSearcher holds every search until its context ends or release
@@ -286,4 +293,42 @@ func searchWithin(e *env, caller string, d time.Duration) (*http.Response, error
 	}
 	res.Body.Close()
 	return res, nil
+}
+
+// TestSlowReaderIsCut: a client that asks for a large answer and stops
+// reading it does not hold the handler for ever: the write times out and
+// the request ends (it is counted when it ends).
+func TestSlowReaderIsCut(t *testing.T) {
+	e := newEnv(t)
+	e.srv.writeTimeout = 300 * time.Millisecond
+	big := json.RawMessage(`{"post":{"text":"` + strings.Repeat("x", 64<<10) + `"}}`)
+	for i := range 100 {
+		e.alerts.Add(Alert{ID: fmt.Sprintf("big%d", i), Queue: "care-emea", Item: big})
+	}
+	conn, err := net.Dial("tcp", e.ts.Listener.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	conn.(*net.TCPConn).SetReadBuffer(4096)
+	fmt.Fprintf(conn, "GET /v1/queues/care-emea/alerts?limit=100 HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\n\r\n", e.tok["admin"])
+	ended := func() float64 {
+		return testutil.ToFloat64(e.srv.metrics.requests.WithLabelValues("GET /v1/queues/{queue}/alerts", "200"))
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for ended() == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("the handler of an unread 6.5 MB answer is still writing after 5s")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	// A client that reads gets the whole answer (at the default timeout:
+	// the race detector makes writing 6.5 MB slow).
+	e2 := newEnv(t)
+	for i := range 100 {
+		e2.alerts.Add(Alert{ID: fmt.Sprintf("big%d", i), Queue: "care-emea", Item: big})
+	}
+	if r := e2.do("admin", "GET", "/v1/queues/care-emea/alerts?limit=100", ""); r.code != 200 || len(r.body) < 6<<20 {
+		t.Errorf("a reading client: %d, %d bytes", r.code, len(r.body))
+	}
 }

@@ -133,6 +133,7 @@ type Server struct {
 	readTimeout  time.Duration // of a whole request (a live feed lifts it)
 	authRecheck  time.Duration // how often a live feed checks its credentials again
 	queryTimeout time.Duration // of a search or a backtest
+	writeTimeout time.Duration // of writing an answer, from its first byte
 }
 
 type metrics struct {
@@ -187,7 +188,8 @@ func New(cfg Config, d Deps) (*Server, error) {
 	}
 	s := &Server{cfg: cfg, d: d, mux: http.NewServeMux(), metrics: newMetrics(d.Registerer, d.Hub), now: time.Now,
 		limiters: newLimiters(rate.Limit(cfg.Rate), cfg.Burst), streams: make(chan struct{}, maxStreams),
-		slots: map[string]int{}, readTimeout: time.Minute, authRecheck: 5 * time.Second, queryTimeout: time.Minute}
+		slots: map[string]int{}, readTimeout: time.Minute, authRecheck: 5 * time.Second, queryTimeout: time.Minute,
+		writeTimeout: 2 * time.Minute}
 	s.register()
 	return s, nil
 }
@@ -326,7 +328,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		id = hex.EncodeToString(b[:])
 	}
 	w.Header().Set("X-Request-Id", id)
-	rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
+	// A deadline left on a kept-alive connection by its previous answer
+	// must not cut this one (it gets its own when it starts writing).
+	http.NewResponseController(w).SetWriteDeadline(time.Time{})
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK, writeTimeout: s.writeTimeout}
 	_, pattern := s.mux.Handler(r)
 	if pattern == "" {
 		pattern = "unmatched"
@@ -366,12 +372,32 @@ func cleanPath(p string) string {
 	return p
 }
 
+// statusRecorder notes the status of an answer, and gives the writing of
+// the answer writeTimeout from its first byte: a client that stops reading
+// a large answer does not hold its handler (and the answer in memory) for
+// ever. A live feed sets its own deadline before each event.
 type statusRecorder struct {
 	http.ResponseWriter
-	status int
+	status       int
+	wrote        bool
+	writeTimeout time.Duration
 }
 
-func (s *statusRecorder) WriteHeader(code int)        { s.status = code; s.ResponseWriter.WriteHeader(code) }
+func (s *statusRecorder) WriteHeader(code int) {
+	if !s.wrote && s.writeTimeout > 0 {
+		http.NewResponseController(s.ResponseWriter).SetWriteDeadline(time.Now().Add(s.writeTimeout))
+	}
+	s.status, s.wrote = code, true
+	s.ResponseWriter.WriteHeader(code)
+}
+
+func (s *statusRecorder) Write(b []byte) (int, error) {
+	if !s.wrote {
+		s.WriteHeader(http.StatusOK)
+	}
+	return s.ResponseWriter.Write(b)
+}
+
 func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter }
 func (s *statusRecorder) Flush() {
 	if f, ok := s.ResponseWriter.(http.Flusher); ok {
