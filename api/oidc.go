@@ -222,24 +222,34 @@ func (o *OIDC) Authenticate(ctx context.Context, raw string) (Identity, error) {
 	}
 	str := func(name string) string { s, _ := claims[name].(string); return s }
 	list := func(name string) ([]string, error) {
-		if name == "" || claims[name] == nil {
+		if _, there := claims[name]; name == "" || !there {
 			return nil, nil
 		}
+		// An empty scope narrows nothing, so a claim that is there but
+		// empty (a user in no team) is refused rather than read as the
+		// whole organisation: an organisation-wide identity has no claim.
+		var vs []any
 		switch v := claims[name].(type) {
 		case string:
-			return []string{v}, nil
+			vs = []any{v}
 		case []any:
-			out := make([]string, 0, len(v))
-			for _, e := range v {
-				s, ok := e.(string)
-				if !ok || !scopeName.MatchString(s) {
-					return nil, fmt.Errorf("oidc token: claim %s: %v is not a scope name", name, e)
-				}
-				out = append(out, s)
-			}
-			return out, nil
+			vs = v
+		case nil:
+		default:
+			return nil, fmt.Errorf("oidc token: claim %s: want a string or an array of strings", name)
 		}
-		return nil, fmt.Errorf("oidc token: claim %s: want a string or an array of strings", name)
+		if len(vs) == 0 {
+			return nil, fmt.Errorf("oidc token: claim %s: empty (leave it out for an organisation-wide identity)", name)
+		}
+		out := make([]string, 0, len(vs))
+		for _, e := range vs {
+			s, ok := e.(string)
+			if !ok || !scopeName.MatchString(s) {
+				return nil, fmt.Errorf("oidc token: claim %s: %v is not a scope name", name, e)
+			}
+			out = append(out, s)
+		}
+		return out, nil
 	}
 	role, err := ParseRole(str(o.cfg.RoleClaim))
 	if err != nil {

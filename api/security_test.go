@@ -8,10 +8,13 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/golang-jwt/jwt/v5"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/earshot-dev/earshot/search"
@@ -330,5 +333,36 @@ func TestSlowReaderIsCut(t *testing.T) {
 	}
 	if r := e2.do("admin", "GET", "/v1/queues/care-emea/alerts?limit=100", ""); r.code != 200 || len(r.body) < 6<<20 {
 		t.Errorf("a reading client: %d, %d bytes", r.code, len(r.body))
+	}
+}
+
+// TestOIDCEmptyScopeClaim: an empty scope narrows nothing, so an OIDC
+// token whose teams claim is there but empty (a user in no team) must be
+// refused, not read as organisation-wide; a bad single value is refused
+// like a bad array element.
+func TestOIDCEmptyScopeClaim(t *testing.T) {
+	idp := newIdP(t)
+	jwksFile := filepath.Join(t.TempDir(), "jwks.json")
+	os.WriteFile(jwksFile, idp.jwks, 0o600)
+	e := newEnv(t, func(c *Config, d *Deps) {
+		c.OIDC.Issuer, c.OIDC.Audience, c.OIDC.JWKSFile = "https://id.example.org", "earshot", jwksFile
+		o, err := NewOIDC(context.Background(), c.OIDC, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		d.OIDC = o
+	})
+	claims := func(teams any) jwt.MapClaims {
+		return jwt.MapClaims{"iss": "https://id.example.org", "aud": "earshot", "sub": "u-7", "exp": time.Now().Add(time.Hour).Unix(),
+			"earshot_role": "gatherer", "earshot_teams": teams}
+	}
+	for name, teams := range map[string]any{"empty array": []any{}, "empty string": "", "null": nil, "bad string": "../x"} {
+		r := e.do(idp.sign(t, "r1", claims(teams)), "GET", "/v1/watchlists/apac-list", "")
+		if r.code != 401 {
+			t.Errorf("teams claim %s: %d %s, want 401", name, r.code, r.body)
+		}
+	}
+	if r := e.do(idp.sign(t, "r1", claims("greece")), "GET", "/v1/watchlists/acme-gr", ""); r.code != 200 {
+		t.Errorf("teams claim \"greece\": %d %s", r.code, r.body)
 	}
 }
