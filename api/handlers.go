@@ -150,11 +150,31 @@ func (id Identity) owns(spec watchlist.Spec) bool {
 // team's region in the scope. A queue holds the alerts of every brand, so
 // a caller narrowed to brands sees none.
 func (s *Server) seesQueue(id Identity, queue string) bool {
-	if s.d.Queues == nil || len(id.Scope.Brands) > 0 {
+	queues := s.queueMap()
+	if queues == nil || len(id.Scope.Brands) > 0 {
 		return id.Scope.Unscoped()
 	}
-	q, ok := s.d.Queues[queue]
+	q, ok := queues[queue]
 	return ok && in(id.Scope.Teams, q.Team) && in(id.Scope.Regions, q.Region)
+}
+
+// queueMap returns the queues in force: read again through d.QueuesFrom
+// once the last reading is queuesMaxAge old. A reading that fails keeps the
+// last one (logged): the files are written atomically, so a failure is a
+// broken file, which the route stage refuses too.
+func (s *Server) queueMap() map[string]QueueInfo {
+	s.queuesMu.Lock()
+	defer s.queuesMu.Unlock()
+	if s.d.QueuesFrom != nil && time.Since(s.queuesAt) >= s.queuesMaxAge {
+		s.queuesAt = time.Now()
+		q, err := s.d.QueuesFrom()
+		if err != nil {
+			s.d.Log.Error("reading the queues of the routing organisation; keeping the last reading", "err", err)
+		} else {
+			s.queues = q
+		}
+	}
+	return s.queues
 }
 
 // --- watchlists ---

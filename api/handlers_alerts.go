@@ -21,7 +21,7 @@ type QueueView struct {
 
 func (s *Server) listQueues(c *call) error {
 	var out []QueueView
-	for name, q := range s.d.Queues {
+	for name, q := range s.queueMap() {
 		if s.seesQueue(c.id, name) {
 			out = append(out, QueueView{Name: name, QueueInfo: q})
 		}
@@ -218,6 +218,11 @@ func (s *Server) streamAlerts(c *call) error {
 		case <-recheck.C:
 			if reason := s.refused(c.r); reason != "" {
 				refuse(reason)
+				return nil
+			}
+			if !s.seesQueue(c.id, q) {
+				// A routing change gave the queue to a team outside the scope.
+				refuse("out_of_scope")
 				return nil
 			}
 		case <-sub.Lost:

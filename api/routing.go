@@ -297,6 +297,9 @@ func (s *Server) decideRouting(approve bool) handler {
 		if err := os.Remove(f.Proposal); err != nil {
 			return fmt.Errorf("removing the routing proposal: %w", err)
 		}
+		s.queuesMu.Lock()
+		s.queuesAt = time.Time{} // who works each queue may have changed: read it on the next request
+		s.queuesMu.Unlock()
 		after := RoutingView{RoutingSet: prop.RoutingSet, Version: routingVersion(prop.RoutingSet)}
 		if err := c.audit("routing.approve", "routing_policy", "routing", cur, after); err != nil {
 			return err

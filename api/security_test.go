@@ -6,11 +6,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"net"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -364,5 +366,42 @@ func TestOIDCEmptyScopeClaim(t *testing.T) {
 	}
 	if r := e.do(idp.sign(t, "r1", claims("greece")), "GET", "/v1/watchlists/acme-gr", ""); r.code != 200 {
 		t.Errorf("teams claim \"greece\": %d %s", r.code, r.body)
+	}
+}
+
+// TestQueuesFollowTheOrganisation: when a routing change gives a queue to
+// another team, its old team's responders stop reading it — listing and
+// open live feed — without restarting the API.
+func TestQueuesFollowTheOrganisation(t *testing.T) {
+	var mu sync.Mutex
+	queues := map[string]QueueInfo{"care-emea": {Team: "emea-care", Region: "EMEA"}, "care-apac": {Team: "apac-care", Region: "APAC"}}
+	e := newEnv(t, func(_ *Config, d *Deps) {
+		d.QueuesFrom = func() (map[string]QueueInfo, error) {
+			mu.Lock()
+			defer mu.Unlock()
+			return maps.Clone(queues), nil
+		}
+	})
+	e.srv.queuesMaxAge = 0
+	e.srv.authRecheck = 50 * time.Millisecond
+	if r := e.do("responder-emea", "GET", "/v1/queues/care-emea/alerts", ""); r.code != 200 {
+		t.Fatalf("before: %d %s", r.code, r.body)
+	}
+	res := openFeed(t, e, e.tok["responder-emea"], "care-emea")
+	if res.StatusCode != 200 {
+		t.Fatalf("feed: %d", res.StatusCode)
+	}
+	mu.Lock()
+	queues["care-emea"] = QueueInfo{Team: "apac-care", Region: "APAC"}
+	mu.Unlock()
+	if r := e.do("responder-emea", "GET", "/v1/queues/care-emea/alerts", ""); r.code != 404 {
+		t.Errorf("after the queue moved to APAC: %d %s", r.code, r.body)
+	}
+	if r := e.do("responder-apac", "GET", "/v1/queues/care-emea/alerts", ""); r.code != 200 {
+		t.Errorf("its new team: %d %s", r.code, r.body)
+	}
+	ev := feedEnd(t, res, 3*time.Second)
+	if len(ev) < 2 || ev[0] != "event: unauthorized" || !strings.Contains(ev[1], "out_of_scope") {
+		t.Fatalf("feed events: %q", ev)
 	}
 }

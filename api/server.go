@@ -109,7 +109,12 @@ type Deps struct {
 	Insights   Insights
 	Alerts     AlertStore
 	Hub        *Hub
-	Queues     map[string]QueueInfo                       // the routing organisation's queues; nil: unknown (only unscoped callers see queues)
+	Queues     map[string]QueueInfo // the routing organisation's queues; nil: unknown (only unscoped callers see queues)
+	// QueuesFrom, when set, reads the queues again (the organisation file
+	// changes when a routing change is approved): at most every few
+	// seconds, so that who may read a queue follows the organisation in
+	// force, not the one at startup. Queues is then the first reading.
+	QueuesFrom func() (map[string]QueueInfo, error)
 	Ready      map[string]func(ctx context.Context) error // checked by /readyz, e.g. kafka, clickhouse
 	Gatherer   prometheus.Gatherer                        // served on /metrics
 	Registerer prometheus.Registerer
@@ -126,6 +131,11 @@ type Server struct {
 	now      func() time.Time
 	limiters *limiters
 	streams  chan struct{} // a slot per open live feed
+
+	queuesMu     sync.Mutex
+	queues       map[string]QueueInfo // the last reading of d.QueuesFrom (or d.Queues)
+	queuesAt     time.Time
+	queuesMaxAge time.Duration
 
 	slotsMu sync.Mutex
 	slots   map[string]int // requests in flight per kind and identity: "feed:tok_…", "query:tok_…"
@@ -189,7 +199,7 @@ func New(cfg Config, d Deps) (*Server, error) {
 	s := &Server{cfg: cfg, d: d, mux: http.NewServeMux(), metrics: newMetrics(d.Registerer, d.Hub), now: time.Now,
 		limiters: newLimiters(rate.Limit(cfg.Rate), cfg.Burst), streams: make(chan struct{}, maxStreams),
 		slots: map[string]int{}, readTimeout: time.Minute, authRecheck: 5 * time.Second, queryTimeout: time.Minute,
-		writeTimeout: 2 * time.Minute}
+		writeTimeout: 2 * time.Minute, queues: d.Queues, queuesMaxAge: 5 * time.Second}
 	s.register()
 	return s, nil
 }

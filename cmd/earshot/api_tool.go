@@ -76,6 +76,9 @@ func newAPIProcess(ctx context.Context, cfg pipeline.Config, embedded bool, reg 
 	if d.Queues, err = apiQueues(cfg.Route); err != nil {
 		return nil, err
 	}
+	// An approved routing change rewrites the organisation: who may read a
+	// queue follows it (live feeds of queues added later need a restart).
+	d.QueuesFrom = func() (map[string]api.QueueInfo, error) { return apiQueues(cfg.Route) }
 	if cfg.Route.Policy != "" {
 		// Approved routing changes are written to the files the route stage
 		// reloads (route.reload_interval).
