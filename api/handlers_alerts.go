@@ -384,6 +384,10 @@ func (s *Server) readAudit(c *call) error {
 	if s.d.Audit == nil {
 		return errorf(http.StatusServiceUnavailable, CodeNotConfigured, "no audit log")
 	}
+	if !c.id.Scope.Unscoped() {
+		// Its records are every team's watchlists, the routing and the tokens.
+		return errorf(http.StatusForbidden, CodeOutOfScope, "the audit log is the whole organisation's: a caller scoped to %+v may not read it", c.id.Scope)
+	}
 	offset, limit, err := paging(c)
 	if err != nil {
 		return err

@@ -405,3 +405,24 @@ func TestQueuesFollowTheOrganisation(t *testing.T) {
 		t.Fatalf("feed events: %q", ev)
 	}
 }
+
+// TestScopedAdminAndTheAuditLog: the audit log holds every team's
+// watchlists before and after each change, so an admin token narrowed to a
+// team may not read it.
+func TestScopedAdminAndTheAuditLog(t *testing.T) {
+	e := newEnv(t)
+	if r := e.do("admin", "PUT", "/v1/watchlists/apac-list", `{"if_version":1,"spec":{"id":"apac-list","team":"apac","regions":["APAC"],"keywords":["apac-secret"]}}`); r.code != 200 {
+		t.Fatalf("edit: %d %s", r.code, r.body)
+	}
+	_, secret, err := e.tokens.Create(NewToken{Name: "greek-admin", Role: Admin, Scope: Scope{Teams: []string{"greece"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := e.do(secret, "GET", "/v1/audit", "")
+	if r.code != 403 || r.errCode() != CodeOutOfScope || strings.Contains(string(r.body), "apac-secret") {
+		t.Errorf("audit as a team-scoped admin: %d %s", r.code, r.body)
+	}
+	if r := e.do("admin", "GET", "/v1/audit", ""); r.code != 200 || !strings.Contains(string(r.body), "apac-secret") {
+		t.Errorf("audit as an admin: %d %s", r.code, r.body)
+	}
+}
