@@ -19,6 +19,7 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
+	"github.com/earshot-dev/earshot/post"
 	"github.com/earshot-dev/earshot/search"
 )
 
@@ -424,5 +425,50 @@ func TestScopedAdminAndTheAuditLog(t *testing.T) {
 	}
 	if r := e.do("admin", "GET", "/v1/audit", ""); r.code != 200 || !strings.Contains(string(r.body), "apac-secret") {
 		t.Errorf("audit as an admin: %d %s", r.code, r.body)
+	}
+}
+
+// TestSearchScopeOnARealIndex: a team-scoped caller's search, over a real
+// index, never returns a post only another team's watchlist caught, nor
+// names that watchlist in a hit or a facet, whatever the query text asks.
+func TestSearchScopeOnARealIndex(t *testing.T) {
+	cfg := search.DefaultConfig()
+	cfg.Enabled, cfg.Dir = true, t.TempDir()
+	x, err := search.Open(cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { x.Close() })
+	now := time.Now().UTC().Add(-time.Hour)
+	item := func(id, text, region string, wls ...string) *post.Item {
+		it := &post.Item{Post: &post.Post{Platform: "x", ID: id, Text: text, CreatedAt: now, Author: post.Author{Handle: "@u" + id}},
+			Enrichment: &post.Enrichment{Lang: "en", Region: region, SentimentLabel: "neutral"}}
+		for _, w := range wls {
+			it.Matches = append(it.Matches, post.Match{Watchlist: w, Version: 1})
+		}
+		return it
+	}
+	if err := x.Index([]*post.Item{
+		item("1", "acme refund late", "EMEA", "acme-gr"),
+		item("2", "apac secret launch", "APAC", "apac-list"),
+		item("3", "acme and apac together", "EMEA", "acme-gr", "apac-list"),
+	}); err != nil {
+		t.Fatal(err)
+	}
+	e := newEnv(t, func(_ *Config, d *Deps) { d.Searcher = x })
+	for _, q := range []string{"*", "secret", "apac", "+watchlist:apac-list", "watchlist:apac-list", "apac*", "/.*/", "-acme", "secret~1", `"apac secret"`} {
+		body, _ := json.Marshal(map[string]any{"q": q, "exhaustive": true})
+		r := e.do("gatherer-gr", "POST", "/v1/search", string(body))
+		if r.code != 200 && r.code != 400 {
+			t.Errorf("q %s: %d %s", q, r.code, r.body)
+			continue
+		}
+		if s := string(r.body); strings.Contains(s, "apac-list") || strings.Contains(s, `"x:2"`) || strings.Contains(s, "secret launch") {
+			t.Errorf("q %s as a greece gatherer: %s", q, s)
+		}
+	}
+	// The unscoped analyst finds the APAC post: the index does hold it.
+	if r := e.do("analyst", "POST", "/v1/search", `{"q":"secret"}`); !strings.Contains(string(r.body), "secret launch") {
+		t.Errorf("unscoped: %d %s", r.code, r.body)
 	}
 }
