@@ -628,18 +628,21 @@ func (s *Server) searchScope(id Identity) (scope *search.Scope, any bool) {
 		return nil, true
 	}
 	scope = &search.Scope{Regions: id.Scope.Regions}
-	if len(id.Scope.Teams)+len(id.Scope.Brands) > 0 {
-		if s.d.Watchlists == nil {
-			return nil, false
+	if s.d.Watchlists == nil {
+		// Without a store a region scope still narrows; a team or brand
+		// scope cannot be told from everything.
+		return scope, len(id.Scope.Teams)+len(id.Scope.Brands) == 0
+	}
+	// The watchlists the caller sees, for region scopes too: a post of
+	// their region may have been caught by a list of another region as
+	// well, which the hit and the facets must not name.
+	for _, rec := range s.d.Watchlists.List(watchlist.Filter{Teams: id.Scope.Teams, Brands: id.Scope.Brands}) {
+		if id.sees(rec.Spec) || rec.Live != nil && id.sees(*rec.Live) {
+			scope.Watchlists = append(scope.Watchlists, rec.ID)
 		}
-		for _, rec := range s.d.Watchlists.List(watchlist.Filter{Teams: id.Scope.Teams, Brands: id.Scope.Brands}) {
-			if in(id.Scope.Teams, rec.Team) && in(id.Scope.Brands, rec.Brand) {
-				scope.Watchlists = append(scope.Watchlists, rec.ID)
-			}
-		}
-		if len(scope.Watchlists) == 0 {
-			return nil, false
-		}
+	}
+	if len(scope.Watchlists) == 0 {
+		return nil, false
 	}
 	return scope, true
 }

@@ -456,16 +456,28 @@ func TestSearchScopeOnARealIndex(t *testing.T) {
 		t.Fatal(err)
 	}
 	e := newEnv(t, func(_ *Config, d *Deps) { d.Searcher = x })
-	for _, q := range []string{"*", "secret", "apac", "+watchlist:apac-list", "watchlist:apac-list", "apac*", "/.*/", "-acme", "secret~1", `"apac secret"`} {
-		body, _ := json.Marshal(map[string]any{"q": q, "exhaustive": true})
-		r := e.do("gatherer-gr", "POST", "/v1/search", string(body))
-		if r.code != 200 && r.code != 400 {
-			t.Errorf("q %s: %d %s", q, r.code, r.body)
-			continue
+	_, emea, err := e.tokens.Create(NewToken{Name: "emma", Role: Analyst, Scope: Scope{Regions: []string{"EMEA"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.tok["analyst-emea"] = emea
+	for _, caller := range []string{"gatherer-gr", "analyst-emea"} {
+		for _, q := range []string{"*", "secret", "apac", "+watchlist:apac-list", "watchlist:apac-list", "apac*", "/.*/", "-acme", "secret~1", `"apac secret"`} {
+			body, _ := json.Marshal(map[string]any{"q": q, "exhaustive": true})
+			r := e.do(caller, "POST", "/v1/search", string(body))
+			if r.code != 200 && r.code != 400 {
+				t.Errorf("q %s: %d %s", q, r.code, r.body)
+				continue
+			}
+			if s := string(r.body); strings.Contains(s, "apac-list") || strings.Contains(s, `"x:2"`) || strings.Contains(s, "secret launch") {
+				t.Errorf("q %s as %s: %s", q, caller, s)
+			}
 		}
-		if s := string(r.body); strings.Contains(s, "apac-list") || strings.Contains(s, `"x:2"`) || strings.Contains(s, "secret launch") {
-			t.Errorf("q %s as a greece gatherer: %s", q, s)
-		}
+	}
+	// The EMEA analyst finds the EMEA post that APAC's list caught too,
+	// without being told so.
+	if r := e.do("analyst-emea", "POST", "/v1/search", `{"q":"together"}`); !strings.Contains(string(r.body), `"x:3"`) {
+		t.Errorf("EMEA analyst, the shared post: %d %s", r.code, r.body)
 	}
 	// The unscoped analyst finds the APAC post: the index does hold it.
 	if r := e.do("analyst", "POST", "/v1/search", `{"q":"secret"}`); !strings.Contains(string(r.body), "secret launch") {
