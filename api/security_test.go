@@ -2,10 +2,12 @@ package api
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"maps"
 	"net"
 	"net/http"
@@ -483,4 +485,47 @@ func TestSearchScopeOnARealIndex(t *testing.T) {
 	if r := e.do("analyst", "POST", "/v1/search", `{"q":"secret"}`); !strings.Contains(string(r.body), "secret launch") {
 		t.Errorf("unscoped: %d %s", r.code, r.body)
 	}
+}
+
+// TestTokensStayOutOfLogs: refused, revoked and good credentials, and the
+// audit record of a change, never hold a token secret.
+func TestTokensStayOutOfLogs(t *testing.T) {
+	var logs bytes.Buffer
+	var mu sync.Mutex
+	e := newEnv(t, func(_ *Config, d *Deps) {
+		d.Log = slog.New(slog.NewTextHandler(lockedWriter{&mu, &logs}, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	})
+	tok, secret, err := e.tokens.Create(NewToken{Name: "tmp", Role: Gatherer, Scope: Scope{Teams: []string{"greece"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.do(secret, "POST", "/v1/watchlists", `{"id":"gr-logs","team":"greece","keywords":["x"]}`)
+	e.tokens.Revoke(tok.ID, "ada")
+	guess := "es_" + strings.Repeat("Q", 43)
+	jwtish := "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJzZWNyZXQtc3ViIn0.c2lnbmF0dXJlLXNlY3JldA"
+	for _, s := range []string{secret, guess, jwtish} {
+		e.do(s, "GET", "/v1/whoami", "")
+	}
+	audit, _ := os.ReadFile(e.audit.Path())
+	mu.Lock()
+	defer mu.Unlock()
+	for _, s := range []string{secret, secret[3:20], guess, jwtish, "c2lnbmF0dXJlLXNlY3JldA"} {
+		if strings.Contains(logs.String(), s) || strings.Contains(string(audit), s) {
+			t.Errorf("a secret is in the log or the audit log: %q", s)
+		}
+	}
+	if !strings.Contains(string(audit), "gr-logs") || !strings.Contains(logs.String(), "revoked") {
+		t.Errorf("the test saw nothing: audit %q, log %q", audit, logs.String())
+	}
+}
+
+type lockedWriter struct {
+	mu *sync.Mutex
+	w  *bytes.Buffer
+}
+
+func (l lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
 }
