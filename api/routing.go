@@ -179,6 +179,9 @@ func (s *Server) validateRouting(c *call) error {
 	if err != nil {
 		return err
 	}
+	if err := orgWide(c); err != nil {
+		return err
+	}
 	var set RoutingSet
 	if e := decodeJSON(c.r, &set, false); e != nil {
 		return e

@@ -529,3 +529,21 @@ func (l lockedWriter) Write(p []byte) (int, error) {
 	defer l.mu.Unlock()
 	return l.w.Write(p)
 }
+
+// TestRoutingValidateIsOrgWide: validating a routing change is part of
+// proposing one, which callers scoped to teams, brands or regions may not.
+func TestRoutingValidateIsOrgWide(t *testing.T) {
+	dir := t.TempDir()
+	policy := filepath.Join(dir, "routing.yaml")
+	os.WriteFile(policy, []byte(testPolicy), 0o644)
+	e := newEnv(t, func(_ *Config, d *Deps) {
+		d.Routing = &RoutingFiles{Policy: policy, Proposal: filepath.Join(dir, "routing-proposal.json")}
+	})
+	body, _ := json.Marshal(map[string]string{"policy": testPolicy})
+	if r := e.do("coach-gr", "POST", "/v1/routing/validate", string(body)); r.code != 403 || r.errCode() != CodeOutOfScope {
+		t.Errorf("validate as a team-scoped coach: %d %s", r.code, r.body)
+	}
+	if r := e.do("coach", "POST", "/v1/routing/validate", string(body)); r.code != 200 {
+		t.Errorf("validate as a coach: %d %s", r.code, r.body)
+	}
+}
