@@ -275,7 +275,7 @@ func (s *Server) decideRouting(approve bool) handler {
 			return c.json(http.StatusOK, prop)
 		}
 		if prop.By == c.id.Name {
-			return errorf(http.StatusConflict, CodeSelfApproval, "a routing change must be approved by someone other than %s, who proposed it", prop.By)
+			return errorf(http.StatusForbidden, CodeSelfApproval, "a routing change must be approved by someone other than %s, who proposed it", prop.By)
 		}
 		cur, err := f.current()
 		if err != nil {

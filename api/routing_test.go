@@ -44,7 +44,7 @@ func TestRoutingChange(t *testing.T) {
 		{"approve with nothing pending", "admin", "POST", "/v1/routing/proposal/approve", "", 404, CodeNotFound},
 		{"propose", "coach", "PUT", "/v1/routing/proposal", body(changed, view.Version), 200, `"by":"cora"`},
 		{"the proposal shows", "analyst", "GET", "/v1/routing", "", 200, `"proposal"`},
-		{"approve own proposal", "coach", "POST", "/v1/routing/proposal/approve", "", 409, CodeSelfApproval},
+		{"approve own proposal", "coach", "POST", "/v1/routing/proposal/approve", "", 403, CodeSelfApproval},
 		{"approve may not (analyst)", "analyst", "POST", "/v1/routing/proposal/approve", "", 403, CodeForbidden},
 		{"approve", "admin", "POST", "/v1/routing/proposal/approve", `{"note":"ok"}`, 200, `"version"`},
 		{"approve again", "admin", "POST", "/v1/routing/proposal/approve", "", 404, CodeNotFound},
