@@ -405,6 +405,11 @@ func (s *Server) deleteWatchlist(c *call) error {
 	if err != nil {
 		return err
 	}
+	if before.InLive() && !c.id.Role.Can(ReviewWatchlists) {
+		// Deleting a live list stops it matching, as a pause does: that
+		// takes a coach, or one gatherer could drop a team's watch unreviewed.
+		return errorf(http.StatusForbidden, CodeForbidden, "watchlist %q is live: a coach pauses it first (deleting it would stop it matching without review)", before.ID)
+	}
 	note := c.r.URL.Query().Get("note")
 	if len(note) > maxNote {
 		return errorf(http.StatusBadRequest, CodeBadRequest, "note: %d bytes, at most %d", len(note), maxNote)

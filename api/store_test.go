@@ -37,6 +37,8 @@ func TestRealWatchlistStore(t *testing.T) {
 		{"coach-gr", "POST", "/v1/watchlists/acme-el/pause", "", 200, ""},
 		{"coach-gr", "POST", "/v1/watchlists/acme-el/resume", "", 200, ""},
 		{"viewer", "GET", "/v1/watchlists/acme-el/history", "", 200, ""},
+		{"gatherer-gr", "DELETE", "/v1/watchlists/acme-el", "", 403, CodeForbidden}, // live: a coach must take it out first
+		{"coach-gr", "POST", "/v1/watchlists/acme-el/pause", `{"note":"retiring it"}`, 200, ""},
 		{"gatherer-gr", "DELETE", "/v1/watchlists/acme-el", "", 204, ""},
 		{"admin", "GET", "/v1/watchlists/acme-el", "", 404, CodeNotFound},
 	}
@@ -54,7 +56,7 @@ func TestRealWatchlistStore(t *testing.T) {
 	for _, c := range h {
 		actions = append(actions, c.Action+":"+c.Actor)
 	}
-	want := `["apply:gina","submit:gina","approve:costas","apply:gina","submit:gina","reject:costas","pause:costas","resume:costas","delete:gina"]`
+	want := `["apply:gina","submit:gina","approve:costas","apply:gina","submit:gina","reject:costas","pause:costas","resume:costas","pause:costas","delete:gina"]`
 	if got, _ := json.Marshal(actions); string(got) != want {
 		t.Errorf("store history %s, want %s", got, want)
 	}
