@@ -604,10 +604,12 @@ func (s *Server) search(c *call) error {
 }
 
 // heavy runs f, a search, backtest or insight query of the caller: at most
-// maxQueriesPerIdentity of theirs at once, each stopped after timeout
+// maxQueriesPerIdentity of theirs at once (one more waits up to queryWait for
+// a turn, so that a dashboard's burst of panels queues instead of failing),
+// each stopped after timeout
 // (0: f has its own) with a 503 that says so.
 func (s *Server) heavy(c *call, timeout time.Duration, f func(ctx context.Context) error) error {
-	release, err := s.slot(c, "query", "searches, backtests or insight queries running", maxQueriesPerIdentity)
+	release, err := s.slot(c, "query", "searches, backtests or insight queries running", maxQueriesPerIdentity, s.queryWait)
 	if err != nil {
 		return err
 	}

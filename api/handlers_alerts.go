@@ -159,7 +159,7 @@ func (s *Server) streamAlerts(c *call) error {
 	if err != nil {
 		return err
 	}
-	release, err := s.slot(c, "feed", "live feeds open", maxStreamsPerIdentity)
+	release, err := s.slot(c, "feed", "live feeds open", maxStreamsPerIdentity, 0)
 	if err != nil {
 		return err
 	}
@@ -246,23 +246,49 @@ func (s *Server) streamAlerts(c *call) error {
 
 // slot counts a request of a kind (a live feed, a query) of the caller,
 // or answers 429 when they have max in flight already. release ends it.
-func (s *Server) slot(c *call, kind, what string, max int) (release func(), err error) {
+func (s *Server) slot(c *call, kind, what string, max int, wait time.Duration) (release func(), err error) {
 	key := kind + ":" + c.id.ID
-	s.slotsMu.Lock()
-	defer s.slotsMu.Unlock()
-	if s.slots[key] >= max {
+	var deadline <-chan time.Time
+	for {
+		s.slotsMu.Lock()
+		if s.slots[key] < max {
+			s.slots[key]++
+			s.slotsMu.Unlock()
+			break
+		}
+		freed := s.slotFreed
+		s.slotsMu.Unlock()
+		if deadline == nil && wait > 0 {
+			t := time.NewTimer(wait)
+			defer t.Stop()
+			deadline = t.C
+		}
+		if wait <= 0 {
+			deadline = closedTime
+		}
+		select {
+		case <-freed: // a slot was released: look again
+			continue
+		case <-c.r.Context().Done():
+			return nil, c.r.Context().Err()
+		case <-deadline:
+		}
 		c.w.Header().Set("Retry-After", "5")
 		return nil, errorf(http.StatusTooManyRequests, CodeRateLimited, "you have %d %s already, the most one caller may", max, what)
 	}
-	s.slots[key]++
 	return func() {
 		s.slotsMu.Lock()
 		defer s.slotsMu.Unlock()
 		if s.slots[key]--; s.slots[key] <= 0 {
 			delete(s.slots, key)
 		}
+		close(s.slotFreed) // wake the waiters, of every caller; each looks again
+		s.slotFreed = make(chan struct{})
 	}, nil
 }
+
+// closedTime is a channel that is always ready: no wait for a slot.
+var closedTime = func() <-chan time.Time { c := make(chan time.Time); close(c); return c }()
 
 // refused checks a request's credentials again and says why they are
 // refused now (revoked, expired, unknown), or "" while they are good. When

@@ -252,10 +252,12 @@ func (b *blockingSearcher) Search(ctx context.Context, q search.Query) (*search.
 }
 
 // TestQueriesPerIdentity: one caller runs at most maxQueriesPerIdentity
-// searches at once (429 past it); another caller is not held up by them.
+// searches at once (429 once the next has waited queryWait); another caller
+// is not held up by them.
 func TestQueriesPerIdentity(t *testing.T) {
 	bs := &blockingSearcher{started: make(chan struct{}, 100), release: make(chan struct{})}
 	e := newEnv(t, func(_ *Config, d *Deps) { d.Searcher = bs })
+	e.srv.queryWait = 200 * time.Millisecond
 	codes := make(chan int, maxQueriesPerIdentity)
 	for range maxQueriesPerIdentity {
 		go func() { codes <- e.do("analyst", "POST", "/v1/search", `{"q":"acme"}`).code }()
@@ -280,6 +282,32 @@ func TestQueriesPerIdentity(t *testing.T) {
 	}
 	if r := e.do("analyst", "POST", "/v1/search", `{"q":"acme"}`); r.code != 200 {
 		t.Errorf("a search after the others ended: %d %s", r.code, r.body)
+	}
+}
+
+// TestQueriesWaitTheirTurn: a burst of one caller's queries (a dashboard
+// loading its panels) over the limit waits for a turn instead of failing.
+func TestQueriesWaitTheirTurn(t *testing.T) {
+	bs := &blockingSearcher{started: make(chan struct{}, 100), release: make(chan struct{})}
+	e := newEnv(t, func(_ *Config, d *Deps) { d.Searcher = bs })
+	n := 2*maxQueriesPerIdentity + 1
+	codes := make(chan int, n)
+	for range n {
+		go func() { codes <- e.do("analyst", "POST", "/v1/search", `{"q":"acme"}`).code }()
+	}
+	for range maxQueriesPerIdentity {
+		<-bs.started
+	}
+	select {
+	case <-bs.started:
+		t.Fatalf("more than %d of one caller's searches ran at once", maxQueriesPerIdentity)
+	case <-time.After(100 * time.Millisecond):
+	}
+	close(bs.release) // every search ends as soon as it starts: the waiting ones take their turns
+	for range n {
+		if c := <-codes; c != 200 {
+			t.Errorf("a search of the burst: %d, want 200 after waiting its turn", c)
+		}
 	}
 }
 

@@ -137,12 +137,14 @@ type Server struct {
 	queuesAt     time.Time
 	queuesMaxAge time.Duration
 
-	slotsMu sync.Mutex
-	slots   map[string]int // requests in flight per kind and identity: "feed:tok_…", "query:tok_…"
+	slotsMu   sync.Mutex
+	slots     map[string]int // requests in flight per kind and identity: "feed:tok_…", "query:tok_…"
+	slotFreed chan struct{}  // closed (and replaced) whenever a slot is released
 
 	readTimeout  time.Duration // of a whole request (a live feed lifts it)
 	authRecheck  time.Duration // how often a live feed checks its credentials again
 	queryTimeout time.Duration // of a search or a backtest
+	queryWait    time.Duration // how long a query waits for one of its caller's slots
 	writeTimeout time.Duration // of writing an answer, from its first byte
 }
 
@@ -198,8 +200,8 @@ func New(cfg Config, d Deps) (*Server, error) {
 	}
 	s := &Server{cfg: cfg, d: d, mux: http.NewServeMux(), metrics: newMetrics(d.Registerer, d.Hub), now: time.Now,
 		limiters: newLimiters(rate.Limit(cfg.Rate), cfg.Burst), streams: make(chan struct{}, maxStreams),
-		slots: map[string]int{}, readTimeout: time.Minute, authRecheck: 5 * time.Second, queryTimeout: time.Minute,
-		writeTimeout: 2 * time.Minute, queues: d.Queues, queuesMaxAge: 5 * time.Second}
+		slots: map[string]int{}, slotFreed: make(chan struct{}), readTimeout: time.Minute, authRecheck: 5 * time.Second,
+		queryTimeout: time.Minute, queryWait: 20 * time.Second, writeTimeout: 2 * time.Minute, queues: d.Queues, queuesMaxAge: 5 * time.Second}
 	s.register()
 	return s, nil
 }
