@@ -578,7 +578,7 @@ func stage(current func() *Policy, now func() time.Time) func(context.Context, p
 				}
 				continue
 			}
-			as := p.alerts(it, t, stories)
+			as := p.alerts(it, raisedAt(it, t), stories)
 			if len(as) == 0 {
 				continue
 			}
@@ -603,6 +603,24 @@ func stage(current func() *Policy, now func() time.Time) func(context.Context, p
 		}
 		return out, nil
 	}
+}
+
+// maxRaiseLag is how late after its ingestion a post is still raised as of
+// its ingest time.
+const maxRaiseLag = time.Hour
+
+// raisedAt is the time an alert for it is raised as of: the post's ingest
+// time, so that a redelivery (after a crash or a rebalance) decides the same
+// queue, team and deadlines even when a shift changed in between. A post
+// that reaches the route stage more than maxRaiseLag after it was ingested
+// (a backlog after an outage, a replay), or whose ingest time is unknown or
+// ahead of now, is raised as of now: the team on duty now takes it.
+func raisedAt(it *post.Item, now time.Time) time.Time {
+	in := it.Post.IngestedAt.UTC()
+	if in.IsZero() || in.After(now) || now.Sub(in) > maxRaiseLag {
+		return now
+	}
+	return in
 }
 
 // withAlert is a shallow copy of it carrying alert a: the same post on
