@@ -224,19 +224,51 @@ func parseHours(s string) (span, error) {
 	return sp, nil
 }
 
-// open reports whether the region is in business hours at t.
+// open reports whether the region is in business hours at t. A span runs
+// from the first instant its start shows on the local clock to the first
+// its end does (see wallTime), as DueAfter counts it.
 func (r *Region) open(t time.Time) bool {
 	l := t.In(r.loc)
 	if r.holidays[l.Format("2006-01-02")] {
 		return false
 	}
-	m := l.Hour()*60 + l.Minute()
+	y, m, d := l.Date()
 	for _, sp := range r.week[l.Weekday()] {
-		if sp.from <= m && m < sp.to {
+		if !t.Before(wallTime(y, m, d, sp.from, r.loc)) && t.Before(wallTime(y, m, d, sp.to, r.loc)) {
 			return true
 		}
 	}
 	return false
+}
+
+// wallTime is the first instant at which the clock in loc shows minute
+// (0 to 1440) of the local date y-m-d. A time a DST switch skips is the
+// switch's instant, when the clock jumps past it; a time shown twice is
+// its first occurrence. time.Date leaves both unspecified, and in some
+// zones (America/Santiago, America/Havana: the clocks skip midnight) goes
+// back to the day before.
+func wallTime(y int, m time.Month, d, minute int, loc *time.Location) time.Time {
+	w := time.Date(y, m, d, 0, minute, 0, 0, time.UTC) // the wall clock, read as UTC
+	var first time.Time
+	for _, probe := range []time.Time{w.Add(-48 * time.Hour), w.Add(48 * time.Hour)} {
+		_, off := probe.In(loc).Zone()
+		c := w.Add(-time.Duration(off) * time.Second).In(loc)
+		if wall(c).Equal(w) && (first.IsZero() || c.Before(first)) {
+			first = c
+		}
+	}
+	if !first.IsZero() {
+		return first
+	}
+	// Skipped: read with the offset before the switch, w falls after it.
+	_, off := w.Add(-48 * time.Hour).In(loc).Zone()
+	start, _ := w.Add(-time.Duration(off) * time.Second).In(loc).ZoneBounds()
+	return start
+}
+
+// wall is the local date and time of t, as a UTC time.
+func wall(t time.Time) time.Time {
+	return time.Date(t.Year(), t.Month(), t.Day(), t.Hour(), t.Minute(), t.Second(), t.Nanosecond(), time.UTC)
 }
 
 // OnDuty reports whether team works at t.
@@ -320,8 +352,7 @@ func (o *Org) DueAfter(q string, d time.Duration, t time.Time) time.Time {
 		y, m, day := l.Date()
 		if !r.holidays[l.Format("2006-01-02")] {
 			for _, sp := range r.week[l.Weekday()] {
-				from := time.Date(y, m, day, sp.from/60, sp.from%60, 0, 0, r.loc)
-				to := time.Date(y, m, day, sp.to/60, sp.to%60, 0, 0, r.loc)
+				from, to := wallTime(y, m, day, sp.from, r.loc), wallTime(y, m, day, sp.to, r.loc)
 				if !cur.Before(to) {
 					continue
 				}
@@ -336,7 +367,7 @@ func (o *Org) DueAfter(q string, d time.Duration, t time.Time) time.Time {
 				}
 			}
 		}
-		cur = time.Date(y, m, day+1, 0, 0, 0, 0, r.loc)
+		cur = wallTime(y, m, day+1, 0, r.loc)
 	}
 	return time.Time{} // no business hours within a year
 }

@@ -51,3 +51,93 @@ func TestRedeliveryAfterShiftChange(t *testing.T) {
 		t.Errorf("raisedAt with a future ingest time = %v, want now", got)
 	}
 }
+
+// orgIn is an org with one business-clock queue worked in zone with hours.
+func orgIn(t *testing.T, zone, hours string) *Org {
+	t.Helper()
+	o, err := loadOrg(t, `
+regions:
+  R: {timezone: `+zone+`, hours: {`+hours+`}}
+teams:
+  - {name: day, region: R}
+  - {name: oncall, region: R, always_on: true}
+queues:
+  - {name: q, team: day, handoff: [oncall], sla: {P2: 2h}, sla_clock: business}
+  - {name: oncall, team: oncall}
+`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return o
+}
+
+// TestHoursAcrossDST checks business hours and business-clock deadlines on
+// the days clocks change, in zones with odd offsets and odd switches: a
+// span runs from the first instant its start shows on the local clock to
+// the first its end does.
+func TestHoursAcrossDST(t *testing.T) {
+	type probe struct {
+		at   string
+		open bool
+	}
+	cases := []struct {
+		name, zone, hours string
+		probes            []probe
+		from              string        // a deadline counted from here
+		d                 time.Duration // this much business time
+		due               string
+	}{
+		{name: "New York spring forward, 09-17", zone: "America/New_York", hours: `sun: "09:00-17:00"`,
+			probes: []probe{{"2026-03-08T12:59:00Z", false}, {"2026-03-08T13:00:00Z", true}, {"2026-03-08T20:59:00Z", true}, {"2026-03-08T21:00:00Z", false}},
+			from:   "2026-03-08T12:00:00Z", d: 8 * time.Hour, due: "2026-03-08T21:00:00Z"},
+		{name: "New York fall back, 09-17", zone: "America/New_York", hours: `sun: "09:00-17:00"`,
+			probes: []probe{{"2026-11-01T13:59:00Z", false}, {"2026-11-01T14:00:00Z", true}, {"2026-11-01T22:00:00Z", false}},
+			from:   "2026-11-01T10:00:00Z", d: 8 * time.Hour, due: "2026-11-01T22:00:00Z"},
+		{name: "New York, a span ending at 02:30, which spring forward skips", zone: "America/New_York", hours: `sun: "00:00-02:30"`,
+			probes: []probe{{"2026-03-08T06:59:00Z", true}, {"2026-03-08T07:00:00Z", false}}, // 01:59 EST, then 03:00 EDT
+			from:   "2026-03-08T05:00:00Z", d: 2 * time.Hour, due: "2026-03-08T07:00:00Z"},
+		{name: "New York night shift over fall back", zone: "America/New_York", hours: `sat: "22:00-24:00", sun: "00:00-06:00"`,
+			probes: []probe{{"2026-11-01T01:59:00Z", false}, {"2026-11-01T02:00:00Z", true}, {"2026-11-01T05:30:00Z", true}, {"2026-11-01T06:30:00Z", true}, {"2026-11-01T10:59:00Z", true}, {"2026-11-01T11:00:00Z", false}},
+			from:   "2026-11-01T02:00:00Z", d: 9 * time.Hour, due: "2026-11-01T11:00:00Z"}, // 22:00 EDT to 06:00 EST is 9 hours
+		{name: "Athens spring forward, 03:30 does not exist", zone: "Europe/Athens", hours: `sun: "03:00-05:00"`,
+			probes: []probe{{"2026-03-29T00:59:00Z", false}, {"2026-03-29T01:00:00Z", true}, {"2026-03-29T02:00:00Z", false}},
+			from:   "2026-03-28T22:00:00Z", d: time.Hour, due: "2026-03-29T02:00:00Z"},
+		{name: "Athens fall back, 03:30 twice", zone: "Europe/Athens", hours: `sun: "03:30-06:00"`,
+			probes: []probe{{"2026-10-25T00:29:00Z", false}, {"2026-10-25T00:30:00Z", true}, {"2026-10-25T01:00:00Z", true}, {"2026-10-25T03:59:00Z", true}, {"2026-10-25T04:00:00Z", false}},
+			from:   "2026-10-25T00:00:00Z", d: time.Hour, due: "2026-10-25T01:30:00Z"},
+		{name: "Lord Howe fall back, 30 minutes twice", zone: "Australia/Lord_Howe", hours: `sun: "01:45-03:00"`,
+			probes: []probe{{"2026-04-04T14:44:00Z", false}, {"2026-04-04T14:45:00Z", true}, {"2026-04-04T15:10:00Z", true}, {"2026-04-04T16:30:00Z", false}},
+			from:   "2026-04-04T14:00:00Z", d: 30 * time.Minute, due: "2026-04-04T15:15:00Z"},
+		{name: "Lord Howe spring forward, 30 minutes skipped", zone: "Australia/Lord_Howe", hours: `sun: "02:00-03:00"`,
+			probes: []probe{{"2026-10-03T15:29:00Z", false}, {"2026-10-03T15:30:00Z", true}, {"2026-10-03T16:00:00Z", false}},
+			from:   "2026-10-03T15:00:00Z", d: 20 * time.Minute, due: "2026-10-03T15:50:00Z"},
+		{name: "Kolkata, +05:30 and no DST", zone: "Asia/Kolkata", hours: `mon-fri: "09:00-17:00"`,
+			probes: []probe{{"2026-11-23T03:29:00Z", false}, {"2026-11-23T03:30:00Z", true}, {"2026-11-23T11:29:00Z", true}, {"2026-11-23T11:30:00Z", false}},
+			from:   "2026-11-20T10:30:00Z", d: 2 * time.Hour, due: "2026-11-23T04:30:00Z"}, // Fri 16:00 to Mon 10:00
+		{name: "São Paulo, no DST since 2019", zone: "America/Sao_Paulo", hours: `sun: "00:00-09:00"`,
+			probes: []probe{{"2026-11-01T02:59:00Z", false}, {"2026-11-01T03:00:00Z", true}, {"2026-11-01T11:59:00Z", true}, {"2026-11-01T12:00:00Z", false}},
+			from:   "2026-11-01T02:00:00Z", d: 9 * time.Hour, due: "2026-11-01T12:00:00Z"},
+		{name: "Santiago, midnight skipped", zone: "America/Santiago", hours: `mon-fri: "09:00-18:00"`,
+			probes: []probe{{"2026-09-07T11:59:00Z", false}, {"2026-09-07T12:00:00Z", true}},
+			from:   "2026-09-06T00:00:00Z", d: 2 * time.Hour, due: "2026-09-07T14:00:00Z"}, // Sat 20:00 -04 to Mon 11:00 -03
+		{name: "Havana, midnight skipped", zone: "America/Havana", hours: `mon-fri: "09:00-18:00"`,
+			probes: []probe{{"2026-03-09T12:59:00Z", false}, {"2026-03-09T13:00:00Z", true}},
+			from:   "2026-03-08T01:00:00Z", d: 2 * time.Hour, due: "2026-03-09T15:00:00Z"}, // Sat 20:00 CST to Mon 11:00 CDT
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			o := orgIn(t, c.zone, c.hours)
+			for _, p := range c.probes {
+				if got := o.OnDuty("day", at(p.at)); got != p.open {
+					t.Errorf("on duty at %s (%s) = %v, want %v", p.at, at(p.at).In(o.Regions["R"].loc).Format("Mon 15:04 MST"), got, p.open)
+				}
+				if q, _ := o.Handle("q", at(p.at)); (q == "q") != p.open {
+					t.Errorf("Handle at %s = %s", p.at, q)
+				}
+			}
+			if got := o.DueAfter("q", c.d, at(c.from)); !got.Equal(at(c.due)) {
+				t.Errorf("DueAfter(%v from %s) = %v, want %s", c.d, c.from, got.UTC(), c.due)
+			}
+		})
+	}
+}
