@@ -372,28 +372,59 @@ func (o *Org) DueAfter(q string, d time.Duration, t time.Time) time.Time {
 	return time.Time{} // no business hours within a year
 }
 
-// coverage finds, over the coming year, the hours when a queue and its
-// whole hand-off chain are off duty, and reports each queue's first gap.
+// coverage finds the times of a year when a queue and its whole hand-off
+// chain are off duty, and reports each queue's first gap. Who is on duty
+// changes only where a span of hours starts or ends, at local midnight
+// (weekdays, holidays) and at an override's bounds, so looking just at
+// those instants finds every gap, however short, including those of the
+// weeks when two regions' DST rules disagree (March, October, November). A
+// fixed year keeps the check repeatable.
 func (o *Org) coverage() []error {
+	from := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	to := from.AddDate(1, 0, 0)
+	changes := o.changes(from, to)
 	var errs []error
-	// A winter and a summer week, so that DST shifts are covered; fixed
-	// dates keep the check repeatable.
-	weeks := []time.Time{time.Date(2026, 1, 5, 0, 0, 0, 0, time.UTC), time.Date(2026, 7, 6, 0, 0, 0, 0, time.UTC)}
 	for _, q := range o.Queues {
-		gaps := 0
+		var off time.Duration
 		var first time.Time
-		for h := 0; h < 2*7*24; h++ {
-			t := weeks[h/(7*24)].Add(time.Duration(h%(7*24))*time.Hour + 30*time.Minute)
+		for i, t := range changes[:len(changes)-1] {
 			if _, ok := o.Handle(q.Name, t); !ok {
-				if gaps == 0 {
+				if off == 0 {
 					first = t
 				}
-				gaps++
+				off += changes[i+1].Sub(t)
 			}
 		}
-		if gaps > 0 {
-			errs = append(errs, fmt.Errorf("%s: queues.%s: no team on duty for %d hours of a winter and a summer week (first: %s UTC): add a hand-off queue or an always_on team", o.file, q.Name, gaps, first.Format("Mon 15:04")))
+		if off > 0 {
+			errs = append(errs, fmt.Errorf("%s: queues.%s: no team on duty for %v of 2026 (first: %s UTC): add a hand-off queue or an always_on team", o.file, q.Name, off, first.UTC().Format("Mon 2006-01-02 15:04")))
 		}
 	}
 	return errs
+}
+
+// changes lists, in order, the instants in [from, to) at which a team may
+// come on or go off duty, starting with from and ending with to.
+func (o *Org) changes(from, to time.Time) []time.Time {
+	out := []time.Time{from, to}
+	add := func(t time.Time) {
+		if t.After(from) && t.Before(to) {
+			out = append(out, t)
+		}
+	}
+	for _, r := range o.Regions {
+		for d := from.AddDate(0, 0, -2); d.Before(to.AddDate(0, 0, 2)); d = d.AddDate(0, 0, 1) {
+			y, m, day := d.Date()
+			add(wallTime(y, m, day, 0, r.loc))
+			for _, sp := range r.week[d.Weekday()] {
+				add(wallTime(y, m, day, sp.from, r.loc))
+				add(wallTime(y, m, day, sp.to, r.loc))
+			}
+		}
+	}
+	for _, ov := range o.Overrides {
+		add(ov.From)
+		add(ov.To)
+	}
+	slices.SortFunc(out, func(a, b time.Time) int { return a.Compare(b) })
+	return slices.CompactFunc(out, time.Time.Equal)
 }

@@ -2,6 +2,7 @@ package route
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -137,6 +138,36 @@ func TestHoursAcrossDST(t *testing.T) {
 			}
 			if got := o.DueAfter("q", c.d, at(c.from)); !got.Equal(at(c.due)) {
 				t.Errorf("DueAfter(%v from %s) = %v, want %s", c.d, c.from, got.UTC(), c.due)
+			}
+		})
+	}
+}
+
+// TestCoverageGaps checks that loading finds gaps in coverage that hourly
+// samples of a winter and a summer week miss: a short one, and one only in
+// the weeks when Europe and North America are on different DST rules.
+func TestCoverageGaps(t *testing.T) {
+	cases := []struct{ name, regions, want string }{
+		{"twenty minutes every day", `
+  A: {timezone: Asia/Kolkata, hours: {mon-sun: "09:00-17:10"}}
+  B: {timezone: Asia/Kolkata, hours: {mon-sun: "17:30-24:00", sun-sat: "00:00-09:00"}}`,
+			"no team on duty for 121h40m0s of 2026 (first: Thu 2026-01-01 11:40 UTC)"},
+		{"between the DST switches", `
+  A: {timezone: Europe/Athens, hours: {mon-sun: "08:00-20:00"}}
+  B: {timezone: America/New_York, hours: {mon-sun: "13:00-24:00", sun-sat: "00:00-01:00"}}`,
+			"no team on duty for 28h0m0s of 2026 (first: Mon 2026-03-09 05:00 UTC)"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := loadOrg(t, `
+regions:`+c.regions+`
+teams: [{name: a, region: A}, {name: b, region: B}]
+queues:
+  - {name: qa, team: a, handoff: [qb]}
+  - {name: qb, team: b, handoff: [qa]}
+`)
+			if err == nil || !strings.Contains(err.Error(), "queues.qa: "+c.want) {
+				t.Errorf("error = %v, want it to contain %q", err, c.want)
 			}
 		})
 	}
