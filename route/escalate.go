@@ -21,16 +21,18 @@ type OverdueAlerts interface {
 	MarkEscalated(ctx context.Context, escalated []*post.Item, t time.Time) error
 }
 
-// Escalation returns the copy of it's alert raised on its escalation queue
-// at t, or nil when the alert has no escalation. The copy's id derives
-// from the alert's, so escalating twice (a retry, two route processes)
-// names the same alert.
+// Escalation returns the copy of it's alert raised on its escalation queue,
+// or nil when the alert has no escalation. The copy's id derives from the
+// alert's, so escalating twice (a retry, two route processes) names the
+// same alert; and it is raised as of the alert's escalate_at (or of t when
+// the job runs more than maxRaiseLag late), so a retry after a shift change
+// lands on the same queue with the same deadline.
 func (p *Policy) Escalation(it *post.Item, t time.Time) *post.Item {
 	a := it.Alert
 	if a == nil || a.EscalateTo == "" || a.Retracted {
 		return nil
 	}
-	c := p.raise(a.EscalateTo, a.Priority, a.Rule, t)
+	c := p.raise(a.EscalateTo, a.Priority, a.Rule, asOf(a.EscalateAt, t))
 	c.ID, c.Of, c.Reason = AlertID(a.ID, "escalation:"+a.EscalateTo), a.ID, "escalation"
 	c.Incident, c.IncidentSize = a.Incident, a.IncidentSize
 	return withAlert(it, c)

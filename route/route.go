@@ -616,11 +616,16 @@ const maxRaiseLag = time.Hour
 // (a backlog after an outage, a replay), or whose ingest time is unknown or
 // ahead of now, is raised as of now: the team on duty now takes it.
 func raisedAt(it *post.Item, now time.Time) time.Time {
-	in := it.Post.IngestedAt.UTC()
-	if in.IsZero() || in.After(now) || now.Sub(in) > maxRaiseLag {
+	return asOf(it.Post.IngestedAt, now)
+}
+
+// asOf is ref, when it is known and at most maxRaiseLag before now, else now.
+func asOf(ref, now time.Time) time.Time {
+	ref = ref.UTC()
+	if ref.IsZero() || ref.After(now) || now.Sub(ref) > maxRaiseLag {
 		return now
 	}
-	return in
+	return ref
 }
 
 // withAlert is a shallow copy of it carrying alert a: the same post on

@@ -172,3 +172,29 @@ queues:
 		})
 	}
 }
+
+// TestEscalationRetryAfterShiftChange checks that an escalation repeated
+// after a shift change (the job failed between producing and recording it)
+// names the same alert on the same queue with the same deadline.
+func TestEscalationRetryAfterShiftChange(t *testing.T) {
+	org := writeFile(t, "org.yaml", testOrg)
+	pol := writeFile(t, "routing.yaml", "queues: [care, night]\nrules:\n  - {name: neg, when: {sentiment: [negative]}, queue: night, priority: P2, escalate: {to: care, after: 1h}}\n")
+	p, err := Load(Config{Policy: pol, Org: org})
+	if err != nil {
+		t.Fatal(err)
+	}
+	it := item("acme", []string{"acme"}, "negative", "EMEA", 10)
+	it.Alert = &post.Alert{ID: "a1", Queue: "night", Priority: "P2", Rule: "neg", EscalateTo: "care", EscalateAt: at("2026-11-23T14:50:00Z")} // Mon 16:50 Athens
+	first := p.Escalation(it, at("2026-11-23T14:50:30Z")).Alert
+	if first.Queue != "care" || !first.CreatedAt.Equal(at("2026-11-23T14:50:00Z")) {
+		t.Fatalf("escalation = %+v", first)
+	}
+	retry := p.Escalation(it, at("2026-11-23T15:20:00Z")).Alert // 17:20 Athens: care's team is off
+	if retry.ID != first.ID || retry.Queue != first.Queue || !retry.DueAt.Equal(first.DueAt) || !retry.CreatedAt.Equal(first.CreatedAt) {
+		t.Errorf("retried escalation = %+v, want as first %+v", retry, first)
+	}
+	// A job that ran more than maxRaiseLag late raises it for whoever is on duty now.
+	if late := p.Escalation(it, at("2026-11-23T16:00:00Z")).Alert; late.ID != first.ID || late.Queue != "care-na" {
+		t.Errorf("late escalation = %+v, want it on care-na", late)
+	}
+}
