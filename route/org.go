@@ -154,6 +154,10 @@ func (o *Org) init() error {
 		if q.SLAClock != "" && q.SLAClock != "business" && q.SLAClock != "calendar" {
 			bad("queues.%s.sla_clock: %q, want business or calendar", q.Name, q.SLAClock)
 		}
+		if t := o.teams[q.Team]; q.SLAClock == "business" && t != nil && !t.Always && !o.Regions[t.Region].hasHours() {
+			// Its deadlines would never come: they were left out.
+			bad("queues.%s.sla_clock: business, but region %s of team %s has no hours", q.Name, t.Region, t.Name)
+		}
 		for p, d := range q.SLA {
 			if !slices.Contains(priorities, p) || d <= 0 {
 				bad("queues.%s.sla: %s: %v, want a priority P1–P4 and a positive duration", q.Name, p, d)
@@ -222,6 +226,11 @@ func parseHours(s string) (span, error) {
 		return span{}, fmt.Errorf("%q: the end must come after the start, within one day (00:00-24:00)", s)
 	}
 	return sp, nil
+}
+
+// hasHours reports whether the region has business hours on some day.
+func (r *Region) hasHours() bool {
+	return r != nil && slices.ContainsFunc(r.week[:], func(spans []span) bool { return len(spans) > 0 })
 }
 
 // open reports whether the region is in business hours at t. A span runs

@@ -198,3 +198,19 @@ func TestEscalationRetryAfterShiftChange(t *testing.T) {
 		t.Errorf("late escalation = %+v, want it on care-na", late)
 	}
 }
+
+// TestBusinessClockNeedsHours checks that a business-clock queue whose
+// team has no hours is refused: its deadlines would never come.
+func TestBusinessClockNeedsHours(t *testing.T) {
+	_, err := loadOrg(t, `
+regions:
+  R: {timezone: Europe/Athens}
+teams: [{name: day, region: R}, {name: oncall, region: R, always_on: true}]
+queues:
+  - {name: q, team: day, handoff: [oncall], sla: {P2: 2h}, sla_clock: business}
+  - {name: oncall, team: oncall, sla_clock: business}
+`)
+	if err == nil || !strings.Contains(err.Error(), "queues.q.sla_clock: business, but region R of team day has no hours") || strings.Contains(err.Error(), "queues.oncall") {
+		t.Errorf("error = %v", err)
+	}
+}
