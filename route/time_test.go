@@ -214,3 +214,32 @@ queues:
 		t.Errorf("error = %v", err)
 	}
 }
+
+// TestHandoffBoundaries checks the edges of a shift and of an override: a
+// span and an override include their start and exclude their end, so at
+// every instant exactly one queue takes the alert.
+func TestHandoffBoundaries(t *testing.T) {
+	o, err := loadOrg(t, testOrg+`
+overrides:
+  - {queue: care, team: night, from: 2026-12-24T16:00:00Z, to: 2026-12-27T06:00:00Z}
+`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct{ at, queue, team string }{
+		{"2026-11-23T06:59:59Z", "night", "night"}, // Mon 08:59:59 Athens, 01:59 New York: nobody but the night
+		{"2026-11-23T07:00:00Z", "care", "emea"},   // 09:00 Athens: on duty at the start
+		{"2026-11-23T14:59:59Z", "care", "emea"},   // 16:59:59
+		{"2026-11-23T15:00:00Z", "care-na", "na"},  // 17:00 Athens: off at the end; 10:00 New York
+		{"2026-11-23T13:59:59Z", "care", "emea"},   // both on duty (New York from 14:00Z): the queue's own team first
+		{"2026-12-24T15:59:59Z", "care-na", "na"},  // Thu 17:59 Athens, before the override
+		{"2026-12-24T16:00:00Z", "care", "night"},  // the override's start
+		{"2026-12-27T05:59:59Z", "care", "night"},  // just before its end
+		{"2026-12-27T06:00:00Z", "night", "night"}, // its end: Sunday, the usual chain
+	} {
+		q, _ := o.Handle("care", at(c.at))
+		if q != c.queue || o.Team(q, at(c.at)) != c.team {
+			t.Errorf("at %s: queue %s, team %s; want %s, %s", c.at, q, o.Team(q, at(c.at)), c.queue, c.team)
+		}
+	}
+}
