@@ -346,39 +346,69 @@ func (o *Org) Due(q, priority string, t time.Time) time.Time {
 // calendar time).
 func (o *Org) DueAfter(q string, d time.Duration, t time.Time) time.Time {
 	queue := o.queues[q]
-	if queue == nil {
+	if queue == nil || queue.SLAClock != "business" || o.teams[queue.Team].Always {
 		return t.Add(d)
 	}
-	if queue.SLAClock != "business" || o.teams[queue.Team].Always || o.override(q, t) != nil {
-		return t.Add(d) // an override is on call around the clock
-	}
-	r := o.Regions[o.teams[queue.Team].Region]
-	// Walk day by day through the region's calendar, spending d in its
-	// open spans; local dates and times keep DST changes right.
+	// Spend d in the intervals the queue is worked: its team's hours, and
+	// overrides, which are on call around the clock.
 	cur := t
+	for range 10_000 {
+		from, to, ok := o.nextWorked(queue, cur)
+		if !ok {
+			break
+		}
+		if cur.Before(from) {
+			cur = from
+		}
+		if avail := to.Sub(cur); d <= avail {
+			return cur.Add(d)
+		}
+		d -= to.Sub(cur)
+		cur = to
+	}
+	return time.Time{} // no business hours within a year
+}
+
+// nextWorked is the first interval, ending after cur, in which queue is
+// worked on its business clock: in its team's hours or under an override.
+func (o *Org) nextWorked(queue *Queue, cur time.Time) (from, to time.Time, ok bool) {
+	if ov := o.override(queue.Name, cur); ov != nil {
+		return cur, ov.To, true
+	}
+	from, to, ok = o.Regions[o.teams[queue.Team].Region].nextSpan(cur)
+	var next *Override // the first override to start after cur
+	for _, ov := range o.Overrides {
+		if ov.Queue == queue.Name && ov.From.After(cur) && (next == nil || ov.From.Before(next.From)) {
+			next = ov
+		}
+	}
+	switch {
+	case next == nil || ok && !next.From.Before(to):
+		return from, to, ok
+	case !ok || !next.From.After(from):
+		return next.From, next.To, true
+	default: // the override starts during the span: the span up to it
+		return from, next.From, true
+	}
+}
+
+// nextSpan is the first span of business hours ending after cur, within a
+// year; local dates and times keep DST changes right.
+func (r *Region) nextSpan(cur time.Time) (from, to time.Time, ok bool) {
+	day := cur
 	for range 400 {
-		l := cur.In(r.loc)
-		y, m, day := l.Date()
+		l := day.In(r.loc)
+		y, m, d := l.Date()
 		if !r.holidays[l.Format("2006-01-02")] {
 			for _, sp := range r.week[l.Weekday()] {
-				from, to := wallTime(y, m, day, sp.from, r.loc), wallTime(y, m, day, sp.to, r.loc)
-				if !cur.Before(to) {
-					continue
-				}
-				if cur.Before(from) {
-					cur = from
-				}
-				if avail := to.Sub(cur); d <= avail {
-					return cur.Add(d)
-				} else {
-					d -= avail
-					cur = to
+				if to := wallTime(y, m, d, sp.to, r.loc); cur.Before(to) {
+					return wallTime(y, m, d, sp.from, r.loc), to, true
 				}
 			}
 		}
-		cur = wallTime(y, m, day+1, 0, r.loc)
+		day = wallTime(y, m, d+1, 0, r.loc)
 	}
-	return time.Time{} // no business hours within a year
+	return time.Time{}, time.Time{}, false
 }
 
 // coverage finds the times of a year when a queue and its whole hand-off

@@ -243,3 +243,26 @@ overrides:
 		}
 	}
 }
+
+// TestBusinessClockAcrossOverrides checks that a business-clock deadline
+// counts an override's time in full, as around the clock, whether the
+// alert was raised before it or during it, and only the team's hours after.
+func TestBusinessClockAcrossOverrides(t *testing.T) {
+	o, err := loadOrg(t, testOrg+`
+overrides:
+  - {queue: care, team: night, from: 2026-12-24T16:00:00Z, to: 2026-12-27T06:00:00Z}
+`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct{ from, due string }{
+		{"2026-12-24T14:00:00Z", "2026-12-24T17:00:00Z"}, // Thu 16:00 Athens: 1h to 17:00, the override from 18:00
+		{"2026-12-25T03:00:00Z", "2026-12-25T05:00:00Z"}, // within the override
+		{"2026-12-27T05:00:00Z", "2026-12-28T08:00:00Z"}, // 1h left of the override, then Mon 09:00–10:00 Athens
+		{"2026-12-24T06:00:00Z", "2026-12-24T09:00:00Z"}, // Thu 08:00 Athens: business hours only, 09:00–11:00
+	} {
+		if got := o.Due("care", "P2", at(c.from)); !got.Equal(at(c.due)) {
+			t.Errorf("Due(care, P2, %s) = %v, want %s", c.from, got.UTC(), c.due)
+		}
+	}
+}
