@@ -257,6 +257,9 @@ func (r *Region) open(t time.Time) bool {
 // zones (America/Santiago, America/Havana: the clocks skip midnight) goes
 // back to the day before.
 func wallTime(y int, m time.Month, d, minute int, loc *time.Location) time.Time {
+	if c := time.Date(y, m, d, 0, minute, 0, 0, loc); noSwitchNear(c) {
+		return c // the usual case, and faster
+	}
 	w := time.Date(y, m, d, 0, minute, 0, 0, time.UTC) // the wall clock, read as UTC
 	var first time.Time
 	for _, probe := range []time.Time{w.Add(-48 * time.Hour), w.Add(48 * time.Hour)} {
@@ -273,6 +276,12 @@ func wallTime(y int, m time.Month, d, minute int, loc *time.Location) time.Time 
 	_, off := w.Add(-48 * time.Hour).In(loc).Zone()
 	start, _ := w.Add(-time.Duration(off) * time.Second).In(loc).ZoneBounds()
 	return start
+}
+
+// noSwitchNear reports whether t's zone offset holds for two days around it.
+func noSwitchNear(t time.Time) bool {
+	start, end := t.ZoneBounds()
+	return (start.IsZero() || t.Sub(start) > 48*time.Hour) && (end.IsZero() || end.Sub(t) > 48*time.Hour)
 }
 
 // wall is the local date and time of t, as a UTC time.
