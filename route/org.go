@@ -329,6 +329,18 @@ func (o *Org) override(q string, t time.Time) *Override {
 	return found
 }
 
+// Worker returns the team at work on queue q at t: an override's, or the
+// queue's own while it is on duty; "" when nobody is.
+func (o *Org) Worker(q string, t time.Time) string {
+	if ov := o.override(q, t); ov != nil {
+		return ov.Team
+	}
+	if queue := o.queues[q]; queue != nil && o.OnDuty(queue.Team, t) {
+		return queue.Team
+	}
+	return ""
+}
+
 // Team returns the team working queue q at t.
 func (o *Org) Team(q string, t time.Time) string {
 	if ov := o.override(q, t); ov != nil {

@@ -48,9 +48,7 @@ func Simulate(p *Policy, items []*post.Item, start time.Time) []HourReport {
 		if r == nil {
 			r = &HourReport{Hour: h, Queue: q}
 			if p.org != nil {
-				if qq := p.org.queues[q]; qq != nil && p.org.OnDuty(qq.Team, h) {
-					r.Team = qq.Team
-				}
+				r.Team = p.org.Worker(q, h)
 			}
 			rows[q][h] = r
 		}
@@ -62,13 +60,12 @@ func Simulate(p *Policy, items []*post.Item, start time.Time) []HourReport {
 		for q, w := range queues {
 			r := row(q, h)
 			capacity := len(w)
-			if p.org != nil {
-				if qq := p.org.queues[q]; qq != nil {
-					if !p.org.OnDuty(qq.Team, h) {
-						capacity = 0
-					} else if c := p.org.teams[qq.Team].CapacityPerHour; c > 0 {
-						capacity = min(capacity, c)
-					}
+			if p.org != nil && p.org.queues[q] != nil {
+				// Whoever works the queue in this hour, an override's team included.
+				if team := p.org.Worker(q, h); team == "" {
+					capacity = 0
+				} else if c := p.org.teams[team].CapacityPerHour; c > 0 {
+					capacity = min(capacity, c)
 				}
 			}
 			r.Answered += capacity

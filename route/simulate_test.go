@@ -63,3 +63,32 @@ func TestSimulate(t *testing.T) {
 }
 
 func mustTime(s string) time.Time { return at(s) }
+
+// TestSimulateOverride checks that the simulation counts an override's team
+// as working the queue: on a holiday under an on-call override, alerts are
+// answered, not left to breach.
+func TestSimulateOverride(t *testing.T) {
+	org := writeFile(t, "org.yaml", testOrg+`
+overrides:
+  - {queue: care, team: night, from: 2026-12-24T16:00:00Z, to: 2026-12-27T06:00:00Z}
+`)
+	pol := writeFile(t, "routing.yaml", "queues: [care]\nrules:\n  - {name: neg, when: {sentiment: [negative]}, queue: care, priority: P2}\n")
+	p, err := Load(Config{Policy: pol, Org: org})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var items []*post.Item
+	for i := range 3 {
+		it := item("acme", []string{"acme"}, "negative", "EMEA", 10)
+		it.Post.ID = strconv.Itoa(i)
+		it.Post.CreatedAt = at("2026-12-25T10:00:00Z") // Christmas in Athens, under the override
+		items = append(items, it)
+	}
+	rows := Simulate(p, items, time.Time{})
+	if len(rows) != 1 {
+		t.Fatalf("rows = %+v, want one hour", rows)
+	}
+	if r := rows[0]; r.Queue != "care" || r.Team != "night" || r.Alerts != 3 || r.Answered != 3 || r.Breaches != 0 {
+		t.Errorf("row = %+v, want care worked by night answering all 3", r)
+	}
+}
