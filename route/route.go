@@ -509,16 +509,24 @@ func (p *Policy) alerts(it *post.Item, t time.Time, stories *stories) []*post.Al
 // with the queue's deadline for the priority.
 func (p *Policy) raise(queue, priority, rule string, t time.Time) *post.Alert {
 	a := &post.Alert{Queue: queue, Priority: priority, Rule: rule, CreatedAt: t}
-	if p.org != nil {
-		q, staffed := p.org.Handle(queue, t)
-		if q != queue {
-			a.Queue, a.HandedOffFrom = q, queue
-		}
-		a.Unstaffed = !staffed
-		a.Team = p.org.Team(a.Queue, t)
-		a.DueAt = p.org.Due(a.Queue, a.Priority, t)
-	}
+	p.staff(a, t)
 	return a
+}
+
+// staff hands alert a to whoever is on duty at t in its queue's hand-off
+// chain and sets the team and the deadline.
+func (p *Policy) staff(a *post.Alert, t time.Time) {
+	if p.org == nil {
+		return
+	}
+	queue := a.Queue
+	q, staffed := p.org.Handle(queue, t)
+	if q != queue {
+		a.Queue, a.HandedOffFrom = q, queue
+	}
+	a.Unstaffed = !staffed
+	a.Team = p.org.Team(a.Queue, t)
+	a.DueAt = p.org.Due(a.Queue, a.Priority, t)
 }
 
 // dueAfter is d after t on queue's clock.
@@ -599,7 +607,13 @@ func stage(current func() *Policy, now func() time.Time) func(context.Context, p
 			}
 		}
 		if spikes != nil {
-			out.Items = append(out.Items, spikes.observe(in.Items, t)...)
+			for _, sp := range spikes.observe(in.Items, t) {
+				// Follow-the-sun and SLAs as for any alert, as of the
+				// window's end, so that a night-time spike is not left on
+				// a queue nobody works.
+				p.staff(sp.Alert, asOf(sp.Alert.CreatedAt, t))
+				out.Items = append(out.Items, sp)
+			}
 		}
 		return out, nil
 	}

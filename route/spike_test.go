@@ -140,3 +140,45 @@ func TestSeasonalSpikes(t *testing.T) {
 		t.Errorf("validate = %v, want the baseline and the time zone refused", err)
 	}
 }
+
+// TestSpikeFollowsTheSun checks that a spike alert is handed off, staffed
+// and given a deadline like any alert: at night it goes to the queue on duty.
+func TestSpikeFollowsTheSun(t *testing.T) {
+	org := writeFile(t, "org.yaml", testOrg)
+	pol := writeFile(t, "routing.yaml", `queues: [care]
+rules: [{name: rest, when: {sentiment: [negative]}, queue: care, priority: P4}]
+spikes: {window: 5m, min_count: 20, factor: 3, queue: care, priority: P2}
+`)
+	p, err := Load(Config{Policy: pol, Org: org})
+	if err != nil {
+		t.Fatal(err)
+	}
+	clock := at("2026-11-23T19:00:00Z") // Mon 21:00 Athens, 14:00 New York
+	stage := p.Stage(func() time.Time { return clock })
+	var spikes []*post.Alert
+	for i, n := range []int{10, 10, 10, 10, 10, 10, 50, 10} {
+		var items []*post.Item
+		for j := range n {
+			it := item("acme", []string{"refund"}, "positive", "EMEA", 10)
+			it.Post.ID = strconv.Itoa(i*100 + j)
+			items = append(items, it)
+		}
+		out, err := stage(context.Background(), post.Batch{Items: items})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, it := range out.Items {
+			if it.Alert.Spike != nil {
+				spikes = append(spikes, it.Alert)
+			}
+		}
+		clock = clock.Add(5 * time.Minute)
+	}
+	if len(spikes) != 1 {
+		t.Fatalf("%d spike alerts, want 1", len(spikes))
+	}
+	a := spikes[0]
+	if a.Queue != "care-na" || a.HandedOffFrom != "care" || a.Team != "na" || a.Unstaffed || !a.DueAt.Equal(a.CreatedAt.Add(2*time.Hour)) {
+		t.Errorf("spike alert = %+v, want it handed off to care-na, due in 2h", a)
+	}
+}
