@@ -382,7 +382,7 @@ func (o *Org) DueAfter(q string, d time.Duration, t time.Time) time.Time {
 			cur = from
 		}
 		if avail := to.Sub(cur); d <= avail {
-			return cur.Add(d)
+			return cur.Add(d).UTC() // in UTC like every time on the wire
 		}
 		d -= to.Sub(cur)
 		cur = to

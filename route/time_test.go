@@ -266,3 +266,13 @@ overrides:
 		}
 	}
 }
+
+// TestDeadlinesInUTC checks that a business-clock deadline is written in
+// UTC like the other times of an alert, not in the region's offset.
+func TestDeadlinesInUTC(t *testing.T) {
+	o := orgIn(t, "Asia/Kolkata", `mon-fri: "09:00-17:00"`)
+	due := o.DueAfter("q", 2*time.Hour, at("2026-11-23T02:00:00Z")) // 07:30 in Kolkata: from 09:00
+	if b, _ := due.MarshalJSON(); string(b) != `"2026-11-23T05:30:00Z"` {
+		t.Errorf("due_at on the wire = %s, want 2026-11-23T05:30:00Z", b)
+	}
+}
