@@ -22,9 +22,10 @@ type Org struct {
 	Queues    []*Queue           `yaml:"queues"`
 	Overrides []*Override        `yaml:"overrides"`
 
-	file   string
-	teams  map[string]*Team
-	queues map[string]*Queue
+	file     string
+	loadedAt time.Time // the coverage check looks at the year from this day
+	teams    map[string]*Team
+	queues   map[string]*Queue
 }
 
 // Region is where a team works: its clock and calendar.
@@ -81,8 +82,11 @@ var (
 )
 
 // LoadOrg reads and checks an org file.
-func LoadOrg(path string) (*Org, error) {
-	o := &Org{file: path}
+func LoadOrg(path string) (*Org, error) { return loadOrgAt(path, time.Now()) }
+
+// loadOrgAt is LoadOrg as of now, the start of the year of coverage checked.
+func loadOrgAt(path string, now time.Time) (*Org, error) {
+	o := &Org{file: path, loadedAt: now}
 	if err := strictyaml.File(path, o); err != nil {
 		return nil, err
 	}
@@ -432,15 +436,16 @@ func (r *Region) nextSpan(cur time.Time) (from, to time.Time, ok bool) {
 	return time.Time{}, time.Time{}, false
 }
 
-// coverage finds the times of a year when a queue and its whole hand-off
-// chain are off duty, and reports each queue's first gap. Who is on duty
+// coverage finds the times of the year from the day the org is loaded when
+// a queue and its whole hand-off chain are off duty (so the holidays and
+// overrides ahead count), and reports each queue's first gap. Who is on duty
 // changes only where a span of hours starts or ends, at local midnight
 // (weekdays, holidays) and at an override's bounds, so looking just at
 // those instants finds every gap, however short, including those of the
-// weeks when two regions' DST rules disagree (March, October, November). A
-// fixed year keeps the check repeatable.
+// weeks when two regions' DST rules disagree (March, October, November).
 func (o *Org) coverage() []error {
-	from := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	y, m, d := o.loadedAt.UTC().Date()
+	from := time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
 	to := from.AddDate(1, 0, 0)
 	changes := o.changes(from, to)
 	var errs []error
@@ -456,7 +461,7 @@ func (o *Org) coverage() []error {
 			}
 		}
 		if off > 0 {
-			errs = append(errs, fmt.Errorf("%s: queues.%s: no team on duty for %v of 2026 (first: %s UTC): add a hand-off queue or an always_on team", o.file, q.Name, off, first.UTC().Format("Mon 2006-01-02 15:04")))
+			errs = append(errs, fmt.Errorf("%s: queues.%s: no team on duty for %v of the year from %s (first: %s UTC): add a hand-off queue or an always_on team", o.file, q.Name, off, from.Format("2006-01-02"), first.UTC().Format("Mon 2006-01-02 15:04")))
 		}
 	}
 	return errs

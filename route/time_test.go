@@ -151,11 +151,11 @@ func TestCoverageGaps(t *testing.T) {
 		{"twenty minutes every day", `
   A: {timezone: Asia/Kolkata, hours: {mon-sun: "09:00-17:10"}}
   B: {timezone: Asia/Kolkata, hours: {mon-sun: "17:30-24:00", sun-sat: "00:00-09:00"}}`,
-			"no team on duty for 121h40m0s of 2026 (first: Thu 2026-01-01 11:40 UTC)"},
+			"no team on duty for 121h40m0s of the year from 2026-01-01 (first: Thu 2026-01-01 11:40 UTC)"},
 		{"between the DST switches", `
   A: {timezone: Europe/Athens, hours: {mon-sun: "08:00-20:00"}}
   B: {timezone: America/New_York, hours: {mon-sun: "13:00-24:00", sun-sat: "00:00-01:00"}}`,
-			"no team on duty for 28h0m0s of 2026 (first: Mon 2026-03-09 05:00 UTC)"},
+			"no team on duty for 28h0m0s of the year from 2026-01-01 (first: Mon 2026-03-09 05:00 UTC)"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -274,5 +274,26 @@ func TestDeadlinesInUTC(t *testing.T) {
 	due := o.DueAfter("q", 2*time.Hour, at("2026-11-23T02:00:00Z")) // 07:30 in Kolkata: from 09:00
 	if b, _ := due.MarshalJSON(); string(b) != `"2026-11-23T05:30:00Z"` {
 		t.Errorf("due_at on the wire = %s, want 2026-11-23T05:30:00Z", b)
+	}
+}
+
+// TestCoverageLooksAhead: the coverage check covers the year from the day
+// the org is loaded, so next year's holidays count once they are that close.
+func TestCoverageLooksAhead(t *testing.T) {
+	path := writeFile(t, "org.yaml", `
+regions:
+  A: {timezone: UTC, hours: {mon-sun: "00:00-24:00"}, holidays: ["2027-12-24"]}
+  B: {timezone: UTC, hours: {mon-sun: "00:00-24:00"}, holidays: ["2027-12-24"]}
+teams: [{name: a, region: A}, {name: b, region: B}]
+queues:
+  - {name: qa, team: a, handoff: [qb]}
+  - {name: qb, team: b, handoff: [qa]}
+`)
+	if _, err := loadOrgAt(path, time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)); err != nil {
+		t.Errorf("loaded in 2026, a holiday of December 2027 is too far to check: %v", err)
+	}
+	_, err := loadOrgAt(path, time.Date(2027, 3, 1, 0, 0, 0, 0, time.UTC))
+	if want := "queues.qa: no team on duty for 24h0m0s of the year from 2027-03-01 (first: Fri 2027-12-24 00:00 UTC)"; err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("loaded in March 2027: %v, want it to contain %q", err, want)
 	}
 }
