@@ -36,6 +36,17 @@ type counters struct {
 	in, out, dead, retries, inFlight, panics atomic.Int64
 }
 
+// produced counts outs, once produced, as records out or dead letters.
+func (c *counters) produced(outs []Out) {
+	for _, o := range outs {
+		if o.Dead != nil {
+			c.dead.Add(1)
+		} else {
+			c.out.Add(1)
+		}
+	}
+}
+
 // register exposes c under the stage's label; lag is read on scrape.
 func (m *Metrics) register(stage string, c *counters, lag func() int64) prometheus.Observer {
 	if m == nil {

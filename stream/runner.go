@@ -170,13 +170,7 @@ func (r *Runner) process(ctx, finish context.Context, log *slog.Logger, wm *wate
 	if !retry(ctx, log, "produce", &r.c.retries, func() error { return produce(finish, r.Out, r.Name, r.DeadTopic, outs) }) {
 		return
 	}
-	for _, o := range outs {
-		if o.Dead != nil {
-			r.c.dead.Add(1)
-		} else {
-			r.c.out.Add(1)
-		}
-	}
+	r.c.produced(outs)
 
 	commitMu.Lock()
 	defer commitMu.Unlock()

@@ -110,13 +110,7 @@ func (s *SourceRunner) send(retryCtx, finish context.Context, log *slog.Logger, 
 	if !retry(retryCtx, log, "produce", &s.c.retries, func() error { return produce(finish, s.Out, s.Name, s.DeadTopic, outs) }) {
 		return false
 	}
-	for _, o := range outs { // an oversized post has become a dead letter
-		if o.Dead != nil {
-			s.c.dead.Add(1)
-		} else {
-			s.c.out.Add(1)
-		}
-	}
+	s.c.produced(outs) // an oversized post has become a dead letter
 	return true
 }
 

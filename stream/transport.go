@@ -106,13 +106,13 @@ func produce(ctx context.Context, p Producer, stage, deadTopic string, outs []Ou
 // tooLarge is the dead letter that stands for an oversized record. It
 // carries the record's key and the start of its encoding, never the item.
 func tooLarge(stage, deadTopic string, o Out, r TooLarge, limit int) Out {
-	reason := fmt.Sprintf("record of %d bytes for %s is over transport.kafka.max_message_bytes %d", r.Size, o.Topic, limit)
 	if o.Dead != nil {
 		d := *o.Dead
 		d.Reason += fmt.Sprintf(" (its item left out: with it the dead letter was %d bytes, over transport.kafka.max_message_bytes %d)", r.Size, limit)
 		d.Item = nil
 		return Out{Topic: o.Topic, Key: o.Key, Dead: &d}
 	}
+	reason := fmt.Sprintf("record of %d bytes for %s is over transport.kafka.max_message_bytes %d", r.Size, o.Topic, limit)
 	d := &post.DeadLetter{Stage: stage, Reason: reason, Key: o.Key, Raw: r.Head, RawBytes: r.Size, At: time.Now().UTC()}
 	return Out{Topic: deadTopic, Key: o.Key, Dead: d}
 }
