@@ -125,6 +125,12 @@ func (id Identity) sees(spec watchlist.Spec) bool {
 	return false
 }
 
+// seesRecord reports whether the caller may see a stored watchlist: its
+// working revision or its live one.
+func (id Identity) seesRecord(rec watchlist.Record) bool {
+	return id.sees(rec.Spec) || rec.Live != nil && id.sees(*rec.Live)
+}
+
 // owns reports whether the caller may change a watchlist: seen, and every
 // region of it in the scope (a region-scoped caller may not change a
 // global list).
@@ -219,7 +225,7 @@ func (s *Server) visible(c *call) (watchlist.Record, error) {
 	if err != nil {
 		return rec, storeError(err, id)
 	}
-	if !c.id.sees(rec.Spec) && (rec.Live == nil || !c.id.sees(*rec.Live)) {
+	if !c.id.seesRecord(rec) {
 		return rec, errorf(http.StatusNotFound, CodeNotFound, "watchlist %q not found", id)
 	}
 	return rec, nil
@@ -531,7 +537,7 @@ func (s *Server) seesWatchlist(id Identity, wl string) bool {
 		return false
 	}
 	rec, err := s.d.Watchlists.Get(wl)
-	return err == nil && (id.sees(rec.Spec) || rec.Live != nil && id.sees(*rec.Live))
+	return err == nil && id.seesRecord(rec)
 }
 
 func (s *Server) backtestWatchlist(c *call) error {
@@ -606,8 +612,7 @@ func (s *Server) search(c *call) error {
 // heavy runs f, a search, backtest or insight query of the caller: at most
 // maxQueriesPerIdentity of theirs at once (one more waits up to queryWait for
 // a turn, so that a dashboard's burst of panels queues instead of failing),
-// each stopped after timeout
-// (0: f has its own) with a 503 that says so.
+// each stopped after timeout (0: f has its own) with a 503 that says so.
 func (s *Server) heavy(c *call, timeout time.Duration, f func(ctx context.Context) error) error {
 	release, err := s.slot(c, "query", "searches, backtests or insight queries running", maxQueriesPerIdentity, s.queryWait)
 	if err != nil {
@@ -644,7 +649,7 @@ func (s *Server) searchScope(id Identity) (scope *search.Scope, any bool) {
 	// their region may have been caught by a list of another region as
 	// well, which the hit and the facets must not name.
 	for _, rec := range s.d.Watchlists.List(watchlist.Filter{Teams: id.Scope.Teams, Brands: id.Scope.Brands}) {
-		if id.sees(rec.Spec) || rec.Live != nil && id.sees(*rec.Live) {
+		if id.seesRecord(rec) {
 			scope.Watchlists = append(scope.Watchlists, rec.ID)
 		}
 	}
