@@ -244,11 +244,12 @@ func (s *Server) streamAlerts(c *call) error {
 	}
 }
 
-// slot counts a request of a kind (a live feed, a query) of the caller,
-// or answers 429 when they have max in flight already. release ends it.
+// slot counts a request of a kind (a live feed, a query) of the caller.
+// When they have max in flight already it waits up to wait for one to end,
+// then answers 429. release ends it.
 func (s *Server) slot(c *call, kind, what string, max int, wait time.Duration) (release func(), err error) {
 	key := kind + ":" + c.id.ID
-	var deadline <-chan time.Time
+	var timeout *time.Timer // started on the first wait; at 0 it fires at once
 	for {
 		s.slotsMu.Lock()
 		if s.slots[key] < max {
@@ -258,20 +259,16 @@ func (s *Server) slot(c *call, kind, what string, max int, wait time.Duration) (
 		}
 		freed := s.slotFreed
 		s.slotsMu.Unlock()
-		if deadline == nil && wait > 0 {
-			t := time.NewTimer(wait)
-			defer t.Stop()
-			deadline = t.C
-		}
-		if wait <= 0 {
-			deadline = closedTime
+		if timeout == nil {
+			timeout = time.NewTimer(wait)
+			defer timeout.Stop()
 		}
 		select {
 		case <-freed: // a slot was released: look again
 			continue
 		case <-c.r.Context().Done():
 			return nil, c.r.Context().Err()
-		case <-deadline:
+		case <-timeout.C:
 		}
 		c.w.Header().Set("Retry-After", "5")
 		return nil, errorf(http.StatusTooManyRequests, CodeRateLimited, "you have %d %s already, the most one caller may", max, what)
@@ -286,9 +283,6 @@ func (s *Server) slot(c *call, kind, what string, max int, wait time.Duration) (
 		s.slotFreed = make(chan struct{})
 	}, nil
 }
-
-// closedTime is a channel that is always ready: no wait for a slot.
-var closedTime = func() <-chan time.Time { c := make(chan time.Time); close(c); return c }()
 
 // refused checks a request's credentials again and says why they are
 // refused now (revoked, expired, unknown), or "" while they are good. When
