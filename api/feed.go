@@ -40,6 +40,7 @@ func Tap(mem *MemAlerts, hub *Hub, log *slog.Logger) func(*post.Item) {
 // ClickHouse).
 type KafkaFeed struct {
 	Brokers []string
+	Dialer  *kafka.Dialer     // TLS and SASL, from stream.KafkaConn.Dialer; nil: plaintext
 	Topics  map[string]string // queue → topic
 	Hub     *Hub
 	Log     *slog.Logger
@@ -59,7 +60,7 @@ func (f *KafkaFeed) Run(ctx context.Context) error {
 	errs := make(chan error, len(f.Topics))
 	for queue, topic := range f.Topics {
 		r := kafka.NewReader(kafka.ReaderConfig{
-			Brokers: f.Brokers, GroupID: group, Topic: topic, StartOffset: kafka.LastOffset,
+			Brokers: f.Brokers, Dialer: f.Dialer, GroupID: group, Topic: topic, StartOffset: kafka.LastOffset,
 			MinBytes: 1, MaxBytes: 16 << 20, MaxWait: 250 * time.Millisecond, CommitInterval: time.Second,
 			ReadBackoffMin: 50 * time.Millisecond, ReadBackoffMax: time.Second,
 		})

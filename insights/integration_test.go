@@ -15,6 +15,7 @@ import (
 	"github.com/ClickHouse/clickhouse-go/v2"
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 
+	"github.com/earshot-dev/earshot/internal/secret"
 	"github.com/earshot-dev/earshot/post"
 	"github.com/earshot-dev/earshot/sink"
 )
@@ -34,7 +35,7 @@ const h = time.Hour
 func openCH(t *testing.T, user, password string) driver.Conn {
 	t.Helper()
 	c := sink.DefaultConfig()
-	c.Username, c.Password = user, password
+	c.Username, c.Password = user, secret.String(password)
 	conn, err := sink.Open(c)
 	if err != nil {
 		t.Fatal(err)

@@ -31,7 +31,7 @@ func TestAPIDistributed(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	migratedDB(t, db)
-	k := stream.NewKafka(stream.DefaultKafkaConfig(), prefix+".deadletter", apiTestLogger())
+	k := mustKafka(t, stream.DefaultKafkaConfig(), prefix+".deadletter", apiTestLogger())
 	defer k.Close()
 	if err := k.EnsureTopics(ctx, prefix+".alerts.care", prefix+".alerts.pr", prefix+".alerts.legal"); err != nil {
 		t.Fatal(err)

@@ -23,7 +23,7 @@ func TestAPILiveFeedFromKafka(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	care, pr := prefix+".alerts.care", prefix+".alerts.pr"
-	k := stream.NewKafka(stream.DefaultKafkaConfig(), prefix+".deadletter", apiTestLogger())
+	k := mustKafka(t, stream.DefaultKafkaConfig(), prefix+".deadletter", apiTestLogger())
 	defer k.Close()
 	if err := k.EnsureTopics(ctx, care, pr); err != nil {
 		t.Fatal(err)

@@ -32,6 +32,7 @@ import (
 	"github.com/earshot-dev/earshot/post"
 	"github.com/earshot-dev/earshot/route"
 	"github.com/earshot-dev/earshot/sink"
+	"github.com/earshot-dev/earshot/stream"
 )
 
 const (
@@ -493,4 +494,14 @@ func runFileIntoClickHouse(t *testing.T, ctx context.Context, posts, db string, 
 		t.Fatal(err)
 	}
 	return reg
+}
+
+// mustKafka is stream.NewKafka for tests, failing the test on error.
+func mustKafka(t testing.TB, cfg stream.KafkaConfig, dead string, log *slog.Logger) *stream.Kafka {
+	t.Helper()
+	k, err := stream.NewKafka(cfg, dead, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k
 }

@@ -54,7 +54,7 @@ func BenchmarkRouteLatency(b *testing.B) {
 	id := strconv.FormatInt(time.Now().UnixNano()%1e9, 10)
 	prefix := "it.routelat" + id
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	k := stream.NewKafka(stream.DefaultKafkaConfig(), prefix+".deadletter", log)
+	k := mustKafka(b, stream.DefaultKafkaConfig(), prefix+".deadletter", log)
 	rc := stream.DefaultRunnerConfig()
 	rc.Linger = route.DefaultConfig().Linger // as pipeline.Config.routeRunner sets it
 	ctx, cancel := context.WithCancel(context.Background())

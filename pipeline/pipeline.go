@@ -132,7 +132,10 @@ func New(ctx context.Context, cfg Config, stages []string, taps Taps, reg promet
 		p.mem = stream.NewMemory(cfg.Transport.QueueSize)
 		p.tr = p.mem
 	case "kafka":
-		k := stream.NewKafka(cfg.Transport.Kafka, p.topics.Dead(), log)
+		k, err := stream.NewKafka(cfg.Transport.Kafka, p.topics.Dead(), log)
+		if err != nil {
+			return nil, err
+		}
 		if err := k.WaitReady(ctx); err != nil {
 			return nil, err
 		}
@@ -198,6 +201,9 @@ func New(ctx context.Context, cfg Config, stages []string, taps Taps, reg promet
 			return nil, err
 		}
 		p.closers = append(p.closers, conn.Close)
+		if err := sink.Check(ctx, conn); err != nil {
+			return nil, err // an untrusted certificate or a refused password: retrying cannot help
+		}
 		s := sink.NewWith(conn, cfg.Sink, sink.Options{Registerer: reg, Logger: log})
 		if err := runner(Sink, p.topics.Enriched(), s.Stage(), to(""), cfg.sinkRunner()); err != nil {
 			return nil, err

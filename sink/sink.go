@@ -4,6 +4,8 @@ package sink
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -16,22 +18,27 @@ import (
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/earshot-dev/earshot/internal/secret"
+	"github.com/earshot-dev/earshot/internal/tlsconf"
 	"github.com/earshot-dev/earshot/post"
 )
 
 // Config configures the ClickHouse connection and batching.
 type Config struct {
-	Enabled       bool          `yaml:"enabled"`
-	Addr          []string      `yaml:"addr"` // native protocol, host:9000
-	Database      string        `yaml:"database"`
-	Username      string        `yaml:"username"`
-	Password      string        `yaml:"password"`
-	DialTimeout   time.Duration `yaml:"dial_timeout"`
-	BatchSize     int           `yaml:"batch_size"`     // rows per insert, at most
-	FlushInterval time.Duration `yaml:"flush_interval"` // wait at most this long to fill a batch
-	Cluster       string        `yaml:"cluster"`        // run the schema ON CLUSTER with replicated and distributed tables; "" for one server
-	Retention     Retention     `yaml:"retention"`      // table: 90d or 36h; a TTL where the server has TTL
-	Compression   string        `yaml:"compression"`    // on the wire: lz4, zstd or none ("" is lz4)
+	Enabled       bool           `yaml:"enabled"`
+	Addr          []string       `yaml:"addr"` // native protocol, host:9000
+	Database      string         `yaml:"database"`
+	Username      string         `yaml:"username"`
+	Password      secret.String  `yaml:"password"`      // or password_file, or password_env
+	PasswordFile  string         `yaml:"password_file"` // a file holding the password
+	PasswordEnv   string         `yaml:"password_env"`  // an environment variable holding it
+	TLS           tlsconf.Config `yaml:"tls"`           // TLS to the secure native port (9440)
+	DialTimeout   time.Duration  `yaml:"dial_timeout"`
+	BatchSize     int            `yaml:"batch_size"`     // rows per insert, at most
+	FlushInterval time.Duration  `yaml:"flush_interval"` // wait at most this long to fill a batch
+	Cluster       string         `yaml:"cluster"`        // run the schema ON CLUSTER with replicated and distributed tables; "" for one server
+	Retention     Retention      `yaml:"retention"`      // table: 90d or 36h; a TTL where the server has TTL
+	Compression   string         `yaml:"compression"`    // on the wire: lz4, zstd or none ("" is lz4)
 }
 
 // DefaultConfig returns a local, disabled sink.
@@ -90,6 +97,10 @@ func (c Config) Validate() error {
 		errs = append(errs, fmt.Errorf("sink.compression: %q, want lz4, zstd or none", c.Compression))
 	}
 	errs = append(errs, c.Retention.Validate())
+	if _, err := secret.Resolve("sink.password", c.Password, c.PasswordFile, c.PasswordEnv, nil); err != nil {
+		errs = append(errs, err)
+	}
+	errs = append(errs, c.TLS.Validate("sink.tls"))
 	return errors.Join(errs...)
 }
 
@@ -98,8 +109,11 @@ func (c Config) Schema() Schema {
 	return Schema{DB: c.Database, Cluster: c.Cluster, Retention: c.Retention}
 }
 
-// Open connects to ClickHouse over the native protocol. The connection is
-// lazy: an unreachable server shows up as an error on first use.
+// Open connects to ClickHouse over the native protocol, in TLS when
+// sink.tls is enabled, with the password from sink.password, its file or
+// its environment variable. The connection is lazy: an unreachable server,
+// an untrusted certificate or a refused password shows up as an error on
+// first use.
 //
 // On a cluster, inserts into the Distributed tables are synchronous
 // (insert_distributed_sync): an insert returns once every shard has its
@@ -111,13 +125,22 @@ func Open(c Config) (driver.Conn, error) {
 	if !ok {
 		return nil, fmt.Errorf("sink.compression: %q, want lz4, zstd or none", c.Compression)
 	}
+	password, err := secret.Resolve("sink.password", c.Password, c.PasswordFile, c.PasswordEnv, nil)
+	if err != nil {
+		return nil, err
+	}
+	tlsConfig, err := c.TLS.Client("sink.tls")
+	if err != nil {
+		return nil, err
+	}
 	var settings clickhouse.Settings
 	if c.Cluster != "" {
 		settings = clickhouse.Settings{"insert_distributed_sync": 1}
 	}
 	conn, err := clickhouse.Open(&clickhouse.Options{
 		Addr:        c.Addr,
-		Auth:        clickhouse.Auth{Database: "default", Username: c.Username, Password: c.Password},
+		Auth:        clickhouse.Auth{Database: "default", Username: c.Username, Password: password},
+		TLS:         tlsConfig,
 		DialTimeout: c.DialTimeout,
 		ReadTimeout: 60 * time.Second,
 		Compression: &clickhouse.Compression{Method: method},
@@ -671,4 +694,38 @@ func nonNil(s []string) []string {
 		return []string{}
 	}
 	return s
+}
+
+// Check asks the server for a ping, waiting at most 10s, and returns an
+// error only for a failure that retrying cannot cure: an untrusted
+// certificate, a certificate for another name, a refused username or
+// password. A server that is down or slow is left to the sink's retries.
+func Check(ctx context.Context, conn driver.Conn) error {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	err := conn.Ping(ctx)
+	if err == nil {
+		return nil
+	}
+	var (
+		unknown x509.UnknownAuthorityError
+		host    x509.HostnameError
+		invalid x509.CertificateInvalidError
+		record  tls.RecordHeaderError
+		ex      *clickhouse.Exception
+	)
+	switch {
+	case errors.As(err, &unknown):
+		return fmt.Errorf("ClickHouse: the server's certificate is not signed by a trusted CA: set sink.tls.ca_file to the CA that signed it: %w", err)
+	case errors.As(err, &host):
+		return fmt.Errorf("ClickHouse: the server's certificate does not name the host dialled: use the name it carries in sink.addr, or set sink.tls.server_name: %w", err)
+	case errors.As(err, &invalid):
+		return fmt.Errorf("ClickHouse: the server's certificate is not valid: %w", err)
+	case errors.As(err, &record):
+		return fmt.Errorf("ClickHouse: the server did not answer in TLS: is sink.addr its secure port (9440)? %w", err)
+	case errors.As(err, &ex) && (ex.Code == 192 || ex.Code == 193 || ex.Code == 516):
+		// UNKNOWN_USER, WRONG_PASSWORD, AUTHENTICATION_FAILED
+		return fmt.Errorf("ClickHouse refused the username or password (sink.username, sink.password): %w", err)
+	}
+	return nil
 }

@@ -14,18 +14,21 @@ import (
 
 	"github.com/segmentio/kafka-go"
 
+	"github.com/earshot-dev/earshot/internal/tlsconf"
 	"github.com/earshot-dev/earshot/post"
 )
 
 // KafkaConfig configures the Kafka transport.
 type KafkaConfig struct {
-	Brokers           []string      `yaml:"brokers"`
-	Partitions        int           `yaml:"partitions"`         // for topics earshot creates
-	ReplicationFactor int           `yaml:"replication_factor"` // for topics earshot creates
-	BatchTimeout      time.Duration `yaml:"batch_timeout"`      // writer linger; kafka-go's 1s default is a latency trap
-	SessionTimeout    time.Duration `yaml:"session_timeout"`    // consumer group session
-	MaxMessageBytes   int           `yaml:"max_message_bytes"`
-	ConnectTimeout    time.Duration `yaml:"connect_timeout"` // give up reaching the brokers at start after this; 0 waits forever
+	Brokers           []string       `yaml:"brokers"`
+	Partitions        int            `yaml:"partitions"`         // for topics earshot creates
+	ReplicationFactor int            `yaml:"replication_factor"` // for topics earshot creates
+	BatchTimeout      time.Duration  `yaml:"batch_timeout"`      // writer linger; kafka-go's 1s default is a latency trap
+	SessionTimeout    time.Duration  `yaml:"session_timeout"`    // consumer group session
+	MaxMessageBytes   int            `yaml:"max_message_bytes"`
+	ConnectTimeout    time.Duration  `yaml:"connect_timeout"` // give up reaching the brokers at start after this; 0 waits forever
+	TLS               tlsconf.Config `yaml:"tls"`             // TLS to the brokers (SSL, or SASL_SSL with sasl)
+	SASL              KafkaSASL      `yaml:"sasl"`            // SASL authentication (SASL_PLAINTEXT, or SASL_SSL with tls)
 }
 
 // DefaultKafkaConfig returns the defaults used for a local broker.
@@ -67,6 +70,9 @@ func (c KafkaConfig) Validate() error {
 	if c.SessionTimeout < 3*time.Second {
 		errs = append(errs, fmt.Errorf("kafka.session_timeout: %v, want at least 3s", c.SessionTimeout))
 	}
+	if _, err := c.Conn(nil); err != nil {
+		errs = append(errs, err)
+	}
 	return errors.Join(errs...)
 }
 
@@ -74,19 +80,34 @@ func (c KafkaConfig) Validate() error {
 type Kafka struct {
 	cfg       KafkaConfig
 	deadTopic string
+	dialer    *kafka.Dialer    // for readers
+	transport *kafka.Transport // for writers and the client
 	client    *kafka.Client
 	log       *slog.Logger
 }
 
 // NewKafka returns a Kafka transport. Records on deadTopic are decoded as
-// dead letters; all others as items.
-func NewKafka(cfg KafkaConfig, deadTopic string, log *slog.Logger) *Kafka {
+// dead letters; all others as items. Every reader, writer and client it
+// makes connects with the configuration's TLS and SASL; it fails if they
+// cannot be built (a CA file unreadable, a password missing).
+func NewKafka(cfg KafkaConfig, deadTopic string, log *slog.Logger) (*Kafka, error) {
+	conn, err := cfg.Conn(nil)
+	if err != nil {
+		return nil, err
+	}
+	log = log.With("component", "kafka")
+	if conn.SASL != nil && conn.TLS == nil {
+		log.Warn("kafka: SASL without TLS: the credentials (in the clear with PLAIN) and all records cross the network unencrypted; set transport.kafka.tls.enabled", "mechanism", conn.SASL.Name())
+	}
+	tr := conn.Transport()
 	return &Kafka{
 		cfg:       cfg,
 		deadTopic: deadTopic,
-		client:    &kafka.Client{Addr: kafka.TCP(cfg.Brokers...), Timeout: 10 * time.Second},
-		log:       log.With("component", "kafka"),
-	}
+		dialer:    conn.Dialer(),
+		transport: tr,
+		client:    &kafka.Client{Addr: kafka.TCP(cfg.Brokers...), Timeout: 10 * time.Second, Transport: tr},
+		log:       log,
+	}, nil
 }
 
 // WaitReady blocks until a metadata request to the brokers succeeds, retrying
@@ -108,6 +129,11 @@ func (k *Kafka) WaitReady(ctx context.Context) error {
 				k.log.Info("kafka reachable", "brokers", k.cfg.Brokers, "attempts", attempt)
 			}
 			return nil
+		}
+		if permanent(err) {
+			// Retrying cannot cure an untrusted certificate or a refused
+			// password: say so at once rather than retry forever.
+			return fmt.Errorf("kafka brokers %v: %s: %w", k.cfg.Brokers, explain(err), err)
 		}
 		wait := b.Next()
 		k.log.Warn("kafka unreachable; retrying", "brokers", k.cfg.Brokers, "attempt", attempt, "retry_in", wait, "err", err)
@@ -217,6 +243,7 @@ const fetchWait = time.Second
 func (k *Kafka) readerConfig(group, topic string) kafka.ReaderConfig {
 	return kafka.ReaderConfig{
 		Brokers:           k.cfg.Brokers,
+		Dialer:            k.dialer,
 		GroupID:           group,
 		Topic:             topic,
 		MinBytes:          1,
@@ -239,6 +266,7 @@ func (k *Kafka) readerConfig(group, topic string) kafka.ReaderConfig {
 func (k *Kafka) Producer() (Producer, error) {
 	w := &kafka.Writer{
 		Addr:                   kafka.TCP(k.cfg.Brokers...),
+		Transport:              k.transport,
 		Balancer:               kafka.Murmur2Balancer{}, // same partition for a key as the Java client
 		RequiredAcks:           kafka.RequireAll,
 		BatchTimeout:           k.cfg.BatchTimeout,
@@ -255,9 +283,7 @@ func (k *Kafka) Producer() (Producer, error) {
 
 // Close releases the transport's idle connections.
 func (k *Kafka) Close() error {
-	if t, ok := k.client.Transport.(*kafka.Transport); ok && t != nil {
-		t.CloseIdleConnections()
-	}
+	k.transport.CloseIdleConnections()
 	return nil
 }
 

@@ -27,7 +27,7 @@ func TestOversizedRecordsBecomeDeadLetters(t *testing.T) {
 	cfg.MaxMessageBytes = 256 << 10
 	prefix := fmt.Sprintf("f_bad.stream.%d", time.Now().UnixNano())
 	topic, dead := prefix+".posts", prefix+".deadletter"
-	k := NewKafka(cfg, dead, quiet)
+	k := mustKafka(t, cfg, dead, quiet)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	if err := k.WaitReady(ctx); err != nil {
@@ -114,10 +114,10 @@ func TestTopicWithSmallerLimitIsRefused(t *testing.T) {
 	defer cancel()
 	pre := cfg
 	pre.MaxMessageBytes = 1 << 20 // as created by another tool, with the broker's usual 1 MiB
-	if err := NewKafka(pre, "", quiet).EnsureTopics(ctx, small); err != nil {
+	if err := mustKafka(t, pre, "", quiet).EnsureTopics(ctx, small); err != nil {
 		t.Fatal(err)
 	}
-	k := NewKafka(cfg, "", quiet)
+	k := mustKafka(t, cfg, "", quiet)
 	err := k.EnsureTopics(ctx, small, fine)
 	if err == nil || !strings.Contains(err.Error(), "topic "+small+": max.message.bytes is 1048576, less than transport.kafka.max_message_bytes 8388608") {
 		t.Fatalf("EnsureTopics = %v, want the small topic refused", err)

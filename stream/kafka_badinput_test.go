@@ -1,6 +1,7 @@
 package stream
 
 import (
+	"log/slog"
 	"strings"
 	"testing"
 	"time"
@@ -26,7 +27,7 @@ func TestKafkaConfigMaxMessageBytes(t *testing.T) {
 // adjustDeadlineForRTT). On a loaded host a margin of 62ms (MaxWait 250ms)
 // was too little: idle partitions timed out, warned and re-dialled.
 func TestKafkaFetchLeavesTheBrokerRoom(t *testing.T) {
-	c := NewKafka(DefaultKafkaConfig(), "dead", quiet).readerConfig("g", "t")
+	c := mustKafka(t, DefaultKafkaConfig(), "dead", quiet).readerConfig("g", "t")
 	margin := time.Second
 	if c.MaxWait <= time.Second {
 		margin = c.MaxWait / 4
@@ -34,4 +35,14 @@ func TestKafkaFetchLeavesTheBrokerRoom(t *testing.T) {
 	if margin < 250*time.Millisecond {
 		t.Errorf("MaxWait %v leaves the broker %v, want at least 250ms", c.MaxWait, margin)
 	}
+}
+
+// mustKafka is NewKafka for tests, failing the test on error.
+func mustKafka(t testing.TB, cfg KafkaConfig, dead string, log *slog.Logger) *Kafka {
+	t.Helper()
+	k, err := NewKafka(cfg, dead, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k
 }

@@ -23,7 +23,7 @@ func newKafka(t testing.TB) (*Kafka, string) {
 	if v := os.Getenv("EARSHOT_BENCH_BATCH_TIMEOUT"); v != "" {
 		cfg.BatchTimeout, _ = time.ParseDuration(v)
 	}
-	k := NewKafka(cfg, "unused.deadletter", quiet)
+	k := mustKafka(t, cfg, "unused.deadletter", quiet)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	if err := k.WaitReady(ctx); err != nil {

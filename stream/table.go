@@ -99,7 +99,7 @@ func (k *Kafka) tableEnd(ctx context.Context, topic string) (int64, error) {
 }
 
 func (k *Kafka) tableReader(topic string, offset int64) *kafka.Reader {
-	r := kafka.NewReader(kafka.ReaderConfig{Brokers: k.cfg.Brokers, Topic: topic, Partition: 0, MinBytes: 1, MaxBytes: k.cfg.MaxMessageBytes + 1<<20, MaxWait: time.Second})
+	r := kafka.NewReader(kafka.ReaderConfig{Brokers: k.cfg.Brokers, Dialer: k.dialer, Topic: topic, Partition: 0, MinBytes: 1, MaxBytes: k.cfg.MaxMessageBytes + 1<<20, MaxWait: time.Second})
 	r.SetOffset(offset)
 	return r
 }
@@ -157,7 +157,7 @@ func (k *Kafka) PublishTable(ctx context.Context, topic string, entries map[stri
 	if len(msgs) == 0 {
 		return 0, 0, nil
 	}
-	w := &kafka.Writer{Addr: kafka.TCP(k.cfg.Brokers...), Topic: topic, RequiredAcks: kafka.RequireAll, BatchTimeout: k.cfg.BatchTimeout, BatchBytes: int64(k.cfg.MaxMessageBytes)}
+	w := &kafka.Writer{Addr: kafka.TCP(k.cfg.Brokers...), Transport: k.transport, Topic: topic, RequiredAcks: kafka.RequireAll, BatchTimeout: k.cfg.BatchTimeout, BatchBytes: int64(k.cfg.MaxMessageBytes)}
 	defer w.Close()
 	if err := w.WriteMessages(ctx, msgs...); err != nil {
 		return 0, 0, fmt.Errorf("publishing to table %s: %w", topic, summarize(err))

@@ -141,7 +141,11 @@ func newAPIProcess(ctx context.Context, cfg pipeline.Config, embedded bool, reg 
 		}
 		if !embedded {
 			topics := pipeline.NewTopics(cfg.Transport.TopicPrefix)
-			feed := &api.KafkaFeed{Brokers: brokers, Topics: map[string]string{}, Hub: a.hub, Log: log}
+			conn, err := cfg.Transport.Kafka.Conn(nil)
+			if err != nil {
+				return nil, err
+			}
+			feed := &api.KafkaFeed{Brokers: brokers, Dialer: conn.Dialer(), Topics: map[string]string{}, Hub: a.hub, Log: log}
 			for q := range d.Queues {
 				feed.Topics[q] = topics.Alerts(q)
 			}

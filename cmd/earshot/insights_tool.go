@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/earshot-dev/earshot/insights"
+	"github.com/earshot-dev/earshot/internal/secret"
 	"github.com/earshot-dev/earshot/pipeline"
 	"github.com/earshot-dev/earshot/sink"
 )
@@ -132,10 +133,13 @@ func insightsRun(cat *insights.Catalog, args []string, stdout, stderr io.Writer)
 		}
 		sc = cfg.Sink
 	}
-	for flagVal, field := range map[*string]*string{user: &sc.Username, password: &sc.Password, database: &sc.Database} {
+	for flagVal, field := range map[*string]*string{user: &sc.Username, database: &sc.Database} {
 		if *flagVal != "" {
 			*field = *flagVal
 		}
+	}
+	if *password != "" { // the flag wins over the file's password, its file or its variable
+		sc.Password, sc.PasswordFile, sc.PasswordEnv = secret.String(*password), "", ""
 	}
 	if *addr != "" {
 		sc.Addr = []string{*addr}

@@ -206,7 +206,10 @@ func publishWatchlists(args []string, stdout, stderr io.Writer) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	log, _ := newLogger("warn", stderr)
-	k := stream.NewKafka(cfg.Transport.Kafka, "", log)
+	k, err := stream.NewKafka(cfg.Transport.Kafka, "", log)
+	if err != nil {
+		return err
+	}
 	defer k.Close()
 	if err := k.WaitReady(ctx); err != nil {
 		return err

@@ -299,7 +299,10 @@ func OpenWatchlistStore(cfg pipeline.Config, onChange func(watchlist.Change), lo
 	opt := watchlist.Options{LiveDir: watchlist.DefaultLiveDir(cfg.Match.Store), TeamQuota: cfg.Match.TeamQuota, OnChange: onChange, Log: log}
 	var k *stream.Kafka
 	if cfg.Transport.Kind == "kafka" {
-		k = stream.NewKafka(cfg.Transport.Kafka, "", log)
+		var err error
+		if k, err = stream.NewKafka(cfg.Transport.Kafka, "", log); err != nil {
+			return nil, nil, err
+		}
 		publish := watchlist.KafkaPublisher(k, pipeline.NewTopics(cfg.Transport.TopicPrefix).Watchlists())
 		opt.Publish = func(ctx context.Context, live []match.Watchlist) error {
 			if err := k.WaitReady(ctx); err != nil {

@@ -7,7 +7,9 @@
 #   deploy/local/clickhouse.sh client [ARGS...]   (clickhouse-client on the local port)
 #
 # Env: CLICKHOUSE_PORT (9000, native TCP), CLICKHOUSE_HTTP_PORT (8123),
-#      CLICKHOUSE_START_TIMEOUT (60 seconds).
+#      CLICKHOUSE_SECURE_PORT (9440, native TCP in TLS, with a certificate
+#      for localhost/127.0.0.1 from .local/tls/; see ensure_local_certs in
+#      lib.sh), CLICKHOUSE_START_TIMEOUT (60 seconds).
 # Config, data, logs and pid live under .local/clickhouse/.
 #
 # Users: default (no password, full access, localhost only),
@@ -22,6 +24,7 @@ export LOG_PREFIX=clickhouse
 
 CLICKHOUSE_PORT="${CLICKHOUSE_PORT:-9000}"
 CLICKHOUSE_HTTP_PORT="${CLICKHOUSE_HTTP_PORT:-8123}"
+CLICKHOUSE_SECURE_PORT="${CLICKHOUSE_SECURE_PORT:-9440}"
 CLICKHOUSE_START_TIMEOUT="${CLICKHOUSE_START_TIMEOUT:-60}"
 
 CH_HOME="$LOCAL_DIR/clickhouse"
@@ -85,6 +88,19 @@ write_config() {
     <listen_host>127.0.0.1</listen_host>
     <http_port>$CLICKHOUSE_HTTP_PORT</http_port>
     <tcp_port>$CLICKHOUSE_PORT</tcp_port>
+    <!-- The native protocol in TLS, for testing secure clients (sink.tls). -->
+    <tcp_port_secure>$CLICKHOUSE_SECURE_PORT</tcp_port_secure>
+    <openSSL>
+        <server>
+            <certificateFile>$LOCAL_TLS_DIR/server.pem</certificateFile>
+            <privateKeyFile>$LOCAL_TLS_DIR/server.key</privateKeyFile>
+            <verificationMode>none</verificationMode>
+            <loadDefaultCAFile>false</loadDefaultCAFile>
+            <cacheSessions>true</cacheSessions>
+            <disableProtocols>sslv2,sslv3,tlsv1,tlsv1_1</disableProtocols>
+            <preferServerCiphers>true</preferServerCiphers>
+        </server>
+    </openSSL>
 
     <max_connections>1024</max_connections>
     <keep_alive_timeout>3</keep_alive_timeout>
@@ -163,6 +179,11 @@ wait_ready() {
         if http_ping; then
             if version="$(client_query --query 'SELECT version()' 2>/dev/null)"; then
                 READY_VERSION="$version"
+                if ! port_open "$CLICKHOUSE_SECURE_PORT"; then
+                    err "clickhouse-server answers, but not on its secure port 127.0.0.1:$CLICKHOUSE_SECURE_PORT (tcp_port_secure)"
+                    show_log_tail
+                    exit 1
+                fi
                 return 0
             fi
         fi
@@ -180,6 +201,7 @@ start() {
     if [[ -n "$pid" ]]; then
         find_bins
         if port_open "$CLICKHOUSE_PORT" && port_open "$CLICKHOUSE_HTTP_PORT"; then
+            port_open "$CLICKHOUSE_SECURE_PORT" || log "note: no secure port on 127.0.0.1:$CLICKHOUSE_SECURE_PORT: this server was started before it had one; restart it (stop, start) for sink.tls tests"
             log "already running (pid $pid) on tcp 127.0.0.1:$CLICKHOUSE_PORT, http 127.0.0.1:$CLICKHOUSE_HTTP_PORT; nothing to do"
             return 0
         fi
@@ -189,14 +211,15 @@ start() {
         return 0
     fi
     rm -f "$PIDFILE"
-    for p in "$CLICKHOUSE_PORT" "$CLICKHOUSE_HTTP_PORT"; do
+    for p in "$CLICKHOUSE_PORT" "$CLICKHOUSE_HTTP_PORT" "$CLICKHOUSE_SECURE_PORT"; do
         if port_open "$p"; then
-            die "port $p on 127.0.0.1 is already in use by another process (not our ClickHouse); free it or set CLICKHOUSE_PORT / CLICKHOUSE_HTTP_PORT"
+            die "port $p on 127.0.0.1 is already in use by another process (not our ClickHouse); free it or set CLICKHOUSE_PORT / CLICKHOUSE_HTTP_PORT / CLICKHOUSE_SECURE_PORT"
         fi
     done
     install
+    ensure_local_certs
     write_config
-    log "starting clickhouse-server on tcp 127.0.0.1:$CLICKHOUSE_PORT, http 127.0.0.1:$CLICKHOUSE_HTTP_PORT"
+    log "starting clickhouse-server on tcp 127.0.0.1:$CLICKHOUSE_PORT, tls 127.0.0.1:$CLICKHOUSE_SECURE_PORT, http 127.0.0.1:$CLICKHOUSE_HTTP_PORT"
     if [[ -f "$LOGS_DIR/stdout.log" ]]; then mv -f "$LOGS_DIR/stdout.log" "$LOGS_DIR/stdout.log.prev"; fi
     # Run from CONF_DIR: the server writes config-preprocessed files next to
     # the config and resolves relative paths against the cwd.

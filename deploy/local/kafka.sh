@@ -6,8 +6,13 @@
 #   deploy/local/kafka.sh tool MAIN-CLASS [ARGS...]   (run a Kafka CLI class, e.g.
 #       org.apache.kafka.tools.TopicCommand --bootstrap-server 127.0.0.1:9092 --list)
 #
-# Env: KAFKA_PORT (9092), KAFKA_CONTROLLER_PORT (9093), KAFKA_HEAP (768m),
-#      KAFKA_START_TIMEOUT (90 seconds).
+# Env: KAFKA_PORT (9092), KAFKA_CONTROLLER_PORT (9093), KAFKA_SASL_PORT (9094),
+#      KAFKA_HEAP (768m), KAFKA_START_TIMEOUT (90 seconds).
+# Listeners: PLAINTEXT on KAFKA_PORT; SASL_SSL on KAFKA_SASL_PORT (advertised
+# as localhost), with a certificate from .local/tls/ (made once, see
+# ensure_local_certs in lib.sh) and the user earshot / earshot-local-secret
+# for PLAIN, SCRAM-SHA-256 and SCRAM-SHA-512 (SCRAM users are made when the
+# storage is formatted; `kafka.sh scram-users` adds them to older storage).
 # Jars come from Maven Central via deploy/local/kafka/pom.xml (reusing ~/.m2);
 # data, logs, config and pid live under .local/kafka/.
 set -euo pipefail
@@ -19,6 +24,10 @@ export LOG_PREFIX=kafka
 
 KAFKA_PORT="${KAFKA_PORT:-9092}"
 KAFKA_CONTROLLER_PORT="${KAFKA_CONTROLLER_PORT:-9093}"
+KAFKA_SASL_PORT="${KAFKA_SASL_PORT:-9094}"
+# The local SASL user. Local and throwaway, like ClickHouse's earshot_writer.
+KAFKA_SASL_USER=earshot
+KAFKA_SASL_PASSWORD=earshot-local-secret
 KAFKA_HEAP="${KAFKA_HEAP:-768m}"
 KAFKA_START_TIMEOUT="${KAFKA_START_TIMEOUT:-90}"
 
@@ -72,11 +81,19 @@ write_config() {
 process.roles=broker,controller
 node.id=1
 controller.quorum.voters=1@127.0.0.1:$KAFKA_CONTROLLER_PORT
-listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT,CONTROLLER://127.0.0.1:$KAFKA_CONTROLLER_PORT
-advertised.listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT
+listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT,CONTROLLER://127.0.0.1:$KAFKA_CONTROLLER_PORT,SASL_SSL://127.0.0.1:$KAFKA_SASL_PORT
+advertised.listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT,SASL_SSL://localhost:$KAFKA_SASL_PORT
 controller.listener.names=CONTROLLER
 inter.broker.listener.name=PLAINTEXT
-listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT
+listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT,SASL_SSL:SASL_SSL
+# SASL_SSL for testing secure clients: TLS with the local CA's certificate,
+# then PLAIN or SCRAM as $KAFKA_SASL_USER.
+sasl.enabled.mechanisms=PLAIN,SCRAM-SHA-256,SCRAM-SHA-512
+listener.name.sasl_ssl.ssl.keystore.type=PEM
+listener.name.sasl_ssl.ssl.keystore.location=$LOCAL_TLS_DIR/server-bundle.pem
+listener.name.sasl_ssl.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required user_$KAFKA_SASL_USER="$KAFKA_SASL_PASSWORD";
+listener.name.sasl_ssl.scram-sha-256.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
+listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
 log.dirs=$DATA_DIR
 num.partitions=4
 default.replication.factor=1
@@ -157,6 +174,8 @@ format_storage() {
     fi
     log "formatting KRaft storage in $DATA_DIR (cluster id $cid)"
     kafka_tool kafka.tools.StorageTool format --ignore-formatted -t "$cid" -c "$CONF" \
+        --add-scram "SCRAM-SHA-256=[name=$KAFKA_SASL_USER,password=$KAFKA_SASL_PASSWORD]" \
+        --add-scram "SCRAM-SHA-512=[name=$KAFKA_SASL_USER,password=$KAFKA_SASL_PASSWORD]" \
         >"$LOGS_DIR/format.log" 2>&1 || {
         cat "$LOGS_DIR/format.log" >&2
         die "kafka storage format failed"
@@ -180,7 +199,7 @@ wait_ready() {
             rm -f "$PIDFILE"
             exit 1
         fi
-        if port_open "$KAFKA_PORT" && metadata_ok; then
+        if port_open "$KAFKA_PORT" && port_open "$KAFKA_SASL_PORT" && metadata_ok; then
             return 0
         fi
         sleep 1
@@ -221,12 +240,13 @@ start() {
     fi
     rm -f "$PIDFILE"
     local p
-    for p in "$KAFKA_PORT" "$KAFKA_CONTROLLER_PORT"; do
+    for p in "$KAFKA_PORT" "$KAFKA_CONTROLLER_PORT" "$KAFKA_SASL_PORT"; do
         if port_open "$p"; then
-            die "port $p on 127.0.0.1 is already in use by another process (not our Kafka); free it or set KAFKA_PORT / KAFKA_CONTROLLER_PORT"
+            die "port $p on 127.0.0.1 is already in use by another process (not our Kafka); free it or set KAFKA_PORT / KAFKA_CONTROLLER_PORT / KAFKA_SASL_PORT"
         fi
     done
     install
+    ensure_local_certs
     write_config
     format_storage
     log "starting broker (KRaft, heap $KAFKA_HEAP) on $BOOTSTRAP, controller 127.0.0.1:$KAFKA_CONTROLLER_PORT"
@@ -242,7 +262,7 @@ start() {
     pid=$!
     printf '%s\n' "$pid" >"$PIDFILE"
     wait_ready "$pid"
-    log "ready on $BOOTSTRAP (pid $pid, $((SECONDS - t0))s)"
+    log "ready on $BOOTSTRAP, SASL_SSL on localhost:$KAFKA_SASL_PORT (pid $pid, $((SECONDS - t0))s)"
 }
 
 stop() {
@@ -269,6 +289,14 @@ start) start ;;
 stop) stop ;;
 status) status ;;
 install) install ;;
+scram-users)
+    # Adds the local SCRAM users to a running broker whose storage was
+    # formatted before they existed (the integration tests do the same).
+    for m in SCRAM-SHA-256 SCRAM-SHA-512; do
+        kafka_tool org.apache.kafka.tools.ConfigCommand --bootstrap-server "$BOOTSTRAP" --alter \
+            --add-config "$m=[password=$KAFKA_SASL_PASSWORD]" --entity-type users --entity-name "$KAFKA_SASL_USER"
+    done
+    ;;
 tool)
     # kafka.sh tool MAIN-CLASS ARGS...  e.g.
     # kafka.sh tool org.apache.kafka.tools.TopicCommand --bootstrap-server 127.0.0.1:9092 --list
@@ -279,7 +307,7 @@ tool)
     kafka_tool "$@"
     ;;
 *)
-    echo "usage: $0 start|stop|status|install|tool MAIN-CLASS [ARGS...]" >&2
+    echo "usage: $0 start|stop|status|install|scram-users|tool MAIN-CLASS [ARGS...]" >&2
     exit 2
     ;;
 esac

@@ -170,3 +170,63 @@ ${3:-}
 </yandex>
 EOF
 }
+
+# LOCAL_TLS_DIR holds the local stack's certificates (see ensure_local_certs).
+LOCAL_TLS_DIR="$LOCAL_DIR/tls"
+export LOCAL_TLS_DIR
+
+# ensure_local_certs: makes, once, a local certificate authority and, signed
+# by it, a server certificate for localhost and 127.0.0.1 (Kafka's SASL_SSL
+# listener, ClickHouse's secure native port) and a client certificate (for
+# mTLS), all under .local/tls/:
+#   ca.pem              the CA certificate clients trust (tls.ca_file)
+#   server.pem/.key     the server certificate and its PKCS#8 key
+#   server-bundle.pem   key + certificate in one file (Kafka's PEM keystore)
+#   client.pem/.key     a client certificate (tls.cert_file/key_file)
+# Valid ten years; made in a temporary directory and renamed into place, so
+# a concurrent or interrupted run never leaves half a set. No prompts.
+ensure_local_certs() {
+    local dir="$LOCAL_TLS_DIR" tmp
+    if [[ -s "$dir/.complete" ]]; then
+        return 0
+    fi
+    command -v openssl >/dev/null 2>&1 || apt_install openssl >/dev/null
+    mkdir -p "$LOCAL_DIR"
+    tmp="$(mktemp -d "$LOCAL_DIR/tls.tmp.XXXXXX")"
+    (
+        set -e
+        cd "$tmp"
+        umask 077
+        openssl req -x509 -newkey rsa:2048 -nodes -sha256 -days 3650 \
+            -keyout ca.key -out ca.pem -subj "/CN=earshot local CA" \
+            -addext "basicConstraints=critical,CA:TRUE" \
+            -addext "keyUsage=critical,keyCertSign,cRLSign"
+        local name usage
+        for name in server client; do
+            usage=serverAuth
+            [[ "$name" == client ]] && usage=clientAuth
+            openssl req -newkey rsa:2048 -nodes -sha256 -keyout "$name.key" -out "$name.csr" \
+                -subj "/CN=earshot local $name"
+            printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=%s\nbasicConstraints=CA:FALSE\n' "$usage" >"$name.ext"
+            openssl x509 -req -sha256 -days 3650 -in "$name.csr" -CA ca.pem -CAkey ca.key \
+                -set_serial "0x$(openssl rand -hex 8)" -extfile "$name.ext" -out "$name.pem"
+            rm -f "$name.csr" "$name.ext"
+        done
+        cat server.key server.pem >server-bundle.pem
+        chmod 644 ca.pem server.pem client.pem
+        date -u +%FT%TZ >.complete
+    ) >"$tmp.log" 2>&1 || {
+        cat "$tmp.log" >&2
+        rm -rf "$tmp" "$tmp.log"
+        die "openssl failed to make the local certificates"
+    }
+    rm -f "$tmp.log"
+    if [[ -s "$dir/.complete" ]]; then
+        rm -rf "$tmp" # made meanwhile by a concurrent run
+        return 0
+    fi
+    chmod 755 "$tmp"
+    rm -rf "$dir"
+    mv -T "$tmp" "$dir"
+    log "made a local CA and certificates in $dir"
+}

@@ -1,0 +1,132 @@
+// Package secret reads the secrets a configuration names (passwords,
+// tokens) from one of three places, and keeps them out of logs and dumps.
+//
+// A secret key KEY in a configuration file may be given as
+//
+//	KEY: the value          inline (allowed, but the file then holds a secret)
+//	KEY_file: /run/secrets/x   read from a file (trailing newlines dropped)
+//	KEY_env: NAME            read from the environment variable NAME
+//
+// at most one of the three. The inline form has type String, which prints,
+// logs and marshals as "[redacted]".
+package secret
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+)
+
+// String is a secret given inline in a configuration file. It prints, logs
+// and marshals (JSON, YAML) as Redacted; string(s) is its value.
+type String string
+
+// Redacted is what a secret shows in place of its value.
+const Redacted = "[redacted]"
+
+func (s String) redacted() string {
+	if s == "" {
+		return ""
+	}
+	return Redacted
+}
+
+// String implements fmt.Stringer.
+func (s String) String() string { return s.redacted() }
+
+// GoString implements fmt.GoStringer (%#v).
+func (s String) GoString() string { return fmt.Sprintf("%q", s.redacted()) }
+
+// Format covers every fmt verb, %s %q %v %x included.
+func (s String) Format(f fmt.State, verb rune) {
+	if verb == 'q' || (verb == 'v' && f.Flag('#')) {
+		fmt.Fprintf(f, "%q", s.redacted())
+		return
+	}
+	io.WriteString(f, s.redacted())
+}
+
+// LogValue implements slog.LogValuer.
+func (s String) LogValue() slog.Value { return slog.StringValue(s.redacted()) }
+
+// MarshalText implements encoding.TextMarshaler (JSON and many encoders use it).
+func (s String) MarshalText() ([]byte, error) { return []byte(s.redacted()), nil }
+
+// MarshalYAML implements yaml.Marshaler.
+func (s String) MarshalYAML() (any, error) { return s.redacted(), nil }
+
+// UnmarshalText implements encoding.TextUnmarshaler: the value as given.
+func (s *String) UnmarshalText(b []byte) error { *s = String(b); return nil }
+
+// maxBytes bounds a secret file: anything bigger is the wrong file.
+const maxBytes = 64 << 10
+
+// Resolve returns the secret KEY given inline, in the file named by file, or
+// in the environment variable named by env (looked up with getenv; nil means
+// os.Getenv). No source at all gives "" and no error: the secret is
+// optional unless the caller says otherwise. Errors name the key, never the
+// value.
+func Resolve(key string, inline String, file, env string, getenv func(string) string) (string, error) {
+	n := 0
+	for _, set := range []bool{inline != "", file != "", env != ""} {
+		if set {
+			n++
+		}
+	}
+	if n > 1 {
+		return "", fmt.Errorf("%s, %s_file, %s_env: give at most one", key, key, key)
+	}
+	switch {
+	case file != "":
+		return readFile(key+"_file", file)
+	case env != "":
+		if getenv == nil {
+			getenv = os.Getenv
+		}
+		v := getenv(env)
+		if v == "" {
+			return "", fmt.Errorf("%s_env: environment variable %s is not set or is empty", key, env)
+		}
+		return v, nil
+	}
+	return string(inline), nil
+}
+
+// Given reports whether any of the three sources is set.
+func Given(inline String, file, env string) bool {
+	return inline != "" || file != "" || env != ""
+}
+
+func readFile(key, path string) (string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", fmt.Errorf("%s: %w", key, err)
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, maxBytes+1))
+	if err != nil {
+		return "", fmt.Errorf("%s: reading %s: %w", key, path, err)
+	}
+	if len(b) > maxBytes {
+		return "", fmt.Errorf("%s: %s is over %d bytes: not a secret", key, path, maxBytes)
+	}
+	v := strings.TrimRight(string(b), "\r\n")
+	if v == "" {
+		return "", fmt.Errorf("%s: %s is empty", key, path)
+	}
+	return v, nil
+}
+
+// ErrMissing is wrapped by Required when no source is given.
+var ErrMissing = errors.New("required")
+
+// Required is Resolve for a secret that must be given.
+func Required(key string, inline String, file, env string, getenv func(string) string) (string, error) {
+	if !Given(inline, file, env) {
+		return "", fmt.Errorf("%s (or %s_file, %s_env): %w", key, key, key, ErrMissing)
+	}
+	return Resolve(key, inline, file, env, getenv)
+}
