@@ -364,3 +364,115 @@ func TestClickHouseTLS(t *testing.T) {
 		})
 	}
 }
+
+// TestSecurePipeline runs the distributed pipeline's processes over the
+// SASL_SSL listener (SCRAM-SHA-512, the password in a file) into
+// ClickHouse's secure port (the password in an environment variable), and
+// checks that no process writes either password.
+func TestSecurePipeline(t *testing.T) {
+	needListener(t, kafkaSASLAddr(), "Kafka SASL_SSL listener")
+	needListener(t, clickhouseTLSAddr(), "ClickHouse secure port")
+	ensureScramUsers(t)
+	prefix, db := names(t)
+	dir := t.TempDir()
+	pwFile := filepath.Join(dir, "kafka-password")
+	if err := os.WriteFile(pwFile, []byte(kafkaSASLPassword+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("EARSHOT_IT_CH_PASSWORD", "earshot") // inherited by the processes
+	const limit = 3000
+	cfg := fmt.Sprintf(`transport:
+  kind: kafka
+  topic_prefix: %s
+  kafka:
+    brokers: [%s]
+    partitions: 2
+    session_timeout: 6s
+    tls:
+      enabled: true
+      ca_file: %s
+    sasl:
+      mechanism: SCRAM-SHA-512
+      username: %s
+      password_file: %s
+ingest:
+  source: synthetic
+  synthetic: {rate: 3000, seed: 11, limit: %d, brand_rate: 0.1}
+match:
+  watchlists: %s
+enrich:
+  clustering: off
+route:
+  policy: %s
+sink:
+  enabled: true
+  addr: [%s]
+  database: %s
+  username: earshot_writer
+  password_env: EARSHOT_IT_CH_PASSWORD
+  flush_interval: 200ms
+  tls:
+    enabled: true
+    ca_file: %s
+runner:
+  batch_size: 500
+  linger: 10ms
+`, prefix, kafkaSASLAddr(), localCA(), kafkaSASLUser, pwFile, limit, filepath.Join(root, "deploy/examples/watchlists"),
+		filepath.Join(root, "deploy/examples/routing.yaml"), clickhouseTLSAddr(), db, localCA())
+	path := filepath.Join(dir, "earshot.yaml")
+	if err := os.WriteFile(path, []byte(cfg), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	want := expect(t, 11, limit)
+	if want.matched == 0 {
+		t.Fatal("no post of the synthetic firehose matches")
+	}
+	sc := secureSinkConfig(db, "earshot", localCA())
+	conn, err := sink.Open(sc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	defer conn.Exec(context.Background(), "DROP DATABASE IF EXISTS "+db)
+
+	procs := []*proc{start(t, "match", path, "--log-level", "debug"), start(t, "enrich", path), start(t, "sink", path, "--log-level", "debug")}
+	ing := start(t, "ingest", path, "--log-level", "debug")
+	ing.wait(t, 2*time.Minute)
+	ctx := context.Background()
+	eventually(t, 2*time.Minute, "the posts in ClickHouse", func() bool {
+		var n uint64
+		err := conn.QueryRow(ctx, "SELECT count() FROM "+db+".posts FINAL").Scan(&n)
+		return err == nil && n >= uint64(want.matched)
+	})
+	for _, p := range procs {
+		p.stop(t)
+	}
+	for _, p := range append(procs, ing) {
+		for _, out := range []string{p.out.String(), p.errs.String()} {
+			if strings.Contains(out, kafkaSASLPassword) {
+				t.Errorf("%s wrote a password:\n%s", p.name, tail(out, 2000))
+			}
+		}
+	}
+
+	// A wrong password ends a stage at its start, saying so: ClickHouse's
+	// for the sink, then Kafka's for any stage.
+	refused := func(stage, want string) {
+		t.Helper()
+		p := start(t, stage, path)
+		select {
+		case <-p.done:
+		case <-time.After(15 * time.Second):
+			t.Fatalf("%s still running 15s after its start with a wrong password:\n%s", stage, tail(p.errs.String(), 2000))
+		}
+		if p.exit == nil || !strings.Contains(p.errs.String(), want) {
+			t.Errorf("%s with a wrong password: exit %v, stderr:\n%s\nwant an error saying %q", stage, p.exit, tail(p.errs.String(), 2000), want)
+		}
+	}
+	t.Setenv("EARSHOT_IT_CH_PASSWORD", "wrong")
+	refused("sink", "refused the username or password")
+	if err := os.WriteFile(pwFile, []byte("wrong\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	refused("match", "refused the SASL username or password")
+}
