@@ -35,7 +35,7 @@ const h = time.Hour
 func openCH(t *testing.T, user, password string) driver.Conn {
 	t.Helper()
 	c := sink.DefaultConfig()
-	c.Username, c.Password = user, secret.String(password)
+	c.Username, c.Password = user, secret.New(password)
 	conn, err := sink.Open(c)
 	if err != nil {
 		t.Fatal(err)

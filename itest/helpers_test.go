@@ -27,6 +27,7 @@ import (
 
 	"github.com/earshot-dev/earshot/enrich"
 	"github.com/earshot-dev/earshot/ingest"
+	"github.com/earshot-dev/earshot/internal/secret"
 	"github.com/earshot-dev/earshot/match"
 	"github.com/earshot-dev/earshot/pipeline"
 	"github.com/earshot-dev/earshot/post"
@@ -481,7 +482,7 @@ func runFileIntoClickHouse(t *testing.T, ctx context.Context, posts, db string, 
 	}
 	cfg.Enrich.Clustering = "off"
 	cfg.Sink.Enabled, cfg.Sink.Addr, cfg.Sink.Database = true, []string{clickhouseAddr}, db
-	cfg.Sink.Username, cfg.Sink.Password, cfg.Sink.FlushInterval = "earshot_writer", "earshot", 100*time.Millisecond
+	cfg.Sink.Username, cfg.Sink.Password, cfg.Sink.FlushInterval = "earshot_writer", secret.New("earshot"), 100*time.Millisecond
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
 	}

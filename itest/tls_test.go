@@ -75,7 +75,7 @@ func secureKafkaConfig(mechanism, password, ca string) stream.KafkaConfig {
 	cfg.Brokers = []string{kafkaSASLAddr()}
 	cfg.SessionTimeout = 6 * time.Second
 	cfg.TLS = tlsconf.Config{Enabled: true, CAFile: ca}
-	cfg.SASL = stream.KafkaSASL{Mechanism: mechanism, Username: kafkaSASLUser, Password: secret.String(password)}
+	cfg.SASL = stream.KafkaSASL{Mechanism: mechanism, Username: kafkaSASLUser, Password: secret.New(password)}
 	return cfg
 }
 
@@ -306,7 +306,7 @@ func otherCA(t *testing.T) string {
 func secureSinkConfig(db, password, ca string) sink.Config {
 	c := sink.DefaultConfig()
 	c.Enabled, c.Addr, c.Database = true, []string{clickhouseTLSAddr()}, db
-	c.Username, c.Password = "earshot_writer", secret.String(password)
+	c.Username, c.Password = "earshot_writer", secret.New(password)
 	c.TLS = tlsconf.Config{Enabled: true, CAFile: ca}
 	return c
 }

@@ -118,7 +118,9 @@ func Load(path string) (Config, error) {
 func (c *Config) paths() []*string {
 	return []*string{&c.Match.Watchlists, &c.Match.Store, &c.Route.Policy, &c.Route.Org,
 		&c.Ingest.File.Path, &c.Ingest.File.Checkpoint, &c.Ingest.Bluesky.CursorFile, &c.Ingest.Bluesky.ZstdDictionary,
-		&c.Search.Dir, &c.API.StateDir, &c.API.TokensFile, &c.API.OIDC.JWKSFile}
+		&c.Search.Dir, &c.API.StateDir, &c.API.TokensFile, &c.API.OIDC.JWKSFile,
+		&c.Transport.Kafka.TLS.CAFile, &c.Transport.Kafka.TLS.CertFile, &c.Transport.Kafka.TLS.KeyFile, &c.Transport.Kafka.SASL.PasswordFile,
+		&c.Sink.TLS.CAFile, &c.Sink.TLS.CertFile, &c.Sink.TLS.KeyFile, &c.Sink.PasswordFile}
 }
 
 // Topics names the pipeline's topics.

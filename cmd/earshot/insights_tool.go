@@ -139,7 +139,7 @@ func insightsRun(cat *insights.Catalog, args []string, stdout, stderr io.Writer)
 		}
 	}
 	if *password != "" { // the flag wins over the file's password, its file or its variable
-		sc.Password, sc.PasswordFile, sc.PasswordEnv = secret.String(*password), "", ""
+		sc.Password, sc.PasswordFile, sc.PasswordEnv = secret.New(*password), "", ""
 	}
 	if *addr != "" {
 		sc.Addr = []string{*addr}

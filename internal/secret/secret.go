@@ -18,17 +18,41 @@ import (
 	"log/slog"
 	"os"
 	"strings"
+
+	"go.yaml.in/yaml/v3"
 )
 
 // String is a secret given inline in a configuration file. It prints, logs
-// and marshals (JSON, YAML) as Redacted; string(s) is its value.
-type String string
+// and marshals (JSON, YAML) as Redacted; Value returns it. The value is
+// held behind a pointer so that even fmt's paths that skip a field's
+// methods (a bad verb on a pointer to a struct holding it) show an address,
+// never the secret.
+type String struct{ v *string }
 
 // Redacted is what a secret shows in place of its value.
 const Redacted = "[redacted]"
 
-func (s String) redacted() string {
+// New returns s as a String.
+func New(s string) String {
 	if s == "" {
+		return String{}
+	}
+	return String{&s}
+}
+
+// Value returns the secret.
+func (s String) Value() string {
+	if s.v == nil {
+		return ""
+	}
+	return *s.v
+}
+
+// IsZero reports whether no secret is set (and lets omitempty omit it).
+func (s String) IsZero() bool { return s.Value() == "" }
+
+func (s String) redacted() string {
+	if s.IsZero() {
 		return ""
 	}
 	return Redacted
@@ -59,7 +83,17 @@ func (s String) MarshalText() ([]byte, error) { return []byte(s.redacted()), nil
 func (s String) MarshalYAML() (any, error) { return s.redacted(), nil }
 
 // UnmarshalText implements encoding.TextUnmarshaler: the value as given.
-func (s *String) UnmarshalText(b []byte) error { *s = String(b); return nil }
+func (s *String) UnmarshalText(b []byte) error { *s = New(string(b)); return nil }
+
+// UnmarshalYAML implements yaml.Unmarshaler: a scalar, the value as given.
+func (s *String) UnmarshalYAML(n *yaml.Node) error {
+	var v string
+	if err := n.Decode(&v); err != nil {
+		return err
+	}
+	*s = New(v)
+	return nil
+}
 
 // maxBytes bounds a secret file: anything bigger is the wrong file.
 const maxBytes = 64 << 10
@@ -71,7 +105,7 @@ const maxBytes = 64 << 10
 // value.
 func Resolve(key string, inline String, file, env string, getenv func(string) string) (string, error) {
 	n := 0
-	for _, set := range []bool{inline != "", file != "", env != ""} {
+	for _, set := range []bool{!inline.IsZero(), file != "", env != ""} {
 		if set {
 			n++
 		}
@@ -92,12 +126,12 @@ func Resolve(key string, inline String, file, env string, getenv func(string) st
 		}
 		return v, nil
 	}
-	return string(inline), nil
+	return inline.Value(), nil
 }
 
 // Given reports whether any of the three sources is set.
 func Given(inline String, file, env string) bool {
-	return inline != "" || file != "" || env != ""
+	return !inline.IsZero() || file != "" || env != ""
 }
 
 func readFile(key, path string) (string, error) {
