@@ -23,6 +23,7 @@ type Config struct {
 	AlertsPerQueue int           `yaml:"alerts_per_queue"` // alerts kept per queue without ClickHouse (embedded)
 	AuditShip      time.Duration `yaml:"audit_ship"`       // how often the audit log is shipped to ClickHouse
 	OIDC           OIDCConfig    `yaml:"oidc"`
+	TLS            TLSConfig     `yaml:"tls"` // serve HTTPS; off: HTTP (behind a TLS-terminating proxy, see docs/security.md)
 }
 
 // OIDCConfig accepts bearer JWTs of an identity provider. Enabled when
@@ -98,7 +99,7 @@ func (c Config) Validate() error {
 	if c.AuditShip <= 0 {
 		errs = append(errs, fmt.Errorf("api.audit_ship: %v, want more than 0", c.AuditShip))
 	}
-	errs = append(errs, c.OIDC.validate())
+	errs = append(errs, c.OIDC.validate(), c.TLS.validate())
 	return errors.Join(errs...)
 }
 

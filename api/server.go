@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"crypto/tls"
 	"crypto/rand"
 	_ "embed"
 	"encoding/hex"
@@ -131,6 +132,7 @@ type Server struct {
 	now      func() time.Time
 	limiters *limiters
 	streams  chan struct{} // a slot per open live feed
+	certs    *certReloader // api.tls; nil: plain HTTP
 
 	queuesMu     sync.Mutex
 	queues       map[string]QueueInfo // the last reading of d.QueuesFrom (or d.Queues)
@@ -202,6 +204,12 @@ func New(cfg Config, d Deps) (*Server, error) {
 		limiters: newLimiters(rate.Limit(cfg.Rate), cfg.Burst), streams: make(chan struct{}, maxStreams),
 		slots: map[string]int{}, slotFreed: make(chan struct{}), readTimeout: time.Minute, authRecheck: 5 * time.Second,
 		queryTimeout: time.Minute, queryWait: 20 * time.Second, writeTimeout: 2 * time.Minute, queues: d.Queues, queuesMaxAge: 5 * time.Second}
+	if cfg.TLS.Enabled() {
+		var err error
+		if s.certs, err = newCertReloader(cfg.TLS, d.Log); err != nil {
+			return nil, err
+		}
+	}
 	s.register()
 	return s, nil
 }
@@ -472,12 +480,18 @@ func (ls *limiters) take(key string, now time.Time) (bool, time.Duration) {
 }
 
 // Serve serves on ln until ctx ends, then shuts down, giving requests in
-// flight up to 5 s (live feeds end at once).
+// flight up to 5 s (live feeds end at once). With api.tls it serves HTTPS
+// (HTTP/2 and HTTP/1.1), picking up a renewed certificate without a restart.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	srv := &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: s.readTimeout, IdleTimeout: 2 * time.Minute,
 		BaseContext: func(net.Listener) context.Context { return ctx }}
 	done := make(chan error, 1)
-	go func() { done <- srv.Serve(ln) }()
+	if s.certs != nil {
+		srv.TLSConfig = &tls.Config{MinVersion: tls.VersionTLS12, GetCertificate: s.certs.GetCertificate}
+		go func() { done <- srv.ServeTLS(ln, "", "") }()
+	} else {
+		go func() { done <- srv.Serve(ln) }()
+	}
 	select {
 	case err := <-done:
 		return fmt.Errorf("api: %w", err)

@@ -120,7 +120,8 @@ func (c *Config) paths() []*string {
 		&c.Ingest.File.Path, &c.Ingest.File.Checkpoint, &c.Ingest.Bluesky.CursorFile, &c.Ingest.Bluesky.ZstdDictionary,
 		&c.Search.Dir, &c.API.StateDir, &c.API.TokensFile, &c.API.OIDC.JWKSFile,
 		&c.Transport.Kafka.TLS.CAFile, &c.Transport.Kafka.TLS.CertFile, &c.Transport.Kafka.TLS.KeyFile, &c.Transport.Kafka.SASL.PasswordFile,
-		&c.Sink.TLS.CAFile, &c.Sink.TLS.CertFile, &c.Sink.TLS.KeyFile, &c.Sink.PasswordFile}
+		&c.Sink.TLS.CAFile, &c.Sink.TLS.CertFile, &c.Sink.TLS.KeyFile, &c.Sink.PasswordFile,
+		&c.API.TLS.CertFile, &c.API.TLS.KeyFile}
 }
 
 // Topics names the pipeline's topics.
