@@ -22,6 +22,7 @@ import (
 	gojson "github.com/goccy/go-json"
 
 	"github.com/earshot-dev/earshot/ingest/canon"
+	"github.com/earshot-dev/earshot/internal/secret"
 	"github.com/earshot-dev/earshot/post"
 )
 
@@ -40,8 +41,9 @@ type PushConfig struct {
 
 // PushTenant is one client of the push endpoint.
 type PushTenant struct {
-	Name     string `yaml:"name"`
-	TokenEnv string `yaml:"token_env"` // environment variable holding the tenant's bearer token
+	Name      string `yaml:"name"`
+	TokenEnv  string `yaml:"token_env"`  // environment variable holding the tenant's bearer token
+	TokenFile string `yaml:"token_file"` // or a file holding it (a mounted secret)
 }
 
 // DefaultPushConfig suits a few integrations on a local address.
@@ -65,8 +67,12 @@ func (c PushConfig) Validate() error {
 	}
 	seen := map[string]bool{}
 	for i, t := range c.Tenants {
-		if t.Name == "" || t.TokenEnv == "" {
-			errs = append(errs, fmt.Errorf("ingest.push.tenants[%d]: name and token_env are required", i))
+		if t.Name == "" || (t.TokenEnv == "" && t.TokenFile == "") {
+			errs = append(errs, fmt.Errorf("ingest.push.tenants[%d]: name and token_env (or token_file) are required", i))
+		} else if t.TokenFile != "" {
+			if _, err := t.token(i); err != nil {
+				errs = append(errs, err)
+			}
 		}
 		if seen[t.Name] {
 			errs = append(errs, fmt.Errorf("ingest.push.tenants[%d]: tenant %q twice", i, t.Name))
@@ -113,17 +119,33 @@ type idemEntry struct {
 	done   chan struct{} // closed when the first request with the key has its answer
 }
 
-// NewPush reads the tenants' tokens from the environment.
+// token reads the tenant's token from its file or its environment variable.
+// An unset variable is no error here: NewPush says it holds no token.
+func (t PushTenant) token(i int) (string, error) {
+	if t.TokenFile == "" {
+		return os.Getenv(t.TokenEnv), nil
+	}
+	return secret.Resolve(fmt.Sprintf("ingest.push.tenants[%d].token", i), secret.String{}, t.TokenFile, t.TokenEnv, nil)
+}
+
+// NewPush reads the tenants' tokens from their files or the environment.
 func NewPush(cfg PushConfig, n *canon.Normalizer, log *slog.Logger) (*Push, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
 	p := &Push{cfg: cfg, tokens: map[string]string{}, log: log.With("component", "ingest.push"), queue: make(chan post.Batch, cfg.QueueSize),
 		now: time.Now, buckets: map[string]*bucket{}, idem: map[string]*idemEntry{}}
-	for _, t := range cfg.Tenants {
-		tok := os.Getenv(t.TokenEnv)
+	for i, t := range cfg.Tenants {
+		tok, err := t.token(i)
+		if err != nil {
+			return nil, err
+		}
 		if len(tok) < 16 {
-			return nil, fmt.Errorf("ingest.push.tenants: %s: environment variable %s holds no token of at least 16 characters", t.Name, t.TokenEnv)
+			where := "environment variable " + t.TokenEnv
+			if t.TokenFile != "" {
+				where = "file " + t.TokenFile
+			}
+			return nil, fmt.Errorf("ingest.push.tenants: %s: %s holds no token of at least 16 characters", t.Name, where)
 		}
 		p.tokens[tok] = t.Name
 	}

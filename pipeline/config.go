@@ -107,6 +107,12 @@ func Load(path string) (Config, error) {
 			*p = filepath.Join(dir, *p)
 		}
 	}
+	for q, e := range c.Webhook.Endpoints { // map values are not addressable
+		if e.SecretFile != "" && !filepath.IsAbs(e.SecretFile) {
+			e.SecretFile = filepath.Join(dir, e.SecretFile)
+			c.Webhook.Endpoints[q] = e
+		}
+	}
 	if err := c.Validate(); err != nil {
 		return c, errors.Join(strictyaml.ErrInvalid, fmt.Errorf("%s: %w", path, err))
 	}
@@ -116,12 +122,20 @@ func Load(path string) (Config, error) {
 // paths are the configuration's file and directory names, which Load takes
 // relative to the configuration file.
 func (c *Config) paths() []*string {
-	return []*string{&c.Match.Watchlists, &c.Match.Store, &c.Route.Policy, &c.Route.Org,
+	ps := []*string{&c.Match.Watchlists, &c.Match.Store, &c.Route.Policy, &c.Route.Org,
 		&c.Ingest.File.Path, &c.Ingest.File.Checkpoint, &c.Ingest.Bluesky.CursorFile, &c.Ingest.Bluesky.ZstdDictionary,
 		&c.Search.Dir, &c.API.StateDir, &c.API.TokensFile, &c.API.OIDC.JWKSFile,
 		&c.Transport.Kafka.TLS.CAFile, &c.Transport.Kafka.TLS.CertFile, &c.Transport.Kafka.TLS.KeyFile, &c.Transport.Kafka.SASL.PasswordFile,
 		&c.Sink.TLS.CAFile, &c.Sink.TLS.CertFile, &c.Sink.TLS.KeyFile, &c.Sink.PasswordFile,
 		&c.API.TLS.CertFile, &c.API.TLS.KeyFile}
+	ps = append(ps, &c.Ingest.X.BearerTokenFile)
+	for i := range c.Ingest.Push.Tenants {
+		ps = append(ps, &c.Ingest.Push.Tenants[i].TokenFile)
+	}
+	for i := range c.Ingest.Mastodon.Servers {
+		ps = append(ps, &c.Ingest.Mastodon.Servers[i].TokenFile)
+	}
+	return ps
 }
 
 // Topics names the pipeline's topics.

@@ -239,7 +239,11 @@ func New(ctx context.Context, cfg Config, stages []string, taps Taps, reg promet
 			}
 			rc := cfg.Runner
 			rc.BatchSize, rc.Linger, rc.Workers = 50, 0, 1 // one HTTP call per alert: small batches commit often
-			if err := runner(Deliver+"."+q, p.topics.Alerts(q), webhook.NewSenderFromEnv(e).Stage(), to(""), rc); err != nil {
+			sender, err := webhook.NewSenderFromEnv(e)
+			if err != nil {
+				return nil, fmt.Errorf("webhook.endpoints.%s: %w", q, err)
+			}
+			if err := runner(Deliver+"."+q, p.topics.Alerts(q), sender.Stage(), to(""), rc); err != nil {
 				return nil, err
 			}
 		}

@@ -102,7 +102,7 @@ func TestSecretsRefusedWithTheirKey(t *testing.T) {
 		set  func(*Config)
 		want string
 	}{
-		{"sink: inline and file", func(c *Config) { c.Sink.Password, c.Sink.PasswordFile = secret.New("x"), pw }, "sink.password, sink.password_file, sink.password_env: give at most one"},
+		{"sink: inline and file", func(c *Config) { c.Sink.Password, c.Sink.PasswordFile = secret.New("x"), pw }, "sink.password, sink.password_file: set together; give one"},
 		{"sink: unreadable file", func(c *Config) { c.Sink.PasswordFile = filepath.Join(dir, "none") }, "sink.password_file: open " + filepath.Join(dir, "none")},
 		{"sink: tls insecure", func(c *Config) { c.Sink.TLS.Enabled, c.Sink.TLS.InsecureSkipVerify = true, true }, "sink.tls.insecure_skip_verify: refused"},
 		{"kafka: tls insecure", func(c *Config) {

@@ -32,7 +32,7 @@ func TestKafkaSASLConfig(t *testing.T) {
 		{name: "unknown mechanism", sasl: KafkaSASL{Mechanism: "GSSAPI", Username: "u", Password: secret.New("p")}, want: `kafka.sasl.mechanism: "GSSAPI", want PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512`},
 		{name: "no username", sasl: KafkaSASL{Mechanism: "PLAIN", Password: secret.New("p")}, want: "kafka.sasl.username: required"},
 		{name: "no password", sasl: KafkaSASL{Mechanism: "PLAIN", Username: "u"}, want: "kafka.sasl.password (or kafka.sasl.password_file, kafka.sasl.password_env): required"},
-		{name: "inline and file", sasl: KafkaSASL{Mechanism: "PLAIN", Username: "u", Password: secret.New("p"), PasswordFile: pw}, want: "kafka.sasl.password, kafka.sasl.password_file, kafka.sasl.password_env: give at most one"},
+		{name: "inline and file", sasl: KafkaSASL{Mechanism: "PLAIN", Username: "u", Password: secret.New("p"), PasswordFile: pw}, want: "kafka.sasl.password, kafka.sasl.password_file: set together; give one"},
 		{name: "unreadable file", sasl: KafkaSASL{Mechanism: "PLAIN", Username: "u", PasswordFile: filepath.Join(dir, "nope")}, want: "kafka.sasl.password_file: open "},
 		{name: "unset variable", sasl: KafkaSASL{Mechanism: "PLAIN", Username: "u", PasswordEnv: "EARSHOT_NOPE"}, want: "kafka.sasl.password_env: environment variable EARSHOT_NOPE is not set"},
 		{name: "credentials without a mechanism", sasl: KafkaSASL{Username: "u", PasswordEnv: "X"}, want: "kafka.sasl: username and password need a mechanism"},

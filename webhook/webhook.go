@@ -19,6 +19,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/earshot-dev/earshot/internal/secret"
 	"github.com/earshot-dev/earshot/post"
 )
 
@@ -30,7 +31,8 @@ type Config struct {
 // Endpoint is where one queue's alerts are posted.
 type Endpoint struct {
 	URL         string        `yaml:"url"`
-	SecretEnv   string        `yaml:"secret_env"`   // environment variable holding the signing secret; secrets stay out of files
+	SecretEnv   string        `yaml:"secret_env"`   // environment variable holding the signing secret; secrets stay out of the configuration
+	SecretFile  string        `yaml:"secret_file"`  // or a file holding it (a mounted secret)
 	MaxAttempts int           `yaml:"max_attempts"` // tries before the alert is dead-lettered; default 6
 	Timeout     time.Duration `yaml:"timeout"`      // per request; default 5s
 }
@@ -43,10 +45,8 @@ func (c Config) Validate(getenv func(string) string) error {
 		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
 			errs = append(errs, fmt.Errorf("webhook.endpoints.%s.url: %q is not an http(s) URL", q, e.URL))
 		}
-		if e.SecretEnv == "" {
-			errs = append(errs, fmt.Errorf("webhook.endpoints.%s.secret_env: name the environment variable that holds the signing secret", q))
-		} else if getenv(e.SecretEnv) == "" {
-			errs = append(errs, fmt.Errorf("webhook.endpoints.%s.secret_env: %s is not set or empty", q, e.SecretEnv))
+		if _, err := e.secret("webhook.endpoints."+q+".secret", getenv); err != nil {
+			errs = append(errs, err)
 		}
 		if e.MaxAttempts < 0 || e.MaxAttempts > 20 || e.Timeout < 0 {
 			errs = append(errs, fmt.Errorf("webhook.endpoints.%s: max_attempts 0 to 20 and a non-negative timeout, please", q))
@@ -65,9 +65,23 @@ type Sender struct {
 	now      func() time.Time
 }
 
-// NewSender returns a sender for e, reading its secret with getenv.
-func NewSender(e Endpoint, getenv func(string) string) *Sender {
-	s := &Sender{url: e.URL, secret: []byte(getenv(e.SecretEnv)), attempts: e.MaxAttempts, now: time.Now}
+// secret reads the endpoint's signing secret from its file or its
+// environment variable (exactly one); key names it in errors.
+func (e Endpoint) secret(key string, getenv func(string) string) (string, error) {
+	if e.SecretEnv == "" && e.SecretFile == "" {
+		return "", fmt.Errorf("%s_env: name the environment variable (or, with secret_file, the file) that holds the signing secret", key)
+	}
+	return secret.Resolve(key, secret.String{}, e.SecretFile, e.SecretEnv, getenv)
+}
+
+// NewSender returns a sender for e, reading its secret from its file or
+// with getenv.
+func NewSender(e Endpoint, getenv func(string) string) (*Sender, error) {
+	sec, err := e.secret("secret", getenv)
+	if err != nil {
+		return nil, err
+	}
+	s := &Sender{url: e.URL, secret: []byte(sec), attempts: e.MaxAttempts, now: time.Now}
 	if s.attempts == 0 {
 		s.attempts = 6
 	}
@@ -80,11 +94,11 @@ func NewSender(e Endpoint, getenv func(string) string) *Sender {
 		d := min(250*time.Millisecond<<attempt, 8*time.Second)
 		return d/2 + rand.N(d/2+1)
 	}
-	return s
+	return s, nil
 }
 
 // NewSenderFromEnv is NewSender reading the process environment.
-func NewSenderFromEnv(e Endpoint) *Sender { return NewSender(e, os.Getenv) }
+func NewSenderFromEnv(e Endpoint) (*Sender, error) { return NewSender(e, os.Getenv) }
 
 // Sign returns the signature header value of body sent at unix time ts:
 // "sha256=" + hex(HMAC-SHA256(secret, ts + "." + body)). Receivers should

@@ -6,6 +6,8 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -44,7 +46,10 @@ func server(t *testing.T, statuses ...int) (*httptest.Server, *atomic.Int32, cha
 }
 
 func sender(url string, attempts int) *Sender {
-	s := NewSender(Endpoint{URL: url, SecretEnv: "S", MaxAttempts: attempts, Timeout: 100 * time.Millisecond}, func(string) string { return "top secret" })
+	s, err := NewSender(Endpoint{URL: url, SecretEnv: "S", MaxAttempts: attempts, Timeout: 100 * time.Millisecond}, func(string) string { return "top secret" })
+	if err != nil {
+		panic(err) // a fixed, valid endpoint
+	}
 	s.backoff = func(int) time.Duration { return time.Millisecond }
 	return s
 }
@@ -110,6 +115,34 @@ func TestValidate(t *testing.T) {
 	for _, want := range []string{`care.url: "ftp://x"`, "NOPE is not set", "max_attempts 0 to 20", "pr.secret_env: name the environment variable"} {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("Validate = %v, want %q", err, want)
+		}
+	}
+}
+
+// TestSecretFromFile: the signing secret may come from a file (a mounted
+// secret) instead of the environment, not from both; a file that cannot
+// be read is an error naming the key.
+func TestSecretFromFile(t *testing.T) {
+	dir := t.TempDir()
+	f := filepath.Join(dir, "secret")
+	if err := os.WriteFile(f, []byte("from a file\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	none := func(string) string { return "" }
+	s, err := NewSender(Endpoint{URL: "https://x.example/h", SecretFile: f}, none)
+	if err != nil || string(s.secret) != "from a file" {
+		t.Fatalf("secret %q, %v", s.secret, err)
+	}
+	for _, c := range []struct {
+		e    Endpoint
+		want string
+	}{
+		{Endpoint{URL: "https://x.example/h", SecretFile: f, SecretEnv: "S"}, "webhook.endpoints.care.secret_env, webhook.endpoints.care.secret_file: set together; give one"},
+		{Endpoint{URL: "https://x.example/h", SecretFile: filepath.Join(dir, "none")}, "webhook.endpoints.care.secret_file: open "},
+	} {
+		err := Config{Endpoints: map[string]Endpoint{"care": c.e}}.Validate(func(string) string { return "env" })
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%+v: %v, want an error containing %q", c.e, err, c.want)
 		}
 	}
 }

@@ -16,6 +16,7 @@ import (
 
 	"github.com/earshot-dev/earshot/ingest/canon"
 	"github.com/earshot-dev/earshot/ingest/live"
+	"github.com/earshot-dev/earshot/internal/secret"
 )
 
 // Config lists the servers whose streams are followed, all at once.
@@ -25,10 +26,11 @@ type Config struct {
 
 // Server is one server's stream.
 type Server struct {
-	URL      string `yaml:"url"`       // https://mastodon.social
-	Stream   string `yaml:"stream"`    // public, public:local or hashtag
-	Tag      string `yaml:"tag"`       // the hashtag, for stream hashtag
-	TokenEnv string `yaml:"token_env"` // environment variable with an access token; many servers require one
+	URL       string `yaml:"url"`        // https://mastodon.social
+	Stream    string `yaml:"stream"`     // public, public:local or hashtag
+	Tag       string `yaml:"tag"`        // the hashtag, for stream hashtag
+	TokenEnv  string `yaml:"token_env"`  // environment variable with an access token; many servers require one
+	TokenFile string `yaml:"token_file"` // or a file holding it (a mounted secret)
 	// Transport is sse (the default: plain HTTP, passes every proxy) or
 	// websocket (one connection per stream, as the web client uses).
 	Transport string `yaml:"transport"`
@@ -102,7 +104,13 @@ func Open(cfg Config, lc live.Config, n *canon.Normalizer, m *live.Metrics, log 
 	for _, sc := range cfg.Servers {
 		u, _ := url.Parse(sc.URL) // checked by Validate
 		s := &server{cfg: sc, live: lc, client: &http.Client{}, dec: &Decoder{N: n, Server: u.Host, Source: "mastodon:" + u.Host}, recent: map[string]struct{}{}}
-		if sc.TokenEnv != "" {
+		switch {
+		case sc.TokenFile != "":
+			var err error
+			if s.token, err = secret.Resolve("ingest.mastodon.servers["+sc.URL+"].token", secret.String{}, sc.TokenFile, sc.TokenEnv, nil); err != nil {
+				return nil, err
+			}
+		case sc.TokenEnv != "":
 			if s.token = os.Getenv(sc.TokenEnv); s.token == "" {
 				return nil, fmt.Errorf("ingest.mastodon: environment variable %s holds no token", sc.TokenEnv)
 			}

@@ -13,14 +13,16 @@ import (
 
 	"github.com/earshot-dev/earshot/ingest/canon"
 	"github.com/earshot-dev/earshot/ingest/live"
+	"github.com/earshot-dev/earshot/internal/secret"
 )
 
 // Config selects the filtered stream and how to authenticate to it.
 type Config struct {
-	URL             string `yaml:"url"`              // the filtered stream endpoint
-	BearerTokenEnv  string `yaml:"bearer_token_env"` // environment variable holding the app's bearer token
-	Query           string `yaml:"query"`            // expansions and fields, as URL query parameters
-	BackfillMinutes int    `yaml:"backfill_minutes"` // on reconnect, ask for up to 5 minutes missed (plans that allow it); 0: none
+	URL             string `yaml:"url"`               // the filtered stream endpoint
+	BearerTokenEnv  string `yaml:"bearer_token_env"`  // environment variable holding the app's bearer token
+	BearerTokenFile string `yaml:"bearer_token_file"` // or a file holding it (a mounted secret); used instead of bearer_token_env when set
+	Query           string `yaml:"query"`             // expansions and fields, as URL query parameters
+	BackfillMinutes int    `yaml:"backfill_minutes"`  // on reconnect, ask for up to 5 minutes missed (plans that allow it); 0: none
 }
 
 // DefaultConfig asks for the expansions the decoder uses.
@@ -40,8 +42,8 @@ func (c Config) Validate() error {
 	if u, err := url.Parse(c.URL); err != nil || u.Scheme != "https" && u.Scheme != "http" {
 		errs = append(errs, fmt.Errorf("ingest.x.url: %q is not an http(s) URL", c.URL))
 	}
-	if c.BearerTokenEnv == "" {
-		errs = append(errs, errors.New("ingest.x.bearer_token_env: required"))
+	if c.BearerTokenEnv == "" && c.BearerTokenFile == "" {
+		errs = append(errs, errors.New("ingest.x.bearer_token_env: required (or bearer_token_file)"))
 	}
 	if _, err := url.ParseQuery(c.Query); err != nil {
 		errs = append(errs, fmt.Errorf("ingest.x.query: %w", err))
@@ -64,8 +66,14 @@ type filtered struct {
 // Open returns a stream.Source following the filtered stream. The token
 // is read from the environment now, so a missing one fails at start.
 func Open(cfg Config, lc live.Config, n *canon.Normalizer, m *live.Metrics, log *slog.Logger) (*live.Source, error) {
-	token := os.Getenv(cfg.BearerTokenEnv)
-	if token == "" {
+	var token string
+	if cfg.BearerTokenFile != "" {
+		t, err := secret.Resolve("ingest.x.bearer_token", secret.String{}, cfg.BearerTokenFile, "", nil)
+		if err != nil {
+			return nil, err
+		}
+		token = t
+	} else if token = os.Getenv(cfg.BearerTokenEnv); token == "" {
 		return nil, fmt.Errorf("ingest.x: environment variable %s holds no bearer token", cfg.BearerTokenEnv)
 	}
 	// no client timeout: the response is meant to last; the stall detector ends it

@@ -17,6 +17,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"slices"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
@@ -104,14 +105,15 @@ const maxBytes = 64 << 10
 // optional unless the caller says otherwise. Errors name the key, never the
 // value.
 func Resolve(key string, inline String, file, env string, getenv func(string) string) (string, error) {
-	n := 0
-	for _, set := range []bool{!inline.IsZero(), file != "", env != ""} {
-		if set {
-			n++
+	var set []string
+	for k, on := range map[string]bool{key: !inline.IsZero(), key + "_file": file != "", key + "_env": env != ""} {
+		if on {
+			set = append(set, k)
 		}
 	}
-	if n > 1 {
-		return "", fmt.Errorf("%s, %s_file, %s_env: give at most one", key, key, key)
+	if len(set) > 1 {
+		slices.Sort(set)
+		return "", fmt.Errorf("%s: set together; give one", strings.Join(set, ", "))
 	}
 	switch {
 	case file != "":

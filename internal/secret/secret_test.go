@@ -37,8 +37,8 @@ func TestResolveSources(t *testing.T) {
 		{name: "inline", inline: New(value), want: value},
 		{name: "file, trailing newlines dropped", file: file, want: value},
 		{name: "env", env: "PW", want: value},
-		{name: "inline and file", inline: New(value), file: file, errHas: "x.password, x.password_file, x.password_env: give at most one"},
-		{name: "file and env", file: file, env: "PW", errHas: "give at most one"},
+		{name: "inline and file", inline: New(value), file: file, errHas: "x.password, x.password_file: set together; give one"},
+		{name: "file and env", file: file, env: "PW", errHas: "x.password_env, x.password_file: set together"},
 		{name: "unreadable file", file: filepath.Join(dir, "missing"), errHas: "x.password_file: open " + filepath.Join(dir, "missing")},
 		{name: "unset env", env: "NOPE", errHas: "x.password_env: environment variable NOPE is not set"},
 	} {
