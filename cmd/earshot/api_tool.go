@@ -110,6 +110,9 @@ func newAPIProcess(ctx context.Context, cfg pipeline.Config, embedded bool, reg 
 			return nil, err
 		}
 		a.closers = append(a.closers, func() { conn.Close() })
+		if err := sink.Check(ctx, conn); err != nil {
+			return nil, err // an untrusted certificate or a refused password: retrying cannot help
+		}
 		d.Ready["clickhouse"] = func(ctx context.Context) error { return conn.Ping(ctx) }
 		d.Alerts = &api.CHAlerts{Conn: conn, DB: cfg.Sink.Database}
 		cat, err := insights.Load()

@@ -293,7 +293,7 @@ scram-users)
     # Adds the local SCRAM users to a running broker whose storage was
     # formatted before they existed (the integration tests do the same).
     for m in SCRAM-SHA-256 SCRAM-SHA-512; do
-        kafka_tool org.apache.kafka.tools.ConfigCommand --bootstrap-server "$BOOTSTRAP" --alter \
+        kafka_tool kafka.admin.ConfigCommand --bootstrap-server "$BOOTSTRAP" --alter \
             --add-config "$m=[password=$KAFKA_SASL_PASSWORD]" --entity-type users --entity-name "$KAFKA_SASL_USER"
     done
     ;;
