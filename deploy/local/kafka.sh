@@ -230,6 +230,7 @@ start() {
     pid="$(running_pid)"
     if [[ -n "$pid" ]]; then
         if port_open "$KAFKA_PORT"; then
+            port_open "$KAFKA_SASL_PORT" || log "note: no SASL_SSL listener on localhost:$KAFKA_SASL_PORT: this broker was started before it had one; restart it (stop, start) for the secure-connection tests"
             log "already running (pid $pid) on $BOOTSTRAP; nothing to do"
             return 0
         fi
