@@ -7,9 +7,11 @@ import (
 	"fmt"
 	"os"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/earshot-dev/earshot/internal/tlsconf"
 	"github.com/earshot-dev/earshot/post"
 )
 
@@ -20,6 +22,19 @@ func newKafka(t testing.TB) (*Kafka, string) {
 	cfg := DefaultKafkaConfig()
 	cfg.Brokers = []string{broker}
 	cfg.SessionTimeout = 6 * time.Second
+	// EARSHOT_BENCH_KAFKA names another broker; with EARSHOT_BENCH_KAFKA_CA
+	// it is dialled in TLS, and with EARSHOT_BENCH_KAFKA_SASL (mechanism:user)
+	// and EARSHOT_BENCH_KAFKA_PASSWORD it authenticates: the cost of a
+	// secure connection, measured against a plaintext one on the same broker.
+	if v := os.Getenv("EARSHOT_BENCH_KAFKA"); v != "" {
+		cfg.Brokers = []string{v}
+	}
+	if ca := os.Getenv("EARSHOT_BENCH_KAFKA_CA"); ca != "" {
+		cfg.TLS = tlsconf.Config{Enabled: true, CAFile: ca}
+	}
+	if mech, user, ok := strings.Cut(os.Getenv("EARSHOT_BENCH_KAFKA_SASL"), ":"); ok {
+		cfg.SASL = KafkaSASL{Mechanism: mech, Username: user, PasswordEnv: "EARSHOT_BENCH_KAFKA_PASSWORD"}
+	}
 	if v := os.Getenv("EARSHOT_BENCH_BATCH_TIMEOUT"); v != "" {
 		cfg.BatchTimeout, _ = time.ParseDuration(v)
 	}
