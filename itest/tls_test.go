@@ -262,6 +262,12 @@ func TestKafkaSecureRefusals(t *testing.T) {
 			c.TLS.ServerName = "kafka.example.com"
 			return c
 		}()},
+		{"TLS to a plaintext listener", "a plaintext listener?", func() stream.KafkaConfig {
+			c := secureKafkaConfig("PLAIN", kafkaSASLPassword, localCA())
+			c.Brokers = []string{kafkaAddr}
+			c.ConnectTimeout = 5 * time.Second
+			return c
+		}()},
 		{"no TLS to a TLS listener", "expecting TLS", func() stream.KafkaConfig {
 			c := secureKafkaConfig("PLAIN", kafkaSASLPassword, "")
 			c.TLS.Enabled = false
@@ -352,6 +358,11 @@ func TestClickHouseTLS(t *testing.T) {
 	}{
 		{"wrong password", "refused the username or password", secureSinkConfig(db, "wrong", localCA())},
 		{"untrusted CA", "not signed by a trusted CA", secureSinkConfig(db, "earshot", otherCA(t))},
+		{"TLS to the plaintext port", "the server did not answer in TLS", func() sink.Config {
+			c := secureSinkConfig(db, "earshot", localCA())
+			c.Addr = []string{clickhouseAddr}
+			return c
+		}()},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			conn, err := sink.Open(c.cfg)

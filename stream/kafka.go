@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"maps"
 	"net"
@@ -134,6 +135,10 @@ func (k *Kafka) WaitReady(ctx context.Context) error {
 			// Retrying cannot cure an untrusted certificate or a refused
 			// password: say so at once rather than retry forever.
 			return fmt.Errorf("kafka brokers %v: %s: %w", k.cfg.Brokers, explain(err), err)
+		}
+		if k.cfg.TLS.Enabled && errors.Is(err, io.EOF) {
+			// A plaintext listener closes a TLS handshake without a word.
+			err = fmt.Errorf("%w (closed during the TLS handshake: a plaintext listener? transport.kafka.tls is enabled)", err)
 		}
 		wait := b.Next()
 		k.log.Warn("kafka unreachable; retrying", "brokers", k.cfg.Brokers, "attempt", attempt, "retry_in", wait, "err", err)
