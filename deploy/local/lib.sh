@@ -175,6 +175,19 @@ EOF
 LOCAL_TLS_DIR="$LOCAL_DIR/tls"
 export LOCAL_TLS_DIR
 
+# make_leaf NAME USAGE: in the current directory, a key and a certificate
+# NAME.pem for localhost and 127.0.0.1 signed by ca.pem/ca.key, for USAGE
+# (serverAuth or clientAuth).
+make_leaf() {
+    local name="$1" usage="$2"
+    openssl req -newkey rsa:2048 -nodes -sha256 -keyout "$name.key" -out "$name.csr" \
+        -subj "/CN=earshot local $name" &&
+        printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=%s\nbasicConstraints=CA:FALSE\n' "$usage" >"$name.ext" &&
+        openssl x509 -req -sha256 -days 3650 -in "$name.csr" -CA ca.pem -CAkey ca.key \
+            -set_serial "0x$(openssl rand -hex 8)" -extfile "$name.ext" -out "$name.pem" &&
+        rm -f "$name.csr" "$name.ext"
+}
+
 # ensure_local_certs: makes, once, a local certificate authority and, signed
 # by it, a server certificate for localhost and 127.0.0.1 (Kafka's SASL_SSL
 # listener, ClickHouse's secure native port) and a client certificate (for
@@ -193,28 +206,18 @@ ensure_local_certs() {
     command -v openssl >/dev/null 2>&1 || apt_install openssl >/dev/null
     mkdir -p "$LOCAL_DIR"
     tmp="$(mktemp -d "$LOCAL_DIR/tls.tmp.XXXXXX")"
+    # Every step is chained with &&: set -e does not hold inside a || list.
     (
-        set -e
-        cd "$tmp"
-        umask 077
-        openssl req -x509 -newkey rsa:2048 -nodes -sha256 -days 3650 \
-            -keyout ca.key -out ca.pem -subj "/CN=earshot local CA" \
-            -addext "basicConstraints=critical,CA:TRUE" \
-            -addext "keyUsage=critical,keyCertSign,cRLSign"
-        local name usage
-        for name in server client; do
-            usage=serverAuth
-            [[ "$name" == client ]] && usage=clientAuth
-            openssl req -newkey rsa:2048 -nodes -sha256 -keyout "$name.key" -out "$name.csr" \
-                -subj "/CN=earshot local $name"
-            printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=%s\nbasicConstraints=CA:FALSE\n' "$usage" >"$name.ext"
-            openssl x509 -req -sha256 -days 3650 -in "$name.csr" -CA ca.pem -CAkey ca.key \
-                -set_serial "0x$(openssl rand -hex 8)" -extfile "$name.ext" -out "$name.pem"
-            rm -f "$name.csr" "$name.ext"
-        done
-        cat server.key server.pem >server-bundle.pem
-        chmod 644 ca.pem server.pem client.pem
-        date -u +%FT%TZ >.complete
+        cd "$tmp" && umask 077 &&
+            openssl req -x509 -newkey rsa:2048 -nodes -sha256 -days 3650 \
+                -keyout ca.key -out ca.pem -subj "/CN=earshot local CA" \
+                -addext "basicConstraints=critical,CA:TRUE" \
+                -addext "keyUsage=critical,keyCertSign,cRLSign" &&
+            make_leaf server serverAuth && make_leaf client clientAuth &&
+            cat server.key server.pem >server-bundle.pem &&
+            chmod 644 ca.pem server.pem client.pem &&
+            openssl verify -CAfile ca.pem server.pem client.pem &&
+            date -u +%FT%TZ >.complete
     ) >"$tmp.log" 2>&1 || {
         cat "$tmp.log" >&2
         rm -rf "$tmp" "$tmp.log"
