@@ -49,11 +49,76 @@ func envOr(name, def string) string {
 }
 
 func kafkaSASLAddr() string { return envOr("EARSHOT_IT_KAFKA_SASL", "localhost:9094") }
+func kafkaMTLSAddr() string { return envOr("EARSHOT_IT_KAFKA_MTLS", "localhost:9095") }
 func clickhouseTLSAddr() string {
 	return envOr("EARSHOT_IT_CLICKHOUSE_TLS", "localhost:9440")
 }
-func localCA() string {
-	return filepath.Join(envOr("EARSHOT_IT_TLS_DIR", filepath.Join(root, ".local/tls")), "ca.pem")
+func localCA() string { return localTLS("ca.pem") }
+func localTLS(name string) string {
+	return filepath.Join(envOr("EARSHOT_IT_TLS_DIR", filepath.Join(root, ".local/tls")), name)
+}
+
+// TestKafkaMTLS produces and consumes on the SSL listener that requires a
+// client certificate, and checks that a client without one is refused at
+// once.
+func TestKafkaMTLS(t *testing.T) {
+	needListener(t, kafkaMTLSAddr(), "Kafka SSL (mTLS) listener")
+	prefix, _ := names(t)
+	cfg := stream.DefaultKafkaConfig()
+	cfg.Brokers = []string{kafkaMTLSAddr()}
+	cfg.SessionTimeout = 6 * time.Second
+	cfg.TLS = tlsconf.Config{Enabled: true, CAFile: localCA(), CertFile: localTLS("client.pem"), KeyFile: localTLS("client.key")}
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	k := mustKafka(t, cfg, prefix+".deadletter", apiTestLogger())
+	defer k.Close()
+	if err := k.WaitReady(ctx); err != nil {
+		t.Fatal(err)
+	}
+	topic := prefix + ".posts"
+	if err := k.EnsureTopics(ctx, topic); err != nil {
+		t.Fatal(err)
+	}
+	p, err := k.Producer()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	if err := p.Produce(ctx, []stream.Out{{Topic: topic, Key: "k", Item: &post.Item{Post: &post.Post{Platform: "tls", ID: "1", Text: "acme over mtls", CreatedAt: time.Now()}}}}); err != nil {
+		t.Fatal(err)
+	}
+	c, err := k.Consumer(prefix+".g", topic)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	for {
+		ds, err := c.Fetch(ctx, 1, 0)
+		if err == nil {
+			if ds[0].Item == nil || ds[0].Item.Post.Text != "acme over mtls" {
+				t.Fatalf("%+v", ds[0])
+			}
+			break
+		}
+		if ctx.Err() != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(200 * time.Millisecond) // a fresh broker's Not Coordinator
+	}
+
+	anon := cfg
+	anon.TLS.CertFile, anon.TLS.KeyFile = "", ""
+	ka := mustKafka(t, anon, "", apiTestLogger())
+	defer ka.Close()
+	t0 := time.Now()
+	err = ka.WaitReady(ctx)
+	if err == nil || !strings.Contains(err.Error(), "refused the TLS handshake") || time.Since(t0) > 10*time.Second {
+		t.Fatalf("without a client certificate: %v after %v, want a refusal within seconds", err, time.Since(t0))
+	}
+	t.Logf("without a client certificate: %v", err)
 }
 
 // needListener fails the test at once if nothing answers on addr: a local

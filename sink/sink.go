@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"regexp"
 	"strings"
 	"sync"
@@ -713,6 +714,7 @@ func Check(ctx context.Context, conn driver.Conn) error {
 		invalid x509.CertificateInvalidError
 		record  tls.RecordHeaderError
 		ex      *clickhouse.Exception
+		op      *net.OpError
 	)
 	switch {
 	case errors.As(err, &unknown):
@@ -721,6 +723,8 @@ func Check(ctx context.Context, conn driver.Conn) error {
 		return fmt.Errorf("ClickHouse: the server's certificate does not name the host dialled: use the name it carries in sink.addr, or set sink.tls.server_name: %w", err)
 	case errors.As(err, &invalid):
 		return fmt.Errorf("ClickHouse: the server's certificate is not valid: %w", err)
+	case errors.As(err, &op) && op.Op == "remote error": // a TLS alert the server sent
+		return fmt.Errorf("ClickHouse refused the TLS handshake: a client certificate missing or not trusted (sink.tls.cert_file, key_file), or no TLS version in common: %w", err)
 	case errors.As(err, &record):
 		return fmt.Errorf("ClickHouse: the server did not answer in TLS: is sink.addr its secure port (9440)? %w", err)
 	case errors.As(err, &ex) && (ex.Code == 192 || ex.Code == 193 || ex.Code == 516):

@@ -118,9 +118,16 @@ func permanent(err error) bool {
 		recordHd tls.RecordHeaderError
 	)
 	return errors.As(err, &unknown) || errors.As(err, &host) || errors.As(err, &invalid) ||
-		errors.As(err, &verify) || errors.As(err, &alert) || errors.As(err, &recordHd) ||
+		errors.As(err, &verify) || errors.As(err, &alert) || errors.As(err, &recordHd) || tlsAlert(err) ||
 		errors.Is(err, kafka.SASLAuthenticationFailed) || errors.Is(err, kafka.UnsupportedSASLMechanism) ||
 		errors.Is(err, kafka.IllegalSASLState)
+}
+
+// tlsAlert reports whether err is a TLS alert the server sent: it refused
+// the handshake (crypto/tls reports these as a net.OpError "remote error").
+func tlsAlert(err error) bool {
+	var op *net.OpError
+	return errors.As(err, &op) && op.Op == "remote error"
 }
 
 // explain adds what to do to a permanent connection error.
@@ -137,6 +144,8 @@ func explain(err error) string {
 		return "the brokers' certificate does not name the host dialled: use the name it carries in transport.kafka.brokers, or set transport.kafka.tls.server_name"
 	case errors.As(err, &recordHd):
 		return "the brokers did not answer in TLS: is this a plaintext listener? (transport.kafka.tls.enabled)"
+	case tlsAlert(err):
+		return "the brokers refused the TLS handshake: a client certificate missing or not trusted (transport.kafka.tls.cert_file, key_file), or no TLS version in common"
 	case errors.Is(err, kafka.SASLAuthenticationFailed):
 		return "the brokers refused the SASL username or password (transport.kafka.sasl)"
 	case errors.Is(err, kafka.UnsupportedSASLMechanism):

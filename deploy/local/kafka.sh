@@ -7,12 +7,13 @@
 #       org.apache.kafka.tools.TopicCommand --bootstrap-server 127.0.0.1:9092 --list)
 #
 # Env: KAFKA_PORT (9092), KAFKA_CONTROLLER_PORT (9093), KAFKA_SASL_PORT (9094),
-#      KAFKA_HEAP (768m), KAFKA_START_TIMEOUT (90 seconds).
+#      KAFKA_SSL_PORT (9095), KAFKA_HEAP (768m), KAFKA_START_TIMEOUT (90 seconds).
 # Listeners: PLAINTEXT on KAFKA_PORT; SASL_SSL on KAFKA_SASL_PORT (advertised
 # as localhost), with a certificate from .local/tls/ (made once, see
 # ensure_local_certs in lib.sh) and the user earshot / earshot-local-secret
 # for PLAIN, SCRAM-SHA-256 and SCRAM-SHA-512 (SCRAM users are made when the
-# storage is formatted; `kafka.sh scram-users` adds them to older storage).
+# storage is formatted; `kafka.sh scram-users` adds them to older storage);
+# SSL with client certificates (mTLS) on KAFKA_SSL_PORT, trusting the local CA.
 # Jars come from Maven Central via deploy/local/kafka/pom.xml (reusing ~/.m2);
 # data, logs, config and pid live under .local/kafka/.
 set -euo pipefail
@@ -25,6 +26,7 @@ export LOG_PREFIX=kafka
 KAFKA_PORT="${KAFKA_PORT:-9092}"
 KAFKA_CONTROLLER_PORT="${KAFKA_CONTROLLER_PORT:-9093}"
 KAFKA_SASL_PORT="${KAFKA_SASL_PORT:-9094}"
+KAFKA_SSL_PORT="${KAFKA_SSL_PORT:-9095}"
 # The local SASL user. Local and throwaway, like ClickHouse's earshot_writer.
 KAFKA_SASL_USER=earshot
 KAFKA_SASL_PASSWORD=earshot-local-secret
@@ -81,11 +83,11 @@ write_config() {
 process.roles=broker,controller
 node.id=1
 controller.quorum.voters=1@127.0.0.1:$KAFKA_CONTROLLER_PORT
-listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT,CONTROLLER://127.0.0.1:$KAFKA_CONTROLLER_PORT,SASL_SSL://127.0.0.1:$KAFKA_SASL_PORT
-advertised.listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT,SASL_SSL://localhost:$KAFKA_SASL_PORT
+listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT,CONTROLLER://127.0.0.1:$KAFKA_CONTROLLER_PORT,SASL_SSL://127.0.0.1:$KAFKA_SASL_PORT,SSL://127.0.0.1:$KAFKA_SSL_PORT
+advertised.listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT,SASL_SSL://localhost:$KAFKA_SASL_PORT,SSL://localhost:$KAFKA_SSL_PORT
 controller.listener.names=CONTROLLER
 inter.broker.listener.name=PLAINTEXT
-listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT,SASL_SSL:SASL_SSL
+listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT,SASL_SSL:SASL_SSL,SSL:SSL
 # SASL_SSL for testing secure clients: TLS with the local CA's certificate,
 # then PLAIN or SCRAM as $KAFKA_SASL_USER.
 sasl.enabled.mechanisms=PLAIN,SCRAM-SHA-256,SCRAM-SHA-512
@@ -94,6 +96,12 @@ listener.name.sasl_ssl.ssl.keystore.location=$LOCAL_TLS_DIR/server-bundle.pem
 listener.name.sasl_ssl.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required user_$KAFKA_SASL_USER="$KAFKA_SASL_PASSWORD";
 listener.name.sasl_ssl.scram-sha-256.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
 listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
+# SSL for testing client certificates (mTLS): a client must show one signed by the local CA.
+listener.name.ssl.ssl.keystore.type=PEM
+listener.name.ssl.ssl.keystore.location=$LOCAL_TLS_DIR/server-bundle.pem
+listener.name.ssl.ssl.truststore.type=PEM
+listener.name.ssl.ssl.truststore.location=$LOCAL_TLS_DIR/ca.pem
+listener.name.ssl.ssl.client.auth=required
 log.dirs=$DATA_DIR
 num.partitions=4
 default.replication.factor=1
@@ -199,7 +207,7 @@ wait_ready() {
             rm -f "$PIDFILE"
             exit 1
         fi
-        if port_open "$KAFKA_PORT" && port_open "$KAFKA_SASL_PORT" && metadata_ok; then
+        if port_open "$KAFKA_PORT" && port_open "$KAFKA_SASL_PORT" && port_open "$KAFKA_SSL_PORT" && metadata_ok; then
             return 0
         fi
         sleep 1
@@ -230,7 +238,8 @@ start() {
     pid="$(running_pid)"
     if [[ -n "$pid" ]]; then
         if port_open "$KAFKA_PORT"; then
-            port_open "$KAFKA_SASL_PORT" || log "note: no SASL_SSL listener on localhost:$KAFKA_SASL_PORT: this broker was started before it had one; restart it (stop, start) for the secure-connection tests"
+            port_open "$KAFKA_SASL_PORT" && port_open "$KAFKA_SSL_PORT" ||
+                log "note: no SASL_SSL or SSL listener on localhost:$KAFKA_SASL_PORT/$KAFKA_SSL_PORT: this broker was started before it had them; restart it (stop, start) for the secure-connection tests"
             log "already running (pid $pid) on $BOOTSTRAP; nothing to do"
             return 0
         fi
@@ -241,9 +250,9 @@ start() {
     fi
     rm -f "$PIDFILE"
     local p
-    for p in "$KAFKA_PORT" "$KAFKA_CONTROLLER_PORT" "$KAFKA_SASL_PORT"; do
+    for p in "$KAFKA_PORT" "$KAFKA_CONTROLLER_PORT" "$KAFKA_SASL_PORT" "$KAFKA_SSL_PORT"; do
         if port_open "$p"; then
-            die "port $p on 127.0.0.1 is already in use by another process (not our Kafka); free it or set KAFKA_PORT / KAFKA_CONTROLLER_PORT / KAFKA_SASL_PORT"
+            die "port $p on 127.0.0.1 is already in use by another process (not our Kafka); free it or set KAFKA_PORT / KAFKA_CONTROLLER_PORT / KAFKA_SASL_PORT / KAFKA_SSL_PORT"
         fi
     done
     install
@@ -263,7 +272,7 @@ start() {
     pid=$!
     printf '%s\n' "$pid" >"$PIDFILE"
     wait_ready "$pid"
-    log "ready on $BOOTSTRAP, SASL_SSL on localhost:$KAFKA_SASL_PORT (pid $pid, $((SECONDS - t0))s)"
+    log "ready on $BOOTSTRAP, SASL_SSL on localhost:$KAFKA_SASL_PORT, SSL (mTLS) on localhost:$KAFKA_SSL_PORT (pid $pid, $((SECONDS - t0))s)"
 }
 
 stop() {
