@@ -117,3 +117,45 @@ func TestEveryKafkaClientConnectsSecurely(t *testing.T) {
 		t.Errorf("NewKafka with an unreadable CA: %v", err)
 	}
 }
+
+// TestOnlyStreamMakesKafkaConnections: every kafka-go connection earshot
+// makes gets its TLS and SASL from KafkaConfig.Conn, so no package but this
+// one builds a dialer, transport, client or writer, and a reader elsewhere
+// (the API's live feed) takes its dialer from here. The example consumer
+// under deploy/examples is a downstream tool's, not earshot's.
+func TestOnlyStreamMakesKafkaConnections(t *testing.T) {
+	forbidden := []string{"kafka.Dialer{", "kafka.Transport{", "kafka.Client{", "kafka.Writer{", "kafka.DialLeader(", "kafka.Dial(", "kafka.DialContext("}
+	err := filepath.WalkDir("..", func(path string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() {
+			switch d.Name() {
+			case "stream", "examples", ".local", ".git", "node_modules":
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") {
+			return nil
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		for i, line := range strings.Split(string(b), "\n") {
+			for _, f := range forbidden {
+				if strings.Contains(line, f) {
+					t.Errorf("%s:%d: %s outside stream: take it from stream.KafkaConn", path, i+1, f)
+				}
+			}
+			if strings.Contains(line, "kafka.NewReader(") && !strings.Contains(string(b), "Dialer:") {
+				t.Errorf("%s:%d: a kafka-go reader without the stream's Dialer", path, i+1)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
