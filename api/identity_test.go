@@ -95,3 +95,18 @@ func TestOIDCNamesPrintableAndNamespaced(t *testing.T) {
 		t.Errorf("a token could be named %q, the OIDC user's name", id.Name)
 	}
 }
+
+// TestCheckActor: the CLI's --by names a person in the audit log, under
+// the same rule as an OIDC name.
+func TestCheckActor(t *testing.T) {
+	for _, bad := range []string{"", "ops\n", "ops\x1b[2J", "op\u202es", " ops", strings.Repeat("o", 200)} {
+		if CheckActor(bad) == nil {
+			t.Errorf("%q accepted", bad)
+		}
+	}
+	for _, good := range []string{"ops", "Ann Smith", "ann@example.org", "Σοφία"} {
+		if err := CheckActor(good); err != nil {
+			t.Errorf("%q: %v", good, err)
+		}
+	}
+}

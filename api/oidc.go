@@ -125,8 +125,8 @@ type OIDC struct {
 	cfg       OIDCConfig
 	namespace string // the issuer without its scheme and final slash: OIDC names are "oidc:<namespace>/<name>"
 	client    *http.Client
-	log    *slog.Logger
-	now    func() time.Time
+	log       *slog.Logger
+	now       func() time.Time
 
 	mu      sync.Mutex
 	keys    map[string]crypto.PublicKey
@@ -294,6 +294,11 @@ func (o *OIDC) Authenticate(ctx context.Context, raw string) (Identity, error) {
 	}
 	return id, nil
 }
+
+// CheckActor refuses a name that must not stand for a person in the audit
+// log (the CLI's --by): empty, over 128 bytes, or with control or format
+// characters or surrounding space (see printableName).
+func CheckActor(s string) error { return printableName(s, maxNameBytes) }
 
 // Bounds of the identity claims.
 const (

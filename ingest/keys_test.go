@@ -24,7 +24,9 @@ func TestKeysDecodedExactly(t *testing.T) {
 	masto := func(fields string) string {
 		return `{"event":"update","payload":{"id":"5","created_at":"2026-11-01T10:00:00Z","account":{"acct":"a"},` + fields + `}}`
 	}
-	tweet := func(fields string) string { return `{"data":{"id":"7","created_at":"2026-11-01T10:00:00Z",` + fields + `}}` }
+	tweet := func(fields string) string {
+		return `{"data":{"id":"7","created_at":"2026-11-01T10:00:00Z",` + fields + `}}`
+	}
 	dec := NewDecoder(FormatAuto, "test", canon.NewNormalizer())
 	for _, c := range []struct{ name, line, reason string }{
 		{"escaped duplicate", canonical(`"text":"harmless","t\u0065xt":"acme lawsuit fraud"`), "duplicate key"},
@@ -42,7 +44,7 @@ func TestKeysDecodedExactly(t *testing.T) {
 		{"case duplicate mastodon", masto(`"content":"harmless","CONTENT":"acme lawsuit fraud"`), "duplicate key"},
 		{"escaped duplicate x", tweet(`"text":"harmless","\u0074\u0065\u0078\u0074":"acme lawsuit fraud"`), "duplicate key"},
 		{"case duplicate x", tweet(`"text":"harmless","tExt":"acme lawsuit fraud"`), "duplicate key"},
-		{"case duplicate in a big object", canonical(manyKeys(40)+`,"text":"harmless","TEXT":"acme lawsuit fraud"`), "duplicate key"},
+		{"case duplicate in a big object", canonical(manyKeys(40) + `,"text":"harmless","TEXT":"acme lawsuit fraud"`), "duplicate key"},
 	} {
 		evs, err := dec.Decode([]byte(c.line), nil)
 		if err == nil {

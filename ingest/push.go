@@ -95,9 +95,9 @@ type Push struct {
 	queue  chan post.Batch
 	now    func() time.Time
 
-	mu      sync.Mutex
-	stopped bool // Drain has run: nothing would take a new request
-	buckets map[string]*bucket
+	mu        sync.Mutex
+	stopped   bool // Drain has run: nothing would take a new request
+	buckets   map[string]*bucket
 	idem      map[string]*idemEntry
 	order     []*idemEntry // oldest first, to bound idem
 	idemBytes int          // answers' bytes in idem

@@ -23,7 +23,7 @@ type recent struct {
 
 type raised struct {
 	key, id, queue, priority string
-	source                   string                  // post.Post.Source: only it may retract the alert
+	source                   string    // post.Post.Source: only it may retract the alert
 	copies                   []copyRef // stakeholder copies and escalations raised with it
 }
 

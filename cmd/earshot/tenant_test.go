@@ -94,3 +94,21 @@ api: {addr: "%s", state_dir: %s/state}
 		t.Errorf("tenant A's own delete did not retract the alert:\n%s", out)
 	}
 }
+
+// TestTokenCreateRefusesBadNames: --by is who the audit log names, so it
+// must be printable; a token's name must be unique among live tokens.
+func TestTokenCreateRefusesBadNames(t *testing.T) {
+	dir := t.TempDir()
+	create := func(by, name string) error {
+		return run([]string{"token", "create", "--tokens", filepath.Join(dir, "tokens.json"), "--state-dir", dir, "--by", by, "--name", name, "--role", "viewer"}, io.Discard, io.Discard)
+	}
+	if err := create("ops\x1b[2J\nroot", "vic"); err == nil {
+		t.Error("--by with a newline and an escape sequence was accepted")
+	}
+	if err := create("ops", "vic"); err != nil {
+		t.Fatal(err)
+	}
+	if err := create("ops", "VIC"); err == nil || !strings.Contains(err.Error(), "in use") {
+		t.Errorf("a second live token named vic: %v", err)
+	}
+}
