@@ -97,3 +97,22 @@ func TestOriginsBounded(t *testing.T) {
 		t.Error("the newest origin was forgotten")
 	}
 }
+
+// BenchmarkOriginsCheck is what the source check adds per post passed on:
+// remember (a new key), then a change's lookup; BenchmarkMatch is the
+// matching it rides beside.
+func BenchmarkOriginsCheck(b *testing.B) {
+	o := newOrigins(originsCapacity)
+	keys := make([]string, 1<<16)
+	for i := range keys {
+		keys[i] = fmt.Sprintf("bluesky:at://did:plc:%024d/app.bsky.feed.post/%d", i, i)
+	}
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		k := keys[i&(len(keys)-1)]
+		o.check(k, "bluesky:jetstream", true)
+		o.check(k, "bluesky:jetstream", false)
+		i++
+	}
+}
