@@ -41,9 +41,9 @@ api: {addr: "%s", state_dir: %s/state}
 	a, b := token("tenant-a"), token("tenant-b")
 	var wg sync.WaitGroup
 	var runErr error
-	var stdout, stderr bytes.Buffer
+	var stdout, stderr syncBuf
 	wg.Go(func() {
-		runErr = run([]string{"run", "--config", cfg, "--duration", "6s", "--progress", "0"}, &lockedWriter{w: &stdout}, &lockedWriter{w: &stderr})
+		runErr = run([]string{"run", "--config", cfg, "--duration", "6s", "--progress", "0"}, &stdout, &stderr)
 	})
 	push := func(tok, body string) int {
 		req, _ := http.NewRequest("POST", "http://"+addr+"/v1/posts", strings.NewReader(body))
