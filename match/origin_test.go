@@ -116,3 +116,42 @@ func BenchmarkOriginsCheck(b *testing.B) {
 		i++
 	}
 }
+
+// TestOldRecordsWithoutSource: records written before sources were checked
+// (no "source" on the wire) still decode, and their source is the empty
+// one: their own changes (also without a source) pass, another's do not.
+func TestOldRecordsWithoutSource(t *testing.T) {
+	m, err := New([]*Watchlist{{ID: "legal", Version: 1, Status: "live", Rule: "acme AND lawsuit"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	stage := m.Stage()
+	decode := func(s string) *post.Item {
+		t.Helper()
+		it, err := post.Decode([]byte(s))
+		if err != nil {
+			t.Fatalf("an old record: %v", err)
+		}
+		return it
+	}
+	old := decode(`{"v":1,"post":{"platform":"bluesky","id":"old1","author":{"handle":"a"},"text":"acme lawsuit","created_at":"2026-11-01T10:00:00Z","ingested_at":"2026-11-01T10:00:01Z"}}`)
+	if old.Post.Source != "" {
+		t.Fatalf("source %q", old.Post.Source)
+	}
+	run := func(it *post.Item) post.Batch {
+		out, err := stage(context.Background(), post.Batch{Items: []*post.Item{it}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+	if out := run(old); len(out.Items) != 1 {
+		t.Fatalf("the old post: %+v", out)
+	}
+	if out := run(decode(`{"v":1,"post":{"kind":"delete","platform":"bluesky","id":"old1","source":"push:rival"}}`)); len(out.Rejected) != 1 {
+		t.Errorf("another source's delete of an old post: %+v", out)
+	}
+	if out := run(decode(`{"v":1,"post":{"kind":"delete","platform":"bluesky","id":"old1"}}`)); len(out.Items) != 1 {
+		t.Errorf("an old delete (no source) of an old post: %+v", out)
+	}
+}
