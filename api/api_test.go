@@ -213,8 +213,8 @@ func TestEndpointsRolesAndScopes(t *testing.T) {
 		{"submit scope", "gatherer-gr", "POST", "/v1/watchlists/apac-list/submit", "", 404, CodeNotFound},
 		{"approve may not", "gatherer-gr2", "POST", "/v1/watchlists/acme-gr/approve", "", 403, CodeForbidden},
 		{"approve scope", "coach-apac", "POST", "/v1/watchlists/acme-gr/approve", "", 404, CodeNotFound},
-		{"approve may", "coach-gr", "POST", "/v1/watchlists/acme-gr/approve", `{"note":"ok"}`, 200, ""},
-		{"approve twice", "coach-gr", "POST", "/v1/watchlists/acme-gr/approve", "", 409, CodeState},
+		{"approve may", "coach-gr", "POST", "/v1/watchlists/acme-gr/approve", `{"if_version":2,"note":"ok"}`, 200, ""},
+		{"approve twice", "coach-gr", "POST", "/v1/watchlists/acme-gr/approve", `{"if_version":2}`, 409, CodeState},
 		{"pause may not", "analyst", "POST", "/v1/watchlists/acme-gr/pause", "", 403, CodeForbidden},
 		{"pause scope", "coach-apac", "POST", "/v1/watchlists/acme-gr/pause", "", 404, CodeNotFound},
 		{"pause may", "coach-gr", "POST", "/v1/watchlists/acme-gr/pause", "", 200, ""},
@@ -364,10 +364,10 @@ func TestSelfApprovalAndAudit(t *testing.T) {
 		t.Fatal(r.code, string(r.body))
 	}
 	e.do("admin", "POST", "/v1/watchlists/acme-gr/submit", "")
-	if r := e.do("admin", "POST", "/v1/watchlists/acme-gr/approve", ""); r.code != 403 || r.errCode() != CodeSelfApproval {
+	if r := e.do("admin", "POST", "/v1/watchlists/acme-gr/approve", `{"if_version":2}`); r.code != 403 || r.errCode() != CodeSelfApproval {
 		t.Fatalf("self approval: %d %s", r.code, r.body)
 	}
-	if r := e.do("coach-gr", "POST", "/v1/watchlists/acme-gr/approve", ""); r.code != 200 {
+	if r := e.do("coach-gr", "POST", "/v1/watchlists/acme-gr/approve", `{"if_version":2}`); r.code != 200 {
 		t.Fatalf("approval: %d %s", r.code, r.body)
 	}
 	recs, _, err := ReadAuditFile(e.audit.Path(), func(r AuditRecord) bool { return r.ObjectID == "acme-gr" }, 0, 100)

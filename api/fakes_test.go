@@ -116,7 +116,13 @@ func (f *fakeWatchlists) move(actor, id, note, action string, from []watchlist.S
 func (f *fakeWatchlists) Submit(_ context.Context, actor, id, note string) (watchlist.Record, error) {
 	return f.move(actor, id, note, "submit", []watchlist.Status{watchlist.Draft, watchlist.Rejected}, watchlist.Pending)
 }
-func (f *fakeWatchlists) Approve(_ context.Context, actor, id, note string) (watchlist.Record, error) {
+func (f *fakeWatchlists) ApproveVersion(_ context.Context, actor, id string, version int, note string) (watchlist.Record, error) {
+	f.mu.Lock()
+	r := f.recs[id]
+	f.mu.Unlock()
+	if r != nil && r.Version != version {
+		return watchlist.Record{}, watchlist.ErrConflict
+	}
 	return f.move(actor, id, note, "approve", []watchlist.Status{watchlist.Pending}, watchlist.Live)
 }
 func (f *fakeWatchlists) Reject(_ context.Context, actor, id, note string) (watchlist.Record, error) {

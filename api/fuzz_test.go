@@ -14,7 +14,7 @@ import (
 // type the API takes: it must never panic, and anything it refuses is a
 // 400, 413 or 415 with a message.
 func FuzzDecode(f *testing.F) {
-	for _, s := range []string{`{"id":"a","team":"t","keywords":["x"]}`, `{"if_version":1,"spec":{}}`, `{"note":"n"}`, `{"q":"a","size":3}`,
+	for _, s := range []string{`{"id":"a","team":"t","keywords":["x"]}`, `{"if_version":1,"spec":{}}`, `{"note":"n"}`, `{"if_version":2,"note":"n"}`, `{"if_version":"ab12"}`, `{"q":"a","size":3}`,
 		`{"params":{"a":"b"}}`, `{"since":"7d","spec":null}`, `{`, `[]`, `null`, `{"a":1}`, `{} {}`, "\x00", `{"id":"\ud800"}`, `{"size":1e400}`} {
 		f.Add([]byte(s), uint8(0))
 	}
@@ -22,6 +22,7 @@ func FuzzDecode(f *testing.F) {
 		targets := []func() any{
 			func() any { return &watchlist.Spec{} }, func() any { return &EditRequest{} }, func() any { return &NoteRequest{} },
 			func() any { return &search.Query{} }, func() any { return &InsightRequest{} }, func() any { return &BacktestRequest{} },
+			func() any { return &ReviewRequest{} }, func() any { return &RoutingDecision{} },
 		}
 		v := targets[int(kind)%len(targets)]()
 		r := httptest.NewRequest("POST", "/", bytes.NewReader(body))

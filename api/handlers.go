@@ -393,6 +393,14 @@ type NoteRequest struct {
 	Note string `json:"note"`
 }
 
+// ReviewRequest is the body of a watchlist's approve (required) and reject
+// (optional): the version the reviewer read, so that nobody approves a
+// revision edited after they reviewed it.
+type ReviewRequest struct {
+	IfVersion *int   `json:"if_version"`
+	Note      string `json:"note"`
+}
+
 const maxNote = 2000
 
 func readNote(c *call) (string, error) {
@@ -445,8 +453,29 @@ func (s *Server) transition(name string) handler {
 		if name != "submit" && !c.id.owns(before.Spec) {
 			return errorf(http.StatusForbidden, CodeOutOfScope, "watchlist %q is not of a team you coach", before.ID)
 		}
-		note, err := readNote(c)
-		if err != nil {
+		var note string
+		version := -1 // any: the transitions that change no rule
+		if name == "approve" || name == "reject" {
+			var req ReviewRequest
+			if e := decodeJSON(c.r, &req, true); e != nil {
+				return e
+			}
+			if len(req.Note) > maxNote {
+				return errorf(http.StatusBadRequest, CodeBadRequest, "note: %d bytes, at most %d", len(req.Note), maxNote)
+			}
+			switch {
+			case req.IfVersion != nil && *req.IfVersion < 1:
+				return errorf(http.StatusBadRequest, CodeBadRequest, "if_version %d: want the version you reviewed (1 or more)", *req.IfVersion)
+			case req.IfVersion != nil:
+				version = *req.IfVersion
+			case name == "approve":
+				return errorf(http.StatusBadRequest, CodeBadRequest, "if_version: an approval names the version reviewed (the version field of GET /v1/watchlists/%s)", before.ID)
+			}
+			if version >= 0 && before.Version != version {
+				return errorf(http.StatusConflict, CodeConflict, "watchlist %s is at version %d, not the %d reviewed: review it again", before.ID, before.Version, version)
+			}
+			note = req.Note
+		} else if note, err = readNote(c); err != nil {
 			return err
 		}
 		st, ctx := s.d.Watchlists, c.r.Context()
@@ -455,7 +484,9 @@ func (s *Server) transition(name string) handler {
 		case "submit":
 			rec, err = st.Submit(ctx, c.id.Name, before.ID, note)
 		case "approve":
-			rec, err = st.Approve(ctx, c.id.Name, before.ID, note)
+			// the store checks the version again, under its lock: an edit
+			// between the read above and here is a conflict too
+			rec, err = st.ApproveVersion(ctx, c.id.Name, before.ID, version, note)
 		case "reject":
 			rec, err = st.Reject(ctx, c.id.Name, before.ID, note)
 		case "pause":

@@ -18,8 +18,11 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"strings"
 	"sync"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/golang-jwt/jwt/v5"
 )
@@ -119,10 +122,11 @@ func ParseJWKS(data []byte) (map[string]crypto.PublicKey, error) {
 
 // OIDC validates bearer JWTs against an issuer, an audience and a key set.
 type OIDC struct {
-	cfg    OIDCConfig
-	client *http.Client
-	log    *slog.Logger
-	now    func() time.Time
+	cfg       OIDCConfig
+	namespace string // the issuer without its scheme and final slash: OIDC names are "oidc:<namespace>/<name>"
+	client    *http.Client
+	log       *slog.Logger
+	now       func() time.Time
 
 	mu      sync.Mutex
 	keys    map[string]crypto.PublicKey
@@ -134,7 +138,11 @@ func NewOIDC(ctx context.Context, cfg OIDCConfig, log *slog.Logger) (*OIDC, erro
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	o := &OIDC{cfg: cfg, client: &http.Client{Timeout: 10 * time.Second}, log: log, now: time.Now}
+	ns := strings.TrimSuffix(cfg.Issuer, "/")
+	if _, rest, ok := strings.Cut(ns, "://"); ok {
+		ns = rest
+	}
+	o := &OIDC{cfg: cfg, namespace: ns, client: &http.Client{Timeout: 10 * time.Second}, log: log, now: time.Now}
 	if err := o.load(ctx); err != nil {
 		return nil, err
 	}
@@ -256,8 +264,8 @@ func (o *OIDC) Authenticate(ctx context.Context, raw string) (Identity, error) {
 		return Identity{}, fmt.Errorf("oidc token: claim %s: %w", o.cfg.RoleClaim, err)
 	}
 	name := str(o.cfg.NameClaim)
-	if name == "" {
-		return Identity{}, fmt.Errorf("oidc token: claim %s: empty", o.cfg.NameClaim)
+	if err := printableName(name, maxNameBytes); err != nil {
+		return Identity{}, fmt.Errorf("oidc token: claim %s: %w", o.cfg.NameClaim, err)
 	}
 	var scope Scope
 	var errs []error
@@ -274,10 +282,50 @@ func (o *OIDC) Authenticate(ctx context.Context, raw string) (Identity, error) {
 	subject := str("sub")
 	if subject == "" {
 		subject = name
+	} else if err := printableName(subject, maxSubBytes); err != nil {
+		return Identity{}, fmt.Errorf("oidc token: claim sub: %w", err)
 	}
-	id := Identity{ID: "oidc:" + subject, Name: name, Role: role, Scope: scope, Via: "oidc"}
+	// The name is namespaced by the issuer: it is who the caller is in the
+	// audit log and to the four-eyes rule, and must never equal a token's
+	// name (token names have neither ':' nor '/').
+	id := Identity{ID: "oidc:" + subject, Name: "oidc:" + o.namespace + "/" + name, Role: role, Scope: scope, Via: "oidc"}
 	if exp, err := claims.GetExpirationTime(); err == nil && exp != nil {
 		id.ExpiresAt = exp.Time
 	}
 	return id, nil
+}
+
+// CheckActor refuses a name that must not stand for a person in the audit
+// log (the CLI's --by): empty, over 128 bytes, or with control or format
+// characters or surrounding space (see printableName).
+func CheckActor(s string) error { return printableName(s, maxNameBytes) }
+
+// Bounds of the identity claims.
+const (
+	maxNameBytes = 128
+	maxSubBytes  = 255
+)
+
+// printableName refuses what must not be an actor's name in an audit log,
+// a terminal or a four-eyes comparison: nothing, more than max bytes,
+// control characters (a newline forges a log line, ESC starts a terminal
+// escape sequence), format characters (bidi overrides, zero-width joiners:
+// two names that look alike), and leading or trailing space.
+func printableName(s string, max int) error {
+	switch {
+	case s == "":
+		return errors.New("empty")
+	case len(s) > max:
+		return fmt.Errorf("%d bytes, at most %d", len(s), max)
+	case !utf8.ValidString(s):
+		return errors.New("not UTF-8")
+	case strings.TrimSpace(s) != s:
+		return errors.New("leading or trailing space")
+	}
+	for _, r := range s {
+		if !unicode.IsPrint(r) {
+			return fmt.Errorf("%U is not a printable character (control, format or odd space)", r)
+		}
+	}
+	return nil
 }

@@ -93,7 +93,7 @@ func TestOIDC(t *testing.T) {
 	r := e.do(idp.sign(t, "r1", good()), "GET", "/v1/whoami", "")
 	var id Identity
 	json.Unmarshal(r.body, &id)
-	if r.code != 200 || id.Role != Gatherer || id.Name != "u-42" || id.Via != "oidc" || len(id.Scope.Teams) != 1 {
+	if r.code != 200 || id.Role != Gatherer || id.Name != "oidc:id.example.org/u-42" || id.Via != "oidc" || len(id.Scope.Teams) != 1 {
 		t.Fatalf("good RS256 token: %d %s", r.code, r.body)
 	}
 	if r := e.do(idp.sign(t, "e1", good()), "GET", "/v1/watchlists/apac-list", ""); r.code != 404 {

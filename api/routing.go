@@ -46,6 +46,7 @@ type RoutingView struct {
 type RoutingProposal struct {
 	RoutingSet
 	BaseVersion string    `json:"base_version"`
+	Version     string    `json:"version"` // of the proposal itself: an approval names the one reviewed
 	By          string    `json:"by"`
 	At          time.Time `json:"at"`
 	Note        string    `json:"note,omitempty"`
@@ -124,6 +125,7 @@ func (f *RoutingFiles) proposal() (*RoutingProposal, error) {
 	if err := json.Unmarshal(b, &p); err != nil {
 		return nil, fmt.Errorf("reading the routing proposal %s: %w", f.Proposal, err)
 	}
+	p.Version = routingVersion(p.RoutingSet) // of what it says, whatever the file holds
 	return &p, nil
 }
 
@@ -231,7 +233,7 @@ func (s *Server) proposeRouting(c *call) error {
 	if err != nil {
 		return err
 	}
-	prop := &RoutingProposal{RoutingSet: req.RoutingSet, BaseVersion: req.IfVersion, By: c.id.Name, At: s.now().UTC(), Note: req.Note}
+	prop := &RoutingProposal{RoutingSet: req.RoutingSet, BaseVersion: req.IfVersion, Version: routingVersion(req.RoutingSet), By: c.id.Name, At: s.now().UTC(), Note: req.Note}
 	b, _ := json.Marshal(prop)
 	if err := writeFileAtomic(f.Proposal, b, 0o600); err != nil {
 		return fmt.Errorf("writing the routing proposal: %w", err)
@@ -240,6 +242,14 @@ func (s *Server) proposeRouting(c *call) error {
 		return err
 	}
 	return c.json(http.StatusOK, prop)
+}
+
+// RoutingDecision is the body of an approval (if_version required) or a
+// rejection (if_version optional) of the routing proposal: the proposal's
+// version that the reviewer read.
+type RoutingDecision struct {
+	IfVersion string `json:"if_version"`
+	Note      string `json:"note"`
 }
 
 // decide approves or rejects the pending proposal.
@@ -252,9 +262,12 @@ func (s *Server) decideRouting(approve bool) handler {
 		if err := orgWide(c); err != nil {
 			return err
 		}
-		var req NoteRequest
+		var req RoutingDecision
 		if e := decodeJSON(c.r, &req, true); e != nil {
 			return e
+		}
+		if len(req.Note) > maxNote {
+			return errorf(http.StatusBadRequest, CodeBadRequest, "note: %d bytes, at most %d", len(req.Note), maxNote)
 		}
 		f.mu.Lock()
 		defer f.mu.Unlock()
@@ -264,6 +277,12 @@ func (s *Server) decideRouting(approve bool) handler {
 		}
 		if prop == nil {
 			return errorf(http.StatusNotFound, CodeNotFound, "%v", errRoutingNotFound)
+		}
+		switch {
+		case req.IfVersion == "" && approve:
+			return errorf(http.StatusBadRequest, CodeBadRequest, "if_version: an approval names the proposal reviewed (proposal.version of GET /v1/routing)")
+		case req.IfVersion != "" && req.IfVersion != prop.Version:
+			return errorf(http.StatusConflict, CodeConflict, "the proposal is version %s, not the %s reviewed: it was replaced since; review it again", prop.Version, truncate(req.IfVersion, 40))
 		}
 		if !approve {
 			if err := os.Remove(f.Proposal); err != nil {

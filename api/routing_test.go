@@ -30,6 +30,7 @@ func TestRoutingChange(t *testing.T) {
 		b, _ := json.Marshal(map[string]string{"policy": p, "if_version": version, "note": "negative goes to PR"})
 		return string(b)
 	}
+	approval := `{"if_version":"` + routingVersion(RoutingSet{Policy: changed}) + `","note":"ok"}`
 	for _, c := range []struct {
 		name, caller, method, path, body string
 		code                             int
@@ -44,10 +45,10 @@ func TestRoutingChange(t *testing.T) {
 		{"approve with nothing pending", "admin", "POST", "/v1/routing/proposal/approve", "", 404, CodeNotFound},
 		{"propose", "coach", "PUT", "/v1/routing/proposal", body(changed, view.Version), 200, `"by":"cora"`},
 		{"the proposal shows", "analyst", "GET", "/v1/routing", "", 200, `"proposal"`},
-		{"approve own proposal", "coach", "POST", "/v1/routing/proposal/approve", "", 403, CodeSelfApproval},
+		{"approve own proposal", "coach", "POST", "/v1/routing/proposal/approve", approval, 403, CodeSelfApproval},
 		{"approve may not (analyst)", "analyst", "POST", "/v1/routing/proposal/approve", "", 403, CodeForbidden},
-		{"approve", "admin", "POST", "/v1/routing/proposal/approve", `{"note":"ok"}`, 200, `"version"`},
-		{"approve again", "admin", "POST", "/v1/routing/proposal/approve", "", 404, CodeNotFound},
+		{"approve", "admin", "POST", "/v1/routing/proposal/approve", approval, 200, `"version"`},
+		{"approve again", "admin", "POST", "/v1/routing/proposal/approve", approval, 404, CodeNotFound},
 	} {
 		r := e.do(c.caller, c.method, c.path, c.body)
 		if r.code != c.code || !strings.Contains(string(r.body), c.want) {
@@ -73,7 +74,7 @@ func TestRoutingChange(t *testing.T) {
 		t.Fatalf("second proposal: %d %s", r.code, r.body)
 	}
 	os.WriteFile(policy, []byte(testPolicy+"# edited in git meanwhile\n"), 0o644)
-	if r := e.do("admin", "POST", "/v1/routing/proposal/approve", ""); r.code != 409 || !strings.Contains(string(r.body), "changed since") {
+	if r := e.do("admin", "POST", "/v1/routing/proposal/approve", `{"if_version":"`+routingVersion(RoutingSet{Policy: testPolicy})+`"}`); r.code != 409 || !strings.Contains(string(r.body), "changed since") {
 		t.Errorf("stale approval: %d %s", r.code, r.body)
 	}
 	if r := e.do("admin", "POST", "/v1/routing/proposal/reject", `{"note":"stale"}`); r.code != 200 {

@@ -28,7 +28,7 @@ func TestResponsesMatchSchemas(t *testing.T) {
 	}
 	e := newEnv(t)
 	e.do("gatherer-gr", "POST", "/v1/watchlists/acme-gr/submit", "")
-	e.do("coach-gr", "POST", "/v1/watchlists/acme-gr/approve", "")
+	e.do("coach-gr", "POST", "/v1/watchlists/acme-gr/approve", `{"if_version":1}`)
 	e.alerts.Add(Alert{ID: "a3", Queue: "care-emea", Priority: "P1", Rule: "r", PostKey: "x/1", Item: []byte(`{"v":1}`)})
 	cases := []struct{ caller, method, path, body, schema string }{
 		{"admin", "GET", "/v1/whoami", "", "Identity"},

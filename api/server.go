@@ -45,7 +45,9 @@ type WatchlistStore interface {
 	Validate(spec watchlist.Spec) error
 	Apply(ctx context.Context, actor string, spec watchlist.Spec, ifVersion int) (watchlist.Record, error)
 	Submit(ctx context.Context, actor, id, note string) (watchlist.Record, error)
-	Approve(ctx context.Context, actor, id, note string) (watchlist.Record, error)
+	// ApproveVersion approves the pending revision if it is version (the
+	// one reviewed); another version is watchlist.ErrConflict.
+	ApproveVersion(ctx context.Context, actor, id string, version int, note string) (watchlist.Record, error)
 	Reject(ctx context.Context, actor, id, note string) (watchlist.Record, error)
 	Pause(ctx context.Context, actor, id, note string) (watchlist.Record, error)
 	Resume(ctx context.Context, actor, id, note string) (watchlist.Record, error)

@@ -49,6 +49,7 @@ var (
 	ErrTokenUnknown = errors.New("unknown token")
 	ErrTokenExpired = errors.New("token expired")
 	ErrTokenRevoked = errors.New("token revoked")
+	ErrTokenName    = errors.New("token name in use")
 )
 
 // TokenStore keeps tokens in one JSON file, written whole to a temporary
@@ -213,7 +214,17 @@ func (s *TokenStore) Create(n NewToken) (Token, string, error) {
 	if n.TTL > 0 {
 		t.ExpiresAt = now.Add(n.TTL)
 	}
-	err := s.update(func(ts []Token) ([]Token, error) { return append(ts, t), nil })
+	err := s.update(func(ts []Token) ([]Token, error) {
+		// The audit log and the four-eyes rule know callers by name: two
+		// live tokens of one name (in any case) would be one person to
+		// them. A revoked or expired token's name is free: a rotation.
+		for _, o := range ts {
+			if strings.EqualFold(o.Name, t.Name) && o.RevokedAt.IsZero() && (o.ExpiresAt.IsZero() || o.ExpiresAt.After(now)) {
+				return nil, fmt.Errorf("%w: %q is the name of live token %s; names are unique (revoke that one first to replace it)", ErrTokenName, t.Name, o.ID)
+			}
+		}
+		return append(ts, t), nil
+	})
 	if err != nil {
 		return Token{}, "", err
 	}

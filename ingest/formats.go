@@ -136,3 +136,10 @@ func (d *Decoder) canonical(raw []byte, keys canon.Keys) (canon.Event, error) {
 	}
 	return canon.Event{Post: p, At: p.CreatedAt}, nil
 }
+
+func init() {
+	// The names the canonical decoders read (a post, and the wire form of
+	// an item), so that canon.Scan refuses a key that is one of them but
+	// for case (see canon.RegisterFields).
+	canon.RegisterFields(post.Item{}, canonical{})
+}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/json"
 	"errors"
@@ -100,11 +101,12 @@ type Push struct {
 	queue  chan post.Batch
 	now    func() time.Time
 
-	mu      sync.Mutex
-	stopped bool // Drain has run: nothing would take a new request
-	buckets map[string]*bucket
-	idem    map[string]*idemEntry
-	order   []string // idempotency keys, oldest first, to bound idem
+	mu        sync.Mutex
+	stopped   bool // Drain has run: nothing would take a new request
+	buckets   map[string]*bucket
+	idem      map[string]*idemEntry
+	order     []*idemEntry // oldest first, to bound idem
+	idemBytes int          // answers' bytes in idem
 }
 
 type bucket struct {
@@ -112,7 +114,14 @@ type bucket struct {
 	at     time.Time
 }
 
+// idempotencyBytes bounds the bytes of the answers kept for replay, all
+// keys together: an answer lists the rejected lines, so 100,000 keys of
+// large answers would otherwise be gigabytes. Over it the oldest go first.
+const idempotencyBytes = 32 << 20
+
 type idemEntry struct {
+	key    string
+	sum    [sha256.Size]byte // of the body (after gzip): the key names this request only
 	status int
 	body   []byte
 	at     time.Time
@@ -251,8 +260,20 @@ func (p *Push) ServeTenant(w http.ResponseWriter, r *http.Request, tenant string
 			answer(w, http.StatusBadRequest, pushAnswer{Error: "Idempotency-Key over 256 bytes"})
 			return
 		}
-		e, first := p.claim(tenant + "\x00" + key)
+		raw, status, _ := p.read(w, r)
+		if status != 0 {
+			return // answered; a body that did not arrive whole is no request to remember
+		}
+		sum := sha256.Sum256(raw)
+		e, first := p.claim(tenant+"\x00"+key, sum)
 		if !first {
+			if e.sum != sum {
+				// A client bug (a key reused for another batch), or a
+				// retry that changed the batch: either way the posts of
+				// this body were not taken, and must not seem to be.
+				answer(w, http.StatusUnprocessableEntity, pushAnswer{Error: "Idempotency-Key " + strconv.Quote(truncateKey(key)) + " was used for a request with another body: nothing of this one was taken; use a new key for a new batch"})
+				return
+			}
 			select {
 			case <-e.done:
 			case <-r.Context().Done():
@@ -264,12 +285,17 @@ func (p *Push) ServeTenant(w http.ResponseWriter, r *http.Request, tenant string
 			w.Write(append(e.body, '\n'))
 			return
 		}
-		status, body := p.handle(w, r, tenant)
+		status, body := p.process(w, raw, tenant)
 		p.mu.Lock()
 		e.status, e.body = status, body
 		if status >= 500 || status == http.StatusTooManyRequests {
 			// a retry must be able to succeed: do not remember a refusal to wait
-			delete(p.idem, tenant+"\x00"+key)
+			if p.idem[e.key] == e {
+				delete(p.idem, e.key)
+			}
+		} else if p.idem[e.key] == e {
+			p.idemBytes += len(body)
+			p.evict(func() bool { return p.idemBytes > idempotencyBytes })
 		}
 		p.mu.Unlock()
 		close(e.done)
@@ -278,30 +304,62 @@ func (p *Push) ServeTenant(w http.ResponseWriter, r *http.Request, tenant string
 	p.handle(w, r, tenant)
 }
 
-// claim returns the entry for key, creating it when it is new or expired.
-func (p *Push) claim(key string) (*idemEntry, bool) {
+func truncateKey(k string) string {
+	if len(k) > 64 {
+		return k[:64] + "…"
+	}
+	return k
+}
+
+// claim returns the entry for key, creating it (for a body of that sum)
+// when it is new or expired.
+func (p *Push) claim(key string, sum [sha256.Size]byte) (*idemEntry, bool) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	now := p.now()
-	if e, ok := p.idem[key]; ok && now.Sub(e.at) < p.cfg.IdempotencyTTL {
-		return e, false
+	if e, ok := p.idem[key]; ok {
+		if now.Sub(e.at) < p.cfg.IdempotencyTTL {
+			return e, false
+		}
+		delete(p.idem, key) // expired: the key is free again
+		p.idemBytes -= len(e.body)
 	}
-	for len(p.order) > 0 && (len(p.idem) >= p.cfg.IdempotencyKeys || len(p.order) > 2*p.cfg.IdempotencyKeys) {
-		delete(p.idem, p.order[0])
-		p.order = p.order[1:]
-	}
-	e := &idemEntry{at: now, done: make(chan struct{})}
+	p.evict(func() bool { return len(p.idem) >= p.cfg.IdempotencyKeys || len(p.order) > 2*p.cfg.IdempotencyKeys })
+	e := &idemEntry{key: key, sum: sum, at: now, done: make(chan struct{})}
 	p.idem[key] = e
-	p.order = append(p.order, key)
+	p.order = append(p.order, e)
 	return e, true
 }
 
+// evict forgets the oldest entries while over says so. Under mu.
+func (p *Push) evict(over func() bool) {
+	for len(p.order) > 0 && over() {
+		e := p.order[0]
+		p.order[0] = nil
+		p.order = p.order[1:]
+		if p.idem[e.key] == e {
+			delete(p.idem, e.key)
+			p.idemBytes -= len(e.body)
+		}
+	}
+}
+
 func (p *Push) handle(w http.ResponseWriter, r *http.Request, tenant string) (int, []byte) {
+	raw, status, ans := p.read(w, r)
+	if status != 0 {
+		return status, ans
+	}
+	return p.process(w, raw, tenant)
+}
+
+// read reads the body (gunzipped) within max_body_bytes; a status other
+// than 0 is the answer already given.
+func (p *Push) read(w http.ResponseWriter, r *http.Request) (raw []byte, status int, ans []byte) {
 	var body io.Reader = http.MaxBytesReader(w, r.Body, p.cfg.MaxBodyBytes)
 	if strings.EqualFold(r.Header.Get("Content-Encoding"), "gzip") {
 		zr, err := gzip.NewReader(body)
 		if err != nil {
-			return http.StatusBadRequest, answer(w, http.StatusBadRequest, pushAnswer{Error: "gzip: " + err.Error()})
+			return nil, http.StatusBadRequest, answer(w, http.StatusBadRequest, pushAnswer{Error: "gzip: " + err.Error()})
 		}
 		defer zr.Close()
 		// the limit applies to what the body expands to: a gzip bomb stops here
@@ -310,11 +368,17 @@ func (p *Push) handle(w http.ResponseWriter, r *http.Request, tenant string) (in
 	raw, err := io.ReadAll(body)
 	var mbe *http.MaxBytesError
 	if errors.As(err, &mbe) || int64(len(raw)) > p.cfg.MaxBodyBytes {
-		return http.StatusRequestEntityTooLarge, answer(w, http.StatusRequestEntityTooLarge, pushAnswer{Error: fmt.Sprintf("body over %d bytes", p.cfg.MaxBodyBytes)})
+		return nil, http.StatusRequestEntityTooLarge, answer(w, http.StatusRequestEntityTooLarge, pushAnswer{Error: fmt.Sprintf("body over %d bytes", p.cfg.MaxBodyBytes)})
 	}
 	if err != nil {
-		return http.StatusBadRequest, answer(w, http.StatusBadRequest, pushAnswer{Error: "reading body: " + err.Error()})
+		return nil, http.StatusBadRequest, answer(w, http.StatusBadRequest, pushAnswer{Error: "reading body: " + err.Error()})
 	}
+	return raw, 0, nil
+}
+
+// process takes the posts of a body read whole.
+func (p *Push) process(w http.ResponseWriter, raw []byte, tenant string) (int, []byte) {
+	var err error
 	lines := bytes.Split(raw, []byte("\n"))
 	n := len(lines) - 1 // newlines, as before: a last line without one is free
 	if trimmed := bytes.TrimSpace(raw); len(trimmed) > 0 && trimmed[0] == '[' {

@@ -51,7 +51,7 @@ func TestWatchlistStoreApprovalGoesLive(t *testing.T) {
 		wl("ann", "submit", "w")
 	}
 	change("nike", "0")
-	if out := wl("bob", "approve", "w"); !strings.Contains(out, "w: version 1, live") {
+	if out := wl("bob", "approve", "w", "--if-version", "1"); !strings.Contains(out, "w: version 1, live") {
 		t.Fatalf("approve said %q", out)
 	}
 	m := start(t, "match", followed)
@@ -81,7 +81,7 @@ func TestWatchlistStoreApprovalGoesLive(t *testing.T) {
 	send("2", "adidas")
 	reloads := strings.Count(m.errs.String(), "watchlists reloaded")
 	approved := time.Now()
-	if out := wl("cat", "approve", "w"); !strings.Contains(out, "w: version 2, live") {
+	if out := wl("cat", "approve", "w", "--if-version", "2"); !strings.Contains(out, "w: version 2, live") {
 		t.Fatalf("approve said %q", out)
 	}
 	eventually(t, 10*time.Second, "the matcher to swap the approved version in", func() bool {

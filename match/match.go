@@ -59,7 +59,12 @@ func (m *Matcher) Match(p *post.Post) []post.Match { return m.cur.Load().Match(p
 // Stage returns the match stage: it passes on the posts that match at least
 // one watchlist, with their matches, and drops the rest. Deletes, and edits
 // that match nothing, are passed on without matches, for retraction.
+//
+// A delete, an edit, or the same post again, from another source than the
+// one that delivered a post the stage passed on, is a dead letter (see
+// origins): it reaches neither route, nor the sink, nor the index.
 func (m *Matcher) Stage() func(context.Context, post.Batch) (post.Batch, error) {
+	seen := newOrigins(originsCapacity)
 	return func(_ context.Context, in post.Batch) (post.Batch, error) {
 		e := m.cur.Load()
 		s := e.getScratch()
@@ -67,6 +72,10 @@ func (m *Matcher) Stage() func(context.Context, post.Batch) (post.Batch, error) 
 		var out post.Batch
 		for _, it := range in.Items {
 			if it.Post.Kind == post.KindDelete {
+				if origin, ok := seen.check(it.Key(), it.Post.Source, false); !ok {
+					out.Rejected = append(out.Rejected, foreign(it, it.Key(), origin))
+					continue
+				}
 				// Passed on so that an alert raised for the post can be retracted.
 				it.Matches = nil
 				out.Items = append(out.Items, it)
@@ -74,6 +83,10 @@ func (m *Matcher) Stage() func(context.Context, post.Batch) (post.Batch, error) 
 			}
 			ms := e.match(nil, it.Post, s)
 			if len(ms) > 0 || it.Post.Kind == post.KindEdit {
+				if origin, ok := seen.check(it.Key(), it.Post.Source, true); !ok {
+					out.Rejected = append(out.Rejected, foreign(it, it.Key(), origin))
+					continue
+				}
 				// An edit that no longer matches is passed on too: its alert
 				// is retracted.
 				it.Matches = ms

@@ -23,6 +23,7 @@ type recent struct {
 
 type raised struct {
 	key, id, queue, priority string
+	source                   string    // post.Post.Source: only it may retract the alert
 	copies                   []copyRef // stakeholder copies and escalations raised with it
 }
 
@@ -32,13 +33,13 @@ func newRecent(capacity int) *recent {
 	return &recent{cap: capacity, order: list.New(), byKey: map[string]*list.Element{}, byID: map[string]*list.Element{}}
 }
 
-func (r *recent) put(key, id, queue, priority string, copies ...copyRef) {
+func (r *recent) put(key, source, id, queue, priority string, copies ...copyRef) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if e, ok := r.byKey[key]; ok {
 		r.remove(e)
 	}
-	e := r.order.PushBack(&raised{key, id, queue, priority, copies})
+	e := r.order.PushBack(&raised{key: key, id: id, queue: queue, priority: priority, source: source, copies: copies})
 	r.byKey[key], r.byID[id] = e, e
 	for r.order.Len() > r.cap {
 		r.remove(r.order.Front())
@@ -63,15 +64,20 @@ func (r *recent) forgetID(id string) {
 	}
 }
 
-// take returns and forgets the alert raised for key.
-func (r *recent) take(key string) (*raised, bool) {
+// take returns and forgets the alert raised for key, when source is the
+// source of the post that raised it; another source gets the origin, and
+// the alert stays: one ingest tenant does not retract another's alerts.
+func (r *recent) take(key, source string) (v *raised, ok bool, origin string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	e, ok := r.byKey[key]
 	if !ok {
-		return nil, false
+		return nil, false, ""
 	}
-	v := e.Value.(*raised)
+	v = e.Value.(*raised)
+	if v.source != source {
+		return nil, false, v.source
+	}
 	r.remove(e)
-	return v, true
+	return v, true, ""
 }

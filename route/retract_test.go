@@ -74,12 +74,12 @@ func TestRetraction(t *testing.T) {
 func TestRecentIsBounded(t *testing.T) {
 	r := newRecent(3)
 	for _, k := range []string{"a", "b", "c", "d"} {
-		r.put(k, "id"+k, "q", "P1")
+		r.put(k, "s", "id"+k, "q", "P1")
 	}
-	if _, ok := r.take("a"); ok {
+	if _, ok, _ := r.take("a", "s"); ok {
 		t.Error("the oldest entry survived past the capacity")
 	}
-	if e, ok := r.take("d"); !ok || e.id != "idd" {
+	if e, ok, _ := r.take("d", "s"); !ok || e.id != "idd" {
 		t.Errorf("take(d) = %+v, %v", e, ok)
 	}
 	if r.order.Len() != 2 || len(r.byKey) != 2 {

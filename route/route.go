@@ -577,7 +577,11 @@ func stage(current func() *Policy, now func() time.Time) func(context.Context, p
 			if len(it.Matches) == 0 {
 				// A delete, or an edit that no longer matches: retract the
 				// alert its post raised, if this process raised one.
-				if r, ok := seen.take(it.Key()); ok {
+				r, ok, origin := seen.take(it.Key(), it.Post.Source)
+				if origin != "" {
+					out.Rejected = append(out.Rejected, post.Rejected{Item: it, Reason: fmt.Sprintf("%s of %s from source %q refused: the post came from %q, and only the source that delivered a post may retract its alert", it.Post.Kind, it.Key(), it.Post.Source, origin)})
+				}
+				if ok {
 					it.Alert = &post.Alert{ID: r.id, Queue: r.queue, Priority: r.priority, Rule: "retract", CreatedAt: t, Retracted: true}
 					out.Items = append(out.Items, it)
 					for _, c := range r.copies {
@@ -598,7 +602,7 @@ func stage(current func() *Policy, now func() time.Time) func(context.Context, p
 				for _, c := range as[1:] {
 					copies = append(copies, copyRef{c.ID, c.Queue})
 				}
-				seen.put(it.Key(), a.ID, a.Queue, a.Priority, copies...)
+				seen.put(it.Key(), it.Post.Source, a.ID, a.Queue, a.Priority, copies...)
 			} else {
 				seen.forgetID(a.ID) // an incident stands for many posts; one deleted copy does not end it
 			}

@@ -113,6 +113,36 @@ type rewriter struct {
 	x         *Index
 	analyzers []string
 	marks     marks
+	seen      []string // the watchlists of a scoped caller; nil: unscoped
+}
+
+// unseen reports whether t is the watchlist field of a scoped caller,
+// whose clauses must match only the watchlists the caller sees.
+func (r *rewriter) unseen(t *tag) bool { return t == &tagWatchlist && len(r.seen) > 0 }
+
+// seenWhere is the clause over the caller's watchlists that ok accepts: a
+// watchlist they may not see is treated exactly as one that does not
+// exist, in a positive clause and a negated one alike, so that the hits
+// and counts are no oracle for what another team's list caught.
+func (r *rewriter) seenWhere(ok func(id string) bool) query.Query {
+	return termsOf(tagWatchlist, slices.DeleteFunc(slices.Clone(r.seen), func(id string) bool { return !ok(id) }))
+}
+
+// termsOf matches any of vs (a tag's values); none matches nothing.
+func termsOf(t tag, vs []string) query.Query {
+	if len(vs) == 0 {
+		return query.NewMatchNoneQuery()
+	}
+	qs := make([]query.Query, len(vs))
+	for i, v := range vs {
+		tq := query.NewTermQuery(t.term(v))
+		tq.SetField(t.field)
+		qs[i] = tq
+	}
+	if len(qs) == 1 {
+		return qs[0]
+	}
+	return query.NewDisjunctionQuery(qs)
 }
 
 func (r *rewriter) textFields() []string {
@@ -201,6 +231,10 @@ func (r *rewriter) rewrite(q query.Query, neg bool) (query.Query, error) {
 		if err != nil {
 			return nil, err
 		}
+		if r.unseen(t) {
+			// exact, fuzziness aside: a fuzzy id would reach unseen ones
+			return r.seenWhere(func(id string) bool { return id == q.Match }), nil
+		}
 		if t != nil {
 			q.FieldVal, q.Match = t.field, t.term(q.Match)
 			return q, nil
@@ -214,6 +248,9 @@ func (r *rewriter) rewrite(q query.Query, neg bool) (query.Query, error) {
 		if err != nil {
 			return nil, err
 		}
+		if r.unseen(t) {
+			return r.seenWhere(func(id string) bool { return id == q.MatchPhrase }), nil
+		}
 		if t != nil {
 			q.FieldVal, q.MatchPhrase = t.field, t.term(q.MatchPhrase)
 			return q, nil
@@ -226,6 +263,13 @@ func (r *rewriter) rewrite(q query.Query, neg bool) (query.Query, error) {
 		t, err := r.field(q.FieldVal)
 		if err != nil {
 			return nil, err
+		}
+		if r.unseen(t) {
+			re, err := regexp.Compile("^" + strings.NewReplacer(`\*`, ".*", `\?`, ".").Replace(regexp.QuoteMeta(q.Wildcard)) + "$")
+			if err != nil {
+				return nil, bad("pattern %q: %v", q.Wildcard, err)
+			}
+			return r.seenWhere(re.MatchString), nil
 		}
 		if t != nil {
 			q.FieldVal, q.Wildcard = t.field, t.term(q.Wildcard)
@@ -249,6 +293,9 @@ func (r *rewriter) rewrite(q query.Query, neg bool) (query.Query, error) {
 		re, err := regexp.Compile("^(?:" + q.Regexp + ")$")
 		if err != nil {
 			return nil, bad("regular expression /%s/: %v", q.Regexp, err)
+		}
+		if r.unseen(t) {
+			return r.seenWhere(re.MatchString), nil
 		}
 		if t != nil {
 			q.FieldVal, q.Regexp = t.field, regexp.QuoteMeta(t.prefix)+"(?:"+q.Regexp+")"
@@ -283,6 +330,9 @@ func (r *rewriter) rewrite(q query.Query, neg bool) (query.Query, error) {
 // for highlighting.
 func (x *Index) parse(q Query, present []string) (query.Query, marks, error) {
 	r := &rewriter{x: x, marks: marks{terms: map[string]map[string]bool{}}}
+	if q.Scope != nil {
+		r.seen = q.Scope.Watchlists
+	}
 	for _, l := range q.Langs {
 		if a := analyzerFor(l); !slices.Contains(r.analyzers, a) {
 			r.analyzers = append(r.analyzers, a)
@@ -323,7 +373,12 @@ func (x *Index) parse(q Query, present []string) (query.Query, marks, error) {
 		}
 		must = append(must, query.NewDisjunctionQuery(qs))
 	}
-	anyOf(tagWatchlist, q.Watchlists)
+	if len(r.seen) > 0 && len(q.Watchlists) > 0 {
+		// the filter names the caller's watchlists only, as the query text does
+		must = append(must, r.seenWhere(func(id string) bool { return slices.Contains(q.Watchlists, id) }))
+	} else {
+		anyOf(tagWatchlist, q.Watchlists)
+	}
 	anyOf(tagRegion, q.Regions)
 	anyOf(tagSentiment, q.Sentiments)
 	anyOf(tagLang, q.Langs)

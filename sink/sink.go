@@ -235,6 +235,11 @@ func (s *Sink) Stage() func(context.Context, post.Batch) (post.Batch, error) {
 		if err := s.migrate(ctx); err != nil {
 			return post.Batch{}, err
 		}
+		items, deletes, foreign, err := s.refuseForeign(ctx, items, deletes)
+		if err != nil {
+			return post.Batch{}, err
+		}
+		out.Rejected = append(out.Rejected, foreign...)
 		for _, w := range []struct {
 			w     *writer
 			items []*post.Item

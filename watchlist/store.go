@@ -16,6 +16,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/earshot-dev/earshot/match"
 )
@@ -804,8 +806,28 @@ func checkActor(actor string) error {
 	if strings.TrimSpace(actor) == "" {
 		return errors.New("watchlist store: every change needs an actor (who made it)")
 	}
+	// The actor is who the history and the four-eyes rule name: printed
+	// in terminals and logs, compared as written. A control character (a
+	// newline forges a history line, ESC a terminal escape), a format
+	// character (a bidi override, a zero-width joiner: a look-alike of
+	// another name) or surrounding space is refused.
+	if len(actor) > maxActorBytes {
+		return fmt.Errorf("watchlist store: actor of %d bytes, at most %d", len(actor), maxActorBytes)
+	}
+	if strings.TrimSpace(actor) != actor || !utf8.ValidString(actor) {
+		return fmt.Errorf("watchlist store: actor %q: leading or trailing space, or not UTF-8", actor)
+	}
+	for _, r := range actor {
+		if !unicode.IsPrint(r) {
+			return fmt.Errorf("watchlist store: actor %q: %U is not a printable character", actor, r)
+		}
+	}
 	return nil
 }
+
+// maxActorBytes bounds an actor's name (an OIDC name is namespaced by its
+// issuer, so longer than a token's).
+const maxActorBytes = 512
 
 func stateErr(r *Record, action string, want string) error {
 	return fmt.Errorf("%w: cannot %s watchlist %s: it is %s (version %d)%s", ErrState, action, r.ID, r.Status, r.Version, want)

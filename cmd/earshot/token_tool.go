@@ -69,6 +69,11 @@ func tokenTool(args []string, stdout, stderr io.Writer) error {
 	if sub != "list" && strings.TrimSpace(*by) == "" {
 		return exitError{2, errors.New("--by: who makes the change is needed for the audit log ($USER is not set)")}
 	}
+	if sub != "list" {
+		if err := api.CheckActor(*by); err != nil {
+			return exitError{2, fmt.Errorf("--by %q: %w", *by, err)}
+		}
+	}
 	acfg := api.DefaultConfig()
 	if *tokensFile == "" || *stateDir == "" {
 		cfg, err := pipeline.Load(*config)

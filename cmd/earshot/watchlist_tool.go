@@ -26,7 +26,7 @@ const storeUsage = `usage: earshot watchlist COMMAND [--store DIR | --config FIL
   show ID [--history]                   one watchlist (JSON), or its history
   apply FILE.yaml [--if-version N]      create or edit a watchlist: a new draft version
   submit ID [--note TEXT]               ask for approval
-  approve ID [--if-version N] [--note TEXT]   make the submitted version (N) live (not by its editor)
+  approve ID --if-version N [--note TEXT]     make the submitted version N, the one reviewed, live (not by its editor)
   reject ID --note TEXT                 send the submitted version back
   pause ID | resume ID [--note TEXT]    take the live version out of the live set, put it back
   delete ID [--note TEXT]               remove a watchlist (its history stays)
@@ -55,7 +55,7 @@ func watchlistStoreTool(args []string, stdout, stderr io.Writer) error {
 	status := fs.String("status", "", "list: only this status (draft, pending, approved, live, paused, rejected)")
 	team := fs.String("team", "", "list: only this team's watchlists")
 	history := fs.Bool("history", false, "show: the watchlist's history instead of its record")
-	ifVersion := fs.Int("if-version", -1, "apply: refuse unless the stored version is N (0: create only); approve: refuse unless N is the version submitted")
+	ifVersion := fs.Int("if-version", -1, "apply: refuse unless the stored version is N (0: create only); approve (required): the version reviewed, refused unless it is the one submitted")
 	pos, err := parseInterleaved(fs, args[1:])
 	if err != nil {
 		return exitError{2, err}
@@ -67,6 +67,11 @@ func watchlistStoreTool(args []string, stdout, stderr io.Writer) error {
 	}
 	if len(pos) != n {
 		return exitError{2, fmt.Errorf("earshot watchlist %s takes %d argument(s), got %q\n%s", cmd, n, pos, storeUsage)}
+	}
+	if cmd == "approve" && *ifVersion < 1 {
+		// four eyes: the approver names what they reviewed, so that an edit
+		// made since is not approved unread
+		return exitError{2, errors.New("earshot watchlist approve: name the version you reviewed with --if-version N (the version of earshot watchlist show ID)")}
 	}
 	if cmd == "reject" && strings.TrimSpace(*note) == "" {
 		return exitError{2, errors.New("earshot watchlist reject: say why with --note")}

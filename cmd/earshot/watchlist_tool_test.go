@@ -40,10 +40,13 @@ func TestWatchlistStoreCLI(t *testing.T) {
 	}
 	ok("acme: version 1, draft; nothing live; next: earshot watchlist submit acme", "apply", file, "--store", store, "--actor", "ann")
 	ok("acme: version 1, pending", "submit", "acme", "--store", store, "--actor", "ann")
-	if _, _, err := wl("approve", "acme", "--store", store, "--actor", "ann"); !errors.Is(err, watchlist.ErrSelfApproval) {
+	if _, _, err := wl("approve", "acme", "--store", store, "--actor", "bob"); err == nil || !strings.Contains(err.Error(), "--if-version") {
+		t.Fatalf("an approval that names no version reviewed: %v", err)
+	}
+	if _, _, err := wl("approve", "acme", "--store", store, "--actor", "ann", "--if-version", "1"); !errors.Is(err, watchlist.ErrSelfApproval) {
 		t.Fatalf("self-approval: %v", err)
 	}
-	ok("acme: version 1, live", "approve", "--store", store, "acme", "--actor", "bob", "--note", "fine")
+	ok("acme: version 1, live", "approve", "--store", store, "acme", "--actor", "bob", "--note", "fine", "--if-version", "1")
 	lists, err := match.LoadDir(watchlist.DefaultLiveDir(store))
 	if err != nil || len(lists) != 1 || lists[0].Version != 1 || !lists[0].Live() {
 		t.Fatalf("live directory: %v %+v", err, lists)
@@ -138,7 +141,7 @@ func TestWatchlistStoreFromConfig(t *testing.T) {
 		t.Fatalf("the store is not beside the configuration: %v", err)
 	}
 	// Two keywords are over the configured quota of 1: refused.
-	err := run([]string{"watchlist", "approve", "w", "--config", cfg, "--actor", "bob"}, &out, &errb)
+	err := run([]string{"watchlist", "approve", "w", "--config", cfg, "--actor", "bob", "--if-version", "1"}, &out, &errb)
 	if !errors.Is(err, strictyaml.ErrInvalid) || !strings.Contains(err.Error(), "quota of 1") {
 		t.Errorf("approval over quota: %v", err)
 	}
@@ -185,7 +188,7 @@ route:
 		done <- run([]string{"run", "--config", cfg, "--duration", "4s", "--progress", "0", "--metrics-addr", "127.0.0.1:0"}, &runOut, &runErr)
 	}()
 	time.Sleep(1500 * time.Millisecond)
-	if err := run([]string{"watchlist", "approve", "acme", "--config", cfg, "--actor", "bob"}, &out, &errb); err != nil {
+	if err := run([]string{"watchlist", "approve", "acme", "--config", cfg, "--actor", "bob", "--if-version", "2"}, &out, &errb); err != nil {
 		t.Fatalf("approve: %v\n%s", err, errb.String())
 	}
 	if err := <-done; err != nil {

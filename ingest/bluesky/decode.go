@@ -252,3 +252,9 @@ func embedInto(p *post.Post, e *embed) {
 		}
 	}
 }
+
+func init() {
+	// canon.Scan refuses a key that differs from one of these names only
+	// in case: the decoder would read it as the field.
+	canon.RegisterFields(event{}, record{})
+}

@@ -4,6 +4,7 @@
 package canon
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"unicode/utf8"
@@ -221,11 +222,19 @@ func (s *scanner) number() error {
 	return nil
 }
 
+// ErrNotField is wrapped by Scan's error for a key that a decoder would read
+// as a field whose name it is not (it differs in case).
+var ErrNotField = errors.New("not the field")
+
 func (s *scanner) object(depth int) error {
 	s.i++ // {
+	// Keys are compared as the decoders read them: unescaped and case
+	// folded (see fields.go). Most keys are plain ASCII without escapes,
+	// compared in place, ASCII case ignored; past 32 keys, or at a key with
+	// an escape or a non-ASCII letter, by their folds in a map.
 	var small [16][]byte
 	keys := small[:0]
-	var many map[string]struct{}
+	var many map[string][]byte // fold → the key as sent
 	s.ws()
 	if s.i < len(s.b) && s.b[s.i] == '}' {
 		s.i++
@@ -240,27 +249,52 @@ func (s *scanner) object(depth int) error {
 		if err != nil {
 			return err
 		}
+		name, ascii, lower, escaped := k, true, true, false
+		for _, c := range k {
+			switch {
+			case c == '\\':
+				escaped = true
+			case c >= utf8.RuneSelf:
+				ascii = false
+			case 'A' <= c && c <= 'Z':
+				lower = false
+			}
+		}
+		if escaped {
+			name, ascii, lower = unescape(k), true, true
+			for _, c := range name {
+				if c >= utf8.RuneSelf {
+					ascii = false
+				} else if 'A' <= c && c <= 'Z' {
+					lower = false
+				}
+			}
+		}
 		if depth == 1 {
-			s.keys |= keyOf(k)
+			s.keys |= keyOf(name)
+		}
+		if many == nil && (!ascii || len(keys) == 32) { // linear search stops paying; hostile objects have thousands
+			many = make(map[string][]byte, 64)
+			for _, o := range keys {
+				many[string(appendFold(nil, o))] = o
+			}
 		}
 		if many != nil {
-			if _, dup := many[string(k)]; dup {
-				return fmt.Errorf("%w %q in an object", ErrDuplicateKey, cut(k))
+			f := string(appendFold(nil, name))
+			if o, dup := many[f]; dup {
+				return dupErr(k, o)
 			}
-			many[string(k)] = struct{}{}
+			many[f] = k
 		} else {
 			for _, o := range keys {
-				if string(o) == string(k) {
-					return fmt.Errorf("%w %q in an object", ErrDuplicateKey, cut(k))
+				if asciiEqualFold(o, name) {
+					return dupErr(k, o)
 				}
 			}
-			keys = append(keys, k)
-			if len(keys) == 32 { // linear search stops paying; hostile objects have thousands
-				many = make(map[string]struct{}, 64)
-				for _, o := range keys {
-					many[string(o)] = struct{}{}
-				}
-			}
+			keys = append(keys, name)
+		}
+		if field, ok := fieldFor(name, ascii && lower); ok {
+			return fmt.Errorf("key %q is %w %q: member names are matched exactly (a JSON decoder would read it as that field)", cut(k), ErrNotField, field)
 		}
 		s.ws()
 		if s.i >= len(s.b) || s.b[s.i] != ':' {
@@ -286,9 +320,49 @@ func (s *scanner) object(depth int) error {
 	}
 }
 
+func dupErr(k, first []byte) error {
+	if string(k) == string(first) {
+		return fmt.Errorf("%w %q in an object", ErrDuplicateKey, cut(k))
+	}
+	return fmt.Errorf("%w %q in an object: the same name as %q once unescaped and case-folded, as a JSON decoder reads it", ErrDuplicateKey, cut(k), cut(first))
+}
+
+// asciiEqualFold reports whether a and b (ASCII) are equal but for case.
+func asciiEqualFold(a, b []byte) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		x, y := a[i], b[i]
+		if x == y {
+			continue
+		}
+		if 'A' <= x && x <= 'Z' {
+			x += 'a' - 'A'
+		}
+		if 'A' <= y && y <= 'Z' {
+			y += 'a' - 'A'
+		}
+		if x != y {
+			return false
+		}
+	}
+	return true
+}
+
+// unescape returns a string's raw contents (escapes already checked by str)
+// as the string they spell.
+func unescape(raw []byte) []byte {
+	q := make([]byte, 0, len(raw)+2)
+	q = append(append(append(q, '"'), raw...), '"')
+	var v string
+	if err := json.Unmarshal(q, &v); err != nil {
+		return raw // str accepted it: cannot happen
+	}
+	return []byte(v)
+}
+
 // str scans a string starting at its quote and returns its raw contents.
-// Keys are compared raw, so the same key spelt once escaped and once not
-// is not caught; no real payload does that.
 func (s *scanner) str() ([]byte, error) {
 	s.i++
 	start := s.i

@@ -235,3 +235,9 @@ func (d *Decoder) LineScanned(raw []byte) (canon.Event, error) {
 	}
 	return d.Event(l.Event, data)
 }
+
+func init() {
+	// canon.Scan refuses a key that differs from one of these names only
+	// in case: the decoder would read it as the field.
+	canon.RegisterFields(status{}, line{})
+}

@@ -300,3 +300,9 @@ func (d *Decoder) tweet(t *tweet, l *line) (canon.Event, error) {
 	}
 	return canon.Event{Post: p, At: p.CreatedAt}, nil
 }
+
+func init() {
+	// canon.Scan refuses a key that differs from one of these names only
+	// in case: the decoder would read it as the field.
+	canon.RegisterFields(line{}, tweet{}, compliance{})
+}

@@ -1,0 +1,114 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// TestRunRefusesAnotherTenantsDelete is issue 16's crossing tenants end to
+// end (embedded mode, push through the API): tenant A pushes a post that
+// raises an alert; tenant B pushes a delete of it, which must be a dead
+// letter, not a retraction; then A's own delete retracts it.
+func TestRunRefusesAnotherTenantsDelete(t *testing.T) {
+	dir := t.TempDir()
+	ex := examples(t)
+	addr := freePort(t)
+	cfg := filepath.Join(dir, "run.yaml")
+	os.WriteFile(cfg, fmt.Appendf(nil, `transport: {kind: memory}
+ingest:
+  source: push
+  push: {addr: ""}
+match: {watchlists: %s/watchlists}
+route: {policy: %s/routing.yaml}
+api: {addr: "%s", state_dir: %s/state}
+`, ex, ex, addr, dir), 0o644)
+	token := func(name string) string {
+		var out bytes.Buffer
+		if err := run([]string{"token", "create", "--config", cfg, "--by", "ops", "--name", name, "--role", "ingest"}, &out, io.Discard); err != nil {
+			t.Fatal(err)
+		}
+		return strings.TrimSpace(out.String())
+	}
+	a, b := token("tenant-a"), token("tenant-b")
+	var wg sync.WaitGroup
+	var runErr error
+	var stdout, stderr syncBuf
+	wg.Go(func() {
+		runErr = run([]string{"run", "--config", cfg, "--duration", "6s", "--progress", "0"}, &stdout, &stderr)
+	})
+	push := func(tok, body string) int {
+		req, _ := http.NewRequest("POST", "http://"+addr+"/v1/posts", strings.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+tok)
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			return 0
+		}
+		res.Body.Close()
+		return res.StatusCode
+	}
+	at := time.Now().UTC().Add(-10 * time.Minute).Format(time.RFC3339)
+	post := `{"platform":"bluesky","id":"dupx","author":{"handle":"a"},"text":"my Acme phone is broken again, worst experience ever","created_at":"` + at + `"}` + "\n"
+	del := `{"platform":"bluesky","id":"dupx","kind":"delete"}` + "\n"
+	code := 0
+	for deadline := time.Now().Add(4 * time.Second); time.Now().Before(deadline) && code != 202; time.Sleep(100 * time.Millisecond) {
+		code = push(a, post)
+	}
+	if code != 202 {
+		t.Fatalf("push as tenant A: %d\n%s", code, stderr.String())
+	}
+	time.Sleep(700 * time.Millisecond)
+	if c := push(b, del); c != 202 {
+		t.Fatalf("tenant B's delete: %d", c)
+	}
+	time.Sleep(700 * time.Millisecond)
+	retractedBeforeA := strings.Count(stdout.String(), `"retracted":true`)
+	if c := push(a, del); c != 202 {
+		t.Fatalf("tenant A's delete: %d", c)
+	}
+	wg.Wait()
+	if runErr != nil {
+		t.Fatal(runErr, stderr.String())
+	}
+	out := stdout.String()
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	var sum Summary
+	if err := json.Unmarshal([]byte(lines[len(lines)-1]), &sum); err != nil || sum.Alerts < 1 {
+		t.Fatalf("summary %+v (%v): want the alert\n%s", sum, err, stderr.String())
+	}
+	if retractedBeforeA != 0 {
+		t.Errorf("tenant B's delete retracted tenant A's alert:\n%s", out)
+	}
+	if sum.DeadLetters != 1 {
+		t.Errorf("tenant B's delete: %d dead letters, want 1\n%s", sum.DeadLetters, stderr.String())
+	}
+	if strings.Count(out, `"retracted":true`) < 1 {
+		t.Errorf("tenant A's own delete did not retract the alert:\n%s", out)
+	}
+}
+
+// TestTokenCreateRefusesBadNames: --by is who the audit log names, so it
+// must be printable; a token's name must be unique among live tokens.
+func TestTokenCreateRefusesBadNames(t *testing.T) {
+	dir := t.TempDir()
+	create := func(by, name string) error {
+		return run([]string{"token", "create", "--tokens", filepath.Join(dir, "tokens.json"), "--state-dir", dir, "--by", by, "--name", name, "--role", "viewer"}, io.Discard, io.Discard)
+	}
+	if err := create("ops\x1b[2J\nroot", "vic"); err == nil {
+		t.Error("--by with a newline and an escape sequence was accepted")
+	}
+	if err := create("ops", "vic"); err != nil {
+		t.Fatal(err)
+	}
+	if err := create("ops", "VIC"); err == nil || !strings.Contains(err.Error(), "in use") {
+		t.Errorf("a second live token named vic: %v", err)
+	}
+}
