@@ -47,6 +47,8 @@ type Engine struct {
 	uses           [][]uint32 // term → watchlists whose rules use it, while compiling
 	wakes          [][]uint32 // term → watchlists whose rules cannot hold without a hit of it or of another of their triggers
 
+	maxWork int // see Options.MaxWork
+
 	pool sync.Pool // *scratch
 }
 
@@ -76,6 +78,8 @@ type scratch struct {
 	text      string   // the post's text, for exact terms
 	epoch     uint32
 	window    []winHit
+	heads     []int32 // near: one hit list cursor per distinct operand term
+	work      int     // work units spent on this post (see MaxWork)
 }
 
 // Compile builds an engine over lists. Every problem in every rule is
@@ -86,14 +90,32 @@ func Compile(lists []*Watchlist) (*Engine, error) { return CompileWith(lists, Op
 type Options struct {
 	TeamQuota int               // see CheckQuota; 0 is no quota (used by Matcher)
 	Regions   map[string]string // country code → region, for region:; nil is region.Map(nil)
+	MaxWork   int               // work units one post may cost; 0 is MaxWork
 }
+
+// MaxWork is the default work budget of one post, in units: a word of the
+// post, a keyword hit, or a step of a NEAR or proximity sweep each cost one.
+// Every rule is evaluated in time linear in the post's words and hits (a
+// NEAR walks the hits of its operands once), so an ordinary post of a
+// megabyte costs a few hundred thousand units; a post that needs more
+// (hundreds of NEARs over the same thousands of hits) is refused with
+// ErrBudget, and the match stage dead-letters it, so that it cannot delay
+// the posts behind it.
+const MaxWork = 20_000_000
+
+// ErrBudget says a post needed more work than the engine's budget.
+var ErrBudget = errors.New("over the work budget")
 
 // CompileWith is Compile with options.
 func CompileWith(lists []*Watchlist, o Options) (*Engine, error) {
 	if o.Regions == nil {
 		o.Regions = region.Map(nil)
 	}
+	if o.MaxWork <= 0 {
+		o.MaxWork = MaxWork
+	}
 	e := &Engine{
+		maxWork: o.MaxWork,
 		regions: o.Regions,
 		f:       sharedFolder(),
 		lists:   lists,
@@ -390,13 +412,33 @@ func (e *Engine) getScratch() *scratch {
 }
 
 // Match returns the watchlists p matches, in watchlist order, each with the
-// keywords that hit and their spans in p.Text.
+// keywords that hit and their spans in p.Text. A post over the work budget
+// matches nothing; MatchChecked says so.
 func (e *Engine) Match(p *post.Post) []post.Match {
-	s := e.getScratch()
-	defer e.pool.Put(s)
-	return e.match(nil, p, s)
+	ms, _ := e.MatchChecked(p)
+	return ms
 }
 
+// MatchChecked is Match, with an error wrapping ErrBudget for a post that
+// needs more work than the engine's budget (and then no matches).
+func (e *Engine) MatchChecked(p *post.Post) ([]post.Match, error) {
+	s := e.getScratch()
+	defer e.pool.Put(s)
+	return e.matchBudget(nil, p, s)
+}
+
+// matchBudget is match with the budget checked: over it, no matches and an
+// error saying how far over.
+func (e *Engine) matchBudget(dst []post.Match, p *post.Post, s *scratch) ([]post.Match, error) {
+	out := e.match(dst, p, s)
+	if s.work > e.maxWork {
+		return dst, fmt.Errorf("%w: the post needed more than %d units (%d words, %d keyword hits)", ErrBudget, e.maxWork, len(s.toks.toks), len(s.hits))
+	}
+	return out, nil
+}
+
+// match finds p's matches. It stops early, with s.work over the budget, for
+// a post that costs more than the budget allows.
 func (e *Engine) match(dst []post.Match, p *post.Post, s *scratch) []post.Match {
 	s.epoch++
 	if s.epoch == 0 { // wrapped: forget every stamp
@@ -409,7 +451,11 @@ func (e *Engine) match(dst []post.Match, p *post.Post, s *scratch) []post.Match 
 	s.toks.want = &e.want
 	e.f.tokenize(&s.toks, p.Text)
 	toks := &s.toks
+	s.work = len(toks.toks)
 	for _, i := range toks.cands {
+		if s.work > e.maxWork {
+			return dst
+		}
 		tk := &toks.toks[i]
 		if e.vocab.maybe(tk.hash) {
 			if wid, ok := e.vocab.find(tk.hash, toks.word(int(i))); ok {
@@ -437,6 +483,9 @@ func (e *Engine) match(dst []post.Match, p *post.Post, s *scratch) []post.Match 
 	for _, li := range s.cands {
 		if e.eval(e.rules[li], p, s) {
 			dst = append(dst, e.explain(li, s))
+		}
+		if s.work > e.maxWork {
+			return dst
 		}
 	}
 	if len(dst) > 1 {
@@ -560,6 +609,7 @@ func (e *Engine) hit(s *scratch, t uint32, kind uint8, first, last int) {
 	}
 	s.termHead[t] = int32(len(s.hits))
 	s.hits = append(s.hits, h)
+	s.work++
 }
 
 func (e *Engine) eval(n *node, p *post.Post, s *scratch) bool {
@@ -611,33 +661,48 @@ type winHit struct {
 // near reports whether one hit of each operand lies within n words: the
 // starts of the first and last hit in the window are at most n words apart.
 // Ordered, the operands must also come in the order written.
+//
+// Both sweeps are linear in the operands' hits. A term's hits are listed
+// latest first (the tokens are visited in order) and are at most one per
+// starting word; all hits of one term span the same number of words, so a
+// later start also means a later end.
 func (e *Engine) near(n *node, s *scratch) bool {
-	s.window = s.window[:0]
-	for ki, k := range n.kids {
+	for _, k := range n.kids {
 		if s.termEpoch[k.tid] != s.epoch {
 			return false
 		}
-		for h := s.termHead[k.tid]; h >= 0; h = s.hits[h].next {
-			s.window = append(s.window, winHit{pos: s.hits[h].first, kid: ki, last: s.hits[h].last})
-		}
 	}
-	w := s.window
-	slices.SortFunc(w, func(a, b winHit) int { return int(a.pos - b.pos) })
 	if n.ordered {
-		// Two operands: some hit of the first before some hit of the second, close enough.
-		for _, a := range w {
-			if a.kid != 0 {
-				continue
-			}
-			for _, b := range w {
-				if b.kid == 1 && b.pos > a.last && int(b.pos-a.pos) <= n.n {
-					return true
-				}
+		return e.nearOrdered(n, s)
+	}
+	// The operands' distinct terms: "a a a"~n has one, whose every hit
+	// stands for each operand at once (as it always did).
+	s.heads = s.heads[:0]
+	for _, k := range n.kids {
+		if !slices.ContainsFunc(s.heads, func(h int32) bool { return s.hits[h].term == k.tid }) {
+			s.heads = append(s.heads, s.termHead[k.tid])
+		}
+	}
+	kids := len(s.heads)
+	// Merge the lists, latest first, into the window.
+	s.window = s.window[:0]
+	for {
+		best := -1
+		for i, h := range s.heads {
+			if h >= 0 && (best < 0 || s.hits[h].first > s.hits[s.heads[best]].first) {
+				best = i
 			}
 		}
-		return false
+		if best < 0 {
+			break
+		}
+		h := &s.hits[s.heads[best]]
+		s.window = append(s.window, winHit{pos: h.first, kid: best, last: h.last})
+		s.heads[best] = h.next
 	}
-	// Sliding window over hits sorted by position, holding one of each operand.
+	s.work += len(s.window) * kids
+	// Sliding window over the hits (latest first), holding one of each term.
+	w := s.window
 	var counts [MaxPhraseLen + 2]int
 	have, lo := 0, 0
 	for hi := range w {
@@ -645,8 +710,8 @@ func (e *Engine) near(n *node, s *scratch) bool {
 			have++
 		}
 		counts[w[hi].kid]++
-		for have == len(n.kids) {
-			if int(w[hi].pos-w[lo].pos) <= n.n {
+		for have == kids {
+			if int(w[lo].pos-w[hi].pos) <= n.n {
 				return true
 			}
 			counts[w[lo].kid]--
@@ -654,6 +719,31 @@ func (e *Engine) near(n *node, s *scratch) bool {
 				have--
 			}
 			lo++
+		}
+	}
+	return false
+}
+
+// nearOrdered: some hit b of the second operand starts after some hit a of
+// the first ends, with b's start at most n words after a's: a.first >=
+// b.first-n and a.last < b.first. Ends grow with starts, so of the a's that
+// start at or after b.first-n the earliest ends soonest and alone needs
+// checking. B is walked from its latest hit back while a cursor walks A
+// back in step: one pass over each.
+func (e *Engine) nearOrdered(n *node, s *scratch) bool {
+	a, b := s.termHead[n.kids[0].tid], s.termHead[n.kids[1].tid]
+	ca := int32(-1) // the earliest a starting at or after the bound, so far
+	for ; b >= 0; b = s.hits[b].next {
+		s.work++
+		bf := s.hits[b].first
+		bound := bf - int32(n.n)
+		for a >= 0 && s.hits[a].first >= bound {
+			ca = a
+			a = s.hits[a].next
+			s.work++
+		}
+		if ca >= 0 && s.hits[ca].first >= bound && s.hits[ca].last < bf {
+			return true
 		}
 	}
 	return false
@@ -669,15 +759,26 @@ func (e *Engine) explain(li uint32, s *scratch) post.Match {
 			continue
 		}
 		m.Keywords = append(m.Keywords, e.terms[t].display)
+		// The hits are listed latest first: skip to the earliest MaxSpans,
+		// so that a keyword repeated thousands of times (spam) costs no
+		// more than MaxSpans spans.
+		count := 0
 		for h := s.termHead[t]; h >= 0; h = s.hits[h].next {
+			count++
+		}
+		s.work += count
+		h := s.termHead[t]
+		for ; count > MaxSpans; count-- {
+			h = s.hits[h].next
+		}
+		for ; h >= 0; h = s.hits[h].next {
 			first, last := s.toks.toks[s.hits[h].first], s.toks.toks[s.hits[h].last]
 			m.Spans = append(m.Spans, post.Span{Start: int(first.start), End: int(last.end), Term: e.terms[t].display})
 		}
 	}
 	slices.SortFunc(m.Spans, func(a, b post.Span) int { return a.Start - b.Start })
 	if len(m.Spans) > MaxSpans {
-		// A post that repeats a keyword thousands of times (spam) would
-		// otherwise carry megabytes of spans, more than a record may hold.
+		// The first MaxSpans in text order, which a record can carry.
 		m.Spans = slices.Clone(m.Spans[:MaxSpans])
 	}
 	return m
