@@ -11,6 +11,7 @@ import (
 
 	"github.com/earshot-dev/earshot/post"
 	"github.com/earshot-dev/earshot/region"
+	"github.com/earshot-dev/earshot/strictyaml"
 )
 
 // Engine finds every keyword of every watchlist in one pass over a post's
@@ -179,7 +180,7 @@ func CompileWith(lists []*Watchlist, o Options) (*Engine, error) {
 		e.rules = append(e.rules, root)
 		e.positive = append(e.positive, pos)
 	}
-	if err := errors.Join(errs...); err != nil {
+	if err := errors.Join(strictyaml.Cap(errs)...); err != nil {
 		return nil, err
 	}
 	// The stem filter: a power of two of at least 16 bits per stem.

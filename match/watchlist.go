@@ -165,9 +165,9 @@ func LoadDir(dir string) ([]*Watchlist, error) {
 			continue
 		}
 		path := filepath.Join(dir, e.Name())
-		data, err := os.ReadFile(path)
+		data, err := strictyaml.ReadFile(path)
 		if err != nil {
-			errs = append(errs, fmt.Errorf("reading %s: %w", path, err))
+			errs = append(errs, err)
 			continue
 		}
 		w, err := Parse(path, data)
@@ -185,7 +185,7 @@ func LoadDir(dir string) ([]*Watchlist, error) {
 	if len(out) == 0 && len(errs) == 0 {
 		errs = append(errs, fmt.Errorf("%w: no watchlist files (*.yaml) in %s", strictyaml.ErrInvalid, dir))
 	}
-	return out, errors.Join(errs...)
+	return out, errors.Join(strictyaml.Cap(errs)...)
 }
 
 // Parse reads one watchlist file; name labels its messages.

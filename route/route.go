@@ -8,7 +8,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"os"
 	"regexp"
 	"slices"
 	"time"
@@ -130,9 +129,9 @@ var (
 
 // LoadPolicy reads and validates a policy file.
 func LoadPolicy(path string) (*Policy, error) {
-	data, err := os.ReadFile(path)
+	data, err := strictyaml.ReadFile(path)
 	if err != nil {
-		return nil, fmt.Errorf("reading %s: %w", path, err)
+		return nil, err
 	}
 	p := &Policy{file: path}
 	if err := strictyaml.Decode(path, data, p); err != nil {

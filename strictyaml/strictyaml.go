@@ -20,13 +20,59 @@ import (
 // (exit code 2) from an unreadable one.
 var ErrInvalid = errors.New("invalid configuration")
 
+// MaxFileBytes bounds every configuration file earshot reads: the
+// configuration, watchlists, routing policy, organisation and token files.
+// The largest real ones are a few hundred kilobytes (a watchlist holds at
+// most 10,000 keywords); a bigger file is a mistake (a log, /dev/zero) and
+// is refused before it is read in full.
+const MaxFileBytes = 4 << 20
+
+// MaxErrors is how many problems Decode reports before it counts the rest.
+const MaxErrors = 50
+
+// ErrTooLarge says a file is over MaxFileBytes; it wraps ErrInvalid.
+var ErrTooLarge = fmt.Errorf("%w: file too large", ErrInvalid)
+
 // File reads and decodes path into v.
 func File(path string, v any) error {
-	data, err := os.ReadFile(path)
+	data, err := ReadFile(path)
 	if err != nil {
-		return fmt.Errorf("reading %s: %w", path, err)
+		return err
 	}
 	return Decode(path, data, v)
+}
+
+// ReadFile reads path, refusing a file over MaxFileBytes with an error that
+// wraps ErrTooLarge and names the limit. It never holds more than the limit
+// (and a byte) in memory, so a device that never ends (/dev/zero) is refused
+// too.
+func ReadFile(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("reading %s: %w", path, err)
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, MaxFileBytes+1))
+	if err != nil {
+		return nil, fmt.Errorf("reading %s: %w", path, err)
+	}
+	if len(data) > MaxFileBytes {
+		return nil, tooLarge(path)
+	}
+	return data, nil
+}
+
+func tooLarge(name string) error {
+	return fmt.Errorf("%w: %s: over the limit of %d bytes (%d MiB) for a configuration file; is it the right file?", ErrTooLarge, name, MaxFileBytes, MaxFileBytes>>20)
+}
+
+// Cap keeps the first MaxErrors of errs and counts the others, so that a
+// file with a million problems yields a message a person can read.
+func Cap(errs []error) []error {
+	if len(errs) <= MaxErrors {
+		return errs
+	}
+	return append(errs[:MaxErrors:MaxErrors], fmt.Errorf("… and %d more problems", len(errs)-MaxErrors))
 }
 
 var (
@@ -37,6 +83,9 @@ var (
 // Decode decodes data, named name in errors, into v. All type errors are
 // reported at once.
 func Decode(name string, data []byte, v any) error {
+	if len(data) > MaxFileBytes {
+		return tooLarge(name)
+	}
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
 	err := dec.Decode(v)
@@ -51,15 +100,15 @@ func Decode(name string, data []byte, v any) error {
 		if len(errs) == 0 {
 			return nil
 		}
-		return errors.Join(append([]error{ErrInvalid}, errs...)...)
+		return errors.Join(append([]error{ErrInvalid}, Cap(errs)...)...)
 	}
 	var te *yaml.TypeError
 	if errors.As(err, &te) {
-		errs := []error{ErrInvalid}
+		var errs []error
 		for _, e := range te.Errors {
 			errs = append(errs, errors.New(format(name, e)))
 		}
-		return errors.Join(errs...)
+		return errors.Join(append([]error{ErrInvalid}, Cap(errs)...)...)
 	}
 	return errors.Join(ErrInvalid, errors.New(format(name, err.Error())))
 }
