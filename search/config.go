@@ -57,8 +57,8 @@ func (c Config) Validate() error {
 	if c.MaxHits < 1 || c.MaxHits > 100_000 {
 		errs = append(errs, fmt.Errorf("search.max_hits: %d, want 1 to 100000", c.MaxHits))
 	}
-	if c.HitBudget < 0 {
-		errs = append(errs, fmt.Errorf("search.hit_budget: %d, want 0 (search every day) or more", c.HitBudget))
+	if c.HitBudget < 0 || c.HitBudget > 1_000_000_000 {
+		errs = append(errs, fmt.Errorf("search.hit_budget: %d, want 0 (search every day) to 1000000000", c.HitBudget))
 	}
 	return errors.Join(errs...)
 }

@@ -30,8 +30,9 @@ const MaxFileBytes = 4 << 20
 // MaxErrors is how many problems Decode reports before it counts the rest.
 const MaxErrors = 50
 
-// ErrTooLarge says a file is over MaxFileBytes; it wraps ErrInvalid.
-var ErrTooLarge = fmt.Errorf("%w: file too large", ErrInvalid)
+// ErrTooLarge says a file is over MaxFileBytes; the errors that wrap it
+// wrap ErrInvalid too.
+var ErrTooLarge = errors.New("file too large")
 
 // File reads and decodes path into v.
 func File(path string, v any) error {
@@ -63,7 +64,7 @@ func ReadFile(path string) ([]byte, error) {
 }
 
 func tooLarge(name string) error {
-	return fmt.Errorf("%w: %s: over the limit of %d bytes (%d MiB) for a configuration file; is it the right file?", ErrTooLarge, name, MaxFileBytes, MaxFileBytes>>20)
+	return errors.Join(ErrInvalid, fmt.Errorf("%s: %w: over the limit of %d bytes (%d MiB) for a configuration file; is it the right file?", name, ErrTooLarge, MaxFileBytes, MaxFileBytes>>20))
 }
 
 // Cap keeps the first MaxErrors of errs and counts the others, so that a
@@ -219,4 +220,87 @@ func yamlFields(t reflect.Type) map[string]reflect.Type {
 		}
 	}
 	return out
+}
+
+// keyPath is the dotted key an error message begins with, as Validate
+// methods write them: "transport.queue_size: …", "ingest.push.tenants[2]: …".
+var keyPath = regexp.MustCompile(`^([a-z_][a-z0-9_]*(?:(?:\.[A-Za-z0-9_-]+)|\[\d+\])*)[:,]`)
+
+// Locate prefixes each problem in err (a tree of errors.Join) with name and,
+// where the problem begins with the dotted key it concerns and data holds
+// that key, the key's line: "config.yaml:12: transport.queue_size: …". It
+// keeps the first MaxErrors problems (see Cap) and wraps ErrInvalid.
+func Locate(name string, data []byte, err error) error {
+	var root yaml.Node
+	if yaml.Unmarshal(data, &root) != nil {
+		root = yaml.Node{}
+	}
+	var errs []error
+	for _, leaf := range leaves(err) {
+		msg := leaf.Error()
+		line := 0
+		if m := keyPath.FindStringSubmatch(msg); m != nil {
+			line = keyLine(&root, m[1])
+		}
+		if line > 0 {
+			errs = append(errs, fmt.Errorf("%s:%d: %w", name, line, leaf))
+		} else {
+			errs = append(errs, fmt.Errorf("%s: %w", name, leaf))
+		}
+	}
+	return errors.Join(append([]error{ErrInvalid}, Cap(errs)...)...)
+}
+
+// leaves flattens a tree of joined errors into its problems.
+func leaves(err error) []error {
+	if err == nil {
+		return nil
+	}
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		var out []error
+		for _, e := range j.Unwrap() {
+			out = append(out, leaves(e)...)
+		}
+		return out
+	}
+	return []error{err}
+}
+
+var pathPart = regexp.MustCompile(`[^.\[\]]+|\[\d+\]`)
+
+// keyLine is the line of the dotted key path in a decoded document, or of
+// the deepest part of it present; 0 when even its first key is absent.
+func keyLine(n *yaml.Node, path string) int {
+	if n.Kind == yaml.DocumentNode && len(n.Content) == 1 {
+		n = n.Content[0]
+	}
+	line := 0
+	for _, part := range pathPart.FindAllString(path, -1) {
+		for n.Kind == yaml.AliasNode {
+			n = n.Alias
+		}
+		var next *yaml.Node
+		switch {
+		case strings.HasPrefix(part, "["):
+			var i int
+			fmt.Sscanf(part, "[%d]", &i)
+			if n.Kind == yaml.SequenceNode && i < len(n.Content) {
+				next = n.Content[i]
+				line = next.Line
+			}
+		case n.Kind == yaml.MappingNode:
+			for k := 0; k+1 < len(n.Content); k += 2 {
+				if n.Content[k].Value == part {
+					next = n.Content[k+1]
+					line = n.Content[k].Line
+					break
+				}
+			}
+		}
+		if next == nil {
+			return line
+		}
+		n = next
+	}
+	return line
 }
