@@ -57,6 +57,8 @@ type termInfo struct {
 	display string // as written in the rule
 	kind    uint8
 	exact   []string // for =terms: each word as it must be written
+	plain   []string // for ^terms: each word folded without look-alikes (for a wildcard, the stem)
+	stem    bool     // a wildcard: plain[0] is a prefix
 }
 
 // hit is one occurrence of a term: words first..last of the post.
@@ -77,6 +79,7 @@ type scratch struct {
 	cands     []uint32
 	hitTerms  []uint32 // distinct terms hit in this post
 	text      string   // the post's text, for exact terms
+	plainBuf  []byte   // a word folded without look-alikes, for ^terms
 	epoch     uint32
 	window    []winHit
 	heads     []int32 // near: one hit list cursor per distinct operand term
@@ -240,10 +243,14 @@ func (e *Engine) term(spec *termSpec, ids map[string]uint32, tk *tokens, nodes *
 	case spec.wildcard && len(words[0]) > 63:
 		return 0, "has too long a stem before *: a stem is a word's beginning, at most 63 bytes"
 	}
-	var exact []string
+	var exact, plain []string
 	if spec.exact {
 		for _, t := range tk.toks {
 			exact = append(exact, spec.text[t.start:t.end])
+		}
+	} else if spec.plain {
+		for _, t := range tk.toks {
+			plain = append(plain, string(e.f.plainFold(nil, spec.text[t.start:t.end])))
 		}
 	}
 	kb := make([]byte, 0, 64)
@@ -257,6 +264,10 @@ func (e *Engine) term(spec *termSpec, ids map[string]uint32, tk *tokens, nodes *
 	}
 	for _, w := range exact {
 		kb = append(kb, 1)
+		kb = append(kb, w...)
+	}
+	for _, w := range plain {
+		kb = append(kb, 2)
 		kb = append(kb, w...)
 	}
 	key := string(kb)
@@ -278,7 +289,10 @@ func (e *Engine) term(spec *termSpec, ids map[string]uint32, tk *tokens, nodes *
 	if spec.exact {
 		display = "=" + display
 	}
-	e.terms = append(e.terms, termInfo{display: display, kind: spec.kind, exact: exact})
+	if spec.plain {
+		display = "^" + display
+	}
+	e.terms = append(e.terms, termInfo{display: display, kind: spec.kind, exact: exact, plain: plain, stem: spec.wildcard})
 	e.uses = append(e.uses, nil)
 	if spec.wildcard {
 		e.stems[words[0]] = append(e.stems[words[0]], id)
@@ -592,6 +606,13 @@ func (e *Engine) hit(s *scratch, t uint32, kind uint8, first, last int) {
 	}
 	for i, w := range e.terms[t].exact { // =Apple: the folded match must also be written so
 		if tok := s.toks.toks[first+i]; s.text[tok.start:tok.end] != w {
+			return
+		}
+	}
+	for i, w := range e.terms[t].plain { // ^сок: the words must be these without look-alike folding
+		tok := s.toks.toks[first+i]
+		s.plainBuf = e.f.plainFold(s.plainBuf[:0], s.text[tok.start:tok.end])
+		if e.terms[t].stem && !strings.HasPrefix(string(s.plainBuf), w) || !e.terms[t].stem && string(s.plainBuf) != w {
 			return
 		}
 	}

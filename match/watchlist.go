@@ -110,7 +110,7 @@ func expandSlop(n *node) *node {
 	if n.op == opTerm && n.term.slop > 0 {
 		near := &node{op: opNear, n: n.term.slop, pos: n.pos}
 		for _, w := range strings.Fields(n.term.text) {
-			near.kids = append(near.kids, &node{op: opTerm, term: &termSpec{text: w}, pos: n.pos})
+			near.kids = append(near.kids, &node{op: opTerm, term: &termSpec{text: w, plain: n.term.plain}, pos: n.pos})
 		}
 		if len(near.kids) > 1 {
 			return near
