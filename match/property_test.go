@@ -212,7 +212,7 @@ func TestAgreesWithReference(t *testing.T) {
 }
 
 func FuzzParseRule(f *testing.F) {
-	for _, s := range []string{`nike`, `(a OR b) -c`, `"a b"~3 NEAR/2f x`, `#a @b re* from:x followers:>=10`, `((((`, `"`, "a\nOR\n(b"} {
+	for _, s := range []string{`nike`, `^сок ^"a b"~2 ^acm*`, `^`, `^=x`, `(a OR b) -c`, `"a b"~3 NEAR/2f x`, `#a @b re* from:x followers:>=10`, `((((`, `"`, "a\nOR\n(b"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, rule string) {
