@@ -56,6 +56,7 @@ func TestPathologicalPostsCostLinearWork(t *testing.T) {
 			if got := len(ms) > 0; got != c.match {
 				t.Errorf("matched %v, want %v", got, c.match)
 			}
+			t.Logf("%d words, %d units", words, s.work)
 			// Tokens, hits and the NEAR sweep: a few units a word, never words².
 			if s.work > 8*words {
 				t.Errorf("work %d units for %d words; want at most %d (linear)", s.work, words, 8*words)

@@ -105,7 +105,7 @@ type Options struct {
 // (hundreds of NEARs over the same thousands of hits) is refused with
 // ErrBudget, and the match stage dead-letters it, so that it cannot delay
 // the posts behind it.
-const MaxWork = 20_000_000
+const MaxWork = 5_000_000
 
 // ErrBudget says a post needed more work than the engine's budget.
 var ErrBudget = errors.New("over the work budget")
