@@ -505,10 +505,10 @@ func (x *Index) apply(ctx context.Context, items []*post.Item) ([]post.Rejected,
 		wg               sync.WaitGroup
 	)
 	for day, s := range x.shards {
-		var dels []*post.Item
+		var dels0 []*post.Item
 		for _, it := range gone {
 			if d, err := s.Document(it.Post.Key()); err == nil && d != nil {
-				dels = append(dels, it)
+				dels0 = append(dels0, it)
 			}
 		}
 		var items []*post.Item
@@ -517,7 +517,7 @@ func (x *Index) apply(ctx context.Context, items []*post.Item) ([]post.Rejected,
 				items = append(items, it)
 			}
 		}
-		if len(dels)+len(items) == 0 {
+		if len(dels0)+len(items) == 0 {
 			continue
 		}
 		// A big batch is written as a few smaller ones at once, split by
@@ -531,22 +531,41 @@ func (x *Index) apply(ctx context.Context, items []*post.Item) ([]post.Rejected,
 			wg.Go(func() {
 				mine := func(key string) bool { return parts == 1 || int(keyHash(key)%uint32(parts)) == part }
 				b := s.NewBatch()
-				var in []*post.Item // what this part writes
-				var d int
 				var rej []post.Rejected
-				for _, it := range dels {
+				var werr error           // the write that failed: the shard is broken for the rest of the part
+				var pending []*post.Item // in b, not yet written
+				pd, text := 0, 0         // deletes and bytes of text in b
+				written, dels := 0, 0
+				flush := func() {
+					if b.Size() > 0 && werr == nil {
+						if werr = x.writeBatch(s, b); werr != nil {
+							for _, it := range pending {
+								rej = append(rej, post.Rejected{Item: it, Reason: fmt.Sprintf("search index: writing shard %s: %v", day, werr)})
+							}
+						} else {
+							written, dels = written+len(pending)-pd, dels+pd
+						}
+						b = s.NewBatch()
+					}
+					pending, pd, text = pending[:0], 0, 0
+				}
+				for _, it := range dels0 {
 					if key := it.Post.Key(); mine(key) {
 						b.Delete(key)
-						in = append(in, it)
-						d++
+						pending = append(pending, it)
+						pd++
 					}
 				}
 				for _, it := range items {
 					if ctx.Err() != nil {
-						return // stopping: nothing of this part is written
+						return // stopping: the rest of this part is not written
 					}
 					key := it.Post.Key()
 					if !mine(key) {
+						continue
+					}
+					if werr != nil {
+						rej = append(rej, post.Rejected{Item: it, Reason: fmt.Sprintf("search index: writing shard %s: %v", day, werr)})
 						continue
 					}
 					doc, err := x.docs.doc(key, it, it.Post.CreatedAt)
@@ -557,24 +576,21 @@ func (x *Index) apply(ctx context.Context, items []*post.Item) ([]post.Rejected,
 						rej = append(rej, post.Rejected{Item: it, Reason: fmt.Sprintf("search index: %v", err)})
 						continue
 					}
-					in = append(in, it)
+					pending = append(pending, it)
+					// A batch of big posts is written in pieces of about
+					// maxWriteText, so that a stop is never further than one
+					// piece away.
+					if text += min(len(it.Post.Text), x.cfg.MaxTextBytes); text >= maxWriteText {
+						flush()
+					}
 				}
-				var werr error
-				if b.Size() > 0 {
-					werr = x.writeBatch(s, b)
-				}
+				flush()
 				mu.Lock()
 				defer mu.Unlock()
-				if werr != nil {
-					for _, it := range in {
-						rej = append(rej, post.Rejected{Item: it, Reason: fmt.Sprintf("search index: writing shard %s: %v", day, werr)})
-					}
-					if !slices.Contains(broken, day) {
-						broken = append(broken, day)
-					}
-				} else {
-					indexed, deleted = indexed+len(in)-d, deleted+d
+				if werr != nil && !slices.Contains(broken, day) {
+					broken = append(broken, day)
 				}
+				indexed, deleted = indexed+written, deleted+dels
 				rejected = append(rejected, rej...)
 			})
 		}
@@ -633,6 +649,11 @@ const (
 	minPart  = 1000
 	maxParts = 1
 )
+
+// maxWriteText is how much post text one write to a shard takes, about: a
+// batch of big posts is written in pieces, and a stop waits for one piece
+// at most. A batch of ordinary posts (5,000 of 200 bytes) is one piece.
+const maxWriteText = 2 << 20
 
 // keyHash spreads keys over the parts of a batch.
 func keyHash(key string) uint32 {

@@ -134,3 +134,43 @@ func TestStageStopsWhenFinishEnds(t *testing.T) {
 		t.Errorf("%d posts indexed after the stop", r.Total)
 	}
 }
+
+// TestBigBatchWrittenInPieces: a batch of big posts is written in pieces
+// of about maxWriteText, and a stop that comes during one piece ends the
+// batch there: the next piece is not written, and the batch is given up
+// (redelivered), not dead-lettered.
+func TestBigBatchWrittenInPieces(t *testing.T) {
+	c := testConfig(t)
+	now := testNow
+	x := openTest(t, c, &now)
+	var items []*post.Item
+	for i := range 3 * maxWriteText / c.MaxTextBytes {
+		items = append(items, doc{fmt.Sprint(i), strings.Repeat(fmt.Sprintf("big%d ", i), c.MaxTextBytes/5), "en", "EMEA", "negative", time.Minute, []string{"acme"}}.item())
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	writes := 0
+	x.failWrites = func() error {
+		writes++
+		cancel() // the stop arrives while the first piece is written
+		return nil
+	}
+	out, err := x.Stage()(ctx, post.Batch{Items: items})
+	if err == nil || len(out.Rejected) != 0 {
+		t.Fatalf("err %v, %d dead letters; want an error and none", err, len(out.Rejected))
+	}
+	if writes != 1 {
+		t.Errorf("%d writes after the stop, want the first piece only", writes)
+	}
+	// Without a stop, the batch goes in several pieces, all of it.
+	x.failWrites = func() error { writes++; return nil }
+	writes = 0
+	if out, err := x.Stage()(context.Background(), post.Batch{Items: items}); err != nil || len(out.Rejected) != 0 {
+		t.Fatal(err, out.Rejected)
+	}
+	if writes < 3 {
+		t.Errorf("%d writes for %d posts of %d bytes; want pieces of about %d bytes", writes, len(items), c.MaxTextBytes, maxWriteText)
+	}
+	if r, _ := x.Search(context.Background(), Query{Text: "big0"}); r.Total != 1 {
+		t.Errorf("big0: %d hits", r.Total)
+	}
+}
