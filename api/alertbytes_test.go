@@ -3,13 +3,17 @@ package api
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/earshot-dev/earshot/post"
+	"github.com/earshot-dev/earshot/strictyaml"
 )
 
 func bigAlertItem(i int, text string) *post.Item {
@@ -75,5 +79,18 @@ func TestMemAlertsBoundBytes(t *testing.T) {
 	}
 	if held > 64<<10 || len(got) == 0 || got[0].ID != bigAlertItem(99, "").Alert.ID {
 		t.Errorf("store of 64 KiB holds %d alerts, %d bytes, newest %q", len(got), held, got[0].ID)
+	}
+}
+
+// TestTokenFileSizeCap: a token file over strictyaml.MaxFileBytes is
+// refused with the limit named, not read whole.
+func TestTokenFileSizeCap(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "tokens.json")
+	if err := os.WriteFile(path, []byte(`{"tokens":[`+strings.Repeat(" ", strictyaml.MaxFileBytes)+`]}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, err := OpenTokens(path, time.Now)
+	if !errors.Is(err, strictyaml.ErrTooLarge) || !strings.Contains(err.Error(), path) {
+		t.Errorf("OpenTokens: %v, want too large, naming the file", err)
 	}
 }
