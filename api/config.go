@@ -120,8 +120,8 @@ func (c OIDCConfig) validate() error {
 		if err := checkJWKSURL(c.JWKSURL); err != nil {
 			errs = append(errs, fmt.Errorf("api.oidc.jwks_url: %w", err))
 		}
-		if c.JWKSRefresh < time.Minute {
-			errs = append(errs, fmt.Errorf("api.oidc.jwks_refresh: %v, want at least 1m", c.JWKSRefresh))
+		if c.JWKSRefresh < time.Minute || c.JWKSRefresh > 24*time.Hour {
+			errs = append(errs, fmt.Errorf("api.oidc.jwks_refresh: %v, want 1m to 24h", c.JWKSRefresh))
 		}
 	}
 	if c.RoleClaim == "" || c.NameClaim == "" {
