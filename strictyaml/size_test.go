@@ -63,3 +63,17 @@ func TestErrorsCapped(t *testing.T) {
 		t.Errorf("no count of the problems left out: ...%s", msg[max(0, len(msg)-200):])
 	}
 }
+
+// TestCapKeepsWhatErrorsIs: the problems Cap leaves out of the message
+// still answer errors.Is.
+func TestCapKeepsWhatErrorsIs(t *testing.T) {
+	var errs []error
+	for range MaxErrors {
+		errs = append(errs, errors.New("plain"))
+	}
+	errs = append(errs, fmt.Errorf("%w: late", ErrInvalid))
+	err := errors.Join(Cap(errs)...)
+	if !errors.Is(err, ErrInvalid) || strings.Contains(err.Error(), "late") || !strings.Contains(err.Error(), "and 1 more problems") {
+		t.Errorf("%v: want ErrInvalid found, the late problem counted, not shown", err)
+	}
+}

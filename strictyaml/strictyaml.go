@@ -68,13 +68,20 @@ func tooLarge(name string) error {
 }
 
 // Cap keeps the first MaxErrors of errs and counts the others, so that a
-// file with a million problems yields a message a person can read.
+// file with a million problems yields a message a person can read. The
+// errors left out still answer errors.Is and errors.As.
 func Cap(errs []error) []error {
 	if len(errs) <= MaxErrors {
 		return errs
 	}
-	return append(errs[:MaxErrors:MaxErrors], fmt.Errorf("… and %d more problems", len(errs)-MaxErrors))
+	return append(errs[:MaxErrors:MaxErrors], moreErrors(errs[MaxErrors:]))
 }
+
+// moreErrors are the problems Cap leaves out of the message.
+type moreErrors []error
+
+func (m moreErrors) Error() string   { return fmt.Sprintf("… and %d more problems", len(m)) }
+func (m moreErrors) Unwrap() []error { return m }
 
 var (
 	unknownKey = regexp.MustCompile(`^line (\d+): field (\S+) not found in type (.+)$`)
@@ -255,6 +262,9 @@ func Locate(name string, data []byte, err error) error {
 func leaves(err error) []error {
 	if err == nil {
 		return nil
+	}
+	if m, ok := err.(moreErrors); ok {
+		return []error{m} // counted, not listed
 	}
 	if j, ok := err.(interface{ Unwrap() []error }); ok {
 		var out []error
