@@ -3,6 +3,7 @@ package match
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -105,5 +106,31 @@ func TestOverBudgetDeadLetters(t *testing.T) {
 	}
 	if _, err := m.Engine().MatchChecked(big.Post); !errors.Is(err, ErrBudget) {
 		t.Errorf("MatchChecked: %v, want ErrBudget", err)
+	}
+}
+
+// TestManyListsOneSpamWord: a thousand watchlists on one keyword and a post
+// that repeats it 10,000 times: each match record takes its first MaxSpans
+// spans without walking all the hits again, so the post stays well within
+// the budget (and is matched, not dead-lettered).
+func TestManyListsOneSpamWord(t *testing.T) {
+	var lists []*Watchlist
+	for i := range 1000 {
+		lists = append(lists, &Watchlist{ID: fmt.Sprintf("w%04d", i), Version: 1, Status: "live", Keywords: []string{"acme"}})
+	}
+	e, err := Compile(lists)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := e.getScratch()
+	ms, err := e.matchBudget(nil, &post.Post{Text: strings.Repeat("acme ", 10_000)}, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ms) != 1000 || len(ms[0].Spans) != MaxSpans || ms[0].Spans[0].Start != 0 || ms[0].Spans[MaxSpans-1].Start != 5*(MaxSpans-1) {
+		t.Fatalf("%d matches, first with %d spans", len(ms), len(ms[0].Spans))
+	}
+	if s.work > 10_000*3+1000*MaxSpans*2 {
+		t.Errorf("work %d units", s.work)
 	}
 }

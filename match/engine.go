@@ -65,7 +65,8 @@ type termInfo struct {
 type hit struct {
 	term        uint32
 	first, last int32
-	next        int32 // next hit of the same term, or -1
+	next        int32 // the hit of the same term before it, or -1
+	fwd         int32 // the hit of the same term after it, or -1
 }
 
 // scratch is one goroutine's working memory; it makes matching a post
@@ -74,7 +75,8 @@ type scratch struct {
 	toks      tokens
 	hits      []hit
 	termEpoch []uint32
-	termHead  []int32
+	termHead  []int32 // a term's latest hit
+	termTail  []int32 // a term's earliest hit
 	listEpoch []uint32
 	cands     []uint32
 	hitTerms  []uint32 // distinct terms hit in this post
@@ -422,6 +424,7 @@ func (e *Engine) getScratch() *scratch {
 	return &scratch{
 		termEpoch: make([]uint32, len(e.terms)),
 		termHead:  make([]int32, len(e.terms)),
+		termTail:  make([]int32, len(e.terms)),
 		listEpoch: make([]uint32, len(e.lists)),
 	}
 }
@@ -616,11 +619,13 @@ func (e *Engine) hit(s *scratch, t uint32, kind uint8, first, last int) {
 			return
 		}
 	}
-	h := hit{term: t, first: int32(first), last: int32(last), next: -1}
+	h := hit{term: t, first: int32(first), last: int32(last), next: -1, fwd: -1}
 	if s.termEpoch[t] == s.epoch {
 		h.next = s.termHead[t]
+		s.hits[h.next].fwd = int32(len(s.hits))
 	} else {
 		s.termEpoch[t] = s.epoch
+		s.termTail[t] = int32(len(s.hits))
 		s.hitTerms = append(s.hitTerms, t)
 		for _, li := range e.wakes[t] {
 			if s.listEpoch[li] != s.epoch {
@@ -781,23 +786,16 @@ func (e *Engine) explain(li uint32, s *scratch) post.Match {
 			continue
 		}
 		m.Keywords = append(m.Keywords, e.terms[t].display)
-		// The hits are listed latest first: skip to the earliest MaxSpans,
-		// so that a keyword repeated thousands of times (spam) costs no
-		// more than MaxSpans spans.
-		count := 0
-		for h := s.termHead[t]; h >= 0; h = s.hits[h].next {
-			count++
-		}
-		s.work += count
-		h := s.termHead[t]
-		for ; count > MaxSpans; count-- {
-			h = s.hits[h].next
-		}
-		for ; h >= 0; h = s.hits[h].next {
+		// The term's earliest MaxSpans hits, in text order: a keyword
+		// repeated thousands of times (spam) costs no more than MaxSpans
+		// spans, however many watchlists it matches.
+		n := 0
+		for h := s.termTail[t]; h >= 0 && n < MaxSpans; h, n = s.hits[h].fwd, n+1 {
 			first, last := s.toks.toks[s.hits[h].first], s.toks.toks[s.hits[h].last]
 			m.Spans = append(m.Spans, post.Span{Start: int(first.start), End: int(last.end), Term: e.terms[t].display})
 		}
 	}
+	s.work += len(m.Spans)
 	slices.SortFunc(m.Spans, func(a, b post.Span) int { return a.Start - b.Start })
 	if len(m.Spans) > MaxSpans {
 		// The first MaxSpans in text order, which a record can carry.
