@@ -41,7 +41,7 @@ func TestLookalikesAndInvisiblesFold(t *testing.T) {
 	f("acme", "acne", false)
 	f("acme", "ac me", false)
 	f("acme NEAR/3 refund", "\u0430cme wants а rеfund", true) // Cyrillic а in the word, е in refund
-	f("acm*", "ᴀᴄᴍᴇcorp", true)                              // a stem over a folded word
+	f("acm*", "ᴀᴄᴍᴇcorp", true)                               // a stem over a folded word
 	// Genuine words keep matching, in any case.
 	f("привет", "Привет, мир", true)
 	f("привет", "ПРИВЕТ", true)
