@@ -8,6 +8,7 @@ import (
 	"slices"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 
@@ -35,7 +36,38 @@ type Alert struct {
 	DueAt          time.Time       `json:"due_at,omitzero"`
 	AcknowledgedAt time.Time       `json:"acknowledged_at,omitzero"`
 	AcknowledgedBy string          `json:"acknowledged_by,omitempty"`
+	TextTruncated  bool            `json:"text_truncated,omitempty"` // Item's text is its first AlertTextBytes
+	TextBytes      int             `json:"text_bytes,omitempty"`     // the full text's length, when truncated
 	Item           json.RawMessage `json:"item,omitempty"`
+}
+
+// AlertTextBytes bounds the post text (and its redacted copy) an alert
+// carries in the API's memory (the in-memory store and the live feeds): a
+// responder reads the excerpt, and the full text stays in ClickHouse and the
+// search index. Real posts are far shorter (a long-form X post is 25,000
+// characters at most); a post of a megabyte would otherwise take a
+// megabyte per alert, and several per copy.
+const AlertTextBytes = 8 << 10
+
+// excerpt cuts s to at most n bytes, at a character boundary.
+func excerpt(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
+}
+
+// size is what an alert costs the in-memory store, roughly: its item and
+// its fields.
+func (a *Alert) size() int {
+	n := 256 + len(a.Item) + len(a.ID) + len(a.Queue) + len(a.Team) + len(a.Rule) + len(a.PostKey) + len(a.Incident) + len(a.HandedOffFrom) + len(a.AcknowledgedBy)
+	for _, w := range a.Watchlists {
+		n += 16 + len(w)
+	}
+	return n
 }
 
 // AlertFromItem is the API's view of an alert item off a queue.
@@ -44,6 +76,21 @@ func AlertFromItem(it *post.Item) (Alert, error) {
 		return Alert{}, errors.New("not an alert item")
 	}
 	a := it.Alert
+	full := len(it.Post.Text)
+	truncated := full > AlertTextBytes || it.Enrichment != nil && len(it.Enrichment.RedactedText) > AlertTextBytes
+	if truncated {
+		// A copy with the texts cut: the item is shared with other stages.
+		p := *it.Post
+		p.Text = excerpt(p.Text, AlertTextBytes)
+		cut := *it
+		cut.Post = &p
+		if it.Enrichment != nil {
+			e := *it.Enrichment
+			e.RedactedText = excerpt(e.RedactedText, AlertTextBytes)
+			cut.Enrichment = &e
+		}
+		it = &cut
+	}
 	raw, err := post.Encode(nil, it)
 	if err != nil {
 		return Alert{}, err
@@ -51,6 +98,9 @@ func AlertFromItem(it *post.Item) (Alert, error) {
 	out := Alert{ID: a.ID, Queue: a.Queue, Team: a.Team, Priority: a.Priority, Rule: a.Rule, PostKey: it.Key(),
 		Incident: a.Incident, IncidentSize: a.IncidentSize, Spike: a.Spike != nil, Retracted: a.Retracted,
 		HandedOffFrom: a.HandedOffFrom, Unstaffed: a.Unstaffed, CreatedAt: a.CreatedAt.UTC(), DueAt: a.DueAt, Item: raw}
+	if truncated {
+		out.TextTruncated, out.TextBytes = true, full
+	}
 	for _, m := range it.Matches {
 		if !slices.Contains(out.Watchlists, m.Watchlist) {
 			out.Watchlists = append(out.Watchlists, m.Watchlist)
@@ -78,6 +128,7 @@ type AlertStore interface {
 // process. It is fed by the pipeline's alert tap (Add).
 type MemAlerts struct {
 	perQueue int
+	maxBytes int // per queue
 	now      func() time.Time
 
 	mu     sync.Mutex
@@ -87,11 +138,22 @@ type MemAlerts struct {
 type memQueue struct {
 	order []string // ids, oldest first
 	byID  map[string]*Alert
+	bytes int // the alerts' sizes
 }
 
-// NewMemAlerts keeps at most perQueue alerts per queue.
-func NewMemAlerts(perQueue int) *MemAlerts {
-	return &MemAlerts{perQueue: perQueue, now: time.Now, queues: map[string]*memQueue{}}
+// AlertBytesPerQueue is the byte budget of each queue in the in-memory
+// store: with AlertTextBytes per alert it holds the default 1,000 alerts
+// several times over, and bounds the store whatever alerts_per_queue says.
+const AlertBytesPerQueue = 64 << 20
+
+// NewMemAlerts keeps at most perQueue alerts, and AlertBytesPerQueue
+// bytes, per queue.
+func NewMemAlerts(perQueue int) *MemAlerts { return NewMemAlertsBytes(perQueue, AlertBytesPerQueue) }
+
+// NewMemAlertsBytes keeps at most perQueue alerts and maxBytes bytes of
+// them per queue; the oldest go first.
+func NewMemAlertsBytes(perQueue, maxBytes int) *MemAlerts {
+	return &MemAlerts{perQueue: perQueue, maxBytes: maxBytes, now: time.Now, queues: map[string]*memQueue{}}
 }
 
 // Add records an alert off a queue. A retraction marks the alert it
@@ -112,15 +174,38 @@ func (m *MemAlerts) Add(a Alert) {
 			return
 		}
 		a.AcknowledgedAt, a.AcknowledgedBy = old.AcknowledgedAt, old.AcknowledgedBy
+		q.bytes += a.size() - old.size()
 		*old = a
+		m.evict(q, 0)
 		return
 	}
-	if len(q.order) >= m.perQueue {
-		delete(q.byID, q.order[0])
-		q.order = slices.Delete(q.order, 0, 1)
-	}
+	m.evict(q, a.size())
 	q.order = append(q.order, a.ID)
 	q.byID[a.ID] = &a
+	q.bytes += a.size()
+}
+
+// evict drops q's oldest alerts until one more (of size more) fits, in
+// count and in bytes; the newest alert always stays.
+func (m *MemAlerts) evict(q *memQueue, more int) {
+	n := 0
+	count := len(q.order)
+	if more > 0 {
+		count++
+	}
+	for n < len(q.order) && (count > m.perQueue || q.bytes+more > m.maxBytes) {
+		if more == 0 && n == len(q.order)-1 {
+			break // the newest, just replaced, stays
+		}
+		old := q.byID[q.order[n]]
+		q.bytes -= old.size()
+		delete(q.byID, q.order[n])
+		count--
+		n++
+	}
+	if n > 0 {
+		q.order = slices.Delete(q.order, 0, n)
+	}
 }
 
 // List implements AlertStore.

@@ -90,14 +90,14 @@ func (c Config) Validate() error {
 	if c.MaxBodyBytes < 1024 || c.MaxBodyBytes > 64<<20 {
 		errs = append(errs, fmt.Errorf("api.max_body_bytes: %d, want 1024 to 67108864", c.MaxBodyBytes))
 	}
-	if c.Rate <= 0 || c.Burst < 1 {
-		errs = append(errs, fmt.Errorf("api.rate, api.burst: %v, %d: both must be positive", c.Rate, c.Burst))
+	if c.Rate <= 0 || c.Burst < 1 || c.Rate > 1e6 || c.Burst > 1_000_000 {
+		errs = append(errs, fmt.Errorf("api.rate, api.burst: %v, %d: both must be positive, at most 1000000", c.Rate, c.Burst))
 	}
 	if c.AlertsPerQueue < 1 || c.AlertsPerQueue > 1_000_000 {
 		errs = append(errs, fmt.Errorf("api.alerts_per_queue: %d, want 1 to 1000000", c.AlertsPerQueue))
 	}
-	if c.AuditShip <= 0 {
-		errs = append(errs, fmt.Errorf("api.audit_ship: %v, want more than 0", c.AuditShip))
+	if c.AuditShip <= 0 || c.AuditShip > time.Hour {
+		errs = append(errs, fmt.Errorf("api.audit_ship: %v, want more than 0, at most 1h", c.AuditShip))
 	}
 	errs = append(errs, c.OIDC.validate(), c.TLS.validate())
 	return errors.Join(errs...)
@@ -121,8 +121,8 @@ func (c OIDCConfig) validate() error {
 		if err := checkJWKSURL(c.JWKSURL); err != nil {
 			errs = append(errs, fmt.Errorf("api.oidc.jwks_url: %w", err))
 		}
-		if c.JWKSRefresh < time.Minute {
-			errs = append(errs, fmt.Errorf("api.oidc.jwks_refresh: %v, want at least 1m", c.JWKSRefresh))
+		if c.JWKSRefresh < time.Minute || c.JWKSRefresh > 24*time.Hour {
+			errs = append(errs, fmt.Errorf("api.oidc.jwks_refresh: %v, want 1m to 24h", c.JWKSRefresh))
 		}
 	}
 	if c.RoleClaim == "" || c.NameClaim == "" {

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/earshot-dev/earshot/route"
+	"github.com/earshot-dev/earshot/strictyaml"
 )
 
 // RoutingFiles is the routing policy and organisation as files: the ones
@@ -64,13 +65,13 @@ func routingVersion(set RoutingSet) string {
 
 // current reads the files in force.
 func (f *RoutingFiles) current() (RoutingSet, error) {
-	p, err := os.ReadFile(f.Policy)
+	p, err := strictyaml.ReadFile(f.Policy)
 	if err != nil {
 		return RoutingSet{}, fmt.Errorf("reading the routing policy: %w", err)
 	}
 	set := RoutingSet{Policy: string(p)}
 	if f.Org != "" {
-		o, err := os.ReadFile(f.Org)
+		o, err := strictyaml.ReadFile(f.Org)
 		if err != nil {
 			return RoutingSet{}, fmt.Errorf("reading the organisation: %w", err)
 		}

@@ -17,6 +17,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/earshot-dev/earshot/strictyaml"
 )
 
 // TokenPrefix starts every earshot API token, so a leaked one is easy to
@@ -112,7 +114,7 @@ func (s *TokenStore) reload() error {
 	if st == s.stamp && s.stamp.ino != 0 {
 		return nil
 	}
-	data, err := os.ReadFile(s.path)
+	data, err := strictyaml.ReadFile(s.path)
 	if err != nil {
 		return fmt.Errorf("tokens: %w", err)
 	}

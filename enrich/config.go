@@ -88,14 +88,14 @@ func (c Config) Validate() error {
 	if c.LangMinConfidence < 0 || c.LangMinConfidence > 1 {
 		errs = append(errs, fmt.Errorf("enrich.lang_min_confidence: %v is not in [0, 1]", c.LangMinConfidence))
 	}
-	if c.ClusterWindow < 0 {
-		errs = append(errs, fmt.Errorf("enrich.cluster_window: %v is negative", c.ClusterWindow.Duration()))
+	if c.ClusterWindow < 0 || c.ClusterWindow.Duration() > 30*24*time.Hour {
+		errs = append(errs, fmt.Errorf("enrich.cluster_window: %v, want 0 to 720h", c.ClusterWindow.Duration()))
 	}
 	if c.Clustering != "" && c.Clustering != "on" && c.Clustering != "off" {
 		errs = append(errs, fmt.Errorf("enrich.clustering: %q, want on or off", c.Clustering))
 	}
-	if c.ClusterCapacity < 0 {
-		errs = append(errs, fmt.Errorf("enrich.cluster_capacity: %d is negative", c.ClusterCapacity))
+	if c.ClusterCapacity < 0 || c.ClusterCapacity > 10_000_000 {
+		errs = append(errs, fmt.Errorf("enrich.cluster_capacity: %d, want 0 (the default) to 10000000", c.ClusterCapacity))
 	}
 	return errors.Join(errs...)
 }

@@ -100,8 +100,11 @@ func (c Config) Validate() error {
 		if c.File.Checkpoint != "" && c.File.CheckpointEvery <= 0 {
 			errs = append(errs, errors.New("ingest.file.checkpoint_every: must be positive"))
 		}
-		if c.File.MaxRatio < 0 {
-			errs = append(errs, errors.New("ingest.file.max_ratio: must not be negative"))
+		if c.File.MaxRatio < 0 || c.File.MaxRatio > 100_000 {
+			errs = append(errs, fmt.Errorf("ingest.file.max_ratio: %d, want 0 (no limit) to 100000", c.File.MaxRatio))
+		}
+		if c.File.CheckpointEvery > time.Hour {
+			errs = append(errs, fmt.Errorf("ingest.file.checkpoint_every: %v, want at most 1h", c.File.CheckpointEvery))
 		}
 	case "bluesky":
 		errs = append(errs, c.Bluesky.Validate(), c.Live.Validate("ingest.live"))
@@ -117,28 +120,37 @@ func (c Config) Validate() error {
 	if c.Synthetic.Rate < 0 || c.File.Rate < 0 {
 		errs = append(errs, errors.New("ingest rate: must not be negative"))
 	}
+	if c.Synthetic.Rate > MaxRate {
+		errs = append(errs, fmt.Errorf("ingest.synthetic.rate: %d, want 0 (as fast as possible) to %d", c.Synthetic.Rate, MaxRate))
+	}
+	if c.File.Rate > MaxRate {
+		errs = append(errs, fmt.Errorf("ingest.file.rate: %d, want 0 (as fast as possible) to %d", c.File.Rate, MaxRate))
+	}
 	if c.Synthetic.Limit < 0 {
 		errs = append(errs, errors.New("ingest.synthetic.limit: must not be negative"))
 	}
 	if c.Synthetic.DeleteRate < 0 || c.Synthetic.DeleteRate > 0.5 {
 		errs = append(errs, fmt.Errorf("ingest.synthetic.delete_rate: %v, want 0 to 0.5", c.Synthetic.DeleteRate))
 	}
+	if len(c.Synthetic.Crises) > 1000 {
+		errs = append(errs, fmt.Errorf("ingest.synthetic.crises: %d, want at most 1000", len(c.Synthetic.Crises)))
+	}
 	for i, cr := range c.Synthetic.Crises {
 		if brandIndex(cr.Brand) < 0 {
 			errs = append(errs, fmt.Errorf("ingest.synthetic.crises[%d].brand: %q, want Acme, Globex or Initech", i, cr.Brand))
 		}
-		if cr.At < 0 || cr.Duration <= 0 || cr.Factor < 0 {
-			errs = append(errs, fmt.Errorf("ingest.synthetic.crises[%d]: want at >= 0, duration > 0, factor >= 0", i))
+		if cr.At < 0 || cr.Duration <= 0 || cr.Factor < 0 || cr.Factor > 1000 {
+			errs = append(errs, fmt.Errorf("ingest.synthetic.crises[%d]: want at >= 0, duration > 0, factor 0 to 1000", i))
 		}
 	}
 	if c.Synthetic.BrandRate < 0 || c.Synthetic.BrandRate > 1 {
 		errs = append(errs, fmt.Errorf("ingest.synthetic.brand_rate: %v, want 0 to 1", c.Synthetic.BrandRate))
 	}
-	if c.MaxPostBytes < 1024 {
-		errs = append(errs, fmt.Errorf("ingest.max_post_bytes: %d, want at least 1024", c.MaxPostBytes))
+	if c.MaxPostBytes < 1024 || c.MaxPostBytes > MaxPostBytesLimit {
+		errs = append(errs, fmt.Errorf("ingest.max_post_bytes: %d, want 1024 to %d", c.MaxPostBytes, MaxPostBytesLimit))
 	}
-	if c.MaxSkew < 0 {
-		errs = append(errs, errors.New("ingest.max_skew: must not be negative"))
+	if c.MaxSkew < 0 || c.MaxSkew > 7*24*time.Hour {
+		errs = append(errs, fmt.Errorf("ingest.max_skew: %v, want 0 to 168h", c.MaxSkew))
 	}
 	if c.BatchSize < 1 || c.BatchSize > 100_000 {
 		errs = append(errs, fmt.Errorf("ingest.batch_size: %d, want 1 to 100000", c.BatchSize))
@@ -234,3 +246,11 @@ func OpenWith(cfg Config, o Options) (stream.Source, io.Closer, error) {
 	}
 	return src, src, nil
 }
+
+// MaxRate bounds the rate of the synthetic and file sources (posts per
+// second; 0, as fast as possible, is faster still).
+const MaxRate = 10_000_000
+
+// MaxPostBytesLimit bounds max_post_bytes: a post is held in memory whole,
+// and copied between stages.
+const MaxPostBytesLimit = 64 << 20

@@ -83,8 +83,28 @@ func (c PushConfig) Validate() error {
 	if c.MaxBodyBytes < 1024 || c.MaxPosts < 1 || c.QueueSize < 1 || c.IdempotencyKeys < 1 || c.IdempotencyTTL <= 0 {
 		errs = append(errs, errors.New("ingest.push: max_body_bytes >= 1024, max_posts, queue_size and idempotency_keys >= 1 and idempotency_ttl > 0 are required"))
 	}
-	if c.Rate <= 0 || c.Burst < 1 {
-		errs = append(errs, errors.New("ingest.push.rate, burst: must be positive"))
+	// Upper bounds: a queued request is held in memory whole, and every
+	// remembered Idempotency-Key costs memory until its TTL.
+	if c.MaxBodyBytes > 256<<20 {
+		errs = append(errs, fmt.Errorf("ingest.push.max_body_bytes: %d, want at most 268435456", c.MaxBodyBytes))
+	}
+	if c.MaxPosts > 1_000_000 {
+		errs = append(errs, fmt.Errorf("ingest.push.max_posts: %d, want at most 1000000", c.MaxPosts))
+	}
+	if c.QueueSize > 100_000 {
+		errs = append(errs, fmt.Errorf("ingest.push.queue_size: %d, want at most 100000", c.QueueSize))
+	}
+	if c.IdempotencyKeys > 10_000_000 {
+		errs = append(errs, fmt.Errorf("ingest.push.idempotency_keys: %d, want at most 10000000", c.IdempotencyKeys))
+	}
+	if c.IdempotencyTTL > 30*24*time.Hour {
+		errs = append(errs, fmt.Errorf("ingest.push.idempotency_ttl: %v, want at most 720h", c.IdempotencyTTL))
+	}
+	if len(c.Tenants) > 10_000 {
+		errs = append(errs, fmt.Errorf("ingest.push.tenants: %d, want at most 10000", len(c.Tenants)))
+	}
+	if c.Rate <= 0 || c.Burst < 1 || c.Rate > 1e6 || c.Burst > 1_000_000 {
+		errs = append(errs, fmt.Errorf("ingest.push.rate, burst: %v, %d: want rate above 0 up to 1000000, burst 1 to 1000000", c.Rate, c.Burst))
 	}
 	return errors.Join(errs...)
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/earshot-dev/earshot/post"
 	"github.com/earshot-dev/earshot/region"
+	"github.com/earshot-dev/earshot/strictyaml"
 )
 
 // Engine finds every keyword of every watchlist in one pass over a post's
@@ -47,6 +48,8 @@ type Engine struct {
 	uses           [][]uint32 // term → watchlists whose rules use it, while compiling
 	wakes          [][]uint32 // term → watchlists whose rules cannot hold without a hit of it or of another of their triggers
 
+	maxWork int // see Options.MaxWork
+
 	pool sync.Pool // *scratch
 }
 
@@ -54,13 +57,16 @@ type termInfo struct {
 	display string // as written in the rule
 	kind    uint8
 	exact   []string // for =terms: each word as it must be written
+	plain   []string // for ^terms: each word folded without look-alikes (for a wildcard, the stem)
+	stem    bool     // a wildcard: plain[0] is a prefix
 }
 
 // hit is one occurrence of a term: words first..last of the post.
 type hit struct {
 	term        uint32
 	first, last int32
-	next        int32 // next hit of the same term, or -1
+	next        int32 // the hit of the same term before it, or -1
+	fwd         int32 // the hit of the same term after it, or -1
 }
 
 // scratch is one goroutine's working memory; it makes matching a post
@@ -69,13 +75,17 @@ type scratch struct {
 	toks      tokens
 	hits      []hit
 	termEpoch []uint32
-	termHead  []int32
+	termHead  []int32 // a term's latest hit
+	termTail  []int32 // a term's earliest hit
 	listEpoch []uint32
 	cands     []uint32
 	hitTerms  []uint32 // distinct terms hit in this post
 	text      string   // the post's text, for exact terms
+	plainBuf  []byte   // a word folded without look-alikes, for ^terms
 	epoch     uint32
 	window    []winHit
+	heads     []int32 // near: one hit list cursor per distinct operand term
+	work      int     // work units spent on this post (see MaxWork)
 }
 
 // Compile builds an engine over lists. Every problem in every rule is
@@ -86,14 +96,32 @@ func Compile(lists []*Watchlist) (*Engine, error) { return CompileWith(lists, Op
 type Options struct {
 	TeamQuota int               // see CheckQuota; 0 is no quota (used by Matcher)
 	Regions   map[string]string // country code → region, for region:; nil is region.Map(nil)
+	MaxWork   int               // work units one post may cost; 0 is MaxWork
 }
+
+// MaxWork is the default work budget of one post, in units: a word of the
+// post, a keyword hit, or a step of a NEAR or proximity sweep each cost one.
+// Every rule is evaluated in time linear in the post's words and hits (a
+// NEAR walks the hits of its operands once), so an ordinary post of a
+// megabyte costs a few hundred thousand units; a post that needs more
+// (hundreds of NEARs over the same thousands of hits) is refused with
+// ErrBudget, and the match stage dead-letters it, so that it cannot delay
+// the posts behind it.
+const MaxWork = 5_000_000
+
+// ErrBudget says a post needed more work than the engine's budget.
+var ErrBudget = errors.New("over the work budget")
 
 // CompileWith is Compile with options.
 func CompileWith(lists []*Watchlist, o Options) (*Engine, error) {
 	if o.Regions == nil {
 		o.Regions = region.Map(nil)
 	}
+	if o.MaxWork <= 0 {
+		o.MaxWork = MaxWork
+	}
 	e := &Engine{
+		maxWork: o.MaxWork,
 		regions: o.Regions,
 		f:       sharedFolder(),
 		lists:   lists,
@@ -157,7 +185,7 @@ func CompileWith(lists []*Watchlist, o Options) (*Engine, error) {
 		e.rules = append(e.rules, root)
 		e.positive = append(e.positive, pos)
 	}
-	if err := errors.Join(errs...); err != nil {
+	if err := errors.Join(strictyaml.Cap(errs)...); err != nil {
 		return nil, err
 	}
 	// The stem filter: a power of two of at least 16 bits per stem.
@@ -217,10 +245,14 @@ func (e *Engine) term(spec *termSpec, ids map[string]uint32, tk *tokens, nodes *
 	case spec.wildcard && len(words[0]) > 63:
 		return 0, "has too long a stem before *: a stem is a word's beginning, at most 63 bytes"
 	}
-	var exact []string
+	var exact, plain []string
 	if spec.exact {
 		for _, t := range tk.toks {
 			exact = append(exact, spec.text[t.start:t.end])
+		}
+	} else if spec.plain {
+		for _, t := range tk.toks {
+			plain = append(plain, string(e.f.plainFold(nil, spec.text[t.start:t.end])))
 		}
 	}
 	kb := make([]byte, 0, 64)
@@ -234,6 +266,10 @@ func (e *Engine) term(spec *termSpec, ids map[string]uint32, tk *tokens, nodes *
 	}
 	for _, w := range exact {
 		kb = append(kb, 1)
+		kb = append(kb, w...)
+	}
+	for _, w := range plain {
+		kb = append(kb, 2)
 		kb = append(kb, w...)
 	}
 	key := string(kb)
@@ -255,7 +291,10 @@ func (e *Engine) term(spec *termSpec, ids map[string]uint32, tk *tokens, nodes *
 	if spec.exact {
 		display = "=" + display
 	}
-	e.terms = append(e.terms, termInfo{display: display, kind: spec.kind, exact: exact})
+	if spec.plain {
+		display = "^" + display
+	}
+	e.terms = append(e.terms, termInfo{display: display, kind: spec.kind, exact: exact, plain: plain, stem: spec.wildcard})
 	e.uses = append(e.uses, nil)
 	if spec.wildcard {
 		e.stems[words[0]] = append(e.stems[words[0]], id)
@@ -385,18 +424,39 @@ func (e *Engine) getScratch() *scratch {
 	return &scratch{
 		termEpoch: make([]uint32, len(e.terms)),
 		termHead:  make([]int32, len(e.terms)),
+		termTail:  make([]int32, len(e.terms)),
 		listEpoch: make([]uint32, len(e.lists)),
 	}
 }
 
 // Match returns the watchlists p matches, in watchlist order, each with the
-// keywords that hit and their spans in p.Text.
+// keywords that hit and their spans in p.Text. A post over the work budget
+// matches nothing; MatchChecked says so.
 func (e *Engine) Match(p *post.Post) []post.Match {
-	s := e.getScratch()
-	defer e.pool.Put(s)
-	return e.match(nil, p, s)
+	ms, _ := e.MatchChecked(p)
+	return ms
 }
 
+// MatchChecked is Match, with an error wrapping ErrBudget for a post that
+// needs more work than the engine's budget (and then no matches).
+func (e *Engine) MatchChecked(p *post.Post) ([]post.Match, error) {
+	s := e.getScratch()
+	defer e.pool.Put(s)
+	return e.matchBudget(nil, p, s)
+}
+
+// matchBudget is match with the budget checked: over it, no matches and an
+// error saying how far over.
+func (e *Engine) matchBudget(dst []post.Match, p *post.Post, s *scratch) ([]post.Match, error) {
+	out := e.match(dst, p, s)
+	if s.work > e.maxWork {
+		return dst, fmt.Errorf("%w: the post needed more than %d units (%d words, %d keyword hits)", ErrBudget, e.maxWork, len(s.toks.toks), len(s.hits))
+	}
+	return out, nil
+}
+
+// match finds p's matches. It stops early, with s.work over the budget, for
+// a post that costs more than the budget allows.
 func (e *Engine) match(dst []post.Match, p *post.Post, s *scratch) []post.Match {
 	s.epoch++
 	if s.epoch == 0 { // wrapped: forget every stamp
@@ -409,7 +469,11 @@ func (e *Engine) match(dst []post.Match, p *post.Post, s *scratch) []post.Match 
 	s.toks.want = &e.want
 	e.f.tokenize(&s.toks, p.Text)
 	toks := &s.toks
+	s.work = len(toks.toks)
 	for _, i := range toks.cands {
+		if s.work > e.maxWork {
+			return dst
+		}
 		tk := &toks.toks[i]
 		if e.vocab.maybe(tk.hash) {
 			if wid, ok := e.vocab.find(tk.hash, toks.word(int(i))); ok {
@@ -437,6 +501,9 @@ func (e *Engine) match(dst []post.Match, p *post.Post, s *scratch) []post.Match 
 	for _, li := range s.cands {
 		if e.eval(e.rules[li], p, s) {
 			dst = append(dst, e.explain(li, s))
+		}
+		if s.work > e.maxWork {
+			return dst
 		}
 	}
 	if len(dst) > 1 {
@@ -545,11 +612,20 @@ func (e *Engine) hit(s *scratch, t uint32, kind uint8, first, last int) {
 			return
 		}
 	}
-	h := hit{term: t, first: int32(first), last: int32(last), next: -1}
+	for i, w := range e.terms[t].plain { // ^сок: the words must be these without look-alike folding
+		tok := s.toks.toks[first+i]
+		s.plainBuf = e.f.plainFold(s.plainBuf[:0], s.text[tok.start:tok.end])
+		if e.terms[t].stem && !strings.HasPrefix(string(s.plainBuf), w) || !e.terms[t].stem && string(s.plainBuf) != w {
+			return
+		}
+	}
+	h := hit{term: t, first: int32(first), last: int32(last), next: -1, fwd: -1}
 	if s.termEpoch[t] == s.epoch {
 		h.next = s.termHead[t]
+		s.hits[h.next].fwd = int32(len(s.hits))
 	} else {
 		s.termEpoch[t] = s.epoch
+		s.termTail[t] = int32(len(s.hits))
 		s.hitTerms = append(s.hitTerms, t)
 		for _, li := range e.wakes[t] {
 			if s.listEpoch[li] != s.epoch {
@@ -560,6 +636,7 @@ func (e *Engine) hit(s *scratch, t uint32, kind uint8, first, last int) {
 	}
 	s.termHead[t] = int32(len(s.hits))
 	s.hits = append(s.hits, h)
+	s.work++
 }
 
 func (e *Engine) eval(n *node, p *post.Post, s *scratch) bool {
@@ -611,33 +688,48 @@ type winHit struct {
 // near reports whether one hit of each operand lies within n words: the
 // starts of the first and last hit in the window are at most n words apart.
 // Ordered, the operands must also come in the order written.
+//
+// Both sweeps are linear in the operands' hits. A term's hits are listed
+// latest first (the tokens are visited in order) and are at most one per
+// starting word; all hits of one term span the same number of words, so a
+// later start also means a later end.
 func (e *Engine) near(n *node, s *scratch) bool {
-	s.window = s.window[:0]
-	for ki, k := range n.kids {
+	for _, k := range n.kids {
 		if s.termEpoch[k.tid] != s.epoch {
 			return false
 		}
-		for h := s.termHead[k.tid]; h >= 0; h = s.hits[h].next {
-			s.window = append(s.window, winHit{pos: s.hits[h].first, kid: ki, last: s.hits[h].last})
-		}
 	}
-	w := s.window
-	slices.SortFunc(w, func(a, b winHit) int { return int(a.pos - b.pos) })
 	if n.ordered {
-		// Two operands: some hit of the first before some hit of the second, close enough.
-		for _, a := range w {
-			if a.kid != 0 {
-				continue
-			}
-			for _, b := range w {
-				if b.kid == 1 && b.pos > a.last && int(b.pos-a.pos) <= n.n {
-					return true
-				}
+		return e.nearOrdered(n, s)
+	}
+	// The operands' distinct terms: "a a a"~n has one, whose every hit
+	// stands for each operand at once (as it always did).
+	s.heads = s.heads[:0]
+	for _, k := range n.kids {
+		if !slices.ContainsFunc(s.heads, func(h int32) bool { return s.hits[h].term == k.tid }) {
+			s.heads = append(s.heads, s.termHead[k.tid])
+		}
+	}
+	kids := len(s.heads)
+	// Merge the lists, latest first, into the window.
+	s.window = s.window[:0]
+	for {
+		best := -1
+		for i, h := range s.heads {
+			if h >= 0 && (best < 0 || s.hits[h].first > s.hits[s.heads[best]].first) {
+				best = i
 			}
 		}
-		return false
+		if best < 0 {
+			break
+		}
+		h := &s.hits[s.heads[best]]
+		s.window = append(s.window, winHit{pos: h.first, kid: best, last: h.last})
+		s.heads[best] = h.next
 	}
-	// Sliding window over hits sorted by position, holding one of each operand.
+	s.work += len(s.window) * kids
+	// Sliding window over the hits (latest first), holding one of each term.
+	w := s.window
 	var counts [MaxPhraseLen + 2]int
 	have, lo := 0, 0
 	for hi := range w {
@@ -645,8 +737,8 @@ func (e *Engine) near(n *node, s *scratch) bool {
 			have++
 		}
 		counts[w[hi].kid]++
-		for have == len(n.kids) {
-			if int(w[hi].pos-w[lo].pos) <= n.n {
+		for have == kids {
+			if int(w[lo].pos-w[hi].pos) <= n.n {
 				return true
 			}
 			counts[w[lo].kid]--
@@ -654,6 +746,31 @@ func (e *Engine) near(n *node, s *scratch) bool {
 				have--
 			}
 			lo++
+		}
+	}
+	return false
+}
+
+// nearOrdered: some hit b of the second operand starts after some hit a of
+// the first ends, with b's start at most n words after a's: a.first >=
+// b.first-n and a.last < b.first. Ends grow with starts, so of the a's that
+// start at or after b.first-n the earliest ends soonest and alone needs
+// checking. B is walked from its latest hit back while a cursor walks A
+// back in step: one pass over each.
+func (e *Engine) nearOrdered(n *node, s *scratch) bool {
+	a, b := s.termHead[n.kids[0].tid], s.termHead[n.kids[1].tid]
+	ca := int32(-1) // the earliest a starting at or after the bound, so far
+	for ; b >= 0; b = s.hits[b].next {
+		s.work++
+		bf := s.hits[b].first
+		bound := bf - int32(n.n)
+		for a >= 0 && s.hits[a].first >= bound {
+			ca = a
+			a = s.hits[a].next
+			s.work++
+		}
+		if ca >= 0 && s.hits[ca].first >= bound && s.hits[ca].last < bf {
+			return true
 		}
 	}
 	return false
@@ -669,15 +786,19 @@ func (e *Engine) explain(li uint32, s *scratch) post.Match {
 			continue
 		}
 		m.Keywords = append(m.Keywords, e.terms[t].display)
-		for h := s.termHead[t]; h >= 0; h = s.hits[h].next {
+		// The term's earliest MaxSpans hits, in text order: a keyword
+		// repeated thousands of times (spam) costs no more than MaxSpans
+		// spans, however many watchlists it matches.
+		n := 0
+		for h := s.termTail[t]; h >= 0 && n < MaxSpans; h, n = s.hits[h].fwd, n+1 {
 			first, last := s.toks.toks[s.hits[h].first], s.toks.toks[s.hits[h].last]
 			m.Spans = append(m.Spans, post.Span{Start: int(first.start), End: int(last.end), Term: e.terms[t].display})
 		}
 	}
+	s.work += len(m.Spans)
 	slices.SortFunc(m.Spans, func(a, b post.Span) int { return a.Start - b.Start })
 	if len(m.Spans) > MaxSpans {
-		// A post that repeats a keyword thousands of times (spam) would
-		// otherwise carry megabytes of spans, more than a record may hold.
+		// The first MaxSpans in text order, which a record can carry.
 		m.Spans = slices.Clone(m.Spans[:MaxSpans])
 	}
 	return m

@@ -10,14 +10,20 @@ import (
 	"unsafe"
 
 	"golang.org/x/text/unicode/norm"
+
+	"github.com/earshot-dev/earshot/confusables"
 )
 
 // Folding makes spelling variants one: compatibility forms (NFKC: "ﬁ" is
 // "fi", fullwidth "Ａ" is "a"), case ("Ω" is "ω", "ς" is "σ", "ß" is
 // "ss") and diacritics ("é" is "e", "ά" is "α"). Invisible characters
-// (zero-width spaces and joiners, soft hyphens, bidi controls, variation
-// selectors) are dropped without breaking a word: they are a common way to
-// slip past keyword filters.
+// (every default-ignorable code point: zero-width spaces and joiners, soft
+// hyphens, bidi controls, variation selectors, tag characters, Hangul and
+// braille blank fillers) are dropped without breaking a word, and letters
+// that imitate Latin ones (Cyrillic "а", Greek "Α", small capital "ᴀ",
+// circled "ⓐ") become the Latin letter (package confusables): both are
+// common ways to slip past keyword filters. All of it is per character and
+// precomputed in the folder's tables, so it costs nothing at match time.
 
 // folder maps each rune of the Basic Multilingual Plane to its folded form;
 // it is built once per engine and never changes.
@@ -98,6 +104,9 @@ func (f *folder) fold(dst []byte, r rune) []byte {
 		}
 		return append(dst, f.bmp[r]...)
 	}
+	if isEnclosed(r) {
+		return foldRune(dst, r)
+	}
 	if 0x1F000 <= r && r <= 0x1FAFF || unicode.Is(unicode.So, r) {
 		return utf8.AppendRune(dst, r) // emoji fold to themselves
 	}
@@ -108,7 +117,7 @@ func (f *folder) classOf(r rune) int {
 	if r < 1<<16 {
 		return int(f.class[r])
 	}
-	if 0x1F000 <= r && r <= 0x1FAFF {
+	if 0x1F000 <= r && r <= 0x1FAFF && !isEnclosed(r) {
 		if 0x1F3FB <= r && r <= 0x1F3FF {
 			return clInvisible // skin tones
 		}
@@ -117,7 +126,14 @@ func (f *folder) classOf(r rune) int {
 	return classOf(r)
 }
 
-func foldRune(dst []byte, r rune) []byte {
+func foldRune(dst []byte, r rune) []byte { return foldRuneAs(dst, r, true) }
+
+// foldRuneAs folds r, and with lookalikes maps letters that imitate Latin
+// ones to them.
+func foldRuneAs(dst []byte, r rune, lookalikes bool) []byte {
+	if l, ok := confusables.Latin(r); ok && (lookalikes || isEnclosed(r)) {
+		return append(dst, byte(l)) // enclosed letters and small capitals, as written
+	}
 	var tmp [utf8.UTFMax]byte
 	n := utf8.EncodeRune(tmp[:], r)
 	for _, d := range norm.NFKD.String(string(tmp[:n])) {
@@ -135,9 +151,37 @@ func foldRune(dst []byte, r rune) []byte {
 		if d == 'ς' {
 			d = 'σ'
 		}
+		if l, ok := confusables.Latin(d); ok && lookalikes {
+			d = l // a Cyrillic or Greek look-alike, in lower case
+		}
 		dst = utf8.AppendRune(dst, d)
 	}
 	return dst
+}
+
+// plainFold appends the folded form of word (the text of one token) as it
+// would be without look-alike folding: case, diacritics and compatibility
+// forms fold, invisible characters go, but a Cyrillic "с" stays one. Only
+// terms marked ^ need it, on their hits.
+func (f *folder) plainFold(dst []byte, word string) []byte {
+	for _, r := range word {
+		switch {
+		case r < utf8.RuneSelf:
+			if c := f.ascii[r]; c != 0 {
+				dst = append(dst, c)
+			}
+		case f.classOf(r) == clInvisible || f.classOf(r) == clSep:
+		default:
+			dst = foldRuneAs(dst, r, false)
+		}
+	}
+	return dst
+}
+
+// isEnclosed reports whether r is a circled, parenthesized or squared
+// Latin letter: a letter in a frame, whatever the look-alike setting.
+func isEnclosed(r rune) bool {
+	return 0x249C <= r && r <= 0x24E9 || 0x1F130 <= r && r <= 0x1F189
 }
 
 func classOf(r rune) int {
@@ -147,6 +191,10 @@ func classOf(r rune) int {
 			return clWord
 		}
 		return clSep
+	case confusables.Ignorable(r):
+		return clInvisible
+	case isEnclosed(r):
+		return clWord // ⓐ is the letter a, not a symbol of its own
 	case r == 0x00AD || r == 0x034F || r == 0x180E || (0x200B <= r && r <= 0x200F) || (0x202A <= r && r <= 0x202E) ||
 		(0x2060 <= r && r <= 0x2064) || (0x2066 <= r && r <= 0x2069) || r == 0xFEFF || (0xFE00 <= r && r <= 0xFE0F) ||
 		(0xE0100 <= r && r <= 0xE01EF) || (0x1F3FB <= r && r <= 0x1F3FF):

@@ -57,7 +57,9 @@ func (m *Matcher) Engine() *Engine { return m.cur.Load() }
 func (m *Matcher) Match(p *post.Post) []post.Match { return m.cur.Load().Match(p) }
 
 // Stage returns the match stage: it passes on the posts that match at least
-// one watchlist, with their matches, and drops the rest. Deletes, and edits
+// one watchlist, with their matches, and drops the rest. A post over the
+// work budget (Options.MaxWork) is rejected, to be dead-lettered, with the
+// reason. Deletes, and edits
 // that match nothing, are passed on without matches, for retraction.
 //
 // A delete, an edit, or the same post again, from another source than the
@@ -81,7 +83,12 @@ func (m *Matcher) Stage() func(context.Context, post.Batch) (post.Batch, error) 
 				out.Items = append(out.Items, it)
 				continue
 			}
-			ms := e.match(nil, it.Post, s)
+			ms, err := e.matchBudget(nil, it.Post, s)
+			if err != nil {
+				// One hostile post must not hold up the posts behind it.
+				out.Rejected = append(out.Rejected, post.Rejected{Item: it, Reason: "match: " + err.Error()})
+				continue
+			}
 			if len(ms) > 0 || it.Post.Kind == post.KindEdit {
 				if origin, ok := seen.check(it.Key(), it.Post.Source, true); !ok {
 					out.Rejected = append(out.Rejected, foreign(it, it.Key(), origin))

@@ -37,11 +37,11 @@ func TestTokenize(t *testing.T) {
 	}
 	g("Hello, World!", "hello", "world")
 	g("  #Acme's @acme_support ", "#acme", "s", "@acme", "support")
-	g("Η ΟΜΆΔΑ κέρδισε", "η", "ομαδα", "κερδισε")
+	g("Η ΟΜΆΔΑ κέρδισε", "h", "omaδa", "kepδiσe") // Greek look-alikes of Latin letters read as them (package confusables)
 	g("Café CAFÉ cafe\u0301", "cafe", "cafe", "cafe")
 	g("ac\u200bme a\u00adc\u200dme", "acme", "acme")     // zero-width and soft hyphen evasion
 	g("ＡＣＭＥ ﬁne", "acme", "fine")                        // fullwidth, ligature
-	g("Straße ΣΟΦΟΣ σοφός", "strasse", "σοφοσ", "σοφοσ") // ß, final sigma
+	g("Straße ΣΟΦΟΣ σοφός", "strasse", "σoφoσ", "σoφoσ") // ß, final sigma
 	g("Acmeのスマホ", "acme", "の", "ス", "マ", "ホ")
 	g("fire🔥🔥 👍🏽", "fire", "🔥", "🔥", "👍")
 	g("", []string{}...)

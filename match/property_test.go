@@ -124,7 +124,13 @@ func randomRule(rng *rand.Rand, depth int) string {
 		case 2:
 			f := []string{" NEAR/", " NEAR/"}[rng.IntN(2)]
 			o := []string{"", "f"}[rng.IntN(2)]
-			return word() + f + string(rune('1'+rng.IntN(4))) + o + " " + word()
+			operand := func() string {
+				if rng.IntN(4) == 0 { // a phrase: its hits end after they start
+					return `"` + propWords[rng.IntN(len(propWords))] + " " + propWords[rng.IntN(len(propWords))] + `"`
+				}
+				return word()
+			}
+			return operand() + f + string(rune('1'+rng.IntN(4))) + o + " " + operand()
 		}
 		return word()
 	}
@@ -206,7 +212,7 @@ func TestAgreesWithReference(t *testing.T) {
 }
 
 func FuzzParseRule(f *testing.F) {
-	for _, s := range []string{`nike`, `(a OR b) -c`, `"a b"~3 NEAR/2f x`, `#a @b re* from:x followers:>=10`, `((((`, `"`, "a\nOR\n(b"} {
+	for _, s := range []string{`nike`, `^сок ^"a b"~2 ^acm*`, `^`, `^=x`, `(a OR b) -c`, `"a b"~3 NEAR/2f x`, `#a @b re* from:x followers:>=10`, `((((`, `"`, "a\nOR\n(b"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, rule string) {

@@ -58,6 +58,7 @@ const (
 // termSpec is a keyword or phrase as written, before folding.
 type termSpec struct {
 	exact    bool // =word, ="phrase": case and diacritics as written
+	plain    bool // ^word, ^"phrase": letters of other scripts are not read as the Latin ones they imitate
 	text     string
 	kind     uint8 // kindWord (any), kindHashtag, kindMention
 	phrase   bool
@@ -83,6 +84,7 @@ const (
 
 type ltok struct {
 	exact   bool // a phrase written ="…"
+	plain   bool // a phrase written ^"…"
 	kind    tokKind
 	text    string
 	pos     int
@@ -141,7 +143,7 @@ func parseRule(src string) (*node, error) {
 
 func (p *parser) lex() error {
 	s := p.src
-	exact := false
+	exact, plain := false, false
 	for i := 0; i < len(s); {
 		r, n := utf8.DecodeRuneInString(s[i:])
 		switch {
@@ -156,6 +158,9 @@ func (p *parser) lex() error {
 		case r == '=' && i+1 < len(s) && strings.ContainsRune("\"“”", []rune(s[i+1:])[0]):
 			exact = true // ="phrase": the quote comes next
 			i++
+		case r == '^' && i+1 < len(s) && strings.ContainsRune("\"“”", []rune(s[i+1:])[0]):
+			plain = true // ^"phrase": the quote comes next
+			i++
 		case r == '"' || r == '“' || r == '”':
 			start := i
 			i += n
@@ -166,8 +171,8 @@ func (p *parser) lex() error {
 			text := s[i : i+j]
 			_, qn := utf8.DecodeRuneInString(s[i+j:])
 			i += j + qn
-			t := ltok{kind: tPhrase, text: text, pos: start, exact: exact}
-			exact = false
+			t := ltok{kind: tPhrase, text: text, pos: start, exact: exact, plain: plain}
+			exact, plain = false, false
 			if i < len(s) && s[i] == '~' {
 				k := i + 1
 				for k < len(s) && s[k] >= '0' && s[k] <= '9' {
@@ -333,7 +338,7 @@ func (p *parser) primary() (*node, error) {
 		}
 		return n, nil
 	case tPhrase:
-		return p.termNode(&termSpec{text: t.text, phrase: true, slop: t.n, exact: t.exact}, t.pos)
+		return p.termNode(&termSpec{text: t.text, phrase: true, slop: t.n, exact: t.exact, plain: t.plain}, t.pos)
 	case tWord:
 		w := t.text
 		if i := strings.IndexByte(w, ':'); i > 0 && !strings.Contains(w, "://") {
@@ -349,6 +354,9 @@ func (p *parser) primary() (*node, error) {
 			return &node{op: opField, field: name, value: value, pos: t.pos}, nil
 		}
 		spec := &termSpec{text: w}
+		if w[0] == '^' && len(w) > 1 {
+			spec.plain, w, spec.text = true, w[1:], w[1:]
+		}
 		if w[0] == '=' && len(w) > 1 {
 			spec.exact, w, spec.text = true, w[1:], w[1:]
 		}

@@ -24,6 +24,11 @@ type Config struct {
 	Store          string        `yaml:"store"`           // a watchlist store directory (package watchlist); its live set is what matches
 }
 
+// MaxTeamQuota bounds match.team_quota: the quota keeps one team from
+// crowding a shared cluster, and 10 million keywords already take
+// gigabytes to compile.
+const MaxTeamQuota = 10_000_000
+
 // DefaultConfig reloads changed watchlists within five seconds.
 func DefaultConfig() Config { return Config{ReloadInterval: 5 * time.Second, TeamQuota: 100_000} }
 
@@ -36,11 +41,11 @@ func (c Config) Validate() error {
 	if c.Watchlists != "" && c.Store != "" {
 		errs = append(errs, errors.New("match.store: the matcher uses the store's live set; set match.store or match.watchlists, not both"))
 	}
-	if c.ReloadInterval < 0 {
-		errs = append(errs, errors.New("match.reload_interval: must not be negative"))
+	if c.ReloadInterval < 0 || c.ReloadInterval > 24*time.Hour {
+		errs = append(errs, fmt.Errorf("match.reload_interval: %v, want 0 (never) to 24h", c.ReloadInterval))
 	}
-	if c.TeamQuota < 0 {
-		errs = append(errs, errors.New("match.team_quota: must not be negative"))
+	if c.TeamQuota < 0 || c.TeamQuota > MaxTeamQuota {
+		errs = append(errs, fmt.Errorf("match.team_quota: %d, want 0 (no quota) to %d", c.TeamQuota, MaxTeamQuota))
 	}
 	if c.Follow != "" && c.Follow != "kafka" {
 		errs = append(errs, fmt.Errorf("match.follow: %q, want kafka or nothing", c.Follow))
@@ -105,7 +110,7 @@ func expandSlop(n *node) *node {
 	if n.op == opTerm && n.term.slop > 0 {
 		near := &node{op: opNear, n: n.term.slop, pos: n.pos}
 		for _, w := range strings.Fields(n.term.text) {
-			near.kids = append(near.kids, &node{op: opTerm, term: &termSpec{text: w}, pos: n.pos})
+			near.kids = append(near.kids, &node{op: opTerm, term: &termSpec{text: w, plain: n.term.plain}, pos: n.pos})
 		}
 		if len(near.kids) > 1 {
 			return near
@@ -165,9 +170,9 @@ func LoadDir(dir string) ([]*Watchlist, error) {
 			continue
 		}
 		path := filepath.Join(dir, e.Name())
-		data, err := os.ReadFile(path)
+		data, err := strictyaml.ReadFile(path)
 		if err != nil {
-			errs = append(errs, fmt.Errorf("reading %s: %w", path, err))
+			errs = append(errs, err)
 			continue
 		}
 		w, err := Parse(path, data)
@@ -185,7 +190,7 @@ func LoadDir(dir string) ([]*Watchlist, error) {
 	if len(out) == 0 && len(errs) == 0 {
 		errs = append(errs, fmt.Errorf("%w: no watchlist files (*.yaml) in %s", strictyaml.ErrInvalid, dir))
 	}
-	return out, errors.Join(errs...)
+	return out, errors.Join(strictyaml.Cap(errs)...)
 }
 
 // Parse reads one watchlist file; name labels its messages.

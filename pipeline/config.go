@@ -64,6 +64,10 @@ func Default() Config {
 	}
 }
 
+// MaxQueueSize bounds transport.queue_size: each in-memory queue is
+// allocated at its size, and holds up to that many records in memory.
+const MaxQueueSize = 1_000_000
+
 var topicPrefix = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,100}$`)
 
 // Validate reports every problem at once.
@@ -71,8 +75,8 @@ func (c *Config) Validate() error {
 	var errs []error
 	switch c.Transport.Kind {
 	case "memory":
-		if c.Transport.QueueSize < 1 {
-			errs = append(errs, fmt.Errorf("transport.queue_size: %d, want at least 1", c.Transport.QueueSize))
+		if c.Transport.QueueSize < 1 || c.Transport.QueueSize > MaxQueueSize {
+			errs = append(errs, fmt.Errorf("transport.queue_size: %d, want 1 to %d", c.Transport.QueueSize, MaxQueueSize))
 		}
 	case "kafka":
 		errs = append(errs, c.Transport.Kafka.Validate())
@@ -98,7 +102,11 @@ func (c *Config) Validate() error {
 // wrapping strictyaml.ErrInvalid.
 func Load(path string) (Config, error) {
 	c := Default()
-	if err := strictyaml.File(path, &c); err != nil {
+	data, err := strictyaml.ReadFile(path)
+	if err != nil {
+		return c, err
+	}
+	if err := strictyaml.Decode(path, data, &c); err != nil {
 		return c, err
 	}
 	dir := filepath.Dir(path)
@@ -114,7 +122,7 @@ func Load(path string) (Config, error) {
 		}
 	}
 	if err := c.Validate(); err != nil {
-		return c, errors.Join(strictyaml.ErrInvalid, fmt.Errorf("%s: %w", path, err))
+		return c, strictyaml.Locate(path, data, err)
 	}
 	return c, nil
 }

@@ -7,12 +7,12 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"os"
 	"slices"
 	"sync/atomic"
 	"time"
 
 	"github.com/earshot-dev/earshot/post"
+	"github.com/earshot-dev/earshot/strictyaml"
 )
 
 // Live holds the policy a route stage applies, so that a changed policy or
@@ -98,7 +98,7 @@ func filesSum(cfg Config) ([sha256.Size]byte, error) {
 		if f == "" {
 			continue
 		}
-		data, err := os.ReadFile(f)
+		data, err := strictyaml.ReadFile(f)
 		if err != nil {
 			return [sha256.Size]byte{}, err
 		}

@@ -8,7 +8,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"os"
 	"regexp"
 	"slices"
 	"time"
@@ -50,11 +49,11 @@ func (c Config) Validate() error {
 	if c.Linger < 0 || c.Linger > 10*time.Second {
 		errs = append(errs, fmt.Errorf("route.linger: %v, want 0 to 10s", c.Linger))
 	}
-	if c.ReloadInterval < 0 {
-		errs = append(errs, fmt.Errorf("route.reload_interval: %v, want 0 (off) or more", c.ReloadInterval))
+	if c.ReloadInterval < 0 || c.ReloadInterval > 24*time.Hour {
+		errs = append(errs, fmt.Errorf("route.reload_interval: %v, want 0 (off) to 24h", c.ReloadInterval))
 	}
-	if c.EscalateEvery < time.Second {
-		errs = append(errs, fmt.Errorf("route.escalate_every: %v, want at least 1s", c.EscalateEvery))
+	if c.EscalateEvery < time.Second || c.EscalateEvery > time.Hour {
+		errs = append(errs, fmt.Errorf("route.escalate_every: %v, want 1s to 1h", c.EscalateEvery))
 	}
 	return errors.Join(errs...)
 }
@@ -130,9 +129,9 @@ var (
 
 // LoadPolicy reads and validates a policy file.
 func LoadPolicy(path string) (*Policy, error) {
-	data, err := os.ReadFile(path)
+	data, err := strictyaml.ReadFile(path)
 	if err != nil {
-		return nil, fmt.Errorf("reading %s: %w", path, err)
+		return nil, err
 	}
 	p := &Policy{file: path}
 	if err := strictyaml.Decode(path, data, p); err != nil {

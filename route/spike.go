@@ -31,8 +31,8 @@ type Spikes struct {
 
 func (s *Spikes) validate(queues []string) []string {
 	var bad []string
-	if s.Window < time.Minute {
-		bad = append(bad, "spikes.window: at least 1m")
+	if s.Window < time.Minute || s.Window > 24*time.Hour {
+		bad = append(bad, "spikes.window: 1m to 24h")
 	}
 	if s.MinCount < 1 {
 		bad = append(bad, "spikes.min_count: at least 1")

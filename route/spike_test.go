@@ -89,6 +89,9 @@ spikes: {window: 10s, min_count: 0, factor: 0.5, queue: nowhere, priority: P7}
 			t.Errorf("error %v, want %q", err, want)
 		}
 	}
+	if _, err := load(t, policy+"\nspikes: {window: 1000000h, min_count: 5, factor: 2, queue: care, priority: P2}\n"); err == nil || !strings.Contains(err.Error(), "spikes.window: 1m to 24h") {
+		t.Errorf("a window of 1000000h: %v", err)
+	}
 }
 
 // TestSeasonalSpikes: a daily rush at 09:00 UTC is a spike every day

@@ -16,7 +16,18 @@ type Config struct {
 	MaxFuture time.Duration `yaml:"max_future"` // posts dated further ahead than this are not indexed (clock skew)
 	MaxHits   int           `yaml:"max_hits"`   // deepest page a query may reach (from + size)
 	HitBudget int           `yaml:"hit_budget"` // a query stops at the day where its hits reach this (newest days first); 0: always the whole window
+	// MaxTextBytes bounds the text indexed (and stored) per post: its first
+	// MaxTextBytes, cut at a word. Indexing costs memory and time with the
+	// number of distinct words; a post of a megabyte of distinct words took
+	// gigabytes. The full text stays in ClickHouse.
+	MaxTextBytes int `yaml:"max_text_bytes"`
 }
+
+// Bounds of max_text_bytes.
+const (
+	MinTextBytes     = 1 << 10
+	MaxTextBytesHigh = 1 << 20
+)
 
 // DefaultConfig keeps a week, in ./data/search, disabled.
 func DefaultConfig() Config {
@@ -28,6 +39,8 @@ func DefaultConfig() Config {
 		MaxFuture: time.Hour,
 		MaxHits:   10_000,
 		HitBudget: 1_000_000,
+		// MaxTextBytes: 32 KiB holds any real post (a long X post is 25,000 characters).
+		MaxTextBytes: 32 << 10,
 	}
 }
 
@@ -57,8 +70,11 @@ func (c Config) Validate() error {
 	if c.MaxHits < 1 || c.MaxHits > 100_000 {
 		errs = append(errs, fmt.Errorf("search.max_hits: %d, want 1 to 100000", c.MaxHits))
 	}
-	if c.HitBudget < 0 {
-		errs = append(errs, fmt.Errorf("search.hit_budget: %d, want 0 (search every day) or more", c.HitBudget))
+	if c.MaxTextBytes < MinTextBytes || c.MaxTextBytes > MaxTextBytesHigh {
+		errs = append(errs, fmt.Errorf("search.max_text_bytes: %d, want %d to %d", c.MaxTextBytes, MinTextBytes, MaxTextBytesHigh))
+	}
+	if c.HitBudget < 0 || c.HitBudget > 1_000_000_000 {
+		errs = append(errs, fmt.Errorf("search.hit_budget: %d, want 0 (search every day) to 1000000000", c.HitBudget))
 	}
 	return errors.Join(errs...)
 }

@@ -5,12 +5,14 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/blevesearch/bleve/v2/analysis"
 	"github.com/blevesearch/bleve/v2/document"
 	"github.com/blevesearch/bleve/v2/mapping"
 	index "github.com/blevesearch/bleve_index_api"
 	json "github.com/goccy/go-json"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/earshot-dev/earshot/post"
 )
@@ -24,6 +26,24 @@ import (
 type docBuilder struct {
 	text               map[string]*textSpec // by analyzer name
 	facet, kw, at, src index.FieldIndexingOptions
+	maxText            int                // bytes of text indexed per post; 0 is no limit
+	truncated          prometheus.Counter // posts cut to maxText; may be nil
+}
+
+// cutText cuts s to at most n bytes, at the last space before the limit
+// when there is one in its last 256 bytes (so that no word is indexed half),
+// else at a character boundary.
+func cutText(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	if i := strings.LastIndexAny(s[max(0, n-256):n], " \t\n"); i >= 0 {
+		n = max(0, n-256) + i
+	}
+	return s[:n]
 }
 
 // textSpec is how the text field of one analyzer is indexed.
@@ -143,6 +163,13 @@ func setKW(f *termsField, s *Stored) {
 // doc turns an enriched item into the document to index under key.
 func (b *docBuilder) doc(key string, it *post.Item, created time.Time) (*document.Document, error) {
 	s, lang := stored(it, created)
+	if b.maxText > 0 && len(s.Text) > b.maxText {
+		s.TextBytes = len(s.Text)
+		s.Text = cutText(s.Text, b.maxText)
+		if b.truncated != nil {
+			b.truncated.Inc()
+		}
+	}
 	src, err := json.Marshal(&s)
 	if err != nil {
 		return nil, fmt.Errorf("encoding the stored post: %w", err)

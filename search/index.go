@@ -96,9 +96,11 @@ func OpenWith(cfg Config, o Options) (*Index, error) {
 	if err != nil {
 		return nil, fmt.Errorf("search: %w", err)
 	}
+	docs.maxText = cfg.MaxTextBytes
 	x := &Index{cfg: cfg, opt: o, log: o.Logger.With("component", "search", "dir", cfg.Dir), mapping: im, docs: docs, shards: map[string]bleve.Index{}, maxParts: maxParts, compacted: map[string]bool{}}
 	x.compactCtx, x.stopCompac = context.WithCancel(context.Background())
 	x.m = newMetrics(o.Registerer, x)
+	docs.truncated = x.m.truncated
 	if o.ReadOnly {
 		if _, err := os.Stat(cfg.Dir); err != nil {
 			return nil, fmt.Errorf("search: no index at %s (is search.enabled on in the configuration, and has the pipeline run?): %w", cfg.Dir, err)
@@ -322,6 +324,7 @@ type Stored struct {
 	Handle     string    `json:"a,omitempty"`
 	Followers  int64     `json:"f,omitempty"`
 	Text       string    `json:"t"`
+	TextBytes  int       `json:"tb,omitempty"` // when Text is cut to search.max_text_bytes: the full text's length
 	CreatedAt  time.Time `json:"c"`
 	PostLang   string    `json:"pl,omitempty"` // as declared; the lang: filter of a rule reads it
 	Lang       string    `json:"l,omitempty"`  // as enriched
@@ -376,8 +379,14 @@ func (x *Index) Stage() func(context.Context, post.Batch) (post.Batch, error) {
 			x.Expire()
 		}
 		start := time.Now()
-		rej, err := x.apply(in.Items)
+		rej, err := x.apply(ctx, in.Items)
 		x.m.batchSeconds.Observe(time.Since(start).Seconds())
+		if err != nil && ctx.Err() != nil {
+			// Stopping, and the shutdown timeout is over: the batch is
+			// abandoned uncommitted, to be indexed again after a restart
+			// (indexing is by key, so what was written is overwritten).
+			return post.Batch{}, fmt.Errorf("search index: stopped mid-batch: %w", ctx.Err())
+		}
 		if err != nil {
 			rej = make([]post.Rejected, len(in.Items))
 			for i, it := range in.Items {
@@ -395,7 +404,7 @@ func (x *Index) Stage() func(context.Context, post.Batch) (post.Batch, error) {
 // Index indexes a batch directly (for tools and benchmarks); any post it
 // could not write is an error.
 func (x *Index) Index(items []*post.Item) error {
-	rej, err := x.apply(items)
+	rej, err := x.apply(context.Background(), items)
 	if err != nil {
 		return err
 	}
@@ -406,8 +415,9 @@ func (x *Index) Index(items []*post.Item) error {
 }
 
 // apply writes a batch. It returns the posts it could not write, each with
-// the reason, and an error when none could be.
-func (x *Index) apply(items []*post.Item) ([]post.Rejected, error) {
+// the reason, and an error when none could be. When ctx ends it stops
+// building documents and returns ctx's error (parts already written stay).
+func (x *Index) apply(ctx context.Context, items []*post.Item) ([]post.Rejected, error) {
 	now := x.opt.Now().UTC()
 	oldest := x.oldestDay()
 	newest := now.Add(x.cfg.MaxFuture)
@@ -495,10 +505,10 @@ func (x *Index) apply(items []*post.Item) ([]post.Rejected, error) {
 		wg               sync.WaitGroup
 	)
 	for day, s := range x.shards {
-		var dels []*post.Item
+		var dels0 []*post.Item
 		for _, it := range gone {
 			if d, err := s.Document(it.Post.Key()); err == nil && d != nil {
-				dels = append(dels, it)
+				dels0 = append(dels0, it)
 			}
 		}
 		var items []*post.Item
@@ -507,7 +517,7 @@ func (x *Index) apply(items []*post.Item) ([]post.Rejected, error) {
 				items = append(items, it)
 			}
 		}
-		if len(dels)+len(items) == 0 {
+		if len(dels0)+len(items) == 0 {
 			continue
 		}
 		// A big batch is written as a few smaller ones at once, split by
@@ -521,19 +531,41 @@ func (x *Index) apply(items []*post.Item) ([]post.Rejected, error) {
 			wg.Go(func() {
 				mine := func(key string) bool { return parts == 1 || int(keyHash(key)%uint32(parts)) == part }
 				b := s.NewBatch()
-				var in []*post.Item // what this part writes
-				var d int
 				var rej []post.Rejected
-				for _, it := range dels {
+				var werr error           // the write that failed: the shard is broken for the rest of the part
+				var pending []*post.Item // in b, not yet written
+				pd, text := 0, 0         // deletes and bytes of text in b
+				written, dels := 0, 0
+				flush := func() {
+					if b.Size() > 0 && werr == nil {
+						if werr = x.writeBatch(s, b); werr != nil {
+							for _, it := range pending {
+								rej = append(rej, post.Rejected{Item: it, Reason: fmt.Sprintf("search index: writing shard %s: %v", day, werr)})
+							}
+						} else {
+							written, dels = written+len(pending)-pd, dels+pd
+						}
+						b = s.NewBatch()
+					}
+					pending, pd, text = pending[:0], 0, 0
+				}
+				for _, it := range dels0 {
 					if key := it.Post.Key(); mine(key) {
 						b.Delete(key)
-						in = append(in, it)
-						d++
+						pending = append(pending, it)
+						pd++
 					}
 				}
 				for _, it := range items {
+					if ctx.Err() != nil {
+						return // stopping: the rest of this part is not written
+					}
 					key := it.Post.Key()
 					if !mine(key) {
+						continue
+					}
+					if werr != nil {
+						rej = append(rej, post.Rejected{Item: it, Reason: fmt.Sprintf("search index: writing shard %s: %v", day, werr)})
 						continue
 					}
 					doc, err := x.docs.doc(key, it, it.Post.CreatedAt)
@@ -544,24 +576,21 @@ func (x *Index) apply(items []*post.Item) ([]post.Rejected, error) {
 						rej = append(rej, post.Rejected{Item: it, Reason: fmt.Sprintf("search index: %v", err)})
 						continue
 					}
-					in = append(in, it)
+					pending = append(pending, it)
+					// A batch of big posts is written in pieces of about
+					// maxWriteText, so that a stop is never further than one
+					// piece away.
+					if text += min(len(it.Post.Text), x.cfg.MaxTextBytes); text >= maxWriteText {
+						flush()
+					}
 				}
-				var werr error
-				if b.Size() > 0 {
-					werr = x.writeBatch(s, b)
-				}
+				flush()
 				mu.Lock()
 				defer mu.Unlock()
-				if werr != nil {
-					for _, it := range in {
-						rej = append(rej, post.Rejected{Item: it, Reason: fmt.Sprintf("search index: writing shard %s: %v", day, werr)})
-					}
-					if !slices.Contains(broken, day) {
-						broken = append(broken, day)
-					}
-				} else {
-					indexed, deleted = indexed+len(in)-d, deleted+d
+				if werr != nil && !slices.Contains(broken, day) {
+					broken = append(broken, day)
 				}
+				indexed, deleted = indexed+written, deleted+dels
 				rejected = append(rejected, rej...)
 			})
 		}
@@ -570,6 +599,9 @@ func (x *Index) apply(items []*post.Item) ([]post.Rejected, error) {
 	x.mu.RUnlock()
 	if len(broken) > 0 {
 		x.reopen(broken)
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
 	}
 	x.m.indexed.Add(float64(indexed))
 	x.m.deletes.Add(float64(deleted))
@@ -618,6 +650,11 @@ const (
 	maxParts = 1
 )
 
+// maxWriteText is how much post text one write to a shard takes, about: a
+// batch of big posts is written in pieces, and a stop waits for one piece
+// at most. A batch of ordinary posts (5,000 of 200 bytes) is one piece.
+const maxWriteText = 2 << 20
+
 // keyHash spreads keys over the parts of a batch.
 func keyHash(key string) uint32 {
 	h := uint32(2166136261) // FNV-1a
@@ -659,6 +696,7 @@ func (x *Index) createdOf(key string) (time.Time, bool) {
 // metrics are the index's Prometheus metrics.
 type metrics struct {
 	indexed, deletes prometheus.Counter
+	truncated        prometheus.Counter
 	errors, skipped  *prometheus.CounterVec
 	batchSeconds     prometheus.Histogram
 	querySeconds     prometheus.Histogram
@@ -668,10 +706,11 @@ type metrics struct {
 
 func newMetrics(reg prometheus.Registerer, x *Index) *metrics {
 	m := &metrics{
-		indexed: prometheus.NewCounter(prometheus.CounterOpts{Name: "earshot_search_docs_indexed_total", Help: "Posts indexed or replaced."}),
-		deletes: prometheus.NewCounter(prometheus.CounterOpts{Name: "earshot_search_deletes_total", Help: "Posts removed from the index: platform deletes, and edits that no longer match."}),
-		errors:  prometheus.NewCounterVec(prometheus.CounterOpts{Name: "earshot_search_errors_total", Help: "Index failures, by operation (write: posts dead-lettered; open: a shard that does not open; expire; query)."}, []string{"op"}),
-		skipped: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "earshot_search_skipped_total", Help: "Posts not indexed because their created_at is outside the window."}, []string{"reason"}),
+		indexed:   prometheus.NewCounter(prometheus.CounterOpts{Name: "earshot_search_docs_indexed_total", Help: "Posts indexed or replaced."}),
+		truncated: prometheus.NewCounter(prometheus.CounterOpts{Name: "earshot_search_truncated_posts_total", Help: "Posts whose text was cut to search.max_text_bytes before indexing."}),
+		deletes:   prometheus.NewCounter(prometheus.CounterOpts{Name: "earshot_search_deletes_total", Help: "Posts removed from the index: platform deletes, and edits that no longer match."}),
+		errors:    prometheus.NewCounterVec(prometheus.CounterOpts{Name: "earshot_search_errors_total", Help: "Index failures, by operation (write: posts dead-lettered; open: a shard that does not open; expire; query)."}, []string{"op"}),
+		skipped:   prometheus.NewCounterVec(prometheus.CounterOpts{Name: "earshot_search_skipped_total", Help: "Posts not indexed because their created_at is outside the window."}, []string{"reason"}),
 		batchSeconds: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "earshot_search_batch_duration_seconds", Help: "Time to write one batch to the index.",
 			Buckets: prometheus.ExponentialBuckets(0.001, 2.5, 12)}),
 		querySeconds: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "earshot_search_query_duration_seconds", Help: "Time to answer one search.",
@@ -680,7 +719,7 @@ func newMetrics(reg prometheus.Registerer, x *Index) *metrics {
 	}
 	m.bytes = prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "earshot_search_index_bytes", Help: "Size of the index on disk."}, func() float64 { return float64(x.Bytes()) })
 	if reg != nil {
-		reg.MustRegister(m.indexed, m.deletes, m.errors, m.skipped, m.batchSeconds, m.querySeconds, m.shards, m.bytes)
+		reg.MustRegister(m.indexed, m.truncated, m.deletes, m.errors, m.skipped, m.batchSeconds, m.querySeconds, m.shards, m.bytes)
 	}
 	return m
 }

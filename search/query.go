@@ -45,6 +45,7 @@ type Hit struct {
 	Platform   string              `json:"platform"`
 	Author     string              `json:"author"`
 	Text       string              `json:"text"`
+	TextBytes  int                 `json:"text_bytes,omitempty"` // set when Text is cut to search.max_text_bytes: the full text's length
 	CreatedAt  time.Time           `json:"created_at"`
 	Lang       string              `json:"lang,omitempty"`
 	Region     string              `json:"region,omitempty"`

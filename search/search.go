@@ -649,6 +649,7 @@ func (x *Index) fill(res *Result, sr *bleve.SearchResult, scope *Scope, mk marks
 			if err := json.Unmarshal([]byte(raw), &s); err == nil {
 				hit.Platform, hit.Author, hit.Text, hit.CreatedAt = s.Platform, s.Handle, s.Text, s.CreatedAt
 				hit.Lang, hit.Region, hit.Sentiment = s.Lang, s.Region, s.Sentiment
+				hit.TextBytes = s.TextBytes
 				for _, w := range s.Watchlists {
 					if inScope(w) {
 						hit.Watchlists = append(hit.Watchlists, w)

@@ -91,8 +91,14 @@ func (c Config) Validate() error {
 	if c.BatchSize < 1 || c.BatchSize > 1_000_000 {
 		errs = append(errs, fmt.Errorf("sink.batch_size: %d, want 1 to 1000000", c.BatchSize))
 	}
-	if c.FlushInterval <= 0 {
-		errs = append(errs, fmt.Errorf("sink.flush_interval: %v, want more than 0", c.FlushInterval))
+	if c.FlushInterval <= 0 || c.FlushInterval > time.Minute {
+		errs = append(errs, fmt.Errorf("sink.flush_interval: %v, want more than 0, at most 1m", c.FlushInterval))
+	}
+	if c.DialTimeout < 0 || c.DialTimeout > 5*time.Minute {
+		errs = append(errs, fmt.Errorf("sink.dial_timeout: %v, want 0 to 5m", c.DialTimeout))
+	}
+	if len(c.Addr) > 1000 {
+		errs = append(errs, fmt.Errorf("sink.addr: %d addresses, want at most 1000", len(c.Addr)))
 	}
 	if _, ok := compression(c.Compression); !ok {
 		errs = append(errs, fmt.Errorf("sink.compression: %q, want lz4, zstd or none", c.Compression))

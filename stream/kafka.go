@@ -48,28 +48,33 @@ func DefaultKafkaConfig() KafkaConfig {
 func (c KafkaConfig) Validate() error {
 	var errs []error
 	if len(c.Brokers) == 0 {
-		errs = append(errs, errors.New("kafka.brokers: at least one broker is needed"))
+		errs = append(errs, errors.New("transport.kafka.brokers: at least one broker is needed"))
 	}
 	for _, b := range c.Brokers {
 		if _, _, err := net.SplitHostPort(b); err != nil {
-			errs = append(errs, fmt.Errorf("kafka.brokers: %q is not host:port", b))
+			errs = append(errs, fmt.Errorf("transport.kafka.brokers: %q is not host:port", b))
 		}
 	}
-	if c.Partitions < 1 {
-		errs = append(errs, fmt.Errorf("kafka.partitions: %d, want at least 1", c.Partitions))
+	if c.Partitions < 1 || c.Partitions > 10_000 {
+		errs = append(errs, fmt.Errorf("transport.kafka.partitions: %d, want 1 to 10000", c.Partitions))
 	}
-	if c.ReplicationFactor < 1 {
-		errs = append(errs, fmt.Errorf("kafka.replication_factor: %d, want at least 1", c.ReplicationFactor))
+	if c.ReplicationFactor < 1 || c.ReplicationFactor > 32 {
+		errs = append(errs, fmt.Errorf("transport.kafka.replication_factor: %d, want 1 to 32", c.ReplicationFactor))
 	}
 	if c.BatchTimeout <= 0 || c.BatchTimeout > time.Second {
-		errs = append(errs, fmt.Errorf("kafka.batch_timeout: %v, want between 0 and 1s", c.BatchTimeout))
+		errs = append(errs, fmt.Errorf("transport.kafka.batch_timeout: %v, want between 0 and 1s", c.BatchTimeout))
 	}
-	if c.MaxMessageBytes < 64<<10 {
-		// A dead letter, with up to 4 KiB of raw input, must always fit.
-		errs = append(errs, fmt.Errorf("kafka.max_message_bytes: %d, want at least 65536", c.MaxMessageBytes))
+	if c.MaxMessageBytes < 64<<10 || c.MaxMessageBytes > 256<<20 {
+		// A dead letter, with up to 4 KiB of raw input, must always fit; a
+		// record is held in memory whole.
+		errs = append(errs, fmt.Errorf("transport.kafka.max_message_bytes: %d, want 65536 to 268435456", c.MaxMessageBytes))
 	}
-	if c.SessionTimeout < 3*time.Second {
-		errs = append(errs, fmt.Errorf("kafka.session_timeout: %v, want at least 3s", c.SessionTimeout))
+	if c.SessionTimeout < 3*time.Second || c.SessionTimeout > 30*time.Minute {
+		// Brokers refuse more than group.max.session.timeout.ms (30 min by default).
+		errs = append(errs, fmt.Errorf("transport.kafka.session_timeout: %v, want 3s to 30m", c.SessionTimeout))
+	}
+	if c.ConnectTimeout < 0 || c.ConnectTimeout > 24*time.Hour {
+		errs = append(errs, fmt.Errorf("transport.kafka.connect_timeout: %v, want 0 (wait forever) to 24h", c.ConnectTimeout))
 	}
 	if _, err := c.Conn(nil); err != nil {
 		errs = append(errs, err)

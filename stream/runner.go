@@ -44,8 +44,8 @@ func (c RunnerConfig) Validate(prefix string) error {
 	if c.Workers < 1 || c.Workers > 256 {
 		errs = append(errs, fmt.Errorf("%s.workers: %d, want 1 to 256", prefix, c.Workers))
 	}
-	if c.ShutdownTimeout <= 0 {
-		errs = append(errs, fmt.Errorf("%s.shutdown_timeout: %v, want more than 0", prefix, c.ShutdownTimeout))
+	if c.ShutdownTimeout <= 0 || c.ShutdownTimeout > time.Hour {
+		errs = append(errs, fmt.Errorf("%s.shutdown_timeout: %v, want more than 0, at most 1h", prefix, c.ShutdownTimeout))
 	}
 	return errors.Join(errs...)
 }

@@ -20,14 +20,68 @@ import (
 // (exit code 2) from an unreadable one.
 var ErrInvalid = errors.New("invalid configuration")
 
+// MaxFileBytes bounds every configuration file earshot reads: the
+// configuration, watchlists, routing policy, organisation and token files.
+// The largest real ones are a few hundred kilobytes (a watchlist holds at
+// most 10,000 keywords); a bigger file is a mistake (a log, /dev/zero) and
+// is refused before it is read in full.
+const MaxFileBytes = 4 << 20
+
+// MaxErrors is how many problems Decode reports before it counts the rest.
+const MaxErrors = 50
+
+// ErrTooLarge says a file is over MaxFileBytes; the errors that wrap it
+// wrap ErrInvalid too.
+var ErrTooLarge = errors.New("file too large")
+
 // File reads and decodes path into v.
 func File(path string, v any) error {
-	data, err := os.ReadFile(path)
+	data, err := ReadFile(path)
 	if err != nil {
-		return fmt.Errorf("reading %s: %w", path, err)
+		return err
 	}
 	return Decode(path, data, v)
 }
+
+// ReadFile reads path, refusing a file over MaxFileBytes with an error that
+// wraps ErrTooLarge and names the limit. It never holds more than the limit
+// (and a byte) in memory, so a device that never ends (/dev/zero) is refused
+// too.
+func ReadFile(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("reading %s: %w", path, err)
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, MaxFileBytes+1))
+	if err != nil {
+		return nil, fmt.Errorf("reading %s: %w", path, err)
+	}
+	if len(data) > MaxFileBytes {
+		return nil, tooLarge(path)
+	}
+	return data, nil
+}
+
+func tooLarge(name string) error {
+	return errors.Join(ErrInvalid, fmt.Errorf("%s: %w: over the limit of %d bytes (%d MiB) for a configuration file; is it the right file?", name, ErrTooLarge, MaxFileBytes, MaxFileBytes>>20))
+}
+
+// Cap keeps the first MaxErrors of errs and counts the others, so that a
+// file with a million problems yields a message a person can read. The
+// errors left out still answer errors.Is and errors.As.
+func Cap(errs []error) []error {
+	if len(errs) <= MaxErrors {
+		return errs
+	}
+	return append(errs[:MaxErrors:MaxErrors], moreErrors(errs[MaxErrors:]))
+}
+
+// moreErrors are the problems Cap leaves out of the message.
+type moreErrors []error
+
+func (m moreErrors) Error() string   { return fmt.Sprintf("… and %d more problems", len(m)) }
+func (m moreErrors) Unwrap() []error { return m }
 
 var (
 	unknownKey = regexp.MustCompile(`^line (\d+): field (\S+) not found in type (.+)$`)
@@ -37,6 +91,9 @@ var (
 // Decode decodes data, named name in errors, into v. All type errors are
 // reported at once.
 func Decode(name string, data []byte, v any) error {
+	if len(data) > MaxFileBytes {
+		return tooLarge(name)
+	}
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
 	err := dec.Decode(v)
@@ -51,15 +108,15 @@ func Decode(name string, data []byte, v any) error {
 		if len(errs) == 0 {
 			return nil
 		}
-		return errors.Join(append([]error{ErrInvalid}, errs...)...)
+		return errors.Join(append([]error{ErrInvalid}, Cap(errs)...)...)
 	}
 	var te *yaml.TypeError
 	if errors.As(err, &te) {
-		errs := []error{ErrInvalid}
+		var errs []error
 		for _, e := range te.Errors {
 			errs = append(errs, errors.New(format(name, e)))
 		}
-		return errors.Join(errs...)
+		return errors.Join(append([]error{ErrInvalid}, Cap(errs)...)...)
 	}
 	return errors.Join(ErrInvalid, errors.New(format(name, err.Error())))
 }
@@ -170,4 +227,90 @@ func yamlFields(t reflect.Type) map[string]reflect.Type {
 		}
 	}
 	return out
+}
+
+// keyPath is the dotted key an error message begins with, as Validate
+// methods write them: "transport.queue_size: …", "ingest.push.tenants[2]: …".
+var keyPath = regexp.MustCompile(`^([a-z_][a-z0-9_]*(?:(?:\.[A-Za-z0-9_-]+)|\[\d+\])*)[:,]`)
+
+// Locate prefixes each problem in err (a tree of errors.Join) with name and,
+// where the problem begins with the dotted key it concerns and data holds
+// that key, the key's line: "config.yaml:12: transport.queue_size: …". It
+// keeps the first MaxErrors problems (see Cap) and wraps ErrInvalid.
+func Locate(name string, data []byte, err error) error {
+	var root yaml.Node
+	if yaml.Unmarshal(data, &root) != nil {
+		root = yaml.Node{}
+	}
+	var errs []error
+	for _, leaf := range leaves(err) {
+		msg := leaf.Error()
+		line := 0
+		if m := keyPath.FindStringSubmatch(msg); m != nil {
+			line = keyLine(&root, m[1])
+		}
+		if line > 0 {
+			errs = append(errs, fmt.Errorf("%s:%d: %w", name, line, leaf))
+		} else {
+			errs = append(errs, fmt.Errorf("%s: %w", name, leaf))
+		}
+	}
+	return errors.Join(append([]error{ErrInvalid}, Cap(errs)...)...)
+}
+
+// leaves flattens a tree of joined errors into its problems.
+func leaves(err error) []error {
+	if err == nil {
+		return nil
+	}
+	if m, ok := err.(moreErrors); ok {
+		return []error{m} // counted, not listed
+	}
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		var out []error
+		for _, e := range j.Unwrap() {
+			out = append(out, leaves(e)...)
+		}
+		return out
+	}
+	return []error{err}
+}
+
+var pathPart = regexp.MustCompile(`[^.\[\]]+|\[\d+\]`)
+
+// keyLine is the line of the dotted key path in a decoded document, or of
+// the deepest part of it present; 0 when even its first key is absent.
+func keyLine(n *yaml.Node, path string) int {
+	if n.Kind == yaml.DocumentNode && len(n.Content) == 1 {
+		n = n.Content[0]
+	}
+	line := 0
+	for _, part := range pathPart.FindAllString(path, -1) {
+		for n.Kind == yaml.AliasNode {
+			n = n.Alias
+		}
+		var next *yaml.Node
+		switch {
+		case strings.HasPrefix(part, "["):
+			var i int
+			fmt.Sscanf(part, "[%d]", &i)
+			if n.Kind == yaml.SequenceNode && i < len(n.Content) {
+				next = n.Content[i]
+				line = next.Line
+			}
+		case n.Kind == yaml.MappingNode:
+			for k := 0; k+1 < len(n.Content); k += 2 {
+				if n.Content[k].Value == part {
+					next = n.Content[k+1]
+					line = n.Content[k].Line
+					break
+				}
+			}
+		}
+		if next == nil {
+			return line
+		}
+		n = next
+	}
+	return line
 }

@@ -18,6 +18,7 @@ import (
 
 	"github.com/earshot-dev/earshot/match"
 	"github.com/earshot-dev/earshot/stream"
+	"github.com/earshot-dev/earshot/strictyaml"
 )
 
 const liveHeader = "# Written by the watchlist store (earshot watchlist approve); change it there, not here.\n"
@@ -182,7 +183,7 @@ func readLive(dir string) (map[string][]byte, error) {
 		if ext := filepath.Ext(e.Name()); e.IsDir() || (ext != ".yaml" && ext != ".yml") {
 			continue
 		}
-		data, err := os.ReadFile(filepath.Join(dir, e.Name()))
+		data, err := strictyaml.ReadFile(filepath.Join(dir, e.Name()))
 		if err != nil {
 			return nil, err
 		}

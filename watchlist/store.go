@@ -20,6 +20,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/earshot-dev/earshot/match"
+	"github.com/earshot-dev/earshot/strictyaml"
 )
 
 // Store is a directory of watchlists with their history. It is safe for
@@ -122,7 +123,7 @@ func (s *Store) recover() error {
 		if strings.HasPrefix(name, ".") || filepath.Ext(name) != ".json" {
 			continue
 		}
-		data, err := os.ReadFile(filepath.Join(s.dir, "lists", name))
+		data, err := strictyaml.ReadFile(filepath.Join(s.dir, "lists", name))
 		if err != nil {
 			return fmt.Errorf("reading the watchlist store: %w", err)
 		}

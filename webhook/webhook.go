@@ -48,8 +48,8 @@ func (c Config) Validate(getenv func(string) string) error {
 		if _, err := e.secret("webhook.endpoints."+q+".secret", getenv); err != nil {
 			errs = append(errs, err)
 		}
-		if e.MaxAttempts < 0 || e.MaxAttempts > 20 || e.Timeout < 0 {
-			errs = append(errs, fmt.Errorf("webhook.endpoints.%s: max_attempts 0 to 20 and a non-negative timeout, please", q))
+		if e.MaxAttempts < 0 || e.MaxAttempts > 20 || e.Timeout < 0 || e.Timeout > 5*time.Minute {
+			errs = append(errs, fmt.Errorf("webhook.endpoints.%s: max_attempts 0 to 20 and a timeout of 0 to 5m, please", q))
 		}
 	}
 	return errors.Join(errs...)

@@ -21,6 +21,7 @@ import (
 	"sync"
 	"syscall"
 	"time"
+	"unicode/utf8"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -76,9 +77,40 @@ func main() {
 		return
 	}
 	if !errors.Is(err, flag.ErrHelp) {
-		fmt.Fprintln(os.Stderr, "earshot:", strings.TrimPrefix(err.Error(), strictyaml.ErrInvalid.Error()+"\n"))
+		fmt.Fprintln(os.Stderr, "earshot:", printable(strings.TrimPrefix(err.Error(), strictyaml.ErrInvalid.Error()+"\n")))
 	}
 	os.Exit(exitCode(err))
+}
+
+// printable bounds an error message for the terminal: its first
+// strictyaml.MaxErrors lines, each cut at 1,000 bytes, then a count of the
+// lines left out.
+func printable(msg string) string {
+	const maxLine = 1000
+	var b strings.Builder
+	lines := 0
+	for line := range strings.Lines(msg) {
+		lines++
+		if lines > strictyaml.MaxErrors {
+			continue
+		}
+		line = strings.TrimSuffix(line, "\n")
+		if len(line) > maxLine {
+			cut := maxLine
+			for cut > 0 && !utf8.RuneStart(line[cut]) {
+				cut--
+			}
+			line = line[:cut] + fmt.Sprintf("… (%d more bytes)", len(line)-cut)
+		}
+		if lines > 1 {
+			b.WriteByte('\n')
+		}
+		b.WriteString(line)
+	}
+	if more := lines - strictyaml.MaxErrors; more > 0 {
+		fmt.Fprintf(&b, "\n… and %d more lines", more)
+	}
+	return b.String()
 }
 
 // exitCode is the exit code for what run returned: 2 for bad usage or

@@ -54,8 +54,8 @@ func (c Config) Validate() error {
 	if c.Compress && c.ZstdDictionary == "" {
 		errs = append(errs, errors.New("ingest.bluesky.zstd_dictionary: required when compress is true (Jetstream compresses with a dictionary)"))
 	}
-	if c.Rewind < 0 {
-		errs = append(errs, errors.New("ingest.bluesky.rewind: must not be negative"))
+	if c.Rewind < 0 || c.Rewind > time.Hour {
+		errs = append(errs, fmt.Errorf("ingest.bluesky.rewind: %v, want 0 to 1h", c.Rewind))
 	}
 	return errors.Join(errs...)
 }

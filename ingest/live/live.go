@@ -42,20 +42,20 @@ func (c Config) Validate(prefix string) error {
 	if c.QueueSize < 1 || c.QueueSize > 1_000_000 {
 		errs = append(errs, fmt.Errorf("%s.queue_size: %d, want 1 to 1000000", prefix, c.QueueSize))
 	}
-	if c.IdleTimeout <= 0 {
-		errs = append(errs, fmt.Errorf("%s.idle_timeout: must be positive", prefix))
+	if c.IdleTimeout <= 0 || c.IdleTimeout > 24*time.Hour {
+		errs = append(errs, fmt.Errorf("%s.idle_timeout: %v, want more than 0, at most 24h", prefix, c.IdleTimeout))
 	}
-	if c.MinBackoff <= 0 || c.MaxBackoff < c.MinBackoff {
-		errs = append(errs, fmt.Errorf("%s.min_backoff, max_backoff: want 0 < min_backoff <= max_backoff", prefix))
+	if c.MinBackoff <= 0 || c.MaxBackoff < c.MinBackoff || c.MaxBackoff > 24*time.Hour {
+		errs = append(errs, fmt.Errorf("%s.min_backoff, max_backoff: want 0 < min_backoff <= max_backoff <= 24h", prefix))
 	}
-	if c.MaxFailures < 1 {
-		errs = append(errs, fmt.Errorf("%s.max_failures: %d, want at least 1", prefix, c.MaxFailures))
+	if c.MaxFailures < 1 || c.MaxFailures > 1_000_000 {
+		errs = append(errs, fmt.Errorf("%s.max_failures: %d, want 1 to 1000000", prefix, c.MaxFailures))
 	}
-	if c.CursorEvery <= 0 {
-		errs = append(errs, fmt.Errorf("%s.cursor_every: must be positive", prefix))
+	if c.CursorEvery <= 0 || c.CursorEvery > time.Hour {
+		errs = append(errs, fmt.Errorf("%s.cursor_every: %v, want more than 0, at most 1h", prefix, c.CursorEvery))
 	}
-	if c.MaxMessage < 1024 {
-		errs = append(errs, fmt.Errorf("%s.max_message: %d, want at least 1024", prefix, c.MaxMessage))
+	if c.MaxMessage < 1024 || c.MaxMessage > 256<<20 {
+		errs = append(errs, fmt.Errorf("%s.max_message: %d, want 1024 to 268435456", prefix, c.MaxMessage))
 	}
 	return errors.Join(errs...)
 }
