@@ -226,6 +226,17 @@ var questionFirst = `how|why|what|whats|when|where|who|which|can|could|does|do|d
 	come|perche|dove|qualcuno|
 	πως|γιατι|ποτε|που|τι|ποιο|ποια|ποσο|ξερει|υπαρχει|μπορω|εχει`
 
+// handleAt returns the handle at the start of s (after '@').
+func handleAt(s string) string {
+	for j := 0; j < len(s); j++ {
+		c := s[j]
+		if !(c == '_' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9') {
+			return s[:j]
+		}
+	}
+	return s
+}
+
 // whyFirst are words that open a "why" question.
 var whyFirst = `why|how come|whats up with|γιατι|porque|por que|warum|wieso|pourquoi|por que|perche`
 
@@ -288,16 +299,24 @@ const intentBuckets = 1 << 16
 const intentFeatureDim = numDense + intentBuckets
 
 // maxIntentWords bounds the words a post contributes: a post's intent is
-// in its first words, and a 1 MB post costs no more than a long one.
-const maxIntentWords = 300
+// in its first words (a 500-character post has about 100), and a 1 MB post
+// costs no more than a long one.
+const maxIntentWords = 128
 
 // maxIntentFeats bounds the features of one post (dense + two per word).
 const maxIntentFeats = numDense + 2*maxIntentWords + 8
 
+// intentWord is what the lexicon knows of a word: its categories as a word
+// alone, and the length of the longest phrase it starts.
+type intentWord struct {
+	cats    uint32
+	longest uint8
+}
+
 // intentMatcher finds lexicon phrases by the hashes of their words.
 type intentMatcher struct {
-	phrases   map[uint64]uint32 // phrase hash → cue categories (bits)
-	starts    map[uint64]uint8  // first word's hash → most words in such a phrase
+	words     map[uint64]intentWord // a word's hash → its categories and the phrases it starts
+	phrases   map[uint64]uint32     // a phrase of two or more words' hash → its categories (bits)
 	qfirst    map[uint64]bool
 	outcomes  [1 << numIntents][]string // interned Intents slices, by bit set
 	whyFirst  map[uint64]bool
@@ -322,7 +341,7 @@ func phraseHash(h, w uint64) uint64 {
 }
 
 func newIntentMatcher(m *intentModel) *intentMatcher {
-	im := &intentMatcher{phrases: map[uint64]uint32{}, starts: map[uint64]uint8{}, qfirst: map[uint64]bool{}, whyFirst: map[uint64]bool{}, model: m}
+	im := &intentMatcher{words: map[uint64]intentWord{}, phrases: map[uint64]uint32{}, qfirst: map[uint64]bool{}, whyFirst: map[uint64]bool{}, model: m}
 	for cat, list := range intentLexicon {
 		for ph := range strings.SplitSeq(list, "|") {
 			words := intentWords(ph, nil)
@@ -333,9 +352,15 @@ func newIntentMatcher(m *intentModel) *intentMatcher {
 			for _, w := range words[1:] {
 				h = phraseHash(h, wordHash(w))
 			}
-			im.phrases[h] |= 1 << cat
 			f := wordHash(words[0])
-			im.starts[f] = max(im.starts[f], uint8(len(words)))
+			w := im.words[f]
+			if len(words) == 1 {
+				w.cats |= 1 << cat
+			} else {
+				im.phrases[h] |= 1 << cat
+			}
+			w.longest = max(w.longest, uint8(len(words)))
+			im.words[f] = w
 		}
 	}
 	// English and Greek valence lexicons widen the negative and positive
@@ -351,8 +376,10 @@ func newIntentMatcher(m *intentModel) *intentMatcher {
 		if wv.neg {
 			cat = cueNeg
 		}
-		im.phrases[h] |= 1 << cat
-		im.starts[h] = max(im.starts[h], 1)
+		w := im.words[h]
+		w.cats |= 1 << cat
+		w.longest = max(w.longest, 1)
+		im.words[h] = w
 	}
 	for w := range strings.SplitSeq(questionFirst, "|") {
 		if ws := intentWords(w, nil); len(ws) > 0 {
@@ -413,16 +440,15 @@ func (im *intentMatcher) features(text string, words []string, f *intentFeats) {
 	firstProblem, lastNegation := -10, -10
 	negProblem := false
 	for i := 0; i < len(words); i++ {
-		longest := int(im.starts[hs[i]])
+		w, ok := im.words[hs[i]]
+		if !ok {
+			continue
+		}
+		found := w.cats
 		h := hs[i]
-		var found uint32
-		for n := 1; n <= longest && i+n <= len(words); n++ {
-			if n > 1 {
-				h = phraseHash(h, hs[i+n-1])
-			}
-			if bits, ok := im.phrases[h]; ok {
-				found |= bits
-			}
+		for n := 2; n <= int(w.longest) && i+n <= len(words); n++ {
+			h = phraseHash(h, hs[i+n-1])
+			found |= im.phrases[h]
 		}
 		for c := range numCueCats {
 			if found&(1<<c) != 0 {
@@ -461,39 +487,55 @@ func (im *intentMatcher) features(text string, words []string, f *intentFeats) {
 		if atStart && strings.HasPrefix(t[i:], "http") {
 			urls++
 		}
+		if c := t[i]; c < utf8.RuneSelf {
+			i++
+			switch {
+			case c == '?':
+				qmark++
+			case c == ';':
+				semis++
+			case c == '!':
+				excl++
+			case c == '#' && atStart:
+				hashtags++
+			case c == '@' && atStart:
+				mentions++
+				if !care {
+					care = careHandle(handleAt(t[i:]))
+				}
+			case c >= '0' && c <= '9':
+				digits++
+			case c == '$':
+				money++
+			}
+			if 'A' <= c && c <= 'Z' {
+				capRun++
+				if capRun >= 4 {
+					caps = 1
+				}
+			} else {
+				capRun = 0
+			}
+			atStart = c == ' ' || c == '\n' || c == '\t' || c == '\r'
+			continue
+		}
 		r, size := utf8.DecodeRuneInString(t[i:])
 		i += size
-		switch {
-		case r == '?' || r == '¿' || r == '\u037e':
+		switch r {
+		case '¿', '\u037e':
 			qmark++
-		case r == ';':
-			semis++
-		case r >= 0x370 && r <= 0x3ff:
-			greek = true
-		case r == '!':
-			excl++
-		case r == '#' && atStart:
-			hashtags++
-		case r == '@' && atStart:
-			mentions++
-			if !care {
-				h := t[i:]
-				if j := strings.IndexFunc(h, func(r rune) bool { return !(r == '_' || unicode.IsLetter(r) || unicode.IsDigit(r)) }); j >= 0 {
-					h = h[:j]
-				}
-				care = careHandle(h)
-			}
-		case r >= '0' && r <= '9':
-			digits++
-		case r == '$' || r == '€' || r == '£':
+		case '€', '£':
 			money++
-		case r == '😡' || r == '😤' || r == '🙄' || r == '🤬' || r == '💔' || r == '👎' || r == '😠' || r == '😒' || r == '😞' ||
-			r == '😢' || r == '😭' || r == '🙃' || r == '😩' || r == '😫' || r == '🤦':
+		case '😡', '😤', '🙄', '🤬', '💔', '👎', '😠', '😒', '😞', '😢', '😭', '🙃', '😩', '😫', '🤦':
 			eNeg++
-		case r == '😍' || r == '❤' || r == '🙌' || r == '👏' || r == '💯' || r == '😊' || r == '🥰' || r == '👍' || r == '🎉' || r == '💙':
+		case '😍', '❤', '🙌', '👏', '💯', '😊', '🥰', '👍', '🎉', '💙':
 			ePos++
-		case r == '💰' || r == '💸' || r == '🎁' || r == '🚀' || r == '➡' || r == '👉':
+		case '💰', '💸', '🎁', '🚀', '➡', '👉':
 			eSpam++
+		default:
+			if r >= 0x370 && r <= 0x3ff {
+				greek = true
+			}
 		}
 		if unicode.IsUpper(r) {
 			capRun++
@@ -508,7 +550,10 @@ func (im *intentMatcher) features(text string, words []string, f *intentFeats) {
 	if greek {
 		qmark += semis // Greek writes its question mark as ';'
 	}
-	end := strings.TrimRight(t, " \t\n!.)")
+	end := t
+	for len(end) > 0 && (end[len(end)-1] == ' ' || end[len(end)-1] == '!' || end[len(end)-1] == '.' || end[len(end)-1] == ')' || end[len(end)-1] == '\n' || end[len(end)-1] == '\t') {
+		end = end[:len(end)-1]
+	}
 	if qmark > 0 {
 		f.add(featQMark)
 	}
