@@ -55,6 +55,7 @@ const (
 	cueRequest
 	cueThanks
 	cueResolved // "fixed it", "sorted", "resolved": thanks for a fix is praise
+	cueContrast // "but": what follows is what the author means
 	numCueCats
 )
 
@@ -213,7 +214,8 @@ var intentLexicon = [numCueCats]string{
 		resolvido|resolveu|
 		risolto|
 		λυθηκε|το εφτιαξε|εφτιαξαν|δουλευει κανονικα`,
-	cueThanks: `thanks|thank you|thx|ty|gracias|merci|danke|obrigado|obrigada|grazie|ευχαριστω|ευχαριστουμε`,
+	cueContrast: `but|however|though|pero|sin embargo|mais|par contre|aber|allerdings|mas|porem|ma|pero|pero|αλλα|ομως`,
+	cueThanks:   `thanks|thank you|thx|ty|gracias|merci|danke|obrigado|obrigada|grazie|ευχαριστω|ευχαριστουμε`,
 }
 
 // questionFirst are words that open a question without a question mark,
@@ -282,6 +284,7 @@ const (
 	featComplaintFirstPerson // a complaint phrase or a negative word with "my/I"
 	featNegationProblem      // negation near a problem noun ("order never arrived")
 	featNegWordProblem       // a negative word and a problem noun ("battery is terrible")
+	featContrastNeg          // a negative word after "but" ("the screen is great but the battery is awful")
 	featFrustrationProblem   // "still", "again", "days" with a problem noun
 	featNegNoThanks          // negative words and no thanks
 	featThanksNeg            // "thanks for nothing"
@@ -438,7 +441,8 @@ func (im *intentMatcher) features(text string, words []string, f *intentFeats) {
 	}
 	var cats [numCueCats]int
 	firstProblem, lastNegation := -10, -10
-	negProblem := false
+	negProblem, contrastNeg := false, false
+	contrast := false
 	for i := 0; i < len(words); i++ {
 		w, ok := im.words[hs[i]]
 		if !ok {
@@ -457,6 +461,12 @@ func (im *intentMatcher) features(text string, words []string, f *intentFeats) {
 		}
 		if found&(1<<cueNegation) != 0 {
 			lastNegation = i
+		}
+		if found&(1<<cueContrast) != 0 {
+			contrast = true
+		}
+		if contrast && found&(1<<cueNeg|1<<iComplaint) != 0 {
+			contrastNeg = true
 		}
 		if found&(1<<cueProblem) != 0 {
 			if i-lastNegation <= 4 {
@@ -577,7 +587,8 @@ func (im *intentMatcher) features(text string, words []string, f *intentFeats) {
 		{ePos > 0, featEmojiPos}, {eSpam > 0, featEmojiSpam}, {len(words) < 5, featShort}, {len(words) > 25, featLong},
 		{cats[cueNeg] >= 2, featNeg2},
 		{cats[cueFirstPerson] > 0 && (cats[iComplaint] > 0 || cats[cueNeg] > 0), featComplaintFirstPerson},
-		{negProblem, featNegationProblem}, {cats[cueNeg] > 0 && cats[cueProblem] > 0, featNegWordProblem}, {frustProblem, featFrustrationProblem},
+		{negProblem, featNegationProblem}, {cats[cueNeg] > 0 && cats[cueProblem] > 0, featNegWordProblem},
+		{contrastNeg, featContrastNeg}, {frustProblem, featFrustrationProblem},
 		{cats[cueNeg] > 0 && cats[cueThanks] == 0, featNegNoThanks},
 		{cats[cueThanks] > 0 && cats[cueResolved] == 0 && ePos == 0 && (cats[cueNeg] > 0 || cats[iComplaint] > 0 || eNeg > 0), featThanksNeg},
 		{(cats[cueThanks] > 0 || cats[iPraise] > 0 || ePos > 0) && cats[cueResolved] > 0, featThanksResolved},
