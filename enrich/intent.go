@@ -322,7 +322,7 @@ type intentMatcher struct {
 	phrases   map[uint64]uint32     // a phrase of two or more words' hash → its categories (bits)
 	qfirst    map[uint64]bool
 	outcomes  [1 << numIntents][]string // interned Intents slices, by bit set
-	whyFirst  map[uint64]bool
+	whyFirst  map[uint64]bool // hashes of the phrases of whyFirst
 	model     *intentModel
 	threshold [numIntents]float64
 }
@@ -391,7 +391,11 @@ func newIntentMatcher(m *intentModel) *intentMatcher {
 	}
 	for w := range strings.SplitSeq(whyFirst, "|") {
 		if ws := intentWords(w, nil); len(ws) > 0 {
-			im.whyFirst[wordHash(ws[0])] = true
+			h := wordHash(ws[0])
+			for _, w := range ws[1:] {
+				h = phraseHash(h, wordHash(w))
+			}
+			im.whyFirst[h] = true
 		}
 	}
 	for bits := range im.outcomes {
@@ -574,8 +578,16 @@ func (im *intentMatcher) features(text string, words []string, f *intentFeats) {
 	if len(words) > 1 && im.qfirst[hs[0]] {
 		f.add(featQFirst)
 	}
-	if len(words) > 1 && im.whyFirst[hs[0]] {
-		f.add(featWhyFirst)
+	if len(words) > 1 {
+		h := hs[0]
+		why := im.whyFirst[h]
+		for n := 1; n < 3 && n < len(words) && !why; n++ {
+			h = phraseHash(h, hs[n])
+			why = im.whyFirst[h]
+		}
+		if why {
+			f.add(featWhyFirst)
+		}
 	}
 	flags := []struct {
 		on bool

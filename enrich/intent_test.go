@@ -256,3 +256,20 @@ func BenchmarkIntent(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.N*len(batch.Items))/b.Elapsed().Seconds(), "posts/s")
 }
+
+// "why…" and "how come…" open a complaint-like question; "how do I…" does
+// not.
+func TestIntentWhyFirst(t *testing.T) {
+	im := testEnricher().intentsM
+	for text, want := range map[string]bool{
+		"why is my order late": true, "how come my order is late": true, "whats up with the app today": true,
+		"γιατί δεν απαντάτε": true, "por qué me cobráis": true,
+		"how do I reset the router": false, "what time do you open": false, "come stai": false,
+	} {
+		var f intentFeats
+		im.features(text, intentWords(text, nil), &f)
+		if got := slices.Contains(f.idx[:f.n], int32(featWhyFirst)); got != want {
+			t.Errorf("%q: why-first %v, want %v", text, got, want)
+		}
+	}
+}
