@@ -322,7 +322,7 @@ type intentMatcher struct {
 	phrases   map[uint64]uint32     // a phrase of two or more words' hash → its categories (bits)
 	qfirst    map[uint64]bool
 	outcomes  [1 << numIntents][]string // interned Intents slices, by bit set
-	whyFirst  map[uint64]bool // hashes of the phrases of whyFirst
+	whyFirst  map[uint64]bool           // hashes of the phrases of whyFirst
 	model     *intentModel
 	threshold [numIntents]float64
 }
