@@ -424,6 +424,10 @@ var intentThresholds = [numIntents]float64{0.45, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0
 type intentFeats struct {
 	idx [maxIntentFeats]int32
 	n   int
+	// lexical is whether any lexicon word or phrase was found: without
+	// one (a language the lexicon does not cover, emoji alone) the model
+	// has only the post's shape to go on.
+	lexical bool
 }
 
 func (f *intentFeats) add(i int) {
@@ -486,6 +490,7 @@ func (im *intentMatcher) features(text string, words []string, f *intentFeats) {
 	for c, n := range cats {
 		if n > 0 {
 			f.add(c)
+			f.lexical = true
 		}
 	}
 	// The shape of the post, from its raw text.
@@ -641,7 +646,7 @@ func (m *intentModel) probs(f *intentFeats) [numIntents]float64 {
 }
 
 // intents tags the post's intents: every intent whose probability passes
-// its threshold (several may), or "other". IntentConfidence is the highest
+// its threshold (several may), or "other". en.Sentiment must be set. IntentConfidence is the highest
 // probability among the tagged intents (for "other", one minus the highest
 // of all); IntentScores holds every intent's probability. No allocations.
 func (e *Enricher) intents(p *post.Post, en *post.Enrichment, words []string) {
@@ -649,6 +654,17 @@ func (e *Enricher) intents(p *post.Post, en *post.Enrichment, words []string) {
 	var f intentFeats
 	im.features(p.Text, words, &f)
 	probs := im.model.probs(&f)
+	if !f.lexical {
+		// No word the lexicon knows: a strong sentiment (computed before
+		// intents, with its own small lexicons for ja, zh and emoji) says
+		// complaint or praise, as likely as not.
+		switch {
+		case en.Sentiment <= -0.5:
+			probs[iComplaint] = max(probs[iComplaint], 0.5)
+		case en.Sentiment >= 0.5:
+			probs[iPraise] = max(probs[iPraise], 0.5)
+		}
+	}
 	bits, best, top := 0, 0.0, 0.0
 	for k, pk := range probs {
 		top = max(top, pk)

@@ -288,3 +288,23 @@ func TestIntentWhyFirst(t *testing.T) {
 		}
 	}
 }
+
+// Posts in languages the intent lexicon does not cover fall back on the
+// sentiment, as the rules did: a strongly negative Japanese post is a
+// complaint, a strongly positive one praise; a covered-language post is
+// left to the model.
+func TestIntentSentimentFallback(t *testing.T) {
+	e := testEnricher()
+	for _, c := range []struct{ lang, text, want string }{
+		{"ja", "Acmeのスマホがまた壊れた、最悪", intentComplaint},
+		{"ja", "Acmeの新しいカメラは最高、大好き", intentPraise},
+		{"zh", "Acme的手机坏了，太差", intentComplaint},
+		{"en", "The new Acme phone is out today", intentOther},
+	} {
+		en := e.Enrich(&post.Post{Text: c.text, Lang: c.lang})
+		if !slices.Contains(en.Intents, c.want) {
+			t.Errorf("[%s] %q: intents %v (sentiment %.2f), want %s", c.lang, c.text, en.Intents, en.Sentiment, c.want)
+		}
+		checkIntentTags(t, c.text, en)
+	}
+}
