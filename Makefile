@@ -4,7 +4,7 @@ BIN       := bin/earshot
 PKGS      := ./...
 RUN_ARGS  ?=
 
-.PHONY: all build run test unit sqlcheck integration up down bench lint fmt clean
+.PHONY: all build run test unit sqlcheck integration up down bench lint fmt clean models
 
 all: build
 
@@ -45,6 +45,11 @@ down:
 bench: build
 	$(GO) test -run '^$$' -bench . -benchmem $(PKGS)
 	bench/run.sh
+
+## models: rebuild the weights the binary embeds (deterministic: same data, same bytes); CI does
+## not retrain, a unit test checks the embedded weights against their data hash and version.
+models:
+	$(GO) run ./enrich/train/intent
 
 lint:
 	$(GO) vet $(PKGS)

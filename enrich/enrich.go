@@ -46,7 +46,11 @@ func New(cfg Config) *Enricher {
 	if e.borders, err = loadBorders(bordersGz); err != nil {
 		panic(fmt.Errorf("enrich: embedded model: %w", err))
 	}
-	e.intentsM = newIntentMatcher()
+	im, err := parseIntentModel(intentModelTxt)
+	if err != nil {
+		panic(fmt.Errorf("enrich: embedded model: %w", err))
+	}
+	e.intentsM = newIntentMatcher(im)
 	e.clusters = newClusterer(cfg.ClusterWindow.Duration(), cfg.ClusterCapacity)
 	return e
 }

@@ -82,6 +82,21 @@ type Span struct {
 	Term  string `json:"term"`
 }
 
+// IntentScores is the calibrated probability of each intent (0 to 1), kept
+// beside Enrichment.Intents (the intents whose probability passed their
+// threshold) so that consumers can apply their own cut-off. It is a value,
+// not a map, so that tagging a post allocates nothing.
+type IntentScores struct {
+	Complaint float32 `json:"complaint,omitzero"`
+	Question  float32 `json:"question,omitzero"`
+	Praise    float32 `json:"praise,omitzero"`
+	Feedback  float32 `json:"feedback,omitzero"` // product feedback and feature requests
+	Purchase  float32 `json:"purchase,omitzero"`
+	Crisis    float32 `json:"crisis,omitzero"`
+	Job       float32 `json:"job,omitzero"`
+	Spam      float32 `json:"spam,omitzero"`
+}
+
 // Enrichment holds the tags the enrich stage adds to a matched post.
 // Every tag has a confidence in [0, 1]; a tag the stage cannot support with
 // evidence is "unknown" (or "und" for language) rather than a guess.
@@ -95,12 +110,15 @@ type Enrichment struct {
 	Region              string   `json:"region"`                  // EMEA, APAC, LATAM, NA (or the organisation's own) or unknown
 	RegionSource        string   `json:"region_source,omitempty"` // geo, place, profile, language, timezone
 	RegionConfidence    float64  `json:"region_confidence,omitempty"`
-	Intents             []string `json:"intents,omitempty"` // complaint, question, praise, purchase, crisis, job, spam, other
+	Intents             []string `json:"intents,omitempty"` // complaint, question, praise, feedback, purchase, crisis, job, spam, other
 	IntentConfidence    float64  `json:"intent_confidence,omitempty"`
 	Influence           float64  `json:"influence,omitempty"` // comparable across platforms, 0 to 100
 	ClusterID           string   `json:"cluster_id,omitempty"`
 	ClusterSize         int      `json:"cluster_size,omitempty"`
 	RedactedText        string   `json:"redacted_text,omitempty"` // the text with PII removed, when redaction is on
+
+	// IntentScores is every intent's probability, tagged or not.
+	IntentScores IntentScores `json:"intent_scores,omitzero"`
 }
 
 // Alert is a routed, actionable post on a responder queue.

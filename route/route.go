@@ -106,7 +106,7 @@ type Condition struct {
 	Brands         []string `yaml:"brands"`
 	Tags           []string `yaml:"tags"`      // any tag of a matching watchlist
 	Sentiment      []string `yaml:"sentiment"` // positive, neutral, negative
-	Intents        []string `yaml:"intents"`   // complaint, question, praise, purchase, crisis, job, spam, other
+	Intents        []string `yaml:"intents"`   // complaint, question, praise, feedback, purchase, crisis, job, spam, other
 	Regions        []string `yaml:"regions"`
 	Countries      []string `yaml:"countries"` // ISO 3166 alpha-2
 	Languages      []string `yaml:"languages"`
@@ -123,7 +123,7 @@ var (
 	// maxEscalateAfter bounds escalation delays: the escalation job looks
 	// back a month for overdue alerts.
 	maxEscalateAfter = 30 * 24 * time.Hour
-	intents          = []string{"complaint", "question", "praise", "purchase", "crisis", "job", "spam", "other"}
+	intents          = []string{"complaint", "question", "praise", "feedback", "purchase", "crisis", "job", "spam", "other"}
 	country          = regexp.MustCompile(`^[A-Z]{2}$`)
 )
 
