@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"regexp"
 	"slices"
@@ -113,7 +114,7 @@ type Condition struct {
 	Languages      []string `yaml:"languages"`
 	Keywords       []string `yaml:"keywords"` // any of the watchlist keywords that hit
 	MinFollowers   int64    `yaml:"min_followers"`
-	MinInfluence   float64  `yaml:"min_influence"`    // the enrichment's influence score, 0 to 1
+	MinInfluence   float64  `yaml:"min_influence"`    // the enrichment's influence score, 0 to 100
 	MinClusterSize int      `yaml:"min_cluster_size"` // copies of the post seen in the clustering window
 }
 
@@ -287,8 +288,13 @@ func (p *Policy) Validate() error {
 		if r.When.MinFollowers < 0 || r.When.MinClusterSize < 0 {
 			bad("%s: min_followers and min_cluster_size must not be negative", where)
 		}
-		if r.When.MinInfluence < 0 || r.When.MinInfluence > 1 {
-			bad("%s: min_influence %v, want 0 to 1", where, r.When.MinInfluence)
+		switch mi := r.When.MinInfluence; {
+		case mi < 0 || mi > 100:
+			bad("%s: min_influence %v, want 0 to 100 (the enrichment's influence score)", where, mi)
+		case mi > 0 && mi < 1:
+			// Written for the 0–1 reading of earlier versions: on the 0–100
+			// scale it would take almost every author.
+			bad("%s: min_influence %v: the influence score is 0 to 100; write %v for what %v meant on the old 0–1 scale", where, mi, math.Round(mi*1000)/10, mi)
 		}
 		if r.Suppress != "" && (r.SLA != 0 || len(r.Notify) > 0 || r.Escalate != nil) {
 			bad("%s: a suppressing rule raises no alert, so sla, notify and escalate do not apply", where)
