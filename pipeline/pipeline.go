@@ -178,6 +178,12 @@ func New(ctx context.Context, cfg Config, stages []string, taps Taps, reg promet
 			return nil, err
 		}
 	}
+	var timers *route.Timers
+	if has(Route) && !cfg.Sink.Enabled {
+		// No ClickHouse holds the alerts: the stage keeps its timed
+		// escalations in memory for the escalation job.
+		timers = p.live.KeepTimers()
+	}
 	if has(Route) {
 		alerts := func(it *post.Item) string { return p.topics.Alerts(it.Alert.Queue) }
 		var queues []string
@@ -220,8 +226,8 @@ func New(ctx context.Context, cfg Config, stages []string, taps Taps, reg promet
 			return nil, err
 		}
 	}
-	if has(Route) && cfg.Sink.Enabled {
-		if err := p.addEscalation(out); err != nil {
+	if has(Route) {
+		if err := p.addEscalation(out, timers); err != nil {
 			return nil, err
 		}
 	}

@@ -29,8 +29,9 @@ type Config struct {
 	// stages' (runner.linger).
 	Linger time.Duration `yaml:"linger"`
 	// EscalateEvery is how often overdue alerts are looked for (the
-	// escalation job runs where the route stage and the ClickHouse sink are
-	// both configured: acknowledgements are read from ClickHouse).
+	// escalation job runs beside the route stage: with the ClickHouse sink
+	// it reads alerts and acknowledgements from there, without it the
+	// stage's in-memory timers).
 	EscalateEvery time.Duration `yaml:"escalate_every"`
 	// ReloadInterval is how often the policy and organisation files are
 	// checked for changes, which apply without a restart; 0 turns it off.
@@ -555,14 +556,16 @@ func (p *Policy) dueAfter(queue string, d time.Duration, t time.Time) time.Time 
 // batch that closes them. That state is the stage's own: each route process
 // watches the partitions it reads.
 func (p *Policy) Stage(now func() time.Time) func(context.Context, post.Batch) (post.Batch, error) {
-	return stage(func() *Policy { return p }, now)
+	return stage(func() *Policy { return p }, now, nil)
 }
 
 // stage is the route stage over the policy current() returns at each batch,
 // so a reloaded policy applies from the next batch on, keeping what the
 // stage remembers (raised alerts, stories, and the spike windows unless the
-// spike settings changed).
-func stage(current func() *Policy, now func() time.Time) func(context.Context, post.Batch) (post.Batch, error) {
+// spike settings changed). With timers, the alerts with a timed escalation
+// are kept there for an in-memory escalation job, and forgotten when their
+// post is deleted.
+func stage(current func() *Policy, now func() time.Time, timers *Timers) func(context.Context, post.Batch) (post.Batch, error) {
 	var (
 		spikes    *spikeDetector
 		spikesCfg Spikes
@@ -584,6 +587,9 @@ func stage(current func() *Policy, now func() time.Time) func(context.Context, p
 				// A delete, or an edit that no longer matches: retract the
 				// alert its post raised, if this process raised one.
 				if r, ok := seen.take(it.Key()); ok {
+					if timers != nil {
+						timers.cancel(r.id)
+					}
 					it.Alert = &post.Alert{ID: r.id, Queue: r.queue, Priority: r.priority, Rule: "retract", CreatedAt: t, Retracted: true}
 					out.Items = append(out.Items, it)
 					for _, c := range r.copies {
@@ -599,6 +605,9 @@ func stage(current func() *Policy, now func() time.Time) func(context.Context, p
 			a := as[0]
 			it.Alert = a
 			out.Items = append(out.Items, it)
+			if timers != nil && a.EscalateTo != "" {
+				timers.add(it)
+			}
 			if a.Incident == "" {
 				var copies []copyRef
 				for _, c := range as[1:] {

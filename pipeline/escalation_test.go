@@ -1,0 +1,56 @@
+package pipeline
+
+import (
+	"context"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/earshot-dev/earshot/post"
+)
+
+// Embedded mode without the ClickHouse sink: a rule's escalate.after still
+// fires, from the route stage's in-memory timers.
+func TestTimedEscalationWithoutTheSink(t *testing.T) {
+	dir := t.TempDir()
+	policy := "queues: [care, pr]\nrules:\n  - name: all\n    queue: care\n    priority: P3\n    escalate: {to: pr, after: 1s}\n"
+	if err := os.WriteFile(filepath.Join(dir, "routing.yaml"), []byte(policy), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg := Default()
+	cfg.Match.Watchlists = "../deploy/examples/watchlists"
+	cfg.Route.Policy = filepath.Join(dir, "routing.yaml")
+	cfg.Route.EscalateEvery = time.Second
+	cfg.Sink.Enabled = false
+	cfg.Ingest.Source = "synthetic"
+	cfg.Ingest.Synthetic.Rate, cfg.Ingest.Synthetic.BrandRate, cfg.Ingest.Synthetic.Limit = 20, 1, 0
+	var (
+		mu        sync.Mutex
+		escalated int
+	)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	taps := Taps{Alert: func(it *post.Item) {
+		mu.Lock()
+		defer mu.Unlock()
+		if it.Alert.Reason == "escalation" && it.Alert.Queue == "pr" {
+			escalated++
+			cancel()
+		}
+	}}
+	p, err := New(ctx, cfg, AllStages, taps, prometheus.NewRegistry(), slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = p.Run(ctx)
+	mu.Lock()
+	defer mu.Unlock()
+	if escalated == 0 {
+		t.Error("no escalation within 10s of alerts due to escalate after 1s")
+	}
+}
