@@ -185,12 +185,12 @@ func New(ctx context.Context, cfg Config, stages []string, taps Taps, reg promet
 		timers = p.live.KeepTimers()
 	}
 	if has(Route) {
-		alerts := func(it *post.Item) string { return p.topics.Alerts(it.Alert.Queue) }
-		var queues []string
+		queues := []string{p.topics.Suppressed()}
 		for _, q := range p.policy.AllQueues() {
 			queues = append(queues, p.topics.Alerts(q))
 		}
-		if err := runner(Route, p.topics.Enriched(), p.live.Stage(time.Now), alerts, cfg.routeRunner(), queues...); err != nil {
+		p.live.RecordSuppressions()
+		if err := runner(Route, p.topics.Enriched(), countSuppressed(p.live.Stage(time.Now), reg), p.topics.routeTopic, cfg.routeRunner(), queues...); err != nil {
 			return nil, err
 		}
 		if cfg.Route.ReloadInterval > 0 {
@@ -261,6 +261,7 @@ func New(ctx context.Context, cfg Config, stages []string, taps Taps, reg promet
 func (p *Pipeline) allTopics() []string {
 	ts := []string{p.topics.Posts(), p.topics.Matched(), p.topics.Enriched(), p.topics.Dead(), p.topics.Volume()}
 	if p.policy != nil {
+		ts = append(ts, p.topics.Suppressed())
 		for _, q := range p.policy.AllQueues() {
 			ts = append(ts, p.topics.Alerts(q))
 		}

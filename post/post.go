@@ -145,6 +145,17 @@ type Item struct {
 	Enrichment *Enrichment `json:"enrichment,omitempty"`
 	Alert      *Alert      `json:"alert,omitempty"`
 	Volume     *Volume     `json:"volume,omitempty"` // on the volume topic only: counts of all posts heard (Post.Kind is KindVolume)
+	// Suppression, on the suppressed topic only, records that a routing
+	// rule decided not to respond to the post (it carries no Alert).
+	Suppression *Suppression `json:"suppression,omitempty"`
+}
+
+// Suppression is a routing rule's "do not respond": the post raised no
+// alert because Rule suppressed it for Reason, as of At.
+type Suppression struct {
+	Rule   string    `json:"rule"`
+	Reason string    `json:"reason"`
+	At     time.Time `json:"at"`
 }
 
 // Key is the item's post key.

@@ -453,7 +453,11 @@ func (p *Policy) alert(it *post.Item, t time.Time) *post.Alert {
 // queue when the rule escalates at once. Copies have ids derived from the
 // alert's, so they are as stable under redelivery as it is.
 func (p *Policy) alerts(it *post.Item, t time.Time, stories *stories) []*post.Alert {
-	r := p.Decide(it)
+	return p.alertsBy(p.Decide(it), it, t, stories)
+}
+
+// alertsBy is alerts for the rule r that Decide chose for it.
+func (p *Policy) alertsBy(r *Rule, it *post.Item, t time.Time, stories *stories) []*post.Alert {
 	if r == nil || r.Suppress != "" {
 		return nil
 	}
@@ -556,16 +560,25 @@ func (p *Policy) dueAfter(queue string, d time.Duration, t time.Time) time.Time 
 // batch that closes them. That state is the stage's own: each route process
 // watches the partitions it reads.
 func (p *Policy) Stage(now func() time.Time) func(context.Context, post.Batch) (post.Batch, error) {
-	return stage(func() *Policy { return p }, now, nil)
+	return stage(func() *Policy { return p }, now, stageOptions{})
+}
+
+// stageOptions are what the pipeline's route stage does beyond raising
+// alerts.
+type stageOptions struct {
+	// timers, if set, keeps the alerts with a timed escalation for an
+	// in-memory escalation job, and forgets them when their post is deleted.
+	timers *Timers
+	// suppressions makes the stage pass on a record of each suppressed
+	// post (an item with Suppression set and no Alert).
+	suppressions bool
 }
 
 // stage is the route stage over the policy current() returns at each batch,
 // so a reloaded policy applies from the next batch on, keeping what the
 // stage remembers (raised alerts, stories, and the spike windows unless the
-// spike settings changed). With timers, the alerts with a timed escalation
-// are kept there for an in-memory escalation job, and forgotten when their
-// post is deleted.
-func stage(current func() *Policy, now func() time.Time, timers *Timers) func(context.Context, post.Batch) (post.Batch, error) {
+// spike settings changed).
+func stage(current func() *Policy, now func() time.Time, opts stageOptions) func(context.Context, post.Batch) (post.Batch, error) {
 	var (
 		spikes    *spikeDetector
 		spikesCfg Spikes
@@ -587,8 +600,8 @@ func stage(current func() *Policy, now func() time.Time, timers *Timers) func(co
 				// A delete, or an edit that no longer matches: retract the
 				// alert its post raised, if this process raised one.
 				if r, ok := seen.take(it.Key()); ok {
-					if timers != nil {
-						timers.cancel(r.id)
+					if opts.timers != nil {
+						opts.timers.cancel(r.id)
 					}
 					it.Alert = &post.Alert{ID: r.id, Queue: r.queue, Priority: r.priority, Rule: "retract", CreatedAt: t, Retracted: true}
 					out.Items = append(out.Items, it)
@@ -598,15 +611,25 @@ func stage(current func() *Policy, now func() time.Time, timers *Timers) func(co
 				}
 				continue
 			}
-			as := p.alerts(it, raisedAt(it, t), stories)
+			at := raisedAt(it, t)
+			r := p.Decide(it)
+			if r != nil && r.Suppress != "" {
+				if opts.suppressions {
+					cp := *it
+					cp.Suppression = &post.Suppression{Rule: r.Name, Reason: r.Suppress, At: at}
+					out.Items = append(out.Items, &cp)
+				}
+				continue
+			}
+			as := p.alertsBy(r, it, at, stories)
 			if len(as) == 0 {
 				continue
 			}
 			a := as[0]
 			it.Alert = a
 			out.Items = append(out.Items, it)
-			if timers != nil && a.EscalateTo != "" {
-				timers.add(it)
+			if opts.timers != nil && a.EscalateTo != "" {
+				opts.timers.add(it)
 			}
 			if a.Incident == "" {
 				var copies []copyRef

@@ -18,7 +18,7 @@ func TestTimedEscalationInMemory(t *testing.T) {
 	}
 	t0 := time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
 	timers := NewTimers(0)
-	stage := stage(func() *Policy { return p }, func() time.Time { return t0 }, timers)
+	stage := stage(func() *Policy { return p }, func() time.Time { return t0 }, stageOptions{timers: timers})
 	run := func(its ...*post.Item) []*post.Item {
 		out, err := stage(context.Background(), post.Batch{Items: its})
 		if err != nil {
