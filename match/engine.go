@@ -663,7 +663,7 @@ func (e *Engine) near(n *node, s *scratch) bool {
 // hit and where.
 func (e *Engine) explain(li uint32, s *scratch) post.Match {
 	w := e.lists[li]
-	m := post.Match{Watchlist: w.ID, Version: w.Version, Brand: w.Brand, Team: w.Team, Tags: w.Tags}
+	m := post.Match{Watchlist: w.ID, Version: w.Version, Brand: w.Brand, Team: w.Team, Tags: w.Tags, Regions: w.Regions}
 	for _, t := range e.positive[li] {
 		if s.termEpoch[t] != s.epoch {
 			continue

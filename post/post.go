@@ -71,8 +71,9 @@ type Match struct {
 	Brand     string   `json:"brand,omitempty"`
 	Team      string   `json:"team,omitempty"`
 	Tags      []string `json:"tags,omitempty"`
-	Keywords  []string `json:"keywords"`        // the watchlist terms that hit
-	Spans     []Span   `json:"spans,omitempty"` // where, in the post text, the terms that satisfied the rule are
+	Regions   []string `json:"regions,omitempty"` // the watchlist's scope: enrichment drops the match for a post resolved elsewhere
+	Keywords  []string `json:"keywords"`          // the watchlist terms that hit
+	Spans     []Span   `json:"spans,omitempty"`   // where, in the post text, the terms that satisfied the rule are
 }
 
 // Span is a byte range [Start, End) of the post text that a term matched.

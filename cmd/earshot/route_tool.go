@@ -157,6 +157,11 @@ func readItems(path, watchlists string, stderr io.Writer) ([]*post.Item, error) 
 		}
 		if it.Enrichment == nil {
 			it.Enrichment = e.Enrich(it.Post)
+			// As the enrich stage does: watchlists scoped to other regions
+			// do not match.
+			if it.Matches = enrich.InScope(it.Matches, it.Enrichment.Region); len(it.Matches) == 0 {
+				continue
+			}
 		}
 		items = append(items, it)
 	}
