@@ -54,6 +54,10 @@ type termInfo struct {
 	display string // as written in the rule
 	kind    uint8
 	exact   []string // for =terms: each word as it must be written
+	// whole: a handle or hashtag term without a wildcard, which must not
+	// be followed by "_": @acme is not @acme_support (the tokenizer splits
+	// words at "_", a handle is one token).
+	whole bool
 }
 
 // hit is one occurrence of a term: words first..last of the post.
@@ -255,7 +259,7 @@ func (e *Engine) term(spec *termSpec, ids map[string]uint32, tk *tokens, nodes *
 	if spec.exact {
 		display = "=" + display
 	}
-	e.terms = append(e.terms, termInfo{display: display, kind: spec.kind, exact: exact})
+	e.terms = append(e.terms, termInfo{display: display, kind: spec.kind, exact: exact, whole: spec.kind != kindWord && !spec.wildcard})
 	e.uses = append(e.uses, nil)
 	if spec.wildcard {
 		e.stems[words[0]] = append(e.stems[words[0]], id)
@@ -539,6 +543,11 @@ func (e *Engine) stemHits(s *scratch, w []byte, i int) {
 func (e *Engine) hit(s *scratch, t uint32, kind uint8, first, last int) {
 	if k := e.terms[t].kind; k != kindWord && k != kind {
 		return // #nike needs the hashtag; plain nike takes any
+	}
+	if e.terms[t].whole {
+		if end := int(s.toks.toks[last].end); end < len(s.text) && s.text[end] == '_' {
+			return // @acme in @acme_support: another handle
+		}
 	}
 	for i, w := range e.terms[t].exact { // =Apple: the folded match must also be written so
 		if tok := s.toks.toks[first+i]; s.text[tok.start:tok.end] != w {
