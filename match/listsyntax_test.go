@@ -2,6 +2,7 @@ package match
 
 import (
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/earshot-dev/earshot/post"
@@ -38,6 +39,56 @@ func TestHandleIsOneToken(t *testing.T) {
 	} {
 		if got := matchOne(t, ws, c.text); !slices.Equal(got, c.want) {
 			t.Errorf("%q matched %v, want %v", c.text, got, c.want)
+		}
+	}
+}
+
+// Entries of keywords and exclude lists mean what they mean in a rule:
+// refund* is a stem, =Apple exact, #acmefail the hashtag, @acme the handle;
+// marks that mean nothing (inside a phrase, a * mid-word) are refused by
+// Validate, so watchlist validate does not say ok.
+func TestListEntriesUseTheRuleMarks(t *testing.T) {
+	list := func(id string, kw, ex []string) *Watchlist {
+		return &Watchlist{ID: id, Version: 1, Status: "live", Keywords: kw, Exclude: ex}
+	}
+	ws := []*Watchlist{
+		list("stem", []string{"refund*"}, nil),
+		list("exact", []string{"=Apple"}, nil),
+		list("tag", []string{"#acmefail"}, nil),
+		list("handle", []string{"@acme"}, nil),
+		list("phrase", []string{"=Acme Phone"}, []string{"refund*"}),
+	}
+	for _, c := range []struct {
+		text string
+		want []string
+	}{
+		{"I want my refunds", []string{"stem"}},
+		{"an apple a day", nil},
+		{"Apple again", []string{"exact"}},
+		{"acmefail", nil},
+		{"#acmefail", []string{"tag"}},
+		{"acme is down", nil},
+		{"cc @acme", []string{"handle"}},
+		{"my Acme Phone died", []string{"phrase"}},
+		{"my acme phone died", nil},
+		{"Acme Phone refunded me", []string{"stem"}}, // the excluded stem leaves phrase out
+	} {
+		if got := matchOne(t, ws, c.text); !slices.Equal(got, c.want) {
+			t.Errorf("%q matched %v, want %v", c.text, got, c.want)
+		}
+	}
+	for _, c := range []struct{ kw, want string }{
+		{"ref*und", "a wildcard * may only end a word"},
+		{"#acme fail", "a phrase cannot hold \"#acme\""},
+		{"acme *", "a phrase cannot hold \"*\""},
+		{"@", "has no word after its mark"},
+		{"  ", "is empty"},
+	} {
+		w := list("bad", []string{"ok", c.kw}, nil)
+		w.file = "bad.yaml"
+		err := w.Validate()
+		if err == nil || !strings.Contains(err.Error(), "keywords[1]") || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("keyword %q: Validate() = %v, want %q", c.kw, err, c.want)
 		}
 	}
 }

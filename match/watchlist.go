@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/earshot-dev/earshot/strictyaml"
 )
@@ -87,17 +88,67 @@ func (w *Watchlist) tree() (*node, error) {
 		return nil, fmt.Errorf("%s: watchlist %s: a rule or at least one keyword is needed", w.file, w.ID)
 	}
 	any := &node{op: opOr}
-	for _, k := range w.Keywords {
-		any.kids = append(any.kids, &node{op: opTerm, term: &termSpec{text: k, phrase: strings.Contains(strings.TrimSpace(k), " ")}})
+	for i, k := range w.Keywords {
+		spec, err := listTerm(k)
+		if err != nil {
+			return nil, fmt.Errorf("%s: watchlist %s: keywords[%d] %q: %w", w.file, w.ID, i, k, err)
+		}
+		any.kids = append(any.kids, &node{op: opTerm, term: spec})
 	}
 	if len(w.Exclude) == 0 {
 		return any, nil
 	}
 	none := &node{op: opOr}
-	for _, k := range w.Exclude {
-		none.kids = append(none.kids, &node{op: opTerm, term: &termSpec{text: k}})
+	for i, k := range w.Exclude {
+		spec, err := listTerm(k)
+		if err != nil {
+			return nil, fmt.Errorf("%s: watchlist %s: exclude[%d] %q: %w", w.file, w.ID, i, k, err)
+		}
+		none.kids = append(none.kids, &node{op: opTerm, term: spec})
 	}
 	return &node{op: opAnd, kids: []*node{any, {op: opNot, kids: []*node{none}}}}, nil
+}
+
+// listTerm reads one entry of a keywords or exclude list with the rule
+// language's meaning of its marks: a single word may be =exact, a #hashtag,
+// an @handle and end in a * wildcard, as in a rule; an entry with spaces is
+// a phrase (="…" exact with a leading =), in which # @ and * mean nothing
+// and are refused rather than read literally.
+func listTerm(k string) (*termSpec, error) {
+	k = strings.TrimSpace(k)
+	spec := &termSpec{}
+	if len(k) > 1 && k[0] == '=' {
+		spec.exact, k = true, k[1:]
+	}
+	if k == "" {
+		return nil, errors.New("is empty")
+	}
+	if strings.ContainsFunc(k, unicode.IsSpace) {
+		for _, word := range strings.Fields(k) {
+			if strings.ContainsAny(word, "*") || word[0] == '#' || word[0] == '@' {
+				return nil, fmt.Errorf("a phrase cannot hold %q: # @ and * mark single words only (write a rule to combine them)", word)
+			}
+		}
+		spec.text, spec.phrase = strings.Join(strings.Fields(k), " "), true
+		return spec, nil
+	}
+	switch k[0] {
+	case '#':
+		spec.kind, k = kindHashtag, k[1:]
+	case '@':
+		spec.kind, k = kindMention, k[1:]
+	}
+	if strings.HasSuffix(k, "*") {
+		spec.wildcard, k = true, strings.TrimRight(k, "*")
+	}
+	switch {
+	case strings.Contains(k, "*"):
+		return nil, errors.New("a wildcard * may only end a word, as in refund*")
+	case k == "":
+		return nil, errors.New("has no word after its mark")
+	}
+	spec.text = k
+	return spec, nil
 }
 
 // expandSlop turns "a b c"~n into NEAR over its words.
@@ -143,6 +194,16 @@ func (w *Watchlist) Validate() error {
 		bad("a rule or at least one keyword is needed")
 	case len(w.Keywords)+len(w.Exclude) > MaxKeywords:
 		bad("%d keywords and exclusions; the limit is %d per watchlist: split it", len(w.Keywords)+len(w.Exclude), MaxKeywords)
+	}
+	for _, l := range []struct {
+		name string
+		list []string
+	}{{"keywords", w.Keywords}, {"exclude", w.Exclude}} {
+		for i, k := range l.list {
+			if _, err := listTerm(k); err != nil {
+				bad("%s[%d] %q: %v", l.name, i, k, err)
+			}
+		}
 	}
 	return errors.Join(errs...)
 }
