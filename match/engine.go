@@ -9,6 +9,8 @@ import (
 	"sync"
 	"unicode/utf8"
 
+	"golang.org/x/text/language"
+
 	"github.com/earshot-dev/earshot/post"
 	"github.com/earshot-dev/earshot/region"
 )
@@ -120,8 +122,21 @@ func CompileWith(lists []*Watchlist, o Options) (*Engine, error) {
 		var lerrs []string
 		var resolve func(n *node, neg bool)
 		var pos []uint32
+		names := region.Names(e.regions)
+		for _, r := range w.Regions {
+			if _, ok := region.Canonical(r, names); !ok {
+				lerrs = append(lerrs, fmt.Sprintf("regions: region %q is not one of %v (enrich.regions)", r, names))
+			}
+		}
 		resolve = func(n *node, neg bool) {
 			switch n.op {
+			case opField:
+				if msg := e.checkValue(n, names); msg != "" {
+					if w.Rule != "" {
+						msg = "rule: " + errAt(w.Rule, n.pos, msg).Error()
+					}
+					lerrs = append(lerrs, msg)
+				}
 			case opTerm:
 				id, msg := e.term(n.term, termIDs, &tk, &nodes)
 				if msg != "" {
@@ -690,6 +705,36 @@ func (e *Engine) explain(li uint32, s *scratch) post.Match {
 		m.Spans = slices.Clone(m.Spans[:MaxSpans])
 	}
 	return m
+}
+
+// Platforms are the platforms earshot's connectors produce, for platform:.
+var Platforms = []string{"x", "twitter", "bluesky", "mastodon", "synthetic"}
+
+// checkValue says why a filter's value names nothing that exists (a region
+// not among names, a country not in ISO 3166, an unknown language or
+// platform), or "".
+func (e *Engine) checkValue(n *node, names []string) string {
+	v := n.value
+	switch n.field {
+	case "region":
+		if _, ok := region.Canonical(v, names); !ok {
+			return fmt.Sprintf("region:%s is not a region: want one of %v (enrich.regions)", v, names)
+		}
+	case "country":
+		r, err := language.ParseRegion(v)
+		if _, mapped := e.regions[strings.ToUpper(v)]; len(v) != 2 || (err != nil || !r.IsCountry()) && !mapped {
+			return fmt.Sprintf("country:%s is not an ISO 3166-1 alpha-2 country code such as GR", v)
+		}
+	case "lang":
+		if _, err := language.Parse(v); err != nil {
+			return fmt.Sprintf("lang:%s is not a language code (ISO 639, BCP 47) such as el or pt-BR", v)
+		}
+	case "platform":
+		if !slices.ContainsFunc(Platforms, func(p string) bool { return strings.EqualFold(p, v) }) {
+			return fmt.Sprintf("platform:%s is not a platform earshot reads: want one of %v", v, Platforms)
+		}
+	}
+	return ""
 }
 
 func fieldHolds(field, value string, p *post.Post) bool {

@@ -92,3 +92,38 @@ func TestListEntriesUseTheRuleMarks(t *testing.T) {
 		}
 	}
 }
+
+// Regions, countries, languages and platforms are checked against what
+// exists, and region names take their configured spelling.
+func TestScopesAndFiltersChecked(t *testing.T) {
+	w := &Watchlist{ID: "w", Version: 1, Status: "live", Keywords: []string{"acme"}, Regions: []string{"MARS", "", "../x"}, file: "w.yaml"}
+	err := w.Validate()
+	for _, want := range []string{`regions[1] ""`, `regions[2] "../x"`} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("Validate() = %v, want it to name %s", err, want)
+		}
+	}
+	w.Regions = []string{"MARS"}
+	if _, err := New([]*Watchlist{w}); err == nil || !strings.Contains(err.Error(), `region "MARS" is not one of`) {
+		t.Errorf("compiling regions [MARS] = %v, want it refused", err)
+	}
+	p, err := Parse("e.yaml", []byte("id: e\nkeywords: [acme]\nregions: [emea, Na]\n"))
+	if err != nil || !slices.Equal(p.Regions, []string{"EMEA", "NA"}) {
+		t.Errorf("regions [emea, Na] = %v (%v), want [EMEA NA]", p.Regions, err)
+	}
+	for _, c := range []struct{ rule, want string }{
+		{"acme region:MARS", `region:MARS`},
+		{"acme country:XX", `country:XX`},
+		{"acme lang:klingon", `lang:klingon`},
+		{"acme platform:myspace", `platform:myspace`},
+	} {
+		w := &Watchlist{ID: "r", Version: 1, Status: "live", Rule: c.rule, file: "r.yaml"}
+		if _, err := New([]*Watchlist{w}); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("rule %q: %v, want it refused naming %s", c.rule, err, c.want)
+		}
+	}
+	ok := &Watchlist{ID: "ok", Version: 1, Status: "live", Rule: "acme region:emea country:gr lang:pt-BR platform:Bluesky", file: "ok.yaml"}
+	if _, err := New([]*Watchlist{ok}); err != nil {
+		t.Errorf("known values refused: %v", err)
+	}
+}

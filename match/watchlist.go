@@ -13,6 +13,7 @@ import (
 	"time"
 	"unicode"
 
+	"github.com/earshot-dev/earshot/region"
 	"github.com/earshot-dev/earshot/strictyaml"
 )
 
@@ -170,7 +171,15 @@ func expandSlop(n *node) *node {
 	return n
 }
 
-var idPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,63}$`)
+var (
+	idPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,63}$`)
+	// regionPattern is the shape of a region name (the names themselves
+	// are enrich.regions', checked when the watchlists are compiled).
+	regionPattern = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_-]{0,31}$`)
+	// defaultRegions are the default region names, whose spelling a
+	// watchlist's regions take (emea → EMEA) when it is read.
+	defaultRegions = region.Names(region.Map(nil))
+)
 
 // Validate checks one watchlist; problems name its file.
 func (w *Watchlist) Validate() error {
@@ -183,6 +192,11 @@ func (w *Watchlist) Validate() error {
 	}
 	if w.Version < 1 {
 		bad("version %d: must be 1 or more", w.Version)
+	}
+	for i, r := range w.Regions {
+		if !regionPattern.MatchString(r) {
+			bad("regions[%d] %q: a region name is a letter and up to 31 more letters, digits, - or _", i, r)
+		}
 	}
 	if !slices.Contains(statuses, w.Status) {
 		bad("status %q: want one of %v", w.Status, statuses)
@@ -255,6 +269,7 @@ func Parse(name string, data []byte) (*Watchlist, error) {
 	if err := strictyaml.Decode(name, data, w); err != nil {
 		return nil, err
 	}
+	w.Regions = CanonicalRegions(w.Regions)
 	if err := w.Validate(); err != nil {
 		return nil, errors.Join(strictyaml.ErrInvalid, err)
 	}
@@ -279,6 +294,25 @@ func ParseTable(source string, table map[string][]byte) ([]*Watchlist, error) {
 	}
 	slices.SortFunc(out, func(a, b *Watchlist) int { return strings.Compare(a.ID, b.ID) })
 	return out, errors.Join(errs...)
+}
+
+// CanonicalRegions returns regions with each default region name spelt as
+// it is (emea → EMEA), so that scopes compare equal wherever they are
+// compared; other names are kept as written.
+func CanonicalRegions(regions []string) []string {
+	var out []string
+	for i, r := range regions {
+		if c, ok := region.Canonical(strings.TrimSpace(r), defaultRegions); ok && c != r {
+			if out == nil {
+				out = slices.Clone(regions)
+			}
+			out[i] = c
+		}
+	}
+	if out == nil {
+		return regions
+	}
+	return out
 }
 
 // Source returns the watchlist's file as it was read.

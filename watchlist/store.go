@@ -339,7 +339,9 @@ func (f Filter) selects(r *Record) bool {
 	if len(f.Brands) > 0 && !slices.Contains(f.Brands, r.Brand) {
 		return false
 	}
-	if len(f.Regions) > 0 && len(r.Regions) > 0 && !slices.ContainsFunc(r.Regions, func(g string) bool { return slices.Contains(f.Regions, g) }) {
+	if len(f.Regions) > 0 && len(r.Regions) > 0 && !slices.ContainsFunc(r.Regions, func(g string) bool {
+		return slices.ContainsFunc(f.Regions, func(h string) bool { return strings.EqualFold(g, h) }) // region names are case-insensitive
+	}) {
 		return false
 	}
 	return f.Status == "" || f.Status == r.Status
@@ -381,6 +383,7 @@ func (sp Spec) clone() Spec {
 // normal makes empty lists nil, so that equal specs compare equal.
 func (sp Spec) normal() Spec {
 	sp = sp.clone()
+	sp.Regions = match.CanonicalRegions(sp.Regions) // emea → EMEA, as scopes and enrichment spell it
 	for _, l := range []*[]string{&sp.Regions, &sp.Tags, &sp.Keywords, &sp.Exclude} {
 		if len(*l) == 0 {
 			*l = nil
