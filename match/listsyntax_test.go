@@ -1,6 +1,8 @@
 package match
 
 import (
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -125,5 +127,27 @@ func TestScopesAndFiltersChecked(t *testing.T) {
 	ok := &Watchlist{ID: "ok", Version: 1, Status: "live", Rule: "acme region:emea country:gr lang:pt-BR platform:Bluesky", file: "ok.yaml"}
 	if _, err := New([]*Watchlist{ok}); err != nil {
 		t.Errorf("known values refused: %v", err)
+	}
+}
+
+// c.YAML is a watchlist file like c.yaml: its mistake is reported, not
+// skipped.
+func TestLoadDirExtensionCase(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "a.yaml"), []byte("id: a\nkeywords: [acme]\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "c.YAML"), []byte("id: c\nkeyword: [acme]\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "d.Yml"), []byte("id: d\nkeywords: [x]\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ws, err := LoadDir(dir)
+	if err == nil || !strings.Contains(err.Error(), "c.YAML") {
+		t.Errorf("LoadDir error %v, want c.YAML's unknown key", err)
+	}
+	if len(ws) != 2 {
+		t.Errorf("read %d watchlists, want a and d (%v)", len(ws), err)
 	}
 }

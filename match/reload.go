@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
-	"path/filepath"
 	"time"
 )
 
@@ -58,7 +57,7 @@ func dirState(dir string) ([32]byte, error) {
 	}
 	h := sha256.New()
 	for _, e := range entries {
-		if ext := filepath.Ext(e.Name()); e.IsDir() || (ext != ".yaml" && ext != ".yml") {
+		if e.IsDir() || !IsWatchlistFile(e.Name()) {
 			continue
 		}
 		info, err := e.Info()

@@ -222,7 +222,8 @@ func (w *Watchlist) Validate() error {
 	return errors.Join(errs...)
 }
 
-// LoadDir reads every *.yaml and *.yml file in dir as one watchlist. All
+// LoadDir reads every *.yaml and *.yml file (the extension in any case) in
+// dir as one watchlist. All
 // problems in all files are reported together.
 func LoadDir(dir string) ([]*Watchlist, error) {
 	entries, err := os.ReadDir(dir)
@@ -235,8 +236,7 @@ func LoadDir(dir string) ([]*Watchlist, error) {
 		ids  = map[string]string{}
 	)
 	for _, e := range entries {
-		ext := filepath.Ext(e.Name())
-		if e.IsDir() || (ext != ".yaml" && ext != ".yml") {
+		if e.IsDir() || !IsWatchlistFile(e.Name()) {
 			continue
 		}
 		path := filepath.Join(dir, e.Name())
@@ -261,6 +261,13 @@ func LoadDir(dir string) ([]*Watchlist, error) {
 		errs = append(errs, fmt.Errorf("%w: no watchlist files (*.yaml) in %s", strictyaml.ErrInvalid, dir))
 	}
 	return out, errors.Join(errs...)
+}
+
+// IsWatchlistFile reports whether a file name is a watchlist's: it ends in
+// .yaml or .yml, in any case (c.YAML is one).
+func IsWatchlistFile(name string) bool {
+	ext := strings.ToLower(filepath.Ext(name))
+	return ext == ".yaml" || ext == ".yml"
 }
 
 // Parse reads one watchlist file; name labels its messages.
