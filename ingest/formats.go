@@ -75,6 +75,13 @@ func (d *Decoder) Decode(raw []byte, out []canon.Event) ([]canon.Event, error) {
 		if f = detect(keys); f == "" {
 			return out, errors.New("unknown shape: not a canonical post, Jetstream event, Mastodon status or event, or X line")
 		}
+	} else if !fits(f, keys) {
+		// A forced format reads what has its shape; anything else would
+		// come out as an empty post.
+		if g := detect(keys); g != "" {
+			return out, fmt.Errorf("not a %s record (the format is set to %s): the line looks like %s", f, f, g)
+		}
+		return out, fmt.Errorf("not a %s record (the format is set to %s): unknown shape", f, f)
 	}
 	var ev canon.Event
 	switch f {
@@ -95,18 +102,30 @@ func (d *Decoder) Decode(raw []byte, out []canon.Event) ([]canon.Event, error) {
 	return append(out, ev), nil
 }
 
+// detect names the format of a line by its top-level keys: the first that
+// fits, in this order.
 func detect(k canon.Keys) string {
-	switch {
-	case k&canon.KeyPlatform != 0, k&(canon.KeyV|canon.KeyPost) == canon.KeyV|canon.KeyPost:
-		return FormatCanonical
-	case k&canon.KeyDID != 0 && k&(canon.KeyTimeUS|canon.KeyCommit) != 0:
-		return FormatBluesky
-	case k&canon.KeyEvent != 0, k&(canon.KeyAccount|canon.KeyContent) == canon.KeyAccount|canon.KeyContent:
-		return FormatMastodon
-	case k&(canon.KeyData|canon.KeyErrors) != 0, k&(canon.KeyAction|canon.KeyID) == canon.KeyAction|canon.KeyID:
-		return FormatX
+	for _, f := range []string{FormatCanonical, FormatBluesky, FormatMastodon, FormatX} {
+		if fits(f, k) {
+			return f
+		}
 	}
 	return ""
+}
+
+// fits reports whether a line with top-level keys k has the shape of format f.
+func fits(f string, k canon.Keys) bool {
+	switch f {
+	case FormatCanonical:
+		return k&canon.KeyPlatform != 0 || k&(canon.KeyV|canon.KeyPost) == canon.KeyV|canon.KeyPost
+	case FormatBluesky:
+		return k&canon.KeyDID != 0 && k&(canon.KeyTimeUS|canon.KeyCommit) != 0
+	case FormatMastodon:
+		return k&canon.KeyEvent != 0 || k&(canon.KeyAccount|canon.KeyContent) == canon.KeyAccount|canon.KeyContent
+	case FormatX:
+		return k&(canon.KeyData|canon.KeyErrors) != 0 || k&(canon.KeyAction|canon.KeyID) == canon.KeyAction|canon.KeyID
+	}
+	return false
 }
 
 func (d *Decoder) canonical(raw []byte, keys canon.Keys) (canon.Event, error) {

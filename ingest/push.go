@@ -11,15 +11,19 @@ import (
 	"io"
 	"log/slog"
 	"math"
+	"math/bits"
 	"net"
 	"net/http"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/andybalholm/brotli"
 	gojson "github.com/goccy/go-json"
+	"github.com/klauspost/compress/zstd"
 
 	"github.com/earshot-dev/earshot/ingest/canon"
 	"github.com/earshot-dev/earshot/post"
@@ -274,25 +278,67 @@ func (p *Push) claim(key string) (*idemEntry, bool) {
 	return e, true
 }
 
+// pushTypes are the Content-Types a push body may declare: JSON and NDJSON
+// under their usual names, none, and what curl --data-binary sends by
+// default. Anything else (XML, multipart forms) is 415.
+var pushTypes = []string{"", "application/json", "application/x-ndjson", "application/ndjson", "application/jsonl", "application/x-jsonlines",
+	"application/jsonlines", "text/plain", "application/octet-stream", "application/x-www-form-urlencoded"}
+
+// pushEncodings are the Content-Encodings a push body may have; anything
+// else is 415.
+var pushEncodings = []string{"", "identity", "gzip", "zstd", "br"}
+
 func (p *Push) handle(w http.ResponseWriter, r *http.Request, tenant string) (int, []byte) {
+	ctype, _, _ := strings.Cut(r.Header.Get("Content-Type"), ";")
+	ctype = strings.ToLower(strings.TrimSpace(ctype))
+	if !slices.Contains(pushTypes, ctype) {
+		return http.StatusUnsupportedMediaType, answer(w, http.StatusUnsupportedMediaType,
+			pushAnswer{Error: fmt.Sprintf("Content-Type %s: send NDJSON or a JSON array (application/x-ndjson or application/json)", post.Cut([]byte(ctype)))})
+	}
+	enc := strings.ToLower(strings.TrimSpace(r.Header.Get("Content-Encoding")))
+	if !slices.Contains(pushEncodings, enc) {
+		return http.StatusUnsupportedMediaType, answer(w, http.StatusUnsupportedMediaType,
+			pushAnswer{Error: fmt.Sprintf("Content-Encoding %s: want gzip, zstd, br or none", post.Cut([]byte(enc)))})
+	}
 	var body io.Reader = http.MaxBytesReader(w, r.Body, p.cfg.MaxBodyBytes)
-	if strings.EqualFold(r.Header.Get("Content-Encoding"), "gzip") {
+	switch enc {
+	case "gzip":
 		zr, err := gzip.NewReader(body)
 		if err != nil {
 			return http.StatusBadRequest, answer(w, http.StatusBadRequest, pushAnswer{Error: "gzip: " + err.Error()})
 		}
 		defer zr.Close()
-		// the limit applies to what the body expands to: a gzip bomb stops here
-		body = io.LimitReader(zr, p.cfg.MaxBodyBytes+1)
+		body = zr
+	case "zstd":
+		// The window is bounded as for files (see decompress.go): a body
+		// asking for more is refused, not a memory sink.
+		win := min(maxZstdWindow, max(8<<20, uint64(1)<<bits.Len64(uint64(p.cfg.MaxBodyBytes))))
+		zr, err := zstd.NewReader(body, zstd.WithDecoderConcurrency(1), zstd.WithDecoderMaxWindow(win), zstd.WithDecoderMaxMemory(2*win))
+		if err != nil {
+			return http.StatusBadRequest, answer(w, http.StatusBadRequest, pushAnswer{Error: "zstd: " + err.Error()})
+		}
+		defer zr.Close()
+		body = zr
+	case "br":
+		body = brotli.NewReader(body)
+	}
+	if enc != "" && enc != "identity" {
+		// the limit applies to what the body expands to: a bomb stops here
+		body = io.LimitReader(body, p.cfg.MaxBodyBytes+1)
 	}
 	raw, err := io.ReadAll(body)
 	var mbe *http.MaxBytesError
 	if errors.As(err, &mbe) || int64(len(raw)) > p.cfg.MaxBodyBytes {
-		return http.StatusRequestEntityTooLarge, answer(w, http.StatusRequestEntityTooLarge, pushAnswer{Error: fmt.Sprintf("body over %d bytes", p.cfg.MaxBodyBytes)})
+		limit, what := p.cfg.MaxBodyBytes, "push.max_body_bytes"
+		if mbe != nil && mbe.Limit < limit {
+			limit, what = mbe.Limit, "the server's body limit" // set in front of the endpoint (the API's max_body_bytes)
+		}
+		return http.StatusRequestEntityTooLarge, answer(w, http.StatusRequestEntityTooLarge, pushAnswer{Error: fmt.Sprintf("body over %d bytes (%s)", limit, what)})
 	}
 	if err != nil {
-		return http.StatusBadRequest, answer(w, http.StatusBadRequest, pushAnswer{Error: "reading body: " + err.Error()})
+		return http.StatusBadRequest, answer(w, http.StatusBadRequest, pushAnswer{Error: "reading body (" + enc + "): " + err.Error()})
 	}
+	raw = bytes.TrimPrefix(raw, bom)
 	lines := bytes.Split(raw, []byte("\n"))
 	n := len(lines) - 1 // newlines, as before: a last line without one is free
 	if trimmed := bytes.TrimSpace(raw); len(trimmed) > 0 && trimmed[0] == '[' {
@@ -314,7 +360,7 @@ func (p *Push) handle(w http.ResponseWriter, r *http.Request, tenant string) (in
 	var a pushAnswer
 	var evs []canon.Event
 	for i, line := range lines {
-		line = bytes.TrimRight(line, "\r")
+		line = bytes.TrimPrefix(bytes.TrimRight(line, "\r"), bom)
 		if len(bytes.TrimSpace(line)) == 0 {
 			continue
 		}
