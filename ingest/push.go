@@ -64,7 +64,8 @@ func (c PushConfig) Validate() error {
 			errs = append(errs, fmt.Errorf("ingest.push.addr: %q: %w", c.Addr, err))
 		}
 		if len(c.Tenants) == 0 {
-			errs = append(errs, errors.New("ingest.push.tenants: at least one is required with ingest.push.addr"))
+			errs = append(errs, fmt.Errorf("ingest.push.tenants: at least one is required when the push endpoint listens on its own address (ingest.push.addr %q; the default is 127.0.0.1:8088); "+
+				`or set ingest.push.addr: "" to take pushed posts through the HTTP API (api.addr), whose tokens with the ingest role are the tenants`, c.Addr))
 		}
 	}
 	seen := map[string]bool{}

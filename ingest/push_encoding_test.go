@@ -77,3 +77,14 @@ func TestPush413NamesTheLimit(t *testing.T) {
 		t.Errorf("%d %s, want 413 naming the 1048576-byte limit that applied", w.Code, w.Body.String())
 	}
 }
+
+// source: push without push.addr or tenants says where the default address
+// comes from and how to serve pushes through the API instead.
+func TestPushWithoutTenantsSaysWhatToDo(t *testing.T) {
+	c := DefaultConfig()
+	c.Source = "push"
+	err := c.Validate()
+	if err == nil || !strings.Contains(err.Error(), "127.0.0.1:8088") || !strings.Contains(err.Error(), `addr: ""`) {
+		t.Errorf("Validate() = %v, want it to name the default address and addr: \"\"", err)
+	}
+}
