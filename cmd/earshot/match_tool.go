@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/earshot-dev/earshot/bench"
+	"github.com/earshot-dev/earshot/ingest"
 	"github.com/earshot-dev/earshot/match"
 	"github.com/earshot-dev/earshot/pipeline"
 	"github.com/earshot-dev/earshot/post"
@@ -59,33 +60,40 @@ func matchTool(args []string, stdout, stderr io.Writer) error {
 	out := bufio.NewWriter(stdout)
 	defer out.Flush()
 	enc := json.NewEncoder(out)
-	sc := bufio.NewScanner(in)
-	sc.Buffer(make([]byte, 64<<10), 16<<20)
+	// The ingest file decoder, as the pipeline reads a file: any format, the
+	// same checks (UTF-8, duplicate keys, sizes), and a bad or over-long
+	// line is reported and skipped, never the end of the run.
+	src := ingest.NewFile(*posts, in, 0, ingest.DefaultConfig().MaxPostBytes)
 	var n, matched, bad int
-	for line := 1; sc.Scan(); line++ {
-		if len(sc.Bytes()) == 0 {
-			continue
-		}
-		var p post.Post
-		if err := json.Unmarshal(sc.Bytes(), &p); err != nil {
-			fmt.Fprintf(stderr, "%s:%d: %v\n", *posts, line, err)
+	for {
+		b, err := src.Next(context.Background(), 500)
+		for _, r := range b.Rejected {
+			fmt.Fprintln(stderr, r.Reason)
 			bad++
-			continue
 		}
-		n++
-		for _, m := range e.Match(&p) {
-			matched++
-			enc.Encode(struct {
-				Post      string      `json:"post"`
-				Watchlist string      `json:"watchlist"`
-				Version   int         `json:"version"`
-				Keywords  []string    `json:"keywords"`
-				Spans     []post.Span `json:"spans"`
-			}{p.Key(), m.Watchlist, m.Version, m.Keywords, m.Spans})
+		for _, it := range b.Items {
+			p := it.Post
+			if p.Kind == post.KindDelete {
+				continue
+			}
+			n++
+			for _, m := range e.Match(p) {
+				matched++
+				enc.Encode(struct {
+					Post      string      `json:"post"`
+					Watchlist string      `json:"watchlist"`
+					Version   int         `json:"version"`
+					Keywords  []string    `json:"keywords"`
+					Spans     []post.Span `json:"spans"`
+				}{p.Key(), m.Watchlist, m.Version, m.Keywords, m.Spans})
+			}
 		}
-	}
-	if err := sc.Err(); err != nil {
-		return fmt.Errorf("reading %s: %w", *posts, err)
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return fmt.Errorf("reading %s: %w", *posts, err)
+		}
 	}
 	fmt.Fprintf(stderr, "%d posts, %d matches, %d unreadable lines\n", n, matched, bad)
 	return nil
