@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"unicode"
 	"unicode/utf8"
 
 	"golang.org/x/text/language"
@@ -92,6 +93,70 @@ func Compile(lists []*Watchlist) (*Engine, error) { return CompileWith(lists, Op
 type Options struct {
 	TeamQuota int               // see CheckQuota; 0 is no quota (used by Matcher)
 	Regions   map[string]string // country code → region, for region:; nil is region.Map(nil)
+	Owned     []Account         // the organisation's own accounts, for to:@owned
+}
+
+// Account is one of the organisation's own accounts on a platform.
+type Account struct {
+	Platform string // "" is any platform
+	Handle   string // without or with a leading @
+}
+
+// handleGoesOn reports whether the handle or hashtag ending at byte end of
+// text goes on: an "_", or a "." followed by a letter or digit (Bluesky
+// handles are domain names), continues it; a full stop ends it.
+func handleGoesOn(text string, end int) bool {
+	if end >= len(text) {
+		return false
+	}
+	switch text[end] {
+	case '_':
+		return true
+	case '.':
+		if end+1 < len(text) {
+			r, _ := utf8.DecodeRuneInString(text[end+1:])
+			return unicode.IsLetter(r) || unicode.IsDigit(r)
+		}
+	}
+	return false
+}
+
+// ownedValue is the to: value that names every owned account.
+const ownedValue = "@owned"
+
+// expandTo rewrites the to: filters of a rule as the mentions they stand
+// for: to:acme is the mention @acme (a reply addresses its parent's author
+// this way on X and Mastodon), and to:@owned is any owned account's
+// mention on that account's platform. As mentions, they are keywords: a
+// rule of to:@owned alone wakes on them.
+func expandTo(n *node, owned []Account) (*node, string) {
+	if n.op == opField && n.field == "to" {
+		mention := func(h string) *node {
+			return &node{op: opTerm, term: &termSpec{text: strings.TrimPrefix(strings.TrimSpace(h), "@"), kind: kindMention}, pos: n.pos}
+		}
+		if !strings.EqualFold(n.value, ownedValue) {
+			return mention(n.value), ""
+		}
+		if len(owned) == 0 {
+			return n, "to:@owned names the organisation's own accounts, and none are listed (accounts: in org.yaml, route.org)"
+		}
+		or := &node{op: opOr, pos: n.pos}
+		for _, a := range owned {
+			m := mention(a.Handle)
+			if a.Platform != "" {
+				m = &node{op: opAnd, kids: []*node{m, {op: opField, field: "platform", value: a.Platform, pos: n.pos}}, pos: n.pos}
+			}
+			or.kids = append(or.kids, m)
+		}
+		return or, ""
+	}
+	for i, k := range n.kids {
+		var msg string
+		if n.kids[i], msg = expandTo(k, owned); msg != "" {
+			return n, msg
+		}
+	}
+	return n, ""
 }
 
 // CompileWith is Compile with options.
@@ -113,6 +178,12 @@ func CompileWith(lists []*Watchlist, o Options) (*Engine, error) {
 	var tk tokens
 	for li, w := range lists {
 		root, err := w.tree()
+		if err == nil {
+			var msg string
+			if root, msg = expandTo(root, o.Owned); msg != "" {
+				err = fmt.Errorf("%s: watchlist %s: rule: %s", w.file, w.ID, msg)
+			}
+		}
 		if err != nil {
 			errs = append(errs, err)
 			e.rules = append(e.rules, nil)
@@ -559,10 +630,8 @@ func (e *Engine) hit(s *scratch, t uint32, kind uint8, first, last int) {
 	if k := e.terms[t].kind; k != kindWord && k != kind {
 		return // #nike needs the hashtag; plain nike takes any
 	}
-	if e.terms[t].whole {
-		if end := int(s.toks.toks[last].end); end < len(s.text) && s.text[end] == '_' {
-			return // @acme in @acme_support: another handle
-		}
+	if e.terms[t].whole && handleGoesOn(s.text, int(s.toks.toks[last].end)) {
+		return // @acme in @acme_support or @acme.bsky.social: another handle
 	}
 	for i, w := range e.terms[t].exact { // =Apple: the folded match must also be written so
 		if tok := s.toks.toks[first+i]; s.text[tok.start:tok.end] != w {
@@ -707,9 +776,6 @@ func (e *Engine) explain(li uint32, s *scratch) post.Match {
 	return m
 }
 
-// Platforms are the platforms earshot's connectors produce, for platform:.
-var Platforms = []string{"x", "twitter", "bluesky", "mastodon", "synthetic"}
-
 // checkValue says why a filter's value names nothing that exists (a region
 // not among names, a country not in ISO 3166, an unknown language or
 // platform), or "".
@@ -730,8 +796,8 @@ func (e *Engine) checkValue(n *node, names []string) string {
 			return fmt.Sprintf("lang:%s is not a language code (ISO 639, BCP 47) such as el or pt-BR", v)
 		}
 	case "platform":
-		if !slices.ContainsFunc(Platforms, func(p string) bool { return strings.EqualFold(p, v) }) {
-			return fmt.Sprintf("platform:%s is not a platform earshot reads: want one of %v", v, Platforms)
+		if !slices.ContainsFunc(post.Platforms, func(p string) bool { return strings.EqualFold(p, v) }) {
+			return fmt.Sprintf("platform:%s is not a platform earshot reads: want one of %v", v, post.Platforms)
 		}
 	}
 	return ""

@@ -54,3 +54,17 @@ func TestTimedEscalationWithoutTheSink(t *testing.T) {
 		t.Error("no escalation within 10s of alerts due to escalate after 1s")
 	}
 }
+
+// The matcher, the store and watchlist validate compile with the owned
+// accounts of route.org, so to:@owned means the organisation's accounts.
+func TestMatchOptionsCarryOwnedAccounts(t *testing.T) {
+	cfg := Default()
+	cfg.Route.Org = "../deploy/examples/org.yaml"
+	o, err := MatchOptions(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(o.Owned) != 4 || o.Owned[1].Handle != "acme_support" || o.Owned[2].Platform != "bluesky" {
+		t.Errorf("owned accounts = %+v", o.Owned)
+	}
+}

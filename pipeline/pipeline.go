@@ -53,8 +53,9 @@ type Pipeline struct {
 	tr      stream.Transport
 	mem     *stream.Memory // set in embedded mode
 	log     *slog.Logger
-	policy  *route.Policy // as loaded at start: its queues are the topics set up
-	live    *route.Live   // the policy in force, reloaded when its files change
+	policy  *route.Policy   // as loaded at start: its queues are the topics set up
+	live    *route.Live     // the policy in force, reloaded when its files change
+	owned   []match.Account // the organisation's own accounts (route.org), for to:@owned
 	matcher *match.Matcher
 	search  *search.Index               // set when the index stage runs here
 	push    *ingest.Push                // set when the source is the push endpoint
@@ -108,6 +109,11 @@ func New(ctx context.Context, cfg Config, stages []string, taps Taps, reg promet
 			return nil, err
 		}
 		p.live = route.NewLive(p.policy, cfg.Route)
+	}
+	if has(Match) {
+		if p.owned, err = ownedAccounts(cfg.Route.Org); err != nil {
+			return nil, err
+		}
 	}
 	var matcher *match.Matcher
 	if has(Match) && cfg.Match.Follow == "" {
@@ -479,7 +485,34 @@ func (p *Pipeline) followWatchlists(ctx context.Context) (*match.Matcher, error)
 // matchOptions gives the matcher the team quota and the same regions as
 // enrichment, so region: in a rule and the region tag agree.
 func (p *Pipeline) matchOptions() match.Options {
-	return match.Options{TeamQuota: p.cfg.Match.TeamQuota, Regions: region.Map(p.cfg.Enrich.Regions)}
+	return match.Options{TeamQuota: p.cfg.Match.TeamQuota, Regions: region.Map(p.cfg.Enrich.Regions), Owned: p.owned}
+}
+
+// MatchOptions are the options watchlists compile with under cfg: the
+// team quota, the regions of enrich.regions, and the organisation's own
+// accounts from route.org (for to:@owned), so that a watchlist checked
+// outside the matcher (the store, watchlist validate) is checked alike.
+func MatchOptions(cfg Config) (match.Options, error) {
+	o := match.Options{TeamQuota: cfg.Match.TeamQuota, Regions: region.Map(cfg.Enrich.Regions)}
+	var err error
+	o.Owned, err = ownedAccounts(cfg.Route.Org)
+	return o, err
+}
+
+// ownedAccounts reads the accounts of an org.yaml ("" is none).
+func ownedAccounts(org string) ([]match.Account, error) {
+	if org == "" {
+		return nil, nil
+	}
+	o, err := route.LoadOrg(org)
+	if err != nil {
+		return nil, err
+	}
+	var out []match.Account
+	for _, a := range o.Accounts {
+		out = append(out, match.Account{Platform: a.Platform, Handle: a.Handle})
+	}
+	return out, nil
 }
 
 // Search is the search index this process writes, or nil: an API in the

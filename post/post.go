@@ -27,6 +27,10 @@ type Post struct {
 	IngestedAt time.Time   `json:"ingested_at"`
 }
 
+// Platforms are the platforms earshot's connectors produce (Post.Platform),
+// which the rule language's platform: and org.yaml's accounts name.
+var Platforms = []string{"x", "twitter", "bluesky", "mastodon", "synthetic"}
+
 // Kinds of change records. A delete carries the platform and id of the
 // deleted post and no text; an edit carries the new text under the same id.
 const (

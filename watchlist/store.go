@@ -411,7 +411,7 @@ func (s *Store) Validate(spec Spec) error {
 	w, err := compileOne(spec.ID, spec, 1)
 	if err != nil {
 		errs = append(errs, err)
-	} else if _, err := match.Compile([]*match.Watchlist{w}); err != nil {
+	} else if _, err := match.CompileWith([]*match.Watchlist{w}, s.opt.Match); err != nil {
 		errs = append(errs, err)
 	}
 	if len(errs) > 0 {
@@ -491,7 +491,7 @@ func (s *Store) compileSet(set []*Record, quota bool) ([]*match.Watchlist, error
 		lists = append(lists, w)
 	}
 	if len(errs) == 0 {
-		if _, err := match.Compile(lists); err != nil {
+		if _, err := match.CompileWith(lists, s.opt.Match); err != nil {
 			errs = append(errs, err)
 		}
 		if quota {

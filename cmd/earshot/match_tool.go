@@ -101,7 +101,7 @@ func matchTool(args []string, stdout, stderr io.Writer) error {
 
 // watchlistTool is `earshot watchlist validate DIR` and
 // `earshot watchlist import powertrack|brandwatch RULE`.
-const watchlistUsage = "usage: earshot watchlist validate DIR | import powertrack|brandwatch RULE | publish --config FILE [--dir DIR] | backtest FILE --since 7d | list|show|apply|submit|approve|reject|pause|resume|delete|import DIR|sync (the store: earshot watchlist list -h)"
+const watchlistUsage = "usage: earshot watchlist validate DIR [--config FILE] | import powertrack|brandwatch RULE | publish --config FILE [--dir DIR] | backtest FILE --since 7d | list|show|apply|submit|approve|reject|pause|resume|delete|import DIR|sync (the store: earshot watchlist list -h)"
 
 func watchlistTool(args []string, stdout, stderr io.Writer) error {
 	if helpWanted(args) {
@@ -131,14 +131,30 @@ func watchlistTool(args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintln(stdout, rule)
 		return nil
 	}
-	if len(args) != 2 || args[0] != "validate" {
+	if len(args) < 2 || args[0] != "validate" {
 		return exitError{2, errors.New(watchlistUsage)}
+	}
+	vfs := flag.NewFlagSet("earshot watchlist validate", flag.ContinueOnError)
+	vfs.SetOutput(stderr)
+	config := vfs.String("config", "", "configuration file: its enrich.regions and route.org (owned accounts, for to:@owned) apply")
+	if err := vfs.Parse(args[2:]); err != nil || vfs.NArg() > 0 {
+		return exitError{2, errors.New(watchlistUsage)}
+	}
+	opts := match.Options{}
+	if *config != "" {
+		cfg, err := pipeline.Load(*config)
+		if err != nil {
+			return err
+		}
+		if opts, err = pipeline.MatchOptions(cfg); err != nil {
+			return err
+		}
 	}
 	lists, err := match.LoadDir(args[1])
 	if err != nil {
 		return err
 	}
-	e, err := match.Compile(lists)
+	e, err := match.CompileWith(lists, opts)
 	if err == nil {
 		err = match.CheckQuota(lists, match.DefaultConfig().TeamQuota)
 	}
