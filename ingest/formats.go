@@ -123,7 +123,8 @@ func fits(f string, k canon.Keys) bool {
 	case FormatMastodon:
 		return k&canon.KeyEvent != 0 || k&(canon.KeyAccount|canon.KeyContent) == canon.KeyAccount|canon.KeyContent
 	case FormatX:
-		return k&(canon.KeyData|canon.KeyErrors) != 0 || k&(canon.KeyAction|canon.KeyID) == canon.KeyAction|canon.KeyID
+		return k&(canon.KeyData|canon.KeyErrors) != 0 || k&(canon.KeyAction|canon.KeyID) == canon.KeyAction|canon.KeyID ||
+			k&canon.KeyID != 0 && k&(canon.KeyAuthorID|canon.KeyTwarc) != 0 // twarc's flattened export
 	}
 	return false
 }

@@ -92,3 +92,12 @@ func TestZstdLongWindow(t *testing.T) {
 		t.Errorf("window 256 MiB: %v, want it refused saying how to recompress", err)
 	}
 }
+
+// twarc's flattened export is detected as X and read as posts.
+func TestTwarcFlattenedDetected(t *testing.T) {
+	line := `{"id":"15","text":"hello","created_at":"2026-11-20T10:00:00.000Z","author_id":"7","author":{"id":"7","username":"ann"},"__twarc":{"version":"2.0.0"}}`
+	ps, reasons, _ := decodeString(t, FormatAuto, line+"\n")
+	if len(ps) != 1 || len(reasons) != 0 || ps[0].Platform != "x" || ps[0].Author.Handle != "ann" {
+		t.Errorf("posts %+v, dead letters %q", ps, reasons)
+	}
+}

@@ -48,6 +48,8 @@ const (
 	KeyAction
 	KeyV
 	KeyPost
+	KeyAuthorID // "author_id": an X tweet at the top level (twarc's flattened export)
+	KeyTwarc    // "__twarc": twarc's metadata on each flattened tweet
 )
 
 // keyOf names a top-level key; a switch beats a map lookup on this path.
@@ -81,6 +83,10 @@ func keyOf(k []byte) Keys {
 		return KeyV
 	case "post":
 		return KeyPost
+	case "author_id":
+		return KeyAuthorID
+	case "__twarc":
+		return KeyTwarc
 	}
 	return 0
 }
