@@ -228,7 +228,7 @@ func (w *Watchlist) Validate() error {
 func LoadDir(dir string) ([]*Watchlist, error) {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
-		return nil, fmt.Errorf("reading watchlists: %w", err)
+		return nil, errors.Join(strictyaml.ErrInvalid, fmt.Errorf("match.watchlists: reading %s: %w", dir, err))
 	}
 	var (
 		out  []*Watchlist

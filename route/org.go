@@ -132,7 +132,7 @@ func (o *Org) initAccounts(bad func(string, ...any)) {
 func loadOrgAt(path string, now time.Time) (*Org, error) {
 	o := &Org{file: path, loadedAt: now}
 	if err := strictyaml.File(path, o); err != nil {
-		return nil, err
+		return nil, fmt.Errorf("route.org: %w", err)
 	}
 	if err := o.init(); err != nil {
 		return nil, errors.Join(strictyaml.ErrInvalid, err)

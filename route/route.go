@@ -134,7 +134,7 @@ var (
 func LoadPolicy(path string) (*Policy, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return nil, fmt.Errorf("reading %s: %w", path, err)
+		return nil, errors.Join(strictyaml.ErrInvalid, fmt.Errorf("route.policy: reading %s: %w", path, err))
 	}
 	p := &Policy{file: path}
 	if err := strictyaml.Decode(path, data, p); err != nil {

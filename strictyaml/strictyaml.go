@@ -24,7 +24,8 @@ var ErrInvalid = errors.New("invalid configuration")
 func File(path string, v any) error {
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return fmt.Errorf("reading %s: %w", path, err)
+		// a missing or unreadable configuration file is a configuration problem
+		return errors.Join(ErrInvalid, fmt.Errorf("reading %s: %w", path, err))
 	}
 	return Decode(path, data, v)
 }

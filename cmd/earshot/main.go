@@ -211,6 +211,18 @@ func parseFlags(cmd string, args []string, stderr io.Writer) (runFlags, *flag.Fl
 	if fs.NArg() > 0 {
 		return f, fs, exitError{2, fmt.Errorf("unexpected arguments %v", fs.Args())}
 	}
+	set := map[string]bool{}
+	fs.Visit(func(fl *flag.Flag) { set[fl.Name] = true })
+	switch {
+	case set["rate"] && f.rate < 0:
+		return f, fs, exitError{2, fmt.Errorf("--rate %d: want 0 (as fast as possible) or more posts per second", f.rate)}
+	case set["limit"] && f.limit < 0:
+		return f, fs, exitError{2, fmt.Errorf("--limit %d: want 0 (no limit) or more posts", f.limit)}
+	case f.duration < 0:
+		return f, fs, exitError{2, fmt.Errorf("--duration %v: want 0 (until interrupted) or more", f.duration)}
+	case f.progress < 0:
+		return f, fs, exitError{2, fmt.Errorf("--progress %v: want 0 (none) or more", f.progress)}
+	}
 	return f, fs, nil
 }
 

@@ -1,0 +1,57 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// Every configuration problem exits 2, naming the key: a missing or
+// directory config, policy or watchlists path, and negative flag values.
+func TestConfigProblemsExit2(t *testing.T) {
+	dir := t.TempDir()
+	body, err := os.ReadFile("../../deploy/examples/embedded.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := func(name, from, to string) string {
+		p := filepath.Join(dir, name)
+		b := strings.Replace(string(body), from, to, 1)
+		b = strings.Replace(b, "watchlists: watchlists", "watchlists: "+filepath.Join(wd(t), "../../deploy/examples/watchlists"), 1)
+		b = strings.Replace(b, "org: org.yaml", "org: "+filepath.Join(wd(t), "../../deploy/examples/org.yaml"), 1)
+		if !strings.Contains(from, "routing") {
+			b = strings.Replace(b, "policy: routing.yaml", "policy: "+filepath.Join(wd(t), "../../deploy/examples/routing.yaml"), 1)
+		}
+		os.WriteFile(p, []byte(b), 0o644)
+		return p
+	}
+	for _, c := range []struct {
+		name string
+		args []string
+		says string
+	}{
+		{"missing config", []string{"run", "--config", filepath.Join(dir, "nope.yaml")}, "nope.yaml"},
+		{"config is a directory", []string{"run", "--config", dir}, "is a directory"},
+		{"missing policy", []string{"run", "--config", cfg("p.yaml", "policy: routing.yaml", "policy: nope.yaml")}, "route.policy"},
+		{"missing watchlists", []string{"run", "--config", cfg("w.yaml", "watchlists: watchlists", "watchlists: "+filepath.Join(dir, "nowl"))}, "match.watchlists"},
+		{"negative rate", []string{"run", "--rate", "-7"}, "--rate"},
+		{"negative duration", []string{"run", "--duration", "-5s"}, "--duration"},
+		{"negative progress", []string{"run", "--progress", "-1s"}, "--progress"},
+	} {
+		var out, errb bytes.Buffer
+		err := run(append(c.args, "--metrics-addr", "127.0.0.1:0"), &out, &errb)
+		if code := exitCode(err); code != 2 || err == nil || !strings.Contains(err.Error(), c.says) {
+			t.Errorf("%s: exit %d, %v; want 2 naming %s", c.name, code, err, c.says)
+		}
+	}
+}
+
+func wd(t *testing.T) string {
+	d, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
