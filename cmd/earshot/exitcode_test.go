@@ -55,3 +55,16 @@ func wd(t *testing.T) string {
 	}
 	return d
 }
+
+// earshot version prints the version, the commit and the Go toolchain.
+func TestVersionCommand(t *testing.T) {
+	for _, args := range [][]string{{"version"}, {"--version"}} {
+		var out, errb bytes.Buffer
+		if err := run(args, &out, &errb); err != nil {
+			t.Fatalf("%v: %v", args, err)
+		}
+		if s := out.String(); !strings.HasPrefix(s, "earshot ") || !strings.Contains(s, "go1.") {
+			t.Errorf("%v printed %q", args, s)
+		}
+	}
+}
