@@ -139,8 +139,8 @@ func NewPush(cfg PushConfig, n *canon.Normalizer, log *slog.Logger) (*Push, erro
 // tenant returns the tenant a request's bearer token belongs to. Tokens are
 // compared in constant time.
 func (p *Push) tenant(r *http.Request) (string, bool) {
-	tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-	if !ok || tok == "" {
+	scheme, tok, ok := strings.Cut(r.Header.Get("Authorization"), " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") || tok == "" { // the scheme is case-insensitive
 		return "", false
 	}
 	name, found := "", false

@@ -88,3 +88,18 @@ func TestPushWithoutTenantsSaysWhatToDo(t *testing.T) {
 		t.Errorf("Validate() = %v, want it to name the default address and addr: \"\"", err)
 	}
 }
+
+// The Authorization scheme is case-insensitive (RFC 9110): "bearer" works.
+func TestPushBearerCaseInsensitive(t *testing.T) {
+	p := testPush(t, nil)
+	one, _, _ := strings.Cut(pushBody, "\n")
+	for _, scheme := range []string{"bearer", "BEARER", "Bearer"} {
+		req := httptest.NewRequest(http.MethodPost, "/v1/posts", strings.NewReader(one))
+		req.Header.Set("Authorization", scheme+" acme-token-0123456789")
+		w := httptest.NewRecorder()
+		p.ServeHTTP(w, req)
+		if w.Code != http.StatusAccepted {
+			t.Errorf("%s: %d %s", scheme, w.Code, w.Body.String())
+		}
+	}
+}
