@@ -12,7 +12,9 @@ import (
 // reply does); to:@owned for posts addressed to any of the organisation's
 // own accounts on the post's platform.
 func TestToOwnedAccounts(t *testing.T) {
-	rule := func(id, r string) *Watchlist { return &Watchlist{ID: id, Version: 1, Status: "live", Rule: r, file: id + ".yaml"} }
+	rule := func(id, r string) *Watchlist {
+		return &Watchlist{ID: id, Version: 1, Status: "live", Rule: r, file: id + ".yaml"}
+	}
 	ws := []*Watchlist{rule("to-acme", "to:acme"), rule("replies-to-us", "to:@owned is:reply"), rule("owned", "to:@owned refund*")}
 	owned := []Account{{Platform: "x", Handle: "acme"}, {Platform: "x", Handle: "@AcmeSupport"}, {Platform: "bluesky", Handle: "acme.bsky.social"}}
 	e, err := CompileWith(ws, Options{Owned: owned})

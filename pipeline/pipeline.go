@@ -48,24 +48,27 @@ type Taps struct {
 
 // Pipeline is a set of stage runners over one transport.
 type Pipeline struct {
-	cfg     Config
-	topics  Topics
-	tr      stream.Transport
-	mem     *stream.Memory // set in embedded mode
-	log     *slog.Logger
-	policy  *route.Policy   // as loaded at start: its queues are the topics set up
-	live    *route.Live     // the policy in force, reloaded when its files change
-	owned   []match.Account // the organisation's own accounts (route.org), for to:@owned
-	matcher *match.Matcher
-	search  *search.Index               // set when the index stage runs here
-	push    *ingest.Push                // set when the source is the push endpoint
-	follow  func(context.Context) error // keeps the matcher on the published watchlist set
-	source  *stream.SourceRunner
-	runners map[string]*stream.Runner
-	outputs map[string][]string // topics each runner writes, closed after it in embedded mode
-	taps    []func(context.Context) error
-	jobs    []func(context.Context) // background work that lives as long as the stages
-	closers []func() error
+	cfg    Config
+	topics Topics
+	tr     stream.Transport
+	mem    *stream.Memory // set in embedded mode
+	log    *slog.Logger
+	policy *route.Policy   // as loaded at start: its queues are the topics set up
+	live   *route.Live     // the policy in force, reloaded when its files change
+	owned  []match.Account // the organisation's own accounts (route.org), for to:@owned
+	// watchState is the watchlists directory's state before it was loaded,
+	// so that the reload job recompiles only a changed set.
+	watchState [32]byte
+	matcher    *match.Matcher
+	search     *search.Index               // set when the index stage runs here
+	push       *ingest.Push                // set when the source is the push endpoint
+	follow     func(context.Context) error // keeps the matcher on the published watchlist set
+	source     *stream.SourceRunner
+	runners    map[string]*stream.Runner
+	outputs    map[string][]string // topics each runner writes, closed after it in embedded mode
+	taps       []func(context.Context) error
+	jobs       []func(context.Context) // background work that lives as long as the stages
+	closers    []func() error
 	// consumers are closed together, before the closers: each waits out
 	// the fetch in progress (up to a second) to leave its group, so one
 	// after another the sink's eight took seconds.
@@ -117,6 +120,8 @@ func New(ctx context.Context, cfg Config, stages []string, taps Taps, reg promet
 	}
 	var matcher *match.Matcher
 	if has(Match) && cfg.Match.Follow == "" {
+		// The state before the load: reloads start from it (WatchFrom).
+		p.watchState, _ = match.DirState(cfg.Match.Watchlists)
 		lists, err := match.LoadDir(cfg.Match.Watchlists)
 		if err != nil {
 			return nil, err
@@ -406,7 +411,9 @@ func (p *Pipeline) Run(ctx context.Context) error {
 	if p.follow != nil {
 		wg.Go(func() { fail("watchlists", p.follow(watchCtx)) })
 	} else if p.matcher != nil && p.cfg.Match.ReloadInterval > 0 {
-		wg.Go(func() { match.Watch(watchCtx, p.cfg.Match.Watchlists, p.cfg.Match.ReloadInterval, p.matcher, p.log) })
+		wg.Go(func() {
+			match.WatchFrom(watchCtx, p.cfg.Match.Watchlists, p.watchState, p.cfg.Match.ReloadInterval, p.matcher, p.log)
+		})
 	}
 	wg.Go(func() {
 		stages.Wait()
