@@ -2,10 +2,15 @@ package main
 
 import (
 	"bytes"
+	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/earshot-dev/earshot/api"
+	"github.com/earshot-dev/earshot/search"
 )
 
 // Every configuration problem exits 2, naming the key: a missing or
@@ -65,6 +70,34 @@ func TestVersionCommand(t *testing.T) {
 		}
 		if s := out.String(); !strings.HasPrefix(s, "earshot ") || !strings.Contains(s, "go1.") {
 			t.Errorf("%v printed %q", args, s)
+		}
+	}
+}
+
+// Search without an open index is 503 not_configured, as documented, not a
+// 500.
+func TestLazySearcherNotConfigured(t *testing.T) {
+	_, err := lazySearcher(func() *search.Index { return nil }).Search(context.Background(), search.Query{})
+	var e *api.Error
+	if !errors.As(err, &e) || e.Status != 503 || e.Code != api.CodeNotConfigured {
+		t.Errorf("Search with no index = %v, want a 503 not_configured", err)
+	}
+}
+
+// -h asks for help: watchlist validate prints its usage, match names its
+// tool form too; both exit 0.
+func TestHelpFlags(t *testing.T) {
+	for _, c := range []struct {
+		args []string
+		says string
+	}{
+		{[]string{"watchlist", "validate", "-h"}, "watchlist validate DIR"},
+		{[]string{"match", "-h"}, "--watchlists DIR --posts FILE"},
+	} {
+		var out, errb bytes.Buffer
+		err := run(c.args, &out, &errb)
+		if exitCode(err) != 0 || !strings.Contains(errb.String(), c.says) {
+			t.Errorf("%v: exit %d (%v), stderr %q; want 0 and %q", c.args, exitCode(err), err, errb.String(), c.says)
 		}
 	}
 }

@@ -169,6 +169,9 @@ func run(args []string, stdout, stderr io.Writer) error {
 	case "bench":
 		return benchTool(args, stdout, stderr)
 	case pipeline.Ingest, pipeline.Match, pipeline.Enrich, pipeline.Route, pipeline.Sink, pipeline.Index, pipeline.Deliver:
+		if cmd == pipeline.Match && helpWanted(args) {
+			fmt.Fprintln(stderr, "usage: earshot match --watchlists DIR --posts FILE [--all]   what the watchlists match in a file of posts\n       earshot match [flags]                                the match stage, with these flags:")
+		}
 		if cmd == pipeline.Match && slices.ContainsFunc(args, func(a string) bool { return strings.TrimLeft(strings.SplitN(a, "=", 2)[0], "-") == "watchlists" }) {
 			return matchTool(args, stdout, stderr)
 		}

@@ -131,6 +131,10 @@ func watchlistTool(args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintln(stdout, rule)
 		return nil
 	}
+	if len(args) >= 2 && args[0] == "validate" && helpWanted(args[1:]) {
+		fmt.Fprintln(stderr, "usage: earshot watchlist validate DIR [--config FILE]   check the watchlist files of DIR (with --config: its enrich.regions and route.org)")
+		return nil
+	}
 	if len(args) < 2 || args[0] != "validate" {
 		return exitError{2, errors.New(watchlistUsage)}
 	}
