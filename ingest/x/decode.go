@@ -235,6 +235,17 @@ func (d *Decoder) LineScanned(raw []byte, out []canon.Event) ([]canon.Event, err
 	return append(out, ev), nil
 }
 
+// digits reports whether s is a non-empty run of ASCII digits, as every X
+// id is.
+func digits(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return s != ""
+}
+
 // flattened decodes a tweet of twarc's flattened export (twarc2 flatten):
 // the tweet's fields at the top level, with its author and place inlined.
 func (d *Decoder) flattened(raw []byte, out []canon.Event) ([]canon.Event, error) {
@@ -283,6 +294,9 @@ func (d *Decoder) delete(id string, at time.Time, out []canon.Event) ([]canon.Ev
 	if id == "" {
 		return out, errors.New("x delete: no tweet id")
 	}
+	if !digits(id) {
+		return out, fmt.Errorf("x delete: tweet id %.64q is not an X id (digits)", id)
+	}
 	p := &post.Post{Kind: post.KindDelete, Platform: Platform, ID: id, CreatedAt: at, Source: d.Source}
 	if err := d.N.Finish(p); err != nil {
 		return out, err
@@ -293,6 +307,9 @@ func (d *Decoder) delete(id string, at time.Time, out []canon.Event) ([]canon.Ev
 func (d *Decoder) tweet(t *tweet, l *line) (canon.Event, error) {
 	if t.ID == "" {
 		return canon.Event{}, errors.New("x tweet: no id")
+	}
+	if !digits(string(t.ID)) {
+		return canon.Event{}, fmt.Errorf("x tweet: id %.64q is not an X id (digits)", string(t.ID))
 	}
 	if t.CreatedAt.IsZero() {
 		return canon.Event{}, fmt.Errorf("x tweet %s: no created_at", t.ID)

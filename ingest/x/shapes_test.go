@@ -48,3 +48,17 @@ func TestNonTweetShapes(t *testing.T) {
 		t.Errorf("twarc flattened post = %+v (author %+v)", p, p.Author)
 	}
 }
+
+// An X id is digits: a delete of "../x" is refused, not passed on.
+func TestXIDsAreDigits(t *testing.T) {
+	d := &Decoder{N: canon.NewNormalizer()}
+	for _, line := range []string{
+		`{"data":{"delete":{"tweet":{"id":"../x"},"event_at":"2026-11-01T00:00:00.000Z"}}}`,
+		`{"id":"../x","action":"delete","created_at":"2026-11-01T00:00:00.000Z"}`,
+		`{"data":{"id":"1a","text":"t","created_at":"2026-11-01T00:00:00.000Z"}}`,
+	} {
+		if evs, err := d.Line([]byte(line), nil); err == nil {
+			t.Errorf("%s: %+v, want it refused", line, evs)
+		}
+	}
+}
