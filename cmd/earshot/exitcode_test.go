@@ -2,12 +2,14 @@ package main
 
 import (
 	"bytes"
+	"compress/gzip"
 	"context"
 	"errors"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/earshot-dev/earshot/api"
 	"github.com/earshot-dev/earshot/search"
@@ -99,5 +101,21 @@ func TestHelpFlags(t *testing.T) {
 		if exitCode(err) != 0 || !strings.Contains(errb.String(), c.says) {
 			t.Errorf("%v: exit %d (%v), stderr %q; want 0 and %q", c.args, exitCode(err), err, errb.String(), c.says)
 		}
+	}
+}
+
+// A dry run that stops on a read error (a truncated gzip) still prints the
+// summary of what it read, with the error.
+func TestDryRunSummaryAfterReadError(t *testing.T) {
+	var gz bytes.Buffer
+	zw := gzip.NewWriter(&gz)
+	zw.Write([]byte(`{"platform":"f","id":"1","text":"a","created_at":"2026-11-01T10:00:00Z"}` + "\n"))
+	zw.Close()
+	path := filepath.Join(t.TempDir(), "cut.ndjson.gz")
+	os.WriteFile(path, gz.Bytes()[:gz.Len()-6], 0o644) // the trailer cut off
+	var out, errb bytes.Buffer
+	err := ingestFileTool([]string{path, "--dry-run"}, &out, &errb, func() time.Time { return time.Date(2026, 11, 21, 0, 0, 0, 0, time.UTC) })
+	if err == nil || !strings.Contains(out.String(), `"summary"`) {
+		t.Errorf("err %v, stdout %q; want the error and a summary", err, out.String())
 	}
 }
