@@ -23,13 +23,14 @@ type Post struct {
 	Country    string      `json:"country,omitempty"` // ISO 3166-1 alpha-2 of a platform place, if any
 	Media      int         `json:"media,omitempty"`   // number of attached images, videos, …
 	Engagement *Engagement `json:"engagement,omitempty"`
-	Source     string      `json:"source,omitempty"` // the connector and endpoint it came from
+	Source     string      `json:"source,omitempty"`    // the connector and endpoint it came from
+	Community  string      `json:"community,omitempty"` // where it was posted within the platform: a subreddit
 	IngestedAt time.Time   `json:"ingested_at"`
 }
 
 // Platforms are the platforms earshot's connectors produce (Post.Platform),
 // which the rule language's platform: and org.yaml's accounts name.
-var Platforms = []string{"x", "twitter", "bluesky", "mastodon", "synthetic"}
+var Platforms = []string{"x", "twitter", "bluesky", "mastodon", "reddit", "synthetic"}
 
 // Kinds of change records. A delete carries the platform and id of the
 // deleted post and no text; an edit carries the new text under the same id.

@@ -50,6 +50,8 @@ const (
 	KeyPost
 	KeyAuthorID // "author_id": an X tweet at the top level (twarc's flattened export)
 	KeyTwarc    // "__twarc": twarc's metadata on each flattened tweet
+	KeySubreddit
+	KeyKind
 )
 
 // keyOf names a top-level key; a switch beats a map lookup on this path.
@@ -87,6 +89,10 @@ func keyOf(k []byte) Keys {
 		return KeyAuthorID
 	case "__twarc":
 		return KeyTwarc
+	case "subreddit":
+		return KeySubreddit
+	case "kind":
+		return KeyKind
 	}
 	return 0
 }
