@@ -358,6 +358,17 @@ var migrations = []migration{
 // SchemaVersion is the newest schema version this build knows.
 func SchemaVersion() int { return migrations[len(migrations)-1].version }
 
+// MigrationVersions lists the versions of this build's migrations, oldest
+// first: a database at SchemaVersion has recorded each once (the numbers
+// need not be contiguous).
+func MigrationVersions() []int {
+	vs := make([]int, len(migrations))
+	for i, m := range migrations {
+		vs[i] = m.version
+	}
+	return vs
+}
+
 // Schema says where the schema lives and how it is laid out.
 type Schema struct {
 	DB        string
