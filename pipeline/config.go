@@ -98,9 +98,12 @@ func (c *Config) Validate() error {
 // wrapping strictyaml.ErrInvalid.
 func Load(path string) (Config, error) {
 	c := Default()
-	if err := strictyaml.File(path, &c); err != nil {
-		return c, err
+	decodeErr := strictyaml.File(path, &c)
+	if decodeErr != nil && !strictyaml.Partial(decodeErr) {
+		return c, decodeErr
 	}
+	// After unknown keys or wrong types the rest of the file is decoded:
+	// its other problems are reported with them, all at once.
 	dir := filepath.Dir(path)
 	for _, p := range c.paths() {
 		if *p != "" && !filepath.IsAbs(*p) {
@@ -108,9 +111,13 @@ func Load(path string) (Config, error) {
 		}
 	}
 	if err := c.Validate(); err != nil {
-		return c, errors.Join(strictyaml.ErrInvalid, fmt.Errorf("%s: %w", path, err))
+		err = fmt.Errorf("%s: %w", path, err)
+		if decodeErr != nil {
+			return c, errors.Join(decodeErr, err) // decodeErr says ErrInvalid first
+		}
+		return c, errors.Join(strictyaml.ErrInvalid, err)
 	}
-	return c, nil
+	return c, decodeErr
 }
 
 // paths are the configuration's file and directory names, which Load takes

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"strings"
 	"testing"
 	"time"
 
@@ -66,5 +67,17 @@ func TestMatchOptionsCarryOwnedAccounts(t *testing.T) {
 	}
 	if len(o.Owned) != 4 || o.Owned[1].Handle != "acme_support" || o.Owned[2].Platform != "bluesky" {
 		t.Errorf("owned accounts = %+v", o.Owned)
+	}
+}
+
+// An unknown key does not hide the file's other problems: all come at once.
+func TestLoadReportsUnknownKeysWithTheRest(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "c.yaml")
+	os.WriteFile(path, []byte("bogus: 1\nroute: {policy: p.yaml, linger: 20s}\nmatch: {watchlists: w}\n"), 0o644)
+	_, err := Load(path)
+	for _, want := range []string{`unknown key "bogus"`, "route.linger"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("Load: %v, want it to name %s", err, want)
+		}
 	}
 }

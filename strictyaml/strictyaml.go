@@ -60,9 +60,25 @@ func Decode(name string, data []byte, v any) error {
 		for _, e := range te.Errors {
 			errs = append(errs, errors.New(format(name, e)))
 		}
-		return errors.Join(errs...)
+		// The decoder went on past these: v holds the rest of the file,
+		// which a caller may still validate (Partial).
+		return partial{errors.Join(errs...)}
 	}
 	return errors.Join(ErrInvalid, errors.New(format(name, err.Error())))
+}
+
+// partial marks decode errors (unknown keys, wrong types) after which the
+// value holds everything else the file says.
+type partial struct{ error }
+
+func (p partial) Unwrap() error { return p.error }
+
+// Partial reports whether err, from Decode or File, left the value decoded
+// but for the keys it names: the caller can validate the rest and report
+// every problem of the file at once.
+func Partial(err error) bool {
+	var p partial
+	return errors.As(err, &p)
 }
 
 func format(name, msg string) string {
