@@ -9,11 +9,13 @@ RUN_ARGS  ?=
 all: build
 
 build:
-	$(GO) build -o $(BIN) ./cmd/earshot
+	@echo "building $(BIN) (the first build fetches modules and compiles for a few minutes)..." >&2
+	@$(GO) build -o $(BIN) ./cmd/earshot
 
 ## run: every stage in one process over in-memory queues, synthetic firehose.
+## The recipe lines are not echoed, so stdout holds only earshot's JSON.
 run: build
-	./$(BIN) run --config deploy/examples/embedded.yaml $(RUN_ARGS)
+	@./$(BIN) run --config deploy/examples/embedded.yaml $(RUN_ARGS)
 
 ## test: unit tests, then integration tests against a real Kafka broker and
 ## a real ClickHouse server that this target installs (if missing) and starts.

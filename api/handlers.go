@@ -511,6 +511,21 @@ type BacktestRequest struct {
 	Spec  *watchlist.Spec `json:"spec,omitempty"`
 }
 
+// searchTime reads a search's since or until: "" (none), an RFC 3339 time,
+// or a duration back from now such as 2d or 36h.
+func searchTime(name, v string, now time.Time) (time.Time, error) {
+	if v == "" {
+		return time.Time{}, nil
+	}
+	if t, err := time.Parse(time.RFC3339, v); err == nil {
+		return t, nil
+	}
+	if d, err := ParseDuration(v); err == nil && d >= 0 {
+		return now.Add(-d), nil
+	}
+	return time.Time{}, errorf(http.StatusBadRequest, CodeBadRequest, "%s %q: want an RFC 3339 time (2026-11-20T00:00:00Z) or a duration back from now (7d, 36h)", name, truncate(v, 40))
+}
+
 func parseSince(v string) (time.Duration, error) {
 	if v == "" {
 		return 24 * time.Hour, nil
@@ -614,9 +629,23 @@ func (s *Server) search(c *call) error {
 	if s.d.Searcher == nil {
 		return errorf(http.StatusServiceUnavailable, CodeNotConfigured, "no search index is configured")
 	}
-	var q search.Query
-	if e := decodeJSON(c.r, &q, false); e != nil {
+	// since and until: an RFC 3339 time, or a duration back from now (2d)
+	// as the CLI takes them; they shadow the query's time fields.
+	var body struct {
+		search.Query
+		Since string `json:"since"`
+		Until string `json:"until"`
+	}
+	if e := decodeJSON(c.r, &body, false); e != nil {
 		return e
+	}
+	q := body.Query
+	var err error
+	if q.Since, err = searchTime("since", body.Since, s.now()); err != nil {
+		return err
+	}
+	if q.Until, err = searchTime("until", body.Until, s.now()); err != nil {
+		return err
 	}
 	if q.Size < 0 || q.Size > 200 || q.From < 0 || q.From > 10_000 || len(q.Text) > 4096 {
 		return errorf(http.StatusBadRequest, CodeBadRequest, "size 0 to 200, from 0 to 10000 and q of at most 4096 bytes, please")
@@ -627,7 +656,7 @@ func (s *Server) search(c *call) error {
 	}
 	q.Scope = scope
 	var res *search.Result
-	err := s.heavy(c, s.queryTimeout, func(ctx context.Context) (err error) {
+	err = s.heavy(c, s.queryTimeout, func(ctx context.Context) (err error) {
 		res, err = s.d.Searcher.Search(ctx, q)
 		return err
 	})

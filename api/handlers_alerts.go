@@ -406,7 +406,7 @@ func (s *Server) readAudit(c *call) error {
 	}
 	if !c.id.Scope.Unscoped() {
 		// Its records are every team's watchlists, the routing and the tokens.
-		return errorf(http.StatusForbidden, CodeOutOfScope, "the audit log is the whole organisation's: a caller scoped to %+v may not read it", c.id.Scope)
+		return errorf(http.StatusForbidden, CodeOutOfScope, "the audit log is the whole organisation's: a caller scoped to %s may not read it", c.id.Scope)
 	}
 	offset, limit, err := paging(c)
 	if err != nil {

@@ -3,6 +3,7 @@ package api
 import (
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -83,6 +84,24 @@ type Scope struct {
 	Teams   []string `json:"teams,omitempty"`
 	Brands  []string `json:"brands,omitempty"`
 	Regions []string `json:"regions,omitempty"`
+}
+
+// String is the scope as messages and the token list show it:
+// "teams=a,b regions=EMEA", or "everything".
+func (s Scope) String() string {
+	var parts []string
+	for _, p := range []struct {
+		k string
+		v []string
+	}{{"teams", s.Teams}, {"brands", s.Brands}, {"regions", s.Regions}} {
+		if len(p.v) > 0 {
+			parts = append(parts, p.k+"="+strings.Join(p.v, ","))
+		}
+	}
+	if len(parts) == 0 {
+		return "everything"
+	}
+	return strings.Join(parts, " ")
 }
 
 // Unscoped reports whether the scope narrows nothing.

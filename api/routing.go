@@ -147,7 +147,7 @@ func orgWide(c *call) error {
 	if c.id.Scope.Unscoped() {
 		return nil
 	}
-	return errorf(http.StatusForbidden, CodeOutOfScope, "the routing policy is the whole organisation's: a caller scoped to %+v may read it, not change it", c.id.Scope)
+	return errorf(http.StatusForbidden, CodeOutOfScope, "the routing policy is the whole organisation's: a caller scoped to %s may read it, not change it", c.id.Scope)
 }
 
 func (s *Server) routing() (*RoutingFiles, error) {

@@ -7,6 +7,8 @@ package enrich
 import (
 	"context"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/earshot-dev/earshot/post"
@@ -87,17 +89,61 @@ func (e *Enricher) Enrich(p *post.Post) *post.Enrichment {
 	return en
 }
 
-// Stage returns the enrich stage.
+// Stage returns the enrich stage. A watchlist's regions scope its
+// matches: once the post's region is resolved, the matches of watchlists
+// scoped to other regions are dropped (see InScope). A post left with no
+// match is not passed on, but an edit is (without matches), so that the
+// alert it raised before is retracted.
 func (e *Enricher) Stage() func(context.Context, post.Batch) (post.Batch, error) {
 	return func(_ context.Context, in post.Batch) (post.Batch, error) {
+		out := in.Items[:0:0]
 		for _, it := range in.Items {
 			if len(it.Matches) == 0 && it.Post.Kind != "" {
-				continue // a delete or an edit that no longer matches: passed on for retraction
+				out = append(out, it) // a delete or an edit that no longer matches: passed on for retraction
+				continue
 			}
 			it.Enrichment = e.Enrich(it.Post)
+			if kept := InScope(it.Matches, it.Enrichment.Region); len(kept) != len(it.Matches) {
+				if len(kept) == 0 && it.Post.Kind == "" {
+					continue
+				}
+				cp := *it
+				cp.Matches = kept
+				it = &cp
+			}
+			out = append(out, it)
 		}
-		return post.Batch{Items: in.Items}, nil
+		return post.Batch{Items: out}, nil
 	}
+}
+
+// InScope is the matches whose watchlist's regions include region (case
+// aside), or that have no regions (global). A post whose region is unknown
+// keeps every match: it is not known to be elsewhere. ms itself is
+// returned when nothing is dropped.
+func InScope(ms []post.Match, region string) []post.Match {
+	if region == "" || region == "unknown" {
+		return ms
+	}
+	in := func(m *post.Match) bool {
+		return len(m.Regions) == 0 || slices.ContainsFunc(m.Regions, func(r string) bool { return strings.EqualFold(r, region) })
+	}
+	n := 0
+	for i := range ms {
+		if in(&ms[i]) {
+			n++
+		}
+	}
+	if n == len(ms) {
+		return ms
+	}
+	kept := make([]post.Match, 0, n)
+	for i := range ms {
+		if in(&ms[i]) {
+			kept = append(kept, ms[i])
+		}
+	}
+	return kept
 }
 
 // postTime is when a post was made, for the cluster window; ingestion time

@@ -206,24 +206,16 @@ func (g *gazetteer) lookup(loc string) locMatch {
 		vote([]place{{cc, placeCountry}}, 0)
 	}
 	for _, part := range splitLocation(loc) {
-		part = strings.TrimSpace(part)
-		if part == "" {
-			continue
+		before := len(votes)
+		g.lookupPart(part, vote, &region)
+		if len(votes) == before && strings.Contains(part, "-") {
+			// Nothing known as written: "London-UK" is two places joined
+			// (but "Guinea-Bissau" and "Stratford-upon-Avon" are found
+			// whole first).
+			for sub := range strings.SplitSeq(part, "-") {
+				g.lookupPart(sub, vote, &region)
+			}
 		}
-		if ps, ok := g.abbrevs[strings.ToUpper(part)]; ok && isUpper(part) {
-			vote(ps, 1)
-			continue
-		}
-		low := strings.ToLower(strings.Trim(part, " .!?\"'"))
-		if ps, ok := g.exactOnly[low]; ok {
-			vote(ps, 1)
-			continue
-		}
-		if r, ok := regionNames[low]; ok {
-			region = r
-			continue
-		}
-		g.scanPart(low, vote, &region)
 	}
 	if len(votes) == 0 {
 		if region != "" {
@@ -253,6 +245,35 @@ func (g *gazetteer) lookup(loc string) locMatch {
 }
 
 // scanPart finds known names in one part, longest first, word by word.
+// lookupPart votes for the places one part of a location names.
+func (g *gazetteer) lookupPart(part string, vote func([]place, int), region *string) {
+	part = strings.TrimSpace(part)
+	if part == "" {
+		return
+	}
+	// "USA." is USA: a trailing dot that is not an abbreviation's own.
+	for _, p := range []string{part, strings.TrimRight(part, ".")} {
+		if ps, ok := g.abbrevs[strings.ToUpper(p)]; ok && isUpper(p) {
+			vote(ps, 1)
+			return
+		}
+	}
+	if ps, ok := g.names[strings.ToLower(part)]; ok && strings.HasSuffix(part, ".") {
+		vote(ps, 1) // a dotted name: "U.S.A."
+		return
+	}
+	low := strings.ToLower(strings.Trim(part, " .!?\"'"))
+	if ps, ok := g.exactOnly[low]; ok {
+		vote(ps, 1)
+		return
+	}
+	if r, ok := regionNames[low]; ok {
+		*region = r
+		return
+	}
+	g.scanPart(low, vote, region)
+}
+
 func (g *gazetteer) scanPart(low string, vote func([]place, int), region *string) {
 	// word boundaries as byte offsets, so that n-grams are substrings
 	var bounds [24][2]int

@@ -14,6 +14,12 @@ import (
 // ratio: a decompression bomb, or a file that is not what it claims.
 var ErrBomb = errors.New("decompression ratio over the limit")
 
+// maxZstdWindow bounds the window a zstd stream may ask for, and so the
+// memory its decoder holds: 128 MiB takes what zstd --long (window log 27)
+// and --ultra -22 make. A file made with a larger window (--long=28 or
+// more) is refused with errZstdWindow.
+const maxZstdWindow = 1 << 27
+
 // bombSlack is what may be decompressed before the ratio is enforced, so a
 // small, highly repetitive but honest file is not refused.
 const bombSlack = 16 << 20
@@ -37,13 +43,24 @@ func decompress(r io.Reader, maxRatio int) (io.ReadCloser, error) {
 		return &ratioReader{r: zr, in: in, max: int64(maxRatio), close: zr.Close, kind: "gzip"}, nil
 	case len(magic) == 4 && magic[0] == 0x28 && magic[1] == 0xb5 && magic[2] == 0x2f && magic[3] == 0xfd:
 		// bounded window memory, one goroutine: a file source needs no more
-		zr, err := zstd.NewReader(br, zstd.WithDecoderConcurrency(1), zstd.WithDecoderMaxMemory(256<<20), zstd.WithDecoderMaxWindow(64<<20))
+		zr, err := zstd.NewReader(br, zstd.WithDecoderConcurrency(1), zstd.WithDecoderMaxMemory(2*maxZstdWindow), zstd.WithDecoderMaxWindow(maxZstdWindow))
 		if err != nil {
 			return nil, fmt.Errorf("zstd: %w", err)
 		}
-		return &ratioReader{r: zr, in: in, max: int64(maxRatio), close: func() error { zr.Close(); return nil }, kind: "zstd"}, nil
+		return &ratioReader{r: zstdWindowReader{zr}, in: in, max: int64(maxRatio), close: func() error { zr.Close(); return nil }, kind: "zstd"}, nil
 	}
 	return io.NopCloser(br), nil
+}
+
+// zstdWindowReader says what to do when a stream's window is over the bound.
+type zstdWindowReader struct{ r io.Reader }
+
+func (z zstdWindowReader) Read(p []byte) (int, error) {
+	n, err := z.r.Read(p)
+	if errors.Is(err, zstd.ErrWindowSizeExceeded) || errors.Is(err, zstd.ErrDecoderSizeExceeded) {
+		err = fmt.Errorf("zstd: %w: earshot reads windows up to %d MiB (zstd --long=27 or --ultra -22); recompress with zstd --long=27 or less, or decompress the file first", err, maxZstdWindow>>20)
+	}
+	return n, err
 }
 
 type countingReader struct {

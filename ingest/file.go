@@ -163,9 +163,11 @@ func (f *File) Next(ctx context.Context, max int) (post.Batch, error) {
 		}
 	}
 	for len(b.Items)+len(b.Rejected) < n {
-		line, size, err := f.readLine()
+		line, size, read, err := f.readLine()
+		if read > 0 {
+			f.line++ // blank lines count, as an editor numbers them
+		}
 		if size > 0 || len(line) > 0 {
-			f.line++
 			f.stats.Lines++
 			f.parse(&b, line, size)
 		}
@@ -179,16 +181,17 @@ func (f *File) Next(ctx context.Context, max int) (post.Batch, error) {
 	return b, nil
 }
 
-// readLine returns the next line without its newline, and its full size. A
-// line longer than maxBytes is returned cut to post.RawLimit bytes; the rest
-// is read and dropped.
-func (f *File) readLine() ([]byte, int, error) {
+// readLine returns the next line without its newline, its full size, and
+// how many bytes it read (0 only at the end). A line longer than maxBytes
+// is returned cut to post.RawLimit bytes; the rest is read and dropped.
+func (f *File) readLine() ([]byte, int, int, error) {
 	buf := f.buf[:0]
 	defer func() { f.buf = buf[:0] }()
-	size := 0
+	size, read := 0, 0
 	for {
 		chunk, err := f.r.ReadSlice('\n')
 		size += len(chunk)
+		read += len(chunk)
 		f.offset += int64(len(chunk))
 		if len(buf) <= f.maxBytes {
 			buf = append(buf, chunk...)
@@ -203,9 +206,12 @@ func (f *File) readLine() ([]byte, int, error) {
 		if size > f.maxBytes {
 			buf = buf[:min(len(buf), post.RawLimit)]
 		}
-		return buf, size, err
+		return buf, size, read, err
 	}
 }
+
+// bom is the UTF-8 byte-order mark some tools write before a file's text.
+var bom = []byte("\ufeff")
 
 // parse decodes one line into b. Blank lines are skipped (streams send them
 // as keep-alives). Unknown fields are ignored, so exports with extra fields
@@ -219,6 +225,7 @@ func (f *File) parse(b *post.Batch, line []byte, size int) {
 		reject(fmt.Sprintf("line is %d bytes, over max_post_bytes %d", size, f.maxBytes))
 		return
 	}
+	line = bytes.TrimPrefix(line, bom) // before the first line, or a file concatenated to another
 	if len(bytes.TrimSpace(line)) == 0 {
 		return
 	}

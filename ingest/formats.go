@@ -9,6 +9,7 @@ import (
 	"github.com/earshot-dev/earshot/ingest/bluesky"
 	"github.com/earshot-dev/earshot/ingest/canon"
 	"github.com/earshot-dev/earshot/ingest/mastodon"
+	"github.com/earshot-dev/earshot/ingest/reddit"
 	"github.com/earshot-dev/earshot/ingest/x"
 	"github.com/earshot-dev/earshot/post"
 )
@@ -21,9 +22,10 @@ const (
 	FormatBluesky   = "bluesky"   // a Jetstream event
 	FormatMastodon  = "mastodon"  // a status, or a streaming event {"event": …, "payload": …}
 	FormatX         = "x"         // an X API v2 stream line, compliance event or result
+	FormatReddit    = "reddit"    // a comment or submission: an API thing or listing, or a dump object
 )
 
-var formats = []string{FormatAuto, FormatCanonical, FormatBluesky, FormatMastodon, FormatX}
+var formats = []string{FormatAuto, FormatCanonical, FormatBluesky, FormatMastodon, FormatX, FormatReddit}
 
 func validFormat(f string) bool {
 	for _, o := range formats {
@@ -41,6 +43,7 @@ type Decoder struct {
 	bluesky  bluesky.Decoder
 	mastodon mastodon.Decoder
 	x        x.Decoder
+	reddit   reddit.Decoder
 }
 
 // NewDecoder returns a decoder for format; source is recorded in each post.
@@ -51,6 +54,7 @@ func NewDecoder(format, source string, n *canon.Normalizer) *Decoder {
 		bluesky:  bluesky.Decoder{N: n, Source: source},
 		mastodon: mastodon.Decoder{N: n, Source: source},
 		x:        x.Decoder{N: n, Source: source},
+		reddit:   reddit.Decoder{N: n, Source: source},
 	}
 }
 
@@ -73,8 +77,15 @@ func (d *Decoder) Decode(raw []byte, out []canon.Event) ([]canon.Event, error) {
 	f := d.Format
 	if f == FormatAuto {
 		if f = detect(keys); f == "" {
-			return out, errors.New("unknown shape: not a canonical post, Jetstream event, Mastodon status or event, or X line")
+			return out, errors.New("unknown shape: not a canonical post, Jetstream event, Mastodon status or event, X line, or Reddit comment or submission")
 		}
+	} else if !fits(f, keys) {
+		// A forced format reads what has its shape; anything else would
+		// come out as an empty post.
+		if g := detect(keys); g != "" {
+			return out, fmt.Errorf("not a %s record (the format is set to %s): the line looks like %s", f, f, g)
+		}
+		return out, fmt.Errorf("not a %s record (the format is set to %s): unknown shape", f, f)
 	}
 	var ev canon.Event
 	switch f {
@@ -86,6 +97,8 @@ func (d *Decoder) Decode(raw []byte, out []canon.Event) ([]canon.Event, error) {
 		ev, err = d.mastodon.LineScanned(raw)
 	case FormatX:
 		return d.x.LineScanned(raw, out)
+	case FormatReddit:
+		return d.reddit.LineScanned(raw, out)
 	default:
 		return out, fmt.Errorf("unknown format %q", f)
 	}
@@ -95,18 +108,38 @@ func (d *Decoder) Decode(raw []byte, out []canon.Event) ([]canon.Event, error) {
 	return append(out, ev), nil
 }
 
+// detect names the format of a line by its top-level keys: the first that
+// fits, in this order.
 func detect(k canon.Keys) string {
-	switch {
-	case k&canon.KeyPlatform != 0, k&(canon.KeyV|canon.KeyPost) == canon.KeyV|canon.KeyPost:
-		return FormatCanonical
-	case k&canon.KeyDID != 0 && k&(canon.KeyTimeUS|canon.KeyCommit) != 0:
-		return FormatBluesky
-	case k&canon.KeyEvent != 0, k&(canon.KeyAccount|canon.KeyContent) == canon.KeyAccount|canon.KeyContent:
-		return FormatMastodon
-	case k&(canon.KeyData|canon.KeyErrors) != 0, k&(canon.KeyAction|canon.KeyID) == canon.KeyAction|canon.KeyID:
-		return FormatX
+	for _, f := range []string{FormatCanonical, FormatBluesky, FormatMastodon, FormatReddit, FormatX} {
+		if fits(f, k) {
+			return f
+		}
 	}
 	return ""
+}
+
+// fits reports whether a line with top-level keys k has the shape of format f.
+func fits(f string, k canon.Keys) bool {
+	switch f {
+	case FormatCanonical:
+		return k&canon.KeyPlatform != 0 || k&(canon.KeyV|canon.KeyPost) == canon.KeyV|canon.KeyPost
+	case FormatBluesky:
+		return k&canon.KeyDID != 0 && k&(canon.KeyTimeUS|canon.KeyCommit) != 0
+	case FormatMastodon:
+		return k&canon.KeyEvent != 0 || k&(canon.KeyAccount|canon.KeyContent) == canon.KeyAccount|canon.KeyContent
+	case FormatReddit:
+		// a dump object names its subreddit; an API thing or listing is
+		// {"kind", "data"} (X lines have no kind)
+		return k&canon.KeySubreddit != 0 || k&(canon.KeyKind|canon.KeyData) == canon.KeyKind|canon.KeyData
+	case FormatX:
+		if k&(canon.KeyKind|canon.KeySubreddit) != 0 {
+			return false // no X line has these: a Reddit listing is not an X page
+		}
+		return k&(canon.KeyData|canon.KeyErrors) != 0 || k&(canon.KeyAction|canon.KeyID) == canon.KeyAction|canon.KeyID ||
+			k&canon.KeyID != 0 && k&(canon.KeyAuthorID|canon.KeyTwarc) != 0 // twarc's flattened export
+	}
+	return false
 }
 
 func (d *Decoder) canonical(raw []byte, keys canon.Keys) (canon.Event, error) {

@@ -12,15 +12,19 @@ import (
 	"io"
 	"log/slog"
 	"math"
+	"math/bits"
 	"net"
 	"net/http"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/andybalholm/brotli"
 	gojson "github.com/goccy/go-json"
+	"github.com/klauspost/compress/zstd"
 
 	"github.com/earshot-dev/earshot/ingest/canon"
 	"github.com/earshot-dev/earshot/internal/secret"
@@ -63,7 +67,8 @@ func (c PushConfig) Validate() error {
 			errs = append(errs, fmt.Errorf("ingest.push.addr: %q: %w", c.Addr, err))
 		}
 		if len(c.Tenants) == 0 {
-			errs = append(errs, errors.New("ingest.push.tenants: at least one is required with ingest.push.addr"))
+			errs = append(errs, fmt.Errorf("ingest.push.tenants: at least one is required when the push endpoint listens on its own address (ingest.push.addr %q; the default is 127.0.0.1:8088); "+
+				`or set ingest.push.addr: "" to take pushed posts through the HTTP API (api.addr), whose tokens with the ingest role are the tenants`, c.Addr))
 		}
 	}
 	seen := map[string]bool{}
@@ -185,8 +190,8 @@ func NewPush(cfg PushConfig, n *canon.Normalizer, log *slog.Logger) (*Push, erro
 // tenant returns the tenant a request's bearer token belongs to. Tokens are
 // compared in constant time.
 func (p *Push) tenant(r *http.Request) (string, bool) {
-	tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-	if !ok || tok == "" {
+	scheme, tok, ok := strings.Cut(r.Header.Get("Authorization"), " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") || tok == "" { // the scheme is case-insensitive
 		return "", false
 	}
 	name, found := "", false
@@ -372,28 +377,70 @@ func (p *Push) handle(w http.ResponseWriter, r *http.Request, tenant string) (in
 	return p.process(w, raw, tenant)
 }
 
-// read reads the body (gunzipped) within max_body_bytes; a status other
-// than 0 is the answer already given.
+// pushTypes are the Content-Types a push body may declare: JSON and NDJSON
+// under their usual names, none, and what curl --data-binary sends by
+// default. Anything else (XML, multipart forms) is 415.
+var pushTypes = []string{"", "application/json", "application/x-ndjson", "application/ndjson", "application/jsonl", "application/x-jsonlines",
+	"application/jsonlines", "text/plain", "application/octet-stream", "application/x-www-form-urlencoded"}
+
+// pushEncodings are the Content-Encodings a push body may have; anything
+// else is 415.
+var pushEncodings = []string{"", "identity", "gzip", "zstd", "br"}
+
+// read checks the body's type and encoding and reads it, decoded, within
+// max_body_bytes, without a leading byte-order mark; a status other than 0
+// is the answer already given.
 func (p *Push) read(w http.ResponseWriter, r *http.Request) (raw []byte, status int, ans []byte) {
+	ctype, _, _ := strings.Cut(r.Header.Get("Content-Type"), ";")
+	ctype = strings.ToLower(strings.TrimSpace(ctype))
+	if !slices.Contains(pushTypes, ctype) {
+		return nil, http.StatusUnsupportedMediaType, answer(w, http.StatusUnsupportedMediaType,
+			pushAnswer{Error: fmt.Sprintf("Content-Type %s: send NDJSON or a JSON array (application/x-ndjson or application/json)", post.Cut([]byte(ctype)))})
+	}
+	enc := strings.ToLower(strings.TrimSpace(r.Header.Get("Content-Encoding")))
+	if !slices.Contains(pushEncodings, enc) {
+		return nil, http.StatusUnsupportedMediaType, answer(w, http.StatusUnsupportedMediaType,
+			pushAnswer{Error: fmt.Sprintf("Content-Encoding %s: want gzip, zstd, br or none", post.Cut([]byte(enc)))})
+	}
 	var body io.Reader = http.MaxBytesReader(w, r.Body, p.cfg.MaxBodyBytes)
-	if strings.EqualFold(r.Header.Get("Content-Encoding"), "gzip") {
+	switch enc {
+	case "gzip":
 		zr, err := gzip.NewReader(body)
 		if err != nil {
 			return nil, http.StatusBadRequest, answer(w, http.StatusBadRequest, pushAnswer{Error: "gzip: " + err.Error()})
 		}
 		defer zr.Close()
-		// the limit applies to what the body expands to: a gzip bomb stops here
-		body = io.LimitReader(zr, p.cfg.MaxBodyBytes+1)
+		body = zr
+	case "zstd":
+		// The window is bounded as for files (see decompress.go): a body
+		// asking for more is refused, not a memory sink.
+		win := min(maxZstdWindow, max(8<<20, uint64(1)<<bits.Len64(uint64(p.cfg.MaxBodyBytes))))
+		zr, err := zstd.NewReader(body, zstd.WithDecoderConcurrency(1), zstd.WithDecoderMaxWindow(win), zstd.WithDecoderMaxMemory(2*win))
+		if err != nil {
+			return nil, http.StatusBadRequest, answer(w, http.StatusBadRequest, pushAnswer{Error: "zstd: " + err.Error()})
+		}
+		defer zr.Close()
+		body = zr
+	case "br":
+		body = brotli.NewReader(body)
+	}
+	if enc != "" && enc != "identity" {
+		// the limit applies to what the body expands to: a bomb stops here
+		body = io.LimitReader(body, p.cfg.MaxBodyBytes+1)
 	}
 	raw, err := io.ReadAll(body)
 	var mbe *http.MaxBytesError
 	if errors.As(err, &mbe) || int64(len(raw)) > p.cfg.MaxBodyBytes {
-		return nil, http.StatusRequestEntityTooLarge, answer(w, http.StatusRequestEntityTooLarge, pushAnswer{Error: fmt.Sprintf("body over %d bytes", p.cfg.MaxBodyBytes)})
+		limit, what := p.cfg.MaxBodyBytes, "push.max_body_bytes"
+		if mbe != nil && mbe.Limit < limit {
+			limit, what = mbe.Limit, "the server's body limit" // set in front of the endpoint (the API's max_body_bytes)
+		}
+		return nil, http.StatusRequestEntityTooLarge, answer(w, http.StatusRequestEntityTooLarge, pushAnswer{Error: fmt.Sprintf("body over %d bytes (%s)", limit, what)})
 	}
 	if err != nil {
-		return nil, http.StatusBadRequest, answer(w, http.StatusBadRequest, pushAnswer{Error: "reading body: " + err.Error()})
+		return nil, http.StatusBadRequest, answer(w, http.StatusBadRequest, pushAnswer{Error: "reading body (" + enc + "): " + err.Error()})
 	}
-	return raw, 0, nil
+	return bytes.TrimPrefix(raw, bom), 0, nil
 }
 
 // process takes the posts of a body read whole.
@@ -420,7 +467,7 @@ func (p *Push) process(w http.ResponseWriter, raw []byte, tenant string) (int, [
 	var a pushAnswer
 	var evs []canon.Event
 	for i, line := range lines {
-		line = bytes.TrimRight(line, "\r")
+		line = bytes.TrimPrefix(bytes.TrimRight(line, "\r"), bom)
 		if len(bytes.TrimSpace(line)) == 0 {
 			continue
 		}

@@ -7,7 +7,10 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"unicode"
 	"unicode/utf8"
+
+	"golang.org/x/text/language"
 
 	"github.com/earshot-dev/earshot/post"
 	"github.com/earshot-dev/earshot/region"
@@ -59,6 +62,10 @@ type termInfo struct {
 	exact   []string // for =terms: each word as it must be written
 	plain   []string // for ^terms: each word folded without look-alikes (for a wildcard, the stem)
 	stem    bool     // a wildcard: plain[0] is a prefix
+	// whole: a handle or hashtag term without a wildcard, which must not
+	// be followed by "_": @acme is not @acme_support (the tokenizer splits
+	// words at "_", a handle is one token).
+	whole bool
 }
 
 // hit is one occurrence of a term: words first..last of the post.
@@ -97,6 +104,70 @@ type Options struct {
 	TeamQuota int               // see CheckQuota; 0 is no quota (used by Matcher)
 	Regions   map[string]string // country code → region, for region:; nil is region.Map(nil)
 	MaxWork   int               // work units one post may cost; 0 is MaxWork
+	Owned     []Account         // the organisation's own accounts, for to:@owned
+}
+
+// Account is one of the organisation's own accounts on a platform.
+type Account struct {
+	Platform string // "" is any platform
+	Handle   string // without or with a leading @
+}
+
+// handleGoesOn reports whether the handle or hashtag ending at byte end of
+// text goes on: an "_", or a "." followed by a letter or digit (Bluesky
+// handles are domain names), continues it; a full stop ends it.
+func handleGoesOn(text string, end int) bool {
+	if end >= len(text) {
+		return false
+	}
+	switch text[end] {
+	case '_':
+		return true
+	case '.':
+		if end+1 < len(text) {
+			r, _ := utf8.DecodeRuneInString(text[end+1:])
+			return unicode.IsLetter(r) || unicode.IsDigit(r)
+		}
+	}
+	return false
+}
+
+// ownedValue is the to: value that names every owned account.
+const ownedValue = "@owned"
+
+// expandTo rewrites the to: filters of a rule as the mentions they stand
+// for: to:acme is the mention @acme (a reply addresses its parent's author
+// this way on X and Mastodon), and to:@owned is any owned account's
+// mention on that account's platform. As mentions, they are keywords: a
+// rule of to:@owned alone wakes on them.
+func expandTo(n *node, owned []Account) (*node, string) {
+	if n.op == opField && n.field == "to" {
+		mention := func(h string) *node {
+			return &node{op: opTerm, term: &termSpec{text: strings.TrimPrefix(strings.TrimSpace(h), "@"), kind: kindMention}, pos: n.pos}
+		}
+		if !strings.EqualFold(n.value, ownedValue) {
+			return mention(n.value), ""
+		}
+		if len(owned) == 0 {
+			return n, "to:@owned names the organisation's own accounts, and none are listed (accounts: in org.yaml, route.org)"
+		}
+		or := &node{op: opOr, pos: n.pos}
+		for _, a := range owned {
+			m := mention(a.Handle)
+			if a.Platform != "" {
+				m = &node{op: opAnd, kids: []*node{m, {op: opField, field: "platform", value: a.Platform, pos: n.pos}}, pos: n.pos}
+			}
+			or.kids = append(or.kids, m)
+		}
+		return or, ""
+	}
+	for i, k := range n.kids {
+		var msg string
+		if n.kids[i], msg = expandTo(k, owned); msg != "" {
+			return n, msg
+		}
+	}
+	return n, ""
 }
 
 // MaxWork is the default work budget of one post, in units: a word of the
@@ -135,6 +206,12 @@ func CompileWith(lists []*Watchlist, o Options) (*Engine, error) {
 	var tk tokens
 	for li, w := range lists {
 		root, err := w.tree()
+		if err == nil {
+			var msg string
+			if root, msg = expandTo(root, o.Owned); msg != "" {
+				err = fmt.Errorf("%s: watchlist %s: rule: %s", w.file, w.ID, msg)
+			}
+		}
 		if err != nil {
 			errs = append(errs, err)
 			e.rules = append(e.rules, nil)
@@ -144,8 +221,21 @@ func CompileWith(lists []*Watchlist, o Options) (*Engine, error) {
 		var lerrs []string
 		var resolve func(n *node, neg bool)
 		var pos []uint32
+		names := region.Names(e.regions)
+		for _, r := range w.Regions {
+			if _, ok := region.Canonical(r, names); !ok {
+				lerrs = append(lerrs, fmt.Sprintf("regions: region %q is not one of %v (enrich.regions)", r, names))
+			}
+		}
 		resolve = func(n *node, neg bool) {
 			switch n.op {
+			case opField:
+				if msg := e.checkValue(n, names); msg != "" {
+					if w.Rule != "" {
+						msg = "rule: " + errAt(w.Rule, n.pos, msg).Error()
+					}
+					lerrs = append(lerrs, msg)
+				}
 			case opTerm:
 				id, msg := e.term(n.term, termIDs, &tk, &nodes)
 				if msg != "" {
@@ -294,7 +384,7 @@ func (e *Engine) term(spec *termSpec, ids map[string]uint32, tk *tokens, nodes *
 	if spec.plain {
 		display = "^" + display
 	}
-	e.terms = append(e.terms, termInfo{display: display, kind: spec.kind, exact: exact, plain: plain, stem: spec.wildcard})
+	e.terms = append(e.terms, termInfo{display: display, kind: spec.kind, exact: exact, plain: plain, stem: spec.wildcard, whole: spec.kind != kindWord && !spec.wildcard})
 	e.uses = append(e.uses, nil)
 	if spec.wildcard {
 		e.stems[words[0]] = append(e.stems[words[0]], id)
@@ -607,6 +697,9 @@ func (e *Engine) hit(s *scratch, t uint32, kind uint8, first, last int) {
 	if k := e.terms[t].kind; k != kindWord && k != kind {
 		return // #nike needs the hashtag; plain nike takes any
 	}
+	if e.terms[t].whole && handleGoesOn(s.text, int(s.toks.toks[last].end)) {
+		return // @acme in @acme_support or @acme.bsky.social: another handle
+	}
 	for i, w := range e.terms[t].exact { // =Apple: the folded match must also be written so
 		if tok := s.toks.toks[first+i]; s.text[tok.start:tok.end] != w {
 			return
@@ -780,7 +873,7 @@ func (e *Engine) nearOrdered(n *node, s *scratch) bool {
 // hit and where.
 func (e *Engine) explain(li uint32, s *scratch) post.Match {
 	w := e.lists[li]
-	m := post.Match{Watchlist: w.ID, Version: w.Version, Brand: w.Brand, Team: w.Team, Tags: w.Tags}
+	m := post.Match{Watchlist: w.ID, Version: w.Version, Brand: w.Brand, Team: w.Team, Tags: w.Tags, Regions: w.Regions}
 	for _, t := range e.positive[li] {
 		if s.termEpoch[t] != s.epoch {
 			continue
@@ -802,6 +895,33 @@ func (e *Engine) explain(li uint32, s *scratch) post.Match {
 		m.Spans = slices.Clone(m.Spans[:MaxSpans])
 	}
 	return m
+}
+
+// checkValue says why a filter's value names nothing that exists (a region
+// not among names, a country not in ISO 3166, an unknown language or
+// platform), or "".
+func (e *Engine) checkValue(n *node, names []string) string {
+	v := n.value
+	switch n.field {
+	case "region":
+		if _, ok := region.Canonical(v, names); !ok {
+			return fmt.Sprintf("region:%s is not a region: want one of %v (enrich.regions)", v, names)
+		}
+	case "country":
+		r, err := language.ParseRegion(v)
+		if _, mapped := e.regions[strings.ToUpper(v)]; len(v) != 2 || (err != nil || !r.IsCountry()) && !mapped {
+			return fmt.Sprintf("country:%s is not an ISO 3166-1 alpha-2 country code such as GR", v)
+		}
+	case "lang":
+		if _, err := language.Parse(v); err != nil {
+			return fmt.Sprintf("lang:%s is not a language code (ISO 639, BCP 47) such as el or pt-BR", v)
+		}
+	case "platform":
+		if !slices.ContainsFunc(post.Platforms, func(p string) bool { return strings.EqualFold(p, v) }) {
+			return fmt.Sprintf("platform:%s is not a platform earshot reads: want one of %v", v, post.Platforms)
+		}
+	}
+	return ""
 }
 
 func fieldHolds(field, value string, p *post.Post) bool {

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
-	"path/filepath"
 	"time"
 )
 
@@ -15,10 +14,16 @@ import (
 // compile is reported and ignored: the set in use keeps running. The new
 // engine is built here, off the matching path, and swapped in at once.
 func Watch(ctx context.Context, dir string, interval time.Duration, m *Matcher, log *slog.Logger) {
-	log = log.With("component", "watchlists", "dir", dir)
 	// Start from no state: the first check loads the directory once more,
 	// so a change made between the caller's load and this call is not missed.
-	var last [32]byte
+	WatchFrom(ctx, dir, [32]byte{}, interval, m, log)
+}
+
+// WatchFrom is Watch from the directory state (DirState) the caller took
+// before it loaded m's set: an unchanged directory is never recompiled,
+// and a change made since that state is still seen.
+func WatchFrom(ctx context.Context, dir string, last [32]byte, interval time.Duration, m *Matcher, log *slog.Logger) {
+	log = log.With("component", "watchlists", "dir", dir)
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
@@ -49,8 +54,11 @@ func Watch(ctx context.Context, dir string, interval time.Duration, m *Matcher, 
 	}
 }
 
-// dirState summarises the names, sizes and modification times of the
-// watchlist files in dir.
+// DirState summarises the names, sizes and modification times of the
+// watchlist files in dir: take it before loading, for WatchFrom.
+func DirState(dir string) ([32]byte, error) { return dirState(dir) }
+
+// dirState is DirState.
 func dirState(dir string) ([32]byte, error) {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
@@ -58,7 +66,7 @@ func dirState(dir string) ([32]byte, error) {
 	}
 	h := sha256.New()
 	for _, e := range entries {
-		if ext := filepath.Ext(e.Name()); e.IsDir() || (ext != ".yaml" && ext != ".yml") {
+		if e.IsDir() || !IsWatchlistFile(e.Name()) {
 			continue
 		}
 		info, err := e.Info()

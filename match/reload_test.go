@@ -77,3 +77,31 @@ func TestWatchReloads(t *testing.T) {
 		t.Error("a broken set replaced the live one")
 	}
 }
+
+// An unchanged directory is never recompiled: a large set costs seconds of
+// CPU each time, and shutdown waits for a compile in progress.
+func TestWatchSkipsUnchanged(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "w.yaml"), []byte("id: w\nrule: nike\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	state, err := DirState(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lists, err := LoadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := New(lists)
+	if err != nil {
+		t.Fatal(err)
+	}
+	first := m.Engine()
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	WatchFrom(ctx, dir, state, 10*time.Millisecond, m, slog.New(slog.DiscardHandler))
+	if m.Engine() != first {
+		t.Error("an unchanged directory was recompiled")
+	}
+}

@@ -11,7 +11,9 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode"
 
+	"github.com/earshot-dev/earshot/region"
 	"github.com/earshot-dev/earshot/strictyaml"
 )
 
@@ -92,17 +94,67 @@ func (w *Watchlist) tree() (*node, error) {
 		return nil, fmt.Errorf("%s: watchlist %s: a rule or at least one keyword is needed", w.file, w.ID)
 	}
 	any := &node{op: opOr}
-	for _, k := range w.Keywords {
-		any.kids = append(any.kids, &node{op: opTerm, term: &termSpec{text: k, phrase: strings.Contains(strings.TrimSpace(k), " ")}})
+	for i, k := range w.Keywords {
+		spec, err := listTerm(k)
+		if err != nil {
+			return nil, fmt.Errorf("%s: watchlist %s: keywords[%d] %q: %w", w.file, w.ID, i, k, err)
+		}
+		any.kids = append(any.kids, &node{op: opTerm, term: spec})
 	}
 	if len(w.Exclude) == 0 {
 		return any, nil
 	}
 	none := &node{op: opOr}
-	for _, k := range w.Exclude {
-		none.kids = append(none.kids, &node{op: opTerm, term: &termSpec{text: k}})
+	for i, k := range w.Exclude {
+		spec, err := listTerm(k)
+		if err != nil {
+			return nil, fmt.Errorf("%s: watchlist %s: exclude[%d] %q: %w", w.file, w.ID, i, k, err)
+		}
+		none.kids = append(none.kids, &node{op: opTerm, term: spec})
 	}
 	return &node{op: opAnd, kids: []*node{any, {op: opNot, kids: []*node{none}}}}, nil
+}
+
+// listTerm reads one entry of a keywords or exclude list with the rule
+// language's meaning of its marks: a single word may be =exact, a #hashtag,
+// an @handle and end in a * wildcard, as in a rule; an entry with spaces is
+// a phrase (="…" exact with a leading =), in which # @ and * mean nothing
+// and are refused rather than read literally.
+func listTerm(k string) (*termSpec, error) {
+	k = strings.TrimSpace(k)
+	spec := &termSpec{}
+	if len(k) > 1 && k[0] == '=' {
+		spec.exact, k = true, k[1:]
+	}
+	if k == "" {
+		return nil, errors.New("is empty")
+	}
+	if strings.ContainsFunc(k, unicode.IsSpace) {
+		for _, word := range strings.Fields(k) {
+			if strings.ContainsAny(word, "*") || word[0] == '#' || word[0] == '@' {
+				return nil, fmt.Errorf("a phrase cannot hold %q: # @ and * mark single words only (write a rule to combine them)", word)
+			}
+		}
+		spec.text, spec.phrase = strings.Join(strings.Fields(k), " "), true
+		return spec, nil
+	}
+	switch k[0] {
+	case '#':
+		spec.kind, k = kindHashtag, k[1:]
+	case '@':
+		spec.kind, k = kindMention, k[1:]
+	}
+	if strings.HasSuffix(k, "*") {
+		spec.wildcard, k = true, strings.TrimRight(k, "*")
+	}
+	switch {
+	case strings.Contains(k, "*"):
+		return nil, errors.New("a wildcard * may only end a word, as in refund*")
+	case k == "":
+		return nil, errors.New("has no word after its mark")
+	}
+	spec.text = k
+	return spec, nil
 }
 
 // expandSlop turns "a b c"~n into NEAR over its words.
@@ -124,7 +176,15 @@ func expandSlop(n *node) *node {
 	return n
 }
 
-var idPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,63}$`)
+var (
+	idPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,63}$`)
+	// regionPattern is the shape of a region name (the names themselves
+	// are enrich.regions', checked when the watchlists are compiled).
+	regionPattern = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_-]{0,31}$`)
+	// defaultRegions are the default region names, whose spelling a
+	// watchlist's regions take (emea → EMEA) when it is read.
+	defaultRegions = region.Names(region.Map(nil))
+)
 
 // Validate checks one watchlist; problems name its file.
 func (w *Watchlist) Validate() error {
@@ -138,6 +198,11 @@ func (w *Watchlist) Validate() error {
 	if w.Version < 1 {
 		bad("version %d: must be 1 or more", w.Version)
 	}
+	for i, r := range w.Regions {
+		if !regionPattern.MatchString(r) {
+			bad("regions[%d] %q: a region name is a letter and up to 31 more letters, digits, - or _", i, r)
+		}
+	}
 	if !slices.Contains(statuses, w.Status) {
 		bad("status %q: want one of %v", w.Status, statuses)
 	}
@@ -149,15 +214,26 @@ func (w *Watchlist) Validate() error {
 	case len(w.Keywords)+len(w.Exclude) > MaxKeywords:
 		bad("%d keywords and exclusions; the limit is %d per watchlist: split it", len(w.Keywords)+len(w.Exclude), MaxKeywords)
 	}
+	for _, l := range []struct {
+		name string
+		list []string
+	}{{"keywords", w.Keywords}, {"exclude", w.Exclude}} {
+		for i, k := range l.list {
+			if _, err := listTerm(k); err != nil {
+				bad("%s[%d] %q: %v", l.name, i, k, err)
+			}
+		}
+	}
 	return errors.Join(errs...)
 }
 
-// LoadDir reads every *.yaml and *.yml file in dir as one watchlist. All
+// LoadDir reads every *.yaml and *.yml file (the extension in any case) in
+// dir as one watchlist. All
 // problems in all files are reported together.
 func LoadDir(dir string) ([]*Watchlist, error) {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
-		return nil, fmt.Errorf("reading watchlists: %w", err)
+		return nil, errors.Join(strictyaml.ErrInvalid, fmt.Errorf("match.watchlists: reading %s: %w", dir, err))
 	}
 	var (
 		out  []*Watchlist
@@ -165,8 +241,7 @@ func LoadDir(dir string) ([]*Watchlist, error) {
 		ids  = map[string]string{}
 	)
 	for _, e := range entries {
-		ext := filepath.Ext(e.Name())
-		if e.IsDir() || (ext != ".yaml" && ext != ".yml") {
+		if e.IsDir() || !IsWatchlistFile(e.Name()) {
 			continue
 		}
 		path := filepath.Join(dir, e.Name())
@@ -193,12 +268,20 @@ func LoadDir(dir string) ([]*Watchlist, error) {
 	return out, errors.Join(strictyaml.Cap(errs)...)
 }
 
+// IsWatchlistFile reports whether a file name is a watchlist's: it ends in
+// .yaml or .yml, in any case (c.YAML is one).
+func IsWatchlistFile(name string) bool {
+	ext := strings.ToLower(filepath.Ext(name))
+	return ext == ".yaml" || ext == ".yml"
+}
+
 // Parse reads one watchlist file; name labels its messages.
 func Parse(name string, data []byte) (*Watchlist, error) {
 	w := &Watchlist{Version: 1, Status: "live", file: name, raw: data}
 	if err := strictyaml.Decode(name, data, w); err != nil {
 		return nil, err
 	}
+	w.Regions = CanonicalRegions(w.Regions)
 	if err := w.Validate(); err != nil {
 		return nil, errors.Join(strictyaml.ErrInvalid, err)
 	}
@@ -223,6 +306,25 @@ func ParseTable(source string, table map[string][]byte) ([]*Watchlist, error) {
 	}
 	slices.SortFunc(out, func(a, b *Watchlist) int { return strings.Compare(a.ID, b.ID) })
 	return out, errors.Join(errs...)
+}
+
+// CanonicalRegions returns regions with each default region name spelt as
+// it is (emea → EMEA), so that scopes compare equal wherever they are
+// compared; other names are kept as written.
+func CanonicalRegions(regions []string) []string {
+	var out []string
+	for i, r := range regions {
+		if c, ok := region.Canonical(strings.TrimSpace(r), defaultRegions); ok && c != r {
+			if out == nil {
+				out = slices.Clone(regions)
+			}
+			out[i] = c
+		}
+	}
+	if out == nil {
+		return regions
+	}
+	return out
 }
 
 // Source returns the watchlist's file as it was read.

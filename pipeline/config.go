@@ -104,11 +104,18 @@ func Load(path string) (Config, error) {
 	c := Default()
 	data, err := strictyaml.ReadFile(path)
 	if err != nil {
+		if !errors.Is(err, strictyaml.ErrInvalid) {
+			// a missing or unreadable configuration file is a configuration problem
+			err = errors.Join(strictyaml.ErrInvalid, err)
+		}
 		return c, err
 	}
-	if err := strictyaml.Decode(path, data, &c); err != nil {
-		return c, err
+	decodeErr := strictyaml.Decode(path, data, &c)
+	if decodeErr != nil && !strictyaml.Partial(decodeErr) {
+		return c, decodeErr
 	}
+	// After unknown keys or wrong types the rest of the file is decoded:
+	// its other problems are reported with them, all at once.
 	dir := filepath.Dir(path)
 	for _, p := range c.paths() {
 		if *p != "" && !filepath.IsAbs(*p) {
@@ -122,9 +129,13 @@ func Load(path string) (Config, error) {
 		}
 	}
 	if err := c.Validate(); err != nil {
-		return c, strictyaml.Locate(path, data, err)
+		err = strictyaml.Locate(path, data, err)
+		if decodeErr != nil {
+			return c, errors.Join(decodeErr, err)
+		}
+		return c, err
 	}
-	return c, nil
+	return c, decodeErr
 }
 
 // paths are the configuration's file and directory names, which Load takes

@@ -12,14 +12,18 @@ import (
 
 // addEscalation runs the escalation job beside the route stage: alerts
 // still unacknowledged at their escalate_at (acknowledgements are in
-// ClickHouse) are raised again on their escalation queue.
-func (p *Pipeline) addEscalation(out stream.Producer) error {
-	conn, err := sink.Open(p.cfg.Sink)
-	if err != nil {
-		return err
+// ClickHouse) are raised again on their escalation queue. Without the sink
+// the job reads the stage's in-memory timers instead.
+func (p *Pipeline) addEscalation(out stream.Producer, timers *route.Timers) error {
+	var store route.OverdueAlerts = timers
+	if timers == nil {
+		conn, err := sink.Open(p.cfg.Sink)
+		if err != nil {
+			return err
+		}
+		p.closers = append(p.closers, conn.Close)
+		store = sink.NewEscalations(conn, p.cfg.Sink.Database)
 	}
-	p.closers = append(p.closers, conn.Close)
-	store := sink.NewEscalations(conn, p.cfg.Sink.Database)
 	produce := func(ctx context.Context, items []*post.Item) error {
 		outs := make([]stream.Out, len(items))
 		for i, it := range items {

@@ -48,23 +48,27 @@ type Taps struct {
 
 // Pipeline is a set of stage runners over one transport.
 type Pipeline struct {
-	cfg     Config
-	topics  Topics
-	tr      stream.Transport
-	mem     *stream.Memory // set in embedded mode
-	log     *slog.Logger
-	policy  *route.Policy // as loaded at start: its queues are the topics set up
-	live    *route.Live   // the policy in force, reloaded when its files change
-	matcher *match.Matcher
-	search  *search.Index               // set when the index stage runs here
-	push    *ingest.Push                // set when the source is the push endpoint
-	follow  func(context.Context) error // keeps the matcher on the published watchlist set
-	source  *stream.SourceRunner
-	runners map[string]*stream.Runner
-	outputs map[string][]string // topics each runner writes, closed after it in embedded mode
-	taps    []func(context.Context) error
-	jobs    []func(context.Context) // background work that lives as long as the stages
-	closers []func() error
+	cfg    Config
+	topics Topics
+	tr     stream.Transport
+	mem    *stream.Memory // set in embedded mode
+	log    *slog.Logger
+	policy *route.Policy   // as loaded at start: its queues are the topics set up
+	live   *route.Live     // the policy in force, reloaded when its files change
+	owned  []match.Account // the organisation's own accounts (route.org), for to:@owned
+	// watchState is the watchlists directory's state before it was loaded,
+	// so that the reload job recompiles only a changed set.
+	watchState [32]byte
+	matcher    *match.Matcher
+	search     *search.Index               // set when the index stage runs here
+	push       *ingest.Push                // set when the source is the push endpoint
+	follow     func(context.Context) error // keeps the matcher on the published watchlist set
+	source     *stream.SourceRunner
+	runners    map[string]*stream.Runner
+	outputs    map[string][]string // topics each runner writes, closed after it in embedded mode
+	taps       []func(context.Context) error
+	jobs       []func(context.Context) // background work that lives as long as the stages
+	closers    []func() error
 	// consumers are closed together, before the closers: each waits out
 	// the fetch in progress (up to a second) to leave its group, so one
 	// after another the sink's eight took seconds.
@@ -109,8 +113,15 @@ func New(ctx context.Context, cfg Config, stages []string, taps Taps, reg promet
 		}
 		p.live = route.NewLive(p.policy, cfg.Route)
 	}
+	if has(Match) {
+		if p.owned, err = ownedAccounts(cfg.Route.Org); err != nil {
+			return nil, err
+		}
+	}
 	var matcher *match.Matcher
 	if has(Match) && cfg.Match.Follow == "" {
+		// The state before the load: reloads start from it (WatchFrom).
+		p.watchState, _ = match.DirState(cfg.Match.Watchlists)
 		lists, err := match.LoadDir(cfg.Match.Watchlists)
 		if err != nil {
 			return nil, err
@@ -181,13 +192,19 @@ func New(ctx context.Context, cfg Config, stages []string, taps Taps, reg promet
 			return nil, err
 		}
 	}
+	var timers *route.Timers
+	if has(Route) && !cfg.Sink.Enabled {
+		// No ClickHouse holds the alerts: the stage keeps its timed
+		// escalations in memory for the escalation job.
+		timers = p.live.KeepTimers()
+	}
 	if has(Route) {
-		alerts := func(it *post.Item) string { return p.topics.Alerts(it.Alert.Queue) }
-		var queues []string
+		queues := []string{p.topics.Suppressed()}
 		for _, q := range p.policy.AllQueues() {
 			queues = append(queues, p.topics.Alerts(q))
 		}
-		if err := runner(Route, p.topics.Enriched(), p.live.Stage(time.Now), alerts, cfg.routeRunner(), queues...); err != nil {
+		p.live.RecordSuppressions()
+		if err := runner(Route, p.topics.Enriched(), countSuppressed(p.live.Stage(time.Now), reg), p.topics.routeTopic, cfg.routeRunner(), queues...); err != nil {
 			return nil, err
 		}
 		if cfg.Route.ReloadInterval > 0 {
@@ -226,8 +243,8 @@ func New(ctx context.Context, cfg Config, stages []string, taps Taps, reg promet
 			return nil, err
 		}
 	}
-	if has(Route) && cfg.Sink.Enabled {
-		if err := p.addEscalation(out); err != nil {
+	if has(Route) {
+		if err := p.addEscalation(out, timers); err != nil {
 			return nil, err
 		}
 	}
@@ -265,6 +282,7 @@ func New(ctx context.Context, cfg Config, stages []string, taps Taps, reg promet
 func (p *Pipeline) allTopics() []string {
 	ts := []string{p.topics.Posts(), p.topics.Matched(), p.topics.Enriched(), p.topics.Dead(), p.topics.Volume()}
 	if p.policy != nil {
+		ts = append(ts, p.topics.Suppressed())
 		for _, q := range p.policy.AllQueues() {
 			ts = append(ts, p.topics.Alerts(q))
 		}
@@ -403,7 +421,9 @@ func (p *Pipeline) Run(ctx context.Context) error {
 	if p.follow != nil {
 		wg.Go(func() { fail("watchlists", p.follow(watchCtx)) })
 	} else if p.matcher != nil && p.cfg.Match.ReloadInterval > 0 {
-		wg.Go(func() { match.Watch(watchCtx, p.cfg.Match.Watchlists, p.cfg.Match.ReloadInterval, p.matcher, p.log) })
+		wg.Go(func() {
+			match.WatchFrom(watchCtx, p.cfg.Match.Watchlists, p.watchState, p.cfg.Match.ReloadInterval, p.matcher, p.log)
+		})
 	}
 	wg.Go(func() {
 		stages.Wait()
@@ -482,7 +502,34 @@ func (p *Pipeline) followWatchlists(ctx context.Context) (*match.Matcher, error)
 // matchOptions gives the matcher the team quota and the same regions as
 // enrichment, so region: in a rule and the region tag agree.
 func (p *Pipeline) matchOptions() match.Options {
-	return match.Options{TeamQuota: p.cfg.Match.TeamQuota, Regions: region.Map(p.cfg.Enrich.Regions)}
+	return match.Options{TeamQuota: p.cfg.Match.TeamQuota, Regions: region.Map(p.cfg.Enrich.Regions), Owned: p.owned}
+}
+
+// MatchOptions are the options watchlists compile with under cfg: the
+// team quota, the regions of enrich.regions, and the organisation's own
+// accounts from route.org (for to:@owned), so that a watchlist checked
+// outside the matcher (the store, watchlist validate) is checked alike.
+func MatchOptions(cfg Config) (match.Options, error) {
+	o := match.Options{TeamQuota: cfg.Match.TeamQuota, Regions: region.Map(cfg.Enrich.Regions)}
+	var err error
+	o.Owned, err = ownedAccounts(cfg.Route.Org)
+	return o, err
+}
+
+// ownedAccounts reads the accounts of an org.yaml ("" is none).
+func ownedAccounts(org string) ([]match.Account, error) {
+	if org == "" {
+		return nil, nil
+	}
+	o, err := route.LoadOrg(org)
+	if err != nil {
+		return nil, err
+	}
+	var out []match.Account
+	for _, a := range o.Accounts {
+		out = append(out, match.Account{Platform: a.Platform, Handle: a.Handle})
+	}
+	return out, nil
 }
 
 // Search is the search index this process writes, or nil: an API in the

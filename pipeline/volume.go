@@ -58,6 +58,9 @@ func (p *Pipeline) addSinkRunners(s *sink.Sink, runner func(name, in string, sta
 		p.log.Warn("no route.policy in the configuration: the sink does not know the alert queues and stores no alerts")
 		return nil
 	}
+	if err := runner(Sink+".suppressed", p.topics.Suppressed(), s.SuppressionStage(), none, p.cfg.sinkRunner()); err != nil {
+		return err
+	}
 	for _, q := range p.policy.AllQueues() {
 		if err := runner(Sink+".alerts."+q, p.topics.Alerts(q), s.AlertStage(), none, p.cfg.sinkRunner()); err != nil {
 			return err

@@ -13,7 +13,11 @@ import (
 // restart.
 func storeLiveDir(cfg Config, log *slog.Logger) (string, error) {
 	live := watchlist.DefaultLiveDir(cfg.Match.Store)
-	s, err := watchlist.Open(cfg.Match.Store, watchlist.Options{LiveDir: live, TeamQuota: cfg.Match.TeamQuota, Log: log})
+	mo, err := MatchOptions(cfg)
+	if err != nil {
+		return "", err
+	}
+	s, err := watchlist.Open(cfg.Match.Store, watchlist.Options{LiveDir: live, TeamQuota: cfg.Match.TeamQuota, Match: mo, Log: log})
 	if err != nil {
 		return "", err
 	}

@@ -23,9 +23,14 @@ type Post struct {
 	Country    string      `json:"country,omitempty"` // ISO 3166-1 alpha-2 of a platform place, if any
 	Media      int         `json:"media,omitempty"`   // number of attached images, videos, …
 	Engagement *Engagement `json:"engagement,omitempty"`
-	Source     string      `json:"source,omitempty"` // the connector and endpoint it came from
+	Source     string      `json:"source,omitempty"`    // the connector and endpoint it came from
+	Community  string      `json:"community,omitempty"` // where it was posted within the platform: a subreddit
 	IngestedAt time.Time   `json:"ingested_at"`
 }
+
+// Platforms are the platforms earshot's connectors produce (Post.Platform),
+// which the rule language's platform: and org.yaml's accounts name.
+var Platforms = []string{"x", "twitter", "bluesky", "mastodon", "reddit", "synthetic"}
 
 // Kinds of change records. A delete carries the platform and id of the
 // deleted post and no text; an edit carries the new text under the same id.
@@ -71,8 +76,9 @@ type Match struct {
 	Brand     string   `json:"brand,omitempty"`
 	Team      string   `json:"team,omitempty"`
 	Tags      []string `json:"tags,omitempty"`
-	Keywords  []string `json:"keywords"`        // the watchlist terms that hit
-	Spans     []Span   `json:"spans,omitempty"` // where, in the post text, the terms that satisfied the rule are
+	Regions   []string `json:"regions,omitempty"` // the watchlist's scope: enrichment drops the match for a post resolved elsewhere
+	Keywords  []string `json:"keywords"`          // the watchlist terms that hit
+	Spans     []Span   `json:"spans,omitempty"`   // where, in the post text, the terms that satisfied the rule are
 }
 
 // Span is a byte range [Start, End) of the post text that a term matched.
@@ -163,6 +169,17 @@ type Item struct {
 	Enrichment *Enrichment `json:"enrichment,omitempty"`
 	Alert      *Alert      `json:"alert,omitempty"`
 	Volume     *Volume     `json:"volume,omitempty"` // on the volume topic only: counts of all posts heard (Post.Kind is KindVolume)
+	// Suppression, on the suppressed topic only, records that a routing
+	// rule decided not to respond to the post (it carries no Alert).
+	Suppression *Suppression `json:"suppression,omitempty"`
+}
+
+// Suppression is a routing rule's "do not respond": the post raised no
+// alert because Rule suppressed it for Reason, as of At.
+type Suppression struct {
+	Rule   string    `json:"rule"`
+	Reason string    `json:"reason"`
+	At     time.Time `json:"at"`
 }
 
 // Key is the item's post key.

@@ -4,7 +4,10 @@
 // reads it, so both agree.
 package region
 
-import "strings"
+import (
+	"slices"
+	"strings"
+)
 
 // defaults lists, per region, the ISO 3166-1 alpha-2 codes of its countries.
 var defaults = map[string]string{
@@ -29,4 +32,29 @@ func Map(overrides map[string][]string) map[string]string {
 		}
 	}
 	return m
+}
+
+// Names lists the region names of m (country code → region), sorted.
+func Names(m map[string]string) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, r := range m {
+		if !seen[r] {
+			seen[r] = true
+			out = append(out, r)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// Canonical returns the spelling of name among names, compared without
+// regard to case, and whether it is one.
+func Canonical(name string, names []string) (string, bool) {
+	for _, n := range names {
+		if strings.EqualFold(n, name) {
+			return n, true
+		}
+	}
+	return name, false
 }

@@ -25,7 +25,7 @@ rules:
     sla: 15m
     notify: [pr]
   - name: influential-negative
-    when: {sentiment: [negative], min_influence: 0.8}
+    when: {sentiment: [negative], min_influence: 60}
     queue: care
     priority: P2
     escalate: {to: pr, after: 1h}
@@ -39,7 +39,7 @@ func richItem(id string, mod func(*post.Item)) *post.Item {
 	it := &post.Item{
 		Post:       &post.Post{Platform: "x", ID: id},
 		Matches:    []post.Match{{Watchlist: "acme", Keywords: []string{"acme"}, Tags: []string{"brand"}}},
-		Enrichment: &post.Enrichment{SentimentLabel: "negative", Country: "US", Region: "NA", Influence: 0.1, Intents: []string{"complaint"}},
+		Enrichment: &post.Enrichment{SentimentLabel: "negative", Country: "US", Region: "NA", Influence: 5.2, Intents: []string{"complaint"}},
 	}
 	mod(it)
 	return it
@@ -89,7 +89,7 @@ func TestConditionsAndActions(t *testing.T) {
 	}
 
 	// Influence decides escalation after an hour unacknowledged.
-	as = run(richItem("5", func(it *post.Item) { it.Enrichment.Influence = 0.9 }))
+	as = run(richItem("5", func(it *post.Item) { it.Enrichment.Influence = 71.4 }))
 	if len(as) != 1 || as[0].EscalateTo != "pr" || !as[0].EscalateAt.Equal(t0.Add(time.Hour)) {
 		t.Errorf("influential negative = %+v", as)
 	}
@@ -111,7 +111,7 @@ func TestValidateActions(t *testing.T) {
 queues: [care, pr]
 rules:
   - name: a
-    when: {intents: [angry], countries: [gr], min_influence: 2}
+    when: {intents: [angry], countries: [gr], min_influence: 101}
     queue: care
     priority: P2
     notify: [care, legal]
@@ -121,7 +121,7 @@ rules:
     suppress: trolls
     sla: 1h
 `)
-	for _, want := range []string{`intent "angry"`, `country "gr"`, "min_influence 2", `notify queue "care" is the rule's own`, `notify queue "legal" is not among`, `escalate.to "nowhere"`, "escalate.after -1m0s, want 0", "sla, notify and escalate do not apply"} {
+	for _, want := range []string{`intent "angry"`, `country "gr"`, "min_influence 101, want 0 to 100", `notify queue "care" is the rule's own`, `notify queue "legal" is not among`, `escalate.to "nowhere"`, "escalate.after -1m0s, want 0", "sla, notify and escalate do not apply"} {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("error %v, want it to contain %q", err, want)
 		}
@@ -188,5 +188,41 @@ rules:
 	}
 	if _, err := load(t, "queues: [pr]\nrules:\n  - {name: a, queue: pr, priority: P1, incident: topic, story_window: 1h}\n"); err == nil || !strings.Contains(err.Error(), `incident "topic"`) || !strings.Contains(err.Error(), "story_window") {
 		t.Errorf("validation: %v", err)
+	}
+}
+
+// The influence score is 0–100 (enrich/influence.go): min_influence reads
+// the same scale, and a value below 1, written for the old 0–1 reading, is
+// refused with the value to write instead of routing almost every author.
+func TestMinInfluenceScale(t *testing.T) {
+	p, err := load(t, `
+queues: [pr]
+rules:
+  - name: influential
+    when: {min_influence: 50}
+    queue: pr
+    priority: P1
+`)
+	if err != nil {
+		t.Fatalf("min_influence 50: %v", err)
+	}
+	small := richItem("1", func(it *post.Item) { it.Enrichment.Influence = 5.2 }) // 3 followers
+	big := richItem("2", func(it *post.Item) { it.Enrichment.Influence = 64 })
+	if r := p.Decide(small); r != nil {
+		t.Errorf("influence 5.2 taken by %s with min_influence 50", r.Name)
+	}
+	if r := p.Decide(big); r == nil {
+		t.Error("influence 64 not taken with min_influence 50")
+	}
+	_, err = load(t, `
+queues: [pr]
+rules:
+  - name: influential
+    when: {min_influence: 0.8}
+    queue: pr
+    priority: P1
+`)
+	if err == nil || !strings.Contains(err.Error(), "min_influence 0.8") || !strings.Contains(err.Error(), "80") {
+		t.Errorf("min_influence 0.8: error %v, want it refused with the 0–100 value (80)", err)
 	}
 }

@@ -44,7 +44,7 @@ func TestEscalateOverdue(t *testing.T) {
 	stage := p.Stage(func() time.Time { return t0 })
 	store := &memOverdue{acked: map[string]bool{}, escalated: map[string]bool{}}
 	for _, id := range []string{"1", "2", "3"} {
-		out, _ := stage(context.Background(), post.Batch{Items: []*post.Item{richItem(id, func(it *post.Item) { it.Enrichment.Influence = 0.9 })}})
+		out, _ := stage(context.Background(), post.Batch{Items: []*post.Item{richItem(id, func(it *post.Item) { it.Enrichment.Influence = 71.4 })}})
 		store.alerts = append(store.alerts, out.Items...)
 	}
 	store.acked[store.alerts[1].Alert.ID] = true // answered in time

@@ -18,8 +18,22 @@ import (
 // Live holds the policy a route stage applies, so that a changed policy or
 // organisation file takes effect without a restart.
 type Live struct {
-	p   atomic.Pointer[Policy]
-	sum [sha256.Size]byte // of the files the current policy was read from
+	p    atomic.Pointer[Policy]
+	sum  [sha256.Size]byte // of the files the current policy was read from
+	opts stageOptions
+}
+
+// RecordSuppressions makes the stage pass on a record of each post a rule
+// suppresses (post.Item.Suppression), for the sink and the metrics. Call
+// it before Stage.
+func (l *Live) RecordSuppressions() { l.opts.suppressions = true }
+
+// KeepTimers makes the stage keep its alerts' timed escalations in memory,
+// for an escalation job where no ClickHouse sink stores them (see Timers).
+// Call it before Stage.
+func (l *Live) KeepTimers() *Timers {
+	l.opts.timers = NewTimers(0)
+	return l.opts.timers
 }
 
 // NewLive starts with p, read from the files of cfg.
@@ -35,7 +49,7 @@ func (l *Live) Policy() *Policy { return l.p.Load() }
 
 // Stage is the route stage applying the policy in force at each batch.
 func (l *Live) Stage(now func() time.Time) func(context.Context, post.Batch) (post.Batch, error) {
-	return stage(l.Policy, now)
+	return stage(l.Policy, now, l.opts)
 }
 
 // ErrNewQueues refuses a reload that adds queues: their topics, consumers

@@ -10,6 +10,8 @@ import (
 	"time"
 	_ "time/tzdata" // time zones work on machines without a zoneinfo database
 
+	"github.com/earshot-dev/earshot/post"
+	"github.com/earshot-dev/earshot/region"
 	"github.com/earshot-dev/earshot/strictyaml"
 )
 
@@ -21,6 +23,7 @@ type Org struct {
 	Teams     []*Team            `yaml:"teams"`
 	Queues    []*Queue           `yaml:"queues"`
 	Overrides []*Override        `yaml:"overrides"`
+	Accounts  []Account          `yaml:"accounts"` // the organisation's own accounts, for to:@owned in rules
 
 	file     string
 	loadedAt time.Time // the coverage check looks at the year from this day
@@ -56,6 +59,15 @@ type Member struct {
 	Role string `yaml:"role"` // coach, gatherer, responder, analyst, stakeholder
 }
 
+// Account is one of the organisation's own accounts: the rule language's
+// to:@owned holds for posts addressed to any of them (see docs/rules.md).
+type Account struct {
+	Platform string `yaml:"platform"` // x, bluesky, mastodon…
+	Handle   string `yaml:"handle"`   // as on the platform; a leading @ is dropped
+	Brand    string `yaml:"brand"`
+	Region   string `yaml:"region"` // a region of this file or a default one (EMEA, APAC, LATAM, NA)
+}
+
 // Override puts a queue in another team's hands for a while, around the
 // clock: holidays, offsites, incidents.
 type Override struct {
@@ -84,11 +96,43 @@ var (
 // LoadOrg reads and checks an org file.
 func LoadOrg(path string) (*Org, error) { return loadOrgAt(path, time.Now()) }
 
+// handlePattern is the shape of an account handle: X and Mastodon user
+// names, Bluesky domain handles, Mastodon's user@instance.
+var handlePattern = regexp.MustCompile(`^[\pL\pN_][\pL\pN_.@-]{0,252}$`)
+
+// initAccounts checks the owned accounts and drops a leading @ from their
+// handles.
+func (o *Org) initAccounts(bad func(string, ...any)) {
+	seen := map[string]bool{}
+	defaults := region.Names(region.Map(nil))
+	for i := range o.Accounts {
+		a := &o.Accounts[i]
+		a.Handle = strings.TrimPrefix(strings.TrimSpace(a.Handle), "@")
+		if !slices.Contains(post.Platforms, strings.ToLower(a.Platform)) {
+			bad("accounts[%d]: platform %q, want one of %v", i, a.Platform, post.Platforms)
+		}
+		a.Platform = strings.ToLower(a.Platform)
+		if !handlePattern.MatchString(a.Handle) {
+			bad("accounts[%d]: handle %q: want the account's handle, such as acme or acme.bsky.social", i, a.Handle)
+		}
+		if a.Region != "" {
+			if _, ok := o.Regions[a.Region]; !ok && !slices.Contains(defaults, a.Region) {
+				bad("accounts[%d]: region %q is neither a region of this file nor one of %v", i, a.Region, defaults)
+			}
+		}
+		k := a.Platform + " account " + fmt.Sprintf("%q", strings.ToLower(a.Handle))
+		if seen[k] && a.Handle != "" {
+			bad("accounts[%d]: %s is listed twice", i, k)
+		}
+		seen[k] = true
+	}
+}
+
 // loadOrgAt is LoadOrg as of now, the start of the year of coverage checked.
 func loadOrgAt(path string, now time.Time) (*Org, error) {
 	o := &Org{file: path, loadedAt: now}
 	if err := strictyaml.File(path, o); err != nil {
-		return nil, err
+		return nil, fmt.Errorf("route.org: %w", err)
 	}
 	if err := o.init(); err != nil {
 		return nil, errors.Join(strictyaml.ErrInvalid, err)
@@ -102,6 +146,7 @@ func (o *Org) init() error {
 	bad := func(format string, args ...any) {
 		errs = append(errs, fmt.Errorf("%s: %s", o.file, fmt.Sprintf(format, args...)))
 	}
+	o.initAccounts(bad)
 	for name, r := range o.Regions {
 		loc, err := time.LoadLocation(r.Timezone)
 		if err != nil || r.Timezone == "" {

@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"math"
 	"regexp"
 	"slices"
 	"time"
@@ -27,8 +28,9 @@ type Config struct {
 	// stages' (runner.linger).
 	Linger time.Duration `yaml:"linger"`
 	// EscalateEvery is how often overdue alerts are looked for (the
-	// escalation job runs where the route stage and the ClickHouse sink are
-	// both configured: acknowledgements are read from ClickHouse).
+	// escalation job runs beside the route stage: with the ClickHouse sink
+	// it reads alerts and acknowledgements from there, without it the
+	// stage's in-memory timers).
 	EscalateEvery time.Duration `yaml:"escalate_every"`
 	// ReloadInterval is how often the policy and organisation files are
 	// checked for changes, which apply without a restart; 0 turns it off.
@@ -112,7 +114,7 @@ type Condition struct {
 	Languages      []string `yaml:"languages"`
 	Keywords       []string `yaml:"keywords"` // any of the watchlist keywords that hit
 	MinFollowers   int64    `yaml:"min_followers"`
-	MinInfluence   float64  `yaml:"min_influence"`    // the enrichment's influence score, 0 to 1
+	MinInfluence   float64  `yaml:"min_influence"`    // the enrichment's influence score, 0 to 100
 	MinClusterSize int      `yaml:"min_cluster_size"` // copies of the post seen in the clustering window
 }
 
@@ -131,7 +133,7 @@ var (
 func LoadPolicy(path string) (*Policy, error) {
 	data, err := strictyaml.ReadFile(path)
 	if err != nil {
-		return nil, err
+		return nil, errors.Join(strictyaml.ErrInvalid, fmt.Errorf("route.policy: %w", err))
 	}
 	p := &Policy{file: path}
 	if err := strictyaml.Decode(path, data, p); err != nil {
@@ -286,8 +288,13 @@ func (p *Policy) Validate() error {
 		if r.When.MinFollowers < 0 || r.When.MinClusterSize < 0 {
 			bad("%s: min_followers and min_cluster_size must not be negative", where)
 		}
-		if r.When.MinInfluence < 0 || r.When.MinInfluence > 1 {
-			bad("%s: min_influence %v, want 0 to 1", where, r.When.MinInfluence)
+		switch mi := r.When.MinInfluence; {
+		case mi < 0 || mi > 100:
+			bad("%s: min_influence %v, want 0 to 100 (the enrichment's influence score)", where, mi)
+		case mi > 0 && mi < 1:
+			// Written for the 0–1 reading of earlier versions: on the 0–100
+			// scale it would take almost every author.
+			bad("%s: min_influence %v: the influence score is 0 to 100; write %v for what %v meant on the old 0–1 scale", where, mi, math.Round(mi*1000)/10, mi)
 		}
 		if r.Suppress != "" && (r.SLA != 0 || len(r.Notify) > 0 || r.Escalate != nil) {
 			bad("%s: a suppressing rule raises no alert, so sla, notify and escalate do not apply", where)
@@ -445,7 +452,11 @@ func (p *Policy) alert(it *post.Item, t time.Time) *post.Alert {
 // queue when the rule escalates at once. Copies have ids derived from the
 // alert's, so they are as stable under redelivery as it is.
 func (p *Policy) alerts(it *post.Item, t time.Time, stories *stories) []*post.Alert {
-	r := p.Decide(it)
+	return p.alertsBy(p.Decide(it), it, t, stories)
+}
+
+// alertsBy is alerts for the rule r that Decide chose for it.
+func (p *Policy) alertsBy(r *Rule, it *post.Item, t time.Time, stories *stories) []*post.Alert {
 	if r == nil || r.Suppress != "" {
 		return nil
 	}
@@ -548,14 +559,25 @@ func (p *Policy) dueAfter(queue string, d time.Duration, t time.Time) time.Time 
 // batch that closes them. That state is the stage's own: each route process
 // watches the partitions it reads.
 func (p *Policy) Stage(now func() time.Time) func(context.Context, post.Batch) (post.Batch, error) {
-	return stage(func() *Policy { return p }, now)
+	return stage(func() *Policy { return p }, now, stageOptions{})
+}
+
+// stageOptions are what the pipeline's route stage does beyond raising
+// alerts.
+type stageOptions struct {
+	// timers, if set, keeps the alerts with a timed escalation for an
+	// in-memory escalation job, and forgets them when their post is deleted.
+	timers *Timers
+	// suppressions makes the stage pass on a record of each suppressed
+	// post (an item with Suppression set and no Alert).
+	suppressions bool
 }
 
 // stage is the route stage over the policy current() returns at each batch,
 // so a reloaded policy applies from the next batch on, keeping what the
 // stage remembers (raised alerts, stories, and the spike windows unless the
 // spike settings changed).
-func stage(current func() *Policy, now func() time.Time) func(context.Context, post.Batch) (post.Batch, error) {
+func stage(current func() *Policy, now func() time.Time, opts stageOptions) func(context.Context, post.Batch) (post.Batch, error) {
 	var (
 		spikes    *spikeDetector
 		spikesCfg Spikes
@@ -581,6 +603,9 @@ func stage(current func() *Policy, now func() time.Time) func(context.Context, p
 					out.Rejected = append(out.Rejected, post.Rejected{Item: it, Reason: fmt.Sprintf("%s of %s from source %q refused: the post came from %q, and only the source that delivered a post may retract its alert", it.Post.Kind, it.Key(), it.Post.Source, origin)})
 				}
 				if ok {
+					if opts.timers != nil {
+						opts.timers.cancel(r.id)
+					}
 					it.Alert = &post.Alert{ID: r.id, Queue: r.queue, Priority: r.priority, Rule: "retract", CreatedAt: t, Retracted: true}
 					out.Items = append(out.Items, it)
 					for _, c := range r.copies {
@@ -589,13 +614,26 @@ func stage(current func() *Policy, now func() time.Time) func(context.Context, p
 				}
 				continue
 			}
-			as := p.alerts(it, raisedAt(it, t), stories)
+			at := raisedAt(it, t)
+			r := p.Decide(it)
+			if r != nil && r.Suppress != "" {
+				if opts.suppressions {
+					cp := *it
+					cp.Suppression = &post.Suppression{Rule: r.Name, Reason: r.Suppress, At: at}
+					out.Items = append(out.Items, &cp)
+				}
+				continue
+			}
+			as := p.alertsBy(r, it, at, stories)
 			if len(as) == 0 {
 				continue
 			}
 			a := as[0]
 			it.Alert = a
 			out.Items = append(out.Items, it)
+			if opts.timers != nil && a.EscalateTo != "" {
+				opts.timers.add(it)
+			}
 			if a.Incident == "" {
 				var copies []copyRef
 				for _, c := range as[1:] {

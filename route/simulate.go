@@ -19,6 +19,10 @@ type HourReport struct {
 	Breaches  int       `json:"breaches"`  // alerts whose deadline passed unanswered in the hour
 	Backlog   int       `json:"backlog"`   // waiting at the end of the hour
 	Unstaffed int       `json:"unstaffed"` // raised while nobody in the hand-off chain was on duty
+	// A suppression row has no queue: Suppressed posts arrived in the hour
+	// that a rule suppressed with Reason ("do not respond").
+	Reason     string `json:"reason,omitempty"`
+	Suppressed int    `json:"suppressed,omitempty"`
 }
 
 // Simulate replays items through the policy as if each arrived at its
@@ -90,7 +94,19 @@ func Simulate(p *Policy, items []*post.Item, start time.Time) []HourReport {
 			serve(hour)
 			hour = hour.Add(time.Hour)
 		}
-		for _, a := range p.alerts(it, t, stories) {
+		r := p.Decide(it)
+		if r != nil && r.Suppress != "" {
+			k := "\x00" + r.Suppress // no queue name starts so
+			if rows[k] == nil {
+				rows[k] = map[time.Time]*HourReport{}
+			}
+			if rows[k][hour] == nil {
+				rows[k][hour] = &HourReport{Hour: hour, Reason: r.Suppress}
+			}
+			rows[k][hour].Suppressed++
+			continue
+		}
+		for _, a := range p.alertsBy(r, it, t, stories) {
 			r := row(a.Queue, hour)
 			r.Alerts++
 			if a.HandedOffFrom != "" {
@@ -119,7 +135,7 @@ func Simulate(p *Policy, items []*post.Item, start time.Time) []HourReport {
 	var out []HourReport
 	for _, byHour := range rows {
 		for _, r := range byHour {
-			if r.Alerts+r.Answered+r.Breaches+r.Backlog > 0 {
+			if r.Alerts+r.Answered+r.Breaches+r.Backlog+r.Suppressed > 0 {
 				out = append(out, *r)
 			}
 		}
@@ -128,7 +144,10 @@ func Simulate(p *Policy, items []*post.Item, start time.Time) []HourReport {
 		if !out[i].Hour.Equal(out[j].Hour) {
 			return out[i].Hour.Before(out[j].Hour)
 		}
-		return out[i].Queue < out[j].Queue
+		if out[i].Queue != out[j].Queue {
+			return out[i].Queue < out[j].Queue
+		}
+		return out[i].Reason < out[j].Reason
 	})
 	return out
 }

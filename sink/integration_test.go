@@ -54,8 +54,8 @@ func TestMigrateFreshDatabase(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(applied) != SchemaVersion() {
-		t.Fatalf("applied %v, want 1 to %d", applied, SchemaVersion())
+	if len(applied) != len(migrations) || applied[len(applied)-1] != SchemaVersion() {
+		t.Fatalf("applied %v, want all %d migrations up to %d", applied, len(migrations), SchemaVersion())
 	}
 	again, err := Migrate(ctx, conn, db)
 	if err != nil || len(again) != 0 {

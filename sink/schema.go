@@ -338,10 +338,36 @@ var migrations = []migration{
 			) AS d USING (day, watchlist, term)
 			WHERE mentions > 0`,
 	}},
+	{7, "suppressions", []string{
+		// One row per post a routing rule suppressed ("do not respond"):
+		// the latest decision per post wins.
+		`CREATE TABLE IF NOT EXISTS {db}.suppressions{local}{on_cluster} (
+			post_key String,
+			rule String,
+			reason String,
+			watchlists Array(String),
+			region String,
+			at DateTime,
+			inserted_at DateTime
+		) ENGINE = ReplacingMergeTree(inserted_at)
+		PARTITION BY toYYYYMM(at)
+		ORDER BY post_key`,
+	}},
 }
 
 // SchemaVersion is the newest schema version this build knows.
 func SchemaVersion() int { return migrations[len(migrations)-1].version }
+
+// MigrationVersions lists the versions of this build's migrations, oldest
+// first: a database at SchemaVersion has recorded each once (the numbers
+// need not be contiguous).
+func MigrationVersions() []int {
+	vs := make([]int, len(migrations))
+	for i, m := range migrations {
+		vs[i] = m.version
+	}
+	return vs
+}
 
 // Schema says where the schema lives and how it is laid out.
 type Schema struct {
@@ -361,6 +387,7 @@ var shardKeys = map[string]string{
 	"deletions":                   "cityHash64(post_key)",
 	"alerts":                      "cityHash64(alert_id)",
 	"alert_events":                "cityHash64(alert_id)",
+	"suppressions":                "cityHash64(post_key)",
 	"audit_log":                   "cityHash64(object_type, object_id)",
 	"volume_in":                   "post_hash",
 	"volume_per_minute_agg":       "rand()",
@@ -527,6 +554,7 @@ func InsertColumns() map[string]string {
 	return map[string]string{
 		"posts": postColumns, "matches": matchColumns, "deletions": deletionColumns,
 		"alerts": alertColumns, "alert_events": alertEventColumns, "volume_in": volumeColumns,
+		"suppressions": suppressionColumns,
 	}
 }
 
@@ -563,6 +591,7 @@ var retentionColumns = map[string]struct{ table, column string }{
 	"deletions":         {"deletions", "deleted_at"},
 	"alerts":            {"alerts", "created_at"},
 	"alert_events":      {"alert_events", "at"},
+	"suppressions":      {"suppressions", "at"},
 	"audit_log":         {"audit_log", "at"},
 	"volume_per_minute": {"volume_per_minute_agg", "minute"},
 	"mentions_hourly":   {"mentions_hourly_agg", "hour"},

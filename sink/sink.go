@@ -215,6 +215,8 @@ const alertEventColumns = "alert_id, queue, event, actor, at, note, inserted_at"
 
 const volumeColumns = "minute, platform, lang, post_hash"
 
+const suppressionColumns = "post_key, rule, reason, watchlists, region, at, inserted_at"
+
 // Stage returns the sink stage of the enriched topic: matched posts and
 // their matches, and deletes. A failed insert fails the batch, which the
 // runner retries: that holds the Kafka offsets back (backpressure) until
@@ -341,6 +343,60 @@ func (s *Sink) AlertStage() func(context.Context, post.Batch) (post.Batch, error
 		}
 		out.Rejected = append(out.Rejected, rej...)
 		return out, nil
+	}
+}
+
+// SuppressionStage returns the sink stage of the suppressed topic: one row
+// per post a routing rule suppressed, in suppressions (the latest decision
+// per post wins), for analysts to count by reason and rule.
+func (s *Sink) SuppressionStage() func(context.Context, post.Batch) (post.Batch, error) {
+	return func(ctx context.Context, in post.Batch) (post.Batch, error) {
+		var out post.Batch
+		var items []*post.Item
+		for _, it := range in.Items {
+			if it.Suppression == nil {
+				out.Rejected = append(out.Rejected, post.Rejected{Item: it, Reason: "sink: a record on the suppressed topic carries no suppression"})
+				continue
+			}
+			items = append(items, it)
+		}
+		if len(items) == 0 {
+			return out, nil
+		}
+		if err := s.migrate(ctx); err != nil {
+			return post.Batch{}, err
+		}
+		rej, err := s.write(ctx, s.suppressionWriter(), items)
+		if err != nil {
+			return post.Batch{}, err
+		}
+		out.Rejected = append(out.Rejected, rej...)
+		return out, nil
+	}
+}
+
+func (s *Sink) suppressionWriter() *writer {
+	return &writer{
+		tables: []table{{"suppressions", suppressionColumns}},
+		check:  func(it *post.Item) error { return checkTime("at", it.Suppression.At) },
+		add: func(bs []driver.Batch, it *post.Item) (int, error) {
+			sp := it.Suppression
+			var wls []string
+			region := ""
+			for _, m := range it.Matches {
+				wls = append(wls, m.Watchlist)
+			}
+			if it.Enrichment != nil {
+				region = it.Enrichment.Region
+			}
+			if wls == nil {
+				wls = []string{}
+			}
+			if err := bs[0].Append(it.Key(), sp.Rule, sp.Reason, wls, region, sp.At.UTC(), time.Now().UTC()); err != nil {
+				return 0, fmt.Errorf("appending suppression %s: %w", it.Key(), err)
+			}
+			return 1, nil
+		},
 	}
 }
 

@@ -38,7 +38,11 @@ var ErrTooLarge = errors.New("file too large")
 func File(path string, v any) error {
 	data, err := ReadFile(path)
 	if err != nil {
-		return err
+		if errors.Is(err, ErrInvalid) {
+			return err
+		}
+		// a missing or unreadable configuration file is a configuration problem
+		return errors.Join(ErrInvalid, err)
 	}
 	return Decode(path, data, v)
 }
@@ -116,9 +120,25 @@ func Decode(name string, data []byte, v any) error {
 		for _, e := range te.Errors {
 			errs = append(errs, errors.New(format(name, e)))
 		}
-		return errors.Join(append([]error{ErrInvalid}, Cap(errs)...)...)
+		// The decoder went on past these: v holds the rest of the file,
+		// which a caller may still validate (Partial).
+		return partial{errors.Join(append([]error{ErrInvalid}, Cap(errs)...)...)}
 	}
 	return errors.Join(ErrInvalid, errors.New(format(name, err.Error())))
+}
+
+// partial marks decode errors (unknown keys, wrong types) after which the
+// value holds everything else the file says.
+type partial struct{ error }
+
+func (p partial) Unwrap() error { return p.error }
+
+// Partial reports whether err, from Decode or File, left the value decoded
+// but for the keys it names: the caller can validate the rest and report
+// every problem of the file at once.
+func Partial(err error) bool {
+	var p partial
+	return errors.As(err, &p)
 }
 
 func format(name, msg string) string {

@@ -180,7 +180,7 @@ func readLive(dir string) (map[string][]byte, error) {
 	}
 	out := map[string][]byte{}
 	for _, e := range entries {
-		if ext := filepath.Ext(e.Name()); e.IsDir() || (ext != ".yaml" && ext != ".yml") {
+		if e.IsDir() || !match.IsWatchlistFile(e.Name()) {
 			continue
 		}
 		data, err := strictyaml.ReadFile(filepath.Join(dir, e.Name()))

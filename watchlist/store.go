@@ -342,7 +342,9 @@ func (f Filter) selects(r *Record) bool {
 	if len(f.Brands) > 0 && !slices.Contains(f.Brands, r.Brand) {
 		return false
 	}
-	if len(f.Regions) > 0 && len(r.Regions) > 0 && !slices.ContainsFunc(r.Regions, func(g string) bool { return slices.Contains(f.Regions, g) }) {
+	if len(f.Regions) > 0 && len(r.Regions) > 0 && !slices.ContainsFunc(r.Regions, func(g string) bool {
+		return slices.ContainsFunc(f.Regions, func(h string) bool { return strings.EqualFold(g, h) }) // region names are case-insensitive
+	}) {
 		return false
 	}
 	return f.Status == "" || f.Status == r.Status
@@ -384,6 +386,7 @@ func (sp Spec) clone() Spec {
 // normal makes empty lists nil, so that equal specs compare equal.
 func (sp Spec) normal() Spec {
 	sp = sp.clone()
+	sp.Regions = match.CanonicalRegions(sp.Regions) // emea → EMEA, as scopes and enrichment spell it
 	for _, l := range []*[]string{&sp.Regions, &sp.Tags, &sp.Keywords, &sp.Exclude} {
 		if len(*l) == 0 {
 			*l = nil
@@ -411,7 +414,7 @@ func (s *Store) Validate(spec Spec) error {
 	w, err := compileOne(spec.ID, spec, 1)
 	if err != nil {
 		errs = append(errs, err)
-	} else if _, err := match.Compile([]*match.Watchlist{w}); err != nil {
+	} else if _, err := match.CompileWith([]*match.Watchlist{w}, s.opt.Match); err != nil {
 		errs = append(errs, err)
 	}
 	if len(errs) > 0 {
@@ -491,7 +494,7 @@ func (s *Store) compileSet(set []*Record, quota bool) ([]*match.Watchlist, error
 		lists = append(lists, w)
 	}
 	if len(errs) == 0 {
-		if _, err := match.Compile(lists); err != nil {
+		if _, err := match.CompileWith(lists, s.opt.Match); err != nil {
 			errs = append(errs, err)
 		}
 		if quota {

@@ -664,7 +664,7 @@ func TestList(t *testing.T) {
 	// What List returns is a copy.
 	l := s.List(Filter{})
 	l[0].Regions[0] = "changed"
-	if r, _ := s.Get("a"); r.Regions[0] != "emea" {
+	if r, _ := s.Get("a"); r.Regions[0] != "EMEA" {
 		t.Error("List shares the store's records")
 	}
 }

@@ -118,6 +118,7 @@ type Options struct {
 	Publish   func(ctx context.Context, live []match.Watchlist) error // e.g. the Kafka table; nil = none
 	OnChange  func(Change)                                            // audit hook, called after each change is durable
 	TeamQuota int                                                     // as match.team_quota; 0 is none
+	Match     match.Options                                           // what watchlists compile with (enrich.regions, owned accounts), as the matcher's
 	Now       func() time.Time                                        // nil: time.Now
 	Log       *slog.Logger                                            // nil: discard
 }

@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
 	"path/filepath"
 	"sync"
 
@@ -201,7 +202,9 @@ type lazySearcher func() *search.Index
 func (l lazySearcher) Search(ctx context.Context, q search.Query) (*search.Result, error) {
 	x := l()
 	if x == nil {
-		return nil, errors.New("the search index is not open in this process (run the index stage here, or earshot run)")
+		// 503 not_configured (docs/api.md), not an internal error
+		return nil, &api.Error{Status: http.StatusServiceUnavailable, Code: api.CodeNotConfigured,
+			Message: "the search index is not open in this process (search.enabled, and the index stage here, or earshot run)"}
 	}
 	return x.Search(ctx, q)
 }

@@ -73,6 +73,7 @@ func ingestFileTool(args []string, stdout, stderr io.Writer, now func() time.Tim
 	enc := gojson.NewEncoder(stdout)
 	enc.SetEscapeHTML(false)
 	ctx := context.Background()
+	var readErr error
 	for {
 		b, err := f.Next(ctx, cfg.BatchSize)
 		for _, it := range b.Items {
@@ -87,7 +88,8 @@ func ingestFileTool(args []string, stdout, stderr io.Writer, now func() time.Tim
 			break
 		}
 		if err != nil {
-			return exitError{1, err}
+			readErr = err // the summary of what was read still comes
+			break
 		}
 	}
 	st := f.Stats()
@@ -95,6 +97,9 @@ func ingestFileTool(args []string, stdout, stderr io.Writer, now func() time.Tim
 		Summary ingest.FileStats `json:"summary"`
 	}{st}); err != nil {
 		return fmt.Errorf("writing summary: %w", err)
+	}
+	if readErr != nil {
+		return exitError{1, readErr}
 	}
 	if st.Dead > 0 {
 		return exitError{1, fmt.Errorf("ingest file: %d of %d lines refused", st.Dead, st.Lines)}

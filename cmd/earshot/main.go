@@ -15,6 +15,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"runtime"
 	"runtime/debug"
 	"slices"
 	"strings"
@@ -46,11 +47,12 @@ usage:
   earshot webhook  [flags]   deliver alerts to the queues' HTTP endpoints
   earshot migrate  [flags]   create or upgrade the ClickHouse schema
   earshot api      [flags]   the HTTP API alone (docs/api.md); earshot run serves it too when api.addr is set
-  earshot token create|list|revoke               API tokens: earshot token create --name N --role R [--teams T] [--expires 30d]
+  earshot token create|list|revoke               API tokens: earshot token create --name N --role R --by YOU [--teams T] [--expires 30d]
   earshot insights list | run NAME --param k=v   the analysts' cookbook (docs/analysts.md)
 
   earshot match --watchlists DIR --posts FILE   what the watchlists match in a file of posts
-  earshot watchlist validate DIR                check watchlist files
+  earshot watchlist validate DIR [--config F]   check watchlist files
+  earshot version                               the version, commit and Go toolchain of this binary
   earshot route validate --policy F [--org F]   check a routing policy and organisation
   earshot watchlist import powertrack|brandwatch RULE   convert a rule from another tool
   earshot watchlist list|show|apply|submit|approve|reject|pause|resume|import --store DIR
@@ -61,6 +63,36 @@ usage:
 Run 'earshot <command> -h' for the flags. Exit codes: 0 done, 1 failed, 2 bad
 usage or configuration.
 `
+
+// versionLine is "earshot VERSION (COMMIT[, modified], BUILT) GOVERSION",
+// from what the Go toolchain records in the binary.
+func versionLine() string {
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "earshot (unknown build) " + runtime.Version()
+	}
+	v := bi.Main.Version
+	if v == "" {
+		v = "(devel)"
+	}
+	var rev, at, dirty string
+	for _, s := range bi.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			rev = s.Value
+		case "vcs.time":
+			at = s.Value
+		case "vcs.modified":
+			if s.Value == "true" {
+				dirty = ", modified"
+			}
+		}
+	}
+	if rev != "" {
+		return fmt.Sprintf("earshot %s (%s%s, %s) %s", v, rev, dirty, at, bi.GoVersion)
+	}
+	return fmt.Sprintf("earshot %s %s", v, bi.GoVersion)
+}
 
 // exitError carries a process exit code.
 type exitError struct {
@@ -159,6 +191,9 @@ func run(args []string, stdout, stderr io.Writer) error {
 	}
 	cmd, args := args[0], args[1:]
 	switch cmd {
+	case "version", "--version":
+		fmt.Fprintln(stdout, versionLine())
+		return nil
 	case "run":
 		return runPipeline(cmd, pipeline.AllStages, args, stdout, stderr)
 	case "watchlist":
@@ -166,6 +201,9 @@ func run(args []string, stdout, stderr io.Writer) error {
 	case "bench":
 		return benchTool(args, stdout, stderr)
 	case pipeline.Ingest, pipeline.Match, pipeline.Enrich, pipeline.Route, pipeline.Sink, pipeline.Index, pipeline.Deliver:
+		if cmd == pipeline.Match && helpWanted(args) {
+			fmt.Fprintln(stderr, "usage: earshot match --watchlists DIR --posts FILE [--all]   what the watchlists match in a file of posts\n       earshot match [flags]                                the match stage, with these flags:")
+		}
 		if cmd == pipeline.Match && slices.ContainsFunc(args, func(a string) bool { return strings.TrimLeft(strings.SplitN(a, "=", 2)[0], "-") == "watchlists" }) {
 			return matchTool(args, stdout, stderr)
 		}
@@ -242,6 +280,18 @@ func parseFlags(cmd string, args []string, stderr io.Writer) (runFlags, *flag.Fl
 	}
 	if fs.NArg() > 0 {
 		return f, fs, exitError{2, fmt.Errorf("unexpected arguments %v", fs.Args())}
+	}
+	set := map[string]bool{}
+	fs.Visit(func(fl *flag.Flag) { set[fl.Name] = true })
+	switch {
+	case set["rate"] && f.rate < 0:
+		return f, fs, exitError{2, fmt.Errorf("--rate %d: want 0 (as fast as possible) or more posts per second", f.rate)}
+	case set["limit"] && f.limit < 0:
+		return f, fs, exitError{2, fmt.Errorf("--limit %d: want 0 (no limit) or more posts", f.limit)}
+	case f.duration < 0:
+		return f, fs, exitError{2, fmt.Errorf("--duration %v: want 0 (until interrupted) or more", f.duration)}
+	case f.progress < 0:
+		return f, fs, exitError{2, fmt.Errorf("--progress %v: want 0 (none) or more", f.progress)}
 	}
 	return f, fs, nil
 }

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/earshot-dev/earshot/bench"
+	"github.com/earshot-dev/earshot/ingest"
 	"github.com/earshot-dev/earshot/match"
 	"github.com/earshot-dev/earshot/pipeline"
 	"github.com/earshot-dev/earshot/post"
@@ -59,33 +60,40 @@ func matchTool(args []string, stdout, stderr io.Writer) error {
 	out := bufio.NewWriter(stdout)
 	defer out.Flush()
 	enc := json.NewEncoder(out)
-	sc := bufio.NewScanner(in)
-	sc.Buffer(make([]byte, 64<<10), 16<<20)
+	// The ingest file decoder, as the pipeline reads a file: any format, the
+	// same checks (UTF-8, duplicate keys, sizes), and a bad or over-long
+	// line is reported and skipped, never the end of the run.
+	src := ingest.NewFile(*posts, in, 0, ingest.DefaultConfig().MaxPostBytes)
 	var n, matched, bad int
-	for line := 1; sc.Scan(); line++ {
-		if len(sc.Bytes()) == 0 {
-			continue
-		}
-		var p post.Post
-		if err := json.Unmarshal(sc.Bytes(), &p); err != nil {
-			fmt.Fprintf(stderr, "%s:%d: %v\n", *posts, line, err)
+	for {
+		b, err := src.Next(context.Background(), 500)
+		for _, r := range b.Rejected {
+			fmt.Fprintln(stderr, r.Reason)
 			bad++
-			continue
 		}
-		n++
-		for _, m := range e.Match(&p) {
-			matched++
-			enc.Encode(struct {
-				Post      string      `json:"post"`
-				Watchlist string      `json:"watchlist"`
-				Version   int         `json:"version"`
-				Keywords  []string    `json:"keywords"`
-				Spans     []post.Span `json:"spans"`
-			}{p.Key(), m.Watchlist, m.Version, m.Keywords, m.Spans})
+		for _, it := range b.Items {
+			p := it.Post
+			if p.Kind == post.KindDelete {
+				continue
+			}
+			n++
+			for _, m := range e.Match(p) {
+				matched++
+				enc.Encode(struct {
+					Post      string      `json:"post"`
+					Watchlist string      `json:"watchlist"`
+					Version   int         `json:"version"`
+					Keywords  []string    `json:"keywords"`
+					Spans     []post.Span `json:"spans"`
+				}{p.Key(), m.Watchlist, m.Version, m.Keywords, m.Spans})
+			}
 		}
-	}
-	if err := sc.Err(); err != nil {
-		return fmt.Errorf("reading %s: %w", *posts, err)
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return fmt.Errorf("reading %s: %w", *posts, err)
+		}
 	}
 	fmt.Fprintf(stderr, "%d posts, %d matches, %d unreadable lines\n", n, matched, bad)
 	return nil
@@ -93,7 +101,7 @@ func matchTool(args []string, stdout, stderr io.Writer) error {
 
 // watchlistTool is `earshot watchlist validate DIR` and
 // `earshot watchlist import powertrack|brandwatch RULE`.
-const watchlistUsage = "usage: earshot watchlist validate DIR | import powertrack|brandwatch RULE | publish --config FILE [--dir DIR] | backtest FILE --since 7d | list|show|apply|submit|approve|reject|pause|resume|delete|import DIR|sync (the store: earshot watchlist list -h)"
+const watchlistUsage = "usage: earshot watchlist validate DIR [--config FILE] | import powertrack|brandwatch RULE | publish --config FILE [--dir DIR] | backtest FILE --since 7d | list|show|apply|submit|approve|reject|pause|resume|delete|import DIR|sync (the store: earshot watchlist list -h)"
 
 func watchlistTool(args []string, stdout, stderr io.Writer) error {
 	if helpWanted(args) {
@@ -123,14 +131,34 @@ func watchlistTool(args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintln(stdout, rule)
 		return nil
 	}
-	if len(args) != 2 || args[0] != "validate" {
+	if len(args) >= 2 && args[0] == "validate" && helpWanted(args[1:]) {
+		fmt.Fprintln(stderr, "usage: earshot watchlist validate DIR [--config FILE]   check the watchlist files of DIR (with --config: its enrich.regions and route.org)")
+		return nil
+	}
+	if len(args) < 2 || args[0] != "validate" {
 		return exitError{2, errors.New(watchlistUsage)}
+	}
+	vfs := flag.NewFlagSet("earshot watchlist validate", flag.ContinueOnError)
+	vfs.SetOutput(stderr)
+	config := vfs.String("config", "", "configuration file: its enrich.regions and route.org (owned accounts, for to:@owned) apply")
+	if err := vfs.Parse(args[2:]); err != nil || vfs.NArg() > 0 {
+		return exitError{2, errors.New(watchlistUsage)}
+	}
+	opts := match.Options{}
+	if *config != "" {
+		cfg, err := pipeline.Load(*config)
+		if err != nil {
+			return err
+		}
+		if opts, err = pipeline.MatchOptions(cfg); err != nil {
+			return err
+		}
 	}
 	lists, err := match.LoadDir(args[1])
 	if err != nil {
 		return err
 	}
-	e, err := match.Compile(lists)
+	e, err := match.CompileWith(lists, opts)
 	if err == nil {
 		err = match.CheckQuota(lists, match.DefaultConfig().TeamQuota)
 	}

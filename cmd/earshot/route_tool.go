@@ -91,19 +91,23 @@ func simulate(args []string, stdout, stderr io.Writer) error {
 		return nil
 	}
 	w := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(w, "HOUR (UTC)\tQUEUE\tON DUTY\tALERTS\tHANDED IN\tANSWERED\tBREACHES\tBACKLOG\tUNSTAFFED")
-	var alerts, breaches int
+	fmt.Fprintln(w, "HOUR (UTC)\tQUEUE\tON DUTY\tALERTS\tHANDED IN\tANSWERED\tBREACHES\tBACKLOG\tUNSTAFFED\tSUPPRESSED")
+	var alerts, breaches, suppressed int
 	for _, r := range rows {
-		team := r.Team
+		team, queue := r.Team, r.Queue
 		if team == "" {
 			team = "-"
 		}
-		fmt.Fprintf(w, "%s\t%s\t%s\t%d\t%d\t%d\t%d\t%d\t%d\n", r.Hour.Format("2006-01-02 15:00"), r.Queue, team, r.Alerts, r.HandedIn, r.Answered, r.Breaches, r.Backlog, r.Unstaffed)
+		if r.Suppressed > 0 {
+			queue = "(suppressed: " + r.Reason + ")"
+		}
+		fmt.Fprintf(w, "%s\t%s\t%s\t%d\t%d\t%d\t%d\t%d\t%d\t%d\n", r.Hour.Format("2006-01-02 15:00"), queue, team, r.Alerts, r.HandedIn, r.Answered, r.Breaches, r.Backlog, r.Unstaffed, r.Suppressed)
 		alerts += r.Alerts
 		breaches += r.Breaches
+		suppressed += r.Suppressed
 	}
 	w.Flush()
-	fmt.Fprintf(stdout, "%d posts, %d alerts, %d predicted SLA breaches\n", len(items), alerts, breaches)
+	fmt.Fprintf(stdout, "%d posts, %d alerts, %d suppressed, %d predicted SLA breaches\n", len(items), alerts, suppressed, breaches)
 	return nil
 }
 
@@ -153,6 +157,11 @@ func readItems(path, watchlists string, stderr io.Writer) ([]*post.Item, error) 
 		}
 		if it.Enrichment == nil {
 			it.Enrichment = e.Enrich(it.Post)
+			// As the enrich stage does: watchlists scoped to other regions
+			// do not match.
+			if it.Matches = enrich.InScope(it.Matches, it.Enrichment.Region); len(it.Matches) == 0 {
+				continue
+			}
 		}
 		items = append(items, it)
 	}

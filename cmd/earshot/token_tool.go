@@ -16,9 +16,9 @@ import (
 )
 
 const tokenUsage = `usage:
-  earshot token create --name N --role R [--teams a,b] [--brands x] [--regions EMEA] [--expires 30d] [--config F]
+  earshot token create --name N --role R [--teams a,b] [--brands x] [--regions EMEA] [--expires 30d] [--by YOU] [--config F]
   earshot token list   [--config F]
-  earshot token revoke ID [--config F]
+  earshot token revoke ID [--by YOU] [--config F]
 
 Tokens live hashed in api.state_dir/tokens.json (or api.tokens_file); the
 secret is printed once, by create. Every create and revoke is written to the

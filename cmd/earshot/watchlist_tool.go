@@ -301,7 +301,11 @@ func openStoreFor(storeDir, config string, log *slog.Logger) (*watchlist.Store, 
 // watchlists topic that matchers following it (match.follow: kafka) read.
 // onChange is the audit hook (nil: none). The returned function closes it.
 func OpenWatchlistStore(cfg pipeline.Config, onChange func(watchlist.Change), log *slog.Logger) (*watchlist.Store, func(), error) {
-	opt := watchlist.Options{LiveDir: watchlist.DefaultLiveDir(cfg.Match.Store), TeamQuota: cfg.Match.TeamQuota, OnChange: onChange, Log: log}
+	mo, err := pipeline.MatchOptions(cfg)
+	if err != nil {
+		return nil, nil, err
+	}
+	opt := watchlist.Options{LiveDir: watchlist.DefaultLiveDir(cfg.Match.Store), TeamQuota: cfg.Match.TeamQuota, Match: mo, OnChange: onChange, Log: log}
 	var k *stream.Kafka
 	if cfg.Transport.Kind == "kafka" {
 		var err error

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -56,6 +57,10 @@ var MinTime = time.Unix(0, 0).UTC()
 func (n *Normalizer) Finish(p *post.Post) error {
 	now := n.Now().UTC()
 	p.ID = strings.TrimSpace(p.ID)
+	if len(p.ID) > maxIDBytes {
+		// before anything names the post by its key: a reason never holds a huge id whole
+		return fmt.Errorf("post %s: id is %d bytes, over %d", cutKey(p), len(p.ID), maxIDBytes)
+	}
 	if err := p.Validate(); err != nil {
 		return err
 	}
@@ -91,16 +96,64 @@ func (n *Normalizer) Finish(p *post.Post) error {
 			f.v[i] = Clean(s)
 		}
 	}
+	if err := checkRanges(p); err != nil {
+		return fmt.Errorf("post %s: %w", p.Key(), err)
+	}
 	if p.IngestedAt.IsZero() {
 		p.IngestedAt = now
 	}
 	return nil
 }
 
+// maxIDBytes bounds a post id; no platform issues longer ones.
+const maxIDBytes = 512
+
+// cutKey is the post's key with its id cut to 64 bytes, for messages.
+func cutKey(p *post.Post) string {
+	id := p.ID
+	if len(id) > 64 {
+		id = strings.ToValidUTF8(id[:64], "") + "…"
+	}
+	return p.Platform + ":" + id
+}
+
+// checkRanges refuses values no platform sends: an empty hashtag, mention
+// or URL, coordinates off the globe, negative counts.
+func checkRanges(p *post.Post) error {
+	for _, f := range []struct {
+		name string
+		v    []string
+	}{{"hashtags", p.Hashtags}, {"mentions", p.Mentions}, {"urls", p.URLs}} {
+		for i, s := range f.v {
+			if strings.TrimSpace(s) == "" {
+				return fmt.Errorf("%s[%d] is empty", f.name, i)
+			}
+		}
+	}
+	if g := p.Geo; g != nil {
+		switch {
+		case g.Lat < -90 || g.Lat > 90 || math.IsNaN(g.Lat):
+			return fmt.Errorf("geo latitude %v is not between -90 and 90", g.Lat)
+		case g.Lon < -180 || g.Lon > 180 || math.IsNaN(g.Lon):
+			return fmt.Errorf("geo longitude %v is not between -180 and 180", g.Lon)
+		}
+	}
+	if p.Author.Followers < 0 {
+		return fmt.Errorf("author.followers %d is negative", p.Author.Followers)
+	}
+	if p.Media < 0 {
+		return fmt.Errorf("media %d is negative", p.Media)
+	}
+	if e := p.Engagement; e != nil && (e.Likes < 0 || e.Reposts < 0 || e.Replies < 0 || e.Quotes < 0) {
+		return fmt.Errorf("engagement counts must not be negative (likes %d, reposts %d, replies %d, quotes %d)", e.Likes, e.Reposts, e.Replies, e.Quotes)
+	}
+	return nil
+}
+
 // checkID refuses ids no platform issues; they would poison keys downstream.
 func checkID(id string) error {
-	if len(id) > 512 {
-		return fmt.Errorf("is %d bytes, over 512", len(id))
+	if len(id) > maxIDBytes {
+		return fmt.Errorf("is %d bytes, over %d", len(id), maxIDBytes)
 	}
 	for _, r := range id {
 		if r < 0x20 || r == 0x7f || unicode.IsSpace(r) || isBidi(r) {

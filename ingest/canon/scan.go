@@ -49,6 +49,10 @@ const (
 	KeyAction
 	KeyV
 	KeyPost
+	KeyAuthorID // "author_id": an X tweet at the top level (twarc's flattened export)
+	KeyTwarc    // "__twarc": twarc's metadata on each flattened tweet
+	KeySubreddit
+	KeyKind
 )
 
 // keyOf names a top-level key; a switch beats a map lookup on this path.
@@ -82,6 +86,14 @@ func keyOf(k []byte) Keys {
 		return KeyV
 	case "post":
 		return KeyPost
+	case "author_id":
+		return KeyAuthorID
+	case "__twarc":
+		return KeyTwarc
+	case "subreddit":
+		return KeySubreddit
+	case "kind":
+		return KeyKind
 	}
 	return 0
 }

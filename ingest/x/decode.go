@@ -49,6 +49,33 @@ type tweet struct {
 	Attachments *struct {
 		MediaKeys []string `json:"media_keys"`
 	} `json:"attachments"`
+	// A user (lookup) has a username, a list a name; a tweet has neither.
+	Username string `json:"username"`
+	Name     string `json:"name"`
+}
+
+// notTweet names what a data object without text is: "user" or "list"
+// (lookup pages), or "" for a tweet.
+func (t *tweet) notTweet() string {
+	switch {
+	case t.Text != "" || t.NoteTweet != nil:
+		return ""
+	case t.Username != "":
+		return "user"
+	case t.Name != "":
+		return "list"
+	}
+	return ""
+}
+
+// flat is what twarc's flattened export adds to a tweet: its expansions
+// inlined (the author; the place under geo).
+type flat struct {
+	Author *user `json:"author"`
+	Geo    *struct {
+		place
+		PlaceID string `json:"place_id"`
+	} `json:"geo"`
 }
 
 type entities struct {
@@ -110,7 +137,13 @@ type compliance struct {
 		} `json:"tweet"`
 		EventAt canon.Time `json:"event_at"`
 	} `json:"delete"`
+	// User events (user_protect, user_suspend, user_delete…) name a user,
+	// not a tweet: a protected or suspended user's posts are hidden, not
+	// deleted, so they are counted (skip kind user_event), never deletes.
 }
+
+// userEvents are the compliance stream's events about users.
+var userEvents = []string{"user_delete", "user_undelete", "user_protect", "user_unprotect", "user_suspend", "user_unsuspend", "user_withheld", "user_profile_modification", "scrub_geo"}
 
 // Decoder turns X API v2 lines into canonical posts.
 type Decoder struct {
@@ -141,6 +174,9 @@ func (d *Decoder) LineScanned(raw []byte, out []canon.Event) ([]canon.Event, err
 	switch {
 	case l.Action != "":
 		return d.batchCompliance(&l, out)
+	case (len(l.Data) == 0 || string(l.Data) == "null") && len(l.Errors) == 0 && l.ID != "":
+		// twarc's flattened export: a tweet per line, expansions inlined
+		return d.flattened(raw, out)
 	case len(l.Data) == 0 || string(l.Data) == "null":
 		if len(l.Errors) > 0 {
 			// operational-disconnect and the like: the stream says why it ends
@@ -156,6 +192,10 @@ func (d *Decoder) LineScanned(raw []byte, out []canon.Event) ([]canon.Event, err
 			return out, errors.New("x data: empty list")
 		}
 		for i := range ts {
+			if kind := ts[i].notTweet(); kind != "" {
+				out = append(out, canon.Event{Skip: kind}) // a user or list lookup page
+				continue
+			}
 			ev, err := d.tweet(&ts[i], &l)
 			if err != nil {
 				return out, err
@@ -172,10 +212,69 @@ func (d *Decoder) LineScanned(raw []byte, out []canon.Event) ([]canon.Event, err
 	if err := gojson.Unmarshal(l.Data, &t); err != nil {
 		return out, fmt.Errorf("x data: %w", err)
 	}
+	if kind := t.notTweet(); kind != "" {
+		return append(out, canon.Event{Skip: kind}), nil
+	}
 	if t.ID == "" && t.Text == "" && t.CreatedAt.IsZero() {
+		var ev map[string]gojson.RawMessage
+		if gojson.Unmarshal(l.Data, &ev) == nil {
+			for _, k := range userEvents {
+				if _, ok := ev[k]; ok {
+					return append(out, canon.Event{Skip: "user_event"}), nil
+				}
+			}
+		}
 		// other compliance events (tweet_edit, withheld, drop…) name
 		// themselves by their only key; none carries a post.
 		return append(out, canon.Event{Skip: "compliance"}), nil
+	}
+	ev, err := d.tweet(&t, &l)
+	if err != nil {
+		return out, err
+	}
+	return append(out, ev), nil
+}
+
+// digits reports whether s is a non-empty run of ASCII digits, as every X
+// id is.
+func digits(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return s != ""
+}
+
+// flattened decodes a tweet of twarc's flattened export (twarc2 flatten):
+// the tweet's fields at the top level, with its author and place inlined.
+func (d *Decoder) flattened(raw []byte, out []canon.Event) ([]canon.Event, error) {
+	var t tweet
+	var f flat
+	if err := gojson.Unmarshal(raw, &t); err != nil {
+		return out, fmt.Errorf("x flattened tweet: %w", err)
+	}
+	if err := gojson.Unmarshal(raw, &f); err != nil {
+		return out, fmt.Errorf("x flattened tweet: %w", err)
+	}
+	if kind := t.notTweet(); kind != "" {
+		return append(out, canon.Event{Skip: kind}), nil
+	}
+	var l line
+	l.Includes = &struct {
+		Users  []user  `json:"users"`
+		Places []place `json:"places"`
+	}{}
+	if f.Author != nil {
+		if f.Author.ID == "" {
+			f.Author.ID = t.AuthorID
+		}
+		l.Includes.Users = append(l.Includes.Users, *f.Author)
+	}
+	if f.Geo != nil && f.Geo.PlaceID != "" {
+		pl := f.Geo.place
+		pl.ID = f.Geo.PlaceID
+		l.Includes.Places = append(l.Includes.Places, pl)
 	}
 	ev, err := d.tweet(&t, &l)
 	if err != nil {
@@ -195,6 +294,9 @@ func (d *Decoder) delete(id string, at time.Time, out []canon.Event) ([]canon.Ev
 	if id == "" {
 		return out, errors.New("x delete: no tweet id")
 	}
+	if !digits(id) {
+		return out, fmt.Errorf("x delete: tweet id %.64q is not an X id (digits)", id)
+	}
 	p := &post.Post{Kind: post.KindDelete, Platform: Platform, ID: id, CreatedAt: at, Source: d.Source}
 	if err := d.N.Finish(p); err != nil {
 		return out, err
@@ -205,6 +307,9 @@ func (d *Decoder) delete(id string, at time.Time, out []canon.Event) ([]canon.Ev
 func (d *Decoder) tweet(t *tweet, l *line) (canon.Event, error) {
 	if t.ID == "" {
 		return canon.Event{}, errors.New("x tweet: no id")
+	}
+	if !digits(string(t.ID)) {
+		return canon.Event{}, fmt.Errorf("x tweet: id %.64q is not an X id (digits)", string(t.ID))
 	}
 	if t.CreatedAt.IsZero() {
 		return canon.Event{}, fmt.Errorf("x tweet %s: no created_at", t.ID)

@@ -348,6 +348,20 @@ CREATE VIEW earshot.terms_daily ON CLUSTER prod AS
 			) AS d USING (day, watchlist, term)
 			WHERE mentions > 0;
 
+CREATE TABLE IF NOT EXISTS earshot.suppressions_local ON CLUSTER prod (
+			post_key String,
+			rule String,
+			reason String,
+			watchlists Array(String),
+			region String,
+			at DateTime,
+			inserted_at DateTime
+		) ENGINE = ReplicatedReplacingMergeTree('/clickhouse/tables/{shard}/earshot/suppressions_local', '{replica}', inserted_at)
+		PARTITION BY toYYYYMM(at)
+		ORDER BY post_key;
+
+CREATE TABLE IF NOT EXISTS earshot.suppressions ON CLUSTER prod AS earshot.suppressions_local ENGINE = Distributed(prod, earshot, suppressions_local, cityHash64(post_key));
+
 ALTER TABLE earshot.posts_local ON CLUSTER prod MODIFY TTL created_at + INTERVAL 90 DAY;
 
 ALTER TABLE earshot.terms_daily_agg_local ON CLUSTER prod MODIFY TTL day + INTERVAL 36 HOUR;
