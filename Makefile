@@ -4,7 +4,7 @@ BIN       := bin/earshot
 PKGS      := ./...
 RUN_ARGS  ?=
 
-.PHONY: all build run test unit sqlcheck integration up down bench lint fmt clean
+.PHONY: all build run test unit sqlcheck integration up down bench lint fmt clean models
 
 all: build
 
@@ -45,6 +45,12 @@ down:
 bench: build
 	$(GO) test -run '^$$' -bench . -benchmem $(PKGS)
 	bench/run.sh
+
+## models: rebuild the learned models the binary embeds from ../shared/data (deterministic:
+## the same data give the same bytes). CI does not retrain; a test checks the recorded data hash.
+DATA ?= ../shared/data
+models:
+	$(GO) run ./enrich/train/sentiment -data $(DATA) -out enrich/models
 
 lint:
 	$(GO) vet $(PKGS)

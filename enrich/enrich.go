@@ -25,6 +25,7 @@ type Enricher struct {
 	borders  *borders
 	clusters *clusterer
 	intentsM *intentMatcher
+	emotions *emotionModels
 }
 
 // New returns an enricher for cfg; zero fields take their defaults. The
@@ -39,6 +40,12 @@ func New(cfg Config) *Enricher {
 	}
 	if e.senti, err = loadSentimentModels(); err != nil {
 		panic(fmt.Errorf("enrich: embedded model: %w", err))
+	}
+	if e.senti.learned, err = loadLearned(sentimentModelGz); err != nil {
+		panic(fmt.Errorf("enrich: embedded sentiment model: %w", err))
+	}
+	if e.emotions, err = loadEmotionModels(); err != nil {
+		panic(fmt.Errorf("enrich: embedded emotion model: %w", err))
 	}
 	if e.gaz, err = loadGazetteer(); err != nil {
 		panic(fmt.Errorf("enrich: embedded model: %w", err))
@@ -69,6 +76,8 @@ func (e *Enricher) Enrich(p *post.Post) *post.Enrichment {
 	en.Lang, en.LangConfidence = lr.lang, lr.confidence
 	s := e.senti.score(p.Text, en.Lang)
 	en.Sentiment, en.SentimentLabel, en.SentimentConfidence = s.score, s.label, s.confidence
+	en.SentimentProbs = [3]float32{float32(s.probs[0]), float32(s.probs[1]), float32(s.probs[2])}
+	e.emotions.tag(p.Text, en.Lang, s, en)
 	e.region(p, en)
 	var arr [64]string
 	words := intentWords(p.Text, arr[:0]) // shared by intent and cluster

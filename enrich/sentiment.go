@@ -19,8 +19,9 @@ const (
 // sentimentResult is a score in [-1, 1], its label and confidence.
 type sentimentResult struct {
 	score      float64
-	label      string
+	label      string // negative, neutral, positive, or unknown (abstained)
 	confidence float64
+	probs      [3]float64 // negative, neutral, positive (learned models only)
 }
 
 // stoken is one whitespace-separated token after VADER's punctuation rule.
@@ -29,15 +30,27 @@ type stoken struct {
 	key   string // lower-cased (and folded, for languages that fold)
 	emoji float64
 	isEmo bool // an emoji or emoticon with a fixed valence
-	// clauseEnd: the token ended with , . ; : ! or ?. Outside English
-	// (which keeps VADER's rules as published) negation and boosters do not
-	// reach across it: "nicht gut, totaler Betrug" is not "not a scam".
+	// clauseEnd: the token ended with , . ; : ! or ?. Negation does not
+	// reach across it, in any language: "nicht gut, totaler Betrug" is not
+	// "not a scam", "refund never came, terrible" not "never terrible";
+	// outside English, boosters do not either.
 	clauseEnd bool
 }
 
-// score rates text with the model of lang; languages without a lexicon
-// are rated by their emoji and emoticons only, at low confidence.
+// score rates text in language lang: the learned classifier, with the
+// lexicon's judgement among its features.
 func (m *sentimentModels) score(text, lang string) sentimentResult {
+	text = capText(text)
+	lex := m.lexScore(text, lang)
+	if m.learned == nil {
+		return lex
+	}
+	return m.learnedSentiment(text, lang, lex)
+}
+
+// lexScore rates text with the lexicon of lang; languages without a
+// lexicon are rated by their emoji and emoticons only, at low confidence.
+func (m *sentimentModels) lexScore(text, lang string) sentimentResult {
 	sl := m.byLang[lang]
 	lexical := sl != nil
 	if sl == nil {
@@ -302,13 +315,20 @@ func (sl *sentiLang) valence(toks []stoken, i int, capDiff bool) float64 {
 			v -= vaderCIncr
 		}
 	}
+	crossed := false // a clause end lies between this word and the one k+1 back
 	for k := range 3 {
 		if i <= k {
 			break
 		}
 		prev := &toks[i-k-1]
-		if !sl.english && prev.clauseEnd {
-			break
+		if prev.clauseEnd {
+			if !sl.english {
+				break
+			}
+			// English keeps VADER's boosters across a comma but, a
+			// departure from VADER as published, not its negation:
+			// "refund never came, terrible" is not "never terrible".
+			crossed = true
 		}
 		if sl.inLexicon(prev) {
 			continue
@@ -321,7 +341,9 @@ func (sl *sentiLang) valence(toks []stoken, i int, capDiff bool) float64 {
 			s *= 0.9
 		}
 		v += s
-		v = sl.negationCheck(v, toks, k, i)
+		if !crossed {
+			v = sl.negationCheck(v, toks, k, i)
+		}
 		if k == 2 && sl.english {
 			v = sl.idiomsCheck(v, toks, i)
 		}

@@ -23,6 +23,8 @@ var (
 	greekSupplement []byte
 	//go:embed lexicon/translated.tsv
 	translatedLexicon []byte
+	//go:embed lexicon/hindi_latn.tsv
+	hindiLatnLexicon []byte
 )
 
 // sentiLang is one language's lexicon and rules. Immutable after load.
@@ -48,6 +50,7 @@ type sentimentModels struct {
 	unspaced    map[string]map[string]float64 // ja, zh: a few words found as substrings
 	emoji       map[rune]float64
 	emoticons   map[string]float64
+	learned     *learned // the trained classifier; nil while training it
 }
 
 // Languages with a lexicon.
@@ -210,7 +213,34 @@ func loadSentimentModels() (*sentimentModels, error) {
 	if err := loadTranslated(cfgs); err != nil {
 		return nil, err
 	}
+	hi := &sentiLang{lex: map[string]float64{}, fold: identity,
+		negators: set("nahi nahin nhi na mat"),
+		boosters: boosters("bahut bohot bahot bohat bht itna kaafi ekdum bilkul sabse", "thoda thodi"),
+		but:      set("lekin magar par but")}
+	if err := loadVariants(hi, hindiLatnLexicon); err != nil {
+		return nil, fmt.Errorf("hindi lexicon: %w", err)
+	}
+	m.byLang["hi"], m.byLang["hi-Latn"] = hi, hi // romanised, code-mixed Hindi
 	return m, nil
+}
+
+// loadVariants reads "valence TAB variant/variant…" lines into sl.
+func loadVariants(sl *sentiLang, data []byte) error {
+	sc := bufio.NewScanner(bytes.NewReader(data))
+	for line := 1; sc.Scan(); line++ {
+		if strings.HasPrefix(sc.Text(), "#") || strings.TrimSpace(sc.Text()) == "" {
+			continue
+		}
+		v, words, ok := strings.Cut(sc.Text(), "\t")
+		f, err := strconv.ParseFloat(v, 64)
+		if !ok || err != nil {
+			return fmt.Errorf("line %d: bad entry %q", line, sc.Text())
+		}
+		for w := range strings.SplitSeq(words, "/") {
+			sl.lex[strings.TrimSpace(w)] = f
+		}
+	}
+	return sc.Err()
 }
 
 func foldSet(words string) map[string]bool {

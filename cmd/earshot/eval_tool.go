@@ -16,9 +16,11 @@ func evalTool(args []string, stdout, stderr io.Writer) error {
 	fs.SetOutput(stderr)
 	lang := fs.String("lang", "", "the language of every row; the first column is then an id (VADER ground-truth files)")
 	heldOut := fs.Bool("held-out", false, "only the Tatoeba rows held out from the language profiles")
-	declared := fs.Bool("declared", false, "language: pass the first column to the detector as the declared language")
+	declared := fs.Bool("declared", false, "pass the first column to the detector as the platform's declared language")
+	asJSON := fs.Bool("json", false, "sentiment, emotion, irony: the report as JSON")
+	part := fs.String("part", "", "sentiment, emotion, irony: only the rows of this datasplit part (train, dev, test)")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: earshot eval sentiment|language [--lang L] [--held-out] [--declared] FILE")
+		fmt.Fprintln(stderr, "usage: earshot eval sentiment|emotion|irony|language [--lang L] [--held-out] [--declared] [--part P] [--json] FILE")
 		fs.PrintDefaults()
 	}
 	if helpWanted(args) {
@@ -33,14 +35,17 @@ func evalTool(args []string, stdout, stderr io.Writer) error {
 	if err := fs.Parse(args[1:]); err != nil {
 		return exitError{2, err}
 	}
-	if fs.NArg() != 1 || (kind != "sentiment" && kind != "language") {
+	if fs.NArg() != 1 || (kind != "sentiment" && kind != "language" && !modelEvalKinds[kind]) {
 		fs.Usage()
-		return exitError{2, fmt.Errorf("eval: want sentiment|language and one FILE")}
+		return exitError{2, fmt.Errorf("eval: want sentiment|emotion|irony|language and one FILE")}
 	}
 	f, err := os.Open(fs.Arg(0))
 	if err != nil {
 		return fmt.Errorf("eval: %w", err)
 	}
 	defer f.Close()
+	if modelEvalKinds[kind] {
+		return evalModel(kind, f, stdout, enrich.ModelEvalOptions{Lang: *lang, Declared: *declared, Part: *part}, *asJSON)
+	}
 	return enrich.New(enrich.Config{}).Evaluate(kind, f, stdout, enrich.EvalOptions{Lang: *lang, HeldOut: *heldOut, Declared: *declared})
 }
