@@ -36,7 +36,7 @@ func (m *emotionModels) tag(text, lang string, s sentimentResult, en *post.Enric
 	}
 	sc := scratchPool.Get().(*scratch)
 	defer scratchPool.Put(sc)
-	lex := sentimentResult{score: s.score}
+	lex := sentimentResult{score: s.lexicon, sarcastic: s.sarcastic}
 	p := m.irony.predict(sc, text, lang, lex)
 	if irony := p[indexOf(m.irony.m.Labels, "irony")]; irony >= 0.5 {
 		en.Irony, en.IronyConfidence = true, irony

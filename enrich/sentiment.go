@@ -22,6 +22,8 @@ type sentimentResult struct {
 	label      string // negative, neutral, positive, or unknown (abstained)
 	confidence float64
 	probs      [3]float64 // negative, neutral, positive (learned models only)
+	sarcastic  bool       // the text carries a sarcasm marker
+	lexicon    float64    // the lexicon model's score (a feature of the learned ones)
 }
 
 // stoken is one whitespace-separated token after VADER's punctuation rule.
@@ -95,7 +97,7 @@ func (m *sentimentModels) lexScore(text, lang string) sentimentResult {
 		// "Great, it broke again /s": the praise is the joke.
 		compound *= -0.5
 	}
-	res := sentimentResult{score: compound, label: polarityLabel(compound)}
+	res := sentimentResult{score: compound, label: polarityLabel(compound), sarcastic: sarcastic, lexicon: compound}
 	// Confidence: how far the score is from the neutral band, discounted
 	// when few tokens carried sentiment and when no lexicon covers the
 	// language (emoji and emoticons alone).
@@ -119,8 +121,11 @@ func (m *sentimentModels) lexScore(text, lang string) sentimentResult {
 // #sarcasm (and its translations), #not, and the eye-roll and upside-down
 // faces.
 func hasSarcasmMarker(text string) bool {
-	if strings.ContainsAny(text, "🙄🙃") {
+	if strings.Contains(text, "🙄") || strings.Contains(text, "🙃") {
 		return true
+	}
+	if strings.IndexByte(text, '/') < 0 && strings.IndexByte(text, '#') < 0 {
+		return false // the usual case, without splitting the text
 	}
 	for f := range strings.FieldsSeq(text) {
 		switch strings.ToLower(strings.TrimRight(f, ".!")) {

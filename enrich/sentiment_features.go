@@ -276,7 +276,7 @@ func sentiFeatures(text, lang string, lex sentimentResult, cfg featCfg, b *featB
 	shape("#", hashtags)
 	shape("@", mentions)
 	shape("url", urls)
-	if hasSarcasmMarker(text) {
+	if lex.sarcastic {
 		shape("sarcasm", 1)
 	}
 }

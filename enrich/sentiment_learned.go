@@ -90,7 +90,7 @@ func (m *sentimentModels) learnedSentiment(text, lang string, lex sentimentResul
 			best = c
 		}
 	}
-	res := sentimentResult{label: sentiClasses[best], confidence: p[best]}
+	res := sentimentResult{label: sentiClasses[best], confidence: p[best], sarcastic: lex.sarcastic, lexicon: lex.score}
 	copy(res.probs[:], p)
 	// the continuous score: the lexicon's, pulled toward the classifier's
 	// expected polarity
@@ -104,7 +104,7 @@ func (m *sentimentModels) learnedSentiment(text, lang string, lex sentimentResul
 	} else if p[best] < m.learned.abstain {
 		res.label = "unknown"
 	}
-	if res.label == "positive" && hasSarcasmMarker(text) {
+	if res.label == "positive" && lex.sarcastic {
 		// "Best product ever /s": few training tweets carry the marker, so
 		// the rule the lexicon model had stays: the praise is the joke.
 		res.label, res.score = "negative", -math.Abs(res.score)

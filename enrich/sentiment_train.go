@@ -99,7 +99,7 @@ func (lm *LearnedModel) examples(rows []TrainRow, labels []string) ([]linmodel.E
 		if r.NoLang {
 			fl = "und"
 		}
-		sentiFeatures(r.Text, fl, lm.lex.lexScore(r.Text, r.Lang), lm.l.cfg, &b)
+		sentiFeatures(r.Text, fl, lm.lex.lexScore(capText(r.Text), r.Lang), lm.l.cfg, &b)
 		ex = append(ex, linmodel.Example{Feats: slices.Clip(b.f), Label: y, Allowed: allowed, Weight: r.Weight})
 	}
 	return ex, nil
@@ -112,7 +112,7 @@ func (lm *LearnedModel) Labels() []string { return lm.l.m.Labels }
 func (lm *LearnedModel) Predict(text, lang string) []float64 {
 	var s scratch
 	s.feats.f = make([]linmodel.Feat, 0, maxFeats)
-	p := lm.l.predict(&s, text, sentiLangGroup(lang), lm.lex.lexScore(text, lang))
+	p := lm.l.predict(&s, text, sentiLangGroup(lang), lm.lex.lexScore(capText(text), lang))
 	return slices.Clone(p)
 }
 
