@@ -103,16 +103,16 @@ type Escalation struct {
 
 // Condition holds when every listed field matches; an empty list matches all.
 type Condition struct {
-	Watchlists     []string `yaml:"watchlists"`
-	Brands         []string `yaml:"brands"`
-	Tags           []string `yaml:"tags"`      // any tag of a matching watchlist
-	Sentiment      []string `yaml:"sentiment"` // positive, neutral, negative, unknown (the model abstained)
-	Intents        []string `yaml:"intents"`   // complaint, question, praise, purchase, crisis, job, spam, other
-	Emotions       []string `yaml:"emotions"`  // anger, joy, optimism, sadness, irony (English posts)
+	Watchlists []string `yaml:"watchlists"`
+	Brands     []string `yaml:"brands"`
+	Tags       []string `yaml:"tags"`      // any tag of a matching watchlist
+	Sentiment  []string `yaml:"sentiment"` // positive, neutral, negative, unknown (the model abstained)
+	Intents    []string `yaml:"intents"`   // complaint, question, praise, purchase, crisis, job, spam, other
+	Emotions   []string `yaml:"emotions"`  // anger, joy, optimism, sadness, irony (English posts)
 	// MinConfidence: each judgement the condition tests (sentiment,
 	// intents, emotions, languages, regions and countries) must carry at
 	// least this calibrated confidence, 0 to 1.
-	MinConfidence float64 `yaml:"min_confidence"`
+	MinConfidence  float64  `yaml:"min_confidence"`
 	Regions        []string `yaml:"regions"`
 	Countries      []string `yaml:"countries"` // ISO 3166 alpha-2
 	Languages      []string `yaml:"languages"`
