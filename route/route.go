@@ -103,16 +103,12 @@ type Escalation struct {
 
 // Condition holds when every listed field matches; an empty list matches all.
 type Condition struct {
-	Watchlists []string `yaml:"watchlists"`
-	Brands     []string `yaml:"brands"`
-	Tags       []string `yaml:"tags"`      // any tag of a matching watchlist
-	Sentiment  []string `yaml:"sentiment"` // positive, neutral, negative, unknown (the model abstained)
-	Intents    []string `yaml:"intents"`   // complaint, question, praise, purchase, crisis, job, spam, other
-	Emotions   []string `yaml:"emotions"`  // anger, joy, optimism, sadness, irony (English posts)
-	// MinConfidence: each judgement the condition tests (sentiment,
-	// intents, emotions, languages, regions and countries) must carry at
-	// least this calibrated confidence, 0 to 1.
-	MinConfidence  float64  `yaml:"min_confidence"`
+	Watchlists     []string `yaml:"watchlists"`
+	Brands         []string `yaml:"brands"`
+	Tags           []string `yaml:"tags"`      // any tag of a matching watchlist
+	Sentiment      []string `yaml:"sentiment"` // positive, neutral, negative, unknown (the model abstained)
+	Intents        []string `yaml:"intents"`   // complaint, question, praise, purchase, crisis, job, spam, other
+	Emotions       []string `yaml:"emotions"`  // anger, joy, optimism, sadness, irony (English posts)
 	Regions        []string `yaml:"regions"`
 	Countries      []string `yaml:"countries"` // ISO 3166 alpha-2
 	Languages      []string `yaml:"languages"`
@@ -120,6 +116,7 @@ type Condition struct {
 	MinFollowers   int64    `yaml:"min_followers"`
 	MinInfluence   float64  `yaml:"min_influence"`    // the enrichment's influence score, 0 to 1
 	MinClusterSize int      `yaml:"min_cluster_size"` // copies of the post seen in the clustering window
+	MinConfidence  float64  `yaml:"min_confidence"`   // each judgement tested (sentiment, intents, emotions, languages, regions, countries) at least this sure, 0 to 1
 }
 
 var (
