@@ -29,6 +29,11 @@ type ModelEvalOptions struct {
 	// Part keeps only the rows of one datasplit part ("train", "dev",
 	// "test"); empty keeps all (a whole validation file).
 	Part string
+	// Polarity: on a pos/neg file, decide by the calibrated probabilities
+	// of positive and negative (what a chart of positive against negative
+	// share shows), abstaining only when the model did ("unknown"), rather
+	// than counting a neutral label as an abstention.
+	Polarity bool
 }
 
 // ClassFigures are one class's precision and recall.
@@ -127,7 +132,10 @@ func (e *Enricher) EvaluateModel(kind string, r io.Reader, opt ModelEvalOptions)
 		rep.Task = "3-class"
 		twoClass = !slices.ContainsFunc(rows, func(r row) bool { return r.gold == "neu" })
 		if twoClass {
-			rep.Task = "pos/neg"
+			rep.Task = "pos/neg (a neutral label abstains)"
+			if opt.Polarity {
+				rep.Task = "pos/neg (by polarity: positive against negative probability)"
+			}
 		}
 	}
 	type acc struct {
@@ -148,7 +156,14 @@ func (e *Enricher) EvaluateModel(kind string, r io.Reader, opt ModelEvalOptions)
 		switch kind {
 		case "sentiment":
 			pred = shortLabel(en.SentimentLabel)
-			if en.SentimentLabel == "unknown" || twoClass && pred == "neu" {
+			switch {
+			case en.SentimentLabel == "unknown":
+				pred = ""
+			case twoClass && opt.Polarity && en.SentimentProbs[2] >= en.SentimentProbs[0]:
+				pred = "pos"
+			case twoClass && opt.Polarity:
+				pred = "neg"
+			case twoClass && pred == "neu":
 				pred = ""
 			}
 		case "emotion":

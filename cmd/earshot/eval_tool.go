@@ -18,6 +18,7 @@ func evalTool(args []string, stdout, stderr io.Writer) error {
 	heldOut := fs.Bool("held-out", false, "only the Tatoeba rows held out from the language profiles")
 	declared := fs.Bool("declared", false, "pass the first column to the detector as the platform's declared language")
 	asJSON := fs.Bool("json", false, "sentiment, emotion, irony: the report as JSON")
+	polarity := fs.Bool("polarity", false, "sentiment on a pos/neg file: decide by positive against negative probability; only an unknown abstains")
 	part := fs.String("part", "", "sentiment, emotion, irony: only the rows of this datasplit part (train, dev, test)")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: earshot eval sentiment|emotion|irony|language [--lang L] [--held-out] [--declared] [--part P] [--json] FILE")
@@ -45,7 +46,7 @@ func evalTool(args []string, stdout, stderr io.Writer) error {
 	}
 	defer f.Close()
 	if modelEvalKinds[kind] {
-		return evalModel(kind, f, stdout, enrich.ModelEvalOptions{Lang: *lang, Declared: *declared, Part: *part}, *asJSON)
+		return evalModel(kind, f, stdout, enrich.ModelEvalOptions{Lang: *lang, Declared: *declared, Part: *part, Polarity: *polarity}, *asJSON)
 	}
 	return enrich.New(enrich.Config{}).Evaluate(kind, f, stdout, enrich.EvalOptions{Lang: *lang, HeldOut: *heldOut, Declared: *declared})
 }
