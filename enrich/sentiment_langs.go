@@ -36,6 +36,7 @@ type sentiLang struct {
 	phrases         map[string]float64 // two-word entries, "lo siento"
 	stem            func(string) string
 	fold            func(string) string
+	accentFold      bool // fold is foldAccents
 	negators        map[string]bool
 	stopwords       map[string]bool // function words the lexicon's stems must not catch
 	boosters        map[string]float64
@@ -168,7 +169,7 @@ func loadSentimentModels() (*sentimentModels, error) {
 	m.symbolsOnly = &sentiLang{lex: map[string]float64{}, fold: identity}
 
 	el := &sentiLang{
-		lex: map[string]float64{}, stems: map[string]float64{}, fold: foldAccents,
+		lex: map[string]float64{}, stems: map[string]float64{}, fold: foldAccents, accentFold: true,
 		stem:     func(s string) string { return stripEnding(s, 6, greekEndings) }, // bytes: 3 Greek letters
 		negators: foldSet("δεν μην μη ούτε ποτέ χωρίς τίποτα κανένας καμία κανένα όχι"),
 		boosters: foldBoosters("πολύ πάρα τόσο τρομερά εντελώς απίστευτα πραγματικά υπερβολικά τελείως", "λίγο ελάχιστα σχεδόν κάπως μάλλον"),
@@ -201,9 +202,9 @@ func loadSentimentModels() (*sentimentModels, error) {
 	}
 	for lang, sl := range cfgs {
 		sl.lex, sl.stems, sl.phrases = map[string]float64{}, map[string]float64{}, map[string]float64{}
-		sl.fold = foldAccents
+		sl.fold, sl.accentFold = foldAccents, true
 		if lang == "de" {
-			sl.fold = identity // "schon" is not "schön"
+			sl.fold, sl.accentFold = identity, false // "schon" is not "schön"
 			sl.stem = func(s string) string { return stripEnding(s, 4, germanEndings) }
 		} else {
 			sl.stem = func(s string) string { return stripEnding(s, 4, romanceEndings) }

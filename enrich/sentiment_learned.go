@@ -59,11 +59,18 @@ func loadLearned(gz []byte) (*learned, error) {
 type scratch struct {
 	feats featBuf
 	probs [8]float64
+	// the lexicon model's tokens, values and lower-cased keys
+	toks  []stoken
+	vals  []float64
+	arena []byte
 }
 
-var scratchPool = sync.Pool{New: func() any {
-	return &scratch{feats: featBuf{f: make([]linmodel.Feat, 0, maxFeats)}}
-}}
+func newScratch() *scratch {
+	return &scratch{feats: featBuf{f: make([]linmodel.Feat, 0, maxFeats)}, toks: make([]stoken, 0, 128),
+		vals: make([]float64, 0, 128), arena: make([]byte, 0, 2*maxFeatureText)}
+}
+
+var scratchPool = sync.Pool{New: func() any { return newScratch() }}
 
 // predict fills s.probs[:K] for text.
 func (l *learned) predict(s *scratch, text, lang string, lex sentimentResult) []float64 {
@@ -75,9 +82,7 @@ func (l *learned) predict(s *scratch, text, lang string, lex sentimentResult) []
 }
 
 // learnedSentiment is the classifier's verdict, given the lexicon's.
-func (m *sentimentModels) learnedSentiment(text, lang string, lex sentimentResult) sentimentResult {
-	s := scratchPool.Get().(*scratch)
-	defer scratchPool.Put(s)
+func (m *sentimentModels) learnedSentiment(s *scratch, text, lang string, lex sentimentResult) sentimentResult {
 	p := m.learned.predict(s, text, sentiLangGroup(lang), lex)
 	if s.feats.words == 0 {
 		// no words, no emoji (empty, a link, mentions): nothing expressed

@@ -110,9 +110,7 @@ func (lm *LearnedModel) Labels() []string { return lm.l.m.Labels }
 
 // Predict returns the calibrated class probabilities of text.
 func (lm *LearnedModel) Predict(text, lang string) []float64 {
-	var s scratch
-	s.feats.f = make([]linmodel.Feat, 0, maxFeats)
-	p := lm.l.predict(&s, text, sentiLangGroup(lang), lm.lex.lexScore(capText(text), lang))
+	p := lm.l.predict(newScratch(), text, sentiLangGroup(lang), lm.lex.lexScore(capText(text), lang))
 	return slices.Clone(p)
 }
 
