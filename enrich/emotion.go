@@ -1,18 +1,25 @@
 package enrich
 
-import "github.com/earshot-dev/earshot/post"
+import (
+	"fmt"
+
+	"github.com/earshot-dev/earshot/enrich/internal/linmodel"
+	"github.com/earshot-dev/earshot/post"
+)
 
 // emotionModels are the English emotion (anger, joy, optimism, sadness)
-// and irony classifiers, on the sentiment model's features.
+// and irony classifiers. They read the sentiment model's features, made
+// once per post.
 type emotionModels struct {
 	emotion *learned
 	irony   *learned
+	ironyC  int // the index of "irony" among the irony model's labels
 }
 
 // Emotions are the labels of the emotion model.
 var Emotions = []string{"anger", "joy", "optimism", "sadness"}
 
-func loadEmotionModels() (*emotionModels, error) {
+func loadEmotionModels(sentiment featCfg) (*emotionModels, error) {
 	em, err := loadLearned(emotionModelGz)
 	if err != nil {
 		return nil, err
@@ -21,7 +28,14 @@ func loadEmotionModels() (*emotionModels, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &emotionModels{emotion: em, irony: ir}, nil
+	if em.cfg != sentiment || ir.cfg != sentiment {
+		return nil, fmt.Errorf("emotion and irony must be built with the sentiment model's features (%+v): retrain (make models)", sentiment)
+	}
+	m := &emotionModels{emotion: em, irony: ir, ironyC: indexOf(ir.m.Labels, "irony")}
+	if m.ironyC < 0 {
+		return nil, fmt.Errorf("irony model: no irony label in %v", ir.m.Labels)
+	}
+	return m, nil
 }
 
 // emotionMinConfidence: below it the emotion is left empty. The model was
@@ -29,24 +43,30 @@ func loadEmotionModels() (*emotionModels, error) {
 // neutral post gets none.
 const emotionMinConfidence = 0.5
 
-// tag sets the emotion and irony of an English post, given its sentiment.
-func (m *emotionModels) tag(text, lang string, s sentimentResult, en *post.Enrichment) {
-	if m == nil || lang != "en" {
-		return
-	}
-	sc := scratchPool.Get().(*scratch)
-	defer scratchPool.Put(sc)
-	lex := sentimentResult{score: s.lexicon, sarcastic: s.sarcastic}
-	p := m.irony.predict(sc, text, lang, lex)
-	if irony := p[indexOf(m.irony.m.Labels, "irony")]; irony >= 0.5 {
-		en.Irony, en.IronyConfidence = true, irony
+// emotionResult is the emotion and irony of an English post.
+type emotionResult struct {
+	emotion     string // "" when none is clear
+	emotionConf float64
+	irony       bool
+	ironyConf   float64 // of the judgement made, either way
+}
+
+// judge reads the features of an English post (made for the sentiment
+// model with the same configuration) and its sentiment label.
+func (m *emotionModels) judge(feats []linmodel.Feat, label string, probs *[8]float64) emotionResult {
+	var r emotionResult
+	p := probs[:m.irony.m.K()]
+	m.irony.m.Predict(feats, p)
+	if irony := p[m.ironyC]; irony >= 0.5 {
+		r.irony, r.ironyConf = true, irony
 	} else {
-		en.IronyConfidence = 1 - irony
+		r.ironyConf = 1 - irony
 	}
-	if s.label != "positive" && s.label != "negative" {
-		return
+	if label != "positive" && label != "negative" {
+		return r
 	}
-	p = m.emotion.predict(sc, text, lang, lex)
+	p = probs[:m.emotion.m.K()]
+	m.emotion.m.Predict(feats, p)
 	best := 0
 	for c := range p {
 		if p[c] > p[best] {
@@ -54,8 +74,14 @@ func (m *emotionModels) tag(text, lang string, s sentimentResult, en *post.Enric
 		}
 	}
 	if p[best] >= emotionMinConfidence {
-		en.Emotion, en.EmotionConfidence = m.emotion.m.Labels[best], p[best]
+		r.emotion, r.emotionConf = m.emotion.m.Labels[best], p[best]
 	}
+	return r
+}
+
+// set copies the result into en.
+func (r emotionResult) set(en *post.Enrichment) {
+	en.Emotion, en.EmotionConfidence, en.Irony, en.IronyConfidence = r.emotion, r.emotionConf, r.irony, r.ironyConf
 }
 
 func indexOf(xs []string, x string) int {
@@ -64,5 +90,5 @@ func indexOf(xs []string, x string) int {
 			return i
 		}
 	}
-	return 0
+	return -1
 }

@@ -25,7 +25,6 @@ type Enricher struct {
 	borders  *borders
 	clusters *clusterer
 	intentsM *intentMatcher
-	emotions *emotionModels
 }
 
 // New returns an enricher for cfg; zero fields take their defaults. The
@@ -44,7 +43,7 @@ func New(cfg Config) *Enricher {
 	if e.senti.learned, err = loadLearned(sentimentModelGz); err != nil {
 		panic(fmt.Errorf("enrich: embedded sentiment model: %w", err))
 	}
-	if e.emotions, err = loadEmotionModels(); err != nil {
+	if e.senti.emotions, err = loadEmotionModels(e.senti.learned.cfg); err != nil {
 		panic(fmt.Errorf("enrich: embedded emotion model: %w", err))
 	}
 	if e.gaz, err = loadGazetteer(); err != nil {
@@ -77,7 +76,7 @@ func (e *Enricher) Enrich(p *post.Post) *post.Enrichment {
 	s := e.senti.score(p.Text, en.Lang)
 	en.Sentiment, en.SentimentLabel, en.SentimentConfidence = s.score, s.label, s.confidence
 	en.SentimentProbs = [3]float32{float32(s.probs[0]), float32(s.probs[1]), float32(s.probs[2])}
-	e.emotions.tag(p.Text, en.Lang, s, en)
+	s.emo.set(en)
 	e.region(p, en)
 	var arr [64]string
 	words := intentWords(p.Text, arr[:0]) // shared by intent and cluster

@@ -22,9 +22,10 @@ type sentimentResult struct {
 	score      float64
 	label      string // negative, neutral, positive, or unknown (abstained)
 	confidence float64
-	probs      [3]float64 // negative, neutral, positive (learned models only)
-	sarcastic  bool       // the text carries a sarcasm marker
-	lexicon    float64    // the lexicon model's score (a feature of the learned ones)
+	probs      [3]float64    // negative, neutral, positive (learned models only)
+	sarcastic  bool          // the text carries a sarcasm marker
+	lexicon    float64       // the lexicon model's score (a feature of the learned ones)
+	emo        emotionResult // English posts
 }
 
 // stoken is one whitespace-separated token after VADER's punctuation rule.

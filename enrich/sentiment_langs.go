@@ -51,7 +51,8 @@ type sentimentModels struct {
 	unspaced    map[string]map[string]float64 // ja, zh: a few words found as substrings
 	emoji       map[rune]float64
 	emoticons   map[string]float64
-	learned     *learned // the trained classifier; nil while training it
+	learned     *learned       // the trained classifier; nil while training it
+	emotions    *emotionModels // English emotion and irony, on the same features
 }
 
 // Languages with a lexicon.

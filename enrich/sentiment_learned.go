@@ -104,7 +104,7 @@ func (m *sentimentModels) learnedSentiment(s *scratch, text, lang string, lex se
 		// Backoff: on a post of a few words ("not bad at all", "jajaja")
 		// the classifier has little to go on and the lexicon's rules know
 		// the idiom; its label wins, at the confidence the two share.
-		c := indexOf(sentiClasses, lex.label)
+		c := max(0, indexOf(sentiClasses, lex.label))
 		res.label, res.confidence = lex.label, (p[c]+lex.confidence)/2
 	} else if p[best] < m.learned.abstain {
 		res.label = "unknown"
@@ -114,6 +114,9 @@ func (m *sentimentModels) learnedSentiment(s *scratch, text, lang string, lex se
 		// the rule the lexicon model had stays: the praise is the joke.
 		res.label, res.score = "negative", -math.Abs(res.score)
 		res.confidence = math.Min(res.confidence, 0.5)
+	}
+	if m.emotions != nil && lang == "en" {
+		res.emo = m.emotions.judge(s.feats.f, res.label, &s.probs)
 	}
 	return res
 }

@@ -299,7 +299,9 @@ func buildEnglish(data, out, name, file, version string, w io.Writer) error {
 		labels = append(labels, l)
 	}
 	slices.Sort(labels)
-	m, err := enrich.Train(train, dev, enrich.TrainConfig{Labels: labels, Bits: 18, Epochs: 8, LR: 0.03, L2: 1e-6, Seed: 14,
+	// the sentiment model's feature configuration (character 3-grams):
+	// the stage makes a post's features once for all three
+	m, err := enrich.Train(train, dev, enrich.TrainConfig{Labels: labels, Bits: 18, Epochs: 8, LR: 0.03, L2: 1e-6, Seed: 14, CharGrams: true,
 		Version: version, DataHash: hash, Langs: []string{"en"}})
 	if err != nil {
 		return err
