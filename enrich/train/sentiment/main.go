@@ -183,7 +183,7 @@ func buildSentiment(data, out string, w io.Writer) error {
 		train[i].Weight = float32(w)
 	}
 	fmt.Fprintf(w, "sentiment: %d train rows, %d dev rows, %d rows dropped as TweetEval val texts\n", len(train), len(dev), dropped)
-	cfg := enrich.TrainConfig{Labels: []string{"negative", "neutral", "positive"}, Bits: 20, Epochs: 6, LR: 0.01, L2: 1e-6, Seed: 14,
+	cfg := enrich.TrainConfig{Labels: []string{"negative", "neutral", "positive"}, Bits: sentiBits(), Epochs: 6, LR: 0.01, L2: 1e-6, Seed: 14,
 		CharGrams: true, Version: enrich.SentimentModelVersion, DataHash: hash, Langs: langs}
 	if s := os.Getenv("SENTI_CHARGRAMS"); s != "" {
 		cfg.CharGrams = s == "1"
@@ -331,4 +331,13 @@ func fnv(s string) uint32 {
 		h *= 16777619
 	}
 	return h
+}
+
+// sentiBits is the sentiment model's log2 feature space (SENTI_BITS to try
+// another).
+func sentiBits() uint8 {
+	if b, err := strconv.Atoi(os.Getenv("SENTI_BITS")); err == nil && b >= 12 && b <= 24 {
+		return uint8(b)
+	}
+	return 20
 }
