@@ -20,11 +20,11 @@ type emotionModels struct {
 var Emotions = []string{"anger", "joy", "optimism", "sadness"}
 
 func loadEmotionModels(sentiment featCfg) (*emotionModels, error) {
-	em, err := loadLearned(emotionModelGz)
+	em, err := embeddedEmotion()
 	if err != nil {
 		return nil, err
 	}
-	ir, err := loadLearned(ironyModelGz)
+	ir, err := embeddedIrony()
 	if err != nil {
 		return nil, err
 	}

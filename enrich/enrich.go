@@ -40,7 +40,7 @@ func New(cfg Config) *Enricher {
 	if e.senti, err = loadSentimentModels(); err != nil {
 		panic(fmt.Errorf("enrich: embedded model: %w", err))
 	}
-	if e.senti.learned, err = loadLearned(sentimentModelGz); err != nil {
+	if e.senti.learned, err = embeddedSentiment(); err != nil {
 		panic(fmt.Errorf("enrich: embedded sentiment model: %w", err))
 	}
 	if e.senti.emotions, err = loadEmotionModels(e.senti.learned.cfg); err != nil {

@@ -23,6 +23,15 @@ var (
 	ironyModelGz []byte
 )
 
+// The embedded models are decoded once per process and shared by every
+// Enricher: they are immutable, and decoding them takes a good part of a
+// second (far more under the race detector).
+var (
+	embeddedSentiment = sync.OnceValues(func() (*learned, error) { return loadLearned(sentimentModelGz) })
+	embeddedEmotion   = sync.OnceValues(func() (*learned, error) { return loadLearned(emotionModelGz) })
+	embeddedIrony     = sync.OnceValues(func() (*learned, error) { return loadLearned(ironyModelGz) })
+)
+
 // sentiClasses is the order of the sentiment model's classes.
 var sentiClasses = []string{"negative", "neutral", "positive"}
 

@@ -16,6 +16,7 @@ import (
 	"io"
 	"math"
 	"math/rand/v2"
+	"sync"
 )
 
 // Feat is one feature: a hashed index (reduced modulo the model's size)
@@ -248,8 +249,9 @@ func Decode(data []byte) (*Model, error) {
 		return nil, fmt.Errorf("linmodel: %d weight bytes, want %d", len(raw), 2*n)
 	}
 	m.W = make([]float32, n)
+	tab := halfTable()
 	for i := range m.W {
-		m.W[i] = fromHalf(binary.LittleEndian.Uint16(raw[2*i:]))
+		m.W[i] = tab[binary.LittleEndian.Uint16(raw[2*i:])]
 	}
 	return m, nil
 }
@@ -288,6 +290,15 @@ func toHalf(f float32) uint16 {
 	}
 	return sign | uint16(h)
 }
+
+// halfTable is fromHalf of every half: decoding is one lookup per weight.
+var halfTable = sync.OnceValue(func() *[1 << 16]float32 {
+	var t [1 << 16]float32
+	for h := range t {
+		t[h] = fromHalf(uint16(h))
+	}
+	return &t
+})
 
 func fromHalf(h uint16) float32 {
 	sign := uint32(h&0x8000) << 16
