@@ -63,8 +63,13 @@ type EvalFigures struct {
 	MacroF1         float64                   `json:"macro_f1"`     // over the gold classes
 	MacroRecall     float64                   `json:"macro_recall"` // over the gold classes
 	Classes         []ClassFigures            `json:"classes"`
-	Confusion       map[string]map[string]int `json:"confusion"`           // gold -> predicted -> rows
-	PearsonR        *float64                  `json:"pearson_r,omitempty"` // continuous gold labels only
+	Confusion       map[string]map[string]int `json:"confusion"` // gold -> predicted -> rows
+	PearsonR        *float64                  `json:"pearson_r,omitempty"`
+	// ECE is the expected calibration error of the confidences on the
+	// decided rows (10 equal-width bins: |accuracy − mean confidence|,
+	// weighted by the bin's rows); 0 is perfectly calibrated. Not for
+	// pos/neg files, where the confidence is of a three-class label.
+	ECE *float64 `json:"ece,omitempty"` // continuous gold labels only
 }
 
 // EvalReport is what EvaluateModel measured.
@@ -141,6 +146,7 @@ func (e *Enricher) EvaluateModel(kind string, r io.Reader, opt ModelEvalOptions)
 	type acc struct {
 		golds, preds []string
 		x, y         []float64
+		conf         []float64
 	}
 	groups := map[string]*acc{}
 	all := &acc{}
@@ -153,9 +159,10 @@ func (e *Enricher) EvaluateModel(kind string, r io.Reader, opt ModelEvalOptions)
 		}
 		en := e.Enrich(p)
 		var pred string
+		var conf float64
 		switch kind {
 		case "sentiment":
-			pred = shortLabel(en.SentimentLabel)
+			pred, conf = shortLabel(en.SentimentLabel), en.SentimentConfidence
 			switch {
 			case en.SentimentLabel == "unknown":
 				pred = ""
@@ -167,9 +174,9 @@ func (e *Enricher) EvaluateModel(kind string, r io.Reader, opt ModelEvalOptions)
 				pred = ""
 			}
 		case "emotion":
-			pred = en.Emotion
+			pred, conf = en.Emotion, en.EmotionConfidence
 		case "irony":
-			pred = "non_irony"
+			pred, conf = "non_irony", en.IronyConfidence
 			if en.Irony {
 				pred = "irony"
 			}
@@ -184,7 +191,7 @@ func (e *Enricher) EvaluateModel(kind string, r io.Reader, opt ModelEvalOptions)
 			groups[lang] = g
 		}
 		for _, a := range []*acc{g, all} {
-			a.golds, a.preds = append(a.golds, rw.gold), append(a.preds, pred)
+			a.golds, a.preds, a.conf = append(a.golds, rw.gold), append(a.preds, pred), append(a.conf, conf)
 			if rw.isCont {
 				a.x, a.y = append(a.x, rw.cont), append(a.y, en.Sentiment)
 			}
@@ -196,11 +203,19 @@ func (e *Enricher) EvaluateModel(kind string, r io.Reader, opt ModelEvalOptions)
 		names = append(names, l)
 	}
 	slices.Sort(names)
+	fig := func(name string, a *acc) EvalFigures {
+		f := figures(name, a.golds, a.preds, a.x, a.y)
+		if !twoClass {
+			e := calibrationError(a.golds, a.preds, a.conf)
+			f.ECE = &e
+		}
+		return f
+	}
 	for _, l := range names {
-		rep.Groups = append(rep.Groups, figures(l, groups[l].golds, groups[l].preds, groups[l].x, groups[l].y))
+		rep.Groups = append(rep.Groups, fig(l, groups[l]))
 	}
 	if len(names) > 1 {
-		rep.Groups = append(rep.Groups, figures("all", all.golds, all.preds, all.x, all.y))
+		rep.Groups = append(rep.Groups, fig("all", all))
 	}
 	return rep, nil
 }
@@ -265,6 +280,35 @@ func figures(name string, golds, preds []string, x, y []float64) EvalFigures {
 	return f
 }
 
+// calibrationError is the expected calibration error over the decided rows.
+func calibrationError(golds, preds []string, conf []float64) float64 {
+	var n, ok [10]int
+	var sum [10]float64
+	total := 0
+	for i, p := range preds {
+		if p == "" {
+			continue
+		}
+		b := min(9, max(0, int(conf[i]*10)))
+		n[b]++
+		sum[b] += conf[i]
+		if p == golds[i] {
+			ok[b]++
+		}
+		total++
+	}
+	if total == 0 {
+		return 0
+	}
+	var e float64
+	for b := range n {
+		if n[b] > 0 {
+			e += math.Abs(float64(ok[b])/float64(n[b])-sum[b]/float64(n[b])) * float64(n[b]) / float64(total)
+		}
+	}
+	return e
+}
+
 func maxCount(m map[string]int) int {
 	mx := 0
 	for _, c := range m {
@@ -299,14 +343,18 @@ func (r *EvalReport) WriteJSON(w io.Writer) error {
 func (r *EvalReport) WriteText(w io.Writer) error {
 	fmt.Fprintf(w, "%s (%s), %.0f posts/s through Enrich\n", r.Kind, r.Task, r.PostsPerSec)
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "group\trows\taccuracy\tmacro_f1\tmacro_recall\tmajority\tabstained\tacc_decided\tmajority_decided\tpearson_r")
+	fmt.Fprintln(tw, "group\trows\taccuracy\tmacro_f1\tmacro_recall\tmajority\tabstained\tacc_decided\tmajority_decided\tece\tpearson_r")
 	for _, g := range r.Groups {
 		pr := "-"
 		if g.PearsonR != nil {
 			pr = fmt.Sprintf("%.3f", *g.PearsonR)
 		}
-		fmt.Fprintf(tw, "%s\t%d\t%.3f\t%.3f\t%.3f\t%.3f (%s)\t%.1f%%\t%.3f\t%.3f\t%s\n", g.Group, g.Rows, g.Accuracy, g.MacroF1, g.MacroRecall,
-			g.Majority, g.MajorityLabel, 100*g.AbstainRate, g.AccuracyDecided, g.MajorityDecided, pr)
+		ece := "-"
+		if g.ECE != nil {
+			ece = fmt.Sprintf("%.3f", *g.ECE)
+		}
+		fmt.Fprintf(tw, "%s\t%d\t%.3f\t%.3f\t%.3f\t%.3f (%s)\t%.1f%%\t%.3f\t%.3f\t%s\t%s\n", g.Group, g.Rows, g.Accuracy, g.MacroF1, g.MacroRecall,
+			g.Majority, g.MajorityLabel, 100*g.AbstainRate, g.AccuracyDecided, g.MajorityDecided, ece, pr)
 	}
 	tw.Flush()
 	for _, g := range r.Groups {

@@ -74,3 +74,17 @@ func TestEvaluateModel(t *testing.T) {
 		t.Error("an unknown kind was accepted")
 	}
 }
+
+func TestCalibrationError(t *testing.T) {
+	// bin 0.9: 2 rows at 0.9, one right (accuracy 0.5); bin 0.5: 2 rows at
+	// 0.5, both right; an abstention is left out.
+	golds := []string{"a", "a", "a", "a", "a"}
+	preds := []string{"a", "b", "a", "a", ""}
+	conf := []float64{0.9, 0.9, 0.5, 0.5, 0.1}
+	if got, want := calibrationError(golds, preds, conf), (0.4*2+0.5*2)/4; !near(got, want) {
+		t.Errorf("ECE %v, want %v", got, want)
+	}
+	if got := calibrationError(golds, []string{"", "", "", "", ""}, conf); got != 0 {
+		t.Errorf("ECE with nothing decided: %v", got)
+	}
+}
