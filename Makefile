@@ -48,10 +48,12 @@ bench: build
 	$(GO) test -run '^$$' -bench . -benchmem $(PKGS)
 	bench/run.sh
 
-## models: rebuild the weights the binary embeds (deterministic: same data, same bytes); CI does
-## not retrain, a unit test checks the embedded weights against their data hash and version.
+## models: rebuild the learned models the binary embeds from ../shared/data (deterministic:
+## the same data give the same bytes). CI does not retrain; tests check the recorded data hashes.
+DATA ?= ../shared/data
 models:
 	$(GO) run ./enrich/train/intent
+	$(GO) run ./enrich/train/sentiment -data $(DATA) -out enrich/models
 
 lint:
 	$(GO) vet $(PKGS)

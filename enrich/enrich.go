@@ -42,6 +42,12 @@ func New(cfg Config) *Enricher {
 	if e.senti, err = loadSentimentModels(); err != nil {
 		panic(fmt.Errorf("enrich: embedded model: %w", err))
 	}
+	if e.senti.learned, err = embeddedSentiment(); err != nil {
+		panic(fmt.Errorf("enrich: embedded sentiment model: %w", err))
+	}
+	if e.senti.emotions, err = loadEmotionModels(e.senti.learned.cfg); err != nil {
+		panic(fmt.Errorf("enrich: embedded emotion model: %w", err))
+	}
 	if e.gaz, err = loadGazetteer(); err != nil {
 		panic(fmt.Errorf("enrich: embedded model: %w", err))
 	}
@@ -75,6 +81,8 @@ func (e *Enricher) Enrich(p *post.Post) *post.Enrichment {
 	en.Lang, en.LangConfidence = lr.lang, lr.confidence
 	s := e.senti.score(p.Text, en.Lang)
 	en.Sentiment, en.SentimentLabel, en.SentimentConfidence = s.score, s.label, s.confidence
+	en.SentimentProbs = [3]float32{float32(s.probs[0]), float32(s.probs[1]), float32(s.probs[2])}
+	s.emo.set(en)
 	e.region(p, en)
 	var arr [64]string
 	words := intentWords(p.Text, arr[:0]) // shared by intent and cluster

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+	"unsafe"
 )
 
 // VADER's constants (Hutto & Gilbert 2014, vaderSentiment 3.3).
@@ -19,8 +20,12 @@ const (
 // sentimentResult is a score in [-1, 1], its label and confidence.
 type sentimentResult struct {
 	score      float64
-	label      string
+	label      string // negative, neutral, positive, or unknown (abstained)
 	confidence float64
+	probs      [3]float64    // negative, neutral, positive (learned models only)
+	sarcastic  bool          // the text carries a sarcasm marker
+	lexicon    float64       // the lexicon model's score (a feature of the learned ones)
+	emo        emotionResult // English posts
 }
 
 // stoken is one whitespace-separated token after VADER's punctuation rule.
@@ -29,27 +34,47 @@ type stoken struct {
 	key   string // lower-cased (and folded, for languages that fold)
 	emoji float64
 	isEmo bool // an emoji or emoticon with a fixed valence
-	// clauseEnd: the token ended with , . ; : ! or ?. Outside English
-	// (which keeps VADER's rules as published) negation and boosters do not
-	// reach across it: "nicht gut, totaler Betrug" is not "not a scam".
+	// clauseEnd: the token ended with , . ; : ! or ?. Negation does not
+	// reach across it, in any language: "nicht gut, totaler Betrug" is not
+	// "not a scam", "refund never came, terrible" not "never terrible";
+	// outside English, boosters do not either.
 	clauseEnd bool
 }
 
-// score rates text with the model of lang; languages without a lexicon
-// are rated by their emoji and emoticons only, at low confidence.
+// score rates text in language lang: the learned classifier, with the
+// lexicon's judgement among its features.
 func (m *sentimentModels) score(text, lang string) sentimentResult {
+	text = capText(text)
+	sc := scratchPool.Get().(*scratch)
+	defer scratchPool.Put(sc)
+	lex := m.lexScoreWith(sc, text, lang)
+	if m.learned == nil {
+		return lex
+	}
+	return m.learnedSentiment(sc, text, lang, lex)
+}
+
+// lexScore is lexScoreWith on scratch of its own (tests, training).
+func (m *sentimentModels) lexScore(text, lang string) sentimentResult {
+	return m.lexScoreWith(newScratch(), text, lang)
+}
+
+// lexScore rates text with the lexicon of lang; languages without a
+// lexicon are rated by their emoji and emoticons only, at low confidence.
+func (m *sentimentModels) lexScoreWith(sc *scratch, text, lang string) sentimentResult {
 	sl := m.byLang[lang]
 	lexical := sl != nil
 	if sl == nil {
 		sl = m.symbolsOnly
 	}
-	var arr [48]stoken
-	toks := sl.tokenize(text, m, arr[:0])
+	sc.arena = sc.arena[:0]
+	toks := sl.tokenize(text, m, sc.toks[:0], &sc.arena)
+	defer func() { sc.toks = toks[:0] }() // keep a grown buffer
 	if len(toks) == 0 {
 		return sentimentResult{label: "neutral", confidence: 0}
 	}
-	var varr [48]float64
-	vals := varr[:0]
+	vals := sc.vals[:0]
+	defer func() { sc.vals = vals[:0] }()
 	capDiff := capDifferential(toks)
 	hits := 0
 	for i := range toks {
@@ -82,7 +107,7 @@ func (m *sentimentModels) score(text, lang string) sentimentResult {
 		// "Great, it broke again /s": the praise is the joke.
 		compound *= -0.5
 	}
-	res := sentimentResult{score: compound, label: polarityLabel(compound)}
+	res := sentimentResult{score: compound, label: polarityLabel(compound), sarcastic: sarcastic, lexicon: compound}
 	// Confidence: how far the score is from the neutral band, discounted
 	// when few tokens carried sentiment and when no lexicon covers the
 	// language (emoji and emoticons alone).
@@ -106,17 +131,24 @@ func (m *sentimentModels) score(text, lang string) sentimentResult {
 // #sarcasm (and its translations), #not, and the eye-roll and upside-down
 // faces.
 func hasSarcasmMarker(text string) bool {
-	if strings.ContainsAny(text, "🙄🙃") {
+	if strings.Contains(text, "🙄") || strings.Contains(text, "🙃") {
 		return true
 	}
+	if strings.IndexByte(text, '/') < 0 && strings.IndexByte(text, '#') < 0 {
+		return false // the usual case, without splitting the text
+	}
 	for f := range strings.FieldsSeq(text) {
-		switch strings.ToLower(strings.TrimRight(f, ".!")) {
-		case "/s", "#sarcasm", "#sarcastic", "#sarcasmo", "#sarcasme", "#sarkasmus", "#ironie", "#ironia", "#not", "#σαρκασμός", "#ειρωνεία":
-			return true
+		f = strings.TrimRight(f, ".!")
+		for _, m := range sarcasmMarkers {
+			if strings.EqualFold(f, m) { // not ToLower: no allocation
+				return true
+			}
 		}
 	}
 	return false
 }
+
+var sarcasmMarkers = []string{"/s", "#sarcasm", "#sarcastic", "#sarcasmo", "#sarcasme", "#sarkasmus", "#ironie", "#ironia", "#not", "#σαρκασμός", "#ειρωνεία"}
 
 func polarityLabel(score float64) string {
 	switch {
@@ -182,7 +214,7 @@ func stripPunct(tok string) string {
 
 // tokenize splits text into tokens: URLs and mentions dropped, hashtags
 // kept as words, emoji split out as tokens of their own.
-func (sl *sentiLang) tokenize(text string, m *sentimentModels, out []stoken) []stoken {
+func (sl *sentiLang) tokenize(text string, m *sentimentModels, out []stoken, arena *[]byte) []stoken {
 	for field := range strings.FieldsSeq(text) {
 		if n := skipToken(field); n > 0 {
 			if field[0] != '#' {
@@ -201,27 +233,27 @@ func (sl *sentiLang) tokenize(text string, m *sentimentModels, out []stoken) []s
 				continue
 			}
 			if v, ok := m.emoji[r]; ok {
-				out = sl.appendWords(out, field[start:i])
-				out = append(out, stoken{raw: string(r), emoji: v, isEmo: true})
+				out = sl.appendWords(out, field[start:i], arena)
+				out = append(out, stoken{raw: field[i : i+utf8.RuneLen(r)], emoji: v, isEmo: true})
 				start = i + utf8.RuneLen(r)
 			} else if r >= 0xFE00 && r <= 0xFE0F || r == 0x200D || r >= 0x1F3FB && r <= 0x1F3FF {
 				// variation selectors, joiners and skin tones belong to the emoji before
-				out = sl.appendWords(out, field[start:i])
+				out = sl.appendWords(out, field[start:i], arena)
 				start = i + utf8.RuneLen(r)
 			}
 		}
-		out = sl.appendWords(out, field[start:])
+		out = sl.appendWords(out, field[start:], arena)
 	}
 	return out
 }
 
-func (sl *sentiLang) appendWords(out []stoken, s string) []stoken {
+func (sl *sentiLang) appendWords(out []stoken, s string, arena *[]byte) []stoken {
 	if s == "" {
 		return out
 	}
 	if sl.splitApostrophe && strings.ContainsAny(s, "'’") {
 		for part := range strings.FieldsFuncSeq(s, func(r rune) bool { return r == '\'' || r == '’' }) {
-			out = sl.appendWords(out, part)
+			out = sl.appendWords(out, part, arena)
 		}
 		return out
 	}
@@ -230,7 +262,7 @@ func (sl *sentiLang) appendWords(out []stoken, s string) []stoken {
 	if s == "" {
 		return out
 	}
-	return append(out, stoken{raw: s, key: sl.fold(strings.ToLower(s)), clauseEnd: end})
+	return append(out, stoken{raw: s, key: sl.lowerFold(s, arena), clauseEnd: end})
 }
 
 // lookup returns the valence of a token in the language's lexicon: the
@@ -270,12 +302,12 @@ func (sl *sentiLang) valence(toks []stoken, i int, capDiff bool) float64 {
 	}
 	if len(sl.phrases) > 0 {
 		if i > 0 {
-			if v, ok := sl.phrases[toks[i-1].key+" "+t.key]; ok {
+			if v, ok := joinKey(sl.phrases, toks[i-1].key, t.key); ok {
 				return v
 			}
 		}
 		if i+1 < len(toks) {
-			if _, ok := sl.phrases[t.key+" "+toks[i+1].key]; ok {
+			if _, ok := joinKey(sl.phrases, t.key, toks[i+1].key); ok {
 				return 0 // scored on the phrase's last word
 			}
 		}
@@ -302,13 +334,20 @@ func (sl *sentiLang) valence(toks []stoken, i int, capDiff bool) float64 {
 			v -= vaderCIncr
 		}
 	}
+	crossed := false // a clause end lies between this word and the one k+1 back
 	for k := range 3 {
 		if i <= k {
 			break
 		}
 		prev := &toks[i-k-1]
-		if !sl.english && prev.clauseEnd {
-			break
+		if prev.clauseEnd {
+			if !sl.english {
+				break
+			}
+			// English keeps VADER's boosters across a comma but, a
+			// departure from VADER as published, not its negation:
+			// "refund never came, terrible" is not "never terrible".
+			crossed = true
 		}
 		if sl.inLexicon(prev) {
 			continue
@@ -321,7 +360,9 @@ func (sl *sentiLang) valence(toks []stoken, i int, capDiff bool) float64 {
 			s *= 0.9
 		}
 		v += s
-		v = sl.negationCheck(v, toks, k, i)
+		if !crossed {
+			v = sl.negationCheck(v, toks, k, i)
+		}
 		if k == 2 && sl.english {
 			v = sl.idiomsCheck(v, toks, i)
 		}
@@ -389,28 +430,26 @@ func (sl *sentiLang) negationCheck(v float64, toks []stoken, k, i int) float64 {
 // idiomsCheck is VADER's _special_idioms_check.
 func (sl *sentiLang) idiomsCheck(v float64, toks []stoken, i int) float64 {
 	w := func(j int) string { return toks[j].key }
-	seqs := [...]string{
-		w(i-1) + " " + w(i), w(i-2) + " " + w(i-1) + " " + w(i), w(i-2) + " " + w(i-1),
-		w(i-3) + " " + w(i-2) + " " + w(i-1), w(i-3) + " " + w(i-2),
-	}
-	for _, s := range seqs {
-		if x, ok := vaderSpecialCases[s]; ok {
+	// VADER's sequences, in its order: the first idiom found wins
+	for _, seq := range [...][3]int{{i - 1, i, -1}, {i - 2, i - 1, i}, {i - 2, i - 1, -1}, {i - 3, i - 2, i - 1}, {i - 3, i - 2, -1}} {
+		x, ok := idiomKey(vaderSpecialCases, toks, seq)
+		if ok {
 			v = x
 			break
 		}
 	}
 	if len(toks)-1 > i {
-		if x, ok := vaderSpecialCases[w(i)+" "+w(i+1)]; ok {
+		if x, ok := joinKey(vaderSpecialCases, w(i), w(i+1)); ok {
 			v = x
 		}
 	}
 	if len(toks)-1 > i+1 {
-		if x, ok := vaderSpecialCases[w(i)+" "+w(i+1)+" "+w(i+2)]; ok {
+		if x, ok := joinKey(vaderSpecialCases, w(i), w(i+1), w(i+2)); ok {
 			v = x
 		}
 	}
-	for _, s := range []string{seqs[3], seqs[4], seqs[2]} {
-		if x, ok := sl.boosters[s]; ok {
+	for _, seq := range [...][3]int{{i - 3, i - 2, i - 1}, {i - 3, i - 2, -1}, {i - 2, i - 1, -1}} {
+		if x, ok := idiomKey(sl.boosters, toks, seq); ok {
 			v += x
 		}
 	}
@@ -486,4 +525,60 @@ func isLaughter(k string) bool {
 		}
 	}
 	return vowels >= 2 && cons >= 2
+}
+
+// lowerFold is sl.fold(strings.ToLower(s)) without allocating: when
+// anything changes, the key is written to arena, which the caller resets
+// between posts (the keys live only while one post is scored).
+func (sl *sentiLang) lowerFold(s string, arena *[]byte) string {
+	clean := true
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c >= utf8.RuneSelf || 'A' <= c && c <= 'Z' {
+			clean = false
+			break
+		}
+	}
+	if clean {
+		return s
+	}
+	start := len(*arena)
+	for _, r := range s {
+		r = unicode.ToLower(r)
+		if sl.accentFold {
+			if f, ok := foldTable[r]; ok {
+				r = f
+			} else if r >= utf8.RuneSelf && unicode.Is(unicode.Mn, r) {
+				continue
+			}
+		}
+		*arena = utf8.AppendRune(*arena, r)
+	}
+	b := (*arena)[start:]
+	if len(b) == 0 {
+		return ""
+	}
+	return unsafe.String(&b[0], len(b))
+}
+
+// joinKey looks up the words joined by spaces in m, without allocating.
+func joinKey(m map[string]float64, words ...string) (float64, bool) {
+	var buf [96]byte
+	b := buf[:0]
+	for i, w := range words {
+		if i > 0 {
+			b = append(b, ' ')
+		}
+		b = append(b, w...)
+	}
+	v, ok := m[string(b)]
+	return v, ok
+}
+
+// idiomKey looks up the keys of toks at seq (two or three indexes; -1 ends
+// it early) joined by spaces in m.
+func idiomKey(m map[string]float64, toks []stoken, seq [3]int) (float64, bool) {
+	if seq[2] < 0 {
+		return joinKey(m, toks[seq[0]].key, toks[seq[1]].key)
+	}
+	return joinKey(m, toks[seq[0]].key, toks[seq[1]].key, toks[seq[2]].key)
 }

@@ -23,6 +23,8 @@ var (
 	greekSupplement []byte
 	//go:embed lexicon/translated.tsv
 	translatedLexicon []byte
+	//go:embed lexicon/hindi_latn.tsv
+	hindiLatnLexicon []byte
 )
 
 // sentiLang is one language's lexicon and rules. Immutable after load.
@@ -34,6 +36,7 @@ type sentiLang struct {
 	phrases         map[string]float64 // two-word entries, "lo siento"
 	stem            func(string) string
 	fold            func(string) string
+	accentFold      bool // fold is foldAccents
 	negators        map[string]bool
 	stopwords       map[string]bool // function words the lexicon's stems must not catch
 	boosters        map[string]float64
@@ -48,6 +51,8 @@ type sentimentModels struct {
 	unspaced    map[string]map[string]float64 // ja, zh: a few words found as substrings
 	emoji       map[rune]float64
 	emoticons   map[string]float64
+	learned     *learned       // the trained classifier; nil while training it
+	emotions    *emotionModels // English emotion and irony, on the same features
 }
 
 // Languages with a lexicon.
@@ -165,7 +170,7 @@ func loadSentimentModels() (*sentimentModels, error) {
 	m.symbolsOnly = &sentiLang{lex: map[string]float64{}, fold: identity}
 
 	el := &sentiLang{
-		lex: map[string]float64{}, stems: map[string]float64{}, fold: foldAccents,
+		lex: map[string]float64{}, stems: map[string]float64{}, fold: foldAccents, accentFold: true,
 		stem:     func(s string) string { return stripEnding(s, 6, greekEndings) }, // bytes: 3 Greek letters
 		negators: foldSet("δεν μην μη ούτε ποτέ χωρίς τίποτα κανένας καμία κανένα όχι"),
 		boosters: foldBoosters("πολύ πάρα τόσο τρομερά εντελώς απίστευτα πραγματικά υπερβολικά τελείως", "λίγο ελάχιστα σχεδόν κάπως μάλλον"),
@@ -198,9 +203,9 @@ func loadSentimentModels() (*sentimentModels, error) {
 	}
 	for lang, sl := range cfgs {
 		sl.lex, sl.stems, sl.phrases = map[string]float64{}, map[string]float64{}, map[string]float64{}
-		sl.fold = foldAccents
+		sl.fold, sl.accentFold = foldAccents, true
 		if lang == "de" {
-			sl.fold = identity // "schon" is not "schön"
+			sl.fold, sl.accentFold = identity, false // "schon" is not "schön"
 			sl.stem = func(s string) string { return stripEnding(s, 4, germanEndings) }
 		} else {
 			sl.stem = func(s string) string { return stripEnding(s, 4, romanceEndings) }
@@ -210,7 +215,34 @@ func loadSentimentModels() (*sentimentModels, error) {
 	if err := loadTranslated(cfgs); err != nil {
 		return nil, err
 	}
+	hi := &sentiLang{lex: map[string]float64{}, fold: identity,
+		negators: set("nahi nahin nhi na mat"),
+		boosters: boosters("bahut bohot bahot bohat bht itna kaafi ekdum bilkul sabse", "thoda thodi"),
+		but:      set("lekin magar par but")}
+	if err := loadVariants(hi, hindiLatnLexicon); err != nil {
+		return nil, fmt.Errorf("hindi lexicon: %w", err)
+	}
+	m.byLang["hi"], m.byLang["hi-Latn"] = hi, hi // romanised, code-mixed Hindi
 	return m, nil
+}
+
+// loadVariants reads "valence TAB variant/variant…" lines into sl.
+func loadVariants(sl *sentiLang, data []byte) error {
+	sc := bufio.NewScanner(bytes.NewReader(data))
+	for line := 1; sc.Scan(); line++ {
+		if strings.HasPrefix(sc.Text(), "#") || strings.TrimSpace(sc.Text()) == "" {
+			continue
+		}
+		v, words, ok := strings.Cut(sc.Text(), "\t")
+		f, err := strconv.ParseFloat(v, 64)
+		if !ok || err != nil {
+			return fmt.Errorf("line %d: bad entry %q", line, sc.Text())
+		}
+		for w := range strings.SplitSeq(words, "/") {
+			sl.lex[strings.TrimSpace(w)] = f
+		}
+	}
+	return sc.Err()
 }
 
 func foldSet(words string) map[string]bool {

@@ -77,6 +77,17 @@ func (s seedPost) item() *post.Item {
 		Engagement: &post.Engagement{Likes: s.likes, Reposts: s.reposts, Replies: s.replies}, IngestedAt: s.created.Add(time.Second)}
 	it := &post.Item{Post: p, Enrichment: &post.Enrichment{Lang: s.lang, Sentiment: s.sentiment, SentimentLabel: s.label,
 		Region: s.region, Intents: s.intents, Influence: s.influence}}
+	// emotions for emotions_by_watchlist: the negative posts angry, the
+	// positive joyful, x:5 ironic
+	switch s.label {
+	case "negative":
+		it.Enrichment.Emotion, it.Enrichment.EmotionConfidence = "anger", 0.8
+	case "positive":
+		it.Enrichment.Emotion, it.Enrichment.EmotionConfidence = "joy", 0.7
+	}
+	if s.id == "5" {
+		it.Enrichment.Irony, it.Enrichment.IronyConfidence = true, 0.7
+	}
 	wls := make([]string, 0, len(s.keywords))
 	for wl := range s.keywords {
 		wls = append(wls, wl)
@@ -403,6 +414,12 @@ func cookbookCases() []cookbookCase {
 			"acme | praise | 1",
 			"globex | praise | 1",
 			"globex | question | 1",
+		}},
+		{"emotions_by_watchlist", with(nil, both...), nil, []string{
+			"acme | anger | 3 | 1",
+			"acme | joy | 1 | 0",
+			"globex | joy | 1 | 0",
+			"globex | none | 1 | 0",
 		}},
 		{"language_mix", with(map[string]string{"watchlist": "acme"}, both...), nil, []string{
 			"en | 3 | 0.75",

@@ -107,21 +107,28 @@ type IntentScores struct {
 // Every tag has a confidence in [0, 1]; a tag the stage cannot support with
 // evidence is "unknown" (or "und" for language) rather than a guess.
 type Enrichment struct {
-	Lang                string   `json:"lang"` // ISO 639-1 where one exists, else 639-3; "und" when unknown
-	LangConfidence      float64  `json:"lang_confidence,omitempty"`
-	Sentiment           float64  `json:"sentiment"` // in [-1, 1]
-	SentimentLabel      string   `json:"sentiment_label"`
-	SentimentConfidence float64  `json:"sentiment_confidence,omitempty"`
-	Country             string   `json:"country,omitempty"`
-	Region              string   `json:"region"`                  // EMEA, APAC, LATAM, NA (or the organisation's own) or unknown
-	RegionSource        string   `json:"region_source,omitempty"` // geo, place, profile, language, timezone
-	RegionConfidence    float64  `json:"region_confidence,omitempty"`
-	Intents             []string `json:"intents,omitempty"` // complaint, question, praise, feedback, purchase, crisis, job, spam, other
-	IntentConfidence    float64  `json:"intent_confidence,omitempty"`
-	Influence           float64  `json:"influence,omitempty"` // comparable across platforms, 0 to 100
-	ClusterID           string   `json:"cluster_id,omitempty"`
-	ClusterSize         int      `json:"cluster_size,omitempty"`
-	RedactedText        string   `json:"redacted_text,omitempty"` // the text with PII removed, when redaction is on
+	Lang                string  `json:"lang"` // ISO 639-1 where one exists, else 639-3; "und" when unknown
+	LangConfidence      float64 `json:"lang_confidence,omitempty"`
+	Sentiment           float64 `json:"sentiment"`       // in [-1, 1]
+	SentimentLabel      string  `json:"sentiment_label"` // negative, neutral, positive, or unknown (the model abstained)
+	SentimentConfidence float64 `json:"sentiment_confidence,omitempty"`
+	// SentimentProbs are the calibrated probabilities of negative, neutral
+	// and positive.
+	SentimentProbs    [3]float32 `json:"sentiment_probs,omitzero"`
+	Emotion           string     `json:"emotion,omitempty"` // anger, joy, optimism, sadness (English); empty when none is clear
+	EmotionConfidence float64    `json:"emotion_confidence,omitempty"`
+	Irony             bool       `json:"irony,omitempty"`            // English
+	IronyConfidence   float64    `json:"irony_confidence,omitempty"` // of the irony judgement, either way
+	Country           string     `json:"country,omitempty"`
+	Region            string     `json:"region"`                  // EMEA, APAC, LATAM, NA (or the organisation's own) or unknown
+	RegionSource      string     `json:"region_source,omitempty"` // geo, place, profile, language, timezone
+	RegionConfidence  float64    `json:"region_confidence,omitempty"`
+	Intents           []string   `json:"intents,omitempty"` // complaint, question, praise, feedback, purchase, crisis, job, spam, other
+	IntentConfidence  float64    `json:"intent_confidence,omitempty"`
+	Influence         float64    `json:"influence,omitempty"` // comparable across platforms, 0 to 100
+	ClusterID         string     `json:"cluster_id,omitempty"`
+	ClusterSize       int        `json:"cluster_size,omitempty"`
+	RedactedText      string     `json:"redacted_text,omitempty"` // the text with PII removed, when redaction is on
 
 	// IntentScores is every intent's probability, tagged or not.
 	IntentScores IntentScores `json:"intent_scores,omitzero"`

@@ -107,8 +107,9 @@ type Condition struct {
 	Watchlists     []string `yaml:"watchlists"`
 	Brands         []string `yaml:"brands"`
 	Tags           []string `yaml:"tags"`      // any tag of a matching watchlist
-	Sentiment      []string `yaml:"sentiment"` // positive, neutral, negative
+	Sentiment      []string `yaml:"sentiment"` // positive, neutral, negative, unknown (the model abstained)
 	Intents        []string `yaml:"intents"`   // complaint, question, praise, feedback, purchase, crisis, job, spam, other
+	Emotions       []string `yaml:"emotions"`  // anger, joy, optimism, sadness, irony (English posts)
 	Regions        []string `yaml:"regions"`
 	Countries      []string `yaml:"countries"` // ISO 3166 alpha-2
 	Languages      []string `yaml:"languages"`
@@ -116,12 +117,14 @@ type Condition struct {
 	MinFollowers   int64    `yaml:"min_followers"`
 	MinInfluence   float64  `yaml:"min_influence"`    // the enrichment's influence score, 0 to 100
 	MinClusterSize int      `yaml:"min_cluster_size"` // copies of the post seen in the clustering window
+	MinConfidence  float64  `yaml:"min_confidence"`   // each judgement tested (sentiment, intents, emotions, languages, regions, countries) at least this sure, 0 to 1
 }
 
 var (
 	namePattern = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,63}$`)
 	priorities  = []string{"P1", "P2", "P3", "P4"}
-	sentiments  = []string{"positive", "neutral", "negative"}
+	sentiments  = []string{"positive", "neutral", "negative", "unknown"}
+	emotions    = []string{"anger", "joy", "optimism", "sadness", "irony"}
 	// maxEscalateAfter bounds escalation delays: the escalation job looks
 	// back a month for overdue alerts.
 	maxEscalateAfter = 30 * 24 * time.Hour
@@ -280,6 +283,14 @@ func (p *Policy) Validate() error {
 				bad("%s: intent %q, want one of %v", where, v, intents)
 			}
 		}
+		for _, v := range r.When.Emotions {
+			if !slices.Contains(emotions, v) {
+				bad("%s: emotion %q, want one of %v", where, v, emotions)
+			}
+		}
+		if !(r.When.MinConfidence >= 0 && r.When.MinConfidence <= 1) {
+			bad("%s: min_confidence %v, want 0 to 1", where, r.When.MinConfidence)
+		}
 		for _, v := range r.When.Countries {
 			if !country.MatchString(v) {
 				bad("%s: country %q, want an ISO 3166 code of two capital letters", where, v)
@@ -353,7 +364,7 @@ func (c *Condition) covers(d *Condition) bool {
 		return true
 	}
 	return sub(c.Watchlists, d.Watchlists) && sub(c.Brands, d.Brands) && sub(c.Tags, d.Tags) && sub(c.Sentiment, d.Sentiment) &&
-		sub(c.Intents, d.Intents) && sub(c.Regions, d.Regions) && sub(c.Countries, d.Countries) &&
+		sub(c.Intents, d.Intents) && sub(c.Emotions, d.Emotions) && c.MinConfidence <= d.MinConfidence && sub(c.Regions, d.Regions) && sub(c.Countries, d.Countries) &&
 		sub(c.Languages, d.Languages) && sub(c.Keywords, d.Keywords) &&
 		c.MinFollowers <= d.MinFollowers && c.MinInfluence <= d.MinInfluence && c.MinClusterSize <= d.MinClusterSize
 }
@@ -373,7 +384,7 @@ func (p *Policy) Overlaps() []string {
 			}
 			c, d := &a.When, &b.When
 			if meet(c.Watchlists, d.Watchlists) && meet(c.Brands, d.Brands) && meet(c.Tags, d.Tags) && meet(c.Sentiment, d.Sentiment) &&
-				meet(c.Intents, d.Intents) && meet(c.Regions, d.Regions) && meet(c.Countries, d.Countries) &&
+				meet(c.Intents, d.Intents) && meet(c.Emotions, d.Emotions) && meet(c.Regions, d.Regions) && meet(c.Countries, d.Countries) &&
 				meet(c.Languages, d.Languages) && meet(c.Keywords, d.Keywords) {
 				out = append(out, fmt.Sprintf("%s: %s and %s (line %d) overlap: posts meeting both go to %s", p.loc(i), p.ref(i), p.ref(j), p.line(j), a.dest()))
 			}
@@ -413,11 +424,41 @@ func (c *Condition) holds(it *post.Item) bool {
 	if len(c.Intents) > 0 && !slices.ContainsFunc(en.Intents, func(v string) bool { return slices.Contains(c.Intents, v) }) {
 		return false
 	}
+	if !c.confident(en) {
+		return false
+	}
 	return (len(c.Sentiment) == 0 || slices.Contains(c.Sentiment, en.SentimentLabel)) &&
 		(len(c.Regions) == 0 || slices.Contains(c.Regions, en.Region)) &&
 		(len(c.Countries) == 0 || slices.Contains(c.Countries, en.Country)) &&
 		(len(c.Languages) == 0 || slices.Contains(c.Languages, en.Lang)) &&
 		it.Post.Author.Followers >= c.MinFollowers && en.Influence >= c.MinInfluence && en.ClusterSize >= c.MinClusterSize
+}
+
+// confident: the post has one of the condition's emotions, and every
+// judgement the condition tests carries at least MinConfidence.
+func (c *Condition) confident(en *post.Enrichment) bool {
+	if len(c.Emotions) > 0 {
+		ok := false
+		for _, e := range c.Emotions {
+			switch {
+			case e == "irony" && en.Irony && en.IronyConfidence >= c.MinConfidence:
+				ok = true
+			case e != "irony" && e == en.Emotion && en.EmotionConfidence >= c.MinConfidence:
+				ok = true
+			}
+		}
+		if !ok {
+			return false
+		}
+	}
+	if c.MinConfidence == 0 {
+		return true
+	}
+	m := c.MinConfidence
+	return (len(c.Sentiment) == 0 || en.SentimentConfidence >= m) &&
+		(len(c.Intents) == 0 || en.IntentConfidence >= m) &&
+		(len(c.Languages) == 0 || en.LangConfidence >= m) &&
+		(len(c.Regions) == 0 && len(c.Countries) == 0 || en.RegionConfidence >= m)
 }
 
 // Decide returns the rule that takes it, or nil.

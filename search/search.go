@@ -50,7 +50,7 @@ var (
 	idPattern     = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$`)
 	langPattern   = regexp.MustCompile(`^([a-z]{2,3}(-[a-z0-9]{2,8})?|und)$`)
 	regionPattern = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_-]{0,31}$`)
-	sentiments    = []string{"negative", "neutral", "positive"}
+	sentiments    = []string{"negative", "neutral", "positive", "unknown"}
 )
 
 func bad(format string, args ...any) error {
@@ -93,7 +93,7 @@ func (x *Index) normalize(q Query) (Query, error) {
 	id := func(s string) string { return s }
 	q.Watchlists = check("watchlist", q.Watchlists, id, idPattern.MatchString, "a watchlist id")
 	q.Regions = check("region", q.Regions, regionName, regionPattern.MatchString, "a region such as EMEA, APAC, LATAM, NA")
-	q.Sentiments = check("sentiment", q.Sentiments, strings.ToLower, func(s string) bool { return slices.Contains(sentiments, s) }, "negative, neutral or positive")
+	q.Sentiments = check("sentiment", q.Sentiments, strings.ToLower, func(s string) bool { return slices.Contains(sentiments, s) }, "negative, neutral, positive or unknown")
 	q.Langs = check("language", q.Langs, strings.ToLower, langPattern.MatchString, "an ISO 639 code such as en, el, pt-br or und")
 	return q, errors.Join(errs...)
 }

@@ -338,6 +338,25 @@ var migrations = []migration{
 			) AS d USING (day, watchlist, term)
 			WHERE mentions > 0`,
 	}},
+	// Version 6: the learned models' emotion (anger, joy, optimism,
+	// sadness; '' when none is clear) and irony, with their confidences, on
+	// posts and on matches (for per-watchlist queries without a join). The
+	// views are recreated because "SELECT *" views fix their columns, as
+	// version 3 left them (without deleted posts).
+	{6, "emotion and irony", []string{
+		`ALTER TABLE {db}.posts{local}{on_cluster}
+			ADD COLUMN emotion String DEFAULT '',
+			ADD COLUMN emotion_confidence Float32 DEFAULT 0,
+			ADD COLUMN irony UInt8 DEFAULT 0,
+			ADD COLUMN irony_confidence Float32 DEFAULT 0`,
+		`ALTER TABLE {db}.matches{local}{on_cluster}
+			ADD COLUMN emotion String DEFAULT '',
+			ADD COLUMN irony UInt8 DEFAULT 0`,
+		`DROP TABLE IF EXISTS {db}.posts_dedup{on_cluster}`,
+		`DROP TABLE IF EXISTS {db}.matches_dedup{on_cluster}`,
+		`CREATE VIEW {db}.posts_dedup{on_cluster} AS SELECT * FROM {db}.posts FINAL WHERE post_key {global}NOT IN (SELECT post_key FROM {db}.deletions)`,
+		`CREATE VIEW {db}.matches_dedup{on_cluster} AS SELECT * FROM {db}.matches FINAL WHERE post_key {global}NOT IN (SELECT post_key FROM {db}.deletions)`,
+	}},
 	{7, "suppressions", []string{
 		// One row per post a routing rule suppressed ("do not respond"):
 		// the latest decision per post wins.

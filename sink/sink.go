@@ -197,16 +197,24 @@ func NewWith(conn driver.Conn, c Config, o Options) *Sink {
 }
 
 const postColumns = "post_key, platform, id, author_id, author_handle, author_followers, author_location, author_verified, text, created_at, lang, urls, hashtags, mentions, reply_to, repost_of, quote_of, country, region, sentiment, sentiment_label, watchlists, ingested_at, inserted_at, " +
-	"lang_confidence, sentiment_confidence, region_source, region_confidence, intents, influence, cluster_id, cluster_size, media, likes, reposts, replies, source"
+	"lang_confidence, sentiment_confidence, region_source, region_confidence, intents, influence, cluster_id, cluster_size, media, likes, reposts, replies, source, " +
+	"emotion, emotion_confidence, irony, irony_confidence"
 
 // defaultBlockRows is the items per block within an insert (see
 // appendBlocks); measured in BENCHMARKS.md.
 const defaultBlockRows = 2048
 
+func boolByte(b bool) uint8 {
+	if b {
+		return 1
+	}
+	return 0
+}
+
 const deletionColumns = "post_key, deleted_at, inserted_at"
 
 const matchColumns = "post_key, watchlist, watchlist_version, brand, team, keywords, created_at, lang, country, region, sentiment, sentiment_label, inserted_at, " +
-	"tags, span_starts, span_ends, intents, influence"
+	"tags, span_starts, span_ends, intents, influence, emotion, irony"
 
 const alertColumns = "alert_id, queue, team, priority, rule, post_key, watchlists, region, incident, incident_size, spike, retracted, " +
 	"handed_off_from, unstaffed, created_at, due_at, payload, inserted_at"
@@ -519,7 +527,8 @@ func (s *Sink) postsWriter() *writer {
 				p.Text, p.CreatedAt.UTC(), en.Lang, nonNil(p.URLs), nonNil(p.Hashtags), nonNil(p.Mentions), p.ReplyTo, p.RepostOf, p.QuoteOf,
 				en.Country, en.Region, float32(en.Sentiment), en.SentimentLabel, wls, optTime(p.IngestedAt), now,
 				float32(en.LangConfidence), float32(en.SentimentConfidence), en.RegionSource, float32(en.RegionConfidence), nonNil(en.Intents),
-				float32(en.Influence), en.ClusterID, uint32(max(en.ClusterSize, 0)), uint16(min(max(p.Media, 0), 65535)), eng.Likes, eng.Reposts, eng.Replies, p.Source)
+				float32(en.Influence), en.ClusterID, uint32(max(en.ClusterSize, 0)), uint16(min(max(p.Media, 0), 65535)), eng.Likes, eng.Reposts, eng.Replies, p.Source,
+				en.Emotion, float32(en.EmotionConfidence), boolByte(en.Irony), float32(en.IronyConfidence))
 			if err != nil {
 				return 0, fmt.Errorf("appending post %s: %w", p.Key(), err)
 			}
@@ -530,7 +539,7 @@ func (s *Sink) postsWriter() *writer {
 				}
 				err := bs[1].Append(p.Key(), m.Watchlist, uint32(max(m.Version, 0)), m.Brand, m.Team, nonNil(m.Keywords), p.CreatedAt.UTC(),
 					en.Lang, en.Country, en.Region, float32(en.Sentiment), en.SentimentLabel, now,
-					nonNil(m.Tags), starts, ends, nonNil(en.Intents), float32(en.Influence))
+					nonNil(m.Tags), starts, ends, nonNil(en.Intents), float32(en.Influence), en.Emotion, boolByte(en.Irony))
 				if err != nil {
 					return 0, fmt.Errorf("appending match %s/%s: %w", p.Key(), m.Watchlist, err)
 				}

@@ -348,6 +348,32 @@ CREATE VIEW earshot.terms_daily ON CLUSTER prod AS
 			) AS d USING (day, watchlist, term)
 			WHERE mentions > 0;
 
+ALTER TABLE earshot.posts_local ON CLUSTER prod
+			ADD COLUMN emotion String DEFAULT '',
+			ADD COLUMN emotion_confidence Float32 DEFAULT 0,
+			ADD COLUMN irony UInt8 DEFAULT 0,
+			ADD COLUMN irony_confidence Float32 DEFAULT 0;
+
+DROP TABLE IF EXISTS earshot.posts ON CLUSTER prod;
+
+CREATE TABLE IF NOT EXISTS earshot.posts ON CLUSTER prod AS earshot.posts_local ENGINE = Distributed(prod, earshot, posts_local, cityHash64(post_key));
+
+ALTER TABLE earshot.matches_local ON CLUSTER prod
+			ADD COLUMN emotion String DEFAULT '',
+			ADD COLUMN irony UInt8 DEFAULT 0;
+
+DROP TABLE IF EXISTS earshot.matches ON CLUSTER prod;
+
+CREATE TABLE IF NOT EXISTS earshot.matches ON CLUSTER prod AS earshot.matches_local ENGINE = Distributed(prod, earshot, matches_local, cityHash64(post_key));
+
+DROP TABLE IF EXISTS earshot.posts_dedup ON CLUSTER prod;
+
+DROP TABLE IF EXISTS earshot.matches_dedup ON CLUSTER prod;
+
+CREATE VIEW earshot.posts_dedup ON CLUSTER prod AS SELECT * FROM earshot.posts FINAL WHERE post_key GLOBAL NOT IN (SELECT post_key FROM earshot.deletions);
+
+CREATE VIEW earshot.matches_dedup ON CLUSTER prod AS SELECT * FROM earshot.matches FINAL WHERE post_key GLOBAL NOT IN (SELECT post_key FROM earshot.deletions);
+
 CREATE TABLE IF NOT EXISTS earshot.suppressions_local ON CLUSTER prod (
 			post_key String,
 			rule String,

@@ -1,0 +1,146 @@
+package enrich
+
+import (
+	"fmt"
+	"html"
+	"io"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/earshot-dev/earshot/enrich/internal/linmodel"
+)
+
+// TrainRow is one labelled text for Train.
+type TrainRow struct {
+	Lang, Label, Text string
+	// Allowed, when set, are the classes the row chooses between (pos/neg
+	// data trains a three-class model without saying its rows are not
+	// neutral); empty means all.
+	Allowed []string
+	Weight  float32 // 0 means 1
+	// NoLang hides the language from the language-specific features (the
+	// lexicon still reads it), so the model also learns what holds when
+	// detection fails or the language has no rows.
+	NoLang bool
+}
+
+// TrainConfig is what Train needs besides the rows.
+type TrainConfig struct {
+	Labels    []string
+	Bits      uint8 // log2 of the hashed feature space
+	Epochs    int
+	LR, L2    float64
+	Seed      uint64
+	CharGrams bool
+	// recorded in the model
+	Version, DataHash string
+	Langs             []string
+}
+
+// LearnedModel is a trained classifier, for the training command: it
+// predicts with exactly the features the enrich stage makes, and encodes
+// into the file the binary embeds.
+type LearnedModel struct {
+	l   *learned
+	lex *sentimentModels
+}
+
+// Train fits a classifier on rows and calibrates its confidence on dev.
+// Deterministic: the same rows and config give the same bytes from Encode.
+func Train(rows, dev []TrainRow, cfg TrainConfig) (*LearnedModel, error) {
+	lex, err := loadSentimentModels()
+	if err != nil {
+		return nil, err
+	}
+	lm := &LearnedModel{lex: lex, l: &learned{cfg: featCfg{charGrams: cfg.CharGrams}}}
+	ex, err := lm.examples(rows, cfg.Labels)
+	if err != nil {
+		return nil, err
+	}
+	dx, err := lm.examples(dev, cfg.Labels)
+	if err != nil {
+		return nil, err
+	}
+	m := linmodel.Train(cfg.Labels, ex, linmodel.TrainOptions{Bits: cfg.Bits, Epochs: cfg.Epochs, LR: cfg.LR, L2: cfg.L2, Seed: cfg.Seed})
+	m.Calibrate(dx)
+	m.Meta["features"] = featureVersion
+	m.Meta["char_grams"] = strconv.FormatBool(cfg.CharGrams)
+	m.Meta["version"] = cfg.Version
+	m.Meta["data_hash"] = cfg.DataHash
+	langs := slices.Clone(cfg.Langs)
+	slices.Sort(langs)
+	m.Meta["langs"] = strings.Join(slices.Compact(langs), " ")
+	lm.l.m = m
+	return lm, nil
+}
+
+func (lm *LearnedModel) examples(rows []TrainRow, labels []string) ([]linmodel.Example, error) {
+	idx := map[string]int{}
+	for i, l := range labels {
+		idx[l] = i
+	}
+	ex := make([]linmodel.Example, 0, len(rows))
+	for i, r := range rows {
+		y, ok := idx[r.Label]
+		if !ok {
+			return nil, fmt.Errorf("row %d: label %q not in %v", i, r.Label, labels)
+		}
+		var allowed uint32
+		for _, a := range r.Allowed {
+			c, ok := idx[a]
+			if !ok {
+				return nil, fmt.Errorf("row %d: allowed label %q not in %v", i, a, labels)
+			}
+			allowed |= 1 << c
+		}
+		b := featBuf{f: make([]linmodel.Feat, 0, maxFeats)}
+		fl := sentiLangGroup(r.Lang)
+		if r.NoLang {
+			fl = "und"
+		}
+		sentiFeatures(r.Text, fl, lm.lex.lexScore(capText(r.Text), r.Lang), lm.l.cfg, &b)
+		ex = append(ex, linmodel.Example{Feats: slices.Clip(b.f), Label: y, Allowed: allowed, Weight: r.Weight})
+	}
+	return ex, nil
+}
+
+// Labels are the model's classes, in the order of Predict's probabilities.
+func (lm *LearnedModel) Labels() []string { return lm.l.m.Labels }
+
+// Predict returns the calibrated class probabilities of text.
+func (lm *LearnedModel) Predict(text, lang string) []float64 {
+	p := lm.l.predict(newScratch(), text, sentiLangGroup(lang), lm.lex.lexScore(capText(text), lang))
+	return slices.Clone(p)
+}
+
+// SetMeta records a key (a threshold the command chose) in the model.
+func (lm *LearnedModel) SetMeta(k, v string) { lm.l.m.Meta[k] = v }
+
+// Temperature is the fitted softmax temperature.
+func (lm *LearnedModel) Temperature() float32 { return lm.l.m.Temp }
+
+// Encode writes the model file the binary embeds.
+func (lm *LearnedModel) Encode(w io.Writer) error { return lm.l.m.Encode(w) }
+
+// CleanDatasetText undoes what the public tweet sets did to their text:
+// literal escapes ("\u2019", "\u002c") and HTML entities ("&amp;"). The
+// trainer and `earshot eval` read files through it; live posts never
+// carry these.
+func CleanDatasetText(s string) string {
+	if !strings.Contains(s, `\u`) && !strings.Contains(s, "&") {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if s[i] == '\\' && i+5 < len(s)+0 && i+6 <= len(s) && s[i+1] == 'u' {
+			if v, err := strconv.ParseUint(s[i+2:i+6], 16, 32); err == nil {
+				b.WriteRune(rune(v))
+				i += 5
+				continue
+			}
+		}
+		b.WriteByte(s[i])
+	}
+	return html.UnescapeString(b.String())
+}
