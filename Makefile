@@ -46,6 +46,11 @@ bench: build
 	$(GO) test -run '^$$' -bench . -benchmem $(PKGS)
 	bench/run.sh
 
+## models: retrain the embedded models from ../shared/data (deterministic: same data, same bytes out).
+.PHONY: models
+models:
+	$(GO) run ./enrich/train/langid -data ../shared/data -out enrich/lexicon/langid_model.bin.gz
+
 lint:
 	$(GO) vet $(PKGS)
 	@out=$$(gofmt -l .); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
