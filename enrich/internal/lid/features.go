@@ -29,16 +29,15 @@ const (
 // ("&amp;"), digits, punctuation and emoji. Literal "\uXXXX" escapes (as
 // in the SemEval text) are decoded; hashtags, when read, are split at
 // camelCase ("#BuenosDías" -> "buenos", "días"); letters repeated three
-// times or more ("soooo") count twice; everything is lower-cased. dst is
-// only appended to (no allocation when it has room for MaxFeatures).
-func Features(text string, dst []uint32) []uint32 {
-	start := len(dst)
-	dst = features(text, dst, false)
-	if len(dst)-start < fewFeatures {
+// times or more ("soooo") count twice; everything is lower-cased. It
+// returns how many features it wrote to dst (never allocates).
+func Features(text string, dst *[MaxFeatures]uint32) int {
+	n := features(text, dst, false)
+	if n < fewFeatures {
 		// little text besides hashtags: the hashtags are the evidence
-		dst = features(text, dst[:start], true)
+		n = features(text, dst, true)
 	}
-	return dst
+	return n
 }
 
 // fewFeatures: below this many features from the text outside hashtags,
@@ -46,11 +45,11 @@ func Features(text string, dst []uint32) []uint32 {
 // so that "#ichliebees" does not make an English post German.
 const fewFeatures = 24
 
-func features(text string, dst []uint32, withTags bool) []uint32 {
-	x := extractor{out: dst, limit: len(dst) + MaxFeatures}
+func features(text string, dst *[MaxFeatures]uint32, withTags bool) int {
+	x := extractor{out: dst}
 	atStart := true
 	hashtag := false
-	for i := 0; i < len(text) && len(x.out) < x.limit; {
+	for i := 0; i < len(text) && x.nout < MaxFeatures; {
 		if atStart {
 			if n := skipToken(text[i:]); n > 0 {
 				i += n
@@ -97,7 +96,7 @@ func features(text string, dst []uint32, withTags bool) []uint32 {
 		x.flush()
 	}
 	x.flush()
-	return x.out
+	return x.nout
 }
 
 type extractor struct {
@@ -106,8 +105,8 @@ type extractor struct {
 	rep   int // times the last rune repeated
 	long  bool
 	last  rune
-	out   []uint32
-	limit int
+	out   *[MaxFeatures]uint32
+	nout  int
 }
 
 func (x *extractor) add(r rune) {
@@ -147,18 +146,20 @@ func (x *extractor) flush() {
 			if k == i && (p[k] == ' ') {
 				continue // a lone boundary says nothing
 			}
-			if len(x.out) >= x.limit {
+			if x.nout >= MaxFeatures {
 				return
 			}
-			x.out = append(x.out, h)
+			x.out[x.nout] = h
+			x.nout++
 		}
 	}
-	if len(x.out) < x.limit {
+	if x.nout < MaxFeatures {
 		h := uint32(wordSeed)
 		for _, r := range p {
 			h = (h ^ uint32(r)) * fnvPrime
 		}
-		x.out = append(x.out, h^0x5bd1e995)
+		x.out[x.nout] = h ^ 0x5bd1e995
+		x.nout++
 	}
 }
 

@@ -34,6 +34,7 @@ type Model struct {
 	Offsets  []uint32 // bucket b's postings are [Offsets[b], Offsets[b+1])
 	Lang     []uint8
 	Weight   []int8
+	post     []uint16 // Lang<<8 | uint8(Weight), interleaved for Score
 	DataHash [32]byte // SHA-256 of the training data and settings
 	Meta     string   // free text: how it was trained, validation figures
 }
@@ -41,16 +42,19 @@ type Model struct {
 // Bucket maps a feature hash to its bucket.
 func (m *Model) Bucket(h uint32) uint32 { return (h * 0x9e3779b1) >> (32 - uint32(m.Bits)) }
 
-// Score adds to acc (len ≥ len(m.Langs)) the quantised weights of feats;
+// Score adds to acc the quantised weights of feats;
 // the logit of language l is Bias[l] + n*PerFeat[l] + Scale*acc[l] for n
 // features.
-func (m *Model) Score(feats []uint32, acc []int32) {
+func (m *Model) Score(feats []uint32, acc *[256]int32) {
+	shift := 32 - uint32(m.Bits)
+	off, post := m.Offsets, m.post
 	for _, h := range feats {
-		b := m.Bucket(h)
-		lo, hi := m.Offsets[b], m.Offsets[b+1]
-		ls, ws := m.Lang[lo:hi], m.Weight[lo:hi]
-		for i, l := range ls {
-			acc[l] += int32(ws[i])
+		b := (h * 0x9e3779b1) >> shift
+		if int(b)+1 >= len(off) {
+			continue
+		}
+		for _, p := range post[off[b]:off[b+1]] {
+			acc[uint8(p>>8)] += int32(int8(uint8(p)))
 		}
 	}
 }
@@ -190,8 +194,10 @@ func Decode(gz []byte) (*Model, error) {
 		}
 	}
 	m.Weight = make([]int8, np)
+	m.post = make([]uint16, np)
 	for i, v := range w {
 		m.Weight[i] = int8(v)
+		m.post[i] = uint16(m.Lang[i])<<8 | uint16(v)
 	}
 	return m, nil
 }

@@ -56,6 +56,15 @@ var tweetSets = []struct {
 	{"sentiment/afrisenti_pt_dev.tsv", 1500},
 }
 
+// Pruning: a weight is kept when it differs from its bucket's median by at
+// least nbMinAbs (naive Bayes, in nats), and at most nbTopK per bucket.
+// Fewer weights, fewer additions per feature: this is what keeps a post
+// under 10 µs.
+const (
+	nbMinAbs = 0.3
+	nbTopK   = 24
+)
+
 const tatoebaPath = "langid/tatoeba_laser_112.tsv"
 
 type row struct {
@@ -84,7 +93,7 @@ func main() {
 	flag.Parse()
 	t0 := time.Now()
 	hash := sha256.New()
-	fmt.Fprintf(hash, "lid v%d bits=%d epochs=%d maxn=%d maxfeat=%d\n", lid.Version, *bits, *epochs, lid.MaxN, lid.MaxFeatures)
+	fmt.Fprintf(hash, "lid v%d bits=%d epochs=%d maxn=%d maxfeat=%d prune=%v/%d\n", lid.Version, *bits, *epochs, lid.MaxN, lid.MaxFeatures, nbMinAbs, nbTopK)
 	var train, dev []row
 	seen := map[string]bool{}
 	add := func(r row, part datasplit.Part) {
@@ -167,10 +176,10 @@ func main() {
 	}
 	nb := 1 << *bits
 	probe := &lid.Model{Bits: uint8(*bits)}
-	var buf []uint32
+	var fb [lid.MaxFeatures]uint32
 	for _, rs := range [][]row{train, dev} {
 		for i := range rs {
-			buf = lid.Features(rs[i].text, buf[:0])
+			buf := fb[:lid.Features(rs[i].text, &fb)]
 			fs := make([]uint32, len(buf))
 			for j, h := range buf {
 				fs[j] = probe.Bucket(h)
@@ -277,7 +286,7 @@ func trainNB(train []row, langs []string, y func(row) int, bits int) *lid.Model 
 			}
 		}
 	}
-	sparsify(m, w, 0.5)
+	sparsify(m, w, nbMinAbs, nbTopK)
 	return m
 }
 
@@ -326,8 +335,19 @@ func trainLR(train []row, langs []string, y func(row) int, bits, epochs int) *li
 		}
 	}
 	m := &lid.Model{Langs: langs, Bias: bias, PerFeat: make([]float32, L), Prior: make([]float32, L), Bits: uint8(bits)}
+	sparsify(m, w, 0.02, nbTopK)
+	return m
+}
+
+// sparsify subtracts each bucket's median weight over all languages (a
+// feature then shifts every logit by the same amount, which softmax
+// ignores) and keeps the weights with |w| ≥ minAbs, quantised to int8:
+// a common n-gram keeps only the languages where it is unusually common
+// or rare, which is what tells them apart, and costs few additions.
+func sparsify(m *lid.Model, w []float32, minAbs float32, topK int) {
+	L := len(m.Langs)
 	tmp := make([]float32, L)
-	for b := range nb {
+	for b := 0; b < len(w)/L; b++ {
 		row := w[b*L : b*L+L]
 		copy(tmp, row)
 		sort.Slice(tmp, func(i, j int) bool { return tmp[i] < tmp[j] })
@@ -335,14 +355,19 @@ func trainLR(train []row, langs []string, y func(row) int, bits, epochs int) *li
 		for l := range row {
 			row[l] -= med
 		}
+		// at most topK languages per bucket: the largest deviations
+		for l := range row {
+			tmp[l] = float32(math.Abs(float64(row[l])))
+		}
+		sort.Slice(tmp, func(i, j int) bool { return tmp[i] > tmp[j] })
+		if cut := tmp[min(topK, L)-1]; cut > minAbs {
+			for l := range row {
+				if float32(math.Abs(float64(row[l]))) < cut {
+					row[l] = 0
+				}
+			}
+		}
 	}
-	sparsify(m, w, 0.02)
-	return m
-}
-
-// sparsify keeps the weights with |w| ≥ min, quantised to int8.
-func sparsify(m *lid.Model, w []float32, minAbs float32) {
-	L := len(m.Langs)
 	var abs []float32
 	for _, v := range w {
 		if v >= minAbs || v <= -minAbs {
