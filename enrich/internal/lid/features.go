@@ -100,13 +100,13 @@ func features(text string, dst *[MaxFeatures]uint32, withTags bool) int {
 }
 
 type extractor struct {
-	w     [maxWord + 2]rune
-	n     int // runes in w (after the leading boundary)
-	rep   int // times the last rune repeated
-	long  bool
-	last  rune
-	out   *[MaxFeatures]uint32
-	nout  int
+	w    [maxWord + 2]rune
+	n    int // runes in w (after the leading boundary)
+	rep  int // times the last rune repeated
+	long bool
+	last rune
+	out  *[MaxFeatures]uint32
+	nout int
 }
 
 func (x *extractor) add(r rune) {
