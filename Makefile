@@ -3,6 +3,7 @@ GO        ?= go
 BIN       := bin/earshot
 PKGS      := ./...
 RUN_ARGS  ?=
+DATA      ?= ../shared/data
 
 .PHONY: all build run test unit sqlcheck integration up down bench lint fmt clean
 
@@ -46,10 +47,10 @@ bench: build
 	$(GO) test -run '^$$' -bench . -benchmem $(PKGS)
 	bench/run.sh
 
-## models: retrain the embedded models from ../shared/data (deterministic: same data, same bytes out).
+## models: retrain the embedded models from $(DATA) (deterministic: same data, same bytes out).
 .PHONY: models
 models:
-	$(GO) run ./enrich/train/langid -data ../shared/data -out enrich/lexicon/langid_model.bin.gz
+	$(GO) run ./enrich/train/langid -data $(DATA) -out enrich/lexicon/langid_model.bin.gz
 
 lint:
 	$(GO) vet $(PKGS)
