@@ -3,6 +3,7 @@ GO        ?= go
 BIN       := bin/earshot
 PKGS      := ./...
 RUN_ARGS  ?=
+DATA      ?= ../shared/data
 
 .PHONY: all build run test unit sqlcheck integration up down bench lint fmt clean models
 
@@ -48,12 +49,12 @@ bench: build
 	$(GO) test -run '^$$' -bench . -benchmem $(PKGS)
 	bench/run.sh
 
-## models: rebuild the learned models the binary embeds from ../shared/data (deterministic:
-## the same data give the same bytes). CI does not retrain; tests check the recorded data hashes.
-DATA ?= ../shared/data
+## models: rebuild the learned models the binary embeds from $(DATA) (deterministic: the same
+## data give the same bytes). CI does not retrain; tests check the recorded data hashes.
 models:
-	$(GO) run ./enrich/train/intent
+	$(GO) run ./enrich/train/langid -data $(DATA) -out enrich/lexicon/langid_model.bin.gz
 	$(GO) run ./enrich/train/sentiment -data $(DATA) -out enrich/models
+	$(GO) run ./enrich/train/intent
 
 lint:
 	$(GO) vet $(PKGS)

@@ -36,7 +36,7 @@ func New(cfg Config) *Enricher {
 	cfg = cfg.withDefaults()
 	e := &Enricher{cfg: cfg, regions: region.Map(cfg.Regions)}
 	var err error
-	if e.lang, err = loadLangModel(langProfilesGz); err != nil {
+	if e.lang, err = loadLangModel(langModelGz); err != nil {
 		panic(fmt.Errorf("enrich: embedded model: %w", err))
 	}
 	if e.senti, err = loadSentimentModels(); err != nil {
@@ -72,7 +72,9 @@ func (e *Enricher) DetectLanguage(text, declared string) (string, float64) {
 }
 
 // Languages lists the languages the detector can return.
-func (e *Enricher) Languages() []string { return append([]string(nil), e.lang.langs...) }
+func (e *Enricher) Languages() []string {
+	return append(append([]string(nil), e.lang.langs...), LangBCMS)
+}
 
 // Enrich returns the tags for p.
 func (e *Enricher) Enrich(p *post.Post) *post.Enrichment {

@@ -1,132 +1,108 @@
 package enrich
 
 import (
-	"bufio"
-	"bytes"
-	"compress/gzip"
 	_ "embed"
 	"fmt"
 	"hash/fnv"
-	"io"
 	"math"
-	"strconv"
 	"strings"
+	"unicode"
+
+	"github.com/earshot-dev/earshot/enrich/internal/lid"
 )
 
-// langProfiles holds, per language, the log-probabilities of its most
-// frequent character trigrams, built from the training split of the Tatoeba
-// sentences (see lexicon/LANGID_LICENSE.txt and TestGenerateLangProfiles).
+// langModelGz is the language identifier: a linear model over hashed
+// character 1–4-grams and words, trained on tweets and Tatoeba sentences by
+// `go run ./enrich/train/langid` (see docs/enrichment.md, "Language
+// identification", and lexicon/LANGID_LICENSE.txt).
 //
-//go:embed lexicon/langid_profiles.txt.gz
-var langProfilesGz []byte
+//go:embed lexicon/langid_model.bin.gz
+var langModelGz []byte
 
 const (
-	maxLangs     = 128
-	maxLangGrams = 400 // trigrams looked at per post: enough evidence, bounded cost
-	// Trigrams are not independent, so the model's log-likelihoods are
-	// overconfident; they are scaled by langTemper before the priors (the
-	// declared language and langPriors, in the same tempered nats) are
-	// added and the posterior is taken.
-	langTemper    = 0.35
-	declaredBonus = 3.0 // the platform's declared language: evidence, not truth
+	maxLangs = 256
+	// declaredBonus is added to the logit of the platform's declared
+	// language (calibrated logits): it tips short or ambiguous texts, but a
+	// long clear text outweighs it many times over.
+	declaredBonus = 1.5
+	// bcmsShare is the share of the Bosnian+Croatian+Serbian probability
+	// the top one of them needs to be named; below it the post is "sh"
+	// (the BCMS group) unless the declared language is one of the three.
+	bcmsShare = 0.8
+	// LangBCMS is the group code returned for Latin-script Bosnian,
+	// Croatian or Serbian text that cannot be told apart (ISO 639-1 "sh",
+	// Serbo-Croatian).
+	LangBCMS = "sh"
 )
 
-// langPriors lower the odds of languages that are rare in social posts
-// next to a big neighbour that shares most trigrams (Galician and
-// Portuguese, Low German and German): without them a short Portuguese post
-// is as likely to be called Galician. In tempered nats; languages not
-// listed get 0.
-var langPriors = map[string]float32{
-	"gl": -1.5, "nds": -1.5, "oc": -1.5, "br": -1.5, "kw": -1.5, "la": -1.5, "eo": -1.5, "ber": -1.5, "kab": -1.5,
-	"mhr": -1.5, "jv": -1.5, "ceb": -1.5, "fo": -1.5, "gd": -1.5, "ga": -1, "cy": -1, "tt": -1, "ku": -1,
-	"tk": -1, "yi": -1, "ug": -1, "af": -1,
-}
+// streamPriors are added to the trained priors at load, in calibrated
+// logits: the training mix is not a stream's. UMSAB's romanised Hindi is
+// an eighth of its rows and a third of it plain English, so the hi-Latn
+// class learnt much English; in a real stream a short English post is far
+// likelier than romanised Hindi. Chosen on Dev (earshot eval language
+// --split dev): see docs/enrichment.md.
+var streamPriors = map[string]float32{"hi-Latn": -1.5}
 
-// langModel is a naive-Bayes character-trigram language identifier. It is
-// immutable after load and shared by all goroutines.
+// langModel wraps the trained model with the rules around it (scripts of
+// one language, the Chinese rule, the BCMS group, the declared prior). It
+// is immutable after load and shared by all goroutines.
 type langModel struct {
-	langs    []string
-	byName   map[string]int
-	floor    []float32 // log-probability of a trigram outside the language's profile
-	prior    []float32 // log prior: how common the language is in social posts
-	index    map[uint64]uint32
-	postings []langPosting
+	m            *lid.Model
+	langs        []string // what the detector reports, one per language
+	class        []int    // the model's class → index in langs ("sr-Cyrl" → "sr")
+	byName       map[string]int
+	bs, hr, sr   int // in langs
+	srLatin      int // the model's class of Latin-script Serbian
+	zh, yue      int
+	dataHash     [32]byte
+	meta         string
+	modelVersion uint32
 }
-
-type langPosting struct {
-	lang  uint8
-	delta float32 // log p(gram|lang) - floor[lang], > 0
-}
-
-// packGram packs three runes (21 bits each) into one map key.
-func packGram(a, b, c rune) uint64 { return uint64(a)<<42 | uint64(b)<<21 | uint64(c) }
 
 // LangIDTestRow reports whether a row of the Tatoeba language-ID set is in
 // the held-out test split (one row in five, by a hash of its text). The
-// embedded profiles are built only from the other rows.
+// model is trained only on the other rows.
 func LangIDTestRow(text string) bool {
 	h := fnv.New32a()
 	h.Write([]byte(text))
 	return h.Sum32()%5 == 0
 }
 
-// loadLangModel parses the embedded profiles: one language per line,
-// "lang TAB floor TAB gram=logp gram=logp …", with '_' for a word boundary.
+// loadLangModel decodes the embedded model.
 func loadLangModel(gz []byte) (*langModel, error) {
-	zr, err := gzip.NewReader(bytes.NewReader(gz))
+	m, err := lid.Decode(gz)
 	if err != nil {
-		return nil, fmt.Errorf("reading language profiles: %w", err)
+		return nil, fmt.Errorf("loading language model: %w", err)
 	}
-	data, err := io.ReadAll(zr)
-	if err != nil {
-		return nil, fmt.Errorf("reading language profiles: %w", err)
+	if len(m.Langs) > maxLangs {
+		return nil, fmt.Errorf("loading language model: %d classes, at most %d", len(m.Langs), maxLangs)
 	}
-	m := &langModel{byName: map[string]int{}, prior: make([]float32, 0, maxLangs)}
-	grams := map[uint64][]langPosting{}
-	sc := bufio.NewScanner(bytes.NewReader(data))
-	sc.Buffer(make([]byte, 1<<20), 1<<24)
-	for line := 1; sc.Scan(); line++ {
-		f := strings.Split(sc.Text(), "\t")
-		if len(f) != 3 {
-			return nil, fmt.Errorf("language profiles line %d: want 3 fields, got %d", line, len(f))
+	lm := &langModel{m: m, byName: map[string]int{}, dataHash: m.DataHash, meta: m.Meta, modelVersion: lid.Version, srLatin: -1}
+	for i, c := range m.Langs {
+		m.Prior[i] += streamPriors[c]
+		l, _, _ := strings.Cut(c, "-") // a second script of a language: "sr-Cyrl", "hi-Latn"
+		j, ok := lm.byName[l]
+		if !ok {
+			j = len(lm.langs)
+			lm.byName[l] = j
+			lm.langs = append(lm.langs, l)
 		}
-		floor, err := strconv.ParseFloat(f[1], 32)
-		if err != nil {
-			return nil, fmt.Errorf("language profiles line %d: %w", line, err)
-		}
-		l := len(m.langs)
-		if l >= maxLangs {
-			return nil, fmt.Errorf("language profiles: more than %d languages", maxLangs)
-		}
-		m.langs = append(m.langs, f[0])
-		m.byName[f[0]] = l
-		m.floor = append(m.floor, float32(floor))
-		m.prior = append(m.prior, langPriors[f[0]])
-		for item := range strings.FieldsSeq(f[2]) {
-			g, lp, ok := strings.Cut(item, "=")
-			r := []rune(strings.ReplaceAll(g, "_", " "))
-			if !ok || len(r) != 3 {
-				return nil, fmt.Errorf("language profiles line %d: bad item %q", line, item)
-			}
-			v, err := strconv.ParseFloat(lp, 32)
-			if err != nil {
-				return nil, fmt.Errorf("language profiles line %d: %w", line, err)
-			}
-			if d := float32(v) - float32(floor); d > 0 {
-				k := packGram(r[0], r[1], r[2])
-				grams[k] = append(grams[k], langPosting{lang: uint8(l), delta: d})
-			}
+		lm.class = append(lm.class, j)
+		if c == "sr" {
+			lm.srLatin = i
 		}
 	}
-	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("reading language profiles: %w", err)
+	idx := func(l string) int {
+		if i, ok := lm.byName[l]; ok {
+			return i
+		}
+		return -1
 	}
-	m.index = make(map[uint64]uint32, len(grams))
-	for k, ps := range grams {
-		m.index[k] = uint32(len(m.postings))<<8 | uint32(len(ps))
-		m.postings = append(m.postings, ps...)
+	lm.bs, lm.hr, lm.sr, lm.zh, lm.yue = idx("bs"), idx("hr"), idx("sr"), idx("zh"), idx("yue")
+	if lm.zh < 0 || lm.bs < 0 || lm.hr < 0 || lm.srLatin < 0 {
+		return nil, fmt.Errorf("loading language model: no zh, bs, hr or sr")
 	}
-	return m, nil
+	return lm, nil
 }
 
 // langResult is a detection with the scores behind it.
@@ -137,8 +113,9 @@ type langResult struct {
 
 // detect identifies the language of text. declared is the platform's label
 // (may be empty); it shifts the odds toward that language without deciding.
-// The result is "und" when the text has no letters, is in a script or
-// language the model does not know, or no language is likely enough.
+// The result is "und" when the text has no letters, is in a script the
+// model does not know, or no language is likely enough (the confidence is
+// then the best language's, not 0).
 func (m *langModel) detect(text, declared string, minConf float64) langResult {
 	if l, share := scriptLang(text); l != "" {
 		if share < minConf {
@@ -146,60 +123,116 @@ func (m *langModel) detect(text, declared string, minConf float64) langResult {
 		}
 		return langResult{lang: l, confidence: share}
 	}
-	var scores [maxLangs]float32
-	var hits [maxLangs]uint16
-	var buf [64]rune
-	n := 0
-	letterWords(text, buf[:], func(w []rune) bool {
-		a, b := ' ', ' '
-		for i := 0; i <= len(w); i++ {
-			c := ' '
-			if i < len(w) {
-				c = w[i]
-			}
-			if v, ok := m.index[packGram(a, b, c)]; ok {
-				for _, p := range m.postings[v>>8 : v>>8+v&0xff] {
-					scores[p.lang] += p.delta
-					hits[p.lang]++
-				}
-			}
-			n++
-			a, b = b, c
-		}
-		return n < maxLangGrams
-	})
-	if n == 0 {
+	letters, known, han := scriptCounts(text)
+	if letters == 0 || known*2 <= letters {
 		return langResult{lang: "und"}
 	}
-	best := -1
-	for l := range m.langs {
-		scores[l] = langTemper*(scores[l]+float32(n)*m.floor[l]) + m.prior[l]
+	var fb [lid.MaxFeatures]uint32
+	feats := fb[:lid.Features(text, &fb)]
+	if len(feats) == 0 {
+		return langResult{lang: "und"}
 	}
+	var acc [maxLangs]int32
+	m.m.Score(feats, &acc)
+	var z [maxLangs]float64
+	m.m.Logits(acc[:], len(feats), z[:])
+	nc := len(m.class)
 	dl, hasDeclared := m.byName[normLangTag(declared)]
 	if hasDeclared {
-		scores[dl] += declaredBonus
+		for c := range nc {
+			if m.class[c] == dl {
+				z[c] += declaredBonus
+			}
+		}
 	}
+	top := 0
+	for c := range nc {
+		if z[c] > z[top] {
+			top = c
+		}
+	}
+	// softmax relative to the top class, summed per language
+	var pl [maxLangs]float64
+	var sum float64
+	for c := range nc {
+		if d := z[c] - z[top]; d > -30 {
+			e := math.Exp(d)
+			pl[m.class[c]] += e
+			sum += e
+		}
+	}
+	best := 0
 	for l := range m.langs {
-		if best < 0 || scores[l] > scores[best] {
+		pl[l] /= sum
+		if pl[l] > pl[best] {
 			best = l
 		}
 	}
-	// A language must explain a good share of the trigrams; otherwise the
-	// text is in a script or language we have no profile for.
-	if int(hits[best])*3 < n {
-		return langResult{lang: "und"}
-	}
-	var z float64
-	for l := range m.langs {
-		if d := float64(scores[l] - scores[best]); d > -30 { // smaller terms vanish
-			z += math.Exp(d)
+	lang, conf := m.langs[best], pl[best]
+	switch {
+	case han*2 > letters:
+		// Chinese characters without kana or Hangul (those went to ja and
+		// ko above): Chinese, Cantonese when the model prefers it. Never
+		// und: the script says this much.
+		pz, py := pl[m.zh], 0.0
+		if m.yue >= 0 {
+			py = pl[m.yue]
+		}
+		lang, conf = "zh", pz/(pz+py+1e-12)
+		if py > pz {
+			lang, conf = "yue", py/(pz+py)
+		}
+		return langResult{lang: lang, confidence: max(conf, 0.5)}
+	case best == m.bs || best == m.hr || best == m.sr && top == m.srLatin:
+		// Latin-script Bosnian, Croatian, Serbian: named only when the
+		// model is sure within the group; else the declared one of them
+		// as tie-breaker, else the group code. The confidence is the
+		// group's: that the text is one of the three.
+		psr := 0.0
+		if e := z[m.srLatin] - z[top]; e > -30 {
+			psr = math.Exp(e) / sum
+		}
+		group := pl[m.bs] + pl[m.hr] + psr
+		if conf < bcmsShare*group {
+			switch {
+			case hasDeclared && (dl == m.bs || dl == m.hr || dl == m.sr):
+				lang = m.langs[dl]
+			default:
+				lang = LangBCMS
+			}
+			conf = group
 		}
 	}
-	conf := 1 / z
 	if conf < minConf {
 		return langResult{lang: "und", confidence: conf}
 	}
-	return langResult{lang: m.langs[best], confidence: conf}
+	return langResult{lang: lang, confidence: conf}
+}
+
+// scriptCounts counts the letters of text, those in a script the model was
+// trained on, and the Chinese characters.
+func scriptCounts(text string) (letters, known, han int) {
+	for _, r := range text {
+		if r < 0x80 {
+			if r|0x20 >= 'a' && r|0x20 <= 'z' {
+				letters++
+				known++
+			}
+			continue
+		}
+		if !unicode.IsLetter(r) {
+			continue
+		}
+		letters++
+		switch {
+		case unicode.Is(unicode.Han, r):
+			han++
+			known++
+		case unicode.In(r, unicode.Latin, unicode.Cyrillic, unicode.Arabic, unicode.Hebrew, unicode.Devanagari):
+			known++
+		}
+	}
+	return letters, known, han
 }
 
 // normLangTag reduces a BCP 47 tag ("pt-BR", "zh_Hant") to the model's

@@ -25,6 +25,9 @@ func evalTool(args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintln(stderr, "usage: earshot eval sentiment|emotion|irony|intent|language [--lang L] [--held-out] [--declared] [--part P] [--json] [--polarity] [--sweep] FILE")
 		fs.PrintDefaults()
 	}
+	if len(args) > 0 && args[0] == "language" {
+		return evalLanguageTool(args[1:], stdout, stderr)
+	}
 	if helpWanted(args) {
 		fs.Usage()
 		return nil
