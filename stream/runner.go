@@ -140,6 +140,7 @@ func (r *Runner) process(ctx, finish context.Context, log *slog.Logger, wm *wate
 	r.c.in.Add(int64(len(j.ds)))
 	in := post.Batch{Items: make([]*post.Item, 0, len(j.ds))}
 	var outs []Out
+	origin := lowestOrigin(j.ds)
 	for _, d := range j.ds {
 		switch {
 		case d.Err != nil:
@@ -167,6 +168,9 @@ func (r *Runner) process(ctx, finish context.Context, log *slog.Logger, wm *wate
 	for i := range res.Rejected {
 		outs = append(outs, deadLetter(r.Name, r.DeadTopic, &res.Rejected[i]))
 	}
+	for i := range outs {
+		outs[i].Origin = origin // everything a batch gives derives from all of it
+	}
 	if !retry(ctx, log, "produce", &r.c.retries, func() error { return produce(finish, r.Out, r.Name, r.DeadTopic, outs) }) {
 		return
 	}
@@ -179,6 +183,17 @@ func (r *Runner) process(ctx, finish context.Context, log *slog.Logger, wm *wate
 		return
 	}
 	observe.Observe(time.Since(j.fetched).Seconds())
+}
+
+// lowestOrigin is the lowest tracked origin among ds (0 when none is).
+func lowestOrigin(ds []Delivery) int64 {
+	var o int64
+	for _, d := range ds {
+		if d.Origin != 0 && (o == 0 || d.Origin < o) {
+			o = d.Origin
+		}
+	}
+	return o
 }
 
 // callStage runs the stage over in without letting a panic take the process

@@ -305,6 +305,13 @@ func runPipeline(cmd string, stages []string, args []string, stdout, stderr io.W
 				}
 				out.Write(append(line, '\n'))
 			}
+			// A file source's checkpoint passes an alert only once it is
+			// written out, not while it sits in this buffer.
+			taps.Flush = func() error {
+				outMu.Lock()
+				defer outMu.Unlock()
+				return out.Flush()
+			}
 		}
 		taps.Dead = func(d *post.DeadLetter) {
 			log.Warn("dead letter", "stage", d.Stage, "key", d.Key, "reason", d.Reason)

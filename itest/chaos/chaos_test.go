@@ -1,0 +1,79 @@
+//go:build integration
+
+package chaos
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+	"time"
+)
+
+var (
+	bin  string // the earshot binary under test
+	root string // the repository
+)
+
+func TestMain(m *testing.M) {
+	wd, _ := os.Getwd()
+	root = filepath.Dir(filepath.Dir(wd))
+	dir, err := os.MkdirTemp("", "earshot-chaos")
+	if err != nil {
+		panic(err)
+	}
+	bin = filepath.Join(dir, "earshot")
+	build := exec.Command("go", "build", "-o", bin, "./cmd/earshot")
+	build.Dir, build.Stdout, build.Stderr = root, os.Stdout, os.Stderr
+	if err := build.Run(); err != nil {
+		fmt.Fprintln(os.Stderr, "building earshot:", err)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// soak runs one embedded soak of 20,000 posts (40,000 alert ids) with at
+// least kills faults of the given kind, reading at rate posts/s (0: as
+// fast as possible).
+func soak(t *testing.T, fault Fault, kills, rate int, poison float64) Result {
+	t.Helper()
+	e := &Embedded{Bin: bin, Root: root, Dir: t.TempDir(), Posts: 20_000, Rate: rate, Poison: poison, Seed: uint64(time.Now().UnixNano())}
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	only := fault
+	res, err := e.Soak(ctx, SoakOptions{Faults: kills, MinAfter: 300 * time.Millisecond, MaxAfter: 1500 * time.Millisecond, Fault: &only}, t.Logf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Log(res.Line())
+	return res
+}
+
+// TestEmbeddedKillLosesNoAlert is issue 16 (1): kill -9 of earshot run
+// reading a file with a checkpoint, then a resume, must raise every alert
+// an uninterrupted run raises.
+func TestEmbeddedKillLosesNoAlert(t *testing.T) {
+	res := soak(t, Kill, 3, 10_000, 0)
+	if res.Faults < 1 {
+		t.Fatalf("no kill landed before the run ended: %s", res.Line())
+	}
+	if !res.OK() {
+		t.Errorf("kill -9 and resume: %s", res.Line())
+	}
+}
+
+// TestEmbeddedForcedQuitLosesNoAlert is issue 16 (2): a second SIGTERM
+// quits at once, and a resume must replay whatever was not finished.
+func TestEmbeddedForcedQuitLosesNoAlert(t *testing.T) {
+	res := soak(t, ForceQuit, 3, 0, 0) // as fast as possible: the queues are full
+	if res.Faults < 1 {
+		t.Fatalf("no forced quit landed before the run ended: %s", res.Line())
+	}
+	if !res.OK() {
+		t.Errorf("forced quit and resume: %s", res.Line())
+	}
+}
