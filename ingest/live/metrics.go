@@ -121,8 +121,10 @@ type countedCheckpointer struct {
 	cp stream.Checkpointer
 }
 
-func (c countedCheckpointer) Position() any                        { return c.cp.Position() }
-func (c countedCheckpointer) Checkpoint(pos any, force bool) error { return c.cp.Checkpoint(pos, force) }
+func (c countedCheckpointer) Position() any { return c.cp.Position() }
+func (c countedCheckpointer) Checkpoint(pos any, force bool) error {
+	return c.cp.Checkpoint(pos, force)
+}
 
 // Lag returns the lag gauge of a source.
 func (m *Metrics) Lag(source string) prometheus.Gauge {
