@@ -83,16 +83,21 @@ func (e *Enricher) Enrich(p *post.Post) *post.Enrichment {
 	return en
 }
 
-// Stage returns the enrich stage.
+// Stage returns the enrich stage. Items given are never modified
+// (stream.Stage): enriched posts go out as shallow copies.
 func (e *Enricher) Stage() func(context.Context, post.Batch) (post.Batch, error) {
 	return func(_ context.Context, in post.Batch) (post.Batch, error) {
-		for _, it := range in.Items {
+		out := post.Batch{Items: make([]*post.Item, len(in.Items))}
+		for i, it := range in.Items {
 			if len(it.Matches) == 0 && it.Post.Kind != "" {
-				continue // a delete or an edit that no longer matches: passed on for retraction
+				out.Items[i] = it // a delete or an edit that no longer matches: passed on for retraction
+				continue
 			}
-			it.Enrichment = e.Enrich(it.Post)
+			cp := *it
+			cp.Enrichment = e.Enrich(it.Post)
+			out.Items[i] = &cp
 		}
-		return post.Batch{Items: in.Items}, nil
+		return out, nil
 	}
 }
 

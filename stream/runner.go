@@ -17,6 +17,21 @@ import (
 // returns the records to pass on and the inputs it rejected. An error means
 // the whole batch failed for a reason that may pass (a store is down); the
 // runner retries it, which is how backpressure reaches upstream.
+//
+// The concurrency contract, which every stage keeps:
+//
+//   - A stage never modifies the items it is given, nor anything they point
+//     to. In embedded mode every consumer group of a topic is handed the same
+//     *post.Item (route, the sink and the search index all read the enriched
+//     topic at once), and a batch is run again after a failure or a panic.
+//     To add to an item, a stage returns a new one or a shallow copy
+//     (cp := *it; cp.Alert = a; &cp), sharing what it leaves unchanged.
+//   - The runner calls one Stage value from RunnerConfig.Workers goroutines
+//     at once. State a stage keeps between batches (route's raised alerts,
+//     stories and spike windows, enrich's clusters) is safe for concurrent
+//     use; a stage that cannot be must say so and be run with one worker.
+//
+// stream/stagetest checks both under -race.
 type Stage func(ctx context.Context, in post.Batch) (post.Batch, error)
 
 // RunnerConfig tunes batching and concurrency.
