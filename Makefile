@@ -4,7 +4,7 @@ BIN       := bin/earshot
 PKGS      := ./...
 RUN_ARGS  ?=
 
-.PHONY: all build run test unit sqlcheck integration up down bench lint fmt clean
+.PHONY: all build run test unit sqlcheck integration up down bench chaos lint fmt clean
 
 all: build
 
@@ -45,6 +45,13 @@ down:
 bench: build
 	$(GO) test -run '^$$' -bench . -benchmem $(PKGS)
 	bench/run.sh
+
+## chaos: the fault-injection soak (itest/chaos): earshot run over a file with 1% poison
+## lines, killed (kill -9 or a forced quit) and restarted at random for DURATION, then
+## every alert of a run without faults must have been raised. Prints one line.
+DURATION ?= 5m
+chaos: build
+	$(GO) run ./itest/chaos/soak -bin $(BIN) -duration $(DURATION) -v
 
 lint:
 	$(GO) vet $(PKGS)

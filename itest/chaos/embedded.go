@@ -39,18 +39,19 @@ type Embedded struct {
 
 // Result is what a soak found.
 type Result struct {
-	PostsIn     int // valid posts in the input
-	PoisonIn    int // poison lines in the input
-	Expected    int // alert ids of the reference run
-	Lost        int // expected alert ids never seen
-	Unexpected  int // alert ids seen that the reference run did not raise
-	Duplicated  int // alert ids whose content differed between deliveries (redeliveries of the same alert are not counted)
-	Redelivered int // deliveries of an alert id seen before (at-least-once replays after a kill)
-	DeadLetters int // distinct dead letters (by reason), reference run
-	DeadLost    int // reference dead letters never logged under faults
-	Faults      int // kills (SIGKILL or a forced quit)
-	Runs        int
-	Duration    time.Duration
+	PostsIn        int // valid posts in the input
+	PoisonIn       int // poison lines in the input
+	Expected       int // alert ids of the reference run
+	Lost           int // expected alert ids never seen
+	Unexpected     int // alert ids seen that the reference run did not raise
+	Duplicated     int // alert ids whose content differed between deliveries (redeliveries of the same alert are not counted)
+	Redelivered    int // deliveries of an alert id seen before (at-least-once replays after a kill)
+	DeadLetters    int // distinct dead letters (by reason), reference run
+	DeadLost       int // reference dead letters never logged under faults
+	DeadLostSample []string
+	Faults         int // kills (SIGKILL or a forced quit)
+	Runs           int
+	Duration       time.Duration
 }
 
 // Line is the one-line summary the soak prints.
@@ -232,6 +233,8 @@ func readAlerts(path string, out *Output) error {
 	return nil
 }
 
+var nowRe = regexp.MustCompile(` \(now [^)]*\)`)
+
 var deadRe = regexp.MustCompile(`msg="dead letter" .*reason=("(?:[^"\\]|\\.)*"|\S+)`)
 
 func readDead(stderr string, out *Output) {
@@ -239,7 +242,7 @@ func readDead(stderr string, out *Output) {
 		out.Dead = map[string]bool{}
 	}
 	for _, m := range deadRe.FindAllStringSubmatch(stderr, -1) {
-		out.Dead[m[1]] = true
+		out.Dead[nowRe.ReplaceAllString(m[1], "")] = true // the same dead letter, whenever it is raised
 	}
 }
 
@@ -268,6 +271,9 @@ func Compare(reference, faulty *Output) Result {
 	for d := range reference.Dead {
 		if !faulty.Dead[d] {
 			r.DeadLost++
+			if len(r.DeadLostSample) < 3 {
+				r.DeadLostSample = append(r.DeadLostSample, d)
+			}
 		}
 	}
 	return r
@@ -343,6 +349,9 @@ func (e *Embedded) Soak(ctx context.Context, o SoakOptions, logf func(string, ..
 		r := Compare(&reference, &out)
 		r.PostsIn, r.PoisonIn, r.Faults, r.Runs = e.Posts, poison, res.Faults, res.Runs
 		logf("round %d: %s", round, r.Line())
+		for _, d := range r.DeadLostSample {
+			logf("dead letter of the reference run not seen: %.300s", d)
+		}
 		res.Expected, res.DeadLetters = r.Expected, r.DeadLetters
 		res.Lost += r.Lost
 		res.Unexpected += r.Unexpected

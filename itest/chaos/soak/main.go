@@ -1,0 +1,61 @@
+// Command soak is earshot's chaos soak (itest/chaos): `make chaos
+// DURATION=30m` builds earshot and runs it here. It prints one line:
+// posts_in, lost, duplicated_alerts, dead_letters, faults_injected; it
+// exits 1 unless nothing was lost.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"log"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"time"
+
+	"github.com/earshot-dev/earshot/itest/chaos"
+)
+
+func main() {
+	var (
+		bin      = flag.String("bin", "bin/earshot", "the earshot binary")
+		root     = flag.String("root", ".", "the repository (for deploy/examples)")
+		duration = flag.Duration("duration", 5*time.Minute, "how long to inject faults")
+		posts    = flag.Int("posts", 50_000, "valid posts per round")
+		poison   = flag.Float64("poison", 0.01, "share of poison lines")
+		rate     = flag.Int("rate", 20_000, "ingest.file.rate, posts/s (0: as fast as possible)")
+		minAfter = flag.Duration("min-after", 300*time.Millisecond, "earliest fault after a start")
+		maxAfter = flag.Duration("max-after", 3*time.Second, "latest fault after a start")
+		seed     = flag.Uint64("seed", uint64(time.Now().UnixNano()), "seed of posts and faults")
+		dir      = flag.String("dir", "", "working directory (default: a temporary one, removed after)")
+		verbose  = flag.Bool("v", false, "log each round")
+	)
+	flag.Parse()
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	work := *dir
+	if work == "" {
+		d, err := os.MkdirTemp("", "earshot-chaos")
+		if err != nil {
+			log.Fatal(err)
+		}
+		defer os.RemoveAll(d)
+		work = d
+	}
+	absBin, _ := filepath.Abs(*bin)
+	absRoot, _ := filepath.Abs(*root)
+	e := &chaos.Embedded{Bin: absBin, Root: absRoot, Dir: work, Posts: *posts, Poison: *poison, Rate: *rate, Seed: *seed}
+	logf := func(string, ...any) {}
+	if *verbose {
+		logf = func(f string, a ...any) { log.Printf(f, a...) }
+	}
+	res, err := e.Soak(ctx, chaos.SoakOptions{Faults: 1, MinAfter: *minAfter, MaxAfter: *maxAfter, Until: *duration}, logf)
+	fmt.Println("embedded:", res.Line())
+	if err != nil && ctx.Err() == nil {
+		log.Fatal(err)
+	}
+	if !res.OK() {
+		os.Exit(1)
+	}
+}
