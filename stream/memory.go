@@ -118,23 +118,46 @@ func (m *Memory) Close() error { return nil }
 type memProducer struct{ m *Memory }
 
 func (p memProducer) Produce(ctx context.Context, outs []Out) error {
-	for _, o := range outs {
-		t := p.m.topic(o.Topic)
-		t.mu.Lock()
-		if t.closed {
+	// The queues of each record's topic, looked up once per run of records
+	// to one topic (a batch mostly goes to one or two).
+	queues := make([][]*memQueue, len(outs))
+	var (
+		lastName   string
+		lastQueues []*memQueue
+	)
+	for i, o := range outs {
+		if i == 0 || o.Topic != lastName {
+			t := p.m.topic(o.Topic)
+			t.mu.Lock()
+			if t.closed {
+				t.mu.Unlock()
+				return fmt.Errorf("producing to %s: %w", o.Topic, ErrClosed)
+			}
+			lastName, lastQueues = o.Topic, make([]*memQueue, 0, len(t.groups))
+			for _, q := range t.groups {
+				lastQueues = append(lastQueues, q)
+			}
 			t.mu.Unlock()
-			return fmt.Errorf("producing to %s: %w", o.Topic, ErrClosed)
 		}
+		queues[i] = lastQueues
+	}
+	// Counted before they are queued, and before the producer's own input
+	// is committed: a record is pending from the moment it exists. One
+	// call per run of one origin (a batch has one).
+	if p.m.track != nil {
+		var origin, n int64
+		for i, o := range outs {
+			if o.Origin != origin {
+				p.m.track.add(origin, n)
+				origin, n = o.Origin, 0
+			}
+			n += int64(len(queues[i]))
+		}
+		p.m.track.add(origin, n)
+	}
+	for i, o := range outs {
 		rec := memRecord{out: o}
-		queues := make([]*memQueue, 0, len(t.groups))
-		for _, q := range t.groups {
-			queues = append(queues, q)
-		}
-		t.mu.Unlock()
-		// Counted before it is queued, and before the producer's own input
-		// is committed: a record is pending from the moment it exists.
-		p.m.track.add(o.Origin, int64(len(queues)))
-		for _, q := range queues {
+		for _, q := range queues[i] {
 			select {
 			case q.ch <- rec:
 			case <-ctx.Done():

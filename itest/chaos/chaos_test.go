@@ -5,6 +5,7 @@ package chaos
 import (
 	"context"
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -95,5 +96,41 @@ func TestChaosEmbedded(t *testing.T) {
 	}
 	if !res.OK() {
 		t.Errorf("chaos: %s", res.Line())
+	}
+}
+
+// TestChaosDistributed is the distributed soak's short run: the five stage
+// processes on the local Kafka and ClickHouse, one killed with SIGKILL
+// every three seconds (the groups rebalance), 1% poison lines; ClickHouse
+// must end with every alert of a run without faults, each once under
+// FINAL, and the dead-letter topic with every dead letter.
+func TestChaosDistributed(t *testing.T) {
+	for _, addr := range []string{"127.0.0.1:9092", "127.0.0.1:9000"} {
+		if c, err := net.DialTimeout("tcp", addr, 2*time.Second); err != nil {
+			t.Fatalf("the distributed soak needs Kafka and ClickHouse: %v (run `make up`)", err)
+		} else {
+			c.Close()
+		}
+	}
+	id := fmt.Sprintf("chaos_%d", time.Now().UnixNano()%1e9)
+	d := &Distributed{
+		Embedded: Embedded{Bin: bin, Root: root, Dir: t.TempDir(), Posts: 20_000, Rate: 1_000, Poison: 0.01, Seed: uint64(time.Now().UnixNano())},
+		Brokers:  "127.0.0.1:9092", ClickHouse: "127.0.0.1:9000", Prefix: "chaos." + id, DB: id, KillEvery: 3 * time.Second,
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	res, err := d.Run(ctx, 20*time.Second, t.Logf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Log(res.Line())
+	for _, s := range res.DeadLostSample {
+		t.Logf("dead letter never on the topic: %.300s", s)
+	}
+	if res.Faults < 3 {
+		t.Fatalf("only %d faults injected: %s", res.Faults, res.Line())
+	}
+	if !res.OK() {
+		t.Errorf("distributed chaos: %s", res.Line())
 	}
 }

@@ -30,6 +30,10 @@ func main() {
 		seed     = flag.Uint64("seed", uint64(time.Now().UnixNano()), "seed of posts and faults")
 		dir      = flag.String("dir", "", "working directory (default: a temporary one, removed after)")
 		verbose  = flag.Bool("v", false, "log each round")
+		mode     = flag.String("mode", "embedded", "embedded, distributed or both")
+		brokers  = flag.String("brokers", "127.0.0.1:9092", "Kafka broker (distributed mode; never restarted)")
+		ch       = flag.String("clickhouse", "127.0.0.1:9000", "ClickHouse native address (distributed mode; never restarted)")
+		every    = flag.Duration("kill-every", 5*time.Second, "distributed mode: SIGKILL a random stage process this often")
 	)
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
@@ -50,12 +54,30 @@ func main() {
 	if *verbose {
 		logf = func(f string, a ...any) { log.Printf(f, a...) }
 	}
-	res, err := e.Soak(ctx, chaos.SoakOptions{Faults: 1, MinAfter: *minAfter, MaxAfter: *maxAfter, Until: *duration}, logf)
-	fmt.Println("embedded:", res.Line())
-	if err != nil && ctx.Err() == nil {
-		log.Fatal(err)
+	ok := true
+	if *mode == "embedded" || *mode == "both" {
+		res, err := e.Soak(ctx, chaos.SoakOptions{Faults: 1, MinAfter: *minAfter, MaxAfter: *maxAfter, Until: *duration}, logf)
+		fmt.Println("embedded:", res.Line())
+		if err != nil && ctx.Err() == nil {
+			log.Fatal(err)
+		}
+		ok = ok && res.OK()
 	}
-	if !res.OK() {
+	if *mode == "distributed" || *mode == "both" {
+		id := fmt.Sprintf("chaos_%d", time.Now().UnixNano()%1e9)
+		d := &chaos.Distributed{Embedded: *e, Brokers: *brokers, ClickHouse: *ch, Prefix: "chaos." + id, DB: id, KillEvery: *every}
+		d.Dir = filepath.Join(work, "distributed")
+		if err := os.MkdirAll(d.Dir, 0o755); err != nil {
+			log.Fatal(err)
+		}
+		res, err := d.Run(ctx, *duration, logf)
+		fmt.Println("distributed:", res.Line())
+		if err != nil {
+			log.Fatal(err)
+		}
+		ok = ok && res.OK()
+	}
+	if !ok {
 		os.Exit(1)
 	}
 }
