@@ -46,12 +46,15 @@ bench: build
 	$(GO) test -run '^$$' -bench . -benchmem $(PKGS)
 	bench/run.sh
 
-## chaos: the fault-injection soak (itest/chaos): earshot run over a file with 1% poison
-## lines, killed (kill -9 or a forced quit) and restarted at random for DURATION, then
-## every alert of a run without faults must have been raised. Prints one line.
+## chaos: the fault-injection soak (itest/chaos), with 1% poison lines: earshot run over a
+## file killed (kill -9 or a forced quit) and restarted at random for DURATION, then the
+## stage processes on the local Kafka and ClickHouse (`make up`) with a random one killed
+## every 5s for DURATION; every alert of a run without faults must arrive. CHAOS_MODE:
+## embedded, distributed or both. Prints one line per mode.
 DURATION ?= 5m
+CHAOS_MODE ?= both
 chaos: build
-	$(GO) run ./itest/chaos/soak -bin $(BIN) -duration $(DURATION) -v
+	$(GO) run ./itest/chaos/soak -bin $(BIN) -duration $(DURATION) -mode $(CHAOS_MODE) -v
 
 lint:
 	$(GO) vet $(PKGS)
