@@ -81,12 +81,12 @@ func TestEmbeddedForcedQuitLosesNoAlert(t *testing.T) {
 
 // TestChaosEmbedded is the soak's short run for CI (`make chaos` runs it
 // for as long as asked): kills and forced quits at random moments over
-// rounds of 20,000 posts with 1% poison lines, for about a minute.
+// rounds of 20,000 posts with 1% poison lines, for about half a minute.
 func TestChaosEmbedded(t *testing.T) {
 	e := &Embedded{Bin: bin, Root: root, Dir: t.TempDir(), Posts: 20_000, Rate: 10_000, Poison: 0.01, Seed: uint64(time.Now().UnixNano())}
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	res, err := e.Soak(ctx, SoakOptions{Faults: 2, MinAfter: 200 * time.Millisecond, MaxAfter: 1500 * time.Millisecond, Until: 45 * time.Second}, t.Logf)
+	res, err := e.Soak(ctx, SoakOptions{Faults: 2, MinAfter: 200 * time.Millisecond, MaxAfter: 1500 * time.Millisecond, Until: 30 * time.Second}, t.Logf)
 	if err != nil {
 		t.Fatal(err)
 	}
