@@ -17,7 +17,9 @@ import (
 	"github.com/earshot-dev/earshot/itest/chaos"
 )
 
-func main() {
+func main() { os.Exit(run()) }
+
+func run() int {
 	var (
 		bin      = flag.String("bin", "bin/earshot", "the earshot binary")
 		root     = flag.String("root", ".", "the repository (for deploy/examples)")
@@ -43,7 +45,8 @@ func main() {
 	if work == "" {
 		d, err := os.MkdirTemp("", "earshot-chaos")
 		if err != nil {
-			log.Fatal(err)
+			log.Print(err)
+			return 2
 		}
 		defer os.RemoveAll(d)
 		work = d
@@ -60,7 +63,8 @@ func main() {
 		res, err := e.Soak(ctx, chaos.SoakOptions{Faults: 1, MinAfter: *minAfter, MaxAfter: *maxAfter, Until: *duration}, logf)
 		fmt.Println("embedded:", res.Line())
 		if err != nil && ctx.Err() == nil {
-			log.Fatal(err)
+			log.Print(err)
+			return 2
 		}
 		ok = ok && res.OK()
 	}
@@ -70,16 +74,19 @@ func main() {
 		d.Rate, d.Posts = *distRate, max(1000, *distRate*int(duration.Seconds()))
 		d.Dir = filepath.Join(work, "distributed")
 		if err := os.MkdirAll(d.Dir, 0o755); err != nil {
-			log.Fatal(err)
+			log.Print(err)
+			return 2
 		}
 		res, err := d.Run(ctx, *duration, logf)
 		fmt.Println("distributed:", res.Line())
 		if err != nil {
-			log.Fatal(err)
+			log.Print(err)
+			return 2
 		}
 		ok = ok && res.OK()
 	}
 	if !ok {
-		os.Exit(1)
+		return 1
 	}
+	return 0
 }
