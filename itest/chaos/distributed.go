@@ -117,7 +117,9 @@ func (d *Distributed) Run(ctx context.Context, until time.Duration, logf func(st
 	if err != nil {
 		return Result{}, err
 	}
-	ref, err := d.WriteConfig("reference", path, filepath.Join(d.Dir, "reference.ckpt"))
+	fast := d.Embedded
+	fast.Rate = 0 // the reference need not wait for the soak's pace
+	ref, err := fast.WriteConfig("reference", path, filepath.Join(d.Dir, "reference.ckpt"))
 	if err != nil {
 		return Result{}, err
 	}
