@@ -404,7 +404,11 @@ func (p *Pipeline) Run(ctx context.Context) error {
 	}
 	cp, _ := p.sourceCheckpointer()
 	if cp != nil {
-		wg.Go(func() { p.tracker.Run(watchCtx, cp, 100*time.Millisecond, p.log) })
+		every := p.cfg.Ingest.Live.CursorEvery
+		if p.cfg.Ingest.Source == "file" {
+			every = p.cfg.Ingest.File.CheckpointEvery
+		}
+		wg.Go(func() { p.tracker.Run(watchCtx, cp, max(every, 10*time.Millisecond), p.log) })
 	}
 	wg.Go(func() {
 		stages.Wait()

@@ -107,17 +107,17 @@ func (t *Tracker) Pending() int {
 	return len(t.pending)
 }
 
-// Save hands cp the position after the last batch fully processed, if it
-// moved since the last save (or force).
-func (t *Tracker) Save(cp Checkpointer, force bool) error {
+// Save hands cp the position after the last batch fully processed, to be
+// saved at once, if it moved since the last save (or always, when final).
+func (t *Tracker) Save(cp Checkpointer, final bool) error {
 	t.mu.Lock()
 	pos, moved := t.done, t.moved
 	t.moved = false
 	t.mu.Unlock()
-	if pos == nil || !moved && !force {
+	if pos == nil || !moved && !final {
 		return nil
 	}
-	if err := cp.Checkpoint(pos, force); err != nil {
+	if err := cp.Checkpoint(pos, true); err != nil {
 		t.mu.Lock()
 		t.moved = true // try again next time
 		t.mu.Unlock()
@@ -126,8 +126,9 @@ func (t *Tracker) Save(cp Checkpointer, force bool) error {
 	return nil
 }
 
-// Run saves cp's checkpoint every `every` until ctx ends. The owner saves
-// once more, with force, when the pipeline has stopped.
+// Run saves cp's checkpoint every `every` (the source's checkpoint
+// interval) when it moved, until ctx ends. The owner saves once more
+// (final) when the pipeline has stopped.
 func (t *Tracker) Run(ctx context.Context, cp Checkpointer, every time.Duration, log *slog.Logger) {
 	tick := time.NewTicker(every)
 	defer tick.Stop()
