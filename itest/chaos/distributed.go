@@ -32,6 +32,10 @@ type Distributed struct {
 	Prefix     string // topic prefix, unique to the run
 	DB         string // ClickHouse database, unique to the run
 	KillEvery  time.Duration
+	// StormEvery, when > 0, makes every StormEvery-th tick a rebalance
+	// storm instead of a kill: three extra members join a random consumer
+	// stage's group and leave again (killed) a second later.
+	StormEvery int
 }
 
 var stages = []string{"ingest", "match", "enrich", "route", "sink"}
@@ -166,7 +170,7 @@ func (d *Distributed) Soak(ctx context.Context, path string, reference *Output, 
 	ingested := false
 	tick := time.NewTicker(d.KillEvery)
 	defer tick.Stop()
-	for !ingested || time.Since(start) < until {
+	for ticks := 1; !ingested || time.Since(start) < until; ticks++ {
 		select {
 		case <-ctx.Done():
 			return res, ctx.Err()
@@ -182,6 +186,27 @@ func (d *Distributed) Soak(ctx context.Context, path string, reference *Output, 
 			}
 			return res, fmt.Errorf("%s exited on its own: %v (see %s)", name, p.err, p.stderr.Name())
 		}
+		if d.StormEvery > 0 && ticks%d.StormEvery == 0 {
+			stage := stages[1+rng.IntN(len(stages)-1)]
+			var extra []*stageProc
+			for range 3 {
+				p, err := d.start(stage, cfg)
+				if err != nil {
+					return res, err
+				}
+				extra = append(extra, p)
+			}
+			time.Sleep(time.Second)
+			for _, p := range extra {
+				p.cmd.Process.Signal(syscall.SIGKILL)
+				<-p.done
+			}
+			res.Rebalances += 2 * len(extra)
+			res.Runs += len(extra)
+			res.Faults++
+			logf("%s: rebalance storm on %s: %d joins and leaves", time.Since(start).Round(time.Second), stage, 2*len(extra))
+			continue
+		}
 		victim := stages[rng.IntN(len(stages))]
 		if victim == "ingest" && ingested {
 			continue
@@ -190,6 +215,7 @@ func (d *Distributed) Soak(ctx context.Context, path string, reference *Output, 
 		p.cmd.Process.Signal(syscall.SIGKILL)
 		<-p.done
 		res.Faults++
+		res.Runs++
 		logf("%s: SIGKILL %s", time.Since(start).Round(time.Second), victim)
 		time.Sleep(200 * time.Millisecond)
 		if procs[victim], err = d.start(victim, cfg); err != nil {
@@ -257,7 +283,7 @@ func (d *Distributed) Soak(ctx context.Context, path string, reference *Output, 
 			}
 		}
 	}
-	res.Runs = res.Faults + len(stages)
+	res.Runs += len(stages) // the first start of each
 	res.Duration = time.Since(start)
 	return res, nil
 }
