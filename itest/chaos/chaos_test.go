@@ -102,7 +102,8 @@ func TestChaosEmbedded(t *testing.T) {
 // TestChaosDistributed is the distributed soak's short run: the five stage
 // processes on the local Kafka and ClickHouse, one killed with SIGKILL
 // every three seconds (the groups rebalance), every third time a storm of
-// extra members joining and leaving a group instead, 1% poison lines; ClickHouse
+// extra members joining and leaving a group instead, every fourth a network
+// cut to ClickHouse (a local proxy), 1% poison lines; ClickHouse
 // must end with every alert of a run without faults, each once under
 // FINAL, and the dead-letter topic with every dead letter.
 func TestChaosDistributed(t *testing.T) {
@@ -116,7 +117,7 @@ func TestChaosDistributed(t *testing.T) {
 	id := fmt.Sprintf("chaos_%d", time.Now().UnixNano()%1e9)
 	d := &Distributed{
 		Embedded: Embedded{Bin: bin, Root: root, Dir: t.TempDir(), Posts: 20_000, Rate: 1_000, Poison: 0.01, Seed: uint64(time.Now().UnixNano())},
-		Brokers:  "127.0.0.1:9092", ClickHouse: "127.0.0.1:9000", Prefix: "chaos." + id, DB: id, KillEvery: 3 * time.Second, StormEvery: 3,
+		Brokers:  "127.0.0.1:9092", ClickHouse: "127.0.0.1:9000", Prefix: "chaos." + id, DB: id, KillEvery: 3 * time.Second, StormEvery: 3, CutEvery: 4,
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
@@ -128,7 +129,7 @@ func TestChaosDistributed(t *testing.T) {
 	for _, s := range res.DeadLostSample {
 		t.Logf("dead letter never on the topic: %.300s", s)
 	}
-	if res.Faults < 3 || res.Rebalances < 10 {
+	if res.Faults < 3 || res.Rebalances < 10 || res.Cuts < 1 {
 		t.Fatalf("only %d faults and %d joins and leaves injected: %s", res.Faults, res.Rebalances, res.Line())
 	}
 	if !res.OK() {

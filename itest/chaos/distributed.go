@@ -36,11 +36,15 @@ type Distributed struct {
 	// storm instead of a kill: three extra members join a random consumer
 	// stage's group and leave again (killed) a second later.
 	StormEvery int
+	// CutEvery, when > 0, makes every CutEvery-th tick a network cut
+	// between the stages and ClickHouse (through a local TCP proxy) for
+	// a few seconds instead of a kill. ClickHouse itself is never touched.
+	CutEvery int
 }
 
 var stages = []string{"ingest", "match", "enrich", "route", "sink"}
 
-func (d *Distributed) config(path string) (string, error) {
+func (d *Distributed) config(path, clickhouse string) (string, error) {
 	ex := filepath.Join(d.Root, "deploy", "examples")
 	y := fmt.Sprintf(`transport:
   kind: kafka
@@ -76,7 +80,7 @@ runner:
   linger: 10ms
   workers: 2
   shutdown_timeout: 20s
-`, d.Prefix, d.Brokers, path, d.Rate, filepath.Join(d.Dir, "distributed.ckpt"), filepath.Join(ex, "watchlists"), filepath.Join(ex, "routing.yaml"), filepath.Join(ex, "org.yaml"), d.ClickHouse, d.DB)
+`, d.Prefix, d.Brokers, path, d.Rate, filepath.Join(d.Dir, "distributed.ckpt"), filepath.Join(ex, "watchlists"), filepath.Join(ex, "routing.yaml"), filepath.Join(ex, "org.yaml"), clickhouse, d.DB)
 	cfg := filepath.Join(d.Dir, "distributed.yaml")
 	return cfg, os.WriteFile(cfg, []byte(y), 0o644)
 }
@@ -146,7 +150,12 @@ func (d *Distributed) Run(ctx context.Context, until time.Duration, logf func(st
 func (d *Distributed) Soak(ctx context.Context, path string, reference *Output, until time.Duration, logf func(string, ...any)) (Result, error) {
 	start := time.Now()
 	res := Result{PostsIn: d.Posts, Expected: len(reference.Alerts), DeadLetters: len(reference.Dead)}
-	cfg, err := d.config(path)
+	px, err := newProxy(d.ClickHouse)
+	if err != nil {
+		return res, err
+	}
+	defer px.Close()
+	cfg, err := d.config(path, px.Addr())
 	if err != nil {
 		return res, err
 	}
@@ -185,6 +194,14 @@ func (d *Distributed) Soak(ctx context.Context, path string, reference *Output, 
 				continue
 			}
 			return res, fmt.Errorf("%s exited on its own: %v (see %s)", name, p.err, p.stderr.Name())
+		}
+		if d.CutEvery > 0 && ticks%d.CutEvery == 0 {
+			cut := time.Duration(2+rng.IntN(4)) * time.Second
+			logf("%s: network cut to ClickHouse for %s", time.Since(start).Round(time.Second), cut)
+			px.cut(cut)
+			res.Cuts++
+			res.Faults++
+			continue
 		}
 		if d.StormEvery > 0 && ticks%d.StormEvery == 0 {
 			stage := stages[1+rng.IntN(len(stages)-1)]

@@ -37,6 +37,7 @@ func run() int {
 		ch       = flag.String("clickhouse", "127.0.0.1:9000", "ClickHouse native address (distributed mode; never restarted)")
 		every    = flag.Duration("kill-every", 5*time.Second, "distributed mode: SIGKILL a random stage process this often")
 		storm    = flag.Int("storm-every", 4, "distributed mode: every n-th fault is a rebalance storm (3 extra members join and leave a group); 0: none")
+		cuts     = flag.Int("cut-every", 5, "distributed mode: every n-th fault is a 2-5 s network cut to ClickHouse (through a local proxy); 0: none")
 		distRate = flag.Int("dist-rate", 500, "distributed mode: posts/s; the input lasts the whole duration at this rate")
 	)
 	flag.Parse()
@@ -71,7 +72,7 @@ func run() int {
 	}
 	if *mode == "distributed" || *mode == "both" {
 		id := fmt.Sprintf("chaos_%d", time.Now().UnixNano()%1e9)
-		d := &chaos.Distributed{Embedded: *e, Brokers: *brokers, ClickHouse: *ch, Prefix: "chaos." + id, DB: id, KillEvery: *every, StormEvery: *storm}
+		d := &chaos.Distributed{Embedded: *e, Brokers: *brokers, ClickHouse: *ch, Prefix: "chaos." + id, DB: id, KillEvery: *every, StormEvery: *storm, CutEvery: *cuts}
 		d.Rate, d.Posts = *distRate, max(1000, *distRate*int(duration.Seconds()))
 		d.Dir = filepath.Join(work, "distributed")
 		if err := os.MkdirAll(d.Dir, 0o755); err != nil {
