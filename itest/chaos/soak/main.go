@@ -63,7 +63,11 @@ func run() int {
 	ok := true
 	if *mode == "embedded" || *mode == "both" {
 		res, err := e.Soak(ctx, chaos.SoakOptions{Faults: 1, MinAfter: *minAfter, MaxAfter: *maxAfter, Until: *duration}, logf)
-		fmt.Println("embedded:", res.Line())
+		if ctx.Err() != nil {
+			fmt.Println("embedded (interrupted; the rounds finished before are counted):", res.Line())
+		} else {
+			fmt.Println("embedded:", res.Line())
+		}
 		if err != nil && ctx.Err() == nil {
 			log.Print(err)
 			return 2
@@ -80,11 +84,12 @@ func run() int {
 			return 2
 		}
 		res, err := d.Run(ctx, *duration, logf)
-		fmt.Println("distributed:", res.Line())
 		if err != nil {
+			fmt.Println("distributed (stopped before the comparison, counts incomplete):", res.Line())
 			log.Print(err)
 			return 2
 		}
+		fmt.Println("distributed:", res.Line())
 		ok = ok && res.OK()
 	}
 	if !ok {
