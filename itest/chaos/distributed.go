@@ -159,7 +159,11 @@ func (d *Distributed) Soak(ctx context.Context, path string, reference *Output, 
 	if err != nil {
 		return res, err
 	}
-	defer d.cleanup()
+	defer func() {
+		if err := d.cleanup(); err != nil {
+			logf("cleaning up: %v", err)
+		}
+	}()
 	procs := map[string]*stageProc{}
 	defer func() {
 		for _, p := range procs {
@@ -305,20 +309,14 @@ func (d *Distributed) Soak(ctx context.Context, path string, reference *Output, 
 	return res, nil
 }
 
-// cleanup drops the run's database and topics.
-func (d *Distributed) cleanup() {
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+// cleanup deletes the run's topics and drops its database.
+func (d *Distributed) cleanup() error {
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	c := sink.DefaultConfig()
-	c.Addr = []string{d.ClickHouse}
-	if conn, err := sink.Open(c); err == nil {
-		conn.Exec(ctx, "DROP DATABASE IF EXISTS "+d.DB)
-		conn.Close()
-	}
 	client := &kafka.Client{Addr: kafka.TCP(d.Brokers)}
 	md, err := client.Metadata(ctx, &kafka.MetadataRequest{})
 	if err != nil {
-		return
+		return err
 	}
 	var topics []string
 	for _, t := range md.Topics {
@@ -327,7 +325,32 @@ func (d *Distributed) cleanup() {
 		}
 	}
 	if len(topics) > 0 {
-		client.DeleteTopics(ctx, &kafka.DeleteTopicsRequest{Topics: topics})
+		if _, err := client.DeleteTopics(ctx, &kafka.DeleteTopicsRequest{Topics: topics}); err != nil {
+			return fmt.Errorf("deleting topics %v: %w", topics, err)
+		}
+	}
+	c := sink.DefaultConfig()
+	c.Addr = []string{d.ClickHouse}
+	conn, err := sink.Open(c)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	// Dropped until it is gone: on a busy server a drop can take long or
+	// stop half-way.
+	for attempt := 0; ; attempt++ {
+		err = conn.Exec(ctx, "DROP DATABASE IF EXISTS "+d.DB)
+		var n uint64
+		if err == nil {
+			err = conn.QueryRow(ctx, "SELECT count() FROM system.databases WHERE name = '"+d.DB+"'").Scan(&n)
+		}
+		if err == nil && n == 0 {
+			return nil
+		}
+		if attempt == 5 || ctx.Err() != nil {
+			return fmt.Errorf("dropping database %s: %v (%d left)", d.DB, err, n)
+		}
+		time.Sleep(2 * time.Second)
 	}
 }
 
