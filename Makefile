@@ -5,7 +5,7 @@ PKGS      := ./...
 RUN_ARGS  ?=
 DATA      ?= ../shared/data
 
-.PHONY: all build run test unit sqlcheck integration up down bench lint fmt clean models
+.PHONY: all build run test unit sqlcheck integration up down bench chaos lint fmt clean models
 
 all: build
 
@@ -55,6 +55,16 @@ models:
 	$(GO) run ./enrich/train/langid -data $(DATA) -out enrich/lexicon/langid_model.bin.gz
 	$(GO) run ./enrich/train/sentiment -data $(DATA) -out enrich/models
 	$(GO) run ./enrich/train/intent
+
+## chaos: the fault-injection soak (itest/chaos), with 1% poison lines: earshot run over a
+## file killed (kill -9 or a forced quit) and restarted at random for DURATION, then the
+## stage processes on the local Kafka and ClickHouse (`make up`) with a random one killed
+## every 5s for DURATION; every alert of a run without faults must arrive. CHAOS_MODE:
+## embedded, distributed or both. Prints one line per mode.
+DURATION ?= 5m
+CHAOS_MODE ?= both
+chaos: build
+	$(GO) run ./itest/chaos/soak -bin $(BIN) -duration $(DURATION) -mode $(CHAOS_MODE) -v
 
 lint:
 	$(GO) vet $(PKGS)

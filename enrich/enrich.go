@@ -99,29 +99,29 @@ func (e *Enricher) Enrich(p *post.Post) *post.Enrichment {
 	return en
 }
 
-// Stage returns the enrich stage. A watchlist's regions scope its
-// matches: once the post's region is resolved, the matches of watchlists
-// scoped to other regions are dropped (see InScope). A post left with no
-// match is not passed on, but an edit is (without matches), so that the
-// alert it raised before is retracted.
+// Stage returns the enrich stage. Items given are never modified
+// (stream.Stage): enriched posts go out as shallow copies. A watchlist's
+// regions scope its matches: once the post's region is resolved, the
+// matches of watchlists scoped to other regions are dropped (see InScope).
+// A post left with no match is not passed on, but an edit is (without
+// matches), so that the alert it raised before is retracted.
 func (e *Enricher) Stage() func(context.Context, post.Batch) (post.Batch, error) {
 	return func(_ context.Context, in post.Batch) (post.Batch, error) {
-		out := in.Items[:0:0]
+		out := make([]*post.Item, 0, len(in.Items))
 		for _, it := range in.Items {
 			if len(it.Matches) == 0 && it.Post.Kind != "" {
 				out = append(out, it) // a delete or an edit that no longer matches: passed on for retraction
 				continue
 			}
-			it.Enrichment = e.Enrich(it.Post)
-			if kept := InScope(it.Matches, it.Enrichment.Region); len(kept) != len(it.Matches) {
+			cp := *it
+			cp.Enrichment = e.Enrich(it.Post)
+			if kept := InScope(it.Matches, cp.Enrichment.Region); len(kept) != len(it.Matches) {
 				if len(kept) == 0 && it.Post.Kind == "" {
 					continue
 				}
-				cp := *it
 				cp.Matches = kept
-				it = &cp
 			}
-			out = append(out, it)
+			out = append(out, &cp)
 		}
 		return post.Batch{Items: out}, nil
 	}

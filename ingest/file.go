@@ -138,19 +138,33 @@ func (f *File) Close() error {
 	return nil
 }
 
-// Finish saves the checkpoint at once: the caller has handled every batch
-// (stream.Finisher), so a restart resumes after the last of them.
-func (f *File) Finish() error {
-	return f.ckpt.save(f.line, f.offset, true)
+// FilePosition is where a file replay is: the lines read and the
+// (decompressed) bytes they took.
+type FilePosition struct {
+	Line   int
+	Offset int64
 }
 
-// Next reads lines until it has up to max posts and dead letters. The
-// caller has handled the previous batch by the time it asks for the next,
-// so that is when the checkpoint moves.
-func (f *File) Next(ctx context.Context, max int) (post.Batch, error) {
-	if err := f.ckpt.save(f.line, f.offset, false); err != nil {
-		return post.Batch{}, err
+// Position is where the replay is after the last batch Next returned
+// (stream.Checkpointer).
+func (f *File) Position() any { return FilePosition{Line: f.line, Offset: f.offset} }
+
+// Checkpoint saves pos as the checkpoint, at most every checkpoint_every
+// unless force (stream.Checkpointer): its caller has handled every batch up
+// to pos, so a restart resumes after the last of them. Without a checkpoint
+// file it does nothing.
+func (f *File) Checkpoint(pos any, force bool) error {
+	p, ok := pos.(FilePosition)
+	if !ok {
+		return fmt.Errorf("checkpoint: position %T is not a file position", pos)
 	}
+	return f.ckpt.save(p.Line, p.Offset, force)
+}
+
+// Next reads lines until it has up to max posts and dead letters. It never
+// moves the checkpoint: its caller does, with Checkpoint, once the batches
+// are handled.
+func (f *File) Next(ctx context.Context, max int) (post.Batch, error) {
 	var b post.Batch
 	n := max
 	for {

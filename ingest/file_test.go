@@ -280,7 +280,13 @@ func TestFileCheckpoint(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for range 3 { // three batches handled; the checkpoint moves when the next is asked for
+	var handled any
+	for range 3 { // three batches read, two of them handled: the checkpoint moves only when told
+		if handled != nil {
+			if err := f.Checkpoint(handled, false); err != nil {
+				t.Fatal(err)
+			}
+		}
 		b, err := f.Next(context.Background(), 100)
 		if err != nil {
 			t.Fatal(err)
@@ -288,6 +294,7 @@ func TestFileCheckpoint(t *testing.T) {
 		for _, it := range b.Items {
 			seen[it.Post.ID]++
 		}
+		handled = f.Position()
 	}
 	f.Close() // "crash" with the third batch handed out
 	f, err = OpenFileConfig(cfg)

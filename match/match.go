@@ -56,6 +56,13 @@ func (m *Matcher) Engine() *Engine { return m.cur.Load() }
 // Match matches one post with the engine in use.
 func (m *Matcher) Match(p *post.Post) []post.Match { return m.cur.Load().Match(p) }
 
+// withMatches is a shallow copy of it carrying ms.
+func withMatches(it *post.Item, ms []post.Match) *post.Item {
+	cp := *it
+	cp.Matches = ms
+	return &cp
+}
+
 // Stage returns the match stage: it passes on the posts that match at least
 // one watchlist, with their matches, and drops the rest. A post over the
 // work budget (Options.MaxWork) is rejected, to be dead-lettered, with the
@@ -72,6 +79,8 @@ func (m *Matcher) Stage() func(context.Context, post.Batch) (post.Batch, error) 
 		s := e.getScratch()
 		defer e.pool.Put(s)
 		var out post.Batch
+		// Items given are never modified (stream.Stage): matched posts go
+		// out as shallow copies carrying their matches.
 		for _, it := range in.Items {
 			if it.Post.Kind == post.KindDelete {
 				if origin, ok := seen.check(it.Key(), it.Post.Source, false); !ok {
@@ -79,8 +88,7 @@ func (m *Matcher) Stage() func(context.Context, post.Batch) (post.Batch, error) 
 					continue
 				}
 				// Passed on so that an alert raised for the post can be retracted.
-				it.Matches = nil
-				out.Items = append(out.Items, it)
+				out.Items = append(out.Items, withMatches(it, nil))
 				continue
 			}
 			ms, err := e.matchBudget(nil, it.Post, s)
@@ -96,8 +104,7 @@ func (m *Matcher) Stage() func(context.Context, post.Batch) (post.Batch, error) 
 				}
 				// An edit that no longer matches is passed on too: its alert
 				// is retracted.
-				it.Matches = ms
-				out.Items = append(out.Items, it)
+				out.Items = append(out.Items, withMatches(it, ms))
 			}
 		}
 		return out, nil

@@ -44,18 +44,23 @@ var AllStages = []string{Ingest, Match, Enrich, Route, Sink, Index, Deliver}
 type Taps struct {
 	Alert func(*post.Item)       // every alert, from every queue
 	Dead  func(*post.DeadLetter) // every dead letter
+	// Flush, when set, makes what Alert was given durable (written to
+	// stdout); the alert tap calls it before it commits what it read, so a
+	// file source's checkpoint never passes an alert still in a buffer.
+	Flush func() error
 }
 
 // Pipeline is a set of stage runners over one transport.
 type Pipeline struct {
-	cfg    Config
-	topics Topics
-	tr     stream.Transport
-	mem    *stream.Memory // set in embedded mode
-	log    *slog.Logger
-	policy *route.Policy   // as loaded at start: its queues are the topics set up
-	live   *route.Live     // the policy in force, reloaded when its files change
-	owned  []match.Account // the organisation's own accounts (route.org), for to:@owned
+	cfg     Config
+	topics  Topics
+	tr      stream.Transport
+	mem     *stream.Memory  // set in embedded mode
+	tracker *stream.Tracker // set in embedded mode: what the source's checkpoint may cover
+	log     *slog.Logger
+	policy  *route.Policy   // as loaded at start: its queues are the topics set up
+	live    *route.Live     // the policy in force, reloaded when its files change
+	owned   []match.Account // the organisation's own accounts (route.org), for to:@owned
 	// watchState is the watchlists directory's state before it was loaded,
 	// so that the reload job recompiles only a changed set.
 	watchState [32]byte
@@ -141,6 +146,8 @@ func New(ctx context.Context, cfg Config, stages []string, taps Taps, reg promet
 			}
 		}
 		p.mem = stream.NewMemory(cfg.Transport.QueueSize)
+		p.tracker = stream.NewTracker()
+		p.mem.Track(p.tracker) // before any consumer exists
 		p.tr = p.mem
 	case "kafka":
 		k, err := stream.NewKafka(cfg.Transport.Kafka, p.topics.Dead(), log)
@@ -274,7 +281,7 @@ func New(ctx context.Context, cfg Config, stages []string, taps Taps, reg promet
 			return nil, err
 		}
 		p.closers = append(p.closers, closer.Close)
-		p.source = &stream.SourceRunner{Name: Ingest, Src: src, Out: out, Topic: p.topics.Posts(), DeadTopic: p.topics.Dead(), BatchSize: cfg.Ingest.BatchSize, Log: log, Metrics: metrics}
+		p.source = &stream.SourceRunner{Name: Ingest, Src: src, Out: out, Topic: p.topics.Posts(), DeadTopic: p.topics.Dead(), BatchSize: cfg.Ingest.BatchSize, Log: log, Metrics: metrics, Tracker: p.tracker}
 	}
 	return p, nil
 }
@@ -291,14 +298,14 @@ func (p *Pipeline) allTopics() []string {
 }
 
 func (p *Pipeline) addTaps(taps Taps) error {
-	tap := func(topic, group string, fn func(stream.Delivery)) error {
+	tap := func(topic, group string, fn func(stream.Delivery), flush func() error) error {
 		c, err := p.tr.Consumer(group, topic)
 		if err != nil {
 			return fmt.Errorf("tapping %s: %w", topic, err)
 		}
 		p.consumers = append(p.consumers, c)
 		log := p.log.With("component", "tap", "topic", topic)
-		p.taps = append(p.taps, func(ctx context.Context) error { return stream.Drain(ctx, c, log, fn) })
+		p.taps = append(p.taps, func(ctx context.Context) error { return stream.DrainFlush(ctx, c, log, fn, flush) })
 		return nil
 	}
 	if taps.Alert != nil {
@@ -308,7 +315,7 @@ func (p *Pipeline) addTaps(taps Taps) error {
 					p.count(&p.alerts)
 					taps.Alert(d.Item)
 				}
-			})
+			}, taps.Flush)
 			if err != nil {
 				return err
 			}
@@ -321,7 +328,7 @@ func (p *Pipeline) addTaps(taps Taps) error {
 				d.Dead = &post.DeadLetter{Stage: "deadletter", Reason: fmt.Sprintf("unreadable dead letter: %v", d.Err), Raw: post.Cut(d.Raw)}
 			}
 			taps.Dead(d.Dead)
-		})
+		}, nil)
 	}
 	return nil
 }
@@ -425,12 +432,30 @@ func (p *Pipeline) Run(ctx context.Context) error {
 			match.WatchFrom(watchCtx, p.cfg.Match.Watchlists, p.watchState, p.cfg.Match.ReloadInterval, p.matcher, p.log)
 		})
 	}
+	cp, _ := p.sourceCheckpointer()
+	if cp != nil {
+		every := p.cfg.Ingest.Live.CursorEvery
+		if p.cfg.Ingest.Source == "file" {
+			every = p.cfg.Ingest.File.CheckpointEvery
+		}
+		wg.Go(func() { p.tracker.Run(watchCtx, cp, max(every, 10*time.Millisecond), p.log) })
+	}
 	wg.Go(func() {
 		stages.Wait()
 		stopWatch()
 		closeTopic(p.topics.Dead())
 	})
 	wg.Wait()
+	if cp != nil {
+		// Everything drained has been handled; what was abandoned (the
+		// shutdown timeout) holds the checkpoint back, to be read again.
+		if err := p.tracker.Save(cp, true); err != nil {
+			fail(Ingest, err)
+		}
+		if n := p.tracker.Pending(); n > 0 {
+			p.log.Warn("stopped with source batches not fully processed; a restart reads them again", "component", "tracker", "batches", n)
+		}
+	}
 	p.closeConsumers()
 	for _, c := range slices.Backward(p.closers) {
 		if err := c(); err != nil {
@@ -438,6 +463,16 @@ func (p *Pipeline) Run(ctx context.Context) error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// sourceCheckpointer is the source when it keeps a checkpoint that this
+// process's tracker moves (embedded mode).
+func (p *Pipeline) sourceCheckpointer() (stream.Checkpointer, bool) {
+	if p.source == nil || p.tracker == nil {
+		return nil, false
+	}
+	cp, ok := p.source.Src.(stream.Checkpointer)
+	return cp, ok
 }
 
 // closeConsumers closes every consumer at once.

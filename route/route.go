@@ -11,6 +11,7 @@ import (
 	"math"
 	"regexp"
 	"slices"
+	"sync"
 	"time"
 
 	"go.yaml.in/yaml/v3"
@@ -619,22 +620,34 @@ type stageOptions struct {
 // stage remembers (raised alerts, stories, and the spike windows unless the
 // spike settings changed).
 func stage(current func() *Policy, now func() time.Time, opts stageOptions) func(context.Context, post.Batch) (post.Batch, error) {
+	// The runner calls the stage from its workers at once (stream.Stage):
+	// seen and stories lock themselves, the spike detector locks its
+	// windows, and mu guards which detector is in force.
 	var (
+		mu        sync.Mutex
 		spikes    *spikeDetector
 		spikesCfg Spikes
 	)
 	seen := newRecent(recentCapacity)
 	stories := newStories(storiesCapacity)
-	return func(_ context.Context, in post.Batch) (post.Batch, error) {
-		p := current()
+	detector := func(p *Policy) *spikeDetector {
+		mu.Lock()
+		defer mu.Unlock()
 		switch {
 		case p.Spikes == nil:
 			spikes = nil
 		case spikes == nil || *p.Spikes != spikesCfg:
 			spikes, spikesCfg = newSpikeDetector(*p.Spikes), *p.Spikes
 		}
+		return spikes
+	}
+	return func(_ context.Context, in post.Batch) (post.Batch, error) {
+		p := current()
+		spikes := detector(p)
 		var out post.Batch
 		t := now().UTC()
+		// Items given are shared with the other readers of the topic and
+		// never modified: alerts go out on shallow copies (withAlert).
 		for _, it := range in.Items {
 			if len(it.Matches) == 0 {
 				// A delete, or an edit that no longer matches: retract the
@@ -647,8 +660,7 @@ func stage(current func() *Policy, now func() time.Time, opts stageOptions) func
 					if opts.timers != nil {
 						opts.timers.cancel(r.id)
 					}
-					it.Alert = &post.Alert{ID: r.id, Queue: r.queue, Priority: r.priority, Rule: "retract", CreatedAt: t, Retracted: true}
-					out.Items = append(out.Items, it)
+					out.Items = append(out.Items, withAlert(it, &post.Alert{ID: r.id, Queue: r.queue, Priority: r.priority, Rule: "retract", CreatedAt: t, Retracted: true}))
 					for _, c := range r.copies {
 						out.Items = append(out.Items, withAlert(it, &post.Alert{ID: c.id, Queue: c.queue, Priority: r.priority, Rule: "retract", CreatedAt: t, Retracted: true, Of: r.id}))
 					}
@@ -670,10 +682,10 @@ func stage(current func() *Policy, now func() time.Time, opts stageOptions) func
 				continue
 			}
 			a := as[0]
-			it.Alert = a
-			out.Items = append(out.Items, it)
+			withA := withAlert(it, a)
+			out.Items = append(out.Items, withA)
 			if opts.timers != nil && a.EscalateTo != "" {
-				opts.timers.add(it)
+				opts.timers.add(withA)
 			}
 			if a.Incident == "" {
 				var copies []copyRef

@@ -11,11 +11,24 @@ import (
 // topic is closed. It is for terminal readers (printers, loggers) that
 // produce nothing; fn must not fail.
 func Drain(ctx context.Context, c Consumer, log *slog.Logger, fn func(Delivery)) error {
+	return DrainFlush(ctx, c, log, fn, nil)
+}
+
+// DrainFlush is Drain that calls flush, when not nil, after each batch and
+// before committing it: fn may buffer (a printer), and what sits in a buffer
+// is not done. A batch whose flush fails is not committed.
+func DrainFlush(ctx context.Context, c Consumer, log *slog.Logger, fn func(Delivery), flush func() error) error {
 	b := Backoff{Min: 100 * time.Millisecond, Max: 10 * time.Second}
 	for {
 		ds, err := c.Fetch(ctx, 1000, 0)
 		for _, d := range ds {
 			fn(d)
+		}
+		if len(ds) > 0 && flush != nil {
+			if ferr := flush(); ferr != nil {
+				log.Error("flushing what was read failed; not committing it", "err", ferr)
+				ds = nil
+			}
 		}
 		if len(ds) > 0 {
 			last := map[int]int64{}

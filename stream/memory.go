@@ -10,10 +10,15 @@ import (
 // Memory is the embedded-mode transport: one bounded queue per topic and
 // consumer group. Producing blocks while any group's queue is full, which
 // is how backpressure reaches the source. Items are passed by pointer, never
-// encoded; every topic in a pipeline has one consumer group per reader
-// stage, so no two stages see the same item concurrently.
+// encoded: the consumer groups of a topic (the sink, the search index and
+// route all read the enriched topic) see the same *post.Item at the same
+// time, which is why a Stage never modifies the items it is given.
+//
+// Offsets are per consumer: the n-th record a consumer fetched has offset
+// n. With a Tracker, a record stays pending until its consumer commits it.
 type Memory struct {
 	capacity int
+	track    *Tracker
 	mu       sync.Mutex
 	topics   map[string]*memTopic
 }
@@ -22,12 +27,10 @@ type memTopic struct {
 	mu     sync.Mutex
 	groups map[string]*memQueue
 	closed bool
-	offset int64
 }
 
 type memRecord struct {
-	out    Out
-	offset int64
+	out Out
 }
 
 type memQueue struct {
@@ -42,6 +45,11 @@ func NewMemory(capacity int) *Memory {
 	}
 	return &Memory{capacity: capacity, topics: map[string]*memTopic{}}
 }
+
+// Track makes the transport count, in t, the records of each origin that
+// its consumers have not yet committed. Call it before any record is
+// produced.
+func (m *Memory) Track(t *Tracker) { m.track = t }
 
 func (m *Memory) topic(name string) *memTopic {
 	m.mu.Lock()
@@ -69,7 +77,7 @@ func (m *Memory) Consumer(group, topic string) (Consumer, error) {
 		}
 		t.groups[group] = q
 	}
-	return &memConsumer{q: q}, nil
+	return &memConsumer{q: q, track: m.track}, nil
 }
 
 // Producer returns a producer; all producers share the transport's queues.
@@ -110,21 +118,46 @@ func (m *Memory) Close() error { return nil }
 type memProducer struct{ m *Memory }
 
 func (p memProducer) Produce(ctx context.Context, outs []Out) error {
-	for _, o := range outs {
-		t := p.m.topic(o.Topic)
-		t.mu.Lock()
-		if t.closed {
+	// The queues of each record's topic, looked up once per run of records
+	// to one topic (a batch mostly goes to one or two).
+	queues := make([][]*memQueue, len(outs))
+	var (
+		lastName   string
+		lastQueues []*memQueue
+	)
+	for i, o := range outs {
+		if i == 0 || o.Topic != lastName {
+			t := p.m.topic(o.Topic)
+			t.mu.Lock()
+			if t.closed {
+				t.mu.Unlock()
+				return fmt.Errorf("producing to %s: %w", o.Topic, ErrClosed)
+			}
+			lastName, lastQueues = o.Topic, make([]*memQueue, 0, len(t.groups))
+			for _, q := range t.groups {
+				lastQueues = append(lastQueues, q)
+			}
 			t.mu.Unlock()
-			return fmt.Errorf("producing to %s: %w", o.Topic, ErrClosed)
 		}
-		t.offset++
-		rec := memRecord{out: o, offset: t.offset}
-		queues := make([]*memQueue, 0, len(t.groups))
-		for _, q := range t.groups {
-			queues = append(queues, q)
+		queues[i] = lastQueues
+	}
+	// Counted before they are queued, and before the producer's own input
+	// is committed: a record is pending from the moment it exists. One
+	// call per run of one origin (a batch has one).
+	if p.m.track != nil {
+		var origin, n int64
+		for i, o := range outs {
+			if o.Origin != origin {
+				p.m.track.add(origin, n)
+				origin, n = o.Origin, 0
+			}
+			n += int64(len(queues[i]))
 		}
-		t.mu.Unlock()
-		for _, q := range queues {
+		p.m.track.add(origin, n)
+	}
+	for i, o := range outs {
+		rec := memRecord{out: o}
+		for _, q := range queues[i] {
 			select {
 			case q.ch <- rec:
 			case <-ctx.Done():
@@ -137,7 +170,15 @@ func (p memProducer) Produce(ctx context.Context, outs []Out) error {
 
 func (memProducer) Close() error { return nil }
 
-type memConsumer struct{ q *memQueue }
+type memConsumer struct {
+	q     *memQueue
+	track *Tracker
+
+	mu      sync.Mutex
+	fetched int64   // offset of the last record fetched
+	origins []int64 // origin of each record fetched and not committed, from committed+1
+	commit  int64   // offset of the last record committed
+}
 
 func (c *memConsumer) Fetch(ctx context.Context, max int, linger time.Duration) ([]Delivery, error) {
 	var first memRecord
@@ -153,13 +194,13 @@ func (c *memConsumer) Fetch(ctx context.Context, max int, linger time.Duration) 
 			return nil, ErrClosed
 		}
 	}
-	ds := make([]Delivery, 0, min(max, len(c.q.ch)+1))
-	ds = append(ds, delivery(first))
+	recs := make([]memRecord, 0, min(max, len(c.q.ch)+1))
+	recs = append(recs, first)
 	var timer <-chan time.Time
-	for len(ds) < max {
+	for len(recs) < max {
 		select {
 		case r := <-c.q.ch:
-			ds = append(ds, delivery(r))
+			recs = append(recs, r)
 			continue
 		default:
 		}
@@ -173,7 +214,7 @@ func (c *memConsumer) Fetch(ctx context.Context, max int, linger time.Duration) 
 		}
 		select {
 		case r := <-c.q.ch:
-			ds = append(ds, delivery(r))
+			recs = append(recs, r)
 			continue
 		case <-timer:
 		case <-ctx.Done():
@@ -181,13 +222,40 @@ func (c *memConsumer) Fetch(ctx context.Context, max int, linger time.Duration) 
 		}
 		break
 	}
+	ds := make([]Delivery, len(recs))
+	c.mu.Lock()
+	for i, r := range recs {
+		c.fetched++
+		ds[i] = Delivery{Item: r.out.Item, Dead: r.out.Dead, Offset: c.fetched, Origin: r.out.Origin}
+		c.origins = append(c.origins, r.out.Origin)
+	}
+	c.mu.Unlock()
 	return ds, nil
 }
 
-func delivery(r memRecord) Delivery {
-	return Delivery{Item: r.out.Item, Dead: r.out.Dead, Offset: r.offset}
+// Commit releases every record up to the offset committed.
+func (c *memConsumer) Commit(_ context.Context, done []Position) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, p := range done {
+		n := min(p.Offset-c.commit, int64(len(c.origins)))
+		if n <= 0 {
+			continue
+		}
+		// Released per run of one origin: a batch is mostly one or two.
+		for i := int64(0); i < n; {
+			o, j := c.origins[i], i+1
+			for j < n && c.origins[j] == o {
+				j++
+			}
+			c.track.release(o, j-i)
+			i = j
+		}
+		c.origins = c.origins[n:]
+		c.commit += n
+	}
+	return nil
 }
 
-func (c *memConsumer) Commit(context.Context, []Position) error { return nil }
-func (c *memConsumer) Lag() int64                               { return int64(len(c.q.ch)) }
-func (c *memConsumer) Close() error                             { return nil }
+func (c *memConsumer) Lag() int64   { return int64(len(c.q.ch)) }
+func (c *memConsumer) Close() error { return nil }

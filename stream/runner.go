@@ -17,6 +17,21 @@ import (
 // returns the records to pass on and the inputs it rejected. An error means
 // the whole batch failed for a reason that may pass (a store is down); the
 // runner retries it, which is how backpressure reaches upstream.
+//
+// The concurrency contract, which every stage keeps:
+//
+//   - A stage never modifies the items it is given, nor anything they point
+//     to. In embedded mode every consumer group of a topic is handed the same
+//     *post.Item (route, the sink and the search index all read the enriched
+//     topic at once), and a batch is run again after a failure or a panic.
+//     To add to an item, a stage returns a new one or a shallow copy
+//     (cp := *it; cp.Alert = a; &cp), sharing what it leaves unchanged.
+//   - The runner calls one Stage value from RunnerConfig.Workers goroutines
+//     at once. State a stage keeps between batches (route's raised alerts,
+//     stories and spike windows, enrich's clusters) is safe for concurrent
+//     use; a stage that cannot be must say so and be run with one worker.
+//
+// stream/stagetest checks both under -race.
 type Stage func(ctx context.Context, in post.Batch) (post.Batch, error)
 
 // RunnerConfig tunes batching and concurrency.
@@ -140,6 +155,7 @@ func (r *Runner) process(ctx, finish context.Context, log *slog.Logger, wm *wate
 	r.c.in.Add(int64(len(j.ds)))
 	in := post.Batch{Items: make([]*post.Item, 0, len(j.ds))}
 	var outs []Out
+	origin := lowestOrigin(j.ds)
 	for _, d := range j.ds {
 		switch {
 		case d.Err != nil:
@@ -167,6 +183,9 @@ func (r *Runner) process(ctx, finish context.Context, log *slog.Logger, wm *wate
 	for i := range res.Rejected {
 		outs = append(outs, deadLetter(r.Name, r.DeadTopic, &res.Rejected[i]))
 	}
+	for i := range outs {
+		outs[i].Origin = origin // everything a batch gives derives from all of it
+	}
 	if !retry(ctx, log, "produce", &r.c.retries, func() error { return produce(finish, r.Out, r.Name, r.DeadTopic, outs) }) {
 		return
 	}
@@ -179,6 +198,17 @@ func (r *Runner) process(ctx, finish context.Context, log *slog.Logger, wm *wate
 		return
 	}
 	observe.Observe(time.Since(j.fetched).Seconds())
+}
+
+// lowestOrigin is the lowest tracked origin among ds (0 when none is).
+func lowestOrigin(ds []Delivery) int64 {
+	var o int64
+	for _, d := range ds {
+		if d.Origin != 0 && (o == 0 || d.Origin < o) {
+			o = d.Origin
+		}
+	}
+	return o
 }
 
 // callStage runs the stage over in without letting a panic take the process

@@ -17,14 +17,6 @@ type Source interface {
 	Next(ctx context.Context, max int) (post.Batch, error)
 }
 
-// Finisher is a Source that keeps its own position (a file replay's
-// checkpoint). Finish is called once every batch Next returned has been
-// produced, when the source is exhausted or the run stops, so that a
-// restart does not read those batches again.
-type Finisher interface {
-	Finish() error
-}
-
 // Drainer is a Source that acknowledges records to their sender before the
 // runner takes them (the push endpoint answers 202 once a request is
 // queued). When the run stops, Drain refuses new records and returns those
@@ -46,6 +38,11 @@ type SourceRunner struct {
 	BatchSize int
 	Log       *slog.Logger
 	Metrics   *Metrics
+	// Tracker, in embedded mode, follows each batch of a Checkpointer
+	// through the pipeline; its owner saves the checkpoint (Tracker.Run).
+	// Without one, a Checkpointer's position is saved once its batch is
+	// produced: the transport (Kafka, acks=all) then holds it.
+	Tracker *Tracker
 
 	c counters
 }
@@ -57,6 +54,10 @@ func (s *SourceRunner) Stats() Stats {
 
 // Run reads until the source ends or ctx is cancelled. The batch in hand
 // when ctx ends is still produced, for up to shutdownTimeout.
+//
+// A Checkpointer's position is saved after its batch is produced when there
+// is no Tracker; with one, each batch is registered with it and its records
+// carry the batch's origin, and the checkpoint is the tracker owner's.
 func (s *SourceRunner) Run(ctx context.Context, shutdownTimeout time.Duration) error {
 	log := s.Log.With("component", "source", "stage", s.Name)
 	observe := s.Metrics.register(s.Name, &s.c, nil)
@@ -64,14 +65,26 @@ func (s *SourceRunner) Run(ctx context.Context, shutdownTimeout time.Duration) e
 	defer cancel()
 	stop := context.AfterFunc(ctx, func() { time.AfterFunc(shutdownTimeout, cancel) })
 	defer stop()
+	cp, _ := s.Src.(Checkpointer)
 	for {
 		start := time.Now()
 		b, err := s.Src.Next(ctx, s.BatchSize)
+		var origin int64
+		if cp != nil && s.Tracker != nil {
+			// Even an empty batch moves the position (blank lines, likes).
+			origin = s.Tracker.begin(cp.Position())
+		}
 		if len(b.Items)+len(b.Rejected) > 0 {
-			if !s.send(ctx, finish, log, b) {
+			if !s.send(ctx, finish, log, b, origin) {
 				return nil
 			}
 			observe.Observe(time.Since(start).Seconds())
+		}
+		s.Tracker.release(origin, 1)
+		if cp != nil && s.Tracker == nil {
+			if err := cp.Checkpoint(cp.Position(), false); err != nil {
+				return fmt.Errorf("%s: %w", s.Name, err)
+			}
 		}
 		switch {
 		case errors.Is(err, io.EOF):
@@ -80,7 +93,7 @@ func (s *SourceRunner) Run(ctx context.Context, shutdownTimeout time.Duration) e
 		case ctx.Err() != nil:
 			if d, ok := s.Src.(Drainer); ok {
 				// Retried until the shutdown timeout: these were acknowledged.
-				if b := d.Drain(); !s.send(finish, finish, log, b) {
+				if b := d.Drain(); !s.send(finish, finish, log, b, 0) {
 					log.Warn("stopped with acknowledged records not produced", "records", len(b.Items)+len(b.Rejected))
 					return nil
 				}
@@ -92,19 +105,21 @@ func (s *SourceRunner) Run(ctx context.Context, shutdownTimeout time.Duration) e
 	}
 }
 
-// send produces b's posts and dead letters, retrying until retryCtx ends;
-// it reports whether they were produced.
-func (s *SourceRunner) send(retryCtx, finish context.Context, log *slog.Logger, b post.Batch) bool {
+// send produces b's posts and dead letters, of origin, retrying until
+// retryCtx ends; it reports whether they were produced.
+func (s *SourceRunner) send(retryCtx, finish context.Context, log *slog.Logger, b post.Batch, origin int64) bool {
 	n := len(b.Items) + len(b.Rejected)
 	if n == 0 {
 		return true
 	}
 	outs := make([]Out, 0, n)
 	for _, it := range b.Items {
-		outs = append(outs, Out{Topic: s.Topic, Key: it.Key(), Item: it})
+		outs = append(outs, Out{Topic: s.Topic, Key: it.Key(), Item: it, Origin: origin})
 	}
 	for i := range b.Rejected {
-		outs = append(outs, deadLetter(s.Name, s.DeadTopic, &b.Rejected[i]))
+		d := deadLetter(s.Name, s.DeadTopic, &b.Rejected[i])
+		d.Origin = origin
+		outs = append(outs, d)
 	}
 	s.c.in.Add(int64(n))
 	if !retry(retryCtx, log, "produce", &s.c.retries, func() error { return produce(finish, s.Out, s.Name, s.DeadTopic, outs) }) {
@@ -114,10 +129,11 @@ func (s *SourceRunner) send(retryCtx, finish context.Context, log *slog.Logger, 
 	return true
 }
 
-// finish tells a Finisher that everything it handed out is produced.
+// finish saves a Checkpointer's position at once, when there is no Tracker:
+// everything it handed out is produced.
 func (s *SourceRunner) finish() error {
-	if f, ok := s.Src.(Finisher); ok {
-		if err := f.Finish(); err != nil {
+	if cp, ok := s.Src.(Checkpointer); ok && s.Tracker == nil {
+		if err := cp.Checkpoint(cp.Position(), true); err != nil {
 			return fmt.Errorf("%s: %w", s.Name, err)
 		}
 	}

@@ -24,6 +24,9 @@ type Delivery struct {
 	Err       error            // why the record could not be decoded
 	Partition int
 	Offset    int64
+	// Origin is, in embedded mode with a Tracker, the lowest source batch
+	// the record derives from (0: not tracked).
+	Origin int64
 }
 
 // Position is a partition offset that has been fully processed.
@@ -50,6 +53,10 @@ type Out struct {
 	Key   string
 	Item  *post.Item
 	Dead  *post.DeadLetter
+	// Origin is the lowest source batch the record derives from, for the
+	// in-memory transport's Tracker (0: not tracked). Kafka ignores it:
+	// there, a record is safe once the broker has acknowledged it.
+	Origin int64
 }
 
 // Producer writes records; Produce returns once all are acknowledged.
@@ -110,9 +117,9 @@ func tooLarge(stage, deadTopic string, o Out, r TooLarge, limit int) Out {
 		d := *o.Dead
 		d.Reason += fmt.Sprintf(" (its item left out: with it the dead letter was %d bytes, over transport.kafka.max_message_bytes %d)", r.Size, limit)
 		d.Item = nil
-		return Out{Topic: o.Topic, Key: o.Key, Dead: &d}
+		return Out{Topic: o.Topic, Key: o.Key, Dead: &d, Origin: o.Origin}
 	}
 	reason := fmt.Sprintf("record of %d bytes for %s is over transport.kafka.max_message_bytes %d", r.Size, o.Topic, limit)
 	d := &post.DeadLetter{Stage: stage, Reason: reason, Key: o.Key, Raw: r.Head, RawBytes: r.Size, At: time.Now().UTC()}
-	return Out{Topic: deadTopic, Key: o.Key, Dead: d}
+	return Out{Topic: deadTopic, Key: o.Key, Dead: d, Origin: o.Origin}
 }

@@ -305,7 +305,8 @@ func newLogger(level string, stderr io.Writer) (*slog.Logger, error) {
 }
 
 // signalContext is cancelled on the first SIGINT or SIGTERM; a second one
-// exits at once.
+// exits at once. That drops what is in flight, none of which has been
+// committed or checkpointed: a restart reads it again (docs/guarantees.md).
 func signalContext(log *slog.Logger) (context.Context, context.CancelFunc) {
 	ctx, cancel := context.WithCancel(context.Background())
 	ch := make(chan os.Signal, 2)
@@ -319,7 +320,7 @@ func signalContext(log *slog.Logger) (context.Context, context.CancelFunc) {
 			return
 		}
 		<-ch
-		log.Error("second signal: quitting without draining")
+		log.Error("second signal: quitting without draining; what was in flight is not committed or checkpointed and is read again on restart")
 		os.Exit(130)
 	}()
 	return ctx, func() { signal.Stop(ch); cancel() }
@@ -386,6 +387,13 @@ func runPipeline(cmd string, stages []string, args []string, stdout, stderr io.W
 					return
 				}
 				out.Write(append(line, '\n'))
+			}
+			// A file source's checkpoint passes an alert only once it is
+			// written out, not while it sits in this buffer.
+			taps.Flush = func() error {
+				outMu.Lock()
+				defer outMu.Unlock()
+				return out.Flush()
 			}
 		}
 		taps.Dead = func(d *post.DeadLetter) {

@@ -146,7 +146,8 @@ type Source struct {
 	mu      sync.Mutex
 	read    int64 // newest cursor read from the connection
 	handed  int64 // newest cursor handed out by Next
-	saved   int64
+	saveMu  sync.Mutex
+	saved   int64 // cursor saved last, by Checkpoint
 	savedAt time.Time
 }
 
@@ -173,8 +174,8 @@ func (s *Source) setRead(c int64) {
 }
 
 // Next returns what has arrived, up to max, waiting for at least one
-// record. Its caller has handled the previous batch, so this is when the
-// cursor of that batch is saved.
+// record. It never saves the cursor: its caller does, with Checkpoint, once
+// the batches are handled (stream.Checkpointer).
 func (s *Source) Next(ctx context.Context, max int) (post.Batch, error) {
 	var b post.Batch
 	s.start.Do(func() {
@@ -185,15 +186,15 @@ func (s *Source) Next(ctx context.Context, max int) (post.Batch, error) {
 				close(s.done)
 				return
 			}
-			s.handed, s.saved = s.read, s.read
+			s.handed = s.read
+			s.saveMu.Lock()
+			s.saved = s.read
+			s.saveMu.Unlock()
 		}
 		runCtx, cancel := context.WithCancel(context.Background())
 		s.cancel = cancel
 		go s.run(runCtx)
 	})
-	if err := s.commit(false); err != nil {
-		return b, err
-	}
 	add := func(it item) {
 		if it.p != nil {
 			b.Items = append(b.Items, &post.Item{Post: it.p})
@@ -234,15 +235,27 @@ func (s *Source) Next(ctx context.Context, max int) (post.Batch, error) {
 	return b, nil
 }
 
-// commit saves the cursor handed out so far, at most every CursorEvery.
-func (s *Source) commit(force bool) error {
-	if s.cursor == nil || s.handed == s.saved || !force && time.Since(s.savedAt) < s.cfg.CursorEvery {
+// Position is the cursor of the last record Next handed out
+// (stream.Checkpointer).
+func (s *Source) Position() any { return s.handed }
+
+// Checkpoint saves pos, a cursor Position returned, at most every
+// CursorEvery unless force (stream.Checkpointer). Without a cursor file it
+// does nothing.
+func (s *Source) Checkpoint(pos any, force bool) error {
+	c, ok := pos.(int64)
+	if !ok {
+		return fmt.Errorf("cursor: position %T is not a cursor", pos)
+	}
+	s.saveMu.Lock()
+	defer s.saveMu.Unlock()
+	if s.cursor == nil || c == s.saved || !force && time.Since(s.savedAt) < s.cfg.CursorEvery {
 		return nil
 	}
-	if err := s.cursor.Save(s.handed); err != nil {
+	if err := s.cursor.Save(c); err != nil {
 		return err
 	}
-	s.saved, s.savedAt = s.handed, time.Now()
+	s.saved, s.savedAt = c, time.Now()
 	return nil
 }
 

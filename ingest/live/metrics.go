@@ -74,7 +74,11 @@ func (m *Metrics) Skipped(source, kind string) prometheus.Counter {
 // letters under its name. Lag is left out: a replayed file is behind by
 // design.
 func (m *Metrics) Counted(name string, src stream.Source) stream.Source {
-	return counted{Source: src, m: m.source(name)}
+	c := counted{Source: src, m: m.source(name)}
+	if cp, ok := src.(stream.Checkpointer); ok {
+		return countedCheckpointer{c, cp} // stream.Checkpointer passed on
+	}
+	return c
 }
 
 type counted struct {
@@ -111,12 +115,15 @@ func (c counted) count(b post.Batch) {
 	}
 }
 
-// Finish passes stream.Finisher on to the counted source.
-func (c counted) Finish() error {
-	if f, ok := c.Source.(stream.Finisher); ok {
-		return f.Finish()
-	}
-	return nil
+// countedCheckpointer is a counted source that keeps a checkpoint.
+type countedCheckpointer struct {
+	counted
+	cp stream.Checkpointer
+}
+
+func (c countedCheckpointer) Position() any { return c.cp.Position() }
+func (c countedCheckpointer) Checkpoint(pos any, force bool) error {
+	return c.cp.Checkpoint(pos, force)
 }
 
 // Lag returns the lag gauge of a source.

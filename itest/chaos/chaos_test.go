@@ -1,0 +1,138 @@
+//go:build integration
+
+package chaos
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+	"time"
+)
+
+var (
+	bin  string // the earshot binary under test
+	root string // the repository
+)
+
+func TestMain(m *testing.M) {
+	wd, _ := os.Getwd()
+	root = filepath.Dir(filepath.Dir(wd))
+	dir, err := os.MkdirTemp("", "earshot-chaos")
+	if err != nil {
+		panic(err)
+	}
+	bin = filepath.Join(dir, "earshot")
+	build := exec.Command("go", "build", "-o", bin, "./cmd/earshot")
+	build.Dir, build.Stdout, build.Stderr = root, os.Stdout, os.Stderr
+	if err := build.Run(); err != nil {
+		fmt.Fprintln(os.Stderr, "building earshot:", err)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// soak runs one embedded soak of 20,000 posts (40,000 alert ids) with at
+// least kills faults of the given kind, reading at rate posts/s (0: as
+// fast as possible).
+func soak(t *testing.T, fault Fault, kills, rate int, poison float64) Result {
+	t.Helper()
+	e := &Embedded{Bin: bin, Root: root, Dir: t.TempDir(), Posts: 20_000, Rate: rate, Poison: poison, Seed: uint64(time.Now().UnixNano())}
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	only := fault
+	res, err := e.Soak(ctx, SoakOptions{Faults: kills, MinAfter: 300 * time.Millisecond, MaxAfter: 1500 * time.Millisecond, Fault: &only}, t.Logf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Log(res.Line())
+	return res
+}
+
+// TestEmbeddedKillLosesNoAlert is issue 16 (1): kill -9 of earshot run
+// reading a file with a checkpoint, then a resume, must raise every alert
+// an uninterrupted run raises.
+func TestEmbeddedKillLosesNoAlert(t *testing.T) {
+	res := soak(t, Kill, 3, 10_000, 0)
+	if res.Faults < 1 {
+		t.Fatalf("no kill landed before the run ended: %s", res.Line())
+	}
+	if !res.OK() {
+		t.Errorf("kill -9 and resume: %s", res.Line())
+	}
+}
+
+// TestEmbeddedForcedQuitLosesNoAlert is issue 16 (2): a second SIGTERM
+// quits at once, and a resume must replay whatever was not finished.
+func TestEmbeddedForcedQuitLosesNoAlert(t *testing.T) {
+	res := soak(t, ForceQuit, 3, 0, 0) // as fast as possible: the queues are full
+	if res.Faults < 1 {
+		t.Fatalf("no forced quit landed before the run ended: %s", res.Line())
+	}
+	if !res.OK() {
+		t.Errorf("forced quit and resume: %s", res.Line())
+	}
+}
+
+// TestChaosEmbedded is the soak's short run for CI (`make chaos` runs it
+// for as long as asked): kills and forced quits at random moments over
+// rounds of 20,000 posts with 1% poison lines, for about half a minute.
+func TestChaosEmbedded(t *testing.T) {
+	e := &Embedded{Bin: bin, Root: root, Dir: t.TempDir(), Posts: 20_000, Rate: 10_000, Poison: 0.01, Seed: uint64(time.Now().UnixNano())}
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	res, err := e.Soak(ctx, SoakOptions{Faults: 2, MinAfter: 200 * time.Millisecond, MaxAfter: 1500 * time.Millisecond, Until: 30 * time.Second}, t.Logf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Log(res.Line())
+	if res.Faults < 2 || res.DeadLetters == 0 {
+		t.Fatalf("the soak injected %d faults and saw %d dead letters; want some of each: %s", res.Faults, res.DeadLetters, res.Line())
+	}
+	if !res.OK() {
+		t.Errorf("chaos: %s", res.Line())
+	}
+}
+
+// TestChaosDistributed is the distributed soak's short run: the five stage
+// processes on the local Kafka and ClickHouse, one killed with SIGKILL
+// every three seconds (the groups rebalance), every third time a storm of
+// extra members joining and leaving a group instead, every fourth a network
+// cut to ClickHouse (a local proxy), 1% poison lines; ClickHouse
+// must end with every alert of a run without faults, each once under
+// FINAL, and the dead-letter topic with every dead letter.
+func TestChaosDistributed(t *testing.T) {
+	for _, addr := range []string{"127.0.0.1:9092", "127.0.0.1:9000"} {
+		if c, err := net.DialTimeout("tcp", addr, 2*time.Second); err != nil {
+			t.Fatalf("the distributed soak needs Kafka and ClickHouse: %v (run `make up`)", err)
+		} else {
+			c.Close()
+		}
+	}
+	id := fmt.Sprintf("chaos_%d", time.Now().UnixNano()%1e9)
+	d := &Distributed{
+		Embedded: Embedded{Bin: bin, Root: root, Dir: t.TempDir(), Posts: 20_000, Rate: 1_000, Poison: 0.01, Seed: uint64(time.Now().UnixNano())},
+		Brokers:  "127.0.0.1:9092", ClickHouse: "127.0.0.1:9000", Prefix: "chaos." + id, DB: id, KillEvery: 3 * time.Second, StormEvery: 3, CutEvery: 4,
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	res, err := d.Run(ctx, 20*time.Second, t.Logf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Log(res.Line())
+	for _, s := range res.DeadLostSample {
+		t.Logf("dead letter never on the topic: %.300s", s)
+	}
+	if res.Faults < 3 || res.Rebalances < 10 || res.Cuts < 1 {
+		t.Fatalf("only %d faults and %d joins and leaves injected: %s", res.Faults, res.Rebalances, res.Line())
+	}
+	if !res.OK() {
+		t.Errorf("distributed chaos: %s", res.Line())
+	}
+}

@@ -1,0 +1,407 @@
+package chaos
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/segmentio/kafka-go"
+
+	"github.com/earshot-dev/earshot/post"
+	"github.com/earshot-dev/earshot/sink"
+)
+
+// Distributed drives the stage processes (earshot ingest, match, enrich,
+// route, sink) over a Kafka broker and a ClickHouse server, killing a
+// random one with SIGKILL every KillEvery and starting it again: the
+// consumer groups rebalance, uncommitted records are read again. It
+// never touches the broker or the server themselves.
+type Distributed struct {
+	Embedded          // the input, the binary and the reference run
+	Brokers    string // host:port
+	ClickHouse string // host:port (native protocol)
+	Prefix     string // topic prefix, unique to the run
+	DB         string // ClickHouse database, unique to the run
+	KillEvery  time.Duration
+	// StormEvery, when > 0, makes every StormEvery-th tick a rebalance
+	// storm instead of a kill: three extra members join a random consumer
+	// stage's group and leave again (killed) a second later.
+	StormEvery int
+	// CutEvery, when > 0, makes every CutEvery-th tick a network cut
+	// between the stages and ClickHouse (through a local TCP proxy) for
+	// a few seconds instead of a kill. ClickHouse itself is never touched.
+	CutEvery int
+}
+
+var stages = []string{"ingest", "match", "enrich", "route", "sink"}
+
+func (d *Distributed) config(path, clickhouse string) (string, error) {
+	ex := filepath.Join(d.Root, "deploy", "examples")
+	y := fmt.Sprintf(`transport:
+  kind: kafka
+  topic_prefix: %s
+  kafka:
+    brokers: [%s]
+    partitions: 4
+    session_timeout: 6s
+ingest:
+  source: file
+  file:
+    path: %q
+    rate: %d
+    checkpoint: %q
+    checkpoint_every: 100ms
+match:
+  watchlists: %q
+enrich:
+  clustering: "off"
+route:
+  policy: %q
+  org: %q
+sink:
+  enabled: true
+  addr: [%s]
+  database: %s
+  username: earshot_writer
+  password: earshot
+  batch_size: 5000
+  flush_interval: 500ms
+runner:
+  batch_size: 1000
+  linger: 10ms
+  workers: 2
+  shutdown_timeout: 20s
+`, d.Prefix, d.Brokers, path, d.Rate, filepath.Join(d.Dir, "distributed.ckpt"), filepath.Join(ex, "watchlists"), filepath.Join(ex, "routing.yaml"), filepath.Join(ex, "org.yaml"), clickhouse, d.DB)
+	cfg := filepath.Join(d.Dir, "distributed.yaml")
+	return cfg, os.WriteFile(cfg, []byte(y), 0o644)
+}
+
+type stageProc struct {
+	name   string
+	cmd    *exec.Cmd
+	done   chan struct{}
+	err    error
+	stderr *os.File
+}
+
+func (d *Distributed) start(stage, cfg string) (*stageProc, error) {
+	errf, err := os.OpenFile(filepath.Join(d.Dir, stage+".stderr"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		return nil, err
+	}
+	p := &stageProc{name: stage, done: make(chan struct{}), stderr: errf}
+	p.cmd = exec.Command(d.Bin, stage, "--config", cfg, "--progress", "0", "--quiet", "--metrics-addr", "127.0.0.1:0", "--log-level", "warn")
+	p.cmd.Stderr = errf
+	if err := p.cmd.Start(); err != nil {
+		errf.Close()
+		return nil, err
+	}
+	go func() { p.err = p.cmd.Wait(); errf.Close(); close(p.done) }()
+	return p, nil
+}
+
+func (p *stageProc) exited() bool {
+	select {
+	case <-p.done:
+		return true
+	default:
+		return false
+	}
+}
+
+// Run writes the input, makes the reference run (embedded, no faults) and
+// soaks the stage processes for `until`.
+func (d *Distributed) Run(ctx context.Context, until time.Duration, logf func(string, ...any)) (Result, error) {
+	path, poison, err := d.WritePosts()
+	if err != nil {
+		return Result{}, err
+	}
+	fast := d.Embedded
+	fast.Rate = 0 // the reference need not wait for the soak's pace
+	ref, err := fast.WriteConfig("reference", path, filepath.Join(d.Dir, "reference.ckpt"))
+	if err != nil {
+		return Result{}, err
+	}
+	var reference Output
+	if err := d.Embedded.Run(ctx, ref, 0, Kill, &reference); err != nil {
+		return Result{}, fmt.Errorf("reference run: %w", err)
+	}
+	logf("reference run: %d alert ids, %d dead letters", len(reference.Alerts), len(reference.Dead))
+	if len(reference.Alerts) == 0 {
+		return Result{}, errors.New("the reference run raised no alert")
+	}
+	res, err := d.Soak(ctx, path, &reference, until, logf)
+	res.PoisonIn = poison
+	return res, err
+}
+
+// Soak feeds the input through the stage processes, killing one at random
+// every KillEvery for at least `until` (and until the input is read),
+// then waits for ClickHouse to hold every expected alert and compares.
+func (d *Distributed) Soak(ctx context.Context, path string, reference *Output, until time.Duration, logf func(string, ...any)) (Result, error) {
+	start := time.Now()
+	res := Result{PostsIn: d.Posts, Expected: len(reference.Alerts), DeadLetters: len(reference.Dead)}
+	px, err := newProxy(d.ClickHouse)
+	if err != nil {
+		return res, err
+	}
+	defer px.Close()
+	cfg, err := d.config(path, px.Addr())
+	if err != nil {
+		return res, err
+	}
+	defer func() {
+		if err := d.cleanup(); err != nil {
+			logf("cleaning up: %v", err)
+		}
+	}()
+	procs := map[string]*stageProc{}
+	defer func() {
+		for _, p := range procs {
+			p.cmd.Process.Kill()
+			<-p.done
+		}
+	}()
+	for _, s := range stages[1:] {
+		if procs[s], err = d.start(s, cfg); err != nil {
+			return res, err
+		}
+	}
+	if procs["ingest"], err = d.start("ingest", cfg); err != nil {
+		return res, err
+	}
+	rng := rand.New(rand.NewPCG(d.Seed, 3))
+	ingested := false
+	tick := time.NewTicker(d.KillEvery)
+	defer tick.Stop()
+	for ticks := 1; !ingested || time.Since(start) < until; ticks++ {
+		select {
+		case <-ctx.Done():
+			return res, ctx.Err()
+		case <-tick.C:
+		}
+		for name, p := range procs {
+			if !p.exited() {
+				continue
+			}
+			if name == "ingest" && p.err == nil {
+				ingested = true // the file is read and produced
+				continue
+			}
+			return res, fmt.Errorf("%s exited on its own: %v (see %s)", name, p.err, p.stderr.Name())
+		}
+		if d.CutEvery > 0 && ticks%d.CutEvery == 0 {
+			cut := time.Duration(2+rng.IntN(4)) * time.Second
+			logf("%s: network cut to ClickHouse for %s", time.Since(start).Round(time.Second), cut)
+			px.cut(cut)
+			res.Cuts++
+			res.Faults++
+			continue
+		}
+		if d.StormEvery > 0 && ticks%d.StormEvery == 0 {
+			stage := stages[1+rng.IntN(len(stages)-1)]
+			var extra []*stageProc
+			for range 3 {
+				p, err := d.start(stage, cfg)
+				if err != nil {
+					return res, err
+				}
+				extra = append(extra, p)
+			}
+			time.Sleep(time.Second)
+			for _, p := range extra {
+				p.cmd.Process.Signal(syscall.SIGKILL)
+				<-p.done
+			}
+			res.Rebalances += 2 * len(extra)
+			res.Runs += len(extra)
+			res.Faults++
+			logf("%s: rebalance storm on %s: %d joins and leaves", time.Since(start).Round(time.Second), stage, 2*len(extra))
+			continue
+		}
+		victim := stages[rng.IntN(len(stages))]
+		if victim == "ingest" && ingested {
+			continue
+		}
+		p := procs[victim]
+		p.cmd.Process.Signal(syscall.SIGKILL)
+		<-p.done
+		res.Faults++
+		res.Runs++
+		logf("%s: SIGKILL %s", time.Since(start).Round(time.Second), victim)
+		time.Sleep(200 * time.Millisecond)
+		if procs[victim], err = d.start(victim, cfg); err != nil {
+			return res, err
+		}
+	}
+	logf("%s: faults stopped after %d; waiting for ClickHouse", time.Since(start).Round(time.Second), res.Faults)
+
+	c := sink.DefaultConfig()
+	c.Addr = []string{d.ClickHouse}
+	conn, err := sink.Open(c)
+	if err != nil {
+		return res, err
+	}
+	defer conn.Close()
+	got := map[string]bool{}
+	deadline := time.Now().Add(3 * time.Minute)
+	for {
+		got = map[string]bool{}
+		rows, err := conn.Query(ctx, "SELECT alert_id FROM "+d.DB+".alerts FINAL")
+		if err == nil {
+			for rows.Next() {
+				var id string
+				if rows.Scan(&id) == nil {
+					got[id] = true
+				}
+			}
+			rows.Close()
+		}
+		if len(got) >= len(reference.Alerts) || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(time.Second)
+	}
+	time.Sleep(3 * time.Second) // let anything in flight land before the final counts
+	for id := range reference.Alerts {
+		if !got[id] {
+			res.Lost++
+		}
+	}
+	for id := range got {
+		if _, ok := reference.Alerts[id]; !ok {
+			res.Unexpected++
+		}
+	}
+	var dup uint64
+	if err := conn.QueryRow(ctx, "SELECT count() FROM (SELECT queue, alert_id FROM "+d.DB+".alerts FINAL GROUP BY queue, alert_id HAVING count() > 1)").Scan(&dup); err != nil {
+		return res, fmt.Errorf("counting duplicate alerts: %w", err)
+	}
+	res.Duplicated = int(dup)
+	var raw uint64
+	if err := conn.QueryRow(ctx, "SELECT count() FROM "+d.DB+".alerts").Scan(&raw); err == nil {
+		res.Redelivered = int(raw) - len(got)
+	}
+
+	dead, err := readDeadTopic(ctx, d.Brokers, d.Prefix+".deadletter")
+	if err != nil {
+		return res, err
+	}
+	for r := range reference.Dead {
+		if !dead[r] {
+			res.DeadLost++
+			if len(res.DeadLostSample) < 3 {
+				res.DeadLostSample = append(res.DeadLostSample, r)
+			}
+		}
+	}
+	res.Runs += len(stages) // the first start of each
+	res.Duration = time.Since(start)
+	return res, nil
+}
+
+// cleanup deletes the run's topics and drops its database.
+func (d *Distributed) cleanup() error {
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	client := &kafka.Client{Addr: kafka.TCP(d.Brokers)}
+	md, err := client.Metadata(ctx, &kafka.MetadataRequest{})
+	if err != nil {
+		return err
+	}
+	var topics []string
+	for _, t := range md.Topics {
+		if strings.HasPrefix(t.Name, d.Prefix+".") {
+			topics = append(topics, t.Name)
+		}
+	}
+	if len(topics) > 0 {
+		if _, err := client.DeleteTopics(ctx, &kafka.DeleteTopicsRequest{Topics: topics}); err != nil {
+			return fmt.Errorf("deleting topics %v: %w", topics, err)
+		}
+	}
+	c := sink.DefaultConfig()
+	c.Addr = []string{d.ClickHouse}
+	conn, err := sink.Open(c)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	// Dropped until it is gone: on a busy server a drop can take long or
+	// stop half-way.
+	for attempt := 0; ; attempt++ {
+		err = conn.Exec(ctx, "DROP DATABASE IF EXISTS "+d.DB)
+		var n uint64
+		if err == nil {
+			err = conn.QueryRow(ctx, "SELECT count() FROM system.databases WHERE name = '"+d.DB+"'").Scan(&n)
+		}
+		if err == nil && n == 0 {
+			return nil
+		}
+		if attempt == 5 || ctx.Err() != nil {
+			return fmt.Errorf("dropping database %s: %v (%d left)", d.DB, err, n)
+		}
+		time.Sleep(2 * time.Second)
+	}
+}
+
+// readDeadTopic reads the dead-letter topic from the start to its end and
+// returns the dead letters by reason (as readDead keys them).
+func readDeadTopic(ctx context.Context, addr, topic string) (map[string]bool, error) {
+	client := &kafka.Client{Addr: kafka.TCP(addr)}
+	md, err := client.Metadata(ctx, &kafka.MetadataRequest{Topics: []string{topic}})
+	if err != nil {
+		return nil, err
+	}
+	if len(md.Topics) != 1 || md.Topics[0].Error != nil {
+		if len(md.Topics) == 1 && errors.Is(md.Topics[0].Error, kafka.UnknownTopicOrPartition) {
+			return map[string]bool{}, nil
+		}
+		return nil, fmt.Errorf("metadata for %s: %+v", topic, md.Topics)
+	}
+	out := map[string]bool{}
+	var mu sync.Mutex
+	for _, part := range md.Topics[0].Partitions {
+		offs, err := client.ListOffsets(ctx, &kafka.ListOffsetsRequest{Topics: map[string][]kafka.OffsetRequest{topic: {kafka.LastOffsetOf(part.ID)}}})
+		if err != nil {
+			return nil, err
+		}
+		end := offs.Topics[topic][0].LastOffset
+		for off := int64(0); off < end; {
+			res, err := client.Fetch(ctx, &kafka.FetchRequest{Topic: topic, Partition: part.ID, Offset: off, MinBytes: 1, MaxBytes: 16 << 20, MaxWait: time.Second})
+			if err != nil || res.Error != nil {
+				return nil, fmt.Errorf("fetching %s/%d at %d: %v %v", topic, part.ID, off, err, res.Error)
+			}
+			n := 0
+			for {
+				rec, err := res.Records.ReadRecord()
+				if err != nil {
+					break
+				}
+				n++
+				v, _ := io.ReadAll(rec.Value)
+				off = rec.Offset + 1
+				dl, err := post.DecodeDeadLetter(v)
+				if err != nil {
+					continue
+				}
+				mu.Lock()
+				out[nowRe.ReplaceAllString(fmt.Sprintf("%q", dl.Reason), "")] = true
+				mu.Unlock()
+			}
+			if n == 0 {
+				break
+			}
+		}
+	}
+	return out, nil
+}

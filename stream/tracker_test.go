@@ -1,0 +1,135 @@
+package stream
+
+import (
+	"context"
+	"io"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/earshot-dev/earshot/post"
+)
+
+// ckptSource hands out batches of one post each; its position is the
+// number of batches handed out, and it records every checkpoint.
+type ckptSource struct {
+	n, max int
+	mu     sync.Mutex
+	saved  []int
+}
+
+func (s *ckptSource) Next(_ context.Context, _ int) (post.Batch, error) {
+	if s.n == s.max {
+		return post.Batch{}, io.EOF
+	}
+	s.n++
+	return post.Batch{Items: items(s.n)[s.n-1:]}, nil
+}
+func (s *ckptSource) Position() any { return s.n }
+func (s *ckptSource) Checkpoint(pos any, _ bool) error {
+	s.mu.Lock()
+	s.saved = append(s.saved, pos.(int))
+	s.mu.Unlock()
+	return nil
+}
+func (s *ckptSource) last() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.saved) == 0 {
+		return 0
+	}
+	return s.saved[len(s.saved)-1]
+}
+
+func TestTrackerMovesOnlyPastWhatIsDone(t *testing.T) {
+	tr := NewTracker()
+	src := &ckptSource{}
+	a, b, c := tr.begin(1), tr.begin(2), tr.begin(3)
+	tr.add(a, 2)
+	tr.add(c, 1)
+	for _, o := range []int64{a, b, c} {
+		tr.release(o, 1) // the source has produced each batch
+	}
+	tr.Save(src, false)
+	if got := src.last(); got != 0 {
+		// b is done, but after a, which is not: a holds it back.
+		t.Fatalf("checkpoint %d with batch 1 pending; want none", got)
+	}
+	tr.release(a, 2)
+	tr.Save(src, false)
+	if got := src.last(); got != 2 {
+		t.Fatalf("checkpoint %d; want 2 (batch 3 still pending)", got)
+	}
+	tr.release(c, 1)
+	tr.Save(src, false)
+	if got, n := src.last(), tr.Pending(); got != 3 || n != 0 {
+		t.Fatalf("checkpoint %d with %d pending; want 3 and 0", got, n)
+	}
+}
+
+// TestTrackerFollowsFanOut: a source feeds a stage that turns each post
+// into two records on a topic read by two consumer groups; the checkpoint
+// must not pass a post until all four are committed.
+func TestTrackerFollowsFanOut(t *testing.T) {
+	m := NewMemory(64)
+	tr := NewTracker()
+	m.Track(tr)
+	in, _ := m.Consumer("stage", "posts")
+	g1, _ := m.Consumer("g1", "out")
+	g2, _ := m.Consumer("g2", "out")
+	out, _ := m.Producer()
+	src := &ckptSource{max: 10}
+	r := &Runner{
+		Name: "twice", In: in, Out: out, DeadTopic: "dead", Log: quiet, Metrics: NewMetrics(prometheus.NewRegistry()),
+		Topic:  func(*post.Item) string { return "out" },
+		Config: RunnerConfig{BatchSize: 3, Linger: time.Millisecond, Workers: 2, ShutdownTimeout: time.Second},
+		Stage: func(_ context.Context, b post.Batch) (post.Batch, error) {
+			var res post.Batch
+			for _, it := range b.Items {
+				res.Items = append(res.Items, it, it)
+			}
+			return res, nil
+		},
+	}
+	sr := &SourceRunner{Name: "src", Src: src, Out: out, Topic: "posts", DeadTopic: "dead", BatchSize: 1, Log: quiet, Metrics: NewMetrics(prometheus.NewRegistry()), Tracker: tr}
+	var wg sync.WaitGroup
+	wg.Go(func() { r.Run(context.Background()) })
+	if err := sr.Run(context.Background(), time.Second); err != nil {
+		t.Fatal(err)
+	}
+	m.CloseTopic("posts")
+	wg.Wait()
+	m.CloseTopic("out")
+	fetchAll := func(c Consumer) []Delivery {
+		var all []Delivery
+		for {
+			ds, err := c.Fetch(context.Background(), 100, 0)
+			all = append(all, ds...)
+			if err != nil {
+				return all
+			}
+		}
+	}
+	d1, d2 := fetchAll(g1), fetchAll(g2)
+	if len(d1) != 20 || len(d2) != 20 {
+		t.Fatalf("g1 got %d, g2 %d; want 20 each", len(d1), len(d2))
+	}
+	tr.Save(src, false)
+	if got := src.last(); got != 0 {
+		t.Fatalf("checkpoint %d with nothing committed downstream; want none", got)
+	}
+	// g1 commits everything, g2 the first 8 records (posts 1-4 at most).
+	g1.Commit(context.Background(), []Position{{Offset: d1[len(d1)-1].Offset}})
+	g2.Commit(context.Background(), []Position{{Offset: d2[7].Offset}})
+	tr.Save(src, false)
+	if got := src.last(); got > 4 {
+		t.Fatalf("checkpoint %d with g2 having committed 8 records of 2 per post; want at most 4", got)
+	}
+	g2.Commit(context.Background(), []Position{{Offset: d2[len(d2)-1].Offset}})
+	tr.Save(src, false)
+	if got := src.last(); got != 10 {
+		t.Fatalf("checkpoint %d with everything committed; want 10", got)
+	}
+}
