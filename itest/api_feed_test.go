@@ -28,9 +28,11 @@ func TestAPILiveFeedFromKafka(t *testing.T) {
 	if err := k.EnsureTopics(ctx, care, pr); err != nil {
 		t.Fatal(err)
 	}
+	cl := &kafka.Client{Addr: kafka.TCP(kafkaAddr), Timeout: 10 * time.Second}
+	before := groups(ctx, t, cl)
 	hub := api.NewHub()
 	careFeed, prFeed := hub.Subscribe("care", 64), hub.Subscribe("pr", 64)
-	feed := &api.KafkaFeed{Brokers: []string{kafkaAddr}, Topics: map[string]string{"care": care, "pr": pr}, Hub: hub, Log: apiTestLogger()}
+	feed := &api.LiveFeed{Source: k, Topics: map[string]string{"care": care, "pr": pr}, Hub: hub, Log: apiTestLogger()}
 	feedCtx, stopFeed := context.WithCancel(ctx)
 	done := make(chan error, 1)
 	go func() { done <- feed.Run(feedCtx) }()
@@ -69,4 +71,43 @@ func TestAPILiveFeedFromKafka(t *testing.T) {
 	if err := <-done; err != nil {
 		t.Fatalf("feed stopped with %v", err)
 	}
+	// The feed leaves nothing behind on the broker: no consumer group
+	// that started since holds offsets of the topic it read (a group per
+	// start used to be left there, one more at every restart).
+	md, err := cl.Metadata(ctx, &kafka.MetadataRequest{Topics: []string{care}})
+	if err != nil || len(md.Topics) != 1 {
+		t.Fatalf("metadata of %s: %v", care, err)
+	}
+	var parts []int
+	for _, p := range md.Topics[0].Partitions {
+		parts = append(parts, p.ID)
+	}
+	for g := range groups(ctx, t, cl) {
+		if before[g] {
+			continue
+		}
+		res, err := cl.OffsetFetch(ctx, &kafka.OffsetFetchRequest{GroupID: g, Topics: map[string][]int{care: parts}})
+		if err != nil {
+			t.Fatalf("offsets of group %s: %v", g, err)
+		}
+		for _, p := range res.Topics[care] {
+			if p.CommittedOffset >= 0 {
+				t.Errorf("consumer group %s left behind with an offset on %s", g, care)
+			}
+		}
+	}
+}
+
+// groups lists the broker's consumer groups.
+func groups(ctx context.Context, t *testing.T, cl *kafka.Client) map[string]bool {
+	t.Helper()
+	res, err := cl.ListGroups(ctx, &kafka.ListGroupsRequest{})
+	if err != nil || res.Error != nil {
+		t.Fatalf("listing groups: %v %v", err, res.Error)
+	}
+	out := map[string]bool{}
+	for _, g := range res.Groups {
+		out[g.GroupID] = true
+	}
+	return out
 }

@@ -25,6 +25,7 @@ import (
 	"github.com/earshot-dev/earshot/route"
 	"github.com/earshot-dev/earshot/search"
 	"github.com/earshot-dev/earshot/sink"
+	"github.com/earshot-dev/earshot/stream"
 	"github.com/earshot-dev/earshot/strictyaml"
 )
 
@@ -144,11 +145,12 @@ func newAPIProcess(ctx context.Context, cfg pipeline.Config, embedded bool, reg 
 		}
 		if !embedded {
 			topics := pipeline.NewTopics(cfg.Transport.TopicPrefix)
-			conn, err := cfg.Transport.Kafka.Conn(nil)
+			k, err := stream.NewKafka(cfg.Transport.Kafka, topics.Dead(), log)
 			if err != nil {
 				return nil, err
 			}
-			feed := &api.KafkaFeed{Brokers: brokers, Dialer: conn.Dialer(), Topics: map[string]string{}, Hub: a.hub, Log: log}
+			a.closers = append(a.closers, func() { k.Close() })
+			feed := &api.LiveFeed{Source: k, Topics: map[string]string{}, Hub: a.hub, Log: log}
 			for q := range d.Queues {
 				feed.Topics[q] = topics.Alerts(q)
 			}
