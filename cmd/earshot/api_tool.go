@@ -115,14 +115,14 @@ func newAPIProcess(ctx context.Context, cfg pipeline.Config, embedded bool, reg 
 			return nil, err // an untrusted certificate or a refused password: retrying cannot help
 		}
 		d.Ready["clickhouse"] = func(ctx context.Context) error { return conn.Ping(ctx) }
-		d.Alerts = &api.CHAlerts{Conn: conn, DB: cfg.Sink.Database}
+		d.Alerts = &api.CHAlerts{Table: &sink.AlertTables{Conn: conn, DB: cfg.Sink.Database}}
 		cat, err := insights.Load()
 		if err != nil {
 			return nil, err
 		}
 		cat.Limits = insights.DefaultConfig()
-		d.Insights = api.CatalogInsights{Catalog: cat, Conn: conn, DB: cfg.Sink.Database}
-		shipper := &api.Shipper{Conn: conn, DB: cfg.Sink.Database, Path: audit.Path(), Interval: cfg.API.AuditShip, Log: log.With("component", "api.audit")}
+		d.Insights = insights.Bound{Catalog: cat, Conn: conn, DB: cfg.Sink.Database}
+		shipper := &api.Shipper{Table: &sink.AuditTable{Conn: conn, DB: cfg.Sink.Database}, Path: audit.Path(), Interval: cfg.API.AuditShip, Log: log.With("component", "api.audit")}
 		a.workers = append(a.workers, shipper.Run)
 	} else if embedded {
 		a.mem = api.NewMemAlerts(cfg.API.AlertsPerQueue)
