@@ -11,7 +11,6 @@ import (
 	"path/filepath"
 	"sync"
 
-	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
@@ -105,9 +104,9 @@ func newAPIProcess(ctx context.Context, cfg pipeline.Config, embedded bool, reg 
 		}
 		return a.push
 	}
-	var conn driver.Conn
 	if cfg.Sink.Enabled {
-		if conn, err = sink.Open(cfg.Sink); err != nil {
+		conn, err := sink.Open(cfg.Sink)
+		if err != nil {
 			return nil, err
 		}
 		a.closers = append(a.closers, func() { conn.Close() })
