@@ -31,10 +31,17 @@ func (k *Kafka) Tail(ctx context.Context, topics []string, fn func(topic string,
 				cfg.Partition = id
 				cfg.StartOffset = 0 // a group setting; the offset is set below
 				cfg.QueueCapacity = 256
+				from, ok := ends[id]
+				if !ok {
+					from = kafka.LastOffset // never the start: a live feed does not replay the topic
+				}
 				r := kafka.NewReader(cfg)
-				if err := r.SetOffset(ends[id]); err != nil {
+				if err := r.SetOffset(from); err != nil {
 					r.Close()
-					errs <- fmt.Errorf("tailing %s partition %d: %w", topic, id, err)
+					select {
+					case errs <- fmt.Errorf("tailing %s partition %d: %w", topic, id, err):
+					default:
+					}
 					continue
 				}
 				c := &kafkaConsumer{topic: topic, dead: topic == k.deadTopic}
