@@ -4,15 +4,13 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"slices"
 	"sync"
 	"time"
 	"unicode/utf8"
 
-	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
-
 	"github.com/earshot-dev/earshot/post"
+	"github.com/earshot-dev/earshot/sink"
 )
 
 // Alert is an alert as the API shows it: the routing decision, its
@@ -241,56 +239,42 @@ func (m *MemAlerts) Ack(_ context.Context, queue, id, actor, _ string) (Alert, e
 	return *a, nil
 }
 
-// CHAlerts reads alerts from ClickHouse's alerts_latest view and writes
-// acknowledgements to alert_events.
+// AlertTable is where the distributed API finds the stored alerts and
+// records the responders' events on them; *sink.AlertTables is one (sink
+// owns every ClickHouse table).
+type AlertTable interface {
+	Latest(ctx context.Context, queue string, offset, limit int) ([]sink.AlertRow, error)
+	Find(ctx context.Context, queue, id string) (sink.AlertRow, bool, error)
+	AddEvent(ctx context.Context, id, queue, event, actor string, at time.Time, note string) error
+}
+
+// CHAlerts is the AlertStore of the distributed mode: the alerts the sink
+// stored in ClickHouse (alerts_latest), acknowledged in alert_events.
 type CHAlerts struct {
-	Conn driver.Conn
-	DB   string
-	Now  func() time.Time
+	Table AlertTable
+	Now   func() time.Time
 }
 
-const alertSelect = "SELECT alert_id, queue, team, priority, rule, post_key, watchlists, region, incident, incident_size, spike, retracted, " +
-	"handed_off_from, unstaffed, created_at, due_at, payload, acknowledged_at, acknowledged_by FROM "
-
-func (c *CHAlerts) query(ctx context.Context, where string, args ...any) ([]Alert, error) {
-	rows, err := c.Conn.Query(ctx, alertSelect+c.DB+".alerts_latest "+where, args...)
-	if err != nil {
-		return nil, fmt.Errorf("alerts: %w", err)
+func alertOfRow(r sink.AlertRow) Alert {
+	a := Alert{ID: r.ID, Queue: r.Queue, Team: r.Team, Priority: r.Priority, Rule: r.Rule, PostKey: r.PostKey, Watchlists: r.Watchlists,
+		Region: r.Region, Incident: r.Incident, IncidentSize: r.IncidentSize, Spike: r.Spike, Retracted: r.Retracted,
+		HandedOffFrom: r.HandedOffFrom, Unstaffed: r.Unstaffed, CreatedAt: r.CreatedAt, DueAt: r.DueAt,
+		AcknowledgedAt: r.AcknowledgedAt, AcknowledgedBy: r.AcknowledgedBy}
+	if json.Valid([]byte(r.Payload)) {
+		a.Item = json.RawMessage(r.Payload)
 	}
-	defer rows.Close()
-	var out []Alert
-	for rows.Next() {
-		var a Alert
-		var size uint32
-		var spike, retracted, unstaffed uint8
-		var payload string
-		if err := rows.Scan(&a.ID, &a.Queue, &a.Team, &a.Priority, &a.Rule, &a.PostKey, &a.Watchlists, &a.Region, &a.Incident, &size,
-			&spike, &retracted, &a.HandedOffFrom, &unstaffed, &a.CreatedAt, &a.DueAt, &payload, &a.AcknowledgedAt, &a.AcknowledgedBy); err != nil {
-			return nil, fmt.Errorf("alerts: %w", err)
-		}
-		a.IncidentSize, a.Spike, a.Retracted, a.Unstaffed = int(size), spike != 0, retracted != 0, unstaffed != 0
-		a.CreatedAt, a.DueAt, a.AcknowledgedAt = a.CreatedAt.UTC(), zeroEpoch(a.DueAt), zeroEpoch(a.AcknowledgedAt)
-		if json.Valid([]byte(payload)) {
-			a.Item = json.RawMessage(payload)
-		}
-		out = append(out, a)
-	}
-	return out, rows.Err()
+	return a
 }
 
-// zeroEpoch turns ClickHouse's 1970-01-01 "none" into the zero time.
-func zeroEpoch(t time.Time) time.Time {
-	if t.Unix() <= 0 {
-		return time.Time{}
-	}
-	return t.UTC()
-}
-
-// List implements AlertStore. LIMIT offset, n works on 18.16 and current releases.
+// List implements AlertStore.
 func (c *CHAlerts) List(ctx context.Context, queue string, offset, limit int) ([]Alert, bool, error) {
-	out, err := c.query(ctx, fmt.Sprintf("WHERE queue = ? ORDER BY created_at DESC, alert_id LIMIT %d, %d", offset, limit+1), queue)
+	rows, err := c.Table.Latest(ctx, queue, offset, limit+1)
 	if err != nil {
 		return nil, false, err
+	}
+	out := make([]Alert, 0, len(rows))
+	for _, r := range rows {
+		out = append(out, alertOfRow(r))
 	}
 	if len(out) > limit {
 		return out[:limit], true, nil
@@ -298,17 +282,16 @@ func (c *CHAlerts) List(ctx context.Context, queue string, offset, limit int) ([
 	return out, false, nil
 }
 
-// Ack implements AlertStore: an `acknowledged` row in alert_events (through
-// a batch: 18.16 hangs on an INSERT with bound values).
+// Ack implements AlertStore: an `acknowledged` event in alert_events.
 func (c *CHAlerts) Ack(ctx context.Context, queue, id, actor, note string) (Alert, error) {
-	found, err := c.query(ctx, "WHERE queue = ? AND alert_id = ? LIMIT 1", queue, id)
+	r, found, err := c.Table.Find(ctx, queue, id)
 	if err != nil {
 		return Alert{}, err
 	}
-	if len(found) == 0 {
+	if !found {
 		return Alert{}, ErrAlertNotFound
 	}
-	a := found[0]
+	a := alertOfRow(r)
 	if !a.AcknowledgedAt.IsZero() {
 		return a, nil
 	}
@@ -317,16 +300,8 @@ func (c *CHAlerts) Ack(ctx context.Context, queue, id, actor, note string) (Aler
 		now = c.Now
 	}
 	at := now().UTC().Truncate(time.Second)
-	b, err := c.Conn.PrepareBatch(ctx, "INSERT INTO "+c.DB+".alert_events (alert_id, queue, event, actor, at, note, inserted_at)")
-	if err != nil {
-		return Alert{}, fmt.Errorf("alert_events: %w", err)
-	}
-	if err := b.Append(id, queue, "acknowledged", actor, at, note, now().UTC()); err != nil {
-		b.Abort()
-		return Alert{}, fmt.Errorf("alert_events: %w", err)
-	}
-	if err := b.Send(); err != nil {
-		return Alert{}, fmt.Errorf("alert_events: %w", err)
+	if err := c.Table.AddEvent(ctx, id, queue, "acknowledged", actor, at, note); err != nil {
+		return Alert{}, err
 	}
 	a.AcknowledgedAt, a.AcknowledgedBy = at, actor
 	return a, nil

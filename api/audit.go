@@ -16,8 +16,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
-
+	"github.com/earshot-dev/earshot/sink"
 	"github.com/earshot-dev/earshot/watchlist"
 )
 
@@ -121,8 +120,11 @@ func ReadAuditFile(path string, keep func(AuditRecord) bool, skip, max int) ([]A
 	return out, false, sc.Err()
 }
 
-// auditColumns is the insert column list of {db}.audit_log.
-const auditColumns = "at, actor, role, action, object_type, object_id, before, after, request_id, inserted_at"
+// AuditTable is where the audit log is shipped; *sink.AuditTable is one
+// (sink owns every ClickHouse table).
+type AuditTable interface {
+	Insert(ctx context.Context, rows []sink.AuditRow) error
+}
 
 // Shipper copies the audit log to ClickHouse's audit_log table. It reads
 // from a checkpoint (the byte offset shipped so far, in audit.shipped) and
@@ -131,8 +133,7 @@ const auditColumns = "at, actor, role, action, object_type, object_id, before, a
 // only inserts rows again that the table's ReplacingMergeTree key
 // (object_type, object_id, at, request_id) folds together.
 type Shipper struct {
-	Conn     driver.Conn
-	DB       string
+	Table    AuditTable
 	Path     string // the audit log
 	Interval time.Duration
 	Log      *slog.Logger
@@ -238,21 +239,12 @@ func (s *Shipper) ShipOnce(ctx context.Context) (int, error) {
 }
 
 func (s *Shipper) insert(ctx context.Context, recs []AuditRecord) error {
-	b, err := s.Conn.PrepareBatch(ctx, "INSERT INTO "+s.DB+".audit_log ("+auditColumns+")")
-	if err != nil {
-		return fmt.Errorf("audit_log: preparing: %w", err)
+	rows := make([]sink.AuditRow, len(recs))
+	for i, r := range recs {
+		rows[i] = sink.AuditRow{At: r.At, Actor: r.Actor, Role: r.Role, Action: r.Action, ObjectType: r.ObjectType, ObjectID: r.ObjectID,
+			Before: string(r.Before), After: string(r.After), RequestID: r.RequestID}
 	}
-	now := time.Now().UTC()
-	for _, r := range recs {
-		if err := b.Append(r.At.UTC(), r.Actor, r.Role, r.Action, r.ObjectType, r.ObjectID, string(r.Before), string(r.After), r.RequestID, now); err != nil {
-			b.Abort()
-			return fmt.Errorf("audit_log: %w", err)
-		}
-	}
-	if err := b.Send(); err != nil {
-		return fmt.Errorf("audit_log: inserting %d records: %w", len(recs), err)
-	}
-	return nil
+	return s.Table.Insert(ctx, rows)
 }
 
 // WatchlistHook is a watchlist.Options.OnChange that writes every change of

@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/earshot-dev/earshot/backtest"
 	"github.com/earshot-dev/earshot/match"
 	"github.com/earshot-dev/earshot/search"
 	"github.com/earshot-dev/earshot/watchlist"
@@ -35,5 +36,5 @@ func (b IndexBacktester) Backtest(ctx context.Context, spec watchlist.Spec, sinc
 			return nil, err
 		}
 	}
-	return search.Backtest(ctx, x, draft, live, search.BacktestOptions{Since: since, Regions: b.Regions})
+	return backtest.Run(ctx, x, draft, live, backtest.Options{Since: since, Regions: b.Regions})
 }

@@ -7,16 +7,16 @@ import (
 	"testing"
 	"time"
 
-	"github.com/earshot-dev/earshot/search"
+	"github.com/earshot-dev/earshot/backtest"
 	"github.com/earshot-dev/earshot/watchlist"
 )
 
 type overlapBacktester []string
 
 func (o overlapBacktester) Backtest(_ context.Context, spec watchlist.Spec, _ time.Duration) (any, error) {
-	r := &search.BacktestReport{Watchlist: spec.ID}
+	r := &backtest.Report{Watchlist: spec.ID}
 	for _, id := range o {
-		r.Overlap = append(r.Overlap, search.Overlap{Watchlist: id, Both: 1})
+		r.Overlap = append(r.Overlap, backtest.Overlap{Watchlist: id, Both: 1})
 	}
 	return r, nil
 }
@@ -36,7 +36,7 @@ func TestBacktestOverlapIsScoped(t *testing.T) {
 		{"admin", []string{"acme-gr", "apac-list", "global-brand", "gr-global", "from-a-directory"}},
 	} {
 		r := e.do(c.caller, "POST", "/v1/watchlists/backtest", spec)
-		var rep search.BacktestReport
+		var rep backtest.Report
 		if r.code != 200 || json.Unmarshal(r.body, &rep) != nil {
 			t.Fatalf("%s: %d %s", c.caller, r.code, r.body)
 		}

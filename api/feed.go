@@ -2,18 +2,10 @@ package api
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
-	"errors"
-	"fmt"
 	"log/slog"
-	"os"
-	"sync"
-	"time"
-
-	"github.com/segmentio/kafka-go"
 
 	"github.com/earshot-dev/earshot/post"
+	"github.com/earshot-dev/earshot/stream"
 )
 
 // Tap is the embedded mode's alert feed: give it to pipeline.Taps.Alert.
@@ -33,66 +25,43 @@ func Tap(mem *MemAlerts, hub *Hub, log *slog.Logger) func(*post.Item) {
 	}
 }
 
-// KafkaFeed feeds the live feeds from the queues' Kafka topics in
-// distributed mode. Each API process reads every topic from its end in a
-// consumer group of its own (so each instance sees every alert, and no
-// group's offsets matter: the live feed is live, the history is in
-// ClickHouse).
-type KafkaFeed struct {
-	Brokers []string
-	Dialer  *kafka.Dialer     // TLS and SASL, from stream.KafkaConn.Dialer; nil: plaintext
-	Topics  map[string]string // queue → topic
-	Hub     *Hub
-	Log     *slog.Logger
-	Group   string // default earshot-api-<host>-<random>
+// Tailer reads records produced from now on, on every partition of the
+// topics, until ctx ends; *stream.Kafka is one (stream owns every Kafka
+// reader, and Tail joins no consumer group).
+type Tailer interface {
+	Tail(ctx context.Context, topics []string, fn func(topic string, d stream.Delivery)) error
+}
+
+// LiveFeed feeds the live feeds from the queues' alert topics in
+// distributed mode. Each API process reads every topic from its end with
+// no consumer group (so each instance sees every alert, no offsets are
+// kept, and no group is left behind on the broker: the live feed is live,
+// the history is in ClickHouse).
+type LiveFeed struct {
+	Source Tailer
+	Topics map[string]string // queue → topic
+	Hub    *Hub
+	Log    *slog.Logger
 }
 
 // Run reads until ctx ends.
-func (f *KafkaFeed) Run(ctx context.Context) error {
-	group := f.Group
-	if group == "" {
-		host, _ := os.Hostname()
-		var b [4]byte
-		rand.Read(b[:])
-		group = fmt.Sprintf("earshot-api-%s-%s", host, hex.EncodeToString(b[:]))
+func (f *LiveFeed) Run(ctx context.Context) error {
+	queueOf := make(map[string]string, len(f.Topics))
+	topics := make([]string, 0, len(f.Topics))
+	for q, t := range f.Topics {
+		queueOf[t] = q
+		topics = append(topics, t)
 	}
-	var wg sync.WaitGroup
-	errs := make(chan error, len(f.Topics))
-	for queue, topic := range f.Topics {
-		r := kafka.NewReader(kafka.ReaderConfig{
-			Brokers: f.Brokers, Dialer: f.Dialer, GroupID: group, Topic: topic, StartOffset: kafka.LastOffset,
-			MinBytes: 1, MaxBytes: 16 << 20, MaxWait: 250 * time.Millisecond, CommitInterval: time.Second,
-			ReadBackoffMin: 50 * time.Millisecond, ReadBackoffMax: time.Second,
-		})
-		log := f.Log.With("component", "api.feed", "queue", queue, "topic", topic)
-		wg.Go(func() {
-			defer r.Close()
-			for {
-				m, err := r.ReadMessage(ctx)
-				if err != nil {
-					if ctx.Err() == nil {
-						errs <- fmt.Errorf("live feed of %s: %w", topic, err)
-					}
-					return
-				}
-				it, err := post.Decode(m.Value)
-				if err != nil || it.Alert == nil {
-					log.Warn("live feed: a record that is not an alert is skipped", "offset", m.Offset, "err", err)
-					continue
-				}
-				a, err := AlertFromItem(it)
-				if err != nil {
-					continue
-				}
-				f.Hub.Publish(a)
-			}
-		})
-	}
-	wg.Wait()
-	close(errs)
-	var all []error
-	for err := range errs {
-		all = append(all, err)
-	}
-	return errors.Join(all...)
+	log := f.Log.With("component", "api.feed")
+	return f.Source.Tail(ctx, topics, func(topic string, d stream.Delivery) {
+		if d.Err != nil || d.Item == nil || d.Item.Alert == nil {
+			log.Warn("live feed: a record that is not an alert is skipped", "queue", queueOf[topic], "topic", topic, "partition", d.Partition, "offset", d.Offset, "err", d.Err)
+			return
+		}
+		a, err := AlertFromItem(d.Item)
+		if err != nil {
+			return
+		}
+		f.Hub.Publish(a)
+	})
 }

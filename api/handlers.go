@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/earshot-dev/earshot/backtest"
 	"github.com/earshot-dev/earshot/search"
 	"github.com/earshot-dev/earshot/watchlist"
 )
@@ -565,10 +566,10 @@ func (s *Server) backtest(c *call, spec watchlist.Spec, since time.Duration) err
 		}
 		return err
 	}
-	if r, ok := rep.(*search.BacktestReport); ok && !c.id.Scope.Unscoped() {
+	if r, ok := rep.(*backtest.Report); ok && !c.id.Scope.Unscoped() {
 		// Another team's watchlist is not named to a scoped caller, here
 		// either: its overlap is left out as if it did not exist.
-		r.Overlap = slices.DeleteFunc(r.Overlap, func(o search.Overlap) bool { return !s.seesWatchlist(c.id, o.Watchlist) })
+		r.Overlap = slices.DeleteFunc(r.Overlap, func(o backtest.Overlap) bool { return !s.seesWatchlist(c.id, o.Watchlist) })
 	}
 	return c.json(http.StatusOK, rep)
 }

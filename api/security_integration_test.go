@@ -92,8 +92,8 @@ func TestScopesOnClickHouse(t *testing.T) {
 		t.Fatal(err)
 	}
 	cat.Limits = insights.DefaultConfig()
-	srv, err := New(cfg, Deps{Tokens: tokens, Audit: audit, Watchlists: store, Alerts: &CHAlerts{Conn: conn, DB: db},
-		Insights: CatalogInsights{Catalog: cat, Conn: conn, DB: db},
+	srv, err := New(cfg, Deps{Tokens: tokens, Audit: audit, Watchlists: store, Alerts: &CHAlerts{Table: &sink.AlertTables{Conn: conn, DB: db}},
+		Insights: insights.Bound{Catalog: cat, Conn: conn, DB: db},
 		Queues:   map[string]QueueInfo{"care": {Team: "care-emea", Region: "EMEA"}}, Registerer: prometheus.NewRegistry()})
 	if err != nil {
 		t.Fatal(err)

@@ -19,7 +19,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"golang.org/x/time/rate"
@@ -72,25 +71,10 @@ type Backtester interface {
 	Backtest(ctx context.Context, spec watchlist.Spec, since time.Duration) (any, error)
 }
 
-// Insights lists and runs the analysts' named queries.
+// Insights lists and runs the analysts' named queries; insights.Bound is one.
 type Insights interface {
 	List() []insights.Query
 	Run(ctx context.Context, name string, params map[string]string) (*insights.Table, error)
-}
-
-// CatalogInsights runs the cookbook's queries on a ClickHouse database.
-type CatalogInsights struct {
-	Catalog *insights.Catalog
-	Conn    driver.Conn
-	DB      string
-}
-
-// List implements Insights.
-func (c CatalogInsights) List() []insights.Query { return c.Catalog.List() }
-
-// Run implements Insights.
-func (c CatalogInsights) Run(ctx context.Context, name string, params map[string]string) (*insights.Table, error) {
-	return c.Catalog.Run(ctx, c.Conn, c.DB, name, params)
 }
 
 // QueueInfo says who works a queue, for scopes.

@@ -35,6 +35,22 @@ func (c Config) Validate() error {
 	return errors.Join(errs...)
 }
 
+// Bound is a catalogue bound to one ClickHouse database: what the API
+// lists and runs (it implements api.Insights).
+type Bound struct {
+	Catalog *Catalog
+	Conn    driver.Conn
+	DB      string
+}
+
+// List lists the catalogue's queries.
+func (b Bound) List() []Query { return b.Catalog.List() }
+
+// Run runs the named query on the bound database.
+func (b Bound) Run(ctx context.Context, name string, params map[string]string) (*Table, error) {
+	return b.Catalog.Run(ctx, b.Conn, b.DB, name, params)
+}
+
 // Run binds the named query's parameters, runs it on conn against database
 // db and returns its result, at most Limits.MaxRows rows. The query is
 // stopped on the server after Limits.Timeout (max_execution_time), and by

@@ -73,7 +73,7 @@ func TestAPIOnClickHouse(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer store.Close()
-	srv, err := api.New(cfg, api.Deps{Tokens: tokens, Audit: audit, Watchlists: store, Alerts: &api.CHAlerts{Conn: conn, DB: db},
+	srv, err := api.New(cfg, api.Deps{Tokens: tokens, Audit: audit, Watchlists: store, Alerts: &api.CHAlerts{Table: &sink.AlertTables{Conn: conn, DB: db}},
 		Queues:     map[string]api.QueueInfo{"care": {Team: "care-emea", Region: "EMEA"}, "pr": {Team: "pr", Region: "EMEA"}},
 		Ready:      map[string]func(context.Context) error{"clickhouse": func(ctx context.Context) error { return conn.Ping(ctx) }},
 		Registerer: prometheus.NewRegistry()})
@@ -139,7 +139,7 @@ func TestAPIOnClickHouse(t *testing.T) {
 	if code, body := call(gina, "POST", "/v1/watchlists", `{"id":"acme-gr","team":"greece","keywords":["acme"]}`); code != 201 {
 		t.Fatalf("create: %d %s", code, body)
 	}
-	shipper := &api.Shipper{Conn: conn, DB: db, Path: audit.Path(), Interval: time.Second, Log: apiTestLogger()}
+	shipper := &api.Shipper{Table: &sink.AuditTable{Conn: conn, DB: db}, Path: audit.Path(), Interval: time.Second, Log: apiTestLogger()}
 	if n, err := shipper.ShipOnce(ctx); err != nil || n != 1 {
 		t.Fatalf("shipping: %d %v", n, err)
 	}
@@ -161,7 +161,7 @@ func TestAPIOnClickHouse(t *testing.T) {
 	defer downConn.Close()
 	call(gina, "PUT", "/v1/watchlists/acme-gr", `{"if_version":1,"spec":{"id":"acme-gr","team":"greece","keywords":["acme","acme hellas"]}}`)
 	call(gina, "POST", "/v1/watchlists/acme-gr/submit", "")
-	down := &api.Shipper{Conn: downConn, DB: db, Path: audit.Path(), Interval: time.Second, Log: apiTestLogger()}
+	down := &api.Shipper{Table: &sink.AuditTable{Conn: downConn, DB: db}, Path: audit.Path(), Interval: time.Second, Log: apiTestLogger()}
 	offBefore, _ := down.Offset()
 	if _, err := down.ShipOnce(ctx); err == nil {
 		t.Fatal("shipping to an unreachable ClickHouse succeeded")

@@ -267,18 +267,14 @@ func TestKafkaSASLSSL(t *testing.T) {
 				t.Fatalf("table %v, %v", tab, err)
 			}
 
-			// The API's live feed, with the transport's dialer.
-			conn, err := cfg.Conn(nil)
-			if err != nil {
-				t.Fatal(err)
-			}
+			// The API's live feed, read through the transport (its TLS and SASL).
 			alerts := prefix + ".alerts.care"
 			if err := k.EnsureTopics(ctx, alerts); err != nil {
 				t.Fatal(err)
 			}
 			hub := api.NewHub()
 			sub := hub.Subscribe("care", 64)
-			feed := &api.KafkaFeed{Brokers: cfg.Brokers, Dialer: conn.Dialer(), Topics: map[string]string{"care": alerts}, Hub: hub, Log: apiTestLogger()}
+			feed := &api.LiveFeed{Source: k, Topics: map[string]string{"care": alerts}, Hub: hub, Log: apiTestLogger()}
 			fctx, stop := context.WithCancel(ctx)
 			fdone := make(chan error, 1)
 			go func() { fdone <- feed.Run(fctx) }()

@@ -248,38 +248,3 @@ func reportLatency(b *testing.B, lat []time.Duration) {
 	b.ReportMetric(float64(lat[len(lat)*95/100].Microseconds())/1000, "p95-ms")
 	b.ReportMetric(float64(lat[len(lat)/2].Microseconds())/1000, "p50-ms")
 }
-
-// BenchmarkBacktest7Days runs a draft watchlist over the window that
-// BenchmarkSearch7Days built in SEARCH_BENCH_DIR.
-func BenchmarkBacktest7Days(b *testing.B) {
-	dir := os.Getenv("SEARCH_BENCH_DIR")
-	if dir == "" {
-		b.Skip("SEARCH_BENCH_DIR: build the window with BenchmarkSearch7Days first")
-	}
-	c := testConfig(b)
-	c.Dir = dir
-	now := testNow
-	x, err := OpenWith(c, Options{ReadOnly: true, Now: func() time.Time { return now }})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer x.Close()
-	draft, err := match.Parse("draft.yaml", []byte("id: refunds\nname: Refunds\nteam: care\nkeywords: [refund, reembolso, remboursement, rimborso, erstattung]\n"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	live, err := match.LoadDir(filepath.Join("..", "deploy", "examples", "watchlists"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.ReportAllocs()
-	for range b.N {
-		r, err := Backtest(context.Background(), x, draft, live, BacktestOptions{Since: 7 * 24 * time.Hour})
-		if err != nil {
-			b.Fatal(err)
-		}
-		b.ReportMetric(float64(r.Scanned)/r.Took.Seconds(), "posts/s")
-		b.ReportMetric(float64(r.Scanned), "posts")
-		b.ReportMetric(float64(r.Matched), "matched")
-	}
-}

@@ -22,7 +22,10 @@ import (
 )
 
 // dayLayout names a shard's directory: the UTC day of its posts' created_at.
-const dayLayout = "2006-01-02"
+const dayLayout = DayLayout
+
+// DayLayout names the index's daily shards (UTC days), as Scan reports them.
+const DayLayout = "2006-01-02"
 
 // atLayout orders posts by created_at as text.
 const atLayout = "20060102150405.000"
@@ -281,6 +284,9 @@ func (x *Index) Days() []string {
 
 // Retention is the configured window.
 func (x *Index) Retention() time.Duration { return x.cfg.Retention }
+
+// Now is the index's clock (Options.Now), by which it keeps its window.
+func (x *Index) Now() time.Time { return x.opt.Now() }
 
 // Close closes every shard.
 func (x *Index) Close() error {

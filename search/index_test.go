@@ -14,7 +14,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
-	"github.com/earshot-dev/earshot/match"
 	"github.com/earshot-dev/earshot/post"
 )
 
@@ -315,80 +314,6 @@ func TestMetrics(t *testing.T) {
 	if x.Bytes() <= 0 {
 		t.Error("index bytes not counted")
 	}
-}
-
-const draftYAML = `id: refunds-draft
-name: Refund complaints (draft)
-team: care
-status: draft
-keywords: [refund, refunds, reembolso]
-`
-
-func TestBacktest(t *testing.T) {
-	x := loaded(t)
-	draft, err := match.Parse("draft.yaml", []byte(draftYAML))
-	if err != nil {
-		t.Fatal(err)
-	}
-	live := mustLists(t, map[string]string{
-		"acme.yaml":    "id: acme\nname: Acme\nteam: care\nkeywords: [acme]\n",
-		"es.yaml":      "id: spanish\nname: Spanish refunds\nteam: care\nrule: \"reembolso AND lang:es\"\n",
-		"paused.yaml":  "id: paused\nname: Paused\nteam: care\nstatus: paused\nkeywords: [refund]\n",
-		"unrelat.yaml": "id: globex\nname: Globex\nteam: care\nkeywords: [globex]\n",
-	})
-	rep, err := Backtest(context.Background(), x, draft, live, BacktestOptions{Since: 7 * 24 * time.Hour})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if rep.Scanned != len(corpus) || rep.Matched != 3 {
-		t.Errorf("scanned %d, matched %d; want %d, 3", rep.Scanned, rep.Matched, len(corpus))
-	}
-	perDay := map[string]int{}
-	for _, d := range rep.PerDay {
-		perDay[d.Day] = d.Matched
-	}
-	if perDay["2026-11-22"] != 1 || perDay["2026-11-21"] != 2 || len(rep.PerDay) != 8 {
-		t.Errorf("per day %+v", rep.PerDay)
-	}
-	overlap := map[string]int{}
-	for _, o := range rep.Overlap {
-		overlap[o.Watchlist] = o.Both
-	}
-	// The Spanish post's lang comes from the stored post (declared lang is
-	// empty here), so the lang: filter does not hold for it.
-	if overlap["acme"] != 3 || overlap["globex"] != 0 || len(overlap) != 3 {
-		t.Errorf("overlap %v (paused lists are not live)", overlap)
-	}
-	if len(rep.Sample) != 3 || rep.Sample[0].CreatedAt.After(rep.Sample[2].CreatedAt) {
-		t.Errorf("sample %+v", rep.Sample)
-	}
-	// A year is clamped to the window, and said so.
-	rep, err = Backtest(context.Background(), x, draft, nil, BacktestOptions{Since: 365 * 24 * time.Hour})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(rep.Notes) < 2 || !strings.Contains(rep.Notes[0], "asked for 365d, but the index keeps 7d") || rep.Matched != 3 {
-		t.Errorf("a year: notes %q, matched %d", rep.Notes, rep.Matched)
-	}
-	// The window bounds what is read.
-	rep, _ = Backtest(context.Background(), x, draft, nil, BacktestOptions{Since: 12 * time.Hour})
-	if rep.Matched != 1 || rep.Scanned != 3 {
-		t.Errorf("12h: matched %d of %d", rep.Matched, rep.Scanned)
-	}
-}
-
-func mustLists(t *testing.T, files map[string]string) []*match.Watchlist {
-	dir := t.TempDir()
-	for name, body := range files {
-		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	lists, err := match.LoadDir(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return lists
 }
 
 func TestParseAge(t *testing.T) {

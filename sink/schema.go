@@ -568,11 +568,12 @@ func (s Schema) Statements() []string {
 	return out
 }
 
-// InsertColumns returns the column lists the sink inserts into each table.
+// InsertColumns returns the column lists the sink inserts into each table
+// (the API's audit log shipper included).
 func InsertColumns() map[string]string {
 	return map[string]string{
 		"posts": postColumns, "matches": matchColumns, "deletions": deletionColumns,
-		"alerts": alertColumns, "alert_events": alertEventColumns, "volume_in": volumeColumns,
+		"alerts": alertColumns, "alert_events": alertEventColumns, "volume_in": volumeColumns, "audit_log": auditColumns,
 		"suppressions": suppressionColumns,
 	}
 }

@@ -12,7 +12,6 @@ import (
 	"path/filepath"
 	"sync"
 
-	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
@@ -26,6 +25,7 @@ import (
 	"github.com/earshot-dev/earshot/route"
 	"github.com/earshot-dev/earshot/search"
 	"github.com/earshot-dev/earshot/sink"
+	"github.com/earshot-dev/earshot/stream"
 	"github.com/earshot-dev/earshot/strictyaml"
 )
 
@@ -105,9 +105,9 @@ func newAPIProcess(ctx context.Context, cfg pipeline.Config, embedded bool, reg 
 		}
 		return a.push
 	}
-	var conn driver.Conn
 	if cfg.Sink.Enabled {
-		if conn, err = sink.Open(cfg.Sink); err != nil {
+		conn, err := sink.Open(cfg.Sink)
+		if err != nil {
 			return nil, err
 		}
 		a.closers = append(a.closers, func() { conn.Close() })
@@ -115,14 +115,14 @@ func newAPIProcess(ctx context.Context, cfg pipeline.Config, embedded bool, reg 
 			return nil, err // an untrusted certificate or a refused password: retrying cannot help
 		}
 		d.Ready["clickhouse"] = func(ctx context.Context) error { return conn.Ping(ctx) }
-		d.Alerts = &api.CHAlerts{Conn: conn, DB: cfg.Sink.Database}
+		d.Alerts = &api.CHAlerts{Table: &sink.AlertTables{Conn: conn, DB: cfg.Sink.Database}}
 		cat, err := insights.Load()
 		if err != nil {
 			return nil, err
 		}
 		cat.Limits = insights.DefaultConfig()
-		d.Insights = api.CatalogInsights{Catalog: cat, Conn: conn, DB: cfg.Sink.Database}
-		shipper := &api.Shipper{Conn: conn, DB: cfg.Sink.Database, Path: audit.Path(), Interval: cfg.API.AuditShip, Log: log.With("component", "api.audit")}
+		d.Insights = insights.Bound{Catalog: cat, Conn: conn, DB: cfg.Sink.Database}
+		shipper := &api.Shipper{Table: &sink.AuditTable{Conn: conn, DB: cfg.Sink.Database}, Path: audit.Path(), Interval: cfg.API.AuditShip, Log: log.With("component", "api.audit")}
 		a.workers = append(a.workers, shipper.Run)
 	} else if embedded {
 		a.mem = api.NewMemAlerts(cfg.API.AlertsPerQueue)
@@ -145,11 +145,12 @@ func newAPIProcess(ctx context.Context, cfg pipeline.Config, embedded bool, reg 
 		}
 		if !embedded {
 			topics := pipeline.NewTopics(cfg.Transport.TopicPrefix)
-			conn, err := cfg.Transport.Kafka.Conn(nil)
+			k, err := stream.NewKafka(cfg.Transport.Kafka, topics.Dead(), log)
 			if err != nil {
 				return nil, err
 			}
-			feed := &api.KafkaFeed{Brokers: brokers, Dialer: conn.Dialer(), Topics: map[string]string{}, Hub: a.hub, Log: log}
+			a.closers = append(a.closers, func() { k.Close() })
+			feed := &api.LiveFeed{Source: k, Topics: map[string]string{}, Hub: a.hub, Log: log}
 			for q := range d.Queues {
 				feed.Topics[q] = topics.Alerts(q)
 			}

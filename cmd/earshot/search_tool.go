@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/earshot-dev/earshot/backtest"
 	"github.com/earshot-dev/earshot/match"
 	"github.com/earshot-dev/earshot/pipeline"
 	"github.com/earshot-dev/earshot/region"
@@ -225,7 +226,7 @@ func backtestTool(args []string, stdout, stderr io.Writer) error {
 	}
 	ctx, stop := signalContext(slog.New(slog.DiscardHandler))
 	defer stop()
-	rep, err := search.Backtest(ctx, x, draft, live, search.BacktestOptions{Since: age, Sample: *sample, Regions: region.Map(cfg.Enrich.Regions)})
+	rep, err := backtest.Run(ctx, x, draft, live, backtest.Options{Since: age, Sample: *sample, Regions: region.Map(cfg.Enrich.Regions)})
 	if err != nil {
 		return err
 	}

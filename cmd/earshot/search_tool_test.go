@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/earshot-dev/earshot/backtest"
 	"github.com/earshot-dev/earshot/pipeline"
 	"github.com/earshot-dev/earshot/search"
 )
@@ -90,7 +91,7 @@ func TestSearchAndBacktestAfterARun(t *testing.T) {
 	if err := run([]string{"watchlist", "backtest", draft, "--config", cfg, "--since", "2d", "--json"}, &o, &e); err != nil {
 		t.Fatal(err, e.String())
 	}
-	var rep search.BacktestReport
+	var rep backtest.Report
 	if err := json.Unmarshal(o.Bytes(), &rep); err != nil {
 		t.Fatal(err)
 	}

@@ -1,55 +1,29 @@
-package search
+// Package backtest tries a draft watchlist with the real matcher over the
+// posts the search index keeps. It sits above search and match (issue 18
+// item 9): a stage package imports no other stage.
+package backtest
 
 import (
 	"context"
 	"fmt"
 	"math/rand/v2"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/earshot-dev/earshot/match"
+	"github.com/earshot-dev/earshot/search"
 )
 
-// ParseAge reads how far back to look: 7d, 2w, 36h, 90m or any Go duration.
-func ParseAge(s string) (time.Duration, error) {
-	s = strings.TrimSpace(s)
-	unit := time.Duration(0)
-	switch {
-	case strings.HasSuffix(s, "d"):
-		unit = 24 * time.Hour
-	case strings.HasSuffix(s, "w"):
-		unit = 7 * 24 * time.Hour
-	}
-	var d time.Duration
-	if unit != 0 {
-		n, err := strconv.Atoi(s[:len(s)-1])
-		if err != nil || n < 1 || n > 100_000 {
-			return 0, fmt.Errorf("%q: want a whole number of days or weeks, such as 7d or 2w", s)
-		}
-		d = time.Duration(n) * unit
-	} else {
-		var err error
-		if d, err = time.ParseDuration(s); err != nil {
-			return 0, fmt.Errorf("%q: want a duration such as 7d, 36h or 90m", s)
-		}
-	}
-	if d <= 0 {
-		return 0, fmt.Errorf("%q: want more than 0", s)
-	}
-	return d, nil
-}
-
-// BacktestOptions tune a backtest.
-type BacktestOptions struct {
+// Options tune a backtest.
+type Options struct {
 	Since   time.Duration     // how far back; clamped to the retention window
 	Sample  int               // matched posts to show; 0 is 10
 	Regions map[string]string // country → region, for region: in rules (as the live matcher has it)
 }
 
-// BacktestReport is what a draft watchlist would have matched in the window.
-type BacktestReport struct {
+// Report is what a draft watchlist would have matched in the window.
+type Report struct {
 	Watchlist string        `json:"watchlist"`
 	Rule      string        `json:"rule,omitempty"`
 	Since     time.Time     `json:"since"`
@@ -57,14 +31,14 @@ type BacktestReport struct {
 	Notes     []string      `json:"notes,omitempty"`
 	Scanned   int           `json:"scanned"` // indexed posts read
 	Matched   int           `json:"matched"`
-	PerDay    []BacktestDay `json:"per_day"`
+	PerDay    []Day         `json:"per_day"`
 	Sample    []Sample      `json:"sample"`
 	Overlap   []Overlap     `json:"overlap"` // per live watchlist, how many of the draft's matches it matched too
 	Took      time.Duration `json:"took_ns"`
 }
 
-// BacktestDay counts one UTC day.
-type BacktestDay struct {
+// Day counts one UTC day.
+type Day struct {
 	Day     string `json:"day"`
 	Scanned int    `json:"scanned"`
 	Matched int    `json:"matched"`
@@ -86,24 +60,24 @@ type Overlap struct {
 	Share     float64 `json:"share"` // of the draft's matches
 }
 
-// Backtest runs draft (whatever its status) with the real matcher over the
+// Run runs draft (whatever its status) with the real matcher over the
 // posts of the retention window, and the live watchlists beside it for the
 // overlap. The index holds only posts some live watchlist matched when they
 // arrived, so the draft is tried on those: a draft that reaches beyond every
 // live list is undercounted, and the report says so.
-func Backtest(ctx context.Context, x *Index, draft *match.Watchlist, live []*match.Watchlist, o BacktestOptions) (*BacktestReport, error) {
+func Run(ctx context.Context, x *search.Index, draft *match.Watchlist, live []*match.Watchlist, o Options) (*Report, error) {
 	start := time.Now()
 	if o.Sample <= 0 {
 		o.Sample = 10
 	}
 	if o.Since <= 0 {
-		o.Since = x.cfg.Retention
+		o.Since = x.Retention()
 	}
-	r := &BacktestReport{Watchlist: draft.ID, Rule: draft.Rule, PerDay: []BacktestDay{}, Sample: []Sample{}, Overlap: []Overlap{}}
-	if o.Since > x.cfg.Retention {
+	r := &Report{Watchlist: draft.ID, Rule: draft.Rule, PerDay: []Day{}, Sample: []Sample{}, Overlap: []Overlap{}}
+	if o.Since > x.Retention() {
 		r.Notes = append(r.Notes, fmt.Sprintf("asked for %s, but the index keeps %s (search.retention): backtested the last %s only",
-			fmtAge(o.Since), fmtAge(x.cfg.Retention), fmtAge(x.cfg.Retention)))
-		o.Since = x.cfg.Retention
+			fmtAge(o.Since), fmtAge(x.Retention()), fmtAge(x.Retention())))
+		o.Since = x.Retention()
 	}
 	d := *draft
 	d.Status = "live" // a draft is what is being tried
@@ -123,21 +97,21 @@ func Backtest(ctx context.Context, x *Index, draft *match.Watchlist, live []*mat
 			return nil, fmt.Errorf("compiling the live watchlists: %w", err)
 		}
 	}
-	now := x.opt.Now().UTC()
+	now := x.Now().UTC()
 	r.Since, r.Until = now.Add(-o.Since), now
-	days := map[string]*BacktestDay{}
+	days := map[string]*Day{}
 	for t := r.Since; !t.After(now); t = t.Add(24 * time.Hour) {
-		day := t.Format(dayLayout)
-		days[day] = &BacktestDay{Day: day}
+		day := t.Format(search.DayLayout)
+		days[day] = &Day{Day: day}
 	}
-	days[now.Format(dayLayout)] = &BacktestDay{Day: now.Format(dayLayout)}
+	days[now.Format(search.DayLayout)] = &Day{Day: now.Format(search.DayLayout)}
 	both := map[string]int{}
 	rng := rand.New(rand.NewPCG(1, 2))
-	err = x.Scan(ctx, r.Since, time.Time{}, func(day string, s *Stored) error {
+	err = x.Scan(ctx, r.Since, time.Time{}, func(day string, s *search.Stored) error {
 		r.Scanned++
 		bd := days[day]
 		if bd == nil {
-			bd = &BacktestDay{Day: day}
+			bd = &Day{Day: day}
 			days[day] = bd
 		}
 		bd.Scanned++
@@ -167,7 +141,7 @@ func Backtest(ctx context.Context, x *Index, draft *match.Watchlist, live []*mat
 	for _, bd := range days {
 		r.PerDay = append(r.PerDay, *bd)
 	}
-	slices.SortFunc(r.PerDay, func(a, b BacktestDay) int { return strings.Compare(a.Day, b.Day) })
+	slices.SortFunc(r.PerDay, func(a, b Day) int { return strings.Compare(a.Day, b.Day) })
 	slices.SortFunc(r.Sample, func(a, b Sample) int { return a.CreatedAt.Compare(b.CreatedAt) })
 	for _, w := range lives {
 		ov := Overlap{Watchlist: w.ID, Both: both[w.ID]}

@@ -1,0 +1,80 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/earshot-dev/earshot/sink"
+)
+
+// fakeTable is an AlertTable in memory, newest first.
+type fakeTable struct {
+	rows   []sink.AlertRow
+	events []string
+	err    error
+}
+
+func (f *fakeTable) Latest(_ context.Context, queue string, offset, limit int) ([]sink.AlertRow, error) {
+	var out []sink.AlertRow
+	for _, r := range f.rows {
+		if r.Queue == queue {
+			out = append(out, r)
+		}
+	}
+	out = out[min(offset, len(out)):]
+	return out[:min(limit, len(out))], f.err
+}
+
+func (f *fakeTable) Find(_ context.Context, queue, id string) (sink.AlertRow, bool, error) {
+	for _, r := range f.rows {
+		if r.Queue == queue && r.ID == id {
+			return r, true, f.err
+		}
+	}
+	return sink.AlertRow{}, false, f.err
+}
+
+func (f *fakeTable) AddEvent(_ context.Context, id, queue, event, actor string, at time.Time, note string) error {
+	f.events = append(f.events, fmt.Sprintf("%s %s %s %s %s %s", id, queue, event, actor, at.Format(time.RFC3339), note))
+	return f.err
+}
+
+func TestCHAlertsOverTheSinkTable(t *testing.T) {
+	now := time.Date(2026, 12, 7, 3, 0, 0, 500, time.UTC)
+	acked := now.Add(-time.Hour)
+	tab := &fakeTable{rows: []sink.AlertRow{
+		{ID: "a3", Queue: "care", Payload: `{"post":{}}`, CreatedAt: now},
+		{ID: "a2", Queue: "care", Payload: "not json", AcknowledgedAt: acked, AcknowledgedBy: "sam"},
+		{ID: "a1", Queue: "care"},
+		{ID: "p1", Queue: "pr"},
+	}}
+	c := &CHAlerts{Table: tab, Now: func() time.Time { return now }}
+	page, more, err := c.List(context.Background(), "care", 0, 2)
+	if err != nil || !more || len(page) != 2 || page[0].ID != "a3" || string(page[0].Item) != `{"post":{}}` || page[1].Item != nil {
+		t.Fatalf("page 1: %+v more=%v err=%v", page, more, err)
+	}
+	if page, more, _ = c.List(context.Background(), "care", 2, 2); more || len(page) != 1 || page[0].ID != "a1" {
+		t.Fatalf("page 2: %+v more=%v", page, more)
+	}
+	a, err := c.Ack(context.Background(), "care", "a3", "rita", "on it")
+	if err != nil || a.AcknowledgedBy != "rita" || !a.AcknowledgedAt.Equal(now.Truncate(time.Second)) {
+		t.Fatalf("ack: %+v %v", a, err)
+	}
+	if a, err = c.Ack(context.Background(), "care", "a2", "rita", ""); err != nil || a.AcknowledgedBy != "sam" {
+		t.Fatalf("ack of an acknowledged alert: %+v %v", a, err)
+	}
+	if _, err = c.Ack(context.Background(), "pr", "a1", "rita", ""); !errors.Is(err, ErrAlertNotFound) {
+		t.Fatalf("ack in another queue: %v", err)
+	}
+	want := "a3 care acknowledged rita 2026-12-07T03:00:00Z on it"
+	if len(tab.events) != 1 || tab.events[0] != want {
+		t.Fatalf("events %q, want [%q]", tab.events, want)
+	}
+	tab.err = errors.New("clickhouse down")
+	if _, _, err := c.List(context.Background(), "care", 0, 2); err == nil {
+		t.Fatal("List hid the table's error")
+	}
+}

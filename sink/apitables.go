@@ -1,0 +1,142 @@
+package sink
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+)
+
+// AlertRow is a row of the alerts_latest view: an alert as the sink wrote
+// it, with its latest acknowledgement (times are UTC; a zero time is
+// "none", which ClickHouse stores as the epoch).
+type AlertRow struct {
+	ID, Queue, Team, Priority, Rule, PostKey string
+	Watchlists                               []string
+	Region, Incident                         string
+	IncidentSize                             int
+	Spike, Retracted                         bool
+	HandedOffFrom                            string
+	Unstaffed                                bool
+	CreatedAt, DueAt                         time.Time
+	Payload                                  string // the alert's item as JSON
+	AcknowledgedAt                           time.Time
+	AcknowledgedBy                           string
+}
+
+// AlertTables reads the stored alerts and writes the responders' events
+// on them (alert_events), for the API.
+type AlertTables struct {
+	Conn driver.Conn
+	DB   string
+	Now  func() time.Time // inserted_at; nil: time.Now
+}
+
+const alertSelect = "SELECT alert_id, queue, team, priority, rule, post_key, watchlists, region, incident, incident_size, spike, retracted, " +
+	"handed_off_from, unstaffed, created_at, due_at, payload, acknowledged_at, acknowledged_by FROM "
+
+func (t *AlertTables) query(ctx context.Context, where string, args ...any) ([]AlertRow, error) {
+	rows, err := t.Conn.Query(ctx, alertSelect+t.DB+".alerts_latest "+where, args...)
+	if err != nil {
+		return nil, fmt.Errorf("alerts: %w", err)
+	}
+	defer rows.Close()
+	var out []AlertRow
+	for rows.Next() {
+		var a AlertRow
+		var size uint32
+		var spike, retracted, unstaffed uint8
+		if err := rows.Scan(&a.ID, &a.Queue, &a.Team, &a.Priority, &a.Rule, &a.PostKey, &a.Watchlists, &a.Region, &a.Incident, &size,
+			&spike, &retracted, &a.HandedOffFrom, &unstaffed, &a.CreatedAt, &a.DueAt, &a.Payload, &a.AcknowledgedAt, &a.AcknowledgedBy); err != nil {
+			return nil, fmt.Errorf("alerts: %w", err)
+		}
+		a.IncidentSize, a.Spike, a.Retracted, a.Unstaffed = int(size), spike != 0, retracted != 0, unstaffed != 0
+		a.CreatedAt, a.DueAt, a.AcknowledgedAt = a.CreatedAt.UTC(), zeroEpoch(a.DueAt), zeroEpoch(a.AcknowledgedAt)
+		out = append(out, a)
+	}
+	return out, rows.Err()
+}
+
+// zeroEpoch turns ClickHouse's 1970-01-01 "none" into the zero time.
+func zeroEpoch(t time.Time) time.Time {
+	if t.Unix() <= 0 {
+		return time.Time{}
+	}
+	return t.UTC()
+}
+
+// Latest lists up to limit alerts of queue, newest first, after skipping
+// offset. LIMIT offset, n works on 18.16 and current releases.
+func (t *AlertTables) Latest(ctx context.Context, queue string, offset, limit int) ([]AlertRow, error) {
+	return t.query(ctx, fmt.Sprintf("WHERE queue = ? ORDER BY created_at DESC, alert_id LIMIT %d, %d", offset, limit), queue)
+}
+
+// Find returns the alert id of queue, if it is stored.
+func (t *AlertTables) Find(ctx context.Context, queue, id string) (AlertRow, bool, error) {
+	found, err := t.query(ctx, "WHERE queue = ? AND alert_id = ? LIMIT 1", queue, id)
+	if err != nil || len(found) == 0 {
+		return AlertRow{}, false, err
+	}
+	return found[0], true, nil
+}
+
+// AddEvent writes an event (such as "acknowledged") on an alert to
+// alert_events, through a batch: 18.16 hangs on an INSERT with bound values.
+func (t *AlertTables) AddEvent(ctx context.Context, id, queue, event, actor string, at time.Time, note string) error {
+	now := time.Now
+	if t.Now != nil {
+		now = t.Now
+	}
+	b, err := t.Conn.PrepareBatch(ctx, "INSERT INTO "+t.DB+".alert_events ("+alertEventColumns+")")
+	if err != nil {
+		return fmt.Errorf("alert_events: %w", err)
+	}
+	if err := b.Append(id, queue, event, actor, at.UTC(), note, now().UTC()); err != nil {
+		b.Abort()
+		return fmt.Errorf("alert_events: %w", err)
+	}
+	if err := b.Send(); err != nil {
+		return fmt.Errorf("alert_events: %w", err)
+	}
+	return nil
+}
+
+// AuditRow is a row of audit_log: one change made through the API or the CLI.
+type AuditRow struct {
+	At                   time.Time
+	Actor, Role, Action  string
+	ObjectType, ObjectID string
+	Before, After        string // JSON, or empty
+	RequestID            string
+}
+
+// auditColumns is the insert column list of {db}.audit_log.
+const auditColumns = "at, actor, role, action, object_type, object_id, before, after, request_id, inserted_at"
+
+// AuditTable writes the audit log's records to audit_log, whose
+// ReplacingMergeTree key (object_type, object_id, at, request_id) folds
+// together a record inserted twice.
+type AuditTable struct {
+	Conn driver.Conn
+	DB   string
+}
+
+// Insert writes rows in one batch.
+func (t *AuditTable) Insert(ctx context.Context, rows []AuditRow) error {
+	b, err := t.Conn.PrepareBatch(ctx, "INSERT INTO "+t.DB+".audit_log ("+auditColumns+")")
+	if err != nil {
+		return fmt.Errorf("audit_log: preparing: %w", err)
+	}
+	now := time.Now().UTC()
+	for _, r := range rows {
+		if err := b.Append(r.At.UTC(), r.Actor, r.Role, r.Action, r.ObjectType, r.ObjectID, r.Before, r.After, r.RequestID, now); err != nil {
+			b.Abort()
+			return fmt.Errorf("audit_log: %w", err)
+		}
+	}
+	if err := b.Send(); err != nil {
+		return fmt.Errorf("audit_log: inserting %d records: %w", len(rows), err)
+	}
+	return nil
+}
