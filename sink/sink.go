@@ -325,45 +325,29 @@ func (s *Sink) subtractDeleted(ctx context.Context, deletes []*post.Item) error 
 // AlertStage returns the sink stage of a queue's alert topic: every alert
 // goes into alerts (latest version wins) with a created or retracted event.
 func (s *Sink) AlertStage() func(context.Context, post.Batch) (post.Batch, error) {
-	return func(ctx context.Context, in post.Batch) (post.Batch, error) {
-		var out post.Batch
-		var items []*post.Item
-		for _, it := range in.Items {
-			if it.Alert == nil {
-				out.Rejected = append(out.Rejected, post.Rejected{Item: it, Reason: "sink: a record on an alert topic carries no alert"})
-				continue
-			}
-			items = append(items, it)
-		}
-		if len(items) == 0 {
-			return out, nil
-		}
-		if err := s.migrate(ctx); err != nil {
-			return post.Batch{}, err
-		}
-		w, err := s.alertsWriter(ctx, items)
-		if err != nil {
-			return post.Batch{}, err
-		}
-		rej, err := s.write(ctx, w, items)
-		if err != nil {
-			return post.Batch{}, err
-		}
-		out.Rejected = append(out.Rejected, rej...)
-		return out, nil
-	}
+	return s.recordStage("sink: a record on an alert topic carries no alert",
+		func(it *post.Item) bool { return it.Alert != nil }, s.alertsWriter)
 }
 
 // SuppressionStage returns the sink stage of the suppressed topic: one row
 // per post a routing rule suppressed, in suppressions (the latest decision
 // per post wins), for analysts to count by reason and rule.
 func (s *Sink) SuppressionStage() func(context.Context, post.Batch) (post.Batch, error) {
+	return s.recordStage("sink: a record on the suppressed topic carries no suppression",
+		func(it *post.Item) bool { return it.Suppression != nil },
+		func(context.Context, []*post.Item) (*writer, error) { return s.suppressionWriter(), nil })
+}
+
+// recordStage is the stage of a topic whose records must each carry one
+// kind of thing (an alert, a suppression): a record without it is
+// dead-lettered with reason, the rest written by the writer made for them.
+func (s *Sink) recordStage(reason string, carries func(*post.Item) bool, newWriter func(context.Context, []*post.Item) (*writer, error)) func(context.Context, post.Batch) (post.Batch, error) {
 	return func(ctx context.Context, in post.Batch) (post.Batch, error) {
 		var out post.Batch
 		var items []*post.Item
 		for _, it := range in.Items {
-			if it.Suppression == nil {
-				out.Rejected = append(out.Rejected, post.Rejected{Item: it, Reason: "sink: a record on the suppressed topic carries no suppression"})
+			if !carries(it) {
+				out.Rejected = append(out.Rejected, post.Rejected{Item: it, Reason: reason})
 				continue
 			}
 			items = append(items, it)
@@ -374,7 +358,11 @@ func (s *Sink) SuppressionStage() func(context.Context, post.Batch) (post.Batch,
 		if err := s.migrate(ctx); err != nil {
 			return post.Batch{}, err
 		}
-		rej, err := s.write(ctx, s.suppressionWriter(), items)
+		w, err := newWriter(ctx, items)
+		if err != nil {
+			return post.Batch{}, err
+		}
+		rej, err := s.write(ctx, w, items)
 		if err != nil {
 			return post.Batch{}, err
 		}
