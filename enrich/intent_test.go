@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
+	"math"
 	"os"
 	"slices"
 	"strings"
@@ -150,13 +151,13 @@ func TestIntentSet(t *testing.T) {
 	}
 }
 
-// Tagging a post allocates nothing, whatever its intents.
+// Tagging a post allocates nothing, whatever its intents and language.
 func TestIntentNoAllocs(t *testing.T) {
 	e := testEnricher()
 	for _, c := range intentCases {
 		p := &post.Post{Text: c.text, Lang: c.lang}
 		words := intentWords(p.Text, nil)
-		var en post.Enrichment
+		en := *e.Enrich(p) // language and sentiment set: English posts take the complaint blend
 		if n := testing.AllocsPerRun(50, func() { e.intents(p, &en, words) }); n != 0 {
 			t.Errorf("%q: %v allocations per post", c.text, n)
 		}
@@ -181,8 +182,9 @@ func checkIntentTags(t *testing.T, text string, en *post.Enrichment) {
 		if pk < 0 || pk > 1 || pk != pk {
 			t.Fatalf("%q: %s probability %v", text, intentNames[k], pk)
 		}
-		if tagged := slices.Contains(en.Intents, intentNames[k]); tagged != (float64(pk) >= intentThresholds[k]) {
-			t.Fatalf("%q: %s at %v tagged=%v (threshold %v)", text, intentNames[k], pk, tagged, intentThresholds[k])
+		thr := testEnricher().intentsM.intentThreshold(k, en)
+		if tagged := slices.Contains(en.Intents, intentNames[k]); tagged != (float64(pk) >= thr) {
+			t.Fatalf("%q: %s at %v tagged=%v (threshold %v)", text, intentNames[k], pk, tagged, thr)
 		}
 	}
 	if len(en.Intents) == 0 || slices.Contains(en.Intents, intentOther) && len(en.Intents) != 1 {
@@ -258,18 +260,29 @@ func BenchmarkIntent(b *testing.B) {
 	batch, bytes := realisticBatch(500)
 	e := New(Config{})
 	words := make([][]string, len(batch.Items))
+	enriched := make([]post.Enrichment, len(batch.Items))
 	for i, it := range batch.Items {
 		words[i] = intentWords(it.Post.Text, nil)
+		enriched[i] = *e.Enrich(it.Post)
 	}
-	var en post.Enrichment
-	b.SetBytes(bytes)
-	b.ReportAllocs()
-	for b.Loop() {
-		for i, it := range batch.Items {
-			e.intents(it.Post, &en, words[i])
-		}
+	// bare: no language or sentiment (the model alone); enriched: as Enrich
+	// calls it, so English posts take the complaint blend.
+	for _, mode := range []string{"bare", "enriched"} {
+		b.Run(mode, func(b *testing.B) {
+			var en post.Enrichment
+			b.SetBytes(bytes)
+			b.ReportAllocs()
+			for b.Loop() {
+				for i, it := range batch.Items {
+					if mode == "enriched" {
+						en = enriched[i]
+					}
+					e.intents(it.Post, &en, words[i])
+				}
+			}
+			b.ReportMetric(float64(b.N*len(batch.Items))/b.Elapsed().Seconds(), "posts/s")
+		})
 	}
-	b.ReportMetric(float64(b.N*len(batch.Items))/b.Elapsed().Seconds(), "posts/s")
 }
 
 // "why…" and "how come…" open a complaint-like question; "how do I…" does
@@ -306,5 +319,47 @@ func TestIntentSentimentFallback(t *testing.T) {
 			t.Errorf("[%s] %q: intents %v (sentiment %.2f), want %s", c.lang, c.text, en.Intents, en.Sentiment, c.want)
 		}
 		checkIntentTags(t, c.text, en)
+	}
+}
+
+// On English posts the complaint probability is the model's, moved by the
+// sentiment model's negative probability (the blend tuned on the
+// complaints set); elsewhere it is the model's own. A negative English post
+// scores above what the model alone says, a non-negative one below, and a
+// Spanish post is left alone.
+func TestIntentComplaintBlend(t *testing.T) {
+	e := testEnricher()
+	for _, c := range []struct {
+		lang, text string
+		blended    bool
+	}{
+		{"en", "@ShopCo still waiting on my order, third email, this is a joke", true},
+		{"en", "@ShopCo my order arrived today, lovely packaging", true},
+		{"es", "mi pedido nunca llegó y nadie responde", false},
+	} {
+		p := &post.Post{Text: c.text, Lang: c.lang}
+		en := e.Enrich(p)
+		var f intentFeats
+		e.intentsM.features(p.Text, intentWords(p.Text, nil), &f)
+		model := e.intentsM.model.probs(&f)[iComplaint]
+		got := float64(en.IntentScores.Complaint)
+		if !c.blended {
+			if math.Abs(got-model) > 1e-6 || blendComplaint(en) {
+				t.Errorf("[%s] %q: complaint %.4f, model %.4f: blended outside English", c.lang, c.text, got, model)
+			}
+			continue
+		}
+		want := complaintBlend(model, float64(en.SentimentProbs[0]))
+		if math.Abs(got-want) > 1e-6 || math.Abs(got-model) < 1e-3 {
+			t.Errorf("[%s] %q: complaint %.4f, model %.4f, blend %.4f (p_neg %.2f)", c.lang, c.text, got, model, want, en.SentimentProbs[0])
+		}
+		checkIntentTags(t, c.text, en)
+	}
+	// The blend is monotone in both of its inputs.
+	if !(complaintBlend(0.5, 0.9) > complaintBlend(0.5, 0.1) && complaintBlend(0.6, 0.5) > complaintBlend(0.4, 0.5)) {
+		t.Error("complaint blend not monotone")
+	}
+	if p := complaintBlend(0, 0); p < 0 || p > 1 || p != p {
+		t.Errorf("complaint blend at 0, 0: %v", p)
 	}
 }
