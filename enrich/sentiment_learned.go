@@ -39,8 +39,12 @@ var sentiClasses = []string{"negative", "neutral", "positive"}
 type learned struct {
 	m       *linmodel.Model
 	cfg     featCfg
-	abstain float64         // below this top probability the answer is "unknown"
-	langs   map[string]bool // languages with training rows
+	abstain float64 // below this top probability the answer is "unknown"
+	// abstainLang are per-language thresholds (by sentiLangGroup), chosen
+	// on Dev so that every language abstains on about the same share of
+	// posts; a language not listed uses abstain
+	abstainLang map[string]float64
+	langs       map[string]bool // languages with training rows
 }
 
 func loadLearned(gz []byte) (*learned, error) {
@@ -52,15 +56,43 @@ func loadLearned(gz []byte) (*learned, error) {
 		return nil, fmt.Errorf("model built with features %q, this binary makes %q: retrain (make models)", v, featureVersion)
 	}
 	l := &learned{m: m, cfg: featCfg{charGrams: m.Meta["char_grams"] == "true"}, langs: map[string]bool{}}
-	if s := m.Meta["abstain"]; s != "" {
-		if l.abstain, err = strconv.ParseFloat(s, 64); err != nil {
-			return nil, fmt.Errorf("abstain threshold: %w", err)
-		}
+	if l.abstain, l.abstainLang, err = parseAbstain(m.Meta); err != nil {
+		return nil, err
 	}
 	for l2 := range strings.FieldsSeq(m.Meta["langs"]) {
 		l.langs[l2] = true
 	}
 	return l, nil
+}
+
+// parseAbstain reads the abstention thresholds a trainer recorded:
+// "abstain" (global) and "abstain_langs" ("ar=0.412 hi=0.371").
+func parseAbstain(meta map[string]string) (float64, map[string]float64, error) {
+	var global float64
+	if s := meta["abstain"]; s != "" {
+		var err error
+		if global, err = strconv.ParseFloat(s, 64); err != nil {
+			return 0, nil, fmt.Errorf("abstain threshold: %w", err)
+		}
+	}
+	by := map[string]float64{}
+	for kv := range strings.FieldsSeq(meta["abstain_langs"]) {
+		k, v, ok := strings.Cut(kv, "=")
+		t, err := strconv.ParseFloat(v, 64)
+		if !ok || err != nil || t < 0 || t > 1 {
+			return 0, nil, fmt.Errorf("abstain threshold %q: want lang=probability", kv)
+		}
+		by[k] = t
+	}
+	return global, by, nil
+}
+
+// abstainFor is the abstention threshold of a (grouped) language.
+func (l *learned) abstainFor(group string) float64 {
+	if t, ok := l.abstainLang[group]; ok {
+		return t
+	}
+	return l.abstain
 }
 
 // scratch is one post's working memory, pooled so that scoring allocates
@@ -92,7 +124,8 @@ func (l *learned) predict(s *scratch, text, lang string, lex sentimentResult) []
 
 // learnedSentiment is the classifier's verdict, given the lexicon's.
 func (m *sentimentModels) learnedSentiment(s *scratch, text, lang string, lex sentimentResult) sentimentResult {
-	p := m.learned.predict(s, text, sentiLangGroup(lang), lex)
+	group := sentiLangGroup(lang)
+	p := m.learned.predict(s, text, group, lex)
 	if s.feats.words == 0 {
 		// no words, no emoji (empty, a link, mentions): nothing expressed
 		lex.probs = [3]float64{0, 1, 0}
@@ -115,7 +148,7 @@ func (m *sentimentModels) learnedSentiment(s *scratch, text, lang string, lex se
 		// the idiom; its label wins, at the confidence the two share.
 		c := max(0, indexOf(sentiClasses, lex.label))
 		res.label, res.confidence = lex.label, (p[c]+lex.confidence)/2
-	} else if p[best] < m.learned.abstain {
+	} else if p[best] < m.learned.abstainFor(group) {
 		res.label = "unknown"
 	}
 	if res.label == "positive" && lex.sarcastic {

@@ -114,6 +114,50 @@ func (lm *LearnedModel) Predict(text, lang string) []float64 {
 	return slices.Clone(p)
 }
 
+// minAbstainRows is the fewest Dev rows a language needs for a threshold
+// of its own; rarer ones use the global one.
+const minAbstainRows = 40
+
+// SetAbstain chooses the abstention thresholds on dev (rows whose Lang is
+// the detected language, as inference sees it): the top probability below
+// which a share q of the rows fall over all rows; when perLang, a language
+// group with at least minAbstainRows rows whose own such quantile is lower
+// gets that one. No language then abstains on much more than a share q of
+// its posts (the model is less sure of romanised Hindi, which abstained on
+// a fifth of them), and none abstains more than under the global rule. It records them in the model and returns the
+// global threshold and the per-language ones as recorded.
+func (lm *LearnedModel) SetAbstain(dev []TrainRow, q float64, perLang bool) (float64, string) {
+	quantile := func(tops []float64) float64 {
+		slices.Sort(tops)
+		return tops[int(float64(len(tops))*q)]
+	}
+	var all []float64
+	by := map[string][]float64{}
+	for _, r := range dev {
+		top := slices.Max(lm.Predict(r.Text, r.Lang))
+		all = append(all, top)
+		g := sentiLangGroup(r.Lang)
+		by[g] = append(by[g], top)
+	}
+	if len(all) == 0 {
+		return 0, ""
+	}
+	global := quantile(all)
+	lm.l.m.Meta["abstain"] = strconv.FormatFloat(global, 'f', 3, 64)
+	var parts []string
+	if perLang {
+		for g, tops := range by {
+			if t := quantile(tops); len(tops) >= minAbstainRows && t < global {
+				parts = append(parts, g+"="+strconv.FormatFloat(quantile(tops), 'f', 3, 64))
+			}
+		}
+		slices.Sort(parts)
+		lm.l.m.Meta["abstain_langs"] = strings.Join(parts, " ")
+	}
+	lm.l.abstain, lm.l.abstainLang, _ = parseAbstain(lm.l.m.Meta)
+	return global, strings.Join(parts, " ")
+}
+
 // SetMeta records a key (a threshold the command chose) in the model.
 func (lm *LearnedModel) SetMeta(k, v string) { lm.l.m.Meta[k] = v }
 
