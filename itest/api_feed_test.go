@@ -4,6 +4,7 @@ package itest
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
@@ -50,7 +51,14 @@ func TestAPILiveFeedFromKafka(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := w.WriteMessages(ctx, kafka.Message{Topic: care, Value: b}, kafka.Message{Topic: care, Value: []byte("not an alert")}); err != nil {
+		// A topic just created may not be known to every part of a fresh
+		// broker yet: the writer then says so at once, and a retry goes on.
+		err = w.WriteMessages(ctx, kafka.Message{Topic: care, Value: b}, kafka.Message{Topic: care, Value: []byte("not an alert")})
+		if errors.Is(err, kafka.UnknownTopicOrPartition) || errors.Is(err, kafka.LeaderNotAvailable) {
+			time.Sleep(100 * time.Millisecond)
+			continue
+		}
+		if err != nil {
 			t.Fatal(err)
 		}
 		select {

@@ -37,12 +37,13 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// soak runs one embedded soak of 20,000 posts (40,000 alert ids) with at
+// soak runs one embedded soak of posts posts (two alert ids each) with at
 // least kills faults of the given kind, reading at rate posts/s (0: as
-// fast as possible).
-func soak(t *testing.T, fault Fault, kills, rate int, poison float64) Result {
+// fast as possible). A run must last past the latest fault (1.5 s after a
+// start) even on a fast machine, or no fault lands.
+func soak(t *testing.T, fault Fault, kills, posts, rate int, poison float64) Result {
 	t.Helper()
-	e := &Embedded{Bin: bin, Root: root, Dir: t.TempDir(), Posts: 20_000, Rate: rate, Poison: poison, Seed: uint64(time.Now().UnixNano())}
+	e := &Embedded{Bin: bin, Root: root, Dir: t.TempDir(), Posts: posts, Rate: rate, Poison: poison, Seed: uint64(time.Now().UnixNano())}
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	only := fault
@@ -58,7 +59,7 @@ func soak(t *testing.T, fault Fault, kills, rate int, poison float64) Result {
 // reading a file with a checkpoint, then a resume, must raise every alert
 // an uninterrupted run raises.
 func TestEmbeddedKillLosesNoAlert(t *testing.T) {
-	res := soak(t, Kill, 3, 10_000, 0)
+	res := soak(t, Kill, 3, 20_000, 10_000, 0) // 2 s a run
 	if res.Faults < 1 {
 		t.Fatalf("no kill landed before the run ended: %s", res.Line())
 	}
@@ -70,7 +71,10 @@ func TestEmbeddedKillLosesNoAlert(t *testing.T) {
 // TestEmbeddedForcedQuitLosesNoAlert is issue 16 (2): a second SIGTERM
 // quits at once, and a resume must replay whatever was not finished.
 func TestEmbeddedForcedQuitLosesNoAlert(t *testing.T) {
-	res := soak(t, ForceQuit, 3, 0, 0) // as fast as possible: the queues are full
+	// As fast as possible, so that the queues are full when it quits: the
+	// reference run of 20,000 posts took 1.4 s on an idle machine, too
+	// short for a fault 0.3-1.5 s after the start to land for sure.
+	res := soak(t, ForceQuit, 3, 100_000, 0, 0)
 	if res.Faults < 1 {
 		t.Fatalf("no forced quit landed before the run ended: %s", res.Line())
 	}
