@@ -742,3 +742,22 @@ func TestPushThroughTheAPI(t *testing.T) {
 		t.Errorf("no push source: %d %s", r.code, r.body)
 	}
 }
+
+// TestBearerSchemeCaseInsensitive: the authentication scheme is
+// case-insensitive (RFC 9110 11.1), so "bearer …" and "BEARER …" are the
+// same credentials as "Bearer …"; another scheme is still refused.
+func TestBearerSchemeCaseInsensitive(t *testing.T) {
+	e := newEnv(t)
+	for scheme, want := range map[string]int{"Bearer": 200, "bearer": 200, "BEARER": 200, "Basic": 401, "Bearerx": 401} {
+		req, _ := http.NewRequest("GET", e.ts.URL+"/v1/queues", nil)
+		req.Header.Set("Authorization", scheme+" "+e.tok["admin"])
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode != want {
+			t.Errorf("%s: %d, want %d", scheme, res.StatusCode, want)
+		}
+	}
+}

@@ -285,8 +285,8 @@ func clientIP(r *http.Request) string {
 // with OIDC configured, a JWT.
 func (s *Server) authenticate(r *http.Request) (Identity, *Error) {
 	auth := r.Header.Get("Authorization")
-	tok, ok := strings.CutPrefix(auth, "Bearer ")
-	if !ok || tok == "" {
+	scheme, tok, ok := strings.Cut(auth, " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") || tok == "" { // the scheme is case-insensitive (RFC 9110)
 		s.metrics.authFail.WithLabelValues("missing").Inc()
 		return Identity{}, errorf(http.StatusUnauthorized, CodeUnauthorized, "an Authorization: Bearer token is required")
 	}
