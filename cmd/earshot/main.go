@@ -229,8 +229,56 @@ func run(args []string, stdout, stderr io.Writer) error {
 	case "search":
 		return searchTool(args, stdout, stderr)
 	}
-	fmt.Fprint(stderr, usage)
-	return exitError{2, fmt.Errorf("unknown command %q", cmd)}
+	if near := nearestCommand(cmd); near != "" {
+		return exitError{2, fmt.Errorf("unknown command %q: did you mean %q? (earshot -h lists the commands)", cmd, near)}
+	}
+	return exitError{2, fmt.Errorf("unknown command %q (earshot -h lists the commands)", cmd)}
+}
+
+// commands are the names run dispatches on, for suggestions.
+var commands = []string{"version", "run", "watchlist", "bench", pipeline.Ingest, pipeline.Match, pipeline.Enrich,
+	pipeline.Route, pipeline.Sink, pipeline.Index, pipeline.Deliver, "migrate", "api", "token", "insights", "eval", "search"}
+
+// nearestCommand is the command within two edits of typed (a typo, a
+// swapped pair of letters), or "" when none is that close.
+func nearestCommand(typed string) string {
+	best, bestD := "", 3
+	for _, c := range commands {
+		if d := editDistance(typed, c); d < bestD {
+			best, bestD = c, d
+		}
+	}
+	return best
+}
+
+// editDistance is the optimal-string-alignment distance of a and b: the
+// insertions, deletions, substitutions and swaps of two neighbours that
+// turn one into the other. Command names are short; so is the work.
+func editDistance(a, b string) int {
+	if len(a) > 64 || len(b) > 64 {
+		return 64
+	}
+	d := make([][]int, len(a)+1)
+	for i := range d {
+		d[i] = make([]int, len(b)+1)
+		d[i][0] = i
+	}
+	for j := range d[0] {
+		d[0][j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			d[i][j] = min(d[i-1][j]+1, d[i][j-1]+1, d[i-1][j-1]+cost)
+			if i > 1 && j > 1 && a[i-1] == b[j-2] && a[i-2] == b[j-1] {
+				d[i][j] = min(d[i][j], d[i-2][j-2]+1)
+			}
+		}
+	}
+	return d[len(a)][len(b)]
 }
 
 // batchWriterGC lets the garbage collector run less often in a process

@@ -1,0 +1,29 @@
+package main
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+)
+
+// TestUnknownCommandSuggests: a mistyped command names the command meant
+// and points at the help, instead of printing the whole usage; exit 2.
+func TestUnknownCommandSuggests(t *testing.T) {
+	for typed, want := range map[string]string{"rnu": "run", "watchlsit": "watchlist", "serach": "search", "inget": "ingest", "zzzzzz": ""} {
+		var stdout, stderr bytes.Buffer
+		err := run([]string{typed}, &stdout, &stderr)
+		if exitCode(err) != 2 {
+			t.Errorf("%s: exit %d, want 2", typed, exitCode(err))
+		}
+		msg := err.Error() + stderr.String()
+		if want != "" && !strings.Contains(msg, `did you mean "`+want+`"`) {
+			t.Errorf("%s: %q, want a suggestion of %s", typed, msg, want)
+		}
+		if want == "" && strings.Contains(msg, "did you mean") {
+			t.Errorf("%s: %q suggests something for a word like no command", typed, msg)
+		}
+		if strings.Count(stderr.String(), "\n") > 3 {
+			t.Errorf("%s: printed the whole usage (%d lines)", typed, strings.Count(stderr.String(), "\n"))
+		}
+	}
+}
