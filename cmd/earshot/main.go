@@ -108,10 +108,31 @@ func main() {
 	if err == nil {
 		return
 	}
-	if !errors.Is(err, flag.ErrHelp) {
-		fmt.Fprintln(os.Stderr, "earshot:", printable(strings.TrimPrefix(err.Error(), strictyaml.ErrInvalid.Error()+"\n")))
-	}
+	report(err, os.Stderr)
 	os.Exit(exitCode(err))
+}
+
+// report prints the error a command ended with, unless it was printed
+// already: help asked for, or a flag the flag package refused (it prints
+// the error with the command's usage).
+func report(err error, stderr io.Writer) {
+	if err == nil || errors.Is(err, flag.ErrHelp) || flagRefused(err) {
+		return
+	}
+	fmt.Fprintln(stderr, "earshot:", printable(strings.TrimPrefix(err.Error(), strictyaml.ErrInvalid.Error()+"\n")))
+}
+
+// flagRefused reports whether err is one of the flag package's own parse
+// errors, by the messages it makes (flag.FlagSet.failf): they carry no
+// type to test for.
+func flagRefused(err error) bool {
+	msg := err.Error()
+	for _, p := range []string{"flag provided but not defined: ", "invalid value ", "invalid boolean value ", "invalid boolean flag ", "bad flag syntax: ", "flag needs an argument: "} {
+		if strings.HasPrefix(msg, p) {
+			return true
+		}
+	}
+	return false
 }
 
 // printable bounds an error message for the terminal: its first

@@ -27,3 +27,20 @@ func TestUnknownCommandSuggests(t *testing.T) {
 		}
 	}
 }
+
+// TestFlagErrorsPrintedOnce: the flag package prints a bad flag's error
+// with the command's usage; the closing report must not print it again.
+func TestFlagErrorsPrintedOnce(t *testing.T) {
+	for _, args := range [][]string{{"run", "--bogus"}, {"eval", "--bogus", "x"}, {"run", "--rate", "fast"}} {
+		var stdout, stderr bytes.Buffer
+		err := run(args, &stdout, &stderr)
+		report(err, &stderr)
+		first, _, _ := strings.Cut(err.Error(), "\n")
+		if n := strings.Count(stderr.String(), first); n != 1 {
+			t.Errorf("%v: %q printed %d times:\n%s", args, first, n, stderr.String())
+		}
+		if exitCode(err) != 2 {
+			t.Errorf("%v: exit %d, want 2", args, exitCode(err))
+		}
+	}
+}
