@@ -574,4 +574,3 @@ func TestClusterPipeline(t *testing.T) {
 		t.Errorf("%d dead letters, first: %s", len(dl), dl[0])
 	}
 }
-

@@ -76,7 +76,49 @@ func TestMain(m *testing.M) {
 // names returns a topic prefix and database name unique to this test run.
 func names(t *testing.T) (prefix, db string) {
 	id := fmt.Sprintf("%s_%d", strings.ToLower(strings.NewReplacer("/", "_", "-", "_").Replace(t.Name())), time.Now().UnixNano()%1e9)
-	return "it." + id, "it_" + id
+	prefix, db = "it."+id, "it_"+id
+	// Registered first, so it runs last: after the test's processes and
+	// connections have stopped.
+	t.Cleanup(func() { dropTestData(t, prefix, db) })
+	return prefix, db
+}
+
+// dropTestData removes what a passing test left on the shared local
+// stack: its ClickHouse database and its Kafka topics (prefix.*). A failing
+// test's are kept, to be looked at.
+func dropTestData(t *testing.T, prefix, db string) {
+	if t.Failed() {
+		t.Logf("kept for a look: database %s, topics %s.*", db, prefix)
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	c := sink.DefaultConfig()
+	c.Addr = []string{clickhouseAddr}
+	if conn, err := sink.Open(c); err == nil {
+		if err := conn.Exec(ctx, "DROP DATABASE IF EXISTS "+db); err != nil {
+			t.Logf("dropping %s: %v", db, err)
+		}
+		conn.Close()
+	}
+	cl := &kafka.Client{Addr: kafka.TCP(kafkaAddr), Timeout: 10 * time.Second}
+	md, err := cl.Metadata(ctx, &kafka.MetadataRequest{})
+	if err != nil {
+		t.Logf("listing topics to drop: %v", err)
+		return
+	}
+	var topics []string
+	for _, tp := range md.Topics {
+		if strings.HasPrefix(tp.Name, prefix+".") {
+			topics = append(topics, tp.Name)
+		}
+	}
+	if len(topics) == 0 {
+		return
+	}
+	if _, err := cl.DeleteTopics(ctx, &kafka.DeleteTopicsRequest{Topics: topics}); err != nil {
+		t.Logf("dropping topics %s.*: %v", prefix, err)
+	}
 }
 
 type setup struct {
