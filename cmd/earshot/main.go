@@ -334,10 +334,17 @@ func parseFlags(cmd string, args []string, stderr io.Writer) (runFlags, *flag.Fl
 	fs.StringVar(&f.logLevel, "log-level", "info", "debug, info, warn or error")
 	if cmd != "migrate" {
 		fs.DurationVar(&f.duration, "duration", 0, "stop after this long (0: run until interrupted)")
-		fs.IntVar(&f.rate, "rate", -1, "synthetic posts per second, overriding the config (0: as fast as possible)")
-		fs.Uint64Var(&f.seed, "seed", 0, "synthetic firehose seed, overriding the config")
-		fs.Int64Var(&f.limit, "limit", -1, "stop the synthetic firehose after this many posts, overriding the config")
-		fs.BoolVar(&f.quiet, "quiet", false, "do not print alerts")
+		f.rate, f.limit = -1, -1
+		if cmd == "run" || cmd == pipeline.Ingest { // the commands that run the synthetic firehose
+			fs.IntVar(&f.rate, "rate", -1, "synthetic posts per second, overriding the config (0: as fast as possible)")
+			fs.Uint64Var(&f.seed, "seed", 0, "synthetic firehose seed, overriding the config")
+			fs.Int64Var(&f.limit, "limit", -1, "stop the synthetic firehose after this many posts, overriding the config")
+		}
+		quiet := "do not print alerts"
+		if cmd != "run" {
+			quiet = "accepted for scripts; only earshot run prints alerts"
+		}
+		fs.BoolVar(&f.quiet, "quiet", false, quiet)
 		fs.DurationVar(&f.progress, "progress", 2*time.Second, "progress report interval on stderr (0: none)")
 		fs.StringVar(&f.metrics, "metrics-addr", "", "serve /metrics and /healthz here, overriding the config")
 	}

@@ -44,3 +44,28 @@ func TestFlagErrorsPrintedOnce(t *testing.T) {
 		}
 	}
 }
+
+// TestStageFlagsApply: a stage's help lists only flags that do something
+// there: the synthetic firehose's --rate, --seed and --limit belong to the
+// commands that run the ingest stage.
+func TestStageFlagsApply(t *testing.T) {
+	for _, cmd := range []string{"match", "enrich", "route", "sink"} {
+		var stdout, stderr bytes.Buffer
+		run([]string{cmd, "-h"}, &stdout, &stderr)
+		for _, f := range []string{"-rate", "-seed", "-limit"} {
+			if strings.Contains(stderr.String(), "  "+f+" ") {
+				t.Errorf("earshot %s -h lists %s, which does nothing there", cmd, f)
+			}
+		}
+		if err := run([]string{cmd, "--rate", "5"}, &stdout, &stderr); exitCode(err) != 2 {
+			t.Errorf("earshot %s --rate 5: exit %d, want 2", cmd, exitCode(err))
+		}
+	}
+	for _, cmd := range []string{"run", "ingest"} {
+		var stdout, stderr bytes.Buffer
+		run([]string{cmd, "-h"}, &stdout, &stderr)
+		if !strings.Contains(stderr.String(), "  -rate ") {
+			t.Errorf("earshot %s -h does not list -rate:\n%s", cmd, stderr.String())
+		}
+	}
+}
