@@ -73,7 +73,7 @@ func TestAppFunctionsInChromium(t *testing.T) {
 			Term  string
 			Total float64
 		}
-		Stages []map[string]any
+		Stages          []map[string]any
 		NoStages, Error string
 	}
 	if err := json.Unmarshal([]byte(html.UnescapeString(m[1])), &r); err != nil {
