@@ -157,7 +157,7 @@ function stageRows(text) {
 
 // noStages is what the health panel says when this process runs no stage:
 // under `earshot api` the stages run in their own processes.
-const noStages = "This API process runs no pipeline stages (as under `earshot api`): each stage process " +
+const noStages = "This API process runs no pipeline stages (as under earshot api): each stage process " +
   "(ingest, match, enrich, route, sink) serves its own counters at /metrics on its metrics address.";
 
 function epoch(s) { return Date.parse(String(s).replace(" ", "T") + (String(s).endsWith("Z") ? "" : "Z")) / 1000; }
