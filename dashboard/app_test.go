@@ -33,6 +33,8 @@ try {
                     { label: "APAC", parts: [{ name: "negative", v: 1, colour: "#c0392b" }, { name: "neutral", v: 4, colour: "#95a5a6" }] }]);
   r.legend = [...b.querySelectorAll(".legend span")].map(s => s.textContent + " " + s.querySelector("i").style.background);
   r.terms = u.mergeTerms([[{ term: "refund", total: "5" }, { term: "phone", total: "2" }], [{ term: "phone", total: 4 }, { term: "zzz", total: 1 }]], 2);
+  r.scopeMany = u.termsScope(Array.from({ length: 300 }, (_, i) => "w" + i), 8);
+  r.scopeTwo = u.termsScope(["acme", "acme-legal"], 8);
   r.stages = u.stageRows('earshot_stream_records_in_total{stage="match"} 7\nearshot_stream_dead_letters_total{stage="match"} 1\n');
   r.noStages = u.noStages;
 } catch (e) { r.error = String(e); }
@@ -72,6 +74,10 @@ func TestAppFunctionsInChromium(t *testing.T) {
 		Terms                                    []struct {
 			Term  string
 			Total float64
+		}
+		ScopeMany, ScopeTwo struct {
+			Shown []string
+			Note  string
 		}
 		Stages          []map[string]any
 		NoStages, Error string
@@ -115,6 +121,12 @@ func TestAppFunctionsInChromium(t *testing.T) {
 	}
 	if len(r.Terms) != 2 || r.Terms[0].Term != "phone" || r.Terms[0].Total != 6 || r.Terms[1].Term != "refund" || r.Terms[1].Total != 5 {
 		t.Errorf("merged terms %+v, want phone 6, refund 5", r.Terms)
+	}
+	if len(r.ScopeMany.Shown) != 8 || r.ScopeMany.Shown[0] != "w0" || !strings.HasPrefix(r.ScopeMany.Note, "the 8 busiest of 300 watchlists") {
+		t.Errorf("300 watchlists: %d shown, note %q", len(r.ScopeMany.Shown), r.ScopeMany.Note)
+	}
+	if len(r.ScopeTwo.Shown) != 2 || r.ScopeTwo.Note != "all 2 watchlists: acme, acme-legal" {
+		t.Errorf("2 watchlists: %+v", r.ScopeTwo)
 	}
 	if len(r.Stages) != 1 || r.Stages[0]["stage"] != "match" || r.Stages[0]["in"] != 7.0 || r.Stages[0]["dead_letters"] != 1.0 {
 		t.Errorf("stage rows %v", r.Stages)
