@@ -125,6 +125,18 @@ func TestDashboardInChromium(t *testing.T) {
 			t.Errorf("the page shows no %q", want)
 		}
 	}
+	// Under `earshot api` the health panel says where the stages' counters are.
+	if !strings.Contains(dom, "runs no pipeline stages") {
+		t.Errorf("the health panel does not say the API process runs no stages:\n%s", tail(dom, 3000))
+	}
+	// The stacked bars carry a legend of their colours.
+	if m := regexp.MustCompile(`(?s)data-panel="regions".*?</article>`).FindString(dom); !strings.Contains(m, `class="legend"`) || !strings.Contains(m, "negative") {
+		t.Errorf("the regions panel has no colour legend:\n%s", m)
+	}
+	// An SLA row with nothing met or breached has no compliance share.
+	if m := regexp.MustCompile(`<td>0</td><td>0</td><td>[\d,]+</td><td>[\d.]+%</td>`).FindString(dom); m != "" {
+		t.Errorf("an SLA row with 0 met and 0 breached shows a share: %s", m)
+	}
 	shot := filepath.Join(t.TempDir(), "dashboard.png")
 	browse("--screenshot=" + shot)
 	if fi, err := os.Stat(shot); err != nil || fi.Size() < 10_000 {

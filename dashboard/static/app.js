@@ -70,6 +70,22 @@ function table(data, columns) {
     el("tbody", {}, ...data.map(r => el("tr", {}, ...cols.map(c => el("td", {}, typeof r[c] === "number" ? fmt(r[c]) : String(r[c] ?? "")))))));
 }
 
+// axisLabels places up to three time labels (start, middle, end) between x0
+// and x1 (epoch seconds, UTC), with as much precision as the span needs and
+// no label repeated: a window of one bucket gets one label, not three
+// identical ones.
+function axisLabels(x0, x1) {
+  const span = x1 - x0;
+  if (span <= 0) return [{ t: x0, text: new Date(x0 * 1000).toISOString().slice(5, 16).replace("T", " "), anchor: "start" }];
+  const cut = span < 180 ? [11, 19] : span < 2 * 86400 ? [5, 16] : [0, 10];
+  const out = [];
+  [x0, (x0 + x1) / 2, x1].forEach((t, i) => {
+    const text = new Date(t * 1000).toISOString().slice(cut[0], cut[1]).replace("T", " ");
+    if (!out.some(o => o.text === text)) out.push({ t, text, anchor: ["start", "middle", "end"][i] });
+  });
+  return out;
+}
+
 // lineChart draws one line per series over time.
 function lineChart(series, { w = 720, h = 220 } = {}) {
   const names = Object.keys(series);
@@ -85,10 +101,9 @@ function lineChart(series, { w = 720, h = 220 } = {}) {
     g.append(svg("line", { x1: pad.l, x2: w - pad.r, y1: Y(y1 * f), y2: Y(y1 * f), class: "grid" }));
     g.append(svg("text", { x: pad.l - 4, y: Y(y1 * f) + 4, class: "axis", "text-anchor": "end" }, fmt(Math.round(y1 * f))));
   }
-  [x0, (x0 + x1) / 2, x1].forEach((t, i) => {
-    const d = new Date(t * 1000);
-    g.append(svg("text", { x: X(t), y: h - 6, class: "axis", "text-anchor": ["start", "middle", "end"][i] }, d.toISOString().slice(5, 16).replace("T", " ")));
-  });
+  for (const { t, text, anchor } of axisLabels(x0, Math.max(...xs))) {
+    g.append(svg("text", { x: X(t), y: h - 6, class: "axis", "text-anchor": anchor }, text));
+  }
   names.forEach((n, i) => {
     const s = series[n].sort((a, b) => a.t - b.t);
     g.append(svg("polyline", { points: s.map(p => `${X(p.t)},${Y(p.v)}`).join(" "), fill: "none", stroke: palette[i % palette.length], "stroke-width": 2 }));
@@ -97,15 +112,64 @@ function lineChart(series, { w = 720, h = 220 } = {}) {
   return el("div", {}, g, legend);
 }
 
-// bars draws horizontal bars, optionally stacked by sentiment.
+// bars draws horizontal bars, optionally stacked by sentiment, with a
+// legend of the colours of their parts.
 function bars(items) {
   if (!items.length) return el("p", { class: "empty" }, "nothing in this window");
   const max = Math.max(...items.map(i => i.parts.reduce((a, p) => a + p.v, 0)), 1);
-  return el("div", { class: "bars" }, ...items.map(i => el("div", { class: "bar" },
-    el("span", { class: "label" }, i.label),
-    el("span", { class: "track" }, ...i.parts.map(p => el("span", { class: "fill", title: `${p.name}: ${fmt(p.v)}`, style: `width:${100 * p.v / max}%;background:${p.colour}` }))),
-    el("span", { class: "value" }, fmt(i.parts.reduce((a, p) => a + p.v, 0))))));
+  const colours = new Map();
+  for (const i of items) for (const p of i.parts) if (!colours.has(p.name)) colours.set(p.name, p.colour);
+  return el("div", {},
+    el("div", { class: "bars" }, ...items.map(i => el("div", { class: "bar" },
+      el("span", { class: "label" }, i.label),
+      el("span", { class: "track" }, ...i.parts.map(p => el("span", { class: "fill", title: `${p.name}: ${fmt(p.v)}`, style: `width:${100 * p.v / max}%;background:${p.colour}` }))),
+      el("span", { class: "value" }, fmt(i.parts.reduce((a, p) => a + p.v, 0)))))),
+    el("div", { class: "legend" }, ...[...colours].map(([n, c]) => el("span", {}, el("i", { style: "background:" + c }), n))));
 }
+
+// compliance is the SLA share met of the alerts decided (met + breached);
+// with none decided there is no share to show.
+function compliance(met, breached) {
+  const m = Number(met) || 0, b = Number(breached) || 0;
+  return m + b === 0 ? "–" : (100 * m / (m + b)).toFixed(1) + "%";
+}
+
+// mergeTerms sums the top terms of several watchlists ([{term, total}]
+// lists) and keeps the top n.
+function mergeTerms(lists, n) {
+  const sum = new Map();
+  for (const l of lists) for (const x of l) sum.set(x.term, (sum.get(x.term) || 0) + Number(x.total));
+  return [...sum].map(([term, total]) => ({ term, total }))
+    .sort((a, b) => b.total - a.total || (a.term < b.term ? -1 : 1)).slice(0, n);
+}
+
+// termsScope picks the watchlists whose terms "Top terms" sums: all of them
+// (busiest first), but at most max, so a tenant with hundreds of watchlists
+// does not fire hundreds of queries; the note says which.
+function termsScope(wls, max) {
+  const shown = wls.slice(0, max);
+  const note = wls.length === 1 ? "watchlist " + wls[0]
+    : shown.length < wls.length ? `the ${shown.length} busiest of ${wls.length} watchlists: ${shown.join(", ")}`
+    : `all ${wls.length} watchlists: ${wls.join(", ")}`;
+  return { shown, note };
+}
+
+// stageRows reads the per-stage stream counters out of a /metrics text.
+function stageRows(text) {
+  const stages = {};
+  for (const line of text.split("\n")) {
+    const m = line.match(/^earshot_stream_(records_in_total|records_out_total|dead_letters_total|consumer_lag_records)\{[^}]*stage="([^"]+)"[^}]*\} (\S+)/);
+    if (m) (stages[m[2]] ||= {})[m[1]] = Number(m[3]);
+  }
+  return Object.entries(stages).map(([stage, s]) => ({
+    stage, in: s.records_in_total ?? 0, out: s.records_out_total ?? 0, dead_letters: s.dead_letters_total ?? 0, lag: s.consumer_lag_records ?? 0,
+  }));
+}
+
+// noStages is what the health panel says when this process runs no stage:
+// under `earshot api` the stages run in their own processes.
+const noStages = "This API process runs no pipeline stages (as under earshot api): each stage process " +
+  "(ingest, match, enrich, route, sink) serves its own counters at /metrics on its metrics address.";
 
 function epoch(s) { return Date.parse(String(s).replace(" ", "T") + (String(s).endsWith("Z") ? "" : "Z")) / 1000; }
 
@@ -141,11 +205,13 @@ const panels = {
     return bars(r.map(x => ({ label: x.watchlist, parts: ["negative", "neutral", "positive"].map(n => ({ name: n, v: Number(x[n]), colour: sentimentColour[n] })) })));
   },
   async terms(p) {
-    let wl = p.watchlist;
-    if (!wl) wl = (rows(await insight("mentions_by_watchlist", { since: p.since }))[0] || {}).watchlist;
-    if (!wl) return el("p", { class: "empty" }, "nothing in this window");
-    const r = rows(await insight("top_terms_daily", { watchlist: wl, since: p.since, top: "15" }));
-    return el("div", {}, el("p", { class: "note" }, "watchlist " + wl), bars(r.map(x => ({ label: x.term, parts: [{ name: "mentions", v: Number(x.total), colour: palette[0] }] }))));
+    // "all" sums the top terms of every watchlist with mentions in the window.
+    const wls = p.watchlist ? [p.watchlist] : rows(await insight("mentions_by_watchlist", { since: p.since })).map(x => x.watchlist);
+    if (!wls.length) return el("p", { class: "empty" }, "nothing in this window");
+    const { shown, note } = termsScope(wls, 8);
+    const lists = await Promise.all(shown.map(async wl => rows(await insight("top_terms_daily", { watchlist: wl, since: p.since, top: "15" }))));
+    const r = mergeTerms(lists, 15);
+    return el("div", {}, el("p", { class: "note" }, note), bars(r.map(x => ({ label: x.term, parts: [{ name: "mentions", v: x.total, colour: palette[0] }] }))));
   },
   async alerts() {
     const r = rows(await insight("overdue_alerts", { top: "20" }));
@@ -153,24 +219,19 @@ const panels = {
   },
   async sla(p) {
     const r = rows(await insight("sla_compliance", { since: p.since }));
-    return table(r.map(x => ({ queue: x.queue, region: x.region || "", met: x.met, breached: x.breached, pending: x.pending, compliance: (100 * Number(x.compliance)).toFixed(1) + "%" })));
+    return table(r.map(x => ({ queue: x.queue, region: x.region || "", met: x.met, breached: x.breached, pending: x.pending, compliance: compliance(x.met, x.breached) })));
   },
   async health() {
     const res = await fetch("/metrics");
     if (!res.ok) throw new APIError(res.status, null);
-    const text = await res.text();
-    const stages = {};
-    for (const line of text.split("\n")) {
-      const m = line.match(/^earshot_stream_(records_in_total|records_out_total|dead_letters_total|consumer_lag_records)\{[^}]*stage="([^"]+)"[^}]*\} (\S+)/);
-      if (m) (stages[m[2]] ||= {})[m[1]] = Number(m[3]);
-    }
+    const data = stageRows(await res.text());
     const ready = await fetch("/readyz").then(r => r.ok ? "ready" : "not ready (" + r.status + ")").catch(() => "unreachable");
-    const data = Object.entries(stages).map(([stage, s]) => ({
-      stage, in: s.records_in_total ?? 0, out: s.records_out_total ?? 0, dead_letters: s.dead_letters_total ?? 0, lag: s.consumer_lag_records ?? 0,
-    }));
-    return el("div", {}, el("p", { class: "note" }, "API " + ready), data.length ? table(data) : el("p", { class: "empty" }, "no stages run in this process"));
+    return el("div", {}, el("p", { class: "note" }, "API " + ready), data.length ? table(data) : el("p", { class: "empty" }, noStages));
   },
 };
+
+// The pure parts, for the page's tests (dashboard/app_test.go).
+window.earshotUI = { axisLabels, bars, compliance, mergeTerms, termsScope, stageRows, noStages };
 
 async function draw() {
   const p = { since: $("#since").value, watchlist: $("#watchlist").value };
@@ -207,6 +268,7 @@ function signIn() {
 }
 
 document.addEventListener("DOMContentLoaded", () => {
+  if (!$("#panels")) return; // loaded by a test page
   $("#tokenform").addEventListener("submit", ev => {
     ev.preventDefault();
     sessionStorage.setItem("earshot.token", $("#token").value.trim());
