@@ -87,7 +87,7 @@ func TestLazySearcherNotConfigured(t *testing.T) {
 }
 
 // -h asks for help: watchlist validate prints its usage, match names its
-// tool form too; both exit 0.
+// tool form too; both exit 0, on stdout.
 func TestHelpFlags(t *testing.T) {
 	for _, c := range []struct {
 		args []string
@@ -98,8 +98,8 @@ func TestHelpFlags(t *testing.T) {
 	} {
 		var out, errb bytes.Buffer
 		err := run(c.args, &out, &errb)
-		if exitCode(err) != 0 || !strings.Contains(errb.String(), c.says) {
-			t.Errorf("%v: exit %d (%v), stderr %q; want 0 and %q", c.args, exitCode(err), err, errb.String(), c.says)
+		if exitCode(err) != 0 || !strings.Contains(out.String(), c.says) {
+			t.Errorf("%v: exit %d (%v), stdout %q; want 0 and %q", c.args, exitCode(err), err, out.String(), c.says)
 		}
 	}
 }

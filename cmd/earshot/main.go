@@ -202,6 +202,11 @@ func helpWanted(args []string) bool {
 }
 
 func run(args []string, stdout, stderr io.Writer) error {
+	if slices.ContainsFunc(args, func(a string) bool { return a == "-h" || a == "-help" || a == "--help" }) || (len(args) > 0 && args[0] == "help") {
+		// Help asked for is the answer, not a diagnostic: it goes to
+		// stdout, so that `earshot watchlist -h | less` works.
+		stderr = stdout
+	}
 	stderr = &lockedWriter{w: stderr}
 	if len(args) == 0 || helpWanted(args) {
 		fmt.Fprint(stderr, usage)

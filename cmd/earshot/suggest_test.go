@@ -52,8 +52,11 @@ func TestStageFlagsApply(t *testing.T) {
 	for _, cmd := range []string{"match", "enrich", "route", "sink"} {
 		var stdout, stderr bytes.Buffer
 		run([]string{cmd, "-h"}, &stdout, &stderr)
+		if !strings.Contains(stdout.String(), "  -config ") {
+			t.Fatalf("earshot %s -h printed no flags:\n%s", cmd, stdout.String())
+		}
 		for _, f := range []string{"-rate", "-seed", "-limit"} {
-			if strings.Contains(stderr.String(), "  "+f+" ") {
+			if strings.Contains(stdout.String(), "  "+f+" ") {
 				t.Errorf("earshot %s -h lists %s, which does nothing there", cmd, f)
 			}
 		}
@@ -64,8 +67,24 @@ func TestStageFlagsApply(t *testing.T) {
 	for _, cmd := range []string{"run", "ingest"} {
 		var stdout, stderr bytes.Buffer
 		run([]string{cmd, "-h"}, &stdout, &stderr)
-		if !strings.Contains(stderr.String(), "  -rate ") {
-			t.Errorf("earshot %s -h does not list -rate:\n%s", cmd, stderr.String())
+		if !strings.Contains(stdout.String(), "  -rate ") {
+			t.Errorf("earshot %s -h does not list -rate:\n%s", cmd, stdout.String())
 		}
+	}
+}
+
+// TestHelpGoesToStdout: help asked for is printed on stdout with exit 0;
+// a usage error still goes to stderr with exit 2.
+func TestHelpGoesToStdout(t *testing.T) {
+	for _, args := range [][]string{{"-h"}, {"help"}, {"run", "-h"}, {"watchlist", "-h"}, {"eval", "-h"}, {"match", "-h"}, {"token", "--help"}} {
+		var stdout, stderr bytes.Buffer
+		err := run(args, &stdout, &stderr)
+		if exitCode(err) != 0 || !strings.Contains(strings.ToLower(stdout.String()), "usage") || stderr.Len() != 0 {
+			t.Errorf("%v: exit %d, stdout %d bytes, stderr %q", args, exitCode(err), stdout.Len(), stderr.String())
+		}
+	}
+	var stdout, stderr bytes.Buffer
+	if err := run(nil, &stdout, &stderr); exitCode(err) != 2 || stdout.Len() != 0 || stderr.Len() == 0 {
+		t.Errorf("no command: exit %d, stdout %q", exitCode(err), stdout.String())
 	}
 }
