@@ -36,6 +36,7 @@ func TestOversizedRecordsBecomeDeadLetters(t *testing.T) {
 	if err := k.EnsureTopics(ctx, topic, dead); err != nil {
 		t.Fatal(err)
 	}
+	dropAfter(t, topic, dead)
 	p, _ := k.Producer()
 	defer p.Close()
 
@@ -110,6 +111,7 @@ func TestTopicWithSmallerLimitIsRefused(t *testing.T) {
 	cfg.Brokers = []string{broker}
 	prefix := fmt.Sprintf("f_bad.stream.%d", time.Now().UnixNano())
 	small, fine := prefix+".small", prefix+".fine"
+	dropAfter(t, small, fine)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	pre := cfg

@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/segmentio/kafka-go"
+
 	"github.com/earshot-dev/earshot/internal/tlsconf"
 	"github.com/earshot-dev/earshot/post"
 )
@@ -48,7 +50,24 @@ func newKafka(t testing.TB) (*Kafka, string) {
 	if err := k.EnsureTopics(ctx, topic); err != nil {
 		t.Fatal(err)
 	}
+	dropAfter(t, topic)
 	return k, topic
+}
+
+// dropAfter deletes topics from the shared local broker when a passing test
+// ends; a failing test's are kept, to be looked at.
+func dropAfter(t testing.TB, topics ...string) {
+	t.Cleanup(func() {
+		if t.Failed() {
+			return
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		cl := &kafka.Client{Addr: kafka.TCP(broker), Timeout: 10 * time.Second}
+		if _, err := cl.DeleteTopics(ctx, &kafka.DeleteTopicsRequest{Topics: topics}); err != nil {
+			t.Logf("dropping topics %v: %v", topics, err)
+		}
+	})
 }
 
 // fetchN fetches until n records have come or the deadline passes.
