@@ -114,7 +114,9 @@ api: {addr: "%s", state_dir: %s/state}
 	var runErr error
 	var stderr bytes.Buffer
 	wg.Go(func() {
-		runErr = run([]string{"run", "--config", cfg, "--duration", "6s", "--quiet", "--progress", "0"}, io.Discard, &lockedWriter{w: &stderr})
+		// Long enough for a loaded machine (and -race) to load the models
+		// and raise alerts; the loop below stops at the first it sees.
+		runErr = run([]string{"run", "--config", cfg, "--duration", "15s", "--quiet", "--progress", "0"}, io.Discard, &lockedWriter{w: &stderr})
 	})
 	get := func(path string) (int, []byte) {
 		req, _ := http.NewRequest("GET", "http://"+addr+path, nil)
@@ -128,7 +130,7 @@ api: {addr: "%s", state_dir: %s/state}
 		return res.StatusCode, b
 	}
 	total := 0
-	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline) && total == 0; time.Sleep(200 * time.Millisecond) {
+	for deadline := time.Now().Add(14 * time.Second); time.Now().Before(deadline) && total == 0; time.Sleep(200 * time.Millisecond) {
 		code, b := get("/v1/queues")
 		if code != 200 {
 			continue
@@ -180,7 +182,7 @@ api: {addr: "%s", state_dir: %s/state}
 	var runErr error
 	var stdout, stderr bytes.Buffer
 	wg.Go(func() {
-		runErr = run([]string{"run", "--config", cfg, "--duration", "5s", "--progress", "0"}, &lockedWriter{w: &stdout}, &lockedWriter{w: &stderr})
+		runErr = run([]string{"run", "--config", cfg, "--duration", "15s", "--progress", "0"}, &lockedWriter{w: &stdout}, &lockedWriter{w: &stderr})
 	})
 	push := func(tok, body string) int {
 		req, _ := http.NewRequest("POST", "http://"+addr+"/v1/posts", strings.NewReader(body))
@@ -198,7 +200,7 @@ api: {addr: "%s", state_dir: %s/state}
 {"platform":"file","id":
 `
 	code := 0
-	for deadline := time.Now().Add(4 * time.Second); time.Now().Before(deadline) && code != 202; time.Sleep(100 * time.Millisecond) {
+	for deadline := time.Now().Add(12 * time.Second); time.Now().Before(deadline) && code != 202; time.Sleep(100 * time.Millisecond) {
 		code = push(ingestTok, posts)
 	}
 	if code != 202 {

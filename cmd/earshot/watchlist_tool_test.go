@@ -185,9 +185,14 @@ route:
 	var runOut, runErr syncBuf
 	done := make(chan error, 1)
 	go func() {
-		done <- run([]string{"run", "--config", cfg, "--duration", "4s", "--progress", "0", "--metrics-addr", "127.0.0.1:0"}, &runOut, &runErr)
+		done <- run([]string{"run", "--config", cfg, "--duration", "15s", "--progress", "0", "--metrics-addr", "127.0.0.1:0"}, &runOut, &runErr)
 	}()
-	time.Sleep(1500 * time.Millisecond)
+	// Approve once version 1 has raised alerts: on a loaded machine (and
+	// under -race) loading the models takes seconds, so a fixed wait could
+	// approve before the first alert.
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline) && !strings.Contains(runOut.String(), `"alert":`); {
+		time.Sleep(100 * time.Millisecond)
+	}
 	if err := run([]string{"watchlist", "approve", "acme", "--config", cfg, "--actor", "bob", "--if-version", "2"}, &out, &errb); err != nil {
 		t.Fatalf("approve: %v\n%s", err, errb.String())
 	}
