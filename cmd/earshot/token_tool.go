@@ -186,20 +186,13 @@ func splitList(s string) []string {
 	return out
 }
 
+// scopeText is the scope as the token list shows it: api.Scope's own text,
+// with "-" for an unscoped token.
 func scopeText(s api.Scope) string {
-	var parts []string
-	for _, p := range []struct {
-		k string
-		v []string
-	}{{"teams", s.Teams}, {"brands", s.Brands}, {"regions", s.Regions}} {
-		if len(p.v) > 0 {
-			parts = append(parts, p.k+"="+strings.Join(p.v, ","))
-		}
-	}
-	if len(parts) == 0 {
+	if s.Unscoped() {
 		return "-"
 	}
-	return strings.Join(parts, " ")
+	return s.String()
 }
 
 func jsonOf(v any) []byte {
