@@ -3,6 +3,7 @@ package match
 import (
 	"errors"
 	"fmt"
+	"github.com/earshot-dev/earshot/textnorm"
 	"math"
 	"slices"
 	"strings"
@@ -27,7 +28,7 @@ import (
 // thousand keywords as at a million, and whole-word matching falls out of
 // it ("ford" never matches "affordable").
 type Engine struct {
-	f        *folder
+	f        *textnorm.Folder
 	regions  map[string]string // country → region, for region:
 	lists    []*Watchlist
 	rules    []*node
@@ -38,7 +39,7 @@ type Engine struct {
 	trie           map[uint64]uint32 // parent node << 32 | word id → child node; the root is 0; while compiling
 	nodeTerms      []uint64          // node << 32 | term, while compiling
 	phrases        phraseTrie
-	want           wanted // the words worth a look, for the tokenizer
+	want           textnorm.Want // the words worth a look, for the tokenizer
 	maxDepth       int
 	stems          map[string][]uint32 // folded stem → wildcard terms
 	minStem        int                 // the shortest stem, in bytes (MaxInt without stems)
@@ -79,7 +80,7 @@ type hit struct {
 // scratch is one goroutine's working memory; it makes matching a post
 // allocation-free once warm.
 type scratch struct {
-	toks      tokens
+	toks      textnorm.Tokens
 	hits      []hit
 	termEpoch []uint32
 	termHead  []int32 // a term's latest hit
@@ -143,7 +144,7 @@ const ownedValue = "@owned"
 func expandTo(n *node, owned []Account) (*node, string) {
 	if n.op == opField && n.field == "to" {
 		mention := func(h string) *node {
-			return &node{op: opTerm, term: &termSpec{text: strings.TrimPrefix(strings.TrimSpace(h), "@"), kind: kindMention}, pos: n.pos}
+			return &node{op: opTerm, term: &termSpec{text: strings.TrimPrefix(strings.TrimSpace(h), "@"), kind: textnorm.KindMention}, pos: n.pos}
 		}
 		if !strings.EqualFold(n.value, ownedValue) {
 			return mention(n.value), ""
@@ -194,7 +195,7 @@ func CompileWith(lists []*Watchlist, o Options) (*Engine, error) {
 	e := &Engine{
 		maxWork: o.MaxWork,
 		regions: o.Regions,
-		f:       sharedFolder(),
+		f:       textnorm.Shared(),
 		lists:   lists,
 		words:   make(map[string]uint32, sizeHint(lists)),
 		trie:    make(map[uint64]uint32, sizeHint(lists)),
@@ -203,7 +204,7 @@ func CompileWith(lists []*Watchlist, o Options) (*Engine, error) {
 	termIDs := make(map[string]uint32, sizeHint(lists))
 	var errs []error
 	var nodes uint32
-	var tk tokens
+	var tk textnorm.Tokens
 	for li, w := range lists {
 		root, err := w.tree()
 		if err == nil {
@@ -297,7 +298,7 @@ func CompileWith(lists []*Watchlist, o Options) (*Engine, error) {
 		e.stemFilter[b>>6] |= 1 << (b & 63)
 	}
 	e.vocab, e.words = newVocab(e.words), nil
-	e.want = wanted{filter: e.vocab.filter, fbits: e.vocab.fbits, stemStarts: e.stemStarts, minStem: e.minStem}
+	e.want = textnorm.Want{Filter: e.vocab.filter, FBits: e.vocab.fbits, StemStarts: e.stemStarts, MinStem: e.minStem}
 	e.phrases = newPhraseTrie(e.trie, e.nodeTerms, nodes, len(e.vocab.words))
 	e.trie, e.nodeTerms = nil, nil
 	e.wakes = make([][]uint32, len(e.terms))
@@ -315,11 +316,11 @@ func CompileWith(lists []*Watchlist, o Options) (*Engine, error) {
 
 // term registers a keyword, phrase or stem and returns its id, or a
 // message saying why it cannot match.
-func (e *Engine) term(spec *termSpec, ids map[string]uint32, tk *tokens, nodes *uint32) (uint32, string) {
-	e.f.tokenize(tk, spec.text)
-	words := make([]string, len(tk.toks))
-	for i := range tk.toks {
-		words[i] = string(tk.word(i))
+func (e *Engine) term(spec *termSpec, ids map[string]uint32, tk *textnorm.Tokens, nodes *uint32) (uint32, string) {
+	e.f.Tokenize(tk, spec.text)
+	words := make([]string, len(tk.Toks))
+	for i := range tk.Toks {
+		words[i] = string(tk.Word(i))
 	}
 	switch {
 	case len(words) == 0:
@@ -337,12 +338,12 @@ func (e *Engine) term(spec *termSpec, ids map[string]uint32, tk *tokens, nodes *
 	}
 	var exact, plain []string
 	if spec.exact {
-		for _, t := range tk.toks {
-			exact = append(exact, spec.text[t.start:t.end])
+		for _, t := range tk.Toks {
+			exact = append(exact, spec.text[t.Start:t.End])
 		}
 	} else if spec.plain {
-		for _, t := range tk.toks {
-			plain = append(plain, string(e.f.plainFold(nil, spec.text[t.start:t.end])))
+		for _, t := range tk.Toks {
+			plain = append(plain, string(e.f.AppendPlain(nil, spec.text[t.Start:t.End])))
 		}
 	}
 	kb := make([]byte, 0, 64)
@@ -370,9 +371,9 @@ func (e *Engine) term(spec *termSpec, ids map[string]uint32, tk *tokens, nodes *
 	ids[key] = id
 	display := spec.text
 	switch spec.kind {
-	case kindHashtag:
+	case textnorm.KindHashtag:
 		display = "#" + display
-	case kindMention:
+	case textnorm.KindMention:
 		display = "@" + display
 	}
 	if spec.wildcard {
@@ -384,7 +385,7 @@ func (e *Engine) term(spec *termSpec, ids map[string]uint32, tk *tokens, nodes *
 	if spec.plain {
 		display = "^" + display
 	}
-	e.terms = append(e.terms, termInfo{display: display, kind: spec.kind, exact: exact, plain: plain, stem: spec.wildcard, whole: spec.kind != kindWord && !spec.wildcard})
+	e.terms = append(e.terms, termInfo{display: display, kind: spec.kind, exact: exact, plain: plain, stem: spec.wildcard, whole: spec.kind != textnorm.KindWord && !spec.wildcard})
 	e.uses = append(e.uses, nil)
 	if spec.wildcard {
 		e.stems[words[0]] = append(e.stems[words[0]], id)
@@ -540,7 +541,7 @@ func (e *Engine) MatchChecked(p *post.Post) ([]post.Match, error) {
 func (e *Engine) matchBudget(dst []post.Match, p *post.Post, s *scratch) ([]post.Match, error) {
 	out := e.match(dst, p, s)
 	if s.work > e.maxWork {
-		return dst, fmt.Errorf("%w: the post needed more than %d units (%d words, %d keyword hits)", ErrBudget, e.maxWork, len(s.toks.toks), len(s.hits))
+		return dst, fmt.Errorf("%w: the post needed more than %d units (%d words, %d keyword hits)", ErrBudget, e.maxWork, len(s.toks.Toks), len(s.hits))
 	}
 	return out, nil
 }
@@ -556,27 +557,27 @@ func (e *Engine) match(dst []post.Match, p *post.Post, s *scratch) []post.Match 
 	}
 	s.hits, s.cands, s.hitTerms = s.hits[:0], s.cands[:0], s.hitTerms[:0]
 	s.text = p.Text
-	s.toks.want = &e.want
-	e.f.tokenize(&s.toks, p.Text)
+	s.toks.Want = &e.want
+	e.f.Tokenize(&s.toks, p.Text)
 	toks := &s.toks
-	s.work = len(toks.toks)
-	for _, i := range toks.cands {
+	s.work = len(toks.Toks)
+	for _, i := range toks.Cands {
 		if s.work > e.maxWork {
 			return dst
 		}
-		tk := &toks.toks[i]
-		if e.vocab.maybe(tk.hash) {
-			if wid, ok := e.vocab.find(tk.hash, toks.word(int(i))); ok {
+		tk := &toks.Toks[i]
+		if e.vocab.maybe(tk.Hash) {
+			if wid, ok := e.vocab.find(tk.Hash, toks.Word(int(i))); ok {
 				node := e.phrases.root[wid]
 				for j := int(i); node != 0; {
 					for _, t := range e.phrases.terms(node) {
-						e.hit(s, t, tk.kind, int(i), j)
+						e.hit(s, t, tk.Kind, int(i), j)
 					}
 					j++
-					if j >= len(toks.toks) || j-int(i) >= e.maxDepth {
+					if j >= len(toks.Toks) || j-int(i) >= e.maxDepth {
 						break
 					}
-					wid, ok = e.vocab.lookup(toks.toks[j].hash, toks.word(j))
+					wid, ok = e.vocab.lookup(toks.Toks[j].Hash, toks.Word(j))
 					if !ok {
 						break
 					}
@@ -584,8 +585,8 @@ func (e *Engine) match(dst []post.Match, p *post.Post, s *scratch) []post.Match 
 				}
 			}
 		}
-		if int(tk.to-tk.from) >= e.minStem && e.stemStarts[tk.head>>6]&(1<<(tk.head&63)) != 0 {
-			e.stemHits(s, toks.word(int(i)), int(i))
+		if int(tk.To-tk.From) >= e.minStem && e.stemStarts[tk.Head>>6]&(1<<(tk.Head&63)) != 0 {
+			e.stemHits(s, toks.Word(int(i)), int(i))
 		}
 	}
 	for _, li := range s.cands {
@@ -646,6 +647,13 @@ func newPhraseTrie(edges map[uint64]uint32, nodeTerms []uint64, nodes uint32, wo
 	return t
 }
 
+// Hashing constants of the phrase trie's slots and of stems (FNV-1a).
+const (
+	hashK1    = 0x9E3779B97F4A7C15
+	fnvOffset = 14695981039346656037
+	fnvPrime  = 1099511628211
+)
+
 func edgeSlot(k uint64) uint64 {
 	k *= hashK1
 	return k ^ k>>31
@@ -688,26 +696,26 @@ func (e *Engine) stemHits(s *scratch, w []byte, i int) {
 			continue
 		}
 		for _, t := range e.stems[string(w[:n])] {
-			e.hit(s, t, s.toks.toks[i].kind, i, i)
+			e.hit(s, t, s.toks.Toks[i].Kind, i, i)
 		}
 	}
 }
 
 func (e *Engine) hit(s *scratch, t uint32, kind uint8, first, last int) {
-	if k := e.terms[t].kind; k != kindWord && k != kind {
+	if k := e.terms[t].kind; k != textnorm.KindWord && k != kind {
 		return // #nike needs the hashtag; plain nike takes any
 	}
-	if e.terms[t].whole && handleGoesOn(s.text, int(s.toks.toks[last].end)) {
+	if e.terms[t].whole && handleGoesOn(s.text, int(s.toks.Toks[last].End)) {
 		return // @acme in @acme_support or @acme.bsky.social: another handle
 	}
 	for i, w := range e.terms[t].exact { // =Apple: the folded match must also be written so
-		if tok := s.toks.toks[first+i]; s.text[tok.start:tok.end] != w {
+		if tok := s.toks.Toks[first+i]; s.text[tok.Start:tok.End] != w {
 			return
 		}
 	}
 	for i, w := range e.terms[t].plain { // ^сок: the words must be these without look-alike folding
-		tok := s.toks.toks[first+i]
-		s.plainBuf = e.f.plainFold(s.plainBuf[:0], s.text[tok.start:tok.end])
+		tok := s.toks.Toks[first+i]
+		s.plainBuf = e.f.AppendPlain(s.plainBuf[:0], s.text[tok.Start:tok.End])
 		if e.terms[t].stem && !strings.HasPrefix(string(s.plainBuf), w) || !e.terms[t].stem && string(s.plainBuf) != w {
 			return
 		}
@@ -884,8 +892,8 @@ func (e *Engine) explain(li uint32, s *scratch) post.Match {
 		// spans, however many watchlists it matches.
 		n := 0
 		for h := s.termTail[t]; h >= 0 && n < MaxSpans; h, n = s.hits[h].fwd, n+1 {
-			first, last := s.toks.toks[s.hits[h].first], s.toks.toks[s.hits[h].last]
-			m.Spans = append(m.Spans, post.Span{Start: int(first.start), End: int(last.end), Term: e.terms[t].display})
+			first, last := s.toks.Toks[s.hits[h].first], s.toks.Toks[s.hits[h].last]
+			m.Spans = append(m.Spans, post.Span{Start: int(first.Start), End: int(last.End), Term: e.terms[t].display})
 		}
 	}
 	s.work += len(m.Spans)

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"github.com/earshot-dev/earshot/textnorm"
 	"os"
 	"path/filepath"
 	"slices"
@@ -15,18 +16,18 @@ import (
 )
 
 func TestTokenize(t *testing.T) {
-	f := newFolder()
+	f := textnorm.Shared()
 	g := func(in string, want ...string) {
 		t.Helper()
-		var tk tokens
-		f.tokenize(&tk, in)
+		var tk textnorm.Tokens
+		f.Tokenize(&tk, in)
 		var got []string
-		for i, tok := range tk.toks {
-			w := string(tk.word(i))
-			switch tok.kind {
-			case kindHashtag:
+		for i, tok := range tk.Toks {
+			w := string(tk.Word(i))
+			switch tok.Kind {
+			case textnorm.KindHashtag:
 				w = "#" + w
-			case kindMention:
+			case textnorm.KindMention:
 				w = "@" + w
 			}
 			got = append(got, w)
@@ -37,7 +38,7 @@ func TestTokenize(t *testing.T) {
 	}
 	g("Hello, World!", "hello", "world")
 	g("  #Acme's @acme_support ", "#acme", "s", "@acme", "support")
-	g("Η ΟΜΆΔΑ κέρδισε", "h", "omaδa", "kepδiσe") // Greek look-alikes of Latin letters read as them (package confusables)
+	g("Η ΟΜΆΔΑ κέρδισε", "h", "omaδa", "kepδiσe") // Greek look-alikes of Latin letters read as them (package textnorm)
 	g("Café CAFÉ cafe\u0301", "cafe", "cafe", "cafe")
 	g("ac\u200bme a\u00adc\u200dme", "acme", "acme")     // zero-width and soft hyphen evasion
 	g("ＡＣＭＥ ﬁne", "acme", "fine")                        // fullwidth, ligature

@@ -1,6 +1,7 @@
 package match
 
 import (
+	"github.com/earshot-dev/earshot/textnorm"
 	"math/rand/v2"
 	"slices"
 	"strings"
@@ -13,33 +14,33 @@ import (
 // reference evaluates a compiled rule the slow, obvious way: for every term
 // it scans the post's words from every position.
 type reference struct {
-	f  *folder
-	tk tokens
+	f  *textnorm.Folder
+	tk textnorm.Tokens
 	p  *post.Post
 }
 
 // positions returns the word positions where term n starts and ends.
 func (r *reference) positions(n *node) [][2]int {
-	var tt tokens
-	r.f.tokenize(&tt, n.term.text)
+	var tt textnorm.Tokens
+	r.f.Tokenize(&tt, n.term.text)
 	var out [][2]int
-	for i := range r.tk.toks {
-		if n.term.kind != kindWord && r.tk.toks[i].kind != n.term.kind {
+	for i := range r.tk.Toks {
+		if n.term.kind != textnorm.KindWord && r.tk.Toks[i].Kind != n.term.kind {
 			continue
 		}
 		if n.term.wildcard {
-			w, stem := string(r.tk.word(i)), string(tt.word(0))
+			w, stem := string(r.tk.Word(i)), string(tt.Word(0))
 			if strings.HasPrefix(w, stem) {
 				out = append(out, [2]int{i, i})
 			}
 			continue
 		}
-		ok := i+len(tt.toks) <= len(r.tk.toks)
-		for j := 0; ok && j < len(tt.toks); j++ {
-			ok = string(r.tk.word(i+j)) == string(tt.word(j))
+		ok := i+len(tt.Toks) <= len(r.tk.Toks)
+		for j := 0; ok && j < len(tt.Toks); j++ {
+			ok = string(r.tk.Word(i+j)) == string(tt.Word(j))
 		}
 		if ok {
-			out = append(out, [2]int{i, i + len(tt.toks) - 1})
+			out = append(out, [2]int{i, i + len(tt.Toks) - 1})
 		}
 	}
 	return out
@@ -191,7 +192,7 @@ func TestAgreesWithReference(t *testing.T) {
 			got = append(got, m.Watchlist)
 		}
 		ref.p = p
-		e.f.tokenize(&ref.tk, p.Text)
+		e.f.Tokenize(&ref.tk, p.Text)
 		var want []string
 		for i, w := range lists {
 			if ref.eval(e.rules[i]) {

@@ -1,6 +1,8 @@
 package match
 
 import (
+	"github.com/earshot-dev/earshot/textnorm"
+
 	"fmt"
 	"strconv"
 	"strings"
@@ -60,7 +62,7 @@ type termSpec struct {
 	exact    bool // =word, ="phrase": case and diacritics as written
 	plain    bool // ^word, ^"phrase": letters of other scripts are not read as the Latin ones they imitate
 	text     string
-	kind     uint8 // kindWord (any), kindHashtag, kindMention
+	kind     uint8 // textnorm.KindWord (any), textnorm.KindHashtag, textnorm.KindMention
 	phrase   bool
 	wildcard bool // trailing *
 	slop     int  // "…"~n; 0 is exact
@@ -363,9 +365,9 @@ func (p *parser) primary() (*node, error) {
 		}
 		switch w[0] {
 		case '#':
-			spec.kind, spec.text = kindHashtag, w[1:]
+			spec.kind, spec.text = textnorm.KindHashtag, w[1:]
 		case '@':
-			spec.kind, spec.text = kindMention, w[1:]
+			spec.kind, spec.text = textnorm.KindMention, w[1:]
 		}
 		if strings.HasSuffix(spec.text, "*") {
 			spec.wildcard, spec.text = true, strings.TrimRight(spec.text, "*")

@@ -2,23 +2,11 @@ package match
 
 import (
 	"runtime"
-	"strings"
 	"testing"
 
 	"github.com/earshot-dev/earshot/ingest"
+	"github.com/earshot-dev/earshot/textnorm"
 )
-
-var benchText = strings.Repeat("Just got back from the gym. Really love my new Acme phone, great service 😀 #monday ", 2) + "η ομάδα κέρδισε απόψε"
-
-func BenchmarkTokenize(b *testing.B) {
-	f := sharedFolder()
-	var tk tokens
-	b.SetBytes(int64(len(benchText)))
-	b.ReportAllocs()
-	for b.Loop() {
-		f.tokenize(&tk, benchText)
-	}
-}
 
 // benchPosts are the posts of bench.Posts (which this package's tests
 // cannot import): synthetic firehose posts joined to about 200 bytes.
@@ -40,10 +28,10 @@ func benchPosts(n int) []string {
 //
 //	go test -run XXX -bench TokenizePosts -cpu 1 ./match/
 func BenchmarkTokenizePosts(b *testing.B) {
-	f := sharedFolder()
+	f := textnorm.Shared()
 	posts := benchPosts(10_000)
 	var bytes, ascii, words int
-	var tk tokens
+	var tk textnorm.Tokens
 	for _, p := range posts {
 		bytes += len(p)
 		for i := range len(p) {
@@ -51,8 +39,8 @@ func BenchmarkTokenizePosts(b *testing.B) {
 				ascii++
 			}
 		}
-		f.tokenize(&tk, p)
-		words += len(tk.toks)
+		f.Tokenize(&tk, p)
+		words += len(tk.Toks)
 	}
 	b.SetBytes(int64(bytes / len(posts)))
 	b.ReportAllocs()
@@ -61,7 +49,7 @@ func BenchmarkTokenizePosts(b *testing.B) {
 	defer runtime.UnlockOSThread()
 	t := ThreadCPU()
 	for b.Loop() {
-		f.tokenize(&tk, posts[i%len(posts)])
+		f.Tokenize(&tk, posts[i%len(posts)])
 		i++
 	}
 	b.ReportMetric(float64(ThreadCPU()-t)/float64(i), "cpu-ns/post")

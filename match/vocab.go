@@ -1,5 +1,7 @@
 package match
 
+import "github.com/earshot-dev/earshot/textnorm"
+
 // vocab maps folded words to ids. Most words of a post are in no watchlist,
 // so the lookup is built for the miss: a bitset filter small enough to stay
 // in cache rejects most of them with one memory access, and an
@@ -40,7 +42,7 @@ func newVocab(words map[string]uint32) *vocab {
 		mask:   size - 1,
 	}
 	for w, id := range words {
-		h := wordHash([]byte(w))
+		h := textnorm.WordHash([]byte(w))
 		v.words[id] = w
 		b := (h >> 20) & v.fbits
 		v.filter[b>>6] |= 1 << (b & 63)

@@ -5,6 +5,7 @@ package match
 import (
 	"errors"
 	"fmt"
+	"github.com/earshot-dev/earshot/textnorm"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -140,9 +141,9 @@ func listTerm(k string) (*termSpec, error) {
 	}
 	switch k[0] {
 	case '#':
-		spec.kind, k = kindHashtag, k[1:]
+		spec.kind, k = textnorm.KindHashtag, k[1:]
 	case '@':
-		spec.kind, k = kindMention, k[1:]
+		spec.kind, k = textnorm.KindMention, k[1:]
 	}
 	if strings.HasSuffix(k, "*") {
 		spec.wildcard, k = true, strings.TrimRight(k, "*")

@@ -1,4 +1,4 @@
-package match
+package textnorm
 
 import (
 	"encoding/binary"
@@ -10,24 +10,12 @@ import (
 	"unsafe"
 
 	"golang.org/x/text/unicode/norm"
-
-	"github.com/earshot-dev/earshot/confusables"
 )
 
-// Folding makes spelling variants one: compatibility forms (NFKC: "ﬁ" is
-// "fi", fullwidth "Ａ" is "a"), case ("Ω" is "ω", "ς" is "σ", "ß" is
-// "ss") and diacritics ("é" is "e", "ά" is "α"). Invisible characters
-// (every default-ignorable code point: zero-width spaces and joiners, soft
-// hyphens, bidi controls, variation selectors, tag characters, Hangul and
-// braille blank fillers) are dropped without breaking a word, and letters
-// that imitate Latin ones (Cyrillic "а", Greek "Α", small capital "ᴀ",
-// circled "ⓐ") become the Latin letter (package confusables): both are
-// common ways to slip past keyword filters. All of it is per character and
-// precomputed in the folder's tables, so it costs nothing at match time.
-
-// folder maps each rune of the Basic Multilingual Plane to its folded form;
-// it is built once per engine and never changes.
-type folder struct {
+// Folder holds the tables of folding: each rune of the Basic Multilingual
+// Plane's folded form and class. It is built once (Shared) and never
+// changes.
+type Folder struct {
 	bmp   [1 << 16]string
 	class [1 << 16]uint8
 	ascii [256]byte // the folded byte of an ASCII letter or digit; 0 for other ASCII; 0xFF for bytes of multi-byte runes
@@ -53,12 +41,15 @@ const (
 	clAlone            // a word by itself: ideographs, kana, Hangul, Thai, emoji
 )
 
-// sharedFolder is built on first use and never changes, so every engine
+// sharedFolder is built on first use and never changes, so every user
 // shares one table instead of building its own (it takes ~30 ms).
 var sharedFolder = sync.OnceValue(newFolder)
 
-func newFolder() *folder {
-	f := &folder{}
+// Shared returns the folding tables, built on first use.
+func Shared() *Folder { return sharedFolder() }
+
+func newFolder() *Folder {
+	f := &Folder{}
 	for c := 0x80; c < 0x100; c++ {
 		f.ascii[c] = 0xFF
 	}
@@ -97,7 +88,7 @@ func newFolder() *folder {
 }
 
 // fold appends the folded form of r.
-func (f *folder) fold(dst []byte, r rune) []byte {
+func (f *Folder) fold(dst []byte, r rune) []byte {
 	if r < 1<<16 {
 		if f.self[r>>6]&(1<<(r&63)) != 0 {
 			return utf8.AppendRune(dst, r)
@@ -113,7 +104,7 @@ func (f *folder) fold(dst []byte, r rune) []byte {
 	return foldRune(dst, r)
 }
 
-func (f *folder) classOf(r rune) int {
+func (f *Folder) classOf(r rune) int {
 	if r < 1<<16 {
 		return int(f.class[r])
 	}
@@ -131,7 +122,7 @@ func foldRune(dst []byte, r rune) []byte { return foldRuneAs(dst, r, true) }
 // foldRuneAs folds r, and with lookalikes maps letters that imitate Latin
 // ones to them.
 func foldRuneAs(dst []byte, r rune, lookalikes bool) []byte {
-	if l, ok := confusables.Latin(r); ok && (lookalikes || isEnclosed(r)) {
+	if l, ok := Latin(r); ok && (lookalikes || isEnclosed(r)) {
 		return append(dst, byte(l)) // enclosed letters and small capitals, as written
 	}
 	var tmp [utf8.UTFMax]byte
@@ -151,7 +142,7 @@ func foldRuneAs(dst []byte, r rune, lookalikes bool) []byte {
 		if d == 'ς' {
 			d = 'σ'
 		}
-		if l, ok := confusables.Latin(d); ok && lookalikes {
+		if l, ok := Latin(d); ok && lookalikes {
 			d = l // a Cyrillic or Greek look-alike, in lower case
 		}
 		dst = utf8.AppendRune(dst, d)
@@ -159,11 +150,11 @@ func foldRuneAs(dst []byte, r rune, lookalikes bool) []byte {
 	return dst
 }
 
-// plainFold appends the folded form of word (the text of one token) as it
+// plainFold appends the folded form of word (the text of one Token) as it
 // would be without look-alike folding: case, diacritics and compatibility
 // forms fold, invisible characters go, but a Cyrillic "с" stays one. Only
 // terms marked ^ need it, on their hits.
-func (f *folder) plainFold(dst []byte, word string) []byte {
+func (f *Folder) AppendPlain(dst []byte, word string) []byte {
 	for _, r := range word {
 		switch {
 		case r < utf8.RuneSelf:
@@ -191,7 +182,7 @@ func classOf(r rune) int {
 			return clWord
 		}
 		return clSep
-	case confusables.Ignorable(r):
+	case Ignorable(r):
 		return clInvisible
 	case isEnclosed(r):
 		return clWord // ⓐ is the letter a, not a symbol of its own
@@ -211,64 +202,62 @@ func classOf(r rune) int {
 
 // Token kinds: a word written as a hashtag or a mention.
 const (
-	kindWord    uint8 = 0
-	kindHashtag uint8 = 1
-	kindMention uint8 = 2
+	KindWord    uint8 = 0
+	KindHashtag uint8 = 1
+	KindMention uint8 = 2
 )
 
-// token is one word of a text: its folded form is word(i) of the tokens,
-// its place in the text is text[start:end], and hash is wordHash of its
+// Token is one word of a text: its folded form is Word(i) of the Tokens,
+// its place in the text is text[Start:End], and Hash is WordHash of its
 // folded form. A word that folding left as written (lower-case ASCII, most
-// words of most posts) is not copied: from:to are start:end of the text;
-// otherwise (inBuf) they are its folded form's place in the tokens' buf.
-type token struct {
-	from, to   int32
-	start, end int32
-	kind       uint8
-	inBuf      bool
-	head       uint16 // the folded form's first two bytes, little-endian (for stems)
-	hash       uint64
+// words of most posts) is not copied: From:To are Start:End of the text;
+// otherwise (InBuf) they are its folded form's place in the Tokens' buffer.
+type Token struct {
+	From, To   int32
+	Start, End int32
+	Kind       uint8
+	InBuf      bool
+	Head       uint16 // the folded form's first two bytes, little-endian (for stems)
+	Hash       uint64
 }
 
-// tokens is reusable tokenizer output.
-type tokens struct {
-	src  []byte // the text tokenized, never written (see tokenize)
+// Tokens is reusable tokenizer output.
+type Tokens struct {
+	src  []byte // the text tokenized, never written (see Tokenize)
 	buf  []byte
-	toks []token
-	// With want set, cands lists the tokens that want admits, in order:
+	Toks []Token
+	// With Want set, Cands lists the tokens that Want admits, in order:
 	// the tokenizer checks each word as it makes it, while the word is at
 	// hand.
-	want  *wanted
-	cands []int32
+	Want  *Want
+	Cands []int32
 }
 
-// wanted says which words may begin a keyword or stem hit: those that pass
-// the vocabulary's filter, and those long enough for a stem and beginning
-// with two bytes some stem begins with.
-type wanted struct {
-	filter     []uint64
-	fbits      uint64
-	stemStarts []uint64
-	minStem    int
+// Want says which words may begin a keyword or stem hit (for the matcher):
+// those whose hash passes Filter (bit (Hash>>20)&FBits), and those of at
+// least MinStem bytes whose first two bytes (Head) have their bit set in
+// StemStarts.
+type Want struct {
+	Filter     []uint64
+	FBits      uint64
+	StemStarts []uint64
+	MinStem    int
 }
 
-func (w *wanted) wants(t *token) bool {
-	b := (t.hash >> 20) & w.fbits
-	return w.filter[b>>6]&(1<<(b&63)) != 0 ||
-		int(t.to-t.from) >= w.minStem && w.stemStarts[t.head>>6]&(1<<(t.head&63)) != 0
+func (w *Want) wants(t *Token) bool {
+	b := (t.Hash >> 20) & w.FBits
+	return w.Filter[b>>6]&(1<<(b&63)) != 0 ||
+		int(t.To-t.From) >= w.MinStem && w.StemStarts[t.Head>>6]&(1<<(t.Head&63)) != 0
 }
 
-func (t *tokens) word(i int) []byte {
-	if tk := &t.toks[i]; tk.inBuf {
-		return t.buf[tk.from:tk.to]
+// Word is the folded form of the i'th token. It is valid until the next
+// Tokenize into t, and must not be written.
+func (t *Tokens) Word(i int) []byte {
+	if tk := &t.Toks[i]; tk.InBuf {
+		return t.buf[tk.From:tk.To]
 	}
-	return t.src[t.toks[i].from:t.toks[i].to]
+	return t.src[t.Toks[i].From:t.Toks[i].To]
 }
-
-const (
-	fnvOffset = 14695981039346656037
-	fnvPrime  = 1099511628211
-)
 
 // Word hashing works on 8 bytes at a time, so that an ASCII word is hashed
 // in the same loads that find its end and fold its case.
@@ -294,9 +283,9 @@ func hashEnd(h uint64, n int) uint64 {
 	return h
 }
 
-// wordHash hashes a folded word: its bytes as little-endian 8-byte chunks,
+// WordHash hashes a folded word: its bytes as little-endian 8-byte chunks,
 // the last padded with zeros, then its length. Never 0.
-func wordHash(b []byte) uint64 {
+func WordHash(b []byte) uint64 {
 	h, n := uint64(hashSeed), len(b)
 	for ; len(b) >= 8; b = b[8:] {
 		h = hashMix(h, binary.LittleEndian.Uint64(b))
@@ -321,7 +310,7 @@ func load(b []byte) uint64 {
 
 // load8 reads 8 bytes of src from i as a little-endian word, zero-padded
 // past the end.
-func (f *folder) load8(src []byte, i int) uint64 {
+func (f *Folder) load8(src []byte, i int) uint64 {
 	if i+8 <= len(src) {
 		return binary.LittleEndian.Uint64(src[i:])
 	}
@@ -355,9 +344,9 @@ func decode(b []byte) (rune, int) {
 	return utf8.DecodeRune(b)
 }
 
-// push adds a token to toks and returns it to be filled in field by field
-// (building a token and appending it stalls on store forwarding).
-func push(toks []token) ([]token, *token) {
+// push adds a Token to toks and returns it to be filled in field by field
+// (building a Token and appending it stalls on store forwarding).
+func push(toks []Token) ([]Token, *Token) {
 	if len(toks) == cap(toks) {
 		toks = slices.Grow(toks, 1)
 	}
@@ -367,13 +356,13 @@ func push(toks []token) ([]token, *token) {
 
 // tokenize splits text into folded words, hashing each as it is built.
 // ASCII words take a fast path 8 bytes at a time (find the end, fold case,
-// hash); a word with other runes goes through the folder's tables.
-func (f *folder) tokenize(t *tokens, text string) {
-	// The tokens read text through src, a view of its bytes that is never
+// hash); a word with other runes goes through the Folder's tables.
+func (f *Folder) Tokenize(t *Tokens, text string) {
+	// The Tokens read text through src, a view of its bytes that is never
 	// written, so that unchanged words need no copy.
 	src := unsafe.Slice(unsafe.StringData(text), len(text))
-	buf, toks, cands, want := t.buf[:0], t.toks[:0], t.cands[:0], t.want
-	kind := kindWord
+	buf, toks, cands, want := t.buf[:0], t.Toks[:0], t.Cands[:0], t.Want
+	kind := KindWord
 	n := len(src)
 	for i := 0; i < n; {
 		c := src[i]
@@ -381,11 +370,11 @@ func (f *folder) tokenize(t *tokens, text string) {
 		if lc == 0 {
 			switch c {
 			case '#':
-				kind = kindHashtag
+				kind = KindHashtag
 			case '@':
-				kind = kindMention
+				kind = KindMention
 			default:
-				kind = kindWord
+				kind = KindWord
 			}
 			i++
 			continue
@@ -416,21 +405,21 @@ func (f *folder) tokenize(t *tokens, text string) {
 				break
 			}
 			if j == n || f.ascii[src[j]] == 0 { // the word ends in ASCII: done
-				var tok *token
+				var tok *Token
 				toks, tok = push(toks)
-				tok.from, tok.to, tok.start, tok.end = int32(i), int32(j), int32(i), int32(j)
-				tok.kind, tok.inBuf, tok.head, tok.hash = kind, false, head, hashEnd(h, j-i)
+				tok.From, tok.To, tok.Start, tok.End = int32(i), int32(j), int32(i), int32(j)
+				tok.Kind, tok.InBuf, tok.Head, tok.Hash = kind, false, head, hashEnd(h, j-i)
 				if upper != 0 {
-					tok.from, tok.inBuf = int32(len(buf)), true
+					tok.From, tok.InBuf = int32(len(buf)), true
 					for _, b := range src[i:j] {
 						buf = append(buf, f.ascii[b])
 					}
-					tok.to = int32(len(buf))
+					tok.To = int32(len(buf))
 				}
 				if want != nil && want.wants(tok) {
 					cands = append(cands, int32(len(toks)-1))
 				}
-				kind = kindWord
+				kind = KindWord
 				i = j
 				continue
 			}
@@ -484,19 +473,19 @@ func (f *folder) tokenize(t *tokens, text string) {
 			if len(buf) >= from+2 {
 				head = uint16(buf[from]) | uint16(buf[from+1])<<8
 			}
-			var tok *token
+			var tok *Token
 			toks, tok = push(toks)
-			tok.from, tok.to, tok.start, tok.end = int32(from), int32(len(buf)), int32(start), int32(i)
-			tok.kind, tok.inBuf, tok.head, tok.hash = kind, true, head, wordHash(buf[from:])
+			tok.From, tok.To, tok.Start, tok.End = int32(from), int32(len(buf)), int32(start), int32(i)
+			tok.Kind, tok.InBuf, tok.Head, tok.Hash = kind, true, head, WordHash(buf[from:])
 			if want != nil && want.wants(tok) {
 				cands = append(cands, int32(len(toks)-1))
 			}
 		}
-		kind = kindWord
+		kind = KindWord
 		if i == start { // a separator outside ASCII
 			_, n := utf8.DecodeRuneInString(text[i:])
 			i += n
 		}
 	}
-	t.src, t.buf, t.toks, t.cands = src, buf, toks, cands
+	t.src, t.buf, t.Toks, t.Cands = src, buf, toks, cands
 }

@@ -1,4 +1,4 @@
-package confusables
+package textnorm
 
 import (
 	"testing"

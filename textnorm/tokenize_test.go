@@ -1,4 +1,4 @@
-package match
+package textnorm
 
 import (
 	"math/rand/v2"
@@ -10,18 +10,18 @@ import (
 // refTokenize is the tokenizer written the plain way, a rune at a time, to
 // check the fast one against: the same words, kinds, places, hashes and
 // heads.
-func refTokenize(f *folder, text string) (words []string, toks []token) {
-	kind := kindWord
+func refTokenize(f *Folder, text string) (words []string, toks []Token) {
+	kind := KindWord
 	for i := 0; i < len(text); {
 		r, n := utf8.DecodeRuneInString(text[i:])
 		if r < utf8.RuneSelf && f.ascii[r] == 0 {
 			switch r {
 			case '#':
-				kind = kindHashtag
+				kind = KindHashtag
 			case '@':
-				kind = kindMention
+				kind = KindMention
 			default:
-				kind = kindWord
+				kind = KindWord
 			}
 			i++
 			continue
@@ -62,9 +62,9 @@ func refTokenize(f *folder, text string) (words []string, toks []token) {
 				head = uint16(w[0]) | uint16(w[1])<<8
 			}
 			words = append(words, string(w))
-			toks = append(toks, token{start: int32(start), end: int32(i), kind: kind, head: head, hash: wordHash(w)})
+			toks = append(toks, Token{Start: int32(start), End: int32(i), Kind: kind, Head: head, Hash: WordHash(w)})
 		}
-		kind = kindWord
+		kind = KindWord
 		if i == start {
 			i += n
 		}
@@ -72,28 +72,28 @@ func refTokenize(f *folder, text string) (words []string, toks []token) {
 	return words, toks
 }
 
-func checkTokenize(t *testing.T, f *folder, tk *tokens, text string) {
+func checkTokenize(t *testing.T, f *Folder, tk *Tokens, text string) {
 	t.Helper()
-	f.tokenize(tk, text)
+	f.Tokenize(tk, text)
 	words, want := refTokenize(f, text)
-	if len(tk.toks) != len(want) {
+	if len(tk.Toks) != len(want) {
 		var got []string
-		for i := range tk.toks {
-			got = append(got, string(tk.word(i)))
+		for i := range tk.Toks {
+			got = append(got, string(tk.Word(i)))
 		}
 		t.Fatalf("tokenize(%q) = %q, want %q", text, got, words)
 	}
-	for i, g := range tk.toks {
+	for i, g := range tk.Toks {
 		w := want[i]
-		if string(tk.word(i)) != words[i] || g.start != w.start || g.end != w.end || g.kind != w.kind || g.hash != w.hash {
+		if string(tk.Word(i)) != words[i] || g.Start != w.Start || g.End != w.End || g.Kind != w.Kind || g.Hash != w.Hash {
 			t.Fatalf("tokenize(%q): word %d is %q [%d:%d] kind %d hash %x, want %q [%d:%d] kind %d hash %x",
-				text, i, tk.word(i), g.start, g.end, g.kind, g.hash, words[i], w.start, w.end, w.kind, w.hash)
+				text, i, tk.Word(i), g.Start, g.End, g.Kind, g.Hash, words[i], w.Start, w.End, w.Kind, w.Hash)
 		}
-		if len(words[i]) >= 2 && g.head != w.head {
-			t.Fatalf("tokenize(%q): word %d head %x, want %x", text, i, g.head, w.head)
+		if len(words[i]) >= 2 && g.Head != w.Head {
+			t.Fatalf("tokenize(%q): word %d head %x, want %x", text, i, g.Head, w.Head)
 		}
-		if !g.inBuf && (g.from != g.start || g.to != g.end) {
-			t.Fatalf("tokenize(%q): word %d not copied but at %d:%d of the text, not %d:%d", text, i, g.from, g.to, g.start, g.end)
+		if !g.InBuf && (g.From != g.Start || g.To != g.End) {
+			t.Fatalf("tokenize(%q): word %d not copied but at %d:%d of the text, not %d:%d", text, i, g.From, g.To, g.Start, g.End)
 		}
 	}
 }
@@ -110,7 +110,7 @@ func TestTokenizeAgreesWithReference(t *testing.T) {
 		"é", "É", "ß", "ς", "Ω", "ά", "ж", "Ж", "ﬁ", "Ａ", "ı", "ǅ", "\u0301", "\u00ad", "\u200b", "\u200d", "\ufe0f", "\u2019", "\u2014", "\u00a0",
 		"東", "京", "の", "ス", "한", "ก", "😀", "🔥", "👍🏽", "\U0001F3FB", "𝐀", "\xff", "\xc3", "\xe2\x80", "\xf0\x9f", "ομάδα", "Καλημέρα", "Straße", "café"}
 	rng := rand.New(rand.NewPCG(1, 2))
-	var tk tokens
+	var tk Tokens
 	var b strings.Builder
 	for range 20_000 {
 		b.Reset()
@@ -127,7 +127,7 @@ func FuzzTokenize(f *testing.F) {
 		f.Add(s)
 	}
 	fo := sharedFolder()
-	var tk tokens
+	var tk Tokens
 	f.Fuzz(func(t *testing.T, text string) {
 		checkTokenize(t, fo, &tk, text)
 	})

@@ -1,9 +1,11 @@
-// Package confusables says which characters are invisible and which
+package textnorm
+
+// The confusables tables say which characters are invisible and which
 // letters of other scripts imitate Latin ones, so that "ac\u200Bme",
 // "\u0430cme" (a Cyrillic а) and "ᴀᴄᴍᴇ" (small capitals) can be read as
 // the "acme" they pretend to be. It is a leaf package of tables and
 // lookups, for every normaliser that must agree on what "the same word"
-// is (match uses it; enrich and search may).
+// is .
 //
 // Two sets:
 //
@@ -26,8 +28,7 @@
 // The mapping is per character, so it keeps prefixes: a stem maps to the
 // prefix of the words it begins. Its cost is that a genuine Cyrillic or
 // Greek word made only of look-alikes reads like a Latin word ("сок" and
-// "cok", "και" and "kai" become the same word); match lets a term opt out.
-package confusables
+// "cok", "και" and "kai" become the same word); a rule term marked ^ opts out (Plain).
 
 // Ignorable reports whether r is invisible: a default-ignorable code point
 // or a blank filler.
