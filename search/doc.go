@@ -170,7 +170,13 @@ func (b *docBuilder) doc(key string, it *post.Item, created time.Time) (*documen
 			b.truncated.Inc()
 		}
 	}
-	src, err := json.Marshal(&s)
+	return b.docOf(key, &s, lang)
+}
+
+// docOf is the document of a stored post, whose text reads with the
+// analyzer of lang.
+func (b *docBuilder) docOf(key string, s *Stored, lang string) (*document.Document, error) {
+	src, err := json.Marshal(s)
 	if err != nil {
 		return nil, fmt.Errorf("encoding the stored post: %w", err)
 	}
@@ -179,9 +185,9 @@ func (b *docBuilder) doc(key string, it *post.Item, created time.Time) (*documen
 		src:  storedField{name: fieldSrc, opts: b.src, value: src},
 	}
 	pd.facet.init(fieldFacet, b.facet, 3+len(s.Watchlists))
-	setFacets(&pd.facet, &s)
+	setFacets(&pd.facet, s)
 	pd.kw.init(fieldKW, b.kw, 3+len(s.Hashtags)+len(s.Mentions))
-	setKW(&pd.kw, &s)
+	setKW(&pd.kw, s)
 	pd.at.init(fieldAt, b.at, 1)
 	pd.at.addTime("", s.CreatedAt, atLayout)
 	d := &pd.doc

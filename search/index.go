@@ -178,8 +178,11 @@ func (x *Index) openShard(day string, create bool) (bleve.Index, error) {
 		rc["read_only"] = true
 	}
 	s, err := bleve.OpenUsing(path, rc)
-	if errors.Is(err, bleve.ErrorIndexPathDoesNotExist) && create {
-		s, err = bleve.NewUsing(path, x.mapping, scorch.Name, scorch.Name, rc)
+	switch {
+	case errors.Is(err, bleve.ErrorIndexPathDoesNotExist) && create:
+		s, err = x.newShard(path, rc)
+	case err == nil:
+		s, err = x.current(day, path, s, rc)
 	}
 	if err != nil {
 		if strings.Contains(err.Error(), "timeout") {

@@ -2,18 +2,10 @@ package search
 
 import (
 	"strings"
-	"unicode"
 
-	"github.com/blevesearch/bleve/v2/analysis"
-	"github.com/blevesearch/bleve/v2/analysis/analyzer/custom"
 	"github.com/blevesearch/bleve/v2/analysis/analyzer/keyword"
 	"github.com/blevesearch/bleve/v2/analysis/analyzer/standard"
-	"github.com/blevesearch/bleve/v2/analysis/lang/el"
-	"github.com/blevesearch/bleve/v2/analysis/token/lowercase"
-	unicodetok "github.com/blevesearch/bleve/v2/analysis/tokenizer/unicode"
 	"github.com/blevesearch/bleve/v2/mapping"
-	"github.com/blevesearch/bleve/v2/registry"
-	"golang.org/x/text/unicode/norm"
 
 	// The language analyzers register themselves.
 	_ "github.com/blevesearch/bleve/v2/analysis/lang/ar"
@@ -84,10 +76,8 @@ func (t tag) term(v string) string { return t.prefix + t.norm(v) }
 // facets are the facet names and their tags.
 var facets = map[string]tag{"watchlist": tagWatchlist, "region": tagRegion, "sentiment": tagSentiment, "lang": tagLang}
 
-// analyzers are the text analyzers, by name; each has its own text field.
-// el is ours (bleve ships Greek stop words but no Greek analyzer): unicode
-// words, lower case, accents and final sigma folded, stop words removed.
-// std is the fallback for every other language.
+// analyzers are the text analyzers, by language; each has its own text
+// field (see analysis.go). std is the fallback for every other language.
 var analyzers = []string{"ar", "cjk", "da", "de", "el", "en", "es", "fi", "fr", "hi", "hu", "it", "nl", "no", "pt", "ro", "ru", "sv", "tr", "std"}
 
 // analyzerFor picks the analyzer of an ISO 639 language code (region
@@ -113,83 +103,19 @@ func analyzerFor(lang string) string {
 	return "std"
 }
 
-const greekFoldName = "earshot_el_fold"
-
-func init() {
-	// bleve finds token filter types by name in its registry; this is how
-	// a custom filter is made available to a mapping.
-	if err := registry.RegisterTokenFilter(greekFoldName, func(map[string]any, *registry.Cache) (analysis.TokenFilter, error) {
-		return greekFold{}, nil
-	}); err != nil {
-		panic(err)
-	}
-}
-
-// greekFold strips combining marks (tonos, dialytika) and folds final sigma,
-// so that "Αθήνα", "αθηνα" and "ΑΘΗΝΑ" are one term, as Lucene's Greek
-// lower-case filter does.
-type greekFold struct{}
-
-func (greekFold) Filter(in analysis.TokenStream) analysis.TokenStream {
-	for _, t := range in {
-		t.Term = foldGreek(t.Term)
-	}
-	return in
-}
-
-func foldGreek(term []byte) []byte {
-	plain := true
-	for _, c := range term {
-		if c >= 0x80 {
-			plain = false
-			break
-		}
-	}
-	if plain {
-		return term
-	}
-	d := norm.NFD.Bytes(term)
-	out := make([]byte, 0, len(d))
-	for _, r := range string(d) {
-		switch {
-		case unicode.Is(unicode.Mn, r):
-			continue
-		case r == 'ς':
-			r = 'σ'
-		}
-		out = append(out, string(r)...)
-	}
-	return out
-}
-
 // newMapping is the index mapping of a day shard. Nothing is dynamic, only
 // the facet fields keep doc values, and only src is stored. The text fields
 // keep term vectors: phrase queries need the positions (highlights do not:
-// they are computed from the stored text). The text fields keep term vectors: phrase queries need the
-// positions (highlights do not: they are computed from the stored text).
+// they are computed from the stored text).
 func newMapping() (*mapping.IndexMappingImpl, error) {
 	im := mapping.NewIndexMapping()
 	im.StoreDynamic, im.IndexDynamic, im.DocValuesDynamic = false, false, false
 	im.DefaultAnalyzer = standard.Name
-	if err := im.AddCustomAnalyzer("el", map[string]any{
-		"type":          custom.Name,
-		"tokenizer":     unicodetok.Name,
-		"token_filters": []any{lowercase.Name, greekFoldName, el.StopName},
-	}); err != nil {
-		return nil, err
-	}
-	if err := im.AddCustomAnalyzer("std", map[string]any{
-		"type":          custom.Name,
-		"tokenizer":     unicodetok.Name,
-		"token_filters": []any{lowercase.Name},
-	}); err != nil {
-		return nil, err
-	}
 	dm := mapping.NewDocumentStaticMapping()
 	for _, a := range analyzers {
 		// Term vectors (positions) are what phrase queries need.
 		f := mapping.NewTextFieldMapping()
-		f.Analyzer, f.Store, f.IncludeTermVectors, f.IncludeInAll, f.DocValues = a, false, true, false, false
+		f.Analyzer, f.Store, f.IncludeTermVectors, f.IncludeInAll, f.DocValues = analyzerName(a), false, true, false, false
 		dm.AddFieldMappingsAt(textPrefix+a, f)
 	}
 	kw := func(name string, docValues bool) {

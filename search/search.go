@@ -168,7 +168,7 @@ func (r *rewriter) field(name string) (*tag, error) {
 // mark records the terms of a positive text clause, as each analyzer makes them.
 func (r *rewriter) mark(text string) {
 	for _, a := range r.analyzers {
-		ts, err := r.x.mapping.AnalyzeText(a, []byte(text))
+		ts, err := r.x.mapping.AnalyzeText(analyzerName(a), []byte(text))
 		if err != nil {
 			continue
 		}
@@ -683,7 +683,7 @@ func highlight(x *Index, text, analyzer string, mk marks) (string, bool) {
 	if len(terms) == 0 && len(mk.prefixes) == 0 && len(mk.patterns) == 0 {
 		return "", false
 	}
-	ts, err := x.mapping.AnalyzeText(analyzer, []byte(text))
+	ts, err := x.mapping.AnalyzeText(analyzerName(analyzer), []byte(text))
 	if err != nil {
 		return "", false
 	}

@@ -1,0 +1,137 @@
+package search
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"os"
+
+	"github.com/blevesearch/bleve/v2"
+	"github.com/blevesearch/bleve/v2/index/scorch"
+)
+
+// ErrOldAnalysis is returned for a shard written with another text
+// analysis (mappingVersion) that a read-only index cannot rebuild.
+var ErrOldAnalysis = errors.New("the shard was written with an older text analysis")
+
+// newShard creates a shard at path, recording its analysis version.
+func (x *Index) newShard(path string, rc map[string]any) (bleve.Index, error) {
+	s, err := bleve.NewUsing(path, x.mapping, scorch.Name, scorch.Name, maps.Clone(rc))
+	if err != nil {
+		return nil, err
+	}
+	if err := s.SetInternal([]byte(mappingVersionKey), []byte(mappingVersion)); err != nil {
+		s.Close()
+		return nil, fmt.Errorf("recording the analysis version: %w", err)
+	}
+	return s, nil
+}
+
+// current returns shard s of day, opened at path, when its analysis is
+// this one's. A shard written with another analysis holds terms a search
+// no longer looks for: it is rebuilt from the posts it stores, or, when the
+// index is read-only, refused with the reason.
+func (x *Index) current(day, path string, s bleve.Index, rc map[string]any) (bleve.Index, error) {
+	v, err := s.GetInternal([]byte(mappingVersionKey))
+	if err != nil {
+		s.Close()
+		return nil, fmt.Errorf("reading the analysis version: %w", err)
+	}
+	if string(v) == mappingVersion {
+		return s, nil
+	}
+	if v == nil {
+		v = []byte("1")
+	}
+	if x.opt.ReadOnly {
+		s.Close()
+		return nil, fmt.Errorf("%w (version %s, this earshot reads %s): start the pipeline once, which rebuilds it, or delete %s", ErrOldAnalysis, v, mappingVersion, path)
+	}
+	x.log.Warn("rebuilding a shard written with an older text analysis", "day", day, "version", string(v), "now", mappingVersion)
+	n, err := x.rebuild(path, s, rc)
+	if err != nil {
+		x.m.errors.WithLabelValues("rebuild").Inc()
+		return nil, fmt.Errorf("rebuilding it with text analysis version %s: %w", mappingVersion, err)
+	}
+	x.log.Info("shard rebuilt", "day", day, "posts", n)
+	return bleve.OpenUsing(path, maps.Clone(rc)) // (bleve writes into the map it is given)
+}
+
+// rebuild re-indexes the stored posts of old (at path, which it closes)
+// into a new shard that then replaces it. Until the last rename the old
+// shard is left as it was, so a crash midway loses nothing: the rebuild
+// starts again on the next open.
+func (x *Index) rebuild(path string, old bleve.Index, rc map[string]any) (int, error) {
+	tmp := path + ".rebuild"
+	if err := os.RemoveAll(tmp); err != nil {
+		old.Close()
+		return 0, err
+	}
+	ns, err := bleve.NewUsing(tmp, x.mapping, scorch.Name, scorch.Name, maps.Clone(rc))
+	if err != nil {
+		old.Close()
+		return 0, err
+	}
+	n, err := x.copyStored(old, ns)
+	if cerr := old.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		// Recorded last: a rebuild cut short has no version and is redone.
+		err = ns.SetInternal([]byte(mappingVersionKey), []byte(mappingVersion))
+	}
+	if cerr := ns.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		os.RemoveAll(tmp)
+		return 0, err
+	}
+	gone := path + ".old"
+	if err := os.RemoveAll(gone); err != nil {
+		return 0, err
+	}
+	if err := os.Rename(path, gone); err != nil {
+		return 0, err
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		os.Rename(gone, path) // put the old one back: it is rebuilt next time
+		return 0, err
+	}
+	return n, os.RemoveAll(gone)
+}
+
+// copyStored indexes every post stored in from into to.
+func (x *Index) copyStored(from, to bleve.Index) (int, error) {
+	adv, err := from.Advanced()
+	if err != nil {
+		return 0, err
+	}
+	r, err := adv.Reader()
+	if err != nil {
+		return 0, err
+	}
+	defer r.Close()
+	b, n := to.NewBatch(), 0
+	err = scanShard(context.Background(), r, func(st *Stored) error {
+		d, err := x.docs.docOf(st.Platform+":"+st.ID, st, st.Lang)
+		if err == nil {
+			err = b.IndexAdvanced(d)
+		}
+		if err != nil {
+			return err
+		}
+		if n++; b.Size() >= 1000 {
+			if err := to.Batch(b); err != nil {
+				return err
+			}
+			b = to.NewBatch()
+		}
+		return nil
+	})
+	if err == nil && b.Size() > 0 {
+		err = to.Batch(b)
+	}
+	return n, err
+}
