@@ -777,7 +777,7 @@ func intentWords(text string, out []string) []string {
 				start = len(buf)
 			}
 			r = unicode.ToLower(r)
-			if f, ok := foldTable[r]; ok {
+			if f, ok := foldRune(r); ok {
 				r = f
 			}
 			buf = utf8.AppendRune(buf, r)

@@ -1,6 +1,7 @@
 package enrich
 
 import (
+	"github.com/earshot-dev/earshot/textnorm"
 	"math"
 	"strings"
 	"unicode"
@@ -227,19 +228,23 @@ func (sl *sentiLang) tokenize(text string, m *sentimentModels, out []stoken, are
 			continue
 		}
 		// Split out emoji; VADER puts spaces around their descriptions.
-		start := 0
+		start, afterEmoji := 0, false
 		for i, r := range field {
 			if r < 0x2000 {
+				afterEmoji = false
 				continue
 			}
 			if v, ok := m.emoji[r]; ok {
 				out = sl.appendWords(out, field[start:i], arena)
 				out = append(out, stoken{raw: field[i : i+utf8.RuneLen(r)], emoji: v, isEmo: true})
+				start, afterEmoji = i+utf8.RuneLen(r), true
+			} else if afterEmoji && (r >= 0xFE00 && r <= 0xFE0F || r == 0x200D || r >= 0x1F3FB && r <= 0x1F3FF) {
+				// variation selectors, joiners and skin tones belong to the
+				// emoji before; inside a word they are invisible (the key
+				// drops them: "ac\u200dme" is "acme")
 				start = i + utf8.RuneLen(r)
-			} else if r >= 0xFE00 && r <= 0xFE0F || r == 0x200D || r >= 0x1F3FB && r <= 0x1F3FF {
-				// variation selectors, joiners and skin tones belong to the emoji before
-				out = sl.appendWords(out, field[start:i], arena)
-				start = i + utf8.RuneLen(r)
+			} else {
+				afterEmoji = false
 			}
 		}
 		out = sl.appendWords(out, field[start:], arena)
@@ -527,9 +532,10 @@ func isLaughter(k string) bool {
 	return vowels >= 2 && cons >= 2
 }
 
-// lowerFold is sl.fold(strings.ToLower(s)) without allocating: when
-// anything changes, the key is written to arena, which the caller resets
-// between posts (the keys live only while one post is scored).
+// lowerFold is the lexicon key of s (textnorm.Key at the language's
+// level) without allocating: when anything changes, the key is written to
+// arena, which the caller resets between posts (the keys live only while
+// one post is scored).
 func (sl *sentiLang) lowerFold(s string, arena *[]byte) string {
 	clean := true
 	for i := 0; i < len(s); i++ {
@@ -542,17 +548,7 @@ func (sl *sentiLang) lowerFold(s string, arena *[]byte) string {
 		return s
 	}
 	start := len(*arena)
-	for _, r := range s {
-		r = unicode.ToLower(r)
-		if sl.accentFold {
-			if f, ok := foldTable[r]; ok {
-				r = f
-			} else if r >= utf8.RuneSelf && unicode.Is(unicode.Mn, r) {
-				continue
-			}
-		}
-		*arena = utf8.AppendRune(*arena, r)
-	}
+	*arena = textnorm.Shared().AppendKey(*arena, s, sl.level)
 	b := (*arena)[start:]
 	if len(b) == 0 {
 		return ""

@@ -79,8 +79,8 @@ func normRune(r rune) rune {
 		return r
 	}
 	r = unicode.ToLower(r)
-	if f, ok := foldTable[r]; ok {
-		return f
+	if f, ok := foldRune(r); ok {
+		r = f
 	}
 	if unicode.IsDigit(r) {
 		return '0'

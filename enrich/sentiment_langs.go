@@ -5,6 +5,7 @@ import (
 	"bytes"
 	_ "embed"
 	"fmt"
+	"github.com/earshot-dev/earshot/textnorm"
 	"math"
 	"strconv"
 	"strings"
@@ -35,8 +36,7 @@ type sentiLang struct {
 	stems           map[string]float64
 	phrases         map[string]float64 // two-word entries, "lo siento"
 	stem            func(string) string
-	fold            func(string) string
-	accentFold      bool // fold is foldAccents
+	level           textnorm.Level // how its lexicon keys fold (textnorm.Key)
 	negators        map[string]bool
 	stopwords       map[string]bool // function words the lexicon's stems must not catch
 	boosters        map[string]float64
@@ -111,7 +111,7 @@ var (
 func loadSentimentModels() (*sentimentModels, error) {
 	m := &sentimentModels{byLang: map[string]*sentiLang{}, emoticons: map[string]float64{}, emoji: map[rune]float64{}}
 	en := &sentiLang{
-		english: true, lex: map[string]float64{}, fold: identity,
+		english: true, lex: map[string]float64{}, level: textnorm.Full,
 		negators: set(`aint arent cannot cant couldnt darent didnt doesnt ain't aren't can't couldn't daren't didn't doesn't
 			dont hadnt hasnt havent isnt mightnt mustnt neither don't hadn't hasn't haven't isn't mightn't mustn't neednt
 			needn't never none nope nor not nothing nowhere oughtnt shant shouldnt uhuh wasnt werent oughtn't shan't
@@ -167,10 +167,12 @@ func loadSentimentModels() (*sentimentModels, error) {
 			"最高": 3.0, "大好き": 3.0, "素晴らしい": 3.0, "ありがとう": 1.9},
 		"zh": {"垃圾": -2.5, "太差": -2.5, "糟糕": -2.5, "失望": -2.0, "坏了": -2.0, "喜欢": 2.0, "很好": 2.2, "谢谢": 1.9, "太棒": 3.0},
 	}
-	m.symbolsOnly = &sentiLang{lex: map[string]float64{}, fold: identity}
+	// Languages without a lexicon read apostrophes as match does, between
+	// words ("İstanbul'da").
+	m.symbolsOnly = &sentiLang{lex: map[string]float64{}, level: textnorm.Full, splitApostrophe: true}
 
 	el := &sentiLang{
-		lex: map[string]float64{}, stems: map[string]float64{}, fold: foldAccents, accentFold: true,
+		lex: map[string]float64{}, stems: map[string]float64{}, level: textnorm.Plain, // Greek letters stay Greek
 		stem:     func(s string) string { return stripEnding(s, 6, greekEndings) }, // bytes: 3 Greek letters
 		negators: foldSet("δεν μην μη ούτε ποτέ χωρίς τίποτα κανένας καμία κανένα όχι"),
 		boosters: foldBoosters("πολύ πάρα τόσο τρομερά εντελώς απίστευτα πραγματικά υπερβολικά τελείως", "λίγο ελάχιστα σχεδόν κάπως μάλλον"),
@@ -203,9 +205,9 @@ func loadSentimentModels() (*sentimentModels, error) {
 	}
 	for lang, sl := range cfgs {
 		sl.lex, sl.stems, sl.phrases = map[string]float64{}, map[string]float64{}, map[string]float64{}
-		sl.fold, sl.accentFold = foldAccents, true
+		sl.level = textnorm.Full
 		if lang == "de" {
-			sl.fold, sl.accentFold = identity, false // "schon" is not "schön"
+			sl.level = textnorm.Canon // "schon" is not "schön"
 			sl.stem = func(s string) string { return stripEnding(s, 4, germanEndings) }
 		} else {
 			sl.stem = func(s string) string { return stripEnding(s, 4, romanceEndings) }
@@ -215,7 +217,7 @@ func loadSentimentModels() (*sentimentModels, error) {
 	if err := loadTranslated(cfgs); err != nil {
 		return nil, err
 	}
-	hi := &sentiLang{lex: map[string]float64{}, fold: identity,
+	hi := &sentiLang{lex: map[string]float64{}, level: textnorm.Full,
 		negators: set("nahi nahin nhi na mat"),
 		boosters: boosters("bahut bohot bahot bohat bht itna kaafi ekdum bilkul sabse", "thoda thodi"),
 		but:      set("lekin magar par but")}
@@ -223,7 +225,31 @@ func loadSentimentModels() (*sentimentModels, error) {
 		return nil, fmt.Errorf("hindi lexicon: %w", err)
 	}
 	m.byLang["hi"], m.byLang["hi-Latn"] = hi, hi // romanised, code-mixed Hindi
+	for _, sl := range m.byLang {
+		sl.rekey()
+	}
 	return m, nil
+}
+
+// rekey writes the keys of sl's word lists as its tokens' keys are made
+// (textnorm.Key at sl.level), whichever way each list was loaded.
+func (sl *sentiLang) rekey() {
+	k := func(s string) string { return textnorm.Key(s, sl.level) }
+	sl.lex, sl.phrases, sl.boosters = rekeyed(sl.lex, k), rekeyed(sl.phrases, k), rekeyed(sl.boosters, k)
+	sl.negators, sl.stopwords, sl.but = rekeyed(sl.negators, k), rekeyed(sl.stopwords, k), rekeyed(sl.but, k)
+}
+
+func rekeyed[V any](m map[string]V, key func(string) string) map[string]V {
+	if m == nil {
+		return nil
+	}
+	out := make(map[string]V, len(m))
+	for k, v := range m {
+		if _, dup := out[key(k)]; !dup || key(k) == k {
+			out[key(k)] = v
+		}
+	}
+	return out
 }
 
 // loadVariants reads "valence TAB variant/variant…" lines into sl.
@@ -264,7 +290,7 @@ func foldBoosters(up, down string) map[string]float64 {
 // add puts a lexicon word (and its stem) in sl; for a stem shared by words
 // of opposite sign the stronger keeps it.
 func (sl *sentiLang) add(word string, v float64) {
-	k := sl.fold(strings.ToLower(strings.TrimSpace(word)))
+	k := textnorm.Key(strings.TrimSpace(word), sl.level)
 	if k == "" {
 		return
 	}

@@ -1,6 +1,7 @@
 package textnorm
 
 import (
+	"sync"
 	"unicode"
 	"unicode/utf8"
 	"unsafe"
@@ -45,9 +46,14 @@ func (f *Folder) AppendKey(dst []byte, s string, l Level) []byte {
 		case clSep:
 			dst = utf8.AppendRune(dst, unicode.ToLower(r))
 		default:
-			if l == Full {
+			switch {
+			case l == Full:
 				dst = f.fold(dst, r)
-			} else {
+			case r < 1<<16:
+				dst = append(dst, plainBMP()[r]...)
+			case !isEnclosed(r) && (0x1F000 <= r && r <= 0x1FAFF || unicode.Is(unicode.So, r)):
+				dst = utf8.AppendRune(dst, r) // emoji fold to themselves (as in fold)
+			default:
 				dst = foldRuneAs(dst, r, false)
 			}
 		}
@@ -58,12 +64,10 @@ func (f *Folder) AppendKey(dst []byte, s string, l Level) []byte {
 // appendCanon appends s at level Canon.
 func appendCanon(dst []byte, s string) []byte {
 	f := sharedFolder()
-	start := len(dst)
-	dst = norm.NFKC.AppendString(dst, s)
-	end := len(dst)
-	for i := start; i < end; {
-		r, n := utf8.DecodeRune(dst[i:end])
-		i += n
+	if norm.NFKC.QuickSpanString(s) != len(s) {
+		s = norm.NFKC.String(s) // combining marks to compose, or compatibility forms: rare
+	}
+	for _, r := range s {
 		if r >= utf8.RuneSelf && f.classOf(r) == clInvisible {
 			continue
 		}
@@ -78,7 +82,7 @@ func appendCanon(dst []byte, s string) []byte {
 		}
 		dst = utf8.AppendRune(dst, unicode.ToLower(unicode.ToUpper(r)))
 	}
-	return append(dst[:start], dst[end:]...)
+	return dst
 }
 
 // Key is s folded to level l. It returns s itself when folding changes
@@ -124,8 +128,23 @@ func IsInvisible(r rune) bool {
 
 // FoldRune is r folded at level Plain when that is one rune (case and
 // diacritics: "É" is "e", "ά" is "α", "Ａ" is "a"), and whether it is; a
-// rune that folds to nothing or to several ("ß", "ﬁ") is not.
+// rune that folds to nothing or to several ("ß", "ﬁ") is not. It reads a
+// table (built on first use), for per-rune loops of lexicons and features.
 func FoldRune(r rune) (rune, bool) {
+	if r < utf8.RuneSelf {
+		if 'A' <= r && r <= 'Z' {
+			return r + 'a' - 'A', true
+		}
+		return r, true
+	}
+	if r < 1<<16 {
+		d := plainRunes()[r]
+		return d, d >= 0
+	}
+	return foldOne(r)
+}
+
+func foldOne(r rune) (rune, bool) {
 	var buf [16]byte
 	b := foldRuneAs(buf[:0], r, false)
 	d, n := utf8.DecodeRune(b)
@@ -134,3 +153,30 @@ func FoldRune(r rune) (rune, bool) {
 	}
 	return d, true
 }
+
+// plainRunes is FoldRune of each rune of the Basic Multilingual Plane, -1
+// where it is not one rune.
+var plainRunes = sync.OnceValue(func() *[1 << 16]rune {
+	t := new([1 << 16]rune)
+	for r := range rune(1 << 16) {
+		if d, ok := foldOne(r); ok {
+			t[r] = d
+		} else {
+			t[r] = -1
+		}
+	}
+	return t
+})
+
+// plainBMP is the Plain fold of each letter, digit or mark of the Basic
+// Multilingual Plane, built on first use (only lexicons read Plain keys).
+var plainBMP = sync.OnceValue(func() *[1 << 16]string {
+	f := sharedFolder()
+	t := new([1 << 16]string)
+	for r := rune(0x80); r < 1<<16; r++ {
+		if c := f.class[r]; c == clWord || c == clAlone {
+			t[r] = string(foldRuneAs(nil, r, false))
+		}
+	}
+	return t
+})

@@ -3,6 +3,10 @@ package textnorm
 import (
 	"slices"
 	"testing"
+	"unicode"
+	"unicode/utf8"
+
+	"golang.org/x/text/unicode/norm"
 
 	"github.com/earshot-dev/earshot/textnorm/sameword"
 )
@@ -58,5 +62,17 @@ func TestKeyOfWordIsTokenizersWord(t *testing.T) {
 	}
 	if got := Words("Η ΟΜΆΔΑ κέρδισε #Acme 東京"); !slices.Equal(got, []string{"h", "omaδa", "kepδiσe", "acme", "東", "京"}) {
 		t.Errorf("Words: %q", got)
+	}
+}
+
+// TestDecomposeIsNFKD: the allocation-free decomposition of one rune is
+// NFKD's, for every rune.
+func TestDecomposeIsNFKD(t *testing.T) {
+	var b [utf8.UTFMax]byte
+	for r := rune(0); r <= unicode.MaxRune; r++ {
+		n := utf8.EncodeRune(b[:], r)
+		if got, want := string(decompose(b[:n])), norm.NFKD.String(string(b[:n])); got != want {
+			t.Fatalf("decompose(%U) = %+q, NFKD %+q", r, got, want)
+		}
 	}
 }

@@ -127,7 +127,7 @@ func foldRuneAs(dst []byte, r rune, lookalikes bool) []byte {
 	}
 	var tmp [utf8.UTFMax]byte
 	n := utf8.EncodeRune(tmp[:], r)
-	for _, d := range norm.NFKD.String(string(tmp[:n])) {
+	for _, d := range string(decompose(tmp[:n])) {
 		if unicode.Is(unicode.Mn, d) {
 			continue // a diacritic
 		}
@@ -148,6 +148,20 @@ func foldRuneAs(dst []byte, r rune, lookalikes bool) []byte {
 		dst = utf8.AppendRune(dst, d)
 	}
 	return dst
+}
+
+// decompose is the compatibility decomposition (NFKD) of the one rune in
+// b, without allocating (but for Hangul syllables, which the tables do
+// not hold: they are all in the Basic Multilingual Plane, whose folds are
+// precomputed).
+func decompose(b []byte) []byte {
+	if r, _ := utf8.DecodeRune(b); 0xAC00 <= r && r <= 0xD7A3 {
+		return norm.NFKD.Bytes(b)
+	}
+	if d := norm.NFKD.Properties(b).Decomposition(); d != nil {
+		return d
+	}
+	return b
 }
 
 // plainFold appends the folded form of word (the text of one Token) as it
