@@ -427,11 +427,38 @@ func (x *Index) Index(items []*post.Item) error {
 // the reason, and an error when none could be. When ctx ends it stops
 // building documents and returns ctx's error (parts already written stay).
 func (x *Index) apply(ctx context.Context, items []*post.Item) ([]post.Rejected, error) {
+	byDay, gone := x.sortByDay(items)
+	if err := x.openDays(byDay); err != nil {
+		return nil, err
+	}
+	w := x.writeShards(ctx, byDay, gone)
+	if len(w.broken) > 0 {
+		x.reopen(w.broken)
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	x.m.indexed.Add(float64(w.indexed))
+	x.m.deletes.Add(float64(w.deleted))
+	// A delete that failed in two shards is one dead letter.
+	seen := map[*post.Item]bool{}
+	return slices.DeleteFunc(w.rejected, func(r post.Rejected) bool {
+		dup := seen[r.Item]
+		seen[r.Item] = true
+		return dup
+	}), nil
+}
+
+// sortByDay sorts a batch into the posts to index, by the day of the shard
+// they go to, and the posts to remove from every shard but the one they
+// are indexed in (deletes, and edits: their old version may be in another
+// day's shard). A post deleted later in the batch than it is indexed is
+// not indexed; posts outside the retention window are skipped.
+func (x *Index) sortByDay(items []*post.Item) (byDay map[string][]*post.Item, gone []*post.Item) {
 	now := x.opt.Now().UTC()
 	oldest := x.oldestDay()
 	newest := now.Add(x.cfg.MaxFuture)
-	byDay := map[string][]*post.Item{}
-	var gone []*post.Item // posts to remove from every shard but the one they are indexed in
+	byDay = map[string][]*post.Item{}
 	var skipped []string
 	type slot struct {
 		day string
@@ -451,31 +478,15 @@ func (x *Index) apply(ctx context.Context, items []*post.Item) ([]post.Rejected,
 			}
 			continue
 		}
-		created := p.CreatedAt
-		if created.IsZero() {
-			if p.Kind == post.KindEdit {
-				if c, ok := x.createdOf(p.Key()); ok {
-					created = c
-				}
-			}
-			if created.IsZero() {
-				created = p.IngestedAt
-			}
-			if created.IsZero() {
-				created = now
-			}
-			cp := *p
-			cp.CreatedAt = created
-			p = &cp
-			it = &post.Item{Post: p, Matches: it.Matches, Enrichment: it.Enrichment, Alert: it.Alert}
-		}
-		day := created.UTC().Format(dayLayout)
+		it = x.withCreated(it, now)
+		p = it.Post
+		day := p.CreatedAt.UTC().Format(dayLayout)
 		switch {
 		case day < oldest:
 			x.m.skipped.WithLabelValues(skipTooOld).Inc()
 			skipped = append(skipped, p.Key())
 			continue
-		case created.After(newest):
+		case p.CreatedAt.After(newest):
 			x.m.skipped.WithLabelValues(skipFuture).Inc()
 			skipped = append(skipped, p.Key())
 			continue
@@ -489,49 +500,82 @@ func (x *Index) apply(ctx context.Context, items []*post.Item) ([]post.Rejected,
 	if len(skipped) > 0 {
 		x.log.Debug("posts outside the retention window not indexed", "posts", len(skipped), "first", skipped[0])
 	}
+	return byDay, gone
+}
 
-	// New shards are opened under the write lock; writing happens under the
-	// read lock, so searches go on meanwhile.
+// withCreated returns it with a creation time: a post without one is
+// indexed as created when its indexed version was (an edit), else when it
+// was ingested, else now. The item is copied, never changed.
+func (x *Index) withCreated(it *post.Item, now time.Time) *post.Item {
+	p := it.Post
+	if !p.CreatedAt.IsZero() {
+		return it
+	}
+	created := time.Time{}
+	if p.Kind == post.KindEdit {
+		if c, ok := x.createdOf(p.Key()); ok {
+			created = c
+		}
+	}
+	if created.IsZero() {
+		created = p.IngestedAt
+	}
+	if created.IsZero() {
+		created = now
+	}
+	cp := *p
+	cp.CreatedAt = created
+	return &post.Item{Post: &cp, Matches: it.Matches, Enrichment: it.Enrichment, Alert: it.Alert}
+}
+
+// openDays opens (creating them) the shards of the days posts go to. New
+// shards are opened under the write lock; writing happens under the read
+// lock, so searches go on meanwhile.
+func (x *Index) openDays(byDay map[string][]*post.Item) error {
 	x.mu.Lock()
+	defer x.mu.Unlock()
 	if x.closed {
-		x.mu.Unlock()
-		return nil, errors.New("search: index closed")
+		return errors.New("search: index closed")
 	}
 	for day := range byDay {
 		if _, err := x.openShard(day, true); err != nil {
-			x.mu.Unlock()
-			return nil, err
+			return err
 		}
 	}
-	x.mu.Unlock()
+	return nil
+}
 
+// written is what the writers of a batch report.
+type written struct {
+	rejected         []post.Rejected
+	broken           []string // days whose shard failed a write
+	indexed, deleted int
+}
+
+// writeShards writes a batch to the shards: to each, the deletes of the
+// posts in gone that it holds and the posts of its day. A big batch is
+// written as a few smaller ones at once, split by key so that no key is in
+// two of them: building a segment is serial inside bleve, and the writes
+// wait on the disk.
+func (x *Index) writeShards(ctx context.Context, byDay map[string][]*post.Item, gone []*post.Item) written {
 	x.mu.RLock()
+	defer x.mu.RUnlock()
 	var (
-		mu               sync.Mutex // guards what the writers below report
-		rejected         []post.Rejected
-		broken           []string
-		indexed, deleted int
-		wg               sync.WaitGroup
+		mu sync.Mutex // guards w
+		w  written
+		wg sync.WaitGroup
 	)
 	for day, s := range x.shards {
-		var dels0 []*post.Item
+		var dels []*post.Item
 		for _, it := range gone {
 			if d, err := s.Document(it.Post.Key()); err == nil && d != nil {
-				dels0 = append(dels0, it)
+				dels = append(dels, it)
 			}
 		}
-		var items []*post.Item
-		for _, it := range byDay[day] {
-			if it != nil {
-				items = append(items, it)
-			}
-		}
-		if len(dels0)+len(items) == 0 {
+		items := slices.DeleteFunc(slices.Clone(byDay[day]), func(it *post.Item) bool { return it == nil })
+		if len(dels)+len(items) == 0 {
 			continue
 		}
-		// A big batch is written as a few smaller ones at once, split by
-		// key so that no key is in two of them: building a segment is
-		// serial inside bleve, and the writes wait on the disk.
 		parts := 1
 		if len(items) >= 2*minPart {
 			parts = min(x.maxParts, len(items)/minPart)
@@ -539,89 +583,88 @@ func (x *Index) apply(ctx context.Context, items []*post.Item) ([]post.Rejected,
 		for part := range parts {
 			wg.Go(func() {
 				mine := func(key string) bool { return parts == 1 || int(keyHash(key)%uint32(parts)) == part }
-				b := s.NewBatch()
-				var rej []post.Rejected
-				var werr error           // the write that failed: the shard is broken for the rest of the part
-				var pending []*post.Item // in b, not yet written
-				pd, text := 0, 0         // deletes and bytes of text in b
-				written, dels := 0, 0
-				flush := func() {
-					if b.Size() > 0 && werr == nil {
-						if werr = x.writeBatch(s, b); werr != nil {
-							for _, it := range pending {
-								rej = append(rej, post.Rejected{Item: it, Reason: fmt.Sprintf("search index: writing shard %s: %v", day, werr)})
-							}
-						} else {
-							written, dels = written+len(pending)-pd, dels+pd
-						}
-						b = s.NewBatch()
-					}
-					pending, pd, text = pending[:0], 0, 0
-				}
-				for _, it := range dels0 {
-					if key := it.Post.Key(); mine(key) {
-						b.Delete(key)
-						pending = append(pending, it)
-						pd++
-					}
-				}
-				for _, it := range items {
-					if ctx.Err() != nil {
-						return // stopping: the rest of this part is not written
-					}
-					key := it.Post.Key()
-					if !mine(key) {
-						continue
-					}
-					if werr != nil {
-						rej = append(rej, post.Rejected{Item: it, Reason: fmt.Sprintf("search index: writing shard %s: %v", day, werr)})
-						continue
-					}
-					doc, err := x.docs.doc(key, it, it.Post.CreatedAt)
-					if err == nil {
-						err = b.IndexAdvanced(doc)
-					}
-					if err != nil {
-						rej = append(rej, post.Rejected{Item: it, Reason: fmt.Sprintf("search index: %v", err)})
-						continue
-					}
-					pending = append(pending, it)
-					// A batch of big posts is written in pieces of about
-					// maxWriteText, so that a stop is never further than one
-					// piece away.
-					if text += min(len(it.Post.Text), x.cfg.MaxTextBytes); text >= maxWriteText {
-						flush()
-					}
-				}
-				flush()
+				p := x.writePart(ctx, s, day, dels, items, mine)
 				mu.Lock()
 				defer mu.Unlock()
-				if werr != nil && !slices.Contains(broken, day) {
-					broken = append(broken, day)
+				if p.err != nil && !slices.Contains(w.broken, day) {
+					w.broken = append(w.broken, day)
 				}
-				indexed, deleted = indexed+written, deleted+dels
-				rejected = append(rejected, rej...)
+				w.indexed, w.deleted = w.indexed+p.written, w.deleted+p.dels
+				w.rejected = append(w.rejected, p.rej...)
 			})
 		}
 	}
 	wg.Wait()
-	x.mu.RUnlock()
-	if len(broken) > 0 {
-		x.reopen(broken)
+	return w
+}
+
+// partWrite is what one writer of a shard did.
+type partWrite struct {
+	rej           []post.Rejected
+	err           error // the write that failed: the shard is broken for the rest of the part
+	written, dels int
+}
+
+// writePart writes to shard s (of day) the deletes of dels and the posts
+// of items whose keys are mine, in batches of about maxWriteText bytes of
+// text. After a failed write the rest of the part is rejected with the
+// reason; when ctx is done the rest is not written.
+func (x *Index) writePart(ctx context.Context, s bleve.Index, day string, dels, items []*post.Item, mine func(string) bool) (p partWrite) {
+	b := s.NewBatch()
+	var pending []*post.Item // in b, not yet written
+	pd, text := 0, 0         // deletes and bytes of text in b
+	reject := func(it *post.Item, err error) {
+		p.rej = append(p.rej, post.Rejected{Item: it, Reason: fmt.Sprintf("search index: writing shard %s: %v", day, err)})
 	}
-	if err := ctx.Err(); err != nil {
-		return nil, err
+	flush := func() {
+		if b.Size() > 0 && p.err == nil {
+			if p.err = x.writeBatch(s, b); p.err != nil {
+				for _, it := range pending {
+					reject(it, p.err)
+				}
+			} else {
+				p.written, p.dels = p.written+len(pending)-pd, p.dels+pd
+			}
+			b = s.NewBatch()
+		}
+		pending, pd, text = pending[:0], 0, 0
 	}
-	x.m.indexed.Add(float64(indexed))
-	x.m.deletes.Add(float64(deleted))
-	// A delete that failed in two shards is one dead letter.
-	seen := map[*post.Item]bool{}
-	rejected = slices.DeleteFunc(rejected, func(r post.Rejected) bool {
-		dup := seen[r.Item]
-		seen[r.Item] = true
-		return dup
-	})
-	return rejected, nil
+	for _, it := range dels {
+		if key := it.Post.Key(); mine(key) {
+			b.Delete(key)
+			pending = append(pending, it)
+			pd++
+		}
+	}
+	for _, it := range items {
+		if ctx.Err() != nil {
+			return partWrite{} // stopping: the rest of this part is not written, nor reported
+		}
+		key := it.Post.Key()
+		if !mine(key) {
+			continue
+		}
+		if p.err != nil {
+			reject(it, p.err)
+			continue
+		}
+		doc, err := x.docs.doc(key, it, it.Post.CreatedAt)
+		if err == nil {
+			err = b.IndexAdvanced(doc)
+		}
+		if err != nil {
+			p.rej = append(p.rej, post.Rejected{Item: it, Reason: fmt.Sprintf("search index: %v", err)})
+			continue
+		}
+		pending = append(pending, it)
+		// A batch of big posts is written in pieces of about maxWriteText,
+		// so that a stop is never further than one piece away.
+		if text += min(len(it.Post.Text), x.cfg.MaxTextBytes); text >= maxWriteText {
+			flush()
+		}
+	}
+	flush()
+	return p
 }
 
 // reopen closes shards whose write failed, so that the next batch opens
