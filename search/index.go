@@ -124,7 +124,7 @@ func OpenWith(cfg Config, o Options) (*Index, error) {
 			continue
 		}
 		if _, err := x.openShard(day, false); err != nil {
-			if errors.Is(err, ErrLocked) {
+			if errors.Is(err, ErrLocked) || errors.Is(err, ErrOldAnalysis) { // (the latter only read-only)
 				x.Close()
 				return nil, err
 			}

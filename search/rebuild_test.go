@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -55,8 +56,8 @@ func oldShard(t *testing.T, dir, day string, docs ...doc) {
 }
 
 // TestOldAnalysisShardRebuilt: a shard written with bleve's analyzers (no
-// analysis version) does not find a fullwidth "ＡＣＭＥ" by "acme"; opened
-// read-only it is refused with a reason naming the fix; opened by the
+// analysis version) does not find a fullwidth "ＡＣＭＥ" by "acme"; a
+// read-only index is refused with a reason naming the fix; opened by the
 // pipeline it is rebuilt from its stored posts, keeps every post and its
 // facets, and finds it.
 func TestOldAnalysisShardRebuilt(t *testing.T) {
@@ -67,14 +68,13 @@ func TestOldAnalysisShardRebuilt(t *testing.T) {
 		doc{"1", "I love ＡＣＭＥ phones", "en", "EMEA", "positive", time.Hour, []string{"acme"}},
 		doc{"2", "ΑΘΗΝΑ σήμερα", "el", "EMEA", "neutral", time.Hour, []string{"acme"}})
 
-	ro, err := OpenWith(c, Options{Now: func() time.Time { return now }, ReadOnly: true})
-	if err != nil {
-		t.Fatal(err)
+	if ro, err := OpenWith(c, Options{Now: func() time.Time { return now }, ReadOnly: true}); !errors.Is(err, ErrOldAnalysis) ||
+		!strings.Contains(err.Error(), "start the pipeline once") {
+		t.Errorf("read-only open of an index with an old shard: %v, want ErrOldAnalysis saying what to do", err)
+		if ro != nil {
+			ro.Close()
+		}
 	}
-	if _, err := ro.openShard(day, false); !errors.Is(err, ErrOldAnalysis) {
-		t.Errorf("read-only open of an old shard: %v, want ErrOldAnalysis", err)
-	}
-	ro.Close()
 
 	x := openTest(t, c, &now)
 	for q, want := range map[string]string{"acme": "x:1", "αθηνα": "x:2", "Αθήνα": "x:2"} {
