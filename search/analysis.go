@@ -2,6 +2,7 @@ package search
 
 import (
 	"fmt"
+	"sync"
 	"unicode"
 	"unicode/utf8"
 	"unsafe"
@@ -105,8 +106,9 @@ func analyzerOf(a string) registry.AnalyzerConstructor {
 type wordTokenizer struct{ f *textnorm.Folder }
 
 func (w wordTokenizer) Tokenize(input []byte) analysis.TokenStream {
-	var tk textnorm.Tokens
-	w.f.Tokenize(&tk, unsafe.String(unsafe.SliceData(input), len(input)))
+	tk := tokensPool.Get().(*textnorm.Tokens)
+	defer tokensPool.Put(tk)
+	w.f.Tokenize(tk, unsafe.String(unsafe.SliceData(input), len(input)))
 	n := 0
 	for i := range tk.Toks {
 		n += len(tk.Word(i))
@@ -128,6 +130,9 @@ func (w wordTokenizer) Tokenize(input []byte) analysis.TokenStream {
 	}
 	return out
 }
+
+// tokensPool holds the tokenizer's buffers between texts.
+var tokensPool = sync.Pool{New: func() any { return new(textnorm.Tokens) }}
 
 // scriptFilter writes the Latin letters of m back in their script.
 type scriptFilter map[byte]rune
