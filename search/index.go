@@ -111,6 +111,9 @@ func OpenWith(cfg Config, o Options) (*Index, error) {
 	} else if err := os.MkdirAll(cfg.Dir, 0o755); err != nil {
 		return nil, fmt.Errorf("search: creating %s: %w", cfg.Dir, err)
 	}
+	if !o.ReadOnly {
+		x.finishRebuilds()
+	}
 	days, err := x.listDays()
 	if err != nil {
 		return nil, err

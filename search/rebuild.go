@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"maps"
 	"os"
+	"path/filepath"
+	"strings"
 
 	"github.com/blevesearch/bleve/v2"
 	"github.com/blevesearch/bleve/v2/index/scorch"
@@ -134,4 +136,34 @@ func (x *Index) copyStored(from, to bleve.Index) (int, error) {
 		err = to.Batch(b)
 	}
 	return n, err
+}
+
+// finishRebuilds puts right what a rebuild cut short left: a shard moved
+// aside (DAY.old) without its replacement in place goes back, to be
+// rebuilt again; a half-built replacement (DAY.rebuild) and a shard moved
+// aside whose replacement is in place are removed.
+func (x *Index) finishRebuilds() {
+	entries, err := os.ReadDir(x.cfg.Dir)
+	if err != nil {
+		return // listDays reports it
+	}
+	for _, e := range entries {
+		day, old := strings.CutSuffix(e.Name(), ".old")
+		if !old {
+			if day, ok := strings.CutSuffix(e.Name(), ".rebuild"); ok {
+				x.log.Warn("removing a shard rebuild cut short", "day", day)
+				os.RemoveAll(filepath.Join(x.cfg.Dir, e.Name()))
+			}
+			continue
+		}
+		path := filepath.Join(x.cfg.Dir, day)
+		if _, err := os.Stat(path); err == nil {
+			os.RemoveAll(path + ".old")
+			continue
+		}
+		x.log.Warn("a shard rebuild was cut short; the old shard is put back to be rebuilt", "day", day)
+		if err := os.Rename(path+".old", path); err != nil {
+			x.log.Error("putting back a shard moved aside by a rebuild", "day", day, "err", err)
+		}
+	}
 }

@@ -3,6 +3,7 @@ package search
 import (
 	"context"
 	"errors"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -92,5 +93,35 @@ func TestOldAnalysisShardRebuilt(t *testing.T) {
 	}
 	if r.Total != 2 || len(r.Facets["watchlist"]) != 1 || r.Facets["watchlist"][0].Count != 2 {
 		t.Errorf("after the rebuild: %d posts, watchlist facets %v; want 2, acme: 2", r.Total, r.Facets["watchlist"])
+	}
+}
+
+// TestRebuildCutShort: a rebuild killed after moving the old shard aside
+// (DAY.old, a half-built DAY.rebuild, no DAY) loses nothing: the next open
+// puts the old shard back, rebuilds it and finds its posts.
+func TestRebuildCutShort(t *testing.T) {
+	c := testConfig(t)
+	now := testNow
+	day := testNow.Format(dayLayout)
+	oldShard(t, c.Dir, day, doc{"1", "I love ＡＣＭＥ phones", "en", "EMEA", "positive", time.Hour, []string{"acme"}})
+	path := filepath.Join(c.Dir, day)
+	if err := os.Rename(path, path+".old"); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Join(path+".rebuild", "store"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	x := openTest(t, c, &now)
+	r, err := x.Search(context.Background(), Query{Text: "acme"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Total != 1 {
+		t.Errorf("after a rebuild cut short: %d hits for acme, want 1", r.Total)
+	}
+	for _, leftover := range []string{path + ".old", path + ".rebuild"} {
+		if _, err := os.Stat(leftover); err == nil {
+			t.Errorf("%s is left", leftover)
+		}
 	}
 }
