@@ -3,9 +3,7 @@ package textnorm
 // The confusables tables say which characters are invisible and which
 // letters of other scripts imitate Latin ones, so that "ac\u200Bme",
 // "\u0430cme" (a Cyrillic а) and "ᴀᴄᴍᴇ" (small capitals) can be read as
-// the "acme" they pretend to be. It is a leaf package of tables and
-// lookups, for every normaliser that must agree on what "the same word"
-// is .
+// the "acme" they pretend to be: the first piece of the one normaliser.
 //
 // Two sets:
 //
