@@ -64,11 +64,22 @@ func (f *Folder) AppendKey(dst []byte, s string, l Level) []byte {
 // appendCanon appends s at level Canon.
 func appendCanon(dst []byte, s string) []byte {
 	f := sharedFolder()
-	if norm.NFKC.QuickSpanString(s) != len(s) {
+	ascii := true
+	for i := 0; i < len(s) && ascii; i++ {
+		ascii = s[i] < utf8.RuneSelf
+	}
+	if !ascii && norm.NFKC.QuickSpanString(s) != len(s) {
 		s = norm.NFKC.String(s) // combining marks to compose, or compatibility forms: rare
 	}
 	for _, r := range s {
-		if r >= utf8.RuneSelf && f.classOf(r) == clInvisible {
+		if r < utf8.RuneSelf {
+			if 'A' <= r && r <= 'Z' {
+				r += 'a' - 'A'
+			}
+			dst = append(dst, byte(r))
+			continue
+		}
+		if f.classOf(r) == clInvisible {
 			continue
 		}
 		switch r {
