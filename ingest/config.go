@@ -63,7 +63,7 @@ type Crisis struct {
 type FileConfig struct {
 	Path            string        `yaml:"path"`             // plain, gzip or zstd NDJSON
 	Rate            int           `yaml:"rate"`             // posts per second; 0 is as fast as possible
-	Format          string        `yaml:"format"`           // auto, canonical, bluesky, mastodon or x
+	Format          string        `yaml:"format"`           // auto, canonical, bluesky, mastodon, x, reddit or x-users
 	Checkpoint      string        `yaml:"checkpoint"`       // file holding the replay position; empty: always from the start
 	CheckpointEvery time.Duration `yaml:"checkpoint_every"` // how often the position is saved
 	MaxRatio        int           `yaml:"max_ratio"`        // decompressed bytes per compressed byte before the file is refused as a bomb; 0: no limit
