@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"io"
 	"log/slog"
 	"net/http"
@@ -326,6 +327,7 @@ func (p *poller) dial(ctx context.Context, c *live.Conn) error {
 		}
 		p.mu.Unlock()
 		c.Touch()
+		c.Worked() // a round that answered, new posts or not
 		if !p.sleep(ctx, c, p.cfg.PollInterval) {
 			return ctx.Err()
 		}
@@ -367,26 +369,26 @@ func (p *poller) listing(ctx context.Context, c *live.Conn, which string) ([]chi
 		for _, raw := range pg.Data.Children {
 			var h head
 			if err := gojson.Unmarshal(raw, &h); err != nil {
-				// not a thing: the decoder says why, as a dead letter
-				out = append(out, child{raw: raw, name: fmt.Sprintf("bad:%d:%d", n, len(out))})
-				continue
+				h = head{} // not a thing: the decoder says why, as a dead letter
 			}
 			name := h.Data.Name
-			if name == "" {
-				name = h.Kind + "_" + string(h.Data.ID)
+			if name == "" || h.Data.Created.IsZero() {
+				// no fullname or no date: named by its bytes, so that it
+				// is dead-lettered once, not at every round
+				name = fmt.Sprintf("raw:%016x", fnv64(raw))
 			}
-			created := h.Data.Created.Unix()
+			created := max(h.Data.Created.Unix(), 0)
 			p.mu.Lock()
 			old := p.seen.has(name)
 			p.mu.Unlock()
-			if old || floor > 0 && created < floor {
+			if old || floor > 0 && created > 0 && created < floor {
 				more = false // reached what was read before: no older page is needed
 				continue
 			}
 			if slices.ContainsFunc(out, func(o child) bool { return o.name == name }) {
 				continue // a post moved to the next page between two requests
 			}
-			out = append(out, child{raw: raw, name: name, created: max(created, 0)})
+			out = append(out, child{raw: raw, name: name, created: created})
 		}
 		if !more || pg.Data.After == nil || *pg.Data.After == "" || *pg.Data.After == after {
 			break
@@ -498,4 +500,10 @@ func (s *seen) add(k string) {
 		s.prev, s.cur = s.cur, make(map[string]struct{}, s.half)
 	}
 	s.cur[k] = struct{}{}
+}
+
+func fnv64(b []byte) uint64 {
+	h := fnv.New64a()
+	h.Write(b)
+	return h.Sum64()
 }

@@ -346,6 +346,22 @@ func TestLiveWorstInput(t *testing.T) {
 	if len(ps) != 1 || len(rej) != 1 || !strings.Contains(rej[0].Reason, "not a Reddit id") || !strings.HasPrefix(rej[0].Reason, "reddit: ") {
 		t.Fatalf("posts %s, dead letters %v", ids(ps), rej)
 	}
+	// After the first round (a floor is set): a comment without a date and
+	// a child that is not an object are dead letters, once each, never
+	// dropped in silence.
+	undated := comment("c9", 0, "no date")
+	delete(undated["data"].(map[string]any), "created_utc")
+	f.add(commentsPath, map[string]any{"kind": "t1", "data": "not an object"}, undated)
+	ps, rej = next(t, s, 2)
+	if len(ps) != 0 || len(rej) != 2 {
+		t.Fatalf("posts %s, dead letters %v", ids(ps), rej)
+	}
+	time.Sleep(50 * time.Millisecond)
+	ctx0, cancel0 := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel0()
+	if b, _ := s.Next(ctx0, 100); len(b.Items)+len(b.Rejected) != 0 {
+		t.Errorf("read again: %d posts, dead letters %v", len(b.Items), b.Rejected)
+	}
 	s.Close()
 
 	f2, srv2 := newFake(t)
@@ -397,5 +413,30 @@ func TestLiveConfig(t *testing.T) {
 	}
 	if s := fmt.Sprintf("%+v", Config{ClientSecret: secret.New("hunter2")}); strings.Contains(s, "hunter2") {
 		t.Errorf("an inline secret prints: %s", s)
+	}
+}
+
+// TestLiveQuietSubredditKeepsGoing: polls that answer with nothing new
+// count as working connections, so occasional 5xx on a quiet subreddit
+// never add up to max_failures.
+func TestLiveQuietSubredditKeepsGoing(t *testing.T) {
+	f, srv := newFake(t)
+	c := testConfig(t, srv)
+	c.Listings = []string{ListingComments}
+	ok := func(w http.ResponseWriter) bool { return false }
+	bad := func(w http.ResponseWriter) bool { http.Error(w, "upstream", http.StatusBadGateway); return true }
+	for range 5 {
+		f.script = append(f.script, ok, bad)
+	}
+	lc := testLive()
+	lc.MaxFailures = 2
+	s, _, _ := open(t, c, lc)
+	go func() {
+		time.Sleep(200 * time.Millisecond)
+		f.add(commentsPath, comment("c1", 1_763_719_200, "at last"))
+	}()
+	ps, _ := next(t, s, 1)
+	if ids(ps) != "t1_c1" {
+		t.Fatalf("posts %s", ids(ps))
 	}
 }
