@@ -56,6 +56,9 @@ type Distributed struct {
 	// closed, new ones refused) or a stall (connections open, no byte
 	// passes).
 	KafkaCutEvery int
+	// DrainStall: after the faults, how long ClickHouse may gain no new
+	// alert id before the comparison is made (default 2 minutes).
+	DrainStall time.Duration
 }
 
 // stageBrokers is the broker address the stage processes are given.
@@ -308,6 +311,7 @@ func (d *Distributed) Soak(ctx context.Context, path string, reference *Output, 
 		}
 	}
 	logf("%s: faults stopped after %d; waiting for ClickHouse", time.Since(start).Round(time.Second), res.Faults)
+	defer func() { logf("%s: compared", time.Since(start).Round(time.Second)) }()
 
 	c := sink.DefaultConfig()
 	c.Addr = []string{d.ClickHouse}
@@ -316,8 +320,16 @@ func (d *Distributed) Soak(ctx context.Context, path string, reference *Output, 
 		return res, err
 	}
 	defer conn.Close()
+	// The stages may be far behind after the faults (a loaded machine, a
+	// backlog at the sink): wait while ClickHouse keeps filling, and give
+	// up after DrainStall without a new alert id, which tells a slow
+	// pipeline from one that lost something.
 	got := map[string]bool{}
-	deadline := time.Now().Add(3 * time.Minute)
+	stall := d.DrainStall
+	if stall <= 0 {
+		stall = 2 * time.Minute
+	}
+	deadline, last := time.Now().Add(stall), 0
 	for {
 		got = map[string]bool{}
 		rows, err := conn.Query(ctx, "SELECT alert_id FROM "+d.DB+".alerts FINAL")
@@ -332,6 +344,9 @@ func (d *Distributed) Soak(ctx context.Context, path string, reference *Output, 
 		}
 		if len(got) >= len(reference.Alerts) || time.Now().After(deadline) {
 			break
+		}
+		if len(got) > last {
+			deadline, last = time.Now().Add(stall), len(got)
 		}
 		time.Sleep(time.Second)
 	}
