@@ -60,11 +60,14 @@ models:
 ## file killed (kill -9 or a forced quit) and restarted at random for DURATION, then the
 ## stage processes on the local Kafka and ClickHouse (`make up`) with a random one killed
 ## every 5s for DURATION; every alert of a run without faults must arrive. CHAOS_MODE:
-## embedded, distributed or both. Prints one line per mode.
+## embedded, distributed or both. Prints one line per mode. CHAOS_FLAGS=-private runs the
+## distributed soak on a broker and ClickHouse of its own (free ports, never the shared ones),
+## which it also crashes and restarts and cuts off (network cuts and stalls to Kafka).
 DURATION ?= 5m
 CHAOS_MODE ?= both
+CHAOS_FLAGS ?=
 chaos: build
-	$(GO) run ./itest/chaos/soak -bin $(BIN) -duration $(DURATION) -mode $(CHAOS_MODE) -v
+	$(GO) run ./itest/chaos/soak -bin $(BIN) -duration $(DURATION) -mode $(CHAOS_MODE) -v $(CHAOS_FLAGS)
 
 lint:
 	$(GO) vet $(PKGS)

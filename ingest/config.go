@@ -1,7 +1,7 @@
 // Package ingest turns outside sources into canonical posts: a synthetic
 // firehose for demos and benchmarks, NDJSON file replay in any platform's
-// shape, and live connectors to Bluesky Jetstream, Mastodon streaming and
-// the X filtered stream.
+// shape, and live connectors to Bluesky Jetstream, Mastodon streaming, the
+// X filtered stream and Reddit's API (polled).
 package ingest
 
 import (
@@ -18,18 +18,20 @@ import (
 	"github.com/earshot-dev/earshot/ingest/canon"
 	"github.com/earshot-dev/earshot/ingest/live"
 	"github.com/earshot-dev/earshot/ingest/mastodon"
+	"github.com/earshot-dev/earshot/ingest/reddit"
 	"github.com/earshot-dev/earshot/ingest/x"
 	"github.com/earshot-dev/earshot/stream"
 )
 
 // Config selects and tunes the source.
 type Config struct {
-	Source       string          `yaml:"source"` // synthetic, file, bluesky, mastodon, x or push
+	Source       string          `yaml:"source"` // synthetic, file, bluesky, mastodon, x, reddit or push
 	Synthetic    SyntheticConfig `yaml:"synthetic"`
 	File         FileConfig      `yaml:"file"`
 	Bluesky      bluesky.Config  `yaml:"bluesky"`
 	Mastodon     mastodon.Config `yaml:"mastodon"`
 	X            x.Config        `yaml:"x"`
+	Reddit       reddit.Config   `yaml:"reddit"`
 	Push         PushConfig      `yaml:"push"`
 	Live         live.Config     `yaml:"live"`           // reconnects, stalls and read-ahead of the live sources
 	MaxPostBytes int             `yaml:"max_post_bytes"` // a larger input line or post text is dead-lettered
@@ -63,7 +65,7 @@ type Crisis struct {
 type FileConfig struct {
 	Path            string        `yaml:"path"`             // plain, gzip or zstd NDJSON
 	Rate            int           `yaml:"rate"`             // posts per second; 0 is as fast as possible
-	Format          string        `yaml:"format"`           // auto, canonical, bluesky, mastodon or x
+	Format          string        `yaml:"format"`           // auto, canonical, bluesky, mastodon, x, reddit or x-users
 	Checkpoint      string        `yaml:"checkpoint"`       // file holding the replay position; empty: always from the start
 	CheckpointEvery time.Duration `yaml:"checkpoint_every"` // how often the position is saved
 	MaxRatio        int           `yaml:"max_ratio"`        // decompressed bytes per compressed byte before the file is refused as a bomb; 0: no limit
@@ -77,6 +79,7 @@ func DefaultConfig() Config {
 		File:         FileConfig{Format: FormatAuto, CheckpointEvery: time.Second, MaxRatio: 200},
 		Bluesky:      bluesky.DefaultConfig(),
 		X:            x.DefaultConfig(),
+		Reddit:       reddit.DefaultConfig(),
 		Push:         DefaultPushConfig(),
 		Live:         live.DefaultConfig(),
 		MaxPostBytes: 1 << 20,
@@ -112,10 +115,15 @@ func (c Config) Validate() error {
 		errs = append(errs, c.Mastodon.Validate(), c.Live.Validate("ingest.live"))
 	case "x":
 		errs = append(errs, c.X.Validate(), c.Live.Validate("ingest.live"))
+	case "reddit":
+		errs = append(errs, c.Reddit.Validate(), c.Live.Validate("ingest.live"))
+		if c.Reddit.PollInterval >= c.Live.IdleTimeout {
+			errs = append(errs, fmt.Errorf("ingest.reddit.poll_interval: %v, want less than ingest.live.idle_timeout %v (a quiet poll would count as a stall)", c.Reddit.PollInterval, c.Live.IdleTimeout))
+		}
 	case "push":
 		errs = append(errs, c.Push.Validate())
 	default:
-		errs = append(errs, fmt.Errorf("ingest.source: %q, want synthetic, file, bluesky, mastodon, x or push", c.Source))
+		errs = append(errs, fmt.Errorf("ingest.source: %q, want synthetic, file, bluesky, mastodon, x, reddit or push", c.Source))
 	}
 	if c.Synthetic.Rate < 0 || c.File.Rate < 0 {
 		errs = append(errs, errors.New("ingest rate: must not be negative"))
@@ -222,6 +230,8 @@ func OpenWith(cfg Config, o Options) (stream.Source, io.Closer, error) {
 		src, err = mastodon.Open(cfg.Mastodon, cfg.Live, n, live.NewMetrics(o.Registerer), o.Logger)
 	case "x":
 		src, err = x.Open(cfg.X, cfg.Live, n, live.NewMetrics(o.Registerer), o.Logger)
+	case "reddit":
+		src, err = reddit.Open(cfg.Reddit, cfg.Live, n, live.NewMetrics(o.Registerer), o.Logger)
 	case "push":
 		p, err := NewPush(cfg.Push, n, o.Logger)
 		if err != nil {

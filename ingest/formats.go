@@ -23,9 +23,13 @@ const (
 	FormatMastodon  = "mastodon"  // a status, or a streaming event {"event": …, "payload": …}
 	FormatX         = "x"         // an X API v2 stream line, compliance event or result
 	FormatReddit    = "reddit"    // a comment or submission: an API thing or listing, or a dump object
+	// FormatXUsers is the result file of an X batch compliance job of type
+	// users: its lines have the shape of a tweets job's results, so only
+	// the format can say that their ids are users'.
+	FormatXUsers = "x-users"
 )
 
-var formats = []string{FormatAuto, FormatCanonical, FormatBluesky, FormatMastodon, FormatX, FormatReddit}
+var formats = []string{FormatAuto, FormatCanonical, FormatBluesky, FormatMastodon, FormatX, FormatReddit, FormatXUsers}
 
 func validFormat(f string) bool {
 	for _, o := range formats {
@@ -97,6 +101,8 @@ func (d *Decoder) Decode(raw []byte, out []canon.Event) ([]canon.Event, error) {
 		ev, err = d.mastodon.LineScanned(raw)
 	case FormatX:
 		return d.x.LineScanned(raw, out)
+	case FormatXUsers:
+		return d.x.UserResultScanned(raw, out)
 	case FormatReddit:
 		return d.reddit.LineScanned(raw, out)
 	default:
@@ -132,6 +138,8 @@ func fits(f string, k canon.Keys) bool {
 		// a dump object names its subreddit; an API thing or listing is
 		// {"kind", "data"} (X lines have no kind)
 		return k&canon.KeySubreddit != 0 || k&(canon.KeyKind|canon.KeyData) == canon.KeyKind|canon.KeyData
+	case FormatXUsers:
+		return k&(canon.KeyAction|canon.KeyID) == canon.KeyAction|canon.KeyID && k&(canon.KeyData|canon.KeyKind|canon.KeySubreddit) == 0
 	case FormatX:
 		if k&(canon.KeyKind|canon.KeySubreddit) != 0 {
 			return false // no X line has these: a Reddit listing is not an X page

@@ -3,6 +3,7 @@ package ingest
 import (
 	"strings"
 	"testing"
+	"time"
 )
 
 // Reddit comments and submissions, as dump lines or API things and
@@ -45,5 +46,34 @@ func TestRedditShapes(t *testing.T) {
 	// A listing is not an X line any more, forced or not.
 	if _, reasons, _ := decodeString(t, FormatX, lines[2]+"\n"); len(reasons) != 1 || !strings.Contains(reasons[0], "looks like reddit") {
 		t.Errorf("--format x on a Reddit listing: %q", reasons)
+	}
+}
+
+// TestRedditLiveSourceConfig: source reddit is a live source, checked at
+// start like the others.
+func TestRedditLiveSourceConfig(t *testing.T) {
+	c := DefaultConfig()
+	c.Source = "reddit"
+	if err := c.Validate(); err == nil || !strings.Contains(err.Error(), "ingest.reddit.subreddits") || !strings.Contains(err.Error(), "ingest.reddit.user_agent") {
+		t.Fatalf("an empty reddit section: %v", err)
+	}
+	c.Reddit.Subreddits, c.Reddit.ClientID, c.Reddit.UserAgent = []string{"gadgets"}, "cid", "test:earshot:1.0 (by /u/tester)"
+	t.Setenv("EARSHOT_TEST_REDDIT_SECRET", "s3cret")
+	c.Reddit.ClientSecretEnv = "EARSHOT_TEST_REDDIT_SECRET"
+	c.Reddit.PollInterval = 2 * time.Minute
+	if err := c.Validate(); err == nil || !strings.Contains(err.Error(), "want less than ingest.live.idle_timeout") {
+		t.Errorf("a poll interval over the stall timeout: %v", err)
+	}
+	c.Reddit.PollInterval = 10 * time.Second
+	if err := c.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	src, closer, err := Open(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	closer.Close()
+	if src == nil {
+		t.Fatal("no source")
 	}
 }

@@ -147,7 +147,7 @@ func (c *Config) paths() []*string {
 		&c.Transport.Kafka.TLS.CAFile, &c.Transport.Kafka.TLS.CertFile, &c.Transport.Kafka.TLS.KeyFile, &c.Transport.Kafka.SASL.PasswordFile,
 		&c.Sink.TLS.CAFile, &c.Sink.TLS.CertFile, &c.Sink.TLS.KeyFile, &c.Sink.PasswordFile,
 		&c.API.TLS.CertFile, &c.API.TLS.KeyFile}
-	ps = append(ps, &c.Ingest.X.BearerTokenFile)
+	ps = append(ps, &c.Ingest.X.BearerTokenFile, &c.Ingest.Reddit.ClientSecretFile, &c.Ingest.Reddit.PasswordFile, &c.Ingest.Reddit.CursorFile)
 	for i := range c.Ingest.Push.Tenants {
 		ps = append(ps, &c.Ingest.Push.Tenants[i].TokenFile)
 	}

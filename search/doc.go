@@ -93,7 +93,7 @@ func stored(it *post.Item, created time.Time) (s Stored, lang string) {
 	s = Stored{
 		Platform: p.Platform, ID: p.ID, Handle: p.Author.Handle, Followers: p.Author.Followers, Text: p.Text,
 		CreatedAt: created.UTC(), PostLang: p.Lang, Country: p.Country, URLs: p.URLs, Hashtags: p.Hashtags, Mentions: p.Mentions,
-		ReplyTo: p.ReplyTo, RepostOf: p.RepostOf, QuoteOf: p.QuoteOf, Media: p.Media,
+		ReplyTo: p.ReplyTo, RepostOf: p.RepostOf, QuoteOf: p.QuoteOf, Media: p.Media, Source: p.Source,
 	}
 	if p.Geo != nil {
 		s.GeoCountry = p.Geo.Country

@@ -352,6 +352,7 @@ type Stored struct {
 	RepostOf   string    `json:"ro,omitempty"`
 	QuoteOf    string    `json:"qo,omitempty"`
 	Media      int       `json:"md,omitempty"`
+	Source     string    `json:"src,omitempty"` // who delivered it: only that source may delete or edit it
 }
 
 // Post rebuilds the post as the matcher sees it.
@@ -391,7 +392,8 @@ func (x *Index) Stage() func(context.Context, post.Batch) (post.Batch, error) {
 			x.Expire()
 		}
 		start := time.Now()
-		rej, err := x.apply(ctx, in.Items)
+		items, foreign := x.refuseForeign(in.Items)
+		rej, err := x.apply(ctx, items)
 		x.m.batchSeconds.Observe(time.Since(start).Seconds())
 		if err != nil && ctx.Err() != nil {
 			// Stopping, and the shutdown timeout is over: the batch is
@@ -400,8 +402,8 @@ func (x *Index) Stage() func(context.Context, post.Batch) (post.Batch, error) {
 			return post.Batch{}, fmt.Errorf("search index: stopped mid-batch: %w", ctx.Err())
 		}
 		if err != nil {
-			rej = make([]post.Rejected, len(in.Items))
-			for i, it := range in.Items {
+			rej = make([]post.Rejected, len(items))
+			for i, it := range items {
 				rej[i] = post.Rejected{Item: it, Reason: fmt.Sprintf("search index: %v", err)}
 			}
 		}
@@ -409,17 +411,23 @@ func (x *Index) Stage() func(context.Context, post.Batch) (post.Batch, error) {
 			x.m.errors.WithLabelValues("write").Inc()
 			x.log.Error("posts not indexed; they are dead-lettered", "posts", len(rej), "of", len(in.Items), "reason", rej[0].Reason)
 		}
-		return post.Batch{Rejected: rej}, nil
+		if len(foreign) > 0 {
+			x.m.errors.WithLabelValues("foreign").Add(float64(len(foreign)))
+			x.log.Warn("changes from another source than the post's refused; they are dead-lettered", "changes", len(foreign), "reason", foreign[0].Reason)
+		}
+		return post.Batch{Rejected: append(foreign, rej...)}, nil
 	}
 }
 
 // Index indexes a batch directly (for tools and benchmarks); any post it
 // could not write is an error.
 func (x *Index) Index(items []*post.Item) error {
-	rej, err := x.apply(context.Background(), items)
+	items, rej := x.refuseForeign(items)
+	more, err := x.apply(context.Background(), items)
 	if err != nil {
 		return err
 	}
+	rej = append(rej, more...)
 	if len(rej) > 0 {
 		return fmt.Errorf("%d of %d posts not indexed, the first: %s", len(rej), len(items), rej[0].Reason)
 	}
@@ -764,7 +772,7 @@ func newMetrics(reg prometheus.Registerer, x *Index) *metrics {
 		indexed:   prometheus.NewCounter(prometheus.CounterOpts{Name: "earshot_search_docs_indexed_total", Help: "Posts indexed or replaced."}),
 		truncated: prometheus.NewCounter(prometheus.CounterOpts{Name: "earshot_search_truncated_posts_total", Help: "Posts whose text was cut to search.max_text_bytes before indexing."}),
 		deletes:   prometheus.NewCounter(prometheus.CounterOpts{Name: "earshot_search_deletes_total", Help: "Posts removed from the index: platform deletes, and edits that no longer match."}),
-		errors:    prometheus.NewCounterVec(prometheus.CounterOpts{Name: "earshot_search_errors_total", Help: "Index failures, by operation (write: posts dead-lettered; open: a shard that does not open; expire; query)."}, []string{"op"}),
+		errors:    prometheus.NewCounterVec(prometheus.CounterOpts{Name: "earshot_search_errors_total", Help: "Index failures, by operation (write: posts dead-lettered; foreign: deletes and edits from another source than the post's, dead-lettered; open: a shard that does not open; expire; query)."}, []string{"op"}),
 		skipped:   prometheus.NewCounterVec(prometheus.CounterOpts{Name: "earshot_search_skipped_total", Help: "Posts not indexed because their created_at is outside the window."}, []string{"reason"}),
 		batchSeconds: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "earshot_search_batch_duration_seconds", Help: "Time to write one batch to the index.",
 			Buckets: prometheus.ExponentialBuckets(0.001, 2.5, 12)}),

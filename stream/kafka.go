@@ -153,8 +153,51 @@ func (k *Kafka) WaitReady(ctx context.Context) error {
 	}
 }
 
-// EnsureTopics creates the topics that are missing.
+// EnsureTopics creates the topics that are missing. A broker that goes
+// away meanwhile (a restart after WaitReady) is waited for as WaitReady
+// waits: with backoff, until ConnectTimeout if set, or ctx ends. Refusals
+// (a bad replication factor, a topic's smaller max.message.bytes, a
+// certificate or password refused) fail at once.
 func (k *Kafka) EnsureTopics(ctx context.Context, topics ...string) error {
+	if k.cfg.ConnectTimeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, k.cfg.ConnectTimeout)
+		defer cancel()
+	}
+	b := Backoff{Min: 250 * time.Millisecond, Max: 10 * time.Second}
+	for attempt := 1; ; attempt++ {
+		err := k.ensureTopics(ctx, topics)
+		var t transient
+		if !errors.As(err, &t) {
+			return err
+		}
+		wait := b.Next()
+		k.log.Warn("creating topics: kafka unreachable; retrying", "brokers", k.cfg.Brokers, "attempt", attempt, "retry_in", wait, "err", err)
+		if !Sleep(ctx, wait) {
+			return fmt.Errorf("kafka brokers %v unreachable after %d attempts: %w", k.cfg.Brokers, attempt, t.error)
+		}
+	}
+}
+
+// transient marks an error of the connection, not a refusal: worth a retry.
+type transient struct{ error }
+
+func (t transient) Unwrap() error { return t.error }
+
+// temporary reports whether err is of the connection (or a broker's
+// temporary state) rather than a refusal.
+func temporary(err error) bool {
+	if err == nil || permanent(err) {
+		return false
+	}
+	var ke kafka.Error
+	if errors.As(err, &ke) {
+		return ke.Temporary()
+	}
+	return true // network errors, EOFs, timeouts
+}
+
+func (k *Kafka) ensureTopics(ctx context.Context, topics []string) error {
 	req := &kafka.CreateTopicsRequest{}
 	for _, t := range topics {
 		req.Topics = append(req.Topics, kafka.TopicConfig{
@@ -166,20 +209,32 @@ func (k *Kafka) EnsureTopics(ctx context.Context, topics ...string) error {
 	}
 	res, err := k.client.CreateTopics(ctx, req)
 	if err != nil {
-		return fmt.Errorf("creating topics %v: %w", topics, err)
+		err = fmt.Errorf("creating topics %v: %w", topics, err)
+		if temporary(err) && ctx.Err() == nil {
+			return transient{err}
+		}
+		return err
 	}
 	var errs []error
+	retry := true
 	for t, err := range res.Errors {
 		if err != nil && !errors.Is(err, kafka.TopicAlreadyExists) {
 			errs = append(errs, fmt.Errorf("creating topic %s: %w", t, err))
+			retry = retry && temporary(err)
 		}
 	}
 	if err := errors.Join(errs...); err != nil {
+		if retry && ctx.Err() == nil {
+			return transient{err}
+		}
 		return err
 	}
 	// Metadata for new topics reaches every broker shortly after creation.
 	for _, t := range topics {
 		if err := k.waitTopic(ctx, t); err != nil {
+			if ctx.Err() == nil {
+				return transient{err} // the broker went away after creating them
+			}
 			return err
 		}
 	}

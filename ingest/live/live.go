@@ -72,6 +72,11 @@ type Conn struct {
 // Touch tells the stall detector that bytes arrived (a heartbeat counts).
 func (c *Conn) Touch() { c.touch() }
 
+// Worked tells the reconnect loop that this connection did its job even
+// if no record came (a poll answered with nothing new): its end then
+// resets the failure count and the backoff, as a delivered record does.
+func (c *Conn) Worked() { c.got = true }
+
 // Emit hands on what a decoder made of one record, or its error with the
 // raw record as a dead letter. It blocks while the queue is full, which
 // stops reading from the connection: backpressure reaches the platform's

@@ -290,6 +290,29 @@ func (d *Decoder) batchCompliance(l *line, out []canon.Event) ([]canon.Event, er
 	return d.delete(string(l.ID), l.CreatedAt.Time, out)
 }
 
+// UserResultScanned decodes a line of the results of a batch compliance
+// job of type users ({"id", "action", "created_at", "redacted_at",
+// "reason"}, as a tweets job's, but id is a user's and created_at the
+// account's). A user that was deleted, deactivated, suspended or protected
+// is a user event: counted (skip kind user_event), never a delete of the
+// tweet that happens to have the same id. Its posts are not deleted here
+// either, as with the compliance stream's user events (docs/ingest.md).
+func (d *Decoder) UserResultScanned(raw []byte, out []canon.Event) ([]canon.Event, error) {
+	var l line
+	if err := gojson.Unmarshal(raw, &l); err != nil {
+		return out, fmt.Errorf("x user compliance result: %w", err)
+	}
+	switch {
+	case l.ID == "":
+		return out, errors.New("x user compliance result: no user id")
+	case !digits(string(l.ID)):
+		return out, fmt.Errorf("x user compliance result: user id %.64q is not an X id (digits)", string(l.ID))
+	case l.Action == "":
+		return out, errors.New("x user compliance result: no action")
+	}
+	return append(out, canon.Event{Skip: "user_event"}), nil
+}
+
 func (d *Decoder) delete(id string, at time.Time, out []canon.Event) ([]canon.Event, error) {
 	if id == "" {
 		return out, errors.New("x delete: no tweet id")

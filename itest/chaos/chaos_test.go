@@ -140,3 +140,49 @@ func TestChaosDistributed(t *testing.T) {
 		t.Errorf("distributed chaos: %s", res.Line())
 	}
 }
+
+// TestChaosDistributedRestarts is the rest of issue 16's fault schedule,
+// on a broker and a ClickHouse server of the test's own (the shared ones
+// are never touched): the broker and ClickHouse crash (SIGKILL) and come
+// back on the same data, the network to Kafka is cut (connections closed,
+// new ones refused) or stalled (open, no byte passes) through a proxy
+// the broker advertises, the network to ClickHouse is cut, and between
+// them a random stage process is killed. ClickHouse must end with every
+// alert of a run without faults, each once under FINAL, and the
+// dead-letter topic with every dead letter.
+func TestChaosDistributedRestarts(t *testing.T) {
+	libs := filepath.Join(root, ".local/kafka/libs")
+	if _, err := os.Stat(libs); err != nil {
+		t.Skipf("no Kafka jars in %s (make up installs them): %v", libs, err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 6*time.Minute)
+	defer cancel()
+	svc, err := StartServices(ctx, t.TempDir(), libs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer svc.Close()
+	id := fmt.Sprintf("chaos_%d", time.Now().UnixNano()%1e9)
+	d := &Distributed{
+		Embedded: Embedded{Bin: bin, Root: root, Dir: t.TempDir(), Posts: 20_000, Rate: 1_000, Poison: 0.01, Seed: uint64(time.Now().UnixNano())},
+		Brokers:  svc.Broker, ClickHouse: svc.ClickHouse, Prefix: "chaos." + id, DB: id, KillEvery: 3 * time.Second,
+		// Ticks: 1 kill, 2 Kafka cut, 3 ClickHouse restart, 4 Kafka stall,
+		// 5 broker restart (20-25 s on a loaded machine), 6 ClickHouse
+		// restart, 7 ClickHouse cut, ...
+		Services: svc, KafkaCutEvery: 2, ClickHouseRestartEvery: 3, BrokerRestartEvery: 5, CutEvery: 7,
+	}
+	res, err := d.Run(ctx, 60*time.Second, t.Logf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Log(res.Line())
+	for _, s := range res.DeadLostSample {
+		t.Logf("dead letter never on the topic: %.300s", s)
+	}
+	if res.BrokerRestarts < 1 || res.CHRestarts < 2 || res.KafkaCuts < 2 || res.Cuts < 1 || res.Runs <= len(stages) {
+		t.Fatalf("too few faults of some kind injected: %s", res.Line())
+	}
+	if !res.OK() {
+		t.Errorf("distributed chaos with restarts: %s", res.Line())
+	}
+}

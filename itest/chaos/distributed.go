@@ -24,7 +24,8 @@ import (
 // route, sink) over a Kafka broker and a ClickHouse server, killing a
 // random one with SIGKILL every KillEvery and starting it again: the
 // consumer groups rebalance, uncommitted records are read again. It
-// never touches the broker or the server themselves.
+// never touches a shared broker or server: restarts of either and cuts of
+// the network to Kafka need Services of its own.
 type Distributed struct {
 	Embedded          // the input, the binary and the reference run
 	Brokers    string // host:port
@@ -40,6 +41,32 @@ type Distributed struct {
 	// between the stages and ClickHouse (through a local TCP proxy) for
 	// a few seconds instead of a kill. ClickHouse itself is never touched.
 	CutEvery int
+	// Services, when set, are the soak's own broker and ClickHouse server
+	// (Brokers and ClickHouse are then theirs): the faults below need
+	// them. The stages reach Kafka through Services.KafkaProxy.
+	Services *Services
+	// BrokerRestartEvery, when > 0, makes every n-th tick a broker crash
+	// (SIGKILL) and restart on the same data after 1-5 s down.
+	BrokerRestartEvery int
+	// ClickHouseRestartEvery, when > 0, makes every n-th tick a ClickHouse
+	// crash (SIGKILL) and restart after 1-5 s down.
+	ClickHouseRestartEvery int
+	// KafkaCutEvery, when > 0, makes every n-th tick a 2-5 s network fault
+	// between every client and the broker: in turn a cut (connections
+	// closed, new ones refused) or a stall (connections open, no byte
+	// passes).
+	KafkaCutEvery int
+	// DrainStall: after the faults, how long ClickHouse may gain no new
+	// alert id before the comparison is made (default 2 minutes).
+	DrainStall time.Duration
+}
+
+// stageBrokers is the broker address the stage processes are given.
+func (d *Distributed) stageBrokers() string {
+	if d.Services != nil {
+		return d.Services.KafkaProxy.Addr()
+	}
+	return d.Brokers
 }
 
 var stages = []string{"ingest", "match", "enrich", "route", "sink"}
@@ -80,7 +107,7 @@ runner:
   linger: 10ms
   workers: 2
   shutdown_timeout: 20s
-`, d.Prefix, d.Brokers, path, d.Rate, filepath.Join(d.Dir, "distributed.ckpt"), filepath.Join(ex, "watchlists"), filepath.Join(ex, "routing.yaml"), filepath.Join(ex, "org.yaml"), clickhouse, d.DB)
+`, d.Prefix, d.stageBrokers(), path, d.Rate, filepath.Join(d.Dir, "distributed.ckpt"), filepath.Join(ex, "watchlists"), filepath.Join(ex, "routing.yaml"), filepath.Join(ex, "org.yaml"), clickhouse, d.DB)
 	cfg := filepath.Join(d.Dir, "distributed.yaml")
 	return cfg, os.WriteFile(cfg, []byte(y), 0o644)
 }
@@ -150,6 +177,9 @@ func (d *Distributed) Run(ctx context.Context, until time.Duration, logf func(st
 func (d *Distributed) Soak(ctx context.Context, path string, reference *Output, until time.Duration, logf func(string, ...any)) (Result, error) {
 	start := time.Now()
 	res := Result{PostsIn: d.Posts, Expected: len(reference.Alerts), DeadLetters: len(reference.Dead)}
+	if d.Services == nil && (d.BrokerRestartEvery > 0 || d.ClickHouseRestartEvery > 0 || d.KafkaCutEvery > 0) {
+		return res, errors.New("broker and ClickHouse restarts and Kafka cuts need the soak's own Services")
+	}
 	px, err := newProxy(d.ClickHouse)
 	if err != nil {
 		return res, err
@@ -159,11 +189,13 @@ func (d *Distributed) Soak(ctx context.Context, path string, reference *Output, 
 	if err != nil {
 		return res, err
 	}
-	defer func() {
-		if err := d.cleanup(); err != nil {
-			logf("cleaning up: %v", err)
-		}
-	}()
+	if d.Services == nil { // private services go with their directory
+		defer func() {
+			if err := d.cleanup(); err != nil {
+				logf("cleaning up: %v", err)
+			}
+		}()
+	}
 	procs := map[string]*stageProc{}
 	defer func() {
 		for _, p := range procs {
@@ -198,6 +230,41 @@ func (d *Distributed) Soak(ctx context.Context, path string, reference *Output, 
 				continue
 			}
 			return res, fmt.Errorf("%s exited on its own: %v (see %s)", name, p.err, p.stderr.Name())
+		}
+		at := time.Since(start).Round(time.Second)
+		switch {
+		case d.BrokerRestartEvery > 0 && ticks%d.BrokerRestartEvery == 0:
+			down := time.Duration(1+rng.IntN(5)) * time.Second
+			t0 := time.Now()
+			if err := d.Services.RestartKafka(ctx, down); err != nil {
+				return res, err
+			}
+			res.BrokerRestarts++
+			res.Faults++
+			logf("%s: broker SIGKILL, down %s, listening again after %s", at, down, time.Since(t0).Round(100*time.Millisecond))
+			continue
+		case d.ClickHouseRestartEvery > 0 && ticks%d.ClickHouseRestartEvery == 0:
+			down := time.Duration(1+rng.IntN(5)) * time.Second
+			t0 := time.Now()
+			if err := d.Services.RestartClickHouse(ctx, down); err != nil {
+				return res, err
+			}
+			res.CHRestarts++
+			res.Faults++
+			logf("%s: ClickHouse SIGKILL, down %s, listening again after %s", at, down, time.Since(t0).Round(100*time.Millisecond))
+			continue
+		case d.KafkaCutEvery > 0 && ticks%d.KafkaCutEvery == 0:
+			cut := time.Duration(2+rng.IntN(4)) * time.Second
+			if res.KafkaCuts%2 == 0 {
+				logf("%s: network cut to Kafka for %s", at, cut)
+				d.Services.KafkaProxy.cut(cut)
+			} else {
+				logf("%s: network stall to Kafka for %s (connections open, no byte passes)", at, cut)
+				d.Services.KafkaProxy.stall(cut)
+			}
+			res.KafkaCuts++
+			res.Faults++
+			continue
 		}
 		if d.CutEvery > 0 && ticks%d.CutEvery == 0 {
 			cut := time.Duration(2+rng.IntN(4)) * time.Second
@@ -244,6 +311,7 @@ func (d *Distributed) Soak(ctx context.Context, path string, reference *Output, 
 		}
 	}
 	logf("%s: faults stopped after %d; waiting for ClickHouse", time.Since(start).Round(time.Second), res.Faults)
+	defer func() { logf("%s: compared", time.Since(start).Round(time.Second)) }()
 
 	c := sink.DefaultConfig()
 	c.Addr = []string{d.ClickHouse}
@@ -252,8 +320,16 @@ func (d *Distributed) Soak(ctx context.Context, path string, reference *Output, 
 		return res, err
 	}
 	defer conn.Close()
+	// The stages may be far behind after the faults (a loaded machine, a
+	// backlog at the sink): wait while ClickHouse keeps filling, and give
+	// up after DrainStall without a new alert id, which tells a slow
+	// pipeline from one that lost something.
 	got := map[string]bool{}
-	deadline := time.Now().Add(3 * time.Minute)
+	stall := d.DrainStall
+	if stall <= 0 {
+		stall = 2 * time.Minute
+	}
+	deadline, last := time.Now().Add(stall), 0
 	for {
 		got = map[string]bool{}
 		rows, err := conn.Query(ctx, "SELECT alert_id FROM "+d.DB+".alerts FINAL")
@@ -268,6 +344,9 @@ func (d *Distributed) Soak(ctx context.Context, path string, reference *Output, 
 		}
 		if len(got) >= len(reference.Alerts) || time.Now().After(deadline) {
 			break
+		}
+		if len(got) > last {
+			deadline, last = time.Now().Add(stall), len(got)
 		}
 		time.Sleep(time.Second)
 	}

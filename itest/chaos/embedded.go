@@ -52,14 +52,17 @@ type Result struct {
 	Faults         int // kills (SIGKILL or a forced quit), rebalance storms
 	Rebalances     int // joins and leaves of extra group members (distributed)
 	Cuts           int // network cuts to ClickHouse (distributed)
+	KafkaCuts      int // network cuts and stalls to Kafka (distributed, private services)
+	BrokerRestarts int // broker crashes and restarts (distributed, private services)
+	CHRestarts     int // ClickHouse crashes and restarts (distributed, private services)
 	Runs           int
 	Duration       time.Duration
 }
 
 // Line is the one-line summary the soak prints.
 func (r Result) Line() string {
-	return fmt.Sprintf("posts_in=%d, lost=%d, duplicated_alerts=%d, dead_letters=%d, faults_injected=%d (expected_alerts=%d unexpected=%d redelivered=%d poison_in=%d dead_lost=%d runs=%d rebalances=%d clickhouse_cuts=%d duration=%s)",
-		r.PostsIn, r.Lost, r.Duplicated, r.DeadLetters, r.Faults, r.Expected, r.Unexpected, r.Redelivered, r.PoisonIn, r.DeadLost, r.Runs, r.Rebalances, r.Cuts, r.Duration.Round(time.Second))
+	return fmt.Sprintf("posts_in=%d, lost=%d, duplicated_alerts=%d, dead_letters=%d, faults_injected=%d (expected_alerts=%d unexpected=%d redelivered=%d poison_in=%d dead_lost=%d runs=%d rebalances=%d clickhouse_cuts=%d kafka_cuts=%d broker_restarts=%d clickhouse_restarts=%d duration=%s)",
+		r.PostsIn, r.Lost, r.Duplicated, r.DeadLetters, r.Faults, r.Expected, r.Unexpected, r.Redelivered, r.PoisonIn, r.DeadLost, r.Runs, r.Rebalances, r.Cuts, r.KafkaCuts, r.BrokerRestarts, r.CHRestarts, r.Duration.Round(time.Second))
 }
 
 // OK reports whether nothing was lost or raised twice differently.

@@ -1,7 +1,6 @@
 package chaos
 
 import (
-	"io"
 	"net"
 	"sync"
 	"time"
@@ -9,13 +8,17 @@ import (
 
 // proxy forwards TCP connections to a server and can cut them: every open
 // connection is closed and new ones are refused until the cut ends, as a
-// network partition between a stage and its store would.
+// network partition between a stage and its store would. It can also
+// stall them: connections stay open and accepted, but no byte passes
+// until the stall ends (a black hole, which only timeouts notice).
 type proxy struct {
 	ln     net.Listener
 	target string
 
 	mu    sync.Mutex
 	down  bool
+	gate  chan struct{} // closed unless stalled
+	quit  chan struct{} // closed by Close
 	conns map[net.Conn]bool
 	wg    sync.WaitGroup
 }
@@ -25,7 +28,8 @@ func newProxy(target string) (*proxy, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := &proxy{ln: ln, target: target, conns: map[net.Conn]bool{}}
+	p := &proxy{ln: ln, target: target, conns: map[net.Conn]bool{}, gate: make(chan struct{}), quit: make(chan struct{})}
+	close(p.gate)
 	p.wg.Go(p.serve)
 	return p, nil
 }
@@ -59,13 +63,47 @@ func (p *proxy) pipe(c net.Conn) {
 	p.conns[c], p.conns[s] = true, true
 	p.mu.Unlock()
 	var wg sync.WaitGroup
-	wg.Go(func() { io.Copy(s, c); s.Close() })
-	wg.Go(func() { io.Copy(c, s); c.Close() })
+	wg.Go(func() { p.copy(s, c); s.Close() })
+	wg.Go(func() { p.copy(c, s); c.Close() })
 	wg.Wait()
 	p.mu.Lock()
 	delete(p.conns, c)
 	delete(p.conns, s)
 	p.mu.Unlock()
+}
+
+// copy forwards src to dst, holding each chunk while the proxy is stalled.
+func (p *proxy) copy(dst, src net.Conn) {
+	buf := make([]byte, 32<<10)
+	for {
+		n, err := src.Read(buf)
+		if n > 0 {
+			p.mu.Lock()
+			gate := p.gate
+			p.mu.Unlock()
+			select {
+			case <-gate:
+			case <-p.quit:
+				return
+			}
+			if _, werr := dst.Write(buf[:n]); werr != nil {
+				return
+			}
+		}
+		if err != nil {
+			return
+		}
+	}
+}
+
+// stall holds every byte in both directions for d; connections stay open.
+func (p *proxy) stall(d time.Duration) {
+	gate := make(chan struct{})
+	p.mu.Lock()
+	p.gate = gate
+	p.mu.Unlock()
+	time.Sleep(d)
+	close(gate)
 }
 
 // cut closes every connection and refuses new ones for d.
@@ -85,6 +123,7 @@ func (p *proxy) cut(d time.Duration) {
 // Close stops the proxy and its connections.
 func (p *proxy) Close() {
 	p.ln.Close()
+	close(p.quit)
 	p.mu.Lock()
 	p.down = true
 	for c := range p.conns {

@@ -39,6 +39,11 @@ func run() int {
 		storm    = flag.Int("storm-every", 4, "distributed mode: every n-th fault is a rebalance storm (3 extra members join and leave a group); 0: none")
 		cuts     = flag.Int("cut-every", 5, "distributed mode: every n-th fault is a 2-5 s network cut to ClickHouse (through a local proxy); 0: none")
 		distRate = flag.Int("dist-rate", 500, "distributed mode: posts/s; the input lasts the whole duration at this rate")
+		private  = flag.Bool("private", false, "distributed mode: run on a broker and a ClickHouse server of the soak's own (free ports, under -dir), which the faults below restart and cut off; -brokers and -clickhouse are then ignored")
+		libs     = flag.String("kafka-libs", ".local/kafka/libs", "with -private: the Kafka jars (make up installs them)")
+		brokerRe = flag.Int("broker-restart-every", 7, "with -private: every n-th fault is a broker SIGKILL and restart (1-5 s down); 0: none")
+		chRe     = flag.Int("clickhouse-restart-every", 6, "with -private: every n-th fault is a ClickHouse SIGKILL and restart (1-5 s down); 0: none")
+		kafkaCut = flag.Int("kafka-cut-every", 3, "with -private: every n-th fault is a 2-5 s network cut or stall to Kafka (through a proxy the broker advertises); 0: none")
 	)
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
@@ -82,6 +87,18 @@ func run() int {
 		if err := os.MkdirAll(d.Dir, 0o755); err != nil {
 			log.Print(err)
 			return 2
+		}
+		if *private {
+			absLibs, _ := filepath.Abs(*libs)
+			svc, err := chaos.StartServices(ctx, filepath.Join(work, "services"), absLibs)
+			if err != nil {
+				log.Print(err)
+				return 2
+			}
+			defer svc.Close()
+			logf("private broker on %s (advertised through %s), ClickHouse on %s", svc.Broker, svc.KafkaProxy.Addr(), svc.ClickHouse)
+			d.Services, d.Brokers, d.ClickHouse = svc, svc.Broker, svc.ClickHouse
+			d.BrokerRestartEvery, d.ClickHouseRestartEvery, d.KafkaCutEvery = *brokerRe, *chRe, *kafkaCut
 		}
 		res, err := d.Run(ctx, *duration, logf)
 		if err != nil {

@@ -1,0 +1,265 @@
+package chaos
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"time"
+)
+
+// Services are a Kafka broker and a ClickHouse server of the soak's own,
+// on free ports, which it may kill and restart: the shared local stack is
+// never touched. The broker advertises the address of a local TCP proxy in
+// front of it, so that every Kafka client (which reconnects to the
+// advertised address, not the one it was given) goes through the proxy,
+// and a cut of the proxy is a network cut to Kafka.
+type Services struct {
+	Dir        string // data, configs and logs of both
+	KafkaLibs  string // the Kafka jars (.local/kafka/libs of `make up`)
+	Broker     string // the broker's own listener (host:port)
+	ClickHouse string // the server's native protocol (host:port)
+
+	KafkaProxy *proxy // what the broker advertises; cut it to cut Kafka
+
+	kafka, ch *service
+}
+
+// service is one server process that can be killed and started again on
+// the same data.
+type service struct {
+	name, addr string
+	argv       []string
+	dir        string // working directory
+	log        string
+	cmd        *exec.Cmd
+	done       chan struct{}
+}
+
+func freeAddr() (string, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	defer ln.Close()
+	return ln.Addr().String(), nil
+}
+
+// StartServices formats and starts a private broker and ClickHouse under
+// dir. Close stops both.
+func StartServices(ctx context.Context, dir, kafkaLibs string) (*Services, error) {
+	if _, err := os.Stat(kafkaLibs); err != nil {
+		return nil, fmt.Errorf("no Kafka jars (make up installs them): %w", err)
+	}
+	s := &Services{Dir: dir, KafkaLibs: kafkaLibs}
+	if err := s.startKafka(ctx); err != nil {
+		s.Close()
+		return nil, err
+	}
+	if err := s.startClickHouse(ctx); err != nil {
+		s.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+func (s *Services) startKafka(ctx context.Context) error {
+	var err error
+	if s.Broker, err = freeAddr(); err != nil {
+		return err
+	}
+	ctrl, err := freeAddr()
+	if err != nil {
+		return err
+	}
+	if s.KafkaProxy, err = newProxy(s.Broker); err != nil {
+		return err
+	}
+	kdir := filepath.Join(s.Dir, "kafka")
+	if err := os.MkdirAll(filepath.Join(kdir, "logs"), 0o755); err != nil {
+		return err
+	}
+	conf := filepath.Join(kdir, "server.properties")
+	props := fmt.Sprintf(`process.roles=broker,controller
+node.id=1
+controller.quorum.voters=1@%[2]s
+listeners=PLAINTEXT://%[1]s,CONTROLLER://%[2]s
+advertised.listeners=PLAINTEXT://%[4]s
+controller.listener.names=CONTROLLER
+inter.broker.listener.name=PLAINTEXT
+listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT
+log.dirs=%[3]s
+num.partitions=4
+offsets.topic.replication.factor=1
+offsets.topic.num.partitions=4
+transaction.state.log.replication.factor=1
+transaction.state.log.min.isr=1
+share.coordinator.state.topic.replication.factor=1
+share.coordinator.state.topic.min.isr=1
+group.initial.rebalance.delay.ms=0
+group.min.session.timeout.ms=3000
+message.max.bytes=8388608
+num.network.threads=1
+num.io.threads=2
+`, s.Broker, ctrl, filepath.Join(kdir, "data"), s.KafkaProxy.Addr())
+	if err := os.WriteFile(conf, []byte(props), 0o644); err != nil {
+		return err
+	}
+	id := make([]byte, 16)
+	rand.Read(id)
+	format := exec.CommandContext(ctx, "java", "-Xmx256m", "-XX:TieredStopAtLevel=1", "-cp", s.KafkaLibs+"/*", "kafka.tools.StorageTool", "format", "-t", "f"+base64.RawURLEncoding.EncodeToString(id)[1:], "-c", conf)
+	if out, err := format.CombinedOutput(); err != nil {
+		return fmt.Errorf("formatting the private broker's storage: %v\n%s", err, out)
+	}
+	logs := filepath.Join(kdir, "logs")
+	s.kafka = &service{name: "kafka", addr: s.Broker, dir: kdir, log: filepath.Join(logs, "kafka.out"),
+		argv: []string{"java", "-Xmx512m", "-Xms128m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Djava.awt.headless=true", "-Dkafka.logs.dir=" + logs,
+			"-cp", s.KafkaLibs + "/*", "kafka.Kafka", conf}}
+	return s.kafka.start(ctx)
+}
+
+func (s *Services) startClickHouse(ctx context.Context) error {
+	var err error
+	if s.ClickHouse, err = freeAddr(); err != nil {
+		return err
+	}
+	httpAddr, err := freeAddr()
+	if err != nil {
+		return err
+	}
+	_, tcp, _ := net.SplitHostPort(s.ClickHouse)
+	_, http, _ := net.SplitHostPort(httpAddr)
+	cdir := filepath.Join(s.Dir, "clickhouse")
+	data := filepath.Join(cdir, "data") + "/"
+	for _, d := range []string{"logs", "data/tmp", "data/user_files", "data/format_schemas"} {
+		if err := os.MkdirAll(filepath.Join(cdir, d), 0o755); err != nil {
+			return err
+		}
+	}
+	conf := filepath.Join(cdir, "config.xml")
+	users := filepath.Join(cdir, "users.xml")
+	xml := fmt.Sprintf(`<?xml version="1.0"?>
+<yandex>
+    <logger><level>warning</level><log>%[1]s/logs/server.log</log><errorlog>%[1]s/logs/server.err.log</errorlog><size>20M</size><count>2</count></logger>
+    <listen_host>127.0.0.1</listen_host>
+    <tcp_port>%[2]s</tcp_port>
+    <http_port>%[3]s</http_port>
+    <max_connections>256</max_connections>
+    <max_concurrent_queries>50</max_concurrent_queries>
+    <uncompressed_cache_size>67108864</uncompressed_cache_size>
+    <mark_cache_size>67108864</mark_cache_size>
+    <path>%[4]s</path>
+    <tmp_path>%[4]stmp/</tmp_path>
+    <user_files_path>%[4]suser_files/</user_files_path>
+    <format_schema_path>%[4]sformat_schemas/</format_schema_path>
+    <users_config>%[5]s</users_config>
+    <default_profile>default</default_profile>
+    <default_database>default</default_database>
+    <timezone>UTC</timezone>
+    <mlock_executable>false</mlock_executable>
+</yandex>
+`, cdir, tcp, http, data, users)
+	if err := os.WriteFile(conf, []byte(xml), 0o644); err != nil {
+		return err
+	}
+	if err := os.WriteFile(users, []byte(usersXML), 0o644); err != nil {
+		return err
+	}
+	bin := "clickhouse-server"
+	if _, err := exec.LookPath(bin); err != nil {
+		bin = "/usr/sbin/clickhouse-server"
+	}
+	s.ch = &service{name: "clickhouse", addr: s.ClickHouse, dir: cdir, log: filepath.Join(cdir, "logs", "stdout.log"),
+		argv: []string{bin, "--config-file=" + conf}}
+	return s.ch.start(ctx)
+}
+
+// usersXML: the users of deploy/local (default, earshot_writer/earshot).
+const usersXML = `<?xml version="1.0"?>
+<yandex>
+    <profiles><default><max_memory_usage>2000000000</max_memory_usage></default></profiles>
+    <users>
+        <default><password></password><networks><ip>127.0.0.1</ip></networks><profile>default</profile><quota>default</quota></default>
+        <earshot_writer><password>earshot</password><networks><ip>127.0.0.1</ip></networks><profile>default</profile><quota>default</quota></earshot_writer>
+    </users>
+    <quotas><default><interval><duration>3600</duration><queries>0</queries><errors>0</errors><result_rows>0</result_rows><read_rows>0</read_rows><execution_time>0</execution_time></interval></default></quotas>
+</yandex>
+`
+
+// start runs the server and waits until it accepts connections.
+func (v *service) start(ctx context.Context) error {
+	out, err := os.OpenFile(v.log, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
+	if err != nil {
+		return err
+	}
+	defer out.Close()
+	v.cmd = exec.Command(v.argv[0], v.argv[1:]...)
+	v.cmd.Dir, v.cmd.Stdout, v.cmd.Stderr = v.dir, out, out
+	if err := v.cmd.Start(); err != nil {
+		return fmt.Errorf("starting the private %s: %w", v.name, err)
+	}
+	v.done = make(chan struct{})
+	go func(c *exec.Cmd, done chan struct{}) { c.Wait(); close(done) }(v.cmd, v.done)
+	deadline := time.Now().Add(3 * time.Minute)
+	for {
+		select {
+		case <-v.done:
+			b, _ := os.ReadFile(v.log)
+			return fmt.Errorf("the private %s exited at start: %s", v.name, tail(string(b), 3000))
+		case <-ctx.Done():
+			return ctx.Err()
+		default:
+		}
+		if c, err := net.DialTimeout("tcp", v.addr, time.Second); err == nil {
+			c.Close()
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("the private %s did not listen on %s in 3 minutes", v.name, v.addr)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+// kill ends the server as a crash would.
+func (v *service) kill() {
+	if v != nil && v.cmd != nil && v.cmd.Process != nil {
+		v.cmd.Process.Kill()
+		<-v.done
+	}
+}
+
+// restart kills the server (SIGKILL: no clean shutdown), keeps it down for
+// down and starts it again on the same data.
+func (v *service) restart(ctx context.Context, down time.Duration) error {
+	v.kill()
+	select {
+	case <-time.After(down):
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	return v.start(ctx)
+}
+
+// RestartKafka kills the broker and starts it again after down.
+func (s *Services) RestartKafka(ctx context.Context, down time.Duration) error {
+	return s.kafka.restart(ctx, down)
+}
+
+// RestartClickHouse kills the server and starts it again after down.
+func (s *Services) RestartClickHouse(ctx context.Context, down time.Duration) error {
+	return s.ch.restart(ctx, down)
+}
+
+// Close kills both servers and the proxy; their data stays in Dir.
+func (s *Services) Close() {
+	s.kafka.kill()
+	s.ch.kill()
+	if s.KafkaProxy != nil {
+		s.KafkaProxy.Close()
+	}
+}
