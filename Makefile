@@ -18,9 +18,9 @@ build:
 run: build
 	@./$(BIN) run --config deploy/examples/embedded.yaml $(RUN_ARGS)
 
-## test: unit tests, then integration tests against a real Kafka broker and
-## a real ClickHouse server that this target installs (if missing) and starts.
-test: unit sqlcheck integration
+## test: lint (vet, gofmt, the Windows and macOS builds), unit tests, then integration tests
+## against a real Kafka broker and a real ClickHouse server that this target installs (if missing) and starts.
+test: lint unit sqlcheck integration
 
 unit:
 	$(GO) vet $(PKGS)
@@ -69,9 +69,16 @@ CHAOS_FLAGS ?=
 chaos: build
 	$(GO) run ./itest/chaos/soak -bin $(BIN) -duration $(DURATION) -mode $(CHAOS_MODE) -v $(CHAOS_FLAGS)
 
+## lint: vet and gofmt, then build and vet for Windows and macOS too (vet type-checks the
+## tests there as well), so a Unix-only call such as syscall.Flock outside a build-tagged
+## file fails here, not on a user's machine.
 lint:
 	$(GO) vet $(PKGS)
 	@out=$$(gofmt -l .); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	GOOS=windows $(GO) build $(PKGS)
+	GOOS=windows $(GO) vet $(PKGS)
+	GOOS=darwin $(GO) build $(PKGS)
+	GOOS=darwin $(GO) vet $(PKGS)
 
 fmt:
 	gofmt -w .

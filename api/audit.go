@@ -16,6 +16,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/earshot-dev/earshot/internal/durable"
 	"github.com/earshot-dev/earshot/sink"
 	"github.com/earshot-dev/earshot/watchlist"
 )
@@ -231,7 +232,7 @@ func (s *Shipper) ShipOnce(ctx context.Context) (int, error) {
 			}
 		}
 		off += size
-		if err := writeFileAtomic(s.checkpoint(), []byte(strconv.FormatInt(off, 10)+"\n"), 0o600); err != nil {
+		if err := durable.WriteFile(s.checkpoint(), []byte(strconv.FormatInt(off, 10)+"\n"), 0o600); err != nil {
 			return total, fmt.Errorf("audit checkpoint: %w", err)
 		}
 		total += len(recs)

@@ -5,15 +5,12 @@ import (
 	"crypto"
 	"crypto/ecdsa"
 	"crypto/ed25519"
-	"crypto/elliptic"
 	"crypto/rsa"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
-	"math/big"
 	"net"
 	"net/http"
 	"net/url"
@@ -24,6 +21,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	jose "github.com/go-jose/go-jose/v4"
 	"github.com/golang-jwt/jwt/v5"
 )
 
@@ -44,75 +42,46 @@ func checkJWKSURL(s string) error {
 	return fmt.Errorf("%q: want https (or http on a loopback address)", s)
 }
 
-// jwk is one key of a JSON Web Key Set (RFC 7517).
-type jwk struct {
-	Kty string `json:"kty"`
-	Kid string `json:"kid"`
-	Use string `json:"use"`
-	Alg string `json:"alg"`
-	N   string `json:"n"`
-	E   string `json:"e"`
-	Crv string `json:"crv"`
-	X   string `json:"x"`
-	Y   string `json:"y"`
-}
-
-// ParseJWKS reads a key set's public keys by kid. Keys not for signing
-// (use other than sig) are left out; a key that does not parse is an error.
+// ParseJWKS reads a key set's public keys by kid (RFC 7517, each key read by
+// go-jose). Keys not for signing (use other than sig) are left out; a
+// signing key that does not parse, is symmetric or private, or is an RSA
+// key under 2048 bits is an error.
 func ParseJWKS(data []byte) (map[string]crypto.PublicKey, error) {
 	var set struct {
-		Keys []jwk `json:"keys"`
+		Keys []json.RawMessage `json:"keys"`
 	}
 	if err := json.Unmarshal(data, &set); err != nil {
 		return nil, fmt.Errorf("key set: %w", err)
 	}
 	keys := map[string]crypto.PublicKey{}
-	b64 := base64.RawURLEncoding.DecodeString
-	for i, k := range set.Keys {
-		if k.Use != "" && k.Use != "sig" {
+	for i, raw := range set.Keys {
+		var head struct {
+			Kid string `json:"kid"`
+			Use string `json:"use"`
+		}
+		if err := json.Unmarshal(raw, &head); err != nil {
+			return nil, fmt.Errorf("key set: keys[%d]: %w", i, err)
+		}
+		if head.Use != "" && head.Use != "sig" {
 			continue
 		}
-		var key crypto.PublicKey
-		switch k.Kty {
-		case "RSA":
-			n, err1 := b64(k.N)
-			e, err2 := b64(k.E)
-			if err := errors.Join(err1, err2); err != nil || len(n) < 256 || len(e) == 0 || len(e) > 4 {
-				return nil, fmt.Errorf("key set: keys[%d] (%s): bad RSA key (at least 2048 bits)", i, k.Kid)
-			}
-			key = &rsa.PublicKey{N: new(big.Int).SetBytes(n), E: int(new(big.Int).SetBytes(e).Int64())}
-		case "EC":
-			var curve elliptic.Curve
-			switch k.Crv {
-			case "P-256":
-				curve = elliptic.P256()
-			case "P-384":
-				curve = elliptic.P384()
-			case "P-521":
-				curve = elliptic.P521()
-			default:
-				return nil, fmt.Errorf("key set: keys[%d] (%s): curve %q", i, k.Kid, k.Crv)
-			}
-			x, err1 := b64(k.X)
-			y, err2 := b64(k.Y)
-			if err := errors.Join(err1, err2); err != nil {
-				return nil, fmt.Errorf("key set: keys[%d] (%s): %w", i, k.Kid, err)
-			}
-			pk := &ecdsa.PublicKey{Curve: curve, X: new(big.Int).SetBytes(x), Y: new(big.Int).SetBytes(y)}
-			if !curve.IsOnCurve(pk.X, pk.Y) { //nolint:staticcheck // the point check is what we want here
-				return nil, fmt.Errorf("key set: keys[%d] (%s): point not on %s", i, k.Kid, k.Crv)
-			}
-			key = pk
-		case "OKP":
-			x, err := b64(k.X)
-			if k.Crv != "Ed25519" || err != nil || len(x) != ed25519.PublicKeySize {
-				return nil, fmt.Errorf("key set: keys[%d] (%s): want an Ed25519 key", i, k.Kid)
-			}
-			key = ed25519.PublicKey(x)
-		default:
-			return nil, fmt.Errorf("key set: keys[%d] (%s): key type %q", i, k.Kid, k.Kty)
+		var k jose.JSONWebKey
+		if err := k.UnmarshalJSON(raw); err != nil {
+			return nil, fmt.Errorf("key set: keys[%d] (%s): %w", i, head.Kid, err)
 		}
-		keys[k.Kid] = key
+		if !k.IsPublic() {
+			return nil, fmt.Errorf("key set: keys[%d] (%s): a symmetric or private key has no place in a public key set", i, head.Kid)
+		}
+		switch key := k.Key.(type) {
+		case *rsa.PublicKey:
+			if key.N.BitLen() < 2048 {
+				return nil, fmt.Errorf("key set: keys[%d] (%s): RSA key of %d bits, want at least 2048", i, head.Kid, key.N.BitLen())
+			}
+		case *ecdsa.PublicKey, ed25519.PublicKey:
+		default:
+			return nil, fmt.Errorf("key set: keys[%d] (%s): key type %T", i, head.Kid, k.Key)
+		}
+		keys[k.KeyID] = k.Key
 	}
 	if len(keys) == 0 {
 		return nil, errors.New("key set: no signing keys")

@@ -14,6 +14,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -30,7 +31,7 @@ type testIdP struct {
 	jwks []byte
 }
 
-func newIdP(t *testing.T) *testIdP {
+func newIdP(t testing.TB) *testIdP {
 	rk, err := rsa.GenerateKey(rand.Reader, 2048)
 	if err != nil {
 		t.Fatal(err)
@@ -49,7 +50,7 @@ func newIdP(t *testing.T) *testIdP {
 	return &testIdP{rsa: rk, ec: ek, jwks: data}
 }
 
-func (p *testIdP) sign(t *testing.T, kid string, claims jwt.MapClaims) string {
+func (p *testIdP) sign(t testing.TB, kid string, claims jwt.MapClaims) string {
 	t.Helper()
 	var tok *jwt.Token
 	var key any
@@ -175,9 +176,71 @@ func TestParseJWKSRejects(t *testing.T) {
 		"off curve":   `{"keys":[{"kty":"EC","kid":"a","crv":"P-256","x":"AQ","y":"AQ"}]}`,
 		"symmetric":   `{"keys":[{"kty":"oct","kid":"a","k":"c2VjcmV0"}]}`,
 		"bad ed25519": `{"keys":[{"kty":"OKP","kid":"a","crv":"Ed25519","x":"AQ"}]}`,
+		"private key": `{"keys":[{"kty":"OKP","kid":"a","crv":"Ed25519","x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo","d":"nWGxne_9WmC6hEr0kuwsxERJxWl7MmkZcDusAxyuf2A"}]}`,
+		"unknown kty": `{"keys":[{"kty":"XYZ","kid":"a"}]}`,
+		"no kty":      `{"keys":[{"kid":"a"}]}`,
+		"not a key":   `{"keys":[1]}`,
 	} {
 		if _, err := ParseJWKS([]byte(set)); err == nil {
 			t.Errorf("%s: accepted", name)
 		}
+	}
+	// RFC 8037's Ed25519 example, public part: accepted.
+	keys, err := ParseJWKS([]byte(`{"keys":[{"kty":"OKP","kid":"ed","crv":"Ed25519","x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"}]}`))
+	if err != nil || len(keys) != 1 || keys["ed"] == nil {
+		t.Errorf("an Ed25519 key: %v, %v", keys, err)
+	}
+}
+
+// A token signed with a key the set did not have at start (the provider
+// rotated its keys) is accepted after one fetch of the URL, at most once a
+// minute; a kid the fresh set does not have either is refused.
+func TestOIDCKeyRotation(t *testing.T) {
+	old, rotated := newIdP(t), newIdP(t)
+	var mu sync.Mutex
+	served, fetches := old.jwks, 0
+	keys := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		defer mu.Unlock()
+		fetches++
+		w.Write(served)
+	}))
+	defer keys.Close()
+	cfg := DefaultConfig().OIDC
+	cfg.Issuer, cfg.Audience, cfg.JWKSURL = "iss", "aud", keys.URL
+	if err := cfg.validate(); err != nil {
+		t.Fatal(err)
+	}
+	o, err := NewOIDC(context.Background(), cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	o.now = func() time.Time { return now }
+	claims := jwt.MapClaims{"iss": "iss", "aud": "aud", "sub": "s", "exp": now.Add(time.Hour).Unix(), "earshot_role": "viewer"}
+	// The new key set names its RSA key r2.
+	var set struct {
+		Keys []map[string]any `json:"keys"`
+	}
+	json.Unmarshal(rotated.jwks, &set)
+	set.Keys[0]["kid"] = "r2"
+	mu.Lock()
+	served, _ = json.Marshal(set)
+	mu.Unlock()
+	tok := rotated.sign(t, "r2", claims)
+	if _, err := o.Authenticate(context.Background(), tok); err == nil {
+		t.Fatal("a new kid was accepted within a minute of the last fetch")
+	}
+	now = now.Add(2 * time.Minute)
+	if id, err := o.Authenticate(context.Background(), tok); err != nil || id.Role != Viewer {
+		t.Fatalf("after the rotation: %v, %v", id, err)
+	}
+	if _, err := o.Authenticate(context.Background(), old.sign(t, "r1", claims)); err == nil {
+		t.Error("a token of the retired key r1 is still accepted")
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if fetches != 2 {
+		t.Errorf("%d fetches, want 2 (start, rotation)", fetches)
 	}
 }

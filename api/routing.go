@@ -13,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/earshot-dev/earshot/internal/durable"
 	"github.com/earshot-dev/earshot/route"
 	"github.com/earshot-dev/earshot/strictyaml"
 )
@@ -138,7 +139,7 @@ func writeAtomic(path string, data []byte) error {
 	if fi, err := os.Stat(path); err == nil {
 		perm = fi.Mode().Perm()
 	}
-	return writeFileAtomic(path, data, perm)
+	return durable.WriteFile(path, data, perm)
 }
 
 // orgWide refuses callers scoped to teams, brands or regions: the routing
@@ -236,7 +237,7 @@ func (s *Server) proposeRouting(c *call) error {
 	}
 	prop := &RoutingProposal{RoutingSet: req.RoutingSet, BaseVersion: req.IfVersion, Version: routingVersion(req.RoutingSet), By: c.id.Name, At: s.now().UTC(), Note: req.Note}
 	b, _ := json.Marshal(prop)
-	if err := writeFileAtomic(f.Proposal, b, 0o600); err != nil {
+	if err := durable.WriteFile(f.Proposal, b, 0o600); err != nil {
 		return fmt.Errorf("writing the routing proposal: %w", err)
 	}
 	if err := c.audit("routing.propose", "routing_policy", "routing", before, prop); err != nil {

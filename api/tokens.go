@@ -15,9 +15,9 @@ import (
 	"slices"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
+	"github.com/earshot-dev/earshot/internal/durable"
 	"github.com/earshot-dev/earshot/strictyaml"
 )
 
@@ -93,11 +93,7 @@ func OpenTokens(path string, now func() time.Time) (*TokenStore, error) {
 }
 
 func stampOf(fi os.FileInfo) fileStamp {
-	st := fileStamp{mod: fi.ModTime(), size: fi.Size()}
-	if sys, ok := fi.Sys().(*syscall.Stat_t); ok {
-		st.ino = sys.Ino
-	}
-	return st
+	return fileStamp{mod: fi.ModTime(), size: fi.Size(), ino: inode(fi)}
 }
 
 // reload reads the file again if it changed. Callers hold s.mu.
@@ -270,15 +266,11 @@ func (s *TokenStore) update(change func([]Token) ([]Token, error)) error {
 	if err := os.MkdirAll(filepath.Dir(s.path), 0o700); err != nil {
 		return fmt.Errorf("tokens: %w", err)
 	}
-	lock, err := os.OpenFile(s.path+".lock", os.O_CREATE|os.O_RDWR, 0o600)
-	if err != nil {
+	lock := durable.NewLock(s.path+".lock", 0o600)
+	if err := lock.Lock(); err != nil {
 		return fmt.Errorf("tokens: %w", err)
 	}
-	defer lock.Close()
-	if err := syscall.Flock(int(lock.Fd()), syscall.LOCK_EX); err != nil {
-		return fmt.Errorf("tokens: locking: %w", err)
-	}
-	defer syscall.Flock(int(lock.Fd()), syscall.LOCK_UN)
+	defer lock.Unlock()
 
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -294,34 +286,9 @@ func (s *TokenStore) update(change func([]Token) ([]Token, error)) error {
 	if err != nil {
 		return err
 	}
-	if err := writeFileAtomic(s.path, append(data, '\n'), 0o600); err != nil {
+	if err := durable.WriteFile(s.path, append(data, '\n'), 0o600); err != nil {
 		return fmt.Errorf("tokens: %w", err)
 	}
 	s.stamp = fileStamp{}
 	return s.reload()
-}
-
-// writeFileAtomic writes a temporary file, syncs it and renames it into place.
-func writeFileAtomic(path string, data []byte, perm os.FileMode) error {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(f.Name())
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Chmod(perm); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	return os.Rename(f.Name(), path)
 }

@@ -10,8 +10,6 @@ import (
 	"strings"
 	"time"
 
-	"golang.org/x/sys/unix"
-
 	"github.com/earshot-dev/earshot/ingest"
 	"github.com/earshot-dev/earshot/match"
 	"github.com/earshot-dev/earshot/post"
@@ -265,24 +263,4 @@ func rates(ctx context.Context, n int, d time.Duration, fs ...func(int) bool) []
 		out[i] = float64(done) / spent[i].Seconds()
 	}
 	return out
-}
-
-// processCPU is the CPU time of the process (all threads), or the wall
-// clock where that clock is missing.
-func processCPU() time.Duration {
-	var ts unix.Timespec
-	if err := unix.ClockGettime(unix.CLOCK_PROCESS_CPUTIME_ID, &ts); err != nil {
-		return time.Duration(time.Now().UnixNano())
-	}
-	return time.Duration(ts.Nano())
-}
-
-// threadCPU is the CPU time of the calling OS thread, or the wall clock
-// where that clock is missing.
-func threadCPU() time.Duration {
-	var ts unix.Timespec
-	if err := unix.ClockGettime(unix.CLOCK_THREAD_CPUTIME_ID, &ts); err != nil {
-		return time.Duration(time.Now().UnixNano())
-	}
-	return time.Duration(ts.Nano())
 }

@@ -9,7 +9,7 @@ import (
 	"os"
 	"time"
 
-	"github.com/earshot-dev/earshot/ingest/live"
+	"github.com/earshot-dev/earshot/internal/durable"
 )
 
 // fileCheckpoint is where a file replay has got to: every line before
@@ -59,7 +59,7 @@ func (c *checkpointer) save(line int, offset int64, force bool) error {
 	if err != nil {
 		return fmt.Errorf("encoding checkpoint: %w", err)
 	}
-	if err := live.WriteFileAtomic(c.path, b); err != nil {
+	if err := durable.WriteFile(c.path, b, 0o600); err != nil {
 		return fmt.Errorf("writing checkpoint: %w", err)
 	}
 	c.last, c.saved = time.Now(), offset

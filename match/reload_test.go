@@ -72,7 +72,7 @@ func TestWatchReloads(t *testing.T) {
 	}
 
 	write("id: w\nversion: 3\nrule: puma AND\n")
-	wait("the error to be reported", func() bool { return strings.Contains(logs.String(), "do not load; keeping the live set") })
+	wait("the error to be reported", func() bool { return strings.Contains(logs.String(), "do not load; keeping what is in force") })
 	if !matches("adidas") || matches("puma") {
 		t.Error("a broken set replaced the live one")
 	}
@@ -103,5 +103,78 @@ func TestWatchSkipsUnchanged(t *testing.T) {
 	WatchFrom(ctx, dir, state, 10*time.Millisecond, m, slog.New(slog.DiscardHandler))
 	if m.Engine() != first {
 		t.Error("an unchanged directory was recompiled")
+	}
+}
+
+// An edit that keeps the file's size and modification time (in place,
+// within the file system's time granularity) is still reloaded: the
+// watcher compares contents, not names, sizes and times.
+func TestWatchSeesSameSizeAndTime(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "w.yaml")
+	mod := time.Unix(1_800_000_000, 0)
+	write := func(body string) {
+		t.Helper()
+		if err := os.WriteFile(path, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chtimes(path, mod, mod); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("id: w\nrule: nike\n")
+	state, err := DirState(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lists, err := LoadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := New(lists)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { WatchFrom(ctx, dir, state, 10*time.Millisecond, m, slog.New(slog.DiscardHandler)); close(done) }()
+	defer func() { cancel(); <-done }()
+	write("id: w\nrule: puma\n") // as long as "nike"
+	for deadline := time.Now().Add(3 * time.Second); len(m.Match(&post.Post{Text: "puma"})) == 0; time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("an edit keeping size and time was not reloaded")
+		}
+	}
+}
+
+// A touch (new time, same bytes) does not recompile the set.
+func TestWatchIgnoresTouch(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "w.yaml")
+	if err := os.WriteFile(path, []byte("id: w\nrule: nike\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	state, err := DirState(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lists, err := LoadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := New(lists)
+	if err != nil {
+		t.Fatal(err)
+	}
+	first := m.Engine()
+	later := time.Now().Add(time.Hour)
+	if err := os.Chtimes(path, later, later); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	WatchFrom(ctx, dir, state, 10*time.Millisecond, m, slog.New(slog.DiscardHandler))
+	if m.Engine() != first {
+		t.Error("a touched, unchanged file was recompiled")
 	}
 }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/earshot-dev/earshot/enrich"
 	"github.com/earshot-dev/earshot/ingest"
+	"github.com/earshot-dev/earshot/internal/reload"
 	"github.com/earshot-dev/earshot/match"
 	"github.com/earshot-dev/earshot/post"
 	"github.com/earshot-dev/earshot/region"
@@ -63,7 +64,8 @@ type Pipeline struct {
 	owned   []match.Account // the organisation's own accounts (route.org), for to:@owned
 	// watchState is the watchlists directory's state before it was loaded,
 	// so that the reload job recompiles only a changed set.
-	watchState [32]byte
+	watchState reload.Sum
+	reloads    *reload.Metrics // of the watchlists and the routing files
 	matcher    *match.Matcher
 	search     *search.Index               // set when the index stage runs here
 	push       *ingest.Push                // set when the source is the push endpoint
@@ -170,6 +172,7 @@ func New(ctx context.Context, cfg Config, stages []string, taps Taps, reg promet
 	}
 
 	metrics := stream.NewMetrics(reg)
+	p.reloads = reload.NewMetrics(reg)
 	out, err := p.tr.Producer()
 	if err != nil {
 		return nil, err
@@ -216,7 +219,9 @@ func New(ctx context.Context, cfg Config, stages []string, taps Taps, reg promet
 		}
 		if cfg.Route.ReloadInterval > 0 {
 			log := log.With("component", "routing")
-			p.jobs = append(p.jobs, func(ctx context.Context) { p.live.Watch(ctx, cfg.Route, cfg.Route.ReloadInterval, log) })
+			w := p.live.Watcher(cfg.Route, cfg.Route.ReloadInterval, log)
+			w.Metrics = p.reloads
+			p.jobs = append(p.jobs, func(ctx context.Context) { w.Run(ctx, p.live.State()) })
 		}
 	}
 	if has(Sink) {
@@ -428,9 +433,9 @@ func (p *Pipeline) Run(ctx context.Context) error {
 	if p.follow != nil {
 		wg.Go(func() { fail("watchlists", p.follow(watchCtx)) })
 	} else if p.matcher != nil && p.cfg.Match.ReloadInterval > 0 {
-		wg.Go(func() {
-			match.WatchFrom(watchCtx, p.cfg.Match.Watchlists, p.watchState, p.cfg.Match.ReloadInterval, p.matcher, p.log)
-		})
+		w := match.Watcher(p.cfg.Match.Watchlists, p.cfg.Match.ReloadInterval, p.matcher, p.log)
+		w.Metrics = p.reloads
+		wg.Go(func() { w.Run(watchCtx, p.watchState) })
 	}
 	cp, _ := p.sourceCheckpointer()
 	if cp != nil {

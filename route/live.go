@@ -1,9 +1,7 @@
 package route
 
 import (
-	"bytes"
 	"context"
-	"crypto/sha256"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -11,15 +9,15 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/earshot-dev/earshot/internal/reload"
 	"github.com/earshot-dev/earshot/post"
-	"github.com/earshot-dev/earshot/strictyaml"
 )
 
 // Live holds the policy a route stage applies, so that a changed policy or
 // organisation file takes effect without a restart.
 type Live struct {
 	p    atomic.Pointer[Policy]
-	sum  [sha256.Size]byte // of the files the current policy was read from
+	sum  reload.Sum // of the files the current policy was read from
 	opts stageOptions
 }
 
@@ -73,51 +71,36 @@ func (l *Live) Swap(np *Policy) error {
 }
 
 // Watch reloads the policy (and organisation) every interval when their
-// files change. A file that does not load, or a policy that adds queues,
-// is reported and the policy in force keeps running.
+// files' contents change. A file that does not load, or a policy that adds
+// queues, is reported and the policy in force keeps running.
 func (l *Live) Watch(ctx context.Context, cfg Config, every time.Duration, log *slog.Logger) {
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-		sum, err := filesSum(cfg)
-		if err != nil {
-			log.Error("reading the routing files; keeping the policy in force", "err", err)
-			continue
-		}
-		if sum == l.sum {
-			continue
-		}
-		l.sum = sum // report a bad file once, not every interval
-		np, err := Load(cfg)
-		if err == nil {
-			err = l.Swap(np)
-		}
-		if err != nil {
-			log.Error("the changed routing policy does not load; keeping the policy in force", "policy", cfg.Policy, "err", err)
-			continue
-		}
-		log.Info("routing policy reloaded", "policy", cfg.Policy, "org", cfg.Org, "rules", len(np.Rules))
+	l.Watcher(cfg, every, log).Run(ctx, l.sum)
+}
+
+// Watcher is the reloader of the policy (see Watch), for a caller that
+// adds metrics (reload.Watcher.Metrics) before running it from l's state.
+func (l *Live) Watcher(cfg Config, every time.Duration, log *slog.Logger) reload.Watcher {
+	return reload.Watcher{
+		What:  "routing",
+		Every: every,
+		Log:   log.With("policy", cfg.Policy, "org", cfg.Org),
+		Sum:   func() (reload.Sum, error) { return filesSum(cfg) },
+		Load: func() ([]any, error) {
+			np, err := Load(cfg)
+			if err == nil {
+				err = l.Swap(np)
+			}
+			if err != nil {
+				return nil, err
+			}
+			return []any{"rules", len(np.Rules)}, nil
+		},
 	}
 }
 
-// filesSum is a hash of the policy and organisation files' contents.
-func filesSum(cfg Config) ([sha256.Size]byte, error) {
-	var b bytes.Buffer
-	for _, f := range []string{cfg.Policy, cfg.Org} {
-		if f == "" {
-			continue
-		}
-		data, err := strictyaml.ReadFile(f)
-		if err != nil {
-			return [sha256.Size]byte{}, err
-		}
-		b.Write(data)
-		b.WriteByte(0)
-	}
-	return sha256.Sum256(b.Bytes()), nil
-}
+// State is the sum of the files the policy in force was read from, to run
+// Watcher from.
+func (l *Live) State() reload.Sum { return l.sum }
+
+// filesSum sums the policy and organisation files' contents.
+func filesSum(cfg Config) (reload.Sum, error) { return reload.Files(cfg.Policy, cfg.Org) }

@@ -76,10 +76,42 @@ func TestLiveReload(t *testing.T) {
 		t.Errorf("after the reload: %+v", a)
 	}
 	write("queues: [care, pr]\nrules:\n  - {name: neg, queue: nowhere, priority: P1}\n")
-	waitFor("the broken file to be reported", func() bool { return strings.Contains(logs.String(), "does not load") })
+	waitFor("the broken file to be reported", func() bool { return strings.Contains(logs.String(), "do not load") })
 	write("queues: [care, pr, legal]\nrules:\n  - {name: neg, when: {sentiment: [negative]}, queue: legal, priority: P1}\n")
 	waitFor("the new queue to be refused", func() bool { return strings.Contains(logs.String(), "restart to add queues") })
 	if a := route(); a.Queue != "pr" {
 		t.Errorf("a refused policy took effect: %+v", a)
+	}
+}
+
+// A touched file (same contents, new time) reloads nothing; a changed
+// organisation file reloads the policy too.
+func TestLiveReloadOnlyOnNewContents(t *testing.T) {
+	dir := t.TempDir()
+	policy, org := filepath.Join(dir, "routing.yaml"), filepath.Join(dir, "org.yaml")
+	os.WriteFile(policy, []byte("queues: [care]\nrules:\n  - {name: neg, when: {sentiment: [negative]}, queue: care, priority: P3}\n"), 0o644)
+	os.WriteFile(org, []byte(testOrg), 0o644)
+	cfg := Config{Policy: policy, Org: org}
+	p, err := Load(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	live := NewLive(p, cfg)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { live.Watch(ctx, cfg, 5*time.Millisecond, slog.New(slog.DiscardHandler)); close(done) }()
+	defer func() { cancel(); <-done }()
+	later := time.Now().Add(time.Hour)
+	os.Chtimes(policy, later, later)
+	os.Chtimes(org, later, later)
+	time.Sleep(100 * time.Millisecond)
+	if live.Policy() != p {
+		t.Fatal("a touch reloaded the policy")
+	}
+	os.WriteFile(org, []byte(testOrg+"\n# a comment\n"), 0o644)
+	for deadline := time.Now().Add(5 * time.Second); live.Policy() == p; time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("a changed organisation file was not reloaded")
+		}
 	}
 }

@@ -16,6 +16,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/earshot-dev/earshot/internal/durable"
 	"github.com/earshot-dev/earshot/match"
 	"github.com/earshot-dev/earshot/stream"
 	"github.com/earshot-dev/earshot/strictyaml"
@@ -96,9 +97,9 @@ func (s *Store) writeLive(files map[string][]byte) (bool, error) {
 				}
 				var err error
 				if data, ok := files[diff[0]]; ok {
-					err = writeFileAtomic(target, diff[0], data)
+					err = durable.WriteFile(filepath.Join(target, diff[0]), data, 0o644)
 				} else if err = os.Remove(filepath.Join(target, diff[0])); err == nil {
-					syncDir(target)
+					err = durable.SyncDir(target)
 				}
 				if err == nil {
 					s.liveCache = files
@@ -130,7 +131,9 @@ func (s *Store) writeLive(files map[string][]byte) (bool, error) {
 		return false, fmt.Errorf("live watchlists: %w", err)
 	}
 	for name, data := range files {
-		if err := os.WriteFile(filepath.Join(gen, name), data, 0o644); err != nil {
+		// Each file is synced before the link switches to its directory:
+		// after a power cut the live set is the old one or the new one.
+		if err := durable.WriteFile(filepath.Join(gen, name), data, 0o644); err != nil {
 			os.RemoveAll(gen)
 			return false, fmt.Errorf("live watchlists: %w", err)
 		}
@@ -145,7 +148,9 @@ func (s *Store) writeLive(files map[string][]byte) (bool, error) {
 		os.RemoveAll(gen)
 		return false, fmt.Errorf("live watchlists: %w", err)
 	}
-	syncDir(parent)
+	if err := durable.SyncDir(parent); err != nil {
+		s.log.Warn("syncing the live watchlists' directory", "err", err)
+	}
 	s.pruneLive(parent, base, filepath.Base(gen))
 	s.liveCache = files
 	return true, nil

@@ -19,6 +19,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/earshot-dev/earshot/internal/durable"
 	"github.com/earshot-dev/earshot/match"
 	"github.com/earshot-dev/earshot/strictyaml"
 )
@@ -36,7 +37,7 @@ type Store struct {
 	dir  string
 	opt  Options
 	log  *slog.Logger
-	lock *os.File
+	lock *durable.Lock
 
 	recs     map[string]*Record
 	last     map[string]int     // the highest version each id has had, deleted or not
@@ -78,10 +79,7 @@ func Open(dir string, opt Options) (*Store, error) {
 	if err := os.MkdirAll(filepath.Join(dir, "lists"), 0o755); err != nil {
 		return nil, fmt.Errorf("opening the watchlist store: %w", err)
 	}
-	lock, err := os.OpenFile(filepath.Join(dir, ".lock"), os.O_RDWR|os.O_CREATE, 0o644)
-	if err != nil {
-		return nil, fmt.Errorf("opening the watchlist store: %w", err)
-	}
+	lock := durable.NewLock(filepath.Join(dir, ".lock"), 0o644)
 	s := &Store{dir: dir, opt: opt, log: opt.Log.With("component", "watchlist-store", "dir", dir), lock: lock,
 		recs: map[string]*Record{}, last: map[string]int{}, offsets: map[string][]int64{}}
 	if err := s.withLock(true, s.recover); err != nil {
@@ -99,10 +97,14 @@ func (s *Store) Close() error { return s.lock.Close() }
 func (s *Store) withLock(exclusive bool, f func() error) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if err := flock(s.lock, exclusive); err != nil {
+	lock := s.lock.RLock
+	if exclusive {
+		lock = s.lock.Lock
+	}
+	if err := lock(); err != nil {
 		return fmt.Errorf("locking the watchlist store: %w", err)
 	}
-	defer funlock(s.lock)
+	defer s.lock.Unlock()
 	if err := s.refresh(); err != nil {
 		return err
 	}
@@ -703,7 +705,11 @@ func (s *Store) appendHistory(changes []Change) error {
 		return fmt.Errorf("recording a watchlist change: %w", err)
 	}
 	if s.histSize == 0 {
-		syncDir(s.dir)
+		// The history's line is synced; a directory that cannot be is
+		// reported, not failed: the change is there for the next reader.
+		if err := durable.SyncDir(s.dir); err != nil {
+			s.log.Warn("syncing the watchlist store", "err", err)
+		}
 	}
 	off := s.histSize
 	for _, c := range changes {
@@ -723,7 +729,7 @@ func (s *Store) writeRecord(r *Record) error {
 		return fmt.Errorf("writing watchlist %s: %w", r.ID, err)
 	}
 	dir := filepath.Join(s.dir, "lists")
-	if err := writeFileAtomic(dir, r.ID+".json", append(data, '\n')); err != nil {
+	if err := durable.WriteFile(filepath.Join(dir, r.ID+".json"), append(data, '\n'), 0o644); err != nil {
 		return fmt.Errorf("writing watchlist %s: %w", r.ID, err)
 	}
 	return nil
@@ -734,36 +740,10 @@ func (s *Store) removeRecord(id string) error {
 	if err != nil && !errors.Is(err, os.ErrNotExist) {
 		return fmt.Errorf("removing watchlist %s: %w", id, err)
 	}
-	syncDir(filepath.Join(s.dir, "lists"))
+	if err := durable.SyncDir(filepath.Join(s.dir, "lists")); err != nil {
+		return fmt.Errorf("removing watchlist %s: %w", id, err)
+	}
 	return nil
-}
-
-func writeFileAtomic(dir, name string, data []byte) error {
-	f, err := os.CreateTemp(dir, "."+name+".*")
-	if err != nil {
-		return err
-	}
-	tmp := f.Name()
-	_, werr := f.Write(data)
-	serr := f.Sync()
-	cerr := f.Close()
-	if err := errors.Join(werr, serr, cerr); err != nil {
-		os.Remove(tmp)
-		return err
-	}
-	if err := os.Rename(tmp, filepath.Join(dir, name)); err != nil {
-		os.Remove(tmp)
-		return err
-	}
-	syncDir(dir)
-	return nil
-}
-
-func syncDir(dir string) {
-	if d, err := os.Open(dir); err == nil {
-		d.Sync()
-		d.Close()
-	}
 }
 
 // do runs one operation on one existing record under the lock.

@@ -5,9 +5,10 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
+
+	"github.com/earshot-dev/earshot/internal/durable"
 )
 
 // CursorFile keeps a connector's position (a number, such as Jetstream's
@@ -33,33 +34,8 @@ func (f *CursorFile) Load() (int64, error) {
 
 // Save replaces the saved cursor.
 func (f *CursorFile) Save(n int64) error {
-	if err := WriteFileAtomic(f.Path, []byte(strconv.FormatInt(n, 10)+"\n")); err != nil {
+	if err := durable.WriteFile(f.Path, []byte(strconv.FormatInt(n, 10)+"\n"), 0o600); err != nil {
 		return fmt.Errorf("saving cursor: %w", err)
-	}
-	return nil
-}
-
-// WriteFileAtomic replaces path with data so that a crash leaves either the
-// old file or the new one, never a torn one: write a temporary file beside
-// it, sync, rename over.
-func WriteFileAtomic(path string, data []byte) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), filepath.Base(path)+".tmp*")
-	if err != nil {
-		return err
-	}
-	_, err = tmp.Write(data)
-	if err == nil {
-		err = tmp.Sync()
-	}
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp.Name(), path)
-	}
-	if err != nil {
-		os.Remove(tmp.Name())
-		return fmt.Errorf("writing %s: %w", path, err)
 	}
 	return nil
 }

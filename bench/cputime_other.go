@@ -1,0 +1,11 @@
+//go:build !unix
+
+package bench
+
+import "time"
+
+// processCPU is the wall clock where the process CPU clock is missing.
+func processCPU() time.Duration { return time.Duration(time.Now().UnixNano()) }
+
+// threadCPU is the wall clock where the thread CPU clock is missing.
+func threadCPU() time.Duration { return time.Duration(time.Now().UnixNano()) }
