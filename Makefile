@@ -5,7 +5,7 @@ PKGS      := ./...
 RUN_ARGS  ?=
 DATA      ?= ../shared/data
 
-.PHONY: all build run test unit sqlcheck integration up down bench chaos lint fmt clean models
+.PHONY: all build run test unit sqlcheck integration up down bench chaos fuzz lint fmt clean models
 
 all: build
 
@@ -65,6 +65,18 @@ DURATION ?= 5m
 CHAOS_MODE ?= both
 chaos: build
 	$(GO) run ./itest/chaos/soak -bin $(BIN) -duration $(DURATION) -mode $(CHAOS_MODE) -v
+
+## fuzz: every fuzz target (func FuzzX in a _test.go file) for FUZZTIME each, one after the
+## other; not part of `make test`, whose unit tests run the seeds and the saved failures
+## (testdata/fuzz/FuzzX/*). Stops at the first failure, whose input go test saves there.
+FUZZTIME ?= 30s
+fuzz:
+	@git ls-files '*_test.go' | xargs grep -l '^func Fuzz' | xargs -n1 dirname | sort -u | while read -r dir; do \
+		for name in $$(grep -h '^func Fuzz' $$dir/*_test.go | sed 's/^func \(Fuzz[A-Za-z0-9_]*\).*/\1/'); do \
+			echo "fuzz ./$$dir $$name for $(FUZZTIME)" >&2; \
+			$(GO) test -run '^$$' -fuzz "^$$name$$" -fuzztime $(FUZZTIME) ./$$dir || exit 1; \
+		done; \
+	done
 
 lint:
 	$(GO) vet $(PKGS)
