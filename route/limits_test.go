@@ -32,13 +32,53 @@ func TestPolicyRuleLimit(t *testing.T) {
 	if _, err := LoadPolicy(policy(MaxRules)); err != nil {
 		t.Fatalf("%d rules: %v", MaxRules, err)
 	}
-	path := policy(50_000)
+	path := policy(5_000)
 	start := time.Now()
 	_, err := LoadPolicy(path)
 	took := time.Since(start)
-	want := fmt.Sprintf("%s: rules: 50000 rules; the limit is %d", path, MaxRules)
+	want := fmt.Sprintf("%s: rules: 5000 rules; the limit is %d", path, MaxRules)
 	if !errors.Is(err, strictyaml.ErrInvalid) || !strings.Contains(err.Error(), want) {
-		t.Fatalf("50,000 rules: %v, want a configuration error holding %q", err, want)
+		t.Fatalf("5,000 rules: %v, want a configuration error holding %q", err, want)
 	}
-	t.Logf("50,000 rules refused in %v", took)
+	t.Logf("5,000 rules refused in %v", took)
+}
+
+// manyRegionsOrg writes an organisation of n regions whose hours start at
+// different minutes, each worked by a team, with one queue per team that
+// hands off to an always-on queue: n chains of two queues.
+func manyRegionsOrg(tb testing.TB, n int) string {
+	var b strings.Builder
+	b.WriteString("regions:\n")
+	for i := range n {
+		fmt.Fprintf(&b, "  r%d: {timezone: Europe/Athens, hours: {mon-sun: \"00:%02d-12:00\", sat-sun: \"12:00-23:%02d\"}}\n", i, i%60, (i/60)%60)
+	}
+	b.WriteString("teams:\n")
+	for i := range n {
+		fmt.Fprintf(&b, "  - {name: t%d, region: r%d}\n  - {name: o%d, always_on: true}\n", i, i, i)
+	}
+	b.WriteString("queues:\n")
+	for i := range n {
+		fmt.Fprintf(&b, "  - {name: q%d, team: t%d, handoff: [p%d]}\n  - {name: p%d, team: o%d}\n", i, i, i, i, i)
+	}
+	path := filepath.Join(tb.TempDir(), "org.yaml")
+	if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
+		tb.Fatal(err)
+	}
+	return path
+}
+
+// BenchmarkLoadOrgManyRegions: the coverage check of an organisation of
+// many regions (a 45 kB file for 200).
+func BenchmarkLoadOrgManyRegions(b *testing.B) {
+	for _, n := range []int{10, 50, 200} {
+		b.Run(fmt.Sprint(n), func(b *testing.B) {
+			path := manyRegionsOrg(b, n)
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := LoadOrg(path); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
 }
