@@ -5,7 +5,7 @@ PKGS      := ./...
 RUN_ARGS  ?=
 DATA      ?= ../shared/data
 
-.PHONY: all build run test unit sqlcheck integration up down bench chaos lint fmt clean models
+.PHONY: all build run test unit sqlcheck integration up down bench chaos fuzz lint fmt clean models
 
 all: build
 
@@ -68,6 +68,18 @@ CHAOS_MODE ?= both
 CHAOS_FLAGS ?=
 chaos: build
 	$(GO) run ./itest/chaos/soak -bin $(BIN) -duration $(DURATION) -mode $(CHAOS_MODE) -v $(CHAOS_FLAGS)
+
+## fuzz: every fuzz target (func FuzzX in a _test.go file) for FUZZTIME each, one after the
+## other; not part of `make test`, whose unit tests run the seeds and the saved failures
+## (testdata/fuzz/FuzzX/*). Stops at the first failure, whose input go test saves there.
+FUZZTIME ?= 30s
+fuzz:
+	@git ls-files '*_test.go' | xargs grep -l '^func Fuzz' | xargs -n1 dirname | sort -u | while read -r dir; do \
+		for name in $$(grep -h '^func Fuzz' $$dir/*_test.go | sed 's/^func \(Fuzz[A-Za-z0-9_]*\).*/\1/'); do \
+			echo "fuzz ./$$dir $$name for $(FUZZTIME)" >&2; \
+			$(GO) test -run '^$$' -fuzz "^$$name$$" -fuzztime $(FUZZTIME) ./$$dir || exit 1; \
+		done; \
+	done
 
 ## lint: vet and gofmt, then build and vet for Windows and macOS too (vet type-checks the
 ## tests there as well), so a Unix-only call such as syscall.Flock outside a build-tagged

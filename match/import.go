@@ -54,7 +54,8 @@ func ImportRule(syntax, rule string) (string, error) {
 		neg, name, value := m[1], strings.ToLower(m[2]), m[3]
 		open := strings.Count(value, "(") - strings.Count(value, ")")
 		value = strings.TrimRight(value, ")")
-		closing := strings.Repeat(")", strings.Count(m[3], ")")-max(open, 0))
+		// the closing parentheses that end groups, not the value ("a(b" opens one it never closes)
+		closing := strings.Repeat(")", max(strings.Count(m[3], ")")-max(open, 0), 0))
 		if to, ok := fields[name+":"+strings.ToLower(value)]; ok {
 			out = append(out, neg+to+closing)
 			continue

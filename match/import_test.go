@@ -35,4 +35,5 @@ func TestImportRule(t *testing.T) {
 	g("brandwatch", `colo?r nike`, "single-letter wildcard")
 	g("powertrack", `nike AND`, "does not parse")
 	g("lucene", `nike`, "unknown rule syntax")
+	g("brandwatch", `site:a(0000`, "does not parse") // an unclosed ( in a value panicked (FuzzImportRule)
 }

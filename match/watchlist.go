@@ -248,6 +248,10 @@ func LoadDir(dir string) ([]*Watchlist, error) {
 		path := filepath.Join(dir, e.Name())
 		data, err := strictyaml.ReadFile(path)
 		if err != nil {
+			if !errors.Is(err, strictyaml.ErrInvalid) {
+				// an unreadable watchlist file is a configuration problem
+				err = errors.Join(strictyaml.ErrInvalid, err)
+			}
 			errs = append(errs, err)
 			continue
 		}

@@ -89,7 +89,7 @@ type Pipeline struct {
 // New builds the given stages. In embedded mode (memory transport) stages
 // must be all of them. In distributed mode it waits for Kafka, retrying,
 // and creates the topics the stages use.
-func New(ctx context.Context, cfg Config, stages []string, taps Taps, reg prometheus.Registerer, log *slog.Logger) (*Pipeline, error) {
+func New(ctx context.Context, cfg Config, stages []string, taps Taps, reg prometheus.Registerer, log *slog.Logger) (_ *Pipeline, err error) {
 	if cfg.Match.Store != "" && cfg.Match.Follow == "" && slices.Contains(stages, Match) {
 		// The matcher reloads the store's live set, which approvals rewrite.
 		dir, err := storeLiveDir(cfg, log)
@@ -99,6 +99,11 @@ func New(ctx context.Context, cfg Config, stages []string, taps Taps, reg promet
 		cfg.Match.Watchlists = dir
 	}
 	p := &Pipeline{cfg: cfg, topics: NewTopics(cfg.Transport.TopicPrefix), log: log, runners: map[string]*stream.Runner{}, outputs: map[string][]string{}}
+	defer func() {
+		if err != nil {
+			p.release() // what was opened before the failure
+		}
+	}()
 	if !cfg.Sink.Enabled {
 		stages = slices.DeleteFunc(slices.Clone(stages), func(s string) bool { return s == Sink })
 	}
@@ -113,7 +118,6 @@ func New(ctx context.Context, cfg Config, stages []string, taps Taps, reg promet
 	}
 	has := func(s string) bool { return slices.Contains(stages, s) }
 
-	var err error
 	if has(Route) || has(Deliver) || has(Sink) || taps.Alert != nil {
 		if p.policy, err = route.Load(cfg.Route); err != nil {
 			return nil, err
@@ -151,20 +155,21 @@ func New(ctx context.Context, cfg Config, stages []string, taps Taps, reg promet
 		p.tracker = stream.NewTracker()
 		p.mem.Track(p.tracker) // before any consumer exists
 		p.tr = p.mem
+		p.closers = append(p.closers, p.tr.Close)
 	case "kafka":
 		k, err := stream.NewKafka(cfg.Transport.Kafka, p.topics.Dead(), log)
 		if err != nil {
 			return nil, err
 		}
+		p.tr = k
+		p.closers = append(p.closers, p.tr.Close)
 		if err := k.WaitReady(ctx); err != nil {
 			return nil, err
 		}
-		p.tr = k
 		if err := k.EnsureTopics(ctx, p.allTopics()...); err != nil {
 			return nil, err
 		}
 	}
-	p.closers = append(p.closers, p.tr.Close)
 	if has(Match) && cfg.Match.Follow == "kafka" {
 		if matcher, err = p.followWatchlists(ctx); err != nil {
 			return nil, err
@@ -461,13 +466,19 @@ func (p *Pipeline) Run(ctx context.Context) error {
 			p.log.Warn("stopped with source batches not fully processed; a restart reads them again", "component", "tracker", "batches", n)
 		}
 	}
+	p.release()
+	return errors.Join(errs...)
+}
+
+// release closes the consumers, then everything else the pipeline opened,
+// in the reverse order of opening.
+func (p *Pipeline) release() {
 	p.closeConsumers()
 	for _, c := range slices.Backward(p.closers) {
 		if err := c(); err != nil {
 			p.log.Debug("closing", "err", err)
 		}
 	}
-	return errors.Join(errs...)
 }
 
 // sourceCheckpointer is the source when it keeps a checkpoint that this

@@ -133,6 +133,11 @@ var (
 	country          = regexp.MustCompile(`^[A-Z]{2}$`)
 )
 
+// MaxRules bounds the rules of a policy: each is checked against every
+// earlier one (can it ever apply?), and each post tries them in turn. Real
+// policies have tens.
+const MaxRules = 1_000
+
 // LoadPolicy reads and validates a policy file.
 func LoadPolicy(path string) (*Policy, error) {
 	data, err := strictyaml.ReadFile(path)
@@ -245,6 +250,10 @@ func (p *Policy) Validate() error {
 	}
 	if len(p.Rules) == 0 {
 		bad("rules: at least one rule is needed")
+	}
+	if len(p.Rules) > MaxRules {
+		bad("rules: %d rules; the limit is %d: a policy this long is a mistake (or split the watchlists it routes)", len(p.Rules), MaxRules)
+		return errors.Join(errs...) // checking each rule against the earlier ones would take minutes
 	}
 	if p.Spikes != nil {
 		for _, m := range p.Spikes.validate(p.Queues) {

@@ -44,5 +44,6 @@ func mustKafka(t testing.TB, cfg KafkaConfig, dead string, log *slog.Logger) *Ka
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { k.Close() }) // its transport's connections and their goroutines
 	return k
 }

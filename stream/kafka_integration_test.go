@@ -63,7 +63,9 @@ func dropAfter(t testing.TB, topics ...string) {
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
-		cl := &kafka.Client{Addr: kafka.TCP(broker), Timeout: 10 * time.Second}
+		tr := &kafka.Transport{} // not kafka.DefaultTransport, whose connections stay open
+		defer tr.CloseIdleConnections()
+		cl := &kafka.Client{Addr: kafka.TCP(broker), Timeout: 10 * time.Second, Transport: tr}
 		if _, err := cl.DeleteTopics(ctx, &kafka.DeleteTopicsRequest{Topics: topics}); err != nil {
 			t.Logf("dropping topics %v: %v", topics, err)
 		}

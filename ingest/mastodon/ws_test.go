@@ -61,8 +61,20 @@ func (s *wsServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		st = s.script[n]
 	}
 	ctx := r.Context()
+	// A hijacked connection's request context ends only when the handler
+	// returns: the handler waits for the client to go (gone), or the test
+	// to end, or it outlives the test.
+	gone := make(chan struct{})
+	wait := func() {
+		select {
+		case <-ctx.Done():
+		case <-gone:
+		case <-s.t.Context().Done():
+		}
+	}
 	if st.stallAfter == 0 {
 		go func() { // answer pings; a stalled server answers none
+			defer close(gone)
 			for {
 				if _, _, err := conn.Read(ctx); err != nil {
 					return
@@ -79,14 +91,14 @@ func (s *wsServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return // CloseNow: the connection drops without a close frame
 		}
 		if st.stallAfter > 0 && i == st.stallAfter {
-			<-ctx.Done()
+			wait()
 			return
 		}
 		if err := conn.Write(ctx, websocket.MessageText, m); err != nil {
 			return
 		}
 	}
-	<-ctx.Done()
+	wait()
 }
 
 // wsMessages turns the NDJSON transcript into WebSocket messages: the

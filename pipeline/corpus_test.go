@@ -1,0 +1,167 @@
+package pipeline
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/earshot-dev/earshot/match"
+	"github.com/earshot-dev/earshot/route"
+	"github.com/earshot-dev/earshot/strictyaml"
+)
+
+// The configuration corpus, as Prometheus keeps config/testdata: for each
+// kind of file earshot reads (the configuration, the routing policy, the
+// organisation, a watchlist) a directory testdata/config/<kind> of
+// NAME.good.yaml files, which must load, and NAME.bad.yaml files, which must
+// be refused as a configuration error (exit 2) with the message their first
+// line names:
+//
+//	# want: TEXT
+//
+// TEXT beginning with a line number ("12: transport.queue_size") must
+// follow the file's path ("FILE:12: transport.queue_size"): the message
+// says where to look. Other TEXT need only occur in the message.
+//
+// testdata/bounds holds configurations with one size, count or duration far
+// over what a process can hold (1e12 queue slots crashed the runtime); they
+// are bad pipeline files too.
+
+// loaders reads one file of each kind as earshot does.
+var loaders = map[string]func(path string) error{
+	"pipeline": func(path string) error { _, err := Load(path); return err },
+	"policy":   func(path string) error { _, err := route.LoadPolicy(path); return err },
+	"org":      func(path string) error { _, err := route.LoadOrg(path); return err },
+	"watchlist": func(path string) error {
+		// as match.LoadDir reads each file of the directory
+		data, err := strictyaml.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		w, err := match.Parse(path, data)
+		if err != nil {
+			return err
+		}
+		// as the pipeline compiles the loaded set: rules are parsed here
+		if _, err := match.Compile([]*match.Watchlist{w}); err != nil {
+			return errors.Join(strictyaml.ErrInvalid, err)
+		}
+		return nil
+	},
+}
+
+func TestConfigCorpus(t *testing.T) {
+	dirs := map[string]string{"testdata/bounds": "pipeline"}
+	for kind := range loaders {
+		dirs["testdata/config/"+kind] = kind
+	}
+	for dir, kind := range dirs {
+		files, err := filepath.Glob(filepath.Join(dir, "*"))
+		if err != nil || len(files) == 0 {
+			t.Fatalf("%s: no corpus: %v", dir, err)
+		}
+		for _, f := range files {
+			t.Run(kind+"/"+filepath.Base(f), func(t *testing.T) {
+				good := strings.HasSuffix(f, ".good.yaml")
+				if !good && !strings.HasSuffix(f, ".bad.yaml") && dir != "testdata/bounds" {
+					t.Fatalf("%s: name it NAME.good.yaml or NAME.bad.yaml", f)
+				}
+				if good {
+					if err := loadInTime(t, loaders[kind], f); err != nil {
+						t.Fatalf("a good file is refused: %v", err)
+					}
+					return
+				}
+				checkBad(t, loaders[kind], f, wantOf(t, f))
+			})
+		}
+	}
+}
+
+// TestConfigCorpusGenerated covers the hostile files too big to keep in
+// testdata, and files that are not there, for every kind.
+func TestConfigCorpusGenerated(t *testing.T) {
+	dir := t.TempDir()
+	huge := filepath.Join(dir, "huge.yaml")
+	// a valid comment, just too long: the size alone refuses it
+	if err := os.WriteFile(huge, append([]byte("# "), bytes.Repeat([]byte("x"), strictyaml.MaxFileBytes)...), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for kind, load := range loaders {
+		t.Run(kind+"/huge", func(t *testing.T) { checkBad(t, load, huge, "file too large") })
+		if kind == "watchlist" {
+			continue // read from a directory listing: see match's TestLoadDirUnreadable
+		}
+		t.Run(kind+"/missing", func(t *testing.T) {
+			checkBad(t, load, filepath.Join(dir, "missing.yaml"), "no such file or directory")
+		})
+		t.Run(kind+"/directory", func(t *testing.T) { checkBad(t, load, dir, "is a directory") })
+	}
+	many := filepath.Join(dir, "many.yaml")
+	var b strings.Builder
+	b.WriteString("id: many\nkeywords:\n")
+	for i := range match.MaxKeywords + 1 {
+		b.WriteString("  - word" + strings.Repeat("x", i%7) + "\n")
+	}
+	if err := os.WriteFile(many, []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Run("watchlist/too-many-keywords", func(t *testing.T) {
+		checkBad(t, loaders["watchlist"], many, "10001 keywords and exclusions; the limit is 10000 per watchlist")
+	})
+}
+
+// checkBad loads path and wants a configuration error holding want.
+func checkBad(t *testing.T, load func(string) error, path, want string) {
+	t.Helper()
+	err := loadInTime(t, load, path)
+	if err == nil {
+		t.Fatalf("a bad file is accepted; want an error holding %q", want)
+	}
+	if !errors.Is(err, strictyaml.ErrInvalid) {
+		t.Errorf("%v\nis not a configuration error (strictyaml.ErrInvalid, exit 2)", err)
+	}
+	if !strings.Contains(err.Error(), want) {
+		t.Errorf("the error\n%v\ndoes not hold %q", err, want)
+	}
+}
+
+// loadInTime loads path, failing the test when that takes more than a few
+// seconds: a hostile file is refused, it does not hold the process up.
+func loadInTime(t *testing.T, load func(string) error, path string) error {
+	t.Helper()
+	start := time.Now()
+	err := load(path)
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("loading took %v", d)
+	}
+	return err
+}
+
+var lineFirst = regexp.MustCompile(`^\d+: `)
+
+// wantOf is the expected message of a bad file, from its first line.
+func wantOf(t *testing.T, path string) string {
+	t.Helper()
+	fh, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fh.Close()
+	sc := bufio.NewScanner(fh)
+	sc.Scan()
+	want, ok := strings.CutPrefix(strings.TrimPrefix(sc.Text(), "\uFEFF"), "# want: ")
+	if !ok || want == "" {
+		t.Fatalf("%s: the first line of a bad file should be # want: [LINE: ]TEXT", path)
+	}
+	if lineFirst.MatchString(want) {
+		return path + ":" + want
+	}
+	return want
+}
