@@ -35,6 +35,7 @@ import (
 	"io"
 	"log"
 	"math"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -60,6 +61,8 @@ type options struct {
 	poll, settle, timeout                       time.Duration
 	brokerMatch, chMatch                        string
 	embedded, keep                              bool
+	profile                                     string
+	profileFor                                  time.Duration
 	env                                         []string
 }
 
@@ -118,6 +121,8 @@ func main() {
 	flag.StringVar(&o.chMatch, "clickhouse-process", `^\S*clickhouse-server --config-file=\S*/\.local/clickhouse/`, "regexp of the ClickHouse server's command line")
 	flag.BoolVar(&o.embedded, "embedded", false, "also run `earshot run` in embedded mode on the same posts, for the CPU ratio")
 	flag.BoolVar(&o.keep, "keep", false, "keep the topics and the database")
+	flag.StringVar(&o.profile, "profile", "", "write a CPU profile of each stage process under load into this directory (pprof, served with EARSHOT_PPROF=1)")
+	flag.DurationVar(&o.profileFor, "profile-for", 10*time.Second, "how long each profile runs, from 2s after ingest starts")
 	flag.StringVar(&env, "env", "", "extra environment for the stage processes, e.g. GOGC=200,GOMEMLIMIT=512MiB")
 	flag.Parse()
 	o.replicas = map[string]int{}
@@ -155,6 +160,7 @@ type proc struct {
 	cmd  *exec.Cmd
 	pid  int
 	cpu0 time.Duration
+	log  string
 }
 
 func run(ctx context.Context, o options) (*Result, error) {
@@ -220,14 +226,23 @@ func run(ctx context.Context, o options) (*Result, error) {
 		return nil, err
 	}
 	defer logf.Close()
+	env := append(os.Environ(), o.env...)
+	if o.profile != "" {
+		env = append(env, "EARSHOT_PPROF=1")
+	}
 	for _, s := range o.stages {
-		for range o.replicas[s] {
+		for i := range o.replicas[s] {
 			c := exec.CommandContext(ctx, o.bin, s, "--config", cfg, "--metrics-addr", "127.0.0.1:0")
-			c.Stdout, c.Stderr, c.Env = logf, logf, append(os.Environ(), o.env...)
+			lf, err := os.Create(filepath.Join(os.TempDir(), fmt.Sprintf("%s.%s.%d.log", prefix, s, i)))
+			if err != nil {
+				return nil, err
+			}
+			defer lf.Close()
+			c.Stdout, c.Stderr, c.Env = lf, lf, env
 			if err := c.Start(); err != nil {
 				return nil, fmt.Errorf("starting %s: %w", s, err)
 			}
-			procs = append(procs, &proc{role: s, cmd: c, pid: c.Process.Pid})
+			procs = append(procs, &proc{role: s, cmd: c, pid: c.Process.Pid, log: lf.Name()})
 		}
 	}
 	groups := map[string]string{"match": prefix + ".posts", "enrich": prefix + ".matched", "route": prefix + ".enriched", "sink": prefix + ".enriched"}
@@ -245,13 +260,18 @@ func run(ctx context.Context, o options) (*Result, error) {
 
 	// Ingest, while the poller watches.
 	ing := exec.CommandContext(ctx, o.bin, "ingest", "--config", cfg, "--metrics-addr", "127.0.0.1:0", "--limit", strconv.Itoa(o.posts), "--rate", strconv.Itoa(o.rate))
-	ing.Stdout, ing.Stderr, ing.Env = logf, logf, append(os.Environ(), o.env...)
+	ing.Stdout, ing.Stderr, ing.Env = logf, logf, env
 	started := time.Now()
 	if err := ing.Start(); err != nil {
 		return nil, fmt.Errorf("starting ingest: %w", err)
 	}
 	ingDone := make(chan error, 1)
 	go func() { ingDone <- ing.Wait() }()
+	if o.profile != "" {
+		for i, p := range procs {
+			go profile(ctx, p, filepath.Join(o.profile, fmt.Sprintf("%s-%d.pprof", p.role, i)), o.profileFor)
+		}
+	}
 	var ingEnd time.Time
 	var last time.Time
 	var lastSig string
@@ -681,3 +701,32 @@ func table(w io.Writer, r *Result) {
 	tw.Flush()
 }
 
+
+var metricsAddr = regexp.MustCompile(`serving metrics.*addr=(\S+)`)
+
+// profile fetches a CPU profile of p from its metrics address (in its log)
+// 2s into the run, into path.
+func profile(ctx context.Context, p *proc, path string, d time.Duration) {
+	time.Sleep(2 * time.Second)
+	b, _ := os.ReadFile(p.log)
+	m := metricsAddr.FindSubmatch(b)
+	if m == nil {
+		log.Printf("profile of %s: no metrics address in %s", p.role, p.log)
+		return
+	}
+	url := fmt.Sprintf("http://%s/debug/pprof/profile?seconds=%d", strings.Trim(string(m[1]), `"`), int(d.Seconds()))
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		log.Printf("profile of %s: %v", p.role, err)
+		return
+	}
+	defer resp.Body.Close()
+	f, err := os.Create(path)
+	if err != nil {
+		log.Printf("profile of %s: %v", p.role, err)
+		return
+	}
+	defer f.Close()
+	io.Copy(f, resp.Body)
+}
