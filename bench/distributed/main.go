@@ -61,7 +61,7 @@ type options struct {
 	poll, settle, timeout                       time.Duration
 	brokerMatch, chMatch                        string
 	embedded, keep                              bool
-	profile                                     string
+	profile, compression                        string
 	profileFor                                  time.Duration
 	env                                         []string
 }
@@ -87,6 +87,7 @@ type Result struct {
 	Embedded     *embeddedResult    `json:"embedded,omitempty"`
 	CPURatio     float64            `json:"cpu_ratio_vs_embedded,omitempty"` // earshot's CPU per post distributed / embedded
 	Env          []string           `json:"env,omitempty"`
+	Compression  string             `json:"compression,omitempty"`
 	Pids         map[string]int     `json:"pids"` // of the broker and ClickHouse measured (0: not found)
 }
 
@@ -123,6 +124,7 @@ func main() {
 	flag.BoolVar(&o.keep, "keep", false, "keep the topics and the database")
 	flag.StringVar(&o.profile, "profile", "", "write a CPU profile of each stage process under load into this directory (pprof, served with EARSHOT_PPROF=1)")
 	flag.DurationVar(&o.profileFor, "profile-for", 10*time.Second, "how long each profile runs, from 2s after ingest starts")
+	flag.StringVar(&o.compression, "compression", "", "transport.kafka.compression for every process (default: the configuration's)")
 	flag.StringVar(&env, "env", "", "extra environment for the stage processes, e.g. GOGC=200,GOMEMLIMIT=512MiB")
 	flag.Parse()
 	o.replicas = map[string]int{}
@@ -171,11 +173,11 @@ func run(ctx context.Context, o options) (*Result, error) {
 		return nil, err
 	}
 	defer os.RemoveAll(tmp)
-	cfg, err := writeConfig(o.config, filepath.Join(tmp, "distributed.yaml"), prefix, db)
+	cfg, err := writeConfig(o.config, filepath.Join(tmp, "distributed.yaml"), prefix, db, o.compression)
 	if err != nil {
 		return nil, err
 	}
-	res := &Result{Posts: o.posts, Rate: o.rate, Prefix: prefix, Replicas: o.replicas, CPUMicros: map[string]float64{}, MaxLag: map[string]int64{}, Env: o.env}
+	res := &Result{Posts: o.posts, Rate: o.rate, Prefix: prefix, Replicas: o.replicas, Compression: o.compression, CPUMicros: map[string]float64{}, MaxLag: map[string]int64{}, Env: o.env}
 	res.Load = loadavg()
 
 	ch, err := clickhouse.Open(&clickhouse.Options{Addr: []string{o.chAddr}, Auth: clickhouse.Auth{Database: "default", Username: o.chUser, Password: o.chPass}})
@@ -365,7 +367,7 @@ func run(ctx context.Context, o options) (*Result, error) {
 
 // writeConfig copies the configuration with the run's topic prefix and
 // database, and its relative paths made absolute.
-func writeConfig(from, to, prefix, db string) (string, error) {
+func writeConfig(from, to, prefix, db, compression string) (string, error) {
 	b, err := os.ReadFile(from)
 	if err != nil {
 		return "", err
@@ -384,6 +386,9 @@ func writeConfig(from, to, prefix, db string) (string, error) {
 		{`(?m)^(\s*state_dir:\s*)(\S+)`, "${1}" + filepath.Join(filepath.Dir(to), "api")},
 	} {
 		s = regexp.MustCompile(r.re).ReplaceAllString(s, r.repl)
+	}
+	if compression != "" {
+		s = regexp.MustCompile(`(?m)^(\s*)kafka:\s*$`).ReplaceAllString(s, "${1}kafka:\n${1}  compression: "+compression)
 	}
 	return to, os.WriteFile(to, []byte(s), 0o600)
 }
