@@ -66,3 +66,43 @@ func TestRecordedRecordsDecode(t *testing.T) {
 		t.Errorf("records of %v, want posts, matched, enriched, alerts and volume", seen)
 	}
 }
+
+// BenchmarkRecorded is the wire codec's cost per hop on the recorded
+// records of each topic: what a stage pays to decode its input record and
+// encode its output, for comparing a codec against the CPU per post that
+// bench/distributed measures.
+//
+//	go test -run '^$' -bench Recorded -benchmem ./post/
+func BenchmarkRecorded(b *testing.B) {
+	raw, err := os.ReadFile("testdata/recorded.tsv")
+	if err != nil {
+		b.Fatal(err)
+	}
+	for line := range strings.Lines(string(raw)) {
+		topic, rec, _ := strings.Cut(strings.TrimSuffix(line, "\n"), "\t")
+		topic = strings.SplitN(topic, ".", 2)[0]
+		it, err := Decode([]byte(rec))
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Run("decode/"+topic, func(b *testing.B) {
+			b.SetBytes(int64(len(rec)))
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := Decode([]byte(rec)); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+		b.Run("encode/"+topic, func(b *testing.B) {
+			b.SetBytes(int64(len(rec)))
+			b.ReportAllocs()
+			var buf []byte
+			for b.Loop() {
+				if buf, err = Encode(buf[:0], it); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
