@@ -30,6 +30,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -205,21 +206,19 @@ func run(ctx context.Context, o options) (*Result, error) {
 
 	// The stages, each in its own process group so that a stop reaches it.
 	var procs []*proc
+	var exited chan string
 	defer func() {
 		for _, p := range procs {
-			if p.cmd.ProcessState == nil {
-				p.cmd.Process.Signal(syscall.SIGTERM)
-			}
+			p.cmd.Process.Signal(syscall.SIGTERM)
 		}
-		for _, p := range procs {
-			if p.cmd.ProcessState == nil {
-				done := make(chan struct{})
-				go func() { p.cmd.Wait(); close(done) }()
-				select {
-				case <-done:
-				case <-time.After(30 * time.Second):
+		for range procs {
+			select {
+			case <-exited:
+			case <-time.After(30 * time.Second):
+				for _, p := range procs {
 					p.cmd.Process.Kill()
 				}
+				return
 			}
 		}
 	}()
@@ -248,7 +247,14 @@ func run(ctx context.Context, o options) (*Result, error) {
 		}
 	}
 	groups := map[string]string{"match": prefix + ".posts", "enrich": prefix + ".matched", "route": prefix + ".enriched", "sink": prefix + ".enriched"}
-	if err := waitGroups(ctx, kc, prefix, o, groups); err != nil {
+	exited = make(chan string, len(procs))
+	for _, p := range procs {
+		go func() {
+			err := p.cmd.Wait()
+			exited <- fmt.Sprintf("%s exited (%v); its log: %s", p.role, err, p.log)
+		}()
+	}
+	if err := waitGroups(ctx, kc, prefix, o, exited); err != nil {
 		return nil, fmt.Errorf("%w (stage logs in %s)", err, logf.Name())
 	}
 	others := map[string]int{"broker": findProc(o.brokerMatch), "clickhouse": findProc(o.chMatch)}
@@ -282,6 +288,8 @@ func run(ctx context.Context, o options) (*Result, error) {
 		select {
 		case <-ctx.Done():
 			return nil, fmt.Errorf("timed out (stage logs in %s)", logf.Name())
+		case why := <-exited:
+			return nil, errors.New(why)
 		case err := <-ingDone:
 			if err != nil {
 				return nil, fmt.Errorf("ingest: %w (logs in %s)", err, logf.Name())
@@ -395,7 +403,7 @@ func writeConfig(from, to, prefix, db, compression string) (string, error) {
 
 // waitGroups waits until every stage's consumer group is stable with all
 // its members, so that the clock starts with every process ready.
-func waitGroups(ctx context.Context, kc *kafka.Client, prefix string, o options, groups map[string]string) error {
+func waitGroups(ctx context.Context, kc *kafka.Client, prefix string, o options, exited <-chan string) error {
 	deadline := time.Now().Add(3 * time.Minute)
 	for {
 		var ids []string
@@ -421,6 +429,8 @@ func waitGroups(ctx context.Context, kc *kafka.Client, prefix string, o options,
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
+		case why := <-exited:
+			return errors.New(why)
 		case <-time.After(500 * time.Millisecond):
 		}
 	}
