@@ -119,7 +119,7 @@ func main() {
 	flag.DurationVar(&o.poll, "poll", 250*time.Millisecond, "how often lag, rows and alert ends are polled")
 	flag.DurationVar(&o.settle, "settle", 5*time.Second, "the run is over when nothing changed for this long after ingest exits and every lag is 0")
 	flag.DurationVar(&o.timeout, "timeout", 15*time.Minute, "give up after this long")
-	flag.StringVar(&o.brokerMatch, "broker-process", `^java .* kafka\.Kafka \S*server\.properties`, "regexp of the broker's command line")
+	flag.StringVar(&o.brokerMatch, "broker-process", `^java .* kafka\.Kafka \S*/\.local/kafka/server\.properties`, "regexp of the broker's command line")
 	flag.StringVar(&o.chMatch, "clickhouse-process", `^\S*clickhouse-server --config-file=\S*/\.local/clickhouse/`, "regexp of the ClickHouse server's command line")
 	flag.BoolVar(&o.embedded, "embedded", false, "also run `earshot run` in embedded mode on the same posts, for the CPU ratio")
 	flag.BoolVar(&o.keep, "keep", false, "keep the topics and the database")
