@@ -716,7 +716,6 @@ func table(w io.Writer, r *Result) {
 	tw.Flush()
 }
 
-
 var metricsAddr = regexp.MustCompile(`serving metrics.*addr=(\S+)`)
 
 // profile fetches a CPU profile of p from its metrics address (in its log)
