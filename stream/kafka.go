@@ -556,3 +556,17 @@ func summarize(err error) error {
 }
 
 func (p *kafkaProducer) Close() error { return p.w.Close() }
+
+// Client is the transport's kafka-go client, with the configuration's TLS
+// and SASL, for tools that inspect topics and groups (bench/distributed).
+func (k *Kafka) Client() *kafka.Client { return k.client }
+
+// Dialer is the dialer the transport's readers use, for tools that read a
+// topic's partitions directly.
+func (k *Kafka) Dialer() *kafka.Dialer { return k.dialer }
+
+// GroupLag is the records of topic past group's committed offsets (from the
+// first offset of a partition it has not committed on).
+func (k *Kafka) GroupLag(ctx context.Context, group, topic string) (int64, error) {
+	return groupLag(ctx, k.client, group, topic)
+}

@@ -35,6 +35,7 @@ import (
 	"fmt"
 	"io"
 	"log"
+	"log/slog"
 	"math"
 	"net/http"
 	"os"
@@ -52,6 +53,7 @@ import (
 	"github.com/segmentio/kafka-go"
 
 	"github.com/earshot-dev/earshot/post"
+	"github.com/earshot-dev/earshot/stream"
 )
 
 type options struct {
@@ -186,7 +188,14 @@ func run(ctx context.Context, o options) (*Result, error) {
 		return nil, fmt.Errorf("clickhouse: %w", err)
 	}
 	defer ch.Close()
-	kc := &kafka.Client{Addr: kafka.TCP(o.broker), Timeout: 10 * time.Second}
+	kcfg := stream.DefaultKafkaConfig()
+	kcfg.Brokers = []string{o.broker}
+	tr, err := stream.NewKafka(kcfg, "", slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		return nil, err
+	}
+	defer tr.Close()
+	kc := tr.Client()
 	defer func() {
 		if o.keep {
 			log.Printf("kept topics %s.* and database %s", prefix, db)
@@ -301,7 +310,7 @@ func run(ctx context.Context, o options) (*Result, error) {
 		now := time.Now()
 		lags := map[string]int64{}
 		for g, t := range groups {
-			l, err := groupLag(ctx, kc, prefix+"."+g, t)
+			l, err := tr.GroupLag(ctx, prefix+"."+g, t)
 			if err != nil {
 				l = -1
 			}
@@ -346,14 +355,14 @@ func run(ctx context.Context, o options) (*Result, error) {
 		}
 	}
 	res.Pids = others
-	first, err := firstProduce(ctx, o.broker, prefix+".posts")
+	first, err := firstProduce(ctx, tr, o.broker, prefix+".posts")
 	if err != nil {
 		return nil, err
 	}
 	res.Seconds = last.Sub(first).Seconds()
 	res.PostsPerSec = float64(o.posts) / res.Seconds
 	res.IngestSecs = ingEnd.Sub(first).Seconds()
-	lat, n, err := latencies(ctx, o.broker, alertTopics)
+	lat, n, err := latencies(ctx, tr, o.broker, alertTopics)
 	if err != nil {
 		return nil, err
 	}
@@ -502,36 +511,6 @@ func topicEnd(ctx context.Context, kc *kafka.Client, topic string) (int64, error
 	return n, err
 }
 
-// groupLag is the records of topic past group's committed offsets (from
-// the start of a partition it has not committed on).
-func groupLag(ctx context.Context, kc *kafka.Client, group, topic string) (int64, error) {
-	ps, err := partitions(ctx, kc, topic)
-	if err != nil {
-		return 0, err
-	}
-	c, err := kc.OffsetFetch(ctx, &kafka.OffsetFetchRequest{GroupID: group, Topics: map[string][]int{topic: ps}})
-	if err != nil {
-		return 0, err
-	}
-	first, err := offsets(ctx, kc, topic, ps, kafka.FirstOffset)
-	if err != nil {
-		return 0, err
-	}
-	end, err := offsets(ctx, kc, topic, ps, kafka.LastOffset)
-	if err != nil {
-		return 0, err
-	}
-	var lag int64
-	for _, p := range c.Topics[topic] {
-		from := p.CommittedOffset
-		if from < 0 {
-			from = first[p.Partition]
-		}
-		lag += max(0, end[p.Partition]-from)
-	}
-	return lag, nil
-}
-
 func rows(ctx context.Context, ch clickhouse.Conn, db string) (uint64, uint64) {
 	var p, a uint64
 	// before the sink's first write, the tables do not exist: 0
@@ -541,15 +520,15 @@ func rows(ctx context.Context, ch clickhouse.Conn, db string) (uint64, uint64) {
 }
 
 // firstProduce is the earliest CreateTime of the topic's first records.
-func firstProduce(ctx context.Context, broker, topic string) (time.Time, error) {
-	kc := &kafka.Client{Addr: kafka.TCP(broker)}
+func firstProduce(ctx context.Context, tr *stream.Kafka, broker, topic string) (time.Time, error) {
+	kc := tr.Client()
 	ps, err := partitions(ctx, kc, topic)
 	if err != nil {
 		return time.Time{}, err
 	}
 	var first time.Time
 	for _, p := range ps {
-		r := kafka.NewReader(kafka.ReaderConfig{Brokers: []string{broker}, Topic: topic, Partition: p, MaxWait: time.Second})
+		r := kafka.NewReader(kafka.ReaderConfig{Brokers: []string{broker}, Dialer: tr.Dialer(), Topic: topic, Partition: p, MaxWait: time.Second})
 		cctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 		m, err := r.ReadMessage(cctx)
 		cancel()
@@ -570,8 +549,8 @@ func firstProduce(ctx context.Context, broker, topic string) (time.Time, error) 
 // latencies reads every alert record and returns the percentiles of its
 // produce time minus its post's ingested_at. Spike alerts and retractions
 // (which stand for no one post's arrival) are left out.
-func latencies(ctx context.Context, broker string, topics []string) (map[string]float64, int, error) {
-	kc := &kafka.Client{Addr: kafka.TCP(broker)}
+func latencies(ctx context.Context, tr *stream.Kafka, broker string, topics []string) (map[string]float64, int, error) {
+	kc := tr.Client()
 	var ms []float64
 	n := 0
 	for _, t := range topics {
@@ -587,7 +566,7 @@ func latencies(ctx context.Context, broker string, topics []string) (map[string]
 			if ends[p] == 0 {
 				continue
 			}
-			r := kafka.NewReader(kafka.ReaderConfig{Brokers: []string{broker}, Topic: t, Partition: p, MaxWait: time.Second, MaxBytes: 16 << 20})
+			r := kafka.NewReader(kafka.ReaderConfig{Brokers: []string{broker}, Dialer: tr.Dialer(), Topic: t, Partition: p, MaxWait: time.Second, MaxBytes: 16 << 20})
 			for {
 				cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 				m, err := r.ReadMessage(cctx)
