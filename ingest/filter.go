@@ -25,14 +25,25 @@ type FilterOptions struct {
 	// Reject is told each refused line, in input order, with the reason
 	// (name:line: why); nil ignores them (Stats still counts them).
 	Reject func(reason string)
+	// MayKeep, when set, is a cheap test of an undecoded line whose post
+	// text occurs in it literally (see Decoder.literalText): false means
+	// keep would be false for every post of the line (match.Engine.MayMatch
+	// is one: no keyword occurs in the line), and the line is then neither
+	// decoded nor written. A line so skipped is not checked either, so a
+	// refused line among them is not reported: leave MayKeep nil to check
+	// every line.
+	MayKeep func(raw string) bool
 }
 
 // FilterStats counts what Filter read and kept.
 type FilterStats struct {
 	Lines int `json:"lines"`        // non-blank lines
-	Posts int `json:"posts"`        // posts and edits decoded (deletes and non-post records are not offered)
+	Posts int `json:"posts"`        // posts and edits decoded and offered to keep (not deletes and non-post records)
 	Kept  int `json:"kept"`         // lines written
 	Dead  int `json:"dead_letters"` // lines refused: unreadable, over the size limit, or failing the checks ingest makes
+	// Skipped lines were not decoded: MayKeep said no post of theirs can
+	// be kept.
+	Skipped int `json:"skipped,omitempty"`
 }
 
 // filterChunk is a run of consecutive lines, decoded and judged by one
@@ -44,6 +55,7 @@ type filterChunk struct {
 	keep    []bool   // per line
 	reasons []string // per line: why it was refused, "" if it was not
 	posts   int
+	skipped int
 	done    chan struct{}
 }
 
@@ -100,7 +112,7 @@ func Filter(ctx context.Context, name string, r io.Reader, w io.Writer, keep fun
 			dec := NewDecoder(o.Format, "file", n)
 			var events []canon.Event
 			for c := range work {
-				events = c.judge(name, dec, keep, events)
+				events = c.judge(name, dec, keep, o.MayKeep, events)
 				close(c.done)
 			}
 		}()
@@ -141,6 +153,7 @@ func Filter(ctx context.Context, name string, r io.Reader, w io.Writer, keep fun
 				}
 			}
 			st.Posts += c.posts
+			st.Skipped += c.skipped
 		}
 		free.Put(c)
 	}
@@ -185,7 +198,7 @@ func readChunks(ctx context.Context, r *bufio.Reader, maxBytes int, free *sync.P
 	for {
 		if c == nil {
 			c = free.Get().(*filterChunk)
-			c.first, c.buf, c.ends, c.posts, c.done = line+1, c.buf[:0], c.ends[:0], 0, make(chan struct{})
+			c.first, c.buf, c.ends, c.posts, c.skipped, c.done = line+1, c.buf[:0], c.ends[:0], 0, 0, make(chan struct{})
 			c.reasons = c.reasons[:0]
 		}
 		start := len(c.buf)
@@ -237,7 +250,7 @@ func readChunks(ctx context.Context, r *bufio.Reader, maxBytes int, free *sync.P
 }
 
 // judge decodes each line of c and decides whether to keep it.
-func (c *filterChunk) judge(name string, dec *Decoder, keep func(*post.Post) bool, events []canon.Event) []canon.Event {
+func (c *filterChunk) judge(name string, dec *Decoder, keep func(*post.Post) bool, mayKeep func(string) bool, events []canon.Event) []canon.Event {
 	start := 0
 	for i, end := range c.ends {
 		line := c.buf[start:end]
@@ -248,6 +261,10 @@ func (c *filterChunk) judge(name string, dec *Decoder, keep func(*post.Post) boo
 			continue
 		}
 		if len(bytes.TrimSpace(line)) == 0 {
+			continue
+		}
+		if mayKeep != nil && dec.literalText(line) && !mayKeep(string(line)) {
+			c.skipped++
 			continue
 		}
 		var err error

@@ -3,6 +3,7 @@ package ingest
 import (
 	"errors"
 	"fmt"
+	"unicode/utf8"
 
 	gojson "github.com/goccy/go-json"
 
@@ -175,4 +176,36 @@ func init() {
 	// an item), so that canon.Scan refuses a key that is one of them but
 	// for case (see canon.RegisterFields).
 	canon.RegisterFields(post.Item{}, canonical{})
+}
+
+// literalText reports whether every post text Decode would make of raw
+// occurs in raw byte for byte: raw is valid UTF-8 with no JSON escape, HTML
+// tag or entity, control, C1 or bidi character (which decoders turn into
+// other bytes or remove), and is a canonical post, a Jetstream event or an
+// X line, whose decoders take a post's text from one string field. (A
+// Reddit submission joins its title and body; a Mastodon status is HTML.)
+// Filter skips decoding such a line when no keyword occurs in it.
+func (d *Decoder) literalText(raw []byte) bool {
+	for i, c := range raw {
+		switch {
+		case c == '\\' || c == '&' || c == '<' || c < 0x20 || c == 0x7f:
+			return false
+		case c == 0xc2 && i+1 < len(raw) && raw[i+1] >= 0x80 && raw[i+1] <= 0x9f: // C1 controls
+			return false
+		case c == 0xe2 && i+2 < len(raw) && (raw[i+1] == 0x80 && raw[i+2] >= 0xaa && raw[i+2] <= 0xae || raw[i+1] == 0x81 && raw[i+2] >= 0xa6 && raw[i+2] <= 0xa9): // bidi controls
+			return false
+		}
+	}
+	if !utf8.Valid(raw) {
+		return false
+	}
+	f := d.Format
+	if f == FormatAuto {
+		keys, err := canon.ScanKeys(raw)
+		if err != nil {
+			return false
+		}
+		f = detect(keys)
+	}
+	return f == FormatCanonical || f == FormatBluesky || f == FormatX
 }

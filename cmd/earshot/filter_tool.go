@@ -18,14 +18,17 @@ import (
 	"github.com/earshot-dev/earshot/strictyaml"
 )
 
-const filterUsage = `usage: earshot filter (--watchlists DIR | --keywords FILE) [--all] [--format auto|canonical|bluesky|mastodon|x|reddit] [--workers N] [--max-post-bytes N] FILE|-
+const filterUsage = `usage: earshot filter (--watchlists DIR | --keywords FILE) [--all] [--strict] [--format auto|canonical|bluesky|mastodon|x|reddit] [--workers N] [--max-post-bytes N] FILE|-
 
 Copies to stdout the lines of FILE (NDJSON in any format ingest reads: plain, gzip or
 zstd; - for stdin) whose post matches any live watchlist of DIR, or any keyword of
 FILE (one a line, matched as watchlist keywords are), unchanged and in order: the
 original posts, not match records (for those, earshot match). Each line is decoded and
 checked as ingest reads a file; a line it would refuse goes to stderr with the reason,
-is not copied, and makes the exit code 1. A summary line goes to stderr.
+is not copied, and makes the exit code 1. A line in which no keyword occurs at all (its
+post text literal in it: no escapes or HTML) is skipped undecoded, so a broken line
+among those is not reported: --strict decodes and checks every line. A summary line
+goes to stderr.
 `
 
 // filterTool is `earshot filter`: the fast path for "keep the posts of this
@@ -40,6 +43,7 @@ func filterTool(args []string, stdout, stderr io.Writer) error {
 	format := fs.String("format", ingest.FormatAuto, "line format")
 	workers := fs.Int("workers", 0, "decoding and matching goroutines (0: one per core)")
 	maxBytes := fs.Int("max-post-bytes", ingest.DefaultConfig().MaxPostBytes, "longer lines are refused")
+	strict := fs.Bool("strict", false, "decode and check every line, also those that hold no keyword (slower; reports every line ingest would refuse)")
 	var path string
 	for len(args) > 0 { // flags may come before or after FILE
 		if err := fs.Parse(args); err != nil {
@@ -94,8 +98,11 @@ func filterTool(args []string, stdout, stderr io.Writer) error {
 		defer f.Close()
 		in = f
 	}
-	st, err := ingest.Filter(context.Background(), path, in, stdout, func(p *post.Post) bool { return len(e.Match(p)) > 0 },
-		ingest.FilterOptions{Format: *format, MaxPostBytes: *maxBytes, Workers: *workers, Reject: func(r string) { fmt.Fprintln(stderr, r) }})
+	opts := ingest.FilterOptions{Format: *format, MaxPostBytes: *maxBytes, Workers: *workers, Reject: func(r string) { fmt.Fprintln(stderr, r) }}
+	if !*strict {
+		opts.MayKeep = e.MayMatch // a line with no keyword in it is not decoded
+	}
+	st, err := ingest.Filter(context.Background(), path, in, stdout, func(p *post.Post) bool { return len(e.Match(p)) > 0 }, opts)
 	if err != nil {
 		return exitError{1, err}
 	}
