@@ -25,11 +25,11 @@ type FilterOptions struct {
 	// Reject is told each refused line, in input order, with the reason
 	// (name:line: why); nil ignores them (Stats still counts them).
 	Reject func(reason string)
-	// MayKeep, when set, is a cheap test of an undecoded line whose post
-	// text occurs in it literally (see Decoder.literalText): false means
-	// keep would be false for every post of the line (match.Engine.MayMatch
-	// is one: no keyword occurs in the line), and the line is then neither
-	// decoded nor written. A line so skipped is not checked either, so a
+	// MayKeep, when set, is a cheap test of the texts of an undecoded line
+	// whose post texts occur in it literally (see Decoder.literalText),
+	// joined by newlines: false means keep would be false for every post of
+	// the line (match.Engine.MayMatch is one: no keyword occurs in them),
+	// and the line is then neither decoded nor written. A line so skipped is not checked either, so a
 	// refused line among them is not reported: leave MayKeep nil to check
 	// every line.
 	MayKeep func(raw string) bool
@@ -56,6 +56,7 @@ type filterChunk struct {
 	reasons []string // per line: why it was refused, "" if it was not
 	posts   int
 	skipped int
+	texts   []byte // the literal texts of the line being judged
 	done    chan struct{}
 }
 
@@ -263,9 +264,12 @@ func (c *filterChunk) judge(name string, dec *Decoder, keep func(*post.Post) boo
 		if len(bytes.TrimSpace(line)) == 0 {
 			continue
 		}
-		if mayKeep != nil && dec.literalText(line) && !mayKeep(string(line)) {
-			c.skipped++
-			continue
+		if mayKeep != nil {
+			var literal bool
+			if c.texts, literal = dec.literalText(line, c.texts); literal && !mayKeep(string(c.texts)) {
+				c.skipped++
+				continue
+			}
 		}
 		var err error
 		events, err = dec.Decode(line, events[:0])

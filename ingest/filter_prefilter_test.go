@@ -51,6 +51,12 @@ func TestFilterSkipsOnlyLinesThatCannotMatch(t *testing.T) {
 		enc.Encode(p)
 	}
 	files["canonical"] = canon.Bytes()
+	// Reddit: a submission's text is its title and body joined, so the
+	// phrase "recall anyone" is in the post and in no one field
+	files["reddit"] = []byte(`{"id":"c1","name":"t1_c1","author":"ann","body":"my phone broke","created_utc":1763719200,"subreddit":"gadgets"}
+{"id":"s1","name":"t3_s1","author":"bob","title":"Big recall","selftext":"anyone else?","is_self":true,"created_utc":1763719100.0,"subreddit":"gadgets"}
+{"id":"s2","name":"t3_s2","author":"bob","title":"nothing here","selftext":"","is_self":true,"created_utc":1763719100.0,"subreddit":"gadgets"}
+`)
 
 	// keywords: one word and one pair of words from every third post of
 	// every file, as decoded
@@ -116,7 +122,7 @@ func TestFilterSkipsOnlyLinesThatCannotMatch(t *testing.T) {
 	}
 	lists = append(lists, bench.BrandKeywordSet(1000, 1)...)
 	lists = append(lists, &match.Watchlist{ID: "words", Version: 1, Status: "live", Keywords: kws},
-		&match.Watchlist{ID: "handles", Version: 1, Status: "live", Keywords: []string{"@acme", "#acme", "cafe", "ＡＣＭＥ"}})
+		&match.Watchlist{ID: "handles", Version: 1, Status: "live", Keywords: []string{"@acme", "#acme", "cafe", "ＡＣＭＥ", "recall anyone"}})
 	m, err := match.New(lists)
 	if err != nil {
 		t.Fatal(err)
@@ -138,8 +144,8 @@ func TestFilterSkipsOnlyLinesThatCannotMatch(t *testing.T) {
 			t.Errorf("%s: %d lines kept decoding every line, %d skipping those without a keyword", name, st.Kept, ft.Kept)
 		}
 		t.Logf("%s: %d lines, %d kept, %d skipped undecoded, %d refused (%d reported when skipping)", name, st.Lines, st.Kept, ft.Skipped, st.Dead, len(fr))
-		if name == "canonical" && (ft.Skipped < 500 || st.Kept < 50) || strings.Contains(name, "152events") && ft.Skipped < 50 {
-			t.Errorf("canonical: %d skipped, %d kept: the test would not catch a wrongly skipped line", ft.Skipped, st.Kept)
+		if name == "canonical" && (ft.Skipped < 500 || st.Kept < 50) || strings.Contains(name, "152events") && ft.Skipped < 50 || name == "reddit" && !bytes.Contains(strict.Bytes(), []byte(`"id":"s1"`)) {
+			t.Errorf("%s: %d skipped, %d kept: the test would not catch a wrongly skipped line", name, ft.Skipped, st.Kept)
 		}
 	}
 }

@@ -116,15 +116,20 @@ func BenchmarkFilter(b *testing.B) {
 	}
 	e := m.Engine()
 	for _, c := range []struct {
-		name string
-		keep func(*post.Post) bool
-	}{{"keep=none", func(*post.Post) bool { return false }}, {"keep=engine", func(p *post.Post) bool { return len(e.Match(p)) > 0 }}} {
+		name    string
+		keep    func(*post.Post) bool
+		mayKeep func(string) bool
+	}{
+		{"keep=none", func(*post.Post) bool { return false }, nil},
+		{"keep=engine", func(p *post.Post) bool { return len(e.Match(p)) > 0 }, nil},
+		{"keep=engine+maymatch", func(p *post.Post) bool { return len(e.Match(p)) > 0 }, e.MayMatch},
+	} {
 		for _, workers := range []int{1, 2} {
 			b.Run(fmt.Sprintf("%s/workers=%d", c.name, workers), func(b *testing.B) {
 				b.SetBytes(int64(file.Len()))
 				b.ReportAllocs()
 				for b.Loop() {
-					if _, err := ingest.Filter(context.Background(), "f", bytes.NewReader(file.Bytes()), io.Discard, c.keep, ingest.FilterOptions{Workers: workers}); err != nil {
+					if _, err := ingest.Filter(context.Background(), "f", bytes.NewReader(file.Bytes()), io.Discard, c.keep, ingest.FilterOptions{Workers: workers, MayKeep: c.mayKeep}); err != nil {
 						b.Fatal(err)
 					}
 				}
