@@ -5,7 +5,7 @@ PKGS      := ./...
 RUN_ARGS  ?=
 DATA      ?= ../shared/data
 
-.PHONY: all build run test unit sqlcheck integration up down bench chaos fuzz lint fmt clean models
+.PHONY: all build run test unit sqlcheck integration up down bench chaos fuzz lint fmt clean models bench-distributed
 
 all: build
 
@@ -97,3 +97,11 @@ fmt:
 
 clean:
 	rm -rf bin
+
+## bench-distributed: the distributed-mode harness (bench/distributed) against the running local
+## Kafka and ClickHouse, on a topic prefix and database of its own, dropped afterwards.
+## POSTS, RATE (0: full speed) and DIST_ARGS (e.g. -replicas enrich=2 -embedded) tune it.
+POSTS ?= 200000
+RATE  ?= 0
+bench-distributed: build
+	$(GO) run ./bench/distributed -bin $(BIN) -posts $(POSTS) -rate $(RATE) $(DIST_ARGS)

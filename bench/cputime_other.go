@@ -9,3 +9,6 @@ func processCPU() time.Duration { return time.Duration(time.Now().UnixNano()) }
 
 // threadCPU is the wall clock where the thread CPU clock is missing.
 func threadCPU() time.Duration { return time.Duration(time.Now().UnixNano()) }
+
+// ThreadCPU is the wall clock where no thread CPU clock exists.
+func ThreadCPU() time.Duration { return threadCPU() }

@@ -1,8 +1,10 @@
 package ingest
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
+	"unicode/utf8"
 
 	gojson "github.com/goccy/go-json"
 
@@ -184,3 +186,75 @@ func init() {
 	// for case (see canon.RegisterFields).
 	canon.RegisterFields(post.Item{}, canonical{})
 }
+
+// literalText returns the values of every "text" key of raw, joined by
+// newlines, and true, when every post text Decode would make of raw is one
+// of them byte for byte: raw is valid UTF-8 with no JSON escape, HTML tag or
+// entity, control, C1 or bidi character (which decoders turn into other
+// bytes or remove), and is a canonical post, a Jetstream event or an X line,
+// whose decoders take a post's text from a "text" field, or (format auto)
+// has none of the keys the Reddit and Mastodon decoders take text from
+// (a submission joins its title and body; a status is HTML). Filter skips
+// decoding such a line when no keyword occurs in those values.
+func (d *Decoder) literalText(raw []byte, buf []byte) ([]byte, bool) {
+	for i, c := range raw {
+		switch {
+		case c == '\\' || c == '&' || c == '<' || c < 0x20 || c == 0x7f:
+			return buf, false
+		case c == 0xc2 && i+1 < len(raw) && raw[i+1] >= 0x80 && raw[i+1] <= 0x9f: // C1 controls
+			return buf, false
+		case c == 0xe2 && i+2 < len(raw) && (raw[i+1] == 0x80 && raw[i+2] >= 0xaa && raw[i+2] <= 0xae || raw[i+1] == 0x81 && raw[i+2] >= 0xa6 && raw[i+2] <= 0xa9): // bidi controls
+			return buf, false
+		}
+	}
+	if !utf8.Valid(raw) {
+		return buf, false
+	}
+	switch d.Format {
+	case FormatCanonical, FormatBluesky, FormatX:
+	case FormatAuto:
+		// Without a full scan of the keys (which costs as much as the
+		// match it would save): a line that has any key a Reddit or a
+		// Mastodon decoder takes text from is decoded.
+		for _, k := range otherTextKeys {
+			if bytes.Contains(raw, k) {
+				return buf, false
+			}
+		}
+	default:
+		return buf, false
+	}
+	// With no backslash in the line, a quote always delimits a string, so
+	// "text" followed by a colon is a key, and its value ends at the next
+	// quote.
+	buf = buf[:0]
+	for rest := raw; ; {
+		i := bytes.Index(rest, textKey)
+		if i < 0 {
+			return buf, true
+		}
+		rest = bytes.TrimLeft(rest[i+len(textKey):], " \t\r\n")
+		if len(rest) == 0 || rest[0] != ':' {
+			continue
+		}
+		rest = bytes.TrimLeft(rest[1:], " \t\r\n")
+		if len(rest) == 0 || rest[0] != '"' {
+			continue // not a string: no text
+		}
+		rest = rest[1:]
+		j := bytes.IndexByte(rest, '"')
+		if j < 0 {
+			return buf, false
+		}
+		buf = append(append(buf, rest[:j]...), '\n')
+		rest = rest[j+1:]
+	}
+}
+
+var (
+	textKey = []byte(`"text"`)
+	// otherTextKeys are the keys other decoders read post text from (Reddit:
+	// body, title, selftext; Mastodon: content, spoiler_text). A decoder
+	// that reads text from another key must add it here.
+	otherTextKeys = [][]byte{[]byte(`"body"`), []byte(`"title"`), []byte(`"selftext"`), []byte(`"content"`), []byte(`"spoiler_text"`)}
+)

@@ -153,3 +153,29 @@ func BenchmarkSynthetic(b *testing.B) {
 	}
 	b.SetBytes(bytes / int64(b.N))
 }
+
+// The source stamps ingested_at with the clock when a post enters ingest, so
+// that post→alert latency can be measured from it; created_at keeps the
+// reproducible schedule (start + n/rate), here far in the past.
+func TestSyntheticIngestedAtIsTheClock(t *testing.T) {
+	start := time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC)
+	s := NewSynthetic(SyntheticConfig{Seed: 7, Limit: 300, BrandRate: 0.5, DeleteRate: 0.05, Start: start})
+	before := time.Now()
+	b, err := s.Next(context.Background(), 300)
+	after := time.Now()
+	if err != nil || len(b.Items) != 300 {
+		t.Fatalf("%d items, %v", len(b.Items), err)
+	}
+	for i, it := range b.Items {
+		p := it.Post
+		if p.IngestedAt.Before(before) || p.IngestedAt.After(after) {
+			t.Fatalf("post %d: ingested_at %v, not the clock (between %v and %v)", i, p.IngestedAt, before, after)
+		}
+		if p.IngestedAt.Location() != time.UTC {
+			t.Fatalf("post %d: ingested_at %v not in UTC", i, p.IngestedAt)
+		}
+		if want := start.Add(time.Duration(i+1) * time.Millisecond); !p.CreatedAt.Equal(want) {
+			t.Fatalf("post %d: created_at %v, want the schedule %v", i, p.CreatedAt, want)
+		}
+	}
+}

@@ -14,8 +14,10 @@ import (
 )
 
 // Synthetic is a deterministic firehose: the same seed yields the same posts
-// (text, authors, ids) in the same order. Timestamps advance from Start at
-// the configured rate, so they too are reproducible.
+// (text, authors, ids) in the same order. Their created_at advances from
+// Start at the configured rate (the schedule), so it too is reproducible;
+// their ingested_at is the clock when Next hands them to ingest, as for every
+// other source, so that latency through the pipeline can be measured from it.
 type Synthetic struct {
 	cfg    SyntheticConfig
 	rng    *rand.Rand
@@ -107,7 +109,9 @@ func (s *Synthetic) Next(ctx context.Context, max int) (post.Batch, error) {
 		if n > 0 {
 			b := post.Batch{Items: make([]*post.Item, n)}
 			for i := range b.Items {
-				b.Items[i] = &post.Item{Post: s.Post()}
+				p := s.Post()
+				p.IngestedAt = time.Now().UTC()
+				b.Items[i] = &post.Item{Post: p}
 			}
 			return b, nil
 		}
@@ -129,7 +133,8 @@ func pick(rng *rand.Rand, cum []int) int {
 
 func one(rng *rand.Rand, xs []string) string { return xs[rng.IntN(len(xs))] }
 
-// Post generates the next post.
+// Post generates the next post. Its ingested_at is its created_at (the
+// schedule), so that generated posts are reproducible; Next stamps the clock.
 func (s *Synthetic) Post() *post.Post {
 	rng := s.rng
 	s.n++

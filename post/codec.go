@@ -43,6 +43,9 @@ func Encode(dst []byte, it *Item) ([]byte, error) {
 	if err != nil {
 		return dst, fmt.Errorf("encoding item %s: %w", it.Key(), err)
 	}
+	if len(dst) == 0 {
+		return b, nil // Marshal's result is the caller's: no second copy
+	}
 	return append(dst, b...), nil
 }
 

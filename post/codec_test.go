@@ -149,3 +149,16 @@ func BenchmarkDecode(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkEncodeFresh is Encode as the Kafka producer calls it: into no
+// buffer, one record at a time.
+func BenchmarkEncodeFresh(b *testing.B) {
+	it := &Item{Post: samplePost(), Matches: []Match{{Watchlist: "acme", Version: 1, Keywords: []string{"acme"}}}}
+	buf, _ := Encode(nil, it)
+	b.SetBytes(int64(len(buf)))
+	b.ReportAllocs()
+	for b.Loop() {
+		buf, _ = Encode(nil, it)
+	}
+	_ = buf
+}

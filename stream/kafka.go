@@ -30,7 +30,14 @@ type KafkaConfig struct {
 	ConnectTimeout    time.Duration  `yaml:"connect_timeout"` // give up reaching the brokers at start after this; 0 waits forever
 	TLS               tlsconf.Config `yaml:"tls"`             // TLS to the brokers (SSL, or SASL_SSL with sasl)
 	SASL              KafkaSASL      `yaml:"sasl"`            // SASL authentication (SASL_PLAINTEXT, or SASL_SSL with tls)
+	// Compression is the producer's codec: lz4 (the default), zstd,
+	// snappy, gzip or none (for a broker on the same host: see
+	// BENCHMARKS.md, "Distributed mode").
+	Compression string `yaml:"compression"`
 }
+
+// compressions are the codecs transport.kafka.compression names.
+var compressions = map[string]kafka.Compression{"": kafka.Lz4, "lz4": kafka.Lz4, "zstd": kafka.Zstd, "snappy": kafka.Snappy, "gzip": kafka.Gzip, "none": 0}
 
 // DefaultKafkaConfig returns the defaults used for a local broker.
 func DefaultKafkaConfig() KafkaConfig {
@@ -75,6 +82,9 @@ func (c KafkaConfig) Validate() error {
 	}
 	if c.ConnectTimeout < 0 || c.ConnectTimeout > 24*time.Hour {
 		errs = append(errs, fmt.Errorf("transport.kafka.connect_timeout: %v, want 0 (wait forever) to 24h", c.ConnectTimeout))
+	}
+	if _, ok := compressions[c.Compression]; !ok {
+		errs = append(errs, fmt.Errorf("transport.kafka.compression: %q, want lz4, zstd, snappy, gzip or none", c.Compression))
 	}
 	if _, err := c.Conn(nil); err != nil {
 		errs = append(errs, err)
@@ -341,7 +351,7 @@ func (k *Kafka) Producer() (Producer, error) {
 		WriteBackoffMin:        50 * time.Millisecond,
 		WriteBackoffMax:        2 * time.Second,
 		AllowAutoTopicCreation: false,
-		Compression:            kafka.Lz4,
+		Compression:            compressions[k.cfg.Compression],
 	}
 	return &kafkaProducer{w: w, max: k.cfg.MaxMessageBytes}, nil
 }
@@ -601,3 +611,17 @@ func summarize(err error) error {
 }
 
 func (p *kafkaProducer) Close() error { return p.w.Close() }
+
+// Client is the transport's kafka-go client, with the configuration's TLS
+// and SASL, for tools that inspect topics and groups (bench/distributed).
+func (k *Kafka) Client() *kafka.Client { return k.client }
+
+// Dialer is the dialer the transport's readers use, for tools that read a
+// topic's partitions directly.
+func (k *Kafka) Dialer() *kafka.Dialer { return k.dialer }
+
+// GroupLag is the records of topic past group's committed offsets (from the
+// first offset of a partition it has not committed on).
+func (k *Kafka) GroupLag(ctx context.Context, group, topic string) (int64, error) {
+	return groupLag(ctx, k.client, group, topic)
+}

@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"os"
 	"os/signal"
 	"runtime"
@@ -51,6 +52,7 @@ usage:
   earshot insights list | run NAME --param k=v   the analysts' cookbook (docs/analysts.md)
 
   earshot match --watchlists DIR --posts FILE   what the watchlists match in a file of posts
+  earshot filter (--watchlists DIR | --keywords FILE) FILE   the lines of FILE whose post matches, unchanged (fast)
   earshot watchlist validate DIR [--config F]   check watchlist files
   earshot version                               the version, commit and Go toolchain of this binary
   earshot route validate --policy F [--org F]   check a routing policy and organisation
@@ -254,6 +256,8 @@ func run(args []string, stdout, stderr io.Writer) error {
 		return evalTool(args, stdout, stderr)
 	case "search":
 		return searchTool(args, stdout, stderr)
+	case "filter":
+		return filterTool(args, stdout, stderr)
 	}
 	if near := nearestCommand(cmd); near != "" {
 		return exitError{2, fmt.Errorf("unknown command %q: did you mean %q? (earshot -h lists the commands)", cmd, near)}
@@ -263,7 +267,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 
 // commands are the names run dispatches on, for suggestions.
 var commands = []string{"version", "run", "watchlist", "bench", pipeline.Ingest, pipeline.Match, pipeline.Enrich,
-	pipeline.Route, pipeline.Sink, pipeline.Index, pipeline.Deliver, "migrate", "api", "token", "insights", "eval", "search"}
+	pipeline.Route, pipeline.Sink, pipeline.Index, pipeline.Deliver, "migrate", "api", "token", "insights", "eval", "search", "filter"}
 
 // nearestCommand is the command within two edits of typed (a typo, a
 // swapped pair of letters), or "" when none is that close.
@@ -651,6 +655,13 @@ func serveMetrics(addr string, reg *prometheus.Registry, log *slog.Logger) (func
 	mux := http.NewServeMux()
 	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
 	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "ok\n") })
+	if os.Getenv("EARSHOT_PPROF") == "1" {
+		// Go's profiler, for profiling a stage under load (bench/distributed
+		// -profile); off by default, as it shows internals to whoever reaches
+		// the metrics address.
+		mux.HandleFunc("/debug/pprof/", pprof.Index)
+		mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	}
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
 	go func() {
 		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
