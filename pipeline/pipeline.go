@@ -98,7 +98,8 @@ func New(ctx context.Context, cfg Config, stages []string, taps Taps, reg promet
 		}
 		cfg.Match.Watchlists = dir
 	}
-	p := &Pipeline{cfg: cfg, topics: NewTopics(cfg.Transport.TopicPrefix), log: log, runners: map[string]*stream.Runner{}, outputs: map[string][]string{}}
+	p := &Pipeline{cfg: cfg, topics: NewTopics(cfg.Transport.TopicPrefix), log: log, runners: map[string]*stream.Runner{}, outputs: map[string][]string{},
+		reloads: reload.NewMetrics(reg)}
 	defer func() {
 		if err != nil {
 			p.release() // what was opened before the failure
@@ -177,7 +178,6 @@ func New(ctx context.Context, cfg Config, stages []string, taps Taps, reg promet
 	}
 
 	metrics := stream.NewMetrics(reg)
-	p.reloads = reload.NewMetrics(reg)
 	out, err := p.tr.Producer()
 	if err != nil {
 		return nil, err
@@ -540,6 +540,7 @@ func (p *Pipeline) followWatchlists(ctx context.Context) (*match.Matcher, error)
 			if err == nil {
 				err = m.Swap(lists)
 			}
+			p.reloads.Observe("watchlists", err)
 			if err != nil {
 				log.Error("published watchlists do not load; keeping the live set", "err", err)
 				return

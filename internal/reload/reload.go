@@ -108,6 +108,19 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 	return m
 }
 
+// Observe counts one reload of what that another kind of reloader made
+// (the matcher following the Kafka table of watchlists), failed when err
+// is not nil, so that the same metrics cover it.
+func (m *Metrics) Observe(what string, err error) {
+	if err != nil {
+		m.reloads.WithLabelValues(what, "error").Inc()
+		m.ok.WithLabelValues(what).Set(0)
+		return
+	}
+	m.reloads.WithLabelValues(what, "ok").Inc()
+	m.ok.WithLabelValues(what).Set(1)
+}
+
 // Watcher reloads one thing when the contents its Sum covers change.
 type Watcher struct {
 	What  string              // what is reloaded ("watchlists", "routing"): the log's component and the metrics' label

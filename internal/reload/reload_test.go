@@ -209,3 +209,19 @@ func TestDirSumsNamesAndContents(t *testing.T) {
 		t.Error("name/contents boundary not in the sum")
 	}
 }
+
+func TestObserveCountsAnotherReloader(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	m := NewMetrics(reg)
+	m.Observe("watchlists", errors.New("bad table"))
+	if testutil.ToFloat64(m.reloads.WithLabelValues("watchlists", "error")) != 1 || testutil.ToFloat64(m.ok.WithLabelValues("watchlists")) != 0 {
+		t.Error("a failed reload not counted")
+	}
+	m.Observe("watchlists", nil)
+	if testutil.ToFloat64(m.reloads.WithLabelValues("watchlists", "ok")) != 1 || testutil.ToFloat64(m.ok.WithLabelValues("watchlists")) != 1 {
+		t.Error("a reload not counted")
+	}
+	if n, err := testutil.GatherAndCount(reg, "earshot_config_reloads_total"); err != nil || n != 2 {
+		t.Errorf("%d series of earshot_config_reloads_total (%v), want 2", n, err)
+	}
+}
