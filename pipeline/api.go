@@ -1,11 +1,9 @@
-package main
+package pipeline
 
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
-	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -13,27 +11,25 @@ import (
 	"sync"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/earshot-dev/earshot/api"
 	"github.com/earshot-dev/earshot/ingest"
 	"github.com/earshot-dev/earshot/insights"
 	"github.com/earshot-dev/earshot/match"
-	"github.com/earshot-dev/earshot/pipeline"
 	"github.com/earshot-dev/earshot/post"
 	"github.com/earshot-dev/earshot/region"
 	"github.com/earshot-dev/earshot/route"
 	"github.com/earshot-dev/earshot/search"
 	"github.com/earshot-dev/earshot/sink"
 	"github.com/earshot-dev/earshot/stream"
-	"github.com/earshot-dev/earshot/strictyaml"
 )
 
-// apiProcess is the HTTP API of a process: built before the pipeline (so
+// apiPart is the HTTP API of a process: built before the pipeline (so
 // its alert tap can be installed), served once the pipeline exists (for
-// the search index), stopped with the process.
-type apiProcess struct {
-	cfg     pipeline.Config
+// the search index and the push source), stopped before the pipeline
+// (Process).
+type apiPart struct {
+	cfg     Config
 	log     *slog.Logger
 	srv     *api.Server
 	mem     *api.MemAlerts
@@ -47,10 +43,10 @@ type apiProcess struct {
 	ln      net.Listener
 }
 
-// newAPIProcess builds the API of cfg.api. embedded: the alerts come from
+// newAPIPart builds the API of cfg.api. embedded: the alerts come from
 // the pipeline's tap (Tap); otherwise from Kafka (live feed) and ClickHouse.
-func newAPIProcess(ctx context.Context, cfg pipeline.Config, embedded bool, reg *prometheus.Registry, log *slog.Logger) (*apiProcess, error) {
-	a := &apiProcess{cfg: cfg, log: log, hub: api.NewHub()}
+func newAPIPart(ctx context.Context, cfg Config, embedded bool, reg *prometheus.Registry, log *slog.Logger) (*apiPart, error) {
+	a := &apiPart{cfg: cfg, log: log, hub: api.NewHub()}
 	a.index = func() *search.Index { a.mu.Lock(); defer a.mu.Unlock(); return a.idx }
 	ok := false
 	defer func() {
@@ -144,7 +140,7 @@ func newAPIProcess(ctx context.Context, cfg pipeline.Config, embedded bool, reg 
 			return errors.Join(errs...)
 		}
 		if !embedded {
-			topics := pipeline.NewTopics(cfg.Transport.TopicPrefix)
+			topics := NewTopics(cfg.Transport.TopicPrefix)
 			k, err := stream.NewKafka(cfg.Transport.Kafka, topics.Dead(), log)
 			if err != nil {
 				return nil, err
@@ -161,7 +157,7 @@ func newAPIProcess(ctx context.Context, cfg pipeline.Config, embedded bool, reg 
 		return nil, err
 	}
 	if a.ln, err = net.Listen("tcp", cfg.API.Addr); err != nil {
-		return nil, exitError{1, fmt.Errorf("api: listening on %s: %w", cfg.API.Addr, err)}
+		return nil, fmt.Errorf("api: listening on %s: %w", cfg.API.Addr, err)
 	}
 	ok = true
 	return a, nil
@@ -211,7 +207,7 @@ func (l lazySearcher) Search(ctx context.Context, q search.Query) (*search.Resul
 }
 
 // Tap wraps the pipeline's alert tap so the API sees every alert too.
-func (a *apiProcess) Tap(next func(*post.Item)) func(*post.Item) {
+func (a *apiPart) Tap(next func(*post.Item)) func(*post.Item) {
 	tap := api.Tap(a.mem, a.hub, a.log)
 	return func(it *post.Item) {
 		tap(it)
@@ -222,7 +218,7 @@ func (a *apiProcess) Tap(next func(*post.Item)) func(*post.Item) {
 }
 
 // Start serves until ctx ends; the returned function waits for the end.
-func (a *apiProcess) Start(ctx context.Context, idx *search.Index, push *ingest.Push) func() error {
+func (a *apiPart) Start(ctx context.Context, idx *search.Index, push *ingest.Push) func() error {
 	a.mu.Lock()
 	a.idx, a.push = idx, push
 	a.mu.Unlock()
@@ -250,7 +246,7 @@ func (a *apiProcess) Start(ctx context.Context, idx *search.Index, push *ingest.
 	}
 }
 
-func (a *apiProcess) close() {
+func (a *apiPart) close() {
 	if a.ln != nil {
 		a.ln.Close()
 	}
@@ -258,67 +254,4 @@ func (a *apiProcess) close() {
 		a.closers[i]()
 	}
 	a.closers = nil
-}
-
-// apiTool is `earshot api --config F`: the API alone (distributed mode),
-// its alerts from ClickHouse and the queues' Kafka topics.
-func apiTool(args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("earshot api", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	config := fs.String("config", "deploy/examples/embedded.yaml", "configuration file (its api section)")
-	addr := fs.String("addr", "", "listen here, overriding api.addr")
-	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil
-		}
-		return exitError{2, err}
-	}
-	if fs.NArg() > 0 {
-		return exitError{2, fmt.Errorf("unexpected arguments %v", fs.Args())}
-	}
-	log, err := newLogger(*logLevel, stderr)
-	if err != nil {
-		return err
-	}
-	cfg, err := pipeline.Load(*config)
-	if err != nil {
-		return err
-	}
-	if *addr != "" {
-		cfg.API.Addr = *addr
-		if err := cfg.API.Validate(); err != nil {
-			return errors.Join(strictyaml.ErrInvalid, err)
-		}
-	}
-	if cfg.API.Addr == "" {
-		return exitError{2, fmt.Errorf("%s: api.addr is not set (or pass --addr)", *config)}
-	}
-	log = log.With("process", "api")
-	ctx, stop := signalContext(log)
-	defer stop()
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	a, err := newAPIProcess(ctx, cfg, false, reg, log)
-	if err != nil {
-		return err
-	}
-	var idx *search.Index
-	if cfg.Search.Enabled && cfg.Search.Dir != "" {
-		// The index is one process's: open it read-side here only when no
-		// index stage holds it.
-		if x, err := search.OpenWith(cfg.Search, search.Options{Logger: log}); err == nil {
-			idx = x
-			defer x.Close()
-		} else {
-			log.Warn("search and backtests are off in this process", "err", err)
-		}
-	}
-	wait := a.Start(ctx, idx, nil) // the API alone ingests nothing: push runs in the ingest process
-	fmt.Fprintf(stdout, "earshot api listening on %s\n", a.ln.Addr())
-	err = wait()
-	if ctx.Err() != nil && err == nil {
-		return nil
-	}
-	return err
 }

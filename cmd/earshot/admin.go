@@ -1,0 +1,400 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/earshot-dev/earshot/api"
+	"github.com/earshot-dev/earshot/match"
+	"github.com/earshot-dev/earshot/pipeline"
+	"github.com/earshot-dev/earshot/watchlist"
+)
+
+// watchlistCommands is `earshot watchlist …`: files checked, rules
+// converted, the published set, backtests, and the store (drafts,
+// approval, history: docs/watchlists.md).
+func watchlistCommands(stdout, stderr io.Writer) *cobra.Command {
+	var config string
+	validate := &cobra.Command{Use: "validate DIR", Short: "check the watchlist files of DIR (with --config: its enrich.regions and route.org)", Args: nArgs(1, 1, "one DIR"),
+		RunE: func(_ *cobra.Command, args []string) error {
+			opts := match.Options{}
+			if config != "" {
+				cfg, err := pipeline.Load(config)
+				if err != nil {
+					return err
+				}
+				if opts, err = pipeline.MatchOptions(cfg); err != nil {
+					return err
+				}
+			}
+			lists, err := match.LoadDir(args[0])
+			if err != nil {
+				return inputError(err)
+			}
+			e, err := match.CompileWith(lists, opts)
+			if err == nil {
+				err = match.CheckQuota(lists, match.DefaultConfig().TeamQuota)
+			}
+			if err != nil {
+				return pipeline.ConfigError(err)
+			}
+			fmt.Fprintf(stdout, "%d watchlists, %d distinct keywords: ok\n", len(lists), e.Keywords())
+			return nil
+		}}
+	validate.Flags().StringVar(&config, "config", "", "configuration file: its enrich.regions and route.org (owned accounts, for to:@owned) apply")
+	var pubConfig, dir string
+	publish := &cobra.Command{Use: "publish", Short: "make the watchlists topic hold exactly a directory's watchlists (match.follow: kafka)", Args: noArgs,
+		RunE: func(*cobra.Command, []string) error {
+			cfg, err := pipeline.Load(pubConfig)
+			if err != nil {
+				return err
+			}
+			if cfg.Transport.Kind != "kafka" {
+				return pipeline.ConfigError(fmt.Errorf("%s: publishing needs transport.kind: kafka", pubConfig))
+			}
+			if dir == "" {
+				dir = cfg.Match.Watchlists
+			}
+			lists, err := match.LoadDir(dir)
+			if err != nil {
+				return inputError(err)
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+			defer cancel()
+			log, _ := newLogger("warn", stderr)
+			topic, written, deleted, err := pipeline.PublishWatchlists(ctx, cfg, lists, log)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(stdout, "published %d watchlists to %s: %d changed, %d removed\n", len(lists), topic, written, deleted)
+			return nil
+		}}
+	publish.Flags().StringVar(&pubConfig, "config", "deploy/examples/distributed.yaml", "configuration file (for Kafka and the topic prefix)")
+	publish.Flags().StringVar(&dir, "dir", "", "watchlists directory (default: match.watchlists of the config)")
+	g := group("watchlist", "watchlist files, the published set and the store (docs/watchlists.md)", validate, publish, backtestCommand(stdout))
+	for _, name := range []string{"list", "show", "apply", "submit", "approve", "reject", "pause", "resume", "delete", "import", "sync"} {
+		g.AddCommand(storeCommand(name, stdout, stderr))
+	}
+	return g
+}
+
+// storeUse are the store commands: their arguments and what they do.
+var storeUse = map[string][2]string{
+	"list":    {"list", "the store's watchlists [--status S] [--team T]"},
+	"show":    {"show ID", "one watchlist (JSON), or its history (--history)"},
+	"apply":   {"apply FILE.yaml", "create or edit a watchlist: a new draft version [--if-version N]"},
+	"submit":  {"submit ID", "ask for approval [--note TEXT]"},
+	"approve": {"approve ID --if-version N", "make the submitted version N, the one reviewed, live (not by its editor)"},
+	"reject":  {"reject ID --note TEXT", "send the submitted version back"},
+	"pause":   {"pause ID", "take the live version out of the live set"},
+	"resume":  {"resume ID", "put the live version back"},
+	"delete":  {"delete ID", "remove a watchlist (its history stays)"},
+	"import":  {"import DIR | import powertrack|brandwatch RULE", "bring a directory of watchlist files (reviewed in git) in, live; or convert a rule from another tool"},
+	"sync":    {"sync", "write and publish the live set again"},
+}
+
+// storeFlags are the flags of every store command.
+type storeFlags struct {
+	store, config, actor, note, status, team string
+	history                                  bool
+	ifVersion                                int
+}
+
+// storeCommand is one `earshot watchlist` command on the store, in local
+// mode, acting on the store directory as the operator named by --actor.
+// The store is --store DIR, or match.store of --config FILE; with
+// transport.kind: kafka in the configuration, changes to the live set are
+// published to <prefix>.watchlists.
+func storeCommand(name string, stdout, stderr io.Writer) *cobra.Command {
+	var f storeFlags
+	args := nArgs(1, 1, "one argument")
+	switch name {
+	case "list", "sync":
+		args = noArgs
+	case "import":
+		args = nArgs(1, 2, "DIR, or powertrack|brandwatch RULE")
+	}
+	c := &cobra.Command{Use: storeUse[name][0], Short: storeUse[name][1], Args: args,
+		RunE: func(_ *cobra.Command, args []string) error {
+			if name == "import" && len(args) == 2 {
+				if args[0] != "powertrack" && args[0] != "brandwatch" {
+					return usageError("watchlist import: want DIR, or powertrack|brandwatch RULE, got %q", args)
+				}
+				rule, err := match.ImportRule(args[0], args[1])
+				if err != nil {
+					return exitError{2, err}
+				}
+				fmt.Fprintln(stdout, rule)
+				return nil
+			}
+			return storeRun(name, args, f, stdout, stderr)
+		}}
+	fs := c.Flags()
+	fs.StringVar(&f.store, "store", "", "watchlist store directory (default: match.store of --config)")
+	fs.StringVar(&f.config, "config", "", "configuration file: match.store, match.team_quota, and Kafka for publishing")
+	fs.StringVar(&f.actor, "actor", os.Getenv("USER"), "who makes the change (recorded in the history)")
+	fs.StringVar(&f.note, "note", "", "a note for the history (a reason for a rejection)")
+	fs.StringVar(&f.status, "status", "", "list: only this status (draft, pending, approved, live, paused, rejected)")
+	fs.StringVar(&f.team, "team", "", "list: only this team's watchlists")
+	fs.BoolVar(&f.history, "history", false, "show: the watchlist's history instead of its record")
+	fs.IntVar(&f.ifVersion, "if-version", -1, "apply: refuse unless the stored version is N (0: create only); approve (required): the version reviewed, refused unless it is the one submitted")
+	return c
+}
+
+func storeRun(cmd string, pos []string, f storeFlags, stdout, stderr io.Writer) error {
+	switch {
+	case cmd == "approve" && f.ifVersion < 1:
+		// four eyes: the approver names what they reviewed, so that an edit
+		// made since is not approved unread
+		return usageError("earshot watchlist approve: name the version you reviewed with --if-version N (the version of earshot watchlist show ID)")
+	case cmd == "reject" && strings.TrimSpace(f.note) == "":
+		return usageError("earshot watchlist reject: say why with --note")
+	case f.status != "" && !watchlist.ValidStatus(watchlist.Status(f.status)):
+		return usageError("--status %q: want draft, pending, approved, live, paused or rejected", f.status)
+	case cmd != "list" && cmd != "show" && cmd != "sync" && strings.TrimSpace(f.actor) == "":
+		return usageError("--actor: who makes the change is needed ($USER is not set)")
+	}
+	log, _ := newLogger("warn", stderr)
+	s, closeStore, err := openStoreFor(f.store, f.config, log)
+	if err != nil {
+		return err
+	}
+	defer closeStore()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	arg := ""
+	if len(pos) > 0 {
+		arg = pos[0]
+	}
+	var r watchlist.Record
+	switch cmd {
+	case "list":
+		wf := watchlist.Filter{Status: watchlist.Status(f.status)}
+		if f.team != "" {
+			wf.Teams = []string{f.team}
+		}
+		return watchlist.WriteList(stdout, s.List(wf))
+	case "show":
+		if f.history {
+			h, err := s.History(arg)
+			if err != nil {
+				return inputError(err)
+			}
+			return watchlist.WriteHistory(stdout, h)
+		}
+		if r, err = s.Get(arg); err != nil {
+			return inputError(err)
+		}
+		return writeJSON(stdout, r)
+	case "apply":
+		var sp watchlist.Spec
+		if sp, err = watchlist.ReadSpecFile(arg, stderr); err != nil {
+			return inputError(err)
+		}
+		r, err = s.Apply(ctx, f.actor, sp, f.ifVersion)
+	case "submit":
+		r, err = s.Submit(ctx, f.actor, arg, f.note)
+	case "approve":
+		r, err = s.ApproveVersion(ctx, f.actor, arg, f.ifVersion, f.note)
+	case "reject":
+		r, err = s.Reject(ctx, f.actor, arg, f.note)
+	case "pause":
+		r, err = s.Pause(ctx, f.actor, arg, f.note)
+	case "resume":
+		r, err = s.Resume(ctx, f.actor, arg, f.note)
+	case "delete":
+		if err := s.Delete(ctx, f.actor, arg, f.note); err != nil {
+			return inputError(err)
+		}
+		fmt.Fprintf(stdout, "%s: deleted\n", arg)
+		return nil
+	case "import":
+		recs, err := s.Import(ctx, f.actor, arg)
+		if err != nil {
+			return inputError(err)
+		}
+		for _, r := range recs {
+			fmt.Fprintln(stdout, watchlist.Describe(r))
+		}
+		fmt.Fprintf(stdout, "%d watchlists imported from %s\n", len(recs), arg)
+		return nil
+	case "sync":
+		n, err := s.Sync(ctx)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "%d watchlists live\n", n)
+		return nil
+	}
+	if err != nil {
+		return inputError(err)
+	}
+	fmt.Fprintln(stdout, watchlist.Describe(r))
+	return nil
+}
+
+// openStoreFor opens the watchlist store named by --store, or by
+// match.store of the configuration file; changes made with a configuration
+// are audited like the API's, as the local operator (role "cli"), in the
+// API's audit log, which ships to ClickHouse.
+func openStoreFor(storeDir, config string, log *slog.Logger) (*watchlist.Store, func(), error) {
+	cfg := pipeline.Default()
+	if config != "" {
+		var err error
+		if cfg, err = pipeline.Load(config); err != nil {
+			return nil, nil, err
+		}
+		if storeDir == "" {
+			storeDir = cfg.Match.Store
+		}
+	}
+	if storeDir == "" {
+		return nil, nil, usageError("the watchlist store: --store DIR, or --config FILE with match.store, is needed")
+	}
+	cfg.Match.Store = storeDir
+	if config == "" || cfg.API.StateDir == "" {
+		return pipeline.OpenWatchlistStore(cfg, nil, log)
+	}
+	audit, err := api.OpenAudit(cfg.API.StateDir)
+	if err != nil {
+		return nil, nil, err
+	}
+	st, closeStore, err := pipeline.OpenWatchlistStore(cfg, api.WatchlistHook(audit, "cli", log), log)
+	if err != nil {
+		audit.Close()
+		return nil, nil, err
+	}
+	return st, func() { closeStore(); audit.Close() }, nil
+}
+
+// tokenFlags are the flags of every token command.
+type tokenFlags struct {
+	config, tokens, stateDir, by                string
+	name, role, teams, brands, regions, expires string
+}
+
+// tokenCommands is `earshot token create|list|revoke`. Tokens live hashed
+// in api.state_dir/tokens.json (or api.tokens_file); the secret is printed
+// once, by create. Every create and revoke is written to the audit log.
+func tokenCommands(stdout, stderr io.Writer) *cobra.Command {
+	g := group("token", "API tokens, hashed in api.state_dir/tokens.json; the secret is shown once, by create")
+	for _, sub := range []struct{ use, short string }{
+		{"create", "a token: --name N --role R (admin, coach, gatherer, analyst, responder, ingest, viewer) [--teams a,b] [--expires 30d]"},
+		{"list", "the tokens, their scope and state"},
+		{"revoke ID", "revoke a token"},
+	} {
+		var f tokenFlags
+		name, _, _ := strings.Cut(sub.use, " ")
+		args := noArgs
+		if name == "revoke" {
+			args = nArgs(1, 1, "which token? earshot token revoke ID")
+		}
+		c := &cobra.Command{Use: sub.use, Short: sub.short, Args: args,
+			RunE: func(_ *cobra.Command, args []string) error { return tokenRun(name, args, f, stdout, stderr) }}
+		fs := c.Flags()
+		fs.StringVar(&f.config, "config", "deploy/examples/embedded.yaml", "configuration file (its api section says where tokens live)")
+		fs.StringVar(&f.tokens, "tokens", "", "the tokens file, overriding the config")
+		fs.StringVar(&f.stateDir, "state-dir", "", "the API's state directory, overriding the config")
+		fs.StringVar(&f.by, "by", os.Getenv("USER"), "who is making the change, for the audit log")
+		if name == "create" {
+			fs.StringVar(&f.name, "name", "", "who or what the token is for (required)")
+			fs.StringVar(&f.role, "role", "", "admin, coach, gatherer, analyst, responder, ingest or viewer (required)")
+			fs.StringVar(&f.teams, "teams", "", "narrow to these teams (comma-separated)")
+			fs.StringVar(&f.brands, "brands", "", "narrow to these brands")
+			fs.StringVar(&f.regions, "regions", "", "narrow to these regions")
+			fs.StringVar(&f.expires, "expires", "90d", "expire after this long (e.g. 30d, 12h; 0 never)")
+		}
+		g.AddCommand(c)
+	}
+	return g
+}
+
+func tokenRun(sub string, args []string, f tokenFlags, stdout, stderr io.Writer) error {
+	if sub != "list" {
+		if strings.TrimSpace(f.by) == "" {
+			return usageError("--by: who makes the change is needed for the audit log ($USER is not set)")
+		}
+		if err := api.CheckActor(f.by); err != nil {
+			return usageError("--by %q: %w", f.by, err)
+		}
+	}
+	acfg := api.DefaultConfig()
+	if f.tokens == "" || f.stateDir == "" {
+		cfg, err := pipeline.Load(f.config)
+		if err != nil {
+			return err
+		}
+		acfg = cfg.API
+	}
+	if f.stateDir != "" {
+		acfg.StateDir = f.stateDir
+	}
+	if f.tokens != "" {
+		acfg.TokensFile = f.tokens
+	}
+	store, err := api.OpenTokens(acfg.Tokens(), nil)
+	if err != nil {
+		return err
+	}
+	switch sub {
+	case "list":
+		ts, err := store.List()
+		if err != nil {
+			return err
+		}
+		return api.WriteTokens(stdout, ts, time.Now())
+	case "revoke":
+		before, after, err := store.Revoke(args[0], f.by)
+		if errors.Is(err, api.ErrTokenUnknown) || errors.Is(err, api.ErrTokenRevoked) {
+			return exitError{2, err}
+		} else if err != nil {
+			return err
+		}
+		if err := api.AuditTokenChange(acfg.StateDir, f.by, "token.revoke", args[0], before, after); err != nil {
+			return fmt.Errorf("token %s revoked, but its audit record was not written: %w", args[0], err)
+		}
+		fmt.Fprintf(stdout, "token %s (%s) revoked\n", args[0], before.Name)
+		return nil
+	}
+	if f.name == "" || f.role == "" {
+		return usageError("--name and --role are required (earshot token create -h)")
+	}
+	r, err := api.ParseRole(f.role)
+	if err != nil {
+		return exitError{2, err}
+	}
+	ttl := time.Duration(0)
+	if f.expires != "0" {
+		if ttl, err = api.ParseDuration(f.expires); err != nil || ttl <= 0 {
+			return usageError("--expires %q: want e.g. 30d or 12h, or 0 for never", f.expires)
+		}
+	}
+	t, secret, err := store.Create(api.NewToken{Name: f.name, Role: r, Scope: api.Scope{Teams: splitList(f.teams), Brands: splitList(f.brands), Regions: splitList(f.regions)}, TTL: ttl, CreatedBy: f.by})
+	if err != nil {
+		return exitError{2, err}
+	}
+	if err := api.AuditTokenChange(acfg.StateDir, f.by, "token.create", t.ID, nil, t.Public()); err != nil {
+		return fmt.Errorf("token %s created, but its audit record was not written: %w", t.ID, err)
+	}
+	fmt.Fprintf(stderr, "token %s for %s (%s) created; it is shown this once:\n", t.ID, t.Name, t.Role)
+	fmt.Fprintln(stdout, secret)
+	return nil
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, v := range strings.Split(s, ",") {
+		if v = strings.TrimSpace(v); v != "" {
+			out = append(out, v)
+		}
+	}
+	return out
+}
