@@ -18,4 +18,3 @@ func TestLazySearcherNotConfigured(t *testing.T) {
 		t.Errorf("Search with no index = %v, want a 503 not_configured", err)
 	}
 }
-

@@ -8,10 +8,19 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
+	"time"
 
+	"github.com/earshot-dev/earshot/backtest"
 	"github.com/earshot-dev/earshot/ingest"
+	"github.com/earshot-dev/earshot/insights"
+	"github.com/earshot-dev/earshot/internal/secret"
 	"github.com/earshot-dev/earshot/match"
 	"github.com/earshot-dev/earshot/post"
+	"github.com/earshot-dev/earshot/region"
+	"github.com/earshot-dev/earshot/route"
+	"github.com/earshot-dev/earshot/search"
+	"github.com/earshot-dev/earshot/sink"
 	"github.com/earshot-dev/earshot/stream"
 )
 
@@ -95,4 +104,203 @@ func PublishWatchlists(ctx context.Context, cfg Config, lists []*match.Watchlist
 		return "", 0, 0, err
 	}
 	return topic, written, deleted, err
+}
+
+// OpenIndexReadOnly opens the search index of cfg (dir, when set, instead
+// of search.dir) read-only, for a tool beside a running process.
+func OpenIndexReadOnly(cfg Config, dir string) (*search.Index, error) {
+	sc := cfg.Search
+	if dir != "" {
+		sc.Dir = dir
+	}
+	if sc.Dir == "" {
+		return nil, ConfigError(errors.New("search.dir is empty: give --index DIR"))
+	}
+	x, err := search.OpenWith(sc, search.Options{ReadOnly: true, LockWait: time.Second, Logger: slog.New(slog.DiscardHandler)})
+	if errors.Is(err, search.ErrLocked) {
+		return nil, fmt.Errorf("the search index %s is held open by a running earshot (run or index) and bleve allows one process at a time: "+
+			"search through that process's HTTP API (POST /v1/search), or stop it and run this again: %w", sc.Dir, err)
+	}
+	return x, err
+}
+
+// Backtest runs the draft watchlist of the file draftPath over the posts
+// in cfg's search index (indexDir, when set, instead of search.dir) and
+// compares it with the live watchlists (liveDir, when set, instead of
+// match.watchlists), with cfg's regions. A draft or live watchlist that
+// does not load is ErrConfig.
+func Backtest(ctx context.Context, cfg Config, draftPath, indexDir, liveDir string, o backtest.Options) (*backtest.Report, error) {
+	data, err := os.ReadFile(draftPath)
+	if err != nil {
+		return nil, ConfigError(err)
+	}
+	draft, err := match.Parse(draftPath, data)
+	if err != nil {
+		return nil, ConfigError(err)
+	}
+	x, err := OpenIndexReadOnly(cfg, indexDir)
+	if err != nil {
+		return nil, err
+	}
+	defer x.Close()
+	var live []*match.Watchlist
+	if liveDir == "" {
+		liveDir = cfg.Match.Watchlists
+	}
+	if liveDir != "" {
+		if live, err = match.LoadDir(liveDir); err != nil {
+			return nil, ConfigError(fmt.Errorf("live watchlists: %w", err))
+		}
+	}
+	o.Regions = region.Map(cfg.Enrich.Regions)
+	return backtest.Run(ctx, x, draft, live, o)
+}
+
+// ValidateWatchlists checks the watchlist files of dir as the matcher
+// would compile them under cfg (its regions and owned accounts), with the
+// default team quota; it returns how many there are and their distinct
+// keywords. Problems are ErrConfig.
+func ValidateWatchlists(dir string, cfg *Config) (lists, keywords int, err error) {
+	opts := match.Options{}
+	if cfg != nil {
+		if opts, err = MatchOptions(*cfg); err != nil {
+			return 0, 0, err
+		}
+	}
+	ws, err := match.LoadDir(dir)
+	if err != nil {
+		return 0, 0, ConfigError(err)
+	}
+	e, err := match.CompileWith(ws, opts)
+	if err == nil {
+		err = match.CheckQuota(ws, match.DefaultConfig().TeamQuota)
+	}
+	if err != nil {
+		return 0, 0, ConfigError(err)
+	}
+	return len(ws), e.Keywords(), nil
+}
+
+// ValidateRouting checks a routing policy and organisation and writes, as
+// warnings, the rules that overlap, then a line of what it holds (earshot
+// route validate). Problems are ErrConfig.
+func ValidateRouting(cfg route.Config, w io.Writer) error {
+	if cfg.Policy == "" {
+		return ConfigError(errors.New("route validate: --policy is needed"))
+	}
+	p, err := route.Load(cfg)
+	if err != nil {
+		return ConfigError(err)
+	}
+	for _, o := range p.Overlaps() {
+		fmt.Fprintln(w, "warning:", o)
+	}
+	fmt.Fprintf(w, "%s: %d rules, queues %v: ok\n", cfg.Policy, len(p.Rules), p.AllQueues())
+	return nil
+}
+
+// SimulateRouting replays the posts of a file (AlertItems) through a
+// routing policy and organisation, as if the first came at start (zero:
+// when it did), and writes per queue and hour the volume, who is on duty,
+// hand-offs and predicted SLA breaches, as a table or as JSON lines
+// (earshot route simulate).
+func SimulateRouting(cfg route.Config, posts, watchlists string, start time.Time, asJSON bool, w, warn io.Writer) error {
+	p, err := route.Load(cfg)
+	if err != nil {
+		return ConfigError(err)
+	}
+	items, err := AlertItems(posts, watchlists, warn)
+	if err != nil {
+		return classify(err)
+	}
+	rows := route.Simulate(p, items, start)
+	if !asJSON {
+		route.WriteSimulation(w, rows, len(items))
+		return nil
+	}
+	enc := json.NewEncoder(w)
+	for _, r := range rows {
+		if err := enc.Encode(r); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// MatchFile is the match tool (earshot match --watchlists DIR --posts
+// FILE): the watchlists of dir (all: drafts and paused ones too) over the
+// posts of a file ("-": stdin), through MatchPosts.
+func MatchFile(dir, posts string, all bool, stdin io.Reader, stdout, stderr io.Writer) error {
+	lists, err := match.LoadDir(dir)
+	if err != nil {
+		return ConfigError(err)
+	}
+	if all {
+		for _, w := range lists {
+			w.Status = "live"
+		}
+	}
+	e, err := match.New(lists)
+	if err != nil {
+		return ConfigError(err)
+	}
+	in := stdin
+	if posts != "-" {
+		f, err := os.Open(posts)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		in = f
+	}
+	return MatchPosts(e, posts, in, stdout, stderr)
+}
+
+// InsightServer is where a cookbook query runs: the sink section of a
+// configuration, with each set field overriding it.
+type InsightServer struct {
+	Config                         string // "" for the local defaults
+	User, Password, Addr, Database string
+}
+
+// InsightSQL binds a cookbook query on the server's database; a bad name
+// or parameter is ErrConfig.
+func InsightSQL(cat *insights.Catalog, srv InsightServer, name string, params map[string]string) (string, sink.Config, error) {
+	sc := Default().Sink
+	if srv.Config != "" {
+		cfg, err := Load(srv.Config)
+		if err != nil {
+			return "", sc, err
+		}
+		sc = cfg.Sink
+	}
+	if srv.User != "" {
+		sc.Username = srv.User
+	}
+	if srv.Database != "" {
+		sc.Database = srv.Database
+	}
+	if srv.Password != "" { // the flag wins over the file's password, its file or its variable
+		sc.Password, sc.PasswordFile, sc.PasswordEnv = secret.New(srv.Password), "", ""
+	}
+	if srv.Addr != "" {
+		sc.Addr = []string{srv.Addr}
+	}
+	sc.Cluster = "" // it only reads; a readonly analyst may not send the cluster's insert setting
+	sql, err := cat.Bind(sc.Database, name, params)
+	return sql, sc, ConfigError(err)
+}
+
+// RunInsight runs a cookbook query on the server (earshot insights run).
+func RunInsight(ctx context.Context, cat *insights.Catalog, srv InsightServer, name string, params map[string]string) (*insights.Table, error) {
+	_, sc, err := InsightSQL(cat, srv, name, params) // everything that can be checked before connecting
+	if err != nil {
+		return nil, err
+	}
+	conn, err := sink.Open(sc)
+	if err != nil {
+		return nil, err
+	}
+	defer conn.Close()
+	return cat.Run(ctx, conn, sc.Database, name, params)
 }

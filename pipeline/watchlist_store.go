@@ -2,8 +2,10 @@ package pipeline
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 
+	"github.com/earshot-dev/earshot/api"
 	"github.com/earshot-dev/earshot/match"
 	"github.com/earshot-dev/earshot/stream"
 	"github.com/earshot-dev/earshot/watchlist"
@@ -66,4 +68,38 @@ func OpenWatchlistStore(cfg Config, onChange func(watchlist.Change), log *slog.L
 			k.Close()
 		}
 	}, nil
+}
+
+// OpenStoreFor opens the watchlist store named by --store, or by
+// match.store of the configuration file; changes made with a configuration
+// are audited like the API's, as the local operator (role "cli"), in the
+// API's audit log, which ships to ClickHouse.
+func OpenStoreFor(storeDir, config string, log *slog.Logger) (*watchlist.Store, func(), error) {
+	cfg := Default()
+	if config != "" {
+		var err error
+		if cfg, err = Load(config); err != nil {
+			return nil, nil, err
+		}
+		if storeDir == "" {
+			storeDir = cfg.Match.Store
+		}
+	}
+	if storeDir == "" {
+		return nil, nil, ConfigError(errors.New("the watchlist store: --store DIR, or --config FILE with match.store, is needed"))
+	}
+	cfg.Match.Store = storeDir
+	if config == "" || cfg.API.StateDir == "" {
+		return OpenWatchlistStore(cfg, nil, log)
+	}
+	audit, err := api.OpenAudit(cfg.API.StateDir)
+	if err != nil {
+		return nil, nil, err
+	}
+	st, closeStore, err := OpenWatchlistStore(cfg, api.WatchlistHook(audit, "cli", log), log)
+	if err != nil {
+		audit.Close()
+		return nil, nil, err
+	}
+	return st, func() { closeStore(); audit.Close() }, nil
 }

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
 	"strings"
 	"time"
@@ -25,28 +24,19 @@ func watchlistCommands(stdout, stderr io.Writer) *cobra.Command {
 	var config string
 	validate := &cobra.Command{Use: "validate DIR", Short: "check the watchlist files of DIR (with --config: its enrich.regions and route.org)", Args: nArgs(1, 1, "one DIR"),
 		RunE: func(_ *cobra.Command, args []string) error {
-			opts := match.Options{}
+			var cfg *pipeline.Config
 			if config != "" {
-				cfg, err := pipeline.Load(config)
+				c, err := pipeline.Load(config)
 				if err != nil {
 					return err
 				}
-				if opts, err = pipeline.MatchOptions(cfg); err != nil {
-					return err
-				}
+				cfg = &c
 			}
-			lists, err := match.LoadDir(args[0])
+			n, keywords, err := pipeline.ValidateWatchlists(args[0], cfg)
 			if err != nil {
-				return inputError(err)
+				return err
 			}
-			e, err := match.CompileWith(lists, opts)
-			if err == nil {
-				err = match.CheckQuota(lists, match.DefaultConfig().TeamQuota)
-			}
-			if err != nil {
-				return pipeline.ConfigError(err)
-			}
-			fmt.Fprintf(stdout, "%d watchlists, %d distinct keywords: ok\n", len(lists), e.Keywords())
+			fmt.Fprintf(stdout, "%d watchlists, %d distinct keywords: ok\n", n, keywords)
 			return nil
 		}}
 	validate.Flags().StringVar(&config, "config", "", "configuration file: its enrich.regions and route.org (owned accounts, for to:@owned) apply")
@@ -103,9 +93,8 @@ var storeUse = map[string][2]string{
 
 // storeFlags are the flags of every store command.
 type storeFlags struct {
-	store, config, actor, note, status, team string
-	history                                  bool
-	ifVersion                                int
+	store, config string
+	watchlist.CommandOptions
 }
 
 // storeCommand is one `earshot watchlist` command on the store, in local
@@ -140,139 +129,31 @@ func storeCommand(name string, stdout, stderr io.Writer) *cobra.Command {
 	fs := c.Flags()
 	fs.StringVar(&f.store, "store", "", "watchlist store directory (default: match.store of --config)")
 	fs.StringVar(&f.config, "config", "", "configuration file: match.store, match.team_quota, and Kafka for publishing")
-	fs.StringVar(&f.actor, "actor", os.Getenv("USER"), "who makes the change (recorded in the history)")
-	fs.StringVar(&f.note, "note", "", "a note for the history (a reason for a rejection)")
-	fs.StringVar(&f.status, "status", "", "list: only this status (draft, pending, approved, live, paused, rejected)")
-	fs.StringVar(&f.team, "team", "", "list: only this team's watchlists")
-	fs.BoolVar(&f.history, "history", false, "show: the watchlist's history instead of its record")
-	fs.IntVar(&f.ifVersion, "if-version", -1, "apply: refuse unless the stored version is N (0: create only); approve (required): the version reviewed, refused unless it is the one submitted")
+	fs.StringVar(&f.Actor, "actor", os.Getenv("USER"), "who makes the change (recorded in the history)")
+	fs.StringVar(&f.Note, "note", "", "a note for the history (a reason for a rejection)")
+	fs.StringVar(&f.Status, "status", "", "list: only this status (draft, pending, approved, live, paused, rejected)")
+	fs.StringVar(&f.Team, "team", "", "list: only this team's watchlists")
+	fs.BoolVar(&f.History, "history", false, "show: the watchlist's history instead of its record")
+	fs.IntVar(&f.IfVersion, "if-version", -1, "apply: refuse unless the stored version is N (0: create only); approve (required): the version reviewed, refused unless it is the one submitted")
 	return c
 }
 
 func storeRun(cmd string, pos []string, f storeFlags, stdout, stderr io.Writer) error {
-	switch {
-	case cmd == "approve" && f.ifVersion < 1:
-		// four eyes: the approver names what they reviewed, so that an edit
-		// made since is not approved unread
-		return usageError("earshot watchlist approve: name the version you reviewed with --if-version N (the version of earshot watchlist show ID)")
-	case cmd == "reject" && strings.TrimSpace(f.note) == "":
-		return usageError("earshot watchlist reject: say why with --note")
-	case f.status != "" && !watchlist.ValidStatus(watchlist.Status(f.status)):
-		return usageError("--status %q: want draft, pending, approved, live, paused or rejected", f.status)
-	case cmd != "list" && cmd != "show" && cmd != "sync" && strings.TrimSpace(f.actor) == "":
-		return usageError("--actor: who makes the change is needed ($USER is not set)")
+	if f.Status != "" && !watchlist.ValidStatus(watchlist.Status(f.Status)) {
+		return usageError("--status %q: want draft, pending, approved, live, paused or rejected", f.Status)
+	}
+	if f.store == "" && f.config == "" {
+		return usageError("the watchlist store: --store DIR, or --config FILE with match.store, is needed")
 	}
 	log, _ := newLogger("warn", stderr)
-	s, closeStore, err := openStoreFor(f.store, f.config, log)
+	s, closeStore, err := pipeline.OpenStoreFor(f.store, f.config, log)
 	if err != nil {
 		return err
 	}
 	defer closeStore()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	arg := ""
-	if len(pos) > 0 {
-		arg = pos[0]
-	}
-	var r watchlist.Record
-	switch cmd {
-	case "list":
-		wf := watchlist.Filter{Status: watchlist.Status(f.status)}
-		if f.team != "" {
-			wf.Teams = []string{f.team}
-		}
-		return watchlist.WriteList(stdout, s.List(wf))
-	case "show":
-		if f.history {
-			h, err := s.History(arg)
-			if err != nil {
-				return inputError(err)
-			}
-			return watchlist.WriteHistory(stdout, h)
-		}
-		if r, err = s.Get(arg); err != nil {
-			return inputError(err)
-		}
-		return writeJSON(stdout, r)
-	case "apply":
-		var sp watchlist.Spec
-		if sp, err = watchlist.ReadSpecFile(arg, stderr); err != nil {
-			return inputError(err)
-		}
-		r, err = s.Apply(ctx, f.actor, sp, f.ifVersion)
-	case "submit":
-		r, err = s.Submit(ctx, f.actor, arg, f.note)
-	case "approve":
-		r, err = s.ApproveVersion(ctx, f.actor, arg, f.ifVersion, f.note)
-	case "reject":
-		r, err = s.Reject(ctx, f.actor, arg, f.note)
-	case "pause":
-		r, err = s.Pause(ctx, f.actor, arg, f.note)
-	case "resume":
-		r, err = s.Resume(ctx, f.actor, arg, f.note)
-	case "delete":
-		if err := s.Delete(ctx, f.actor, arg, f.note); err != nil {
-			return inputError(err)
-		}
-		fmt.Fprintf(stdout, "%s: deleted\n", arg)
-		return nil
-	case "import":
-		recs, err := s.Import(ctx, f.actor, arg)
-		if err != nil {
-			return inputError(err)
-		}
-		for _, r := range recs {
-			fmt.Fprintln(stdout, watchlist.Describe(r))
-		}
-		fmt.Fprintf(stdout, "%d watchlists imported from %s\n", len(recs), arg)
-		return nil
-	case "sync":
-		n, err := s.Sync(ctx)
-		if err != nil {
-			return err
-		}
-		fmt.Fprintf(stdout, "%d watchlists live\n", n)
-		return nil
-	}
-	if err != nil {
-		return inputError(err)
-	}
-	fmt.Fprintln(stdout, watchlist.Describe(r))
-	return nil
-}
-
-// openStoreFor opens the watchlist store named by --store, or by
-// match.store of the configuration file; changes made with a configuration
-// are audited like the API's, as the local operator (role "cli"), in the
-// API's audit log, which ships to ClickHouse.
-func openStoreFor(storeDir, config string, log *slog.Logger) (*watchlist.Store, func(), error) {
-	cfg := pipeline.Default()
-	if config != "" {
-		var err error
-		if cfg, err = pipeline.Load(config); err != nil {
-			return nil, nil, err
-		}
-		if storeDir == "" {
-			storeDir = cfg.Match.Store
-		}
-	}
-	if storeDir == "" {
-		return nil, nil, usageError("the watchlist store: --store DIR, or --config FILE with match.store, is needed")
-	}
-	cfg.Match.Store = storeDir
-	if config == "" || cfg.API.StateDir == "" {
-		return pipeline.OpenWatchlistStore(cfg, nil, log)
-	}
-	audit, err := api.OpenAudit(cfg.API.StateDir)
-	if err != nil {
-		return nil, nil, err
-	}
-	st, closeStore, err := pipeline.OpenWatchlistStore(cfg, api.WatchlistHook(audit, "cli", log), log)
-	if err != nil {
-		audit.Close()
-		return nil, nil, err
-	}
-	return st, func() { closeStore(); audit.Close() }, nil
+	return inputError(s.Command(ctx, f.CommandOptions, cmd, pos, stdout, stderr))
 }
 
 // tokenFlags are the flags of every token command.
@@ -352,14 +233,11 @@ func tokenRun(sub string, args []string, f tokenFlags, stdout, stderr io.Writer)
 		}
 		return api.WriteTokens(stdout, ts, time.Now())
 	case "revoke":
-		before, after, err := store.Revoke(args[0], f.by)
+		before, err := store.RevokeAudited(acfg.StateDir, args[0], f.by)
 		if errors.Is(err, api.ErrTokenUnknown) || errors.Is(err, api.ErrTokenRevoked) {
 			return exitError{2, err}
 		} else if err != nil {
 			return err
-		}
-		if err := api.AuditTokenChange(acfg.StateDir, f.by, "token.revoke", args[0], before, after); err != nil {
-			return fmt.Errorf("token %s revoked, but its audit record was not written: %w", args[0], err)
 		}
 		fmt.Fprintf(stdout, "token %s (%s) revoked\n", args[0], before.Name)
 		return nil
@@ -371,18 +249,16 @@ func tokenRun(sub string, args []string, f tokenFlags, stdout, stderr io.Writer)
 	if err != nil {
 		return exitError{2, err}
 	}
-	ttl := time.Duration(0)
-	if f.expires != "0" {
-		if ttl, err = api.ParseDuration(f.expires); err != nil || ttl <= 0 {
-			return usageError("--expires %q: want e.g. 30d or 12h, or 0 for never", f.expires)
-		}
-	}
-	t, secret, err := store.Create(api.NewToken{Name: f.name, Role: r, Scope: api.Scope{Teams: splitList(f.teams), Brands: splitList(f.brands), Regions: splitList(f.regions)}, TTL: ttl, CreatedBy: f.by})
+	ttl, err := api.ParseTTL(f.expires)
 	if err != nil {
-		return exitError{2, err}
+		return usageError("--expires %w", err)
 	}
-	if err := api.AuditTokenChange(acfg.StateDir, f.by, "token.create", t.ID, nil, t.Public()); err != nil {
-		return fmt.Errorf("token %s created, but its audit record was not written: %w", t.ID, err)
+	nt := api.NewToken{Name: f.name, Role: r, Scope: api.Scope{Teams: splitList(f.teams), Brands: splitList(f.brands), Regions: splitList(f.regions)}, TTL: ttl, CreatedBy: f.by}
+	t, secret, err := store.CreateAudited(acfg.StateDir, nt)
+	if err != nil && t.ID == "" {
+		return exitError{2, err}
+	} else if err != nil {
+		return err
 	}
 	fmt.Fprintf(stderr, "token %s for %s (%s) created; it is shown this once:\n", t.ID, t.Name, t.Role)
 	fmt.Fprintln(stdout, secret)

@@ -237,14 +237,9 @@ func group(use, short string, subs ...*cobra.Command) *cobra.Command {
 // unknownCommand is exit 2, naming the command meant when one is within
 // two edits of typed.
 func unknownCommand(c *cobra.Command, typed string) error {
-	best, bestD := "", 3
-	for _, s := range c.Commands() {
-		if d := editDistance(typed, s.Name()); d < bestD && !s.Hidden {
-			best, bestD = s.Name(), d
-		}
-	}
-	if best != "" {
-		return usageError("unknown command %q: did you mean %q? (%s -h lists the commands)", typed, best, c.CommandPath())
+	c.SuggestionsMinimumDistance = 2
+	if near := c.SuggestionsFor(typed); len(near) > 0 {
+		return usageError("unknown command %q: did you mean %q? (%s -h lists the commands)", typed, near[0], c.CommandPath())
 	}
 	return usageError("unknown command %q (%s -h lists the commands)", typed, c.CommandPath())
 }
@@ -265,34 +260,4 @@ func nArgs(min, max int, what string) cobra.PositionalArgs {
 		}
 		return nil
 	}
-}
-
-// editDistance is the optimal-string-alignment distance of a and b: the
-// insertions, deletions, substitutions and swaps of two neighbours that
-// turn one into the other. Command names are short; so is the work.
-func editDistance(a, b string) int {
-	if len(a) > 64 || len(b) > 64 {
-		return 64
-	}
-	d := make([][]int, len(a)+1)
-	for i := range d {
-		d[i] = make([]int, len(b)+1)
-		d[i][0] = i
-	}
-	for j := range d[0] {
-		d[0][j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			d[i][j] = min(d[i-1][j]+1, d[i][j-1]+1, d[i-1][j-1]+cost)
-			if i > 1 && j > 1 && a[i-1] == b[j-2] && a[i-2] == b[j-1] {
-				d[i][j] = min(d[i][j], d[i-2][j-2]+1)
-			}
-		}
-	}
-	return d[len(a)][len(b)]
 }

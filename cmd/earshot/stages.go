@@ -17,7 +17,6 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
-	"github.com/earshot-dev/earshot/insights"
 	"github.com/earshot-dev/earshot/pipeline"
 	"github.com/earshot-dev/earshot/sink"
 )
@@ -247,7 +246,15 @@ func migrateCommand(stdout, stderr io.Writer) *cobra.Command {
 	c := &cobra.Command{Use: "migrate [--print [DATABASE]]", Short: "create or upgrade the ClickHouse schema", Args: nArgs(0, 1, "at most a DATABASE, with --print"),
 		RunE: func(_ *cobra.Command, args []string) error {
 			if print {
-				return printSchema(args, stdout)
+				db := "earshot"
+				if len(args) > 0 {
+					db = args[0]
+				}
+				spec, err := pipeline.SchemaSpec(db)
+				if err != nil {
+					return err
+				}
+				return json.NewEncoder(stdout).Encode(spec)
 			}
 			if len(args) > 0 {
 				return usageError("unexpected arguments %q (a DATABASE goes with --print)", args)
@@ -256,17 +263,7 @@ func migrateCommand(stdout, stderr io.Writer) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if !cfg.Sink.Enabled {
-				return pipeline.ConfigError(fmt.Errorf("%s: sink.enabled is false; there is no ClickHouse to migrate", config))
-			}
-			conn, err := sink.Open(cfg.Sink)
-			if err != nil {
-				return err
-			}
-			defer conn.Close()
-			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-			defer cancel()
-			applied, err := cfg.Sink.Schema().Migrate(ctx, conn, slog.New(slog.NewTextHandler(stderr, nil))) // with sink.cluster and sink.retention
+			applied, err := pipeline.Migrate(cfg, slog.New(slog.NewTextHandler(stderr, nil)))
 			if err != nil {
 				return err
 			}
@@ -281,20 +278,4 @@ func migrateCommand(stdout, stderr io.Writer) *cobra.Command {
 	c.Flags().BoolVar(&print, "print", false, "print the schema as SQL, the sink's insert column lists and the cookbook's queries, as JSON (database earshot or DATABASE), for checking against another ClickHouse version")
 	c.Flags().String("log-level", "info", "accepted for scripts")
 	return c
-}
-
-func printSchema(args []string, stdout io.Writer) error {
-	db := "earshot"
-	if len(args) > 0 {
-		db = args[0]
-	}
-	spec := sink.CheckSpec(db)
-	cat, err := insights.Load()
-	if err != nil {
-		return err
-	}
-	if spec["queries"], err = cat.BindDefaults(db); err != nil { // the cookbook, for sqlcheck.py to run
-		return err
-	}
-	return json.NewEncoder(stdout).Encode(spec)
 }

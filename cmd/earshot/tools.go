@@ -8,7 +8,6 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -19,13 +18,9 @@ import (
 	"github.com/earshot-dev/earshot/enrich"
 	"github.com/earshot-dev/earshot/ingest"
 	"github.com/earshot-dev/earshot/insights"
-	"github.com/earshot-dev/earshot/internal/secret"
-	"github.com/earshot-dev/earshot/match"
 	"github.com/earshot-dev/earshot/pipeline"
-	"github.com/earshot-dev/earshot/region"
 	"github.com/earshot-dev/earshot/route"
 	"github.com/earshot-dev/earshot/search"
-	"github.com/earshot-dev/earshot/sink"
 )
 
 // addTools adds the commands that work without a pipeline: to the root,
@@ -75,20 +70,7 @@ stdout. Exit code 1 when any line was refused.`,
 func routeValidateCommand(stdout io.Writer) *cobra.Command {
 	var cfg route.Config
 	c := &cobra.Command{Use: "validate", Short: "check a routing policy and organisation", Args: noArgs,
-		RunE: func(*cobra.Command, []string) error {
-			if cfg.Policy == "" {
-				return usageError("route validate: --policy is needed")
-			}
-			p, err := route.Load(cfg)
-			if err != nil {
-				return inputError(err)
-			}
-			for _, o := range p.Overlaps() {
-				fmt.Fprintln(stdout, "warning:", o)
-			}
-			fmt.Fprintf(stdout, "%s: %d rules, queues %v: ok\n", cfg.Policy, len(p.Rules), p.AllQueues())
-			return nil
-		}}
+		RunE: func(*cobra.Command, []string) error { return pipeline.ValidateRouting(cfg, stdout) }}
 	c.Flags().StringVar(&cfg.Policy, "policy", "deploy/examples/routing.yaml", "routing policy")
 	c.Flags().StringVar(&cfg.Org, "org", "", "organisation (teams, hours, queues)")
 	return c
@@ -113,24 +95,7 @@ func routeSimulateCommand(stdout, stderr io.Writer) *cobra.Command {
 					return usageError("--at: %w", err)
 				}
 			}
-			p, err := route.Load(cfg)
-			if err != nil {
-				return inputError(err)
-			}
-			items, err := pipeline.AlertItems(posts, watchlists, stderr)
-			if err != nil {
-				return inputError(err)
-			}
-			rows := route.Simulate(p, items, start)
-			if !asJSON {
-				route.WriteSimulation(stdout, rows, len(items))
-				return nil
-			}
-			enc := json.NewEncoder(stdout)
-			for _, r := range rows {
-				enc.Encode(r)
-			}
-			return nil
+			return pipeline.SimulateRouting(cfg, posts, watchlists, start, asJSON, stdout, stderr)
 		}}
 	c.Flags().StringVar(&cfg.Policy, "policy", "deploy/examples/routing.yaml", "routing policy")
 	c.Flags().StringVar(&cfg.Org, "org", "deploy/examples/org.yaml", "organisation")
@@ -158,29 +123,7 @@ earshot match --watchlists DIR --posts FILE [--all]   what the watchlists match 
 		if dir == "" || posts == "" {
 			return usageError("match: --watchlists and --posts are both needed")
 		}
-		lists, err := match.LoadDir(dir)
-		if err != nil {
-			return inputError(err)
-		}
-		if all {
-			for _, w := range lists {
-				w.Status = "live"
-			}
-		}
-		e, err := match.New(lists)
-		if err != nil {
-			return pipeline.ConfigError(err)
-		}
-		in := io.Reader(os.Stdin)
-		if posts != "-" {
-			f, err := os.Open(posts)
-			if err != nil {
-				return err
-			}
-			defer f.Close()
-			in = f
-		}
-		return pipeline.MatchPosts(e, posts, in, stdout, stderr)
+		return pipeline.MatchFile(dir, posts, all, os.Stdin, stdout, stderr)
 	}
 	c.Flags().StringVar(&dir, "watchlists", "", "the match tool: directory of watchlist files")
 	c.Flags().StringVar(&posts, "posts", "", "the match tool: NDJSON file of posts (- for stdin)")
@@ -202,24 +145,12 @@ func (l *listFlag) Set(v string) error {
 }
 
 // openIndexForTool opens the search index of a configuration read-only.
-func openIndexForTool(config, dir string) (*search.Index, pipeline.Config, error) {
+func openIndexForTool(config, dir string) (*search.Index, error) {
 	cfg, err := pipeline.Load(config)
 	if err != nil {
-		return nil, cfg, err
+		return nil, err
 	}
-	sc := cfg.Search
-	if dir != "" {
-		sc.Dir = dir
-	}
-	if sc.Dir == "" {
-		return nil, cfg, pipeline.ConfigError(fmt.Errorf("%s: search.dir is empty: give --index DIR", config))
-	}
-	x, err := search.OpenWith(sc, search.Options{ReadOnly: true, LockWait: time.Second, Logger: slog.New(slog.DiscardHandler)})
-	if errors.Is(err, search.ErrLocked) {
-		return nil, cfg, fmt.Errorf("the search index %s is held open by a running earshot (run or index) and bleve allows one process at a time: "+
-			"search through that process's HTTP API (POST /v1/search), or stop it and run this again: %w", sc.Dir, err)
-	}
-	return x, cfg, err
+	return pipeline.OpenIndexReadOnly(cfg, dir)
 }
 
 // searchCommand is `earshot search "query" [filters]`.
@@ -241,7 +172,7 @@ pre*, /regexp/, word~1; * alone matches everything (docs/search.md).`,
 				}
 				q.Since = time.Now().Add(-d)
 			}
-			x, _, err := openIndexForTool(config, dir)
+			x, err := openIndexForTool(config, dir)
 			if err != nil {
 				return err
 			}
@@ -296,33 +227,17 @@ func backtestCommand(stdout io.Writer) *cobra.Command {
 			if sample < 1 || sample > 1000 {
 				return usageError("--sample %d: want 1 to 1000", sample)
 			}
-			data, err := os.ReadFile(args[0])
-			if err != nil {
-				return exitError{2, err}
-			}
-			draft, err := match.Parse(args[0], data)
-			if err != nil {
-				return inputError(err)
-			}
-			x, cfg, err := openIndexForTool(config, dir)
+			cfg, err := pipeline.Load(config)
 			if err != nil {
 				return err
 			}
-			defer x.Close()
-			var live []*match.Watchlist
-			if liveDir == "" {
-				liveDir = cfg.Match.Watchlists
-			}
-			if liveDir != "" {
-				if live, err = match.LoadDir(liveDir); err != nil {
-					return pipeline.ConfigError(fmt.Errorf("live watchlists: %w", err))
-				}
-			}
 			ctx, stop := signalContext(slog.New(slog.DiscardHandler))
 			defer stop()
-			rep, err := backtest.Run(ctx, x, draft, live, backtest.Options{Since: age, Sample: sample, Regions: region.Map(cfg.Enrich.Regions)})
-			if err != nil || asJSON {
-				return errors.Join(err, writeJSON(stdout, rep))
+			rep, err := pipeline.Backtest(ctx, cfg, args[0], dir, liveDir, backtest.Options{Since: age, Sample: sample})
+			if err != nil {
+				return err
+			} else if asJSON {
+				return writeJSON(stdout, rep)
 			}
 			rep.WriteText(stdout)
 			return nil
@@ -364,27 +279,7 @@ func evalCommands(stdout io.Writer) *cobra.Command {
 		var heldOut, asJSON, sweep bool
 		c := &cobra.Command{Use: kind + " FILE", Short: kind + ": precision, recall and baselines per label", Args: nArgs(1, 1, "one FILE"),
 			RunE: func(_ *cobra.Command, args []string) error {
-				if kind == "intent" {
-					data, err := os.ReadFile(args[0])
-					if err != nil {
-						return fmt.Errorf("eval: %w", err)
-					}
-					_, err = enrich.New(enrich.Config{}).EvaluateIntent(data, stdout, enrich.IntentEvalOptions{Part: o.Part, Declared: o.Declared, JSON: asJSON, Sweep: sweep})
-					return err
-				}
-				f, err := os.Open(args[0])
-				if err != nil {
-					return fmt.Errorf("eval: %w", err)
-				}
-				defer f.Close()
-				rep, err := enrich.New(enrich.Config{}).EvaluateModel(kind, f, o)
-				switch {
-				case err != nil:
-					return fmt.Errorf("eval: %w", err)
-				case asJSON:
-					return rep.WriteJSON(stdout)
-				}
-				return rep.WriteText(stdout)
+				return enrich.New(enrich.Config{}).EvaluateFile(kind, args[0], stdout, o, asJSON, sweep)
 			}}
 		fs := c.Flags()
 		fs.StringVar(&o.Lang, "lang", "", "the language of every row; the first column is then an id (VADER ground-truth files)")
@@ -404,16 +299,7 @@ func evalCommands(stdout io.Writer) *cobra.Command {
 			if heldOut {
 				o.Split = "test"
 			}
-			files := map[string]io.Reader{}
-			for _, p := range args {
-				f, err := os.Open(p)
-				if err != nil {
-					return fmt.Errorf("eval: %w", err)
-				}
-				defer f.Close()
-				files[filepath.Base(p)] = f
-			}
-			return enrich.New(enrich.Config{}).EvaluateLanguage(files, stdout, o, asJSON)
+			return enrich.New(enrich.Config{}).EvaluateLanguageFiles(args, stdout, o, asJSON)
 		}}
 	lang.Flags().StringVar(&o.Split, "part", "", "only the rows of this datasplit part: train, dev or test (Tatoeba files: the LangIDTestRow fifth for test); default all")
 	lang.Flags().StringVar(&o.Split, "split", "", "same as --part")
@@ -481,43 +367,19 @@ func insightsRunCommand(stdout, stderr io.Writer) *cobra.Command {
 				return err
 			}
 			cat.Limits = limits
-			sc := pipeline.Default().Sink
-			if config != "" {
-				cfg, err := pipeline.Load(config)
-				if err != nil {
-					return err
-				}
-				sc = cfg.Sink
-			}
-			for flagVal, field := range map[string]*string{user: &sc.Username, database: &sc.Database} {
-				if flagVal != "" {
-					*field = flagVal
-				}
-			}
-			if password != "" { // the flag wins over the file's password, its file or its variable
-				sc.Password, sc.PasswordFile, sc.PasswordEnv = secret.New(password), "", ""
-			}
-			if addr != "" {
-				sc.Addr = []string{addr}
-			}
-			// Check everything that can be checked before connecting.
-			sql, err := cat.Bind(sc.Database, args[0], params)
-			if err != nil {
-				return exitError{2, err}
-			}
+			srv := pipeline.InsightServer{Config: config, User: user, Password: password, Addr: addr, Database: database}
 			if printSQL {
-				fmt.Fprintln(stdout, sql)
-				return nil
-			}
-			sc.Cluster = "" // it only reads; a readonly analyst may not send the cluster's insert setting
-			conn, err := sink.Open(sc)
-			if err != nil {
+				sql, _, err := pipeline.InsightSQL(cat, srv, args[0], params)
+				if err == nil {
+					fmt.Fprintln(stdout, sql)
+				}
 				return err
 			}
-			defer conn.Close()
-			t, err := cat.Run(context.Background(), conn, sc.Database, args[0], params)
-			if err != nil || format == "json" {
-				return errors.Join(err, json.NewEncoder(stdout).Encode(t))
+			t, err := pipeline.RunInsight(context.Background(), cat, srv, args[0], params)
+			if err != nil {
+				return err
+			} else if format == "json" {
+				return json.NewEncoder(stdout).Encode(t)
 			}
 			if err := t.WriteText(stdout); err != nil {
 				return err
