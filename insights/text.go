@@ -27,8 +27,8 @@ func (c *Catalog) WriteList(w io.Writer) error {
 }
 
 // WriteText writes the table for a terminal: tab-aligned columns, times in
-// UTC, "-" for NULL, cells on one line.
-func (t *Table) WriteText(w io.Writer) error {
+// UTC, "-" for NULL, cells on one line; then how many rows on count.
+func (t *Table) WriteText(w, count io.Writer) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, strings.Join(t.Columns, "\t"))
 	for _, row := range t.Rows {
@@ -45,7 +45,15 @@ func (t *Table) WriteText(w io.Writer) error {
 		}
 		fmt.Fprintln(tw, strings.Join(cells, "\t"))
 	}
-	return tw.Flush()
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	if t.Truncated {
+		_, err := fmt.Fprintf(count, "%d rows (cut at --max-rows)\n", len(t.Rows))
+		return err
+	}
+	_, err := fmt.Fprintf(count, "%d rows\n", len(t.Rows))
+	return err
 }
 
 // BindDefaults is every query bound with its defaults (and "acme" for

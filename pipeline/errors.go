@@ -30,11 +30,11 @@ func ConfigError(err error) error {
 	return configError{err}
 }
 
-// classify marks the errors of loading a file the configuration names (a
-// policy, an organisation, watchlists: strictyaml.ErrInvalid) as
-// configuration problems; other errors (Kafka unreachable, a refused
-// password) are left as they are.
-func classify(err error) error {
+// Classify marks the errors of loading a file the configuration or the
+// command line names (a policy, an organisation, watchlists:
+// strictyaml.ErrInvalid) as configuration problems; other errors (Kafka
+// unreachable, a refused password) are left as they are.
+func Classify(err error) error {
 	if errors.Is(err, strictyaml.ErrInvalid) {
 		return ConfigError(err)
 	}

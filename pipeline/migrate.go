@@ -3,7 +3,10 @@ package pipeline
 import (
 	"context"
 	"errors"
+	"fmt"
+	"io"
 	"log/slog"
+	"slices"
 	"time"
 
 	"github.com/earshot-dev/earshot/insights"
@@ -11,8 +14,21 @@ import (
 )
 
 // Migrate creates or upgrades the ClickHouse schema of cfg (with
-// sink.cluster and sink.retention) and returns the migrations applied.
-func Migrate(cfg Config, log *slog.Logger) ([]int, error) {
+// sink.cluster and sink.retention) and says on w what it applied.
+func Migrate(cfg Config, w io.Writer, log *slog.Logger) error {
+	applied, err := migrate(cfg, log)
+	switch {
+	case err != nil:
+		return err
+	case len(applied) == 0:
+		fmt.Fprintf(w, "schema of %s is up to date (version %d)\n", cfg.Sink.Database, sink.SchemaVersion())
+	default:
+		fmt.Fprintf(w, "applied migrations %v to %s; schema version %d\n", applied, cfg.Sink.Database, slices.Max(applied))
+	}
+	return nil
+}
+
+func migrate(cfg Config, log *slog.Logger) ([]int, error) {
 	if !cfg.Sink.Enabled {
 		return nil, ConfigError(errors.New("sink.enabled is false; there is no ClickHouse to migrate"))
 	}

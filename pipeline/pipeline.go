@@ -92,7 +92,7 @@ type Pipeline struct {
 // ErrConfig.
 func New(ctx context.Context, cfg Config, stages []string, taps Taps, reg prometheus.Registerer, log *slog.Logger) (*Pipeline, error) {
 	p, err := build(ctx, cfg, stages, taps, reg, log)
-	return p, classify(err)
+	return p, Classify(err)
 }
 
 // build is New in the order of its steps: what runs here, what it loads,

@@ -73,10 +73,29 @@ func MatchPosts(e *match.Matcher, name string, in io.Reader, stdout, stderr io.W
 }
 
 // PublishWatchlists makes the compacted topic <prefix>.watchlists hold
-// exactly lists, so that every matcher following it (match.follow: kafka)
-// swaps them in within seconds. It returns the topic and how many entries
-// changed and were removed.
-func PublishWatchlists(ctx context.Context, cfg Config, lists []*match.Watchlist, log *slog.Logger) (topic string, written, deleted int, err error) {
+// exactly the watchlists of dir ("": match.watchlists), so that every
+// matcher following it (match.follow: kafka) swaps them in within seconds,
+// and says on w how many entries changed and were removed.
+func PublishWatchlists(ctx context.Context, cfg Config, dir string, w io.Writer, log *slog.Logger) error {
+	if cfg.Transport.Kind != "kafka" {
+		return ConfigError(errors.New("publishing needs transport.kind: kafka"))
+	}
+	if dir == "" {
+		dir = cfg.Match.Watchlists
+	}
+	lists, err := match.LoadDir(dir)
+	if err != nil {
+		return ConfigError(err)
+	}
+	topic, written, deleted, err := publish(ctx, cfg, lists, log)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "published %d watchlists to %s: %d changed, %d removed\n", len(lists), topic, written, deleted)
+	return nil
+}
+
+func publish(ctx context.Context, cfg Config, lists []*match.Watchlist, log *slog.Logger) (topic string, written, deleted int, err error) {
 	if _, err := match.Compile(lists); err != nil {
 		return "", 0, 0, ConfigError(err)
 	}
@@ -84,8 +103,8 @@ func PublishWatchlists(ctx context.Context, cfg Config, lists []*match.Watchlist
 		return "", 0, 0, ConfigError(err)
 	}
 	entries := map[string][]byte{}
-	for _, w := range lists {
-		entries[w.ID] = w.Source()
+	for _, wl := range lists {
+		entries[wl.ID] = wl.Source()
 	}
 	k, err := stream.NewKafka(cfg.Transport.Kafka, "", log)
 	if err != nil {
@@ -211,7 +230,7 @@ func SimulateRouting(cfg route.Config, posts, watchlists string, start time.Time
 	}
 	items, err := AlertItems(posts, watchlists, warn)
 	if err != nil {
-		return classify(err)
+		return Classify(err)
 	}
 	rows := route.Simulate(p, items, start)
 	if !asJSON {
@@ -303,4 +322,28 @@ func RunInsight(ctx context.Context, cat *insights.Catalog, srv InsightServer, n
 	}
 	defer conn.Close()
 	return cat.Run(ctx, conn, sc.Database, name, params)
+}
+
+// Search runs q on cfg's search index (dir, when set, instead of
+// search.dir), opened read-only, and writes the result to w for a
+// terminal or as JSON (earshot search).
+func Search(cfg Config, dir string, q search.Query, asJSON bool, w io.Writer) error {
+	x, err := OpenIndexReadOnly(cfg, dir)
+	if err != nil {
+		return err
+	}
+	defer x.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	res, err := x.Search(ctx, q)
+	if err != nil {
+		return err
+	}
+	if asJSON {
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		return enc.Encode(res)
+	}
+	res.WriteText(w, q, x.Days())
+	return nil
 }

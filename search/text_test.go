@@ -6,7 +6,6 @@ import (
 	"testing"
 )
 
-
 // A partial result says the total is a lower bound, which days were
 // searched, and how to search them all.
 func TestPrintPartialResult(t *testing.T) {

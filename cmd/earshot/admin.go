@@ -47,25 +47,10 @@ func watchlistCommands(stdout, stderr io.Writer) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if cfg.Transport.Kind != "kafka" {
-				return pipeline.ConfigError(fmt.Errorf("%s: publishing needs transport.kind: kafka", pubConfig))
-			}
-			if dir == "" {
-				dir = cfg.Match.Watchlists
-			}
-			lists, err := match.LoadDir(dir)
-			if err != nil {
-				return inputError(err)
-			}
 			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 			defer cancel()
 			log, _ := newLogger("warn", stderr)
-			topic, written, deleted, err := pipeline.PublishWatchlists(ctx, cfg, lists, log)
-			if err != nil {
-				return err
-			}
-			fmt.Fprintf(stdout, "published %d watchlists to %s: %d changed, %d removed\n", len(lists), topic, written, deleted)
-			return nil
+			return pipeline.PublishWatchlists(ctx, cfg, dir, stdout, log)
 		}}
 	publish.Flags().StringVar(&pubConfig, "config", "deploy/examples/distributed.yaml", "configuration file (for Kafka and the topic prefix)")
 	publish.Flags().StringVar(&dir, "dir", "", "watchlists directory (default: match.watchlists of the config)")
@@ -153,13 +138,13 @@ func storeRun(cmd string, pos []string, f storeFlags, stdout, stderr io.Writer) 
 	defer closeStore()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	return inputError(s.Command(ctx, f.CommandOptions, cmd, pos, stdout, stderr))
+	return pipeline.Classify(s.Command(ctx, f.CommandOptions, cmd, pos, stdout, stderr))
 }
 
 // tokenFlags are the flags of every token command.
 type tokenFlags struct {
-	config, tokens, stateDir, by                string
-	name, role, teams, brands, regions, expires string
+	config, tokens, stateDir, by string
+	req                          api.TokenRequest
 }
 
 // tokenCommands is `earshot token create|list|revoke`. Tokens live hashed
@@ -186,12 +171,12 @@ func tokenCommands(stdout, stderr io.Writer) *cobra.Command {
 		fs.StringVar(&f.stateDir, "state-dir", "", "the API's state directory, overriding the config")
 		fs.StringVar(&f.by, "by", os.Getenv("USER"), "who is making the change, for the audit log")
 		if name == "create" {
-			fs.StringVar(&f.name, "name", "", "who or what the token is for (required)")
-			fs.StringVar(&f.role, "role", "", "admin, coach, gatherer, analyst, responder, ingest or viewer (required)")
-			fs.StringVar(&f.teams, "teams", "", "narrow to these teams (comma-separated)")
-			fs.StringVar(&f.brands, "brands", "", "narrow to these brands")
-			fs.StringVar(&f.regions, "regions", "", "narrow to these regions")
-			fs.StringVar(&f.expires, "expires", "90d", "expire after this long (e.g. 30d, 12h; 0 never)")
+			fs.StringVar(&f.req.Name, "name", "", "who or what the token is for (required)")
+			fs.StringVar(&f.req.Role, "role", "", "admin, coach, gatherer, analyst, responder, ingest or viewer (required)")
+			fs.StringVar(&f.req.Teams, "teams", "", "narrow to these teams (comma-separated)")
+			fs.StringVar(&f.req.Brands, "brands", "", "narrow to these brands")
+			fs.StringVar(&f.req.Regions, "regions", "", "narrow to these regions")
+			fs.StringVar(&f.req.Expires, "expires", "90d", "expire after this long (e.g. 30d, 12h; 0 never)")
 		}
 		g.AddCommand(c)
 	}
@@ -199,78 +184,31 @@ func tokenCommands(stdout, stderr io.Writer) *cobra.Command {
 }
 
 func tokenRun(sub string, args []string, f tokenFlags, stdout, stderr io.Writer) error {
-	if sub != "list" {
-		if strings.TrimSpace(f.by) == "" {
-			return usageError("--by: who makes the change is needed for the audit log ($USER is not set)")
-		}
-		if err := api.CheckActor(f.by); err != nil {
-			return usageError("--by %q: %w", f.by, err)
-		}
-	}
-	acfg := api.DefaultConfig()
+	a := api.TokenAdmin{Config: api.DefaultConfig(), By: f.by}
 	if f.tokens == "" || f.stateDir == "" {
 		cfg, err := pipeline.Load(f.config)
 		if err != nil {
 			return err
 		}
-		acfg = cfg.API
+		a.Config = cfg.API
 	}
 	if f.stateDir != "" {
-		acfg.StateDir = f.stateDir
+		a.Config.StateDir = f.stateDir
 	}
 	if f.tokens != "" {
-		acfg.TokensFile = f.tokens
+		a.Config.TokensFile = f.tokens
 	}
-	store, err := api.OpenTokens(acfg.Tokens(), nil)
-	if err != nil {
-		return err
-	}
+	var err error
 	switch sub {
 	case "list":
-		ts, err := store.List()
-		if err != nil {
-			return err
-		}
-		return api.WriteTokens(stdout, ts, time.Now())
+		err = a.List(stdout)
 	case "revoke":
-		before, err := store.RevokeAudited(acfg.StateDir, args[0], f.by)
-		if errors.Is(err, api.ErrTokenUnknown) || errors.Is(err, api.ErrTokenRevoked) {
-			return exitError{2, err}
-		} else if err != nil {
-			return err
-		}
-		fmt.Fprintf(stdout, "token %s (%s) revoked\n", args[0], before.Name)
-		return nil
+		err = a.Revoke(args[0], stdout)
+	default:
+		err = a.Create(f.req, stdout, stderr)
 	}
-	if f.name == "" || f.role == "" {
-		return usageError("--name and --role are required (earshot token create -h)")
-	}
-	r, err := api.ParseRole(f.role)
-	if err != nil {
+	if errors.Is(err, api.ErrTokenRequest) {
 		return exitError{2, err}
 	}
-	ttl, err := api.ParseTTL(f.expires)
-	if err != nil {
-		return usageError("--expires %w", err)
-	}
-	nt := api.NewToken{Name: f.name, Role: r, Scope: api.Scope{Teams: splitList(f.teams), Brands: splitList(f.brands), Regions: splitList(f.regions)}, TTL: ttl, CreatedBy: f.by}
-	t, secret, err := store.CreateAudited(acfg.StateDir, nt)
-	if err != nil && t.ID == "" {
-		return exitError{2, err}
-	} else if err != nil {
-		return err
-	}
-	fmt.Fprintf(stderr, "token %s for %s (%s) created; it is shown this once:\n", t.ID, t.Name, t.Role)
-	fmt.Fprintln(stdout, secret)
-	return nil
-}
-
-func splitList(s string) []string {
-	var out []string
-	for _, v := range strings.Split(s, ",") {
-		if v = strings.TrimSpace(v); v != "" {
-			out = append(out, v)
-		}
-	}
-	return out
+	return err
 }

@@ -10,47 +10,15 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"runtime"
-	"runtime/debug"
 	"strings"
 	"sync"
-	"unicode/utf8"
 
 	"github.com/spf13/cobra"
 
+	"github.com/earshot-dev/earshot/internal/buildinfo"
 	"github.com/earshot-dev/earshot/pipeline"
 	"github.com/earshot-dev/earshot/strictyaml"
 )
-
-// versionLine is "earshot VERSION (COMMIT[, modified], BUILT) GOVERSION",
-// from what the Go toolchain records in the binary.
-func versionLine() string {
-	bi, ok := debug.ReadBuildInfo()
-	if !ok {
-		return "earshot (unknown build) " + runtime.Version()
-	}
-	v := bi.Main.Version
-	if v == "" {
-		v = "(devel)"
-	}
-	var rev, at, dirty string
-	for _, s := range bi.Settings {
-		switch s.Key {
-		case "vcs.revision":
-			rev = s.Value
-		case "vcs.time":
-			at = s.Value
-		case "vcs.modified":
-			if s.Value == "true" {
-				dirty = ", modified"
-			}
-		}
-	}
-	if rev != "" {
-		return fmt.Sprintf("earshot %s (%s%s, %s) %s", v, rev, dirty, at, bi.GoVersion)
-	}
-	return fmt.Sprintf("earshot %s %s", v, bi.GoVersion)
-}
 
 // exitError carries a process exit code.
 type exitError struct {
@@ -66,16 +34,6 @@ func usageError(format string, args ...any) error {
 	return exitError{2, fmt.Errorf(format, args...)}
 }
 
-// inputError makes a bad input file named on the command line (a
-// watchlist, a policy: strictyaml.ErrInvalid) exit 2, like a bad
-// configuration; other errors stay failures.
-func inputError(err error) error {
-	if errors.Is(err, strictyaml.ErrInvalid) {
-		return pipeline.ConfigError(err)
-	}
-	return err
-}
-
 func main() {
 	err := run(os.Args[1:], os.Stdout, os.Stderr)
 	if err == nil {
@@ -88,39 +46,8 @@ func main() {
 // report prints the error a command ended with.
 func report(err error, stderr io.Writer) {
 	if err != nil {
-		fmt.Fprintln(stderr, "earshot:", printable(err.Error()))
+		fmt.Fprintln(stderr, "earshot:", strictyaml.Bound(err.Error()))
 	}
-}
-
-// printable bounds an error message for the terminal: its first
-// strictyaml.MaxErrors lines, each cut at 1,000 bytes, then a count of the
-// lines left out.
-func printable(msg string) string {
-	const maxLine = 1000
-	var b strings.Builder
-	lines := 0
-	for line := range strings.Lines(msg) {
-		lines++
-		if lines > strictyaml.MaxErrors {
-			continue
-		}
-		line = strings.TrimSuffix(line, "\n")
-		if len(line) > maxLine {
-			cut := maxLine
-			for cut > 0 && !utf8.RuneStart(line[cut]) {
-				cut--
-			}
-			line = line[:cut] + fmt.Sprintf("… (%d more bytes)", len(line)-cut)
-		}
-		if lines > 1 {
-			b.WriteByte('\n')
-		}
-		b.WriteString(line)
-	}
-	if more := lines - strictyaml.MaxErrors; more > 0 {
-		fmt.Fprintf(&b, "\n… and %d more lines", more)
-	}
-	return b.String()
 }
 
 // exitCode is the exit code for what run returned: 2 for bad usage or
@@ -194,7 +121,7 @@ Exit codes: 0 done, 1 failed, 2 bad usage or configuration.`,
 		RunE: func(c *cobra.Command, args []string) error {
 			switch {
 			case version:
-				fmt.Fprintln(stdout, versionLine())
+				fmt.Fprintln(stdout, buildinfo.Line())
 				return nil
 			case len(args) == 0:
 				fmt.Fprint(stderr, c.UsageString())
@@ -210,7 +137,7 @@ Exit codes: 0 done, 1 failed, 2 bad usage or configuration.`,
 		return usageError("%w (earshot %s -h lists the flags)", err, strings.TrimPrefix(c.CommandPath()+" ", "earshot "))
 	})
 	root.AddCommand(&cobra.Command{Use: "version", Short: "the version, commit and Go toolchain of this binary", Args: noArgs,
-		RunE: func(*cobra.Command, []string) error { fmt.Fprintln(stdout, versionLine()); return nil }})
+		RunE: func(*cobra.Command, []string) error { fmt.Fprintln(stdout, buildinfo.Line()); return nil }})
 	addTools(root, addStageCommands(root, stdout, stderr), stdout, stderr)
 	root.InitDefaultHelpCmd()
 	root.InitDefaultCompletionCmd()

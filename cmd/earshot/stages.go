@@ -7,18 +7,12 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
-	"os/signal"
-	"runtime/debug"
-	"slices"
-	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
 	"github.com/earshot-dev/earshot/pipeline"
-	"github.com/earshot-dev/earshot/sink"
 )
 
 // runFlags are the flags of the commands that run a process.
@@ -92,9 +86,6 @@ func addStageCommands(root *cobra.Command, stdout, stderr io.Writer) map[string]
 				if err := f.check(c.Flags()); err != nil {
 					return err
 				}
-				if name == pipeline.Sink || name == pipeline.Index {
-					batchWriterGC()
-				}
 				return runProcess(name, f, stdout, stderr)
 			}}
 		f.add(c.Flags(), name, name == pipeline.Run || name == pipeline.Ingest)
@@ -105,46 +96,12 @@ func addStageCommands(root *cobra.Command, stdout, stderr io.Writer) map[string]
 	return cmds
 }
 
-// batchWriterGC lets the garbage collector run less often in a process
-// that only writes batches (earshot sink, earshot index), unless GOGC says
-// otherwise: they allocate a batch's worth of short-lived garbage at a
-// time, and at GOGC=400 the sink spends 25 % and the index 15–40 % less CPU
-// a row, for 2–2.5× the peak heap (BENCHMARKS.md). earshot run keeps Go's
-// default, since every stage shares its heap.
-func batchWriterGC() {
-	if _, set := os.LookupEnv("GOGC"); !set {
-		debug.SetGCPercent(400)
-	}
-}
-
 func newLogger(level string, stderr io.Writer) (*slog.Logger, error) {
 	var l slog.Level
 	if err := l.UnmarshalText([]byte(level)); err != nil {
 		return nil, usageError("--log-level: %w", err)
 	}
 	return slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: l})), nil
-}
-
-// signalContext is cancelled on the first SIGINT or SIGTERM; a second one
-// exits at once. That drops what is in flight, none of which has been
-// committed or checkpointed: a restart reads it again (docs/guarantees.md).
-func signalContext(log *slog.Logger) (context.Context, context.CancelFunc) {
-	ctx, cancel := context.WithCancel(context.Background())
-	ch := make(chan os.Signal, 2)
-	signal.Notify(ch, os.Interrupt, syscall.SIGTERM)
-	go func() {
-		select {
-		case s := <-ch:
-			log.Info("stopping: finishing the work in hand (signal again to quit at once)", "signal", s.String())
-			cancel()
-		case <-ctx.Done():
-			return
-		}
-		<-ch
-		log.Error("second signal: quitting without draining; what was in flight is not committed or checkpointed and is read again on restart")
-		os.Exit(130)
-	}()
-	return ctx, func() { signal.Stop(ch); cancel() }
 }
 
 // runProcess runs the process name (a stage, run) with the flags' overrides
@@ -158,22 +115,11 @@ func runProcess(name string, f runFlags, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if f.rate >= 0 {
-		cfg.Ingest.Synthetic.Rate = f.rate
-	}
-	if f.seed != 0 {
-		cfg.Ingest.Synthetic.Seed = f.seed
-	}
-	if f.limit >= 0 {
-		cfg.Ingest.Synthetic.Limit = f.limit
-	}
-	if f.metrics != "" {
-		cfg.Metrics.Addr = f.metrics
-	}
+	pipeline.Overrides{Rate: f.rate, Seed: f.seed, Limit: f.limit, MetricsAddr: f.metrics}.Apply(&cfg)
 	log = log.With("process", name)
-	ctx, stop := signalContext(log)
+	ctx, stop := pipeline.SignalContext(log)
 	defer stop()
-	if f.duration > 0 {
+	if f.duration > 0 { // the wait for Kafka too
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, f.duration)
 		defer cancel()
@@ -218,11 +164,8 @@ func apiCommand(stdout, stderr io.Writer) *cobra.Command {
 					return pipeline.ConfigError(err)
 				}
 			}
-			if cfg.API.Addr == "" {
-				return pipeline.ConfigError(fmt.Errorf("%s: api.addr is not set (or pass --addr)", config))
-			}
 			log = log.With("process", pipeline.API)
-			ctx, stop := signalContext(log)
+			ctx, stop := pipeline.SignalContext(log)
 			defer stop()
 			p, err := pipeline.NewProcess(ctx, cfg, pipeline.ProcessOptions{Name: pipeline.API, Log: log})
 			if err != nil {
@@ -263,16 +206,7 @@ func migrateCommand(stdout, stderr io.Writer) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			applied, err := pipeline.Migrate(cfg, slog.New(slog.NewTextHandler(stderr, nil)))
-			if err != nil {
-				return err
-			}
-			if len(applied) == 0 {
-				fmt.Fprintf(stdout, "schema of %s is up to date (version %d)\n", cfg.Sink.Database, sink.SchemaVersion())
-			} else {
-				fmt.Fprintf(stdout, "applied migrations %v to %s; schema version %d\n", applied, cfg.Sink.Database, slices.Max(applied))
-			}
-			return nil
+			return pipeline.Migrate(cfg, stdout, slog.New(slog.NewTextHandler(stderr, nil)))
 		}}
 	c.Flags().StringVar(&config, "config", "deploy/examples/embedded.yaml", "configuration file")
 	c.Flags().BoolVar(&print, "print", false, "print the schema as SQL, the sink's insert column lists and the cookbook's queries, as JSON (database earshot or DATABASE), for checking against another ClickHouse version")

@@ -144,15 +144,6 @@ func (l *listFlag) Set(v string) error {
 	return nil
 }
 
-// openIndexForTool opens the search index of a configuration read-only.
-func openIndexForTool(config, dir string) (*search.Index, error) {
-	cfg, err := pipeline.Load(config)
-	if err != nil {
-		return nil, err
-	}
-	return pipeline.OpenIndexReadOnly(cfg, dir)
-}
-
 // searchCommand is `earshot search "query" [filters]`.
 func searchCommand(stdout io.Writer) *cobra.Command {
 	var config, dir, since string
@@ -172,24 +163,15 @@ pre*, /regexp/, word~1; * alone matches everything (docs/search.md).`,
 				}
 				q.Since = time.Now().Add(-d)
 			}
-			x, err := openIndexForTool(config, dir)
+			cfg, err := pipeline.Load(config)
 			if err != nil {
 				return err
 			}
-			defer x.Close()
-			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-			defer cancel()
-			res, err := x.Search(ctx, q)
-			switch {
-			case errors.Is(err, search.ErrBadQuery):
+			err = pipeline.Search(cfg, dir, q, asJSON, stdout)
+			if errors.Is(err, search.ErrBadQuery) {
 				return exitError{2, err}
-			case err != nil:
-				return err
-			case asJSON:
-				return writeJSON(stdout, res)
 			}
-			res.WriteText(stdout, q, x.Days())
-			return nil
+			return err
 		}}
 	fs := c.Flags()
 	fs.StringVar(&config, "config", "deploy/examples/embedded.yaml", "configuration file (its search: section)")
@@ -204,12 +186,6 @@ pre*, /regexp/, word~1; * alone matches everything (docs/search.md).`,
 	fs.BoolVar(&q.Exhaustive, "exhaustive", false, "search every day of the window, even past search.hit_budget hits (slower for broad queries)")
 	fs.BoolVar(&asJSON, "json", false, "print the result as JSON")
 	return c
-}
-
-func writeJSON(w io.Writer, v any) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(v)
 }
 
 // backtestCommand is `earshot watchlist backtest FILE --since 7d`.
@@ -231,13 +207,15 @@ func backtestCommand(stdout io.Writer) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			ctx, stop := signalContext(slog.New(slog.DiscardHandler))
+			ctx, stop := pipeline.SignalContext(slog.New(slog.DiscardHandler))
 			defer stop()
 			rep, err := pipeline.Backtest(ctx, cfg, args[0], dir, liveDir, backtest.Options{Since: age, Sample: sample})
 			if err != nil {
 				return err
 			} else if asJSON {
-				return writeJSON(stdout, rep)
+				enc := json.NewEncoder(stdout)
+				enc.SetIndent("", "  ")
+				return enc.Encode(rep)
 			}
 			rep.WriteText(stdout)
 			return nil
@@ -381,15 +359,7 @@ func insightsRunCommand(stdout, stderr io.Writer) *cobra.Command {
 			} else if format == "json" {
 				return json.NewEncoder(stdout).Encode(t)
 			}
-			if err := t.WriteText(stdout); err != nil {
-				return err
-			}
-			if t.Truncated {
-				fmt.Fprintf(stderr, "%d rows (cut at --max-rows)\n", len(t.Rows))
-			} else {
-				fmt.Fprintf(stderr, "%d rows\n", len(t.Rows))
-			}
-			return nil
+			return t.WriteText(stdout, stderr)
 		}}
 	fs := c.Flags()
 	fs.Var(params, "param", "a query parameter, name=value (repeatable)")
