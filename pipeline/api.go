@@ -81,16 +81,8 @@ func newAPIPart(ctx context.Context, cfg Config, embedded bool, reg *prometheus.
 		// reloads (route.reload_interval).
 		d.Routing = &api.RoutingFiles{Policy: cfg.Route.Policy, Org: cfg.Route.Org, Proposal: filepath.Join(cfg.API.StateDir, "routing-proposal.json")}
 	}
-	if cfg.Match.Store != "" {
-		st, closeStore, err := OpenWatchlistStore(cfg, nil, log) // the API writes its own audit records, with role and request id
-		if err != nil {
-			return nil, err
-		}
-		a.closers = append(a.closers, closeStore)
-		d.Watchlists = st
-		d.Backtester = api.IndexBacktester{Index: a.index, Live: st.LiveSet, Regions: region.Map(cfg.Enrich.Regions)}
-	} else {
-		d.Backtester = api.IndexBacktester{Index: a.index, Live: func() ([]*match.Watchlist, error) { return nil, nil }, Regions: region.Map(cfg.Enrich.Regions)}
+	if err := a.addWatchlists(&d); err != nil {
+		return nil, err
 	}
 	d.Searcher = lazySearcher(a.index)
 	d.Push = func() api.PushTarget {
@@ -101,57 +93,11 @@ func newAPIPart(ctx context.Context, cfg Config, embedded bool, reg *prometheus.
 		}
 		return a.push
 	}
-	if cfg.Sink.Enabled {
-		conn, err := sink.Open(cfg.Sink)
-		if err != nil {
-			return nil, err
-		}
-		a.closers = append(a.closers, func() { conn.Close() })
-		if err := sink.Check(ctx, conn); err != nil {
-			return nil, err // an untrusted certificate or a refused password: retrying cannot help
-		}
-		d.Ready["clickhouse"] = func(ctx context.Context) error { return conn.Ping(ctx) }
-		d.Alerts = &api.CHAlerts{Table: &sink.AlertTables{Conn: conn, DB: cfg.Sink.Database}}
-		cat, err := insights.Load()
-		if err != nil {
-			return nil, err
-		}
-		cat.Limits = insights.DefaultConfig()
-		d.Insights = insights.Bound{Catalog: cat, Conn: conn, DB: cfg.Sink.Database}
-		shipper := &api.Shipper{Table: &sink.AuditTable{Conn: conn, DB: cfg.Sink.Database}, Path: audit.Path(), Interval: cfg.API.AuditShip, Log: log.With("component", "api.audit")}
-		a.workers = append(a.workers, shipper.Run)
-	} else if embedded {
-		a.mem = api.NewMemAlerts(cfg.API.AlertsPerQueue)
-		d.Alerts = a.mem
+	if err := a.addStores(ctx, &d, audit, embedded); err != nil {
+		return nil, err
 	}
-	if cfg.Transport.Kind == "kafka" {
-		brokers := cfg.Transport.Kafka.Brokers
-		d.Ready["kafka"] = func(ctx context.Context) error {
-			var dl net.Dialer
-			var errs []error
-			for _, b := range brokers {
-				c, err := dl.DialContext(ctx, "tcp", b)
-				if err == nil {
-					c.Close()
-					return nil
-				}
-				errs = append(errs, err)
-			}
-			return errors.Join(errs...)
-		}
-		if !embedded {
-			topics := NewTopics(cfg.Transport.TopicPrefix)
-			k, err := stream.NewKafka(cfg.Transport.Kafka, topics.Dead(), log)
-			if err != nil {
-				return nil, err
-			}
-			a.closers = append(a.closers, func() { k.Close() })
-			feed := &api.LiveFeed{Source: k, Topics: map[string]string{}, Hub: a.hub, Log: log}
-			for q := range d.Queues {
-				feed.Topics[q] = topics.Alerts(q)
-			}
-			a.workers = append(a.workers, feed.Run)
-		}
+	if err := a.addKafka(&d, embedded); err != nil {
+		return nil, err
 	}
 	if a.srv, err = api.New(cfg.API, d); err != nil {
 		return nil, err
@@ -254,4 +200,86 @@ func (a *apiPart) close() {
 		a.closers[i]()
 	}
 	a.closers = nil
+}
+
+// addWatchlists gives the API the watchlist store of match.store, when
+// set, and the backtester over the search index.
+func (a *apiPart) addWatchlists(d *api.Deps) error {
+	if a.cfg.Match.Store != "" {
+		st, closeStore, err := OpenWatchlistStore(a.cfg, nil, a.log) // the API writes its own audit records, with role and request id
+		if err != nil {
+			return err
+		}
+		a.closers = append(a.closers, closeStore)
+		d.Watchlists = st
+		d.Backtester = api.IndexBacktester{Index: a.index, Live: st.LiveSet, Regions: region.Map(a.cfg.Enrich.Regions)}
+	} else {
+		d.Backtester = api.IndexBacktester{Index: a.index, Live: func() ([]*match.Watchlist, error) { return nil, nil }, Regions: region.Map(a.cfg.Enrich.Regions)}
+	}
+	return nil
+}
+
+// addStores gives the API what it reads from ClickHouse (alerts, the
+// cookbook) and ships the audit log there; without the sink, an embedded
+// process keeps the alerts in memory.
+func (a *apiPart) addStores(ctx context.Context, d *api.Deps, audit *api.Audit, embedded bool) error {
+	if a.cfg.Sink.Enabled {
+		conn, err := sink.Open(a.cfg.Sink)
+		if err != nil {
+			return err
+		}
+		a.closers = append(a.closers, func() { conn.Close() })
+		if err := sink.Check(ctx, conn); err != nil {
+			return err // an untrusted certificate or a refused password: retrying cannot help
+		}
+		d.Ready["clickhouse"] = func(ctx context.Context) error { return conn.Ping(ctx) }
+		d.Alerts = &api.CHAlerts{Table: &sink.AlertTables{Conn: conn, DB: a.cfg.Sink.Database}}
+		cat, err := insights.Load()
+		if err != nil {
+			return err
+		}
+		cat.Limits = insights.DefaultConfig()
+		d.Insights = insights.Bound{Catalog: cat, Conn: conn, DB: a.cfg.Sink.Database}
+		shipper := &api.Shipper{Table: &sink.AuditTable{Conn: conn, DB: a.cfg.Sink.Database}, Path: audit.Path(), Interval: a.cfg.API.AuditShip, Log: a.log.With("component", "api.audit")}
+		a.workers = append(a.workers, shipper.Run)
+	} else if embedded {
+		a.mem = api.NewMemAlerts(a.cfg.API.AlertsPerQueue)
+		d.Alerts = a.mem
+	}
+	return nil
+}
+
+// addKafka adds the Kafka readiness check and, in a process without the
+// pipeline, the live feed of the queues' topics.
+func (a *apiPart) addKafka(d *api.Deps, embedded bool) error {
+	if a.cfg.Transport.Kind == "kafka" {
+		brokers := a.cfg.Transport.Kafka.Brokers
+		d.Ready["kafka"] = func(ctx context.Context) error {
+			var dl net.Dialer
+			var errs []error
+			for _, b := range brokers {
+				c, err := dl.DialContext(ctx, "tcp", b)
+				if err == nil {
+					c.Close()
+					return nil
+				}
+				errs = append(errs, err)
+			}
+			return errors.Join(errs...)
+		}
+		if !embedded {
+			topics := NewTopics(a.cfg.Transport.TopicPrefix)
+			k, err := stream.NewKafka(a.cfg.Transport.Kafka, topics.Dead(), a.log)
+			if err != nil {
+				return err
+			}
+			a.closers = append(a.closers, func() { k.Close() })
+			feed := &api.LiveFeed{Source: k, Topics: map[string]string{}, Hub: a.hub, Log: a.log}
+			for q := range d.Queues {
+				feed.Topics[q] = topics.Alerts(q)
+			}
+			a.workers = append(a.workers, feed.Run)
+		}
+	}
+	return nil
 }

@@ -475,24 +475,7 @@ func (p *Pipeline) Run(ctx context.Context) error {
 	}
 	watchCtx, stopWatch := context.WithCancel(stageCtx)
 	defer stopWatch()
-	for _, job := range p.jobs {
-		wg.Go(func() { job(watchCtx) })
-	}
-	if p.follow != nil {
-		wg.Go(func() { fail("watchlists", p.follow(watchCtx)) })
-	} else if p.matcher != nil && p.cfg.Match.ReloadInterval > 0 {
-		wg.Go(func() {
-			match.WatchFrom(watchCtx, p.cfg.Match.Watchlists, p.watchState, p.cfg.Match.ReloadInterval, p.matcher, p.log)
-		})
-	}
-	cp, _ := p.sourceCheckpointer()
-	if cp != nil {
-		every := p.cfg.Ingest.Live.CursorEvery
-		if p.cfg.Ingest.Source == "file" {
-			every = p.cfg.Ingest.File.CheckpointEvery
-		}
-		wg.Go(func() { p.tracker.Run(watchCtx, cp, max(every, 10*time.Millisecond), p.log) })
-	}
+	cp := p.startJobs(watchCtx, &wg, fail)
 	wg.Go(func() {
 		stages.Wait()
 		stopWatch()
@@ -502,12 +485,7 @@ func (p *Pipeline) Run(ctx context.Context) error {
 	if cp != nil {
 		// Everything drained has been handled; what was abandoned (the
 		// shutdown timeout) holds the checkpoint back, to be read again.
-		if err := p.tracker.Save(cp, true); err != nil {
-			fail(Ingest, err)
-		}
-		if n := p.tracker.Pending(); n > 0 {
-			p.log.Warn("stopped with source batches not fully processed; a restart reads them again", "component", "tracker", "batches", n)
-		}
+		fail(Ingest, p.saveCheckpoint(cp))
 	}
 	p.closeConsumers()
 	for _, c := range slices.Backward(p.closers) {
@@ -516,6 +494,41 @@ func (p *Pipeline) Run(ctx context.Context) error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// startJobs starts the background work that lives as long as the stages:
+// the jobs, the watchlists' reload or follow, and the source's checkpoint
+// tracker, whose checkpointer it returns (nil: none).
+func (p *Pipeline) startJobs(ctx context.Context, wg *sync.WaitGroup, fail func(string, error)) stream.Checkpointer {
+	for _, job := range p.jobs {
+		wg.Go(func() { job(ctx) })
+	}
+	if p.follow != nil {
+		wg.Go(func() { fail("watchlists", p.follow(ctx)) })
+	} else if p.matcher != nil && p.cfg.Match.ReloadInterval > 0 {
+		wg.Go(func() {
+			match.WatchFrom(ctx, p.cfg.Match.Watchlists, p.watchState, p.cfg.Match.ReloadInterval, p.matcher, p.log)
+		})
+	}
+	cp, _ := p.sourceCheckpointer()
+	if cp != nil {
+		every := p.cfg.Ingest.Live.CursorEvery
+		if p.cfg.Ingest.Source == "file" {
+			every = p.cfg.Ingest.File.CheckpointEvery
+		}
+		wg.Go(func() { p.tracker.Run(ctx, cp, max(every, 10*time.Millisecond), p.log) })
+	}
+	return cp
+}
+
+// saveCheckpoint saves the source's checkpoint as far as every batch was
+// handled, when the stages have stopped.
+func (p *Pipeline) saveCheckpoint(cp stream.Checkpointer) error {
+	err := p.tracker.Save(cp, true)
+	if n := p.tracker.Pending(); n > 0 {
+		p.log.Warn("stopped with source batches not fully processed; a restart reads them again", "component", "tracker", "batches", n)
+	}
+	return err
 }
 
 // sourceCheckpointer is the source when it keeps a checkpoint that this
