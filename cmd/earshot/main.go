@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strings"
 	"sync"
 
 	"github.com/spf13/cobra"
@@ -134,7 +133,7 @@ Exit codes: 0 done, 1 failed, 2 bad usage or configuration.`,
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
-		return usageError("%w (earshot %s -h lists the flags)", err, strings.TrimPrefix(c.CommandPath()+" ", "earshot "))
+		return usageError("%w (%s -h lists the flags)", err, c.CommandPath())
 	})
 	root.AddCommand(&cobra.Command{Use: "version", Short: "the version, commit and Go toolchain of this binary", Args: noArgs,
 		RunE: func(*cobra.Command, []string) error { fmt.Fprintln(stdout, buildinfo.Line()); return nil }})

@@ -66,10 +66,10 @@ func (f *runFlags) check(fs *pflag.FlagSet) error {
 // stageUse are the process commands and what each runs.
 var stageUse = map[string]string{
 	pipeline.Run:     "every stage in one process (embedded by default)",
-	pipeline.Ingest:  "the ingest stage, distributed over Kafka",
-	pipeline.Match:   "the match stage, distributed over Kafka",
+	pipeline.Ingest:  "the ingest stage, distributed over Kafka; ingest file: check an export",
+	pipeline.Match:   "the match stage, distributed over Kafka; match --watchlists: what a file's posts match",
 	pipeline.Enrich:  "the enrich stage, distributed over Kafka",
-	pipeline.Route:   "the route stage, distributed over Kafka",
+	pipeline.Route:   "the route stage, distributed over Kafka; route validate|simulate: the policy's tools",
 	pipeline.Sink:    "the ClickHouse sink, distributed over Kafka",
 	pipeline.Index:   "the search index (search.enabled), beside the sink",
 	pipeline.Deliver: "deliver alerts to the queues' HTTP endpoints",
