@@ -35,8 +35,8 @@ func TestConfigTypoIsAUsageError(t *testing.T) {
 	}
 	var out, errb bytes.Buffer
 	err := run([]string{"run", "--config", cfg}, &out, &errb)
-	if !errors.Is(err, strictyaml.ErrInvalid) {
-		t.Fatalf("err = %v, want a configuration error (exit code 2)", err)
+	if !errors.Is(err, pipeline.ErrConfig) || !errors.Is(err, strictyaml.ErrInvalid) || exitCode(err) != 2 {
+		t.Fatalf("err = %v, want a configuration error of the file (exit code 2)", err)
 	}
 	if want := cfg + `:5: unknown key "synthetc"`; !strings.Contains(err.Error(), want) {
 		t.Errorf("err = %v, want it to contain %q", err, want)
@@ -55,8 +55,8 @@ func TestBadValuesAreAllReported(t *testing.T) {
 			t.Errorf("err = %v, want it to contain %q", err, want)
 		}
 	}
-	if !errors.Is(err, strictyaml.ErrInvalid) {
-		t.Errorf("err = %v is not a configuration error", err)
+	if !errors.Is(err, pipeline.ErrConfig) || exitCode(err) != 2 {
+		t.Errorf("err = %v is not a configuration error (exit code 2)", err)
 	}
 }
 
