@@ -59,8 +59,9 @@ type ProcessOptions struct {
 //     flushes its batch, and the alert printer flushes what it printed
 //     before the source's checkpoint passes it (Pipeline.Run);
 //  3. api: the HTTP API, which stops accepting requests (pushed posts
-//     among them) before the pipeline is told to stop, so that nothing
-//     is accepted that the source can no longer hand on;
+//     among them; open requests get up to 5 s) before the pipeline is told
+//     to stop, so that nothing is accepted that the source can no longer
+//     hand on;
 //  4. printer: flushes printed alerts to stdout every 200 ms;
 //  5. progress: the progress report.
 //
@@ -115,7 +116,10 @@ func NewProcess(ctx context.Context, cfg Config, opt ProcessOptions) (_ *Process
 		p.closers = append(p.closers, p.api.close)
 	}
 	if opt.Name == API {
-		return p, p.buildAPIAlone()
+		if err := p.buildAPIAlone(); err != nil {
+			return nil, err
+		}
+		return p, nil
 	}
 	stages := []string{opt.Name}
 	if opt.Name == Run {
