@@ -99,16 +99,17 @@ func (c *Config) Validate() error {
 
 // Load reads a configuration file over the defaults. Relative paths in it
 // are taken relative to the file's directory. A bad file yields an error
-// wrapping strictyaml.ErrInvalid.
+// is ErrConfig (and, when the file itself is at fault, strictyaml.ErrInvalid).
 func Load(path string) (Config, error) {
+	c, err := load(path)
+	return c, ConfigError(err)
+}
+
+func load(path string) (Config, error) {
 	c := Default()
 	data, err := strictyaml.ReadFile(path)
 	if err != nil {
-		if !errors.Is(err, strictyaml.ErrInvalid) {
-			// a missing or unreadable configuration file is a configuration problem
-			err = errors.Join(strictyaml.ErrInvalid, err)
-		}
-		return c, err
+		return c, err // a missing or unreadable configuration file is a configuration problem too
 	}
 	decodeErr := strictyaml.Decode(path, data, &c)
 	if decodeErr != nil && !strictyaml.Partial(decodeErr) {

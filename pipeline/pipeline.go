@@ -22,7 +22,6 @@ import (
 	"github.com/earshot-dev/earshot/search"
 	"github.com/earshot-dev/earshot/sink"
 	"github.com/earshot-dev/earshot/stream"
-	"github.com/earshot-dev/earshot/strictyaml"
 	"github.com/earshot-dev/earshot/webhook"
 )
 
@@ -73,6 +72,8 @@ type Pipeline struct {
 	source     *stream.SourceRunner
 	runners    map[string]*stream.Runner
 	outputs    map[string][]string // topics each runner writes, closed after it in embedded mode
+	out        stream.Producer
+	metrics    *stream.Metrics
 	taps       []func(context.Context) error
 	jobs       []func(context.Context) // background work that lives as long as the stages
 	closers    []func() error
@@ -88,8 +89,19 @@ type Pipeline struct {
 
 // New builds the given stages. In embedded mode (memory transport) stages
 // must be all of them. In distributed mode it waits for Kafka, retrying,
-// and creates the topics the stages use.
-func New(ctx context.Context, cfg Config, stages []string, taps Taps, reg prometheus.Registerer, log *slog.Logger) (_ *Pipeline, err error) {
+// and creates the topics the stages use. Configuration problems (a policy
+// or watchlist that does not load, stages that do not go together) are
+// ErrConfig.
+func New(ctx context.Context, cfg Config, stages []string, taps Taps, reg prometheus.Registerer, log *slog.Logger) (*Pipeline, error) {
+	p, err := build(ctx, cfg, stages, taps, reg, log)
+	return p, Classify(err)
+}
+
+// build is New in the order of its steps: what runs here, what it loads,
+// the transport, then the runners from the last stage back to the source
+// (an in-memory topic only delivers to groups that exist when a record is
+// produced).
+func build(ctx context.Context, cfg Config, stages []string, taps Taps, reg prometheus.Registerer, log *slog.Logger) (_ *Pipeline, err error) {
 	if cfg.Match.Store != "" && cfg.Match.Follow == "" && slices.Contains(stages, Match) {
 		// The matcher reloads the store's live set, which approvals rewrite.
 		dir, err := storeLiveDir(cfg, log)
@@ -105,181 +117,30 @@ func New(ctx context.Context, cfg Config, stages []string, taps Taps, reg promet
 			p.release() // what was opened before the failure
 		}
 	}()
-	if !cfg.Sink.Enabled {
-		stages = slices.DeleteFunc(slices.Clone(stages), func(s string) bool { return s == Sink })
-	}
-	if !cfg.Search.Enabled {
-		if slices.Equal(stages, []string{Index}) {
-			return nil, errors.Join(strictyaml.ErrInvalid, errors.New("search.enabled is false: earshot index has nothing to do"))
-		}
-		stages = slices.DeleteFunc(slices.Clone(stages), func(s string) bool { return s == Index })
-	}
-	if len(cfg.Webhook.Endpoints) == 0 {
-		stages = slices.DeleteFunc(slices.Clone(stages), func(s string) bool { return s == Deliver })
-	}
-	has := func(s string) bool { return slices.Contains(stages, s) }
-
-	if has(Route) || has(Deliver) || has(Sink) || taps.Alert != nil {
-		if p.policy, err = route.Load(cfg.Route); err != nil {
-			return nil, err
-		}
-		p.live = route.NewLive(p.policy, cfg.Route)
-	}
-	if has(Match) {
-		if p.owned, err = ownedAccounts(cfg.Route.Org); err != nil {
-			return nil, err
-		}
-	}
-	var matcher *match.Matcher
-	if has(Match) && cfg.Match.Follow == "" {
-		// The state before the load: reloads start from it (WatchFrom).
-		p.watchState, _ = match.DirState(cfg.Match.Watchlists)
-		lists, err := match.LoadDir(cfg.Match.Watchlists)
-		if err != nil {
-			return nil, err
-		}
-		if matcher, err = match.NewWith(lists, p.matchOptions()); err != nil {
-			return nil, errors.Join(strictyaml.ErrInvalid, err)
-		}
-		log.Info("watchlists loaded", "count", len(lists), "keywords", matcher.Engine().Keywords(), "dir", cfg.Match.Watchlists)
-		p.matcher = matcher
-	}
-
-	switch cfg.Transport.Kind {
-	case "memory":
-		for _, s := range AllStages {
-			if s != Sink && s != Index && s != Deliver && !has(s) {
-				return nil, errors.Join(strictyaml.ErrInvalid, fmt.Errorf("embedded mode (transport.kind: memory) runs every stage in one process; use transport.kind: kafka to run %v alone", stages))
-			}
-		}
-		p.mem = stream.NewMemory(cfg.Transport.QueueSize)
-		p.tracker = stream.NewTracker()
-		p.mem.Track(p.tracker) // before any consumer exists
-		p.tr = p.mem
-		p.closers = append(p.closers, p.tr.Close)
-	case "kafka":
-		k, err := stream.NewKafka(cfg.Transport.Kafka, p.topics.Dead(), log)
-		if err != nil {
-			return nil, err
-		}
-		p.tr = k
-		p.closers = append(p.closers, p.tr.Close)
-		if err := k.WaitReady(ctx); err != nil {
-			return nil, err
-		}
-		if err := k.EnsureTopics(ctx, p.allTopics()...); err != nil {
-			return nil, err
-		}
-	}
-	if has(Match) && cfg.Match.Follow == "kafka" {
-		if matcher, err = p.followWatchlists(ctx); err != nil {
-			return nil, err
-		}
-	}
-
-	metrics := stream.NewMetrics(reg)
-	out, err := p.tr.Producer()
+	stages, err = cfg.stagesHere(stages)
 	if err != nil {
 		return nil, err
 	}
-	p.closers = append(p.closers, out.Close)
-
-	// Consumers first: an in-memory topic only delivers to groups that exist
-	// when a record is produced.
-	runner := func(name, in string, stage stream.Stage, topic func(*post.Item) string, rc stream.RunnerConfig, outputs ...string) error {
-		c, err := p.tr.Consumer(p.topics.Group(name), in)
-		if err != nil {
-			return fmt.Errorf("%s: consuming %s: %w", name, in, err)
-		}
-		p.consumers = append(p.consumers, c)
-		p.outputs[name] = outputs
-		p.runners[name] = &stream.Runner{Name: name, In: c, Out: out, Stage: stage, Topic: topic, DeadTopic: p.topics.Dead(), Config: rc, Log: log, Metrics: metrics}
-		return nil
+	has := func(s string) bool { return slices.Contains(stages, s) }
+	if err := p.load(has, taps.Alert != nil); err != nil {
+		return nil, err
 	}
-	to := func(topic string) func(*post.Item) string { return func(*post.Item) string { return topic } }
-	if has(Match) {
-		if err := runner(Match, p.topics.Posts(), p.matchStage(matcher.Stage(), has(Sink)), p.topics.matchTopic, cfg.Runner, p.topics.Matched(), p.topics.Volume()); err != nil {
+	if err := p.openTransport(ctx, stages); err != nil {
+		return nil, err
+	}
+	if has(Match) && cfg.Match.Follow == "kafka" {
+		if _, err := p.followWatchlists(ctx); err != nil {
 			return nil, err
 		}
 	}
-	if has(Enrich) {
-		if err := runner(Enrich, p.topics.Matched(), enrich.New(cfg.Enrich).Stage(), to(p.topics.Enriched()), cfg.Runner, p.topics.Enriched()); err != nil {
-			return nil, err
-		}
+	p.metrics = stream.NewMetrics(reg)
+	if p.out, err = p.tr.Producer(); err != nil {
+		return nil, err
 	}
-	var timers *route.Timers
-	if has(Route) && !cfg.Sink.Enabled {
-		// No ClickHouse holds the alerts: the stage keeps its timed
-		// escalations in memory for the escalation job.
-		timers = p.live.KeepTimers()
-	}
-	if has(Route) {
-		queues := []string{p.topics.Suppressed()}
-		for _, q := range p.policy.AllQueues() {
-			queues = append(queues, p.topics.Alerts(q))
-		}
-		p.live.RecordSuppressions()
-		if err := runner(Route, p.topics.Enriched(), countSuppressed(p.live.Stage(time.Now), reg), p.topics.routeTopic, cfg.routeRunner(), queues...); err != nil {
+	p.closers = append(p.closers, p.out.Close)
+	for _, add := range []func(context.Context, func(string) bool, prometheus.Registerer) error{p.addStages, p.addStores, p.addDelivery} {
+		if err := add(ctx, has, reg); err != nil {
 			return nil, err
-		}
-		if cfg.Route.ReloadInterval > 0 {
-			log := log.With("component", "routing")
-			w := p.live.Watcher(cfg.Route, cfg.Route.ReloadInterval, log)
-			w.Metrics = p.reloads
-			p.jobs = append(p.jobs, func(ctx context.Context) { w.Run(ctx, p.live.State()) })
-		}
-	}
-	if has(Sink) {
-		conn, err := sink.Open(cfg.Sink)
-		if err != nil {
-			return nil, err
-		}
-		p.closers = append(p.closers, conn.Close)
-		if err := sink.Check(ctx, conn); err != nil {
-			return nil, err // an untrusted certificate or a refused password: retrying cannot help
-		}
-		s := sink.NewWith(conn, cfg.Sink, sink.Options{Registerer: reg, Logger: log})
-		if err := runner(Sink, p.topics.Enriched(), s.Stage(), to(""), cfg.sinkRunner()); err != nil {
-			return nil, err
-		}
-		if err := p.addSinkRunners(s, runner); err != nil {
-			return nil, err
-		}
-	}
-	if has(Index) {
-		// Its own consumer group on the enriched topic: a slow or failing
-		// index never holds up the sink (its stage dead-letters what it
-		// cannot write instead of retrying).
-		idx, err := search.OpenWith(cfg.Search, search.Options{Logger: log, Registerer: reg})
-		if err != nil {
-			return nil, err
-		}
-		p.closers = append(p.closers, idx.Close)
-		p.search = idx
-		if err := runner(Index, p.topics.Enriched(), idx.Stage(), to(""), cfg.searchRunner()); err != nil {
-			return nil, err
-		}
-	}
-	if has(Route) {
-		if err := p.addEscalation(out, timers); err != nil {
-			return nil, err
-		}
-	}
-	if has(Deliver) {
-		queues := p.policy.AllQueues()
-		for q, e := range cfg.Webhook.Endpoints {
-			if !slices.Contains(queues, q) {
-				return nil, errors.Join(strictyaml.ErrInvalid, fmt.Errorf("webhook.endpoints.%s: %q is not a queue of the routing policy", q, q))
-			}
-			rc := cfg.Runner
-			rc.BatchSize, rc.Linger, rc.Workers = 50, 0, 1 // one HTTP call per alert: small batches commit often
-			sender, err := webhook.NewSenderFromEnv(e)
-			if err != nil {
-				return nil, fmt.Errorf("webhook.endpoints.%s: %w", q, err)
-			}
-			if err := runner(Deliver+"."+q, p.topics.Alerts(q), sender.Stage(), to(""), rc); err != nil {
-				return nil, err
-			}
 		}
 	}
 	if err := p.addTaps(taps); err != nil {
@@ -291,9 +152,201 @@ func New(ctx context.Context, cfg Config, stages []string, taps Taps, reg promet
 			return nil, err
 		}
 		p.closers = append(p.closers, closer.Close)
-		p.source = &stream.SourceRunner{Name: Ingest, Src: src, Out: out, Topic: p.topics.Posts(), DeadTopic: p.topics.Dead(), BatchSize: cfg.Ingest.BatchSize, Log: log, Metrics: metrics, Tracker: p.tracker}
+		p.source = &stream.SourceRunner{Name: Ingest, Src: src, Out: p.out, Topic: p.topics.Posts(), DeadTopic: p.topics.Dead(), BatchSize: cfg.Ingest.BatchSize, Log: log, Metrics: p.metrics, Tracker: p.tracker}
 	}
 	return p, nil
+}
+
+// stagesHere are the stages this process runs: the sink, the search index
+// and webhook delivery only when enabled.
+func (c *Config) stagesHere(stages []string) ([]string, error) {
+	if !c.Sink.Enabled {
+		stages = slices.DeleteFunc(slices.Clone(stages), func(s string) bool { return s == Sink })
+	}
+	if !c.Search.Enabled {
+		if slices.Equal(stages, []string{Index}) {
+			return nil, ConfigError(errors.New("search.enabled is false: earshot index has nothing to do"))
+		}
+		stages = slices.DeleteFunc(slices.Clone(stages), func(s string) bool { return s == Index })
+	}
+	if len(c.Webhook.Endpoints) == 0 {
+		stages = slices.DeleteFunc(slices.Clone(stages), func(s string) bool { return s == Deliver })
+	}
+	if c.Transport.Kind == "memory" {
+		for _, s := range AllStages {
+			if s != Sink && s != Index && s != Deliver && !slices.Contains(stages, s) {
+				return nil, ConfigError(fmt.Errorf("embedded mode (transport.kind: memory) runs every stage in one process; use transport.kind: kafka to run %v alone", stages))
+			}
+		}
+	}
+	return stages, nil
+}
+
+// load reads the routing policy and organisation and the watchlists, as
+// far as the stages here need them.
+func (p *Pipeline) load(has func(string) bool, tapAlerts bool) error {
+	cfg := p.cfg
+	var err error
+	if has(Route) || has(Deliver) || has(Sink) || tapAlerts {
+		if p.policy, err = route.Load(cfg.Route); err != nil {
+			return err
+		}
+		p.live = route.NewLive(p.policy, cfg.Route)
+	}
+	if has(Match) {
+		if p.owned, err = ownedAccounts(cfg.Route.Org); err != nil {
+			return err
+		}
+	}
+	if has(Match) && cfg.Match.Follow == "" {
+		// The state before the load: reloads start from it (WatchFrom).
+		p.watchState, _ = match.DirState(cfg.Match.Watchlists)
+		lists, err := match.LoadDir(cfg.Match.Watchlists)
+		if err != nil {
+			return err
+		}
+		if p.matcher, err = match.NewWith(lists, p.matchOptions()); err != nil {
+			return ConfigError(err)
+		}
+		p.log.Info("watchlists loaded", "count", len(lists), "keywords", p.matcher.Engine().Keywords(), "dir", cfg.Match.Watchlists)
+	}
+	return nil
+}
+
+// openTransport opens the in-memory queues, or waits for Kafka and creates
+// the topics.
+func (p *Pipeline) openTransport(ctx context.Context, stages []string) error {
+	switch p.cfg.Transport.Kind {
+	case "memory":
+		p.mem = stream.NewMemory(p.cfg.Transport.QueueSize)
+		p.tracker = stream.NewTracker()
+		p.mem.Track(p.tracker) // before any consumer exists
+		p.tr = p.mem
+		p.closers = append(p.closers, p.tr.Close)
+	case "kafka":
+		k, err := stream.NewKafka(p.cfg.Transport.Kafka, p.topics.Dead(), p.log)
+		if err != nil {
+			return err
+		}
+		p.tr = k
+		p.closers = append(p.closers, p.tr.Close)
+		if err := k.WaitReady(ctx); err != nil {
+			return err
+		}
+		return k.EnsureTopics(ctx, p.allTopics()...)
+	}
+	return nil
+}
+
+// addRunner adds a stage runner reading in under its own consumer group.
+func (p *Pipeline) addRunner(name, in string, stage stream.Stage, topic func(*post.Item) string, rc stream.RunnerConfig, outputs ...string) error {
+	c, err := p.tr.Consumer(p.topics.Group(name), in)
+	if err != nil {
+		return fmt.Errorf("%s: consuming %s: %w", name, in, err)
+	}
+	p.consumers = append(p.consumers, c)
+	p.outputs[name] = outputs
+	p.runners[name] = &stream.Runner{Name: name, In: c, Out: p.out, Stage: stage, Topic: topic, DeadTopic: p.topics.Dead(), Config: rc, Log: p.log, Metrics: p.metrics}
+	return nil
+}
+
+func to(topic string) func(*post.Item) string { return func(*post.Item) string { return topic } }
+
+// addStages adds match, enrich and route.
+func (p *Pipeline) addStages(_ context.Context, has func(string) bool, reg prometheus.Registerer) error {
+	cfg := p.cfg
+	if has(Match) {
+		if err := p.addRunner(Match, p.topics.Posts(), p.matchStage(p.matcher.Stage(), has(Sink)), p.topics.matchTopic, cfg.Runner, p.topics.Matched(), p.topics.Volume()); err != nil {
+			return err
+		}
+	}
+	if has(Enrich) {
+		if err := p.addRunner(Enrich, p.topics.Matched(), enrich.New(cfg.Enrich).Stage(), to(p.topics.Enriched()), cfg.Runner, p.topics.Enriched()); err != nil {
+			return err
+		}
+	}
+	if !has(Route) {
+		return nil
+	}
+	var timers *route.Timers
+	if !cfg.Sink.Enabled {
+		// No ClickHouse holds the alerts: the stage keeps its timed
+		// escalations in memory for the escalation job.
+		timers = p.live.KeepTimers()
+	}
+	queues := []string{p.topics.Suppressed()}
+	for _, q := range p.policy.AllQueues() {
+		queues = append(queues, p.topics.Alerts(q))
+	}
+	p.live.RecordSuppressions()
+	if err := p.addRunner(Route, p.topics.Enriched(), countSuppressed(p.live.Stage(time.Now), reg), p.topics.routeTopic, cfg.routeRunner(), queues...); err != nil {
+		return err
+	}
+	if cfg.Route.ReloadInterval > 0 {
+		log := p.log.With("component", "routing")
+		w := p.live.Watcher(cfg.Route, cfg.Route.ReloadInterval, log)
+		w.Metrics = p.reloads
+		p.jobs = append(p.jobs, func(ctx context.Context) { w.Run(ctx, p.live.State()) })
+	}
+	return p.addEscalation(p.out, timers)
+}
+
+// addStores adds the sink and the search index.
+func (p *Pipeline) addStores(ctx context.Context, has func(string) bool, reg prometheus.Registerer) error {
+	cfg := p.cfg
+	if has(Sink) {
+		conn, err := sink.Open(cfg.Sink)
+		if err != nil {
+			return err
+		}
+		p.closers = append(p.closers, conn.Close)
+		if err := sink.Check(ctx, conn); err != nil {
+			return err // an untrusted certificate or a refused password: retrying cannot help
+		}
+		s := sink.NewWith(conn, cfg.Sink, sink.Options{Registerer: reg, Logger: p.log})
+		if err := p.addRunner(Sink, p.topics.Enriched(), s.Stage(), to(""), cfg.sinkRunner()); err != nil {
+			return err
+		}
+		if err := p.addSinkRunners(s, p.addRunner); err != nil {
+			return err
+		}
+	}
+	if has(Index) {
+		// Its own consumer group on the enriched topic: a slow or failing
+		// index never holds up the sink (its stage dead-letters what it
+		// cannot write instead of retrying).
+		idx, err := search.OpenWith(cfg.Search, search.Options{Logger: p.log, Registerer: reg})
+		if err != nil {
+			return err
+		}
+		p.closers = append(p.closers, idx.Close)
+		p.search = idx
+		return p.addRunner(Index, p.topics.Enriched(), idx.Stage(), to(""), cfg.searchRunner())
+	}
+	return nil
+}
+
+// addDelivery adds a webhook runner for each queue with an endpoint.
+func (p *Pipeline) addDelivery(_ context.Context, has func(string) bool, _ prometheus.Registerer) error {
+	if !has(Deliver) {
+		return nil
+	}
+	queues := p.policy.AllQueues()
+	for q, e := range p.cfg.Webhook.Endpoints {
+		if !slices.Contains(queues, q) {
+			return ConfigError(fmt.Errorf("webhook.endpoints.%s: %q is not a queue of the routing policy", q, q))
+		}
+		rc := p.cfg.Runner
+		rc.BatchSize, rc.Linger, rc.Workers = 50, 0, 1 // one HTTP call per alert: small batches commit often
+		sender, err := webhook.NewSenderFromEnv(e)
+		if err != nil {
+			return fmt.Errorf("webhook.endpoints.%s: %w", q, err)
+		}
+		if err := p.addRunner(Deliver+"."+q, p.topics.Alerts(q), sender.Stage(), to(""), rc); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func (p *Pipeline) allTopics() []string {
@@ -432,24 +485,7 @@ func (p *Pipeline) Run(ctx context.Context) error {
 	}
 	watchCtx, stopWatch := context.WithCancel(stageCtx)
 	defer stopWatch()
-	for _, job := range p.jobs {
-		wg.Go(func() { job(watchCtx) })
-	}
-	if p.follow != nil {
-		wg.Go(func() { fail("watchlists", p.follow(watchCtx)) })
-	} else if p.matcher != nil && p.cfg.Match.ReloadInterval > 0 {
-		w := match.Watcher(p.cfg.Match.Watchlists, p.cfg.Match.ReloadInterval, p.matcher, p.log)
-		w.Metrics = p.reloads
-		wg.Go(func() { w.Run(watchCtx, p.watchState) })
-	}
-	cp, _ := p.sourceCheckpointer()
-	if cp != nil {
-		every := p.cfg.Ingest.Live.CursorEvery
-		if p.cfg.Ingest.Source == "file" {
-			every = p.cfg.Ingest.File.CheckpointEvery
-		}
-		wg.Go(func() { p.tracker.Run(watchCtx, cp, max(every, 10*time.Millisecond), p.log) })
-	}
+	cp := p.startJobs(watchCtx, &wg, fail)
 	wg.Go(func() {
 		stages.Wait()
 		stopWatch()
@@ -459,12 +495,7 @@ func (p *Pipeline) Run(ctx context.Context) error {
 	if cp != nil {
 		// Everything drained has been handled; what was abandoned (the
 		// shutdown timeout) holds the checkpoint back, to be read again.
-		if err := p.tracker.Save(cp, true); err != nil {
-			fail(Ingest, err)
-		}
-		if n := p.tracker.Pending(); n > 0 {
-			p.log.Warn("stopped with source batches not fully processed; a restart reads them again", "component", "tracker", "batches", n)
-		}
+		fail(Ingest, p.saveCheckpoint(cp))
 	}
 	p.release()
 	return errors.Join(errs...)
@@ -479,6 +510,41 @@ func (p *Pipeline) release() {
 			p.log.Debug("closing", "err", err)
 		}
 	}
+}
+
+// startJobs starts the background work that lives as long as the stages:
+// the jobs, the watchlists' reload or follow, and the source's checkpoint
+// tracker, whose checkpointer it returns (nil: none).
+func (p *Pipeline) startJobs(ctx context.Context, wg *sync.WaitGroup, fail func(string, error)) stream.Checkpointer {
+	for _, job := range p.jobs {
+		wg.Go(func() { job(ctx) })
+	}
+	if p.follow != nil {
+		wg.Go(func() { fail("watchlists", p.follow(ctx)) })
+	} else if p.matcher != nil && p.cfg.Match.ReloadInterval > 0 {
+		w := match.Watcher(p.cfg.Match.Watchlists, p.cfg.Match.ReloadInterval, p.matcher, p.log)
+		w.Metrics = p.reloads
+		wg.Go(func() { w.Run(ctx, p.watchState) })
+	}
+	cp, _ := p.sourceCheckpointer()
+	if cp != nil {
+		every := p.cfg.Ingest.Live.CursorEvery
+		if p.cfg.Ingest.Source == "file" {
+			every = p.cfg.Ingest.File.CheckpointEvery
+		}
+		wg.Go(func() { p.tracker.Run(ctx, cp, max(every, 10*time.Millisecond), p.log) })
+	}
+	return cp
+}
+
+// saveCheckpoint saves the source's checkpoint as far as every batch was
+// handled, when the stages have stopped.
+func (p *Pipeline) saveCheckpoint(cp stream.Checkpointer) error {
+	err := p.tracker.Save(cp, true)
+	if n := p.tracker.Pending(); n > 0 {
+		p.log.Warn("stopped with source batches not fully processed; a restart reads them again", "component", "tracker", "batches", n)
+	}
+	return err
 }
 
 // sourceCheckpointer is the source when it keeps a checkpoint that this
@@ -522,14 +588,14 @@ func (p *Pipeline) followWatchlists(ctx context.Context) (*match.Matcher, error)
 	source := "kafka:" + topic
 	lists, err := match.ParseTable(source, table)
 	if err != nil {
-		return nil, errors.Join(strictyaml.ErrInvalid, err)
+		return nil, ConfigError(err)
 	}
 	if len(lists) == 0 {
 		return nil, fmt.Errorf("no watchlists are published on %s: publish them with `earshot watchlist publish`", topic)
 	}
 	m, err := match.NewWith(lists, p.matchOptions())
 	if err != nil {
-		return nil, errors.Join(strictyaml.ErrInvalid, err)
+		return nil, ConfigError(err)
 	}
 	p.log.Info("watchlists loaded", "count", len(lists), "keywords", m.Engine().Keywords(), "topic", topic)
 	p.matcher = m

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/earshot-dev/earshot/api"
+	"github.com/earshot-dev/earshot/pipeline"
 )
 
 func TestTokenTool(t *testing.T) {
@@ -214,7 +215,7 @@ api: {addr: "%s", state_dir: %s/state}
 		t.Fatal(runErr, stderr.String())
 	}
 	lines := strings.Split(strings.TrimSpace(stdout.String()), "\n")
-	var sum Summary
+	var sum pipeline.Summary
 	if err := json.Unmarshal([]byte(lines[len(lines)-1]), &sum); err != nil || sum.Posts != 2 || sum.Alerts < 1 || sum.DeadLetters != 1 {
 		t.Fatalf("summary %+v (%v); want the 2 pushed posts, an alert and the bad line dead-lettered\n%s", sum, err, stderr.String())
 	}

@@ -3,16 +3,11 @@ package main
 import (
 	"bytes"
 	"compress/gzip"
-	"context"
-	"errors"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/earshot-dev/earshot/api"
-	"github.com/earshot-dev/earshot/search"
 )
 
 // Every configuration problem exits 2, naming the key: a missing or
@@ -73,16 +68,6 @@ func TestVersionCommand(t *testing.T) {
 		if s := out.String(); !strings.HasPrefix(s, "earshot ") || !strings.Contains(s, "go1.") {
 			t.Errorf("%v printed %q", args, s)
 		}
-	}
-}
-
-// Search without an open index is 503 not_configured, as documented, not a
-// 500.
-func TestLazySearcherNotConfigured(t *testing.T) {
-	_, err := lazySearcher(func() *search.Index { return nil }).Search(context.Background(), search.Query{})
-	var e *api.Error
-	if !errors.As(err, &e) || e.Status != 503 || e.Code != api.CodeNotConfigured {
-		t.Errorf("Search with no index = %v, want a 503 not_configured", err)
 	}
 }
 

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -10,6 +11,7 @@ import (
 	"time"
 
 	gojson "github.com/goccy/go-json"
+	"github.com/spf13/cobra"
 )
 
 func TestIngestFileDryRun(t *testing.T) {
@@ -56,4 +58,13 @@ func TestIngestFileDryRun(t *testing.T) {
 			t.Errorf("%q: %v, want a usage error", args, err)
 		}
 	}
+}
+
+// ingestFileTool runs earshot ingest file with its own clock.
+func ingestFileTool(args []string, stdout, stderr io.Writer, now func() time.Time) error {
+	c := ingestFileCommand(stdout, stderr, now)
+	c.SetArgs(args)
+	c.SilenceErrors, c.SilenceUsage = true, true
+	c.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return exitError{2, err} })
+	return c.Execute()
 }

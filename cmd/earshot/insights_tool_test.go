@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"strings"
 	"testing"
 
@@ -66,8 +65,7 @@ func TestInsightsUsageErrors(t *testing.T) {
 	} {
 		var out, errOut bytes.Buffer
 		err := run(args, &out, &errOut)
-		var ee exitError
-		if !errors.As(err, &ee) || ee.code != 2 {
+		if exitCode(err) != 2 {
 			t.Errorf("%q: %v, want a usage error (exit 2)", args, err)
 		}
 	}

@@ -11,11 +11,9 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/earshot-dev/earshot/pipeline"
 	"github.com/earshot-dev/earshot/post"
-	"github.com/earshot-dev/earshot/stream"
 	"github.com/earshot-dev/earshot/strictyaml"
 )
 
@@ -37,8 +35,8 @@ func TestConfigTypoIsAUsageError(t *testing.T) {
 	}
 	var out, errb bytes.Buffer
 	err := run([]string{"run", "--config", cfg}, &out, &errb)
-	if !errors.Is(err, strictyaml.ErrInvalid) {
-		t.Fatalf("err = %v, want a configuration error (exit code 2)", err)
+	if !errors.Is(err, pipeline.ErrConfig) || !errors.Is(err, strictyaml.ErrInvalid) || exitCode(err) != 2 {
+		t.Fatalf("err = %v, want a configuration error of the file (exit code 2)", err)
 	}
 	if want := cfg + `:5: unknown key "synthetc"`; !strings.Contains(err.Error(), want) {
 		t.Errorf("err = %v, want it to contain %q", err, want)
@@ -57,8 +55,8 @@ func TestBadValuesAreAllReported(t *testing.T) {
 			t.Errorf("err = %v, want it to contain %q", err, want)
 		}
 	}
-	if !errors.Is(err, strictyaml.ErrInvalid) {
-		t.Errorf("err = %v is not a configuration error", err)
+	if !errors.Is(err, pipeline.ErrConfig) || exitCode(err) != 2 {
+		t.Errorf("err = %v is not a configuration error (exit code 2)", err)
 	}
 }
 
@@ -80,7 +78,7 @@ func TestRunPrintsAlertsThenSummary(t *testing.T) {
 		t.Fatalf("run: %v\n%s", err, errb.String())
 	}
 	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
-	var sum Summary
+	var sum pipeline.Summary
 	if err := json.Unmarshal([]byte(lines[len(lines)-1]), &sum); err != nil {
 		t.Fatalf("last line is not the summary: %v\n%s", err, lines[len(lines)-1])
 	}
@@ -127,7 +125,7 @@ func TestRunDeliversWebhooks(t *testing.T) {
 	if err := run([]string{"run", "--config", cfg, "--rate", "0", "--limit", "20000", "--quiet", "--progress", "0", "--metrics-addr", "127.0.0.1:0"}, &out, &errb); err != nil {
 		t.Fatalf("run: %v\n%s", err, errb.String())
 	}
-	var sum Summary
+	var sum pipeline.Summary
 	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
 	json.Unmarshal([]byte(lines[len(lines)-1]), &sum)
 	delivered := sum.Stages["webhook.legal"]
@@ -155,26 +153,6 @@ func TestExampleConfigsLoad(t *testing.T) {
 	}
 }
 
-// In distributed mode match also passes on volume records, which are not
-// matched posts; a process without match (earshot sink) matched nothing,
-// whatever its volume reader took in.
-func TestSummaryCountsMatchedPostsNotVolumeRecords(t *testing.T) {
-	for _, c := range []struct {
-		name  string
-		stats pipeline.Stats
-		want  int64
-	}{
-		{"earshot match", pipeline.Stats{Stages: map[string]stream.Stats{pipeline.Match: {In: 1000, Out: 130}}, Volume: 10}, 120},
-		{"earshot sink", pipeline.Stats{Stages: map[string]stream.Stats{pipeline.Sink: {In: 120}, pipeline.Sink + ".volume": {In: 12}}}, 0},
-		{"earshot run, the sink behind", pipeline.Stats{Stages: map[string]stream.Stats{
-			pipeline.Match: {In: 1000, Out: 130}, pipeline.Sink + ".volume": {In: 4}}, Volume: 10}, 120},
-	} {
-		if got := summary(c.stats, time.Second).Matched; got != c.want {
-			t.Errorf("%s: matched = %d, want %d", c.name, got, c.want)
-		}
-	}
-}
-
 // -h prints a command's flags and exits 0, whichever command it is.
 func TestHelpExitsZero(t *testing.T) {
 	for _, args := range [][]string{{"-h"}, {"run", "-h"}, {"match", "-h"}, {"migrate", "-h"}, {"api", "-h"}, {"search", "-h"},
@@ -198,28 +176,5 @@ func TestOneStageInEmbeddedModeIsAConfigurationError(t *testing.T) {
 	err := run([]string{"enrich", "--config", cfg, "--metrics-addr", "127.0.0.1:0"}, &bytes.Buffer{}, &bytes.Buffer{})
 	if code := exitCode(err); code != 2 || !strings.Contains(err.Error(), "transport.kind: kafka") {
 		t.Errorf("earshot enrich on embedded.yaml: exit code %d (%v), want 2 naming transport.kind: kafka", code, err)
-	}
-}
-
-// A stage process reports its stage's records in and out and its rate in
-// every report, not only the first; the sink's runners of its other topics
-// do not make it several stages.
-func TestProgressLineOfAStageProcess(t *testing.T) {
-	var prev int64
-	s := pipeline.Stats{Stages: map[string]stream.Stats{
-		pipeline.Sink: {In: 200, Out: 0, Lag: 30}, "sink.volume": {In: 50},
-	}}
-	if got, want := progressLine(s, 2*time.Second, 2*time.Second, &prev), "earshot     2s | sink 200→0 (100/s) lag 30 | dead 0\n"; got != want {
-		t.Errorf("first report %q, want %q", got, want)
-	}
-	s.Stages[pipeline.Sink] = stream.Stats{In: 600}
-	if got, want := progressLine(s, 4*time.Second, 2*time.Second, &prev), "earshot     4s | sink 600→0 (200/s) | dead 0\n"; got != want {
-		t.Errorf("second report %q, want %q", got, want)
-	}
-	// Every stage in one process: the ingest's rate.
-	prev = 0
-	all := pipeline.Stats{Stages: map[string]stream.Stats{pipeline.Ingest: {In: 1000, Out: 1000}, pipeline.Match: {In: 1000, Out: 100}}, DeadLetters: 1}
-	if got, want := progressLine(all, time.Second, time.Second, &prev), "earshot     1s | ingest 1000 (1000/s) | match 1000→100 | dead 1\n"; got != want {
-		t.Errorf("embedded report %q, want %q", got, want)
 	}
 }

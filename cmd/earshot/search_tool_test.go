@@ -29,7 +29,7 @@ func TestSearchAndBacktestAfterARun(t *testing.T) {
 	if err := run([]string{"run", "--config", cfg, "--rate", "0", "--limit", "5000", "--quiet", "--progress", "0", "--metrics-addr", "127.0.0.1:0"}, &out, &errb); err != nil {
 		t.Fatalf("run: %v\n%s", err, errb.String())
 	}
-	var sum Summary
+	var sum pipeline.Summary
 	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
 	json.Unmarshal([]byte(lines[len(lines)-1]), &sum)
 	st := sum.Stages[pipeline.Index]
@@ -128,17 +128,5 @@ func TestSearchAndBacktestAfterARun(t *testing.T) {
 	err = run([]string{"search", "--config", cfg, "acme"}, &o, &e)
 	if err == nil || !strings.Contains(err.Error(), "held open by a running earshot") || !strings.Contains(err.Error(), "/v1/search") {
 		t.Errorf("search of a held index: %v", err)
-	}
-}
-
-// A partial result says the total is a lower bound, which days were
-// searched, and how to search them all.
-func TestPrintPartialResult(t *testing.T) {
-	var b bytes.Buffer
-	res := &search.Result{Total: 1200000, Partial: true, SearchedFrom: "2026-11-21"}
-	printResult(&b, res, search.Query{}, []string{"2026-11-16", "2026-11-21", "2026-11-22"})
-	want := "at least 1200000 posts (0s, index 2026-11-21 to 2026-11-22 of 2026-11-16 to 2026-11-22; --exhaustive for every day)"
-	if got := strings.SplitN(b.String(), "\n", 2)[0]; got != want {
-		t.Errorf("got  %q\nwant %q", got, want)
 	}
 }

@@ -66,7 +66,7 @@ func TestPrintableCapsErrors(t *testing.T) {
 		lines = append(lines, fmt.Sprintf("w.yaml:%d: bad", i))
 	}
 	lines[0] = strings.Repeat("é", 100_000)
-	got := printable(strings.Join(lines, "\n"))
+	got := strictyaml.Bound(strings.Join(lines, "\n"))
 	if len(got) > 10_000 {
 		t.Errorf("printed %d bytes", len(got))
 	}

@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/earshot-dev/earshot/strictyaml"
+	"github.com/earshot-dev/earshot/pipeline"
 )
 
 // TestUnreachableAtStart: with kafka.connect_timeout set, a stage gives up
@@ -41,8 +41,8 @@ func TestUnreachableAtStart(t *testing.T) {
 		start := time.Now()
 		var out, errb bytes.Buffer
 		err := run(c.args, &out, &errb)
-		if err == nil || !strings.Contains(err.Error(), c.want) || errors.Is(err, strictyaml.ErrInvalid) {
-			t.Errorf("%s: %v, want an error holding %q", c.args[0], err, c.want)
+		if err == nil || !strings.Contains(err.Error(), c.want) || errors.Is(err, pipeline.ErrConfig) || exitCode(err) != 1 {
+			t.Errorf("%s: %v (exit %d), want a failure (exit 1) holding %q", c.args[0], err, exitCode(err), c.want)
 		}
 		if d := time.Since(start); d > 30*time.Second {
 			t.Errorf("%s took %v to give up", c.args[0], d)

@@ -52,11 +52,11 @@ func TestStageFlagsApply(t *testing.T) {
 	for _, cmd := range []string{"match", "enrich", "route", "sink"} {
 		var stdout, stderr bytes.Buffer
 		run([]string{cmd, "-h"}, &stdout, &stderr)
-		if !strings.Contains(stdout.String(), "  -config ") {
+		if !strings.Contains(stdout.String(), "--config ") {
 			t.Fatalf("earshot %s -h printed no flags:\n%s", cmd, stdout.String())
 		}
-		for _, f := range []string{"-rate", "-seed", "-limit"} {
-			if strings.Contains(stdout.String(), "  "+f+" ") {
+		for _, f := range []string{"--rate", "--seed", "--limit"} {
+			if strings.Contains(stdout.String(), " "+f+" ") {
 				t.Errorf("earshot %s -h lists %s, which does nothing there", cmd, f)
 			}
 		}
@@ -67,8 +67,8 @@ func TestStageFlagsApply(t *testing.T) {
 	for _, cmd := range []string{"run", "ingest"} {
 		var stdout, stderr bytes.Buffer
 		run([]string{cmd, "-h"}, &stdout, &stderr)
-		if !strings.Contains(stdout.String(), "  -rate ") {
-			t.Errorf("earshot %s -h does not list -rate:\n%s", cmd, stdout.String())
+		if !strings.Contains(stdout.String(), " --rate ") {
+			t.Errorf("earshot %s -h does not list --rate:\n%s", cmd, stdout.String())
 		}
 	}
 }

@@ -12,6 +12,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/earshot-dev/earshot/pipeline"
 )
 
 // TestRunRefusesAnotherTenantsDelete is issue 16's crossing tenants end to
@@ -80,7 +82,7 @@ api: {addr: "%s", state_dir: %s/state}
 	}
 	out := stdout.String()
 	lines := strings.Split(strings.TrimSpace(out), "\n")
-	var sum Summary
+	var sum pipeline.Summary
 	if err := json.Unmarshal([]byte(lines[len(lines)-1]), &sum); err != nil || sum.Alerts < 1 {
 		t.Fatalf("summary %+v (%v): want the alert\n%s", sum, err, stderr.String())
 	}
