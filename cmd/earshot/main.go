@@ -15,7 +15,6 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
-	"runtime"
 	"runtime/debug"
 	"slices"
 	"strings"
@@ -63,36 +62,6 @@ usage:
 Run 'earshot <command> -h' for the flags. Exit codes: 0 done, 1 failed, 2 bad
 usage or configuration.
 `
-
-// versionLine is "earshot VERSION (COMMIT[, modified], BUILT) GOVERSION",
-// from what the Go toolchain records in the binary.
-func versionLine() string {
-	bi, ok := debug.ReadBuildInfo()
-	if !ok {
-		return "earshot (unknown build) " + runtime.Version()
-	}
-	v := bi.Main.Version
-	if v == "" {
-		v = "(devel)"
-	}
-	var rev, at, dirty string
-	for _, s := range bi.Settings {
-		switch s.Key {
-		case "vcs.revision":
-			rev = s.Value
-		case "vcs.time":
-			at = s.Value
-		case "vcs.modified":
-			if s.Value == "true" {
-				dirty = ", modified"
-			}
-		}
-	}
-	if rev != "" {
-		return fmt.Sprintf("earshot %s (%s%s, %s) %s", v, rev, dirty, at, bi.GoVersion)
-	}
-	return fmt.Sprintf("earshot %s %s", v, bi.GoVersion)
-}
 
 // exitError carries a process exit code.
 type exitError struct {
@@ -218,8 +187,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	cmd, args := args[0], args[1:]
 	switch cmd {
 	case "version", "--version":
-		fmt.Fprintln(stdout, versionLine())
-		return nil
+		return versionTool(args, stdout, stderr)
 	case "run":
 		return runPipeline(cmd, pipeline.AllStages, args, stdout, stderr)
 	case "watchlist":
