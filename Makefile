@@ -44,18 +44,18 @@ up:
 down:
 	deploy/local/down.sh
 
-## image: the container image, built without a container engine (deploy/image): a static binary
+## image: the container image, built without a container engine (deploy/ops/image): a static binary
 ## on an empty base, non-root, with OCI labels, written to bin/earshot-image.tar for
 ## `docker load -i` or `podman load -i`. IMAGE_VERSION overrides git describe.
 IMAGE_VERSION ?=
 image:
-	cd deploy && $(GO) run ./cmd/image -out ../bin/earshot-image.tar $(if $(IMAGE_VERSION),-version $(IMAGE_VERSION))
+	cd deploy/ops && $(GO) run ./cmd/image -out ../../bin/earshot-image.tar $(if $(IMAGE_VERSION),-version $(IMAGE_VERSION))
 
-## deploycheck: the deployment files, without a cluster or an engine (deploy/, its own Go
+## deploycheck: the deployment files, without a cluster or an engine (deploy/ops, its own Go
 ## module): the image builds and runs, compose.yaml passes the Compose schema and earshot's
 ## config loader, the Helm chart renders and decodes strictly into the Kubernetes API types.
 deploycheck:
-	cd deploy && $(GO) vet ./... && $(GO) test -count=1 -timeout 30m ./...
+	cd deploy/ops && $(GO) vet ./... && $(GO) test -count=1 -timeout 30m ./...
 
 ## bench: Go benchmarks and the pipeline harness; results go in BENCHMARKS.md.
 bench: build

@@ -14,7 +14,7 @@ import (
 
 	"github.com/google/go-containerregistry/pkg/name"
 
-	"github.com/earshot-dev/earshot/deploy/image"
+	"github.com/earshot-dev/earshot/deploy/ops/image"
 )
 
 func main() {
@@ -25,8 +25,8 @@ func main() {
 }
 
 func run() error {
-	root := flag.String("root", "..", "the earshot repository")
-	out := flag.String("out", "../bin/earshot-image.tar", "the image tarball to write")
+	root := flag.String("root", "../..", "the earshot repository")
+	out := flag.String("out", "../../bin/earshot-image.tar", "the image tarball to write")
 	repo := flag.String("repo", "earshot", "the image's name, tagged with the version and latest")
 	arch := flag.String("arch", runtime.GOARCH, "the architecture: amd64 or arm64")
 	certs := flag.String("ca-certs", "/etc/ssl/certs/ca-certificates.crt", "the CA certificate bundle to put in the image")

@@ -1,4 +1,4 @@
-module github.com/earshot-dev/earshot/deploy
+module github.com/earshot-dev/earshot/deploy/ops
 
 go 1.26.0
 
@@ -83,4 +83,4 @@ require (
 	google.golang.org/protobuf v1.36.12 // indirect
 )
 
-replace github.com/earshot-dev/earshot => ../
+replace github.com/earshot-dev/earshot => ../../

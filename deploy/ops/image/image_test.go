@@ -22,7 +22,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/types"
 )
 
-const root = "../.."
+const root = "../../.."
 
 // The image builds from the repository (the static binary, then the
 // layer), loads back from its tarball with the right OCI config, and the

@@ -15,7 +15,7 @@ import (
 	"github.com/earshot-dev/earshot/pipeline"
 )
 
-const composeFile = "../compose/compose.yaml"
+const composeFile = "../../compose/compose.yaml"
 
 // earshotStages are the stage processes compose runs, each one service.
 var earshotStages = []string{"ingest", "match", "enrich", "route", "sink"}
@@ -136,7 +136,7 @@ func TestComposeEarshotConfigs(t *testing.T) {
 
 // Prometheus scrapes every stage service.
 func TestComposePrometheus(t *testing.T) {
-	b, err := os.ReadFile("../compose/prometheus/prometheus.yml")
+	b, err := os.ReadFile("../../compose/prometheus/prometheus.yml")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -194,11 +194,11 @@ func TestComposeCheckRefusesTypos(t *testing.T) {
 			t.Errorf("%s: the Compose check accepted it", name)
 		}
 	}
-	cfg, err := os.ReadFile("../compose/earshot.yaml")
+	cfg, err := os.ReadFile("../../compose/earshot.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
-	bad := filepath.Join("../compose", ".typo-test.yaml") // beside the original: its relative paths still resolve
+	bad := filepath.Join("../../compose", ".typo-test.yaml") // beside the original: its relative paths still resolve
 	t.Cleanup(func() { os.Remove(bad) })
 	if err := os.WriteFile(bad, []byte(strings.Replace(string(cfg), "  batch_size: 10000", "  batch_sise: 10000", 1)), 0o644); err != nil {
 		t.Fatal(err)
