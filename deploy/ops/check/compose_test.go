@@ -12,7 +12,9 @@ import (
 	"github.com/compose-spec/compose-go/v2/types"
 	"go.yaml.in/yaml/v3"
 
+	"github.com/earshot-dev/earshot/match"
 	"github.com/earshot-dev/earshot/pipeline"
+	"github.com/earshot-dev/earshot/route"
 )
 
 const composeFile = "../../compose/compose.yaml"
@@ -126,6 +128,12 @@ func TestComposeEarshotConfigs(t *testing.T) {
 		}
 		if !strings.HasPrefix(cfg.Metrics.Addr, ":") {
 			t.Errorf("service %s: metrics.addr %q, want all interfaces (:9464) for Prometheus", svc.Name, cfg.Metrics.Addr)
+		}
+		if wl, err := match.LoadDir(cfg.Match.Watchlists); err != nil || len(wl) == 0 {
+			t.Errorf("service %s: the watchlists %s: %d loaded, %v", svc.Name, cfg.Match.Watchlists, len(wl), err)
+		}
+		if _, err := route.Load(cfg.Route); err != nil {
+			t.Errorf("service %s: the routing policy: %v", svc.Name, err)
 		}
 		checked++
 	}

@@ -29,7 +29,9 @@ import (
 	policyv1 "k8s.io/api/policy/v1"
 	"sigs.k8s.io/yaml"
 
+	"github.com/earshot-dev/earshot/match"
 	"github.com/earshot-dev/earshot/pipeline"
+	"github.com/earshot-dev/earshot/route"
 )
 
 const (
@@ -502,6 +504,15 @@ func (r *rendered) loadConfig(t *testing.T) error {
 	if c.Transport.Kind != "kafka" || !c.Sink.Enabled || c.Metrics.Addr == "" || c.API.Addr == "" {
 		return fmt.Errorf("transport %q, sink %v, metrics %q, api %q: want kafka, a sink, metrics and the API", c.Transport.Kind, c.Sink.Enabled, c.Metrics.Addr, c.API.Addr)
 	}
+	// The files it names, as the stages load them: the watchlists and the
+	// routing policy with its organisation.
+	if wl, err := match.LoadDir(c.Match.Watchlists); err != nil || len(wl) == 0 {
+		return fmt.Errorf("the watchlists %s: %d loaded, %v", c.Match.Watchlists, len(wl), err)
+	}
+	if _, err := route.Load(c.Route); err != nil {
+		return fmt.Errorf("the routing policy: %w", err)
+	}
+	t.Logf("earshot.yaml as rendered:\n%s", cfg.Data["earshot.yaml"])
 	return nil
 }
 
