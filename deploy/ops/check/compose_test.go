@@ -12,6 +12,7 @@ import (
 	"github.com/compose-spec/compose-go/v2/types"
 	"go.yaml.in/yaml/v3"
 
+	"github.com/earshot-dev/earshot/deploy/ops/image"
 	"github.com/earshot-dev/earshot/match"
 	"github.com/earshot-dev/earshot/pipeline"
 	"github.com/earshot-dev/earshot/route"
@@ -69,6 +70,16 @@ func TestComposeFile(t *testing.T) {
 		svc, _ := p.GetService(s)
 		if d, ok := svc.DependsOn["migrate"]; !ok || d.Condition != types.ServiceConditionCompletedSuccessfully {
 			t.Errorf("service %s does not wait for migrate to finish", s)
+		}
+	}
+	// A named volume takes the owner of the image's directory it is mounted
+	// on when it is new; one mounted anywhere else is root's, and the
+	// non-root user could not write to it.
+	for _, svc := range p.Services {
+		for _, v := range svc.Volumes {
+			if v.Type == types.VolumeTypeVolume && strings.HasPrefix(svc.Image, "earshot:") && v.Target != image.StateDir {
+				t.Errorf("service %s: volume %s on %s, want %s (owned by uid %d in the image)", svc.Name, v.Source, v.Target, image.StateDir, image.UID)
+			}
 		}
 	}
 	// Every file a service mounts exists.
