@@ -22,6 +22,8 @@ import (
 	"helm.sh/helm/v3/pkg/chart/loader"
 	"helm.sh/helm/v3/pkg/chartutil"
 	"helm.sh/helm/v3/pkg/engine"
+	"helm.sh/helm/v3/pkg/lint"
+	"helm.sh/helm/v3/pkg/lint/support"
 	"helm.sh/helm/v3/pkg/releaseutil"
 	appsv1 "k8s.io/api/apps/v1"
 	batchv1 "k8s.io/api/batch/v1"
@@ -534,4 +536,18 @@ func testCA(t *testing.T) []byte {
 		t.Fatal(err)
 	}
 	return append(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kb})...)
+}
+
+// helm lint, as a library: the chart's metadata, its templates' YAML and
+// the Kubernetes names, for both value files. Warnings fail too; INFO
+// (no icon, no values.schema.json) does not.
+func TestHelmLint(t *testing.T) {
+	for name, v := range map[string]map[string]any{"default": {}, "production": withFiles(t, readValues(t, productionFile))} {
+		l := lint.All(chartDir, v, "earshot", false)
+		for _, m := range l.Messages {
+			if m.Severity >= support.WarningSev {
+				t.Errorf("%s: %s", name, m)
+			}
+		}
+	}
 }
