@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -16,6 +17,10 @@ import (
 func Build(ctx context.Context, root, out string, o Options) error {
 	if o.Arch == "" {
 		o.Arch = "amd64"
+	}
+	out, err := filepath.Abs(out) // go build runs in root; out is the caller's
+	if err != nil {
+		return fmt.Errorf("image: %w", err)
 	}
 	ldflags := fmt.Sprintf("-s -w -X main.version=%s -X main.revision=%s", o.Version, o.Revision)
 	cmd := exec.CommandContext(ctx, "go", "build", "-trimpath", "-tags", "timetzdata", "-ldflags", ldflags, "-o", out, "./cmd/earshot")

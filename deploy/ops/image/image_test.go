@@ -228,3 +228,23 @@ func TestTagOf(t *testing.T) {
 		t.Errorf("TagOf gives an invalid tag: %v", err)
 	}
 }
+
+// A relative output path is the caller's, not the repository's (make image
+// passes ../../bin/earshot-image.tar from deploy/ops).
+func TestBuildRelativeOut(t *testing.T) {
+	dir := t.TempDir()
+	t.Chdir(dir)
+	o := FromGit(context.Background(), root, Options{})
+	abs, err := filepath.Abs(filepath.Join(wdAtStart, root))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := Build(context.Background(), abs, "out/earshot", o); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "out/earshot")); err != nil {
+		t.Errorf("the binary is not where asked: %v", err)
+	}
+}
+
+var wdAtStart, _ = os.Getwd()

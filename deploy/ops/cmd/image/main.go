@@ -33,6 +33,13 @@ func run() error {
 	version := flag.String("version", "", "the version (default: git describe --tags --always --dirty)")
 	flag.Parse()
 	ctx := context.Background()
+	for _, p := range []*string{root, out} {
+		abs, err := filepath.Abs(*p)
+		if err != nil {
+			return err
+		}
+		*p = abs
+	}
 	o := image.FromGit(ctx, *root, image.Options{Version: *version, Arch: *arch, CACerts: *certs, Examples: filepath.Join(*root, "deploy", "examples")})
 	if err := os.MkdirAll(filepath.Dir(*out), 0o755); err != nil {
 		return err
