@@ -5,7 +5,7 @@ PKGS      := ./...
 RUN_ARGS  ?=
 DATA      ?= ../shared/data
 
-.PHONY: all build run test unit sqlcheck integration up down bench chaos fuzz lint fmt clean models bench-distributed
+.PHONY: all build run test unit sqlcheck integration up down bench chaos fuzz lint fmt clean models bench-distributed image deploycheck
 
 all: build
 
@@ -18,9 +18,10 @@ build:
 run: build
 	@./$(BIN) run --config deploy/examples/embedded.yaml $(RUN_ARGS)
 
-## test: lint (vet, gofmt, the Windows and macOS builds), unit tests, then integration tests
-## against a real Kafka broker and a real ClickHouse server that this target installs (if missing) and starts.
-test: lint unit sqlcheck integration
+## test: lint (vet, gofmt, the Windows and macOS builds), unit tests, integration tests against
+## a real Kafka broker and a real ClickHouse server that this target installs (if missing) and
+## starts, then the deployment checks (image, compose, Helm: make deploycheck).
+test: lint unit sqlcheck integration deploycheck
 
 unit:
 	$(GO) vet $(PKGS)
@@ -43,6 +44,19 @@ up:
 
 down:
 	deploy/local/down.sh
+
+## image: the container image, built without a container engine (deploy/ops/image): a static binary
+## on an empty base, non-root, with OCI labels, written to bin/earshot-image.tar for
+## `docker load -i` or `podman load -i`. IMAGE_VERSION overrides git describe.
+IMAGE_VERSION ?=
+image:
+	cd deploy/ops && $(GO) run ./cmd/image -out ../../bin/earshot-image.tar $(if $(IMAGE_VERSION),-version $(IMAGE_VERSION))
+
+## deploycheck: the deployment files, without a cluster or an engine (deploy/ops, its own Go
+## module): the image builds and runs, compose.yaml passes the Compose schema and earshot's
+## config loader, the Helm chart renders and decodes strictly into the Kubernetes API types.
+deploycheck:
+	cd deploy/ops && $(GO) vet ./... && $(GO) test -count=1 -timeout 30m ./...
 
 ## bench: Go benchmarks and the pipeline harness; results go in BENCHMARKS.md.
 bench: build

@@ -3,6 +3,7 @@ package pipeline
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -193,6 +194,41 @@ func (p *Process) Run(ctx context.Context) (Summary, error) {
 		}
 	}
 	return sum, err
+}
+
+// RunProcess builds the process and runs it until ctx ends or d has passed
+// (0: no limit; the wait for Kafka counts), then writes its summary as one
+// JSON line to summary. A stop asked for while it still waits for Kafka is
+// a clean stop.
+func RunProcess(ctx context.Context, cfg Config, opt ProcessOptions, d time.Duration, summary io.Writer) error {
+	if d > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, d)
+		defer cancel()
+	}
+	p, err := NewProcess(ctx, cfg, opt)
+	if err != nil {
+		if ctx.Err() != nil && !errors.Is(err, ErrConfig) {
+			opt.Log.Info("stopped before the pipeline was ready", "err", err)
+			return nil
+		}
+		return err
+	}
+	sum, runErr := p.Run(ctx)
+	if err := json.NewEncoder(summary).Encode(sum); err != nil {
+		return errors.Join(runErr, fmt.Errorf("writing the summary: %w", err))
+	}
+	return runErr
+}
+
+// NewLogger is a text logger to w at level (debug, info, warn or error; any
+// other is ErrConfig).
+func NewLogger(level string, w io.Writer) (*slog.Logger, error) {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(level)); err != nil {
+		return nil, ConfigError(fmt.Errorf("log level: %w", err))
+	}
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: l})), nil
 }
 
 func (p *Process) close() {

@@ -49,7 +49,7 @@ func watchlistCommands(stdout, stderr io.Writer) *cobra.Command {
 			}
 			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 			defer cancel()
-			log, _ := newLogger("warn", stderr)
+			log, _ := pipeline.NewLogger("warn", stderr)
 			return pipeline.PublishWatchlists(ctx, cfg, dir, stdout, log)
 		}}
 	publish.Flags().StringVar(&pubConfig, "config", "deploy/examples/distributed.yaml", "configuration file (for Kafka and the topic prefix)")
@@ -130,7 +130,7 @@ func storeRun(cmd string, pos []string, f storeFlags, stdout, stderr io.Writer) 
 	if f.store == "" && f.config == "" {
 		return usageError("the watchlist store: --store DIR, or --config FILE with match.store, is needed")
 	}
-	log, _ := newLogger("warn", stderr)
+	log, _ := pipeline.NewLogger("warn", stderr)
 	s, closeStore, err := pipeline.OpenStoreFor(f.store, f.config, log)
 	if err != nil {
 		return err

@@ -6,6 +6,7 @@
 package main
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -107,7 +108,6 @@ func longFlags(args []string) []string {
 
 // newRoot is the command tree; stdout and stderr are the commands' own.
 func newRoot(stdout, stderr io.Writer) *cobra.Command {
-	var version bool
 	root := &cobra.Command{
 		Use:   "earshot",
 		Short: "social listening on a stream",
@@ -118,25 +118,21 @@ Exit codes: 0 done, 1 failed, 2 bad usage or configuration.`,
 		SilenceUsage:  true,
 		Args:          cobra.ArbitraryArgs,
 		RunE: func(c *cobra.Command, args []string) error {
-			switch {
-			case version:
-				fmt.Fprintln(stdout, buildinfo.Line())
-				return nil
-			case len(args) == 0:
+			if len(args) == 0 {
 				fmt.Fprint(stderr, c.UsageString())
 				return usageError("no command")
 			}
 			return unknownCommand(c, args[0])
 		},
 	}
-	root.Flags().BoolVar(&version, "version", false, "print the version (as earshot version)")
+	root.Version = buildinfo.Current().String() // --version prints it, as earshot version
+	root.SetVersionTemplate("{{.Version}}\n")
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return usageError("%w (%s -h lists the flags)", err, c.CommandPath())
 	})
-	root.AddCommand(&cobra.Command{Use: "version", Short: "the version, commit and Go toolchain of this binary", Args: noArgs,
-		RunE: func(*cobra.Command, []string) error { fmt.Fprintln(stdout, buildinfo.Line()); return nil }})
+	root.AddCommand(versionCommand(stdout))
 	addTools(root, addStageCommands(root, stdout, stderr), stdout, stderr)
 	root.InitDefaultHelpCmd()
 	root.InitDefaultCompletionCmd()
@@ -186,4 +182,19 @@ func nArgs(min, max int, what string) cobra.PositionalArgs {
 		}
 		return nil
 	}
+}
+
+// versionCommand is `earshot version [--json]`.
+func versionCommand(stdout io.Writer) *cobra.Command {
+	var asJSON bool
+	c := &cobra.Command{Use: "version", Short: "the version, commit and Go toolchain of this binary", Args: noArgs,
+		RunE: func(*cobra.Command, []string) error {
+			if asJSON {
+				return json.NewEncoder(stdout).Encode(buildinfo.Current())
+			}
+			_, err := fmt.Fprintln(stdout, buildinfo.Current())
+			return err
+		}}
+	c.Flags().BoolVar(&asJSON, "json", false, "the version as a JSON object: version, revision, time, modified, go")
+	return c
 }

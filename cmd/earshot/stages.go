@@ -1,9 +1,7 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -96,18 +94,10 @@ func addStageCommands(root *cobra.Command, stdout, stderr io.Writer) map[string]
 	return cmds
 }
 
-func newLogger(level string, stderr io.Writer) (*slog.Logger, error) {
-	var l slog.Level
-	if err := l.UnmarshalText([]byte(level)); err != nil {
-		return nil, usageError("--log-level: %w", err)
-	}
-	return slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: l})), nil
-}
-
 // runProcess runs the process name (a stage, run) with the flags' overrides
 // of its configuration, and prints the summary on stdout.
 func runProcess(name string, f runFlags, stdout, stderr io.Writer) error {
-	log, err := newLogger(f.logLevel, stderr)
+	log, err := pipeline.NewLogger(f.logLevel, stderr)
 	if err != nil {
 		return err
 	}
@@ -119,29 +109,11 @@ func runProcess(name string, f runFlags, stdout, stderr io.Writer) error {
 	log = log.With("process", name)
 	ctx, stop := pipeline.SignalContext(log)
 	defer stop()
-	if f.duration > 0 { // the wait for Kafka too
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, f.duration)
-		defer cancel()
-	}
 	opt := pipeline.ProcessOptions{Name: name, Progress: f.progress, ProgressTo: stderr, Log: log}
 	if name == pipeline.Run && !f.quiet {
 		opt.Alerts = stdout
 	}
-	p, err := pipeline.NewProcess(ctx, cfg, opt)
-	if err != nil {
-		if ctx.Err() != nil && !errors.Is(err, pipeline.ErrConfig) {
-			// Asked to stop while still waiting for Kafka: a clean stop.
-			log.Info("stopped before the pipeline was ready", "err", err)
-			return nil
-		}
-		return err
-	}
-	sum, runErr := p.Run(ctx)
-	if err := json.NewEncoder(stdout).Encode(sum); err != nil {
-		return errors.Join(runErr, fmt.Errorf("writing stdout: %w", err))
-	}
-	return runErr
+	return pipeline.RunProcess(ctx, cfg, opt, f.duration, stdout)
 }
 
 // apiCommand is `earshot api --config F`: the API alone (distributed
@@ -150,7 +122,7 @@ func apiCommand(stdout, stderr io.Writer) *cobra.Command {
 	var config, addr, logLevel string
 	c := &cobra.Command{Use: "api", Short: "the HTTP API alone (docs/api.md); earshot run serves it too when api.addr is set", Args: noArgs,
 		RunE: func(*cobra.Command, []string) error {
-			log, err := newLogger(logLevel, stderr)
+			log, err := pipeline.NewLogger(logLevel, stderr)
 			if err != nil {
 				return err
 			}

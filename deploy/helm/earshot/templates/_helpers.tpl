@@ -1,0 +1,177 @@
+{{/* The release's base name: <release>-earshot, or <release> when it says earshot already. */}}
+{{- define "earshot.fullname" -}}
+{{- if contains .Chart.Name .Release.Name -}}
+{{- .Release.Name | trunc 50 | trimSuffix "-" -}}
+{{- else -}}
+{{- printf "%s-%s" .Release.Name .Chart.Name | trunc 50 | trimSuffix "-" -}}
+{{- end -}}
+{{- end -}}
+
+{{- define "earshot.labels" -}}
+app.kubernetes.io/name: {{ .Chart.Name }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" }}
+{{- end -}}
+
+{{/* Selector labels of one component (a stage, api, migrate): call with (list $ "match"). */}}
+{{- define "earshot.selector" -}}
+{{- $ := index . 0 -}}
+app.kubernetes.io/name: {{ $.Chart.Name }}
+app.kubernetes.io/instance: {{ $.Release.Name }}
+app.kubernetes.io/component: {{ index . 1 }}
+{{- end -}}
+
+{{- define "earshot.image" -}}
+{{- printf "%s:%s" .Values.image.repository (.Values.image.tag | default .Chart.AppVersion) -}}
+{{- end -}}
+
+{{- define "earshot.secretName" -}}{{ include "earshot.fullname" . }}-secrets{{- end -}}
+
+{{/* Where the pods find their files. */}}
+{{- define "earshot.configDir" -}}/etc/earshot/config{{- end -}}
+{{- define "earshot.configFile" -}}/etc/earshot/config/earshot.yaml{{- end -}}
+
+{{/*
+The earshot configuration file: .Values.config, with the parts the chart owns set over it
+(transport, the watchlists, routing and org files, the sink's connection, metrics, api).
+Secrets are never in it: passwords come from the environment (password_env), certificates
+from mounted Secrets.
+*/}}
+{{- define "earshot.config" -}}
+{{- $cfg := deepCopy (.Values.config | default dict) -}}
+{{- $kafka := dict "brokers" .Values.kafka.brokers "partitions" (int .Values.kafka.partitions) "replication_factor" (int .Values.kafka.replicationFactor) -}}
+{{- with .Values.kafka.tls }}{{ if .enabled -}}
+{{- $tls := dict "enabled" true -}}
+{{- if and .existingSecret .caKey }}{{ $_ := set $tls "ca_file" (printf "/etc/earshot/kafka-tls/%s" .caKey) }}{{ end -}}
+{{- if and .existingSecret .certKey }}{{ $_ := set $tls "cert_file" (printf "/etc/earshot/kafka-tls/%s" .certKey) }}{{ end -}}
+{{- if and .existingSecret .keyKey }}{{ $_ := set $tls "key_file" (printf "/etc/earshot/kafka-tls/%s" .keyKey) }}{{ end -}}
+{{- if .serverName }}{{ $_ := set $tls "server_name" .serverName }}{{ end -}}
+{{- $_ := set $kafka "tls" $tls -}}
+{{- end }}{{ end -}}
+{{- with .Values.kafka.sasl }}{{ if .mechanism -}}
+{{- $_ := set $kafka "sasl" (dict "mechanism" .mechanism "username" .username "password_env" "KAFKA_PASSWORD") -}}
+{{- end }}{{ end -}}
+{{- $_ := set $cfg "transport" (dict "kind" "kafka" "topic_prefix" .Values.topicPrefix "kafka" $kafka) -}}
+{{- $match := deepCopy (get $cfg "match" | default dict) -}}
+{{- $_ := set $match "watchlists" (ternary "/etc/earshot/watchlists" "/etc/earshot/examples/watchlists" (not (empty .Values.watchlists))) -}}
+{{- $_ := set $cfg "match" $match -}}
+{{- $route := deepCopy (get $cfg "route" | default dict) -}}
+{{- $_ := set $route "policy" (ternary "routing.yaml" "/etc/earshot/examples/routing.yaml" (not (empty .Values.routing))) -}}
+{{- $_ := set $route "org" (ternary "org.yaml" "/etc/earshot/examples/org.yaml" (not (empty .Values.org))) -}}
+{{- $_ := set $cfg "route" $route -}}
+{{- $sink := deepCopy (get $cfg "sink" | default dict) -}}
+{{- $_ := set $sink "enabled" true -}}
+{{- $_ := set $sink "addr" .Values.clickhouse.addr -}}
+{{- $_ := set $sink "database" .Values.clickhouse.database -}}
+{{- $_ := set $sink "username" .Values.clickhouse.username -}}
+{{- $_ := set $sink "password_env" "CLICKHOUSE_PASSWORD" -}}
+{{- if .Values.clickhouse.cluster }}{{ $_ := set $sink "cluster" .Values.clickhouse.cluster }}{{ end -}}
+{{- with .Values.clickhouse.tls }}{{ if .enabled -}}
+{{- $tls := dict "enabled" true -}}
+{{- if and .existingSecret .caKey }}{{ $_ := set $tls "ca_file" (printf "/etc/earshot/clickhouse-tls/%s" .caKey) }}{{ end -}}
+{{- if .serverName }}{{ $_ := set $tls "server_name" .serverName }}{{ end -}}
+{{- $_ := set $sink "tls" $tls -}}
+{{- end }}{{ end -}}
+{{- $_ := set $cfg "sink" $sink -}}
+{{- $_ := set $cfg "metrics" (dict "addr" (printf ":%d" (int .Values.metricsPort))) -}}
+{{- $api := deepCopy (get $cfg "api" | default dict) -}}
+{{- $_ := set $api "addr" (printf ":%d" (int .Values.api.port)) -}}
+{{- $_ := set $api "state_dir" "/var/lib/earshot/api" -}}
+{{- if .Values.api.tokensSecret }}{{ $_ := set $api "tokens_file" "/etc/earshot/tokens/tokens.json" }}{{ end -}}
+{{- $_ := set $cfg "api" $api -}}
+{{- toYaml $cfg -}}
+{{- end -}}
+
+{{/* The environment every earshot container gets: the passwords the configuration names. */}}
+{{- define "earshot.env" -}}
+- name: CLICKHOUSE_PASSWORD
+  valueFrom:
+    secretKeyRef:
+      name: {{ .Values.clickhouse.existingSecret | default (include "earshot.secretName" .) }}
+      key: {{ if .Values.clickhouse.existingSecret }}{{ .Values.clickhouse.passwordKey }}{{ else }}clickhouse-password{{ end }}
+{{- if .Values.kafka.sasl.mechanism }}
+- name: KAFKA_PASSWORD
+  valueFrom:
+    secretKeyRef:
+      name: {{ .Values.kafka.sasl.existingSecret | default (include "earshot.secretName" .) }}
+      key: {{ if .Values.kafka.sasl.existingSecret }}{{ .Values.kafka.sasl.passwordKey }}{{ else }}kafka-password{{ end }}
+{{- end }}
+{{- end -}}
+
+{{/* The volumes every earshot pod mounts: the configuration, the watchlists, the TLS files, /tmp. */}}
+{{- define "earshot.volumes" -}}
+- name: config
+  configMap:
+    name: {{ include "earshot.fullname" . }}-config
+{{- if .Values.watchlists }}
+- name: watchlists
+  configMap:
+    name: {{ include "earshot.fullname" . }}-watchlists
+{{- end }}
+{{- if and .Values.kafka.tls.enabled .Values.kafka.tls.existingSecret }}
+- name: kafka-tls
+  secret:
+    secretName: {{ .Values.kafka.tls.existingSecret }}
+{{- end }}
+{{- if and .Values.clickhouse.tls.enabled .Values.clickhouse.tls.existingSecret }}
+- name: clickhouse-tls
+  secret:
+    secretName: {{ .Values.clickhouse.tls.existingSecret }}
+{{- end }}
+- name: tmp
+  emptyDir: {}
+{{- end -}}
+
+{{- define "earshot.volumeMounts" -}}
+- name: config
+  mountPath: {{ include "earshot.configDir" . }}
+  readOnly: true
+{{- if .Values.watchlists }}
+- name: watchlists
+  mountPath: /etc/earshot/watchlists
+  readOnly: true
+{{- end }}
+{{- if and .Values.kafka.tls.enabled .Values.kafka.tls.existingSecret }}
+- name: kafka-tls
+  mountPath: /etc/earshot/kafka-tls
+  readOnly: true
+{{- end }}
+{{- if and .Values.clickhouse.tls.enabled .Values.clickhouse.tls.existingSecret }}
+- name: clickhouse-tls
+  mountPath: /etc/earshot/clickhouse-tls
+  readOnly: true
+{{- end }}
+- name: tmp
+  mountPath: /tmp
+{{- end -}}
+
+{{/* Pod-level settings shared by every workload. */}}
+{{- define "earshot.podSpec" -}}
+{{- with .Values.imagePullSecrets }}
+imagePullSecrets:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+securityContext:
+  {{- toYaml .Values.podSecurityContext | nindent 2 }}
+{{- with .Values.nodeSelector }}
+nodeSelector:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- with .Values.tolerations }}
+tolerations:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- with .Values.affinity }}
+affinity:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- end -}}
+
+{{/* The stages consuming a topic, with it: KEDA scales them on their group's lag. */}}
+{{- define "earshot.inputTopic" -}}
+{{- $ := index . 0 -}}{{- $stage := index . 1 -}}
+{{- $in := dict "match" "posts" "enrich" "matched" "route" "enriched" "sink" "enriched" -}}
+{{- printf "%s.%s" $.Values.topicPrefix (get $in $stage) -}}
+{{- end -}}

@@ -1,0 +1,229 @@
+package check
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/compose-spec/compose-go/v2/cli"
+	"github.com/compose-spec/compose-go/v2/types"
+	"go.yaml.in/yaml/v3"
+
+	"github.com/earshot-dev/earshot/deploy/ops/image"
+	"github.com/earshot-dev/earshot/match"
+	"github.com/earshot-dev/earshot/pipeline"
+	"github.com/earshot-dev/earshot/route"
+)
+
+const composeFile = "../../compose/compose.yaml"
+
+// earshotStages are the stage processes compose runs, each one service.
+var earshotStages = []string{"ingest", "match", "enrich", "route", "sink"}
+
+func loadCompose(t *testing.T, file string) (*types.Project, error) {
+	t.Helper()
+	opts, err := cli.NewProjectOptions([]string{file}, cli.WithWorkingDirectory(filepath.Dir(file)), cli.WithEnv(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return opts.LoadProject(context.Background())
+}
+
+// compose.yaml is valid against the Compose specification's schema (which
+// compose-go embeds) and has the services docs/deploy.md promises.
+func TestComposeFile(t *testing.T) {
+	p, err := loadCompose(t, composeFile)
+	if err != nil {
+		t.Fatalf("%s: %v", composeFile, err)
+	}
+	for _, s := range append([]string{"kafka", "clickhouse", "migrate", "api", "prometheus", "grafana"}, earshotStages...) {
+		if _, err := p.GetService(s); err != nil {
+			t.Errorf("no service %s: %v", s, err)
+		}
+	}
+	for _, s := range []string{"match", "enrich"} {
+		svc, _ := p.GetService(s)
+		if svc.Deploy == nil || svc.Deploy.Replicas == nil || *svc.Deploy.Replicas < 2 {
+			t.Errorf("service %s: want 2 or more replicas", s)
+		}
+	}
+	if k, _ := p.GetService("kafka"); !strings.HasPrefix(k.Image, "apache/kafka:") || k.Environment["KAFKA_PROCESS_ROLES"] == nil || *k.Environment["KAFKA_PROCESS_ROLES"] != "broker,controller" {
+		t.Errorf("kafka: want the apache/kafka image in KRaft mode, got %s %v", k.Image, k.Environment["KAFKA_PROCESS_ROLES"])
+	}
+	if c, _ := p.GetService("clickhouse"); !strings.HasPrefix(c.Image, "clickhouse/clickhouse-server:") {
+		t.Errorf("clickhouse: image %s", c.Image)
+	}
+	for _, s := range append([]string{"migrate", "api"}, earshotStages...) {
+		svc, _ := p.GetService(s)
+		if !strings.HasPrefix(svc.Image, "earshot:") {
+			t.Errorf("service %s: image %q, want earshot:… (make image)", s, svc.Image)
+		}
+		if len(svc.Command) == 0 || svc.Command[0] != s && !(s == "migrate" && svc.Command[0] == "migrate") {
+			t.Errorf("service %s: command %q, want earshot %s", s, svc.Command, s)
+		}
+	}
+	// Every stage waits for the schema.
+	for _, s := range append([]string{"api"}, earshotStages...) {
+		svc, _ := p.GetService(s)
+		if d, ok := svc.DependsOn["migrate"]; !ok || d.Condition != types.ServiceConditionCompletedSuccessfully {
+			t.Errorf("service %s does not wait for migrate to finish", s)
+		}
+	}
+	// A named volume takes the owner of the image's directory it is mounted
+	// on when it is new; one mounted anywhere else is root's, and the
+	// non-root user could not write to it.
+	for _, svc := range p.Services {
+		for _, v := range svc.Volumes {
+			if v.Type == types.VolumeTypeVolume && strings.HasPrefix(svc.Image, "earshot:") && v.Target != image.StateDir {
+				t.Errorf("service %s: volume %s on %s, want %s (owned by uid %d in the image)", svc.Name, v.Source, v.Target, image.StateDir, image.UID)
+			}
+		}
+	}
+	// Every file a service mounts exists.
+	for _, svc := range p.Services {
+		for _, v := range svc.Volumes {
+			if v.Type != types.VolumeTypeBind {
+				continue
+			}
+			if _, err := os.Stat(v.Source); err != nil {
+				t.Errorf("service %s mounts %s: %v", svc.Name, v.Source, err)
+			}
+		}
+	}
+}
+
+// Every earshot configuration compose mounts loads with earshot's own
+// strict loader, with the environment its service gives it: an unknown
+// key, a wrong type or a bad value fails here, not in a container.
+func TestComposeEarshotConfigs(t *testing.T) {
+	p, err := loadCompose(t, composeFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checked := 0
+	for _, svc := range p.Services {
+		if !strings.HasPrefix(svc.Image, "earshot:") {
+			continue
+		}
+		i := slices.Index(svc.Command, "--config")
+		if i < 0 || i+1 >= len(svc.Command) {
+			t.Errorf("service %s: no --config in %q", svc.Name, svc.Command)
+			continue
+		}
+		target := svc.Command[i+1]
+		var src string
+		for _, v := range svc.Volumes {
+			if v.Target == target {
+				src = v.Source
+			}
+		}
+		if src == "" {
+			t.Errorf("service %s: --config %s is not a file the service mounts", svc.Name, target)
+			continue
+		}
+		for k, v := range svc.Environment {
+			if v != nil {
+				t.Setenv(k, *v)
+			}
+		}
+		cfg, err := pipeline.Load(src)
+		if err != nil {
+			t.Errorf("service %s: %s: %v", svc.Name, src, err)
+			continue
+		}
+		if cfg.Transport.Kind != "kafka" {
+			t.Errorf("service %s: transport %q, want kafka (one stage a process)", svc.Name, cfg.Transport.Kind)
+		}
+		if !strings.HasPrefix(cfg.Metrics.Addr, ":") {
+			t.Errorf("service %s: metrics.addr %q, want all interfaces (:9464) for Prometheus", svc.Name, cfg.Metrics.Addr)
+		}
+		if wl, err := match.LoadDir(cfg.Match.Watchlists); err != nil || len(wl) == 0 {
+			t.Errorf("service %s: the watchlists %s: %d loaded, %v", svc.Name, cfg.Match.Watchlists, len(wl), err)
+		}
+		if _, err := route.Load(cfg.Route); err != nil {
+			t.Errorf("service %s: the routing policy: %v", svc.Name, err)
+		}
+		checked++
+	}
+	if checked < len(earshotStages) {
+		t.Errorf("checked %d earshot services, want at least %d", checked, len(earshotStages))
+	}
+}
+
+// Prometheus scrapes every stage service.
+func TestComposePrometheus(t *testing.T) {
+	b, err := os.ReadFile("../../compose/prometheus/prometheus.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cfg struct {
+		ScrapeConfigs []struct {
+			JobName      string `yaml:"job_name"`
+			DNSSDConfigs []struct {
+				Names []string `yaml:"names"`
+				Type  string   `yaml:"type"`
+				Port  int      `yaml:"port"`
+			} `yaml:"dns_sd_configs"`
+		} `yaml:"scrape_configs"`
+	}
+	if err := yaml.Unmarshal(b, &cfg); err != nil {
+		t.Fatal(err)
+	}
+	scraped := map[string]bool{}
+	for _, sc := range cfg.ScrapeConfigs {
+		for _, d := range sc.DNSSDConfigs {
+			for _, n := range d.Names {
+				if d.Port == 9464 && d.Type == "A" {
+					scraped[n] = true
+				}
+			}
+		}
+	}
+	for _, s := range earshotStages {
+		if !scraped[s] {
+			t.Errorf("Prometheus does not scrape %s:9464", s)
+		}
+	}
+}
+
+// The check can fail: a misspelt key, a wrong type and an earshot
+// configuration key that does not exist are each refused.
+func TestComposeCheckRefusesTypos(t *testing.T) {
+	orig, err := os.ReadFile(composeFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	for name, edit := range map[string][2]string{
+		"misspelt key": {"      replicas: 2", "      replicaz: 2"},
+		"wrong type":   {"      retries: 12", "      retries: [12]"},
+	} {
+		s := strings.Replace(string(orig), edit[0], edit[1], 1)
+		if s == string(orig) {
+			t.Fatalf("%s: %q is not in %s", name, edit[0], composeFile)
+		}
+		f := filepath.Join(dir, "compose.yaml")
+		if err := os.WriteFile(f, []byte(s), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := loadCompose(t, f); err == nil {
+			t.Errorf("%s: the Compose check accepted it", name)
+		}
+	}
+	cfg, err := os.ReadFile("../../compose/earshot.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	bad := filepath.Join("../../compose", ".typo-test.yaml") // beside the original: its relative paths still resolve
+	t.Cleanup(func() { os.Remove(bad) })
+	if err := os.WriteFile(bad, []byte(strings.Replace(string(cfg), "  batch_size: 10000", "  batch_sise: 10000", 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("CLICKHOUSE_PASSWORD", "x")
+	if _, err := pipeline.Load(bad); err == nil {
+		t.Error("earshot's loader accepted sink.batch_sise")
+	}
+}

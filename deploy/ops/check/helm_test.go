@@ -1,0 +1,553 @@
+package check
+
+import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"fmt"
+	"math/big"
+	"os"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	kedav1alpha1 "github.com/kedacore/keda/v2/apis/keda/v1alpha1"
+	monitoringv1 "github.com/prometheus-operator/prometheus-operator/pkg/apis/monitoring/v1"
+	"helm.sh/helm/v3/pkg/chart/loader"
+	"helm.sh/helm/v3/pkg/chartutil"
+	"helm.sh/helm/v3/pkg/engine"
+	"helm.sh/helm/v3/pkg/lint"
+	"helm.sh/helm/v3/pkg/lint/support"
+	"helm.sh/helm/v3/pkg/releaseutil"
+	appsv1 "k8s.io/api/apps/v1"
+	batchv1 "k8s.io/api/batch/v1"
+	corev1 "k8s.io/api/core/v1"
+	policyv1 "k8s.io/api/policy/v1"
+	"sigs.k8s.io/yaml"
+
+	"github.com/earshot-dev/earshot/match"
+	"github.com/earshot-dev/earshot/pipeline"
+	"github.com/earshot-dev/earshot/route"
+)
+
+const (
+	chartDir       = "../../helm/earshot"
+	productionFile = "../../helm/production-values.yaml"
+	examplesDir    = "../../examples"
+)
+
+// rendered is one installation's objects, decoded strictly.
+type rendered struct {
+	values      map[string]any
+	deployments map[string]*appsv1.Deployment
+	configMaps  map[string]*corev1.ConfigMap
+	secrets     map[string]*corev1.Secret
+	services    map[string]*corev1.Service
+	pvcs        map[string]*corev1.PersistentVolumeClaim
+	jobs        map[string]*batchv1.Job
+	pdbs        map[string]*policyv1.PodDisruptionBudget
+	monitors    map[string]*monitoringv1.ServiceMonitor
+	scaled      map[string]*kedav1alpha1.ScaledObject
+	triggerAuth map[string]*kedav1alpha1.TriggerAuthentication
+}
+
+// render renders the chart with values as `helm template` would, and
+// decodes every object into its API type with unknown fields refused.
+func render(t *testing.T, values map[string]any) (*rendered, error) {
+	t.Helper()
+	chrt, err := loader.Load(chartDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := chrt.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	vals, err := chartutil.ToRenderValues(chrt, values, chartutil.ReleaseOptions{Name: "earshot", Namespace: "earshot", IsInstall: true, Revision: 1}, chartutil.DefaultCapabilities)
+	if err != nil {
+		return nil, err
+	}
+	files, err := engine.Render(chrt, vals)
+	if err != nil {
+		return nil, err
+	}
+	r := &rendered{values: vals["Values"].(chartutil.Values), deployments: map[string]*appsv1.Deployment{}, configMaps: map[string]*corev1.ConfigMap{},
+		secrets: map[string]*corev1.Secret{}, services: map[string]*corev1.Service{}, pvcs: map[string]*corev1.PersistentVolumeClaim{},
+		jobs: map[string]*batchv1.Job{}, pdbs: map[string]*policyv1.PodDisruptionBudget{}, monitors: map[string]*monitoringv1.ServiceMonitor{},
+		scaled: map[string]*kedav1alpha1.ScaledObject{}, triggerAuth: map[string]*kedav1alpha1.TriggerAuthentication{}}
+	names := make([]string, 0, len(files))
+	for n := range files {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		if strings.HasSuffix(n, ".tpl") || strings.HasSuffix(n, "NOTES.txt") {
+			continue
+		}
+		for _, doc := range releaseutil.SplitManifests(files[n]) {
+			if strings.TrimSpace(doc) == "" {
+				continue
+			}
+			if err := r.decode(doc); err != nil {
+				return nil, fmt.Errorf("%s: %w\n%s", n, err, doc)
+			}
+		}
+	}
+	return r, nil
+}
+
+func (r *rendered) decode(doc string) error {
+	var head struct {
+		APIVersion string `json:"apiVersion"`
+		Kind       string `json:"kind"`
+		Metadata   struct {
+			Name string `json:"name"`
+		} `json:"metadata"`
+	}
+	if err := yaml.Unmarshal([]byte(doc), &head); err != nil {
+		return err
+	}
+	if head.Metadata.Name == "" {
+		return fmt.Errorf("%s %s without a name", head.APIVersion, head.Kind)
+	}
+	var obj any
+	name := head.Metadata.Name
+	switch head.APIVersion + " " + head.Kind {
+	case "apps/v1 Deployment":
+		o := &appsv1.Deployment{}
+		r.deployments[name], obj = o, o
+	case "v1 ConfigMap":
+		o := &corev1.ConfigMap{}
+		r.configMaps[name], obj = o, o
+	case "v1 Secret":
+		o := &corev1.Secret{}
+		r.secrets[name], obj = o, o
+	case "v1 Service":
+		o := &corev1.Service{}
+		r.services[name], obj = o, o
+	case "v1 PersistentVolumeClaim":
+		o := &corev1.PersistentVolumeClaim{}
+		r.pvcs[name], obj = o, o
+	case "batch/v1 Job":
+		o := &batchv1.Job{}
+		r.jobs[name], obj = o, o
+	case "policy/v1 PodDisruptionBudget":
+		o := &policyv1.PodDisruptionBudget{}
+		r.pdbs[name], obj = o, o
+	case "monitoring.coreos.com/v1 ServiceMonitor":
+		o := &monitoringv1.ServiceMonitor{}
+		r.monitors[name], obj = o, o
+	case "keda.sh/v1alpha1 ScaledObject":
+		o := &kedav1alpha1.ScaledObject{}
+		r.scaled[name], obj = o, o
+	case "keda.sh/v1alpha1 TriggerAuthentication":
+		o := &kedav1alpha1.TriggerAuthentication{}
+		r.triggerAuth[name], obj = o, o
+	default:
+		return fmt.Errorf("%s %s: a kind this check does not know", head.APIVersion, head.Kind)
+	}
+	return yaml.UnmarshalStrict([]byte(doc), obj)
+}
+
+func readValues(t *testing.T, file string) map[string]any {
+	t.Helper()
+	v, err := chartutil.ReadValuesFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+// withFiles adds the watchlists, routing policy and organisation from
+// deploy/examples, as `--set-file` does.
+func withFiles(t *testing.T, v map[string]any) map[string]any {
+	t.Helper()
+	read := func(p string) string {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(b)
+	}
+	wl := map[string]any{}
+	ents, err := os.ReadDir(filepath.Join(examplesDir, "watchlists"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range ents {
+		wl[e.Name()] = read(filepath.Join(examplesDir, "watchlists", e.Name()))
+	}
+	v["watchlists"] = wl
+	v["routing"] = read(filepath.Join(examplesDir, "routing.yaml"))
+	v["org"] = read(filepath.Join(examplesDir, "org.yaml"))
+	return v
+}
+
+var stages = []string{"ingest", "match", "enrich", "route", "sink"}
+
+func TestHelmDefault(t *testing.T) {
+	r, err := render(t, map[string]any{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.check(t)
+	if len(r.monitors)+len(r.scaled) != 0 {
+		t.Error("the ServiceMonitor and KEDA are off by default")
+	}
+	for _, s := range []string{"match", "enrich"} {
+		if d := r.deployments["earshot-"+s]; d == nil || d.Spec.Replicas == nil || *d.Spec.Replicas != 2 {
+			t.Errorf("%s: want 2 replicas by default", s)
+		}
+	}
+}
+
+func TestHelmProduction(t *testing.T) {
+	r, err := render(t, withFiles(t, readValues(t, productionFile)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.check(t)
+	if len(r.monitors) != 1 {
+		t.Errorf("%d ServiceMonitors, want 1", len(r.monitors))
+	}
+	for _, s := range []string{"match", "enrich", "route", "sink"} {
+		so := r.scaled["earshot-"+s]
+		if so == nil {
+			t.Errorf("no ScaledObject for %s", s)
+			continue
+		}
+		if r.deployments[so.Spec.ScaleTargetRef.Name] == nil {
+			t.Errorf("ScaledObject %s scales %s, which is not rendered", so.Name, so.Spec.ScaleTargetRef.Name)
+		}
+		if d := r.deployments["earshot-"+s]; d != nil && d.Spec.Replicas != nil {
+			t.Errorf("%s: replicas set while KEDA scales it: the two would fight", s)
+		}
+		tr := so.Spec.Triggers[0]
+		if tr.Type != "kafka" || tr.Metadata["consumerGroup"] != "earshot."+s || tr.Metadata["sasl"] != "scram_sha512" || tr.Metadata["tls"] != "enable" {
+			t.Errorf("%s: trigger %+v", s, tr)
+		}
+		if tr.AuthenticationRef == nil || r.triggerAuth[tr.AuthenticationRef.Name] == nil {
+			t.Errorf("%s: no TriggerAuthentication for SASL/TLS", s)
+		}
+	}
+	cm := r.configMaps["earshot-watchlists"]
+	if cm == nil || len(cm.Data) < 3 {
+		t.Errorf("the watchlists ConfigMap: %v", cm)
+	}
+	if len(r.secrets) != 0 {
+		t.Errorf("secrets rendered while every one is an existingSecret: %v", slices.Collect(mapsKeys(r.secrets)))
+	}
+}
+
+func mapsKeys[V any](m map[string]V) func(func(string) bool) {
+	return func(yield func(string) bool) {
+		for k := range m {
+			if !yield(k) {
+				return
+			}
+		}
+	}
+}
+
+// The check can fail: a misspelt field in a template is refused by the
+// strict decoding, and a value that breaks earshot's configuration by
+// its loader.
+func TestHelmCheckRefusesTypos(t *testing.T) {
+	doc := "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: x}\nspec:\n  replica: 2\n"
+	if err := (&rendered{deployments: map[string]*appsv1.Deployment{}}).decode(doc); err == nil {
+		t.Error("spec.replica was accepted")
+	}
+	doc = "apiVersion: keda.sh/v1alpha1\nkind: ScaledObject\nmetadata: {name: x}\nspec:\n  scaleTargetRef: {name: y}\n  maxReplicas: 3\n  triggers: []\n"
+	if err := (&rendered{scaled: map[string]*kedav1alpha1.ScaledObject{}}).decode(doc); err == nil {
+		t.Error("ScaledObject spec.maxReplicas (for maxReplicaCount) was accepted")
+	}
+	v := map[string]any{"config": map[string]any{"runner": map[string]any{"batch_sise": 10}}}
+	r, err := render(t, v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.loadConfig(t); err == nil {
+		t.Error("config.runner.batch_sise was accepted by earshot's loader")
+	}
+}
+
+// check is what every installation must satisfy.
+func (r *rendered) check(t *testing.T) {
+	t.Helper()
+	if err := r.loadConfig(t); err != nil {
+		t.Errorf("the rendered earshot.yaml: %v", err)
+	}
+	for _, s := range stages {
+		d := r.deployments["earshot-"+s]
+		if d == nil {
+			t.Errorf("no Deployment for %s", s)
+			continue
+		}
+		c := d.Spec.Template.Spec.Containers[0]
+		if len(c.Args) < 3 || c.Args[0] != s || c.Args[1] != "--config" {
+			t.Errorf("%s: args %q", s, c.Args)
+		}
+		if c.LivenessProbe == nil || c.LivenessProbe.HTTPGet == nil || c.LivenessProbe.HTTPGet.Path != "/healthz" ||
+			c.ReadinessProbe == nil || c.ReadinessProbe.HTTPGet == nil {
+			t.Errorf("%s: probes %+v %+v", s, c.LivenessProbe, c.ReadinessProbe)
+		}
+		if c.Resources.Requests.Cpu().IsZero() || c.Resources.Requests.Memory().IsZero() {
+			t.Errorf("%s: no resource requests", s)
+		}
+		if svc := r.services["earshot-"+s]; svc == nil || svc.Spec.Ports[0].Name != "metrics" {
+			t.Errorf("%s: no metrics Service", s)
+		}
+		if r.values["podDisruptionBudget"].(map[string]any)["enabled"] == true {
+			if pdb := r.pdbs["earshot-"+s]; pdb == nil || !selects(pdb.Spec.Selector.MatchLabels, d.Spec.Template.Labels) {
+				t.Errorf("%s: no PodDisruptionBudget selecting its pods", s)
+			}
+		}
+	}
+	api := r.deployments["earshot-api"]
+	if api == nil {
+		t.Fatal("no API Deployment")
+	}
+	if p := api.Spec.Template.Spec.Containers[0].ReadinessProbe; p == nil || p.HTTPGet == nil || p.HTTPGet.Path != "/readyz" {
+		t.Errorf("api: readiness probe %+v, want /readyz", p)
+	}
+	if len(r.jobs) != 1 {
+		t.Errorf("%d Jobs, want the migration", len(r.jobs))
+	}
+	for _, j := range r.jobs {
+		if j.Annotations["helm.sh/hook"] != "pre-install,pre-upgrade" || j.Spec.Template.Spec.Containers[0].Args[0] != "migrate" {
+			t.Errorf("job %s: %v %q", j.Name, j.Annotations, j.Spec.Template.Spec.Containers[0].Args)
+		}
+	}
+	pods := map[string]corev1.PodSpec{}
+	for n, d := range r.deployments {
+		if !selects(d.Spec.Selector.MatchLabels, d.Spec.Template.Labels) {
+			t.Errorf("Deployment %s: its selector does not select its pods", n)
+		}
+		pods["Deployment "+n] = d.Spec.Template.Spec
+	}
+	for n, j := range r.jobs {
+		pods["Job "+n] = j.Spec.Template.Spec
+	}
+	for n, p := range pods {
+		r.checkPod(t, n, p)
+	}
+	for n, svc := range r.services {
+		found := false
+		for _, d := range r.deployments {
+			found = found || selects(svc.Spec.Selector, d.Spec.Template.Labels)
+		}
+		if !found {
+			t.Errorf("Service %s selects no pods", n)
+		}
+	}
+}
+
+// checkPod: non-root, every mount has its volume, every named port a probe
+// uses exists, every Secret and ConfigMap referred to is rendered or given
+// as an existing Secret in the values.
+func (r *rendered) checkPod(t *testing.T, name string, p corev1.PodSpec) {
+	t.Helper()
+	if p.SecurityContext == nil || p.SecurityContext.RunAsNonRoot == nil || !*p.SecurityContext.RunAsNonRoot {
+		t.Errorf("%s: not runAsNonRoot", name)
+	}
+	vols := map[string]corev1.Volume{}
+	for _, v := range p.Volumes {
+		vols[v.Name] = v
+		if v.ConfigMap != nil && r.configMaps[v.ConfigMap.Name] == nil {
+			t.Errorf("%s: volume %s: ConfigMap %s is not rendered", name, v.Name, v.ConfigMap.Name)
+		}
+		if v.Secret != nil && r.secrets[v.Secret.SecretName] == nil && !r.existingSecret(v.Secret.SecretName) {
+			t.Errorf("%s: volume %s: Secret %s is neither rendered nor an existingSecret", name, v.Name, v.Secret.SecretName)
+		}
+		if v.PersistentVolumeClaim != nil && r.pvcs[v.PersistentVolumeClaim.ClaimName] == nil {
+			t.Errorf("%s: volume %s: no PVC %s", name, v.Name, v.PersistentVolumeClaim.ClaimName)
+		}
+	}
+	for _, c := range p.Containers {
+		if !strings.Contains(c.Image, ":") {
+			t.Errorf("%s: image %q without a tag", name, c.Image)
+		}
+		for _, m := range c.VolumeMounts {
+			if _, ok := vols[m.Name]; !ok {
+				t.Errorf("%s: mount %s has no volume", name, m.Name)
+			}
+		}
+		ports := map[string]bool{}
+		for _, cp := range c.Ports {
+			ports[cp.Name] = true
+		}
+		for _, pr := range []*corev1.Probe{c.LivenessProbe, c.ReadinessProbe, c.StartupProbe} {
+			if pr != nil && pr.HTTPGet != nil && pr.HTTPGet.Port.StrVal != "" && !ports[pr.HTTPGet.Port.StrVal] {
+				t.Errorf("%s: a probe on port %q, which the container does not name", name, pr.HTTPGet.Port.StrVal)
+			}
+		}
+		for _, e := range c.Env {
+			if ref := e.ValueFrom; ref != nil && ref.SecretKeyRef != nil {
+				s := r.secrets[ref.SecretKeyRef.Name]
+				switch {
+				case s != nil:
+					if _, ok := s.StringData[ref.SecretKeyRef.Key]; !ok {
+						t.Errorf("%s: env %s: Secret %s has no key %s", name, e.Name, s.Name, ref.SecretKeyRef.Key)
+					}
+				case !r.existingSecret(ref.SecretKeyRef.Name):
+					t.Errorf("%s: env %s: Secret %s is neither rendered nor an existingSecret", name, e.Name, ref.SecretKeyRef.Name)
+				}
+			}
+		}
+	}
+}
+
+func (r *rendered) existingSecret(name string) bool {
+	var found bool
+	var walk func(any)
+	walk = func(v any) {
+		switch v := v.(type) {
+		case map[string]any:
+			for k, x := range v {
+				if (k == "existingSecret" || k == "tokensSecret") && x == name {
+					found = true
+				}
+				walk(x)
+			}
+		case chartutil.Values:
+			walk(map[string]any(v))
+		}
+	}
+	walk(map[string]any(r.values))
+	return found
+}
+
+func selects(sel, labels map[string]string) bool {
+	if len(sel) == 0 {
+		return false
+	}
+	for k, v := range sel {
+		if labels[k] != v {
+			return false
+		}
+	}
+	return true
+}
+
+// loadConfig loads the rendered earshot.yaml with earshot's own loader, as
+// a pod would see it: the ConfigMaps and Secrets laid out under a temporary
+// /etc/earshot, the examples where the image has them, each password the
+// container's environment names set.
+func (r *rendered) loadConfig(t *testing.T) error {
+	t.Helper()
+	root := t.TempDir()
+	cfg := r.configMaps["earshot-config"]
+	if cfg == nil {
+		t.Fatal("no earshot-config ConfigMap")
+	}
+	write := func(dir string, data map[string]string) {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		for k, v := range data {
+			v = strings.ReplaceAll(v, "/etc/earshot/", root+"/etc/earshot/")
+			v = strings.ReplaceAll(v, "/var/lib/earshot/", root+"/var/lib/earshot/")
+			if err := os.WriteFile(filepath.Join(dir, k), []byte(v), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	write(filepath.Join(root, "etc/earshot/config"), cfg.Data)
+	if wl := r.configMaps["earshot-watchlists"]; wl != nil {
+		write(filepath.Join(root, "etc/earshot/watchlists"), wl.Data)
+	}
+	abs, err := filepath.Abs(examplesDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(abs, filepath.Join(root, "etc/earshot/examples")); err != nil {
+		t.Fatal(err)
+	}
+	// The mounted certificate Secrets: a real CA certificate and key under every key the pods read.
+	ca := testCA(t)
+	d := r.deployments["earshot-ingest"]
+	for _, v := range d.Spec.Template.Spec.Volumes {
+		if v.Secret == nil {
+			continue
+		}
+		for _, m := range d.Spec.Template.Spec.Containers[0].VolumeMounts {
+			if m.Name == v.Name {
+				dir := filepath.Join(root, m.MountPath)
+				if err := os.MkdirAll(dir, 0o755); err != nil {
+					t.Fatal(err)
+				}
+				for _, k := range []string{"ca.crt", "tls.crt", "tls.key", "user.crt", "user.key"} {
+					if err := os.WriteFile(filepath.Join(dir, k), ca, 0o600); err != nil {
+						t.Fatal(err)
+					}
+				}
+			}
+		}
+	}
+	for _, e := range d.Spec.Template.Spec.Containers[0].Env {
+		v := e.Value
+		if ref := e.ValueFrom; ref != nil && ref.SecretKeyRef != nil {
+			v = "from-existing-secret"
+			if s := r.secrets[ref.SecretKeyRef.Name]; s != nil {
+				v = s.StringData[ref.SecretKeyRef.Key]
+			}
+		}
+		t.Setenv(e.Name, v)
+	}
+	c, err := pipeline.Load(filepath.Join(root, "etc/earshot/config/earshot.yaml"))
+	if err != nil {
+		return err
+	}
+	if c.Transport.Kind != "kafka" || !c.Sink.Enabled || c.Metrics.Addr == "" || c.API.Addr == "" {
+		return fmt.Errorf("transport %q, sink %v, metrics %q, api %q: want kafka, a sink, metrics and the API", c.Transport.Kind, c.Sink.Enabled, c.Metrics.Addr, c.API.Addr)
+	}
+	// The files it names, as the stages load them: the watchlists and the
+	// routing policy with its organisation.
+	if wl, err := match.LoadDir(c.Match.Watchlists); err != nil || len(wl) == 0 {
+		return fmt.Errorf("the watchlists %s: %d loaded, %v", c.Match.Watchlists, len(wl), err)
+	}
+	if _, err := route.Load(c.Route); err != nil {
+		return fmt.Errorf("the routing policy: %w", err)
+	}
+	t.Logf("earshot.yaml as rendered:\n%s", cfg.Data["earshot.yaml"])
+	return nil
+}
+
+// testCA is a self-signed CA certificate with its key, PEM.
+func testCA(t *testing.T) []byte {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "earshot test CA"}, NotBefore: time.Now().Add(-time.Hour),
+		NotAfter: time.Now().Add(time.Hour), IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign | x509.KeyUsageDigitalSignature}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kb, err := x509.MarshalECPrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return append(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kb})...)
+}
+
+// helm lint, as a library: the chart's metadata, its templates' YAML and
+// the Kubernetes names, for both value files. Warnings fail too; INFO
+// (no icon, no values.schema.json) does not.
+func TestHelmLint(t *testing.T) {
+	for name, v := range map[string]map[string]any{"default": {}, "production": withFiles(t, readValues(t, productionFile))} {
+		l := lint.All(chartDir, v, "earshot", false)
+		for _, m := range l.Messages {
+			if m.Severity >= support.WarningSev {
+				t.Errorf("%s: %s", name, m)
+			}
+		}
+	}
+}
