@@ -88,9 +88,22 @@ func (m *Model) Score(feats []uint32, acc *[256]int32) {
 		b := keys[i] - 1
 		lo[k], hi[k] = off[b], off[b+1]
 	}
+	// and each bucket's first posting, for the same reason: a bucket's
+	// postings lie together, so this brings the rest of them in too
+	var first [MaxFeatures]uint16
+	for k := range slot[:nd] {
+		if lo[k] < hi[k] {
+			first[k] = post[lo[k]]
+		}
+	}
 	for k, i := range slot[:nd] {
+		if lo[k] == hi[k] {
+			continue
+		}
 		c := int32(counts[i])
-		ps := post[lo[k]:hi[k]]
+		p := first[k]
+		acc[uint8(p>>8)] += c * int32(int8(uint8(p)))
+		ps := post[lo[k]+1 : hi[k]]
 		if c == 1 {
 			for _, p := range ps {
 				acc[uint8(p>>8)] += int32(int8(uint8(p)))
