@@ -6,7 +6,6 @@ import (
 	"hash/fnv"
 	"math"
 	"strings"
-	"unicode"
 
 	"github.com/earshot-dev/earshot/enrich/internal/lid"
 )
@@ -21,6 +20,12 @@ var langModelGz []byte
 
 const (
 	maxLangs = 256
+	// langSampleBytes is how much of a post the detector reads: its
+	// first 2 KiB, cut back to a whole character. Longer than any tweet,
+	// Bluesky or Mastodon post, and the model reads at most
+	// lid.MaxFeatures features anyway (about the first 20 words); the cut
+	// keeps a long post as cheap as a tweet.
+	langSampleBytes = 2048
 	// declaredBonus is added to the logit of the platform's declared
 	// language (calibrated logits): it tips short or ambiguous texts, but a
 	// long clear text outweighs it many times over.
@@ -117,13 +122,15 @@ type langResult struct {
 // model does not know, or no language is likely enough (the confidence is
 // then the best language's, not 0).
 func (m *langModel) detect(text, declared string, minConf float64) langResult {
-	if l, share := scriptLang(text); l != "" {
+	text = langSample(text)
+	tally := tallyScripts(text)
+	if l, share := tally.scriptLang(); l != "" {
 		if share < minConf {
 			return langResult{lang: "und", confidence: share}
 		}
 		return langResult{lang: l, confidence: share}
 	}
-	letters, known, han := scriptCounts(text)
+	letters, known, han := tally.letters, tally.known, tally.hanLetters
 	if letters == 0 || known*2 <= letters {
 		return langResult{lang: "und"}
 	}
@@ -207,32 +214,6 @@ func (m *langModel) detect(text, declared string, minConf float64) langResult {
 		return langResult{lang: "und", confidence: conf}
 	}
 	return langResult{lang: lang, confidence: conf}
-}
-
-// scriptCounts counts the letters of text, those in a script the model was
-// trained on, and the Chinese characters.
-func scriptCounts(text string) (letters, known, han int) {
-	for _, r := range text {
-		if r < 0x80 {
-			if r|0x20 >= 'a' && r|0x20 <= 'z' {
-				letters++
-				known++
-			}
-			continue
-		}
-		if !unicode.IsLetter(r) {
-			continue
-		}
-		letters++
-		switch {
-		case unicode.Is(unicode.Han, r):
-			han++
-			known++
-		case unicode.In(r, unicode.Latin, unicode.Cyrillic, unicode.Arabic, unicode.Hebrew, unicode.Devanagari):
-			known++
-		}
-	}
-	return letters, known, han
 }
 
 // normLangTag reduces a BCP 47 tag ("pt-BR", "zh_Hant") to the model's

@@ -178,6 +178,31 @@ func TestDetectLanguageHugePost(t *testing.T) {
 	}
 }
 
+// TestDetectLanguageReadsASample: a long post is judged on its first
+// langSampleBytes (about a page), so its cost does not grow with its
+// length: what follows, even a megabyte in another script, changes neither
+// the language nor the confidence. Every row of the tweet and Tatoeba sets
+// is shorter than the sample.
+func TestDetectLanguageReadsASample(t *testing.T) {
+	e := testEnricher()
+	for _, head := range []string{
+		strings.Repeat("Das ist ein ziemlich langer deutscher Beitrag über Akkus und Kameras. ", 40),
+		strings.Repeat("Ευχαριστώ πολύ για την υπέροχη εξυπηρέτηση σήμερα. ", 40),
+		strings.Repeat("今天天气很好我们去公园散步吧", 60),
+	} {
+		if len(head) < langSampleBytes {
+			t.Fatalf("head of %d bytes is inside the sample", len(head))
+		}
+		wantL, wantC := e.DetectLanguage(head[:langSampleBytes], "")
+		for _, tail := range []string{"", strings.Repeat("Ελληνικά κείμενα παντού ", 1<<15), strings.Repeat("שלום ", 1<<17), strings.Repeat("🎉", 1<<16)} {
+			gotL, gotC := e.DetectLanguage(head+tail, "")
+			if gotL != wantL || gotC != wantC {
+				t.Errorf("%.20q… + %d bytes: %s %.3f, want its sample's %s %.3f", head, len(tail), gotL, gotC, wantL, wantC)
+			}
+		}
+	}
+}
+
 // BenchmarkDetectLanguage: the detector alone on the hard tweets (short)
 // and on a tweet-length mixed set; µs/post is per core with -cpu 1.
 func BenchmarkDetectLanguage(b *testing.B) {
@@ -195,22 +220,42 @@ func BenchmarkDetectLanguage(b *testing.B) {
 	}
 	b.SetBytes(n)
 	b.ReportAllocs()
+	c0 := processCPU()
 	for b.Loop() {
 		for _, p := range posts {
 			e.DetectLanguage(p, "")
 		}
 	}
 	b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(b.N*len(posts)), "µs/post")
+	b.ReportMetric(float64((processCPU()-c0).Nanoseconds())/1e3/float64(b.N*len(posts)), "cpu-µs/post")
 }
 
-// BenchmarkDetectLanguageTweet: one 280-character tweet.
+// BenchmarkDetectLanguageTweet: one 280-character tweet (it reads all
+// MaxFeatures features, the most any post costs in scoring).
 func BenchmarkDetectLanguageTweet(b *testing.B) {
+	benchDetect(b, longTweet)
+}
+
+// BenchmarkDetectLanguageLong: a 64 KB post (a long article or a pasted
+// log): the detector reads a sample of it, so it costs about what the
+// 280-character tweet costs.
+func BenchmarkDetectLanguageLong(b *testing.B) {
+	benchDetect(b, strings.Repeat("Das ist ein ziemlich langer deutscher Beitrag über Akkus und Kameras. ", 1000))
+}
+
+const longTweet = "@user honestly the new update is sooo much better than the old one, battery lasts all day now and the camera is way faster 😍😍 can't believe they finally fixed it #happy #tech https://t.co/abc123 what do you all think? anyone else tried it yet???"
+
+// benchDetect reports µs/post (wall) and cpu-µs/post (the process's CPU
+// time: less inflated than the wall time when other processes share the
+// cores; run with -cpu 1).
+func benchDetect(b *testing.B, p string) {
 	e := New(Config{})
-	p := "@user honestly the new update is sooo much better than the old one, battery lasts all day now and the camera is way faster 😍😍 can't believe they finally fixed it #happy #tech https://t.co/abc123 what do you all think? anyone else tried it yet???"
 	b.SetBytes(int64(len(p)))
 	b.ReportAllocs()
+	c0 := processCPU()
 	for b.Loop() {
 		e.DetectLanguage(p, "")
 	}
 	b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(b.N), "µs/post")
+	b.ReportMetric(float64((processCPU()-c0).Nanoseconds())/1e3/float64(b.N), "cpu-µs/post")
 }
