@@ -146,6 +146,7 @@ func (o *Org) init() error {
 	bad := func(format string, args ...any) {
 		errs = append(errs, fmt.Errorf("%s: %s", o.file, fmt.Sprintf(format, args...)))
 	}
+	o.dropEmpty(bad)
 	o.initAccounts(bad)
 	for name, r := range o.Regions {
 		loc, err := time.LoadLocation(r.Timezone)
@@ -235,6 +236,33 @@ func (o *Org) init() error {
 		errs = append(errs, o.coverage()...)
 	}
 	return errors.Join(errs...)
+}
+
+// dropEmpty reports and drops the empty items YAML decodes as nil
+// ("teams:\n  -", "regions: {EMEA: }"), which the checks would dereference.
+func (o *Org) dropEmpty(bad func(string, ...any)) {
+	for name, r := range o.Regions {
+		if r == nil {
+			bad("regions.%s: empty; want a timezone and hours", name)
+			delete(o.Regions, name)
+		}
+	}
+	o.Teams = dropNil(o.Teams, "teams", "a team (name, region, members)", bad)
+	o.Queues = dropNil(o.Queues, "queues", "a queue (name, team, sla)", bad)
+	o.Overrides = dropNil(o.Overrides, "overrides", "queue, team, from and to", bad)
+}
+
+// dropNil reports each nil item of list, named what, and returns the others.
+func dropNil[T any](list []*T, what, want string, bad func(string, ...any)) []*T {
+	out := list[:0:0]
+	for i, v := range list {
+		if v == nil {
+			bad("%s[%d]: an empty item; want %s", what, i, want)
+			continue
+		}
+		out = append(out, v)
+	}
+	return out
 }
 
 func parseDays(s string) ([]time.Weekday, error) {
