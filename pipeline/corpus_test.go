@@ -124,8 +124,8 @@ func checkBad(t *testing.T, load func(string) error, path, want string) {
 	if err == nil {
 		t.Fatalf("a bad file is accepted; want an error holding %q", want)
 	}
-	if !errors.Is(err, strictyaml.ErrInvalid) {
-		t.Errorf("%v\nis not a configuration error (strictyaml.ErrInvalid, exit 2)", err)
+	if !errors.Is(Classify(err), ErrConfig) {
+		t.Errorf("%v\nis not a configuration error (ErrConfig, exit 2)", err)
 	}
 	if !strings.Contains(err.Error(), want) {
 		t.Errorf("the error\n%v\ndoes not hold %q", err, want)

@@ -117,7 +117,7 @@ api: {addr: "%s", state_dir: %s/state}
 	wg.Go(func() {
 		// Long enough for a loaded machine (and -race) to load the models
 		// and raise alerts; the loop below stops at the first it sees.
-		runErr = run([]string{"run", "--config", cfg, "--duration", "15s", "--quiet", "--progress", "0"}, io.Discard, &lockedWriter{w: &stderr})
+		runErr = run([]string{"run", "--config", cfg, "--duration", "30s", "--quiet", "--progress", "0"}, io.Discard, &lockedWriter{w: &stderr})
 	})
 	get := func(path string) (int, []byte) {
 		req, _ := http.NewRequest("GET", "http://"+addr+path, nil)
@@ -131,7 +131,7 @@ api: {addr: "%s", state_dir: %s/state}
 		return res.StatusCode, b
 	}
 	total := 0
-	for deadline := time.Now().Add(14 * time.Second); time.Now().Before(deadline) && total == 0; time.Sleep(200 * time.Millisecond) {
+	for deadline := time.Now().Add(27 * time.Second); time.Now().Before(deadline) && total == 0; time.Sleep(200 * time.Millisecond) {
 		code, b := get("/v1/queues")
 		if code != 200 {
 			continue
@@ -183,7 +183,7 @@ api: {addr: "%s", state_dir: %s/state}
 	var runErr error
 	var stdout, stderr bytes.Buffer
 	wg.Go(func() {
-		runErr = run([]string{"run", "--config", cfg, "--duration", "15s", "--progress", "0"}, &lockedWriter{w: &stdout}, &lockedWriter{w: &stderr})
+		runErr = run([]string{"run", "--config", cfg, "--duration", "30s", "--progress", "0"}, &lockedWriter{w: &stdout}, &lockedWriter{w: &stderr})
 	})
 	push := func(tok, body string) int {
 		req, _ := http.NewRequest("POST", "http://"+addr+"/v1/posts", strings.NewReader(body))
@@ -201,7 +201,7 @@ api: {addr: "%s", state_dir: %s/state}
 {"platform":"file","id":
 `
 	code := 0
-	for deadline := time.Now().Add(12 * time.Second); time.Now().Before(deadline) && code != 202; time.Sleep(100 * time.Millisecond) {
+	for deadline := time.Now().Add(27 * time.Second); time.Now().Before(deadline) && code != 202; time.Sleep(100 * time.Millisecond) {
 		code = push(ingestTok, posts)
 	}
 	if code != 202 {

@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -32,8 +31,7 @@ func TestFilterTool(t *testing.T) {
 
 	var out, errb bytes.Buffer
 	err := run([]string{"filter", "--watchlists", filepath.Join(dir, "wl"), path}, &out, &errb)
-	var ee exitError
-	if !errors.As(err, &ee) || ee.code != 1 {
+	if exitCode(err) != 1 {
 		t.Fatalf("filter with a bad line: %v, want exit 1\n%s", err, errb.String())
 	}
 	if want := line("1", "ACME one") + "\n" + line("4", "globex and acme") + "\n"; out.String() != want {
@@ -61,7 +59,7 @@ func TestFilterTool(t *testing.T) {
 		{"filter", "--keywords", filepath.Join(dir, "kw.txt"), "--workers", "-1", path},
 		{"filter", "--keywords", filepath.Join(dir, "kw.txt")},
 	} {
-		if err := run(args, &out, &errb); !errors.As(err, &ee) || ee.code != 2 {
+		if err := run(args, &out, &errb); exitCode(err) != 2 {
 			t.Errorf("%q: %v, want a usage error", args, err)
 		}
 	}

@@ -45,7 +45,7 @@ api: {addr: "%s", state_dir: %s/state}
 	var runErr error
 	var stdout, stderr syncBuf
 	wg.Go(func() {
-		runErr = run([]string{"run", "--config", cfg, "--duration", "6s", "--progress", "0"}, &stdout, &stderr)
+		runErr = run([]string{"run", "--config", cfg, "--duration", "25s", "--progress", "0"}, &stdout, &stderr)
 	})
 	push := func(tok, body string) int {
 		req, _ := http.NewRequest("POST", "http://"+addr+"/v1/posts", strings.NewReader(body))
@@ -61,7 +61,7 @@ api: {addr: "%s", state_dir: %s/state}
 	post := `{"platform":"bluesky","id":"dupx","author":{"handle":"a"},"text":"my Acme phone is broken again, worst experience ever","created_at":"` + at + `"}` + "\n"
 	del := `{"platform":"bluesky","id":"dupx","kind":"delete"}` + "\n"
 	code := 0
-	for deadline := time.Now().Add(4 * time.Second); time.Now().Before(deadline) && code != 202; time.Sleep(100 * time.Millisecond) {
+	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline) && code != 202; time.Sleep(100 * time.Millisecond) {
 		code = push(a, post)
 	}
 	if code != 202 {

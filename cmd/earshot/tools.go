@@ -58,7 +58,7 @@ stdout. Exit code 1 when any line was refused.`,
 			}
 			return nil
 		}}
-	c.Flags().StringVar(&format, "format", ingest.FormatAuto, "line format: auto, canonical, bluesky, mastodon or x")
+	c.Flags().StringVar(&format, "format", ingest.FormatAuto, "line format: auto, canonical, bluesky, mastodon, x, reddit or x-users")
 	c.Flags().BoolVar(&dry, "dry-run", false, "print posts instead of sending them (required)")
 	c.Flags().IntVar(&cfg.MaxPostBytes, "max-post-bytes", cfg.MaxPostBytes, "longer lines are dead letters")
 	c.Flags().DurationVar(&cfg.MaxSkew, "max-skew", cfg.MaxSkew, "posts dated further in the future are dead letters")
@@ -145,7 +145,7 @@ and in order; refused lines and a summary on stderr, exit 1 if any (docs/rules.m
 	f.StringVar(&o.Dir, "watchlists", "", "directory of watchlist files")
 	f.StringVar(&o.Keywords, "keywords", "", "file of keywords, one a line")
 	f.BoolVar(&o.All, "all", false, "match draft and paused watchlists too")
-	f.StringVar(&o.Format, "format", o.Format, "line format: auto, canonical, bluesky, mastodon, x or reddit")
+	f.StringVar(&o.Format, "format", o.Format, "line format: auto, canonical, bluesky, mastodon, x, reddit or x-users")
 	f.IntVar(&o.Workers, "workers", 0, "decoding and matching goroutines (0: one per core)")
 	f.IntVar(&o.MaxPostBytes, "max-post-bytes", o.MaxPostBytes, "longer lines are refused")
 	f.BoolVar(&o.Strict, "strict", false, "decode and check every line, also those that hold no keyword (slower)")

@@ -185,12 +185,12 @@ route:
 	var runOut, runErr syncBuf
 	done := make(chan error, 1)
 	go func() {
-		done <- run([]string{"run", "--config", cfg, "--duration", "15s", "--progress", "0", "--metrics-addr", "127.0.0.1:0"}, &runOut, &runErr)
+		done <- run([]string{"run", "--config", cfg, "--duration", "30s", "--progress", "0", "--metrics-addr", "127.0.0.1:0"}, &runOut, &runErr)
 	}()
 	// Approve once version 1 has raised alerts: on a loaded machine (and
 	// under -race) loading the models takes seconds, so a fixed wait could
 	// approve before the first alert.
-	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline) && !strings.Contains(runOut.String(), `"alert":`); {
+	for deadline := time.Now().Add(27 * time.Second); time.Now().Before(deadline) && !strings.Contains(runOut.String(), `"alert":`); {
 		time.Sleep(100 * time.Millisecond)
 	}
 	if err := run([]string{"watchlist", "approve", "acme", "--config", cfg, "--actor", "bob", "--if-version", "2"}, &out, &errb); err != nil {
@@ -215,7 +215,7 @@ route:
 		t.Fatalf("acme alerts carried versions %v: want 1 first and 2 last\n%s", compact(versions), tail(runErr.String(), 2000))
 	}
 	t.Logf("acme alerts by version, in order: %s", compact(versions))
-	if !strings.Contains(runErr.String(), "watchlists reloaded") {
+	if !strings.Contains(runErr.String(), "msg=reloaded") || !strings.Contains(runErr.String(), "what=watchlists") {
 		t.Errorf("no reload logged:\n%s", runErr.String())
 	}
 }

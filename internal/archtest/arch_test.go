@@ -38,6 +38,8 @@ var (
 		"insights -> github.com/ClickHouse/clickhouse-go":                 "insights runs the analysts' read-only catalogue on a driver.Conn (lib/driver types only); not yet moved, no issue item",
 		"bench/cookbook -> github.com/ClickHouse/clickhouse-go":           "a benchmark tool that loads a scratch database; not part of the product",
 		"deploy/examples/alert-consumer -> github.com/segmentio/kafka-go": "an example consumer for users, built outside the product on purpose",
+		"bench/distributed -> github.com/ClickHouse/clickhouse-go":        "the distributed benchmark creates, counts and drops a scratch database; a test tool, not part of the product",
+		"bench/distributed -> github.com/segmentio/kafka-go":              "the distributed benchmark reads consumer lag and deletes its topics on the local broker; a test tool, not part of the product",
 		"itest/chaos -> github.com/segmentio/kafka-go":                    "the chaos soak harness lists and deletes its topics on the local broker; a test tool, not part of the product",
 	}
 )
