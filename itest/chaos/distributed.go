@@ -392,7 +392,9 @@ func (d *Distributed) Soak(ctx context.Context, path string, reference *Output, 
 func (d *Distributed) cleanup() error {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	client := &kafka.Client{Addr: kafka.TCP(d.Brokers)}
+	tr := &kafka.Transport{} // its own, closed after: kafka.DefaultTransport's pools outlive the test
+	defer tr.CloseIdleConnections()
+	client := &kafka.Client{Addr: kafka.TCP(d.Brokers), Transport: tr}
 	md, err := client.Metadata(ctx, &kafka.MetadataRequest{})
 	if err != nil {
 		return err
@@ -436,7 +438,9 @@ func (d *Distributed) cleanup() error {
 // readDeadTopic reads the dead-letter topic from the start to its end and
 // returns the dead letters by reason (as readDead keys them).
 func readDeadTopic(ctx context.Context, addr, topic string) (map[string]bool, error) {
-	client := &kafka.Client{Addr: kafka.TCP(addr)}
+	tr := &kafka.Transport{} // its own, closed after: kafka.DefaultTransport's pools outlive the test
+	defer tr.CloseIdleConnections()
+	client := &kafka.Client{Addr: kafka.TCP(addr), Transport: tr}
 	md, err := client.Metadata(ctx, &kafka.MetadataRequest{Topics: []string{topic}})
 	if err != nil {
 		return nil, err
