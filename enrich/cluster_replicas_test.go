@@ -96,3 +96,27 @@ func TestClusterIDsSameOnReplicas(t *testing.T) {
 		}
 	}
 }
+
+// TestClusterIDWindows: one hash in one window of post time is one id, the
+// next window another; zero and far-off post times are windows like any.
+func TestClusterIDWindows(t *testing.T) {
+	w := 30 * time.Minute
+	t0 := time.Date(2026, 1, 1, 10, 0, 0, 0, time.UTC)
+	if clusterID(42, t0, w) != clusterID(42, t0.Add(w-time.Second), w) {
+		t.Error("one window, two ids")
+	}
+	if clusterID(42, t0, w) == clusterID(42, t0.Add(w), w) {
+		t.Error("the next window has the same id")
+	}
+	if clusterID(42, t0, w) == clusterID(43, t0, w) {
+		t.Error("two hashes, one id")
+	}
+	var zero time.Time
+	if clusterID(42, zero, w) != clusterID(42, zero.Add(time.Minute), w) || clusterID(42, zero, w) == clusterID(42, zero.Add(-time.Minute), w) {
+		t.Error("post times before 1970 are not floored to their window")
+	}
+	far := time.Date(9999, 12, 31, 0, 0, 0, 0, time.UTC)
+	if clusterID(42, far, 0) == clusterID(42, far.Add(time.Second), 0) {
+		t.Error("a zero window should not merge different seconds")
+	}
+}
