@@ -3,10 +3,13 @@ package route
 import (
 	"context"
 	"fmt"
+	"hash/fnv"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/earshot-dev/earshot/enrich"
 	"github.com/earshot-dev/earshot/post"
 )
 
@@ -69,6 +72,70 @@ func TestIncidentSameOnEnrichReplicas(t *testing.T) {
 					t.Errorf("redelivered copies grew the incident to %d, want at most 4", o.Alert.IncidentSize)
 				}
 			}
+		}
+	}
+}
+
+// TestAlertsSameOnEnrichReplicas runs the chain in-process: posts (storms
+// of copies among unique posts) partitioned by key over n enrich
+// processes, each its own enrich.Enricher with its own clusters, then one
+// route stage. The alert records (id and incident size) are the same for
+// 1, 2 and 4 enrich processes.
+func TestAlertsSameOnEnrichReplicas(t *testing.T) {
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	storms := []string{
+		"Acme phone exploded in my pocket, this is the third time this month, never buying again",
+		"Acme support kept me on hold for four hours and then hung up on me",
+		"the new Acme update bricked every router in our office this morning",
+	}
+	var ps []*post.Post
+	for i := range 600 {
+		s := i % len(storms)
+		text := storms[s]
+		switch i / len(storms) % 3 {
+		case 1:
+			text = "RT @someone: " + text + " https://t.co/x" + fmt.Sprint(i)
+		case 2:
+			text = strings.ToUpper(text) + "!!"
+		}
+		if i%5 == 0 {
+			text = fmt.Sprintf("unique post number %d about %d things and Acme", i, i*7919)
+		}
+		ps = append(ps, &post.Post{Platform: "x", ID: fmt.Sprint("p", i), Text: text, CreatedAt: t0.Add(time.Duration(i) * 3 * time.Second)})
+	}
+	records := func(n int) []string {
+		es := make([]*enrich.Enricher, n)
+		for i := range es {
+			es[i] = enrich.New(enrich.Config{})
+		}
+		p, _ := load(t, policy)
+		stage := p.Stage(time.Now)
+		var recs []string
+		for _, q := range ps {
+			h := fnv.New32a()
+			h.Write([]byte(q.Key()))
+			en := es[h.Sum32()%uint32(n)].Enrich(q)
+			it := item("acme", []string{"acme"}, "negative", "EMEA", 10)
+			it.Post = q
+			it.Enrichment.ClusterID, it.Enrichment.ClusterSize = en.ClusterID, en.ClusterSize
+			out, err := stage(context.Background(), post.Batch{Items: []*post.Item{it}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, o := range out.Items {
+				recs = append(recs, fmt.Sprintf("%s %s %d", o.Alert.ID, o.Alert.Queue, o.Alert.IncidentSize))
+			}
+		}
+		slices.Sort(recs)
+		return recs
+	}
+	one := records(1)
+	if len(one) < 120 || len(one) > 200 {
+		t.Fatalf("one enrich process: %d alert records, want the 120 unique posts' and a few updates of 3 incidents", len(one))
+	}
+	for _, n := range []int{2, 4} {
+		if got := records(n); !slices.Equal(got, one) {
+			t.Errorf("%d enrich processes: %d alert records, want the %d of one process", n, len(got), len(one))
 		}
 	}
 }
