@@ -4,8 +4,10 @@ import (
 	"container/list"
 	"math/bits"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
+	"unicode"
 
 	"github.com/earshot-dev/earshot/post"
 )
@@ -94,6 +96,12 @@ func simhash(ws []string) uint64 {
 // cluster assigns the post to the cluster of its near-duplicates in the
 // window, or starts one named after the post.
 func (e *Enricher) cluster(p *post.Post, en *post.Enrichment, words []string) {
+	var arr [64]string
+	if t := untagged(p.Text); t != "" {
+		// Copies that differ only in the hashtags tacked on at the end are
+		// one cluster, named alike whichever copy comes first.
+		words = intentWords(t, arr[:0])
+	}
 	if len(words) > 1 && words[0] == "rt" {
 		// "RT @x: …" is a repost: the mention is skipped already, and without
 		// the "rt" it hashes as the original, so a process whose first copy
@@ -110,6 +118,31 @@ func (e *Enricher) cluster(p *post.Post, en *post.Enrichment, words []string) {
 		maxDist = 0
 	}
 	en.ClusterID, en.ClusterSize = e.clusters.add(h, maxDist, postTime(p), p.Key())
+}
+
+// untagged is text without its trailing hashtags (and the mentions, links
+// and emoji among them), or "" when it ends in no hashtag or is nothing
+// but tags.
+func untagged(text string) string {
+	t, cut := text, false
+	for {
+		t = strings.TrimRightFunc(t, unicode.IsSpace)
+		i := strings.LastIndexFunc(t, unicode.IsSpace) + 1
+		tok := t[i:]
+		switch {
+		case tok == "":
+			return ""
+		case skipToken(tok) > 0:
+			cut = cut || tok[0] == '#'
+		case strings.IndexFunc(tok, func(r rune) bool { return unicode.IsLetter(r) || unicode.IsDigit(r) }) < 0:
+		default:
+			if !cut {
+				return ""
+			}
+			return t
+		}
+		t = t[:i]
+	}
 }
 
 func (c *clusterer) add(h uint64, maxDist int, t time.Time, key string) (string, int) {

@@ -27,11 +27,13 @@ func replicaStream() []*post.Post {
 		start := t0.Add(time.Duration(s)*47*time.Minute + 5*time.Minute)
 		for i := range 150 {
 			p := &post.Post{Platform: "x", ID: fmt.Sprintf("s%d-%d", s, i), Text: text, CreatedAt: start.Add(time.Duration(i) * 2 * time.Second)}
-			switch i % 3 {
+			switch i % 4 {
 			case 1:
 				p.Text = "RT @someone: " + text + " https://t.co/x" + fmt.Sprint(i)
 			case 2:
 				p.Text = strings.ToUpper(text) + "!!"
+			case 3:
+				p.Text = text + " #fail 😡 @acme_support #acme" // tags tacked on
 			}
 			ps = append(ps, p)
 		}
@@ -118,5 +120,22 @@ func TestClusterIDWindows(t *testing.T) {
 	far := time.Date(9999, 12, 31, 0, 0, 0, 0, time.UTC)
 	if clusterID(42, far, 0) == clusterID(42, far.Add(time.Second), 0) {
 		t.Error("a zero window should not merge different seconds")
+	}
+}
+
+func TestUntagged(t *testing.T) {
+	for in, want := range map[string]string{
+		"my Acme phone broke #fail":                 "my Acme phone broke",
+		"my Acme phone broke #fail 😡 @acme #acme  ": "my Acme phone broke",
+		"my Acme phone broke https://t.co/x #fail":  "my Acme phone broke",
+		"my #Acme phone broke":                      "", // a tag inside the text is a word
+		"my Acme phone broke @acme_support":         "", // no hashtag: the words are the same already
+		"#acme #fail":                               "", // nothing but tags
+		"":                                          "",
+		"   #":                                      "",
+	} {
+		if got := untagged(in); got != want {
+			t.Errorf("untagged(%q) = %q, want %q", in, got, want)
+		}
 	}
 }
