@@ -138,4 +138,12 @@ func TestUntagged(t *testing.T) {
 			t.Errorf("untagged(%q) = %q, want %q", in, got, want)
 		}
 	}
+	// Worst input: a megabyte of tags is read once from the end, not once per tag.
+	huge := strings.Repeat("#a ", 350_000)
+	if got := untagged(huge); got != "" {
+		t.Errorf("a megabyte of tags: %d bytes left", len(got))
+	}
+	if got := untagged("words at the start " + huge); got != "words at the start" {
+		t.Errorf("words and a megabyte of tags: %.40q", got)
+	}
 }
