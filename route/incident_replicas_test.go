@@ -139,3 +139,35 @@ func TestAlertsSameOnEnrichReplicas(t *testing.T) {
 		}
 	}
 }
+
+// TestIncidentUpdatesOutOfOrder: copies reach route in another order than
+// enrichment numbered them (its workers, the topic's partitions): the
+// incident is still updated at each of its sizes 1, 2, 4, … once, however
+// they are ordered — a restarted route reading everything again included.
+func TestIncidentUpdatesOutOfOrder(t *testing.T) {
+	order := make([]int, 300)
+	for i := range order {
+		order[i] = (i*7 + 3) % 300 // 7 is prime to 300: every copy once, shuffled
+	}
+	for pass := range 2 { // a route process, then a restarted one
+		p, _ := load(t, policy)
+		stage := p.Stage(time.Now)
+		var records int
+		last := 0
+		for _, k := range order {
+			it := item("acme", []string{"acme"}, "negative", "EMEA", 10)
+			it.Post.ID = fmt.Sprint("copy", k)
+			it.Enrichment.ClusterID, it.Enrichment.ClusterSize = "c1", k+1
+			out, _ := stage(context.Background(), post.Batch{Items: []*post.Item{it}})
+			for _, o := range out.Items {
+				if o.Alert.Reason == "" {
+					records++
+					last = max(last, o.Alert.IncidentSize)
+				}
+			}
+		}
+		if records != 12 || last != 300 {
+			t.Errorf("pass %d: %d records, largest size %d; want 12 (sizes 1, 2, 4, … 256, 100, 200, 300) up to 300", pass, records, last)
+		}
+	}
+}

@@ -522,15 +522,17 @@ func (p *Policy) alertsBy(r *Rule, it *post.Item, t time.Time, c counts) []*post
 		// Copies of one post are one incident: one alert id, updated as
 		// the cluster grows, but only at sizes 1, 2, 4, 8, … and every
 		// 100, so a thousand copies page once and update a few times
-		// instead of a thousand. The size is the larger of the cluster's
-		// as enrichment counted it and the posts of the cluster this route
-		// process has seen: enrich processes sharing the stream each count
-		// only their own partitions' copies (docs/enrichment.md), and a
-		// restarted route process counts from nothing.
-		n := max(en.ClusterSize, c.clusters.add(en.ClusterID, it.Key()))
-		if !worthUpdate(n) {
+		// instead of a thousand. The route process counts the cluster's
+		// posts itself and updates at its own count: enrich processes
+		// sharing the stream each count only their own partitions' copies
+		// (docs/enrichment.md), and the route's count does not depend on
+		// the order posts reach it. The size told is the larger of its
+		// count and enrichment's, which knows more after a route restart.
+		seen := c.clusters.add(en.ClusterID, it.Key())
+		if !worthUpdate(seen) {
 			return nil
 		}
+		n := max(en.ClusterSize, seen)
 		a.ID = AlertID("cluster:"+en.ClusterID, r.Queue)
 		if n > 1 { // the first post is an alert like any; copies make it an incident
 			a.Incident, a.IncidentSize = en.ClusterID, n
