@@ -4,8 +4,10 @@ import (
 	"container/list"
 	"math/bits"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
+	"unicode"
 
 	"github.com/earshot-dev/earshot/post"
 )
@@ -94,6 +96,18 @@ func simhash(ws []string) uint64 {
 // cluster assigns the post to the cluster of its near-duplicates in the
 // window, or starts one named after the post.
 func (e *Enricher) cluster(p *post.Post, en *post.Enrichment, words []string) {
+	var arr [64]string
+	if t := untagged(p.Text); t != "" {
+		// Copies that differ only in the hashtags tacked on at the end are
+		// one cluster, named alike whichever copy comes first.
+		words = intentWords(t, arr[:0])
+	}
+	if len(words) > 1 && words[0] == "rt" {
+		// "RT @x: …" is a repost: the mention is skipped already, and without
+		// the "rt" it hashes as the original, so a process whose first copy
+		// is a repost names the cluster as one whose first is the original.
+		words = words[1:]
+	}
 	n := len(words)
 	if n == 0 {
 		return
@@ -104,6 +118,31 @@ func (e *Enricher) cluster(p *post.Post, en *post.Enrichment, words []string) {
 		maxDist = 0
 	}
 	en.ClusterID, en.ClusterSize = e.clusters.add(h, maxDist, postTime(p), p.Key())
+}
+
+// untagged is text without its trailing hashtags (and the mentions, links
+// and emoji among them), or "" when it ends in no hashtag or is nothing
+// but tags.
+func untagged(text string) string {
+	t, cut := text, false
+	for {
+		t = strings.TrimRightFunc(t, unicode.IsSpace)
+		i := strings.LastIndexFunc(t, unicode.IsSpace) + 1
+		tok := t[i:]
+		switch {
+		case tok == "":
+			return ""
+		case skipToken(tok) > 0:
+			cut = cut || tok[0] == '#'
+		case strings.IndexFunc(tok, func(r rune) bool { return unicode.IsLetter(r) || unicode.IsDigit(r) }) < 0:
+		default:
+			if !cut {
+				return ""
+			}
+			return t
+		}
+		t = t[:i]
+	}
 }
 
 func (c *clusterer) add(h uint64, maxDist int, t time.Time, key string) (string, int) {
@@ -136,7 +175,7 @@ func (c *clusterer) add(h uint64, maxDist int, t time.Time, key string) (string,
 		c.lru.MoveToBack(found.elem)
 		return found.id, found.size
 	}
-	cl := &cluster{id: strconv.FormatUint(fnv64(key), 36), hash: h, last: t, size: 1, members: map[string]struct{}{key: {}}}
+	cl := &cluster{id: clusterID(h, t, c.window), hash: h, last: t, size: 1, members: map[string]struct{}{key: {}}}
 	cl.elem = c.lru.PushBack(cl)
 	for i := range c.bands {
 		b := band(h, i)
@@ -146,6 +185,33 @@ func (c *clusterer) add(h uint64, maxDist int, t time.Time, key string) (string,
 		c.remove(c.lru.Front().Value.(*cluster))
 	}
 	return cl.id, 1
+}
+
+// clusterID names a cluster after its first post's content and the window
+// of post time it falls in (post time divided by the cluster window), not
+// after the post's key: enrich processes sharing a stream (each with its
+// own clusters, the posts partitioned over them by key) then give one
+// incident the same id when their first copies of it hash alike and fall
+// in the same window, so the router raises one incident alert, not one
+// per process. A cluster started again after it expired is at least a
+// window later, so it gets a new id.
+func clusterID(h uint64, t time.Time, window time.Duration) string {
+	w := int64(window / time.Second)
+	if w < 1 {
+		w = 1
+	}
+	s := t.Unix()
+	b := s / w
+	if s < 0 && s%w != 0 {
+		b-- // floor, for posts before 1970
+	}
+	x := h
+	for range 8 { // mix the window number into the hash, FNV-1a bytewise
+		x ^= uint64(b & 0xff)
+		x *= 1099511628211
+		b >>= 8
+	}
+	return strconv.FormatUint(x, 36)
 }
 
 func band(h uint64, i int) uint16 { return uint16(h >> (16 * i)) }

@@ -27,9 +27,10 @@ type Config struct {
 	// the oldest are forgotten first.
 	ClusterCapacity int `yaml:"cluster_capacity"`
 	// Clustering is "on" (the default) or "off". Clusters are formed online,
-	// in the order posts arrive, so which post names a cluster, and when an
-	// incident alert is updated, can differ between runs over the same posts;
-	// "off" makes enrichment a pure function of each post.
+	// in the order posts arrive, so which post starts a cluster (and names
+	// it, with its words and window of post time), and a post's cluster
+	// size, can differ between runs over the same posts; "off" makes
+	// enrichment a pure function of each post.
 	Clustering string `yaml:"clustering"`
 }
 

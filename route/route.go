@@ -491,7 +491,7 @@ func AlertID(postKey, queue string) string {
 // alert returns the alert it raises at t, or nil when no rule routes it
 // (or a rule suppresses it, or it is an incident update not worth sending).
 func (p *Policy) alert(it *post.Item, t time.Time) *post.Alert {
-	as := p.alerts(it, t, newStories(1))
+	as := p.alerts(it, t, newCounts(1, 1))
 	if len(as) == 0 {
 		return nil
 	}
@@ -502,12 +502,12 @@ func (p *Policy) alert(it *post.Item, t time.Time) *post.Alert {
 // asks for: one per stakeholder queue to notify, and one on the escalation
 // queue when the rule escalates at once. Copies have ids derived from the
 // alert's, so they are as stable under redelivery as it is.
-func (p *Policy) alerts(it *post.Item, t time.Time, stories *stories) []*post.Alert {
-	return p.alertsBy(p.Decide(it), it, t, stories)
+func (p *Policy) alerts(it *post.Item, t time.Time, c counts) []*post.Alert {
+	return p.alertsBy(p.Decide(it), it, t, c)
 }
 
 // alertsBy is alerts for the rule r that Decide chose for it.
-func (p *Policy) alertsBy(r *Rule, it *post.Item, t time.Time, stories *stories) []*post.Alert {
+func (p *Policy) alertsBy(r *Rule, it *post.Item, t time.Time, c counts) []*post.Alert {
 	if r == nil || r.Suppress != "" {
 		return nil
 	}
@@ -522,20 +522,27 @@ func (p *Policy) alertsBy(r *Rule, it *post.Item, t time.Time, stories *stories)
 		// Copies of one post are one incident: one alert id, updated as
 		// the cluster grows, but only at sizes 1, 2, 4, 8, … and every
 		// 100, so a thousand copies page once and update a few times
-		// instead of a thousand.
-		if !worthUpdate(en.ClusterSize) {
+		// instead of a thousand. The route process counts the cluster's
+		// posts itself and updates at its own count: enrich processes
+		// sharing the stream each count only their own partitions' copies
+		// (docs/enrichment.md), and the route's count does not depend on
+		// the order posts reach it. The size told is the larger of its
+		// count and enrichment's, which knows more after a route restart.
+		seen := c.clusters.add(en.ClusterID, it.Key())
+		if !worthUpdate(seen) {
 			return nil
 		}
+		n := max(en.ClusterSize, seen)
 		a.ID = AlertID("cluster:"+en.ClusterID, r.Queue)
-		if en.ClusterSize > 1 { // the first post is an alert like any; copies make it an incident
-			a.Incident, a.IncidentSize = en.ClusterID, en.ClusterSize
+		if n > 1 { // the first post is an alert like any; copies make it an incident
+			a.Incident, a.IncidentSize = en.ClusterID, n
 		}
 	} else if r.Incident == "story" {
 		// Posts of one story are one incident, keyed on what the rule saw
 		// (watchlist and keywords) and the creation time's window, so a
 		// redelivery lands in the same one.
 		story := storyKey(it, r)
-		n := stories.add(story, it.Key())
+		n := c.stories.add(story, it.Key())
 		if !worthUpdate(n) {
 			return nil
 		}
@@ -630,7 +637,7 @@ type stageOptions struct {
 // spike settings changed).
 func stage(current func() *Policy, now func() time.Time, opts stageOptions) func(context.Context, post.Batch) (post.Batch, error) {
 	// The runner calls the stage from its workers at once (stream.Stage):
-	// seen and stories lock themselves, the spike detector locks its
+	// seen and incidents lock themselves, the spike detector locks its
 	// windows, and mu guards which detector is in force.
 	var (
 		mu        sync.Mutex
@@ -638,7 +645,7 @@ func stage(current func() *Policy, now func() time.Time, opts stageOptions) func
 		spikesCfg Spikes
 	)
 	seen := newRecent(recentCapacity)
-	stories := newStories(storiesCapacity)
+	incidents := newCounts(storiesCapacity, clustersCapacity)
 	detector := func(p *Policy) *spikeDetector {
 		mu.Lock()
 		defer mu.Unlock()
@@ -686,7 +693,7 @@ func stage(current func() *Policy, now func() time.Time, opts stageOptions) func
 				}
 				continue
 			}
-			as := p.alertsBy(r, it, at, stories)
+			as := p.alertsBy(r, it, at, incidents)
 			if len(as) == 0 {
 				continue
 			}

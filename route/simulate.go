@@ -87,7 +87,7 @@ func Simulate(p *Policy, items []*post.Item, start time.Time) []HourReport {
 		}
 	}
 	hour := items[0].Post.CreatedAt.Add(shift).UTC().Truncate(time.Hour)
-	stories := newStories(storiesCapacity)
+	incidents := newCounts(storiesCapacity, clustersCapacity)
 	for _, it := range items {
 		t := it.Post.CreatedAt.Add(shift).UTC()
 		for !t.Before(hour.Add(time.Hour)) {
@@ -106,7 +106,7 @@ func Simulate(p *Policy, items []*post.Item, start time.Time) []HourReport {
 			rows[k][hour].Suppressed++
 			continue
 		}
-		for _, a := range p.alertsBy(r, it, t, stories) {
+		for _, a := range p.alertsBy(r, it, t, incidents) {
 			r := row(a.Queue, hour)
 			r.Alerts++
 			if a.HandedOffFrom != "" {

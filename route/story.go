@@ -37,12 +37,27 @@ func storyKey(it *post.Item, r *Rule) string {
 	return strings.Join(slices.Compact(wls), ",") + "|" + strings.Join(slices.Compact(kws), ",") + "|" + strconv.FormatInt(start.Unix(), 10)
 }
 
+// clustersCapacity bounds the near-duplicate clusters a route process
+// counts at once; the least recently grown is forgotten first.
+const clustersCapacity = 50_000
+
+// counts is what a route process counts incidents with: the posts of each
+// story, and the posts of each near-duplicate cluster.
+type counts struct{ stories, clusters *stories }
+
+func newCounts(stories, clusters int) counts {
+	c := counts{stories: newStories(stories), clusters: newStories(clusters)}
+	c.clusters.recent = true
+	return c
+}
+
 // stories counts the distinct posts of each story.
 type stories struct {
-	mu    sync.Mutex
-	cap   int
-	order *list.List // of story keys, oldest first
-	byKey map[string]*story
+	mu     sync.Mutex
+	cap    int
+	recent bool       // forget the least recently grown first, not the oldest
+	order  *list.List // of story keys, oldest (or least recently grown) first
+	byKey  map[string]*story
 }
 
 type story struct {
@@ -70,6 +85,9 @@ func (s *stories) add(key, post string) int {
 	}
 	if _, ok := st.members[post]; ok {
 		return st.n
+	}
+	if s.recent {
+		s.order.MoveToBack(st.e)
 	}
 	if len(st.members) < maxStoryMembers {
 		st.members[post] = struct{}{}

@@ -1,0 +1,149 @@
+package enrich
+
+import (
+	"fmt"
+	"hash/fnv"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/earshot-dev/earshot/post"
+)
+
+// replicaStream is a stream of posts with storms of copies (reposts with a
+// link, upper-cased copies) among unique posts, in post-time order, over
+// several clustering windows.
+func replicaStream() []*post.Post {
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	storms := []string{
+		"Acme phone exploded in my pocket, this is the third time this month, never buying again",
+		"Acme support kept me on hold for four hours and then hung up on me",
+		"the new Acme update bricked every router in our office this morning",
+		"Acme is giving away free headphones to everyone who retweets this",
+	}
+	var ps []*post.Post
+	for s, text := range storms {
+		start := t0.Add(time.Duration(s)*47*time.Minute + 5*time.Minute)
+		for i := range 150 {
+			p := &post.Post{Platform: "x", ID: fmt.Sprintf("s%d-%d", s, i), Text: text, CreatedAt: start.Add(time.Duration(i) * 2 * time.Second)}
+			switch i % 4 {
+			case 1:
+				p.Text = "RT @someone: " + text + " https://t.co/x" + fmt.Sprint(i)
+			case 2:
+				p.Text = strings.ToUpper(text) + "!!"
+			case 3:
+				p.Text = text + " #fail 😡 @acme_support #acme" // tags tacked on
+			}
+			ps = append(ps, p)
+		}
+	}
+	for i := range 400 {
+		ps = append(ps, &post.Post{Platform: "x", ID: fmt.Sprint("u", i), Text: fmt.Sprintf("unique post number %d about %d things and Acme", i, i*7919), CreatedAt: t0.Add(time.Duration(i) * 29 * time.Second)})
+	}
+	slices.SortStableFunc(ps, func(a, b *post.Post) int { return a.CreatedAt.Compare(b.CreatedAt) })
+	return ps
+}
+
+// clusterIDs enriches the stream on n enrich processes, each its own
+// Enricher, the posts partitioned over them by key as Kafka partitions
+// them, and returns the set of cluster ids (what the router keys an
+// incident's alert on) and how many posts each process saw.
+func clusterIDs(ps []*post.Post, n int) (map[string]bool, []int) {
+	es := make([]*Enricher, n)
+	for i := range es {
+		es[i] = New(Config{})
+	}
+	ids := map[string]bool{}
+	seen := make([]int, n)
+	for _, p := range ps {
+		h := fnv.New32a()
+		h.Write([]byte(p.Key()))
+		i := int(h.Sum32() % uint32(n))
+		seen[i]++
+		ids[es[i].Enrich(p).ClusterID] = true
+	}
+	return ids, seen
+}
+
+// TestClusterIDsSameOnReplicas: the incidents (cluster ids, hence the
+// router's incident alert ids) of a stream do not depend on how many
+// enrich processes share it.
+func TestClusterIDsSameOnReplicas(t *testing.T) {
+	ps := replicaStream()
+	one, _ := clusterIDs(ps, 1)
+	if want := 4 + 400; len(one) != want {
+		t.Fatalf("one process: %d clusters, want %d (4 storms and 400 unique posts)", len(one), want)
+	}
+	for _, n := range []int{2, 4} {
+		got, seen := clusterIDs(ps, n)
+		for i, k := range seen {
+			if k == 0 {
+				t.Fatalf("%d processes: process %d saw nothing", n, i)
+			}
+		}
+		var extra, missing []string
+		for id := range got {
+			if !one[id] {
+				extra = append(extra, id)
+			}
+		}
+		for id := range one {
+			if !got[id] {
+				missing = append(missing, id)
+			}
+		}
+		if len(extra)+len(missing) > 0 {
+			t.Errorf("%d processes: %d clusters (one process: %d); %d not formed on one process, %d missing", n, len(got), len(one), len(extra), len(missing))
+		}
+	}
+}
+
+// TestClusterIDWindows: one hash in one window of post time is one id, the
+// next window another; zero and far-off post times are windows like any.
+func TestClusterIDWindows(t *testing.T) {
+	w := 30 * time.Minute
+	t0 := time.Date(2026, 1, 1, 10, 0, 0, 0, time.UTC)
+	if clusterID(42, t0, w) != clusterID(42, t0.Add(w-time.Second), w) {
+		t.Error("one window, two ids")
+	}
+	if clusterID(42, t0, w) == clusterID(42, t0.Add(w), w) {
+		t.Error("the next window has the same id")
+	}
+	if clusterID(42, t0, w) == clusterID(43, t0, w) {
+		t.Error("two hashes, one id")
+	}
+	var zero time.Time
+	if clusterID(42, zero, w) != clusterID(42, zero.Add(time.Minute), w) || clusterID(42, zero, w) == clusterID(42, zero.Add(-time.Minute), w) {
+		t.Error("post times before 1970 are not floored to their window")
+	}
+	far := time.Date(9999, 12, 31, 0, 0, 0, 0, time.UTC)
+	if clusterID(42, far, 0) == clusterID(42, far.Add(time.Second), 0) {
+		t.Error("a zero window should not merge different seconds")
+	}
+}
+
+func TestUntagged(t *testing.T) {
+	for in, want := range map[string]string{
+		"my Acme phone broke #fail":                 "my Acme phone broke",
+		"my Acme phone broke #fail 😡 @acme #acme  ": "my Acme phone broke",
+		"my Acme phone broke https://t.co/x #fail":  "my Acme phone broke",
+		"my #Acme phone broke":                      "", // a tag inside the text is a word
+		"my Acme phone broke @acme_support":         "", // no hashtag: the words are the same already
+		"#acme #fail":                               "", // nothing but tags
+		"":                                          "",
+		"   #":                                      "",
+	} {
+		if got := untagged(in); got != want {
+			t.Errorf("untagged(%q) = %q, want %q", in, got, want)
+		}
+	}
+	// Worst input: a megabyte of tags is read once from the end, not once per tag.
+	huge := strings.Repeat("#a ", 350_000)
+	if got := untagged(huge); got != "" {
+		t.Errorf("a megabyte of tags: %d bytes left", len(got))
+	}
+	if got := untagged("words at the start " + huge); got != "words at the start" {
+		t.Errorf("words and a megabyte of tags: %.40q", got)
+	}
+}
