@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -78,5 +79,30 @@ notify:
 			t.Errorf("%s took %d alerts (%d dead letters); its channel got %d messages by queue %v, %d malformed", c.stage, st.In, st.Dead, got, c.r.queues, len(c.r.bad))
 		}
 		c.r.mu.Unlock()
+	}
+}
+
+// A channel on a queue the policy lacks, or a Slack URL written into the
+// file, is a configuration error, found before anything runs.
+func TestRunRefusesBadNotifyChannels(t *testing.T) {
+	t.Setenv("EARSHOT_TEST_SLACK", "http://127.0.0.1:1/hook")
+	base, _ := os.ReadFile(filepath.Join(examples(t), "embedded.yaml"))
+	body := strings.NewReplacer("watchlists: watchlists", "watchlists: "+filepath.Join(examples(t), "watchlists"),
+		"policy: routing.yaml", "policy: "+filepath.Join(examples(t), "routing.yaml"),
+		"org: org.yaml", "org: "+filepath.Join(examples(t), "org.yaml")).Replace(string(base))
+	for name, tc := range map[string]struct{ yaml, want string }{
+		"unknown queue": {"notify:\n  channels:\n    x: {kind: slack, url_env: EARSHOT_TEST_SLACK, queues: [globex-care]}\n", `"globex-care" is not a queue of the routing policy`},
+		"inline url":    {"notify:\n  channels:\n    x: {kind: slack, url: 'https://hooks.slack.com/services/T/B/X', queues: [legal]}\n", "credential"},
+	} {
+		cfg := filepath.Join(t.TempDir(), "c.yaml")
+		os.WriteFile(cfg, []byte(body+"\n"+tc.yaml), 0o644)
+		var out, errb bytes.Buffer
+		err := run([]string{"run", "--config", cfg, "--rate", "0", "--limit", "10", "--quiet", "--progress", "0"}, &out, &errb)
+		if err == nil || !errors.Is(err, pipeline.ErrConfig) || !strings.Contains(err.Error()+errb.String(), tc.want) {
+			t.Errorf("%s: %v (%s), want a configuration error about %s", name, err, errb.String(), tc.want)
+		}
+		if strings.Contains(err.Error()+errb.String(), "hooks.slack.com/services") {
+			t.Errorf("%s: the error repeats the webhook URL", name)
+		}
 	}
 }
