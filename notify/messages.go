@@ -125,7 +125,9 @@ func viewOf(it *post.Item, deskBase string) view {
 	}
 	v.Excerpt = truncate(v.Excerpt, excerptMax)
 	v.Why = truncate(v.Why, 500)
-	v.Desk = DeskURL(deskBase, a.ID)
+	if deskBase != "" { // Slack and Teams refuse a relative link: without desk_url there is none
+		v.Desk = DeskURL(deskBase, a.ID)
+	}
 	return v
 }
 
@@ -177,7 +179,9 @@ func slackAlert(v view) ([]byte, error) {
 			blocks = append(blocks, slack.NewContextBlock("", md(truncate("Why: "+slackEscape(v.Why), slackTextMax))))
 		}
 	}
-	blocks = append(blocks, slack.NewActionBlock("", slack.NewButtonBlockElement("open_desk", truncate(v.ID, 2000), pt("Open in desk")).WithURL(v.Desk)))
+	if v.Desk != "" {
+		blocks = append(blocks, slack.NewActionBlock("", slack.NewButtonBlockElement("open_desk", truncate(v.ID, 2000), pt("Open in desk")).WithURL(v.Desk)))
+	}
 	msg := slack.WebhookMessage{Text: slackEscape(truncate(v.title(), slackFieldMax)), Blocks: &slack.Blocks{BlockSet: blocks}}
 	return json.Marshal(msg)
 }
@@ -243,7 +247,11 @@ func teamsAlert(v view) ([]byte, error) {
 			body = append(body, textBlock(truncate("Why: "+markdownEscape(v.Why), teamsTextMax), map[string]any{"isSubtle": true, "size": "Small"}))
 		}
 	}
-	return teamsCard(body, []map[string]any{{"type": "Action.OpenUrl", "title": "Open in desk", "url": v.Desk}})
+	var actions []map[string]any
+	if v.Desk != "" {
+		actions = append(actions, map[string]any{"type": "Action.OpenUrl", "title": "Open in desk", "url": v.Desk})
+	}
+	return teamsCard(body, actions)
 }
 
 func teamsText(text string) ([]byte, error) {
@@ -281,12 +289,11 @@ func pagerdutyEvent(v view, routingKey string) ([]byte, error) {
 	if v.PostURL != "" {
 		details["post_url"] = v.PostURL
 	}
-	return json.Marshal(map[string]any{
+	ev := map[string]any{
 		"routing_key":  routingKey,
 		"event_action": "trigger",
 		"dedup_key":    v.ID,
 		"client":       "earshot",
-		"client_url":   v.Desk,
 		"payload": map[string]any{
 			"summary":        truncate(summary, pdSummaryMax),
 			"source":         "earshot",
@@ -297,8 +304,12 @@ func pagerdutyEvent(v view, routingKey string) ([]byte, error) {
 			"class":          v.Rule,
 			"custom_details": details,
 		},
-		"links": []map[string]any{{"href": v.Desk, "text": "Open in earshot desk"}},
-	})
+	}
+	if v.Desk != "" {
+		ev["client_url"] = v.Desk
+		ev["links"] = []map[string]any{{"href": v.Desk, "text": "Open in earshot desk"}}
+	}
+	return json.Marshal(ev)
 }
 
 func pagerdutyText(text, dedup, severity, routingKey string, now time.Time) ([]byte, error) {
@@ -320,16 +331,15 @@ func alertmanagerAlerts(v view, now time.Time) ([]byte, error) {
 	if v.Team != "" {
 		labels["team"] = v.Team
 	}
-	a := map[string]any{
-		"labels": labels,
-		"annotations": map[string]string{
-			"summary":     truncate(v.title(), 200),
-			"description": truncate(v.Excerpt, amTextMax),
-			"why":         v.Why,
-			"desk_url":    v.Desk,
-		},
-		"startsAt":     start.UTC().Format(time.RFC3339Nano),
-		"generatorURL": v.Desk,
+	ann := map[string]string{
+		"summary":     truncate(v.title(), 200),
+		"description": truncate(v.Excerpt, amTextMax),
+		"why":         v.Why,
+	}
+	a := map[string]any{"labels": labels, "annotations": ann, "startsAt": start.UTC().Format(time.RFC3339Nano)}
+	if v.Desk != "" {
+		ann["desk_url"] = v.Desk
+		a["generatorURL"] = v.Desk
 	}
 	if v.Retracted {
 		a["endsAt"] = now.UTC().Format(time.RFC3339Nano)

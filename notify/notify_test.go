@@ -536,3 +536,26 @@ func allStrings(v any) string {
 	walk(v)
 	return b.String()
 }
+
+// Without desk_url there is no link: Slack refuses a button with a
+// relative URL (invalid_blocks), which would dead-letter every alert.
+func TestNoDeskURLNoLinks(t *testing.T) {
+	rx := newReceiver(t, http.StatusOK)
+	n, _ := notifier(t, Config{Channels: map[string]Channel{
+		"s": {Kind: Slack, URLEnv: "S", Queues: []string{"q"}},
+		"t": {Kind: Teams, URLEnv: "S", Queues: []string{"q"}},
+		"p": {Kind: PagerDuty, URL: rx.URL, RoutingKeyEnv: "K", Queues: []string{"q"}},
+	}}, map[string]string{"S": rx.URL, "K": "k"})
+	for _, ch := range []string{"s", "t", "p"} {
+		run(t, n, ch, "q", alert("1", "q", "P1", "x"))
+	}
+	got := rx.got()
+	if len(got) != 3 {
+		t.Fatalf("%d messages, want 3", len(got))
+	}
+	for _, b := range got {
+		if strings.Contains(string(b), "/ui/desk") || strings.Contains(string(b), `"button"`) {
+			t.Errorf("a link without desk_url: %.300s", b)
+		}
+	}
+}
