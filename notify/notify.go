@@ -322,10 +322,23 @@ func (n *Notifier) deliver(ctx context.Context, ch *channel, queue string, it *p
 	}
 	now := n.now()
 	ch.mu.Lock()
-	if ch.seen.has(key) {
+	if _, dup := ch.seen.get(key); dup {
 		ch.mu.Unlock()
 		n.m.duplicates.WithLabelValues(ch.name).Inc()
 		return ""
+	}
+	if a.Retracted && (ch.kind == Slack || ch.kind == Teams) {
+		// A chat can only be told to forget what it was shown on its own.
+		if shown, _ := ch.seen.get(a.ID); !shown {
+			ch.mu.Unlock()
+			return ""
+		}
+	}
+	if now.Before(ch.openUntil) {
+		until := ch.openUntil
+		ch.mu.Unlock()
+		n.m.failed.WithLabelValues(ch.name).Inc()
+		return fmt.Sprintf("notify %s: the channel failed %d alerts in a row; not tried until %s", ch.name, breakerFailures, until.UTC().Format(time.RFC3339))
 	}
 	// Resolves go through: they close an incident rather than ping anyone.
 	if kind == "alert" && !ch.admit(now) {
@@ -333,16 +346,10 @@ func (n *Notifier) deliver(ctx context.Context, ch *channel, queue string, it *p
 			ch.since = now
 		}
 		ch.pending[digestKey{queue, a.Priority}]++
-		ch.seen.add(key)
+		ch.seen.add(key, false)
 		ch.mu.Unlock()
 		n.m.suppressed.WithLabelValues(ch.name).Inc()
 		return ""
-	}
-	if now.Before(ch.openUntil) {
-		until := ch.openUntil
-		ch.mu.Unlock()
-		n.m.failed.WithLabelValues(ch.name).Inc()
-		return fmt.Sprintf("notify %s: the channel failed %d alerts in a row; not tried until %s", ch.name, breakerFailures, until.UTC().Format(time.RFC3339))
 	}
 	ch.mu.Unlock()
 
@@ -366,7 +373,7 @@ func (n *Notifier) deliver(ctx context.Context, ch *channel, queue string, it *p
 		return reason
 	}
 	ch.failures = 0
-	ch.seen.add(key)
+	ch.seen.add(key, true)
 	n.m.sent.WithLabelValues(ch.name, kind).Inc()
 	return ""
 }
@@ -555,21 +562,23 @@ func (n *Notifier) Run(ctx context.Context) {
 	}
 }
 
-// dedup remembers the last n keys added; older ones are forgotten, so a
+// dedup remembers the last n keys added, and whether each was sent on its
+// own (rather than counted into a digest); older ones are forgotten, so a
 // redelivery of an alert older than that is sent again (at least once).
 type dedup struct {
-	set  map[string]struct{}
+	set  map[string]bool
 	ring []string
 	max  int
 	next int // the oldest key, once the ring is full
 }
 
-func newDedup(n int) *dedup { return &dedup{set: map[string]struct{}{}, max: n} }
+func newDedup(n int) *dedup { return &dedup{set: map[string]bool{}, max: n} }
 
-func (d *dedup) has(k string) bool { _, ok := d.set[k]; return ok }
+// get reports whether k was sent on its own, and whether it is known.
+func (d *dedup) get(k string) (sent, ok bool) { sent, ok = d.set[k]; return }
 
-func (d *dedup) add(k string) {
-	if d.has(k) {
+func (d *dedup) add(k string, sent bool) {
+	if _, ok := d.set[k]; ok {
 		return
 	}
 	if len(d.ring) < d.max {
@@ -579,5 +588,5 @@ func (d *dedup) add(k string) {
 		d.ring[d.next] = k
 		d.next = (d.next + 1) % d.max
 	}
-	d.set[k] = struct{}{}
+	d.set[k] = sent
 }

@@ -559,3 +559,23 @@ func TestNoDeskURLNoLinks(t *testing.T) {
 		}
 	}
 }
+
+// A chat message saying "retracted" only follows an alert the channel
+// showed on its own: not one counted into a digest, nor one never seen.
+func TestChatRetractionOnlyForAlertsShown(t *testing.T) {
+	rx := newReceiver(t, http.StatusOK)
+	n, clk := notifier(t, Config{Channels: map[string]Channel{
+		"s": {Kind: Slack, URLEnv: "S", Queues: []string{"q"}, RateLimit: RateLimit{Messages: 2, Per: time.Hour}},
+	}}, map[string]string{"S": rx.URL})
+	retracted := func(id string) *post.Item {
+		it := alert(id, "q", "P1", "")
+		it.Alert.Retracted = true
+		return it
+	}
+	run(t, n, "s", "q", alert("1", "q", "P1", "x"), alert("2", "q", "P1", "x"), alert("3", "q", "P1", "x")) // 3 is digested
+	clk.add(time.Hour)                                                                                      // the window has room again
+	run(t, n, "s", "q", retracted("3"), retracted("never-seen"))
+	if got := len(rx.got()); got != 2 {
+		t.Errorf("%d messages, want 2: no retraction of a digested or unknown alert", got)
+	}
+}
