@@ -37,6 +37,7 @@ const (
 	Teams        = "teams"
 	PagerDuty    = "pagerduty"
 	Alertmanager = "alertmanager"
+	Email        = "email"
 )
 
 // PagerDutyURL is the Events API v2 endpoint, the default url of a
@@ -84,6 +85,10 @@ type Channel struct {
 	MaxAttempts    int           `yaml:"max_attempts"` // tries before a dead letter; default 5
 	Timeout        time.Duration `yaml:"timeout"`      // per request; default 5s
 	DedupWindow    int           `yaml:"dedup_window"` // alert ids remembered as sent; default 100,000
+	// Email: the sender, the recipients and the SMTP server.
+	From string     `yaml:"from"`
+	To   []string   `yaml:"to"`
+	SMTP SMTPConfig `yaml:"smtp"`
 }
 
 // RateLimit bounds the messages a channel gets in any window of Per.
@@ -162,13 +167,15 @@ func (ch Channel) resolve(key string, getenv func(string) string) (resolved, err
 		if r.routingKey, err = secret.Required(key+".routing_key", secret.String{}, ch.RoutingKeyFile, ch.RoutingKeyEnv, getenv); err != nil {
 			return r, err
 		}
+	case Email:
+		return r, ch.SMTP.validate(key, ch.From, ch.To, getenv)
 	case Alertmanager:
 		if ch.URL == "" {
 			return r, fmt.Errorf("%s.url: give Alertmanager's base URL (http://alertmanager:9093)", key)
 		}
 		r.url = strings.TrimRight(ch.URL, "/") + "/api/v2/alerts"
 	default:
-		return r, fmt.Errorf("%s.kind: %q, want slack, teams, pagerduty or alertmanager", key, ch.Kind)
+		return r, fmt.Errorf("%s.kind: %q, want slack, teams, pagerduty, alertmanager or email", key, ch.Kind)
 	}
 	if u, perr := url.Parse(r.url); perr != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
 		return r, fmt.Errorf("%s.url: not an http(s) URL", key) // the URL may be a secret: not quoted
@@ -209,6 +216,7 @@ type channel struct {
 	attempts   int
 	client     *http.Client
 	backoff    func(attempt int) time.Duration
+	email      *emailSender // kind email
 
 	mu        sync.Mutex
 	limit     int
@@ -238,6 +246,12 @@ func New(c Config, getenv func(string) string, reg prometheus.Registerer, log *s
 			attempts: cmp(ch.MaxAttempts, DefaultAttempts), limit: cmp(ch.RateLimit.Messages, DefaultMessages), per: cmp(ch.RateLimit.Per, DefaultPer),
 			client:  &http.Client{Timeout: cmp(ch.Timeout, DefaultTimeout)},
 			pending: map[digestKey]int{}, seen: newDedup(cmp(ch.DedupWindow, DefaultDedup))}
+		if ch.Kind == Email {
+			var err error
+			if x.email, err = newEmailSender(ch, getenv); err != nil {
+				return nil, fmt.Errorf("notify.channels.%s: %w", name, err)
+			}
+		}
 		if x.minPri == "" {
 			x.minPri = "P4"
 		}
@@ -316,7 +330,7 @@ func (n *Notifier) deliver(ctx context.Context, ch *channel, queue string, it *p
 	kind := "alert"
 	if a.Retracted {
 		key, kind = a.ID+"/resolve", "resolve"
-		if ch.kind == Slack || ch.kind == Teams {
+		if ch.chat() {
 			kind = "alert" // a new message, under the rate limit
 		}
 	}
@@ -327,7 +341,7 @@ func (n *Notifier) deliver(ctx context.Context, ch *channel, queue string, it *p
 		n.m.duplicates.WithLabelValues(ch.name).Inc()
 		return ""
 	}
-	if a.Retracted && (ch.kind == Slack || ch.kind == Teams) {
+	if a.Retracted && ch.chat() {
 		// A chat can only be told to forget what it was shown on its own.
 		if shown, _ := ch.seen.get(a.ID); !shown {
 			ch.mu.Unlock()
@@ -353,11 +367,11 @@ func (n *Notifier) deliver(ctx context.Context, ch *channel, queue string, it *p
 	}
 	ch.mu.Unlock()
 
-	body, err := n.message(ch, viewOf(it, n.desk), now)
+	try, err := n.message(ch, viewOf(it, n.desk), now)
 	if err != nil {
 		return fmt.Sprintf("notify %s: %v", ch.name, err)
 	}
-	reason := n.send(ctx, ch, body)
+	reason := n.send(ctx, ch, try)
 	if ctx.Err() != nil {
 		return reason
 	}
@@ -378,6 +392,10 @@ func (n *Notifier) deliver(ctx context.Context, ch *channel, queue string, it *p
 	return ""
 }
 
+// chat reports whether the channel shows messages to people (Slack, Teams,
+// email) rather than keeping incidents (PagerDuty, Alertmanager).
+func (ch *channel) chat() bool { return ch.kind == Slack || ch.kind == Teams || ch.kind == Email }
+
 // admit reports whether a message may go now, and if so counts it.
 func (ch *channel) admit(now time.Time) bool {
 	for len(ch.sent) > 0 && now.Sub(ch.sent[0]) >= ch.per {
@@ -390,24 +408,34 @@ func (ch *channel) admit(now time.Time) bool {
 	return true
 }
 
-func (n *Notifier) message(ch *channel, v view, now time.Time) ([]byte, error) {
+// message returns one attempt at sending the alert v on ch.
+func (n *Notifier) message(ch *channel, v view, now time.Time) (func(context.Context) error, error) {
+	var body []byte
+	var err error
 	switch ch.kind {
+	case Email:
+		subject, text, html, err := emailAlert(v)
+		if err != nil {
+			return nil, err
+		}
+		return func(ctx context.Context) error { return ch.email.send(ctx, subject, text, html) }, nil
 	case Slack:
-		return slackAlert(v)
+		body, err = slackAlert(v)
 	case Teams:
-		return teamsAlert(v)
+		body, err = teamsAlert(v)
 	case PagerDuty:
-		return pagerdutyEvent(v, ch.dest.routingKey)
+		body, err = pagerdutyEvent(v, ch.dest.routingKey)
 	default:
-		return alertmanagerAlerts(v, now)
+		body, err = alertmanagerAlerts(v, now)
 	}
+	return func(ctx context.Context) error { return ch.post(ctx, body) }, err
 }
 
 // permanent is a failure that retrying will not fix.
 type permanent struct{ error }
 
-// send posts body, retrying with backoff, and returns why it gave up, or "".
-func (n *Notifier) send(ctx context.Context, ch *channel, body []byte) string {
+// send makes attempts with backoff, and returns why it gave up, or "".
+func (n *Notifier) send(ctx context.Context, ch *channel, try func(context.Context) error) string {
 	var last error
 	for attempt := range ch.attempts {
 		if attempt > 0 {
@@ -419,7 +447,7 @@ func (n *Notifier) send(ctx context.Context, ch *channel, body []byte) string {
 			case <-t.C:
 			}
 		}
-		if last = ch.post(ctx, body); last == nil {
+		if last = try(ctx); last == nil {
 			return ""
 		}
 		var p permanent
@@ -472,7 +500,12 @@ func (n *Notifier) Flush(ctx context.Context) {
 		ch.mu.Unlock()
 		var body []byte
 		var err error
+		try := func(ctx context.Context) error { return ch.post(ctx, body) }
 		switch ch.kind {
+		case Email:
+			try = func(ctx context.Context) error {
+				return ch.email.send(ctx, truncate(oneLine("[earshot] "+text), 200), text+"\n", "")
+			}
 		case Slack:
 			body, err = slackText(text)
 		case Teams:
@@ -486,7 +519,7 @@ func (n *Notifier) Flush(ctx context.Context) {
 		if err != nil {
 			reason = err.Error()
 		} else {
-			reason = n.send(ctx, ch, body)
+			reason = n.send(ctx, ch, try)
 		}
 		if reason != "" {
 			n.m.failed.WithLabelValues(name).Inc()
