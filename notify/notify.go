@@ -1,5 +1,5 @@
 // Package notify tells people about alerts where they already are: Slack,
-// Microsoft Teams, PagerDuty and Prometheus Alertmanager. Each channel takes
+// Microsoft Teams, PagerDuty, Prometheus Alertmanager and email. Each channel takes
 // the alerts of the queues it lists at or above a minimum priority, at most
 // rate_limit.messages of them in any rate_limit.per; the rest are counted
 // into one digest message per window ("14 more P3 alerts in care-emea in the

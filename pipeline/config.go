@@ -132,7 +132,7 @@ func load(path string) (Config, error) {
 		}
 	}
 	for name, ch := range c.Notify.Channels {
-		for _, f := range []*string{&ch.URLFile, &ch.RoutingKeyFile} {
+		for _, f := range []*string{&ch.URLFile, &ch.RoutingKeyFile, &ch.SMTP.PasswordFile, &ch.SMTP.CAFile} {
 			if *f != "" && !filepath.IsAbs(*f) {
 				*f = filepath.Join(dir, *f)
 			}
