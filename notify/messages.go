@@ -30,9 +30,16 @@ const (
 // truncate cuts s to at most n characters (runes), ending with "…" when
 // it cut, and never splits a UTF-8 sequence. Invalid UTF-8 is replaced.
 func truncate(s string, n int) string {
+	cut := false
+	if len(s) > 4*n { // n runes take at most 4n bytes: look no further (a 1 MiB post costs as a short one)
+		s, cut = s[:4*n], true
+	}
 	s = strings.ToValidUTF8(s, "\uFFFD")
-	if utf8.RuneCountInString(s) <= n {
+	if !cut && utf8.RuneCountInString(s) <= n {
 		return s
+	}
+	if utf8.RuneCountInString(s) < n {
+		return s + "…"
 	}
 	i, count := 0, 0
 	for j := range s {
@@ -51,9 +58,14 @@ func truncate(s string, n int) string {
 // "@channel", "@here" and "@everyone" get a word joiner after the "@" so
 // that no setting of the receiving app turns them into a ping.
 func slackEscape(s string) string {
-	s = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;").Replace(s)
-	return breakBroadcasts(s)
+	return breakBroadcasts(slackEntities.Replace(s))
 }
+
+// Replacers are built once: building one costs more than using it.
+var (
+	slackEntities = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;")
+	markdownChars = strings.NewReplacer(`\`, `\\`, "[", `\[`, "]", `\]`, "(", `\(`, ")", `\)`, "*", `\*`, "_", `\_`, "`", "\\`", "<", "&lt;", ">", "&gt;", "#", `\#`)
+)
 
 var broadcastWords = []string{"channel", "here", "everyone"}
 
@@ -83,7 +95,7 @@ func breakBroadcasts(s string) string {
 // markdownEscape makes untrusted text inert in the Markdown subset of an
 // Adaptive Card TextBlock: link and emphasis syntax is backslash-escaped.
 func markdownEscape(s string) string {
-	return strings.NewReplacer(`\`, `\\`, "[", `\[`, "]", `\]`, "(", `\(`, ")", `\)`, "*", `\*`, "_", `\_`, "`", "\\`", "<", "&lt;", ">", "&gt;", "#", `\#`).Replace(s)
+	return markdownChars.Replace(s)
 }
 
 // view is what every message says about an alert, as plain text.

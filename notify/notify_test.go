@@ -579,3 +579,15 @@ func TestChatRetractionOnlyForAlertsShown(t *testing.T) {
 		t.Errorf("%d messages, want 2: no retraction of a digested or unknown alert", got)
 	}
 }
+
+func TestTruncateCutsLongInputWithEllipsis(t *testing.T) {
+	for _, s := range []string{strings.Repeat("🙂", 100), strings.Repeat("a", 1000), strings.Repeat("é", 1000)} {
+		got := truncate(s, 10)
+		if utf8.RuneCountInString(got) > 10 || !strings.HasSuffix(got, "…") || !utf8.ValidString(got) {
+			t.Errorf("truncate(%.8q…, 10) = %q", s, got)
+		}
+	}
+	if got := truncate(strings.Repeat("🙂", 10), 10); got != strings.Repeat("🙂", 10) {
+		t.Errorf("a string of exactly n runes is cut: %q", got)
+	}
+}
