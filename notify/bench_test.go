@@ -45,9 +45,7 @@ func BenchmarkMessage(b *testing.B) {
 // One alert through the stage to a local Slack receiver: dedup, rate
 // limit, message and HTTP round trip.
 func BenchmarkStageSlack(b *testing.B) {
-	t := &testing.T{}
-	rx := newReceiver(t, http.StatusOK)
-	defer rx.Close()
+	rx := newReceiver(b, http.StatusOK)
 	n, err := New(Config{Channels: map[string]Channel{"s": {Kind: Slack, URLEnv: "S", Queues: []string{"q"}, RateLimit: RateLimit{Messages: MaxRateMessages}}}},
 		func(string) string { return rx.URL }, nil, nil)
 	if err != nil {

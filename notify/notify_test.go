@@ -25,7 +25,7 @@ type receiver struct {
 	status int
 }
 
-func newReceiver(t *testing.T, status int) *receiver {
+func newReceiver(t testing.TB, status int) *receiver {
 	r := &receiver{status: status}
 	r.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		b, _ := io.ReadAll(req.Body)
@@ -589,5 +589,33 @@ func TestTruncateCutsLongInputWithEllipsis(t *testing.T) {
 	}
 	if got := truncate(strings.Repeat("🙂", 10), 10); got != strings.Repeat("🙂", 10) {
 		t.Errorf("a string of exactly n runes is cut: %q", got)
+	}
+}
+
+// Run sends a digest once its window has ended, without an alert to
+// trigger it, and returns when its context is cancelled.
+func TestRunSendsDueDigestsAndStops(t *testing.T) {
+	rx := newReceiver(t, http.StatusOK)
+	n, clk := notifier(t, Config{Channels: map[string]Channel{
+		"s": {Kind: Slack, URLEnv: "S", Queues: []string{"care-emea"}, RateLimit: RateLimit{Messages: 1, Per: time.Minute}},
+	}}, map[string]string{"S": rx.URL})
+	var batch []*post.Item
+	for i := range 15 {
+		batch = append(batch, alert(fmt.Sprint(i), "care-emea", "P3", "x"))
+	}
+	run(t, n, "s", "care-emea", batch...)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { n.Run(ctx); close(done) }()
+	clk.add(time.Minute)
+	deadline := time.Now().Add(5 * time.Second)
+	for len(rx.got()) < 2 && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	cancel()
+	<-done
+	got := rx.got()
+	if len(got) != 2 || !strings.Contains(string(got[1]), "14 more P3 alerts in care-emea in the last 1 min") {
+		t.Fatalf("%d messages; want the alert and the digest: %q", len(got), got)
 	}
 }
