@@ -81,6 +81,7 @@ type Channel struct {
 	RoutingKeyFile string        `yaml:"routing_key_file"` //
 	Queues         []string      `yaml:"queues"`           // the queues whose alerts it takes; required
 	MinPriority    string        `yaml:"min_priority"`     // P1 to P4; default P4 (every alert)
+	Unstaffed      bool          `yaml:"unstaffed"`        // also take alerts nobody is on duty for, whatever their priority
 	RateLimit      RateLimit     `yaml:"rate_limit"`
 	MaxAttempts    int           `yaml:"max_attempts"` // tries before a dead letter; default 5
 	Timeout        time.Duration `yaml:"timeout"`      // per request; default 5s
@@ -213,6 +214,7 @@ type channel struct {
 	dest       resolved
 	queues     []string
 	minPri     string
+	unstaffed  bool
 	attempts   int
 	client     *http.Client
 	backoff    func(attempt int) time.Duration
@@ -242,7 +244,7 @@ func New(c Config, getenv func(string) string, reg prometheus.Registerer, log *s
 	n := &Notifier{desk: c.DeskURL, channels: map[string]*channel{}, now: time.Now, log: log.With("component", "notify"), m: newMetrics(reg)}
 	for name, ch := range c.Channels {
 		dest, _ := ch.resolve("", getenv) // validated above
-		x := &channel{name: name, kind: ch.Kind, dest: dest, queues: ch.Queues, minPri: ch.MinPriority,
+		x := &channel{name: name, kind: ch.Kind, dest: dest, queues: ch.Queues, minPri: ch.MinPriority, unstaffed: ch.Unstaffed,
 			attempts: cmp(ch.MaxAttempts, DefaultAttempts), limit: cmp(ch.RateLimit.Messages, DefaultMessages), per: cmp(ch.RateLimit.Per, DefaultPer),
 			client:  &http.Client{Timeout: cmp(ch.Timeout, DefaultTimeout)},
 			pending: map[digestKey]int{}, seen: newDedup(cmp(ch.DedupWindow, DefaultDedup))}
@@ -323,7 +325,7 @@ func (n *Notifier) deliver(ctx context.Context, ch *channel, queue string, it *p
 		return fmt.Sprintf("notify %s: an alert of queue %q on queue %q's topic", ch.name, a.Queue, queue)
 	case !slices.Contains(ch.queues, queue):
 		return fmt.Sprintf("notify %s: queue %q is not one of the channel's", ch.name, queue)
-	case rank(a.Priority) > rank(ch.minPri):
+	case rank(a.Priority) > rank(ch.minPri) && !(ch.unstaffed && a.Unstaffed):
 		return ""
 	}
 	key := a.ID

@@ -619,3 +619,19 @@ func TestRunSendsDueDigestsAndStops(t *testing.T) {
 		t.Fatalf("%d messages; want the alert and the digest: %q", len(got), got)
 	}
 }
+
+// unstaffed: true pages for an alert nobody is on duty for, whatever its
+// priority; other alerts still need min_priority.
+func TestUnstaffedAlertsPageBelowMinPriority(t *testing.T) {
+	rx := newReceiver(t, http.StatusAccepted)
+	n, _ := notifier(t, Config{Channels: map[string]Channel{
+		"oncall": {Kind: PagerDuty, URL: rx.URL, RoutingKeyEnv: "K", Queues: []string{"q"}, MinPriority: "P1", Unstaffed: true},
+	}}, map[string]string{"K": "k"})
+	lone := alert("1", "q", "P3", "x")
+	lone.Alert.Unstaffed = true
+	run(t, n, "oncall", "q", lone, alert("2", "q", "P3", "x"))
+	got := rx.got()
+	if len(got) != 1 || !strings.Contains(string(got[0]), `"dedup_key":"a-1"`) {
+		t.Errorf("%d events, want the unstaffed alert's only: %q", len(got), got)
+	}
+}
