@@ -336,7 +336,9 @@ func pagerdutyText(text, dedup, severity, routingKey string, now time.Time) ([]b
 // retraction sends it again with endsAt, which resolves it.
 func alertmanagerAlerts(v view, now time.Time) ([]byte, error) {
 	start := v.Created
-	if start.IsZero() {
+	if start.IsZero() || start.After(now) {
+		// Alertmanager ends an alert without endsAt at now + resolve_timeout,
+		// and refuses one that would end before it starts (a post dated ahead).
 		start = now
 	}
 	labels := map[string]string{"alertname": "EarshotAlert", "queue": v.Queue, "priority": v.Priority, "alert_id": v.ID, "severity": pdSeverity(v.Priority)}
@@ -354,6 +356,7 @@ func alertmanagerAlerts(v view, now time.Time) ([]byte, error) {
 		a["generatorURL"] = v.Desk
 	}
 	if v.Retracted {
+		// Alertmanager refuses an end before the start (a post dated ahead).
 		a["endsAt"] = now.UTC().Format(time.RFC3339Nano)
 	}
 	return json.Marshal([]any{a})
