@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"math/rand/v2"
 	"net/http"
 	"net/url"
@@ -111,7 +112,7 @@ func (c Config) Validate(getenv func(string) string) error {
 			errs = append(errs, fmt.Errorf("notify.desk_url: %q is not an http(s) URL", c.DeskURL))
 		}
 	}
-	for _, name := range slices.Sorted(mapsKeys(c.Channels)) {
+	for _, name := range slices.Sorted(maps.Keys(c.Channels)) {
 		ch := c.Channels[name]
 		key := "notify.channels." + name
 		if _, err := ch.resolve(key, getenv); err != nil {
@@ -134,16 +135,6 @@ func (c Config) Validate(getenv func(string) string) error {
 		}
 	}
 	return errors.Join(errs...)
-}
-
-func mapsKeys[M ~map[string]V, V any](m M) func(func(string) bool) {
-	return func(yield func(string) bool) {
-		for k := range m {
-			if !yield(k) {
-				return
-			}
-		}
-	}
 }
 
 // resolved is a channel's destination with its secrets read.
@@ -490,7 +481,7 @@ func (ch *channel) post(ctx context.Context, body []byte) error {
 // counting, per queue and priority, the alerts its rate limit held back.
 func (n *Notifier) Flush(ctx context.Context) {
 	now := n.now()
-	for _, name := range slices.Sorted(mapsKeys(n.channels)) {
+	for _, name := range slices.Sorted(maps.Keys(n.channels)) {
 		ch := n.channels[name]
 		ch.mu.Lock()
 		if len(ch.pending) == 0 || now.Sub(ch.since) < ch.per {
@@ -535,7 +526,7 @@ func (n *Notifier) Flush(ctx context.Context) {
 // digestText says what a digest counts, most urgent first, and the most
 // urgent priority in it.
 func digestText(pending map[digestKey]int, per time.Duration) (string, string) {
-	keys := slices.Collect(mapsKeys2(pending))
+	keys := slices.Collect(maps.Keys(pending))
 	sort.Slice(keys, func(i, j int) bool {
 		if ri, rj := rank(keys[i].priority), rank(keys[j].priority); ri != rj {
 			return ri < rj
@@ -551,16 +542,6 @@ func digestText(pending map[digestKey]int, per time.Duration) (string, string) {
 		parts = append(parts, fmt.Sprintf("%d more %s %s in %s", pending[k], k.priority, noun, k.queue))
 	}
 	return strings.Join(parts, ", ") + " in the last " + span(per), keys[0].priority
-}
-
-func mapsKeys2(m map[digestKey]int) func(func(digestKey) bool) {
-	return func(yield func(digestKey) bool) {
-		for k := range m {
-			if !yield(k) {
-				return
-			}
-		}
-	}
 }
 
 // span writes a window as people say it: "10 min", "1 h", "30 s".
