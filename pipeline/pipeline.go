@@ -177,6 +177,9 @@ func (c *Config) stagesHere(stages []string) ([]string, error) {
 		stages = slices.DeleteFunc(slices.Clone(stages), func(s string) bool { return s == Deliver })
 	}
 	if len(c.Notify.Channels) == 0 {
+		if slices.Equal(stages, []string{Notify}) {
+			return nil, ConfigError(errors.New("notify.channels is empty: earshot notify has nothing to do"))
+		}
 		stages = slices.DeleteFunc(slices.Clone(stages), func(s string) bool { return s == Notify })
 	}
 	if c.Transport.Kind == "memory" {
