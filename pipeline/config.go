@@ -14,6 +14,7 @@ import (
 	"github.com/earshot-dev/earshot/enrich"
 	"github.com/earshot-dev/earshot/ingest"
 	"github.com/earshot-dev/earshot/match"
+	"github.com/earshot-dev/earshot/notify"
 	"github.com/earshot-dev/earshot/route"
 	"github.com/earshot-dev/earshot/search"
 	"github.com/earshot-dev/earshot/sink"
@@ -32,6 +33,7 @@ type Config struct {
 	Sink      sink.Config         `yaml:"sink"`
 	Search    search.Config       `yaml:"search"`
 	Webhook   webhook.Config      `yaml:"webhook"`
+	Notify    notify.Config       `yaml:"notify"`
 	Runner    stream.RunnerConfig `yaml:"runner"`
 	Metrics   MetricsConfig       `yaml:"metrics"`
 	API       api.Config          `yaml:"api"`
@@ -92,7 +94,7 @@ func (c *Config) Validate() error {
 	if c.Match.Follow == "kafka" && c.Transport.Kind != "kafka" {
 		errs = append(errs, errors.New("match.follow: kafka needs transport.kind: kafka"))
 	}
-	errs = append(errs, c.Webhook.Validate(os.Getenv))
+	errs = append(errs, c.Webhook.Validate(os.Getenv), c.Notify.Validate(os.Getenv))
 	errs = append(errs, c.Ingest.Validate(), c.Match.Validate(), c.Enrich.Validate(), c.Route.Validate(), c.Sink.Validate(), c.Search.Validate(), c.Runner.Validate("runner"), c.API.Validate())
 	return errors.Join(errs...)
 }
@@ -128,6 +130,14 @@ func load(path string) (Config, error) {
 			e.SecretFile = filepath.Join(dir, e.SecretFile)
 			c.Webhook.Endpoints[q] = e
 		}
+	}
+	for name, ch := range c.Notify.Channels {
+		for _, f := range []*string{&ch.URLFile, &ch.RoutingKeyFile, &ch.SMTP.PasswordFile, &ch.SMTP.CAFile} {
+			if *f != "" && !filepath.IsAbs(*f) {
+				*f = filepath.Join(dir, *f)
+			}
+		}
+		c.Notify.Channels[name] = ch
 	}
 	if err := c.Validate(); err != nil {
 		err = strictyaml.Locate(path, data, err)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -16,6 +17,7 @@ import (
 	"github.com/earshot-dev/earshot/ingest"
 	"github.com/earshot-dev/earshot/internal/reload"
 	"github.com/earshot-dev/earshot/match"
+	"github.com/earshot-dev/earshot/notify"
 	"github.com/earshot-dev/earshot/post"
 	"github.com/earshot-dev/earshot/region"
 	"github.com/earshot-dev/earshot/route"
@@ -34,11 +36,13 @@ const (
 	Sink    = "sink"
 	Index   = "index" // the search index, beside the sink on the enriched topic
 	Deliver = "webhook"
+	Notify  = "notify" // Slack, Teams, PagerDuty, Alertmanager, beside webhook on the alert topics
 )
 
 // AllStages lists every stage; the sink and the search index are left out
-// when they are disabled, webhook delivery when no queue has an endpoint.
-var AllStages = []string{Ingest, Match, Enrich, Route, Sink, Index, Deliver}
+// when they are disabled, webhook delivery when no queue has an endpoint,
+// notification when no channel is configured.
+var AllStages = []string{Ingest, Match, Enrich, Route, Sink, Index, Deliver, Notify}
 
 // Taps are optional readers of the pipeline's outputs, for earshot run.
 type Taps struct {
@@ -138,7 +142,7 @@ func build(ctx context.Context, cfg Config, stages []string, taps Taps, reg prom
 		return nil, err
 	}
 	p.closers = append(p.closers, p.out.Close)
-	for _, add := range []func(context.Context, func(string) bool, prometheus.Registerer) error{p.addStages, p.addStores, p.addDelivery} {
+	for _, add := range []func(context.Context, func(string) bool, prometheus.Registerer) error{p.addStages, p.addStores, p.addDelivery, p.addNotify} {
 		if err := add(ctx, has, reg); err != nil {
 			return nil, err
 		}
@@ -172,9 +176,15 @@ func (c *Config) stagesHere(stages []string) ([]string, error) {
 	if len(c.Webhook.Endpoints) == 0 {
 		stages = slices.DeleteFunc(slices.Clone(stages), func(s string) bool { return s == Deliver })
 	}
+	if len(c.Notify.Channels) == 0 {
+		if slices.Equal(stages, []string{Notify}) {
+			return nil, ConfigError(errors.New("notify.channels is empty: earshot notify has nothing to do"))
+		}
+		stages = slices.DeleteFunc(slices.Clone(stages), func(s string) bool { return s == Notify })
+	}
 	if c.Transport.Kind == "memory" {
 		for _, s := range AllStages {
-			if s != Sink && s != Index && s != Deliver && !slices.Contains(stages, s) {
+			if s != Sink && s != Index && s != Deliver && s != Notify && !slices.Contains(stages, s) {
 				return nil, ConfigError(fmt.Errorf("embedded mode (transport.kind: memory) runs every stage in one process; use transport.kind: kafka to run %v alone", stages))
 			}
 		}
@@ -187,7 +197,7 @@ func (c *Config) stagesHere(stages []string) ([]string, error) {
 func (p *Pipeline) load(has func(string) bool, tapAlerts bool) error {
 	cfg := p.cfg
 	var err error
-	if has(Route) || has(Deliver) || has(Sink) || tapAlerts {
+	if has(Route) || has(Deliver) || has(Notify) || has(Sink) || tapAlerts {
 		if p.policy, err = route.Load(cfg.Route); err != nil {
 			return err
 		}
@@ -346,6 +356,33 @@ func (p *Pipeline) addDelivery(_ context.Context, has func(string) bool, _ prome
 			return err
 		}
 	}
+	return nil
+}
+
+// addNotify adds a runner for each (channel, queue) pair of the notify
+// channels, so that a channel that is down holds back only itself, and the
+// job that sends the rate limits' digests.
+func (p *Pipeline) addNotify(_ context.Context, has func(string) bool, reg prometheus.Registerer) error {
+	if !has(Notify) {
+		return nil
+	}
+	n, err := notify.New(p.cfg.Notify, os.Getenv, reg, p.log)
+	if err != nil {
+		return ConfigError(err)
+	}
+	queues := p.policy.AllQueues()
+	for _, r := range n.Routes() {
+		channel, q := r[0], r[1]
+		if !slices.Contains(queues, q) {
+			return ConfigError(fmt.Errorf("notify.channels.%s.queues: %q is not a queue of the routing policy", channel, q))
+		}
+		rc := p.cfg.Runner
+		rc.BatchSize, rc.Linger, rc.Workers = 50, 0, 1 // one HTTP call per alert: small batches commit often
+		if err := p.addRunner(Notify+"."+channel+"."+q, p.topics.Alerts(q), n.Stage(channel, q), to(""), rc); err != nil {
+			return err
+		}
+	}
+	p.jobs = append(p.jobs, n.Run)
 	return nil
 }
 

@@ -17,7 +17,7 @@ import (
 	"github.com/earshot-dev/earshot/strictyaml"
 )
 
-func examples(t *testing.T) string {
+func examples(t testing.TB) string {
 	t.Helper()
 	dir, err := filepath.Abs("../../deploy/examples")
 	if err != nil {

@@ -24,6 +24,8 @@ var owners = map[string]string{
 	"github.com/segmentio/kafka-go":       "stream",
 	"github.com/ClickHouse/clickhouse-go": "sink",
 	"github.com/blevesearch/bleve":        "search",
+	"github.com/slack-go/slack":           "notify",
+	"github.com/wneessen/go-mail":         "notify",
 }
 
 // Known exceptions, each with why it stands. The test fails on a breach

@@ -1,0 +1,208 @@
+package notify
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"html/template"
+	"net/mail"
+	"os"
+	"strings"
+	"sync"
+
+	gomail "github.com/wneessen/go-mail"
+
+	"github.com/earshot-dev/earshot/internal/secret"
+)
+
+// SMTPConfig is where an email channel sends, and how it logs in.
+type SMTPConfig struct {
+	Host         string `yaml:"host"`
+	Port         int    `yaml:"port"`          // default 587
+	Username     string `yaml:"username"`      // none: no authentication
+	PasswordEnv  string `yaml:"password_env"`  // the password, from the environment
+	PasswordFile string `yaml:"password_file"` // or from a file
+	// StartTLS is mandatory (the default: refuse a server that cannot
+	// encrypt), opportunistic, or none (plain text; only for a relay on the
+	// same host).
+	StartTLS string `yaml:"starttls"`
+	CAFile   string `yaml:"ca_file"` // PEM CAs to trust for the server's certificate; default the system's
+}
+
+// Email is an email channel's sender.
+type emailSender struct {
+	mu     sync.Mutex // one SMTP transaction at a time per channel
+	client *gomail.Client
+	from   string
+	to     []string
+}
+
+func (c SMTPConfig) validate(key string, from string, to []string, getenv func(string) string) error {
+	var errs []error
+	if c.Host == "" || strings.ContainsAny(c.Host, "/ \t\r\n") {
+		errs = append(errs, fmt.Errorf("%s.smtp.host: give the SMTP server's host name", key))
+	}
+	if c.Port < 0 || c.Port > 65535 {
+		errs = append(errs, fmt.Errorf("%s.smtp.port: %d, want 1 to 65535", key, c.Port))
+	}
+	switch c.StartTLS {
+	case "", "mandatory", "opportunistic", "none":
+	default:
+		errs = append(errs, fmt.Errorf("%s.smtp.starttls: %q, want mandatory, opportunistic or none", key, c.StartTLS))
+	}
+	if _, err := secret.Resolve(key+".smtp.password", secret.String{}, c.PasswordFile, c.PasswordEnv, getenv); err != nil {
+		errs = append(errs, err)
+	}
+	if (c.Username == "") != (c.PasswordEnv == "" && c.PasswordFile == "") {
+		errs = append(errs, fmt.Errorf("%s.smtp: give username with password_env or password_file, or neither", key))
+	}
+	if _, err := mail.ParseAddress(from); err != nil {
+		errs = append(errs, fmt.Errorf("%s.from: %q is not an email address", key, from))
+	}
+	if len(to) == 0 || len(to) > 100 {
+		errs = append(errs, fmt.Errorf("%s.to: 1 to 100 addresses, please", key))
+	}
+	for _, a := range to {
+		if _, err := mail.ParseAddress(a); err != nil {
+			errs = append(errs, fmt.Errorf("%s.to: %q is not an email address", key, a))
+		}
+	}
+	if c.CAFile != "" {
+		if _, err := caPool(c.CAFile); err != nil {
+			errs = append(errs, fmt.Errorf("%s.smtp.ca_file: %w", key, err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func caPool(path string) (*x509.CertPool, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	p := x509.NewCertPool()
+	if !p.AppendCertsFromPEM(b) {
+		return nil, fmt.Errorf("no PEM certificate in %s", path)
+	}
+	return p, nil
+}
+
+func newEmailSender(ch Channel, getenv func(string) string) (*emailSender, error) {
+	c := ch.SMTP
+	port := c.Port
+	if port == 0 {
+		port = 587
+	}
+	policy := gomail.TLSMandatory
+	switch c.StartTLS {
+	case "opportunistic":
+		policy = gomail.TLSOpportunistic
+	case "none":
+		policy = gomail.NoTLS
+	}
+	tc := &tls.Config{MinVersion: tls.VersionTLS12, ServerName: c.Host}
+	if c.CAFile != "" {
+		pool, err := caPool(c.CAFile)
+		if err != nil {
+			return nil, err
+		}
+		tc.RootCAs = pool
+	}
+	opts := []gomail.Option{gomail.WithPort(port), gomail.WithTLSPolicy(policy), gomail.WithTLSConfig(tc), gomail.WithTimeout(cmp(ch.Timeout, DefaultTimeout))}
+	if c.Username != "" {
+		pw, err := secret.Resolve("smtp.password", secret.String{}, c.PasswordFile, c.PasswordEnv, getenv)
+		if err != nil {
+			return nil, err
+		}
+		opts = append(opts, gomail.WithSMTPAuth(gomail.SMTPAuthAutoDiscover), gomail.WithUsername(c.Username), gomail.WithPassword(pw))
+	}
+	client, err := gomail.NewClient(c.Host, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return &emailSender{client: client, from: ch.From, to: ch.To}, nil
+}
+
+// send makes one SMTP transaction: a multipart/alternative message with a
+// text and an HTML part.
+func (e *emailSender) send(ctx context.Context, subject, text, html string) error {
+	m := gomail.NewMsg()
+	if err := m.From(e.from); err != nil {
+		return permanent{err}
+	}
+	if err := m.To(e.to...); err != nil {
+		return permanent{err}
+	}
+	m.Subject(subject)
+	m.SetMessageID()
+	m.SetDate()
+	m.SetGenHeader("Auto-Submitted", "auto-generated")
+	m.SetBodyString(gomail.TypeTextPlain, text)
+	if html != "" {
+		m.AddAlternativeString(gomail.TypeTextHTML, html)
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	err := e.client.DialAndSendWithContext(ctx, m)
+	var se *gomail.SendError
+	if errors.As(err, &se) && !se.IsTemp() && se.ErrorCode() >= 500 {
+		return permanent{err} // a 5xx answer: the server will not take it
+	}
+	return err
+}
+
+// oneLine keeps untrusted text from adding header lines to a subject.
+func oneLine(s string) string {
+	return strings.Join(strings.Fields(s), " ")
+}
+
+func emailAlert(v view) (subject, text, html string, err error) {
+	subject = truncate(oneLine("[earshot] "+v.title()), 200)
+	var t strings.Builder
+	fmt.Fprintf(&t, "%s\n\nPriority: %s\nQueue: %s\n", v.title(), v.Priority, v.Queue)
+	if v.Team != "" {
+		fmt.Fprintf(&t, "Team: %s\n", v.Team)
+	}
+	if v.Author != "" {
+		fmt.Fprintf(&t, "Author: %s @%s\n", v.Platform, v.Author)
+	}
+	if v.Retracted {
+		t.WriteString("\nThe post was deleted or no longer matches; the alert is closed.\n")
+	} else {
+		if v.Excerpt != "" {
+			fmt.Fprintf(&t, "\n%s\n", v.Excerpt)
+		}
+		if v.Why != "" {
+			fmt.Fprintf(&t, "\nWhy: %s\n", v.Why)
+		}
+	}
+	if v.Desk != "" {
+		fmt.Fprintf(&t, "\nOpen in desk: %s\n", v.Desk)
+	}
+	var h bytes.Buffer
+	if err := emailHTML.Execute(&h, v); err != nil {
+		return "", "", "", err
+	}
+	return subject, t.String(), h.String(), nil
+}
+
+// emailHTML escapes everything it is given (html/template): the post text
+// cannot add markup, links or scripts.
+var emailHTML = template.Must(template.New("alert").Parse(`<!doctype html>
+<html><body style="font-family: sans-serif">
+<h2>{{.Priority}} alert in {{.Queue}}{{if .Retracted}} (retracted){{end}}{{if .Unstaffed}} (nobody on duty){{end}}</h2>
+<table>
+<tr><th align="left">Priority</th><td>{{.Priority}}</td></tr>
+<tr><th align="left">Queue</th><td>{{.Queue}}</td></tr>
+{{if .Team}}<tr><th align="left">Team</th><td>{{.Team}}</td></tr>{{end}}
+{{if .Author}}<tr><th align="left">Author</th><td>{{.Platform}} @{{.Author}}</td></tr>{{end}}
+</table>
+{{if .Retracted}}<p>The post was deleted or no longer matches; the alert is closed.</p>{{else}}
+{{if .Excerpt}}<blockquote style="white-space: pre-wrap">{{.Excerpt}}</blockquote>{{end}}
+{{if .Why}}<p><small>Why: {{.Why}}</small></p>{{end}}{{end}}
+{{if .Desk}}<p><a href="{{.Desk}}">Open in desk</a></p>{{end}}
+</body></html>
+`))

@@ -1,0 +1,189 @@
+package notify
+
+import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/json"
+	"encoding/pem"
+	"math/big"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// mailpit starts a real SMTP server (Mailpit, from the Go module proxy:
+// go install github.com/axllent/mailpit@v1.33.1) that requires STARTTLS
+// with a certificate made here and a password, and returns its SMTP port,
+// its HTTP API's base URL and the CA file to trust. The binary is found as
+// $EARSHOT_MAILPIT or mailpit on the PATH; without it the test is skipped.
+func mailpit(t *testing.T) (smtpPort int, api, caFile string) {
+	t.Helper()
+	bin := os.Getenv("EARSHOT_MAILPIT")
+	if bin == "" {
+		var err error
+		if bin, err = exec.LookPath("mailpit"); err != nil {
+			t.Skip("no mailpit: go install github.com/axllent/mailpit@v1.33.1, or set EARSHOT_MAILPIT")
+		}
+	}
+	dir := t.TempDir()
+	certFile, keyFile := filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
+	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "localhost"}, DNSNames: []string{"localhost"},
+		IPAddresses: []net.IP{net.ParseIP("127.0.0.1")}, NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kb, _ := x509.MarshalECPrivateKey(key)
+	os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600)
+	os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kb}), 0o600)
+	authFile := filepath.Join(dir, "auth")
+	os.WriteFile(authFile, []byte("earshot:s3cret-pw\n"), 0o600)
+	free := func() int {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer l.Close()
+		return l.Addr().(*net.TCPAddr).Port
+	}
+	smtpPort, httpPort := free(), free()
+	cmd := exec.Command(bin, "--smtp", "127.0.0.1:"+strconv.Itoa(smtpPort), "--listen", "127.0.0.1:"+strconv.Itoa(httpPort),
+		"--database", filepath.Join(dir, "mail.db"), "--smtp-tls-cert", certFile, "--smtp-tls-key", keyFile,
+		"--smtp-require-starttls", "--smtp-auth-file", authFile, "--quiet")
+	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	api = "http://127.0.0.1:" + strconv.Itoa(httpPort)
+	for deadline := time.Now().Add(15 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		if res, err := http.Get(api + "/api/v1/messages"); err == nil {
+			res.Body.Close()
+			if c, err := net.Dial("tcp", "127.0.0.1:"+strconv.Itoa(smtpPort)); err == nil {
+				c.Close()
+				break
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("mailpit did not start")
+		}
+	}
+	return smtpPort, api, certFile
+}
+
+func getJSON(t *testing.T, url string, v any) {
+	t.Helper()
+	res, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	if err := json.NewDecoder(res.Body).Decode(v); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// An email alert goes over STARTTLS with authentication to a real SMTP
+// server, as a text and an HTML part, the post text escaped in the HTML and
+// kept out of the headers; a wrong password is a dead letter, not a stall.
+func TestEmailThroughRealSMTPServer(t *testing.T) {
+	port, api, ca := mailpit(t)
+	smtp := SMTPConfig{Host: "localhost", Port: port, Username: "earshot", PasswordEnv: "PW", CAFile: ca}
+	n, _ := notifier(t, Config{DeskURL: "https://earshot.example.com", Channels: map[string]Channel{
+		"mail": {Kind: Email, From: "earshot@example.com", To: []string{"care@example.com", "lead@example.com"}, SMTP: smtp, Queues: []string{"q"}},
+	}}, map[string]string{"PW": "s3cret-pw"})
+	text := "our <script>alert(1)</script> outage\r\nBcc: victim@example.com\r\n" + worst()
+	if rej := run(t, n, "mail", "q", alert("1", "q", "P1", text)); len(rej) != 0 {
+		t.Fatalf("dead letter: %s", rej[0].Reason)
+	}
+	var list struct {
+		Messages []struct {
+			ID      string
+			Subject string
+			To      []struct{ Address string }
+			Bcc     []struct{ Address string }
+		} `json:"messages"`
+	}
+	getJSON(t, api+"/api/v1/messages", &list)
+	if len(list.Messages) != 1 {
+		t.Fatalf("%d messages delivered, want 1", len(list.Messages))
+	}
+	m := list.Messages[0]
+	if m.Subject != "[earshot] P1 alert in q" || len(m.To) != 2 || len(m.Bcc) != 0 {
+		t.Errorf("subject %q, to %v, bcc %v", m.Subject, m.To, m.Bcc)
+	}
+	var full struct{ Text, HTML string }
+	getJSON(t, api+"/api/v1/message/"+m.ID, &full)
+	if !strings.Contains(full.Text, "P1 alert in q") || !strings.Contains(full.Text, "https://earshot.example.com/ui/desk?alert=a-1") {
+		t.Errorf("text part: %.300s", full.Text)
+	}
+	if strings.Contains(full.HTML, "<script>") || !strings.Contains(full.HTML, "&lt;script&gt;") || !strings.Contains(full.HTML, `href="https://earshot.example.com/ui/desk?alert=a-1"`) {
+		t.Errorf("HTML part: %.500s", full.HTML)
+	}
+
+	bad, _ := notifier(t, Config{Channels: map[string]Channel{
+		"mail": {Kind: Email, From: "earshot@example.com", To: []string{"care@example.com"}, SMTP: smtp, Queues: []string{"q"}, MaxAttempts: 2},
+	}}, map[string]string{"PW": "wrong"})
+	start := time.Now()
+	rej := run(t, bad, "mail", "q", alert("2", "q", "P1", "x"))
+	if len(rej) != 1 || time.Since(start) > 30*time.Second {
+		t.Fatalf("a wrong password: %d dead letters after %v", len(rej), time.Since(start))
+	}
+	if strings.Contains(rej[0].Reason, "wrong") {
+		t.Errorf("the reason carries the password: %q", rej[0].Reason)
+	}
+	t.Logf("wrong password: %s", rej[0].Reason)
+}
+
+// STARTTLS is mandatory by default: a server whose certificate is not
+// trusted gets nothing.
+func TestEmailRefusesAnUntrustedServer(t *testing.T) {
+	port, api, _ := mailpit(t)
+	n, _ := notifier(t, Config{Channels: map[string]Channel{
+		"mail": {Kind: Email, From: "earshot@example.com", To: []string{"care@example.com"}, Queues: []string{"q"}, MaxAttempts: 1,
+			SMTP: SMTPConfig{Host: "localhost", Port: port, Username: "earshot", PasswordEnv: "PW"}},
+	}}, map[string]string{"PW": "s3cret-pw"})
+	rej := run(t, n, "mail", "q", alert("1", "q", "P1", "x"))
+	if len(rej) != 1 {
+		t.Fatalf("%d dead letters, want 1", len(rej))
+	}
+	var list struct{ Total int }
+	getJSON(t, api+"/api/v1/messages", &list)
+	if list.Total != 0 {
+		t.Errorf("%d messages delivered over an untrusted connection", list.Total)
+	}
+	t.Logf("untrusted server: %s", rej[0].Reason)
+}
+
+func TestEmailValidate(t *testing.T) {
+	getenv := func(k string) string { return map[string]string{"PW": "x"}[k] }
+	for name, tc := range map[string]struct {
+		c    Channel
+		want string
+	}{
+		"no host":      {Channel{Kind: Email, From: "a@b.c", To: []string{"d@e.f"}}, "host"},
+		"bad from":     {Channel{Kind: Email, From: "nobody", To: []string{"d@e.f"}, SMTP: SMTPConfig{Host: "h"}}, "from"},
+		"no to":        {Channel{Kind: Email, From: "a@b.c", SMTP: SMTPConfig{Host: "h"}}, "to"},
+		"header in to": {Channel{Kind: Email, From: "a@b.c", To: []string{"d@e.f\r\nBcc: x@y.z"}, SMTP: SMTPConfig{Host: "h"}}, "to"},
+		"starttls":     {Channel{Kind: Email, From: "a@b.c", To: []string{"d@e.f"}, SMTP: SMTPConfig{Host: "h", StartTLS: "maybe"}}, "starttls"},
+		"user no pw":   {Channel{Kind: Email, From: "a@b.c", To: []string{"d@e.f"}, SMTP: SMTPConfig{Host: "h", Username: "u"}}, "password"},
+		"port":         {Channel{Kind: Email, From: "a@b.c", To: []string{"d@e.f"}, SMTP: SMTPConfig{Host: "h", Port: 1e6}}, "port"},
+	} {
+		tc.c.Queues = []string{"q"}
+		err := Config{Channels: map[string]Channel{"m": tc.c}}.Validate(getenv)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: %v, want an error about %s", name, err, tc.want)
+		}
+	}
+}

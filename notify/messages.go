@@ -1,0 +1,372 @@
+package notify
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/slack-go/slack"
+
+	"github.com/earshot-dev/earshot/post"
+)
+
+// Channel limits on text, in characters. Slack refuses a section's text
+// over 3000 characters and a header over 150; PagerDuty truncates a summary
+// at 1024; Teams refuses a message over about 28 KB, so an excerpt stays well
+// under it; Alertmanager has no limit, but annotations are kept in memory.
+const (
+	slackTextMax   = 3000
+	slackHeaderMax = 150
+	slackFieldMax  = 2000
+	teamsTextMax   = 4000
+	pdSummaryMax   = 1024
+	amTextMax      = 4000
+	excerptMax     = 1500 // the post excerpt shown in a message
+)
+
+// truncate cuts s to at most n characters (runes), ending with "…" when
+// it cut, and never splits a UTF-8 sequence. Invalid UTF-8 is replaced.
+func truncate(s string, n int) string {
+	cut := false
+	if len(s) > 4*n { // n runes take at most 4n bytes: look no further (a 1 MiB post costs as a short one)
+		s, cut = s[:4*n], true
+	}
+	s = strings.ToValidUTF8(s, "\uFFFD")
+	if !cut && utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	if utf8.RuneCountInString(s) < n {
+		return s + "…"
+	}
+	i, count := 0, 0
+	for j := range s {
+		if count == n-1 {
+			i = j
+			break
+		}
+		count++
+	}
+	return s[:i] + "…"
+}
+
+// slackEscape makes untrusted text inert in Slack mrkdwn: the three
+// control characters become entities (so "<!channel>", "<@U1>" and
+// "<https://x|y>" are shown, not parsed), and the bare broadcast words
+// "@channel", "@here" and "@everyone" get a word joiner after the "@" so
+// that no setting of the receiving app turns them into a ping.
+func slackEscape(s string) string {
+	return breakBroadcasts(slackEntities.Replace(s))
+}
+
+// Replacers are built once: building one costs more than using it.
+var (
+	slackEntities = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;")
+	markdownChars = strings.NewReplacer(`\`, `\\`, "[", `\[`, "]", `\]`, "(", `\(`, ")", `\)`, "*", `\*`, "_", `\_`, "`", "\\`", "<", "&lt;", ">", "&gt;", "#", `\#`)
+)
+
+var broadcastWords = []string{"channel", "here", "everyone"}
+
+// breakBroadcasts inserts U+2060 (word joiner, invisible) after an "@" that
+// starts a broadcast word, in any case.
+func breakBroadcasts(s string) string {
+	if !strings.Contains(s, "@") {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		b.WriteByte(s[i])
+		if s[i] != '@' {
+			continue
+		}
+		rest := strings.ToLower(s[i+1 : min(len(s), i+1+len("everyone"))])
+		for _, w := range broadcastWords {
+			if strings.HasPrefix(rest, w) {
+				b.WriteString("\u2060")
+				break
+			}
+		}
+	}
+	return b.String()
+}
+
+// markdownEscape makes untrusted text inert in the Markdown subset of an
+// Adaptive Card TextBlock: link and emphasis syntax is backslash-escaped.
+func markdownEscape(s string) string {
+	return markdownChars.Replace(s)
+}
+
+// view is what every message says about an alert, as plain text.
+type view struct {
+	ID, Queue, Priority, Team, Rule string
+	Excerpt                         string // the post text (redacted when redaction is on), untrusted
+	Author, Platform, PostURL       string
+	Why                             string // the watchlists and terms that matched, untrusted
+	Desk                            string // the desk URL of the alert
+	Created                         time.Time
+	Retracted                       bool
+	Unstaffed                       bool
+}
+
+func viewOf(it *post.Item, deskBase string) view {
+	a := it.Alert
+	v := view{ID: a.ID, Queue: a.Queue, Priority: a.Priority, Team: a.Team, Rule: a.Rule, Created: a.CreatedAt, Retracted: a.Retracted, Unstaffed: a.Unstaffed}
+	if p := it.Post; p != nil {
+		v.Excerpt = p.Text
+		if it.Enrichment != nil && it.Enrichment.RedactedText != "" {
+			v.Excerpt = it.Enrichment.RedactedText
+		}
+		v.Author, v.Platform = p.Author.Handle, p.Platform
+		if len(p.URLs) > 0 {
+			v.PostURL = p.URLs[0]
+		}
+	}
+	if a.Spike != nil {
+		v.Why = "volume spike: " + a.Spike.Why
+	} else {
+		var parts []string
+		for _, m := range it.Matches {
+			parts = append(parts, m.Watchlist+" ("+strings.Join(m.Keywords, ", ")+")")
+		}
+		v.Why = strings.Join(parts, "; ")
+		if a.Rule != "" {
+			v.Why = "rule " + a.Rule + ": " + v.Why
+		}
+	}
+	v.Excerpt = truncate(v.Excerpt, excerptMax)
+	v.Why = truncate(v.Why, 500)
+	if deskBase != "" { // Slack and Teams refuse a relative link: without desk_url there is none
+		v.Desk = DeskURL(deskBase, a.ID)
+	}
+	return v
+}
+
+// DeskURL is the link to an alert in the built-in responder page.
+func DeskURL(base, id string) string {
+	return strings.TrimRight(base, "/") + "/ui/desk?alert=" + url.QueryEscape(id)
+}
+
+func (v view) title() string {
+	if v.Retracted {
+		return fmt.Sprintf("Retracted: %s alert in %s", v.Priority, v.Queue)
+	}
+	s := fmt.Sprintf("%s alert in %s", v.Priority, v.Queue)
+	if v.Unstaffed {
+		s += " (nobody on duty)"
+	}
+	return s
+}
+
+// slackAlert is an incoming-webhook message in Block Kit.
+func slackAlert(v view) ([]byte, error) {
+	pt := func(s string) *slack.TextBlockObject {
+		return slack.NewTextBlockObject(slack.PlainTextType, s, false, false)
+	}
+	md := func(s string) *slack.TextBlockObject {
+		return slack.NewTextBlockObject(slack.MarkdownType, s, false, true)
+	}
+	fields := []*slack.TextBlockObject{
+		md("*Priority*\n" + slackEscape(v.Priority)),
+		md("*Queue*\n" + slackEscape(v.Queue)),
+	}
+	if v.Team != "" {
+		fields = append(fields, md("*Team*\n"+slackEscape(truncate(v.Team, 200))))
+	}
+	if v.Author != "" {
+		fields = append(fields, md("*Author*\n"+slackEscape(truncate(v.Platform+" @"+v.Author, 200))))
+	}
+	blocks := []slack.Block{
+		slack.NewHeaderBlock(pt(truncate(v.title(), slackHeaderMax))),
+		slack.NewSectionBlock(nil, fields, nil),
+	}
+	if v.Retracted {
+		blocks = append(blocks, slack.NewSectionBlock(md(slackEscape("The post was deleted or no longer matches; the alert is closed.")), nil, nil))
+	} else {
+		if v.Excerpt != "" {
+			blocks = append(blocks, slack.NewSectionBlock(md(truncate(quote(slackEscape(v.Excerpt)), slackTextMax)), nil, nil))
+		}
+		if v.Why != "" {
+			blocks = append(blocks, slack.NewContextBlock("", md(truncate("Why: "+slackEscape(v.Why), slackTextMax))))
+		}
+	}
+	if v.Desk != "" {
+		blocks = append(blocks, slack.NewActionBlock("", slack.NewButtonBlockElement("open_desk", truncate(v.ID, 2000), pt("Open in desk")).WithURL(v.Desk)))
+	}
+	msg := slack.WebhookMessage{Text: slackEscape(truncate(v.title(), slackFieldMax)), Blocks: &slack.Blocks{BlockSet: blocks}}
+	return json.Marshal(msg)
+}
+
+// quote prefixes every line with "> ", Slack's block quote.
+func quote(s string) string { return "&gt; " + strings.ReplaceAll(s, "\n", "\n&gt; ") }
+
+func slackText(text string) ([]byte, error) {
+	md := slack.NewTextBlockObject(slack.MarkdownType, truncate(slackEscape(text), slackTextMax), false, true)
+	msg := slack.WebhookMessage{Text: truncate(slackEscape(text), slackFieldMax), Blocks: &slack.Blocks{BlockSet: []slack.Block{slack.NewSectionBlock(md, nil, nil)}}}
+	return json.Marshal(msg)
+}
+
+// teamsCard wraps an Adaptive Card (schema 1.4, which Teams renders) in the
+// message a Workflows or incoming webhook accepts.
+func teamsCard(body []map[string]any, actions []map[string]any) ([]byte, error) {
+	card := map[string]any{
+		"$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
+		"type":    "AdaptiveCard",
+		"version": "1.4",
+		"body":    body,
+	}
+	if len(actions) > 0 {
+		card["actions"] = actions
+	}
+	return json.Marshal(map[string]any{
+		"type": "message",
+		"attachments": []map[string]any{{
+			"contentType": "application/vnd.microsoft.card.adaptive",
+			"contentUrl":  nil,
+			"content":     card,
+		}},
+	})
+}
+
+func textBlock(s string, extra map[string]any) map[string]any {
+	b := map[string]any{"type": "TextBlock", "text": s, "wrap": true}
+	for k, v := range extra {
+		b[k] = v
+	}
+	return b
+}
+
+func teamsAlert(v view) ([]byte, error) {
+	facts := []map[string]any{{"title": "Priority", "value": markdownEscape(v.Priority)}, {"title": "Queue", "value": markdownEscape(v.Queue)}}
+	if v.Team != "" {
+		facts = append(facts, map[string]any{"title": "Team", "value": markdownEscape(truncate(v.Team, 200))})
+	}
+	if v.Author != "" {
+		facts = append(facts, map[string]any{"title": "Author", "value": markdownEscape(truncate(v.Platform+" @"+v.Author, 200))})
+	}
+	body := []map[string]any{
+		textBlock(markdownEscape(v.title()), map[string]any{"size": "Large", "weight": "Bolder"}),
+		{"type": "FactSet", "facts": facts},
+	}
+	if v.Retracted {
+		body = append(body, textBlock("The post was deleted or no longer matches; the alert is closed.", nil))
+	} else {
+		if v.Excerpt != "" {
+			body = append(body, textBlock(truncate(markdownEscape(v.Excerpt), teamsTextMax), nil))
+		}
+		if v.Why != "" {
+			body = append(body, textBlock(truncate("Why: "+markdownEscape(v.Why), teamsTextMax), map[string]any{"isSubtle": true, "size": "Small"}))
+		}
+	}
+	var actions []map[string]any
+	if v.Desk != "" {
+		actions = append(actions, map[string]any{"type": "Action.OpenUrl", "title": "Open in desk", "url": v.Desk})
+	}
+	return teamsCard(body, actions)
+}
+
+func teamsText(text string) ([]byte, error) {
+	return teamsCard([]map[string]any{textBlock(truncate(markdownEscape(text), teamsTextMax), nil)}, nil)
+}
+
+// pdSeverity maps a priority to a PagerDuty Events v2 severity.
+func pdSeverity(p string) string {
+	switch p {
+	case "P1":
+		return "critical"
+	case "P2":
+		return "error"
+	case "P3":
+		return "warning"
+	}
+	return "info"
+}
+
+// pagerdutyEvent is a PagerDuty Events API v2 event: a trigger, or, for a
+// retraction, a resolve of the incident with the same dedup_key (the alert id).
+func pagerdutyEvent(v view, routingKey string) ([]byte, error) {
+	if v.Retracted {
+		return json.Marshal(map[string]any{"routing_key": routingKey, "event_action": "resolve", "dedup_key": v.ID})
+	}
+	summary := v.title()
+	if v.Excerpt != "" {
+		summary += ": " + v.Excerpt
+	}
+	ts := v.Created
+	if ts.IsZero() {
+		ts = time.Now()
+	}
+	details := map[string]any{"alert_id": v.ID, "queue": v.Queue, "priority": v.Priority, "why": v.Why, "excerpt": v.Excerpt}
+	if v.PostURL != "" {
+		details["post_url"] = v.PostURL
+	}
+	ev := map[string]any{
+		"routing_key":  routingKey,
+		"event_action": "trigger",
+		"dedup_key":    v.ID,
+		"client":       "earshot",
+		"payload": map[string]any{
+			"summary":        truncate(summary, pdSummaryMax),
+			"source":         "earshot",
+			"severity":       pdSeverity(v.Priority),
+			"timestamp":      ts.UTC().Format(time.RFC3339),
+			"component":      v.Queue,
+			"group":          v.Team,
+			"class":          v.Rule,
+			"custom_details": details,
+		},
+	}
+	if v.Desk != "" {
+		ev["client_url"] = v.Desk
+		ev["links"] = []map[string]any{{"href": v.Desk, "text": "Open in earshot desk"}}
+	}
+	return json.Marshal(ev)
+}
+
+func pagerdutyText(text, dedup, severity, routingKey string, now time.Time) ([]byte, error) {
+	return json.Marshal(map[string]any{
+		"routing_key": routingKey, "event_action": "trigger", "dedup_key": dedup,
+		"payload": map[string]any{"summary": truncate(text, pdSummaryMax), "source": "earshot", "severity": severity, "timestamp": now.UTC().Format(time.RFC3339)},
+	})
+}
+
+// alertmanagerAlerts is the body of a POST to Alertmanager's
+// /api/v2/alerts: one alert, labelled by queue, priority and alert id; a
+// retraction sends it again with endsAt, which resolves it.
+func alertmanagerAlerts(v view, now time.Time) ([]byte, error) {
+	start := v.Created
+	if start.IsZero() || start.After(now) {
+		// Alertmanager ends an alert without endsAt at now + resolve_timeout,
+		// and refuses one that would end before it starts (a post dated ahead).
+		start = now
+	}
+	labels := map[string]string{"alertname": "EarshotAlert", "queue": v.Queue, "priority": v.Priority, "alert_id": v.ID, "severity": pdSeverity(v.Priority)}
+	if v.Team != "" {
+		labels["team"] = v.Team
+	}
+	ann := map[string]string{
+		"summary":     truncate(v.title(), 200),
+		"description": truncate(v.Excerpt, amTextMax),
+		"why":         v.Why,
+	}
+	a := map[string]any{"labels": labels, "annotations": ann, "startsAt": start.UTC().Format(time.RFC3339Nano)}
+	if v.Desk != "" {
+		ann["desk_url"] = v.Desk
+		a["generatorURL"] = v.Desk
+	}
+	if v.Retracted {
+		// Alertmanager refuses an end before the start (a post dated ahead).
+		a["endsAt"] = now.UTC().Format(time.RFC3339Nano)
+	}
+	return json.Marshal([]any{a})
+}
+
+func alertmanagerText(text, channel string, now time.Time) ([]byte, error) {
+	return json.Marshal([]any{map[string]any{
+		"labels":      map[string]string{"alertname": "EarshotDigest", "channel": channel},
+		"annotations": map[string]string{"summary": truncate(text, amTextMax)},
+		"startsAt":    now.UTC().Format(time.RFC3339Nano),
+		"endsAt":      now.Add(time.Minute).UTC().Format(time.RFC3339Nano),
+	}})
+}

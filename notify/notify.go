@@ -1,0 +1,608 @@
+// Package notify tells people about alerts where they already are: Slack,
+// Microsoft Teams, PagerDuty, Prometheus Alertmanager and email. Each channel takes
+// the alerts of the queues it lists at or above a minimum priority, at most
+// rate_limit.messages of them in any rate_limit.per; the rest are counted
+// into one digest message per window ("14 more P3 alerts in care-emea in the
+// last 10 min"). Delivery is at least once: retries with backoff, a dead
+// letter after the last try, and a bounded memory of the alert ids already
+// sent, so a redelivered alert is not sent twice.
+package notify
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"maps"
+	"math/rand/v2"
+	"net/http"
+	"net/url"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promauto"
+
+	"github.com/earshot-dev/earshot/internal/secret"
+	"github.com/earshot-dev/earshot/post"
+)
+
+// Kinds of channel.
+const (
+	Slack        = "slack"
+	Teams        = "teams"
+	PagerDuty    = "pagerduty"
+	Alertmanager = "alertmanager"
+	Email        = "email"
+)
+
+// PagerDutyURL is the Events API v2 endpoint, the default url of a
+// pagerduty channel.
+const PagerDutyURL = "https://events.pagerduty.com/v2/enqueue"
+
+// Bounds of the configuration.
+const (
+	MaxChannels      = 100
+	MaxRateMessages  = 1000
+	MaxDedupWindow   = 10_000_000
+	DefaultDedup     = 100_000
+	DefaultMessages  = 10
+	DefaultPer       = 10 * time.Minute
+	DefaultAttempts  = 5
+	DefaultTimeout   = 5 * time.Second
+	breakerFailures  = 3                // consecutive dead letters that open a channel's circuit
+	breakerCoolDown  = 30 * time.Second // how long alerts to an open channel are dead-lettered at once
+	digestFlushEvery = time.Second
+)
+
+// Config is the notify section of the configuration.
+type Config struct {
+	// DeskURL is the base URL of earshot's API as responders reach it
+	// (https://earshot.example.com); links go to DeskURL/ui/desk?alert=ID.
+	DeskURL  string             `yaml:"desk_url"`
+	Channels map[string]Channel `yaml:"channels"` // by name
+}
+
+// Channel is one destination.
+type Channel struct {
+	Kind string `yaml:"kind"` // slack, teams, pagerduty or alertmanager
+	// URL is where messages go. A Slack or Teams webhook URL is a
+	// credential: give it with url_env or url_file instead. PagerDuty
+	// defaults to the Events API v2; Alertmanager takes its base URL
+	// (http://alertmanager:9093) and earshot posts to /api/v2/alerts.
+	URL            string        `yaml:"url"`
+	URLEnv         string        `yaml:"url_env"`
+	URLFile        string        `yaml:"url_file"`
+	RoutingKeyEnv  string        `yaml:"routing_key_env"`  // pagerduty: the integration's routing key
+	RoutingKeyFile string        `yaml:"routing_key_file"` //
+	Queues         []string      `yaml:"queues"`           // the queues whose alerts it takes; required
+	MinPriority    string        `yaml:"min_priority"`     // P1 to P4; default P4 (every alert)
+	Unstaffed      bool          `yaml:"unstaffed"`        // also take alerts nobody is on duty for, whatever their priority
+	RateLimit      RateLimit     `yaml:"rate_limit"`
+	MaxAttempts    int           `yaml:"max_attempts"` // tries before a dead letter; default 5
+	Timeout        time.Duration `yaml:"timeout"`      // per request; default 5s
+	DedupWindow    int           `yaml:"dedup_window"` // alert ids remembered as sent; default 100,000
+	// Email: the sender, the recipients and the SMTP server.
+	From string     `yaml:"from"`
+	To   []string   `yaml:"to"`
+	SMTP SMTPConfig `yaml:"smtp"`
+}
+
+// RateLimit bounds the messages a channel gets in any window of Per.
+type RateLimit struct {
+	Messages int           `yaml:"messages"` // default 10
+	Per      time.Duration `yaml:"per"`      // default 10m
+}
+
+var priorities = []string{"P1", "P2", "P3", "P4"}
+
+// Validate reports every problem at once; getenv reads secrets.
+func (c Config) Validate(getenv func(string) string) error {
+	var errs []error
+	if len(c.Channels) > MaxChannels {
+		errs = append(errs, fmt.Errorf("notify.channels: %d channels, at most %d", len(c.Channels), MaxChannels))
+	}
+	if c.DeskURL != "" {
+		if u, err := url.Parse(c.DeskURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+			errs = append(errs, fmt.Errorf("notify.desk_url: %q is not an http(s) URL", c.DeskURL))
+		}
+	}
+	for _, name := range slices.Sorted(maps.Keys(c.Channels)) {
+		ch := c.Channels[name]
+		key := "notify.channels." + name
+		if _, err := ch.resolve(key, getenv); err != nil {
+			errs = append(errs, err)
+		}
+		if len(ch.Queues) == 0 {
+			errs = append(errs, fmt.Errorf("%s.queues: name the queues whose alerts the channel takes", key))
+		}
+		if ch.MinPriority != "" && !slices.Contains(priorities, ch.MinPriority) {
+			errs = append(errs, fmt.Errorf("%s.min_priority: %q, want P1, P2, P3 or P4", key, ch.MinPriority))
+		}
+		if ch.RateLimit.Messages < 0 || ch.RateLimit.Messages > MaxRateMessages || ch.RateLimit.Per < 0 || ch.RateLimit.Per > 24*time.Hour || (ch.RateLimit.Per > 0 && ch.RateLimit.Per < time.Second) {
+			errs = append(errs, fmt.Errorf("%s.rate_limit: messages 0 to %d (0: the default, 10) per 1s to 24h, please", key, MaxRateMessages))
+		}
+		if ch.MaxAttempts < 0 || ch.MaxAttempts > 20 || ch.Timeout < 0 || ch.Timeout > 5*time.Minute {
+			errs = append(errs, fmt.Errorf("%s: max_attempts 0 to 20 and a timeout of 0 to 5m, please", key))
+		}
+		if ch.DedupWindow < 0 || ch.DedupWindow > MaxDedupWindow {
+			errs = append(errs, fmt.Errorf("%s.dedup_window: %d, want 0 (the default, %d) to %d", key, ch.DedupWindow, DefaultDedup, MaxDedupWindow))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// resolved is a channel's destination with its secrets read.
+type resolved struct{ url, routingKey string }
+
+func (ch Channel) resolve(key string, getenv func(string) string) (resolved, error) {
+	var r resolved
+	var err error
+	switch ch.Kind {
+	case Slack, Teams:
+		if ch.URL != "" {
+			return r, fmt.Errorf("%s.url: a %s webhook URL is a credential; give it with url_env or url_file", key, ch.Kind)
+		}
+		if r.url, err = secret.Required(key+".url", secret.String{}, ch.URLFile, ch.URLEnv, getenv); err != nil {
+			return r, err
+		}
+	case PagerDuty:
+		r.url = ch.URL
+		if r.url == "" {
+			r.url = PagerDutyURL
+		}
+		if r.routingKey, err = secret.Required(key+".routing_key", secret.String{}, ch.RoutingKeyFile, ch.RoutingKeyEnv, getenv); err != nil {
+			return r, err
+		}
+	case Email:
+		return r, ch.SMTP.validate(key, ch.From, ch.To, getenv)
+	case Alertmanager:
+		if ch.URL == "" {
+			return r, fmt.Errorf("%s.url: give Alertmanager's base URL (http://alertmanager:9093)", key)
+		}
+		r.url = strings.TrimRight(ch.URL, "/") + "/api/v2/alerts"
+	default:
+		return r, fmt.Errorf("%s.kind: %q, want slack, teams, pagerduty, alertmanager or email", key, ch.Kind)
+	}
+	if u, perr := url.Parse(r.url); perr != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		return r, fmt.Errorf("%s.url: not an http(s) URL", key) // the URL may be a secret: not quoted
+	}
+	return r, nil
+}
+
+// Notifier holds every channel; its stages deliver one queue's alerts to
+// one channel each, so a channel that is down holds back only itself.
+type Notifier struct {
+	desk     string
+	channels map[string]*channel
+	now      func() time.Time
+	log      *slog.Logger
+	m        metrics
+}
+
+type metrics struct {
+	sent, suppressed, duplicates, failed *prometheus.CounterVec
+}
+
+func newMetrics(reg prometheus.Registerer) metrics {
+	f := promauto.With(reg)
+	return metrics{
+		sent:       f.NewCounterVec(prometheus.CounterOpts{Name: "earshot_notify_messages_total", Help: "Messages delivered to notification channels, by channel and kind (alert, resolve, digest)."}, []string{"channel", "kind"}),
+		suppressed: f.NewCounterVec(prometheus.CounterOpts{Name: "earshot_notify_digested_total", Help: "Alerts held back by a channel's rate limit and counted into its digest."}, []string{"channel"}),
+		duplicates: f.NewCounterVec(prometheus.CounterOpts{Name: "earshot_notify_duplicates_total", Help: "Redelivered alerts not sent again."}, []string{"channel"}),
+		failed:     f.NewCounterVec(prometheus.CounterOpts{Name: "earshot_notify_failures_total", Help: "Messages given up on after their last try (dead letters, or lost digests)."}, []string{"channel"}),
+	}
+}
+
+// channel is one destination's sender, rate limiter and memory.
+type channel struct {
+	name, kind string
+	dest       resolved
+	queues     []string
+	minPri     string
+	unstaffed  bool
+	attempts   int
+	client     *http.Client
+	backoff    func(attempt int) time.Duration
+	email      *emailSender // kind email
+
+	mu        sync.Mutex
+	limit     int
+	per       time.Duration
+	sent      []time.Time // the last limit sends, oldest first
+	pending   map[digestKey]int
+	since     time.Time // when the first alert of the pending digest was held back
+	seen      *dedup
+	failures  int // consecutive dead letters
+	openUntil time.Time
+}
+
+type digestKey struct{ queue, priority string }
+
+// New builds the channels of c, reading their secrets with getenv.
+func New(c Config, getenv func(string) string, reg prometheus.Registerer, log *slog.Logger) (*Notifier, error) {
+	if err := c.Validate(getenv); err != nil {
+		return nil, err
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	n := &Notifier{desk: c.DeskURL, channels: map[string]*channel{}, now: time.Now, log: log.With("component", "notify"), m: newMetrics(reg)}
+	for name, ch := range c.Channels {
+		dest, _ := ch.resolve("", getenv) // validated above
+		x := &channel{name: name, kind: ch.Kind, dest: dest, queues: ch.Queues, minPri: ch.MinPriority, unstaffed: ch.Unstaffed,
+			attempts: cmp(ch.MaxAttempts, DefaultAttempts), limit: cmp(ch.RateLimit.Messages, DefaultMessages), per: cmp(ch.RateLimit.Per, DefaultPer),
+			client:  &http.Client{Timeout: cmp(ch.Timeout, DefaultTimeout)},
+			pending: map[digestKey]int{}, seen: newDedup(cmp(ch.DedupWindow, DefaultDedup))}
+		if ch.Kind == Email {
+			var err error
+			if x.email, err = newEmailSender(ch, getenv); err != nil {
+				return nil, fmt.Errorf("notify.channels.%s: %w", name, err)
+			}
+		}
+		if x.minPri == "" {
+			x.minPri = "P4"
+		}
+		x.backoff = func(attempt int) time.Duration { // 0.25s, 0.5s, 1s, … capped at 8s, with jitter
+			d := min(250*time.Millisecond<<attempt, 8*time.Second)
+			return d/2 + rand.N(d/2+1)
+		}
+		n.channels[name] = x
+	}
+	return n, nil
+}
+
+func cmp[T comparable](v, def T) T {
+	var zero T
+	if v == zero {
+		return def
+	}
+	return v
+}
+
+// Routes are the (channel, queue) pairs to deliver, sorted.
+func (n *Notifier) Routes() [][2]string {
+	var out [][2]string
+	for name, ch := range n.channels {
+		for _, q := range ch.queues {
+			out = append(out, [2]string{name, q})
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i][0]+"\x00"+out[i][1] < out[j][0]+"\x00"+out[j][1] })
+	return out
+}
+
+// Stage delivers the alerts of queue to the channel named: alerts below
+// its minimum priority are skipped, the rate limit's overflow is counted into
+// the digest, and an alert that cannot be delivered becomes a dead letter
+// with the reason.
+func (n *Notifier) Stage(name, queue string) func(context.Context, post.Batch) (post.Batch, error) {
+	ch := n.channels[name]
+	return func(ctx context.Context, in post.Batch) (post.Batch, error) {
+		var out post.Batch
+		for _, it := range in.Items {
+			reason := n.deliver(ctx, ch, queue, it)
+			if ctx.Err() != nil {
+				return post.Batch{}, ctx.Err() // stopping: the batch is redelivered, not dead-lettered
+			}
+			if reason != "" {
+				out.Rejected = append(out.Rejected, post.Rejected{Item: it, Reason: reason})
+			}
+		}
+		return out, nil
+	}
+}
+
+func rank(p string) int {
+	if i := slices.Index(priorities, p); i >= 0 {
+		return i
+	}
+	return len(priorities) // unknown: least urgent
+}
+
+// deliver handles one alert on one channel and returns why it gave up, or "".
+func (n *Notifier) deliver(ctx context.Context, ch *channel, queue string, it *post.Item) string {
+	a := it.Alert
+	switch {
+	case a == nil:
+		return "notify: the record carries no alert"
+	case a.Queue != queue:
+		// Never let one queue's (tenant's) alert reach another's channel.
+		return fmt.Sprintf("notify %s: an alert of queue %q on queue %q's topic", ch.name, a.Queue, queue)
+	case !slices.Contains(ch.queues, queue):
+		return fmt.Sprintf("notify %s: queue %q is not one of the channel's", ch.name, queue)
+	case rank(a.Priority) > rank(ch.minPri) && !(ch.unstaffed && a.Unstaffed):
+		return ""
+	}
+	key := a.ID
+	kind := "alert"
+	if a.Retracted {
+		key, kind = a.ID+"/resolve", "resolve"
+		if ch.chat() {
+			kind = "alert" // a new message, under the rate limit
+		}
+	}
+	now := n.now()
+	ch.mu.Lock()
+	if _, dup := ch.seen.get(key); dup {
+		ch.mu.Unlock()
+		n.m.duplicates.WithLabelValues(ch.name).Inc()
+		return ""
+	}
+	if a.Retracted && ch.chat() {
+		// A chat can only be told to forget what it was shown on its own.
+		if shown, _ := ch.seen.get(a.ID); !shown {
+			ch.mu.Unlock()
+			return ""
+		}
+	}
+	if now.Before(ch.openUntil) {
+		until := ch.openUntil
+		ch.mu.Unlock()
+		n.m.failed.WithLabelValues(ch.name).Inc()
+		return fmt.Sprintf("notify %s: the channel failed %d alerts in a row; not tried until %s", ch.name, breakerFailures, until.UTC().Format(time.RFC3339))
+	}
+	// Resolves go through: they close an incident rather than ping anyone.
+	if kind == "alert" && !ch.admit(now) {
+		if len(ch.pending) == 0 {
+			ch.since = now
+		}
+		ch.pending[digestKey{queue, a.Priority}]++
+		ch.seen.add(key, false)
+		ch.mu.Unlock()
+		n.m.suppressed.WithLabelValues(ch.name).Inc()
+		return ""
+	}
+	ch.mu.Unlock()
+
+	try, err := n.message(ch, viewOf(it, n.desk), now)
+	if err != nil {
+		return fmt.Sprintf("notify %s: %v", ch.name, err)
+	}
+	reason := n.send(ctx, ch, try)
+	if ctx.Err() != nil {
+		return reason
+	}
+	ch.mu.Lock()
+	defer ch.mu.Unlock()
+	if reason != "" {
+		ch.failures++
+		if ch.failures >= breakerFailures {
+			ch.openUntil = n.now().Add(breakerCoolDown)
+			ch.failures = 0
+		}
+		n.m.failed.WithLabelValues(ch.name).Inc()
+		return reason
+	}
+	ch.failures = 0
+	ch.seen.add(key, true)
+	n.m.sent.WithLabelValues(ch.name, kind).Inc()
+	return ""
+}
+
+// chat reports whether the channel shows messages to people (Slack, Teams,
+// email) rather than keeping incidents (PagerDuty, Alertmanager).
+func (ch *channel) chat() bool { return ch.kind == Slack || ch.kind == Teams || ch.kind == Email }
+
+// admit reports whether a message may go now, and if so counts it.
+func (ch *channel) admit(now time.Time) bool {
+	for len(ch.sent) > 0 && now.Sub(ch.sent[0]) >= ch.per {
+		ch.sent = ch.sent[1:]
+	}
+	if len(ch.sent) >= ch.limit {
+		return false
+	}
+	ch.sent = append(ch.sent, now)
+	return true
+}
+
+// message returns one attempt at sending the alert v on ch.
+func (n *Notifier) message(ch *channel, v view, now time.Time) (func(context.Context) error, error) {
+	var body []byte
+	var err error
+	switch ch.kind {
+	case Email:
+		subject, text, html, err := emailAlert(v)
+		if err != nil {
+			return nil, err
+		}
+		return func(ctx context.Context) error { return ch.email.send(ctx, subject, text, html) }, nil
+	case Slack:
+		body, err = slackAlert(v)
+	case Teams:
+		body, err = teamsAlert(v)
+	case PagerDuty:
+		body, err = pagerdutyEvent(v, ch.dest.routingKey)
+	default:
+		body, err = alertmanagerAlerts(v, now)
+	}
+	return func(ctx context.Context) error { return ch.post(ctx, body) }, err
+}
+
+// permanent is a failure that retrying will not fix.
+type permanent struct{ error }
+
+// send makes attempts with backoff, and returns why it gave up, or "".
+func (n *Notifier) send(ctx context.Context, ch *channel, try func(context.Context) error) string {
+	var last error
+	for attempt := range ch.attempts {
+		if attempt > 0 {
+			t := time.NewTimer(ch.backoff(attempt - 1))
+			select {
+			case <-ctx.Done():
+				t.Stop()
+				return fmt.Sprintf("notify %s: stopped after %d attempts: %v", ch.name, attempt, last)
+			case <-t.C:
+			}
+		}
+		if last = try(ctx); last == nil {
+			return ""
+		}
+		var p permanent
+		if errors.As(last, &p) {
+			return fmt.Sprintf("notify %s (%s) refused the message: %v", ch.name, ch.kind, p.error)
+		}
+	}
+	return fmt.Sprintf("notify %s (%s): %d attempts failed, the last with %v", ch.name, ch.kind, ch.attempts, last)
+}
+
+func (ch *channel) post(ctx context.Context, body []byte) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, ch.dest.url, bytes.NewReader(body))
+	if err != nil {
+		return permanent{errors.New("bad request")} // the URL may be a secret: not in the error
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("User-Agent", "earshot-notify/1")
+	res, err := ch.client.Do(req)
+	if err != nil {
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err // drop the URL: for Slack and Teams it is the credential
+		}
+		return err
+	}
+	io.Copy(io.Discard, io.LimitReader(res.Body, 64<<10))
+	res.Body.Close()
+	switch {
+	case res.StatusCode < 300:
+		return nil
+	case res.StatusCode == http.StatusTooManyRequests || res.StatusCode == http.StatusRequestTimeout || res.StatusCode >= 500:
+		return fmt.Errorf("HTTP %d", res.StatusCode)
+	}
+	return permanent{fmt.Errorf("HTTP %d", res.StatusCode)}
+}
+
+// Flush sends the digests whose window has ended: one message per channel
+// counting, per queue and priority, the alerts its rate limit held back.
+func (n *Notifier) Flush(ctx context.Context) {
+	now := n.now()
+	for _, name := range slices.Sorted(maps.Keys(n.channels)) {
+		ch := n.channels[name]
+		ch.mu.Lock()
+		if len(ch.pending) == 0 || now.Sub(ch.since) < ch.per {
+			ch.mu.Unlock()
+			continue
+		}
+		text, worst := digestText(ch.pending, ch.per)
+		ch.pending = map[digestKey]int{}
+		ch.mu.Unlock()
+		var body []byte
+		var err error
+		try := func(ctx context.Context) error { return ch.post(ctx, body) }
+		switch ch.kind {
+		case Email:
+			try = func(ctx context.Context) error {
+				return ch.email.send(ctx, truncate(oneLine("[earshot] "+text), 200), text+"\n", "")
+			}
+		case Slack:
+			body, err = slackText(text)
+		case Teams:
+			body, err = teamsText(text)
+		case PagerDuty:
+			body, err = pagerdutyText(text, "earshot-digest-"+name+"-"+now.UTC().Format(time.RFC3339), pdSeverity(worst), ch.dest.routingKey, now)
+		default:
+			body, err = alertmanagerText(text, name, now)
+		}
+		reason := ""
+		if err != nil {
+			reason = err.Error()
+		} else {
+			reason = n.send(ctx, ch, try)
+		}
+		if reason != "" {
+			n.m.failed.WithLabelValues(name).Inc()
+			n.log.Warn("digest not delivered", "channel", name, "digest", text, "err", reason)
+			continue
+		}
+		n.m.sent.WithLabelValues(name, "digest").Inc()
+	}
+}
+
+// digestText says what a digest counts, most urgent first, and the most
+// urgent priority in it.
+func digestText(pending map[digestKey]int, per time.Duration) (string, string) {
+	keys := slices.Collect(maps.Keys(pending))
+	sort.Slice(keys, func(i, j int) bool {
+		if ri, rj := rank(keys[i].priority), rank(keys[j].priority); ri != rj {
+			return ri < rj
+		}
+		return keys[i].queue < keys[j].queue
+	})
+	var parts []string
+	for _, k := range keys {
+		noun := "alerts"
+		if pending[k] == 1 {
+			noun = "alert"
+		}
+		parts = append(parts, fmt.Sprintf("%d more %s %s in %s", pending[k], k.priority, noun, k.queue))
+	}
+	return strings.Join(parts, ", ") + " in the last " + span(per), keys[0].priority
+}
+
+// span writes a window as people say it: "10 min", "1 h", "30 s".
+func span(d time.Duration) string {
+	switch {
+	case d%time.Hour == 0:
+		return fmt.Sprintf("%d h", d/time.Hour)
+	case d%time.Minute == 0:
+		return fmt.Sprintf("%d min", d/time.Minute)
+	}
+	return fmt.Sprintf("%d s", d/time.Second)
+}
+
+// Run sends digests as their windows end, until ctx is done. A digest
+// still pending then is logged, not sent.
+func (n *Notifier) Run(ctx context.Context) {
+	t := time.NewTicker(digestFlushEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			for name, ch := range n.channels {
+				ch.mu.Lock()
+				if len(ch.pending) > 0 {
+					text, _ := digestText(ch.pending, ch.per)
+					n.log.Info("digest not sent: stopping", "channel", name, "digest", text)
+				}
+				ch.mu.Unlock()
+			}
+			return
+		case <-t.C:
+			n.Flush(ctx)
+		}
+	}
+}
+
+// dedup remembers the last n keys added, and whether each was sent on its
+// own (rather than counted into a digest); older ones are forgotten, so a
+// redelivery of an alert older than that is sent again (at least once).
+type dedup struct {
+	set  map[string]bool
+	ring []string
+	max  int
+	next int // the oldest key, once the ring is full
+}
+
+func newDedup(n int) *dedup { return &dedup{set: map[string]bool{}, max: n} }
+
+// get reports whether k was sent on its own, and whether it is known.
+func (d *dedup) get(k string) (sent, ok bool) { sent, ok = d.set[k]; return }
+
+func (d *dedup) add(k string, sent bool) {
+	if _, ok := d.set[k]; ok {
+		return
+	}
+	if len(d.ring) < d.max {
+		d.ring = append(d.ring, k)
+	} else {
+		delete(d.set, d.ring[d.next])
+		d.ring[d.next] = k
+		d.next = (d.next + 1) % d.max
+	}
+	d.set[k] = sent
+}
