@@ -102,6 +102,75 @@ func (t *AlertTables) AddEvent(ctx context.Context, id, queue, event, actor stri
 	return nil
 }
 
+// DeskEventRow is a responder's action on an alert (claim, assign,
+// snooze, resolve, a note, a link) as alert_events stores it: event is
+// "desk." and the action; times are UTC, a zero time "none".
+type DeskEventRow struct {
+	AlertID, Queue, Event, Actor string
+	At                           time.Time
+	Note                         string // a note's text, a link's title
+	EventID                      string // the Idempotency-Key, or a random id
+	Seq                          uint64 // orders the events of one second
+	Assignee, Outcome            string
+	SnoozedUntil                 time.Time
+	URL                          string
+}
+
+// deskEventColumns is the insert column list of a desk event.
+const deskEventColumns = "alert_id, queue, event, actor, at, note, event_id, seq, assignee, outcome, snoozed_until, url, inserted_at"
+
+// AddDeskEvent writes a desk event to alert_events. A retried insert of
+// the same event (same event_id and time) collapses into one row.
+func (t *AlertTables) AddDeskEvent(ctx context.Context, r DeskEventRow) error {
+	now := time.Now
+	if t.Now != nil {
+		now = t.Now
+	}
+	b, err := t.Conn.PrepareBatch(ctx, "INSERT INTO "+t.DB+".alert_events ("+deskEventColumns+")")
+	if err != nil {
+		return fmt.Errorf("alert_events: %w", err)
+	}
+	until := r.SnoozedUntil.UTC()
+	if r.SnoozedUntil.IsZero() {
+		until = time.Unix(0, 0).UTC()
+	}
+	if err := b.Append(r.AlertID, r.Queue, r.Event, r.Actor, r.At.UTC(), r.Note, r.EventID, r.Seq, r.Assignee, r.Outcome, until, r.URL, now().UTC()); err != nil {
+		b.Abort()
+		return fmt.Errorf("alert_events: %w", err)
+	}
+	if err := b.Send(); err != nil {
+		return fmt.Errorf("alert_events: %w", err)
+	}
+	return nil
+}
+
+// DeskEvents reads the desk events of the alerts ids of queue, each
+// alert's in the order they happened. At most 1,000 ids a call.
+func (t *AlertTables) DeskEvents(ctx context.Context, queue string, ids []string) (map[string][]DeskEventRow, error) {
+	out := map[string][]DeskEventRow{}
+	if len(ids) == 0 {
+		return out, nil
+	}
+	if len(ids) > 1000 {
+		return nil, fmt.Errorf("alert_events: %d alerts in one read, at most 1000", len(ids))
+	}
+	rows, err := t.Conn.Query(ctx, "SELECT alert_id, queue, event, actor, at, note, event_id, seq, assignee, outcome, snoozed_until, url FROM "+t.DB+
+		".alert_events FINAL WHERE queue = ? AND alert_id IN (?) AND event LIKE 'desk.%' ORDER BY alert_id, at, seq, event_id", queue, ids)
+	if err != nil {
+		return nil, fmt.Errorf("alert_events: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var r DeskEventRow
+		if err := rows.Scan(&r.AlertID, &r.Queue, &r.Event, &r.Actor, &r.At, &r.Note, &r.EventID, &r.Seq, &r.Assignee, &r.Outcome, &r.SnoozedUntil, &r.URL); err != nil {
+			return nil, fmt.Errorf("alert_events: %w", err)
+		}
+		r.At, r.SnoozedUntil = r.At.UTC(), zeroEpoch(r.SnoozedUntil)
+		out[r.AlertID] = append(out[r.AlertID], r)
+	}
+	return out, rows.Err()
+}
+
 // AuditRow is a row of audit_log: one change made through the API or the CLI.
 type AuditRow struct {
 	At                   time.Time

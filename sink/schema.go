@@ -372,6 +372,23 @@ var migrations = []migration{
 		PARTITION BY toYYYYMM(at)
 		ORDER BY post_key`,
 	}},
+	// Version 8: the responders' desk (claim, assign, snooze, resolve,
+	// notes, links) as events in alert_events. event_id (the request's
+	// Idempotency-Key, or a random id) joins the sorting key so that two
+	// notes in the same second are two rows and a retried insert of one
+	// event collapses into one; seq orders the events of one second. A new
+	// key column may have no DEFAULT (18.16 and current refuse it); the
+	// older inserts that leave them out get '' and 0.
+	{8, "desk events", []string{
+		`ALTER TABLE {db}.alert_events{local}{on_cluster}
+			ADD COLUMN event_id String,
+			ADD COLUMN seq UInt64,
+			ADD COLUMN assignee String,
+			ADD COLUMN outcome String,
+			ADD COLUMN snoozed_until DateTime,
+			ADD COLUMN url String,
+			MODIFY ORDER BY (queue, alert_id, event, at, event_id)`,
+	}},
 }
 
 // SchemaVersion is the newest schema version this build knows.
