@@ -15,8 +15,9 @@ type DeskRequest struct {
 	Assignee string    `json:"assignee,omitempty"` // assign
 	Outcome  string    `json:"outcome,omitempty"`  // resolve
 	Until    time.Time `json:"until,omitzero"`     // snooze
-	Text     string    `json:"text,omitempty"`     // note; a link's title
+	Text     string    `json:"text,omitempty"`     // note
 	URL      string    `json:"url,omitempty"`      // link
+	Title    string    `json:"title,omitempty"`    // link: its title
 }
 
 // deskRoutes maps each action to its path segment.
@@ -68,6 +69,9 @@ func (s *Server) deskAction(action string) func(*call) error {
 		}
 		e := DeskEvent{ID: evID, Action: action, Actor: c.id.Name, At: s.now().UTC().Truncate(time.Second),
 			Assignee: req.Assignee, Outcome: req.Outcome, Until: req.Until.UTC(), Text: req.Text, URL: req.URL}
+		if action == ActLink {
+			e.Text = req.Title
+		}
 		a, changed, err := st.Act(c.r.Context(), q, id, e, c.id.Role.Can(ReassignAlerts))
 		switch {
 		case errors.Is(err, ErrAlertNotFound):

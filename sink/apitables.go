@@ -3,6 +3,7 @@ package sink
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
@@ -103,8 +104,9 @@ func (t *AlertTables) AddEvent(ctx context.Context, id, queue, event, actor stri
 }
 
 // DeskEventRow is a responder's action on an alert (claim, assign,
-// snooze, resolve, a note, a link) as alert_events stores it: event is
-// "desk." and the action; times are UTC, a zero time "none".
+// snooze, resolve, a note, a link) in alert_events: Event is "desk." and
+// the action (stored as "desk.<action>:<event_id>", see migration 8);
+// times are UTC, a zero time "none".
 type DeskEventRow struct {
 	AlertID, Queue, Event, Actor string
 	At                           time.Time
@@ -134,7 +136,7 @@ func (t *AlertTables) AddDeskEvent(ctx context.Context, r DeskEventRow) error {
 	if r.SnoozedUntil.IsZero() {
 		until = time.Unix(0, 0).UTC()
 	}
-	if err := b.Append(r.AlertID, r.Queue, r.Event, r.Actor, r.At.UTC(), r.Note, r.EventID, r.Seq, r.Assignee, r.Outcome, until, r.URL, now().UTC()); err != nil {
+	if err := b.Append(r.AlertID, r.Queue, r.Event+":"+r.EventID, r.Actor, r.At.UTC(), r.Note, r.EventID, r.Seq, r.Assignee, r.Outcome, until, r.URL, now().UTC()); err != nil {
 		b.Abort()
 		return fmt.Errorf("alert_events: %w", err)
 	}
@@ -155,7 +157,7 @@ func (t *AlertTables) DeskEvents(ctx context.Context, queue string, ids []string
 		return nil, fmt.Errorf("alert_events: %d alerts in one read, at most 1000", len(ids))
 	}
 	rows, err := t.Conn.Query(ctx, "SELECT alert_id, queue, event, actor, at, note, event_id, seq, assignee, outcome, snoozed_until, url FROM "+t.DB+
-		".alert_events FINAL WHERE queue = ? AND alert_id IN (?) AND event LIKE 'desk.%' ORDER BY alert_id, at, seq, event_id", queue, ids)
+		".alert_events FINAL WHERE queue = ? AND has(?, alert_id) AND event LIKE 'desk.%' ORDER BY alert_id, at, seq, event_id", queue, ids)
 	if err != nil {
 		return nil, fmt.Errorf("alert_events: %w", err)
 	}
@@ -165,6 +167,7 @@ func (t *AlertTables) DeskEvents(ctx context.Context, queue string, ids []string
 		if err := rows.Scan(&r.AlertID, &r.Queue, &r.Event, &r.Actor, &r.At, &r.Note, &r.EventID, &r.Seq, &r.Assignee, &r.Outcome, &r.SnoozedUntil, &r.URL); err != nil {
 			return nil, fmt.Errorf("alert_events: %w", err)
 		}
+		r.Event, _, _ = strings.Cut(r.Event, ":")
 		r.At, r.SnoozedUntil = r.At.UTC(), zeroEpoch(r.SnoozedUntil)
 		out[r.AlertID] = append(out[r.AlertID], r)
 	}

@@ -1,0 +1,93 @@
+//go:build integration
+
+package api
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/earshot-dev/earshot/post"
+	"github.com/earshot-dev/earshot/sink"
+)
+
+// TestDeskOnClickHouse: desk actions on an alert the sink stored land in
+// alert_events of the real ClickHouse (127.0.0.1:9000, 18.16) and are read
+// back, folded, by a store that did not write them: notes of one second
+// in order, a retried Idempotency-Key once, a refused claim not at all.
+func TestDeskOnClickHouse(t *testing.T) {
+	ctx := context.Background()
+	db := fmt.Sprintf("i_desk_%d", time.Now().UnixNano()%1e9)
+	c := sink.DefaultConfig()
+	c.Addr = []string{"127.0.0.1:9000"}
+	conn, err := sink.Open(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if _, err := sink.Migrate(ctx, conn, db); err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Exec(context.Background(), "DROP DATABASE IF EXISTS "+db)
+	t0 := time.Now().UTC().Add(-time.Hour).Truncate(time.Second)
+	items := post.Batch{Items: []*post.Item{{
+		Post:  &post.Post{Platform: "x", ID: "d1", Text: "acme is down", CreatedAt: t0},
+		Alert: &post.Alert{ID: "al-1", Queue: "care", Priority: "P2", Rule: "r", CreatedAt: t0},
+	}}}
+	if out, err := sink.New(conn, db).AlertStage()(ctx, items); err != nil || len(out.Rejected) > 0 {
+		t.Fatalf("storing the alert: %v %+v", err, out.Rejected)
+	}
+	tab := &sink.AlertTables{Conn: conn, DB: db}
+	w := &CHAlerts{Table: tab}
+	at := time.Now().UTC().Truncate(time.Second)
+	act := func(e DeskEvent, reassign bool) (Alert, bool, error) {
+		e.At = at
+		return w.Act(ctx, "care", "al-1", e, reassign)
+	}
+	if _, changed, err := act(DeskEvent{ID: "c1", Action: ActClaim, Actor: "rita"}, false); err != nil || !changed {
+		t.Fatalf("claim: %v %v", changed, err)
+	}
+	if _, _, err := act(DeskEvent{ID: "c2", Action: ActClaim, Actor: "sam"}, false); !errors.Is(err, ErrDeskConflict) {
+		t.Fatalf("sam's claim: %v", err)
+	}
+	for i, text := range []string{"first", "second", "third"} {
+		if _, _, err := act(DeskEvent{ID: fmt.Sprintf("n%d", i), Action: ActNote, Actor: "rita", Text: text}, false); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, changed, err := act(DeskEvent{ID: "n1", Action: ActNote, Actor: "rita", Text: "second"}, false); err != nil || changed {
+		t.Fatalf("retried note: %v %v", changed, err)
+	}
+	if _, _, err := act(DeskEvent{ID: "l1", Action: ActLink, Actor: "rita", URL: "https://x.com/acme/status/2", Text: "reply"}, false); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := act(DeskEvent{ID: "r1", Action: ActResolve, Actor: "rita", Outcome: "replied"}, false); err != nil {
+		t.Fatal(err)
+	}
+
+	// A second store (another API process) reads it back.
+	r := &CHAlerts{Table: &sink.AlertTables{Conn: conn, DB: db}}
+	page, _, err := r.List(ctx, "care", 0, 10)
+	if err != nil || len(page) != 1 {
+		t.Fatalf("list: %v %d", err, len(page))
+	}
+	d := page[0].Desk
+	if d.State != StateResolved || d.Outcome != "replied" || d.ResolvedBy != "rita" || d.Assignee != "rita" || !d.FirstResponseAt.Equal(at) ||
+		len(d.Notes) != 3 || d.Notes[0].Text != "first" || d.Notes[2].Text != "third" || len(d.Links) != 1 || d.Links[0].Title != "reply" || d.Events != 6 {
+		t.Fatalf("desk read back: %+v", d)
+	}
+	var n uint64
+	if err := conn.QueryRow(ctx, "SELECT count() FROM "+db+".alert_events FINAL WHERE event LIKE 'desk.%'").Scan(&n); err != nil || n != 6 {
+		t.Fatalf("%d desk rows (%v), want 6", n, err)
+	}
+	// The same event inserted twice (a retried write) is one row after FINAL.
+	row := sink.DeskEventRow{AlertID: "al-1", Queue: "care", Event: "desk.note", Actor: "rita", At: at, Note: "first", EventID: "n0", Seq: 1}
+	if err := tab.AddDeskEvent(ctx, row); err != nil {
+		t.Fatal(err)
+	}
+	if ev, err := tab.DeskEvents(ctx, "care", []string{"al-1"}); err != nil || len(ev["al-1"]) != 6 {
+		t.Fatalf("after a duplicate insert: %d events, %v", len(ev["al-1"]), err)
+	}
+}
