@@ -38,6 +38,8 @@ type Alert struct {
 	TextTruncated  bool            `json:"text_truncated,omitempty"` // Item's text is its first AlertTextBytes
 	TextBytes      int             `json:"text_bytes,omitempty"`     // the full text's length, when truncated
 	Desk           Desk            `json:"desk"`                     // the responders' workflow on it
+	SLA            *SLA            `json:"sla,omitempty"`            // its first-response clock, as of the answer
+	breachCounted  bool            // in earshot_alerts_sla_breached_total (MemAlerts)
 	Item           json.RawMessage `json:"item,omitempty"`
 }
 
@@ -131,8 +133,9 @@ type MemAlerts struct {
 	maxBytes int // per queue
 	now      func() time.Time
 
-	mu     sync.Mutex
-	queues map[string]*memQueue
+	mu       sync.Mutex
+	queues   map[string]*memQueue
+	breached map[string]uint64 // alerts that missed their deadline, per queue, counted once
 }
 
 type memQueue struct {
@@ -176,7 +179,7 @@ func (m *MemAlerts) Add(a Alert) {
 			old.Retracted = true
 			return
 		}
-		a.AcknowledgedAt, a.AcknowledgedBy, a.Desk = old.AcknowledgedAt, old.AcknowledgedBy, old.Desk
+		a.AcknowledgedAt, a.AcknowledgedBy, a.Desk, a.breachCounted = old.AcknowledgedAt, old.AcknowledgedBy, old.Desk, old.breachCounted
 		q.bytes += a.size() - old.size()
 		*old = a
 		m.evict(q, 0)
@@ -273,6 +276,7 @@ func (m *MemAlerts) Act(_ context.Context, queue, id string, e DeskEvent, mayRea
 		before := a.size()
 		a.Desk = d
 		q.bytes += a.size() - before
+		m.countBreach(a, m.now())
 	}
 	return *a, changed, nil
 }

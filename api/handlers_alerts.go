@@ -111,12 +111,13 @@ func (s *Server) ackAlert(c *call) error {
 	return c.json(http.StatusOK, s.scopeAlert(c.id, a))
 }
 
-// scopeAlert leaves out of an alert, for a scoped caller, the matches of
-// watchlists they may not see: a post that several teams' watchlists
-// caught is routed to one queue, and its readers are not told the other
-// teams' watchlists, brands and keywords. An item that does not decode is
-// left out whole.
+// scopeAlert sets an alert's SLA clock as of now and leaves out of it,
+// for a scoped caller, the matches of watchlists they may not see: a post
+// that several teams' watchlists caught is routed to one queue, and its
+// readers are not told the other teams' watchlists, brands and keywords.
+// An item that does not decode is left out whole.
 func (s *Server) scopeAlert(id Identity, a Alert) Alert {
+	a.SLA = SLAOf(&a, s.now())
 	if id.Scope.Unscoped() {
 		return a
 	}

@@ -196,6 +196,9 @@ func New(cfg Config, d Deps) (*Server, error) {
 			return nil, err
 		}
 	}
+	if m, ok := d.Alerts.(*MemAlerts); ok && d.Registerer != nil {
+		d.Registerer.MustRegister(deskCollector{m: m, now: time.Now})
+	}
 	s.register()
 	return s, nil
 }
