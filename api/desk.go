@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"net/url"
 	"slices"
+	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -128,8 +130,8 @@ func (e DeskEvent) Check() error {
 	}
 	switch e.Action {
 	case ActAssign:
-		if e.Assignee == "" || len(e.Assignee) > maxPerson {
-			return bad("assignee: 1 to %d bytes", maxPerson)
+		if !person(e.Assignee) {
+			return bad("assignee %q: a name of 1 to %d bytes, without control or invisible characters", e.Assignee, maxPerson)
 		}
 	case ActResolve:
 		if !slices.Contains(Outcomes, e.Outcome) {
@@ -153,6 +155,21 @@ func (e DeskEvent) Check() error {
 		}
 	}
 	return nil
+}
+
+// person reports whether s is a usable person's name: not blank, at most
+// maxPerson bytes, with no control or format (invisible, bidi) characters,
+// so that "rita" and "rita\u200b" cannot be two assignees that look alike.
+func person(s string) bool {
+	if strings.TrimSpace(s) == "" || len(s) > maxPerson {
+		return false
+	}
+	for _, r := range s {
+		if unicode.IsControl(r) || unicode.Is(unicode.Cf, r) {
+			return false
+		}
+	}
+	return true
 }
 
 // Apply applies e to d. It returns the new desk and whether anything
