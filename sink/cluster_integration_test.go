@@ -87,4 +87,17 @@ func TestClusterUpgradeKeepsRows(t *testing.T) {
 		}
 		nc.Close()
 	}
+	// The desk's events (migration 8) through the Distributed alert_events:
+	// two notes of one second are two rows, read back in order with FINAL.
+	tab := &AlertTables{Conn: conn, DB: db}
+	for i, text := range []string{"first", "second"} {
+		r := DeskEventRow{AlertID: "al-1", Queue: "care", Event: "desk.note", Actor: "rita", At: at, Note: text, EventID: fmt.Sprintf("n%d", i), Seq: uint64(i)}
+		if err := tab.AddDeskEvent(ctx, r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ev, err := tab.DeskEvents(ctx, "care", []string{"al-1"})
+	if err != nil || len(ev["al-1"]) != 2 || ev["al-1"][0].Note != "first" || ev["al-1"][1].Event != "desk.note" {
+		t.Fatalf("desk events on the cluster: %+v %v", ev, err)
+	}
 }
