@@ -40,6 +40,7 @@ type Alert struct {
 	Desk           Desk            `json:"desk"`                     // the responders' workflow on it
 	SLA            *SLA            `json:"sla,omitempty"`            // its first-response clock, as of the answer
 	breachCounted  bool            // in earshot_alerts_sla_breached_total (MemAlerts)
+	deskUpdate     bool            // on a live feed: a change of its desk, not a new alert
 	Item           json.RawMessage `json:"item,omitempty"`
 }
 

@@ -1,8 +1,11 @@
 package api
 
 import (
+	"bufio"
+	"context"
 	"encoding/json"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -155,5 +158,45 @@ func TestDeskBadInput(t *testing.T) {
 		if x.Desk.Events != 0 {
 			t.Fatalf("bad input stored: %+v", x.Desk)
 		}
+	}
+}
+
+// TestDeskChangesOnTheLiveFeed: a desk change goes out on the queue's
+// live feed as a `desk` event (an `alert` event stays a new alert, so the
+// feed's existing readers do not see an update as a second alert); a
+// no-op sends nothing.
+func TestDeskChangesOnTheLiveFeed(t *testing.T) {
+	e := newEnv(t)
+	req, _ := http.NewRequest("GET", e.ts.URL+"/v1/queues/care-emea/stream", nil)
+	req.Header.Set("Authorization", "Bearer "+e.tok["responder-emea"])
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	res, err := e.ts.Client().Do(req.WithContext(ctx))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	for e.hub.Subscribers() == 0 {
+		time.Sleep(5 * time.Millisecond)
+	}
+	e.do("responder-emea", "POST", "/v1/queues/care-emea/alerts/a1/claim", "")
+	e.do("responder-emea", "POST", "/v1/queues/care-emea/alerts/a1/claim", "") // a no-op
+	e.do("responder-emea", "POST", "/v1/queues/care-emea/alerts/a1/notes", `{"text":"x"}`)
+	sc := bufio.NewScanner(res.Body)
+	var got []string
+	for sc.Scan() {
+		line := sc.Text()
+		if strings.HasPrefix(line, "event: ") || strings.HasPrefix(line, "data: ") && strings.Contains(line, `"events"`) {
+			if strings.HasPrefix(line, "data: ") {
+				line = deskOf(t, resp{body: []byte(strings.TrimPrefix(line, "data: "))}).State
+			}
+			got = append(got, line)
+		}
+		if len(got) == 4 {
+			break
+		}
+	}
+	if !slices.Equal(got, []string{"event: desk", "claimed", "event: desk", "claimed"}) {
+		t.Fatalf("feed: %v", got)
 	}
 }

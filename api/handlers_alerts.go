@@ -153,6 +153,7 @@ func (s *Server) scopeAlert(id Identity, a Alert) Alert {
 
 // streamAlerts is the live feed of a queue as server-sent events: an
 // `alert` event per alert (id: the alert id, data: the Alert as JSON), a
+// `desk` event per change of an alert's desk made through this process, a
 // comment every 15 s to keep proxies from closing the connection, and a
 // `lost` event before the server drops a client that fell behind.
 func (s *Server) streamAlerts(c *call) error {
@@ -238,7 +239,11 @@ func (s *Server) streamAlerts(c *call) error {
 			if err != nil {
 				continue
 			}
-			if write("id: %s\nevent: alert\ndata: %s\n\n", a.ID, data) != nil {
+			event := "alert"
+			if a.deskUpdate {
+				event = "desk"
+			}
+			if write("id: %s\nevent: %s\ndata: %s\n\n", a.ID, event, data) != nil {
 				return nil
 			}
 		}

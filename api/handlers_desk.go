@@ -87,6 +87,9 @@ func (s *Server) deskAction(action string) func(*call) error {
 			if err := c.audit("alert."+action, "alert", q+"/"+id, nil, e); err != nil {
 				return err
 			}
+			u := a
+			u.deskUpdate = true
+			s.d.Hub.Publish(u)
 		}
 		return c.json(http.StatusOK, s.scopeAlert(c.id, a))
 	}
