@@ -91,3 +91,53 @@ func TestDeskOnClickHouse(t *testing.T) {
 		t.Fatalf("after a duplicate insert: %d events, %v", len(ev["al-1"]), err)
 	}
 }
+
+// BenchmarkDeskActClickHouse: a claim on one alert of a queue of 100,000
+// stored alerts in the real ClickHouse (a Find on alerts_latest, a read of
+// the alert's events, an insert), against a List of 50 (the existing
+// read) in the same run.
+func BenchmarkDeskActClickHouse(b *testing.B) {
+	ctx := context.Background()
+	db := fmt.Sprintf("i_deskbench_%d", time.Now().UnixNano()%1e9)
+	c := sink.DefaultConfig()
+	c.Addr = []string{"127.0.0.1:9000"}
+	conn, err := sink.Open(c)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer conn.Close()
+	if _, err := sink.Migrate(ctx, conn, db); err != nil {
+		b.Fatal(err)
+	}
+	defer conn.Exec(context.Background(), "DROP DATABASE IF EXISTS "+db)
+	const n = 100_000
+	t0 := time.Now().UTC().Add(-time.Hour).Truncate(time.Second)
+	st := sink.New(conn, db).AlertStage()
+	for lo := 0; lo < n; lo += 10_000 {
+		var items []*post.Item
+		for i := lo; i < lo+10_000; i++ {
+			id := fmt.Sprintf("b%d", i)
+			items = append(items, &post.Item{Post: &post.Post{Platform: "x", ID: id, Text: "acme is down", CreatedAt: t0},
+				Alert: &post.Alert{ID: id, Queue: "care", Priority: "P2", Rule: "r", CreatedAt: t0.Add(time.Duration(i) * time.Millisecond)}})
+		}
+		if out, err := st(ctx, post.Batch{Items: items}); err != nil || len(out.Rejected) > 0 {
+			b.Fatalf("storing: %v", err)
+		}
+	}
+	w := &CHAlerts{Table: &sink.AlertTables{Conn: conn, DB: db}}
+	b.Run("list50", func(b *testing.B) {
+		for b.Loop() {
+			if _, _, err := w.List(ctx, "care", 0, 50); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("claim", func(b *testing.B) {
+		for i := 0; b.Loop(); i++ {
+			e := DeskEvent{ID: fmt.Sprintf("c%d", i), Action: ActClaim, Actor: "rita", At: time.Now().UTC().Truncate(time.Second)}
+			if _, _, err := w.Act(ctx, "care", fmt.Sprintf("b%d", (i*7919)%n), e, false); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
