@@ -132,6 +132,21 @@ func BenchmarkDeskActClickHouse(b *testing.B) {
 			}
 		}
 	})
+	tab := w.Table.(*sink.AlertTables)
+	b.Run("find", func(b *testing.B) {
+		for i := 0; b.Loop(); i++ {
+			if _, ok, err := tab.Find(ctx, "care", fmt.Sprintf("b%d", (i*7919)%n)); err != nil || !ok {
+				b.Fatal(ok, err)
+			}
+		}
+	})
+	b.Run("insert", func(b *testing.B) {
+		for i := 0; b.Loop(); i++ {
+			if err := tab.AddDeskEvent(ctx, sink.DeskEventRow{AlertID: "z", Queue: "other", Event: "desk.note", Actor: "rita", At: t0, EventID: fmt.Sprint(i)}); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 	b.Run("claim", func(b *testing.B) {
 		for i := 0; b.Loop(); i++ {
 			e := DeskEvent{ID: fmt.Sprintf("c%d", i), Action: ActClaim, Actor: "rita", At: time.Now().UTC().Truncate(time.Second)}

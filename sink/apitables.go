@@ -29,16 +29,22 @@ type AlertRow struct {
 // AlertTables reads the stored alerts and writes the responders' events
 // on them (alert_events), for the API.
 type AlertTables struct {
-	Conn driver.Conn
-	DB   string
-	Now  func() time.Time // inserted_at; nil: time.Now
+	Conn    driver.Conn
+	DB      string
+	Now     func() time.Time // inserted_at; nil: time.Now
+	Cluster bool             // the database is on a cluster (sink.cluster): subqueries are GLOBAL
 }
 
 const alertSelect = "SELECT alert_id, queue, team, priority, rule, post_key, watchlists, region, incident, incident_size, spike, retracted, " +
 	"handed_off_from, unstaffed, created_at, due_at, payload, acknowledged_at, acknowledged_by FROM "
 
 func (t *AlertTables) query(ctx context.Context, where string, args ...any) ([]AlertRow, error) {
-	rows, err := t.Conn.Query(ctx, alertSelect+t.DB+".alerts_latest "+where, args...)
+	return t.scan(ctx, alertSelect+t.DB+".alerts_latest "+where, args...)
+}
+
+// scan runs q, which selects alertSelect's columns, and reads its rows.
+func (t *AlertTables) scan(ctx context.Context, q string, args ...any) ([]AlertRow, error) {
+	rows, err := t.Conn.Query(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("alerts: %w", err)
 	}
@@ -73,9 +79,26 @@ func (t *AlertTables) Latest(ctx context.Context, queue string, offset, limit in
 	return t.query(ctx, fmt.Sprintf("WHERE queue = ? ORDER BY created_at DESC, alert_id LIMIT %d, %d", offset, limit), queue)
 }
 
-// Find returns the alert id of queue, if it is stored.
+// Find returns the alert id of queue, if it is stored. It reads what the
+// alerts_latest view would give for the one alert, with the queue and id
+// inside the subqueries: 18.16 does not push a WHERE into a view, and the
+// view merges every alert and every acknowledgement of the database.
 func (t *AlertTables) Find(ctx context.Context, queue, id string) (AlertRow, bool, error) {
-	found, err := t.query(ctx, "WHERE queue = ? AND alert_id = ? LIMIT 1", queue, id)
+	global := ""
+	if t.Cluster {
+		global = "GLOBAL "
+	}
+	q := fmt.Sprintf(`SELECT alert_id, queue, team, priority, rule, post_key, watchlists, region, incident, incident_size, spike, retracted,
+			handed_off_from, unstaffed, created_at, due_at, payload, acknowledged_at, acknowledged_by
+		FROM (SELECT * FROM %[1]s.alerts FINAL WHERE queue = ? AND alert_id = ? AND post_key %[2]sNOT IN (SELECT post_key FROM %[1]s.deletions)) AS a
+		%[2]sANY LEFT JOIN (
+			SELECT alert_id, min(at) AS acknowledged_at, argMin(actor, at) AS acknowledged_by
+			FROM %[1]s.alert_events
+			WHERE queue = ? AND alert_id = ? AND event = 'acknowledged'
+			GROUP BY alert_id
+		) AS ack USING alert_id
+		LIMIT 1`, t.DB, global)
+	found, err := t.scan(ctx, q, queue, id, queue, id)
 	if err != nil || len(found) == 0 {
 		return AlertRow{}, false, err
 	}
