@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 	"unicode/utf8"
@@ -36,6 +37,10 @@ type Alert struct {
 	AcknowledgedBy string          `json:"acknowledged_by,omitempty"`
 	TextTruncated  bool            `json:"text_truncated,omitempty"` // Item's text is its first AlertTextBytes
 	TextBytes      int             `json:"text_bytes,omitempty"`     // the full text's length, when truncated
+	Desk           Desk            `json:"desk"`                     // the responders' workflow on it
+	SLA            *SLA            `json:"sla,omitempty"`            // its first-response clock, as of the answer
+	breachCounted  bool            // in earshot_alerts_sla_breached_total (MemAlerts)
+	deskUpdate     bool            // on a live feed: a change of its desk, not a new alert
 	Item           json.RawMessage `json:"item,omitempty"`
 }
 
@@ -65,7 +70,7 @@ func (a *Alert) size() int {
 	for _, w := range a.Watchlists {
 		n += 16 + len(w)
 	}
-	return n
+	return n + a.Desk.size()
 }
 
 // AlertFromItem is the API's view of an alert item off a queue.
@@ -95,7 +100,7 @@ func AlertFromItem(it *post.Item) (Alert, error) {
 	}
 	out := Alert{ID: a.ID, Queue: a.Queue, Team: a.Team, Priority: a.Priority, Rule: a.Rule, PostKey: it.Key(),
 		Incident: a.Incident, IncidentSize: a.IncidentSize, Spike: a.Spike != nil, Retracted: a.Retracted,
-		HandedOffFrom: a.HandedOffFrom, Unstaffed: a.Unstaffed, CreatedAt: a.CreatedAt.UTC(), DueAt: a.DueAt, Item: raw}
+		HandedOffFrom: a.HandedOffFrom, Unstaffed: a.Unstaffed, CreatedAt: a.CreatedAt.UTC(), DueAt: a.DueAt, Desk: NewDesk(), Item: raw}
 	if truncated {
 		out.TextTruncated, out.TextBytes = true, full
 	}
@@ -129,8 +134,9 @@ type MemAlerts struct {
 	maxBytes int // per queue
 	now      func() time.Time
 
-	mu     sync.Mutex
-	queues map[string]*memQueue
+	mu       sync.Mutex
+	queues   map[string]*memQueue
+	breached map[string]uint64 // alerts that missed their deadline, per queue, counted once
 }
 
 type memQueue struct {
@@ -159,6 +165,9 @@ func NewMemAlertsBytes(perQueue, maxBytes int) *MemAlerts {
 // redelivered alert replaces the one with its id, keeping its
 // acknowledgement.
 func (m *MemAlerts) Add(a Alert) {
+	if a.Desk.State == "" {
+		a.Desk = NewDesk()
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	q := m.queues[a.Queue]
@@ -171,7 +180,7 @@ func (m *MemAlerts) Add(a Alert) {
 			old.Retracted = true
 			return
 		}
-		a.AcknowledgedAt, a.AcknowledgedBy = old.AcknowledgedAt, old.AcknowledgedBy
+		a.AcknowledgedAt, a.AcknowledgedBy, a.Desk, a.breachCounted = old.AcknowledgedAt, old.AcknowledgedBy, old.Desk, old.breachCounted
 		q.bytes += a.size() - old.size()
 		*old = a
 		m.evict(q, 0)
@@ -239,6 +248,40 @@ func (m *MemAlerts) Ack(_ context.Context, queue, id, actor, _ string) (Alert, e
 	return *a, nil
 }
 
+// DeskStore is an AlertStore that also keeps the desk: the responders'
+// actions on alerts.
+type DeskStore interface {
+	AlertStore
+	// Act applies e to the alert id of queue (see Desk.Apply) and records
+	// it, returning the alert and whether it changed.
+	Act(ctx context.Context, queue, id string, e DeskEvent, mayReassign bool) (Alert, bool, error)
+}
+
+// Act implements DeskStore.
+func (m *MemAlerts) Act(_ context.Context, queue, id string, e DeskEvent, mayReassign bool) (Alert, bool, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	q := m.queues[queue]
+	if q == nil || q.byID[id] == nil {
+		return Alert{}, false, ErrAlertNotFound
+	}
+	a := q.byID[id]
+	if a.Desk.State == "" {
+		a.Desk = NewDesk()
+	}
+	d, changed, err := a.Desk.Apply(e, mayReassign)
+	if err != nil {
+		return *a, false, err
+	}
+	if changed {
+		before := a.size()
+		a.Desk = d
+		q.bytes += a.size() - before
+		m.countBreach(a, m.now())
+	}
+	return *a, changed, nil
+}
+
 // AlertTable is where the distributed API finds the stored alerts and
 // records the responders' events on them; *sink.AlertTables is one (sink
 // owns every ClickHouse table).
@@ -246,6 +289,8 @@ type AlertTable interface {
 	Latest(ctx context.Context, queue string, offset, limit int) ([]sink.AlertRow, error)
 	Find(ctx context.Context, queue, id string) (sink.AlertRow, bool, error)
 	AddEvent(ctx context.Context, id, queue, event, actor string, at time.Time, note string) error
+	AddDeskEvent(ctx context.Context, r sink.DeskEventRow) error
+	DeskEvents(ctx context.Context, queue string, ids []string) (map[string][]sink.DeskEventRow, error)
 }
 
 // CHAlerts is the AlertStore of the distributed mode: the alerts the sink
@@ -253,13 +298,15 @@ type AlertTable interface {
 type CHAlerts struct {
 	Table AlertTable
 	Now   func() time.Time
+
+	mu sync.Mutex // serialises Act: read, apply, write
 }
 
 func alertOfRow(r sink.AlertRow) Alert {
 	a := Alert{ID: r.ID, Queue: r.Queue, Team: r.Team, Priority: r.Priority, Rule: r.Rule, PostKey: r.PostKey, Watchlists: r.Watchlists,
 		Region: r.Region, Incident: r.Incident, IncidentSize: r.IncidentSize, Spike: r.Spike, Retracted: r.Retracted,
 		HandedOffFrom: r.HandedOffFrom, Unstaffed: r.Unstaffed, CreatedAt: r.CreatedAt, DueAt: r.DueAt,
-		AcknowledgedAt: r.AcknowledgedAt, AcknowledgedBy: r.AcknowledgedBy}
+		AcknowledgedAt: r.AcknowledgedAt, AcknowledgedBy: r.AcknowledgedBy, Desk: NewDesk()}
 	if json.Valid([]byte(r.Payload)) {
 		a.Item = json.RawMessage(r.Payload)
 	}
@@ -273,13 +320,70 @@ func (c *CHAlerts) List(ctx context.Context, queue string, offset, limit int) ([
 		return nil, false, err
 	}
 	out := make([]Alert, 0, len(rows))
+	ids := make([]string, 0, len(rows))
 	for _, r := range rows {
 		out = append(out, alertOfRow(r))
+		ids = append(ids, r.ID)
 	}
-	if len(out) > limit {
-		return out[:limit], true, nil
+	more := len(out) > limit
+	if more {
+		out, ids = out[:limit], ids[:limit]
 	}
-	return out, false, nil
+	events, err := c.Table.DeskEvents(ctx, queue, ids)
+	if err != nil {
+		return nil, false, err
+	}
+	for i := range out {
+		out[i].Desk = foldRows(events[out[i].ID])
+	}
+	return out, more, nil
+}
+
+// foldRows is the desk of an alert's stored events.
+func foldRows(rows []sink.DeskEventRow) Desk {
+	evs := make([]DeskEvent, 0, len(rows))
+	for _, r := range rows {
+		evs = append(evs, DeskEvent{ID: r.EventID, Action: strings.TrimPrefix(r.Event, "desk."), Actor: r.Actor, At: r.At,
+			Assignee: r.Assignee, Outcome: r.Outcome, Until: r.SnoozedUntil, Text: r.Note, URL: r.URL})
+	}
+	return FoldDesk(evs)
+}
+
+// Act implements DeskStore: the alert's events are read and folded, e is
+// applied, and written as a "desk.<action>" event to alert_events.
+// ClickHouse has no lock: two actions racing within a read and a write
+// are both stored, and the fold applies them in order (the later claim
+// takes the alert). The API's single process serialises its own.
+func (c *CHAlerts) Act(ctx context.Context, queue, id string, e DeskEvent, mayReassign bool) (Alert, bool, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	r, found, err := c.Table.Find(ctx, queue, id)
+	if err != nil {
+		return Alert{}, false, err
+	}
+	if !found {
+		return Alert{}, false, ErrAlertNotFound
+	}
+	a := alertOfRow(r)
+	events, err := c.Table.DeskEvents(ctx, queue, []string{id})
+	if err != nil {
+		return Alert{}, false, err
+	}
+	a.Desk = foldRows(events[id])
+	d, changed, err := a.Desk.Apply(e, mayReassign)
+	if err != nil || !changed {
+		return a, false, err
+	}
+	row := sink.DeskEventRow{AlertID: id, Queue: queue, Event: "desk." + e.Action, Actor: e.Actor, At: e.At, Note: e.Text, EventID: e.ID,
+		Seq: uint64(e.At.UnixNano()) + uint64(d.Events), Assignee: e.Assignee, Outcome: e.Outcome, SnoozedUntil: e.Until, URL: e.URL}
+	if e.Action == ActClaim {
+		row.Assignee = e.Actor
+	}
+	if err := c.Table.AddDeskEvent(ctx, row); err != nil {
+		return Alert{}, false, err
+	}
+	a.Desk = d
+	return a, true, nil
 }
 
 // Ack implements AlertStore: an `acknowledged` event in alert_events.

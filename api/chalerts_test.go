@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"testing"
 	"time"
 
@@ -14,7 +15,25 @@ import (
 type fakeTable struct {
 	rows   []sink.AlertRow
 	events []string
+	desk   []sink.DeskEventRow
 	err    error
+}
+
+func (f *fakeTable) AddDeskEvent(_ context.Context, r sink.DeskEventRow) error {
+	if f.err == nil {
+		f.desk = append(f.desk, r)
+	}
+	return f.err
+}
+
+func (f *fakeTable) DeskEvents(_ context.Context, queue string, ids []string) (map[string][]sink.DeskEventRow, error) {
+	out := map[string][]sink.DeskEventRow{}
+	for _, r := range f.desk {
+		if r.Queue == queue && slices.Contains(ids, r.AlertID) {
+			out[r.AlertID] = append(out[r.AlertID], r)
+		}
+	}
+	return out, f.err
 }
 
 func (f *fakeTable) Latest(_ context.Context, queue string, offset, limit int) ([]sink.AlertRow, error) {

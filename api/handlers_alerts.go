@@ -111,12 +111,13 @@ func (s *Server) ackAlert(c *call) error {
 	return c.json(http.StatusOK, s.scopeAlert(c.id, a))
 }
 
-// scopeAlert leaves out of an alert, for a scoped caller, the matches of
-// watchlists they may not see: a post that several teams' watchlists
-// caught is routed to one queue, and its readers are not told the other
-// teams' watchlists, brands and keywords. An item that does not decode is
-// left out whole.
+// scopeAlert sets an alert's SLA clock as of now and leaves out of it,
+// for a scoped caller, the matches of watchlists they may not see: a post
+// that several teams' watchlists caught is routed to one queue, and its
+// readers are not told the other teams' watchlists, brands and keywords.
+// An item that does not decode is left out whole.
 func (s *Server) scopeAlert(id Identity, a Alert) Alert {
+	a.SLA = SLAOf(&a, s.now())
 	if id.Scope.Unscoped() {
 		return a
 	}
@@ -152,6 +153,7 @@ func (s *Server) scopeAlert(id Identity, a Alert) Alert {
 
 // streamAlerts is the live feed of a queue as server-sent events: an
 // `alert` event per alert (id: the alert id, data: the Alert as JSON), a
+// `desk` event per change of an alert's desk made through this process, a
 // comment every 15 s to keep proxies from closing the connection, and a
 // `lost` event before the server drops a client that fell behind.
 func (s *Server) streamAlerts(c *call) error {
@@ -237,7 +239,11 @@ func (s *Server) streamAlerts(c *call) error {
 			if err != nil {
 				continue
 			}
-			if write("id: %s\nevent: alert\ndata: %s\n\n", a.ID, data) != nil {
+			event := "alert"
+			if a.deskUpdate {
+				event = "desk"
+			}
+			if write("id: %s\nevent: %s\ndata: %s\n\n", a.ID, event, data) != nil {
 				return nil
 			}
 		}

@@ -48,6 +48,8 @@ const (
 	Backtest         Action = "watchlists.backtest" // backtest a draft over recent posts
 	ReadAlerts       Action = "alerts.read"         // list a queue's alerts, live feed
 	AckAlerts        Action = "alerts.ack"          // acknowledge an alert
+	DeskAlerts       Action = "alerts.desk"         // claim, assign, snooze, resolve, note an alert
+	ReassignAlerts   Action = "alerts.reassign"     // take over or move an alert someone else holds
 	Search           Action = "search"              // full-text search of posts
 	ReadInsights     Action = "insights"            // list and run the insight queries
 	PushPosts        Action = "posts.push"          // POST /v1/posts
@@ -67,6 +69,8 @@ var Permissions = map[Action][]Role{
 	Backtest:         {Admin, Coach, Gatherer},
 	ReadAlerts:       {Admin, Coach, Responder, Viewer},
 	AckAlerts:        {Admin, Responder},
+	DeskAlerts:       {Admin, Coach, Responder},
+	ReassignAlerts:   {Admin, Coach},
 	Search:           {Admin, Coach, Gatherer, Analyst},
 	ReadInsights:     {Admin, Coach, Analyst},
 	PushPosts:        {Admin, Ingest},

@@ -196,6 +196,9 @@ func New(cfg Config, d Deps) (*Server, error) {
 			return nil, err
 		}
 	}
+	if m, ok := d.Alerts.(*MemAlerts); ok && d.Registerer != nil {
+		d.Registerer.MustRegister(deskCollector{m: m, now: time.Now})
+	}
 	s.register()
 	return s, nil
 }
@@ -525,6 +528,9 @@ func (s *Server) register() {
 	s.handle("GET /v1/queues", ReadAlerts, s.listQueues)
 	s.handle("GET /v1/queues/{queue}/alerts", ReadAlerts, s.listAlerts)
 	s.handle("POST /v1/queues/{queue}/alerts/{id}/ack", AckAlerts, s.ackAlert)
+	for _, action := range DeskActions {
+		s.handle("POST /v1/queues/{queue}/alerts/{id}/"+deskRoutes[action], DeskAlerts, s.deskAction(action))
+	}
 	s.handle("GET /v1/queues/{queue}/stream", ReadAlerts, s.streamAlerts)
 
 	s.handle("GET /v1/routing", ReadRouting, s.getRouting)

@@ -233,7 +233,7 @@ func (a *apiPart) addStores(ctx context.Context, d *api.Deps, audit *api.Audit, 
 			return err // an untrusted certificate or a refused password: retrying cannot help
 		}
 		d.Ready["clickhouse"] = func(ctx context.Context) error { return conn.Ping(ctx) }
-		d.Alerts = &api.CHAlerts{Table: &sink.AlertTables{Conn: conn, DB: a.cfg.Sink.Database}}
+		d.Alerts = &api.CHAlerts{Table: &sink.AlertTables{Conn: conn, DB: a.cfg.Sink.Database, Cluster: a.cfg.Sink.Cluster != ""}}
 		cat, err := insights.Load()
 		if err != nil {
 			return err

@@ -3,6 +3,7 @@ package sink
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
@@ -28,16 +29,22 @@ type AlertRow struct {
 // AlertTables reads the stored alerts and writes the responders' events
 // on them (alert_events), for the API.
 type AlertTables struct {
-	Conn driver.Conn
-	DB   string
-	Now  func() time.Time // inserted_at; nil: time.Now
+	Conn    driver.Conn
+	DB      string
+	Now     func() time.Time // inserted_at; nil: time.Now
+	Cluster bool             // the database is on a cluster (sink.cluster): subqueries are GLOBAL
 }
 
 const alertSelect = "SELECT alert_id, queue, team, priority, rule, post_key, watchlists, region, incident, incident_size, spike, retracted, " +
 	"handed_off_from, unstaffed, created_at, due_at, payload, acknowledged_at, acknowledged_by FROM "
 
 func (t *AlertTables) query(ctx context.Context, where string, args ...any) ([]AlertRow, error) {
-	rows, err := t.Conn.Query(ctx, alertSelect+t.DB+".alerts_latest "+where, args...)
+	return t.scan(ctx, alertSelect+t.DB+".alerts_latest "+where, args...)
+}
+
+// scan runs q, which selects alertSelect's columns, and reads its rows.
+func (t *AlertTables) scan(ctx context.Context, q string, args ...any) ([]AlertRow, error) {
+	rows, err := t.Conn.Query(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("alerts: %w", err)
 	}
@@ -72,9 +79,26 @@ func (t *AlertTables) Latest(ctx context.Context, queue string, offset, limit in
 	return t.query(ctx, fmt.Sprintf("WHERE queue = ? ORDER BY created_at DESC, alert_id LIMIT %d, %d", offset, limit), queue)
 }
 
-// Find returns the alert id of queue, if it is stored.
+// Find returns the alert id of queue, if it is stored. It reads what the
+// alerts_latest view would give for the one alert, with the queue and id
+// inside the subqueries: 18.16 does not push a WHERE into a view, and the
+// view merges every alert and every acknowledgement of the database.
 func (t *AlertTables) Find(ctx context.Context, queue, id string) (AlertRow, bool, error) {
-	found, err := t.query(ctx, "WHERE queue = ? AND alert_id = ? LIMIT 1", queue, id)
+	global := ""
+	if t.Cluster {
+		global = "GLOBAL "
+	}
+	q := fmt.Sprintf(`SELECT alert_id, queue, team, priority, rule, post_key, watchlists, region, incident, incident_size, spike, retracted,
+			handed_off_from, unstaffed, created_at, due_at, payload, acknowledged_at, acknowledged_by
+		FROM (SELECT * FROM %[1]s.alerts FINAL WHERE queue = ? AND alert_id = ? AND post_key %[2]sNOT IN (SELECT post_key FROM %[1]s.deletions)) AS a
+		%[2]sANY LEFT JOIN (
+			SELECT alert_id, min(at) AS acknowledged_at, argMin(actor, at) AS acknowledged_by
+			FROM %[1]s.alert_events
+			WHERE queue = ? AND alert_id = ? AND event = 'acknowledged'
+			GROUP BY alert_id
+		) AS ack USING alert_id
+		LIMIT 1`, t.DB, global)
+	found, err := t.scan(ctx, q, queue, id, queue, id)
 	if err != nil || len(found) == 0 {
 		return AlertRow{}, false, err
 	}
@@ -100,6 +124,80 @@ func (t *AlertTables) AddEvent(ctx context.Context, id, queue, event, actor stri
 		return fmt.Errorf("alert_events: %w", err)
 	}
 	return nil
+}
+
+// DeskEventRow is a responder's action on an alert (claim, assign,
+// snooze, resolve, a note, a link) in alert_events: Event is "desk." and
+// the action (stored as "desk.<action>:<event_id>", see migration 8);
+// times are UTC, a zero time "none".
+type DeskEventRow struct {
+	AlertID, Queue, Event, Actor string
+	At                           time.Time
+	Note                         string // a note's text, a link's title
+	EventID                      string // the Idempotency-Key, or a random id
+	Seq                          uint64 // orders the events of one second
+	Assignee, Outcome            string
+	SnoozedUntil                 time.Time
+	URL                          string
+}
+
+// deskEventColumns is the insert column list of a desk event.
+const deskEventColumns = "alert_id, queue, event, actor, at, note, event_id, seq, assignee, outcome, snoozed_until, url, inserted_at"
+
+// AddDeskEvent writes a desk event to alert_events. A retried insert of
+// the same event (same event_id and time) collapses into one row.
+func (t *AlertTables) AddDeskEvent(ctx context.Context, r DeskEventRow) error {
+	now := time.Now
+	if t.Now != nil {
+		now = t.Now
+	}
+	b, err := t.Conn.PrepareBatch(ctx, "INSERT INTO "+t.DB+".alert_events ("+deskEventColumns+")")
+	if err != nil {
+		return fmt.Errorf("alert_events: %w", err)
+	}
+	until := r.SnoozedUntil.UTC()
+	if r.SnoozedUntil.IsZero() {
+		until = time.Unix(0, 0).UTC()
+	}
+	if err := b.Append(r.AlertID, r.Queue, r.Event+":"+r.EventID, r.Actor, r.At.UTC(), r.Note, r.EventID, r.Seq, r.Assignee, r.Outcome, until, r.URL, now().UTC()); err != nil {
+		b.Abort()
+		return fmt.Errorf("alert_events: %w", err)
+	}
+	if err := b.Send(); err != nil {
+		return fmt.Errorf("alert_events: %w", err)
+	}
+	return nil
+}
+
+// DeskEvents reads the desk events of the alerts ids of queue, each
+// alert's in the order they happened. At most 1,000 ids a call. It reads
+// without FINAL (which merges every part of the table, and each desk
+// event is a part until a merge): a retried insert of an event may come
+// back twice, with the same event_id, which the fold applies once.
+func (t *AlertTables) DeskEvents(ctx context.Context, queue string, ids []string) (map[string][]DeskEventRow, error) {
+	out := map[string][]DeskEventRow{}
+	if len(ids) == 0 {
+		return out, nil
+	}
+	if len(ids) > 1000 {
+		return nil, fmt.Errorf("alert_events: %d alerts in one read, at most 1000", len(ids))
+	}
+	rows, err := t.Conn.Query(ctx, "SELECT alert_id, queue, event, actor, at, note, event_id, seq, assignee, outcome, snoozed_until, url FROM "+t.DB+
+		".alert_events WHERE queue = ? AND has(?, alert_id) AND event LIKE 'desk.%' ORDER BY alert_id, at, seq, event_id", queue, ids)
+	if err != nil {
+		return nil, fmt.Errorf("alert_events: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var r DeskEventRow
+		if err := rows.Scan(&r.AlertID, &r.Queue, &r.Event, &r.Actor, &r.At, &r.Note, &r.EventID, &r.Seq, &r.Assignee, &r.Outcome, &r.SnoozedUntil, &r.URL); err != nil {
+			return nil, fmt.Errorf("alert_events: %w", err)
+		}
+		r.Event, _, _ = strings.Cut(r.Event, ":")
+		r.At, r.SnoozedUntil = r.At.UTC(), zeroEpoch(r.SnoozedUntil)
+		out[r.AlertID] = append(out[r.AlertID], r)
+	}
+	return out, rows.Err()
 }
 
 // AuditRow is a row of audit_log: one change made through the API or the CLI.

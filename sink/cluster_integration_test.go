@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/earshot-dev/earshot/internal/localstack"
+	"github.com/earshot-dev/earshot/post"
 )
 
 // A cluster database at schema version 1 holding posts is upgraded: the
@@ -86,5 +87,26 @@ func TestClusterUpgradeKeepsRows(t *testing.T) {
 			t.Errorf("node %d: the Distributed posts has no column source", i)
 		}
 		nc.Close()
+	}
+	// The desk's events (migration 8) through the Distributed alert_events:
+	// two notes of one second are two rows, read back in order with FINAL.
+	tab := &AlertTables{Conn: conn, DB: db, Cluster: true}
+	alert := post.Batch{Items: []*post.Item{{Post: &post.Post{Platform: "x", ID: "al", Text: "down", CreatedAt: at},
+		Alert: &post.Alert{ID: "al-1", Queue: "care", Priority: "P2", Rule: "r", CreatedAt: at}}}}
+	if out, err := New(conn, db).AlertStage()(ctx, alert); err != nil || len(out.Rejected) > 0 {
+		t.Fatalf("storing an alert on the cluster: %v", err)
+	}
+	if r, ok, err := tab.Find(ctx, "care", "al-1"); err != nil || !ok || r.Priority != "P2" {
+		t.Fatalf("Find on the cluster: %+v %v %v", r, ok, err)
+	}
+	for i, text := range []string{"first", "second"} {
+		r := DeskEventRow{AlertID: "al-1", Queue: "care", Event: "desk.note", Actor: "rita", At: at, Note: text, EventID: fmt.Sprintf("n%d", i), Seq: uint64(i)}
+		if err := tab.AddDeskEvent(ctx, r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ev, err := tab.DeskEvents(ctx, "care", []string{"al-1"})
+	if err != nil || len(ev["al-1"]) != 2 || ev["al-1"][0].Note != "first" || ev["al-1"][1].Event != "desk.note" {
+		t.Fatalf("desk events on the cluster: %+v %v", ev, err)
 	}
 }

@@ -29,7 +29,8 @@ const maxEscalationAge = 31 * 24 * time.Hour
 
 // Overdue returns up to limit alerts, oldest first, whose escalate_at has
 // passed at now, that are neither acknowledged, resolved, retracted, nor
-// escalated already. escalate_at is read from the stored payload
+// escalated already; a claim, assignment or resolve on the desk is an
+// answer as an acknowledgement is. escalate_at is read from the stored payload
 // (visitParamExtractString: 18.16 has no JSONExtract); it is written in UTC
 // RFC 3339, so its first 19 characters compare as text.
 func (e *Escalations) Overdue(ctx context.Context, now time.Time, limit int) ([]*post.Item, error) {
@@ -38,7 +39,7 @@ func (e *Escalations) Overdue(ctx context.Context, now time.Time, limit int) ([]
 			AND created_at >= toDateTime(%[2]d)
 			AND position(payload, '"escalate_to"') > 0
 			AND substring(visitParamExtractString(payload, 'escalate_at'), 1, 19) <= '%[3]s'
-			AND alert_id NOT IN (SELECT alert_id FROM %[1]s.alert_events WHERE event IN ('escalated', 'resolved'))
+			AND alert_id NOT IN (SELECT alert_id FROM %[1]s.alert_events WHERE event IN ('escalated', 'resolved') OR match(event, '^desk[.](claim|assign|resolve):'))
 		ORDER BY created_at, alert_id
 		LIMIT %[4]d`, e.db, now.Add(-maxEscalationAge).Unix(), now.UTC().Format("2006-01-02T15:04:05"), limit)
 	rows, err := e.conn.Query(ctx, q)

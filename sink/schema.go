@@ -372,6 +372,23 @@ var migrations = []migration{
 		PARTITION BY toYYYYMM(at)
 		ORDER BY post_key`,
 	}},
+	// Version 8: the responders' desk (claim, assign, snooze, resolve,
+	// notes, links) as events in alert_events. A desk event's event is
+	// "desk.<action>:<event_id>" (event_id: the request's Idempotency-Key,
+	// or a random id), so that two notes in the same second are two rows of
+	// the sorting key (queue, alert_id, event, at) and a retried insert of
+	// one event collapses into one; seq orders the events of one second.
+	// The key itself cannot change: 18.16 has no MODIFY ORDER BY on
+	// Replicated tables.
+	{8, "desk events", []string{
+		`ALTER TABLE {db}.alert_events{local}{on_cluster}
+			ADD COLUMN event_id String,
+			ADD COLUMN seq UInt64,
+			ADD COLUMN assignee String,
+			ADD COLUMN outcome String,
+			ADD COLUMN snoozed_until DateTime,
+			ADD COLUMN url String`,
+	}},
 }
 
 // SchemaVersion is the newest schema version this build knows.

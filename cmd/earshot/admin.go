@@ -141,12 +141,6 @@ func storeRun(cmd string, pos []string, f storeFlags, stdout, stderr io.Writer) 
 	return pipeline.Classify(s.Command(ctx, f.CommandOptions, cmd, pos, stdout, stderr))
 }
 
-// tokenFlags are the flags of every token command.
-type tokenFlags struct {
-	config, tokens, stateDir, by string
-	req                          api.TokenRequest
-}
-
 // tokenCommands is `earshot token create|list|revoke`. Tokens live hashed
 // in api.state_dir/tokens.json (or api.tokens_file); the secret is printed
 // once, by create. Every create and revoke is written to the audit log.
@@ -157,58 +151,34 @@ func tokenCommands(stdout, stderr io.Writer) *cobra.Command {
 		{"list", "the tokens, their scope and state"},
 		{"revoke ID", "revoke a token"},
 	} {
-		var f tokenFlags
+		var f pipeline.TokenFlags
 		name, _, _ := strings.Cut(sub.use, " ")
 		args := noArgs
 		if name == "revoke" {
 			args = nArgs(1, 1, "which token? earshot token revoke ID")
 		}
 		c := &cobra.Command{Use: sub.use, Short: sub.short, Args: args,
-			RunE: func(_ *cobra.Command, args []string) error { return tokenRun(name, args, f, stdout, stderr) }}
+			RunE: func(_ *cobra.Command, args []string) error {
+				err := pipeline.TokenCommand(name, args, f, stdout, stderr)
+				if errors.Is(err, api.ErrTokenRequest) {
+					return exitError{2, err}
+				}
+				return err
+			}}
 		fs := c.Flags()
-		fs.StringVar(&f.config, "config", "deploy/examples/embedded.yaml", "configuration file (its api section says where tokens live)")
-		fs.StringVar(&f.tokens, "tokens", "", "the tokens file, overriding the config")
-		fs.StringVar(&f.stateDir, "state-dir", "", "the API's state directory, overriding the config")
-		fs.StringVar(&f.by, "by", os.Getenv("USER"), "who is making the change, for the audit log")
+		fs.StringVar(&f.Config, "config", "deploy/examples/embedded.yaml", "configuration file (its api section says where tokens live)")
+		fs.StringVar(&f.Tokens, "tokens", "", "the tokens file, overriding the config")
+		fs.StringVar(&f.StateDir, "state-dir", "", "the API's state directory, overriding the config")
+		fs.StringVar(&f.By, "by", os.Getenv("USER"), "who is making the change, for the audit log")
 		if name == "create" {
-			fs.StringVar(&f.req.Name, "name", "", "who or what the token is for (required)")
-			fs.StringVar(&f.req.Role, "role", "", "admin, coach, gatherer, analyst, responder, ingest or viewer (required)")
-			fs.StringVar(&f.req.Teams, "teams", "", "narrow to these teams (comma-separated)")
-			fs.StringVar(&f.req.Brands, "brands", "", "narrow to these brands")
-			fs.StringVar(&f.req.Regions, "regions", "", "narrow to these regions")
-			fs.StringVar(&f.req.Expires, "expires", "90d", "expire after this long (e.g. 30d, 12h; 0 never)")
+			fs.StringVar(&f.Req.Name, "name", "", "who or what the token is for (required)")
+			fs.StringVar(&f.Req.Role, "role", "", "admin, coach, gatherer, analyst, responder, ingest or viewer (required)")
+			fs.StringVar(&f.Req.Teams, "teams", "", "narrow to these teams (comma-separated)")
+			fs.StringVar(&f.Req.Brands, "brands", "", "narrow to these brands")
+			fs.StringVar(&f.Req.Regions, "regions", "", "narrow to these regions")
+			fs.StringVar(&f.Req.Expires, "expires", "90d", "expire after this long (e.g. 30d, 12h; 0 never)")
 		}
 		g.AddCommand(c)
 	}
 	return g
-}
-
-func tokenRun(sub string, args []string, f tokenFlags, stdout, stderr io.Writer) error {
-	a := api.TokenAdmin{Config: api.DefaultConfig(), By: f.by}
-	if f.tokens == "" || f.stateDir == "" {
-		cfg, err := pipeline.Load(f.config)
-		if err != nil {
-			return err
-		}
-		a.Config = cfg.API
-	}
-	if f.stateDir != "" {
-		a.Config.StateDir = f.stateDir
-	}
-	if f.tokens != "" {
-		a.Config.TokensFile = f.tokens
-	}
-	var err error
-	switch sub {
-	case "list":
-		err = a.List(stdout)
-	case "revoke":
-		err = a.Revoke(args[0], stdout)
-	default:
-		err = a.Create(f.req, stdout, stderr)
-	}
-	if errors.Is(err, api.ErrTokenRequest) {
-		return exitError{2, err}
-	}
-	return err
 }

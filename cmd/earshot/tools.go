@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/earshot-dev/earshot/api"
 	"github.com/earshot-dev/earshot/backtest"
 	"github.com/earshot-dev/earshot/bench"
 	"github.com/earshot-dev/earshot/enrich"
@@ -30,7 +32,7 @@ func addTools(root *cobra.Command, stages map[string]*cobra.Command, stdout, std
 	stages[pipeline.Route].AddCommand(routeValidateCommand(stdout), routeSimulateCommand(stdout, stderr))
 	addMatchTool(stages[pipeline.Match], stdout, stderr)
 	root.AddCommand(watchlistCommands(stdout, stderr), tokenCommands(stdout, stderr), insightsCommands(stdout, stderr),
-		evalCommands(stdout), searchCommand(stdout), benchCommands(stdout), filterCommand(stdout, stderr))
+		evalCommands(stdout), searchCommand(stdout), benchCommands(stdout), filterCommand(stdout, stderr), alertsCommands(stdout))
 }
 
 // ingestFileCommand is `earshot ingest file FILE --dry-run`: an export
@@ -395,4 +397,24 @@ func insightsRunCommand(stdout, stderr io.Writer) *cobra.Command {
 	fs.IntVar(&limits.MaxRows, "max-rows", limits.MaxRows, "rows returned at most")
 	fs.DurationVar(&limits.Timeout, "timeout", limits.Timeout, "query time limit")
 	return c
+}
+
+// alertsCommands is `earshot alerts list|claim|resolve|note`: the desk over
+// the API, as the token's identity (docs/desk.md).
+func alertsCommands(stdout io.Writer) *cobra.Command {
+	var t api.AlertsTool
+	sub := func(use, short string, n int) *cobra.Command {
+		return &cobra.Command{Use: use, Short: short, Args: nArgs(n, n, use),
+			RunE: func(c *cobra.Command, args []string) error { return t.Run(c.Context(), c.Name(), args, stdout) }}
+	}
+	list, resolve := sub("list QUEUE", "the newest alerts of a queue and their desk state", 1), sub("resolve QUEUE ID --outcome O", "resolve an alert", 2)
+	list.Flags().StringVar(&t.State, "state", "", "only alerts in this state: new, claimed or resolved")
+	list.Flags().IntVar(&t.Limit, "limit", 50, "alerts to show")
+	resolve.Flags().StringVar(&t.Outcome, "outcome", "", "replied, escalated, no_action, spam or duplicate")
+	g := group("alerts", "the responders' desk over the API: list, claim, resolve, note (docs/desk.md)",
+		list, sub("claim QUEUE ID", "claim an alert", 2), resolve, sub(`note QUEUE ID "TEXT"`, "add a note to an alert's thread", 3))
+	g.PersistentFlags().StringVar(&t.URL, "api", cmp.Or(os.Getenv("EARSHOT_API"), "http://127.0.0.1:8080"), "the API's address (env EARSHOT_API)")
+	g.PersistentFlags().StringVar(&t.Token, "token", "", "an API token (default: env EARSHOT_TOKEN)")
+	g.PersistentFlags().BoolVar(&t.JSON, "json", false, "print the alerts as JSON lines")
+	return g
 }

@@ -388,6 +388,18 @@ CREATE TABLE IF NOT EXISTS earshot.suppressions_local ON CLUSTER prod (
 
 CREATE TABLE IF NOT EXISTS earshot.suppressions ON CLUSTER prod AS earshot.suppressions_local ENGINE = Distributed(prod, earshot, suppressions_local, cityHash64(post_key));
 
+ALTER TABLE earshot.alert_events_local ON CLUSTER prod
+			ADD COLUMN event_id String,
+			ADD COLUMN seq UInt64,
+			ADD COLUMN assignee String,
+			ADD COLUMN outcome String,
+			ADD COLUMN snoozed_until DateTime,
+			ADD COLUMN url String;
+
+DROP TABLE IF EXISTS earshot.alert_events ON CLUSTER prod;
+
+CREATE TABLE IF NOT EXISTS earshot.alert_events ON CLUSTER prod AS earshot.alert_events_local ENGINE = Distributed(prod, earshot, alert_events_local, cityHash64(alert_id));
+
 ALTER TABLE earshot.posts_local ON CLUSTER prod MODIFY TTL created_at + INTERVAL 90 DAY;
 
 ALTER TABLE earshot.terms_daily_agg_local ON CLUSTER prod MODIFY TTL day + INTERVAL 36 HOUR;

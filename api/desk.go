@@ -1,0 +1,289 @@
+package api
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+)
+
+// The desk: the per-person workflow on an alert. An alert is new, claimed
+// (by one person) or resolved (with an outcome); it can be assigned to a
+// person, unclaimed, snoozed until a time, reopened, and carries a thread
+// of notes and links. Every action is a DeskEvent; the alert's Desk is the
+// fold of its events (Apply, in order), the same in the in-memory store
+// and in ClickHouse (alert_events).
+
+// Desk states.
+const (
+	StateNew      = "new"
+	StateClaimed  = "claimed"
+	StateResolved = "resolved"
+)
+
+// Desk actions: the event names in alert_events, "desk." and the action.
+const (
+	ActClaim   = "claim"
+	ActAssign  = "assign"
+	ActUnclaim = "unclaim"
+	ActSnooze  = "snooze"
+	ActResolve = "resolve"
+	ActReopen  = "reopen"
+	ActNote    = "note"
+	ActLink    = "link"
+)
+
+// DeskActions lists every action.
+var DeskActions = []string{ActClaim, ActAssign, ActUnclaim, ActSnooze, ActResolve, ActReopen, ActNote, ActLink}
+
+// Outcomes of a resolved alert.
+var Outcomes = []string{"replied", "escalated", "no_action", "spam", "duplicate"}
+
+// Bounds on what one alert's desk holds, so no caller can grow an alert
+// without limit.
+const (
+	maxDeskEvents = 500
+	maxNoteText   = 4096
+	maxURL        = 2048
+	maxPerson     = 128
+	maxSnooze     = 90 * 24 * time.Hour
+)
+
+// ErrDeskConflict is an action the alert's current state refuses: claiming
+// an alert someone else holds, resolving a resolved alert, unclaiming a new
+// one. The API answers 409.
+var ErrDeskConflict = errors.New("conflict")
+
+// ErrDeskInvalid is an action with bad arguments (no outcome, a note too
+// long, a URL that is not http(s)). The API answers 400.
+var ErrDeskInvalid = errors.New("invalid")
+
+// DeskEvent is one action on an alert.
+type DeskEvent struct {
+	ID       string    `json:"id"` // the Idempotency-Key, or a random id
+	Action   string    `json:"action"`
+	Actor    string    `json:"actor"`
+	At       time.Time `json:"at"`
+	Assignee string    `json:"assignee,omitempty"` // assign
+	Outcome  string    `json:"outcome,omitempty"`  // resolve
+	Until    time.Time `json:"until,omitzero"`     // snooze
+	Text     string    `json:"text,omitempty"`     // note, or a link's title
+	URL      string    `json:"url,omitempty"`      // link
+}
+
+// Note is one entry of an alert's note thread.
+type Note struct {
+	Author string    `json:"author"`
+	At     time.Time `json:"at"`
+	Text   string    `json:"text"`
+}
+
+// Link is a URL recorded on an alert, such as the reply the responder posted.
+type Link struct {
+	Author string    `json:"author"`
+	At     time.Time `json:"at"`
+	URL    string    `json:"url"`
+	Title  string    `json:"title,omitempty"`
+}
+
+// Desk is an alert's workflow state: the fold of its events.
+type Desk struct {
+	State           string    `json:"state"`
+	Assignee        string    `json:"assignee,omitempty"`
+	ClaimedAt       time.Time `json:"claimed_at,omitzero"`
+	FirstResponseAt time.Time `json:"first_response_at,omitzero"` // the first claim or assignment
+	SnoozedUntil    time.Time `json:"snoozed_until,omitzero"`
+	ResolvedAt      time.Time `json:"resolved_at,omitzero"`
+	ResolvedBy      string    `json:"resolved_by,omitempty"`
+	Outcome         string    `json:"outcome,omitempty"`
+	Notes           []Note    `json:"notes,omitempty"`
+	Links           []Link    `json:"links,omitempty"`
+	Events          int       `json:"events"`
+	keys            []string  // the events' ids, for idempotency
+}
+
+// NewDesk is the desk of an alert nobody has touched.
+func NewDesk() Desk { return Desk{State: StateNew} }
+
+// Seen reports whether an event of this id was applied already: a retry
+// with the same Idempotency-Key.
+func (d Desk) Seen(id string) bool { return id != "" && slices.Contains(d.keys, id) }
+
+// Check validates an event's arguments, whatever the state.
+func (e DeskEvent) Check() error {
+	bad := func(f string, a ...any) error { return fmt.Errorf("%w: %s", ErrDeskInvalid, fmt.Sprintf(f, a...)) }
+	if !slices.Contains(DeskActions, e.Action) {
+		return bad("action %q: want one of %v", e.Action, DeskActions)
+	}
+	if e.Actor == "" || len(e.Actor) > maxPerson {
+		return bad("actor: 1 to %d bytes", maxPerson)
+	}
+	if len(e.ID) > 128 {
+		return bad("idempotency key: at most 128 bytes")
+	}
+	if !utf8.ValidString(e.Text) || !utf8.ValidString(e.Assignee) || !utf8.ValidString(e.URL) {
+		return bad("text is not UTF-8")
+	}
+	switch e.Action {
+	case ActAssign:
+		if !person(e.Assignee) {
+			return bad("assignee %q: a name of 1 to %d bytes, without control or invisible characters", e.Assignee, maxPerson)
+		}
+	case ActResolve:
+		if !slices.Contains(Outcomes, e.Outcome) {
+			return bad("outcome %q: want one of %v", e.Outcome, Outcomes)
+		}
+	case ActSnooze:
+		if !e.Until.After(e.At) || e.Until.Sub(e.At) > maxSnooze {
+			return bad("until %s: want a time after now and at most %v ahead", e.Until.Format(time.RFC3339), maxSnooze)
+		}
+	case ActNote:
+		if e.Text == "" || len(e.Text) > maxNoteText {
+			return bad("note: 1 to %d bytes", maxNoteText)
+		}
+	case ActLink:
+		u, err := url.Parse(e.URL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || len(e.URL) > maxURL {
+			return bad("url: an http or https URL of at most %d bytes", maxURL)
+		}
+		if len(e.Text) > 256 {
+			return bad("link title: at most 256 bytes")
+		}
+	}
+	return nil
+}
+
+// person reports whether s is a usable person's name: not blank, at most
+// maxPerson bytes, with no control or format (invisible, bidi) characters,
+// so that "rita" and "rita\u200b" cannot be two assignees that look alike.
+func person(s string) bool {
+	if strings.TrimSpace(s) == "" || len(s) > maxPerson {
+		return false
+	}
+	for _, r := range s {
+		if unicode.IsControl(r) || unicode.Is(unicode.Cf, r) {
+			return false
+		}
+	}
+	return true
+}
+
+// Apply applies e to d. It returns the new desk and whether anything
+// changed: a repeated claim by the holder, or an assignment to the current
+// assignee, changes nothing. mayReassign is whether the actor may take over
+// or move an alert someone else holds (a coach or an admin). An action the
+// state refuses is ErrDeskConflict; bad arguments are ErrDeskInvalid.
+func (d Desk) Apply(e DeskEvent, mayReassign bool) (Desk, bool, error) {
+	if err := e.Check(); err != nil {
+		return d, false, err
+	}
+	if d.State == "" {
+		d.State = StateNew
+	}
+	if d.Seen(e.ID) {
+		return d, false, nil
+	}
+	if d.Events >= maxDeskEvents {
+		return d, false, fmt.Errorf("%w: the alert has %d events, the most it may", ErrDeskConflict, d.Events)
+	}
+	conflict := func(f string, a ...any) (Desk, bool, error) {
+		return d, false, fmt.Errorf("%w: %s", ErrDeskConflict, fmt.Sprintf(f, a...))
+	}
+	// holds: the actor may act on the alert as its holder.
+	holds := d.State != StateClaimed || d.Assignee == e.Actor || mayReassign
+	next := d
+	next.Notes, next.Links, next.keys = slices.Clip(d.Notes), slices.Clip(d.Links), slices.Clip(d.keys)
+	switch e.Action {
+	case ActClaim, ActAssign:
+		who := e.Actor
+		if e.Action == ActAssign {
+			who = e.Assignee
+		}
+		if d.State == StateResolved {
+			return conflict("alert is resolved (%s); reopen it first", d.Outcome)
+		}
+		if d.State == StateClaimed && d.Assignee == who {
+			return d, false, nil // already theirs
+		}
+		if !holds {
+			return conflict("alert is claimed by %s", d.Assignee)
+		}
+		next.State, next.Assignee, next.ClaimedAt, next.SnoozedUntil = StateClaimed, who, e.At, time.Time{}
+		if next.FirstResponseAt.IsZero() {
+			next.FirstResponseAt = e.At
+		}
+	case ActUnclaim:
+		if d.State != StateClaimed {
+			return conflict("alert is %s, not claimed", d.State)
+		}
+		if !holds {
+			return conflict("alert is claimed by %s", d.Assignee)
+		}
+		next.State, next.Assignee, next.ClaimedAt = StateNew, "", time.Time{}
+	case ActSnooze:
+		if d.State == StateResolved {
+			return conflict("alert is resolved")
+		}
+		if !holds {
+			return conflict("alert is claimed by %s", d.Assignee)
+		}
+		next.SnoozedUntil = e.Until
+	case ActResolve:
+		if d.State == StateResolved {
+			return conflict("alert is resolved already (%s by %s)", d.Outcome, d.ResolvedBy)
+		}
+		if !holds {
+			return conflict("alert is claimed by %s", d.Assignee)
+		}
+		next.State, next.ResolvedAt, next.ResolvedBy, next.Outcome, next.SnoozedUntil = StateResolved, e.At, e.Actor, e.Outcome, time.Time{}
+		if next.FirstResponseAt.IsZero() {
+			next.FirstResponseAt = e.At
+		}
+	case ActReopen:
+		if d.State != StateResolved {
+			return conflict("alert is %s, not resolved", d.State)
+		}
+		if d.ResolvedBy != e.Actor && !mayReassign {
+			return conflict("alert was resolved by %s", d.ResolvedBy)
+		}
+		next.State, next.Assignee, next.ClaimedAt, next.ResolvedAt, next.ResolvedBy, next.Outcome = StateNew, "", time.Time{}, time.Time{}, "", ""
+	case ActNote:
+		next.Notes = append(next.Notes, Note{Author: e.Actor, At: e.At, Text: e.Text})
+	case ActLink:
+		next.Links = append(next.Links, Link{Author: e.Actor, At: e.At, URL: e.URL, Title: e.Text})
+	}
+	next.Events++
+	if e.ID != "" {
+		next.keys = append(next.keys, e.ID)
+	}
+	return next, true, nil
+}
+
+// FoldDesk replays stored events, in order, into a desk. Events that the
+// state refused when replayed (two claims racing in ClickHouse, where there
+// is no lock) are skipped: the first one stored wins.
+func FoldDesk(events []DeskEvent) Desk {
+	d := NewDesk()
+	for _, e := range events {
+		if n, _, err := d.Apply(e, true); err == nil {
+			d = n
+		}
+	}
+	return d
+}
+
+// size is what a desk costs the in-memory store, roughly.
+func (d *Desk) size() int {
+	n := 64 + len(d.Assignee) + len(d.ResolvedBy) + 32*len(d.keys)
+	for _, x := range d.Notes {
+		n += 48 + len(x.Author) + len(x.Text)
+	}
+	for _, x := range d.Links {
+		n += 48 + len(x.Author) + len(x.URL) + len(x.Title)
+	}
+	return n
+}

@@ -1,0 +1,158 @@
+//go:build integration
+
+package api
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/earshot-dev/earshot/post"
+	"github.com/earshot-dev/earshot/sink"
+)
+
+// TestDeskOnClickHouse: desk actions on an alert the sink stored land in
+// alert_events of the real ClickHouse (127.0.0.1:9000, 18.16) and are read
+// back, folded, by a store that did not write them: notes of one second
+// in order, a retried Idempotency-Key once, a refused claim not at all.
+func TestDeskOnClickHouse(t *testing.T) {
+	ctx := context.Background()
+	db := fmt.Sprintf("i_desk_%d", time.Now().UnixNano()%1e9)
+	c := sink.DefaultConfig()
+	c.Addr = []string{"127.0.0.1:9000"}
+	conn, err := sink.Open(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if _, err := sink.Migrate(ctx, conn, db); err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Exec(context.Background(), "DROP DATABASE IF EXISTS "+db)
+	t0 := time.Now().UTC().Add(-time.Hour).Truncate(time.Second)
+	items := post.Batch{Items: []*post.Item{{
+		Post:  &post.Post{Platform: "x", ID: "d1", Text: "acme is down", CreatedAt: t0},
+		Alert: &post.Alert{ID: "al-1", Queue: "care", Priority: "P2", Rule: "r", CreatedAt: t0},
+	}}}
+	if out, err := sink.New(conn, db).AlertStage()(ctx, items); err != nil || len(out.Rejected) > 0 {
+		t.Fatalf("storing the alert: %v %+v", err, out.Rejected)
+	}
+	tab := &sink.AlertTables{Conn: conn, DB: db}
+	w := &CHAlerts{Table: tab}
+	at := time.Now().UTC().Truncate(time.Second)
+	act := func(e DeskEvent, reassign bool) (Alert, bool, error) {
+		e.At = at
+		return w.Act(ctx, "care", "al-1", e, reassign)
+	}
+	if _, changed, err := act(DeskEvent{ID: "c1", Action: ActClaim, Actor: "rita"}, false); err != nil || !changed {
+		t.Fatalf("claim: %v %v", changed, err)
+	}
+	if _, _, err := act(DeskEvent{ID: "c2", Action: ActClaim, Actor: "sam"}, false); !errors.Is(err, ErrDeskConflict) {
+		t.Fatalf("sam's claim: %v", err)
+	}
+	for i, text := range []string{"first", "second", "third"} {
+		if _, _, err := act(DeskEvent{ID: fmt.Sprintf("n%d", i), Action: ActNote, Actor: "rita", Text: text}, false); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, changed, err := act(DeskEvent{ID: "n1", Action: ActNote, Actor: "rita", Text: "second"}, false); err != nil || changed {
+		t.Fatalf("retried note: %v %v", changed, err)
+	}
+	if _, _, err := act(DeskEvent{ID: "l1", Action: ActLink, Actor: "rita", URL: "https://x.com/acme/status/2", Text: "reply"}, false); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := act(DeskEvent{ID: "r1", Action: ActResolve, Actor: "rita", Outcome: "replied"}, false); err != nil {
+		t.Fatal(err)
+	}
+
+	// A second store (another API process) reads it back.
+	r := &CHAlerts{Table: &sink.AlertTables{Conn: conn, DB: db}}
+	page, _, err := r.List(ctx, "care", 0, 10)
+	if err != nil || len(page) != 1 {
+		t.Fatalf("list: %v %d", err, len(page))
+	}
+	d := page[0].Desk
+	if d.State != StateResolved || d.Outcome != "replied" || d.ResolvedBy != "rita" || d.Assignee != "rita" || !d.FirstResponseAt.Equal(at) ||
+		len(d.Notes) != 3 || d.Notes[0].Text != "first" || d.Notes[2].Text != "third" || len(d.Links) != 1 || d.Links[0].Title != "reply" || d.Events != 6 {
+		t.Fatalf("desk read back: %+v", d)
+	}
+	var n uint64
+	if err := conn.QueryRow(ctx, "SELECT count() FROM "+db+".alert_events FINAL WHERE event LIKE 'desk.%'").Scan(&n); err != nil || n != 6 {
+		t.Fatalf("%d desk rows (%v), want 6", n, err)
+	}
+	// The same event inserted twice (a retried write) is applied once.
+	row := sink.DeskEventRow{AlertID: "al-1", Queue: "care", Event: "desk.note", Actor: "rita", At: at, Note: "first", EventID: "n0", Seq: 1}
+	if err := tab.AddDeskEvent(ctx, row); err != nil {
+		t.Fatal(err)
+	}
+	if page, _, err := r.List(ctx, "care", 0, 10); err != nil || len(page) != 1 || len(page[0].Desk.Notes) != 3 || page[0].Desk.Events != 6 {
+		t.Fatalf("after a duplicate insert: %+v %v", page, err)
+	}
+}
+
+// BenchmarkDeskActClickHouse: a claim on one alert of a queue of 100,000
+// stored alerts in the real ClickHouse (a Find on alerts_latest, a read of
+// the alert's events, an insert), against a List of 50 (the existing
+// read) in the same run.
+func BenchmarkDeskActClickHouse(b *testing.B) {
+	ctx := context.Background()
+	db := fmt.Sprintf("i_deskbench_%d", time.Now().UnixNano()%1e9)
+	c := sink.DefaultConfig()
+	c.Addr = []string{"127.0.0.1:9000"}
+	conn, err := sink.Open(c)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer conn.Close()
+	if _, err := sink.Migrate(ctx, conn, db); err != nil {
+		b.Fatal(err)
+	}
+	defer conn.Exec(context.Background(), "DROP DATABASE IF EXISTS "+db)
+	const n = 100_000
+	t0 := time.Now().UTC().Add(-time.Hour).Truncate(time.Second)
+	st := sink.New(conn, db).AlertStage()
+	for lo := 0; lo < n; lo += 10_000 {
+		var items []*post.Item
+		for i := lo; i < lo+10_000; i++ {
+			id := fmt.Sprintf("b%d", i)
+			items = append(items, &post.Item{Post: &post.Post{Platform: "x", ID: id, Text: "acme is down", CreatedAt: t0},
+				Alert: &post.Alert{ID: id, Queue: "care", Priority: "P2", Rule: "r", CreatedAt: t0.Add(time.Duration(i) * time.Millisecond)}})
+		}
+		if out, err := st(ctx, post.Batch{Items: items}); err != nil || len(out.Rejected) > 0 {
+			b.Fatalf("storing: %v", err)
+		}
+	}
+	w := &CHAlerts{Table: &sink.AlertTables{Conn: conn, DB: db}}
+	b.Run("list50", func(b *testing.B) {
+		for b.Loop() {
+			if _, _, err := w.List(ctx, "care", 0, 50); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	tab := w.Table.(*sink.AlertTables)
+	b.Run("find", func(b *testing.B) {
+		for i := 0; b.Loop(); i++ {
+			if _, ok, err := tab.Find(ctx, "care", fmt.Sprintf("b%d", (i*7919)%n)); err != nil || !ok {
+				b.Fatal(ok, err)
+			}
+		}
+	})
+	b.Run("insert", func(b *testing.B) {
+		for i := 0; b.Loop(); i++ {
+			if err := tab.AddDeskEvent(ctx, sink.DeskEventRow{AlertID: "z", Queue: "other", Event: "desk.note", Actor: "rita", At: t0, EventID: fmt.Sprint(i)}); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("claim", func(b *testing.B) {
+		for i := 0; b.Loop(); i++ {
+			e := DeskEvent{ID: fmt.Sprintf("c%d", i), Action: ActClaim, Actor: "rita", At: time.Now().UTC().Truncate(time.Second)}
+			if _, _, err := w.Act(ctx, "care", fmt.Sprintf("b%d", (i*7919)%n), e, false); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}

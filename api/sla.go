@@ -1,0 +1,122 @@
+package api
+
+import (
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// SLA is an alert's first-response clock as the desk sees it. The
+// deadline is the alert's due_at, which route set from the queue's SLA
+// for the priority in calendar or business time (the org file's
+// sla_clock); the first response is the first claim, assignment or
+// resolve on the desk, or the acknowledgement, whichever came first.
+type SLA struct {
+	FirstResponseDue     time.Time `json:"first_response_due,omitzero"`
+	FirstResponseSeconds int64     `json:"first_response_seconds,omitempty"` // from created_at to the first response
+	ResolveSeconds       int64     `json:"resolve_seconds,omitempty"`        // from created_at to the resolve
+	Breached             bool      `json:"breached,omitempty"`               // answered late, or unanswered past the deadline
+	NearBreach           bool      `json:"near_breach,omitempty"`            // unanswered, past 80% of its window
+}
+
+// firstResponse is when the alert was first answered, or zero.
+func firstResponse(a *Alert) time.Time {
+	f := a.Desk.FirstResponseAt
+	if !a.AcknowledgedAt.IsZero() && (f.IsZero() || a.AcknowledgedAt.Before(f)) {
+		f = a.AcknowledgedAt
+	}
+	return f
+}
+
+// SLAOf is the clock of a at now; nil when the alert has no deadline and
+// no answer to time.
+func SLAOf(a *Alert, now time.Time) *SLA {
+	s := SLA{FirstResponseDue: a.DueAt}
+	f := firstResponse(a)
+	if !f.IsZero() && !a.CreatedAt.IsZero() {
+		s.FirstResponseSeconds = int64(max(f.Sub(a.CreatedAt), 0) / time.Second)
+	}
+	if !a.Desk.ResolvedAt.IsZero() && !a.CreatedAt.IsZero() {
+		s.ResolveSeconds = int64(max(a.Desk.ResolvedAt.Sub(a.CreatedAt), 0) / time.Second)
+	}
+	if !a.DueAt.IsZero() {
+		if f.IsZero() {
+			s.Breached = now.After(a.DueAt)
+			window := a.DueAt.Sub(a.CreatedAt)
+			s.NearBreach = !s.Breached && window > 0 && now.Sub(a.CreatedAt) >= window*4/5
+		} else {
+			s.Breached = f.After(a.DueAt)
+		}
+	}
+	if s == (SLA{}) {
+		return nil
+	}
+	return &s
+}
+
+// deskCollector exports the desk's gauges and counters of the in-memory
+// store at each scrape: earshot_alerts_open{queue,state} (new, claimed)
+// and earshot_alerts_sla_breached_total{queue} (each alert counted once,
+// when it is first seen breached; the counts outlive the alerts).
+type deskCollector struct {
+	m   *MemAlerts
+	now func() time.Time
+}
+
+var (
+	openDesc     = prometheus.NewDesc("earshot_alerts_open", "Alerts held in the in-memory store that are not resolved, by queue and desk state (new, claimed).", []string{"queue", "state"}, nil)
+	breachedDesc = prometheus.NewDesc("earshot_alerts_sla_breached_total", "Alerts that missed their first-response deadline, by queue (in-memory store).", []string{"queue"}, nil)
+)
+
+func (c deskCollector) Describe(ch chan<- *prometheus.Desc) { ch <- openDesc; ch <- breachedDesc }
+
+func (c deskCollector) Collect(ch chan<- prometheus.Metric) {
+	open, breached := c.m.stats(c.now())
+	for q, n := range open {
+		ch <- prometheus.MustNewConstMetric(openDesc, prometheus.GaugeValue, float64(n[0]), q, StateNew)
+		ch <- prometheus.MustNewConstMetric(openDesc, prometheus.GaugeValue, float64(n[1]), q, StateClaimed)
+	}
+	for q, n := range breached {
+		ch <- prometheus.MustNewConstMetric(breachedDesc, prometheus.CounterValue, float64(n), q)
+	}
+}
+
+// stats counts the open alerts of each queue (new, claimed), marks the
+// alerts newly breached and returns the breach counts.
+func (m *MemAlerts) stats(now time.Time) (map[string][2]int, map[string]uint64) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	open := map[string][2]int{}
+	for name, q := range m.queues {
+		var n [2]int
+		for _, a := range q.byID {
+			switch a.Desk.State {
+			case StateNew, "":
+				n[0]++
+			case StateClaimed:
+				n[1]++
+			}
+			m.countBreach(a, now)
+		}
+		open[name] = n
+	}
+	breached := make(map[string]uint64, len(m.breached))
+	for q, n := range m.breached {
+		breached[q] = n
+	}
+	return open, breached
+}
+
+// countBreach counts a once, if it is breached at now. m.mu is held.
+func (m *MemAlerts) countBreach(a *Alert, now time.Time) {
+	if a.breachCounted || a.Retracted {
+		return
+	}
+	if s := SLAOf(a, now); s != nil && s.Breached {
+		a.breachCounted = true
+		if m.breached == nil {
+			m.breached = map[string]uint64{}
+		}
+		m.breached[a.Queue]++
+	}
+}
