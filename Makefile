@@ -55,6 +55,8 @@ image:
 ## deploycheck: the deployment files, without a cluster or an engine (deploy/ops, its own Go
 ## module): the image builds and runs, compose.yaml passes the Compose schema and earshot's
 ## config loader, the Helm chart renders and decodes strictly into the Kubernetes API types.
+## deploy/ops requires this module (replace ../..): after changing go.mod here, run
+## `cd deploy/ops && go mod tidy`, or this target stops with "updates to go.mod needed".
 deploycheck:
 	cd deploy/ops && $(GO) vet ./... && $(GO) test -count=1 -timeout 30m ./...
 
