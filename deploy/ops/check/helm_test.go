@@ -190,6 +190,9 @@ func withFiles(t *testing.T, v map[string]any) map[string]any {
 
 var stages = []string{"ingest", "match", "enrich", "route", "sink"}
 
+// optionalStages run when the configuration asks for them.
+var optionalStages = []string{"index", "webhook", "notify"}
+
 func TestHelmDefault(t *testing.T) {
 	r, err := render(t, map[string]any{})
 	if err != nil {
@@ -198,6 +201,14 @@ func TestHelmDefault(t *testing.T) {
 	r.check(t)
 	if len(r.monitors)+len(r.scaled) != 0 {
 		t.Error("the ServiceMonitor and KEDA are off by default")
+	}
+	for _, s := range optionalStages {
+		if r.deployments["earshot-"+s] != nil || r.services["earshot-"+s] != nil {
+			t.Errorf("%s runs by default: the configuration does not ask for it", s)
+		}
+	}
+	if r.pvcs["earshot-index"] != nil {
+		t.Error("the search index's volume is claimed while the index is off")
 	}
 	for _, s := range []string{"match", "enrich"} {
 		if d := r.deployments["earshot-"+s]; d == nil || d.Spec.Replicas == nil || *d.Spec.Replicas != 2 {
@@ -282,8 +293,11 @@ func (r *rendered) check(t *testing.T) {
 	if err := r.loadConfig(t); err != nil {
 		t.Errorf("the rendered earshot.yaml: %v", err)
 	}
-	for _, s := range stages {
+	for _, s := range append(slices.Clone(stages), optionalStages...) {
 		d := r.deployments["earshot-"+s]
+		if d == nil && slices.Contains(optionalStages, s) {
+			continue
+		}
 		if d == nil {
 			t.Errorf("no Deployment for %s", s)
 			continue
@@ -292,12 +306,25 @@ func (r *rendered) check(t *testing.T) {
 		if len(c.Args) < 3 || c.Args[0] != s || c.Args[1] != "--config" {
 			t.Errorf("%s: args %q", s, c.Args)
 		}
-		if c.LivenessProbe == nil || c.LivenessProbe.HTTPGet == nil || c.LivenessProbe.HTTPGet.Path != "/healthz" ||
-			c.ReadinessProbe == nil || c.ReadinessProbe.HTTPGet == nil {
+		if c.LivenessProbe == nil || c.LivenessProbe.HTTPGet == nil || c.LivenessProbe.HTTPGet.Path != "/healthz" || c.LivenessProbe.HTTPGet.Port.StrVal != "metrics" ||
+			c.ReadinessProbe == nil || c.ReadinessProbe.HTTPGet == nil || c.ReadinessProbe.HTTPGet.Path != "/healthz" {
 			t.Errorf("%s: probes %+v %+v", s, c.LivenessProbe, c.ReadinessProbe)
 		}
 		if c.Resources.Requests.Cpu().IsZero() || c.Resources.Requests.Memory().IsZero() {
 			t.Errorf("%s: no resource requests", s)
+		}
+		if s == "index" || s == "notify" {
+			// One process: two would fight over the index directory's lock, or each
+			// allow notify's rate limit and resend what the other sent. A rolling
+			// update would run two for a while.
+			if d.Spec.Replicas == nil || *d.Spec.Replicas != 1 || d.Spec.Strategy.Type != appsv1.RecreateDeploymentStrategyType {
+				t.Errorf("%s: replicas %v, strategy %q: want exactly 1, Recreate", s, d.Spec.Replicas, d.Spec.Strategy.Type)
+			}
+			for _, so := range r.scaled {
+				if so.Spec.ScaleTargetRef.Name == d.Name {
+					t.Errorf("%s: scaled by KEDA", s)
+				}
+			}
 		}
 		if svc := r.services["earshot-"+s]; svc == nil || svc.Spec.Ports[0].Name != "metrics" {
 			t.Errorf("%s: no metrics Service", s)
@@ -489,10 +516,14 @@ func (r *rendered) loadConfig(t *testing.T) error {
 			}
 		}
 	}
-	for _, e := range d.Spec.Template.Spec.Containers[0].Env {
+	var env []corev1.EnvVar
+	for _, dep := range r.deployments {
+		env = append(env, dep.Spec.Template.Spec.Containers[0].Env...)
+	}
+	for _, e := range env {
 		v := e.Value
 		if ref := e.ValueFrom; ref != nil && ref.SecretKeyRef != nil {
-			v = "from-existing-secret"
+			v = "https://from-existing-secret.example/x" // a URL for url_env, a password elsewhere
 			if s := r.secrets[ref.SecretKeyRef.Name]; s != nil {
 				v = s.StringData[ref.SecretKeyRef.Key]
 			}
@@ -549,5 +580,107 @@ func TestHelmLint(t *testing.T) {
 				t.Errorf("%s: %s", name, m)
 			}
 		}
+	}
+}
+
+// optionalValues asks for the search index, a webhook endpoint and three
+// notification channels, their secrets in one existing Secret.
+func optionalValues(v map[string]any) map[string]any {
+	cfg, _ := v["config"].(map[string]any)
+	if cfg == nil {
+		cfg = map[string]any{}
+		v["config"] = cfg
+	}
+	cfg["search"] = map[string]any{"enabled": true}
+	cfg["webhook"] = map[string]any{"endpoints": map[string]any{
+		"legal": map[string]any{"url": "https://legal.example.com/hook", "secret_env": "LEGAL_WEBHOOK_SECRET"},
+	}}
+	cfg["notify"] = map[string]any{"desk_url": "https://earshot.example.com", "channels": map[string]any{
+		"care-slack": map[string]any{"kind": "slack", "url_env": "CARE_SLACK_WEBHOOK", "queues": []any{"care"}},
+		"oncall":     map[string]any{"kind": "pagerduty", "routing_key_env": "PAGERDUTY_ROUTING_KEY", "queues": []any{"legal"}, "min_priority": "P1"},
+		"care-mail": map[string]any{"kind": "email", "from": "earshot@example.com", "to": []any{"care@example.com"}, "queues": []any{"care"},
+			"smtp": map[string]any{"host": "smtp.example.com", "username": "earshot", "password_env": "SMTP_PASSWORD"}},
+	}}
+	v["secretEnv"] = map[string]any{"existingSecret": "earshot-notify"}
+	return v
+}
+
+// The optional stages run when the configuration asks for them: the index
+// on its own volume at search.dir, webhook and notify with each secret the
+// configuration names from the Secret, index and notify as one replica.
+func TestHelmOptionalStages(t *testing.T) {
+	for name, v := range map[string]map[string]any{"default": {}, "production": withFiles(t, readValues(t, productionFile))} {
+		t.Run(name, func(t *testing.T) {
+			r, err := render(t, optionalValues(v))
+			if err != nil {
+				t.Fatal(err)
+			}
+			r.check(t)
+			for _, s := range optionalStages {
+				if r.deployments["earshot-"+s] == nil {
+					t.Errorf("no Deployment for %s", s)
+				}
+			}
+			env := func(stage string) map[string]string {
+				m := map[string]string{}
+				if d := r.deployments["earshot-"+stage]; d != nil {
+					for _, e := range d.Spec.Template.Spec.Containers[0].Env {
+						if e.ValueFrom != nil && e.ValueFrom.SecretKeyRef != nil {
+							m[e.Name] = e.ValueFrom.SecretKeyRef.Name + "/" + e.ValueFrom.SecretKeyRef.Key
+						}
+					}
+				}
+				return m
+			}
+			for _, want := range []string{"CARE_SLACK_WEBHOOK", "PAGERDUTY_ROUTING_KEY", "SMTP_PASSWORD"} {
+				if got := env("notify")[want]; got != "earshot-notify/"+want {
+					t.Errorf("notify: env %s from %q, want earshot-notify/%s", want, got, want)
+				}
+			}
+			if got := env("webhook")["LEGAL_WEBHOOK_SECRET"]; got != "earshot-notify/LEGAL_WEBHOOK_SECRET" {
+				t.Errorf("webhook: env LEGAL_WEBHOOK_SECRET from %q", got)
+			}
+			if _, ok := env("ingest")["CARE_SLACK_WEBHOOK"]; ok {
+				t.Error("ingest gets notify's secrets")
+			}
+			cm := r.configMaps["earshot-config"].Data["earshot.yaml"]
+			var cfg struct {
+				Search struct {
+					Dir string `json:"dir"`
+				} `json:"search"`
+			}
+			if err := yaml.Unmarshal([]byte(cm), &cfg); err != nil {
+				t.Fatal(err)
+			}
+			d := r.deployments["earshot-index"]
+			if d == nil {
+				return
+			}
+			var mounted string
+			for _, m := range d.Spec.Template.Spec.Containers[0].VolumeMounts {
+				for _, vol := range d.Spec.Template.Spec.Volumes {
+					if vol.Name == m.Name && vol.PersistentVolumeClaim != nil {
+						mounted = m.MountPath
+					}
+				}
+			}
+			if cfg.Search.Dir == "" || mounted != cfg.Search.Dir {
+				t.Errorf("index: search.dir %q, the volume mounted at %q", cfg.Search.Dir, mounted)
+			}
+			if pvc := r.pvcs["earshot-index"]; pvc == nil || !slices.Contains(pvc.Spec.AccessModes, corev1.ReadWriteOnce) {
+				t.Errorf("index: claim %v, want ReadWriteOnce", pvc)
+			}
+		})
+	}
+}
+
+// A channel whose URL is in the environment, with no Secret named to set it
+// from, is refused at render time, not left to crash-loop the pod.
+func TestHelmNotifyWithoutSecret(t *testing.T) {
+	v := optionalValues(map[string]any{})
+	delete(v, "secretEnv")
+	_, err := render(t, v)
+	if err == nil || !strings.Contains(err.Error(), "secretEnv.existingSecret") {
+		t.Errorf("rendered without secretEnv.existingSecret: %v", err)
 	}
 }

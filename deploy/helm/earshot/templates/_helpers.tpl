@@ -75,6 +75,11 @@ from mounted Secrets.
 {{- $_ := set $sink "tls" $tls -}}
 {{- end }}{{ end -}}
 {{- $_ := set $cfg "sink" $sink -}}
+{{- if dig "search" "enabled" false $cfg }}
+{{- $search := deepCopy (get $cfg "search") -}}
+{{- $_ := set $search "dir" (include "earshot.searchDir" .) -}}
+{{- $_ := set $cfg "search" $search -}}
+{{- end -}}
 {{- $_ := set $cfg "metrics" (dict "addr" (printf ":%d" (int .Values.metricsPort))) -}}
 {{- $api := deepCopy (get $cfg "api" | default dict) -}}
 {{- $_ := set $api "addr" (printf ":%d" (int .Values.api.port)) -}}
@@ -82,6 +87,51 @@ from mounted Secrets.
 {{- if .Values.api.tokensSecret }}{{ $_ := set $api "tokens_file" "/etc/earshot/tokens/tokens.json" }}{{ end -}}
 {{- $_ := set $cfg "api" $api -}}
 {{- toYaml $cfg -}}
+{{- end -}}
+
+{{- define "earshot.searchDir" -}}/var/lib/earshot/search{{- end -}}
+
+{{/*
+Whether a stage runs (non-empty: yes). ingest to sink: stages.<stage>.enabled. The optional
+ones follow the configuration, as earshot itself does: index when config.search.enabled,
+webhook when config.webhook.endpoints has one, notify when config.notify.channels has one.
+Call with (list $ "index").
+*/}}
+{{- define "earshot.stageOn" -}}
+{{- $ := index . 0 -}}{{- $stage := index . 1 -}}
+{{- $cfg := $.Values.config | default dict -}}
+{{- if eq $stage "index" -}}{{ if dig "search" "enabled" false $cfg }}on{{ end -}}
+{{- else if eq $stage "webhook" -}}{{ if dig "webhook" "endpoints" dict $cfg }}on{{ end -}}
+{{- else if eq $stage "notify" -}}{{ if dig "notify" "channels" dict $cfg }}on{{ end -}}
+{{- else if (get $.Values.stages $stage).enabled -}}on{{- end -}}
+{{- end -}}
+
+{{/*
+The secrets webhook and notify read from the environment: each *_env the configuration names
+(webhook.endpoints.*.secret_env; notify.channels.*.url_env, routing_key_env,
+smtp.password_env), set from the key of the same name in secretEnv.existingSecret.
+Call with (list $ "notify").
+*/}}
+{{- define "earshot.stageSecretEnv" -}}
+{{- $ := index . 0 -}}{{- $stage := index . 1 -}}
+{{- $cfg := $.Values.config | default dict -}}
+{{- $names := list -}}
+{{- if eq $stage "webhook" -}}
+{{- range $q, $e := dig "webhook" "endpoints" dict $cfg }}{{ with $e.secret_env }}{{ $names = append $names . }}{{ end }}{{ end -}}
+{{- else if eq $stage "notify" -}}
+{{- range $n, $c := dig "notify" "channels" dict $cfg -}}
+{{- with $c.url_env }}{{ $names = append $names . }}{{ end -}}
+{{- with $c.routing_key_env }}{{ $names = append $names . }}{{ end -}}
+{{- with $c.smtp }}{{ with .password_env }}{{ $names = append $names . }}{{ end }}{{ end -}}
+{{- end -}}
+{{- end -}}
+{{- range $names | uniq | sortAlpha }}
+- name: {{ . }}
+  valueFrom:
+    secretKeyRef:
+      name: {{ required (printf "secretEnv.existingSecret: the configuration reads %s from the environment; name the Secret holding it" .) $.Values.secretEnv.existingSecret }}
+      key: {{ . }}
+{{- end }}
 {{- end -}}
 
 {{/* The environment every earshot container gets: the passwords the configuration names. */}}
