@@ -23,9 +23,19 @@ const composeFile = "../../compose/compose.yaml"
 // earshotStages are the stage processes compose runs, each one service.
 var earshotStages = []string{"ingest", "match", "enrich", "route", "sink"}
 
+// optionalServices run behind a profile of the same purpose.
+var optionalServices = map[string]string{"index": "search", "webhook": "webhook", "notify": "notify"}
+
 func loadCompose(t *testing.T, file string) (*types.Project, error) {
 	t.Helper()
-	opts, err := cli.NewProjectOptions([]string{file}, cli.WithWorkingDirectory(filepath.Dir(file)), cli.WithEnv(nil))
+	return loadComposeWith(t, file, nil, nil)
+}
+
+// loadComposeWith loads file with the given profiles on and environment
+// (as .env or the shell would give it).
+func loadComposeWith(t *testing.T, file string, profiles, env []string) (*types.Project, error) {
+	t.Helper()
+	opts, err := cli.NewProjectOptions([]string{file}, cli.WithWorkingDirectory(filepath.Dir(file)), cli.WithEnv(env), cli.WithProfiles(profiles))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -182,7 +192,7 @@ func TestComposePrometheus(t *testing.T) {
 			}
 		}
 	}
-	for _, s := range earshotStages {
+	for _, s := range append(slices.Clone(earshotStages), "index", "webhook", "notify") {
 		if !scraped[s] {
 			t.Errorf("Prometheus does not scrape %s:9464", s)
 		}
@@ -225,5 +235,110 @@ func TestComposeCheckRefusesTypos(t *testing.T) {
 	t.Setenv("CLICKHOUSE_PASSWORD", "x")
 	if _, err := pipeline.Load(bad); err == nil {
 		t.Error("earshot's loader accepted sink.batch_sise")
+	}
+}
+
+// The optional stages are off without their profile, and with it run their
+// command on earshot.optional.yaml, which earshot's loader takes (with the
+// secrets in the environment) and which asks for what they do; index and
+// notify run one replica, the index on its own volume.
+func TestComposeOptionalStages(t *testing.T) {
+	p, err := loadCompose(t, composeFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for s := range optionalServices {
+		if _, err := p.GetService(s); err == nil {
+			t.Errorf("service %s runs without its profile", s)
+		}
+	}
+	env := []string{"CARE_SLACK_WEBHOOK=https://hooks.slack.com/services/T0/B0/x", "WEBHOOK_SECRET=s3cret"}
+	p, err = loadComposeWith(t, composeFile, []string{"search", "webhook", "notify"}, env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for s, profile := range optionalServices {
+		svc, err := p.GetService(s)
+		if err != nil {
+			t.Errorf("no service %s with profile %s: %v", s, profile, err)
+			continue
+		}
+		if !slices.Equal(svc.Profiles, []string{profile}) || len(svc.Command) < 3 || svc.Command[0] != s {
+			t.Errorf("service %s: profiles %q, command %q", s, svc.Profiles, svc.Command)
+		}
+		if s != "webhook" && (svc.Deploy == nil || svc.Deploy.Replicas == nil || *svc.Deploy.Replicas != 1) {
+			t.Errorf("service %s: want exactly 1 replica", s)
+		}
+		var src string
+		for _, v := range svc.Volumes {
+			if v.Target == svc.Command[2] {
+				src = v.Source
+			}
+		}
+		for _, e := range env { // only this service's environment
+			t.Setenv(strings.SplitN(e, "=", 2)[0], "")
+		}
+		for k, v := range svc.Environment {
+			if v != nil {
+				t.Setenv(k, *v)
+			}
+		}
+		cfg, err := pipeline.Load(src)
+		if err != nil {
+			t.Errorf("service %s: %s: %v", s, src, err)
+			continue
+		}
+		switch s {
+		case "index":
+			vol := ""
+			for _, v := range svc.Volumes {
+				if v.Type == types.VolumeTypeVolume && strings.HasPrefix(cfg.Search.Dir, v.Target+"/") {
+					vol = v.Source
+				}
+			}
+			if !cfg.Search.Enabled || vol == "" || vol == "api" {
+				t.Errorf("index: search.enabled %v, search.dir %s on volume %q: want its own volume", cfg.Search.Enabled, cfg.Search.Dir, vol)
+			}
+		case "webhook":
+			if len(cfg.Webhook.Endpoints) == 0 {
+				t.Error("webhook: no endpoints")
+			}
+		case "notify":
+			if len(cfg.Notify.Channels) == 0 {
+				t.Error("notify: no channels")
+			}
+		}
+	}
+	// Without the channel's URL in the environment, notify's configuration is refused.
+	t.Setenv("CARE_SLACK_WEBHOOK", "")
+	if _, err := pipeline.Load("../../compose/earshot.optional.yaml"); err == nil {
+		t.Error("notify without CARE_SLACK_WEBHOOK was accepted")
+	}
+}
+
+// earshot.optional.yaml is earshot.yaml plus search, webhook and notify.
+func TestComposeOptionalConfigMatches(t *testing.T) {
+	read := func(f string) map[string]any {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := map[string]any{}
+		if err := yaml.Unmarshal(b, &m); err != nil {
+			t.Fatal(err)
+		}
+		return m
+	}
+	base, opt := read("../../compose/earshot.yaml"), read("../../compose/earshot.optional.yaml")
+	for _, k := range []string{"search", "webhook", "notify"} {
+		if _, ok := opt[k]; !ok {
+			t.Errorf("earshot.optional.yaml has no %s", k)
+		}
+		delete(opt, k)
+	}
+	a, _ := yaml.Marshal(base)
+	b, _ := yaml.Marshal(opt)
+	if string(a) != string(b) {
+		t.Errorf("earshot.optional.yaml differs from earshot.yaml beyond search, webhook and notify:\n%s\n---\n%s", a, b)
 	}
 }

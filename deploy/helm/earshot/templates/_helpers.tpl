@@ -109,27 +109,25 @@ Call with (list $ "index").
 {{/*
 The secrets webhook and notify read from the environment: each *_env the configuration names
 (webhook.endpoints.*.secret_env; notify.channels.*.url_env, routing_key_env,
-smtp.password_env), set from the key of the same name in secretEnv.existingSecret.
-Call with (list $ "notify").
+smtp.password_env), set from the key of the same name in secretEnv.existingSecret. Every
+earshot process checks the whole configuration when it starts, secrets included, so every
+container gets them, not only webhook's and notify's.
 */}}
-{{- define "earshot.stageSecretEnv" -}}
-{{- $ := index . 0 -}}{{- $stage := index . 1 -}}
-{{- $cfg := $.Values.config | default dict -}}
+{{- define "earshot.secretEnv" -}}
+{{- $cfg := .Values.config | default dict -}}
 {{- $names := list -}}
-{{- if eq $stage "webhook" -}}
 {{- range $q, $e := dig "webhook" "endpoints" dict $cfg }}{{ with $e.secret_env }}{{ $names = append $names . }}{{ end }}{{ end -}}
-{{- else if eq $stage "notify" -}}
 {{- range $n, $c := dig "notify" "channels" dict $cfg -}}
 {{- with $c.url_env }}{{ $names = append $names . }}{{ end -}}
 {{- with $c.routing_key_env }}{{ $names = append $names . }}{{ end -}}
 {{- with $c.smtp }}{{ with .password_env }}{{ $names = append $names . }}{{ end }}{{ end -}}
 {{- end -}}
-{{- end -}}
+{{- $secret := .Values.secretEnv.existingSecret -}}
 {{- range $names | uniq | sortAlpha }}
 - name: {{ . }}
   valueFrom:
     secretKeyRef:
-      name: {{ required (printf "secretEnv.existingSecret: the configuration reads %s from the environment; name the Secret holding it" .) $.Values.secretEnv.existingSecret }}
+      name: {{ required (printf "secretEnv.existingSecret: the configuration reads %s from the environment; name the Secret holding it" .) $secret }}
       key: {{ . }}
 {{- end }}
 {{- end -}}
@@ -148,6 +146,7 @@ Call with (list $ "notify").
       name: {{ .Values.kafka.sasl.existingSecret | default (include "earshot.secretName" .) }}
       key: {{ if .Values.kafka.sasl.existingSecret }}{{ .Values.kafka.sasl.passwordKey }}{{ else }}kafka-password{{ end }}
 {{- end }}
+{{- include "earshot.secretEnv" . }}
 {{- end -}}
 
 {{/* The volumes every earshot pod mounts: the configuration, the watchlists, the TLS files, /tmp. */}}
