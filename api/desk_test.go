@@ -240,3 +240,71 @@ func TestCHAlertsDeskOverTheSinkTable(t *testing.T) {
 		t.Fatal("a failing table was not an error")
 	}
 }
+
+// TestDeskIdempotencyKeyReusedForAnotherEvent: a retry with the same
+// Idempotency-Key and the same request changes nothing and is no error; the
+// same key on a different request (another action, other arguments, or
+// another person) is refused as a conflict instead of being answered 200
+// while the request is silently dropped.
+func TestDeskIdempotencyKeyReusedForAnotherEvent(t *testing.T) {
+	note := ev(ActNote, "rita", 1)
+	note.ID = "key-1"
+	d, _, err := NewDesk().Apply(note, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	retry := note
+	retry.At = note.At.Add(time.Minute) // a retry comes later
+	if d2, changed, err := d.Apply(retry, false); err != nil || changed || len(d2.Notes) != 1 {
+		t.Fatalf("retry: changed=%v err=%v notes=%d", changed, err, len(d2.Notes))
+	}
+	for name, mod := range map[string]func(*DeskEvent){
+		"another action": func(e *DeskEvent) { e.Action, e.Outcome, e.Text = ActResolve, "spam", "" },
+		"another text":   func(e *DeskEvent) { e.Text = "something else" },
+		"another person": func(e *DeskEvent) { e.Actor = "sam" },
+	} {
+		e := note
+		mod(&e)
+		d2, changed, err := d.Apply(e, true)
+		if !errors.Is(err, ErrDeskConflict) || changed || d2.State != StateNew || len(d2.Notes) != 1 {
+			t.Errorf("%s: err=%v changed=%v state=%s notes=%d, want a conflict", name, err, changed, d2.State, len(d2.Notes))
+		}
+	}
+	// The fold of stored events (the ClickHouse path) keeps the keys' requests too.
+	claim := ev(ActClaim, "rita", 2)
+	claim.Assignee = "rita" // as the sink stores a claim
+	f := FoldDesk([]DeskEvent{note, claim})
+	if _, _, err := f.Apply(ev(ActClaim, "rita", 3), false); err != nil {
+		t.Fatalf("new key after fold: %v", err)
+	}
+	c2 := claim
+	c2.Assignee = ""
+	if _, changed, err := f.Apply(c2, false); err != nil || changed {
+		t.Errorf("claim retried after the fold: changed=%v err=%v", changed, err)
+	}
+	n2 := note
+	n2.Text = "other"
+	if _, _, err := f.Apply(n2, false); !errors.Is(err, ErrDeskConflict) {
+		t.Errorf("key reused after the fold: err=%v, want a conflict", err)
+	}
+}
+
+// TestDeskRefusesLookAlikeAssignees: names that render like another name
+// ("rita " and "rita", a Hangul filler that renders blank, a decomposed
+// "josé" beside the composed one) would make two assignees of one person.
+func TestDeskRefusesLookAlikeAssignees(t *testing.T) {
+	for _, name := range []string{"rita ", " rita", "\u3164", "rita\u3164", "\u115f", "jose\u0301", "rita\u2028", "\u00a0rita"} {
+		e := ev(ActAssign, "cora", 1)
+		e.Assignee = name
+		if _, changed, err := NewDesk().Apply(e, true); !errors.Is(err, ErrDeskInvalid) || changed {
+			t.Errorf("assignee %q: changed=%v err=%v, want invalid", name, changed, err)
+		}
+	}
+	for _, name := range []string{"rita", "Rita Levi", "jos\u00e9", "渡辺"} {
+		e := ev(ActAssign, "cora", 1)
+		e.Assignee = name
+		if _, _, err := NewDesk().Apply(e, true); err != nil {
+			t.Errorf("assignee %q refused: %v", name, err)
+		}
+	}
+}
