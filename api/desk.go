@@ -231,7 +231,9 @@ func (d Desk) Apply(e DeskEvent, mayReassign bool) (Desk, bool, error) {
 		}
 		return d, false, nil
 	}
-	if d.Events >= maxDeskEvents {
+	// At the bound only a resolve is taken (one: a reopen is refused), so
+	// that a thread filled with notes never leaves an alert nobody can close.
+	if d.Events >= maxDeskEvents && (e.Action != ActResolve || d.Events > maxDeskEvents) {
 		return d, false, fmt.Errorf("%w: the alert has %d events, the most it may", ErrDeskConflict, d.Events)
 	}
 	conflict := func(f string, a ...any) (Desk, bool, error) {

@@ -308,3 +308,32 @@ func TestDeskRefusesLookAlikeAssignees(t *testing.T) {
 		}
 	}
 }
+
+// TestDeskFullAlertCanStillBeResolved: a careless script (or a hostile
+// responder, who may note any alert of the queue) filling an alert's
+// thread up to the event bound must not leave an alert nobody can close:
+// a resolve is still taken, once, and nothing after it.
+func TestDeskFullAlertCanStillBeResolved(t *testing.T) {
+	d := deskIn(t, StateClaimed) // rita holds it
+	var err error
+	for i := d.Events; i < maxDeskEvents; i++ {
+		if d, _, err = d.Apply(ev(ActNote, "sam", 10+i), false); err != nil {
+			t.Fatalf("note %d: %v", i, err)
+		}
+	}
+	if _, _, err := d.Apply(ev(ActClaim, "sam", 900), false); !errors.Is(err, ErrDeskConflict) {
+		t.Fatalf("claim past the bound: %v", err)
+	}
+	if _, _, err := d.Apply(ev(ActResolve, "sam", 901), false); !errors.Is(err, ErrDeskConflict) {
+		t.Fatalf("resolve of rita's alert by sam past the bound: %v", err)
+	}
+	d, changed, err := d.Apply(ev(ActResolve, "rita", 902), false)
+	if err != nil || !changed || d.State != StateResolved {
+		t.Fatalf("resolve past the bound: changed=%v err=%v state=%s", changed, err, d.State)
+	}
+	for _, a := range []string{ActReopen, ActNote, ActLink} {
+		if _, _, err := d.Apply(ev(a, "rita", 903), true); !errors.Is(err, ErrDeskConflict) {
+			t.Errorf("%s after the last resolve: %v", a, err)
+		}
+	}
+}
