@@ -184,8 +184,11 @@ func (e DeskEvent) Check() error {
 		}
 	case ActLink:
 		u, err := url.Parse(e.URL)
-		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || len(e.URL) > maxURL {
-			return bad("url: an http or https URL of at most %d bytes", maxURL)
+		// No userinfo ("https://acme.com@evil.example/" shows one host and
+		// goes to another) and no space, control or invisible characters.
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil || len(e.URL) > maxURL ||
+			strings.IndexFunc(e.URL, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) || unicode.Is(unicode.Cf, r) }) >= 0 {
+			return bad("url: an http or https URL of at most %d bytes, without user info or spaces", maxURL)
 		}
 		if len(e.Text) > 256 {
 			return bad("link title: at most 256 bytes")

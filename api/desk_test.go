@@ -337,3 +337,24 @@ func TestDeskFullAlertCanStillBeResolved(t *testing.T) {
 		}
 	}
 }
+
+// TestDeskRefusesDeceptiveLinks: a link that shows one host and goes to
+// another ("https://acme.com@evil.example/", the userinfo trick) or that
+// is not a plain http(s) URL is refused; ordinary links are taken.
+func TestDeskRefusesDeceptiveLinks(t *testing.T) {
+	for _, u := range []string{"https://acme.com@evil.example/reply", "https://acme.com:pw@evil.example/", "data:text/html,<script>alert(1)</script>",
+		"javascript://acme.com/%0aalert(1)", "JAVASCRIPT:alert(1)", "//evil.example/x", "https://acme.com/\u202ereply"} {
+		e := ev(ActLink, "rita", 1)
+		e.URL = u
+		if _, changed, err := NewDesk().Apply(e, true); !errors.Is(err, ErrDeskInvalid) || changed {
+			t.Errorf("link %q: changed=%v err=%v, want invalid", u, changed, err)
+		}
+	}
+	for _, u := range []string{"https://x.com/acme/status/1", "http://intranet:8080/case?id=7&x=%40y", "HTTPS://Example.com/a#b"} {
+		e := ev(ActLink, "rita", 1)
+		e.URL = u
+		if _, _, err := NewDesk().Apply(e, true); err != nil {
+			t.Errorf("link %q refused: %v", u, err)
+		}
+	}
+}
