@@ -327,7 +327,10 @@ func FoldDesk(events []DeskEvent) Desk {
 
 // size is what a desk costs the in-memory store, roughly.
 func (d *Desk) size() int {
-	n := 64 + len(d.Assignee) + len(d.ResolvedBy) + 48*len(d.keys)
+	n := 64 + len(d.Assignee) + len(d.ResolvedBy) + 32*len(d.keys)
+	for _, k := range d.keys {
+		n += len(k.id) // up to 128 bytes each
+	}
 	for _, x := range d.Notes {
 		n += 48 + len(x.Author) + len(x.Text)
 	}
