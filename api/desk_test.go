@@ -358,3 +358,19 @@ func TestDeskRefusesDeceptiveLinks(t *testing.T) {
 		}
 	}
 }
+
+// TestDeskSizeCountsKeys: the idempotency keys (up to 128 bytes each) are
+// part of what a desk costs the in-memory store's budget.
+func TestDeskSizeCountsKeys(t *testing.T) {
+	short, long := NewDesk(), NewDesk()
+	for i := range 100 {
+		e := ev(ActNote, "rita", i)
+		e.ID = fmt.Sprintf("k%d", i)
+		short, _, _ = short.Apply(e, false)
+		e.ID = fmt.Sprintf("%0128d", i)
+		long, _, _ = long.Apply(e, false)
+	}
+	if got, want := long.size()-short.size(), 100*(128-3); got < want {
+		t.Errorf("100 keys of 128 bytes cost %d bytes more than short ones, want at least %d", got, want)
+	}
+}
