@@ -53,7 +53,7 @@ const (
 	maxDeskEvents = 500
 	maxNoteText   = 4096
 	maxURL        = 2048
-	maxPerson     = 128
+	maxPerson     = 512 // an OIDC name is "oidc:<issuer>/<claim>", the claim up to 128 bytes
 	maxSnooze     = 90 * 24 * time.Hour
 )
 

@@ -167,7 +167,7 @@ func TestDeskRefusesBadArguments(t *testing.T) {
 	for name, mod := range map[string]func(*DeskEvent){
 		"unknown action":      func(e *DeskEvent) { e.Action = "delete" },
 		"no actor":            func(e *DeskEvent) { e.Actor = "" },
-		"long actor":          func(e *DeskEvent) { e.Actor = strings.Repeat("a", 200) },
+		"long actor":          func(e *DeskEvent) { e.Actor = strings.Repeat("a", maxPerson+1) },
 		"no outcome":          func(e *DeskEvent) { e.Action, e.Outcome = ActResolve, "" },
 		"unknown outcome":     func(e *DeskEvent) { e.Action, e.Outcome = ActResolve, "fixed" },
 		"snooze in past":      func(e *DeskEvent) { e.Action, e.Until = ActSnooze, e.At.Add(-time.Second) },
@@ -372,5 +372,27 @@ func TestDeskSizeCountsKeys(t *testing.T) {
 	}
 	if got, want := long.size()-short.size(), 100*(128-3); got < want {
 		t.Errorf("100 keys of 128 bytes cost %d bytes more than short ones, want at least %d", got, want)
+	}
+}
+
+// TestDeskTakesLongOIDCNames: an OIDC caller's name is namespaced by the
+// issuer ("oidc:<issuer>/<name claim>", the claim itself up to 128 bytes),
+// so it is longer than 128 bytes with an Entra ID issuer and a long email:
+// such a person must still act on the desk and be assignable.
+func TestDeskTakesLongOIDCNames(t *testing.T) {
+	who := "oidc:login.microsoftonline.com/0a1b2c3d-4e5f-6071-8293-a4b5c6d7e8f9/v2.0/" + strings.Repeat("r", 100) + "@example.com"
+	if len(who) <= 128 {
+		t.Fatalf("name of %d bytes: not long enough to test", len(who))
+	}
+	e := ev(ActClaim, who, 1)
+	e.ID = "k1" // ev names the key after the actor
+	d, changed, err := NewDesk().Apply(e, false)
+	if err != nil || !changed || d.Assignee != who {
+		t.Fatalf("claim by a long OIDC name: changed=%v err=%v", changed, err)
+	}
+	a := ev(ActAssign, "cora", 2)
+	a.Assignee = who
+	if _, _, err := deskIn(t, StateClaimed).Apply(a, true); err != nil {
+		t.Fatalf("assign to a long OIDC name: %v", err)
 	}
 }
