@@ -1,6 +1,7 @@
 package notify
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -32,5 +33,25 @@ func TestAuthorCannotForgeMessageFields(t *testing.T) {
 	}
 	if n := strings.Count(string(body), `\n`); n != 4 { // the four field labels: Priority, Queue, Team, Author
 		t.Errorf("slack message has %d line breaks, want 4: %s", n, body)
+	}
+}
+
+// TestValidateBoundsTheDedupMemoryOfAllChannels: each channel's
+// dedup_window is bounded, but 100 channels at the bound remember a
+// billion ids (about 100 GB): the sum over the channels is bounded too.
+func TestValidateBoundsTheDedupMemoryOfAllChannels(t *testing.T) {
+	getenv := func(string) string { return "https://hooks.slack.com/services/T/B/X" }
+	c := Config{Channels: map[string]Channel{}}
+	for i := range MaxChannels {
+		c.Channels[fmt.Sprintf("c%d", i)] = Channel{Kind: Slack, URLEnv: "S", Queues: []string{"q"}, DedupWindow: MaxDedupWindow}
+	}
+	if err := c.Validate(getenv); err == nil || !strings.Contains(err.Error(), "dedup_window") {
+		t.Errorf("%d channels of %d ids each: %v, want an error about dedup_window", MaxChannels, MaxDedupWindow, err)
+	}
+	for name := range c.Channels { // the default on every channel fits
+		c.Channels[name] = Channel{Kind: Slack, URLEnv: "S", Queues: []string{"q"}}
+	}
+	if err := c.Validate(getenv); err != nil {
+		t.Errorf("%d channels with the default window: %v", MaxChannels, err)
 	}
 }
