@@ -1,6 +1,8 @@
 package api
 
 import (
+	"crypto/sha256"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"net/url"
@@ -9,6 +11,8 @@ import (
 	"time"
 	"unicode"
 	"unicode/utf8"
+
+	"golang.org/x/text/unicode/norm"
 )
 
 // The desk: the per-person workflow on an alert. An alert is new, claimed
@@ -49,7 +53,7 @@ const (
 	maxDeskEvents = 500
 	maxNoteText   = 4096
 	maxURL        = 2048
-	maxPerson     = 128
+	maxPerson     = 512 // an OIDC name is "oidc:<issuer>/<claim>", the claim up to 128 bytes
 	maxSnooze     = 90 * 24 * time.Hour
 )
 
@@ -103,7 +107,29 @@ type Desk struct {
 	Notes           []Note    `json:"notes,omitempty"`
 	Links           []Link    `json:"links,omitempty"`
 	Events          int       `json:"events"`
-	keys            []string  // the events' ids, for idempotency
+	keys            []deskKey // the events' ids, for idempotency
+}
+
+// deskKey is an applied event's id and a digest of its request, so that a
+// retry is told from another request reusing the key.
+type deskKey struct {
+	id  string
+	req uint64
+}
+
+// request digests what an event asks for: everything but its time and id
+// (a claim's assignee is its actor: the sink stores it, a request has none).
+func (e DeskEvent) request() uint64 {
+	assignee := e.Assignee
+	if e.Action == ActClaim {
+		assignee = ""
+	}
+	var until string
+	if !e.Until.IsZero() {
+		until = e.Until.UTC().Truncate(time.Second).Format(time.RFC3339) // as ClickHouse keeps it
+	}
+	h := sha256.Sum256([]byte(strings.Join([]string{e.Action, e.Actor, assignee, e.Outcome, until, e.Text, e.URL}, "\x00")))
+	return binary.BigEndian.Uint64(h[:8])
 }
 
 // NewDesk is the desk of an alert nobody has touched.
@@ -111,7 +137,18 @@ func NewDesk() Desk { return Desk{State: StateNew} }
 
 // Seen reports whether an event of this id was applied already: a retry
 // with the same Idempotency-Key.
-func (d Desk) Seen(id string) bool { return id != "" && slices.Contains(d.keys, id) }
+func (d Desk) Seen(id string) bool { _, ok := d.seen(id); return ok }
+
+func (d Desk) seen(id string) (deskKey, bool) {
+	if id == "" {
+		return deskKey{}, false
+	}
+	i := slices.IndexFunc(d.keys, func(k deskKey) bool { return k.id == id })
+	if i < 0 {
+		return deskKey{}, false
+	}
+	return d.keys[i], true
+}
 
 // Check validates an event's arguments, whatever the state.
 func (e DeskEvent) Check() error {
@@ -147,8 +184,11 @@ func (e DeskEvent) Check() error {
 		}
 	case ActLink:
 		u, err := url.Parse(e.URL)
-		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || len(e.URL) > maxURL {
-			return bad("url: an http or https URL of at most %d bytes", maxURL)
+		// No userinfo ("https://acme.com@evil.example/" shows one host and
+		// goes to another) and no space, control or invisible characters.
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil || len(e.URL) > maxURL ||
+			strings.IndexFunc(e.URL, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) || unicode.Is(unicode.Cf, r) }) >= 0 {
+			return bad("url: an http or https URL of at most %d bytes, without user info or spaces", maxURL)
 		}
 		if len(e.Text) > 256 {
 			return bad("link title: at most 256 bytes")
@@ -158,14 +198,18 @@ func (e DeskEvent) Check() error {
 }
 
 // person reports whether s is a usable person's name: not blank, at most
-// maxPerson bytes, with no control or format (invisible, bidi) characters,
-// so that "rita" and "rita\u200b" cannot be two assignees that look alike.
+// maxPerson bytes, in NFC, without leading or trailing space, with no
+// control, format (invisible, bidi), line-breaking or filler characters
+// and no space but U+0020, so that "rita" and "rita\u200b", "rita " or
+// "rita\u3164" cannot be two assignees that look alike.
 func person(s string) bool {
-	if strings.TrimSpace(s) == "" || len(s) > maxPerson {
+	if strings.TrimSpace(s) != s || s == "" || len(s) > maxPerson || !norm.NFC.IsNormalString(s) {
 		return false
 	}
 	for _, r := range s {
-		if unicode.IsControl(r) || unicode.Is(unicode.Cf, r) {
+		switch {
+		case unicode.IsControl(r), unicode.Is(unicode.Cf, r), unicode.IsSpace(r) && r != ' ',
+			r == '\u115f', r == '\u1160', r == '\u3164', r == '\uffa0': // Hangul fillers render blank
 			return false
 		}
 	}
@@ -184,10 +228,15 @@ func (d Desk) Apply(e DeskEvent, mayReassign bool) (Desk, bool, error) {
 	if d.State == "" {
 		d.State = StateNew
 	}
-	if d.Seen(e.ID) {
+	if k, ok := d.seen(e.ID); ok {
+		if k.req != e.request() {
+			return d, false, fmt.Errorf("%w: Idempotency-Key %q was used for another request on this alert", ErrDeskConflict, e.ID)
+		}
 		return d, false, nil
 	}
-	if d.Events >= maxDeskEvents {
+	// At the bound only a resolve is taken (one: a reopen is refused), so
+	// that a thread filled with notes never leaves an alert nobody can close.
+	if d.Events >= maxDeskEvents && (e.Action != ActResolve || d.Events > maxDeskEvents) {
 		return d, false, fmt.Errorf("%w: the alert has %d events, the most it may", ErrDeskConflict, d.Events)
 	}
 	conflict := func(f string, a ...any) (Desk, bool, error) {
@@ -258,7 +307,7 @@ func (d Desk) Apply(e DeskEvent, mayReassign bool) (Desk, bool, error) {
 	}
 	next.Events++
 	if e.ID != "" {
-		next.keys = append(next.keys, e.ID)
+		next.keys = append(next.keys, deskKey{id: e.ID, req: e.request()})
 	}
 	return next, true, nil
 }
@@ -279,6 +328,9 @@ func FoldDesk(events []DeskEvent) Desk {
 // size is what a desk costs the in-memory store, roughly.
 func (d *Desk) size() int {
 	n := 64 + len(d.Assignee) + len(d.ResolvedBy) + 32*len(d.keys)
+	for _, k := range d.keys {
+		n += len(k.id) // up to 128 bytes each
+	}
 	for _, x := range d.Notes {
 		n += 48 + len(x.Author) + len(x.Text)
 	}

@@ -65,6 +65,9 @@ func TestDeskWorkflowOverTheAPI(t *testing.T) {
 	if len(d.Notes) != 1 || d.Notes[0].Author != "rosa" {
 		t.Fatalf("retried note: %+v", d.Notes)
 	}
+	// The same key on another request is refused, not answered 200 and dropped.
+	must(e.do("responder-emea2", "POST", a1+"notes", `{"text":"something else"}`, "Idempotency-Key", "n-1"), 409, CodeConflict)
+	must(e.do("coach", "POST", a1+"resolve", `{"outcome":"spam"}`, "Idempotency-Key", "n-1"), 409, CodeConflict)
 	must(e.do("responder-emea", "POST", a1+"notes", `{"text":"they replied"}`), 200, "") // anyone on the queue may note
 	must(e.do("responder-emea2", "POST", a1+"links", `{"url":"javascript:alert(1)"}`), 400, CodeInvalid)
 	must(e.do("responder-emea2", "POST", a1+"links", `{"url":"https://x.com/acme/status/9","title":"our reply"}`), 200, "")

@@ -60,6 +60,19 @@ func TestDeskOnClickHouse(t *testing.T) {
 	if _, changed, err := act(DeskEvent{ID: "n1", Action: ActNote, Actor: "rita", Text: "second"}, false); err != nil || changed {
 		t.Fatalf("retried note: %v %v", changed, err)
 	}
+	// The key stands for one request, read back from ClickHouse too: a
+	// retried snooze (its until to the nanosecond, kept to the second) is a
+	// no-op, the key on another request a conflict.
+	until := at.Add(time.Hour + 123456789*time.Nanosecond)
+	if _, changed, err := act(DeskEvent{ID: "s1", Action: ActSnooze, Actor: "rita", Until: until}, false); err != nil || !changed {
+		t.Fatalf("snooze: %v %v", changed, err)
+	}
+	if _, changed, err := (&CHAlerts{Table: tab}).Act(ctx, "care", "al-1", DeskEvent{ID: "s1", Action: ActSnooze, Actor: "rita", At: at.Add(time.Second), Until: until}, false); err != nil || changed {
+		t.Fatalf("retried snooze: %v %v", changed, err)
+	}
+	if _, _, err := act(DeskEvent{ID: "n1", Action: ActNote, Actor: "rita", Text: "not the second"}, false); !errors.Is(err, ErrDeskConflict) {
+		t.Fatalf("key reused: %v", err)
+	}
 	if _, _, err := act(DeskEvent{ID: "l1", Action: ActLink, Actor: "rita", URL: "https://x.com/acme/status/2", Text: "reply"}, false); err != nil {
 		t.Fatal(err)
 	}
@@ -75,19 +88,19 @@ func TestDeskOnClickHouse(t *testing.T) {
 	}
 	d := page[0].Desk
 	if d.State != StateResolved || d.Outcome != "replied" || d.ResolvedBy != "rita" || d.Assignee != "rita" || !d.FirstResponseAt.Equal(at) ||
-		len(d.Notes) != 3 || d.Notes[0].Text != "first" || d.Notes[2].Text != "third" || len(d.Links) != 1 || d.Links[0].Title != "reply" || d.Events != 6 {
+		len(d.Notes) != 3 || d.Notes[0].Text != "first" || d.Notes[2].Text != "third" || len(d.Links) != 1 || d.Links[0].Title != "reply" || d.Events != 7 {
 		t.Fatalf("desk read back: %+v", d)
 	}
 	var n uint64
-	if err := conn.QueryRow(ctx, "SELECT count() FROM "+db+".alert_events FINAL WHERE event LIKE 'desk.%'").Scan(&n); err != nil || n != 6 {
-		t.Fatalf("%d desk rows (%v), want 6", n, err)
+	if err := conn.QueryRow(ctx, "SELECT count() FROM "+db+".alert_events FINAL WHERE event LIKE 'desk.%'").Scan(&n); err != nil || n != 7 {
+		t.Fatalf("%d desk rows (%v), want 7", n, err)
 	}
 	// The same event inserted twice (a retried write) is applied once.
 	row := sink.DeskEventRow{AlertID: "al-1", Queue: "care", Event: "desk.note", Actor: "rita", At: at, Note: "first", EventID: "n0", Seq: 1}
 	if err := tab.AddDeskEvent(ctx, row); err != nil {
 		t.Fatal(err)
 	}
-	if page, _, err := r.List(ctx, "care", 0, 10); err != nil || len(page) != 1 || len(page[0].Desk.Notes) != 3 || page[0].Desk.Events != 6 {
+	if page, _, err := r.List(ctx, "care", 0, 10); err != nil || len(page) != 1 || len(page[0].Desk.Notes) != 3 || page[0].Desk.Events != 7 {
 		t.Fatalf("after a duplicate insert: %+v %v", page, err)
 	}
 }

@@ -167,7 +167,7 @@ func TestDeskRefusesBadArguments(t *testing.T) {
 	for name, mod := range map[string]func(*DeskEvent){
 		"unknown action":      func(e *DeskEvent) { e.Action = "delete" },
 		"no actor":            func(e *DeskEvent) { e.Actor = "" },
-		"long actor":          func(e *DeskEvent) { e.Actor = strings.Repeat("a", 200) },
+		"long actor":          func(e *DeskEvent) { e.Actor = strings.Repeat("a", maxPerson+1) },
 		"no outcome":          func(e *DeskEvent) { e.Action, e.Outcome = ActResolve, "" },
 		"unknown outcome":     func(e *DeskEvent) { e.Action, e.Outcome = ActResolve, "fixed" },
 		"snooze in past":      func(e *DeskEvent) { e.Action, e.Until = ActSnooze, e.At.Add(-time.Second) },
@@ -238,5 +238,161 @@ func TestCHAlertsDeskOverTheSinkTable(t *testing.T) {
 	tab.err = errors.New("clickhouse down")
 	if _, _, err := c.Act(ctx, "care", "a2", ev(ActClaim, "rita", 5), false); err == nil {
 		t.Fatal("a failing table was not an error")
+	}
+}
+
+// TestDeskIdempotencyKeyReusedForAnotherEvent: a retry with the same
+// Idempotency-Key and the same request changes nothing and is no error; the
+// same key on a different request (another action, other arguments, or
+// another person) is refused as a conflict instead of being answered 200
+// while the request is silently dropped.
+func TestDeskIdempotencyKeyReusedForAnotherEvent(t *testing.T) {
+	note := ev(ActNote, "rita", 1)
+	note.ID = "key-1"
+	d, _, err := NewDesk().Apply(note, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	retry := note
+	retry.At = note.At.Add(time.Minute) // a retry comes later
+	if d2, changed, err := d.Apply(retry, false); err != nil || changed || len(d2.Notes) != 1 {
+		t.Fatalf("retry: changed=%v err=%v notes=%d", changed, err, len(d2.Notes))
+	}
+	for name, mod := range map[string]func(*DeskEvent){
+		"another action": func(e *DeskEvent) { e.Action, e.Outcome, e.Text = ActResolve, "spam", "" },
+		"another text":   func(e *DeskEvent) { e.Text = "something else" },
+		"another person": func(e *DeskEvent) { e.Actor = "sam" },
+	} {
+		e := note
+		mod(&e)
+		d2, changed, err := d.Apply(e, true)
+		if !errors.Is(err, ErrDeskConflict) || changed || d2.State != StateNew || len(d2.Notes) != 1 {
+			t.Errorf("%s: err=%v changed=%v state=%s notes=%d, want a conflict", name, err, changed, d2.State, len(d2.Notes))
+		}
+	}
+	// The fold of stored events (the ClickHouse path) keeps the keys' requests too.
+	claim := ev(ActClaim, "rita", 2)
+	claim.Assignee = "rita" // as the sink stores a claim
+	f := FoldDesk([]DeskEvent{note, claim})
+	if _, _, err := f.Apply(ev(ActClaim, "rita", 3), false); err != nil {
+		t.Fatalf("new key after fold: %v", err)
+	}
+	c2 := claim
+	c2.Assignee = ""
+	if _, changed, err := f.Apply(c2, false); err != nil || changed {
+		t.Errorf("claim retried after the fold: changed=%v err=%v", changed, err)
+	}
+	n2 := note
+	n2.Text = "other"
+	if _, _, err := f.Apply(n2, false); !errors.Is(err, ErrDeskConflict) {
+		t.Errorf("key reused after the fold: err=%v, want a conflict", err)
+	}
+}
+
+// TestDeskRefusesLookAlikeAssignees: names that render like another name
+// ("rita " and "rita", a Hangul filler that renders blank, a decomposed
+// "josé" beside the composed one) would make two assignees of one person.
+func TestDeskRefusesLookAlikeAssignees(t *testing.T) {
+	for _, name := range []string{"rita ", " rita", "\u3164", "rita\u3164", "\u115f", "jose\u0301", "rita\u2028", "\u00a0rita"} {
+		e := ev(ActAssign, "cora", 1)
+		e.Assignee = name
+		if _, changed, err := NewDesk().Apply(e, true); !errors.Is(err, ErrDeskInvalid) || changed {
+			t.Errorf("assignee %q: changed=%v err=%v, want invalid", name, changed, err)
+		}
+	}
+	for _, name := range []string{"rita", "Rita Levi", "jos\u00e9", "渡辺"} {
+		e := ev(ActAssign, "cora", 1)
+		e.Assignee = name
+		if _, _, err := NewDesk().Apply(e, true); err != nil {
+			t.Errorf("assignee %q refused: %v", name, err)
+		}
+	}
+}
+
+// TestDeskFullAlertCanStillBeResolved: a careless script (or a hostile
+// responder, who may note any alert of the queue) filling an alert's
+// thread up to the event bound must not leave an alert nobody can close:
+// a resolve is still taken, once, and nothing after it.
+func TestDeskFullAlertCanStillBeResolved(t *testing.T) {
+	d := deskIn(t, StateClaimed) // rita holds it
+	var err error
+	for i := d.Events; i < maxDeskEvents; i++ {
+		if d, _, err = d.Apply(ev(ActNote, "sam", 10+i), false); err != nil {
+			t.Fatalf("note %d: %v", i, err)
+		}
+	}
+	if _, _, err := d.Apply(ev(ActClaim, "sam", 900), false); !errors.Is(err, ErrDeskConflict) {
+		t.Fatalf("claim past the bound: %v", err)
+	}
+	if _, _, err := d.Apply(ev(ActResolve, "sam", 901), false); !errors.Is(err, ErrDeskConflict) {
+		t.Fatalf("resolve of rita's alert by sam past the bound: %v", err)
+	}
+	d, changed, err := d.Apply(ev(ActResolve, "rita", 902), false)
+	if err != nil || !changed || d.State != StateResolved {
+		t.Fatalf("resolve past the bound: changed=%v err=%v state=%s", changed, err, d.State)
+	}
+	for _, a := range []string{ActReopen, ActNote, ActLink} {
+		if _, _, err := d.Apply(ev(a, "rita", 903), true); !errors.Is(err, ErrDeskConflict) {
+			t.Errorf("%s after the last resolve: %v", a, err)
+		}
+	}
+}
+
+// TestDeskRefusesDeceptiveLinks: a link that shows one host and goes to
+// another ("https://acme.com@evil.example/", the userinfo trick) or that
+// is not a plain http(s) URL is refused; ordinary links are taken.
+func TestDeskRefusesDeceptiveLinks(t *testing.T) {
+	for _, u := range []string{"https://acme.com@evil.example/reply", "https://acme.com:pw@evil.example/", "data:text/html,<script>alert(1)</script>",
+		"javascript://acme.com/%0aalert(1)", "JAVASCRIPT:alert(1)", "//evil.example/x", "https://acme.com/\u202ereply"} {
+		e := ev(ActLink, "rita", 1)
+		e.URL = u
+		if _, changed, err := NewDesk().Apply(e, true); !errors.Is(err, ErrDeskInvalid) || changed {
+			t.Errorf("link %q: changed=%v err=%v, want invalid", u, changed, err)
+		}
+	}
+	for _, u := range []string{"https://x.com/acme/status/1", "http://intranet:8080/case?id=7&x=%40y", "HTTPS://Example.com/a#b"} {
+		e := ev(ActLink, "rita", 1)
+		e.URL = u
+		if _, _, err := NewDesk().Apply(e, true); err != nil {
+			t.Errorf("link %q refused: %v", u, err)
+		}
+	}
+}
+
+// TestDeskSizeCountsKeys: the idempotency keys (up to 128 bytes each) are
+// part of what a desk costs the in-memory store's budget.
+func TestDeskSizeCountsKeys(t *testing.T) {
+	short, long := NewDesk(), NewDesk()
+	for i := range 100 {
+		e := ev(ActNote, "rita", i)
+		e.ID = fmt.Sprintf("k%d", i)
+		short, _, _ = short.Apply(e, false)
+		e.ID = fmt.Sprintf("%0128d", i)
+		long, _, _ = long.Apply(e, false)
+	}
+	if got, want := long.size()-short.size(), 100*(128-3); got < want {
+		t.Errorf("100 keys of 128 bytes cost %d bytes more than short ones, want at least %d", got, want)
+	}
+}
+
+// TestDeskTakesLongOIDCNames: an OIDC caller's name is namespaced by the
+// issuer ("oidc:<issuer>/<name claim>", the claim itself up to 128 bytes),
+// so it is longer than 128 bytes with an Entra ID issuer and a long email:
+// such a person must still act on the desk and be assignable.
+func TestDeskTakesLongOIDCNames(t *testing.T) {
+	who := "oidc:login.microsoftonline.com/0a1b2c3d-4e5f-6071-8293-a4b5c6d7e8f9/v2.0/" + strings.Repeat("r", 100) + "@example.com"
+	if len(who) <= 128 {
+		t.Fatalf("name of %d bytes: not long enough to test", len(who))
+	}
+	e := ev(ActClaim, who, 1)
+	e.ID = "k1" // ev names the key after the actor
+	d, changed, err := NewDesk().Apply(e, false)
+	if err != nil || !changed || d.Assignee != who {
+		t.Fatalf("claim by a long OIDC name: changed=%v err=%v", changed, err)
+	}
+	a := ev(ActAssign, "cora", 2)
+	a.Assignee = who
+	if _, _, err := deskIn(t, StateClaimed).Apply(a, true); err != nil {
+		t.Fatalf("assign to a long OIDC name: %v", err)
 	}
 }

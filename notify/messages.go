@@ -118,7 +118,9 @@ func viewOf(it *post.Item, deskBase string) view {
 		if it.Enrichment != nil && it.Enrichment.RedactedText != "" {
 			v.Excerpt = it.Enrichment.RedactedText
 		}
-		v.Author, v.Platform = p.Author.Handle, p.Platform
+		// One line each: a handle is untrusted (a pushed post, an RSS author)
+		// and a line break in it would forge a field of the message.
+		v.Author, v.Platform = oneLine(p.Author.Handle), oneLine(p.Platform)
 		if len(p.URLs) > 0 {
 			v.PostURL = p.URLs[0]
 		}

@@ -112,9 +112,11 @@ func (c Config) Validate(getenv func(string) string) error {
 			errs = append(errs, fmt.Errorf("notify.desk_url: %q is not an http(s) URL", c.DeskURL))
 		}
 	}
+	total := 0 // ids remembered by every channel: the dedup memory of the process
 	for _, name := range slices.Sorted(maps.Keys(c.Channels)) {
 		ch := c.Channels[name]
 		key := "notify.channels." + name
+		total += cmp(ch.DedupWindow, DefaultDedup)
 		if _, err := ch.resolve(key, getenv); err != nil {
 			errs = append(errs, err)
 		}
@@ -133,6 +135,9 @@ func (c Config) Validate(getenv func(string) string) error {
 		if ch.DedupWindow < 0 || ch.DedupWindow > MaxDedupWindow {
 			errs = append(errs, fmt.Errorf("%s.dedup_window: %d, want 0 (the default, %d) to %d", key, ch.DedupWindow, DefaultDedup, MaxDedupWindow))
 		}
+	}
+	if total > MaxDedupWindow {
+		errs = append(errs, fmt.Errorf("notify.channels: the channels' dedup_window add up to %d ids (about 100 bytes each), at most %d", total, MaxDedupWindow))
 	}
 	return errors.Join(errs...)
 }

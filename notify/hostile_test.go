@@ -1,0 +1,57 @@
+package notify
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+)
+
+// TestAuthorCannotForgeMessageFields: a post's author handle is untrusted
+// (a pushed post, an RSS author): one with line breaks must not add lines
+// that read as the message's own fields ("*Priority*\nP4" in Slack,
+// "Queue: …" in an email).
+func TestAuthorCannotForgeMessageFields(t *testing.T) {
+	it := alert("1", "care-emea", "P1", "the app is down")
+	it.Post.Author.Handle = "bob\n*Priority*\nP4\r\nQueue: vip\u2028Team: x"
+	it.Post.Platform = "x\nTeam: y"
+	v := viewOf(it, "")
+	for _, s := range []string{v.Author, v.Platform} {
+		if strings.ContainsAny(s, "\r\n\u2028\u2029\v\f\u0085") {
+			t.Errorf("view keeps a line break: %q", s)
+		}
+	}
+	_, text, _, err := emailAlert(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(text, "\nQueue: vip") || strings.Contains(text, "\nTeam: y") || strings.Contains(text, "\nTeam: x") {
+		t.Errorf("email text has a forged line:\n%s", text)
+	}
+	body, err := slackAlert(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(string(body), `\n`); n != 4 { // the four field labels: Priority, Queue, Team, Author
+		t.Errorf("slack message has %d line breaks, want 4: %s", n, body)
+	}
+}
+
+// TestValidateBoundsTheDedupMemoryOfAllChannels: each channel's
+// dedup_window is bounded, but 100 channels at the bound remember a
+// billion ids (about 100 GB): the sum over the channels is bounded too.
+func TestValidateBoundsTheDedupMemoryOfAllChannels(t *testing.T) {
+	getenv := func(string) string { return "https://hooks.slack.com/services/T/B/X" }
+	c := Config{Channels: map[string]Channel{}}
+	for i := range MaxChannels {
+		c.Channels[fmt.Sprintf("c%d", i)] = Channel{Kind: Slack, URLEnv: "S", Queues: []string{"q"}, DedupWindow: MaxDedupWindow}
+	}
+	if err := c.Validate(getenv); err == nil || !strings.Contains(err.Error(), "dedup_window") {
+		t.Errorf("%d channels of %d ids each: %v, want an error about dedup_window", MaxChannels, MaxDedupWindow, err)
+	}
+	for name := range c.Channels { // the default on every channel fits
+		c.Channels[name] = Channel{Kind: Slack, URLEnv: "S", Queues: []string{"q"}}
+	}
+	if err := c.Validate(getenv); err != nil {
+		t.Errorf("%d channels with the default window: %v", MaxChannels, err)
+	}
+}
