@@ -4,9 +4,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"strings"
-	"syscall"
 	"testing"
-	"time"
 )
 
 func embedded(t testing.TB) *Model {
@@ -61,12 +59,6 @@ func TestScoreSumsOncePerBucket(t *testing.T) {
 	if got != want {
 		t.Fatal("one bucket 480 times: sums differ")
 	}
-}
-
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // BenchmarkScore: Score against scoreEach (the per-feature loop it replaced)
