@@ -15,6 +15,7 @@ import (
 
 	gomail "github.com/wneessen/go-mail"
 
+	"github.com/earshot-dev/earshot/internal/retry"
 	"github.com/earshot-dev/earshot/internal/secret"
 )
 
@@ -131,10 +132,10 @@ func newEmailSender(ch Channel, getenv func(string) string) (*emailSender, error
 func (e *emailSender) send(ctx context.Context, subject, text, html string) error {
 	m := gomail.NewMsg()
 	if err := m.From(e.from); err != nil {
-		return permanent{err}
+		return retry.Permanent{Err: err}
 	}
 	if err := m.To(e.to...); err != nil {
-		return permanent{err}
+		return retry.Permanent{Err: err}
 	}
 	m.Subject(subject)
 	m.SetMessageID()
@@ -149,7 +150,7 @@ func (e *emailSender) send(ctx context.Context, subject, text, html string) erro
 	err := e.client.DialAndSendWithContext(ctx, m)
 	var se *gomail.SendError
 	if errors.As(err, &se) && !se.IsTemp() && se.ErrorCode() >= 500 {
-		return permanent{err} // a 5xx answer: the server will not take it
+		return retry.Permanent{Err: err} // a 5xx answer: the server will not take it
 	}
 	return err
 }

@@ -16,7 +16,6 @@ import (
 	"io"
 	"log/slog"
 	"maps"
-	"math/rand/v2"
 	"net/http"
 	"net/url"
 	"slices"
@@ -28,6 +27,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promauto"
 
+	"github.com/earshot-dev/earshot/internal/retry"
 	"github.com/earshot-dev/earshot/internal/secret"
 	"github.com/earshot-dev/earshot/post"
 )
@@ -253,10 +253,7 @@ func New(c Config, getenv func(string) string, reg prometheus.Registerer, log *s
 		if x.minPri == "" {
 			x.minPri = "P4"
 		}
-		x.backoff = func(attempt int) time.Duration { // 0.25s, 0.5s, 1s, … capped at 8s, with jitter
-			d := min(250*time.Millisecond<<attempt, 8*time.Second)
-			return d/2 + rand.N(d/2+1)
-		}
+		x.backoff = retry.Backoff
 		n.channels[name] = x
 	}
 	return n, nil
@@ -429,37 +426,24 @@ func (n *Notifier) message(ch *channel, v view, now time.Time) (func(context.Con
 	return func(ctx context.Context) error { return ch.post(ctx, body) }, err
 }
 
-// permanent is a failure that retrying will not fix.
-type permanent struct{ error }
-
 // send makes attempts with backoff, and returns why it gave up, or "".
 func (n *Notifier) send(ctx context.Context, ch *channel, try func(context.Context) error) string {
-	var last error
-	for attempt := range ch.attempts {
-		if attempt > 0 {
-			t := time.NewTimer(ch.backoff(attempt - 1))
-			select {
-			case <-ctx.Done():
-				t.Stop()
-				return fmt.Sprintf("notify %s: stopped after %d attempts: %v", ch.name, attempt, last)
-			case <-t.C:
-			}
-		}
-		if last = try(ctx); last == nil {
-			return ""
-		}
-		var p permanent
-		if errors.As(last, &p) {
-			return fmt.Sprintf("notify %s (%s) refused the message: %v", ch.name, ch.kind, p.error)
-		}
+	f := retry.Do(ctx, ch.attempts, ch.backoff, try)
+	switch {
+	case f == nil:
+		return ""
+	case f.Stopped:
+		return fmt.Sprintf("notify %s: stopped after %d attempts: %v", ch.name, f.Attempts, f.Last)
+	case f.Refused:
+		return fmt.Sprintf("notify %s (%s) refused the message: %v", ch.name, ch.kind, f.Last)
 	}
-	return fmt.Sprintf("notify %s (%s): %d attempts failed, the last with %v", ch.name, ch.kind, ch.attempts, last)
+	return fmt.Sprintf("notify %s (%s): %d attempts failed, the last with %v", ch.name, ch.kind, f.Attempts, f.Last)
 }
 
 func (ch *channel) post(ctx context.Context, body []byte) error {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, ch.dest.url, bytes.NewReader(body))
 	if err != nil {
-		return permanent{errors.New("bad request")} // the URL may be a secret: not in the error
+		return retry.Permanent{Err: errors.New("bad request")} // the URL may be a secret: not in the error
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("User-Agent", "earshot-notify/1")
@@ -473,13 +457,7 @@ func (ch *channel) post(ctx context.Context, body []byte) error {
 	}
 	io.Copy(io.Discard, io.LimitReader(res.Body, 64<<10))
 	res.Body.Close()
-	switch {
-	case res.StatusCode < 300:
-		return nil
-	case res.StatusCode == http.StatusTooManyRequests || res.StatusCode == http.StatusRequestTimeout || res.StatusCode >= 500:
-		return fmt.Errorf("HTTP %d", res.StatusCode)
-	}
-	return permanent{fmt.Errorf("HTTP %d", res.StatusCode)}
+	return retry.HTTPStatus(res.StatusCode)
 }
 
 // Flush sends the digests whose window has ended: one message per channel

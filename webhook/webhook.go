@@ -12,13 +12,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math/rand/v2"
 	"net/http"
 	"net/url"
 	"os"
 	"strconv"
 	"time"
 
+	"github.com/earshot-dev/earshot/internal/retry"
 	"github.com/earshot-dev/earshot/internal/secret"
 	"github.com/earshot-dev/earshot/post"
 )
@@ -90,10 +90,7 @@ func NewSender(e Endpoint, getenv func(string) string) (*Sender, error) {
 		timeout = 5 * time.Second
 	}
 	s.client = &http.Client{Timeout: timeout}
-	s.backoff = func(attempt int) time.Duration { // 0.25s, 0.5s, 1s, … capped at 8s, with jitter
-		d := min(250*time.Millisecond<<attempt, 8*time.Second)
-		return d/2 + rand.N(d/2+1)
-	}
+	s.backoff = retry.Backoff
 	return s, nil
 }
 
@@ -110,14 +107,11 @@ func Sign(secret []byte, ts int64, body []byte) string {
 	return "sha256=" + hex.EncodeToString(m.Sum(nil))
 }
 
-// permanent is a failure that retrying will not fix.
-type permanent struct{ error }
-
 // send makes one attempt.
 func (s *Sender) send(ctx context.Context, it *post.Item, body []byte) error {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.url, bytes.NewReader(body))
 	if err != nil {
-		return permanent{err}
+		return retry.Permanent{Err: err}
 	}
 	ts := s.now().Unix()
 	req.Header.Set("Content-Type", "application/json")
@@ -131,13 +125,7 @@ func (s *Sender) send(ctx context.Context, it *post.Item, body []byte) error {
 	}
 	io.Copy(io.Discard, io.LimitReader(res.Body, 64<<10))
 	res.Body.Close()
-	switch {
-	case res.StatusCode < 300:
-		return nil
-	case res.StatusCode == http.StatusTooManyRequests || res.StatusCode == http.StatusRequestTimeout || res.StatusCode >= 500:
-		return fmt.Errorf("HTTP %d", res.StatusCode)
-	}
-	return permanent{fmt.Errorf("HTTP %d", res.StatusCode)}
+	return retry.HTTPStatus(res.StatusCode)
 }
 
 // Deliver posts one alert, retrying with backoff, and returns the reason it
@@ -147,26 +135,16 @@ func (s *Sender) Deliver(ctx context.Context, it *post.Item) string {
 	if err != nil {
 		return err.Error()
 	}
-	var last error
-	for attempt := range s.attempts {
-		if attempt > 0 {
-			t := time.NewTimer(s.backoff(attempt - 1))
-			select {
-			case <-ctx.Done():
-				t.Stop()
-				return fmt.Sprintf("webhook %s: stopped after %d attempts: %v", s.url, attempt, last)
-			case <-t.C:
-			}
-		}
-		if last = s.send(ctx, it, body); last == nil {
-			return ""
-		}
-		var p permanent
-		if errors.As(last, &p) {
-			return fmt.Sprintf("webhook %s refused the alert: %v", s.url, p.error)
-		}
+	f := retry.Do(ctx, s.attempts, s.backoff, func(ctx context.Context) error { return s.send(ctx, it, body) })
+	switch {
+	case f == nil:
+		return ""
+	case f.Stopped:
+		return fmt.Sprintf("webhook %s: stopped after %d attempts: %v", s.url, f.Attempts, f.Last)
+	case f.Refused:
+		return fmt.Sprintf("webhook %s refused the alert: %v", s.url, f.Last)
 	}
-	return fmt.Sprintf("webhook %s: %d attempts failed, the last with %v", s.url, s.attempts, last)
+	return fmt.Sprintf("webhook %s: %d attempts failed, the last with %v", s.url, f.Attempts, f.Last)
 }
 
 // Stage returns the delivery stage of one queue: every alert is posted;
