@@ -5,7 +5,7 @@ PKGS      := ./...
 RUN_ARGS  ?=
 DATA      ?= ../shared/data
 
-.PHONY: all build run test unit sqlcheck integration up down bench chaos fuzz lint fmt clean models bench-distributed image deploycheck
+.PHONY: all build run test unit sqlcheck integration up down tools bench chaos fuzz lint fmt clean models bench-distributed image deploycheck
 
 all: build
 
@@ -23,7 +23,7 @@ run: build
 ## starts, then the deployment checks (image, compose, Helm: make deploycheck).
 test: lint unit sqlcheck integration deploycheck
 
-unit:
+unit: tools
 	$(GO) vet $(PKGS)
 	$(GO) test -race -count=1 $(PKGS)
 
@@ -34,7 +34,7 @@ sqlcheck: build
 	./$(BIN) migrate --print | python3 deploy/local/sqlcheck.py
 	./$(BIN) migrate --print | python3 deploy/grafana/check.py deploy/grafana/earshot-insights.json
 
-integration: build up
+integration: build up tools
 	deploy/local/chromium.sh
 	$(GO) test -tags integration -count=1 -p 1 -timeout 30m $(PKGS)
 
@@ -44,6 +44,11 @@ up:
 
 down:
 	deploy/local/down.sh
+
+## tools: the servers some tests start privately (Mailpit for email, Alertmanager), installed
+## into .local/bin from the Go module proxy (deploy/local/tools.sh; internal/testsvc finds them).
+tools:
+	deploy/local/tools.sh
 
 ## image: the container image, built without a container engine (deploy/ops/image): a static binary
 ## on an empty base, non-root, with OCI labels, written to bin/earshot-image.tar for

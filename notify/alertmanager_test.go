@@ -3,57 +3,19 @@ package notify
 import (
 	"context"
 	"encoding/json"
-	"net"
 	"net/http"
-	"os"
-	"os/exec"
-	"path/filepath"
-	"strconv"
 	"testing"
 	"time"
 
+	"github.com/earshot-dev/earshot/internal/testsvc"
 	"github.com/earshot-dev/earshot/post"
 )
 
-// TestAlertmanagerItself posts to a real Alertmanager ($EARSHOT_ALERTMANAGER
-// or alertmanager on the PATH; skipped without it): the alert is accepted
+// TestAlertmanagerItself posts to a real Alertmanager (internal/testsvc): the alert is accepted
 // and listed with its labels, a retraction of a post dated ahead is
 // accepted too, and the rate limit's digest is listed.
 func TestAlertmanagerItself(t *testing.T) {
-	bin := os.Getenv("EARSHOT_ALERTMANAGER")
-	if bin == "" {
-		var err error
-		if bin, err = exec.LookPath("alertmanager"); err != nil {
-			t.Skip("no alertmanager binary: see docs/notifications.md, or set EARSHOT_ALERTMANAGER")
-		}
-	}
-	dir := t.TempDir()
-	cfg := filepath.Join(dir, "am.yml")
-	os.WriteFile(cfg, []byte("route: {receiver: none}\nreceivers: [{name: none}]\n"), 0o644)
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := l.Addr().(*net.TCPAddr).Port
-	l.Close()
-	cmd := exec.Command(bin, "--config.file="+cfg, "--storage.path="+dir, "--web.listen-address=127.0.0.1:"+strconv.Itoa(port), "--cluster.listen-address=", "--log.level=warn")
-	cmd.Stderr = os.Stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	base := "http://127.0.0.1:" + strconv.Itoa(port)
-	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(50 * time.Millisecond) {
-		if res, err := http.Get(base + "/-/ready"); err == nil {
-			res.Body.Close()
-			if res.StatusCode == http.StatusOK {
-				break
-			}
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("alertmanager did not start")
-		}
-	}
+	base := testsvc.Alertmanager(t)
 	n, err := New(Config{DeskURL: "https://earshot.example.com", Channels: map[string]Channel{
 		"am": {Kind: Alertmanager, URL: base, Queues: []string{"q"}, MaxAttempts: 1, RateLimit: RateLimit{Messages: 1, Per: time.Second}},
 	}}, nil, nil, nil)

@@ -1,85 +1,23 @@
 package notify
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/json"
-	"encoding/pem"
-	"math/big"
-	"net"
 	"net/http"
-	"os"
-	"os/exec"
-	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/earshot-dev/earshot/internal/testsvc"
 )
 
-// mailpit starts a real SMTP server (Mailpit, from the Go module proxy:
-// go install github.com/axllent/mailpit@v1.33.1) that requires STARTTLS
-// with a certificate made here and a password, and returns its SMTP port,
-// its HTTP API's base URL and the CA file to trust. The binary is found as
-// $EARSHOT_MAILPIT or mailpit on the PATH; without it the test is skipped.
+// mailpit starts a real SMTP server (Mailpit, internal/testsvc) that
+// requires STARTTLS with a certificate made for the test and a password
+// (earshot / s3cret-pw), and returns its SMTP port, its HTTP API's base URL
+// and the CA file to trust.
 func mailpit(t *testing.T) (smtpPort int, api, caFile string) {
 	t.Helper()
-	bin := os.Getenv("EARSHOT_MAILPIT")
-	if bin == "" {
-		var err error
-		if bin, err = exec.LookPath("mailpit"); err != nil {
-			t.Skip("no mailpit: go install github.com/axllent/mailpit@v1.33.1, or set EARSHOT_MAILPIT")
-		}
-	}
-	dir := t.TempDir()
-	certFile, keyFile := filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
-	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "localhost"}, DNSNames: []string{"localhost"},
-		IPAddresses: []net.IP{net.ParseIP("127.0.0.1")}, NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	kb, _ := x509.MarshalECPrivateKey(key)
-	os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600)
-	os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kb}), 0o600)
-	authFile := filepath.Join(dir, "auth")
-	os.WriteFile(authFile, []byte("earshot:s3cret-pw\n"), 0o600)
-	free := func() int {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer l.Close()
-		return l.Addr().(*net.TCPAddr).Port
-	}
-	smtpPort, httpPort := free(), free()
-	cmd := exec.Command(bin, "--smtp", "127.0.0.1:"+strconv.Itoa(smtpPort), "--listen", "127.0.0.1:"+strconv.Itoa(httpPort),
-		"--database", filepath.Join(dir, "mail.db"), "--smtp-tls-cert", certFile, "--smtp-tls-key", keyFile,
-		"--smtp-require-starttls", "--smtp-auth-file", authFile, "--quiet")
-	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	api = "http://127.0.0.1:" + strconv.Itoa(httpPort)
-	for deadline := time.Now().Add(15 * time.Second); ; time.Sleep(50 * time.Millisecond) {
-		if res, err := http.Get(api + "/api/v1/messages"); err == nil {
-			res.Body.Close()
-			if c, err := net.Dial("tcp", "127.0.0.1:"+strconv.Itoa(smtpPort)); err == nil {
-				c.Close()
-				break
-			}
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("mailpit did not start")
-		}
-	}
-	return smtpPort, api, certFile
+	m := testsvc.Mailpit(t)
+	return m.SMTPPort, m.API, m.CAFile
 }
 
 func getJSON(t *testing.T, url string, v any) {
