@@ -72,18 +72,59 @@ func (s *Services) startKafka(ctx context.Context) error {
 	if s.Broker, err = freeAddr(); err != nil {
 		return err
 	}
-	ctrl, err := freeAddr()
-	if err != nil {
-		return err
-	}
 	if s.KafkaProxy, err = newProxy(s.Broker); err != nil {
 		return err
 	}
-	kdir := filepath.Join(s.Dir, "kafka")
-	if err := os.MkdirAll(filepath.Join(kdir, "logs"), 0o755); err != nil {
+	if s.kafka, err = formatKafka(ctx, filepath.Join(s.Dir, "kafka"), s.KafkaLibs, s.Broker, s.KafkaProxy.Addr()); err != nil {
 		return err
 	}
-	conf := filepath.Join(kdir, "server.properties")
+	return s.kafka.start(ctx)
+}
+
+// Broker is a single-node KRaft broker of a test's own, from the local
+// stack's jars, on a free port it also advertises: it can be killed
+// mid-run without touching the broker the other tests share.
+type Broker struct {
+	Addr string // host:port, listened on and advertised
+	svc  *service
+}
+
+// StartBroker formats a broker's storage under dir and starts it.
+func StartBroker(ctx context.Context, dir, kafkaLibs string) (*Broker, error) {
+	if _, err := os.Stat(kafkaLibs); err != nil {
+		return nil, fmt.Errorf("no Kafka jars (make up installs them): %w", err)
+	}
+	addr, err := freeAddr()
+	if err != nil {
+		return nil, err
+	}
+	svc, err := formatKafka(ctx, dir, kafkaLibs, addr, addr)
+	if err != nil {
+		return nil, err
+	}
+	b := &Broker{Addr: addr, svc: svc}
+	return b, svc.start(ctx)
+}
+
+// Start starts the broker again on the same data, after Kill.
+func (b *Broker) Start(ctx context.Context) error { return b.svc.start(ctx) }
+
+// Kill ends the broker as a crash would: no clean shutdown.
+func (b *Broker) Kill() { b.svc.kill() }
+
+// formatKafka writes a single-node KRaft configuration under dir that
+// listens on listen and advertises advertised, formats the storage, and
+// returns the broker, not started.
+func formatKafka(ctx context.Context, dir, kafkaLibs, listen, advertised string) (*service, error) {
+	ctrl, err := freeAddr()
+	if err != nil {
+		return nil, err
+	}
+	logs := filepath.Join(dir, "logs")
+	if err := os.MkdirAll(logs, 0o755); err != nil {
+		return nil, err
+	}
+	conf := filepath.Join(dir, "server.properties")
 	props := fmt.Sprintf(`process.roles=broker,controller
 node.id=1
 controller.quorum.voters=1@%[2]s
@@ -105,21 +146,20 @@ group.min.session.timeout.ms=3000
 message.max.bytes=8388608
 num.network.threads=1
 num.io.threads=2
-`, s.Broker, ctrl, filepath.Join(kdir, "data"), s.KafkaProxy.Addr())
+`, listen, ctrl, filepath.Join(dir, "data"), advertised)
 	if err := os.WriteFile(conf, []byte(props), 0o644); err != nil {
-		return err
+		return nil, err
 	}
 	id := make([]byte, 16)
 	rand.Read(id)
-	format := exec.CommandContext(ctx, "java", "-Xmx256m", "-XX:TieredStopAtLevel=1", "-cp", s.KafkaLibs+"/*", "kafka.tools.StorageTool", "format", "-t", "f"+base64.RawURLEncoding.EncodeToString(id)[1:], "-c", conf)
+	cid := "f" + base64.RawURLEncoding.EncodeToString(id)[1:] // never a leading '-'
+	format := exec.CommandContext(ctx, "java", "-Xmx256m", "-XX:TieredStopAtLevel=1", "-cp", kafkaLibs+"/*", "kafka.tools.StorageTool", "format", "-t", cid, "-c", conf)
 	if out, err := format.CombinedOutput(); err != nil {
-		return fmt.Errorf("formatting the private broker's storage: %v\n%s", err, out)
+		return nil, fmt.Errorf("formatting the private broker's storage: %v\n%s", err, out)
 	}
-	logs := filepath.Join(kdir, "logs")
-	s.kafka = &service{name: "kafka", addr: s.Broker, dir: kdir, log: filepath.Join(logs, "kafka.out"),
+	return &service{name: "kafka", addr: listen, dir: dir, log: filepath.Join(logs, "kafka.out"),
 		argv: []string{"java", "-Xmx512m", "-Xms128m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Djava.awt.headless=true", "-Dkafka.logs.dir=" + logs,
-			"-cp", s.KafkaLibs + "/*", "kafka.Kafka", conf}}
-	return s.kafka.start(ctx)
+			"-cp", kafkaLibs + "/*", "kafka.Kafka", conf}}, nil
 }
 
 func (s *Services) startClickHouse(ctx context.Context) error {
