@@ -252,29 +252,52 @@ func SimulateRouting(cfg route.Config, posts, watchlists string, start time.Time
 // FILE): the watchlists of dir (all: drafts and paused ones too) over the
 // posts of a file ("-": stdin), through MatchPosts.
 func MatchFile(dir, posts string, all bool, stdin io.Reader, stdout, stderr io.Writer) error {
-	lists, err := match.LoadDir(dir)
+	e, err := fileMatcher(dir, "", all)
 	if err != nil {
-		return ConfigError(err)
+		return err
+	}
+	in, done, err := openPosts(posts, stdin)
+	if err != nil {
+		return err
+	}
+	defer done()
+	return MatchPosts(e, posts, in, stdout, stderr)
+}
+
+// fileMatcher is the matcher of the tools that read a file (match,
+// filter): the watchlists of dir, or when dir is "" the keywords of the
+// file keywords; all makes drafts and paused lists live. Errors are
+// ErrConfig.
+func fileMatcher(dir, keywords string, all bool) (*match.Matcher, error) {
+	var lists []*match.Watchlist
+	var err error
+	if dir != "" {
+		lists, err = match.LoadDir(dir)
+	} else {
+		lists, err = keywordLists(keywords)
+	}
+	if err != nil {
+		return nil, ConfigError(err)
 	}
 	if all {
 		for _, w := range lists {
 			w.Status = "live"
 		}
 	}
-	e, err := match.New(lists)
+	m, err := match.New(lists)
+	return m, ConfigError(err)
+}
+
+// openPosts opens the posts file of a tool; "-" is stdin. done closes it.
+func openPosts(path string, stdin io.Reader) (in io.Reader, done func(), err error) {
+	if path == "-" {
+		return stdin, func() {}, nil
+	}
+	f, err := os.Open(path)
 	if err != nil {
-		return ConfigError(err)
+		return nil, nil, err
 	}
-	in := stdin
-	if posts != "-" {
-		f, err := os.Open(posts)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		in = f
-	}
-	return MatchPosts(e, posts, in, stdout, stderr)
+	return f, func() { f.Close() }, nil
 }
 
 // InsightServer is where a cookbook query runs: the sink section of a
@@ -374,35 +397,16 @@ func Filter(ctx context.Context, o FilterOptions, stdin io.Reader, stdout, stder
 	case o.MaxPostBytes < 1 || o.MaxPostBytes > 1<<30:
 		return ConfigError(fmt.Errorf("filter: --max-post-bytes %d, want 1 to %d", o.MaxPostBytes, 1<<30))
 	}
-	var lists []*match.Watchlist
-	var err error
-	if o.Dir != "" {
-		lists, err = match.LoadDir(o.Dir)
-	} else {
-		lists, err = keywordLists(o.Keywords)
-	}
+	m, err := fileMatcher(o.Dir, o.Keywords, o.All)
 	if err != nil {
-		return ConfigError(err)
-	}
-	if o.All {
-		for _, w := range lists {
-			w.Status = "live"
-		}
-	}
-	m, err := match.New(lists)
-	if err != nil {
-		return ConfigError(err)
+		return err
 	}
 	e := m.Engine()
-	in := stdin
-	if o.Path != "-" {
-		f, err := os.Open(o.Path)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		in = f
+	in, done, err := openPosts(o.Path, stdin)
+	if err != nil {
+		return err
 	}
+	defer done()
 	opts := ingest.FilterOptions{Format: o.Format, MaxPostBytes: o.MaxPostBytes, Workers: o.Workers, Reject: func(r string) { fmt.Fprintln(stderr, r) }}
 	if !o.Strict {
 		opts.MayKeep = e.MayMatch // a line with no keyword in it is not decoded
