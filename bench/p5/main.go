@@ -7,6 +7,15 @@
 //	earshot filter --watchlists DIR/watchlists DIR/posts.ndjson > /dev/null
 //	earshot match --watchlists DIR/watchlists --posts DIR/posts.ndjson > /dev/null
 //
+// It also writes DIR/benthos.yaml, the same job as a Redpanda Connect
+// pipeline would run it (a file input, a Bloblang mapping that keeps a post
+// whose text matches one case-insensitive regular expression of every
+// keyword between non-word characters, a file output), for the yardstick
+// built by bench/p5/benthos:
+//
+//	earshot filter --keywords DIR/keywords.txt DIR/posts.ndjson > /dev/null
+//	benthos -c DIR/benthos.yaml > /dev/null
+//
 // Usage: go run ./bench/p5 -out DIR [-posts 1000000] [-keywords 1000]
 package main
 
@@ -18,6 +27,8 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
+	"strings"
 	"time"
 
 	gojson "github.com/goccy/go-json"
@@ -46,6 +57,7 @@ func main() {
 	}
 	quoted := regexp.MustCompile(`"[^"]+"|[@#]?[\pL\pN_]+\*?`)
 	seen := map[string]bool{}
+	var terms []string
 	for _, w := range lists {
 		b, err := yaml.Marshal(w)
 		if err != nil {
@@ -67,12 +79,17 @@ func main() {
 				t = t[1 : len(t)-1]
 			}
 			fmt.Fprintln(kw, t)
+			terms = append(terms, t)
 		}
 	}
 	if err := kw.Close(); err != nil {
 		log.Fatal(err)
 	}
-	f, err := os.Create(filepath.Join(*out, "posts.ndjson"))
+	posts := filepath.Join(*out, "posts.ndjson")
+	if err := os.WriteFile(filepath.Join(*out, "benthos.yaml"), benthosConfig(posts, terms), 0o644); err != nil {
+		log.Fatal(err)
+	}
+	f, err := os.Create(posts)
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -92,4 +109,39 @@ func main() {
 		log.Fatal(err)
 	}
 	fmt.Printf("%d watchlists, %d keywords, %d posts in %s\n", len(lists), len(seen), *n, *out)
+}
+
+// benthosConfig is the P5 job as a Redpanda Connect (Benthos) pipeline: the
+// keywords as one regular expression, longest first, each between non-word
+// characters or the ends of the text, case-insensitive; two processing
+// threads, as the machine has two cores.
+func benthosConfig(posts string, terms []string) []byte {
+	sorted := slices.Clone(terms)
+	slices.SortStableFunc(sorted, func(a, b string) int { return len(b) - len(a) })
+	for i, t := range sorted {
+		sorted[i] = regexp.QuoteMeta(t)
+	}
+	re := `(?i)(?:^|[^\pL\pN_])(?:` + strings.Join(sorted, "|") + `)(?:$|[^\pL\pN_])`
+	abs, err := filepath.Abs(posts)
+	if err != nil {
+		log.Fatal(err)
+	}
+	return fmt.Appendf(nil, `input:
+  file:
+    paths: [ %q ]
+    scanner:
+      lines:
+        max_buffer_size: 1000000
+pipeline:
+  threads: 2
+  processors:
+    - mapping: |
+        root = if !this.text.re_match("""%s""") { deleted() }
+output:
+  file:
+    path: /dev/stdout
+    codec: lines
+logger:
+  level: WARN
+`, abs, re)
 }
