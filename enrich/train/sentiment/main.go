@@ -1,5 +1,6 @@
 // Command sentiment builds the enrich stage's learned models — sentiment
-// (multilingual, three classes), emotion and irony (English) — from the
+// (multilingual, three classes; and English, for posts detected as
+// English), emotion and irony (English) — from the
 // labelled sets in ../shared/data, deterministically (the same data give
 // the same bytes), writes them where the binary embeds them and prints
 // figures on the held-out parts.
