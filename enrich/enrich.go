@@ -45,6 +45,12 @@ func New(cfg Config) *Enricher {
 	if e.senti.learned, err = embeddedSentiment(); err != nil {
 		panic(fmt.Errorf("enrich: embedded sentiment model: %w", err))
 	}
+	if e.senti.learnedEN, err = embeddedSentimentEN(); err != nil {
+		panic(fmt.Errorf("enrich: embedded English sentiment model: %w", err))
+	}
+	if e.senti.learnedEN.cfg != e.senti.learned.cfg {
+		panic(fmt.Errorf("enrich: the English sentiment model was built with other features (%+v) than the multilingual one (%+v): retrain (make models)", e.senti.learnedEN.cfg, e.senti.learned.cfg))
+	}
 	if e.senti.emotions, err = loadEmotionModels(e.senti.learned.cfg); err != nil {
 		panic(fmt.Errorf("enrich: embedded emotion model: %w", err))
 	}

@@ -13,8 +13,11 @@ import (
 // when its recipe (data, features, training) changes, and retrain.
 const (
 	SentimentModelVersion = "sentiment-2"
-	EmotionModelVersion   = "emotion-1"
-	IronyModelVersion     = "irony-1"
+	// SentimentENModelVersion is the English model's, trained by the same
+	// command on the same files.
+	SentimentENModelVersion = "sentiment-en-1"
+	EmotionModelVersion     = "emotion-1"
+	IronyModelVersion       = "irony-1"
 )
 
 // Training inputs of each model, relative to the shared data folder, in

@@ -35,9 +35,10 @@ func TestEmbeddedModelsRecorded(t *testing.T) {
 		version string
 		files   []string
 	}{
-		"sentiment": {SentimentModelVersion, SentimentTrainFiles},
-		"emotion":   {EmotionModelVersion, EmotionTrainFiles},
-		"irony":     {IronyModelVersion, IronyTrainFiles},
+		"sentiment":    {SentimentModelVersion, SentimentTrainFiles},
+		"sentiment_en": {SentimentENModelVersion, SentimentTrainFiles},
+		"emotion":      {EmotionModelVersion, EmotionTrainFiles},
+		"irony":        {IronyModelVersion, IronyTrainFiles},
 	}
 	total := 0
 	for _, m := range ms {

@@ -52,6 +52,7 @@ type sentimentModels struct {
 	emoji       map[rune]float64
 	emoticons   map[string]float64
 	learned     *learned       // the trained classifier; nil while training it
+	learnedEN   *learned       // the English classifier, for posts detected as English; nil: learned
 	emotions    *emotionModels // English emotion and irony, on the same features
 }
 

@@ -17,6 +17,8 @@ import (
 var (
 	//go:embed models/sentiment.lm.gz
 	sentimentModelGz []byte
+	//go:embed models/sentiment_en.lm.gz
+	sentimentENModelGz []byte
 	//go:embed models/emotion.lm.gz
 	emotionModelGz []byte
 	//go:embed models/irony.lm.gz
@@ -27,9 +29,10 @@ var (
 // Enricher: they are immutable, and decoding them takes a good part of a
 // second (far more under the race detector).
 var (
-	embeddedSentiment = sync.OnceValues(func() (*learned, error) { return loadLearned(sentimentModelGz) })
-	embeddedEmotion   = sync.OnceValues(func() (*learned, error) { return loadLearned(emotionModelGz) })
-	embeddedIrony     = sync.OnceValues(func() (*learned, error) { return loadLearned(ironyModelGz) })
+	embeddedSentiment   = sync.OnceValues(func() (*learned, error) { return loadLearned(sentimentModelGz) })
+	embeddedSentimentEN = sync.OnceValues(func() (*learned, error) { return loadLearned(sentimentENModelGz) })
+	embeddedEmotion     = sync.OnceValues(func() (*learned, error) { return loadLearned(emotionModelGz) })
+	embeddedIrony       = sync.OnceValues(func() (*learned, error) { return loadLearned(ironyModelGz) })
 )
 
 // sentiClasses is the order of the sentiment model's classes.
@@ -125,7 +128,11 @@ func (l *learned) predict(s *scratch, text, lang string, lex sentimentResult) []
 // learnedSentiment is the classifier's verdict, given the lexicon's.
 func (m *sentimentModels) learnedSentiment(s *scratch, text, lang string, lex sentimentResult) sentimentResult {
 	group := sentiLangGroup(lang)
-	p := m.learned.predict(s, text, group, lex)
+	model := m.learned
+	if group == "en" && m.learnedEN != nil {
+		model = m.learnedEN
+	}
+	p := model.predict(s, text, group, lex)
 	if s.feats.words == 0 {
 		// no words, no emoji (empty, a link, mentions): nothing expressed
 		lex.probs = [3]float64{0, 1, 0}
@@ -142,13 +149,14 @@ func (m *sentimentModels) learnedSentiment(s *scratch, text, lang string, lex se
 	// the continuous score: the lexicon's, pulled toward the classifier's
 	// expected polarity
 	res.score = clamp1(0.5*lex.score + 0.5*(p[2]-p[0]))
-	if s.feats.words <= shortPost && lex.label != "neutral" && math.Abs(lex.score) >= 0.25 && res.label != lex.label && p[best] < 0.6 {
+	if s.feats.words <= shortPost && lex.label != "neutral" && math.Abs(lex.score) >= 0.25 && p[best] < 0.6 {
 		// Backoff: on a post of a few words ("not bad at all", "jajaja")
 		// the classifier has little to go on and the lexicon's rules know
-		// the idiom; its label wins, at the confidence the two share.
+		// the idiom; its label wins, at the confidence the two share —
+		// also when the two agree, and then the post is not abstained on.
 		c := max(0, indexOf(sentiClasses, lex.label))
 		res.label, res.confidence = lex.label, (p[c]+lex.confidence)/2
-	} else if p[best] < m.learned.abstainFor(group) {
+	} else if p[best] < model.abstainFor(group) {
 		res.label = "unknown"
 	}
 	if res.label == "positive" && lex.sarcastic {
@@ -183,7 +191,7 @@ func EmbeddedModels() ([]ModelInfo, error) {
 	for _, x := range []struct {
 		name string
 		gz   []byte
-	}{{"sentiment", sentimentModelGz}, {"emotion", emotionModelGz}, {"irony", ironyModelGz}} {
+	}{{"sentiment", sentimentModelGz}, {"sentiment_en", sentimentENModelGz}, {"emotion", emotionModelGz}, {"irony", ironyModelGz}} {
 		m, err := linmodel.Decode(x.gz)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", x.name, err)
