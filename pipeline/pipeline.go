@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"os"
 	"slices"
 	"sync"
@@ -370,6 +371,13 @@ func (p *Pipeline) addNotify(_ context.Context, has func(string) bool, reg prome
 	if err != nil {
 		return ConfigError(err)
 	}
+	for _, ch := range slices.Sorted(maps.Keys(n.Teams())) {
+		if team := n.Teams()[ch]; !p.policy.HasTeam(team) {
+			return ConfigError(fmt.Errorf("notify.channels.%s.team: %q is not a team of route.org (a channel with a team pages while that team works the queue)", ch, team))
+		}
+	}
+	live := p.live
+	n.FollowTheSun(func(q string, t time.Time) string { return live.Policy().Worker(q, t) })
 	queues := p.policy.AllQueues()
 	for _, r := range n.Routes() {
 		channel, q := r[0], r[1]

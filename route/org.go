@@ -583,3 +583,16 @@ func (o *Org) changes(from, to time.Time, queues []string) []time.Time {
 	slices.SortFunc(out, func(a, b time.Time) int { return a.Compare(b) })
 	return slices.CompactFunc(out, time.Time.Equal)
 }
+
+// Worker returns the team at work on queue q at t under the policy's
+// organisation ("" when nobody is, or without an organisation): who is
+// paged for the queue's alerts now (notify's follow-the-sun channels).
+func (p *Policy) Worker(q string, t time.Time) string {
+	if p.org == nil {
+		return ""
+	}
+	return p.org.Worker(q, t)
+}
+
+// HasTeam reports whether the organisation defines the team.
+func (p *Policy) HasTeam(name string) bool { return p.org != nil && p.org.teams[name] != nil }
