@@ -96,7 +96,12 @@ type Deps struct {
 	Insights   Insights
 	Alerts     AlertStore
 	Hub        *Hub
-	Queues     map[string]QueueInfo // the routing organisation's queues; nil: unknown (only unscoped callers see queues)
+	// OnResolve, when set, is told each alert resolved on the desk (again
+	// on a retry of the request): the pipeline passes it to the
+	// notification channels. An error answers 503, for the client to retry
+	// with the same Idempotency-Key.
+	OnResolve func(ctx context.Context, a Alert) error
+	Queues    map[string]QueueInfo // the routing organisation's queues; nil: unknown (only unscoped callers see queues)
 	// QueuesFrom, when set, reads the queues again (the organisation file
 	// changes when a routing change is approved): at most every few
 	// seconds, so that who may read a queue follows the organisation in

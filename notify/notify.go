@@ -360,6 +360,37 @@ func (n *Notifier) Stage(name, queue string) func(context.Context, post.Batch) (
 	}
 }
 
+// ResolveStage tells the channel named of the alerts resolved on the desk
+// (the desk topic, which carries every queue's resolves): PagerDuty resolves
+// the incident, Opsgenie closes the alert, Alertmanager ends it, and Slack,
+// Teams and email get a short "Resolved" message for an alert they showed
+// on its own. A resolve of another queue's alert is not the channel's and
+// is skipped.
+func (n *Notifier) ResolveStage(name string) func(context.Context, post.Batch) (post.Batch, error) {
+	ch := n.channels[name]
+	return func(ctx context.Context, in post.Batch) (post.Batch, error) {
+		var out post.Batch
+		for _, it := range in.Items {
+			reason := ""
+			switch a := it.Alert; {
+			case a == nil || a.Resolved == nil:
+				reason = "notify: a record of the desk topic without a resolve"
+			case !slices.Contains(ch.queues, a.Queue):
+				continue
+			default:
+				reason = n.deliver(ctx, ch, a.Queue, it)
+			}
+			if ctx.Err() != nil {
+				return post.Batch{}, ctx.Err()
+			}
+			if reason != "" {
+				out.Rejected = append(out.Rejected, post.Rejected{Item: it, Reason: reason})
+			}
+		}
+		return out, nil
+	}
+}
+
 func rank(p string) int {
 	if i := slices.Index(priorities, p); i >= 0 {
 		return i
@@ -383,14 +414,15 @@ func (n *Notifier) deliver(ctx context.Context, ch *channel, queue string, it *p
 	}
 	key := a.ID
 	kind := "alert"
-	if a.Retracted {
+	closing := a.Retracted || a.Resolved != nil // retracted, or resolved on the desk
+	if closing {
 		key, kind = a.ID+"/resolve", "resolve"
 		if ch.chat() {
 			kind = "alert" // a new message, under the rate limit
 		}
 	}
 	now := n.now()
-	if ch.team != "" && !a.Retracted && n.onDuty(a, now) != ch.team {
+	if ch.team != "" && !closing && n.onDuty(a, now) != ch.team {
 		return "" // another team's pager: the one at work on the queue now
 	}
 	ch.mu.Lock()
@@ -399,7 +431,7 @@ func (n *Notifier) deliver(ctx context.Context, ch *channel, queue string, it *p
 		n.m.duplicates.WithLabelValues(ch.name).Inc()
 		return ""
 	}
-	if a.Retracted && (ch.chat() || ch.team != "") {
+	if closing && (ch.chat() || ch.team != "") {
 		// A chat can only be told to forget what it was shown on its own,
 		// and a team's pager resolves only what it paged.
 		if shown, _ := ch.seen.get(a.ID); !shown {
@@ -411,7 +443,7 @@ func (n *Notifier) deliver(ctx context.Context, ch *channel, queue string, it *p
 			return "" // no "Retracted" ping at night; the desk shows it closed
 		}
 	}
-	if !a.Retracted && ch.quiet.holds(a.Priority, now) {
+	if !closing && ch.quiet.holds(a.Priority, now) {
 		if len(ch.held) == 0 {
 			ch.heldSince = now
 		}

@@ -85,7 +85,7 @@ func ogTag(s string) string {
 func (ch *channel) opsgenieAlert(v view) func(context.Context) error {
 	alias := truncate(v.ID, ogAliasMax)
 	if v.Retracted {
-		body, _ := json.Marshal(ogClose{Source: "earshot", Note: "retracted: the post was deleted or edited out of every watchlist"})
+		body, _ := json.Marshal(ogClose{Source: "earshot", Note: truncate(v.Closed, ogNoteMax)})
 		return ch.opsgenieClose(alias, body)
 	}
 	details := map[string]string{"alert_id": v.ID, "queue": v.Queue, "priority": v.Priority, "team": v.Team, "rule": v.Rule}

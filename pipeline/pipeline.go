@@ -390,6 +390,15 @@ func (p *Pipeline) addNotify(_ context.Context, has func(string) bool, reg prome
 			return err
 		}
 	}
+	// The desk's resolves, one runner per channel, so a channel that is
+	// down holds back only itself here too.
+	for _, channel := range slices.Sorted(maps.Keys(p.cfg.Notify.Channels)) {
+		rc := p.cfg.Runner
+		rc.BatchSize, rc.Linger, rc.Workers = 50, 0, 1
+		if err := p.addRunner(Notify+"."+channel+".desk", p.topics.Desk(), n.ResolveStage(channel), to(""), rc); err != nil {
+			return err
+		}
+	}
 	p.jobs = append(p.jobs, n.Run)
 	return nil
 }
@@ -402,7 +411,16 @@ func (p *Pipeline) allTopics() []string {
 			ts = append(ts, p.topics.Alerts(q))
 		}
 	}
+	if len(p.cfg.Notify.Channels) > 0 {
+		ts = append(ts, p.topics.Desk())
+	}
 	return ts
+}
+
+// TellResolve passes an alert resolved on the desk to the notify stage
+// (the desk topic), and returns once the transport has it.
+func (p *Pipeline) TellResolve(ctx context.Context, it *post.Item) error {
+	return p.out.Produce(ctx, []stream.Out{{Topic: p.topics.Desk(), Key: it.Key(), Item: it}})
 }
 
 func (p *Pipeline) addTaps(taps Taps) error {
