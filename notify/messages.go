@@ -179,6 +179,12 @@ func (v view) title() string {
 
 // slackAlert is an incoming-webhook message in Block Kit.
 func slackAlert(v view) ([]byte, error) {
+	text, blocks := slackBlocks(v)
+	return json.Marshal(slack.WebhookMessage{Text: text, Blocks: &slack.Blocks{BlockSet: blocks}})
+}
+
+// slackBlocks is the Block Kit message of v and its fallback text.
+func slackBlocks(v view) (string, []slack.Block) {
 	pt := func(s string) *slack.TextBlockObject {
 		return slack.NewTextBlockObject(slack.PlainTextType, s, false, false)
 	}
@@ -212,17 +218,20 @@ func slackAlert(v view) ([]byte, error) {
 	if v.Desk != "" {
 		blocks = append(blocks, slack.NewActionBlock("", slack.NewButtonBlockElement("open_desk", truncate(v.ID, 2000), pt("Open in desk")).WithURL(v.Desk)))
 	}
-	msg := slack.WebhookMessage{Text: slackEscape(truncate(v.title(), slackFieldMax)), Blocks: &slack.Blocks{BlockSet: blocks}}
-	return json.Marshal(msg)
+	return slackEscape(truncate(v.title(), slackFieldMax)), blocks
 }
 
 // quote prefixes every line with "> ", Slack's block quote.
 func quote(s string) string { return "&gt; " + strings.ReplaceAll(s, "\n", "\n&gt; ") }
 
 func slackText(text string) ([]byte, error) {
+	fallback, blocks := slackTextBlocks(text)
+	return json.Marshal(slack.WebhookMessage{Text: fallback, Blocks: &slack.Blocks{BlockSet: blocks}})
+}
+
+func slackTextBlocks(text string) (string, []slack.Block) {
 	md := slack.NewTextBlockObject(slack.MarkdownType, truncate(slackEscape(text), slackTextMax), false, true)
-	msg := slack.WebhookMessage{Text: truncate(slackEscape(text), slackFieldMax), Blocks: &slack.Blocks{BlockSet: []slack.Block{slack.NewSectionBlock(md, nil, nil)}}}
-	return json.Marshal(msg)
+	return truncate(slackEscape(text), slackFieldMax), []slack.Block{slack.NewSectionBlock(md, nil, nil)}
 }
 
 // teamsCard wraps an Adaptive Card (schema 1.4, which Teams renders) in the

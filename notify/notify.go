@@ -27,6 +27,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promauto"
+	"github.com/slack-go/slack"
 
 	"github.com/earshot-dev/earshot/internal/retry"
 	"github.com/earshot-dev/earshot/internal/secret"
@@ -86,6 +87,9 @@ type Channel struct {
 	URLFile        string   `yaml:"url_file"`
 	RoutingKeyEnv  string   `yaml:"routing_key_env"`  // pagerduty: the integration's routing key
 	RoutingKeyFile string   `yaml:"routing_key_file"` //
+	TokenEnv       string   `yaml:"token_env"`        // slack with a bot token (xoxb-…), instead of a webhook
+	TokenFile      string   `yaml:"token_file"`       //
+	SlackChannel   string   `yaml:"channel"`          // slack with a bot token: the channel's id (C…)
 	APIKeyEnv      string   `yaml:"api_key_env"`      // opsgenie: the API integration's key (GenieKey)
 	APIKeyFile     string   `yaml:"api_key_file"`     //
 	Queues         []string `yaml:"queues"`           // the queues whose alerts it takes; required
@@ -169,6 +173,19 @@ func (ch Channel) resolve(key string, getenv func(string) string) (resolved, err
 	var err error
 	switch ch.Kind {
 	case Slack, Teams:
+		if ch.Kind == Slack && (ch.TokenEnv != "" || ch.TokenFile != "") {
+			switch {
+			case ch.URLEnv != "" || ch.URLFile != "":
+				return r, fmt.Errorf("%s: a Slack channel posts with an incoming webhook (url_env, url_file) or a bot token (token_env, token_file), not both", key)
+			case !slackChannelID.MatchString(ch.SlackChannel):
+				return r, fmt.Errorf("%s.channel: %q: with a bot token, give the id of the Slack channel (C0123ABCD), which the bot must be a member of", key, ch.SlackChannel)
+			}
+			r.url = cmp(ch.URL, SlackAPIURL) // Slack's Web API; not a credential
+			if r.routingKey, err = secret.Required(key+".token", secret.String{}, ch.TokenFile, ch.TokenEnv, getenv); err != nil {
+				return r, err
+			}
+			break
+		}
 		if ch.URL != "" {
 			return r, fmt.Errorf("%s.url: a %s webhook URL is a credential; give it with url_env or url_file", key, ch.Kind)
 		}
@@ -236,17 +253,19 @@ func newMetrics(reg prometheus.Registerer) metrics {
 
 // channel is one destination's sender, rate limiter and memory.
 type channel struct {
-	name, kind string
-	dest       resolved
-	queues     []string
-	minPri     string
-	unstaffed  bool
-	team       string // follows the sun: only while this team works the queue
-	quiet      *quiet
-	attempts   int
-	client     *http.Client
-	backoff    func(attempt int) time.Duration
-	email      *emailSender // kind email
+	name, kind   string
+	dest         resolved
+	queues       []string
+	minPri       string
+	unstaffed    bool
+	team         string // follows the sun: only while this team works the queue
+	quiet        *quiet
+	attempts     int
+	client       *http.Client
+	backoff      func(attempt int) time.Duration
+	email        *emailSender  // kind email
+	bot          *slack.Client // slack with a bot token
+	slackChannel string
 
 	mu        sync.Mutex
 	limit     int
@@ -257,7 +276,8 @@ type channel struct {
 	held      map[digestKey]int // alerts held back in quiet hours
 	heldSince time.Time
 	seen      *dedup
-	failures  int // consecutive dead letters
+	posted    *memo[string] // slack with a bot token: the ts of the message of each alert id
+	failures  int           // consecutive dead letters
 	openUntil time.Time
 }
 
@@ -284,6 +304,10 @@ func New(c Config, getenv func(string) string, reg prometheus.Registerer, log *s
 			if x.email, err = newEmailSender(ch, getenv); err != nil {
 				return nil, fmt.Errorf("notify.channels.%s: %w", name, err)
 			}
+		}
+		if ch.Kind == Slack && dest.routingKey != "" {
+			x.bot = slack.New(dest.routingKey, slack.OptionAPIURL(strings.TrimRight(dest.url, "/")+"/"), slack.OptionHTTPClient(x.client))
+			x.slackChannel, x.posted = ch.SlackChannel, newMemo[string](cmp(ch.DedupWindow, DefaultDedup))
 		}
 		if x.minPri == "" {
 			x.minPri = "P4"
@@ -417,7 +441,7 @@ func (n *Notifier) deliver(ctx context.Context, ch *channel, queue string, it *p
 	closing := a.Retracted || a.Resolved != nil // retracted, or resolved on the desk
 	if closing {
 		key, kind = a.ID+"/resolve", "resolve"
-		if ch.chat() {
+		if ch.chat() && !ch.updates() {
 			kind = "alert" // a new message, under the rate limit
 		}
 	}
@@ -438,7 +462,7 @@ func (n *Notifier) deliver(ctx context.Context, ch *channel, queue string, it *p
 			ch.mu.Unlock()
 			return ""
 		}
-		if ch.chat() && ch.quiet.holds(a.Priority, now) {
+		if ch.chat() && !ch.updates() && ch.quiet.holds(a.Priority, now) {
 			ch.mu.Unlock()
 			return "" // no "Retracted" ping at night; the desk shows it closed
 		}
@@ -527,6 +551,19 @@ func (n *Notifier) message(ch *channel, v view, now time.Time) (func(context.Con
 		}
 		return func(ctx context.Context) error { return ch.email.send(ctx, subject, text, html) }, nil
 	case Slack:
+		if ch.bot != nil {
+			text, blocks := slackBlocks(v)
+			if v.Retracted {
+				ch.mu.Lock()
+				ts, ok := ch.posted.get(v.ID)
+				ch.mu.Unlock()
+				if ok {
+					return ch.slackUpdate(ts, text, blocks), nil
+				}
+				return ch.slackPost("", text, blocks), nil
+			}
+			return ch.slackPost(v.ID, text, blocks), nil
+		}
 		body, err = slackAlert(v)
 	case Teams:
 		body, err = teamsAlert(v)
@@ -661,6 +698,11 @@ func (n *Notifier) digest(ctx context.Context, ch *channel, text, worst string, 
 			return ch.email.send(ctx, truncate(oneLine("[earshot] "+text), 200), text+"\n", "")
 		}
 	case Slack:
+		if ch.bot != nil {
+			fallback, blocks := slackTextBlocks(text)
+			try = ch.slackPost("", fallback, blocks)
+			break
+		}
 		body, err = slackText(text)
 	case Teams:
 		body, err = teamsText(text)
@@ -730,22 +772,28 @@ func (n *Notifier) Run(ctx context.Context) {
 	}
 }
 
-// dedup remembers the last n keys added, and whether each was sent on its
+// dedup remembers the last n alert keys, and whether each was sent on its
 // own (rather than counted into a digest); older ones are forgotten, so a
 // redelivery of an alert older than that is sent again (at least once).
-type dedup struct {
-	set  map[string]bool
+type dedup = memo[bool]
+
+func newDedup(n int) *dedup { return newMemo[bool](n) }
+
+// memo remembers a value for each of the last n keys added.
+type memo[V any] struct {
+	set  map[string]V
 	ring []string
 	max  int
 	next int // the oldest key, once the ring is full
 }
 
-func newDedup(n int) *dedup { return &dedup{set: map[string]bool{}, max: n} }
+func newMemo[V any](n int) *memo[V] { return &memo[V]{set: map[string]V{}, max: n} }
 
-// get reports whether k was sent on its own, and whether it is known.
-func (d *dedup) get(k string) (sent, ok bool) { sent, ok = d.set[k]; return }
+// get returns k's value, and whether k is known.
+func (d *memo[V]) get(k string) (v V, ok bool) { v, ok = d.set[k]; return }
 
-func (d *dedup) add(k string, sent bool) {
+// add remembers v for k, unless k is known.
+func (d *memo[V]) add(k string, v V) {
 	if _, ok := d.set[k]; ok {
 		return
 	}
@@ -756,5 +804,5 @@ func (d *dedup) add(k string, sent bool) {
 		d.ring[d.next] = k
 		d.next = (d.next + 1) % d.max
 	}
-	d.set[k] = sent
+	d.set[k] = v
 }
