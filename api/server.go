@@ -204,6 +204,11 @@ func New(cfg Config, d Deps) (*Server, error) {
 	if m, ok := d.Alerts.(*MemAlerts); ok && d.Registerer != nil {
 		d.Registerer.MustRegister(deskCollector{m: m, now: time.Now})
 	}
+	if c, ok := d.Alerts.(*CHAlerts); ok && d.Registerer != nil {
+		if dc, ok := c.Table.(DeskCounter); ok {
+			d.Registerer.MustRegister(newCHDeskCollector(dc, d.Log))
+		}
+	}
 	s.register()
 	return s, nil
 }

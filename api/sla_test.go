@@ -2,12 +2,17 @@ package api
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
+
+	"github.com/earshot-dev/earshot/sink"
 )
 
 func TestSLAOf(t *testing.T) {
@@ -100,5 +105,103 @@ func (b breachedOnly) Collect(ch chan<- prometheus.Metric) {
 				}
 			}
 		}
+	}
+}
+
+// counterTable is an alert table that counts the desk's alerts, as
+// ClickHouse does, with answers set by the test.
+type counterTable struct {
+	fakeTable
+	calls    int
+	open     map[string]map[string]uint64
+	breached []sink.AlertKey
+	err      error
+}
+
+func (c *counterTable) DeskCounts(_ context.Context, since, now time.Time, max int) (map[string]map[string]uint64, []sink.AlertKey, error) {
+	c.calls++
+	if now.Sub(since) != slaWindow || max != slaMaxBreached {
+		return nil, nil, fmt.Errorf("window %v, max %d", now.Sub(since), max)
+	}
+	return c.open, c.breached, c.err
+}
+
+// In distributed mode (CHAlerts on a table that counts) the API exports
+// the desk's gauges and breach counter: at most one query per 30 s
+// however often it is scraped, each breached alert counted once, and the
+// last counts kept when ClickHouse fails.
+func TestDeskMetricsOnClickHouse(t *testing.T) {
+	tab := &counterTable{
+		open:     map[string]map[string]uint64{"care": {StateNew: 3, StateClaimed: 2, StateResolved: 7}, "pr": {StateNew: 1}},
+		breached: []sink.AlertKey{{Queue: "care", ID: "a1"}, {Queue: "care", ID: "a2"}, {Queue: "pr", ID: "b1"}},
+	}
+	reg := prometheus.NewRegistry()
+	tokens, err := OpenTokens(filepath.Join(t.TempDir(), "tokens.json"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := New(DefaultConfig(), Deps{Tokens: tokens, Alerts: &CHAlerts{Table: tab}, Registerer: reg}); err != nil {
+		t.Fatal(err)
+	}
+	var c *chDeskCollector
+	// The collector registered, found through a second registration.
+	if err := reg.Register(newCHDeskCollector(tab, nil)); err == nil {
+		t.Fatal("no desk collector registered for CHAlerts")
+	} else if are, ok := err.(prometheus.AlreadyRegisteredError); ok {
+		c = are.ExistingCollector.(*chDeskCollector)
+	}
+	clk := time.Date(2026, 12, 7, 9, 0, 0, 0, time.UTC)
+	c.now = func() time.Time { return clk }
+	value := func(name string, labels ...string) float64 {
+		t.Helper()
+		mfs, err := reg.Gather()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, mf := range mfs {
+			if mf.GetName() != name {
+				continue
+			}
+		next:
+			for _, m := range mf.GetMetric() {
+				for i, l := range m.GetLabel() {
+					if l.GetValue() != labels[i] {
+						continue next
+					}
+				}
+				if m.Gauge != nil {
+					return m.Gauge.GetValue()
+				}
+				return m.Counter.GetValue()
+			}
+		}
+		return -1
+	}
+	if v := value("earshot_alerts_open", "care", StateNew); v != 3 {
+		t.Errorf("open care new %v", v)
+	}
+	if v := value("earshot_alerts_open", "care", StateClaimed); v != 2 {
+		t.Errorf("open care claimed %v", v)
+	}
+	if v := value("earshot_alerts_sla_breached_total", "care"); v != 2 {
+		t.Errorf("breached care %v", v)
+	}
+	calls := tab.calls
+	for range 10 {
+		value("earshot_alerts_open", "care", StateNew)
+	}
+	if tab.calls != calls {
+		t.Errorf("%d queries for 10 scrapes within 30 s", tab.calls-calls)
+	}
+	clk = clk.Add(slaEvery)
+	tab.breached = append(tab.breached, sink.AlertKey{Queue: "care", ID: "a3"})
+	tab.open["care"][StateNew] = 4
+	if v := value("earshot_alerts_sla_breached_total", "care"); v != 3 || tab.calls != calls+1 {
+		t.Errorf("breached care %v after a new breach (each counted once), %d queries", v, tab.calls-calls)
+	}
+	clk = clk.Add(slaEvery)
+	tab.err = errors.New("clickhouse down")
+	if v := value("earshot_alerts_open", "care", StateNew); v != 4 {
+		t.Errorf("open care new %v when ClickHouse fails, want the last count", v)
 	}
 }
