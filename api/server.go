@@ -101,7 +101,11 @@ type Deps struct {
 	// notification channels. An error answers 503, for the client to retry
 	// with the same Idempotency-Key.
 	OnResolve func(ctx context.Context, a Alert) error
-	Queues    map[string]QueueInfo // the routing organisation's queues; nil: unknown (only unscoped callers see queues)
+	// ResolveDue, when set, is the resolve target of an alert of queue
+	// with priority raised at created (the org file's queues.resolve), or
+	// zero: each alert's sla then carries resolve_due and resolve_breached.
+	ResolveDue func(queue, priority string, created time.Time) time.Time
+	Queues     map[string]QueueInfo // the routing organisation's queues; nil: unknown (only unscoped callers see queues)
 	// QueuesFrom, when set, reads the queues again (the organisation file
 	// changes when a routing change is approved): at most every few
 	// seconds, so that who may read a queue follows the organisation in

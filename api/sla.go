@@ -22,6 +22,25 @@ type SLA struct {
 	ResolveSeconds       int64     `json:"resolve_seconds,omitempty"`        // from created_at to the resolve
 	Breached             bool      `json:"breached,omitempty"`               // answered late, or unanswered past the deadline
 	NearBreach           bool      `json:"near_breach,omitempty"`            // unanswered, past 80% of its window
+	ResolveDue           time.Time `json:"resolve_due,omitzero"`             // the queue's resolve target (org file), if it has one
+	ResolveBreached      bool      `json:"resolve_breached,omitempty"`       // resolved after it, or unresolved past it
+}
+
+// withResolve adds the resolve target due to the clock s of a at now.
+func withResolve(s *SLA, a *Alert, due, now time.Time) *SLA {
+	if due.IsZero() || a.Retracted {
+		return s
+	}
+	if s == nil {
+		s = &SLA{}
+	}
+	s.ResolveDue = due
+	if r := a.Desk.ResolvedAt; r.IsZero() {
+		s.ResolveBreached = now.After(due)
+	} else {
+		s.ResolveBreached = r.After(due)
+	}
+	return s
 }
 
 // firstResponse is when the alert was first answered, or zero.

@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"path/filepath"
@@ -67,13 +68,13 @@ func TestDeskMetrics(t *testing.T) {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(deskCollector{m: m, now: func() time.Time { return now }})
 	want := `
-# HELP earshot_alerts_open Alerts held in the in-memory store that are not resolved, by queue and desk state (new, claimed).
+# HELP earshot_alerts_open Alerts that are not resolved, by queue and desk state (new, claimed): those held in the in-memory store, or, on ClickHouse, those created in the last 7 days.
 # TYPE earshot_alerts_open gauge
 earshot_alerts_open{queue="care",state="claimed"} 1
 earshot_alerts_open{queue="care",state="new"} 0
 earshot_alerts_open{queue="pr",state="claimed"} 0
 earshot_alerts_open{queue="pr",state="new"} 1
-# HELP earshot_alerts_sla_breached_total Alerts that missed their first-response deadline, by queue (in-memory store).
+# HELP earshot_alerts_sla_breached_total Alerts that missed their first-response deadline, by queue, each counted once by this process.
 # TYPE earshot_alerts_sla_breached_total counter
 earshot_alerts_sla_breached_total{queue="care"} 1
 `
@@ -203,5 +204,45 @@ func TestDeskMetricsOnClickHouse(t *testing.T) {
 	tab.err = errors.New("clickhouse down")
 	if v := value("earshot_alerts_open", "care", StateNew); v != 4 {
 		t.Errorf("open care new %v when ClickHouse fails, want the last count", v)
+	}
+}
+
+// With the org file's resolve targets, each alert's sla says when it is
+// due resolved and whether it missed that: an unresolved one past it, or
+// one resolved after it; a queue without a target says nothing.
+func TestResolveTargetInTheAlertsSLA(t *testing.T) {
+	e := newEnv(t, func(_ *Config, d *Deps) {
+		d.ResolveDue = func(queue, priority string, created time.Time) time.Time {
+			if queue != "care-emea" {
+				return time.Time{}
+			}
+			return created.Add(time.Hour)
+		}
+	})
+	e.alerts.Add(Alert{ID: "fresh", Queue: "care-emea", Priority: "P2", CreatedAt: time.Now().Add(-time.Minute)})
+	if r := e.do("responder-emea", "POST", "/v1/queues/care-emea/alerts/a2/resolve", `{"outcome":"replied"}`); r.code != 200 {
+		t.Fatalf("resolve: %d %s", r.code, r.body)
+	}
+	r := e.do("responder-emea", "GET", "/v1/queues/care-emea/alerts", "")
+	var page struct{ Items []Alert }
+	if err := json.Unmarshal(r.body, &page); err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]*SLA{}
+	for _, a := range page.Items {
+		got[a.ID] = a.SLA
+	}
+	if s := got["a1"]; s == nil || !s.ResolveDue.Equal(time.Unix(1000, 0).Add(time.Hour)) || !s.ResolveBreached {
+		t.Errorf("a1 (open, long past its target): %+v", s)
+	}
+	if s := got["a2"]; s == nil || !s.ResolveBreached { // resolved now, decades late
+		t.Errorf("a2 (resolved late): %+v", s)
+	}
+	if s := got["fresh"]; s == nil || s.ResolveBreached || s.ResolveDue.IsZero() {
+		t.Errorf("fresh: %+v", s)
+	}
+	r = e.do("responder-apac", "GET", "/v1/queues/care-apac/alerts", "")
+	if strings.Contains(string(r.body), "resolve_due") {
+		t.Errorf("a queue without a target: %s", r.body)
 	}
 }

@@ -95,6 +95,13 @@ func newAPIPart(ctx context.Context, cfg Config, embedded bool, reg *prometheus.
 		}
 		return a.push
 	}
+	if cfg.Route.Org != "" {
+		org, err := route.LoadOrg(cfg.Route.Org)
+		if err != nil {
+			return nil, err
+		}
+		d.ResolveDue = org.ResolveDue // as of the start: a changed target needs a restart of the API
+	}
 	if len(cfg.Notify.Channels) > 0 {
 		d.OnResolve = func(ctx context.Context, al api.Alert) error {
 			a.mu.Lock()

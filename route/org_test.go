@@ -153,3 +153,29 @@ overrides:
 		}
 	}
 }
+
+// A queue's resolve target counts on its SLA clock: on the business clock
+// of care (Athens, 09:00-17:00), 4 h from Friday 16:00 is Monday 12:00.
+func TestResolveTargetOnTheQueueClock(t *testing.T) {
+	o, err := loadOrg(t, strings.Replace(strings.Replace(testOrg,
+		"sla: {P2: 2h}, sla_clock: business}", "sla: {P2: 2h}, resolve: {P2: 4h}, sla_clock: business}", 1),
+		"{name: night, team: night, sla: {P2: 4h}}", "{name: night, team: night, sla: {P2: 4h}, resolve: {P1: 90m}}", 1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := o.ResolveDue("care", "P2", at("2026-11-27T14:00:00Z")), at("2026-11-30T10:00:00Z"); !got.Equal(want) {
+		t.Errorf("care P2 from Fri 16:00 Athens: %v, want %v (Mon 12:00 Athens)", got, want)
+	}
+	if got, want := o.ResolveDue("night", "P1", at("2026-11-27T23:00:00Z")), at("2026-11-28T00:30:00Z"); !got.Equal(want) {
+		t.Errorf("night P1 (calendar): %v, want %v", got, want)
+	}
+	if !o.ResolveDue("care", "P1", at("2026-11-27T14:00:00Z")).IsZero() || !o.ResolveDue("nope", "P2", at("2026-11-27T14:00:00Z")).IsZero() {
+		t.Error("a resolve target where the queue has none")
+	}
+	for _, bad := range []string{"resolve: {P2: 0s}", "resolve: {P2: -1h}", "resolve: {P9: 1h}", "resolve: {P2: 1000000000000h}", "resolve: {P2: 2400h}"} {
+		_, err := loadOrg(t, strings.Replace(testOrg, "sla: {P2: 4h}}", "sla: {P2: 4h}, "+bad+"}", 1))
+		if err == nil {
+			t.Errorf("%s accepted", bad)
+		}
+	}
+}
