@@ -179,3 +179,40 @@ func TestResolveTargetOnTheQueueClock(t *testing.T) {
 		}
 	}
 }
+
+// The policy answers who is at work on a queue now (notify's paging
+// channels follow it) and which teams its organisation has.
+func TestPolicyWorkerAndTeams(t *testing.T) {
+	dir := t.TempDir()
+	org := writeFile(t, "org.yaml", testOrg)
+	policy := filepath.Join(dir, "routing.yaml")
+	if err := os.WriteFile(policy, []byte("queues: [care]\nrules:\n  - name: all\n    queue: care\n    priority: P2\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	p, err := Load(Config{Policy: policy, Org: org})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for when, want := range map[string]string{
+		"2026-11-23T08:00:00Z": "emea", // Mon 10:00 Athens
+		"2026-11-23T16:00:00Z": "",     // Mon 18:00 Athens: care's own team is off (the hand-off queue's works it)
+		"2026-11-25T23:00:00Z": "",
+	} {
+		if got := p.Worker("care", at(when)); got != want {
+			t.Errorf("Worker(care, %s) = %q, want %q", when, got, want)
+		}
+	}
+	if got := p.Worker("night", at("2026-11-25T23:00:00Z")); got != "night" {
+		t.Errorf("Worker(night) = %q, want the always-on team", got)
+	}
+	if !p.HasTeam("na") || p.HasTeam("nope") {
+		t.Error("HasTeam")
+	}
+	bare, err := LoadPolicy(policy)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bare.Worker("care", at("2026-11-23T08:00:00Z")) != "" || bare.HasTeam("emea") {
+		t.Error("a policy without an organisation has teams")
+	}
+}
