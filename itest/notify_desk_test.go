@@ -5,6 +5,7 @@ package itest
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"log/slog"
 	"net/http"
@@ -121,4 +122,27 @@ func TestDeskResolveReachesNotifyDistributed(t *testing.T) {
 		defer mu.Unlock()
 		return len(resolved) > 0 && resolved[0] == id
 	})
+}
+
+// A paging channel follows the sun for a team of the org file: earshot
+// notify refuses, as a configuration error, a team the org does not have,
+// and a team without an org file.
+func TestNotifyTeamMustBeAnOrgTeam(t *testing.T) {
+	prefix, _ := names(t)
+	t.Setenv("EARSHOT_IT_PD_KEY", "routing-key")
+	for _, c := range []struct{ org, team, want string }{
+		{filepath.Join(root, "deploy/examples/org.yaml"), "nope", `notify.channels.pd.team: "nope" is not a team of route.org`},
+		{"", "care-emea", `notify.channels.pd.team: "care-emea" is not a team of route.org`},
+	} {
+		cfg := pipeline.Default()
+		cfg.Transport.Kind = "kafka"
+		cfg.Transport.Kafka.Brokers = []string{kafkaAddr}
+		cfg.Transport.TopicPrefix = prefix
+		cfg.Route.Policy, cfg.Route.Org = filepath.Join(root, "deploy/examples/routing.yaml"), c.org
+		cfg.Notify.Channels = map[string]notify.Channel{"pd": {Kind: notify.PagerDuty, URL: "http://127.0.0.1:1", RoutingKeyEnv: "EARSHOT_IT_PD_KEY", Queues: []string{"care"}, Team: c.team}}
+		_, err := pipeline.NewProcess(context.Background(), cfg, pipeline.ProcessOptions{Name: pipeline.Notify, Log: slog.New(slog.DiscardHandler)})
+		if !errors.Is(err, pipeline.ErrConfig) || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("org %q, team %q: %v", c.org, c.team, err)
+		}
+	}
 }
