@@ -102,7 +102,10 @@ func newAPIPart(ctx context.Context, cfg Config, embedded bool, reg *prometheus.
 		}
 		d.ResolveDue = org.ResolveDue // as of the start: a changed target needs a restart of the API
 	}
-	if len(cfg.Notify.Channels) > 0 {
+	// Desk resolves go to the notify stage: through the pipeline's
+	// transport in earshot run, through Kafka from earshot api alone (with
+	// no Kafka there is no notify process to tell).
+	if len(cfg.Notify.Channels) > 0 && (embedded || cfg.Transport.Kind == "kafka") {
 		d.OnResolve = func(ctx context.Context, al api.Alert) error {
 			a.mu.Lock()
 			tell := a.tell
