@@ -40,7 +40,10 @@ func newSlackAPI(t *testing.T) *slackAPI {
 			w.WriteHeader(s.status)
 			return
 		}
-		reply := func(v map[string]any) { w.Header().Set("Content-Type", "application/json"); json.NewEncoder(w).Encode(v) }
+		reply := func(v map[string]any) {
+			w.Header().Set("Content-Type", "application/json")
+			json.NewEncoder(w).Encode(v)
+		}
 		if err := r.ParseForm(); err != nil || r.Header.Get("Content-Type") != "application/x-www-form-urlencoded" {
 			s.bad = append(s.bad, fmt.Sprintf("not a form: %v %q", err, r.Header.Get("Content-Type")))
 			reply(map[string]any{"ok": false, "error": "invalid_form_data"})
