@@ -203,3 +203,36 @@ func TestDeskChangesOnTheLiveFeed(t *testing.T) {
 		t.Fatalf("feed: %v", got)
 	}
 }
+
+// A desk resolve is passed to OnResolve (the notification channels), again
+// on a retry with the same Idempotency-Key; when it fails, the resolve
+// stays recorded and the answer is 503, for the client to retry.
+func TestDeskResolveReachesOnResolve(t *testing.T) {
+	var got []Alert
+	fail := true
+	e := newEnv(t, func(_ *Config, d *Deps) {
+		d.OnResolve = func(_ context.Context, a Alert) error {
+			got = append(got, a)
+			if fail {
+				return context.DeadlineExceeded
+			}
+			return nil
+		}
+	})
+	const a1 = "/v1/queues/care-emea/alerts/a1/"
+	if r := e.do("responder-emea", "POST", a1+"claim", ""); r.code != 200 || len(got) != 0 {
+		t.Fatalf("claim: %d, told %d", r.code, len(got))
+	}
+	r := e.do("responder-emea", "POST", a1+"resolve", `{"outcome":"replied"}`, "Idempotency-Key", "r-1")
+	if r.code != http.StatusServiceUnavailable || r.errCode() != CodeUnavailable || len(got) != 1 {
+		t.Fatalf("failing channels: %d %s, told %d", r.code, r.body, len(got))
+	}
+	fail = false
+	r = e.do("responder-emea", "POST", a1+"resolve", `{"outcome":"replied"}`, "Idempotency-Key", "r-1")
+	if r.code != 200 || len(got) != 2 || got[1].ID != "a1" || got[1].Queue != "care-emea" || got[1].Desk.State != StateResolved || got[1].Desk.Outcome != "replied" || got[1].Desk.ResolvedBy != "rita" {
+		t.Fatalf("retry: %d %s, told %+v", r.code, r.body, got)
+	}
+	if d := deskOf(t, r); d.Events != 2 {
+		t.Errorf("the retry recorded the resolve twice: %+v", d)
+	}
+}

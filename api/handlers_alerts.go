@@ -117,7 +117,11 @@ func (s *Server) ackAlert(c *call) error {
 // readers are not told the other teams' watchlists, brands and keywords.
 // An item that does not decode is left out whole.
 func (s *Server) scopeAlert(id Identity, a Alert) Alert {
-	a.SLA = SLAOf(&a, s.now())
+	now := s.now()
+	a.SLA = SLAOf(&a, now)
+	if s.d.ResolveDue != nil && !a.CreatedAt.IsZero() {
+		a.SLA = withResolve(a.SLA, &a, s.d.ResolveDue(a.Queue, a.Priority, a.CreatedAt), now)
+	}
 	if id.Scope.Unscoped() {
 		return a
 	}

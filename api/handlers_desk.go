@@ -91,6 +91,13 @@ func (s *Server) deskAction(action string) func(*call) error {
 			u.deskUpdate = true
 			s.d.Hub.Publish(u)
 		}
+		// After the audit: the resolve is recorded whatever the channels say.
+		if action == ActResolve && a.Desk.State == StateResolved && s.d.OnResolve != nil {
+			if err := s.d.OnResolve(c.r.Context(), a); err != nil {
+				s.d.Log.Warn("desk resolve not passed to the notification channels", "queue", q, "alert", id, "err", err)
+				return errorf(http.StatusServiceUnavailable, CodeUnavailable, "resolved %s/%s, but the notification channels were not told; retry with the same Idempotency-Key", q, id)
+			}
+		}
 		return c.json(http.StatusOK, s.scopeAlert(c.id, a))
 	}
 }

@@ -96,6 +96,15 @@ type Deps struct {
 	Insights   Insights
 	Alerts     AlertStore
 	Hub        *Hub
+	// OnResolve, when set, is told each alert resolved on the desk (again
+	// on a retry of the request): the pipeline passes it to the
+	// notification channels. An error answers 503, for the client to retry
+	// with the same Idempotency-Key.
+	OnResolve func(ctx context.Context, a Alert) error
+	// ResolveDue, when set, is the resolve target of an alert of queue
+	// with priority raised at created (the org file's queues.resolve), or
+	// zero: each alert's sla then carries resolve_due and resolve_breached.
+	ResolveDue func(queue, priority string, created time.Time) time.Time
 	Queues     map[string]QueueInfo // the routing organisation's queues; nil: unknown (only unscoped callers see queues)
 	// QueuesFrom, when set, reads the queues again (the organisation file
 	// changes when a routing change is approved): at most every few
@@ -198,6 +207,11 @@ func New(cfg Config, d Deps) (*Server, error) {
 	}
 	if m, ok := d.Alerts.(*MemAlerts); ok && d.Registerer != nil {
 		d.Registerer.MustRegister(deskCollector{m: m, now: time.Now})
+	}
+	if c, ok := d.Alerts.(*CHAlerts); ok && d.Registerer != nil {
+		if dc, ok := c.Table.(DeskCounter); ok {
+			d.Registerer.MustRegister(newCHDeskCollector(dc, d.Log))
+		}
 	}
 	s.register()
 	return s, nil

@@ -16,6 +16,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/earshot-dev/earshot/api"
 	"github.com/earshot-dev/earshot/ingest/live"
 )
 
@@ -149,7 +150,19 @@ func TestGrafanaDashboards(t *testing.T) {
 	lm := live.NewMetrics(liveReg)
 	lm.Lag("bluesky").Set(0)
 	lm.Reconnects("bluesky").Add(0)
-	for _, g := range []prometheus.Gatherer{reg, liveReg} {
+	// The desk's come from the API (its in-memory store here, with a
+	// breached alert so that the counter has a value).
+	apiReg := prometheus.NewRegistry()
+	mem := api.NewMemAlerts(10)
+	mem.Add(api.Alert{ID: "late", Queue: "care", Priority: "P1", CreatedAt: time.Now().Add(-time.Hour), DueAt: time.Now().Add(-time.Minute)})
+	tokens, err := api.OpenTokens(filepath.Join(t.TempDir(), "tokens.json"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := api.New(api.DefaultConfig(), api.Deps{Tokens: tokens, Alerts: mem, Registerer: apiReg}); err != nil {
+		t.Fatal(err)
+	}
+	for _, g := range []prometheus.Gatherer{reg, liveReg, apiReg} {
 		mfs, err := g.Gather()
 		if err != nil {
 			t.Fatal(err)

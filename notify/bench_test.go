@@ -3,8 +3,10 @@ package notify
 import (
 	"context"
 	"net/http"
+	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/earshot-dev/earshot/post"
 )
@@ -79,5 +81,42 @@ func itoa(i int) string {
 		if i == 0 {
 			return string(b[p:])
 		}
+	}
+}
+
+// A batch of 50 alerts held in quiet hours (the runner's batch size for
+// notify), with the held counts in memory only and with a state file,
+// which is written (and synced) once per batch before it is committed.
+func BenchmarkStageQuietHold(b *testing.B) {
+	for _, name := range []string{"memory", "state-file"} {
+		b.Run(name, func(b *testing.B) {
+			c := Config{Channels: map[string]Channel{"s": {Kind: Slack, URLEnv: "S", Queues: []string{"q"},
+				QuietHours: &QuietHours{Timezone: "UTC", Hours: "00:00-23:59", Bypass: "none"}}}}
+			if name == "state-file" {
+				c.StateFile = filepath.Join(b.TempDir(), "state.json")
+			}
+			n, err := New(c, func(string) string { return "http://127.0.0.1:1" }, nil, nil)
+			if err != nil {
+				b.Fatal(err)
+			}
+			n.now = func() time.Time { return time.Date(2026, 12, 7, 12, 0, 0, 0, time.UTC) }
+			st := n.Stage("s", "q")
+			batch := make([]*post.Item, 50)
+			for j := range batch {
+				batch[j] = alert(itoa(j), "q", []string{"P2", "P3", "P4"}[j%3], "our app is down again")
+			}
+			b.ReportAllocs()
+			i := 0
+			for b.Loop() {
+				for _, it := range batch {
+					i++
+					it.Alert.ID = "a-" + itoa(i)
+				}
+				out, err := st(context.Background(), post.Batch{Items: batch})
+				if err != nil || len(out.Rejected) > 0 {
+					b.Fatal(err, out.Rejected)
+				}
+			}
+		})
 	}
 }

@@ -171,7 +171,7 @@ func emailAlert(v view) (subject, text, html string, err error) {
 		fmt.Fprintf(&t, "Author: %s @%s\n", v.Platform, v.Author)
 	}
 	if v.Retracted {
-		t.WriteString("\nThe post was deleted or no longer matches; the alert is closed.\n")
+		t.WriteString("\n" + v.Closed + "\n")
 	} else {
 		if v.Excerpt != "" {
 			fmt.Fprintf(&t, "\n%s\n", v.Excerpt)
@@ -194,14 +194,14 @@ func emailAlert(v view) (subject, text, html string, err error) {
 // cannot add markup, links or scripts.
 var emailHTML = template.Must(template.New("alert").Parse(`<!doctype html>
 <html><body style="font-family: sans-serif">
-<h2>{{.Priority}} alert in {{.Queue}}{{if .Retracted}} (retracted){{end}}{{if .Unstaffed}} (nobody on duty){{end}}</h2>
+<h2>{{.Priority}} alert in {{.Queue}}{{if .Resolved}} (resolved){{else if .Retracted}} (retracted){{end}}{{if .Unstaffed}} (nobody on duty){{end}}</h2>
 <table>
 <tr><th align="left">Priority</th><td>{{.Priority}}</td></tr>
 <tr><th align="left">Queue</th><td>{{.Queue}}</td></tr>
 {{if .Team}}<tr><th align="left">Team</th><td>{{.Team}}</td></tr>{{end}}
 {{if .Author}}<tr><th align="left">Author</th><td>{{.Platform}} @{{.Author}}</td></tr>{{end}}
 </table>
-{{if .Retracted}}<p>The post was deleted or no longer matches; the alert is closed.</p>{{else}}
+{{if .Retracted}}<p>{{.Closed}}</p>{{else}}
 {{if .Excerpt}}<blockquote style="white-space: pre-wrap">{{.Excerpt}}</blockquote>{{end}}
 {{if .Why}}<p><small>Why: {{.Why}}</small></p>{{end}}{{end}}
 {{if .Desk}}<p><a href="{{.Desk}}">Open in desk</a></p>{{end}}

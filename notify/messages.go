@@ -106,13 +106,26 @@ type view struct {
 	Why                             string // the watchlists and terms that matched, untrusted
 	Desk                            string // the desk URL of the alert
 	Created                         time.Time
-	Retracted                       bool
+	Retracted                       bool   // retracted, or resolved on the desk: the message closes the alert
+	Closed                          string // why, in a sentence, when Retracted
+	Resolved                        bool   // resolved on the desk (not by the platform)
 	Unstaffed                       bool
 }
 
 func viewOf(it *post.Item, deskBase string) view {
 	a := it.Alert
 	v := view{ID: a.ID, Queue: a.Queue, Priority: a.Priority, Team: a.Team, Rule: a.Rule, Created: a.CreatedAt, Retracted: a.Retracted, Unstaffed: a.Unstaffed}
+	switch {
+	case a.Resolved != nil:
+		v.Retracted, v.Resolved = true, true
+		v.Closed = "Resolved on the desk by " + oneLine(truncate(a.Resolved.By, 200))
+		if a.Resolved.Outcome != "" {
+			v.Closed += " (" + oneLine(truncate(a.Resolved.Outcome, 50)) + ")"
+		}
+		v.Closed += "."
+	case a.Retracted:
+		v.Closed = "The post was deleted or no longer matches; the alert is closed."
+	}
 	if p := it.Post; p != nil {
 		v.Excerpt = p.Text
 		if it.Enrichment != nil && it.Enrichment.RedactedText != "" {
@@ -151,6 +164,9 @@ func DeskURL(base, id string) string {
 }
 
 func (v view) title() string {
+	if v.Resolved {
+		return fmt.Sprintf("Resolved: %s alert in %s", v.Priority, v.Queue)
+	}
 	if v.Retracted {
 		return fmt.Sprintf("Retracted: %s alert in %s", v.Priority, v.Queue)
 	}
@@ -163,6 +179,12 @@ func (v view) title() string {
 
 // slackAlert is an incoming-webhook message in Block Kit.
 func slackAlert(v view) ([]byte, error) {
+	text, blocks := slackBlocks(v)
+	return json.Marshal(slack.WebhookMessage{Text: text, Blocks: &slack.Blocks{BlockSet: blocks}})
+}
+
+// slackBlocks is the Block Kit message of v and its fallback text.
+func slackBlocks(v view) (string, []slack.Block) {
 	pt := func(s string) *slack.TextBlockObject {
 		return slack.NewTextBlockObject(slack.PlainTextType, s, false, false)
 	}
@@ -184,7 +206,7 @@ func slackAlert(v view) ([]byte, error) {
 		slack.NewSectionBlock(nil, fields, nil),
 	}
 	if v.Retracted {
-		blocks = append(blocks, slack.NewSectionBlock(md(slackEscape("The post was deleted or no longer matches; the alert is closed.")), nil, nil))
+		blocks = append(blocks, slack.NewSectionBlock(md(slackEscape(v.Closed)), nil, nil))
 	} else {
 		if v.Excerpt != "" {
 			blocks = append(blocks, slack.NewSectionBlock(md(truncate(quote(slackEscape(v.Excerpt)), slackTextMax)), nil, nil))
@@ -196,17 +218,20 @@ func slackAlert(v view) ([]byte, error) {
 	if v.Desk != "" {
 		blocks = append(blocks, slack.NewActionBlock("", slack.NewButtonBlockElement("open_desk", truncate(v.ID, 2000), pt("Open in desk")).WithURL(v.Desk)))
 	}
-	msg := slack.WebhookMessage{Text: slackEscape(truncate(v.title(), slackFieldMax)), Blocks: &slack.Blocks{BlockSet: blocks}}
-	return json.Marshal(msg)
+	return slackEscape(truncate(v.title(), slackFieldMax)), blocks
 }
 
 // quote prefixes every line with "> ", Slack's block quote.
 func quote(s string) string { return "&gt; " + strings.ReplaceAll(s, "\n", "\n&gt; ") }
 
 func slackText(text string) ([]byte, error) {
+	fallback, blocks := slackTextBlocks(text)
+	return json.Marshal(slack.WebhookMessage{Text: fallback, Blocks: &slack.Blocks{BlockSet: blocks}})
+}
+
+func slackTextBlocks(text string) (string, []slack.Block) {
 	md := slack.NewTextBlockObject(slack.MarkdownType, truncate(slackEscape(text), slackTextMax), false, true)
-	msg := slack.WebhookMessage{Text: truncate(slackEscape(text), slackFieldMax), Blocks: &slack.Blocks{BlockSet: []slack.Block{slack.NewSectionBlock(md, nil, nil)}}}
-	return json.Marshal(msg)
+	return truncate(slackEscape(text), slackFieldMax), []slack.Block{slack.NewSectionBlock(md, nil, nil)}
 }
 
 // teamsCard wraps an Adaptive Card (schema 1.4, which Teams renders) in the
@@ -252,7 +277,7 @@ func teamsAlert(v view) ([]byte, error) {
 		{"type": "FactSet", "facts": facts},
 	}
 	if v.Retracted {
-		body = append(body, textBlock("The post was deleted or no longer matches; the alert is closed.", nil))
+		body = append(body, textBlock(markdownEscape(v.Closed), nil))
 	} else {
 		if v.Excerpt != "" {
 			body = append(body, textBlock(truncate(markdownEscape(v.Excerpt), teamsTextMax), nil))

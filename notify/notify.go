@@ -22,10 +22,12 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promauto"
+	"github.com/slack-go/slack"
 
 	"github.com/earshot-dev/earshot/internal/retry"
 	"github.com/earshot-dev/earshot/internal/secret"
@@ -39,6 +41,7 @@ const (
 	PagerDuty    = "pagerduty"
 	Alertmanager = "alertmanager"
 	Email        = "email"
+	Opsgenie     = "opsgenie"
 )
 
 // PagerDutyURL is the Events API v2 endpoint, the default url of a
@@ -66,27 +69,41 @@ type Config struct {
 	// (https://earshot.example.com); links go to DeskURL/ui/desk?alert=ID.
 	DeskURL  string             `yaml:"desk_url"`
 	Channels map[string]Channel `yaml:"channels"` // by name
+	// StateFile keeps what the channels hold back (the rate limits'
+	// digests, the alerts held in quiet hours) across a restart; "" keeps
+	// it in memory only.
+	StateFile string `yaml:"state_file"`
 }
 
 // Channel is one destination.
 type Channel struct {
-	Kind string `yaml:"kind"` // slack, teams, pagerduty or alertmanager
+	Kind string `yaml:"kind"` // slack, teams, pagerduty, opsgenie, alertmanager or email
 	// URL is where messages go. A Slack or Teams webhook URL is a
 	// credential: give it with url_env or url_file instead. PagerDuty
 	// defaults to the Events API v2; Alertmanager takes its base URL
 	// (http://alertmanager:9093) and earshot posts to /api/v2/alerts.
-	URL            string        `yaml:"url"`
-	URLEnv         string        `yaml:"url_env"`
-	URLFile        string        `yaml:"url_file"`
-	RoutingKeyEnv  string        `yaml:"routing_key_env"`  // pagerduty: the integration's routing key
-	RoutingKeyFile string        `yaml:"routing_key_file"` //
-	Queues         []string      `yaml:"queues"`           // the queues whose alerts it takes; required
-	MinPriority    string        `yaml:"min_priority"`     // P1 to P4; default P4 (every alert)
-	Unstaffed      bool          `yaml:"unstaffed"`        // also take alerts nobody is on duty for, whatever their priority
-	RateLimit      RateLimit     `yaml:"rate_limit"`
-	MaxAttempts    int           `yaml:"max_attempts"` // tries before a dead letter; default 5
-	Timeout        time.Duration `yaml:"timeout"`      // per request; default 5s
-	DedupWindow    int           `yaml:"dedup_window"` // alert ids remembered as sent; default 100,000
+	URL            string   `yaml:"url"`
+	URLEnv         string   `yaml:"url_env"`
+	URLFile        string   `yaml:"url_file"`
+	RoutingKeyEnv  string   `yaml:"routing_key_env"`  // pagerduty: the integration's routing key
+	RoutingKeyFile string   `yaml:"routing_key_file"` //
+	TokenEnv       string   `yaml:"token_env"`        // slack with a bot token (xoxb-…), instead of a webhook
+	TokenFile      string   `yaml:"token_file"`       //
+	SlackChannel   string   `yaml:"channel"`          // slack with a bot token: the channel's id (C…)
+	APIKeyEnv      string   `yaml:"api_key_env"`      // opsgenie: the API integration's key (GenieKey)
+	APIKeyFile     string   `yaml:"api_key_file"`     //
+	Queues         []string `yaml:"queues"`           // the queues whose alerts it takes; required
+	MinPriority    string   `yaml:"min_priority"`     // P1 to P4; default P4 (every alert)
+	Unstaffed      bool     `yaml:"unstaffed"`        // also take alerts nobody is on duty for, whatever their priority
+	// Team makes a paging channel follow the sun: it takes an alert only
+	// while this team (of the org file) is the one at work on the alert's
+	// queue.
+	Team        string        `yaml:"team"`
+	QuietHours  *QuietHours   `yaml:"quiet_hours"`
+	RateLimit   RateLimit     `yaml:"rate_limit"`
+	MaxAttempts int           `yaml:"max_attempts"` // tries before a dead letter; default 5
+	Timeout     time.Duration `yaml:"timeout"`      // per request; default 5s
+	DedupWindow int           `yaml:"dedup_window"` // alert ids remembered as sent; default 100,000
 	// Email: the sender, the recipients and the SMTP server.
 	From string     `yaml:"from"`
 	To   []string   `yaml:"to"`
@@ -123,6 +140,12 @@ func (c Config) Validate(getenv func(string) string) error {
 		if len(ch.Queues) == 0 {
 			errs = append(errs, fmt.Errorf("%s.queues: name the queues whose alerts the channel takes", key))
 		}
+		if _, err := ch.QuietHours.parse(key); err != nil {
+			errs = append(errs, err)
+		}
+		if ch.Team != "" && ch.Kind != PagerDuty && ch.Kind != Opsgenie {
+			errs = append(errs, fmt.Errorf("%s.team: only paging channels (pagerduty, opsgenie) follow the sun; %s channels take every alert of their queues", key, ch.Kind))
+		}
 		if ch.MinPriority != "" && !slices.Contains(priorities, ch.MinPriority) {
 			errs = append(errs, fmt.Errorf("%s.min_priority: %q, want P1, P2, P3 or P4", key, ch.MinPriority))
 		}
@@ -150,6 +173,19 @@ func (ch Channel) resolve(key string, getenv func(string) string) (resolved, err
 	var err error
 	switch ch.Kind {
 	case Slack, Teams:
+		if ch.Kind == Slack && (ch.TokenEnv != "" || ch.TokenFile != "") {
+			switch {
+			case ch.URLEnv != "" || ch.URLFile != "":
+				return r, fmt.Errorf("%s: a Slack channel posts with an incoming webhook (url_env, url_file) or a bot token (token_env, token_file), not both", key)
+			case !slackChannelID.MatchString(ch.SlackChannel):
+				return r, fmt.Errorf("%s.channel: %q: with a bot token, give the id of the Slack channel (C0123ABCD), which the bot must be a member of", key, ch.SlackChannel)
+			}
+			r.url = cmp(ch.URL, SlackAPIURL) // Slack's Web API; not a credential
+			if r.routingKey, err = secret.Required(key+".token", secret.String{}, ch.TokenFile, ch.TokenEnv, getenv); err != nil {
+				return r, err
+			}
+			break
+		}
 		if ch.URL != "" {
 			return r, fmt.Errorf("%s.url: a %s webhook URL is a credential; give it with url_env or url_file", key, ch.Kind)
 		}
@@ -164,6 +200,11 @@ func (ch Channel) resolve(key string, getenv func(string) string) (resolved, err
 		if r.routingKey, err = secret.Required(key+".routing_key", secret.String{}, ch.RoutingKeyFile, ch.RoutingKeyEnv, getenv); err != nil {
 			return r, err
 		}
+	case Opsgenie:
+		r.url = strings.TrimRight(cmp(ch.URL, OpsgenieURL), "/")
+		if r.routingKey, err = secret.Required(key+".api_key", secret.String{}, ch.APIKeyFile, ch.APIKeyEnv, getenv); err != nil {
+			return r, err
+		}
 	case Email:
 		return r, ch.SMTP.validate(key, ch.From, ch.To, getenv)
 	case Alertmanager:
@@ -172,7 +213,7 @@ func (ch Channel) resolve(key string, getenv func(string) string) (resolved, err
 		}
 		r.url = strings.TrimRight(ch.URL, "/") + "/api/v2/alerts"
 	default:
-		return r, fmt.Errorf("%s.kind: %q, want slack, teams, pagerduty, alertmanager or email", key, ch.Kind)
+		return r, fmt.Errorf("%s.kind: %q, want slack, teams, pagerduty, opsgenie, alertmanager or email", key, ch.Kind)
 	}
 	if u, perr := url.Parse(r.url); perr != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
 		return r, fmt.Errorf("%s.url: not an http(s) URL", key) // the URL may be a secret: not quoted
@@ -188,10 +229,15 @@ type Notifier struct {
 	now      func() time.Time
 	log      *slog.Logger
 	m        metrics
+	worker   func(queue string, t time.Time) string // the team at work on a queue; nil without an org
+
+	state  string     // the state file, or ""
+	saveMu sync.Mutex // one save at a time
+	dirty  atomic.Bool
 }
 
 type metrics struct {
-	sent, suppressed, duplicates, failed *prometheus.CounterVec
+	sent, suppressed, held, duplicates, failed *prometheus.CounterVec
 }
 
 func newMetrics(reg prometheus.Registerer) metrics {
@@ -199,6 +245,7 @@ func newMetrics(reg prometheus.Registerer) metrics {
 	return metrics{
 		sent:       f.NewCounterVec(prometheus.CounterOpts{Name: "earshot_notify_messages_total", Help: "Messages delivered to notification channels, by channel and kind (alert, resolve, digest)."}, []string{"channel", "kind"}),
 		suppressed: f.NewCounterVec(prometheus.CounterOpts{Name: "earshot_notify_digested_total", Help: "Alerts held back by a channel's rate limit and counted into its digest."}, []string{"channel"}),
+		held:       f.NewCounterVec(prometheus.CounterOpts{Name: "earshot_notify_held_total", Help: "Alerts held back by a channel's quiet hours and counted into the digest sent when they end."}, []string{"channel"}),
 		duplicates: f.NewCounterVec(prometheus.CounterOpts{Name: "earshot_notify_duplicates_total", Help: "Redelivered alerts not sent again."}, []string{"channel"}),
 		failed:     f.NewCounterVec(prometheus.CounterOpts{Name: "earshot_notify_failures_total", Help: "Messages given up on after their last try (dead letters, or lost digests)."}, []string{"channel"}),
 	}
@@ -206,24 +253,31 @@ func newMetrics(reg prometheus.Registerer) metrics {
 
 // channel is one destination's sender, rate limiter and memory.
 type channel struct {
-	name, kind string
-	dest       resolved
-	queues     []string
-	minPri     string
-	unstaffed  bool
-	attempts   int
-	client     *http.Client
-	backoff    func(attempt int) time.Duration
-	email      *emailSender // kind email
+	name, kind   string
+	dest         resolved
+	queues       []string
+	minPri       string
+	unstaffed    bool
+	team         string // follows the sun: only while this team works the queue
+	quiet        *quiet
+	attempts     int
+	client       *http.Client
+	backoff      func(attempt int) time.Duration
+	email        *emailSender  // kind email
+	bot          *slack.Client // slack with a bot token
+	slackChannel string
 
 	mu        sync.Mutex
 	limit     int
 	per       time.Duration
 	sent      []time.Time // the last limit sends, oldest first
 	pending   map[digestKey]int
-	since     time.Time // when the first alert of the pending digest was held back
+	since     time.Time         // when the first alert of the pending digest was held back
+	held      map[digestKey]int // alerts held back in quiet hours
+	heldSince time.Time
 	seen      *dedup
-	failures  int // consecutive dead letters
+	posted    *memo[string] // slack with a bot token: the ts of the message of each alert id
+	failures  int           // consecutive dead letters
 	openUntil time.Time
 }
 
@@ -240,7 +294,8 @@ func New(c Config, getenv func(string) string, reg prometheus.Registerer, log *s
 	n := &Notifier{desk: c.DeskURL, channels: map[string]*channel{}, now: time.Now, log: log.With("component", "notify"), m: newMetrics(reg)}
 	for name, ch := range c.Channels {
 		dest, _ := ch.resolve("", getenv) // validated above
-		x := &channel{name: name, kind: ch.Kind, dest: dest, queues: ch.Queues, minPri: ch.MinPriority, unstaffed: ch.Unstaffed,
+		q, _ := ch.QuietHours.parse("")   // validated above
+		x := &channel{name: name, kind: ch.Kind, dest: dest, queues: ch.Queues, minPri: ch.MinPriority, unstaffed: ch.Unstaffed, team: ch.Team, quiet: q, held: map[digestKey]int{},
 			attempts: cmp(ch.MaxAttempts, DefaultAttempts), limit: cmp(ch.RateLimit.Messages, DefaultMessages), per: cmp(ch.RateLimit.Per, DefaultPer),
 			client:  &http.Client{Timeout: cmp(ch.Timeout, DefaultTimeout)},
 			pending: map[digestKey]int{}, seen: newDedup(cmp(ch.DedupWindow, DefaultDedup))}
@@ -250,13 +305,38 @@ func New(c Config, getenv func(string) string, reg prometheus.Registerer, log *s
 				return nil, fmt.Errorf("notify.channels.%s: %w", name, err)
 			}
 		}
+		if ch.Kind == Slack && dest.routingKey != "" {
+			x.bot = slack.New(dest.routingKey, slack.OptionAPIURL(strings.TrimRight(dest.url, "/")+"/"), slack.OptionHTTPClient(x.client))
+			x.slackChannel, x.posted = ch.SlackChannel, newMemo[string](cmp(ch.DedupWindow, DefaultDedup))
+		}
 		if x.minPri == "" {
 			x.minPri = "P4"
 		}
 		x.backoff = retry.Backoff
 		n.channels[name] = x
 	}
+	if c.StateFile != "" {
+		n.state = c.StateFile
+		if err := n.restore(); err != nil {
+			return nil, err
+		}
+	}
 	return n, nil
+}
+
+// FollowTheSun gives the channels with a team the org's answer to "which
+// team is at work on this queue now" ("" when nobody is).
+func (n *Notifier) FollowTheSun(worker func(queue string, t time.Time) string) { n.worker = worker }
+
+// Teams are the teams the channels follow the sun for, by channel.
+func (n *Notifier) Teams() map[string]string {
+	out := map[string]string{}
+	for name, ch := range n.channels {
+		if ch.team != "" {
+			out[name] = ch.team
+		}
+	}
+	return out
 }
 
 func cmp[T comparable](v, def T) T {
@@ -296,6 +376,41 @@ func (n *Notifier) Stage(name, queue string) func(context.Context, post.Batch) (
 				out.Rejected = append(out.Rejected, post.Rejected{Item: it, Reason: reason})
 			}
 		}
+		// What was held back is on disk before the batch is committed.
+		if err := n.save(); err != nil {
+			return post.Batch{}, err
+		}
+		return out, nil
+	}
+}
+
+// ResolveStage tells the channel named of the alerts resolved on the desk
+// (the desk topic, which carries every queue's resolves): PagerDuty resolves
+// the incident, Opsgenie closes the alert, Alertmanager ends it, and Slack,
+// Teams and email get a short "Resolved" message for an alert they showed
+// on its own. A resolve of another queue's alert is not the channel's and
+// is skipped.
+func (n *Notifier) ResolveStage(name string) func(context.Context, post.Batch) (post.Batch, error) {
+	ch := n.channels[name]
+	return func(ctx context.Context, in post.Batch) (post.Batch, error) {
+		var out post.Batch
+		for _, it := range in.Items {
+			reason := ""
+			switch a := it.Alert; {
+			case a == nil || a.Resolved == nil:
+				reason = "notify: a record of the desk topic without a resolve"
+			case !slices.Contains(ch.queues, a.Queue):
+				continue
+			default:
+				reason = n.deliver(ctx, ch, a.Queue, it)
+			}
+			if ctx.Err() != nil {
+				return post.Batch{}, ctx.Err()
+			}
+			if reason != "" {
+				out.Rejected = append(out.Rejected, post.Rejected{Item: it, Reason: reason})
+			}
+		}
 		return out, nil
 	}
 }
@@ -323,25 +438,45 @@ func (n *Notifier) deliver(ctx context.Context, ch *channel, queue string, it *p
 	}
 	key := a.ID
 	kind := "alert"
-	if a.Retracted {
+	closing := a.Retracted || a.Resolved != nil // retracted, or resolved on the desk
+	if closing {
 		key, kind = a.ID+"/resolve", "resolve"
-		if ch.chat() {
+		if ch.chat() && !ch.updates() {
 			kind = "alert" // a new message, under the rate limit
 		}
 	}
 	now := n.now()
+	if ch.team != "" && !closing && n.onDuty(a, now) != ch.team {
+		return "" // another team's pager: the one at work on the queue now
+	}
 	ch.mu.Lock()
 	if _, dup := ch.seen.get(key); dup {
 		ch.mu.Unlock()
 		n.m.duplicates.WithLabelValues(ch.name).Inc()
 		return ""
 	}
-	if a.Retracted && ch.chat() {
-		// A chat can only be told to forget what it was shown on its own.
+	if closing && (ch.chat() || ch.team != "") {
+		// A chat can only be told to forget what it was shown on its own,
+		// and a team's pager resolves only what it paged.
 		if shown, _ := ch.seen.get(a.ID); !shown {
 			ch.mu.Unlock()
 			return ""
 		}
+		if ch.chat() && !ch.updates() && ch.quiet.holds(a.Priority, now) {
+			ch.mu.Unlock()
+			return "" // no "Retracted" ping at night; the desk shows it closed
+		}
+	}
+	if !closing && ch.quiet.holds(a.Priority, now) {
+		if len(ch.held) == 0 {
+			ch.heldSince = now
+		}
+		ch.held[digestKey{queue, a.Priority}]++
+		ch.seen.add(key, false)
+		ch.mu.Unlock()
+		n.dirty.Store(true)
+		n.m.held.WithLabelValues(ch.name).Inc()
+		return ""
 	}
 	if now.Before(ch.openUntil) {
 		until := ch.openUntil
@@ -357,6 +492,7 @@ func (n *Notifier) deliver(ctx context.Context, ch *channel, queue string, it *p
 		ch.pending[digestKey{queue, a.Priority}]++
 		ch.seen.add(key, false)
 		ch.mu.Unlock()
+		n.dirty.Store(true)
 		n.m.suppressed.WithLabelValues(ch.name).Inc()
 		return ""
 	}
@@ -415,11 +551,26 @@ func (n *Notifier) message(ch *channel, v view, now time.Time) (func(context.Con
 		}
 		return func(ctx context.Context) error { return ch.email.send(ctx, subject, text, html) }, nil
 	case Slack:
+		if ch.bot != nil {
+			text, blocks := slackBlocks(v)
+			if v.Retracted {
+				ch.mu.Lock()
+				ts, ok := ch.posted.get(v.ID)
+				ch.mu.Unlock()
+				if ok {
+					return ch.slackUpdate(ts, text, blocks), nil
+				}
+				return ch.slackPost("", text, blocks), nil
+			}
+			return ch.slackPost(v.ID, text, blocks), nil
+		}
 		body, err = slackAlert(v)
 	case Teams:
 		body, err = teamsAlert(v)
 	case PagerDuty:
 		body, err = pagerdutyEvent(v, ch.dest.routingKey)
+	case Opsgenie:
+		return ch.opsgenieAlert(v), nil
 	default:
 		body, err = alertmanagerAlerts(v, now)
 	}
@@ -460,71 +611,119 @@ func (ch *channel) post(ctx context.Context, body []byte) error {
 	return retry.HTTPStatus(res.StatusCode)
 }
 
-// Flush sends the digests whose window has ended: one message per channel
-// counting, per queue and priority, the alerts its rate limit held back.
+// onDuty is the team to page for alert a at t: the team at work on its
+// queue now (follow the sun), or, when nobody is, the team it was raised for.
+func (n *Notifier) onDuty(a *post.Alert, t time.Time) string {
+	if n.worker != nil {
+		if w := n.worker(a.Queue, t); w != "" {
+			return w
+		}
+	}
+	return a.Team
+}
+
+// Flush sends the digests that are due: one message per channel counting,
+// per queue and priority, the alerts its rate limit held back once the
+// window that started with the first of them has ended, and one counting
+// the alerts its quiet hours held back once they are over.
 func (n *Notifier) Flush(ctx context.Context) {
 	now := n.now()
 	for _, name := range slices.Sorted(maps.Keys(n.channels)) {
 		ch := n.channels[name]
 		ch.mu.Lock()
-		if len(ch.pending) == 0 || now.Sub(ch.since) < ch.per {
-			ch.mu.Unlock()
-			continue
+		type due struct {
+			text, worst string
+			counts      map[digestKey]int
+			held        bool
 		}
-		text, worst := digestText(ch.pending, ch.per)
-		ch.pending = map[digestKey]int{}
+		var dues []due
+		if len(ch.pending) > 0 && now.Sub(ch.since) >= ch.per {
+			text, worst := digestText(ch.pending, ch.per)
+			dues = append(dues, due{text, worst, ch.pending, false})
+			ch.pending = map[digestKey]int{}
+		}
+		if len(ch.held) > 0 && (ch.quiet == nil || !ch.quiet.at(now)) { // nil: quiet hours taken off since
+			text, worst := heldText(ch.held, ch.quiet, ch.heldSince)
+			dues = append(dues, due{text, worst, ch.held, true})
+			ch.held = map[digestKey]int{}
+		}
 		ch.mu.Unlock()
-		var body []byte
-		var err error
-		try := func(ctx context.Context) error { return ch.post(ctx, body) }
-		switch ch.kind {
-		case Email:
-			try = func(ctx context.Context) error {
-				return ch.email.send(ctx, truncate(oneLine("[earshot] "+text), 200), text+"\n", "")
+		for _, d := range dues {
+			text := d.text
+			if reason := n.digest(ctx, ch, text, d.worst, now); reason != "" {
+				if ctx.Err() != nil {
+					n.putBack(ch, d.counts, d.held, now)
+					continue
+				}
+				n.m.failed.WithLabelValues(name).Inc()
+				n.log.Warn("digest not delivered", "channel", name, "digest", text, "err", reason)
+			} else {
+				n.m.sent.WithLabelValues(name, "digest").Inc()
 			}
-		case Slack:
-			body, err = slackText(text)
-		case Teams:
-			body, err = teamsText(text)
-		case PagerDuty:
-			body, err = pagerdutyText(text, "earshot-digest-"+name+"-"+now.UTC().Format(time.RFC3339), pdSeverity(worst), ch.dest.routingKey, now)
-		default:
-			body, err = alertmanagerText(text, name, now)
+			n.dirty.Store(true)
 		}
-		reason := ""
-		if err != nil {
-			reason = err.Error()
-		} else {
-			reason = n.send(ctx, ch, try)
-		}
-		if reason != "" {
-			n.m.failed.WithLabelValues(name).Inc()
-			n.log.Warn("digest not delivered", "channel", name, "digest", text, "err", reason)
-			continue
-		}
-		n.m.sent.WithLabelValues(name, "digest").Inc()
 	}
+	if err := n.save(); err != nil {
+		n.log.Warn("notify state not saved", "err", err)
+	}
+}
+
+// putBack returns counts taken for a digest that stopping interrupted, so
+// the state file keeps them for the next start.
+func (n *Notifier) putBack(ch *channel, counts map[digestKey]int, held bool, now time.Time) {
+	ch.mu.Lock()
+	defer ch.mu.Unlock()
+	into := ch.pending
+	if held {
+		into = ch.held
+		if len(into) == 0 {
+			ch.heldSince = now
+		}
+	} else if len(into) == 0 {
+		ch.since = now
+	}
+	for k, v := range counts {
+		into[k] += v
+	}
+}
+
+// digest sends one digest message on ch and returns why it gave up, or "".
+func (n *Notifier) digest(ctx context.Context, ch *channel, text, worst string, now time.Time) string {
+	var body []byte
+	var err error
+	try := func(ctx context.Context) error { return ch.post(ctx, body) }
+	switch ch.kind {
+	case Email:
+		try = func(ctx context.Context) error {
+			return ch.email.send(ctx, truncate(oneLine("[earshot] "+text), 200), text+"\n", "")
+		}
+	case Slack:
+		if ch.bot != nil {
+			fallback, blocks := slackTextBlocks(text)
+			try = ch.slackPost("", fallback, blocks)
+			break
+		}
+		body, err = slackText(text)
+	case Teams:
+		body, err = teamsText(text)
+	case PagerDuty:
+		body, err = pagerdutyText(text, "earshot-digest-"+ch.name+"-"+now.UTC().Format(time.RFC3339), pdSeverity(worst), ch.dest.routingKey, now)
+	case Opsgenie:
+		try = ch.opsgenieText(text, worst, now)
+	default:
+		body, err = alertmanagerText(text, ch.name, now)
+	}
+	if err != nil {
+		return err.Error()
+	}
+	return n.send(ctx, ch, try)
 }
 
 // digestText says what a digest counts, most urgent first, and the most
 // urgent priority in it.
 func digestText(pending map[digestKey]int, per time.Duration) (string, string) {
-	keys := slices.Collect(maps.Keys(pending))
-	sort.Slice(keys, func(i, j int) bool {
-		if ri, rj := rank(keys[i].priority), rank(keys[j].priority); ri != rj {
-			return ri < rj
-		}
-		return keys[i].queue < keys[j].queue
-	})
-	var parts []string
-	for _, k := range keys {
-		noun := "alerts"
-		if pending[k] == 1 {
-			noun = "alert"
-		}
-		parts = append(parts, fmt.Sprintf("%d more %s %s in %s", pending[k], k.priority, noun, k.queue))
-	}
-	return strings.Join(parts, ", ") + " in the last " + span(per), keys[0].priority
+	text, worst := counts(pending, "more ")
+	return text + " in the last " + span(per), worst
 }
 
 // span writes a window as people say it: "10 min", "1 h", "30 s".
@@ -538,19 +737,31 @@ func span(d time.Duration) string {
 	return fmt.Sprintf("%d s", d/time.Second)
 }
 
-// Run sends digests as their windows end, until ctx is done. A digest
-// still pending then is logged, not sent.
+// Run sends digests as they fall due, until ctx is done. A digest still
+// pending then is kept in the state file for the next start, or, without
+// one, logged and not sent.
 func (n *Notifier) Run(ctx context.Context) {
 	t := time.NewTicker(digestFlushEvery)
 	defer t.Stop()
 	for {
 		select {
 		case <-ctx.Done():
-			for name, ch := range n.channels {
+			if err := n.save(); err != nil {
+				n.log.Warn("notify state not saved", "err", err)
+			}
+			for _, name := range slices.Sorted(maps.Keys(n.channels)) {
+				ch := n.channels[name]
 				ch.mu.Lock()
-				if len(ch.pending) > 0 {
-					text, _ := digestText(ch.pending, ch.per)
-					n.log.Info("digest not sent: stopping", "channel", name, "digest", text)
+				for _, c := range []map[digestKey]int{ch.pending, ch.held} {
+					if len(c) == 0 {
+						continue
+					}
+					text, _ := counts(c, "")
+					if n.state != "" {
+						n.log.Info("digest not sent yet: kept for the next start", "channel", name, "digest", text, "state_file", n.state)
+					} else {
+						n.log.Info("digest not sent: stopping", "channel", name, "digest", text)
+					}
 				}
 				ch.mu.Unlock()
 			}
@@ -561,22 +772,28 @@ func (n *Notifier) Run(ctx context.Context) {
 	}
 }
 
-// dedup remembers the last n keys added, and whether each was sent on its
+// dedup remembers the last n alert keys, and whether each was sent on its
 // own (rather than counted into a digest); older ones are forgotten, so a
 // redelivery of an alert older than that is sent again (at least once).
-type dedup struct {
-	set  map[string]bool
+type dedup = memo[bool]
+
+func newDedup(n int) *dedup { return newMemo[bool](n) }
+
+// memo remembers a value for each of the last n keys added.
+type memo[V any] struct {
+	set  map[string]V
 	ring []string
 	max  int
 	next int // the oldest key, once the ring is full
 }
 
-func newDedup(n int) *dedup { return &dedup{set: map[string]bool{}, max: n} }
+func newMemo[V any](n int) *memo[V] { return &memo[V]{set: map[string]V{}, max: n} }
 
-// get reports whether k was sent on its own, and whether it is known.
-func (d *dedup) get(k string) (sent, ok bool) { sent, ok = d.set[k]; return }
+// get returns k's value, and whether k is known.
+func (d *memo[V]) get(k string) (v V, ok bool) { v, ok = d.set[k]; return }
 
-func (d *dedup) add(k string, sent bool) {
+// add remembers v for k, unless k is known.
+func (d *memo[V]) add(k string, v V) {
 	if _, ok := d.set[k]; ok {
 		return
 	}
@@ -587,5 +804,5 @@ func (d *dedup) add(k string, sent bool) {
 		d.ring[d.next] = k
 		d.next = (d.next + 1) % d.max
 	}
-	d.set[k] = sent
+	d.set[k] = v
 }

@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"path/filepath"
+	"strings"
 	"sync"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -37,7 +38,8 @@ type apiPart struct {
 	index   func() *search.Index
 	mu      sync.Mutex
 	idx     *search.Index
-	push    *ingest.Push // the pipeline's push source, when it has no address of its own
+	push    *ingest.Push                            // the pipeline's push source, when it has no address of its own
+	tell    func(context.Context, *post.Item) error // passes a desk resolve to the notify stage; nil: not yet
 	closers []func()
 	workers []func(context.Context) error
 	ln      net.Listener
@@ -92,6 +94,27 @@ func newAPIPart(ctx context.Context, cfg Config, embedded bool, reg *prometheus.
 			return nil // a nil *ingest.Push is not a nil PushTarget
 		}
 		return a.push
+	}
+	if cfg.Route.Org != "" {
+		org, err := route.LoadOrg(cfg.Route.Org)
+		if err != nil {
+			return nil, err
+		}
+		d.ResolveDue = org.ResolveDue // as of the start: a changed target needs a restart of the API
+	}
+	// Desk resolves go to the notify stage: through the pipeline's
+	// transport in earshot run, through Kafka from earshot api alone (with
+	// no Kafka there is no notify process to tell).
+	if len(cfg.Notify.Channels) > 0 && (embedded || cfg.Transport.Kind == "kafka") {
+		d.OnResolve = func(ctx context.Context, al api.Alert) error {
+			a.mu.Lock()
+			tell := a.tell
+			a.mu.Unlock()
+			if tell == nil {
+				return errors.New("the notify stage's desk topic is not open yet")
+			}
+			return tell(ctx, resolveItem(al))
+		}
 	}
 	if err := a.addStores(ctx, &d, audit, embedded); err != nil {
 		return nil, err
@@ -161,6 +184,34 @@ func (a *apiPart) Tap(next func(*post.Item)) func(*post.Item) {
 			next(it)
 		}
 	}
+}
+
+// setTell sets where desk resolves go: the desk topic, through the
+// pipeline's producer (embedded) or the API's own (distributed).
+func (a *apiPart) setTell(tell func(context.Context, *post.Item) error) {
+	a.mu.Lock()
+	a.tell = tell
+	a.mu.Unlock()
+}
+
+// resolveItem is the desk topic's record of an alert resolved on the desk:
+// the alert's item as stored (its post, for the messages), with the
+// resolve on its alert.
+func resolveItem(al api.Alert) *post.Item {
+	it := &post.Item{}
+	if len(al.Item) > 0 {
+		if dec, err := post.Decode(al.Item); err == nil {
+			it = dec
+		}
+	}
+	if it.Post == nil {
+		platform, id, _ := strings.Cut(al.PostKey, ":")
+		it.Post = &post.Post{Platform: platform, ID: id}
+	}
+	a := post.Alert{ID: al.ID, Queue: al.Queue, Priority: al.Priority, Rule: al.Rule, Team: al.Team, CreatedAt: al.CreatedAt, Unstaffed: al.Unstaffed}
+	a.Resolved = &post.Resolution{By: al.Desk.ResolvedBy, Outcome: al.Desk.Outcome, At: al.Desk.ResolvedAt}
+	it.Alert = &a
+	return it
 }
 
 // Start serves until ctx ends; the returned function waits for the end.
@@ -274,6 +325,16 @@ func (a *apiPart) addKafka(d *api.Deps, embedded bool) error {
 				return err
 			}
 			a.closers = append(a.closers, func() { k.Close() })
+			if len(a.cfg.Notify.Channels) > 0 {
+				prod, err := k.Producer()
+				if err != nil {
+					return err
+				}
+				a.closers = append(a.closers, func() { prod.Close() })
+				a.setTell(func(ctx context.Context, it *post.Item) error {
+					return prod.Produce(ctx, []stream.Out{{Topic: topics.Desk(), Key: it.Key(), Item: it}})
+				})
+			}
 			feed := &api.LiveFeed{Source: k, Topics: map[string]string{}, Hub: a.hub, Log: a.log}
 			for q := range d.Queues {
 				feed.Topics[q] = topics.Alerts(q)

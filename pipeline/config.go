@@ -183,6 +183,10 @@ func (t Topics) Dead() string     { return t.prefix + ".deadletter" }
 // Watchlists names the compacted topic of the published watchlist set.
 func (t Topics) Watchlists() string { return t.prefix + ".watchlists" }
 
+// Desk names the topic of the alerts resolved on the desk, which the API
+// writes and the notify stage reads (to close what the channels opened).
+func (t Topics) Desk() string { return t.prefix + ".desk" }
+
 // Alerts names a responder queue's topic.
 func (t Topics) Alerts(queue string) string { return t.prefix + ".alerts." + queue }
 

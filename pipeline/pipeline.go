@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"os"
 	"slices"
 	"sync"
@@ -370,6 +371,13 @@ func (p *Pipeline) addNotify(_ context.Context, has func(string) bool, reg prome
 	if err != nil {
 		return ConfigError(err)
 	}
+	for _, ch := range slices.Sorted(maps.Keys(n.Teams())) {
+		if team := n.Teams()[ch]; !p.policy.HasTeam(team) {
+			return ConfigError(fmt.Errorf("notify.channels.%s.team: %q is not a team of route.org (a channel with a team pages while that team works the queue)", ch, team))
+		}
+	}
+	live := p.live
+	n.FollowTheSun(func(q string, t time.Time) string { return live.Policy().Worker(q, t) })
 	queues := p.policy.AllQueues()
 	for _, r := range n.Routes() {
 		channel, q := r[0], r[1]
@@ -379,6 +387,15 @@ func (p *Pipeline) addNotify(_ context.Context, has func(string) bool, reg prome
 		rc := p.cfg.Runner
 		rc.BatchSize, rc.Linger, rc.Workers = 50, 0, 1 // one HTTP call per alert: small batches commit often
 		if err := p.addRunner(Notify+"."+channel+"."+q, p.topics.Alerts(q), n.Stage(channel, q), to(""), rc); err != nil {
+			return err
+		}
+	}
+	// The desk's resolves, one runner per channel, so a channel that is
+	// down holds back only itself here too.
+	for _, channel := range slices.Sorted(maps.Keys(p.cfg.Notify.Channels)) {
+		rc := p.cfg.Runner
+		rc.BatchSize, rc.Linger, rc.Workers = 50, 0, 1
+		if err := p.addRunner(Notify+"."+channel+".desk", p.topics.Desk(), n.ResolveStage(channel), to(""), rc); err != nil {
 			return err
 		}
 	}
@@ -394,7 +411,16 @@ func (p *Pipeline) allTopics() []string {
 			ts = append(ts, p.topics.Alerts(q))
 		}
 	}
+	if len(p.cfg.Notify.Channels) > 0 {
+		ts = append(ts, p.topics.Desk())
+	}
 	return ts
+}
+
+// TellResolve passes an alert resolved on the desk to the notify stage
+// (the desk topic), and returns once the transport has it.
+func (p *Pipeline) TellResolve(ctx context.Context, it *post.Item) error {
+	return p.out.Produce(ctx, []stream.Out{{Topic: p.topics.Desk(), Key: it.Key(), Item: it}})
 }
 
 func (p *Pipeline) addTaps(taps Taps) error {

@@ -135,6 +135,9 @@ func NewProcess(ctx context.Context, cfg Config, opt ProcessOptions) (_ *Process
 		p.group.Add("metrics", p.serveMetrics)
 	}
 	p.group.Add("pipeline", p.pipe.Run)
+	if p.api != nil && slices.Contains(stages, Notify) {
+		p.api.setTell(p.pipe.TellResolve)
+	}
 	if p.api != nil {
 		p.group.Add("api", func(ctx context.Context) error { return p.api.Start(ctx, p.pipe.Search(), p.pipe.Push())() })
 	}

@@ -153,6 +153,16 @@ type Alert struct {
 	EscalateAt    time.Time `json:"escalate_at,omitzero"`
 	Of            string    `json:"of,omitempty"`     // on a stakeholder copy or an escalation: the id of the alert it accompanies
 	Reason        string    `json:"reason,omitempty"` // why a copy exists: "notify" (for the stakeholders' information) or "escalation"
+	// Resolved, on the desk topic only, says a responder resolved the
+	// alert on the desk: the notification channels close what they opened.
+	Resolved *Resolution `json:"resolved,omitempty"`
+}
+
+// Resolution is a desk resolve, as the notification channels are told it.
+type Resolution struct {
+	By      string    `json:"by"`
+	Outcome string    `json:"outcome"`
+	At      time.Time `json:"at"`
 }
 
 // Spike says why a volume-spike alert was raised.

@@ -84,6 +84,7 @@ type Queue struct {
 	Team     string                   `yaml:"team"`
 	Handoff  []string                 `yaml:"handoff"`   // queues to try, in order, while this one's team is off duty
 	SLA      map[string]time.Duration `yaml:"sla"`       // first-response time per priority, e.g. P1: 15m
+	Resolve  map[string]time.Duration `yaml:"resolve"`   // resolve time per priority (from the alert to its resolve on the desk), e.g. P1: 4h
 	SLAClock string                   `yaml:"sla_clock"` // business (counts only the team's hours) or calendar (the default)
 }
 
@@ -211,6 +212,11 @@ func (o *Org) init() error {
 		for p, d := range q.SLA {
 			if !slices.Contains(priorities, p) || d <= 0 {
 				bad("queues.%s.sla: %s: %v, want a priority P1–P4 and a positive duration", q.Name, p, d)
+			}
+		}
+		for p, d := range q.Resolve {
+			if !slices.Contains(priorities, p) || d <= 0 || d > maxResolve {
+				bad("queues.%s.resolve: %s: %v, want a priority P1–P4 and a duration from 1s to %v", q.Name, p, d, maxResolve)
 			}
 		}
 	}
@@ -429,6 +435,21 @@ func (o *Org) Team(q string, t time.Time) string {
 	return ""
 }
 
+// maxResolve bounds a queue's resolve target: a year of business time
+// already takes the deadline search to its end.
+const maxResolve = 90 * 24 * time.Hour
+
+// ResolveDue returns when an alert with priority raised at t on queue q
+// should be resolved (the queue's resolve target, on its SLA clock), or the
+// zero time if the queue has none for it.
+func (o *Org) ResolveDue(q, priority string, t time.Time) time.Time {
+	queue := o.queues[q]
+	if queue == nil || queue.Resolve[priority] == 0 {
+		return time.Time{}
+	}
+	return o.DueAfter(q, queue.Resolve[priority], t).UTC()
+}
+
 // Due returns the SLA deadline of an alert with priority raised at t on
 // queue q, or the zero time if the queue has no SLA for it. On the business
 // clock only the hours the queue's team works count.
@@ -583,3 +604,16 @@ func (o *Org) changes(from, to time.Time, queues []string) []time.Time {
 	slices.SortFunc(out, func(a, b time.Time) int { return a.Compare(b) })
 	return slices.CompactFunc(out, time.Time.Equal)
 }
+
+// Worker returns the team at work on queue q at t under the policy's
+// organisation ("" when nobody is, or without an organisation): who is
+// paged for the queue's alerts now (notify's follow-the-sun channels).
+func (p *Policy) Worker(q string, t time.Time) string {
+	if p.org == nil {
+		return ""
+	}
+	return p.org.Worker(q, t)
+}
+
+// HasTeam reports whether the organisation defines the team.
+func (p *Policy) HasTeam(name string) bool { return p.org != nil && p.org.teams[name] != nil }

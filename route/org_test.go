@@ -153,3 +153,66 @@ overrides:
 		}
 	}
 }
+
+// A queue's resolve target counts on its SLA clock: on the business clock
+// of care (Athens, 09:00-17:00), 4 h from Friday 16:00 is Monday 12:00.
+func TestResolveTargetOnTheQueueClock(t *testing.T) {
+	o, err := loadOrg(t, strings.Replace(strings.Replace(testOrg,
+		"sla: {P2: 2h}, sla_clock: business}", "sla: {P2: 2h}, resolve: {P2: 4h}, sla_clock: business}", 1),
+		"{name: night, team: night, sla: {P2: 4h}}", "{name: night, team: night, sla: {P2: 4h}, resolve: {P1: 90m}}", 1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := o.ResolveDue("care", "P2", at("2026-11-27T14:00:00Z")), at("2026-11-30T10:00:00Z"); !got.Equal(want) {
+		t.Errorf("care P2 from Fri 16:00 Athens: %v, want %v (Mon 12:00 Athens)", got, want)
+	}
+	if got, want := o.ResolveDue("night", "P1", at("2026-11-27T23:00:00Z")), at("2026-11-28T00:30:00Z"); !got.Equal(want) {
+		t.Errorf("night P1 (calendar): %v, want %v", got, want)
+	}
+	if !o.ResolveDue("care", "P1", at("2026-11-27T14:00:00Z")).IsZero() || !o.ResolveDue("nope", "P2", at("2026-11-27T14:00:00Z")).IsZero() {
+		t.Error("a resolve target where the queue has none")
+	}
+	for _, bad := range []string{"resolve: {P2: 0s}", "resolve: {P2: -1h}", "resolve: {P9: 1h}", "resolve: {P2: 1000000000000h}", "resolve: {P2: 2400h}"} {
+		_, err := loadOrg(t, strings.Replace(testOrg, "sla: {P2: 4h}}", "sla: {P2: 4h}, "+bad+"}", 1))
+		if err == nil {
+			t.Errorf("%s accepted", bad)
+		}
+	}
+}
+
+// The policy answers who is at work on a queue now (notify's paging
+// channels follow it) and which teams its organisation has.
+func TestPolicyWorkerAndTeams(t *testing.T) {
+	dir := t.TempDir()
+	org := writeFile(t, "org.yaml", testOrg)
+	policy := filepath.Join(dir, "routing.yaml")
+	if err := os.WriteFile(policy, []byte("queues: [care]\nrules:\n  - name: all\n    queue: care\n    priority: P2\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	p, err := Load(Config{Policy: policy, Org: org})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for when, want := range map[string]string{
+		"2026-11-23T08:00:00Z": "emea", // Mon 10:00 Athens
+		"2026-11-23T16:00:00Z": "",     // Mon 18:00 Athens: care's own team is off (the hand-off queue's works it)
+		"2026-11-25T23:00:00Z": "",
+	} {
+		if got := p.Worker("care", at(when)); got != want {
+			t.Errorf("Worker(care, %s) = %q, want %q", when, got, want)
+		}
+	}
+	if got := p.Worker("night", at("2026-11-25T23:00:00Z")); got != "night" {
+		t.Errorf("Worker(night) = %q, want the always-on team", got)
+	}
+	if !p.HasTeam("na") || p.HasTeam("nope") {
+		t.Error("HasTeam")
+	}
+	bare, err := LoadPolicy(policy)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bare.Worker("care", at("2026-11-23T08:00:00Z")) != "" || bare.HasTeam("emea") {
+		t.Error("a policy without an organisation has teams")
+	}
+}

@@ -238,3 +238,80 @@ func (t *AuditTable) Insert(ctx context.Context, rows []AuditRow) error {
 	}
 	return nil
 }
+
+// AlertKey names one alert.
+type AlertKey struct{ Queue, ID string }
+
+// DeskCounts counts the alerts created since since that are neither
+// retracted nor deleted, per queue and desk state (new, claimed, resolved:
+// the state the last claim, assign, unclaim, resolve or reopen left), and
+// lists up to maxBreached of them that missed their first-response deadline
+// by now: due before now and first answered (claimed, assigned, resolved or
+// acknowledged) after it, or not at all. Two aggregating queries whatever
+// the number of alerts: the cost is bounded by the window, not by the
+// table's age (alerts is partitioned by month of created_at).
+func (t *AlertTables) DeskCounts(ctx context.Context, since, now time.Time, maxBreached int) (map[string]map[string]uint64, []AlertKey, error) {
+	global := ""
+	if t.Cluster {
+		global = "GLOBAL "
+	}
+	since, now = since.UTC().Truncate(time.Second), now.UTC().Truncate(time.Second)
+	alerts := fmt.Sprintf(`(SELECT queue, alert_id, due_at FROM %[1]s.alerts FINAL
+		WHERE created_at >= ? AND retracted = 0 AND post_key %[2]sNOT IN (SELECT post_key FROM %[1]s.deletions)) AS a`, t.DB, global)
+	q := fmt.Sprintf(`SELECT queue, multiIf(last IN ('desk.claim', 'desk.assign'), 'claimed', last = 'desk.resolve', 'resolved', 'new') AS state, count() AS n
+		FROM (
+			SELECT queue, last FROM %[2]s
+			%[3]sANY LEFT JOIN (
+				SELECT alert_id, argMax(splitByChar(':', event)[1], seq) AS last
+				FROM %[1]s.alert_events
+				WHERE at >= ? AND splitByChar(':', event)[1] IN ('desk.claim', 'desk.assign', 'desk.unclaim', 'desk.resolve', 'desk.reopen')
+				GROUP BY alert_id
+			) AS ev USING alert_id
+		)
+		GROUP BY queue, state`, t.DB, alerts, global)
+	rows, err := t.Conn.Query(ctx, q, since, since)
+	if err != nil {
+		return nil, nil, fmt.Errorf("counting alerts by desk state: %w", err)
+	}
+	open := map[string]map[string]uint64{}
+	for rows.Next() {
+		var queue, state string
+		var n uint64
+		if err := rows.Scan(&queue, &state, &n); err != nil {
+			rows.Close()
+			return nil, nil, fmt.Errorf("counting alerts by desk state: %w", err)
+		}
+		if open[queue] == nil {
+			open[queue] = map[string]uint64{}
+		}
+		open[queue][state] = n
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, nil, fmt.Errorf("counting alerts by desk state: %w", err)
+	}
+	q = fmt.Sprintf(`SELECT queue, alert_id FROM %[2]s
+		%[3]sANY LEFT JOIN (
+			SELECT alert_id, min(at) AS first
+			FROM %[1]s.alert_events
+			WHERE at >= ? AND splitByChar(':', event)[1] IN ('desk.claim', 'desk.assign', 'desk.resolve', 'acknowledged')
+			GROUP BY alert_id
+		) AS ev USING alert_id
+		WHERE due_at > toDateTime(0) AND due_at < ? AND (first = toDateTime(0) OR first > due_at)
+		ORDER BY queue, alert_id
+		LIMIT %[4]d`, t.DB, alerts, global, maxBreached)
+	rows, err = t.Conn.Query(ctx, q, since, since, now)
+	if err != nil {
+		return nil, nil, fmt.Errorf("listing breached alerts: %w", err)
+	}
+	defer rows.Close()
+	var breached []AlertKey
+	for rows.Next() {
+		var k AlertKey
+		if err := rows.Scan(&k.Queue, &k.ID); err != nil {
+			return nil, nil, fmt.Errorf("listing breached alerts: %w", err)
+		}
+		breached = append(breached, k)
+	}
+	return open, breached, rows.Err()
+}

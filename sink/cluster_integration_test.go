@@ -109,4 +109,12 @@ func TestClusterUpgradeKeepsRows(t *testing.T) {
 	if err != nil || len(ev["al-1"]) != 2 || ev["al-1"][0].Note != "first" || ev["al-1"][1].Event != "desk.note" {
 		t.Fatalf("desk events on the cluster: %+v %v", ev, err)
 	}
+	// The desk's counts (GLOBAL subqueries): notes leave the alert new.
+	if err := tab.AddDeskEvent(ctx, DeskEventRow{AlertID: "al-1", Queue: "care", Event: "desk.claim", Actor: "rita", Assignee: "rita", At: at, EventID: "c1", Seq: 5}); err != nil {
+		t.Fatal(err)
+	}
+	open, breached, err := tab.DeskCounts(ctx, at.Add(-time.Hour), at.Add(time.Hour), 10)
+	if err != nil || open["care"]["claimed"] != 1 || len(open["care"]) != 1 || len(breached) != 0 {
+		t.Fatalf("desk counts on the cluster: %v %v %v", open, breached, err)
+	}
 }

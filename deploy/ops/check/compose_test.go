@@ -316,6 +316,33 @@ func TestComposeOptionalStages(t *testing.T) {
 	}
 }
 
+// Mailpit, to try the email channel on, runs only with the mail profile,
+// its web UI on the loopback only and its SMTP port inside the network.
+func TestComposeMailpit(t *testing.T) {
+	p, err := loadCompose(t, composeFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.GetService("mailpit"); err == nil {
+		t.Error("mailpit runs without the mail profile")
+	}
+	if p, err = loadComposeWith(t, composeFile, []string{"mail"}, nil); err != nil {
+		t.Fatal(err)
+	}
+	svc, err := p.GetService("mailpit")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(svc.Profiles, []string{"mail"}) || !strings.HasPrefix(svc.Image, "axllent/mailpit:v") {
+		t.Errorf("mailpit: profiles %q, image %q", svc.Profiles, svc.Image)
+	}
+	for _, port := range svc.Ports {
+		if port.HostIP != "127.0.0.1" || port.Target != 8025 {
+			t.Errorf("mailpit publishes %s:%s -> %d: want only its web UI, on 127.0.0.1", port.HostIP, port.Published, port.Target)
+		}
+	}
+}
+
 // earshot.optional.yaml is earshot.yaml plus search, webhook and notify.
 func TestComposeOptionalConfigMatches(t *testing.T) {
 	read := func(f string) map[string]any {
