@@ -114,7 +114,7 @@ func newAPIPart(ctx context.Context, cfg Config, embedded bool, reg *prometheus.
 func apiQueues(rc route.Config) (map[string]api.QueueInfo, error) {
 	out := map[string]api.QueueInfo{}
 	if rc.Org != "" {
-		org, err := route.LoadOrg(rc.Org)
+		org, err := route.LoadOrgIn(rc.Org, region.Map(rc.Regions))
 		if err != nil {
 			return nil, err
 		}
@@ -123,7 +123,7 @@ func apiQueues(rc route.Config) (map[string]api.QueueInfo, error) {
 			regionOf[t.Name] = t.Region
 		}
 		for _, q := range org.Queues {
-			out[q.Name] = api.QueueInfo{Team: q.Team, Region: regionOf[q.Team]}
+			out[q.Name] = api.QueueInfo{Team: q.Team, Region: regionOf[q.Team], Market: org.MarketOf(q.Team)}
 		}
 	}
 	if rc.Policy != "" {

@@ -17,6 +17,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/earshot-dev/earshot/post"
+	"github.com/earshot-dev/earshot/region"
 	"github.com/earshot-dev/earshot/strictyaml"
 )
 
@@ -36,6 +37,9 @@ type Config struct {
 	// ReloadInterval is how often the policy and organisation files are
 	// checked for changes, which apply without a restart; 0 turns it off.
 	ReloadInterval time.Duration `yaml:"reload_interval"`
+	// Regions is enrich.regions (set by the pipeline, not read from
+	// route:): the org file's markets must agree with it.
+	Regions map[string][]string `yaml:"-"`
 }
 
 // DefaultConfig returns the defaults: no policy yet.
@@ -165,7 +169,7 @@ func Load(cfg Config) (*Policy, error) {
 	if cfg.Org == "" {
 		return p, nil
 	}
-	o, err := LoadOrg(cfg.Org)
+	o, err := LoadOrgIn(cfg.Org, region.Map(cfg.Regions))
 	if err != nil {
 		return nil, err
 	}
