@@ -2,6 +2,7 @@ package route
 
 import (
 	"fmt"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -121,5 +122,65 @@ func TestMarketsHostileCount(t *testing.T) {
 	}
 	if d := time.Since(start); d > 20*time.Second {
 		t.Errorf("took %v", d)
+	}
+}
+
+const marketPolicy = `
+queues: [care, care-dach]
+rules:
+  - name: dach
+    when: {markets: [DACH]}
+    queue: care-dach
+    priority: P2
+  - name: rest
+    when: {sentiment: [negative]}
+    queue: care
+    priority: P3
+`
+
+// A routing rule's markets: condition takes the posts of its markets (the
+// enrichment's market tag); its names must be the org file's markets.
+func TestMarketsCondition(t *testing.T) {
+	dir := t.TempDir()
+	org := marketsBase + "  - {name: care-dach, team: dach}\nmarkets:\n  - {name: DACH, region: EMEA, countries: [DE, AT, CH], teams: [dach]}\n"
+	write := func(name, body string) string {
+		t.Helper()
+		p := dir + "/" + name
+		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	cfg := Config{Policy: write("routing.yaml", marketPolicy), Org: write("org.yaml", org)}
+	p, err := Load(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := func(market, want string) {
+		t.Helper()
+		it := item("w", nil, "negative", "EMEA", 0)
+		it.Enrichment.Market = market
+		got := ""
+		if r := p.Decide(it); r != nil {
+			got = r.Name
+		}
+		if got != want {
+			t.Errorf("a post of market %q goes to rule %q, want %q", market, got, want)
+		}
+	}
+	f("DACH", "dach")
+	f("Nordics", "rest")
+	f("", "rest")
+	// a market the org file does not have
+	bad := Config{Policy: write("bad.yaml", strings.Replace(marketPolicy, "[DACH]", "[Benelux]", 1)), Org: cfg.Org}
+	if _, err := Load(bad); err == nil || !strings.Contains(err.Error(), `market "Benelux" is not among the markets`) {
+		t.Errorf("markets: [Benelux]: %v, want it refused", err)
+	}
+	// markets without an org file
+	if _, err := Load(Config{Policy: cfg.Policy}); err == nil || !strings.Contains(err.Error(), "there is none (route.org)") {
+		t.Errorf("markets: without route.org: %v, want it refused", err)
+	}
+	if _, err := load(t, strings.Replace(marketPolicy, "[DACH]", `["DА CH"]`, 1)); err == nil || !strings.Contains(err.Error(), `market "DА CH"`) {
+		t.Errorf("a malformed market name: %v, want it refused", err)
 	}
 }
