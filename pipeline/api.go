@@ -205,6 +205,10 @@ func (a *apiPart) close() {
 // addWatchlists gives the API the watchlist store of match.store, when
 // set, and the backtester over the search index.
 func (a *apiPart) addWatchlists(d *api.Deps) error {
+	_, markets, err := orgFacts(a.cfg)
+	if err != nil {
+		return err
+	}
 	if a.cfg.Match.Store != "" {
 		st, closeStore, err := OpenWatchlistStore(a.cfg, nil, a.log) // the API writes its own audit records, with role and request id
 		if err != nil {
@@ -212,9 +216,9 @@ func (a *apiPart) addWatchlists(d *api.Deps) error {
 		}
 		a.closers = append(a.closers, closeStore)
 		d.Watchlists = st
-		d.Backtester = api.IndexBacktester{Index: a.index, Live: st.LiveSet, Regions: region.Map(a.cfg.Enrich.Regions)}
+		d.Backtester = api.IndexBacktester{Index: a.index, Live: st.LiveSet, Regions: region.Map(a.cfg.Enrich.Regions), Markets: markets}
 	} else {
-		d.Backtester = api.IndexBacktester{Index: a.index, Live: func() ([]*match.Watchlist, error) { return nil, nil }, Regions: region.Map(a.cfg.Enrich.Regions)}
+		d.Backtester = api.IndexBacktester{Index: a.index, Live: func() ([]*match.Watchlist, error) { return nil, nil }, Regions: region.Map(a.cfg.Enrich.Regions), Markets: markets}
 	}
 	return nil
 }
