@@ -40,3 +40,30 @@ func TestMarket(t *testing.T) {
 		t.Errorf("market %q without markets", en.Market)
 	}
 }
+
+// BenchmarkRegionMarket is the region tagging of a post from its profile
+// location, without markets and with the example org's four, to show
+// what the market tag adds.
+func BenchmarkRegionMarket(b *testing.B) {
+	markets := region.MarketMap([]region.Market{
+		{Name: "DACH", Region: "EMEA", Countries: []string{"DE", "AT", "CH"}},
+		{Name: "Nordics", Region: "EMEA", Countries: []string{"SE", "NO", "DK", "FI", "IS"}},
+		{Name: "GR-CY", Region: "EMEA", Countries: []string{"GR", "CY"}},
+		{Name: "UK-IE", Region: "EMEA", Countries: []string{"GB", "IE"}},
+	})
+	p := &post.Post{Author: post.Author{Location: "München, Bayern"}}
+	for _, c := range []struct {
+		name    string
+		markets map[string]string
+	}{{"none", nil}, {"markets", markets}} {
+		e := New(Config{Markets: c.markets})
+		b.Run(c.name, func(b *testing.B) {
+			b.ReportAllocs()
+			b.SetBytes(int64(len(p.Author.Location)))
+			for b.Loop() {
+				en := post.Enrichment{Region: "unknown", Lang: "de", LangConfidence: 0.9}
+				e.region(p, &en)
+			}
+		})
+	}
+}
