@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/earshot-dev/earshot/sink"
 )
 
 // marketEnv is the test API with two market teams' responders (DACH and
@@ -161,5 +163,36 @@ func TestMarketScopeSearchAndInsights(t *testing.T) {
 	}
 	if r := e.do("analyst-dach", "POST", "/v1/insights/volume_by_platform", `{}`); r.code != 403 || r.errCode() != CodeOutOfScope {
 		t.Errorf("a query of every market: %d %s, want 403 out_of_scope", r.code, r.body)
+	}
+}
+
+// In distributed mode (alerts in ClickHouse) the market of an alert is its
+// row's: another market's alert is listed to nobody of the other market
+// and not acknowledged, and no event is written for it.
+func TestMarketScopeCHAlerts(t *testing.T) {
+	table := &fakeTable{rows: []sink.AlertRow{
+		{ID: "de1", Queue: "care-emea", Team: "emea-care", Priority: "P2", Market: "DACH", CreatedAt: time.Unix(3000, 0)},
+		{ID: "se1", Queue: "care-emea", Team: "emea-care", Priority: "P2", Market: "Nordics", CreatedAt: time.Unix(2000, 0)},
+	}}
+	e := newEnv(t, func(_ *Config, d *Deps) { d.Alerts = &CHAlerts{Table: table} })
+	_, secret, err := e.tokens.Create(NewToken{Name: "nils", Role: Responder, Scope: Scope{Markets: []string{"Nordics"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.tok["responder-nordics"] = secret
+	if got := alertIDs(t, e.do("responder-nordics", "GET", "/v1/queues/care-emea/alerts", "")); !slices.Equal(got, []string{"se1"}) {
+		t.Errorf("Nordics sees %v, want [se1]", got)
+	}
+	if r := e.do("responder-nordics", "POST", "/v1/queues/care-emea/alerts/de1/ack", ""); r.code != 404 {
+		t.Errorf("Nordics acknowledging DACH's alert: %d %s, want 404", r.code, r.body)
+	}
+	if r := e.do("responder-nordics", "POST", "/v1/queues/care-emea/alerts/de1/claim", ""); r.code != 404 {
+		t.Errorf("Nordics claiming DACH's alert: %d %s, want 404", r.code, r.body)
+	}
+	if len(table.events) != 0 || len(table.desk) != 0 {
+		t.Errorf("refused actions wrote events: %v %v", table.events, table.desk)
+	}
+	if r := e.do("responder-nordics", "POST", "/v1/queues/care-emea/alerts/se1/ack", ""); r.code != 200 || len(table.events) != 1 {
+		t.Errorf("Nordics acknowledging its alert: %d %s, events %v", r.code, r.body, table.events)
 	}
 }
