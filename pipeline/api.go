@@ -79,7 +79,7 @@ func newAPIPart(ctx context.Context, cfg Config, embedded bool, reg *prometheus.
 	if cfg.Route.Policy != "" {
 		// Approved routing changes are written to the files the route stage
 		// reloads (route.reload_interval).
-		d.Routing = &api.RoutingFiles{Policy: cfg.Route.Policy, Org: cfg.Route.Org, Proposal: filepath.Join(cfg.API.StateDir, "routing-proposal.json")}
+		d.Routing = &api.RoutingFiles{Policy: cfg.Route.Policy, Org: cfg.Route.Org, Proposal: filepath.Join(cfg.API.StateDir, "routing-proposal.json"), Regions: cfg.Enrich.Regions}
 	}
 	if err := a.addWatchlists(&d); err != nil {
 		return nil, err
