@@ -25,6 +25,7 @@ type Alert struct {
 	PostKey        string          `json:"post_key"`
 	Watchlists     []string        `json:"watchlists,omitempty"`
 	Region         string          `json:"region,omitempty"`
+	Market         string          `json:"market,omitempty"` // the post's market (org.yaml markets)
 	Incident       string          `json:"incident,omitempty"`
 	IncidentSize   int             `json:"incident_size,omitempty"`
 	Spike          bool            `json:"spike,omitempty"`
@@ -110,7 +111,7 @@ func AlertFromItem(it *post.Item) (Alert, error) {
 		}
 	}
 	if it.Enrichment != nil {
-		out.Region = it.Enrichment.Region
+		out.Region, out.Market = it.Enrichment.Region, it.Enrichment.Market
 	}
 	return out, nil
 }
@@ -304,7 +305,7 @@ type CHAlerts struct {
 
 func alertOfRow(r sink.AlertRow) Alert {
 	a := Alert{ID: r.ID, Queue: r.Queue, Team: r.Team, Priority: r.Priority, Rule: r.Rule, PostKey: r.PostKey, Watchlists: r.Watchlists,
-		Region: r.Region, Incident: r.Incident, IncidentSize: r.IncidentSize, Spike: r.Spike, Retracted: r.Retracted,
+		Region: r.Region, Market: r.Market, Incident: r.Incident, IncidentSize: r.IncidentSize, Spike: r.Spike, Retracted: r.Retracted,
 		HandedOffFrom: r.HandedOffFrom, Unstaffed: r.Unstaffed, CreatedAt: r.CreatedAt, DueAt: r.DueAt,
 		AcknowledgedAt: r.AcknowledgedAt, AcknowledgedBy: r.AcknowledgedBy, Desk: NewDesk()}
 	if json.Valid([]byte(r.Payload)) {

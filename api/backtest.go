@@ -16,6 +16,7 @@ type IndexBacktester struct {
 	Index   func() *search.Index // nil result: no index (yet)
 	Live    func() ([]*match.Watchlist, error)
 	Regions map[string]string // country → region, as the matcher has it
+	Markets map[string]string // country → market (org.yaml markets), as the matcher has it
 }
 
 // Backtest implements Backtester.
@@ -36,5 +37,5 @@ func (b IndexBacktester) Backtest(ctx context.Context, spec watchlist.Spec, sinc
 			return nil, err
 		}
 	}
-	return backtest.Run(ctx, x, draft, live, backtest.Options{Since: since, Regions: b.Regions})
+	return backtest.Run(ctx, x, draft, live, backtest.Options{Since: since, Regions: b.Regions, Markets: b.Markets})
 }

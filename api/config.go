@@ -38,6 +38,7 @@ type OIDCConfig struct {
 	TeamsClaim   string        `yaml:"teams_claim"`   // claim holding the teams scope (array of strings)
 	BrandsClaim  string        `yaml:"brands_claim"`  // … brands
 	RegionsClaim string        `yaml:"regions_claim"` // … regions
+	MarketsClaim string        `yaml:"markets_claim"` // … markets
 	NameClaim    string        `yaml:"name_claim"`    // who the caller is in the audit log; default sub
 	Leeway       time.Duration `yaml:"leeway"`        // clock skew allowed on exp/nbf/iat
 }
@@ -60,6 +61,7 @@ func DefaultConfig() Config {
 			TeamsClaim:   "earshot_teams",
 			BrandsClaim:  "earshot_brands",
 			RegionsClaim: "earshot_regions",
+			MarketsClaim: "earshot_markets",
 			NameClaim:    "sub",
 			Leeway:       30 * time.Second,
 		},

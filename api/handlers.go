@@ -162,7 +162,10 @@ func (s *Server) seesQueue(id Identity, queue string) bool {
 		return id.Scope.Unscoped()
 	}
 	q, ok := queues[queue]
-	return ok && in(id.Scope.Teams, q.Team) && in(id.Scope.Regions, q.Region)
+	// A market team sees the queues of its market's teams and those of
+	// teams of no market (a regional queue holds every market's alerts,
+	// of which it sees its own); not another market's.
+	return ok && in(id.Scope.Teams, q.Team) && in(id.Scope.Regions, q.Region) && (q.Market == "" || id.Scope.seesMarket(q.Market))
 }
 
 // queueMap returns the queues in force: read again through d.QueuesFrom
@@ -700,7 +703,7 @@ func (s *Server) searchScope(id Identity) (scope *search.Scope, any bool) {
 	if id.Scope.Unscoped() {
 		return nil, true
 	}
-	scope = &search.Scope{Regions: id.Scope.Regions}
+	scope = &search.Scope{Regions: id.Scope.Regions, Markets: id.Scope.Markets}
 	if s.d.Watchlists == nil {
 		// Without a store a region scope still narrows; a team or brand
 		// scope cannot be told from everything.

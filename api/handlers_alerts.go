@@ -71,6 +71,8 @@ func (s *Server) listAlerts(c *call) error {
 	if err != nil {
 		return err
 	}
+	// A page may come out short: the cursor still counts the queue's alerts.
+	items = inMarkets(c.id, items)
 	for i := range items {
 		items[i] = s.scopeAlert(c.id, items[i])
 	}
@@ -99,6 +101,9 @@ func (s *Server) ackAlert(c *call) error {
 	}
 	note, err := readNote(c)
 	if err != nil {
+		return err
+	}
+	if err := s.checkAlertMarket(c, st, q, id); err != nil {
 		return err
 	}
 	a, err := st.Ack(c.r.Context(), q, id, c.id.Name, note)
@@ -239,6 +244,9 @@ func (s *Server) streamAlerts(c *call) error {
 				return nil
 			}
 		case a := <-sub.C:
+			if !c.id.Scope.seesMarket(a.Market) {
+				continue
+			}
 			data, err := json.Marshal(s.scopeAlert(c.id, a))
 			if err != nil {
 				continue
@@ -403,6 +411,14 @@ func (s *Server) scopeInsight(c *call, q insights.Query, params map[string]strin
 		}
 		if !slices.Contains(sc.Regions, params["region"]) {
 			return errorf(http.StatusNotFound, CodeNotFound, "region %q not found", truncate(params["region"], 40))
+		}
+	}
+	if len(sc.Markets) > 0 {
+		if !has("market") {
+			return errorf(http.StatusForbidden, CodeOutOfScope, "query %s spans every market; your token is scoped to %v", q.Name, sc.Markets)
+		}
+		if !sc.seesMarket(params["market"]) {
+			return errorf(http.StatusNotFound, CodeNotFound, "market %q not found", truncate(params["market"], 40))
 		}
 	}
 	return nil

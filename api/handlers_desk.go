@@ -57,6 +57,9 @@ func (s *Server) deskAction(action string) func(*call) error {
 		if e := decodeJSON(c.r, &req, true); e != nil {
 			return e
 		}
+		if err := s.checkAlertMarket(c, st, q, id); err != nil {
+			return err
+		}
 		key := c.r.Header.Get("Idempotency-Key")
 		if len(key) > 128 {
 			return errorf(http.StatusBadRequest, CodeBadRequest, "Idempotency-Key: at most 128 bytes")

@@ -245,6 +245,8 @@ func (o *OIDC) Authenticate(ctx context.Context, raw string) (Identity, error) {
 	errs = append(errs, e)
 	scope.Regions, e = list(o.cfg.RegionsClaim)
 	errs = append(errs, e)
+	scope.Markets, e = list(o.cfg.MarketsClaim)
+	errs = append(errs, e)
 	if err := errors.Join(errs...); err != nil {
 		return Identity{}, err
 	}

@@ -88,6 +88,9 @@ type Scope struct {
 	Teams   []string `json:"teams,omitempty"`
 	Brands  []string `json:"brands,omitempty"`
 	Regions []string `json:"regions,omitempty"`
+	// Markets narrows to the alerts, posts and search results of these
+	// markets (org.yaml markets): a market team sees its market.
+	Markets []string `json:"markets,omitempty"`
 }
 
 // String is the scope as messages and the token list show it:
@@ -97,7 +100,7 @@ func (s Scope) String() string {
 	for _, p := range []struct {
 		k string
 		v []string
-	}{{"teams", s.Teams}, {"brands", s.Brands}, {"regions", s.Regions}} {
+	}{{"teams", s.Teams}, {"brands", s.Brands}, {"regions", s.Regions}, {"markets", s.Markets}} {
 		if len(p.v) > 0 {
 			parts = append(parts, p.k+"="+strings.Join(p.v, ","))
 		}
@@ -109,7 +112,13 @@ func (s Scope) String() string {
 }
 
 // Unscoped reports whether the scope narrows nothing.
-func (s Scope) Unscoped() bool { return len(s.Teams)+len(s.Brands)+len(s.Regions) == 0 }
+func (s Scope) Unscoped() bool { return len(s.Teams)+len(s.Brands)+len(s.Regions)+len(s.Markets) == 0 }
+
+// seesMarket reports whether the scope allows market: a market-scoped
+// caller sees their markets only, and not the posts of no market.
+func (s Scope) seesMarket(market string) bool {
+	return len(s.Markets) == 0 || market != "" && slices.ContainsFunc(s.Markets, func(m string) bool { return strings.EqualFold(m, market) })
+}
 
 // in reports whether v is allowed by list (empty allows all).
 func in(list []string, v string) bool { return len(list) == 0 || slices.Contains(list, v) }

@@ -25,6 +25,9 @@ import (
 type RoutingFiles struct {
 	Policy, Org string // paths; Org may be empty
 	Proposal    string // where the pending proposal is kept (JSON)
+	// Regions is enrich.regions, which the org file's markets are checked
+	// against, as the route stage checks them.
+	Regions map[string][]string
 
 	mu sync.Mutex
 }
@@ -94,6 +97,7 @@ func (f *RoutingFiles) check(set RoutingSet) (warnings []string, err error) {
 	}
 	defer os.RemoveAll(dir)
 	cfg := route.DefaultConfig()
+	cfg.Regions = f.Regions
 	cfg.Policy = filepath.Join(dir, filepath.Base(f.Policy))
 	if err := os.WriteFile(cfg.Policy, []byte(set.Policy), 0o600); err != nil {
 		return nil, err

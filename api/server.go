@@ -81,6 +81,7 @@ type Insights interface {
 type QueueInfo struct {
 	Team   string `json:"team"`
 	Region string `json:"region,omitempty"` // the team's region
+	Market string `json:"market,omitempty"` // the market the team serves (org.yaml markets), if one
 }
 
 // Deps are what the server serves. Nil ones answer 503 not_configured.

@@ -110,7 +110,7 @@ func badRequest(format string, args ...any) error { return requestError{fmt.Erro
 // TokenRequest is a token to create as the command line gives it: the
 // scope's lists comma-separated, the lifetime as text (ParseTTL).
 type TokenRequest struct {
-	Name, Role, Teams, Brands, Regions, Expires string
+	Name, Role, Teams, Brands, Regions, Markets, Expires string
 }
 
 // TokenAdmin manages the tokens of an API configuration from the command
@@ -180,7 +180,7 @@ func (a TokenAdmin) Create(r TokenRequest, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	scope := Scope{Teams: splitList(r.Teams), Brands: splitList(r.Brands), Regions: splitList(r.Regions)}
+	scope := Scope{Teams: splitList(r.Teams), Brands: splitList(r.Brands), Regions: splitList(r.Regions), Markets: splitList(r.Markets)}
 	t, secret, err := s.CreateAudited(a.Config.StateDir, NewToken{Name: r.Name, Role: role, Scope: scope, TTL: ttl, CreatedBy: a.By})
 	if err != nil && t.ID == "" {
 		return requestError{err}

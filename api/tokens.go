@@ -180,7 +180,7 @@ func (n NewToken) validate() error {
 	if !n.Role.Valid() {
 		errs = append(errs, fmt.Errorf("role %q: want one of %v", n.Role, Roles))
 	}
-	for _, l := range [][]string{n.Scope.Teams, n.Scope.Brands, n.Scope.Regions} {
+	for _, l := range [][]string{n.Scope.Teams, n.Scope.Brands, n.Scope.Regions, n.Scope.Markets} {
 		for _, v := range l {
 			if !scopeName.MatchString(v) {
 				errs = append(errs, fmt.Errorf("scope %q: want letters, digits and ._- (at most 64)", v))

@@ -20,6 +20,7 @@ type Options struct {
 	Since   time.Duration     // how far back; clamped to the retention window
 	Sample  int               // matched posts to show; 0 is 10
 	Regions map[string]string // country → region, for region: in rules (as the live matcher has it)
+	Markets map[string]string // country → market (org.yaml markets), for market: in rules
 }
 
 // Report is what a draft watchlist would have matched in the window.
@@ -81,7 +82,7 @@ func Run(ctx context.Context, x *search.Index, draft *match.Watchlist, live []*m
 	}
 	d := *draft
 	d.Status = "live" // a draft is what is being tried
-	de, err := match.CompileWith([]*match.Watchlist{&d}, match.Options{Regions: o.Regions})
+	de, err := match.CompileWith([]*match.Watchlist{&d}, match.Options{Regions: o.Regions, Markets: o.Markets})
 	if err != nil {
 		return nil, fmt.Errorf("compiling %s: %w", draft.ID, err)
 	}
@@ -93,7 +94,7 @@ func Run(ctx context.Context, x *search.Index, draft *match.Watchlist, live []*m
 	}
 	var le *match.Engine
 	if len(lives) > 0 {
-		if le, err = match.CompileWith(lives, match.Options{Regions: o.Regions}); err != nil {
+		if le, err = match.CompileWith(lives, match.Options{Regions: o.Regions, Markets: o.Markets}); err != nil {
 			return nil, fmt.Errorf("compiling the live watchlists: %w", err)
 		}
 	}

@@ -14,6 +14,10 @@ type Config struct {
 	// Regions overrides the default country-to-region mapping: region name
 	// to ISO 3166-1 alpha-2 codes. Countries not listed keep their default.
 	Regions map[string][]string `yaml:"regions"`
+	// Markets maps a country code to the organisation's market (the
+	// markets of org.yaml, region.MarketMap); the pipeline sets it from
+	// route.org. A post whose country is in no market has no market.
+	Markets map[string]string `yaml:"-"`
 	// LangMinConfidence is the detector's confidence below which a post's
 	// language is "und" (default 0.5).
 	LangMinConfidence float64 `yaml:"lang_min_confidence"`

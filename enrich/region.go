@@ -49,6 +49,7 @@ var langRegion = map[string]struct {
 func (e *Enricher) region(p *post.Post, en *post.Enrichment) {
 	set := func(country, source string, conf float64) {
 		en.Country, en.RegionSource, en.RegionConfidence = country, source, conf
+		en.Market = e.cfg.Markets[country]
 		if r, ok := e.regions[country]; ok {
 			en.Region = r
 		}

@@ -71,12 +71,17 @@ var seedPosts = []seedPost{
 	{"x", "8", "gina", 20, 8, at(-23 * h), "LATAM", "en", -0.6, "negative", map[string][]string{"acme": {"acme", "outage"}}, nil, []string{"complaint"}, 0, 0, 0},
 }
 
+// seedMarkets are the posts' and alerts' markets (org.yaml markets): x:6,
+// deleted, and a7, retracted, must not count in any market.
+var seedMarkets = map[string]string{"x:1": "DACH", "x:2": "Nordics", "x:5": "ANZ", "x:6": "DACH",
+	"a1": "DACH", "a2": "ANZ", "a4": "Nordics", "a6": "DACH", "a7": "Nordics", "a11": "DACH"}
+
 func (s seedPost) item() *post.Item {
 	p := &post.Post{Platform: s.platform, ID: s.id, Author: post.Author{ID: s.author, Handle: s.author, Followers: s.followers},
 		Text: "a post by " + s.author, CreatedAt: s.created, Hashtags: s.hashtags,
 		Engagement: &post.Engagement{Likes: s.likes, Reposts: s.reposts, Replies: s.replies}, IngestedAt: s.created.Add(time.Second)}
 	it := &post.Item{Post: p, Enrichment: &post.Enrichment{Lang: s.lang, Sentiment: s.sentiment, SentimentLabel: s.label,
-		Region: s.region, Intents: s.intents, Influence: s.influence}}
+		Region: s.region, Intents: s.intents, Influence: s.influence, Market: seedMarkets[s.platform+":"+s.id]}}
 	// emotions for emotions_by_watchlist: the negative posts angry, the
 	// positive joyful, x:5 ironic
 	switch s.label {
@@ -193,7 +198,7 @@ func seedWith(t *testing.T, conn driver.Conn, c sink.Config) {
 		}
 	}
 	// alert_id, queue, team, priority, rule, post_key, watchlists, region, incident, incident_size, spike,
-	// retracted, handed_off_from, unstaffed, created_at, due_at, payload, inserted_at
+	// retracted, handed_off_from, unstaffed, created_at, due_at, payload, inserted_at, market
 	alertRows := func(inserted time.Time, spikeOf func(seedAlert) uint8) [][]any {
 		var rows [][]any
 		for _, a := range seedAlerts {
@@ -202,7 +207,7 @@ func seedWith(t *testing.T, conn driver.Conn, c sink.Config) {
 				due = time.Unix(0, 0)
 			}
 			rows = append(rows, []any{a.id, a.queue, a.queue + "-team", a.priority, "rule", a.postKey, []string{"acme"}, a.region,
-				a.incident, a.incidentSize, spikeOf(a), a.retracted, a.handedOffFrom, a.unstaffed, a.created.UTC(), due.UTC(), "{}", inserted})
+				a.incident, a.incidentSize, spikeOf(a), a.retracted, a.handedOffFrom, a.unstaffed, a.created.UTC(), due.UTC(), "{}", inserted, seedMarkets[a.id]})
 		}
 		return rows
 	}
@@ -505,6 +510,63 @@ func cookbookCases() []cookbookCase {
 		{"handoffs", with(nil, both...), nil, []string{
 			"care | legal | 1 | 1",
 			"pr | care | 1 | 0",
+		}},
+		// Markets: local → regional → global. Redelivered posts count once,
+		// the deleted x:6 (DACH) and its alert a6 nowhere.
+		{"markets_volume_sentiment", with(nil, both...), nil, []string{
+			"APAC | ANZ | 1 | 0 | 0 | 1 | -1",
+			"EMEA | DACH | 1 | 0 | 0 | 1 | -1",
+			"EMEA | Nordics | 1 | 1 | 0 | 0 | 1",
+			"NA |  | 2 | 0 | 1 | 1 | -0.5",
+		}},
+		{"markets_volume_sentiment", with(map[string]string{"level": "region"}, both...), nil, []string{
+			"APAC |  | 1 | 0 | 0 | 1 | -1",
+			"EMEA |  | 2 | 1 | 0 | 1 | 0",
+			"NA |  | 2 | 0 | 1 | 1 | -0.5",
+		}},
+		{"markets_volume_sentiment", with(map[string]string{"level": "global"}, both...), nil, []string{
+			" |  | 5 | 1 | 1 | 3 | -0.4",
+		}},
+		{"markets_volume_sentiment", with(map[string]string{"level": "region", "market": "DACH"}, both...), nil, []string{
+			"EMEA |  | 1 | 0 | 0 | 1 | -1",
+		}},
+		{"markets_volume_sentiment", with(map[string]string{"region": "EMEA", "watchlist": "globex"}, both...), nil, []string{
+			"EMEA | Nordics | 1 | 1 | 0 | 0 | 1",
+		}},
+		{"markets_share_of_voice", with(nil, both...), nil, []string{
+			"APAC | ANZ | acme | 1 | 1 | 1",
+			"EMEA | DACH | acme | 1 | 1 | 1",
+			"EMEA | Nordics | acme | 1 | 2 | 0.5",
+			"EMEA | Nordics | globex | 1 | 2 | 0.5",
+			"NA |  | acme | 1 | 2 | 0.5",
+			"NA |  | globex | 1 | 2 | 0.5",
+		}},
+		{"markets_share_of_voice", with(map[string]string{"level": "region", "region": "EMEA"}, both...), nil, []string{
+			"EMEA |  | acme | 2 | 3 | 0.6667",
+			"EMEA |  | globex | 1 | 3 | 0.3333",
+		}},
+		{"markets_share_of_voice", with(map[string]string{"level": "global"}, both...), nil, []string{
+			" |  | acme | 4 | 6 | 0.6667",
+			" |  | globex | 2 | 6 | 0.3333",
+		}},
+		{"markets_alerts_sla", with(map[string]string{"as_of": "2026-11-12T00:00:00Z"}, both...), nil, []string{
+			"APAC | ANZ | 1 | 1 | 0 | 1 | 0 | 0",
+			"EMEA | DACH | 2 | 2 | 1 | 1 | 0 | 0.5",
+			"EMEA | Nordics | 1 | 1 | 0 | 0 | 1 | 1",
+			"LATAM |  | 5 | 0 | 0 | 0 | 0 | 1",
+			"NA |  | 3 | 2 | 0 | 2 | 0 | 0",
+		}},
+		{"markets_alerts_sla", with(map[string]string{"as_of": "2026-11-12T00:00:00Z", "level": "region"}, both...), nil, []string{
+			"APAC |  | 1 | 1 | 0 | 1 | 0 | 0",
+			"EMEA |  | 3 | 3 | 1 | 1 | 1 | 0.5",
+			"LATAM |  | 5 | 0 | 0 | 0 | 0 | 1",
+			"NA |  | 3 | 2 | 0 | 2 | 0 | 0",
+		}},
+		{"markets_alerts_sla", with(map[string]string{"as_of": "2026-11-12T00:00:00Z", "level": "global"}, both...), nil, []string{
+			" |  | 12 | 6 | 1 | 4 | 1 | 0.2",
+		}},
+		{"markets_alerts_sla", with(map[string]string{"as_of": "2026-11-12T00:00:00Z", "market": "DACH"}, both...), nil, []string{
+			"EMEA | DACH | 2 | 2 | 1 | 1 | 0 | 0.5",
 		}},
 		{"biggest_incidents", with(nil, both...), nil, []string{
 			"inc1 | 7 | 2 | [care pr] | 2026-11-10 01:30:00",

@@ -109,8 +109,8 @@ func TestDashboardInChromium(t *testing.T) {
 		t.Fatalf("the page did not finish drawing:\n%s", tail(dom, 3000))
 	}
 	states := regexp.MustCompile(`data-panel="(\w+)" data-state="(\w+)"`).FindAllStringSubmatch(dom, -1)
-	if len(states) != 7 {
-		t.Errorf("%d panels drawn, want 7:\n%s", len(states), tail(dom, 3000))
+	if len(states) != 8 {
+		t.Errorf("%d panels drawn, want 8:\n%s", len(states), tail(dom, 3000))
 	}
 	for _, s := range states {
 		if s[2] != "ok" {

@@ -102,7 +102,7 @@ func TestGrafanaDashboards(t *testing.T) {
 	if n := count(t, conn, "SELECT count() FROM "+db+".matches_dedup"); n == 0 {
 		t.Fatal("the pipeline stored no matches to chart")
 	}
-	vars := map[string][]string{"watchlist": {"acme", "acme-legal", "it's"}, "region": {"EMEA", "NA", "APAC", "LATAM", ""}}
+	vars := map[string][]string{"watchlist": {"acme", "acme-legal", "it's"}, "region": {"EMEA", "NA", "APAC", "LATAM", ""}, "market": {"DACH", "GR-CY", ""}}
 	from, to := now.Add(-7*24*time.Hour), now.Add(time.Minute)
 	d := loadDashboard(t, "earshot-insights.json")
 	var queries []string

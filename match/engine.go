@@ -30,6 +30,7 @@ import (
 type Engine struct {
 	f        *textnorm.Folder
 	regions  map[string]string // country → region, for region:
+	markets  map[string]string // country → market (org.yaml markets), for market:
 	lists    []*Watchlist
 	rules    []*node
 	positive [][]uint32 // per watchlist: the terms that may satisfy its rule
@@ -106,6 +107,7 @@ type Options struct {
 	Regions   map[string]string // country code → region, for region:; nil is region.Map(nil)
 	MaxWork   int               // work units one post may cost; 0 is MaxWork
 	Owned     []Account         // the organisation's own accounts, for to:@owned
+	Markets   map[string]string // country code → market (region.MarketMap of org.yaml's markets), for market:
 }
 
 // Account is one of the organisation's own accounts on a platform.
@@ -195,6 +197,7 @@ func CompileWith(lists []*Watchlist, o Options) (*Engine, error) {
 	e := &Engine{
 		maxWork: o.MaxWork,
 		regions: o.Regions,
+		markets: o.Markets,
 		f:       textnorm.Shared(),
 		lists:   lists,
 		words:   make(map[string]uint32, sizeHint(lists)),
@@ -772,8 +775,11 @@ func (e *Engine) eval(n *node, p *post.Post, s *scratch) bool {
 	case opNear:
 		return e.near(n, s)
 	case opField:
-		if n.field == "region" {
+		switch n.field {
+		case "region":
 			return strings.EqualFold(e.regions[strings.ToUpper(postCountry(p))], n.value)
+		case "market":
+			return strings.EqualFold(e.markets[strings.ToUpper(postCountry(p))], n.value)
 		}
 		return fieldHolds(n.field, n.value, p)
 	}
@@ -914,6 +920,14 @@ func (e *Engine) checkValue(n *node, names []string) string {
 	case "region":
 		if _, ok := region.Canonical(v, names); !ok {
 			return fmt.Sprintf("region:%s is not a region: want one of %v (enrich.regions)", v, names)
+		}
+	case "market":
+		markets := region.MarketNames(e.markets)
+		if _, ok := region.Canonical(v, markets); !ok {
+			if len(markets) == 0 {
+				return fmt.Sprintf("market:%s names a market, and none are defined (markets: in org.yaml, route.org)", v)
+			}
+			return fmt.Sprintf("market:%s is not a market: want one of %v (org.yaml markets)", v, markets)
 		}
 	case "country":
 		r, err := language.ParseRegion(v)

@@ -324,6 +324,7 @@ var fields = map[string]string{
 	"from": "an author handle", "lang": "a language code such as el", "country": "a country code such as GR",
 	"platform": "a platform such as bluesky", "has": "link, media, mention or hashtag", "is": "reply, repost or quote",
 	"region":    "a region such as EMEA",
+	"market":    "a market of org.yaml such as DACH",
 	"to":        "an account handle, or @owned for the organisation's own accounts (org.yaml accounts)",
 	"followers": "a comparison such as >=1000", "url": "a domain or part of a link",
 }

@@ -81,7 +81,7 @@ func newAPIPart(ctx context.Context, cfg Config, embedded bool, reg *prometheus.
 	if cfg.Route.Policy != "" {
 		// Approved routing changes are written to the files the route stage
 		// reloads (route.reload_interval).
-		d.Routing = &api.RoutingFiles{Policy: cfg.Route.Policy, Org: cfg.Route.Org, Proposal: filepath.Join(cfg.API.StateDir, "routing-proposal.json")}
+		d.Routing = &api.RoutingFiles{Policy: cfg.Route.Policy, Org: cfg.Route.Org, Proposal: filepath.Join(cfg.API.StateDir, "routing-proposal.json"), Regions: cfg.Enrich.Regions}
 	}
 	if err := a.addWatchlists(&d); err != nil {
 		return nil, err
@@ -137,7 +137,7 @@ func newAPIPart(ctx context.Context, cfg Config, embedded bool, reg *prometheus.
 func apiQueues(rc route.Config) (map[string]api.QueueInfo, error) {
 	out := map[string]api.QueueInfo{}
 	if rc.Org != "" {
-		org, err := route.LoadOrg(rc.Org)
+		org, err := route.LoadOrgIn(rc.Org, region.Map(rc.Regions))
 		if err != nil {
 			return nil, err
 		}
@@ -146,7 +146,7 @@ func apiQueues(rc route.Config) (map[string]api.QueueInfo, error) {
 			regionOf[t.Name] = t.Region
 		}
 		for _, q := range org.Queues {
-			out[q.Name] = api.QueueInfo{Team: q.Team, Region: regionOf[q.Team]}
+			out[q.Name] = api.QueueInfo{Team: q.Team, Region: regionOf[q.Team], Market: org.MarketOf(q.Team)}
 		}
 	}
 	if rc.Policy != "" {
@@ -256,6 +256,10 @@ func (a *apiPart) close() {
 // addWatchlists gives the API the watchlist store of match.store, when
 // set, and the backtester over the search index.
 func (a *apiPart) addWatchlists(d *api.Deps) error {
+	_, markets, err := orgFacts(a.cfg)
+	if err != nil {
+		return err
+	}
 	if a.cfg.Match.Store != "" {
 		st, closeStore, err := OpenWatchlistStore(a.cfg, nil, a.log) // the API writes its own audit records, with role and request id
 		if err != nil {
@@ -263,9 +267,9 @@ func (a *apiPart) addWatchlists(d *api.Deps) error {
 		}
 		a.closers = append(a.closers, closeStore)
 		d.Watchlists = st
-		d.Backtester = api.IndexBacktester{Index: a.index, Live: st.LiveSet, Regions: region.Map(a.cfg.Enrich.Regions)}
+		d.Backtester = api.IndexBacktester{Index: a.index, Live: st.LiveSet, Regions: region.Map(a.cfg.Enrich.Regions), Markets: markets}
 	} else {
-		d.Backtester = api.IndexBacktester{Index: a.index, Live: func() ([]*match.Watchlist, error) { return nil, nil }, Regions: region.Map(a.cfg.Enrich.Regions)}
+		d.Backtester = api.IndexBacktester{Index: a.index, Live: func() ([]*match.Watchlist, error) { return nil, nil }, Regions: region.Map(a.cfg.Enrich.Regions), Markets: markets}
 	}
 	return nil
 }

@@ -139,6 +139,7 @@ func load(path string) (Config, error) {
 		}
 		c.Notify.Channels[name] = ch
 	}
+	c.Route.Regions = c.Enrich.Regions // the org file's markets are checked against them
 	if err := c.Validate(); err != nil {
 		err = strictyaml.Locate(path, data, err)
 		if decodeErr != nil {

@@ -67,8 +67,13 @@ func TestMatchOptionsCarryOwnedAccounts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(o.Owned) != 4 || o.Owned[1].Handle != "acme_support" || o.Owned[2].Platform != "bluesky" {
+	// the four of accounts:, then the DACH market's own
+	if len(o.Owned) != 5 || o.Owned[1].Handle != "acme_support" || o.Owned[2].Platform != "bluesky" || o.Owned[4].Handle != "acme_de" {
 		t.Errorf("owned accounts = %+v", o.Owned)
+	}
+	// and the markets, for market: in rules
+	if o.Markets["AT"] != "DACH" || o.Markets["CY"] != "GR-CY" || o.Markets["FR"] != "" {
+		t.Errorf("markets = %v", o.Markets)
 	}
 }
 

@@ -63,9 +63,10 @@ type Pipeline struct {
 	mem     *stream.Memory  // set in embedded mode
 	tracker *stream.Tracker // set in embedded mode: what the source's checkpoint may cover
 	log     *slog.Logger
-	policy  *route.Policy   // as loaded at start: its queues are the topics set up
-	live    *route.Live     // the policy in force, reloaded when its files change
-	owned   []match.Account // the organisation's own accounts (route.org), for to:@owned
+	policy  *route.Policy     // as loaded at start: its queues are the topics set up
+	live    *route.Live       // the policy in force, reloaded when its files change
+	owned   []match.Account   // the organisation's own accounts (route.org), for to:@owned
+	markets map[string]string // country → market (route.org markets), for market: and the market tag
 	// watchState is the watchlists directory's state before it was loaded,
 	// so that the reload job recompiles only a changed set.
 	watchState reload.Sum
@@ -204,8 +205,8 @@ func (p *Pipeline) load(has func(string) bool, tapAlerts bool) error {
 		}
 		p.live = route.NewLive(p.policy, cfg.Route)
 	}
-	if has(Match) {
-		if p.owned, err = ownedAccounts(cfg.Route.Org); err != nil {
+	if has(Match) || has(Enrich) {
+		if p.owned, p.markets, err = orgFacts(cfg); err != nil {
 			return err
 		}
 	}
@@ -272,7 +273,7 @@ func (p *Pipeline) addStages(_ context.Context, has func(string) bool, reg prome
 		}
 	}
 	if has(Enrich) {
-		if err := p.addRunner(Enrich, p.topics.Matched(), enrich.New(cfg.Enrich).Stage(), to(p.topics.Enriched()), cfg.Runner, p.topics.Enriched()); err != nil {
+		if err := p.addRunner(Enrich, p.topics.Matched(), enrich.New(p.enrichConfig()).Stage(), to(p.topics.Enriched()), cfg.Runner, p.topics.Enriched()); err != nil {
 			return err
 		}
 	}
@@ -683,7 +684,14 @@ func (p *Pipeline) followWatchlists(ctx context.Context) (*match.Matcher, error)
 // matchOptions gives the matcher the team quota and the same regions as
 // enrichment, so region: in a rule and the region tag agree.
 func (p *Pipeline) matchOptions() match.Options {
-	return match.Options{TeamQuota: p.cfg.Match.TeamQuota, Regions: region.Map(p.cfg.Enrich.Regions), Owned: p.owned}
+	return match.Options{TeamQuota: p.cfg.Match.TeamQuota, Regions: region.Map(p.cfg.Enrich.Regions), Owned: p.owned, Markets: p.markets}
+}
+
+// enrichConfig is enrich's configuration with the markets of the org file.
+func (p *Pipeline) enrichConfig() enrich.Config {
+	c := p.cfg.Enrich
+	c.Markets = p.markets
+	return c
 }
 
 // MatchOptions are the options watchlists compile with under cfg: the
@@ -693,24 +701,26 @@ func (p *Pipeline) matchOptions() match.Options {
 func MatchOptions(cfg Config) (match.Options, error) {
 	o := match.Options{TeamQuota: cfg.Match.TeamQuota, Regions: region.Map(cfg.Enrich.Regions)}
 	var err error
-	o.Owned, err = ownedAccounts(cfg.Route.Org)
+	o.Owned, o.Markets, err = orgFacts(cfg)
 	return o, err
 }
 
-// ownedAccounts reads the accounts of an org.yaml ("" is none).
-func ownedAccounts(org string) ([]match.Account, error) {
-	if org == "" {
-		return nil, nil
+// orgFacts reads what matching and enrichment take from route.org ("" is
+// none): the organisation's own accounts (those of its markets too) and
+// its markets, country → market.
+func orgFacts(cfg Config) ([]match.Account, map[string]string, error) {
+	if cfg.Route.Org == "" {
+		return nil, nil, nil
 	}
-	o, err := route.LoadOrg(org)
+	o, err := route.LoadOrgIn(cfg.Route.Org, region.Map(cfg.Enrich.Regions))
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	var out []match.Account
-	for _, a := range o.Accounts {
+	for _, a := range o.OwnedAccounts() {
 		out = append(out, match.Account{Platform: a.Platform, Handle: a.Handle})
 	}
-	return out, nil
+	return out, region.MarketMap(o.MarketList()), nil
 }
 
 // Search is the search index this process writes, or nil: an API in the

@@ -17,19 +17,25 @@ import (
 // given directory first, as the match and enrich stages would; lines
 // that are neither are reported on warn and skipped.
 func AlertItems(path, watchlists string, warn io.Writer) ([]*post.Item, error) {
+	return alertItems(path, watchlists, nil, warn)
+}
+
+// alertItems is AlertItems with the org file's markets (country →
+// market), for market: in rules and the market tag.
+func alertItems(path, watchlists string, markets map[string]string, warn io.Writer) ([]*post.Item, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
 	var m *match.Matcher
-	e := enrich.New(enrich.Config{})
+	e := enrich.New(enrich.Config{Markets: markets})
 	if watchlists != "" {
 		lists, err := match.LoadDir(watchlists)
 		if err != nil {
 			return nil, err
 		}
-		if m, err = match.New(lists); err != nil {
+		if m, err = match.NewWith(lists, match.Options{Markets: markets}); err != nil {
 			return nil, err
 		}
 	}

@@ -230,7 +230,15 @@ func SimulateRouting(cfg route.Config, posts, watchlists string, start time.Time
 	if err != nil {
 		return ConfigError(err)
 	}
-	items, err := AlertItems(posts, watchlists, warn)
+	var markets map[string]string
+	if cfg.Org != "" {
+		o, err := route.LoadOrgIn(cfg.Org, region.Map(cfg.Regions))
+		if err != nil {
+			return ConfigError(err)
+		}
+		markets = region.MarketMap(o.MarketList())
+	}
+	items, err := alertItems(posts, watchlists, markets, warn)
 	if err != nil {
 		return Classify(err)
 	}

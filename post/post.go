@@ -123,6 +123,7 @@ type Enrichment struct {
 	Region            string     `json:"region"`                  // EMEA, APAC, LATAM, NA (or the organisation's own) or unknown
 	RegionSource      string     `json:"region_source,omitempty"` // geo, place, profile, language, timezone
 	RegionConfidence  float64    `json:"region_confidence,omitempty"`
+	Market            string     `json:"market,omitempty"`  // the organisation's market of Country (org.yaml markets), or empty
 	Intents           []string   `json:"intents,omitempty"` // complaint, question, praise, feedback, purchase, crisis, job, spam, other
 	IntentConfidence  float64    `json:"intent_confidence,omitempty"`
 	Influence         float64    `json:"influence,omitempty"` // comparable across platforms, 0 to 100

@@ -24,11 +24,14 @@ type Org struct {
 	Queues    []*Queue           `yaml:"queues"`
 	Overrides []*Override        `yaml:"overrides"`
 	Accounts  []Account          `yaml:"accounts"` // the organisation's own accounts, for to:@owned in rules
+	Markets   []*Market          `yaml:"markets"`  // local markets under the regions (market.go)
 
-	file     string
-	loadedAt time.Time // the coverage check looks at the year from this day
-	teams    map[string]*Team
-	queues   map[string]*Queue
+	file       string
+	loadedAt   time.Time         // the coverage check looks at the year from this day
+	regionMap  map[string]string // country → region (enrich.regions), for the markets' check; nil is the defaults
+	teams      map[string]*Team
+	queues     map[string]*Queue
+	teamMarket map[string]string // team → the market it serves
 }
 
 // Region is where a team works: its clock and calendar.
@@ -95,7 +98,14 @@ var (
 )
 
 // LoadOrg reads and checks an org file.
-func LoadOrg(path string) (*Org, error) { return loadOrgAt(path, time.Now()) }
+func LoadOrg(path string) (*Org, error) { return LoadOrgIn(path, nil) }
+
+// LoadOrgIn is LoadOrg with the country → region map of enrich.regions
+// (region.Map), which a market's countries must agree with; nil is the
+// default map.
+func LoadOrgIn(path string, regions map[string]string) (*Org, error) {
+	return loadOrgAt(path, time.Now(), regions)
+}
 
 // handlePattern is the shape of an account handle: X and Mastodon user
 // names, Bluesky domain handles, Mastodon's user@instance.
@@ -105,33 +115,53 @@ var handlePattern = regexp.MustCompile(`^[\pL\pN_][\pL\pN_.@-]{0,252}$`)
 // handles.
 func (o *Org) initAccounts(bad func(string, ...any)) {
 	seen := map[string]bool{}
+	if len(o.Markets) > MaxMarkets {
+		return // refused by initMarkets, with one message
+	}
+	o.checkAccounts("accounts", o.Accounts, seen, bad)
+	for i, m := range o.Markets {
+		if m != nil {
+			o.checkAccounts(fmt.Sprintf("markets[%d].accounts", i), m.Accounts, seen, bad)
+		}
+	}
+}
+
+// checkAccounts checks the accounts of one list, named where; seen holds
+// the accounts of the lists checked before.
+func (o *Org) checkAccounts(where string, accounts []Account, seen map[string]bool, bad func(string, ...any)) {
+	if len(accounts) == 0 {
+		return
+	}
 	defaults := region.Names(region.Map(nil))
-	for i := range o.Accounts {
-		a := &o.Accounts[i]
+	for i := range accounts {
+		a := &accounts[i]
 		a.Handle = strings.TrimPrefix(strings.TrimSpace(a.Handle), "@")
 		if !slices.Contains(post.Platforms, strings.ToLower(a.Platform)) {
-			bad("accounts[%d]: platform %q, want one of %v", i, a.Platform, post.Platforms)
+			bad("%s[%d]: platform %q, want one of %v", where, i, a.Platform, post.Platforms)
 		}
 		a.Platform = strings.ToLower(a.Platform)
 		if !handlePattern.MatchString(a.Handle) {
-			bad("accounts[%d]: handle %q: want the account's handle, such as acme or acme.bsky.social", i, a.Handle)
+			bad("%s[%d]: handle %q: want the account's handle, such as acme or acme.bsky.social", where, i, a.Handle)
 		}
 		if a.Region != "" {
 			if _, ok := o.Regions[a.Region]; !ok && !slices.Contains(defaults, a.Region) {
-				bad("accounts[%d]: region %q is neither a region of this file nor one of %v", i, a.Region, defaults)
+				bad("%s[%d]: region %q is neither a region of this file nor one of %v", where, i, a.Region, defaults)
 			}
 		}
 		k := a.Platform + " account " + fmt.Sprintf("%q", strings.ToLower(a.Handle))
 		if seen[k] && a.Handle != "" {
-			bad("accounts[%d]: %s is listed twice", i, k)
+			bad("%s[%d]: %s is listed twice", where, i, k)
 		}
 		seen[k] = true
 	}
 }
 
 // loadOrgAt is LoadOrg as of now, the start of the year of coverage checked.
-func loadOrgAt(path string, now time.Time) (*Org, error) {
+func loadOrgAt(path string, now time.Time, regions ...map[string]string) (*Org, error) {
 	o := &Org{file: path, loadedAt: now}
+	if len(regions) > 0 {
+		o.regionMap = regions[0]
+	}
 	if err := strictyaml.File(path, o); err != nil {
 		return nil, fmt.Errorf("route.org: %w", err)
 	}
@@ -194,6 +224,7 @@ func (o *Org) init() error {
 			}
 		}
 	}
+	o.initMarkets(o.regionMap, bad)
 	for _, q := range o.Queues {
 		if o.queues[q.Name] != nil {
 			bad("queues: %q is defined twice", q.Name)

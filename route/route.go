@@ -17,6 +17,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/earshot-dev/earshot/post"
+	"github.com/earshot-dev/earshot/region"
 	"github.com/earshot-dev/earshot/strictyaml"
 )
 
@@ -36,6 +37,9 @@ type Config struct {
 	// ReloadInterval is how often the policy and organisation files are
 	// checked for changes, which apply without a restart; 0 turns it off.
 	ReloadInterval time.Duration `yaml:"reload_interval"`
+	// Regions is enrich.regions (set by the pipeline, not read from
+	// route:): the org file's markets must agree with it.
+	Regions map[string][]string `yaml:"-"`
 }
 
 // DefaultConfig returns the defaults: no policy yet.
@@ -113,6 +117,7 @@ type Condition struct {
 	Emotions       []string `yaml:"emotions"`  // anger, joy, optimism, sadness, irony (English posts)
 	Regions        []string `yaml:"regions"`
 	Countries      []string `yaml:"countries"` // ISO 3166 alpha-2
+	Markets        []string `yaml:"markets"`   // the organisation's markets (org.yaml markets), e.g. DACH
 	Languages      []string `yaml:"languages"`
 	Keywords       []string `yaml:"keywords"` // any of the watchlist keywords that hit
 	MinFollowers   int64    `yaml:"min_followers"`
@@ -163,9 +168,14 @@ func Load(cfg Config) (*Policy, error) {
 		return nil, err
 	}
 	if cfg.Org == "" {
+		for i := range p.Rules {
+			if len(p.Rules[i].When.Markets) > 0 {
+				return nil, errors.Join(strictyaml.ErrInvalid, fmt.Errorf("%s: %s: markets: names markets of the org file, and there is none (route.org)", p.file, p.ref(i)))
+			}
+		}
 		return p, nil
 	}
-	o, err := LoadOrg(cfg.Org)
+	o, err := LoadOrgIn(cfg.Org, region.Map(cfg.Regions))
 	if err != nil {
 		return nil, err
 	}
@@ -173,6 +183,13 @@ func Load(cfg Config) (*Policy, error) {
 	for _, q := range p.Queues {
 		if o.queues[q] == nil {
 			errs = append(errs, fmt.Errorf("%s: queue %q is not among the queues of %s", p.file, q, o.file))
+		}
+	}
+	for i := range p.Rules {
+		for _, m := range p.Rules[i].When.Markets {
+			if !slices.ContainsFunc(o.Markets, func(x *Market) bool { return x.Name == m }) {
+				errs = append(errs, fmt.Errorf("%s: %s: market %q is not among the markets of %s", p.file, p.ref(i), m, o.file))
+			}
 		}
 	}
 	if err := errors.Join(errs...); err != nil {
@@ -306,6 +323,11 @@ func (p *Policy) Validate() error {
 				bad("%s: country %q, want an ISO 3166 code of two capital letters", where, v)
 			}
 		}
+		for _, v := range r.When.Markets {
+			if !marketName.MatchString(v) {
+				bad("%s: market %q, want a market name of org.yaml such as DACH", where, v)
+			}
+		}
 		if r.When.MinFollowers < 0 || r.When.MinClusterSize < 0 {
 			bad("%s: min_followers and min_cluster_size must not be negative", where)
 		}
@@ -374,7 +396,7 @@ func (c *Condition) covers(d *Condition) bool {
 		return true
 	}
 	return sub(c.Watchlists, d.Watchlists) && sub(c.Brands, d.Brands) && sub(c.Tags, d.Tags) && sub(c.Sentiment, d.Sentiment) &&
-		sub(c.Intents, d.Intents) && sub(c.Emotions, d.Emotions) && c.MinConfidence <= d.MinConfidence && sub(c.Regions, d.Regions) && sub(c.Countries, d.Countries) &&
+		sub(c.Intents, d.Intents) && sub(c.Emotions, d.Emotions) && c.MinConfidence <= d.MinConfidence && sub(c.Regions, d.Regions) && sub(c.Countries, d.Countries) && sub(c.Markets, d.Markets) &&
 		sub(c.Languages, d.Languages) && sub(c.Keywords, d.Keywords) &&
 		c.MinFollowers <= d.MinFollowers && c.MinInfluence <= d.MinInfluence && c.MinClusterSize <= d.MinClusterSize
 }
@@ -394,7 +416,7 @@ func (p *Policy) Overlaps() []string {
 			}
 			c, d := &a.When, &b.When
 			if meet(c.Watchlists, d.Watchlists) && meet(c.Brands, d.Brands) && meet(c.Tags, d.Tags) && meet(c.Sentiment, d.Sentiment) &&
-				meet(c.Intents, d.Intents) && meet(c.Emotions, d.Emotions) && meet(c.Regions, d.Regions) && meet(c.Countries, d.Countries) &&
+				meet(c.Intents, d.Intents) && meet(c.Emotions, d.Emotions) && meet(c.Regions, d.Regions) && meet(c.Countries, d.Countries) && meet(c.Markets, d.Markets) &&
 				meet(c.Languages, d.Languages) && meet(c.Keywords, d.Keywords) {
 				out = append(out, fmt.Sprintf("%s: %s and %s (line %d) overlap: posts meeting both go to %s", p.loc(i), p.ref(i), p.ref(j), p.line(j), a.dest()))
 			}
@@ -440,6 +462,7 @@ func (c *Condition) holds(it *post.Item) bool {
 	return (len(c.Sentiment) == 0 || slices.Contains(c.Sentiment, en.SentimentLabel)) &&
 		(len(c.Regions) == 0 || slices.Contains(c.Regions, en.Region)) &&
 		(len(c.Countries) == 0 || slices.Contains(c.Countries, en.Country)) &&
+		(len(c.Markets) == 0 || slices.Contains(c.Markets, en.Market)) &&
 		(len(c.Languages) == 0 || slices.Contains(c.Languages, en.Lang)) &&
 		it.Post.Author.Followers >= c.MinFollowers && en.Influence >= c.MinInfluence && en.ClusterSize >= c.MinClusterSize
 }
@@ -468,7 +491,7 @@ func (c *Condition) confident(en *post.Enrichment) bool {
 	return (len(c.Sentiment) == 0 || en.SentimentConfidence >= m) &&
 		(len(c.Intents) == 0 || en.IntentConfidence >= m) &&
 		(len(c.Languages) == 0 || en.LangConfidence >= m) &&
-		(len(c.Regions) == 0 && len(c.Countries) == 0 || en.RegionConfidence >= m)
+		(len(c.Regions) == 0 && len(c.Countries) == 0 && len(c.Markets) == 0 || en.RegionConfidence >= m)
 }
 
 // Decide returns the rule that takes it, or nil.

@@ -40,7 +40,7 @@ func TestAlertsMatchPublishedSchema(t *testing.T) {
 	it := item("acme", []string{"acme"}, "negative", "EMEA", 10)
 	it.Post.CreatedAt, it.Post.IngestedAt, it.Post.Author.Handle, it.Post.Text = time.Now(), time.Now(), "someone", "acme!"
 	it.Matches[0].Version = 1
-	it.Enrichment.Lang = "en"
+	it.Enrichment.Lang, it.Enrichment.Country, it.Enrichment.Market = "en", "DE", "DACH"
 	out, err := p.Stage(func() time.Time { return at("2026-11-23T16:00:00Z") })(context.Background(), post.Batch{Items: []*post.Item{it}})
 	if err != nil || len(out.Items) != 1 {
 		t.Fatalf("stage: %v", err)

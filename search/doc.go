@@ -106,7 +106,7 @@ func stored(it *post.Item, created time.Time) (s Stored, lang string) {
 		if e.Lang != "" && e.Lang != "und" {
 			lang = e.Lang
 		}
-		s.Region, s.Sentiment = regionName(e.Region), strings.ToLower(e.SentimentLabel)
+		s.Region, s.Sentiment, s.Market = regionName(e.Region), strings.ToLower(e.SentimentLabel), e.Market
 		if s.Country == "" {
 			s.Country = e.Country
 		}
@@ -139,6 +139,9 @@ func setFacets(f *termsField, s *Stored) {
 	}
 	if s.Region != "" {
 		f.addTag(tagRegion, s.Region)
+	}
+	if s.Market != "" {
+		f.addTag(tagMarket, s.Market)
 	}
 	if s.Sentiment != "" {
 		f.addTag(tagSentiment, s.Sentiment)

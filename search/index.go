@@ -343,6 +343,7 @@ type Stored struct {
 	Country    string    `json:"co,omitempty"`
 	GeoCountry string    `json:"gc,omitempty"`
 	Region     string    `json:"r,omitempty"`
+	Market     string    `json:"mk,omitempty"` // the organisation's market (org.yaml markets), as enriched
 	Sentiment  string    `json:"s,omitempty"`
 	Watchlists []string  `json:"w,omitempty"`
 	URLs       []string  `json:"u,omitempty"`

@@ -52,6 +52,7 @@ func same(s string) string { return s }
 var (
 	tagWatchlist = tag{fieldFacet, "w:", same}
 	tagRegion    = tag{fieldFacet, "r:", regionName}
+	tagMarket    = tag{fieldFacet, "k:", strings.ToUpper} // posts indexed before markets have none
 	tagSentiment = tag{fieldFacet, "s:", strings.ToLower}
 	tagLang      = tag{fieldFacet, "l:", strings.ToLower}
 	tagPlatform  = tag{fieldKW, "p:", strings.ToLower}

@@ -23,6 +23,7 @@ type Query struct {
 type Scope struct {
 	Watchlists []string // only these watchlists' posts, when not empty
 	Regions    []string // only posts of these regions, when not empty
+	Markets    []string // only posts of these markets (org.yaml markets), when not empty
 }
 
 // Result is one page of hits with facets over every hit. A partial result

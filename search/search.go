@@ -385,6 +385,7 @@ func (x *Index) parse(q Query, present []string) (query.Query, marks, error) {
 	if s := q.Scope; s != nil {
 		anyOf(tagWatchlist, s.Watchlists)
 		anyOf(tagRegion, s.Regions)
+		anyOf(tagMarket, s.Markets)
 	}
 	if !q.Since.IsZero() || !q.Until.IsZero() {
 		must = append(must, minuteRange(q.Since, q.Until))

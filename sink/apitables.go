@@ -16,6 +16,7 @@ type AlertRow struct {
 	ID, Queue, Team, Priority, Rule, PostKey string
 	Watchlists                               []string
 	Region, Incident                         string
+	Market                                   string
 	IncidentSize                             int
 	Spike, Retracted                         bool
 	HandedOffFrom                            string
@@ -36,7 +37,7 @@ type AlertTables struct {
 }
 
 const alertSelect = "SELECT alert_id, queue, team, priority, rule, post_key, watchlists, region, incident, incident_size, spike, retracted, " +
-	"handed_off_from, unstaffed, created_at, due_at, payload, acknowledged_at, acknowledged_by FROM "
+	"handed_off_from, unstaffed, created_at, due_at, payload, acknowledged_at, acknowledged_by, market FROM "
 
 func (t *AlertTables) query(ctx context.Context, where string, args ...any) ([]AlertRow, error) {
 	return t.scan(ctx, alertSelect+t.DB+".alerts_latest "+where, args...)
@@ -55,7 +56,7 @@ func (t *AlertTables) scan(ctx context.Context, q string, args ...any) ([]AlertR
 		var size uint32
 		var spike, retracted, unstaffed uint8
 		if err := rows.Scan(&a.ID, &a.Queue, &a.Team, &a.Priority, &a.Rule, &a.PostKey, &a.Watchlists, &a.Region, &a.Incident, &size,
-			&spike, &retracted, &a.HandedOffFrom, &unstaffed, &a.CreatedAt, &a.DueAt, &a.Payload, &a.AcknowledgedAt, &a.AcknowledgedBy); err != nil {
+			&spike, &retracted, &a.HandedOffFrom, &unstaffed, &a.CreatedAt, &a.DueAt, &a.Payload, &a.AcknowledgedAt, &a.AcknowledgedBy, &a.Market); err != nil {
 			return nil, fmt.Errorf("alerts: %w", err)
 		}
 		a.IncidentSize, a.Spike, a.Retracted, a.Unstaffed = int(size), spike != 0, retracted != 0, unstaffed != 0
@@ -89,7 +90,7 @@ func (t *AlertTables) Find(ctx context.Context, queue, id string) (AlertRow, boo
 		global = "GLOBAL "
 	}
 	q := fmt.Sprintf(`SELECT alert_id, queue, team, priority, rule, post_key, watchlists, region, incident, incident_size, spike, retracted,
-			handed_off_from, unstaffed, created_at, due_at, payload, acknowledged_at, acknowledged_by
+			handed_off_from, unstaffed, created_at, due_at, payload, acknowledged_at, acknowledged_by, market
 		FROM (SELECT * FROM %[1]s.alerts FINAL WHERE queue = ? AND alert_id = ? AND post_key %[2]sNOT IN (SELECT post_key FROM %[1]s.deletions)) AS a
 		%[2]sANY LEFT JOIN (
 			SELECT alert_id, min(at) AS acknowledged_at, argMin(actor, at) AS acknowledged_by

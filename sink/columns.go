@@ -60,7 +60,7 @@ func postsColumns(now time.Time) func([]driver.Batch, []*post.Item) (int, error)
 			sentiment, langConf, sentConf, regionConf, influence             = make([]float32, n), make([]float32, n), make([]float32, n), make([]float32, n), make([]float32, n)
 			clusterSize                                                      = make([]uint32, n)
 			media                                                            = make([]uint16, n)
-			emotion                                                          = make([]string, n)
+			emotion, market                                                  = make([]string, n), make([]string, n)
 			emotionConf, ironyConf                                           = make([]float32, n), make([]float32, n)
 			irony                                                            = make([]uint8, n)
 		)
@@ -75,7 +75,7 @@ func postsColumns(now time.Time) func([]driver.Batch, []*post.Item) (int, error)
 			mCreated, mInserted                                               = make([]time.Time, m), make([]time.Time, m)
 			mSentiment, mInfluence                                            = make([]float32, m), make([]float32, m)
 			mStarts, mEnds                                                    = make([][]uint32, m), make([][]uint32, m)
-			mEmotion                                                          = make([]string, m)
+			mEmotion, mMarket                                                 = make([]string, m), make([]string, m)
 			mIrony                                                            = make([]uint8, m)
 		)
 		var empty post.Enrichment
@@ -103,6 +103,7 @@ func postsColumns(now time.Time) func([]driver.Batch, []*post.Item) (int, error)
 			sentiment[i], langConf[i], sentConf[i], regionConf[i], influence[i] = float32(en.Sentiment), float32(en.LangConfidence), float32(en.SentimentConfidence), float32(en.RegionConfidence), float32(en.Influence)
 			clusterSize[i], media[i] = uint32(max(en.ClusterSize, 0)), uint16(min(max(p.Media, 0), 65535))
 			emotion[i], emotionConf[i], irony[i], ironyConf[i] = en.Emotion, float32(en.EmotionConfidence), boolByte(en.Irony), float32(en.IronyConfidence)
+			market[i] = en.Market
 			for x, mt := range it.Matches {
 				wls[x] = mt.Watchlist
 				mKey[j], mWatchlist[j], mBrand[j], mTeam[j], mLang[j], mCountry[j], mRegion[j], mLabel[j] = k, mt.Watchlist, mt.Brand, mt.Team, en.Lang, en.Country, en.Region, en.SentimentLabel
@@ -110,7 +111,7 @@ func postsColumns(now time.Time) func([]driver.Batch, []*post.Item) (int, error)
 				mKeywords[j], mTags[j], mIntents[j] = nonNil(mt.Keywords), nonNil(mt.Tags), intents[i]
 				mCreated[j], mInserted[j] = created[i], now
 				mSentiment[j], mInfluence[j] = sentiment[i], influence[i]
-				mEmotion[j], mIrony[j] = emotion[i], irony[i]
+				mEmotion[j], mIrony[j], mMarket[j] = emotion[i], irony[i], market[i]
 				starts, ends := make([]uint32, len(mt.Spans)), make([]uint32, len(mt.Spans))
 				for y, sp := range mt.Spans {
 					starts[y], ends[y] = uint32(max(sp.Start, 0)), uint32(max(sp.End, 0))
@@ -124,12 +125,12 @@ func postsColumns(now time.Time) func([]driver.Batch, []*post.Item) (int, error)
 		err := appendColumns(bs[0], key, platform, id, authorID, handle, followers, location, verified, text, created, lang, urls, hashtags, mentions,
 			replyTo, repostOf, quoteOf, country, region, sentiment, label, watchlists, ingested, inserted,
 			langConf, sentConf, regionSource, regionConf, intents, influence, clusterID, clusterSize, media, likes, reposts, replies, source,
-			emotion, emotionConf, irony, ironyConf)
+			emotion, emotionConf, irony, ironyConf, market)
 		if err != nil {
 			return 0, fmt.Errorf("posts: %w", err)
 		}
 		err = appendColumns(bs[1], mKey, mWatchlist, mVersion, mBrand, mTeam, mKeywords, mCreated, mLang, mCountry, mRegion, mSentiment, mLabel, mInserted,
-			mTags, mStarts, mEnds, mIntents, mInfluence, mEmotion, mIrony)
+			mTags, mStarts, mEnds, mIntents, mInfluence, mEmotion, mIrony, mMarket)
 		if err != nil {
 			return 0, fmt.Errorf("matches: %w", err)
 		}

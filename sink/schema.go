@@ -389,6 +389,36 @@ var migrations = []migration{
 			ADD COLUMN snoozed_until DateTime,
 			ADD COLUMN url String`,
 	}},
+	// Version 9: the organisation's markets (org.yaml markets: DACH,
+	// Nordics, GR-CY) under the regions. Each post, match and alert
+	// carries the market of the post's country, '' when it is in none;
+	// rows written before keep the default '' (no backfill: markets are
+	// the org file's, and it may have changed since). The views are made
+	// again so that they carry the column ("SELECT *" views fix theirs when
+	// created; alerts_latest lists them).
+	{9, "markets", []string{
+		`ALTER TABLE {db}.posts{local}{on_cluster}
+			ADD COLUMN market String DEFAULT ''`,
+		`ALTER TABLE {db}.matches{local}{on_cluster}
+			ADD COLUMN market String DEFAULT ''`,
+		`ALTER TABLE {db}.alerts{local}{on_cluster}
+			ADD COLUMN market String DEFAULT ''`,
+		`DROP TABLE IF EXISTS {db}.posts_dedup{on_cluster}`,
+		`DROP TABLE IF EXISTS {db}.matches_dedup{on_cluster}`,
+		`CREATE VIEW {db}.posts_dedup{on_cluster} AS SELECT * FROM {db}.posts FINAL WHERE post_key {global}NOT IN (SELECT post_key FROM {db}.deletions)`,
+		`CREATE VIEW {db}.matches_dedup{on_cluster} AS SELECT * FROM {db}.matches FINAL WHERE post_key {global}NOT IN (SELECT post_key FROM {db}.deletions)`,
+		`DROP TABLE IF EXISTS {db}.alerts_latest{on_cluster}`,
+		`CREATE VIEW {db}.alerts_latest{on_cluster} AS
+			SELECT alert_id, queue, team, priority, rule, post_key, watchlists, region, incident, incident_size, spike,
+				retracted, handed_off_from, unstaffed, created_at, due_at, payload, inserted_at, acknowledged_at, acknowledged_by, market
+			FROM (SELECT * FROM {db}.alerts FINAL WHERE post_key {global}NOT IN (SELECT post_key FROM {db}.deletions)) AS a
+			{global}ANY LEFT JOIN (
+				SELECT alert_id, min(at) AS acknowledged_at, argMin(actor, at) AS acknowledged_by
+				FROM {db}.alert_events
+				WHERE event = 'acknowledged'
+				GROUP BY alert_id
+			) AS ack USING alert_id`,
+	}},
 }
 
 // SchemaVersion is the newest schema version this build knows.

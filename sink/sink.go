@@ -198,7 +198,7 @@ func NewWith(conn driver.Conn, c Config, o Options) *Sink {
 
 const postColumns = "post_key, platform, id, author_id, author_handle, author_followers, author_location, author_verified, text, created_at, lang, urls, hashtags, mentions, reply_to, repost_of, quote_of, country, region, sentiment, sentiment_label, watchlists, ingested_at, inserted_at, " +
 	"lang_confidence, sentiment_confidence, region_source, region_confidence, intents, influence, cluster_id, cluster_size, media, likes, reposts, replies, source, " +
-	"emotion, emotion_confidence, irony, irony_confidence"
+	"emotion, emotion_confidence, irony, irony_confidence, market"
 
 // defaultBlockRows is the items per block within an insert (see
 // appendBlocks); measured in BENCHMARKS.md.
@@ -214,10 +214,10 @@ func boolByte(b bool) uint8 {
 const deletionColumns = "post_key, deleted_at, inserted_at"
 
 const matchColumns = "post_key, watchlist, watchlist_version, brand, team, keywords, created_at, lang, country, region, sentiment, sentiment_label, inserted_at, " +
-	"tags, span_starts, span_ends, intents, influence, emotion, irony"
+	"tags, span_starts, span_ends, intents, influence, emotion, irony, market"
 
 const alertColumns = "alert_id, queue, team, priority, rule, post_key, watchlists, region, incident, incident_size, spike, retracted, " +
-	"handed_off_from, unstaffed, created_at, due_at, payload, inserted_at"
+	"handed_off_from, unstaffed, created_at, due_at, payload, inserted_at, market"
 
 const alertEventColumns = "alert_id, queue, event, actor, at, note, inserted_at"
 
@@ -516,7 +516,7 @@ func (s *Sink) postsWriter() *writer {
 				en.Country, en.Region, float32(en.Sentiment), en.SentimentLabel, wls, optTime(p.IngestedAt), now,
 				float32(en.LangConfidence), float32(en.SentimentConfidence), en.RegionSource, float32(en.RegionConfidence), nonNil(en.Intents),
 				float32(en.Influence), en.ClusterID, uint32(max(en.ClusterSize, 0)), uint16(min(max(p.Media, 0), 65535)), eng.Likes, eng.Reposts, eng.Replies, p.Source,
-				en.Emotion, float32(en.EmotionConfidence), boolByte(en.Irony), float32(en.IronyConfidence))
+				en.Emotion, float32(en.EmotionConfidence), boolByte(en.Irony), float32(en.IronyConfidence), en.Market)
 			if err != nil {
 				return 0, fmt.Errorf("appending post %s: %w", p.Key(), err)
 			}
@@ -527,7 +527,7 @@ func (s *Sink) postsWriter() *writer {
 				}
 				err := bs[1].Append(p.Key(), m.Watchlist, uint32(max(m.Version, 0)), m.Brand, m.Team, nonNil(m.Keywords), p.CreatedAt.UTC(),
 					en.Lang, en.Country, en.Region, float32(en.Sentiment), en.SentimentLabel, now,
-					nonNil(m.Tags), starts, ends, nonNil(en.Intents), float32(en.Influence), en.Emotion, boolByte(en.Irony))
+					nonNil(m.Tags), starts, ends, nonNil(en.Intents), float32(en.Influence), en.Emotion, boolByte(en.Irony), en.Market)
 				if err != nil {
 					return 0, fmt.Errorf("appending match %s/%s: %w", p.Key(), m.Watchlist, err)
 				}
@@ -590,6 +590,7 @@ type storedAlert struct {
 	team, priority, rule  string
 	watchlists            []string
 	region, incident      string
+	market                string
 	incidentSize          uint32
 	spike, retracted      uint8
 	handedOffFrom         string
@@ -630,12 +631,12 @@ func (s *Sink) alertsWriter(ctx context.Context, items []*post.Item) (*writer, e
 		for i, m := range it.Matches {
 			wls[i] = m.Watchlist
 		}
-		region := ""
+		region, market := "", ""
 		if it.Enrichment != nil {
-			region = it.Enrichment.Region
+			region, market = it.Enrichment.Region, it.Enrichment.Market
 		}
 		row := storedAlert{createdAt: a.CreatedAt.UTC(), insertedAt: now, team: a.Team, priority: a.Priority, rule: a.Rule, watchlists: wls,
-			region: region, incident: a.Incident, incidentSize: uint32(max(a.IncidentSize, 0)), handedOffFrom: a.HandedOffFrom, dueAt: optTime(a.DueAt)}
+			region: region, market: market, incident: a.Incident, incidentSize: uint32(max(a.IncidentSize, 0)), handedOffFrom: a.HandedOffFrom, dueAt: optTime(a.DueAt)}
 		if a.Spike != nil {
 			row.spike = 1
 			if row.region == "" {
@@ -703,7 +704,7 @@ func (s *Sink) alertsWriter(ctx context.Context, items []*post.Item) (*writer, e
 			}
 			row := r.row
 			err = bs[1].Append(a.ID, a.Queue, row.team, row.priority, row.rule, it.Key(), nonNil(row.watchlists), row.region, row.incident,
-				row.incidentSize, row.spike, row.retracted, row.handedOffFrom, row.unstaffed, row.createdAt, row.dueAt, string(payload), row.insertedAt)
+				row.incidentSize, row.spike, row.retracted, row.handedOffFrom, row.unstaffed, row.createdAt, row.dueAt, string(payload), row.insertedAt, row.market)
 			if err != nil {
 				return 0, fmt.Errorf("appending alert %s: %w", a.ID, err)
 			}
@@ -728,7 +729,7 @@ func (s *Sink) storedAlerts(ctx context.Context, items []*post.Item) (map[string
 	if len(keys) == 0 {
 		return out, nil
 	}
-	q := "SELECT queue, alert_id, created_at, inserted_at, team, priority, rule, watchlists, region, incident, incident_size, spike, retracted, handed_off_from, unstaffed, due_at FROM " +
+	q := "SELECT queue, alert_id, created_at, inserted_at, team, priority, rule, watchlists, region, incident, incident_size, spike, retracted, handed_off_from, unstaffed, due_at, market FROM " +
 		s.db + ".alerts FINAL WHERE (queue, alert_id) IN (" + strings.Join(keys, ", ") + ")"
 	rows, err := s.conn.Query(ctx, q)
 	if err != nil {
@@ -739,7 +740,7 @@ func (s *Sink) storedAlerts(ctx context.Context, items []*post.Item) (map[string
 		var queue, id string
 		var a storedAlert
 		if err := rows.Scan(&queue, &id, &a.createdAt, &a.insertedAt, &a.team, &a.priority, &a.rule, &a.watchlists, &a.region, &a.incident, &a.incidentSize,
-			&a.spike, &a.retracted, &a.handedOffFrom, &a.unstaffed, &a.dueAt); err != nil {
+			&a.spike, &a.retracted, &a.handedOffFrom, &a.unstaffed, &a.dueAt, &a.market); err != nil {
 			return nil, fmt.Errorf("reading the stored versions of alerts: %w", err)
 		}
 		a.createdAt, a.insertedAt, a.dueAt = a.createdAt.UTC(), a.insertedAt.UTC(), a.dueAt.UTC()

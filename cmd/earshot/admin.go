@@ -176,6 +176,7 @@ func tokenCommands(stdout, stderr io.Writer) *cobra.Command {
 			fs.StringVar(&f.Req.Teams, "teams", "", "narrow to these teams (comma-separated)")
 			fs.StringVar(&f.Req.Brands, "brands", "", "narrow to these brands")
 			fs.StringVar(&f.Req.Regions, "regions", "", "narrow to these regions")
+			fs.StringVar(&f.Req.Markets, "markets", "", "narrow to these markets (org.yaml markets): their alerts, posts and search results")
 			fs.StringVar(&f.Req.Expires, "expires", "90d", "expire after this long (e.g. 30d, 12h; 0 never)")
 		}
 		g.AddCommand(c)

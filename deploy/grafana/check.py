@@ -16,7 +16,7 @@ from chdb import session
 spec = json.load(sys.stdin)
 now = int(time.time())
 frm, to = now - 7 * 86400, now + 60
-variables = {"watchlist": ["acme", "it's"], "region": ["EMEA", "NA", ""]}
+variables = {"watchlist": ["acme", "it's"], "region": ["EMEA", "NA", ""], "market": ["DACH", "GR-CY", ""]}
 
 
 def expand(sql):

@@ -400,6 +400,48 @@ DROP TABLE IF EXISTS earshot.alert_events ON CLUSTER prod;
 
 CREATE TABLE IF NOT EXISTS earshot.alert_events ON CLUSTER prod AS earshot.alert_events_local ENGINE = Distributed(prod, earshot, alert_events_local, cityHash64(alert_id));
 
+ALTER TABLE earshot.posts_local ON CLUSTER prod
+			ADD COLUMN market String DEFAULT '';
+
+DROP TABLE IF EXISTS earshot.posts ON CLUSTER prod;
+
+CREATE TABLE IF NOT EXISTS earshot.posts ON CLUSTER prod AS earshot.posts_local ENGINE = Distributed(prod, earshot, posts_local, cityHash64(post_key));
+
+ALTER TABLE earshot.matches_local ON CLUSTER prod
+			ADD COLUMN market String DEFAULT '';
+
+DROP TABLE IF EXISTS earshot.matches ON CLUSTER prod;
+
+CREATE TABLE IF NOT EXISTS earshot.matches ON CLUSTER prod AS earshot.matches_local ENGINE = Distributed(prod, earshot, matches_local, cityHash64(post_key));
+
+ALTER TABLE earshot.alerts_local ON CLUSTER prod
+			ADD COLUMN market String DEFAULT '';
+
+DROP TABLE IF EXISTS earshot.alerts ON CLUSTER prod;
+
+CREATE TABLE IF NOT EXISTS earshot.alerts ON CLUSTER prod AS earshot.alerts_local ENGINE = Distributed(prod, earshot, alerts_local, cityHash64(alert_id));
+
+DROP TABLE IF EXISTS earshot.posts_dedup ON CLUSTER prod;
+
+DROP TABLE IF EXISTS earshot.matches_dedup ON CLUSTER prod;
+
+CREATE VIEW earshot.posts_dedup ON CLUSTER prod AS SELECT * FROM earshot.posts FINAL WHERE post_key GLOBAL NOT IN (SELECT post_key FROM earshot.deletions);
+
+CREATE VIEW earshot.matches_dedup ON CLUSTER prod AS SELECT * FROM earshot.matches FINAL WHERE post_key GLOBAL NOT IN (SELECT post_key FROM earshot.deletions);
+
+DROP TABLE IF EXISTS earshot.alerts_latest ON CLUSTER prod;
+
+CREATE VIEW earshot.alerts_latest ON CLUSTER prod AS
+			SELECT alert_id, queue, team, priority, rule, post_key, watchlists, region, incident, incident_size, spike,
+				retracted, handed_off_from, unstaffed, created_at, due_at, payload, inserted_at, acknowledged_at, acknowledged_by, market
+			FROM (SELECT * FROM earshot.alerts FINAL WHERE post_key GLOBAL NOT IN (SELECT post_key FROM earshot.deletions)) AS a
+			GLOBAL ANY LEFT JOIN (
+				SELECT alert_id, min(at) AS acknowledged_at, argMin(actor, at) AS acknowledged_by
+				FROM earshot.alert_events
+				WHERE event = 'acknowledged'
+				GROUP BY alert_id
+			) AS ack USING alert_id;
+
 ALTER TABLE earshot.posts_local ON CLUSTER prod MODIFY TTL created_at + INTERVAL 90 DAY;
 
 ALTER TABLE earshot.terms_daily_agg_local ON CLUSTER prod MODIFY TTL day + INTERVAL 36 HOUR;
