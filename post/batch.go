@@ -33,7 +33,9 @@ var envelopeMagic = [4]byte{0x00, 'E', 'B', EnvelopeVersion}
 
 // EnvelopeOverhead is the most bytes an envelope adds to n items' encodings
 // beside the items themselves: the header, the count and a length per item.
-func EnvelopeOverhead(n int) int { return len(envelopeMagic) + binary.MaxVarintLen64 + n*binary.MaxVarintLen32 }
+func EnvelopeOverhead(n int) int {
+	return len(envelopeMagic) + binary.MaxVarintLen64 + n*binary.MaxVarintLen32
+}
 
 // IsBatch reports whether a record's value is a batch envelope (of any
 // version, known or not).

@@ -617,9 +617,9 @@ func (c *kafkaConsumer) Close() error {
 type kafkaProducer struct {
 	w       *kafka.Writer // records of one item
 	wb      *kafka.Writer // batch records; nil when nothing is batched
-	max     int // max_message_bytes
-	items   int // batch_items
-	bytes   int // batch_bytes
+	max     int           // max_message_bytes
+	items   int           // batch_items
+	bytes   int           // batch_bytes
 	batched map[string]bool
 	parts   partitionCounts
 }
