@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/earshot-dev/earshot/post"
@@ -26,9 +27,11 @@ type Drainer interface {
 	Drain() post.Batch
 }
 
-// SourceRunner feeds a source into a topic. Each batch is produced before
-// the next is read, so a slow broker slows the source instead of piling up
-// posts in memory.
+// SourceRunner feeds a source into a topic. A batch is produced while the
+// next one is read, and no further: at most one batch waits for the
+// brokers' acknowledgement while the source reads the next, so a slow
+// broker slows the source instead of piling up posts in memory, and the
+// source's time and the brokers' overlap instead of adding up.
 type SourceRunner struct {
 	Name      string
 	Src       Source
@@ -52,12 +55,21 @@ func (s *SourceRunner) Stats() Stats {
 	return Stats{In: s.c.in.Load(), Out: s.c.out.Load(), Dead: s.c.dead.Load(), Retries: s.c.retries.Load()}
 }
 
+// read is one batch the source returned, on its way to the producer.
+type read struct {
+	b      post.Batch
+	origin int64
+	pos    any // the source's position after it (Checkpointer only)
+	start  time.Time
+}
+
 // Run reads until the source ends or ctx is cancelled. The batch in hand
 // when ctx ends is still produced, for up to shutdownTimeout.
 //
 // A Checkpointer's position is saved after its batch is produced when there
 // is no Tracker; with one, each batch is registered with it and its records
 // carry the batch's origin, and the checkpoint is the tracker owner's.
+// Batches are produced, and positions saved, in the order they were read.
 func (s *SourceRunner) Run(ctx context.Context, shutdownTimeout time.Duration) error {
 	log := s.Log.With("component", "source", "stage", s.Name)
 	observe := s.Metrics.register(s.Name, &s.c, nil)
@@ -66,31 +78,79 @@ func (s *SourceRunner) Run(ctx context.Context, shutdownTimeout time.Duration) e
 	stop := context.AfterFunc(ctx, func() { time.AfterFunc(shutdownTimeout, cancel) })
 	defer stop()
 	cp, _ := s.Src.(Checkpointer)
+
+	// The producer: one batch at a time, in order. It stops at the first
+	// batch it could not produce (ctx ended while it retried) or position
+	// it could not save, and says so by closing failed.
+	reads := make(chan read) // unbuffered: one batch produced, one read, no more
+	failed := make(chan struct{})
+	var failure error
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		defer func() {
+			for range reads { // let the reader hand over and see failed
+			}
+		}()
+		for r := range reads {
+			if len(r.b.Items)+len(r.b.Rejected) > 0 {
+				if !s.send(ctx, finish, log, r.b, r.origin) {
+					close(failed)
+					return
+				}
+				observe.Observe(time.Since(r.start).Seconds())
+			}
+			s.Tracker.release(r.origin, 1)
+			if cp != nil && s.Tracker == nil {
+				if err := cp.Checkpoint(r.pos, false); err != nil {
+					failure = fmt.Errorf("%s: %w", s.Name, err)
+					close(failed)
+					return
+				}
+			}
+		}
+	})
+	// stopProducing waits for the producer to finish what it was handed;
+	// it reports whether everything was produced.
+	stopProducing := func() (bool, error) {
+		close(reads)
+		wg.Wait()
+		select {
+		case <-failed:
+			return false, failure
+		default:
+			return true, nil
+		}
+	}
+
 	for {
 		start := time.Now()
 		b, err := s.Src.Next(ctx, s.BatchSize)
-		var origin int64
-		if cp != nil && s.Tracker != nil {
-			// Even an empty batch moves the position (blank lines, likes).
-			origin = s.Tracker.begin(cp.Position())
-		}
-		if len(b.Items)+len(b.Rejected) > 0 {
-			if !s.send(ctx, finish, log, b, origin) {
-				return nil
+		r := read{b: b, start: start}
+		if cp != nil {
+			r.pos = cp.Position()
+			if s.Tracker != nil {
+				// Even an empty batch moves the position (blank lines, likes).
+				r.origin = s.Tracker.begin(r.pos)
 			}
-			observe.Observe(time.Since(start).Seconds())
 		}
-		s.Tracker.release(origin, 1)
-		if cp != nil && s.Tracker == nil {
-			if err := cp.Checkpoint(cp.Position(), false); err != nil {
-				return fmt.Errorf("%s: %w", s.Name, err)
-			}
+		select {
+		case reads <- r:
+		case <-failed:
+			s.Tracker.release(r.origin, 1)
+			_, ferr := stopProducing()
+			return ferr
 		}
 		switch {
 		case errors.Is(err, io.EOF):
+			if ok, ferr := stopProducing(); !ok {
+				return ferr
+			}
 			log.Info("source exhausted", "posts", s.c.out.Load(), "dead_letters", s.c.dead.Load())
 			return s.finish()
 		case ctx.Err() != nil:
+			if ok, ferr := stopProducing(); !ok {
+				return ferr
+			}
 			if d, ok := s.Src.(Drainer); ok {
 				// Retried until the shutdown timeout: these were acknowledged.
 				if b := d.Drain(); !s.send(finish, finish, log, b, 0) {
@@ -100,6 +160,9 @@ func (s *SourceRunner) Run(ctx context.Context, shutdownTimeout time.Duration) e
 			}
 			return s.finish()
 		case err != nil:
+			if ok, ferr := stopProducing(); !ok {
+				return ferr
+			}
 			return err
 		}
 	}
