@@ -41,6 +41,10 @@ type KafkaConfig struct {
 	BatchItems int `yaml:"batch_items"`
 	// BatchBytes bounds such a record's size (items, framing and key).
 	BatchBytes int `yaml:"batch_bytes"`
+	// CommitInterval is how often a consumer sends the offsets of the
+	// batches it finished to the brokers; 0 sends each batch's at once and
+	// waits for them before the next batch.
+	CommitInterval time.Duration `yaml:"commit_interval"`
 }
 
 // compressions are the codecs transport.kafka.compression names.
@@ -97,6 +101,9 @@ func (c KafkaConfig) Validate() error {
 	}
 	if c.BatchBytes < 4<<10 || c.BatchBytes > c.MaxMessageBytes {
 		errs = append(errs, fmt.Errorf("transport.kafka.batch_bytes: %d, want 4096 to max_message_bytes (%d)", c.BatchBytes, c.MaxMessageBytes))
+	}
+	if c.CommitInterval < 0 || c.CommitInterval > 10*time.Second {
+		errs = append(errs, fmt.Errorf("transport.kafka.commit_interval: %v, want 0 (each batch, synchronously) to 10s", c.CommitInterval))
 	}
 	if _, ok := compressions[c.Compression]; !ok {
 		errs = append(errs, fmt.Errorf("transport.kafka.compression: %q, want lz4, zstd, snappy, gzip or none", c.Compression))
@@ -354,15 +361,20 @@ func (k *Kafka) readerConfig(group, topic string) kafka.ReaderConfig {
 		queue = max(16, 4096/k.cfg.BatchItems)
 	}
 	return kafka.ReaderConfig{
-		Brokers:           k.cfg.Brokers,
-		Dialer:            k.dialer,
-		GroupID:           group,
-		Topic:             topic,
-		MinBytes:          1,
-		MaxBytes:          k.cfg.MaxMessageBytes + 1<<20,
-		MaxWait:           fetchWait,
-		QueueCapacity:     queue,
-		CommitInterval:    0, // synchronous commits: Commit returns once the broker has them
+		Brokers:       k.cfg.Brokers,
+		Dialer:        k.dialer,
+		GroupID:       group,
+		Topic:         topic,
+		MinBytes:      1,
+		MaxBytes:      k.cfg.MaxMessageBytes + 1<<20,
+		MaxWait:       fetchWait,
+		QueueCapacity: queue,
+		// 0: synchronous commits, Commit returns once the broker has them.
+		// Else Commit hands the offsets (of batches already produced and
+		// acknowledged downstream) to a committer that sends them every
+		// interval and at a rebalance or close: never past unfinished work,
+		// and a crash repeats at most an interval more.
+		CommitInterval:    k.cfg.CommitInterval,
 		StartOffset:       kafka.FirstOffset,
 		SessionTimeout:    k.cfg.SessionTimeout,
 		HeartbeatInterval: k.cfg.SessionTimeout / 6,
