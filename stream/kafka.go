@@ -447,18 +447,29 @@ func (c *kafkaConsumer) Fetch(ctx context.Context, max int, linger time.Duration
 	// it is done, which must then be all of its items.
 	ds := c.decode(nil, m)
 	if max > 1 && linger > 0 {
-		lctx, cancel := context.WithTimeout(ctx, linger)
-		defer cancel()
+		deadline := time.Now().Add(linger)
 		for len(ds) < max {
+			// Records come in bursts (a fetch's worth, a producer's batch):
+			// a pause of fetchIdle ends the batch before linger does, so
+			// that at moderate rates every hop does not wait out linger.
+			wait := min(time.Until(deadline), fetchIdle)
+			if wait <= 0 {
+				break
+			}
+			lctx, cancel := context.WithTimeout(ctx, wait)
 			m, err := c.r.FetchMessage(lctx)
+			cancel()
 			if err != nil {
-				break // linger over, or ctx done: return what we have
+				break // linger over, a pause, or ctx done: return what we have
 			}
 			ds = c.decode(ds, m)
 		}
 	}
 	return ds, nil
 }
+
+// fetchIdle is the pause in arrivals that ends a batch before its linger.
+const fetchIdle = time.Millisecond
 
 // decode appends the deliveries of one record to ds: one per item it
 // carries (a batch record carries several, each decoded on its own, so a
@@ -693,6 +704,11 @@ func (p *kafkaProducer) Produce(ctx context.Context, outs []Out) error {
 			single = append(single, m)
 		}
 	}
+	if len(single) <= fewSingles {
+		// A few single records (a batch's alerts) go out at once with the
+		// batch records rather than wait out the writer's BatchTimeout.
+		batch, single = append(batch, single...), nil
+	}
 	if len(single) == 0 || len(batch) == 0 {
 		return errors.Join(write(ctx, p.w, single), write(ctx, p.wb, batch))
 	}
@@ -701,6 +717,12 @@ func (p *kafkaProducer) Produce(ctx context.Context, outs []Out) error {
 	err := write(ctx, p.wb, batch)
 	return errors.Join(err, <-errc)
 }
+
+// fewSingles is how many single records a produce call sends through the
+// writer that sends each record at once. More (a flood of dead letters)
+// go through the writer that gathers them per partition: one request per
+// record would be slow for them.
+const fewSingles = 32
 
 func write(ctx context.Context, w *kafka.Writer, msgs []kafka.Message) error {
 	if len(msgs) == 0 {
