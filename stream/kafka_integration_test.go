@@ -46,7 +46,7 @@ func newKafka(t testing.TB) (*Kafka, string) {
 	if err := k.WaitReady(ctx); err != nil {
 		t.Fatal(err)
 	}
-	topic := fmt.Sprintf("stream.%s.%d", t.Name(), time.Now().UnixNano())
+	topic := fmt.Sprintf("stream.%s.%d", strings.NewReplacer("/", ".", "=", "-").Replace(t.Name()), time.Now().UnixNano())
 	if err := k.EnsureTopics(ctx, topic); err != nil {
 		t.Fatal(err)
 	}
