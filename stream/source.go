@@ -27,11 +27,14 @@ type Drainer interface {
 	Drain() post.Batch
 }
 
-// SourceRunner feeds a source into a topic. A batch is produced while the
-// next one is read, and no further: at most one batch waits for the
-// brokers' acknowledgement while the source reads the next, so a slow
-// broker slows the source instead of piling up posts in memory, and the
-// source's time and the brokers' overlap instead of adding up.
+// SourceRunner feeds a source into a topic. The source reads while the
+// last batches are produced: what it reads meanwhile, up to BatchSize posts,
+// is produced together as soon as the produce under way is acknowledged.
+// So a slow broker slows the source instead of piling up posts in memory
+// (at most one produce under way and BatchSize posts read ahead), the
+// source's time and the brokers' overlap instead of adding up, and a
+// source that hands over a few posts at a time (a rate) still has them
+// produced together, in records of many posts.
 type SourceRunner struct {
 	Name      string
 	Src       Source
@@ -63,8 +66,63 @@ type read struct {
 	start  time.Time
 }
 
-// Run reads until the source ends or ctx is cancelled. The batch in hand
-// when ctx ends is still produced, for up to shutdownTimeout.
+// readAhead holds the batches read and not yet taken by the producer.
+type readAhead struct {
+	mu     sync.Mutex
+	cond   *sync.Cond
+	reads  []read
+	n      int  // records in reads
+	closed bool // the reader is done
+	failed bool // the producer stopped
+}
+
+// put adds r, waiting while max records or more are held already; it
+// reports false, keeping nothing, once the producer has stopped.
+func (q *readAhead) put(r read, max int) bool {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	for q.n >= max && !q.failed {
+		q.cond.Wait()
+	}
+	if q.failed {
+		return false
+	}
+	q.reads = append(q.reads, r)
+	q.n += len(r.b.Items) + len(r.b.Rejected)
+	q.cond.Broadcast()
+	return true
+}
+
+// take waits for reads and takes them all; none once the reader closed
+// the queue and everything was taken.
+func (q *readAhead) take() []read {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	for len(q.reads) == 0 && !q.closed {
+		q.cond.Wait()
+	}
+	rs := q.reads
+	q.reads, q.n = nil, 0
+	q.cond.Broadcast()
+	return rs
+}
+
+func (q *readAhead) close() {
+	q.mu.Lock()
+	q.closed = true
+	q.cond.Broadcast()
+	q.mu.Unlock()
+}
+
+func (q *readAhead) fail() {
+	q.mu.Lock()
+	q.failed = true
+	q.cond.Broadcast()
+	q.mu.Unlock()
+}
+
+// Run reads until the source ends or ctx is cancelled. What was read when
+// ctx ends is still produced, for up to shutdownTimeout.
 //
 // A Checkpointer's position is saved after its batch is produced when there
 // is no Tracker; with one, each batch is registered with it and its records
@@ -79,31 +137,33 @@ func (s *SourceRunner) Run(ctx context.Context, shutdownTimeout time.Duration) e
 	defer stop()
 	cp, _ := s.Src.(Checkpointer)
 
-	// The producer: one batch at a time, in order. It stops at the first
-	// batch it could not produce (ctx ended while it retried) or position
-	// it could not save, and says so by closing failed.
-	reads := make(chan read) // unbuffered: one batch produced, one read, no more
-	failed := make(chan struct{})
+	// The producer: everything read so far in one produce call, in order.
+	// It stops at the first call it could not produce (ctx ended while it
+	// retried) or position it could not save.
+	q := &readAhead{}
+	q.cond = sync.NewCond(&q.mu)
 	var failure error
 	var wg sync.WaitGroup
 	wg.Go(func() {
-		defer func() {
-			for range reads { // let the reader hand over and see failed
+		for {
+			rs := q.take()
+			if len(rs) == 0 {
+				return // closed and drained
 			}
-		}()
-		for r := range reads {
-			if len(r.b.Items)+len(r.b.Rejected) > 0 {
-				if !s.send(ctx, finish, log, r.b, r.origin) {
-					close(failed)
-					return
+			if !s.send(ctx, finish, log, rs) {
+				q.fail()
+				return
+			}
+			for _, r := range rs {
+				if len(r.b.Items)+len(r.b.Rejected) > 0 {
+					observe.Observe(time.Since(r.start).Seconds())
 				}
-				observe.Observe(time.Since(r.start).Seconds())
+				s.Tracker.release(r.origin, 1)
 			}
-			s.Tracker.release(r.origin, 1)
 			if cp != nil && s.Tracker == nil {
-				if err := cp.Checkpoint(r.pos, false); err != nil {
+				if err := cp.Checkpoint(rs[len(rs)-1].pos, false); err != nil {
 					failure = fmt.Errorf("%s: %w", s.Name, err)
-					close(failed)
+					q.fail()
 					return
 				}
 			}
@@ -112,16 +172,15 @@ func (s *SourceRunner) Run(ctx context.Context, shutdownTimeout time.Duration) e
 	// stopProducing waits for the producer to finish what it was handed;
 	// it reports whether everything was produced.
 	stopProducing := func() (bool, error) {
-		close(reads)
+		q.close()
 		wg.Wait()
-		select {
-		case <-failed:
+		if q.failed {
 			return false, failure
-		default:
-			return true, nil
 		}
+		return true, nil
 	}
 
+	max := max(1, s.BatchSize)
 	for {
 		start := time.Now()
 		b, err := s.Src.Next(ctx, s.BatchSize)
@@ -133,9 +192,7 @@ func (s *SourceRunner) Run(ctx context.Context, shutdownTimeout time.Duration) e
 				r.origin = s.Tracker.begin(r.pos)
 			}
 		}
-		select {
-		case reads <- r:
-		case <-failed:
+		if !q.put(r, max) {
 			s.Tracker.release(r.origin, 1)
 			_, ferr := stopProducing()
 			return ferr
@@ -153,7 +210,7 @@ func (s *SourceRunner) Run(ctx context.Context, shutdownTimeout time.Duration) e
 			}
 			if d, ok := s.Src.(Drainer); ok {
 				// Retried until the shutdown timeout: these were acknowledged.
-				if b := d.Drain(); !s.send(finish, finish, log, b, 0) {
+				if b := d.Drain(); !s.send(finish, finish, log, []read{{b: b}}) {
 					log.Warn("stopped with acknowledged records not produced", "records", len(b.Items)+len(b.Rejected))
 					return nil
 				}
@@ -168,21 +225,27 @@ func (s *SourceRunner) Run(ctx context.Context, shutdownTimeout time.Duration) e
 	}
 }
 
-// send produces b's posts and dead letters, of origin, retrying until
-// retryCtx ends; it reports whether they were produced.
-func (s *SourceRunner) send(retryCtx, finish context.Context, log *slog.Logger, b post.Batch, origin int64) bool {
-	n := len(b.Items) + len(b.Rejected)
+// send produces the posts and dead letters of rs, each record with its
+// read's origin, retrying until retryCtx ends; it reports whether they
+// were produced.
+func (s *SourceRunner) send(retryCtx, finish context.Context, log *slog.Logger, rs []read) bool {
+	n := 0
+	for _, r := range rs {
+		n += len(r.b.Items) + len(r.b.Rejected)
+	}
 	if n == 0 {
 		return true
 	}
 	outs := make([]Out, 0, n)
-	for _, it := range b.Items {
-		outs = append(outs, Out{Topic: s.Topic, Key: it.Key(), Item: it, Origin: origin})
-	}
-	for i := range b.Rejected {
-		d := deadLetter(s.Name, s.DeadTopic, &b.Rejected[i])
-		d.Origin = origin
-		outs = append(outs, d)
+	for _, r := range rs {
+		for _, it := range r.b.Items {
+			outs = append(outs, Out{Topic: s.Topic, Key: it.Key(), Item: it, Origin: r.origin})
+		}
+		for i := range r.b.Rejected {
+			d := deadLetter(s.Name, s.DeadTopic, &r.b.Rejected[i])
+			d.Origin = r.origin
+			outs = append(outs, d)
+		}
 	}
 	s.c.in.Add(int64(n))
 	if !retry(retryCtx, log, "produce", &s.c.retries, func() error { return produce(finish, s.Out, s.Name, s.DeadTopic, outs) }) {

@@ -129,3 +129,38 @@ func (p *failAfter) Produce(ctx context.Context, outs []Out) error {
 	return nil
 }
 func (p *failAfter) Close() error { return nil }
+
+// countingProducer counts its produce calls and takes its time over each.
+type countingProducer struct {
+	calls, outs atomic.Int64
+}
+
+func (p *countingProducer) Produce(ctx context.Context, outs []Out) error {
+	p.calls.Add(1)
+	p.outs.Add(int64(len(outs)))
+	time.Sleep(5 * time.Millisecond)
+	return nil
+}
+func (p *countingProducer) Close() error { return nil }
+
+// TestSourceRunnerGathersWhileProducing: a source that hands over a post
+// at a time (a rate-limited one) has what it read while a produce was
+// under way produced together in the next call, up to the batch size, not
+// one produce (and one Kafka record) per post.
+func TestSourceRunnerGathersWhileProducing(t *testing.T) {
+	src := &seqSource{limit: 200}
+	out := &countingProducer{}
+	sr := &SourceRunner{Name: "src", Src: src, Out: out, Topic: "posts", DeadTopic: "dead", BatchSize: 50, Log: quiet, Metrics: NewMetrics(prometheus.NewRegistry())}
+	if err := sr.Run(context.Background(), time.Second); err != nil {
+		t.Fatal(err)
+	}
+	if n := out.outs.Load(); n != 200 {
+		t.Fatalf("%d produced, want 200", n)
+	}
+	if c := out.calls.Load(); c > 200/2 {
+		t.Errorf("%d produce calls for 200 posts read one at a time (2ms each, 5ms a produce), want them gathered", c)
+	}
+	if last := src.ckpts[len(src.ckpts)-1]; last != 200 {
+		t.Errorf("last checkpoint %d, want 200", last)
+	}
+}
