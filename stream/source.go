@@ -27,9 +27,11 @@ type Drainer interface {
 	Drain() post.Batch
 }
 
-// SourceRunner feeds a source into a topic. The source reads while the
-// last batches are produced: what it reads meanwhile, up to BatchSize posts,
-// is produced together as soon as the produce under way is acknowledged.
+// SourceRunner feeds a source into a topic. While the source is ahead (its
+// reads come back full) it reads while the last batches are produced: what
+// it reads meanwhile, up to BatchSize posts, is produced together as soon
+// as the produce under way is acknowledged. Once a read comes back short
+// the next waits for the produce, as it then gathers what arrived meanwhile.
 // So a slow broker slows the source instead of piling up posts in memory
 // (at most one produce under way and BatchSize posts read ahead), the
 // source's time and the brokers' overlap instead of adding up, and a
@@ -72,6 +74,7 @@ type readAhead struct {
 	cond   *sync.Cond
 	reads  []read
 	n      int  // records in reads
+	busy   bool // the producer is producing what it took
 	closed bool // the reader is done
 	failed bool // the producer stopped
 }
@@ -102,9 +105,27 @@ func (q *readAhead) take() []read {
 		q.cond.Wait()
 	}
 	rs := q.reads
-	q.reads, q.n = nil, 0
+	q.reads, q.n, q.busy = nil, 0, len(rs) > 0
 	q.cond.Broadcast()
 	return rs
+}
+
+// done says the producer finished what it took.
+func (q *readAhead) done() {
+	q.mu.Lock()
+	q.busy = false
+	q.cond.Broadcast()
+	q.mu.Unlock()
+}
+
+// waitIdle waits until the producer has produced everything handed to it
+// (or stopped).
+func (q *readAhead) waitIdle() {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	for (q.busy || len(q.reads) > 0) && !q.failed {
+		q.cond.Wait()
+	}
 }
 
 func (q *readAhead) close() {
@@ -167,6 +188,7 @@ func (s *SourceRunner) Run(ctx context.Context, shutdownTimeout time.Duration) e
 					return
 				}
 			}
+			q.done()
 		}
 	})
 	// stopProducing waits for the producer to finish what it was handed;
@@ -196,6 +218,13 @@ func (s *SourceRunner) Run(ctx context.Context, shutdownTimeout time.Duration) e
 			s.Tracker.release(r.origin, 1)
 			_, ferr := stopProducing()
 			return ferr
+		}
+		if err == nil && len(b.Items)+len(b.Rejected) < max {
+			// The source is not ahead (a rate, a quiet stream): read again
+			// once the produce is done, and get in one batch what came
+			// meanwhile, rather than read it a post at a time, each read
+			// a wake-up and each produce a request, for nothing.
+			q.waitIdle()
 		}
 		switch {
 		case errors.Is(err, io.EOF):

@@ -143,22 +143,54 @@ func (p *countingProducer) Produce(ctx context.Context, outs []Out) error {
 }
 func (p *countingProducer) Close() error { return nil }
 
-// TestSourceRunnerGathersWhileProducing: a source that hands over a post
-// at a time (a rate-limited one) has what it read while a produce was
-// under way produced together in the next call, up to the batch size, not
-// one produce (and one Kafka record) per post.
+// rateSource hands over the posts due at a rate since its last read (at
+// least one, waiting for it), as the synthetic source does.
+type rateSource struct {
+	seqSource
+	every time.Duration
+	last  time.Time
+	reads atomic.Int64
+}
+
+func (s *rateSource) Next(ctx context.Context, max int) (post.Batch, error) {
+	s.reads.Add(1)
+	if s.n == s.limit {
+		return post.Batch{}, io.EOF
+	}
+	if s.last.IsZero() {
+		s.last = time.Now()
+	}
+	due := int(time.Since(s.last) / s.every)
+	if due == 0 {
+		time.Sleep(s.every)
+		due = 1
+	}
+	s.last = s.last.Add(time.Duration(due) * s.every)
+	var b post.Batch
+	for range min(due, max, s.limit-s.n) {
+		s.n++
+		b.Items = append(b.Items, &post.Item{Post: &post.Post{Platform: "s", ID: fmt.Sprint(s.n), CreatedAt: time.Unix(1, 0)}})
+	}
+	return b, nil
+}
+
+// TestSourceRunnerGathersWhileProducing: a source at a rate, below what
+// the producer can take, is read once per produce (what came while it was
+// under way, in one batch), not a post at a time: each read there is a
+// wake-up, and each produce a request and a Kafka record per partition.
 func TestSourceRunnerGathersWhileProducing(t *testing.T) {
-	src := &seqSource{limit: 200}
+	src := &rateSource{seqSource: seqSource{limit: 200}, every: 200 * time.Microsecond}
 	out := &countingProducer{}
-	sr := &SourceRunner{Name: "src", Src: src, Out: out, Topic: "posts", DeadTopic: "dead", BatchSize: 50, Log: quiet, Metrics: NewMetrics(prometheus.NewRegistry())}
+	sr := &SourceRunner{Name: "src", Src: src, Out: out, Topic: "posts", DeadTopic: "dead", BatchSize: 500, Log: quiet, Metrics: NewMetrics(prometheus.NewRegistry())}
 	if err := sr.Run(context.Background(), time.Second); err != nil {
 		t.Fatal(err)
 	}
 	if n := out.outs.Load(); n != 200 {
 		t.Fatalf("%d produced, want 200", n)
 	}
-	if c := out.calls.Load(); c > 200/2 {
-		t.Errorf("%d produce calls for 200 posts read one at a time (2ms each, 5ms a produce), want them gathered", c)
+	// 200 posts at 5,000/s take 40ms; a produce takes 5ms: about 8 calls.
+	if c, r := out.calls.Load(), src.reads.Load(); c > 40 || r > 2*c+2 {
+		t.Errorf("%d reads and %d produce calls for 200 posts, want them gathered", r, c)
 	}
 	if last := src.ckpts[len(src.ckpts)-1]; last != 200 {
 		t.Errorf("last checkpoint %d, want 200", last)
