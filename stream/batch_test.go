@@ -251,6 +251,18 @@ func TestKafkaConfigBatch(t *testing.T) {
 			t.Errorf("batch_items %d, batch_bytes %d: %v, want an error naming %s", c.items, c.bytes, err, c.want)
 		}
 	}
+	for _, bad := range []time.Duration{-1, 1e12 * time.Millisecond} {
+		cfg := DefaultKafkaConfig()
+		cfg.CommitInterval = bad
+		if err := cfg.Validate(); err == nil || !strings.Contains(err.Error(), "commit_interval") {
+			t.Errorf("commit_interval %v: %v", bad, err)
+		}
+		cfg = DefaultKafkaConfig()
+		cfg.FetchIdle = bad
+		if err := cfg.Validate(); err == nil || !strings.Contains(err.Error(), "fetch_idle") {
+			t.Errorf("fetch_idle %v: %v", bad, err)
+		}
+	}
 	cfg := DefaultKafkaConfig()
 	cfg.BatchItems = 1
 	if err := cfg.Validate(); err != nil {

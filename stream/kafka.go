@@ -45,6 +45,9 @@ type KafkaConfig struct {
 	// batches it finished to the brokers; 0 sends each batch's at once and
 	// waits for them before the next batch.
 	CommitInterval time.Duration `yaml:"commit_interval"`
+	// FetchIdle ends a consumer's batch when no record came for this long,
+	// before runner.linger does; 0 waits out linger (or the batch size).
+	FetchIdle time.Duration `yaml:"fetch_idle"`
 }
 
 // compressions are the codecs transport.kafka.compression names.
@@ -61,6 +64,7 @@ func DefaultKafkaConfig() KafkaConfig {
 		MaxMessageBytes:   8 << 20,
 		BatchItems:        500,
 		BatchBytes:        1 << 20,
+		FetchIdle:         time.Millisecond,
 	}
 }
 
@@ -104,6 +108,9 @@ func (c KafkaConfig) Validate() error {
 	}
 	if c.CommitInterval < 0 || c.CommitInterval > 10*time.Second {
 		errs = append(errs, fmt.Errorf("transport.kafka.commit_interval: %v, want 0 (each batch, synchronously) to 10s", c.CommitInterval))
+	}
+	if c.FetchIdle < 0 || c.FetchIdle > 10*time.Second {
+		errs = append(errs, fmt.Errorf("transport.kafka.fetch_idle: %v, want 0 (wait out runner.linger) to 10s", c.FetchIdle))
 	}
 	if _, ok := compressions[c.Compression]; !ok {
 		errs = append(errs, fmt.Errorf("transport.kafka.compression: %q, want lz4, zstd, snappy, gzip or none", c.Compression))
@@ -339,7 +346,7 @@ func (k *Kafka) waitTopic(ctx context.Context, topic string) error {
 // consumer started is missed.
 func (k *Kafka) Consumer(group, topic string) (Consumer, error) {
 	r := kafka.NewReader(k.readerConfig(group, topic))
-	return &kafkaConsumer{r: r, client: k.client, group: group, topic: topic, dead: topic == k.deadTopic}, nil
+	return &kafkaConsumer{r: r, client: k.client, group: group, topic: topic, dead: topic == k.deadTopic, idle: k.cfg.FetchIdle}, nil
 }
 
 // fetchWait is how long a fetch waits for records. kafka-go gives up on a
@@ -429,6 +436,7 @@ type kafkaConsumer struct {
 	group  string
 	topic  string
 	dead   bool
+	idle   time.Duration // fetch_idle
 
 	mu     sync.Mutex
 	lag    int64         // the group's lag, as last read
@@ -450,9 +458,12 @@ func (c *kafkaConsumer) Fetch(ctx context.Context, max int, linger time.Duration
 		deadline := time.Now().Add(linger)
 		for len(ds) < max {
 			// Records come in bursts (a fetch's worth, a producer's batch):
-			// a pause of fetchIdle ends the batch before linger does, so
+			// a pause of fetch_idle ends the batch before linger does, so
 			// that at moderate rates every hop does not wait out linger.
-			wait := min(time.Until(deadline), fetchIdle)
+			wait := time.Until(deadline)
+			if c.idle > 0 {
+				wait = min(wait, c.idle)
+			}
 			if wait <= 0 {
 				break
 			}
@@ -467,9 +478,6 @@ func (c *kafkaConsumer) Fetch(ctx context.Context, max int, linger time.Duration
 	}
 	return ds, nil
 }
-
-// fetchIdle is the pause in arrivals that ends a batch before its linger.
-const fetchIdle = time.Millisecond
 
 // decode appends the deliveries of one record to ds: one per item it
 // carries (a batch record carries several, each decoded on its own, so a
