@@ -181,6 +181,12 @@ func (t Topics) Matched() string  { return t.prefix + ".matched" }
 func (t Topics) Enriched() string { return t.prefix + ".enriched" }
 func (t Topics) Dead() string     { return t.prefix + ".deadletter" }
 
+// Batched are the topics only earshot's stages read, whose records carry
+// up to transport.kafka.batch_items items each.
+func (t Topics) Batched() []string {
+	return []string{t.Posts(), t.Matched(), t.Enriched(), t.Volume(), t.Suppressed()}
+}
+
 // Watchlists names the compacted topic of the published watchlist set.
 func (t Topics) Watchlists() string { return t.prefix + ".watchlists" }
 

@@ -240,6 +240,9 @@ func (p *Pipeline) openTransport(ctx context.Context, stages []string) error {
 		if err != nil {
 			return err
 		}
+		// The topics between stages carry up to batch_items items per
+		// record; the alert queues, which other programs read, one each.
+		k.BatchTopics(p.topics.Batched()...)
 		p.tr = k
 		p.closers = append(p.closers, p.tr.Close)
 		if err := k.WaitReady(ctx); err != nil {

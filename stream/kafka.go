@@ -2,6 +2,7 @@ package stream
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -34,6 +35,19 @@ type KafkaConfig struct {
 	// snappy, gzip or none (for a broker on the same host: see
 	// BENCHMARKS.md, "Distributed mode").
 	Compression string `yaml:"compression"`
+	// BatchItems is how many items one record of a batched topic (posts,
+	// matched, enriched, volume, suppressed: see BatchTopics) carries at
+	// most; 1 writes one item per record, as builds before it did.
+	BatchItems int `yaml:"batch_items"`
+	// BatchBytes bounds such a record's size (items, framing and key).
+	BatchBytes int `yaml:"batch_bytes"`
+	// CommitInterval is how often a consumer sends the offsets of the
+	// batches it finished to the brokers; 0 sends each batch's at once and
+	// waits for them before the next batch.
+	CommitInterval time.Duration `yaml:"commit_interval"`
+	// FetchIdle ends a consumer's batch when no record came for this long,
+	// before runner.linger does; 0 waits out linger (or the batch size).
+	FetchIdle time.Duration `yaml:"fetch_idle"`
 }
 
 // compressions are the codecs transport.kafka.compression names.
@@ -48,6 +62,9 @@ func DefaultKafkaConfig() KafkaConfig {
 		BatchTimeout:      time.Millisecond, // the runner forms the batches; this only gathers a batch's records per partition
 		SessionTimeout:    10 * time.Second,
 		MaxMessageBytes:   8 << 20,
+		BatchItems:        500,
+		BatchBytes:        1 << 20,
+		FetchIdle:         time.Millisecond,
 	}
 }
 
@@ -83,6 +100,18 @@ func (c KafkaConfig) Validate() error {
 	if c.ConnectTimeout < 0 || c.ConnectTimeout > 24*time.Hour {
 		errs = append(errs, fmt.Errorf("transport.kafka.connect_timeout: %v, want 0 (wait forever) to 24h", c.ConnectTimeout))
 	}
+	if c.BatchItems < 1 || c.BatchItems > post.MaxBatchItems {
+		errs = append(errs, fmt.Errorf("transport.kafka.batch_items: %d, want 1 (one item per record) to %d", c.BatchItems, post.MaxBatchItems))
+	}
+	if c.BatchBytes < 4<<10 || c.BatchBytes > c.MaxMessageBytes {
+		errs = append(errs, fmt.Errorf("transport.kafka.batch_bytes: %d, want 4096 to max_message_bytes (%d)", c.BatchBytes, c.MaxMessageBytes))
+	}
+	if c.CommitInterval < 0 || c.CommitInterval > 10*time.Second {
+		errs = append(errs, fmt.Errorf("transport.kafka.commit_interval: %v, want 0 (each batch, synchronously) to 10s", c.CommitInterval))
+	}
+	if c.FetchIdle < 0 || c.FetchIdle > 10*time.Second {
+		errs = append(errs, fmt.Errorf("transport.kafka.fetch_idle: %v, want 0 (wait out runner.linger) to 10s", c.FetchIdle))
+	}
 	if _, ok := compressions[c.Compression]; !ok {
 		errs = append(errs, fmt.Errorf("transport.kafka.compression: %q, want lz4, zstd, snappy, gzip or none", c.Compression))
 	}
@@ -100,6 +129,21 @@ type Kafka struct {
 	transport *kafka.Transport // for writers and the client
 	client    *kafka.Client
 	log       *slog.Logger
+	batched   map[string]bool // topics whose records carry up to BatchItems items
+}
+
+// BatchTopics names the topics whose records carry up to batch_items items
+// each (the pipeline's own topics between stages). Records of other topics
+// (the alert queues, which other programs read, and the dead letters) carry
+// one item each. Call it before making consumers and producers. Consumers
+// read both forms on every topic, whatever this says.
+func (k *Kafka) BatchTopics(topics ...string) {
+	if k.batched == nil {
+		k.batched = map[string]bool{}
+	}
+	for _, t := range topics {
+		k.batched[t] = true
+	}
 }
 
 // NewKafka returns a Kafka transport. Records on deadTopic are decoded as
@@ -302,7 +346,7 @@ func (k *Kafka) waitTopic(ctx context.Context, topic string) error {
 // consumer started is missed.
 func (k *Kafka) Consumer(group, topic string) (Consumer, error) {
 	r := kafka.NewReader(k.readerConfig(group, topic))
-	return &kafkaConsumer{r: r, client: k.client, group: group, topic: topic, dead: topic == k.deadTopic}, nil
+	return &kafkaConsumer{r: r, client: k.client, group: group, topic: topic, dead: topic == k.deadTopic, idle: k.cfg.FetchIdle}, nil
 }
 
 // fetchWait is how long a fetch waits for records. kafka-go gives up on a
@@ -316,16 +360,28 @@ func (k *Kafka) Consumer(group, topic string) (Consumer, error) {
 const fetchWait = time.Second
 
 func (k *Kafka) readerConfig(group, topic string) kafka.ReaderConfig {
+	queue := 4096
+	if k.batched[topic] && k.cfg.BatchItems > 1 {
+		// The reader's queue counts records: keep about as many items
+		// buffered as with one item per record, and at most 16 records
+		// of batch_bytes.
+		queue = max(16, 4096/k.cfg.BatchItems)
+	}
 	return kafka.ReaderConfig{
-		Brokers:           k.cfg.Brokers,
-		Dialer:            k.dialer,
-		GroupID:           group,
-		Topic:             topic,
-		MinBytes:          1,
-		MaxBytes:          k.cfg.MaxMessageBytes + 1<<20,
-		MaxWait:           fetchWait,
-		QueueCapacity:     4096,
-		CommitInterval:    0, // synchronous commits: Commit returns once the broker has them
+		Brokers:       k.cfg.Brokers,
+		Dialer:        k.dialer,
+		GroupID:       group,
+		Topic:         topic,
+		MinBytes:      1,
+		MaxBytes:      k.cfg.MaxMessageBytes + 1<<20,
+		MaxWait:       fetchWait,
+		QueueCapacity: queue,
+		// 0: synchronous commits, Commit returns once the broker has them.
+		// Else Commit hands the offsets (of batches already produced and
+		// acknowledged downstream) to a committer that sends them every
+		// interval and at a rebalance or close: never past unfinished work,
+		// and a crash repeats at most an interval more.
+		CommitInterval:    k.cfg.CommitInterval,
 		StartOffset:       kafka.FirstOffset,
 		SessionTimeout:    k.cfg.SessionTimeout,
 		HeartbeatInterval: k.cfg.SessionTimeout / 6,
@@ -339,21 +395,33 @@ func (k *Kafka) readerConfig(group, topic string) kafka.ReaderConfig {
 
 // Producer returns a producer that waits for all in-sync replicas (acks=all).
 func (k *Kafka) Producer() (Producer, error) {
-	w := &kafka.Writer{
-		Addr:                   kafka.TCP(k.cfg.Brokers...),
-		Transport:              k.transport,
-		Balancer:               kafka.Murmur2Balancer{}, // same partition for a key as the Java client
-		RequiredAcks:           kafka.RequireAll,
-		BatchTimeout:           k.cfg.BatchTimeout,
-		BatchSize:              1000,
-		BatchBytes:             int64(k.cfg.MaxMessageBytes),
-		MaxAttempts:            5,
-		WriteBackoffMin:        50 * time.Millisecond,
-		WriteBackoffMax:        2 * time.Second,
-		AllowAutoTopicCreation: false,
-		Compression:            compressions[k.cfg.Compression],
+	writer := func(batchSize int) *kafka.Writer {
+		return &kafka.Writer{
+			Addr:                   kafka.TCP(k.cfg.Brokers...),
+			Transport:              k.transport,
+			Balancer:               kafka.Murmur2Balancer{}, // same partition for a key as the Java client
+			RequiredAcks:           kafka.RequireAll,
+			BatchTimeout:           k.cfg.BatchTimeout,
+			BatchSize:              batchSize,
+			BatchBytes:             int64(k.cfg.MaxMessageBytes),
+			MaxAttempts:            5,
+			WriteBackoffMin:        50 * time.Millisecond,
+			WriteBackoffMax:        2 * time.Second,
+			AllowAutoTopicCreation: false,
+			Compression:            compressions[k.cfg.Compression],
+		}
 	}
-	return &kafkaProducer{w: w, max: k.cfg.MaxMessageBytes}, nil
+	p := &kafkaProducer{w: writer(1000), max: k.cfg.MaxMessageBytes, items: k.cfg.BatchItems, bytes: min(k.cfg.BatchBytes, k.cfg.MaxMessageBytes), batched: maps.Clone(k.batched)}
+	if p.items > 1 && len(p.batched) > 0 {
+		// Batch records go out at once, each in a produce request of its
+		// own: a produce call holds a few per partition, already gathered,
+		// and kafka-go's writer holds back a partition's records until it
+		// has BatchSize of them or BatchTimeout has passed, which for them
+		// would be a wait on every hop and nothing gained.
+		p.wb = writer(1)
+	}
+	p.parts = partitionCounts{client: k.client, n: map[string]partitionCount{}}
+	return p, nil
 }
 
 // Close releases the transport's idle connections.
@@ -368,6 +436,7 @@ type kafkaConsumer struct {
 	group  string
 	topic  string
 	dead   bool
+	idle   time.Duration // fetch_idle
 
 	mu     sync.Mutex
 	lag    int64         // the group's lag, as last read
@@ -381,29 +450,59 @@ func (c *kafkaConsumer) Fetch(ctx context.Context, max int, linger time.Duration
 	if err != nil {
 		return nil, fmt.Errorf("fetching from %s: %w", c.topic, err)
 	}
-	ds := []Delivery{c.decode(m)}
+	// A record's items are never split between two fetches, even past
+	// max: the watermark commits a record's offset once the batch holding
+	// it is done, which must then be all of its items.
+	ds := c.decode(nil, m)
 	if max > 1 && linger > 0 {
-		lctx, cancel := context.WithTimeout(ctx, linger)
-		defer cancel()
+		deadline := time.Now().Add(linger)
 		for len(ds) < max {
-			m, err := c.r.FetchMessage(lctx)
-			if err != nil {
-				break // linger over, or ctx done: return what we have
+			// Records come in bursts (a fetch's worth, a producer's batch):
+			// a pause of fetch_idle ends the batch before linger does, so
+			// that at moderate rates every hop does not wait out linger.
+			wait := time.Until(deadline)
+			if c.idle > 0 {
+				wait = min(wait, c.idle)
 			}
-			ds = append(ds, c.decode(m))
+			if wait <= 0 {
+				break
+			}
+			lctx, cancel := context.WithTimeout(ctx, wait)
+			m, err := c.r.FetchMessage(lctx)
+			cancel()
+			if err != nil {
+				break // linger over, a pause, or ctx done: return what we have
+			}
+			ds = c.decode(ds, m)
 		}
 	}
 	return ds, nil
 }
 
-func (c *kafkaConsumer) decode(m kafka.Message) Delivery {
-	d := Delivery{Raw: m.Value, Partition: m.Partition, Offset: m.Offset}
-	if c.dead {
-		d.Dead, d.Err = post.DecodeDeadLetter(m.Value)
-	} else {
-		d.Item, d.Err = post.Decode(m.Value)
+// decode appends the deliveries of one record to ds: one per item it
+// carries (a batch record carries several, each decoded on its own, so a
+// bad one is a dead letter with its own bytes and reason), all at the
+// record's offset, and one more for the bytes of a damaged envelope.
+func (c *kafkaConsumer) decode(ds []Delivery, m kafka.Message) []Delivery {
+	return decodeRecord(ds, m.Value, m.Partition, m.Offset, c.dead)
+}
+
+func decodeRecord(ds []Delivery, value []byte, partition int, offset int64, dead bool) []Delivery {
+	if dead {
+		d := Delivery{Raw: value, Partition: partition, Offset: offset}
+		d.Dead, d.Err = post.DecodeDeadLetter(value)
+		return append(ds, d)
 	}
-	return d
+	items, rest, err := post.SplitRecord(value)
+	for _, b := range items {
+		d := Delivery{Raw: b, Partition: partition, Offset: offset}
+		d.Item, d.Err = post.Decode(b)
+		ds = append(ds, d)
+	}
+	if err != nil {
+		ds = append(ds, Delivery{Raw: rest, Err: fmt.Errorf("%w (%d items before it were read)", err, len(items)), Partition: partition, Offset: offset})
+	}
+	return ds
 }
 
 func (c *kafkaConsumer) Commit(ctx context.Context, done []Position) error {
@@ -547,8 +646,13 @@ func (c *kafkaConsumer) Close() error {
 }
 
 type kafkaProducer struct {
-	w   *kafka.Writer
-	max int // max_message_bytes
+	w       *kafka.Writer // records of one item
+	wb      *kafka.Writer // batch records; nil when nothing is batched
+	max     int           // max_message_bytes
+	items   int           // batch_items
+	bytes   int           // batch_bytes
+	batched map[string]bool
+	parts   partitionCounts
 }
 
 // framing is the room a record needs beside its key and value in a record
@@ -556,11 +660,20 @@ type kafkaProducer struct {
 // incompressible value grows a little in its lz4 frame.
 const framing = 1 << 10
 
+// Produce writes outs, acknowledged by the brokers when it returns. Items
+// for a batched topic are grouped by the partition their key hashes to
+// (murmur2, as the writer's balancer hashes keys) and written as batch
+// records of up to batch_items items and batch_bytes bytes, keyed by their
+// first item's key: every item lands on the partition its own key would
+// have, in the order given, so per-key order holds as with one item per
+// record. Dead letters, items of other topics and items whose topic's
+// partitions are unknown (the brokers did not answer) are records of their
+// own.
 func (p *kafkaProducer) Produce(ctx context.Context, outs []Out) error {
 	if len(outs) == 0 {
 		return nil
 	}
-	msgs := make([]kafka.Message, 0, len(outs))
+	enc := make([][]byte, len(outs))
 	var big *TooLargeError
 	for i, o := range outs {
 		var (
@@ -582,15 +695,165 @@ func (p *kafkaProducer) Produce(ctx context.Context, outs []Out) error {
 			big.Records = append(big.Records, TooLarge{Index: i, Size: n, Head: post.Cut(b)})
 			continue
 		}
-		msgs = append(msgs, kafka.Message{Topic: o.Topic, Key: []byte(o.Key), Value: b})
+		enc[i] = b
 	}
 	if big != nil {
 		return big // before writing any: the caller produces the batch again
 	}
-	if err := p.w.WriteMessages(ctx, msgs...); err != nil {
+	msgs := p.records(ctx, outs, enc)
+	if p.wb == nil {
+		return write(ctx, p.w, msgs)
+	}
+	var single, batch []kafka.Message
+	for _, m := range msgs {
+		if post.IsBatch(m.Value) {
+			batch = append(batch, m)
+		} else {
+			single = append(single, m)
+		}
+	}
+	if len(single) <= fewSingles {
+		// A few single records (a batch's alerts) go out at once with the
+		// batch records rather than wait out the writer's BatchTimeout.
+		batch, single = append(batch, single...), nil
+	}
+	if len(single) == 0 || len(batch) == 0 {
+		return errors.Join(write(ctx, p.w, single), write(ctx, p.wb, batch))
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- write(ctx, p.w, single) }()
+	err := write(ctx, p.wb, batch)
+	return errors.Join(err, <-errc)
+}
+
+// fewSingles is how many single records a produce call sends through the
+// writer that sends each record at once. More (a flood of dead letters)
+// go through the writer that gathers them per partition: one request per
+// record would be slow for them.
+const fewSingles = 32
+
+func write(ctx context.Context, w *kafka.Writer, msgs []kafka.Message) error {
+	if len(msgs) == 0 {
+		return nil
+	}
+	if err := w.WriteMessages(ctx, msgs...); err != nil {
 		return fmt.Errorf("producing %d records: %w", len(msgs), summarize(err))
 	}
 	return nil
+}
+
+// records turns outs, encoded as enc, into the records to write.
+func (p *kafkaProducer) records(ctx context.Context, outs []Out, enc [][]byte) []kafka.Message {
+	msgs := make([]kafka.Message, 0, len(outs))
+	type dest struct {
+		topic string
+		part  int
+	}
+	var (
+		groups = map[dest]int{} // into order
+		order  [][]int          // the outs of each destination, in order
+	)
+	for i, o := range outs {
+		if o.Dead != nil || p.items <= 1 || !p.batched[o.Topic] || o.Key == "" {
+			msgs = append(msgs, kafka.Message{Topic: o.Topic, Key: []byte(o.Key), Value: enc[i]})
+			continue
+		}
+		ids := p.parts.get(ctx, o.Topic)
+		if len(ids) == 0 {
+			msgs = append(msgs, kafka.Message{Topic: o.Topic, Key: []byte(o.Key), Value: enc[i]})
+			continue
+		}
+		d := dest{o.Topic, kafka.Murmur2Balancer{}.Balance(kafka.Message{Key: []byte(o.Key)}, ids...)}
+		g, ok := groups[d]
+		if !ok {
+			g = len(order)
+			groups[d] = g
+			order = append(order, nil)
+		}
+		order[g] = append(order[g], i)
+	}
+	for _, idx := range order {
+		for len(idx) > 0 {
+			n, size := p.chunk(outs, enc, idx)
+			msgs = append(msgs, p.record(outs, enc, idx[:n], size))
+			idx = idx[n:]
+		}
+	}
+	return msgs
+}
+
+// chunk is how many of idx (at least one) go into the next record, and the
+// size of their envelope: at most batch_items, and within batch_bytes (and
+// max_message_bytes) with the first item's key and the framing.
+func (p *kafkaProducer) chunk(outs []Out, enc [][]byte, idx []int) (n, size int) {
+	limit := min(p.bytes, p.max-framing) - len(outs[idx[0]].Key)
+	size = post.EnvelopeOverhead(0)
+	for n < len(idx) && n < p.items {
+		add := len(enc[idx[n]]) + binary.MaxVarintLen32
+		if n > 0 && size+add > limit {
+			break
+		}
+		size += add
+		n++
+	}
+	return n, size
+}
+
+// record is one record carrying outs[idx]: the item itself when it is
+// alone (as a writer without batching writes it), else a batch envelope.
+func (p *kafkaProducer) record(outs []Out, enc [][]byte, idx []int, size int) kafka.Message {
+	first := outs[idx[0]]
+	if len(idx) == 1 {
+		return kafka.Message{Topic: first.Topic, Key: []byte(first.Key), Value: enc[idx[0]]}
+	}
+	items := make([][]byte, len(idx))
+	for j, i := range idx {
+		items[j] = enc[i]
+	}
+	return kafka.Message{Topic: first.Topic, Key: []byte(first.Key), Value: post.AppendBatch(make([]byte, 0, size), items)}
+}
+
+// partitionCounts caches the partition count of each topic, read from the
+// brokers at most every partitionsEvery. A topic's partitions can only
+// grow, and when they do the keys move anyway (Kafka's own rule): until
+// both the writer and this cache have seen the new count, a batch record
+// can hold items whose keys now hash elsewhere.
+type partitionCounts struct {
+	client *kafka.Client
+	mu     sync.Mutex
+	n      map[string]partitionCount
+}
+
+type partitionCount struct {
+	ids []int // 0 to n-1, as the writer hands them to its balancer
+	at  time.Time
+}
+
+// partitionsEvery is how often a topic's count is read again; kafka-go's
+// writer reads it through its transport's metadata cache, kept 6s.
+const partitionsEvery = 10 * time.Second
+
+// get is topic's partitions, none when they have never been read.
+func (pc *partitionCounts) get(ctx context.Context, topic string) []int {
+	pc.mu.Lock()
+	defer pc.mu.Unlock()
+	c, ok := pc.n[topic]
+	if ok && time.Since(c.at) < partitionsEvery {
+		return c.ids
+	}
+	mctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	md, err := pc.client.Metadata(mctx, &kafka.MetadataRequest{Topics: []string{topic}})
+	if err == nil && len(md.Topics) == 1 && md.Topics[0].Error == nil && len(md.Topics[0].Partitions) > 0 {
+		c = partitionCount{ids: make([]int, len(md.Topics[0].Partitions)), at: time.Now()}
+		for i := range c.ids {
+			c.ids[i] = i
+		}
+	} else {
+		c.at = time.Now() // keep the last count (or none); ask again later
+	}
+	pc.n[topic] = c
+	return c.ids
 }
 
 // summarize shortens kafka-go's per-message WriteErrors to their distinct causes.
@@ -610,7 +873,12 @@ func summarize(err error) error {
 	return fmt.Errorf("%d of %d failed: %s", we.Count(), len(we), strings.Join(parts, "; "))
 }
 
-func (p *kafkaProducer) Close() error { return p.w.Close() }
+func (p *kafkaProducer) Close() error {
+	if p.wb != nil {
+		return errors.Join(p.w.Close(), p.wb.Close())
+	}
+	return p.w.Close()
+}
 
 // Client is the transport's kafka-go client, with the configuration's TLS
 // and SASL, for tools that inspect topics and groups (bench/distributed).

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/segmentio/kafka-go"
 
 	"github.com/earshot-dev/earshot/post"
 )
@@ -129,5 +130,117 @@ func TestTopicWithSmallerLimitIsRefused(t *testing.T) {
 	}
 	if err := k.EnsureTopics(ctx, fine); err != nil {
 		t.Errorf("a topic created with the limit: %v", err)
+	}
+}
+
+// TestBatchRecordBadItemsThroughARunner: a batch record on a real broker
+// holding good items, an item of invalid UTF-8 and an item without an id,
+// and after it a record whose envelope is cut short, go through a stage's
+// runner: the good items reach the output, each bad item is a dead letter
+// of its own with its reason and its own bytes, the cut envelope's rest is
+// one dead letter, and the group's offset moves past both records: nothing
+// stalls, nothing is lost.
+func TestBatchRecordBadItemsThroughARunner(t *testing.T) {
+	cfg := DefaultKafkaConfig()
+	cfg.Brokers = []string{broker}
+	cfg.SessionTimeout = 6 * time.Second
+	prefix := fmt.Sprintf("f_bad.stream.%d", time.Now().UnixNano())
+	in, out, dead := prefix+".posts", prefix+".matched", prefix+".deadletter"
+	k := mustKafka(t, cfg, dead, quiet)
+	k.BatchTopics(in, out)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	if err := k.WaitReady(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := k.EnsureTopics(ctx, in, out, dead); err != nil {
+		t.Fatal(err)
+	}
+	dropAfter(t, in, out, dead)
+
+	good := benchItems(4)
+	enc := func(it *post.Item) []byte { b, _ := post.Encode(nil, it); return b }
+	badUTF8 := []byte("{\"v\":1,\"post\":{\"platform\":\"x\",\"id\":\"u\",\"text\":\"\xff\xfe\"}}")
+	noID := []byte(`{"v":1,"post":{"platform":"x","created_at":"2026-12-07T00:00:00Z"}}`)
+	rec := post.AppendBatch(nil, [][]byte{enc(good[0]), badUTF8, enc(good[1]), noID})
+	cut := post.AppendBatch(nil, [][]byte{enc(good[2]), enc(good[3])})
+	cut = cut[:len(cut)-10]
+	// Both on one partition, in order.
+	w := &kafka.Writer{Addr: kafka.TCP(broker), Topic: in, Transport: k.transport, Balancer: kafka.BalancerFunc(func(kafka.Message, ...int) int { return 0 })}
+	if err := w.WriteMessages(ctx, kafka.Message{Key: []byte("a"), Value: rec}, kafka.Message{Key: []byte("a"), Value: cut}); err != nil {
+		t.Fatal(err)
+	}
+	w.Close()
+
+	c, _ := k.Consumer(prefix+".match", in)
+	p, _ := k.Producer()
+	defer p.Close()
+	r := &Runner{
+		Name: "match", In: c, Out: p, DeadTopic: dead, Log: quiet, Metrics: NewMetrics(prometheus.NewRegistry()),
+		Topic:  func(*post.Item) string { return out },
+		Config: RunnerConfig{BatchSize: 100, Linger: 20 * time.Millisecond, Workers: 1, ShutdownTimeout: 5 * time.Second},
+		Stage:  func(_ context.Context, b post.Batch) (post.Batch, error) { return b, nil },
+	}
+	rctx, stop := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- r.Run(rctx) }()
+	defer func() { stop(); <-done; c.Close() }()
+
+	oc, _ := k.Consumer(prefix+".check", out)
+	defer oc.Close()
+	got := map[string]bool{}
+	for _, d := range fetchN(t, oc, 3) { // good[0], good[1], good[2]
+		if d.Err != nil {
+			t.Fatal(d.Err)
+		}
+		got[d.Item.Key()] = true
+	}
+	for _, it := range good[:3] {
+		if !got[it.Key()] {
+			t.Errorf("good item %s did not come through: %v", it.Key(), got)
+		}
+	}
+	dc, _ := k.Consumer(prefix+".check", dead)
+	defer dc.Close()
+	var reasons []string
+	for _, d := range fetchN(t, dc, 3) {
+		if d.Err != nil {
+			t.Fatal(d.Err)
+		}
+		reasons = append(reasons, d.Dead.Reason)
+		switch {
+		case strings.Contains(d.Dead.Reason, "UTF-8"):
+			// JSON carries the invalid bytes as U+FFFD; the size is exact.
+			if !strings.HasPrefix(d.Dead.Raw, `{"v":1,"post":{"platform":"x","id":"u"`) || d.Dead.RawBytes != len(badUTF8) {
+				t.Errorf("bad UTF-8 item's dead letter carries %q (%d bytes)", d.Dead.Raw, d.Dead.RawBytes)
+			}
+		case strings.Contains(d.Dead.Reason, "no id"):
+			if d.Dead.Raw != string(noID) {
+				t.Errorf("item without id's dead letter carries %q", d.Dead.Raw)
+			}
+		case strings.Contains(d.Dead.Reason, "batch record: item 2 of 2"):
+		default:
+			t.Errorf("unexpected dead letter %q", d.Dead.Reason)
+		}
+	}
+	if len(reasons) != 3 {
+		t.Fatalf("dead letters %q", reasons)
+	}
+	eventuallyLag(t, k, prefix+".match", in)
+}
+
+// eventuallyLag waits for group's lag on topic to reach 0.
+func eventuallyLag(t *testing.T, k *Kafka, group, topic string) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		lag, err := k.GroupLag(context.Background(), group, topic)
+		if err == nil && lag == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("lag of %s on %s still %d (%v) after 30s: the batch records' offsets were not committed", group, topic, lag, err)
+		}
+		time.Sleep(200 * time.Millisecond)
 	}
 }

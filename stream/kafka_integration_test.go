@@ -46,7 +46,7 @@ func newKafka(t testing.TB) (*Kafka, string) {
 	if err := k.WaitReady(ctx); err != nil {
 		t.Fatal(err)
 	}
-	topic := fmt.Sprintf("stream.%s.%d", t.Name(), time.Now().UnixNano())
+	topic := fmt.Sprintf("stream.%s.%d", strings.NewReplacer("/", ".", "=", "-").Replace(t.Name()), time.Now().UnixNano())
 	if err := k.EnsureTopics(ctx, topic); err != nil {
 		t.Fatal(err)
 	}
@@ -259,5 +259,105 @@ func waitLag(t *testing.T, c Consumer, want int64) {
 			t.Fatalf("lag %d, want %d", got, want)
 		}
 		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// TestKafkaBatchRecords: on a batched topic, 100 items go out in records
+// of up to batch_items; a consumer gets every item, never a record split
+// between two fetches (its offset is committed with the fetch that holds
+// all of it); a group that committed part of them gets exactly the items of
+// the uncommitted records again; and a record of the previous encoder, one
+// item, written beside them, still reads.
+func TestKafkaBatchRecords(t *testing.T) {
+	k, topic := newKafka(t)
+	k.cfg.BatchItems = 10
+	k.BatchTopics(topic)
+	ctx := context.Background()
+	p, _ := k.Producer()
+	defer p.Close()
+	if err := p.Produce(ctx, outsOf(topic, benchItems(100))); err != nil {
+		t.Fatal(err)
+	}
+	old := recorded(t)[0]
+	w := &kafka.Writer{Addr: kafka.TCP(broker), Topic: topic, Transport: k.transport}
+	if err := w.WriteMessages(ctx, kafka.Message{Key: []byte("old"), Value: old}); err != nil {
+		t.Fatal(err)
+	}
+	w.Close()
+	records, err := k.GroupLag(ctx, "nobody", topic)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if records < 11 || records > 40 {
+		t.Errorf("%d records for 100 items of batch_items 10 and one old record", records)
+	}
+
+	group := topic + ".g"
+	c1, _ := k.Consumer(group, topic)
+	type pos struct {
+		p int
+		o int64
+	}
+	fetchOf := map[pos]int{}
+	var got []Delivery
+	var fetches [][]Delivery
+	fctx, cancel := context.WithTimeout(ctx, 60*time.Second)
+	defer cancel()
+	for len(got) < 101 {
+		ds, err := c1.Fetch(fctx, 3, 20*time.Millisecond)
+		if err != nil {
+			t.Fatalf("after %d of 101 items: %v", len(got), err)
+		}
+		for _, d := range ds {
+			if d.Err != nil {
+				t.Fatal(d.Err)
+			}
+			if f, ok := fetchOf[pos{d.Partition, d.Offset}]; ok && f != len(fetches) {
+				t.Fatalf("record %d/%d split between fetches %d and %d", d.Partition, d.Offset, f, len(fetches))
+			}
+			fetchOf[pos{d.Partition, d.Offset}] = len(fetches)
+		}
+		got = append(got, ds...)
+		fetches = append(fetches, ds)
+	}
+	keys := map[string]bool{}
+	for _, d := range got {
+		keys[d.Item.Key()] = true
+	}
+	oldIt, _ := post.Decode(old)
+	if len(keys) != 101 || !keys[oldIt.Key()] {
+		t.Fatalf("%d distinct items, the old record's %v", len(keys), keys[oldIt.Key()])
+	}
+
+	// Commit the first half of the fetches only; the rest are redelivered.
+	wm := newWatermark()
+	var tickets []ticket
+	for _, ds := range fetches {
+		tickets = append(tickets, wm.add(ds))
+	}
+	half := len(fetches) / 2
+	for _, tk := range tickets[:half] {
+		if err := c1.Commit(ctx, wm.done(tk)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c1.Close()
+	want := map[string]bool{}
+	for _, ds := range fetches[half:] {
+		for _, d := range ds {
+			want[d.Item.Key()] = true
+		}
+	}
+	c2, _ := k.Consumer(group, topic)
+	defer c2.Close()
+	again := fetchN(t, c2, len(want))
+	for _, d := range again {
+		if !want[d.Item.Key()] {
+			t.Errorf("redelivered %s, which was committed", d.Item.Key())
+		}
+		delete(want, d.Item.Key())
+	}
+	if len(want) != 0 {
+		t.Errorf("%d items of uncommitted records not redelivered", len(want))
 	}
 }

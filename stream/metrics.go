@@ -67,7 +67,7 @@ func (m *Metrics) register(stage string, c *counters, lag func() int64) promethe
 			func() float64 { return float64(c.inFlight.Load()) }),
 	}
 	if lag != nil {
-		cs = append(cs, prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "earshot_stream_consumer_lag_records", Help: "Records between the stage's committed position and the end of its input topic: with Kafka, the consumer group's, the same in every copy of the stage (take the max, not the sum).", ConstLabels: labels},
+		cs = append(cs, prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "earshot_stream_consumer_lag_records", Help: "Records between the stage's committed position and the end of its input topic: with Kafka, the consumer group's, the same in every copy of the stage (take the max, not the sum). Kafka records, which on the topics between stages carry up to transport.kafka.batch_items items each.", ConstLabels: labels},
 			func() float64 { return float64(lag()) }))
 	}
 	for _, col := range cs {

@@ -58,7 +58,9 @@ func (k *Kafka) Tail(ctx context.Context, topics []string, fn func(topic string,
 							}
 							return
 						}
-						fn(topic, c.decode(m))
+						for _, d := range c.decode(nil, m) {
+							fn(topic, d)
+						}
 					}
 				})
 			}

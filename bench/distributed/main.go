@@ -66,7 +66,7 @@ type options struct {
 	embedded, keep                              bool
 	profile, compression                        string
 	profileFor                                  time.Duration
-	env                                         []string
+	env, set                                    []string
 }
 
 // Result is the JSON line.
@@ -91,6 +91,7 @@ type Result struct {
 	CPURatio     float64            `json:"cpu_ratio_vs_embedded,omitempty"` // earshot's CPU per post distributed / embedded
 	Env          []string           `json:"env,omitempty"`
 	Compression  string             `json:"compression,omitempty"`
+	Set          []string           `json:"set,omitempty"`
 	Pids         map[string]int     `json:"pids"` // of the broker and ClickHouse measured (0: not found)
 }
 
@@ -128,6 +129,8 @@ func main() {
 	flag.StringVar(&o.profile, "profile", "", "write a CPU profile of each stage process under load into this directory (pprof, served with EARSHOT_PPROF=1)")
 	flag.DurationVar(&o.profileFor, "profile-for", 10*time.Second, "how long each profile runs, from 2s after ingest starts")
 	flag.StringVar(&o.compression, "compression", "", "transport.kafka.compression for every process (default: the configuration's)")
+	var set string
+	flag.StringVar(&set, "set", "", "configuration keys for every stage process, SECTION.KEY=VALUE, comma-separated, e.g. kafka.batch_items=1,runner.linger=2ms (SECTION is the block's own name: kafka, runner, sink...)")
 	flag.StringVar(&env, "env", "", "extra environment for the stage processes, e.g. GOGC=200,GOMEMLIMIT=512MiB")
 	flag.Parse()
 	o.replicas = map[string]int{}
@@ -148,6 +151,9 @@ func main() {
 	}
 	if env != "" {
 		o.env = strings.Split(env, ",")
+	}
+	if set != "" {
+		o.set = strings.Split(set, ",")
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), o.timeout)
 	defer cancel()
@@ -176,11 +182,11 @@ func run(ctx context.Context, o options) (*Result, error) {
 		return nil, err
 	}
 	defer os.RemoveAll(tmp)
-	cfg, err := writeConfig(o.config, filepath.Join(tmp, "distributed.yaml"), prefix, db, o.compression)
+	cfg, err := writeConfig(o.config, filepath.Join(tmp, "distributed.yaml"), prefix, db, o.compression, o.set)
 	if err != nil {
 		return nil, err
 	}
-	res := &Result{Posts: o.posts, Rate: o.rate, Prefix: prefix, Replicas: o.replicas, Compression: o.compression, CPUMicros: map[string]float64{}, MaxLag: map[string]int64{}, Env: o.env}
+	res := &Result{Posts: o.posts, Rate: o.rate, Prefix: prefix, Replicas: o.replicas, Compression: o.compression, Set: o.set, CPUMicros: map[string]float64{}, MaxLag: map[string]int64{}, Env: o.env}
 	res.Load = loadavg()
 
 	ch, err := clickhouse.Open(&clickhouse.Options{Addr: []string{o.chAddr}, Auth: clickhouse.Auth{Database: "default", Username: o.chUser, Password: o.chPass}})
@@ -384,7 +390,7 @@ func run(ctx context.Context, o options) (*Result, error) {
 
 // writeConfig copies the configuration with the run's topic prefix and
 // database, and its relative paths made absolute.
-func writeConfig(from, to, prefix, db, compression string) (string, error) {
+func writeConfig(from, to, prefix, db, compression string, set []string) (string, error) {
 	b, err := os.ReadFile(from)
 	if err != nil {
 		return "", err
@@ -407,7 +413,48 @@ func writeConfig(from, to, prefix, db, compression string) (string, error) {
 	if compression != "" {
 		s = regexp.MustCompile(`(?m)^(\s*)kafka:\s*$`).ReplaceAllString(s, "${1}kafka:\n${1}  compression: "+compression)
 	}
+	for _, kv := range set {
+		var err error
+		if s, err = setKey(s, kv); err != nil {
+			return "", err
+		}
+	}
 	return to, os.WriteFile(to, []byte(s), 0o600)
+}
+
+// setKey sets SECTION.KEY=VALUE in the YAML text s: the key's line in the
+// block SECTION opens is replaced, or added at the block's start.
+func setKey(s, kv string) (string, error) {
+	path, val, ok := strings.Cut(kv, "=")
+	section, key, ok2 := strings.Cut(path, ".")
+	if !ok || !ok2 {
+		return "", fmt.Errorf("-set %q: want SECTION.KEY=VALUE", kv)
+	}
+	lines := strings.Split(s, "\n")
+	open := regexp.MustCompile(`^(\s*)` + regexp.QuoteMeta(section) + `:\s*(#.*)?$`)
+	for i, l := range lines {
+		m := open.FindStringSubmatch(l)
+		if m == nil {
+			continue
+		}
+		indent := m[1] + "  "
+		for j := i + 1; j < len(lines); j++ {
+			lj := lines[j]
+			if strings.TrimSpace(lj) == "" || strings.HasPrefix(strings.TrimSpace(lj), "#") {
+				continue
+			}
+			if !strings.HasPrefix(lj, indent) {
+				break // the block ended
+			}
+			if strings.HasPrefix(lj, indent+key+":") {
+				lines[j] = indent + key + ": " + val
+				return strings.Join(lines, "\n"), nil
+			}
+		}
+		lines = slices.Insert(lines, i+1, indent+key+": "+val)
+		return strings.Join(lines, "\n"), nil
+	}
+	return "", fmt.Errorf("-set %q: no block %q in the configuration", kv, section)
 }
 
 // waitGroups waits until every stage's consumer group is stable with all
