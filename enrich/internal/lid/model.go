@@ -39,7 +39,7 @@ type Model struct {
 	dw       int      // 64-bit words in a dense row: ⌈nl/8⌉
 	ent      []uint32 // per bucket: start<<8 | count of its sparse postings, or row<<8 | denseMark
 	sparse   []uint16 // the sparse buckets' postings: Lang<<8 | uint8(Weight)
-	dense    []uint64 // dense rows, dw words each: byte l is language l's weight + denseBias
+	dense    []uint64 // dense rows of 2·dw words: the even languages' weights + denseBias in 16-bit lanes, then the odd ones'
 	DataHash [32]byte // SHA-256 of the training data and settings
 	Meta     string   // free text: how it was trained, validation figures
 }
@@ -60,8 +60,8 @@ func (m *Model) Bucket(h uint32) uint32 { return (h * 0x9e3779b1) >> (32 - uint3
 //
 // And a bucket with at least denseMin postings (the common n-grams again:
 // 3,740 buckets of 524,288, but 212 of the 295 a 280-character tweet
-// reads) is kept as a dense row, a biased byte per language, and added
-// eight languages per 64-bit word (addDense) instead of one posting at a
+// reads) is kept as a dense row, a biased 16-bit lane per language, and
+// added four languages per 64-bit word (addDense) instead of one posting at a
 // time.
 func (m *Model) Score(feats []uint32, acc *[256]int32) {
 	for len(feats) > MaxFeatures {
@@ -82,7 +82,7 @@ func (m *Model) Score(feats []uint32, acc *[256]int32) {
 			e := ent[b]
 			n := e & 0xff
 			if n == denseMark {
-				rows[nr], cnt[nr] = e>>8*uint32(m.dw), 1
+				rows[nr], cnt[nr] = e>>8*uint32(2*m.dw), 1
 				nr++
 				continue
 			}
@@ -128,7 +128,7 @@ func (m *Model) Score(feats []uint32, acc *[256]int32) {
 		e := en[k]
 		switch n := e & 0xff; {
 		case n == denseMark:
-			rows[nr], cnt[nr] = e>>8*uint32(m.dw), counts[i]
+			rows[nr], cnt[nr] = e>>8*uint32(2*m.dw), counts[i]
 			nr++
 		case n > 0:
 			first[k] = sp[e>>8]
@@ -167,8 +167,8 @@ const (
 	denseMin = 16
 	// denseMark in an entry's count byte marks a dense bucket.
 	denseMark = 0xff
-	// denseBias is added to every weight of a dense row, so that a byte
-	// holds it unsigned (weights are int8: -128..127 → 0..255).
+	// denseBias is added to every weight of a dense row, so that it is
+	// unsigned (weights are int8: -128..127 → 0..255).
 	denseBias = 128
 	// denseRoom is how many counts of dense rows a 16-bit lane holds:
 	// 257 × 255 = 65535.
@@ -180,7 +180,8 @@ const (
 // acc. The rows are summed in 16-bit lanes first: even[j] holds the
 // languages 8j, 8j+2, 8j+4, 8j+6 and odd[j] the languages 8j+1, 8j+3, …,
 // each lane the sum of (weight + denseBias) × count over the rows added
-// since the last flush into acc (which takes the bias off again). A lane
+// since the last flush into acc (which takes the bias off again); a row
+// is stored that way too, its dw even words then its dw odd ones. A lane
 // holds at most denseRoom counts, so it never carries into the next.
 // Rows counted once are added two at a time (one read and write of the
 // lanes for two rows). cnt is used up.
@@ -217,18 +218,19 @@ func (m *Model) addDense(rows, cnt []uint32, acc *[256]int32) {
 				flush()
 			}
 			room -= 2
-			r1, r2 := dense[r:int(r)+dw], dense[rows[k+1]:int(rows[k+1])+dw]
-			r1, r2 = r1[:len(ev)], r2[:len(ev)]
+			r2 := rows[k+1]
+			e1, o1 := dense[r:int(r)+dw], dense[int(r)+dw:int(r)+2*dw]
+			e2, o2 := dense[r2:int(r2)+dw], dense[int(r2)+dw:int(r2)+2*dw]
+			e1, o1, e2, o2 = e1[:len(ev)], o1[:len(ev)], e2[:len(ev)], o2[:len(ev)]
 			for j := range ev {
-				x, y := r1[j], r2[j]
-				ev[j] += x&lanes + y&lanes
-				od[j] += x>>8&lanes + y>>8&lanes
+				ev[j] += e1[j] + e2[j]
+				od[j] += o1[j] + o2[j]
 			}
 			k++
 			continue
 		}
-		row := dense[r : int(r)+dw]
-		row = row[:len(ev)]
+		re, ro := dense[r:int(r)+dw], dense[int(r)+dw:int(r)+2*dw]
+		re, ro = re[:len(ev)], ro[:len(ev)]
 		for c > 0 {
 			if room == 0 {
 				flush()
@@ -237,15 +239,15 @@ func (m *Model) addDense(rows, cnt []uint32, acc *[256]int32) {
 			room -= a
 			c -= a
 			if a == 1 {
-				for j, x := range row {
-					ev[j] += x & lanes
-					od[j] += x >> 8 & lanes
+				for j := range ev {
+					ev[j] += re[j]
+					od[j] += ro[j]
 				}
 				continue
 			}
-			for j, x := range row {
-				ev[j] += (x & lanes) * uint64(a)
-				od[j] += (x >> 8 & lanes) * uint64(a)
+			for j := range ev {
+				ev[j] += re[j] * uint64(a)
+				od[j] += ro[j] * uint64(a)
 			}
 		}
 	}
@@ -283,7 +285,7 @@ func (m *Model) index() error {
 		lo, hi := m.Offsets[b], m.Offsets[b+1]
 		n := hi - lo
 		if n >= denseMin {
-			r := len(m.dense) / m.dw
+			r := len(m.dense) / (2 * m.dw)
 			row := make([]byte, 8*m.dw)
 			for i := range row {
 				row[i] = denseBias
@@ -292,7 +294,10 @@ func (m *Model) index() error {
 				row[m.Lang[p]] = byte(int(m.Weight[p]) + denseBias)
 			}
 			for j := range m.dw {
-				m.dense = append(m.dense, binary.LittleEndian.Uint64(row[8*j:]))
+				m.dense = append(m.dense, binary.LittleEndian.Uint64(row[8*j:])&lanes)
+			}
+			for j := range m.dw {
+				m.dense = append(m.dense, binary.LittleEndian.Uint64(row[8*j:])>>8&lanes)
 			}
 			m.ent[b] = uint32(r)<<8 | denseMark
 			continue
