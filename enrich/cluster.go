@@ -115,12 +115,13 @@ func spill(ones *[8]uint64, total *[64]int) {
 
 // cluster assigns the post to the cluster of its near-duplicates in the
 // window, or starts one named after the post.
-func (e *Enricher) cluster(p *post.Post, en *post.Enrichment, words []string) {
-	var arr [64]string
+func (e *Enricher) cluster(p *post.Post, en *post.Enrichment, sc *wordsScratch) {
+	words := sc.words
 	if t := untagged(p.Text); t != "" {
 		// Copies that differ only in the hashtags tacked on at the end are
 		// one cluster, named alike whichever copy comes first.
-		words = intentWords(t, arr[:0])
+		sc.untagged, sc.ubuf = appendIntentWords(sc.untagged[:0], sc.ubuf, t)
+		words = sc.untagged
 	}
 	if len(words) > 1 && words[0] == "rt" {
 		// "RT @x: …" is a repost: the mention is skipped already, and without

@@ -216,7 +216,7 @@ func TestClusterAllocatesNothingOnKnownPost(t *testing.T) {
 	e := New(Config{})
 	now := time.Date(2026, 12, 7, 8, 0, 0, 0, time.UTC)
 	text := "my acme phone will not charge since the update this morning"
-	words := intentWords(text, nil)
+	words := &wordsScratch{words: intentWords(text, nil)}
 	p := &post.Post{Platform: "bluesky", ID: "at://did:plc:abcdefghijklmnopqrstuvwx/app.bsky.feed.post/3l3qo2vutsw2b", Text: text, CreatedAt: now}
 	var en post.Enrichment
 	e.cluster(p, &en, words)
@@ -235,5 +235,30 @@ func TestClusterAllocatesNothingOnKnownPost(t *testing.T) {
 	}
 	if en.ClusterSize < maxClusterMembers+100 {
 		t.Errorf("cluster size %d", en.ClusterSize)
+	}
+}
+
+// TestEnrichAllocatesOnlyItsResult: in the steady state, enriching a post
+// (without a location: the gazetteer allocates) that joins a cluster which
+// knows it allocates only the Enrichment it returns: the words shared by
+// intent and clustering come from a pooled scratch, the cluster key is
+// looked up from the stack, language ID and sentiment allocate nothing.
+func TestEnrichAllocatesOnlyItsResult(t *testing.T) {
+	if raceEnabled {
+		t.Skip("the race detector's sync.Pool drops items on purpose")
+	}
+	e := New(Config{})
+	now := time.Date(2026, 12, 7, 8, 0, 0, 0, time.UTC)
+	for _, text := range []string{
+		"my acme phone will not charge since the update this morning",
+		"acme charged me twice for the same order, I want a refund now #acme #fail @acmehelp 😡",
+		"Το τηλέφωνο της acme δεν φορτίζει από το πρωί, απαράδεκτο! #acme",
+		strings.Repeat("la batería de acme no dura nada y el soporte no contesta ", 40),
+	} {
+		p := &post.Post{Platform: "x", ID: "1", Text: text, CreatedAt: now}
+		e.Enrich(p)
+		if n := testing.AllocsPerRun(100, func() { e.Enrich(p) }); n != 1 {
+			t.Errorf("%.30q…: %.1f allocations, want 1 (the Enrichment)", text, n)
+		}
 	}
 }

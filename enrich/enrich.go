@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/earshot-dev/earshot/post"
@@ -86,13 +87,14 @@ func (e *Enricher) Enrich(p *post.Post) *post.Enrichment {
 	en.SentimentProbs = [3]float32{float32(s.probs[0]), float32(s.probs[1]), float32(s.probs[2])}
 	s.emo.set(en)
 	e.region(p, en)
-	var arr [64]string
-	words := intentWords(p.Text, arr[:0]) // shared by intent and cluster
-	e.intents(p, en, words)
+	sc := wordsPool.Get().(*wordsScratch)
+	sc.words, sc.buf = appendIntentWords(sc.words[:0], sc.buf, p.Text) // shared by intent and cluster
+	e.intents(p, en, sc.words)
 	en.Influence = influence(p)
 	if e.cfg.Clustering != "off" {
-		e.cluster(p, en, words)
+		e.cluster(p, en, sc)
 	}
+	sc.release()
 	if e.cfg.RedactPII {
 		en.RedactedText = redactPII(p.Text)
 	}
@@ -154,6 +156,28 @@ func InScope(ms []post.Match, region string) []post.Match {
 		}
 	}
 	return kept
+}
+
+// wordsScratch is a post's normalised words (appendIntentWords) and the
+// bytes they point into, reused from post to post: the words are split
+// once and shared by intent and clustering, and make no garbage. The
+// untagged text's words (clustering) have their own bytes.
+type wordsScratch struct {
+	words, untagged []string
+	buf, ubuf       []byte
+}
+
+var wordsPool = sync.Pool{New: func() any { return new(wordsScratch) }}
+
+// maxScratchBytes: a scratch that grew past this (a huge post) is not
+// kept, so that the pool does not hold megabytes.
+const maxScratchBytes = 64 << 10
+
+func (sc *wordsScratch) release() {
+	if cap(sc.buf)+cap(sc.ubuf) > maxScratchBytes || cap(sc.words)+cap(sc.untagged) > maxScratchBytes/16 {
+		return
+	}
+	wordsPool.Put(sc)
 }
 
 // postTime is when a post was made, for the cluster window; ingestion time
