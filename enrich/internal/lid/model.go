@@ -73,7 +73,7 @@ func (m *Model) Score(feats []uint32, acc *[256]int32) {
 	shift := 32 - uint32(m.Bits)
 	ent, sp := m.ent, m.sparse
 	if len(feats) < dedupMin {
-		// feature by feature: a short post's few features rarely repeat
+		// feature by feature
 		for _, h := range feats {
 			b := (h * 0x9e3779b1) >> shift
 			if int(b) >= len(ent) {
@@ -159,8 +159,11 @@ func (m *Model) Score(feats []uint32, acc *[256]int32) {
 
 const (
 	// dedupMin: below this many features a post is scored feature by
-	// feature (few repeats; the count table would cost more than it saves).
-	dedupMin   = 48
+	// feature: a repeated dense bucket then costs a row add per repeat, yet
+	// that is cheaper than the count table (8 KB to clear) up to about
+	// here — a synthetic post (~130 features) 0.84× with 320 as with 48,
+	// a 480-feature tweet the same (BENCHMARKS.md, "Enrich speed").
+	dedupMin   = 320
 	dedupSlots = 1024 // a power of two ≥ 2×MaxFeatures
 	// denseMin: a bucket with this many postings or more is a dense row
 	// (measured: BenchmarkScore, BENCHMARKS.md "Enrich speed").
