@@ -262,3 +262,20 @@ func TestEnrichAllocatesOnlyItsResult(t *testing.T) {
 		}
 	}
 }
+
+// FuzzAppendIntentWords: the words split into a reused scratch buffer are
+// the words intentWords allocates, whatever the text before it left in
+// the buffer.
+func FuzzAppendIntentWords(f *testing.F) {
+	f.Add("Ο Γιώργος λέει: don't #StopTheWar @x https://t.co/y İstanbul ﬁne", "acme")
+	f.Add("", strings.Repeat("word ", 100))
+	var buf []byte
+	var out []string
+	f.Fuzz(func(t *testing.T, text, before string) {
+		out, buf = appendIntentWords(out[:0], buf, before)
+		out, buf = appendIntentWords(out[:0], buf, text)
+		if want := intentWords(text, nil); !slices.Equal(out, want) {
+			t.Fatalf("%q: scratch %q, fresh %q", text, out, want)
+		}
+	})
+}

@@ -111,3 +111,22 @@ func BenchmarkScore(b *testing.B) {
 		})
 	}
 }
+
+// FuzzScoreSums: on any text, Score (dense rows, counting, the ASCII
+// path of Features) gives the sums of the plain per-posting loop.
+func FuzzScoreSums(f *testing.F) {
+	f.Add(longTweet)
+	f.Add(strings.Repeat("the the the ", 200))
+	f.Add("#BuenosDías #FelizLunes \\u00e9 &amp; RT @x: ok")
+	m := embedded(f)
+	f.Fuzz(func(t *testing.T, text string) {
+		var fb [MaxFeatures]uint32
+		feats := fb[:Features(text, &fb)]
+		var got, want [256]int32
+		m.Score(feats, &got)
+		m.scoreEach(feats, &want)
+		if got != want {
+			t.Fatalf("%.40q: sums differ", text)
+		}
+	})
+}
