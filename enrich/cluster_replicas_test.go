@@ -1,6 +1,7 @@
 package enrich
 
 import (
+	"context"
 	"fmt"
 	"hash/fnv"
 	"slices"
@@ -240,26 +241,36 @@ func TestClusterAllocatesNothingOnKnownPost(t *testing.T) {
 
 // TestEnrichAllocatesOnlyItsResult: in the steady state, enriching a post
 // (without a location: the gazetteer allocates) that joins a cluster which
-// knows it allocates only the Enrichment it returns: the words shared by
-// intent and clustering come from a pooled scratch, the cluster key is
-// looked up from the stack, language ID and sentiment allocate nothing.
+// knows it allocates nothing but the result: the words shared by intent
+// and clustering come from a pooled scratch, the cluster key is looked up
+// from the stack, language ID and sentiment allocate nothing. The stage
+// allocates the batch's slice and, per post, its copy of the item with
+// the enrichment beside it.
 func TestEnrichAllocatesOnlyItsResult(t *testing.T) {
 	if raceEnabled {
 		t.Skip("the race detector's sync.Pool drops items on purpose")
 	}
 	e := New(Config{})
 	now := time.Date(2026, 12, 7, 8, 0, 0, 0, time.UTC)
-	for _, text := range []string{
+	var batch post.Batch
+	for i, text := range []string{
 		"my acme phone will not charge since the update this morning",
 		"acme charged me twice for the same order, I want a refund now #acme #fail @acmehelp 😡",
 		"Το τηλέφωνο της acme δεν φορτίζει από το πρωί, απαράδεκτο! #acme",
 		strings.Repeat("la batería de acme no dura nada y el soporte no contesta ", 40),
 	} {
-		p := &post.Post{Platform: "x", ID: "1", Text: text, CreatedAt: now}
-		e.Enrich(p)
-		if n := testing.AllocsPerRun(100, func() { e.Enrich(p) }); n != 1 {
-			t.Errorf("%.30q…: %.1f allocations, want 1 (the Enrichment)", text, n)
+		p := &post.Post{Platform: "x", ID: fmt.Sprint(i), Text: text, CreatedAt: now}
+		var en post.Enrichment
+		e.enrichInto(p, &en)
+		if n := testing.AllocsPerRun(100, func() { en = post.Enrichment{}; e.enrichInto(p, &en) }); n != 0 {
+			t.Errorf("%.30q…: %.1f allocations besides the result, want 0", text, n)
 		}
+		batch.Items = append(batch.Items, &post.Item{Post: p, Matches: []post.Match{{Watchlist: "acme"}}})
+	}
+	stage := e.Stage()
+	ctx := context.Background()
+	if n := testing.AllocsPerRun(100, func() { stage(ctx, batch) }); n != float64(1+len(batch.Items)) {
+		t.Errorf("stage: %.1f allocations for %d posts, want %d (the slice, an item and its enrichment a post)", n, len(batch.Items), 1+len(batch.Items))
 	}
 }
 

@@ -79,7 +79,14 @@ func (e *Enricher) Languages() []string {
 
 // Enrich returns the tags for p.
 func (e *Enricher) Enrich(p *post.Post) *post.Enrichment {
-	en := &post.Enrichment{Region: "unknown", SentimentLabel: "neutral"}
+	en := new(post.Enrichment)
+	e.enrichInto(p, en)
+	return en
+}
+
+// enrichInto sets en (zero) to the tags for p.
+func (e *Enricher) enrichInto(p *post.Post, en *post.Enrichment) {
+	en.Region, en.SentimentLabel = "unknown", "neutral"
 	lr := e.lang.detect(p.Text, p.Lang, e.cfg.LangMinConfidence)
 	en.Lang, en.LangConfidence = lr.lang, lr.confidence
 	s := e.senti.score(p.Text, en.Lang)
@@ -98,7 +105,6 @@ func (e *Enricher) Enrich(p *post.Post) *post.Enrichment {
 	if e.cfg.RedactPII {
 		en.RedactedText = redactPII(p.Text)
 	}
-	return en
 }
 
 // Stage returns the enrich stage. Items given are never modified
@@ -115,18 +121,28 @@ func (e *Enricher) Stage() func(context.Context, post.Batch) (post.Batch, error)
 				out = append(out, it) // a delete or an edit that no longer matches: passed on for retraction
 				continue
 			}
-			cp := *it
-			cp.Enrichment = e.Enrich(it.Post)
+			// the copy and its enrichment in one allocation: they live as
+			// long as each other
+			x := &enrichedItem{item: *it}
+			cp := &x.item
+			cp.Enrichment = &x.en
+			e.enrichInto(it.Post, &x.en)
 			if kept := InScope(it.Matches, cp.Enrichment.Region); len(kept) != len(it.Matches) {
 				if len(kept) == 0 && it.Post.Kind == "" {
 					continue
 				}
 				cp.Matches = kept
 			}
-			out = append(out, &cp)
+			out = append(out, cp)
 		}
 		return post.Batch{Items: out}, nil
 	}
+}
+
+// enrichedItem is an item the stage passes on and its enrichment.
+type enrichedItem struct {
+	item post.Item
+	en   post.Enrichment
 }
 
 // InScope is the matches whose watchlist's regions include region (case
