@@ -62,6 +62,7 @@ func BenchmarkBaselineStage(b *testing.B) {
 func BenchmarkTags(b *testing.B) {
 	batch, bytes := realisticBatch(500)
 	e := New(Config{})
+	sc := new(wordsScratch)
 	for _, tc := range []struct {
 		name string
 		f    func(p *post.Post, en *post.Enrichment)
@@ -70,7 +71,10 @@ func BenchmarkTags(b *testing.B) {
 		{"sentiment", func(p *post.Post, en *post.Enrichment) { e.senti.score(p.Text, p.Lang) }},
 		{"region", e.region},
 		{"intent", func(p *post.Post, en *post.Enrichment) { e.intents(p, en, intentWords(p.Text, nil)) }},
-		{"cluster", func(p *post.Post, en *post.Enrichment) { e.cluster(p, en, intentWords(p.Text, nil)) }},
+		{"cluster", func(p *post.Post, en *post.Enrichment) {
+			sc.words, sc.buf = appendIntentWords(sc.words[:0], sc.buf, p.Text)
+			e.cluster(p, en, sc)
+		}},
 	} {
 		b.Run(tc.name, func(b *testing.B) {
 			b.SetBytes(bytes)

@@ -65,15 +65,24 @@ func fnv64(s string) uint64 {
 }
 
 // simhash hashes normalised words and word pairs: bit b is set when most
-// features' hashes have it set.
+// features' hashes have it set. The bits are counted eight at a time:
+// byte lane i of ones[k] counts bit 8i+k of the features' hashes (a
+// shift, a mask and an add per eight bits), moved to the per-bit counts
+// every 255 features, before a lane can overflow.
 func simhash(ws []string) uint64 {
-	var ones [64]int
-	n := 0
+	const lanes = 0x0101010101010101
+	var ones [8]uint64
+	var total [64]int
+	n, pending := 0, 0
 	add := func(x uint64) {
-		for b := range 64 {
-			ones[b] += int(x >> b & 1) // branch-free: the bits are random
+		for k := range ones {
+			ones[k] += x >> k & lanes
 		}
 		n++
+		if pending++; pending == 255 {
+			spill(&ones, &total)
+			pending = 0
+		}
 	}
 	var prev uint64
 	for i, w := range ws {
@@ -84,23 +93,35 @@ func simhash(ws []string) uint64 {
 		}
 		prev = x
 	}
+	spill(&ones, &total)
 	var h uint64
 	for b := range 64 {
-		if 2*ones[b] > n {
+		if 2*total[b] > n {
 			h |= 1 << b
 		}
 	}
 	return h
 }
 
+// spill adds the byte lanes of ones to the per-bit counts and empties them.
+func spill(ones *[8]uint64, total *[64]int) {
+	for k, c := range ones {
+		for i := range 8 {
+			total[8*i+k] += int(c >> (8 * i) & 0xff)
+		}
+		ones[k] = 0
+	}
+}
+
 // cluster assigns the post to the cluster of its near-duplicates in the
 // window, or starts one named after the post.
-func (e *Enricher) cluster(p *post.Post, en *post.Enrichment, words []string) {
-	var arr [64]string
+func (e *Enricher) cluster(p *post.Post, en *post.Enrichment, sc *wordsScratch) {
+	words := sc.words
 	if t := untagged(p.Text); t != "" {
 		// Copies that differ only in the hashtags tacked on at the end are
 		// one cluster, named alike whichever copy comes first.
-		words = intentWords(t, arr[:0])
+		sc.untagged, sc.ubuf = appendIntentWords(sc.untagged[:0], sc.ubuf, t)
+		words = sc.untagged
 	}
 	if len(words) > 1 && words[0] == "rt" {
 		// "RT @x: …" is a repost: the mention is skipped already, and without
@@ -117,7 +138,11 @@ func (e *Enricher) cluster(p *post.Post, en *post.Enrichment, words []string) {
 	if n < clusterMinWords {
 		maxDist = 0
 	}
-	en.ClusterID, en.ClusterSize = e.clusters.add(h, maxDist, postTime(p), p.Key())
+	// the post's key (p.Key()) in a buffer on the stack: it is looked up
+	// for every post but made a string only when a cluster remembers it
+	var kb [128]byte
+	key := append(append(append(kb[:0], p.Platform...), ':'), p.ID...)
+	en.ClusterID, en.ClusterSize = e.clusters.add(h, maxDist, postTime(p), key)
 }
 
 // untagged is text without its trailing hashtags (and the mentions, links
@@ -145,7 +170,9 @@ func untagged(text string) string {
 	}
 }
 
-func (c *clusterer) add(h uint64, maxDist int, t time.Time, key string) (string, int) {
+// add puts a post of hash h, time t and key into the cluster of its
+// near-duplicates or a new one. key is not kept (copied when remembered).
+func (c *clusterer) add(h uint64, maxDist int, t time.Time, key []byte) (string, int) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if t.After(c.now) {
@@ -162,11 +189,11 @@ func (c *clusterer) add(h uint64, maxDist int, t time.Time, key string) (string,
 		}
 	}
 	if found != nil {
-		if _, seen := found.members[key]; seen {
+		if _, seen := found.members[string(key)]; seen {
 			return found.id, found.size // a redelivery: the same answer as the first time, or later
 		}
 		if len(found.members) < maxClusterMembers {
-			found.members[key] = struct{}{}
+			found.members[string(key)] = struct{}{}
 		}
 		found.size++
 		if t.After(found.last) {
@@ -175,7 +202,7 @@ func (c *clusterer) add(h uint64, maxDist int, t time.Time, key string) (string,
 		c.lru.MoveToBack(found.elem)
 		return found.id, found.size
 	}
-	cl := &cluster{id: clusterID(h, t, c.window), hash: h, last: t, size: 1, members: map[string]struct{}{key: {}}}
+	cl := &cluster{id: clusterID(h, t, c.window), hash: h, last: t, size: 1, members: map[string]struct{}{string(key): {}}}
 	cl.elem = c.lru.PushBack(cl)
 	for i := range c.bands {
 		b := band(h, i)

@@ -1,6 +1,7 @@
 package enrich
 
 import (
+	"context"
 	"fmt"
 	"hash/fnv"
 	"slices"
@@ -146,4 +147,146 @@ func TestUntagged(t *testing.T) {
 	if got := untagged("words at the start " + huge); got != "words at the start" {
 		t.Errorf("words and a megabyte of tags: %.40q", got)
 	}
+}
+
+// simhashBitByBit is simhash as it was first written, a counter per bit
+// per feature: the reference of TestSimhashCountsEightBitsAtATime.
+func simhashBitByBit(ws []string) uint64 {
+	var ones [64]int
+	n := 0
+	add := func(x uint64) {
+		for b := range 64 {
+			ones[b] += int(x >> b & 1)
+		}
+		n++
+	}
+	var prev uint64
+	for i, w := range ws {
+		x := fnv64(w)
+		add(x)
+		if i > 0 {
+			add((prev*31 + x) * 0x9e3779b97f4a7c15)
+		}
+		prev = x
+	}
+	var h uint64
+	for b := range 64 {
+		if 2*ones[b] > n {
+			h |= 1 << b
+		}
+	}
+	return h
+}
+
+// TestSimhashCountsEightBitsAtATime: the bit-sliced simhash gives the
+// hash of the bit-by-bit count on every post, short or long (past the
+// 255 features where its byte lanes are spilled), and on word lists of
+// one word repeated (every lane counting to the limit).
+func TestSimhashCountsEightBitsAtATime(t *testing.T) {
+	batch, _ := realisticBatch(2000)
+	var lists [][]string
+	for _, it := range batch.Items {
+		lists = append(lists, intentWords(it.Post.Text, nil))
+	}
+	long := intentWords(strings.Repeat("the quick brown fox jumps over the lazy dog again and again ", 60), nil)
+	for _, n := range []int{0, 1, 2, 127, 128, 129, 255, 256, 300, len(long)} {
+		lists = append(lists, long[:min(n, len(long))])
+	}
+	same := make([]string, 1000)
+	for i := range same {
+		same[i] = "acme"
+	}
+	for _, n := range []int{127, 128, 129, 255, 256, 1000} {
+		lists = append(lists, same[:n])
+	}
+	for _, ws := range lists {
+		if got, want := simhash(ws), simhashBitByBit(ws); got != want {
+			t.Fatalf("%d words %.5q…: simhash %016x, bit by bit %016x", len(ws), ws, got, want)
+		}
+	}
+}
+
+// TestClusterAllocatesNothingOnKnownPost: a post that joins a cluster
+// which already remembers it (a redelivery), or one that is full of
+// remembered keys, costs no allocation: its key is looked up from a
+// buffer on the stack, not made a string.
+func TestClusterAllocatesNothingOnKnownPost(t *testing.T) {
+	if raceEnabled {
+		t.Skip("allocation counts mean nothing under the race detector")
+	}
+	e := New(Config{})
+	now := time.Date(2026, 12, 7, 8, 0, 0, 0, time.UTC)
+	text := "my acme phone will not charge since the update this morning"
+	words := &wordsScratch{words: intentWords(text, nil)}
+	p := &post.Post{Platform: "bluesky", ID: "at://did:plc:abcdefghijklmnopqrstuvwx/app.bsky.feed.post/3l3qo2vutsw2b", Text: text, CreatedAt: now}
+	var en post.Enrichment
+	e.cluster(p, &en, words)
+	if n := testing.AllocsPerRun(100, func() { e.cluster(p, &en, words) }); n != 0 {
+		t.Errorf("redelivered post: %.1f allocations, want 0", n)
+	}
+	for i := range maxClusterMembers {
+		q := *p
+		q.ID = fmt.Sprintf("id-%d", i)
+		e.cluster(&q, &en, words)
+	}
+	q := *p
+	q.ID = "one more"
+	if n := testing.AllocsPerRun(100, func() { e.cluster(&q, &en, words) }); n != 0 {
+		t.Errorf("post joining a full cluster: %.1f allocations, want 0", n)
+	}
+	if en.ClusterSize < maxClusterMembers+100 {
+		t.Errorf("cluster size %d", en.ClusterSize)
+	}
+}
+
+// TestEnrichAllocatesOnlyItsResult: in the steady state, enriching a post
+// (without a location: the gazetteer allocates) that joins a cluster which
+// knows it allocates nothing but the result: the words shared by intent
+// and clustering come from a pooled scratch, the cluster key is looked up
+// from the stack, language ID and sentiment allocate nothing. The stage
+// allocates the batch's slice and, per post, its copy of the item with
+// the enrichment beside it.
+func TestEnrichAllocatesOnlyItsResult(t *testing.T) {
+	if raceEnabled {
+		t.Skip("the race detector's sync.Pool drops items on purpose")
+	}
+	e := New(Config{})
+	now := time.Date(2026, 12, 7, 8, 0, 0, 0, time.UTC)
+	var batch post.Batch
+	for i, text := range []string{
+		"my acme phone will not charge since the update this morning",
+		"acme charged me twice for the same order, I want a refund now #acme #fail @acmehelp 😡",
+		"Το τηλέφωνο της acme δεν φορτίζει από το πρωί, απαράδεκτο! #acme",
+		strings.Repeat("la batería de acme no dura nada y el soporte no contesta ", 40),
+	} {
+		p := &post.Post{Platform: "x", ID: fmt.Sprint(i), Text: text, CreatedAt: now}
+		var en post.Enrichment
+		e.enrichInto(p, &en)
+		if n := testing.AllocsPerRun(100, func() { en = post.Enrichment{}; e.enrichInto(p, &en) }); n != 0 {
+			t.Errorf("%.30q…: %.1f allocations besides the result, want 0", text, n)
+		}
+		batch.Items = append(batch.Items, &post.Item{Post: p, Matches: []post.Match{{Watchlist: "acme"}}})
+	}
+	stage := e.Stage()
+	ctx := context.Background()
+	if n := testing.AllocsPerRun(100, func() { stage(ctx, batch) }); n != float64(1+len(batch.Items)) {
+		t.Errorf("stage: %.1f allocations for %d posts, want %d (the slice, an item and its enrichment a post)", n, len(batch.Items), 1+len(batch.Items))
+	}
+}
+
+// FuzzAppendIntentWords: the words split into a reused scratch buffer are
+// the words intentWords allocates, whatever the text before it left in
+// the buffer.
+func FuzzAppendIntentWords(f *testing.F) {
+	f.Add("Ο Γιώργος λέει: don't #StopTheWar @x https://t.co/y İstanbul ﬁne", "acme")
+	f.Add("", strings.Repeat("word ", 100))
+	var buf []byte
+	var out []string
+	f.Fuzz(func(t *testing.T, text, before string) {
+		out, buf = appendIntentWords(out[:0], buf, before)
+		out, buf = appendIntentWords(out[:0], buf, text)
+		if want := intentWords(text, nil); !slices.Equal(out, want) {
+			t.Fatalf("%q: scratch %q, fresh %q", text, out, want)
+		}
+	})
 }

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/earshot-dev/earshot/post"
@@ -84,7 +85,14 @@ func (e *Enricher) Languages() []string {
 
 // Enrich returns the tags for p.
 func (e *Enricher) Enrich(p *post.Post) *post.Enrichment {
-	en := &post.Enrichment{Region: "unknown", SentimentLabel: "neutral"}
+	en := new(post.Enrichment)
+	e.enrichInto(p, en)
+	return en
+}
+
+// enrichInto sets en (zero) to the tags for p.
+func (e *Enricher) enrichInto(p *post.Post, en *post.Enrichment) {
+	en.Region, en.SentimentLabel = "unknown", "neutral"
 	lr := e.lang.detect(p.Text, p.Lang, e.cfg.LangMinConfidence)
 	en.Lang, en.LangConfidence = lr.lang, lr.confidence
 	s := e.senti.score(p.Text, en.Lang)
@@ -92,17 +100,17 @@ func (e *Enricher) Enrich(p *post.Post) *post.Enrichment {
 	en.SentimentProbs = [3]float32{float32(s.probs[0]), float32(s.probs[1]), float32(s.probs[2])}
 	s.emo.set(en)
 	e.region(p, en)
-	var arr [64]string
-	words := intentWords(p.Text, arr[:0]) // shared by intent and cluster
-	e.intents(p, en, words)
+	sc := wordsPool.Get().(*wordsScratch)
+	sc.words, sc.buf = appendIntentWords(sc.words[:0], sc.buf, p.Text) // shared by intent and cluster
+	e.intents(p, en, sc.words)
 	en.Influence = influence(p)
 	if e.cfg.Clustering != "off" {
-		e.cluster(p, en, words)
+		e.cluster(p, en, sc)
 	}
+	sc.release()
 	if e.cfg.RedactPII {
 		en.RedactedText = redactPII(p.Text)
 	}
-	return en
 }
 
 // Stage returns the enrich stage. Items given are never modified
@@ -119,18 +127,28 @@ func (e *Enricher) Stage() func(context.Context, post.Batch) (post.Batch, error)
 				out = append(out, it) // a delete or an edit that no longer matches: passed on for retraction
 				continue
 			}
-			cp := *it
-			cp.Enrichment = e.Enrich(it.Post)
+			// the copy and its enrichment in one allocation: they live as
+			// long as each other
+			x := &enrichedItem{item: *it}
+			cp := &x.item
+			cp.Enrichment = &x.en
+			e.enrichInto(it.Post, &x.en)
 			if kept := InScope(it.Matches, cp.Enrichment.Region); len(kept) != len(it.Matches) {
 				if len(kept) == 0 && it.Post.Kind == "" {
 					continue
 				}
 				cp.Matches = kept
 			}
-			out = append(out, &cp)
+			out = append(out, cp)
 		}
 		return post.Batch{Items: out}, nil
 	}
+}
+
+// enrichedItem is an item the stage passes on and its enrichment.
+type enrichedItem struct {
+	item post.Item
+	en   post.Enrichment
 }
 
 // InScope is the matches whose watchlist's regions include region (case
@@ -160,6 +178,28 @@ func InScope(ms []post.Match, region string) []post.Match {
 		}
 	}
 	return kept
+}
+
+// wordsScratch is a post's normalised words (appendIntentWords) and the
+// bytes they point into, reused from post to post: the words are split
+// once and shared by intent and clustering, and make no garbage. The
+// untagged text's words (clustering) have their own bytes.
+type wordsScratch struct {
+	words, untagged []string
+	buf, ubuf       []byte
+}
+
+var wordsPool = sync.Pool{New: func() any { return new(wordsScratch) }}
+
+// maxScratchBytes: a scratch that grew past this (a huge post) is not
+// kept, so that the pool does not hold megabytes.
+const maxScratchBytes = 64 << 10
+
+func (sc *wordsScratch) release() {
+	if cap(sc.buf)+cap(sc.ubuf) > maxScratchBytes || cap(sc.words)+cap(sc.untagged) > maxScratchBytes/16 {
+		return
+	}
+	wordsPool.Put(sc)
 }
 
 // postTime is when a post was made, for the cluster window; ingestion time

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+	"unsafe"
 
 	"github.com/earshot-dev/earshot/post"
 )
@@ -736,15 +737,25 @@ func (e *Enricher) intents(p *post.Post, en *post.Enrichment, words []string) {
 
 // intentWords normalises text for phrase matching: words of letters and
 // digits, lower-cased, accents and apostrophes removed; URLs and mentions
-// skipped; hashtags kept as words. The words share one allocation.
+// skipped; hashtags kept as words. The words share one allocation (or a
+// few, on a text whose folding grows it).
 func intentWords(text string, out []string) []string {
-	buf := make([]byte, 0, len(text))
-	var sarr [64][2]int
-	spans := sarr[:0]
+	out, _ = appendIntentWords(out, make([]byte, 0, len(text)), text)
+	return out
+}
+
+// appendIntentWords is intentWords writing the words' bytes into buf
+// (from its start, grown as needed; returned for reuse): the words point
+// into buf, so they hold only until buf is written again (Enrich's
+// per-post scratch).
+func appendIntentWords(out []string, buf []byte, text string) ([]string, []byte) {
+	buf = buf[:0]
 	start := -1
 	end := func() {
 		if start >= 0 && len(buf) > start {
-			spans = append(spans, [2]int{start, len(buf)})
+			// bytes never written again: later words go after them, or
+			// into a new array when buf grows
+			out = append(out, unsafe.String(&buf[start], len(buf)-start))
 		}
 		start = -1
 	}
@@ -788,9 +799,5 @@ func intentWords(text string, out []string) []string {
 		}
 	}
 	end()
-	s := string(buf)
-	for _, sp := range spans {
-		out = append(out, s[sp[0]:sp[1]])
-	}
-	return out
+	return out, buf
 }

@@ -66,6 +66,31 @@ func features(text string, dst *[MaxFeatures]uint32, withTags bool) int {
 				continue
 			}
 		}
+		if b := text[i]; b < utf8.RuneSelf && b != '\\' && b != '&' {
+			// ASCII, as the general path below takes it, without the
+			// Unicode tables
+			i++
+			switch {
+			case 'a' <= b && b <= 'z':
+				atStart = false
+				x.last = rune(b)
+				x.add(rune(b))
+			case 'A' <= b && b <= 'Z':
+				atStart = false
+				if hashtag && x.n > 0 && unicode.IsLower(x.last) {
+					x.flush()
+				}
+				x.last = rune(b)
+				x.add(rune(b + 'a' - 'A'))
+			case b == ' ' || '\t' <= b && b <= '\r': // unicode.IsSpace's ASCII
+				x.flush()
+				atStart, hashtag = true, false
+			default:
+				atStart = false
+				x.flush()
+			}
+			continue
+		}
 		r, size := utf8.DecodeRuneInString(text[i:])
 		if r == '\\' && i+6 <= len(text) && text[i+1] == 'u' {
 			if v, ok := hex4(text[i+2 : i+6]); ok {
