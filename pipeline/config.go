@@ -11,10 +11,12 @@ import (
 	"regexp"
 
 	"github.com/earshot-dev/earshot/api"
+	"github.com/earshot-dev/earshot/digest"
 	"github.com/earshot-dev/earshot/enrich"
 	"github.com/earshot-dev/earshot/ingest"
 	"github.com/earshot-dev/earshot/match"
 	"github.com/earshot-dev/earshot/notify"
+	"github.com/earshot-dev/earshot/region"
 	"github.com/earshot-dev/earshot/route"
 	"github.com/earshot-dev/earshot/search"
 	"github.com/earshot-dev/earshot/sink"
@@ -37,6 +39,7 @@ type Config struct {
 	Runner    stream.RunnerConfig `yaml:"runner"`
 	Metrics   MetricsConfig       `yaml:"metrics"`
 	API       api.Config          `yaml:"api"`
+	Digests   []digest.Digest     `yaml:"digests"`
 }
 
 // TransportConfig chooses how stages talk.
@@ -96,7 +99,32 @@ func (c *Config) Validate() error {
 	}
 	errs = append(errs, c.Webhook.Validate(os.Getenv), c.Notify.Validate(os.Getenv))
 	errs = append(errs, c.Ingest.Validate(), c.Match.Validate(), c.Enrich.Validate(), c.Route.Validate(), c.Sink.Validate(), c.Search.Validate(), c.Runner.Validate("runner"), c.API.Validate())
+	if len(c.Digests) > 0 {
+		k, err := c.DigestNames()
+		errs = append(errs, err, digest.Validate(c.Digests, k))
+	}
 	return errors.Join(errs...)
+}
+
+// DigestNames are the names a digest may use: the org file's teams, the
+// enrichment's regions and intents, the notification channels.
+func (c *Config) DigestNames() (digest.Known, error) {
+	k := digest.Known{Regions: region.Names(region.Map(c.Enrich.Regions)), Intents: enrich.IntentNames(), Channels: map[string]string{}}
+	for name, ch := range c.Notify.Channels {
+		k.Channels[name] = ch.Kind
+	}
+	if c.Route.Org == "" {
+		return k, nil
+	}
+	org, err := route.LoadOrg(c.Route.Org)
+	if err != nil {
+		return k, fmt.Errorf("digests: the org file, which names the teams: %w", err)
+	}
+	k.Teams = []string{}
+	for _, t := range org.Teams {
+		k.Teams = append(k.Teams, t.Name)
+	}
+	return k, nil
 }
 
 // Load reads a configuration file over the defaults. Relative paths in it
