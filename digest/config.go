@@ -76,7 +76,7 @@ type Scope struct {
 
 // Known is what a digest's names are checked against.
 type Known struct {
-	Teams    []string          // the org file's teams; nil: no org file, so no team may be named
+	Teams    []string          // the org file's teams and the watchlists'; nil: none known, so none may be named
 	Regions  []string          // the enrichment's regions
 	Intents  []string          // the intents the enricher tags
 	Channels map[string]string // notify channel name → kind
@@ -218,7 +218,7 @@ func (s Scope) validate(key string, k Known) error {
 	}
 	check("watchlists", s.Watchlists, nil, "watchlist")
 	if len(s.Teams) > 0 && k.Teams == nil {
-		errs = append(errs, fmt.Errorf("%s: scope.teams: names teams, but there is no org file (route.org) to know them from", key))
+		errs = append(errs, fmt.Errorf("%s: scope.teams: names teams, but neither an org file (route.org) nor the watchlists name any", key))
 	} else {
 		check("teams", s.Teams, k.Teams, "team")
 	}

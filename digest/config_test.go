@@ -87,7 +87,7 @@ func TestValidate(t *testing.T) {
 	bad(func(d *Digest) { d.Period = time.Minute }, "period:")
 	bad(func(d *Digest) { d.Top = 1e9 }, "top:")
 	bad(func(d *Digest) { d.Name = "!!!" }, "name:")
-	if err := Validate([]Digest{{Name: "x", Schedule: "@daily", Audience: Audience{Emails: []string{"a@example.com"}}, Scope: Scope{Teams: []string{"legal"}}}}, Known{Channels: k.Channels}); err == nil || !strings.Contains(err.Error(), "no org file") {
+	if err := Validate([]Digest{{Name: "x", Schedule: "@daily", Audience: Audience{Emails: []string{"a@example.com"}}, Scope: Scope{Teams: []string{"legal"}}}}, Known{Channels: k.Channels}); err == nil || !strings.Contains(err.Error(), "neither an org file") {
 		t.Errorf("teams without an org file: %v", err)
 	}
 	two := Known{Channels: map[string]string{"a": "email", "b": "email"}}

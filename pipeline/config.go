@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 
 	"github.com/earshot-dev/earshot/api"
 	"github.com/earshot-dev/earshot/digest"
@@ -102,6 +103,9 @@ func (c *Config) Validate() error {
 	if len(c.Digests) > 0 {
 		k, err := c.DigestNames()
 		errs = append(errs, err, digest.Validate(c.Digests, k))
+		if !c.Sink.Enabled {
+			errs = append(errs, errors.New("digests: made from ClickHouse, but sink.enabled is false"))
+		}
 	}
 	return errors.Join(errs...)
 }
@@ -113,17 +117,29 @@ func (c *Config) DigestNames() (digest.Known, error) {
 	for name, ch := range c.Notify.Channels {
 		k.Channels[name] = ch.Kind
 	}
-	if c.Route.Org == "" {
-		return k, nil
+	// Teams: the org file's, and those the watchlists name (a match
+	// carries its watchlist's team).
+	if c.Match.Watchlists != "" {
+		if ws, err := match.LoadDir(c.Match.Watchlists); err == nil {
+			for _, w := range ws {
+				if w.Team != "" && !slices.Contains(k.Teams, w.Team) {
+					k.Teams = append(k.Teams, w.Team)
+				}
+			}
+		}
 	}
-	org, err := route.LoadOrg(c.Route.Org)
-	if err != nil {
-		return k, fmt.Errorf("digests: the org file, which names the teams: %w", err)
+	if c.Route.Org != "" {
+		org, err := route.LoadOrg(c.Route.Org)
+		if err != nil {
+			return k, fmt.Errorf("digests: the org file, which names the teams: %w", err)
+		}
+		for _, t := range org.Teams {
+			if !slices.Contains(k.Teams, t.Name) {
+				k.Teams = append(k.Teams, t.Name)
+			}
+		}
 	}
-	k.Teams = []string{}
-	for _, t := range org.Teams {
-		k.Teams = append(k.Teams, t.Name)
-	}
+	slices.Sort(k.Teams)
 	return k, nil
 }
 
