@@ -343,8 +343,9 @@ func (r row) float(col string) float64 {
 	switch x := r.get(col).(type) {
 	case float64:
 		return x
-	case float32:
-		return float64(x)
+	case float32: // as written: 40.7, not 40.70000076293945
+		f, _ := strconv.ParseFloat(strconv.FormatFloat(float64(x), 'g', -1, 32), 64)
+		return f
 	case int64, uint64, int32, uint32, int:
 		return float64(r.int(col))
 	}

@@ -42,7 +42,7 @@ const (
 func VolumeChart(r *Report, loc *time.Location) ([]byte, error) {
 	img := image.NewRGBA(image.Rect(0, 0, ChartWidth, ChartHeight))
 	draw.Draw(img, img.Bounds(), image.White, image.Point{}, draw.Src)
-	const left, right, top, bottom = 48, 12, 12, 36
+	const left, right, top, bottom = 48, 12, 12, 42
 	w, h := ChartWidth-left-right, ChartHeight-top-bottom
 	n := int(r.Until.Sub(r.Since) / r.Bucket)
 	if r.Until.Sub(r.Since)%r.Bucket != 0 {
@@ -112,7 +112,7 @@ func VolumeChart(r *Report, loc *time.Location) ([]byte, error) {
 	// x labels: up to 6, in the audience's zone
 	layout := "Mon 02 Jan"
 	if r.Bucket < 24*time.Hour {
-		layout = "02 Jan 15:04"
+		layout = "Mon 15:04"
 	}
 	step := max(1, n/6)
 	for i := 0; i < n; i += step {
@@ -126,8 +126,8 @@ func VolumeChart(r *Report, loc *time.Location) ([]byte, error) {
 		s string
 		c color.Color
 	}{{"negative", colNegative}, {"neutral", colNeutral}, {"positive", colPositive}, {"unlabelled", colOther}, {"previous period", colPrevious}} {
-		fill(img, lx, ChartHeight-10, lx+10, ChartHeight-2, l.c)
-		label(img, lx+14, ChartHeight-1, l.s, colAxis)
+		fill(img, lx, ChartHeight-13, lx+10, ChartHeight-5, l.c)
+		label(img, lx+14, ChartHeight-4, l.s, colAxis)
 		lx += 14 + 7*len(l.s) + 12
 	}
 	var buf bytes.Buffer

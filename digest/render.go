@@ -120,7 +120,7 @@ func (r *Report) FreshnessText(loc *time.Location) string {
 	}
 	s += "; last written " + r.LatestWrite.In(loc).Format("2 Jan 2006 15:04")
 	if !r.LatestPost.IsZero() && r.Until.Sub(r.LatestPost) > time.Hour {
-		s += fmt.Sprintf(" — nothing in the last %s of the period: a quiet spell or a stalled pipeline", r.Until.Sub(r.LatestPost).Round(time.Minute))
+		s += fmt.Sprintf(" — nothing in the last %s of the period: a quiet spell or a stalled pipeline", span(r.Until.Sub(r.LatestPost)))
 	}
 	return s
 }
@@ -234,6 +234,26 @@ func (r *Report) text(loc *time.Location) string {
 		fmt.Fprintf(&b, "  - Cut at the row limit: %s.\n", strings.Join(r.Truncated, ", "))
 	}
 	fmt.Fprintf(&b, "\nEvery figure comes from the cookbook queries (%s); the tables are attached as CSV.\n", r.QueryNames())
+	return b.String()
+}
+
+// span writes a duration in days, hours and minutes: 2h10m, 3d4h.
+func span(d time.Duration) string {
+	d = d.Round(time.Minute)
+	days, h, m := int(d/(24*time.Hour)), int(d%(24*time.Hour)/time.Hour), int(d%time.Hour/time.Minute)
+	var b strings.Builder
+	if days > 0 {
+		fmt.Fprintf(&b, "%dd", days)
+	}
+	if h > 0 {
+		fmt.Fprintf(&b, "%dh", h)
+	}
+	if m > 0 && days == 0 {
+		fmt.Fprintf(&b, "%dm", m)
+	}
+	if b.Len() == 0 {
+		return "0m"
+	}
 	return b.String()
 }
 

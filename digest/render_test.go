@@ -217,3 +217,11 @@ func TestPDF(t *testing.T) {
 		t.Errorf("page 1 looks blank (%d dark pixels)", dark)
 	}
 }
+
+func TestSpan(t *testing.T) {
+	for d, want := range map[time.Duration]string{130 * time.Minute: "2h10m", 76 * time.Hour: "3d4h", 30 * time.Second: "1m", 0: "0m", 24 * time.Hour: "1d"} {
+		if got := span(d); got != want {
+			t.Errorf("span(%v) = %q, want %q", d, got, want)
+		}
+	}
+}

@@ -63,8 +63,11 @@ type Scheduler struct {
 // stop; older ones are logged as missed.
 const MaxCatchUp = 7
 
-// Run makes and delivers digests until ctx ends.
-func (s *Scheduler) Run(ctx context.Context) error {
+// init sets the defaults and opens the ledger, once.
+func (s *Scheduler) init() error {
+	if s.ledger != nil {
+		return nil
+	}
 	if s.Now == nil {
 		s.Now = time.Now
 	}
@@ -79,8 +82,18 @@ func (s *Scheduler) Run(ctx context.Context) error {
 		return err
 	}
 	s.ledger = l
+	return nil
+}
+
+// Run makes and delivers digests until ctx ends.
+func (s *Scheduler) Run(ctx context.Context) error {
+	if err := s.init(); err != nil {
+		return err
+	}
 	for {
-		s.Tick(ctx)
+		if err := s.Tick(ctx); err != nil {
+			return err
+		}
 		next := s.Now().Add(time.Minute)
 		for _, d := range s.Digests {
 			if t, err := d.Next(s.Now()); err == nil && t.Add(s.Delay).Before(next) {
@@ -105,12 +118,16 @@ func cmpOr[T comparable](v, def T) T {
 	return v
 }
 
-// Tick makes and delivers every period that is due; Run calls it.
-func (s *Scheduler) Tick(ctx context.Context) {
+// Tick makes and delivers every period that is due; Run calls it. Its
+// error is only the ledger's: a digest that fails is logged and retried.
+func (s *Scheduler) Tick(ctx context.Context) error {
+	if err := s.init(); err != nil {
+		return err
+	}
 	now := s.Now()
 	for _, d := range s.Digests {
 		if ctx.Err() != nil {
-			return
+			return nil
 		}
 		slug := Slug(d.Name)
 		if now.Before(s.waitFor[slug]) {
@@ -121,6 +138,7 @@ func (s *Scheduler) Tick(ctx context.Context) {
 			s.Log.Error("digest not delivered; trying again later", "digest", d.Name, "retry_in", s.Retry, "err", err)
 		}
 	}
+	return nil
 }
 
 // catchUp delivers each period of d that ended after the last one done

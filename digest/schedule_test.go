@@ -57,14 +57,10 @@ func scheduler(t *testing.T, dir string, clk *clock, send Sender) (*Scheduler, *
 			out, err := Render(r, loc)
 			return &Produced{Report: r, Loc: loc, Rendered: out}, err
 		}}
-	s.Now = clk.now
-	s.waitFor = map[string]time.Time{}
-	l, err := openLedger(filepath.Join(dir, "deliveries.json"))
-	if err != nil {
+	s.Log = slog.New(slog.DiscardHandler)
+	if err := s.init(); err != nil {
 		t.Fatal(err)
 	}
-	s.ledger, s.Retry = l, 5*time.Minute
-	s.Log = slog.New(slog.DiscardHandler)
 	return s, &made
 }
 
