@@ -31,7 +31,7 @@ func Command(stdout, stderr io.Writer) *cobra.Command {
 		}}
 	var config string
 	root.PersistentFlags().StringVar(&config, "config", DefaultConfig, "configuration file (its digests:, sink: and api.state_dir)")
-	list := &cobra.Command{Use: "list", Short: "the configured digests, their next run and the archived ones", Args: cobra.NoArgs,
+	list := &cobra.Command{Use: "list", Short: "the configured digests, their next run and the archived ones", Args: nArgs(0, "no arguments"),
 		RunE: func(*cobra.Command, []string) error {
 			cfg, err := pipeline.Load(config)
 			if err != nil {
@@ -49,7 +49,7 @@ default now): digest.html (the page, chart inline), digest.txt, digest.pdf
 meta.json, which lists the cookbook queries every figure comes from. Without
 --out it goes to the archive (<api.state_dir>/digests/SLUG/PERIOD). Nothing
 is sent.`,
-		Args: cobra.ExactArgs(1),
+		Args: nArgs(1, "one digest name (earshot digest list shows them)"),
 		RunE: func(c *cobra.Command, args []string) error {
 			cfg, err := pipeline.Load(config)
 			if err != nil {
@@ -75,6 +75,17 @@ is sent.`,
 	render.Flags().BoolVar(&noPDF, "no-pdf", false, "do not print the PDF (no Chromium needed)")
 	root.AddCommand(list, render)
 	return root
+}
+
+// nArgs wants n arguments; misuse is a configuration error (exit 2), as
+// earshot's other commands answer it.
+func nArgs(n int, what string) cobra.PositionalArgs {
+	return func(c *cobra.Command, args []string) error {
+		if len(args) != n {
+			return pipeline.ConfigError(fmt.Errorf("%s: want %s, got %q (%s -h)", c.CommandPath(), what, args, c.CommandPath()))
+		}
+		return nil
+	}
 }
 
 func loc(m Meta) *time.Location {

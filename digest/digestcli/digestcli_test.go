@@ -54,6 +54,8 @@ func TestRenderMistakes(t *testing.T) {
 	f := config(t)
 	for _, args := range [][]string{
 		{"render", "legal monthly", "--config", f},
+		{"render", "--config", f},
+		{"list", "extra", "--config", f},
 		{"render", "legal weekly", "--config", f, "--at", "yesterday"},
 		{"render", "legal weekly", "--config", filepath.Join(t.TempDir(), "missing.yaml")},
 	} {
