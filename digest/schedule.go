@@ -15,6 +15,9 @@ import (
 	"sync"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promauto"
+
 	"github.com/earshot-dev/earshot/internal/durable"
 	"github.com/earshot-dev/earshot/notify"
 )
@@ -54,9 +57,27 @@ type Scheduler struct {
 	// Retry is how long a digest whose making or delivery failed waits
 	// before the next try; default 5m.
 	Retry time.Duration
+	// Registerer takes the metrics; nil: none.
+	Registerer prometheus.Registerer
 
 	ledger  *ledger
 	waitFor map[string]time.Time
+	m       schedMetrics
+}
+
+type schedMetrics struct {
+	sent     *prometheus.CounterVec
+	failures *prometheus.CounterVec
+	last     *prometheus.GaugeVec
+}
+
+func newSchedMetrics(reg prometheus.Registerer) schedMetrics {
+	f := promauto.With(reg)
+	return schedMetrics{
+		sent:     f.NewCounterVec(prometheus.CounterOpts{Name: "earshot_digest_messages_total", Help: "Digest messages delivered, by digest and kind (email, chat)."}, []string{"digest", "kind"}),
+		failures: f.NewCounterVec(prometheus.CounterOpts{Name: "earshot_digest_failures_total", Help: "Digest periods not made or not delivered on a try (retried later)."}, []string{"digest"}),
+		last:     f.NewGaugeVec(prometheus.GaugeOpts{Name: "earshot_digest_last_period_end_seconds", Help: "End (Unix time) of the last period of a digest made and delivered: alert when it falls behind its schedule."}, []string{"digest"}),
+	}
 }
 
 // MaxCatchUp is how many missed periods of a digest are made after a
@@ -77,6 +98,7 @@ func (s *Scheduler) init() error {
 	s.Delay = cmpOr(s.Delay, 2*time.Minute)
 	s.Retry = cmpOr(s.Retry, 5*time.Minute)
 	s.waitFor = map[string]time.Time{}
+	s.m = newSchedMetrics(s.Registerer)
 	l, err := openLedger(filepath.Join(s.Archive.Dir, "deliveries.json"))
 	if err != nil {
 		return err
@@ -134,6 +156,7 @@ func (s *Scheduler) Tick(ctx context.Context) error {
 			continue
 		}
 		if err := s.catchUp(ctx, d, now); err != nil {
+			s.m.failures.WithLabelValues(slug).Inc()
 			s.waitFor[slug] = now.Add(s.Retry)
 			s.Log.Error("digest not delivered; trying again later", "digest", d.Name, "retry_in", s.Retry, "err", err)
 		}
@@ -170,6 +193,7 @@ func (s *Scheduler) catchUp(ctx context.Context, d Digest, now time.Time) error 
 		if err := s.ledger.setCursor(slug, end); err != nil {
 			return err
 		}
+		s.m.last.WithLabelValues(slug).Set(float64(end.Unix()))
 	}
 	return nil
 }
@@ -223,6 +247,7 @@ func (s *Scheduler) deliver(ctx context.Context, d Digest, end time.Time) error 
 		if err := s.ledger.mark(key, step, "sent"); err != nil {
 			return err
 		}
+		s.m.sent.WithLabelValues(slug, strings.SplitN(step, ":", 2)[0]).Inc()
 		s.Log.Info("digest delivered", "digest", d.Name, "period", period, "to", step)
 	}
 	return nil

@@ -10,6 +10,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
 	"github.com/earshot-dev/earshot/notify"
 )
 
@@ -58,6 +61,7 @@ func scheduler(t *testing.T, dir string, clk *clock, send Sender) (*Scheduler, *
 			return &Produced{Report: r, Loc: loc, Rendered: out}, err
 		}}
 	s.Log = slog.New(slog.DiscardHandler)
+	s.Registerer = prometheus.NewRegistry()
 	if err := s.init(); err != nil {
 		t.Fatal(err)
 	}
@@ -111,6 +115,12 @@ func TestSchedulerOncePerPeriod(t *testing.T) {
 	}
 	if strings.Join(ids, " ") != "digest.legal-weekly.20261214T0600Z@earshot digest.legal-weekly.20261221T0600Z@earshot digest.legal-weekly.20261228T0600Z@earshot" {
 		t.Errorf("catch-up sent %v", ids)
+	}
+	if n := testutil.ToFloat64(s2.m.sent.WithLabelValues("legal-weekly", "email")); n != 3 {
+		t.Errorf("earshot_digest_messages_total{kind=email} %v after the restart, want 3", n)
+	}
+	if v := testutil.ToFloat64(s2.m.last.WithLabelValues("legal-weekly")); v != float64(time.Date(2026, 12, 28, 6, 0, 0, 0, time.UTC).Unix()) {
+		t.Errorf("earshot_digest_last_period_end_seconds %v", v)
 	}
 }
 

@@ -123,7 +123,7 @@ func (p *Process) addDigests(ctx context.Context, n *notify.Notifier, log *slog.
 		kinds[name] = ch.Kind
 	}
 	s := &digest.Scheduler{Digests: p.cfg.Digests, Archive: DigestArchive(p.cfg), Produce: d.Produce, Send: n, Channels: kinds,
-		BaseURL: p.cfg.Notify.DeskURL, Log: log}
+		BaseURL: p.cfg.Notify.DeskURL, Log: log, Registerer: p.reg}
 	p.group.Add("digests", s.Run)
 	return nil
 }
