@@ -123,9 +123,13 @@ func Validate(ds []Digest, k Known) error {
 			bad("schedule: %q: %v (want 5 cron fields, like \"0 8 * * MON\", or @daily, @weekly…; no seconds, no TZ= prefix: the time zone is the audience's)", d.Schedule, err)
 		} else if strings.Contains(d.Schedule, "TZ=") {
 			bad("schedule: %q: no TZ= prefix: the time zone is audience.timezone", d.Schedule)
-		} else if loc != nil && d.Period == 0 {
-			if _, _, err := d.Window(time.Date(2027, 1, 4, 0, 0, 0, 0, loc)); err != nil {
+		} else if loc != nil {
+			runs := d
+			runs.Period = 0 // the time between runs
+			if since, until, err := runs.Window(time.Date(2027, 1, 4, 0, 0, 0, 0, loc)); err != nil {
 				bad("schedule: %v", err)
+			} else if until.Sub(since) < MinPeriod {
+				bad("schedule: %q runs every %v: digests run at most hourly", d.Schedule, until.Sub(since))
 			}
 		}
 		if d.Period != 0 && (d.Period < MinPeriod || d.Period > MaxPeriod) {

@@ -85,6 +85,8 @@ func TestValidate(t *testing.T) {
 	bad(func(d *Digest) { d.Scope.Regions = []string{"Atlantis"} }, `unknown region "Atlantis"`)
 	bad(func(d *Digest) { d.Scope.Watchlists = []string{"a\x00b"} }, "no commas or control characters")
 	bad(func(d *Digest) { d.Period = time.Minute }, "period:")
+	bad(func(d *Digest) { d.Schedule = "*/10 * * * *" }, "digests run at most hourly")
+	bad(func(d *Digest) { d.Schedule, d.Period = "* * * * *", time.Hour }, "digests run at most hourly")
 	bad(func(d *Digest) { d.Top = 1e9 }, "top:")
 	bad(func(d *Digest) { d.Name = "!!!" }, "name:")
 	if err := Validate([]Digest{{Name: "x", Schedule: "@daily", Audience: Audience{Emails: []string{"a@example.com"}}, Scope: Scope{Teams: []string{"legal"}}}}, Known{Channels: k.Channels}); err == nil || !strings.Contains(err.Error(), "neither an org file") {
