@@ -54,14 +54,16 @@ type Scheduler struct {
 	Delay    time.Duration     // a period is made this long after its end, so that late rows land; default 2m
 	Now      func() time.Time
 	Log      *slog.Logger
-	// Retry is how long a digest whose making or delivery failed waits
-	// before the next try; default 5m.
+	// Retry is the longest a digest whose making or delivery failed waits
+	// before the next try (default 5m); the first wait is 15s, doubling
+	// (at a process's start the sink may not have created the tables yet).
 	Retry time.Duration
 	// Registerer takes the metrics; nil: none.
 	Registerer prometheus.Registerer
 
 	ledger  *ledger
 	waitFor map[string]time.Time
+	fails   map[string]int // consecutive failures per digest
 	m       schedMetrics
 }
 
@@ -97,7 +99,7 @@ func (s *Scheduler) init() error {
 	}
 	s.Delay = cmpOr(s.Delay, 2*time.Minute)
 	s.Retry = cmpOr(s.Retry, 5*time.Minute)
-	s.waitFor = map[string]time.Time{}
+	s.waitFor, s.fails = map[string]time.Time{}, map[string]int{}
 	s.m = newSchedMetrics(s.Registerer)
 	l, err := openLedger(filepath.Join(s.Archive.Dir, "deliveries.json"))
 	if err != nil {
@@ -157,9 +159,17 @@ func (s *Scheduler) Tick(ctx context.Context) error {
 		}
 		if err := s.catchUp(ctx, d, now); err != nil {
 			s.m.failures.WithLabelValues(slug).Inc()
-			s.waitFor[slug] = now.Add(s.Retry)
-			s.Log.Error("digest not delivered; trying again later", "digest", d.Name, "retry_in", s.Retry, "err", err)
+			s.fails[slug]++
+			wait := min(s.Retry, 15*time.Second<<min(s.fails[slug]-1, 20))
+			s.waitFor[slug] = now.Add(wait)
+			level := slog.LevelWarn // a process's first minute: the tables may not be there yet
+			if s.fails[slug] > 2 {
+				level = slog.LevelError
+			}
+			s.Log.Log(ctx, level, "digest not delivered; trying again later", "digest", d.Name, "retry_in", wait, "failures", s.fails[slug], "err", err)
+			continue
 		}
+		s.fails[slug] = 0
 	}
 	return nil
 }

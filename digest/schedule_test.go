@@ -139,11 +139,16 @@ func TestSchedulerRestartMidSend(t *testing.T) {
 	if len(send.log) != 1 || send.log[0].channel != "mail" {
 		t.Fatalf("sent %+v", send.log)
 	}
-	send.failChat = nil
+	send.failChat = errors.New("slack is still down")
 	s.Tick(ctx) // within the retry wait: nothing
-	if len(send.log) != 1 {
-		t.Fatalf("retried at once: %+v", send.log)
+	clk.t = clk.t.Add(16 * time.Second)
+	s.Tick(ctx) // the first retry, 15s on: fails again
+	clk.t = clk.t.Add(16 * time.Second)
+	s.Tick(ctx) // the second wait is 30s: nothing
+	if len(send.log) != 1 || s.fails["legal-weekly"] != 2 {
+		t.Fatalf("retried too soon: %+v, %d failures", send.log, s.fails["legal-weekly"])
 	}
+	send.failChat = nil
 	// A restart (the wait is not kept): the chat only.
 	s2, _ := scheduler(t, dir, clk, send)
 	s2.Tick(ctx)

@@ -469,3 +469,108 @@ func compareRows(t *testing.T, name string, got, want [][]string) {
 		}
 	}
 }
+
+// TestDigestsInTheProcess runs earshot run's process with a digest
+// configured: its "digests" part makes the digest's due period and sends
+// it to Mailpit while the pipeline runs, and a second process started on
+// the same state sends nothing again.
+func TestDigestsInTheProcess(t *testing.T) {
+	_, db := names(t)
+	mail := testsvc.Mailpit(t)
+	dir := t.TempDir()
+	pw := filepath.Join(dir, "smtp-password")
+	os.WriteFile(pw, []byte(mail.Password), 0o600)
+	cfgFile := filepath.Join(dir, "earshot.yaml")
+	os.WriteFile(cfgFile, []byte(fmt.Sprintf(`transport: {kind: memory}
+ingest: {source: synthetic, synthetic: {rate: 20, seed: 3, brand_rate: 0.3}}
+match: {watchlists: %[1]s/deploy/examples/watchlists}
+route: {policy: %[1]s/deploy/examples/routing.yaml, org: %[1]s/deploy/examples/org.yaml}
+sink: {enabled: true, addr: [%[2]s], database: %[3]s, username: earshot_writer, password_env: EARSHOT_IT_CH_PW, flush_interval: 200ms}
+api: {state_dir: %[4]s/state}
+notify:
+  channels:
+    mail:
+      kind: email
+      from: earshot@example.com
+      to: [care-leads@example.com]
+      queues: [care]
+      min_priority: P1
+      rate_limit: {messages: 1, per: 24h}
+      smtp: {host: localhost, port: %[5]d, username: %[6]s, password_file: %[7]s, ca_file: %[8]s}
+digests:
+  - name: hourly acme
+    audience: {emails: [acme-watchers@example.com]}
+    scope: {watchlists: [acme]}
+    schedule: "@hourly"
+    sections: [volume, terms, posts]
+`, root, clickhouseAddr, db, dir, mail.SMTPPort, mail.User, pw, mail.CAFile)), 0o600)
+	t.Setenv("EARSHOT_IT_CH_PW", "earshot")
+	cfg, err := pipeline.Load(cfgFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The ledger as a process stopped two hours ago left it: the period
+	// that ended an hour ago is due, and the one that ended on the hour
+	// once two minutes have passed (kept away from that edge).
+	if m := time.Now().UTC().Minute(); m >= 1 && m < 4 {
+		time.Sleep(time.Duration(4-m) * time.Minute)
+	}
+	hour := time.Now().UTC().Truncate(time.Hour)
+	os.MkdirAll(filepath.Join(dir, "state", "digests"), 0o755)
+	os.WriteFile(filepath.Join(dir, "state", "digests", "deliveries.json"),
+		[]byte(fmt.Sprintf(`{"cursors": {"hourly-acme": %q}, "steps": {}}`, hour.Add(-2*time.Hour).Format(time.RFC3339))), 0o644)
+	want := []string{digest.MessageID("hourly-acme", hour.Add(-time.Hour))}
+	if time.Now().UTC().Minute() >= 2 {
+		want = append(want, digest.MessageID("hourly-acme", hour))
+	}
+
+	digestMails := func() (ids []string) {
+		var list struct {
+			Messages []struct {
+				MessageID string
+				To        []struct{ Address string }
+			} `json:"messages"`
+		}
+		mailGet(t, mail.API+"/api/v1/messages", &list)
+		for _, m := range list.Messages {
+			if strings.HasPrefix(m.MessageID, "digest.") {
+				ids = append(ids, m.MessageID)
+			}
+		}
+		return ids
+	}
+	run := func(until func() bool) {
+		t.Helper()
+		ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+		defer cancel()
+		p, err := pipeline.NewProcess(ctx, cfg, pipeline.ProcessOptions{Name: pipeline.Run, Log: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Contains(p.Parts(), "digests") {
+			t.Fatalf("parts %v have no digests", p.Parts())
+		}
+		done := make(chan error, 1)
+		go func() { _, err := p.Run(ctx); done <- err }()
+		eventually(t, 80*time.Second, "the digest in Mailpit", until)
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("process: %v", err)
+		}
+	}
+	run(func() bool {
+		got := digestMails()
+		return !slices.ContainsFunc(want, func(id string) bool { return !slices.Contains(got, id) })
+	})
+	first := digestMails()
+	if len(first) != len(want) {
+		t.Errorf("digest emails %v, want %v", first, want)
+	}
+	// A restart on the same state: the periods done are not sent again.
+	time.Sleep(time.Second)
+	settled := time.Now().Add(5 * time.Second)
+	run(func() bool { return time.Now().After(settled) })
+	if again := digestMails(); len(again) != len(first) {
+		t.Errorf("after a restart %d digest emails, before %d: %v", len(again), len(first), again)
+	}
+}
