@@ -129,6 +129,29 @@ func (a Archive) List(slugs []string) ([]Meta, error) {
 	return out, nil
 }
 
+// Prune removes all but the newest keep periods of a digest.
+func (a Archive) Prune(slug string, keep int) error {
+	if !slugRE.MatchString(slug) || keep < 1 {
+		return fmt.Errorf("prune %q keeping %d: bad arguments", slug, keep)
+	}
+	entries, err := os.ReadDir(filepath.Join(a.Dir, slug))
+	if err != nil {
+		return err
+	}
+	var periods []string
+	for _, e := range entries {
+		if e.IsDir() && periodRE.MatchString(e.Name()) {
+			periods = append(periods, e.Name())
+		}
+	}
+	slices.Sort(periods) // period IDs sort by time
+	var errs []error
+	for _, p := range periods[:max(0, len(periods)-keep)] {
+		errs = append(errs, os.RemoveAll(filepath.Join(a.Dir, slug, p)))
+	}
+	return errors.Join(errs...)
+}
+
 // Open returns one file of an archived digest, checking every part of the
 // path so a request cannot leave the archive.
 func (a Archive) Open(slug, period, file string) ([]byte, error) {

@@ -58,6 +58,9 @@ type Scheduler struct {
 	// before the next try (default 5m); the first wait is 15s, doubling
 	// (at a process's start the sink may not have created the tables yet).
 	Retry time.Duration
+	// Keep is how many periods of each digest the archive keeps; default
+	// 366 (a year of a daily digest).
+	Keep int
 	// Registerer takes the metrics; nil: none.
 	Registerer prometheus.Registerer
 
@@ -99,6 +102,7 @@ func (s *Scheduler) init() error {
 	}
 	s.Delay = cmpOr(s.Delay, 2*time.Minute)
 	s.Retry = cmpOr(s.Retry, 5*time.Minute)
+	s.Keep = cmpOr(s.Keep, 366)
 	s.waitFor, s.fails = map[string]time.Time{}, map[string]int{}
 	s.m = newSchedMetrics(s.Registerer)
 	l, err := openLedger(filepath.Join(s.Archive.Dir, "deliveries.json"))
@@ -235,6 +239,9 @@ func (s *Scheduler) deliver(ctx context.Context, d Digest, end time.Time) error 
 	}
 	if _, err := WriteDir(s.Archive.Path(slug, period), p.Report, p.Loc, p.Rendered, p.PDF); err != nil {
 		return fmt.Errorf("archiving: %w", err)
+	}
+	if err := s.Archive.Prune(slug, s.Keep); err != nil {
+		s.Log.Warn("pruning the digest archive", "digest", d.Name, "err", err)
 	}
 	for _, step := range steps {
 		if s.ledger.state(key, step) == "sent" {

@@ -116,10 +116,17 @@ func TestSchedulerOncePerPeriod(t *testing.T) {
 	if strings.Join(ids, " ") != "digest.legal-weekly.20261214T0600Z@earshot digest.legal-weekly.20261221T0600Z@earshot digest.legal-weekly.20261228T0600Z@earshot" {
 		t.Errorf("catch-up sent %v", ids)
 	}
-	if n := testutil.ToFloat64(s2.m.sent.WithLabelValues("legal-weekly", "email")); n != 3 {
-		t.Errorf("earshot_digest_messages_total{kind=email} %v after the restart, want 3", n)
+	// The archive keeps the newest Keep periods.
+	clk.t = t1.Add(35*24*time.Hour + 2*time.Minute)
+	s2.Keep = 2
+	s2.Tick(ctx)
+	if got, _ := s2.Archive.List(nil); len(got) != 2 || got[0].Period != "20270111T0600Z" || got[1].Period != "20270104T0600Z" {
+		t.Errorf("archive after pruning: %d periods, newest %v", len(got), got)
 	}
-	if v := testutil.ToFloat64(s2.m.last.WithLabelValues("legal-weekly")); v != float64(time.Date(2026, 12, 28, 6, 0, 0, 0, time.UTC).Unix()) {
+	if n := testutil.ToFloat64(s2.m.sent.WithLabelValues("legal-weekly", "email")); n != 5 {
+		t.Errorf("earshot_digest_messages_total{kind=email} %v after the restart, want 5", n)
+	}
+	if v := testutil.ToFloat64(s2.m.last.WithLabelValues("legal-weekly")); v != float64(time.Date(2027, 1, 11, 6, 0, 0, 0, time.UTC).Unix()) {
 		t.Errorf("earshot_digest_last_period_end_seconds %v", v)
 	}
 }
