@@ -88,6 +88,9 @@ func (s seedPost) item() *post.Item {
 	if s.id == "5" {
 		it.Enrichment.Irony, it.Enrichment.IronyConfidence = true, 0.7
 	}
+	if s.id == "1" || s.id == "5" { // near-duplicates: digest_posts shows one of them
+		it.Enrichment.ClusterID = "c1"
+	}
 	wls := make([]string, 0, len(s.keywords))
 	for wl := range s.keywords {
 		wls = append(wls, wl)
@@ -503,7 +506,8 @@ func cookbookCases() []cookbookCase {
 		{"digest_posts", with(map[string]string{"watchlists": "acme", "top": "3"}, both...), nil, []string{
 			"bluesky:3 | bluesky | carol | 2026-11-10 02:00:00 | 90 | 700 | negative | a post by carol",
 			"x:1 | x | alice | 2026-11-10 01:00:00 | 40 | 115 | negative | a post by alice",
-			"x:5 | x | alice | 2026-11-11 03:00:00 | 40 | 3 | negative | a post by alice",
+			// x:5 is in x:1's cluster
+			"x:2 | x | bob | 2026-11-10 01:30:00 | 10 | 1 | positive | a post by bob",
 		}},
 		{"digest_alerts", with(map[string]string{"as_of": "2026-11-12T00:00:00Z"}, both...), nil, []string{
 			"sales | 5 | 0 | 0 | 0 | 0 | 0 | 1",

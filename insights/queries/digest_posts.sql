@@ -1,7 +1,8 @@
 -- title: Digest: most influential posts of a scope
 -- description: The posts of the scope and window with the highest
 --   influence score (0 to 100: followers, engagement, verification), then
---   the most engagement, with a 280-character excerpt.
+--   the most engagement, with a 280-character excerpt; of a cluster of
+--   near-duplicates (cluster_id) only its most influential post.
 -- param watchlists string = "": comma-separated watchlists, or "" for all
 -- param teams string = "": comma-separated owning teams (of the watchlists), or "" for all
 -- param regions string = "": comma-separated regions of the posts, or "" for all
@@ -30,4 +31,5 @@ WHERE created_at >= {since} AND created_at < {until}
             AND created_at >= {since} AND created_at < {until}
     )
 ORDER BY influence DESC, engagement DESC, created_at DESC, post_key
+LIMIT 1 BY if(cluster_id = '', post_key, cluster_id)
 LIMIT {top}

@@ -19,4 +19,5 @@ WHERE created_at >= toDateTime(1794744000) AND created_at < toDateTime(179534880
             AND created_at >= toDateTime(1794744000) AND created_at < toDateTime(1795348800)
     )
 ORDER BY influence DESC, engagement DESC, created_at DESC, post_key
+LIMIT 1 BY if(cluster_id = '', post_key, cluster_id)
 LIMIT 5
