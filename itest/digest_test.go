@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"math"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -20,6 +21,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -36,8 +38,8 @@ import (
 // their CSV and HTML against the cookbook query it comes from, run here
 // with parameters worked out here, opens the HTML in headless Chromium and
 // the PDF's pages as PNG, then delivers them through the scheduler to a
-// real SMTP server (Mailpit) and reads them back, twice: a restart sends
-// nothing again. With EARSHOT_UPDATE_SCREENSHOT=1 it refreshes
+// real SMTP server (Mailpit) and one to Slack (a test server) and reads
+// them back, twice: a restart sends nothing again. With EARSHOT_UPDATE_SCREENSHOT=1 it refreshes
 // docs/digests.png.
 func TestDigests(t *testing.T) {
 	chromium, err := exec.LookPath("chromium")
@@ -88,11 +90,24 @@ func TestDigests(t *testing.T) {
 		t.Fatal("the pipeline stored no matches")
 	}
 
-	// The configuration: the sink, an email channel on Mailpit, three digests.
+	// The configuration: the sink, an email channel on Mailpit, a Slack
+	// channel on a test server, three digests.
 	mail := testsvc.Mailpit(t)
 	dir := t.TempDir()
 	pw := filepath.Join(dir, "smtp-password")
 	os.WriteFile(pw, []byte(mail.Password), 0o600)
+	var slackMu sync.Mutex
+	var slack []string
+	slackSrv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var b struct{ Text string }
+		json.NewDecoder(r.Body).Decode(&b)
+		slackMu.Lock()
+		slack = append(slack, b.Text)
+		slackMu.Unlock()
+	}))
+	defer slackSrv.Close()
+	slackURL := filepath.Join(dir, "slack-url")
+	os.WriteFile(slackURL, []byte(slackSrv.URL), 0o600)
 	cfgFile := filepath.Join(dir, "earshot.yaml")
 	os.WriteFile(cfgFile, []byte(fmt.Sprintf(`transport: {kind: memory}
 match: {watchlists: %[1]s/deploy/examples/watchlists}
@@ -108,9 +123,10 @@ notify:
       to: [care-leads@example.com]
       queues: [care]
       smtp: {host: localhost, port: %[5]d, username: %[6]s, password_file: %[7]s, ca_file: %[8]s}
+    legal-slack: {kind: slack, url_file: %[9]s, queues: [legal]}
 digests:
   - name: legal weekly
-    audience: {emails: [legal@example.com, sofia@example.com], timezone: Europe/Athens}
+    audience: {emails: [legal@example.com, sofia@example.com], channels: [legal-slack], timezone: Europe/Athens}
     scope: {teams: [legal, care], intents: [complaint, crisis]}
     schedule: "0 8 * * MON"
     sections: [volume, spikes, posts, alerts]
@@ -123,7 +139,7 @@ digests:
     scope: {watchlists: [acme], intents: [feedback]}
     schedule: "@weekly"
     sections: [volume, terms, themes, posts]
-`, root, clickhouseAddr, db, dir, mail.SMTPPort, mail.User, pw, mail.CAFile)), 0o600)
+`, root, clickhouseAddr, db, dir, mail.SMTPPort, mail.User, pw, mail.CAFile, slackURL)), 0o600)
 	cfg, err := pipeline.Load(cfgFile)
 	if err != nil {
 		t.Fatal(err)
@@ -319,7 +335,7 @@ digests:
 	defer d.Close()
 	deliver := func(dg digest.Digest, at time.Time) {
 		s := &digest.Scheduler{Digests: []digest.Digest{dg}, Archive: pipeline.DigestArchive(cfg), Produce: d.Produce, Send: n,
-			Channels: map[string]string{"mail": "email"}, Now: func() time.Time { return at }, Log: slog.New(slog.NewTextHandler(os.Stderr, nil))}
+			Channels: map[string]string{"mail": "email", "legal-slack": "slack"}, BaseURL: cfg.Notify.DeskURL, Now: func() time.Time { return at }, Log: slog.New(slog.NewTextHandler(os.Stderr, nil))}
 		if err := s.Tick(ctx); err != nil {
 			t.Fatal(err)
 		}
@@ -364,6 +380,14 @@ digests:
 			t.Errorf("%s: subject %q, inline %v, attachments %v, text %.200q", name, m.Subject, full.Inline, files, full.Text)
 		}
 	}
+	// Slack got legal weekly's summary and link, once.
+	_, legalUntil, _ := cfg.Digests[0].Window(now)
+	link := "<https://earshot.example.com/v1/digests/legal-weekly/" + digest.PeriodID(legalUntil) + "/digest.html|Open the digest>"
+	slackMu.Lock()
+	if len(slack) != 1 || !strings.HasPrefix(slack[0], "legal weekly, ") || !strings.Contains(slack[0], link) {
+		t.Errorf("slack got %q", slack)
+	}
+	slackMu.Unlock()
 	archived, err := pipeline.DigestArchive(cfg).List(nil)
 	if err != nil || len(archived) != 3 {
 		t.Errorf("archive: %d, %v", len(archived), err)
