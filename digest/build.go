@@ -382,13 +382,25 @@ func (r row) spike() Spike {
 }
 
 func (r row) post() Post {
-	return Post{Key: r.str("post_key"), Platform: r.str("platform"), Author: r.str("author_handle"), Created: r.time("created_at"),
+	return Post{Key: r.str("post_key"), Platform: r.str("platform"), Author: cut(r.str("author_handle"), 100), Created: r.time("created_at"),
 		Influence: r.float("influence"), Engagement: r.int("engagement"), Sentiment: r.str("sentiment_label"), Excerpt: r.str("excerpt")}
 }
 
 func (r row) alerts() Alerts {
 	return Alerts{Queue: r.str("queue"), Alerts: r.int("alerts"), Spikes: r.int("spikes"), WithSLA: r.int("with_sla"), Met: r.int("met"),
 		Breached: r.int("breached"), Pending: r.int("pending"), Compliance: r.float("compliance")}
+}
+
+// cut keeps the first n characters of s (a handle is the platform's to
+// choose: a huge one must not blow up the page).
+func cut(s string, n int) string {
+	for i := range s {
+		if n == 0 {
+			return s[:i] + "…"
+		}
+		n--
+	}
+	return s
 }
 
 // num writes a float without needless digits.

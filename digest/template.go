@@ -133,7 +133,7 @@ h2 { font-size:16px; margin:22px 0 8px 0; color:#22366b; }
 
 {{if .R.Has "posts"}}
 <h2>Most influential posts</h2>
-{{range .R.Posts}}<div class="post"><div class="muted">@{{.Author}} on {{.Platform}}, {{$.At .Created "Mon 2 Jan 15:04"}} · influence {{num .Influence}} · engagement {{count .Engagement}} · {{.Sentiment}}</div><div>{{.Excerpt}}</div></div>
+{{range .R.Posts}}<div class="post"><div class="muted">@<bdi>{{.Author}}</bdi> on {{.Platform}}, {{$.At .Created "Mon 2 Jan 15:04"}} · influence {{num .Influence}} · engagement {{count .Engagement}} · {{.Sentiment}}</div><div dir="auto">{{.Excerpt}}</div></div>
 {{else}}<p class="empty">No posts in this period.</p>{{end}}
 {{end}}
 
