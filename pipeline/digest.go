@@ -9,8 +9,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
-
 	"github.com/earshot-dev/earshot/digest"
 	"github.com/earshot-dev/earshot/insights"
 	"github.com/earshot-dev/earshot/notify"
@@ -22,7 +20,7 @@ import (
 // schedules in the process that runs the notify stage.
 type Digests struct {
 	cfg      Config
-	conn     driver.Conn
+	close    func() error // the ClickHouse connection's
 	run      insights.Bound
 	Chromium string        // the browser that prints PDFs; "" prints none
 	Themes   digest.Themes // nil: the top terms stand in
@@ -51,7 +49,7 @@ func OpenDigests(ctx context.Context, cfg Config) (*Digests, error) {
 		conn.Close()
 		return nil, err
 	}
-	d := &Digests{cfg: cfg, conn: conn, run: insights.Bound{Catalog: cat, Conn: conn, DB: sc.Database}, Now: time.Now}
+	d := &Digests{cfg: cfg, close: conn.Close, run: insights.Bound{Catalog: cat, Conn: conn, DB: sc.Database}, Now: time.Now}
 	if c, err := digest.FindChromium(os.Getenv); err == nil {
 		d.Chromium = c
 	}
@@ -59,7 +57,7 @@ func OpenDigests(ctx context.Context, cfg Config) (*Digests, error) {
 }
 
 // Close closes the connection.
-func (d *Digests) Close() { d.conn.Close() }
+func (d *Digests) Close() { d.close() }
 
 // Find returns the digest of that name or slug; an unknown one is ErrConfig.
 func (d *Digests) Find(name string) (digest.Digest, error) { return FindDigest(d.cfg, name) }
