@@ -52,6 +52,7 @@ const (
 	ReassignAlerts   Action = "alerts.reassign"     // take over or move an alert someone else holds
 	Search           Action = "search"              // full-text search of posts
 	ReadInsights     Action = "insights"            // list and run the insight queries
+	ReadDigests      Action = "digests.read"        // list and read the rendered stakeholder digests their scope covers
 	PushPosts        Action = "posts.push"          // POST /v1/posts
 	ReadAudit        Action = "audit.read"          // read the audit log
 	ReadRouting      Action = "routing.read"        // the routing policy and organisation, a pending change
@@ -73,6 +74,7 @@ var Permissions = map[Action][]Role{
 	ReassignAlerts:   {Admin, Coach},
 	Search:           {Admin, Coach, Gatherer, Analyst},
 	ReadInsights:     {Admin, Coach, Analyst},
+	ReadDigests:      {Admin, Coach, Gatherer, Analyst, Viewer},
 	PushPosts:        {Admin, Ingest},
 	ReadAudit:        {Admin},
 	ReadRouting:      {Admin, Coach, Gatherer, Analyst, Responder, Viewer},

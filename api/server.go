@@ -95,6 +95,7 @@ type Deps struct {
 	Routing    *RoutingFiles     // the routing files the API manages; nil: none
 	Backtester Backtester
 	Insights   Insights
+	Digests    DigestArchive // the rendered stakeholder digests; nil: not served
 	Alerts     AlertStore
 	Hub        *Hub
 	// OnResolve, when set, is told each alert resolved on the desk (again
@@ -557,6 +558,8 @@ func (s *Server) register() {
 	s.handle("POST /v1/search", Search, s.search)
 	s.handle("GET /v1/insights", ReadInsights, s.listInsights)
 	s.handle("POST /v1/insights/{name}", ReadInsights, s.runInsight)
+	s.handle("GET /v1/digests", ReadDigests, s.listDigests)
+	s.handle("GET /v1/digests/{slug}/{period}/{file}", ReadDigests, s.getDigestFile)
 	s.handle("GET /v1/audit", ReadAudit, s.readAudit)
 }
 

@@ -1,6 +1,7 @@
 // Package dashboard is earshot's built-in web page: volume, sentiment, top
-// terms, open alerts and pipeline health, drawn in the browser from the
-// HTTP API (the insights cookbook, the queues, /metrics). Its assets are
+// terms, open alerts, pipeline health and the archived stakeholder
+// digests, drawn in the browser from the HTTP API (the insights cookbook,
+// the queues, /v1/digests, /metrics). Its assets are
 // embedded, so there is nothing to build or install; it holds no data and
 // no credentials of its own: the page calls the API with the user's token.
 package dashboard

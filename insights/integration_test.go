@@ -93,6 +93,9 @@ func (s seedPost) item() *post.Item {
 	if s.id == "5" {
 		it.Enrichment.Irony, it.Enrichment.IronyConfidence = true, 0.7
 	}
+	if s.id == "1" || s.id == "5" { // near-duplicates: digest_posts shows one of them
+		it.Enrichment.ClusterID = "c1"
+	}
 	wls := make([]string, 0, len(s.keywords))
 	for wl := range s.keywords {
 		wls = append(wls, wl)
@@ -472,6 +475,56 @@ func cookbookCases() []cookbookCase {
 			"pr | EMEA | P2 | 1 | 1 | 0 | 0",
 			"sales | LATAM | P2 | 5 | 0 | 0 | 0",
 		}},
+		// The digests' queries. Window [t0, t0+2d): matches x:1 acme EMEA
+		// neg, x:2 acme+globex EMEA pos, bluesky:3 acme NA neg, bluesky:4
+		// globex NA neu, x:5 acme APAC neg (x:6 deleted); the two days
+		// before: x:7, x:8 acme LATAM. Every team is "social".
+		{"digest_summary", with(nil, both...), nil, []string{"6 | 5 | 2 | 1 | 3 | -0.167"}},
+		{"digest_summary", with(map[string]string{"watchlists": "acme", "intents": "complaint"}, both...), nil, []string{"3 | 3 | 0 | 0 | 3 | -1"}},
+		{"digest_summary", with(map[string]string{"regions": "EMEA,NA", "teams": "social"}, both...), nil, []string{"5 | 4 | 2 | 1 | 2 | 0"}},
+		{"digest_summary", with(map[string]string{"teams": "nobody"}, both...), nil, []string{"0 | 0 | 0 | 0 | 0 | 0"}},
+		{"digest_volume", with(map[string]string{"watchlists": "acme", "bucket": "1d"}, both...), nil, []string{
+			"2026-11-10 00:00:00 | 3 | 1 | 0 | 2",
+			"2026-11-11 00:00:00 | 1 | 0 | 0 | 1",
+		}},
+		// Buckets start at the window's start, not at midnight UTC.
+		{"digest_volume", map[string]string{"since": "2026-11-10T01:30:00Z", "until": "2026-11-12T00:00:00Z", "bucket": "1d"}, nil, []string{
+			"2026-11-10 01:30:00 | 3 | 2 | 0 | 1",
+			"2026-11-11 01:30:00 | 2 | 0 | 1 | 1",
+		}},
+		{"digest_terms", with(nil, both...), nil, []string{
+			"acme | 4 | 2 | 2",
+			"globex | 2 | 0 | 2",
+			"refund | 2 | 0 | 2",
+			"outage | 1 | 2 | -1",
+		}},
+		{"digest_terms", with(map[string]string{"emerging": "1", "min_mentions": "1"}, both...), nil, []string{
+			"acme | 4 | 2 | 2",
+			"globex | 2 | 0 | 2",
+			"refund | 2 | 0 | 2",
+		}},
+		{"digest_terms", with(map[string]string{"emerging": "1", "min_mentions": "3"}, both...), nil, []string{"acme | 4 | 2 | 2"}},
+		{"digest_spikes", with(map[string]string{"min_mentions": "2"}, both...), nil, []string{
+			"acme | 2026-11-10 01:00:00 | 2 | 0.08 | 24",
+		}},
+		{"digest_spikes", with(map[string]string{"min_mentions": "2", "regions": "NA"}, both...), nil, nil},
+		{"digest_posts", with(map[string]string{"watchlists": "acme", "top": "3"}, both...), nil, []string{
+			"bluesky:3 | bluesky | carol | 2026-11-10 02:00:00 | 90 | 700 | negative | a post by carol",
+			"x:1 | x | alice | 2026-11-10 01:00:00 | 40 | 115 | negative | a post by alice",
+			// x:5 is in x:1's cluster
+			"x:2 | x | bob | 2026-11-10 01:30:00 | 10 | 1 | positive | a post by bob",
+		}},
+		{"digest_alerts", with(map[string]string{"as_of": "2026-11-12T00:00:00Z"}, both...), nil, []string{
+			"sales | 5 | 0 | 0 | 0 | 0 | 0 | 1",
+			"care | 4 | 0 | 4 | 1 | 3 | 0 | 0.25",
+			"pr | 2 | 1 | 2 | 0 | 1 | 1 | 0",
+			"legal | 1 | 0 | 0 | 0 | 0 | 0 | 1",
+		}},
+		{"digest_alerts", with(map[string]string{"as_of": "2026-11-12T00:00:00Z", "teams": "care-team", "regions": "EMEA"}, both...), nil, []string{
+			"care | 1 | 0 | 1 | 1 | 0 | 0 | 1",
+		}},
+		{"digest_alerts", with(map[string]string{"watchlists": "globex"}, both...), nil, nil},
+		{"digest_freshness", with(nil, "until"), []string{"latest_write"}, []string{"2026-11-11 03:00:00"}},
 		{"sla_compliance", with(map[string]string{"as_of": "2026-11-12T00:00:00Z"}, both...), nil, []string{
 			"care | APAC | 1 | 0 | 1 | 0 | 0",
 			"care | EMEA | 1 | 1 | 0 | 0 | 1",

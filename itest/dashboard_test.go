@@ -63,8 +63,13 @@ func TestDashboardInChromium(t *testing.T) {
 	ln.Close()
 	file := writeConfig(t, setup{prefix: prefix, db: db, rate: 1, limit: 1})
 	f, _ := os.OpenFile(file, os.O_APPEND|os.O_WRONLY, 0)
-	fmt.Fprintf(f, "api:\n  addr: %s\n  state_dir: %s\n", addr, t.TempDir())
+	state := t.TempDir()
+	fmt.Fprintf(f, "api:\n  addr: %s\n  state_dir: %s\n", addr, state)
 	f.Close()
+	// An archived digest, as the scheduler leaves one, for the digests panel.
+	arch := filepath.Join(state, "digests", "legal-weekly", "20261207T0600Z")
+	os.MkdirAll(arch, 0o755)
+	os.WriteFile(filepath.Join(arch, "meta.json"), []byte(`{"name":"legal weekly","slug":"legal-weekly","period":"20261207T0600Z","since":"2026-11-30T06:00:00Z","until":"2026-12-07T06:00:00Z","subject":"legal weekly: 12 mentions","mentions":12,"files":["digest.html","digest.pdf"],"scope":{}}`), 0o644)
 	out, err := exec.Command(bin, "token", "create", "--config", file, "--by", "itest", "--name", "dashboard-it", "--role", "analyst").Output()
 	if err != nil {
 		t.Fatal(err)
@@ -120,7 +125,7 @@ func TestDashboardInChromium(t *testing.T) {
 	if strings.Contains(dom, `class="error"`) {
 		t.Errorf("a panel shows an error:\n%s", tail(dom, 3000))
 	}
-	for _, want := range []string{"<polyline", "acme", "EMEA"} {
+	for _, want := range []string{"<polyline", "acme", "EMEA", "legal weekly: 12 mentions", `data-file="digest.pdf"`} {
 		if !strings.Contains(dom, want) {
 			t.Errorf("the page shows no %q", want)
 		}

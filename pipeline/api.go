@@ -66,7 +66,7 @@ func newAPIPart(ctx context.Context, cfg Config, embedded bool, reg *prometheus.
 	}
 	a.closers = append(a.closers, func() { audit.Close() })
 	d := api.Deps{Tokens: tokens, Audit: audit, Hub: a.hub, Gatherer: reg, Registerer: reg, Log: log,
-		Ready: map[string]func(context.Context) error{}}
+		Ready: map[string]func(context.Context) error{}, Digests: DigestArchive(cfg)}
 	if cfg.API.OIDC.Enabled() {
 		if d.OIDC, err = api.NewOIDC(ctx, cfg.API.OIDC, log); err != nil {
 			return nil, err

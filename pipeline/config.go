@@ -9,12 +9,15 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 
 	"github.com/earshot-dev/earshot/api"
+	"github.com/earshot-dev/earshot/digest"
 	"github.com/earshot-dev/earshot/enrich"
 	"github.com/earshot-dev/earshot/ingest"
 	"github.com/earshot-dev/earshot/match"
 	"github.com/earshot-dev/earshot/notify"
+	"github.com/earshot-dev/earshot/region"
 	"github.com/earshot-dev/earshot/route"
 	"github.com/earshot-dev/earshot/search"
 	"github.com/earshot-dev/earshot/sink"
@@ -37,6 +40,7 @@ type Config struct {
 	Runner    stream.RunnerConfig `yaml:"runner"`
 	Metrics   MetricsConfig       `yaml:"metrics"`
 	API       api.Config          `yaml:"api"`
+	Digests   []digest.Digest     `yaml:"digests"`
 }
 
 // TransportConfig chooses how stages talk.
@@ -96,7 +100,47 @@ func (c *Config) Validate() error {
 	}
 	errs = append(errs, c.Webhook.Validate(os.Getenv), c.Notify.Validate(os.Getenv))
 	errs = append(errs, c.Ingest.Validate(), c.Match.Validate(), c.Enrich.Validate(), c.Route.Validate(), c.Sink.Validate(), c.Search.Validate(), c.Runner.Validate("runner"), c.API.Validate())
+	if len(c.Digests) > 0 {
+		k, err := c.DigestNames()
+		errs = append(errs, err, digest.Validate(c.Digests, k))
+		if !c.Sink.Enabled {
+			errs = append(errs, errors.New("digests: made from ClickHouse, but sink.enabled is false"))
+		}
+	}
 	return errors.Join(errs...)
+}
+
+// DigestNames are the names a digest may use: the org file's teams, the
+// enrichment's regions and intents, the notification channels.
+func (c *Config) DigestNames() (digest.Known, error) {
+	k := digest.Known{Regions: region.Names(region.Map(c.Enrich.Regions)), Intents: enrich.IntentNames(), Channels: map[string]string{}}
+	for name, ch := range c.Notify.Channels {
+		k.Channels[name] = ch.Kind
+	}
+	// Teams: the org file's, and those the watchlists name (a match
+	// carries its watchlist's team).
+	if c.Match.Watchlists != "" {
+		if ws, err := match.LoadDir(c.Match.Watchlists); err == nil {
+			for _, w := range ws {
+				if w.Team != "" && !slices.Contains(k.Teams, w.Team) {
+					k.Teams = append(k.Teams, w.Team)
+				}
+			}
+		}
+	}
+	if c.Route.Org != "" {
+		org, err := route.LoadOrg(c.Route.Org)
+		if err != nil {
+			return k, fmt.Errorf("digests: the org file, which names the teams: %w", err)
+		}
+		for _, t := range org.Teams {
+			if !slices.Contains(k.Teams, t.Name) {
+				k.Teams = append(k.Teams, t.Name)
+			}
+		}
+	}
+	slices.Sort(k.Teams)
+	return k, nil
 }
 
 // Load reads a configuration file over the defaults. Relative paths in it

@@ -82,6 +82,7 @@ type Pipeline struct {
 	metrics    *stream.Metrics
 	taps       []func(context.Context) error
 	jobs       []func(context.Context) // background work that lives as long as the stages
+	notifier   *notify.Notifier        // set when the notify stage runs here (digests send through it)
 	closers    []func() error
 	// consumers are closed together, before the closers: each waits out
 	// the fetch in progress (up to a second) to leave its group, so one
@@ -404,6 +405,7 @@ func (p *Pipeline) addNotify(_ context.Context, has func(string) bool, reg prome
 		}
 	}
 	p.jobs = append(p.jobs, n.Run)
+	p.notifier = n
 	return nil
 }
 

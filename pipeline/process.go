@@ -65,7 +65,10 @@ type ProcessOptions struct {
 //     to stop, so that nothing is accepted that the source can no longer
 //     hand on;
 //  4. printer: flushes printed alerts to stdout every 200 ms;
-//  5. progress: the progress report.
+//  5. progress: the progress report;
+//
+// and, where the notify stage runs with digests configured, after the
+// pipeline: digests, which makes and sends them on their schedules.
 //
 // The stop starts when the context ends (a signal, --duration) or any part
 // returns (a synthetic source reached --limit, a file source its end, the
@@ -137,6 +140,9 @@ func NewProcess(ctx context.Context, cfg Config, opt ProcessOptions) (_ *Process
 	p.group.Add("pipeline", p.pipe.Run)
 	if p.api != nil && slices.Contains(stages, Notify) {
 		p.api.setTell(p.pipe.TellResolve)
+	}
+	if err := p.addDigests(ctx, p.pipe.notifier, log); err != nil {
+		return nil, err
 	}
 	if p.api != nil {
 		p.group.Add("api", func(ctx context.Context) error { return p.api.Start(ctx, p.pipe.Search(), p.pipe.Push())() })

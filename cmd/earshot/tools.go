@@ -17,6 +17,7 @@ import (
 	"github.com/earshot-dev/earshot/api"
 	"github.com/earshot-dev/earshot/backtest"
 	"github.com/earshot-dev/earshot/bench"
+	"github.com/earshot-dev/earshot/digest/digestcli"
 	"github.com/earshot-dev/earshot/enrich"
 	"github.com/earshot-dev/earshot/ingest"
 	"github.com/earshot-dev/earshot/insights"
@@ -32,7 +33,7 @@ func addTools(root *cobra.Command, stages map[string]*cobra.Command, stdout, std
 	stages[pipeline.Route].AddCommand(routeValidateCommand(stdout), routeSimulateCommand(stdout, stderr))
 	addMatchTool(stages[pipeline.Match], stdout, stderr)
 	root.AddCommand(watchlistCommands(stdout, stderr), tokenCommands(stdout, stderr), insightsCommands(stdout, stderr),
-		evalCommands(stdout), searchCommand(stdout), benchCommands(stdout), filterCommand(stdout, stderr), alertsCommands(stdout))
+		evalCommands(stdout), searchCommand(stdout), benchCommands(stdout), filterCommand(stdout, stderr), alertsCommands(stdout), digestcli.Command(stdout, stderr))
 }
 
 // ingestFileCommand is `earshot ingest file FILE --dry-run`: an export

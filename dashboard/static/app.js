@@ -221,6 +221,30 @@ const panels = {
     const r = rows(await insight("sla_compliance", { since: p.since }));
     return table(r.map(x => ({ queue: x.queue, region: x.region || "", met: x.met, breached: x.breached, pending: x.pending, compliance: compliance(x.met, x.breached) })));
   },
+  async digests() {
+    // The archived digests this token's scope covers (docs/digests.md):
+    // each file is fetched with the token and saved, as a link cannot carry it.
+    const r = (await api("GET", "/v1/digests")).items || [];
+    if (!r.length) return el("p", { class: "empty" }, "no digests archived yet");
+    const file = (m, name, label) => {
+      if (!(m.files || []).includes(name)) return "";
+      const b = el("button", { type: "button", "data-file": name }, label);
+      b.addEventListener("click", async () => {
+        const res = await fetch(`/v1/digests/${m.slug}/${m.period}/${name}`, { headers: { "Authorization": "Bearer " + token() } });
+        if (!res.ok) return b.replaceWith(el("span", { class: "error" }, "HTTP " + res.status));
+        const a = el("a", { href: URL.createObjectURL(await res.blob()), download: `${m.slug}-${m.period}-${name}` });
+        a.click();
+        setTimeout(() => URL.revokeObjectURL(a.href), 60000);
+      });
+      return b;
+    };
+    return el("table", {},
+      el("thead", {}, el("tr", {}, ...["digest", "period", "mentions", "subject", "files"].map(c => el("th", {}, c)))),
+      el("tbody", {}, ...r.slice(0, 50).map(m => el("tr", {},
+        el("td", {}, m.name), el("td", {}, m.since.slice(0, 16).replace("T", " ") + " to " + m.until.slice(0, 16).replace("T", " ") + " UTC"),
+        el("td", {}, fmt(m.mentions)), el("td", {}, m.subject),
+        el("td", {}, file(m, "digest.pdf", "PDF"), " ", file(m, "digest.html", "page"), " ", file(m, "summary.csv", "CSV"))))));
+  },
   async health() {
     const res = await fetch("/metrics");
     if (!res.ok) throw new APIError(res.status, null);
