@@ -1,0 +1,647 @@
+package themes
+
+import (
+	"cmp"
+	"math"
+	"math/bits"
+	"slices"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/earshot-dev/earshot/textnorm"
+)
+
+// gram is a phrase of 1 to 3 words, as word ids; unused places are -1.
+type gram [3]int32
+
+// fpost is a post of the period, as the finder keeps it.
+type fpost struct {
+	p      Post
+	ids    []int32 // its words
+	brk    []bool  // a sentence (or a left-out word) ends before word i
+	starts []int32 // word i is p.Text[starts[i]:ends[i]]
+	ends   []int32
+	cands  []int32 // the candidate phrases it has, each once
+}
+
+// cand is a phrase seen in at least minPosts posts of the period.
+type cand struct {
+	g       gram
+	key     string // its words, folded, joined by spaces
+	df, bg  int32  // posts of the period, of the background, that have it
+	surface string
+	weight  float64
+	score   float64
+}
+
+type finder struct {
+	o        Options
+	tok      textnorm.Tokens
+	stop     map[string]bool
+	words    map[string]int32
+	wordDF   []int32
+	wordLast []int32 // the last post (+1) that counted word i, for per-post document frequency
+	single   []bool  // word i may be a phrase by itself
+	edge     []bool  // word i may begin or end a phrase
+	posts    []fpost
+	minPosts int
+
+	total, prevTotal int64
+	index            map[gram]int32 // candidate index of each candidate phrase
+	cands            []cand
+	bgN, prevN       int
+	prev             [][]int32 // candidate phrases of each post of the previous period
+	seen             map[int32]struct{}
+}
+
+func newFinder(o Options) *finder {
+	return &finder{o: o, stop: stopWords(), words: map[string]int32{}, seen: map[int32]struct{}{}}
+}
+
+// split reads a post's words: ids (interned when intern, or -1 for a word
+// never seen in the period), where sentences break, and where each word
+// is. Links and mentions are left out, and so are the post's keywords;
+// each leaves a break.
+func (f *finder) split(p Post, intern bool) (ids []int32, brk []bool, starts, ends []int32) {
+	text := p.Text
+	f.tok.Want = nil
+	textnorm.Shared().Tokenize(&f.tok, text)
+	toks := f.tok.Toks
+	skipUntil := int32(-1) // a link or mention runs to the next space
+	var kws [][]string
+	for _, k := range p.Keywords {
+		if w := textnorm.Words(k); len(w) > 0 {
+			kws = append(kws, w)
+		}
+	}
+	pendingBreak := true
+	prevEnd := int32(0)
+	for i := 0; i < len(toks) && len(ids) < f.o.MaxWords; i++ {
+		t := &toks[i]
+		if t.Start < skipUntil {
+			pendingBreak = true
+			prevEnd = t.End
+			continue
+		}
+		if gapBreaks(text[prevEnd:t.Start]) {
+			pendingBreak = true
+		}
+		if t.Kind == textnorm.KindMention || isLink(text, int(t.Start)) {
+			skipUntil = int32(nextSpace(text, int(t.Start)))
+			pendingBreak = true
+			prevEnd = t.End
+			continue
+		}
+		if n := keywordAt(&f.tok, i, kws); n > 0 {
+			i += n - 1
+			pendingBreak = true
+			prevEnd = toks[i].End
+			continue
+		}
+		w := f.tok.Word(i)
+		var id int32 = -1
+		if t.Kind == textnorm.KindHashtag {
+			id = f.id("#"+string(w), intern)
+		} else if x, ok := f.words[string(w)]; ok {
+			id = x
+		} else if intern {
+			id = f.id(string(w), true)
+		}
+		ids = append(ids, id)
+		brk = append(brk, pendingBreak)
+		starts = append(starts, t.Start)
+		ends = append(ends, t.End)
+		pendingBreak = false
+		prevEnd = t.End
+	}
+	return ids, brk, starts, ends
+}
+
+// id returns a word's id, adding it when intern.
+func (f *finder) id(w string, intern bool) int32 {
+	if x, ok := f.words[w]; ok {
+		return x
+	}
+	if !intern {
+		return -1
+	}
+	x := int32(len(f.wordDF))
+	f.words[w] = x
+	f.wordDF = append(f.wordDF, 0)
+	f.wordLast = append(f.wordLast, 0)
+	stop := f.stop[w]
+	digits := strings.IndexFunc(w, func(r rune) bool { return !unicode.IsDigit(r) }) < 0
+	hashtag := strings.HasPrefix(w, "#")
+	f.edge = append(f.edge, !stop && !digits)
+	f.single = append(f.single, !stop && !digits && (hashtag || utf8.RuneCountInString(w) >= 2))
+	return x
+}
+
+// keywordAt returns how many words of a keyword start at token i, or 0.
+func keywordAt(t *textnorm.Tokens, i int, kws [][]string) int {
+	for _, kw := range kws {
+		if i+len(kw) > len(t.Toks) {
+			continue
+		}
+		ok := true
+		for j, w := range kw {
+			if string(t.Word(i+j)) != w {
+				ok = false
+				break
+			}
+		}
+		if ok {
+			return len(kw)
+		}
+	}
+	return 0
+}
+
+func isLink(text string, i int) bool {
+	s := text[i:]
+	return strings.HasPrefix(s, "http://") || strings.HasPrefix(s, "https://") || strings.HasPrefix(s, "www.") ||
+		strings.HasPrefix(s, "HTTP://") || strings.HasPrefix(s, "HTTPS://")
+}
+
+func nextSpace(text string, i int) int {
+	j := strings.IndexFunc(text[i:], unicode.IsSpace)
+	if j < 0 {
+		return len(text)
+	}
+	return i + j
+}
+
+// gapBreaks reports whether the text between two words ends a phrase:
+// sentence or clause punctuation, a line break, a dash.
+func gapBreaks(gap string) bool {
+	for _, r := range gap {
+		switch r {
+		case '.', ',', '!', '?', ';', ':', '(', ')', '[', ']', '{', '}', '"', '\n', '\r', '|', '/',
+			'“', '”', '«', '»', '…', '—', '–', '¿', '¡', '·', '\u037e', '。', '、', '！', '？', '，':
+			return true
+		}
+		if unicode.Is(unicode.So, r) { // an emoji between two words
+			return true
+		}
+	}
+	return false
+}
+
+// grams calls fn with each phrase of a post's words: runs of 1 to 3 words
+// without a break or an unknown word inside, whose ends may end phrases
+// (a single word: may be a phrase itself), and whose words are each in
+// at least minPosts posts of the period (no rarer phrase can be).
+func (f *finder) grams(ids []int32, brk []bool, fn func(g gram, i, n int)) {
+	for i := range ids {
+		if ids[i] < 0 || !f.edge[ids[i]] || f.wordDF[ids[i]] < int32(f.minPosts) {
+			continue
+		}
+		g := gram{ids[i], -1, -1}
+		if f.single[ids[i]] {
+			fn(g, i, 1)
+		}
+		for n := 2; n <= 3 && i+n <= len(ids); n++ {
+			j := i + n - 1
+			if brk[j] || ids[j] < 0 || f.wordDF[ids[j]] < int32(f.minPosts) {
+				break
+			}
+			g[n-1] = ids[j]
+			if f.edge[ids[j]] {
+				fn(g, i, n)
+			}
+		}
+	}
+}
+
+// addPeriod reads a post of the period.
+func (f *finder) addPeriod(p Post) {
+	ids, brk, starts, ends := f.split(p, true)
+	n := int32(len(f.posts) + 1)
+	for _, id := range ids {
+		if id >= 0 && f.wordLast[id] != n {
+			f.wordLast[id] = n
+			f.wordDF[id]++
+		}
+	}
+	f.posts = append(f.posts, fpost{p: p, ids: ids, brk: brk, starts: starts, ends: ends})
+}
+
+// countPeriod counts the period's phrases and keeps as candidates those in
+// at least minPosts posts.
+func (f *finder) countPeriod() {
+	f.minPosts = max(f.o.MinPosts, int(math.Ceil(0.002*float64(len(f.posts)))))
+	counts := map[gram]int32{}
+	floor := int32(0)
+	seen := map[gram]struct{}{}
+	for _, fp := range f.posts {
+		clear(seen)
+		f.grams(fp.ids, fp.brk, func(g gram, _, _ int) {
+			if _, dup := seen[g]; dup {
+				return
+			}
+			seen[g] = struct{}{}
+			counts[g]++
+		})
+		if len(counts) >= f.o.MaxGrams {
+			// Lossy counting: forget the rarest phrases, so memory stays
+			// bounded; a phrase forgotten is undercounted by at most floor.
+			floor++
+			for g, c := range counts {
+				if c <= floor {
+					delete(counts, g)
+				}
+			}
+		}
+	}
+	names := make([]string, len(f.wordDF))
+	for w, id := range f.words {
+		names[id] = w
+	}
+	for g, c := range counts {
+		if c < int32(f.minPosts) {
+			continue
+		}
+		var parts []string
+		for _, id := range g {
+			if id >= 0 {
+				parts = append(parts, names[id])
+			}
+		}
+		f.cands = append(f.cands, cand{g: g, key: strings.Join(parts, " "), df: c})
+	}
+	slices.SortFunc(f.cands, func(a, b cand) int {
+		return cmp.Or(cmp.Compare(b.df, a.df), strings.Compare(a.key, b.key))
+	})
+	// At most 100 candidates per phrase kept: enough to choose from.
+	if max := 100 * f.o.MaxPhrases; len(f.cands) > max {
+		f.cands = f.cands[:max]
+	}
+	f.index = make(map[gram]int32, len(f.cands))
+	for i, c := range f.cands {
+		f.index[c.g] = int32(i)
+	}
+	// Each phrase is shown as it is most often written (of its first 8
+	// spellings).
+	surfaces := map[int32]map[string]int{}
+	for pi := range f.posts {
+		fp := &f.posts[pi]
+		clear(f.seen)
+		f.grams(fp.ids, fp.brk, func(g gram, i, n int) {
+			c, ok := f.index[g]
+			if !ok {
+				return
+			}
+			if _, dup := f.seen[c]; dup {
+				return
+			}
+			f.seen[c] = struct{}{}
+			fp.cands = append(fp.cands, c)
+			forms := surfaces[c]
+			if forms == nil {
+				forms = map[string]int{}
+				surfaces[c] = forms
+			}
+			form := strings.ToLower(fp.p.Text[fp.starts[i]:fp.ends[i+n-1]])
+			if _, ok := forms[form]; ok || len(forms) < 8 {
+				forms[form]++
+			}
+		})
+		fp.ids, fp.brk, fp.starts, fp.ends = nil, nil, nil, nil // only the phrases are needed from here
+	}
+	for c, forms := range surfaces {
+		best, n := "", 0
+		for form, k := range forms {
+			if k > n || k == n && form < best {
+				best, n = form, k
+			}
+		}
+		f.cands[c].surface = best
+	}
+}
+
+// addBackground reads a post of the background; prev: of the period just
+// before, whose themes make the trend.
+func (f *finder) addBackground(p Post, prev bool) {
+	ids, brk, _, _ := f.split(p, false)
+	clear(f.seen)
+	var list []int32
+	f.grams(ids, brk, func(g gram, _, _ int) {
+		c, ok := f.index[g]
+		if !ok {
+			return
+		}
+		if _, dup := f.seen[c]; dup {
+			return
+		}
+		f.seen[c] = struct{}{}
+		f.cands[c].bg++
+		if prev {
+			list = append(list, c)
+		}
+	})
+	f.bgN++
+	if prev {
+		f.prevN++
+		f.prev = append(f.prev, list)
+	}
+}
+
+// maxPerPost bounds the phrases of one post that count for co-occurrence.
+const maxPerPost = 64
+
+func (f *finder) result(limit int) *Result {
+	res := &Result{Themes: []Theme{}, Posts: f.total, Read: len(f.posts)}
+	if len(f.posts) == 0 {
+		return res
+	}
+	n := float64(len(f.posts) + f.bgN)
+	for i := range f.cands {
+		c := &f.cands[i]
+		c.weight = math.Log((n + 1) / float64(c.df+c.bg+1))
+		c.score = float64(c.df) * c.weight
+	}
+	// The phrases kept: the best scored.
+	order := make([]int32, len(f.cands))
+	for i := range order {
+		order[i] = int32(i)
+	}
+	slices.SortStableFunc(order, func(a, b int32) int { return cmp.Compare(f.cands[b].score, f.cands[a].score) })
+	m := min(len(order), f.o.MaxPhrases)
+	sel := order[:m]
+	pos := make([]int32, len(f.cands)) // a candidate's place among the kept, or -1
+	for i := range pos {
+		pos[i] = -1
+	}
+	for i, c := range sel {
+		pos[c] = int32(i)
+	}
+	// Each post's kept phrases, best first, at most maxPerPost.
+	present := func(cs []int32) []int32 {
+		var out []int32
+		for _, c := range cs {
+			if p := pos[c]; p >= 0 {
+				out = append(out, p)
+			}
+		}
+		slices.Sort(out)
+		if len(out) > maxPerPost {
+			out = out[:maxPerPost]
+		}
+		return out
+	}
+	// Each kept phrase's posts, and each group's (the union of its
+	// phrases'), as bitsets: m × posts/8 bytes each.
+	words := (len(f.posts) + 63) / 64
+	have := make([][]int32, len(f.posts))
+	sets := make([][]uint64, m)
+	for a := range sets {
+		sets[a] = make([]uint64, words)
+	}
+	df := make([]int, m)
+	for pi := range f.posts {
+		have[pi] = present(f.posts[pi].cands)
+		for _, a := range have[pi] {
+			sets[a][pi/64] |= 1 << (pi % 64)
+			df[a]++
+		}
+	}
+	and := func(x, y []uint64) (n int) {
+		for i := range x {
+			n += bits.OnesCount64(x[i] & y[i])
+		}
+		return n
+	}
+	// Greedy grouping in score order: a phrase joins the group that holds
+	// the largest share of its posts, when that is at least Cohesion (ties
+	// to the group nearest its size: the better Jaccard index).
+	var groups [][]int32
+	var gsets [][]uint64
+	var gdf []int
+	group := make([]int32, m)
+	for a := int32(0); a < int32(m); a++ {
+		best, bestC, bestJ := -1, 0.0, 0.0
+		for gi := range groups {
+			both := and(sets[a], gsets[gi])
+			c := float64(both) / float64(df[a])
+			j := float64(both) / float64(df[a]+gdf[gi]-both)
+			if c > bestC || c == bestC && j > bestJ {
+				best, bestC, bestJ = gi, c, j
+			}
+		}
+		if best >= 0 && bestC >= f.o.Cohesion {
+			groups[best] = append(groups[best], a)
+			group[a] = int32(best)
+			for i, w := range sets[a] {
+				gsets[best][i] |= w
+			}
+			gdf[best] = and(gsets[best], gsets[best])
+			continue
+		}
+		group[a] = int32(len(groups))
+		groups = append(groups, []int32{a})
+		gsets = append(gsets, slices.Clone(sets[a]))
+		gdf = append(gdf, df[a])
+	}
+	keep := make([]bool, len(groups))
+	for gi, g := range groups {
+		for _, a := range g {
+			c := f.cands[sel[a]]
+			keep[gi] = keep[gi] || c.g[1] >= 0 || strings.HasPrefix(c.key, "#")
+		}
+	}
+	weight := func(a int32) float64 { return f.cands[sel[a]].weight }
+	scores := make([]float64, len(groups))
+	assign := func(ps []int32) int {
+		var touched []int32
+		for _, a := range ps {
+			g := group[a]
+			if !keep[g] {
+				continue
+			}
+			if scores[g] == 0 {
+				touched = append(touched, g)
+			}
+			scores[g] += weight(a)
+		}
+		best := -1
+		for _, g := range touched {
+			if best < 0 || scores[g] > scores[best] || scores[g] == scores[best] && int(g) < best {
+				best = int(g)
+			}
+		}
+		for _, g := range touched {
+			scores[g] = 0
+		}
+		return best
+	}
+	members := make([][]int, len(groups))
+	for pi := range f.posts {
+		if g := assign(have[pi]); g >= 0 {
+			members[g] = append(members[g], pi)
+		}
+	}
+	prevCount := make([]int64, len(groups))
+	for _, cs := range f.prev {
+		if g := assign(present(cs)); g >= 0 {
+			prevCount[g]++
+		}
+	}
+	scale := 1.0
+	sampled := f.total > int64(len(f.posts))
+	if sampled {
+		scale = float64(f.total) / float64(len(f.posts))
+	}
+	prevScale := 1.0
+	if f.prevN > 0 && f.prevTotal > int64(f.prevN) {
+		prevScale = float64(f.prevTotal) / float64(f.prevN)
+	}
+	est := func(n int, s float64) int64 { return int64(math.Round(float64(n) * s)) }
+	themed := 0
+	type built struct {
+		t Theme
+		n int
+	}
+	var out []built
+	for gi, g := range groups {
+		if !keep[gi] || len(members[gi]) < f.minPosts {
+			continue
+		}
+		themed += len(members[gi])
+		t := Theme{Posts: est(len(members[gi]), scale), Previous: est(int(prevCount[gi]), prevScale), Sampled: sampled}
+		if t.Previous > 0 {
+			gr := float64(t.Posts-t.Previous) / float64(t.Previous)
+			t.Growth = &gr
+		}
+		if f.total > 0 {
+			t.Share = float64(t.Posts) / float64(f.total)
+		}
+		var s [4]int
+		for _, pi := range members[gi] {
+			switch f.posts[pi].p.Sentiment {
+			case "positive":
+				s[0]++
+			case "neutral":
+				s[1]++
+			case "negative":
+				s[2]++
+			default:
+				s[3]++
+			}
+		}
+		t.Sentiment = Sentiment{est(s[0], scale), est(s[1], scale), est(s[2], scale), est(s[3], scale)}
+		t.Phrases, t.Label = f.label(g, sel)
+		t.Representative = f.typical(g, sel, members[gi], have, weight)
+		out = append(out, built{t, len(members[gi])})
+	}
+	slices.SortStableFunc(out, func(a, b built) int { return cmp.Or(cmp.Compare(b.n, a.n), strings.Compare(a.t.Label, b.t.Label)) })
+	for i := 0; i < len(out) && i < limit; i++ {
+		res.Themes = append(res.Themes, out[i].t)
+	}
+	res.Themed = float64(themed) / float64(len(f.posts))
+	return res
+}
+
+// label returns a group's phrases as written, best first (at most 10),
+// and its label: the best three that do not repeat one another.
+func (f *finder) label(g []int32, sel []int32) ([]string, string) {
+	var phrases []string
+	var chosen []*cand
+	for _, a := range g {
+		c := &f.cands[sel[a]]
+		if len(phrases) < 10 {
+			phrases = append(phrases, c.surface)
+		}
+		contained, replaced := false, false
+		for i, k := range chosen {
+			switch {
+			case k == nil:
+			case containsWords(k.key, c.key):
+				contained = true
+			case containsWords(c.key, k.key) && float64(c.df) >= 0.8*float64(k.df):
+				// The longer phrase, in nearly as many posts, says more.
+				if replaced {
+					chosen[i] = nil
+				} else {
+					chosen[i], replaced = c, true
+				}
+			}
+		}
+		chosen = slices.DeleteFunc(chosen, func(k *cand) bool { return k == nil })
+		if !contained && !replaced && len(chosen) < 3 {
+			chosen = append(chosen, c)
+		}
+	}
+	var label []string
+	for _, k := range chosen {
+		label = append(label, k.surface)
+	}
+	return phrases, strings.Join(label, " · ")
+}
+
+// containsWords reports whether phrase a has the words of b in a row.
+func containsWords(a, b string) bool {
+	return strings.Contains(" "+a+" ", " "+b+" ")
+}
+
+// typical returns up to three of a theme's posts closest to its phrase
+// profile (cosine), one per distinct text; ties go to a hash of the key,
+// so that the choice does not depend on the order posts were read in.
+func (f *finder) typical(g []int32, sel []int32, members []int, have [][]int32, weight func(int32) float64) []Example {
+	in := map[int32]bool{}
+	for _, a := range g {
+		in[a] = true
+	}
+	centroid := map[int32]float64{}
+	for _, pi := range members {
+		for _, a := range have[pi] {
+			if in[a] {
+				centroid[a] += weight(a)
+			}
+		}
+	}
+	norm := 0.0
+	for _, v := range centroid {
+		norm += v * v
+	}
+	norm = math.Sqrt(norm)
+	type scored struct {
+		pi   int
+		cos  float64
+		hash uint64
+	}
+	ss := make([]scored, 0, len(members))
+	for _, pi := range members {
+		dot, self := 0.0, 0.0
+		for _, a := range have[pi] {
+			if in[a] {
+				w := weight(a)
+				dot += w * centroid[a]
+				self += w * w
+			}
+		}
+		cos := 0.0
+		if self > 0 && norm > 0 {
+			cos = dot / (math.Sqrt(self) * norm)
+		}
+		ss = append(ss, scored{pi, cos, keyHash(f.posts[pi].p.Key)})
+	}
+	slices.SortFunc(ss, func(a, b scored) int {
+		return cmp.Or(cmp.Compare(b.cos, a.cos), cmp.Compare(a.hash, b.hash), strings.Compare(f.posts[a.pi].p.Key, f.posts[b.pi].p.Key))
+	})
+	var ex []Example
+	texts := map[string]bool{}
+	for _, s := range ss {
+		p := f.posts[s.pi].p
+		k := strings.Join(textnorm.Words(p.Text), " ")
+		if texts[k] {
+			continue
+		}
+		texts[k] = true
+		ex = append(ex, Example{Key: p.Key, Text: p.Text, Sentiment: p.Sentiment, CreatedAt: p.CreatedAt.UTC()})
+		if len(ex) == 3 {
+			break
+		}
+	}
+	return ex
+}
