@@ -412,14 +412,21 @@ func (f *finder) result(limit int) *Result {
 		}
 		return n
 	}
-	// Greedy grouping in score order: a phrase joins the group that holds
-	// the largest share of its posts, when that is at least Cohesion (ties
-	// to the group nearest its size: the better Jaccard index).
+	// Greedy grouping, the most shared phrases first (so that a story's
+	// common phrases start its group and its variants join it): a phrase
+	// joins the group that holds the largest share of its posts, when that
+	// is at least Cohesion (ties to the group nearest its size: the better
+	// Jaccard index).
+	byDF := make([]int32, m)
+	for a := range byDF {
+		byDF[a] = int32(a)
+	}
+	slices.SortStableFunc(byDF, func(a, b int32) int { return cmp.Compare(df[b], df[a]) })
 	var groups [][]int32
 	var gsets [][]uint64
 	var gdf []int
 	group := make([]int32, m)
-	for a := int32(0); a < int32(m); a++ {
+	for _, a := range byDF {
 		best, bestC, bestJ := -1, 0.0, 0.0
 		for gi := range groups {
 			both := and(sets[a], gsets[gi])
@@ -530,7 +537,7 @@ func (f *finder) result(limit int) *Result {
 			}
 		}
 		t.Sentiment = Sentiment{est(s[0], scale), est(s[1], scale), est(s[2], scale), est(s[3], scale)}
-		t.Phrases, t.Label = f.label(g, sel)
+		t.Phrases, t.Label = f.label(g, sel, members[gi], have)
 		t.Representative = f.typical(g, sel, members[gi], have, weight)
 		out = append(out, built{t, len(members[gi])})
 	}
@@ -544,9 +551,29 @@ func (f *finder) result(limit int) *Result {
 
 // label returns a group's phrases as written, best first (at most 10),
 // and its label: the best three that do not repeat one another.
-func (f *finder) label(g []int32, sel []int32) ([]string, string) {
+func (f *finder) label(g []int32, sel []int32, members []int, have [][]int32) ([]string, string) {
+	// The phrases the most of the theme's posts have come first.
+	in := map[int32]int{}
+	for _, a := range g {
+		in[a] = 0
+	}
+	for _, pi := range members {
+		for _, a := range have[pi] {
+			if _, ok := in[a]; ok {
+				in[a]++
+			}
+		}
+	}
+	g = slices.Clone(g)
+	slices.SortStableFunc(g, func(a, b int32) int {
+		return cmp.Or(cmp.Compare(in[b], in[a]), cmp.Compare(f.cands[sel[b]].score, f.cands[sel[a]].score), cmp.Compare(a, b))
+	})
+	type labelled struct {
+		*cand
+		at int32
+	}
 	var phrases []string
-	var chosen []*cand
+	var chosen []*labelled
 	for _, a := range g {
 		c := &f.cands[sel[a]]
 		if len(phrases) < 10 {
@@ -558,18 +585,28 @@ func (f *finder) label(g []int32, sel []int32) ([]string, string) {
 			case k == nil:
 			case containsWords(k.key, c.key):
 				contained = true
-			case containsWords(c.key, k.key) && float64(c.df) >= 0.8*float64(k.df):
+			case containsWords(c.key, k.key) && float64(in[a]) >= 0.8*float64(in[k.at]):
 				// The longer phrase, in nearly as many posts, says more.
 				if replaced {
 					chosen[i] = nil
 				} else {
-					chosen[i], replaced = c, true
+					chosen[i], replaced = &labelled{c, a}, true
 				}
+			case containsWords(c.key, k.key):
+				contained = true
 			}
 		}
-		chosen = slices.DeleteFunc(chosen, func(k *cand) bool { return k == nil })
+		chosen = slices.DeleteFunc(chosen, func(k *labelled) bool { return k == nil })
+		if !contained && !replaced {
+			// A phrase whose words the label has already says nothing new.
+			var said []string
+			for _, k := range chosen {
+				said = append(said, strings.Fields(k.key)...)
+			}
+			contained = !slices.ContainsFunc(strings.Fields(c.key), func(w string) bool { return !slices.Contains(said, w) })
+		}
 		if !contained && !replaced && len(chosen) < 3 {
-			chosen = append(chosen, c)
+			chosen = append(chosen, &labelled{c, a})
 		}
 	}
 	var label []string

@@ -2,10 +2,11 @@ package themes
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"maps"
-	"slices"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -63,6 +64,14 @@ func corpus(m *Memory, rng *rand.Rand, from time.Time, prefix string, stories ma
 		add(strings.Join(ws, " "), "", "neutral")
 	}
 	return truth
+}
+
+func js(v any) string {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(err)
+	}
+	return string(b)
 }
 
 func find(t *testing.T, m *Memory, o Options, sc Scope) *Result {
@@ -217,7 +226,7 @@ func TestDeletedAndRedeliveredPosts(t *testing.T) {
 	for _, p := range again {
 		m.Add(p, acme)
 	}
-	if after := find(t, &m, DefaultOptions(), Scope{}); fmt.Sprint(after) != fmt.Sprint(before) {
+	if after := find(t, &m, DefaultOptions(), Scope{}); js(after) != js(before) {
 		t.Errorf("redelivered posts changed the themes:\n%v\n%v", before, after)
 	}
 	// Deletes: every store post and ten battery posts go.
@@ -243,7 +252,7 @@ func TestDeletedAndRedeliveredPosts(t *testing.T) {
 	for _, p := range again {
 		m.Add(p, acme)
 	}
-	if again := find(t, &m, DefaultOptions(), Scope{}); fmt.Sprint(again) != fmt.Sprint(res) {
+	if again := find(t, &m, DefaultOptions(), Scope{}); js(again) != js(res) {
 		t.Error("deleted posts came back when delivered again")
 	}
 }
@@ -298,7 +307,7 @@ func TestSampleIsBoundedAndDeterministic(t *testing.T) {
 		return &m
 	}
 	a, b := find(t, build(0), o, Scope{}), find(t, build(99), o, Scope{})
-	if fmt.Sprint(a) != fmt.Sprint(b) {
+	if js(a) != js(b) {
 		t.Errorf("the same posts stored in another order gave other themes:\n%v\n%v", a, b)
 	}
 	if a.Read != 100 || a.Posts != 500 {
