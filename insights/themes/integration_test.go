@@ -54,7 +54,7 @@ func TestClickHouseReader(t *testing.T) {
 				region = "NA" // the store's posts are of another region
 			}
 			items = append(items, &post.Item{
-				Post: &post.Post{Platform: "synthetic", ID: id, Text: mp.p.Text, CreatedAt: mp.p.CreatedAt.Truncate(time.Second), IngestedAt: mp.p.CreatedAt},
+				Post:       &post.Post{Platform: "synthetic", ID: id, Text: mp.p.Text, CreatedAt: mp.p.CreatedAt.Truncate(time.Second), IngestedAt: mp.p.CreatedAt},
 				Enrichment: &post.Enrichment{SentimentLabel: mp.p.Sentiment, Region: region},
 				Matches:    []post.Match{{Watchlist: "acme", Version: 1, Brand: "acme", Team: "care", Keywords: []string{"acme"}}},
 			})
