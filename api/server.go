@@ -94,6 +94,7 @@ type Deps struct {
 	Routing    *RoutingFiles     // the routing files the API manages; nil: none
 	Backtester Backtester
 	Insights   Insights
+	Themes     Themes // nil: no ClickHouse
 	Alerts     AlertStore
 	Hub        *Hub
 	Queues     map[string]QueueInfo // the routing organisation's queues; nil: unknown (only unscoped callers see queues)
@@ -541,6 +542,7 @@ func (s *Server) register() {
 	s.handle("POST /v1/posts", PushPosts, s.pushPosts)
 	s.handle("POST /v1/search", Search, s.search)
 	s.handle("GET /v1/insights", ReadInsights, s.listInsights)
+	s.handle("GET /v1/insights/themes", ReadInsights, s.findThemes)
 	s.handle("POST /v1/insights/{name}", ReadInsights, s.runInsight)
 	s.handle("GET /v1/audit", ReadAudit, s.readAudit)
 }

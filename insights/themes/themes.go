@@ -233,3 +233,14 @@ func (o Options) Find(ctx context.Context, r Reader, sc Scope, from, to time.Tim
 	}
 	return f.result(limit), nil
 }
+
+// Bound is a Reader with the options to read it with: what the API calls.
+type Bound struct {
+	Reader  Reader
+	Options Options
+}
+
+// Find finds the themes of sc in [from, to).
+func (b Bound) Find(ctx context.Context, sc Scope, from, to time.Time, limit int) (*Result, error) {
+	return b.Options.Find(ctx, b.Reader, sc, from, to, limit)
+}
