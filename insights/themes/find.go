@@ -131,7 +131,9 @@ func (f *finder) id(w string, intern bool) int32 {
 	f.wordDF = append(f.wordDF, 0)
 	f.wordLast = append(f.wordLast, 0)
 	stop := f.stop[w]
-	digits := strings.IndexFunc(w, func(r rune) bool { return !unicode.IsDigit(r) }) < 0
+	// Digits alone, or symbols alone (emoji, flags: each a word of its own
+	// to the tokenizer), are no phrase.
+	digits := strings.IndexFunc(w, func(r rune) bool { return !unicode.IsDigit(r) && !unicode.Is(unicode.So, r) && !unicode.Is(unicode.Sk, r) && !(0x1F1E6 <= r && r <= 0x1F1FF) }) < 0
 	hashtag := strings.HasPrefix(w, "#")
 	f.edge = append(f.edge, !stop && !digits)
 	f.single = append(f.single, !stop && !digits && (hashtag || utf8.RuneCountInString(w) >= 2))
@@ -421,7 +423,21 @@ func (f *finder) result(limit int) *Result {
 	for a := range byDF {
 		byDF[a] = int32(a)
 	}
-	slices.SortStableFunc(byDF, func(a, b int32) int { return cmp.Compare(df[b], df[a]) })
+	// A seed is a phrase of words or a hashtag: a single word ("phone",
+	// "support") runs across stories, so it may join a group, never start one.
+	seed := func(a int32) bool {
+		c := f.cands[sel[a]]
+		return c.g[1] >= 0 || strings.HasPrefix(c.key, "#")
+	}
+	slices.SortStableFunc(byDF, func(a, b int32) int {
+		if sa, sb := seed(a), seed(b); sa != sb {
+			if sa {
+				return -1
+			}
+			return 1
+		}
+		return cmp.Compare(df[b], df[a])
+	})
 	var groups [][]int32
 	var gsets [][]uint64
 	var gdf []int
@@ -445,40 +461,51 @@ func (f *finder) result(limit int) *Result {
 			gdf[best] = and(gsets[best], gsets[best])
 			continue
 		}
+		if !seed(a) {
+			group[a] = -1
+			continue
+		}
 		group[a] = int32(len(groups))
 		groups = append(groups, []int32{a})
 		gsets = append(gsets, slices.Clone(sets[a]))
 		gdf = append(gdf, df[a])
 	}
 	keep := make([]bool, len(groups))
-	for gi, g := range groups {
-		for _, a := range g {
-			c := f.cands[sel[a]]
-			keep[gi] = keep[gi] || c.g[1] >= 0 || strings.HasPrefix(c.key, "#")
-		}
+	for gi := range groups {
+		keep[gi] = true
 	}
 	weight := func(a int32) float64 { return f.cands[sel[a]].weight }
 	scores := make([]float64, len(groups))
+	hit, seeded := make([]bool, len(groups)), make([]bool, len(groups))
+	isSeed := make([]bool, m)
+	for a := range isSeed {
+		isSeed[a] = seed(int32(a))
+	}
+	// A post goes to the group whose phrases it has with the most weight,
+	// among the groups of which it has a phrase of words (a single word
+	// of a group is no evidence by itself).
 	assign := func(ps []int32) int {
 		var touched []int32
 		for _, a := range ps {
 			g := group[a]
-			if !keep[g] {
+			if g < 0 {
 				continue
 			}
-			if scores[g] == 0 {
+			if !hit[g] {
+				hit[g] = true
 				touched = append(touched, g)
 			}
 			scores[g] += weight(a)
+			seeded[g] = seeded[g] || isSeed[a]
 		}
 		best := -1
 		for _, g := range touched {
-			if best < 0 || scores[g] > scores[best] || scores[g] == scores[best] && int(g) < best {
+			if seeded[g] && (best < 0 || scores[g] > scores[best] || scores[g] == scores[best] && int(g) < best) {
 				best = int(g)
 			}
 		}
 		for _, g := range touched {
-			scores[g] = 0
+			scores[g], hit[g], seeded[g] = 0, false, false
 		}
 		return best
 	}
@@ -539,6 +566,11 @@ func (f *finder) result(limit int) *Result {
 		t.Sentiment = Sentiment{est(s[0], scale), est(s[1], scale), est(s[2], scale), est(s[3], scale)}
 		t.Phrases, t.Label = f.label(g, sel, members[gi], have)
 		t.Representative = f.typical(g, sel, members[gi], have, weight)
+		if f.o.Members {
+			for _, pi := range members[gi] {
+				t.Members = append(t.Members, f.posts[pi].p.Key)
+			}
+		}
 		out = append(out, built{t, len(members[gi])})
 	}
 	slices.SortStableFunc(out, func(a, b built) int { return cmp.Or(cmp.Compare(b.n, a.n), strings.Compare(a.t.Label, b.t.Label)) })
@@ -546,6 +578,11 @@ func (f *finder) result(limit int) *Result {
 		res.Themes = append(res.Themes, out[i].t)
 	}
 	res.Themed = float64(themed) / float64(len(f.posts))
+	if f.o.Members {
+		for _, fp := range f.posts {
+			res.ReadKeys = append(res.ReadKeys, fp.p.Key)
+		}
+	}
 	return res
 }
 

@@ -95,6 +95,9 @@ type Theme struct {
 	// Share is Posts over all the scope's posts in the period.
 	Share   float64 `json:"share"`
 	Sampled bool    `json:"sampled,omitempty"`
+	// Members are the keys of the posts read that are in the theme, when
+	// Options.Members is set (for measuring themes against known stories).
+	Members []string `json:"members,omitempty"`
 }
 
 // Sentiment is the mix of a theme's posts' sentiment labels (scaled as
@@ -123,6 +126,8 @@ type Result struct {
 	// Themed is the share of the posts read that are in some theme
 	// (before the limit).
 	Themed float64 `json:"themed"`
+	// ReadKeys are the keys of the posts read, when Options.Members is set.
+	ReadKeys []string `json:"-"`
 }
 
 // Options bound and tune the search. Memory is bounded by MaxPosts ×
@@ -134,15 +139,16 @@ type Options struct {
 	MaxTextBytes int     // of each post: 2048
 	MaxWords     int     // words read of each post: 100
 	MaxGrams     int     // distinct phrases counted at once: 1<<20 (a rarer phrase is forgotten first beyond)
-	MaxPhrases   int     // significant phrases grouped: 150
+	MaxPhrases   int     // significant phrases grouped: 400
 	MinPosts     int     // posts a phrase and a theme need at least: 3 (or 0.2% of the posts read, if more)
 	Baseline     int     // periods before the period that make the background: 4
 	Cohesion     float64 // share of a phrase's posts that must be in a group for it to join: 0.6
+	Members      bool    // list each theme's posts (Theme.Members): for measuring
 }
 
 // DefaultOptions returns the options Themes uses.
 func DefaultOptions() Options {
-	return Options{MaxPosts: 20_000, MaxTextBytes: 2048, MaxWords: 100, MaxGrams: 1 << 20, MaxPhrases: 150, MinPosts: 3, Baseline: 4, Cohesion: 0.6}
+	return Options{MaxPosts: 20_000, MaxTextBytes: 2048, MaxWords: 100, MaxGrams: 1 << 20, MaxPhrases: 400, MinPosts: 3, Baseline: 4, Cohesion: 0.6}
 }
 
 // Validate reports every problem at once.
