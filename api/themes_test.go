@@ -90,7 +90,7 @@ func TestThemesBadRequests(t *testing.T) {
 	for _, q := range []string{
 		"limit=0", "limit=101", "limit=ten", "since=yesterday", "until=2026-13-01",
 		"since=2026-11-09T00:00:00Z&until=2026-11-02T00:00:00Z", // backwards
-		"since=2000-01-01&until=2026-01-01",                    // over a year
+		"since=2000-01-01&until=2026-01-01",                     // over a year
 		"colour=blue",
 		"watchlist=" + strings.Repeat("w", 300),
 		strings.Repeat("watchlist=a&", 51),

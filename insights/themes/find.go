@@ -133,7 +133,9 @@ func (f *finder) id(w string, intern bool) int32 {
 	stop := f.stop[w]
 	// Digits alone, or symbols alone (emoji, flags: each a word of its own
 	// to the tokenizer), are no phrase.
-	digits := strings.IndexFunc(w, func(r rune) bool { return !unicode.IsDigit(r) && !unicode.Is(unicode.So, r) && !unicode.Is(unicode.Sk, r) && !(0x1F1E6 <= r && r <= 0x1F1FF) }) < 0
+	digits := strings.IndexFunc(w, func(r rune) bool {
+		return !unicode.IsDigit(r) && !unicode.Is(unicode.So, r) && !unicode.Is(unicode.Sk, r) && !(0x1F1E6 <= r && r <= 0x1F1FF)
+	}) < 0
 	hashtag := strings.HasPrefix(w, "#")
 	f.edge = append(f.edge, !stop && !digits)
 	f.single = append(f.single, !stop && !digits && (hashtag || utf8.RuneCountInString(w) >= 2))
