@@ -11,6 +11,14 @@
 //
 //	go run ./bench/themes -mode synthetic -rate 2 -days 3
 //
+// The cost of one call over a scope of a million posts a day (filled on the
+// server from 2,000 texts of the firehose, with a unique tail each): the
+// server's time and memory (system.query_log) and the client's CPU and
+// peak RSS, in a second process that only reads (-keep reuses the data):
+//
+//	go run ./bench/themes -mode cost -posts 1000000 -keep -db themes_cost
+//	go run ./bench/themes -mode cost -posts 1000000 -keep -db themes_cost
+//
 // On a labelled tweet file (lang TAB label TAB text) it prints the themes
 // of each language, for reading:
 //
@@ -32,6 +40,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/ClickHouse/clickhouse-go/v2"
+
 	"github.com/earshot-dev/earshot/enrich"
 	"github.com/earshot-dev/earshot/ingest"
 	"github.com/earshot-dev/earshot/insights/themes"
@@ -41,7 +51,8 @@ import (
 )
 
 func main() {
-	mode := flag.String("mode", "synthetic", "synthetic or tsv")
+	mode := flag.String("mode", "synthetic", "synthetic, tsv or cost")
+	posts := flag.Int("posts", 1_000_000, "cost: posts in scope in the period (and as many in the one before)")
 	file := flag.String("file", "", "tsv: the file (lang TAB label TAB text)")
 	addr := flag.String("addr", "127.0.0.1:9000", "synthetic: ClickHouse native address")
 	db := flag.String("db", fmt.Sprintf("themes_measure_%d", time.Now().Unix()), "synthetic: scratch database (dropped at the end unless -keep)")
@@ -58,6 +69,8 @@ func main() {
 		synthetic(*addr, *db, *keep, *rate, *days, *brandRate, *watchlists, *maxPosts, *limit)
 	case "tsv":
 		tsv(*file, *maxPosts, *limit)
+	case "cost":
+		cost(*addr, *db, *keep, *posts, *maxPosts, *limit)
 	default:
 		log.Fatalf("-mode %q: want synthetic or tsv", *mode)
 	}
@@ -317,5 +330,83 @@ func tsv(path string, maxPosts, limit int) {
 			}
 			fmt.Printf("- %q: %d posts (%d neg / %d neu / %d pos), e.g. %q\n", th.Label, th.Posts, th.Sentiment.Negative, th.Sentiment.Neutral, th.Sentiment.Positive, ex)
 		}
+	}
+}
+
+func cost(addr, db string, keep bool, n, maxPosts, limit int) {
+	ctx := context.Background()
+	cfg := sink.DefaultConfig()
+	cfg.Enabled, cfg.Addr, cfg.Database = true, []string{addr}, db
+	cfg.DialTimeout = 10 * time.Second
+	conn, err := sink.Open(cfg)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer conn.Close()
+	end := time.Date(2026, 11, 20, 0, 0, 0, 0, time.UTC)
+	var stored uint64
+	conn.QueryRow(ctx, "SELECT count() FROM "+db+".matches").Scan(&stored)
+	if !keep {
+		defer conn.Exec(context.Background(), "DROP DATABASE IF EXISTS "+db)
+	}
+	if stored == 0 {
+		if _, err := cfg.Schema().Migrate(ctx, conn, nil); err != nil {
+			log.Fatal(err)
+		}
+		syn := ingest.NewSynthetic(ingest.SyntheticConfig{Seed: 7, BrandRate: 1, Start: end})
+		var texts []string
+		for len(texts) < 2000 {
+			if p := syn.Post(); p.Kind == "" {
+				texts = append(texts, "'"+strings.NewReplacer(`\`, `\\`, `'`, `\'`).Replace(p.Text)+"'")
+			}
+		}
+		arr := "[" + strings.Join(texts, ",") + "]"
+		t := time.Now()
+		// Two days: the period and the one before, n posts each; every
+		// tenth post in a second watchlist, out of scope.
+		from := end.Add(-48 * time.Hour).Unix()
+		num := fmt.Sprintf("numbers(%d)", 2*n)
+		when := fmt.Sprintf("toDateTime(%d + intDiv(number * 172800, %d))", from, 2*n)
+		key := "concat('synthetic:', toString(number))"
+		wl := "if(number % 10 = 0, 'other', 'acme')"
+		for _, q := range []string{
+			fmt.Sprintf("INSERT INTO %s.posts (post_key, platform, id, text, created_at, sentiment_label, inserted_at) SELECT %s, 'synthetic', toString(number), concat(arrayElement(%s, 1 + cityHash64(number) %% 2000), ' n', toString(number %% 9973)), %s, arrayElement(['positive','neutral','negative'], 1 + number %% 3), now() FROM %s", db, key, arr, when, num),
+			fmt.Sprintf("INSERT INTO %s.matches (post_key, watchlist, team, region, keywords, created_at, sentiment_label, inserted_at) SELECT %s, %s, 'care', 'EMEA', ['acme'], %s, arrayElement(['positive','neutral','negative'], 1 + number %% 3), now() FROM %s", db, key, wl, when, num),
+		} {
+			if err := conn.Exec(clickhouse.Context(ctx, clickhouse.WithSettings(clickhouse.Settings{"max_query_size": 1 << 22})), q); err != nil {
+				log.Fatal(err)
+			}
+		}
+		fmt.Printf("filled %s with %d posts in %.0fs; run again with -keep to measure in a fresh process\n", db, 2*n, time.Since(t).Seconds())
+		if keep {
+			return
+		}
+	}
+	o := themes.DefaultOptions()
+	o.MaxPosts = maxPosts
+	ch := themes.ClickHouse{Conn: conn, DB: db}
+	sc := themes.Scope{Watchlists: []string{"acme"}}
+	qctx := clickhouse.Context(ctx, clickhouse.WithSettings(clickhouse.Settings{"log_queries": 1}), clickhouse.WithQueryID(fmt.Sprintf("themes-cost-%d", time.Now().UnixNano())))
+	var startedAt time.Time
+	conn.QueryRow(ctx, "SELECT now()").Scan(&startedAt)
+	c0, w0 := cpu(), time.Now()
+	res, err := o.Find(qctx, ch, sc, end.Add(-24*time.Hour), end, limit)
+	if err != nil {
+		log.Fatal(err)
+	}
+	cpuUsed, wall := cpu()-c0, time.Since(w0)
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	fmt.Printf("| %d | %d | %d | %.2fs | %.2fs | %d MB |", res.Posts, res.Read, len(res.Themes), wall.Seconds(), cpuUsed.Seconds(), ru.Maxrss>>10)
+	conn.Exec(ctx, "SYSTEM FLUSH LOGS")
+	var ms, peak uint64
+	var qs uint64
+	if err := conn.QueryRow(ctx, "SELECT sum(query_duration_ms), max(memory_usage), count() FROM system.query_log WHERE type = 2 AND event_time >= toDateTime("+fmt.Sprint(startedAt.Unix()-1)+") AND query LIKE '%matches_dedup%' AND query NOT LIKE '%query_log%'").Scan(&ms, &peak, &qs); err != nil {
+		fmt.Printf(" (query_log: %v)\n", err)
+		return
+	}
+	fmt.Printf(" %d queries, %.2fs | %d MB |\n", qs, float64(ms)/1000, peak>>20)
+	for _, th := range res.Themes[:min(3, len(res.Themes))] {
+		fmt.Printf("  %q: %d posts\n", th.Label, th.Posts)
 	}
 }

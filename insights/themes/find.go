@@ -53,10 +53,11 @@ type finder struct {
 	bgN, prevN       int
 	prev             [][]int32 // candidate phrases of each post of the previous period
 	seen             map[int32]struct{}
+	kwWords          map[string][]string // the words of each keyword seen
 }
 
 func newFinder(o Options) *finder {
-	return &finder{o: o, stop: stopWords(), words: map[string]int32{}, seen: map[int32]struct{}{}}
+	return &finder{o: o, stop: stopWords(), words: map[string]int32{}, seen: map[int32]struct{}{}, kwWords: map[string][]string{}}
 }
 
 // split reads a post's words: ids (interned when intern, or -1 for a word
@@ -71,7 +72,14 @@ func (f *finder) split(p Post, intern bool) (ids []int32, brk []bool, starts, en
 	skipUntil := int32(-1) // a link or mention runs to the next space
 	var kws [][]string
 	for _, k := range p.Keywords {
-		if w := textnorm.Words(k); len(w) > 0 {
+		w, ok := f.kwWords[k]
+		if !ok {
+			w = textnorm.Words(k)
+			if len(f.kwWords) < 10_000 {
+				f.kwWords[k] = w
+			}
+		}
+		if len(w) > 0 {
 			kws = append(kws, w)
 		}
 	}

@@ -4,6 +4,7 @@ package themes
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"strings"
@@ -114,5 +115,29 @@ func TestClickHouseReader(t *testing.T) {
 	b, _ := o.Find(ctx, ch, Scope{}, t0, t0.Add(week), 10)
 	if a.Read != 50 || a.Posts != 190 || js(a) != js(b) {
 		t.Errorf("sampled: read %d of %d (want 50 of 190), or two runs differ", a.Read, a.Posts)
+	}
+	// The sample is exactly the 50 posts of the lowest hashes, whether the
+	// server's threshold holds enough of them or is given up.
+	var want []string
+	rows, err := conn.Query(ctx, "SELECT post_key FROM "+db+".matches_dedup WHERE created_at >= toDateTime("+fmt.Sprint(t0.Unix())+") AND created_at < toDateTime("+fmt.Sprint(t0.Add(week).Unix())+") GROUP BY post_key ORDER BY cityHash64(post_key), post_key LIMIT 50")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var k string
+		rows.Scan(&k)
+		want = append(want, k)
+	}
+	rows.Close()
+	var got []string
+	if _, err := ch.Scan(ctx, Scope{}, t0, t0.Add(week), 50, 100, func(p Post) error { got = append(got, p.Key); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("sample\n%v, want the lowest hashes\n%v", got, want)
+	}
+	where, _ := ch.where(Scope{}, t0, t0.Add(week))
+	if err := ch.read(ctx, where+" AND cityHash64(post_key) < 1000000", 50, 100, func(Post) error { t.Error("a post of a short sample was given"); return nil }, true); !errors.Is(err, errShortSample) {
+		t.Errorf("a threshold that leaves too few: %v, want errShortSample", err)
 	}
 }
