@@ -11,6 +11,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+
+	"github.com/earshot-dev/earshot/internal/localstack"
 	"github.com/earshot-dev/earshot/post"
 	"github.com/earshot-dev/earshot/sink"
 )
@@ -20,7 +23,6 @@ import (
 // and checks the themes read from ClickHouse 18.16 are those of the same
 // posts held in memory (minus the deleted ones), scope by scope.
 func TestClickHouseReader(t *testing.T) {
-	ctx := context.Background()
 	conn, err := sink.Open(sink.DefaultConfig())
 	if err != nil {
 		t.Fatal(err)
@@ -32,7 +34,35 @@ func TestClickHouseReader(t *testing.T) {
 			conn.Exec(context.Background(), "DROP DATABASE IF EXISTS "+db)
 		}
 	})
-	cfg := sink.Config{Database: db}
+	checkReader(t, conn, sink.Config{Database: db})
+}
+
+// TestClickHouseReaderOnCluster is the same on the local cluster (two
+// shards, Distributed tables: the sample's IN and JOIN are GLOBAL).
+func TestClickHouseReaderOnCluster(t *testing.T) {
+	node1, err := localstack.ClusterNode(1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := sink.DefaultConfig()
+	c.Addr, c.Cluster = []string{node1}, localstack.ClusterName
+	c.Database = fmt.Sprintf("clu_themes_%d", time.Now().UnixNano()%1e9)
+	conn, err := sink.Open(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if !t.Failed() {
+			conn.Exec(context.Background(), "DROP DATABASE IF EXISTS "+c.Database+" ON CLUSTER "+c.Cluster)
+		}
+		conn.Close()
+	})
+	checkReader(t, conn, sink.Config{Database: c.Database, Cluster: c.Cluster})
+}
+
+func checkReader(t *testing.T, conn driver.Conn, cfg sink.Config) {
+	ctx := context.Background()
+	db := cfg.Database
 	if _, err := cfg.Schema().Migrate(ctx, conn, nil); err != nil {
 		t.Fatal(err)
 	}
@@ -83,7 +113,7 @@ func TestClickHouseReader(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	ch := ClickHouse{Conn: conn, DB: db}
+	ch := ClickHouse{Conn: conn, DB: db, Cluster: cfg.Cluster != ""}
 	for _, sc := range []Scope{{}, {Watchlists: []string{"acme"}}, {Regions: []string{"EMEA"}}, {Teams: []string{"care"}, Regions: []string{"NA"}}, {Watchlists: []string{"globex"}}} {
 		got, err := DefaultOptions().Find(ctx, ch, sc, t0, t0.Add(week), 10)
 		if err != nil {
