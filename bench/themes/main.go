@@ -44,6 +44,7 @@ import (
 
 	"github.com/earshot-dev/earshot/enrich"
 	"github.com/earshot-dev/earshot/ingest"
+	"github.com/earshot-dev/earshot/insights"
 	"github.com/earshot-dev/earshot/insights/themes"
 	"github.com/earshot-dev/earshot/match"
 	"github.com/earshot-dev/earshot/post"
@@ -386,7 +387,18 @@ func cost(addr, db string, keep bool, n, maxPosts, limit int) {
 	o.MaxPosts = maxPosts
 	ch := themes.ClickHouse{Conn: conn, DB: db}
 	sc := themes.Scope{Watchlists: []string{"acme"}}
-	qctx := clickhouse.Context(ctx, clickhouse.WithSettings(clickhouse.Settings{"log_queries": 1}), clickhouse.WithQueryID(fmt.Sprintf("themes-cost-%d", time.Now().UnixNano())))
+	// Each call's queries are found again in system.query_log by a marker
+	// in a setting-free comment-less way: their time window.
+	logged := func(since time.Time) (n, ms, rows, bytes, peak uint64) {
+		conn.Exec(ctx, "SYSTEM FLUSH LOGS")
+		q := "SELECT count(), sum(query_duration_ms), sum(read_rows), sum(read_bytes), max(memory_usage) FROM system.query_log WHERE type = 2 AND event_time >= toDateTime(" +
+			fmt.Sprint(since.Unix()) + ") AND query LIKE '%" + db + ".%' AND query NOT LIKE '%query_log%'"
+		if err := conn.QueryRow(ctx, q).Scan(&n, &ms, &rows, &bytes, &peak); err != nil {
+			log.Printf("query_log: %v", err)
+		}
+		return
+	}
+	qctx := clickhouse.Context(ctx, clickhouse.WithSettings(clickhouse.Settings{"log_queries": 1}))
 	var startedAt time.Time
 	conn.QueryRow(ctx, "SELECT now()").Scan(&startedAt)
 	c0, w0 := cpu(), time.Now()
@@ -397,15 +409,25 @@ func cost(addr, db string, keep bool, n, maxPosts, limit int) {
 	cpuUsed, wall := cpu()-c0, time.Since(w0)
 	var ru syscall.Rusage
 	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	fmt.Printf("| %d | %d | %d | %.2fs | %.2fs | %d MB |", res.Posts, res.Read, len(res.Themes), wall.Seconds(), cpuUsed.Seconds(), ru.Maxrss>>10)
-	conn.Exec(ctx, "SYSTEM FLUSH LOGS")
-	var ms, peak uint64
-	var qs uint64
-	if err := conn.QueryRow(ctx, "SELECT sum(query_duration_ms), max(memory_usage), count() FROM system.query_log WHERE type = 2 AND event_time >= toDateTime("+fmt.Sprint(startedAt.Unix()-1)+") AND query LIKE '%matches_dedup%' AND query NOT LIKE '%query_log%'").Scan(&ms, &peak, &qs); err != nil {
-		fmt.Printf(" (query_log: %v)\n", err)
-		return
+	n1, ms1, rows1, bytes1, peak1 := logged(startedAt)
+	// The baseline, in the same run: the cookbook's mentions_by_watchlist
+	// over the same day (one pass over matches_dedup).
+	time.Sleep(1100 * time.Millisecond)
+	conn.QueryRow(ctx, "SELECT now()").Scan(&startedAt)
+	cat, err := insights.Load()
+	if err != nil {
+		log.Fatal(err)
 	}
-	fmt.Printf(" %d queries, %.2fs | %d MB |\n", qs, float64(ms)/1000, peak>>20)
+	w1 := time.Now()
+	if _, err := cat.Run(qctx, conn, db, "mentions_by_watchlist", map[string]string{"since": end.Add(-24 * time.Hour).Format(time.RFC3339), "until": end.Format(time.RFC3339)}); err != nil {
+		log.Fatal(err)
+	}
+	baseWall := time.Since(w1)
+	n2, ms2, rows2, bytes2, peak2 := logged(startedAt)
+	fmt.Println("| call | posts in scope | read by the client | wall | client CPU | client max RSS | server queries | server time | rows read | bytes read | server peak memory |")
+	fmt.Println("|---|---|---|---|---|---|---|---|---|---|---|")
+	fmt.Printf("| themes | %d | %d | %.2fs | %.2fs | %d MB | %d | %.2fs | %.1fM | %d MB | %d MB |\n", res.Posts, res.Read, wall.Seconds(), cpuUsed.Seconds(), ru.Maxrss>>10, n1, float64(ms1)/1000, float64(rows1)/1e6, bytes1>>20, peak1>>20)
+	fmt.Printf("| mentions_by_watchlist (baseline) | | | %.2fs | | | %d | %.2fs | %.1fM | %d MB | %d MB |\n", baseWall.Seconds(), n2, float64(ms2)/1000, float64(rows2)/1e6, bytes2>>20, peak2>>20)
 	for _, th := range res.Themes[:min(3, len(res.Themes))] {
 		fmt.Printf("  %q: %d posts\n", th.Label, th.Posts)
 	}
