@@ -3,6 +3,9 @@ package themes
 import (
 	"context"
 	"fmt"
+	"math/rand/v2"
+	"runtime"
+	"strings"
 	"testing"
 	"time"
 
@@ -39,4 +42,52 @@ func BenchmarkFind(b *testing.B) {
 			b.Fatal(err, res)
 		}
 	}
+}
+
+// BenchmarkFindDistinctWords is the worst case for memory: 60,000 posts
+// of 100 words each, every word distinct (so every word is interned and
+// none makes a phrase). It reports the peak heap above what the posts
+// themselves take, sampled every 10 ms.
+func BenchmarkFindDistinctWords(b *testing.B) {
+	var m Memory
+	rng := rand.New(rand.NewPCG(1, 1))
+	for i := range 60_000 {
+		var sb strings.Builder
+		for range 100 {
+			fmt.Fprintf(&sb, "w%x ", rng.Uint64())
+		}
+		m.Add(Post{Key: fmt.Sprint("k", i), Text: sb.String(), CreatedAt: t0.Add(time.Duration(i%3-2)*week + time.Hour)}, acme)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	var peak uint64
+	for b.Loop() {
+		runtime.GC()
+		var base runtime.MemStats
+		runtime.ReadMemStats(&base)
+		done := make(chan struct{})
+		sampled := make(chan uint64)
+		go func() {
+			var top uint64
+			for {
+				var ms runtime.MemStats
+				runtime.ReadMemStats(&ms)
+				top = max(top, ms.HeapAlloc)
+				select {
+				case <-done:
+					sampled <- top
+					return
+				case <-time.After(10 * time.Millisecond):
+				}
+			}
+		}()
+		if _, err := DefaultOptions().Find(context.Background(), &m, Scope{}, t0, t0.Add(week), 10); err != nil {
+			b.Fatal(err)
+		}
+		close(done)
+		if top := <-sampled; top > base.HeapAlloc {
+			peak = max(peak, top-base.HeapAlloc)
+		}
+	}
+	b.ReportMetric(float64(peak)/(1<<20), "peak-MB")
 }

@@ -39,7 +39,8 @@ type finder struct {
 	o        Options
 	tok      textnorm.Tokens
 	stop     map[string]bool
-	words    map[string]int32
+	words    map[uint64]int32 // by the tokenizer's hash of the folded word
+	names    map[int32]string // of the words seen in two posts or more
 	wordDF   []int32
 	wordLast []int32 // the last post (+1) that counted word i, for per-post document frequency
 	single   []bool  // word i may be a phrase by itself
@@ -57,7 +58,7 @@ type finder struct {
 }
 
 func newFinder(o Options) *finder {
-	return &finder{o: o, stop: stopWords(), words: map[string]int32{}, seen: map[int32]struct{}{}, kwWords: map[string][]string{}}
+	return &finder{o: o, stop: stopWords(), words: map[uint64]int32{}, names: map[int32]string{}, seen: map[int32]struct{}{}, kwWords: map[string][]string{}}
 }
 
 // split reads a post's words: ids (interned when intern, or -1 for a word
@@ -71,7 +72,13 @@ func (f *finder) split(p Post, intern bool) (ids []int32, brk []bool, starts, en
 	toks := f.tok.Toks
 	skipUntil := int32(-1) // a link or mention runs to the next space
 	var kws [][]string
-	for _, k := range p.Keywords {
+	// A post's matched keywords are few; a post said to match thousands
+	// is read against the first maxKeywords, so a word costs bounded time.
+	keywords := p.Keywords
+	if len(keywords) > maxKeywords {
+		keywords = keywords[:maxKeywords]
+	}
+	for _, k := range keywords {
 		w, ok := f.kwWords[k]
 		if !ok {
 			w = textnorm.Words(k)
@@ -82,6 +89,11 @@ func (f *finder) split(p Post, intern bool) (ids []int32, brk []bool, starts, en
 		if len(w) > 0 {
 			kws = append(kws, w)
 		}
+	}
+	n := min(len(toks), f.o.MaxWords)
+	ids, brk = make([]int32, 0, n), make([]bool, 0, n)
+	if intern {
+		starts, ends = make([]int32, 0, n), make([]int32, 0, n)
 	}
 	pendingBreak := true
 	prevEnd := int32(0)
@@ -107,47 +119,67 @@ func (f *finder) split(p Post, intern bool) (ids []int32, brk []bool, starts, en
 			prevEnd = toks[i].End
 			continue
 		}
-		w := f.tok.Word(i)
-		var id int32 = -1
-		if t.Kind == textnorm.KindHashtag {
-			id = f.id("#"+string(w), intern)
-		} else if x, ok := f.words[string(w)]; ok {
-			id = x
-		} else if intern {
-			id = f.id(string(w), true)
-		}
+		id := f.id(&f.tok, i, intern)
 		ids = append(ids, id)
 		brk = append(brk, pendingBreak)
-		starts = append(starts, t.Start)
-		ends = append(ends, t.End)
+		if intern {
+			starts = append(starts, t.Start)
+			ends = append(ends, t.End)
+		}
 		pendingBreak = false
 		prevEnd = t.End
 	}
 	return ids, brk, starts, ends
 }
 
-// id returns a word's id, adding it when intern.
-func (f *finder) id(w string, intern bool) int32 {
-	if x, ok := f.words[w]; ok {
+// hashtagSalt makes a hashtag's key another than its word's.
+const hashtagSalt = 0x9E3779B97F4A7C15
+
+// id returns the id of token i's word, adding it when intern, or -1.
+// Words are kept by the tokenizer's 64-bit hash of their folded form (a
+// collision, about 1 in 10^7 at a million words, would make two words
+// one), and by name only once a second post has them: a period of words
+// seen once each (the worst case) costs no strings.
+func (f *finder) id(t *textnorm.Tokens, i int, intern bool) int32 {
+	tk := &t.Toks[i]
+	h := tk.Hash
+	if tk.Kind == textnorm.KindHashtag {
+		h ^= hashtagSalt
+	}
+	if x, ok := f.words[h]; ok {
+		if intern && f.wordDF[x] == 1 && f.wordLast[x] != int32(len(f.posts)+1) {
+			if _, named := f.names[x]; !named {
+				f.names[x] = f.name(t, i)
+			}
+		}
 		return x
 	}
 	if !intern {
 		return -1
 	}
+	w := t.Word(i)
 	x := int32(len(f.wordDF))
-	f.words[w] = x
+	f.words[h] = x
 	f.wordDF = append(f.wordDF, 0)
 	f.wordLast = append(f.wordLast, 0)
-	stop := f.stop[w]
+	hashtag := tk.Kind == textnorm.KindHashtag
+	stop := !hashtag && f.stop[string(w)]
 	// Digits alone, or symbols alone (emoji, flags: each a word of its own
 	// to the tokenizer), are no phrase.
-	digits := strings.IndexFunc(w, func(r rune) bool {
+	digits := strings.IndexFunc(string(w), func(r rune) bool {
 		return !unicode.IsDigit(r) && !unicode.Is(unicode.So, r) && !unicode.Is(unicode.Sk, r) && !(0x1F1E6 <= r && r <= 0x1F1FF)
 	}) < 0
-	hashtag := strings.HasPrefix(w, "#")
 	f.edge = append(f.edge, !stop && !digits)
-	f.single = append(f.single, !stop && !digits && (hashtag || utf8.RuneCountInString(w) >= 2))
+	f.single = append(f.single, !stop && !digits && (hashtag || utf8.RuneCount(w) >= 2))
 	return x
+}
+
+// name is token i's word as phrases' keys write it.
+func (f *finder) name(t *textnorm.Tokens, i int) string {
+	if t.Toks[i].Kind == textnorm.KindHashtag {
+		return "#" + string(t.Word(i))
+	}
+	return string(t.Word(i))
 }
 
 // keywordAt returns how many words of a keyword start at token i, or 0.
@@ -266,10 +298,7 @@ func (f *finder) countPeriod() {
 			}
 		}
 	}
-	names := make([]string, len(f.wordDF))
-	for w, id := range f.words {
-		names[id] = w
-	}
+	names := f.names
 	for g, c := range counts {
 		if c < int32(f.minPosts) {
 			continue
@@ -358,6 +387,9 @@ func (f *finder) addBackground(p Post, prev bool) {
 		f.prev = append(f.prev, list)
 	}
 }
+
+// maxKeywords bounds the keywords of a post left out of its phrases.
+const maxKeywords = 64
 
 // maxPerPost bounds the phrases of one post that count for co-occurrence.
 const maxPerPost = 64
