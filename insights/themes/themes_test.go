@@ -350,6 +350,27 @@ func TestWorstInputs(t *testing.T) {
 	}
 }
 
+// TestNoEmojiDigitsOrStopWordPhrases: emoji, flags and numbers are in
+// every post of a story here, yet no phrase is made of them, and no phrase
+// begins or ends with a stop word.
+func TestNoEmojiDigitsOrStopWordPhrases(t *testing.T) {
+	var m Memory
+	rng := rand.New(rand.NewPCG(15, 16))
+	texts := []string{"🔥🔥 the battery drains overnight 2026 🇬🇷", "🔥🔥 battery drains overnight since 2026 🇬🇷 of the"}
+	corpus(&m, rng, t0, "p", map[string][]string{"battery": texts}, map[string]int{"battery": 30}, 40)
+	res := find(t, &m, DefaultOptions(), Scope{})
+	if len(res.Themes) != 1 {
+		t.Fatalf("%d themes, want 1", len(res.Themes))
+	}
+	for _, p := range res.Themes[0].Phrases {
+		for _, bad := range []string{"🔥", "🇬", "2026", "the ", " the", "of "} {
+			if strings.Contains(" "+p+" ", bad) && (bad != "the " || strings.HasPrefix(p, "the ")) {
+				t.Errorf("phrase %q has %q", p, bad)
+			}
+		}
+	}
+}
+
 func TestBadRequests(t *testing.T) {
 	var m Memory
 	ctx := context.Background()
