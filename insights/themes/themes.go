@@ -195,21 +195,31 @@ func Themes(ctx context.Context, r Reader, sc Scope, from, to time.Time, limit i
 	return res.Themes, nil
 }
 
-// Find is Themes with these options, and says what the themes were found in.
-func (o Options) Find(ctx context.Context, r Reader, sc Scope, from, to time.Time, limit int) (*Result, error) {
+// Check reports what is wrong with the options or a request's period
+// (at least a minute, at most 366 days) and limit (1 to MaxLimit).
+func (o Options) Check(from, to time.Time, limit int) error {
 	if err := o.Validate(); err != nil {
-		return nil, err
+		return err
 	}
 	if limit < 1 || limit > MaxLimit {
-		return nil, fmt.Errorf("%w: limit %d, want 1 to %d", ErrInvalid, limit, MaxLimit)
+		return fmt.Errorf("%w: limit %d, want 1 to %d", ErrInvalid, limit, MaxLimit)
 	}
 	period := to.Sub(from)
 	if period < time.Minute {
-		return nil, fmt.Errorf("%w: the period %s to %s is shorter than a minute", ErrInvalid, from.UTC().Format(time.RFC3339), to.UTC().Format(time.RFC3339))
+		return fmt.Errorf("%w: the period %s to %s is shorter than a minute", ErrInvalid, from.UTC().Format(time.RFC3339), to.UTC().Format(time.RFC3339))
 	}
 	if period > 366*24*time.Hour {
-		return nil, fmt.Errorf("%w: the period is %s, at most 366 days", ErrInvalid, period)
+		return fmt.Errorf("%w: the period is %s, at most 366 days", ErrInvalid, period)
 	}
+	return nil
+}
+
+// Find is Themes with these options, and says what the themes were found in.
+func (o Options) Find(ctx context.Context, r Reader, sc Scope, from, to time.Time, limit int) (*Result, error) {
+	if err := o.Check(from, to, limit); err != nil {
+		return nil, err
+	}
+	period := to.Sub(from)
 	f := newFinder(o)
 	total, err := r.Scan(ctx, sc, from, to, o.MaxPosts, o.MaxTextBytes, func(p Post) error {
 		f.addPeriod(p)

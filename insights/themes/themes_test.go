@@ -397,3 +397,22 @@ func TestBadRequests(t *testing.T) {
 		t.Errorf("no posts: %v, %v; want no themes, no error", th, err)
 	}
 }
+
+func TestWriteText(t *testing.T) {
+	g := 1.5
+	res := &Result{Posts: 900, Read: 300, Themed: 0.5, Themes: []Theme{
+		{Label: "broken\tagain · worst", Posts: 120, Previous: 48, Growth: &g, Sampled: true, Sentiment: Sentiment{Negative: 100, Neutral: 15, Positive: 5},
+			Representative: []Example{{Text: "line one\nline two " + strings.Repeat("x", 100)}}},
+		{Label: "new one", Posts: 3},
+	}}
+	var b strings.Builder
+	if err := WriteText(&b, res); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSuffix(b.String(), "\n"), "\n")
+	if len(lines) != 4 || !strings.Contains(lines[1], "broken again · worst") || !strings.Contains(lines[1], "~120") || !strings.Contains(lines[1], "+150%") ||
+		!strings.Contains(lines[1], "100/15/5") || !strings.Contains(lines[1], "line one line two") || !strings.HasSuffix(lines[1], "…") ||
+		!strings.Contains(lines[2], "new") || lines[3] != "2 themes; 900 posts in scope, 300 read, 50% of them in a theme" {
+		t.Errorf("text:\n%s", b.String())
+	}
+}
