@@ -230,18 +230,26 @@ func (o Options) Find(ctx context.Context, r Reader, sc Scope, from, to time.Tim
 	}
 	f.total = total
 	f.countPeriod()
+	// Nothing is stored before 1970 (ClickHouse's DateTime): the windows
+	// before the period start there at the earliest.
+	epoch := time.Unix(0, 0)
 	prevFrom := from.Add(-period)
-	f.prevTotal, err = r.Scan(ctx, sc, prevFrom, from, o.MaxPosts, o.MaxTextBytes, func(p Post) error {
-		f.addBackground(p, true)
-		return ctx.Err()
-	})
-	if err != nil {
-		return nil, fmt.Errorf("reading the previous period's posts: %w", err)
+	if prevFrom.Before(epoch) {
+		prevFrom = epoch
+	}
+	if prevFrom.Before(from) {
+		f.prevTotal, err = r.Scan(ctx, sc, prevFrom, from, o.MaxPosts, o.MaxTextBytes, func(p Post) error {
+			f.addBackground(p, true)
+			return ctx.Err()
+		})
+		if err != nil {
+			return nil, fmt.Errorf("reading the previous period's posts: %w", err)
+		}
 	}
 	if o.Baseline > 1 {
 		older := from.Add(-time.Duration(o.Baseline) * period)
-		if older.Before(time.Unix(0, 0)) {
-			older = time.Unix(0, 0)
+		if older.Before(epoch) {
+			older = epoch
 		}
 		if older.Before(prevFrom) {
 			if _, err := r.Scan(ctx, sc, older, prevFrom, o.MaxPosts, o.MaxTextBytes, func(p Post) error {

@@ -393,6 +393,11 @@ func TestBadRequests(t *testing.T) {
 	if err := o.Validate(); err == nil || !strings.Contains(err.Error(), "max_posts") || !strings.Contains(err.Error(), "cohesion") {
 		t.Errorf("Validate: %v, want both problems", err)
 	}
+	// A period at the start of time: the windows before it are empty, not errors.
+	strict := strictReader{&m}
+	if _, err := Themes(ctx, strict, Scope{}, time.Unix(0, 0), time.Unix(86400, 0), 10); err != nil {
+		t.Errorf("a period from 1970: %v", err)
+	}
 	if th, err := Themes(ctx, &m, Scope{}, t0, t0.Add(week), 10); err != nil || th == nil || len(th) != 0 {
 		t.Errorf("no posts: %v, %v; want no themes, no error", th, err)
 	}
@@ -415,4 +420,14 @@ func TestWriteText(t *testing.T) {
 		!strings.Contains(lines[2], "new") || lines[3] != "2 themes; 900 posts in scope, 300 read, 50% of them in a theme" {
 		t.Errorf("text:\n%s", b.String())
 	}
+}
+
+// strictReader refuses windows before 1970, as the ClickHouse reader does.
+type strictReader struct{ *Memory }
+
+func (r strictReader) Scan(ctx context.Context, sc Scope, from, to time.Time, max, maxText int, fn func(Post) error) (int64, error) {
+	if from.Unix() < 0 {
+		return 0, fmt.Errorf("%s is before 1970", from)
+	}
+	return r.Memory.Scan(ctx, sc, from, to, max, maxText, fn)
 }
