@@ -27,12 +27,14 @@ func TestClickHouseReader(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer conn.Close()
 	db := fmt.Sprintf("themes_itest_%d", time.Now().UnixNano()%1e9)
-	t.Cleanup(func() {
+	t.Cleanup(func() { // after the test's own defers: the connection must still be open
 		if !t.Failed() {
-			conn.Exec(context.Background(), "DROP DATABASE IF EXISTS "+db)
+			if err := conn.Exec(context.Background(), "DROP DATABASE IF EXISTS "+db); err != nil {
+				t.Errorf("dropping %s: %v", db, err)
+			}
 		}
+		conn.Close()
 	})
 	checkReader(t, conn, sink.Config{Database: db})
 }
