@@ -37,7 +37,6 @@ import (
 	"runtime"
 	"slices"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2"
@@ -75,12 +74,6 @@ func main() {
 	default:
 		log.Fatalf("-mode %q: want synthetic or tsv", *mode)
 	}
-}
-
-func cpu() time.Duration {
-	var ru syscall.Rusage
-	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 func synthetic(addr, db string, keep bool, rate, days int, brandRate float64, wlDir string, maxPosts, limit int) {
@@ -407,8 +400,6 @@ func cost(addr, db string, keep bool, n, maxPosts, limit int) {
 		log.Fatal(err)
 	}
 	cpuUsed, wall := cpu()-c0, time.Since(w0)
-	var ru syscall.Rusage
-	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
 	n1, ms1, rows1, bytes1, peak1 := logged(startedAt)
 	// The baseline, in the same run: the cookbook's mentions_by_watchlist
 	// over the same day (one pass over matches_dedup).
@@ -426,7 +417,7 @@ func cost(addr, db string, keep bool, n, maxPosts, limit int) {
 	n2, ms2, rows2, bytes2, peak2 := logged(startedAt)
 	fmt.Println("| call | posts in scope | read by the client | wall | client CPU | client max RSS | server queries | server time | rows read | bytes read | server peak memory |")
 	fmt.Println("|---|---|---|---|---|---|---|---|---|---|---|")
-	fmt.Printf("| themes | %d | %d | %.2fs | %.2fs | %d MB | %d | %.2fs | %.1fM | %d MB | %d MB |\n", res.Posts, res.Read, wall.Seconds(), cpuUsed.Seconds(), ru.Maxrss>>10, n1, float64(ms1)/1000, float64(rows1)/1e6, bytes1>>20, peak1>>20)
+	fmt.Printf("| themes | %d | %d | %.2fs | %.2fs | %d MB | %d | %.2fs | %.1fM | %d MB | %d MB |\n", res.Posts, res.Read, wall.Seconds(), cpuUsed.Seconds(), maxRSS()>>20, n1, float64(ms1)/1000, float64(rows1)/1e6, bytes1>>20, peak1>>20)
 	fmt.Printf("| mentions_by_watchlist (baseline) | | | %.2fs | | | %d | %.2fs | %.1fM | %d MB | %d MB |\n", baseWall.Seconds(), n2, float64(ms2)/1000, float64(rows2)/1e6, bytes2>>20, peak2>>20)
 	for _, th := range res.Themes[:min(3, len(res.Themes))] {
 		fmt.Printf("  %q: %d posts\n", th.Label, th.Posts)
