@@ -343,7 +343,11 @@ func (f *finder) countPeriod() {
 				forms = map[string]int{}
 				surfaces[c] = forms
 			}
-			form := strings.ToLower(fp.p.Text[fp.starts[i]:fp.ends[i+n-1]])
+			start := fp.starts[i]
+			if start > 0 && fp.p.Text[start-1] == '#' {
+				start-- // a hashtag is shown as one
+			}
+			form := strings.ToLower(fp.p.Text[start:fp.ends[i+n-1]])
 			if _, ok := forms[form]; ok || len(forms) < 8 {
 				forms[form]++
 			}

@@ -403,6 +403,18 @@ func TestBadRequests(t *testing.T) {
 	}
 }
 
+// TestHashtagTheme: a hashtag alone can make a theme, shown with its #.
+func TestHashtagTheme(t *testing.T) {
+	var m Memory
+	rng := rand.New(rand.NewPCG(17, 18))
+	texts := []string{"so proud of the team #BlackFriday", "queues everywhere #blackfriday", "#BlackFriday deals are fake"}
+	corpus(&m, rng, t0, "p", map[string][]string{"bf": texts}, map[string]int{"bf": 12}, 40)
+	res := find(t, &m, DefaultOptions(), Scope{})
+	if len(res.Themes) != 1 || !strings.HasPrefix(res.Themes[0].Label, "#blackfriday ·") || res.Themes[0].Posts != 12 {
+		t.Errorf("themes %v, want #blackfriday with 12 posts", res.Themes)
+	}
+}
+
 func TestWriteText(t *testing.T) {
 	g := 1.5
 	res := &Result{Posts: 900, Read: 300, Themed: 0.5, Themes: []Theme{
