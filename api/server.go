@@ -96,6 +96,7 @@ type Deps struct {
 	Backtester Backtester
 	Insights   Insights
 	Digests    DigestArchive // the rendered stakeholder digests; nil: not served
+	Themes     Themes        // nil: no ClickHouse
 	Alerts     AlertStore
 	Hub        *Hub
 	// OnResolve, when set, is told each alert resolved on the desk (again
@@ -557,6 +558,7 @@ func (s *Server) register() {
 	s.handle("POST /v1/posts", PushPosts, s.pushPosts)
 	s.handle("POST /v1/search", Search, s.search)
 	s.handle("GET /v1/insights", ReadInsights, s.listInsights)
+	s.handle("GET /v1/insights/themes", ReadInsights, s.findThemes)
 	s.handle("POST /v1/insights/{name}", ReadInsights, s.runInsight)
 	s.handle("GET /v1/digests", ReadDigests, s.listDigests)
 	s.handle("GET /v1/digests/{slug}/{period}/{file}", ReadDigests, s.getDigestFile)

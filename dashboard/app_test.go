@@ -37,6 +37,16 @@ try {
   r.scopeTwo = u.termsScope(["acme", "acme-legal"], 8);
   r.stages = u.stageRows('earshot_stream_records_in_total{stage="match"} 7\nearshot_stream_dead_letters_total{stage="match"} 1\n');
   r.noStages = u.noStages;
+  r.growth = [{ growth: null, previous: 0 }, { growth: 1.86, previous: 3 }, { growth: -0.094, previous: 10 }, { growth: 0, previous: 5 }].map(u.growthText);
+  const answer = { posts: 900, read: 300, themed: 0.5, themes: [{ label: "broken · <b>worst</b>", posts: 120, previous: 40, growth: 2, sampled: true,
+    sentiment: { negative: 100, neutral: 15, positive: 4, unknown: 1 }, representative: [{ text: "my <img src=x onerror=alert(1)> phone" }] },
+    { label: "new", posts: 3, previous: 0, growth: null, sentiment: {}, representative: [] }] };
+  r.themeRows = u.themeRows(answer).map(x => [x.label, x.posts, x.trend, x.parts.map(p => p.v).join("/"), x.example].join(" | "));
+  const view = u.themesView(answer);
+  r.themesImages = view.querySelectorAll("img, b").length;
+  r.themesText = view.querySelector("tbody tr").textContent;
+  r.themesNote = view.querySelector(".note").textContent;
+  r.themesEmpty = u.themesView({ themes: [], posts: 0, read: 0, themed: 0 }).textContent;
 } catch (e) { r.error = String(e); }
 document.getElementById("out").textContent = JSON.stringify(r);
 </script></body></html>`
@@ -81,6 +91,12 @@ func TestAppFunctionsInChromium(t *testing.T) {
 		}
 		Stages          []map[string]any
 		NoStages, Error string
+		Growth          []string
+		ThemeRows       []string
+		ThemesImages    int
+		ThemesText      string
+		ThemesNote      string
+		ThemesEmpty     string
 	}
 	if err := json.Unmarshal([]byte(html.UnescapeString(m[1])), &r); err != nil {
 		t.Fatalf("%v: %s", err, m[1])
@@ -130,6 +146,19 @@ func TestAppFunctionsInChromium(t *testing.T) {
 	}
 	if len(r.Stages) != 1 || r.Stages[0]["stage"] != "match" || r.Stages[0]["in"] != 7.0 || r.Stages[0]["dead_letters"] != 1.0 {
 		t.Errorf("stage rows %v", r.Stages)
+	}
+	if got := strings.Join(r.Growth, ","); got != "new,+186%,−9%,±0%" {
+		t.Errorf("growth texts %q", got)
+	}
+	if len(r.ThemeRows) != 2 || r.ThemeRows[0] != "broken · <b>worst</b> | 120 (est.) | +200% vs 40 | 100/15/4/1 | my <img src=x onerror=alert(1)> phone" ||
+		r.ThemeRows[1] != "new | 3 | new | 0/0/0/0 | " {
+		t.Errorf("theme rows %q", r.ThemeRows)
+	}
+	if r.ThemesImages != 0 || !strings.Contains(r.ThemesText, "<img src=x") {
+		t.Errorf("a post's markup became elements (%d) or vanished: %q", r.ThemesImages, r.ThemesText)
+	}
+	if r.ThemesNote != "900 posts, 300 read (a sample), 50% in a theme; trend against the period before" || r.ThemesEmpty != "no themes in this window" {
+		t.Errorf("themes note %q, empty %q", r.ThemesNote, r.ThemesEmpty)
 	}
 	if !strings.Contains(r.NoStages, "runs no pipeline stages") || !strings.Contains(r.NoStages, "/metrics") {
 		t.Errorf("health note %q", r.NoStages)

@@ -386,6 +386,12 @@ func cookbookCases() []cookbookCase {
 		{"sentiment_trend", with(map[string]string{"watchlist": "acme", "bucket": "12h", "until": "2026-11-10T12:00:00Z"}, "since"), nil, []string{
 			"2026-11-10 00:00:00 | 3 | 1 | 0 | 2 | -0.233 | -0.333",
 		}},
+		// "a post by NAME": "post" is in every post, as before (no lift);
+		// alice wrote 2 of the 4 posts of the period and none before (lift
+		// (2/4) / ((0+1)/(2+1)) = 1.5); bob and carol 1 each (0.75).
+		{"significant_words", map[string]string{"watchlist": "acme", "until": "2026-11-12T00:00:00Z", "period": "2d", "baseline": "1", "min_posts": "1"}, nil, []string{
+			"alice | 2 | 0 | 1.5 | 0.81",
+		}},
 		{"top_terms_vs_previous", map[string]string{"until": "2026-11-12T00:00:00Z", "period": "2d", "top": "10"}, nil, []string{
 			"acme | 4 | 2 | 2",
 			"globex | 2 | 0 | 2",

@@ -114,8 +114,8 @@ func TestDashboardInChromium(t *testing.T) {
 		t.Fatalf("the page did not finish drawing:\n%s", tail(dom, 3000))
 	}
 	states := regexp.MustCompile(`data-panel="(\w+)" data-state="(\w+)"`).FindAllStringSubmatch(dom, -1)
-	if len(states) != 8 {
-		t.Errorf("%d panels drawn, want 8:\n%s", len(states), tail(dom, 3000))
+	if len(states) != 10 {
+		t.Errorf("%d panels drawn, want 10:\n%s", len(states), tail(dom, 3000))
 	}
 	for _, s := range states {
 		if s[2] != "ok" {
@@ -129,6 +129,10 @@ func TestDashboardInChromium(t *testing.T) {
 		if !strings.Contains(dom, want) {
 			t.Errorf("the page shows no %q", want)
 		}
+	}
+	// The themes panel finds the stories of the posts, with a typical post.
+	if m := regexp.MustCompile(`(?s)data-panel="themes".*?</article>`).FindString(dom); !strings.Contains(m, "worst experience ever") || !strings.Contains(m, "refund") {
+		t.Errorf("the themes panel does not show the stories:\n%s", m)
 	}
 	// Under `earshot api` the health panel says where the stages' counters are.
 	if !strings.Contains(dom, "runs no pipeline stages") {

@@ -16,6 +16,7 @@ import (
 	"github.com/earshot-dev/earshot/api"
 	"github.com/earshot-dev/earshot/ingest"
 	"github.com/earshot-dev/earshot/insights"
+	"github.com/earshot-dev/earshot/insights/themes"
 	"github.com/earshot-dev/earshot/match"
 	"github.com/earshot-dev/earshot/post"
 	"github.com/earshot-dev/earshot/region"
@@ -295,6 +296,7 @@ func (a *apiPart) addStores(ctx context.Context, d *api.Deps, audit *api.Audit, 
 		}
 		cat.Limits = insights.DefaultConfig()
 		d.Insights = insights.Bound{Catalog: cat, Conn: conn, DB: a.cfg.Sink.Database}
+		d.Themes = themes.Bound{Reader: themes.ClickHouse{Conn: conn, DB: a.cfg.Sink.Database, Cluster: a.cfg.Sink.Cluster != ""}, Options: themes.DefaultOptions()}
 		shipper := &api.Shipper{Table: &sink.AuditTable{Conn: conn, DB: a.cfg.Sink.Database}, Path: audit.Path(), Interval: a.cfg.API.AuditShip, Log: a.log.With("component", "api.audit")}
 		a.workers = append(a.workers, shipper.Run)
 	} else if embedded {

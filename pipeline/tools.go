@@ -16,6 +16,7 @@ import (
 	"github.com/earshot-dev/earshot/backtest"
 	"github.com/earshot-dev/earshot/ingest"
 	"github.com/earshot-dev/earshot/insights"
+	"github.com/earshot-dev/earshot/insights/themes"
 	"github.com/earshot-dev/earshot/internal/secret"
 	"github.com/earshot-dev/earshot/match"
 	"github.com/earshot-dev/earshot/post"
@@ -318,11 +319,23 @@ type InsightServer struct {
 // InsightSQL binds a cookbook query on the server's database; a bad name
 // or parameter is ErrConfig.
 func InsightSQL(cat *insights.Catalog, srv InsightServer, name string, params map[string]string) (string, sink.Config, error) {
+	sc, err := srv.sink()
+	if err != nil {
+		return "", sc, err
+	}
+	sc.Cluster = "" // it only reads; a readonly analyst may not send the cluster's insert setting
+	sql, err := cat.Bind(sc.Database, name, params)
+	return sql, sc, ConfigError(err)
+}
+
+// sink is the server's sink section: the config file's (or the local
+// defaults), with the flags' overrides.
+func (srv InsightServer) sink() (sink.Config, error) {
 	sc := Default().Sink
 	if srv.Config != "" {
 		cfg, err := Load(srv.Config)
 		if err != nil {
-			return "", sc, err
+			return sc, err
 		}
 		sc = cfg.Sink
 	}
@@ -338,9 +351,7 @@ func InsightSQL(cat *insights.Catalog, srv InsightServer, name string, params ma
 	if srv.Addr != "" {
 		sc.Addr = []string{srv.Addr}
 	}
-	sc.Cluster = "" // it only reads; a readonly analyst may not send the cluster's insert setting
-	sql, err := cat.Bind(sc.Database, name, params)
-	return sql, sc, ConfigError(err)
+	return sc, nil
 }
 
 // RunInsight runs a cookbook query on the server (earshot insights run).
@@ -355,6 +366,27 @@ func RunInsight(ctx context.Context, cat *insights.Catalog, srv InsightServer, n
 	}
 	defer conn.Close()
 	return cat.Run(ctx, conn, sc.Database, name, params)
+}
+
+// RunThemes finds the themes of a scope on the server (earshot insights
+// themes); a bad period or limit is ErrConfig.
+func RunThemes(ctx context.Context, srv InsightServer, sc themes.Scope, from, to time.Time, limit int) (*themes.Result, error) {
+	cfg, err := srv.sink()
+	if err != nil {
+		return nil, err
+	}
+	o := themes.DefaultOptions()
+	if err := o.Check(from, to, limit); err != nil {
+		return nil, ConfigError(err)
+	}
+	cluster := cfg.Cluster != ""
+	cfg.Cluster = "" // it only reads; a readonly analyst may not send the cluster's insert setting
+	conn, err := sink.Open(cfg)
+	if err != nil {
+		return nil, err
+	}
+	defer conn.Close()
+	return o.Find(ctx, themes.ClickHouse{Conn: conn, DB: cfg.Database, Cluster: cluster}, sc, from, to, limit)
 }
 
 // Search runs q on cfg's search index (dir, when set, instead of

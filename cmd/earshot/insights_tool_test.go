@@ -62,6 +62,12 @@ func TestInsightsUsageErrors(t *testing.T) {
 		{"insights", "run", "top_influencers", "--config", "", "--param", "watchlist=a", "--database", "x; DROP TABLE y"},
 		{"insights", "run", "top_influencers", "--config", "", "--param", "watchlist=a", "--format", "xml"},
 		{"insights", "run", "top_influencers", "--config", "", "--param", "watchlist=a", "--timeout", "0s"},
+		{"insights", "themes", "--config", "", "--limit", "0"},
+		{"insights", "themes", "--config", "", "--limit", "1000000000000"},
+		{"insights", "themes", "--config", "", "--since", "yesterday"},
+		{"insights", "themes", "--config", "", "--since", "2026-11-02", "--until", "2026-11-01"},
+		{"insights", "themes", "--config", "", "--format", "xml"},
+		{"insights", "themes", "--config", "", "extra"},
 	} {
 		var out, errOut bytes.Buffer
 		err := run(args, &out, &errOut)

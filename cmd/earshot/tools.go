@@ -21,6 +21,7 @@ import (
 	"github.com/earshot-dev/earshot/enrich"
 	"github.com/earshot-dev/earshot/ingest"
 	"github.com/earshot-dev/earshot/insights"
+	"github.com/earshot-dev/earshot/insights/themes"
 	"github.com/earshot-dev/earshot/pipeline"
 	"github.com/earshot-dev/earshot/route"
 	"github.com/earshot-dev/earshot/search"
@@ -349,7 +350,53 @@ func insightsCommands(stdout, stderr io.Writer) *cobra.Command {
 			return usageError("--format %q: want table or json", listFormat)
 		}}
 	list.Flags().StringVar(&listFormat, "format", "table", "table or json")
-	return group("insights", "the analysts' cookbook (docs/analysts.md)", list, insightsRunCommand(stdout, stderr))
+	return group("insights", "the analysts' cookbook (docs/analysts.md)", list, insightsRunCommand(stdout, stderr), insightsThemesCommand(stdout))
+}
+
+// insightsThemesCommand is `earshot insights themes`: what people talk
+// about in a scope and period (docs/analysts.md#themes).
+func insightsThemesCommand(stdout io.Writer) *cobra.Command {
+	var srv pipeline.InsightServer
+	var sc themes.Scope
+	var since, until, format string
+	var limit int
+	c := &cobra.Command{Use: "themes", Short: "themes of a watchlist, team or region: posts grouped by the phrases they share", Args: noArgs,
+		RunE: func(*cobra.Command, []string) error {
+			if format != "table" && format != "json" {
+				return usageError("--format %q: want table or json", format)
+			}
+			now := time.Now()
+			from, err := insights.ParseDatetime(since, now)
+			if err != nil {
+				return usageError("--since: %v", err)
+			}
+			to, err := insights.ParseDatetime(until, now)
+			if err != nil {
+				return usageError("--until: %v", err)
+			}
+			res, err := pipeline.RunThemes(context.Background(), srv, sc, from, to, limit)
+			if err != nil {
+				return err
+			}
+			if format == "json" {
+				return json.NewEncoder(stdout).Encode(res)
+			}
+			return themes.WriteText(stdout, res)
+		}}
+	fs := c.Flags()
+	fs.StringSliceVar(&sc.Watchlists, "watchlist", nil, "watchlists (repeatable; default all)")
+	fs.StringSliceVar(&sc.Teams, "team", nil, "teams (repeatable)")
+	fs.StringSliceVar(&sc.Regions, "region", nil, "regions (repeatable)")
+	fs.StringVar(&since, "since", "7d", "start of the period (RFC 3339, a date, or back from now: 24h, 7d)")
+	fs.StringVar(&until, "until", "now", "end of the period (exclusive)")
+	fs.IntVar(&limit, "limit", 10, "themes at most (1 to 100)")
+	fs.StringVar(&format, "format", "table", "table or json")
+	fs.StringVar(&srv.Config, "config", "deploy/examples/distributed.yaml", "configuration file (its sink section gives the ClickHouse server); \"\" for the local defaults")
+	fs.StringVar(&srv.User, "user", "", "ClickHouse user, overriding the config (e.g. analyst)")
+	fs.StringVar(&srv.Password, "password", "", "ClickHouse password, overriding the config")
+	fs.StringVar(&srv.Addr, "addr", "", "ClickHouse native address, overriding the config")
+	fs.StringVar(&srv.Database, "database", "", "database, overriding the config")
+	return c
 }
 
 func insightsRunCommand(stdout, stderr io.Writer) *cobra.Command {

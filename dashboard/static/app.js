@@ -166,6 +166,42 @@ function stageRows(text) {
   }));
 }
 
+// growthText says how a theme moved against the period before: "new"
+// when it had no posts then, else the change in per cent, signed.
+function growthText(t) {
+  if (t.growth === null || t.growth === undefined) return t.previous ? "–" : "new";
+  const pct = Math.round(100 * t.growth);
+  return (pct > 0 ? "+" : pct < 0 ? "−" : "±") + Math.abs(pct) + "%";
+}
+
+// themeRows turns a themes answer into rows of the panel: label, posts,
+// trend, the sentiment parts and the most typical post.
+function themeRows(answer) {
+  return ((answer && answer.themes) || []).map(t => ({
+    label: t.label,
+    posts: t.posts + (t.sampled ? " (est.)" : ""),
+    trend: t.previous ? growthText(t) + " vs " + fmt(t.previous) : growthText(t),
+    parts: ["negative", "neutral", "positive", "unknown"].map(n => ({ name: n, v: Number((t.sentiment || {})[n]) || 0, colour: sentimentColour[n] || "#bbb" })),
+    example: ((t.representative || [])[0] || {}).text || "",
+  }));
+}
+
+function themesView(answer) {
+  const r = themeRows(answer);
+  if (!r.length) return el("p", { class: "empty" }, "no themes in this window");
+  const max = Math.max(...r.map(x => x.parts.reduce((a, p) => a + p.v, 0)), 1);
+  return el("div", {},
+    el("p", { class: "note" }, `${fmt(answer.posts)} posts, ${answer.read < answer.posts ? fmt(answer.read) + " read (a sample), " : ""}${Math.round(100 * answer.themed)}% in a theme; trend against the period before`),
+    el("table", { class: "themes" },
+      el("thead", {}, el("tr", {}, ...["theme", "posts", "trend", "sentiment", "a typical post"].map(c => el("th", {}, c)))),
+      el("tbody", {}, ...r.map(x => el("tr", {},
+        el("td", { class: "label" }, x.label),
+        el("td", {}, x.posts),
+        el("td", {}, x.trend),
+        el("td", {}, el("span", { class: "track" }, ...x.parts.map(p => el("span", { class: "fill", title: `${p.name}: ${fmt(p.v)}`, style: `width:${100 * p.v / max}%;background:${p.colour}` })))),
+        el("td", { class: "example" }, x.example))))));
+}
+
 // noStages is what the health panel says when this process runs no stage:
 // under `earshot api` the stages run in their own processes.
 const noStages = "This API process runs no pipeline stages (as under earshot api): each stage process " +
@@ -213,6 +249,11 @@ const panels = {
     const r = mergeTerms(lists, 15);
     return el("div", {}, el("p", { class: "note" }, note), bars(r.map(x => ({ label: x.term, parts: [{ name: "mentions", v: x.total, colour: palette[0] }] }))));
   },
+  async themes(p) {
+    const q = new URLSearchParams({ since: p.since, limit: "8" });
+    if (p.watchlist) q.set("watchlist", p.watchlist);
+    return themesView(await api("GET", "/v1/insights/themes?" + q));
+  },
   async alerts() {
     const r = rows(await insight("overdue_alerts", { top: "20" }));
     return table(r.map(x => ({ queue: x.queue, priority: x.priority, team: x.team, region: x.region, due_at: x.due_at, overdue: Math.round(Number(x.overdue_seconds) / 60) + " min" })));
@@ -255,7 +296,7 @@ const panels = {
 };
 
 // The pure parts, for the page's tests (dashboard/app_test.go).
-window.earshotUI = { axisLabels, bars, compliance, mergeTerms, termsScope, stageRows, noStages };
+window.earshotUI = { axisLabels, bars, compliance, mergeTerms, termsScope, stageRows, noStages, growthText, themeRows, themesView };
 
 async function draw() {
   const p = { since: $("#since").value, watchlist: $("#watchlist").value };
