@@ -201,7 +201,7 @@ func Build(ctx context.Context, run Runner, themes Themes, d Digest, at, now tim
 			}
 			r.Themes = ts
 		} else {
-			r.ThemesNote = "Themes (clusters of posts by shared phrases) are not in this build: the top terms stand in, each as a theme of one term."
+			r.ThemesNote = "Themes (clusters of posts by shared phrases) are not found for this scope (they do not narrow by intent): the top terms stand in, each as a theme of one term."
 			for _, t := range r.Terms {
 				r.Themes = append(r.Themes, Theme{Label: t.Term, Size: t.This, Previous: t.Previous, Negative: -1})
 			}

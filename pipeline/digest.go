@@ -11,6 +11,7 @@ import (
 
 	"github.com/earshot-dev/earshot/digest"
 	"github.com/earshot-dev/earshot/insights"
+	"github.com/earshot-dev/earshot/insights/themes"
 	"github.com/earshot-dev/earshot/notify"
 	"github.com/earshot-dev/earshot/sink"
 )
@@ -49,7 +50,8 @@ func OpenDigests(ctx context.Context, cfg Config) (*Digests, error) {
 		conn.Close()
 		return nil, err
 	}
-	d := &Digests{cfg: cfg, close: conn.Close, run: insights.Bound{Catalog: cat, Conn: conn, DB: sc.Database}, Now: time.Now}
+	d := &Digests{cfg: cfg, close: conn.Close, run: insights.Bound{Catalog: cat, Conn: conn, DB: sc.Database}, Now: time.Now,
+		Themes: DigestThemes{themes.Bound{Reader: themes.ClickHouse{Conn: conn, DB: sc.Database, Cluster: cfg.Sink.Cluster != ""}, Options: themes.DefaultOptions()}}}
 	if c, err := digest.FindChromium(os.Getenv); err == nil {
 		d.Chromium = c
 	}
@@ -84,7 +86,11 @@ func (d *Digests) Produce(ctx context.Context, dg digest.Digest, at time.Time) (
 	if err != nil {
 		return nil, ConfigError(err)
 	}
-	r, err := digest.Build(ctx, d.run, d.Themes, dg, at, d.Now())
+	th := d.Themes
+	if len(dg.Scope.Intents) > 0 {
+		th = nil // themes do not narrow by intent: the top terms, which do, stand in
+	}
+	r, err := digest.Build(ctx, d.run, th, dg, at, d.Now())
 	if err != nil {
 		return nil, err
 	}
@@ -124,4 +130,28 @@ func (p *Process) addDigests(ctx context.Context, n *notify.Notifier, log *slog.
 		BaseURL: p.cfg.Notify.DeskURL, Log: log, Registerer: p.reg}
 	p.group.Add("digests", s.Run)
 	return nil
+}
+
+// DigestThemes gives a digest the themes of insights/themes (what the API
+// and the dashboard show) for its scope's watchlists, teams and regions.
+type DigestThemes struct{ Finder themes.Bound }
+
+// Themes finds the top themes of s in [since, until).
+func (t DigestThemes) Themes(ctx context.Context, s digest.Scope, since, until time.Time, top int) ([]digest.Theme, error) {
+	res, err := t.Finder.Find(ctx, themes.Scope{Watchlists: s.Watchlists, Teams: s.Teams, Regions: s.Regions}, since, until, top)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]digest.Theme, 0, len(res.Themes))
+	for _, th := range res.Themes {
+		dt := digest.Theme{Label: th.Label, Size: th.Posts, Previous: th.Previous, Negative: -1}
+		if n := th.Sentiment.Positive + th.Sentiment.Neutral + th.Sentiment.Negative + th.Sentiment.Unknown; n > 0 {
+			dt.Negative = float64(th.Sentiment.Negative) / float64(n)
+		}
+		for _, ex := range th.Representative {
+			dt.Posts = append(dt.Posts, ex.Text)
+		}
+		out = append(out, dt)
+	}
+	return out, nil
 }
