@@ -434,3 +434,22 @@ func TestAnalystsDoc(t *testing.T) {
 		}
 	}
 }
+
+func TestRuntimeStatements(t *testing.T) {
+	c, err := Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := c.RuntimeStatements("earshot")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != len(c.List())+1 {
+		t.Errorf("%d statements for %d queries, want one each and the readonly read", len(got), len(c.List()))
+	}
+	for _, q := range c.List() {
+		if s := got["insights.run."+q.Name]; !strings.HasSuffix(s, "\nSETTINGS max_execution_time = 30") {
+			t.Errorf("%s: without the SETTINGS clause: %.200s...", q.Name, s)
+		}
+	}
+}

@@ -6,10 +6,12 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"slices"
 	"time"
 
 	"github.com/earshot-dev/earshot/insights"
+	"github.com/earshot-dev/earshot/insights/themes"
 	"github.com/earshot-dev/earshot/sink"
 )
 
@@ -44,14 +46,35 @@ func migrate(cfg Config, log *slog.Logger) ([]int, error) {
 
 // SchemaSpec is the schema of database db as SQL, one statement a line,
 // the sink's insert column lists, and the cookbook's queries bound with
-// their defaults: for checking against another ClickHouse version
-// (earshot migrate --print, sqlcheck.py).
+// their defaults, and (as "runtime") the reads the sink, the API, the
+// escalation job, insights and themes build at run time, rendered with
+// representative arguments: for checking against another ClickHouse
+// version (earshot migrate --print, sqlcheck.py).
 func SchemaSpec(db string) (map[string]any, error) {
 	spec := sink.CheckSpec(db)
 	cat, err := insights.Load()
 	if err != nil {
 		return nil, err
 	}
-	spec["queries"], err = cat.BindDefaults(db)
-	return spec, err
+	if spec["queries"], err = cat.BindDefaults(db); err != nil {
+		return nil, err
+	}
+	now := time.Now().UTC()
+	runtime, err := sink.RuntimeStatements(db, now)
+	if err != nil {
+		return nil, fmt.Errorf("rendering the sink's runtime SQL: %w", err)
+	}
+	parts := []func() (map[string]string, error){
+		func() (map[string]string, error) { return cat.RuntimeStatements(db) },
+		func() (map[string]string, error) { return themes.RuntimeStatements(db, now) },
+	}
+	for _, part := range parts {
+		m, err := part()
+		if err != nil {
+			return nil, fmt.Errorf("rendering runtime SQL: %w", err)
+		}
+		maps.Copy(runtime, m)
+	}
+	spec["runtime"] = runtime
+	return spec, nil
 }

@@ -115,5 +115,36 @@ with tempfile.TemporaryDirectory() as path:
         if got is not None and got == "" and name != "mention_spikes":
             failed += 1
             print(f"FAIL cookbook query {name}: no rows over the seeded data", file=sys.stderr)
+    # The SQL the sink, the API, the escalation job, insights and themes
+    # build at run time (earshot migrate --print renders it with arguments
+    # naming these seeds): every statement must run, and where the seeds
+    # make the answer knowable it must be that answer.
+    for stmt in (
+        "INSERT INTO earshot.alert_events (alert_id, queue, event, actor, at, note, event_id, seq, assignee, outcome, snoozed_until, url, inserted_at) VALUES ('al2', 'care', 'desk.claim:e1', 'ann', now() - 7000, '', 'e1', 1, 'ann', '', toDateTime(0), '', now())",
+        "INSERT INTO earshot.posts (post_key, platform, id, author_id, author_handle, author_followers, text, created_at, lang, hashtags, region, sentiment, sentiment_label, watchlists, ingested_at, inserted_at, intents, influence, likes) VALUES ('p:3', 'p', '3', 'au', 'au', 10, 'battery drains', now() - 3600, 'en', [], 'EMEA', -0.5, 'negative', ['acme'], now(), now(), [], 50, 3)",
+        "INSERT INTO earshot.matches (post_key, watchlist, team, keywords, created_at, lang, region, sentiment, sentiment_label, intents, inserted_at) VALUES ('p:3', 'acme', 'care', ['battery'], now() - 3600, 'en', 'EMEA', -0.5, 'negative', [], now())",
+    ):
+        check("runtime seed", stmt)
+    want_rows = {  # name: the CSV rows, sorted; a name not here must only run
+        "alerts.desk_counts.1": ['"care","claimed",1', '"care","new",1'],
+        "alerts.desk_counts.cluster.1": ['"care","claimed",1', '"care","new",1'],
+        "alerts.desk_counts.2": ['"care","al1"'],
+        "alerts.desk_counts.cluster.2": ['"care","al1"'],
+        "themes.count": ["1"],
+        "sink.post_sources": ['"p:1",""'],  # the seeded post has no source
+    }
+    want_count = {"alerts.latest": 2, "alerts.find": 1, "alerts.find.cluster": 1, "alerts.desk_events": 1,
+                  "themes.sample": 1, "themes.sample.cluster": 1, "sink.stored_alerts": 1, "sink.deleted_matches": 1}
+    for name, sql in sorted(spec.get("runtime", {}).items()):
+        got = check(f"runtime {name}", sql)
+        if got is None:
+            continue
+        rows = sorted(r for r in got.splitlines() if r)
+        if name in want_rows and rows != want_rows[name]:
+            failed += 1
+            print(f"FAIL runtime {name}: {rows}, want {want_rows[name]}", file=sys.stderr)
+        if name in want_count and len(rows) != want_count[name]:
+            failed += 1
+            print(f"FAIL runtime {name}: {len(rows)} rows, want {want_count[name]}", file=sys.stderr)
     print(f"sqlcheck: {passed} passed, {failed} failed")
     sys.exit(1 if failed else 0)

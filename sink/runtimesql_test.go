@@ -1,0 +1,41 @@
+package sink
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+// Every runtime read is rendered, with every argument bound, and names
+// the database it was given.
+func TestRuntimeStatements(t *testing.T) {
+	now := time.Date(2026, 12, 7, 9, 0, 0, 0, time.UTC)
+	got, err := RuntimeStatements("earshot", now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"alerts.latest", "alerts.find", "alerts.find.cluster", "alerts.desk_events", "alerts.desk_counts.1", "alerts.desk_counts.2",
+		"alerts.desk_counts.cluster.1", "alerts.desk_counts.cluster.2", "escalations.overdue", "sink.deleted_matches", "sink.post_sources",
+		"sink.stored_alerts", "schema.version", "schema.server_version", "schema.ttl_read"} {
+		q, ok := got[name]
+		if !ok {
+			t.Errorf("%s missing", name)
+			continue
+		}
+		if strings.Contains(q, "?") && !strings.Contains(q, "'?") {
+			t.Errorf("%s: a placeholder left: %s", name, q)
+		}
+		if name != "schema.server_version" && !strings.Contains(q, "earshot.") && !strings.Contains(q, "'earshot'") {
+			t.Errorf("%s does not name the database: %s", name, q)
+		}
+	}
+	if len(got) != 15 {
+		t.Errorf("%d statements, want 15: %v", len(got), got)
+	}
+	if q := got["alerts.desk_counts.2"]; !strings.Contains(q, "toDateTime('2026-12-06 09:00:00', 'UTC')") || !strings.Contains(q, "toDateTime('2026-12-07 09:00:00', 'UTC')") {
+		t.Errorf("desk_counts.2 does not bind since and now: %s", q)
+	}
+	if q := got["alerts.find.cluster"]; !strings.Contains(q, "GLOBAL ANY LEFT JOIN") {
+		t.Errorf("find.cluster has no GLOBAL join: %s", q)
+	}
+}
