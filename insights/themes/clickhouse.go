@@ -71,6 +71,8 @@ var errShortSample = errors.New("the threshold left too few posts")
 
 // read reads the sample of the posts matching where; when short is set,
 // it returns errShortSample, before calling fn, if there are fewer than max.
+// The joined subquery is named: current ClickHouse refuses one without an
+// alias (joined_subquery_requires_alias); 18.16 takes either.
 func (c ClickHouse) read(ctx context.Context, where string, max, maxText int, fn func(Post) error, short bool) error {
 	global := ""
 	if c.Cluster {
@@ -85,7 +87,7 @@ FROM %[2]s.posts_dedup
     GROUP BY post_key
     ORDER BY cityHash64(post_key), post_key
     LIMIT %[5]d
-) USING post_key
+) AS sample USING post_key
 WHERE post_key %[3]sIN (
     SELECT post_key FROM %[2]s.matches_dedup WHERE %[4]s
 )

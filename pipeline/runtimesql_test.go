@@ -1,0 +1,57 @@
+package pipeline
+
+import (
+	"fmt"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+// Current ClickHouse refuses a joined subquery without an alias
+// (joined_subquery_requires_alias, on by default since 20.x; 18.16 does not
+// mind): every JOIN (subquery) in the SQL earshot sends must be followed by
+// AS name. sqlcheck.py finds it on a current engine; this finds it without
+// one.
+func TestJoinedSubqueriesHaveAliases(t *testing.T) {
+	spec, err := SchemaSpec("earshot")
+	if err != nil {
+		t.Fatal(err)
+	}
+	all := map[string]string{}
+	for name, q := range spec["runtime"].(map[string]string) {
+		all["runtime "+name] = q
+	}
+	for name, q := range spec["queries"].(map[string]string) {
+		all["query "+name] = q
+	}
+	for i, q := range spec["statements"].([]string) {
+		all[fmt.Sprintf("statement %d", i+1)] = q
+	}
+	if len(all) < 50 {
+		t.Fatalf("%d statements: the spec lost some", len(all))
+	}
+	join := regexp.MustCompile(`(?i)\bJOIN\s*\(`)
+	alias := regexp.MustCompile(`(?i)^\s*AS\s+\w+`)
+	for name, q := range all {
+		for _, m := range join.FindAllStringIndex(q, -1) {
+			depth, end := 0, -1
+			for i := m[1] - 1; i < len(q) && end < 0; i++ {
+				switch q[i] {
+				case '(':
+					depth++
+				case ')':
+					if depth--; depth == 0 {
+						end = i
+					}
+				}
+			}
+			if end < 0 {
+				t.Errorf("%s: unbalanced JOIN (", name)
+				continue
+			}
+			if !alias.MatchString(q[end+1:]) {
+				t.Errorf("%s: joined subquery without an alias: ...%s", name, strings.TrimSpace(q[max(0, end-60):min(len(q), end+40)]))
+			}
+		}
+	}
+}
