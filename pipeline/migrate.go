@@ -48,7 +48,8 @@ func migrate(cfg Config, log *slog.Logger) ([]int, error) {
 // the sink's insert column lists, and the cookbook's queries bound with
 // their defaults, and (as "runtime") the reads the sink, the API, the
 // escalation job, insights and themes build at run time, rendered with
-// representative arguments: for checking against another ClickHouse
+// representative arguments, and (as "batch_inserts") the native batch
+// inserts of the API, the desk and the audit log: for checking against another ClickHouse
 // version (earshot migrate --print, sqlcheck.py).
 func SchemaSpec(db string) (map[string]any, error) {
 	spec := sink.CheckSpec(db)
@@ -76,5 +77,8 @@ func SchemaSpec(db string) (map[string]any, error) {
 		maps.Copy(runtime, m)
 	}
 	spec["runtime"] = runtime
+	if spec["batch_inserts"], err = sink.RuntimeBatches(db, now); err != nil {
+		return nil, fmt.Errorf("rendering the batch inserts: %w", err)
+	}
 	return spec, nil
 }

@@ -126,3 +126,46 @@ func RuntimeStatements(db string, now time.Time) (map[string]string, error) {
 	}
 	return out, nil
 }
+
+// RuntimeBatches renders the native batch inserts of the API, the desk,
+// the audit log, the escalation job and the sink's delete path ("INSERT
+// INTO db.table (columns)"), by running them over a recording connection:
+// name -> statement, for `earshot migrate --print` ("batch_inserts"), whose
+// columns sqlcheck.py checks against the tables. The sink's stage inserts
+// are InsertColumns.
+func RuntimeBatches(db string, now time.Time) (map[string]string, error) {
+	ctx := context.Background()
+	out := map[string]string{}
+	rec := &sqlrecord.Conn{}
+	t := &AlertTables{Conn: rec, DB: db, Now: func() time.Time { return now }}
+	alert := &post.Item{Post: &post.Post{Platform: "p", ID: "1"}, Alert: &post.Alert{ID: "al1", Queue: "care", EscalateTo: "duty"}}
+	for _, st := range []struct {
+		name string
+		fn   func() error
+	}{
+		{"alerts.add_event", func() error { return t.AddEvent(ctx, "al1", "care", "acknowledged", "ann", now, "") }},
+		{"alerts.add_desk_event", func() error {
+			return t.AddDeskEvent(ctx, DeskEventRow{AlertID: "al1", Queue: "care", Event: "desk.claim", Actor: "ann", At: now, EventID: "e1"})
+		}},
+		{"audit.insert", func() error { return (&AuditTable{Conn: rec, DB: db}).Insert(ctx, []AuditRow{{At: now, Actor: "ann"}}) }},
+		{"escalations.mark", func() error { return NewEscalations(rec, db).MarkEscalated(ctx, []*post.Item{alert}, now) }},
+		{"sink.deleted_matches", func() error {
+			// PrepareBatch comes after the read, whatever it found.
+			return New(rec, db).subtractDeleted(ctx, []*post.Item{{Post: &post.Post{Kind: post.KindDelete, Platform: "p", ID: "1"}}})
+		}},
+	} {
+		rec.Reset()
+		if err := st.fn(); err != nil {
+			return nil, fmt.Errorf("%s: %w", st.name, err)
+		}
+		for _, s := range rec.Statements {
+			if s.Kind == "batch" {
+				out[st.name] = s.SQL
+			}
+		}
+		if out[st.name] == "" {
+			return nil, fmt.Errorf("%s: no batch recorded", st.name)
+		}
+	}
+	return out, nil
+}

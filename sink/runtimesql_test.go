@@ -39,3 +39,25 @@ func TestRuntimeStatements(t *testing.T) {
 		t.Errorf("find.cluster has no GLOBAL join: %s", q)
 	}
 }
+
+func TestRuntimeBatches(t *testing.T) {
+	got, err := RuntimeBatches("earshot", time.Date(2026, 12, 7, 9, 0, 0, 0, time.UTC))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{
+		"alerts.add_event":      "INSERT INTO earshot.alert_events (" + alertEventColumns + ")",
+		"alerts.add_desk_event": "INSERT INTO earshot.alert_events (" + deskEventColumns + ")",
+		"audit.insert":          "INSERT INTO earshot.audit_log (" + auditColumns + ")",
+		"escalations.mark":      "INSERT INTO earshot.alert_events (" + alertEventColumns + ")",
+		"sink.deleted_matches":  "INSERT INTO earshot.deleted_matches (post_key, created_at, watchlist, region, sentiment_label, keywords)",
+	}
+	if len(got) != len(want) {
+		t.Errorf("%d batches, want %d: %v", len(got), len(want), got)
+	}
+	for name, w := range want {
+		if got[name] != w {
+			t.Errorf("%s: %q, want %q", name, got[name], w)
+		}
+	}
+}

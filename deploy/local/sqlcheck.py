@@ -7,6 +7,7 @@ PyPI), inserts a row through each of the sink's column lists, and reads the
 deduplicating views back. Usage: earshot migrate --print | sqlcheck.py
 """
 import json
+import re
 import sys
 import tempfile
 
@@ -138,6 +139,22 @@ with tempfile.TemporaryDirectory() as path:
     }
     want_count = {"alerts.latest": 2, "alerts.find": 1, "alerts.find.cluster": 1, "alerts.desk_events": 1,
                   "themes.sample": 1, "themes.sample.cluster": 1, "sink.stored_alerts": 1, "sink.deleted_matches": 1}
+    # The native batch inserts of the API, the desk, the audit log and the
+    # escalation job: their columns must exist (a batch sends no SQL values).
+    for name, sql in sorted(spec.get("batch_inserts", {}).items()):
+        m = re.fullmatch(r"INSERT INTO (\w+)\.(\w+) \((.*)\)", sql)
+        if not m:
+            failed += 1
+            print(f"FAIL batch insert {name}: not INSERT INTO db.table (columns): {sql}", file=sys.stderr)
+            continue
+        db, table, cols = m.groups()
+        have = set(str(sess.query(f"SELECT name FROM system.columns WHERE database = '{db}' AND table = '{table}'", "CSV")).replace('"', "").split())
+        missing = [c.strip() for c in cols.split(",") if c.strip() not in have]
+        if missing:
+            failed += 1
+            print(f"FAIL batch insert {name}: columns {missing} not in {db}.{table}", file=sys.stderr)
+        else:
+            passed += 1
     for name, sql in sorted(spec.get("runtime", {}).items()):
         got = check(f"runtime {name}", sql)
         if got is None:
