@@ -2,6 +2,8 @@ package pipeline
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -52,6 +54,43 @@ func TestJoinedSubqueriesHaveAliases(t *testing.T) {
 			if !alias.MatchString(q[end+1:]) {
 				t.Errorf("%s: joined subquery without an alias: ...%s", name, strings.TrimSpace(q[max(0, end-60):min(len(q), end+40)]))
 			}
+		}
+	}
+}
+
+// A tripwire: the reads on a ClickHouse connection in the packages that
+// own earshot's SQL are those RuntimeStatements renders. A new one must be
+// rendered there too (and so checked by sqlcheck.py on a current release
+// and by TestRuntimeStatementsOn1816 on 18.16); then update the count.
+func TestEveryClickHouseReadIsRendered(t *testing.T) {
+	call := regexp.MustCompile(`\.(Query|QueryRow|Select)\(ctx,`)
+	want := map[string]int{ // package: calls, each driven by a RuntimeStatements
+		"sink":            11, // apitables 4, escalation 1, schema 3, sink 2, origin 1
+		"insights":        2,  // Run: the readonly setting, the query
+		"insights/themes": 2,  // the count, the sample
+		"api":             0,
+		"search":          0,
+		"backtest":        0,
+		"digest":          0,
+	}
+	for dir, n := range want {
+		files, err := filepath.Glob(filepath.Join("..", dir, "*.go"))
+		if err != nil || len(files) == 0 {
+			t.Fatalf("%s: no Go files (%v)", dir, err)
+		}
+		got := 0
+		for _, f := range files {
+			if strings.HasSuffix(f, "_test.go") {
+				continue
+			}
+			b, err := os.ReadFile(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got += len(call.FindAll(b, -1))
+		}
+		if got != n {
+			t.Errorf("%s: %d ClickHouse reads, %d known: render the new one in its package's RuntimeStatements (pipeline.SchemaSpec), then update this count", dir, got, n)
 		}
 	}
 }
