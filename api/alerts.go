@@ -248,6 +248,24 @@ func (m *MemAlerts) Ack(_ context.Context, queue, id, actor, _ string) (Alert, e
 	return *a, nil
 }
 
+// AlertGetter is an AlertStore that reads one alert by its id (GET
+// /v1/queues/{queue}/alerts/{id}): the desk page opens an alert a
+// notification links to, however old.
+type AlertGetter interface {
+	Get(ctx context.Context, queue, id string) (Alert, error)
+}
+
+// Get implements AlertGetter.
+func (m *MemAlerts) Get(_ context.Context, queue, id string) (Alert, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	q := m.queues[queue]
+	if q == nil || q.byID[id] == nil {
+		return Alert{}, ErrAlertNotFound
+	}
+	return *q.byID[id], nil
+}
+
 // DeskStore is an AlertStore that also keeps the desk: the responders'
 // actions on alerts.
 type DeskStore interface {
@@ -386,6 +404,24 @@ func (c *CHAlerts) Act(ctx context.Context, queue, id string, e DeskEvent, mayRe
 	return a, true, nil
 }
 
+// Get implements AlertGetter: the stored alert and the fold of its events.
+func (c *CHAlerts) Get(ctx context.Context, queue, id string) (Alert, error) {
+	r, found, err := c.Table.Find(ctx, queue, id)
+	if err != nil {
+		return Alert{}, err
+	}
+	if !found {
+		return Alert{}, ErrAlertNotFound
+	}
+	a := alertOfRow(r)
+	events, err := c.Table.DeskEvents(ctx, queue, []string{id})
+	if err != nil {
+		return Alert{}, err
+	}
+	a.Desk = foldRows(events[id])
+	return a, nil
+}
+
 // Ack implements AlertStore: an `acknowledged` event in alert_events.
 func (c *CHAlerts) Ack(ctx context.Context, queue, id, actor, note string) (Alert, error) {
 	r, found, err := c.Table.Find(ctx, queue, id)
@@ -420,12 +456,12 @@ type Hub struct {
 	subs map[string]map[*Subscription]struct{}
 }
 
-// Subscription is one live feed.
+// Subscription is one live feed, of one queue or several.
 type Subscription struct {
-	C    chan Alert    // alerts of the queue
+	C    chan Alert    // alerts of the queues
 	Lost chan struct{} // closed when the subscriber fell behind and was dropped
 	hub  *Hub
-	q    string
+	qs   []string
 	once sync.Once
 }
 
@@ -434,12 +470,20 @@ func NewHub() *Hub { return &Hub{subs: map[string]map[*Subscription]struct{}{}} 
 
 // Subscribe starts a feed of queue with a buffer of size alerts.
 func (h *Hub) Subscribe(queue string, size int) *Subscription {
-	s := &Subscription{C: make(chan Alert, size), Lost: make(chan struct{}), hub: h, q: queue}
+	return h.SubscribeQueues([]string{queue}, size)
+}
+
+// SubscribeQueues starts one feed of several queues with a buffer of size
+// alerts (an alert's Queue says which it is of).
+func (h *Hub) SubscribeQueues(queues []string, size int) *Subscription {
+	s := &Subscription{C: make(chan Alert, size), Lost: make(chan struct{}), hub: h, qs: slices.Clone(queues)}
 	h.mu.Lock()
-	if h.subs[queue] == nil {
-		h.subs[queue] = map[*Subscription]struct{}{}
+	for _, q := range s.qs {
+		if h.subs[q] == nil {
+			h.subs[q] = map[*Subscription]struct{}{}
+		}
+		h.subs[q][s] = struct{}{}
 	}
-	h.subs[queue][s] = struct{}{}
 	h.mu.Unlock()
 	return s
 }
@@ -447,8 +491,18 @@ func (h *Hub) Subscribe(queue string, size int) *Subscription {
 // Close ends the feed.
 func (s *Subscription) Close() {
 	s.hub.mu.Lock()
-	delete(s.hub.subs[s.q], s)
+	s.hub.drop(s)
 	s.hub.mu.Unlock()
+}
+
+// drop removes s from every queue it follows; h.mu is held.
+func (h *Hub) drop(s *Subscription) {
+	for _, q := range s.qs {
+		delete(h.subs[q], s)
+		if len(h.subs[q]) == 0 {
+			delete(h.subs, q)
+		}
+	}
 }
 
 // Publish sends a to the feeds of its queue without blocking.
@@ -459,19 +513,21 @@ func (h *Hub) Publish(a Alert) {
 		select {
 		case s.C <- a:
 		default:
-			delete(h.subs[a.Queue], s)
+			h.drop(s)
 			s.once.Do(func() { close(s.Lost) })
 		}
 	}
 }
 
-// Subscribers counts the live feeds.
+// Subscribers counts the live feeds (a feed of several queues once).
 func (h *Hub) Subscribers() int {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	n := 0
+	seen := map[*Subscription]struct{}{}
 	for _, m := range h.subs {
-		n += len(m)
+		for s := range m {
+			seen[s] = struct{}{}
+		}
 	}
-	return n
+	return len(seen)
 }
