@@ -225,6 +225,7 @@ const S = {
   selected: "",
   resolving: false,
   feed: null, // AbortController of the live feed
+  focusOnUp: null, // [key, selector]: the field to focus when key is released
 };
 const key = a => a.queue + "/" + a.id;
 
@@ -550,14 +551,23 @@ function onKey(ev) {
     k: () => move(-1), p: () => move(-1), ArrowUp: () => move(-1),
     c: () => act("claim"), u: () => act("unclaim"), o: () => act("reopen"),
     r: () => { S.resolving = !!S.alerts.get(S.selected); $("#outcomes").hidden = !S.resolving; if (S.resolving) status("outcome? 1 replied · 2 escalated · 3 no action · 4 spam · 5 duplicate"); },
-    e: () => $("#note").focus(),
-    "/": () => $("#f-text").focus(),
+    // A field is focused when its key is released, so that the key
+    // itself is not typed into it.
+    e: () => { S.focusOnUp = ["e", "#note"]; },
+    "/": () => { S.focusOnUp = ["/", "#f-text"]; },
     m: () => { const s = $("#f-assignee"); s.value = s.value === "me" ? "" : "me"; renderList(); },
   };
   const f = keys[ev.key];
   if (f) {
     ev.preventDefault();
     f();
+  }
+}
+
+function onKeyUp(ev) {
+  if (S.focusOnUp && ev.key === S.focusOnUp[0]) {
+    $(S.focusOnUp[1]).focus();
+    S.focusOnUp = null;
   }
 }
 
@@ -605,6 +615,7 @@ document.addEventListener("DOMContentLoaded", () => {
     }
   });
   document.addEventListener("keydown", onKey);
+  document.addEventListener("keyup", onKeyUp);
   // Ages and SLA clocks move on.
   setInterval(() => { if (!$("#desk").hidden) renderList(); }, 30000);
   if (!token()) return signIn();
