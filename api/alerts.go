@@ -2,8 +2,11 @@ package api
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"sync"
@@ -369,10 +372,28 @@ func foldRows(rows []sink.DeskEventRow) Desk {
 
 // Act implements DeskStore: the alert's events are read and folded, e is
 // applied, and written as a "desk.<action>" event to alert_events.
-// ClickHouse has no lock: two actions racing within a read and a write
-// are both stored, and the fold applies them in order (the later claim
-// takes the alert). The API's single process serialises its own.
+//
+// ClickHouse has no lock and no conditional write, and the API's replicas
+// share no lock either: two actions on two replicas within a read and a
+// write both decide on the same state and are both stored. So an action
+// that changes the state or holder (claim, assign, unclaim, snooze,
+// resolve, reopen) reads the alert's events again after its write and
+// answers only if the fold applied it; when a concurrent action came first
+// in the order (at, seq, event id), the fold skips this one (every reader
+// skips it: it stays stored, inert) and the answer is ErrDeskConflict.
+// What this cannot see is a write still in flight when the re-read runs:
+// if the other replica's insert lands after this one's re-read and sorts
+// first, both are answered (and the fold gives the alert to the other).
+// That takes an insert slower than the other replica's insert and read
+// together; only a lock or a conditional write (which ClickHouse 18.16
+// lacks) closes it. One process serialises its own actions.
 func (c *CHAlerts) Act(ctx context.Context, queue, id string, e DeskEvent, mayReassign bool) (Alert, bool, error) {
+	if e.ID == "" {
+		// The read after the write knows the event by its id.
+		var b [12]byte
+		rand.Read(b[:])
+		e.ID = hex.EncodeToString(b[:])
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	r, found, err := c.Table.Find(ctx, queue, id)
@@ -388,6 +409,12 @@ func (c *CHAlerts) Act(ctx context.Context, queue, id string, e DeskEvent, mayRe
 		return Alert{}, false, err
 	}
 	a.Desk = foldRows(events[id])
+	if e.Action == ActClaim && a.Desk.State == StateClaimed && a.Desk.Assignee != e.Actor && !a.Desk.Seen(e.ID) {
+		// A takeover (only alerts.reassign may, Apply checks): stored as
+		// an assignment to oneself, since a claim never takes over in the
+		// fold.
+		e.Action, e.Assignee = ActAssign, e.Actor
+	}
 	d, changed, err := a.Desk.Apply(e, mayReassign)
 	if err != nil || !changed {
 		return a, false, err
@@ -400,7 +427,19 @@ func (c *CHAlerts) Act(ctx context.Context, queue, id string, e DeskEvent, mayRe
 	if err := c.Table.AddDeskEvent(ctx, row); err != nil {
 		return Alert{}, false, err
 	}
-	a.Desk = d
+	if !slices.Contains(stateActions, e.Action) {
+		a.Desk = d
+		return a, true, nil
+	}
+	// Read after write: did a concurrent action on another replica come first?
+	events, err = c.Table.DeskEvents(ctx, queue, []string{id})
+	if err != nil {
+		return Alert{}, false, err
+	}
+	a.Desk = foldRows(events[id])
+	if !a.Desk.Seen(e.ID) {
+		return a, false, fmt.Errorf("%w: %s (another action on it came first, through another API process)", ErrDeskConflict, a.Desk.describe())
+	}
 	return a, true, nil
 }
 
