@@ -229,6 +229,11 @@ const S = {
 };
 const key = a => a.queue + "/" + a.id;
 
+// Bounds, so that a storm of alerts cannot make the page slow: at most
+// maxRows rows drawn (the filters narrow them), maxAlerts kept (the oldest
+// go first), and at most one redraw per frame however many events arrive.
+const maxRows = 500, maxAlerts = 5000;
+
 function filters() {
   return {
     queue: $("#f-queue").value, priority: $("#f-priority").value, state: $("#f-state").value, region: $("#f-region").value,
@@ -258,9 +263,10 @@ function renderList() {
   const all = [...S.alerts.values()];
   options($("#f-region"), all.map(a => a.region));
   options($("#f-lang"), all.map(langOf));
-  const shown = all.filter(a => passes(a, f, S.me)).sort(order);
+  const shown = all.filter(a => passes(a, f, S.me)).sort(order).slice(0, maxRows);
+  const matching = all.filter(a => passes(a, f, S.me)).length;
   S.shown = shown.map(key);
-  $("#count").textContent = `${shown.length} of ${all.length} alerts`;
+  $("#count").textContent = `${matching} of ${all.length} alerts` + (matching > shown.length ? ` (the first ${shown.length} shown: narrow the filters)` : "");
   $("#list").replaceChildren(...shown.map(a => {
     const d = a.desk || {}, p = postOf(a), st = stateOf(a, now);
     const sla = slaText(a, now);
@@ -276,6 +282,24 @@ function renderList() {
   }));
   if (!S.selected && shown.length) select(key(shown[0]), false);
   document.body.dataset.count = String(shown.length);
+}
+
+// redraw draws the list (and the open alert, when it changed) once per
+// frame, however many events came in it.
+let pending = null;
+function redraw(u) {
+  if (!pending) {
+    pending = { keys: new Set(), flash: new Set() };
+    requestAnimationFrame(() => {
+      const p = pending;
+      pending = null;
+      renderList();
+      if (p.keys.has(S.selected)) renderDetail();
+      for (const k of p.flash) flash(k);
+    });
+  }
+  pending.keys.add(u.k);
+  if (u.changed) pending.flash.add(u.k);
 }
 
 function select(k, scroll = true) {
@@ -366,6 +390,11 @@ function upsert(a) {
   if (!a || !a.queue || !a.id) return;
   const k = key(a), old = S.alerts.get(k);
   S.alerts.set(k, a);
+  if (S.alerts.size > maxAlerts) {
+    const oldest = [...S.alerts.values()].filter(x => key(x) !== S.selected)
+      .sort((x, y) => Date.parse(x.created_at) - Date.parse(y.created_at)).slice(0, S.alerts.size - maxAlerts);
+    for (const x of oldest) S.alerts.delete(key(x));
+  }
   return { k, changed: !old || JSON.stringify(old.desk) !== JSON.stringify(a.desk) };
 }
 
@@ -487,10 +516,7 @@ async function follow() {
           let a;
           try { a = JSON.parse(ev.data); } catch (_) { continue; }
           const u = upsert(a);
-          if (!u) continue;
-          renderList();
-          if (u.k === S.selected) renderDetail();
-          if (u.changed) flash(u.k);
+          if (u) redraw(u);
         }
       }
     } catch (e) {
