@@ -386,6 +386,17 @@ func TestDeskInChromium(t *testing.T) {
 		t.Errorf("alert_events has %v, want %v", events, want)
 	}
 
+	// A notification's link, /ui/desk?alert=ID, opens that alert (here a
+	// resolved one: the state filter opens up to show it); for another
+	// team it is not there.
+	b.do("open a notification's link", chromedp.Navigate(url+"?alert="+target.ID))
+	b.wait("the linked alert", fmt.Sprintf(`document.body.dataset.state === "ready" && document.getElementById("alert").dataset.id === %q && document.getElementById("alert").dataset.state === "resolved"`, target.ID))
+	c.do("open a notification's link", chromedp.Navigate(url+"?alert="+target.ID))
+	c.wait("the refusal of another team's alert", `document.body.dataset.state === "ready" && /not on a queue you may see/.test(document.getElementById("status").textContent) && (document.getElementById("alert").hidden ? /not on a queue/.test(document.getElementById("nothing").textContent) : true)`)
+	if id := evalJS[string](c, `document.getElementById("alert").dataset.id || ""`); id == target.ID {
+		t.Error("sofia's page opened care's alert from a link")
+	}
+
 	// The coaching staff, organisation-wide, sees every queue and the
 	// matched terms marked (a team-scoped caller is shown only the
 	// matches of watchlists it may read; without a watchlist store, as

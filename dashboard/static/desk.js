@@ -477,7 +477,9 @@ async function loadAll() {
       renderList();
       select(key(a));
     } else {
-      status(`alert ${wanted.alert} is not on a queue you may see`, true);
+      const msg = `alert ${wanted.alert} is not on a queue you may see`;
+      status(msg, true);
+      if (!S.alerts.get(S.selected)) $("#nothing").textContent = msg;
     }
     wanted.alert = "";
   }
