@@ -381,11 +381,12 @@ func foldRows(rows []sink.DeskEventRow) Desk {
 // answers only if the fold applied it; when a concurrent action came first
 // in the order (at, seq, event id), the fold skips this one (every reader
 // skips it: it stays stored, inert) and the answer is ErrDeskConflict.
-// What this cannot see is a write still in flight when the re-read runs:
-// if the other replica's insert lands after this one's re-read and sorts
-// first, both are answered (and the fold gives the alert to the other).
-// That takes an insert slower than the other replica's insert and read
-// together; only a lock or a conditional write (which ClickHouse 18.16
+// This narrows the race; it does not close it. A write still in flight
+// when the re-read runs is not seen: when the two inserts overlap and the
+// slower one lands after the faster replica's re-read, and sorts first,
+// both are answered (and the fold gives the alert to the slower one).
+// Reads and writes alone cannot decide between two writers without
+// waiting; only a lock or a conditional write (which ClickHouse 18.16
 // lacks) closes it. One process serialises its own actions.
 func (c *CHAlerts) Act(ctx context.Context, queue, id string, e DeskEvent, mayReassign bool) (Alert, bool, error) {
 	if e.ID == "" {

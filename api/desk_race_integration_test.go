@@ -17,23 +17,30 @@ import (
 // raceTable makes two API replicas meet: each replica's first read of the
 // alert's events is its base; no replica writes until both have read
 // theirs, so both decide on the same state, as two requests a few
-// milliseconds apart on two replicas do.
+// milliseconds apart on two replicas do; and no replica reads again until
+// both writes have landed. (When one write is still in flight at the
+// other's second read, the second read cannot see it: see CHAlerts.Act.)
 type raceTable struct {
 	AlertTable
-	read  *sync.WaitGroup
-	once  sync.Once
-	reads int
+	read, wrote *sync.WaitGroup
+	reads       int
+	done        sync.Once // wrote.Done, once: after the write, or when the replica wrote nothing
 }
 
 func (r *raceTable) DeskEvents(ctx context.Context, queue string, ids []string) (map[string][]sink.DeskEventRow, error) {
+	if r.reads > 0 {
+		r.wrote.Wait()
+	}
 	out, err := r.AlertTable.DeskEvents(ctx, queue, ids)
-	r.reads++
-	r.once.Do(r.read.Done)
+	if r.reads++; r.reads == 1 {
+		r.read.Done()
+	}
 	return out, err
 }
 
 func (r *raceTable) AddDeskEvent(ctx context.Context, row sink.DeskEventRow) error {
 	r.read.Wait()
+	defer r.done.Do(r.wrote.Done)
 	return r.AlertTable.AddDeskEvent(ctx, row)
 }
 
@@ -70,17 +77,20 @@ func TestDeskTwoReplicasAtOnce(t *testing.T) {
 
 	// race runs e1 on one replica and e2 on another, meeting as above.
 	race := func(id string, e1, e2 DeskEvent, reassign1, reassign2 bool) [2]error {
-		var read sync.WaitGroup
+		var read, wrote sync.WaitGroup
 		read.Add(2)
+		wrote.Add(2)
 		var errs [2]error
 		var wg sync.WaitGroup
 		for i, e := range []DeskEvent{e1, e2} {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				replica := &CHAlerts{Table: &raceTable{AlertTable: tab, read: &read}}
+				rt := &raceTable{AlertTable: tab, read: &read, wrote: &wrote}
+				replica := &CHAlerts{Table: rt}
 				e.At = time.Now().UTC().Truncate(time.Second)
 				_, changed, err := replica.Act(ctx, "care", id, e, []bool{reassign1, reassign2}[i])
+				rt.done.Do(wrote.Done) // refused before writing: the other need not wait
 				if err == nil && !changed {
 					err = errors.New("no change")
 				}
