@@ -92,6 +92,14 @@ try {
   const sorted = [{ id: "x", priority: "P3", created_at: "2026-01-01T00:00:00Z" }, { id: "y", priority: "P1", created_at: "2026-01-01T00:00:00Z", due_at: "2026-01-02T00:00:00Z" },
     { id: "z", priority: "P1", created_at: "2026-01-01T00:00:00Z", due_at: "2026-01-01T12:00:00Z" }].sort(u.order);
   r.order = sorted.map(a => a.id).join("");
+  const now = Date.UTC(2026, 11, 7, 12, 0, 0), iso = ms => new Date(ms).toISOString();
+  r.sla = [
+    u.slaText({ sla: { first_response_due: iso(now + 3600e3) } }, now),
+    u.slaText({ sla: { first_response_due: iso(now - 60e3) } }, now), // past due, the answer said not breached yet
+    u.slaText({ sla: { first_response_due: iso(now - 60e3), first_response_seconds: 240 } }, now),
+    u.slaText({ sla: { near_breach: true, first_response_due: iso(now + 60e3) } }, now),
+    u.slaText({}, now),
+  ].join("|");
 } catch (e) { r.error = String(e.stack || e); }
 document.getElementById("out").textContent = JSON.stringify(r);
 </script></body></html>`

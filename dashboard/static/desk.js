@@ -205,7 +205,8 @@ function when(t) {
 function slaText(a, now) {
   const s = a.sla;
   if (!s) return "";
-  if (s.breached) return "SLA breached";
+  // The clock runs on in the page: an unanswered alert past its deadline is breached.
+  if (s.breached || !s.first_response_seconds && s.first_response_due && Date.parse(s.first_response_due) < now) return "SLA breached";
   if (s.near_breach) return "SLA near breach";
   if (s.first_response_seconds) return "answered in " + ago(new Date(now - s.first_response_seconds * 1000).toISOString(), now);
   if (s.first_response_due) return "due in " + ago(new Date(now - (Date.parse(s.first_response_due) - now)).toISOString(), now);
@@ -213,7 +214,7 @@ function slaText(a, now) {
 }
 
 // The pure parts, for the page's tests.
-window.earshotDesk = { segments, safeURL, passes, order, parseSSE, stateOf };
+window.earshotDesk = { segments, safeURL, passes, order, parseSSE, stateOf, slaText };
 
 // ---- the page ----
 
@@ -276,7 +277,7 @@ function renderList() {
       el("span", { class: "queue" }, a.queue),
       el("span", { class: "state " + (d.state || "new") }, st + (d.assignee ? " · " + d.assignee : "")),
       el("span", { class: "age", title: when(a.created_at) }, ago(a.created_at, now)),
-      sla ? el("span", { class: "sla" + (a.sla.breached ? " breached" : a.sla.near_breach ? " near" : "") }, sla) : "",
+      sla ? el("span", { class: "sla" + (sla === "SLA breached" ? " breached" : a.sla.near_breach ? " near" : "") }, sla) : "",
       el("span", { class: "who" }, p.author && p.author.handle ? "@" + p.author.handle : ""),
       el("span", { class: "excerpt" }, (p.text || "").slice(0, 300)));
   }));
