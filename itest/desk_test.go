@@ -433,6 +433,7 @@ func TestDeskInChromium(t *testing.T) {
 	}
 	c.wait("sam's note, live", `[...document.querySelectorAll("#list li")].length > 0`)
 	c.do("select sam's alert", chromedp.Click(chromedp.CSS(fmt.Sprintf(`li[data-id=%q]`, other.ID))))
+	c.wait("sam's alert to open", fmt.Sprintf(`document.getElementById("alert").dataset.id === %q`, other.ID))
 	c.wait("sam's note", `document.querySelectorAll("#a-notes .body").length === 1`)
 	c.do("settle", chromedp.Sleep(1600*time.Millisecond)) // the highlight of the live change fades
 	shot, err := chromedp.Run(c.ctx, chromedp.CaptureScreenshot())

@@ -611,8 +611,11 @@ document.addEventListener("DOMContentLoaded", () => {
   for (const id of ["#f-queue", "#f-priority", "#f-state", "#f-region", "#f-lang", "#f-assignee"]) $(id).addEventListener("change", () => renderList());
   $("#f-text").addEventListener("input", () => renderList());
   $("#filters").addEventListener("submit", ev => ev.preventDefault());
-  $("#list").addEventListener("click", ev => {
-    const li = ev.target.closest("li[data-key]");
+  // A row is chosen on the press, not the click: a live event may redraw
+  // the list between the press and the release, and a browser sends no
+  // click when the two land on different elements.
+  $("#list").addEventListener("mousedown", ev => {
+    const li = ev.button === 0 && ev.target.closest("li[data-key]");
     if (li) select(li.dataset.key, false);
   });
   $("#a-actions").addEventListener("click", ev => {
