@@ -68,6 +68,22 @@ func newBrowser(t *testing.T, parent context.Context, chromium, name string) *br
 	return b
 }
 
+// click clicks the element of a CSS selector. The list is redrawn when a
+// live event arrives; a redraw between finding the node and clicking it
+// is tried again.
+func (b *browser) click(what, sel string) {
+	b.t.Helper()
+	var err error
+	for range 5 {
+		if err = chromedp.Do(b.ctx, chromedp.Click(chromedp.CSS(sel))); err == nil || !strings.Contains(err.Error(), "Could not find node") {
+			break
+		}
+	}
+	if err != nil {
+		b.t.Fatalf("%s: %s: %v", b.name, what, err)
+	}
+}
+
 // do runs steps, failing the test with what was being done.
 func (b *browser) do(what string, steps ...chromedp.Action[chromedp.Void]) {
 	b.t.Helper()
@@ -293,7 +309,7 @@ func TestDeskInChromium(t *testing.T) {
 
 	// nikos claims the target with "c".
 	sel := fmt.Sprintf(`li[data-id=%q]`, target.ID)
-	a.do("select the alert", chromedp.Click(chromedp.CSS(sel)))
+	a.click("select the alert", sel)
 	a.wait("the alert to open", fmt.Sprintf(`document.getElementById("alert").dataset.id === %q`, target.ID))
 	a.do("press c", chromedp.KeyEvent("c"))
 	a.wait("the claim", `document.getElementById("alert").dataset.state === "claimed" && document.getElementById("alert").dataset.assignee === "nikos"`)
@@ -304,7 +320,7 @@ func TestDeskInChromium(t *testing.T) {
 		t.Error("sam's page was reloaded")
 	}
 	// sam may not take it (409, shown on the page).
-	b.do("select the alert", chromedp.Click(chromedp.CSS(sel)))
+	b.click("select the alert", sel)
 	b.do("press c", chromedp.KeyEvent("c"))
 	b.wait("the refusal", `/claimed by nikos/.test(document.getElementById("status").textContent)`)
 
@@ -325,7 +341,7 @@ func TestDeskInChromium(t *testing.T) {
 	b.wait("the resolved alert to leave sam's open list", fmt.Sprintf(`(e => e && e.dataset.state === "resolved")(document.querySelector(%q)) || !document.querySelector(%q)`, sel, sel))
 
 	// The hostile post, handle and note are text.
-	a.do("select the hostile alert", chromedp.Click(chromedp.CSS(fmt.Sprintf(`li[data-id=%q]`, evil.ID))))
+	a.click("select the hostile alert", fmt.Sprintf(`li[data-id=%q]`, evil.ID))
 	a.wait("the hostile alert to open", fmt.Sprintf(`document.getElementById("alert").dataset.id === %q`, evil.ID))
 	if got := evalJS[string](a, `document.querySelector("#a-post .text").textContent`); got != hostile {
 		t.Errorf("the post shows as %q, want its text %q", got, hostile)
@@ -342,7 +358,7 @@ func TestDeskInChromium(t *testing.T) {
 	a.wait("the link", `(l => l && l.getAttribute("href") === "https://x.example/acme/status/1" && l.textContent === "<i>our reply</i>")(document.querySelector("#a-links a"))`)
 
 	// A very long post does not widen the page.
-	a.do("select the long post", chromedp.Click(chromedp.CSS(fmt.Sprintf(`li[data-id=%q]`, long.ID))))
+	a.click("select the long post", fmt.Sprintf(`li[data-id=%q]`, long.ID))
 	a.wait("the long post to open", fmt.Sprintf(`document.getElementById("alert").dataset.id === %q`, long.ID))
 	if w := evalJS[[]int](a, `[document.documentElement.scrollWidth, window.innerWidth, document.getElementById("detail").scrollWidth, document.getElementById("detail").clientWidth]`); w[0] > w[1] || w[2] > w[3] {
 		t.Errorf("a long post widens the page: page %d of %d, detail %d of %d", w[0], w[1], w[2], w[3])
@@ -414,7 +430,7 @@ func TestDeskInChromium(t *testing.T) {
 			t.Errorf("the coach does not see legal's alert %s", id)
 		}
 	}
-	c.do("select the hostile alert", chromedp.Click(chromedp.CSS(fmt.Sprintf(`li[data-id=%q]`, evil.ID))))
+	c.click("select the hostile alert", fmt.Sprintf(`li[data-id=%q]`, evil.ID))
 	c.wait("the hostile alert to open", fmt.Sprintf(`document.getElementById("alert").dataset.id === %q`, evil.ID))
 	if marks := evalJS[[]string](c, `[...document.querySelectorAll("#a-post mark")].map(m => m.textContent.toLowerCase())`); !slices.ContainsFunc(marks, func(m string) bool { return strings.Contains(m, "acme") }) {
 		t.Errorf("the matched term is not marked: %v", marks)
@@ -425,14 +441,16 @@ func TestDeskInChromium(t *testing.T) {
 
 	// The screenshot: sam works an alert, eleni looks at another.
 	other := find(posts[1].text)
-	b.do("select another alert", chromedp.Click(chromedp.CSS(fmt.Sprintf(`li[data-id=%q]`, other.ID))), chromedp.KeyEvent("c"))
+	b.click("select another alert", fmt.Sprintf(`li[data-id=%q]`, other.ID))
+	b.wait("the other alert to open", fmt.Sprintf(`document.getElementById("alert").dataset.id === %q`, other.ID))
+	b.do("press c", chromedp.KeyEvent("c"))
 	b.wait("sam's claim", `document.getElementById("alert").dataset.state === "claimed"`)
 	c.wait("sam's claim, live", fmt.Sprintf(`(e => e && e.dataset.assignee === "sam")(document.querySelector(%q))`, fmt.Sprintf(`li[data-id=%q]`, other.ID)))
 	if code := call(sam, "POST", "/v1/queues/"+other.Queue+"/alerts/"+other.ID+"/notes", `{"text":"Asked for the order number in a DM; they replied within minutes."}`, nil); code != 200 {
 		t.Fatalf("note: %d", code)
 	}
-	c.wait("sam's note, live", `[...document.querySelectorAll("#list li")].length > 0`)
-	c.do("select sam's alert", chromedp.Click(chromedp.CSS(fmt.Sprintf(`li[data-id=%q]`, other.ID))))
+	c.wait("sam's note, live", fmt.Sprintf(`(e => e && e.dataset.notes === "1")(document.querySelector(%q))`, fmt.Sprintf(`li[data-id=%q]`, other.ID)))
+	c.click("select sam's alert", fmt.Sprintf(`li[data-id=%q]`, other.ID))
 	c.wait("sam's alert to open", fmt.Sprintf(`document.getElementById("alert").dataset.id === %q`, other.ID))
 	c.wait("sam's note", `document.querySelectorAll("#a-notes .body").length === 1`)
 	c.do("settle", chromedp.Sleep(1600*time.Millisecond)) // the highlight of the live change fades

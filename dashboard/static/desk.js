@@ -271,11 +271,12 @@ function renderList() {
   $("#list").replaceChildren(...shown.map(a => {
     const d = a.desk || {}, p = postOf(a), st = stateOf(a, now);
     const sla = slaText(a, now);
-    return el("li", { "data-key": key(a), "data-id": a.id, "data-state": d.state || "new", "data-assignee": d.assignee || "",
+    const notes = (d.notes || []).length;
+    return el("li", { "data-key": key(a), "data-id": a.id, "data-state": d.state || "new", "data-assignee": d.assignee || "", "data-notes": String(notes),
       class: "row" + (key(a) === S.selected ? " selected" : "") + (a.retracted ? " retracted" : ""), tabindex: "-1" },
       el("span", { class: "prio " + a.priority }, a.priority),
       el("span", { class: "queue" }, a.queue),
-      el("span", { class: "state " + (d.state || "new") }, st + (d.assignee ? " · " + d.assignee : "")),
+      el("span", { class: "state " + (d.state || "new") }, st + (d.assignee ? " · " + d.assignee : "") + (notes ? ` · ${notes} note${notes > 1 ? "s" : ""}` : "")),
       el("span", { class: "age", title: when(a.created_at) }, ago(a.created_at, now)),
       sla ? el("span", { class: "sla" + (sla === "SLA breached" ? " breached" : a.sla.near_breach ? " near" : "") }, sla) : "",
       el("span", { class: "who" }, p.author && p.author.handle ? "@" + p.author.handle : ""),
