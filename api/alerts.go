@@ -2,8 +2,11 @@ package api
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"sync"
@@ -249,6 +252,24 @@ func (m *MemAlerts) Ack(_ context.Context, queue, id, actor, _ string) (Alert, e
 	return *a, nil
 }
 
+// AlertGetter is an AlertStore that reads one alert by its id (GET
+// /v1/queues/{queue}/alerts/{id}): the desk page opens an alert a
+// notification links to, however old.
+type AlertGetter interface {
+	Get(ctx context.Context, queue, id string) (Alert, error)
+}
+
+// Get implements AlertGetter.
+func (m *MemAlerts) Get(_ context.Context, queue, id string) (Alert, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	q := m.queues[queue]
+	if q == nil || q.byID[id] == nil {
+		return Alert{}, ErrAlertNotFound
+	}
+	return *q.byID[id], nil
+}
+
 // DeskStore is an AlertStore that also keeps the desk: the responders'
 // actions on alerts.
 type DeskStore interface {
@@ -352,10 +373,29 @@ func foldRows(rows []sink.DeskEventRow) Desk {
 
 // Act implements DeskStore: the alert's events are read and folded, e is
 // applied, and written as a "desk.<action>" event to alert_events.
-// ClickHouse has no lock: two actions racing within a read and a write
-// are both stored, and the fold applies them in order (the later claim
-// takes the alert). The API's single process serialises its own.
+//
+// ClickHouse has no lock and no conditional write, and the API's replicas
+// share no lock either: two actions on two replicas within a read and a
+// write both decide on the same state and are both stored. So an action
+// that changes the state or holder (claim, assign, unclaim, snooze,
+// resolve, reopen) reads the alert's events again after its write and
+// answers only if the fold applied it; when a concurrent action came first
+// in the order (at, seq, event id), the fold skips this one (every reader
+// skips it: it stays stored, inert) and the answer is ErrDeskConflict.
+// This narrows the race; it does not close it. A write still in flight
+// when the re-read runs is not seen: when the two inserts overlap and the
+// slower one lands after the faster replica's re-read, and sorts first,
+// both are answered (and the fold gives the alert to the slower one).
+// Reads and writes alone cannot decide between two writers without
+// waiting; only a lock or a conditional write (which ClickHouse 18.16
+// lacks) closes it. One process serialises its own actions.
 func (c *CHAlerts) Act(ctx context.Context, queue, id string, e DeskEvent, mayReassign bool) (Alert, bool, error) {
+	if e.ID == "" {
+		// The read after the write knows the event by its id.
+		var b [12]byte
+		rand.Read(b[:])
+		e.ID = hex.EncodeToString(b[:])
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	r, found, err := c.Table.Find(ctx, queue, id)
@@ -371,6 +411,12 @@ func (c *CHAlerts) Act(ctx context.Context, queue, id string, e DeskEvent, mayRe
 		return Alert{}, false, err
 	}
 	a.Desk = foldRows(events[id])
+	if e.Action == ActClaim && a.Desk.State == StateClaimed && a.Desk.Assignee != e.Actor && !a.Desk.Seen(e.ID) {
+		// A takeover (only alerts.reassign may, Apply checks): stored as
+		// an assignment to oneself, since a claim never takes over in the
+		// fold.
+		e.Action, e.Assignee = ActAssign, e.Actor
+	}
 	d, changed, err := a.Desk.Apply(e, mayReassign)
 	if err != nil || !changed {
 		return a, false, err
@@ -383,8 +429,38 @@ func (c *CHAlerts) Act(ctx context.Context, queue, id string, e DeskEvent, mayRe
 	if err := c.Table.AddDeskEvent(ctx, row); err != nil {
 		return Alert{}, false, err
 	}
-	a.Desk = d
+	if !slices.Contains(stateActions, e.Action) {
+		a.Desk = d
+		return a, true, nil
+	}
+	// Read after write: did a concurrent action on another replica come first?
+	events, err = c.Table.DeskEvents(ctx, queue, []string{id})
+	if err != nil {
+		return Alert{}, false, err
+	}
+	a.Desk = foldRows(events[id])
+	if !a.Desk.Seen(e.ID) {
+		return a, false, fmt.Errorf("%w: %s (another action on it came first, through another API process)", ErrDeskConflict, a.Desk.describe())
+	}
 	return a, true, nil
+}
+
+// Get implements AlertGetter: the stored alert and the fold of its events.
+func (c *CHAlerts) Get(ctx context.Context, queue, id string) (Alert, error) {
+	r, found, err := c.Table.Find(ctx, queue, id)
+	if err != nil {
+		return Alert{}, err
+	}
+	if !found {
+		return Alert{}, ErrAlertNotFound
+	}
+	a := alertOfRow(r)
+	events, err := c.Table.DeskEvents(ctx, queue, []string{id})
+	if err != nil {
+		return Alert{}, err
+	}
+	a.Desk = foldRows(events[id])
+	return a, nil
 }
 
 // Ack implements AlertStore: an `acknowledged` event in alert_events.
@@ -421,12 +497,12 @@ type Hub struct {
 	subs map[string]map[*Subscription]struct{}
 }
 
-// Subscription is one live feed.
+// Subscription is one live feed, of one queue or several.
 type Subscription struct {
-	C    chan Alert    // alerts of the queue
+	C    chan Alert    // alerts of the queues
 	Lost chan struct{} // closed when the subscriber fell behind and was dropped
 	hub  *Hub
-	q    string
+	qs   []string
 	once sync.Once
 }
 
@@ -435,12 +511,20 @@ func NewHub() *Hub { return &Hub{subs: map[string]map[*Subscription]struct{}{}} 
 
 // Subscribe starts a feed of queue with a buffer of size alerts.
 func (h *Hub) Subscribe(queue string, size int) *Subscription {
-	s := &Subscription{C: make(chan Alert, size), Lost: make(chan struct{}), hub: h, q: queue}
+	return h.SubscribeQueues([]string{queue}, size)
+}
+
+// SubscribeQueues starts one feed of several queues with a buffer of size
+// alerts (an alert's Queue says which it is of).
+func (h *Hub) SubscribeQueues(queues []string, size int) *Subscription {
+	s := &Subscription{C: make(chan Alert, size), Lost: make(chan struct{}), hub: h, qs: slices.Clone(queues)}
 	h.mu.Lock()
-	if h.subs[queue] == nil {
-		h.subs[queue] = map[*Subscription]struct{}{}
+	for _, q := range s.qs {
+		if h.subs[q] == nil {
+			h.subs[q] = map[*Subscription]struct{}{}
+		}
+		h.subs[q][s] = struct{}{}
 	}
-	h.subs[queue][s] = struct{}{}
 	h.mu.Unlock()
 	return s
 }
@@ -448,8 +532,18 @@ func (h *Hub) Subscribe(queue string, size int) *Subscription {
 // Close ends the feed.
 func (s *Subscription) Close() {
 	s.hub.mu.Lock()
-	delete(s.hub.subs[s.q], s)
+	s.hub.drop(s)
 	s.hub.mu.Unlock()
+}
+
+// drop removes s from every queue it follows; h.mu is held.
+func (h *Hub) drop(s *Subscription) {
+	for _, q := range s.qs {
+		delete(h.subs[q], s)
+		if len(h.subs[q]) == 0 {
+			delete(h.subs, q)
+		}
+	}
 }
 
 // Publish sends a to the feeds of its queue without blocking.
@@ -460,19 +554,21 @@ func (h *Hub) Publish(a Alert) {
 		select {
 		case s.C <- a:
 		default:
-			delete(h.subs[a.Queue], s)
+			h.drop(s)
 			s.once.Do(func() { close(s.Lost) })
 		}
 	}
 }
 
-// Subscribers counts the live feeds.
+// Subscribers counts the live feeds (a feed of several queues once).
 func (h *Hub) Subscribers() int {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	n := 0
+	seen := map[*Subscription]struct{}{}
 	for _, m := range h.subs {
-		n += len(m)
+		for s := range m {
+			seen[s] = struct{}{}
+		}
 	}
-	return n
+	return len(seen)
 }

@@ -120,15 +120,17 @@ type deskKey struct {
 // request digests what an event asks for: everything but its time and id
 // (a claim's assignee is its actor: the sink stores it, a request has none).
 func (e DeskEvent) request() uint64 {
-	assignee := e.Assignee
-	if e.Action == ActClaim {
-		assignee = ""
+	action, assignee := e.Action, e.Assignee
+	if action == ActClaim || action == ActAssign && assignee == e.Actor {
+		// A takeover claim is stored as an assignment to oneself (see
+		// CHAlerts.Act): the same request.
+		action, assignee = ActClaim, ""
 	}
 	var until string
 	if !e.Until.IsZero() {
 		until = e.Until.UTC().Truncate(time.Second).Format(time.RFC3339) // as ClickHouse keeps it
 	}
-	h := sha256.Sum256([]byte(strings.Join([]string{e.Action, e.Actor, assignee, e.Outcome, until, e.Text, e.URL}, "\x00")))
+	h := sha256.Sum256([]byte(strings.Join([]string{action, e.Actor, assignee, e.Outcome, until, e.Text, e.URL}, "\x00")))
 	return binary.BigEndian.Uint64(h[:8])
 }
 
@@ -313,16 +315,35 @@ func (d Desk) Apply(e DeskEvent, mayReassign bool) (Desk, bool, error) {
 }
 
 // FoldDesk replays stored events, in order, into a desk. Events that the
-// state refused when replayed (two claims racing in ClickHouse, where there
-// is no lock) are skipped: the first one stored wins.
+// state refuses when replayed are skipped: of two claims racing in
+// ClickHouse (where there is no lock) the first one in the order wins and
+// the other is skipped by every reader. A claim never takes over an alert
+// someone else holds in the replay (a takeover, which only alerts.reassign
+// may make, is stored as an assignment: see CHAlerts.Act); every other
+// action was allowed when it was made and is replayed as such.
 func FoldDesk(events []DeskEvent) Desk {
 	d := NewDesk()
 	for _, e := range events {
-		if n, _, err := d.Apply(e, true); err == nil {
+		if n, _, err := d.Apply(e, e.Action != ActClaim); err == nil {
 			d = n
 		}
 	}
 	return d
+}
+
+// stateActions are the actions that change an alert's state or holder:
+// two of them at once on two API replicas may not both stand.
+var stateActions = []string{ActClaim, ActAssign, ActUnclaim, ActSnooze, ActResolve, ActReopen}
+
+// describe says what the desk is, as a conflict's reason does.
+func (d Desk) describe() string {
+	switch d.State {
+	case StateClaimed:
+		return "alert is claimed by " + d.Assignee
+	case StateResolved:
+		return fmt.Sprintf("alert is resolved (%s by %s)", d.Outcome, d.ResolvedBy)
+	}
+	return "alert is " + d.State
 }
 
 // size is what a desk costs the in-memory store, roughly.

@@ -396,3 +396,32 @@ func TestDeskTakesLongOIDCNames(t *testing.T) {
 		t.Fatalf("assign to a long OIDC name: %v", err)
 	}
 }
+
+// TestFoldFirstClaimWins: of two claims stored at once (two API replicas
+// on ClickHouse) the first in the order holds the alert for every reader,
+// and the second is skipped; a takeover, stored as an assignment to
+// oneself, does take over, and counts as the claim it was for a retry.
+func TestFoldFirstClaimWins(t *testing.T) {
+	rita, sam := ev(ActClaim, "rita", 1), ev(ActClaim, "sam", 2)
+	rita.Assignee, sam.Assignee = "rita", "sam" // as the sink stores claims
+	d := FoldDesk([]DeskEvent{rita, sam})
+	if d.Assignee != "rita" || d.Events != 1 || d.Seen(sam.ID) || !d.Seen(rita.ID) {
+		t.Fatalf("two claims: %+v", d)
+	}
+	take := ev(ActAssign, "cora", 3)
+	take.Assignee = "cora"
+	d = FoldDesk([]DeskEvent{rita, take, sam})
+	if d.Assignee != "cora" || d.Events != 2 {
+		t.Fatalf("a takeover: %+v", d)
+	}
+	retry := take
+	retry.Action, retry.Assignee = ActClaim, ""
+	if _, changed, err := d.Apply(retry, true); err != nil || changed {
+		t.Errorf("the takeover claim retried with its key: changed=%v err=%v", changed, err)
+	}
+	other := retry
+	other.Action, other.Outcome = ActResolve, "spam"
+	if _, _, err := d.Apply(other, true); !errors.Is(err, ErrDeskConflict) {
+		t.Errorf("its key on another request: %v", err)
+	}
+}

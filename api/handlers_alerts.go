@@ -86,6 +86,35 @@ func (s *Server) listAlerts(c *call) error {
 	return c.json(http.StatusOK, p)
 }
 
+// getAlert answers one alert of a queue the caller may see, with its desk
+// (another team's queue, or an id not on the queue, is 404).
+func (s *Server) getAlert(c *call) error {
+	st, err := s.alerts()
+	if err != nil {
+		return err
+	}
+	g, ok := st.(AlertGetter)
+	if !ok {
+		return errorf(http.StatusServiceUnavailable, CodeNotConfigured, "the alert store cannot read one alert")
+	}
+	q, err := s.queue(c)
+	if err != nil {
+		return err
+	}
+	id, err := pathID(c, "id", alertID)
+	if err != nil {
+		return err
+	}
+	a, err := g.Get(c.r.Context(), q, id)
+	if errors.Is(err, ErrAlertNotFound) {
+		return errorf(http.StatusNotFound, CodeNotFound, "alert %q not found on queue %q", id, q)
+	}
+	if err != nil {
+		return err
+	}
+	return c.json(http.StatusOK, s.scopeAlert(c.id, a))
+}
+
 func (s *Server) ackAlert(c *call) error {
 	st, err := s.alerts()
 	if err != nil {
@@ -170,6 +199,54 @@ func (s *Server) streamAlerts(c *call) error {
 	if err != nil {
 		return err
 	}
+	return s.feed(c, []string{q})
+}
+
+// maxFeedQueues bounds the queues one feed of several follows.
+const maxFeedQueues = 64
+
+// streamQueues is the live feed of several queues in one stream (GET
+// /v1/stream?queue=a&queue=b): the queues named, each one the caller may
+// see (another team's is 404, as on its own feed), or without a queue
+// every queue the caller may see now. Its events are those of a queue's
+// feed; the data's queue says which queue an event is of. A browser holds
+// one connection for it, not one per queue.
+func (s *Server) streamQueues(c *call) error {
+	named := c.r.URL.Query()["queue"]
+	if len(named) > maxFeedQueues {
+		return errorf(http.StatusBadRequest, CodeBadRequest, "%d queues: at most %d in one feed", len(named), maxFeedQueues)
+	}
+	var queues []string
+	for _, q := range named {
+		if !queueName.MatchString(q) {
+			return &Error{Status: http.StatusBadRequest, Code: CodeBadRequest, Message: "bad queue in the query", Details: map[string]string{"queue": truncate(q, 80), "want": queueName.String()}}
+		}
+		if !s.seesQueue(c.id, q) {
+			return errorf(http.StatusNotFound, CodeNotFound, "queue %q not found", q)
+		}
+		if !slices.Contains(queues, q) {
+			queues = append(queues, q)
+		}
+	}
+	if len(named) == 0 {
+		for q := range s.queueMap() {
+			if s.seesQueue(c.id, q) {
+				queues = append(queues, q)
+			}
+		}
+		slices.Sort(queues)
+		if len(queues) > maxFeedQueues {
+			queues = queues[:maxFeedQueues]
+		}
+	}
+	if len(queues) == 0 {
+		return errorf(http.StatusNotFound, CodeNotFound, "no queue you may read")
+	}
+	return s.feed(c, queues)
+}
+
+// feed serves the live feed of queues the caller may see.
+func (s *Server) feed(c *call, queues []string) error {
 	release, err := s.slot(c, "feed", "live feeds open", maxStreamsPerIdentity, 0)
 	if err != nil {
 		return err
@@ -186,7 +263,7 @@ func (s *Server) streamAlerts(c *call) error {
 	// The request is read: no read deadline may end the feed (net/http
 	// lifts it too once the body is read; this does not depend on that).
 	rc.SetReadDeadline(time.Time{})
-	sub := s.d.Hub.Subscribe(q, 256)
+	sub := s.d.Hub.SubscribeQueues(queues, 256)
 	defer sub.Close()
 	h := c.w.Header()
 	h.Set("Content-Type", "text/event-stream")
@@ -200,7 +277,7 @@ func (s *Server) streamAlerts(c *call) error {
 		}
 		return rc.Flush()
 	}
-	if write(": feed of queue %s\nretry: 2000\n\n", q) != nil {
+	if write(": feed of queue %s\nretry: 2000\n\n", strings.Join(queues, ", ")) != nil {
 		return nil
 	}
 	beat := time.NewTicker(15 * time.Second)
@@ -231,8 +308,8 @@ func (s *Server) streamAlerts(c *call) error {
 				refuse(reason)
 				return nil
 			}
-			if !s.seesQueue(c.id, q) {
-				// A routing change gave the queue to a team outside the scope.
+			if slices.ContainsFunc(queues, func(q string) bool { return !s.seesQueue(c.id, q) }) {
+				// A routing change gave a queue to a team outside the scope.
 				refuse("out_of_scope")
 				return nil
 			}

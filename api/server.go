@@ -549,6 +549,8 @@ func (s *Server) register() {
 		s.handle("POST /v1/queues/{queue}/alerts/{id}/"+deskRoutes[action], DeskAlerts, s.deskAction(action))
 	}
 	s.handle("GET /v1/queues/{queue}/stream", ReadAlerts, s.streamAlerts)
+	s.handle("GET /v1/stream", ReadAlerts, s.streamQueues)
+	s.handle("GET /v1/queues/{queue}/alerts/{id}", ReadAlerts, s.getAlert)
 
 	s.handle("GET /v1/routing", ReadRouting, s.getRouting)
 	s.handle("POST /v1/routing/validate", ProposeRouting, s.validateRouting)

@@ -1,9 +1,11 @@
-// Package dashboard is earshot's built-in web page: volume, sentiment, top
-// terms, open alerts, pipeline health and the archived stakeholder
-// digests, drawn in the browser from the HTTP API (the insights cookbook,
-// the queues, /v1/digests, /metrics). Its assets are
-// embedded, so there is nothing to build or install; it holds no data and
-// no credentials of its own: the page calls the API with the user's token.
+// Package dashboard is earshot's built-in web pages: the dashboard (volume,
+// sentiment, markets, top terms, themes, open alerts, pipeline health and
+// the archived stakeholder digests) and the responders' desk (/desk: the
+// queues' alerts, claim, note, resolve, live), drawn in the browser from the
+// HTTP API (the insights cookbook, the queues, the live feed, /v1/digests,
+// /metrics). Their assets are embedded, so there is nothing to build or
+// install; they hold no data and no credentials of their own: the pages
+// call the API with the user's token.
 package dashboard
 
 import (
@@ -29,6 +31,12 @@ func Handler() http.Handler {
 		w.Header().Set("X-Content-Type-Options", "nosniff")
 		w.Header().Set("Referrer-Policy", "no-referrer")
 		w.Header().Set("Cache-Control", "no-cache")
+		if r.URL.Path == "/desk" || r.URL.Path == "/desk/" {
+			// The desk page: /desk (the links notifications send,
+			// /ui/desk?alert=ID) is desk.html.
+			http.ServeFileFS(w, r, sub, "desk.html")
+			return
+		}
 		files.ServeHTTP(w, r)
 	})
 }

@@ -1,0 +1,173 @@
+package dashboard
+
+import (
+	"context"
+	"encoding/json"
+	"html"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os/exec"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestDeskPageServed: /ui/desk (the link notifications send, with
+// ?alert=ID) is the desk page, under the same content security policy as
+// the dashboard.
+func TestDeskPageServed(t *testing.T) {
+	mux := http.NewServeMux()
+	mux.Handle("/ui/", http.StripPrefix("/ui", Handler()))
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+	for _, path := range []string{"/ui/desk", "/ui/desk?alert=a-1", "/ui/desk/", "/ui/desk.js", "/ui/desk.css"} {
+		res, err := http.Get(srv.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		if res.StatusCode != 200 {
+			t.Errorf("%s: %d", path, res.StatusCode)
+			continue
+		}
+		if csp := res.Header.Get("Content-Security-Policy"); !strings.Contains(csp, "script-src 'self'") {
+			t.Errorf("%s: CSP %q", path, csp)
+		}
+		if strings.HasPrefix(path, "/ui/desk?") || path == "/ui/desk" {
+			if !strings.Contains(string(b), "<title>earshot desk</title>") || !strings.HasPrefix(res.Header.Get("Content-Type"), "text/html") {
+				t.Errorf("%s is not the desk page: %s %.200s", path, res.Header.Get("Content-Type"), b)
+			}
+		}
+	}
+	// The page never puts data in as HTML.
+	js, _ := static.ReadFile("static/desk.js")
+	for _, bad := range []string{"innerHTML", "outerHTML", "insertAdjacentHTML", "document.write", "eval("} {
+		if strings.Contains(string(js), bad) {
+			t.Errorf("desk.js uses %s", bad)
+		}
+	}
+}
+
+const deskTestPage = `<!doctype html><html><head><meta charset="utf-8"></head><body><pre id="out">not run</pre>
+<script src="/ui/desk.js"></script>
+<script>
+const u = window.earshotDesk, r = {};
+const seg = (text, spans, kws) => u.segments(text, spans, kws).map(s => (s.mark ? "[" + s.text + "]" : s.text)).join("");
+try {
+  // Byte spans of UTF-8 text: "Ωμέγα acme 🎉 acme!" — Ωμέγα is 10 bytes, 🎉 4.
+  const t = "Ωμέγα acme 🎉 acme!";
+  r.spans = seg(t, [{start: 11, end: 15, term: "acme"}, {start: 21, end: 25, term: "acme"}]);
+  r.overlap = seg("broken phone", [{start: 0, end: 6}, {start: 3, end: 12}]);
+  r.pastEnd = seg("short", [{start: 2, end: 999}]);
+  r.midChar = seg("Ωx", [{start: 1, end: 3}]);
+  r.keywords = seg("My ACME phone, acme!", null, ["acme"]);
+  r.keywordsRegexChars = seg("a+b (c) a+b", [], ["a+b", "(c)"]);
+  r.none = seg("<img src=x onerror=alert(1)>", [], []);
+  r.empty = seg("", [], ["x"]);
+  r.urls = ["https://x.com/a", "http://e.example/", "javascript:alert(1)", "data:text/html,x", " https://ok.example/ ", "//evil.example", "vbscript:x"].map(u.safeURL);
+  const a = { id: "a1", queue: "care", priority: "P2", region: "EMEA", desk: { state: "claimed", assignee: "rita" }, item: { post: { text: "Hello acme", author: { handle: "bob" } }, enrichment: { lang: "en" } } };
+  const f = { queue: "", priority: "", state: "open", region: "", lang: "", assignee: "", text: "" };
+  r.filters = [
+    u.passes(a, f, "rita"),
+    u.passes(a, { ...f, assignee: "me" }, "rita"),
+    u.passes(a, { ...f, assignee: "me" }, "sam"),
+    u.passes(a, { ...f, assignee: "none" }, "rita"),
+    u.passes(a, { ...f, state: "new" }, "rita"),
+    u.passes(a, { ...f, priority: "P1" }, "rita"),
+    u.passes(a, { ...f, region: "APAC" }, "rita"),
+    u.passes(a, { ...f, lang: "en" }, "rita"),
+    u.passes(a, { ...f, lang: "de" }, "rita"),
+    u.passes(a, { ...f, text: "ACME" }, "rita"),
+    u.passes(a, { ...f, text: "@bob" }, "rita"),
+    u.passes(a, { ...f, text: "bob" }, "rita"),
+    u.passes({ ...a, desk: { state: "resolved" } }, f, "rita"),
+    u.passes({ ...a, desk: { state: "resolved" } }, { ...f, state: "" }, "rita"),
+  ];
+  const sse = u.parseSSE(": feed of queue care\nretry: 2000\n\nid: a1\nevent: desk\ndata: {\"id\":\"a1\"}\n\nid: a2\nevent: alert\ndata: {\"id\"");
+  r.sse = sse.events.map(e => e.event + " " + e.id + " " + e.data);
+  r.sseRest = sse.rest;
+  const sorted = [{ id: "x", priority: "P3", created_at: "2026-01-01T00:00:00Z" }, { id: "y", priority: "P1", created_at: "2026-01-01T00:00:00Z", due_at: "2026-01-02T00:00:00Z" },
+    { id: "z", priority: "P1", created_at: "2026-01-01T00:00:00Z", due_at: "2026-01-01T12:00:00Z" }].sort(u.order);
+  r.order = sorted.map(a => a.id).join("");
+  const now = Date.UTC(2026, 11, 7, 12, 0, 0), iso = ms => new Date(ms).toISOString();
+  r.sla = [
+    u.slaText({ sla: { first_response_due: iso(now + 3600e3) } }, now),
+    u.slaText({ sla: { first_response_due: iso(now - 60e3) } }, now), // past due, the answer said not breached yet
+    u.slaText({ sla: { first_response_due: iso(now - 60e3), first_response_seconds: 240 } }, now),
+    u.slaText({ sla: { near_breach: true, first_response_due: iso(now + 60e3) } }, now),
+    u.slaText({}, now),
+  ].join("|");
+} catch (e) { r.error = String(e.stack || e); }
+document.getElementById("out").textContent = JSON.stringify(r);
+</script></body></html>`
+
+// TestDeskFunctionsInChromium runs the desk page's pure functions (the
+// highlighting of matched terms by byte spans, the link check, the
+// filters, the live feed's parser, the order) in headless Chromium.
+func TestDeskFunctionsInChromium(t *testing.T) {
+	chromium, err := exec.LookPath("chromium")
+	if err != nil {
+		t.Skip("chromium is not installed (deploy/local/chromium.sh)")
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/ui/", http.StripPrefix("/ui", Handler()))
+	mux.HandleFunc("/t.html", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		w.Write([]byte(deskTestPage))
+	})
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+		"--virtual-time-budget=5000", "--user-data-dir="+t.TempDir(), "--dump-dom", srv.URL+"/t.html").Output()
+	if err != nil {
+		t.Fatalf("chromium: %v", err)
+	}
+	m := regexp.MustCompile(`(?s)<pre id="out">(.*?)</pre>`).FindStringSubmatch(string(out))
+	if m == nil {
+		t.Fatalf("no output:\n%s", out)
+	}
+	var r struct {
+		Spans, Overlap, PastEnd, MidChar, Keywords, KeywordsRegexChars, None, Empty string
+		URLs                                                                        []string
+		Filters                                                                     []bool
+		SSE                                                                         []string
+		SSERest, Order, Error                                                       string
+	}
+	if err := json.Unmarshal([]byte(html.UnescapeString(m[1])), &r); err != nil {
+		t.Fatalf("%v: %s", err, m[1])
+	}
+	if r.Error != "" {
+		t.Fatal(r.Error)
+	}
+	for name, c := range map[string][2]string{
+		"byte spans":         {r.Spans, "Ωμέγα [acme] 🎉 [acme]!"},
+		"overlapping spans":  {r.Overlap, "[broken phone]"},
+		"span past the end":  {r.PastEnd, "sh[ort]"},
+		"span mid-character": {r.MidChar, "[Ωx]"},
+		"keywords":           {r.Keywords, "My [ACME] phone, [acme]!"},
+		"regex characters":   {r.KeywordsRegexChars, "[a+b] [(c)] [a+b]"},
+		"nothing matched":    {r.None, "<img src=x onerror=alert(1)>"},
+		"empty text":         {r.Empty, ""},
+		"order":              {r.Order, "zyx"},
+	} {
+		if c[0] != c[1] {
+			t.Errorf("%s: %q, want %q", name, c[0], c[1])
+		}
+	}
+	if want := []string{"https://x.com/a", "http://e.example/", "", "", "https://ok.example/", "", ""}; strings.Join(r.URLs, "|") != strings.Join(want, "|") {
+		t.Errorf("safeURL: %q, want %q", r.URLs, want)
+	}
+	if want := []bool{true, true, false, false, false, false, false, true, false, true, true, true, false, true}; jsonOf(r.Filters) != jsonOf(want) {
+		t.Errorf("filters: %v, want %v", r.Filters, want)
+	}
+	if want := []string{`desk a1 {"id":"a1"}`}; strings.Join(r.SSE, "|") != strings.Join(want, "|") || r.SSERest != "id: a2\nevent: alert\ndata: {\"id\"" {
+		t.Errorf("parseSSE: %q rest %q", r.SSE, r.SSERest)
+	}
+}
+
+func jsonOf(v any) string { b, _ := json.Marshal(v); return string(b) }
