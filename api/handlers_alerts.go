@@ -106,7 +106,9 @@ func (s *Server) getAlert(c *call) error {
 		return err
 	}
 	a, err := g.Get(c.r.Context(), q, id)
-	if errors.Is(err, ErrAlertNotFound) {
+	if errors.Is(err, ErrAlertNotFound) || (err == nil && !c.id.Scope.seesMarket(a.Market)) {
+		// Another market's alert on a shared queue is not there for a
+		// market team, as in the list and the feed.
 		return errorf(http.StatusNotFound, CodeNotFound, "alert %q not found on queue %q", id, q)
 	}
 	if err != nil {

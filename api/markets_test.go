@@ -196,3 +196,21 @@ func TestMarketScopeCHAlerts(t *testing.T) {
 		t.Errorf("Nordics acknowledging its alert: %d %s, events %v", r.code, r.body, table.events)
 	}
 }
+
+// Reading one alert by id (GET /v1/queues/{queue}/alerts/{id}, the desk
+// page's link) keeps to the caller's market as the list does: another
+// market's alert, or one of no market, on a shared regional queue is 404.
+func TestMarketScopeOneAlert(t *testing.T) {
+	e := marketEnv(t)
+	for _, id := range []string{"de1", "a1"} {
+		if r := e.do("responder-nordics", "GET", "/v1/queues/care-emea/alerts/"+id, ""); r.code != 404 || r.errCode() != CodeNotFound {
+			t.Errorf("Nordics reading %s: %d %.200s, want 404", id, r.code, r.body)
+		}
+	}
+	if r := e.do("responder-nordics", "GET", "/v1/queues/care-emea/alerts/se1", ""); r.code != 200 {
+		t.Errorf("Nordics reading its own se1: %d %.200s", r.code, r.body)
+	}
+	if r := e.do("responder-dach", "GET", "/v1/queues/care-emea/alerts/de1", ""); r.code != 200 {
+		t.Errorf("DACH reading its own de1: %d %.200s", r.code, r.body)
+	}
+}
