@@ -69,20 +69,21 @@ type Pipeline struct {
 	markets map[string]string // country → market (route.org markets), for market: and the market tag
 	// watchState is the watchlists directory's state before it was loaded,
 	// so that the reload job recompiles only a changed set.
-	watchState reload.Sum
-	reloads    *reload.Metrics // of the watchlists and the routing files
-	matcher    *match.Matcher
-	search     *search.Index               // set when the index stage runs here
-	push       *ingest.Push                // set when the source is the push endpoint
-	follow     func(context.Context) error // keeps the matcher on the published watchlist set
-	source     *stream.SourceRunner
-	runners    map[string]*stream.Runner
-	outputs    map[string][]string // topics each runner writes, closed after it in embedded mode
-	out        stream.Producer
-	metrics    *stream.Metrics
-	taps       []func(context.Context) error
-	jobs       []func(context.Context) // background work that lives as long as the stages
-	closers    []func() error
+	watchState  reload.Sum
+	reloads     *reload.Metrics // of the watchlists and the routing files
+	matcher     *match.Matcher
+	search      *search.Index               // set when the index stage runs here
+	push        *ingest.Push                // set when the source is the push endpoint
+	follow      func(context.Context) error // keeps the matcher on the published watchlist set
+	source      *stream.SourceRunner
+	runners     map[string]*stream.Runner
+	outputs     map[string][]string // topics each runner writes, closed after it in embedded mode
+	deskReaders map[string]bool     // runners reading the desk topic, which no stage writes
+	out         stream.Producer
+	metrics     *stream.Metrics
+	taps        []func(context.Context) error
+	jobs        []func(context.Context) // background work that lives as long as the stages
+	closers     []func() error
 	// consumers are closed together, before the closers: each waits out
 	// the fetch in progress (up to a second) to leave its group, so one
 	// after another the sink's eight took seconds.
@@ -399,9 +400,14 @@ func (p *Pipeline) addNotify(_ context.Context, has func(string) bool, reg prome
 	for _, channel := range slices.Sorted(maps.Keys(p.cfg.Notify.Channels)) {
 		rc := p.cfg.Runner
 		rc.BatchSize, rc.Linger, rc.Workers = 50, 0, 1
-		if err := p.addRunner(Notify+"."+channel+".desk", p.topics.Desk(), n.ResolveStage(channel), to(""), rc); err != nil {
+		name := Notify + "." + channel + ".desk"
+		if err := p.addRunner(name, p.topics.Desk(), n.ResolveStage(channel), to(""), rc); err != nil {
 			return err
 		}
+		if p.deskReaders == nil {
+			p.deskReaders = map[string]bool{}
+		}
+		p.deskReaders[name] = true
 	}
 	p.jobs = append(p.jobs, n.Run)
 	return nil
@@ -523,6 +529,10 @@ func (p *Pipeline) Run(ctx context.Context) error {
 		errMu  sync.Mutex
 		errs   []error
 		stages sync.WaitGroup // everything that may produce dead letters
+		// upstream is every stage but the desk topic's readers: no stage
+		// writes that topic (the API does), so in embedded mode it is
+		// closed once they are done, for its readers to drain and stop.
+		upstream sync.WaitGroup
 	)
 	fail := func(name string, err error) {
 		if err != nil {
@@ -534,9 +544,16 @@ func (p *Pipeline) Run(ctx context.Context) error {
 	start := func(name string, run func() error, then ...string) {
 		wg.Add(1)
 		stages.Add(1)
+		desk := p.deskReaders[name]
+		if !desk {
+			upstream.Add(1)
+		}
 		go func() {
 			defer wg.Done()
 			defer stages.Done()
+			if !desk {
+				defer upstream.Done()
+			}
 			fail(name, run())
 			closeTopic(then...)
 		}()
@@ -553,6 +570,12 @@ func (p *Pipeline) Run(ctx context.Context) error {
 	watchCtx, stopWatch := context.WithCancel(stageCtx)
 	defer stopWatch()
 	cp := p.startJobs(watchCtx, &wg, fail)
+	if len(p.deskReaders) > 0 {
+		wg.Go(func() {
+			upstream.Wait()
+			closeTopic(p.topics.Desk())
+		})
+	}
 	wg.Go(func() {
 		stages.Wait()
 		stopWatch()
