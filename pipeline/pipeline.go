@@ -69,25 +69,26 @@ type Pipeline struct {
 	markets map[string]string // country → market (route.org markets), for market: and the market tag
 	// watchState is the watchlists directory's state before it was loaded,
 	// so that the reload job recompiles only a changed set.
-	watchState  reload.Sum
-	reloads     *reload.Metrics // of the watchlists and the routing files
-	matcher     *match.Matcher
-	search      *search.Index               // set when the index stage runs here
-	push        *ingest.Push                // set when the source is the push endpoint
-	follow      func(context.Context) error // keeps the matcher on the published watchlist set
-	source      *stream.SourceRunner
-	runners     map[string]*stream.Runner
-	outputs     map[string][]string // topics each runner writes, closed after it in embedded mode
-	deskReaders map[string]bool     // runners reading the desk topic, which no stage writes
-	out         stream.Producer
-	metrics     *stream.Metrics
-	taps        []func(context.Context) error
-	jobs        []func(context.Context) // background work that lives as long as the stages
-	closers     []func() error
+	watchState reload.Sum
+	reloads    *reload.Metrics // of the watchlists and the routing files
+	matcher    *match.Matcher
+	search     *search.Index               // set when the index stage runs here
+	push       *ingest.Push                // set when the source is the push endpoint
+	follow     func(context.Context) error // keeps the matcher on the published watchlist set
+	source     *stream.SourceRunner
+	runners    map[string]*stream.Runner
+	outputs    map[string][]string // topics each runner writes, closed after it in embedded mode
+	out        stream.Producer
+	metrics    *stream.Metrics
+	taps       []func(context.Context) error
+	jobs       []func(context.Context) // background work that lives as long as the stages
+	closers    []func() error
 	// consumers are closed together, before the closers: each waits out
 	// the fetch in progress (up to a second) to leave its group, so one
 	// after another the sink's eight took seconds.
 	consumers []stream.Consumer
+
+	deskReaders map[string]bool // runners reading the desk topic, which no stage writes
 
 	alerts, dead int64 // seen by the taps
 	mu           sync.Mutex
