@@ -19,8 +19,22 @@ type IndexBacktester struct {
 	Markets map[string]string // country → market (org.yaml markets), as the matcher has it
 }
 
+// MarketBacktester is a Backtester that can narrow a backtest to the posts
+// of some markets, for a market-scoped caller; IndexBacktester is one. A
+// market-scoped caller's backtest on a Backtester that is not one is
+// refused.
+type MarketBacktester interface {
+	BacktestMarkets(ctx context.Context, spec watchlist.Spec, since time.Duration, markets []string) (any, error)
+}
+
 // Backtest implements Backtester.
 func (b IndexBacktester) Backtest(ctx context.Context, spec watchlist.Spec, since time.Duration) (any, error) {
+	return b.BacktestMarkets(ctx, spec, since, nil)
+}
+
+// BacktestMarkets implements MarketBacktester: the draft is tried on the
+// posts of markets only (all posts when markets is empty).
+func (b IndexBacktester) BacktestMarkets(ctx context.Context, spec watchlist.Spec, since time.Duration, markets []string) (any, error) {
 	x := b.Index()
 	if x == nil {
 		return nil, errorf(503, CodeNotConfigured, "the search index is not open in this process")
@@ -37,5 +51,5 @@ func (b IndexBacktester) Backtest(ctx context.Context, spec watchlist.Spec, sinc
 			return nil, err
 		}
 	}
-	return backtest.Run(ctx, x, draft, live, backtest.Options{Since: since, Regions: b.Regions, Markets: b.Markets})
+	return backtest.Run(ctx, x, draft, live, backtest.Options{Since: since, Regions: b.Regions, Markets: b.Markets, Only: markets})
 }

@@ -236,3 +236,39 @@ func TestDeskResolveReachesOnResolve(t *testing.T) {
 		t.Errorf("the retry recorded the resolve twice: %+v", d)
 	}
 }
+
+// A resolve sent without an Idempotency-Key that the channels could not be
+// told of must still be retryable: the 503 names the key the server gave
+// it (the Idempotency-Key header), and a retry with that key tells the
+// channels, once they can hear it. Without it the only retry was a second
+// resolve, a 409, and the PagerDuty incident stayed open.
+func TestDeskResolveWithoutKeyCanBeRetriedAfter503(t *testing.T) {
+	var got []Alert
+	fail := true
+	e := newEnv(t, func(_ *Config, d *Deps) {
+		d.OnResolve = func(_ context.Context, a Alert) error {
+			got = append(got, a)
+			if fail {
+				return context.DeadlineExceeded
+			}
+			return nil
+		}
+	})
+	const a1 = "/v1/queues/care-emea/alerts/a1/"
+	r := e.do("responder-emea", "POST", a1+"resolve", `{"outcome":"replied"}`)
+	if r.code != http.StatusServiceUnavailable || len(got) != 1 {
+		t.Fatalf("failing channels: %d %s, told %d", r.code, r.body, len(got))
+	}
+	key := r.hdr.Get("Idempotency-Key")
+	if key == "" || !strings.Contains(string(r.body), key) {
+		t.Fatalf("the 503 names no key to retry with: header %q, body %s", key, r.body)
+	}
+	fail = false
+	r = e.do("responder-emea", "POST", a1+"resolve", `{"outcome":"replied"}`, "Idempotency-Key", key)
+	if r.code != 200 || len(got) != 2 || got[1].Desk.State != StateResolved {
+		t.Fatalf("retry with the key given: %d %s, told %d", r.code, r.body, len(got))
+	}
+	if d := deskOf(t, r); d.Events != 1 {
+		t.Errorf("the retry recorded the resolve twice: %+v", d)
+	}
+}

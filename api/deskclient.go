@@ -24,6 +24,9 @@ type DeskClient struct {
 	URL   string // http://host:port
 	Token string
 	HTTP  *http.Client // nil: a client with a 30 s timeout
+	// Key is the Idempotency-Key of Act's request: "" gives each call a
+	// fresh one. Set it to retry a request made before with that key.
+	Key string
 }
 
 // APIError is an error answer of the API.
@@ -125,17 +128,25 @@ func (c DeskClient) List(ctx context.Context, queue, state string, limit int) ([
 }
 
 // Act takes an action (ActClaim, ActResolve, ActNote, …) on an alert, with
-// a fresh Idempotency-Key its retries share.
+// an Idempotency-Key its retries share (c.Key, or a fresh one).
 func (c DeskClient) Act(ctx context.Context, queue, id, action string, req DeskRequest) (Alert, error) {
 	seg, ok := deskRoutes[action]
 	if !ok {
 		return Alert{}, fmt.Errorf("desk action %q: want one of %v", action, DeskActions)
 	}
+	key := c.Key
+	if key == "" {
+		key = freshKey()
+	}
+	var a Alert
+	err := c.do(ctx, "POST", "/v1/queues/"+url.PathEscape(queue)+"/alerts/"+url.PathEscape(id)+"/"+seg, key, req, &a)
+	return a, err
+}
+
+func freshKey() string {
 	var k [12]byte
 	rand.Read(k[:])
-	var a Alert
-	err := c.do(ctx, "POST", "/v1/queues/"+url.PathEscape(queue)+"/alerts/"+url.PathEscape(id)+"/"+seg, hex.EncodeToString(k[:]), req, &a)
-	return a, err
+	return hex.EncodeToString(k[:])
 }
 
 // AlertsTool is `earshot alerts list|claim|resolve|note`: the flags, and
@@ -163,8 +174,16 @@ func (t AlertsTool) Run(ctx context.Context, sub string, args []string, w io.Wri
 		if sub == ActNote {
 			req.Text = args[2]
 		}
+		if t.Key == "" {
+			t.Key = freshKey()
+		}
 		a, err = t.Act(ctx, args[0], args[1], sub, req)
 		alerts = []Alert{a}
+		if ae := (*APIError)(nil); errors.As(err, &ae) && ae.Status == http.StatusServiceUnavailable {
+			// A resolve the channels were not told of is recorded: only a
+			// retry with the same key tells them (another resolve is a 409).
+			err = fmt.Errorf("%w\nrun the same command again with --idempotency-key %s", err, t.Key)
+		}
 	}
 	if err != nil {
 		return err

@@ -557,9 +557,21 @@ func (s *Server) backtest(c *call, spec watchlist.Spec, since time.Duration) err
 	if s.d.Backtester == nil {
 		return errorf(http.StatusServiceUnavailable, CodeNotConfigured, "backtests need the search index, which is not configured")
 	}
+	run := s.d.Backtester.Backtest
+	if markets := c.id.Scope.Markets; len(markets) > 0 {
+		// A market team sees its markets' posts only: the draft is tried
+		// on those, and a backtester that cannot narrow is refused.
+		mb, ok := s.d.Backtester.(MarketBacktester)
+		if !ok {
+			return errorf(http.StatusForbidden, CodeOutOfScope, "backtests here cannot be narrowed to markets; your token is scoped to %v", markets)
+		}
+		run = func(ctx context.Context, spec watchlist.Spec, since time.Duration) (any, error) {
+			return mb.BacktestMarkets(ctx, spec, since, markets)
+		}
+	}
 	var rep any
 	err := s.heavy(c, s.queryTimeout, func(ctx context.Context) (err error) {
-		rep, err = s.d.Backtester.Backtest(ctx, spec, since)
+		rep, err = run(ctx, spec, since)
 		return err
 	})
 	if err != nil {

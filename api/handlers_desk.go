@@ -98,7 +98,11 @@ func (s *Server) deskAction(action string) func(*call) error {
 		if action == ActResolve && a.Desk.State == StateResolved && s.d.OnResolve != nil {
 			if err := s.d.OnResolve(c.r.Context(), a); err != nil {
 				s.d.Log.Warn("desk resolve not passed to the notification channels", "queue", q, "alert", id, "err", err)
-				return errorf(http.StatusServiceUnavailable, CodeUnavailable, "resolved %s/%s, but the notification channels were not told; retry with the same Idempotency-Key", q, id)
+				// The key the resolve was recorded under, the server's own
+				// when the request had none: the only retry that tells the
+				// channels is one with it (another resolve is a 409).
+				c.w.Header().Set("Idempotency-Key", evID)
+				return errorf(http.StatusServiceUnavailable, CodeUnavailable, "resolved %s/%s, but the notification channels were not told; retry with Idempotency-Key: %s", q, id, evID)
 			}
 		}
 		return c.json(http.StatusOK, s.scopeAlert(c.id, a))

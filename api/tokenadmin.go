@@ -181,6 +181,17 @@ func (a TokenAdmin) Create(r TokenRequest, stdout, stderr io.Writer) error {
 		return err
 	}
 	scope := Scope{Teams: splitList(r.Teams), Brands: splitList(r.Brands), Regions: splitList(r.Regions), Markets: splitList(r.Markets)}
+	// An empty scope narrows nothing: a flag given with nothing in it (a
+	// shell variable that came out empty) must not make a token of the
+	// whole organisation.
+	for _, f := range []struct {
+		flag, raw string
+		list      []string
+	}{{"teams", r.Teams, scope.Teams}, {"brands", r.Brands, scope.Brands}, {"regions", r.Regions, scope.Regions}, {"markets", r.Markets, scope.Markets}} {
+		if f.raw != "" && len(f.list) == 0 {
+			return badRequest("--%s %q names nothing; leave the flag out for a token of the whole organisation", f.flag, f.raw)
+		}
+	}
 	t, secret, err := s.CreateAudited(a.Config.StateDir, NewToken{Name: r.Name, Role: role, Scope: scope, TTL: ttl, CreatedBy: a.By})
 	if err != nil && t.ID == "" {
 		return requestError{err}

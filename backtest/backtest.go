@@ -21,6 +21,10 @@ type Options struct {
 	Sample  int               // matched posts to show; 0 is 10
 	Regions map[string]string // country → region, for region: in rules (as the live matcher has it)
 	Markets map[string]string // country → market (org.yaml markets), for market: in rules
+	// Only, when not empty, narrows the posts tried to these markets (a
+	// market team's caller, who sees its markets' posts only); posts of
+	// no market are left out too. Compared without regard to case.
+	Only []string
 }
 
 // Report is what a draft watchlist would have matched in the window.
@@ -109,6 +113,9 @@ func Run(ctx context.Context, x *search.Index, draft *match.Watchlist, live []*m
 	both := map[string]int{}
 	rng := rand.New(rand.NewPCG(1, 2))
 	err = x.Scan(ctx, r.Since, time.Time{}, func(day string, s *search.Stored) error {
+		if len(o.Only) > 0 && !slices.ContainsFunc(o.Only, func(m string) bool { return s.Market != "" && strings.EqualFold(m, s.Market) }) {
+			return nil // not the caller's to see, nor to count
+		}
 		r.Scanned++
 		bd := days[day]
 		if bd == nil {

@@ -115,10 +115,20 @@ func (n *Notifier) restore() error {
 			continue
 		}
 		load := func(into map[digestKey]int, from []savedCount) {
+			dropped := 0
 			for _, c := range from {
-				if c.N > 0 && slices.Contains(ch.queues, c.Queue) {
-					into[digestKey{c.Queue, c.Priority}] += c.N
+				// Only what an alert can be counted as: a priority of
+				// P1-P4 (not text for the digest, nor a million keys), and
+				// a sum that saturates instead of wrapping negative.
+				if c.N <= 0 || !slices.Contains(ch.queues, c.Queue) || !slices.Contains(priorities, c.Priority) {
+					dropped++
+					continue
 				}
+				k := digestKey{c.Queue, c.Priority}
+				into[k] = min(into[k], maxSavedCount) + min(c.N, maxSavedCount)
+			}
+			if dropped > 0 {
+				n.log.Warn("notify.state_file: counts of queues not the channel's, or that are no alert's, are dropped", "channel", name, "entries", dropped)
 			}
 		}
 		load(ch.pending, sc.Pending)
@@ -127,6 +137,10 @@ func (n *Notifier) restore() error {
 	}
 	return nil
 }
+
+// maxSavedCount bounds one count read from the state file (two of them
+// still add up without overflow).
+const maxSavedCount = 1 << 40
 
 // limited reads at most n bytes of r, then fails.
 type limited struct {

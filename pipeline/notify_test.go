@@ -123,3 +123,44 @@ func TestDeskResolveResolvesPagerDutyEmbedded(t *testing.T) {
 		t.Fatalf("the desk resolve of %s never reached PagerDuty; events %v", id, events)
 	}
 }
+
+// An embedded run with notification channels ends when its source does:
+// the desk topic, which no stage writes, is closed once every stage that
+// could lead to a resolve is done, so its readers drain and stop. Before,
+// they waited on it forever and `earshot run --limit N` with a notify
+// section never returned (cmd/earshot TestRunNotifiesSlackPerQueue hung).
+func TestEmbeddedRunWithChannelsEndsWithItsSource(t *testing.T) {
+	dir := t.TempDir()
+	policy := "queues: [care]\nrules:\n  - name: all\n    queue: care\n    priority: P1\n"
+	if err := os.WriteFile(filepath.Join(dir, "routing.yaml"), []byte(policy), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	pd := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusAccepted) }))
+	defer pd.Close()
+	t.Setenv("EARSHOT_TEST_PD_KEY", "routing-key")
+	cfg := Default()
+	cfg.Match.Watchlists = "../deploy/examples/watchlists"
+	cfg.Route.Policy = filepath.Join(dir, "routing.yaml")
+	cfg.Sink.Enabled = false
+	cfg.Ingest.Source = "synthetic"
+	cfg.Ingest.Synthetic.Rate, cfg.Ingest.Synthetic.BrandRate, cfg.Ingest.Synthetic.Limit = 0, 1, 200
+	cfg.Notify.Channels = map[string]notify.Channel{"pd": {Kind: notify.PagerDuty, URL: pd.URL, RoutingKeyEnv: "EARSHOT_TEST_PD_KEY", Queues: []string{"care"}, RateLimit: notify.RateLimit{Messages: 1000, Per: time.Minute}}}
+	p, err := NewProcess(context.Background(), cfg, ProcessOptions{Name: Run, Log: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { _, err := p.Run(ctx); done <- err }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(60 * time.Second):
+		cancel()
+		<-done
+		t.Fatal("the run did not end within 60 s of a source of 200 posts")
+	}
+}

@@ -89,6 +89,8 @@ type Pipeline struct {
 	// after another the sink's eight took seconds.
 	consumers []stream.Consumer
 
+	deskReaders map[string]bool // runners reading the desk topic, which no stage writes
+
 	alerts, dead int64 // seen by the taps
 	mu           sync.Mutex
 	volume       atomic.Int64 // volume records the match stage here passed on
@@ -400,9 +402,14 @@ func (p *Pipeline) addNotify(_ context.Context, has func(string) bool, reg prome
 	for _, channel := range slices.Sorted(maps.Keys(p.cfg.Notify.Channels)) {
 		rc := p.cfg.Runner
 		rc.BatchSize, rc.Linger, rc.Workers = 50, 0, 1
-		if err := p.addRunner(Notify+"."+channel+".desk", p.topics.Desk(), n.ResolveStage(channel), to(""), rc); err != nil {
+		name := Notify + "." + channel + ".desk"
+		if err := p.addRunner(name, p.topics.Desk(), n.ResolveStage(channel), to(""), rc); err != nil {
 			return err
 		}
+		if p.deskReaders == nil {
+			p.deskReaders = map[string]bool{}
+		}
+		p.deskReaders[name] = true
 	}
 	p.jobs = append(p.jobs, n.Run)
 	p.notifier = n
@@ -525,6 +532,10 @@ func (p *Pipeline) Run(ctx context.Context) error {
 		errMu  sync.Mutex
 		errs   []error
 		stages sync.WaitGroup // everything that may produce dead letters
+		// upstream is every stage but the desk topic's readers: no stage
+		// writes that topic (the API does), so in embedded mode it is
+		// closed once they are done, for its readers to drain and stop.
+		upstream sync.WaitGroup
 	)
 	fail := func(name string, err error) {
 		if err != nil {
@@ -536,9 +547,16 @@ func (p *Pipeline) Run(ctx context.Context) error {
 	start := func(name string, run func() error, then ...string) {
 		wg.Add(1)
 		stages.Add(1)
+		desk := p.deskReaders[name]
+		if !desk {
+			upstream.Add(1)
+		}
 		go func() {
 			defer wg.Done()
 			defer stages.Done()
+			if !desk {
+				defer upstream.Done()
+			}
 			fail(name, run())
 			closeTopic(then...)
 		}()
@@ -555,6 +573,12 @@ func (p *Pipeline) Run(ctx context.Context) error {
 	watchCtx, stopWatch := context.WithCancel(stageCtx)
 	defer stopWatch()
 	cp := p.startJobs(watchCtx, &wg, fail)
+	if len(p.deskReaders) > 0 {
+		wg.Go(func() {
+			upstream.Wait()
+			closeTopic(p.topics.Desk())
+		})
+	}
 	wg.Go(func() {
 		stages.Wait()
 		stopWatch()

@@ -2,8 +2,12 @@ package main
 
 import (
 	"bytes"
+	"context"
+	"errors"
 	"net/http/httptest"
+	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -60,5 +64,62 @@ func TestAlertsTool(t *testing.T) {
 	run([]string{"alerts", "list", "-h"}, &help, &bytes.Buffer{})
 	if strings.Contains(help.String(), "secret-in-env") {
 		t.Fatal("the token shows in the help")
+	}
+}
+
+// When the notification channels could not be told of a resolve (503; the
+// resolve is recorded), the CLI says which Idempotency-Key to retry with
+// and takes it back (--idempotency-key): a plain second resolve is a 409
+// and would leave the PagerDuty incident open.
+func TestAlertsToolResolveRetriesWithTheKeyAfter503(t *testing.T) {
+	cfg := api.DefaultConfig()
+	cfg.Addr, cfg.StateDir = "127.0.0.1:0", t.TempDir()
+	tokens, err := api.OpenTokens(cfg.Tokens(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, rita, _ := tokens.Create(api.NewToken{Name: "rita", Role: api.Responder})
+	alerts := api.NewMemAlerts(10)
+	alerts.Add(api.Alert{ID: "a1", Queue: "care", Priority: "P1", CreatedAt: time.Now()})
+	var mu sync.Mutex
+	down, told := true, 0
+	srv, err := api.New(cfg, api.Deps{Tokens: tokens, Alerts: alerts, Queues: map[string]api.QueueInfo{"care": {}}, Registerer: prometheus.NewRegistry(),
+		OnResolve: func(context.Context, api.Alert) error {
+			mu.Lock()
+			defer mu.Unlock()
+			if down {
+				return errors.New("desk topic down")
+			}
+			told++
+			return nil
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(srv)
+	defer ts.Close()
+	cli := func(args ...string) (string, error) {
+		var out bytes.Buffer
+		err := run(append(append([]string{"alerts"}, args...), "--api", ts.URL, "--token", rita), &out, &bytes.Buffer{})
+		return out.String(), err
+	}
+	_, err = cli("resolve", "care", "a1", "--outcome", "replied")
+	if err == nil || !strings.Contains(err.Error(), "503") {
+		t.Fatalf("resolve with the channels down: %v", err)
+	}
+	m := regexp.MustCompile(`--idempotency-key ([0-9a-f]+)`).FindStringSubmatch(err.Error())
+	if m == nil {
+		t.Fatalf("the error names no key to retry with: %v", err)
+	}
+	mu.Lock()
+	down = false
+	mu.Unlock()
+	if out, err := cli("resolve", "care", "a1", "--outcome", "replied", "--idempotency-key", m[1]); err != nil || !strings.Contains(out, "resolved") {
+		t.Fatalf("retry with the key: %v\n%s", err, out)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if told != 1 {
+		t.Fatalf("the channels were told %d times, want 1", told)
 	}
 }

@@ -464,5 +464,6 @@ func alertsCommands(stdout io.Writer) *cobra.Command {
 	g.PersistentFlags().StringVar(&t.URL, "api", cmp.Or(os.Getenv("EARSHOT_API"), "http://127.0.0.1:8080"), "the API's address (env EARSHOT_API)")
 	g.PersistentFlags().StringVar(&t.Token, "token", "", "an API token (default: env EARSHOT_TOKEN)")
 	g.PersistentFlags().BoolVar(&t.JSON, "json", false, "print the alerts as JSON lines")
+	g.PersistentFlags().StringVar(&t.Key, "idempotency-key", "", "the Idempotency-Key of claim, resolve or note (default: a fresh one); give the one an error named to retry that request")
 	return g
 }
