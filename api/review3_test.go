@@ -38,3 +38,22 @@ func TestDigestsMarketScopedCallerSeesNone(t *testing.T) {
 		}
 	}
 }
+// A caller scoped to a market gets no themes of every market: themes name
+// no market, so the request is refused, as an insight query spanning
+// every market is.
+func TestThemesMarketScopedCallerRefused(t *testing.T) {
+	e := themesEnv(t)
+	addCaller(t, e, "analyst-dach", NewToken{Name: "dana", Role: Analyst, Scope: Scope{Markets: []string{"DACH"}}})
+	addCaller(t, e, "analyst-gr-dach", NewToken{Name: "gus", Role: Analyst, Scope: Scope{Teams: []string{"greece"}, Markets: []string{"DACH"}}})
+	for _, c := range []string{"analyst-dach", "analyst-gr-dach"} {
+		for _, q := range []string{"", "&region=EMEA", "&watchlist=acme-gr"} {
+			r := e.do(c, "GET", "/v1/insights/themes?"+themesWindow+q, "")
+			if r.code == 200 {
+				labels, posts := themeLabels(t, r)
+				t.Errorf("%s %s: themes %q of %d posts of every market, want a refusal", c, q, labels, posts)
+			} else if r.code != 403 {
+				t.Errorf("%s %s: %d %s, want 403", c, q, r.code, r.body)
+			}
+		}
+	}
+}
