@@ -38,6 +38,7 @@ func TestDigestsMarketScopedCallerSeesNone(t *testing.T) {
 		}
 	}
 }
+
 // A caller scoped to a market gets no themes of every market: themes name
 // no market, so the request is refused, as an insight query spanning
 // every market is.
