@@ -109,7 +109,7 @@ func (a Archive) List(slugs []string) ([]Meta, error) {
 			if !periodRE.MatchString(p.Name()) {
 				continue
 			}
-			b, err := os.ReadFile(filepath.Join(a.Dir, d.Name(), p.Name(), FileMeta))
+			b, err := a.readFile(filepath.Join(d.Name(), p.Name(), FileMeta))
 			if err != nil {
 				continue
 			}
@@ -153,10 +153,27 @@ func (a Archive) Prune(slug string, keep int) error {
 }
 
 // Open returns one file of an archived digest, checking every part of the
-// path so a request cannot leave the archive.
+// path so a request cannot leave the archive, nor a symbolic link in it
+// (a link out is not followed: fs.ErrNotExist).
 func (a Archive) Open(slug, period, file string) ([]byte, error) {
 	if !slugRE.MatchString(slug) || !periodRE.MatchString(period) || !fileRE.MatchString(file) {
 		return nil, fs.ErrNotExist
 	}
-	return os.ReadFile(filepath.Join(a.Dir, slug, period, file))
+	return a.readFile(filepath.Join(slug, period, file))
+}
+
+// readFile reads a file of the archive by its path inside it, never out of
+// the archive's directory, whatever links are in it.
+func (a Archive) readFile(name string) ([]byte, error) {
+	root, err := os.OpenRoot(a.Dir)
+	if err != nil {
+		return nil, err
+	}
+	defer root.Close()
+	b, err := root.ReadFile(name)
+	var pe *fs.PathError
+	if errors.As(err, &pe) && pe.Err.Error() == "path escapes from parent" { // os.Root's error, not exported
+		return nil, fmt.Errorf("%s: %w (a link out of the archive)", name, fs.ErrNotExist)
+	}
+	return b, err
 }
