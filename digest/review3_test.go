@@ -2,12 +2,18 @@ package digest
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
+	"errors"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // A schedule whose runs bunch together at some hour is refused, not only
@@ -69,4 +75,74 @@ func TestArchiveOpenStaysInside(t *testing.T) {
 	if b, err := a.Open("legal-weekly", period, "copy.csv"); err != nil || string(b) != "term\n" {
 		t.Errorf("a link inside: %q, %v", b, err)
 	}
+}
+
+// A torn or corrupt delivery ledger stops the digests, not the process:
+// Run (a part of the pipeline's group, where a part returning stops every
+// stage) waits, says why, and carries on once the file is moved away.
+func TestSchedulerWaitsOutACorruptLedger(t *testing.T) {
+	dir := t.TempDir()
+	ledger := filepath.Join(dir, "deliveries.json")
+	os.WriteFile(ledger, []byte(`{"cursors":{"legal-weekly":"2026-12-0`), 0o640)
+	var logs syncBuffer
+	s := &Scheduler{Digests: []Digest{weekly}, Archive: Archive{Dir: dir}, Send: &fakeSender{}, Retry: 20 * time.Millisecond,
+		Channels: map[string]string{"mail": "email"}, Log: slog.New(slog.NewTextHandler(&logs, nil)), Registerer: prometheus.NewRegistry(),
+		Produce: func(context.Context, Digest, time.Time) (*Produced, error) { return nil, errors.New("not due") }}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- s.Run(ctx) }()
+	select {
+	case err := <-done:
+		cancel()
+		t.Fatalf("Run returned %v on a corrupt ledger: the whole process would stop", err)
+	case <-time.After(300 * time.Millisecond):
+	}
+	if !strings.Contains(logs.String(), "deliveries.json") {
+		t.Errorf("nothing logged about the ledger: %s", logs.String())
+	}
+	os.Rename(ledger, ledger+".bad")
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		b, err := os.ReadFile(ledger)
+		if err == nil && json.Valid(b) && strings.Contains(string(b), "legal-weekly") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the scheduler did not start afresh once the ledger was moved away: %q %v", b, err)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Errorf("Run: %v", err)
+	}
+}
+
+// A ledger far over what the digests can write is refused before it is
+// read into memory.
+func TestLedgerHugeRefused(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "deliveries.json")
+	f, _ := os.Create(path)
+	f.Truncate(maxLedgerBytes + 1)
+	f.Close()
+	if _, err := openLedger(path); err == nil || !strings.Contains(err.Error(), "bytes") {
+		t.Errorf("a ledger of %d bytes: %v", maxLedgerBytes+1, err)
+	}
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
