@@ -96,6 +96,11 @@ func (a Archive) List(slugs []string) ([]Meta, error) {
 	if err != nil {
 		return nil, err
 	}
+	root, err := os.OpenRoot(a.Dir)
+	if err != nil {
+		return nil, err
+	}
+	defer root.Close()
 	out := []Meta{}
 	for _, d := range dirs {
 		if !d.IsDir() || !slugRE.MatchString(d.Name()) || (slugs != nil && !slices.Contains(slugs, d.Name())) {
@@ -109,7 +114,7 @@ func (a Archive) List(slugs []string) ([]Meta, error) {
 			if !periodRE.MatchString(p.Name()) {
 				continue
 			}
-			b, err := a.readFile(filepath.Join(d.Name(), p.Name(), FileMeta))
+			b, err := readIn(root, filepath.Join(d.Name(), p.Name(), FileMeta))
 			if err != nil {
 				continue
 			}
@@ -170,6 +175,11 @@ func (a Archive) readFile(name string) ([]byte, error) {
 		return nil, err
 	}
 	defer root.Close()
+	return readIn(root, name)
+}
+
+// readIn reads a file by its path inside root.
+func readIn(root *os.Root, name string) ([]byte, error) {
 	b, err := root.ReadFile(name)
 	var pe *fs.PathError
 	if errors.As(err, &pe) && pe.Err.Error() == "path escapes from parent" { // os.Root's error, not exported
