@@ -122,6 +122,8 @@ func Validate(ds []Digest, k Known) error {
 		}
 		if _, err := parser.Parse(d.Schedule); err != nil {
 			bad("schedule: %q: %v (want 5 cron fields, like \"0 8 * * MON\", or @daily, @weekly…; no seconds, no TZ= prefix: the time zone is the audience's)", d.Schedule, err)
+		} else if strings.HasPrefix(strings.TrimSpace(d.Schedule), "@every") {
+			bad("schedule: %q: @every has no fixed times to count periods from: use 5 cron fields (\"0 */2 * * *\")", d.Schedule)
 		} else if strings.Contains(d.Schedule, "TZ=") {
 			bad("schedule: %q: no TZ= prefix: the time zone is audience.timezone", d.Schedule)
 		} else if loc != nil {

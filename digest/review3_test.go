@@ -146,3 +146,20 @@ func (s *syncBuffer) String() string {
 	defer s.mu.Unlock()
 	return s.b.String()
 }
+
+// "@every 2h" parses (the cron library's descriptor) but has no fixed
+// times: its window, worked out back from each run, is not the time since
+// the run before (an hour of every two was in no digest). It is refused.
+func TestValidateRefusesEvery(t *testing.T) {
+	d := Digest{Name: "x", Schedule: "@every 2h", Audience: Audience{Emails: []string{"a@example.com"}}}
+	at := time.Date(2027, 1, 4, 10, 0, 0, 0, time.UTC)
+	since, until, _ := d.Window(at)
+	next, _ := d.Next(until)
+	err := Validate([]Digest{d}, Known{Channels: map[string]string{"mail": "email"}})
+	if err == nil && next.Sub(until) != until.Sub(since) {
+		t.Errorf("%q accepted, yet a digest covers %v and the next comes %v later", d.Schedule, until.Sub(since), next.Sub(until))
+	}
+	if err != nil && !strings.Contains(err.Error(), "@every") {
+		t.Errorf("%q: %v, want a refusal naming @every", d.Schedule, err)
+	}
+}
