@@ -87,7 +87,7 @@ var (
 
 // List returns the archived digests, newest period first; slugs, when
 // given, keeps only those digests. A directory without meta.json (a render
-// cut short) is left out.
+// cut short), or whose meta.json does not parse, is left out.
 func (a Archive) List(slugs []string) ([]Meta, error) {
 	dirs, err := os.ReadDir(a.Dir)
 	if errors.Is(err, fs.ErrNotExist) {
@@ -120,7 +120,7 @@ func (a Archive) List(slugs []string) ([]Meta, error) {
 			}
 			var m Meta
 			if err := json.Unmarshal(b, &m); err != nil {
-				return nil, fmt.Errorf("%s/%s/%s: %w", d.Name(), p.Name(), FileMeta, err)
+				continue // damaged: left out like a render cut short, not failing every digest's list
 			}
 			out = append(out, m)
 		}

@@ -163,3 +163,22 @@ func TestValidateRefusesEvery(t *testing.T) {
 		t.Errorf("%q: %v, want a refusal naming @every", d.Schedule, err)
 	}
 }
+
+// One meta.json that does not parse (a disk's damage, a hand's edit)
+// leaves that period out of the list, not every digest of every tenant.
+func TestArchiveListSkipsABadMeta(t *testing.T) {
+	a := Archive{Dir: t.TempDir()}
+	until := time.Date(2026, 12, 7, 6, 0, 0, 0, time.UTC)
+	for slug, meta := range map[string]string{
+		"legal-weekly": `{"name":"legal weekly","slug":"legal-weekly","period":"20261207T0600Z","until":"2026-12-07T06:00:00Z"}`,
+		"care-daily":   `{"name":"care daily","slug":"care-d`,
+	} {
+		d := a.Path(slug, PeriodID(until))
+		os.MkdirAll(d, 0o750)
+		os.WriteFile(filepath.Join(d, FileMeta), []byte(meta), 0o640)
+	}
+	ms, err := a.List(nil)
+	if err != nil || len(ms) != 1 || ms[0].Slug != "legal-weekly" {
+		t.Errorf("List: %+v, %v; want legal weekly alone", ms, err)
+	}
+}
