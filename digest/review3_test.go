@@ -6,10 +6,14 @@ import (
 	"encoding/json"
 	"errors"
 	"log/slog"
+	"net/http"
+	"net/http/httptest"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -180,5 +184,50 @@ func TestArchiveListSkipsABadMeta(t *testing.T) {
 	ms, err := a.List(nil)
 	if err != nil || len(ms) != 1 || ms[0].Slug != "legal-weekly" {
 		t.Errorf("List: %+v, %v; want legal weekly alone", ms, err)
+	}
+}
+
+// The browser that prints the PDF reads no local file and fetches
+// nothing, even if a page's markup were not escaped: a file:// frame or
+// object (the page itself is a file), a meta refresh, a loopback image.
+func TestPDFReadsNoLocalFile(t *testing.T) {
+	chromium, err := FindChromium(os.Getenv)
+	if err != nil {
+		t.Skip(err)
+	}
+	if _, err := exec.LookPath("pdftotext"); err != nil {
+		t.Skip(err)
+	}
+	secret := filepath.Join(t.TempDir(), "secret.txt")
+	os.WriteFile(secret, []byte("s3cr3t-token-value"), 0o644)
+	var hits atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { hits.Add(1) }))
+	defer srv.Close()
+	for name, body := range map[string]string{
+		"iframe": `<iframe src="file://` + secret + `" width=800 height=400></iframe>`,
+		"object": `<object data="file://` + secret + `" width=800 height=400></object>`,
+		"embed":  `<embed src="file://` + secret + `" width=800 height=400>`,
+		"img":    `<img src="` + srv.URL + `/x"><img src="file://` + secret + `">`,
+	} {
+		page := "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"></head><body><p>digest</p>" + body + "</body></html>"
+		pdf, err := PDF(context.Background(), chromium, []byte(page))
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		p := filepath.Join(t.TempDir(), "x.pdf")
+		os.WriteFile(p, pdf, 0o600)
+		text, err := exec.Command("pdftotext", p, "-").Output()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if bytes.Contains(text, []byte("s3cr3t")) {
+			t.Errorf("%s: the PDF shows a local file: %q", name, text)
+		}
+		if !bytes.Contains(text, []byte("digest")) {
+			t.Errorf("%s: the page itself is not printed: %q", name, text)
+		}
+	}
+	if hits.Load() != 0 {
+		t.Errorf("%d requests reached a loopback server", hits.Load())
 	}
 }
