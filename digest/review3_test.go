@@ -235,3 +235,21 @@ func TestPDFReadsNoLocalFile(t *testing.T) {
 		t.Errorf("%d requests reached a loopback server", hits.Load())
 	}
 }
+
+// A digest's Teams message carries the biggest spike's why, whose terms
+// are watchlist keywords any team's gatherer writes: markdown in them is
+// shown as written, not made a link in another team's channel (notify
+// escapes an alert's why for Teams the same way).
+func TestTeamsSummaryEscapesMarkdown(t *testing.T) {
+	evil := `[Reset your password](https://evil.example/login)`
+	p := &Produced{Report: &Report{Slug: "legal-weekly", Until: time.Date(2026, 12, 7, 6, 0, 0, 0, time.UTC)},
+		Rendered: &Rendered{Summary: "legal weekly\n1 spike(s); the biggest: terms: \"" + evil + "\" 9.\n"}}
+	s := &Scheduler{BaseURL: "https://earshot.example.com"}
+	got := s.chat(p, "teams")
+	if strings.Contains(got, evil) || strings.Contains(got, "](https://evil") {
+		t.Errorf("a term's markdown reached Teams as markdown: %q", got)
+	}
+	if !strings.HasSuffix(got, "[Open the digest](https://earshot.example.com/v1/digests/legal-weekly/20261207T0600Z/digest.html)") {
+		t.Errorf("the digest's own link is gone: %q", got)
+	}
+}

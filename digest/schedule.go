@@ -320,8 +320,11 @@ func (s *Scheduler) mail(d Digest, p *Produced) notify.Mail {
 // chat is the Slack or Teams text: the summary and a link to the page.
 func (s *Scheduler) chat(p *Produced, kind string) string {
 	text := p.Rendered.Summary
-	if kind == "slack" {
+	switch kind {
+	case "slack":
 		text = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;").Replace(text)
+	case "teams":
+		text = notify.EscapeMarkdown(text) // the spike's terms are any team's keywords
 	}
 	if s.BaseURL != "" {
 		link := strings.TrimRight(s.BaseURL, "/") + "/v1/digests/" + p.Report.Slug + "/" + PeriodID(p.Report.Until) + "/" + FileHTML

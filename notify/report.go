@@ -65,6 +65,11 @@ func (n *Notifier) SendEmail(ctx context.Context, channel string, m Mail) error 
 	return nil
 }
 
+// EscapeMarkdown escapes untrusted text (a term, a post) for a Teams
+// message of SendText, as an alert's is escaped: it shows as written, not
+// as a link or formatting.
+func EscapeMarkdown(s string) string { return markdownEscape(s) }
+
 // SendText posts text (Slack mrkdwn or Teams markdown, already escaped by
 // the caller) to the named Slack or Teams channel, with its retries.
 func (n *Notifier) SendText(ctx context.Context, channel, text string) error {
