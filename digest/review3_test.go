@@ -253,3 +253,18 @@ func TestTeamsSummaryEscapesMarkdown(t *testing.T) {
 		t.Errorf("the digest's own link is gone: %q", got)
 	}
 }
+
+// An @handle keyword such as @channel or @here in a spike's terms does not
+// ping a whole Slack channel: it is broken as notify breaks it in an alert
+// (Teams has no such words: a mention there needs an entity).
+func TestChatSummaryBreaksBroadcasts(t *testing.T) {
+	p := &Produced{Report: &Report{Slug: "legal-weekly", Until: time.Date(2026, 12, 7, 6, 0, 0, 0, time.UTC)},
+		Rendered: &Rendered{Summary: "legal weekly\n1 spike(s); the biggest: terms: \"@channel\" 9, \"@Here\" 3.\n"}}
+	s := &Scheduler{BaseURL: "https://earshot.example.com"}
+	for _, kind := range []string{"slack"} {
+		got := strings.ToLower(s.chat(p, kind))
+		if strings.Contains(got, "@channel") || strings.Contains(got, "@here") {
+			t.Errorf("%s: a broadcast reached the channel: %q", kind, got)
+		}
+	}
+}

@@ -322,7 +322,7 @@ func (s *Scheduler) chat(p *Produced, kind string) string {
 	text := p.Rendered.Summary
 	switch kind {
 	case "slack":
-		text = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;").Replace(text)
+		text = notify.EscapeSlack(text)
 	case "teams":
 		text = notify.EscapeMarkdown(text) // the spike's terms are any team's keywords
 	}
