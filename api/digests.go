@@ -32,7 +32,8 @@ var digestTypes = map[string]string{".html": "text/html; charset=utf-8", ".txt":
 // everything the digest covers must be inside the caller's scope. A
 // caller scoped to teams sees the digests scoped to some of its teams, one
 // scoped to regions those scoped to some of its regions; a caller scoped
-// to brands sees none (a digest's scope names no brands).
+// to brands or to markets sees none (a digest's scope names no brands and
+// no market, so it covers every market's posts).
 func (s Scope) sees(d digest.Scope) bool {
 	within := func(mine, theirs []string) bool {
 		if len(mine) == 0 {
@@ -48,7 +49,7 @@ func (s Scope) sees(d digest.Scope) bool {
 		}
 		return true
 	}
-	return len(s.Brands) == 0 && within(s.Teams, d.Teams) && within(s.Regions, d.Regions)
+	return len(s.Brands) == 0 && len(s.Markets) == 0 && within(s.Teams, d.Teams) && within(s.Regions, d.Regions)
 }
 
 // listDigests is GET /v1/digests: the archived digests the caller's scope

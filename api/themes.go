@@ -34,7 +34,8 @@ const maxThemeScope = 50
 // &since=7d&until=now&limit=10. A caller scoped to teams or brands sees
 // the themes of their watchlists only (all of them when none is named; a
 // watchlist of another team is not found), one scoped to regions those
-// of their regions.
+// of their regions; one scoped to markets is refused (themes name no
+// market).
 func (s *Server) findThemes(c *call) error {
 	if s.d.Themes == nil {
 		return errorf(http.StatusServiceUnavailable, CodeNotConfigured, "themes need ClickHouse, which is not configured")
@@ -106,6 +107,10 @@ func (s *Server) scopeThemes(id Identity, sc themes.Scope) (themes.Scope, error)
 	own := id.Scope
 	if own.Unscoped() {
 		return sc, nil
+	}
+	if len(own.Markets) > 0 {
+		// Themes name no market: they would show every market's posts.
+		return sc, errorf(http.StatusForbidden, CodeOutOfScope, "themes span every market; your token is scoped to %v", own.Markets)
 	}
 	if len(own.Teams)+len(own.Brands) > 0 {
 		visible, any := s.searchScope(Identity{Scope: Scope{Teams: own.Teams, Brands: own.Brands}})

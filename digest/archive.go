@@ -87,7 +87,7 @@ var (
 
 // List returns the archived digests, newest period first; slugs, when
 // given, keeps only those digests. A directory without meta.json (a render
-// cut short) is left out.
+// cut short), or whose meta.json does not parse, is left out.
 func (a Archive) List(slugs []string) ([]Meta, error) {
 	dirs, err := os.ReadDir(a.Dir)
 	if errors.Is(err, fs.ErrNotExist) {
@@ -96,6 +96,11 @@ func (a Archive) List(slugs []string) ([]Meta, error) {
 	if err != nil {
 		return nil, err
 	}
+	root, err := os.OpenRoot(a.Dir)
+	if err != nil {
+		return nil, err
+	}
+	defer root.Close()
 	out := []Meta{}
 	for _, d := range dirs {
 		if !d.IsDir() || !slugRE.MatchString(d.Name()) || (slugs != nil && !slices.Contains(slugs, d.Name())) {
@@ -109,13 +114,13 @@ func (a Archive) List(slugs []string) ([]Meta, error) {
 			if !periodRE.MatchString(p.Name()) {
 				continue
 			}
-			b, err := os.ReadFile(filepath.Join(a.Dir, d.Name(), p.Name(), FileMeta))
+			b, err := readIn(root, filepath.Join(d.Name(), p.Name(), FileMeta))
 			if err != nil {
 				continue
 			}
 			var m Meta
 			if err := json.Unmarshal(b, &m); err != nil {
-				return nil, fmt.Errorf("%s/%s/%s: %w", d.Name(), p.Name(), FileMeta, err)
+				continue // damaged: left out like a render cut short, not failing every digest's list
 			}
 			out = append(out, m)
 		}
@@ -153,10 +158,32 @@ func (a Archive) Prune(slug string, keep int) error {
 }
 
 // Open returns one file of an archived digest, checking every part of the
-// path so a request cannot leave the archive.
+// path so a request cannot leave the archive, nor a symbolic link in it
+// (a link out is not followed: fs.ErrNotExist).
 func (a Archive) Open(slug, period, file string) ([]byte, error) {
 	if !slugRE.MatchString(slug) || !periodRE.MatchString(period) || !fileRE.MatchString(file) {
 		return nil, fs.ErrNotExist
 	}
-	return os.ReadFile(filepath.Join(a.Dir, slug, period, file))
+	return a.readFile(filepath.Join(slug, period, file))
+}
+
+// readFile reads a file of the archive by its path inside it, never out of
+// the archive's directory, whatever links are in it.
+func (a Archive) readFile(name string) ([]byte, error) {
+	root, err := os.OpenRoot(a.Dir)
+	if err != nil {
+		return nil, err
+	}
+	defer root.Close()
+	return readIn(root, name)
+}
+
+// readIn reads a file by its path inside root.
+func readIn(root *os.Root, name string) ([]byte, error) {
+	b, err := root.ReadFile(name)
+	var pe *fs.PathError
+	if errors.As(err, &pe) && pe.Err.Error() == "path escapes from parent" { // os.Root's error, not exported
+		return nil, fmt.Errorf("%s: %w (a link out of the archive)", name, fs.ErrNotExist)
+	}
+	return b, err
 }

@@ -9,6 +9,7 @@ package digest
 import (
 	"errors"
 	"fmt"
+	"math/bits"
 	"net/mail"
 	"regexp"
 	"slices"
@@ -121,6 +122,8 @@ func Validate(ds []Digest, k Known) error {
 		}
 		if _, err := parser.Parse(d.Schedule); err != nil {
 			bad("schedule: %q: %v (want 5 cron fields, like \"0 8 * * MON\", or @daily, @weekly…; no seconds, no TZ= prefix: the time zone is the audience's)", d.Schedule, err)
+		} else if strings.HasPrefix(strings.TrimSpace(d.Schedule), "@every") {
+			bad("schedule: %q: @every has no fixed times to count periods from: use 5 cron fields (\"0 */2 * * *\")", d.Schedule)
 		} else if strings.Contains(d.Schedule, "TZ=") {
 			bad("schedule: %q: no TZ= prefix: the time zone is audience.timezone", d.Schedule)
 		} else if loc != nil {
@@ -128,6 +131,8 @@ func Validate(ds []Digest, k Known) error {
 			runs.Period = 0 // the time between runs
 			if since, until, err := runs.Window(time.Date(2027, 1, 4, 0, 0, 0, 0, loc)); err != nil {
 				bad("schedule: %v", err)
+			} else if n := perHour(d.Schedule); n > 1 {
+				bad("schedule: %q runs %d times in an hour: digests run at most hourly", d.Schedule, n)
 			} else if until.Sub(since) < MinPeriod {
 				bad("schedule: %q runs every %v: digests run at most hourly", d.Schedule, until.Sub(since))
 			}
@@ -289,6 +294,18 @@ func (d Digest) Window(at time.Time) (since, until time.Time, err error) {
 		return since, until, fmt.Errorf("%q runs less than once a year", d.Schedule)
 	}
 	return since, until, nil
+}
+
+// perHour is how many times an hour a schedule can run: the minutes its
+// cron names ("0-59 0 * * *" runs 60 times in its hour, as many digests as
+// one every minute, however long its other gaps are); 1 for a
+// descriptor's or an @every schedule's.
+func perHour(schedule string) int {
+	s, err := parser.Parse(schedule)
+	if spec, ok := s.(*cron.SpecSchedule); ok && err == nil {
+		return bits.OnesCount64(spec.Minute &^ (1 << 63)) // bit 63 marks a *
+	}
+	return 1
 }
 
 // prev returns the schedule's last run strictly before t, looking back at

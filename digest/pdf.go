@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"time"
 )
 
@@ -31,9 +32,27 @@ func FindChromium(getenv func(string) string) (string, error) {
 	return "", ErrNoChromium
 }
 
+// printPolicy is the content security policy the printed page gets in a
+// meta element, as the API serves it: it loads nothing but data: images
+// and inline styles. The page is a file, and a file may otherwise frame
+// any other file (/etc/passwd, the state dir's tokens) into the PDF.
+const printPolicy = `<meta http-equiv="Content-Security-Policy" content="default-src 'none'; img-src data:; style-src 'unsafe-inline'">`
+
+// withPolicy puts printPolicy first in the page's head (before anything of
+// the page's own), or first of all when it has none.
+func withPolicy(html []byte) []byte {
+	if i := bytes.Index(bytes.ToLower(html[:min(len(html), 1024)]), []byte("<head>")); i >= 0 {
+		i += len("<head>")
+		return slices.Concat(html[:i], []byte(printPolicy), html[i:])
+	}
+	return slices.Concat([]byte(printPolicy), html)
+}
+
 // PDF prints an HTML page (self-contained: images as data: URIs) to PDF
 // with headless Chromium, with every network request sent to a closed
-// port, so a page can fetch nothing. It takes at most a minute.
+// port and a policy that loads nothing but data: images (printPolicy), so
+// a page can fetch nothing and show no other file. It takes at most a
+// minute.
 func PDF(ctx context.Context, chromium string, html []byte) ([]byte, error) {
 	dir, err := os.MkdirTemp("", "earshot-digest-pdf-")
 	if err != nil {
@@ -41,7 +60,7 @@ func PDF(ctx context.Context, chromium string, html []byte) ([]byte, error) {
 	}
 	defer os.RemoveAll(dir)
 	page := filepath.Join(dir, "digest.html")
-	if err := os.WriteFile(page, html, 0o600); err != nil {
+	if err := os.WriteFile(page, withPolicy(html), 0o600); err != nil {
 		return nil, err
 	}
 	out := filepath.Join(dir, "digest.pdf")

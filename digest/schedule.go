@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"log/slog"
 	"maps"
@@ -89,22 +90,24 @@ func newSchedMetrics(reg prometheus.Registerer) schedMetrics {
 // stop; older ones are logged as missed.
 const MaxCatchUp = 7
 
-// init sets the defaults and opens the ledger, once.
+// init sets the defaults, once, and opens the ledger, until it opens.
 func (s *Scheduler) init() error {
 	if s.ledger != nil {
 		return nil
 	}
-	if s.Now == nil {
-		s.Now = time.Now
+	if s.waitFor == nil {
+		if s.Now == nil {
+			s.Now = time.Now
+		}
+		if s.Log == nil {
+			s.Log = slog.New(slog.DiscardHandler)
+		}
+		s.Delay = cmpOr(s.Delay, 2*time.Minute)
+		s.Retry = cmpOr(s.Retry, 5*time.Minute)
+		s.Keep = cmpOr(s.Keep, 366)
+		s.waitFor, s.fails = map[string]time.Time{}, map[string]int{}
+		s.m = newSchedMetrics(s.Registerer)
 	}
-	if s.Log == nil {
-		s.Log = slog.New(slog.DiscardHandler)
-	}
-	s.Delay = cmpOr(s.Delay, 2*time.Minute)
-	s.Retry = cmpOr(s.Retry, 5*time.Minute)
-	s.Keep = cmpOr(s.Keep, 366)
-	s.waitFor, s.fails = map[string]time.Time{}, map[string]int{}
-	s.m = newSchedMetrics(s.Registerer)
 	l, err := openLedger(filepath.Join(s.Archive.Dir, "deliveries.json"))
 	if err != nil {
 		return err
@@ -113,10 +116,28 @@ func (s *Scheduler) init() error {
 	return nil
 }
 
-// Run makes and delivers digests until ctx ends.
+// Run makes and delivers digests until ctx ends. A ledger that cannot be
+// read (corrupt, too big) stops the digests, not the caller: Run logs why
+// every Retry and goes on once it reads (moved away: every digest then
+// starts with its next period).
 func (s *Scheduler) Run(ctx context.Context) error {
-	if err := s.init(); err != nil {
-		return err
+	for {
+		if err := s.init(); err != nil {
+			if s.waitFor == nil { // not even the defaults
+				return err
+			}
+			for _, d := range s.Digests {
+				s.m.failures.WithLabelValues(Slug(d.Name)).Inc()
+			}
+			s.Log.Error("no digest is made or delivered until the ledger reads", "retry_in", s.Retry, "err", err)
+			select {
+			case <-ctx.Done():
+				return nil
+			case <-time.After(s.Retry):
+			}
+			continue
+		}
+		break
 	}
 	for {
 		if err := s.Tick(ctx); err != nil {
@@ -299,8 +320,11 @@ func (s *Scheduler) mail(d Digest, p *Produced) notify.Mail {
 // chat is the Slack or Teams text: the summary and a link to the page.
 func (s *Scheduler) chat(p *Produced, kind string) string {
 	text := p.Rendered.Summary
-	if kind == "slack" {
-		text = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;").Replace(text)
+	switch kind {
+	case "slack":
+		text = notify.EscapeSlack(text)
+	case "teams":
+		text = notify.EscapeMarkdown(text) // the spike's terms are any team's keywords
 	}
 	if s.BaseURL != "" {
 		link := strings.TrimRight(s.BaseURL, "/") + "/v1/digests/" + p.Report.Slug + "/" + PeriodID(p.Report.Until) + "/" + FileHTML
@@ -328,14 +352,26 @@ type ledgerState struct {
 // maxLedgerPeriods bounds the periods remembered per digest.
 const maxLedgerPeriods = 100
 
+// maxLedgerBytes bounds the ledger read: MaxDigests × maxLedgerPeriods
+// periods of a few steps each are well under it.
+const maxLedgerBytes = 64 << 20
+
 func openLedger(path string) (*ledger, error) {
 	l := &ledger{path: path, st: ledgerState{Cursors: map[string]time.Time{}, Steps: map[string]map[string]string{}}}
-	b, err := os.ReadFile(path)
+	f, err := os.Open(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return l, os.MkdirAll(filepath.Dir(path), 0o750)
 	}
 	if err != nil {
 		return nil, err
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, maxLedgerBytes+1))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if len(b) > maxLedgerBytes {
+		return nil, fmt.Errorf("%s: over %d bytes (move it away to start afresh: every digest then starts with its next period)", path, maxLedgerBytes)
 	}
 	if err := json.Unmarshal(b, &l.st); err != nil {
 		return nil, fmt.Errorf("%s: %w (move it away to start afresh: every digest then starts with its next period)", path, err)

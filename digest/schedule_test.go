@@ -175,14 +175,16 @@ func TestSchedulerRestartMidSend(t *testing.T) {
 }
 
 // A broken ledger is an error that says what to do, not a fresh start that
-// would resend or skip.
+// would resend or skip; it stops the digests, not the process
+// (TestSchedulerWaitsOutACorruptLedger).
 func TestSchedulerBadLedger(t *testing.T) {
 	dir := t.TempDir()
 	os.WriteFile(filepath.Join(dir, "deliveries.json"), []byte("{not json"), 0o600)
-	s := &Scheduler{Archive: Archive{Dir: dir}}
+	var logs strings.Builder
+	s := &Scheduler{Archive: Archive{Dir: dir}, Log: slog.New(slog.NewTextHandler(&logs, nil)), Registerer: prometheus.NewRegistry()}
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if err := s.Run(ctx); err == nil || !strings.Contains(err.Error(), "move it away") {
-		t.Errorf("got %v", err)
+	if err := s.Run(ctx); err != nil || !strings.Contains(logs.String(), "move it away") {
+		t.Errorf("got %v, logged %q", err, logs.String())
 	}
 }

@@ -65,6 +65,16 @@ func (n *Notifier) SendEmail(ctx context.Context, channel string, m Mail) error 
 	return nil
 }
 
+// EscapeMarkdown escapes untrusted text (a term, a post) for a Teams
+// message of SendText, as an alert's is escaped: it shows as written, not
+// as a link or formatting.
+func EscapeMarkdown(s string) string { return markdownEscape(s) }
+
+// EscapeSlack escapes untrusted text for a Slack message of SendText, as
+// an alert's is: no <!here> or link, and @channel, @here, @everyone broken
+// so that they ping no one.
+func EscapeSlack(s string) string { return slackEscape(s) }
+
 // SendText posts text (Slack mrkdwn or Teams markdown, already escaped by
 // the caller) to the named Slack or Teams channel, with its retries.
 func (n *Notifier) SendText(ctx context.Context, channel, text string) error {

@@ -5,6 +5,7 @@ import (
 	"io"
 	"strings"
 	"text/tabwriter"
+	"unicode"
 )
 
 // WriteText writes themes for a terminal: one line each with its posts,
@@ -35,8 +36,19 @@ func WriteText(w io.Writer, res *Result) error {
 }
 
 // oneLine is s on one line, tabs and line breaks as spaces, cut at n
-// runes with "…".
+// runes with "…". Other control and format characters are dropped: a
+// post's ESC or C1 control would start a terminal escape sequence, a bidi
+// override reorder the line.
 func oneLine(s string, n int) string {
+	s = strings.Map(func(r rune) rune {
+		switch {
+		case unicode.IsSpace(r):
+			return ' '
+		case unicode.IsControl(r) || unicode.Is(unicode.Cf, r):
+			return -1
+		}
+		return r
+	}, s)
 	s = strings.Join(strings.Fields(s), " ")
 	if r := []rune(s); len(r) > n {
 		return string(r[:n-1]) + "…"

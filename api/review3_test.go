@@ -1,0 +1,60 @@
+package api
+
+import (
+	"testing"
+	"time"
+
+	"github.com/earshot-dev/earshot/digest"
+)
+
+// addCaller gives the test API one more token.
+func addCaller(t *testing.T, e *env, name string, nt NewToken) {
+	t.Helper()
+	_, secret, err := e.tokens.Create(nt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.tok[name] = secret
+}
+
+// A caller scoped to a market sees no digest: a digest's scope names no
+// market, so even one scoped to a team or a region covers other markets'
+// posts.
+func TestDigestsMarketScopedCallerSeesNone(t *testing.T) {
+	until := time.Date(2026, 12, 7, 6, 0, 0, 0, time.UTC)
+	a := archive(t, t.TempDir(),
+		digest.Meta{Name: "all weekly", Slug: "all-weekly", Period: digest.PeriodID(until), Until: until},
+		digest.Meta{Name: "EMEA daily", Slug: "emea-daily", Period: digest.PeriodID(until), Until: until, Scope: digest.Scope{Regions: []string{"EMEA"}}},
+	)
+	e := newEnv(t, func(_ *Config, d *Deps) { d.Digests = a })
+	addCaller(t, e, "analyst-dach", NewToken{Name: "dana", Role: Analyst, Scope: Scope{Markets: []string{"DACH"}}})
+	r := e.do("analyst-dach", "GET", "/v1/digests", "")
+	if r.code != 200 || string(r.body) != `{"items":[]}`+"\n" && string(r.body) != `{"items":[]}` {
+		t.Errorf("list: %d %s, want no digest", r.code, r.body)
+	}
+	for _, p := range []string{"/v1/digests/all-weekly/20261207T0600Z/digest.html", "/v1/digests/emea-daily/20261207T0600Z/digest.html"} {
+		if r := e.do("analyst-dach", "GET", p, ""); r.code != 404 {
+			t.Errorf("%s: %d %s, want 404", p, r.code, r.body)
+		}
+	}
+}
+
+// A caller scoped to a market gets no themes of every market: themes name
+// no market, so the request is refused, as an insight query spanning
+// every market is.
+func TestThemesMarketScopedCallerRefused(t *testing.T) {
+	e := themesEnv(t)
+	addCaller(t, e, "analyst-dach", NewToken{Name: "dana", Role: Analyst, Scope: Scope{Markets: []string{"DACH"}}})
+	addCaller(t, e, "analyst-gr-dach", NewToken{Name: "gus", Role: Analyst, Scope: Scope{Teams: []string{"greece"}, Markets: []string{"DACH"}}})
+	for _, c := range []string{"analyst-dach", "analyst-gr-dach"} {
+		for _, q := range []string{"", "&region=EMEA", "&watchlist=acme-gr"} {
+			r := e.do(c, "GET", "/v1/insights/themes?"+themesWindow+q, "")
+			if r.code == 200 {
+				labels, posts := themeLabels(t, r)
+				t.Errorf("%s %s: themes %q of %d posts of every market, want a refusal", c, q, labels, posts)
+			} else if r.code != 403 {
+				t.Errorf("%s %s: %d %s, want 403", c, q, r.code, r.body)
+			}
+		}
+	}
+}
