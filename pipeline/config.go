@@ -6,7 +6,6 @@ package pipeline
 import (
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"regexp"
 
@@ -94,7 +93,7 @@ func (c *Config) Validate() error {
 	if c.Match.Follow == "kafka" && c.Transport.Kind != "kafka" {
 		errs = append(errs, errors.New("match.follow: kafka needs transport.kind: kafka"))
 	}
-	errs = append(errs, c.Webhook.Validate(os.Getenv), c.Notify.Validate(os.Getenv))
+	errs = append(errs, c.Webhook.ValidateShape(), c.Notify.ValidateShape()) // their secrets: in the process that uses them (Config.checkSecrets)
 	errs = append(errs, c.Ingest.Validate(), c.Match.Validate(), c.Enrich.Validate(), c.Route.Validate(), c.Sink.Validate(), c.Search.Validate(), c.Runner.Validate("runner"), c.API.Validate())
 	return errors.Join(errs...)
 }

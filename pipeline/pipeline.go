@@ -127,6 +127,9 @@ func build(ctx context.Context, cfg Config, stages []string, taps Taps, reg prom
 	if err != nil {
 		return nil, err
 	}
+	if err := cfg.checkSecrets(stages); err != nil {
+		return nil, err // before waiting for Kafka: a missing secret is found at once
+	}
 	has := func(s string) bool { return slices.Contains(stages, s) }
 	if err := p.load(has, taps.Alert != nil); err != nil {
 		return nil, err
@@ -192,6 +195,22 @@ func (c *Config) stagesHere(stages []string) ([]string, error) {
 		}
 	}
 	return stages, nil
+}
+
+// checkSecrets reads the secrets of the stages here, and only theirs:
+// Config.Validate, which every process runs, checks that each secret is
+// named well but reads none, so that a process gets only the secrets of
+// the parts it runs (docs/deploy.md). A secret missing here is ErrConfig,
+// naming the key and the variable or file.
+func (c *Config) checkSecrets(stages []string) error {
+	var errs []error
+	if slices.Contains(stages, Deliver) {
+		errs = append(errs, c.Webhook.Validate(os.Getenv))
+	}
+	if slices.Contains(stages, Notify) {
+		errs = append(errs, c.Notify.Validate(os.Getenv))
+	}
+	return ConfigError(errors.Join(errs...))
 }
 
 // load reads the routing policy and organisation and the watchlists, as
@@ -355,7 +374,7 @@ func (p *Pipeline) addDelivery(_ context.Context, has func(string) bool, _ prome
 		rc.BatchSize, rc.Linger, rc.Workers = 50, 0, 1 // one HTTP call per alert: small batches commit often
 		sender, err := webhook.NewSenderFromEnv(e)
 		if err != nil {
-			return fmt.Errorf("webhook.endpoints.%s: %w", q, err)
+			return ConfigError(fmt.Errorf("webhook.endpoints.%s: %w", q, err))
 		}
 		if err := p.addRunner(Deliver+"."+q, p.topics.Alerts(q), sender.Stage(), to(""), rc); err != nil {
 			return err
