@@ -197,6 +197,19 @@ func (c *Config) stagesHere(stages []string) ([]string, error) {
 	return stages, nil
 }
 
+// CheckSecrets reads the secrets the process named (Run, a stage name or
+// API) would read when it starts, and reports each one missing, naming its
+// key and its variable or file: what a deployment must give that process
+// (deploy/ops checks the chart and compose with it). Config.Validate reads
+// none of them.
+func (c *Config) CheckSecrets(process string) error {
+	stages := []string{process}
+	if process == Run {
+		stages = AllStages
+	}
+	return c.checkSecrets(stages)
+}
+
 // checkSecrets reads the secrets of the stages here, and only theirs:
 // Config.Validate, which every process runs, checks that each secret is
 // named well but reads none, so that a process gets only the secrets of
