@@ -198,29 +198,47 @@ func (c *Config) stagesHere(stages []string) ([]string, error) {
 }
 
 // CheckSecrets reads the secrets the process named (Run, a stage name or
-// API) would read when it starts, and reports each one missing, naming its
-// key and its variable or file: what a deployment must give that process
-// (deploy/ops checks the chart and compose with it). Config.Validate reads
-// none of them.
+// API) reads when it starts, and only those, reporting each one missing
+// with its key and its variable or file (ErrConfig): what a deployment
+// must give that process (deploy/ops checks the chart and compose with
+// it). Config.Validate, which every process runs, checks that each secret
+// is named well but reads none. NewProcess calls it first.
 func (c *Config) CheckSecrets(process string) error {
 	stages := []string{process}
-	if process == Run {
+	switch process {
+	case Run:
 		stages = AllStages
+	case API:
+		stages = nil
 	}
-	return c.checkSecrets(stages)
+	errs := []error{c.checkSecrets(stages)}
+	pushViaAPI := process == Ingest && c.Ingest.Source == "push" && c.Ingest.Push.Addr == ""
+	if (process == Run || process == API || pushViaAPI) && c.API.Addr != "" {
+		errs = append(errs, c.API.ReadSecrets())
+		if process == API && c.Sink.Enabled { // the alerts and the cookbook are in ClickHouse
+			errs = append(errs, c.Sink.ReadSecrets())
+		}
+	}
+	return ConfigError(errors.Join(errs...))
 }
 
-// checkSecrets reads the secrets of the stages here, and only theirs:
-// Config.Validate, which every process runs, checks that each secret is
-// named well but reads none, so that a process gets only the secrets of
-// the parts it runs (docs/deploy.md). A secret missing here is ErrConfig,
-// naming the key and the variable or file.
+// checkSecrets reads the secrets of the stages here, and only theirs: the
+// source's tokens (ingest); the ClickHouse password and client certificate
+// (sink, and route, whose escalations read the stored alerts); the
+// endpoints' signing secrets (webhook) and the channels' secrets (notify).
 func (c *Config) checkSecrets(stages []string) error {
+	has := func(s string) bool { return slices.Contains(stages, s) }
 	var errs []error
-	if slices.Contains(stages, Deliver) {
+	if has(Ingest) {
+		errs = append(errs, c.Ingest.ReadSecrets())
+	}
+	if has(Sink) || has(Route) {
+		errs = append(errs, c.Sink.ReadSecrets())
+	}
+	if has(Deliver) {
 		errs = append(errs, c.Webhook.Validate(os.Getenv))
 	}
-	if slices.Contains(stages, Notify) {
+	if has(Notify) {
 		errs = append(errs, c.Notify.Validate(os.Getenv))
 	}
 	return ConfigError(errors.Join(errs...))

@@ -696,6 +696,22 @@ func TestHelmOptionalStages(t *testing.T) {
 			for n, j := range r.jobs {
 				leaks("Job", n, j.Spec.Template.Spec.Containers[0].Env)
 			}
+			// The ClickHouse password: only what connects to ClickHouse
+			// (sink, route's escalations, the API, migrate).
+			hasCH := func(env []corev1.EnvVar) bool {
+				return slices.ContainsFunc(env, func(e corev1.EnvVar) bool { return e.Name == "CLICKHOUSE_PASSWORD" })
+			}
+			for n, d := range r.deployments {
+				want := slices.Contains([]string{"earshot-sink", "earshot-route", "earshot-api"}, n)
+				if got := hasCH(d.Spec.Template.Spec.Containers[0].Env); got != want {
+					t.Errorf("Deployment %s: CLICKHOUSE_PASSWORD %v, want %v", n, got, want)
+				}
+			}
+			for n, j := range r.jobs {
+				if !hasCH(j.Spec.Template.Spec.Containers[0].Env) {
+					t.Errorf("Job %s: no CLICKHOUSE_PASSWORD", n)
+				}
+			}
 			cm := r.configMaps["earshot-config"].Data["earshot.yaml"]
 			var cfg struct {
 				Search struct {

@@ -137,13 +137,21 @@ environment leaks no channel's credential). Call with (list $ "notify").
 {{- end }}
 {{- end -}}
 
-{{/* The environment every earshot container gets: the passwords the configuration names. */}}
-{{- define "earshot.env" -}}
+{{/*
+The ClickHouse password, for the containers that connect to ClickHouse and only those: sink,
+route (its escalations read the stored alerts), the API and migrate. earshot reads it only
+in the processes that use it.
+*/}}
+{{- define "earshot.clickhouseEnv" -}}
 - name: CLICKHOUSE_PASSWORD
   valueFrom:
     secretKeyRef:
       name: {{ .Values.clickhouse.existingSecret | default (include "earshot.secretName" .) }}
       key: {{ if .Values.clickhouse.existingSecret }}{{ .Values.clickhouse.passwordKey }}{{ else }}clickhouse-password{{ end }}
+{{- end -}}
+
+{{/* The environment every earshot container gets: the Kafka password, if any (every process talks to Kafka). */}}
+{{- define "earshot.env" -}}
 {{- if .Values.kafka.sasl.mechanism }}
 - name: KAFKA_PASSWORD
   valueFrom:
