@@ -134,6 +134,11 @@ func TestComposeEarshotConfigs(t *testing.T) {
 			t.Errorf("service %s: --config %s is not a file the service mounts", svc.Name, target)
 			continue
 		}
+		for _, other := range p.Services { // only this service's environment
+			for k := range other.Environment {
+				t.Setenv(k, "")
+			}
+		}
 		for k, v := range svc.Environment {
 			if v != nil {
 				t.Setenv(k, *v)
@@ -143,6 +148,15 @@ func TestComposeEarshotConfigs(t *testing.T) {
 		if err != nil {
 			t.Errorf("service %s: %s: %v", svc.Name, src, err)
 			continue
+		}
+		// and the secrets of the parts it runs, which it reads at start
+		if svc.Command[0] == "migrate" {
+			err = cfg.Sink.ReadSecrets()
+		} else {
+			err = cfg.CheckSecrets(svc.Command[0])
+		}
+		if err != nil {
+			t.Errorf("service %s: %v", svc.Name, err)
 		}
 		if cfg.Transport.Kind != "kafka" {
 			t.Errorf("service %s: transport %q, want kafka (one stage a process)", svc.Name, cfg.Transport.Kind)
@@ -353,10 +367,14 @@ func TestComposeSecretsOnlyWhereUsed(t *testing.T) {
 	}
 	earshot := 0
 	for _, svc := range p.Services {
-		if !strings.HasPrefix(svc.Image, "${EARSHOT_IMAGE") && !strings.Contains(svc.Image, "earshot") {
+		if !strings.HasPrefix(svc.Image, "earshot:") {
 			continue
 		}
 		earshot++
+		_, ch := svc.Environment["CLICKHOUSE_PASSWORD"]
+		if want := slices.Contains([]string{"sink", "route", "api", "migrate"}, svc.Name); ch != want {
+			t.Errorf("service %s: has CLICKHOUSE_PASSWORD: %v, want %v", svc.Name, ch, want)
+		}
 		for owner, names := range need {
 			for _, n := range names {
 				if _, ok := svc.Environment[n]; ok != (svc.Name == owner) {
