@@ -141,7 +141,7 @@ func Check(key string, inline String, file, env string) error {
 		return fmt.Errorf("%s: set together; give one", strings.Join(set, ", "))
 	}
 	if env != "" && !envName.MatchString(env) {
-		return fmt.Errorf("%s_env: %q is not an environment variable's name (letters, digits and '_', not first a digit)", key, env)
+		return fmt.Errorf("%s_env: %.80q is not an environment variable's name (letters, digits, '_', '.' and '-', not first a digit, at most 256)", key, env)
 	}
 	return nil
 }
@@ -154,7 +154,10 @@ func CheckRequired(key string, inline String, file, env string) error {
 	return Check(key, inline, file, env)
 }
 
-var envName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+// envName is a variable's name as Kubernetes allows it (a superset of
+// POSIX's): no '=', space or control character, which no environment can
+// hold.
+var envName = regexp.MustCompile(`^[A-Za-z_.-][A-Za-z0-9_.-]{0,255}$`)
 
 // Given reports whether any of the three sources is set.
 func Given(inline String, file, env string) bool {
