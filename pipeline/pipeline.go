@@ -214,10 +214,8 @@ func (c *Config) CheckSecrets(process string) error {
 	errs := []error{c.checkSecrets(stages)}
 	pushViaAPI := process == Ingest && c.Ingest.Source == "push" && c.Ingest.Push.Addr == ""
 	if (process == Run || process == API || pushViaAPI) && c.API.Addr != "" {
-		errs = append(errs, c.API.ReadSecrets())
-		if process == API && c.Sink.Enabled { // the alerts and the cookbook are in ClickHouse
-			errs = append(errs, c.Sink.ReadSecrets())
-		}
+		// the API's key pair, and ClickHouse, where its alerts and cookbook are
+		errs = append(errs, c.API.ReadSecrets(), c.Sink.ReadSecrets())
 	}
 	return ConfigError(errors.Join(errs...))
 }

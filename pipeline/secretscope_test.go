@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/earshot-dev/earshot/api"
+	"github.com/earshot-dev/earshot/ingest"
 	"github.com/earshot-dev/earshot/strictyaml"
 )
 
@@ -79,6 +80,23 @@ func TestSecretsReadWhereUsed(t *testing.T) {
 				t.Errorf("%s reads %s, a secret of a part it does not run: %v", process, other, err)
 			}
 		}
+	}
+	// earshot ingest taking pushed posts through the API serves the API:
+	// its key pair and ClickHouse too, and the tenants' token files.
+	push := cfg
+	push.Ingest.Source, push.Ingest.Push.Addr = "push", ""
+	push.Ingest.Push.Tenants = []ingest.PushTenant{{Name: "acme", TokenFile: missing + ".token"}}
+	if err := push.Validate(); err != nil {
+		t.Fatalf("Validate read a secret: %v", err)
+	}
+	err := push.CheckSecrets(Ingest)
+	for _, w := range append([]string{missing + ".token"}, append(apiS, sinkS...)...) {
+		if err == nil || !strings.Contains(err.Error(), w) {
+			t.Errorf("ingest through the API: %v, want it naming %s", err, w)
+		}
+	}
+	if err := push.CheckSecrets(Match); err != nil {
+		t.Errorf("match with a push source: %v", err)
 	}
 }
 
