@@ -10,6 +10,7 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
+	"errors"
 	"log/slog"
 	"math/big"
 	"net"
@@ -156,7 +157,9 @@ func TestAPITLSConfigRefused(t *testing.T) {
 	} {
 		cfg := DefaultConfig()
 		cfg.Addr, cfg.TLS = "127.0.0.1:0", c.tls
-		if err := cfg.Validate(); err == nil || !strings.Contains(err.Error(), c.want) {
+		// Validate checks the pair is named; ReadSecrets (the process
+		// that serves) reads it.
+		if err := errors.Join(cfg.Validate(), cfg.ReadSecrets()); err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%+v: %v, want an error containing %q", c.tls, err, c.want)
 		}
 	}

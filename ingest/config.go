@@ -202,6 +202,25 @@ type Options struct {
 	OnPush func(*Push)
 }
 
+// ReadSecrets reads the secrets of the source cfg selects (tokens, client
+// secrets, passwords), which Validate only checks are named well: the
+// process that runs the ingest stage calls it at start, so a missing one
+// stops it at once, naming the variable or file; no other process needs
+// them.
+func (c Config) ReadSecrets() error {
+	switch c.Source {
+	case "mastodon":
+		return c.Mastodon.ReadSecrets()
+	case "x":
+		return c.X.ReadSecrets()
+	case "reddit":
+		return c.Reddit.ReadSecrets()
+	case "push":
+		return c.Push.ReadSecrets()
+	}
+	return nil
+}
+
 // Open returns the source cfg selects and a closer for what it holds open.
 func Open(cfg Config) (stream.Source, io.Closer, error) {
 	return OpenWith(cfg, Options{})

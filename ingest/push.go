@@ -75,10 +75,8 @@ func (c PushConfig) Validate() error {
 	for i, t := range c.Tenants {
 		if t.Name == "" || (t.TokenEnv == "" && t.TokenFile == "") {
 			errs = append(errs, fmt.Errorf("ingest.push.tenants[%d]: name and token_env (or token_file) are required", i))
-		} else if t.TokenFile != "" {
-			if _, err := t.token(i); err != nil {
-				errs = append(errs, err)
-			}
+		} else if err := secret.Check(fmt.Sprintf("ingest.push.tenants[%d].token", i), secret.String{}, t.TokenFile, t.TokenEnv); err != nil {
+			errs = append(errs, err) // the file itself: ReadSecrets, in the process that takes the posts
 		}
 		if seen[t.Name] {
 			errs = append(errs, fmt.Errorf("ingest.push.tenants[%d]: tenant %q twice", i, t.Name))
@@ -160,6 +158,18 @@ func (t PushTenant) token(i int) (string, error) {
 		return os.Getenv(t.TokenEnv), nil
 	}
 	return secret.Resolve(fmt.Sprintf("ingest.push.tenants[%d].token", i), secret.String{}, t.TokenFile, t.TokenEnv, nil)
+}
+
+// ReadSecrets reads the tenants' token files, which Validate only checks
+// are named (an unset token_env is no error: NewPush says the tenant holds
+// no token). The process that takes pushed posts calls it at start.
+func (c PushConfig) ReadSecrets() error {
+	var errs []error
+	for i, t := range c.Tenants {
+		_, err := t.token(i)
+		errs = append(errs, err)
+	}
+	return errors.Join(errs...)
 }
 
 // NewPush reads the tenants' tokens from their files or the environment.

@@ -1,6 +1,7 @@
 package ingest
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -38,7 +39,7 @@ func TestPushTokenFromFile(t *testing.T) {
 		{PushTenant{Name: "acme"}, "name and token_env (or token_file) are required"},
 	} {
 		cfg.Tenants = []PushTenant{c.tenant}
-		if err := cfg.Validate(); err == nil || !strings.Contains(err.Error(), c.want) {
+		if err := errors.Join(cfg.Validate(), cfg.ReadSecrets()); err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%+v: %v, want an error containing %q", c.tenant, err, c.want)
 		}
 	}

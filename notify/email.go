@@ -41,7 +41,7 @@ type emailSender struct {
 	to     []string
 }
 
-func (c SMTPConfig) validate(key string, from string, to []string, getenv func(string) string) error {
+func (c SMTPConfig) validate(key string, from string, to []string, getenv func(string) string, read bool) error {
 	var errs []error
 	if c.Host == "" || strings.ContainsAny(c.Host, "/ \t\r\n") {
 		errs = append(errs, fmt.Errorf("%s.smtp.host: give the SMTP server's host name", key))
@@ -54,7 +54,11 @@ func (c SMTPConfig) validate(key string, from string, to []string, getenv func(s
 	default:
 		errs = append(errs, fmt.Errorf("%s.smtp.starttls: %q, want mandatory, opportunistic or none", key, c.StartTLS))
 	}
-	if _, err := secret.Resolve(key+".smtp.password", secret.String{}, c.PasswordFile, c.PasswordEnv, getenv); err != nil {
+	if read {
+		if _, err := secret.Resolve(key+".smtp.password", secret.String{}, c.PasswordFile, c.PasswordEnv, getenv); err != nil {
+			errs = append(errs, err)
+		}
+	} else if err := secret.Check(key+".smtp.password", secret.String{}, c.PasswordFile, c.PasswordEnv); err != nil {
 		errs = append(errs, err)
 	}
 	if (c.Username == "") != (c.PasswordEnv == "" && c.PasswordFile == "") {
@@ -71,7 +75,7 @@ func (c SMTPConfig) validate(key string, from string, to []string, getenv func(s
 			errs = append(errs, fmt.Errorf("%s.to: %q is not an email address", key, a))
 		}
 	}
-	if c.CAFile != "" {
+	if c.CAFile != "" && read { // mounted where the channel sends from
 		if _, err := caPool(c.CAFile); err != nil {
 			errs = append(errs, fmt.Errorf("%s.smtp.ca_file: %w", key, err))
 		}

@@ -118,8 +118,18 @@ type RateLimit struct {
 
 var priorities = []string{"P1", "P2", "P3", "P4"}
 
-// Validate reports every problem at once; getenv reads secrets.
-func (c Config) Validate(getenv func(string) string) error {
+// Validate reports every problem at once, the channels' secrets read with
+// getenv (or from their files) among them: the check of the process that
+// sends (earshot notify, earshot run).
+func (c Config) Validate(getenv func(string) string) error { return c.validate(getenv, true) }
+
+// ValidateShape is Validate without reading a secret (or the SMTP CA file):
+// each channel names its secrets exactly one way, but neither the variables
+// nor the files need be there. Every process checks this; only those that
+// send need the secrets (docs/deploy.md).
+func (c Config) ValidateShape() error { return c.validate(nil, false) }
+
+func (c Config) validate(getenv func(string) string, read bool) error {
 	var errs []error
 	if len(c.Channels) > MaxChannels {
 		errs = append(errs, fmt.Errorf("notify.channels: %d channels, at most %d", len(c.Channels), MaxChannels))
@@ -134,7 +144,7 @@ func (c Config) Validate(getenv func(string) string) error {
 		ch := c.Channels[name]
 		key := "notify.channels." + name
 		total += cmp(ch.DedupWindow, DefaultDedup)
-		if _, err := ch.resolve(key, getenv); err != nil {
+		if _, err := ch.resolve(key, getenv, read); err != nil {
 			errs = append(errs, err)
 		}
 		if len(ch.Queues) == 0 {
@@ -168,9 +178,18 @@ func (c Config) Validate(getenv func(string) string) error {
 // resolved is a channel's destination with its secrets read.
 type resolved struct{ url, routingKey string }
 
-func (ch Channel) resolve(key string, getenv func(string) string) (resolved, error) {
+// resolve reads the channel's secrets with getenv, or, when !read, only
+// checks that each is named exactly one way (the URL check then skips a
+// URL that is a secret).
+func (ch Channel) resolve(key string, getenv func(string) string, read bool) (resolved, error) {
 	var r resolved
 	var err error
+	required := func(k, file, env string) (string, error) {
+		if !read {
+			return "", secret.CheckRequired(k, secret.String{}, file, env)
+		}
+		return secret.Required(k, secret.String{}, file, env, getenv)
+	}
 	switch ch.Kind {
 	case Slack, Teams:
 		if ch.Kind == Slack && (ch.TokenEnv != "" || ch.TokenFile != "") {
@@ -181,7 +200,7 @@ func (ch Channel) resolve(key string, getenv func(string) string) (resolved, err
 				return r, fmt.Errorf("%s.channel: %q: with a bot token, give the id of the Slack channel (C0123ABCD), which the bot must be a member of", key, ch.SlackChannel)
 			}
 			r.url = cmp(ch.URL, SlackAPIURL) // Slack's Web API; not a credential
-			if r.routingKey, err = secret.Required(key+".token", secret.String{}, ch.TokenFile, ch.TokenEnv, getenv); err != nil {
+			if r.routingKey, err = required(key+".token", ch.TokenFile, ch.TokenEnv); err != nil {
 				return r, err
 			}
 			break
@@ -189,7 +208,7 @@ func (ch Channel) resolve(key string, getenv func(string) string) (resolved, err
 		if ch.URL != "" {
 			return r, fmt.Errorf("%s.url: a %s webhook URL is a credential; give it with url_env or url_file", key, ch.Kind)
 		}
-		if r.url, err = secret.Required(key+".url", secret.String{}, ch.URLFile, ch.URLEnv, getenv); err != nil {
+		if r.url, err = required(key+".url", ch.URLFile, ch.URLEnv); err != nil {
 			return r, err
 		}
 	case PagerDuty:
@@ -197,16 +216,16 @@ func (ch Channel) resolve(key string, getenv func(string) string) (resolved, err
 		if r.url == "" {
 			r.url = PagerDutyURL
 		}
-		if r.routingKey, err = secret.Required(key+".routing_key", secret.String{}, ch.RoutingKeyFile, ch.RoutingKeyEnv, getenv); err != nil {
+		if r.routingKey, err = required(key+".routing_key", ch.RoutingKeyFile, ch.RoutingKeyEnv); err != nil {
 			return r, err
 		}
 	case Opsgenie:
 		r.url = strings.TrimRight(cmp(ch.URL, OpsgenieURL), "/")
-		if r.routingKey, err = secret.Required(key+".api_key", secret.String{}, ch.APIKeyFile, ch.APIKeyEnv, getenv); err != nil {
+		if r.routingKey, err = required(key+".api_key", ch.APIKeyFile, ch.APIKeyEnv); err != nil {
 			return r, err
 		}
 	case Email:
-		return r, ch.SMTP.validate(key, ch.From, ch.To, getenv)
+		return r, ch.SMTP.validate(key, ch.From, ch.To, getenv, read)
 	case Alertmanager:
 		if ch.URL == "" {
 			return r, fmt.Errorf("%s.url: give Alertmanager's base URL (http://alertmanager:9093)", key)
@@ -214,6 +233,9 @@ func (ch Channel) resolve(key string, getenv func(string) string) (resolved, err
 		r.url = strings.TrimRight(ch.URL, "/") + "/api/v2/alerts"
 	default:
 		return r, fmt.Errorf("%s.kind: %q, want slack, teams, pagerduty, opsgenie, alertmanager or email", key, ch.Kind)
+	}
+	if !read && r.url == "" { // a Slack or Teams URL from a variable or a file: not read here
+		return r, nil
 	}
 	if u, perr := url.Parse(r.url); perr != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
 		return r, fmt.Errorf("%s.url: not an http(s) URL", key) // the URL may be a secret: not quoted
@@ -293,8 +315,8 @@ func New(c Config, getenv func(string) string, reg prometheus.Registerer, log *s
 	}
 	n := &Notifier{desk: c.DeskURL, channels: map[string]*channel{}, now: time.Now, log: log.With("component", "notify"), m: newMetrics(reg)}
 	for name, ch := range c.Channels {
-		dest, _ := ch.resolve("", getenv) // validated above
-		q, _ := ch.QuietHours.parse("")   // validated above
+		dest, _ := ch.resolve("", getenv, true) // validated above
+		q, _ := ch.QuietHours.parse("")         // validated above
 		x := &channel{name: name, kind: ch.Kind, dest: dest, queues: ch.Queues, minPri: ch.MinPriority, unstaffed: ch.Unstaffed, team: ch.Team, quiet: q, held: map[digestKey]int{},
 			attempts: cmp(ch.MaxAttempts, DefaultAttempts), limit: cmp(ch.RateLimit.Messages, DefaultMessages), per: cmp(ch.RateLimit.Per, DefaultPer),
 			client:  &http.Client{Timeout: cmp(ch.Timeout, DefaultTimeout)},

@@ -216,11 +216,11 @@ func TestOpsgenieConfig(t *testing.T) {
 	if err := ok.Validate(env); err != nil {
 		t.Fatal(err)
 	}
-	if r, _ := ok.Channels["og"].resolve("", env); r.url != OpsgenieURL || r.routingKey != "key" {
+	if r, _ := ok.Channels["og"].resolve("", env, true); r.url != OpsgenieURL || r.routingKey != "key" {
 		t.Errorf("default %+v", r)
 	}
 	eu := Channel{Kind: Opsgenie, URL: OpsgenieEUURL, APIKeyEnv: "K", Queues: []string{"care"}}
-	if r, _ := eu.resolve("", env); r.url != "https://api.eu.opsgenie.com" {
+	if r, _ := eu.resolve("", env, true); r.url != "https://api.eu.opsgenie.com" {
 		t.Errorf("EU %+v", r)
 	}
 	for _, bad := range []Channel{

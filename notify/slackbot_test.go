@@ -198,7 +198,7 @@ func TestSlackBotConfig(t *testing.T) {
 			t.Errorf("%+v: %v, want %q", c.ch, err, c.want)
 		}
 	}
-	if r, _ := (Channel{Kind: Slack, TokenEnv: "T", SlackChannel: "C0123ABCD"}).resolve("", env); r.url != SlackAPIURL {
+	if r, _ := (Channel{Kind: Slack, TokenEnv: "T", SlackChannel: "C0123ABCD"}).resolve("", env, true); r.url != SlackAPIURL {
 		t.Errorf("default API URL %q", r.url)
 	}
 }

@@ -6,7 +6,6 @@ package pipeline
 import (
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -76,7 +75,10 @@ const MaxQueueSize = 1_000_000
 
 var topicPrefix = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,100}$`)
 
-// Validate reports every problem at once.
+// Validate reports every problem at once. Every process runs it; of a
+// secret it checks only the shape (one source, a variable's name, files
+// named), reading none: CheckSecrets reads those of the parts a process
+// runs.
 func (c *Config) Validate() error {
 	var errs []error
 	switch c.Transport.Kind {
@@ -98,7 +100,7 @@ func (c *Config) Validate() error {
 	if c.Match.Follow == "kafka" && c.Transport.Kind != "kafka" {
 		errs = append(errs, errors.New("match.follow: kafka needs transport.kind: kafka"))
 	}
-	errs = append(errs, c.Webhook.Validate(os.Getenv), c.Notify.Validate(os.Getenv))
+	errs = append(errs, c.Webhook.ValidateShape(), c.Notify.ValidateShape()) // their secrets: in the process that uses them (Config.CheckSecrets)
 	errs = append(errs, c.Ingest.Validate(), c.Match.Validate(), c.Enrich.Validate(), c.Route.Validate(), c.Sink.Validate(), c.Search.Validate(), c.Runner.Validate("runner"), c.API.Validate())
 	if len(c.Digests) > 0 {
 		k, err := c.DigestNames()

@@ -34,6 +34,9 @@ func migrate(cfg Config, log *slog.Logger) ([]int, error) {
 	if !cfg.Sink.Enabled {
 		return nil, ConfigError(errors.New("sink.enabled is false; there is no ClickHouse to migrate"))
 	}
+	if err := cfg.Sink.ReadSecrets(); err != nil {
+		return nil, ConfigError(err)
+	}
 	conn, err := sink.Open(cfg.Sink)
 	if err != nil {
 		return nil, err

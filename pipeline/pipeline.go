@@ -130,6 +130,9 @@ func build(ctx context.Context, cfg Config, stages []string, taps Taps, reg prom
 	if err != nil {
 		return nil, err
 	}
+	if err := cfg.checkSecrets(stages); err != nil {
+		return nil, err // before waiting for Kafka: a missing secret is found at once
+	}
 	has := func(s string) bool { return slices.Contains(stages, s) }
 	if err := p.load(has, taps.Alert != nil); err != nil {
 		return nil, err
@@ -195,6 +198,51 @@ func (c *Config) stagesHere(stages []string) ([]string, error) {
 		}
 	}
 	return stages, nil
+}
+
+// CheckSecrets reads the secrets the process named (Run, a stage name or
+// API) reads when it starts, and only those, reporting each one missing
+// with its key and its variable or file (ErrConfig): what a deployment
+// must give that process (deploy/ops checks the chart and compose with
+// it). Config.Validate, which every process runs, checks that each secret
+// is named well but reads none. NewProcess calls it first.
+func (c *Config) CheckSecrets(process string) error {
+	stages := []string{process}
+	switch process {
+	case Run:
+		stages = AllStages
+	case API:
+		stages = nil
+	}
+	errs := []error{c.checkSecrets(stages)}
+	pushViaAPI := process == Ingest && c.Ingest.Source == "push" && c.Ingest.Push.Addr == ""
+	if (process == Run || process == API || pushViaAPI) && c.API.Addr != "" {
+		// the API's key pair, and ClickHouse, where its alerts and cookbook are
+		errs = append(errs, c.API.ReadSecrets(), c.Sink.ReadSecrets())
+	}
+	return ConfigError(errors.Join(errs...))
+}
+
+// checkSecrets reads the secrets of the stages here, and only theirs: the
+// source's tokens (ingest); the ClickHouse password and client certificate
+// (sink, and route, whose escalations read the stored alerts); the
+// endpoints' signing secrets (webhook) and the channels' secrets (notify).
+func (c *Config) checkSecrets(stages []string) error {
+	has := func(s string) bool { return slices.Contains(stages, s) }
+	var errs []error
+	if has(Ingest) {
+		errs = append(errs, c.Ingest.ReadSecrets())
+	}
+	if has(Sink) || has(Route) {
+		errs = append(errs, c.Sink.ReadSecrets())
+	}
+	if has(Deliver) {
+		errs = append(errs, c.Webhook.Validate(os.Getenv))
+	}
+	if has(Notify) {
+		errs = append(errs, c.Notify.Validate(os.Getenv))
+	}
+	return ConfigError(errors.Join(errs...))
 }
 
 // load reads the routing policy and organisation and the watchlists, as
@@ -358,7 +406,7 @@ func (p *Pipeline) addDelivery(_ context.Context, has func(string) bool, _ prome
 		rc.BatchSize, rc.Linger, rc.Workers = 50, 0, 1 // one HTTP call per alert: small batches commit often
 		sender, err := webhook.NewSenderFromEnv(e)
 		if err != nil {
-			return fmt.Errorf("webhook.endpoints.%s: %w", q, err)
+			return ConfigError(fmt.Errorf("webhook.endpoints.%s: %w", q, err))
 		}
 		if err := p.addRunner(Deliver+"."+q, p.topics.Alerts(q), sender.Stage(), to(""), rc); err != nil {
 			return err

@@ -101,6 +101,9 @@ func NewProcess(ctx context.Context, cfg Config, opt ProcessOptions) (_ *Process
 			p.close()
 		}
 	}()
+	if err := cfg.CheckSecrets(opt.Name); err != nil {
+		return nil, err // the secrets of the parts this process runs, before anything starts
+	}
 	log := opt.Log
 	if opt.Name == Sink || opt.Name == Index {
 		batchWriterGC()

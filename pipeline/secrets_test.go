@@ -3,6 +3,7 @@ package pipeline
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -119,8 +120,9 @@ func TestSecretsRefusedWithTheirKey(t *testing.T) {
 			cfg.Match.Watchlists, cfg.Route.Policy = examples(t, "watchlists"), examples(t, "routing.yaml")
 			cfg.Sink.Enabled = true
 			c.set(&cfg)
-			if err := cfg.Validate(); err == nil || !strings.Contains(err.Error(), c.want) {
-				t.Fatalf("Validate = %v, want an error containing %q", err, c.want)
+			// the file itself is read by the process that uses it
+			if err := errors.Join(cfg.Validate(), cfg.CheckSecrets(Sink)); err == nil || !strings.Contains(err.Error(), c.want) {
+				t.Fatalf("Validate, CheckSecrets = %v, want an error containing %q", err, c.want)
 			}
 		})
 	}
@@ -128,7 +130,7 @@ func TestSecretsRefusedWithTheirKey(t *testing.T) {
 	cfg := Default()
 	cfg.Match.Watchlists, cfg.Route.Policy = examples(t, "watchlists"), examples(t, "routing.yaml")
 	cfg.Sink.PasswordFile = filepath.Join(dir, "none")
-	if err := cfg.Validate(); err != nil {
+	if err := errors.Join(cfg.Validate(), cfg.CheckSecrets(Sink)); err != nil {
 		t.Errorf("a disabled sink's password file was read: %v", err)
 	}
 }

@@ -360,9 +360,9 @@ func RunInsight(ctx context.Context, cat *insights.Catalog, srv InsightServer, n
 	if err != nil {
 		return nil, err
 	}
-	conn, err := sink.Open(sc)
+	conn, err := sink.Open(sc) // lazy: its errors are the password's, its file's or the TLS files'
 	if err != nil {
-		return nil, err
+		return nil, ConfigError(err)
 	}
 	defer conn.Close()
 	return cat.Run(ctx, conn, sc.Database, name, params)

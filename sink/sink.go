@@ -104,11 +104,19 @@ func (c Config) Validate() error {
 		errs = append(errs, fmt.Errorf("sink.compression: %q, want lz4, zstd or none", c.Compression))
 	}
 	errs = append(errs, c.Retention.Validate())
-	if _, err := secret.Resolve("sink.password", c.Password, c.PasswordFile, c.PasswordEnv, nil); err != nil {
-		errs = append(errs, err)
-	}
-	errs = append(errs, c.TLS.Validate("sink.tls"))
+	errs = append(errs, secret.Check("sink.password", c.Password, c.PasswordFile, c.PasswordEnv), c.TLS.ValidateShape("sink.tls"))
 	return errors.Join(errs...)
+}
+
+// ReadSecrets reads what Validate only checks is named well: the password
+// and the TLS files, reporting every problem at once. A process that
+// connects to ClickHouse calls it at start (the others need none of them).
+func (c Config) ReadSecrets() error {
+	if !c.Enabled {
+		return nil
+	}
+	_, err := secret.Resolve("sink.password", c.Password, c.PasswordFile, c.PasswordEnv, nil)
+	return errors.Join(err, c.TLS.Validate("sink.tls"))
 }
 
 // Schema is the schema the configuration describes.

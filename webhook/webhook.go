@@ -37,15 +37,30 @@ type Endpoint struct {
 	Timeout     time.Duration `yaml:"timeout"`      // per request; default 5s
 }
 
-// Validate reports every problem at once; getenv reads secrets.
-func (c Config) Validate(getenv func(string) string) error {
+// Validate reports every problem at once, the endpoints' signing secrets
+// read with getenv (or from their files) among them: the check of the
+// process that delivers (earshot webhook, earshot run).
+func (c Config) Validate(getenv func(string) string) error { return c.validate(getenv, true) }
+
+// ValidateShape is Validate without reading a secret: each endpoint names
+// its secret exactly one way, but neither the variable nor the file need be
+// there. Every process checks this; only those that deliver need the
+// secrets (docs/deploy.md).
+func (c Config) ValidateShape() error { return c.validate(nil, false) }
+
+func (c Config) validate(getenv func(string) string, read bool) error {
 	var errs []error
 	for q, e := range c.Endpoints {
 		u, err := url.Parse(e.URL)
 		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
 			errs = append(errs, fmt.Errorf("webhook.endpoints.%s.url: %q is not an http(s) URL", q, e.URL))
 		}
-		if _, err := e.secret("webhook.endpoints."+q+".secret", getenv); err != nil {
+		key := "webhook.endpoints." + q + ".secret"
+		if read {
+			if _, err := e.secret(key, getenv); err != nil {
+				errs = append(errs, err)
+			}
+		} else if err := e.secretShape(key); err != nil {
 			errs = append(errs, err)
 		}
 		if e.MaxAttempts < 0 || e.MaxAttempts > 20 || e.Timeout < 0 || e.Timeout > 5*time.Minute {
@@ -68,10 +83,18 @@ type Sender struct {
 // secret reads the endpoint's signing secret from its file or its
 // environment variable (exactly one); key names it in errors.
 func (e Endpoint) secret(key string, getenv func(string) string) (string, error) {
-	if e.SecretEnv == "" && e.SecretFile == "" {
-		return "", fmt.Errorf("%s_env: name the environment variable (or, with secret_file, the file) that holds the signing secret", key)
+	if err := e.secretShape(key); err != nil {
+		return "", err
 	}
 	return secret.Resolve(key, secret.String{}, e.SecretFile, e.SecretEnv, getenv)
+}
+
+// secretShape checks that the endpoint names its secret exactly one way.
+func (e Endpoint) secretShape(key string) error {
+	if e.SecretEnv == "" && e.SecretFile == "" {
+		return fmt.Errorf("%s_env: name the environment variable (or, with secret_file, the file) that holds the signing secret", key)
+	}
+	return secret.Check(key, secret.String{}, e.SecretFile, e.SecretEnv)
 }
 
 // NewSender returns a sender for e, reading its secret from its file or

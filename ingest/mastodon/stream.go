@@ -98,22 +98,40 @@ type server struct {
 	recent map[string]struct{} // post keys handed on lately: the backfill and the stream overlap
 }
 
+// ReadSecrets reads the servers' tokens, which Validate does not: the
+// ingest process calls it at start.
+func (c Config) ReadSecrets() error {
+	var errs []error
+	for _, sc := range c.Servers {
+		_, err := sc.token()
+		errs = append(errs, err)
+	}
+	return errors.Join(errs...)
+}
+
+// token reads the server's access token, if it names one.
+func (sc Server) token() (string, error) {
+	switch {
+	case sc.TokenFile != "":
+		return secret.Resolve("ingest.mastodon.servers["+sc.URL+"].token", secret.String{}, sc.TokenFile, sc.TokenEnv, nil)
+	case sc.TokenEnv != "":
+		if t := os.Getenv(sc.TokenEnv); t != "" {
+			return t, nil
+		}
+		return "", fmt.Errorf("ingest.mastodon: environment variable %s holds no token", sc.TokenEnv)
+	}
+	return "", nil
+}
+
 // Open returns a stream.Source following every configured server.
 func Open(cfg Config, lc live.Config, n *canon.Normalizer, m *live.Metrics, log *slog.Logger) (*live.Source, error) {
 	var dials []live.Dialer
 	for _, sc := range cfg.Servers {
 		u, _ := url.Parse(sc.URL) // checked by Validate
 		s := &server{cfg: sc, live: lc, client: &http.Client{}, dec: &Decoder{N: n, Server: u.Host, Source: "mastodon:" + u.Host}, recent: map[string]struct{}{}}
-		switch {
-		case sc.TokenFile != "":
-			var err error
-			if s.token, err = secret.Resolve("ingest.mastodon.servers["+sc.URL+"].token", secret.String{}, sc.TokenFile, sc.TokenEnv, nil); err != nil {
-				return nil, err
-			}
-		case sc.TokenEnv != "":
-			if s.token = os.Getenv(sc.TokenEnv); s.token == "" {
-				return nil, fmt.Errorf("ingest.mastodon: environment variable %s holds no token", sc.TokenEnv)
-			}
+		var err error
+		if s.token, err = sc.token(); err != nil {
+			return nil, err
 		}
 		if sc.Transport == "websocket" {
 			dials = append(dials, s.dialWS)

@@ -95,11 +95,11 @@ func (c Config) Validate() error {
 	if c.ClientID == "" {
 		errs = append(errs, errors.New("ingest.reddit.client_id: required"))
 	}
-	if _, err := secret.Resolve("ingest.reddit.client_secret", c.ClientSecret, c.ClientSecretFile, c.ClientSecretEnv, nil); err != nil {
+	if err := secret.Check("ingest.reddit.client_secret", c.ClientSecret, c.ClientSecretFile, c.ClientSecretEnv); err != nil {
 		errs = append(errs, err)
 	}
 	if c.Username != "" {
-		if _, err := secret.Resolve("ingest.reddit.password", c.Password, c.PasswordFile, c.PasswordEnv, nil); err != nil {
+		if err := secret.Check("ingest.reddit.password", c.Password, c.PasswordFile, c.PasswordEnv); err != nil {
 			errs = append(errs, err)
 		}
 	} else if !c.Password.IsZero() || c.PasswordFile != "" || c.PasswordEnv != "" {
@@ -178,6 +178,17 @@ func Open(cfg Config, lc live.Config, n *canon.Normalizer, m *live.Metrics, log 
 		cursor = &live.CursorFile{Path: cfg.CursorFile}
 	}
 	return live.New("reddit", lc, []live.Dialer{p.dial}, cursor, m, log), nil
+}
+
+// ReadSecrets reads the client secret and the password, which Validate
+// only checks are named well: the ingest process calls it at start.
+func (c Config) ReadSecrets() error {
+	_, err := secret.Resolve("ingest.reddit.client_secret", c.ClientSecret, c.ClientSecretFile, c.ClientSecretEnv, nil)
+	if c.Username != "" {
+		_, perr := secret.Resolve("ingest.reddit.password", c.Password, c.PasswordFile, c.PasswordEnv, nil)
+		err = errors.Join(err, perr)
+	}
+	return err
 }
 
 func newPoller(cfg Config, lc live.Config, n *canon.Normalizer, log *slog.Logger) (*poller, error) {

@@ -3,6 +3,7 @@ package reddit
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -403,7 +404,7 @@ func TestLiveConfig(t *testing.T) {
 	for want, mod := range cases {
 		c := good
 		mod(&c)
-		err := c.Validate()
+		err := errors.Join(c.Validate(), c.ReadSecrets()) // ReadSecrets: the files and variables, in the ingest process
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("%s: %v", want, err)
 		}

@@ -54,6 +54,23 @@ func (c Config) Validate() error {
 	return errors.Join(errs...)
 }
 
+// ReadSecrets reads the bearer token, which Validate only checks is
+// named: the ingest process calls it at start.
+func (c Config) ReadSecrets() error {
+	_, err := c.token()
+	return err
+}
+
+func (c Config) token() (string, error) {
+	if c.BearerTokenFile != "" {
+		return secret.Resolve("ingest.x.bearer_token", secret.String{}, c.BearerTokenFile, "", nil)
+	}
+	if token := os.Getenv(c.BearerTokenEnv); token != "" {
+		return token, nil
+	}
+	return "", fmt.Errorf("ingest.x: environment variable %s holds no bearer token", c.BearerTokenEnv)
+}
+
 type filtered struct {
 	cfg    Config
 	live   live.Config
@@ -66,15 +83,9 @@ type filtered struct {
 // Open returns a stream.Source following the filtered stream. The token
 // is read from the environment now, so a missing one fails at start.
 func Open(cfg Config, lc live.Config, n *canon.Normalizer, m *live.Metrics, log *slog.Logger) (*live.Source, error) {
-	var token string
-	if cfg.BearerTokenFile != "" {
-		t, err := secret.Resolve("ingest.x.bearer_token", secret.String{}, cfg.BearerTokenFile, "", nil)
-		if err != nil {
-			return nil, err
-		}
-		token = t
-	} else if token = os.Getenv(cfg.BearerTokenEnv); token == "" {
-		return nil, fmt.Errorf("ingest.x: environment variable %s holds no bearer token", cfg.BearerTokenEnv)
+	token, err := cfg.token()
+	if err != nil {
+		return nil, err
 	}
 	// no client timeout: the response is meant to last; the stall detector ends it
 	f := &filtered{cfg: cfg, live: lc, token: token, client: &http.Client{}, dec: &Decoder{N: n, Source: "x:filtered-stream"}, seen: map[string]struct{}{}}

@@ -17,6 +17,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"regexp"
 	"slices"
 	"strings"
 
@@ -105,15 +106,8 @@ const maxBytes = 64 << 10
 // optional unless the caller says otherwise. Errors name the key, never the
 // value.
 func Resolve(key string, inline String, file, env string, getenv func(string) string) (string, error) {
-	var set []string
-	for k, on := range map[string]bool{key: !inline.IsZero(), key + "_file": file != "", key + "_env": env != ""} {
-		if on {
-			set = append(set, k)
-		}
-	}
-	if len(set) > 1 {
-		slices.Sort(set)
-		return "", fmt.Errorf("%s: set together; give one", strings.Join(set, ", "))
+	if err := Check(key, inline, file, env); err != nil {
+		return "", err
 	}
 	switch {
 	case file != "":
@@ -130,6 +124,40 @@ func Resolve(key string, inline String, file, env string, getenv func(string) st
 	}
 	return inline.Value(), nil
 }
+
+// Check is Resolve without reading: it checks the configuration's shape
+// (at most one source; a variable's name a name) and reads no variable and
+// no file. Every process checks the shape of the whole configuration; only
+// the process that uses a secret resolves it (docs/deploy.md).
+func Check(key string, inline String, file, env string) error {
+	var set []string
+	for k, on := range map[string]bool{key: !inline.IsZero(), key + "_file": file != "", key + "_env": env != ""} {
+		if on {
+			set = append(set, k)
+		}
+	}
+	if len(set) > 1 {
+		slices.Sort(set)
+		return fmt.Errorf("%s: set together; give one", strings.Join(set, ", "))
+	}
+	if env != "" && !envName.MatchString(env) {
+		return fmt.Errorf("%s_env: %.80q is not an environment variable's name (letters, digits, '_', '.' and '-', not first a digit, at most 256)", key, env)
+	}
+	return nil
+}
+
+// CheckRequired is Check for a secret that must be given.
+func CheckRequired(key string, inline String, file, env string) error {
+	if !Given(inline, file, env) {
+		return fmt.Errorf("%s (or %s_file, %s_env): %w", key, key, key, ErrMissing)
+	}
+	return Check(key, inline, file, env)
+}
+
+// envName is a variable's name as Kubernetes allows it (a superset of
+// POSIX's): no '=', space or control character, which no environment can
+// hold.
+var envName = regexp.MustCompile(`^[A-Za-z_.-][A-Za-z0-9_.-]{0,255}$`)
 
 // Given reports whether any of the three sources is set.
 func Given(inline String, file, env string) bool {

@@ -3,6 +3,7 @@ package secret
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -128,5 +129,37 @@ func TestStringNeverShows(t *testing.T) {
 	}
 	if err := json.Unmarshal([]byte(`{"sink":{"password":"`+value+`"}}`), &back); err != nil || back.Sink.Password.Value() != value {
 		t.Fatalf("json decode: %v", err)
+	}
+}
+
+// Check reads nothing: a missing file and an unset variable pass it; two
+// sources, or a variable's name no environment can hold, do not.
+func TestCheckReadsNothing(t *testing.T) {
+	missing := t.TempDir() + "/none"
+	for _, c := range []struct {
+		inline     String
+		file, env  string
+		wantErrSub string
+	}{
+		{file: missing},
+		{env: "EARSHOT_SURELY_UNSET_1"},
+		{env: "care.slack-url"},
+		{inline: New("x")},
+		{},
+		{file: missing, env: "A", wantErrSub: "set together"},
+		{inline: New("x"), env: "A", wantErrSub: "set together"},
+		{env: "A=B", wantErrSub: "not an environment variable's name"},
+		{env: "SLACK URL", wantErrSub: "not an environment variable's name"},
+		{env: "1ABC", wantErrSub: "not an environment variable's name"},
+		{env: "A\x00", wantErrSub: "not an environment variable's name"},
+		{env: strings.Repeat("A", 300), wantErrSub: "not an environment variable's name"},
+	} {
+		err := Check("k", c.inline, c.file, c.env)
+		if (err == nil) != (c.wantErrSub == "") || (err != nil && !strings.Contains(err.Error(), c.wantErrSub)) {
+			t.Errorf("Check(%q, %q): %v, want %q", c.file, c.env, err, c.wantErrSub)
+		}
+	}
+	if err := CheckRequired("k", String{}, "", ""); !errors.Is(err, ErrMissing) {
+		t.Errorf("CheckRequired with nothing: %v", err)
 	}
 }

@@ -31,6 +31,25 @@ func (c Config) Validate(key string) error {
 	return err
 }
 
+// ValidateShape is Validate without reading the files: the settings go
+// together, but the files need only be there in the processes that
+// connect (which call Validate or Client at start).
+func (c Config) ValidateShape(key string) error {
+	if !c.Enabled {
+		_, err := c.Client(key) // reads nothing when off
+		return err
+	}
+	var errs []error
+	if (c.CertFile == "") != (c.KeyFile == "") {
+		errs = append(errs, fmt.Errorf("%s.cert_file, key_file: give both or neither", key))
+	}
+	if c.InsecureSkipVerify && !c.AllowInsecure {
+		_, err := Config{Enabled: true, InsecureSkipVerify: true}.Client(key)
+		errs = append(errs, err)
+	}
+	return errors.Join(errs...)
+}
+
 // Client returns the TLS configuration for a client, or nil when TLS is off.
 // key is the section's name, for the errors.
 func (c Config) Client(key string) (*tls.Config, error) {

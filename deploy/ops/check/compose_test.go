@@ -134,6 +134,11 @@ func TestComposeEarshotConfigs(t *testing.T) {
 			t.Errorf("service %s: --config %s is not a file the service mounts", svc.Name, target)
 			continue
 		}
+		for _, other := range p.Services { // only this service's environment
+			for k := range other.Environment {
+				t.Setenv(k, "")
+			}
+		}
 		for k, v := range svc.Environment {
 			if v != nil {
 				t.Setenv(k, *v)
@@ -143,6 +148,15 @@ func TestComposeEarshotConfigs(t *testing.T) {
 		if err != nil {
 			t.Errorf("service %s: %s: %v", svc.Name, src, err)
 			continue
+		}
+		// and the secrets of the parts it runs, which it reads at start
+		if svc.Command[0] == "migrate" {
+			err = cfg.Sink.ReadSecrets()
+		} else {
+			err = cfg.CheckSecrets(svc.Command[0])
+		}
+		if err != nil {
+			t.Errorf("service %s: %v", svc.Name, err)
 		}
 		if cfg.Transport.Kind != "kafka" {
 			t.Errorf("service %s: transport %q, want kafka (one stage a process)", svc.Name, cfg.Transport.Kind)
@@ -288,6 +302,9 @@ func TestComposeOptionalStages(t *testing.T) {
 			t.Errorf("service %s: %s: %v", s, src, err)
 			continue
 		}
+		if err := cfg.CheckSecrets(s); err != nil { // the secrets of the parts it runs
+			t.Errorf("service %s: %v", s, err)
+		}
 		switch s {
 		case "index":
 			vol := ""
@@ -309,10 +326,65 @@ func TestComposeOptionalStages(t *testing.T) {
 			}
 		}
 	}
-	// Without the channel's URL in the environment, notify's configuration is refused.
+	// Without the channel's URL in the environment, the configuration
+	// loads (every process checks it) but notify refuses to start.
 	t.Setenv("CARE_SLACK_WEBHOOK", "")
-	if _, err := pipeline.Load("../../compose/earshot.optional.yaml"); err == nil {
-		t.Error("notify without CARE_SLACK_WEBHOOK was accepted")
+	cfg, err := pipeline.Load("../../compose/earshot.optional.yaml")
+	if err != nil {
+		t.Fatalf("without CARE_SLACK_WEBHOOK: %v", err)
+	}
+	if err := cfg.CheckSecrets("notify"); err == nil || !strings.Contains(err.Error(), "CARE_SLACK_WEBHOOK") {
+		t.Errorf("notify without CARE_SLACK_WEBHOOK: %v, want it refused naming the variable", err)
+	}
+}
+
+// Least privilege: a process reads only the secrets of the parts it runs,
+// so only webhook gets the endpoints' signing secrets and only notify the
+// channels' secrets; no other earshot service gets either.
+func TestComposeSecretsOnlyWhereUsed(t *testing.T) {
+	t.Setenv("CLICKHOUSE_PASSWORD", "x")
+	cfg, err := pipeline.Load("../../compose/earshot.optional.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	need := map[string][]string{}
+	for _, e := range cfg.Webhook.Endpoints {
+		need["webhook"] = append(need["webhook"], e.SecretEnv)
+	}
+	for _, ch := range cfg.Notify.Channels {
+		for _, v := range []string{ch.URLEnv, ch.TokenEnv, ch.RoutingKeyEnv, ch.APIKeyEnv, ch.SMTP.PasswordEnv} {
+			if v != "" {
+				need["notify"] = append(need["notify"], v)
+			}
+		}
+	}
+	if len(need["webhook"]) == 0 || len(need["notify"]) == 0 {
+		t.Fatalf("earshot.optional.yaml names no webhook or no channel secret: %v", need)
+	}
+	p, err := loadComposeWith(t, composeFile, []string{"search", "webhook", "notify", "mail"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	earshot := 0
+	for _, svc := range p.Services {
+		if !strings.HasPrefix(svc.Image, "earshot:") {
+			continue
+		}
+		earshot++
+		_, ch := svc.Environment["CLICKHOUSE_PASSWORD"]
+		if want := slices.Contains([]string{"sink", "route", "api", "migrate"}, svc.Name); ch != want {
+			t.Errorf("service %s: has CLICKHOUSE_PASSWORD: %v, want %v", svc.Name, ch, want)
+		}
+		for owner, names := range need {
+			for _, n := range names {
+				if _, ok := svc.Environment[n]; ok != (svc.Name == owner) {
+					t.Errorf("service %s: has %s: %v; only %s should", svc.Name, n, ok, owner)
+				}
+			}
+		}
+	}
+	if earshot < 9 {
+		t.Errorf("%d earshot services checked, want ingest to notify, api and migrate", earshot)
 	}
 }
 

@@ -517,8 +517,9 @@ func (r *rendered) loadConfig(t *testing.T) error {
 			}
 		}
 	}
-	// Each pod's container loads the file with its own environment: a
-	// secret the configuration names must be set in every pod that loads it.
+	// Each pod's container loads the file with its own environment, and
+	// reads the secrets of the parts it runs: each must be set in the pod
+	// that runs the part.
 	names := map[string]bool{}
 	deps := slices.Sorted(mapsKeys(r.deployments))
 	for _, n := range deps {
@@ -545,6 +546,12 @@ func (r *rendered) loadConfig(t *testing.T) error {
 		var err error
 		if c, err = pipeline.Load(filepath.Join(root, "etc/earshot/config/earshot.yaml")); err != nil {
 			return fmt.Errorf("Deployment %s: %w", n, err)
+		}
+		// and reads the secrets of the parts it runs (its first argument).
+		if args := r.deployments[n].Spec.Template.Spec.Containers[0].Args; len(args) == 0 {
+			return fmt.Errorf("Deployment %s: no arguments", n)
+		} else if err := c.CheckSecrets(args[0]); err != nil {
+			return fmt.Errorf("Deployment %s (earshot %s): %w", n, args[0], err)
 		}
 	}
 	if len(deps) == 0 {
@@ -616,6 +623,8 @@ func optionalValues(v map[string]any) map[string]any {
 		"oncall":     map[string]any{"kind": "pagerduty", "routing_key_env": "PAGERDUTY_ROUTING_KEY", "queues": []any{"legal"}, "min_priority": "P1"},
 		"care-mail": map[string]any{"kind": "email", "from": "earshot@example.com", "to": []any{"care@example.com"}, "queues": []any{"care"},
 			"smtp": map[string]any{"host": "smtp.example.com", "username": "earshot", "password_env": "SMTP_PASSWORD"}},
+		"care-bot":  map[string]any{"kind": "slack", "token_env": "CARE_SLACK_BOT_TOKEN", "channel": "C0123ABCD", "queues": []any{"care"}},
+		"oncall-og": map[string]any{"kind": "opsgenie", "api_key_env": "OPSGENIE_API_KEY", "queues": []any{"legal"}},
 	}}
 	v["secretEnv"] = map[string]any{"existingSecret": "earshot-notify"}
 	return v
@@ -648,7 +657,8 @@ func TestHelmOptionalStages(t *testing.T) {
 				}
 				return m
 			}
-			for _, want := range []string{"CARE_SLACK_WEBHOOK", "PAGERDUTY_ROUTING_KEY", "SMTP_PASSWORD"} {
+			notifySecrets := []string{"CARE_SLACK_WEBHOOK", "CARE_SLACK_BOT_TOKEN", "PAGERDUTY_ROUTING_KEY", "OPSGENIE_API_KEY", "SMTP_PASSWORD"}
+			for _, want := range notifySecrets {
 				if got := env("notify")[want]; got != "earshot-notify/"+want {
 					t.Errorf("notify: env %s from %q, want earshot-notify/%s", want, got, want)
 				}
@@ -656,14 +666,50 @@ func TestHelmOptionalStages(t *testing.T) {
 			if got := env("webhook")["LEGAL_WEBHOOK_SECRET"]; got != "earshot-notify/LEGAL_WEBHOOK_SECRET" {
 				t.Errorf("webhook: env LEGAL_WEBHOOK_SECRET from %q", got)
 			}
-			// Every process checks the whole configuration, secrets included.
-			for n, j := range r.jobs {
-				found := false
-				for _, e := range j.Spec.Template.Spec.Containers[0].Env {
-					found = found || e.Name == "CARE_SLACK_WEBHOOK"
+			// Least privilege: a process reads only the secrets of the
+			// parts it runs, so no other workload gets a channel's or a
+			// webhook's secret (webhook gets no channel's, notify no
+			// webhook's).
+			channelSecrets := append(notifySecrets, "LEGAL_WEBHOOK_SECRET")
+			leaks := func(kind, name string, env []corev1.EnvVar, allowed ...string) {
+				for _, e := range env {
+					if slices.Contains(channelSecrets, e.Name) && !slices.Contains(allowed, e.Name) {
+						t.Errorf("%s %s gets %s, a secret only %v needs", kind, name, e.Name, map[bool]string{true: "webhook", false: "notify"}[e.Name == "LEGAL_WEBHOOK_SECRET"])
+					}
 				}
-				if !found {
-					t.Errorf("Job %s: no CARE_SLACK_WEBHOOK: its configuration would be refused", n)
+			}
+			for n, d := range r.deployments {
+				var allowed []string
+				switch n {
+				case "earshot-notify":
+					allowed = notifySecrets
+				case "earshot-webhook":
+					allowed = []string{"LEGAL_WEBHOOK_SECRET"}
+				}
+				leaks("Deployment", n, d.Spec.Template.Spec.Containers[0].Env, allowed...)
+			}
+			for _, s := range []string{"ingest", "match", "enrich", "route", "sink", "api"} {
+				if r.deployments["earshot-"+s] == nil {
+					t.Errorf("no Deployment earshot-%s to check", s)
+				}
+			}
+			for n, j := range r.jobs {
+				leaks("Job", n, j.Spec.Template.Spec.Containers[0].Env)
+			}
+			// The ClickHouse password: only what connects to ClickHouse
+			// (sink, route's escalations, the API, migrate).
+			hasCH := func(env []corev1.EnvVar) bool {
+				return slices.ContainsFunc(env, func(e corev1.EnvVar) bool { return e.Name == "CLICKHOUSE_PASSWORD" })
+			}
+			for n, d := range r.deployments {
+				want := slices.Contains([]string{"earshot-sink", "earshot-route", "earshot-api"}, n)
+				if got := hasCH(d.Spec.Template.Spec.Containers[0].Env); got != want {
+					t.Errorf("Deployment %s: CLICKHOUSE_PASSWORD %v, want %v", n, got, want)
+				}
+			}
+			for n, j := range r.jobs {
+				if !hasCH(j.Spec.Template.Spec.Containers[0].Env) {
+					t.Errorf("Job %s: no CLICKHOUSE_PASSWORD", n)
 				}
 			}
 			cm := r.configMaps["earshot-config"].Data["earshot.yaml"]

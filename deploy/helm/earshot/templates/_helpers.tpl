@@ -107,22 +107,27 @@ Call with (list $ "index").
 {{- end -}}
 
 {{/*
-The secrets webhook and notify read from the environment: each *_env the configuration names
-(webhook.endpoints.*.secret_env; notify.channels.*.url_env, routing_key_env,
-smtp.password_env), set from the key of the same name in secretEnv.existingSecret. Every
-earshot process checks the whole configuration when it starts, secrets included, so every
-container gets them, not only webhook's and notify's.
+The secrets a stage reads from the environment, and only that stage: each *_env the
+configuration names for it (webhook: webhook.endpoints.*.secret_env; notify:
+notify.channels.*.url_env, token_env, routing_key_env, api_key_env, smtp.password_env), set
+from the key of the same name in secretEnv.existingSecret. Every earshot process checks that
+the configuration names its secrets well, but reads only those of the parts it runs, so no
+other container gets them (least privilege: an ingest, match or API pod that leaks its
+environment leaks no channel's credential). Call with (list $ "notify").
 */}}
 {{- define "earshot.secretEnv" -}}
-{{- $cfg := .Values.config | default dict -}}
+{{- $ := index . 0 -}}{{- $stage := index . 1 -}}
+{{- $cfg := $.Values.config | default dict -}}
 {{- $names := list -}}
+{{- if eq $stage "webhook" -}}
 {{- range $q, $e := dig "webhook" "endpoints" dict $cfg }}{{ with $e.secret_env }}{{ $names = append $names . }}{{ end }}{{ end -}}
+{{- else if eq $stage "notify" -}}
 {{- range $n, $c := dig "notify" "channels" dict $cfg -}}
-{{- with $c.url_env }}{{ $names = append $names . }}{{ end -}}
-{{- with $c.routing_key_env }}{{ $names = append $names . }}{{ end -}}
+{{- range $k := list "url_env" "token_env" "routing_key_env" "api_key_env" }}{{ with get $c $k }}{{ $names = append $names . }}{{ end }}{{ end -}}
 {{- with $c.smtp }}{{ with .password_env }}{{ $names = append $names . }}{{ end }}{{ end -}}
 {{- end -}}
-{{- $secret := .Values.secretEnv.existingSecret -}}
+{{- end -}}
+{{- $secret := $.Values.secretEnv.existingSecret -}}
 {{- range $names | uniq | sortAlpha }}
 - name: {{ . }}
   valueFrom:
@@ -132,13 +137,21 @@ container gets them, not only webhook's and notify's.
 {{- end }}
 {{- end -}}
 
-{{/* The environment every earshot container gets: the passwords the configuration names. */}}
-{{- define "earshot.env" -}}
+{{/*
+The ClickHouse password, for the containers that connect to ClickHouse and only those: sink,
+route (its escalations read the stored alerts), the API and migrate. earshot reads it only
+in the processes that use it.
+*/}}
+{{- define "earshot.clickhouseEnv" -}}
 - name: CLICKHOUSE_PASSWORD
   valueFrom:
     secretKeyRef:
       name: {{ .Values.clickhouse.existingSecret | default (include "earshot.secretName" .) }}
       key: {{ if .Values.clickhouse.existingSecret }}{{ .Values.clickhouse.passwordKey }}{{ else }}clickhouse-password{{ end }}
+{{- end -}}
+
+{{/* The environment every earshot container gets: the Kafka password, if any (every process talks to Kafka). */}}
+{{- define "earshot.env" -}}
 {{- if .Values.kafka.sasl.mechanism }}
 - name: KAFKA_PASSWORD
   valueFrom:
@@ -146,7 +159,6 @@ container gets them, not only webhook's and notify's.
       name: {{ .Values.kafka.sasl.existingSecret | default (include "earshot.secretName" .) }}
       key: {{ if .Values.kafka.sasl.existingSecret }}{{ .Values.kafka.sasl.passwordKey }}{{ else }}kafka-password{{ end }}
 {{- end }}
-{{- include "earshot.secretEnv" . }}
 {{- end -}}
 
 {{/* The volumes every earshot pod mounts: the configuration, the watchlists, the TLS files, /tmp. */}}
