@@ -39,6 +39,10 @@ var (
 	ownerExceptions = map[string]string{
 		"insights -> github.com/ClickHouse/clickhouse-go":                 "insights runs the analysts' read-only catalogue on a driver.Conn (lib/driver types only); not yet moved, no issue item",
 		"bench/cookbook -> github.com/ClickHouse/clickhouse-go":           "a benchmark tool that loads a scratch database; not part of the product",
+		"insights/themes -> github.com/ClickHouse/clickhouse-go":          "themes read the dedup views on a driver.Conn (lib/driver types only), as insights does",
+		"insights/themes -> github.com/blevesearch/bleve":                 "bleve's stop-word lists only (analysis/lang: data, no index); the index stays search's",
+		"internal/sqlrecord -> github.com/ClickHouse/clickhouse-go":       "a recording driver.Conn that renders the SQL built at run time for make sqlcheck; it connects to nothing",
+		"bench/themes -> github.com/ClickHouse/clickhouse-go":             "the themes benchmark creates and drops a scratch database; a test tool, not part of the product",
 		"deploy/examples/alert-consumer -> github.com/segmentio/kafka-go": "an example consumer for users, built outside the product on purpose",
 		"bench/distributed -> github.com/ClickHouse/clickhouse-go":        "the distributed benchmark creates, counts and drops a scratch database; a test tool, not part of the product",
 		"bench/distributed -> github.com/segmentio/kafka-go":              "the distributed benchmark reads consumer lag and deletes its topics on the local broker; a test tool, not part of the product",
