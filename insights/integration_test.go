@@ -531,6 +531,33 @@ func cookbookCases() []cookbookCase {
 		}},
 		{"digest_alerts", with(map[string]string{"watchlists": "globex"}, both...), nil, nil},
 		{"digest_freshness", with(nil, "until"), []string{"latest_write"}, []string{"2026-11-11 03:00:00"}},
+		// Markets (seedMarkets): x:1 DACH, x:2 Nordics (acme and globex),
+		// x:5 ANZ; the deleted x:6 (DACH) and its alert a6 nowhere, the
+		// retracted a7 (Nordics) neither.
+		{"digest_summary", with(map[string]string{"markets": "DACH,Nordics"}, both...), nil, []string{"3 | 2 | 2 | 0 | 1 | 0.333"}},
+		{"digest_summary", with(map[string]string{"markets": "DACH", "watchlists": "globex"}, both...), nil, []string{"0 | 0 | 0 | 0 | 0 | 0"}},
+		{"digest_volume", with(map[string]string{"markets": "Nordics", "bucket": "1d"}, both...), nil, []string{
+			"2026-11-10 00:00:00 | 2 | 2 | 0 | 0",
+		}},
+		{"digest_terms", with(map[string]string{"markets": "DACH"}, both...), nil, []string{
+			"acme | 1 | 0 | 1",
+			"refund | 1 | 0 | 1",
+		}},
+		{"digest_spikes", with(map[string]string{"min_mentions": "2", "markets": "DACH,Nordics"}, both...), nil, []string{
+			"acme | 2026-11-10 01:00:00 | 2 | 0.04 | 48",
+		}},
+		{"digest_spikes", with(map[string]string{"min_mentions": "2", "markets": "DACH"}, both...), nil, nil},
+		{"digest_posts", with(map[string]string{"watchlists": "acme", "markets": "ANZ", "top": "3"}, both...), nil, []string{
+			"x:5 | x | alice | 2026-11-11 03:00:00 | 40 | 3 | negative | a post by alice",
+		}},
+		{"digest_alerts", with(map[string]string{"as_of": "2026-11-12T00:00:00Z", "markets": "DACH"}, both...), nil, []string{
+			"care | 1 | 0 | 1 | 1 | 0 | 0 | 1",
+			"pr | 1 | 0 | 1 | 0 | 1 | 0 | 0",
+		}},
+		{"digest_alerts", with(map[string]string{"as_of": "2026-11-12T00:00:00Z", "markets": "Nordics"}, both...), nil, []string{
+			"pr | 1 | 1 | 1 | 0 | 0 | 1 | 1",
+		}},
+
 		{"sla_compliance", with(map[string]string{"as_of": "2026-11-12T00:00:00Z"}, both...), nil, []string{
 			"care | APAC | 1 | 0 | 1 | 0 | 0",
 			"care | EMEA | 1 | 1 | 0 | 0 | 1",
