@@ -139,6 +139,40 @@ func TestTwoStoriesAndNoiseMakeTwoThemes(t *testing.T) {
 	}
 }
 
+// A market scope reads the posts of its markets only: not the region's
+// posts of no market, not another market's.
+func TestMarketScope(t *testing.T) {
+	var m Memory
+	for i := range 20 {
+		at := t0.Add(time.Duration(i) * time.Hour)
+		m.Add(Post{Key: fmt.Sprintf("x:de%d", i), Text: fmt.Sprintf("invoice portal login fails again %d", i%3), CreatedAt: at}, Match{Watchlist: "acme", Region: "EMEA", Market: "DACH"})
+		m.Add(Post{Key: fmt.Sprintf("x:se%d", i), Text: fmt.Sprintf("parcel locker jammed shut %d", i%3), CreatedAt: at}, Match{Watchlist: "acme", Region: "EMEA", Market: "Nordics"})
+		m.Add(Post{Key: fmt.Sprintf("x:gb%d", i), Text: fmt.Sprintf("battery drains overnight %d", i%3), CreatedAt: at}, Match{Watchlist: "acme", Region: "EMEA"})
+	}
+	for _, c := range []struct {
+		sc    Scope
+		posts int64
+		label string
+	}{
+		{Scope{Markets: []string{"DACH"}}, 20, "invoice portal"},
+		{Scope{Markets: []string{"Nordics"}, Regions: []string{"EMEA"}}, 20, "parcel locker"},
+		{Scope{Markets: []string{"DACH", "Nordics"}}, 40, ""},
+		{Scope{Markets: []string{"DACH"}, Regions: []string{"APAC"}}, 0, ""},
+		{Scope{Markets: []string{"dach"}}, 0, ""}, // the column's spelling
+		{Scope{Regions: []string{"EMEA"}}, 60, ""},
+	} {
+		res := find(t, &m, DefaultOptions(), c.sc)
+		if res.Posts != c.posts {
+			t.Errorf("%+v: %d posts, want %d", c.sc, res.Posts, c.posts)
+		}
+		for _, th := range res.Themes {
+			if c.label != "" && !strings.Contains(th.Label, c.label) {
+				t.Errorf("%+v: theme %q, want only %q", c.sc, th.Label, c.label)
+			}
+		}
+	}
+}
+
 func TestGreekThemes(t *testing.T) {
 	var m Memory
 	rng := rand.New(rand.NewPCG(3, 4))
