@@ -120,7 +120,7 @@ func checkReader(t *testing.T, conn driver.Conn, cfg sink.Config) {
 
 	ch := ClickHouse{Conn: conn, DB: db, Cluster: cfg.Cluster != ""}
 	for _, sc := range []Scope{{}, {Watchlists: []string{"acme"}}, {Regions: []string{"EMEA"}}, {Teams: []string{"care"}, Regions: []string{"NA"}}, {Watchlists: []string{"globex"}},
-		{Markets: []string{"DACH"}}, {Regions: []string{"EMEA"}, Markets: []string{"Nordics"}}, {Markets: []string{"DACH", "Nordics"}}, {Regions: []string{"NA"}, Markets: []string{"DACH"}}} {
+		{Markets: []string{"DACH"}}, {Regions: []string{"EMEA"}, Markets: []string{"Nordics"}}, {Markets: []string{"DACH", "Nordics"}}, {Regions: []string{"NA"}, Markets: []string{"DACH"}}, {Markets: []string{`DACH') OR 1=1 --`}}} {
 		got, err := DefaultOptions().Find(ctx, ch, sc, t0, t0.Add(week), 10)
 		if err != nil {
 			t.Fatalf("scope %+v: %v", sc, err)

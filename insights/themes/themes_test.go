@@ -3,6 +3,7 @@ package themes
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"maps"
 	"math/rand/v2"
@@ -476,4 +477,23 @@ func (r strictReader) Scan(ctx context.Context, sc Scope, from, to time.Time, ma
 		return 0, fmt.Errorf("%s is before 1970", from)
 	}
 	return r.Memory.Scan(ctx, sc, from, to, max, maxText, fn)
+}
+
+// A market is bound as a quoted literal, however hostile, and a scope of
+// too many markets is refused.
+func TestClickHouseWhereMarkets(t *testing.T) {
+	ch := ClickHouse{DB: "earshot"}
+	w, err := ch.where(Scope{Markets: []string{`DACH') OR 1=1 --`, `x\' OR '1'='1`}}, t0, t0.Add(week))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := `market IN ('DACH\') OR 1=1 --', 'x\\\' OR \'1\'=\'1')`; !strings.Contains(w, want) {
+		t.Errorf("where %q, want it to hold %q", w, want)
+	}
+	if _, err := ch.where(Scope{Markets: make([]string, maxScopeValues+1)}, t0, t0.Add(week)); !errors.Is(err, ErrInvalid) {
+		t.Errorf("%d markets: %v, want ErrInvalid", maxScopeValues+1, err)
+	}
+	if _, err := ch.where(Scope{Markets: []string{"\xff"}}, t0, t0.Add(week)); !errors.Is(err, ErrInvalid) {
+		t.Errorf("a market not UTF-8: %v, want ErrInvalid", err)
+	}
 }
