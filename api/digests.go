@@ -7,6 +7,7 @@ import (
 	"path"
 	"regexp"
 	"slices"
+	"strings"
 
 	"github.com/earshot-dev/earshot/digest"
 )
@@ -31,11 +32,12 @@ var digestTypes = map[string]string{".html": "text/html; charset=utf-8", ".txt":
 // sees reports whether a caller of scope s may read a digest of scope d:
 // everything the digest covers must be inside the caller's scope. A
 // caller scoped to teams sees the digests scoped to some of its teams, one
-// scoped to regions those scoped to some of its regions; a caller scoped
-// to brands or to markets sees none (a digest's scope names no brands and
-// no market, so it covers every market's posts).
+// scoped to regions those scoped to some of its regions, one scoped to
+// markets those scoped to some of its markets (compared without regard to
+// case, as everywhere markets are); a caller scoped to brands sees none (a
+// digest's scope names no brands).
 func (s Scope) sees(d digest.Scope) bool {
-	within := func(mine, theirs []string) bool {
+	within := func(mine, theirs []string, eq func(a, b string) bool) bool {
 		if len(mine) == 0 {
 			return true
 		}
@@ -43,13 +45,15 @@ func (s Scope) sees(d digest.Scope) bool {
 			return false
 		}
 		for _, t := range theirs {
-			if !slices.Contains(mine, t) {
+			if !slices.ContainsFunc(mine, func(m string) bool { return eq(m, t) }) {
 				return false
 			}
 		}
 		return true
 	}
-	return len(s.Brands) == 0 && len(s.Markets) == 0 && within(s.Teams, d.Teams) && within(s.Regions, d.Regions)
+	exact := func(a, b string) bool { return a == b }
+	return len(s.Brands) == 0 && within(s.Teams, d.Teams, exact) && within(s.Regions, d.Regions, exact) &&
+		within(s.Markets, d.Markets, strings.EqualFold)
 }
 
 // listDigests is GET /v1/digests: the archived digests the caller's scope

@@ -84,3 +84,64 @@ func TestDigestsScoped(t *testing.T) {
 		t.Errorf("a responder: %d", r.code)
 	}
 }
+
+// A market-scoped caller sees a digest only if everything it covers is in
+// the caller's markets: a DACH digest, not one of DACH and the Nordics,
+// nor an unscoped, EMEA-wide or team digest (which cover other markets,
+// and posts of none).
+func TestDigestsMarketScoped(t *testing.T) {
+	until := time.Date(2026, 12, 7, 6, 0, 0, 0, time.UTC)
+	p := digest.PeriodID(until)
+	a := archive(t, t.TempDir(),
+		digest.Meta{Name: "DACH weekly", Slug: "dach-weekly", Period: p, Until: until, Scope: digest.Scope{Markets: []string{"DACH"}}},
+		digest.Meta{Name: "DACH acme", Slug: "dach-acme", Period: p, Until: until, Scope: digest.Scope{Watchlists: []string{"acme"}, Markets: []string{"DACH"}}},
+		digest.Meta{Name: "DACH and Nordics", Slug: "dach-nordics", Period: p, Until: until, Scope: digest.Scope{Markets: []string{"DACH", "Nordics"}}},
+		digest.Meta{Name: "all weekly", Slug: "all-weekly", Period: p, Until: until},
+		digest.Meta{Name: "EMEA daily", Slug: "emea-daily", Period: p, Until: until, Scope: digest.Scope{Regions: []string{"EMEA"}}},
+		digest.Meta{Name: "greece weekly", Slug: "greece-weekly", Period: p, Until: until, Scope: digest.Scope{Teams: []string{"greece"}}},
+	)
+	e := newEnv(t, func(_ *Config, d *Deps) { d.Digests = a })
+	for name, nt := range map[string]NewToken{
+		"analyst-dach":    {Name: "dana", Role: Analyst, Scope: Scope{Markets: []string{"dach"}}}, // markets compare without regard to case, as elsewhere
+		"analyst-nordics": {Name: "nina", Role: Analyst, Scope: Scope{Markets: []string{"Nordics"}}},
+		"analyst-dach-gr": {Name: "dimi", Role: Analyst, Scope: Scope{Teams: []string{"greece"}, Markets: []string{"DACH"}}},
+	} {
+		_, secret, err := e.tokens.Create(nt)
+		if err != nil {
+			t.Fatal(err)
+		}
+		e.tok[name] = secret
+	}
+	for caller, want := range map[string]string{
+		"analyst-dach":    "dach-acme dach-weekly",
+		"analyst-nordics": "",
+		"analyst-dach-gr": "", // greece and DACH: a digest must be inside both
+		"analyst-gr":      "greece-weekly",
+		"viewer":          "all-weekly dach-acme dach-nordics dach-weekly emea-daily greece-weekly",
+	} {
+		r := e.do(caller, "GET", "/v1/digests", "")
+		var b struct{ Items []digest.Meta }
+		if r.code != 200 || json.Unmarshal(r.body, &b) != nil {
+			t.Fatalf("%s: %d %s", caller, r.code, r.body)
+		}
+		var slugs []string
+		for _, m := range b.Items {
+			slugs = append(slugs, m.Slug)
+		}
+		slices.Sort(slugs)
+		if got := strings.Join(slugs, " "); got != want {
+			t.Errorf("%s sees %q, want %q", caller, got, want)
+		}
+	}
+	if r := e.do("analyst-dach", "GET", "/v1/digests/dach-weekly/"+p+"/digest.html", ""); r.code != 200 {
+		t.Errorf("own market's digest: %d %s", r.code, r.body)
+	}
+	for _, s := range []string{"dach-nordics", "all-weekly", "emea-daily"} {
+		if r := e.do("analyst-dach", "GET", "/v1/digests/"+s+"/"+p+"/digest.html", ""); r.code != 404 {
+			t.Errorf("%s to a DACH analyst: %d", s, r.code)
+		}
+		if r := e.do("analyst-nordics", "GET", "/v1/digests/"+s+"/"+p+"/digest.html", ""); r.code != 404 {
+			t.Errorf("%s to a Nordics analyst: %d", s, r.code)
+		}
+	}
+}

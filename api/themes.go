@@ -31,11 +31,11 @@ type ThemesAnswer struct {
 const maxThemeScope = 50
 
 // findThemes answers GET /v1/insights/themes?watchlist=…&team=…&region=…
-// &since=7d&until=now&limit=10. A caller scoped to teams or brands sees
-// the themes of their watchlists only (all of them when none is named; a
-// watchlist of another team is not found), one scoped to regions those
-// of their regions; one scoped to markets is refused (themes name no
-// market).
+// &market=…&since=7d&until=now&limit=10. A caller scoped to teams or
+// brands sees the themes of their watchlists only (all of them when none
+// is named; a watchlist of another team is not found), one scoped to
+// regions those of their regions, one scoped to markets those of their
+// markets (another market is not found).
 func (s *Server) findThemes(c *call) error {
 	if s.d.Themes == nil {
 		return errorf(http.StatusServiceUnavailable, CodeNotConfigured, "themes need ClickHouse, which is not configured")
@@ -43,19 +43,19 @@ func (s *Server) findThemes(c *call) error {
 	q := c.r.URL.Query()
 	for k := range q {
 		switch k {
-		case "watchlist", "team", "region", "since", "until", "limit":
+		case "watchlist", "team", "region", "market", "since", "until", "limit":
 		default:
-			return errorf(http.StatusBadRequest, CodeBadRequest, "unknown parameter %q: want watchlist, team, region, since, until, limit", truncate(k, 40))
+			return errorf(http.StatusBadRequest, CodeBadRequest, "unknown parameter %q: want watchlist, team, region, market, since, until, limit", truncate(k, 40))
 		}
 	}
-	sc := themes.Scope{Watchlists: q["watchlist"], Teams: q["team"], Regions: q["region"]}
-	for _, l := range [][]string{sc.Watchlists, sc.Teams, sc.Regions} {
+	sc := themes.Scope{Watchlists: q["watchlist"], Teams: q["team"], Regions: q["region"], Markets: q["market"]}
+	for _, l := range [][]string{sc.Watchlists, sc.Teams, sc.Regions, sc.Markets} {
 		if len(l) > maxThemeScope {
-			return errorf(http.StatusBadRequest, CodeBadRequest, "at most %d values of each of watchlist, team and region", maxThemeScope)
+			return errorf(http.StatusBadRequest, CodeBadRequest, "at most %d values of each of watchlist, team, region and market", maxThemeScope)
 		}
 		for _, v := range l {
 			if v == "" || len(v) > 200 {
-				return errorf(http.StatusBadRequest, CodeBadRequest, "an empty or over-long watchlist, team or region")
+				return errorf(http.StatusBadRequest, CodeBadRequest, "an empty or over-long watchlist, team, region or market")
 			}
 		}
 	}
@@ -108,10 +108,6 @@ func (s *Server) scopeThemes(id Identity, sc themes.Scope) (themes.Scope, error)
 	if own.Unscoped() {
 		return sc, nil
 	}
-	if len(own.Markets) > 0 {
-		// Themes name no market: they would show every market's posts.
-		return sc, errorf(http.StatusForbidden, CodeOutOfScope, "themes span every market; your token is scoped to %v", own.Markets)
-	}
 	if len(own.Teams)+len(own.Brands) > 0 {
 		visible, any := s.searchScope(Identity{Scope: Scope{Teams: own.Teams, Brands: own.Brands}})
 		if !any || visible == nil || len(visible.Watchlists) == 0 {
@@ -134,6 +130,20 @@ func (s *Server) scopeThemes(id Identity, sc themes.Scope) (themes.Scope, error)
 		}
 		if len(sc.Regions) == 0 {
 			sc.Regions = slices.Clone(own.Regions)
+		}
+	}
+	if len(own.Markets) > 0 {
+		// Markets compare without regard to case (Scope.seesMarket); the
+		// caller's own spelling (the org file's) is what the column holds.
+		for i, m := range sc.Markets {
+			j := slices.IndexFunc(own.Markets, func(o string) bool { return strings.EqualFold(o, m) })
+			if j < 0 {
+				return sc, errorf(http.StatusNotFound, CodeNotFound, "market %q not found", truncate(m, 40))
+			}
+			sc.Markets[i] = own.Markets[j]
+		}
+		if len(sc.Markets) == 0 {
+			sc.Markets = slices.Clone(own.Markets)
 		}
 	}
 	return sc, nil

@@ -135,13 +135,14 @@ func (s Scope) Params() map[string]string {
 		"watchlists": strings.Join(s.Watchlists, ","),
 		"teams":      strings.Join(s.Teams, ","),
 		"regions":    strings.Join(s.Regions, ","),
+		"markets":    strings.Join(s.Markets, ","),
 		"intents":    strings.Join(s.Intents, ","),
 	}
 }
 
 // Empty reports whether the scope covers everything.
 func (s Scope) Empty() bool {
-	return len(s.Watchlists)+len(s.Teams)+len(s.Regions)+len(s.Intents) == 0
+	return len(s.Watchlists)+len(s.Teams)+len(s.Regions)+len(s.Markets)+len(s.Intents) == 0
 }
 
 // Build runs the digest's queries for the period due at `at` (the

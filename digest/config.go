@@ -67,11 +67,11 @@ type Audience struct {
 
 // Scope is what a digest covers: posts matching all the filters given
 // (each a list: any of its names). An empty filter does not filter.
-// Markets can be added beside Regions.
 type Scope struct {
 	Watchlists []string `yaml:"watchlists"`
 	Teams      []string `yaml:"teams"`   // teams of the org file, as the watchlists name them
 	Regions    []string `yaml:"regions"` // of the posts
+	Markets    []string `yaml:"markets"` // of the posts (and alerts): the org file's markets, as it spells them
 	Intents    []string `yaml:"intents"` // complaint, feedback (product feedback), question…
 }
 
@@ -79,6 +79,7 @@ type Scope struct {
 type Known struct {
 	Teams    []string          // the org file's teams and the watchlists'; nil: none known, so none may be named
 	Regions  []string          // the enrichment's regions
+	Markets  []string          // the org file's markets; nil: none defined, so none may be named
 	Intents  []string          // the intents the enricher tags
 	Channels map[string]string // notify channel name → kind
 }
@@ -232,6 +233,11 @@ func (s Scope) validate(key string, k Known) error {
 		check("teams", s.Teams, k.Teams, "team")
 	}
 	check("regions", s.Regions, k.Regions, "region")
+	if len(s.Markets) > 0 && k.Markets == nil {
+		errs = append(errs, fmt.Errorf("%s: scope.markets: names markets, but the org file (route.org) defines none", key))
+	} else {
+		check("markets", s.Markets, k.Markets, "market")
+	}
 	check("intents", s.Intents, k.Intents, "intent")
 	return errors.Join(errs...)
 }

@@ -57,9 +57,9 @@ func TestWindow(t *testing.T) {
 }
 
 func TestValidate(t *testing.T) {
-	k := Known{Teams: []string{"legal"}, Regions: []string{"EMEA"}, Intents: []string{"complaint", "feedback"}, Channels: map[string]string{"mail": "email", "s": "slack", "pd": "pagerduty"}}
+	k := Known{Teams: []string{"legal"}, Regions: []string{"EMEA"}, Markets: []string{"DACH", "Nordics"}, Intents: []string{"complaint", "feedback"}, Channels: map[string]string{"mail": "email", "s": "slack", "pd": "pagerduty"}}
 	good := Digest{Name: "legal weekly", Schedule: "0 8 * * MON", Audience: Audience{Emails: []string{"l@example.com"}, Channels: []string{"s"}, Timezone: "Europe/Athens"},
-		Scope: Scope{Teams: []string{"legal"}, Regions: []string{"EMEA"}, Intents: []string{"complaint"}}}
+		Scope: Scope{Teams: []string{"legal"}, Regions: []string{"EMEA"}, Markets: []string{"DACH"}, Intents: []string{"complaint"}}}
 	if err := Validate([]Digest{good}, k); err != nil {
 		t.Fatalf("good digest refused: %v", err)
 	}
@@ -84,6 +84,10 @@ func TestValidate(t *testing.T) {
 	bad(func(d *Digest) { d.Scope.Teams = []string{"Legal"} }, `unknown team "Legal"`)
 	bad(func(d *Digest) { d.Scope.Regions = []string{"Atlantis"} }, `unknown region "Atlantis"`)
 	bad(func(d *Digest) { d.Scope.Watchlists = []string{"a\x00b"} }, "no commas or control characters")
+	bad(func(d *Digest) { d.Scope.Markets = []string{"Atlantis"} }, `scope.markets: unknown market "Atlantis"`)
+	bad(func(d *Digest) { d.Scope.Markets = []string{"dach"} }, `unknown market "dach"`) // the org file's spelling: the market column is compared exactly
+	bad(func(d *Digest) { d.Scope.Markets = []string{"DACH,Nordics"} }, "scope.markets")
+	bad(func(d *Digest) { d.Scope.Markets = make([]string, MaxScopeNames+1) }, "scope.markets: 101 names")
 	bad(func(d *Digest) { d.Period = time.Minute }, "period:")
 	bad(func(d *Digest) { d.Schedule = "*/10 * * * *" }, "digests run at most hourly")
 	bad(func(d *Digest) { d.Schedule, d.Period = "* * * * *", time.Hour }, "digests run at most hourly")
@@ -91,6 +95,9 @@ func TestValidate(t *testing.T) {
 	bad(func(d *Digest) { d.Name = "!!!" }, "name:")
 	if err := Validate([]Digest{{Name: "x", Schedule: "@daily", Audience: Audience{Emails: []string{"a@example.com"}}, Scope: Scope{Teams: []string{"legal"}}}}, Known{Channels: k.Channels}); err == nil || !strings.Contains(err.Error(), "neither an org file") {
 		t.Errorf("teams without an org file: %v", err)
+	}
+	if err := Validate([]Digest{{Name: "x", Schedule: "@daily", Audience: Audience{Emails: []string{"a@example.com"}}, Scope: Scope{Markets: []string{"DACH"}}}}, Known{Channels: k.Channels}); err == nil || !strings.Contains(err.Error(), "scope.markets: names markets, but the org file (route.org) defines none") {
+		t.Errorf("markets without an org file's markets: %v", err)
 	}
 	two := Known{Channels: map[string]string{"a": "email", "b": "email"}}
 	if err := Validate([]Digest{{Name: "x", Schedule: "@daily", Audience: Audience{Emails: []string{"a@example.com"}}}}, two); err == nil || !strings.Contains(err.Error(), "2 email channels") {

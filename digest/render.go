@@ -94,7 +94,7 @@ func (r *Report) periodText(loc *time.Location) string {
 func (r *Report) ScopeText() string {
 	s := r.Scope
 	if s.Empty() {
-		return "every watchlist, team, region and intent"
+		return "every watchlist, team, region, market and intent"
 	}
 	var parts []string
 	add := func(what string, names []string) {
@@ -105,6 +105,7 @@ func (r *Report) ScopeText() string {
 	add("watchlists", s.Watchlists)
 	add("teams", s.Teams)
 	add("regions", s.Regions)
+	add("markets", s.Markets)
 	add("intents", s.Intents)
 	return strings.Join(parts, "; ")
 }
@@ -292,9 +293,10 @@ func (r *Report) csvs() map[string][]byte {
 	i := strconv.FormatInt
 	f := func(v float64) string { return strconv.FormatFloat(v, 'f', -1, 64) }
 	ts := func(t time.Time) string { return t.UTC().Format(time.RFC3339) }
-	write("summary.csv", []string{"period", "since", "until", "mentions", "posts", "positive", "neutral", "negative", "net_sentiment"}, [][]string{
-		{"this", ts(r.Since), ts(r.Until), i(r.This.Mentions, 10), i(r.This.Posts, 10), i(r.This.Positive, 10), i(r.This.Neutral, 10), i(r.This.Negative, 10), f(r.This.Net)},
-		{"previous", ts(r.Previous), ts(r.Since), i(r.Prev.Mentions, 10), i(r.Prev.Posts, 10), i(r.Prev.Positive, 10), i(r.Prev.Neutral, 10), i(r.Prev.Negative, 10), f(r.Prev.Net)},
+	scope := r.ScopeText()
+	write("summary.csv", []string{"period", "since", "until", "mentions", "posts", "positive", "neutral", "negative", "net_sentiment", "scope"}, [][]string{
+		{"this", ts(r.Since), ts(r.Until), i(r.This.Mentions, 10), i(r.This.Posts, 10), i(r.This.Positive, 10), i(r.This.Neutral, 10), i(r.This.Negative, 10), f(r.This.Net), scope},
+		{"previous", ts(r.Previous), ts(r.Since), i(r.Prev.Mentions, 10), i(r.Prev.Posts, 10), i(r.Prev.Positive, 10), i(r.Prev.Neutral, 10), i(r.Prev.Negative, 10), f(r.Prev.Net), scope},
 	})
 	if r.Has(SectionVolume) {
 		var rows [][]string

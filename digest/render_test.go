@@ -234,3 +234,46 @@ func TestSpan(t *testing.T) {
 		}
 	}
 }
+
+// A market-scoped digest passes its markets to every scoped query (not to
+// freshness), and says so on the page, in the text part and in the CSV.
+func TestMarketScope(t *testing.T) {
+	run := seeded()
+	dach := weekly
+	dach.Name, dach.Scope = "DACH weekly", Scope{Watchlists: []string{"acme"}, Markets: []string{"DACH", "GR-CY"}}
+	r, err := Build(context.Background(), run, nil, dach, t1, t1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range r.Sources {
+		got, ok := s.Params["markets"]
+		switch {
+		case s.Query == "digest_freshness":
+			if ok {
+				t.Errorf("freshness given markets")
+			}
+		case got != "DACH,GR-CY":
+			t.Errorf("%s: markets %q, want DACH,GR-CY", s.Query, got)
+		}
+	}
+	loc, _ := dach.Location()
+	out, err := Render(r, loc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for what, s := range map[string]string{"page": out.HTML, "email": out.Email, "text": out.Text} {
+		if !strings.Contains(s, "watchlists acme; markets DACH, GR-CY") {
+			t.Errorf("the %s does not state the markets", what)
+		}
+	}
+	rows, err := csv.NewReader(bytes.NewReader(out.CSV["summary.csv"])).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if h := rows[0]; h[len(h)-1] != "scope" || rows[1][len(h)-1] != "watchlists acme; markets DACH, GR-CY" {
+		t.Errorf("summary.csv does not state the scope: %q", rows[:2])
+	}
+	if (Scope{Markets: []string{"DACH"}}).Empty() {
+		t.Errorf("a market-only scope is empty")
+	}
+}

@@ -227,6 +227,53 @@ func seedWith(t *testing.T, conn driver.Conn, c sink.Config) {
 	batch("alert_events", events)
 	batch("alert_events", events) // redelivered
 
+	// The desk's events (desk.<action>:<event_id>, seq orders them),
+	// written twice as a redelivery would: a1 claimed and resolved, a2
+	// claimed then unclaimed, a3 assigned past its deadline, a4 claimed,
+	// a5 claimed and resolved in the same second, a9 resolved and
+	// reopened, a11 claimed and resolved; a6 (deleted post) and a7
+	// (retracted) count nowhere.
+	var desk [][]any
+	for i, e := range []struct {
+		alert, queue, action string
+		at                   time.Time
+		seqPlus              uint64
+	}{
+		{"a1", "care", "claim", at(1*h + 10*time.Minute), 0},
+		{"a1", "care", "resolve", at(2 * h), 0},
+		{"a2", "care", "claim", at(27*h + 30*time.Minute), 0},
+		{"a2", "care", "unclaim", at(28 * h), 0},
+		{"a3", "care", "assign", at(3 * h), 0},
+		{"a4", "pr", "claim", at(47 * h), 0},
+		{"a5", "legal", "claim", at(26*h + 5*time.Minute), 0},
+		{"a5", "legal", "resolve", at(26*h + 5*time.Minute), 1},
+		{"a6", "care", "claim", at(27*h + 5*time.Minute), 0},
+		{"a7", "care", "claim", at(3*h + 10*time.Minute), 0},
+		{"a9", "care", "resolve", at(6 * h), 0},
+		{"a9", "care", "reopen", at(6*h + 30*time.Minute), 0},
+		{"a11", "pr", "claim", at(29 * h), 0},
+		{"a11", "pr", "resolve", at(31 * h), 0},
+	} {
+		id := fmt.Sprintf("ev%d", i)
+		desk = append(desk, []any{e.alert, e.queue, "desk." + e.action + ":" + id, "ann", e.at.UTC(), "", id, uint64(e.at.UnixNano()) + e.seqPlus,
+			"", "", time.Unix(0, 0).UTC(), "", at(50 * h)})
+	}
+	deskCols := "alert_id, queue, event, actor, at, note, event_id, seq, assignee, outcome, snoozed_until, url, inserted_at"
+	for range 2 {
+		b, err := conn.PrepareBatch(ctx, "INSERT INTO "+db+".alert_events ("+deskCols+")")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range desk {
+			if err := b.Append(r...); err != nil {
+				t.Fatalf("desk events: %v", err)
+			}
+		}
+		if err := b.Send(); err != nil {
+			t.Fatalf("desk events: %v", err)
+		}
+	}
+
 	// All posts heard: minute, platform, lang, post_hash.
 	var vol [][]any
 	for i := uint64(1); i <= 10; i++ {
@@ -531,6 +578,51 @@ func cookbookCases() []cookbookCase {
 		}},
 		{"digest_alerts", with(map[string]string{"watchlists": "globex"}, both...), nil, nil},
 		{"digest_freshness", with(nil, "until"), []string{"latest_write"}, []string{"2026-11-11 03:00:00"}},
+		// The desk's SLA (queue | alerts | open | claimed | resolved |
+		// with_sla | first_response_breached | resolve_breached), the
+		// first response being the first claim, assignment, resolve or
+		// acknowledgement: care's a3 answered past its deadline; open
+		// alerts past the 4h resolve target are breaches, as is a resolve
+		// after it.
+		{"desk_sla", with(map[string]string{"as_of": "2026-11-12T00:00:00Z", "resolve_within": "4h"}, both...), nil, []string{
+			"care | 4 | 2 | 1 | 1 | 4 | 1 | 3",
+			"legal | 1 | 0 | 0 | 1 | 0 | 0 | 0",
+			"pr | 2 | 0 | 1 | 1 | 2 | 0 | 1",
+			"sales | 5 | 5 | 0 | 0 | 0 | 0 | 5",
+		}},
+		// As of t0+6h15m, before a9's reopen and past a3's 4h.
+		{"desk_sla", map[string]string{"since": "2026-11-10T00:00:00Z", "until": "2026-11-10T06:15:00Z", "as_of": "2026-11-10T06:15:00Z", "queue": "care", "resolve_within": "4h"}, nil, []string{
+			"care | 3 | 0 | 1 | 2 | 3 | 1 | 1",
+		}},
+		{"desk_sla", with(map[string]string{"queue": "nobody"}, both...), nil, nil},
+
+		// Markets (seedMarkets): x:1 DACH, x:2 Nordics (acme and globex),
+		// x:5 ANZ; the deleted x:6 (DACH) and its alert a6 nowhere, the
+		// retracted a7 (Nordics) neither.
+		{"digest_summary", with(map[string]string{"markets": "DACH,Nordics"}, both...), nil, []string{"3 | 2 | 2 | 0 | 1 | 0.333"}},
+		{"digest_summary", with(map[string]string{"markets": "DACH", "watchlists": "globex"}, both...), nil, []string{"0 | 0 | 0 | 0 | 0 | 0"}},
+		{"digest_volume", with(map[string]string{"markets": "Nordics", "bucket": "1d"}, both...), nil, []string{
+			"2026-11-10 00:00:00 | 2 | 2 | 0 | 0",
+		}},
+		{"digest_terms", with(map[string]string{"markets": "DACH"}, both...), nil, []string{
+			"acme | 1 | 0 | 1",
+			"refund | 1 | 0 | 1",
+		}},
+		{"digest_spikes", with(map[string]string{"min_mentions": "2", "markets": "DACH,Nordics"}, both...), nil, []string{
+			"acme | 2026-11-10 01:00:00 | 2 | 0.04 | 48",
+		}},
+		{"digest_spikes", with(map[string]string{"min_mentions": "2", "markets": "DACH"}, both...), nil, nil},
+		{"digest_posts", with(map[string]string{"watchlists": "acme", "markets": "ANZ", "top": "3"}, both...), nil, []string{
+			"x:5 | x | alice | 2026-11-11 03:00:00 | 40 | 3 | negative | a post by alice",
+		}},
+		{"digest_alerts", with(map[string]string{"as_of": "2026-11-12T00:00:00Z", "markets": "DACH"}, both...), nil, []string{
+			"care | 1 | 0 | 1 | 1 | 0 | 0 | 1",
+			"pr | 1 | 0 | 1 | 0 | 1 | 0 | 0",
+		}},
+		{"digest_alerts", with(map[string]string{"as_of": "2026-11-12T00:00:00Z", "markets": "Nordics"}, both...), nil, []string{
+			"pr | 1 | 1 | 1 | 0 | 0 | 1 | 1",
+		}},
+
 		{"sla_compliance", with(map[string]string{"as_of": "2026-11-12T00:00:00Z"}, both...), nil, []string{
 			"care | APAC | 1 | 0 | 1 | 0 | 0",
 			"care | EMEA | 1 | 1 | 0 | 0 | 1",

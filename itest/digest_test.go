@@ -196,10 +196,14 @@ digests:
 			this := query("digest_summary", with(scope, "since", s, "until", u))
 			before := query("digest_summary", with(scope, "since", prev, "until", s))
 			sum := csvs("summary.csv")
-			if got, want := sum[1][3:], cellsOf(this.Rows[0]); !slices.Equal(got, want) {
+			last := len(sum[0]) - 1 // the scope, in words
+			if sum[0][last] != "scope" || sum[1][last] == "" || sum[2][last] != sum[1][last] {
+				t.Errorf("summary.csv does not state the scope: %q", sum)
+			}
+			if got, want := sum[1][3:last], cellsOf(this.Rows[0]); !slices.Equal(got, want) {
 				t.Errorf("summary.csv this period %q, digest_summary says %q", got, want)
 			}
-			if got, want := sum[2][3:], cellsOf(before.Rows[0]); !slices.Equal(got, want) {
+			if got, want := sum[2][3:last], cellsOf(before.Rows[0]); !slices.Equal(got, want) {
 				t.Errorf("summary.csv previous period %q, digest_summary says %q", got, want)
 			}
 			cells := map[string]string{}

@@ -141,6 +141,18 @@ func TestGrafanaDashboards(t *testing.T) {
 	if n := rowsOf[d.Panels[0].Targets[0].RawSQL]; n == 0 {
 		t.Errorf("%q shows nothing for the stored matches", d.Panels[0].Title)
 	}
+	// The cookbook's significant_words has a panel, over the watchlist
+	// variable and the dashboard's range (this period) against the four
+	// ranges before it, as the query's defaults do.
+	var sig string
+	for _, pn := range d.Panels {
+		if strings.HasPrefix(pn.Title, "Significant words") && len(pn.Targets) == 1 {
+			sig = pn.Targets[0].RawSQL
+		}
+	}
+	if sig == "" || !strings.Contains(sig, "${watchlist:singlequote}") || !strings.Contains(sig, "posts_dedup") || !strings.Contains(sig, "matches_dedup") {
+		t.Errorf("no significant words panel over the watchlists' deduplicated posts: %q", sig)
+	}
 
 	// Every metric the health dashboard plots is exported by a pipeline
 	// (the one above), or by a live connector (lag and reconnects have no

@@ -112,8 +112,8 @@ func (c *Config) Validate() error {
 	return errors.Join(errs...)
 }
 
-// DigestNames are the names a digest may use: the org file's teams, the
-// enrichment's regions and intents, the notification channels.
+// DigestNames are the names a digest may use: the org file's teams and
+// markets, the enrichment's regions and intents, the notification channels.
 func (c *Config) DigestNames() (digest.Known, error) {
 	k := digest.Known{Regions: region.Names(region.Map(c.Enrich.Regions)), Intents: enrich.IntentNames(), Channels: map[string]string{}}
 	for name, ch := range c.Notify.Channels {
@@ -139,6 +139,9 @@ func (c *Config) DigestNames() (digest.Known, error) {
 			if !slices.Contains(k.Teams, t.Name) {
 				k.Teams = append(k.Teams, t.Name)
 			}
+		}
+		for _, m := range org.Markets {
+			k.Markets = append(k.Markets, m.Name)
 		}
 	}
 	slices.Sort(k.Teams)

@@ -133,12 +133,13 @@ func (p *Process) addDigests(ctx context.Context, n *notify.Notifier, log *slog.
 }
 
 // DigestThemes gives a digest the themes of insights/themes (what the API
-// and the dashboard show) for its scope's watchlists, teams and regions.
+// and the dashboard show) for its scope's watchlists, teams, regions and
+// markets.
 type DigestThemes struct{ Finder themes.Bound }
 
 // Themes finds the top themes of s in [since, until).
 func (t DigestThemes) Themes(ctx context.Context, s digest.Scope, since, until time.Time, top int) ([]digest.Theme, error) {
-	res, err := t.Finder.Find(ctx, themes.Scope{Watchlists: s.Watchlists, Teams: s.Teams, Regions: s.Regions}, since, until, top)
+	res, err := t.Finder.Find(ctx, themes.Scope{Watchlists: s.Watchlists, Teams: s.Teams, Regions: s.Regions, Markets: s.Markets}, since, until, top)
 	if err != nil {
 		return nil, err
 	}

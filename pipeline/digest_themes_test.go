@@ -63,3 +63,24 @@ func TestDigestThemesFromInsightsThemes(t *testing.T) {
 		}
 	}
 }
+
+// A market-scoped digest's themes are its markets' only.
+func TestDigestThemesOfAMarket(t *testing.T) {
+	var m themes.Memory
+	t0 := time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
+	for i := range 30 {
+		at := t0.Add(time.Duration(i) * time.Minute)
+		m.Add(themes.Post{Key: fmt.Sprintf("x:de%d", i), Text: fmt.Sprintf("acme invoice portal login fails %d", i), Sentiment: "negative", CreatedAt: at, Keywords: []string{"acme"}},
+			themes.Match{Watchlist: "acme", Team: "care", Region: "EMEA", Market: "DACH"})
+		m.Add(themes.Post{Key: fmt.Sprintf("x:gb%d", i), Text: fmt.Sprintf("acme battery drains overnight again %d", i), Sentiment: "negative", CreatedAt: at, Keywords: []string{"acme"}},
+			themes.Match{Watchlist: "acme", Team: "care", Region: "EMEA"})
+	}
+	dt := DigestThemes{themes.Bound{Reader: &m, Options: themes.DefaultOptions()}}
+	got, err := dt.Themes(context.Background(), digest.Scope{Watchlists: []string{"acme"}, Markets: []string{"DACH"}}, t0, t0.Add(24*time.Hour), 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 1 || !strings.Contains(got[0].Label, "invoice") || got[0].Size != 30 {
+		t.Errorf("themes %+v, want DACH's invoice portal (30 posts) only", got)
+	}
+}

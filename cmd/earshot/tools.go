@@ -360,7 +360,7 @@ func insightsThemesCommand(stdout io.Writer) *cobra.Command {
 	var sc themes.Scope
 	var since, until, format string
 	var limit int
-	c := &cobra.Command{Use: "themes", Short: "themes of a watchlist, team or region: posts grouped by the phrases they share", Args: noArgs,
+	c := &cobra.Command{Use: "themes", Short: "themes of a watchlist, team, region or market: posts grouped by the phrases they share", Args: noArgs,
 		RunE: func(*cobra.Command, []string) error {
 			if format != "table" && format != "json" {
 				return usageError("--format %q: want table or json", format)
@@ -387,6 +387,7 @@ func insightsThemesCommand(stdout io.Writer) *cobra.Command {
 	fs.StringSliceVar(&sc.Watchlists, "watchlist", nil, "watchlists (repeatable; default all)")
 	fs.StringSliceVar(&sc.Teams, "team", nil, "teams (repeatable)")
 	fs.StringSliceVar(&sc.Regions, "region", nil, "regions (repeatable)")
+	fs.StringSliceVar(&sc.Markets, "market", nil, "markets of org.yaml, as spelt there (repeatable)")
 	fs.StringVar(&since, "since", "7d", "start of the period (RFC 3339, a date, or back from now: 24h, 7d)")
 	fs.StringVar(&until, "until", "now", "end of the period (exclusive)")
 	fs.IntVar(&limit, "limit", 10, "themes at most (1 to 100)")

@@ -109,6 +109,9 @@ with tempfile.TemporaryDirectory() as path:
         "INSERT INTO earshot.volume_in (minute, platform, lang, post_hash) VALUES (toStartOfMinute(now() - 3600), 'p', 'en', 1), (toStartOfMinute(now() - 3600), 'p', 'en', 2)",
         "INSERT INTO earshot.alerts (alert_id, queue, team, priority, rule, post_key, watchlists, region, incident, incident_size, spike, retracted, handed_off_from, unstaffed, created_at, due_at, payload, inserted_at) VALUES ('al1', 'care', 'care-team', 'P1', 'r', 'p:1', ['acme'], 'EMEA', 'inc1', 2, 0, 0, 'pr', 0, now() - 7200, now() - 3600, '{}', now()), ('al2', 'care', 'care-team', 'P2', 'r', 'p:1', ['acme'], 'EMEA', '', 1, 0, 0, '', 0, now() - 7200, now() + 3600, '{}', now())",
         "INSERT INTO earshot.alert_events (alert_id, queue, event, actor, at, note, inserted_at) VALUES ('al1', 'care', 'created', 'sink', now() - 7200, '', now()), ('al2', 'care', 'created', 'sink', now() - 7200, '', now()), ('al2', 'care', 'acknowledged', 'ann', now() - 7140, '', now())",
+        # A desk claim of al1 past its deadline, written twice (a redelivery).
+        "INSERT INTO earshot.alert_events (alert_id, queue, event, actor, at, note, event_id, seq, inserted_at) VALUES ('al1', 'care', 'desk.claim:e1', 'ann', now() - 1800, '', 'e1', 1, now())",
+        "INSERT INTO earshot.alert_events (alert_id, queue, event, actor, at, note, event_id, seq, inserted_at) VALUES ('al1', 'care', 'desk.claim:e1', 'ann', now() - 1800, '', 'e1', 1, now())",
     ):
         check("cookbook seed", stmt)
     # These return rows only above a threshold the few seeded rows are below
@@ -119,6 +122,13 @@ with tempfile.TemporaryDirectory() as path:
         if got is not None and got == "" and name not in thresholds:
             failed += 1
             print(f"FAIL cookbook query {name}: no rows over the seeded data", file=sys.stderr)
+    # The desk's SLA, row by row: al1 claimed past its deadline, al2
+    # acknowledged in time and unclaimed; neither past the 1d resolve target.
+    if "desk_sla" in spec.get("queries", {}):
+        got = check("cookbook query desk_sla again", spec["queries"]["desk_sla"])
+        if got is not None and got != '"care",2,1,1,0,2,1,0':
+            failed += 1
+            print(f"FAIL cookbook query desk_sla: {got!r}, want care,2,1,1,0,2,1,0", file=sys.stderr)
     # The SQL the sink, the API, the escalation job, insights and themes
     # build at run time (earshot migrate --print renders it with arguments
     # naming these seeds): every statement must run, and where the seeds

@@ -8,6 +8,7 @@
 -- param watchlists string = "": comma-separated watchlists (an alert on any of them counts), or "" for all
 -- param teams string = "": comma-separated teams the alerts went to, or "" for all
 -- param regions string = "": comma-separated regions, or "" for all
+-- param markets string = "": comma-separated markets of the alerts (org.yaml markets, as spelt there), or "" for all
 -- param since datetime = 7d: start of the window (alert creation time)
 -- param until datetime = now: end of the window (exclusive)
 -- param as_of datetime = now: the time open alerts are judged at
@@ -25,6 +26,7 @@ WHERE retracted = 0
     AND ({watchlists} = '' OR hasAny(watchlists, splitByChar(',', {watchlists})))
     AND ({teams} = '' OR has(splitByChar(',', {teams}), team))
     AND ({regions} = '' OR has(splitByChar(',', {regions}), region))
+    AND ({markets} = '' OR has(splitByChar(',', {markets}), market))
     AND created_at >= {since} AND created_at < {until}
 GROUP BY queue
 ORDER BY alerts DESC, queue

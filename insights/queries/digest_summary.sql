@@ -7,6 +7,7 @@
 -- param watchlists string = "": comma-separated watchlists, or "" for all
 -- param teams string = "": comma-separated owning teams (of the watchlists), or "" for all
 -- param regions string = "": comma-separated regions of the posts, or "" for all
+-- param markets string = "": comma-separated markets of the posts (org.yaml markets, as spelt there), or "" for all
 -- param intents string = "": comma-separated intents; a post with any of them counts; "" for all
 -- param since datetime = 7d: start of the window
 -- param until datetime = now: end of the window (exclusive)
@@ -21,5 +22,6 @@ FROM {db}.matches_dedup
 WHERE ({watchlists} = '' OR has(splitByChar(',', {watchlists}), watchlist))
     AND ({teams} = '' OR has(splitByChar(',', {teams}), team))
     AND ({regions} = '' OR has(splitByChar(',', {regions}), region))
+    AND ({markets} = '' OR has(splitByChar(',', {markets}), market))
     AND ({intents} = '' OR hasAny(intents, splitByChar(',', {intents})))
     AND created_at >= {since} AND created_at < {until}

@@ -6,6 +6,7 @@
 -- param watchlists string = "": comma-separated watchlists, or "" for all
 -- param teams string = "": comma-separated owning teams (of the watchlists), or "" for all
 -- param regions string = "": comma-separated regions of the posts, or "" for all
+-- param markets string = "": comma-separated markets of the posts (org.yaml markets, as spelt there), or "" for all
 -- param intents string = "": comma-separated intents; a post with any of them counts; "" for all
 -- param since datetime = 7d: start of this period (the previous one is as long, just before)
 -- param until datetime = now: end of this period (exclusive)
@@ -22,6 +23,7 @@ ARRAY JOIN keywords AS term
 WHERE ({watchlists} = '' OR has(splitByChar(',', {watchlists}), watchlist))
     AND ({teams} = '' OR has(splitByChar(',', {teams}), team))
     AND ({regions} = '' OR has(splitByChar(',', {regions}), region))
+    AND ({markets} = '' OR has(splitByChar(',', {markets}), market))
     AND ({intents} = '' OR hasAny(intents, splitByChar(',', {intents})))
     AND created_at >= toDateTime(2 * toInt64(toUInt32({since})) - toInt64(toUInt32({until}))) AND created_at < {until}
 GROUP BY term

@@ -158,7 +158,7 @@ func (c ClickHouse) where(sc Scope, from, to time.Time) (string, error) {
 	for _, f := range []struct {
 		col  string
 		vals []string
-	}{{"watchlist", sc.Watchlists}, {"team", sc.Teams}, {"region", sc.Regions}} {
+	}{{"watchlist", sc.Watchlists}, {"team", sc.Teams}, {"region", sc.Regions}, {"market", sc.Markets}} {
 		if len(f.vals) == 0 {
 			continue
 		}

@@ -82,18 +82,21 @@ func checkReader(t *testing.T, conn driver.Conn, cfg sink.Config) {
 		var items []*post.Item
 		for _, mp := range m.posts {
 			id := strings.TrimPrefix(mp.p.Key, "synthetic:")
-			region := "EMEA"
-			if truth[mp.p.Key] == "store" {
-				region = "NA" // the store's posts are of another region
+			region, market := "EMEA", "Nordics" // the noise is the Nordics'
+			switch truth[mp.p.Key] {
+			case "store":
+				region, market = "NA", "" // the store's posts are of another region, and of no market
+			case "battery":
+				market = "DACH"
 			}
 			items = append(items, &post.Item{
 				Post:       &post.Post{Platform: "synthetic", ID: id, Text: mp.p.Text, CreatedAt: mp.p.CreatedAt.Truncate(time.Second), IngestedAt: mp.p.CreatedAt},
-				Enrichment: &post.Enrichment{SentimentLabel: mp.p.Sentiment, Region: region},
+				Enrichment: &post.Enrichment{SentimentLabel: mp.p.Sentiment, Region: region, Market: market},
 				Matches:    []post.Match{{Watchlist: "acme", Version: 1, Brand: "acme", Team: "care", Keywords: []string{"acme"}}},
 			})
 			p := mp.p
 			p.CreatedAt = p.CreatedAt.Truncate(time.Second)
-			mem.Add(p, Match{Watchlist: "acme", Team: "care", Region: region})
+			mem.Add(p, Match{Watchlist: "acme", Team: "care", Region: region, Market: market})
 		}
 		for range 2 { // a redelivery
 			if _, err := stage(ctx, post.Batch{Items: items}); err != nil {
@@ -116,7 +119,8 @@ func checkReader(t *testing.T, conn driver.Conn, cfg sink.Config) {
 	}
 
 	ch := ClickHouse{Conn: conn, DB: db, Cluster: cfg.Cluster != ""}
-	for _, sc := range []Scope{{}, {Watchlists: []string{"acme"}}, {Regions: []string{"EMEA"}}, {Teams: []string{"care"}, Regions: []string{"NA"}}, {Watchlists: []string{"globex"}}} {
+	for _, sc := range []Scope{{}, {Watchlists: []string{"acme"}}, {Regions: []string{"EMEA"}}, {Teams: []string{"care"}, Regions: []string{"NA"}}, {Watchlists: []string{"globex"}},
+		{Markets: []string{"DACH"}}, {Regions: []string{"EMEA"}, Markets: []string{"Nordics"}}, {Markets: []string{"DACH", "Nordics"}}, {Regions: []string{"NA"}, Markets: []string{"DACH"}}, {Markets: []string{`DACH') OR 1=1 --`}}} {
 		got, err := DefaultOptions().Find(ctx, ch, sc, t0, t0.Add(week), 10)
 		if err != nil {
 			t.Fatalf("scope %+v: %v", sc, err)
@@ -136,6 +140,11 @@ func checkReader(t *testing.T, conn driver.Conn, cfg sink.Config) {
 	all, _ := DefaultOptions().Find(ctx, ch, Scope{}, t0, t0.Add(week), 10)
 	if len(all.Themes) != 2 || all.Posts != 190 || all.Themes[0].Posts != 40 || all.Themes[0].Previous != 10 || all.Themes[1].Posts != 30 {
 		t.Errorf("all: %d posts, themes %v; want 190 posts, the battery's 40 (50 less 10 deleted, 10 before), the store's 30", all.Posts, all.Themes)
+	}
+	// The battery's market: its 40 posts (50 less 10 deleted), one theme.
+	dach, _ := DefaultOptions().Find(ctx, ch, Scope{Markets: []string{"DACH"}}, t0, t0.Add(week), 10)
+	if dach.Posts != 40 || len(dach.Themes) != 1 || dach.Themes[0].Posts != 40 {
+		t.Errorf("DACH: %d posts, themes %v; want the battery's 40 only", dach.Posts, dach.Themes)
 	}
 	// A sample: read 50 of 190, the same twice.
 	o := DefaultOptions()

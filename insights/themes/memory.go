@@ -14,6 +14,7 @@ import (
 // Match is one watchlist's match of a post, as Memory keeps it.
 type Match struct {
 	Watchlist, Team, Region string
+	Market                  string // org.yaml market, "" for none
 }
 
 // Memory is a Reader over posts held in memory, for tests, tools and
@@ -86,7 +87,7 @@ func mix(x uint64) uint64 {
 
 func (sc Scope) admits(x Match) bool {
 	in := func(list []string, v string) bool { return len(list) == 0 || slices.Contains(list, v) }
-	return in(sc.Watchlists, x.Watchlist) && in(sc.Teams, x.Team) && in(sc.Regions, x.Region)
+	return in(sc.Watchlists, x.Watchlist) && in(sc.Teams, x.Team) && in(sc.Regions, x.Region) && in(sc.Markets, x.Market)
 }
 
 // Scan implements Reader: the sample is the posts with the smallest hashes

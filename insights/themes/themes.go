@@ -48,12 +48,15 @@ import (
 )
 
 // Scope narrows the posts themes are found in: a post is in scope when one
-// of its matches is of one of Watchlists, of one of Teams and in one of
-// Regions (an empty list does not narrow).
+// of its matches is of one of Watchlists, of one of Teams, in one of
+// Regions and in one of Markets (org.yaml markets, as the market column
+// spells them; a post of no market is in none). An empty list does not
+// narrow.
 type Scope struct {
 	Watchlists []string `json:"watchlists,omitempty"`
 	Teams      []string `json:"teams,omitempty"`
 	Regions    []string `json:"regions,omitempty"`
+	Markets    []string `json:"markets,omitempty"`
 }
 
 // Post is a post as themes read it.

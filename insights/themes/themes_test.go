@@ -3,6 +3,7 @@ package themes
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"maps"
 	"math/rand/v2"
@@ -136,6 +137,40 @@ func TestTwoStoriesAndNoiseMakeTwoThemes(t *testing.T) {
 	// Another watchlist's scope sees none of it.
 	if res := find(t, &m, DefaultOptions(), Scope{Watchlists: []string{"globex"}}); len(res.Themes) != 0 || res.Posts != 0 {
 		t.Errorf("scope globex: %d themes of %d posts, want none", len(res.Themes), res.Posts)
+	}
+}
+
+// A market scope reads the posts of its markets only: not the region's
+// posts of no market, not another market's.
+func TestMarketScope(t *testing.T) {
+	var m Memory
+	for i := range 20 {
+		at := t0.Add(time.Duration(i) * time.Hour)
+		m.Add(Post{Key: fmt.Sprintf("x:de%d", i), Text: fmt.Sprintf("invoice portal login fails again %d", i%3), CreatedAt: at}, Match{Watchlist: "acme", Region: "EMEA", Market: "DACH"})
+		m.Add(Post{Key: fmt.Sprintf("x:se%d", i), Text: fmt.Sprintf("parcel locker jammed shut %d", i%3), CreatedAt: at}, Match{Watchlist: "acme", Region: "EMEA", Market: "Nordics"})
+		m.Add(Post{Key: fmt.Sprintf("x:gb%d", i), Text: fmt.Sprintf("battery drains overnight %d", i%3), CreatedAt: at}, Match{Watchlist: "acme", Region: "EMEA"})
+	}
+	for _, c := range []struct {
+		sc    Scope
+		posts int64
+		label string
+	}{
+		{Scope{Markets: []string{"DACH"}}, 20, "invoice portal"},
+		{Scope{Markets: []string{"Nordics"}, Regions: []string{"EMEA"}}, 20, "parcel locker"},
+		{Scope{Markets: []string{"DACH", "Nordics"}}, 40, ""},
+		{Scope{Markets: []string{"DACH"}, Regions: []string{"APAC"}}, 0, ""},
+		{Scope{Markets: []string{"dach"}}, 0, ""}, // the column's spelling
+		{Scope{Regions: []string{"EMEA"}}, 60, ""},
+	} {
+		res := find(t, &m, DefaultOptions(), c.sc)
+		if res.Posts != c.posts {
+			t.Errorf("%+v: %d posts, want %d", c.sc, res.Posts, c.posts)
+		}
+		for _, th := range res.Themes {
+			if c.label != "" && !strings.Contains(th.Label, c.label) {
+				t.Errorf("%+v: theme %q, want only %q", c.sc, th.Label, c.label)
+			}
+		}
 	}
 }
 
@@ -442,4 +477,23 @@ func (r strictReader) Scan(ctx context.Context, sc Scope, from, to time.Time, ma
 		return 0, fmt.Errorf("%s is before 1970", from)
 	}
 	return r.Memory.Scan(ctx, sc, from, to, max, maxText, fn)
+}
+
+// A market is bound as a quoted literal, however hostile, and a scope of
+// too many markets is refused.
+func TestClickHouseWhereMarkets(t *testing.T) {
+	ch := ClickHouse{DB: "earshot"}
+	w, err := ch.where(Scope{Markets: []string{`DACH') OR 1=1 --`, `x\' OR '1'='1`}}, t0, t0.Add(week))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := `market IN ('DACH\') OR 1=1 --', 'x\\\' OR \'1\'=\'1')`; !strings.Contains(w, want) {
+		t.Errorf("where %q, want it to hold %q", w, want)
+	}
+	if _, err := ch.where(Scope{Markets: make([]string, maxScopeValues+1)}, t0, t0.Add(week)); !errors.Is(err, ErrInvalid) {
+		t.Errorf("%d markets: %v, want ErrInvalid", maxScopeValues+1, err)
+	}
+	if _, err := ch.where(Scope{Markets: []string{"\xff"}}, t0, t0.Add(week)); !errors.Is(err, ErrInvalid) {
+		t.Errorf("a market not UTF-8: %v, want ErrInvalid", err)
+	}
 }

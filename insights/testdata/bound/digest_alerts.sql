@@ -12,6 +12,7 @@ WHERE retracted = 0
     AND ('' = '' OR hasAny(watchlists, splitByChar(',', '')))
     AND ('' = '' OR has(splitByChar(',', ''), team))
     AND ('' = '' OR has(splitByChar(',', ''), region))
+    AND ('' = '' OR has(splitByChar(',', ''), market))
     AND created_at >= toDateTime(1794744000) AND created_at < toDateTime(1795348800)
 GROUP BY queue
 ORDER BY alerts DESC, queue

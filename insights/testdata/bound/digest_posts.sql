@@ -15,6 +15,7 @@ WHERE created_at >= toDateTime(1794744000) AND created_at < toDateTime(179534880
         WHERE ('' = '' OR has(splitByChar(',', ''), watchlist))
     AND ('' = '' OR has(splitByChar(',', ''), team))
     AND ('' = '' OR has(splitByChar(',', ''), region))
+    AND ('' = '' OR has(splitByChar(',', ''), market))
     AND ('' = '' OR hasAny(intents, splitByChar(',', '')))
             AND created_at >= toDateTime(1794744000) AND created_at < toDateTime(1795348800)
     )

@@ -8,6 +8,7 @@ ARRAY JOIN keywords AS term
 WHERE ('' = '' OR has(splitByChar(',', ''), watchlist))
     AND ('' = '' OR has(splitByChar(',', ''), team))
     AND ('' = '' OR has(splitByChar(',', ''), region))
+    AND ('' = '' OR has(splitByChar(',', ''), market))
     AND ('' = '' OR hasAny(intents, splitByChar(',', '')))
     AND created_at >= toDateTime(2 * toInt64(toUInt32(toDateTime(1794744000))) - toInt64(toUInt32(toDateTime(1795348800)))) AND created_at < toDateTime(1795348800)
 GROUP BY term

@@ -8,6 +8,7 @@ FROM earshot.matches_dedup
 WHERE ('' = '' OR has(splitByChar(',', ''), watchlist))
     AND ('' = '' OR has(splitByChar(',', ''), team))
     AND ('' = '' OR has(splitByChar(',', ''), region))
+    AND ('' = '' OR has(splitByChar(',', ''), market))
     AND ('' = '' OR hasAny(intents, splitByChar(',', '')))
     AND created_at >= toDateTime(1794744000) AND created_at < toDateTime(1795348800)
 GROUP BY bucket_start
