@@ -114,7 +114,7 @@ func (m *MemAlerts) stats(now time.Time) (map[string][2]int, map[string]uint64) 
 	for name, q := range m.queues {
 		var n [2]int
 		for _, a := range q.byID {
-			switch a.Desk.State {
+			switch a.viewed().Desk.State { // a retracted alert is closed by the platform
 			case StateNew, "":
 				n[0]++
 			case StateClaimed:
