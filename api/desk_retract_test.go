@@ -3,10 +3,13 @@ package api
 import (
 	"context"
 	"errors"
+	"io"
+	"log/slog"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/earshot-dev/earshot/post"
 	"github.com/earshot-dev/earshot/sink"
 )
 
@@ -175,5 +178,38 @@ func TestDeskIncidentUpdateKeepsTheDesk(t *testing.T) {
 	a := page[0]
 	if a.IncidentSize != 4 || a.PostKey != "x:4" || a.Desk.State != StateClaimed || a.Desk.Assignee != "rita" || len(a.Desk.Notes) != 1 || len(a.Desk.Links) != 1 || a.Desk.Events != 3 {
 		t.Fatalf("after the update: size %d post %s desk %+v", a.IncidentSize, a.PostKey, a.Desk)
+	}
+}
+
+// TestTapPublishesTheStoredDesk: in the embedded mode the live feed's
+// alert event for an incident's update or a retraction carries the desk
+// the store holds (claimed by rita, her note; then closed by the
+// platform), not a fresh one that would show the alert new again.
+func TestTapPublishesTheStoredDesk(t *testing.T) {
+	m, hub := NewMemAlerts(10), NewHub()
+	sub := hub.Subscribe("care", 10)
+	defer sub.Close()
+	tap := Tap(m, hub, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	item := func(id string, size int, retracted bool, at time.Time) *post.Item {
+		return &post.Item{Post: &post.Post{Platform: "x", ID: id, Text: "acme is down"},
+			Alert: &post.Alert{ID: "inc", Queue: "care", Priority: "P2", Rule: "r", Incident: "c1", IncidentSize: size, Retracted: retracted, CreatedAt: at}}
+	}
+	tap(item("2", 2, false, deskT0))
+	<-sub.C
+	for _, e := range []DeskEvent{ev(ActClaim, "rita", 1), ev(ActNote, "rita", 2)} {
+		if _, _, err := m.Act(context.Background(), "care", "inc", e, false); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tap(item("4", 4, false, deskT0.Add(time.Minute)))
+	if a := <-sub.C; a.IncidentSize != 4 || a.Desk.State != StateClaimed || a.Desk.Assignee != "rita" || len(a.Desk.Notes) != 1 {
+		t.Fatalf("the update on the feed: size %d desk %+v", a.IncidentSize, a.Desk)
+	}
+	at := deskT0.Add(2 * time.Minute)
+	tap(item("4", 0, true, at))
+	a := <-sub.C
+	wantClosedByPlatform(t, a, at)
+	if a.Desk.Assignee != "rita" || len(a.Desk.Notes) != 1 {
+		t.Fatalf("the retraction on the feed: %+v", a.Desk)
 	}
 }
