@@ -44,6 +44,7 @@ type Alert struct {
 	Desk           Desk            `json:"desk"`                     // the responders' workflow on it
 	SLA            *SLA            `json:"sla,omitempty"`            // its first-response clock, as of the answer
 	breachCounted  bool            // in earshot_alerts_sla_breached_total (MemAlerts)
+	retractedAt    time.Time       // when the platform retracted it (MemAlerts; CHAlerts reads it from alert_events)
 	deskUpdate     bool            // on a live feed: a change of its desk, not a new alert
 	Item           json.RawMessage `json:"item,omitempty"`
 }
@@ -108,6 +109,11 @@ func AlertFromItem(it *post.Item) (Alert, error) {
 	if truncated {
 		out.TextTruncated, out.TextBytes = true, full
 	}
+	if a.Retracted {
+		// On a live feed a retraction says the platform closed the alert.
+		out.retractedAt = out.CreatedAt
+		out = out.viewed()
+	}
 	for _, m := range it.Matches {
 		if !slices.Contains(out.Watchlists, m.Watchlist) {
 			out.Watchlists = append(out.Watchlists, m.Watchlist)
@@ -117,6 +123,15 @@ func AlertFromItem(it *post.Item) (Alert, error) {
 		out.Region, out.Market = it.Enrichment.Region, it.Enrichment.Market
 	}
 	return out, nil
+}
+
+// viewed is a as the API answers it: a retracted alert's desk closed by
+// the platform (see Desk.closedByPlatform).
+func (a Alert) viewed() Alert {
+	if a.Retracted {
+		a.Desk = a.Desk.closedByPlatform(a.retractedAt)
+	}
+	return a
 }
 
 // ErrAlertNotFound is an alert id not on the queue.
@@ -169,8 +184,11 @@ func NewMemAlertsBytes(perQueue, maxBytes int) *MemAlerts {
 // redelivered alert replaces the one with its id, keeping its
 // acknowledgement.
 func (m *MemAlerts) Add(a Alert) {
-	if a.Desk.State == "" {
-		a.Desk = NewDesk()
+	if a.Desk.State == "" || a.Retracted {
+		a.Desk = NewDesk() // the store keeps the responders' desk; viewed closes it
+	}
+	if a.Retracted {
+		a.retractedAt = a.CreatedAt
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -181,7 +199,9 @@ func (m *MemAlerts) Add(a Alert) {
 	}
 	if old := q.byID[a.ID]; old != nil {
 		if a.Retracted {
-			old.Retracted = true
+			if !old.Retracted {
+				old.Retracted, old.retractedAt = true, a.retractedAt
+			}
 			return
 		}
 		a.AcknowledgedAt, a.AcknowledgedBy, a.Desk, a.breachCounted = old.AcknowledgedAt, old.AcknowledgedBy, old.Desk, old.breachCounted
@@ -232,7 +252,7 @@ func (m *MemAlerts) List(_ context.Context, queue string, offset, limit int) ([]
 		if len(out) == limit {
 			return out, true, nil
 		}
-		out = append(out, *q.byID[q.order[i]])
+		out = append(out, q.byID[q.order[i]].viewed())
 	}
 	return out, false, nil
 }
@@ -249,7 +269,7 @@ func (m *MemAlerts) Ack(_ context.Context, queue, id, actor, _ string) (Alert, e
 	if a.AcknowledgedAt.IsZero() {
 		a.AcknowledgedAt, a.AcknowledgedBy = m.now().UTC().Truncate(time.Second), actor
 	}
-	return *a, nil
+	return a.viewed(), nil
 }
 
 // AlertGetter is an AlertStore that reads one alert by its id (GET
@@ -267,7 +287,7 @@ func (m *MemAlerts) Get(_ context.Context, queue, id string) (Alert, error) {
 	if q == nil || q.byID[id] == nil {
 		return Alert{}, ErrAlertNotFound
 	}
-	return *q.byID[id], nil
+	return q.byID[id].viewed(), nil
 }
 
 // DeskStore is an AlertStore that also keeps the desk: the responders'
@@ -291,9 +311,12 @@ func (m *MemAlerts) Act(_ context.Context, queue, id string, e DeskEvent, mayRea
 	if a.Desk.State == "" {
 		a.Desk = NewDesk()
 	}
+	if err := refuseRetracted(a, e); err != nil {
+		return a.viewed(), false, err
+	}
 	d, changed, err := a.Desk.Apply(e, mayReassign)
 	if err != nil {
-		return *a, false, err
+		return a.viewed(), false, err
 	}
 	if changed {
 		before := a.size()
@@ -301,7 +324,7 @@ func (m *MemAlerts) Act(_ context.Context, queue, id string, e DeskEvent, mayRea
 		q.bytes += a.size() - before
 		m.countBreach(a, m.now())
 	}
-	return *a, changed, nil
+	return a.viewed(), changed, nil
 }
 
 // AlertTable is where the distributed API finds the stored alerts and
@@ -356,20 +379,33 @@ func (c *CHAlerts) List(ctx context.Context, queue string, offset, limit int) ([
 		return nil, false, err
 	}
 	for i := range out {
-		out[i].Desk = foldRows(events[out[i].ID])
+		out[i].fold(events[out[i].ID])
+		out[i] = out[i].viewed()
 	}
 	return out, more, nil
 }
 
-// foldRows is the desk of an alert's stored events.
-func foldRows(rows []sink.DeskEventRow) Desk {
+// foldRows is the desk of an alert's stored events, and the time of its
+// latest retraction (the sink's "retracted" events: a post retracted,
+// raised again and retracted again has several).
+func foldRows(rows []sink.DeskEventRow) (Desk, time.Time) {
 	evs := make([]DeskEvent, 0, len(rows))
+	var retracted time.Time
 	for _, r := range rows {
+		if r.Event == sink.RetractedEvent {
+			if r.At.After(retracted) {
+				retracted = r.At
+			}
+			continue
+		}
 		evs = append(evs, DeskEvent{ID: r.EventID, Action: strings.TrimPrefix(r.Event, "desk."), Actor: r.Actor, At: r.At,
 			Assignee: r.Assignee, Outcome: r.Outcome, Until: r.SnoozedUntil, Text: r.Note, URL: r.URL})
 	}
-	return FoldDesk(evs)
+	return FoldDesk(evs), retracted
 }
+
+// fold sets a's desk (and retraction time) from its stored events.
+func (a *Alert) fold(rows []sink.DeskEventRow) { a.Desk, a.retractedAt = foldRows(rows) }
 
 // Act implements DeskStore: the alert's events are read and folded, e is
 // applied, and written as a "desk.<action>" event to alert_events.
@@ -410,7 +446,10 @@ func (c *CHAlerts) Act(ctx context.Context, queue, id string, e DeskEvent, mayRe
 	if err != nil {
 		return Alert{}, false, err
 	}
-	a.Desk = foldRows(events[id])
+	a.fold(events[id])
+	if err := refuseRetracted(&a, e); err != nil {
+		return a.viewed(), false, err
+	}
 	if e.Action == ActClaim && a.Desk.State == StateClaimed && a.Desk.Assignee != e.Actor && !a.Desk.Seen(e.ID) {
 		// A takeover (only alerts.reassign may, Apply checks): stored as
 		// an assignment to oneself, since a claim never takes over in the
@@ -419,7 +458,7 @@ func (c *CHAlerts) Act(ctx context.Context, queue, id string, e DeskEvent, mayRe
 	}
 	d, changed, err := a.Desk.Apply(e, mayReassign)
 	if err != nil || !changed {
-		return a, false, err
+		return a.viewed(), false, err
 	}
 	row := sink.DeskEventRow{AlertID: id, Queue: queue, Event: "desk." + e.Action, Actor: e.Actor, At: e.At, Note: e.Text, EventID: e.ID,
 		Seq: uint64(e.At.UnixNano()) + uint64(d.Events), Assignee: e.Assignee, Outcome: e.Outcome, SnoozedUntil: e.Until, URL: e.URL}
@@ -431,18 +470,18 @@ func (c *CHAlerts) Act(ctx context.Context, queue, id string, e DeskEvent, mayRe
 	}
 	if !slices.Contains(stateActions, e.Action) {
 		a.Desk = d
-		return a, true, nil
+		return a.viewed(), true, nil
 	}
 	// Read after write: did a concurrent action on another replica come first?
 	events, err = c.Table.DeskEvents(ctx, queue, []string{id})
 	if err != nil {
 		return Alert{}, false, err
 	}
-	a.Desk = foldRows(events[id])
+	a.fold(events[id])
 	if !a.Desk.Seen(e.ID) {
-		return a, false, fmt.Errorf("%w: %s (another action on it came first, through another API process)", ErrDeskConflict, a.Desk.describe())
+		return a.viewed(), false, fmt.Errorf("%w: %s (another action on it came first, through another API process)", ErrDeskConflict, a.Desk.describe())
 	}
-	return a, true, nil
+	return a.viewed(), true, nil
 }
 
 // Get implements AlertGetter: the stored alert and the fold of its events.
@@ -459,8 +498,8 @@ func (c *CHAlerts) Get(ctx context.Context, queue, id string) (Alert, error) {
 	if err != nil {
 		return Alert{}, err
 	}
-	a.Desk = foldRows(events[id])
-	return a, nil
+	a.fold(events[id])
+	return a.viewed(), nil
 }
 
 // Ack implements AlertStore: an `acknowledged` event in alert_events.

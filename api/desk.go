@@ -47,6 +47,14 @@ var DeskActions = []string{ActClaim, ActAssign, ActUnclaim, ActSnooze, ActResolv
 // Outcomes of a resolved alert.
 var Outcomes = []string{"replied", "escalated", "no_action", "spam", "duplicate"}
 
+// A retracted alert (its post deleted, or edited out of every watchlist)
+// reads as resolved with OutcomeRetracted by ActorPlatform, unless a
+// person resolved it before. Neither is an outcome a person may give.
+const (
+	OutcomeRetracted = "retracted"
+	ActorPlatform    = "platform"
+)
+
 // Bounds on what one alert's desk holds, so no caller can grow an alert
 // without limit.
 const (
@@ -329,6 +337,36 @@ func FoldDesk(events []DeskEvent) Desk {
 		}
 	}
 	return d
+}
+
+// closedByPlatform is the desk of an alert retracted at at: resolved,
+// outcome retracted, by the platform, its snooze ended. One a person
+// resolved before keeps that resolution (the reply was made). It is a
+// view, never stored: the events stay the responders', so an alert raised
+// again (its post edited back into a watchlist) has their desk back.
+func (d Desk) closedByPlatform(at time.Time) Desk {
+	if d.State == "" {
+		d.State = StateNew
+	}
+	if d.State == StateResolved {
+		return d
+	}
+	d.State, d.ResolvedAt, d.ResolvedBy, d.Outcome, d.SnoozedUntil = StateResolved, at, ActorPlatform, OutcomeRetracted, time.Time{}
+	return d
+}
+
+// refuseRetracted refuses an action that would change the state or holder
+// of a retracted alert (claim, assign, unclaim, snooze, resolve, reopen):
+// the platform closed it. Notes and links are taken, and a retry of an
+// event applied before the retraction is the no-op it always is.
+func refuseRetracted(a *Alert, e DeskEvent) error {
+	if !a.Retracted || !slices.Contains(stateActions, e.Action) || a.Desk.Seen(e.ID) {
+		return nil
+	}
+	if err := e.Check(); err != nil {
+		return err
+	}
+	return fmt.Errorf("%w: alert was retracted by the platform (its post was deleted, or edited out of every watchlist): only notes and links are taken", ErrDeskConflict)
 }
 
 // stateActions are the actions that change an alert's state or holder:

@@ -10,7 +10,7 @@ import (
 
 // Tap is the embedded mode's alert feed: give it to pipeline.Taps.Alert.
 // Every alert goes to the in-memory store (when there is one) and to the
-// live feeds of its queue.
+// live feeds of its queue, with the desk the store holds for it.
 func Tap(mem *MemAlerts, hub *Hub, log *slog.Logger) func(*post.Item) {
 	return func(it *post.Item) {
 		a, err := AlertFromItem(it)
@@ -20,6 +20,11 @@ func Tap(mem *MemAlerts, hub *Hub, log *slog.Logger) func(*post.Item) {
 		}
 		if mem != nil {
 			mem.Add(a)
+			// An incident's update or a retraction is an alert the store
+			// holds: the feed gets its desk, not a fresh one.
+			if held, err := mem.Get(context.Background(), a.Queue, a.ID); err == nil {
+				a = held
+			}
 		}
 		hub.Publish(a)
 	}

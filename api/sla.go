@@ -114,10 +114,11 @@ func (m *MemAlerts) stats(now time.Time) (map[string][2]int, map[string]uint64) 
 	for name, q := range m.queues {
 		var n [2]int
 		for _, a := range q.byID {
-			switch a.Desk.State {
-			case StateNew, "":
+			switch {
+			case a.Retracted: // closed by the platform (Alert.viewed)
+			case a.Desk.State == StateNew, a.Desk.State == "":
 				n[0]++
-			case StateClaimed:
+			case a.Desk.State == StateClaimed:
 				n[1]++
 			}
 			m.countBreach(a, now)

@@ -93,6 +93,21 @@ try {
     { id: "z", priority: "P1", created_at: "2026-01-01T00:00:00Z", due_at: "2026-01-01T12:00:00Z" }].sort(u.order);
   r.order = sorted.map(a => a.id).join("");
   const now = Date.UTC(2026, 11, 7, 12, 0, 0), iso = ms => new Date(ms).toISOString();
+  // The platform's retraction: the state reads "closed by the platform";
+  // a live alert event keeps the desk the page knows (a feed's alert
+  // carries none in distributed mode), closes it on a retraction and opens
+  // it again when the alert is raised again.
+  const known = { ...a, desk: { state: "claimed", assignee: "rita", notes: [{ text: "n" }], snoozed_until: "2099-01-01T00:00:00Z" } };
+  const closed = { state: "resolved", outcome: "retracted", resolved_by: "platform", resolved_at: "2026-12-07T05:01:00Z" };
+  r.retract = [
+    u.stateOf({ desk: closed }, 0),
+    u.stateOf({ desk: { state: "resolved", outcome: "replied", resolved_by: "rita" } }, 0),
+    JSON.stringify(u.mergeLive(known, { ...a, desk: { state: "new" } }).desk),
+    JSON.stringify(u.mergeLive(known, { ...a, retracted: true, desk: closed }).desk),
+    JSON.stringify(u.mergeLive(u.mergeLive(known, { ...a, retracted: true, desk: closed }), { ...a, desk: { state: "new" } }).desk),
+    JSON.stringify(u.mergeLive(undefined, { ...a, desk: { state: "new" } }).desk),
+    String(u.passes({ ...a, retracted: true, desk: closed }, f, "rita")),
+  ];
   r.sla = [
     u.slaText({ sla: { first_response_due: iso(now + 3600e3) } }, now),
     u.slaText({ sla: { first_response_due: iso(now - 60e3) } }, now), // past due, the answer said not breached yet
@@ -137,6 +152,7 @@ func TestDeskFunctionsInChromium(t *testing.T) {
 		Filters                                                                     []bool
 		SSE                                                                         []string
 		SSERest, Order, Error                                                       string
+		Retract                                                                     []string
 	}
 	if err := json.Unmarshal([]byte(html.UnescapeString(m[1])), &r); err != nil {
 		t.Fatalf("%v: %s", err, m[1])
@@ -164,6 +180,17 @@ func TestDeskFunctionsInChromium(t *testing.T) {
 	}
 	if want := []bool{true, true, false, false, false, false, false, true, false, true, true, true, false, true}; jsonOf(r.Filters) != jsonOf(want) {
 		t.Errorf("filters: %v, want %v", r.Filters, want)
+	}
+	if want := []string{
+		"closed by the platform",
+		"resolved",
+		`{"state":"claimed","assignee":"rita","notes":[{"text":"n"}],"snoozed_until":"2099-01-01T00:00:00Z"}`,
+		`{"state":"resolved","assignee":"rita","notes":[{"text":"n"}],"outcome":"retracted","resolved_by":"platform","resolved_at":"2026-12-07T05:01:00Z"}`,
+		`{"state":"claimed","assignee":"rita","notes":[{"text":"n"}]}`,
+		`{"state":"new"}`,
+		"false",
+	}; jsonOf(r.Retract) != jsonOf(want) {
+		t.Errorf("retractions:\n%q\nwant\n%q", r.Retract, want)
 	}
 	if want := []string{`desk a1 {"id":"a1"}`}; strings.Join(r.SSE, "|") != strings.Join(want, "|") || r.SSERest != "id: a2\nevent: alert\ndata: {\"id\"" {
 		t.Errorf("parseSSE: %q rest %q", r.SSE, r.SSERest)

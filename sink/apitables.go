@@ -170,8 +170,14 @@ func (t *AlertTables) AddDeskEvent(ctx context.Context, r DeskEventRow) error {
 	return nil
 }
 
+// RetractedEvent is the event the sink writes to alert_events when an
+// alert is retracted (its post deleted, or edited out of every watchlist).
+const RetractedEvent = "retracted"
+
 // DeskEvents reads the desk events of the alerts ids of queue, each
-// alert's in the order they happened. At most 1,000 ids a call. It reads
+// alert's in the order they happened, with their retracted events (Event
+// RetractedEvent: the desk shows a retracted alert closed by the platform
+// as of the latest). At most 1,000 ids a call. It reads
 // without FINAL (which merges every part of the table, and each desk
 // event is a part until a merge): a retried insert of an event may come
 // back twice, with the same event_id, which the fold applies once.
@@ -184,7 +190,7 @@ func (t *AlertTables) DeskEvents(ctx context.Context, queue string, ids []string
 		return nil, fmt.Errorf("alert_events: %d alerts in one read, at most 1000", len(ids))
 	}
 	rows, err := t.Conn.Query(ctx, "SELECT alert_id, queue, event, actor, at, note, event_id, seq, assignee, outcome, snoozed_until, url FROM "+t.DB+
-		".alert_events WHERE queue = ? AND has(?, alert_id) AND event LIKE 'desk.%' ORDER BY alert_id, at, seq, event_id", queue, ids)
+		".alert_events WHERE queue = ? AND has(?, alert_id) AND (event LIKE 'desk.%' OR event = 'retracted') ORDER BY alert_id, at, seq, event_id", queue, ids)
 	if err != nil {
 		return nil, fmt.Errorf("alert_events: %w", err)
 	}

@@ -661,13 +661,13 @@ func (s *Sink) alertsWriter(ctx context.Context, items []*post.Item) (*writer, e
 		case a.Retracted && ok:
 			row = old
 			row.retracted = 1
-			r.event, r.note = "retracted", "the post was deleted, or edited out of every watchlist"
+			r.event, r.note = RetractedEvent, "the post was deleted, or edited out of every watchlist"
 			if old.retracted == 1 {
 				r.event = "" // retracted already
 			}
 		case a.Retracted:
 			row.retracted = 1
-			r.event, r.note = "retracted", "the post was deleted, or edited out of every watchlist"
+			r.event, r.note = RetractedEvent, "the post was deleted, or edited out of every watchlist"
 		case ok:
 			row.createdAt, row.dueAt = old.createdAt, old.dueAt
 			if old.retracted == 0 {

@@ -122,10 +122,16 @@ function safeURL(u) {
 
 const prio = p => ({ P1: 1, P2: 2, P3: 3, P4: 4 })[p] || 9;
 
-// stateOf is the desk state an alert shows: snoozed while its snooze runs.
+// closedByPlatform says whether a desk is the platform's closing of a retracted
+// alert (its post deleted, or edited out of every watchlist).
+const closedByPlatform = d => d.state === "resolved" && d.outcome === "retracted" && d.resolved_by === "platform";
+
+// stateOf is the desk state an alert shows: snoozed while its snooze runs,
+// "closed by the platform" when its post was retracted.
 function stateOf(a, now) {
   const d = a.desk || {};
   const st = d.state || "new";
+  if (closedByPlatform(d)) return "closed by the platform";
   if (st !== "resolved" && d.snoozed_until && Date.parse(d.snoozed_until) > now) return st + " (snoozed)";
   return st;
 }
@@ -214,7 +220,27 @@ function slaText(a, now) {
 }
 
 // The pure parts, for the page's tests.
-window.earshotDesk = { segments, safeURL, passes, order, parseSSE, stateOf, slaText };
+// mergeLive is the alert a live "alert" event a (a new alert, an
+// incident's update, a retraction, off the queue) makes of the one the
+// page knows, old: the event's desk is not the alert's history (in
+// distributed mode it is a fresh one), so the desk the page knows stays;
+// a retraction closes it as the platform does (a desk a person resolved
+// keeps its outcome), and an alert raised again after one is open again.
+function mergeLive(old, a) {
+  if (!old || !old.desk) return a;
+  let d = old.desk;
+  if (a.retracted && d.state !== "resolved") {
+    const c = a.desk || {};
+    d = { ...d, state: "resolved", outcome: "retracted", resolved_by: "platform", resolved_at: c.resolved_at };
+    delete d.snoozed_until;
+  } else if (!a.retracted && closedByPlatform(d)) {
+    d = { ...d, state: d.assignee ? "claimed" : "new" };
+    delete d.outcome; delete d.resolved_by; delete d.resolved_at;
+  }
+  return { ...a, desk: d };
+}
+
+window.earshotDesk = { segments, safeURL, passes, order, parseSSE, stateOf, slaText, mergeLive };
 
 // ---- the page ----
 
@@ -343,7 +369,7 @@ function renderDetail() {
   btn("claim").disabled = st === "resolved" || (st === "claimed" && d.assignee === S.me);
   btn("unclaim").disabled = st !== "claimed";
   btn("resolve").disabled = st === "resolved";
-  btn("reopen").disabled = st !== "resolved";
+  btn("reopen").disabled = st !== "resolved" || !!a.retracted; // the platform closed it: only notes and links
 
   // The post, its matched terms marked.
   const spans = [], kws = [];
@@ -519,7 +545,7 @@ async function follow() {
           if (ev.event !== "alert" && ev.event !== "desk") continue;
           let a;
           try { a = JSON.parse(ev.data); } catch (_) { continue; }
-          const u = upsert(a);
+          const u = upsert(ev.event === "alert" ? mergeLive(S.alerts.get(key(a)), a) : a);
           if (u) redraw(u);
         }
       }
