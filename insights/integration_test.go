@@ -793,6 +793,19 @@ func TestInjectionOn1816(t *testing.T) {
 					}
 					continue
 				}
+				// digest_summary is one row of totals whatever matched:
+				// all of them must be zero.
+				if q.Name == "digest_summary" {
+					for _, r := range got.Rows {
+						for _, cell := range r {
+							if !zeroCell(cell) {
+								t.Errorf("%s %s=%q matched posts: %v", q.Name, p.Name, v, r)
+								break
+							}
+						}
+					}
+					continue
+				}
 				if len(got.Rows) != 0 {
 					t.Errorf("%s %s=%q returned %d rows, want none: %v", q.Name, p.Name, v, len(got.Rows), got.Rows)
 				}
@@ -903,4 +916,23 @@ func TestBadQueriesAndLimits(t *testing.T) {
 	if _, err := c.Run(ctx, conn, db, "many", map[string]string{"n": "3"}); err != nil {
 		t.Errorf("after the limits: %v", err)
 	}
+}
+
+// zeroCell reports whether a result cell is a number equal to zero.
+func zeroCell(v any) bool {
+	switch x := v.(type) {
+	case uint64:
+		return x == 0
+	case int64:
+		return x == 0
+	case uint32:
+		return x == 0
+	case int32:
+		return x == 0
+	case float64:
+		return x == 0
+	case float32:
+		return x == 0
+	}
+	return false
 }
