@@ -140,14 +140,16 @@ with tempfile.TemporaryDirectory() as path:
     ):
         check("runtime seed", stmt)
     want_rows = {  # name: the CSV rows, sorted; a name not here must only run
-        "alerts.desk_counts.1": ['"care","claimed",1', '"care","new",1'],
-        "alerts.desk_counts.cluster.1": ['"care","claimed",1', '"care","new",1'],
+        # al1 claimed by the desk_sla seed (written twice), al2 by the seed above
+        "alerts.desk_counts.1": ['"care","claimed",2'],
+        "alerts.desk_counts.cluster.1": ['"care","claimed",2'],
         "alerts.desk_counts.2": ['"care","al1"'],
         "alerts.desk_counts.cluster.2": ['"care","al1"'],
         "themes.count": ["1"],
         "sink.post_sources": ['"p:1",""'],  # the seeded post has no source
     }
-    want_count = {"alerts.latest": 2, "alerts.find": 1, "alerts.find.cluster": 1, "alerts.desk_events": 1,
+    # alerts.desk_events: al1's claim twice (the raw table keeps both), al2's once.
+    want_count = {"alerts.latest": 2, "alerts.find": 1, "alerts.find.cluster": 1, "alerts.desk_events": 3,
                   "themes.sample": 1, "themes.sample.cluster": 1, "sink.stored_alerts": 1, "sink.deleted_matches": 1}
     # The native batch inserts of the API, the desk, the audit log and the
     # escalation job: their columns must exist (a batch sends no SQL values).
