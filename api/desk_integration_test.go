@@ -21,18 +21,7 @@ import (
 // in order, a retried Idempotency-Key once, a refused claim not at all.
 func TestDeskOnClickHouse(t *testing.T) {
 	ctx := context.Background()
-	db := fmt.Sprintf("i_desk_%d", time.Now().UnixNano()%1e9)
-	c := sink.DefaultConfig()
-	c.Addr = []string{"127.0.0.1:9000"}
-	conn, err := sink.Open(c)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	if _, err := sink.Migrate(ctx, conn, db); err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Exec(context.Background(), "DROP DATABASE IF EXISTS "+db)
+	conn, db := scratchDB(t, "i_desk")
 	t0 := time.Now().UTC().Add(-time.Hour).Truncate(time.Second)
 	items := post.Batch{Items: []*post.Item{{
 		Post:  &post.Post{Platform: "x", ID: "d1", Text: "acme is down", CreatedAt: t0},
@@ -112,20 +101,7 @@ func TestDeskOnClickHouse(t *testing.T) {
 // stage; the database is dropped when the benchmark ends.
 func storedAlerts(b *testing.B, n int) (driver.Conn, string) {
 	ctx := context.Background()
-	db := fmt.Sprintf("i_deskbench_%d", time.Now().UnixNano()%1e9)
-	c := sink.DefaultConfig()
-	c.Addr = []string{"127.0.0.1:9000"}
-	conn, err := sink.Open(c)
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() {
-		conn.Exec(context.Background(), "DROP DATABASE IF EXISTS "+db)
-		conn.Close()
-	})
-	if _, err := sink.Migrate(ctx, conn, db); err != nil {
-		b.Fatal(err)
-	}
+	conn, db := scratchDB(b, "i_deskbench")
 	t0 := time.Now().UTC().Add(-time.Hour).Truncate(time.Second)
 	st := sink.New(conn, db).AlertStage()
 	for lo := 0; lo < n; lo += 10_000 {

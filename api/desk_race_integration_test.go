@@ -50,18 +50,7 @@ func (r *raceTable) AddDeskEvent(ctx context.Context, row sink.DeskEventRow) err
 // agrees with the answer given: the alert is the answered one's.
 func TestDeskTwoReplicasAtOnce(t *testing.T) {
 	ctx := context.Background()
-	db := fmt.Sprintf("i_deskrace_%d", time.Now().UnixNano()%1e9)
-	c := sink.DefaultConfig()
-	c.Addr = []string{"127.0.0.1:9000"}
-	conn, err := sink.Open(c)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	if _, err := sink.Migrate(ctx, conn, db); err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Exec(context.Background(), "DROP DATABASE IF EXISTS "+db)
+	conn, db := scratchDB(t, "i_deskrace")
 	t0 := time.Now().UTC().Add(-time.Hour).Truncate(time.Second)
 	var items []*post.Item
 	for i := range 8 {

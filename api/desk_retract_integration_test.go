@@ -5,7 +5,6 @@ package api
 import (
 	"context"
 	"errors"
-	"fmt"
 	"testing"
 	"time"
 
@@ -21,18 +20,7 @@ import (
 // retraction, refuses a claim and takes a note; DeskCounts leaves it out.
 func TestDeskIncidentsAndRetractionsOnClickHouse(t *testing.T) {
 	ctx := context.Background()
-	db := fmt.Sprintf("i_deskretract_%d", time.Now().UnixNano()%1e9)
-	c := sink.DefaultConfig()
-	c.Addr = []string{"127.0.0.1:9000"}
-	conn, err := sink.Open(c)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	if _, err := sink.Migrate(ctx, conn, db); err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Exec(context.Background(), "DROP DATABASE IF EXISTS "+db)
+	conn, db := scratchDB(t, "i_deskretract")
 	store := sink.New(conn, db).AlertStage()
 	t0 := time.Now().UTC().Add(-time.Hour).Truncate(time.Second)
 	put := func(postID string, a post.Alert) {

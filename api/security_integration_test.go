@@ -5,7 +5,6 @@ package api
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -31,18 +30,7 @@ import (
 // parameters and path ids carrying SQL; the audit log as a scoped admin.
 func TestScopesOnClickHouse(t *testing.T) {
 	ctx := context.Background()
-	db := fmt.Sprintf("i_sec_%d", time.Now().UnixNano()%1e9)
-	c := sink.DefaultConfig()
-	c.Addr = []string{"127.0.0.1:9000"}
-	conn, err := sink.Open(c)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	if _, err := sink.Migrate(ctx, conn, db); err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Exec(context.Background(), "DROP DATABASE IF EXISTS "+db)
+	conn, db := scratchDB(t, "i_sec")
 
 	path := filepath.Join(t.TempDir(), "routing.yaml")
 	os.WriteFile(path, []byte("queues: [care]\nrules:\n  - name: care\n    when: {sentiment: [negative]}\n    queue: care\n    priority: P2\n"), 0o644)

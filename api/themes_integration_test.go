@@ -28,18 +28,7 @@ import (
 // of its own watchlist only, and SQL in a parameter is a plain value.
 func TestThemesOnClickHouse(t *testing.T) {
 	ctx := context.Background()
-	db := fmt.Sprintf("i_themes_%d", time.Now().UnixNano()%1e9)
-	conn, err := sink.Open(sink.DefaultConfig())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		conn.Exec(context.Background(), "DROP DATABASE IF EXISTS "+db)
-		conn.Close()
-	})
-	if _, err := sink.Migrate(ctx, conn, db); err != nil {
-		t.Fatal(err)
-	}
+	conn, db := scratchDB(t, "i_themes")
 	t0 := time.Now().UTC().Add(-48 * time.Hour).Truncate(time.Second)
 	var items []*post.Item
 	for i := range 20 {
