@@ -241,7 +241,8 @@ func TestKafkaConfigBatch(t *testing.T) {
 		{0, 1 << 20, "batch_items"},
 		{1e12, 1 << 20, "batch_items"},
 		{post.MaxBatchItems + 1, 1 << 20, "batch_items"},
-		{100, 0, "batch_bytes"},
+		{100, -1, "batch_bytes"},
+		{100, 4095, "batch_bytes"},
 		{100, 1e12, "batch_bytes"},
 		{100, 9 << 20, "batch_bytes"}, // over max_message_bytes
 	} {
@@ -267,5 +268,17 @@ func TestKafkaConfigBatch(t *testing.T) {
 	cfg.BatchItems = 1
 	if err := cfg.Validate(); err != nil {
 		t.Errorf("batch_items 1 (batching off): %v", err)
+	}
+	// A smaller max_message_bytes alone is enough: batch_bytes left at its
+	// default follows it down.
+	for _, max := range []int{64 << 10, 8 << 20} {
+		cfg = DefaultKafkaConfig()
+		cfg.MaxMessageBytes = max
+		if err := cfg.Validate(); err != nil {
+			t.Errorf("max_message_bytes %d with the default batch_bytes: %v", max, err)
+		}
+		if got, want := cfg.batchBytes(), min(1<<20, max); got != want {
+			t.Errorf("max_message_bytes %d: records of up to %d bytes, want %d", max, got, want)
+		}
 	}
 }

@@ -39,7 +39,9 @@ type KafkaConfig struct {
 	// matched, enriched, volume, suppressed: see BatchTopics) carries at
 	// most; 1 writes one item per record, as builds before it did.
 	BatchItems int `yaml:"batch_items"`
-	// BatchBytes bounds such a record's size (items, framing and key).
+	// BatchBytes bounds such a record's size (items, framing and key); 0
+	// (the default) is 1 MiB or max_message_bytes, whichever is smaller,
+	// so that lowering max_message_bytes alone is enough.
 	BatchBytes int `yaml:"batch_bytes"`
 	// CommitInterval is how often a consumer sends the offsets of the
 	// batches it finished to the brokers; 0 sends each batch's at once and
@@ -48,6 +50,15 @@ type KafkaConfig struct {
 	// FetchIdle ends a consumer's batch when no record came for this long,
 	// before runner.linger does; 0 waits out linger (or the batch size).
 	FetchIdle time.Duration `yaml:"fetch_idle"`
+}
+
+// batchBytes is the most bytes of a batched record: BatchBytes, or by
+// default 1 MiB or MaxMessageBytes, whichever is smaller.
+func (c KafkaConfig) batchBytes() int {
+	if c.BatchBytes == 0 {
+		return min(1<<20, c.MaxMessageBytes)
+	}
+	return c.BatchBytes
 }
 
 // compressions are the codecs transport.kafka.compression names.
@@ -63,7 +74,6 @@ func DefaultKafkaConfig() KafkaConfig {
 		SessionTimeout:    10 * time.Second,
 		MaxMessageBytes:   8 << 20,
 		BatchItems:        500,
-		BatchBytes:        1 << 20,
 		FetchIdle:         time.Millisecond,
 	}
 }
@@ -103,8 +113,8 @@ func (c KafkaConfig) Validate() error {
 	if c.BatchItems < 1 || c.BatchItems > post.MaxBatchItems {
 		errs = append(errs, fmt.Errorf("transport.kafka.batch_items: %d, want 1 (one item per record) to %d", c.BatchItems, post.MaxBatchItems))
 	}
-	if c.BatchBytes < 4<<10 || c.BatchBytes > c.MaxMessageBytes {
-		errs = append(errs, fmt.Errorf("transport.kafka.batch_bytes: %d, want 4096 to max_message_bytes (%d)", c.BatchBytes, c.MaxMessageBytes))
+	if c.BatchBytes != 0 && (c.BatchBytes < 4<<10 || c.BatchBytes > c.MaxMessageBytes) {
+		errs = append(errs, fmt.Errorf("transport.kafka.batch_bytes: %d, want 0 (1 MiB or max_message_bytes, the smaller) or 4096 to max_message_bytes (%d)", c.BatchBytes, c.MaxMessageBytes))
 	}
 	if c.CommitInterval < 0 || c.CommitInterval > 10*time.Second {
 		errs = append(errs, fmt.Errorf("transport.kafka.commit_interval: %v, want 0 (each batch, synchronously) to 10s", c.CommitInterval))
@@ -411,7 +421,7 @@ func (k *Kafka) Producer() (Producer, error) {
 			Compression:            compressions[k.cfg.Compression],
 		}
 	}
-	p := &kafkaProducer{w: writer(1000), max: k.cfg.MaxMessageBytes, items: k.cfg.BatchItems, bytes: min(k.cfg.BatchBytes, k.cfg.MaxMessageBytes), batched: maps.Clone(k.batched)}
+	p := &kafkaProducer{w: writer(1000), max: k.cfg.MaxMessageBytes, items: k.cfg.BatchItems, bytes: min(k.cfg.batchBytes(), k.cfg.MaxMessageBytes), batched: maps.Clone(k.batched)}
 	if p.items > 1 && len(p.batched) > 0 {
 		// Batch records go out at once, each in a produce request of its
 		// own: a produce call holds a few per partition, already gathered,
