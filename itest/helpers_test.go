@@ -369,7 +369,8 @@ func readTopic(t *testing.T, topic string) [][]byte {
 	return readTopicAt(t, kafkaAddr, topic)
 }
 
-// readTopicAt is readTopic on the broker at addr.
+// readTopicAt is readTopic on the broker at addr. It returns items: a
+// batch record (post.SplitRecord) gives each of its items.
 func readTopicAt(t *testing.T, addr, topic string) [][]byte {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
@@ -403,7 +404,12 @@ func readTopicAt(t *testing.T, addr, topic string) [][]byte {
 					break
 				}
 				v, _ := io.ReadAll(rec.Value)
-				out = append(out, v)
+				// A record of a batched topic carries several items.
+				items, rest, err := post.SplitRecord(v)
+				if err != nil {
+					t.Fatalf("%s/%d at %d: %v (%d bytes left)", topic, part.ID, rec.Offset, err, len(rest))
+				}
+				out = append(out, items...)
 				off = rec.Offset + 1
 			}
 		}
