@@ -96,6 +96,16 @@ func TestTrainDeterministic(t *testing.T) {
 	if !bytes.Equal(a, b) {
 		t.Fatal("two trainings on the same rows gave different bytes")
 	}
+	// the shipped recipe: averaged with a naive-Bayes-scaled model
+	cfg.NBBlend = 0.5
+	blend := enc(rows)
+	if !bytes.Equal(blend, enc(rows)) {
+		t.Fatal("two blended trainings on the same rows gave different bytes")
+	}
+	if bytes.Equal(blend, a) {
+		t.Fatal("the blend left the model unchanged")
+	}
+	cfg.NBBlend = 0
 	rows[0].Label = "positive"
 	if bytes.Equal(a, enc(rows)) {
 		t.Fatal("a changed label left the model unchanged")
