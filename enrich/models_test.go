@@ -2,6 +2,7 @@ package enrich
 
 import (
 	"bytes"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -104,6 +105,12 @@ func TestTrainDeterministic(t *testing.T) {
 	}
 	if bytes.Equal(blend, a) {
 		t.Fatal("the blend left the model unchanged")
+	}
+	for _, bad := range []float64{-0.1, 1.5, 1e12, math.NaN()} {
+		cfg.NBBlend = bad
+		if _, err := Train(rows, rows[:5], cfg); err == nil {
+			t.Errorf("NB blend weight %v accepted", bad)
+		}
 	}
 	cfg.NBBlend = 0
 	rows[0].Label = "positive"

@@ -57,6 +57,9 @@ func Train(rows, dev []TrainRow, cfg TrainConfig) (*LearnedModel, error) {
 	if err != nil {
 		return nil, err
 	}
+	if !(cfg.NBBlend >= 0 && cfg.NBBlend <= 1) {
+		return nil, fmt.Errorf("NB blend weight %v: want 0 to 1", cfg.NBBlend)
+	}
 	lm := &LearnedModel{lex: lex, l: &learned{cfg: featCfg{charGrams: cfg.CharGrams}}}
 	ex, err := lm.examples(rows, cfg.Labels)
 	if err != nil {
