@@ -22,7 +22,7 @@ import (
 // same Train rows, both judged on the Dev parts — argmax, no abstention,
 // no row weights (a simpler recipe than the trainer's, the same for both).
 //
-//	EARSHOT_FASTTEXT=1 go test -run TestFastTextAgainstLinear -v -timeout 30m ./enrich
+//	EARSHOT_FASTTEXT=1 [EARSHOT_FASTTEXT_WEIGHTS=1] go test -run TestFastTextAgainstLinear -v ./enrich
 func TestFastTextAgainstLinear(t *testing.T) {
 	data, ok := sharedDataDir()
 	if os.Getenv("EARSHOT_FASTTEXT") != "1" || !ok {
@@ -35,7 +35,7 @@ func TestFastTextAgainstLinear(t *testing.T) {
 	lm := &LearnedModel{lex: lex, l: &learned{cfg: featCfg{charGrams: true}}}
 	labels := sentiClasses
 	var train, dev []TrainRow
-	var devGroup []string
+	var devGroup, trainGroup []string
 	long := map[string]string{"neg": "negative", "neu": "neutral", "pos": "positive"}
 	for _, f := range SentimentTrainFiles[:5] {
 		fh, err := os.Open(filepath.Join(data, f))
@@ -59,9 +59,13 @@ func TestFastTextAgainstLinear(t *testing.T) {
 				devGroup = append(devGroup, filepath.Base(f)+" "+p[0])
 			case datasplit.Train:
 				train = append(train, r)
+				trainGroup = append(trainGroup, f+" "+p[0])
 			}
 		}
 		fh.Close()
+	}
+	if os.Getenv("EARSHOT_FASTTEXT_WEIGHTS") == "1" {
+		weighTrainRows(train, trainGroup)
 	}
 	ex, err := lm.examples(train, labels)
 	if err != nil {
@@ -155,6 +159,26 @@ func logSoftmax(z []float64) {
 	}
 }
 
+// weighTrainRows gives rows the trainer's weights: each (file, language)
+// group toward a 4,000-row one (√, within [0.3, 2]), and the SemEval
+// pool's classes toward balance (within [0.5, 2.5]).
+func weighTrainRows(rows []TrainRow, group []string) {
+	n := map[string]int{}
+	byClass := map[string]int{}
+	for i, r := range rows {
+		n[group[i]]++
+		byClass[group[i]+" "+r.Label]++
+	}
+	for i, r := range rows {
+		g := group[i]
+		w := min(2, max(0.3, math.Sqrt(4000/float64(n[g]))))
+		if strings.Contains(g, "semeval") {
+			w *= min(2.5, max(0.5, float64(n[g])/3/float64(byClass[g+" "+r.Label])))
+		}
+		rows[i].Weight = float32(w)
+	}
+}
+
 // fastText is an embedding per hashed feature (averaged over a post's
 // features, weighted by their values) and a linear softmax layer.
 type fastText struct {
@@ -243,7 +267,11 @@ func trainFastText(ex []linmodel.Example, k int, bits uint8, d, epochs int, lr0 
 				if c == e.Label {
 					y = 1
 				}
-				g[c] = float32(p[c]/s - y)
+				wt := float64(e.Weight)
+				if wt == 0 {
+					wt = 1
+				}
+				g[c] = float32(wt * (p[c]/s - y))
 				if allowed&(1<<c) == 0 {
 					g[c] = 0
 				}
