@@ -20,7 +20,8 @@ import (
 // (an embedding per hashed feature, averaged, then a softmax) against
 // the logistic regression the stage ships, on the same features of the
 // same Train rows, both judged on the Dev parts — argmax, no abstention,
-// no row weights (a simpler recipe than the trainer's, the same for both).
+// no row weights unless EARSHOT_FASTTEXT_WEIGHTS=1 gives the trainer's
+// (a simpler recipe than the trainer's, the same for both).
 //
 //	EARSHOT_FASTTEXT=1 [EARSHOT_FASTTEXT_WEIGHTS=1] go test -run TestFastTextAgainstLinear -v ./enrich
 func TestFastTextAgainstLinear(t *testing.T) {
