@@ -2,6 +2,7 @@ package enrich
 
 import (
 	"bytes"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -96,6 +97,22 @@ func TestTrainDeterministic(t *testing.T) {
 	if !bytes.Equal(a, b) {
 		t.Fatal("two trainings on the same rows gave different bytes")
 	}
+	// the shipped recipe: averaged with a naive-Bayes-scaled model
+	cfg.NBBlend = 0.5
+	blend := enc(rows)
+	if !bytes.Equal(blend, enc(rows)) {
+		t.Fatal("two blended trainings on the same rows gave different bytes")
+	}
+	if bytes.Equal(blend, a) {
+		t.Fatal("the blend left the model unchanged")
+	}
+	for _, bad := range []float64{-0.1, 1.5, 1e12, math.NaN()} {
+		cfg.NBBlend = bad
+		if _, err := Train(rows, rows[:5], cfg); err == nil {
+			t.Errorf("NB blend weight %v accepted", bad)
+		}
+	}
+	cfg.NBBlend = 0
 	rows[0].Label = "positive"
 	if bytes.Equal(a, enc(rows)) {
 		t.Fatal("a changed label left the model unchanged")

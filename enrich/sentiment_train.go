@@ -33,6 +33,10 @@ type TrainConfig struct {
 	LR, L2    float64
 	Seed      uint64
 	CharGrams bool
+	// NBBlend, when positive, is the weight of a second model in an
+	// average of two: one trained as usual and one with the naive-Bayes
+	// step scale (linmodel.TrainOptions.NB, smoothing 1)
+	NBBlend float64
 	// recorded in the model
 	Version, DataHash string
 	Langs             []string
@@ -53,6 +57,9 @@ func Train(rows, dev []TrainRow, cfg TrainConfig) (*LearnedModel, error) {
 	if err != nil {
 		return nil, err
 	}
+	if !(cfg.NBBlend >= 0 && cfg.NBBlend <= 1) {
+		return nil, fmt.Errorf("NB blend weight %v: want 0 to 1", cfg.NBBlend)
+	}
 	lm := &LearnedModel{lex: lex, l: &learned{cfg: featCfg{charGrams: cfg.CharGrams}}}
 	ex, err := lm.examples(rows, cfg.Labels)
 	if err != nil {
@@ -62,7 +69,19 @@ func Train(rows, dev []TrainRow, cfg TrainConfig) (*LearnedModel, error) {
 	if err != nil {
 		return nil, err
 	}
-	m := linmodel.Train(cfg.Labels, ex, linmodel.TrainOptions{Bits: cfg.Bits, Epochs: cfg.Epochs, LR: cfg.LR, L2: cfg.L2, Seed: cfg.Seed})
+	o := linmodel.TrainOptions{Bits: cfg.Bits, Epochs: cfg.Epochs, LR: cfg.LR, L2: cfg.L2, Seed: cfg.Seed}
+	m := linmodel.Train(cfg.Labels, ex, o)
+	if cfg.NBBlend > 0 {
+		// The two models learn from the same features in different
+		// ways (the second moves faster on features that tell a class
+		// apart), and the average of two linear models' logits is one
+		// linear model: the blend costs nothing at prediction.
+		o.NB = 1
+		nb := linmodel.Train(cfg.Labels, ex, o)
+		for i := range m.W {
+			m.W[i] = float32((1-cfg.NBBlend)*float64(m.W[i]) + cfg.NBBlend*float64(nb.W[i]))
+		}
+	}
 	m.Calibrate(dx)
 	m.Meta["features"] = featureVersion
 	m.Meta["char_grams"] = strconv.FormatBool(cfg.CharGrams)

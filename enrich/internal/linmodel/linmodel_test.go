@@ -61,3 +61,39 @@ func TestTrainLearnsAndEncodes(t *testing.T) {
 		}
 	}
 }
+
+// The naive-Bayes scale is larger for a feature that tells a class apart
+// than for one every class has; a model trained with it still learns
+// the toy problem, and its folded weights predict what the scaled ones
+// did (prediction needs no scale).
+func TestTrainNBScale(t *testing.T) {
+	var ex []Example
+	for i := range 90 {
+		c := i % 3
+		ex = append(ex, Example{Feats: []Feat{{I: uint32(10 + c), V: 1}, {I: 1, V: 1}}, Label: c})
+	}
+	const bits = 6
+	n, mask := 1<<bits, uint32(1<<bits-1)
+	s := nbScale(ex, 3, n, mask, 1)
+	if !(s[10*3+0] > 2*s[1*3+0]) {
+		t.Errorf("scale of the class-0 feature for class 0 %.3f, of the feature all classes have %.3f", s[10*3+0], s[1*3+0])
+	}
+	var snap []float32
+	o := TrainOptions{Bits: bits, Epochs: 5, LR: 0.5, Seed: 3, NB: 1}
+	m := train([]string{"a", "b", "c"}, ex, o, func(_ int, w []float32) { snap = append(snap[:0], w...) })
+	p, q := make([]float64, 3), make([]float64, 3)
+	for c := range 3 {
+		f := []Feat{{I: uint32(10 + c), V: 1}, {I: 1, V: 1}}
+		m.Logits(f, p)
+		scaledLogits(snap, s, f, mask, q)
+		for j := range p {
+			if math.Abs(p[j]-q[j]) > 1e-4 {
+				t.Fatalf("folded logits %v, scaled in training %v", p, q)
+			}
+		}
+		m.Predict(f, p)
+		if p[c] < 0.8 {
+			t.Errorf("class %d: probabilities %v", c, p)
+		}
+	}
+}

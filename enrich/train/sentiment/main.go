@@ -207,7 +207,7 @@ func buildSentiment(data, out string, w io.Writer) error {
 	}
 	fmt.Fprintf(w, "sentiment: %d train rows, %d dev rows, %d rows dropped as TweetEval val texts\n", len(train), len(dev), dropped)
 	cfg := enrich.TrainConfig{Labels: []string{"negative", "neutral", "positive"}, Bits: sentiBits(), Epochs: 6, LR: 0.01, L2: 1e-6, Seed: 14,
-		CharGrams: true, Version: enrich.SentimentModelVersion, DataHash: hash, Langs: langs}
+		CharGrams: true, NBBlend: 0.5, Version: enrich.SentimentModelVersion, DataHash: hash, Langs: langs}
 	if s := os.Getenv("SENTI_CHARGRAMS"); s != "" {
 		cfg.CharGrams = s == "1"
 	}
@@ -216,6 +216,9 @@ func buildSentiment(data, out string, w io.Writer) error {
 	}
 	if s := os.Getenv("SENTI_LR"); s != "" {
 		cfg.LR, _ = strconv.ParseFloat(s, 64)
+	}
+	if s := os.Getenv("SENTI_BLEND"); s != "" {
+		cfg.NBBlend, _ = strconv.ParseFloat(s, 64)
 	}
 	if s := os.Getenv("SENTI_L2"); s != "" {
 		cfg.L2, _ = strconv.ParseFloat(s, 64)
