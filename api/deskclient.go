@@ -16,6 +16,8 @@ import (
 	"strings"
 	"text/tabwriter"
 	"time"
+
+	"github.com/earshot-dev/earshot/internal/termtext"
 )
 
 // DeskClient calls the desk of an earshot API, for `earshot alerts` and
@@ -210,7 +212,7 @@ func WriteAlerts(w io.Writer, alerts []Alert, asJSON bool, now time.Time) error 
 		if !a.Desk.SnoozedUntil.IsZero() && a.Desk.SnoozedUntil.After(now) && state != StateResolved {
 			state += " (snoozed)"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%s\n", a.ID, a.Priority, state, dash(a.Desk.Assignee),
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%s\n", termtext.Line(a.ID), termtext.Line(a.Priority), termtext.Line(state), dash(a.Desk.Assignee),
 			now.Sub(a.CreatedAt).Truncate(time.Second), len(a.Desk.Notes), dash(a.Desk.Outcome))
 	}
 	return tw.Flush()
@@ -220,5 +222,5 @@ func dash(s string) string {
 	if s == "" {
 		return "-"
 	}
-	return s
+	return termtext.Line(s)
 }

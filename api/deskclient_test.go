@@ -58,3 +58,13 @@ func TestDeskClient(t *testing.T) {
 		t.Fatalf("table:\n%s", out.String())
 	}
 }
+
+// The table shows an assignee's or an id's terminal controls escaped.
+func TestWriteAlertsEscapesTerminalControls(t *testing.T) {
+	evil := "\x1b]0;pwned\x07\u202eevil"
+	var out bytes.Buffer
+	WriteAlerts(&out, []Alert{{ID: evil, Priority: "P1", Desk: Desk{State: StateClaimed, Assignee: evil, Outcome: evil}}}, false, time.Unix(3000, 0))
+	if strings.ContainsAny(out.String(), "\x1b\u202e\x07") || !strings.Contains(out.String(), `\x1b]0;pwned`) {
+		t.Errorf("table:\n%q", out.String())
+	}
+}

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"encoding/base64"
 	"errors"
 	"io/fs"
 	"net/http"
@@ -15,9 +16,17 @@ import (
 // DigestArchive lists and opens the rendered stakeholder digests
 // (docs/digests.md); digest.Archive is one.
 type DigestArchive interface {
-	List(slugs []string) ([]digest.Meta, error)
+	// Page is a page of the archive, newest first, of the digests keep
+	// keeps, reading at most scan of them (digest.Archive.Page).
+	Page(after string, limit, scan int, keep func(digest.Meta) bool) (items []digest.Meta, next string, err error)
+	Meta(slug, period string) (digest.Meta, error)
 	Open(slug, period, file string) ([]byte, error)
 }
+
+// digestScan bounds the digests one GET /v1/digests reads: a caller whose
+// scope keeps few of them gets a short page and a cursor, not a read of
+// the whole archive (200 digests × a year of periods is 73,200 files).
+const digestScan = 1000
 
 var (
 	digestSlug   = regexp.MustCompile(`^[a-z0-9]+(-[a-z0-9]+)*$`)
@@ -57,23 +66,44 @@ func (s Scope) sees(d digest.Scope) bool {
 }
 
 // listDigests is GET /v1/digests: the archived digests the caller's scope
-// covers, newest first.
+// covers, newest first, a page at a time (?limit=, ?cursor=). The cursor
+// is a place in the archive's order, not an offset (digests archived
+// between two pages do not shift the next), opaque like the other lists'.
 func (s *Server) listDigests(c *call) error {
 	if s.d.Digests == nil {
 		return errorf(http.StatusServiceUnavailable, CodeUnavailable, "digests are not served by this process")
 	}
-	all, err := s.d.Digests.List(nil)
+	limit, err := pageLimit(c)
 	if err != nil {
 		return err
 	}
-	items := []digest.Meta{}
-	for _, m := range all {
-		if c.id.Scope.sees(m.Scope) {
-			m.Sources = nil // the query parameters are for the files, not the list
-			items = append(items, m)
+	after := ""
+	if v := c.r.URL.Query().Get("cursor"); v != "" {
+		b, err := base64.RawURLEncoding.DecodeString(v)
+		if err != nil || !strings.HasPrefix(string(b), "d:") {
+			return badDigestCursor(v)
 		}
+		after = string(b[2:])
 	}
-	return c.json(http.StatusOK, map[string]any{"items": items})
+	items, next, err := s.d.Digests.Page(after, limit, digestScan, func(m digest.Meta) bool { return c.id.Scope.sees(m.Scope) })
+	if errors.Is(err, digest.ErrBadPosition) {
+		return badDigestCursor(c.r.URL.Query().Get("cursor"))
+	}
+	if err != nil {
+		return err
+	}
+	for i := range items {
+		items[i].Sources = nil // the query parameters are for the files, not the list
+	}
+	p := Page[digest.Meta]{Items: items}
+	if next != "" {
+		p.NextCursor = base64.RawURLEncoding.EncodeToString([]byte("d:" + next))
+	}
+	return c.json(http.StatusOK, p)
+}
+
+func badDigestCursor(v string) error {
+	return errorf(http.StatusBadRequest, CodeBadRequest, "cursor %q is not one this API gave out", truncate(v, 40))
 }
 
 // getDigestFile is GET /v1/digests/{slug}/{period}/{file}: one file of an
@@ -96,12 +126,11 @@ func (s *Server) getDigestFile(c *call) error {
 	if err != nil {
 		return err
 	}
-	ms, err := s.d.Digests.List([]string{slug})
-	if err != nil {
+	m, err := s.d.Digests.Meta(slug, period)
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return err
 	}
-	i := slices.IndexFunc(ms, func(m digest.Meta) bool { return m.Period == period })
-	if i < 0 || !c.id.Scope.sees(ms[i].Scope) {
+	if err != nil || !c.id.Scope.sees(m.Scope) {
 		return errorf(http.StatusNotFound, CodeNotFound, "no digest %s for the period ending %s", slug, period)
 	}
 	b, err := s.d.Digests.Open(slug, period, file)

@@ -145,3 +145,86 @@ func TestDigestsMarketScoped(t *testing.T) {
 		}
 	}
 }
+
+// GET /v1/digests pages as the other lists do (limit, next_cursor), newest
+// period first, then by slug; a cursor holds its place when a newer digest
+// is archived between pages (no digest twice, none skipped); a scoped
+// caller's pages hold only its digests; a bad limit or cursor is a 400.
+func TestDigestsPaged(t *testing.T) {
+	dir := t.TempDir()
+	start := time.Date(2026, 12, 1, 6, 0, 0, 0, time.UTC)
+	var metas []digest.Meta
+	var want []string
+	for d := 3; d >= 0; d-- {
+		until := start.AddDate(0, 0, d)
+		for _, s := range []string{"a-daily", "b-daily", "greece-daily"} {
+			m := digest.Meta{Name: s, Slug: s, Period: digest.PeriodID(until), Until: until}
+			if s == "greece-daily" {
+				m.Scope = digest.Scope{Teams: []string{"greece"}}
+			}
+			metas = append(metas, m)
+			want = append(want, s+"/"+m.Period)
+		}
+	}
+	a := archive(t, dir, metas...)
+	e := newEnv(t, func(_ *Config, d *Deps) { d.Digests = a })
+	type page struct {
+		Items      []digest.Meta
+		NextCursor string `json:"next_cursor"`
+	}
+	get := func(caller, query string) page {
+		t.Helper()
+		r := e.do(caller, "GET", "/v1/digests"+query, "")
+		if r.code != 200 {
+			t.Fatalf("%s %s: %d %s", caller, query, r.code, r.body)
+		}
+		var p page
+		if err := json.Unmarshal(r.body, &p); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	var got []string
+	p := get("analyst", "?limit=5")
+	if len(p.Items) != 5 || p.NextCursor == "" {
+		t.Fatalf("first page: %d items, cursor %q", len(p.Items), p.NextCursor)
+	}
+	for _, m := range p.Items {
+		got = append(got, m.Slug+"/"+m.Period)
+	}
+	// a newer digest arrives: the next pages go on where the first stopped
+	newer := start.AddDate(0, 0, 4)
+	archive(t, dir, digest.Meta{Name: "a-daily", Slug: "a-daily", Period: digest.PeriodID(newer), Until: newer})
+	for pages := 0; p.NextCursor != "" && pages < 10; pages++ {
+		p = get("analyst", "?limit=5&cursor="+p.NextCursor)
+		for _, m := range p.Items {
+			got = append(got, m.Slug+"/"+m.Period)
+		}
+	}
+	if strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Errorf("pages hold\n%v\nwant\n%v", got, want)
+	}
+	if p := get("analyst", ""); len(p.Items) != 13 || p.NextCursor != "" || p.Items[0].Period != digest.PeriodID(newer) {
+		t.Errorf("default page: %d items, cursor %q", len(p.Items), p.NextCursor)
+	}
+	var gr []string
+	p = page{NextCursor: "start"}
+	for pages := 0; p.NextCursor != "" && pages < 10; pages++ {
+		q := "?limit=2"
+		if p.NextCursor != "start" {
+			q += "&cursor=" + p.NextCursor
+		}
+		p = get("analyst-gr", q)
+		for _, m := range p.Items {
+			gr = append(gr, m.Slug)
+		}
+	}
+	if strings.Join(gr, " ") != "greece-daily greece-daily greece-daily greece-daily" {
+		t.Errorf("a team-scoped caller's pages: %v", gr)
+	}
+	for _, q := range []string{"?limit=0", "?limit=501", "?cursor=xyz", "?cursor=" + "bzo1"} {
+		if r := e.do("analyst", "GET", "/v1/digests"+q, ""); r.code != 400 {
+			t.Errorf("%s: %d %s", q, r.code, r.body)
+		}
+	}
+}

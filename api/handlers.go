@@ -65,16 +65,24 @@ const (
 	maxOffset    = 1_000_000
 )
 
+// pageLimit reads ?limit= (1 to maxLimit, default defaultLimit).
+func pageLimit(c *call) (int, error) {
+	v := c.r.URL.Query().Get("limit")
+	if v == "" {
+		return defaultLimit, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 || n > maxLimit {
+		return 0, errorf(http.StatusBadRequest, CodeBadRequest, "limit %q: want 1 to %d", truncate(v, 20), maxLimit)
+	}
+	return n, nil
+}
+
 // paging reads ?limit= and ?cursor= (an opaque offset).
 func paging(c *call) (offset, limit int, err error) {
 	q := c.r.URL.Query()
-	limit = defaultLimit
-	if v := q.Get("limit"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > maxLimit {
-			return 0, 0, errorf(http.StatusBadRequest, CodeBadRequest, "limit %q: want 1 to %d", truncate(v, 20), maxLimit)
-		}
-		limit = n
+	if limit, err = pageLimit(c); err != nil {
+		return 0, 0, err
 	}
 	if v := q.Get("cursor"); v != "" {
 		b, err := base64.RawURLEncoding.DecodeString(v)

@@ -5,15 +5,18 @@ import (
 	"io"
 	"strings"
 	"time"
+
+	"github.com/earshot-dev/earshot/internal/termtext"
 )
 
 // WriteText writes the report for a terminal: the totals, notes, matches
-// per day, overlap with the live watchlists and the sample.
+// per day, overlap with the live watchlists and the sample. What came from
+// posts is printed through termtext.Line: a post cannot drive the terminal.
 func (rep *Report) WriteText(w io.Writer) {
 	fmt.Fprintf(w, "backtest of %s from %s to %s: %d of %d indexed posts matched (%s)\n", rep.Watchlist,
 		rep.Since.Format("2006-01-02 15:04"), rep.Until.Format("2006-01-02 15:04"), rep.Matched, rep.Scanned, rep.Took.Round(time.Millisecond))
 	for _, n := range rep.Notes {
-		fmt.Fprintf(w, "note: %s\n", n)
+		fmt.Fprintf(w, "note: %s\n", termtext.Line(n))
 	}
 	fmt.Fprintln(w, "\nper day (UTC)   matched / indexed")
 	for _, d := range rep.PerDay {
@@ -28,6 +31,10 @@ func (rep *Report) WriteText(w io.Writer) {
 	}
 	fmt.Fprintf(w, "\nsample (%d)\n", len(rep.Sample))
 	for _, s := range rep.Sample {
-		fmt.Fprintf(w, "  %s  %s  @%s  %v\n    %s\n", s.CreatedAt.Format("2006-01-02 15:04"), s.Key, strings.TrimPrefix(s.Author, "@"), s.Keywords, strings.ReplaceAll(s.Text, "\n", " "))
+		kw := make([]string, len(s.Keywords))
+		for i, k := range s.Keywords {
+			kw[i] = termtext.Line(k)
+		}
+		fmt.Fprintf(w, "  %s  %s  @%s  %v\n    %s\n", s.CreatedAt.Format("2006-01-02 15:04"), termtext.Line(s.Key), termtext.Line(strings.TrimPrefix(s.Author, "@")), kw, termtext.Line(s.Text))
 	}
 }

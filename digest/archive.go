@@ -89,21 +89,129 @@ var (
 // given, keeps only those digests. A directory without meta.json (a render
 // cut short), or whose meta.json does not parse, is left out.
 func (a Archive) List(slugs []string) ([]Meta, error) {
-	dirs, err := os.ReadDir(a.Dir)
+	all, err := a.entries()
+	if err != nil {
+		return nil, err
+	}
+	root, err := os.OpenRoot(a.Dir)
 	if errors.Is(err, fs.ErrNotExist) {
 		return []Meta{}, nil
 	}
 	if err != nil {
 		return nil, err
 	}
+	defer root.Close()
+	out := []Meta{}
+	for _, e := range all {
+		if slugs != nil && !slices.Contains(slugs, e.slug) {
+			continue
+		}
+		if m, ok := readMeta(root, e); ok {
+			out = append(out, m)
+		}
+	}
+	return out, nil
+}
+
+// ErrBadPosition: a position that Page did not give out.
+var ErrBadPosition = errors.New("not a position in the digest archive")
+
+// Page returns, in List's order (newest period first, then by slug), up to
+// limit digests after the position after ("" for the start) for which keep
+// is true, and the position to go on from ("" when nothing is left).
+//
+// It lists the directories (names only) and reads the meta.json of the
+// digests it passes on the way, and of no others: at most scan of them,
+// so a caller whose scope keeps few digests gets a short (even empty)
+// page with a position to go on from rather than a read of the whole
+// archive. A position is "<period>/<slug>", a place in the order, not an
+// offset: digests archived between two pages (always newer) do not shift
+// the next page.
+func (a Archive) Page(after string, limit, scan int, keep func(Meta) bool) (items []Meta, next string, err error) {
+	limit, scan = max(limit, 1), max(scan, 1)
+	var from entry
+	if after != "" {
+		period, slug, ok := strings.Cut(after, "/")
+		if !ok || !periodRE.MatchString(period) || !slugRE.MatchString(slug) {
+			return nil, "", fmt.Errorf("%.80q: %w", after, ErrBadPosition)
+		}
+		from = entry{slug: slug, period: period}
+	}
+	all, err := a.entries()
+	if err != nil {
+		return nil, "", err
+	}
+	i := 0
+	if after != "" {
+		i, _ = slices.BinarySearchFunc(all, from, compareEntries)
+		if i < len(all) && all[i] == from {
+			i++
+		}
+	}
 	root, err := os.OpenRoot(a.Dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return []Meta{}, "", nil
+	}
+	if err != nil {
+		return nil, "", err
+	}
+	defer root.Close()
+	items = []Meta{}
+	for read := 0; i < len(all) && len(items) < limit && read < scan; i, read = i+1, read+1 {
+		if m, ok := readMeta(root, all[i]); ok && keep(m) {
+			items = append(items, m)
+		}
+	}
+	if i < len(all) {
+		next = all[i-1].period + "/" + all[i-1].slug
+	}
+	return items, next, nil
+}
+
+// Meta returns the meta.json of one archived digest; fs.ErrNotExist when
+// there is none (or it does not parse: a render cut short).
+func (a Archive) Meta(slug, period string) (Meta, error) {
+	if !slugRE.MatchString(slug) || !periodRE.MatchString(period) {
+		return Meta{}, fs.ErrNotExist
+	}
+	root, err := os.OpenRoot(a.Dir)
+	if err != nil {
+		return Meta{}, err
+	}
+	defer root.Close()
+	m, ok := readMeta(root, entry{slug: slug, period: period})
+	if !ok {
+		return Meta{}, fmt.Errorf("digest %s %s: %w", slug, period, fs.ErrNotExist)
+	}
+	return m, nil
+}
+
+// entry is one digest's directory: <slug>/<period>.
+type entry struct{ slug, period string }
+
+// compareEntries is List's order: newest period first (period IDs sort by
+// time), then by slug.
+func compareEntries(x, y entry) int {
+	if c := strings.Compare(y.period, x.period); c != 0 {
+		return c
+	}
+	return strings.Compare(x.slug, y.slug)
+}
+
+// entries lists the digests' directories, sorted by compareEntries,
+// reading directory names only. A slug that is a symbolic link is not a
+// directory here; a period that is one is refused by os.Root when read.
+func (a Archive) entries() ([]entry, error) {
+	dirs, err := os.ReadDir(a.Dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
 	if err != nil {
 		return nil, err
 	}
-	defer root.Close()
-	out := []Meta{}
+	var out []entry
 	for _, d := range dirs {
-		if !d.IsDir() || !slugRE.MatchString(d.Name()) || (slugs != nil && !slices.Contains(slugs, d.Name())) {
+		if !d.IsDir() || !slugRE.MatchString(d.Name()) {
 			continue
 		}
 		periods, err := os.ReadDir(filepath.Join(a.Dir, d.Name()))
@@ -111,27 +219,27 @@ func (a Archive) List(slugs []string) ([]Meta, error) {
 			return nil, err
 		}
 		for _, p := range periods {
-			if !periodRE.MatchString(p.Name()) {
-				continue
+			if periodRE.MatchString(p.Name()) {
+				out = append(out, entry{slug: d.Name(), period: p.Name()})
 			}
-			b, err := readIn(root, filepath.Join(d.Name(), p.Name(), FileMeta))
-			if err != nil {
-				continue
-			}
-			var m Meta
-			if err := json.Unmarshal(b, &m); err != nil {
-				continue // damaged: left out like a render cut short, not failing every digest's list
-			}
-			out = append(out, m)
 		}
 	}
-	slices.SortFunc(out, func(x, y Meta) int {
-		if c := y.Until.Compare(x.Until); c != 0 {
-			return c
-		}
-		return strings.Compare(x.Slug, y.Slug)
-	})
+	slices.SortFunc(out, compareEntries)
 	return out, nil
+}
+
+// readMeta reads and parses a digest's meta.json through root; false when
+// it is missing or damaged (left out, like a render cut short).
+func readMeta(root *os.Root, e entry) (Meta, bool) {
+	b, err := readIn(root, filepath.Join(e.slug, e.period, FileMeta))
+	if err != nil {
+		return Meta{}, false
+	}
+	var m Meta
+	if err := json.Unmarshal(b, &m); err != nil {
+		return Meta{}, false
+	}
+	return m, true
 }
 
 // Prune removes all but the newest keep periods of a digest.

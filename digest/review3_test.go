@@ -73,6 +73,13 @@ func TestArchiveOpenStaysInside(t *testing.T) {
 			t.Errorf("%s/%s: %q, %v: read through a link out of the archive", c[0], c[1], b, err)
 		}
 	}
+	// Nor does the linked period's meta.json list it or name its scope.
+	if _, err := a.Meta("legal-weekly", other); err == nil {
+		t.Errorf("Meta read the meta.json of a period linked out of the archive")
+	}
+	if ms, _, err := a.Page("", 10, 10, func(Meta) bool { return true }); err != nil || len(ms) != 1 || ms[0].Period != period {
+		t.Errorf("Page: %+v, %v; want the one period inside", ms, err)
+	}
 	// A link inside the archive still works.
 	os.WriteFile(filepath.Join(dir, "terms.csv"), []byte("term\n"), 0o640)
 	os.Symlink("terms.csv", filepath.Join(dir, "copy.csv"))
@@ -265,6 +272,50 @@ func TestChatSummaryBreaksBroadcasts(t *testing.T) {
 		got := strings.ToLower(s.chat(p, kind))
 		if strings.Contains(got, "@channel") || strings.Contains(got, "@here") {
 			t.Errorf("%s: a broadcast reached the channel: %q", kind, got)
+		}
+	}
+}
+
+// Page reads at most scan meta.json: a caller that keeps few digests gets a
+// short page and a position to go on from, and every digest once in all.
+func TestArchivePageScanBudget(t *testing.T) {
+	a := Archive{Dir: t.TempDir()}
+	start := time.Date(2026, 12, 1, 6, 0, 0, 0, time.UTC)
+	for d := 0; d < 10; d++ {
+		until := start.AddDate(0, 0, d)
+		for _, slug := range []string{"a", "b"} {
+			dir := a.Path(slug, PeriodID(until))
+			os.MkdirAll(dir, 0o750)
+			m, _ := json.Marshal(Meta{Slug: slug, Period: PeriodID(until), Until: until})
+			os.WriteFile(filepath.Join(dir, FileMeta), m, 0o640)
+		}
+	}
+	onlyB := func(m Meta) bool { return m.Slug == "b" }
+	var got []string
+	after, pages := "", 0
+	for {
+		ms, next, err := a.Page(after, 3, 4, onlyB)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(ms) > 3 {
+			t.Fatalf("page of %d, limit 3", len(ms))
+		}
+		for _, m := range ms {
+			got = append(got, m.Period)
+		}
+		pages++
+		if next == "" || pages > 20 {
+			break
+		}
+		after = next
+	}
+	if len(got) != 10 || got[0] != PeriodID(start.AddDate(0, 0, 9)) || got[9] != PeriodID(start) || pages != 5 {
+		t.Errorf("%d pages gave %v", pages, got)
+	}
+	for _, bad := range []string{"x", "20261201T0600Z", "20261201T0600Z/../a", "2026/a"} {
+		if _, _, err := a.Page(bad, 3, 4, onlyB); !errors.Is(err, ErrBadPosition) {
+			t.Errorf("position %q: %v", bad, err)
 		}
 	}
 }

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"text/tabwriter"
 	"time"
+
+	"github.com/earshot-dev/earshot/internal/termtext"
 )
 
 // WriteList writes the catalogue as a table: each query's name, title and
@@ -27,10 +29,16 @@ func (c *Catalog) WriteList(w io.Writer) error {
 }
 
 // WriteText writes the table for a terminal: tab-aligned columns, times in
-// UTC, "-" for NULL, cells on one line; then how many rows on count.
+// UTC, "-" for NULL, cells on one line with terminal controls shown
+// escaped (termtext.Line: a post's text cannot drive the terminal); then
+// how many rows on count.
 func (t *Table) WriteText(w, count io.Writer) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, strings.Join(t.Columns, "\t"))
+	cols := make([]string, len(t.Columns))
+	for i, c := range t.Columns {
+		cols[i] = termtext.Line(c)
+	}
+	fmt.Fprintln(tw, strings.Join(cols, "\t"))
 	for _, row := range t.Rows {
 		cells := make([]string, len(row))
 		for i, v := range row {
@@ -40,7 +48,7 @@ func (t *Table) WriteText(w, count io.Writer) error {
 			case nil:
 				cells[i] = "-"
 			default:
-				cells[i] = strings.NewReplacer("\t", " ", "\n", " ").Replace(fmt.Sprint(x))
+				cells[i] = termtext.Line(fmt.Sprint(x))
 			}
 		}
 		fmt.Fprintln(tw, strings.Join(cells, "\t"))

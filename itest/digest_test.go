@@ -127,7 +127,7 @@ notify:
 digests:
   - name: legal weekly
     audience: {emails: [legal@example.com, sofia@example.com], channels: [legal-slack], timezone: Europe/Athens}
-    scope: {teams: [legal, care], intents: [complaint, crisis]}
+    scope: {teams: [legal, care-emea], intents: [complaint, crisis]}
     schedule: "0 8 * * MON"
     sections: [volume, spikes, posts, alerts]
   - name: EMEA daily
@@ -149,7 +149,7 @@ digests:
 		t.Fatal(err)
 	}
 	scopes := map[string]map[string]string{
-		"legal weekly":                {"watchlists": "", "teams": "legal,care", "regions": "", "intents": "complaint,crisis"},
+		"legal weekly":                {"watchlists": "", "teams": "legal,care-emea", "regions": "", "intents": "complaint,crisis"},
 		"EMEA daily":                  {"watchlists": "", "teams": "", "regions": "EMEA", "intents": ""},
 		"R&D product feedback weekly": {"watchlists": "acme", "teams": "", "regions": "", "intents": "feedback"},
 	}

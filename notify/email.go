@@ -138,7 +138,7 @@ func (e *emailSender) send(ctx context.Context, subject, text, html string) erro
 	if err := m.From(e.from); err != nil {
 		return retry.Permanent{Err: err}
 	}
-	if err := m.To(e.to...); err != nil {
+	if err := addressee(m, e.to); err != nil {
 		return retry.Permanent{Err: err}
 	}
 	m.Subject(subject)
@@ -157,6 +157,26 @@ func (e *emailSender) send(ctx context.Context, subject, text, html string) erro
 		return retry.Permanent{Err: err} // a 5xx answer: the server will not take it
 	}
 	return err
+}
+
+// addressee puts the recipients on m without showing them to each other:
+// one recipient is the To; several are blind copies (each is an SMTP
+// recipient, none is in a header) under the empty group
+// "undisclosed-recipients:;" (RFC 5322 section 3.6.3), the To that mail
+// servers write themselves for such a message and clients show as such. So
+// legal, HR and executives on one digest do not learn each other's
+// addresses, and a reply-all goes to the sender alone. The sender is not
+// made the To: a From without a mailbox would make the relay refuse the
+// whole message.
+func addressee(m *gomail.Msg, to []string) error {
+	if len(to) == 1 {
+		return m.To(to[0])
+	}
+	if err := m.Bcc(to...); err != nil {
+		return err
+	}
+	m.SetGenHeaderPreformatted(gomail.Header(gomail.HeaderTo), "undisclosed-recipients:;")
+	return nil
 }
 
 // oneLine keeps untrusted text from adding header lines to a subject.

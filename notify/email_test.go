@@ -3,9 +3,12 @@ package notify
 import (
 	"encoding/json"
 	"net/http"
+	"net/mail"
 	"strings"
 	"testing"
 	"time"
+
+	gomail "github.com/wneessen/go-mail"
 
 	"github.com/earshot-dev/earshot/internal/testsvc"
 )
@@ -58,9 +61,10 @@ func TestEmailThroughRealSMTPServer(t *testing.T) {
 		t.Fatalf("%d messages delivered, want 1", len(list.Messages))
 	}
 	m := list.Messages[0]
-	if m.Subject != "[earshot] P1 alert in q" || len(m.To) != 2 || len(m.Bcc) != 0 {
+	if m.Subject != "[earshot] P1 alert in q" || len(m.To) != 0 || len(m.Bcc) != 2 {
 		t.Errorf("subject %q, to %v, bcc %v", m.Subject, m.To, m.Bcc)
 	}
+	checkUndisclosed(t, api, m.ID, "care@example.com", "lead@example.com")
 	var full struct{ Text, HTML string }
 	getJSON(t, api+"/api/v1/message/"+m.ID, &full)
 	if !strings.Contains(full.Text, "P1 alert in q") || !strings.Contains(full.Text, "https://earshot.example.com/ui/desk?alert=a-1") {
@@ -82,6 +86,39 @@ func TestEmailThroughRealSMTPServer(t *testing.T) {
 		t.Errorf("the reason carries the password: %q", rej[0].Reason)
 	}
 	t.Logf("wrong password: %s", rej[0].Reason)
+}
+
+// checkUndisclosed fails the test unless the headers we wrote on the
+// delivered message name none of the recipients and say so in the To.
+// Received and Return-Path are the receiving server's own, and Mailpit
+// records the envelope recipients no header names as a Bcc header of its
+// own (TestAddresseeWritesNoBcc checks that we write none).
+func checkUndisclosed(t *testing.T, api, id string, recipients ...string) {
+	t.Helper()
+	res, err := http.Get(api + "/api/v1/message/" + id + "/raw")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	msg, err := mail.ReadMessage(res.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, values := range msg.Header {
+		if name == "Received" || name == "Return-Path" || name == "Bcc" {
+			continue
+		}
+		for _, v := range values {
+			for _, r := range recipients {
+				if strings.Contains(v, r) {
+					t.Errorf("header %s shows recipient %s to the others: %s", name, r, v)
+				}
+			}
+		}
+	}
+	if got := msg.Header.Get("To"); got != "undisclosed-recipients:;" {
+		t.Errorf("To: %q, want undisclosed-recipients:;", got)
+	}
 }
 
 // STARTTLS is mandatory by default: a server whose certificate is not
@@ -123,5 +160,29 @@ func TestEmailValidate(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%s: %v, want an error about %s", name, err, tc.want)
 		}
+	}
+}
+
+// Several recipients are SMTP recipients only: the message written out
+// names them in no header, Bcc included.
+func TestAddresseeWritesNoBcc(t *testing.T) {
+	m := gomail.NewMsg()
+	if err := m.From("earshot@example.com"); err != nil {
+		t.Fatal(err)
+	}
+	if err := addressee(m, []string{"legal@example.com", "hr@example.com"}); err != nil {
+		t.Fatal(err)
+	}
+	m.SetBodyString(gomail.TypeTextPlain, "t")
+	var b strings.Builder
+	if _, err := m.WriteTo(&b); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(b.String(), "legal@") || strings.Contains(b.String(), "hr@") || !strings.Contains(b.String(), "\r\nTo: undisclosed-recipients:;\r\n") {
+		t.Errorf("written:\n%s", b.String())
+	}
+	rcpt, err := m.GetRecipients()
+	if err != nil || len(rcpt) != 2 {
+		t.Errorf("SMTP recipients %v %v", rcpt, err)
 	}
 }

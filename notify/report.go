@@ -19,7 +19,7 @@ import (
 
 // Mail is one email that is not an alert.
 type Mail struct {
-	To        []string // the recipients; the channel's own To when empty
+	To        []string // the recipients (blind copies when several); the channel's own To when empty
 	Subject   string
 	Text      string
 	HTML      string
@@ -115,7 +115,7 @@ func (e *emailSender) message(m Mail) (*gomail.Msg, error) {
 	if len(to) == 0 {
 		to = e.to
 	}
-	if err := msg.To(to...); err != nil {
+	if err := addressee(msg, to); err != nil {
 		return nil, retry.Permanent{Err: err}
 	}
 	msg.Subject(oneLine(m.Subject))

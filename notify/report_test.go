@@ -39,9 +39,10 @@ func TestSendEmailReport(t *testing.T) {
 		t.Fatalf("%d messages", len(list.Messages))
 	}
 	got := list.Messages[0]
-	if got.MessageID != m.MessageID || len(got.To) != 2 || got.To[0].Address != "legal@example.com" || len(got.Bcc) != 0 || strings.Contains(got.Subject, "\n") {
+	if got.MessageID != m.MessageID || len(got.To) != 0 || len(got.Bcc) != 2 || got.Bcc[0].Address != "legal@example.com" || strings.Contains(got.Subject, "\n") {
 		t.Errorf("delivered %+v", got)
 	}
+	checkUndisclosed(t, api, got.ID, "legal@example.com", "sofia@example.com")
 	var full struct {
 		Text, HTML  string
 		Inline      []struct{ FileName, ContentType, ContentID string }
@@ -97,5 +98,24 @@ func TestSendText(t *testing.T) {
 	}
 	if err := n.SendText(context.Background(), "nope", "x"); !errors.Is(err, ErrUnknownChannel) {
 		t.Errorf("unknown channel: %v", err)
+	}
+}
+
+// One recipient is the To: nobody else to hide it from.
+func TestSendEmailOneRecipientIsTheTo(t *testing.T) {
+	port, api, ca := mailpit(t)
+	smtp := SMTPConfig{Host: "localhost", Port: port, Username: "earshot", PasswordEnv: "PW", CAFile: ca}
+	n, _ := notifier(t, Config{Channels: map[string]Channel{
+		"mail": {Kind: Email, From: "earshot@example.com", To: []string{"care@example.com"}, SMTP: smtp, Queues: []string{"q"}},
+	}}, map[string]string{"PW": "s3cret-pw"})
+	if err := n.SendEmail(context.Background(), "mail", Mail{Subject: "s", Text: "t"}); err != nil {
+		t.Fatal(err)
+	}
+	var list struct {
+		Messages []struct{ To, Bcc []struct{ Address string } } `json:"messages"`
+	}
+	getJSON(t, api+"/api/v1/messages", &list)
+	if len(list.Messages) != 1 || len(list.Messages[0].To) != 1 || list.Messages[0].To[0].Address != "care@example.com" || len(list.Messages[0].Bcc) != 0 {
+		t.Errorf("delivered %+v", list.Messages)
 	}
 }

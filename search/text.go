@@ -6,10 +6,14 @@ import (
 	"io"
 	"strings"
 	"time"
+
+	"github.com/earshot-dev/earshot/internal/termtext"
 )
 
 // WriteText writes the result of q for a terminal, highlights in
-// [brackets], facets last; days are the index's (Index.Days).
+// [brackets], facets last; days are the index's (Index.Days). What came
+// from posts is printed through termtext.Line: a post cannot drive the
+// terminal.
 func (res *Result) WriteText(w io.Writer, q Query, days []string) {
 	shown := ""
 	if len(res.Hits) > 0 {
@@ -33,8 +37,8 @@ func (res *Result) WriteText(w io.Writer, q Query, days []string) {
 		if fr := h.Highlights["text"]; len(fr) > 0 {
 			text = html.UnescapeString(mark.Replace(fr[0]))
 		}
-		fmt.Fprintf(w, "\n%d. %s  %s  @%s  %s/%s/%s  %v  score %.2f\n   %s\n", q.From+i+1, h.Key, h.CreatedAt.Format("2006-01-02 15:04"),
-			strings.TrimPrefix(h.Author, "@"), orDash(h.Lang), orDash(h.Region), orDash(h.Sentiment), h.Watchlists, h.Score, strings.ReplaceAll(text, "\n", " "))
+		fmt.Fprintf(w, "\n%d. %s  %s  @%s  %s/%s/%s  %v  score %.2f\n   %s\n", q.From+i+1, termtext.Line(h.Key), h.CreatedAt.Format("2006-01-02 15:04"),
+			termtext.Line(strings.TrimPrefix(h.Author, "@")), orDash(h.Lang), orDash(h.Region), orDash(h.Sentiment), lines(h.Watchlists), h.Score, termtext.Line(text))
 	}
 	if res.Total == 0 {
 		return
@@ -43,7 +47,7 @@ func (res *Result) WriteText(w io.Writer, q Query, days []string) {
 	for _, name := range []string{"watchlist", "region", "sentiment", "lang"} {
 		var parts []string
 		for _, f := range res.Facets[name] {
-			parts = append(parts, fmt.Sprintf("%s %d", f.Term, f.Count))
+			parts = append(parts, fmt.Sprintf("%s %d", termtext.Line(f.Term), f.Count))
 		}
 		fmt.Fprintf(w, "%-10s %s\n", name+":", strings.Join(parts, ", "))
 	}
@@ -53,5 +57,14 @@ func orDash(s string) string {
 	if s == "" {
 		return "-"
 	}
-	return s
+	return termtext.Line(s)
+}
+
+// lines is ss through termtext.Line, printed as a Go slice is.
+func lines(ss []string) []string {
+	out := make([]string, len(ss))
+	for i, s := range ss {
+		out[i] = termtext.Line(s)
+	}
+	return out
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
+	"strings"
 	"sync"
 	"time"
 
@@ -23,9 +25,10 @@ import (
 func (k *Kafka) Tail(ctx context.Context, topics []string, fn func(topic string, d Delivery)) error {
 	var wg sync.WaitGroup
 	errs := make(chan error, 64)
+	say := &retryNotes{log: k.log, brokers: k.cfg.Brokers}
 	for _, topic := range topics {
 		wg.Go(func() {
-			ids, ends := k.tailStart(ctx, topic)
+			ids, ends := k.tailStart(ctx, topic, say)
 			for _, id := range ids {
 				cfg := k.readerConfig("", topic)
 				cfg.Partition = id
@@ -77,14 +80,16 @@ func (k *Kafka) Tail(ctx context.Context, topics []string, fn func(topic string,
 
 // tailStart returns the partitions of topic and the end offset of each,
 // retrying with backoff (the topic may not exist yet, the brokers may be
-// down) until it has them or ctx ends (then it returns none).
-func (k *Kafka) tailStart(ctx context.Context, topic string) ([]int, map[int]int64) {
+// down) until it has them or ctx ends (then it returns none). say tells
+// the operator once what is wrong, not at every retry of every topic.
+func (k *Kafka) tailStart(ctx context.Context, topic string, say *retryNotes) ([]int, map[int]int64) {
 	b := Backoff{Min: 250 * time.Millisecond, Max: 10 * time.Second}
 	for {
 		ids, err := k.partitions(ctx, topic)
 		if err == nil {
 			var ends map[int]int64
 			if ends, err = listOffsets(ctx, k.client, topic, ids, kafka.LastOffsetOf); err == nil {
+				say.ok(topic)
 				return ids, ends
 			}
 		}
@@ -92,10 +97,66 @@ func (k *Kafka) tailStart(ctx context.Context, topic string) ([]int, map[int]int
 			return nil, nil
 		}
 		wait := b.Next()
-		k.log.Warn("tail: cannot find the topic's partitions yet; retrying", "topic", topic, "retry_in", wait, "err", err)
+		say.failed(topic, err, wait)
 		if !Sleep(ctx, wait) {
 			return nil, nil
 		}
+	}
+}
+
+// errNoTopic: the brokers answered, without the topic.
+var errNoTopic = errors.New("no metadata for the topic (does it exist?)")
+
+// retryNotes logs the retries of Tail's topics so that an operator reads
+// what is wrong once: the brokers out of reach (one WARN for all topics,
+// naming the brokers), or a topic that does not exist yet (one INFO per
+// topic: it appears with its first record); every further retry at DEBUG;
+// and one INFO when what was reported comes right.
+type retryNotes struct {
+	log     *slog.Logger
+	brokers []string
+	mu      sync.Mutex
+	said    map[string]bool // "" for the brokers, else a topic
+}
+
+func (n *retryNotes) failed(topic string, err error, wait time.Duration) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.said == nil {
+		n.said = map[string]bool{}
+	}
+	key := ""
+	if errors.Is(err, errNoTopic) {
+		key = topic
+		n.answered()
+	}
+	switch {
+	case n.said[key]:
+		n.log.Debug("tail: retrying", "topic", topic, "retry_in", wait, "err", err)
+	case key == "":
+		n.log.Warn("live feed: cannot reach Kafka; retrying quietly with backoff (at most every 10s) until it answers (GET /readyz shows it too)",
+			"brokers", strings.Join(n.brokers, ","), "err", err)
+	default:
+		n.log.Info("live feed: the topic does not exist yet (it appears with its first record); waiting for it", "topic", topic)
+	}
+	n.said[key] = true
+}
+
+func (n *retryNotes) ok(topic string) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	n.answered()
+	if n.said[topic] {
+		n.log.Info("live feed: the topic exists now; tailing it", "topic", topic)
+		delete(n.said, topic)
+	}
+}
+
+// answered notes that the brokers answered (n.mu held).
+func (n *retryNotes) answered() {
+	if n.said[""] {
+		n.log.Info("live feed: Kafka answers again", "brokers", strings.Join(n.brokers, ","))
+		delete(n.said, "")
 	}
 }
 
@@ -108,7 +169,7 @@ func (k *Kafka) partitions(ctx context.Context, topic string) ([]int, error) {
 		return nil, fmt.Errorf("metadata: %w", err)
 	}
 	if len(md.Topics) != 1 || md.Topics[0].Error != nil || len(md.Topics[0].Partitions) == 0 {
-		return nil, errors.New("no metadata for the topic (does it exist?)")
+		return nil, errNoTopic
 	}
 	ids := make([]int, 0, len(md.Topics[0].Partitions))
 	for _, p := range md.Topics[0].Partitions {

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/earshot-dev/earshot/strictyaml"
+
+	"github.com/earshot-dev/earshot/internal/termtext"
 )
 
 // ValidStatus reports whether s is a status a record can have.
@@ -84,7 +86,8 @@ func WriteList(w io.Writer, recs []Record) error {
 	return tw.Flush()
 }
 
-// WriteHistory writes a watchlist's changes as a table.
+// WriteHistory writes a watchlist's changes as a table, actors and notes
+// (free text) through termtext.Line so that they cannot drive the terminal.
 func WriteHistory(w io.Writer, h []Change) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "SEQ\tAT\tACTOR\tACTION\tVERSION\tSTATUS\tNOTE")
@@ -93,7 +96,7 @@ func WriteHistory(w io.Writer, h []Change) error {
 		if c.After != nil {
 			st = string(c.After.Status)
 		}
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\tv%d\t%s\t%s\n", c.Seq, c.At.Format(time.RFC3339), c.Actor, c.Action, c.Version, st, c.Note)
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\tv%d\t%s\t%s\n", c.Seq, c.At.Format(time.RFC3339), termtext.Line(c.Actor), c.Action, c.Version, st, termtext.Line(c.Note))
 	}
 	return tw.Flush()
 }

@@ -265,7 +265,14 @@ const panels = {
   async digests() {
     // The archived digests this token's scope covers (docs/digests.md):
     // each file is fetched with the token and saved, as a link cannot carry it.
-    const r = (await api("GET", "/v1/digests")).items || [];
+    // A page reads at most 1,000 digests, so a narrowly scoped token's page
+    // may be short: follow the cursor (a few pages) until 50 are shown.
+    const r = [];
+    for (let cursor = "", pages = 0; r.length < 50 && pages < 10; pages++) {
+      const p = await api("GET", "/v1/digests?limit=50" + (cursor ? "&cursor=" + encodeURIComponent(cursor) : ""));
+      r.push(...(p.items || []));
+      if (!(cursor = p.next_cursor)) break;
+    }
     if (!r.length) return el("p", { class: "empty" }, "no digests archived yet");
     const file = (m, name, label) => {
       if (!(m.files || []).includes(name)) return "";

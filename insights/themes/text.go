@@ -6,6 +6,8 @@ import (
 	"strings"
 	"text/tabwriter"
 	"unicode"
+
+	"github.com/earshot-dev/earshot/internal/termtext"
 )
 
 // WriteText writes themes for a terminal: one line each with its posts,
@@ -35,20 +37,18 @@ func WriteText(w io.Writer, res *Result) error {
 	return err
 }
 
-// oneLine is s on one line, tabs and line breaks as spaces, cut at n
-// runes with "…". Other control and format characters are dropped: a
-// post's ESC or C1 control would start a terminal escape sequence, a bidi
-// override reorder the line.
+// oneLine is s on one line, cut at n runes with "…": terminal controls
+// shown escaped by termtext.Line (a post's ESC or C1 control would start an
+// escape sequence, a bidi override reorder the line), the remaining
+// invisible format characters (zero-width space, joiners) dropped so that
+// a label reads as its words, runs of spaces as one.
 func oneLine(s string, n int) string {
 	s = strings.Map(func(r rune) rune {
-		switch {
-		case unicode.IsSpace(r):
-			return ' '
-		case unicode.IsControl(r) || unicode.Is(unicode.Cf, r):
+		if unicode.Is(unicode.Cf, r) {
 			return -1
 		}
 		return r
-	}, s)
+	}, termtext.Line(s))
 	s = strings.Join(strings.Fields(s), " ")
 	if r := []rune(s); len(r) > n {
 		return string(r[:n-1]) + "…"
