@@ -102,6 +102,7 @@ func newAPIPart(ctx context.Context, cfg Config, embedded bool, reg *prometheus.
 			return nil, err
 		}
 		d.ResolveDue = org.ResolveDue // as of the start: a changed target needs a restart of the API
+		d.ResolveTargets = org.ResolveTargets()
 	}
 	// Desk resolves go to the notify stage: through the pipeline's
 	// transport in earshot run, through Kafka from earshot api alone (with
