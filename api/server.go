@@ -533,7 +533,7 @@ func (s *Server) register() {
 		c.w.Write(openAPI)
 		return nil
 	})
-	s.handle("GET /v1/whoami", authenticated, func(c *call) error { return c.json(200, c.id) })
+	s.handle("GET /v1/whoami", authenticated, func(c *call) error { return c.json(200, whoami{c.id, c.id.Role.Actions()}) })
 
 	s.handle("GET /v1/watchlists", ReadWatchlists, s.listWatchlists)
 	s.handle("POST /v1/watchlists", EditWatchlists, s.createWatchlist)
