@@ -20,6 +20,7 @@ import (
 
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 )
 
 // deskAlert is what the test reads of an alert from the API.
@@ -27,6 +28,7 @@ type deskAlert struct {
 	ID, Queue string
 	Desk      struct {
 		State, Assignee, Outcome string
+		SnoozedUntil             time.Time `json:"snoozed_until"`
 		Notes                    []struct{ Author, Text string }
 	}
 	Item struct {
@@ -413,6 +415,77 @@ func TestDeskInChromium(t *testing.T) {
 		t.Error("sofia's page opened care's alert from a link")
 	}
 
+	// Assign and snooze. nikos, a responder, assigns lee's alert (nobody
+	// holds it) to sam by keys: a, the name, Enter; sam's page sees it live.
+	third := find(posts[2].text)
+	thirdSel := fmt.Sprintf(`li[data-id=%q]`, third.ID)
+	b.wait("sam's desk, live again", ready)
+	a.click("select lee's alert", thirdSel)
+	a.wait("lee's alert to open", fmt.Sprintf(`document.getElementById("alert").dataset.id === %q`, third.ID))
+	a.do("press a", chromedp.KeyEvent("a"))
+	a.wait("the name field", `document.activeElement && document.activeElement.id === "assignee"`)
+	a.do("type sam, Enter", chromedp.KeyEvent("sam"), chromedp.KeyEvent("\r"))
+	a.wait("the assignment", `document.getElementById("alert").dataset.state === "claimed" && document.getElementById("alert").dataset.assignee === "sam"`)
+	b.wait("the assignment to sam, live", fmt.Sprintf(`(e => e && e.dataset.assignee === "sam")(document.querySelector(%q))`, thirdSel))
+	// It is sam's now: nikos, without alerts.reassign, may not move or
+	// snooze it. The buttons are disabled with the reason, their keys
+	// refused with it; the API refuses the request (409).
+	if !evalJS[bool](a, `document.querySelector('#a-actions [data-act="assign"]').disabled && document.querySelector('#a-actions [data-act="snooze"]').disabled`) {
+		t.Error("nikos is offered to move or snooze sam's alert")
+	}
+	a.do("press a", chromedp.KeyEvent("a"))
+	a.wait("the refusal", `/held by sam: moving it needs the alerts.reassign permission/.test(document.getElementById("status").textContent) && document.getElementById("assignform").hidden`)
+	if code := call(nikos, "POST", "/v1/queues/"+third.Queue+"/alerts/"+third.ID+"/assign", `{"assignee":"nikos"}`, nil); code != 409 {
+		t.Errorf("nikos moves sam's alert through the API: %d, want 409", code)
+	}
+	// sam snoozes it: s, then 2 (four hours).
+	b.click("select lee's alert", thirdSel)
+	b.wait("lee's alert to open", fmt.Sprintf(`document.getElementById("alert").dataset.id === %q`, third.ID))
+	b.do("press s then 2", chromedp.KeyEvent("s"), chromedp.KeyEvent("2"))
+	b.wait("the snooze", `(u => u && Math.abs(Date.parse(u) - Date.now() - 4 * 3600e3) < 120e3)(document.getElementById("alert").dataset.snoozedUntil) && !!document.querySelector("#a-head .snoozed")`)
+	b.wait("the snoozed row", fmt.Sprintf(`/snoozed/.test(document.querySelector(%q).textContent)`, thirdSel))
+	// A snooze to the year 9999, or into the past, is refused on the page
+	// before any request, and by the API (400).
+	b.do("press s", chromedp.KeyEvent("s"))
+	for until, why := range map[string]string{"9999-12-31T23:59": "90 days at most", "2020-01-01T00:00": "end in the future"} {
+		evalJS[bool](b, fmt.Sprintf(`document.getElementById("snooze-until").value = %q, true`, until))
+		b.click("snooze until "+until, `#snoozes [data-snooze="at"]`)
+		b.wait("the refusal of "+until, fmt.Sprintf(`document.getElementById("status").textContent.includes(%q)`, why))
+	}
+	b.do("press Esc", chromedp.KeyEvent(kb.Escape))
+	for _, until := range []string{"9999-12-31T23:59:59Z", "2020-01-01T00:00:00Z"} {
+		if code := call(sam, "POST", "/v1/queues/"+third.Queue+"/alerts/"+third.ID+"/snooze", `{"until":"`+until+`"}`, nil); code != 400 {
+			t.Errorf("a snooze until %s: %d, want 400", until, code)
+		}
+	}
+	// A look-alike of a name (a Cyrillic "а" in "sam") is asked again; an
+	// invisible character is refused before any request.
+	a.click("select the long post", fmt.Sprintf(`li[data-id=%q]`, long.ID))
+	a.wait("the long post to open", fmt.Sprintf(`document.getElementById("alert").dataset.id === %q`, long.ID))
+	a.do("press a", chromedp.KeyEvent("a"))
+	a.wait("the name field", `document.activeElement && document.activeElement.id === "assignee"`)
+	evalJS[bool](a, `document.getElementById("assignee").value = "s\u0430m", document.getElementById("assignform").requestSubmit(), true`)
+	a.wait("the look-alike warning", `/mixes Latin with Cyrillic/.test(document.getElementById("status").textContent)`)
+	evalJS[bool](a, `document.getElementById("assignee").value = "sa\u200bm", document.getElementById("assignform").requestSubmit(), true`)
+	a.wait("the refusal of an invisible character", `/invisible character/.test(document.getElementById("status").textContent)`)
+	a.do("press Esc", chromedp.KeyEvent(kb.Escape))
+	var longNow deskAlert
+	if code := call(nikos, "GET", "/v1/queues/"+long.Queue+"/alerts/"+long.ID, "", &longNow); code != 200 || longNow.Desk.State != "new" || longNow.Desk.Assignee != "" {
+		t.Errorf("the look-alike or invisible name reached the API: %d %+v", code, longNow.Desk)
+	}
+	// Another team may neither assign nor snooze care's alert: 404, as for
+	// every other action on it.
+	for seg, body := range map[string]string{"assign": `{"assignee":"sofia"}`, "snooze": `{"until":"` + time.Now().Add(time.Hour).UTC().Format(time.RFC3339) + `"}`} {
+		if code := call(sofia, "POST", "/v1/queues/"+third.Queue+"/alerts/"+third.ID+"/"+seg, body, nil); code != 404 {
+			t.Errorf("legal's %s of care's alert: %d, want 404", seg, code)
+		}
+	}
+	var thirdNow deskAlert
+	if code := call(sam, "GET", "/v1/queues/"+third.Queue+"/alerts/"+third.ID, "", &thirdNow); code != 200 || thirdNow.Desk.State != "claimed" || thirdNow.Desk.Assignee != "sam" ||
+		thirdNow.Desk.SnoozedUntil.Sub(time.Now().Add(4*time.Hour)).Abs() > 2*time.Minute {
+		t.Errorf("the API has %d %+v, want claimed by sam, snoozed for four hours", code, thirdNow.Desk)
+	}
+
 	// The coaching staff, organisation-wide, sees every queue and the
 	// matched terms marked (a team-scoped caller is shown only the
 	// matches of watchlists it may read; without a watchlist store, as
@@ -437,6 +510,27 @@ func TestDeskInChromium(t *testing.T) {
 	}
 	if got := evalJS[string](c, `document.querySelector("#a-post .text").textContent`); got != hostile {
 		t.Errorf("the marked post shows as %q", got)
+	}
+	// A coach (alerts.reassign) moves sam's alert to nikos with the button.
+	c.click("select lee's alert", thirdSel)
+	c.wait("lee's alert to open", fmt.Sprintf(`document.getElementById("alert").dataset.id === %q && document.getElementById("alert").dataset.assignee === "sam"`, third.ID))
+	c.click("the assign button", `#a-actions [data-act="assign"]`)
+	c.do("type nikos, Enter", chromedp.SendKeys(chromedp.CSS("#assignee"), "nikos\r"))
+	c.wait("the coach's move", `document.getElementById("alert").dataset.assignee === "nikos"`)
+	a.wait("the move to nikos, live", fmt.Sprintf(`(e => e && e.dataset.assignee === "nikos")(document.querySelector(%q))`, thirdSel))
+	events = nil
+	rows, err = conn.Query(ctx, fmt.Sprintf("SELECT event, actor, assignee FROM %s.alert_events WHERE alert_id = '%s' AND event LIKE 'desk.%%' ORDER BY at, seq", db, third.ID))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var ev, actor, assignee string
+		rows.Scan(&ev, &actor, &assignee)
+		events = append(events, strings.SplitN(ev, ":", 2)[0]+" "+actor+" "+assignee)
+	}
+	rows.Close()
+	if want := []string{"desk.assign nikos sam", "desk.snooze sam ", "desk.assign eleni nikos"}; !slices.Equal(events, want) {
+		t.Errorf("alert_events of lee's alert has %q, want %q", events, want)
 	}
 
 	// The screenshot: sam works an alert, eleni looks at another.

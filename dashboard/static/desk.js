@@ -712,8 +712,8 @@ function onKey(ev) {
     k: () => move(-1), p: () => move(-1), ArrowUp: () => move(-1),
     c: () => act("claim"), u: () => act("unclaim"), o: () => act("reopen"),
     r: () => setMode(S.resolving ? "" : "resolve"),
-    s: () => setMode(S.snoozing ? "" : "snooze"),
-    a: () => { setMode("assign"); if (!$("#assignform").hidden) S.focusOnUp = ["a", "#assignee"]; },
+    s: () => refused("snooze") || setMode(S.snoozing ? "" : "snooze"),
+    a: () => { if (refused("assign")) return; setMode("assign"); if (!$("#assignform").hidden) S.focusOnUp = ["a", "#assignee"]; },
     // A field is focused when its key is released, so that the key
     // itself is not typed into it.
     e: () => { S.focusOnUp = ["e", "#note"]; },
@@ -725,6 +725,15 @@ function onKey(ev) {
     ev.preventDefault();
     f();
   }
+}
+
+// refused says why the action's button is disabled (on the status line),
+// if it is: its key is refused as its button is.
+function refused(action) {
+  const b = $(`#a-actions [data-act="${action}"]`);
+  if (!S.alerts.get(S.selected) || !b.disabled) return false;
+  status(b.title || action + ": not on an alert in this state", true);
+  return true;
 }
 
 function onKeyUp(ev) {
