@@ -607,6 +607,18 @@ func (h *Hub) Publish(a Alert) {
 	}
 }
 
+// Queues lists the queues some live feed follows, sorted.
+func (h *Hub) Queues() []string {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	qs := make([]string, 0, len(h.subs))
+	for q := range h.subs {
+		qs = append(qs, q)
+	}
+	slices.Sort(qs)
+	return qs
+}
+
 // Subscribers counts the live feeds (a feed of several queues once).
 func (h *Hub) Subscribers() int {
 	h.mu.Lock()

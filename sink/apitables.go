@@ -208,6 +208,44 @@ func (t *AlertTables) DeskEvents(ctx context.Context, queue string, ids []string
 	return out, rows.Err()
 }
 
+// DeskEventRef names a desk event: its alert, its id, when it happened.
+type DeskEventRef struct {
+	AlertKey
+	EventID string
+	At      time.Time
+}
+
+// DeskEventsSince lists up to limit desk events of the queues that
+// happened at or after since, oldest first: what the other API processes
+// did, for this one's live feeds. The queues' rows are found by the
+// primary key (queue first), the parts by their minmax of at.
+func (t *AlertTables) DeskEventsSince(ctx context.Context, queues []string, since time.Time, limit int) ([]DeskEventRef, error) {
+	if len(queues) == 0 || limit <= 0 {
+		return nil, nil
+	}
+	rows, err := t.Conn.Query(ctx, fmt.Sprintf(`SELECT queue, alert_id, event_id, at FROM %s.alert_events
+		WHERE queue IN (SELECT arrayJoin(?)) AND at >= ? AND event LIKE 'desk.%%'
+		ORDER BY at, queue, alert_id, event_id
+		LIMIT %d`, t.DB, limit), queues, since.UTC().Truncate(time.Second))
+	if err != nil {
+		return nil, fmt.Errorf("alert_events: desk events since %s: %w", since.Format(time.RFC3339), err)
+	}
+	var out []DeskEventRef
+	err = scanAll(rows, func() error {
+		var r DeskEventRef
+		if err := rows.Scan(&r.Queue, &r.ID, &r.EventID, &r.At); err != nil {
+			return err
+		}
+		r.At = r.At.UTC()
+		out = append(out, r)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("alert_events: desk events since %s: %w", since.Format(time.RFC3339), err)
+	}
+	return out, nil
+}
+
 // AuditRow is a row of audit_log: one change made through the API or the CLI.
 type AuditRow struct {
 	At                   time.Time

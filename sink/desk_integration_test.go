@@ -4,6 +4,7 @@ package sink
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
@@ -190,4 +191,47 @@ func findKey(ks []AlertKey, id string) bool {
 		}
 	}
 	return false
+}
+
+// DeskEventsSince lists the desk events of the queues asked for from a
+// time on, oldest first, bounded; not other queues', not other events.
+func TestDeskEventsSince(t *testing.T) {
+	conn, db := openTest(t)
+	ctx := context.Background()
+	if _, err := Migrate(ctx, conn, db); err != nil {
+		t.Fatal(err)
+	}
+	tab := &AlertTables{Conn: conn, DB: db}
+	t0 := time.Now().UTC().Truncate(time.Second).Add(-time.Hour)
+	for i, r := range []DeskEventRow{
+		{AlertID: "a1", Queue: "care", Event: "desk.claim", At: t0, EventID: "old"},
+		{AlertID: "a1", Queue: "care", Event: "desk.note", At: t0.Add(2 * time.Minute), EventID: "n1"},
+		{AlertID: "a2", Queue: "care", Event: "desk.assign", At: t0.Add(time.Minute), EventID: "as1"},
+		{AlertID: "b1", Queue: "legal", Event: "desk.claim", At: t0.Add(time.Minute), EventID: "other-team"},
+	} {
+		r.Actor, r.Seq = "rita", uint64(i)
+		if err := tab.AddDeskEvent(ctx, r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := tab.AddEvent(ctx, "a2", "care", "acknowledged", "rita", t0.Add(time.Minute), ""); err != nil {
+		t.Fatal(err)
+	}
+	got, err := tab.DeskEventsSince(ctx, []string{"care", "pr"}, t0.Add(time.Second), 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for _, r := range got {
+		ids = append(ids, r.Queue+"/"+r.ID+"/"+r.EventID)
+	}
+	if want := "[care/a2/as1 care/a1/n1]"; fmt.Sprint(ids) != want || !got[0].At.Equal(t0.Add(time.Minute)) {
+		t.Errorf("since: %v, want %s", got, want)
+	}
+	if got, err := tab.DeskEventsSince(ctx, []string{"care"}, t0, 1); err != nil || len(got) != 1 || got[0].EventID != "old" {
+		t.Errorf("bounded: %v %v", got, err)
+	}
+	if got, err := tab.DeskEventsSince(ctx, nil, t0, 10); err != nil || len(got) != 0 {
+		t.Errorf("no queues: %v %v", got, err)
+	}
 }

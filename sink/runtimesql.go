@@ -75,6 +75,7 @@ func RuntimeStatements(db string, now time.Time) (map[string]string, error) {
 			}{
 				{"alerts.latest", func() error { _, err := t.Latest(ctx, "care", 0, 50); return err }},
 				{"alerts.desk_events", func() error { _, err := t.DeskEvents(ctx, "care", []string{"al1", "al2"}); return err }},
+				{"alerts.desk_events_since", func() error { _, err := t.DeskEventsSince(ctx, []string{"care", "pr"}, since, 100); return err }},
 			}...)
 		}
 		for _, s := range steps {
