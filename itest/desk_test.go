@@ -117,7 +117,8 @@ func evalJS[T any](b *browser, expr string) T {
 // responders would, against `earshot api` on the real ClickHouse (the
 // pipeline stores the alerts; the desk's events go to alert_events): one
 // responder claims an alert, adds a note and resolves it with keys; a
-// second responder's page sees the claim live, without a reload; a
+// second responder's page, served by a second API replica, sees the claim
+// live, without a reload; a
 // responder of another team sees none of these alerts; a post, a handle
 // and a note carrying HTML show as text and run nothing; a very long post
 // does not widen the page. The state is checked through the API and in
@@ -166,8 +167,21 @@ func TestDeskInChromium(t *testing.T) {
 	cfgPath := writeConfig(t, setup{prefix: prefix, db: db, rate: 1, limit: 1})
 	raw, _ := os.ReadFile(cfgPath)
 	cfg := strings.Replace(string(raw), "route:\n", "route:\n  org: "+filepath.Join(root, "deploy/examples/org.yaml")+"\n", 1)
-	cfg += fmt.Sprintf("api:\n  addr: %s\n  state_dir: %s\n", addr, t.TempDir())
+	stateDir := t.TempDir()
+	cfg += fmt.Sprintf("api:\n  addr: %s\n  state_dir: %s\n", addr, stateDir)
 	if err := os.WriteFile(cfgPath, []byte(cfg), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	// A second replica on the same database and tokens: sam's page is
+	// served by it, so every change the others make reaches sam through
+	// ClickHouse (api.DeskFeed), and sam's through it to them.
+	ln, _ = net.Listen("tcp", "127.0.0.1:0")
+	addr2 := ln.Addr().String()
+	ln.Close()
+	cfgPath2 := filepath.Join(t.TempDir(), "earshot2.yaml")
+	cfg2 := strings.Replace(cfg, fmt.Sprintf("api:\n  addr: %s\n  state_dir: %s\n", addr, stateDir),
+		fmt.Sprintf("api:\n  addr: %s\n  state_dir: %s\n  tokens_file: %s\n", addr2, t.TempDir(), filepath.Join(stateDir, "tokens.json")), 1)
+	if err := os.WriteFile(cfgPath2, []byte(cfg2), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	token := func(name, teams string) string {
@@ -199,6 +213,19 @@ func TestDeskInChromium(t *testing.T) {
 			t.Logf("earshot api stderr:\n%s", tail(stderr.String(), 3000))
 		}
 	}()
+	apiProc2 := exec.Command(bin, "api", "--config", cfgPath2)
+	var stderr2 syncBuffer
+	apiProc2.Stderr = &stderr2
+	if err := apiProc2.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		apiProc2.Process.Kill()
+		apiProc2.Wait()
+		if t.Failed() {
+			t.Logf("the second earshot api's stderr:\n%s", tail(stderr2.String(), 3000))
+		}
+	}()
 	call := func(tok, method, path, body string, out any) int {
 		t.Helper()
 		req, _ := http.NewRequestWithContext(ctx, method, "http://"+addr+path, strings.NewReader(body))
@@ -219,14 +246,16 @@ func TestDeskInChromium(t *testing.T) {
 		}
 		return res.StatusCode
 	}
-	eventually(t, 30*time.Second, "the API to serve the desk", func() bool {
-		res, err := http.Get("http://" + addr + "/ui/desk")
-		if err != nil {
-			return false
-		}
-		res.Body.Close()
-		return res.StatusCode == 200
-	})
+	for _, ad := range []string{addr, addr2} {
+		eventually(t, 30*time.Second, "the API to serve the desk", func() bool {
+			res, err := http.Get("http://" + ad + "/ui/desk")
+			if err != nil {
+				return false
+			}
+			res.Body.Close()
+			return res.StatusCode == 200
+		})
+	}
 
 	// What the API holds: the care alerts (nikos) and legal's (sofia).
 	alertsOf := func(tok string) map[string]deskAlert {
@@ -269,13 +298,13 @@ func TestDeskInChromium(t *testing.T) {
 		}
 	}
 
-	url := "http://" + addr + "/ui/desk"
+	url, url2 := "http://"+addr+"/ui/desk", "http://"+addr2+"/ui/desk"
 	a := newBrowser(t, ctx, chromium, "nikos")
 	b := newBrowser(t, ctx, chromium, "sam")
 	c := newBrowser(t, ctx, chromium, "sofia")
 	const ready = `document.body.dataset.state === "ready" && document.body.dataset.live === "on"`
 	a.do("open the desk", chromedp.Navigate(url+"#token="+nikos))
-	b.do("open the desk", chromedp.Navigate(url+"#token="+sam))
+	b.do("open the desk", chromedp.Navigate(url2+"#token="+sam))
 	c.do("open the desk", chromedp.Navigate(url+"#token="+sofia))
 	a.wait("the desk to load and go live", ready)
 	b.wait("the desk to load and go live", ready)
@@ -407,7 +436,7 @@ func TestDeskInChromium(t *testing.T) {
 	// A notification's link, /ui/desk?alert=ID, opens that alert (here a
 	// resolved one: the state filter opens up to show it); for another
 	// team it is not there.
-	b.do("open a notification's link", chromedp.Navigate(url+"?alert="+target.ID))
+	b.do("open a notification's link", chromedp.Navigate(url2+"?alert="+target.ID))
 	b.wait("the linked alert", fmt.Sprintf(`document.body.dataset.state === "ready" && document.getElementById("alert").dataset.id === %q && document.getElementById("alert").dataset.state === "resolved"`, target.ID))
 	c.do("open a notification's link", chromedp.Navigate(url+"?alert="+target.ID))
 	c.wait("the refusal of another team's alert", `document.body.dataset.state === "ready" && /not on a queue you may see/.test(document.getElementById("status").textContent) && (document.getElementById("alert").hidden ? /not on a queue/.test(document.getElementById("nothing").textContent) : true)`)
