@@ -118,4 +118,8 @@ func TestClusterUpgradeKeepsRows(t *testing.T) {
 	if err != nil || dc.Open["care"]["claimed"] != 1 || len(dc.Open["care"]) != 1 || len(dc.Breached) != 0 || len(dc.Resolving) != 1 {
 		t.Fatalf("desk counts on the cluster: %+v %v", dc, err)
 	}
+	// The live feed's read of the events (through the Distributed table).
+	if refs, err := tab.DeskEventsSince(ctx, []string{"care", "legal"}, at.Add(-time.Minute), 10); err != nil || len(refs) != 3 || refs[0].EventID != "c1" { // one second: by event id
+		t.Fatalf("desk events since, on the cluster: %+v %v", refs, err)
+	}
 }
