@@ -445,17 +445,16 @@ function renderDetail() {
   $("#alert").dataset.state = d.state || "new";
   $("#alert").dataset.assignee = d.assignee || "";
   $("#alert").dataset.snoozedUntil = d.snoozed_until || "";
-  const st0 = d.state || "new";
+  const st = d.state || "new";
   $("#a-head").replaceChildren(
     el("span", { class: "prio " + a.priority }, a.priority),
     el("strong", {}, a.queue),
     el("span", { class: "state " + (d.state || "new") }, stateOf(a, now)),
     d.assignee ? el("span", {}, "held by ", el("b", { class: "assignee" }, d.assignee)) : "",
-    st0 !== "resolved" && d.snoozed_until && Date.parse(d.snoozed_until) > now ? el("span", {}, "snoozed until ", el("b", { class: "snoozed" }, when(d.snoozed_until))) : "",
+    st !== "resolved" && d.snoozed_until && Date.parse(d.snoozed_until) > now ? el("span", {}, "snoozed until ", el("b", { class: "snoozed" }, when(d.snoozed_until))) : "",
     d.outcome ? el("span", {}, "outcome ", el("b", { class: "outcome" }, d.outcome), d.resolved_by ? " by " + d.resolved_by : "") : "",
     a.retracted ? el("span", { class: "retracted" }, "retracted by the platform") : "",
     el("span", { class: "muted" }, "rule " + a.rule + " · " + a.id));
-  const st = d.state || "new";
   const btn = act => $(`#a-actions [data-act="${act}"]`);
   // Assign and snooze take an alert nobody holds, or the caller's; another
   // person's only with alerts.reassign (the API refuses the rest: 409).
@@ -711,8 +710,8 @@ function onKey(ev) {
     j: () => move(1), n: () => move(1), ArrowDown: () => move(1),
     k: () => move(-1), p: () => move(-1), ArrowUp: () => move(-1),
     c: () => act("claim"), u: () => act("unclaim"), o: () => act("reopen"),
-    r: () => setMode(S.resolving ? "" : "resolve"),
-    s: () => refused("snooze") || setMode(S.snoozing ? "" : "snooze"),
+    r: () => setMode("resolve"),
+    s: () => refused("snooze") || setMode("snooze"),
     a: () => { if (refused("assign")) return; setMode("assign"); if (!$("#assignform").hidden) S.focusOnUp = ["a", "#assignee"]; },
     // A field is focused when its key is released, so that the key
     // itself is not typed into it.
