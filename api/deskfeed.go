@@ -50,6 +50,7 @@ type deskFeedState struct {
 	from  time.Time            // the events from it on are read
 	floor time.Time            // a second skipped: never read again
 	sent  map[string]time.Time // event id → its time, while it may be read again
+	down  bool                 // the last read failed (logged once, not every round)
 }
 
 // Run reads until ctx ends. It sends the changes from its start on.
@@ -88,8 +89,15 @@ func (f *DeskFeed) round(ctx context.Context, st *deskFeedState) {
 	defer cancel()
 	refs, err := f.Events.DeskEventsSince(ctx, queues, st.from, deskFeedEvents)
 	if err != nil {
-		f.Log.Warn("desk feed: events not read", "err", err)
+		if !st.down {
+			f.Log.Warn("desk feed: events not read; changes made through other API processes reach the pages on their next listing until it reads again", "err", err)
+		}
+		st.down = true
 		return
+	}
+	if st.down {
+		f.Log.Info("desk feed: reading events again")
+		st.down = false
 	}
 	// The alerts of the events not sent yet, in the order they changed.
 	var keys []sink.AlertKey

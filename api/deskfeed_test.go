@@ -16,10 +16,11 @@ import (
 
 // eventTable is alert_events as DeskFeed reads it, with alerts to get.
 type eventTable struct {
-	mu      sync.Mutex
-	events  []sink.DeskEventRef
-	reads   int
-	failGet map[string]bool
+	mu       sync.Mutex
+	events   []sink.DeskEventRef
+	reads    int
+	failGet  map[string]bool
+	failRead bool
 }
 
 func (e *eventTable) add(queue, id, ev string, at time.Time) {
@@ -32,6 +33,9 @@ func (e *eventTable) DeskEventsSince(_ context.Context, queues []string, since t
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	e.reads++
+	if e.failRead {
+		return nil, errors.New("clickhouse down")
+	}
 	var out []sink.DeskEventRef
 	for _, r := range e.events {
 		if slices.Contains(queues, r.Queue) && !r.At.Before(since) {
@@ -135,6 +139,23 @@ func TestDeskFeed(t *testing.T) {
 	}
 	if got := drain(legal); len(got) != 0 {
 		t.Errorf("legal's feed got %v", got)
+	}
+	// While ClickHouse does not answer nothing is sent; when it answers
+	// again the changes made meanwhile are (the feed catches up).
+	tab.failRead = true
+	for range 30 { // a minute
+		now = now.Add(2 * time.Second)
+		tab.add("care", "a4", fmt.Sprint("down", now.Unix()), now.Add(-time.Second))
+		f.round(context.Background(), st)
+	}
+	if got := drain(care); len(got) != 0 || !st.down {
+		t.Errorf("sent %v while the events could not be read (down %v)", got, st.down)
+	}
+	tab.failRead = false
+	now = now.Add(2 * time.Second)
+	f.round(context.Background(), st)
+	if got := drain(care); !slices.Equal(got, []string{"care/a4:30"}) || st.down {
+		t.Errorf("care's feed got %v after the outage, want a4 with its 30 events (down %v)", got, st.down)
 	}
 	// The sent set is bounded by the window: old ids are forgotten.
 	now = now.Add(time.Minute)
