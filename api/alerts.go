@@ -44,6 +44,7 @@ type Alert struct {
 	Desk           Desk            `json:"desk"`                     // the responders' workflow on it
 	SLA            *SLA            `json:"sla,omitempty"`            // its first-response clock, as of the answer
 	breachCounted  bool            // in earshot_alerts_sla_breached_total (MemAlerts)
+	resolveCounted bool            // in earshot_alerts_resolve_breached_total (MemAlerts)
 	retractedAt    time.Time       // when the platform retracted it (MemAlerts; CHAlerts reads it from alert_events)
 	deskUpdate     bool            // on a live feed: a change of its desk, not a new alert
 	Item           json.RawMessage `json:"item,omitempty"`
@@ -156,6 +157,13 @@ type MemAlerts struct {
 	mu       sync.Mutex
 	queues   map[string]*memQueue
 	breached map[string]uint64 // alerts that missed their deadline, per queue, counted once
+	// resolveBreached: those that missed their resolve target.
+	resolveBreached map[string]uint64
+	// countFrom: only breaches whose deadline passed after it are counted
+	// (the process's start; zero: all); resolveDue: the resolve targets
+	// (nil: none). Set by the metrics' collector.
+	countFrom  time.Time
+	resolveDue func(queue, priority string, created time.Time) time.Time
 }
 
 type memQueue struct {
@@ -204,7 +212,7 @@ func (m *MemAlerts) Add(a Alert) {
 			}
 			return
 		}
-		a.AcknowledgedAt, a.AcknowledgedBy, a.Desk, a.breachCounted = old.AcknowledgedAt, old.AcknowledgedBy, old.Desk, old.breachCounted
+		a.AcknowledgedAt, a.AcknowledgedBy, a.Desk, a.breachCounted, a.resolveCounted = old.AcknowledgedAt, old.AcknowledgedBy, old.Desk, old.breachCounted, old.resolveCounted
 		q.bytes += a.size() - old.size()
 		*old = a
 		m.evict(q, 0)
@@ -597,6 +605,18 @@ func (h *Hub) Publish(a Alert) {
 			s.once.Do(func() { close(s.Lost) })
 		}
 	}
+}
+
+// Queues lists the queues some live feed follows, sorted.
+func (h *Hub) Queues() []string {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	qs := make([]string, 0, len(h.subs))
+	for q := range h.subs {
+		qs = append(qs, q)
+	}
+	slices.Sort(qs)
+	return qs
 }
 
 // Subscribers counts the live feeds (a feed of several queues once).

@@ -272,3 +272,27 @@ func TestDeskResolveWithoutKeyCanBeRetriedAfter503(t *testing.T) {
 		t.Errorf("the retry recorded the resolve twice: %+v", d)
 	}
 }
+
+// GET /v1/whoami says what the caller's role may do, so that the desk
+// page offers a responder no takeover of someone else's alert (only a
+// coach or an admin has alerts.reassign).
+func TestWhoamiSaysWhatTheRoleMay(t *testing.T) {
+	e := newEnv(t)
+	for tok, want := range map[string]struct{ desk, reassign bool }{
+		"responder-emea": {true, false},
+		"coach":          {true, true},
+		"viewer":         {false, false},
+	} {
+		r := e.do(tok, "GET", "/v1/whoami", "")
+		var who struct {
+			Name string
+			Can  []Action
+		}
+		if err := json.Unmarshal(r.body, &who); err != nil || r.code != 200 || who.Name == "" {
+			t.Fatalf("%s: %d %s %v", tok, r.code, r.body, err)
+		}
+		if slices.Contains(who.Can, DeskAlerts) != want.desk || slices.Contains(who.Can, ReassignAlerts) != want.reassign || !slices.IsSorted(who.Can) {
+			t.Errorf("%s may %v", tok, who.Can)
+		}
+	}
+}

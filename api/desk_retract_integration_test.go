@@ -49,9 +49,9 @@ func TestDeskIncidentsAndRetractionsOnClickHouse(t *testing.T) {
 	if a := page[0]; a.ID != "inc-1" || a.IncidentSize != 4 || a.Desk.State != StateClaimed || a.Desk.Assignee != "rita" || len(a.Desk.Notes) != 1 {
 		t.Fatalf("after the update: size %d desk %+v", a.IncidentSize, a.Desk)
 	}
-	open, _, err := tab.DeskCounts(ctx, t0.Add(-time.Hour), at, 10)
-	if err != nil || open["care"]["claimed"] != 1 {
-		t.Fatalf("counts before the retraction: %v %v", open, err)
+	counts, err := tab.DeskCounts(ctx, sink.DeskQuery{Since: t0.Add(-time.Hour), Now: at, MaxBreached: 10})
+	if err != nil || counts.Open["care"]["claimed"] != 1 {
+		t.Fatalf("counts before the retraction: %v %v", counts.Open, err)
 	}
 
 	retractAt := at.Add(time.Minute)
@@ -74,8 +74,8 @@ func TestDeskIncidentsAndRetractionsOnClickHouse(t *testing.T) {
 	if a, changed, err := r.Act(ctx, "care", "inc-1", DeskEvent{ID: "n2", Action: ActNote, Actor: "sam", Text: "post gone", At: at}, false); err != nil || !changed || len(a.Desk.Notes) != 2 {
 		t.Fatalf("note on a retracted alert: %v %v %+v", changed, err, a.Desk)
 	}
-	open, _, err = tab.DeskCounts(ctx, t0.Add(-time.Hour), at, 10)
-	if err != nil || open["care"]["claimed"] != 0 || open["care"]["new"] != 0 {
-		t.Fatalf("counts after the retraction: %v %v", open, err)
+	counts, err = tab.DeskCounts(ctx, sink.DeskQuery{Since: t0.Add(-time.Hour), Now: at, MaxBreached: 10})
+	if err != nil || counts.Open["care"]["claimed"] != 0 || counts.Open["care"]["new"] != 0 {
+		t.Fatalf("counts after the retraction: %v %v", counts.Open, err)
 	}
 }

@@ -79,8 +79,8 @@ func TestDeskRetractedAlertIsClosedByThePlatform(t *testing.T) {
 	if len(page) != 2 || page[1].ID != "a1" || page[1].Desk.Outcome != OutcomeRetracted || page[0].Desk.State != StateNew {
 		t.Fatalf("list: %+v", page)
 	}
-	if open, _ := m.stats(deskT0); open["care"] != [2]int{1, 0} {
-		t.Fatalf("open counts %v, want 1 new (a2) and none claimed", open["care"])
+	if st := m.stats(deskT0); st.open["care"] != [2]uint64{1, 0} {
+		t.Fatalf("open counts %v, want 1 new (a2) and none claimed", st.open["care"])
 	}
 	deskRefusesRetracted(t, m, "care", "a1", 10)
 	// A retraction of an alert the store no longer held is kept itself,

@@ -85,6 +85,25 @@ var Permissions = map[Action][]Role{
 // Can reports whether role r may take action a (before scope).
 func (r Role) Can(a Action) bool { return slices.Contains(Permissions[a], r) }
 
+// Actions lists the actions role r may take (before scope), sorted.
+func (r Role) Actions() []Action {
+	var out []Action
+	for a := range Permissions {
+		if r.Can(a) {
+			out = append(out, a)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// whoami is GET /v1/whoami's answer: the caller and what its role may do
+// (a page shows only the actions it may take).
+type whoami struct {
+	Identity
+	Can []Action `json:"can"`
+}
+
 // Scope narrows a role: an empty list is no narrowing.
 type Scope struct {
 	Teams   []string `json:"teams,omitempty"`

@@ -108,7 +108,11 @@ type Deps struct {
 	// with priority raised at created (the org file's queues.resolve), or
 	// zero: each alert's sla then carries resolve_due and resolve_breached.
 	ResolveDue func(queue, priority string, created time.Time) time.Time
-	Queues     map[string]QueueInfo // the routing organisation's queues; nil: unknown (only unscoped callers see queues)
+	// ResolveTargets are the same targets (queue → priority → target, in
+	// calendar time): on ClickHouse, the metrics read the alerts that may
+	// be near or past one of them (ResolveDue then decides).
+	ResolveTargets map[string]map[string]time.Duration
+	Queues         map[string]QueueInfo // the routing organisation's queues; nil: unknown (only unscoped callers see queues)
 	// QueuesFrom, when set, reads the queues again (the organisation file
 	// changes when a routing change is approved): at most every few
 	// seconds, so that who may read a queue follows the organisation in
@@ -209,11 +213,14 @@ func New(cfg Config, d Deps) (*Server, error) {
 		}
 	}
 	if m, ok := d.Alerts.(*MemAlerts); ok && d.Registerer != nil {
+		m.countClocks(time.Now(), d.ResolveDue)
 		d.Registerer.MustRegister(deskCollector{m: m, now: time.Now})
 	}
 	if c, ok := d.Alerts.(*CHAlerts); ok && d.Registerer != nil {
 		if dc, ok := c.Table.(DeskCounter); ok {
-			d.Registerer.MustRegister(newCHDeskCollector(dc, d.Log))
+			c := newCHDeskCollector(dc, d.Log)
+			c.start, c.resolveDue, c.targets = time.Now(), d.ResolveDue, d.ResolveTargets
+			d.Registerer.MustRegister(c)
 		}
 	}
 	s.register()
@@ -526,7 +533,7 @@ func (s *Server) register() {
 		c.w.Write(openAPI)
 		return nil
 	})
-	s.handle("GET /v1/whoami", authenticated, func(c *call) error { return c.json(200, c.id) })
+	s.handle("GET /v1/whoami", authenticated, func(c *call) error { return c.json(200, whoami{c.id, c.id.Role.Actions()}) })
 
 	s.handle("GET /v1/watchlists", ReadWatchlists, s.listWatchlists)
 	s.handle("POST /v1/watchlists", EditWatchlists, s.createWatchlist)

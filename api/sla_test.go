@@ -74,12 +74,13 @@ earshot_alerts_open{queue="care",state="claimed"} 1
 earshot_alerts_open{queue="care",state="new"} 0
 earshot_alerts_open{queue="pr",state="claimed"} 0
 earshot_alerts_open{queue="pr",state="new"} 1
-# HELP earshot_alerts_sla_breached_total Alerts that missed their first-response deadline, by queue, each counted once by this process.
+# HELP earshot_alerts_sla_breached_total Alerts that missed their first-response deadline, by queue, each counted once, when the deadline passed while this process ran.
 # TYPE earshot_alerts_sla_breached_total counter
 earshot_alerts_sla_breached_total{queue="care"} 1
+earshot_alerts_sla_breached_total{queue="pr"} 0
 `
 	for range 2 { // a second scrape counts nothing twice
-		if err := testutil.GatherAndCompare(reg, strings.NewReader(want)); err != nil {
+		if err := testutil.GatherAndCompare(reg, strings.NewReader(want), "earshot_alerts_open", "earshot_alerts_sla_breached_total"); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -113,18 +114,22 @@ func (b breachedOnly) Collect(ch chan<- prometheus.Metric) {
 // ClickHouse does, with answers set by the test.
 type counterTable struct {
 	fakeTable
-	calls    int
-	open     map[string]map[string]uint64
-	breached []sink.AlertKey
-	err      error
+	calls     int
+	open      map[string]map[string]uint64
+	breached  []sink.AlertKey
+	near      map[string]uint64
+	resolving []sink.ResolveClock
+	err       error
+	last      sink.DeskQuery
 }
 
-func (c *counterTable) DeskCounts(_ context.Context, since, now time.Time, max int) (map[string]map[string]uint64, []sink.AlertKey, error) {
+func (c *counterTable) DeskCounts(_ context.Context, q sink.DeskQuery) (sink.DeskCounts, error) {
 	c.calls++
-	if now.Sub(since) != slaWindow || max != slaMaxBreached {
-		return nil, nil, fmt.Errorf("window %v, max %d", now.Sub(since), max)
+	c.last = q
+	if q.Now.Sub(q.Since) != slaWindow || q.MaxBreached != slaMaxBreached {
+		return sink.DeskCounts{}, fmt.Errorf("window %v, max %d", q.Now.Sub(q.Since), q.MaxBreached)
 	}
-	return c.open, c.breached, c.err
+	return sink.DeskCounts{Open: c.open, Breached: c.breached, NearBreach: c.near, Resolving: c.resolving}, c.err
 }
 
 // In distributed mode (CHAlerts on a table that counts) the API exports
@@ -244,5 +249,197 @@ func TestResolveTargetInTheAlertsSLA(t *testing.T) {
 	r = e.do("responder-apac", "GET", "/v1/queues/care-apac/alerts", "")
 	if strings.Contains(string(r.body), "resolve_due") {
 		t.Errorf("a queue without a target: %s", r.body)
+	}
+}
+
+// value reads the metric name with labels from reg (-1: absent).
+func metricValue(t *testing.T, reg prometheus.Gatherer, name string, labels ...string) float64 {
+	t.Helper()
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		if mf.GetName() != name {
+			continue
+		}
+	next:
+		for _, m := range mf.GetMetric() {
+			for i, l := range m.GetLabel() {
+				if l.GetValue() != labels[i] {
+					continue next
+				}
+			}
+			if m.Gauge != nil {
+				return m.Gauge.GetValue()
+			}
+			return m.Counter.GetValue()
+		}
+	}
+	return -1
+}
+
+// The resolve clock of an alert: breached when resolved after the target
+// or unresolved past it, near when unresolved past 80% of the time to it.
+func TestResolveClock(t *testing.T) {
+	t0 := deskT0
+	due := t0.Add(time.Hour)
+	for name, c := range map[string]struct {
+		resolved, now  time.Time
+		breached, near bool
+	}{
+		"early":               {time.Time{}, t0.Add(47 * time.Minute), false, false},
+		"near":                {time.Time{}, t0.Add(48 * time.Minute), false, true},
+		"at the target":       {time.Time{}, due, false, true},
+		"past":                {time.Time{}, due.Add(time.Second), true, false},
+		"resolved in time":    {t0.Add(59 * time.Minute), due.Add(time.Hour), false, false},
+		"resolved late":       {due.Add(time.Second), due.Add(time.Hour), true, false},
+		"resolved late, then": {due.Add(time.Second), t0, true, false},
+	} {
+		if b, n := resolveClock(t0, c.resolved, due, c.now); b != c.breached || n != c.near {
+			t.Errorf("%s: breached %v near %v", name, b, n)
+		}
+	}
+	if s := withResolve(nil, &Alert{CreatedAt: t0}, due, t0.Add(50*time.Minute)); s == nil || !s.ResolveNearBreach || s.ResolveBreached {
+		t.Errorf("withResolve near: %+v", s)
+	}
+}
+
+// TestDeskResolveMetrics (in-memory store): the resolve breaches are
+// counted once per alert — at a scrape or at the late resolve itself,
+// whichever comes first, and not again when the alert is delivered again;
+// the near-breach gauges count the alerts near each deadline; a store
+// started later (a restarted process, its alerts delivered again) does
+// not count the breaches whose deadline passed before its start.
+func TestDeskResolveMetrics(t *testing.T) {
+	start := deskT0
+	now := start
+	resolveDue := func(queue, _ string, created time.Time) time.Time {
+		if queue != "care" {
+			return time.Time{}
+		}
+		return created.Add(time.Hour)
+	}
+	newStore := func(from time.Time) (*MemAlerts, *prometheus.Registry) {
+		m := NewMemAlertsBytes(10, 1<<20)
+		m.now = func() time.Time { return now }
+		m.countClocks(from, resolveDue)
+		reg := prometheus.NewRegistry()
+		reg.MustRegister(deskCollector{m: m, now: func() time.Time { return now }})
+		return m, reg
+	}
+	alerts := []Alert{
+		{ID: "before", Queue: "care", Priority: "P2", CreatedAt: start.Add(-3 * time.Hour)},                           // its target passed before the start
+		{ID: "late", Queue: "care", Priority: "P2", CreatedAt: start.Add(-30 * time.Minute)},                          // unresolved, target at start+30m
+		{ID: "near", Queue: "care", Priority: "P2", CreatedAt: start, DueAt: start.Add(50 * time.Minute)},             // both clocks near at start+49m
+		{ID: "slow", Queue: "care", Priority: "P2", CreatedAt: start.Add(-50 * time.Minute)},                          // resolved late, below
+		{ID: "other", Queue: "pr", Priority: "P2", CreatedAt: start.Add(-3 * time.Hour), DueAt: start.Add(time.Hour)}, // no resolve target
+	}
+	m, reg := newStore(start)
+	for _, a := range alerts {
+		m.Add(a)
+	}
+	ctx := context.Background()
+	now = start.Add(49 * time.Minute)
+	if _, _, err := m.Act(ctx, "care", "slow", DeskEvent{ID: "1", Action: ActResolve, Actor: "rita", At: now, Outcome: "replied"}, false); err != nil {
+		t.Fatal(err)
+	}
+	check := func(reg prometheus.Gatherer, breached, near, frNear float64) {
+		t.Helper()
+		if v := metricValue(t, reg, "earshot_alerts_resolve_breached_total", "care"); v != breached {
+			t.Errorf("resolve breached %v, want %v", v, breached)
+		}
+		if v := metricValue(t, reg, "earshot_alerts_resolve_near_breach", "care"); v != near {
+			t.Errorf("resolve near %v, want %v", v, near)
+		}
+		if v := metricValue(t, reg, "earshot_alerts_sla_near_breach", "care"); v != frNear {
+			t.Errorf("first-response near %v, want %v", v, frNear)
+		}
+		if v := metricValue(t, reg, "earshot_alerts_resolve_breached_total", "pr"); v > 0 {
+			t.Errorf("pr (no target) resolve breached %v", v)
+		}
+	}
+	check(reg, 2, 1, 1) // late, slow; near; near
+	check(reg, 2, 1, 1) // a second scrape counts nothing twice
+	for _, a := range alerts {
+		m.Add(a) // delivered again
+	}
+	now = now.Add(time.Minute)
+	check(reg, 2, 1, 1)
+	// Ten newer alerts evict all these: the count stays.
+	for i := range 10 {
+		m.Add(Alert{ID: fmt.Sprint("n", i), Queue: "care", CreatedAt: now})
+	}
+	check(reg, 2, 0, 0)
+	// A restarted process (started at start+35m), the same alerts delivered
+	// again: "late" and "before" passed their target before it started
+	// (counted by the process before); "slow" is resolved again, late.
+	m2, reg2 := newStore(start.Add(35 * time.Minute))
+	for _, a := range alerts {
+		m2.Add(a)
+	}
+	if _, _, err := m2.Act(ctx, "care", "slow", DeskEvent{ID: "1", Action: ActResolve, Actor: "rita", At: now, Outcome: "replied"}, false); err != nil {
+		t.Fatal(err)
+	}
+	check(reg2, 0, 1, 1) // slow's target (start+10m) passed before the start too
+}
+
+// On ClickHouse, the resolve clocks the table lists are judged by the
+// API's targets: each breach counted once, across refreshes, and only
+// when its target passed after the process's start; the near-breach
+// gauges are the last refresh's.
+func TestDeskResolveMetricsOnClickHouse(t *testing.T) {
+	start := time.Date(2026, 12, 7, 9, 0, 0, 0, time.UTC)
+	clk := start.Add(20 * time.Minute)
+	tab := &counterTable{
+		open: map[string]map[string]uint64{"care": {StateNew: 3}},
+		near: map[string]uint64{"care": 2},
+		resolving: []sink.ResolveClock{
+			{AlertKey: sink.AlertKey{Queue: "care", ID: "late"}, Priority: "P2", CreatedAt: start.Add(-50 * time.Minute), ResolvedAt: start.Add(15 * time.Minute)},
+			{AlertKey: sink.AlertKey{Queue: "care", ID: "open"}, Priority: "P2", CreatedAt: start.Add(-30 * time.Minute)},
+			{AlertKey: sink.AlertKey{Queue: "care", ID: "before"}, Priority: "P2", CreatedAt: start.Add(-3 * time.Hour)}, // target passed before the start
+			{AlertKey: sink.AlertKey{Queue: "care", ID: "fine"}, Priority: "P2", CreatedAt: start.Add(-50 * time.Minute), ResolvedAt: start},
+			{AlertKey: sink.AlertKey{Queue: "gone", ID: "x"}, Priority: "P2", CreatedAt: start.Add(-3 * time.Hour)}, // no target (any more)
+		},
+	}
+	targets := map[string]map[string]time.Duration{"care": {"P2": time.Hour}}
+	newCollector := func(from time.Time) *prometheus.Registry {
+		c := newCHDeskCollector(tab, nil)
+		c.now, c.start, c.targets = func() time.Time { return clk }, from, targets
+		c.resolveDue = func(queue, priority string, created time.Time) time.Time {
+			if d := targets[queue][priority]; d > 0 {
+				return created.Add(d)
+			}
+			return time.Time{}
+		}
+		reg := prometheus.NewRegistry()
+		reg.MustRegister(c)
+		return reg
+	}
+	reg := newCollector(start)
+	if v := metricValue(t, reg, "earshot_alerts_resolve_breached_total", "care"); v != 1 {
+		t.Errorf("resolve breached %v, want 1 (late)", v)
+	}
+	if v := metricValue(t, reg, "earshot_alerts_resolve_near_breach", "care"); v != 1 {
+		t.Errorf("resolve near %v, want 1 (open)", v)
+	}
+	if v := metricValue(t, reg, "earshot_alerts_sla_near_breach", "care"); v != 2 {
+		t.Errorf("first-response near %v, want 2", v)
+	}
+	if tab.last.BreachedFrom != start || tab.last.ResolveTargets["care"]["P2"] != time.Hour {
+		t.Errorf("query %+v", tab.last)
+	}
+	// Later: open passes its target; late is listed again (not counted twice).
+	clk = clk.Add(15 * time.Minute)
+	if v := metricValue(t, reg, "earshot_alerts_resolve_breached_total", "care"); v != 2 {
+		t.Errorf("resolve breached %v, want 2 (late, open)", v)
+	}
+	if v := metricValue(t, reg, "earshot_alerts_resolve_near_breach", "care"); v != 0 {
+		t.Errorf("resolve near %v, want 0", v)
+	}
+	// A process started after both targets passed counts neither.
+	reg2 := newCollector(clk)
+	if v := metricValue(t, reg2, "earshot_alerts_resolve_breached_total", "care"); v > 0 {
+		t.Errorf("restarted: resolve breached %v, want none", v)
 	}
 }

@@ -115,6 +115,16 @@ try {
     u.slaText({ sla: { near_breach: true, first_response_due: iso(now + 60e3) } }, now),
     u.slaText({}, now),
   ].join("|");
+  // Snooze presets and bounds; the names assign takes.
+  r.snooze = [u.snoozeFor("1", now), u.snoozeFor("4", now), u.snoozeFor("9", now),
+    u.checkSnooze(iso(now + 3600e3), now), u.checkSnooze(iso(now - 1), now), u.checkSnooze("9999-12-31T23:59", now),
+    u.checkSnooze(iso(now + 91 * 864e5), now), u.checkSnooze("", now), u.checkSnooze("soon", now)];
+  const people = ["sam", "rita"];
+  r.assignee = ["  sam ", "s\u0061\u0301m", "", "x".repeat(513), "sa\u200bm", "sam\u202e", "s\u0000m", "\u3164",
+    "s\u0430m", "\u0441\u0430\u043c", "oidc:https://id.example/\u0438\u0432\u0430\u043d", "Zoë"].map(n => {
+    const c = u.checkAssignee(n, people);
+    return c.error ? "error" : c.warn ? "warn" : c.name;
+  });
 } catch (e) { r.error = String(e.stack || e); }
 document.getElementById("out").textContent = JSON.stringify(r);
 </script></body></html>`
@@ -152,7 +162,7 @@ func TestDeskFunctionsInChromium(t *testing.T) {
 		Filters                                                                     []bool
 		SSE                                                                         []string
 		SSERest, Order, Error                                                       string
-		Retract                                                                     []string
+		Retract, Snooze, Assignee                                                   []string
 	}
 	if err := json.Unmarshal([]byte(html.UnescapeString(m[1])), &r); err != nil {
 		t.Fatalf("%v: %s", err, m[1])
@@ -191,6 +201,16 @@ func TestDeskFunctionsInChromium(t *testing.T) {
 		"false",
 	}; jsonOf(r.Retract) != jsonOf(want) {
 		t.Errorf("retractions:\n%q\nwant\n%q", r.Retract, want)
+	}
+	if want := []string{"2026-12-07T13:00:00.000Z", "2026-12-14T12:00:00.000Z", "", "", "a snooze must end in the future",
+		"a snooze may last 90 days at most", "a snooze may last 90 days at most", "pick a time to snooze until", "pick a time to snooze until"}; jsonOf(r.Snooze) != jsonOf(want) {
+		t.Errorf("snooze:\n%q\nwant\n%q", r.Snooze, want)
+	}
+	// Trimmed and NFC ("sa\u0301m" is "sám"); refused: empty, too long,
+	// invisible, bidi, control, filler; a Latin word with a Cyrillic letter
+	// warns; a Cyrillic name and an OIDC user with a Cyrillic name do not.
+	if want := []string{"sam", "sám", "error", "error", "error", "error", "error", "error", "warn", "сам", "oidc:https://id.example/иван", "Zoë"}; jsonOf(r.Assignee) != jsonOf(want) {
+		t.Errorf("assignee:\n%q\nwant\n%q", r.Assignee, want)
 	}
 	if want := []string{`desk a1 {"id":"a1"}`}; strings.Join(r.SSE, "|") != strings.Join(want, "|") || r.SSERest != "id: a2\nevent: alert\ndata: {\"id\"" {
 		t.Errorf("parseSSE: %q rest %q", r.SSE, r.SSERest)

@@ -20,6 +20,7 @@ import (
 
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 )
 
 // deskAlert is what the test reads of an alert from the API.
@@ -27,6 +28,7 @@ type deskAlert struct {
 	ID, Queue string
 	Desk      struct {
 		State, Assignee, Outcome string
+		SnoozedUntil             time.Time `json:"snoozed_until"`
 		Notes                    []struct{ Author, Text string }
 	}
 	Item struct {
@@ -115,7 +117,8 @@ func evalJS[T any](b *browser, expr string) T {
 // responders would, against `earshot api` on the real ClickHouse (the
 // pipeline stores the alerts; the desk's events go to alert_events): one
 // responder claims an alert, adds a note and resolves it with keys; a
-// second responder's page sees the claim live, without a reload; a
+// second responder's page, served by a second API replica, sees the claim
+// live, without a reload; a
 // responder of another team sees none of these alerts; a post, a handle
 // and a note carrying HTML show as text and run nothing; a very long post
 // does not widen the page. The state is checked through the API and in
@@ -164,8 +167,21 @@ func TestDeskInChromium(t *testing.T) {
 	cfgPath := writeConfig(t, setup{prefix: prefix, db: db, rate: 1, limit: 1})
 	raw, _ := os.ReadFile(cfgPath)
 	cfg := strings.Replace(string(raw), "route:\n", "route:\n  org: "+filepath.Join(root, "deploy/examples/org.yaml")+"\n", 1)
-	cfg += fmt.Sprintf("api:\n  addr: %s\n  state_dir: %s\n", addr, t.TempDir())
+	stateDir := t.TempDir()
+	cfg += fmt.Sprintf("api:\n  addr: %s\n  state_dir: %s\n", addr, stateDir)
 	if err := os.WriteFile(cfgPath, []byte(cfg), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	// A second replica on the same database and tokens: sam's page is
+	// served by it, so every change the others make reaches sam through
+	// ClickHouse (api.DeskFeed), and sam's through it to them.
+	ln, _ = net.Listen("tcp", "127.0.0.1:0")
+	addr2 := ln.Addr().String()
+	ln.Close()
+	cfgPath2 := filepath.Join(t.TempDir(), "earshot2.yaml")
+	cfg2 := strings.Replace(cfg, fmt.Sprintf("api:\n  addr: %s\n  state_dir: %s\n", addr, stateDir),
+		fmt.Sprintf("api:\n  addr: %s\n  state_dir: %s\n  tokens_file: %s\n", addr2, t.TempDir(), filepath.Join(stateDir, "tokens.json")), 1)
+	if err := os.WriteFile(cfgPath2, []byte(cfg2), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	token := func(name, teams string) string {
@@ -197,6 +213,19 @@ func TestDeskInChromium(t *testing.T) {
 			t.Logf("earshot api stderr:\n%s", tail(stderr.String(), 3000))
 		}
 	}()
+	apiProc2 := exec.Command(bin, "api", "--config", cfgPath2)
+	var stderr2 syncBuffer
+	apiProc2.Stderr = &stderr2
+	if err := apiProc2.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		apiProc2.Process.Kill()
+		apiProc2.Wait()
+		if t.Failed() {
+			t.Logf("the second earshot api's stderr:\n%s", tail(stderr2.String(), 3000))
+		}
+	}()
 	call := func(tok, method, path, body string, out any) int {
 		t.Helper()
 		req, _ := http.NewRequestWithContext(ctx, method, "http://"+addr+path, strings.NewReader(body))
@@ -217,14 +246,16 @@ func TestDeskInChromium(t *testing.T) {
 		}
 		return res.StatusCode
 	}
-	eventually(t, 30*time.Second, "the API to serve the desk", func() bool {
-		res, err := http.Get("http://" + addr + "/ui/desk")
-		if err != nil {
-			return false
-		}
-		res.Body.Close()
-		return res.StatusCode == 200
-	})
+	for _, ad := range []string{addr, addr2} {
+		eventually(t, 30*time.Second, "the API to serve the desk", func() bool {
+			res, err := http.Get("http://" + ad + "/ui/desk")
+			if err != nil {
+				return false
+			}
+			res.Body.Close()
+			return res.StatusCode == 200
+		})
+	}
 
 	// What the API holds: the care alerts (nikos) and legal's (sofia).
 	alertsOf := func(tok string) map[string]deskAlert {
@@ -267,13 +298,13 @@ func TestDeskInChromium(t *testing.T) {
 		}
 	}
 
-	url := "http://" + addr + "/ui/desk"
+	url, url2 := "http://"+addr+"/ui/desk", "http://"+addr2+"/ui/desk"
 	a := newBrowser(t, ctx, chromium, "nikos")
 	b := newBrowser(t, ctx, chromium, "sam")
 	c := newBrowser(t, ctx, chromium, "sofia")
 	const ready = `document.body.dataset.state === "ready" && document.body.dataset.live === "on"`
 	a.do("open the desk", chromedp.Navigate(url+"#token="+nikos))
-	b.do("open the desk", chromedp.Navigate(url+"#token="+sam))
+	b.do("open the desk", chromedp.Navigate(url2+"#token="+sam))
 	c.do("open the desk", chromedp.Navigate(url+"#token="+sofia))
 	a.wait("the desk to load and go live", ready)
 	b.wait("the desk to load and go live", ready)
@@ -405,12 +436,83 @@ func TestDeskInChromium(t *testing.T) {
 	// A notification's link, /ui/desk?alert=ID, opens that alert (here a
 	// resolved one: the state filter opens up to show it); for another
 	// team it is not there.
-	b.do("open a notification's link", chromedp.Navigate(url+"?alert="+target.ID))
+	b.do("open a notification's link", chromedp.Navigate(url2+"?alert="+target.ID))
 	b.wait("the linked alert", fmt.Sprintf(`document.body.dataset.state === "ready" && document.getElementById("alert").dataset.id === %q && document.getElementById("alert").dataset.state === "resolved"`, target.ID))
 	c.do("open a notification's link", chromedp.Navigate(url+"?alert="+target.ID))
 	c.wait("the refusal of another team's alert", `document.body.dataset.state === "ready" && /not on a queue you may see/.test(document.getElementById("status").textContent) && (document.getElementById("alert").hidden ? /not on a queue/.test(document.getElementById("nothing").textContent) : true)`)
 	if id := evalJS[string](c, `document.getElementById("alert").dataset.id || ""`); id == target.ID {
 		t.Error("sofia's page opened care's alert from a link")
+	}
+
+	// Assign and snooze. nikos, a responder, assigns lee's alert (nobody
+	// holds it) to sam by keys: a, the name, Enter; sam's page sees it live.
+	third := find(posts[2].text)
+	thirdSel := fmt.Sprintf(`li[data-id=%q]`, third.ID)
+	b.wait("sam's desk, live again", ready)
+	a.click("select lee's alert", thirdSel)
+	a.wait("lee's alert to open", fmt.Sprintf(`document.getElementById("alert").dataset.id === %q`, third.ID))
+	a.do("press a", chromedp.KeyEvent("a"))
+	a.wait("the name field", `document.activeElement && document.activeElement.id === "assignee"`)
+	a.do("type sam, Enter", chromedp.KeyEvent("sam"), chromedp.KeyEvent("\r"))
+	a.wait("the assignment", `document.getElementById("alert").dataset.state === "claimed" && document.getElementById("alert").dataset.assignee === "sam"`)
+	b.wait("the assignment to sam, live", fmt.Sprintf(`(e => e && e.dataset.assignee === "sam")(document.querySelector(%q))`, thirdSel))
+	// It is sam's now: nikos, without alerts.reassign, may not move or
+	// snooze it. The buttons are disabled with the reason, their keys
+	// refused with it; the API refuses the request (409).
+	if !evalJS[bool](a, `document.querySelector('#a-actions [data-act="assign"]').disabled && document.querySelector('#a-actions [data-act="snooze"]').disabled`) {
+		t.Error("nikos is offered to move or snooze sam's alert")
+	}
+	a.do("press a", chromedp.KeyEvent("a"))
+	a.wait("the refusal", `/held by sam: moving it needs the alerts.reassign permission/.test(document.getElementById("status").textContent) && document.getElementById("assignform").hidden`)
+	if code := call(nikos, "POST", "/v1/queues/"+third.Queue+"/alerts/"+third.ID+"/assign", `{"assignee":"nikos"}`, nil); code != 409 {
+		t.Errorf("nikos moves sam's alert through the API: %d, want 409", code)
+	}
+	// sam snoozes it: s, then 2 (four hours).
+	b.click("select lee's alert", thirdSel)
+	b.wait("lee's alert to open", fmt.Sprintf(`document.getElementById("alert").dataset.id === %q`, third.ID))
+	b.do("press s then 2", chromedp.KeyEvent("s"), chromedp.KeyEvent("2"))
+	b.wait("the snooze", `(u => u && Math.abs(Date.parse(u) - Date.now() - 4 * 3600e3) < 120e3)(document.getElementById("alert").dataset.snoozedUntil) && !!document.querySelector("#a-head .snoozed")`)
+	b.wait("the snoozed row", fmt.Sprintf(`/snoozed/.test(document.querySelector(%q).textContent)`, thirdSel))
+	// A snooze to the year 9999, or into the past, is refused on the page
+	// before any request, and by the API (400).
+	b.do("press s", chromedp.KeyEvent("s"))
+	for until, why := range map[string]string{"9999-12-31T23:59": "90 days at most", "2020-01-01T00:00": "end in the future"} {
+		evalJS[bool](b, fmt.Sprintf(`document.getElementById("snooze-until").value = %q, true`, until))
+		b.click("snooze until "+until, `#snoozes [data-snooze="at"]`)
+		b.wait("the refusal of "+until, fmt.Sprintf(`document.getElementById("status").textContent.includes(%q)`, why))
+	}
+	b.do("press Esc", chromedp.KeyEvent(kb.Escape))
+	for _, until := range []string{"9999-12-31T23:59:59Z", "2020-01-01T00:00:00Z"} {
+		if code := call(sam, "POST", "/v1/queues/"+third.Queue+"/alerts/"+third.ID+"/snooze", `{"until":"`+until+`"}`, nil); code != 400 {
+			t.Errorf("a snooze until %s: %d, want 400", until, code)
+		}
+	}
+	// A look-alike of a name (a Cyrillic "а" in "sam") is asked again; an
+	// invisible character is refused before any request.
+	a.click("select the long post", fmt.Sprintf(`li[data-id=%q]`, long.ID))
+	a.wait("the long post to open", fmt.Sprintf(`document.getElementById("alert").dataset.id === %q`, long.ID))
+	a.do("press a", chromedp.KeyEvent("a"))
+	a.wait("the name field", `document.activeElement && document.activeElement.id === "assignee"`)
+	evalJS[bool](a, `document.getElementById("assignee").value = "s\u0430m", document.getElementById("assignform").requestSubmit(), true`)
+	a.wait("the look-alike warning", `/mixes Latin with Cyrillic/.test(document.getElementById("status").textContent)`)
+	evalJS[bool](a, `document.getElementById("assignee").value = "sa\u200bm", document.getElementById("assignform").requestSubmit(), true`)
+	a.wait("the refusal of an invisible character", `/invisible character/.test(document.getElementById("status").textContent)`)
+	a.do("press Esc", chromedp.KeyEvent(kb.Escape))
+	var longNow deskAlert
+	if code := call(nikos, "GET", "/v1/queues/"+long.Queue+"/alerts/"+long.ID, "", &longNow); code != 200 || longNow.Desk.State != "new" || longNow.Desk.Assignee != "" {
+		t.Errorf("the look-alike or invisible name reached the API: %d %+v", code, longNow.Desk)
+	}
+	// Another team may neither assign nor snooze care's alert: 404, as for
+	// every other action on it.
+	for seg, body := range map[string]string{"assign": `{"assignee":"sofia"}`, "snooze": `{"until":"` + time.Now().Add(time.Hour).UTC().Format(time.RFC3339) + `"}`} {
+		if code := call(sofia, "POST", "/v1/queues/"+third.Queue+"/alerts/"+third.ID+"/"+seg, body, nil); code != 404 {
+			t.Errorf("legal's %s of care's alert: %d, want 404", seg, code)
+		}
+	}
+	var thirdNow deskAlert
+	if code := call(sam, "GET", "/v1/queues/"+third.Queue+"/alerts/"+third.ID, "", &thirdNow); code != 200 || thirdNow.Desk.State != "claimed" || thirdNow.Desk.Assignee != "sam" ||
+		thirdNow.Desk.SnoozedUntil.Sub(time.Now().Add(4*time.Hour)).Abs() > 2*time.Minute {
+		t.Errorf("the API has %d %+v, want claimed by sam, snoozed for four hours", code, thirdNow.Desk)
 	}
 
 	// The coaching staff, organisation-wide, sees every queue and the
@@ -437,6 +539,27 @@ func TestDeskInChromium(t *testing.T) {
 	}
 	if got := evalJS[string](c, `document.querySelector("#a-post .text").textContent`); got != hostile {
 		t.Errorf("the marked post shows as %q", got)
+	}
+	// A coach (alerts.reassign) moves sam's alert to nikos with the button.
+	c.click("select lee's alert", thirdSel)
+	c.wait("lee's alert to open", fmt.Sprintf(`document.getElementById("alert").dataset.id === %q && document.getElementById("alert").dataset.assignee === "sam"`, third.ID))
+	c.click("the assign button", `#a-actions [data-act="assign"]`)
+	c.do("type nikos, Enter", chromedp.SendKeys(chromedp.CSS("#assignee"), "nikos\r"))
+	c.wait("the coach's move", `document.getElementById("alert").dataset.assignee === "nikos"`)
+	a.wait("the move to nikos, live", fmt.Sprintf(`(e => e && e.dataset.assignee === "nikos")(document.querySelector(%q))`, thirdSel))
+	events = nil
+	rows, err = conn.Query(ctx, fmt.Sprintf("SELECT event, actor, assignee FROM %s.alert_events WHERE alert_id = '%s' AND event LIKE 'desk.%%' ORDER BY at, seq", db, third.ID))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var ev, actor, assignee string
+		rows.Scan(&ev, &actor, &assignee)
+		events = append(events, strings.SplitN(ev, ":", 2)[0]+" "+actor+" "+assignee)
+	}
+	rows.Close()
+	if want := []string{"desk.assign nikos sam", "desk.snooze sam ", "desk.assign eleni nikos"}; !slices.Equal(events, want) {
+		t.Errorf("alert_events of lee's alert has %q, want %q", events, want)
 	}
 
 	// The screenshot: sam works an alert, eleni looks at another.

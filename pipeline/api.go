@@ -102,6 +102,7 @@ func newAPIPart(ctx context.Context, cfg Config, embedded bool, reg *prometheus.
 			return nil, err
 		}
 		d.ResolveDue = org.ResolveDue // as of the start: a changed target needs a restart of the API
+		d.ResolveTargets = org.ResolveTargets()
 	}
 	// Desk resolves go to the notify stage: through the pipeline's
 	// transport in earshot run, through Kafka from earshot api alone (with
@@ -289,7 +290,13 @@ func (a *apiPart) addStores(ctx context.Context, d *api.Deps, audit *api.Audit, 
 			return err // an untrusted certificate or a refused password: retrying cannot help
 		}
 		d.Ready["clickhouse"] = func(ctx context.Context) error { return conn.Ping(ctx) }
-		d.Alerts = &api.CHAlerts{Table: &sink.AlertTables{Conn: conn, DB: a.cfg.Sink.Database, Cluster: a.cfg.Sink.Cluster != ""}}
+		tables := &sink.AlertTables{Conn: conn, DB: a.cfg.Sink.Database, Cluster: a.cfg.Sink.Cluster != ""}
+		chAlerts := &api.CHAlerts{Table: tables}
+		d.Alerts = chAlerts
+		// The desk changes made through every API process (this one's too)
+		// reach this one's live feeds.
+		deskFeed := &api.DeskFeed{Events: tables, Alerts: chAlerts, Hub: a.hub, Log: a.log.With("component", "api.deskfeed")}
+		a.workers = append(a.workers, deskFeed.Run)
 		cat, err := insights.Load()
 		if err != nil {
 			return err

@@ -57,3 +57,24 @@ func BenchmarkRoute200Rules(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.N*len(items))/b.Elapsed().Seconds(), "posts/s")
 }
+
+// BenchmarkResolveDue is the desk metrics' judging of a resolve clock in
+// the API (once per listed alert per refresh, every 30 s on ClickHouse):
+// care's P2 target (24 h on the business clock of the example org) from
+// alerts raised across a week, against pr's (calendar, no target: zero).
+func BenchmarkResolveDue(b *testing.B) {
+	org, err := LoadOrg(filepath.Join("..", "deploy", "examples", "org.yaml"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	t0 := time.Date(2026, 12, 7, 0, 0, 0, 0, time.UTC)
+	for _, q := range []string{"care", "pr"} {
+		b.Run(q, func(b *testing.B) {
+			i := 0
+			for b.Loop() {
+				org.ResolveDue(q, "P2", t0.Add(time.Duration(i%10080)*time.Minute))
+				i++
+			}
+		})
+	}
+}

@@ -3,6 +3,7 @@ package route
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"regexp"
 	"slices"
 	"strconv"
@@ -479,6 +480,19 @@ func (o *Org) ResolveDue(q, priority string, t time.Time) time.Time {
 		return time.Time{}
 	}
 	return o.DueAfter(q, queue.Resolve[priority], t).UTC()
+}
+
+// ResolveTargets returns the queues' resolve targets (queue → priority →
+// target): in calendar time, the least a target on the business clock
+// takes.
+func (o *Org) ResolveTargets() map[string]map[string]time.Duration {
+	out := map[string]map[string]time.Duration{}
+	for name, q := range o.queues {
+		if len(q.Resolve) > 0 {
+			out[name] = maps.Clone(q.Resolve)
+		}
+	}
+	return out
 }
 
 // Due returns the SLA deadline of an alert with priority raised at t on

@@ -172,6 +172,9 @@ func TestResolveTargetOnTheQueueClock(t *testing.T) {
 	if !o.ResolveDue("care", "P1", at("2026-11-27T14:00:00Z")).IsZero() || !o.ResolveDue("nope", "P2", at("2026-11-27T14:00:00Z")).IsZero() {
 		t.Error("a resolve target where the queue has none")
 	}
+	if got := o.ResolveTargets(); len(got) != 2 || got["care"]["P2"] != 4*time.Hour || got["night"]["P1"] != 90*time.Minute || len(got["care"]) != 1 {
+		t.Errorf("resolve targets %v", got)
+	}
 	for _, bad := range []string{"resolve: {P2: 0s}", "resolve: {P2: -1h}", "resolve: {P9: 1h}", "resolve: {P2: 1000000000000h}", "resolve: {P2: 2400h}"} {
 		_, err := loadOrg(t, strings.Replace(testOrg, "sla: {P2: 4h}}", "sla: {P2: 4h}, "+bad+"}", 1))
 		if err == nil {

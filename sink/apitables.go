@@ -3,6 +3,7 @@ package sink
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -207,6 +208,44 @@ func (t *AlertTables) DeskEvents(ctx context.Context, queue string, ids []string
 	return out, rows.Err()
 }
 
+// DeskEventRef names a desk event: its alert, its id, when it happened.
+type DeskEventRef struct {
+	AlertKey
+	EventID string
+	At      time.Time
+}
+
+// DeskEventsSince lists up to limit desk events of the queues that
+// happened at or after since, oldest first: what the other API processes
+// did, for this one's live feeds. The queues' rows are found by the
+// primary key (queue first), the parts by their minmax of at.
+func (t *AlertTables) DeskEventsSince(ctx context.Context, queues []string, since time.Time, limit int) ([]DeskEventRef, error) {
+	if len(queues) == 0 || limit <= 0 {
+		return nil, nil
+	}
+	rows, err := t.Conn.Query(ctx, fmt.Sprintf(`SELECT queue, alert_id, event_id, at FROM %s.alert_events
+		WHERE queue IN (SELECT arrayJoin(?)) AND at >= ? AND event LIKE 'desk.%%'
+		ORDER BY at, queue, alert_id, event_id
+		LIMIT %d`, t.DB, limit), queues, since.UTC().Truncate(time.Second))
+	if err != nil {
+		return nil, fmt.Errorf("alert_events: desk events since %s: %w", since.Format(time.RFC3339), err)
+	}
+	var out []DeskEventRef
+	err = scanAll(rows, func() error {
+		var r DeskEventRef
+		if err := rows.Scan(&r.Queue, &r.ID, &r.EventID, &r.At); err != nil {
+			return err
+		}
+		r.At = r.At.UTC()
+		out = append(out, r)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("alert_events: desk events since %s: %w", since.Format(time.RFC3339), err)
+	}
+	return out, nil
+}
+
 // AuditRow is a row of audit_log: one change made through the API or the CLI.
 type AuditRow struct {
 	At                   time.Time
@@ -249,76 +288,194 @@ func (t *AuditTable) Insert(ctx context.Context, rows []AuditRow) error {
 // AlertKey names one alert.
 type AlertKey struct{ Queue, ID string }
 
-// DeskCounts counts the alerts created since since that are neither
+// DeskQuery is what DeskCounts reads.
+type DeskQuery struct {
+	Since, Now time.Time // the alerts created since Since, as of Now
+	// BreachedFrom leaves out of Breached the alerts whose deadline passed
+	// before it: a counter of breaches started at BreachedFrom (the API's
+	// start) counts each breach once across restarts.
+	BreachedFrom time.Time
+	MaxBreached  int // Breached and Resolving hold at most this many
+	// ResolveTargets are the resolve targets (queue → priority → the
+	// target in calendar time, the least a business-time target takes):
+	// Resolving lists the alerts of these whose resolve clock may be near
+	// or past it.
+	ResolveTargets map[string]map[string]time.Duration
+}
+
+// DeskCounts is what DeskCounts read.
+type DeskCounts struct {
+	Open       map[string]map[string]uint64 // queue → desk state → alerts
+	Breached   []AlertKey                   // missed their first-response deadline
+	NearBreach map[string]uint64            // queue → unanswered alerts past 80% of their first-response window, not yet due
+	Resolving  []ResolveClock               // may be near or past their resolve target
+}
+
+// ResolveClock is an alert's resolve clock: the API, which knows the
+// queues' clocks (business or calendar time), decides its deadline.
+type ResolveClock struct {
+	AlertKey
+	Priority   string
+	CreatedAt  time.Time
+	ResolvedAt time.Time // zero while unresolved
+}
+
+// DeskCounts counts the alerts created since q.Since that are neither
 // retracted nor deleted, per queue and desk state (new, claimed, resolved:
-// the state the last claim, assign, unclaim, resolve or reopen left), and
-// lists up to maxBreached of them that missed their first-response deadline
-// by now: due before now and first answered (claimed, assigned, resolved or
-// acknowledged) after it, or not at all. Two aggregating queries whatever
-// the number of alerts: the cost is bounded by the window, not by the
-// table's age (alerts is partitioned by month of created_at).
-func (t *AlertTables) DeskCounts(ctx context.Context, since, now time.Time, maxBreached int) (map[string]map[string]uint64, []AlertKey, error) {
+// the state the last claim, assign, unclaim, resolve or reopen left), counts
+// the unanswered ones near their first-response deadline, lists up to
+// q.MaxBreached of them that missed it by q.Now (due before it and first
+// answered — claimed, assigned, resolved or acknowledged — after it, or not
+// at all), and up to q.MaxBreached whose resolve clock is past 80% of the
+// queue's target (unresolved) or past the target (resolved). Four
+// aggregating queries whatever the number of alerts: the cost is bounded by
+// the window, not by the table's age (alerts is partitioned by month of
+// created_at).
+func (t *AlertTables) DeskCounts(ctx context.Context, q DeskQuery) (DeskCounts, error) {
 	global := ""
 	if t.Cluster {
 		global = "GLOBAL "
 	}
-	since, now = since.UTC().Truncate(time.Second), now.UTC().Truncate(time.Second)
-	alerts := fmt.Sprintf(`(SELECT queue, alert_id, due_at FROM %[1]s.alerts FINAL
+	since, now := q.Since.UTC().Truncate(time.Second), q.Now.UTC().Truncate(time.Second)
+	from := q.BreachedFrom.UTC().Truncate(time.Second)
+	if from.Before(time.Unix(0, 0)) {
+		from = time.Unix(0, 0).UTC()
+	}
+	var out DeskCounts
+	alerts := fmt.Sprintf(`(SELECT queue, alert_id, priority, created_at, due_at FROM %[1]s.alerts FINAL
 		WHERE created_at >= ? AND retracted = 0 AND post_key %[2]sNOT IN (SELECT post_key FROM %[1]s.deletions)) AS a`, t.DB, global)
-	q := fmt.Sprintf(`SELECT queue, multiIf(last IN ('desk.claim', 'desk.assign'), 'claimed', last = 'desk.resolve', 'resolved', 'new') AS state, count() AS n
-		FROM (
-			SELECT queue, last FROM %[2]s
-			%[3]sANY LEFT JOIN (
-				SELECT alert_id, argMax(splitByChar(':', event)[1], seq) AS last
+	// The last event that set the state, and when, per alert.
+	last := fmt.Sprintf(`%[2]sANY LEFT JOIN (
+				SELECT alert_id, argMax(splitByChar(':', event)[1], seq) AS last, argMax(at, seq) AS last_at
 				FROM %[1]s.alert_events
 				WHERE at >= ? AND splitByChar(':', event)[1] IN ('desk.claim', 'desk.assign', 'desk.unclaim', 'desk.resolve', 'desk.reopen')
 				GROUP BY alert_id
-			) AS ev USING alert_id
-		)
-		GROUP BY queue, state`, t.DB, alerts, global)
-	rows, err := t.Conn.Query(ctx, q, since, since)
-	if err != nil {
-		return nil, nil, fmt.Errorf("counting alerts by desk state: %w", err)
-	}
-	open := map[string]map[string]uint64{}
-	for rows.Next() {
-		var queue, state string
-		var n uint64
-		if err := rows.Scan(&queue, &state, &n); err != nil {
-			rows.Close()
-			return nil, nil, fmt.Errorf("counting alerts by desk state: %w", err)
-		}
-		if open[queue] == nil {
-			open[queue] = map[string]uint64{}
-		}
-		open[queue][state] = n
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, nil, fmt.Errorf("counting alerts by desk state: %w", err)
-	}
-	q = fmt.Sprintf(`SELECT queue, alert_id FROM %[2]s
-		%[3]sANY LEFT JOIN (
+			) AS ev USING alert_id`, t.DB, global)
+	// The first response, per alert.
+	first := fmt.Sprintf(`%[2]sANY LEFT JOIN (
 			SELECT alert_id, min(at) AS first
 			FROM %[1]s.alert_events
 			WHERE at >= ? AND splitByChar(':', event)[1] IN ('desk.claim', 'desk.assign', 'desk.resolve', 'acknowledged')
 			GROUP BY alert_id
-		) AS ev USING alert_id
-		WHERE due_at > toDateTime(0) AND due_at < ? AND (first = toDateTime(0) OR first > due_at)
-		ORDER BY queue, alert_id
-		LIMIT %[4]d`, t.DB, alerts, global, maxBreached)
-	rows, err = t.Conn.Query(ctx, q, since, since, now)
+		) AS ev USING alert_id`, t.DB, global)
+	rows, err := t.Conn.Query(ctx, fmt.Sprintf(`SELECT queue, multiIf(last IN ('desk.claim', 'desk.assign'), 'claimed', last = 'desk.resolve', 'resolved', 'new') AS state, count() AS n
+		FROM (SELECT queue, last FROM %s %s)
+		GROUP BY queue, state`, alerts, last), since, since)
 	if err != nil {
-		return nil, nil, fmt.Errorf("listing breached alerts: %w", err)
+		return out, fmt.Errorf("counting alerts by desk state: %w", err)
 	}
-	defer rows.Close()
-	var breached []AlertKey
-	for rows.Next() {
+	out.Open = map[string]map[string]uint64{}
+	err = scanAll(rows, func() error {
+		var queue, state string
+		var n uint64
+		if err := rows.Scan(&queue, &state, &n); err != nil {
+			return err
+		}
+		if out.Open[queue] == nil {
+			out.Open[queue] = map[string]uint64{}
+		}
+		out.Open[queue][state] = n
+		return nil
+	})
+	if err != nil {
+		return out, fmt.Errorf("counting alerts by desk state: %w", err)
+	}
+	rows, err = t.Conn.Query(ctx, fmt.Sprintf(`SELECT queue, alert_id FROM %s
+		%s
+		WHERE due_at > toDateTime(0) AND due_at >= ? AND due_at < ? AND (first = toDateTime(0) OR first > due_at)
+		ORDER BY queue, alert_id
+		LIMIT %d`, alerts, first, q.MaxBreached), since, since, from, now)
+	if err != nil {
+		return out, fmt.Errorf("listing breached alerts: %w", err)
+	}
+	err = scanAll(rows, func() error {
 		var k AlertKey
 		if err := rows.Scan(&k.Queue, &k.ID); err != nil {
-			return nil, nil, fmt.Errorf("listing breached alerts: %w", err)
+			return err
 		}
-		breached = append(breached, k)
+		out.Breached = append(out.Breached, k)
+		return nil
+	})
+	if err != nil {
+		return out, fmt.Errorf("listing breached alerts: %w", err)
 	}
-	return open, breached, rows.Err()
+	// Near breach as SLA.NearBreach says: unanswered, not yet due, past 80%
+	// of the window from created_at to due_at.
+	rows, err = t.Conn.Query(ctx, fmt.Sprintf(`SELECT queue, count() FROM %s
+		%s
+		WHERE due_at > created_at AND due_at >= ? AND created_at <= ? AND first = toDateTime(0)
+			AND (toUInt32(?) - toUInt32(created_at)) * 5 >= (toUInt32(due_at) - toUInt32(created_at)) * 4
+		GROUP BY queue`, alerts, first), since, since, now, now, now)
+	if err != nil {
+		return out, fmt.Errorf("counting alerts near breach: %w", err)
+	}
+	out.NearBreach = map[string]uint64{}
+	err = scanAll(rows, func() error {
+		var queue string
+		var n uint64
+		if err := rows.Scan(&queue, &n); err != nil {
+			return err
+		}
+		out.NearBreach[queue] = n
+		return nil
+	})
+	if err != nil {
+		return out, fmt.Errorf("counting alerts near breach: %w", err)
+	}
+	if out.Resolving, err = t.resolving(ctx, q, alerts, last, since, now); err != nil {
+		return out, fmt.Errorf("listing alerts near their resolve target: %w", err)
+	}
+	return out, nil
+}
+
+// resolving lists the alerts whose resolve clock may be past 80% of
+// their target (unresolved) or past it (resolved): the target in
+// calendar time is the least a business-time one takes, so no alert near
+// or past its deadline is left out (a business-time one may come in early:
+// the API decides).
+func (t *AlertTables) resolving(ctx context.Context, q DeskQuery, alerts, last string, since, now time.Time) ([]ResolveClock, error) {
+	var keys, secs []string // secs: numbers, formatted here (sqlrecord binds no []uint32)
+	for queue, ps := range q.ResolveTargets {
+		for p, d := range ps {
+			if d > 0 {
+				keys = append(keys, queue+"\n"+p)
+				secs = append(secs, strconv.FormatInt(int64(min(d, 1<<31*time.Second)/time.Second), 10))
+			}
+		}
+	}
+	if len(keys) == 0 {
+		return nil, nil
+	}
+	rows, err := t.Conn.Query(ctx, fmt.Sprintf(`SELECT queue, alert_id, priority, created_at, if(last = 'desk.resolve', last_at, toDateTime(0)) AS resolved
+		FROM (SELECT queue, alert_id, priority, created_at, last, last_at, transform(concat(queue, '\n', priority), ?, [%s], toUInt32(0)) AS target FROM %s %s)
+		WHERE target > 0 AND if(resolved > toDateTime(0),
+			toUInt32(resolved) - toUInt32(created_at) >= target,
+			toUInt32(?) >= toUInt32(created_at) AND (toUInt32(?) - toUInt32(created_at)) * 5 >= target * 4)
+		ORDER BY queue, alert_id
+		LIMIT %d`, strings.Join(secs, ", "), alerts, last, q.MaxBreached), keys, since, since, now, now)
+	if err != nil {
+		return nil, err
+	}
+	var out []ResolveClock
+	err = scanAll(rows, func() error {
+		var c ResolveClock
+		if err := rows.Scan(&c.Queue, &c.ID, &c.Priority, &c.CreatedAt, &c.ResolvedAt); err != nil {
+			return err
+		}
+		c.CreatedAt, c.ResolvedAt = c.CreatedAt.UTC(), zeroEpoch(c.ResolvedAt)
+		out = append(out, c)
+		return nil
+	})
+	return out, err
+}
+
+// scanAll calls scan for each row and closes rows.
+func scanAll(rows driver.Rows, scan func() error) error {
+	defer rows.Close()
+	for rows.Next() {
+		if err := scan(); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
 }

@@ -314,3 +314,124 @@ func sendSeconds(reg *prometheus.Registry) float64 {
 	}
 	return sum
 }
+
+// BenchmarkDeskEventsSince is the live feed's read (api.DeskFeed, every 2 s
+// per API replica while a feed is open) on an alert_events of a month of
+// desk events: 1,000,000 events over 30 days on 20 queues, the feed of 2
+// queues reading the last 30 s. "queue IN (subquery)" (as it runs: the
+// primary key) against "has(array, queue)" (18.16 uses no index for it).
+// It reports the rows ClickHouse read per call; "select-1" is the round
+// trip of a query that reads nothing, the baseline.
+func BenchmarkDeskEventsSince(b *testing.B) {
+	conn, db := openTest(b)
+	ctx := context.Background()
+	if _, err := Migrate(ctx, conn, db); err != nil {
+		b.Fatal(err)
+	}
+	now := time.Now().UTC().Truncate(time.Second)
+	const n = 1_000_000
+	// INSERT ... SELECT: 18.16 hangs on an INSERT ... VALUES through Exec.
+	if err := conn.Exec(ctx, fmt.Sprintf(`INSERT INTO %s.alert_events (alert_id, queue, event, actor, at, note, event_id, seq, assignee, outcome, snoozed_until, url, inserted_at)
+		SELECT concat('a', toString(number %% 50000)), concat('q', toString(number %% 20)), concat('desk.note:e', toString(number)), 'rita',
+			toDateTime(%d - intDiv(number * 2592000, %d)), 'n', concat('e', toString(number)), number, '', '', toDateTime(0), '', now()
+		FROM system.numbers LIMIT %d`, db, now.Unix(), n, n)); err != nil {
+		b.Fatal(err)
+	}
+	if err := conn.Exec(ctx, "OPTIMIZE TABLE "+db+".alert_events FINAL"); err != nil {
+		b.Fatal(err)
+	}
+	tab := &AlertTables{Conn: conn, DB: db}
+	queues := []string{"q3", "q7"}
+	since := now.Add(-30 * time.Second)
+	for _, c := range []struct {
+		name string
+		run  func(ctx context.Context) (int, error)
+	}{
+		{"in-subquery", func(ctx context.Context) (int, error) {
+			refs, err := tab.DeskEventsSince(ctx, queues, since, 2000)
+			return len(refs), err
+		}},
+		{"select-1", func(ctx context.Context) (int, error) { // the round trip alone
+			var one uint8
+			return int(one) + 1, conn.QueryRow(ctx, "SELECT 1").Scan(&one)
+		}},
+		{"has", func(ctx context.Context) (int, error) {
+			rows, err := conn.Query(ctx, "SELECT queue, alert_id, event_id, at FROM "+db+".alert_events WHERE has(?, queue) AND at >= ? AND event LIKE 'desk.%' ORDER BY at, queue, alert_id, event_id LIMIT 2000", queues, since)
+			if err != nil {
+				return 0, err
+			}
+			k := 0
+			for rows.Next() {
+				k++
+			}
+			rows.Close()
+			return k, rows.Err()
+		}},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			var read uint64
+			pctx := clickhouse.Context(ctx, clickhouse.WithProgress(func(p *clickhouse.Progress) { read += p.Rows }))
+			for b.Loop() {
+				got, err := c.run(pctx)
+				if err != nil || got == 0 {
+					b.Fatalf("%d events, %v", got, err)
+				}
+			}
+			b.ReportMetric(float64(read)/float64(b.N), "rows-read/op")
+		})
+	}
+}
+
+// BenchmarkDeskCounts is the breach metrics' read (every 30 s per API
+// replica on ClickHouse) over 100,000 alerts created in the last 7 days on
+// 10 queues, a third claimed, a third resolved: without resolve targets
+// (three queries: states, first-response breaches, near-breach) and with
+// one per queue and priority (a fourth: the resolve clocks).
+func BenchmarkDeskCounts(b *testing.B) {
+	conn, db := openTest(b)
+	ctx := context.Background()
+	if _, err := Migrate(ctx, conn, db); err != nil {
+		b.Fatal(err)
+	}
+	now := time.Now().UTC().Truncate(time.Second)
+	const n = 100_000
+	for _, q := range []string{
+		fmt.Sprintf(`INSERT INTO %s.alerts (alert_id, queue, team, priority, rule, post_key, watchlists, region, incident, incident_size, spike, retracted, handed_off_from, unstaffed, created_at, due_at, payload, inserted_at)
+			SELECT concat('a', toString(number)), concat('q', toString(number %% 10)), 't', concat('P', toString(1 + number %% 4)), 'r', concat('p:', toString(number)), ['acme'], 'EMEA', '', 1, 0, 0, '', 0,
+				toDateTime(%d - intDiv(number * 600000, %d)), toDateTime(%d - intDiv(number * 600000, %d) + 3600), '{}', now()
+			FROM system.numbers LIMIT %d`, db, now.Unix(), n, now.Unix(), n, n),
+		fmt.Sprintf(`INSERT INTO %s.alert_events (alert_id, queue, event, actor, at, note, event_id, seq, assignee, outcome, snoozed_until, url, inserted_at)
+			SELECT concat('a', toString(number)), concat('q', toString(number %% 10)), if(number %% 3 = 0, 'desk.claim:c', 'desk.resolve:r'), 'rita',
+				toDateTime(%d - intDiv(number * 600000, %d) + 1800 * (number %% 3)), '', if(number %% 3 = 0, 'c', 'r'), 1, 'rita', if(number %% 3 = 0, '', 'replied'), toDateTime(0), '', now()
+			FROM system.numbers WHERE number %% 3 != 2 LIMIT %d`, db, now.Unix(), n, n*2/3),
+	} {
+		if err := conn.Exec(ctx, q); err != nil {
+			b.Fatal(err)
+		}
+	}
+	tab := &AlertTables{Conn: conn, DB: db}
+	targets := map[string]map[string]time.Duration{}
+	for i := range 10 {
+		targets[fmt.Sprint("q", i)] = map[string]time.Duration{"P1": time.Hour, "P2": 4 * time.Hour, "P3": 24 * time.Hour, "P4": 72 * time.Hour}
+	}
+	for _, c := range []struct {
+		name    string
+		targets map[string]map[string]time.Duration
+	}{{"no-resolve-targets", nil}, {"resolve-targets", targets}} {
+		b.Run(c.name, func(b *testing.B) {
+			var read uint64
+			pctx := clickhouse.Context(ctx, clickhouse.WithProgress(func(p *clickhouse.Progress) { read += p.Rows }))
+			var got DeskCounts
+			for b.Loop() {
+				var err error
+				got, err = tab.DeskCounts(pctx, DeskQuery{Since: now.Add(-7 * 24 * time.Hour), Now: now, MaxBreached: 100_000, ResolveTargets: c.targets})
+				if err != nil || len(got.Open) != 10 {
+					b.Fatalf("%+v %v", got.Open, err)
+				}
+			}
+			b.ReportMetric(float64(read)/float64(b.N), "rows-read/op")
+			b.ReportMetric(float64(len(got.Breached)), "breached")
+			b.ReportMetric(float64(len(got.Resolving)), "resolving")
+		})
+	}
+}

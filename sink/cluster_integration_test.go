@@ -113,8 +113,13 @@ func TestClusterUpgradeKeepsRows(t *testing.T) {
 	if err := tab.AddDeskEvent(ctx, DeskEventRow{AlertID: "al-1", Queue: "care", Event: "desk.claim", Actor: "rita", Assignee: "rita", At: at, EventID: "c1", Seq: 5}); err != nil {
 		t.Fatal(err)
 	}
-	open, breached, err := tab.DeskCounts(ctx, at.Add(-time.Hour), at.Add(time.Hour), 10)
-	if err != nil || open["care"]["claimed"] != 1 || len(open["care"]) != 1 || len(breached) != 0 {
-		t.Fatalf("desk counts on the cluster: %v %v %v", open, breached, err)
+	dc, err := tab.DeskCounts(ctx, DeskQuery{Since: at.Add(-time.Hour), Now: at.Add(time.Hour), MaxBreached: 10,
+		ResolveTargets: map[string]map[string]time.Duration{"care": {"P1": time.Minute, "P2": time.Minute}}})
+	if err != nil || dc.Open["care"]["claimed"] != 1 || len(dc.Open["care"]) != 1 || len(dc.Breached) != 0 || len(dc.Resolving) != 1 {
+		t.Fatalf("desk counts on the cluster: %+v %v", dc, err)
+	}
+	// The live feed's read of the events (through the Distributed table).
+	if refs, err := tab.DeskEventsSince(ctx, []string{"care", "legal"}, at.Add(-time.Minute), 10); err != nil || len(refs) != 3 || refs[0].EventID != "c1" { // one second: by event id
+		t.Fatalf("desk events since, on the cluster: %+v %v", refs, err)
 	}
 }

@@ -4,6 +4,7 @@ package sink
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
@@ -79,6 +80,7 @@ func TestDeskCounts(t *testing.T) {
 		mk("acked-late", "pr", t0, t0.Add(time.Minute), false),                         // acknowledged late: breached
 		mk("old", "care", now.Add(-30*24*time.Hour), now.Add(-29*24*time.Hour), false), // before the window
 		mk("gone", "care", t0, t0.Add(time.Minute), true),                              // retracted
+		mk("near", "care", t0, now.Add(20*time.Minute), false),                         // unanswered, past 80%: near breach
 	}
 	if out, err := New(conn, db).AlertStage()(ctx, post.Batch{Items: items}); err != nil || len(out.Rejected) > 0 {
 		t.Fatalf("storing: %v %+v", err, out.Rejected)
@@ -100,12 +102,18 @@ func TestDeskCounts(t *testing.T) {
 	if err := tab.AddEvent(ctx, "acked-late", "pr", "acknowledged", "rita", t0.Add(5*time.Minute), ""); err != nil {
 		t.Fatal(err)
 	}
-	open, breached, err := tab.DeskCounts(ctx, now.Add(-7*24*time.Hour), now, 100)
+	// Resolve targets: care P1 in 90 minutes (an alert created two hours
+	// ago and unresolved is past it; resolved in five minutes, in time), pr
+	// P1 in two and a half hours (two hours is past 80% of it: near).
+	targets := map[string]map[string]time.Duration{"care": {"P1": 90 * time.Minute}, "pr": {"P1": 150 * time.Minute}}
+	q := DeskQuery{Since: now.Add(-7 * 24 * time.Hour), Now: now, MaxBreached: 100, ResolveTargets: targets}
+	c, err := tab.DeskCounts(ctx, q)
 	if err != nil {
 		t.Fatal(err)
 	}
+	open, breached := c.Open, c.Breached
 	want := map[string]map[string]uint64{
-		"care": {"new": 3, "claimed": 2, "resolved": 1}, // new-late, new-ontime, reopened
+		"care": {"new": 4, "claimed": 2, "resolved": 1}, // new-late, new-ontime, reopened, near
 		"pr":   {"new": 2},
 	}
 	for q, states := range want {
@@ -125,7 +133,105 @@ func TestDeskCounts(t *testing.T) {
 	if len(breached) != 3 || !got[AlertKey{"care", "new-late"}] || !got[AlertKey{"care", "claimed-late"}] || !got[AlertKey{"pr", "acked-late"}] {
 		t.Errorf("breached %v", breached)
 	}
-	if _, b, err := tab.DeskCounts(ctx, now.Add(-7*24*time.Hour), now, 1); err != nil || len(b) != 1 {
-		t.Errorf("bounded list: %v %v", b, err)
+	// new-ontime: created two hours ago, due in an hour: 2/3 of its window,
+	// not near; near: created 2 h ago, due in 20 min (6/7).
+	if c.NearBreach["care"] != 1 || len(c.NearBreach) != 1 {
+		t.Errorf("near breach %v, want care 1 (near)", c.NearBreach)
+	}
+	// Resolving: every unresolved one of care and pr past 80% (those created
+	// two hours ago, but "resolved" in five minutes and "old" out of the
+	// window), resolved ones only past the target.
+	res := map[string]ResolveClock{}
+	for _, r := range c.Resolving {
+		res[r.ID] = r
+	}
+	for _, id := range []string{"new-late", "new-ontime", "claimed-late", "claimed-ontime", "reopened", "near", "unclaimed", "acked-late"} {
+		if r, ok := res[id]; !ok || !r.ResolvedAt.IsZero() || r.Priority != "P1" || !r.CreatedAt.Equal(t0) {
+			t.Errorf("resolving %s: %+v %v", id, r, ok)
+		}
+	}
+	if len(res) != 8 {
+		t.Errorf("resolving %v", c.Resolving)
+	}
+	c2, err := tab.DeskCounts(ctx, DeskQuery{Since: q.Since, Now: now, MaxBreached: 100,
+		ResolveTargets: map[string]map[string]time.Duration{"care": {"P1": 3 * time.Minute}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := findClock(c2.Resolving, "resolved"); r == nil || !r.ResolvedAt.Equal(t0.Add(5*time.Minute)) {
+		t.Errorf("resolved after its 3-minute target: %+v", r)
+	}
+	// Breaches whose deadline passed before BreachedFrom (a process's
+	// start) are left out: the counter of a restarted API counts each once.
+	late := q
+	late.BreachedFrom = t0.Add(10 * time.Minute)
+	if c, err := tab.DeskCounts(ctx, late); err != nil || len(c.Breached) != 2 || findKey(c.Breached, "acked-late") {
+		t.Errorf("breached from %v: %v %v, want the two due at t0+15m", late.BreachedFrom, c.Breached, err)
+	}
+	bounded := q
+	bounded.MaxBreached = 1
+	if c, err := tab.DeskCounts(ctx, bounded); err != nil || len(c.Breached) != 1 || len(c.Resolving) != 1 {
+		t.Errorf("bounded lists: %v %v %v", c.Breached, c.Resolving, err)
+	}
+}
+
+func findClock(cs []ResolveClock, id string) *ResolveClock {
+	for i := range cs {
+		if cs[i].ID == id {
+			return &cs[i]
+		}
+	}
+	return nil
+}
+
+func findKey(ks []AlertKey, id string) bool {
+	for _, k := range ks {
+		if k.ID == id {
+			return true
+		}
+	}
+	return false
+}
+
+// DeskEventsSince lists the desk events of the queues asked for from a
+// time on, oldest first, bounded; not other queues', not other events.
+func TestDeskEventsSince(t *testing.T) {
+	conn, db := openTest(t)
+	ctx := context.Background()
+	if _, err := Migrate(ctx, conn, db); err != nil {
+		t.Fatal(err)
+	}
+	tab := &AlertTables{Conn: conn, DB: db}
+	t0 := time.Now().UTC().Truncate(time.Second).Add(-time.Hour)
+	for i, r := range []DeskEventRow{
+		{AlertID: "a1", Queue: "care", Event: "desk.claim", At: t0, EventID: "old"},
+		{AlertID: "a1", Queue: "care", Event: "desk.note", At: t0.Add(2 * time.Minute), EventID: "n1"},
+		{AlertID: "a2", Queue: "care", Event: "desk.assign", At: t0.Add(time.Minute), EventID: "as1"},
+		{AlertID: "b1", Queue: "legal", Event: "desk.claim", At: t0.Add(time.Minute), EventID: "other-team"},
+	} {
+		r.Actor, r.Seq = "rita", uint64(i)
+		if err := tab.AddDeskEvent(ctx, r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := tab.AddEvent(ctx, "a2", "care", "acknowledged", "rita", t0.Add(time.Minute), ""); err != nil {
+		t.Fatal(err)
+	}
+	got, err := tab.DeskEventsSince(ctx, []string{"care", "pr"}, t0.Add(time.Second), 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for _, r := range got {
+		ids = append(ids, r.Queue+"/"+r.ID+"/"+r.EventID)
+	}
+	if want := "[care/a2/as1 care/a1/n1]"; fmt.Sprint(ids) != want || !got[0].At.Equal(t0.Add(time.Minute)) {
+		t.Errorf("since: %v, want %s", got, want)
+	}
+	if got, err := tab.DeskEventsSince(ctx, []string{"care"}, t0, 1); err != nil || len(got) != 1 || got[0].EventID != "old" {
+		t.Errorf("bounded: %v %v", got, err)
+	}
+	if got, err := tab.DeskEventsSince(ctx, nil, t0, 10); err != nil || len(got) != 0 {
+		t.Errorf("no queues: %v %v", got, err)
 	}
 }

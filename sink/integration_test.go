@@ -21,7 +21,7 @@ import (
 // These tests talk to the ClickHouse 18.16 server `make up` starts, each in
 // a database of its own.
 
-func openTest(t *testing.T) (driver.Conn, string) {
+func openTest(t testing.TB) (driver.Conn, string) {
 	t.Helper()
 	c := DefaultConfig()
 	conn, err := Open(c)

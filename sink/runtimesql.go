@@ -62,7 +62,11 @@ func RuntimeStatements(db string, now time.Time) (map[string]string, error) {
 			fn   func() error
 		}{
 			{"alerts.find", func() error { _, _, err := t.Find(ctx, "care", "al1"); return err }},
-			{"alerts.desk_counts", func() error { _, _, err := t.DeskCounts(ctx, since, now, 100); return err }},
+			{"alerts.desk_counts", func() error {
+				_, err := t.DeskCounts(ctx, DeskQuery{Since: since, Now: now, BreachedFrom: since, MaxBreached: 100,
+					ResolveTargets: map[string]map[string]time.Duration{"care": {"P1": time.Hour}}})
+				return err
+			}},
 		}
 		if !cluster { // no GLOBAL in these
 			steps = append(steps, []struct {
@@ -71,6 +75,7 @@ func RuntimeStatements(db string, now time.Time) (map[string]string, error) {
 			}{
 				{"alerts.latest", func() error { _, err := t.Latest(ctx, "care", 0, 50); return err }},
 				{"alerts.desk_events", func() error { _, err := t.DeskEvents(ctx, "care", []string{"al1", "al2"}); return err }},
+				{"alerts.desk_events_since", func() error { _, err := t.DeskEventsSince(ctx, []string{"care", "pr"}, since, 100); return err }},
 			}...)
 		}
 		for _, s := range steps {

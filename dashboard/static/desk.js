@@ -219,6 +219,46 @@ function slaText(a, now) {
   return "";
 }
 
+// snoozeFor is the end of the snooze preset n ("1"–"4": 1 hour, 4 hours,
+// 1 day, 1 week) from now, as RFC 3339; "" for another n.
+function snoozeFor(n, now) {
+  const h = { 1: 1, 2: 4, 3: 24, 4: 168 }[n];
+  return h ? new Date(now + h * 3600e3).toISOString() : "";
+}
+
+// maxSnoozeDays is the API's bound on a snooze.
+const maxSnoozeDays = 90;
+
+// checkSnooze says what is wrong with snoozing until t (a time Date.parse
+// reads) at now, or "".
+function checkSnooze(t, now) {
+  const ms = Date.parse(t);
+  if (!t || isNaN(ms)) return "pick a time to snooze until";
+  if (ms <= now) return "a snooze must end in the future";
+  if (ms - now > maxSnoozeDays * 864e5) return `a snooze may last ${maxSnoozeDays} days at most`;
+  return "";
+}
+
+// checkAssignee reads the name typed to assign to: {name} (trimmed, NFC),
+// with error when the API would refuse it (empty, over 512 bytes, a
+// control, invisible, bidi or filler character), or warn when it is a name
+// not seen on this desk (known) that mixes Latin with Cyrillic or Greek
+// letters in one word — a look-alike of someone else's name.
+function checkAssignee(raw, known) {
+  const name = String(raw ?? "").trim().normalize("NFC");
+  if (!name) return { name, error: "type a name to assign to" };
+  if (new TextEncoder().encode(name).length > 512) return { name, error: "a name is 512 bytes at most" };
+  if (/[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\u115F\u1160\u3164\uFFA0\u2800]/u.test(name)) return { name, error: "the name has a control or invisible character" };
+  if (!(known || []).includes(name)) {
+    for (const w of name.split(/[^\p{L}\p{M}]+/u)) {
+      if (/\p{Script=Latin}/u.test(w) && /[\p{Script=Cyrillic}\p{Script=Greek}]/u.test(w)) {
+        return { name, warn: `"${name}" mixes Latin with Cyrillic or Greek letters and is not a name seen on this desk: assign again to confirm` };
+      }
+    }
+  }
+  return { name };
+}
+
 // The pure parts, for the page's tests.
 // mergeLive is the alert a live "alert" event a (a new alert, an
 // incident's update, a retraction, off the queue) makes of the one the
@@ -240,17 +280,20 @@ function mergeLive(old, a) {
   return { ...a, desk: d };
 }
 
-window.earshotDesk = { segments, safeURL, passes, order, parseSSE, stateOf, slaText, mergeLive };
+window.earshotDesk = { segments, safeURL, passes, order, parseSSE, stateOf, slaText, mergeLive, snoozeFor, checkSnooze, checkAssignee };
 
 // ---- the page ----
 
 const S = {
   me: "",
+  can: [], // the actions the caller's role may take (whoami)
   queues: [],
   alerts: new Map(), // queue/id → alert
   shown: [], // keys in list order
   selected: "",
   resolving: false,
+  snoozing: false,
+  confirmAssign: "", // a look-alike name, assigned on the second try
   feed: null, // AbortController of the live feed
   focusOnUp: null, // [key, selector]: the field to focus when key is released
 };
@@ -330,9 +373,55 @@ function redraw(u) {
   if (u.changed) pending.flash.add(u.k);
 }
 
+// setMode opens the choices of a two-step action ("resolve": the
+// outcomes, "snooze": the durations, "assign": the name) or closes them ("").
+function setMode(m) {
+  if (m && !S.alerts.get(S.selected)) m = "";
+  S.resolving = m === "resolve";
+  S.snoozing = m === "snooze";
+  $("#outcomes").hidden = !S.resolving;
+  $("#snoozes").hidden = !S.snoozing;
+  $("#assignform").hidden = m !== "assign";
+  if (m !== "assign") S.confirmAssign = "";
+  if (m === "resolve") status("outcome? 1 replied · 2 escalated · 3 no action · 4 spam · 5 duplicate");
+  if (m === "snooze") status("snooze for? 1 an hour · 2 four hours · 3 a day · 4 a week, or pick a time");
+  if (m === "assign") {
+    // The people seen on the desk, to pick from.
+    const names = new Set([S.me]);
+    for (const a of S.alerts.values()) {
+      const d = a.desk || {};
+      if (d.assignee) names.add(d.assignee);
+      for (const n of d.notes || []) names.add(n.author);
+    }
+    $("#people").replaceChildren(...[...names].filter(Boolean).sort().map(n => el("option", { value: n })));
+    status("assign to whom? type a name, Enter assigns");
+  }
+}
+
+// known is the names seen on the desk (holders, note authors, the caller).
+function known() {
+  return [...$("#people").options].map(o => o.value);
+}
+
+async function assign() {
+  const c = checkAssignee($("#assignee").value, known());
+  if (c.error) return status(c.error, true);
+  if (c.warn && S.confirmAssign !== c.name) {
+    S.confirmAssign = c.name;
+    return status(c.warn, true);
+  }
+  if (await act("assign", { assignee: c.name })) $("#assignee").value = "";
+}
+
+function snooze(until) {
+  const bad = checkSnooze(until, Date.now());
+  if (bad) return status(bad, true);
+  act("snooze", { until: new Date(until).toISOString() });
+}
+
 function select(k, scroll = true) {
   S.selected = k;
-  S.resolving = false;
+  if (S.resolving || S.snoozing || !$("#assignform").hidden) setMode("");
   status("");
   for (const li of document.querySelectorAll("#list li")) li.classList.toggle("selected", li.dataset.key === k);
   if (scroll) {
@@ -355,17 +444,25 @@ function renderDetail() {
   $("#alert").dataset.id = a.id;
   $("#alert").dataset.state = d.state || "new";
   $("#alert").dataset.assignee = d.assignee || "";
+  $("#alert").dataset.snoozedUntil = d.snoozed_until || "";
+  const st = d.state || "new";
   $("#a-head").replaceChildren(
     el("span", { class: "prio " + a.priority }, a.priority),
     el("strong", {}, a.queue),
     el("span", { class: "state " + (d.state || "new") }, stateOf(a, now)),
     d.assignee ? el("span", {}, "held by ", el("b", { class: "assignee" }, d.assignee)) : "",
+    st !== "resolved" && d.snoozed_until && Date.parse(d.snoozed_until) > now ? el("span", {}, "snoozed until ", el("b", { class: "snoozed" }, when(d.snoozed_until))) : "",
     d.outcome ? el("span", {}, "outcome ", el("b", { class: "outcome" }, d.outcome), d.resolved_by ? " by " + d.resolved_by : "") : "",
     a.retracted ? el("span", { class: "retracted" }, "retracted by the platform") : "",
     el("span", { class: "muted" }, "rule " + a.rule + " · " + a.id));
-  $("#outcomes").hidden = !S.resolving;
-  const st = d.state || "new";
   const btn = act => $(`#a-actions [data-act="${act}"]`);
+  // Assign and snooze take an alert nobody holds, or the caller's; another
+  // person's only with alerts.reassign (the API refuses the rest: 409).
+  const othersHold = st === "claimed" && d.assignee !== S.me && !S.can.includes("alerts.reassign");
+  for (const b of [btn("assign"), btn("snooze")]) {
+    b.disabled = st === "resolved" || othersHold;
+    b.title = othersHold ? `held by ${d.assignee}: moving it needs the alerts.reassign permission (a coach)` : "";
+  }
   btn("claim").disabled = st === "resolved" || (st === "claimed" && d.assignee === S.me);
   btn("unclaim").disabled = st !== "claimed";
   btn("resolve").disabled = st === "resolved";
@@ -440,7 +537,7 @@ function randomKey() {
   return [...b].map(x => x.toString(16).padStart(2, "0")).join("");
 }
 
-const segment = { claim: "claim", unclaim: "unclaim", resolve: "resolve", reopen: "reopen", note: "notes", link: "links" };
+const segment = { claim: "claim", unclaim: "unclaim", assign: "assign", snooze: "snooze", resolve: "resolve", reopen: "reopen", note: "notes", link: "links" };
 
 async function act(action, body) {
   const a = S.alerts.get(S.selected);
@@ -450,10 +547,12 @@ async function act(action, body) {
     const path = "/v1/queues/" + encodeURIComponent(a.queue) + "/alerts/" + encodeURIComponent(a.id) + "/" + segment[action];
     const next = await api("POST", path, body || {}, { "Idempotency-Key": randomKey() });
     upsert(next);
-    S.resolving = false;
+    setMode("");
     renderList();
     renderDetail();
-    status(action === "note" ? "note added" : action === "link" ? "link added" : (next.desk && next.desk.state) || "done");
+    const d = next.desk || {};
+    status(action === "note" ? "note added" : action === "link" ? "link added" : action === "assign" ? "assigned to " + d.assignee :
+      action === "snooze" ? "snoozed until " + when(d.snoozed_until) : d.state || "done");
     return true;
   } catch (e) {
     if (e.status === 401) return signIn();
@@ -472,6 +571,7 @@ function move(step) {
 async function loadAll() {
   const who = await api("GET", "/v1/whoami");
   S.me = who.name;
+  S.can = who.can || [];
   $("#who").textContent = who.name + " (" + who.role + ")";
   const q = await api("GET", "/v1/queues?limit=500");
   S.queues = (q.items || []).map(x => x.name);
@@ -592,8 +692,7 @@ function onKey(ev) {
   }
   if (ev.key === "Escape") {
     if (typing(ev.target)) ev.target.blur();
-    S.resolving = false;
-    $("#outcomes").hidden = true;
+    setMode("");
     return;
   }
   if (typing(ev.target) || ev.ctrlKey || ev.metaKey || ev.altKey) return;
@@ -602,11 +701,18 @@ function onKey(ev) {
     act("resolve", { outcome: ["replied", "escalated", "no_action", "spam", "duplicate"][Number(ev.key) - 1] });
     return;
   }
+  if (S.snoozing && /^[1-4]$/.test(ev.key)) {
+    ev.preventDefault();
+    snooze(snoozeFor(ev.key, Date.now()));
+    return;
+  }
   const keys = {
     j: () => move(1), n: () => move(1), ArrowDown: () => move(1),
     k: () => move(-1), p: () => move(-1), ArrowUp: () => move(-1),
     c: () => act("claim"), u: () => act("unclaim"), o: () => act("reopen"),
-    r: () => { S.resolving = !!S.alerts.get(S.selected); $("#outcomes").hidden = !S.resolving; if (S.resolving) status("outcome? 1 replied · 2 escalated · 3 no action · 4 spam · 5 duplicate"); },
+    r: () => setMode("resolve"),
+    s: () => refused("snooze") || setMode("snooze"),
+    a: () => { if (refused("assign")) return; setMode("assign"); if (!$("#assignform").hidden) S.focusOnUp = ["a", "#assignee"]; },
     // A field is focused when its key is released, so that the key
     // itself is not typed into it.
     e: () => { S.focusOnUp = ["e", "#note"]; },
@@ -618,6 +724,15 @@ function onKey(ev) {
     ev.preventDefault();
     f();
   }
+}
+
+// refused says why the action's button is disabled (on the status line),
+// if it is: its key is refused as its button is.
+function refused(action) {
+  const b = $(`#a-actions [data-act="${action}"]`);
+  if (!S.alerts.get(S.selected) || !b.disabled) return false;
+  status(b.title || action + ": not on an alert in this state", true);
+  return true;
 }
 
 function onKeyUp(ev) {
@@ -648,15 +763,27 @@ document.addEventListener("DOMContentLoaded", () => {
   $("#a-actions").addEventListener("click", ev => {
     const b = ev.target.closest("button");
     if (!b) return;
-    if (b.dataset.act === "resolve") {
-      S.resolving = true;
-      $("#outcomes").hidden = false;
+    if (b.dataset.act === "resolve" || b.dataset.act === "snooze") {
+      setMode(b.dataset.act);
+    } else if (b.dataset.act === "assign") {
+      setMode("assign");
+      $("#assignee").focus();
     } else if (b.dataset.act) {
       act(b.dataset.act);
     } else if (b.dataset.outcome !== undefined) {
       if (b.dataset.outcome) act("resolve", { outcome: b.dataset.outcome });
-      else { S.resolving = false; $("#outcomes").hidden = true; }
+      else setMode("");
+    } else if (b.dataset.snooze !== undefined) {
+      if (b.dataset.snooze === "at") snooze($("#snooze-until").value);
+      else if (b.dataset.snooze) snooze(snoozeFor(b.dataset.snooze, Date.now()));
+      else setMode("");
+    } else if (b.dataset.cancel !== undefined) {
+      setMode("");
     }
+  });
+  $("#assignform").addEventListener("submit", ev => {
+    ev.preventDefault();
+    assign();
   });
   $("#noteform").addEventListener("submit", async ev => {
     ev.preventDefault();
