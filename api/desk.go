@@ -13,6 +13,8 @@ import (
 	"unicode/utf8"
 
 	"golang.org/x/text/unicode/norm"
+
+	"github.com/earshot-dev/earshot/textnorm"
 )
 
 // The desk: the per-person workflow on an alert. An alert is new, claimed
@@ -224,6 +226,31 @@ func person(s string) bool {
 		}
 	}
 	return true
+}
+
+// mixesLookAlikes reports whether a word of s mixes Latin letters with a
+// character of another script that imitates one ("r\u0456ta", a Cyrillic
+// і): it renders as the Latin name. A word wholly in one script ("Ирина",
+// "Νίκος", "Ирина Smith") does not. The API refuses such an assignee in a
+// new request; it is not part of Check, so events stored before the rule
+// fold as they did.
+func mixesLookAlikes(s string) bool {
+	latin, lookAlike := false, false
+	for _, r := range s + " " {
+		_, imitates := textnorm.Latin(unicode.ToLower(r))
+		switch {
+		case unicode.Is(unicode.Latin, r):
+			latin = true
+		case imitates:
+			lookAlike = true
+		case !unicode.IsLetter(r) && !unicode.IsMark(r): // the word ends
+			if latin && lookAlike {
+				return true
+			}
+			latin, lookAlike = false, false
+		}
+	}
+	return false
 }
 
 // Apply applies e to d. It returns the new desk and whether anything

@@ -150,6 +150,12 @@ func TestDeskBadInput(t *testing.T) {
 		"snooze a century": {"snooze", `{"until":"2126-01-01T00:00:00Z"}`, nil},
 		"long key":         {"claim", "", []string{"Idempotency-Key", strings.Repeat("k", 200)}},
 		"assign nobody":    {"assign", `{"assignee":""}`, nil},
+		// Names that read as another's: "alert is claimed by rіta" is not
+		// rita's (Cyrillic і, Cyrillic а, Greek ο).
+		"look-alike i":       {"assign", `{"assignee":"r\u0456ta"}`, nil},
+		"look-alike a":       {"assign", `{"assignee":"s\u0430m"}`, nil},
+		"look-alike o":       {"assign", `{"assignee":"t\u03bfm"}`, nil},
+		"look-alike in oidc": {"assign", `{"assignee":"oidc:https://idp.example.com/r\u0456ta"}`, nil},
 	} {
 		r := e.do("responder-emea", "POST", a1+c.path, c.body, c.hdr...)
 		if r.code < 400 || r.code >= 500 {
@@ -160,6 +166,12 @@ func TestDeskBadInput(t *testing.T) {
 	for _, x := range a {
 		if x.Desk.Events != 0 {
 			t.Fatalf("bad input stored: %+v", x.Desk)
+		}
+	}
+	// A name in one script per word is a name.
+	for _, name := range []string{"Ирина", "Ирина Smith", "Νίκος", "jos\u00e9", "oidc:https://idp.example.com/rita"} {
+		if r := e.do("coach", "POST", a1+"assign", `{"assignee":"`+name+`"}`); r.code != 200 {
+			t.Errorf("assign %q: %d %s", name, r.code, r.body)
 		}
 	}
 }

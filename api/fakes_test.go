@@ -185,6 +185,7 @@ func (fakeInsights) List() []insights.Query {
 	return []insights.Query{
 		{Name: "volume_by_platform", Title: "Volume", Params: []insights.Param{{Name: "since", Type: "duration"}}},
 		{Name: "mentions_by_watchlist", Title: "Mentions", Params: []insights.Param{{Name: "watchlist", Type: "string"}, {Name: "region", Type: "string", Default: ""}}},
+		{Name: "markets_alerts_sla", Title: "Alerts by market", Params: []insights.Param{{Name: "level", Type: "string", Default: "region"}, {Name: "region", Type: "string", Default: ""}, {Name: "market", Type: "string", Default: ""}}},
 	}
 }
 

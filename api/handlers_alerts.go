@@ -493,8 +493,14 @@ func (s *Server) scopeInsight(c *call, q insights.Query, params map[string]strin
 		}
 	}
 	if len(sc.Markets) > 0 {
+		// A query left at every market (no market parameter, or it left
+		// empty) is the caller's to narrow: say how, rather than 404 a
+		// market called "".
 		if !has("market") {
 			return errorf(http.StatusForbidden, CodeOutOfScope, "query %s spans every market; your token is scoped to %v", q.Name, sc.Markets)
+		}
+		if params["market"] == "" {
+			return errorf(http.StatusForbidden, CodeOutOfScope, "query %s without a market spans every market; your token is scoped to %v: give one of them as the market parameter", q.Name, sc.Markets)
 		}
 		if !sc.seesMarket(params["market"]) {
 			return errorf(http.StatusNotFound, CodeNotFound, "market %q not found", truncate(params["market"], 40))

@@ -60,6 +60,9 @@ func (s *Server) deskAction(action string) func(*call) error {
 		if err := s.checkAlertMarket(c, st, q, id); err != nil {
 			return err
 		}
+		if action == ActAssign && mixesLookAlikes(req.Assignee) {
+			return errorf(http.StatusBadRequest, CodeInvalid, "assignee %q: a word mixes Latin letters with look-alikes from another script", req.Assignee)
+		}
 		key := c.r.Header.Get("Idempotency-Key")
 		if len(key) > 128 {
 			return errorf(http.StatusBadRequest, CodeBadRequest, "Idempotency-Key: at most 128 bytes")

@@ -164,6 +164,17 @@ func TestMarketScopeSearchAndInsights(t *testing.T) {
 	if r := e.do("analyst-dach", "POST", "/v1/insights/volume_by_platform", `{}`); r.code != 403 || r.errCode() != CodeOutOfScope {
 		t.Errorf("a query of every market: %d %s, want 403 out_of_scope", r.code, r.body)
 	}
+	// A roll-up left at every market (docs/markets.md's "level": "market"
+	// call without "market") is the same refusal, naming the caller's
+	// markets, not a 404 about a market called "".
+	for _, body := range []string{`{"params":{"level":"market","region":"EMEA"}}`, `{"params":{"level":"market","market":""}}`} {
+		if r := e.do("analyst-dach", "POST", "/v1/insights/markets_alerts_sla", body); r.code != 403 || r.errCode() != CodeOutOfScope || !strings.Contains(string(r.body), "DACH") {
+			t.Errorf("a roll-up of every market (%s): %d %s, want 403 out_of_scope naming DACH", body, r.code, r.body)
+		}
+	}
+	if r := e.do("analyst-dach", "POST", "/v1/insights/markets_alerts_sla", `{"params":{"level":"market","market":"Nordics"}}`); r.code != 404 {
+		t.Errorf("another market's roll-up: %d %s, want 404", r.code, r.body)
+	}
 }
 
 // In distributed mode (alerts in ClickHouse) the market of an alert is its

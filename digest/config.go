@@ -15,6 +15,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/robfig/cron/v3"
 )
@@ -89,6 +91,23 @@ var (
 	slugChars = regexp.MustCompile(`[^a-z0-9]+`)
 )
 
+// plainText reports whether s reads as it is written on one line: valid
+// UTF-8 without control characters (line breaks), line or paragraph
+// separators, or format characters (bidi overrides, zero-width joiners),
+// which would break a subject or list line or make one name look like
+// another in `digest list`, the page and chat summaries.
+func plainText(s string) bool {
+	if !utf8.ValidString(s) {
+		return false
+	}
+	for _, r := range s {
+		if unicode.IsControl(r) || unicode.In(r, unicode.Cf, unicode.Zl, unicode.Zp) {
+			return false
+		}
+	}
+	return true
+}
+
 // Slug is the digest's name in file names and URLs: lower case letters,
 // digits and '-'.
 func Slug(name string) string {
@@ -112,6 +131,8 @@ func Validate(ds []Digest, k Known) error {
 		}
 		if d.Name == "" || len(d.Name) > 100 || Slug(d.Name) == "" {
 			bad("name: want 1 to 100 characters with an ASCII letter or digit (it names files and URLs)")
+		} else if !plainText(d.Name) {
+			bad("name: %q: no control, line-breaking, invisible or bidi characters (it is shown in subjects and lists)", d.Name)
 		} else if prev, ok := slugs[Slug(d.Name)]; ok {
 			bad("name: the same file name (%s) as %q", Slug(d.Name), prev)
 		} else {
@@ -217,8 +238,8 @@ func (s Scope) validate(key string, k Known) error {
 			errs = append(errs, fmt.Errorf("%s: scope.%s: %d names, at most %d", key, field, len(names), MaxScopeNames))
 		}
 		for _, n := range names {
-			if !scopeName.MatchString(n) {
-				errs = append(errs, fmt.Errorf("%s: scope.%s: %q: want 1 to 200 characters, no commas or control characters", key, field, n))
+			if !scopeName.MatchString(n) || !plainText(n) {
+				errs = append(errs, fmt.Errorf("%s: scope.%s: %q: want 1 to 200 characters, no commas, control, invisible or bidi characters", key, field, n))
 				continue
 			}
 			if known != nil && !slices.Contains(known, n) {

@@ -83,7 +83,7 @@ func TestValidate(t *testing.T) {
 	bad(func(d *Digest) { d.Audience.Channels = []string{"pd"} }, `"pd" is a pagerduty channel`)
 	bad(func(d *Digest) { d.Scope.Teams = []string{"Legal"} }, `unknown team "Legal"`)
 	bad(func(d *Digest) { d.Scope.Regions = []string{"Atlantis"} }, `unknown region "Atlantis"`)
-	bad(func(d *Digest) { d.Scope.Watchlists = []string{"a\x00b"} }, "no commas or control characters")
+	bad(func(d *Digest) { d.Scope.Watchlists = []string{"a\x00b"} }, "no commas, control")
 	bad(func(d *Digest) { d.Scope.Markets = []string{"Atlantis"} }, `scope.markets: unknown market "Atlantis"`)
 	bad(func(d *Digest) { d.Scope.Markets = []string{"dach"} }, `unknown market "dach"`) // the org file's spelling: the market column is compared exactly
 	bad(func(d *Digest) { d.Scope.Markets = []string{"DACH,Nordics"} }, "scope.markets")
@@ -93,6 +93,17 @@ func TestValidate(t *testing.T) {
 	bad(func(d *Digest) { d.Schedule, d.Period = "* * * * *", time.Hour }, "digests run at most hourly")
 	bad(func(d *Digest) { d.Top = 1e9 }, "top:")
 	bad(func(d *Digest) { d.Name = "!!!" }, "name:")
+	// A name is shown in the subject, chat summaries, `digest list` and the
+	// page: no line breaks, and nothing that reorders or hides what is read.
+	for _, name := range []string{"legal\nweekly", "legal\r\nBcc: x@evil.org", "legal \u202eylkeew", "legal\u200bweekly", "legal\u2028weekly", "legal\xffweekly"} {
+		bad(func(d *Digest) { d.Name = name }, "name:")
+	}
+	for _, name := range []string{"acme\u202e", "ac\u200dme", "acme\u2029"} {
+		bad(func(d *Digest) { d.Scope.Watchlists = []string{name} }, "scope.watchlists")
+	}
+	if err := Validate([]Digest{func() Digest { d := good; d.Name = "Ελληνικά weekly, EMEA"; return d }()}, k); err != nil {
+		t.Errorf("a name in Greek with a comma refused: %v", err)
+	}
 	if err := Validate([]Digest{{Name: "x", Schedule: "@daily", Audience: Audience{Emails: []string{"a@example.com"}}, Scope: Scope{Teams: []string{"legal"}}}}, Known{Channels: k.Channels}); err == nil || !strings.Contains(err.Error(), "neither an org file") {
 		t.Errorf("teams without an org file: %v", err)
 	}

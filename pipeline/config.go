@@ -104,7 +104,18 @@ func (c *Config) Validate() error {
 	errs = append(errs, c.Ingest.Validate(), c.Match.Validate(), c.Enrich.Validate(), c.Route.Validate(), c.Sink.Validate(), c.Search.Validate(), c.Runner.Validate("runner"), c.API.Validate())
 	if len(c.Digests) > 0 {
 		k, err := c.DigestNames()
-		errs = append(errs, err, digest.Validate(c.Digests, k))
+		errs = append(errs, err)
+		if err := digest.Validate(c.Digests, k); err != nil {
+			errs = append(errs, err)
+			// The watchlists name teams too: when they do not load, say so
+			// beside an unknown team, which may be theirs.
+			unknown := slices.ContainsFunc(c.Digests, func(d digest.Digest) bool {
+				return slices.ContainsFunc(d.Scope.Teams, func(t string) bool { return !slices.Contains(k.Teams, t) })
+			})
+			if _, wlErr := c.watchlistTeams(); wlErr != nil && unknown {
+				errs = append(errs, fmt.Errorf("digests: scope.teams are the org file's and the watchlists' teams, and the watchlists did not load: %w", wlErr))
+			}
+		}
 		if !c.Sink.Enabled {
 			errs = append(errs, errors.New("digests: made from ClickHouse, but sink.enabled is false"))
 		}
@@ -121,15 +132,7 @@ func (c *Config) DigestNames() (digest.Known, error) {
 	}
 	// Teams: the org file's, and those the watchlists name (a match
 	// carries its watchlist's team).
-	if c.Match.Watchlists != "" {
-		if ws, err := match.LoadDir(c.Match.Watchlists); err == nil {
-			for _, w := range ws {
-				if w.Team != "" && !slices.Contains(k.Teams, w.Team) {
-					k.Teams = append(k.Teams, w.Team)
-				}
-			}
-		}
-	}
+	k.Teams, _ = c.watchlistTeams()
 	if c.Route.Org != "" {
 		org, err := route.LoadOrg(c.Route.Org)
 		if err != nil {
@@ -146,6 +149,26 @@ func (c *Config) DigestNames() (digest.Known, error) {
 	}
 	slices.Sort(k.Teams)
 	return k, nil
+}
+
+// watchlistTeams are the teams the watchlists name. The configuration is
+// checked without them when they do not load (the match stage reports
+// that when it starts); the error says why.
+func (c *Config) watchlistTeams() ([]string, error) {
+	if c.Match.Watchlists == "" {
+		return nil, nil
+	}
+	ws, err := match.LoadDir(c.Match.Watchlists)
+	if err != nil {
+		return nil, err
+	}
+	var teams []string
+	for _, w := range ws {
+		if w.Team != "" && !slices.Contains(teams, w.Team) {
+			teams = append(teams, w.Team)
+		}
+	}
+	return teams, nil
 }
 
 // Load reads a configuration file over the defaults. Relative paths in it

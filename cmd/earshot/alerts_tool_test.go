@@ -47,6 +47,16 @@ func TestAlertsTool(t *testing.T) {
 			t.Fatalf("%v: %v\n%s", args, err, out)
 		}
 	}
+	// A resolve without its outcome is bad usage (exit 2, as docs/desk.md
+	// says), refused before it reaches the API: a2 stays new.
+	for _, outcome := range [][]string{{}, {"--outcome", ""}} {
+		if _, err := cli(sam, append([]string{"resolve", "care", "a2"}, outcome...)...); exitCode(err) != 2 || !strings.Contains(err.Error(), "--outcome") {
+			t.Fatalf("resolve without an outcome %v: exit %d %v, want 2 naming --outcome", outcome, exitCode(err), err)
+		}
+	}
+	if out, err := cli(sam, "list", "care", "--state", "new"); err != nil || !strings.Contains(out, "a2") {
+		t.Fatalf("a2 after refused resolves: %v\n%s", err, out)
+	}
 	out, err := cli(sam, "resolve", "care", "a1", "--outcome", "spam")
 	if exitCode(err) != 1 || !strings.Contains(err.Error(), "409 conflict") || !strings.Contains(err.Error(), "resolved already") {
 		t.Fatalf("sam's resolve: exit %d %v %s", exitCode(err), err, out)

@@ -71,7 +71,7 @@ var stageUse = map[string]string{
 	pipeline.Sink:    "the ClickHouse sink, distributed over Kafka",
 	pipeline.Index:   "the search index (search.enabled), beside the sink",
 	pipeline.Deliver: "deliver alerts to the queues' HTTP endpoints",
-	pipeline.Notify:  "notify Slack, Teams, PagerDuty, Alertmanager and email of the queues' alerts",
+	pipeline.Notify:  "notify Slack, Teams, PagerDuty, Opsgenie, Alertmanager and email of the queues' alerts",
 }
 
 // stageCommands are earshot run and one command per stage; tools of a

@@ -460,6 +460,12 @@ func alertsCommands(stdout io.Writer) *cobra.Command {
 	list.Flags().StringVar(&t.State, "state", "", "only alerts in this state: new, claimed or resolved")
 	list.Flags().IntVar(&t.Limit, "limit", 50, "alerts to show")
 	resolve.Flags().StringVar(&t.Outcome, "outcome", "", "replied, escalated, no_action, spam or duplicate")
+	resolve.PreRunE = func(*cobra.Command, []string) error { // bad usage (exit 2), not a refusal from the API
+		if t.Outcome == "" {
+			return usageError("resolve: --outcome is required: replied, escalated, no_action, spam or duplicate")
+		}
+		return nil
+	}
 	g := group("alerts", "the responders' desk over the API: list, claim, resolve, note (docs/desk.md)",
 		list, sub("claim QUEUE ID", "claim an alert", 2), resolve, sub(`note QUEUE ID "TEXT"`, "add a note to an alert's thread", 3))
 	g.PersistentFlags().StringVar(&t.URL, "api", cmp.Or(os.Getenv("EARSHOT_API"), "http://127.0.0.1:8080"), "the API's address (env EARSHOT_API)")

@@ -108,6 +108,17 @@ func Render(ctx context.Context, cfg pipeline.Config, name string, at time.Time,
 	if err != nil {
 		return Meta{}, err
 	}
+	// Each figure is compared with the period before, so that one must
+	// start within ClickHouse's DateTime too (--at 1970-01-01 is a bad
+	// time, not a failed query).
+	since, until, err := dg.Window(at)
+	if err != nil {
+		return Meta{}, pipeline.ConfigError(fmt.Errorf("--at %s: %w", at.Format(time.RFC3339), err))
+	}
+	if prev := since.Add(-until.Sub(since)); prev.Before(time.Unix(0, 0)) {
+		return Meta{}, pipeline.ConfigError(fmt.Errorf("--at %s: the period %s to %s is compared with the one before it, which starts before 1970 (ClickHouse DateTime): give a later time",
+			at.Format(time.RFC3339), since.UTC().Format(time.RFC3339), until.UTC().Format(time.RFC3339)))
+	}
 	if ctx == nil {
 		ctx = context.Background()
 	}

@@ -57,6 +57,10 @@ func TestRenderMistakes(t *testing.T) {
 		{"render", "--config", f},
 		{"list", "extra", "--config", f},
 		{"render", "legal weekly", "--config", f, "--at", "yesterday"},
+		// Periods whose comparison period starts before ClickHouse's
+		// DateTime does (1970): a bad --at, not a failed query.
+		{"render", "legal weekly", "--config", f, "--at", "1970-01-01T00:00:00Z", "--no-pdf"},
+		{"render", "legal weekly", "--config", f, "--at", "1970-01-12T09:00:00Z", "--no-pdf"},
 		{"render", "legal weekly", "--config", filepath.Join(t.TempDir(), "missing.yaml")},
 	} {
 		c := Command(&bytes.Buffer{}, &bytes.Buffer{})
