@@ -119,8 +119,14 @@ func SplitRecord(b []byte) (items [][]byte, rest []byte, err error) {
 // for an envelope of version 2, else JSON (an envelope of version 1, or a
 // single JSON item).
 func DecoderFor(value []byte) func([]byte) (*Item, error) {
-	if IsBatch(value) && len(value) > 3 && value[3] == EnvelopeBinary {
+	if IsBinaryRecord(value) {
 		return DecodeBinary
 	}
 	return Decode
+}
+
+// IsBinaryRecord reports whether a record's value is an envelope of binary
+// items.
+func IsBinaryRecord(value []byte) bool {
+	return IsBatch(value) && len(value) > 3 && value[3] == EnvelopeBinary
 }
