@@ -1,6 +1,7 @@
 package post
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"math"
@@ -324,22 +325,28 @@ func appendF32(b []byte, num protowire.Number, f float32) []byte {
 	return protowire.AppendFixed32(b, u)
 }
 
-// appendTime writes a time as its Unix seconds, nanoseconds and zone
-// offset (what RFC 3339 in JSON keeps; not the zone's name nor the
-// monotonic clock). The zero time is not written.
+// appendTime writes a time as 12 bytes, little-endian: its Unix seconds
+// (int64) and nanoseconds (uint32), and 4 more, its zone offset in seconds
+// (int32), when that is not 0: what RFC 3339 in JSON keeps (not the zone's
+// name nor the monotonic clock), in a form read without a loop. The zero
+// time is not written.
 func appendTime(b []byte, num protowire.Number, t time.Time) []byte {
 	if t.IsZero() {
 		return b
 	}
-	b, at := beginMsg(b, num)
-	b = appendInt(b, 1, t.Unix())
-	if ns := t.Nanosecond(); ns != 0 {
-		b = protowire.AppendTag(b, 2, protowire.VarintType)
-		b = protowire.AppendVarint(b, uint64(ns))
-	}
 	_, off := t.Zone()
-	b = appendInt(b, 3, int64(off))
-	return endMsg(b, at)
+	b = protowire.AppendTag(b, num, protowire.BytesType)
+	if off == 0 {
+		b = append(b, 12)
+	} else {
+		b = append(b, 16)
+	}
+	b = binary.LittleEndian.AppendUint64(b, uint64(t.Unix()))
+	b = binary.LittleEndian.AppendUint32(b, uint32(t.Nanosecond()))
+	if off != 0 {
+		b = binary.LittleEndian.AppendUint32(b, uint32(int32(off)))
+	}
+	return b
 }
 
 // DecodeBinary parses one binary wire item and checks it as Decode checks
@@ -436,6 +443,38 @@ type field struct {
 
 // next reads the field at *pos, which must end by end, and moves past it.
 func (r *reader) next(pos *int, end int) field {
+	// Fast path: a one-byte tag (fields 1 to 15) and a one-byte length,
+	// which is most fields of an item.
+	b, p := r.b[:end], *pos
+	if p+1 < end && b[p] < 0x80 && b[p] >= 8 {
+		num, typ := protowire.Number(b[p]>>3), protowire.Type(b[p]&7)
+		switch typ {
+		case protowire.BytesType:
+			if v := int(b[p+1]); v < 0x80 && v <= end-p-2 {
+				*pos = p + 2 + v
+				return field{num: num, typ: typ, lo: p + 2, hi: *pos}
+			}
+		case protowire.VarintType:
+			if v, n := protowire.ConsumeVarint(b[p+1:]); n > 0 {
+				*pos = p + 1 + n
+				return field{num: num, typ: typ, u: v, hi: *pos}
+			}
+		case protowire.Fixed64Type:
+			if end-p-1 >= 8 {
+				*pos = p + 9
+				return field{num: num, typ: typ, lo: p + 1, hi: *pos}
+			}
+		case protowire.Fixed32Type:
+			if end-p-1 >= 4 {
+				*pos = p + 5
+				return field{num: num, typ: typ, lo: p + 1, hi: *pos}
+			}
+		}
+	}
+	return r.nextSlow(pos, end)
+}
+
+func (r *reader) nextSlow(pos *int, end int) field {
 	num, typ, n := protowire.ConsumeTag(r.b[*pos:end])
 	if n < 0 {
 		r.err = fmt.Errorf("at byte %d: bad field tag", *pos+1)
@@ -542,33 +581,30 @@ func (r *reader) f32(f field, name string) float32 {
 	return math.Float32frombits(u)
 }
 
-// maxSeconds bounds a time's seconds to years 0 to 9999, what RFC 3339
-// (and so the JSON encoding) can write.
-const maxSeconds = 253402300799
+// minSeconds and maxSeconds bound a time's seconds to years 1 to 9999,
+// what RFC 3339 (and so the JSON encoding) can write.
+const (
+	minSeconds = -62135596800
+	maxSeconds = 253402300799
+)
 
 func (r *reader) time(f field, name string) time.Time {
 	if !r.msg(f, name) {
 		return time.Time{}
 	}
-	var sec, off int64
-	var ns uint64
-	for pos := f.lo; pos < f.hi && r.err == nil; {
-		g := r.next(&pos, f.hi)
-		switch g.num {
-		case 1:
-			sec = r.int(g, name)
-		case 2:
-			if r.want(g, protowire.VarintType, name) {
-				ns = g.u
-			}
-		case 3:
-			off = r.int(g, name)
-		}
+	t := r.b[f.lo:f.hi]
+	if len(t) != 12 && len(t) != 16 {
+		r.err = fmt.Errorf("%s: %d bytes, want 12 or 16", name, len(t))
+		return time.Time{}
+	}
+	sec := int64(binary.LittleEndian.Uint64(t))
+	ns := binary.LittleEndian.Uint32(t[8:])
+	var off int32
+	if len(t) == 16 {
+		off = int32(binary.LittleEndian.Uint32(t[12:]))
 	}
 	switch {
-	case r.err != nil:
-		return time.Time{}
-	case sec < -62135596800 || sec > maxSeconds || ns >= 1e9 || off <= -86400 || off >= 86400:
+	case sec < minSeconds || sec > maxSeconds || ns >= 1e9 || off <= -86400 || off >= 86400:
 		r.err = fmt.Errorf("%s: time out of range (%d s, %d ns, offset %d s)", name, sec, ns, off)
 		return time.Time{}
 	case off == 0:

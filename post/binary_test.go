@@ -2,6 +2,7 @@ package post
 
 import (
 	"bytes"
+	"encoding/binary"
 	"fmt"
 	"math"
 	"os"
@@ -223,7 +224,7 @@ func TestDecodeBinaryRejects(t *testing.T) {
 	postOf := func(body ...[]byte) []byte { return cat([]byte{1}, msg(1, cat(body...))) }
 	str := func(num protowire.Number, s string) []byte { return msg(num, []byte(s)) }
 	ids := cat(str(2, "x"), str(3, "1"))
-	created := msg(6, cat(tag(1, protowire.VarintType), protowire.AppendVarint(nil, protowire.EncodeZigZag(1e9))))
+	created := msg(6, binary.LittleEndian.AppendUint32(binary.LittleEndian.AppendUint64(nil, 1e9), 0))
 	cases := []struct {
 		name string
 		in   []byte
@@ -233,7 +234,7 @@ func TestDecodeBinaryRejects(t *testing.T) {
 		{"version 0", []byte{0}, "schema version 0"},
 		{"newer version", append([]byte{2}, good[1:]...), "schema version 2"},
 		{"no post", []byte{1}, "no post"},
-		{"cut", good[:len(good)-3], "bytes, 283 are left"},
+		{"cut", good[:len(good)-3], "are left"},
 		{"length 1e12", cat([]byte{1}, tag(1, protowire.BytesType), protowire.AppendVarint(nil, 1e12)), "says 1000000000000 bytes"},
 		{"length 2^64-1", cat([]byte{1}, tag(1, protowire.BytesType), protowire.AppendVarint(nil, math.MaxUint64)), "bytes, 0 are left"},
 		{"bad tag", []byte{1, 0x80}, "bad field tag"},
@@ -244,8 +245,10 @@ func TestDecodeBinaryRejects(t *testing.T) {
 		{"fixed64 cut", postOf(msg(14, cat(tag(1, protowire.Fixed64Type), []byte{1, 2}))), "cut short"},
 		{"post invalid", postOf(str(2, "x")), "no id"},
 		{"no created_at", postOf(ids), "no created_at"},
-		{"time out of range", postOf(ids, msg(6, cat(tag(1, protowire.VarintType), protowire.AppendVarint(nil, protowire.EncodeZigZag(1e15))))), "out of range"},
-		{"nanos out of range", postOf(ids, msg(6, cat(tag(2, protowire.VarintType), protowire.AppendVarint(nil, 1e9)))), "out of range"},
+		{"time out of range", postOf(ids, msg(6, binary.LittleEndian.AppendUint32(binary.LittleEndian.AppendUint64(nil, 1e15), 0))), "out of range"},
+		{"nanos out of range", postOf(ids, msg(6, binary.LittleEndian.AppendUint32(binary.LittleEndian.AppendUint64(nil, 1e9), 1e9))), "out of range"},
+		{"offset out of range", postOf(ids, msg(6, binary.LittleEndian.AppendUint32(binary.LittleEndian.AppendUint32(binary.LittleEndian.AppendUint64(nil, 1e9), 0), 86400))), "out of range"},
+		{"time of 13 bytes", postOf(ids, msg(6, make([]byte, 13))), "13 bytes, want 12 or 16"},
 		{"media 1e12", postOf(ids, created, tag(16, protowire.VarintType), protowire.AppendVarint(nil, protowire.EncodeZigZag(1e12))), "post.media: 1000000000000 is out of range"},
 		{"sentiment probs", cat(postOf(ids, created), msg(3, msg(6, []byte{1, 2, 3}))), "3 bytes, want 12"},
 		{"volume hashes", cat([]byte{1}, msg(1, cat(str(1, KindVolume), ids)), msg(5, msg(1, msg(4, []byte{1, 2, 3})))), "not a whole number"},
