@@ -3,6 +3,7 @@ package stream
 import (
 	"bytes"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"reflect"
 	"strings"
@@ -92,5 +93,19 @@ func TestKafkaConfigCodec(t *testing.T) {
 		if err := cfg.Validate(); (err == nil) != ok || (!ok && !strings.Contains(err.Error(), "transport.kafka.codec")) {
 			t.Errorf("codec %q: %v", c, err)
 		}
+	}
+}
+
+// TestProducerBinaryTooLarge: a binary item too large for a record is
+// refused before anything is written, and its dead letter's head is the
+// item in JSON (text), not its binary bytes.
+func TestProducerBinaryTooLarge(t *testing.T) {
+	p := testProducer(500, 1<<20, 64<<10, map[string]int{"posts": 2})
+	p.binary = true
+	big := testItem("big", strings.Repeat("a", 100<<10))
+	_, err := p.encode([]Out{{Topic: "posts", Key: "t:1", Item: testItem("1", "small")}, {Topic: "posts", Key: big.Key(), Item: big}})
+	var tl *TooLargeError
+	if !errors.As(err, &tl) || len(tl.Records) != 1 || tl.Records[0].Index != 1 || !strings.HasPrefix(tl.Records[0].Head, `{"v":1,`) || tl.Records[0].Size < 100<<10 {
+		t.Fatalf("%v %+v", err, tl)
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/segmentio/kafka-go"
@@ -685,7 +686,10 @@ type kafkaProducer struct {
 	bytes   int           // batch_bytes
 	batched map[string]bool
 	binary  bool // items of batched topics are binary, in envelopes of version 2
-	parts   partitionCounts
+	// itemSize is the mean size of the binary items of the last produce
+	// call, to size the next one's buffer.
+	itemSize atomic.Int64
+	parts    partitionCounts
 }
 
 // framing is the room a record needs beside its key and value in a record
@@ -743,8 +747,9 @@ func (p *kafkaProducer) Produce(ctx context.Context, outs []Out) error {
 func (p *kafkaProducer) encode(outs []Out) ([][]byte, error) {
 	enc := make([][]byte, len(outs))
 	var (
-		big   *TooLargeError
-		arena []byte // the binary items, one after the other
+		big      *TooLargeError
+		arena    []byte // the binary items, one after the other
+		binItems int
 	)
 	for i, o := range outs {
 		var (
@@ -756,12 +761,15 @@ func (p *kafkaProducer) encode(outs []Out) ([][]byte, error) {
 			b, err = post.EncodeDeadLetter(o.Dead)
 		case p.isBinary(o):
 			if arena == nil {
-				arena = make([]byte, 0, 512*(len(outs)-i))
+				// Room for the rest at the size items had last time,
+				// and an eighth more: one allocation, most of it used.
+				arena = make([]byte, 0, (len(outs)-i)*int(max(64, p.itemSize.Load()))*9/8)
 			}
 			start := len(arena)
 			arena = post.AppendBinary(arena, o.Item)
-			// Full: the next item appends to a new array; this one's
-			// bytes stay where they are.
+			// Capped, so that nothing appended to b can overwrite the
+			// next item; when arena moves to a larger array, the items
+			// already taken stay valid in the old one.
 			b = arena[start:len(arena):len(arena)]
 		default:
 			b, err = post.Encode(nil, o.Item)
@@ -769,17 +777,28 @@ func (p *kafkaProducer) encode(outs []Out) ([][]byte, error) {
 		if err != nil {
 			return nil, err
 		}
+		if p.isBinary(o) {
+			binItems++
+		}
 		if n := len(o.Key) + len(b); n+framing > p.max {
 			if big == nil {
 				big = &TooLargeError{Limit: p.max}
 			}
-			big.Records = append(big.Records, TooLarge{Index: i, Size: n, Head: post.Cut(b)})
+			head := b
+			if p.isBinary(o) {
+				// The dead letter's raw is text: its head in JSON.
+				head, _ = post.Encode(nil, o.Item)
+			}
+			big.Records = append(big.Records, TooLarge{Index: i, Size: n, Head: post.Cut(head)})
 			continue
 		}
 		enc[i] = b
 	}
 	if big != nil {
 		return nil, big // before writing any: the caller produces the batch again
+	}
+	if binItems > 0 {
+		p.itemSize.Store(int64(len(arena) / binItems))
 	}
 	return enc, nil
 }
