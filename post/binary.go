@@ -361,7 +361,7 @@ func DecodeBinary(b []byte) (*Item, error) {
 		return nil, fmt.Errorf("decoding binary item: schema version %d, this build reads 1 to %d", b[0], BinaryVersion)
 	}
 	s := string(b[1:]) // the one copy: every string field is a substring of it
-	r := reader{s: s, b: unsafe.Slice(unsafe.StringData(s), len(s))}
+	r := reader{s: s, b: unsafe.Slice(unsafe.StringData(s), len(s)), budget: decodeFactor*len(s) + decodeSlack}
 	v := new(struct {
 		it Item
 		p  Post
@@ -377,27 +377,35 @@ func DecodeBinary(b []byte) (*Item, error) {
 			}
 		case 2:
 			if r.msg(f, "matches") {
-				it.Matches = append(it.Matches, Match{})
+				it.Matches = append(it.Matches, elem(&r, Match{}, sizeMatch))
 				r.match(&it.Matches[len(it.Matches)-1], f.lo, f.hi)
 			}
 		case 3:
 			if r.msg(f, "enrichment") {
-				it.Enrichment = new(Enrichment)
+				if it.Enrichment == nil { // a message given again merges into the first
+					it.Enrichment = new(Enrichment)
+				}
 				r.enrichment(it.Enrichment, f.lo, f.hi)
 			}
 		case 4:
 			if r.msg(f, "alert") {
-				it.Alert = new(Alert)
+				if it.Alert == nil { // a message given again merges into the first
+					it.Alert = new(Alert)
+				}
 				r.alert(it.Alert, f.lo, f.hi)
 			}
 		case 5:
 			if r.msg(f, "volume") {
-				it.Volume = new(Volume)
+				if it.Volume == nil { // a message given again merges into the first
+					it.Volume = new(Volume)
+				}
 				r.volume(it.Volume, f.lo, f.hi)
 			}
 		case 6:
 			if r.msg(f, "suppression") {
-				it.Suppression = new(Suppression)
+				if it.Suppression == nil { // a message given again merges into the first
+					it.Suppression = new(Suppression)
+				}
 				for pos := f.lo; pos < f.hi && r.err == nil; {
 					g := r.next(&pos, f.hi)
 					switch g.num {
@@ -430,6 +438,34 @@ type reader struct {
 	s   string
 	b   []byte
 	err error
+	// budget is the memory the elements of repeated fields may still
+	// take. A binary item is compact (an empty match is 2 bytes, its Go
+	// value 144), so an item of nothing but empty elements would take
+	// hundreds of times its size; it is refused instead.
+	budget int
+}
+
+// Sizes charged to the budget per element of a repeated field.
+const (
+	sizeString = int(unsafe.Sizeof(""))
+	sizeMatch  = int(unsafe.Sizeof(Match{}))
+	sizeSpan   = int(unsafe.Sizeof(Span{}))
+	sizeCell   = int(unsafe.Sizeof(VolumeCell{}))
+)
+
+// Budget is decodeFactor times an item's size, and decodeSlack more.
+const (
+	decodeFactor = 8
+	decodeSlack  = 64 << 10
+)
+
+// elem charges size to the budget and returns v.
+func elem[T any](r *reader, v T, size int) T {
+	r.budget -= size
+	if r.budget < 0 && r.err == nil {
+		r.err = fmt.Errorf("its repeated fields would take more than %d× its %d bytes in memory", decodeFactor, len(r.s))
+	}
+	return v
 }
 
 // field is one field read: its number and type, its value when a number,
@@ -634,11 +670,11 @@ func (r *reader) post(p *Post, lo, hi int) {
 		case 7:
 			p.Lang = r.str(f, "post.lang")
 		case 8:
-			p.URLs = append(p.URLs, r.str(f, "post.urls"))
+			p.URLs = append(p.URLs, elem(r, r.str(f, "post.urls"), sizeString))
 		case 9:
-			p.Hashtags = append(p.Hashtags, r.str(f, "post.hashtags"))
+			p.Hashtags = append(p.Hashtags, elem(r, r.str(f, "post.hashtags"), sizeString))
 		case 10:
-			p.Mentions = append(p.Mentions, r.str(f, "post.mentions"))
+			p.Mentions = append(p.Mentions, elem(r, r.str(f, "post.mentions"), sizeString))
 		case 11:
 			p.ReplyTo = r.str(f, "post.reply_to")
 		case 12:
@@ -647,8 +683,10 @@ func (r *reader) post(p *Post, lo, hi int) {
 			p.QuoteOf = r.str(f, "post.quote_of")
 		case 14:
 			if r.msg(f, "post.geo") {
-				g := new(Geo)
-				p.Geo = g
+				if p.Geo == nil { // a message given again merges into the first
+					p.Geo = new(Geo)
+				}
+				g := p.Geo
 				for pos := f.lo; pos < f.hi && r.err == nil; {
 					h := r.next(&pos, f.hi)
 					switch h.num {
@@ -669,8 +707,10 @@ func (r *reader) post(p *Post, lo, hi int) {
 			p.Media = r.small(f, "post.media")
 		case 17:
 			if r.msg(f, "post.engagement") {
-				e := new(Engagement)
-				p.Engagement = e
+				if p.Engagement == nil { // a message given again merges into the first
+					p.Engagement = new(Engagement)
+				}
+				e := p.Engagement
 				for pos := f.lo; pos < f.hi && r.err == nil; {
 					h := r.next(&pos, f.hi)
 					switch h.num {
@@ -728,14 +768,14 @@ func (r *reader) match(m *Match, lo, hi int) {
 		case 4:
 			m.Team = r.str(f, "match.team")
 		case 5:
-			m.Tags = append(m.Tags, r.str(f, "match.tags"))
+			m.Tags = append(m.Tags, elem(r, r.str(f, "match.tags"), sizeString))
 		case 6:
-			m.Regions = append(m.Regions, r.str(f, "match.regions"))
+			m.Regions = append(m.Regions, elem(r, r.str(f, "match.regions"), sizeString))
 		case 7:
-			m.Keywords = append(m.Keywords, r.str(f, "match.keywords"))
+			m.Keywords = append(m.Keywords, elem(r, r.str(f, "match.keywords"), sizeString))
 		case 8:
 			if r.msg(f, "match.spans") {
-				m.Spans = append(m.Spans, Span{})
+				m.Spans = append(m.Spans, elem(r, Span{}, sizeSpan))
 				s := &m.Spans[len(m.Spans)-1]
 				for pos := f.lo; pos < f.hi && r.err == nil; {
 					g := r.next(&pos, f.hi)
@@ -797,7 +837,7 @@ func (r *reader) enrichment(e *Enrichment, lo, hi int) {
 		case 15:
 			e.Market = r.str(f, "enrichment.market")
 		case 16:
-			e.Intents = append(e.Intents, r.str(f, "enrichment.intents"))
+			e.Intents = append(e.Intents, elem(r, r.str(f, "enrichment.intents"), sizeString))
 		case 17:
 			e.IntentConfidence = r.f64(f, "enrichment.intent_confidence")
 		case 18:
@@ -851,8 +891,10 @@ func (r *reader) alert(a *Alert, lo, hi int) {
 			a.IncidentSize = r.small(f, "alert.incident_size")
 		case 12:
 			if r.msg(f, "alert.spike") {
-				s := new(Spike)
-				a.Spike = s
+				if a.Spike == nil { // a message given again merges into the first
+					a.Spike = new(Spike)
+				}
+				s := a.Spike
 				for pos := f.lo; pos < f.hi && r.err == nil; {
 					g := r.next(&pos, f.hi)
 					switch g.num {
@@ -871,9 +913,9 @@ func (r *reader) alert(a *Alert, lo, hi int) {
 					case 7:
 						s.Why = r.str(g, "spike.why")
 					case 8:
-						s.TopTerms = append(s.TopTerms, r.str(g, "spike.top_terms"))
+						s.TopTerms = append(s.TopTerms, elem(r, r.str(g, "spike.top_terms"), sizeString))
 					case 9:
-						s.TopAuthors = append(s.TopAuthors, r.str(g, "spike.top_authors"))
+						s.TopAuthors = append(s.TopAuthors, elem(r, r.str(g, "spike.top_authors"), sizeString))
 					}
 				}
 			}
@@ -889,8 +931,10 @@ func (r *reader) alert(a *Alert, lo, hi int) {
 			a.Reason = r.str(f, "alert.reason")
 		case 18:
 			if r.msg(f, "alert.resolved") {
-				res := new(Resolution)
-				a.Resolved = res
+				if a.Resolved == nil { // a message given again merges into the first
+					a.Resolved = new(Resolution)
+				}
+				res := a.Resolved
 				for pos := f.lo; pos < f.hi && r.err == nil; {
 					g := r.next(&pos, f.hi)
 					switch g.num {
@@ -913,7 +957,7 @@ func (r *reader) volume(v *Volume, lo, hi int) {
 		if f.num != 1 || !r.msg(f, "volume.cells") {
 			continue
 		}
-		v.Cells = append(v.Cells, VolumeCell{})
+		v.Cells = append(v.Cells, elem(r, VolumeCell{}, sizeCell))
 		c := &v.Cells[len(v.Cells)-1]
 		for pos := f.lo; pos < f.hi && r.err == nil; {
 			g := r.next(&pos, f.hi)
@@ -933,6 +977,7 @@ func (r *reader) volume(v *Volume, lo, hi int) {
 					r.err = fmt.Errorf("volume.posts: %d bytes, not a whole number of hashes", n)
 					break
 				}
+				elem(r, 0, n)                       // a hash for its 8 bytes
 				c.Posts = slices.Grow(c.Posts, n/8) // sized by bytes that are there
 				for i := range n / 8 {
 					h, _ := protowire.ConsumeFixed64(r.b[g.lo+8*i:])

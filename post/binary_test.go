@@ -7,6 +7,7 @@ import (
 	"math"
 	"os"
 	"reflect"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -112,7 +113,7 @@ func TestBinaryEveryField(t *testing.T) {
 	// a post); check the codec, not the rules, field by field.
 	b := AppendBinary(nil, &it)
 	var got Item
-	r := reader{s: string(b[1:])}
+	r := reader{s: string(b[1:]), budget: 1 << 30}
 	r.b = []byte(r.s)
 	post, vol := &Post{}, &Volume{}
 	for pos := 0; pos < len(r.s) && r.err == nil; {
@@ -394,4 +395,59 @@ func BenchmarkCodecs(b *testing.B) {
 			})
 		}
 	}
+}
+
+// Hostile items that are all repetition are refused with a reason, or
+// decoded in memory bounded by a fixed multiple of their bytes; a real
+// item with a thousand matches decodes.
+func TestDecodeBinaryMemoryBounded(t *testing.T) {
+	const n = 50_000
+	p := samplePost()
+	many := &Item{Post: p}
+	for i := range 1000 {
+		many.Matches = append(many.Matches, Match{Watchlist: fmt.Sprint("w", i), Version: 1, Keywords: []string{"acme"}, Spans: []Span{{Start: 0, End: 4, Term: "acme"}}})
+	}
+	shapes := map[string]struct {
+		it     *Item
+		refuse bool
+	}{
+		"empty hashtags":        {&Item{Post: &Post{Platform: p.Platform, ID: p.ID, CreatedAt: p.CreatedAt, Hashtags: make([]string, n)}}, false},
+		"empty matches":         {&Item{Post: p, Matches: make([]Match, n)}, true},
+		"empty spans":           {&Item{Post: p, Matches: []Match{{Spans: make([]Span, n)}}}, true},
+		"a thousand watchlists": {many, false},
+	}
+	for name, c := range shapes {
+		b := AppendBinary(nil, c.it)
+		var err error
+		alloc := allocated(func() { _, err = DecodeBinary(b) })
+		t.Logf("%s: %d bytes → %d allocated (%.0f×), %v", name, len(b), alloc, float64(alloc)/float64(len(b)), err)
+		if c.refuse != (err != nil) || (err != nil && !strings.Contains(err.Error(), "in memory")) {
+			t.Errorf("%s: %v", name, err)
+		}
+		if alloc > 6*(decodeFactor*uint64(len(b))+decodeSlack) {
+			t.Errorf("%s: %d bytes allocated for %d bytes of input", name, alloc, len(b))
+		}
+	}
+	// Singular messages given again are merged, not allocated again.
+	e := msgOf(3, nil)
+	b := AppendBinary(nil, &Item{Post: p})
+	for range n {
+		b = append(b, e...)
+	}
+	alloc := allocated(func() { _, _ = DecodeBinary(b) })
+	if alloc > 4*uint64(len(b)) {
+		t.Errorf("%d empty enrichments: %d bytes allocated for %d", n, alloc, len(b))
+	}
+}
+
+func msgOf(num protowire.Number, body []byte) []byte {
+	return protowire.AppendBytes(protowire.AppendTag(nil, num, protowire.BytesType), body)
+}
+
+func allocated(f func()) uint64 {
+	var m0, m1 runtime.MemStats
+	runtime.ReadMemStats(&m0)
+	f()
+	runtime.ReadMemStats(&m1)
+	return m1.TotalAlloc - m0.TotalAlloc
 }
