@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"maps"
 	"net"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -517,6 +518,7 @@ func decodeRecord(ds []Delivery, value []byte, partition int, offset int64, dead
 		return append(ds, d)
 	}
 	items, rest, err := post.SplitRecord(value)
+	ds = slices.Grow(ds, len(items)+1) // a batch record's deliveries in one step, not by doubling
 	decode := post.DecoderFor(value)
 	for _, b := range items {
 		d := Delivery{Raw: b, Partition: partition, Offset: offset}
