@@ -16,12 +16,16 @@
 //     CreateTime) minus the post's ingested_at, the clock stamp ingest takes;
 //   - with -embedded, `earshot run` in embedded mode on the same N posts in the
 //     same run, for the CPU ratio.
+//   - with -embedded-sink, `earshot run` with the distributed configuration's
+//     sink (a database of its own) on the same posts: the ratio against
+//     embedded mode doing the same work, which the embedded example (no sink)
+//     does not.
 //
 // One JSON line on stdout, a human table on stderr. Topics and database are
 // deleted afterwards (-keep leaves them). Usage:
 //
 //	go build -o bin/earshot ./cmd/earshot
-//	go run ./bench/distributed -posts 200000 -rate 0 -embedded
+//	go run ./bench/distributed -posts 200000 -rate 0 -embedded -embedded-sink
 //	go run ./bench/distributed -posts 100000 -rate 10000          # latency at 10k posts/s
 //	go run ./bench/distributed -posts 200000 -replicas enrich=2   # scaling
 package main
