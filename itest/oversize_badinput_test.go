@@ -30,9 +30,10 @@ func TestOversizedMatchIsDeadLettered(t *testing.T) {
 	prefix, db := fBadNames(t)
 	const limit = 1 << 16
 	good := `{"platform":"file","id":"%d","text":"my Acme phone is broken","created_at":"2026-11-01T10:00:00Z"}`
-	// 3 KB under the limit, the post fits; its match adds MaxSpans spans of
-	// about 40 bytes each, which do not.
-	spam := strings.Repeat("acme ", (limit-3000)/5)
+	// 2 KB under the limit (1 KB of it the producer's framing), the post
+	// fits; its match adds MaxSpans spans of about 15 bytes each as binary
+	// items (40 in JSON), which do not.
+	spam := strings.Repeat("acme ", (limit-2000)/5)
 	lines := []string{
 		fmt.Sprintf(good, 1),
 		`{"platform":"file","id":"spam","text":"` + spam + `","created_at":"2026-11-01T10:00:00Z"}`,
@@ -51,7 +52,9 @@ func TestOversizedMatchIsDeadLettered(t *testing.T) {
 	})
 	dls := deadLetters(t, prefix+".deadletter")
 	wantReasons(t, dls, "match", "over transport.kafka.max_message_bytes")
-	if d := dls[0]; d.Key != "file:spam" || d.RawBytes <= limit || len(d.Raw) > post.RawLimit || d.Item != nil {
+	// RawBytes is the item's size, which with the producer's framing (1 KiB)
+	// does not fit.
+	if d := dls[0]; d.Key != "file:spam" || d.RawBytes <= limit-1<<10 || len(d.Raw) > post.RawLimit || d.Item != nil {
 		t.Errorf("dead letter key %q, raw %d of %d bytes, item %v; want the post's key, the record's size, a cut raw and no item", d.Key, len(d.Raw), d.RawBytes, d.Item != nil)
 	}
 	var got string

@@ -21,7 +21,14 @@ import (
 // alone. Each item keeps its own encoding, so it is decoded, and
 // dead-lettered with its own bytes and reason, on its own: one bad item
 // does not take its batch down.
+//
+// Envelope version 2 is the same envelope around binary items
+// (AppendBinary) instead of JSON ones; a binary item always travels in an
+// envelope, even alone, since only the envelope says how to read it.
 const EnvelopeVersion = 1
+
+// EnvelopeBinary is the envelope version whose items are binary.
+const EnvelopeBinary = 2
 
 // MaxBatchItems is the most items a batch record may carry. A record that
 // says more is refused whole (one dead letter), so that one hostile record
@@ -30,6 +37,9 @@ const MaxBatchItems = 10_000
 
 // envelopeMagic begins a batch record; its last byte is the version.
 var envelopeMagic = [4]byte{0x00, 'E', 'B', EnvelopeVersion}
+
+// Envelope versions this build reads: v1 items are JSON, v2 binary.
+func knownEnvelope(v byte) bool { return v == EnvelopeVersion || v == EnvelopeBinary }
 
 // EnvelopeOverhead is the most bytes an envelope adds to n items' encodings
 // beside the items themselves: the header, the count and a length per item.
@@ -44,7 +54,14 @@ func IsBatch(b []byte) bool { return len(b) >= 3 && b[0] == 0x00 && b[1] == 'E' 
 // AppendBatch appends to dst the batch record that carries items, each one
 // item's wire encoding (Encode). It needs at least one item.
 func AppendBatch(dst []byte, items [][]byte) []byte {
-	dst = append(dst, envelopeMagic[:]...)
+	return AppendEnvelope(dst, EnvelopeVersion, items)
+}
+
+// AppendEnvelope appends to dst the envelope of version v (EnvelopeVersion
+// for JSON items, EnvelopeBinary for binary ones) around items.
+func AppendEnvelope(dst []byte, v byte, items [][]byte) []byte {
+	dst = append(dst, envelopeMagic[:3]...)
+	dst = append(dst, v)
 	dst = binary.AppendUvarint(dst, uint64(len(items)))
 	for _, it := range items {
 		dst = binary.AppendUvarint(dst, uint64(len(it)))
@@ -65,8 +82,8 @@ func SplitRecord(b []byte) (items [][]byte, rest []byte, err error) {
 	if len(b) < len(envelopeMagic) {
 		return nil, b, errors.New("batch record: truncated header")
 	}
-	if v := b[3]; v != EnvelopeVersion {
-		return nil, b, fmt.Errorf("batch record: envelope version %d, this build reads %d", v, EnvelopeVersion)
+	if v := b[3]; !knownEnvelope(v) {
+		return nil, b, fmt.Errorf("batch record: envelope version %d, this build reads %d and %d", v, EnvelopeVersion, EnvelopeBinary)
 	}
 	p := b[len(envelopeMagic):]
 	n, k := binary.Uvarint(p)
@@ -96,4 +113,20 @@ func SplitRecord(b []byte) (items [][]byte, rest []byte, err error) {
 		return items, p, fmt.Errorf("batch record: %d bytes after its %d items", len(p), n)
 	}
 	return items, nil, nil
+}
+
+// DecoderFor returns the decoder of the items of a record's value: binary
+// for an envelope of version 2, else JSON (an envelope of version 1, or a
+// single JSON item).
+func DecoderFor(value []byte) func([]byte) (*Item, error) {
+	if IsBinaryRecord(value) {
+		return DecodeBinary
+	}
+	return Decode
+}
+
+// IsBinaryRecord reports whether a record's value is an envelope of binary
+// items.
+func IsBinaryRecord(value []byte) bool {
+	return IsBatch(value) && len(value) > 3 && value[3] == EnvelopeBinary
 }

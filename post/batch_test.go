@@ -80,7 +80,7 @@ func TestSplitRecordDamaged(t *testing.T) {
 		items int
 		want  string
 	}{
-		{"newer envelope", append([]byte{0, 'E', 'B', 2}, good[4:]...), 0, "envelope version 2"},
+		{"newer envelope", append([]byte{0, 'E', 'B', 3}, good[4:]...), 0, "envelope version 3"},
 		{"header cut", []byte{0, 'E', 'B'}, 0, "truncated header"},
 		{"no count", []byte{0, 'E', 'B', 1}, 0, "bad item count"},
 		{"no items", []byte{0, 'E', 'B', 1, 0}, 0, "holds no items"},

@@ -67,25 +67,30 @@ func Decode(b []byte) (*Item, error) {
 	case w.Post == nil:
 		return nil, errors.New("decoding item: no \"post\"")
 	}
-	if w.Post.Kind != KindVolume && w.Volume == nil {
-		if err := w.Post.Validate(); err != nil {
-			return nil, fmt.Errorf("decoding item: %w", err)
-		}
-		return w.Item, nil
-	}
-	switch {
-	case w.Post.Platform == "" || w.Post.ID == "":
-		return nil, errors.New("decoding item: volume record has no platform or id")
-	case (w.Post.Kind == KindVolume) != (w.Volume != nil):
-		return nil, fmt.Errorf("decoding item %s: a volume record needs kind %q and a \"volume\", and only it", w.Post.Key(), KindVolume)
-	case w.Volume != nil && w.V < 2:
-		return nil, fmt.Errorf("decoding item %s: volume records need wire version 2, not %d", w.Post.Key(), w.V)
-	case w.Volume != nil:
-		if err := w.Volume.Validate(); err != nil {
-			return nil, fmt.Errorf("decoding item %s: %w", w.Post.Key(), err)
-		}
+	if err := checkItem(w.Item, w.V); err != nil {
+		return nil, fmt.Errorf("decoding item: %w", err)
 	}
 	return w.Item, nil
+}
+
+// checkItem checks a decoded item, of wire version v, whatever its codec.
+func checkItem(it *Item, v int) error {
+	if it.Post.Kind != KindVolume && it.Volume == nil {
+		return it.Post.Validate()
+	}
+	switch {
+	case it.Post.Platform == "" || it.Post.ID == "":
+		return errors.New("volume record has no platform or id")
+	case (it.Post.Kind == KindVolume) != (it.Volume != nil):
+		return fmt.Errorf("%s: a volume record needs kind %q and a \"volume\", and only it", it.Post.Key(), KindVolume)
+	case it.Volume != nil && v < 2:
+		return fmt.Errorf("%s: volume records need wire version 2, not %d", it.Post.Key(), v)
+	case it.Volume != nil:
+		if err := it.Volume.Validate(); err != nil {
+			return fmt.Errorf("%s: %w", it.Post.Key(), err)
+		}
+	}
+	return nil
 }
 
 // CheckUTF8 reports the offset of the first invalid byte, if any.

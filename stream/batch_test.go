@@ -218,17 +218,9 @@ func TestProducerSplitsBySize(t *testing.T) {
 // produced is what p would write for outs.
 func produced(t *testing.T, p *kafkaProducer, outs []Out) []kafka.Message {
 	t.Helper()
-	enc := make([][]byte, len(outs))
-	for i, o := range outs {
-		var err error
-		if o.Dead != nil {
-			enc[i], err = post.EncodeDeadLetter(o.Dead)
-		} else {
-			enc[i], err = post.Encode(nil, o.Item)
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
+	enc, err := p.encode(outs)
+	if err != nil {
+		t.Fatal(err)
 	}
 	return p.records(context.Background(), outs, enc)
 }

@@ -2,6 +2,7 @@ package stream
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -9,9 +10,11 @@ import (
 	"log/slog"
 	"maps"
 	"net"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/segmentio/kafka-go"
@@ -50,7 +53,15 @@ type KafkaConfig struct {
 	// FetchIdle ends a consumer's batch when no record came for this long,
 	// before runner.linger does; 0 waits out linger (or the batch size).
 	FetchIdle time.Duration `yaml:"fetch_idle"`
+	// Codec is how the items on batched topics are written: binary (the
+	// default: batch envelopes of version 2, docs/posts.md) or json (what
+	// builds before it wrote, for a rolling upgrade: older consumers cannot
+	// read binary items). Every build reads both.
+	Codec string `yaml:"codec"`
 }
+
+// codecs are the item codecs transport.kafka.codec names; true is binary.
+var codecs = map[string]bool{"": true, "binary": true, "json": false}
 
 // batchBytes is the most bytes of a batched record: BatchBytes, or by
 // default 1 MiB or MaxMessageBytes, whichever is smaller.
@@ -121,6 +132,9 @@ func (c KafkaConfig) Validate() error {
 	}
 	if c.FetchIdle < 0 || c.FetchIdle > 10*time.Second {
 		errs = append(errs, fmt.Errorf("transport.kafka.fetch_idle: %v, want 0 (wait out runner.linger) to 10s", c.FetchIdle))
+	}
+	if _, ok := codecs[c.Codec]; !ok {
+		errs = append(errs, fmt.Errorf("transport.kafka.codec: %q, want binary or json", c.Codec))
 	}
 	if _, ok := compressions[c.Compression]; !ok {
 		errs = append(errs, fmt.Errorf("transport.kafka.compression: %q, want lz4, zstd, snappy, gzip or none", c.Compression))
@@ -421,7 +435,7 @@ func (k *Kafka) Producer() (Producer, error) {
 			Compression:            compressions[k.cfg.Compression],
 		}
 	}
-	p := &kafkaProducer{w: writer(1000), max: k.cfg.MaxMessageBytes, items: k.cfg.BatchItems, bytes: min(k.cfg.batchBytes(), k.cfg.MaxMessageBytes), batched: maps.Clone(k.batched)}
+	p := &kafkaProducer{w: writer(1000), max: k.cfg.MaxMessageBytes, items: k.cfg.BatchItems, bytes: min(k.cfg.batchBytes(), k.cfg.MaxMessageBytes), batched: maps.Clone(k.batched), binary: codecs[k.cfg.Codec]}
 	if p.items > 1 && len(p.batched) > 0 {
 		// Batch records go out at once, each in a produce request of its
 		// own: a produce call holds a few per partition, already gathered,
@@ -504,12 +518,23 @@ func decodeRecord(ds []Delivery, value []byte, partition int, offset int64, dead
 		return append(ds, d)
 	}
 	items, rest, err := post.SplitRecord(value)
+	ds = slices.Grow(ds, len(items)+1) // a batch record's deliveries in one step, not by doubling
+	decode := post.DecoderFor(value)
 	for _, b := range items {
 		d := Delivery{Raw: b, Partition: partition, Offset: offset}
-		d.Item, d.Err = post.Decode(b)
+		d.Item, d.Err = decode(b)
+		if d.Err != nil && post.IsBinaryRecord(value) {
+			// A dead letter's raw is text: carry the binary item in base64.
+			d.Raw = []byte(base64.StdEncoding.EncodeToString(b))
+			d.Err = fmt.Errorf("%w (binary item; raw is its bytes in base64)", d.Err)
+		}
 		ds = append(ds, d)
 	}
 	if err != nil {
+		if post.IsBinaryRecord(value) {
+			rest = []byte(base64.StdEncoding.EncodeToString(rest))
+			err = fmt.Errorf("%w (binary envelope; raw is its bytes in base64)", err)
+		}
 		ds = append(ds, Delivery{Raw: rest, Err: fmt.Errorf("%w (%d items before it were read)", err, len(items)), Partition: partition, Offset: offset})
 	}
 	return ds
@@ -662,7 +687,11 @@ type kafkaProducer struct {
 	items   int           // batch_items
 	bytes   int           // batch_bytes
 	batched map[string]bool
-	parts   partitionCounts
+	binary  bool // items of batched topics are binary, in envelopes of version 2
+	// itemSize is the mean size of the binary items of the last produce
+	// call, to size the next one's buffer.
+	itemSize atomic.Int64
+	parts    partitionCounts
 }
 
 // framing is the room a record needs beside its key and value in a record
@@ -683,32 +712,9 @@ func (p *kafkaProducer) Produce(ctx context.Context, outs []Out) error {
 	if len(outs) == 0 {
 		return nil
 	}
-	enc := make([][]byte, len(outs))
-	var big *TooLargeError
-	for i, o := range outs {
-		var (
-			b   []byte
-			err error
-		)
-		if o.Dead != nil {
-			b, err = post.EncodeDeadLetter(o.Dead)
-		} else {
-			b, err = post.Encode(nil, o.Item)
-		}
-		if err != nil {
-			return err
-		}
-		if n := len(o.Key) + len(b); n+framing > p.max {
-			if big == nil {
-				big = &TooLargeError{Limit: p.max}
-			}
-			big.Records = append(big.Records, TooLarge{Index: i, Size: n, Head: post.Cut(b)})
-			continue
-		}
-		enc[i] = b
-	}
-	if big != nil {
-		return big // before writing any: the caller produces the batch again
+	enc, err := p.encode(outs)
+	if err != nil {
+		return err
 	}
 	msgs := p.records(ctx, outs, enc)
 	if p.wb == nil {
@@ -732,8 +738,71 @@ func (p *kafkaProducer) Produce(ctx context.Context, outs []Out) error {
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- write(ctx, p.w, single) }()
-	err := write(ctx, p.wb, batch)
+	err = write(ctx, p.wb, batch)
 	return errors.Join(err, <-errc)
+}
+
+// encode returns the wire form of each of outs: dead letters and the
+// items of topics other programs read in JSON, the items of batched topics
+// in the configured codec. Items too large for a record are an error
+// listing them all.
+func (p *kafkaProducer) encode(outs []Out) ([][]byte, error) {
+	enc := make([][]byte, len(outs))
+	var (
+		big      *TooLargeError
+		arena    []byte // the binary items, one after the other
+		binItems int
+	)
+	for i, o := range outs {
+		var (
+			b   []byte
+			err error
+		)
+		switch {
+		case o.Dead != nil:
+			b, err = post.EncodeDeadLetter(o.Dead)
+		case p.isBinary(o):
+			if arena == nil {
+				// Room for the rest at the size items had last time,
+				// and an eighth more: one allocation, most of it used.
+				arena = make([]byte, 0, (len(outs)-i)*int(max(64, p.itemSize.Load()))*9/8)
+			}
+			start := len(arena)
+			arena = post.AppendBinary(arena, o.Item)
+			// Capped, so that nothing appended to b can overwrite the
+			// next item; when arena moves to a larger array, the items
+			// already taken stay valid in the old one.
+			b = arena[start:len(arena):len(arena)]
+		default:
+			b, err = post.Encode(nil, o.Item)
+		}
+		if err != nil {
+			return nil, err
+		}
+		if p.isBinary(o) {
+			binItems++
+		}
+		if n := len(o.Key) + len(b); n+framing > p.max {
+			if big == nil {
+				big = &TooLargeError{Limit: p.max}
+			}
+			head := b
+			if p.isBinary(o) {
+				// The dead letter's raw is text: its head in JSON.
+				head, _ = post.Encode(nil, o.Item)
+			}
+			big.Records = append(big.Records, TooLarge{Index: i, Size: n, Head: post.Cut(head)})
+			continue
+		}
+		enc[i] = b
+	}
+	if big != nil {
+		return nil, big // before writing any: the caller produces the batch again
+	}
+	if binItems > 0 {
+		p.itemSize.Store(int64(len(arena) / binItems))
+	}
+	return enc, nil
 }
 
 // fewSingles is how many single records a produce call sends through the
@@ -765,12 +834,12 @@ func (p *kafkaProducer) records(ctx context.Context, outs []Out, enc [][]byte) [
 	)
 	for i, o := range outs {
 		if o.Dead != nil || p.items <= 1 || !p.batched[o.Topic] || o.Key == "" {
-			msgs = append(msgs, kafka.Message{Topic: o.Topic, Key: []byte(o.Key), Value: enc[i]})
+			msgs = append(msgs, p.record(outs, enc, []int{i}, 0))
 			continue
 		}
 		ids := p.parts.get(ctx, o.Topic)
 		if len(ids) == 0 {
-			msgs = append(msgs, kafka.Message{Topic: o.Topic, Key: []byte(o.Key), Value: enc[i]})
+			msgs = append(msgs, p.record(outs, enc, []int{i}, 0))
 			continue
 		}
 		d := dest{o.Topic, kafka.Murmur2Balancer{}.Balance(kafka.Message{Key: []byte(o.Key)}, ids...)}
@@ -809,18 +878,35 @@ func (p *kafkaProducer) chunk(outs []Out, enc [][]byte, idx []int) (n, size int)
 	return n, size
 }
 
-// record is one record carrying outs[idx]: the item itself when it is
-// alone (as a writer without batching writes it), else a batch envelope.
+// record is one record carrying outs[idx]: a JSON item itself when it is
+// alone (as a writer without batching writes it), else a batch envelope,
+// which binary items always need. size is the envelope's size, at most,
+// when known.
 func (p *kafkaProducer) record(outs []Out, enc [][]byte, idx []int, size int) kafka.Message {
 	first := outs[idx[0]]
-	if len(idx) == 1 {
+	bin := p.isBinary(first)
+	if len(idx) == 1 && !bin {
 		return kafka.Message{Topic: first.Topic, Key: []byte(first.Key), Value: enc[idx[0]]}
 	}
 	items := make([][]byte, len(idx))
 	for j, i := range idx {
 		items[j] = enc[i]
 	}
-	return kafka.Message{Topic: first.Topic, Key: []byte(first.Key), Value: post.AppendBatch(make([]byte, 0, size), items)}
+	if size == 0 {
+		size = post.EnvelopeOverhead(len(idx)) + len(enc[idx[0]])
+	}
+	v := byte(post.EnvelopeVersion)
+	if bin {
+		v = post.EnvelopeBinary
+	}
+	return kafka.Message{Topic: first.Topic, Key: []byte(first.Key), Value: post.AppendEnvelope(make([]byte, 0, size), v, items)}
+}
+
+// isBinary reports whether o's item is written binary: items of batched
+// topics are, when the codec is binary; dead letters and the alert topics,
+// which other programs read, stay JSON.
+func (p *kafkaProducer) isBinary(o Out) bool {
+	return p.binary && o.Dead == nil && p.batched[o.Topic]
 }
 
 // partitionCounts caches the partition count of each topic, read from the

@@ -3,7 +3,9 @@
 package stream
 
 import (
+	"bytes"
 	"context"
+	"encoding/base64"
 	"fmt"
 	"io"
 	"strings"
@@ -243,4 +245,99 @@ func eventuallyLag(t *testing.T, k *Kafka, group, topic string) {
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
+}
+
+// TestBinaryBatchRecordBadItemsThroughARunner is the same for binary items
+// (envelope version 2) on the real broker: the good items come through,
+// each bad one and the cut envelope's rest is a dead letter with its
+// reason and its bytes in base64, and the group's offset moves past both.
+func TestBinaryBatchRecordBadItemsThroughARunner(t *testing.T) {
+	cfg := DefaultKafkaConfig()
+	cfg.Brokers = []string{broker}
+	cfg.SessionTimeout = 6 * time.Second
+	prefix := fmt.Sprintf("f_badbin.stream.%d", time.Now().UnixNano())
+	in, out, dead := prefix+".posts", prefix+".matched", prefix+".deadletter"
+	k := mustKafka(t, cfg, dead, quiet)
+	k.BatchTopics(in, out)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	if err := k.WaitReady(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := k.EnsureTopics(ctx, in, out, dead); err != nil {
+		t.Fatal(err)
+	}
+	dropAfter(t, in, out, dead)
+
+	good := benchItems(4)
+	bin := func(it *post.Item) []byte { return post.AppendBinary(nil, it) }
+	badUTF8 := bin(good[0])
+	badUTF8[bytes.Index(badUTF8, []byte("gym"))] = 0xff
+	huge := []byte{post.BinaryVersion, 0x0a, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f} // a length of 2⁶³−1
+	rec := post.AppendEnvelope(nil, post.EnvelopeBinary, [][]byte{bin(good[0]), badUTF8, bin(good[1]), huge})
+	cut := post.AppendEnvelope(nil, post.EnvelopeBinary, [][]byte{bin(good[2]), bin(good[3])})
+	cut = cut[:len(cut)-10]
+	w := &kafka.Writer{Addr: kafka.TCP(broker), Topic: in, Transport: k.transport, Balancer: kafka.BalancerFunc(func(kafka.Message, ...int) int { return 0 })}
+	if err := w.WriteMessages(ctx, kafka.Message{Key: []byte("a"), Value: rec}, kafka.Message{Key: []byte("a"), Value: cut}); err != nil {
+		t.Fatal(err)
+	}
+	w.Close()
+
+	c, _ := k.Consumer(prefix+".match", in)
+	p, _ := k.Producer()
+	defer p.Close()
+	r := &Runner{
+		Name: "match", In: c, Out: p, DeadTopic: dead, Log: quiet, Metrics: NewMetrics(prometheus.NewRegistry()),
+		Topic:  func(*post.Item) string { return out },
+		Config: RunnerConfig{BatchSize: 100, Linger: 20 * time.Millisecond, Workers: 1, ShutdownTimeout: 5 * time.Second},
+		Stage:  func(_ context.Context, b post.Batch) (post.Batch, error) { return b, nil },
+	}
+	rctx, stop := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- r.Run(rctx) }()
+	defer func() { stop(); <-done; c.Close() }()
+
+	oc, _ := k.Consumer(prefix+".check", out)
+	defer oc.Close()
+	got := map[string]bool{}
+	for _, d := range fetchN(t, oc, 3) {
+		if d.Err != nil {
+			t.Fatal(d.Err)
+		}
+		got[d.Item.Key()] = true
+	}
+	for _, it := range good[:3] {
+		if !got[it.Key()] {
+			t.Errorf("good item %s did not come through: %v", it.Key(), got)
+		}
+	}
+	dc, _ := k.Consumer(prefix+".check", dead)
+	defer dc.Close()
+	raws := map[string][]byte{"invalid UTF-8": badUTF8, "says 9223372036854775807 bytes": huge, "item 2 of 2": nil}
+	for _, d := range fetchN(t, dc, 3) {
+		if d.Err != nil {
+			t.Fatal(d.Err)
+		}
+		raw, err := base64.StdEncoding.DecodeString(d.Dead.Raw)
+		if err != nil || !strings.Contains(d.Dead.Reason, "base64") {
+			t.Errorf("dead letter %q: raw %q is not base64 (%v)", d.Dead.Reason, d.Dead.Raw, err)
+		}
+		matched := false
+		for reason, want := range raws {
+			if strings.Contains(d.Dead.Reason, reason) {
+				matched = true
+				if want != nil && !bytes.Equal(raw, want) {
+					t.Errorf("dead letter %q carries %x, want %x", d.Dead.Reason, raw, want)
+				}
+				delete(raws, reason)
+			}
+		}
+		if !matched {
+			t.Errorf("unexpected dead letter %q", d.Dead.Reason)
+		}
+	}
+	if len(raws) != 0 {
+		t.Errorf("no dead letter for %v", raws)
+	}
+	eventuallyLag(t, k, prefix+".match", in)
 }

@@ -23,16 +23,20 @@ func processCPU() time.Duration {
 // BenchmarkKafkaBatchRecords is earshot's side of one hop through the
 // local broker, per post: produce 500 posts (as a runner's batch), fetch
 // them with a consumer group and commit, with one item per record
-// (batch_items 1, the format before batch records) and with batch records.
+// (batch_items 1, the format before batch records) and with batch records
+// of JSON and of binary items (transport.kafka.codec).
 // cpu-µs/post is the process's CPU (producer, consumer, codec; not the
 // broker's) over the posts moved.
 //
 //	go test -tags integration -run '^$' -bench KafkaBatchRecords -benchtime 40x ./stream/
 func BenchmarkKafkaBatchRecords(b *testing.B) {
-	for _, items := range []int{1, 500} {
-		b.Run(fmt.Sprintf("batch_items=%d", items), func(b *testing.B) {
+	for _, c := range []struct {
+		items int
+		codec string
+	}{{1, "json"}, {500, "json"}, {500, "binary"}} {
+		b.Run(fmt.Sprintf("batch_items=%d/codec=%s", c.items, c.codec), func(b *testing.B) {
 			k, topic := newKafka(b)
-			k.cfg.BatchItems = items
+			k.cfg.BatchItems, k.cfg.Codec = c.items, c.codec
 			k.BatchTopics(topic)
 			p, _ := k.Producer()
 			defer p.Close()

@@ -16,12 +16,16 @@
 //     CreateTime) minus the post's ingested_at, the clock stamp ingest takes;
 //   - with -embedded, `earshot run` in embedded mode on the same N posts in the
 //     same run, for the CPU ratio.
+//   - with -embedded-sink, `earshot run` with the distributed configuration's
+//     sink (a database of its own) on the same posts: the ratio against
+//     embedded mode doing the same work, which the embedded example (no sink)
+//     does not.
 //
 // One JSON line on stdout, a human table on stderr. Topics and database are
 // deleted afterwards (-keep leaves them). Usage:
 //
 //	go build -o bin/earshot ./cmd/earshot
-//	go run ./bench/distributed -posts 200000 -rate 0 -embedded
+//	go run ./bench/distributed -posts 200000 -rate 0 -embedded -embedded-sink
 //	go run ./bench/distributed -posts 100000 -rate 10000          # latency at 10k posts/s
 //	go run ./bench/distributed -posts 200000 -replicas enrich=2   # scaling
 package main
@@ -63,7 +67,7 @@ type options struct {
 	stages                                      []string
 	poll, settle, timeout                       time.Duration
 	brokerMatch, chMatch                        string
-	embedded, keep                              bool
+	embedded, embeddedSink, keep                bool
 	profile, compression                        string
 	profileFor                                  time.Duration
 	env, set                                    []string
@@ -89,10 +93,15 @@ type Result struct {
 	LoadEnd      [3]float64         `json:"loadavg_end"`
 	Embedded     *embeddedResult    `json:"embedded,omitempty"`
 	CPURatio     float64            `json:"cpu_ratio_vs_embedded,omitempty"` // earshot's CPU per post distributed / embedded
-	Env          []string           `json:"env,omitempty"`
-	Compression  string             `json:"compression,omitempty"`
-	Set          []string           `json:"set,omitempty"`
-	Pids         map[string]int     `json:"pids"` // of the broker and ClickHouse measured (0: not found)
+	// EmbeddedSink is `earshot run` with the distributed run's sink: the
+	// same work (matched posts written to ClickHouse), which the embedded
+	// example configuration, having no sink, does not do.
+	EmbeddedSink *embeddedResult `json:"embedded_sink,omitempty"`
+	CPURatioSink float64         `json:"cpu_ratio_vs_embedded_sink,omitempty"`
+	Env          []string        `json:"env,omitempty"`
+	Compression  string          `json:"compression,omitempty"`
+	Set          []string        `json:"set,omitempty"`
+	Pids         map[string]int  `json:"pids"` // of the broker and ClickHouse measured (0: not found)
 }
 
 type lagSample struct {
@@ -125,6 +134,7 @@ func main() {
 	flag.StringVar(&o.brokerMatch, "broker-process", `^java .* kafka\.Kafka \S*/\.local/kafka/server\.properties`, "regexp of the broker's command line")
 	flag.StringVar(&o.chMatch, "clickhouse-process", `^\S*clickhouse-server --config-file=\S*/\.local/clickhouse/`, "regexp of the ClickHouse server's command line")
 	flag.BoolVar(&o.embedded, "embedded", false, "also run `earshot run` in embedded mode on the same posts, for the CPU ratio")
+	flag.BoolVar(&o.embeddedSink, "embedded-sink", false, "also run `earshot run` with the distributed configuration's sink (into a database of its own) on the same posts: embedded mode doing the same work")
 	flag.BoolVar(&o.keep, "keep", false, "keep the topics and the database")
 	flag.StringVar(&o.profile, "profile", "", "write a CPU profile of each stage process under load into this directory (pprof, served with EARSHOT_PPROF=1)")
 	flag.DurationVar(&o.profileFor, "profile-for", 10*time.Second, "how long each profile runs, from 2s after ingest starts")
@@ -382,6 +392,24 @@ func run(ctx context.Context, o options) (*Result, error) {
 		}
 		res.Embedded = e
 		res.CPURatio = res.CPUMicros["earshot"] / e.CPUMicros
+	}
+	if o.embeddedSink {
+		edb := db + "_e"
+		defer func() {
+			if !o.keep {
+				ch.Exec(context.Background(), "DROP DATABASE IF EXISTS "+edb)
+			}
+		}()
+		cfg, err := embeddedSinkConfig(o, filepath.Join(tmp, "embedded-sink.yaml"), prefix, edb)
+		if err != nil {
+			return nil, err
+		}
+		e, err := runEmbedded(ctx, o, cfg)
+		if err != nil {
+			return nil, err
+		}
+		res.EmbeddedSink = e
+		res.CPURatioSink = res.CPUMicros["earshot"] / e.CPUMicros
 	}
 	// a few samples are enough in the JSON line: one a second
 	res.Lag = thin(res.Lag, time.Second)
@@ -644,7 +672,37 @@ func latencies(ctx context.Context, tr *stream.Kafka, broker string, topics []st
 // embedded runs `earshot run` on the same posts with the embedded example
 // configuration, and measures its CPU from the kernel's accounting.
 func embedded(ctx context.Context, o options) (*embeddedResult, error) {
-	cfg := filepath.Join(filepath.Dir(o.config), "embedded.yaml")
+	return runEmbedded(ctx, o, filepath.Join(filepath.Dir(o.config), "embedded.yaml"))
+}
+
+// sinkBlock is the top-level sink: block of a configuration.
+var sinkBlock = regexp.MustCompile(`(?m)^sink:[^\n]*\n(?:(?:[ \t]+[^\n]*)?\n)*`)
+
+// embeddedSinkConfig writes the embedded example configuration with the
+// distributed configuration's sink block, into database db.
+func embeddedSinkConfig(o options, to, prefix, db string) (string, error) {
+	dist, err := os.ReadFile(o.config)
+	if err != nil {
+		return "", err
+	}
+	block := sinkBlock.Find(dist)
+	if block == nil {
+		return "", fmt.Errorf("%s has no sink: block", o.config)
+	}
+	if _, err := writeConfig(filepath.Join(filepath.Dir(o.config), "embedded.yaml"), to, prefix, db, "", nil); err != nil {
+		return "", err
+	}
+	b, err := os.ReadFile(to)
+	if err != nil {
+		return "", err
+	}
+	block = regexp.MustCompile(`(?m)^(\s*database:\s*)\S+`).ReplaceAll(block, []byte("${1}"+db))
+	return to, os.WriteFile(to, append(append(b, '\n'), block...), 0o600)
+}
+
+// runEmbedded runs `earshot run --config cfg` on o.posts posts and measures
+// its CPU.
+func runEmbedded(ctx context.Context, o options, cfg string) (*embeddedResult, error) {
 	c := exec.CommandContext(ctx, o.bin, "run", "--config", cfg, "--rate", "0", "--limit", strconv.Itoa(o.posts), "--quiet", "--progress", "0", "--metrics-addr", "127.0.0.1:0")
 	var out bytes.Buffer
 	c.Stdout, c.Stderr = &out, io.Discard
@@ -738,6 +796,9 @@ func table(w io.Writer, r *Result) {
 	}
 	if r.Embedded != nil {
 		fmt.Fprintf(tw, "embedded\t%.0f posts/s\t%.2f µs/post\tcpu ratio\t%.2f×\t\n", r.Embedded.PostsPerSec, r.Embedded.CPUMicros, r.CPURatio)
+	}
+	if r.EmbeddedSink != nil {
+		fmt.Fprintf(tw, "embedded+sink\t%.0f posts/s\t%.2f µs/post\tcpu ratio\t%.2f×\t\n", r.EmbeddedSink.PostsPerSec, r.EmbeddedSink.CPUMicros, r.CPURatioSink)
 	}
 	tw.Flush()
 }

@@ -1,8 +1,11 @@
 package main
 
 import (
+	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/earshot-dev/earshot/pipeline"
 )
 
 func TestSetKey(t *testing.T) {
@@ -24,5 +27,22 @@ func TestSetKey(t *testing.T) {
 	}
 	if _, err := setKey(y, "linger=1"); err == nil {
 		t.Error("no section is an error")
+	}
+}
+
+// The embedded-with-sink comparator's configuration: the embedded example
+// with the distributed example's sink, in the run's database, valid.
+func TestEmbeddedSinkConfig(t *testing.T) {
+	o := options{config: "../../deploy/examples/distributed.yaml"}
+	cfg, err := embeddedSinkConfig(o, filepath.Join(t.TempDir(), "e.yaml"), "p", "distbench_x_e")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := pipeline.Load(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Transport.Kind != "memory" || !c.Sink.Enabled || c.Sink.Database != "distbench_x_e" || c.Transport.TopicPrefix != "p" {
+		t.Errorf("transport %q, sink %v into %q, prefix %q", c.Transport.Kind, c.Sink.Enabled, c.Sink.Database, c.Transport.TopicPrefix)
 	}
 }
