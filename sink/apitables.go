@@ -77,9 +77,33 @@ func zeroEpoch(t time.Time) time.Time {
 }
 
 // Latest lists up to limit alerts of queue, newest first, after skipping
-// offset. LIMIT offset, n works on 18.16 and current releases.
+// offset: what alerts_latest gives, ordered by created_at (newest first)
+// and alert_id. LIMIT offset, n works on 18.16 and current releases.
+//
+// It orders the queue by its key columns first (FINAL over alert_id,
+// created_at, post_key and the version: the latest version of each, as
+// the view has it), and reads the whole rows (payloads) and
+// acknowledgements of the page's alerts only: the view would read every
+// alert's payload and every acknowledgement of the database to give 50.
 func (t *AlertTables) Latest(ctx context.Context, queue string, offset, limit int) ([]AlertRow, error) {
-	return t.query(ctx, fmt.Sprintf("WHERE queue = ? ORDER BY created_at DESC, alert_id LIMIT %d, %d", offset, limit), queue)
+	global := ""
+	if t.Cluster {
+		global = "GLOBAL "
+	}
+	page := fmt.Sprintf(`SELECT alert_id FROM %[1]s.alerts FINAL PREWHERE queue = ?
+			WHERE post_key %[2]sNOT IN (SELECT post_key FROM %[1]s.deletions)
+			ORDER BY created_at DESC, alert_id LIMIT %[3]d`, t.DB, global, offset+limit)
+	q := fmt.Sprintf(`SELECT alert_id, queue, team, priority, rule, post_key, watchlists, region, incident, incident_size, spike, retracted,
+			handed_off_from, unstaffed, created_at, due_at, payload, acknowledged_at, acknowledged_by, market
+		FROM (SELECT * FROM %[1]s.alerts FINAL PREWHERE queue = ? AND alert_id %[2]sIN (%[3]s)) AS a
+		%[2]sANY LEFT JOIN (
+			SELECT alert_id, min(at) AS acknowledged_at, argMin(actor, at) AS acknowledged_by
+			FROM %[1]s.alert_events PREWHERE queue = ? AND alert_id %[2]sIN (%[3]s)
+			WHERE event = 'acknowledged'
+			GROUP BY alert_id
+		) AS ack USING alert_id
+		ORDER BY created_at DESC, alert_id LIMIT %[4]d, %[5]d`, t.DB, global, page, offset, limit)
+	return t.scan(ctx, q, queue, queue, queue, queue)
 }
 
 // Find returns the alert id of queue, if it is stored, with its latest

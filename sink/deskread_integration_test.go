@@ -68,6 +68,19 @@ func TestDeskReadsAreBounded(t *testing.T) {
 	if err := tab.AddDeskEvent(ctx, DeskEventRow{AlertID: id, Queue: "care", Event: "desk.claim", Actor: "rita", Assignee: "rita", At: t0, EventID: "c1", Seq: 1}); err != nil {
 		t.Fatal(err)
 	}
+	// A page of the newest 50 reads the queue's key columns (to order
+	// it), not every alert's payload (60,000 × 1 KiB here).
+	rows, bytes, err := readCost(func(ctx context.Context) error {
+		page, err := tab.Latest(ctx, "care", 0, 51)
+		if err == nil && len(page) != 51 {
+			err = fmt.Errorf("%d alerts", len(page))
+		}
+		return err
+	})
+	t.Logf("Latest: %d rows, %d bytes read", rows, bytes)
+	if err != nil || bytes > 16<<20 {
+		t.Errorf("Latest 51 of %d alerts read %d bytes (%v), want at most 16 MiB", n, bytes, err)
+	}
 	const maxRows, maxBytes = 4 * 8192, 1 << 20
 	for _, c := range []struct {
 		name string
@@ -95,6 +108,75 @@ func TestDeskReadsAreBounded(t *testing.T) {
 		t.Logf("%s: %d rows, %d bytes read", c.name, rows, bytes)
 		if rows > maxRows || bytes > maxBytes {
 			t.Errorf("%s of one alert read %d rows, %d bytes; want at most %d rows, %d bytes", c.name, rows, bytes, maxRows, maxBytes)
+		}
+	}
+}
+
+// TestLatestAsTheView: Latest pages through what the alerts_latest view
+// gives (the spec of an alert's latest version: its newest row, without
+// deleted posts, with its first acknowledgement), ordered newest first:
+// alerts updated (a later post, a retraction) to another created_at and
+// post_key, a deleted post that was an earlier version's only, ties of
+// created_at, another queue, acknowledgements.
+func TestLatestAsTheView(t *testing.T) {
+	conn, db := openTest(t)
+	ctx := context.Background()
+	if _, err := Migrate(ctx, conn, db); err != nil {
+		t.Fatal(err)
+	}
+	t0 := time.Now().UTC().Add(-time.Hour).Truncate(time.Second)
+	st := New(conn, db).AlertStage()
+	put := func(postID string, a post.Alert) {
+		t.Helper()
+		if a.Queue == "" {
+			a.Queue = "care"
+		}
+		a.Priority, a.Rule = "P2", "r"
+		if out, err := st(ctx, post.Batch{Items: []*post.Item{{Post: &post.Post{Platform: "x", ID: postID, Text: "acme", CreatedAt: a.CreatedAt}, Alert: &a}}}); err != nil || len(out.Rejected) > 0 {
+			t.Fatalf("storing %s: %v", a.ID, err)
+		}
+	}
+	for i := range 40 {
+		put(fmt.Sprintf("p%d", i), post.Alert{ID: fmt.Sprintf("a%02d", i), CreatedAt: t0.Add(time.Duration(i/3) * time.Second)}) // ties of three
+	}
+	put("q1", post.Alert{ID: "other", Queue: "pr", CreatedAt: t0.Add(time.Hour)})
+	// a05 grows into an incident: a later post, a later time; a07 is
+	// retracted later still; a09's post is deleted; a11's first post is
+	// deleted after it moved to another.
+	time.Sleep(1100 * time.Millisecond) // a newer inserted_at
+	put("p5b", post.Alert{ID: "a05", CreatedAt: t0.Add(30 * time.Minute), Incident: "i", IncidentSize: 2})
+	put("p7", post.Alert{ID: "a07", CreatedAt: t0.Add(40 * time.Minute), Retracted: true})
+	put("p11b", post.Alert{ID: "a11", CreatedAt: t0.Add(20 * time.Second)})
+	if err := conn.Exec(ctx, fmt.Sprintf("INSERT INTO %s.deletions (post_key, deleted_at, inserted_at) SELECT arrayJoin(['x:p9', 'x:p11']), now(), now()", db)); err != nil {
+		t.Fatal(err)
+	}
+	tab := &AlertTables{Conn: conn, DB: db}
+	for _, id := range []string{"a03", "a05", "a05"} {
+		if err := tab.AddEvent(ctx, id, "care", "acknowledged", "rita", t0.Add(time.Minute), ""); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := tab.AddEvent(ctx, "a05", "care", "acknowledged", "sam", t0.Add(2*time.Minute), ""); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range [][2]int{{0, 10}, {0, 51}, {7, 5}, {30, 20}, {39, 3}, {100, 5}} {
+		got, err := tab.Latest(ctx, "care", p[0], p[1])
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := tab.query(ctx, fmt.Sprintf("WHERE queue = ? ORDER BY created_at DESC, alert_id LIMIT %d, %d", p[0], p[1]), "care")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != len(want) || p == [2]int{0, 51} && len(got) != 39 { // 40 on care, a09 deleted
+			t.Fatalf("page %v: %d alerts, the view %d", p, len(got), len(want))
+		}
+		for i := range got {
+			g, w := got[i], want[i]
+			if g.ID != w.ID || g.PostKey != w.PostKey || !g.CreatedAt.Equal(w.CreatedAt) || g.Retracted != w.Retracted || g.IncidentSize != w.IncidentSize ||
+				!g.AcknowledgedAt.Equal(w.AcknowledgedAt) || g.AcknowledgedBy != w.AcknowledgedBy || g.Payload != w.Payload {
+				t.Errorf("page %v, #%d: %+v\nthe view: %+v", p, i, g, w)
+			}
 		}
 	}
 }
