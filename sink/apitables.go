@@ -86,15 +86,21 @@ func zeroEpoch(t time.Time) time.Time {
 // only, and the acknowledgements of the queue's events (the light key
 // columns; cheaper than a second pass of the ordering to pick the page's),
 // where the view would read every alert's payload and every
-// acknowledgement of the database to give 50. It still grows with the
-// queue: about 20 ms of the server's CPU per 100,000 alerts on 18.16.
+// acknowledgement of the database to give 50. The deletions are looked up
+// by the queue's post_keys (their key), not made into a set whole: with
+// millions of deleted posts that set was most of the cost. It still grows
+// with the queue: on 18.16 about 20 ms of the server's CPU for 100,000
+// alerts and their 100,000 events, 140 ms for 100,000 alerts with 1,000,000
+// events and 2,000,000 deletions (BENCHMARKS.md).
 func (t *AlertTables) Latest(ctx context.Context, queue string, offset, limit int) ([]AlertRow, error) {
 	global := ""
 	if t.Cluster {
 		global = "GLOBAL "
 	}
 	page := fmt.Sprintf(`SELECT alert_id FROM %[1]s.alerts FINAL PREWHERE queue = ?
-			WHERE post_key %[2]sNOT IN (SELECT post_key FROM %[1]s.deletions)
+			WHERE post_key %[2]sNOT IN (
+				SELECT post_key FROM %[1]s.deletions
+				WHERE post_key %[2]sIN (SELECT post_key FROM %[1]s.alerts PREWHERE queue = ?))
 			ORDER BY created_at DESC, alert_id LIMIT %[3]d`, t.DB, global, offset+limit)
 	q := fmt.Sprintf(`SELECT alert_id, queue, team, priority, rule, post_key, watchlists, region, incident, incident_size, spike, retracted,
 			handed_off_from, unstaffed, created_at, due_at, payload, acknowledged_at, acknowledged_by, market
@@ -106,7 +112,7 @@ func (t *AlertTables) Latest(ctx context.Context, queue string, offset, limit in
 			GROUP BY alert_id
 		) AS ack USING alert_id
 		ORDER BY created_at DESC, alert_id LIMIT %[4]d, %[5]d`, t.DB, global, page, offset, limit)
-	return t.scan(ctx, q, queue, queue, queue)
+	return t.scan(ctx, q, queue, queue, queue, queue)
 }
 
 // Find returns the alert id of queue, if it is stored, with its latest
