@@ -341,6 +341,9 @@ func (m *MemAlerts) Act(_ context.Context, queue, id string, e DeskEvent, mayRea
 type AlertTable interface {
 	Latest(ctx context.Context, queue string, offset, limit int) ([]sink.AlertRow, error)
 	Find(ctx context.Context, queue, id string) (sink.AlertRow, bool, error)
+	// FindDesk is Find with the alert's desk events (as DeskEvents gives
+	// them), in one query.
+	FindDesk(ctx context.Context, queue, id string) (sink.AlertRow, []sink.DeskEventRow, bool, error)
 	AddEvent(ctx context.Context, id, queue, event, actor string, at time.Time, note string) error
 	AddDeskEvent(ctx context.Context, r sink.DeskEventRow) error
 	DeskEvents(ctx context.Context, queue string, ids []string) (map[string][]sink.DeskEventRow, error)
@@ -442,19 +445,10 @@ func (c *CHAlerts) Act(ctx context.Context, queue, id string, e DeskEvent, mayRe
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	r, found, err := c.Table.Find(ctx, queue, id)
+	a, err := c.find(ctx, queue, id)
 	if err != nil {
 		return Alert{}, false, err
 	}
-	if !found {
-		return Alert{}, false, ErrAlertNotFound
-	}
-	a := alertOfRow(r)
-	events, err := c.Table.DeskEvents(ctx, queue, []string{id})
-	if err != nil {
-		return Alert{}, false, err
-	}
-	a.fold(events[id])
 	if err := refuseRetracted(&a, e); err != nil {
 		return a.viewed(), false, err
 	}
@@ -481,7 +475,7 @@ func (c *CHAlerts) Act(ctx context.Context, queue, id string, e DeskEvent, mayRe
 		return a.viewed(), true, nil
 	}
 	// Read after write: did a concurrent action on another replica come first?
-	events, err = c.Table.DeskEvents(ctx, queue, []string{id})
+	events, err := c.Table.DeskEvents(ctx, queue, []string{id})
 	if err != nil {
 		return Alert{}, false, err
 	}
@@ -494,7 +488,17 @@ func (c *CHAlerts) Act(ctx context.Context, queue, id string, e DeskEvent, mayRe
 
 // Get implements AlertGetter: the stored alert and the fold of its events.
 func (c *CHAlerts) Get(ctx context.Context, queue, id string) (Alert, error) {
-	r, found, err := c.Table.Find(ctx, queue, id)
+	a, err := c.find(ctx, queue, id)
+	if err != nil {
+		return Alert{}, err
+	}
+	return a.viewed(), nil
+}
+
+// find reads the stored alert and its desk events, in one query, and
+// folds them.
+func (c *CHAlerts) find(ctx context.Context, queue, id string) (Alert, error) {
+	r, events, found, err := c.Table.FindDesk(ctx, queue, id)
 	if err != nil {
 		return Alert{}, err
 	}
@@ -502,12 +506,8 @@ func (c *CHAlerts) Get(ctx context.Context, queue, id string) (Alert, error) {
 		return Alert{}, ErrAlertNotFound
 	}
 	a := alertOfRow(r)
-	events, err := c.Table.DeskEvents(ctx, queue, []string{id})
-	if err != nil {
-		return Alert{}, err
-	}
-	a.fold(events[id])
-	return a.viewed(), nil
+	a.fold(events)
+	return a, nil
 }
 
 // Ack implements AlertStore: an `acknowledged` event in alert_events.

@@ -11,12 +11,24 @@ import (
 	"github.com/earshot-dev/earshot/sink"
 )
 
-// fakeTable is an AlertTable in memory, newest first.
+// fakeTable is an AlertTable in memory, newest first. reads counts the
+// queries a ClickHouse table would run.
 type fakeTable struct {
 	rows   []sink.AlertRow
 	events []string
 	desk   []sink.DeskEventRow
 	err    error
+	reads  int
+}
+
+func (f *fakeTable) FindDesk(ctx context.Context, queue, id string) (sink.AlertRow, []sink.DeskEventRow, bool, error) {
+	r, found, err := f.Find(ctx, queue, id)
+	if !found || err != nil {
+		return r, nil, found, err
+	}
+	events, err := f.DeskEvents(ctx, queue, []string{id})
+	f.reads--
+	return r, events[id], true, err
 }
 
 func (f *fakeTable) AddDeskEvent(_ context.Context, r sink.DeskEventRow) error {
@@ -27,6 +39,7 @@ func (f *fakeTable) AddDeskEvent(_ context.Context, r sink.DeskEventRow) error {
 }
 
 func (f *fakeTable) DeskEvents(_ context.Context, queue string, ids []string) (map[string][]sink.DeskEventRow, error) {
+	f.reads++
 	out := map[string][]sink.DeskEventRow{}
 	for _, r := range f.desk {
 		if r.Queue == queue && slices.Contains(ids, r.AlertID) {
@@ -37,6 +50,7 @@ func (f *fakeTable) DeskEvents(_ context.Context, queue string, ids []string) (m
 }
 
 func (f *fakeTable) Latest(_ context.Context, queue string, offset, limit int) ([]sink.AlertRow, error) {
+	f.reads++
 	var out []sink.AlertRow
 	for _, r := range f.rows {
 		if r.Queue == queue {
@@ -48,6 +62,7 @@ func (f *fakeTable) Latest(_ context.Context, queue string, offset, limit int) (
 }
 
 func (f *fakeTable) Find(_ context.Context, queue, id string) (sink.AlertRow, bool, error) {
+	f.reads++
 	for _, r := range f.rows {
 		if r.Queue == queue && r.ID == id {
 			return r, true, f.err
@@ -95,5 +110,53 @@ func TestCHAlertsOverTheSinkTable(t *testing.T) {
 	tab.err = errors.New("clickhouse down")
 	if _, _, err := c.List(context.Background(), "care", 0, 2); err == nil {
 		t.Fatal("List hid the table's error")
+	}
+}
+
+// TestCHAlertsReadsOnce: a desk action reads the alert and its events in
+// one query (each query is a round trip to ClickHouse and a read of the
+// alert's granules), and reads the events again only after a write that
+// may race another replica's (claim, assign, unclaim, snooze, resolve,
+// reopen); a note, a link and a read of one alert read once.
+func TestCHAlertsReadsOnce(t *testing.T) {
+	now := time.Date(2026, 12, 7, 3, 0, 0, 0, time.UTC)
+	tab := &fakeTable{rows: []sink.AlertRow{{ID: "a1", Queue: "care"}}}
+	c := &CHAlerts{Table: tab, Now: func() time.Time { return now }}
+	ctx := context.Background()
+	for _, s := range []struct {
+		name  string
+		do    func() error
+		reads int
+	}{
+		{"get", func() error { _, err := c.Get(ctx, "care", "a1"); return err }, 1},
+		{"note", func() error {
+			_, _, err := c.Act(ctx, "care", "a1", DeskEvent{Action: ActNote, Actor: "rita", At: now, Text: "x"}, false)
+			return err
+		}, 1},
+		{"link", func() error {
+			_, _, err := c.Act(ctx, "care", "a1", DeskEvent{Action: ActLink, Actor: "rita", At: now, URL: "https://x.com/a/status/1"}, false)
+			return err
+		}, 1},
+		{"claim", func() error {
+			_, _, err := c.Act(ctx, "care", "a1", DeskEvent{Action: ActClaim, Actor: "rita", At: now}, false)
+			return err
+		}, 2},
+		{"claim again (a no-op: no write, no re-read)", func() error {
+			_, _, err := c.Act(ctx, "care", "a1", DeskEvent{Action: ActClaim, Actor: "rita", At: now}, false)
+			return err
+		}, 1},
+		{"resolve", func() error {
+			_, _, err := c.Act(ctx, "care", "a1", DeskEvent{Action: ActResolve, Actor: "rita", At: now, Outcome: "replied"}, false)
+			return err
+		}, 2},
+		{"ack", func() error { _, err := c.Ack(ctx, "care", "a1", "rita", ""); return err }, 1},
+	} {
+		tab.reads = 0
+		if err := s.do(); err != nil {
+			t.Fatalf("%s: %v", s.name, err)
+		}
+		if tab.reads != s.reads {
+			t.Errorf("%s: %d reads, want %d", s.name, tab.reads, s.reads)
+		}
 	}
 }

@@ -99,7 +99,7 @@ func TestDeskOnClickHouse(t *testing.T) {
 // storedAlerts migrates a database of its own on the shared ClickHouse and
 // stores n open alerts b0…b<n-1> on queue "care" through the sink's alert
 // stage; the database is dropped when the benchmark ends.
-func storedAlerts(b *testing.B, n int) (driver.Conn, string) {
+func storedAlerts(b testing.TB, n int) (driver.Conn, string) {
 	ctx := context.Background()
 	conn, db := scratchDB(b, "i_deskbench")
 	t0 := time.Now().UTC().Add(-time.Hour).Truncate(time.Second)

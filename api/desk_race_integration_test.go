@@ -27,15 +27,19 @@ type raceTable struct {
 	done        sync.Once // wrote.Done, once: after the write, or when the replica wrote nothing
 }
 
-func (r *raceTable) DeskEvents(ctx context.Context, queue string, ids []string) (map[string][]sink.DeskEventRow, error) {
-	if r.reads > 0 {
-		r.wrote.Wait()
-	}
-	out, err := r.AlertTable.DeskEvents(ctx, queue, ids)
+// FindDesk is a replica's first read: the alert and its events.
+func (r *raceTable) FindDesk(ctx context.Context, queue, id string) (sink.AlertRow, []sink.DeskEventRow, bool, error) {
+	a, events, found, err := r.AlertTable.FindDesk(ctx, queue, id)
 	if r.reads++; r.reads == 1 {
 		r.read.Done()
 	}
-	return out, err
+	return a, events, found, err
+}
+
+// DeskEvents is a replica's read after its write.
+func (r *raceTable) DeskEvents(ctx context.Context, queue string, ids []string) (map[string][]sink.DeskEventRow, error) {
+	r.wrote.Wait()
+	return r.AlertTable.DeskEvents(ctx, queue, ids)
 }
 
 func (r *raceTable) AddDeskEvent(ctx context.Context, row sink.DeskEventRow) error {

@@ -4,9 +4,12 @@ import (
 	"context"
 	"fmt"
 	"strconv"
+
+	"slices"
 	"strings"
 	"time"
 
+	"github.com/ClickHouse/clickhouse-go/v2"
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 )
 
@@ -76,35 +79,132 @@ func zeroEpoch(t time.Time) time.Time {
 }
 
 // Latest lists up to limit alerts of queue, newest first, after skipping
-// offset. LIMIT offset, n works on 18.16 and current releases.
+// offset: what alerts_latest gives, ordered by created_at (newest first)
+// and alert_id. LIMIT offset, n works on 18.16 and current releases.
+//
+// It orders the queue by its key columns first (FINAL over alert_id,
+// created_at, post_key and the version: the latest version of each, as
+// the view has it), reads the whole rows (payloads) of the page's alerts
+// only, and the acknowledgements of the queue's events (the light key
+// columns; cheaper than a second pass of the ordering to pick the page's),
+// where the view would read every alert's payload and every
+// acknowledgement of the database to give 50. The deletions are looked up
+// by the queue's post_keys (their key), not made into a set whole: with
+// millions of deleted posts that set was most of the cost. It still grows
+// with the queue: on 18.16 about 20 ms of the server's CPU for 100,000
+// alerts and their 100,000 events, 140 ms for 100,000 alerts with 1,000,000
+// events and 2,000,000 deletions (BENCHMARKS.md).
 func (t *AlertTables) Latest(ctx context.Context, queue string, offset, limit int) ([]AlertRow, error) {
-	return t.query(ctx, fmt.Sprintf("WHERE queue = ? ORDER BY created_at DESC, alert_id LIMIT %d, %d", offset, limit), queue)
+	global := ""
+	if t.Cluster {
+		global = "GLOBAL "
+	}
+	page := fmt.Sprintf(`SELECT alert_id FROM %[1]s.alerts FINAL PREWHERE queue = ?
+			WHERE post_key %[2]sNOT IN (
+				SELECT post_key FROM %[1]s.deletions
+				WHERE post_key %[2]sIN (SELECT post_key FROM %[1]s.alerts PREWHERE queue = ?))
+			ORDER BY created_at DESC, alert_id LIMIT %[3]d`, t.DB, global, offset+limit)
+	q := fmt.Sprintf(`SELECT alert_id, queue, team, priority, rule, post_key, watchlists, region, incident, incident_size, spike, retracted,
+			handed_off_from, unstaffed, created_at, due_at, payload, acknowledged_at, acknowledged_by, market
+		FROM (SELECT * FROM %[1]s.alerts FINAL PREWHERE queue = ? AND alert_id %[2]sIN (%[3]s)) AS a
+		%[2]sANY LEFT JOIN (
+			SELECT alert_id, min(at) AS acknowledged_at, argMin(actor, at) AS acknowledged_by
+			FROM %[1]s.alert_events PREWHERE queue = ?
+			WHERE event = 'acknowledged'
+			GROUP BY alert_id
+		) AS ack USING alert_id
+		ORDER BY created_at DESC, alert_id LIMIT %[4]d, %[5]d`, t.DB, global, page, offset, limit)
+	return t.scan(ctx, q, queue, queue, queue, queue)
 }
 
-// Find returns the alert id of queue, if it is stored. It reads what the
-// alerts_latest view would give for the one alert, with the queue and id
-// inside the subqueries: 18.16 does not push a WHERE into a view, and the
-// view merges every alert and every acknowledgement of the database.
+// Find returns the alert id of queue, if it is stored, with its latest
+// acknowledgement (as the alerts_latest view would give it): FindDesk
+// without the desk.
 func (t *AlertTables) Find(ctx context.Context, queue, id string) (AlertRow, bool, error) {
+	a, _, found, err := t.FindDesk(ctx, queue, id)
+	return a, found, err
+}
+
+// FindDesk returns the alert id of queue, if it is stored, with its latest
+// acknowledgement and its desk events (as DeskEvents gives them), in one
+// query: a desk action reads the alert once.
+//
+// It reads what the alerts_latest view would give for the one alert, with
+// the queue and id inside the subqueries: 18.16 does not push a WHERE into
+// a view, and the view merges every alert and every acknowledgement of the
+// database. Every read is bounded by the alert's own index granules,
+// however large the tables grow:
+//   - the key is a PREWHERE, so of the alert's granule (8,192 alerts)
+//     only the key columns are read whole, not every alert's payload
+//     (18.16 moves no condition to PREWHERE under FINAL; the key columns
+//     are the same in every version of a row, so filtering before FINAL
+//     keeps the same row);
+//   - the deletions are looked up by the alert's post_key (their key),
+//     not read whole for a NOT IN;
+//   - the events are the alert's (the table's key starts with queue and
+//     alert_id), gathered into arrays in one row beside the alert.
+func (t *AlertTables) FindDesk(ctx context.Context, queue, id string) (AlertRow, []DeskEventRow, bool, error) {
 	global := ""
 	if t.Cluster {
 		global = "GLOBAL "
 	}
 	q := fmt.Sprintf(`SELECT alert_id, queue, team, priority, rule, post_key, watchlists, region, incident, incident_size, spike, retracted,
-			handed_off_from, unstaffed, created_at, due_at, payload, acknowledged_at, acknowledged_by, market
-		FROM (SELECT * FROM %[1]s.alerts FINAL WHERE queue = ? AND alert_id = ? AND post_key %[2]sNOT IN (SELECT post_key FROM %[1]s.deletions)) AS a
+			handed_off_from, unstaffed, created_at, due_at, payload, market,
+			ev_event, ev_actor, ev_at, ev_note, ev_event_id, ev_seq, ev_assignee, ev_outcome, ev_snoozed_until, ev_url
+		FROM (
+			SELECT * FROM %[1]s.alerts FINAL PREWHERE queue = ? AND alert_id = ?
+			WHERE post_key %[2]sNOT IN (
+				SELECT post_key FROM %[1]s.deletions
+				WHERE post_key %[2]sIN (SELECT post_key FROM %[1]s.alerts PREWHERE queue = ? AND alert_id = ?))
+		) AS a
 		%[2]sANY LEFT JOIN (
-			SELECT alert_id, min(at) AS acknowledged_at, argMin(actor, at) AS acknowledged_by
-			FROM %[1]s.alert_events
-			WHERE queue = ? AND alert_id = ? AND event = 'acknowledged'
+			SELECT alert_id, groupArray(event) AS ev_event, groupArray(actor) AS ev_actor, groupArray(at) AS ev_at, groupArray(note) AS ev_note,
+				groupArray(event_id) AS ev_event_id, groupArray(seq) AS ev_seq, groupArray(assignee) AS ev_assignee,
+				groupArray(outcome) AS ev_outcome, groupArray(snoozed_until) AS ev_snoozed_until, groupArray(url) AS ev_url
+			FROM %[1]s.alert_events PREWHERE queue = ? AND alert_id = ?
+			WHERE event = 'acknowledged' OR event = '%[3]s' OR event LIKE 'desk.%%'
 			GROUP BY alert_id
-		) AS ack USING alert_id
-		LIMIT 1`, t.DB, global)
-	found, err := t.scan(ctx, q, queue, id, queue, id)
-	if err != nil || len(found) == 0 {
-		return AlertRow{}, false, err
+		) AS ev USING alert_id
+		LIMIT 1`, t.DB, global, RetractedEvent)
+	rows, err := t.Conn.Query(ctx, q, queue, id, queue, id, queue, id)
+	if err != nil {
+		return AlertRow{}, nil, false, fmt.Errorf("alerts: %w", err)
 	}
-	return found[0], true, nil
+	defer rows.Close()
+	if !rows.Next() {
+		return AlertRow{}, nil, false, rows.Err()
+	}
+	var a AlertRow
+	var size uint32
+	var spike, retracted, unstaffed uint8
+	var ev struct {
+		event, actor, note, eventID, assignee, outcome, url []string
+		at, until                                           []time.Time
+		seq                                                 []uint64
+	}
+	if err := rows.Scan(&a.ID, &a.Queue, &a.Team, &a.Priority, &a.Rule, &a.PostKey, &a.Watchlists, &a.Region, &a.Incident, &size,
+		&spike, &retracted, &a.HandedOffFrom, &unstaffed, &a.CreatedAt, &a.DueAt, &a.Payload, &a.Market,
+		&ev.event, &ev.actor, &ev.at, &ev.note, &ev.eventID, &ev.seq, &ev.assignee, &ev.outcome, &ev.until, &ev.url); err != nil {
+		return AlertRow{}, nil, false, fmt.Errorf("alerts: %w", err)
+	}
+	a.IncidentSize, a.Spike, a.Retracted, a.Unstaffed = int(size), spike != 0, retracted != 0, unstaffed != 0
+	a.CreatedAt, a.DueAt = a.CreatedAt.UTC(), zeroEpoch(a.DueAt)
+	var desk []DeskEventRow
+	for i, event := range ev.event {
+		if i >= len(ev.url) { // groupArrays of one group are as long as each other
+			return AlertRow{}, nil, false, fmt.Errorf("alerts: %d events, %d urls", len(ev.event), len(ev.url))
+		}
+		if event == "acknowledged" {
+			// The first acknowledgement, as the view's min(at), argMin(actor, at).
+			if at := ev.at[i].UTC(); a.AcknowledgedAt.IsZero() || at.Before(a.AcknowledgedAt) || at.Equal(a.AcknowledgedAt) && ev.actor[i] < a.AcknowledgedBy {
+				a.AcknowledgedAt, a.AcknowledgedBy = at, ev.actor[i]
+			}
+			continue
+		}
+		desk = append(desk, deskEventRow(id, queue, event, ev.actor[i], ev.at[i], ev.note[i], ev.eventID[i], ev.seq[i], ev.assignee[i], ev.outcome[i], ev.until[i], ev.url[i]))
+	}
+	sortDeskEvents(desk)
+	return a, desk, true, rows.Err()
 }
 
 // AddEvent writes an event (such as "acknowledged") on an alert to
@@ -178,7 +278,10 @@ const RetractedEvent = "retracted"
 // DeskEvents reads the desk events of the alerts ids of queue, each
 // alert's in the order they happened, with their retracted events (Event
 // RetractedEvent: the desk shows a retracted alert closed by the platform
-// as of the latest). At most 1,000 ids a call. It reads
+// as of the latest). At most 1,000 ids a call. The ids are an IN set, which
+// the table's key (queue, alert_id, …) serves: only their granules are
+// read (has() would read every event of the queue on 18.16), and of those
+// only the key columns whole (PREWHERE). It reads
 // without FINAL (which merges every part of the table, and each desk
 // event is a part until a merge): a retried insert of an event may come
 // back twice, with the same event_id, which the fold applies once.
@@ -190,8 +293,12 @@ func (t *AlertTables) DeskEvents(ctx context.Context, queue string, ids []string
 	if len(ids) > 1000 {
 		return nil, fmt.Errorf("alert_events: %d alerts in one read, at most 1000", len(ids))
 	}
+	set := clickhouse.GroupSet{Value: make([]any, len(ids))}
+	for i, id := range ids {
+		set.Value[i] = id
+	}
 	rows, err := t.Conn.Query(ctx, "SELECT alert_id, queue, event, actor, at, note, event_id, seq, assignee, outcome, snoozed_until, url FROM "+t.DB+
-		".alert_events WHERE queue = ? AND has(?, alert_id) AND (event LIKE 'desk.%' OR event = 'retracted') ORDER BY alert_id, at, seq, event_id", queue, ids)
+		".alert_events PREWHERE queue = ? AND alert_id IN ? WHERE event LIKE 'desk.%' OR event = 'retracted' ORDER BY alert_id, at, seq, event_id", queue, set)
 	if err != nil {
 		return nil, fmt.Errorf("alert_events: %w", err)
 	}
@@ -201,8 +308,7 @@ func (t *AlertTables) DeskEvents(ctx context.Context, queue string, ids []string
 		if err := rows.Scan(&r.AlertID, &r.Queue, &r.Event, &r.Actor, &r.At, &r.Note, &r.EventID, &r.Seq, &r.Assignee, &r.Outcome, &r.SnoozedUntil, &r.URL); err != nil {
 			return nil, fmt.Errorf("alert_events: %w", err)
 		}
-		r.Event, _, _ = strings.Cut(r.Event, ":")
-		r.At, r.SnoozedUntil = r.At.UTC(), zeroEpoch(r.SnoozedUntil)
+		r = deskEventRow(r.AlertID, r.Queue, r.Event, r.Actor, r.At, r.Note, r.EventID, r.Seq, r.Assignee, r.Outcome, r.SnoozedUntil, r.URL)
 		out[r.AlertID] = append(out[r.AlertID], r)
 	}
 	return out, rows.Err()
@@ -244,6 +350,31 @@ func (t *AlertTables) DeskEventsSince(ctx context.Context, queues []string, sinc
 		return nil, fmt.Errorf("alert_events: desk events since %s: %w", since.Format(time.RFC3339), err)
 	}
 	return out, nil
+}
+
+// deskEventRow is a stored desk event as the API reads it: the event's
+// name without its ":<event_id>", times in UTC, no snooze a zero time.
+func deskEventRow(id, queue, event, actor string, at time.Time, note, eventID string, seq uint64, assignee, outcome string, until time.Time, url string) DeskEventRow {
+	event, _, _ = strings.Cut(event, ":")
+	return DeskEventRow{AlertID: id, Queue: queue, Event: event, Actor: actor, At: at.UTC(), Note: note, EventID: eventID, Seq: seq,
+		Assignee: assignee, Outcome: outcome, SnoozedUntil: zeroEpoch(until), URL: url}
+}
+
+// sortDeskEvents puts one alert's events in the order DeskEvents reads
+// them: at, seq, event_id.
+func sortDeskEvents(rows []DeskEventRow) {
+	slices.SortStableFunc(rows, func(a, b DeskEventRow) int {
+		if c := a.At.Compare(b.At); c != 0 {
+			return c
+		}
+		if a.Seq != b.Seq {
+			if a.Seq < b.Seq {
+				return -1
+			}
+			return 1
+		}
+		return strings.Compare(a.EventID, b.EventID)
+	})
 }
 
 // AuditRow is a row of audit_log: one change made through the API or the CLI.

@@ -62,6 +62,7 @@ func RuntimeStatements(db string, now time.Time) (map[string]string, error) {
 			fn   func() error
 		}{
 			{"alerts.find", func() error { _, _, err := t.Find(ctx, "care", "al1"); return err }},
+			{"alerts.latest", func() error { _, err := t.Latest(ctx, "care", 0, 50); return err }},
 			{"alerts.desk_counts", func() error {
 				_, err := t.DeskCounts(ctx, DeskQuery{Since: since, Now: now, BreachedFrom: since, MaxBreached: 100,
 					ResolveTargets: map[string]map[string]time.Duration{"care": {"P1": time.Hour}}})
@@ -73,7 +74,6 @@ func RuntimeStatements(db string, now time.Time) (map[string]string, error) {
 				name string
 				fn   func() error
 			}{
-				{"alerts.latest", func() error { _, err := t.Latest(ctx, "care", 0, 50); return err }},
 				{"alerts.desk_events", func() error { _, err := t.DeskEvents(ctx, "care", []string{"al1", "al2"}); return err }},
 				{"alerts.desk_events_since", func() error { _, err := t.DeskEventsSince(ctx, []string{"care", "pr"}, since, 100); return err }},
 			}...)

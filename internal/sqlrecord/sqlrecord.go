@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ClickHouse/clickhouse-go/v2"
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 )
 
@@ -212,6 +213,16 @@ func Literal(v any) (string, error) {
 			parts[i], _ = Literal(s)
 		}
 		return "[" + strings.Join(parts, ", ") + "]", nil
+	case clickhouse.GroupSet: // a tuple: the set of an IN
+		parts := make([]string, len(x.Value))
+		for i, e := range x.Value {
+			lit, err := Literal(e)
+			if err != nil {
+				return "", err
+			}
+			parts[i] = lit
+		}
+		return "(" + strings.Join(parts, ", ") + ")", nil
 	}
 	return "", fmt.Errorf("no literal for %T", v)
 }

@@ -5,16 +5,18 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/ClickHouse/clickhouse-go/v2"
 )
 
 func TestBind(t *testing.T) {
 	at := time.Date(2026, 12, 7, 9, 0, 1, 0, time.FixedZone("CET", 3600))
-	got, err := Bind("SELECT '?', `a?`, x FROM t -- why?\nWHERE q = ? AND has(?, id) AND at >= ? AND n = ? AND b = ? AND z = ?",
-		"it's \\ ?", []string{"a", "b'"}, at, 42, true, time.Unix(0, 0))
+	got, err := Bind("SELECT '?', `a?`, x FROM t -- why?\nWHERE q = ? AND has(?, id) AND at >= ? AND n = ? AND b = ? AND z = ? AND id IN ?",
+		"it's \\ ?", []string{"a", "b'"}, at, 42, true, time.Unix(0, 0), clickhouse.GroupSet{Value: []any{"a", "b'"}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := "SELECT '?', `a?`, x FROM t -- why?\nWHERE q = 'it\\'s \\\\ ?' AND has(['a', 'b\\''], id) AND at >= toDateTime('2026-12-07 08:00:01', 'UTC') AND n = 42 AND b = 1 AND z = toDateTime(0)"
+	want := "SELECT '?', `a?`, x FROM t -- why?\nWHERE q = 'it\\'s \\\\ ?' AND has(['a', 'b\\''], id) AND at >= toDateTime('2026-12-07 08:00:01', 'UTC') AND n = 42 AND b = 1 AND z = toDateTime(0) AND id IN ('a', 'b\\'')"
 	if got != want {
 		t.Errorf("got\n%s\nwant\n%s", got, want)
 	}

@@ -1,0 +1,191 @@
+//go:build integration
+
+package sink
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/ClickHouse/clickhouse-go/v2"
+
+	"github.com/earshot-dev/earshot/post"
+)
+
+// readCost runs fn with a context that sums what ClickHouse reports
+// reading (its progress packets: rows and uncompressed bytes), for every
+// query fn sends.
+func readCost(fn func(ctx context.Context) error) (rows, bytes uint64, err error) {
+	var mu sync.Mutex
+	ctx := clickhouse.Context(context.Background(), clickhouse.WithProgress(func(p *clickhouse.Progress) {
+		mu.Lock()
+		rows, bytes = rows+p.Rows, bytes+p.Bytes
+		mu.Unlock()
+	}))
+	err = fn(ctx)
+	mu.Lock()
+	defer mu.Unlock()
+	return rows, bytes, err
+}
+
+// TestDeskReadsAreBounded: reading one alert for the desk (Find, and its
+// events) costs what the alert's own granules cost, not what the queue
+// holds: with 60,000 alerts of 1 KiB on the queue (each with its "created"
+// event) and 60,000 deleted posts, one alert's read stays within a few
+// index granules (8,192 rows each) and well under the bytes of one
+// granule's payloads (8 MiB here). A scan of the queue's events, of every
+// deletion, or of a granule's payloads is what made each desk action cost
+// tens of milliseconds, growing with the tables.
+func TestDeskReadsAreBounded(t *testing.T) {
+	conn, db := openTest(t)
+	ctx := context.Background()
+	if _, err := Migrate(ctx, conn, db); err != nil {
+		t.Fatal(err)
+	}
+	const n = 60_000
+	t0 := time.Now().UTC().Add(-time.Hour).Truncate(time.Second)
+	text := strings.Repeat("acme is down ", 80)
+	st := New(conn, db).AlertStage()
+	for lo := 0; lo < n; lo += 10_000 {
+		var items []*post.Item
+		for i := lo; i < lo+10_000; i++ {
+			id := fmt.Sprintf("b%d", i)
+			items = append(items, &post.Item{Post: &post.Post{Platform: "x", ID: id, Text: text, CreatedAt: t0},
+				Alert: &post.Alert{ID: id, Queue: "care", Priority: "P2", Rule: "r", CreatedAt: t0}})
+		}
+		if out, err := st(ctx, post.Batch{Items: items}); err != nil || len(out.Rejected) > 0 {
+			t.Fatalf("storing: %v", err)
+		}
+	}
+	if err := conn.Exec(ctx, fmt.Sprintf("INSERT INTO %s.deletions (post_key, deleted_at, inserted_at) SELECT concat('y:', toString(number)), now(), now() FROM system.numbers LIMIT %d", db, n)); err != nil {
+		t.Fatal(err)
+	}
+	// One part per table, as after the server's merges: a lookup by key
+	// reads a granule of each part the key may be in, so the bound below
+	// holds for a merged table (a table of many unmerged parts costs a
+	// granule per part, whatever the queries).
+	for _, table := range []string{"alerts", "alert_events", "deletions"} {
+		if err := conn.Exec(ctx, "OPTIMIZE TABLE "+db+"."+table+" FINAL"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tab := &AlertTables{Conn: conn, DB: db}
+	const id = "b31337"
+	if err := tab.AddDeskEvent(ctx, DeskEventRow{AlertID: id, Queue: "care", Event: "desk.claim", Actor: "rita", Assignee: "rita", At: t0, EventID: "c1", Seq: 1}); err != nil {
+		t.Fatal(err)
+	}
+	// A page of the newest 50 reads the queue's key columns (to order
+	// it), not every alert's payload (60,000 × 1 KiB here).
+	rows, bytes, err := readCost(func(ctx context.Context) error {
+		page, err := tab.Latest(ctx, "care", 0, 51)
+		if err == nil && len(page) != 51 {
+			err = fmt.Errorf("%d alerts", len(page))
+		}
+		return err
+	})
+	t.Logf("Latest: %d rows, %d bytes read", rows, bytes)
+	if err != nil || bytes > 16<<20 {
+		t.Errorf("Latest 51 of %d alerts read %d bytes (%v), want at most 16 MiB", n, bytes, err)
+	}
+	const maxRows, maxBytes = 4 * 8192, 1 << 20
+	for _, c := range []struct {
+		name string
+		read func(ctx context.Context) error
+	}{
+		{"Find", func(ctx context.Context) error {
+			r, ok, err := tab.Find(ctx, "care", id)
+			if err == nil && (!ok || r.ID != id) {
+				err = fmt.Errorf("found %v %q", ok, r.ID)
+			}
+			return err
+		}},
+		{"DeskEvents", func(ctx context.Context) error {
+			ev, err := tab.DeskEvents(ctx, "care", []string{id})
+			if err == nil && (len(ev[id]) != 1 || ev[id][0].EventID != "c1") {
+				err = fmt.Errorf("events %+v", ev)
+			}
+			return err
+		}},
+	} {
+		rows, bytes, err := readCost(c.read)
+		if err != nil {
+			t.Fatalf("%s: %v", c.name, err)
+		}
+		t.Logf("%s: %d rows, %d bytes read", c.name, rows, bytes)
+		if rows > maxRows || bytes > maxBytes {
+			t.Errorf("%s of one alert read %d rows, %d bytes; want at most %d rows, %d bytes", c.name, rows, bytes, maxRows, maxBytes)
+		}
+	}
+}
+
+// TestLatestAsTheView: Latest pages through what the alerts_latest view
+// gives (the spec of an alert's latest version: its newest row, without
+// deleted posts, with its first acknowledgement), ordered newest first:
+// alerts updated (a later post, a retraction) to another created_at and
+// post_key, a deleted post that was an earlier version's only, ties of
+// created_at, another queue, acknowledgements.
+func TestLatestAsTheView(t *testing.T) {
+	conn, db := openTest(t)
+	ctx := context.Background()
+	if _, err := Migrate(ctx, conn, db); err != nil {
+		t.Fatal(err)
+	}
+	t0 := time.Now().UTC().Add(-time.Hour).Truncate(time.Second)
+	st := New(conn, db).AlertStage()
+	put := func(postID string, a post.Alert) {
+		t.Helper()
+		if a.Queue == "" {
+			a.Queue = "care"
+		}
+		a.Priority, a.Rule = "P2", "r"
+		if out, err := st(ctx, post.Batch{Items: []*post.Item{{Post: &post.Post{Platform: "x", ID: postID, Text: "acme", CreatedAt: a.CreatedAt}, Alert: &a}}}); err != nil || len(out.Rejected) > 0 {
+			t.Fatalf("storing %s: %v", a.ID, err)
+		}
+	}
+	for i := range 40 {
+		put(fmt.Sprintf("p%d", i), post.Alert{ID: fmt.Sprintf("a%02d", i), CreatedAt: t0.Add(time.Duration(i/3) * time.Second)}) // ties of three
+	}
+	put("q1", post.Alert{ID: "other", Queue: "pr", CreatedAt: t0.Add(time.Hour)})
+	// a05 grows into an incident: a later post, a later time; a07 is
+	// retracted later still; a09's post is deleted; a11's first post is
+	// deleted after it moved to another.
+	time.Sleep(1100 * time.Millisecond) // a newer inserted_at
+	put("p5b", post.Alert{ID: "a05", CreatedAt: t0.Add(30 * time.Minute), Incident: "i", IncidentSize: 2})
+	put("p7", post.Alert{ID: "a07", CreatedAt: t0.Add(40 * time.Minute), Retracted: true})
+	put("p11b", post.Alert{ID: "a11", CreatedAt: t0.Add(20 * time.Second)})
+	if err := conn.Exec(ctx, fmt.Sprintf("INSERT INTO %s.deletions (post_key, deleted_at, inserted_at) SELECT arrayJoin(['x:p9', 'x:p11']), now(), now()", db)); err != nil {
+		t.Fatal(err)
+	}
+	tab := &AlertTables{Conn: conn, DB: db}
+	for _, id := range []string{"a03", "a05", "a05"} {
+		if err := tab.AddEvent(ctx, id, "care", "acknowledged", "rita", t0.Add(time.Minute), ""); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := tab.AddEvent(ctx, "a05", "care", "acknowledged", "sam", t0.Add(2*time.Minute), ""); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range [][2]int{{0, 10}, {0, 51}, {7, 5}, {30, 20}, {39, 3}, {100, 5}} {
+		got, err := tab.Latest(ctx, "care", p[0], p[1])
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := tab.query(ctx, fmt.Sprintf("WHERE queue = ? ORDER BY created_at DESC, alert_id LIMIT %d, %d", p[0], p[1]), "care")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != len(want) || p == [2]int{0, 51} && len(got) != 39 { // 40 on care, a09 deleted
+			t.Fatalf("page %v: %d alerts, the view %d", p, len(got), len(want))
+		}
+		for i := range got {
+			g, w := got[i], want[i]
+			if g.ID != w.ID || g.PostKey != w.PostKey || !g.CreatedAt.Equal(w.CreatedAt) || g.Retracted != w.Retracted || g.IncidentSize != w.IncidentSize ||
+				!g.AcknowledgedAt.Equal(w.AcknowledgedAt) || g.AcknowledgedBy != w.AcknowledgedBy || g.Payload != w.Payload {
+				t.Errorf("page %v, #%d: %+v\nthe view: %+v", p, i, g, w)
+			}
+		}
+	}
+}
