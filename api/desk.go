@@ -253,6 +253,20 @@ func mixesLookAlikes(s string) bool {
 	return false
 }
 
+// hasBidiControl reports whether s holds a bidi embedding, override or
+// isolate (U+202A to U+202E, U+2066 to U+2069): "refund \u202edenied"
+// is stored as typed but shown reversed, so a note or a link title would
+// read differently to the next responder than to its author. Right-to-left
+// text needs none of them (the Unicode algorithm orders it), and the marks
+// U+200E/U+200F, which only nudge neutral characters, stay allowed. The API
+// refuses such text in a new request; like mixesLookAlikes it is not part
+// of Check, so events stored before the rule fold as they did.
+func hasBidiControl(s string) bool {
+	return strings.IndexFunc(s, func(r rune) bool {
+		return (r >= '\u202a' && r <= '\u202e') || (r >= '\u2066' && r <= '\u2069')
+	}) >= 0
+}
+
 // Apply applies e to d. It returns the new desk and whether anything
 // changed: a repeated claim by the holder, or an assignment to the current
 // assignee, changes nothing. mayReassign is whether the actor may take over

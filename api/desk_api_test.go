@@ -156,6 +156,13 @@ func TestDeskBadInput(t *testing.T) {
 		"look-alike a":       {"assign", `{"assignee":"s\u0430m"}`, nil},
 		"look-alike o":       {"assign", `{"assignee":"t\u03bfm"}`, nil},
 		"look-alike in oidc": {"assign", `{"assignee":"oidc:https://idp.example.com/r\u0456ta"}`, nil},
+		// A bidi override or isolate reorders what the next reader sees:
+		// "refund \u202edenied\u202c" reads "refund deinED"... and worse.
+		"note with RLO":       {"notes", `{"text":"refund \u202edeined\u202c ok"}`, nil},
+		"note with LRE":       {"notes", `{"text":"a\u202ab"}`, nil},
+		"note with isolate":   {"notes", `{"text":"a\u2067b\u2069"}`, nil},
+		"note with PDF only":  {"notes", `{"text":"ab\u202c"}`, nil},
+		"link title with RLO": {"links", `{"url":"https://example.com/x","title":"ticket \u202e4321"}`, nil},
 	} {
 		r := e.do("responder-emea", "POST", a1+c.path, c.body, c.hdr...)
 		if r.code < 400 || r.code >= 500 {
@@ -166,6 +173,12 @@ func TestDeskBadInput(t *testing.T) {
 	for _, x := range a {
 		if x.Desk.Events != 0 {
 			t.Fatalf("bad input stored: %+v", x.Desk)
+		}
+	}
+	// Right-to-left text needs no override, and keeps its marks.
+	for _, text := range []string{"שלום 42", "مرحبا‏!", "a‎b"} {
+		if r := e.do("responder-emea", "POST", a1+"notes", `{"text":"`+text+`"}`); r.code != 200 {
+			t.Errorf("note %q: %d %s", text, r.code, r.body)
 		}
 	}
 	// A name in one script per word is a name.

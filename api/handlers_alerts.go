@@ -488,6 +488,11 @@ func (s *Server) scopeInsight(c *call, q insights.Query, params map[string]strin
 		if !has("region") {
 			return errorf(http.StatusForbidden, CodeOutOfScope, "query %s spans every region; your token is scoped to %v", q.Name, sc.Regions)
 		}
+		// As for markets below: a query left at every region is the
+		// caller's to narrow, not a 404 about a region called "".
+		if params["region"] == "" {
+			return errorf(http.StatusForbidden, CodeOutOfScope, "query %s without a region spans every region; your token is scoped to %v: give one of them as the region parameter", q.Name, sc.Regions)
+		}
 		if !slices.Contains(sc.Regions, params["region"]) {
 			return errorf(http.StatusNotFound, CodeNotFound, "region %q not found", truncate(params["region"], 40))
 		}

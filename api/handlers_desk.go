@@ -63,6 +63,13 @@ func (s *Server) deskAction(action string) func(*call) error {
 		if action == ActAssign && mixesLookAlikes(req.Assignee) {
 			return errorf(http.StatusBadRequest, CodeInvalid, "assignee %q: a word mixes Latin letters with look-alikes from another script", req.Assignee)
 		}
+		if action == ActNote && hasBidiControl(req.Text) || action == ActLink && hasBidiControl(req.Title) {
+			what := "note"
+			if action == ActLink {
+				what = "link title"
+			}
+			return errorf(http.StatusBadRequest, CodeInvalid, "%s: bidi embedding, override or isolate characters (U+202A to U+202E, U+2066 to U+2069) reorder what the next reader sees; write the text without them", what)
+		}
 		key := c.r.Header.Get("Idempotency-Key")
 		if len(key) > 128 {
 			return errorf(http.StatusBadRequest, CodeBadRequest, "Idempotency-Key: at most 128 bytes")

@@ -225,3 +225,40 @@ func TestMarketScopeOneAlert(t *testing.T) {
 		t.Errorf("DACH reading its own de1: %d %.200s", r.code, r.body)
 	}
 }
+
+// A region-scoped caller (or one scoped to regions and markets) leaving a
+// region-scoped query at every region (no region, or region "") is told
+// to narrow it to its regions, as a market-scoped one is for markets: 403
+// out_of_scope naming its regions, not 404 'region "" not found'.
+func TestRegionScopeEmptyRegion(t *testing.T) {
+	e := marketEnv(t)
+	for name, nt := range map[string]NewToken{
+		"analyst-emea":      {Name: "emil", Role: Analyst, Scope: Scope{Regions: []string{"EMEA"}}},
+		"analyst-emea-dach": {Name: "edda", Role: Analyst, Scope: Scope{Regions: []string{"EMEA"}, Markets: []string{"DACH"}}},
+	} {
+		_, secret, err := e.tokens.Create(nt)
+		if err != nil {
+			t.Fatal(err)
+		}
+		e.tok[name] = secret
+	}
+	for _, who := range []string{"analyst-emea", "analyst-emea-dach"} {
+		for _, c := range []struct{ query, body string }{
+			{"mentions_by_watchlist", `{"params":{"watchlist":"acme-gr"}}`},
+			{"mentions_by_watchlist", `{"params":{"watchlist":"acme-gr","region":""}}`},
+			{"markets_alerts_sla", `{"params":{"level":"market","market":"DACH"}}`},
+			{"markets_alerts_sla", `{"params":{"level":"market","region":"","market":"DACH"}}`},
+		} {
+			r := e.do(who, "POST", "/v1/insights/"+c.query, c.body)
+			if r.code != 403 || r.errCode() != CodeOutOfScope || !strings.Contains(string(r.body), "EMEA") {
+				t.Errorf("%s %s %s: %d %s, want 403 out_of_scope naming EMEA", who, c.query, c.body, r.code, r.body)
+			}
+		}
+		if r := e.do(who, "POST", "/v1/insights/markets_alerts_sla", `{"params":{"level":"market","region":"APAC","market":"DACH"}}`); r.code != 404 {
+			t.Errorf("%s: another region: %d %s, want 404", who, r.code, r.body)
+		}
+		if r := e.do(who, "POST", "/v1/insights/markets_alerts_sla", `{"params":{"level":"market","region":"EMEA","market":"DACH"}}`); r.code != 200 {
+			t.Errorf("%s: its own region: %d %s, want 200", who, r.code, r.body)
+		}
+	}
+}

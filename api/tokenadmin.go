@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -119,6 +120,11 @@ type TokenRequest struct {
 type TokenAdmin struct {
 	Config Config
 	By     string
+	// Org is the org file (route.org) whose markets, OrgMarkets, a new
+	// token's --markets must name; "" when no org file is known (the
+	// markets are then taken as given, with a warning).
+	Org        string
+	OrgMarkets []string
 }
 
 func (a TokenAdmin) open(change bool) (*TokenStore, error) {
@@ -192,6 +198,9 @@ func (a TokenAdmin) Create(r TokenRequest, stdout, stderr io.Writer) error {
 			return badRequest("--%s %q names nothing; leave the flag out for a token of the whole organisation", f.flag, f.raw)
 		}
 	}
+	if scope.Markets, err = a.knownMarkets(scope.Markets, stderr); err != nil {
+		return err
+	}
 	t, secret, err := s.CreateAudited(a.Config.StateDir, NewToken{Name: r.Name, Role: role, Scope: scope, TTL: ttl, CreatedBy: a.By})
 	if err != nil && t.ID == "" {
 		return requestError{err}
@@ -201,6 +210,32 @@ func (a TokenAdmin) Create(r TokenRequest, stdout, stderr io.Writer) error {
 	fmt.Fprintf(stderr, "token %s for %s (%s) created; it is shown this once:\n", t.ID, t.Name, t.Role)
 	fmt.Fprintln(stdout, secret)
 	return nil
+}
+
+// knownMarkets checks --markets against the org file's markets, when it
+// is known: a token for a market it does not define would see nothing and
+// look as if it worked. A market is compared without regard to case, as a
+// scope compares it, and takes the org file's spelling.
+func (a TokenAdmin) knownMarkets(ms []string, stderr io.Writer) ([]string, error) {
+	if len(ms) == 0 {
+		return ms, nil
+	}
+	if a.Org == "" {
+		fmt.Fprintf(stderr, "warning: --markets %s not checked: no org file (route.org) is known, so a misspelt market makes a token that sees nothing\n", strings.Join(ms, ","))
+		return ms, nil
+	}
+	out := make([]string, 0, len(ms))
+	for _, m := range ms {
+		i := slices.IndexFunc(a.OrgMarkets, func(o string) bool { return strings.EqualFold(o, m) })
+		if i < 0 {
+			if len(a.OrgMarkets) == 0 {
+				return nil, badRequest("--markets: %q, but the org file %s defines no markets", m, a.Org)
+			}
+			return nil, badRequest("--markets: unknown market %q: the org file %s defines %s", m, a.Org, strings.Join(a.OrgMarkets, ", "))
+		}
+		out = append(out, a.OrgMarkets[i])
+	}
+	return out, nil
 }
 
 func splitList(s string) []string {

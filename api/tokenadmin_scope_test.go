@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"errors"
 	"path/filepath"
+	"slices"
+	"strings"
 	"testing"
 )
 
@@ -46,5 +48,53 @@ func TestTokenCreateRefusesAScopeFlagThatNamesNothing(t *testing.T) {
 	}
 	if len(ts) != 1 || len(ts[0].Scope.Markets) != 1 || ts[0].Scope.Markets[0] != "DACH" {
 		t.Fatalf("tokens %+v, want the one DACH token", ts)
+	}
+}
+
+// --markets names markets of the org file when it is known: a market it
+// does not define (a typo, "Atlantis") makes no token, since a token for
+// it would see nothing and look as if it worked. A market in another case
+// takes the org file's spelling. Without a known org file the markets are
+// taken as given, and stderr says they were not checked.
+func TestTokenCreateChecksMarketsAgainstTheOrgFile(t *testing.T) {
+	dir := t.TempDir()
+	cfg := DefaultConfig()
+	cfg.StateDir, cfg.TokensFile = dir, filepath.Join(dir, "tokens.json")
+	a := TokenAdmin{Config: cfg, By: "ops", Org: "org.yaml", OrgMarkets: []string{"DACH", "Nordics"}}
+	for _, m := range []string{"Atlantis", "DACH,Atlantis", "DAC", "DACH\u200b"} {
+		var out, errOut bytes.Buffer
+		err := a.Create(TokenRequest{Name: "x", Role: "responder", Markets: m, Expires: "0"}, &out, &errOut)
+		if !errors.Is(err, ErrTokenRequest) || !strings.Contains(err.Error(), "org.yaml") || out.Len() > 0 {
+			t.Errorf("--markets %q: err %v, out %q: want a refused request naming the org file", m, err, out.String())
+		}
+	}
+	var out, errOut bytes.Buffer
+	if err := a.Create(TokenRequest{Name: "dach", Role: "responder", Markets: "dach,Nordics", Expires: "0"}, &out, &errOut); err != nil {
+		t.Fatalf("known markets: %v", err)
+	}
+	noOrg := TokenAdmin{Config: cfg, By: "ops"}
+	out.Reset()
+	errOut.Reset()
+	if err := noOrg.Create(TokenRequest{Name: "atl", Role: "responder", Markets: "Atlantis", Expires: "0"}, &out, &errOut); err != nil {
+		t.Fatalf("no org file: %v", err)
+	}
+	if !strings.Contains(errOut.String(), "not checked") {
+		t.Errorf("no org file: stderr %q, want a warning that the markets were not checked", errOut.String())
+	}
+	ts, err := noOrg.open(false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	list, err := ts.List()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, x := range list {
+		got = append(got, x.Name+":"+strings.Join(x.Scope.Markets, "+"))
+	}
+	slices.Sort(got)
+	if want := []string{"atl:Atlantis", "dach:DACH+Nordics"}; !slices.Equal(got, want) {
+		t.Errorf("tokens %v, want %v", got, want)
 	}
 }

@@ -125,6 +125,8 @@ try {
     const c = u.checkAssignee(n, people);
     return c.error ? "error" : c.warn ? "warn" : c.name;
   });
+  // A note or link title stored before bidi controls were refused.
+  r.inert = ["refund \u202edeined\u202c ok", "a\u2067b\u2069", "\u05e9\u05dc\u05d5\u05dd\u200f 42", "", undefined].map(u.inert);
 } catch (e) { r.error = String(e.stack || e); }
 document.getElementById("out").textContent = JSON.stringify(r);
 </script></body></html>`
@@ -162,7 +164,7 @@ func TestDeskFunctionsInChromium(t *testing.T) {
 		Filters                                                                     []bool
 		SSE                                                                         []string
 		SSERest, Order, Error                                                       string
-		Retract, Snooze, Assignee                                                   []string
+		Retract, Snooze, Assignee, Inert                                            []string
 	}
 	if err := json.Unmarshal([]byte(html.UnescapeString(m[1])), &r); err != nil {
 		t.Fatalf("%v: %s", err, m[1])
@@ -211,6 +213,11 @@ func TestDeskFunctionsInChromium(t *testing.T) {
 	// warns; a Cyrillic name and an OIDC user with a Cyrillic name do not.
 	if want := []string{"sam", "sám", "error", "error", "error", "error", "error", "error", "warn", "сам", "oidc:https://id.example/иван", "Zoë"}; jsonOf(r.Assignee) != jsonOf(want) {
 		t.Errorf("assignee:\n%q\nwant\n%q", r.Assignee, want)
+	}
+	// A bidi control stored before they were refused is shown as a
+	// visible mark, so it reorders nothing; RTL text and its marks stay.
+	if want := []string{"refund [U+202E]deined[U+202C] ok", "a[U+2067]b[U+2069]", "\u05e9\u05dc\u05d5\u05dd\u200f 42", "", ""}; jsonOf(r.Inert) != jsonOf(want) {
+		t.Errorf("inert:\n%q\nwant\n%q", r.Inert, want)
 	}
 	if want := []string{`desk a1 {"id":"a1"}`}; strings.Join(r.SSE, "|") != strings.Join(want, "|") || r.SSERest != "id: a2\nevent: alert\ndata: {\"id\"" {
 		t.Errorf("parseSSE: %q rest %q", r.SSE, r.SSERest)

@@ -19,6 +19,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/robfig/cron/v3"
+
+	"github.com/earshot-dev/earshot/internal/mailaddr"
 )
 
 // Sections, in the order a digest shows them.
@@ -192,6 +194,9 @@ func (a Audience) validate(key string, k Known) error {
 		if addr, err := mail.ParseAddress(e); err != nil || addr.Address != e {
 			errs = append(errs, fmt.Errorf("%s: audience.emails: %q is not a bare email address", key, e))
 		}
+	}
+	for _, err := range mailaddr.Check(a.Emails) {
+		errs = append(errs, fmt.Errorf("%s: audience.emails: %w", key, err))
 	}
 	if len(a.Emails) > 0 {
 		if _, err := a.emailChannel(k.Channels); err != nil {

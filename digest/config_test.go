@@ -93,6 +93,21 @@ func TestValidate(t *testing.T) {
 	bad(func(d *Digest) { d.Schedule, d.Period = "* * * * *", time.Hour }, "digests run at most hourly")
 	bad(func(d *Digest) { d.Top = 1e9 }, "top:")
 	bad(func(d *Digest) { d.Name = "!!!" }, "name:")
+	// One person is one recipient: a repeat, in any case, is refused (one
+	// message would list them twice), and so is a domain that reads as
+	// another (Cyrillic а in exаmple.com; a label all of look-alikes).
+	bad(func(d *Digest) { d.Audience.Emails = []string{"a@x.org", "a@x.org"} }, `audience.emails: "a@x.org" is given twice`)
+	bad(func(d *Digest) { d.Audience.Emails = []string{"a@x.org", "A@X.org"} }, `audience.emails: "A@X.org" is given twice`)
+	bad(func(d *Digest) { d.Audience.Emails = []string{"a@ex\u0430mple.com"} }, "audience.emails: \"a@ex\u0430mple.com\": its domain")
+	bad(func(d *Digest) { d.Audience.Emails = []string{"a@\u0435\u0445\u0430.com"} }, "its domain")
+	bad(func(d *Digest) { d.Audience.Emails = []string{"a@exa\u200bmple.com"} }, "audience.emails")
+	for _, ok := range [][]string{{"a@x.org", "b@x.org"}, {"a@m\u00fcnchen.de"}, {"a@\u043f\u0440\u0438\u043c\u0435\u0440.\u0440\u0444"}} {
+		d := good
+		d.Audience.Emails = ok
+		if err := Validate([]Digest{d}, k); err != nil {
+			t.Errorf("emails %q refused: %v", ok, err)
+		}
+	}
 	// A name is shown in the subject, chat summaries, `digest list` and the
 	// page: no line breaks, and nothing that reorders or hides what is read.
 	for _, name := range []string{"legal\nweekly", "legal\r\nBcc: x@evil.org", "legal \u202eylkeew", "legal\u200bweekly", "legal\u2028weekly", "legal\xffweekly"} {

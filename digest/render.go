@@ -131,7 +131,29 @@ func (r *Report) subject(loc *time.Location) string {
 	if r.This.Mentions == 0 {
 		s = r.Name + ": no posts in this period"
 	}
-	return oneLine(s + ", " + r.Since.In(loc).Format("2 Jan") + " to " + r.Until.In(loc).Format("2 Jan 2006"))
+	return oneLine(s + ", " + subjectPeriod(r.Since.In(loc), r.Until.In(loc)))
+}
+
+// subjectPeriod is a period in a subject: its dates, and its times too when
+// it is shorter than a day ("7 Dec to 7 Dec 2026" says nothing of an
+// hourly digest). A day that summer time shortened, from midnight to
+// midnight, is still a day. The year is said once, unless the period
+// crosses one.
+func subjectPeriod(since, until time.Time) string {
+	midnight := func(t time.Time) bool { return t.Hour() == 0 && t.Minute() == 0 && t.Second() == 0 }
+	from := "2 Jan"
+	if since.Year() != until.Year() {
+		from = "2 Jan 2006"
+	}
+	if until.Sub(since) >= 24*time.Hour || (midnight(since) && midnight(until)) {
+		return since.Format(from) + " to " + until.Format("2 Jan 2006")
+	}
+	y1, m1, d1 := since.Date()
+	y2, m2, d2 := until.Date()
+	if y1 == y2 && m1 == m2 && d1 == d2 {
+		return since.Format("2 Jan 2006 15:04") + " to " + until.Format("15:04 MST")
+	}
+	return since.Format(from+" 15:04") + " to " + until.Format("2 Jan 2006 15:04 MST")
 }
 
 func (r *Report) summary(loc *time.Location) string {

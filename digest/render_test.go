@@ -277,3 +277,33 @@ func TestMarketScope(t *testing.T) {
 		t.Errorf("a market-only scope is empty")
 	}
 }
+
+// A period shorter than a day says its times ("7 Dec to 7 Dec 2026" told
+// an hourly digest's reader nothing); a day or longer keeps dates only,
+// a day that DST shortened included.
+func TestSubjectPeriod(t *testing.T) {
+	athens, err := time.LoadLocation("Europe/Athens")
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := func(s string) time.Time {
+		x, err := time.ParseInLocation("2006-01-02 15:04", s, athens)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return x
+	}
+	for _, c := range []struct{ since, until, want string }{
+		{"2026-12-07 09:00", "2026-12-07 10:00", ", 7 Dec 2026 09:00 to 10:00 EET"},
+		{"2026-12-06 23:00", "2026-12-07 00:00", ", 6 Dec 23:00 to 7 Dec 2026 00:00 EET"},
+		{"2026-12-31 18:00", "2027-01-01 06:00", ", 31 Dec 2026 18:00 to 1 Jan 2027 06:00 EET"},
+		{"2026-12-06 00:00", "2026-12-07 00:00", ", 6 Dec to 7 Dec 2026"},
+		{"2026-11-30 08:00", "2026-12-07 08:00", ", 30 Nov to 7 Dec 2026"},
+		{"2026-03-29 00:00", "2026-03-30 00:00", ", 29 Mar to 30 Mar 2026"}, // 23 hours: summer time begins
+	} {
+		r := &Report{Name: "care hourly", Since: at(c.since), Until: at(c.until)}
+		if got := r.subject(athens); !strings.HasSuffix(got, c.want) {
+			t.Errorf("%s to %s: subject %q, want it to end %q", c.since, c.until, got, c.want)
+		}
+	}
+}

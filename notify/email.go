@@ -15,6 +15,7 @@ import (
 
 	gomail "github.com/wneessen/go-mail"
 
+	"github.com/earshot-dev/earshot/internal/mailaddr"
 	"github.com/earshot-dev/earshot/internal/retry"
 	"github.com/earshot-dev/earshot/internal/secret"
 )
@@ -74,6 +75,9 @@ func (c SMTPConfig) validate(key string, from string, to []string, getenv func(s
 		if _, err := mail.ParseAddress(a); err != nil {
 			errs = append(errs, fmt.Errorf("%s.to: %q is not an email address", key, a))
 		}
+	}
+	for _, err := range mailaddr.Check(to) {
+		errs = append(errs, fmt.Errorf("%s.to: %w", key, err))
 	}
 	if c.CAFile != "" && read { // mounted where the channel sends from
 		if _, err := caPool(c.CAFile); err != nil {

@@ -154,6 +154,8 @@ func TestEmailValidate(t *testing.T) {
 		"starttls":     {Channel{Kind: Email, From: "a@b.c", To: []string{"d@e.f"}, SMTP: SMTPConfig{Host: "h", StartTLS: "maybe"}}, "starttls"},
 		"user no pw":   {Channel{Kind: Email, From: "a@b.c", To: []string{"d@e.f"}, SMTP: SMTPConfig{Host: "h", Username: "u"}}, "password"},
 		"port":         {Channel{Kind: Email, From: "a@b.c", To: []string{"d@e.f"}, SMTP: SMTPConfig{Host: "h", Port: 1e6}}, "port"},
+		"to twice":     {Channel{Kind: Email, From: "a@b.c", To: []string{"d@e.f", "Dee <D@E.f>"}, SMTP: SMTPConfig{Host: "h"}}, `"Dee <D@E.f>" is given twice`},
+		"look-alike":   {Channel{Kind: Email, From: "a@b.c", To: []string{"d@ex\u0430mple.com"}, SMTP: SMTPConfig{Host: "h"}}, "its domain"},
 	} {
 		tc.c.Queues = []string{"q"}
 		err := Config{Channels: map[string]Channel{"m": tc.c}}.Validate(getenv)

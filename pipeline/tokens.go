@@ -1,9 +1,11 @@
 package pipeline
 
 import (
+	"fmt"
 	"io"
 
 	"github.com/earshot-dev/earshot/api"
+	"github.com/earshot-dev/earshot/route"
 )
 
 // TokenFlags are the flags of `earshot token create|list|revoke`.
@@ -23,6 +25,19 @@ func TokenCommand(sub string, args []string, f TokenFlags, stdout, stderr io.Wri
 			return err
 		}
 		a.Config = cfg.API
+		// A new token's markets are checked against the org file's; with
+		// --tokens and --state-dir the configuration, and so the org file,
+		// is not read, and they are taken as given (with a warning).
+		if sub == "create" && cfg.Route.Org != "" {
+			org, err := route.LoadOrg(cfg.Route.Org)
+			if err != nil {
+				return fmt.Errorf("the org file, which names the markets: %w", err)
+			}
+			a.Org = cfg.Route.Org
+			for _, m := range org.Markets {
+				a.OrgMarkets = append(a.OrgMarkets, m.Name)
+			}
+		}
 	}
 	if f.StateDir != "" {
 		a.Config.StateDir = f.StateDir

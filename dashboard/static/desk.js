@@ -239,6 +239,14 @@ function checkSnooze(t, now) {
   return "";
 }
 
+// inert shows each bidi embedding, override or isolate (U+202A–U+202E,
+// U+2066–U+2069) of a note or link title as a visible mark ("[U+202E]"),
+// so that one stored before the API refused them cannot reorder what the
+// next reader sees. Right-to-left text and the marks U+200E/U+200F stay.
+function inert(s) {
+  return String(s ?? "").replace(/[\u202a-\u202e\u2066-\u2069]/g, c => `[U+${c.codePointAt(0).toString(16).toUpperCase()}]`);
+}
+
 // checkAssignee reads the name typed to assign to: {name} (trimmed, NFC),
 // with error when the API would refuse it (empty, over 512 bytes, a
 // control, invisible, bidi or filler character), or warn when it is a name
@@ -280,7 +288,7 @@ function mergeLive(old, a) {
   return { ...a, desk: d };
 }
 
-window.earshotDesk = { segments, safeURL, passes, order, parseSSE, stateOf, slaText, mergeLive, snoozeFor, checkSnooze, checkAssignee };
+window.earshotDesk = { segments, safeURL, passes, order, parseSSE, stateOf, slaText, mergeLive, snoozeFor, checkSnooze, checkAssignee, inert };
 
 // ---- the page ----
 
@@ -501,11 +509,11 @@ function renderDetail() {
     fact("handed off from", a.handed_off_from)));
 
   $("#a-notes").replaceChildren(...(d.notes || []).map(n =>
-    el("li", { class: "note-item" }, el("div", { class: "meta" }, el("b", {}, n.author), " · " + when(n.at)), el("div", { class: "body" }, n.text))));
+    el("li", { class: "note-item" }, el("div", { class: "meta" }, el("b", {}, n.author), " · " + when(n.at)), el("div", { class: "body" }, inert(n.text)))));
   if (!(d.notes || []).length) $("#a-notes").append(el("li", { class: "muted" }, "no notes yet"));
   $("#a-links").replaceChildren(...(d.links || []).map(l => {
     const href = safeURL(l.url);
-    const label = l.title || l.url;
+    const label = inert(l.title) || l.url;
     return el("li", {}, href ? el("a", { href, rel: "noopener noreferrer nofollow", target: "_blank" }, label) : el("span", { class: "bad-link" }, label),
       l.title ? el("span", { class: "muted" }, " " + l.url) : "", el("span", { class: "muted" }, " · " + l.author + " · " + when(l.at)));
   }));
