@@ -353,7 +353,8 @@ function renderList() {
   S.shown = shown.map(key);
   $("#count").textContent = `${matching} of ${all.length} alerts` + (matching > shown.length ? ` (the first ${shown.length} shown: narrow the filters)` : "");
   $("#list").replaceChildren(...shown.map(a => {
-    const d = a.desk || {}, p = postOf(a), st = stateOf(a, now), pv = postView(p);
+    const d = a.desk || {}, p = postOf(a), st = stateOf(a, now);
+    const pv = postView({ author: p.author, text: String(p.text || "").slice(0, 300) }); // a row reads the excerpt only: no pass over a long post per redraw
     const sla = slaText(a, now);
     const notes = (d.notes || []).length;
     return el("li", { "data-key": key(a), "data-id": a.id, "data-state": d.state || "new", "data-assignee": d.assignee || "", "data-notes": String(notes),
