@@ -68,3 +68,32 @@ func TestWriteAlertsEscapesTerminalControls(t *testing.T) {
 		t.Errorf("table:\n%q", out.String())
 	}
 }
+
+// An error's code is said once: the CLI printed `400 invalid: invalid:
+// resolve needs an outcome …` (the desk's sentinel error repeated in the
+// message), and `409 conflict: claim …: conflict: …`.
+func TestDeskClientSaysTheCodeOnce(t *testing.T) {
+	e := newEnv(t)
+	srv := httptest.NewServer(e.srv)
+	defer srv.Close()
+	ctx := context.Background()
+	rita := DeskClient{URL: srv.URL, Token: e.tok["responder-emea"]}
+	_, invalid := rita.Act(ctx, "care-emea", "a1", ActResolve, DeskRequest{})
+	if _, err := rita.Act(ctx, "care-emea", "a1", ActResolve, DeskRequest{Outcome: "replied"}); err != nil {
+		t.Fatal(err)
+	}
+	_, conflict := rita.Act(ctx, "care-emea", "a1", ActClaim, DeskRequest{})
+	for _, c := range []struct {
+		err  error
+		code string
+	}{{invalid, CodeInvalid}, {conflict, CodeConflict}} {
+		var ae *APIError
+		if !errors.As(c.err, &ae) || ae.Code != c.code {
+			t.Errorf("%v, want a %s APIError", c.err, c.code)
+			continue
+		}
+		if n := strings.Count(c.err.Error(), c.code+":"); n != 1 || strings.HasPrefix(ae.Msg, c.code+":") {
+			t.Errorf("%q says %q %d times (message %q)", c.err, c.code, n, ae.Msg)
+		}
+	}
+}

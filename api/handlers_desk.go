@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"net/http"
+	"strings"
 	"time"
 )
 
@@ -90,9 +91,9 @@ func (s *Server) deskAction(action string) func(*call) error {
 		case errors.Is(err, ErrAlertNotFound):
 			return errorf(http.StatusNotFound, CodeNotFound, "alert %q not found on queue %q", id, q)
 		case errors.Is(err, ErrDeskInvalid):
-			return errorf(http.StatusBadRequest, CodeInvalid, "%s", err.Error())
+			return errorf(http.StatusBadRequest, CodeInvalid, "%s", reason(err, ErrDeskInvalid))
 		case errors.Is(err, ErrDeskConflict):
-			return errorf(http.StatusConflict, CodeConflict, "%s %s/%s: %s", action, q, id, err.Error())
+			return errorf(http.StatusConflict, CodeConflict, "%s %s/%s: %s", action, q, id, reason(err, ErrDeskConflict))
 		case err != nil:
 			return err
 		}
@@ -117,4 +118,11 @@ func (s *Server) deskAction(action string) func(*call) error {
 		}
 		return c.json(http.StatusOK, s.scopeAlert(c.id, a))
 	}
+}
+
+// reason is the message of err without its sentinel's own text in front
+// ("invalid: outcome …" → "outcome …"): the answer's code says it, and a
+// client printing "400 invalid: invalid: …" would say it twice.
+func reason(err, sentinel error) string {
+	return strings.TrimPrefix(err.Error(), sentinel.Error()+": ")
 }

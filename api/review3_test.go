@@ -3,6 +3,7 @@ package api
 import (
 	"encoding/json"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -61,6 +62,38 @@ func TestThemesMarketScopedCallerNarrowed(t *testing.T) {
 			} else if r.code != 404 {
 				t.Errorf("%s %s: %d %s, want 200 narrowed to DACH or 404", c, q, r.code, r.body)
 			}
+		}
+	}
+}
+
+// An empty region= or market= asks for every region or market: a caller
+// scoped to regions or markets gets 403 out_of_scope naming its own (as
+// the cookbook queries answer), not a 400 or a 404 about a region "";
+// an unscoped caller's empty value stays a bad request.
+func TestThemesEmptyRegionOrMarketOutOfScope(t *testing.T) {
+	e := themesEnv(t)
+	addCaller(t, e, "analyst-emea", NewToken{Name: "erin", Role: Analyst, Scope: Scope{Regions: []string{"EMEA"}}})
+	addCaller(t, e, "analyst-dach", NewToken{Name: "dana", Role: Analyst, Scope: Scope{Markets: []string{"DACH"}}})
+	for _, c := range []struct {
+		caller, query string
+		code          int
+		errCode, says string
+	}{
+		{"analyst-emea", "&region=", 403, CodeOutOfScope, "EMEA"},
+		{"analyst-emea", "&region=EMEA&region=", 403, CodeOutOfScope, "EMEA"},
+		{"analyst-dach", "&market=", 403, CodeOutOfScope, "DACH"},
+		{"analyst-emea", "&market=", 400, CodeBadRequest, "empty"}, // not scoped to markets
+		{"analyst", "&region=", 400, CodeBadRequest, "empty"},
+		{"analyst-emea", "", 200, "", ""},
+		{"analyst-emea", "&region=APAC", 404, CodeNotFound, "APAC"},
+	} {
+		r := e.do(c.caller, "GET", "/v1/insights/themes?"+themesWindow+c.query, "")
+		var ans struct {
+			Error struct{ Code, Message string } `json:"error"`
+		}
+		json.Unmarshal(r.body, &ans)
+		if r.code != c.code || ans.Error.Code != c.errCode || !strings.Contains(ans.Error.Message, c.says) {
+			t.Errorf("%s %s: %d %s, want %d %s saying %q", c.caller, c.query, r.code, r.body, c.code, c.errCode, c.says)
 		}
 	}
 }

@@ -141,6 +141,25 @@ func (s Scope) seesMarket(market string) bool {
 	return len(s.Markets) == 0 || market != "" && slices.ContainsFunc(s.Markets, func(m string) bool { return strings.EqualFold(m, market) })
 }
 
+// unique is s with each value once, in the order first given: markets
+// compare without regard to case (seesMarket), so "dach,DACH" is one
+// market, its first spelling kept; teams, brands and regions compare
+// exactly, as in does.
+func (s Scope) unique() Scope {
+	once := func(l []string, eq func(a, b string) bool) []string {
+		var out []string
+		for _, v := range l {
+			if !slices.ContainsFunc(out, func(o string) bool { return eq(o, v) }) {
+				out = append(out, v)
+			}
+		}
+		return out
+	}
+	same := func(a, b string) bool { return a == b }
+	s.Teams, s.Brands, s.Regions, s.Markets = once(s.Teams, same), once(s.Brands, same), once(s.Regions, same), once(s.Markets, strings.EqualFold)
+	return s
+}
+
 // in reports whether v is allowed by list (empty allows all).
 func in(list []string, v string) bool { return len(list) == 0 || slices.Contains(list, v) }
 

@@ -49,6 +49,14 @@ func (s *Server) findThemes(c *call) error {
 		}
 	}
 	sc := themes.Scope{Watchlists: q["watchlist"], Teams: q["team"], Regions: q["region"], Markets: q["market"]}
+	// An empty region or market asks for every one: for a caller scoped
+	// to regions or markets that is out of scope, said as the cookbook
+	// queries say it (not a bad request about a region called "").
+	if own := c.id.Scope; len(own.Regions) > 0 && slices.Contains(sc.Regions, "") {
+		return errorf(http.StatusForbidden, CodeOutOfScope, "themes without a region span every region; your token is scoped to %v: give one of them as the region parameter, or none for all of yours", own.Regions)
+	} else if len(own.Markets) > 0 && slices.Contains(sc.Markets, "") {
+		return errorf(http.StatusForbidden, CodeOutOfScope, "themes without a market span every market; your token is scoped to %v: give one of them as the market parameter, or none for all of yours", own.Markets)
+	}
 	for _, l := range [][]string{sc.Watchlists, sc.Teams, sc.Regions, sc.Markets} {
 		if len(l) > maxThemeScope {
 			return errorf(http.StatusBadRequest, CodeBadRequest, "at most %d values of each of watchlist, team, region and market", maxThemeScope)

@@ -3,6 +3,7 @@ package api
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -96,5 +97,48 @@ func TestTokenCreateChecksMarketsAgainstTheOrgFile(t *testing.T) {
 	slices.Sort(got)
 	if want := []string{"atl:Atlantis", "dach:DACH+Nordics"}; !slices.Equal(got, want) {
 		t.Errorf("tokens %v, want %v", got, want)
+	}
+}
+
+// A value given twice is stored once: `--markets dach,DACH` (one market in
+// two spellings, the org file's taken) or `--regions EMEA,EMEA`, with and
+// without a known org file, and at the store for any other caller.
+func TestTokenCreateStoresEachScopeValueOnce(t *testing.T) {
+	dir := t.TempDir()
+	cfg := DefaultConfig()
+	cfg.StateDir, cfg.TokensFile = dir, filepath.Join(dir, "tokens.json")
+	withOrg := TokenAdmin{Config: cfg, By: "ops", Org: "org.yaml", OrgMarkets: []string{"DACH", "Nordics"}}
+	noOrg := TokenAdmin{Config: cfg, By: "ops"}
+	var out, errOut bytes.Buffer
+	for _, c := range []struct {
+		a TokenAdmin
+		r TokenRequest
+	}{
+		{withOrg, TokenRequest{Name: "org", Role: "responder", Markets: "dach,DACH,Nordics,dach", Expires: "0"}},
+		{noOrg, TokenRequest{Name: "noorg", Role: "responder", Markets: "dach,DACH, Dach", Regions: "EMEA,EMEA", Teams: "greece,greece,apac", Brands: "acme,acme", Expires: "0"}},
+	} {
+		if err := c.a.Create(c.r, &out, &errOut); err != nil {
+			t.Fatalf("%s: %v", c.r.Name, err)
+		}
+	}
+	ts, err := noOrg.open(false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := ts.Create(NewToken{Name: "store", Role: Responder, Scope: Scope{Markets: []string{"Nordics", "nordics"}, Regions: []string{"APAC", "APAC"}}}); err != nil {
+		t.Fatal(err)
+	}
+	list, err := ts.List()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, x := range list {
+		s := x.Scope
+		got = append(got, fmt.Sprintf("%s:%v%v%v%v", x.Name, s.Teams, s.Brands, s.Regions, s.Markets))
+	}
+	slices.Sort(got)
+	if want := []string{"noorg:[greece apac][acme][EMEA][dach]", "org:[][][][DACH Nordics]", "store:[][][APAC][Nordics]"}; !slices.Equal(got, want) {
+		t.Errorf("tokens %q, want %q", got, want)
 	}
 }

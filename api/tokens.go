@@ -199,6 +199,7 @@ func (s *TokenStore) Create(n NewToken) (Token, string, error) {
 	if err := n.validate(); err != nil {
 		return Token{}, "", err
 	}
+	n.Scope = n.Scope.unique() // --markets dach,DACH is one market
 	var raw [32]byte
 	if _, err := rand.Read(raw[:]); err != nil {
 		return Token{}, "", err

@@ -16,6 +16,7 @@ import (
 // testPage loads the dashboard's app.js and runs its pure functions on the
 // cases below, writing the results as JSON into #out.
 const testPage = `<!doctype html><html><head><meta charset="utf-8"></head><body><pre id="out">not run</pre>
+<script src="/ui/inert.js"></script>
 <script src="/ui/app.js"></script>
 <script>
 const u = window.earshotUI, r = {};
@@ -46,6 +47,10 @@ try {
   r.themesImages = view.querySelectorAll("img, b").length;
   r.themesText = view.querySelector("tbody tr").textContent;
   r.themesNote = view.querySelector(".note").textContent;
+  // A theme's label and typical post, and a term, come from posts: a bidi
+  // control in them is shown as a mark and reorders nothing.
+  const bidi = u.themeRows({ themes: [{ label: "refund \u202eevil", posts: 1, sentiment: {}, representative: [{ text: "\u2067x\u2069 \u05e9\u05dc\u05d5\u05dd" }] }] })[0];
+  r.bidi = [bidi.label, bidi.example, u.bars([{ label: "a\u202eb", parts: [{ name: "mentions", v: 1, colour: "#000" }] }]).querySelector(".label").textContent];
   r.themesEmpty = u.themesView({ themes: [], posts: 0, read: 0, themed: 0 }).textContent;
 } catch (e) { r.error = String(e); }
 document.getElementById("out").textContent = JSON.stringify(r);
@@ -97,12 +102,16 @@ func TestAppFunctionsInChromium(t *testing.T) {
 		ThemesText      string
 		ThemesNote      string
 		ThemesEmpty     string
+		Bidi            []string
 	}
 	if err := json.Unmarshal([]byte(html.UnescapeString(m[1])), &r); err != nil {
 		t.Fatalf("%v: %s", err, m[1])
 	}
 	if r.Error != "" {
 		t.Fatal(r.Error)
+	}
+	if want := []string{"refund [U+202E]evil", "[U+2067]x[U+2069] \u05e9\u05dc\u05d5\u05dd", "a[U+202E]b"}; jsonOf(r.Bidi) != jsonOf(want) {
+		t.Errorf("bidi controls from posts: %q, want %q", r.Bidi, want)
 	}
 	distinct := func(name string, labels []string, n int) {
 		t.Helper()

@@ -22,7 +22,7 @@ func TestDeskPageServed(t *testing.T) {
 	mux.Handle("/ui/", http.StripPrefix("/ui", Handler()))
 	srv := httptest.NewServer(mux)
 	defer srv.Close()
-	for _, path := range []string{"/ui/desk", "/ui/desk?alert=a-1", "/ui/desk/", "/ui/desk.js", "/ui/desk.css"} {
+	for _, path := range []string{"/ui/desk", "/ui/desk?alert=a-1", "/ui/desk/", "/ui/desk.js", "/ui/desk.css", "/ui/inert.js"} {
 		res, err := http.Get(srv.URL + path)
 		if err != nil {
 			t.Fatal(err)
@@ -52,6 +52,7 @@ func TestDeskPageServed(t *testing.T) {
 }
 
 const deskTestPage = `<!doctype html><html><head><meta charset="utf-8"></head><body><pre id="out">not run</pre>
+<script src="/ui/inert.js"></script>
 <script src="/ui/desk.js"></script>
 <script>
 const u = window.earshotDesk, r = {};
@@ -127,6 +128,12 @@ try {
   });
   // A note or link title stored before bidi controls were refused.
   r.inert = ["refund \u202edeined\u202c ok", "a\u2067b\u2069", "\u05e9\u05dc\u05d5\u05dd\u200f 42", "", undefined].map(u.inert);
+  // A post from a platform with bidi controls in its text (a matched term
+  // beside one, byte spans of the text as stored) and its author's names.
+  const pv = u.postView({ text: "acme \u202erefund\u202c \u2066ok\u2069", author: { handle: "b\u202eob", name: "\u202eevil" } }, [{ start: 0, end: 4, term: "acme" }], []);
+  const pv2 = u.postView({ text: "\u05e9\u05dc\u05d5\u05dd acme" }, [], ["acme"]);
+  r.post = [pv.runs.map(s => (s.mark ? "[" + s.text + "]" : s.text)).join(""), pv.handle, pv.name, pv.excerpt,
+    pv2.runs.map(s => (s.mark ? "[" + s.text + "]" : s.text)).join(""), pv2.handle, pv2.name];
 } catch (e) { r.error = String(e.stack || e); }
 document.getElementById("out").textContent = JSON.stringify(r);
 </script></body></html>`
@@ -164,7 +171,7 @@ func TestDeskFunctionsInChromium(t *testing.T) {
 		Filters                                                                     []bool
 		SSE                                                                         []string
 		SSERest, Order, Error                                                       string
-		Retract, Snooze, Assignee, Inert                                            []string
+		Retract, Snooze, Assignee, Inert, Post                                      []string
 	}
 	if err := json.Unmarshal([]byte(html.UnescapeString(m[1])), &r); err != nil {
 		t.Fatalf("%v: %s", err, m[1])
@@ -218,6 +225,12 @@ func TestDeskFunctionsInChromium(t *testing.T) {
 	// visible mark, so it reorders nothing; RTL text and its marks stay.
 	if want := []string{"refund [U+202E]deined[U+202C] ok", "a[U+2067]b[U+2069]", "\u05e9\u05dc\u05d5\u05dd\u200f 42", "", ""}; jsonOf(r.Inert) != jsonOf(want) {
 		t.Errorf("inert:\n%q\nwant\n%q", r.Inert, want)
+	}
+	// A post's text and author as the page shows them: each bidi control a
+	// visible mark, the matched term still marked where its bytes are.
+	if want := []string{"[acme] [U+202E]refund[U+202C] [U+2066]ok[U+2069]", "@b[U+202E]ob", "[U+202E]evil", "acme [U+202E]refund[U+202C] [U+2066]ok[U+2069]",
+		"\u05e9\u05dc\u05d5\u05dd [acme]", "", ""}; jsonOf(r.Post) != jsonOf(want) {
+		t.Errorf("post:\n%q\nwant\n%q", r.Post, want)
 	}
 	if want := []string{`desk a1 {"id":"a1"}`}; strings.Join(r.SSE, "|") != strings.Join(want, "|") || r.SSERest != "id: a2\nevent: alert\ndata: {\"id\"" {
 		t.Errorf("parseSSE: %q rest %q", r.SSE, r.SSERest)

@@ -55,3 +55,43 @@ func TestValidateBoundsTheDedupMemoryOfAllChannels(t *testing.T) {
 		t.Errorf("%d channels with the default window: %v", MaxChannels, err)
 	}
 }
+
+// TestBidiControlsOfAPostAreShownAsMarks: a post's text and author come
+// from a platform and may carry bidi embeddings, overrides or isolates
+// (U+202A–U+202E, U+2066–U+2069), which would reorder what the Slack,
+// Teams or email reader sees after them ("refund \u202edenied" reads
+// "refund deined"). Every message shows each as a visible mark, as the
+// desk page does; right-to-left text stays.
+func TestBidiControlsOfAPostAreShownAsMarks(t *testing.T) {
+	it := alert("1", "care-emea", "P1", "refund \u202edenied\u202c \u2067x\u2069 \u05e9\u05dc\u05d5\u05dd")
+	it.Post.Author.Handle = "b\u202eob"
+	it.Matches[0].Keywords = []string{"re\u2066fund"}
+	v := viewOf(it, "")
+	if want := "refund [U+202E]denied[U+202C] [U+2067]x[U+2069] \u05e9\u05dc\u05d5\u05dd"; v.Excerpt != want {
+		t.Errorf("excerpt %q, want %q", v.Excerpt, want)
+	}
+	if v.Author != "b[U+202E]ob" {
+		t.Errorf("author %q", v.Author)
+	}
+	_, text, html, err := emailAlert(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	slackBody, err := slackAlert(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	teamsBody, err := teamsAlert(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, s := range map[string]string{"email text": text, "email html": html, "slack": string(slackBody), "teams": string(teamsBody)} {
+		if hasBidi(s) || strings.Contains(s, `\u202e`) || strings.Contains(s, `\u2066`) {
+			t.Errorf("%s keeps a bidi control: %q", name, s)
+		}
+	}
+}
+
+func hasBidi(s string) bool {
+	return strings.ContainsFunc(s, func(r rune) bool { return (r >= '\u202a' && r <= '\u202e') || (r >= '\u2066' && r <= '\u2069') })
+}

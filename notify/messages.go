@@ -64,6 +64,10 @@ func slackEscape(s string) string {
 // Replacers are built once: building one costs more than using it.
 var (
 	slackEntities = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;")
+	// bidiMarks shows each bidi embedding, override or isolate as a
+	// visible mark, as the desk page does (dashboard/static/inert.js).
+	bidiMarks = strings.NewReplacer("\u202a", "[U+202A]", "\u202b", "[U+202B]", "\u202c", "[U+202C]", "\u202d", "[U+202D]", "\u202e", "[U+202E]",
+		"\u2066", "[U+2066]", "\u2067", "[U+2067]", "\u2068", "[U+2068]", "\u2069", "[U+2069]")
 	markdownChars = strings.NewReplacer(`\`, `\\`, "[", `\[`, "]", `\]`, "(", `\(`, ")", `\)`, "*", `\*`, "_", `\_`, "`", "\\`", "<", "&lt;", ">", "&gt;", "#", `\#`)
 )
 
@@ -92,6 +96,15 @@ func breakBroadcasts(s string) string {
 	return b.String()
 }
 
+// markBidi shows each bidi control of untrusted text (U+202A–U+202E,
+// U+2066–U+2069) as a visible mark ("[U+202E]"): a post from a platform may
+// carry them, and in a message they would reorder what the reader sees
+// after them ("refund \u202edenied" reads "refund deined"). Right-to-left
+// text and the marks U+200E/U+200F stay. What is stored is not changed.
+func markBidi(s string) string {
+	return bidiMarks.Replace(s)
+}
+
 // markdownEscape makes untrusted text inert in the Markdown subset of an
 // Adaptive Card TextBlock: link and emphasis syntax is backslash-escaped.
 func markdownEscape(s string) string {
@@ -118,9 +131,9 @@ func viewOf(it *post.Item, deskBase string) view {
 	switch {
 	case a.Resolved != nil:
 		v.Retracted, v.Resolved = true, true
-		v.Closed = "Resolved on the desk by " + oneLine(truncate(a.Resolved.By, 200))
+		v.Closed = "Resolved on the desk by " + oneLine(markBidi(truncate(a.Resolved.By, 200)))
 		if a.Resolved.Outcome != "" {
-			v.Closed += " (" + oneLine(truncate(a.Resolved.Outcome, 50)) + ")"
+			v.Closed += " (" + oneLine(markBidi(truncate(a.Resolved.Outcome, 50))) + ")"
 		}
 		v.Closed += "."
 	case a.Retracted:
@@ -133,7 +146,7 @@ func viewOf(it *post.Item, deskBase string) view {
 		}
 		// One line each: a handle is untrusted (a pushed post, an RSS author)
 		// and a line break in it would forge a field of the message.
-		v.Author, v.Platform = oneLine(p.Author.Handle), oneLine(p.Platform)
+		v.Author, v.Platform = oneLine(markBidi(p.Author.Handle)), oneLine(markBidi(p.Platform))
 		if len(p.URLs) > 0 {
 			v.PostURL = p.URLs[0]
 		}
@@ -150,8 +163,10 @@ func viewOf(it *post.Item, deskBase string) view {
 			v.Why = "rule " + a.Rule + ": " + v.Why
 		}
 	}
-	v.Excerpt = truncate(v.Excerpt, excerptMax)
-	v.Why = truncate(v.Why, 500)
+	// Cut first (a 1 MiB post costs as a short one), mark, cut again: the
+	// marks lengthen the text.
+	v.Excerpt = truncate(markBidi(truncate(v.Excerpt, excerptMax)), excerptMax)
+	v.Why = truncate(markBidi(truncate(v.Why, 500)), 500)
 	if deskBase != "" { // Slack and Teams refuse a relative link: without desk_url there is none
 		v.Desk = DeskURL(deskBase, a.ID)
 	}

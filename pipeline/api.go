@@ -3,7 +3,6 @@ package pipeline
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
@@ -127,8 +126,8 @@ func newAPIPart(ctx context.Context, cfg Config, embedded bool, reg *prometheus.
 	if a.srv, err = api.New(cfg.API, d); err != nil {
 		return nil, err
 	}
-	if a.ln, err = net.Listen("tcp", cfg.API.Addr); err != nil {
-		return nil, fmt.Errorf("api: listening on %s: %w", cfg.API.Addr, err)
+	if a.ln, err = listen("api", cfg.API.Addr, "api.addr in the config (earshot api: --addr)"); err != nil {
+		return nil, err
 	}
 	ok = true
 	return a, nil

@@ -3,6 +3,7 @@ package pipeline
 import (
 	"context"
 	"errors"
+	"net"
 	"slices"
 	"strings"
 	"sync"
@@ -133,5 +134,43 @@ func TestConfigErrorsAreErrConfig(t *testing.T) {
 	}
 	if err := ConfigError(errors.New("x")); err.Error() != "x" {
 		t.Errorf("ConfigError changes the message: %q", err)
+	}
+}
+
+// TestTakenPortsFailAtStart: a second `earshot run` beside the first
+// (make run twice) finds the metrics or the API port taken: it stops at
+// start, before any stage runs, saying which address is taken and which
+// setting (or flag) moves it.
+func TestTakenPortsFailAtStart(t *testing.T) {
+	taken, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer taken.Close()
+	addr := taken.Addr().String()
+	for _, c := range []struct {
+		name    string
+		set     func(*Config)
+		setting []string
+	}{
+		{"metrics", func(cfg *Config) { cfg.Metrics.Addr = addr }, []string{"metrics.addr", "--metrics-addr"}},
+		{"api", func(cfg *Config) { cfg.Metrics.Addr, cfg.API.Addr = "127.0.0.1:0", addr }, []string{"api.addr"}},
+	} {
+		cfg := Default()
+		cfg.Match.Watchlists = "../deploy/examples/watchlists"
+		cfg.Route.Policy, cfg.Route.Org = "../deploy/examples/routing.yaml", "../deploy/examples/org.yaml"
+		cfg.API.StateDir = t.TempDir()
+		c.set(&cfg)
+		p, err := NewProcess(context.Background(), cfg, ProcessOptions{Name: Run, Alerts: &strings.Builder{}, Progress: time.Hour, ProgressTo: &strings.Builder{}})
+		if err == nil {
+			p.close()
+			t.Errorf("%s on a taken port %s: started", c.name, addr)
+			continue
+		}
+		for _, want := range append([]string{addr, "in use"}, c.setting...) {
+			if !strings.Contains(err.Error(), want) {
+				t.Errorf("%s on a taken port: %q does not say %q", c.name, err, want)
+			}
+		}
 	}
 }

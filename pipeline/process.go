@@ -109,8 +109,8 @@ func NewProcess(ctx context.Context, cfg Config, opt ProcessOptions) (_ *Process
 		batchWriterGC()
 	}
 	if cfg.Metrics.Addr != "" && opt.Name != API {
-		if p.metrics, err = net.Listen("tcp", cfg.Metrics.Addr); err != nil {
-			return nil, fmt.Errorf("metrics: listening on %s: %w", cfg.Metrics.Addr, err)
+		if p.metrics, err = listen("metrics", cfg.Metrics.Addr, "metrics.addr in the config or --metrics-addr (empty metrics.addr: no /metrics)"); err != nil {
+			return nil, err
 		}
 		p.closers = append(p.closers, func() { p.metrics.Close() })
 	}
@@ -241,6 +241,18 @@ func NewLogger(level string, w io.Writer) (*slog.Logger, error) {
 		return nil, ConfigError(fmt.Errorf("log level: %w", err))
 	}
 	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: l})), nil
+}
+
+// listen opens a listener of the process before any stage starts, so a
+// second `earshot run` beside the first (make run twice) stops at once:
+// the error names the address taken and the setting that moves it
+// ("127.0.0.1:0" takes any free port).
+func listen(what, addr, setting string) (net.Listener, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("%s: cannot listen on %s (is another earshot running there? set %s to a free address, 127.0.0.1:0 for any): %w", what, addr, setting, err)
+	}
+	return ln, nil
 }
 
 func (p *Process) close() {

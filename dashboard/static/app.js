@@ -121,7 +121,7 @@ function bars(items) {
   for (const i of items) for (const p of i.parts) if (!colours.has(p.name)) colours.set(p.name, p.colour);
   return el("div", {},
     el("div", { class: "bars" }, ...items.map(i => el("div", { class: "bar" },
-      el("span", { class: "label" }, i.label),
+      el("span", { class: "label" }, inert(i.label)),
       el("span", { class: "track" }, ...i.parts.map(p => el("span", { class: "fill", title: `${p.name}: ${fmt(p.v)}`, style: `width:${100 * p.v / max}%;background:${p.colour}` }))),
       el("span", { class: "value" }, fmt(i.parts.reduce((a, p) => a + p.v, 0)))))),
     el("div", { class: "legend" }, ...[...colours].map(([n, c]) => el("span", {}, el("i", { style: "background:" + c }), n))));
@@ -178,11 +178,11 @@ function growthText(t) {
 // trend, the sentiment parts and the most typical post.
 function themeRows(answer) {
   return ((answer && answer.themes) || []).map(t => ({
-    label: t.label,
+    label: inert(t.label), // the label and the example are words of posts (inert.js)
     posts: t.posts + (t.sampled ? " (est.)" : ""),
     trend: t.previous ? growthText(t) + " vs " + fmt(t.previous) : growthText(t),
     parts: ["negative", "neutral", "positive", "unknown"].map(n => ({ name: n, v: Number((t.sentiment || {})[n]) || 0, colour: sentimentColour[n] || "#bbb" })),
-    example: ((t.representative || [])[0] || {}).text || "",
+    example: inert(((t.representative || [])[0] || {}).text),
   }));
 }
 

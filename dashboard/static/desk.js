@@ -239,14 +239,6 @@ function checkSnooze(t, now) {
   return "";
 }
 
-// inert shows each bidi embedding, override or isolate (U+202A–U+202E,
-// U+2066–U+2069) of a note or link title as a visible mark ("[U+202E]"),
-// so that one stored before the API refused them cannot reorder what the
-// next reader sees. Right-to-left text and the marks U+200E/U+200F stay.
-function inert(s) {
-  return String(s ?? "").replace(/[\u202a-\u202e\u2066-\u2069]/g, c => `[U+${c.codePointAt(0).toString(16).toUpperCase()}]`);
-}
-
 // checkAssignee reads the name typed to assign to: {name} (trimmed, NFC),
 // with error when the API would refuse it (empty, over 512 bytes, a
 // control, invisible, bidi or filler character), or warn when it is a name
@@ -265,6 +257,21 @@ function checkAssignee(raw, known) {
     }
   }
   return { name };
+}
+
+// postView is what the page shows of a post (p) from a platform: its text
+// in runs with the matched terms marked (spans are byte ranges of the text
+// as stored, so the runs are cut first and each made inert after), the
+// author's handle and name, and the list's excerpt. Each bidi control is a
+// visible mark (inert), so no post reorders the page.
+function postView(p, spans, kws) {
+  const author = (p && p.author) || {};
+  return {
+    runs: segments(p && p.text, spans, kws).map(s => ({ ...s, text: inert(s.text) })),
+    handle: author.handle ? inert("@" + author.handle) : "",
+    name: inert(author.name),
+    excerpt: inert(String((p && p.text) || "").slice(0, 300)),
+  };
 }
 
 // The pure parts, for the page's tests.
@@ -288,7 +295,7 @@ function mergeLive(old, a) {
   return { ...a, desk: d };
 }
 
-window.earshotDesk = { segments, safeURL, passes, order, parseSSE, stateOf, slaText, mergeLive, snoozeFor, checkSnooze, checkAssignee, inert };
+window.earshotDesk = { segments, safeURL, passes, order, parseSSE, stateOf, slaText, mergeLive, snoozeFor, checkSnooze, checkAssignee, inert, postView };
 
 // ---- the page ----
 
@@ -347,17 +354,18 @@ function renderList() {
   $("#count").textContent = `${matching} of ${all.length} alerts` + (matching > shown.length ? ` (the first ${shown.length} shown: narrow the filters)` : "");
   $("#list").replaceChildren(...shown.map(a => {
     const d = a.desk || {}, p = postOf(a), st = stateOf(a, now);
+    const pv = postView({ author: p.author, text: String(p.text || "").slice(0, 300) }); // a row reads the excerpt only: no pass over a long post per redraw
     const sla = slaText(a, now);
     const notes = (d.notes || []).length;
     return el("li", { "data-key": key(a), "data-id": a.id, "data-state": d.state || "new", "data-assignee": d.assignee || "", "data-notes": String(notes),
       class: "row" + (key(a) === S.selected ? " selected" : "") + (a.retracted ? " retracted" : ""), tabindex: "-1" },
       el("span", { class: "prio " + a.priority }, a.priority),
       el("span", { class: "queue" }, a.queue),
-      el("span", { class: "state " + (d.state || "new") }, st + (d.assignee ? " · " + d.assignee : "") + (notes ? ` · ${notes} note${notes > 1 ? "s" : ""}` : "")),
+      el("span", { class: "state " + (d.state || "new") }, st + (d.assignee ? " · " + inert(d.assignee) : "") + (notes ? ` · ${notes} note${notes > 1 ? "s" : ""}` : "")),
       el("span", { class: "age", title: when(a.created_at) }, ago(a.created_at, now)),
       sla ? el("span", { class: "sla" + (sla === "SLA breached" ? " breached" : a.sla.near_breach ? " near" : "") }, sla) : "",
-      el("span", { class: "who" }, p.author && p.author.handle ? "@" + p.author.handle : ""),
-      el("span", { class: "excerpt" }, (p.text || "").slice(0, 300)));
+      el("span", { class: "who" }, pv.handle),
+      el("span", { class: "excerpt" }, pv.excerpt));
   }));
   if (!S.selected && shown.length) select(key(shown[0]), false);
   document.body.dataset.count = String(shown.length);
@@ -440,7 +448,7 @@ function select(k, scroll = true) {
 }
 
 function fact(name, value) {
-  return value === undefined || value === null || value === "" ? null : el("div", { class: "fact" }, el("dt", {}, name), el("dd", {}, String(value)));
+  return value === undefined || value === null || value === "" ? null : el("div", { class: "fact" }, el("dt", {}, name), el("dd", {}, inert(value)));
 }
 
 function renderDetail() {
@@ -482,12 +490,13 @@ function renderDetail() {
     for (const s of m.spans || []) spans.push(s);
     for (const k of m.keywords || []) kws.push(k);
   }
-  const text = el("p", { class: "text" }, ...segments(p.text, spans, kws).map(s => s.mark ? el("mark", { title: s.term || "" }, s.text) : s.text));
+  const pv = postView(p, spans, kws);
+  const text = el("p", { class: "text" }, ...pv.runs.map(s => s.mark ? el("mark", { title: s.term || "" }, s.text) : s.text));
   const author = p.author || {};
   $("#a-post").replaceChildren(
     el("div", { class: "byline" },
-      el("b", { class: "handle" }, author.handle ? "@" + author.handle : "(unknown author)"),
-      author.name ? el("span", {}, " " + author.name) : "",
+      el("b", { class: "handle" }, pv.handle || "(unknown author)"),
+      pv.name ? el("span", {}, " " + pv.name) : "",
       el("span", { class: "muted" }, " · " + (p.platform || "") + (author.followers ? " · " + Number(author.followers).toLocaleString("en") + " followers" : "") + " · " + when(p.created_at))),
     text,
     a.text_truncated ? el("p", { class: "note" }, `(the first ${Number(p.text ? new TextEncoder().encode(p.text).length : 0).toLocaleString("en")} of ${Number(a.text_bytes).toLocaleString("en")} bytes)`) : "");
@@ -509,13 +518,13 @@ function renderDetail() {
     fact("handed off from", a.handed_off_from)));
 
   $("#a-notes").replaceChildren(...(d.notes || []).map(n =>
-    el("li", { class: "note-item" }, el("div", { class: "meta" }, el("b", {}, n.author), " · " + when(n.at)), el("div", { class: "body" }, inert(n.text)))));
+    el("li", { class: "note-item" }, el("div", { class: "meta" }, el("b", {}, inert(n.author)), " · " + when(n.at)), el("div", { class: "body" }, inert(n.text)))));
   if (!(d.notes || []).length) $("#a-notes").append(el("li", { class: "muted" }, "no notes yet"));
   $("#a-links").replaceChildren(...(d.links || []).map(l => {
     const href = safeURL(l.url);
     const label = inert(l.title) || l.url;
     return el("li", {}, href ? el("a", { href, rel: "noopener noreferrer nofollow", target: "_blank" }, label) : el("span", { class: "bad-link" }, label),
-      l.title ? el("span", { class: "muted" }, " " + l.url) : "", el("span", { class: "muted" }, " · " + l.author + " · " + when(l.at)));
+      l.title ? el("span", { class: "muted" }, " " + l.url) : "", el("span", { class: "muted" }, " · " + inert(l.author) + " · " + when(l.at)));
   }));
 }
 
