@@ -235,19 +235,10 @@ func person(s string) bool {
 // new request; it is not part of Check, so events stored before the rule
 // fold as they did.
 func mixesLookAlikes(s string) bool {
-	latin, lookAlike := false, false
-	for _, r := range s + " " {
-		_, imitates := textnorm.Latin(unicode.ToLower(r))
-		switch {
-		case unicode.Is(unicode.Latin, r):
-			latin = true
-		case imitates:
-			lookAlike = true
-		case !unicode.IsLetter(r) && !unicode.IsMark(r): // the word ends
-			if latin && lookAlike {
-				return true
-			}
-			latin, lookAlike = false, false
+	words := strings.FieldsFunc(s, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsMark(r) })
+	for _, w := range words {
+		if sc := textnorm.Scripts(w); sc.Latin && sc.LookAlike {
+			return true
 		}
 	}
 	return false

@@ -1,5 +1,7 @@
 package textnorm
 
+import "unicode"
+
 // The confusables tables say which characters are invisible and which
 // letters of other scripts imitate Latin ones, so that "ac\u200Bme",
 // "\u0430cme" (a Cyrillic а) and "ᴀᴄᴍᴇ" (small capitals) can be read as
@@ -81,4 +83,29 @@ var table = map[rune]rune{
 	'ᴀ': 'a', 'ʙ': 'b', 'ᴄ': 'c', 'ᴅ': 'd', 'ᴇ': 'e', 'ꜰ': 'f', 'ɢ': 'g', 'ʜ': 'h', 'ɪ': 'i', 'ᴊ': 'j',
 	'ᴋ': 'k', 'ʟ': 'l', 'ᴍ': 'm', 'ɴ': 'n', 'ᴏ': 'o', 'ᴘ': 'p', 'ꞯ': 'q', 'ʀ': 'r', 'ꜱ': 's', 'ᴛ': 't',
 	'ᴜ': 'u', 'ᴠ': 'v', 'ᴡ': 'w', 'ʏ': 'y', 'ᴢ': 'z', 'ɑ': 'a', 'ɡ': 'g', 'ɩ': 'i',
+}
+
+// WordScripts is what a word is written in, as the mixed-script and
+// whole-script confusable checks see it: basic or extended Latin
+// letters, letters of another script that imitate Latin ones (Latin
+// above), and other letters.
+type WordScripts struct{ Latin, LookAlike, Other bool }
+
+// Scripts says which of the three a word holds. Marks, digits and
+// punctuation count as none: the caller decides where words end (the
+// desk at any non-letter, an email domain at its dots).
+func Scripts(word string) WordScripts {
+	var s WordScripts
+	for _, r := range word {
+		_, imitates := Latin(unicode.ToLower(r))
+		switch {
+		case unicode.Is(unicode.Latin, r):
+			s.Latin = true
+		case imitates:
+			s.LookAlike = true
+		case unicode.IsLetter(r):
+			s.Other = true
+		}
+	}
+	return s
 }

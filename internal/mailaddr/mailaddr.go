@@ -56,19 +56,7 @@ func Domain(d string) error {
 		}
 	}
 	for _, label := range strings.Split(d, ".") {
-		latin, lookAlike, other := false, false, false
-		for _, r := range label {
-			_, imitates := textnorm.Latin(unicode.ToLower(r))
-			switch {
-			case unicode.Is(unicode.Latin, r):
-				latin = true
-			case imitates:
-				lookAlike = true
-			case unicode.IsLetter(r):
-				other = true
-			}
-		}
-		if lookAlike && (latin || !other) {
+		if sc := textnorm.Scripts(label); sc.LookAlike && (sc.Latin || !sc.Other) {
 			return fmt.Errorf("its domain's label %q reads as Latin letters but holds Cyrillic or Greek look-alikes: write the domain in one script", label)
 		}
 	}
