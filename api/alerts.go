@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"sync"
@@ -611,12 +612,7 @@ func (h *Hub) Publish(a Alert) {
 func (h *Hub) Queues() []string {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	qs := make([]string, 0, len(h.subs))
-	for q := range h.subs {
-		qs = append(qs, q)
-	}
-	slices.Sort(qs)
-	return qs
+	return slices.Sorted(maps.Keys(h.subs))
 }
 
 // Subscribers counts the live feeds (a feed of several queues once).

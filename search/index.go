@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -280,12 +281,7 @@ func (x *Index) Compact(ctx context.Context, days []string) {
 func (x *Index) Days() []string {
 	x.mu.RLock()
 	defer x.mu.RUnlock()
-	days := make([]string, 0, len(x.shards))
-	for d := range x.shards {
-		days = append(days, d)
-	}
-	slices.Sort(days)
-	return days
+	return slices.Sorted(maps.Keys(x.shards))
 }
 
 // Retention is the configured window.
