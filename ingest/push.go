@@ -573,7 +573,7 @@ type pushServer struct {
 func ListenPush(p *Push) (*pushServer, error) {
 	l, err := net.Listen("tcp", p.cfg.Addr)
 	if err != nil {
-		return nil, fmt.Errorf("ingest.push: listening on %s: %w", p.cfg.Addr, err)
+		return nil, fmt.Errorf("ingest.push: cannot listen on %s (is another earshot running there? set ingest.push.addr to a free address, 127.0.0.1:0 for any): %w", p.cfg.Addr, err)
 	}
 	s := &pushServer{Push: p, srv: &http.Server{Handler: p, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute}, done: make(chan error, 1)}
 	go func() { s.done <- s.srv.Serve(l) }()
