@@ -47,6 +47,17 @@ func (s *Server) queue(c *call) (string, error) {
 	return q, nil
 }
 
+// alertPath reads the path's queue (as queue does) and alert id.
+func (s *Server) alertPath(c *call) (queue, id string, err error) {
+	if queue, err = s.queue(c); err != nil {
+		return "", "", err
+	}
+	if id, err = pathID(c, "id", alertID); err != nil {
+		return "", "", err
+	}
+	return queue, id, nil
+}
+
 func (s *Server) alerts() (AlertStore, error) {
 	if s.d.Alerts == nil {
 		return nil, errorf(http.StatusServiceUnavailable, CodeNotConfigured, "no alert store is configured")
@@ -97,11 +108,7 @@ func (s *Server) getAlert(c *call) error {
 	if !ok {
 		return errorf(http.StatusServiceUnavailable, CodeNotConfigured, "the alert store cannot read one alert")
 	}
-	q, err := s.queue(c)
-	if err != nil {
-		return err
-	}
-	id, err := pathID(c, "id", alertID)
+	q, id, err := s.alertPath(c)
 	if err != nil {
 		return err
 	}
@@ -122,11 +129,7 @@ func (s *Server) ackAlert(c *call) error {
 	if err != nil {
 		return err
 	}
-	q, err := s.queue(c)
-	if err != nil {
-		return err
-	}
-	id, err := pathID(c, "id", alertID)
+	q, id, err := s.alertPath(c)
 	if err != nil {
 		return err
 	}

@@ -46,11 +46,7 @@ func (s *Server) deskAction(action string) func(*call) error {
 		if err != nil {
 			return err
 		}
-		q, err := s.queue(c)
-		if err != nil {
-			return err
-		}
-		id, err := pathID(c, "id", alertID)
+		q, id, err := s.alertPath(c)
 		if err != nil {
 			return err
 		}
