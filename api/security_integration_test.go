@@ -7,15 +7,12 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/earshot-dev/earshot/insights"
 	"github.com/earshot-dev/earshot/post"
@@ -53,54 +50,22 @@ func TestScopesOnClickHouse(t *testing.T) {
 		t.Fatalf("storing alerts: %v %+v", err, out.Rejected)
 	}
 
-	dir := t.TempDir()
-	cfg := DefaultConfig()
-	cfg.Addr, cfg.StateDir = "127.0.0.1:0", dir
-	tokens, _ := OpenTokens(cfg.Tokens(), nil)
-	audit, err := OpenAudit(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer audit.Close()
-	store, err := watchlist.Open(filepath.Join(dir, "watchlists"), watchlist.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer store.Close()
-	for _, s := range []watchlist.Spec{
-		{ID: "acme-gr", Team: "greece", Regions: []string{"EMEA"}, Keywords: []string{"acme"}},
-		{ID: "apac-list", Team: "apac", Regions: []string{"APAC"}, Keywords: []string{"secret-apac-term"}},
-	} {
-		if _, err := store.Apply(ctx, "seed", s, 0); err != nil {
-			t.Fatal(err)
-		}
-	}
 	cat, err := insights.Load()
 	if err != nil {
 		t.Fatal(err)
 	}
 	cat.Limits = insights.DefaultConfig()
-	srv, err := New(cfg, Deps{Tokens: tokens, Audit: audit, Watchlists: store, Alerts: &CHAlerts{Table: &sink.AlertTables{Conn: conn, DB: db}},
+	ts, tok := scopedServer(t, []watchlist.Spec{
+		{ID: "acme-gr", Team: "greece", Regions: []string{"EMEA"}, Keywords: []string{"acme"}},
+		{ID: "apac-list", Team: "apac", Regions: []string{"APAC"}, Keywords: []string{"secret-apac-term"}},
+	}, Deps{Alerts: &CHAlerts{Table: &sink.AlertTables{Conn: conn, DB: db}},
 		Insights: insights.Bound{Catalog: cat, Conn: conn, DB: db},
-		Queues:   map[string]QueueInfo{"care": {Team: "care-emea", Region: "EMEA"}}, Registerer: prometheus.NewRegistry()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ts := httptest.NewServer(srv)
-	defer ts.Close()
-	tok := map[string]string{}
-	for name, nt := range map[string]NewToken{
+		Queues:   map[string]QueueInfo{"care": {Team: "care-emea", Region: "EMEA"}}}, map[string]NewToken{
 		"rita":  {Name: "rita", Role: Responder, Scope: Scope{Regions: []string{"EMEA"}}},
 		"anna":  {Name: "anna", Role: Analyst, Scope: Scope{Teams: []string{"greece"}}},
 		"ann":   {Name: "ann", Role: Analyst},
 		"greek": {Name: "greek-admin", Role: Admin, Scope: Scope{Teams: []string{"greece"}}},
-	} {
-		_, s, err := tokens.Create(nt)
-		if err != nil {
-			t.Fatal(err)
-		}
-		tok[name] = s
-	}
+	})
 	call := func(who, method, path, body string) (int, string) {
 		t.Helper()
 		req, _ := http.NewRequest(method, ts.URL+path, strings.NewReader(body))

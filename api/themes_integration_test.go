@@ -8,14 +8,10 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/earshot-dev/earshot/insights/themes"
 	"github.com/earshot-dev/earshot/post"
@@ -44,47 +40,14 @@ func TestThemesOnClickHouse(t *testing.T) {
 		t.Fatalf("storing posts: %v %+v", err, out.Rejected)
 	}
 
-	dir := t.TempDir()
-	cfg := DefaultConfig()
-	cfg.Addr, cfg.StateDir = "127.0.0.1:0", dir
-	tokens, _ := OpenTokens(cfg.Tokens(), nil)
-	audit, err := OpenAudit(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer audit.Close()
-	store, err := watchlist.Open(filepath.Join(dir, "watchlists"), watchlist.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer store.Close()
-	for _, s := range []watchlist.Spec{
+	ts, tok := scopedServer(t, []watchlist.Spec{
 		{ID: "acme-gr", Team: "greece", Regions: []string{"EMEA"}, Keywords: []string{"acme"}},
 		{ID: "apac-list", Team: "apac", Regions: []string{"APAC"}, Keywords: []string{"apac"}},
-	} {
-		if _, err := store.Apply(ctx, "seed", s, 0); err != nil {
-			t.Fatal(err)
-		}
-	}
-	srv, err := New(cfg, Deps{Tokens: tokens, Audit: audit, Watchlists: store, Registerer: prometheus.NewRegistry(),
-		Themes: themes.Bound{Reader: themes.ClickHouse{Conn: conn, DB: db}, Options: themes.DefaultOptions()}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ts := httptest.NewServer(srv)
-	defer ts.Close()
-	tok := map[string]string{}
-	for name, nt := range map[string]NewToken{
+	}, Deps{Themes: themes.Bound{Reader: themes.ClickHouse{Conn: conn, DB: db}, Options: themes.DefaultOptions()}}, map[string]NewToken{
 		"anna": {Name: "anna", Role: Analyst, Scope: Scope{Teams: []string{"greece"}}},
 		"chen": {Name: "chen", Role: Analyst, Scope: Scope{Teams: []string{"apac"}}},
 		"ann":  {Name: "ann", Role: Analyst},
-	} {
-		_, s, err := tokens.Create(nt)
-		if err != nil {
-			t.Fatal(err)
-		}
-		tok[name] = s
-	}
+	})
 	get := func(who, query string) (int, string) {
 		t.Helper()
 		req, _ := http.NewRequest("GET", ts.URL+"/v1/insights/themes?since=7d&"+query, nil)
