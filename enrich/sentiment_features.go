@@ -37,8 +37,6 @@ const (
 	nsLexBinLang
 	nsShape
 	nsChar
-	nsTri
-	nsCharN
 )
 
 func mix(h, ns uint32) uint32 {
@@ -141,9 +139,6 @@ func sentiLangGroup(lang string) string {
 // featCfg is what a trained model records about how its features were made.
 type featCfg struct {
 	charGrams bool // character 3-grams of words
-	// wide adds word trigrams and character 2-, 4- and 5-grams of words
-	// (for a second, differently-featured model)
-	wide bool
 }
 
 // sentiFeatures appends the features of text in language lang (already
@@ -152,7 +147,6 @@ type featCfg struct {
 func sentiFeatures(text, lang string, lex sentimentResult, cfg featCfg, b *featBuf) {
 	text = capText(text)
 	add := b.add
-	b.prev2 = 0
 	langH := hashString(fnvOffset, lang)
 	add(mix(0, nsBias), 1)
 	add(mix(langH, nsLang), 1)
@@ -303,7 +297,6 @@ func capText(text string) string {
 type featBuf struct {
 	f     []linmodel.Feat
 	words int // words and emoji seen
-	prev2 uint32
 }
 
 func (b *featBuf) add(i uint32, v float32) {
@@ -327,12 +320,6 @@ func wordFeatures(word string, h uint32, n int, prev *uint32, negScope *int, aft
 	}
 	if *prev != 0 {
 		add(mix(*prev*fnvPrime^h, nsBi), 1)
-		if cfg.wide && b.prev2 != 0 {
-			add(mix((b.prev2*fnvPrime^*prev)*fnvPrime^h, nsTri), 1)
-		}
-	}
-	if cfg.wide {
-		charNGrams(word, b)
 	}
 	if *afterBut {
 		add(mix(h, nsAfterBut), 1)
@@ -370,36 +357,5 @@ func wordFeatures(word string, h uint32, n int, prev *uint32, negScope *int, aft
 	case featContrast[h]:
 		*afterBut = true
 	}
-	b.prev2 = *prev
 	*prev = h
-}
-
-// charNGrams adds a word's character 2-, 4- and 5-grams, with '^' and '$'
-// marking its ends.
-func charNGrams(word string, b *featBuf) {
-	var last [5]rune // the last five runes, last[4] the newest
-	n := 0
-	push := func(r rune) {
-		copy(last[:4], last[1:])
-		last[4] = r
-		n++
-		for _, g := range [...]int{2, 4, 5} {
-			if n < g {
-				continue
-			}
-			h := fnvOffset ^ uint32(g)
-			for _, c := range last[5-g:] {
-				h = hashRune(h, c)
-			}
-			b.add(mix(h, nsCharN), 0.3)
-		}
-	}
-	push('^')
-	for _, r := range word {
-		if r == '\'' || r == '’' {
-			continue
-		}
-		push(normRune(r))
-	}
-	push('$')
 }

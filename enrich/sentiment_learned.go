@@ -58,7 +58,7 @@ func loadLearned(gz []byte) (*learned, error) {
 	if v := m.Meta["features"]; v != featureVersion {
 		return nil, fmt.Errorf("model built with features %q, this binary makes %q: retrain (make models)", v, featureVersion)
 	}
-	l := &learned{m: m, cfg: featCfg{charGrams: m.Meta["char_grams"] == "true", wide: m.Meta["wide_grams"] == "true"}, langs: map[string]bool{}}
+	l := &learned{m: m, cfg: featCfg{charGrams: m.Meta["char_grams"] == "true"}, langs: map[string]bool{}}
 	if l.abstain, l.abstainLang, err = parseAbstain(m.Meta); err != nil {
 		return nil, err
 	}

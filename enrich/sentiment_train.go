@@ -33,8 +33,6 @@ type TrainConfig struct {
 	LR, L2    float64
 	Seed      uint64
 	CharGrams bool
-	Wide      bool // word trigrams and character 2-, 4-, 5-grams too
-	NoLex     map[string]bool
 	// NBBlend, when positive, is the weight of a second model in an
 	// average of two: one trained as usual and one with the naive-Bayes
 	// step scale (linmodel.TrainOptions.NB, smoothing 1)
@@ -50,16 +48,6 @@ type TrainConfig struct {
 type LearnedModel struct {
 	l   *learned
 	lex *sentimentModels
-	// NoLex are languages whose lexicon score the features leave out (an
-	// experiment: training and Predict only)
-	NoLex map[string]bool
-}
-
-func (lm *LearnedModel) lexFor(text, lang string) sentimentResult {
-	if lm.NoLex[lang] {
-		return sentimentResult{}
-	}
-	return lm.lex.lexScore(capText(text), lang)
 }
 
 // Train fits a classifier on rows and calibrates its confidence on dev.
@@ -72,7 +60,7 @@ func Train(rows, dev []TrainRow, cfg TrainConfig) (*LearnedModel, error) {
 	if !(cfg.NBBlend >= 0 && cfg.NBBlend <= 1) {
 		return nil, fmt.Errorf("NB blend weight %v: want 0 to 1", cfg.NBBlend)
 	}
-	lm := &LearnedModel{lex: lex, l: &learned{cfg: featCfg{charGrams: cfg.CharGrams, wide: cfg.Wide}}, NoLex: cfg.NoLex}
+	lm := &LearnedModel{lex: lex, l: &learned{cfg: featCfg{charGrams: cfg.CharGrams}}}
 	ex, err := lm.examples(rows, cfg.Labels)
 	if err != nil {
 		return nil, err
@@ -97,9 +85,6 @@ func Train(rows, dev []TrainRow, cfg TrainConfig) (*LearnedModel, error) {
 	m.Calibrate(dx)
 	m.Meta["features"] = featureVersion
 	m.Meta["char_grams"] = strconv.FormatBool(cfg.CharGrams)
-	if cfg.Wide {
-		m.Meta["wide_grams"] = "true"
-	}
 	m.Meta["version"] = cfg.Version
 	m.Meta["data_hash"] = cfg.DataHash
 	langs := slices.Clone(cfg.Langs)
@@ -133,7 +118,7 @@ func (lm *LearnedModel) examples(rows []TrainRow, labels []string) ([]linmodel.E
 		if r.NoLang {
 			fl = "und"
 		}
-		sentiFeatures(r.Text, fl, lm.lexFor(r.Text, r.Lang), lm.l.cfg, &b)
+		sentiFeatures(r.Text, fl, lm.lex.lexScore(capText(r.Text), r.Lang), lm.l.cfg, &b)
 		ex = append(ex, linmodel.Example{Feats: slices.Clip(b.f), Label: y, Allowed: allowed, Weight: r.Weight})
 	}
 	return ex, nil
@@ -144,7 +129,7 @@ func (lm *LearnedModel) Labels() []string { return lm.l.m.Labels }
 
 // Predict returns the calibrated class probabilities of text.
 func (lm *LearnedModel) Predict(text, lang string) []float64 {
-	p := lm.l.predict(newScratch(), text, sentiLangGroup(lang), lm.lexFor(text, lang))
+	p := lm.l.predict(newScratch(), text, sentiLangGroup(lang), lm.lex.lexScore(capText(text), lang))
 	return slices.Clone(p)
 }
 

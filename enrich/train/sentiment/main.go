@@ -195,19 +195,13 @@ func buildSentiment(data, out string, w io.Writer) error {
 		if wt > 0 {
 			w = min(2, max(0.3, math.Sqrt(wt/float64(groupN[g]))))
 		}
-		if balance && (strings.Contains(g.src, "semeval") || mozBalance(g)) {
+		if balance && strings.Contains(g.src, "semeval") {
 			classes := 3.0
 			if len(train[i].Allowed) == 2 {
 				classes = 2
 			}
 			c := classN[key{g.src, g.lang + "\x00" + train[i].Label}]
 			w *= min(2.5, max(0.5, float64(groupN[g])/classes/float64(c)))
-		}
-		if x, ok := langWeight()[g.lang]; ok {
-			w *= x
-		}
-		if x, ok := langWeight()["moz:"+g.lang]; ok && strings.Contains(g.src, "mozetic") {
-			w *= x
 		}
 		train[i].Weight = float32(w)
 	}
@@ -228,12 +222,6 @@ func buildSentiment(data, out string, w io.Writer) error {
 	}
 	if s := os.Getenv("SENTI_L2"); s != "" {
 		cfg.L2, _ = strconv.ParseFloat(s, 64)
-	}
-	if v := os.Getenv("SENTI_NOLEX"); v != "" {
-		cfg.NoLex = map[string]bool{}
-		for l := range strings.FieldsSeq(v) {
-			cfg.NoLex[l] = true
-		}
 	}
 	m, err := enrich.Train(train, dev, cfg)
 	if err != nil {
@@ -327,158 +315,7 @@ func buildSentimentEN(out string, train []enrich.TrainRow, group []key, classN m
 		s := score(m, devRows[k], strings.Contains(k.src, "mozetic"), abstain)
 		fmt.Fprintf(w, "%-40s %-5s %5d %8.3f %8.3f %8.3f\n", k.src, k.lang, len(devRows[k]), s.acc, s.mrecall, s.majority)
 	}
-	if os.Getenv("SENTI_ENS") != "" {
-		if err := ensembleEN(m, tr, dv, devRows, cfg, w); err != nil {
-			return err
-		}
-	}
 	return write(m, filepath.Join(out, "sentiment_en.lm.gz"), w)
-}
-
-// ensembleEN measures, on the SemEval pool's Dev part, a second English
-// model with wider features (word trigrams, character 2–5-grams; a bigger
-// feature space with SENTI_ENS_BITS) alone and averaged with m in
-// probability space, with a paired bootstrap interval of the gain.
-func ensembleEN(m *enrich.LearnedModel, tr, dv []enrich.TrainRow, devRows map[key][]row, cfg enrich.TrainConfig, w io.Writer) error {
-	cfg.Wide = true
-	cfg.Seed = 15
-	if b, err := strconv.Atoi(os.Getenv("SENTI_ENS_BITS")); err == nil {
-		cfg.Bits = uint8(b)
-	}
-	if s := os.Getenv("SENTI_ENS_BLEND"); s != "" {
-		cfg.NBBlend, _ = strconv.ParseFloat(s, 64)
-	}
-	if n, err := strconv.Atoi(os.Getenv("SENTI_ENS_EPOCHS")); err == nil {
-		cfg.Epochs = n
-	}
-	if x, err := strconv.ParseFloat(os.Getenv("SENTI_ENS_LR"), 64); err == nil {
-		cfg.LR = x
-	}
-	if os.Getenv("SENTI_ENS_NOCHAR3") != "" {
-		cfg.CharGrams = false
-	}
-	m2, err := enrich.Train(tr, dv, cfg)
-	if err != nil {
-		return err
-	}
-	rows := devRows[key{"sentiment/semeval2017_en_train.tsv", "en"}]
-	labels := m.Labels()
-	gold := make([]int, len(rows))
-	preds := map[string][]int{}
-	logp := map[float64][][3]float64{} // geometric mixes, by wide weight
-	for i, r := range rows {
-		text := enrich.CleanDatasetText(r.text)
-		p1 := m.Predict(text, r.seen)
-		p2 := m2.Predict(text, r.seen)
-		gold[i] = slices.Index(labels, longLabel[r.label])
-		for _, a := range []float64{0, 0.3, 0.5, 0.7, 1} {
-			best, bp := 0, -1.0
-			for c := range p1 {
-				if v := (1-a)*p1[c] + a*p2[c]; v > bp {
-					best, bp = c, v
-				}
-			}
-			name := fmt.Sprintf("wide weight %.1f", a)
-			preds[name] = append(preds[name], best)
-			// the geometric mean: one linear model (weights w1/T1 and
-			// w2/T2 summed), so one prediction a post
-			best, bp = 0, math.Inf(-1)
-			for c := range p1 {
-				if v := (1-a)*math.Log(p1[c]) + a*math.Log(p2[c]); v > bp {
-					best, bp = c, v
-				}
-			}
-			name = fmt.Sprintf("wide weight %.1f, geometric", a)
-			preds[name] = append(preds[name], best)
-			var lp [3]float64
-			for c := range p1 {
-				lp[c] = (1-a)*math.Log(p1[c]) + a*math.Log(p2[c])
-			}
-			logp[a] = append(logp[a], lp)
-		}
-	}
-	// class offsets for macro-recall, cross-fitted: chosen on the even
-	// rows and applied to the odd ones, and the other way round, so that
-	// no row is judged with offsets chosen on it
-	for a, lp := range logp {
-		preds[fmt.Sprintf("wide weight %.1f, geometric, cross-fitted offsets", a)] = crossFit(gold, lp)
-	}
-	base := preds["wide weight 0.0"]
-	for _, name := range slices.Sorted(maps.Keys(preds)) {
-		p := preds[name]
-		lo, hi := bootstrapGain(gold, base, p, 3)
-		var rec [3]float64
-		for c := range 3 {
-			n, ok := 0, 0
-			for i := range gold {
-				if gold[i] == c {
-					n++
-					if p[i] == c {
-						ok++
-					}
-				}
-			}
-			rec[c] = float64(ok) / float64(n)
-		}
-		fmt.Fprintf(w, "ensemble en, SemEval Dev %d rows, %s: macro-recall %.4f, gain %+.4f (95%% %+.4f … %+.4f), accuracy %.4f, recall neg/neu/pos %.3f %.3f %.3f\n",
-			len(rows), name, macroRecall(gold, p, nil, 3), macroRecall(gold, p, nil, 3)-macroRecall(gold, base, nil, 3), lo, hi, accuracy(gold, p), rec[0], rec[1], rec[2])
-	}
-	return nil
-}
-
-func accuracy(gold, pred []int) float64 {
-	ok := 0
-	for i := range gold {
-		if gold[i] == pred[i] {
-			ok++
-		}
-	}
-	return float64(ok) / float64(len(gold))
-}
-
-// macroRecall over the rows idx (all when nil).
-func macroRecall(gold, pred, idx []int, k int) float64 {
-	n := make([]int, k)
-	hit := make([]int, k)
-	count := func(i int) {
-		n[gold[i]]++
-		if pred[i] == gold[i] {
-			hit[gold[i]]++
-		}
-	}
-	if idx == nil {
-		for i := range gold {
-			count(i)
-		}
-	} else {
-		for _, i := range idx {
-			count(i)
-		}
-	}
-	var s float64
-	for c := range k {
-		if n[c] > 0 {
-			s += float64(hit[c]) / float64(n[c])
-		}
-	}
-	return s / float64(k)
-}
-
-// bootstrapGain is the 95% interval of macroRecall(b) - macroRecall(a)
-// over 2,000 paired resamples of the rows (a fixed seed).
-func bootstrapGain(gold, a, b []int, k int) (float64, float64) {
-	rng := uint64(88172645463325252)
-	next := func() uint64 { rng ^= rng << 13; rng ^= rng >> 7; rng ^= rng << 17; return rng }
-	idx := make([]int, len(gold))
-	var gains []float64
-	for range 2000 {
-		for i := range idx {
-			idx[i] = int(next() % uint64(len(gold)))
-		}
-		gains = append(gains, macroRecall(gold, b, idx, k)-macroRecall(gold, a, idx, k))
-	}
-	slices.Sort(gains)
-	return gains[50], gains[1949]
 }
 
 type figures struct{ acc, mrecall, majority float64 }
@@ -595,72 +432,4 @@ func sentiBits() uint8 {
 		return uint8(b)
 	}
 	return 20
-}
-
-// mozBalance says whether the Mozetič group g is class-balanced in
-// training (SENTI_MOZBAL: "all", or a space-separated list of languages).
-func mozBalance(g key) bool {
-	v := os.Getenv("SENTI_MOZBAL")
-	if v == "" || !strings.Contains(g.src, "mozetic") {
-		return false
-	}
-	return v == "all" || slices.Contains(strings.Fields(v), g.lang)
-}
-
-// langWeight reads SENTI_LANGW ("es=3 pt=2"): factors on the weights of
-// a language's training rows.
-func langWeight() map[string]float64 {
-	m := map[string]float64{}
-	for f := range strings.FieldsSeq(os.Getenv("SENTI_LANGW")) {
-		l, v, _ := strings.Cut(f, "=")
-		if x, err := strconv.ParseFloat(v, 64); err == nil {
-			m[l] = x
-		}
-	}
-	return m
-}
-
-// crossFit predicts each row with the negative and positive offsets (a
-// grid of ±0.8) that maximise macro-recall on the rows of the other
-// parity.
-func crossFit(gold []int, lp [][3]float64) []int {
-	predict := func(i int, on, op float64) int {
-		v := lp[i]
-		v[0] += on
-		v[2] += op
-		best := 0
-		for c := range v {
-			if v[c] > v[best] {
-				best = c
-			}
-		}
-		return best
-	}
-	out := make([]int, len(gold))
-	for half := range 2 {
-		var fit []int
-		for i := range gold {
-			if i%2 != half {
-				fit = append(fit, i)
-			}
-		}
-		bestOn, bestOp, bestR := 0.0, 0.0, -1.0
-		pred := make([]int, len(gold))
-		for on := -0.8; on <= 0.801; on += 0.05 {
-			for op := -0.8; op <= 0.801; op += 0.05 {
-				for _, i := range fit {
-					pred[i] = predict(i, on, op)
-				}
-				if r := macroRecall(gold, pred, fit, 3); r > bestR+1e-12 {
-					bestOn, bestOp, bestR = on, op, r
-				}
-			}
-		}
-		for i := range gold {
-			if i%2 == half {
-				out[i] = predict(i, bestOn, bestOp)
-			}
-		}
-	}
-	return out
 }
