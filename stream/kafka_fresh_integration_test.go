@@ -51,6 +51,7 @@ func TestFreshTopicsConsumerJoinsWhileProducing(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 
+	began := time.Now()
 	var wg sync.WaitGroup
 	errs := make([]error, 2)
 	for i, k := range []*Kafka{ka, kb} {
@@ -62,6 +63,8 @@ func TestFreshTopicsConsumerJoinsWhileProducing(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+
+	ensured := time.Since(began)
 
 	// Every topic: its consumer joins while its producer writes.
 	const n = 200
@@ -105,6 +108,7 @@ func TestFreshTopicsConsumerJoinsWhileProducing(t *testing.T) {
 		})
 	}
 	wg.Wait()
+	t.Logf("EnsureTopics %v; every record read %v after the start", ensured.Round(time.Millisecond), time.Since(began).Round(time.Millisecond))
 	for i, seen := range got {
 		if len(seen) != n {
 			t.Errorf("%s: %d of %d records read", topics[i], len(seen), n)
