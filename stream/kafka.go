@@ -399,9 +399,11 @@ func (k *Kafka) topicsServed(ctx context.Context, topics []string) (visible bool
 			return false, fmt.Errorf("topic %s: %d partitions in the metadata: %v", t.Name, len(t.Partitions), t.Error)
 		}
 		for _, p := range t.Partitions {
-			if p.Error != nil { // e.g. Leader Not Available
-				errs = append(errs, fmt.Errorf("topic %s partition %d: %w", t.Name, p.ID, p.Error))
-				continue
+			if p.Error != nil {
+				if temporary(p.Error) { // e.g. Leader Not Available
+					errs = append(errs, fmt.Errorf("topic %s partition %d: %w", t.Name, p.ID, p.Error))
+				}
+				continue // a refusal (an ACL) is the readers' and writers' to report, not worth a wait
 			}
 			req.Topics[t.Name] = append(req.Topics[t.Name], kafka.FirstOffsetOf(p.ID))
 		}
@@ -418,7 +420,7 @@ func (k *Kafka) topicsServed(ctx context.Context, topics []string) (visible bool
 			errs = append(errs, fmt.Errorf("topic %s: %d of %d partitions answered", t, len(res.Topics[t]), len(req.Topics[t])))
 		}
 		for _, p := range res.Topics[t] {
-			if p.Error != nil { // e.g. Not Leader For Partition: elected, not serving yet
+			if p.Error != nil && temporary(p.Error) { // e.g. Not Leader For Partition: elected, not serving yet
 				errs = append(errs, fmt.Errorf("topic %s partition %d: %w", t, p.Partition, p.Error))
 			}
 		}

@@ -30,6 +30,7 @@ type flakyBroker struct {
 	failErr  error
 	unserved int
 	lists    int
+	listCode int16 // the ListOffsets error code once served (an ACL's refusal); 0 none
 }
 
 func (f *flakyBroker) RoundTrip(_ context.Context, _ net.Addr, req protocol.Message) (protocol.Message, error) {
@@ -57,7 +58,7 @@ func (f *flakyBroker) RoundTrip(_ context.Context, _ net.Addr, req protocol.Mess
 		return &describeconfigs.Response{}, nil
 	case *listoffsets.Request:
 		f.lists++
-		var code int16
+		code := f.listCode
 		if f.unserved > 0 {
 			f.unserved--
 			code = 6 // NOT_LEADER_OR_FOLLOWER
@@ -154,5 +155,16 @@ func TestEnsureTopicsWaitsForServingLeaders(t *testing.T) {
 	}
 	if s := out.String(); !strings.Contains(s, "level=WARN") || !strings.Contains(s, "t.posts partition 0") || !strings.Contains(s, "Not Leader") {
 		t.Errorf("the warning does not name the partition and why:\n%s", s)
+	}
+
+	// A refusal is not waited out: the readers and writers report it.
+	k.leaderWait = defaultLeaderWait
+	k.client.Transport = &flakyBroker{listCode: 29} // TOPIC_AUTHORIZATION_FAILED
+	start = time.Now()
+	if err := k.EnsureTopics(ctx, "t.posts"); err != nil {
+		t.Fatal(err)
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("a refused ListOffsets held the start up %v", d)
 	}
 }
