@@ -6,6 +6,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -69,6 +70,7 @@ func TestFreshTopicsConsumerJoinsWhileProducing(t *testing.T) {
 	// Every topic: its consumer joins while its producer writes.
 	const n = 200
 	var got [10]map[string]int
+	var skew [10]time.Duration // between the first record read of the topic's first and last partition
 	for i, topic := range topics {
 		wg.Go(func() {
 			c, err := kb.Consumer(topic+".g", topic)
@@ -78,6 +80,7 @@ func TestFreshTopicsConsumerJoinsWhileProducing(t *testing.T) {
 			}
 			defer c.Close()
 			seen := map[string]int{}
+			first := map[int]time.Time{}
 			fctx, fcancel := context.WithTimeout(ctx, time.Minute)
 			defer fcancel()
 			for len(seen) < n {
@@ -87,9 +90,22 @@ func TestFreshTopicsConsumerJoinsWhileProducing(t *testing.T) {
 				}
 				for _, d := range ds {
 					seen[d.Item.Key()]++
+					if _, ok := first[d.Partition]; !ok {
+						first[d.Partition] = time.Now()
+					}
 				}
 			}
 			got[i] = seen
+			var lo, hi time.Time
+			for _, at := range first {
+				if lo.IsZero() || at.Before(lo) {
+					lo = at
+				}
+				if at.After(hi) {
+					hi = at
+				}
+			}
+			skew[i] = hi.Sub(lo)
 		})
 		wg.Go(func() {
 			p, err := ka.Producer()
@@ -108,7 +124,8 @@ func TestFreshTopicsConsumerJoinsWhileProducing(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	t.Logf("EnsureTopics %v; every record read %v after the start", ensured.Round(time.Millisecond), time.Since(began).Round(time.Millisecond))
+	t.Logf("EnsureTopics %v; every record read %v after the start; partitions' first records read up to %v apart (the most of the 10 topics)",
+		ensured.Round(time.Millisecond), time.Since(began).Round(time.Millisecond), slices.Max(skew[:]).Round(time.Millisecond))
 	for i, seen := range got {
 		if len(seen) != n {
 			t.Errorf("%s: %d of %d records read", topics[i], len(seen), n)
