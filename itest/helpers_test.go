@@ -225,8 +225,23 @@ func start(t *testing.T, stage, config string, args ...string) *proc {
 		if t.Failed() {
 			t.Logf("--- %s stderr (last 3000 bytes):\n%s", p.name, tail(p.errs.String(), 3000))
 		}
+		keepLog(t, p)
 	})
 	return p
+}
+
+// keepLog writes p's whole stderr into the directory EARSHOT_ITEST_LOGS
+// names, if set, passing or not: to compare a failing run's logs with a
+// passing one's.
+func keepLog(t *testing.T, p *proc) {
+	dir := os.Getenv("EARSHOT_ITEST_LOGS")
+	if dir == "" {
+		return
+	}
+	name := fmt.Sprintf("%s.%s.%d.log", strings.NewReplacer("/", "_").Replace(t.Name()), p.name, p.cmd.Process.Pid)
+	if err := os.WriteFile(filepath.Join(dir, name), []byte(p.errs.String()), 0o644); err != nil {
+		t.Logf("keeping the log of %s: %v", p.name, err)
+	}
 }
 
 func tail(s string, n int) string {
@@ -349,6 +364,52 @@ func count(t *testing.T, conn driver.Conn, query string) uint64 {
 		t.Fatalf("%s: %v", query, err)
 	}
 	return n
+}
+
+// eventuallyCount polls the count query until it is exactly want, for
+// what arrives in no set order (different partitions, topics or tables).
+// A timeout fails with the last count; a count that was wrong at first
+// is logged with how long it took, so a slow write shows apart from a
+// lost one.
+func eventuallyCount(t *testing.T, conn driver.Conn, d time.Duration, query string, want uint64) {
+	t.Helper()
+	start := time.Now()
+	first := count(t, conn, query)
+	for got := first; got != want; got = count(t, conn, query) {
+		if time.Since(start) > d {
+			t.Fatalf("%s = %d, want %d (still, after %v; first %d)", query, got, want, d, first)
+		}
+		time.Sleep(250 * time.Millisecond)
+	}
+	if first != want {
+		t.Logf("%s: %d at first, %d after %v", query, first, want, time.Since(start).Round(time.Millisecond))
+	}
+}
+
+// caughtUp waits until the consumer group of a stage (prefix.stage) has
+// committed every record on topic so far: the stage has been through each
+// of them and produced what it derives from them, since a stage commits
+// only after that. A check that something did not happen ("post 4 did not
+// match") needs this first: records on other partitions come in no set
+// order, and a sleep proves nothing on a loaded machine.
+func caughtUp(t *testing.T, prefix, stage, topic string) {
+	t.Helper()
+	cfg := stream.DefaultKafkaConfig()
+	cfg.Brokers = []string{kafkaAddr}
+	k := mustKafka(t, cfg, prefix+".deadletter", slog.New(slog.NewTextHandler(io.Discard, nil)))
+	defer k.Close()
+	group := prefix + "." + stage
+	for deadline := time.Now().Add(time.Minute); ; time.Sleep(250 * time.Millisecond) {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		lag, err := k.GroupLag(ctx, group, topic)
+		cancel()
+		if err == nil && lag == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("group %s still %d records behind on %s after a minute (%v)", group, lag, topic, err)
+		}
+	}
 }
 
 // eventually polls f until it returns true or d passes.

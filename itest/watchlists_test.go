@@ -63,6 +63,9 @@ func TestWatchlistsFollowKafka(t *testing.T) {
 	send("1", "nike")
 	send("2", "adidas")
 	eventually(t, time.Minute, "the nike post to match", func() bool { return matched()["1"] == 1 })
+	// Post 2 may be on another partition than post 1, behind it: it must be
+	// through the matcher before the rule that would match it is published.
+	caughtUp(t, prefix, "match", prefix+".posts")
 
 	if out := publish("adidas", 2); !strings.Contains(out, "1 changed") {
 		t.Fatalf("publish said %q", out)
@@ -71,7 +74,7 @@ func TestWatchlistsFollowKafka(t *testing.T) {
 	send("3", "adidas")
 	send("4", "nike")
 	eventually(t, 30*time.Second, "the adidas post to match", func() bool { return matched()["3"] == 2 })
-	time.Sleep(time.Second)
+	caughtUp(t, prefix, "match", prefix+".posts") // post 4 too, whatever its partition
 	got := matched()
 	if _, ok := got["4"]; ok {
 		t.Error("the old rule matched after the swap")

@@ -154,6 +154,9 @@ type Kafka struct {
 	client    *kafka.Client
 	log       *slog.Logger
 	batched   map[string]bool // topics whose records carry up to BatchItems items
+	// leaderWait bounds how long EnsureTopics waits for the topics'
+	// partitions to be served by their leaders (defaultLeaderWait).
+	leaderWait time.Duration
 }
 
 // BatchTopics names the topics whose records carry up to batch_items items
@@ -185,12 +188,13 @@ func NewKafka(cfg KafkaConfig, deadTopic string, log *slog.Logger) (*Kafka, erro
 	}
 	tr := conn.Transport()
 	return &Kafka{
-		cfg:       cfg,
-		deadTopic: deadTopic,
-		dialer:    conn.Dialer(),
-		transport: tr,
-		client:    &kafka.Client{Addr: kafka.TCP(cfg.Brokers...), Timeout: 10 * time.Second, Transport: tr},
-		log:       log,
+		cfg:        cfg,
+		deadTopic:  deadTopic,
+		dialer:     conn.Dialer(),
+		transport:  tr,
+		client:     &kafka.Client{Addr: kafka.TCP(cfg.Brokers...), Timeout: 10 * time.Second, Transport: tr},
+		log:        log,
+		leaderWait: defaultLeaderWait,
 	}, nil
 }
 
@@ -307,14 +311,11 @@ func (k *Kafka) ensureTopics(ctx context.Context, topics []string) error {
 		}
 		return err
 	}
-	// Metadata for new topics reaches every broker shortly after creation.
-	for _, t := range topics {
-		if err := k.waitTopic(ctx, t); err != nil {
-			if ctx.Err() == nil {
-				return transient{err} // the broker went away after creating them
-			}
-			return err
+	if err := k.waitTopics(ctx, topics...); err != nil {
+		if ctx.Err() == nil {
+			return transient{err} // the broker went away after creating them
 		}
+		return err
 	}
 	return k.checkLimits(ctx, topics)
 }
@@ -345,24 +346,86 @@ func (k *Kafka) checkLimits(ctx context.Context, topics []string) error {
 	return errors.Join(errs...)
 }
 
-func (k *Kafka) waitTopic(ctx context.Context, topic string) error {
-	// A loaded broker can take seconds to elect the new partitions' leaders.
-	deadline := time.Now().Add(30 * time.Second)
+// defaultLeaderWait bounds how long waitTopics waits for topics to be
+// served: a loaded broker can take seconds to elect new partitions' leaders.
+const defaultLeaderWait = 30 * time.Second
+
+// waitTopics returns once every partition of topics is served by its
+// leader: the topics are in the metadata, each partition names a leader,
+// and the leaders answer a ListOffsets for every partition. Metadata alone
+// is not enough: a broker lists a new partition's leader before that
+// leader serves it, and every reader and writer that came meanwhile met
+// "Not Leader For Partition" and retried, which each stage logged at start.
+// Topics missing from the metadata after leaderWait are an error; a
+// partition still without a serving leader then (a broker of the cluster
+// down) is a warning, and the stage starts: its readers and writers wait
+// for that partition on their own, as they do when a leader goes away
+// later.
+func (k *Kafka) waitTopics(ctx context.Context, topics ...string) error {
+	deadline := time.Now().Add(k.leaderWait)
 	for {
-		md, err := k.client.Metadata(ctx, &kafka.MetadataRequest{Topics: []string{topic}})
-		if err == nil && len(md.Topics) == 1 && md.Topics[0].Error == nil && len(md.Topics[0].Partitions) > 0 {
+		visible, err := k.topicsServed(ctx, topics)
+		if err == nil {
 			return nil
 		}
-		if err == nil && len(md.Topics) == 1 {
-			err = md.Topics[0].Error
-		}
 		if time.Now().After(deadline) {
-			return fmt.Errorf("topic %s not visible in metadata 30s after creation: %v", topic, err)
+			if visible {
+				k.log.Warn("partitions without a serving leader; starting anyway, their readers and writers retry", "waited", k.leaderWait, "err", err)
+				return nil
+			}
+			return fmt.Errorf("topics not in the metadata %v after creation: %w", k.leaderWait, err)
 		}
 		if !Sleep(ctx, 100*time.Millisecond) {
 			return ctx.Err()
 		}
 	}
+}
+
+// topicsServed says why topics are not yet all served by their leaders,
+// or nil when they are; visible is whether every topic and partition is
+// in the metadata (only their leaders are not ready).
+func (k *Kafka) topicsServed(ctx context.Context, topics []string) (visible bool, err error) {
+	md, err := k.client.Metadata(ctx, &kafka.MetadataRequest{Topics: topics})
+	if err != nil {
+		return false, fmt.Errorf("metadata: %w", err)
+	}
+	if len(md.Topics) != len(topics) {
+		return false, fmt.Errorf("the metadata names %d of %d topics", len(md.Topics), len(topics))
+	}
+	req := &kafka.ListOffsetsRequest{Topics: map[string][]kafka.OffsetRequest{}}
+	var errs []error
+	for _, t := range md.Topics {
+		if t.Error != nil || len(t.Partitions) == 0 {
+			return false, fmt.Errorf("topic %s: %d partitions in the metadata: %v", t.Name, len(t.Partitions), t.Error)
+		}
+		for _, p := range t.Partitions {
+			if p.Error != nil {
+				if temporary(p.Error) { // e.g. Leader Not Available
+					errs = append(errs, fmt.Errorf("topic %s partition %d: %w", t.Name, p.ID, p.Error))
+				}
+				continue // a refusal (an ACL) is the readers' and writers' to report, not worth a wait
+			}
+			req.Topics[t.Name] = append(req.Topics[t.Name], kafka.FirstOffsetOf(p.ID))
+		}
+	}
+	if len(errs) > 0 {
+		return true, errors.Join(errs...)
+	}
+	res, err := k.client.ListOffsets(ctx, req)
+	if err != nil {
+		return false, fmt.Errorf("listing offsets: %w", err) // the request, not a partition: as if the broker went away
+	}
+	for _, t := range topics {
+		if len(res.Topics[t]) != len(req.Topics[t]) {
+			errs = append(errs, fmt.Errorf("topic %s: %d of %d partitions answered", t, len(res.Topics[t]), len(req.Topics[t])))
+		}
+		for _, p := range res.Topics[t] {
+			if p.Error != nil && temporary(p.Error) { // e.g. Not Leader For Partition: elected, not serving yet
+				errs = append(errs, fmt.Errorf("topic %s partition %d: %w", t, p.Partition, p.Error))
+			}
+		}
+	}
+	return true, errors.Join(errs...)
 }
 
 // Consumer joins group on topic, starting at the earliest offset when the

@@ -30,7 +30,7 @@ func (k *Kafka) EnsureTable(ctx context.Context, topic string) error {
 	if err := res.Errors[topic]; err != nil && !errors.Is(err, kafka.TopicAlreadyExists) {
 		return fmt.Errorf("creating table topic %s: %w", topic, err)
 	}
-	if err := k.waitTopic(ctx, topic); err != nil {
+	if err := k.waitTopics(ctx, topic); err != nil {
 		return err
 	}
 	return k.checkLimits(ctx, []string{topic})
