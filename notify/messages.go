@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/slack-go/slack"
@@ -25,6 +26,7 @@ const (
 	pdSummaryMax   = 1024
 	amTextMax      = 4000
 	excerptMax     = 1500 // the post excerpt shown in a message
+	postURLMax     = 2000 // the post URL, before its invisible characters are encoded
 )
 
 // truncate cuts s to at most n characters (runes), ending with "…" when
@@ -105,6 +107,38 @@ func markBidi(s string) string {
 	return bidiMarks.Replace(s)
 }
 
+// inertURL percent-encodes every character of a post URL that would not
+// show as itself: controls, format characters (bidi controls, zero-width
+// characters, U+2060…), white space and line or paragraph separators, and
+// invalid UTF-8. "https://x.com/a/\u202egnp.exe" would read as ending in
+// "exe.png"; encoded, what the reader sees is where the link goes, and a
+// browser requests the same path, as it encodes them itself. (Such a
+// character in the host makes the link fail to resolve, which is what a
+// browser does with it too.)
+func inertURL(s string) string {
+	if !strings.ContainsFunc(s, invisible) && utf8.ValidString(s) {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); {
+		r, n := utf8.DecodeRuneInString(s[i:])
+		if (r == utf8.RuneError && n <= 1) || invisible(r) {
+			for _, c := range []byte(s[i : i+n]) {
+				fmt.Fprintf(&b, "%%%02X", c)
+			}
+		} else {
+			b.WriteString(s[i : i+n])
+		}
+		i += n
+	}
+	return b.String()
+}
+
+// invisible reports a rune that does not show as itself in a link.
+func invisible(r rune) bool {
+	return unicode.IsControl(r) || unicode.Is(unicode.Cf, r) || unicode.IsSpace(r)
+}
+
 // markdownEscape makes untrusted text inert in the Markdown subset of an
 // Adaptive Card TextBlock: link and emphasis syntax is backslash-escaped.
 func markdownEscape(s string) string {
@@ -148,7 +182,7 @@ func viewOf(it *post.Item, deskBase string) view {
 		// and a line break in it would forge a field of the message.
 		v.Author, v.Platform = oneLine(markBidi(p.Author.Handle)), oneLine(markBidi(p.Platform))
 		if len(p.URLs) > 0 {
-			v.PostURL = p.URLs[0]
+			v.PostURL = inertURL(truncate(p.URLs[0], postURLMax))
 		}
 	}
 	if a.Spike != nil {
