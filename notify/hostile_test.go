@@ -167,3 +167,25 @@ func TestDigestChatTextMarksBidi(t *testing.T) {
 		t.Errorf("teams: %q", s)
 	}
 }
+
+// TestPostURLHostIsShownInASCII: a post URL whose host is in Unicode may
+// look like another ("https://аpple.com/" with a Cyrillic "а"); shown as
+// the ASCII (punycode) form a browser goes to, the look-alike is plain.
+// Path and query stay as they are; a host IDNA refuses is percent-encoded.
+func TestPostURLHostIsShownInASCII(t *testing.T) {
+	for in, want := range map[string]string{
+		"https://\u0430pple.com/a/é?q=ü#x":        "https://xn--pple-43d.com/a/é?q=ü#x",
+		"https://user@B\u00fccher.example:8443/x": "https://user@xn--bcher-kva.example:8443/x",
+		"https://xn--pple-43d.com/":               "https://xn--pple-43d.com/",
+		"https://apple.com/é":                     "https://apple.com/é",
+		"https://a\u200dpple.com/":                "https://a%E2%80%8Dpple.com/",
+		"https://\u0661\u0041.com/":               "https://%D9%A1A.com/", // mixed direction: refused by IDNA's bidi rule
+		"no scheme é":                             "no%20scheme%20é",
+	} {
+		it := alert("1", "care", "P1", "down")
+		it.Post.URLs = []string{in}
+		if got := viewOf(it, "").PostURL; got != want {
+			t.Errorf("%q: %q, want %q", in, got, want)
+		}
+	}
+}
