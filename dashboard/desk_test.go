@@ -69,6 +69,10 @@ try {
   r.none = seg("<img src=x onerror=alert(1)>", [], []);
   r.empty = seg("", [], ["x"]);
   r.urls = ["https://x.com/a", "http://e.example/", "javascript:alert(1)", "data:text/html,x", " https://ok.example/ ", "//evil.example", "vbscript:x"].map(u.safeURL);
+  // A responder's link with a Unicode look-alike host (a Cyrillic "а"),
+  // with and without a title, and one that is no http(s) link.
+  r.links = [{ url: "https://\u0430pple.com/case?id=1" }, { url: "https://\u0430pple.com/x", title: "ticket" }, { url: "javascript:alert(1)" }]
+    .map(u.linkView).map(v => [v.href, v.label, v.shown].join(" "));
   const a = { id: "a1", queue: "care", priority: "P2", region: "EMEA", desk: { state: "claimed", assignee: "rita" }, item: { post: { text: "Hello acme", author: { handle: "bob" } }, enrichment: { lang: "en" } } };
   const f = { queue: "", priority: "", state: "open", region: "", lang: "", assignee: "", text: "" };
   r.filters = [
@@ -171,7 +175,7 @@ func TestDeskFunctionsInChromium(t *testing.T) {
 		Filters                                                                     []bool
 		SSE                                                                         []string
 		SSERest, Order, Error                                                       string
-		Retract, Snooze, Assignee, Inert, Post                                      []string
+		Retract, Snooze, Assignee, Inert, Post, Links                               []string
 	}
 	if err := json.Unmarshal([]byte(html.UnescapeString(m[1])), &r); err != nil {
 		t.Fatalf("%v: %s", err, m[1])
@@ -196,6 +200,12 @@ func TestDeskFunctionsInChromium(t *testing.T) {
 	}
 	if want := []string{"https://x.com/a", "http://e.example/", "", "", "https://ok.example/", "", ""}; strings.Join(r.URLs, "|") != strings.Join(want, "|") {
 		t.Errorf("safeURL: %q, want %q", r.URLs, want)
+	}
+	// A link's host is shown as the browser goes to it, in ASCII: a Unicode
+	// look-alike is plain (href, label, the URL shown beside a title).
+	if want := []string{"https://xn--pple-43d.com/case?id=1 https://xn--pple-43d.com/case?id=1 ", "https://xn--pple-43d.com/x ticket https://xn--pple-43d.com/x",
+		" javascript:alert(1) "}; jsonOf(r.Links) != jsonOf(want) {
+		t.Errorf("links:\n%q\nwant\n%q", r.Links, want)
 	}
 	if want := []bool{true, true, false, false, false, false, false, true, false, true, true, true, false, true}; jsonOf(r.Filters) != jsonOf(want) {
 		t.Errorf("filters: %v, want %v", r.Filters, want)

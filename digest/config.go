@@ -71,12 +71,16 @@ type Audience struct {
 
 // Scope is what a digest covers: posts matching all the filters given
 // (each a list: any of its names). An empty filter does not filter.
+//
+// Its JSON names (meta.json, GET /v1/digests) are the config's; a meta.json
+// written before they were given has Go's ("Watchlists"), which still read:
+// encoding/json matches keys without regard to case.
 type Scope struct {
-	Watchlists []string `yaml:"watchlists"`
-	Teams      []string `yaml:"teams"`   // teams of the org file, as the watchlists name them
-	Regions    []string `yaml:"regions"` // of the posts
-	Markets    []string `yaml:"markets"` // of the posts (and alerts): the org file's markets, as it spells them
-	Intents    []string `yaml:"intents"` // complaint, feedback (product feedback), question…
+	Watchlists []string `yaml:"watchlists" json:"watchlists"`
+	Teams      []string `yaml:"teams" json:"teams"`     // teams of the org file, as the watchlists name them
+	Regions    []string `yaml:"regions" json:"regions"` // of the posts
+	Markets    []string `yaml:"markets" json:"markets"` // of the posts (and alerts): the org file's markets, as it spells them
+	Intents    []string `yaml:"intents" json:"intents"` // complaint, feedback (product feedback), question…
 }
 
 // Known is what a digest's names are checked against.

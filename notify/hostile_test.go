@@ -1,9 +1,11 @@
 package notify
 
 import (
+	"encoding/json"
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestAuthorCannotForgeMessageFields: a post's author handle is untrusted
@@ -94,4 +96,96 @@ func TestBidiControlsOfAPostAreShownAsMarks(t *testing.T) {
 
 func hasBidi(s string) bool {
 	return strings.ContainsFunc(s, func(r rune) bool { return (r >= '\u202a' && r <= '\u202e') || (r >= '\u2066' && r <= '\u2069') })
+}
+
+// TestPostURLAndTermsAreInertInEveryChannel: the post URL comes from the
+// platform and may carry bidi controls, zero-width or line-breaking
+// characters ("https://x.com/a/\u202egnp.exe" reads as ending in
+// "exe.png"); a watchlist term is any team's. No channel's payload carries
+// one raw: the URL's are percent-encoded (so what is read is where the
+// link goes), a term's shown as a mark.
+func TestPostURLAndTermsAreInertInEveryChannel(t *testing.T) {
+	it := alert("1", "care", "P1", "down")
+	it.Post.URLs = []string{"https://x.com/a/\u202egnp.exe?q=\u200b\u2066x\u2069\u2028y"}
+	it.Matches[0].Keywords = []string{"re\u202efund"}
+	v := viewOf(it, "https://earshot.example.com")
+	if want := "https://x.com/a/%E2%80%AEgnp.exe?q=%E2%80%8B%E2%81%A6x%E2%81%A9%E2%80%A8y"; v.PostURL != want {
+		t.Errorf("post url %q, want %q", v.PostURL, want)
+	}
+	payloads := map[string]string{}
+	_, text, html, err := emailAlert(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	payloads["email text"], payloads["email html"] = text, html
+	for name, f := range map[string]func(view) ([]byte, error){
+		"slack":        slackAlert,
+		"teams":        teamsAlert,
+		"pagerduty":    func(v view) ([]byte, error) { return pagerdutyEvent(v, "k") },
+		"alertmanager": func(v view) ([]byte, error) { return alertmanagerAlerts(v, time.Now()) },
+	} {
+		b, err := f(v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		payloads[name] = string(b)
+	}
+	og := newOpsgenie(t, "k-123")
+	n, _ := notifier(t, Config{Channels: map[string]Channel{
+		"og": {Kind: Opsgenie, URL: og.URL + "/", APIKeyEnv: "OG_KEY", Queues: []string{"care"}},
+	}}, map[string]string{"OG_KEY": "k-123"})
+	if rej := run(t, n, "og", "care", it); len(rej) != 0 {
+		t.Fatalf("dead letter: %s", rej[0].Reason)
+	}
+	creates, _ := og.got()
+	if len(creates) != 1 {
+		t.Fatalf("%d opsgenie creates", len(creates))
+	}
+	b, _ := json.Marshal(creates[0])
+	payloads["opsgenie"] = string(b)
+	if creates[0].Details["post_url"] != v.PostURL {
+		t.Errorf("opsgenie post_url %q, want %q", creates[0].Details["post_url"], v.PostURL)
+	}
+	for name, s := range payloads {
+		if hasBidi(s) || strings.ContainsAny(s, "\u200b\u2028") || strings.Contains(s, `\u202e`) || strings.Contains(s, `\u2028`) {
+			t.Errorf("%s keeps a bidi or invisible character: %q", name, s)
+		}
+	}
+	if !strings.Contains(payloads["pagerduty"], v.PostURL) {
+		t.Errorf("pagerduty lost the post url: %s", payloads["pagerduty"])
+	}
+}
+
+// TestDigestChatTextMarksBidi: a digest's Slack or Teams summary names
+// spiking terms, which are any team's keywords; escaped for either, a bidi
+// control is shown as a mark, as in an alert.
+func TestDigestChatTextMarksBidi(t *testing.T) {
+	if s := EscapeSlack("spike: re\u202efund"); s != "spike: re[U+202E]fund" {
+		t.Errorf("slack: %q", s)
+	}
+	if s := EscapeMarkdown("spike: re\u202efund"); s != `spike: re\[U+202E\]fund` { // Markdown shows "[U+202E]"
+		t.Errorf("teams: %q", s)
+	}
+}
+
+// TestPostURLHostIsShownInASCII: a post URL whose host is in Unicode may
+// look like another ("https://аpple.com/" with a Cyrillic "а"); shown as
+// the ASCII (punycode) form a browser goes to, the look-alike is plain.
+// Path and query stay as they are; a host IDNA refuses is percent-encoded.
+func TestPostURLHostIsShownInASCII(t *testing.T) {
+	for in, want := range map[string]string{
+		"https://\u0430pple.com/a/é?q=ü#x":        "https://xn--pple-43d.com/a/é?q=ü#x",
+		"https://user@B\u00fccher.example:8443/x": "https://user@xn--bcher-kva.example:8443/x",
+		"https://xn--pple-43d.com/":               "https://xn--pple-43d.com/",
+		"https://apple.com/é":                     "https://apple.com/é",
+		"https://a\u200dpple.com/":                "https://a%E2%80%8Dpple.com/",
+		"https://\u0661\u0041.com/":               "https://%D9%A1A.com/", // mixed direction: refused by IDNA's bidi rule
+		"no scheme é":                             "no%20scheme%20é",
+	} {
+		it := alert("1", "care", "P1", "down")
+		it.Post.URLs = []string{in}
+		if got := viewOf(it, "").PostURL; got != want {
+			t.Errorf("%q: %q, want %q", in, got, want)
+		}
+	}
 }

@@ -6,9 +6,11 @@ import (
 	"net/url"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/slack-go/slack"
+	"golang.org/x/net/idna"
 
 	"github.com/earshot-dev/earshot/post"
 )
@@ -25,6 +27,7 @@ const (
 	pdSummaryMax   = 1024
 	amTextMax      = 4000
 	excerptMax     = 1500 // the post excerpt shown in a message
+	postURLMax     = 2000 // the post URL, before its invisible characters are encoded
 )
 
 // truncate cuts s to at most n characters (runes), ending with "…" when
@@ -105,6 +108,78 @@ func markBidi(s string) string {
 	return bidiMarks.Replace(s)
 }
 
+// inertURL percent-encodes every character of a post URL that would not
+// show as itself: controls, format characters (bidi controls, zero-width
+// characters, U+2060…), white space and line or paragraph separators, and
+// invalid UTF-8. "https://x.com/a/\u202egnp.exe" would read as ending in
+// "exe.png"; encoded, what the reader sees is where the link goes, and a
+// browser requests the same path, as it encodes them itself. (Such a
+// character in the host makes the link fail to resolve, which is what a
+// browser does with it too.)
+func inertURL(s string) string {
+	if !strings.ContainsFunc(s, invisible) && utf8.ValidString(s) {
+		return s
+	}
+	return percentEncode(s, invisible)
+}
+
+// percentEncode percent-encodes the bytes of each rune of s that encode
+// reports, and of invalid UTF-8.
+func percentEncode(s string, encode func(rune) bool) string {
+	var b strings.Builder
+	for i := 0; i < len(s); {
+		r, n := utf8.DecodeRuneInString(s[i:])
+		if (r == utf8.RuneError && n <= 1) || encode(r) {
+			for _, c := range []byte(s[i : i+n]) {
+				fmt.Fprintf(&b, "%%%02X", c)
+			}
+		} else {
+			b.WriteString(s[i : i+n])
+		}
+		i += n
+	}
+	return b.String()
+}
+
+// asciiHost shows the host of URL s in ASCII, as IDNA's lookup form
+// ("https://\u0430pple.com/" becomes "https://xn--pple-43d.com/"), the host a
+// browser goes to: a Unicode host may look like another, and the message
+// has no confusables table to tell one that does (as a browser, which
+// shows such a host in punycode too). A host IDNA refuses is
+// percent-encoded: the link then reads, and fails, as a browser's would.
+// The rest of s is kept as it is.
+func asciiHost(s string) string {
+	i := strings.Index(s, "://")
+	if i < 0 {
+		return s
+	}
+	start := i + len("://")
+	end := len(s)
+	if j := strings.IndexAny(s[start:], "/?#"); j >= 0 {
+		end = start + j
+	}
+	if k := strings.LastIndexByte(s[start:end], '@'); k >= 0 {
+		start += k + 1 // after the user info
+	}
+	if k := strings.LastIndexByte(s[start:end], ':'); k >= 0 {
+		end = start + k // before the port
+	}
+	host := s[start:end]
+	if !strings.ContainsFunc(host, func(r rune) bool { return r >= utf8.RuneSelf }) {
+		return s
+	}
+	ascii, err := idna.Lookup.ToASCII(host)
+	if err != nil {
+		ascii = percentEncode(host, func(r rune) bool { return r >= utf8.RuneSelf })
+	}
+	return s[:start] + ascii + s[end:]
+}
+
+// invisible reports a rune that does not show as itself in a link.
+func invisible(r rune) bool {
+	return unicode.IsControl(r) || unicode.Is(unicode.Cf, r) || unicode.IsSpace(r)
+}
+
 // markdownEscape makes untrusted text inert in the Markdown subset of an
 // Adaptive Card TextBlock: link and emphasis syntax is backslash-escaped.
 func markdownEscape(s string) string {
@@ -148,7 +223,7 @@ func viewOf(it *post.Item, deskBase string) view {
 		// and a line break in it would forge a field of the message.
 		v.Author, v.Platform = oneLine(markBidi(p.Author.Handle)), oneLine(markBidi(p.Platform))
 		if len(p.URLs) > 0 {
-			v.PostURL = p.URLs[0]
+			v.PostURL = asciiHost(inertURL(truncate(p.URLs[0], postURLMax)))
 		}
 	}
 	if a.Spike != nil {

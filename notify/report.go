@@ -67,13 +67,13 @@ func (n *Notifier) SendEmail(ctx context.Context, channel string, m Mail) error 
 
 // EscapeMarkdown escapes untrusted text (a term, a post) for a Teams
 // message of SendText, as an alert's is escaped: it shows as written, not
-// as a link or formatting.
-func EscapeMarkdown(s string) string { return markdownEscape(s) }
+// as a link or formatting, and a bidi control shows as a mark.
+func EscapeMarkdown(s string) string { return markdownEscape(markBidi(s)) }
 
 // EscapeSlack escapes untrusted text for a Slack message of SendText, as
-// an alert's is: no <!here> or link, and @channel, @here, @everyone broken
-// so that they ping no one.
-func EscapeSlack(s string) string { return slackEscape(s) }
+// an alert's is: no <!here> or link, @channel, @here, @everyone broken
+// so that they ping no one, and a bidi control shown as a mark.
+func EscapeSlack(s string) string { return slackEscape(markBidi(s)) }
 
 // SendText posts text (Slack mrkdwn or Teams markdown, already escaped by
 // the caller) to the named Slack or Teams channel, with its retries.

@@ -165,3 +165,54 @@ func wantOf(t *testing.T, path string) string {
 	}
 	return want
 }
+
+// exampleKinds says which loader reads each file deploy/examples ships
+// (by its path there); a new example must be named here, so it is loaded
+// by TestConfigCorpusExamples.
+var exampleKinds = map[string]string{
+	"embedded.yaml":    "pipeline",
+	"distributed.yaml": "pipeline",
+	"routing.yaml":     "policy",
+	"org.yaml":         "org",
+	"watchlists/*":     "watchlist",
+}
+
+// TestConfigCorpusExamples: every example of deploy/examples loads as it
+// is, read where it is. The corpus once held copies of them, which drifted
+// from the examples (a team the example org gained, a watchlist's team)
+// while the test went on passing on the copy; so no file of the corpus may
+// be one.
+func TestConfigCorpusExamples(t *testing.T) {
+	const dir = "../deploy/examples"
+	var files []string
+	for _, pattern := range []string{"*.yaml", "watchlists/*.yaml"} {
+		m, err := filepath.Glob(filepath.Join(dir, pattern))
+		if err != nil {
+			t.Fatal(err)
+		}
+		files = append(files, m...)
+	}
+	if len(files) < len(exampleKinds) {
+		t.Fatalf("%d examples in %s, want at least %d", len(files), dir, len(exampleKinds))
+	}
+	for _, f := range files {
+		rel, _ := filepath.Rel(dir, f)
+		kind, ok := exampleKinds[rel]
+		if !ok {
+			kind, ok = exampleKinds[filepath.Dir(rel)+"/*"]
+		}
+		if !ok {
+			t.Errorf("%s: which kind of file is it? name it in exampleKinds", f)
+			continue
+		}
+		t.Run(kind+"/"+rel, func(t *testing.T) {
+			if err := loadInTime(t, loaders[kind], f); err != nil {
+				t.Fatalf("an example is refused: %v", err)
+			}
+		})
+	}
+	copies, _ := filepath.Glob("testdata/config/*/example-*")
+	for _, c := range copies {
+		t.Errorf("%s: a copy of an example drifts from it; the examples are read in place", c)
+	}
+}

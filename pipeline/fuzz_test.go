@@ -15,7 +15,8 @@ import (
 func FuzzLoad(f *testing.F) {
 	files, _ := filepath.Glob("testdata/config/pipeline/*.yaml")
 	bounds, _ := filepath.Glob("testdata/bounds/*.yaml")
-	for _, file := range append(files, bounds...) {
+	examples := []string{"../deploy/examples/embedded.yaml", "../deploy/examples/distributed.yaml"}
+	for _, file := range append(append(files, bounds...), examples...) {
 		data, err := os.ReadFile(file)
 		if err != nil {
 			f.Fatal(err)

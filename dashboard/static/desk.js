@@ -120,6 +120,18 @@ function safeURL(u) {
   }
 }
 
+// linkView is how a responder's link is shown: href when it is http(s);
+// the URL as the browser parsed it (href), so a Unicode host shows in the
+// ASCII form the browser goes to ("https://\u0430pple.com/" with a Cyrillic
+// "а" shows as https://xn--pple-43d.com/) and a look-alike is plain; label,
+// the title or else that URL; shown, the URL beside a title.
+function linkView(l) {
+  const href = safeURL(l.url);
+  const url = href || inert(l.url);
+  const title = inert(l.title);
+  return { href, label: title || url, shown: title ? url : "" };
+}
+
 const prio = p => ({ P1: 1, P2: 2, P3: 3, P4: 4 })[p] || 9;
 
 // closedByPlatform says whether a desk is the platform's closing of a retracted
@@ -295,7 +307,7 @@ function mergeLive(old, a) {
   return { ...a, desk: d };
 }
 
-window.earshotDesk = { segments, safeURL, passes, order, parseSSE, stateOf, slaText, mergeLive, snoozeFor, checkSnooze, checkAssignee, inert, postView };
+window.earshotDesk = { segments, safeURL, linkView, passes, order, parseSSE, stateOf, slaText, mergeLive, snoozeFor, checkSnooze, checkAssignee, inert, postView };
 
 // ---- the page ----
 
@@ -521,10 +533,9 @@ function renderDetail() {
     el("li", { class: "note-item" }, el("div", { class: "meta" }, el("b", {}, inert(n.author)), " · " + when(n.at)), el("div", { class: "body" }, inert(n.text)))));
   if (!(d.notes || []).length) $("#a-notes").append(el("li", { class: "muted" }, "no notes yet"));
   $("#a-links").replaceChildren(...(d.links || []).map(l => {
-    const href = safeURL(l.url);
-    const label = inert(l.title) || l.url;
+    const { href, label, shown } = linkView(l);
     return el("li", {}, href ? el("a", { href, rel: "noopener noreferrer nofollow", target: "_blank" }, label) : el("span", { class: "bad-link" }, label),
-      l.title ? el("span", { class: "muted" }, " " + l.url) : "", el("span", { class: "muted" }, " · " + inert(l.author) + " · " + when(l.at)));
+      shown ? el("span", { class: "muted" }, " " + shown) : "", el("span", { class: "muted" }, " · " + inert(l.author) + " · " + when(l.at)));
   }));
 }
 
