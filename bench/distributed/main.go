@@ -293,10 +293,15 @@ func run(ctx context.Context, o options) (*Result, error) {
 
 	// Ingest, while the poller watches.
 	ing := exec.CommandContext(ctx, o.bin, "ingest", "--config", cfg, "--metrics-addr", "127.0.0.1:0", "--limit", strconv.Itoa(o.posts), "--rate", strconv.Itoa(o.rate))
-	ing.Stdout, ing.Stderr, ing.Env = logf, logf, env
+	ingLog, err := os.Create(filepath.Join(os.TempDir(), prefix+".ingest.log"))
+	if err != nil {
+		return nil, err
+	}
+	defer ingLog.Close()
+	ing.Stdout, ing.Stderr, ing.Env = ingLog, ingLog, env
 	started := time.Now()
 	if err := ing.Start(); err != nil {
-		return nil, fmt.Errorf("starting ingest: %w", err)
+		return nil, fmt.Errorf("starting ingest: %w (its log: %s)", err, ingLog.Name())
 	}
 	ingDone := make(chan error, 1)
 	go func() { ingDone <- ing.Wait() }()
@@ -304,6 +309,8 @@ func run(ctx context.Context, o options) (*Result, error) {
 		for i, p := range procs {
 			go profile(ctx, p, filepath.Join(o.profile, fmt.Sprintf("%s-%d.pprof", p.role, i)), o.profileFor)
 		}
+		// ingest too: it exits at -posts, so -profile-for must end before it does.
+		go profile(ctx, &proc{role: "ingest", log: ingLog.Name()}, filepath.Join(o.profile, "ingest.pprof"), o.profileFor)
 	}
 	var ingEnd time.Time
 	var last time.Time
@@ -317,7 +324,7 @@ func run(ctx context.Context, o options) (*Result, error) {
 			return nil, errors.New(why)
 		case err := <-ingDone:
 			if err != nil {
-				return nil, fmt.Errorf("ingest: %w (logs in %s)", err, logf.Name())
+				return nil, fmt.Errorf("ingest: %w (its log: %s)", err, ingLog.Name())
 			}
 			ingEnd = time.Now()
 			ingDone = nil
