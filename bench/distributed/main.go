@@ -136,7 +136,7 @@ func main() {
 	flag.BoolVar(&o.embedded, "embedded", false, "also run `earshot run` in embedded mode on the same posts, for the CPU ratio")
 	flag.BoolVar(&o.embeddedSink, "embedded-sink", false, "also run `earshot run` with the distributed configuration's sink (into a database of its own) on the same posts: embedded mode doing the same work")
 	flag.BoolVar(&o.keep, "keep", false, "keep the topics and the database")
-	flag.StringVar(&o.profile, "profile", "", "write a CPU profile of each stage process under load into this directory (pprof, served with EARSHOT_PPROF=1)")
+	flag.StringVar(&o.profile, "profile", "", "write a CPU profile of each stage process and of ingest under load into this directory (pprof, served with EARSHOT_PPROF=1)")
 	flag.DurationVar(&o.profileFor, "profile-for", 10*time.Second, "how long each profile runs, from 2s after ingest starts")
 	flag.StringVar(&o.compression, "compression", "", "transport.kafka.compression for every process (default: the configuration's)")
 	var set string
