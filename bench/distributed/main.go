@@ -136,7 +136,7 @@ func main() {
 	flag.BoolVar(&o.embedded, "embedded", false, "also run `earshot run` in embedded mode on the same posts, for the CPU ratio")
 	flag.BoolVar(&o.embeddedSink, "embedded-sink", false, "also run `earshot run` with the distributed configuration's sink (into a database of its own) on the same posts: embedded mode doing the same work")
 	flag.BoolVar(&o.keep, "keep", false, "keep the topics and the database")
-	flag.StringVar(&o.profile, "profile", "", "write a CPU profile of each stage process under load into this directory (pprof, served with EARSHOT_PPROF=1)")
+	flag.StringVar(&o.profile, "profile", "", "write a CPU profile of each stage process and of ingest under load into this directory (pprof, served with EARSHOT_PPROF=1)")
 	flag.DurationVar(&o.profileFor, "profile-for", 10*time.Second, "how long each profile runs, from 2s after ingest starts")
 	flag.StringVar(&o.compression, "compression", "", "transport.kafka.compression for every process (default: the configuration's)")
 	var set string
@@ -293,10 +293,15 @@ func run(ctx context.Context, o options) (*Result, error) {
 
 	// Ingest, while the poller watches.
 	ing := exec.CommandContext(ctx, o.bin, "ingest", "--config", cfg, "--metrics-addr", "127.0.0.1:0", "--limit", strconv.Itoa(o.posts), "--rate", strconv.Itoa(o.rate))
-	ing.Stdout, ing.Stderr, ing.Env = logf, logf, env
+	ingLog, err := os.Create(filepath.Join(os.TempDir(), prefix+".ingest.log"))
+	if err != nil {
+		return nil, err
+	}
+	defer ingLog.Close()
+	ing.Stdout, ing.Stderr, ing.Env = ingLog, ingLog, env
 	started := time.Now()
 	if err := ing.Start(); err != nil {
-		return nil, fmt.Errorf("starting ingest: %w", err)
+		return nil, fmt.Errorf("starting ingest: %w (its log: %s)", err, ingLog.Name())
 	}
 	ingDone := make(chan error, 1)
 	go func() { ingDone <- ing.Wait() }()
@@ -304,6 +309,8 @@ func run(ctx context.Context, o options) (*Result, error) {
 		for i, p := range procs {
 			go profile(ctx, p, filepath.Join(o.profile, fmt.Sprintf("%s-%d.pprof", p.role, i)), o.profileFor)
 		}
+		// ingest too: it exits at -posts, so -profile-for must end before it does.
+		go profile(ctx, &proc{role: "ingest", log: ingLog.Name()}, filepath.Join(o.profile, "ingest.pprof"), o.profileFor)
 	}
 	var ingEnd time.Time
 	var last time.Time
@@ -317,7 +324,7 @@ func run(ctx context.Context, o options) (*Result, error) {
 			return nil, errors.New(why)
 		case err := <-ingDone:
 			if err != nil {
-				return nil, fmt.Errorf("ingest: %w (logs in %s)", err, logf.Name())
+				return nil, fmt.Errorf("ingest: %w (its log: %s)", err, ingLog.Name())
 			}
 			ingEnd = time.Now()
 			ingDone = nil
