@@ -647,9 +647,12 @@ func (n *Notifier) onDuty(a *post.Alert, t time.Time) string {
 // Flush sends the digests that are due: one message per channel counting,
 // per queue and priority, the alerts its rate limit held back once the
 // window that started with the first of them has ended, and one counting
-// the alerts its quiet hours held back once they are over.
+// the alerts its quiet hours held back once they are over. Each channel
+// sends its own at once, so that one that hangs (up to max_attempts ×
+// timeout) holds back its digests only, not the other channels'.
 func (n *Notifier) Flush(ctx context.Context) {
 	now := n.now()
+	var wg sync.WaitGroup
 	for _, name := range slices.Sorted(maps.Keys(n.channels)) {
 		ch := n.channels[name]
 		ch.mu.Lock()
@@ -670,21 +673,27 @@ func (n *Notifier) Flush(ctx context.Context) {
 			ch.held = map[digestKey]int{}
 		}
 		ch.mu.Unlock()
-		for _, d := range dues {
-			text := d.text
-			if reason := n.digest(ctx, ch, text, d.worst, now); reason != "" {
-				if ctx.Err() != nil {
-					n.putBack(ch, d.counts, d.held, now)
-					continue
-				}
-				n.m.failed.WithLabelValues(name).Inc()
-				n.log.Warn("digest not delivered", "channel", name, "digest", text, "err", reason)
-			} else {
-				n.m.sent.WithLabelValues(name, "digest").Inc()
-			}
-			n.dirty.Store(true)
+		if len(dues) == 0 {
+			continue
 		}
+		wg.Go(func() {
+			for _, d := range dues {
+				text := d.text
+				if reason := n.digest(ctx, ch, text, d.worst, now); reason != "" {
+					if ctx.Err() != nil {
+						n.putBack(ch, d.counts, d.held, now)
+						continue
+					}
+					n.m.failed.WithLabelValues(name).Inc()
+					n.log.Warn("digest not delivered", "channel", name, "digest", text, "err", reason)
+				} else {
+					n.m.sent.WithLabelValues(name, "digest").Inc()
+				}
+				n.dirty.Store(true)
+			}
+		})
 	}
+	wg.Wait()
 	if err := n.save(); err != nil {
 		n.log.Warn("notify state not saved", "err", err)
 	}
