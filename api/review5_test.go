@@ -3,6 +3,9 @@ package api
 import (
 	"context"
 	"fmt"
+	"io"
+	"log/slog"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -47,5 +50,39 @@ func TestMemAlertsDeskNotesKeepTheByteBudget(t *testing.T) {
 	}
 	if len(got) == 0 {
 		t.Fatal("every alert evicted")
+	}
+}
+
+// TestDeskFeedSameKeyOnTwoAlerts: an event's id is the request's
+// Idempotency-Key, which names one request on one alert: two alerts (of one
+// team or of two) may each have an event of the same key. Each change is
+// sent live; the second is not taken for the first read again.
+func TestDeskFeedSameKeyOnTwoAlerts(t *testing.T) {
+	t0 := time.Date(2026, 12, 7, 10, 0, 0, 0, time.UTC)
+	now := t0
+	tab := &eventTable{failGet: map[string]bool{}}
+	hub := NewHub()
+	f := &DeskFeed{Events: tab, Alerts: tab, Hub: hub, Log: slog.New(slog.NewTextHandler(io.Discard, nil)), now: func() time.Time { return now }}
+	st := &deskFeedState{from: t0, sent: map[deskSent]time.Time{}}
+	care := hub.Subscribe("care", 100)
+	defer care.Close()
+	legal := hub.Subscribe("legal", 100)
+	defer legal.Close()
+
+	now = now.Add(2 * time.Second)
+	tab.add("care", "a1", "resolve-batch", now.Add(-time.Second))
+	f.round(context.Background(), st)
+	if got := drain(care); !slices.Equal(got, []string{"care/a1:1"}) {
+		t.Fatalf("care's feed got %v", got)
+	}
+	now = now.Add(2 * time.Second)
+	tab.add("care", "a2", "resolve-batch", now.Add(-time.Second))
+	tab.add("legal", "b1", "resolve-batch", now.Add(-time.Second))
+	f.round(context.Background(), st)
+	if got := drain(care); !slices.Equal(got, []string{"care/a2:1"}) {
+		t.Errorf("care's feed got %v, want a2's change (its key was used on a1 before)", got)
+	}
+	if got := drain(legal); !slices.Equal(got, []string{"legal/b1:1"}) {
+		t.Errorf("legal's feed got %v, want b1's change (its key was used on care's a1 before)", got)
 	}
 }
