@@ -508,6 +508,14 @@ func (n *Notifier) deliver(ctx context.Context, ch *channel, queue string, it *p
 	}
 	// Resolves go through: they close an incident rather than ping anyone.
 	if kind == "alert" && !ch.admit(now) {
+		if closing {
+			// A chat's "Resolved"/"Retracted" over the limit is not a new
+			// alert for the digest to count; the desk shows it closed, as
+			// in quiet hours.
+			ch.seen.add(key, false)
+			ch.mu.Unlock()
+			return ""
+		}
 		if len(ch.pending) == 0 {
 			ch.since = now
 		}

@@ -65,3 +65,51 @@ func TestSlowChannelDoesNotHoldBackAnothersDigest(t *testing.T) {
 		t.Errorf("b-fast's digest took %v: it waited for a-slow's tries (3 × 2 s)", took)
 	}
 }
+
+// TestChatClosesOverTheRateLimitAreNotCountedAsAlerts: a Slack webhook,
+// Teams or email channel posts a short "Resolved"/"Retracted" message under
+// its rate limit. A close the limit holds back is not a new alert: the
+// digest counting it as "N more P3 alerts in care" told the channel of
+// alerts that never came (a responder resolving ten alerts at once read,
+// ten minutes later, as ten new ones). Such a close is not sent (the desk
+// shows the alert closed), as in quiet hours.
+func TestChatClosesOverTheRateLimitAreNotCountedAsAlerts(t *testing.T) {
+	rx := newReceiver(t, http.StatusOK)
+	n, clk := notifier(t, Config{Channels: map[string]Channel{
+		"s": {Kind: Slack, URLEnv: "S", Queues: []string{"care"}, RateLimit: RateLimit{Messages: 3, Per: time.Hour}},
+	}}, map[string]string{"S": rx.URL})
+	run(t, n, "s", "care", alert("1", "care", "P3", "x"), alert("2", "care", "P3", "x"), alert("3", "care", "P3", "x"))
+	var closes []*post.Item
+	for i, id := range []string{"1", "2", "3"} {
+		it := alert(id, "care", "P3", "x")
+		if i == 0 {
+			it.Alert.Retracted = true
+		} else {
+			it.Alert.Resolved = &post.Resolution{By: "rita", Outcome: "replied", At: clk.now()}
+		}
+		closes = append(closes, it)
+	}
+	out, err := n.ResolveStage("s")(context.Background(), post.Batch{Items: closes[1:]})
+	if err != nil || len(out.Rejected) != 0 {
+		t.Fatalf("resolves: %v %+v", err, out.Rejected)
+	}
+	run(t, n, "s", "care", closes[0])
+	clk.add(time.Hour)
+	n.Flush(context.Background())
+	for _, b := range rx.got() {
+		if strings.Contains(string(b), "more") {
+			t.Errorf("a digest counts closes as alerts: %s", b)
+		}
+	}
+	if got := len(rx.got()); got != 3 {
+		t.Errorf("%d messages, want the 3 alerts", got)
+	}
+	// A new alert over the limit is still counted into the digest.
+	run(t, n, "s", "care", alert("4", "care", "P3", "x"), alert("5", "care", "P3", "x"), alert("6", "care", "P3", "x"), alert("7", "care", "P3", "x"))
+	clk.add(time.Hour)
+	n.Flush(context.Background())
+	got := rx.got()
+	if len(got) != 7 || !strings.Contains(string(got[6]), "1 more P3 alert in care") {
+		t.Errorf("%d messages, the last %.300s; want 3 alerts, then 3 more and a digest of 1", len(got), got[len(got)-1])
+	}
+}
