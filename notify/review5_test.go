@@ -113,3 +113,20 @@ func TestChatClosesOverTheRateLimitAreNotCountedAsAlerts(t *testing.T) {
 		t.Errorf("%d messages, the last %.300s; want 3 alerts, then 3 more and a digest of 1", len(got), got[len(got)-1])
 	}
 }
+
+// TestSendTextThroughASlackBot: a stakeholder digest's summary (SendText)
+// on a Slack channel with a bot token is posted with chat.postMessage to the
+// channel; it was POSTed as an incoming webhook's JSON to the Web API's base
+// URL, which has no such method (and no token went with it): the digest was
+// never posted, while the ledger marked it delivered.
+func TestSendTextThroughASlackBot(t *testing.T) {
+	api := newSlackAPI(t)
+	n, _ := notifier(t, Config{Channels: map[string]Channel{"bot": botChannel(api.URL)}}, map[string]string{"SLACK_BOT": "xoxb-test"})
+	if err := n.SendText(context.Background(), "bot", "*Legal weekly* is ready: <https://earshot.example.com/d|open>"); err != nil {
+		t.Fatal(err)
+	}
+	posts, _ := api.got()
+	if len(posts) != 1 || !strings.Contains(posts[0].text, "Legal weekly") {
+		t.Fatalf("posts %+v (bad requests %v), want the summary posted with chat.postMessage", posts, api.bad)
+	}
+}
