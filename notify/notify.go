@@ -297,6 +297,13 @@ type channel struct {
 	since     time.Time         // when the first alert of the pending digest was held back
 	held      map[digestKey]int // alerts held back in quiet hours
 	heldSince time.Time
+	// sending and sendingHeld are the counts of the digests Flush is
+	// sending (the rate limit's, quiet hours'), with their since: they
+	// stay in the state file until the digest is delivered, so that a
+	// kill -9 while its request hangs does not lose them.
+	sending, sendingHeld           map[digestKey]int
+	sendingSince, sendingHeldSince time.Time
+
 	seen      *dedup
 	posted    *memo[string] // slack with a bot token: the ts of the message of each alert id
 	failures  int           // consecutive dead letters
@@ -673,11 +680,13 @@ func (n *Notifier) Flush(ctx context.Context) {
 		if len(ch.pending) > 0 && now.Sub(ch.since) >= ch.per {
 			text, worst := digestText(ch.pending, ch.per)
 			dues = append(dues, due{text, worst, ch.pending, false})
+			ch.sending, ch.sendingSince = ch.pending, ch.since
 			ch.pending = map[digestKey]int{}
 		}
 		if len(ch.held) > 0 && (ch.quiet == nil || !ch.quiet.at(now)) { // nil: quiet hours taken off since
 			text, worst := heldText(ch.held, ch.quiet, ch.heldSince)
 			dues = append(dues, due{text, worst, ch.held, true})
+			ch.sendingHeld, ch.sendingHeldSince = ch.held, ch.heldSince
 			ch.held = map[digestKey]int{}
 		}
 		ch.mu.Unlock()
@@ -687,11 +696,13 @@ func (n *Notifier) Flush(ctx context.Context) {
 		wg.Go(func() {
 			for _, d := range dues {
 				text := d.text
-				if reason := n.digest(ctx, ch, text, d.worst, now); reason != "" {
-					if ctx.Err() != nil {
-						n.putBack(ch, d.counts, d.held, now)
-						continue
-					}
+				reason := n.digest(ctx, ch, text, d.worst, now)
+				if reason != "" && ctx.Err() != nil {
+					n.putBack(ch, d.counts, d.held, now)
+					continue
+				}
+				ch.settle(d.held)
+				if reason != "" {
 					n.m.failed.WithLabelValues(name).Inc()
 					n.log.Warn("digest not delivered", "channel", name, "digest", text, "err", reason)
 				} else {
@@ -707,11 +718,27 @@ func (n *Notifier) Flush(ctx context.Context) {
 	}
 }
 
+// settle forgets the counts of a digest Flush sent, or gave up on.
+func (ch *channel) settle(held bool) {
+	ch.mu.Lock()
+	defer ch.mu.Unlock()
+	if held {
+		ch.sendingHeld = nil
+	} else {
+		ch.sending = nil
+	}
+}
+
 // putBack returns counts taken for a digest that stopping interrupted, so
 // the state file keeps them for the next start.
 func (n *Notifier) putBack(ch *channel, counts map[digestKey]int, held bool, now time.Time) {
 	ch.mu.Lock()
 	defer ch.mu.Unlock()
+	if held {
+		ch.sendingHeld = nil
+	} else {
+		ch.sending = nil
+	}
 	into := ch.pending
 	if held {
 		into = ch.held

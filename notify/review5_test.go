@@ -3,8 +3,10 @@ package notify
 import (
 	"context"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -128,5 +130,59 @@ func TestSendTextThroughASlackBot(t *testing.T) {
 	posts, _ := api.got()
 	if len(posts) != 1 || !strings.Contains(posts[0].text, "Legal weekly") {
 		t.Fatalf("posts %+v (bad requests %v), want the summary posted with chat.postMessage", posts, api.bad)
+	}
+}
+
+// TestDigestBeingSentSurvivesKill9: Flush takes a digest's counts out of
+// the channel to send them. A stage saving the state file meanwhile (a new
+// alert held back while the digest's request hangs) wrote the file without
+// them, so a kill -9 before the digest was delivered lost those alerts
+// from the digest for good. The counts being sent stay in the file until
+// the digest is delivered: the next process sends them (at least once).
+func TestDigestBeingSentSurvivesKill9(t *testing.T) {
+	var hang atomic.Bool
+	var digests atomic.Int32
+	release := make(chan struct{})
+	defer close(release)
+	rx := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		if hang.Load() && strings.Contains(string(b), "more") {
+			digests.Add(1)
+			select {
+			case <-release:
+			case <-r.Context().Done():
+			}
+		}
+	}))
+	defer rx.Close()
+	state := filepath.Join(t.TempDir(), "notify-state.json")
+	cfg := Config{StateFile: state, Channels: map[string]Channel{
+		"s": {Kind: Slack, URLEnv: "S", Queues: []string{"care"}, RateLimit: RateLimit{Messages: 1, Per: time.Minute}, Timeout: time.Minute, MaxAttempts: 1},
+	}}
+	first, clk := notifier(t, cfg, map[string]string{"S": rx.URL})
+	run(t, first, "s", "care", alert("1", "care", "P3", "x"), alert("2", "care", "P3", "x"), alert("3", "care", "P3", "x"))
+	hang.Store(true)
+	clk.add(time.Minute)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go first.Flush(ctx) // sends "2 more", and hangs
+	for deadline := time.Now().Add(5 * time.Second); digests.Load() == 0; {
+		if time.Now().After(deadline) {
+			t.Fatal("the digest was never sent")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	// Meanwhile the next alert is sent and one more held back, and the
+	// stage saves the file.
+	run(t, first, "s", "care", alert("4", "care", "P3", "x"), alert("5", "care", "P3", "x"))
+
+	// kill -9: the next process starts from the file.
+	got := newReceiver(t, http.StatusOK)
+	second, clk2 := notifier(t, cfg, map[string]string{"S": got.URL})
+	clk2.at(clk.now().Add(time.Minute))
+	second.Flush(context.Background())
+	msgs := got.got()
+	if len(msgs) != 1 || !strings.Contains(string(msgs[0]), "3 more P3 alerts in care") {
+		t.Fatalf("the next process sent %d messages %q; want one digest of the 3 alerts held back", len(msgs), msgs)
 	}
 }
