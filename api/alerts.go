@@ -332,6 +332,12 @@ func (m *MemAlerts) Act(_ context.Context, queue, id string, e DeskEvent, mayRea
 		a.Desk = d
 		q.bytes += a.size() - before
 		m.countBreach(a, m.now())
+		// Notes and links grow an alert after it was added (up to 2 MB
+		// each): the queue keeps its byte budget by evicting its oldest
+		// alerts, as an Add does, rather than waiting for the next Add.
+		view := a.viewed()
+		m.evict(q, 0)
+		return view, true, nil
 	}
 	return a.viewed(), changed, nil
 }

@@ -38,7 +38,7 @@ const (
 	deskFeedEvery = 2 * time.Second
 	// deskFeedLag: events are read again this long after they happened, so
 	// that an insert landing late (or written by a replica whose clock is
-	// behind) is still seen; those already sent are skipped by event id.
+	// behind) is still seen; those already sent are skipped by alert and event id.
 	deskFeedLag    = 30 * time.Second
 	deskFeedEvents = 2000 // events read per round
 	deskFeedAlerts = 200  // alerts read and sent per round (the rest: the next round)
@@ -47,11 +47,21 @@ const (
 
 // deskFeedState is what a DeskFeed keeps between rounds.
 type deskFeedState struct {
-	from  time.Time            // the events from it on are read
-	floor time.Time            // a second skipped: never read again
-	sent  map[string]time.Time // event id → its time, while it may be read again
-	down  bool                 // the last read failed (logged once, not every round)
+	from  time.Time              // the events from it on are read
+	floor time.Time              // a second skipped: never read again
+	sent  map[deskSent]time.Time // event → its time, while it may be read again
+	down  bool                   // the last read failed (logged once, not every round)
 }
+
+// deskSent names an event sent: its id is the request's Idempotency-Key,
+// which names a request on one alert only, so two alerts (of one team or
+// two) may each have an event of the same id.
+type deskSent struct {
+	sink.AlertKey
+	event string
+}
+
+func sentOf(r sink.DeskEventRef) deskSent { return deskSent{r.AlertKey, r.EventID} }
 
 // Run reads until ctx ends. It sends the changes from its start on.
 func (f *DeskFeed) Run(ctx context.Context) error {
@@ -62,7 +72,7 @@ func (f *DeskFeed) Run(ctx context.Context) error {
 	if f.now == nil {
 		f.now = time.Now
 	}
-	st := &deskFeedState{from: f.now(), sent: map[string]time.Time{}}
+	st := &deskFeedState{from: f.now(), sent: map[deskSent]time.Time{}}
 	tick := time.NewTicker(every)
 	defer tick.Stop()
 	for {
@@ -104,7 +114,7 @@ func (f *DeskFeed) round(ctx context.Context, st *deskFeedState) {
 	events := map[sink.AlertKey][]sink.DeskEventRef{}
 	full := len(refs) == deskFeedEvents
 	for _, r := range refs {
-		if _, ok := st.sent[r.EventID]; ok {
+		if _, ok := st.sent[sentOf(r)]; ok {
 			continue
 		}
 		if events[r.AlertKey] == nil {
@@ -129,7 +139,7 @@ func (f *DeskFeed) round(ctx context.Context, st *deskFeedState) {
 			f.Hub.Publish(a)
 		}
 		for _, r := range events[k] {
-			st.sent[r.EventID] = r.At
+			st.sent[sentOf(r)] = r.At
 		}
 	}
 	if !full {
@@ -143,7 +153,7 @@ func (f *DeskFeed) round(ctx context.Context, st *deskFeedState) {
 		// rest is skipped: the pages show it on their next listing.
 		through, pending := st.from, false
 		for _, r := range refs {
-			if _, ok := st.sent[r.EventID]; !ok {
+			if _, ok := st.sent[sentOf(r)]; !ok {
 				pending = true
 				break
 			}

@@ -91,7 +91,7 @@ func TestDeskFeed(t *testing.T) {
 	tab := &eventTable{failGet: map[string]bool{}}
 	hub := NewHub()
 	f := &DeskFeed{Events: tab, Alerts: tab, Hub: hub, Log: slog.New(slog.NewTextHandler(io.Discard, nil)), now: func() time.Time { return now }}
-	st := &deskFeedState{from: t0, sent: map[string]time.Time{}}
+	st := &deskFeedState{from: t0, sent: map[deskSent]time.Time{}}
 
 	tab.add("care", "a1", "e1", t0.Add(-time.Hour)) // before the feed started
 	f.round(context.Background(), st)
@@ -174,7 +174,7 @@ func TestDeskFeedBounded(t *testing.T) {
 	tab := &eventTable{failGet: map[string]bool{}}
 	hub := NewHub()
 	f := &DeskFeed{Events: tab, Alerts: tab, Hub: hub, Log: slog.New(slog.NewTextHandler(io.Discard, nil)), now: func() time.Time { return now }}
-	st := &deskFeedState{from: t0, sent: map[string]time.Time{}}
+	st := &deskFeedState{from: t0, sent: map[deskSent]time.Time{}}
 	care := hub.Subscribe("care", 10_000)
 	defer care.Close()
 	n := deskFeedAlerts*2 + 50
@@ -203,7 +203,7 @@ func TestDeskFeedBounded(t *testing.T) {
 	for i := range deskFeedEvents + 10 {
 		tab2.add("care", "busy", fmt.Sprint("b", i), at)
 	}
-	st = &deskFeedState{from: at, sent: map[string]time.Time{}}
+	st = &deskFeedState{from: at, sent: map[deskSent]time.Time{}}
 	for range 3 {
 		f.round(context.Background(), st)
 	}

@@ -112,6 +112,10 @@ func badRequest(format string, args ...any) error { return requestError{fmt.Erro
 // scope's lists comma-separated, the lifetime as text (ParseTTL).
 type TokenRequest struct {
 	Name, Role, Teams, Brands, Regions, Markets, Expires string
+	// Given reports whether a flag was given, even empty: `--teams "$T"`
+	// with T unset is a scope that names nothing, not no scope. Nil: a
+	// flag is given when its value is not empty.
+	Given func(flag string) bool
 }
 
 // TokenAdmin manages the tokens of an API configuration from the command
@@ -194,7 +198,7 @@ func (a TokenAdmin) Create(r TokenRequest, stdout, stderr io.Writer) error {
 		flag, raw string
 		list      []string
 	}{{"teams", r.Teams, scope.Teams}, {"brands", r.Brands, scope.Brands}, {"regions", r.Regions, scope.Regions}, {"markets", r.Markets, scope.Markets}} {
-		if f.raw != "" && len(f.list) == 0 {
+		if (f.raw != "" || r.Given != nil && r.Given(f.flag)) && len(f.list) == 0 {
 			return badRequest("--%s %q names nothing; leave the flag out for a token of the whole organisation", f.flag, f.raw)
 		}
 	}

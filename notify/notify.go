@@ -297,6 +297,13 @@ type channel struct {
 	since     time.Time         // when the first alert of the pending digest was held back
 	held      map[digestKey]int // alerts held back in quiet hours
 	heldSince time.Time
+	// sending and sendingHeld are the counts of the digests Flush is
+	// sending (the rate limit's, quiet hours'), with their since: they
+	// stay in the state file until the digest is delivered, so that a
+	// kill -9 while its request hangs does not lose them.
+	sending, sendingHeld           map[digestKey]int
+	sendingSince, sendingHeldSince time.Time
+
 	seen      *dedup
 	posted    *memo[string] // slack with a bot token: the ts of the message of each alert id
 	failures  int           // consecutive dead letters
@@ -508,6 +515,14 @@ func (n *Notifier) deliver(ctx context.Context, ch *channel, queue string, it *p
 	}
 	// Resolves go through: they close an incident rather than ping anyone.
 	if kind == "alert" && !ch.admit(now) {
+		if closing {
+			// A chat's "Resolved"/"Retracted" over the limit is not a new
+			// alert for the digest to count; the desk shows it closed, as
+			// in quiet hours.
+			ch.seen.add(key, false)
+			ch.mu.Unlock()
+			return ""
+		}
 		if len(ch.pending) == 0 {
 			ch.since = now
 		}
@@ -647,9 +662,12 @@ func (n *Notifier) onDuty(a *post.Alert, t time.Time) string {
 // Flush sends the digests that are due: one message per channel counting,
 // per queue and priority, the alerts its rate limit held back once the
 // window that started with the first of them has ended, and one counting
-// the alerts its quiet hours held back once they are over.
+// the alerts its quiet hours held back once they are over. Each channel
+// sends its own at once, so that one that hangs (up to max_attempts ×
+// timeout) holds back its digests only, not the other channels'.
 func (n *Notifier) Flush(ctx context.Context) {
 	now := n.now()
+	var wg sync.WaitGroup
 	for _, name := range slices.Sorted(maps.Keys(n.channels)) {
 		ch := n.channels[name]
 		ch.mu.Lock()
@@ -662,31 +680,52 @@ func (n *Notifier) Flush(ctx context.Context) {
 		if len(ch.pending) > 0 && now.Sub(ch.since) >= ch.per {
 			text, worst := digestText(ch.pending, ch.per)
 			dues = append(dues, due{text, worst, ch.pending, false})
+			ch.sending, ch.sendingSince = ch.pending, ch.since
 			ch.pending = map[digestKey]int{}
 		}
 		if len(ch.held) > 0 && (ch.quiet == nil || !ch.quiet.at(now)) { // nil: quiet hours taken off since
 			text, worst := heldText(ch.held, ch.quiet, ch.heldSince)
 			dues = append(dues, due{text, worst, ch.held, true})
+			ch.sendingHeld, ch.sendingHeldSince = ch.held, ch.heldSince
 			ch.held = map[digestKey]int{}
 		}
 		ch.mu.Unlock()
-		for _, d := range dues {
-			text := d.text
-			if reason := n.digest(ctx, ch, text, d.worst, now); reason != "" {
-				if ctx.Err() != nil {
+		if len(dues) == 0 {
+			continue
+		}
+		wg.Go(func() {
+			for _, d := range dues {
+				text := d.text
+				reason := n.digest(ctx, ch, text, d.worst, now)
+				if reason != "" && ctx.Err() != nil {
 					n.putBack(ch, d.counts, d.held, now)
 					continue
 				}
-				n.m.failed.WithLabelValues(name).Inc()
-				n.log.Warn("digest not delivered", "channel", name, "digest", text, "err", reason)
-			} else {
-				n.m.sent.WithLabelValues(name, "digest").Inc()
+				ch.settle(d.held)
+				if reason != "" {
+					n.m.failed.WithLabelValues(name).Inc()
+					n.log.Warn("digest not delivered", "channel", name, "digest", text, "err", reason)
+				} else {
+					n.m.sent.WithLabelValues(name, "digest").Inc()
+				}
+				n.dirty.Store(true)
 			}
-			n.dirty.Store(true)
-		}
+		})
 	}
+	wg.Wait()
 	if err := n.save(); err != nil {
 		n.log.Warn("notify state not saved", "err", err)
+	}
+}
+
+// settle forgets the counts of a digest Flush sent, or gave up on.
+func (ch *channel) settle(held bool) {
+	ch.mu.Lock()
+	defer ch.mu.Unlock()
+	if held {
+		ch.sendingHeld = nil
+	} else {
+		ch.sending = nil
 	}
 }
 
@@ -695,6 +734,11 @@ func (n *Notifier) Flush(ctx context.Context) {
 func (n *Notifier) putBack(ch *channel, counts map[digestKey]int, held bool, now time.Time) {
 	ch.mu.Lock()
 	defer ch.mu.Unlock()
+	if held {
+		ch.sendingHeld = nil
+	} else {
+		ch.sending = nil
+	}
 	into := ch.pending
 	if held {
 		into = ch.held

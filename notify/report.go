@@ -82,21 +82,27 @@ func (n *Notifier) SendText(ctx context.Context, channel, text string) error {
 	if !ok || (ch.kind != Slack && ch.kind != Teams) {
 		return fmt.Errorf("%w: %q (slack or teams)", ErrUnknownChannel, channel)
 	}
-	var body []byte
-	var err error
-	if ch.kind == Slack {
-		body, err = json.Marshal(map[string]any{"text": text, "unfurl_links": false})
-	} else {
-		body, err = json.Marshal(map[string]any{"type": "message", "attachments": []any{map[string]any{
-			"contentType": "application/vnd.microsoft.card.adaptive",
-			"content": map[string]any{"type": "AdaptiveCard", "version": "1.4", "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
-				"body": []any{map[string]any{"type": "TextBlock", "text": text, "wrap": true}}},
-		}}})
+	// A bot posts through the Web API (chat.postMessage, with its token):
+	// its url is the API's base, not a webhook.
+	try := ch.slackPost("", text, nil)
+	if ch.bot == nil {
+		var body []byte
+		var err error
+		if ch.kind == Slack {
+			body, err = json.Marshal(map[string]any{"text": text, "unfurl_links": false})
+		} else {
+			body, err = json.Marshal(map[string]any{"type": "message", "attachments": []any{map[string]any{
+				"contentType": "application/vnd.microsoft.card.adaptive",
+				"content": map[string]any{"type": "AdaptiveCard", "version": "1.4", "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
+					"body": []any{map[string]any{"type": "TextBlock", "text": text, "wrap": true}}},
+			}}})
+		}
+		if err != nil {
+			return err
+		}
+		try = func(ctx context.Context) error { return ch.post(ctx, body) }
 	}
-	if err != nil {
-		return err
-	}
-	if why := n.send(ctx, ch, func(ctx context.Context) error { return ch.post(ctx, body) }); why != "" {
+	if why := n.send(ctx, ch, try); why != "" {
 		n.m.failed.WithLabelValues(ch.name).Inc()
 		return errors.New(why)
 	}

@@ -16,7 +16,8 @@ import (
 // The state file (notify.state_file) keeps the counts the channels hold
 // back, so that a restart neither loses a digest nor the alerts held in
 // quiet hours: a stage saves it before its batch is committed, and Flush
-// after it sends a digest. A crash between a digest's delivery and the save
+// after it sends a digest (a digest being sent is in every save until it
+// is delivered). A crash between a digest's delivery and the save
 // sends that digest again (at least once). The memory of sent alert ids is
 // not in it: after a restart a redelivered alert is sent again.
 
@@ -60,6 +61,26 @@ func saveCounts(m map[digestKey]int) []savedCount {
 	return out
 }
 
+// withSending is the counts m (held back since) with those of a digest
+// being sent added, since the earlier of the two: a process that starts
+// from the file sends them at once, at least once.
+func withSending(m map[digestKey]int, since time.Time, sending map[digestKey]int, sendingSince time.Time) (map[digestKey]int, time.Time) {
+	if len(sending) == 0 {
+		return m, since
+	}
+	out := maps.Clone(m)
+	if out == nil {
+		out = map[digestKey]int{}
+	}
+	for k, v := range sending {
+		out[k] = min(out[k]+v, maxSavedCount)
+	}
+	if len(m) == 0 || sendingSince.Before(since) {
+		since = sendingSince
+	}
+	return out, since
+}
+
 // save writes the state file if something changed since the last save.
 func (n *Notifier) save() error {
 	if n.state == "" || !n.dirty.Load() {
@@ -73,8 +94,10 @@ func (n *Notifier) save() error {
 	st := savedState{Version: stateVersion, Channels: map[string]savedChannel{}}
 	for name, ch := range n.channels {
 		ch.mu.Lock()
-		if len(ch.pending) > 0 || len(ch.held) > 0 {
-			st.Channels[name] = savedChannel{Pending: saveCounts(ch.pending), Since: ch.since, Held: saveCounts(ch.held), HeldSince: ch.heldSince}
+		pending, since := withSending(ch.pending, ch.since, ch.sending, ch.sendingSince)
+		held, heldSince := withSending(ch.held, ch.heldSince, ch.sendingHeld, ch.sendingHeldSince)
+		if len(pending) > 0 || len(held) > 0 {
+			st.Channels[name] = savedChannel{Pending: saveCounts(pending), Since: since, Held: saveCounts(held), HeldSince: heldSince}
 		}
 		ch.mu.Unlock()
 	}

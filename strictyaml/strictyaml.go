@@ -170,7 +170,8 @@ func secondDocument(name string, dec *yaml.Decoder) error {
 
 // fractions refuses a number with a fraction where v holds an integer:
 // yaml truncates 0.5 to 0 without a word, and a rate of 0 means as fast as
-// possible. data has been decoded into v, so its shape fits v's.
+// possible; and a float that is not a number (.nan). data has been decoded
+// into v, so its shape fits v's.
 func fractions(name string, data []byte, v any) []error {
 	var doc yaml.Node
 	if yaml.Unmarshal(data, &doc) != nil {
@@ -202,6 +203,13 @@ func walkFractions(name, key string, n *yaml.Node, t reflect.Type, errs *[]error
 		var f float64
 		if n.Kind == yaml.ScalarNode && n.ShortTag() == "!!float" && n.Decode(&f) == nil && f != math.Trunc(f) {
 			*errs = append(*errs, fmt.Errorf("%s:%d: %s: %s is not a whole number", name, n.Line, key, n.Value))
+		}
+	case reflect.Float32, reflect.Float64:
+		// NaN passes every range check (each comparison is false), so a
+		// rate of .nan would be no limit at all.
+		var f float64
+		if n.Kind == yaml.ScalarNode && n.Decode(&f) == nil && math.IsNaN(f) {
+			*errs = append(*errs, fmt.Errorf("%s:%d: %s: %s is not a number", name, n.Line, key, n.Value))
 		}
 	case reflect.Slice, reflect.Array:
 		if n.Kind == yaml.SequenceNode {

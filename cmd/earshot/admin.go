@@ -158,7 +158,8 @@ func tokenCommands(stdout, stderr io.Writer) *cobra.Command {
 			args = nArgs(1, 1, "which token? earshot token revoke ID")
 		}
 		c := &cobra.Command{Use: sub.use, Short: sub.short, Args: args,
-			RunE: func(_ *cobra.Command, args []string) error {
+			RunE: func(c *cobra.Command, args []string) error {
+				f.Req.Given = c.Flags().Changed
 				err := pipeline.TokenCommand(name, args, f, stdout, stderr)
 				if errors.Is(err, api.ErrTokenRequest) {
 					return exitError{2, err}

@@ -52,6 +52,15 @@ func TestTokenTool(t *testing.T) {
 			t.Errorf("%v: %v, want exit code 2", bad, err)
 		}
 	}
+	// A scope flag given empty (--teams "$TEAM" with TEAM unset) is not a
+	// token of the whole organisation.
+	for i, bad := range [][]string{{"--teams", ""}, {"--regions="}, {"--markets", ""}, {"--brands", ""}} {
+		args := append([]string{"token", "create", "--name", fmt.Sprintf("empty%d", i), "--role", "responder"}, bad...)
+		var ee exitError
+		if err := run(append(args, flags...), io.Discard, io.Discard); !asExit(err, &ee) || ee.code != 2 || !strings.Contains(err.Error(), "names nothing") {
+			t.Errorf("%v: %v, want exit code 2: the flag names nothing", bad, err)
+		}
+	}
 	// Nobody to record (no --by, $USER unset): refused, so that the audit log never has a change by no one.
 	noActor := []string{"token", "create", "--name", "x", "--role", "viewer", "--tokens", tokens, "--state-dir", dir, "--by", ""}
 	var ee exitError
