@@ -165,6 +165,9 @@ func build(ctx context.Context, cfg Config, stages []string, taps Taps, reg prom
 		}
 		p.closers = append(p.closers, closer.Close)
 		p.source = &stream.SourceRunner{Name: Ingest, Src: src, Out: p.out, Topic: p.topics.Posts(), DeadTopic: p.topics.Dead(), BatchSize: cfg.Ingest.BatchSize, Log: log, Metrics: p.metrics, Tracker: p.tracker}
+		if cfg.Transport.Kind == "kafka" {
+			p.source.Pace = cfg.Transport.Kafka.BatchInterval // embedded mode's queues cost nothing per call
+		}
 	}
 	return p, nil
 }

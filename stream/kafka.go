@@ -53,6 +53,14 @@ type KafkaConfig struct {
 	// FetchIdle ends a consumer's batch when no record came for this long,
 	// before runner.linger does; 0 waits out linger (or the batch size).
 	FetchIdle time.Duration `yaml:"fetch_idle"`
+	// BatchInterval paces small batches: a stage (or ingest) whose last
+	// batch was not full and began less than this long ago gathers until
+	// this long after it began (within runner.linger) before it passes
+	// the batch on. At moderate rates every hop then sends a few larger
+	// records instead of many small ones (the brokers' cost is per
+	// request); a full batch, or one after a pause, goes at once. 0 turns
+	// pacing off.
+	BatchInterval time.Duration `yaml:"batch_interval"`
 	// Codec is how the items on batched topics are written: binary (the
 	// default: batch envelopes of version 2, docs/posts.md) or json (what
 	// builds before it wrote, for a rolling upgrade: older consumers cannot
@@ -86,6 +94,7 @@ func DefaultKafkaConfig() KafkaConfig {
 		MaxMessageBytes:   8 << 20,
 		BatchItems:        500,
 		FetchIdle:         time.Millisecond,
+		BatchInterval:     5 * time.Millisecond,
 	}
 }
 
@@ -132,6 +141,9 @@ func (c KafkaConfig) Validate() error {
 	}
 	if c.FetchIdle < 0 || c.FetchIdle > 10*time.Second {
 		errs = append(errs, fmt.Errorf("transport.kafka.fetch_idle: %v, want 0 (wait out runner.linger) to 10s", c.FetchIdle))
+	}
+	if c.BatchInterval < 0 || c.BatchInterval > time.Second {
+		errs = append(errs, fmt.Errorf("transport.kafka.batch_interval: %v, want 0 (no pacing) to 1s", c.BatchInterval))
 	}
 	if _, ok := codecs[c.Codec]; !ok {
 		errs = append(errs, fmt.Errorf("transport.kafka.codec: %q, want binary or json", c.Codec))
@@ -372,7 +384,7 @@ func (k *Kafka) waitTopic(ctx context.Context, topic string) error {
 func (k *Kafka) Consumer(group, topic string) (Consumer, error) {
 	r := kafka.NewReader(k.readerConfig(group, topic))
 	k.requests.addReader(r)
-	return &kafkaConsumer{r: r, client: k.client, group: group, topic: topic, dead: topic == k.deadTopic, idle: k.cfg.FetchIdle, requests: &k.requests, syncCommit: k.cfg.CommitInterval == 0}, nil
+	return &kafkaConsumer{r: r, client: k.client, group: group, topic: topic, dead: topic == k.deadTopic, idle: k.cfg.FetchIdle, pace: k.cfg.BatchInterval, requests: &k.requests, syncCommit: k.cfg.CommitInterval == 0}, nil
 }
 
 // fetchWait is how long a fetch waits for records. kafka-go gives up on a
@@ -466,6 +478,11 @@ type kafkaConsumer struct {
 	topic  string
 	dead   bool
 	idle   time.Duration // fetch_idle
+	pace   time.Duration // batch_interval
+	// prev is when the last batch's first record came, and prevFull
+	// whether it was full; only Fetch, called by one goroutine, uses them.
+	prev     time.Time
+	prevFull bool
 	// requests counts the synchronous commits (one request each).
 	requests   *kafkaRequests
 	syncCommit bool
@@ -477,24 +494,27 @@ type kafkaConsumer struct {
 	closed bool
 }
 
-func (c *kafkaConsumer) Fetch(ctx context.Context, max int, linger time.Duration) ([]Delivery, error) {
+func (c *kafkaConsumer) Fetch(ctx context.Context, limit int, linger time.Duration) ([]Delivery, error) {
 	m, err := c.r.FetchMessage(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("fetching from %s: %w", c.topic, err)
 	}
+	start := time.Now()
 	// A record's items are never split between two fetches, even past
-	// max: the watermark commits a record's offset once the batch holding
+	// limit: the watermark commits a record's offset once the batch holding
 	// it is done, which must then be all of its items.
 	ds := c.decode(nil, m)
-	if max > 1 && linger > 0 {
-		deadline := time.Now().Add(linger)
-		for len(ds) < max {
+	if limit > 1 && linger > 0 {
+		deadline := start.Add(linger)
+		hold := paceUntil(c.prev, c.prevFull, start, c.pace)
+		for len(ds) < limit {
 			// Records come in bursts (a fetch's worth, a producer's batch):
 			// a pause of fetch_idle ends the batch before linger does, so
-			// that at moderate rates every hop does not wait out linger.
+			// that at moderate rates every hop does not wait out linger;
+			// but not before hold, while small batches are being paced.
 			wait := time.Until(deadline)
 			if c.idle > 0 {
-				wait = min(wait, c.idle)
+				wait = min(wait, max(c.idle, time.Until(hold)))
 			}
 			if wait <= 0 {
 				break
@@ -508,7 +528,20 @@ func (c *kafkaConsumer) Fetch(ctx context.Context, max int, linger time.Duration
 			ds = c.decode(ds, m)
 		}
 	}
+	c.prev, c.prevFull = start, len(ds) >= limit
 	return ds, nil
+}
+
+// paceUntil is when a batch that began at start may be passed on, at the
+// earliest, when batches are paced every pace: pace after the previous
+// batch began if that one was small and began less than pace before this
+// one; else at once (start). A full batch means the input is ahead, and
+// a batch after a pause has waited already: neither is held.
+func paceUntil(prev time.Time, prevFull bool, start time.Time, pace time.Duration) time.Time {
+	if pace <= 0 || prevFull || prev.IsZero() || start.Sub(prev) >= pace {
+		return start
+	}
+	return prev.Add(pace)
 }
 
 // decode appends the deliveries of one record to ds: one per item it
