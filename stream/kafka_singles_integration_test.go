@@ -4,7 +4,9 @@ package stream
 
 import (
 	"context"
+	"fmt"
 	"testing"
+	"time"
 
 	"github.com/earshot-dev/earshot/post"
 )
@@ -59,5 +61,55 @@ func TestKafkaFewSinglesOneRequestPerPartition(t *testing.T) {
 		if seen[it.Post.ID] != 1 {
 			t.Errorf("%s arrived %d times, want once", it.Post.ID, seen[it.Post.ID])
 		}
+	}
+}
+
+// TestKafkaFetchPacesSmallBatches: a small batch that comes right after
+// another small one gathers until batch_interval after the first began, so
+// a record 100ms behind it joins it; unpaced, a pause of fetch_idle ends
+// the batch and that record makes a batch of its own.
+func TestKafkaFetchPacesSmallBatches(t *testing.T) {
+	for _, c := range []struct {
+		pace time.Duration
+		want int
+	}{{0, 1}, {time.Second, 2}} {
+		t.Run(fmt.Sprint("batch_interval=", c.pace), func(t *testing.T) {
+			k, topic := newKafka(t)
+			k.cfg.BatchInterval = c.pace
+			p, err := k.Producer()
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer p.Close()
+			cons, err := k.Consumer(topic+".g", topic)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer cons.Close()
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			defer cancel()
+			its := benchItems(3)
+			one := func(i int) {
+				if err := p.Produce(ctx, outsOf(topic, its[i:i+1])); err != nil {
+					t.Error(err)
+				}
+			}
+			one(0)
+			if ds, err := cons.Fetch(ctx, 100, 2*time.Second); err != nil || len(ds) != 1 {
+				t.Fatalf("first batch: %d items, %v; want 1", len(ds), err)
+			}
+			one(1)
+			done := make(chan struct{})
+			go func() {
+				defer close(done)
+				time.Sleep(200 * time.Millisecond)
+				one(2)
+			}()
+			ds, err := cons.Fetch(ctx, 100, 2*time.Second)
+			<-done
+			if err != nil || len(ds) != c.want {
+				t.Fatalf("second batch: %d items, %v; want %d", len(ds), err, c.want)
+			}
+		})
 	}
 }
