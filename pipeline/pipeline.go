@@ -137,7 +137,7 @@ func build(ctx context.Context, cfg Config, stages []string, taps Taps, reg prom
 	if err := p.load(has, taps.Alert != nil); err != nil {
 		return nil, err
 	}
-	if err := p.openTransport(ctx, stages); err != nil {
+	if err := p.openTransport(ctx, reg); err != nil {
 		return nil, err
 	}
 	if has(Match) && cfg.Match.Follow == "kafka" {
@@ -165,6 +165,9 @@ func build(ctx context.Context, cfg Config, stages []string, taps Taps, reg prom
 		}
 		p.closers = append(p.closers, closer.Close)
 		p.source = &stream.SourceRunner{Name: Ingest, Src: src, Out: p.out, Topic: p.topics.Posts(), DeadTopic: p.topics.Dead(), BatchSize: cfg.Ingest.BatchSize, Log: log, Metrics: p.metrics, Tracker: p.tracker}
+		if cfg.Transport.Kind == "kafka" {
+			p.source.Pace = cfg.Transport.Kafka.BatchInterval // embedded mode's queues cost nothing per call
+		}
 	}
 	return p, nil
 }
@@ -277,8 +280,8 @@ func (p *Pipeline) load(has func(string) bool, tapAlerts bool) error {
 }
 
 // openTransport opens the in-memory queues, or waits for Kafka and creates
-// the topics.
-func (p *Pipeline) openTransport(ctx context.Context, stages []string) error {
+// the topics. A Kafka transport counts its requests to the brokers on reg.
+func (p *Pipeline) openTransport(ctx context.Context, reg prometheus.Registerer) error {
 	switch p.cfg.Transport.Kind {
 	case "memory":
 		p.mem = stream.NewMemory(p.cfg.Transport.QueueSize)
@@ -294,6 +297,7 @@ func (p *Pipeline) openTransport(ctx context.Context, stages []string) error {
 		// The topics between stages carry up to batch_items items per
 		// record; the alert queues, which other programs read, one each.
 		k.BatchTopics(p.topics.Batched()...)
+		k.Register(reg)
 		p.tr = k
 		p.closers = append(p.closers, p.tr.Close)
 		if err := k.WaitReady(ctx); err != nil {

@@ -274,3 +274,39 @@ func TestKafkaConfigBatch(t *testing.T) {
 		}
 	}
 }
+
+func TestPaceUntil(t *testing.T) {
+	t0 := time.Unix(1000, 0)
+	ms := time.Millisecond
+	for _, c := range []struct {
+		name     string
+		prev     time.Time
+		prevFull bool
+		start    time.Time
+		pace     time.Duration
+		want     time.Time
+	}{
+		{"no pacing", t0, false, t0.Add(ms), 0, t0.Add(ms)},
+		{"first batch", time.Time{}, false, t0, 5 * ms, t0},
+		{"small and recent: held to pace after it", t0, false, t0.Add(ms), 5 * ms, t0.Add(5 * ms)},
+		{"full: the input is ahead, not held", t0, true, t0.Add(ms), 5 * ms, t0.Add(ms)},
+		{"after a pause: not held", t0, false, t0.Add(9 * ms), 5 * ms, t0.Add(9 * ms)},
+		{"exactly pace after: not held", t0, false, t0.Add(5 * ms), 5 * ms, t0.Add(5 * ms)},
+	} {
+		if got := paceUntil(c.prev, c.prevFull, c.start, c.pace); !got.Equal(c.want) {
+			t.Errorf("%s: %v, want %v", c.name, got.Sub(t0), c.want.Sub(t0))
+		}
+	}
+	for _, bad := range []time.Duration{-1, 1e12 * time.Millisecond} {
+		cfg := DefaultKafkaConfig()
+		cfg.BatchInterval = bad
+		if err := cfg.Validate(); err == nil || !strings.Contains(err.Error(), "batch_interval") {
+			t.Errorf("batch_interval %v: %v", bad, err)
+		}
+	}
+	cfg := DefaultKafkaConfig()
+	cfg.BatchInterval = 0
+	if err := cfg.Validate(); err != nil {
+		t.Errorf("batch_interval 0 (no pacing): %v", err)
+	}
+}

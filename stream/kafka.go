@@ -53,6 +53,14 @@ type KafkaConfig struct {
 	// FetchIdle ends a consumer's batch when no record came for this long,
 	// before runner.linger does; 0 waits out linger (or the batch size).
 	FetchIdle time.Duration `yaml:"fetch_idle"`
+	// BatchInterval paces small batches: a stage (or ingest) whose last
+	// batch was not full and began less than this long ago gathers until
+	// this long after it began (within runner.linger) before it passes
+	// the batch on. At moderate rates every hop then sends a few larger
+	// records instead of many small ones (the brokers' cost is per
+	// request); a full batch, or one after a pause, goes at once. 0 turns
+	// pacing off.
+	BatchInterval time.Duration `yaml:"batch_interval"`
 	// Codec is how the items on batched topics are written: binary (the
 	// default: batch envelopes of version 2, docs/posts.md) or json (what
 	// builds before it wrote, for a rolling upgrade: older consumers cannot
@@ -86,6 +94,7 @@ func DefaultKafkaConfig() KafkaConfig {
 		MaxMessageBytes:   8 << 20,
 		BatchItems:        500,
 		FetchIdle:         time.Millisecond,
+		BatchInterval:     5 * time.Millisecond,
 	}
 }
 
@@ -133,6 +142,9 @@ func (c KafkaConfig) Validate() error {
 	if c.FetchIdle < 0 || c.FetchIdle > 10*time.Second {
 		errs = append(errs, fmt.Errorf("transport.kafka.fetch_idle: %v, want 0 (wait out runner.linger) to 10s", c.FetchIdle))
 	}
+	if c.BatchInterval < 0 || c.BatchInterval > time.Second {
+		errs = append(errs, fmt.Errorf("transport.kafka.batch_interval: %v, want 0 (no pacing) to 1s", c.BatchInterval))
+	}
 	if _, ok := codecs[c.Codec]; !ok {
 		errs = append(errs, fmt.Errorf("transport.kafka.codec: %q, want binary or json", c.Codec))
 	}
@@ -157,6 +169,8 @@ type Kafka struct {
 	// leaderWait bounds how long EnsureTopics waits for the topics'
 	// partitions to be served by their leaders (defaultLeaderWait).
 	leaderWait time.Duration
+
+	requests kafkaRequests
 }
 
 // BatchTopics names the topics whose records carry up to batch_items items
@@ -433,7 +447,8 @@ func (k *Kafka) topicsServed(ctx context.Context, topics []string) (visible bool
 // consumer started is missed.
 func (k *Kafka) Consumer(group, topic string) (Consumer, error) {
 	r := kafka.NewReader(k.readerConfig(group, topic))
-	return &kafkaConsumer{r: r, client: k.client, group: group, topic: topic, dead: topic == k.deadTopic, idle: k.cfg.FetchIdle}, nil
+	k.requests.addReader(r)
+	return &kafkaConsumer{r: r, client: k.client, group: group, topic: topic, dead: topic == k.deadTopic, idle: k.cfg.FetchIdle, pace: k.cfg.BatchInterval, requests: &k.requests, syncCommit: k.cfg.CommitInterval == 0}, nil
 }
 
 // fetchWait is how long a fetch waits for records. kafka-go gives up on a
@@ -483,7 +498,7 @@ func (k *Kafka) readerConfig(group, topic string) kafka.ReaderConfig {
 // Producer returns a producer that waits for all in-sync replicas (acks=all).
 func (k *Kafka) Producer() (Producer, error) {
 	writer := func(batchSize int) *kafka.Writer {
-		return &kafka.Writer{
+		w := &kafka.Writer{
 			Addr:                   kafka.TCP(k.cfg.Brokers...),
 			Transport:              k.transport,
 			Balancer:               kafka.Murmur2Balancer{}, // same partition for a key as the Java client
@@ -497,6 +512,8 @@ func (k *Kafka) Producer() (Producer, error) {
 			AllowAutoTopicCreation: false,
 			Compression:            compressions[k.cfg.Compression],
 		}
+		k.requests.addWriter(w)
+		return w
 	}
 	p := &kafkaProducer{w: writer(1000), max: k.cfg.MaxMessageBytes, items: k.cfg.BatchItems, bytes: min(k.cfg.batchBytes(), k.cfg.MaxMessageBytes), batched: maps.Clone(k.batched), binary: codecs[k.cfg.Codec]}
 	if p.items > 1 && len(p.batched) > 0 {
@@ -508,6 +525,7 @@ func (k *Kafka) Producer() (Producer, error) {
 		p.wb = writer(1)
 	}
 	p.parts = partitionCounts{client: k.client, n: map[string]partitionCount{}}
+	p.client, p.codec, p.requests = k.client, compressions[k.cfg.Compression], &k.requests
 	return p, nil
 }
 
@@ -524,6 +542,14 @@ type kafkaConsumer struct {
 	topic  string
 	dead   bool
 	idle   time.Duration // fetch_idle
+	pace   time.Duration // batch_interval
+	// prev is when the last batch's first record came, and prevFull
+	// whether it was full; only Fetch, called by one goroutine, uses them.
+	prev     time.Time
+	prevFull bool
+	// requests counts the synchronous commits (one request each).
+	requests   *kafkaRequests
+	syncCommit bool
 
 	mu     sync.Mutex
 	lag    int64         // the group's lag, as last read
@@ -532,24 +558,27 @@ type kafkaConsumer struct {
 	closed bool
 }
 
-func (c *kafkaConsumer) Fetch(ctx context.Context, max int, linger time.Duration) ([]Delivery, error) {
+func (c *kafkaConsumer) Fetch(ctx context.Context, limit int, linger time.Duration) ([]Delivery, error) {
 	m, err := c.r.FetchMessage(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("fetching from %s: %w", c.topic, err)
 	}
+	start := time.Now()
 	// A record's items are never split between two fetches, even past
-	// max: the watermark commits a record's offset once the batch holding
+	// limit: the watermark commits a record's offset once the batch holding
 	// it is done, which must then be all of its items.
 	ds := c.decode(nil, m)
-	if max > 1 && linger > 0 {
-		deadline := time.Now().Add(linger)
-		for len(ds) < max {
+	if limit > 1 && linger > 0 {
+		deadline := start.Add(linger)
+		hold := paceUntil(c.prev, c.prevFull, start, c.pace)
+		for len(ds) < limit {
 			// Records come in bursts (a fetch's worth, a producer's batch):
 			// a pause of fetch_idle ends the batch before linger does, so
-			// that at moderate rates every hop does not wait out linger.
+			// that at moderate rates every hop does not wait out linger;
+			// but not before hold, while small batches are being paced.
 			wait := time.Until(deadline)
 			if c.idle > 0 {
-				wait = min(wait, c.idle)
+				wait = min(wait, max(c.idle, time.Until(hold)))
 			}
 			if wait <= 0 {
 				break
@@ -563,7 +592,20 @@ func (c *kafkaConsumer) Fetch(ctx context.Context, max int, linger time.Duration
 			ds = c.decode(ds, m)
 		}
 	}
+	c.prev, c.prevFull = start, len(ds) >= limit
 	return ds, nil
+}
+
+// paceUntil is when a batch that began at start may be passed on, at the
+// earliest, when batches are paced every pace: pace after the previous
+// batch began if that one was small and began less than pace before this
+// one; else at once (start). A full batch means the input is ahead, and
+// a batch after a pause has waited already: neither is held.
+func paceUntil(prev time.Time, prevFull bool, start time.Time, pace time.Duration) time.Time {
+	if pace <= 0 || prevFull || prev.IsZero() || start.Sub(prev) >= pace {
+		return start
+	}
+	return prev.Add(pace)
 }
 
 // decode appends the deliveries of one record to ds: one per item it
@@ -610,6 +652,9 @@ func (c *kafkaConsumer) Commit(ctx context.Context, done []Position) error {
 	msgs := make([]kafka.Message, len(done))
 	for i, p := range done {
 		msgs[i] = kafka.Message{Topic: c.topic, Partition: p.Partition, Offset: p.Offset}
+	}
+	if c.syncCommit {
+		c.requests.commit.Add(1)
 	}
 	if err := c.r.CommitMessages(ctx, msgs...); err != nil {
 		return fmt.Errorf("committing %s: %w", c.topic, err)
@@ -755,6 +800,9 @@ type kafkaProducer struct {
 	// call, to size the next one's buffer.
 	itemSize atomic.Int64
 	parts    partitionCounts
+	client   *kafka.Client     // for produceEach's requests
+	codec    kafka.Compression // the writers' compression
+	requests *kafkaRequests
 }
 
 // framing is the room a record needs beside its key and value in a record
@@ -791,18 +839,99 @@ func (p *kafkaProducer) Produce(ctx context.Context, outs []Out) error {
 			single = append(single, m)
 		}
 	}
+	var few []kafka.Message
 	if len(single) <= fewSingles {
-		// A few single records (a batch's alerts) go out at once with the
-		// batch records rather than wait out the writer's BatchTimeout.
-		batch, single = append(batch, single...), nil
+		// A few single records (a batch's alerts) go out at once, beside
+		// the batch records, rather than wait out the writer's
+		// BatchTimeout.
+		few, single = single, nil
 	}
-	if len(single) == 0 || len(batch) == 0 {
-		return errors.Join(write(ctx, p.w, single), write(ctx, p.wb, batch))
+	var errs [3]error
+	var wg sync.WaitGroup
+	if len(few) > 0 {
+		wg.Go(func() { errs[1] = p.produceEach(ctx, few) })
 	}
-	errc := make(chan error, 1)
-	go func() { errc <- write(ctx, p.w, single) }()
-	err = write(ctx, p.wb, batch)
-	return errors.Join(err, <-errc)
+	if len(single) > 0 {
+		wg.Go(func() { errs[2] = write(ctx, p.w, single) })
+	}
+	errs[0] = write(ctx, p.wb, batch)
+	wg.Wait()
+	return errors.Join(errs[:]...)
+}
+
+// produceEach writes msgs, single records, with one produce request per
+// partition holding all of that partition's records, the partitions at
+// once. Through the writer of BatchSize 1 each record would be a request
+// of its own, and kafka-go sends a partition's requests one after the
+// other: a route batch's 20 alerts on one queue's partition were 20 round
+// trips in a row. Records whose partition cannot be chosen here (no key,
+// the topic's partitions unknown) go through that writer.
+func (p *kafkaProducer) produceEach(ctx context.Context, msgs []kafka.Message) error {
+	type dest struct {
+		topic string
+		part  int
+	}
+	var (
+		groups = map[dest][]kafka.Message{}
+		rest   []kafka.Message
+		now    = time.Now()
+	)
+	for _, m := range msgs {
+		ids := p.parts.get(ctx, m.Topic)
+		if len(m.Key) == 0 || len(ids) == 0 {
+			rest = append(rest, m)
+			continue
+		}
+		d := dest{m.Topic, kafka.Murmur2Balancer{}.Balance(m, ids...)}
+		m.Time = now
+		groups[d] = append(groups[d], m)
+	}
+	errs := make([]error, 0, len(groups)+1)
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	for d, recs := range groups {
+		wg.Go(func() {
+			err := p.producePartition(ctx, d.topic, d.part, recs)
+			if err != nil {
+				mu.Lock()
+				errs = append(errs, fmt.Errorf("producing %d records to %s partition %d: %w", len(recs), d.topic, d.part, err))
+				mu.Unlock()
+			}
+		})
+	}
+	err := write(ctx, p.wb, rest)
+	wg.Wait()
+	return errors.Join(append(errs, err)...)
+}
+
+// producePartition writes recs to one partition in one request, tried
+// again (as kafka-go's writer tries, up to 5 times with backoff) while the
+// brokers answer with a temporary error: a leader being elected, a
+// connection lost.
+func (p *kafkaProducer) producePartition(ctx context.Context, topic string, part int, msgs []kafka.Message) error {
+	b := Backoff{Min: 50 * time.Millisecond, Max: 2 * time.Second}
+	for attempt := 1; ; attempt++ {
+		// Records read their keys and values as they are sent: new ones
+		// for every attempt.
+		recs := make([]kafka.Record, len(msgs))
+		for i, m := range msgs {
+			recs[i] = kafka.Record{Time: m.Time, Key: kafka.NewBytes(m.Key), Value: kafka.NewBytes(m.Value)}
+		}
+		p.requests.produce.Add(1)
+		res, err := p.client.Produce(ctx, &kafka.ProduceRequest{Topic: topic, Partition: part, RequiredAcks: kafka.RequireAll, Compression: p.codec, Records: kafka.NewRecordReader(recs...)})
+		if err == nil {
+			err = res.Error
+		}
+		if err == nil {
+			for _, e := range res.RecordErrors {
+				err = e
+				break
+			}
+		}
+		if err == nil || attempt == 5 || !temporary(err) || !Sleep(ctx, b.Next()) {
+			return err
+		}
+	}
 }
 
 // encode returns the wire form of each of outs: dead letters and the

@@ -51,6 +51,11 @@ type SourceRunner struct {
 	// Without one, a Checkpointer's position is saved once its batch is
 	// produced: the transport (Kafka, acks=all) then holds it.
 	Tracker *Tracker
+	// Pace is transport.kafka.batch_interval: while the source is not
+	// ahead, a produce call starts at most every Pace, so that a source
+	// handing over a few posts at a time (a rate) has them produced in
+	// fewer, larger records. 0 produces as soon as the last produce is done.
+	Pace time.Duration
 
 	c counters
 }
@@ -73,10 +78,11 @@ type readAhead struct {
 	mu     sync.Mutex
 	cond   *sync.Cond
 	reads  []read
-	n      int  // records in reads
-	busy   bool // the producer is producing what it took
-	closed bool // the reader is done
-	failed bool // the producer stopped
+	n      int       // records in reads
+	busy   bool      // the producer is producing what it took
+	taken  time.Time // when the producer last took reads
+	closed bool      // the reader is done
+	failed bool      // the producer stopped
 }
 
 // put adds r, waiting while max records or more are held already; it
@@ -106,6 +112,9 @@ func (q *readAhead) take() []read {
 	}
 	rs := q.reads
 	q.reads, q.n, q.busy = nil, 0, len(rs) > 0
+	if len(rs) > 0 {
+		q.taken = time.Now()
+	}
 	q.cond.Broadcast()
 	return rs
 }
@@ -119,13 +128,14 @@ func (q *readAhead) done() {
 }
 
 // waitIdle waits until the producer has produced everything handed to it
-// (or stopped).
-func (q *readAhead) waitIdle() {
+// (or stopped), and returns when it last took reads.
+func (q *readAhead) waitIdle() time.Time {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	for (q.busy || len(q.reads) > 0) && !q.failed {
 		q.cond.Wait()
 	}
+	return q.taken
 }
 
 func (q *readAhead) close() {
@@ -223,8 +233,12 @@ func (s *SourceRunner) Run(ctx context.Context, shutdownTimeout time.Duration) e
 			// The source is not ahead (a rate, a quiet stream): read again
 			// once the produce is done, and get in one batch what came
 			// meanwhile, rather than read it a post at a time, each read
-			// a wake-up and each produce a request, for nothing.
-			q.waitIdle()
+			// a wake-up and each produce a request, for nothing. Paced,
+			// not before Pace after the last produce began.
+			taken := q.waitIdle()
+			if wait := time.Until(taken.Add(s.Pace)); s.Pace > 0 && wait > 0 && ctx.Err() == nil {
+				Sleep(ctx, wait)
+			}
 		}
 		switch {
 		case errors.Is(err, io.EOF):

@@ -196,3 +196,30 @@ func TestSourceRunnerGathersWhileProducing(t *testing.T) {
 		t.Errorf("last checkpoint %d, want 200", last)
 	}
 }
+
+// TestSourceRunnerPaces: with Pace, a source at a rate is produced at most
+// once per Pace (more posts per call, fewer requests); without it, once
+// per produce (5ms here). Both produce every post.
+func TestSourceRunnerPaces(t *testing.T) {
+	calls := map[time.Duration]int64{}
+	for _, pace := range []time.Duration{0, 25 * time.Millisecond} {
+		src := &rateSource{seqSource: seqSource{limit: 500}, every: 200 * time.Microsecond}
+		out := &countingProducer{}
+		sr := &SourceRunner{Name: "src", Src: src, Out: out, Topic: "posts", DeadTopic: "dead", BatchSize: 1000, Log: quiet, Metrics: NewMetrics(prometheus.NewRegistry()), Pace: pace}
+		if err := sr.Run(context.Background(), time.Second); err != nil {
+			t.Fatal(err)
+		}
+		if n := out.outs.Load(); n != 500 {
+			t.Fatalf("pace %v: %d produced, want 500", pace, n)
+		}
+		calls[pace] = out.calls.Load()
+	}
+	// 500 posts at 5,000/s take 100ms: at most 100/25+1 paced calls (and
+	// the last read's), about 100/5 unpaced.
+	if c := calls[25*time.Millisecond]; c > 7 {
+		t.Errorf("paced every 25ms: %d produce calls in 100ms, want at most 7", c)
+	}
+	if c := calls[0]; c < 10 {
+		t.Errorf("unpaced: %d produce calls in 100ms, want one per 5ms produce", c)
+	}
+}

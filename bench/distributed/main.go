@@ -40,6 +40,7 @@ import (
 	"io"
 	"log"
 	"log/slog"
+	"maps"
 	"math"
 	"net/http"
 	"os"
@@ -102,6 +103,14 @@ type Result struct {
 	Compression  string          `json:"compression,omitempty"`
 	Set          []string        `json:"set,omitempty"`
 	Pids         map[string]int  `json:"pids"` // of the broker and ClickHouse measured (0: not found)
+	// Requests are the requests each stage process sent to the broker
+	// over the run, per 1,000 ingested posts, by kind (fetch, produce,
+	// commit: earshot_kafka_requests_total); "all" sums the processes.
+	// Ingest's produce requests are about its records on the posts topic.
+	Requests map[string]map[string]float64 `json:"requests_per_1k_posts,omitempty"`
+	// Records are the records written to each topic (by suffix after the
+	// run's prefix), per 1,000 ingested posts.
+	Records map[string]float64 `json:"records_per_1k_posts,omitempty"`
 }
 
 type lagSample struct {
@@ -181,6 +190,7 @@ type proc struct {
 	cmd  *exec.Cmd
 	pid  int
 	cpu0 time.Duration
+	req0 map[string]float64 // earshot_kafka_requests_total by kind, at the start
 	log  string
 }
 
@@ -289,6 +299,7 @@ func run(ctx context.Context, o options) (*Result, error) {
 	}
 	for _, p := range procs {
 		p.cpu0 = cpuOf(p.pid)
+		p.req0 = requests(ctx, p)
 	}
 
 	// Ingest, while the poller watches.
@@ -361,6 +372,25 @@ func run(ctx context.Context, o options) (*Result, error) {
 		}
 		if ingDone == nil && zero && now.Sub(last) >= o.settle {
 			break
+		}
+	}
+	res.Requests = map[string]map[string]float64{"all": {}}
+	for _, p := range procs {
+		if res.Requests[p.role] == nil {
+			res.Requests[p.role] = map[string]float64{}
+		}
+		for kind, n := range requests(ctx, p) {
+			per := (n - p.req0[kind]) * 1000 / float64(o.posts)
+			res.Requests[p.role][kind] += per
+			res.Requests["all"][kind] += per
+		}
+	}
+	res.Records = map[string]float64{}
+	if ts, err := topicsWith(ctx, kc, prefix+"."); err == nil {
+		for _, t := range ts {
+			if n, err := topicEnd(ctx, kc, t); err == nil && n > 0 {
+				res.Records[strings.TrimPrefix(t, prefix+".")] = float64(n) * 1000 / float64(o.posts)
+			}
 		}
 	}
 	for _, p := range procs {
@@ -801,6 +831,11 @@ func table(w io.Writer, r *Result) {
 			fmt.Fprintf(tw, "max lag\t%s\t%d\t\t\t\n", k, v)
 		}
 	}
+	for _, k := range []string{"match", "enrich", "route", "sink", "all"} {
+		if q, ok := r.Requests[k]; ok {
+			fmt.Fprintf(tw, "requests/1k posts\t%s\tfetch %.0f\tproduce %.0f\tcommit %.0f\t\n", k, q["fetch"], q["produce"], q["commit"])
+		}
+	}
 	if r.Embedded != nil {
 		fmt.Fprintf(tw, "embedded\t%.0f posts/s\t%.2f µs/post\tcpu ratio\t%.2f×\t\n", r.Embedded.PostsPerSec, r.Embedded.CPUMicros, r.CPURatio)
 	}
@@ -808,9 +843,41 @@ func table(w io.Writer, r *Result) {
 		fmt.Fprintf(tw, "embedded+sink\t%.0f posts/s\t%.2f µs/post\tcpu ratio\t%.2f×\t\n", r.EmbeddedSink.PostsPerSec, r.EmbeddedSink.CPUMicros, r.CPURatioSink)
 	}
 	tw.Flush()
+	if len(r.Records) > 0 {
+		var parts []string
+		for _, t := range slices.Sorted(maps.Keys(r.Records)) {
+			parts = append(parts, fmt.Sprintf("%s %.1f", t, r.Records[t]))
+		}
+		fmt.Fprintf(w, "records per 1k posts: %s\n", strings.Join(parts, ", "))
+	}
 }
 
 var metricsAddr = regexp.MustCompile(`serving metrics.*addr=(\S+)`)
+
+var requestLine = regexp.MustCompile(`(?m)^earshot_kafka_requests_total\{kind="(\w+)"\} (\S+)$`)
+
+// requests reads p's earshot_kafka_requests_total by kind from its metrics
+// address (in its log); none when it cannot be read (a build without them).
+func requests(ctx context.Context, p *proc) map[string]float64 {
+	out := map[string]float64{}
+	b, _ := os.ReadFile(p.log)
+	m := metricsAddr.FindSubmatch(b)
+	if m == nil {
+		return out
+	}
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, fmt.Sprintf("http://%s/metrics", strings.Trim(string(m[1]), `"`)), nil)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return out
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	for _, l := range requestLine.FindAllSubmatch(body, -1) {
+		v, _ := strconv.ParseFloat(string(l[2]), 64)
+		out[string(l[1])] = v
+	}
+	return out
+}
 
 // profile fetches a CPU profile of p from its metrics address (in its log)
 // 2s into the run, into path.
