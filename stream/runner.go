@@ -140,17 +140,28 @@ func shardOf(it *post.Item, n int) int {
 }
 
 // split deals ds into n shards by key, keeping fetch order within each.
+// The shards share one backing array, sized by a first counting pass.
 func split(ds []Delivery, n int) [][]Delivery {
 	if n <= 1 {
 		return [][]Delivery{ds}
 	}
-	shards := make([][]Delivery, n)
-	for _, d := range ds {
-		i := 0
+	of := make([]uint8, len(ds)) // Validate keeps Workers at most 256; past it shards would merge, still in order
+	counts := make([]int, n)
+	for k, d := range ds {
 		if d.Err == nil {
-			i = shardOf(d.Item, n)
+			of[k] = uint8(shardOf(d.Item, n))
 		}
-		shards[i] = append(shards[i], d)
+		counts[of[k]]++
+	}
+	all := make([]Delivery, len(ds))
+	shards := make([][]Delivery, n)
+	start := 0
+	for i, c := range counts {
+		shards[i] = all[start : start : start+c]
+		start += c
+	}
+	for k, d := range ds {
+		shards[of[k]] = append(shards[of[k]], d)
 	}
 	return shards
 }
