@@ -74,9 +74,10 @@ func (c RunnerConfig) Validate(prefix string) error {
 // outputs and dead letters, and only then commit, never past a batch that is
 // still in flight.
 //
-// Concurrency: with Workers w above 1, each fetched batch is split into w
-// shards by a hash of each record's key (Item.Key: the post's platform and
-// id), and shard i goes to worker i's queue. A worker takes its queue in
+// Concurrency: with Workers w above 1, a fetch takes up to w × BatchSize
+// records (at most 100,000) and splits them into w shards by a hash of each
+// record's key (Item.Key: the post's platform and id), so a stage call still
+// gets about BatchSize records; shard i goes to worker i's queue. A worker takes its queue in
 // order, calling the stage and producing the outputs of one shard before it
 // starts the next, so a post and its later edit or delete (which share the
 // key, and in Kafka the partition) are produced in the order they were
@@ -166,6 +167,15 @@ func split(ds []Delivery, n int) [][]Delivery {
 	return shards
 }
 
+// fetchSize is how many records one fetch takes for n workers: batch_size
+// for each, so that a stage call still gets about batch_size records (a
+// stage's cost per call is spread over as many posts as with one worker),
+// but never more than 100,000 (batch_size's own limit) unless batch_size
+// alone is.
+func fetchSize(batchSize, n int) int {
+	return max(batchSize, min(batchSize*n, 100_000))
+}
+
 // Run processes until ctx is cancelled or the input is closed and drained.
 // On cancel it stops fetching, finishes the batches in flight (for up to
 // ShutdownTimeout), commits them and returns nil.
@@ -181,13 +191,13 @@ func (r *Runner) Run(ctx context.Context) error {
 	wm := newWatermark()
 	n := max(1, r.Config.Workers)
 	// One queue per worker, so the shards of one key are taken in order.
-	// A slot of slack lets the fetch loop hand out the next batch while a
-	// worker finishes its shard of this one.
+	// Unbuffered, as the one job queue was: at most one fetch waits while
+	// the workers run the shards of the one before.
 	queues := make([]chan job, n)
 	var commitMu sync.Mutex // commits in order, so a partition never moves back
 	var wg sync.WaitGroup
 	for i := range queues {
-		queues[i] = make(chan job, 1)
+		queues[i] = make(chan job)
 		wg.Go(func() {
 			for j := range queues[i] {
 				r.process(ctx, finish, log, wm, &commitMu, j, observe)
@@ -198,7 +208,7 @@ func (r *Runner) Run(ctx context.Context) error {
 	var err error
 	b := Backoff{Min: 100 * time.Millisecond, Max: 10 * time.Second}
 	for ctx.Err() == nil {
-		ds, ferr := r.In.Fetch(ctx, r.Config.BatchSize, r.Config.Linger)
+		ds, ferr := r.In.Fetch(ctx, fetchSize(r.Config.BatchSize, n), r.Config.Linger)
 		if len(ds) > 0 {
 			r.c.inFlight.Add(1)
 			f := &fetched{t: wm.add(ds), at: time.Now(), origin: lowestOrigin(ds)}

@@ -245,3 +245,13 @@ func TestRunnerLeavesBatchUncommittedWhenAShardIsAbandoned(t *testing.T) {
 		t.Errorf("in flight %d after stop, want 0", s.InFlight)
 	}
 }
+
+func TestFetchSize(t *testing.T) {
+	for _, c := range []struct{ batch, workers, want int }{
+		{500, 1, 500}, {500, 2, 1000}, {50_000, 2, 100_000}, {100_000, 4, 100_000}, {100_000, 256, 100_000}, {1, 256, 256},
+	} {
+		if got := fetchSize(c.batch, c.workers); got != c.want {
+			t.Errorf("fetchSize(%d, %d) = %d, want %d", c.batch, c.workers, got, c.want)
+		}
+	}
+}
