@@ -77,11 +77,13 @@ func (c RunnerConfig) Validate(prefix string) error {
 // Concurrency: with Workers w above 1, a fetch takes up to w × BatchSize
 // records (at most 100,000) and splits them into w shards by a hash of each
 // record's key (Item.Key: the post's platform and id), so a stage call still
-// gets about BatchSize records; shard i goes to worker i's queue. A worker takes its queue in
-// order, calling the stage and producing the outputs of one shard before it
-// starts the next, so a post and its later edit or delete (which share the
-// key, and in Kafka the partition) are produced in the order they were
-// fetched, while different posts run in parallel. Records without an item
+// gets about BatchSize records; shard i goes to worker i's queue. A worker
+// takes its queue in order, calling the stage and producing the outputs of
+// one shard before it starts the next, so a post and its later edit or
+// delete (which share the key, and in Kafka the partition) reach the stage
+// and are produced in the order they were fetched, while different posts
+// run in parallel. The price: a worker cannot take another's shard, so an
+// idle worker waits for the busiest one of its fetch. Records without an item
 // (undecodable, dead letters) go to worker 0; they only become dead letters.
 // A fetched batch is committed, through the per-partition watermark, once
 // every one of its shards has been produced; a shard abandoned at shutdown
