@@ -419,6 +419,33 @@ var migrations = []migration{
 				GROUP BY alert_id
 			) AS ack USING alert_id`,
 	}},
+	// Version 10: the desk's order of a queue (newest first). alerts is
+	// sorted by (queue, alert_id), so a page of the newest alerts read
+	// every alert of the queue; alert_times holds each version's (queue,
+	// created_at, alert_id), sorted so that the newest of a queue are a
+	// range of the key. The materialised view feeds it from every insert
+	// into alerts (on a cluster, shard-locally: it shards as alerts does);
+	// the INSERT … SELECT fills it from the alerts already stored (a row
+	// that also reaches it through the view meanwhile is the same key, one
+	// row after a merge). An alert updated to another time leaves its
+	// earlier row behind: readers check each row against alerts (see
+	// AlertTables.Latest).
+	{10, "alert order per queue", []string{
+		`CREATE TABLE IF NOT EXISTS {db}.alert_times{local}{on_cluster} (
+			queue String,
+			created_at DateTime,
+			alert_id String,
+			inserted_at DateTime
+		) ENGINE = ReplacingMergeTree(inserted_at)
+		PARTITION BY toYYYYMM(created_at)
+		ORDER BY (queue, created_at, alert_id)`,
+		`CREATE MATERIALIZED VIEW IF NOT EXISTS {db}.alert_times_mv{on_cluster} TO {db}.alert_times{local} AS
+			SELECT queue, created_at, alert_id, inserted_at
+			FROM {db}.alerts{local}`,
+		`INSERT INTO {db}.alert_times (queue, created_at, alert_id, inserted_at)
+			SELECT queue, created_at, alert_id, inserted_at
+			FROM {db}.alerts`,
+	}},
 }
 
 // SchemaVersion is the newest schema version this build knows.
@@ -453,6 +480,7 @@ var shardKeys = map[string]string{
 	"deletions":                   "cityHash64(post_key)",
 	"alerts":                      "cityHash64(alert_id)",
 	"alert_events":                "cityHash64(alert_id)",
+	"alert_times":                 "cityHash64(alert_id)",
 	"suppressions":                "cityHash64(post_key)",
 	"audit_log":                   "cityHash64(object_type, object_id)",
 	"volume_in":                   "post_hash",
