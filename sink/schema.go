@@ -680,17 +680,28 @@ type Retention map[string]string
 
 // retentionColumns says which column each table's TTL counts from. The
 // roll-ups are named as analysts see them; the TTL goes on their storage.
-var retentionColumns = map[string]struct{ table, column string }{
-	"posts":             {"posts", "created_at"},
-	"matches":           {"matches", "created_at"},
-	"deletions":         {"deletions", "deleted_at"},
-	"alerts":            {"alerts", "created_at"},
-	"alert_events":      {"alert_events", "at"},
-	"suppressions":      {"suppressions", "at"},
-	"audit_log":         {"audit_log", "at"},
-	"volume_per_minute": {"volume_per_minute_agg", "minute"},
-	"mentions_hourly":   {"mentions_hourly_agg", "hour"},
-	"terms_daily":       {"terms_daily_agg", "day"},
+// also is a table that follows another (the same column, the same TTL):
+// the alerts' order per queue, alert_times, is kept as long as the alerts.
+var retentionColumns = map[string]struct{ table, column, also string }{
+	"posts":             {"posts", "created_at", ""},
+	"matches":           {"matches", "created_at", ""},
+	"deletions":         {"deletions", "deleted_at", ""},
+	"alerts":            {"alerts", "created_at", "alert_times"},
+	"alert_events":      {"alert_events", "at", ""},
+	"suppressions":      {"suppressions", "at", ""},
+	"audit_log":         {"audit_log", "at", ""},
+	"volume_per_minute": {"volume_per_minute_agg", "minute", ""},
+	"mentions_hourly":   {"mentions_hourly_agg", "hour", ""},
+	"terms_daily":       {"terms_daily_agg", "day", ""},
+}
+
+// retentionTables lists the storage tables of a retention's name.
+func retentionTables(name string) []string {
+	rc := retentionColumns[name]
+	if rc.also == "" {
+		return []string{rc.table}
+	}
+	return []string{rc.table, rc.also}
 }
 
 var retentionValue = regexp.MustCompile(`^([1-9][0-9]{0,5})([dh])$`)
@@ -750,15 +761,19 @@ func sortedKeys[V any](m map[string]V) []string { return slices.Sorted(maps.Keys
 func (s Schema) RetentionStatements() []string {
 	var out []string
 	for _, name := range sortedKeys((s.Retention)) {
-		q, err := s.ttlStatement(name)
-		if err == nil {
-			out = append(out, q)
+		for _, table := range retentionTables(name) {
+			q, err := s.ttlStatement(name, table)
+			if err == nil {
+				out = append(out, q)
+			}
 		}
 	}
 	return out
 }
 
-func (s Schema) ttlStatement(name string) (string, error) {
+// ttlStatement sets the TTL of name's retention on table, one of its
+// storage tables.
+func (s Schema) ttlStatement(name, table string) (string, error) {
 	rc, ok := retentionColumns[name]
 	if !ok {
 		return "", fmt.Errorf("sink.retention.%s: not a table with retention", name)
@@ -771,7 +786,7 @@ func (s Schema) ttlStatement(name string) (string, error) {
 	if s.Cluster != "" {
 		r = strings.NewReplacer("{db}", s.DB, "{local}", "_local", "{on_cluster}", " ON CLUSTER "+s.Cluster)
 	}
-	return r.Replace(fmt.Sprintf("ALTER TABLE {db}.%s{local}{on_cluster} MODIFY TTL %s + %s", rc.table, rc.column, interval)), nil
+	return r.Replace(fmt.Sprintf("ALTER TABLE {db}.%s{local}{on_cluster} MODIFY TTL %s + %s", table, rc.column, interval)), nil
 }
 
 // ttlWanted maps each storage table with a retention to how a server shows
@@ -788,7 +803,9 @@ func (s Schema) ttlWanted() map[string]string {
 		if m[2] == "h" {
 			unit = "Hour"
 		}
-		out[rc.table] = fmt.Sprintf("TTL %s + toInterval%s(%s)", rc.column, unit, m[1])
+		for _, table := range retentionTables(name) {
+			out[table] = fmt.Sprintf("TTL %s + toInterval%s(%s)", rc.column, unit, m[1])
+		}
 	}
 	return out
 }
@@ -844,27 +861,28 @@ func (s Schema) ApplyRetention(ctx context.Context, conn driver.Conn, log *slog.
 	}
 	want := s.ttlWanted()
 	for _, name := range sortedKeys((s.Retention)) {
-		rc := retentionColumns[name]
-		table := rc.table
-		if s.Cluster != "" {
-			table += "_local"
+		for _, storage := range retentionTables(name) {
+			table := storage
+			if s.Cluster != "" {
+				table += "_local"
+			}
+			var engine string
+			q := fmt.Sprintf("SELECT engine_full FROM system.tables WHERE database = '%s' AND name = '%s'", s.DB, table)
+			if err := conn.QueryRow(ctx, q).Scan(&engine); err != nil {
+				return fmt.Errorf("reading the TTL of %s.%s: %w", s.DB, table, err)
+			}
+			if strings.Contains(engine, want[storage]) {
+				continue
+			}
+			stmt, err := s.ttlStatement(name, storage)
+			if err != nil {
+				return err
+			}
+			if err := conn.Exec(ctx, stmt); err != nil {
+				return fmt.Errorf("setting the retention of %s: %w", name, err)
+			}
+			log.Info("retention set", "table", storage, "keep", s.Retention[name])
 		}
-		var engine string
-		q := fmt.Sprintf("SELECT engine_full FROM system.tables WHERE database = '%s' AND name = '%s'", s.DB, table)
-		if err := conn.QueryRow(ctx, q).Scan(&engine); err != nil {
-			return fmt.Errorf("reading the TTL of %s.%s: %w", s.DB, table, err)
-		}
-		if strings.Contains(engine, want[rc.table]) {
-			continue
-		}
-		stmt, err := s.ttlStatement(name)
-		if err != nil {
-			return err
-		}
-		if err := conn.Exec(ctx, stmt); err != nil {
-			return fmt.Errorf("setting the retention of %s: %w", name, err)
-		}
-		log.Info("retention set", "table", rc.table, "keep", s.Retention[name])
 	}
 	return nil
 }
