@@ -139,32 +139,40 @@ func (t *AlertTables) cutoff(ctx context.Context, queue string, n int) (time.Tim
 
 // newest returns up to limit alerts of queue created at or after cutoff,
 // newest first (created_at, then alert_id), with their acknowledgements
-// (fewer when some of the limit newest are earlier than cutoff):
-// the candidates are the rows of alert_times from cutoff (a range of its
-// key), whose latest versions are read from alerts by key.
+// (fewer when some of the limit newest are earlier than cutoff): the
+// candidates are the rows of alert_times from cutoff (a range of its key),
+// whose latest versions are read from alerts by key — their key columns
+// to pick the page, then the page's whole rows.
 func (t *AlertTables) newest(ctx context.Context, queue string, cutoff time.Time, limit int) ([]AlertRow, error) {
 	global := ""
 	if t.Cluster {
 		global = "GLOBAL "
 	}
-	ids := fmt.Sprintf(`SELECT alert_id FROM %s.alert_times PREWHERE queue = ? AND created_at >= ?`, t.DB)
-	q := fmt.Sprintf(`SELECT alert_id, queue, team, priority, rule, post_key, watchlists, region, incident, incident_size, spike, retracted,
-			handed_off_from, unstaffed, created_at, due_at, payload, acknowledged_at, acknowledged_by, market
-		FROM (
-			SELECT * FROM %[1]s.alerts FINAL PREWHERE queue = ? AND alert_id %[2]sIN (%[3]s)
+	// The candidates: a range of alert_times' key.
+	cands := fmt.Sprintf(`SELECT alert_id FROM %s.alert_times PREWHERE queue = ? AND created_at >= ?`, t.DB)
+	// The page's ids, ordered by the key columns of the candidates' latest
+	// versions only: the payloads are read for the page alone, even when
+	// many candidates share the cutoff's second (a burst stored in one
+	// second is all candidates).
+	page := fmt.Sprintf(`SELECT alert_id FROM %[1]s.alerts FINAL PREWHERE queue = ? AND alert_id %[2]sIN (%[3]s)
 			WHERE post_key %[2]sNOT IN (
 				SELECT post_key FROM %[1]s.deletions
 				WHERE post_key %[2]sIN (SELECT post_key FROM %[1]s.alerts PREWHERE queue = ? AND alert_id %[2]sIN (%[3]s)))
-		) AS a
+			ORDER BY created_at DESC, alert_id LIMIT %[4]d`, t.DB, global, cands, limit)
+	q := fmt.Sprintf(`SELECT alert_id, queue, team, priority, rule, post_key, watchlists, region, incident, incident_size, spike, retracted,
+			handed_off_from, unstaffed, created_at, due_at, payload, acknowledged_at, acknowledged_by, market
+		FROM (SELECT * FROM %[1]s.alerts FINAL PREWHERE queue = ? AND alert_id %[2]sIN (%[3]s)) AS a
 		%[2]sANY LEFT JOIN (
 			SELECT alert_id, min(at) AS acknowledged_at, argMin(actor, at) AS acknowledged_by
 			FROM %[1]s.alert_events PREWHERE queue = ? AND alert_id %[2]sIN (%[3]s)
 			WHERE event = 'acknowledged'
 			GROUP BY alert_id
 		) AS ack USING alert_id
-		ORDER BY created_at DESC, alert_id LIMIT %[4]d`, t.DB, global, ids, limit)
+		ORDER BY created_at DESC, alert_id LIMIT %[4]d`, t.DB, global, page, limit)
 	c := cutoff.UTC()
-	rows, err := t.scan(ctx, q, queue, queue, c, queue, queue, c, queue, queue, c)
+	pageArgs := []any{queue, queue, c, queue, queue, c}
+	args := append(append(append([]any{queue}, pageArgs...), queue), pageArgs...)
+	rows, err := t.scan(ctx, q, args...)
 	if err != nil {
 		return nil, err
 	}
