@@ -90,11 +90,12 @@ func zeroEpoch(t time.Time) time.Time {
 // queue) to find the time c of its n-th newest row, n a little over
 // offset+limit, and then only what is at or after c, a range of both keys:
 // the rows of alert_times from c (every version of every alert has one, so
-// every alert whose latest version is at or after c is among them), their
-// latest versions in alerts (FINAL, by key), less those at an earlier time
-// (a row of alert_times left behind by an update that moved the alert) and
-// the deleted posts (looked up by the candidates' post_keys), with their
-// first acknowledgements. When fewer than offset+limit are left (the rows
+// every alert whose latest version is at or after c is among them), the
+// page picked from the key columns of their latest versions in alerts
+// (FINAL, by key) less the deleted posts (looked up by the candidates'
+// post_keys), the page's rows whole with their first acknowledgements,
+// less those at a time earlier than c (a row of alert_times left behind by
+// an update that moved the alert). When fewer than offset+limit are left (the rows
 // counted included earlier versions or deleted posts) and the queue has
 // older rows, it reads again with 4 times n: each read returns exactly the
 // alerts at or after its c, so the newest offset+limit are exact once it
