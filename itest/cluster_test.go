@@ -252,6 +252,13 @@ func TestClusterMode(t *testing.T) {
 	if priority != "P1" || !created.Equal(at) {
 		t.Errorf("a1: priority %s, created %v; want P1 (the latest) created %v (the first)", priority, created, at)
 	}
+	// The desk's list, read from the queue's order (alert_times, fed on
+	// each shard by the materialised view) through another node: both
+	// alerts, a1 in its latest version, as alerts_latest has them.
+	list, err := (&sink.AlertTables{Conn: n2, DB: db, Cluster: true}).Latest(ctx, "care", 0, 10)
+	if err != nil || len(list) != 2 || list[0].ID != "a1" || list[0].Priority != "P1" || list[1].ID != "a2" {
+		t.Errorf("the desk's list of care: %+v, %v; want a1 (P1), a2", list, err)
+	}
 }
 
 // chcluster runs deploy/local/chcluster.sh with args (the test's environment,

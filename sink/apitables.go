@@ -80,41 +80,113 @@ func zeroEpoch(t time.Time) time.Time {
 
 // Latest lists up to limit alerts of queue, newest first, after skipping
 // offset: what alerts_latest gives, ordered by created_at (newest first)
-// and alert_id. LIMIT offset, n works on 18.16 and current releases.
+// and alert_id.
 //
-// It orders the queue by its key columns first (FINAL over alert_id,
-// created_at, post_key and the version: the latest version of each, as
-// the view has it), reads the whole rows (payloads) of the page's alerts
-// only, and the acknowledgements of the queue's events (the light key
-// columns; cheaper than a second pass of the ordering to pick the page's),
-// where the view would read every alert's payload and every
-// acknowledgement of the database to give 50. The deletions are looked up
-// by the queue's post_keys (their key), not made into a set whole: with
-// millions of deleted posts that set was most of the cost. It still grows
-// with the queue: on 18.16 about 20 ms of the server's CPU for 100,000
-// alerts and their 100,000 events, 140 ms for 100,000 alerts with 1,000,000
-// events and 2,000,000 deletions (BENCHMARKS.md).
+// alerts is sorted by (queue, alert_id), so finding the newest of a queue
+// there reads every alert of the queue (≈ 100 ms of the 18.16 server's CPU
+// at 100,000 alerts, FINAL over their keys). alert_times (migration 10) is
+// sorted by (queue, created_at, alert_id): Latest reads the created_at of
+// the queue's rows there (4 bytes each, the one read that grows with the
+// queue) to find the time c of its n-th newest row, n a little over
+// offset+limit, and then only what is at or after c, a range of both keys:
+// the rows of alert_times from c (every version of every alert has one, so
+// every alert whose latest version is at or after c is among them), the
+// page picked from the key columns of their latest versions in alerts
+// (FINAL, by key) less the deleted posts (looked up by the candidates'
+// post_keys), the page's rows whole with their first acknowledgements,
+// less those at a time earlier than c (a row of alert_times left behind by
+// an update that moved the alert). When fewer than offset+limit are left (the rows
+// counted included earlier versions or deleted posts) and the queue has
+// older rows, it reads again with 4 times n: each read returns exactly the
+// alerts at or after its c, so the newest offset+limit are exact once it
+// holds as many (or the queue has no more). LIMIT n works on 18.16 and
+// current releases.
 func (t *AlertTables) Latest(ctx context.Context, queue string, offset, limit int) ([]AlertRow, error) {
+	want := offset + limit
+	if want <= 0 || offset < 0 {
+		return nil, nil
+	}
+	for n := want + want/4 + 16; ; n *= 4 {
+		cutoff, rows, err := t.cutoff(ctx, queue, n)
+		if err != nil {
+			return nil, err
+		}
+		if rows == 0 {
+			return nil, nil
+		}
+		out, err := t.newest(ctx, queue, cutoff, want)
+		if err != nil {
+			return nil, err
+		}
+		if len(out) >= want || rows < uint64(n) {
+			return out[min(offset, len(out)):], nil
+		}
+	}
+}
+
+// cutoff returns the created_at of the n-th newest row of queue in
+// alert_times (the oldest when it has fewer) and how many rows it read (n,
+// or fewer: then every row of the queue is at or after the time).
+func (t *AlertTables) cutoff(ctx context.Context, queue string, n int) (time.Time, uint64, error) {
+	var c time.Time
+	var rows uint64
+	err := t.Conn.QueryRow(ctx, fmt.Sprintf(`SELECT min(created_at), count() FROM (
+			SELECT created_at FROM %s.alert_times PREWHERE queue = ? ORDER BY created_at DESC LIMIT %d)`, t.DB, n), queue).Scan(&c, &rows)
+	if err != nil {
+		return time.Time{}, 0, fmt.Errorf("alerts: the newest %d of queue %q: %w", n, queue, err)
+	}
+	return c.UTC(), rows, nil
+}
+
+// newest returns up to limit alerts of queue created at or after cutoff,
+// newest first (created_at, then alert_id), with their acknowledgements
+// (fewer when some of the limit newest are earlier than cutoff): the
+// candidates are the rows of alert_times from cutoff (a range of its key),
+// whose latest versions are read from alerts by key — their key columns
+// to pick the page, then the page's whole rows.
+func (t *AlertTables) newest(ctx context.Context, queue string, cutoff time.Time, limit int) ([]AlertRow, error) {
 	global := ""
 	if t.Cluster {
 		global = "GLOBAL "
 	}
-	page := fmt.Sprintf(`SELECT alert_id FROM %[1]s.alerts FINAL PREWHERE queue = ?
+	// The candidates: a range of alert_times' key.
+	cands := fmt.Sprintf(`SELECT alert_id FROM %s.alert_times PREWHERE queue = ? AND created_at >= ?`, t.DB)
+	// The page's ids, ordered by the key columns of the candidates' latest
+	// versions only: the payloads are read for the page alone, even when
+	// many candidates share the cutoff's second (a burst stored in one
+	// second is all candidates).
+	page := fmt.Sprintf(`SELECT alert_id FROM %[1]s.alerts FINAL PREWHERE queue = ? AND alert_id %[2]sIN (%[3]s)
 			WHERE post_key %[2]sNOT IN (
 				SELECT post_key FROM %[1]s.deletions
-				WHERE post_key %[2]sIN (SELECT post_key FROM %[1]s.alerts PREWHERE queue = ?))
-			ORDER BY created_at DESC, alert_id LIMIT %[3]d`, t.DB, global, offset+limit)
+				WHERE post_key %[2]sIN (SELECT post_key FROM %[1]s.alerts PREWHERE queue = ? AND alert_id %[2]sIN (%[3]s)))
+			ORDER BY created_at DESC, alert_id LIMIT %[4]d`, t.DB, global, cands, limit)
 	q := fmt.Sprintf(`SELECT alert_id, queue, team, priority, rule, post_key, watchlists, region, incident, incident_size, spike, retracted,
 			handed_off_from, unstaffed, created_at, due_at, payload, acknowledged_at, acknowledged_by, market
 		FROM (SELECT * FROM %[1]s.alerts FINAL PREWHERE queue = ? AND alert_id %[2]sIN (%[3]s)) AS a
 		%[2]sANY LEFT JOIN (
 			SELECT alert_id, min(at) AS acknowledged_at, argMin(actor, at) AS acknowledged_by
-			FROM %[1]s.alert_events PREWHERE queue = ?
+			FROM %[1]s.alert_events PREWHERE queue = ? AND alert_id %[2]sIN (%[3]s)
 			WHERE event = 'acknowledged'
 			GROUP BY alert_id
 		) AS ack USING alert_id
-		ORDER BY created_at DESC, alert_id LIMIT %[4]d, %[5]d`, t.DB, global, page, offset, limit)
-	return t.scan(ctx, q, queue, queue, queue, queue)
+		ORDER BY created_at DESC, alert_id LIMIT %[4]d`, t.DB, global, page, limit)
+	c := cutoff.UTC()
+	pageArgs := []any{queue, queue, c, queue, queue, c}
+	args := append(append(append([]any{queue}, pageArgs...), queue), pageArgs...)
+	rows, err := t.scan(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	// Those whose latest version is earlier than cutoff (moved back in
+	// time) are not all the alerts of their time: left out. Not in SQL: a
+	// condition on created_at, the partition key, skips the parts whose
+	// times are all earlier — FINAL then never sees the latest version
+	// stored in one of them, and answers an earlier one.
+	end := len(rows)
+	for end > 0 && rows[end-1].CreatedAt.Before(c) {
+		end--
+	}
+	return rows[:end], nil
 }
 
 // Find returns the alert id of queue, if it is stored, with its latest

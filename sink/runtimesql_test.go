@@ -14,7 +14,7 @@ func TestRuntimeStatements(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, name := range []string{"alerts.latest", "alerts.latest.cluster", "alerts.find", "alerts.find.cluster", "alerts.desk_events", "alerts.desk_events_since", "alerts.desk_counts.1", "alerts.desk_counts.2",
+	for _, name := range []string{"alerts.latest.1", "alerts.latest.2", "alerts.latest.cluster.1", "alerts.latest.cluster.2", "alerts.find", "alerts.find.cluster", "alerts.desk_events", "alerts.desk_events_since", "alerts.desk_counts.1", "alerts.desk_counts.2",
 		"alerts.desk_counts.3", "alerts.desk_counts.4", "alerts.desk_counts.cluster.1", "alerts.desk_counts.cluster.2",
 		"alerts.desk_counts.cluster.3", "alerts.desk_counts.cluster.4", "escalations.overdue", "sink.deleted_matches", "sink.post_sources",
 		"sink.stored_alerts", "schema.version", "schema.server_version", "schema.ttl_read"} {
@@ -30,8 +30,8 @@ func TestRuntimeStatements(t *testing.T) {
 			t.Errorf("%s does not name the database: %s", name, q)
 		}
 	}
-	if len(got) != 21 {
-		t.Errorf("%d statements, want 21: %v", len(got), got)
+	if len(got) != 23 {
+		t.Errorf("%d statements, want 23: %v", len(got), got)
 	}
 	if q := got["alerts.desk_counts.2"]; !strings.Contains(q, "toDateTime('2026-12-06 09:00:00', 'UTC')") || !strings.Contains(q, "toDateTime('2026-12-07 09:00:00', 'UTC')") {
 		t.Errorf("desk_counts.2 does not bind since and now: %s", q)
@@ -39,7 +39,7 @@ func TestRuntimeStatements(t *testing.T) {
 	if q := got["alerts.find.cluster"]; !strings.Contains(q, "GLOBAL ANY LEFT JOIN") {
 		t.Errorf("find.cluster has no GLOBAL join: %s", q)
 	}
-	if q := got["alerts.latest.cluster"]; !strings.Contains(q, "GLOBAL ANY LEFT JOIN") || !strings.Contains(q, "alert_id GLOBAL IN (") {
+	if q := got["alerts.latest.cluster.2"]; !strings.Contains(q, "GLOBAL ANY LEFT JOIN") || !strings.Contains(q, "alert_id GLOBAL IN (") {
 		t.Errorf("latest.cluster has no GLOBAL join or IN: %s", q)
 	}
 }

@@ -419,6 +419,33 @@ var migrations = []migration{
 				GROUP BY alert_id
 			) AS ack USING alert_id`,
 	}},
+	// Version 10: the desk's order of a queue (newest first). alerts is
+	// sorted by (queue, alert_id), so a page of the newest alerts read
+	// every alert of the queue; alert_times holds each version's (queue,
+	// created_at, alert_id), sorted so that the newest of a queue are a
+	// range of the key. The materialised view feeds it from every insert
+	// into alerts (on a cluster, shard-locally: it shards as alerts does);
+	// the INSERT … SELECT fills it from the alerts already stored (a row
+	// that also reaches it through the view meanwhile is the same key, one
+	// row after a merge). An alert updated to another time leaves its
+	// earlier row behind: readers check each row against alerts (see
+	// AlertTables.Latest).
+	{10, "alert order per queue", []string{
+		`CREATE TABLE IF NOT EXISTS {db}.alert_times{local}{on_cluster} (
+			queue String,
+			created_at DateTime,
+			alert_id String,
+			inserted_at DateTime
+		) ENGINE = ReplacingMergeTree(inserted_at)
+		PARTITION BY toYYYYMM(created_at)
+		ORDER BY (queue, created_at, alert_id)`,
+		`CREATE MATERIALIZED VIEW IF NOT EXISTS {db}.alert_times_mv{on_cluster} TO {db}.alert_times{local} AS
+			SELECT queue, created_at, alert_id, inserted_at
+			FROM {db}.alerts{local}`,
+		`INSERT INTO {db}.alert_times (queue, created_at, alert_id, inserted_at)
+			SELECT queue, created_at, alert_id, inserted_at
+			FROM {db}.alerts`,
+	}},
 }
 
 // SchemaVersion is the newest schema version this build knows.
@@ -453,6 +480,7 @@ var shardKeys = map[string]string{
 	"deletions":                   "cityHash64(post_key)",
 	"alerts":                      "cityHash64(alert_id)",
 	"alert_events":                "cityHash64(alert_id)",
+	"alert_times":                 "cityHash64(alert_id)",
 	"suppressions":                "cityHash64(post_key)",
 	"audit_log":                   "cityHash64(object_type, object_id)",
 	"volume_in":                   "post_hash",
@@ -652,17 +680,28 @@ type Retention map[string]string
 
 // retentionColumns says which column each table's TTL counts from. The
 // roll-ups are named as analysts see them; the TTL goes on their storage.
-var retentionColumns = map[string]struct{ table, column string }{
-	"posts":             {"posts", "created_at"},
-	"matches":           {"matches", "created_at"},
-	"deletions":         {"deletions", "deleted_at"},
-	"alerts":            {"alerts", "created_at"},
-	"alert_events":      {"alert_events", "at"},
-	"suppressions":      {"suppressions", "at"},
-	"audit_log":         {"audit_log", "at"},
-	"volume_per_minute": {"volume_per_minute_agg", "minute"},
-	"mentions_hourly":   {"mentions_hourly_agg", "hour"},
-	"terms_daily":       {"terms_daily_agg", "day"},
+// also is a table that follows another (the same column, the same TTL):
+// the alerts' order per queue, alert_times, is kept as long as the alerts.
+var retentionColumns = map[string]struct{ table, column, also string }{
+	"posts":             {"posts", "created_at", ""},
+	"matches":           {"matches", "created_at", ""},
+	"deletions":         {"deletions", "deleted_at", ""},
+	"alerts":            {"alerts", "created_at", "alert_times"},
+	"alert_events":      {"alert_events", "at", ""},
+	"suppressions":      {"suppressions", "at", ""},
+	"audit_log":         {"audit_log", "at", ""},
+	"volume_per_minute": {"volume_per_minute_agg", "minute", ""},
+	"mentions_hourly":   {"mentions_hourly_agg", "hour", ""},
+	"terms_daily":       {"terms_daily_agg", "day", ""},
+}
+
+// retentionTables lists the storage tables of a retention's name.
+func retentionTables(name string) []string {
+	rc := retentionColumns[name]
+	if rc.also == "" {
+		return []string{rc.table}
+	}
+	return []string{rc.table, rc.also}
 }
 
 var retentionValue = regexp.MustCompile(`^([1-9][0-9]{0,5})([dh])$`)
@@ -722,15 +761,19 @@ func sortedKeys[V any](m map[string]V) []string { return slices.Sorted(maps.Keys
 func (s Schema) RetentionStatements() []string {
 	var out []string
 	for _, name := range sortedKeys((s.Retention)) {
-		q, err := s.ttlStatement(name)
-		if err == nil {
-			out = append(out, q)
+		for _, table := range retentionTables(name) {
+			q, err := s.ttlStatement(name, table)
+			if err == nil {
+				out = append(out, q)
+			}
 		}
 	}
 	return out
 }
 
-func (s Schema) ttlStatement(name string) (string, error) {
+// ttlStatement sets the TTL of name's retention on table, one of its
+// storage tables.
+func (s Schema) ttlStatement(name, table string) (string, error) {
 	rc, ok := retentionColumns[name]
 	if !ok {
 		return "", fmt.Errorf("sink.retention.%s: not a table with retention", name)
@@ -743,7 +786,7 @@ func (s Schema) ttlStatement(name string) (string, error) {
 	if s.Cluster != "" {
 		r = strings.NewReplacer("{db}", s.DB, "{local}", "_local", "{on_cluster}", " ON CLUSTER "+s.Cluster)
 	}
-	return r.Replace(fmt.Sprintf("ALTER TABLE {db}.%s{local}{on_cluster} MODIFY TTL %s + %s", rc.table, rc.column, interval)), nil
+	return r.Replace(fmt.Sprintf("ALTER TABLE {db}.%s{local}{on_cluster} MODIFY TTL %s + %s", table, rc.column, interval)), nil
 }
 
 // ttlWanted maps each storage table with a retention to how a server shows
@@ -760,7 +803,9 @@ func (s Schema) ttlWanted() map[string]string {
 		if m[2] == "h" {
 			unit = "Hour"
 		}
-		out[rc.table] = fmt.Sprintf("TTL %s + toInterval%s(%s)", rc.column, unit, m[1])
+		for _, table := range retentionTables(name) {
+			out[table] = fmt.Sprintf("TTL %s + toInterval%s(%s)", rc.column, unit, m[1])
+		}
 	}
 	return out
 }
@@ -816,27 +861,28 @@ func (s Schema) ApplyRetention(ctx context.Context, conn driver.Conn, log *slog.
 	}
 	want := s.ttlWanted()
 	for _, name := range sortedKeys((s.Retention)) {
-		rc := retentionColumns[name]
-		table := rc.table
-		if s.Cluster != "" {
-			table += "_local"
+		for _, storage := range retentionTables(name) {
+			table := storage
+			if s.Cluster != "" {
+				table += "_local"
+			}
+			var engine string
+			q := fmt.Sprintf("SELECT engine_full FROM system.tables WHERE database = '%s' AND name = '%s'", s.DB, table)
+			if err := conn.QueryRow(ctx, q).Scan(&engine); err != nil {
+				return fmt.Errorf("reading the TTL of %s.%s: %w", s.DB, table, err)
+			}
+			if strings.Contains(engine, want[storage]) {
+				continue
+			}
+			stmt, err := s.ttlStatement(name, storage)
+			if err != nil {
+				return err
+			}
+			if err := conn.Exec(ctx, stmt); err != nil {
+				return fmt.Errorf("setting the retention of %s: %w", name, err)
+			}
+			log.Info("retention set", "table", storage, "keep", s.Retention[name])
 		}
-		var engine string
-		q := fmt.Sprintf("SELECT engine_full FROM system.tables WHERE database = '%s' AND name = '%s'", s.DB, table)
-		if err := conn.QueryRow(ctx, q).Scan(&engine); err != nil {
-			return fmt.Errorf("reading the TTL of %s.%s: %w", s.DB, table, err)
-		}
-		if strings.Contains(engine, want[rc.table]) {
-			continue
-		}
-		stmt, err := s.ttlStatement(name)
-		if err != nil {
-			return err
-		}
-		if err := conn.Exec(ctx, stmt); err != nil {
-			return fmt.Errorf("setting the retention of %s: %w", name, err)
-		}
-		log.Info("retention set", "table", rc.table, "keep", s.Retention[name])
 	}
 	return nil
 }

@@ -155,6 +155,22 @@ func TestRetentionStatements(t *testing.T) {
 	}
 }
 
+// TestRetentionOfAlertsKeepsTheirOrder: the alerts' retention is also
+// alert_times' (migration 10), so the queue's order does not outlive the
+// alerts it orders.
+func TestRetentionOfAlertsKeepsTheirOrder(t *testing.T) {
+	s := Schema{DB: "db", Cluster: "c", Retention: Retention{"alerts": "30d"}}
+	got := strings.Join(s.RetentionStatements(), "\n")
+	want := "ALTER TABLE db.alerts_local ON CLUSTER c MODIFY TTL created_at + INTERVAL 30 DAY\n" +
+		"ALTER TABLE db.alert_times_local ON CLUSTER c MODIFY TTL created_at + INTERVAL 30 DAY"
+	if got != want {
+		t.Errorf("got\n%s\nwant\n%s", got, want)
+	}
+	if w := s.ttlWanted(); w["alerts"] != "TTL created_at + toIntervalDay(30)" || w["alert_times"] != w["alerts"] {
+		t.Errorf("ttlWanted: %v", w)
+	}
+}
+
 func TestServerVersion(t *testing.T) {
 	for _, tc := range []struct {
 		in  string

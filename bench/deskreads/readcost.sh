@@ -7,8 +7,8 @@
 #
 #   bench/deskreads/readcost.sh TEMPLATE_DB DB N [big]
 #
-# TEMPLATE_DB: any database earshot migrated (its alerts, alert_events and
-# deletions tables are copied empty); DB: a database to create (dropped
+# TEMPLATE_DB: any database earshot migrated, at version 10 or later (its
+# alerts, alert_events, deletions and alert_times tables are copied empty); DB: a database to create (dropped
 # first if it exists); N: repetitions. It stores 100,000 alerts of ~1 KiB on
 # queue care with their "created" events (and, with "big", 900,000 more desk
 # notes and 2,000,000 deleted posts), then runs the old and the new queries
@@ -23,7 +23,7 @@ T="$1"; M="$2"; N="$3"; BIG="${4:-}"
 q() { curl -sS --fail-with-body "$CH/" --data-binary "$1"; }
 q "DROP DATABASE IF EXISTS $M"
 q "CREATE DATABASE $M"
-for t in alerts alert_events deletions; do q "CREATE TABLE $M.$t AS $T.$t"; done
+for t in alerts alert_events deletions alert_times; do q "CREATE TABLE $M.$t AS $T.$t"; done
 q "CREATE VIEW $M.alerts_latest AS SELECT alert_id, queue, team, priority, rule, post_key, watchlists, region, incident, incident_size, spike,
    retracted, handed_off_from, unstaffed, created_at, due_at, payload, inserted_at, acknowledged_at, acknowledged_by, market
    FROM (SELECT * FROM $M.alerts FINAL WHERE post_key NOT IN (SELECT post_key FROM $M.deletions)) AS a
@@ -35,6 +35,8 @@ q "INSERT INTO $M.alerts (alert_id, queue, priority, rule, post_key, created_at,
    FROM system.numbers LIMIT 100000"
 q "INSERT INTO $M.alert_events (alert_id, queue, event, actor, at, note, inserted_at)
    SELECT concat('b', toString(number)), 'care', 'created', 'sink', now() - 3600, 'r', now() FROM system.numbers LIMIT 100000"
+# The queue's order (migration 10; the sink's materialised view fills it).
+q "INSERT INTO $M.alert_times (queue, created_at, alert_id, inserted_at) SELECT queue, created_at, alert_id, inserted_at FROM $M.alerts"
 if [ "$BIG" = big ]; then
   q "INSERT INTO $M.alert_events (alert_id, queue, event, actor, at, note, event_id, seq, inserted_at)
      SELECT concat('b', toString(number % 100000)), 'care', concat('desk.note:n', toString(number)), 'rita', now() - 600,
@@ -57,6 +59,13 @@ for i in $(seq 1 "$N"); do
   run old_list50 "$i" "SELECT $ALERT, acknowledged_at, acknowledged_by, market FROM $M.alerts_latest WHERE queue = 'care' ORDER BY created_at DESC, alert_id LIMIT 0, 51 FORMAT Null"
   P="SELECT alert_id FROM $M.alerts FINAL PREWHERE queue = 'care' WHERE post_key NOT IN (SELECT post_key FROM $M.deletions WHERE post_key IN (SELECT post_key FROM $M.alerts PREWHERE queue = 'care')) ORDER BY created_at DESC, alert_id LIMIT 51"
   run new_list50 "$i" "SELECT $ALERT, acknowledged_at, acknowledged_by, market FROM (SELECT * FROM $M.alerts FINAL PREWHERE queue = 'care' AND alert_id IN ($P)) AS a ANY LEFT JOIN (SELECT alert_id, min(at) AS acknowledged_at, argMin(actor, at) AS acknowledged_by FROM $M.alert_events PREWHERE queue = 'care' WHERE event = 'acknowledged' GROUP BY alert_id) AS ack USING alert_id ORDER BY created_at DESC, alert_id LIMIT 0, 51 FORMAT Null"
+  # The list through alert_times (issue 19, desk19): the cutoff (the 79th
+  # newest row's time: 51 + 51/4 + 16), then the page from it.
+  run times_list50_cut "$i" "SELECT min(created_at), count() FROM (SELECT created_at FROM $M.alert_times PREWHERE queue = 'care' ORDER BY created_at DESC LIMIT 79) FORMAT Null"
+  C=$(q "SELECT toUInt32(min(created_at)) FROM (SELECT created_at FROM $M.alert_times PREWHERE queue = 'care' ORDER BY created_at DESC LIMIT 79)")
+  IDS="SELECT alert_id FROM $M.alert_times PREWHERE queue = 'care' AND created_at >= toDateTime($C)"
+  PAGE="SELECT alert_id FROM $M.alerts FINAL PREWHERE queue = 'care' AND alert_id IN ($IDS) WHERE post_key NOT IN (SELECT post_key FROM $M.deletions WHERE post_key IN (SELECT post_key FROM $M.alerts PREWHERE queue = 'care' AND alert_id IN ($IDS))) ORDER BY created_at DESC, alert_id LIMIT 51"
+  run times_list50_page "$i" "SELECT $ALERT, acknowledged_at, acknowledged_by, market FROM (SELECT * FROM $M.alerts FINAL PREWHERE queue = 'care' AND alert_id IN ($PAGE)) AS a ANY LEFT JOIN (SELECT alert_id, min(at) AS acknowledged_at, argMin(actor, at) AS acknowledged_by FROM $M.alert_events PREWHERE queue = 'care' AND alert_id IN ($PAGE) WHERE event = 'acknowledged' GROUP BY alert_id) AS ack USING alert_id ORDER BY created_at DESC, alert_id LIMIT 51 FORMAT Null"
 done
 q "SYSTEM FLUSH LOGS"; sleep 2; q "SYSTEM FLUSH LOGS"
 ev() { echo "arraySum(arrayFilter((v, k) -> k = '$1', ProfileEvents.Values, ProfileEvents.Names))"; }

@@ -149,7 +149,7 @@ with tempfile.TemporaryDirectory() as path:
         "sink.post_sources": ['"p:1",""'],  # the seeded post has no source
     }
     # alerts.desk_events: al1's claim twice (the raw table keeps both), al2's once.
-    want_count = {"alerts.latest": 2, "alerts.latest.cluster": 2, "alerts.find": 1, "alerts.find.cluster": 1, "alerts.desk_events": 3,
+    want_count = {"alerts.latest.1": 1, "alerts.latest.2": 2, "alerts.latest.cluster.1": 1, "alerts.latest.cluster.2": 2, "alerts.find": 1, "alerts.find.cluster": 1, "alerts.desk_events": 3,
                   "themes.sample": 1, "themes.sample.cluster": 1, "sink.stored_alerts": 1, "sink.deleted_matches": 1}
     # The native batch inserts of the API, the desk, the audit log and the
     # escalation job: their columns must exist (a batch sends no SQL values).

@@ -442,6 +442,25 @@ CREATE VIEW earshot.alerts_latest ON CLUSTER prod AS
 				GROUP BY alert_id
 			) AS ack USING alert_id;
 
+CREATE TABLE IF NOT EXISTS earshot.alert_times_local ON CLUSTER prod (
+			queue String,
+			created_at DateTime,
+			alert_id String,
+			inserted_at DateTime
+		) ENGINE = ReplicatedReplacingMergeTree('/clickhouse/tables/{shard}/earshot/alert_times_local', '{replica}', inserted_at)
+		PARTITION BY toYYYYMM(created_at)
+		ORDER BY (queue, created_at, alert_id);
+
+CREATE TABLE IF NOT EXISTS earshot.alert_times ON CLUSTER prod AS earshot.alert_times_local ENGINE = Distributed(prod, earshot, alert_times_local, cityHash64(alert_id));
+
+CREATE MATERIALIZED VIEW IF NOT EXISTS earshot.alert_times_mv ON CLUSTER prod TO earshot.alert_times_local AS
+			SELECT queue, created_at, alert_id, inserted_at
+			FROM earshot.alerts_local;
+
+INSERT INTO earshot.alert_times (queue, created_at, alert_id, inserted_at)
+			SELECT queue, created_at, alert_id, inserted_at
+			FROM earshot.alerts;
+
 ALTER TABLE earshot.posts_local ON CLUSTER prod MODIFY TTL created_at + INTERVAL 90 DAY;
 
 ALTER TABLE earshot.terms_daily_agg_local ON CLUSTER prod MODIFY TTL day + INTERVAL 36 HOUR;
