@@ -5,6 +5,7 @@ import (
 	"io"
 
 	"github.com/earshot-dev/earshot/api"
+	"github.com/earshot-dev/earshot/region"
 	"github.com/earshot-dev/earshot/route"
 )
 
@@ -25,17 +26,16 @@ func TokenCommand(sub string, args []string, f TokenFlags, stdout, stderr io.Wri
 			return err
 		}
 		a.Config = cfg.API
-		// A new token's markets are checked against the org file's; with
-		// --tokens and --state-dir the configuration, and so the org file,
-		// is not read, and they are taken as given (with a warning).
-		if sub == "create" && cfg.Route.Org != "" {
-			org, err := route.LoadOrg(cfg.Route.Org)
-			if err != nil {
-				return fmt.Errorf("the org file, which names the markets: %w", err)
-			}
-			a.Org = cfg.Route.Org
-			for _, m := range org.Markets {
-				a.OrgMarkets = append(a.OrgMarkets, m.Name)
+		// A new token's teams, regions and markets are checked against
+		// the organisation's, and token list warns of stored ones it does
+		// not know; with --tokens and --state-dir the configuration, and
+		// so the org file, is not read, and they are taken as given (with
+		// a warning).
+		if sub == "create" || sub == "list" {
+			if a.Names, err = ScopeNames(cfg); err != nil && sub == "create" {
+				return err
+			} else if err != nil {
+				fmt.Fprintf(stderr, "warning: the scopes of the tokens are not checked: %v\n", err)
 			}
 		}
 	}
@@ -47,9 +47,32 @@ func TokenCommand(sub string, args []string, f TokenFlags, stdout, stderr io.Wri
 	}
 	switch sub {
 	case "list":
-		return a.List(stdout)
+		return a.List(stdout, stderr)
 	case "revoke":
 		return a.Revoke(args[0], stdout)
 	}
 	return a.Create(f.Req, stdout, stderr)
+}
+
+// ScopeNames are the names a token's or OIDC identity's scope may use:
+// the teams and markets of the org file (none known without one) and the
+// regions of enrich.regions.
+func ScopeNames(cfg Config) (api.ScopeNames, error) {
+	regions := region.Map(cfg.Enrich.Regions)
+	n := api.ScopeNames{Regions: region.Names(regions)}
+	if cfg.Route.Org == "" {
+		return n, nil
+	}
+	org, err := route.LoadOrgIn(cfg.Route.Org, regions)
+	if err != nil {
+		return n, fmt.Errorf("the org file, which names the teams and markets of a scope: %w", err)
+	}
+	n.Org, n.Teams, n.Markets = cfg.Route.Org, []string{}, []string{}
+	for _, t := range org.Teams {
+		n.Teams = append(n.Teams, t.Name)
+	}
+	for _, m := range org.Markets {
+		n.Markets = append(n.Markets, m.Name)
+	}
+	return n, nil
 }
