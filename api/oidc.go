@@ -128,19 +128,29 @@ func (o *OIDC) SetScopeNames(from func() (ScopeNames, error)) error {
 }
 
 // scopeNames are the names of SetScopeNames, read again when older than
-// namesMaxAge (on an error the old ones are kept, and it is logged).
+// namesMaxAge (on an error the old ones are kept, and it is logged). One
+// caller reads them, outside the lock; the others use the old ones
+// meanwhile rather than wait on a file read.
 func (o *OIDC) scopeNames() ScopeNames {
 	o.mu.Lock()
-	defer o.mu.Unlock()
-	if o.namesFrom != nil && o.now().Sub(o.namesAt) > namesMaxAge {
+	names, from := o.names, o.namesFrom
+	stale := from != nil && o.now().Sub(o.namesAt) > namesMaxAge
+	if stale {
 		o.namesAt = o.now()
-		if n, err := o.namesFrom(); err != nil {
-			o.log.Warn("reading the organisation's teams and markets for the OIDC scope claims; keeping the old ones", "err", err)
-		} else {
-			o.names = n
-		}
 	}
-	return o.names
+	o.mu.Unlock()
+	if !stale {
+		return names
+	}
+	n, err := from()
+	if err != nil {
+		o.log.Warn("reading the organisation's teams and markets for the OIDC scope claims; keeping the old ones", "err", err)
+		return names
+	}
+	o.mu.Lock()
+	o.names = n
+	o.mu.Unlock()
+	return n
 }
 
 // namesMaxAge is how long the organisation's names are used before they

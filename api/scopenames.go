@@ -9,8 +9,9 @@ import (
 )
 
 // ScopeNames are the names a scope may use, as the organisation spells
-// them: the teams and markets of the org file (route.org) and the regions
-// of enrichment (enrich.regions). Alerts, posts and themes carry these
+// them: the teams and markets of the org file (route.org; the teams with
+// those the watchlists name) and the regions of enrichment
+// (enrich.regions). Alerts, posts and themes carry these
 // spellings and ClickHouse compares them exactly, so a scope naming
 // "dach" or a team that does not exist sees nothing and looks as if it
 // worked. A nil list is not known (no org file): its names are not checked.
@@ -82,14 +83,17 @@ func (n ScopeNames) Canonical(s Scope) (out Scope, notChecked []string, err erro
 }
 
 func (n ScopeNames) unknown(d scopeDimension, v string) error {
-	where := "the org file " + n.Org
-	if d.plural == "regions" {
-		where = "enrich.regions"
+	where := "the org file " + n.Org + " defines"
+	switch d.plural {
+	case "regions":
+		where = "enrich.regions defines"
+	case "teams":
+		where = "the org file " + n.Org + " and the watchlists name" // add a new team to the org file first
 	}
 	if len(d.known) == 0 {
-		return fmt.Errorf("--%s: %q, but %s defines no %s", d.plural, clip(v), where, d.plural)
+		return fmt.Errorf("--%s: %q, but %s no %s", d.plural, clip(v), where, d.plural)
 	}
-	return fmt.Errorf("--%s: unknown %s %q: %s defines %s", d.plural, d.singular, clip(v), where, strings.Join(closestFirst(v, d.known), ", "))
+	return fmt.Errorf("--%s: unknown %s %q: %s %s", d.plural, d.singular, clip(v), where, strings.Join(closestFirst(v, d.known), ", "))
 }
 
 // Narrow is Canonical for a scope the caller cannot be asked to correct

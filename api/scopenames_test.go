@@ -30,7 +30,7 @@ func TestTokenCreateChecksTeamsAndRegions(t *testing.T) {
 		r    TokenRequest
 		want string
 	}{
-		{TokenRequest{Teams: "care-emae"}, `unknown team "care-emae": the org file org.yaml defines care-emea, care-na, pr`},
+		{TokenRequest{Teams: "care-emae"}, `unknown team "care-emae": the org file org.yaml and the watchlists name care-emea, care-na, pr`},
 		{TokenRequest{Regions: "EMAE"}, `unknown region "EMAE": enrich.regions defines EMEA,`},
 		{TokenRequest{Regions: "EMEA", Teams: "pr,legal"}, `unknown team "legal"`},
 		{TokenRequest{Teams: "care\u200b-na"}, `unknown team`}, // a look-alike is not the team
@@ -139,5 +139,24 @@ func TestOIDCScopeClaimsTakeTheOrganisationsSpelling(t *testing.T) {
 	}
 	if id, err := auth(nil); err != nil || !id.Scope.Unscoped() {
 		t.Errorf("no scope claims: %+v %v, want an organisation-wide identity", id.Scope, err)
+	}
+	// A team an approved routing change adds is known once the names are
+	// read again (namesMaxAge); until then, and on a failed read, the old.
+	later := testNames
+	later.Teams = append(slices.Clone(later.Teams), "greece")
+	var fail error
+	o.SetScopeNames(func() (ScopeNames, error) { return later, fail })
+	if _, err := auth(jwt.MapClaims{"earshot_teams": "Greece"}); err != nil {
+		t.Fatalf("greece once known: %v", err)
+	}
+	fail, later = errors.New("org file half written"), testNames
+	clock := time.Now().Add(time.Minute)
+	o.now = func() time.Time { return clock }
+	if id, err := auth(jwt.MapClaims{"earshot_teams": "Greece", "exp": clock.Add(time.Hour).Unix()}); err != nil || id.Scope.Teams[0] != "greece" {
+		t.Errorf("a failed read: %+v %v, want the old names kept", id.Scope, err)
+	}
+	fail, clock = nil, clock.Add(time.Minute)
+	if _, err := auth(jwt.MapClaims{"earshot_teams": "Greece", "exp": clock.Add(time.Hour).Unix()}); err == nil {
+		t.Error("greece after the org file dropped it: accepted")
 	}
 }

@@ -3,10 +3,14 @@ package pipeline
 import (
 	"fmt"
 	"io"
+	"os"
+	"slices"
 
 	"github.com/earshot-dev/earshot/api"
+	"github.com/earshot-dev/earshot/match"
 	"github.com/earshot-dev/earshot/region"
 	"github.com/earshot-dev/earshot/route"
+	"github.com/earshot-dev/earshot/watchlist"
 )
 
 // TokenFlags are the flags of `earshot token create|list|revoke`.
@@ -55,8 +59,10 @@ func TokenCommand(sub string, args []string, f TokenFlags, stdout, stderr io.Wri
 }
 
 // ScopeNames are the names a token's or OIDC identity's scope may use:
-// the teams and markets of the org file (none known without one) and the
-// regions of enrich.regions.
+// the regions of enrich.regions and, with an org file (none known
+// without one), its markets and teams with those the watchlists name
+// (match.watchlists and the live set of match.store: a match carries its
+// watchlist's team).
 func ScopeNames(cfg Config) (api.ScopeNames, error) {
 	regions := region.Map(cfg.Enrich.Regions)
 	n := api.ScopeNames{Regions: region.Names(regions)}
@@ -67,9 +73,30 @@ func ScopeNames(cfg Config) (api.ScopeNames, error) {
 	if err != nil {
 		return n, fmt.Errorf("the org file, which names the teams and markets of a scope: %w", err)
 	}
-	n.Org, n.Teams, n.Markets = cfg.Route.Org, []string{}, []string{}
+	teams, err := cfg.watchlistTeams()
+	if err != nil {
+		return n, fmt.Errorf("the watchlists, which name teams of a scope: %w", err)
+	}
+	if cfg.Match.Store != "" {
+		live := watchlist.DefaultLiveDir(cfg.Match.Store)
+		if _, err := os.Stat(live); err == nil {
+			ws, err := match.LoadDir(live)
+			if err != nil {
+				return n, fmt.Errorf("the live watchlists of match.store, which name teams of a scope: %w", err)
+			}
+			for _, w := range ws {
+				teams = append(teams, w.Team)
+			}
+		}
+	}
 	for _, t := range org.Teams {
-		n.Teams = append(n.Teams, t.Name)
+		teams = append(teams, t.Name)
+	}
+	n.Org, n.Teams, n.Markets = cfg.Route.Org, []string{}, []string{}
+	for _, t := range teams {
+		if t != "" && !slices.Contains(n.Teams, t) {
+			n.Teams = append(n.Teams, t)
+		}
 	}
 	for _, m := range org.Markets {
 		n.Markets = append(n.Markets, m.Name)

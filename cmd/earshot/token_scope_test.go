@@ -32,7 +32,7 @@ func TestTokenCreateChecksTeamsAndRegions(t *testing.T) {
 		want  string
 	}{
 		{[]string{"--teams", "care-emae"}, `unknown team "care-emae": the org file `},
-		{[]string{"--teams", "care-emae"}, `org.yaml defines care-emea, care-na,`},
+		{[]string{"--teams", "care-emae"}, `org.yaml and the watchlists name care-emea, care-na,`},
 		{[]string{"--regions", "EMAE"}, `unknown region "EMAE": enrich.regions defines EMEA,`},
 	} {
 		var ee exitError
