@@ -115,16 +115,13 @@ const maxLoggedUnknown = 1024
 // compare them exactly, so "dach" for DACH would see nothing. A value it
 // does not know is dropped and logged once; a claim left with none
 // refuses the token, for it must not widen to the whole organisation.
-// from reads the names (now, and again every namesMaxAge).
-func (o *OIDC) SetScopeNames(from func() (ScopeNames, error)) error {
-	n, err := from()
-	if err != nil {
-		return err
-	}
+// from reads the names (now, and again every namesMaxAge); until a read
+// succeeds the claims are taken as given, as without names.
+func (o *OIDC) SetScopeNames(from func() (ScopeNames, error)) {
 	o.mu.Lock()
-	defer o.mu.Unlock()
-	o.names, o.namesFrom, o.namesAt = n, from, o.now()
-	return nil
+	o.names, o.namesFrom, o.namesAt = ScopeNames{}, from, time.Time{}
+	o.mu.Unlock()
+	o.scopeNames()
 }
 
 // scopeNames are the names of SetScopeNames, read again when older than

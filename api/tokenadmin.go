@@ -155,8 +155,8 @@ func (a TokenAdmin) List(w, stderr io.Writer) error {
 	if err := WriteTokens(w, ts, time.Now()); err != nil {
 		return err
 	}
-	for _, w := range UnknownScopes(ts, a.Names, time.Now()) {
-		fmt.Fprintln(stderr, "warning:", w)
+	for _, msg := range UnknownScopes(ts, a.Names, time.Now()) {
+		fmt.Fprintln(stderr, "warning:", msg)
 	}
 	return nil
 }
