@@ -97,10 +97,62 @@ type OIDC struct {
 	log       *slog.Logger
 	now       func() time.Time
 
-	mu      sync.Mutex
-	keys    map[string]crypto.PublicKey
-	fetched time.Time // of the URL
+	mu        sync.Mutex
+	keys      map[string]crypto.PublicKey
+	fetched   time.Time                  // of the URL
+	names     ScopeNames                 // the organisation's spellings of the scope claims (SetScopeNames)
+	namesFrom func() (ScopeNames, error) // reads them again: an approved routing change may add a team
+	namesAt   time.Time
+	logged    map[string]bool // unknown claim values already logged, up to maxLoggedUnknown
 }
+
+// maxLoggedUnknown bounds the unknown claim values remembered as logged:
+// past it each is logged again rather than remembered without end.
+const maxLoggedUnknown = 1024
+
+// SetScopeNames makes the teams, regions and markets claims take the
+// organisation's spelling (compared without regard to case): the stores
+// compare them exactly, so "dach" for DACH would see nothing. A value it
+// does not know is dropped and logged once; a claim left with none
+// refuses the token, for it must not widen to the whole organisation.
+// from reads the names (now, and again every namesMaxAge); until a read
+// succeeds the claims are taken as given, as without names.
+func (o *OIDC) SetScopeNames(from func() (ScopeNames, error)) {
+	o.mu.Lock()
+	o.names, o.namesFrom, o.namesAt = ScopeNames{}, from, time.Time{}
+	o.mu.Unlock()
+	o.scopeNames()
+}
+
+// scopeNames are the names of SetScopeNames, read again when older than
+// namesMaxAge (on an error the old ones are kept, and it is logged). One
+// caller reads them, outside the lock; the others use the old ones
+// meanwhile rather than wait on a file read.
+func (o *OIDC) scopeNames() ScopeNames {
+	o.mu.Lock()
+	names, from := o.names, o.namesFrom
+	stale := from != nil && o.now().Sub(o.namesAt) > namesMaxAge
+	if stale {
+		o.namesAt = o.now()
+	}
+	o.mu.Unlock()
+	if !stale {
+		return names
+	}
+	n, err := from()
+	if err != nil {
+		o.log.Warn("reading the organisation's teams and markets for the OIDC scope claims; keeping the old ones", "err", err)
+		return names
+	}
+	o.mu.Lock()
+	o.names = n
+	o.mu.Unlock()
+	return n
+}
+
+// namesMaxAge is how long the organisation's names are used before they
+// are read again.
+const namesMaxAge = 10 * time.Second
 
 // NewOIDC loads the key set (file, or a first fetch of the URL).
 func NewOIDC(ctx context.Context, cfg OIDCConfig, log *slog.Logger) (*OIDC, error) {
@@ -250,6 +302,11 @@ func (o *OIDC) Authenticate(ctx context.Context, raw string) (Identity, error) {
 	if err := errors.Join(errs...); err != nil {
 		return Identity{}, err
 	}
+	scope, dropped, err := o.scopeNames().Narrow(scope)
+	o.logUnknown(dropped)
+	if err != nil {
+		return Identity{}, fmt.Errorf("oidc token: %w", err)
+	}
 	subject := str("sub")
 	if subject == "" {
 		subject = name
@@ -264,6 +321,24 @@ func (o *OIDC) Authenticate(ctx context.Context, raw string) (Identity, error) {
 		id.ExpiresAt = exp.Time
 	}
 	return id, nil
+}
+
+// logUnknown logs each claim value the organisation does not know, once.
+func (o *OIDC) logUnknown(values []string) {
+	for _, v := range values {
+		o.mu.Lock()
+		seen := o.logged[v]
+		if !seen && len(o.logged) < maxLoggedUnknown {
+			if o.logged == nil {
+				o.logged = map[string]bool{}
+			}
+			o.logged[v] = true
+		}
+		o.mu.Unlock()
+		if !seen {
+			o.log.Warn("an OIDC scope claim names what the organisation does not; it is dropped from the scope", "value", v)
+		}
+	}
 }
 
 // CheckActor refuses a name that must not stand for a person in the audit

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -124,11 +123,11 @@ type TokenRequest struct {
 type TokenAdmin struct {
 	Config Config
 	By     string
-	// Org is the org file (route.org) whose markets, OrgMarkets, a new
-	// token's --markets must name; "" when no org file is known (the
-	// markets are then taken as given, with a warning).
-	Org        string
-	OrgMarkets []string
+	// Names are the teams, regions and markets a new token's scope must
+	// name (compared without regard to case, stored as spelt there); a
+	// list not known (no configuration read) is taken as given, with a
+	// warning, and token list then warns of nothing in it.
+	Names ScopeNames
 }
 
 func (a TokenAdmin) open(change bool) (*TokenStore, error) {
@@ -144,7 +143,7 @@ func (a TokenAdmin) open(change bool) (*TokenStore, error) {
 }
 
 // List writes the tokens as a table (WriteTokens).
-func (a TokenAdmin) List(w io.Writer) error {
+func (a TokenAdmin) List(w, stderr io.Writer) error {
 	s, err := a.open(false)
 	if err != nil {
 		return err
@@ -153,7 +152,31 @@ func (a TokenAdmin) List(w io.Writer) error {
 	if err != nil {
 		return err
 	}
-	return WriteTokens(w, ts, time.Now())
+	if err := WriteTokens(w, ts, time.Now()); err != nil {
+		return err
+	}
+	for _, msg := range UnknownScopes(ts, a.Names, time.Now()) {
+		fmt.Fprintln(stderr, "warning:", msg)
+	}
+	return nil
+}
+
+// UnknownScopes says, for each active token whose scope names a team,
+// region or market that names does not know exactly (made before names
+// were checked, or the org file changed since), what it names: it sees
+// nothing of it. The tokens are left as they are, for an operator to
+// revoke and create again (token list and the API's start warn).
+func UnknownScopes(ts []Token, names ScopeNames, now time.Time) []string {
+	var out []string
+	for _, t := range ts {
+		if !t.RevokedAt.IsZero() || !t.ExpiresAt.IsZero() && !now.Before(t.ExpiresAt) {
+			continue
+		}
+		if u := names.Unknown(t.Scope); len(u) > 0 {
+			out = append(out, fmt.Sprintf("token %s (%s) names %s, which the organisation does not: it sees nothing of it (revoke it and create it again)", t.ID, t.Name, strings.Join(u, ", ")))
+		}
+	}
+	return out
 }
 
 // Revoke revokes the token id and says so on w.
@@ -202,8 +225,15 @@ func (a TokenAdmin) Create(r TokenRequest, stdout, stderr io.Writer) error {
 			return badRequest("--%s %q names nothing; leave the flag out for a token of the whole organisation", f.flag, f.raw)
 		}
 	}
-	if scope.Markets, err = a.knownMarkets(scope.Markets, stderr); err != nil {
-		return err
+	// A name the organisation does not know makes a token that sees
+	// nothing and looks as if it worked; a name in another case would too,
+	// for the stores compare exactly: it takes the organisation's spelling.
+	scope, notChecked, err := a.Names.Canonical(scope)
+	if err != nil {
+		return requestError{err}
+	}
+	for _, d := range notChecked {
+		fmt.Fprintf(stderr, "warning: --%s not checked: no org file (route.org) is known, so a misspelt name makes a token that sees nothing\n", d)
 	}
 	t, secret, err := s.CreateAudited(a.Config.StateDir, NewToken{Name: r.Name, Role: role, Scope: scope, TTL: ttl, CreatedBy: a.By})
 	if err != nil && t.ID == "" {
@@ -214,32 +244,6 @@ func (a TokenAdmin) Create(r TokenRequest, stdout, stderr io.Writer) error {
 	fmt.Fprintf(stderr, "token %s for %s (%s) created; it is shown this once:\n", t.ID, t.Name, t.Role)
 	fmt.Fprintln(stdout, secret)
 	return nil
-}
-
-// knownMarkets checks --markets against the org file's markets, when it
-// is known: a token for a market it does not define would see nothing and
-// look as if it worked. A market is compared without regard to case, as a
-// scope compares it, and takes the org file's spelling.
-func (a TokenAdmin) knownMarkets(ms []string, stderr io.Writer) ([]string, error) {
-	if len(ms) == 0 {
-		return ms, nil
-	}
-	if a.Org == "" {
-		fmt.Fprintf(stderr, "warning: --markets %s not checked: no org file (route.org) is known, so a misspelt market makes a token that sees nothing\n", strings.Join(ms, ","))
-		return ms, nil
-	}
-	out := make([]string, 0, len(ms))
-	for _, m := range ms {
-		i := slices.IndexFunc(a.OrgMarkets, func(o string) bool { return strings.EqualFold(o, m) })
-		if i < 0 {
-			if len(a.OrgMarkets) == 0 {
-				return nil, badRequest("--markets: %q, but the org file %s defines no markets", m, a.Org)
-			}
-			return nil, badRequest("--markets: unknown market %q: the org file %s defines %s", m, a.Org, strings.Join(a.OrgMarkets, ", "))
-		}
-		out = append(out, a.OrgMarkets[i])
-	}
-	return out, nil
 }
 
 func splitList(s string) []string {

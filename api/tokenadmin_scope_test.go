@@ -61,7 +61,7 @@ func TestTokenCreateChecksMarketsAgainstTheOrgFile(t *testing.T) {
 	dir := t.TempDir()
 	cfg := DefaultConfig()
 	cfg.StateDir, cfg.TokensFile = dir, filepath.Join(dir, "tokens.json")
-	a := TokenAdmin{Config: cfg, By: "ops", Org: "org.yaml", OrgMarkets: []string{"DACH", "Nordics"}}
+	a := TokenAdmin{Config: cfg, By: "ops", Names: ScopeNames{Org: "org.yaml", Markets: []string{"DACH", "Nordics"}}}
 	for _, m := range []string{"Atlantis", "DACH,Atlantis", "DAC", "DACH\u200b"} {
 		var out, errOut bytes.Buffer
 		err := a.Create(TokenRequest{Name: "x", Role: "responder", Markets: m, Expires: "0"}, &out, &errOut)
@@ -107,7 +107,7 @@ func TestTokenCreateStoresEachScopeValueOnce(t *testing.T) {
 	dir := t.TempDir()
 	cfg := DefaultConfig()
 	cfg.StateDir, cfg.TokensFile = dir, filepath.Join(dir, "tokens.json")
-	withOrg := TokenAdmin{Config: cfg, By: "ops", Org: "org.yaml", OrgMarkets: []string{"DACH", "Nordics"}}
+	withOrg := TokenAdmin{Config: cfg, By: "ops", Names: ScopeNames{Org: "org.yaml", Markets: []string{"DACH", "Nordics"}}}
 	noOrg := TokenAdmin{Config: cfg, By: "ops"}
 	var out, errOut bytes.Buffer
 	for _, c := range []struct {

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -67,10 +68,20 @@ func newAPIPart(ctx context.Context, cfg Config, embedded bool, reg *prometheus.
 	a.closers = append(a.closers, func() { audit.Close() })
 	d := api.Deps{Tokens: tokens, Audit: audit, Hub: a.hub, Gatherer: reg, Registerer: reg, Log: log,
 		Ready: map[string]func(context.Context) error{}, Digests: DigestArchive(cfg)}
+	if names, err := ScopeNames(cfg); err != nil {
+		log.Warn("the stored tokens' scopes are not checked", "err", err)
+	} else if ts, err := tokens.List(); err == nil {
+		for _, w := range api.UnknownScopes(ts, names, time.Now()) {
+			log.Warn("a stored token sees nothing of part of its scope", "detail", w)
+		}
+	}
 	if cfg.API.OIDC.Enabled() {
 		if d.OIDC, err = api.NewOIDC(ctx, cfg.API.OIDC, log); err != nil {
 			return nil, err
 		}
+		// Scope claims take the organisation's spelling; read again, for
+		// an approved routing change may add a team.
+		d.OIDC.SetScopeNames(func() (api.ScopeNames, error) { return ScopeNames(cfg) })
 	}
 	if d.Queues, err = apiQueues(cfg.Route); err != nil {
 		return nil, err
