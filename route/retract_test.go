@@ -86,3 +86,103 @@ func TestRecentIsBounded(t *testing.T) {
 		t.Errorf("%d entries left, want 2", r.order.Len())
 	}
 }
+
+// An incident alert stands for the live posts behind it: deleting every one
+// of them retracts it, in whatever order, also when the cluster's first
+// post was deleted (and its alert retracted) before a copy raised it again.
+func TestIncidentRetractedWhenAllPostsDeleted(t *testing.T) {
+	copyOf := func(id, cluster string, size int) *post.Item {
+		it := item("acme", []string{"acme"}, "negative", "EMEA", 10)
+		it.Post.ID = id
+		it.Enrichment.ClusterID, it.Enrichment.ClusterSize = cluster, size
+		return it
+	}
+	del := func(id string) *post.Item {
+		return &post.Item{Post: &post.Post{Platform: "x", ID: id, Kind: post.KindDelete}}
+	}
+	newRun := func(t *testing.T) func(items ...*post.Item) []*post.Alert {
+		p, _ := load(t, policy)
+		stage := p.Stage(time.Now)
+		return func(items ...*post.Item) []*post.Alert {
+			t.Helper()
+			out, err := stage(context.Background(), post.Batch{Items: items})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var as []*post.Alert
+			for _, it := range out.Items {
+				as = append(as, it.Alert)
+			}
+			return as
+		}
+	}
+	retracted := func(t *testing.T, got []*post.Alert, id string) {
+		t.Helper()
+		if len(got) != 1 || !got[0].Retracted || got[0].ID != id {
+			t.Fatalf("got %+v, want alert %s retracted", got, id)
+		}
+	}
+
+	t.Run("delete, copy, delete", func(t *testing.T) {
+		run := newRun(t)
+		raised := run(copyOf("1", "k", 1))
+		retracted(t, run(del("1")), raised[0].ID)
+		again := run(copyOf("2", "k", 2))
+		if len(again) != 1 || again[0].ID != raised[0].ID || again[0].Retracted {
+			t.Fatalf("the copy: %+v", again)
+		}
+		retracted(t, run(del("2")), raised[0].ID)
+	})
+	t.Run("both live, delete first then second", func(t *testing.T) {
+		run := newRun(t)
+		raised := run(copyOf("1", "k", 1))
+		run(copyOf("2", "k", 2))
+		if got := run(del("1")); len(got) != 0 {
+			t.Fatalf("deleting one of two live copies: %+v", got)
+		}
+		retracted(t, run(del("2")), raised[0].ID)
+	})
+	t.Run("second first", func(t *testing.T) {
+		run := newRun(t)
+		raised := run(copyOf("1", "k", 1))
+		run(copyOf("2", "k", 2))
+		if got := run(del("2")); len(got) != 0 {
+			t.Fatalf("deleting one of two live copies: %+v", got)
+		}
+		retracted(t, run(del("1")), raised[0].ID)
+	})
+	t.Run("a copy that raised no update", func(t *testing.T) {
+		// The third copy raises nothing (updates at 1, 2, 4, …) but still
+		// keeps the incident open until it is deleted too.
+		run := newRun(t)
+		raised := run(copyOf("1", "k", 1))
+		run(copyOf("2", "k", 2))
+		if got := run(copyOf("3", "k", 3)); len(got) != 0 {
+			t.Fatalf("the third copy: %+v", got)
+		}
+		run(del("1"))
+		if got := run(del("2")); len(got) != 0 {
+			t.Fatalf("retracted with copy 3 live: %+v", got)
+		}
+		retracted(t, run(del("3")), raised[0].ID)
+	})
+	t.Run("enrichment saw more copies", func(t *testing.T) {
+		// After a route restart (or with copies on another route process)
+		// enrichment counted copies this process never saw: their posts
+		// may be live, so deleting the ones it saw does not retract.
+		run := newRun(t)
+		run(copyOf("7", "k", 5))
+		if got := run(del("7")); len(got) != 0 {
+			t.Fatalf("retracted although enrichment counted 5 copies: %+v", got)
+		}
+	})
+	t.Run("redelivered create and delete", func(t *testing.T) {
+		run := newRun(t)
+		raised := run(copyOf("1", "k", 1))
+		run(copyOf("2", "k", 2))
+		run(del("1"))
+		retracted(t, run(del("2")), raised[0].ID)
+		run(copyOf("2", "k", 2)) // a replay from before the delete
+		retracted(t, run(del("2")), raised[0].ID)
+	})
+}
