@@ -186,3 +186,89 @@ func TestIncidentRetractedWhenAllPostsDeleted(t *testing.T) {
 		retracted(t, run(del("2")), raised[0].ID)
 	})
 }
+
+// A story incident with a stakeholder copy: deleting every post retracts
+// the alert and its copy; deleting some does not.
+func TestStoryIncidentRetractedWithCopies(t *testing.T) {
+	p, err := load(t, `
+queues: [pr, legal]
+rules:
+  - name: recall
+    when: {keywords: [recall]}
+    queue: pr
+    priority: P1
+    notify: [legal]
+    incident: story
+`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t0 := time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
+	stage := p.Stage(func() time.Time { return t0 })
+	run := func(items ...*post.Item) []*post.Alert {
+		t.Helper()
+		out, err := stage(context.Background(), post.Batch{Items: items})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var as []*post.Alert
+		for _, it := range out.Items {
+			as = append(as, it.Alert)
+		}
+		return as
+	}
+	mk := func(id string) *post.Item {
+		return &post.Item{Post: &post.Post{Platform: "x", ID: id, CreatedAt: t0}, Matches: []post.Match{{Watchlist: "acme", Keywords: []string{"recall"}}}}
+	}
+	del := func(id string) *post.Item {
+		return &post.Item{Post: &post.Post{Platform: "x", ID: id, Kind: post.KindDelete}}
+	}
+	first := run(mk("1"))
+	if len(first) != 2 {
+		t.Fatalf("first post: %+v", first)
+	}
+	run(mk("2"), mk("3"))
+	if got := run(del("3"), del("1")); len(got) != 0 {
+		t.Fatalf("retracted with post 2 live: %+v", got)
+	}
+	got := run(del("2"))
+	if len(got) != 2 || !got[0].Retracted || got[0].ID != first[0].ID || got[0].Queue != "pr" ||
+		!got[1].Retracted || got[1].ID != first[1].ID || got[1].Queue != "legal" || got[1].Of != first[0].ID {
+		t.Fatalf("retraction = %+v, want %s on pr and its copy %s on legal", got, first[0].ID, first[1].ID)
+	}
+}
+
+// The incidents remembered are bounded by the same capacity as the alerts
+// (posts in all); a forgotten incident is not retracted by its posts'
+// deletes, which is the safe side: its forgotten posts may be live.
+func TestIncidentMembersBounded(t *testing.T) {
+	r := newRecent(4)
+	a := &post.Alert{Queue: "care", Priority: "P2"}
+	r.putMember("a1", "s", member{"A", 1}, a, nil)
+	r.putMember("a2", "s", member{"A", 2}, a, nil)
+	r.putMember("a3", "s", member{"A", 3}, nil, nil)
+	r.putMember("b1", "s", member{"B", 1}, a, nil)
+	r.putMember("b2", "s", member{"B", 2}, a, nil) // five posts: A is forgotten
+	if r.members > 4 || len(r.incidents) != 1 || r.incidents["A"] != nil {
+		t.Fatalf("%d posts in %d incidents remembered, want B's 2 in 1", r.members, len(r.incidents))
+	}
+	for _, k := range []string{"a1", "a2", "a3"} {
+		if v, ok, _ := r.take(k, "s"); ok {
+			t.Errorf("delete of %s retracted the forgotten incident: %+v", k, v)
+		}
+	}
+	// One incident larger than the capacity keeps itself and is never
+	// retracted, as its first posts are no longer remembered.
+	r = newRecent(2)
+	for _, k := range []string{"c1", "c2", "c3"} {
+		r.putMember(k, "s", member{"C", 3}, a, nil)
+	}
+	for _, k := range []string{"c1", "c2", "c3"} {
+		if v, ok, _ := r.take(k, "s"); ok {
+			t.Errorf("delete of %s retracted an incident with forgotten posts: %+v", k, v)
+		}
+	}
+	if r.order.Len() > 2 {
+		t.Errorf("%d posts remembered, want at most 2", r.order.Len())
+	}
+}
