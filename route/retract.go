@@ -80,7 +80,11 @@ func newRecent(capacity int) *recent {
 // putMember records that post key (from source) is a live post of incident
 // m, and, when the post raised or updated the incident's alert a (with its
 // copies), that alert's queue and priority for the retraction.
-func (r *recent) putMember(key, source string, m member, a *post.Alert, copies []copyRef) {
+//
+// A post that was one of another incident's (an edit moved it) leaves that
+// one, and putMember returns that incident's alert when it is to be
+// retracted: no post behind it is left.
+func (r *recent) putMember(key, source string, m member, a *post.Alert, copies []copyRef) (gone *raised) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	inc := r.incidents[m.id]
@@ -110,27 +114,42 @@ func (r *recent) putMember(key, source string, m member, a *post.Alert, copies [
 		r.members -= len(r.incidents[id].members)
 		delete(r.incidents, id)
 	}
-	if e, ok := r.byKey[key]; ok {
-		r.remove(e)
-	}
+	gone = r.replace(key, m.id)
 	e := r.order.PushBack(&raised{key: key, id: m.id, source: source, incident: true})
 	r.byKey[key] = e
 	for r.order.Len() > r.cap {
 		r.remove(r.order.Front())
 	}
+	return gone
 }
 
-func (r *recent) put(key, source, id, queue, priority string, copies ...copyRef) {
+// put remembers the alert id that post key raised (not an incident's), and
+// returns the incident the post leaves, when it is to be retracted (see
+// putMember).
+func (r *recent) put(key, source, id, queue, priority string, copies ...copyRef) (gone *raised) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if e, ok := r.byKey[key]; ok {
-		r.remove(e)
-	}
+	gone = r.replace(key, id)
 	e := r.order.PushBack(&raised{key: key, id: id, queue: queue, priority: priority, source: source, copies: copies})
 	r.byKey[key], r.byID[id] = e, e
 	for r.order.Len() > r.cap {
 		r.remove(r.order.Front())
 	}
+	return gone
+}
+
+// replace forgets what post key raised before it raises alert id, and
+// returns the incident it leaves when that is to be retracted.
+func (r *recent) replace(key, id string) *raised {
+	e, ok := r.byKey[key]
+	if !ok {
+		return nil
+	}
+	r.remove(e)
+	if v := e.Value.(*raised); v.incident && v.id != id {
+		return r.leave(v)
+	}
+	return nil
 }
 
 func (r *recent) remove(e *list.Element) {
@@ -161,16 +180,25 @@ func (r *recent) take(key, source string) (v *raised, ok bool, origin string) {
 	if !v.incident {
 		return v, true, ""
 	}
+	if v = r.leave(v); v == nil {
+		return nil, false, ""
+	}
+	return v, true, ""
+}
+
+// leave marks post v no longer live in its incident, and returns the
+// incident's alert when it is to be retracted: no post behind it is left.
+func (r *recent) leave(v *raised) *raised {
 	inc := r.incidents[v.id]
 	if inc == nil { // forgotten: its other posts may be live
-		return nil, false, ""
+		return nil
 	}
 	if inc.members[v.key] {
 		inc.members[v.key] = false
 		inc.live--
 	}
 	if inc.live > 0 || inc.overflow || len(inc.members) < inc.size || inc.queue == "" {
-		return nil, false, ""
+		return nil
 	}
-	return &raised{key: v.key, id: v.id, queue: inc.queue, priority: inc.priority, source: v.source, copies: inc.copies}, true, ""
+	return &raised{key: v.key, id: v.id, queue: inc.queue, priority: inc.priority, source: v.source, copies: inc.copies}
 }

@@ -176,6 +176,19 @@ func TestIncidentRetractedWhenAllPostsDeleted(t *testing.T) {
 			t.Fatalf("retracted although enrichment counted 5 copies: %+v", got)
 		}
 	})
+	t.Run("an edit moves the last post to another cluster", func(t *testing.T) {
+		run := newRun(t)
+		raised := run(copyOf("1", "k", 1))
+		run(copyOf("2", "k", 2))
+		run(del("1"))
+		edit := copyOf("2", "m", 1)
+		edit.Post.Kind = post.KindEdit
+		got := run(edit)
+		if len(got) != 2 || !got[0].Retracted || got[0].ID != raised[0].ID || got[1].Retracted || got[1].ID == raised[0].ID {
+			t.Fatalf("the edit: %+v, want incident %s retracted and the post's new alert", got, raised[0].ID)
+		}
+		retracted(t, run(del("2")), got[1].ID)
+	})
 	t.Run("redelivered create and delete", func(t *testing.T) {
 		run := newRun(t)
 		raised := run(copyOf("1", "k", 1))

@@ -691,6 +691,17 @@ func stage(current func() *Policy, now func() time.Time, opts stageOptions) func
 		t := now().UTC()
 		// Items given are shared with the other readers of the topic and
 		// never modified: alerts go out on shallow copies (withAlert).
+		// retract withdraws the alert r and its copies; it is the delete or
+		// edit that ends it.
+		retract := func(it *post.Item, r *raised) {
+			if opts.timers != nil {
+				opts.timers.cancel(r.id)
+			}
+			out.Items = append(out.Items, withAlert(it, &post.Alert{ID: r.id, Queue: r.queue, Priority: r.priority, Rule: "retract", CreatedAt: t, Retracted: true}))
+			for _, c := range r.copies {
+				out.Items = append(out.Items, withAlert(it, &post.Alert{ID: c.id, Queue: c.queue, Priority: r.priority, Rule: "retract", CreatedAt: t, Retracted: true, Of: r.id}))
+			}
+		}
 		for _, it := range in.Items {
 			if len(it.Matches) == 0 {
 				// A delete, or an edit that no longer matches: retract the
@@ -700,13 +711,7 @@ func stage(current func() *Policy, now func() time.Time, opts stageOptions) func
 					out.Rejected = append(out.Rejected, post.Rejected{Item: it, Reason: fmt.Sprintf("%s of %s from source %q refused: the post came from %q, and only the source that delivered a post may retract its alert", it.Post.Kind, it.Key(), it.Post.Source, origin)})
 				}
 				if ok {
-					if opts.timers != nil {
-						opts.timers.cancel(r.id)
-					}
-					out.Items = append(out.Items, withAlert(it, &post.Alert{ID: r.id, Queue: r.queue, Priority: r.priority, Rule: "retract", CreatedAt: t, Retracted: true}))
-					for _, c := range r.copies {
-						out.Items = append(out.Items, withAlert(it, &post.Alert{ID: c.id, Queue: c.queue, Priority: r.priority, Rule: "retract", CreatedAt: t, Retracted: true, Of: r.id}))
-					}
+					retract(it, r)
 				}
 				continue
 			}
@@ -735,7 +740,9 @@ func stage(current func() *Policy, now func() time.Time, opts stageOptions) func
 				if len(as) > 0 {
 					a = as[0]
 				}
-				seen.putMember(it.Key(), it.Post.Source, m, a, copies)
+				if gone := seen.putMember(it.Key(), it.Post.Source, m, a, copies); gone != nil {
+					retract(it, gone) // an edit moved its last post out of another incident
+				}
 			}
 			if len(as) == 0 {
 				continue
@@ -747,7 +754,9 @@ func stage(current func() *Policy, now func() time.Time, opts stageOptions) func
 				opts.timers.add(withA)
 			}
 			if m.id == "" {
-				seen.put(it.Key(), it.Post.Source, a.ID, a.Queue, a.Priority, copies...)
+				if gone := seen.put(it.Key(), it.Post.Source, a.ID, a.Queue, a.Priority, copies...); gone != nil {
+					retract(it, gone)
+				}
 			}
 			for _, c := range as[1:] {
 				out.Items = append(out.Items, withAlert(it, c))
