@@ -8,7 +8,8 @@ import (
 )
 
 // recentCapacity bounds the alerts a route process remembers for
-// retraction: about 100 bytes each, so 200,000 are some 20 MB.
+// retraction: about 100 bytes each, so 200,000 are some 20 MB. It bounds
+// the incidents' posts too (members), about as much again at most.
 const recentCapacity = 200_000
 
 // recent remembers the latest alerts by post key, least recently raised
@@ -24,7 +25,6 @@ type recent struct {
 	cap   int
 	order *list.List // of *raised, oldest first
 	byKey map[string]*list.Element
-	byID  map[string]*list.Element
 	// incidents by alert id, least recently grown first; members counts
 	// the post keys they hold, bounded by cap like the alerts.
 	incidents     map[string]*incident
@@ -73,7 +73,7 @@ type member struct {
 type copyRef struct{ id, queue string }
 
 func newRecent(capacity int) *recent {
-	return &recent{cap: capacity, order: list.New(), byKey: map[string]*list.Element{}, byID: map[string]*list.Element{},
+	return &recent{cap: capacity, order: list.New(), byKey: map[string]*list.Element{},
 		incidents: map[string]*incident{}, incidentOrder: list.New()}
 }
 
@@ -131,7 +131,7 @@ func (r *recent) put(key, source, id, queue, priority string, copies ...copyRef)
 	defer r.mu.Unlock()
 	gone = r.replace(key, id)
 	e := r.order.PushBack(&raised{key: key, id: id, queue: queue, priority: priority, source: source, copies: copies})
-	r.byKey[key], r.byID[id] = e, e
+	r.byKey[key] = e
 	for r.order.Len() > r.cap {
 		r.remove(r.order.Front())
 	}
@@ -155,9 +155,6 @@ func (r *recent) replace(key, id string) *raised {
 func (r *recent) remove(e *list.Element) {
 	old := r.order.Remove(e).(*raised)
 	delete(r.byKey, old.key)
-	if r.byID[old.id] == e {
-		delete(r.byID, old.id)
-	}
 }
 
 // take returns and forgets the alert raised for key, when source is the
