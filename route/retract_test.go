@@ -2,6 +2,7 @@ package route
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
@@ -283,5 +284,33 @@ func TestIncidentMembersBounded(t *testing.T) {
 	}
 	if r.order.Len() > 2 {
 		t.Errorf("%d posts remembered, want at most 2", r.order.Len())
+	}
+}
+
+// Past maxIncidentMembers posts an incident is no longer counted exactly
+// and deletes never retract it; a delete from another source than the
+// post's counts nothing out.
+func TestIncidentOverflowAndOtherSource(t *testing.T) {
+	r := newRecent(recentCapacity)
+	a := &post.Alert{Queue: "care", Priority: "P2"}
+	keys := make([]string, maxIncidentMembers+1)
+	for i := range keys {
+		keys[i] = fmt.Sprint("k", i)
+		r.putMember(keys[i], "s", member{"big", i + 1}, a, nil)
+	}
+	if inc := r.incidents["big"]; len(inc.members) != maxIncidentMembers || !inc.overflow {
+		t.Fatalf("%d posts remembered, overflow %v", len(inc.members), inc.overflow)
+	}
+	for _, k := range keys {
+		if v, ok, _ := r.take(k, "s"); ok {
+			t.Fatalf("delete of %s retracted an incident with uncounted posts: %+v", k, v)
+		}
+	}
+	r.putMember("x1", "tenant-a", member{"small", 1}, a, nil)
+	if _, ok, origin := r.take("x1", "tenant-b"); ok || origin != "tenant-a" {
+		t.Fatalf("another source's delete: ok %v, origin %q", ok, origin)
+	}
+	if v, ok, _ := r.take("x1", "tenant-a"); !ok || v.id != "small" {
+		t.Fatalf("the post's own source's delete: %+v, %v", v, ok)
 	}
 }
