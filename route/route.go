@@ -514,7 +514,7 @@ func AlertID(postKey, queue string) string {
 // alert returns the alert it raises at t, or nil when no rule routes it
 // (or a rule suppresses it, or it is an incident update not worth sending).
 func (p *Policy) alert(it *post.Item, t time.Time) *post.Alert {
-	as := p.alerts(it, t, newCounts(1, 1))
+	as, _ := p.alerts(it, t, newCounts(1, 1))
 	if len(as) == 0 {
 		return nil
 	}
@@ -524,15 +524,17 @@ func (p *Policy) alert(it *post.Item, t time.Time) *post.Alert {
 // alerts returns the alert it raises at t followed by the copies its rule
 // asks for: one per stakeholder queue to notify, and one on the escalation
 // queue when the rule escalates at once. Copies have ids derived from the
-// alert's, so they are as stable under redelivery as it is.
-func (p *Policy) alerts(it *post.Item, t time.Time, c counts) []*post.Alert {
+// alert's, so they are as stable under redelivery as it is. When the post
+// is one of an incident's (a cluster's or a story's), m names the incident,
+// also when its post raises no update.
+func (p *Policy) alerts(it *post.Item, t time.Time, c counts) (as []*post.Alert, m member) {
 	return p.alertsBy(p.Decide(it), it, t, c)
 }
 
 // alertsBy is alerts for the rule r that Decide chose for it.
-func (p *Policy) alertsBy(r *Rule, it *post.Item, t time.Time, c counts) []*post.Alert {
+func (p *Policy) alertsBy(r *Rule, it *post.Item, t time.Time, c counts) (as []*post.Alert, m member) {
 	if r == nil || r.Suppress != "" {
-		return nil
+		return nil, m
 	}
 	a := p.raise(r.Queue, r.Priority, r.Name, t)
 	if r.SLA > 0 {
@@ -552,11 +554,12 @@ func (p *Policy) alertsBy(r *Rule, it *post.Item, t time.Time, c counts) []*post
 		// the order posts reach it. The size told is the larger of its
 		// count and enrichment's, which knows more after a route restart.
 		seen := c.clusters.add(en.ClusterID, it.Key())
-		if !worthUpdate(seen) {
-			return nil
-		}
 		n := max(en.ClusterSize, seen)
 		a.ID = AlertID("cluster:"+en.ClusterID, r.Queue)
+		m = member{a.ID, n}
+		if !worthUpdate(seen) {
+			return nil, m
+		}
 		if n > 1 { // the first post is an alert like any; copies make it an incident
 			a.Incident, a.IncidentSize = en.ClusterID, n
 		}
@@ -566,10 +569,11 @@ func (p *Policy) alertsBy(r *Rule, it *post.Item, t time.Time, c counts) []*post
 		// redelivery lands in the same one.
 		story := storyKey(it, r)
 		n := c.stories.add(story, it.Key())
-		if !worthUpdate(n) {
-			return nil
-		}
 		a.ID = AlertID("story:"+story, r.Queue)
+		m = member{a.ID, n}
+		if !worthUpdate(n) {
+			return nil, m
+		}
 		if n > 1 {
 			a.Incident, a.IncidentSize = story, n
 		}
@@ -593,7 +597,7 @@ func (p *Policy) alertsBy(r *Rule, it *post.Item, t time.Time, c counts) []*post
 			a.EscalateTo, a.EscalateAt = e.To, p.dueAfter(a.Queue, e.After, t).UTC()
 		}
 	}
-	return out
+	return out, m
 }
 
 // raise makes an alert on queue at t, handed off to whoever is on duty,
@@ -687,6 +691,17 @@ func stage(current func() *Policy, now func() time.Time, opts stageOptions) func
 		t := now().UTC()
 		// Items given are shared with the other readers of the topic and
 		// never modified: alerts go out on shallow copies (withAlert).
+		// retract withdraws the alert r and its copies; it is the delete or
+		// edit that ends it.
+		retract := func(it *post.Item, r *raised) {
+			if opts.timers != nil {
+				opts.timers.cancel(r.id)
+			}
+			out.Items = append(out.Items, withAlert(it, &post.Alert{ID: r.id, Queue: r.queue, Priority: r.priority, Rule: "retract", CreatedAt: t, Retracted: true}))
+			for _, c := range r.copies {
+				out.Items = append(out.Items, withAlert(it, &post.Alert{ID: c.id, Queue: c.queue, Priority: r.priority, Rule: "retract", CreatedAt: t, Retracted: true, Of: r.id}))
+			}
+		}
 		for _, it := range in.Items {
 			if len(it.Matches) == 0 {
 				// A delete, or an edit that no longer matches: retract the
@@ -696,13 +711,7 @@ func stage(current func() *Policy, now func() time.Time, opts stageOptions) func
 					out.Rejected = append(out.Rejected, post.Rejected{Item: it, Reason: fmt.Sprintf("%s of %s from source %q refused: the post came from %q, and only the source that delivered a post may retract its alert", it.Post.Kind, it.Key(), it.Post.Source, origin)})
 				}
 				if ok {
-					if opts.timers != nil {
-						opts.timers.cancel(r.id)
-					}
-					out.Items = append(out.Items, withAlert(it, &post.Alert{ID: r.id, Queue: r.queue, Priority: r.priority, Rule: "retract", CreatedAt: t, Retracted: true}))
-					for _, c := range r.copies {
-						out.Items = append(out.Items, withAlert(it, &post.Alert{ID: c.id, Queue: c.queue, Priority: r.priority, Rule: "retract", CreatedAt: t, Retracted: true, Of: r.id}))
-					}
+					retract(it, r)
 				}
 				continue
 			}
@@ -716,7 +725,25 @@ func stage(current func() *Policy, now func() time.Time, opts stageOptions) func
 				}
 				continue
 			}
-			as := p.alertsBy(r, it, at, incidents)
+			as, m := p.alertsBy(r, it, at, incidents)
+			var copies []copyRef
+			for i, c := range as {
+				if i > 0 {
+					copies = append(copies, copyRef{c.ID, c.Queue})
+				}
+			}
+			if m.id != "" {
+				// One post of an incident: the incident's alert is
+				// retracted when none of its posts is left, so every post
+				// is remembered, also one that raises no update.
+				var a *post.Alert
+				if len(as) > 0 {
+					a = as[0]
+				}
+				if gone := seen.putMember(it.Key(), it.Post.Source, m, a, copies); gone != nil {
+					retract(it, gone) // an edit moved its last post out of another incident
+				}
+			}
 			if len(as) == 0 {
 				continue
 			}
@@ -726,14 +753,10 @@ func stage(current func() *Policy, now func() time.Time, opts stageOptions) func
 			if opts.timers != nil && a.EscalateTo != "" {
 				opts.timers.add(withA)
 			}
-			if a.Incident == "" {
-				var copies []copyRef
-				for _, c := range as[1:] {
-					copies = append(copies, copyRef{c.ID, c.Queue})
+			if m.id == "" {
+				if gone := seen.put(it.Key(), it.Post.Source, a.ID, a.Queue, a.Priority, copies...); gone != nil {
+					retract(it, gone)
 				}
-				seen.put(it.Key(), it.Post.Source, a.ID, a.Queue, a.Priority, copies...)
-			} else {
-				seen.forgetID(a.ID) // an incident stands for many posts; one deleted copy does not end it
 			}
 			for _, c := range as[1:] {
 				out.Items = append(out.Items, withAlert(it, c))

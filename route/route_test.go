@@ -33,7 +33,7 @@ rules:
     priority: P2
 `
 
-func load(t *testing.T, body string) (*Policy, error) {
+func load(t testing.TB, body string) (*Policy, error) {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "routing.yaml")
 	if err := os.WriteFile(path, []byte(body), 0o644); err != nil {

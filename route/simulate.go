@@ -106,7 +106,8 @@ func Simulate(p *Policy, items []*post.Item, start time.Time) []HourReport {
 			rows[k][hour].Suppressed++
 			continue
 		}
-		for _, a := range p.alertsBy(r, it, t, incidents) {
+		as, _ := p.alertsBy(r, it, t, incidents)
+		for _, a := range as {
 			r := row(a.Queue, hour)
 			r.Alerts++
 			if a.HandedOffFrom != "" {
