@@ -50,6 +50,7 @@ type Alert struct {
 	retractedAt    time.Time       // when the platform retracted it (MemAlerts; CHAlerts reads it from alert_events)
 	deskUpdate     bool            // on a live feed: a change of its desk, not a new alert
 	deletedKey     string          // the key of the post deleted at its source (MemAlerts: a redelivery of it stays without it)
+	source         string          // the source that delivered its post: only that source's delete drops it (MemAlerts.Deleted)
 	Item           json.RawMessage `json:"item,omitempty"`
 }
 
@@ -109,7 +110,8 @@ func AlertFromItem(it *post.Item) (Alert, error) {
 	}
 	out := Alert{ID: a.ID, Queue: a.Queue, Team: a.Team, Priority: a.Priority, Rule: a.Rule, PostKey: it.Key(),
 		Incident: a.Incident, IncidentSize: a.IncidentSize, Spike: a.Spike != nil, Retracted: a.Retracted,
-		HandedOffFrom: a.HandedOffFrom, Unstaffed: a.Unstaffed, CreatedAt: a.CreatedAt.UTC(), DueAt: a.DueAt, Desk: NewDesk(), Item: raw}
+		HandedOffFrom: a.HandedOffFrom, Unstaffed: a.Unstaffed, CreatedAt: a.CreatedAt.UTC(), DueAt: a.DueAt, Desk: NewDesk(), Item: raw,
+		source: it.Post.Source}
 	if truncated {
 		out.TextTruncated, out.TextBytes = true, full
 	}
@@ -186,12 +188,13 @@ type MemAlerts struct {
 	countFrom  time.Time
 	resolveDue func(queue, priority string, created time.Time) time.Time
 	// deleted: the keys of the posts most recently deleted at their
-	// source (Deleted), at most deletedKeys, in the ring deletedOrder
+	// source (Deleted), with the source that deleted each, at most
+	// deletedKeys, in the ring deletedOrder
 	// (the next to go at deletedNext once it is full): an alert of one
 	// that arrives after its delete (the alert tap and the delete tap
 	// read different topics) is kept without its post.
-	deleted      map[string]struct{}
-	deletedOrder []string
+	deleted      map[deletion]struct{}
+	deletedOrder []deletion
 	deletedNext  int
 }
 
@@ -199,6 +202,9 @@ type MemAlerts struct {
 // (≈ 1 MB): far more than the deletes that arrive while an alert of the
 // same post is on its way from route to the alert tap.
 const deletedKeys = 1 << 14
+
+// deletion is a post key deleted by a source.
+type deletion struct{ key, source string }
 
 type memQueue struct {
 	order  []string // ids, oldest first
@@ -245,37 +251,43 @@ func NewMemAlerts(perQueue int) *MemAlerts { return NewMemAlertsBytes(perQueue, 
 // NewMemAlertsBytes keeps at most perQueue alerts and maxBytes bytes of
 // them per queue; the oldest go first.
 func NewMemAlertsBytes(perQueue, maxBytes int) *MemAlerts {
-	return &MemAlerts{perQueue: perQueue, maxBytes: maxBytes, now: time.Now, queues: map[string]*memQueue{}, deleted: map[string]struct{}{}}
+	return &MemAlerts{perQueue: perQueue, maxBytes: maxBytes, now: time.Now, queues: map[string]*memQueue{}, deleted: map[deletion]struct{}{}}
 }
 
-// Deleted records that the post key was deleted at its source: every
-// alert held that shows it (an incident's alert whose latest post it is,
+// Deleted records that the post key was deleted by source, the source
+// that delivered it: every alert held that shows it (an incident's alert whose latest post it is,
 // too) keeps no more of it (withoutPost); one that is no incident is also
 // closed by the platform, as route's retraction would (route cannot when
 // it did not raise the alert itself, after a restart). An alert of the
 // post that arrives later is kept without it. It returns the alerts it
-// changed, as the API answers them, for the live feeds.
-func (m *MemAlerts) Deleted(key string) []Alert {
+// changed, as the API answers them, for the live feeds. An alert whose
+// post another source delivered stays as it is: one ingest tenant does
+// not hide another's posts (as route and the search index refuse such a
+// delete).
+func (m *MemAlerts) Deleted(key, source string) []Alert {
 	if key == "" {
 		return nil
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if _, ok := m.deleted[key]; !ok {
+	if d := (deletion{key, source}); !m.isDeleted(d) {
 		if len(m.deletedOrder) < deletedKeys {
-			m.deletedOrder = append(m.deletedOrder, key)
+			m.deletedOrder = append(m.deletedOrder, d)
 		} else {
 			delete(m.deleted, m.deletedOrder[m.deletedNext])
-			m.deletedOrder[m.deletedNext] = key
+			m.deletedOrder[m.deletedNext] = d
 			m.deletedNext = (m.deletedNext + 1) % deletedKeys
 		}
-		m.deleted[key] = struct{}{}
+		m.deleted[d] = struct{}{}
 	}
 	var out []Alert
 	at := m.now().UTC()
 	for _, q := range m.queues {
 		for _, id := range slices.Clone(q.byPost[key]) {
 			a := q.byID[id]
+			if a.source != source {
+				continue
+			}
 			q.dropPost(a)
 			if a.Incident == "" && !a.Retracted {
 				a.Retracted, a.retractedAt = true, at
@@ -299,7 +311,7 @@ func (m *MemAlerts) Add(a Alert) {
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if _, ok := m.deleted[a.PostKey]; ok && !a.Retracted {
+	if !a.Retracted && a.PostKey != "" && m.isDeleted(deletion{a.PostKey, a.source}) {
 		// Its post was deleted before the alert got here.
 		a.deletedKey = a.PostKey
 		a = a.withoutPost()
@@ -338,6 +350,11 @@ func (m *MemAlerts) Add(a Alert) {
 	q.byID[a.ID] = &a
 	q.index(a.PostKey, a.ID)
 	q.bytes += a.size()
+}
+
+func (m *MemAlerts) isDeleted(d deletion) bool {
+	_, ok := m.deleted[d]
+	return ok
 }
 
 // evict drops q's oldest alerts until one more (of size more) fits, in

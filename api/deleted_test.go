@@ -136,7 +136,7 @@ func TestMemAlertsDeletedIncidentPost(t *testing.T) {
 	if _, _, err := m.Act(ctx, "care", "i1", ev(ActClaim, "rita", 1), false); err != nil {
 		t.Fatal(err)
 	}
-	changed := m.Deleted("x:77")
+	changed := m.Deleted("x:77", "")
 	if len(changed) != 1 || changed[0].ID != "i1" {
 		t.Fatalf("Deleted changed %+v, want the incident's alert", changed)
 	}
@@ -159,13 +159,13 @@ func TestMemAlertsDeletedIncidentPost(t *testing.T) {
 		t.Fatalf("the incident's next post: %+v", a)
 	}
 	// An alert of an already deleted post (the delete read first).
-	m.Deleted("x:80")
+	m.Deleted("x:80", "")
 	tap(deletedPostItem("80", &post.Alert{ID: "a3", Queue: "pr", Priority: "P2", Rule: "r", CreatedAt: deskT0}))
 	a, _ = m.Get(ctx, "pr", "a3")
 	if raw, _ := json.Marshal(a); strings.Contains(string(raw), deletedText) || !a.Deleted || !a.Retracted || a.Desk.Outcome != OutcomeRetracted {
 		t.Fatalf("an alert arriving after its post's delete: %.300s", raw)
 	}
-	if len(m.Deleted("x:nothing")) != 0 || len(m.Deleted("")) != 0 {
+	if len(m.Deleted("x:nothing", "")) != 0 || len(m.Deleted("", "")) != 0 {
 		t.Fatal("a delete of a post no alert shows changed something")
 	}
 }
@@ -176,13 +176,12 @@ func TestMemAlertsDeletedIncidentPost(t *testing.T) {
 func TestMemAlertsDeletedKeysBounded(t *testing.T) {
 	m := NewMemAlerts(3)
 	for i := range deletedKeys + 100 {
-		m.Deleted(fmt.Sprintf("x:d%d", i))
+		m.Deleted(fmt.Sprintf("x:d%d", i), "")
 	}
 	if len(m.deleted) != deletedKeys || len(m.deletedOrder) != deletedKeys {
 		t.Fatalf("%d deleted keys held (%d ordered), want %d", len(m.deleted), len(m.deletedOrder), deletedKeys)
 	}
-	_, first := m.deleted["x:d99"]
-	_, kept := m.deleted["x:d100"]
+	first, kept := m.isDeleted(deletion{"x:d99", ""}), m.isDeleted(deletion{"x:d100", ""})
 	if first || !kept {
 		t.Fatalf("x:d99 held %v, x:d100 held %v: want the oldest 100 gone, the rest kept", first, kept)
 	}
@@ -191,5 +190,37 @@ func TestMemAlertsDeletedKeysBounded(t *testing.T) {
 	}
 	if q := m.queues["care"]; len(q.byPost) != 3 || len(q.byID) != 3 {
 		t.Fatalf("post index holds %d keys for %d alerts", len(q.byPost), len(q.byID))
+	}
+}
+
+// TestMemAlertsDeleteOfAnotherSource: a delete from another source than
+// the one that delivered the post (another ingest tenant) hides nothing,
+// neither an alert held nor one that arrives after it; the delivering
+// source's delete still does.
+func TestMemAlertsDeleteOfAnotherSource(t *testing.T) {
+	ctx := context.Background()
+	m := NewMemAlerts(10)
+	tap := Tap(m, NewHub(), slog.New(slog.DiscardHandler))
+	del := DeleteTap(m, NewHub())
+	item := func(id, alert, source string) *post.Item {
+		it := deletedPostItem(id, &post.Alert{ID: alert, Queue: "care", Priority: "P2", Rule: "r", CreatedAt: deskT0})
+		it.Post.Source = source
+		return it
+	}
+	deleteOf := func(id, source string) *post.Item {
+		return &post.Item{Post: &post.Post{Kind: post.KindDelete, Platform: "x", ID: id, Source: source}}
+	}
+	tap(item("77", "a1", "push:alpha"))
+	del(deleteOf("77", "push:beta"))
+	del(deleteOf("78", "push:beta"))
+	tap(item("78", "a2", "push:alpha"))
+	for _, id := range []string{"a1", "a2"} {
+		if a, _ := m.Get(ctx, "care", id); a.Deleted || a.Retracted || !strings.Contains(string(a.Item), "secret-text") {
+			t.Fatalf("%s hidden by another source's delete: %+v", id, a)
+		}
+	}
+	del(deleteOf("77", "push:alpha"))
+	if a, _ := m.Get(ctx, "care", "a1"); !a.Deleted || len(a.Item) != 0 {
+		t.Fatalf("the delivering source's delete left %+v", a)
 	}
 }

@@ -40,7 +40,7 @@ func DeleteTap(mem *MemAlerts, hub *Hub) func(*post.Item) {
 		if mem == nil || it == nil || it.Post == nil || it.Post.Kind != post.KindDelete {
 			return
 		}
-		for _, a := range mem.Deleted(it.Key()) {
+		for _, a := range mem.Deleted(it.Key(), it.Post.Source) {
 			hub.Publish(a)
 		}
 	}
