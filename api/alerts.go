@@ -199,8 +199,8 @@ type MemAlerts struct {
 }
 
 // deletedKeys bounds the recently deleted post keys MemAlerts remembers
-// (≈ 1 MB): far more than the deletes that arrive while an alert of the
-// same post is on its way from route to the alert tap.
+// (a few MB with long keys): far more than the deletes that arrive while
+// an alert of the same post is on its way from route to the alert tap.
 const deletedKeys = 1 << 14
 
 // deletion is a post key deleted by a source.

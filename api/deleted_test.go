@@ -224,3 +224,32 @@ func TestMemAlertsDeleteOfAnotherSource(t *testing.T) {
 		t.Fatalf("the delivering source's delete left %+v", a)
 	}
 }
+
+// BenchmarkMemAlertsDeleted: the cost of a delete on a full store (5
+// queues of 1,000 alerts) of a post no alert shows (most deletes: the
+// enriched topic carries every delete, matched or not), beside the
+// baseline of making its key alone; bounded by the queues, not the alerts
+// held.
+func BenchmarkMemAlertsDeleted(b *testing.B) {
+	b.Run("baseline=key-only", func(b *testing.B) {
+		b.ReportAllocs()
+		n := 0
+		for i := range b.N {
+			n += len(fmt.Sprint("x:gone", i))
+		}
+		_ = n
+	})
+	b.Run("unheld", func(b *testing.B) {
+		m := NewMemAlerts(1000)
+		for q := range 5 {
+			for i := range 1000 {
+				m.Add(Alert{ID: fmt.Sprint("a", q, "-", i), Queue: fmt.Sprint("q", q), PostKey: fmt.Sprint("x:p", i), CreatedAt: deskT0, source: "s"})
+			}
+		}
+		b.ReportAllocs()
+		b.ResetTimer()
+		for i := range b.N {
+			m.Deleted(fmt.Sprint("x:gone", i), "s")
+		}
+	})
+}
