@@ -76,7 +76,7 @@ func excerpt(s string, n int) string {
 // size is what an alert costs the in-memory store, roughly: its item and
 // its fields.
 func (a *Alert) size() int {
-	n := 256 + len(a.Item) + len(a.ID) + len(a.Queue) + len(a.Team) + len(a.Rule) + len(a.PostKey) + len(a.Incident) + len(a.HandedOffFrom) + len(a.AcknowledgedBy)
+	n := 256 + len(a.Item) + len(a.deletedKey) + len(a.source) + len(a.ID) + len(a.Queue) + len(a.Team) + len(a.Rule) + len(a.PostKey) + len(a.Incident) + len(a.HandedOffFrom) + len(a.AcknowledgedBy)
 	for _, w := range a.Watchlists {
 		n += 16 + len(w)
 	}
@@ -189,10 +189,10 @@ type MemAlerts struct {
 	resolveDue func(queue, priority string, created time.Time) time.Time
 	// deleted: the keys of the posts most recently deleted at their
 	// source (Deleted), with the source that deleted each, at most
-	// deletedKeys, in the ring deletedOrder
-	// (the next to go at deletedNext once it is full): an alert of one
-	// that arrives after its delete (the alert tap and the delete tap
-	// read different topics) is kept without its post.
+	// deletedKeys, in the ring deletedOrder (the next to go at
+	// deletedNext once it is full): an alert of one that arrives after
+	// its delete (the alert tap and the delete tap read different
+	// topics) is kept without its post.
 	deleted      map[deletion]struct{}
 	deletedOrder []deletion
 	deletedNext  int
@@ -255,15 +255,15 @@ func NewMemAlertsBytes(perQueue, maxBytes int) *MemAlerts {
 }
 
 // Deleted records that the post key was deleted by source, the source
-// that delivered it: every alert held that shows it (an incident's alert whose latest post it is,
-// too) keeps no more of it (withoutPost); one that is no incident is also
-// closed by the platform, as route's retraction would (route cannot when
-// it did not raise the alert itself, after a restart). An alert of the
-// post that arrives later is kept without it. It returns the alerts it
-// changed, as the API answers them, for the live feeds. An alert whose
-// post another source delivered stays as it is: one ingest tenant does
-// not hide another's posts (as route and the search index refuse such a
-// delete).
+// that delivered it: every alert held that shows it (an incident's alert
+// whose latest post it is, too) keeps no more of it (withoutPost); one
+// that is no incident is also closed by the platform, as route's
+// retraction would (route cannot when it did not raise the alert itself,
+// after a restart). An alert of the post that arrives later is kept
+// without it. An alert whose post another source delivered stays as it
+// is: one ingest tenant does not hide another's posts (as route and the
+// search index refuse such a delete). It returns the alerts it changed,
+// as the API answers them, for the live feeds.
 func (m *MemAlerts) Deleted(key, source string) []Alert {
 	if key == "" {
 		return nil
