@@ -34,6 +34,7 @@ type Alert struct {
 	IncidentSize   int             `json:"incident_size,omitempty"`
 	Spike          bool            `json:"spike,omitempty"`
 	Retracted      bool            `json:"retracted,omitempty"`
+	Deleted        bool            `json:"deleted,omitempty"` // its post was deleted at its source: the post is not served (withoutPost)
 	HandedOffFrom  string          `json:"handed_off_from,omitempty"`
 	Unstaffed      bool            `json:"unstaffed,omitempty"`
 	CreatedAt      time.Time       `json:"created_at"`
@@ -48,6 +49,8 @@ type Alert struct {
 	resolveCounted bool            // in earshot_alerts_resolve_breached_total (MemAlerts)
 	retractedAt    time.Time       // when the platform retracted it (MemAlerts; CHAlerts reads it from alert_events)
 	deskUpdate     bool            // on a live feed: a change of its desk, not a new alert
+	deletedKey     string          // the key of the post deleted at its source (MemAlerts: a redelivery of it stays without it)
+	source         string          // the source that delivered its post: only that source's delete drops it (MemAlerts.Deleted)
 	Item           json.RawMessage `json:"item,omitempty"`
 }
 
@@ -73,7 +76,7 @@ func excerpt(s string, n int) string {
 // size is what an alert costs the in-memory store, roughly: its item and
 // its fields.
 func (a *Alert) size() int {
-	n := 256 + len(a.Item) + len(a.ID) + len(a.Queue) + len(a.Team) + len(a.Rule) + len(a.PostKey) + len(a.Incident) + len(a.HandedOffFrom) + len(a.AcknowledgedBy)
+	n := 256 + len(a.Item) + len(a.deletedKey) + len(a.source) + len(a.ID) + len(a.Queue) + len(a.Team) + len(a.Rule) + len(a.PostKey) + len(a.Incident) + len(a.HandedOffFrom) + len(a.AcknowledgedBy)
 	for _, w := range a.Watchlists {
 		n += 16 + len(w)
 	}
@@ -107,14 +110,10 @@ func AlertFromItem(it *post.Item) (Alert, error) {
 	}
 	out := Alert{ID: a.ID, Queue: a.Queue, Team: a.Team, Priority: a.Priority, Rule: a.Rule, PostKey: it.Key(),
 		Incident: a.Incident, IncidentSize: a.IncidentSize, Spike: a.Spike != nil, Retracted: a.Retracted,
-		HandedOffFrom: a.HandedOffFrom, Unstaffed: a.Unstaffed, CreatedAt: a.CreatedAt.UTC(), DueAt: a.DueAt, Desk: NewDesk(), Item: raw}
+		HandedOffFrom: a.HandedOffFrom, Unstaffed: a.Unstaffed, CreatedAt: a.CreatedAt.UTC(), DueAt: a.DueAt, Desk: NewDesk(), Item: raw,
+		source: it.Post.Source}
 	if truncated {
 		out.TextTruncated, out.TextBytes = true, full
-	}
-	if a.Retracted {
-		// On a live feed a retraction says the platform closed the alert.
-		out.retractedAt = out.CreatedAt
-		out = out.viewed()
 	}
 	for _, m := range it.Matches {
 		if !slices.Contains(out.Watchlists, m.Watchlist) {
@@ -124,7 +123,30 @@ func AlertFromItem(it *post.Item) (Alert, error) {
 	if it.Enrichment != nil {
 		out.Region, out.Market = it.Enrichment.Region, it.Enrichment.Market
 	}
+	if it.Post.Kind == post.KindDelete {
+		// The retraction of a deleted post: platform terms forbid showing
+		// what was deleted, and the delete item may still name its author.
+		out.deletedKey = it.Key()
+		out = out.withoutPost()
+	}
+	if a.Retracted {
+		// On a live feed a retraction says the platform closed the alert.
+		out.retractedAt = out.CreatedAt
+		out = out.viewed()
+	}
 	return out, nil
+}
+
+// withoutPost is a with nothing of its post left: no item (text, author,
+// links, enrichment), no post key (it names the post, and on some
+// platforms its author), marked Deleted. What is the organisation's own
+// stays: the id, queue, routing, watchlists, region and market (the
+// market scopes who may see it), times and the desk with the
+// responders' notes and links. ClickHouse mode leaves such an alert out
+// altogether (alerts_latest leaves deleted posts out).
+func (a Alert) withoutPost() Alert {
+	a.Item, a.PostKey, a.TextTruncated, a.TextBytes, a.Deleted = nil, "", false, 0, true
+	return a
 }
 
 // viewed is a as the API answers it: a retracted alert's desk closed by
@@ -165,12 +187,56 @@ type MemAlerts struct {
 	// (nil: none). Set by the metrics' collector.
 	countFrom  time.Time
 	resolveDue func(queue, priority string, created time.Time) time.Time
+	// deleted: the keys of the posts most recently deleted at their
+	// source (Deleted), with the source that deleted each, at most
+	// deletedKeys, in the ring deletedOrder (the next to go at
+	// deletedNext once it is full): an alert of one that arrives after
+	// its delete (the alert tap and the delete tap read different
+	// topics) is kept without its post.
+	deleted      map[deletion]struct{}
+	deletedOrder []deletion
+	deletedNext  int
 }
 
+// deletedKeys bounds the recently deleted post keys MemAlerts remembers
+// (a few MB with long keys): far more than the deletes that arrive while
+// an alert of the same post is on its way from route to the alert tap.
+const deletedKeys = 1 << 14
+
+// deletion is a post key deleted by a source.
+type deletion struct{ key, source string }
+
 type memQueue struct {
-	order []string // ids, oldest first
-	byID  map[string]*Alert
-	bytes int // the alerts' sizes
+	order  []string // ids, oldest first
+	byID   map[string]*Alert
+	byPost map[string][]string // post key → ids of the alerts showing that post
+	bytes  int                 // the alerts' sizes
+}
+
+func (q *memQueue) index(key, id string) {
+	if key != "" && !slices.Contains(q.byPost[key], id) {
+		q.byPost[key] = append(q.byPost[key], id)
+	}
+}
+
+func (q *memQueue) unindex(key, id string) {
+	ids := slices.DeleteFunc(q.byPost[key], func(s string) bool { return s == id })
+	if len(ids) == 0 {
+		delete(q.byPost, key)
+		return
+	}
+	q.byPost[key] = ids
+}
+
+// dropPost blanks a, held in q, of its post (withoutPost).
+func (q *memQueue) dropPost(a *Alert) {
+	before, key := a.size(), a.PostKey
+	q.unindex(key, a.ID)
+	*a = a.withoutPost()
+	if a.deletedKey == "" {
+		a.deletedKey = key
+	}
+	q.bytes += a.size() - before
 }
 
 // AlertBytesPerQueue is the byte budget of each queue in the in-memory
@@ -185,7 +251,51 @@ func NewMemAlerts(perQueue int) *MemAlerts { return NewMemAlertsBytes(perQueue, 
 // NewMemAlertsBytes keeps at most perQueue alerts and maxBytes bytes of
 // them per queue; the oldest go first.
 func NewMemAlertsBytes(perQueue, maxBytes int) *MemAlerts {
-	return &MemAlerts{perQueue: perQueue, maxBytes: maxBytes, now: time.Now, queues: map[string]*memQueue{}}
+	return &MemAlerts{perQueue: perQueue, maxBytes: maxBytes, now: time.Now, queues: map[string]*memQueue{}, deleted: map[deletion]struct{}{}}
+}
+
+// Deleted records that the post key was deleted by source, the source
+// that delivered it: every alert held that shows it (an incident's alert
+// whose latest post it is, too) keeps no more of it (withoutPost); one
+// that is no incident is also closed by the platform, as route's
+// retraction would (route cannot when it did not raise the alert itself,
+// after a restart). An alert of the post that arrives later is kept
+// without it. An alert whose post another source delivered stays as it
+// is: one ingest tenant does not hide another's posts (as route and the
+// search index refuse such a delete). It returns the alerts it changed,
+// as the API answers them, for the live feeds.
+func (m *MemAlerts) Deleted(key, source string) []Alert {
+	if key == "" {
+		return nil
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if d := (deletion{key, source}); !m.isDeleted(d) {
+		if len(m.deletedOrder) < deletedKeys {
+			m.deletedOrder = append(m.deletedOrder, d)
+		} else {
+			delete(m.deleted, m.deletedOrder[m.deletedNext])
+			m.deletedOrder[m.deletedNext] = d
+			m.deletedNext = (m.deletedNext + 1) % deletedKeys
+		}
+		m.deleted[d] = struct{}{}
+	}
+	var out []Alert
+	at := m.now().UTC()
+	for _, q := range m.queues {
+		for _, id := range slices.Clone(q.byPost[key]) {
+			a := q.byID[id]
+			if a.source != source {
+				continue
+			}
+			q.dropPost(a)
+			if a.Incident == "" && !a.Retracted {
+				a.Retracted, a.retractedAt = true, at
+			}
+			out = append(out, a.viewed())
+		}
+	}
+	return out
 }
 
 // Add records an alert off a queue. A retraction marks the alert it
@@ -201,9 +311,17 @@ func (m *MemAlerts) Add(a Alert) {
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	if !a.Retracted && a.PostKey != "" && m.isDeleted(deletion{a.PostKey, a.source}) {
+		// Its post was deleted before the alert got here.
+		a.deletedKey = a.PostKey
+		a = a.withoutPost()
+		if a.Incident == "" {
+			a.Retracted, a.retractedAt = true, m.now().UTC()
+		}
+	}
 	q := m.queues[a.Queue]
 	if q == nil {
-		q = &memQueue{byID: map[string]*Alert{}}
+		q = &memQueue{byID: map[string]*Alert{}, byPost: map[string][]string{}}
 		m.queues[a.Queue] = q
 	}
 	if old := q.byID[a.ID]; old != nil {
@@ -211,18 +329,32 @@ func (m *MemAlerts) Add(a Alert) {
 			if !old.Retracted {
 				old.Retracted, old.retractedAt = true, a.retractedAt
 			}
+			if a.Deleted && !old.Deleted {
+				q.dropPost(old)
+			}
 			return
+		}
+		if old.Deleted && old.deletedKey != "" && a.PostKey == old.deletedKey {
+			return // the deleted post's alert redelivered (a replay): it stays without it
 		}
 		a.AcknowledgedAt, a.AcknowledgedBy, a.Desk, a.breachCounted, a.resolveCounted = old.AcknowledgedAt, old.AcknowledgedBy, old.Desk, old.breachCounted, old.resolveCounted
 		q.bytes += a.size() - old.size()
+		q.unindex(old.PostKey, old.ID)
 		*old = a
+		q.index(a.PostKey, a.ID)
 		m.evict(q, 0)
 		return
 	}
 	m.evict(q, a.size())
 	q.order = append(q.order, a.ID)
 	q.byID[a.ID] = &a
+	q.index(a.PostKey, a.ID)
 	q.bytes += a.size()
+}
+
+func (m *MemAlerts) isDeleted(d deletion) bool {
+	_, ok := m.deleted[d]
+	return ok
 }
 
 // evict drops q's oldest alerts until one more (of size more) fits, in
@@ -239,6 +371,7 @@ func (m *MemAlerts) evict(q *memQueue, more int) {
 		}
 		old := q.byID[q.order[n]]
 		q.bytes -= old.size()
+		q.unindex(old.PostKey, old.ID)
 		delete(q.byID, q.order[n])
 		count--
 		n++

@@ -30,6 +30,22 @@ func Tap(mem *MemAlerts, hub *Hub, log *slog.Logger) func(*post.Item) {
 	}
 }
 
+// DeleteTap is the embedded mode's feed of deletes: give it to
+// pipeline.Taps.Delete. A post deleted at its source leaves every alert
+// the store holds that shows it (an incident's alert whose latest post
+// it was, which route does not retract) without it, and the live feeds
+// get those alerts as they now read.
+func DeleteTap(mem *MemAlerts, hub *Hub) func(*post.Item) {
+	return func(it *post.Item) {
+		if mem == nil || it == nil || it.Post == nil || it.Post.Kind != post.KindDelete {
+			return
+		}
+		for _, a := range mem.Deleted(it.Key(), it.Post.Source) {
+			hub.Publish(a)
+		}
+	}
+}
+
 // Tailer reads records produced from now on, on every partition of the
 // topics, until ctx ends; *stream.Kafka is one (stream owns every Kafka
 // reader, and Tail joins no consumer group).

@@ -112,6 +112,9 @@ try {
     JSON.stringify(u.mergeLive(u.mergeLive(known, { ...a, retracted: true, desk: closed }), { ...a, desk: { state: "new" } }).desk),
     JSON.stringify(u.mergeLive(undefined, { ...a, desk: { state: "new" } }).desk),
     String(u.passes({ ...a, retracted: true, desk: closed }, f, "rita")),
+    // A post deleted at its source: the live event carries no item, and
+    // the alert the page knows keeps none of the post it showed.
+    String("item" in u.mergeLive({ ...known, item: { post: { text: "deleted words" } } }, { id: a.id, queue: a.queue, deleted: true, retracted: true, desk: closed })),
   ];
   r.sla = [
     u.slaText({ sla: { first_response_due: iso(now + 3600e3) } }, now),
@@ -217,6 +220,7 @@ func TestDeskFunctionsInChromium(t *testing.T) {
 		`{"state":"resolved","assignee":"rita","notes":[{"text":"n"}],"outcome":"retracted","resolved_by":"platform","resolved_at":"2026-12-07T05:01:00Z"}`,
 		`{"state":"claimed","assignee":"rita","notes":[{"text":"n"}]}`,
 		`{"state":"new"}`,
+		"false",
 		"false",
 	}; jsonOf(r.Retract) != jsonOf(want) {
 		t.Errorf("retractions:\n%q\nwant\n%q", r.Retract, want)

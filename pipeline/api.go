@@ -198,6 +198,15 @@ func (a *apiPart) Tap(next func(*post.Item)) func(*post.Item) {
 	}
 }
 
+// DeleteTap is the pipeline's delete tap of the embedded API: a deleted
+// post leaves the alerts held in memory (nil: no in-memory store).
+func (a *apiPart) DeleteTap() func(*post.Item) {
+	if a.mem == nil {
+		return nil
+	}
+	return api.DeleteTap(a.mem, a.hub)
+}
+
 // setTell sets where desk resolves go: the desk topic, through the
 // pipeline's producer (embedded) or the API's own (distributed).
 func (a *apiPart) setTell(tell func(context.Context, *post.Item) error) {

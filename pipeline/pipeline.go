@@ -49,6 +49,10 @@ var AllStages = []string{Ingest, Match, Enrich, Route, Sink, Index, Deliver, Not
 type Taps struct {
 	Alert func(*post.Item)       // every alert, from every queue
 	Dead  func(*post.DeadLetter) // every dead letter
+	// Delete, when set, is given every delete of a post at its source
+	// (off the enriched topic, under its own group), so that what shows
+	// the deleted post in memory can drop it.
+	Delete func(*post.Item)
 	// Flush, when set, makes what Alert was given durable (written to
 	// stdout); the alert tap calls it before it commits what it read, so a
 	// file source's checkpoint never passes an alert still in a buffer.
@@ -510,6 +514,16 @@ func (p *Pipeline) addTaps(taps Taps) error {
 			if err != nil {
 				return err
 			}
+		}
+	}
+	if taps.Delete != nil {
+		err := tap(p.topics.Enriched(), p.topics.Group("deletes"), func(d stream.Delivery) {
+			if d.Item != nil && d.Item.Post != nil && d.Item.Post.Kind == post.KindDelete {
+				taps.Delete(d.Item)
+			}
+		}, nil)
+		if err != nil {
+			return err
 		}
 	}
 	if taps.Dead != nil {

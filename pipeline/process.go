@@ -295,6 +295,7 @@ func (p *Process) taps() Taps {
 	}
 	if p.api != nil {
 		taps.Alert = p.api.Tap(taps.Alert)
+		taps.Delete = p.api.DeleteTap()
 	}
 	return taps
 }

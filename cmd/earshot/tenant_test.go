@@ -41,6 +41,24 @@ api: {addr: "%s", state_dir: %s/state}
 		return strings.TrimSpace(out.String())
 	}
 	a, b := token("tenant-a"), token("tenant-b")
+	var viewer bytes.Buffer
+	if err := run([]string{"token", "create", "--config", cfg, "--by", "ops", "--name", "vic", "--role", "viewer"}, &viewer, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	// alerts is what the API serves of the care queue's alerts (the
+	// in-memory store of earshot run).
+	alerts := func() string {
+		req, _ := http.NewRequest("GET", "http://"+addr+"/v1/queues/care/alerts", nil)
+		req.Header.Set("Authorization", "Bearer "+strings.TrimSpace(viewer.String()))
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			return ""
+		}
+		defer res.Body.Close()
+		body, _ := io.ReadAll(res.Body)
+		return string(body)
+	}
+	const text = "worst experience ever"
 	var wg sync.WaitGroup
 	var runErr error
 	var stdout, stderr syncBuf
@@ -73,8 +91,22 @@ api: {addr: "%s", state_dir: %s/state}
 	}
 	time.Sleep(700 * time.Millisecond)
 	retractedBeforeA := strings.Count(stdout.String(), `"retracted":true`)
+	if body := alerts(); !strings.Contains(body, text) {
+		t.Errorf("before tenant A's delete the API serves no alert with the post: %.300s", body)
+	}
 	if c := push(a, del); c != 202 {
 		t.Fatalf("tenant A's delete: %d", c)
+	}
+	// Once deleted at its source, the post is served no more: the alert
+	// stays, marked deleted, without its text or author.
+	var body string
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		if body = alerts(); strings.Contains(body, `"deleted":true`) {
+			break
+		}
+	}
+	if strings.Contains(body, text) || strings.Contains(body, "dupx") || !strings.Contains(body, `"deleted":true`) {
+		t.Errorf("after tenant A's delete the API serves: %.600s", body)
 	}
 	wg.Wait()
 	if runErr != nil {

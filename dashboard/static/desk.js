@@ -481,7 +481,10 @@ function renderDetail() {
     d.assignee ? el("span", {}, "held by ", el("b", { class: "assignee" }, d.assignee)) : "",
     st !== "resolved" && d.snoozed_until && Date.parse(d.snoozed_until) > now ? el("span", {}, "snoozed until ", el("b", { class: "snoozed" }, when(d.snoozed_until))) : "",
     d.outcome ? el("span", {}, "outcome ", el("b", { class: "outcome" }, d.outcome), d.resolved_by ? " by " + d.resolved_by : "") : "",
-    a.retracted ? el("span", { class: "retracted" }, "retracted by the platform") : "",
+    // An alert whose post was deleted at its source carries none of it
+    // (the in-memory store of earshot run; ClickHouse drops the alert).
+    a.deleted ? el("span", { class: "retracted" }, "post deleted at its source") :
+      a.retracted ? el("span", { class: "retracted" }, "retracted by the platform") : "",
     el("span", { class: "muted" }, "rule " + a.rule + " · " + a.id));
   const btn = act => $(`#a-actions [data-act="${act}"]`);
   // Assign and snooze take an alert nobody holds, or the caller's; another
