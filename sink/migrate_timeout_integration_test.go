@@ -16,9 +16,10 @@ import (
 // it. The driver gives an Exec one deadline for the whole statement (the
 // read timeout), and an INSERT … SELECT sends nothing back until it ends:
 // migration 10's backfill of a database with many alerts failed at 60s
-// (about 75M alerts on an idle 2-core host, fewer under load), left
-// version 10 unrecorded, and every retry of the sink's first write ran
-// the whole backfill again beside the one the server was still running.
+// (roughly 100M alerts at the rates in BENCHMARKS.md, fewer on a busier
+// server), left version 10 unrecorded, and every retry of the sink's
+// first write ran the whole backfill again beside the one the server was
+// still running.
 // Here the connection's read timeout is 1s and the backfill of 5M alerts
 // takes a few seconds.
 func TestMigrationOutlastsReadTimeout(t *testing.T) {
