@@ -620,7 +620,8 @@ const statementTimeout = time.Hour
 // until it ends, so a backfill past it failed, stayed unrecorded and ran
 // again in full on every retry, beside the one the server had not stopped.
 // A deadline on the context replaces the read timeout: statementTimeout,
-// or ctx's own when sooner.
+// or ctx's own when sooner. The driver also sends it as the statement's
+// max_execution_time, so the server stops the statement too.
 func execLong(ctx context.Context, conn driver.Conn, q string) error {
 	ctx, cancel := context.WithTimeout(ctx, statementTimeout)
 	defer cancel()
