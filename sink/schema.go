@@ -590,7 +590,7 @@ func (s Schema) migrateTo(ctx context.Context, conn driver.Conn, target int) (ap
 		}
 		for _, t := range m.stmts {
 			for _, q := range s.render(t) {
-				if err := conn.Exec(ctx, q); err != nil {
+				if err := execLong(ctx, conn, q); err != nil {
 					return applied, fmt.Errorf("migration %d (%s): %w", m.version, m.name, err)
 				}
 			}
@@ -607,6 +607,25 @@ func (s Schema) migrateTo(ctx context.Context, conn driver.Conn, target int) (ap
 		applied = append(applied, m.version)
 	}
 	return applied, nil
+}
+
+// statementTimeout bounds one migration statement. A backfill (INSERT …
+// SELECT over every alert, or every post) grows with the tables: about 1M
+// alerts a second on a loaded 2-core host.
+const statementTimeout = time.Hour
+
+// execLong runs a migration statement, which may take longer than the
+// connection's read timeout (60s, see Open): the driver sets that as one
+// deadline for a whole Exec, and an INSERT … SELECT sends nothing back
+// until it ends, so a backfill past it failed, stayed unrecorded and ran
+// again in full on every retry, beside the one the server had not stopped.
+// A deadline on the context replaces the read timeout: statementTimeout,
+// or ctx's own when sooner. The driver also sends it as the statement's
+// max_execution_time, so the server stops the statement too.
+func execLong(ctx context.Context, conn driver.Conn, q string) error {
+	ctx, cancel := context.WithTimeout(ctx, statementTimeout)
+	defer cancel()
+	return conn.Exec(ctx, q)
 }
 
 // record notes an applied migration. It goes through a native batch: an

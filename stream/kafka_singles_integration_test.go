@@ -108,3 +108,59 @@ func TestKafkaFetchPacesSmallBatches(t *testing.T) {
 		})
 	}
 }
+
+// TestKafkaFetchStopWhilePaced: a stop (ctx cancelled) while a small batch
+// is being paced ends the batch at once with what it holds, no error, so
+// the runner processes and commits it (with its own finish context); the
+// group then starts after it, nothing redelivered.
+func TestKafkaFetchStopWhilePaced(t *testing.T) {
+	k, topic := newKafka(t)
+	k.cfg.BatchInterval = time.Second
+	p, err := k.Producer()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	cons, err := k.Consumer(topic+".g", topic)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	its := benchItems(3)
+	one := func(i int) {
+		if err := p.Produce(ctx, outsOf(topic, its[i:i+1])); err != nil {
+			t.Error(err)
+		}
+	}
+	one(0)
+	first, err := cons.Fetch(ctx, 100, 5*time.Second)
+	if err != nil || len(first) != 1 {
+		t.Fatalf("first batch: %d items, %v; want 1", len(first), err)
+	}
+	if err := cons.Commit(ctx, []Position{{Partition: first[0].Partition, Offset: first[0].Offset}}); err != nil {
+		t.Fatal(err)
+	}
+	one(1)
+	stop, cancelStop := context.WithCancel(ctx)
+	time.AfterFunc(300*time.Millisecond, cancelStop) // within the pace of 1s
+	start := time.Now()
+	ds, err := cons.Fetch(stop, 100, 5*time.Second)
+	if d := time.Since(start); err != nil || len(ds) != 1 || d > 900*time.Millisecond {
+		t.Fatalf("paced batch at the stop: %d items, %v after %v; want 1 at once", len(ds), err, d)
+	}
+	if err := cons.Commit(ctx, []Position{{Partition: ds[0].Partition, Offset: ds[0].Offset}}); err != nil {
+		t.Fatal(err)
+	}
+	cons.Close()
+	one(2)
+	again, err := k.Consumer(topic+".g", topic)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer again.Close()
+	ds, err = again.Fetch(ctx, 100, time.Second)
+	if err != nil || len(ds) != 1 || ds[0].Item.Post.ID != its[2].Post.ID {
+		t.Fatalf("after the restart: %d items, %v; want only the third", len(ds), err)
+	}
+}

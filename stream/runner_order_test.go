@@ -255,3 +255,59 @@ func TestFetchSize(t *testing.T) {
 		}
 	}
 }
+
+// A shard that fails forever holds back the commits of the batches after
+// its own, though their shards (on the other workers) are produced: on the
+// stop nothing past the failing batch is committed, and it and they are
+// redelivered. A partition that only later batches touched is committed.
+func TestRunnerCommitsNothingPastAFailingShard(t *testing.T) {
+	a, b := "a", otherShard("a")
+	elsewhere := change(b, "", 0)
+	elsewhere.Partition = 1
+	in := &commitLog{batches: [][]Delivery{
+		{change(a, "", 0), change(b, "", 1)},
+		{change(b, "edit", 2), change(b, "delete", 3)},
+		{elsewhere},
+	}}
+	m := NewMemory(16)
+	out, _ := m.Producer()
+	got := collect(t, m, "out")
+	r := &Runner{
+		Name: "stuck", In: in, Out: out, DeadTopic: "dead", Log: quiet,
+		Config: RunnerConfig{BatchSize: 100, Workers: 2, ShutdownTimeout: time.Second},
+		Stage: func(_ context.Context, bt post.Batch) (post.Batch, error) {
+			if bt.Items[0].Post.ID == a {
+				return post.Batch{}, fmt.Errorf("store down for %s", a)
+			}
+			return bt, nil
+		},
+		Topic: func(*post.Item) string { return "out" },
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error)
+	go func() { done <- r.Run(ctx) }()
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) && r.Stats().Out < 4 {
+		time.Sleep(5 * time.Millisecond)
+	}
+	cancel()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("Run did not return after cancel while a shard kept failing")
+	}
+	m.CloseTopic("out")
+	if g := got(); len(g) != 4 {
+		t.Errorf("produced %d records, want b's three and the other partition's", len(g))
+	}
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	for _, p := range in.commits {
+		if p.Partition == 0 {
+			t.Errorf("committed partition 0 at %d, past the batch whose shard never succeeded", p.Offset)
+		}
+	}
+	if len(in.commits) != 1 || in.commits[0] != (Position{Partition: 1, Offset: 0}) {
+		t.Errorf("commits %v, want partition 1 at 0 alone", in.commits)
+	}
+}
