@@ -189,6 +189,11 @@ func TestBadQueries(t *testing.T) {
 		{"too deep", Query{Text: "*", From: 9990, Size: 20}, "reaches past hit 10000"},
 		{"since after until", Query{Text: "*", Since: testNow, Until: testNow.Add(-time.Hour)}, "is not before until"},
 		{"huge text", Query{Text: strings.Repeat("a ", 3000)}, "at most 4096"},
+		// bleve's fuzzy searcher refuses an edit distance over 2 per shard,
+		// which came back as no hits and no error
+		{"fuzziness 3", Query{Text: "acme~3"}, "at most 2 edits"},
+		{"fuzziness 1e12", Query{Text: "acme~1000000000000"}, "at most 2 edits"},
+		{"fuzzy field", Query{Text: "hashtag:acme~3"}, "at most 2 edits"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := x.Search(context.Background(), tc.q)

@@ -227,6 +227,9 @@ func (r *rewriter) rewrite(q query.Query, neg bool) (query.Query, error) {
 		}
 		return q, nil
 	case *query.MatchQuery:
+		if err := fuzzy(q.Match, q.Fuzziness); err != nil {
+			return nil, err
+		}
 		t, err := r.field(q.FieldVal)
 		if err != nil {
 			return nil, err
@@ -244,6 +247,9 @@ func (r *rewriter) rewrite(q query.Query, neg bool) (query.Query, error) {
 		}
 		return expand(r.textFields(), func(f string) *query.MatchQuery { c := *q; c.FieldVal = f; return &c }), nil
 	case *query.MatchPhraseQuery:
+		if err := fuzzy(q.MatchPhrase, q.Fuzziness); err != nil {
+			return nil, err
+		}
 		t, err := r.field(q.FieldVal)
 		if err != nil {
 			return nil, err
@@ -324,6 +330,17 @@ func (r *rewriter) rewrite(q query.Query, neg bool) (query.Query, error) {
 		return q, nil
 	}
 	return nil, bad("unsupported query clause %T", q)
+}
+
+// maxFuzziness is bleve's own limit: its fuzzy searcher fails a shard on
+// more, and an index alias turns a failed shard into no hits, not an error.
+const maxFuzziness = 2
+
+func fuzzy(term string, n int) error {
+	if n > maxFuzziness {
+		return bad("%s~%d: a fuzzy term allows at most 2 edits (word~1 or word~2)", term, n)
+	}
+	return nil
 }
 
 // parse turns a Query into the bleve query over one window, and the marks
