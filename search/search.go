@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"html"
 	"regexp"
+	"regexp/syntax"
 	"slices"
 	"strings"
 	"time"
@@ -114,6 +115,49 @@ type rewriter struct {
 	analyzers []string
 	marks     marks
 	seen      []string // the watchlists of a scoped caller; nil: unscoped
+	patterns  int      // wildcard, regexp and fuzzy clauses so far
+}
+
+// Limits on a query's patterns. Each wildcard, regexp or fuzzy term is an
+// automaton run over the terms of every text field of every day searched,
+// so its cost grows with the query, not with its hits: a 4 KB query of
+// *a* took 19 s on a 7-post index, and a regexp of a counted repeat such
+// as .{0,150} a second, before a single hit was scored.
+const (
+	maxPatterns    = 8
+	maxPatternInst = 100 // compiled steps of one pattern, letters aside: ref[ua]nd is 7, .{0,40} 84
+)
+
+// pattern counts one pattern clause; re, when not empty, is its anchored
+// regular expression, whose size is checked too.
+func (r *rewriter) pattern(what, re string) error {
+	r.patterns++
+	if r.patterns > maxPatterns {
+		return bad("a query may hold at most %d patterns (wildcards, /regexps/ and fuzzy word~N terms together)", maxPatterns)
+	}
+	if re == "" {
+		return nil
+	}
+	parsed, err := syntax.Parse(re, syntax.Perl)
+	if err != nil {
+		return bad("pattern %s: %v", what, err)
+	}
+	prog, err := syntax.Compile(parsed.Simplify())
+	if err != nil {
+		return bad("pattern %s: %v", what, err)
+	}
+	// Literal letters cost the automaton nothing much (refund* is cheap
+	// however long); classes, alternatives and repeats multiply its states.
+	steps := 0
+	for _, in := range prog.Inst {
+		if in.Op != syntax.InstRune1 {
+			steps++
+		}
+	}
+	if steps > maxPatternInst {
+		return bad("pattern %s is too complex (%d steps; at most %d): use fewer or smaller repeats and ? wildcards", what, steps, maxPatternInst)
+	}
+	return nil
 }
 
 // unseen reports whether t is the watchlist field of a scoped caller,
@@ -230,6 +274,11 @@ func (r *rewriter) rewrite(q query.Query, neg bool) (query.Query, error) {
 		if err := fuzzy(q.Match, q.Fuzziness); err != nil {
 			return nil, err
 		}
+		if q.Fuzziness > 0 {
+			if err := r.pattern(q.Match, ""); err != nil {
+				return nil, err
+			}
+		}
 		t, err := r.field(q.FieldVal)
 		if err != nil {
 			return nil, err
@@ -250,6 +299,11 @@ func (r *rewriter) rewrite(q query.Query, neg bool) (query.Query, error) {
 		if err := fuzzy(q.MatchPhrase, q.Fuzziness); err != nil {
 			return nil, err
 		}
+		if q.Fuzziness > 0 {
+			if err := r.pattern(q.MatchPhrase, ""); err != nil {
+				return nil, err
+			}
+		}
 		t, err := r.field(q.FieldVal)
 		if err != nil {
 			return nil, err
@@ -268,6 +322,9 @@ func (r *rewriter) rewrite(q query.Query, neg bool) (query.Query, error) {
 	case *query.WildcardQuery:
 		t, err := r.field(q.FieldVal)
 		if err != nil {
+			return nil, err
+		}
+		if err := r.pattern(q.Wildcard, "^"+strings.NewReplacer(`\*`, ".*", `\?`, ".").Replace(regexp.QuoteMeta(q.Wildcard))+"$"); err != nil {
 			return nil, err
 		}
 		if r.unseen(t) {
@@ -299,6 +356,9 @@ func (r *rewriter) rewrite(q query.Query, neg bool) (query.Query, error) {
 		re, err := regexp.Compile("^(?:" + q.Regexp + ")$")
 		if err != nil {
 			return nil, bad("regular expression /%s/: %v", q.Regexp, err)
+		}
+		if err := r.pattern("/"+q.Regexp+"/", "^(?:"+q.Regexp+")$"); err != nil {
+			return nil, err
 		}
 		if r.unseen(t) {
 			return r.seenWhere(re.MatchString), nil
