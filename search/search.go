@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"html"
+	"maps"
 	"regexp"
 	"regexp/syntax"
 	"slices"
@@ -605,7 +606,7 @@ func (x *Index) searchNewestFirst(ctx context.Context, req *bleve.SearchRequest,
 		if sr != nil && sr.Total*uint64(len(shards))/uint64(i) < budget {
 			end = len(shards)
 		}
-		r, err := bleve.NewIndexAlias(shards[i:end]...).SearchInContext(ctx, &sub)
+		r, err := searchAll(ctx, shards[i:end], &sub)
 		if err != nil {
 			return nil, "", err
 		}
@@ -627,6 +628,32 @@ func (x *Index) searchNewestFirst(ctx context.Context, req *bleve.SearchRequest,
 	sr.Hits = sr.Hits[min(req.From, len(sr.Hits)):min(req.From+req.Size, len(sr.Hits))]
 	sr.Facets.Fixup(fieldFacet, facetTerms)
 	return sr, stoppedAt, nil
+}
+
+// searchAll searches the shards as one. bleve's alias of several shards
+// reports a shard that failed (a read error, the deadline) only in the
+// result's status, with the hits of the others: that would read as fewer
+// hits, or none, and no error.
+func searchAll(ctx context.Context, shards []bleve.Index, req *bleve.SearchRequest) (*bleve.SearchResult, error) {
+	sr, err := bleve.NewIndexAlias(shards...).SearchInContext(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	if sr.Status != nil && (sr.Status.Failed > 0 || len(sr.Status.Errors) > 0) {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		names := slices.Sorted(maps.Keys(sr.Status.Errors))
+		errs := make([]error, 0, len(names))
+		for _, name := range names {
+			errs = append(errs, fmt.Errorf("%s: %w", name, sr.Status.Errors[name]))
+		}
+		if len(errs) == 0 {
+			errs = append(errs, fmt.Errorf("%d of %d days failed", sr.Status.Failed, sr.Status.Total))
+		}
+		return nil, fmt.Errorf("searching %d days: %w", len(shards), errors.Join(errs...))
+	}
+	return sr, nil
 }
 
 // textAnalyzers lists the analyzers whose text fields the shards hold.
@@ -694,7 +721,7 @@ func (x *Index) Search(ctx context.Context, q Query) (*Result, error) {
 			sr, res.SearchedFrom, err = x.searchNewestFirst(ctx, req, shards, days)
 			res.Partial = res.SearchedFrom != ""
 		} else {
-			sr, err = bleve.NewIndexAlias(shards...).SearchInContext(ctx, req)
+			sr, err = searchAll(ctx, shards, req)
 		}
 		if err != nil {
 			x.m.errors.WithLabelValues("query").Inc()
