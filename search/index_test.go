@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -187,6 +188,9 @@ func TestBadQueries(t *testing.T) {
 		{"page too big", Query{Text: "*", Size: 1000}, "size 1000"},
 		{"negative from", Query{Text: "*", From: -1}, "from -1"},
 		{"too deep", Query{Text: "*", From: 9990, Size: 20}, "reaches past hit 10000"},
+		// from + size overflowed to a negative and passed the check above
+		{"from near max int", Query{Text: "acme", From: math.MaxInt - 10, Size: 20}, "reaches past hit 10000"},
+		{"from max int", Query{Text: "*", From: math.MaxInt, Size: 200}, "reaches past hit 10000"},
 		{"since after until", Query{Text: "*", Since: testNow, Until: testNow.Add(-time.Hour)}, "is not before until"},
 		{"huge text", Query{Text: strings.Repeat("a ", 3000)}, "at most 4096"},
 		// bleve's fuzzy searcher refuses an edit distance over 2 per shard,
