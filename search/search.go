@@ -27,6 +27,7 @@ const (
 	DefaultSize = 20
 	MaxSize     = 200
 	MaxText     = 4096 // bytes of query text
+	MaxValues   = 1000 // values of one filter (watchlists, regions, …): each is a term searched in every day
 	facetSize   = 50   // terms per facet, at most
 	facetTerms  = 2000 // terms of the facet field counted, all facets together
 )
@@ -81,6 +82,10 @@ func (x *Index) normalize(q Query) (Query, error) {
 		errs = append(errs, bad("since %s is not before until %s", q.Since.Format(time.RFC3339), q.Until.Format(time.RFC3339)))
 	}
 	check := func(what string, vs []string, norm func(string) string, ok func(string) bool, want string) []string {
+		if len(vs) > MaxValues {
+			errs = append(errs, bad("at most %d %s values, not %d", MaxValues, what, len(vs)))
+			return nil
+		}
 		out := make([]string, 0, len(vs))
 		for _, v := range vs {
 			v = norm(strings.TrimSpace(v))
