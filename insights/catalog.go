@@ -415,7 +415,9 @@ func ParseDatetime(v string, now time.Time) (time.Time, error) {
 		return now.UTC().Truncate(time.Second), nil
 	}
 	if t, err := time.Parse(time.RFC3339, v); err == nil {
-		if t.Year() < 1970 || t.Year() > 2105 {
+		// in UTC: an offset can carry a time in 1970 back to 1969, whose
+		// negative seconds toDateTime reads as 2106
+		if t = t.UTC(); t.Year() < 1970 || t.Year() > 2105 {
 			return time.Time{}, fmt.Errorf("%q is outside 1970 to 2105 (ClickHouse DateTime)", v)
 		}
 		return t.UTC(), nil

@@ -453,3 +453,19 @@ func TestRuntimeStatements(t *testing.T) {
 		}
 	}
 }
+
+// A datetime with an offset is checked against ClickHouse's DateTime range
+// in UTC: 1970-01-01T00:00:00+01:00 is an hour before 1970, which
+// toDateTime(-3600) would have read as a time in 2106 (an empty window).
+func TestDatetimeRangeInUTC(t *testing.T) {
+	for _, v := range []string{"1970-01-01T00:00:00+01:00", "1970-01-01T00:59:59+01:00", "2106-02-07T06:28:16Z", "2105-12-31T23:00:00-23:59"} {
+		if got, err := ParseDatetime(v, fixedNow); err == nil {
+			t.Errorf("%s: %v (unix %d), want an error", v, got, got.Unix())
+		}
+	}
+	for _, v := range []string{"1970-01-01T00:00:00Z", "1970-01-01T01:00:00+01:00", "2105-12-31T23:59:59Z"} {
+		if _, err := ParseDatetime(v, fixedNow); err != nil {
+			t.Errorf("%s: %v", v, err)
+		}
+	}
+}

@@ -283,3 +283,32 @@ func TestCorruptShardIsSkipped(t *testing.T) {
 		t.Errorf("open errors %v", got)
 	}
 }
+
+// failingSearch is a shard whose reads fail, as on a broken disk.
+type failingSearch struct{ shard }
+
+func (failingSearch) SearchInContext(context.Context, *bleve.SearchRequest) (*bleve.SearchResult, error) {
+	return nil, syscall.EIO
+}
+
+// A day that cannot be searched, or a query stopped by its deadline, is
+// an error: bleve's alias of several days reports a failed day only in
+// the result's status, which read as fewer hits (or none) and no error.
+func TestFailedDayIsAnError(t *testing.T) {
+	x := loaded(t) // posts over 4 days
+	cancelled, cancel := context.WithCancel(context.Background())
+	cancel()
+	for _, exhaustive := range []bool{false, true} {
+		if r, err := x.Search(cancelled, Query{Text: "acme", Exhaustive: exhaustive}); err == nil {
+			t.Errorf("exhaustive %v: a cancelled search answered %d hits and no error", exhaustive, r.Total)
+		}
+	}
+	k := testNow.Format(dayLayout)
+	x.shards[k] = failingSearch{x.shards[k]}
+	for _, exhaustive := range []bool{false, true} {
+		r, err := x.Search(context.Background(), Query{Text: "acme", Exhaustive: exhaustive})
+		if err == nil || !errors.Is(err, syscall.EIO) || !strings.Contains(err.Error(), k) {
+			t.Errorf("exhaustive %v: a day that fails answered %v and %v, want an error naming %s", exhaustive, r, err, k)
+		}
+	}
+}

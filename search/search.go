@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"html"
+	"maps"
 	"regexp"
+	"regexp/syntax"
 	"slices"
 	"strings"
 	"time"
@@ -25,6 +27,7 @@ const (
 	DefaultSize = 20
 	MaxSize     = 200
 	MaxText     = 4096 // bytes of query text
+	MaxValues   = 1000 // values of one filter (watchlists, regions, …): each is a term searched in every day
 	facetSize   = 50   // terms per facet, at most
 	facetTerms  = 2000 // terms of the facet field counted, all facets together
 )
@@ -72,13 +75,17 @@ func (x *Index) normalize(q Query) (Query, error) {
 	}
 	if q.From < 0 {
 		errs = append(errs, bad("from %d: want 0 or more", q.From))
-	} else if q.From+q.Size > x.cfg.MaxHits {
+	} else if q.From > x.cfg.MaxHits-q.Size { // not From+Size: that overflows, and bleve panics on the negative in a goroutine of its own
 		errs = append(errs, bad("from %d + size %d reaches past hit %d, the deepest a query may page: narrow the query", q.From, q.Size, x.cfg.MaxHits))
 	}
 	if !q.Since.IsZero() && !q.Until.IsZero() && !q.Since.Before(q.Until) {
 		errs = append(errs, bad("since %s is not before until %s", q.Since.Format(time.RFC3339), q.Until.Format(time.RFC3339)))
 	}
 	check := func(what string, vs []string, norm func(string) string, ok func(string) bool, want string) []string {
+		if len(vs) > MaxValues {
+			errs = append(errs, bad("at most %d %s values, not %d", MaxValues, what, len(vs)))
+			return nil
+		}
 		out := make([]string, 0, len(vs))
 		for _, v := range vs {
 			v = norm(strings.TrimSpace(v))
@@ -114,6 +121,49 @@ type rewriter struct {
 	analyzers []string
 	marks     marks
 	seen      []string // the watchlists of a scoped caller; nil: unscoped
+	patterns  int      // wildcard, regexp and fuzzy clauses so far
+}
+
+// Limits on a query's patterns. Each wildcard, regexp or fuzzy term is an
+// automaton run over the terms of every text field of every day searched,
+// so its cost grows with the query, not with its hits: a 4 KB query of
+// *a* took 19 s on a 7-post index, and a regexp of a counted repeat such
+// as .{0,150} a second, before a single hit was scored.
+const (
+	maxPatterns    = 8
+	maxPatternInst = 100 // compiled steps of one pattern, letters aside: ref[ua]nd is 7, .{0,40} 84
+)
+
+// pattern counts one pattern clause; re, when not empty, is its anchored
+// regular expression, whose size is checked too.
+func (r *rewriter) pattern(what, re string) error {
+	r.patterns++
+	if r.patterns > maxPatterns {
+		return bad("a query may hold at most %d patterns (wildcards, /regexps/ and fuzzy word~N terms together)", maxPatterns)
+	}
+	if re == "" {
+		return nil
+	}
+	parsed, err := syntax.Parse(re, syntax.Perl)
+	if err != nil {
+		return bad("pattern %s: %v", what, err)
+	}
+	prog, err := syntax.Compile(parsed.Simplify())
+	if err != nil {
+		return bad("pattern %s: %v", what, err)
+	}
+	// Literal letters cost the automaton nothing much (refund* is cheap
+	// however long); classes, alternatives and repeats multiply its states.
+	steps := 0
+	for _, in := range prog.Inst {
+		if in.Op != syntax.InstRune1 {
+			steps++
+		}
+	}
+	if steps > maxPatternInst {
+		return bad("pattern %s is too complex (%d steps; at most %d): use fewer or smaller repeats and ? wildcards", what, steps, maxPatternInst)
+	}
+	return nil
 }
 
 // unseen reports whether t is the watchlist field of a scoped caller,
@@ -227,6 +277,14 @@ func (r *rewriter) rewrite(q query.Query, neg bool) (query.Query, error) {
 		}
 		return q, nil
 	case *query.MatchQuery:
+		if err := fuzzy(q.Match, q.Fuzziness); err != nil {
+			return nil, err
+		}
+		if q.Fuzziness > 0 {
+			if err := r.pattern(q.Match, ""); err != nil {
+				return nil, err
+			}
+		}
 		t, err := r.field(q.FieldVal)
 		if err != nil {
 			return nil, err
@@ -244,6 +302,14 @@ func (r *rewriter) rewrite(q query.Query, neg bool) (query.Query, error) {
 		}
 		return expand(r.textFields(), func(f string) *query.MatchQuery { c := *q; c.FieldVal = f; return &c }), nil
 	case *query.MatchPhraseQuery:
+		if err := fuzzy(q.MatchPhrase, q.Fuzziness); err != nil {
+			return nil, err
+		}
+		if q.Fuzziness > 0 {
+			if err := r.pattern(q.MatchPhrase, ""); err != nil {
+				return nil, err
+			}
+		}
 		t, err := r.field(q.FieldVal)
 		if err != nil {
 			return nil, err
@@ -262,6 +328,9 @@ func (r *rewriter) rewrite(q query.Query, neg bool) (query.Query, error) {
 	case *query.WildcardQuery:
 		t, err := r.field(q.FieldVal)
 		if err != nil {
+			return nil, err
+		}
+		if err := r.pattern(q.Wildcard, "^"+strings.NewReplacer(`\*`, ".*", `\?`, ".").Replace(regexp.QuoteMeta(q.Wildcard))+"$"); err != nil {
 			return nil, err
 		}
 		if r.unseen(t) {
@@ -294,6 +363,9 @@ func (r *rewriter) rewrite(q query.Query, neg bool) (query.Query, error) {
 		if err != nil {
 			return nil, bad("regular expression /%s/: %v", q.Regexp, err)
 		}
+		if err := r.pattern("/"+q.Regexp+"/", "^(?:"+q.Regexp+")$"); err != nil {
+			return nil, err
+		}
 		if r.unseen(t) {
 			return r.seenWhere(re.MatchString), nil
 		}
@@ -324,6 +396,17 @@ func (r *rewriter) rewrite(q query.Query, neg bool) (query.Query, error) {
 		return q, nil
 	}
 	return nil, bad("unsupported query clause %T", q)
+}
+
+// maxFuzziness is bleve's own limit: its fuzzy searcher fails a shard on
+// more, and an index alias turns a failed shard into no hits, not an error.
+const maxFuzziness = 2
+
+func fuzzy(term string, n int) error {
+	if n > maxFuzziness {
+		return bad("%s~%d: a fuzzy term allows at most 2 edits (word~1 or word~2)", term, n)
+	}
+	return nil
 }
 
 // parse turns a Query into the bleve query over one window, and the marks
@@ -528,7 +611,7 @@ func (x *Index) searchNewestFirst(ctx context.Context, req *bleve.SearchRequest,
 		if sr != nil && sr.Total*uint64(len(shards))/uint64(i) < budget {
 			end = len(shards)
 		}
-		r, err := bleve.NewIndexAlias(shards[i:end]...).SearchInContext(ctx, &sub)
+		r, err := searchAll(ctx, shards[i:end], &sub)
 		if err != nil {
 			return nil, "", err
 		}
@@ -550,6 +633,32 @@ func (x *Index) searchNewestFirst(ctx context.Context, req *bleve.SearchRequest,
 	sr.Hits = sr.Hits[min(req.From, len(sr.Hits)):min(req.From+req.Size, len(sr.Hits))]
 	sr.Facets.Fixup(fieldFacet, facetTerms)
 	return sr, stoppedAt, nil
+}
+
+// searchAll searches the shards as one. bleve's alias of several shards
+// reports a shard that failed (a read error, the deadline) only in the
+// result's status, with the hits of the others: that would read as fewer
+// hits, or none, and no error.
+func searchAll(ctx context.Context, shards []bleve.Index, req *bleve.SearchRequest) (*bleve.SearchResult, error) {
+	sr, err := bleve.NewIndexAlias(shards...).SearchInContext(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	if sr.Status != nil && (sr.Status.Failed > 0 || len(sr.Status.Errors) > 0) {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		names := slices.Sorted(maps.Keys(sr.Status.Errors))
+		errs := make([]error, 0, len(names))
+		for _, name := range names {
+			errs = append(errs, fmt.Errorf("%s: %w", name, sr.Status.Errors[name]))
+		}
+		if len(errs) == 0 {
+			errs = append(errs, fmt.Errorf("%d of %d days failed", sr.Status.Failed, sr.Status.Total))
+		}
+		return nil, fmt.Errorf("searching %d days: %w", len(shards), errors.Join(errs...))
+	}
+	return sr, nil
 }
 
 // textAnalyzers lists the analyzers whose text fields the shards hold.
@@ -617,7 +726,7 @@ func (x *Index) Search(ctx context.Context, q Query) (*Result, error) {
 			sr, res.SearchedFrom, err = x.searchNewestFirst(ctx, req, shards, days)
 			res.Partial = res.SearchedFrom != ""
 		} else {
-			sr, err = bleve.NewIndexAlias(shards...).SearchInContext(ctx, req)
+			sr, err = searchAll(ctx, shards, req)
 		}
 		if err != nil {
 			x.m.errors.WithLabelValues("query").Inc()
