@@ -5,8 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -23,7 +21,6 @@ import (
 // drops the post). Authors are unique to each post, so a deleted post's
 // author in any alert is its content leaking.
 func TestEmbeddedDeletedPostIsNotServed(t *testing.T) {
-	dir := t.TempDir()
 	at := time.Now().UTC().Add(-5 * time.Minute).Format(time.RFC3339)
 	line := func(id, text string) string {
 		return fmt.Sprintf(`{"platform":"file","id":%q,"author":{"handle":"author-%s"},"text":%q,"urls":["https://example.com/link-%s"],"created_at":%q}`, id, id, text, id, at)
@@ -36,16 +33,7 @@ func TestEmbeddedDeletedPostIsNotServed(t *testing.T) {
 		line("kept", "my Acme laptop screen is broken, awful service"),
 		del("single"), del("c4"),
 	}
-	path := filepath.Join(dir, "posts.ndjson")
-	if err := os.WriteFile(path, []byte(strings.Join(lines, "\n")+"\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	cfg := Default()
-	cfg.Match.Watchlists = "../deploy/examples/watchlists"
-	cfg.Route.Policy = "../deploy/examples/routing.yaml"
-	cfg.Sink.Enabled = false
-	cfg.Ingest.Source = "file"
-	cfg.Ingest.File.Path = path
+	cfg := fileConfig(t, lines)
 	cfg.Runner.BatchSize, cfg.Runner.Linger = 1, 0
 	log := slog.New(slog.DiscardHandler)
 	mem, hub := api.NewMemAlerts(100), api.NewHub()

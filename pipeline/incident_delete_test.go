@@ -4,9 +4,6 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"os"
-	"path/filepath"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -22,7 +19,6 @@ import (
 // others one by one — the incident ends retracted; an incident with a post
 // left stays open.
 func TestIncidentRetractedWhenAllItsPostsAreDeleted(t *testing.T) {
-	dir := t.TempDir()
 	at := time.Now().UTC().Add(-10 * time.Minute)
 	var lines []string
 	n := 0
@@ -44,17 +40,8 @@ func TestIncidentRetractedWhenAllItsPostsAreDeleted(t *testing.T) {
 	add("k1", kept)
 	add("k2", kept)
 	del("k1")
-	path := filepath.Join(dir, "posts.ndjson")
-	if err := os.WriteFile(path, []byte(strings.Join(lines, "\n")+"\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	cfg := Default()
-	cfg.Match.Watchlists = "../deploy/examples/watchlists"
-	cfg.Route.Policy = "../deploy/examples/routing.yaml"
-	cfg.Sink.Enabled = false
+	cfg := fileConfig(t, lines)
 	cfg.Enrich.Clustering = "on"
-	cfg.Ingest.Source = "file"
-	cfg.Ingest.File.Path = path
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	var mu sync.Mutex

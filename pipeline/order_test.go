@@ -4,9 +4,6 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"os"
-	"path/filepath"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -22,7 +19,6 @@ import (
 // to retract, and the post would then raise one that stays open.
 func TestWorkersKeepADeleteBehindItsPost(t *testing.T) {
 	const posts = 60
-	dir := t.TempDir()
 	var lines []string
 	at := time.Now().UTC().Add(-10 * time.Minute)
 	for i := range posts {
@@ -30,17 +26,8 @@ func TestWorkersKeepADeleteBehindItsPost(t *testing.T) {
 			fmt.Sprintf(`{"platform":"file","id":"p%d","author":{"handle":"a%d"},"text":"my Acme phone %d is broken again, worst experience ever","created_at":%q}`, i, i, i, at.Add(time.Duration(i)*time.Second).Format(time.RFC3339)),
 			fmt.Sprintf(`{"platform":"file","id":"p%d","kind":"delete"}`, i))
 	}
-	path := filepath.Join(dir, "posts.ndjson")
-	if err := os.WriteFile(path, []byte(strings.Join(lines, "\n")+"\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	cfg := Default()
-	cfg.Match.Watchlists = "../deploy/examples/watchlists"
-	cfg.Route.Policy = "../deploy/examples/routing.yaml"
-	cfg.Sink.Enabled = false
+	cfg := fileConfig(t, lines)
 	cfg.Enrich.Clustering = "off" // near-duplicates would share an incident alert, which one delete does not retract
-	cfg.Ingest.Source = "file"
-	cfg.Ingest.File.Path = path
 	cfg.Runner.BatchSize, cfg.Runner.Linger, cfg.Runner.Workers = 1, 0, 2
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
