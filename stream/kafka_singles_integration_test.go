@@ -9,56 +9,6 @@ import (
 	"time"
 )
 
-// TestKafkaFewSinglesOneRequestPerPartition: a produce call's few single
-// records (a route batch's alerts) go out in one produce request per
-// partition, not one request per record sent one after the other per
-// partition (kafka-go's writer of BatchSize 1: 20 alerts on a queue's
-// partition were 20 round trips in a row). Every record arrives.
-func TestKafkaFewSinglesOneRequestPerPartition(t *testing.T) {
-	k, topic := newKafka(t)
-	k.BatchTopics(topic + ".other") // batching on, this topic's records single
-	p, err := k.Producer()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer p.Close()
-	ctx := context.Background()
-	its := benchItems(fewSingles)
-	// The first call dials, reads the partition counts and may meet a new
-	// topic's partitions still electing their leaders (a retried request,
-	// rightly counted): it warms up; the second, the same keys again, is
-	// measured.
-	if err := p.Produce(ctx, outsOf(topic, its)); err != nil {
-		t.Fatal(err)
-	}
-	k.requests.collect()
-	before := k.requests.produce.Load()
-	if err := p.Produce(ctx, outsOf(topic, its)); err != nil {
-		t.Fatal(err)
-	}
-	k.requests.collect()
-	if n, parts := k.requests.produce.Load()-before, int64(k.cfg.Partitions); n > parts {
-		t.Errorf("%d single records: %d produce requests, want at most one per partition (%d)", len(its), n, parts)
-	}
-	c, err := k.Consumer(topic+".g", topic)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	seen := map[string]int{}
-	for _, d := range fetchN(t, c, 2*len(its)) {
-		if d.Err != nil || d.Item == nil {
-			t.Fatalf("delivery %+v", d)
-		}
-		seen[d.Item.Post.ID]++
-	}
-	for _, it := range its {
-		if seen[it.Post.ID] != 2 {
-			t.Errorf("%s arrived %d times, want twice (produced twice)", it.Post.ID, seen[it.Post.ID])
-		}
-	}
-}
-
 // TestKafkaFetchPacesSmallBatches: a small batch that comes right after
 // another small one gathers until batch_interval after the first began, so
 // a record 100ms behind it joins it; unpaced, a pause of fetch_idle ends
