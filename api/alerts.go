@@ -189,13 +189,10 @@ type MemAlerts struct {
 	resolveDue func(queue, priority string, created time.Time) time.Time
 	// deleted: the keys of the posts most recently deleted at their
 	// source (Deleted), with the source that deleted each, at most
-	// deletedKeys, in the ring deletedOrder (the next to go at
-	// deletedNext once it is full): an alert of one that arrives after
-	// its delete (the alert tap and the delete tap read different
-	// topics) is kept without its post.
-	deleted      map[deletion]struct{}
-	deletedOrder []deletion
-	deletedNext  int
+	// deletedKeys: an alert of one that arrives after its delete (the
+	// alert tap and the delete tap read different topics) is kept
+	// without its post.
+	deleted recentSet[deletion]
 }
 
 // deletedKeys bounds the recently deleted post keys MemAlerts remembers
@@ -251,7 +248,7 @@ func NewMemAlerts(perQueue int) *MemAlerts { return NewMemAlertsBytes(perQueue, 
 // NewMemAlertsBytes keeps at most perQueue alerts and maxBytes bytes of
 // them per queue; the oldest go first.
 func NewMemAlertsBytes(perQueue, maxBytes int) *MemAlerts {
-	return &MemAlerts{perQueue: perQueue, maxBytes: maxBytes, now: time.Now, queues: map[string]*memQueue{}, deleted: map[deletion]struct{}{}}
+	return &MemAlerts{perQueue: perQueue, maxBytes: maxBytes, now: time.Now, queues: map[string]*memQueue{}, deleted: newRecentSet[deletion](deletedKeys)}
 }
 
 // Deleted records that the post key was deleted by source, the source
@@ -270,16 +267,7 @@ func (m *MemAlerts) Deleted(key, source string) []Alert {
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if d := (deletion{key, source}); !m.isDeleted(d) {
-		if len(m.deletedOrder) < deletedKeys {
-			m.deletedOrder = append(m.deletedOrder, d)
-		} else {
-			delete(m.deleted, m.deletedOrder[m.deletedNext])
-			m.deletedOrder[m.deletedNext] = d
-			m.deletedNext = (m.deletedNext + 1) % deletedKeys
-		}
-		m.deleted[d] = struct{}{}
-	}
+	m.deleted.add(deletion{key, source})
 	var out []Alert
 	at := m.now().UTC()
 	for _, q := range m.queues {
@@ -311,7 +299,7 @@ func (m *MemAlerts) Add(a Alert) {
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if !a.Retracted && a.PostKey != "" && m.isDeleted(deletion{a.PostKey, a.source}) {
+	if !a.Retracted && a.PostKey != "" && m.deleted.has(deletion{a.PostKey, a.source}) {
 		// Its post was deleted before the alert got here.
 		a.deletedKey = a.PostKey
 		a = a.withoutPost()
@@ -350,11 +338,6 @@ func (m *MemAlerts) Add(a Alert) {
 	q.byID[a.ID] = &a
 	q.index(a.PostKey, a.ID)
 	q.bytes += a.size()
-}
-
-func (m *MemAlerts) isDeleted(d deletion) bool {
-	_, ok := m.deleted[d]
-	return ok
 }
 
 // evict drops q's oldest alerts until one more (of size more) fits, in

@@ -178,10 +178,10 @@ func TestMemAlertsDeletedKeysBounded(t *testing.T) {
 	for i := range deletedKeys + 100 {
 		m.Deleted(fmt.Sprintf("x:d%d", i), "")
 	}
-	if len(m.deleted) != deletedKeys || len(m.deletedOrder) != deletedKeys {
-		t.Fatalf("%d deleted keys held (%d ordered), want %d", len(m.deleted), len(m.deletedOrder), deletedKeys)
+	if m.deleted.len() != deletedKeys || len(m.deleted.ring) != deletedKeys {
+		t.Fatalf("%d deleted keys held (%d ordered), want %d", m.deleted.len(), len(m.deleted.ring), deletedKeys)
 	}
-	first, kept := m.isDeleted(deletion{"x:d99", ""}), m.isDeleted(deletion{"x:d100", ""})
+	first, kept := m.deleted.has(deletion{"x:d99", ""}), m.deleted.has(deletion{"x:d100", ""})
 	if first || !kept {
 		t.Fatalf("x:d99 held %v, x:d100 held %v: want the oldest 100 gone, the rest kept", first, kept)
 	}

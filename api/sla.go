@@ -257,13 +257,14 @@ type chDeskCollector struct {
 	mu             sync.Mutex
 	at             time.Time // of the last refresh, tried or not
 	st             deskStats
-	counted        onceSet // first-response breaches
-	resolveCounted onceSet
+	counted        recentSet[sink.AlertKey] // first-response breaches
+	resolveCounted recentSet[sink.AlertKey]
 }
 
 func newCHDeskCollector(t DeskCounter, log *slog.Logger) *chDeskCollector {
 	return &chDeskCollector{t: t, now: time.Now, log: log,
-		st: deskStats{breached: map[string]uint64{}, resolveBreached: map[string]uint64{}}}
+		st:      deskStats{breached: map[string]uint64{}, resolveBreached: map[string]uint64{}},
+		counted: newRecentSet[sink.AlertKey](slaCounted), resolveCounted: newRecentSet[sink.AlertKey](slaCounted)}
 }
 
 func (c *chDeskCollector) Describe(ch chan<- *prometheus.Desc) { describeDesk(ch) }
@@ -323,30 +324,4 @@ func (c *chDeskCollector) refresh(now time.Time) {
 			c.st.resolveBreached[rc.Queue]++
 		}
 	}
-}
-
-// onceSet remembers the last slaCounted alerts added to it.
-type onceSet struct {
-	seen map[sink.AlertKey]bool
-	ring []sink.AlertKey // oldest first once full
-	next int
-}
-
-// add adds k and says whether it was new.
-func (s *onceSet) add(k sink.AlertKey) bool {
-	if s.seen[k] {
-		return false
-	}
-	if s.seen == nil {
-		s.seen = map[sink.AlertKey]bool{}
-	}
-	if len(s.ring) < slaCounted {
-		s.ring = append(s.ring, k)
-	} else {
-		delete(s.seen, s.ring[s.next])
-		s.ring[s.next] = k
-		s.next = (s.next + 1) % slaCounted
-	}
-	s.seen[k] = true
-	return true
 }
