@@ -1,0 +1,70 @@
+package api
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/earshot-dev/earshot/post"
+	"github.com/earshot-dev/earshot/search"
+	"github.com/earshot-dev/earshot/watchlist"
+)
+
+// TestDeletedWatchlistIDStaysItsTeams: the Greek team deletes its list
+// acme-secret; a gatherer of another team must not take the id over, for
+// the id names the Greek list's history (its keywords, notes and people)
+// and the posts it caught (search, insights by watchlist). Re-creating it
+// is 409 "taken", as for a live list of another team; the Greek team may
+// re-create its own.
+func TestDeletedWatchlistIDStaysItsTeams(t *testing.T) {
+	st, err := watchlist.Open(t.TempDir(), watchlist.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	cfg := search.DefaultConfig()
+	cfg.Enabled, cfg.Dir = true, t.TempDir()
+	x, err := search.Open(cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { x.Close() })
+	if err := x.Index([]*post.Item{{
+		Post:       &post.Post{Platform: "x", ID: "1", Text: "acme merger rumour", CreatedAt: time.Now().UTC().Add(-time.Hour), Author: post.Author{Handle: "@u1"}},
+		Enrichment: &post.Enrichment{Lang: "en", Region: "EMEA", SentimentLabel: "neutral"},
+		Matches:    []post.Match{{Watchlist: "acme-secret", Version: 1}},
+	}}); err != nil {
+		t.Fatal(err)
+	}
+	e := newEnv(t, func(_ *Config, d *Deps) { d.Watchlists, d.Searcher = st, x })
+	_, apac, err := e.tokens.Create(NewToken{Name: "gao", Role: Gatherer, Scope: Scope{Teams: []string{"apac"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.tok["gatherer-apac"] = apac
+
+	greek := `{"id":"acme-secret","team":"greece","regions":["EMEA"],"keywords":["acme merger"]}`
+	if r := e.do("gatherer-gr", "POST", "/v1/watchlists", greek); r.code != 201 {
+		t.Fatalf("create: %d %s", r.code, r.body)
+	}
+	if r := e.do("gatherer-gr", "DELETE", "/v1/watchlists/acme-secret?note=project+falcon+is+off", ""); r.code != 204 && r.code != 200 {
+		t.Fatalf("delete: %d %s", r.code, r.body)
+	}
+
+	r := e.do("gatherer-apac", "POST", "/v1/watchlists", `{"id":"acme-secret","team":"apac","regions":["APAC"],"keywords":["x"]}`)
+	if r.code != 409 || r.errCode() != CodeConflict {
+		t.Errorf("another team re-creates a deleted id: %d %s, want 409 conflict", r.code, r.body)
+	}
+	if r := e.do("gatherer-apac", "GET", "/v1/watchlists/acme-secret/history", ""); r.code != 404 || strings.Contains(string(r.body), "falcon") || strings.Contains(string(r.body), "merger") {
+		t.Errorf("the Greek list's history, read by another team: %d %s", r.code, r.body)
+	}
+	body, _ := json.Marshal(map[string]any{"q": "*"})
+	if r := e.do("gatherer-apac", "POST", "/v1/search", string(body)); strings.Contains(string(r.body), "rumour") {
+		t.Errorf("the Greek list's posts, found by another team: %d %s", r.code, r.body)
+	}
+	// Its own team may bring it back.
+	if r := e.do("gatherer-gr", "POST", "/v1/watchlists", greek); r.code != 201 {
+		t.Errorf("the Greek team re-creates its list: %d %s", r.code, r.body)
+	}
+}
