@@ -68,3 +68,35 @@ func TestDeletedWatchlistIDStaysItsTeams(t *testing.T) {
 		t.Errorf("the Greek team re-creates its list: %d %s", r.code, r.body)
 	}
 }
+
+// TestAuthenticatedAnswersAreNotStored: an answer to a caller's token
+// (alerts, posts, the audit log, a digest file, an error) carries
+// Cache-Control: no-store, so no browser or proxy cache keeps it on disk for
+// the next user of the machine; every answer carries nosniff and
+// Referrer-Policy: no-referrer.
+func TestAuthenticatedAnswersAreNotStored(t *testing.T) {
+	e := newEnv(t)
+	for _, c := range []struct{ caller, method, path, body string }{
+		{"responder-emea", "GET", "/v1/queues/care-emea/alerts", ""},
+		{"responder-emea", "GET", "/v1/queues/care-emea/alerts/a1", ""},
+		{"responder-emea", "GET", "/v1/queues/care-apac/alerts", ""}, // 404
+		{"admin", "GET", "/v1/audit", ""},
+		{"admin", "GET", "/v1/whoami", ""},
+		{"analyst", "POST", "/v1/search", `{"q":"acme"}`},
+		{"gatherer-gr", "GET", "/v1/watchlists", ""},
+	} {
+		r := e.do(c.caller, c.method, c.path, c.body)
+		if got := r.hdr.Get("Cache-Control"); got != "no-store" {
+			t.Errorf("%s %s as %s (%d): Cache-Control %q, want no-store", c.method, c.path, c.caller, r.code, got)
+		}
+		if got := r.hdr.Get("Referrer-Policy"); got != "no-referrer" {
+			t.Errorf("%s %s: Referrer-Policy %q", c.method, c.path, got)
+		}
+	}
+	for _, path := range []string{"/healthz", "/v1/openapi.json", "/nope"} {
+		r := e.do("", "GET", path, "")
+		if r.hdr.Get("X-Content-Type-Options") != "nosniff" || r.hdr.Get("Referrer-Policy") != "no-referrer" {
+			t.Errorf("GET %s: %v", path, r.hdr)
+		}
+	}
+}
