@@ -1,7 +1,15 @@
 package api
 
 import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"sync/atomic"
+
 	"encoding/json"
+	"github.com/golang-jwt/jwt/v5"
 	"strings"
 	"testing"
 	"time"
@@ -98,5 +106,96 @@ func TestAuthenticatedAnswersAreNotStored(t *testing.T) {
 		if r.hdr.Get("X-Content-Type-Options") != "nosniff" || r.hdr.Get("Referrer-Policy") != "no-referrer" {
 			t.Errorf("GET %s: %v", path, r.hdr)
 		}
+	}
+}
+
+// TestOIDCUnknownKidsFetchTheKeySetOnce: JWTs naming kids the key set does
+// not have (anyone can make them: no valid signature is needed to get that
+// far) must not each fetch the key set again: fifty at once, while the
+// provider is slow to answer, make one fetch, not fifty.
+func TestOIDCUnknownKidsFetchTheKeySetOnce(t *testing.T) {
+	idp := newIdP(t)
+	var fetches atomic.Int32
+	slow := make(chan struct{})
+	keys := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if fetches.Add(1) > 1 {
+			<-slow
+		}
+		w.Write(idp.jwks)
+	}))
+	defer keys.Close()
+	defer close(slow)
+	cfg := DefaultConfig().OIDC
+	cfg.Issuer, cfg.Audience, cfg.JWKSURL = "iss", "aud", keys.URL
+	if err := cfg.validate(); err != nil {
+		t.Fatal(err)
+	}
+	o, err := NewOIDC(context.Background(), cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now().Add(2 * time.Minute) // the set is old enough to fetch again for a new kid
+	o.now = func() time.Time { return now }
+	claims := jwt.MapClaims{"iss": "iss", "aud": "aud", "sub": "s", "exp": time.Now().Add(time.Hour).Unix(), "earshot_role": "viewer"}
+	var wg sync.WaitGroup
+	for i := range 50 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
+			defer cancel()
+			o.Authenticate(ctx, idp.sign(t, fmt.Sprintf("forged-%d", i), claims))
+		}()
+	}
+	wg.Wait()
+	if n := fetches.Load(); n > 2 {
+		t.Errorf("%d fetches of the key set, want at most 2 (start, one refresh)", n)
+	}
+}
+
+// TestOIDCRefreshOutlivesItsCaller: the provider has rotated to r2; a
+// forged JWT naming a new kid starts the fetch and its caller hangs up at
+// once. The fetch must still complete, so that the next real token of r2 is
+// taken, rather than the set being marked fresh and r2 refused for a minute
+// (which an attacker could repeat every minute).
+func TestOIDCRefreshOutlivesItsCaller(t *testing.T) {
+	old, rotated := newIdP(t), newIdP(t)
+	var mu sync.Mutex
+	served := old.jwks
+	keys := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		time.Sleep(100 * time.Millisecond)
+		mu.Lock()
+		defer mu.Unlock()
+		w.Write(served)
+	}))
+	defer keys.Close()
+	cfg := DefaultConfig().OIDC
+	cfg.Issuer, cfg.Audience, cfg.JWKSURL = "iss", "aud", keys.URL
+	if err := cfg.validate(); err != nil {
+		t.Fatal(err)
+	}
+	o, err := NewOIDC(context.Background(), cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var set struct {
+		Keys []map[string]any `json:"keys"`
+	}
+	json.Unmarshal(rotated.jwks, &set)
+	set.Keys[0]["kid"] = "r2"
+	mu.Lock()
+	served, _ = json.Marshal(set)
+	mu.Unlock()
+	now := time.Now().Add(2 * time.Minute)
+	o.now = func() time.Time { return now }
+	claims := jwt.MapClaims{"iss": "iss", "aud": "aud", "sub": "s", "exp": time.Now().Add(time.Hour).Unix(), "earshot_role": "viewer"}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Millisecond)
+	if _, err := o.Authenticate(ctx, old.sign(t, "forged", claims)); err == nil {
+		t.Fatal("a forged kid was accepted")
+	}
+	cancel()
+	time.Sleep(300 * time.Millisecond)
+	if id, err := o.Authenticate(context.Background(), rotated.sign(t, "r2", claims)); err != nil || id.Role != Viewer {
+		t.Errorf("the rotated key, after a caller hung up on the fetch: %v, %v", id, err)
 	}
 }
