@@ -352,6 +352,13 @@ func (s *Server) createWatchlist(c *call) error {
 	} else if !errors.Is(err, watchlist.ErrNotFound) {
 		return err
 	}
+	if theirs, err := deletedByOthers(c, st, spec.ID); err != nil {
+		return err
+	} else if theirs {
+		// A deleted list's id names its history and the posts it caught
+		// (search, insights by watchlist): it stays its team's.
+		return errorf(http.StatusConflict, CodeConflict, "watchlist id %q is taken", spec.ID)
+	}
 	rec, err := st.Apply(c.r.Context(), c.id.Name, spec, 0)
 	if err != nil {
 		return storeError(err, spec.ID)
@@ -361,6 +368,27 @@ func (s *Server) createWatchlist(c *call) error {
 	}
 	c.w.Header().Set("Location", "/v1/watchlists/"+rec.ID)
 	return c.json(http.StatusCreated, rec)
+}
+
+// deletedByOthers reports whether a deleted watchlist's id was ever a
+// list the caller may not see: re-creating it would hand them its history
+// and the posts it matched.
+func deletedByOthers(c *call, st WatchlistStore, id string) (bool, error) {
+	h, err := st.History(id)
+	if errors.Is(err, watchlist.ErrNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	for _, ch := range h {
+		for _, r := range []*watchlist.Record{ch.Before, ch.After} {
+			if r != nil && !c.id.seesRecord(*r) {
+				return true, nil
+			}
+		}
+	}
+	return false, nil
 }
 
 // EditRequest is the body of PUT /v1/watchlists/{id}.

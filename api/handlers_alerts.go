@@ -272,7 +272,7 @@ func (s *Server) feed(c *call, queues []string) error {
 	defer sub.Close()
 	h := c.w.Header()
 	h.Set("Content-Type", "text/event-stream")
-	h.Set("Cache-Control", "no-cache")
+	h.Set("Cache-Control", "no-store")
 	h.Set("X-Accel-Buffering", "no")
 	c.w.WriteHeader(http.StatusOK)
 	write := func(f string, args ...any) error {

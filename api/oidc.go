@@ -100,6 +100,7 @@ type OIDC struct {
 	mu        sync.Mutex
 	keys      map[string]crypto.PublicKey
 	fetched   time.Time                  // of the URL
+	loading   chan struct{}              // closed when the fetch in flight ends; nil when none is
 	names     ScopeNames                 // the organisation's spellings of the scope claims (SetScopeNames)
 	namesFrom func() (ScopeNames, error) // reads them again: an approved routing change may add a team
 	namesAt   time.Time
@@ -208,18 +209,30 @@ func (o *OIDC) fetch(ctx context.Context) ([]byte, error) {
 }
 
 // key finds a key by kid, fetching the URL again when the set is old or
-// the kid is new (a rotation), at most once a minute.
+// the kid is new (a rotation), at most once a minute. The fetch is one for
+// all callers and none's own: a JWT naming a made-up kid needs no valid
+// signature to get here, so a thousand of them at once must not make a
+// thousand fetches, and one whose caller hangs up must not cut the fetch
+// short (which would put off a real rotation by a minute, again and again).
+// Only a caller whose kid is missing waits for it, up to its own deadline.
 func (o *OIDC) key(ctx context.Context, kid string) (crypto.PublicKey, error) {
 	o.mu.Lock()
 	k, ok := o.keys[kid]
 	stale := o.cfg.JWKSURL != "" && (o.now().Sub(o.fetched) > o.cfg.JWKSRefresh || !ok && o.now().Sub(o.fetched) > time.Minute)
+	var loading chan struct{}
+	if stale || o.loading != nil && !ok {
+		if o.loading == nil {
+			o.loading = make(chan struct{})
+			go o.refresh(o.loading)
+		}
+		loading = o.loading
+	}
 	o.mu.Unlock()
-	if stale {
-		if err := o.load(ctx); err != nil {
-			o.log.Warn("refreshing the OIDC key set; keeping the old one", "err", err)
-			o.mu.Lock()
-			o.fetched = o.now() // do not hammer a provider that is down
-			o.mu.Unlock()
+	if loading != nil && !ok {
+		select {
+		case <-loading:
+		case <-ctx.Done():
+			return nil, fmt.Errorf("no key %q in the key set while it is fetched again: %w", kid, ctx.Err())
 		}
 		o.mu.Lock()
 		k, ok = o.keys[kid]
@@ -229,6 +242,22 @@ func (o *OIDC) key(ctx context.Context, kid string) (crypto.PublicKey, error) {
 		return nil, fmt.Errorf("no key %q in the key set", kid)
 	}
 	return k, nil
+}
+
+// refresh fetches the key set again (bounded by the client's timeout) and
+// closes done.
+func (o *OIDC) refresh(done chan struct{}) {
+	err := o.load(context.Background())
+	o.mu.Lock()
+	if err != nil {
+		o.fetched = o.now() // do not hammer a provider that is down
+	}
+	o.loading = nil
+	o.mu.Unlock()
+	close(done)
+	if err != nil {
+		o.log.Warn("refreshing the OIDC key set; keeping the old one", "err", err)
+	}
 }
 
 var jwtMethods = []string{"RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"}

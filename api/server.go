@@ -256,6 +256,9 @@ func (s *Server) handle(pattern string, action Action, h handler) {
 	s.mux.Handle(pattern, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		c := &call{w: w, r: r, reqID: w.Header().Get("X-Request-Id"), s: s}
 		if action != public {
+			// What a token reads (or is refused) is nobody else's: no
+			// browser or proxy cache keeps it for the next user.
+			w.Header().Set("Cache-Control", "no-store")
 			id, e := s.authenticate(r)
 			if e != nil {
 				if e.Status == http.StatusUnauthorized {
@@ -365,6 +368,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// must not cut this one (it gets its own when it starts writing).
 	http.NewResponseController(w).SetWriteDeadline(time.Time{})
 	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.Header().Set("Referrer-Policy", "no-referrer")
 	rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK, writeTimeout: s.writeTimeout}
 	_, pattern := s.mux.Handler(r)
 	if pattern == "" {
