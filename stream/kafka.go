@@ -857,8 +857,8 @@ func (p *kafkaProducer) Produce(ctx context.Context, outs []Out) error {
 
 // encode returns the wire form of each of outs: dead letters and the
 // items of topics other programs read in JSON, the items of batched topics
-// in the configured codec. Items too large for a record are an error
-// listing them all.
+// in the configured codec. Items too large for a record, or that cannot be
+// encoded, are an error listing them all.
 func (p *kafkaProducer) encode(outs []Out) ([][]byte, error) {
 	enc := make([][]byte, len(outs))
 	var (
@@ -890,7 +890,12 @@ func (p *kafkaProducer) encode(outs []Out) ([][]byte, error) {
 			b, err = post.Encode(nil, o.Item)
 		}
 		if err != nil {
-			return nil, err
+			// Retrying cannot help: a dead letter, as for a record too large.
+			if big == nil {
+				big = &TooLargeError{Limit: p.max}
+			}
+			big.Records = append(big.Records, TooLarge{Index: i, Err: err})
+			continue
 		}
 		if p.isBinary(o) {
 			binItems++
