@@ -48,7 +48,7 @@ func (s *Sink) refuseForeign(ctx context.Context, items, deletes []*post.Item) (
 		for _, it := range list {
 			k := it.Key()
 			origin, ok := stored[k]
-			if ok && (it.Post.Kind == post.KindEdit || it.Post.Kind == post.KindDelete) && origin != it.Post.Source {
+			if ok && (it.Post.Kind == post.KindEdit || it.Post.Kind == post.KindDelete) && !post.SameSource(origin, it.Post.Source) {
 				rejected = append(rejected, post.Rejected{Item: it, Reason: fmt.Sprintf("sink: %s of %s from source %q refused: the stored post came from %q, and only the source that delivered a post may delete or change it",
 					it.Post.Kind, k, it.Post.Source, origin)})
 				continue
