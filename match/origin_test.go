@@ -194,3 +194,25 @@ func TestStageJetstreamInstancesAreOneSource(t *testing.T) {
 		t.Errorf("a delete read from another Jetstream instance: %+v, want it passed on", out.Rejected)
 	}
 }
+
+// TestStageVolumeRecordIsADeadLetter: a volume record (match's own output
+// for the sink) that lands on the posts topic is a dead letter with the
+// reason, as the sink makes one on the enriched topic; it was dropped
+// without a word.
+func TestStageVolumeRecordIsADeadLetter(t *testing.T) {
+	m, err := New([]*Watchlist{{ID: "w", Version: 1, Status: "live", Rule: "acme"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	vol := post.CountVolume([]*post.Item{{Post: &post.Post{Platform: "x", ID: "1", Text: "acme", CreatedAt: time.Now()}}})
+	if len(vol) == 0 {
+		t.Fatal("no volume record")
+	}
+	out, err := m.Stage()(context.Background(), post.Batch{Items: vol[:1]})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(out.Items) != 0 || len(out.Rejected) != 1 || !strings.Contains(out.Rejected[0].Reason, "volume") {
+		t.Errorf("a volume record on the posts topic: passed on %d, dead letters %+v; want one dead letter naming it", len(out.Items), out.Rejected)
+	}
+}
