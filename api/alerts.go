@@ -267,13 +267,13 @@ func (m *MemAlerts) Deleted(key, source string) []Alert {
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	m.deleted.add(deletion{key, source})
+	m.deleted.add(deletion{key, post.SourceKey(source)})
 	var out []Alert
 	at := m.now().UTC()
 	for _, q := range m.queues {
 		for _, id := range slices.Clone(q.byPost[key]) {
 			a := q.byID[id]
-			if a.source != source {
+			if !post.SameSource(a.source, source) {
 				continue
 			}
 			q.dropPost(a)
@@ -299,7 +299,7 @@ func (m *MemAlerts) Add(a Alert) {
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if !a.Retracted && a.PostKey != "" && m.deleted.has(deletion{a.PostKey, a.source}) {
+	if !a.Retracted && a.PostKey != "" && m.deleted.has(deletion{a.PostKey, post.SourceKey(a.source)}) {
 		// Its post was deleted before the alert got here.
 		a.deletedKey = a.PostKey
 		a = a.withoutPost()

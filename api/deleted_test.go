@@ -225,6 +225,35 @@ func TestMemAlertsDeleteOfAnotherSource(t *testing.T) {
 	}
 }
 
+// TestMemAlertsDeleteFromAnotherJetstreamInstance: the Bluesky connector
+// fails over between Jetstream instances and names the instance in the
+// source; a delete read from another instance hides the post's alert, held
+// or arriving after it.
+func TestMemAlertsDeleteFromAnotherJetstreamInstance(t *testing.T) {
+	ctx := context.Background()
+	m := NewMemAlerts(10)
+	tap := Tap(m, NewHub(), slog.New(slog.DiscardHandler))
+	del := DeleteTap(m, NewHub())
+	one, two := "jetstream:wss://jetstream1.us-east.bsky.network/subscribe", "jetstream:wss://jetstream2.us-west.bsky.network/subscribe"
+	item := func(id, alert string) *post.Item {
+		it := deletedPostItem(id, &post.Alert{ID: alert, Queue: "care", Priority: "P2", Rule: "r", CreatedAt: deskT0})
+		it.Post.Source = one
+		return it
+	}
+	deleteOf := func(id string) *post.Item {
+		return &post.Item{Post: &post.Post{Kind: post.KindDelete, Platform: "x", ID: id, Source: two}}
+	}
+	tap(item("77", "a1"))
+	del(deleteOf("77"))
+	del(deleteOf("78"))
+	tap(item("78", "a2"))
+	for _, id := range []string{"a1", "a2"} {
+		if a, _ := m.Get(ctx, "care", id); !a.Deleted || len(a.Item) != 0 {
+			t.Errorf("%s after a delete from another Jetstream instance: %+v, want it hidden", id, a)
+		}
+	}
+}
+
 // BenchmarkMemAlertsDeleted: the cost of a delete on a full store (5
 // queues of 1,000 alerts) of a post no alert shows (most deletes: the
 // enriched topic carries every delete, matched or not), beside the

@@ -241,6 +241,17 @@ func TestInfluence(t *testing.T) {
 	if s := influence(&post.Post{Author: post.Author{Followers: -5}}); s != 0 {
 		t.Errorf("negative followers: %.1f", s)
 	}
+	// Counts near the int64 limit, which ingest accepts (it refuses only
+	// negative ones): the weighted sum overflowed to a negative number and
+	// the score was NaN, which no JSON encoding (an alert, a dead letter)
+	// can write, so route retried the batch for ever.
+	for _, g := range []post.Engagement{{Reposts: math.MaxInt64/2 + 1}, {Likes: 1 << 62, Replies: 1 << 62}, {Quotes: 5e18},
+		{Likes: math.MaxInt64, Reposts: math.MaxInt64, Replies: math.MaxInt64, Quotes: math.MaxInt64}} {
+		q := &post.Post{Platform: "mastodon", Author: post.Author{Followers: math.MaxInt64, Verified: true}, Engagement: &g}
+		if s := influence(q); math.IsNaN(s) || s != 100 {
+			t.Errorf("influence with engagement %+v and the most followers: %v, want 100", g, s)
+		}
+	}
 }
 
 func TestClusters(t *testing.T) {

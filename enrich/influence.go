@@ -23,8 +23,12 @@ func influence(p *post.Post) float64 {
 	f := math.Max(0, float64(p.Author.Followers)) * scale
 	score := 60 * math.Min(1, math.Log10(1+f)/7)
 	if g := p.Engagement; g != nil {
-		// reposts and quotes spread a post further than likes and replies
-		inter := float64(max(0, g.Likes)+2*max(0, g.Reposts)+max(0, g.Replies)+2*max(0, g.Quotes)) * scale
+		// reposts and quotes spread a post further than likes and replies;
+		// summed as floats: counts near the int64 limit (ingest takes any
+		// count that is not negative) overflowed the integer sum to a
+		// negative one, and the score to NaN, which JSON cannot write
+		count := func(n int64) float64 { return float64(max(0, n)) }
+		inter := (count(g.Likes) + 2*count(g.Reposts) + count(g.Replies) + 2*count(g.Quotes)) * scale
 		score += 30 * math.Min(1, math.Log10(1+inter)/5)
 	}
 	if p.Author.Verified {

@@ -82,6 +82,12 @@ func (m *Matcher) Stage() func(context.Context, post.Batch) (post.Batch, error) 
 		// Items given are never modified (stream.Stage): matched posts go
 		// out as shallow copies carrying their matches.
 		for _, it := range in.Items {
+			if it.Post.Kind == post.KindVolume {
+				// Match's own output for the sink, come back: it carries
+				// no text, and would pass unmatched without a word.
+				out.Rejected = append(out.Rejected, post.Rejected{Item: it, Reason: "match: a volume record on the posts topic; volume belongs on the volume topic"})
+				continue
+			}
 			if it.Post.Kind == post.KindDelete {
 				if origin, ok := seen.check(it.Key(), it.Post.Source, false); !ok {
 					out.Rejected = append(out.Rejected, foreign(it, it.Key(), origin))

@@ -41,12 +41,12 @@ func (o *origins) check(key, source string, remember bool) (origin string, allow
 	defer o.mu.Unlock()
 	origin, ok := o.cur[key]
 	if !ok {
-		if origin, ok = o.prev[key]; ok && origin == source && remember {
+		if origin, ok = o.prev[key]; ok && post.SameSource(origin, source) && remember {
 			o.put(key, origin) // still in use: keep it into the next generation
 		}
 	}
 	if ok {
-		return origin, origin == source
+		return origin, post.SameSource(origin, source)
 	}
 	if remember {
 		s, ok := o.sources[source]

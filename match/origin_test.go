@@ -155,3 +155,64 @@ func TestOldRecordsWithoutSource(t *testing.T) {
 		t.Errorf("an old delete (no source) of an old post: %+v", out)
 	}
 }
+
+// TestStageJetstreamInstancesAreOneSource: the Bluesky connector records
+// the Jetstream instance it reads (jetstream:<endpoint>) and fails over
+// between the four public ones, which serve the same network's events. A
+// delete or an edit read from another instance than the post was is the
+// post's own source's, not a foreign one: it was dead-lettered, and a
+// deleted post stayed matched, alerted and stored. Another connector, or
+// a push tenant, still may not.
+func TestStageJetstreamInstancesAreOneSource(t *testing.T) {
+	m, err := New([]*Watchlist{{ID: "legal", Version: 1, Status: "live", Rule: "acme AND lawsuit"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	stage := m.Stage()
+	one, two := "jetstream:wss://jetstream1.us-east.bsky.network/subscribe", "jetstream:wss://jetstream2.us-west.bsky.network/subscribe"
+	p := func(kind, source, text string) *post.Item {
+		return &post.Item{Post: &post.Post{Kind: kind, Platform: "bluesky", ID: "at://did:plc:a/app.bsky.feed.post/1", Text: text, CreatedAt: time.Now(), Source: source}}
+	}
+	run := func(it *post.Item) post.Batch {
+		t.Helper()
+		out, err := stage(context.Background(), post.Batch{Items: []*post.Item{it}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+	if out := run(p("", one, "acme lawsuit now")); len(out.Items) != 1 {
+		t.Fatalf("the post: %+v", out)
+	}
+	if out := run(p(post.KindDelete, "push:rival", "")); len(out.Rejected) != 1 {
+		t.Errorf("a push tenant's delete: %+v, want it refused", out)
+	}
+	if out := run(p(post.KindEdit, two, "acme lawsuit settled")); len(out.Items) != 1 || len(out.Rejected) != 0 {
+		t.Errorf("an edit read from another Jetstream instance: %+v, want it passed on", out.Rejected)
+	}
+	if out := run(p(post.KindDelete, two, "")); len(out.Items) != 1 || len(out.Rejected) != 0 {
+		t.Errorf("a delete read from another Jetstream instance: %+v, want it passed on", out.Rejected)
+	}
+}
+
+// TestStageVolumeRecordIsADeadLetter: a volume record (match's own output
+// for the sink) that lands on the posts topic is a dead letter with the
+// reason, as the sink makes one on the enriched topic; it was dropped
+// without a word.
+func TestStageVolumeRecordIsADeadLetter(t *testing.T) {
+	m, err := New([]*Watchlist{{ID: "w", Version: 1, Status: "live", Rule: "acme"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	vol := post.CountVolume([]*post.Item{{Post: &post.Post{Platform: "x", ID: "1", Text: "acme", CreatedAt: time.Now()}}})
+	if len(vol) == 0 {
+		t.Fatal("no volume record")
+	}
+	out, err := m.Stage()(context.Background(), post.Batch{Items: vol[:1]})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(out.Items) != 0 || len(out.Rejected) != 1 || !strings.Contains(out.Rejected[0].Reason, "volume") {
+		t.Errorf("a volume record on the posts topic: passed on %d, dead letters %+v; want one dead letter naming it", len(out.Items), out.Rejected)
+	}
+}

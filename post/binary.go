@@ -623,7 +623,7 @@ func (r *reader) f64(f field, name string) float64 {
 		return 0
 	}
 	u, _ := protowire.ConsumeFixed64(r.b[f.lo:])
-	return math.Float64frombits(u)
+	return r.finite(math.Float64frombits(u), name)
 }
 
 func (r *reader) f32(f field, name string) float32 {
@@ -631,7 +631,19 @@ func (r *reader) f32(f field, name string) float32 {
 		return 0
 	}
 	u, _ := protowire.ConsumeFixed32(r.b[f.lo:])
-	return math.Float32frombits(u)
+	return float32(r.finite(float64(math.Float32frombits(u)), name))
+}
+
+// finite refuses NaN and the infinities, which JSON cannot write: an item
+// carrying one would decode here and then fail every JSON encoding later
+// (an alert, a dead letter), and its batch would be retried forever. The
+// JSON codec cannot carry them, so both codecs read the same items.
+func (r *reader) finite(v float64, name string) float64 {
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		r.err = fmt.Errorf("%s: %v is not a finite number", name, v)
+		return 0
+	}
+	return v
 }
 
 // minSeconds and maxSeconds bound a time's seconds to years 1 to 9999,
@@ -832,7 +844,7 @@ func (r *reader) enrichment(e *Enrichment, lo, hi int) {
 				}
 				for i := range e.SentimentProbs {
 					u, _ := protowire.ConsumeFixed32(r.b[f.lo+4*i:])
-					e.SentimentProbs[i] = math.Float32frombits(u)
+					e.SentimentProbs[i] = float32(r.finite(float64(math.Float32frombits(u)), "enrichment.sentiment_probs"))
 				}
 			}
 		case 7:

@@ -254,6 +254,12 @@ func TestDecodeBinaryRejects(t *testing.T) {
 		{"sentiment probs", cat(postOf(ids, created), msg(3, msg(6, []byte{1, 2, 3}))), "3 bytes, want 12"},
 		{"volume hashes", cat([]byte{1}, msg(1, cat(str(1, KindVolume), ids)), msg(5, msg(1, msg(4, []byte{1, 2, 3})))), "not a whole number"},
 		{"volume without kind", cat(postOf(ids, created), msg(5, nil)), "volume record needs kind"},
+		// JSON cannot write NaN or an infinity: an item carrying one could
+		// never be produced as an alert or a dead letter, and its batch
+		// would be retried forever.
+		{"lat NaN", postOf(ids, created, msg(14, cat(tag(1, protowire.Fixed64Type), binary.LittleEndian.AppendUint64(nil, math.Float64bits(math.NaN()))))), "geo.lat: NaN is not a finite number"},
+		{"lon +Inf", postOf(ids, created, msg(14, cat(tag(2, protowire.Fixed64Type), binary.LittleEndian.AppendUint64(nil, math.Float64bits(math.Inf(1)))))), "geo.lon: +Inf is not a finite number"},
+		{"sentiment probs NaN", cat(postOf(ids, created), msg(3, msg(6, binary.LittleEndian.AppendUint32(make([]byte, 8), math.Float32bits(float32(math.NaN())))))), "NaN is not a finite number"},
 	}
 	for _, c := range cases {
 		_, err := DecodeBinary(c.in)

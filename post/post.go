@@ -2,7 +2,10 @@
 // their versioned wire codec.
 package post
 
-import "time"
+import (
+	"strings"
+	"time"
+)
 
 // Post is the canonical form every ingestor normalises to.
 type Post struct {
@@ -227,4 +230,26 @@ type DeadLetter struct {
 	Raw      string    `json:"raw,omitempty"` // the input as received, cut to RawLimit bytes
 	RawBytes int       `json:"raw_bytes,omitempty"`
 	At       time.Time `json:"at"`
+}
+
+// jetstreamSource begins the sources of the Bluesky connector, which
+// records the Jetstream instance it read a post from ("jetstream:" and the
+// endpoint).
+const jetstreamSource = "jetstream:"
+
+// SameSource reports whether two sources (Post.Source) are one for the
+// rule that only the source that delivered a post may delete or change it.
+// They are when equal, and when both are Jetstream instances: the public
+// ones serve the same network's events and the connector fails over
+// between them (and starts at the first again after a restart), so a
+// delete read from another instance than its post is the post's own.
+func SameSource(a, b string) bool { return SourceKey(a) == SourceKey(b) }
+
+// SourceKey is what SameSource compares: the source, or "jetstream:" for
+// every Jetstream instance. Sets of (post, source) key on it.
+func SourceKey(source string) string {
+	if strings.HasPrefix(source, jetstreamSource) {
+		return jetstreamSource
+	}
+	return source
 }

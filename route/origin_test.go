@@ -43,3 +43,21 @@ func TestRetractionOnlyByTheSource(t *testing.T) {
 		t.Fatalf("a delete from the post's own source: %+v", out)
 	}
 }
+
+// TestRetractionFromAnotherJetstreamInstance: the Bluesky connector fails
+// over between Jetstream instances, and the source names the instance; a
+// delete read from another instance than its post retracts the alert.
+func TestRetractionFromAnotherJetstreamInstance(t *testing.T) {
+	p, _ := load(t, policy)
+	stage := p.Stage(time.Now)
+	a := item("acme", []string{"acme"}, "negative", "EMEA", 10)
+	a.Post.Source = "jetstream:wss://jetstream1.us-east.bsky.network/subscribe"
+	if out, err := stage(context.Background(), post.Batch{Items: []*post.Item{a}}); err != nil || len(out.Items) != 1 {
+		t.Fatalf("the alert: %v %+v", err, out)
+	}
+	del := &post.Item{Post: &post.Post{Platform: a.Post.Platform, ID: a.Post.ID, Kind: post.KindDelete, Source: "jetstream:wss://jetstream2.us-west.bsky.network/subscribe"}}
+	out, err := stage(context.Background(), post.Batch{Items: []*post.Item{del}})
+	if err != nil || len(out.Items) != 1 || !out.Items[0].Alert.Retracted {
+		t.Fatalf("a delete from another Jetstream instance: %v items %d dead letters %+v, want the alert retracted", err, len(out.Items), out.Rejected)
+	}
+}

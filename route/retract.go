@@ -170,7 +170,7 @@ func (r *recent) take(key, source string) (v *raised, ok bool, origin string) {
 		return nil, false, ""
 	}
 	v = e.Value.(*raised)
-	if v.source != source {
+	if !post.SameSource(v.source, source) {
 		return nil, false, v.source
 	}
 	r.remove(e)

@@ -41,7 +41,7 @@ func (x *Index) refuseForeign(items []*post.Item) ([]*post.Item, []post.Rejected
 		if !ok {
 			origin = x.sourceOf(key)
 		}
-		if origin == "" || origin == p.Source {
+		if origin == "" || post.SameSource(origin, p.Source) {
 			continue
 		}
 		if refused == nil {

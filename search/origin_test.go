@@ -75,3 +75,22 @@ func TestForeignChangesAreDeadLetters(t *testing.T) {
 		t.Errorf("delete of an unknown post: %v", rej)
 	}
 }
+
+// TestJetstreamInstancesAreOneSource: a delete read from another Jetstream
+// instance than its post (the connector fails over between them) applies.
+func TestJetstreamInstancesAreOneSource(t *testing.T) {
+	now := testNow
+	x := openTest(t, testConfig(t), &now)
+	it := doc{"j1", "acme refund j1", "en", "NA", "negative", time.Hour, []string{"acme"}}.item()
+	it.Post.Source = "jetstream:wss://jetstream1.us-east.bsky.network/subscribe"
+	if out, err := x.Stage()(context.Background(), post.Batch{Items: []*post.Item{it}}); err != nil || len(out.Rejected) != 0 {
+		t.Fatalf("indexing: %v %v", err, out.Rejected)
+	}
+	del := &post.Item{Post: &post.Post{Kind: post.KindDelete, Platform: "x", ID: "j1", Source: "jetstream:wss://jetstream2.us-west.bsky.network/subscribe"}}
+	if out, err := x.Stage()(context.Background(), post.Batch{Items: []*post.Item{del}}); err != nil || len(out.Rejected) != 0 {
+		t.Fatalf("a delete from another Jetstream instance: %v %v, want it applied", err, out.Rejected)
+	}
+	if r := search1(t, x, Query{Text: "refund"}); r.Total != 0 {
+		t.Errorf("the post is still found after its delete")
+	}
+}

@@ -3,7 +3,8 @@ package sink
 import (
 	"context"
 	"fmt"
-	"strings"
+
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 
 	"github.com/earshot-dev/earshot/post"
 )
@@ -30,20 +31,16 @@ func (s *Sink) refuseForeign(ctx context.Context, items, deletes []*post.Item) (
 	if len(keys) == 0 {
 		return items, deletes, nil, nil
 	}
-	rows, err := s.conn.Query(ctx, "SELECT post_key, source FROM "+s.db+".posts FINAL WHERE post_key IN ("+strings.Join(keys, ", ")+")")
-	if err != nil {
-		return nil, nil, nil, fmt.Errorf("reading the sources of changed posts: %w", err)
-	}
-	defer rows.Close()
 	stored := make(map[string]string, len(keys))
-	for rows.Next() {
+	err = s.queryKeys(ctx, "SELECT post_key, source FROM "+s.db+".posts FINAL WHERE post_key IN (", keys, ")", func(rows driver.Rows) error {
 		var key, source string
 		if err := rows.Scan(&key, &source); err != nil {
-			return nil, nil, nil, fmt.Errorf("reading the sources of changed posts: %w", err)
+			return err
 		}
 		stored[key] = source
-	}
-	if err := rows.Err(); err != nil {
+		return nil
+	})
+	if err != nil {
 		return nil, nil, nil, fmt.Errorf("reading the sources of changed posts: %w", err)
 	}
 	keep := func(list []*post.Item) []*post.Item {
@@ -51,7 +48,7 @@ func (s *Sink) refuseForeign(ctx context.Context, items, deletes []*post.Item) (
 		for _, it := range list {
 			k := it.Key()
 			origin, ok := stored[k]
-			if ok && (it.Post.Kind == post.KindEdit || it.Post.Kind == post.KindDelete) && origin != it.Post.Source {
+			if ok && (it.Post.Kind == post.KindEdit || it.Post.Kind == post.KindDelete) && !post.SameSource(origin, it.Post.Source) {
 				rejected = append(rejected, post.Rejected{Item: it, Reason: fmt.Sprintf("sink: %s of %s from source %q refused: the stored post came from %q, and only the source that delivered a post may delete or change it",
 					it.Post.Kind, k, it.Post.Source, origin)})
 				continue

@@ -48,3 +48,24 @@ func TestForeignChangesRefused(t *testing.T) {
 		t.Errorf("the post after its own source's delete: still visible")
 	}
 }
+
+// TestJetstreamInstancesAreOneSource: a delete read from another Jetstream
+// instance than its stored post (the connector fails over between them,
+// and names the instance in the source) hides the post.
+func TestJetstreamInstancesAreOneSource(t *testing.T) {
+	conn, db := openTest(t)
+	ctx := context.Background()
+	s := New(conn, db)
+	orig := enrichedItem("jet", "1", time.Date(2026, 11, 1, 10, 15, 0, 0, time.UTC))
+	orig.Post.Source = "jetstream:wss://jetstream1.us-east.bsky.network/subscribe"
+	if out, err := s.Stage()(ctx, post.Batch{Items: []*post.Item{orig}}); err != nil || len(out.Rejected) > 0 {
+		t.Fatalf("the post: %v %+v", err, out.Rejected)
+	}
+	del := &post.Item{Post: &post.Post{Kind: post.KindDelete, Platform: "x", ID: "jet", Source: "jetstream:wss://jetstream2.us-west.bsky.network/subscribe"}}
+	if out, err := s.Stage()(ctx, post.Batch{Items: []*post.Item{del}}); err != nil || len(out.Rejected) > 0 {
+		t.Fatalf("a delete from another Jetstream instance: %v %+v, want it applied", err, out.Rejected)
+	}
+	if n := queryCount(t, conn, "SELECT count() FROM "+db+".posts_dedup WHERE post_key = 'x:jet'"); n != 0 {
+		t.Errorf("the post is still visible after its delete")
+	}
+}

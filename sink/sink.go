@@ -294,31 +294,26 @@ func (s *Sink) subtractDeleted(ctx context.Context, deletes []*post.Item) error 
 	for i, it := range deletes {
 		keys[i] = quote(it.Key())
 	}
-	rows, err := s.conn.Query(ctx, "SELECT post_key, created_at, watchlist, region, sentiment_label, keywords FROM "+s.db+
-		".matches FINAL WHERE post_key IN ("+strings.Join(keys, ", ")+")")
-	if err != nil {
-		return fmt.Errorf("reading the matches of deleted posts: %w", err)
-	}
-	defer rows.Close()
 	b, err := s.conn.PrepareBatch(ctx, "INSERT INTO "+s.db+".deleted_matches (post_key, created_at, watchlist, region, sentiment_label, keywords)")
 	if err != nil {
 		return fmt.Errorf("preparing deleted_matches insert: %w", err)
 	}
 	defer b.Abort()
 	n := 0
-	for rows.Next() {
+	err = s.queryKeys(ctx, "SELECT post_key, created_at, watchlist, region, sentiment_label, keywords FROM "+s.db+".matches FINAL WHERE post_key IN (", keys, ")", func(rows driver.Rows) error {
 		var key, watchlist, region, label string
 		var created time.Time
 		var keywords []string
 		if err := rows.Scan(&key, &created, &watchlist, &region, &label, &keywords); err != nil {
-			return fmt.Errorf("reading the matches of deleted posts: %w", err)
+			return err
 		}
 		if err := b.Append(key, created, watchlist, region, label, keywords); err != nil {
 			return fmt.Errorf("appending deleted match %s: %w", key, err)
 		}
 		n++
-	}
-	if err := rows.Err(); err != nil {
+		return nil
+	})
+	if err != nil {
 		return fmt.Errorf("reading the matches of deleted posts: %w", err)
 	}
 	if n == 0 {
@@ -737,30 +732,79 @@ func (s *Sink) storedAlerts(ctx context.Context, items []*post.Item) (map[string
 	if len(keys) == 0 {
 		return out, nil
 	}
-	q := "SELECT queue, alert_id, created_at, inserted_at, team, priority, rule, watchlists, region, incident, incident_size, spike, retracted, handed_off_from, unstaffed, due_at, market FROM " +
-		s.db + ".alerts FINAL WHERE (queue, alert_id) IN (" + strings.Join(keys, ", ") + ")"
-	rows, err := s.conn.Query(ctx, q)
-	if err != nil {
-		return nil, fmt.Errorf("reading the stored versions of alerts: %w", err)
-	}
-	defer rows.Close()
-	for rows.Next() {
+	head := "SELECT queue, alert_id, created_at, inserted_at, team, priority, rule, watchlists, region, incident, incident_size, spike, retracted, handed_off_from, unstaffed, due_at, market FROM " +
+		s.db + ".alerts FINAL WHERE (queue, alert_id) IN ("
+	err := s.queryKeys(ctx, head, keys, ")", func(rows driver.Rows) error {
 		var queue, id string
 		var a storedAlert
 		if err := rows.Scan(&queue, &id, &a.createdAt, &a.insertedAt, &a.team, &a.priority, &a.rule, &a.watchlists, &a.region, &a.incident, &a.incidentSize,
 			&a.spike, &a.retracted, &a.handedOffFrom, &a.unstaffed, &a.dueAt, &a.market); err != nil {
-			return nil, fmt.Errorf("reading the stored versions of alerts: %w", err)
+			return err
 		}
 		a.createdAt, a.insertedAt, a.dueAt = a.createdAt.UTC(), a.insertedAt.UTC(), a.dueAt.UTC()
 		out[queue+"\x00"+id] = a
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("reading the stored versions of alerts: %w", err)
 	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // quote makes s a ClickHouse string literal. 18.16 has no server-side
 // parameters, so the few values the sink puts in a query are quoted here.
 func quote(s string) string {
 	return "'" + strings.NewReplacer(`\`, `\\`, `'`, `\'`).Replace(s) + "'"
+}
+
+// maxKeysText bounds the quoted keys one query carries in an IN list. The
+// server refuses a query longer than max_query_size (256 KiB by default),
+// and a refused query is an error the runner retries for ever: a batch of
+// long keys (600 deletes of 500-byte ids; 10,000 alerts at 50 bytes a key)
+// stalled the sink. Half the default leaves room for the rest of the query.
+const maxKeysText = 128 << 10
+
+// keyChunks splits quoted keys into lists joined with ", " of at most
+// limit bytes each (a key longer than limit goes alone: ids are bounded by
+// ingest, far below it).
+func keyChunks(keys []string, limit int) []string {
+	var chunks []string
+	for len(keys) > 0 {
+		n, size := 1, len(keys[0])
+		for n < len(keys) && size+2+len(keys[n]) <= limit {
+			size += 2 + len(keys[n])
+			n++
+		}
+		chunks = append(chunks, strings.Join(keys[:n], ", "))
+		keys = keys[n:]
+	}
+	return chunks
+}
+
+// queryKeys runs the query head + list + tail once per chunk of keys (see
+// keyChunks), list being the chunk's quoted keys, and calls scan for each
+// row of every answer.
+func (s *Sink) queryKeys(ctx context.Context, head string, keys []string, tail string, scan func(driver.Rows) error) error {
+	for _, list := range keyChunks(keys, maxKeysText) {
+		if err := s.queryRows(ctx, head+list+tail, scan); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (s *Sink) queryRows(ctx context.Context, q string, scan func(driver.Rows) error) error {
+	rows, err := s.conn.Query(ctx, q)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		if err := scan(rows); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
 }
 
 func nonNil(s []string) []string {

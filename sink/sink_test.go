@@ -2,6 +2,7 @@ package sink
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -98,5 +99,19 @@ func TestCompressionConfig(t *testing.T) {
 		if conn != nil {
 			conn.Close()
 		}
+	}
+}
+
+// keyChunks keeps every key, in order, in lists of at most the limit
+// (a key over it alone).
+func TestKeyChunks(t *testing.T) {
+	keys := []string{"'a'", "'bb'", "'ccc'", "'" + strings.Repeat("d", 20) + "'", "'e'"}
+	got := keyChunks(keys, 12)
+	want := []string{"'a', 'bb'", "'ccc'", "'" + strings.Repeat("d", 20) + "'", "'e'"}
+	if !slices.Equal(got, want) {
+		t.Errorf("keyChunks = %q, want %q", got, want)
+	}
+	if got := keyChunks(nil, 12); len(got) != 0 {
+		t.Errorf("no keys: %q", got)
 	}
 }

@@ -2,12 +2,15 @@ package stream
 
 import (
 	"bytes"
+	"context"
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"math"
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/earshot-dev/earshot/post"
 )
@@ -107,5 +110,52 @@ func TestProducerBinaryTooLarge(t *testing.T) {
 	var tl *TooLargeError
 	if !errors.As(err, &tl) || len(tl.Records) != 1 || tl.Records[0].Index != 1 || !strings.HasPrefix(tl.Records[0].Head, `{"v":1,`) || tl.Records[0].Size < 100<<10 {
 		t.Fatalf("%v %+v", err, tl)
+	}
+}
+
+// encodeOnly is a Producer that encodes what it is given as Kafka's
+// producer does, and writes nothing.
+type encodeOnly struct{ p *kafkaProducer }
+
+func (e encodeOnly) Produce(_ context.Context, outs []Out) error {
+	_, err := e.p.encode(outs)
+	return err
+}
+func (e encodeOnly) Close() error { return nil }
+
+// TestProducerUnencodableIsADeadLetter: an item JSON cannot write (a
+// number that is NaN, a time past year 9999: a stage's bug, or a poison
+// record's) used to fail every produce of its batch, which the runner
+// retried for ever. It is a dead letter with the reason, without the item,
+// and the rest of the batch goes on; so is a dead letter whose item
+// cannot be written.
+func TestProducerUnencodableIsADeadLetter(t *testing.T) {
+	p := testProducer(500, 1<<20, 1<<20, map[string]int{"matched": 2})
+	nan := testItem("nan", "acme")
+	nan.Post.Geo = &post.Geo{Lat: math.NaN()}
+	late := testItem("late", "acme")
+	late.Alert = &post.Alert{ID: "a1", Queue: "care", DueAt: time.Date(9999, 12, 31, 23, 0, 0, 0, time.UTC).Add(2 * time.Hour)}
+	ok := testItem("ok", "acme")
+	outs := []Out{
+		{Topic: "alerts.care", Key: late.Key(), Item: late},
+		{Topic: "matched", Key: ok.Key(), Item: ok},
+		{Topic: "dead", Dead: &post.DeadLetter{Stage: "route", Reason: "refused", Item: nan}},
+	}
+	p.binary = false // the JSON codec on the batched topic too
+	outs = append(outs, Out{Topic: "matched", Key: nan.Key(), Item: nan})
+	if err := produce(context.Background(), encodeOnly{p}, "route", "dead", outs); err != nil {
+		t.Fatalf("produce: %v, want the unencodable items dead-lettered and the rest written", err)
+	}
+	if outs[1].Item != ok {
+		t.Errorf("the encodable item was replaced: %+v", outs[1])
+	}
+	for _, i := range []int{0, 3} {
+		d := outs[i].Dead
+		if outs[i].Topic != "dead" || d == nil || d.Item != nil || !strings.Contains(d.Reason, "cannot be encoded") || d.Key != outs[i].Key {
+			t.Errorf("out %d: %+v, want a dead letter saying it cannot be encoded", i, outs[i])
+		}
+	}
+	if d := outs[2].Dead; d == nil || d.Item != nil || !strings.Contains(d.Reason, "refused (its item left out: it cannot be encoded") {
+		t.Errorf("the dead letter of an unencodable item: %+v", d)
 	}
 }

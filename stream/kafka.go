@@ -448,7 +448,7 @@ func (k *Kafka) topicsServed(ctx context.Context, topics []string) (visible bool
 func (k *Kafka) Consumer(group, topic string) (Consumer, error) {
 	r := kafka.NewReader(k.readerConfig(group, topic))
 	k.requests.addReader(r)
-	return &kafkaConsumer{r: r, client: k.client, group: group, topic: topic, dead: topic == k.deadTopic, idle: k.cfg.FetchIdle, pace: k.cfg.BatchInterval, requests: &k.requests, syncCommit: k.cfg.CommitInterval == 0}, nil
+	return &kafkaConsumer{r: r, client: k.client, group: group, topic: topic, dead: topic == k.deadTopic, idle: k.cfg.FetchIdle, pace: k.cfg.BatchInterval, maxBytes: fetchBytes, requests: &k.requests, syncCommit: k.cfg.CommitInterval == 0}, nil
 }
 
 // fetchWait is how long a fetch waits for records. kafka-go gives up on a
@@ -543,6 +543,9 @@ type kafkaConsumer struct {
 	dead   bool
 	idle   time.Duration // fetch_idle
 	pace   time.Duration // batch_interval
+	// maxBytes bounds a batch's record bytes (fetchBytes): a fetch stops
+	// gathering once they pass it.
+	maxBytes int
 	// prev is when the last batch's first record came, and prevFull
 	// whether it was full; only Fetch, called by one goroutine, uses them.
 	prev     time.Time
@@ -558,6 +561,14 @@ type kafkaConsumer struct {
 	closed bool
 }
 
+// fetchBytes bounds the bytes of the records one batch gathers, beside
+// its count: posts may be up to ingest.max_post_bytes (1 MiB) each, and a
+// batch of the sink's 10,000 such records, which a backlog after an
+// outage fills at once, held 10 GB and ran the process out of memory on
+// every restart at the same offsets. Posts of usual sizes (hundreds of
+// bytes) fill a batch's count long before it.
+const fetchBytes = 64 << 20
+
 func (c *kafkaConsumer) Fetch(ctx context.Context, limit int, linger time.Duration) ([]Delivery, error) {
 	m, err := c.r.FetchMessage(ctx)
 	if err != nil {
@@ -568,10 +579,11 @@ func (c *kafkaConsumer) Fetch(ctx context.Context, limit int, linger time.Durati
 	// limit: the watermark commits a record's offset once the batch holding
 	// it is done, which must then be all of its items.
 	ds := c.decode(nil, m)
+	size := len(m.Key) + len(m.Value)
 	if limit > 1 && linger > 0 {
 		deadline := start.Add(linger)
 		hold := paceUntil(c.prev, c.prevFull, start, c.pace)
-		for len(ds) < limit {
+		for len(ds) < limit && (c.maxBytes <= 0 || size < c.maxBytes) {
 			// Records come in bursts (a fetch's worth, a producer's batch):
 			// a pause of fetch_idle ends the batch before linger does, so
 			// that at moderate rates every hop does not wait out linger;
@@ -590,9 +602,10 @@ func (c *kafkaConsumer) Fetch(ctx context.Context, limit int, linger time.Durati
 				break // linger over, a pause, or ctx done: return what we have
 			}
 			ds = c.decode(ds, m)
+			size += len(m.Key) + len(m.Value)
 		}
 	}
-	c.prev, c.prevFull = start, len(ds) >= limit
+	c.prev, c.prevFull = start, len(ds) >= limit || c.maxBytes > 0 && size >= c.maxBytes
 	return ds, nil
 }
 
@@ -857,8 +870,8 @@ func (p *kafkaProducer) Produce(ctx context.Context, outs []Out) error {
 
 // encode returns the wire form of each of outs: dead letters and the
 // items of topics other programs read in JSON, the items of batched topics
-// in the configured codec. Items too large for a record are an error
-// listing them all.
+// in the configured codec. Items too large for a record, or that cannot be
+// encoded, are an error listing them all.
 func (p *kafkaProducer) encode(outs []Out) ([][]byte, error) {
 	enc := make([][]byte, len(outs))
 	var (
@@ -890,7 +903,12 @@ func (p *kafkaProducer) encode(outs []Out) ([][]byte, error) {
 			b, err = post.Encode(nil, o.Item)
 		}
 		if err != nil {
-			return nil, err
+			// Retrying cannot help: a dead letter, as for a record too large.
+			if big == nil {
+				big = &TooLargeError{Limit: p.max}
+			}
+			big.Records = append(big.Records, TooLarge{Index: i, Err: err})
+			continue
 		}
 		if p.isBinary(o) {
 			binItems++

@@ -77,22 +77,29 @@ type Transport interface {
 }
 
 // TooLargeError lists the records of a Produce call that are over the
-// transport's size limit. Retrying cannot help them: the runners turn them
-// into dead letters and produce the rest.
+// transport's size limit, or that cannot be encoded at all. Retrying cannot
+// help them: the runners turn them into dead letters and produce the rest.
 type TooLargeError struct {
 	Limit   int // transport.kafka.max_message_bytes
 	Records []TooLarge
 }
 
-// TooLarge is one record over the limit.
+// TooLarge is one record over the limit, or one that cannot be encoded.
 type TooLarge struct {
 	Index int    // into the outs given to Produce
 	Size  int    // its encoded bytes, key included
 	Head  string // the start of its encoding, for the dead letter
+	// Err is why the record cannot be encoded (JSON cannot write a NaN, or
+	// a time past year 9999); nil when it is only too large.
+	Err error
 }
 
 func (e *TooLargeError) Error() string {
-	return fmt.Sprintf("%d records over max_message_bytes %d, the first of %d bytes", len(e.Records), e.Limit, e.Records[0].Size)
+	r := e.Records[0]
+	if r.Err != nil {
+		return fmt.Sprintf("%d records over max_message_bytes %d or not encodable, the first: %v", len(e.Records), e.Limit, r.Err)
+	}
+	return fmt.Sprintf("%d records over max_message_bytes %d, the first of %d bytes", len(e.Records), e.Limit, r.Size)
 }
 
 // produce writes outs. Records the producer refuses as too large are
@@ -115,11 +122,18 @@ func produce(ctx context.Context, p Producer, stage, deadTopic string, outs []Ou
 func tooLarge(stage, deadTopic string, o Out, r TooLarge, limit int) Out {
 	if o.Dead != nil {
 		d := *o.Dead
-		d.Reason += fmt.Sprintf(" (its item left out: with it the dead letter was %d bytes, over transport.kafka.max_message_bytes %d)", r.Size, limit)
+		if r.Err != nil {
+			d.Reason += fmt.Sprintf(" (its item left out: it cannot be encoded: %v)", r.Err)
+		} else {
+			d.Reason += fmt.Sprintf(" (its item left out: with it the dead letter was %d bytes, over transport.kafka.max_message_bytes %d)", r.Size, limit)
+		}
 		d.Item = nil
 		return Out{Topic: o.Topic, Key: o.Key, Dead: &d, Origin: o.Origin}
 	}
 	reason := fmt.Sprintf("record of %d bytes for %s is over transport.kafka.max_message_bytes %d", r.Size, o.Topic, limit)
+	if r.Err != nil {
+		reason = fmt.Sprintf("record for %s cannot be encoded: %v", o.Topic, r.Err)
+	}
 	d := &post.DeadLetter{Stage: stage, Reason: reason, Key: o.Key, Raw: r.Head, RawBytes: r.Size, At: time.Now().UTC()}
 	return Out{Topic: deadTopic, Key: o.Key, Dead: d, Origin: o.Origin}
 }
