@@ -76,7 +76,7 @@ func (x *Index) normalize(q Query) (Query, error) {
 	if q.From < 0 {
 		errs = append(errs, bad("from %d: want 0 or more", q.From))
 	} else if q.From > x.cfg.MaxHits-q.Size { // not From+Size: that overflows, and bleve panics on the negative in a goroutine of its own
-		errs = append(errs, bad("from %d + size %d reaches past hit %d, the deepest a query may page: narrow the query", q.From, q.Size, x.cfg.MaxHits))
+		errs = append(errs, bad("from %d + size %d reaches past hit %d, the deepest a query may page (search.max_hits): narrow the query", q.From, q.Size, x.cfg.MaxHits))
 	}
 	if !q.Since.IsZero() && !q.Until.IsZero() && !q.Since.Before(q.Until) {
 		errs = append(errs, bad("since %s is not before until %s", q.Since.Format(time.RFC3339), q.Until.Format(time.RFC3339)))
