@@ -22,7 +22,7 @@ type Config struct {
 	// gigabytes. The full text stays in ClickHouse.
 	MaxTextBytes int `yaml:"max_text_bytes"`
 	// MaxPatternWords bounds the distinct words the patterns of a query
-	// (wildcards, /regexps/) may match in one day's shard, each text field
+	// (wildcards, /regexps/, fuzzy word~N) may match in one day's shard, each text field
 	// counted: every word matched holds a term reader of some kilobytes
 	// while the day is searched (/.*/ over 30,000 words held about 85 MB).
 	// A query over it is a bad query that says so; 0: no limit.

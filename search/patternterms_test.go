@@ -63,6 +63,20 @@ func TestPatternTermsBounded(t *testing.T) {
 			t.Errorf("%s: %v; want a bad query naming search.max_pattern_words (1000)", q, err)
 		}
 	}
+	// A fuzzy term counts the words within its edits: zqa~2 is within two
+	// edits of every zq word of two letters more (676), zqa~1 of about 80.
+	c5 := testConfig(t)
+	c5.MaxPatternWords = 300
+	x5 := wordsIndex(t, c5, 3000, 1)
+	for _, q := range []string{"zqa~2", "text:zqa~2", "refund -zqa~2"} {
+		_, err := x5.Search(context.Background(), Query{Text: q})
+		if !errors.Is(err, ErrBadQuery) || !strings.Contains(err.Error(), "zqa~2 match more than 300 words") {
+			t.Errorf("%s: %v; want a bad query naming search.max_pattern_words (300)", q, err)
+		}
+	}
+	if r := search1(t, x5, Query{Text: "zqa~1 refund~1"}); r.Total == 0 {
+		t.Error("zqa~1 refund~1: no hits")
+	}
 	// 26 words start zqa: under the limit, on every day.
 	if r := search1(t, x, Query{Text: "zqa*"}); r.Total == 0 || r.Partial {
 		t.Errorf("zqa*: %d hits, partial %v", r.Total, r.Partial)

@@ -18,6 +18,10 @@ type wordPattern struct {
 	what  string // as the query wrote it, for the error
 	field string
 	re    string // unanchored, as bleve's RegexpQuery and WildcardQuery pass it on
+	// A fuzzy term (word~2) instead: the words within edits of fuzzy
+	// that begin with prefix.
+	fuzzy, prefix string
+	edits         int
 }
 
 // wildcardRegexp is the regular expression bleve's WildcardQuery runs for
@@ -53,11 +57,17 @@ func shardWords(s bleve.Index, ps []wordPattern, limit int) (n int, err error) {
 	}
 	defer r.Close()
 	rr, ok := r.(index.IndexReaderRegexp)
-	if !ok {
+	fr, fok := r.(index.IndexReaderFuzzy)
+	if !ok || !fok {
 		return 0, nil
 	}
 	for _, p := range ps {
-		d, err := rr.FieldDictRegexp(p.field, p.re)
+		var d index.FieldDict
+		if p.edits > 0 {
+			d, err = fr.FieldDictFuzzy(p.field, p.fuzzy, p.edits, p.prefix)
+		} else {
+			d, err = rr.FieldDictRegexp(p.field, p.re)
+		}
 		if err != nil {
 			return 0, bad("pattern %s: %v", p.what, err)
 		}

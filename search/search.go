@@ -176,6 +176,33 @@ func (r *rewriter) words(what, re string, fields ...string) {
 	}
 }
 
+// fuzzyWords notes the fuzzy terms text~edits asks of fields: each word
+// the field's analyzer makes of text, within edits of the words of the
+// dictionary that begin with its first prefix bytes (as bleve's fuzzy
+// searcher cuts it). Nothing without edits.
+func (r *rewriter) fuzzyWords(text string, edits, prefix int, fields ...string) {
+	if edits <= 0 {
+		return
+	}
+	for _, f := range fields {
+		ts, err := r.x.mapping.AnalyzeText(r.x.mapping.AnalyzerNameForPath(f), []byte(text))
+		if err != nil {
+			continue
+		}
+		for _, t := range ts {
+			term := string(t.Term)
+			cut := term
+			for i := range term {
+				if i >= prefix {
+					cut = term[:i]
+					break
+				}
+			}
+			r.marks.words = append(r.marks.words, wordPattern{what: fmt.Sprintf("%s~%d", text, edits), field: f, fuzzy: term, edits: edits, prefix: cut})
+		}
+	}
+}
+
 // unseen reports whether t is the watchlist field of a scoped caller,
 // whose clauses must match only the watchlists the caller sees.
 func (r *rewriter) unseen(t *tag) bool { return t == &tagWatchlist && len(r.seen) > 0 }
@@ -305,11 +332,13 @@ func (r *rewriter) rewrite(q query.Query, neg bool) (query.Query, error) {
 		}
 		if t != nil {
 			q.FieldVal, q.Match = t.field, t.term(q.Match)
+			r.fuzzyWords(q.Match, q.Fuzziness, q.Prefix, t.field)
 			return q, nil
 		}
 		if !neg && q.Fuzziness == 0 {
 			r.mark(q.Match)
 		}
+		r.fuzzyWords(q.Match, q.Fuzziness, q.Prefix, r.textFields()...)
 		return expand(r.textFields(), func(f string) *query.MatchQuery { c := *q; c.FieldVal = f; return &c }), nil
 	case *query.MatchPhraseQuery:
 		if err := fuzzy(q.MatchPhrase, q.Fuzziness); err != nil {
@@ -329,11 +358,13 @@ func (r *rewriter) rewrite(q query.Query, neg bool) (query.Query, error) {
 		}
 		if t != nil {
 			q.FieldVal, q.MatchPhrase = t.field, t.term(q.MatchPhrase)
+			r.fuzzyWords(q.MatchPhrase, q.Fuzziness, 0, t.field)
 			return q, nil
 		}
 		if !neg && q.Fuzziness == 0 {
 			r.mark(q.MatchPhrase)
 		}
+		r.fuzzyWords(q.MatchPhrase, q.Fuzziness, 0, r.textFields()...)
 		return expand(r.textFields(), func(f string) *query.MatchPhraseQuery { c := *q; c.FieldVal = f; return &c }), nil
 	case *query.WildcardQuery:
 		t, err := r.field(q.FieldVal)
