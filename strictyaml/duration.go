@@ -25,13 +25,19 @@ func bareDurations(data []byte, v any) (zeroed []byte, unitless map[int]string) 
 		return data, nil // most files (watchlists) hold no duration: not parsed twice
 	}
 	var zeros []int // byte offsets of the 0s
+	var lines []int // offset of each line, when a 0 is found
 	walk("", &doc, reflect.TypeOf(v), func(key string, n *yaml.Node, t reflect.Type) {
 		if t != durationType || n.Kind != yaml.ScalarNode || n.Style != 0 {
 			return
 		}
 		switch tag := n.ShortTag(); {
-		case n.Value == "0" && tag == "!!int" && bareZeroAt(data, offset(data, n.Line, n.Column)):
-			zeros = append(zeros, offset(data, n.Line, n.Column))
+		case n.Value == "0" && tag == "!!int":
+			if lines == nil {
+				lines = lineStarts(data)
+			}
+			if at := offset(data, lines, n.Line, n.Column); bareZeroAt(data, at) {
+				zeros = append(zeros, at)
+			}
 		case tag == "!!int" || tag == "!!float":
 			if unitless == nil {
 				unitless = map[int]string{}
@@ -75,19 +81,27 @@ func holdsDuration(t reflect.Type, seen map[reflect.Type]bool) bool {
 	return t == durationType
 }
 
-// offset is the byte offset of 1-based line and column (in characters, as
-// the YAML parser counts them), or -1. Lines are counted at \n only; the
-// parser also breaks lines at a lone \r and a few Unicode breaks, so a
-// caller checks what it finds at the offset.
-func offset(data []byte, line, col int) int {
-	at := 0
-	for range line - 1 {
-		i := bytes.IndexByte(data[at:], '\n')
-		if i < 0 {
-			return -1
+// lineStarts are the offsets at which data's lines begin, counted at \n
+// only; the parser also breaks lines at a lone \r and a few Unicode breaks,
+// so a caller of offset checks what it finds there.
+func lineStarts(data []byte) []int {
+	starts := []int{0}
+	for i, c := range data {
+		if c == '\n' {
+			starts = append(starts, i+1)
 		}
-		at += i + 1
 	}
+	return starts
+}
+
+// offset is the byte offset of 1-based line and column (in characters, as
+// the YAML parser counts them) in data, whose lines begin at lines; -1
+// when there is no such place.
+func offset(data []byte, lines []int, line, col int) int {
+	if line < 1 || line > len(lines) {
+		return -1
+	}
+	at := lines[line-1]
 	for range col - 1 {
 		if at >= len(data) || data[at] == '\n' {
 			return -1

@@ -69,3 +69,21 @@ func TestBareZeroDuration(t *testing.T) {
 		}
 	}
 }
+
+// TestManyBareZerosAreLinear: a file at the size limit made of bare-zero
+// durations decodes in about the time of one parse, not one pass over the
+// file per zero.
+func TestManyBareZerosAreLinear(t *testing.T) {
+	var c struct {
+		List []time.Duration `yaml:"list"`
+	}
+	n := (MaxFileBytes - 10) / len("- 0\n")
+	data := []byte("list:\n" + strings.Repeat("- 0\n", n))
+	start := time.Now()
+	if err := Decode("c.yaml", data, &c); err != nil || len(c.List) != n {
+		t.Fatalf("%v, %d durations", err, len(c.List))
+	}
+	if d := time.Since(start); d > 30*time.Second {
+		t.Errorf("%d bare zeros took %v", n, d)
+	}
+}
