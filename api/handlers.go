@@ -699,8 +699,11 @@ func (s *Server) search(c *call) error {
 	if q.Until, err = searchTime("until", body.Until, s.now()); err != nil {
 		return err
 	}
-	if q.Size < 0 || q.Size > 200 || q.From < 0 || q.From > 10_000 || len(q.Text) > 4096 {
-		return errorf(http.StatusBadRequest, CodeBadRequest, "size 0 to 200, from 0 to 10000 and q of at most 4096 bytes, please")
+	// How deep a query may page (from + size) is search.max_hits, which the
+	// index checks: the API does not repeat it with a number of its own.
+	if q.Size < 0 || q.Size > search.MaxSize || q.From < 0 || len(q.Text) > search.MaxText {
+		return errorf(http.StatusBadRequest, CodeBadRequest, "size %d, from %d, q of %d bytes: want size 0 to %d, from 0 or more (from + size at most search.max_hits) and q of at most %d bytes",
+			q.Size, q.From, len(q.Text), search.MaxSize, search.MaxText)
 	}
 	scope, any := s.searchScope(c.id)
 	if !any {

@@ -16,11 +16,26 @@ import (
 )
 
 // Migrate creates or upgrades the ClickHouse schema of cfg (with
-// sink.cluster and sink.retention) and says on w what it applied.
-func Migrate(cfg Config, w io.Writer, log *slog.Logger) error {
-	applied, err := migrate(cfg, log)
+// sink.cluster and sink.retention) and says on w what it applied. It stops
+// when ctx ends, or after timeout in all when that is above 0. With 0 it
+// has no limit of its own: each statement has one (an hour for a backfill,
+// the connection's read timeout for the rest), and a backfill over a big
+// database may need many minutes (docs/storage.md).
+func Migrate(ctx context.Context, cfg Config, w io.Writer, log *slog.Logger, timeout time.Duration) error {
+	if timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, timeout)
+		defer cancel()
+	}
+	applied, err := migrate(ctx, cfg, log)
 	switch {
 	case err != nil:
+		if len(applied) > 0 {
+			fmt.Fprintf(w, "applied migrations %v to %s before stopping\n", applied, cfg.Sink.Database)
+		}
+		if timeout > 0 && errors.Is(ctx.Err(), context.DeadlineExceeded) {
+			return fmt.Errorf("stopped after --timeout %v (the migrations finished before it are recorded; run again with a longer --timeout, or 0 for none): %w", timeout, err)
+		}
 		return err
 	case len(applied) == 0:
 		fmt.Fprintf(w, "schema of %s is up to date (version %d)\n", cfg.Sink.Database, sink.SchemaVersion())
@@ -30,7 +45,7 @@ func Migrate(cfg Config, w io.Writer, log *slog.Logger) error {
 	return nil
 }
 
-func migrate(cfg Config, log *slog.Logger) ([]int, error) {
+func migrate(ctx context.Context, cfg Config, log *slog.Logger) ([]int, error) {
 	if !cfg.Sink.Enabled {
 		return nil, ConfigError(errors.New("sink.enabled is false; there is no ClickHouse to migrate"))
 	}
@@ -42,8 +57,6 @@ func migrate(cfg Config, log *slog.Logger) ([]int, error) {
 		return nil, err
 	}
 	defer conn.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
 	return cfg.Sink.Schema().Migrate(ctx, conn, log)
 }
 

@@ -8,8 +8,11 @@ import (
 )
 
 // recentCapacity bounds the alerts a route process remembers for
-// retraction: about 100 bytes each, so 200,000 are some 20 MB. It bounds
-// the incidents' posts too (members), about as much again at most.
+// retraction, and the incidents' posts (members) besides. Measured with
+// Bluesky's 80-byte post keys (BenchmarkRecentAtLimits): about 355 bytes
+// an alert with one copy (the key, two hex ids, the list element, the map
+// entry), so 200,000 hold 71 MB; 200,000 incident posts of 50,000
+// incidents 84 MB; both at once, the most, 118 MB. Longer keys cost more.
 const recentCapacity = 200_000
 
 // recent remembers the latest alerts by post key, least recently raised

@@ -21,6 +21,12 @@ type Config struct {
 	// number of distinct words; a post of a megabyte of distinct words took
 	// gigabytes. The full text stays in ClickHouse.
 	MaxTextBytes int `yaml:"max_text_bytes"`
+	// MaxPatternWords bounds the distinct words the patterns of a query
+	// (wildcards, /regexps/, fuzzy word~N) may match in one day's shard, each text field
+	// counted: every word matched holds a term reader of some kilobytes
+	// while the day is searched (/.*/ over 30,000 words held about 85 MB).
+	// A query over it is a bad query that says so; 0: no limit.
+	MaxPatternWords int `yaml:"max_pattern_words"`
 }
 
 // Bounds of max_text_bytes.
@@ -41,6 +47,9 @@ func DefaultConfig() Config {
 		HitBudget: 1_000_000,
 		// MaxTextBytes: 32 KiB holds any real post (a long X post is 25,000 characters).
 		MaxTextBytes: 32 << 10,
+		// MaxPatternWords: refund* matches a few dozen words a day; at
+		// about 3 KB a word, 10,000 hold some 30 MB a day searched.
+		MaxPatternWords: 10_000,
 	}
 }
 
@@ -72,6 +81,9 @@ func (c Config) Validate() error {
 	}
 	if c.MaxTextBytes < MinTextBytes || c.MaxTextBytes > MaxTextBytesHigh {
 		errs = append(errs, fmt.Errorf("search.max_text_bytes: %d, want %d to %d", c.MaxTextBytes, MinTextBytes, MaxTextBytesHigh))
+	}
+	if c.MaxPatternWords < 0 || c.MaxPatternWords > 10_000_000 {
+		errs = append(errs, fmt.Errorf("search.max_pattern_words: %d, want 0 (no limit) to 10000000", c.MaxPatternWords))
 	}
 	if c.HitBudget < 0 || c.HitBudget > 1_000_000_000 {
 		errs = append(errs, fmt.Errorf("search.hit_budget: %d, want 0 (search every day) to 1000000000", c.HitBudget))

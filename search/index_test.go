@@ -269,6 +269,9 @@ func TestConfigValidate(t *testing.T) {
 			c.Retention, c.BatchSize, c.Linger, c.MaxFuture, c.MaxHits, c.HitBudget = time.Hour, 0, -1, -1, 0, -1
 		}, []string{"search.retention", "search.batch_size", "search.linger", "search.max_future", "search.max_hits", "search.hit_budget"}},
 		{"a year", func(c *Config) { c.Retention = 365 * 24 * time.Hour }, []string{"search.retention"}},
+		{"pattern words below 0", func(c *Config) { c.MaxPatternWords = -1 }, []string{"search.max_pattern_words"}},
+		{"pattern words 1e12", func(c *Config) { c.MaxPatternWords = 1e12 }, []string{"search.max_pattern_words"}},
+		{"no pattern word limit", func(c *Config) { c.MaxPatternWords = 0 }, nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c := DefaultConfig()

@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/blevesearch/bleve/v2"
-	"github.com/blevesearch/bleve/v2/search"
 	"github.com/blevesearch/bleve/v2/search/query"
 	index "github.com/blevesearch/bleve_index_api"
 	json "github.com/goccy/go-json"
@@ -76,7 +75,7 @@ func (x *Index) normalize(q Query) (Query, error) {
 	if q.From < 0 {
 		errs = append(errs, bad("from %d: want 0 or more", q.From))
 	} else if q.From > x.cfg.MaxHits-q.Size { // not From+Size: that overflows, and bleve panics on the negative in a goroutine of its own
-		errs = append(errs, bad("from %d + size %d reaches past hit %d, the deepest a query may page: narrow the query", q.From, q.Size, x.cfg.MaxHits))
+		errs = append(errs, bad("from %d + size %d reaches past hit %d, the deepest a query may page (search.max_hits): narrow the query", q.From, q.Size, x.cfg.MaxHits))
 	}
 	if !q.Since.IsZero() && !q.Until.IsZero() && !q.Since.Before(q.Until) {
 		errs = append(errs, bad("since %s is not before until %s", q.Since.Format(time.RFC3339), q.Until.Format(time.RFC3339)))
@@ -106,11 +105,14 @@ func (x *Index) normalize(q Query) (Query, error) {
 }
 
 // marks are what a query's text terms look like to each analyzer, for
-// highlighting: the analyzed terms, prefixes and patterns it asks for.
+// highlighting: the analyzed terms, prefixes and patterns it asks for;
+// and, for the bound on the words they match, the dictionary patterns it
+// runs.
 type marks struct {
 	terms    map[string]map[string]bool // analyzer → terms
 	prefixes []string
 	patterns []*regexp.Regexp
+	words    []wordPattern
 }
 
 // rewriter turns a parsed query string into a query over the index's
@@ -164,6 +166,41 @@ func (r *rewriter) pattern(what, re string) error {
 		return bad("pattern %s is too complex (%d steps; at most %d): use fewer or smaller repeats and ? wildcards", what, steps, maxPatternInst)
 	}
 	return nil
+}
+
+// words notes that pattern what runs as regular expression re (as bleve
+// runs it) over the dictionaries of fields.
+func (r *rewriter) words(what, re string, fields ...string) {
+	for _, f := range fields {
+		r.marks.words = append(r.marks.words, wordPattern{what: what, field: f, re: re})
+	}
+}
+
+// fuzzyWords notes the fuzzy terms text~edits asks of fields: each word
+// the field's analyzer makes of text, within edits of the words of the
+// dictionary that begin with its first prefix bytes (as bleve's fuzzy
+// searcher cuts it). Nothing without edits.
+func (r *rewriter) fuzzyWords(text string, edits, prefix int, fields ...string) {
+	if edits <= 0 {
+		return
+	}
+	for _, f := range fields {
+		ts, err := r.x.mapping.AnalyzeText(r.x.mapping.AnalyzerNameForPath(f), []byte(text))
+		if err != nil {
+			continue
+		}
+		for _, t := range ts {
+			term := string(t.Term)
+			cut := term
+			for i := range term {
+				if i >= prefix {
+					cut = term[:i]
+					break
+				}
+			}
+			r.marks.words = append(r.marks.words, wordPattern{what: fmt.Sprintf("%s~%d", text, edits), field: f, fuzzy: term, edits: edits, prefix: cut})
+		}
+	}
 }
 
 // unseen reports whether t is the watchlist field of a scoped caller,
@@ -295,11 +332,13 @@ func (r *rewriter) rewrite(q query.Query, neg bool) (query.Query, error) {
 		}
 		if t != nil {
 			q.FieldVal, q.Match = t.field, t.term(q.Match)
+			r.fuzzyWords(q.Match, q.Fuzziness, q.Prefix, t.field)
 			return q, nil
 		}
 		if !neg && q.Fuzziness == 0 {
 			r.mark(q.Match)
 		}
+		r.fuzzyWords(q.Match, q.Fuzziness, q.Prefix, r.textFields()...)
 		return expand(r.textFields(), func(f string) *query.MatchQuery { c := *q; c.FieldVal = f; return &c }), nil
 	case *query.MatchPhraseQuery:
 		if err := fuzzy(q.MatchPhrase, q.Fuzziness); err != nil {
@@ -319,11 +358,13 @@ func (r *rewriter) rewrite(q query.Query, neg bool) (query.Query, error) {
 		}
 		if t != nil {
 			q.FieldVal, q.MatchPhrase = t.field, t.term(q.MatchPhrase)
+			r.fuzzyWords(q.MatchPhrase, q.Fuzziness, 0, t.field)
 			return q, nil
 		}
 		if !neg && q.Fuzziness == 0 {
 			r.mark(q.MatchPhrase)
 		}
+		r.fuzzyWords(q.MatchPhrase, q.Fuzziness, 0, r.textFields()...)
 		return expand(r.textFields(), func(f string) *query.MatchPhraseQuery { c := *q; c.FieldVal = f; return &c }), nil
 	case *query.WildcardQuery:
 		t, err := r.field(q.FieldVal)
@@ -342,6 +383,7 @@ func (r *rewriter) rewrite(q query.Query, neg bool) (query.Query, error) {
 		}
 		if t != nil {
 			q.FieldVal, q.Wildcard = t.field, t.term(q.Wildcard)
+			r.words(q.Wildcard, wildcardRegexp(q.Wildcard), t.field)
 			return q, nil
 		}
 		q.Wildcard = strings.ToLower(q.Wildcard)
@@ -353,6 +395,7 @@ func (r *rewriter) rewrite(q query.Query, neg bool) (query.Query, error) {
 				r.marks.patterns = append(r.marks.patterns, re)
 			}
 		}
+		r.words(q.Wildcard, wildcardRegexp(q.Wildcard), r.textFields()...)
 		return expand(r.textFields(), func(f string) *query.WildcardQuery { c := *q; c.FieldVal = f; return &c }), nil
 	case *query.RegexpQuery:
 		t, err := r.field(q.FieldVal)
@@ -370,12 +413,15 @@ func (r *rewriter) rewrite(q query.Query, neg bool) (query.Query, error) {
 			return r.seenWhere(re.MatchString), nil
 		}
 		if t != nil {
+			what := "/" + q.Regexp + "/"
 			q.FieldVal, q.Regexp = t.field, regexp.QuoteMeta(t.prefix)+"(?:"+q.Regexp+")"
+			r.words(what, q.Regexp, t.field)
 			return q, nil
 		}
 		if !neg {
 			r.marks.patterns = append(r.marks.patterns, re)
 		}
+		r.words("/"+q.Regexp+"/", strings.TrimPrefix(q.Regexp, "^"), r.textFields()...)
 		return expand(r.textFields(), func(f string) *query.RegexpQuery { c := *q; c.FieldVal = f; return &c }), nil
 	case *query.NumericRangeQuery:
 		// field:5 is parsed as a term or a number; no field here is numeric.
@@ -600,7 +646,7 @@ func (x *Index) shardsIn(first, last string) ([]bleve.Index, []string) {
 // is searched at once, which overlaps more reads. It returns the merged
 // result, paged and sorted as one search over those days would be, and,
 // when it stopped before the oldest day, the oldest day it searched.
-func (x *Index) searchNewestFirst(ctx context.Context, req *bleve.SearchRequest, shards []bleve.Index, days []string) (*bleve.SearchResult, string, error) {
+func (x *Index) searchNewestFirst(ctx context.Context, req *bleve.SearchRequest, shards []bleve.Index, days []string, words []int) (*bleve.SearchResult, string, error) {
 	sub := *req
 	sub.From, sub.Size = 0, req.From+req.Size
 	budget := uint64(x.cfg.HitBudget)
@@ -611,7 +657,7 @@ func (x *Index) searchNewestFirst(ctx context.Context, req *bleve.SearchRequest,
 		if sr != nil && sr.Total*uint64(len(shards))/uint64(i) < budget {
 			end = len(shards)
 		}
-		r, err := searchAll(ctx, shards[i:end], &sub)
+		r, err := searchBounded(ctx, &sub, shards[i:end], words[i:end], x.cfg.MaxPatternWords)
 		if err != nil {
 			return nil, "", err
 		}
@@ -628,10 +674,7 @@ func (x *Index) searchNewestFirst(ctx context.Context, req *bleve.SearchRequest,
 		}
 		i = end
 	}
-	scoring, desc := req.Sort.CacheIsScore(), req.Sort.CacheDescending()
-	slices.SortStableFunc(sr.Hits, func(a, b *search.DocumentMatch) int { return req.Sort.Compare(scoring, desc, a, b) })
-	sr.Hits = sr.Hits[min(req.From, len(sr.Hits)):min(req.From+req.Size, len(sr.Hits))]
-	sr.Facets.Fixup(fieldFacet, facetTerms)
+	page(req, sr)
 	return sr, stoppedAt, nil
 }
 
@@ -720,13 +763,19 @@ func (x *Index) Search(ctx context.Context, q Query) (*Result, error) {
 		req.SortBy([]string{"-_score", "-" + fieldAt})
 	}
 	if len(shards) > 0 {
+		// Each word a pattern matches is a term reader held while its day
+		// is searched: count them first, refuse a day with too many, and
+		// search days one run at a time when together they have too many.
+		words, err := x.checkWords(shards, days, mk.words)
+		if err != nil {
+			return nil, err
+		}
 		var sr *bleve.SearchResult
-		var err error
 		if x.cfg.HitBudget > 0 && !q.Exhaustive && len(shards) > 2 {
-			sr, res.SearchedFrom, err = x.searchNewestFirst(ctx, req, shards, days)
+			sr, res.SearchedFrom, err = x.searchNewestFirst(ctx, req, shards, days, words)
 			res.Partial = res.SearchedFrom != ""
 		} else {
-			sr, err = searchAll(ctx, shards, req)
+			sr, err = searchBounded(ctx, req, shards, words, x.cfg.MaxPatternWords)
 		}
 		if err != nil {
 			x.m.errors.WithLabelValues("query").Inc()

@@ -98,6 +98,7 @@ func Decode(name string, data []byte, v any) error {
 	if len(data) > MaxFileBytes {
 		return tooLarge(name)
 	}
+	data, unitless := bareDurations(data, v)
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
 	err := dec.Decode(v)
@@ -118,6 +119,10 @@ func Decode(name string, data []byte, v any) error {
 	if errors.As(err, &te) {
 		var errs []error
 		for _, e := range te.Errors {
+			if msg, ok := unitlessError(name, e, unitless); ok {
+				errs = append(errs, errors.New(msg))
+				continue
+			}
 			errs = append(errs, errors.New(format(name, e)))
 		}
 		// The decoder went on past these: v holds the rest of the file,
@@ -185,6 +190,30 @@ func fractions(name string, data []byte, v any) []error {
 var unmarshaler = reflect.TypeFor[yaml.Unmarshaler]()
 
 func walkFractions(name, key string, n *yaml.Node, t reflect.Type, errs *[]error) {
+	walk(key, n, t, func(key string, n *yaml.Node, t reflect.Type) {
+		switch t.Kind() {
+		case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+			reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
+			var f float64
+			if n.Kind == yaml.ScalarNode && n.ShortTag() == "!!float" && n.Decode(&f) == nil && f != math.Trunc(f) {
+				*errs = append(*errs, fmt.Errorf("%s:%d: %s: %s is not a whole number", name, n.Line, key, n.Value))
+			}
+		case reflect.Float32, reflect.Float64:
+			// NaN passes every range check (each comparison is false), so a
+			// rate of .nan would be no limit at all.
+			var f float64
+			if n.Kind == yaml.ScalarNode && n.Decode(&f) == nil && math.IsNaN(f) {
+				*errs = append(*errs, fmt.Errorf("%s:%d: %s: %s is not a number", name, n.Line, key, n.Value))
+			}
+		}
+	})
+}
+
+// walk calls leaf with each node of the document n that holds a value of
+// type t that is neither a list, a map nor a struct (which it descends
+// into), with the key the value is under. It skips types that read their
+// own node (yaml.Unmarshaler) and nodes whose shape does not fit t.
+func walk(key string, n *yaml.Node, t reflect.Type, leaf func(key string, n *yaml.Node, t reflect.Type)) {
 	for t.Kind() == reflect.Pointer {
 		t = t.Elem()
 	}
@@ -198,29 +227,16 @@ func walkFractions(name, key string, n *yaml.Node, t reflect.Type, errs *[]error
 		return // the type reads its own node
 	}
 	switch t.Kind() {
-	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
-		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
-		var f float64
-		if n.Kind == yaml.ScalarNode && n.ShortTag() == "!!float" && n.Decode(&f) == nil && f != math.Trunc(f) {
-			*errs = append(*errs, fmt.Errorf("%s:%d: %s: %s is not a whole number", name, n.Line, key, n.Value))
-		}
-	case reflect.Float32, reflect.Float64:
-		// NaN passes every range check (each comparison is false), so a
-		// rate of .nan would be no limit at all.
-		var f float64
-		if n.Kind == yaml.ScalarNode && n.Decode(&f) == nil && math.IsNaN(f) {
-			*errs = append(*errs, fmt.Errorf("%s:%d: %s: %s is not a number", name, n.Line, key, n.Value))
-		}
 	case reflect.Slice, reflect.Array:
 		if n.Kind == yaml.SequenceNode {
 			for _, c := range n.Content {
-				walkFractions(name, key, c, t.Elem(), errs)
+				walk(key, c, t.Elem(), leaf)
 			}
 		}
 	case reflect.Map:
 		if n.Kind == yaml.MappingNode {
 			for i := 0; i+1 < len(n.Content); i += 2 {
-				walkFractions(name, n.Content[i].Value, n.Content[i+1], t.Elem(), errs)
+				walk(n.Content[i].Value, n.Content[i+1], t.Elem(), leaf)
 			}
 		}
 	case reflect.Struct:
@@ -228,10 +244,12 @@ func walkFractions(name, key string, n *yaml.Node, t reflect.Type, errs *[]error
 			fields := yamlFields(t)
 			for i := 0; i+1 < len(n.Content); i += 2 {
 				if ft, ok := fields[n.Content[i].Value]; ok {
-					walkFractions(name, n.Content[i].Value, n.Content[i+1], ft, errs)
+					walk(n.Content[i].Value, n.Content[i+1], ft, leaf)
 				}
 			}
 		}
+	default:
+		leaf(key, n, t)
 	}
 }
 

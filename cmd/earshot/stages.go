@@ -159,6 +159,7 @@ func apiCommand(stdout, stderr io.Writer) *cobra.Command {
 func migrateCommand(stdout, stderr io.Writer) *cobra.Command {
 	var config string
 	var print bool
+	var timeout time.Duration
 	c := &cobra.Command{Use: "migrate [--print [DATABASE]]", Short: "create or upgrade the ClickHouse schema", Args: nArgs(0, 1, "at most a DATABASE, with --print"),
 		RunE: func(_ *cobra.Command, args []string) error {
 			if print {
@@ -175,13 +176,20 @@ func migrateCommand(stdout, stderr io.Writer) *cobra.Command {
 			if len(args) > 0 {
 				return usageError("unexpected arguments %q (a DATABASE goes with --print)", args)
 			}
+			if timeout < 0 {
+				return usageError("--timeout %v: want 0 (no limit in all) or more", timeout)
+			}
 			cfg, err := pipeline.Load(config)
 			if err != nil {
 				return err
 			}
-			return pipeline.Migrate(cfg, stdout, slog.New(slog.NewTextHandler(stderr, nil)))
+			log := slog.New(slog.NewTextHandler(stderr, nil))
+			ctx, stop := pipeline.SignalContext(log)
+			defer stop()
+			return pipeline.Migrate(ctx, cfg, stdout, log, timeout)
 		}}
 	c.Flags().StringVar(&config, "config", "deploy/examples/embedded.yaml", "configuration file")
+	c.Flags().DurationVar(&timeout, "timeout", 0, "give up after this long in all (0: no limit; each backfill statement stops after an hour)")
 	c.Flags().BoolVar(&print, "print", false, "print the schema as SQL, the sink's insert column lists and the cookbook's queries, as JSON (database earshot or DATABASE), for checking against another ClickHouse version")
 	c.Flags().String("log-level", "info", "accepted for scripts")
 	return c
