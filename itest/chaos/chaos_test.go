@@ -120,7 +120,15 @@ func TestChaosEmbedded(t *testing.T) {
 // cut to ClickHouse (a local proxy), 1% poison lines; ClickHouse
 // must end with every alert of a run without faults, each once under
 // FINAL, and the dead-letter topic with every dead letter.
-func TestChaosDistributed(t *testing.T) {
+func TestChaosDistributed(t *testing.T) { chaosDistributed(t) }
+
+// TestChaosDistributedFused is TestChaosDistributed with match and enrich
+// in the ingest process (earshot ingest --with match,enrich): a SIGKILL
+// of it loses what it held in memory, which the file source's checkpoint
+// must not have passed.
+func TestChaosDistributedFused(t *testing.T) { chaosDistributed(t, "match", "enrich") }
+
+func chaosDistributed(t *testing.T, with ...string) {
 	for _, addr := range []string{"127.0.0.1:9092", "127.0.0.1:9000"} {
 		if c, err := net.DialTimeout("tcp", addr, 2*time.Second); err != nil {
 			t.Fatalf("the distributed soak needs Kafka and ClickHouse: %v (run `make up`)", err)
@@ -132,6 +140,7 @@ func TestChaosDistributed(t *testing.T) {
 	d := &Distributed{
 		Embedded: Embedded{Bin: bin, Root: root, Dir: t.TempDir(), Posts: 20_000, Rate: 1_000, Poison: 0.01, Seed: uint64(time.Now().UnixNano())},
 		Brokers:  "127.0.0.1:9092", ClickHouse: "127.0.0.1:9000", Prefix: "chaos." + id, DB: id, KillEvery: 3 * time.Second, StormEvery: 3, CutEvery: 4,
+		With: with,
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
