@@ -123,9 +123,9 @@ func TestChaosEmbedded(t *testing.T) {
 func TestChaosDistributed(t *testing.T) { chaosDistributed(t) }
 
 // TestChaosDistributedFused is TestChaosDistributed with match and enrich
-// in the ingest process (earshot ingest --with match,enrich): a SIGKILL
-// of it loses what it held in memory, which the file source's checkpoint
-// must not have passed.
+// in the ingest process (earshot ingest --with match,enrich), every kill
+// aimed at it while it reads: a SIGKILL loses what it held in memory,
+// which the file source's checkpoint must not have passed.
 func TestChaosDistributedFused(t *testing.T) { chaosDistributed(t, "match", "enrich") }
 
 func chaosDistributed(t *testing.T, with ...string) {
@@ -142,6 +142,9 @@ func chaosDistributed(t *testing.T, with ...string) {
 		Brokers:  "127.0.0.1:9092", ClickHouse: "127.0.0.1:9000", Prefix: "chaos." + id, DB: id, KillEvery: 3 * time.Second, StormEvery: 3, CutEvery: 4,
 		With: with,
 	}
+	if len(with) > 0 {
+		d.Victims = []string{"ingest"}
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	res, err := d.Run(ctx, 20*time.Second, t.Logf)
@@ -154,6 +157,9 @@ func chaosDistributed(t *testing.T, with ...string) {
 	}
 	if res.Faults < 3 || res.Rebalances < 10 || res.Cuts < 1 {
 		t.Fatalf("only %d faults and %d joins and leaves injected: %s", res.Faults, res.Rebalances, res.Line())
+	}
+	if len(with) > 0 && res.Killed["ingest"] < 2 {
+		t.Fatalf("the chain (ingest --with %v) was killed %d times while it read; want 2 or more", with, res.Killed["ingest"])
 	}
 	if !res.OK() {
 		t.Errorf("distributed chaos: %s", res.Line())

@@ -61,6 +61,9 @@ type Distributed struct {
 	// --with match,enrich) instead of their own; the kills then hit the
 	// chain, whose in-memory hand-offs a restart must read again.
 	With []string
+	// Victims, when set, are the processes the kills pick from (default:
+	// every process of the run); "ingest" alone aims every kill at a chain.
+	Victims []string
 	// DrainStall: after the faults, how long ClickHouse may gain no new
 	// alert id before the comparison is made (default 2 minutes).
 	DrainStall time.Duration
@@ -311,7 +314,11 @@ func (d *Distributed) Soak(ctx context.Context, path string, reference *Output, 
 			logf("%s: rebalance storm on %s: %d joins and leaves", time.Since(start).Round(time.Second), stage, 2*len(extra))
 			continue
 		}
-		victim := stages[rng.IntN(len(stages))]
+		victims := stages
+		if len(d.Victims) > 0 {
+			victims = d.Victims
+		}
+		victim := victims[rng.IntN(len(victims))]
 		if victim == "ingest" && ingested {
 			continue
 		}
@@ -320,6 +327,10 @@ func (d *Distributed) Soak(ctx context.Context, path string, reference *Output, 
 		<-p.done
 		res.Faults++
 		res.Runs++
+		if res.Killed == nil {
+			res.Killed = map[string]int{}
+		}
+		res.Killed[victim]++
 		logf("%s: SIGKILL %s", time.Since(start).Round(time.Second), victim)
 		time.Sleep(200 * time.Millisecond)
 		if procs[victim], err = d.start(victim, cfg); err != nil {
