@@ -21,6 +21,13 @@ func TestChainStartsAtIngestInOrder(t *testing.T) {
 			t.Errorf("Chain(%v): err %v; want ErrConfig", with, err)
 		}
 	}
+	for _, q := range []int{0, -1, MaxQueueSize + 1, 1e12} {
+		c := cfg
+		c.Transport.QueueSize = q
+		if _, err := Chain(c, []string{Match}); !errors.Is(err, ErrConfig) {
+			t.Errorf("a chain with transport.queue_size %d: err %v; want ErrConfig", q, err)
+		}
+	}
 	cfg.Transport.Kind = "memory"
 	if _, err := Chain(cfg, []string{Match}); !errors.Is(err, ErrConfig) {
 		t.Errorf("a chain in embedded mode: err %v; want ErrConfig", err)

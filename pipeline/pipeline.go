@@ -142,6 +142,10 @@ func Chain(cfg Config, with []string) ([]string, error) {
 	if len(with) == 0 || len(with) > len(Chainable) || !slices.Equal(with, Chainable[:len(with)]) {
 		return nil, ConfigError(fmt.Errorf("--with %s: want match or match,enrich, the stages after ingest in order (route's input is read by the sink and the index too, so it stays on Kafka)", strings.Join(with, ",")))
 	}
+	if q := cfg.Transport.QueueSize; q < 1 || q > MaxQueueSize {
+		// Validate checks it in embedded mode only; a chain's queues are the same.
+		return nil, ConfigError(fmt.Errorf("--with %s: transport.queue_size: %d, want 1 to %d (the chain's in-memory queues)", strings.Join(with, ","), q, MaxQueueSize))
+	}
 	return append([]string{Ingest}, with...), nil
 }
 
