@@ -1,6 +1,7 @@
 // Command distributed is the distributed-mode benchmark harness (issue 21):
-// it starts the stage processes (earshot match, enrich, route and sink, as
-// the README's "one process per stage" does) against an already running
+// it starts the stage processes (earshot match, enrich, route and sink, one
+// process per stage; with -with match,enrich only route and sink, match and
+// enrich running in the ingest process as the README does) against an already running
 // Kafka and ClickHouse, on a topic prefix and a ClickHouse database of their
 // own, drives N synthetic posts through `earshot ingest` at full speed or a
 // fixed rate, and reports:
