@@ -360,6 +360,8 @@ func (p *Pipeline) openTransport(ctx context.Context, reg prometheus.Registerer,
 			p.mem = stream.NewMemory(p.cfg.Transport.QueueSize)
 			p.tracker = stream.NewTracker()
 			p.mem.Track(p.tracker) // before any consumer exists
+			// Its hops end a batch as the Kafka ones do, not at runner.linger.
+			p.mem.Pace(p.cfg.Transport.Kafka.FetchIdle, p.cfg.Transport.Kafka.BatchInterval)
 			p.tr = stream.NewSplit(p.mem, k, p.localTopics(has)...)
 		}
 		p.closers = append(p.closers, p.tr.Close)

@@ -155,3 +155,41 @@ func TestSplitCheckpointWaitsForTheRemote(t *testing.T) {
 		t.Fatalf("checkpoint %d with %d records acknowledged; want 10 and 10", got, n)
 	}
 }
+
+// TestMemoryPacedEndsBatchWhenIdle: a chain's in-memory hop ends a batch
+// once no record came for fetch_idle, as a Kafka consumer does, instead
+// of waiting out the runner's linger; small batches still begin at most
+// every batch_interval.
+func TestMemoryPacedEndsBatchWhenIdle(t *testing.T) {
+	ctx := context.Background()
+	fetch := func(m *Memory, c Consumer, n int) (int, time.Duration) {
+		p, _ := m.Producer()
+		outs := make([]Out, n)
+		for i := range outs {
+			outs[i] = Out{Topic: "posts", Item: &post.Item{}}
+		}
+		p.Produce(ctx, outs)
+		start := time.Now()
+		ds, err := c.Fetch(ctx, 1000, 2*time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(ds), time.Since(start)
+	}
+	paced := NewMemory(100)
+	paced.Pace(time.Millisecond, 50*time.Millisecond)
+	pc, _ := paced.Consumer("match", "posts")
+	if n, took := fetch(paced, pc, 3); n != 3 || took > time.Second {
+		t.Fatalf("paced: %d records after %v; want 3 well before the 2s linger", n, took)
+	}
+	// The next small batch begins within 50 ms of the first: it is held
+	// until then, gathering what comes meanwhile.
+	if n, took := fetch(paced, pc, 2); n != 2 || took < 20*time.Millisecond || took > time.Second {
+		t.Fatalf("paced, second small batch: %d records after %v; want 2, held to about 50 ms after the first began", n, took)
+	}
+	plain := NewMemory(100) // embedded mode: linger is waited out
+	c, _ := plain.Consumer("match", "posts")
+	if n, took := fetch(plain, c, 3); n != 3 || took < time.Second {
+		t.Fatalf("unpaced: %d records after %v; want 3 after the 2s linger", n, took)
+	}
+}
