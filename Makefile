@@ -121,7 +121,8 @@ clean:
 
 ## bench-distributed: the distributed-mode harness (bench/distributed) against the running local
 ## Kafka and ClickHouse, on a topic prefix and database of its own, dropped afterwards.
-## POSTS, RATE (0: full speed) and DIST_ARGS (e.g. -replicas enrich=2 -embedded) tune it.
+## POSTS, RATE (0: full speed) and DIST_ARGS (e.g. -replicas enrich=2 -embedded, or -with match,enrich
+## for match and enrich in the ingest process) tune it.
 POSTS ?= 200000
 RATE  ?= 0
 bench-distributed: build

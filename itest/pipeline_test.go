@@ -4,6 +4,7 @@ package itest
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -12,7 +13,9 @@ import (
 // runDistributed runs every stage as its own process over Kafka and
 // ClickHouse, optionally killing one stage mid-run, and checks that
 // ClickHouse and the alert topics end with exactly the expected records.
-func runDistributed(t *testing.T, posts int, victim string) {
+// With, when set, are the stages that run in the ingest process
+// (earshot ingest --with match,enrich) instead of their own.
+func runDistributed(t *testing.T, posts int, victim string, with ...string) (prefix string) {
 	prefix, db := names(t)
 	cfg := writeConfig(t, setup{prefix: prefix, db: db, rate: 20000, limit: posts})
 	want := expect(t, 11, posts)
@@ -21,11 +24,16 @@ func runDistributed(t *testing.T, posts int, victim string) {
 		t.Fatal("the expectation is empty; the test would prove nothing")
 	}
 
+	var ingestArgs []string
+	if len(with) > 0 {
+		ingestArgs = []string{"--with", strings.Join(with, ",")}
+	}
+	consumers := slices.DeleteFunc([]string{"match", "enrich", "route", "sink"}, func(s string) bool { return slices.Contains(with, s) })
 	procs := map[string]*proc{}
-	for _, s := range []string{"match", "enrich", "route", "sink"} {
+	for _, s := range consumers {
 		procs[s] = start(t, s, cfg)
 	}
-	ing := start(t, "ingest", cfg)
+	procs["ingest"] = start(t, "ingest", cfg, ingestArgs...)
 
 	conn := openCH(t)
 	finalCount := func() uint64 { return count(t, conn, "SELECT count() FROM "+db+".posts FINAL") }
@@ -35,10 +43,14 @@ func runDistributed(t *testing.T, posts int, victim string) {
 		procs[victim].kill()
 		t.Logf("killed %s at %d posts in ClickHouse", victim, finalCount())
 		time.Sleep(time.Second)
-		procs[victim] = start(t, victim, cfg)
+		if victim == "ingest" {
+			procs[victim] = start(t, victim, cfg, ingestArgs...) // the synthetic source starts over
+		} else {
+			procs[victim] = start(t, victim, cfg)
+		}
 	}
 	began := time.Now()
-	ing.wait(t, 3*time.Minute)
+	procs["ingest"].wait(t, 3*time.Minute)
 	t.Logf("ingest done after %v", time.Since(began))
 	eventually(t, 3*time.Minute, fmt.Sprintf("%d posts in ClickHouse", want.matched), func() bool { return finalCount() >= uint64(want.matched) })
 	t.Logf("ClickHouse complete after %v", time.Since(began))
@@ -52,7 +64,7 @@ func runDistributed(t *testing.T, posts int, victim string) {
 	t.Logf("alerts complete after %v", time.Since(began))
 	// Let anything still in flight land before the final counts.
 	time.Sleep(3 * time.Second)
-	for _, s := range []string{"match", "enrich", "route", "sink"} {
+	for _, s := range consumers {
 		procs[s].stop(t)
 	}
 
@@ -88,9 +100,30 @@ func runDistributed(t *testing.T, posts int, victim string) {
 	if dl := readTopic(t, prefix+".deadletter"); len(dl) != 0 {
 		t.Errorf("%d dead letters from clean synthetic input, first: %s", len(dl), dl[0])
 	}
+	return prefix
 }
 
 func TestDistributedExact(t *testing.T) { runDistributed(t, 100_000, "") }
+
+// TestDistributedFusedExact runs match and enrich in the ingest process:
+// the same exact counts, nothing on the posts and matched topics.
+func TestDistributedFusedExact(t *testing.T) {
+	prefix := runDistributed(t, 100_000, "", "match", "enrich")
+	for _, topic := range []string{prefix + ".posts", prefix + ".matched"} {
+		if n := len(readTopic(t, topic)); n != 0 {
+			t.Errorf("%d records on %s, which the chain keeps in memory", n, topic)
+		}
+	}
+}
+
+// TestDistributedFusedKill kills the ingest process that runs match (and
+// enrich) mid-run: what it held in memory is produced again by the
+// restarted process, and ClickHouse and the alerts end exact.
+func TestDistributedFusedKill(t *testing.T) {
+	for _, with := range [][]string{{"match"}, {"match", "enrich"}} {
+		t.Run(strings.Join(with, "_"), func(t *testing.T) { runDistributed(t, 100_000, "ingest", with...) })
+	}
+}
 
 func TestDistributedKillAndRestart(t *testing.T) {
 	for _, victim := range []string{"match", "sink"} {

@@ -8,6 +8,7 @@ import (
 	"maps"
 	"os"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -64,8 +65,10 @@ type Pipeline struct {
 	cfg     Config
 	topics  Topics
 	tr      stream.Transport
-	mem     *stream.Memory  // set in embedded mode
-	tracker *stream.Tracker // set in embedded mode: what the source's checkpoint may cover
+	mem     *stream.Memory  // set in embedded mode, and for the in-memory hops of a chain
+	tracker *stream.Tracker // set with mem: what the source's checkpoint may cover
+	kafka   *stream.Kafka   // set in distributed mode
+	chain   bool            // the stages here are a chain, in-memory between them (NewChain)
 	log     *slog.Logger
 	policy  *route.Policy     // as loaded at start: its queues are the topics set up
 	live    *route.Live       // the policy in force, reloaded when its files change
@@ -106,15 +109,63 @@ type Pipeline struct {
 // or watchlist that does not load, stages that do not go together) are
 // ErrConfig.
 func New(ctx context.Context, cfg Config, stages []string, taps Taps, reg prometheus.Registerer, log *slog.Logger) (*Pipeline, error) {
-	p, err := build(ctx, cfg, stages, taps, reg, log)
+	p, err := build(ctx, cfg, stages, false, taps, reg, log)
 	return p, Classify(err)
+}
+
+// NewChain builds, in distributed mode, the source and the stages after
+// it (Chain) as one process: the topics between them are in-memory
+// queues, the chain's outputs go to Kafka as from separate processes. The
+// source's checkpoint, if it keeps one, then moves only past posts whose
+// records the chain's last stage has produced to Kafka.
+func NewChain(ctx context.Context, cfg Config, with []string, reg prometheus.Registerer, log *slog.Logger) (*Pipeline, error) {
+	stages, err := Chain(cfg, with)
+	if err != nil {
+		return nil, err
+	}
+	p, err := build(ctx, cfg, stages, true, Taps{}, reg, log)
+	return p, Classify(err)
+}
+
+// Chainable are the stages that can run in the ingest process, in order:
+// each one's input topic has no other reader, so it need not go through
+// Kafka. Route's input, the enriched topic, is the sink's and the search
+// index's too.
+var Chainable = []string{Match, Enrich}
+
+// Chain is the ingest stage followed by with, which must be the first
+// stages of Chainable (match, or match and enrich), in distributed mode.
+func Chain(cfg Config, with []string) ([]string, error) {
+	if cfg.Transport.Kind != "kafka" {
+		return nil, ConfigError(fmt.Errorf("--with %s: a chain of stages is for distributed mode (transport.kind: kafka); embedded mode runs every stage in one process already", strings.Join(with, ",")))
+	}
+	if len(with) == 0 || len(with) > len(Chainable) || !slices.Equal(with, Chainable[:len(with)]) {
+		return nil, ConfigError(fmt.Errorf("--with %s: want match or match,enrich, the stages after ingest in order (route's input is read by the sink and the index too, so it stays on Kafka)", strings.Join(with, ",")))
+	}
+	if q := cfg.Transport.QueueSize; q < 1 || q > MaxQueueSize {
+		// Validate checks it in embedded mode only; a chain's queues are the same.
+		return nil, ConfigError(fmt.Errorf("--with %s: transport.queue_size: %d, want 1 to %d (the chain's in-memory queues)", strings.Join(with, ","), q, MaxQueueSize))
+	}
+	return append([]string{Ingest}, with...), nil
+}
+
+// localTopics are the topics between the stages of a chain.
+func (p *Pipeline) localTopics(has func(string) bool) []string {
+	var local []string
+	if has(Ingest) && has(Match) {
+		local = append(local, p.topics.Posts())
+	}
+	if has(Match) && has(Enrich) {
+		local = append(local, p.topics.Matched())
+	}
+	return local
 }
 
 // build is New in the order of its steps: what runs here, what it loads,
 // the transport, then the runners from the last stage back to the source
 // (an in-memory topic only delivers to groups that exist when a record is
 // produced).
-func build(ctx context.Context, cfg Config, stages []string, taps Taps, reg prometheus.Registerer, log *slog.Logger) (_ *Pipeline, err error) {
+func build(ctx context.Context, cfg Config, stages []string, chain bool, taps Taps, reg prometheus.Registerer, log *slog.Logger) (_ *Pipeline, err error) {
 	if cfg.Match.Store != "" && cfg.Match.Follow == "" && slices.Contains(stages, Match) {
 		// The matcher reloads the store's live set, which approvals rewrite.
 		dir, err := storeLiveDir(cfg, log)
@@ -124,7 +175,7 @@ func build(ctx context.Context, cfg Config, stages []string, taps Taps, reg prom
 		cfg.Match.Watchlists = dir
 	}
 	p := &Pipeline{cfg: cfg, topics: NewTopics(cfg.Transport.TopicPrefix), log: log, runners: map[string]*stream.Runner{}, outputs: map[string][]string{},
-		reloads: reload.NewMetrics(reg)}
+		reloads: reload.NewMetrics(reg), chain: chain}
 	defer func() {
 		if err != nil {
 			p.release() // what was opened before the failure
@@ -141,7 +192,7 @@ func build(ctx context.Context, cfg Config, stages []string, taps Taps, reg prom
 	if err := p.load(has, taps.Alert != nil); err != nil {
 		return nil, err
 	}
-	if err := p.openTransport(ctx, reg); err != nil {
+	if err := p.openTransport(ctx, reg, has); err != nil {
 		return nil, err
 	}
 	if has(Match) && cfg.Match.Follow == "kafka" {
@@ -169,8 +220,8 @@ func build(ctx context.Context, cfg Config, stages []string, taps Taps, reg prom
 		}
 		p.closers = append(p.closers, closer.Close)
 		p.source = &stream.SourceRunner{Name: Ingest, Src: src, Out: p.out, Topic: p.topics.Posts(), DeadTopic: p.topics.Dead(), BatchSize: cfg.Ingest.BatchSize, Log: log, Metrics: p.metrics, Tracker: p.tracker}
-		if cfg.Transport.Kind == "kafka" {
-			p.source.Pace = cfg.Transport.Kafka.BatchInterval // embedded mode's queues cost nothing per call
+		if p.mem == nil {
+			p.source.Pace = cfg.Transport.Kafka.BatchInterval // in-memory queues cost nothing per call
 		}
 	}
 	return p, nil
@@ -212,9 +263,10 @@ func (c *Config) stagesHere(stages []string) ([]string, error) {
 // with its key and its variable or file (ErrConfig): what a deployment
 // must give that process (deploy/ops checks the chart and compose with
 // it). Config.Validate, which every process runs, checks that each secret
-// is named well but reads none. NewProcess calls it first.
-func (c *Config) CheckSecrets(process string) error {
-	stages := []string{process}
+// is named well but reads none. NewProcess calls it first. With are the
+// stages an ingest process runs after it (ProcessOptions.With).
+func (c *Config) CheckSecrets(process string, with ...string) error {
+	stages := append([]string{process}, with...)
 	switch process {
 	case Run:
 		stages = AllStages
@@ -284,8 +336,9 @@ func (p *Pipeline) load(has func(string) bool, tapAlerts bool) error {
 }
 
 // openTransport opens the in-memory queues, or waits for Kafka and creates
-// the topics. A Kafka transport counts its requests to the brokers on reg.
-func (p *Pipeline) openTransport(ctx context.Context, reg prometheus.Registerer) error {
+// the topics, with in-memory queues between the stages of a chain. A Kafka
+// transport counts its requests to the brokers on reg.
+func (p *Pipeline) openTransport(ctx context.Context, reg prometheus.Registerer, has func(string) bool) error {
 	switch p.cfg.Transport.Kind {
 	case "memory":
 		p.mem = stream.NewMemory(p.cfg.Transport.QueueSize)
@@ -302,11 +355,21 @@ func (p *Pipeline) openTransport(ctx context.Context, reg prometheus.Registerer)
 		// record; the alert queues, which other programs read, one each.
 		k.BatchTopics(p.topics.Batched()...)
 		k.Register(reg)
-		p.tr = k
+		p.tr, p.kafka = k, k
+		if p.chain {
+			p.mem = stream.NewMemory(p.cfg.Transport.QueueSize)
+			p.tracker = stream.NewTracker()
+			p.mem.Track(p.tracker) // before any consumer exists
+			// Its hops end a batch as the Kafka ones do, not at runner.linger.
+			p.mem.Pace(p.cfg.Transport.Kafka.FetchIdle, p.cfg.Transport.Kafka.BatchInterval)
+			p.tr = stream.NewSplit(p.mem, k, p.localTopics(has)...)
+		}
 		p.closers = append(p.closers, p.tr.Close)
 		if err := k.WaitReady(ctx); err != nil {
 			return err
 		}
+		// Every topic, the chain's in-memory ones too: a process of one
+		// stage may read them on another run.
 		return k.EnsureTopics(ctx, p.allTopics()...)
 	}
 	return nil
@@ -732,8 +795,8 @@ func (p *Pipeline) closeConsumers() {
 // followWatchlists builds the matcher from the watchlist set published on
 // Kafka and prepares to follow its changes.
 func (p *Pipeline) followWatchlists(ctx context.Context) (*match.Matcher, error) {
-	k, ok := p.tr.(*stream.Kafka)
-	if !ok {
+	k := p.kafka
+	if k == nil {
 		return nil, errors.New("match.follow: kafka needs transport.kind: kafka")
 	}
 	topic := p.topics.Watchlists()

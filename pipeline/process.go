@@ -38,6 +38,10 @@ type ProcessOptions struct {
 	// Name is Run (every stage), a stage name (that stage alone), or API
 	// (the HTTP API alone).
 	Name string
+	// With are the stages that run in the ingest process after it, with
+	// in-memory queues between them (earshot ingest --with match,enrich;
+	// NewChain). Empty: the stage Name alone.
+	With []string
 	// Alerts, when set, is where earshot run prints every alert, one JSON
 	// line each, exactly as they are on the queue topics.
 	Alerts io.Writer
@@ -101,7 +105,19 @@ func NewProcess(ctx context.Context, cfg Config, opt ProcessOptions) (_ *Process
 			p.close()
 		}
 	}()
-	if err := cfg.CheckSecrets(opt.Name); err != nil {
+	stages := []string{opt.Name}
+	switch {
+	case opt.Name == Run:
+		stages = AllStages
+	case len(opt.With) > 0:
+		if opt.Name != Ingest {
+			return nil, ConfigError(fmt.Errorf("--with: only earshot ingest runs a chain of stages, not earshot %s", opt.Name))
+		}
+		if stages, err = Chain(cfg, opt.With); err != nil {
+			return nil, err
+		}
+	}
+	if err := cfg.CheckSecrets(opt.Name, opt.With...); err != nil {
 		return nil, err // the secrets of the parts this process runs, before anything starts
 	}
 	log := opt.Log
@@ -129,11 +145,12 @@ func NewProcess(ctx context.Context, cfg Config, opt ProcessOptions) (_ *Process
 		}
 		return p, nil
 	}
-	stages := []string{opt.Name}
-	if opt.Name == Run {
-		stages = AllStages
+	if len(opt.With) > 0 {
+		p.pipe, err = NewChain(ctx, cfg, opt.With, p.reg, log)
+	} else {
+		p.pipe, err = New(ctx, cfg, stages, p.taps(), p.reg, log)
 	}
-	if p.pipe, err = New(ctx, cfg, stages, p.taps(), p.reg, log); err != nil {
+	if err != nil {
 		return nil, err
 	}
 	p.group = Group{Grace: 2*cfg.Runner.ShutdownTimeout + 10*time.Second, Log: log}

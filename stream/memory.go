@@ -19,8 +19,11 @@ import (
 type Memory struct {
 	capacity int
 	track    *Tracker
-	mu       sync.Mutex
-	topics   map[string]*memTopic
+	// idle and pace, when idle > 0, end a consumer's batch as a Kafka
+	// consumer's (Pace).
+	idle, pace time.Duration
+	mu         sync.Mutex
+	topics     map[string]*memTopic
 }
 
 type memTopic struct {
@@ -45,6 +48,14 @@ func NewMemory(capacity int) *Memory {
 	}
 	return &Memory{capacity: capacity, topics: map[string]*memTopic{}}
 }
+
+// Pace makes each consumer end a batch once no record came for idle
+// (transport.kafka.fetch_idle), as a Kafka consumer does, rather than wait
+// out the runner's linger, but pass small batches on at most every pace
+// (batch_interval): a chain of stages in a distributed process then waits
+// at each in-memory hop as long as at a Kafka one. Embedded mode does not
+// call it. Call it before any consumer exists.
+func (m *Memory) Pace(idle, pace time.Duration) { m.idle, m.pace = idle, pace }
 
 // Track makes the transport count, in t, the records of each origin that
 // its consumers have not yet committed. Call it before any record is
@@ -77,7 +88,7 @@ func (m *Memory) Consumer(group, topic string) (Consumer, error) {
 		}
 		t.groups[group] = q
 	}
-	return &memConsumer{q: q, track: m.track}, nil
+	return &memConsumer{q: q, track: m.track, idle: m.idle, pace: m.pace}, nil
 }
 
 // Producer returns a producer; all producers share the transport's queues.
@@ -171,8 +182,11 @@ func (p memProducer) Produce(ctx context.Context, outs []Out) error {
 func (memProducer) Close() error { return nil }
 
 type memConsumer struct {
-	q     *memQueue
-	track *Tracker
+	q          *memQueue
+	track      *Tracker
+	idle, pace time.Duration
+	prev       time.Time // when the last batch began (idle > 0)
+	prevFull   bool
 
 	mu      sync.Mutex
 	fetched int64   // offset of the last record fetched
@@ -196,6 +210,10 @@ func (c *memConsumer) Fetch(ctx context.Context, max int, linger time.Duration) 
 	}
 	recs := make([]memRecord, 0, min(max, len(c.q.ch)+1))
 	recs = append(recs, first)
+	if c.idle > 0 {
+		recs = c.gather(ctx, recs, max, linger)
+		return c.deliver(recs), nil
+	}
 	var timer <-chan time.Time
 	for len(recs) < max {
 		select {
@@ -222,6 +240,49 @@ func (c *memConsumer) Fetch(ctx context.Context, max int, linger time.Duration) 
 		}
 		break
 	}
+	return c.deliver(recs), nil
+}
+
+// gather adds records to recs up to limit until linger has passed since the
+// first, or no record came for idle once hold (the pacing) has passed, as
+// kafkaConsumer.Fetch does.
+func (c *memConsumer) gather(ctx context.Context, recs []memRecord, limit int, linger time.Duration) []memRecord {
+	start := time.Now()
+	defer func() { c.prev, c.prevFull = start, len(recs) >= limit }()
+	if limit <= 1 || linger <= 0 {
+		return recs
+	}
+	deadline, hold := start.Add(linger), paceUntil(c.prev, c.prevFull, start, c.pace)
+	for len(recs) < limit {
+		select {
+		case r := <-c.q.ch:
+			recs = append(recs, r)
+			continue
+		default:
+		}
+		wait := min(time.Until(deadline), max(c.idle, time.Until(hold)))
+		if wait <= 0 {
+			return recs
+		}
+		t := time.NewTimer(wait)
+		select {
+		case r := <-c.q.ch:
+			t.Stop()
+			recs = append(recs, r)
+			continue
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+		case <-c.q.closed:
+			t.Stop()
+		}
+		return recs
+	}
+	return recs
+}
+
+// deliver numbers the records fetched and keeps their origins.
+func (c *memConsumer) deliver(recs []memRecord) []Delivery {
 	ds := make([]Delivery, len(recs))
 	c.mu.Lock()
 	for i, r := range recs {
@@ -230,7 +291,7 @@ func (c *memConsumer) Fetch(ctx context.Context, max int, linger time.Duration) 
 		c.origins = append(c.origins, r.out.Origin)
 	}
 	c.mu.Unlock()
-	return ds, nil
+	return ds
 }
 
 // Commit releases every record up to the offset committed.

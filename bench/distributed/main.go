@@ -1,11 +1,13 @@
 // Command distributed is the distributed-mode benchmark harness (issue 21):
-// it starts the stage processes (earshot match, enrich, route and sink, as
-// the README's "one process per stage" does) against an already running
+// it starts the stage processes (earshot match, enrich, route and sink, one
+// process per stage; with -with match,enrich only route and sink, match and
+// enrich running in the ingest process as the README does) against an already running
 // Kafka and ClickHouse, on a topic prefix and a ClickHouse database of their
 // own, drives N synthetic posts through `earshot ingest` at full speed or a
 // fixed rate, and reports:
 //
 //   - end-to-end posts/s: from the first record produced to the posts topic
+//     (with -with, to the first topic the ingest process writes)
 //     to the last change seen (polled every -poll) in ClickHouse's posts and
 //     alerts tables and the alert topics' ends;
 //   - CPU-µs per post of each earshot process (utime+stime from
@@ -28,6 +30,7 @@
 //	go run ./bench/distributed -posts 200000 -rate 0 -embedded -embedded-sink
 //	go run ./bench/distributed -posts 100000 -rate 10000          # latency at 10k posts/s
 //	go run ./bench/distributed -posts 200000 -replicas enrich=2   # scaling
+//	go run ./bench/distributed -posts 200000 -with match,enrich   # match and enrich in the ingest process
 package main
 
 import (
@@ -65,7 +68,7 @@ type options struct {
 	bin, config, broker, chAddr, chUser, chPass string
 	posts, rate                                 int
 	replicas                                    map[string]int
-	stages                                      []string
+	stages, with                                []string
 	poll, settle, timeout                       time.Duration
 	brokerMatch, chMatch                        string
 	embedded, embeddedSink, keep                bool
@@ -80,7 +83,8 @@ type Result struct {
 	Rate         int                `json:"rate"` // 0: as fast as possible
 	Prefix       string             `json:"prefix"`
 	Replicas     map[string]int     `json:"replicas"`
-	Seconds      float64            `json:"seconds"` // first produce to last change downstream
+	With         []string           `json:"with,omitempty"` // the stages run in the ingest process (earshot ingest --with)
+	Seconds      float64            `json:"seconds"`        // first produce to last change downstream
 	PostsPerSec  float64            `json:"posts_per_sec"`
 	IngestSecs   float64            `json:"ingest_seconds"` // first produce to ingest's exit
 	RowsPosts    uint64             `json:"rows_posts"`
@@ -126,7 +130,7 @@ type embeddedResult struct {
 
 func main() {
 	var o options
-	var replicas, stages, env string
+	var replicas, stages, with, env string
 	flag.StringVar(&o.bin, "bin", "bin/earshot", "the earshot binary")
 	flag.StringVar(&o.config, "config", "deploy/examples/distributed.yaml", "the distributed configuration to start from")
 	flag.StringVar(&o.broker, "broker", "127.0.0.1:9092", "Kafka broker")
@@ -137,6 +141,7 @@ func main() {
 	flag.IntVar(&o.rate, "rate", 0, "posts per second (0: as fast as possible)")
 	flag.StringVar(&replicas, "replicas", "", "processes per stage, e.g. enrich=2,match=2 (default 1 each)")
 	flag.StringVar(&stages, "stages", "match,enrich,route,sink", "the stage processes to start")
+	flag.StringVar(&with, "with", "", "run these stages in the ingest process (earshot ingest --with), not in processes of their own: match, or match,enrich")
 	flag.DurationVar(&o.poll, "poll", 250*time.Millisecond, "how often lag, rows and alert ends are polled")
 	flag.DurationVar(&o.settle, "settle", 5*time.Second, "the run is over when nothing changed for this long after ingest exits and every lag is 0")
 	flag.DurationVar(&o.timeout, "timeout", 15*time.Minute, "give up after this long")
@@ -154,6 +159,10 @@ func main() {
 	flag.Parse()
 	o.replicas = map[string]int{}
 	o.stages = strings.Split(stages, ",")
+	if with != "" {
+		o.with = strings.Split(with, ",")
+		o.stages = slices.DeleteFunc(o.stages, func(s string) bool { return slices.Contains(o.with, s) })
+	}
 	for _, s := range o.stages {
 		o.replicas[s] = 1
 	}
@@ -206,7 +215,7 @@ func run(ctx context.Context, o options) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	res := &Result{Posts: o.posts, Rate: o.rate, Prefix: prefix, Replicas: o.replicas, Compression: o.compression, Set: o.set, CPUMicros: map[string]float64{}, MaxLag: map[string]int64{}, Env: o.env}
+	res := &Result{Posts: o.posts, Rate: o.rate, Prefix: prefix, Replicas: o.replicas, With: o.with, Compression: o.compression, Set: o.set, CPUMicros: map[string]float64{}, MaxLag: map[string]int64{}, Env: o.env}
 	res.Load = loadavg()
 
 	ch, err := clickhouse.Open(&clickhouse.Options{Addr: []string{o.chAddr}, Auth: clickhouse.Auth{Database: "default", Username: o.chUser, Password: o.chPass}})
@@ -282,6 +291,7 @@ func run(ctx context.Context, o options) (*Result, error) {
 		}
 	}
 	groups := map[string]string{"match": prefix + ".posts", "enrich": prefix + ".matched", "route": prefix + ".enriched", "sink": prefix + ".enriched"}
+	maps.DeleteFunc(groups, func(g, _ string) bool { return !slices.Contains(o.stages, g) }) // a stage in the ingest process has no group
 	exited = make(chan string, len(procs))
 	for _, p := range procs {
 		go func() {
@@ -303,7 +313,11 @@ func run(ctx context.Context, o options) (*Result, error) {
 	}
 
 	// Ingest, while the poller watches.
-	ing := exec.CommandContext(ctx, o.bin, "ingest", "--config", cfg, "--metrics-addr", "127.0.0.1:0", "--limit", strconv.Itoa(o.posts), "--rate", strconv.Itoa(o.rate))
+	ingArgs := []string{"ingest", "--config", cfg, "--metrics-addr", "127.0.0.1:0", "--limit", strconv.Itoa(o.posts), "--rate", strconv.Itoa(o.rate)}
+	if len(o.with) > 0 {
+		ingArgs = append(ingArgs, "--with", strings.Join(o.with, ","))
+	}
+	ing := exec.CommandContext(ctx, o.bin, ingArgs...)
 	ingLog, err := os.Create(filepath.Join(os.TempDir(), prefix+".ingest.log"))
 	if err != nil {
 		return nil, err
@@ -408,7 +422,7 @@ func run(ctx context.Context, o options) (*Result, error) {
 		}
 	}
 	res.Pids = others
-	first, err := firstProduce(ctx, tr, o.broker, prefix+".posts")
+	first, err := firstProduce(ctx, tr, o.broker, firstTopics(prefix, o.with)...)
 	if err != nil {
 		return nil, err
 	}
@@ -632,30 +646,46 @@ func rows(ctx context.Context, ch clickhouse.Conn, db string) (uint64, uint64) {
 }
 
 // firstProduce is the earliest CreateTime of the topic's first records.
-func firstProduce(ctx context.Context, tr *stream.Kafka, broker, topic string) (time.Time, error) {
+func firstProduce(ctx context.Context, tr *stream.Kafka, broker string, topics ...string) (time.Time, error) {
 	kc := tr.Client()
-	ps, err := partitions(ctx, kc, topic)
-	if err != nil {
-		return time.Time{}, err
-	}
 	var first time.Time
-	for _, p := range ps {
-		r := kafka.NewReader(kafka.ReaderConfig{Brokers: []string{broker}, Dialer: tr.Dialer(), Topic: topic, Partition: p, MaxWait: time.Second})
-		cctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-		m, err := r.ReadMessage(cctx)
-		cancel()
-		r.Close()
+	for _, topic := range topics {
+		ps, err := partitions(ctx, kc, topic)
 		if err != nil {
-			continue // an empty partition
+			return time.Time{}, err
 		}
-		if first.IsZero() || m.Time.Before(first) {
-			first = m.Time
+		for _, p := range ps {
+			r := kafka.NewReader(kafka.ReaderConfig{Brokers: []string{broker}, Dialer: tr.Dialer(), Topic: topic, Partition: p, MaxWait: time.Second})
+			cctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+			m, err := r.ReadMessage(cctx)
+			cancel()
+			r.Close()
+			if err != nil {
+				continue // an empty partition
+			}
+			if first.IsZero() || m.Time.Before(first) {
+				first = m.Time
+			}
 		}
 	}
 	if first.IsZero() {
-		return first, fmt.Errorf("no record on %s", topic)
+		return first, fmt.Errorf("no record on %v", topics)
 	}
 	return first, nil
+}
+
+// firstTopics are the topics the ingest process writes first: the posts
+// topic, or the outputs of the last stage it runs (-with). Measured there,
+// a chain's end to end starts a batch's match (and enrich) later than the
+// posts topic's first record would: milliseconds in a run of seconds.
+func firstTopics(prefix string, with []string) []string {
+	switch {
+	case slices.Contains(with, "enrich"):
+		return []string{prefix + ".enriched"}
+	case slices.Contains(with, "match"):
+		return []string{prefix + ".matched", prefix + ".volume"}
+	}
+	return []string{prefix + ".posts"}
 }
 
 // latencies reads every alert record and returns the percentiles of its

@@ -41,6 +41,8 @@ func TestConfigProblemsExit2(t *testing.T) {
 		{"negative rate", []string{"run", "--rate", "-7"}, "--rate"},
 		{"negative duration", []string{"run", "--duration", "-5s"}, "--duration"},
 		{"negative progress", []string{"run", "--progress", "-1s"}, "--progress"},
+		{"a chain in embedded mode", []string{"ingest", "--with", "match", "--config", cfg("c.yaml", "", "")}, "distributed mode"},
+		{"a chain not after ingest", []string{"ingest", "--with", "enrich", "--config", "../../deploy/examples/distributed.yaml"}, "--with enrich"},
 	} {
 		var out, errb bytes.Buffer
 		err := run(append(c.args, "--metrics-addr", "127.0.0.1:0"), &out, &errb)

@@ -24,6 +24,7 @@ type runFlags struct {
 	progress time.Duration
 	logLevel string
 	metrics  string
+	with     []string
 }
 
 // add declares the flags on fs; firehose adds the synthetic source's
@@ -45,6 +46,9 @@ func (f *runFlags) add(fs *pflag.FlagSet, name string, firehose bool) {
 	fs.BoolVar(&f.quiet, "quiet", false, quiet)
 	fs.DurationVar(&f.progress, "progress", 2*time.Second, "progress report interval on stderr (0: none)")
 	fs.StringVar(&f.metrics, "metrics-addr", "", "serve /metrics and /healthz here, overriding the config")
+	if name == pipeline.Ingest {
+		fs.StringSliceVar(&f.with, "with", nil, "run these stages in this process too, in memory after ingest: match, or match,enrich (distributed mode; no match or enrich process then)")
+	}
 }
 
 func (f *runFlags) check(fs *pflag.FlagSet) error {
@@ -110,7 +114,7 @@ func runProcess(name string, f runFlags, stdout, stderr io.Writer) error {
 	log = log.With("process", name)
 	ctx, stop := pipeline.SignalContext(log)
 	defer stop()
-	opt := pipeline.ProcessOptions{Name: name, Progress: f.progress, ProgressTo: stderr, Log: log}
+	opt := pipeline.ProcessOptions{Name: name, With: f.with, Progress: f.progress, ProgressTo: stderr, Log: log}
 	if name == pipeline.Run && !f.quiet {
 		opt.Alerts = stdout
 	}

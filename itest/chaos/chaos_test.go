@@ -120,7 +120,18 @@ func TestChaosEmbedded(t *testing.T) {
 // cut to ClickHouse (a local proxy), 1% poison lines; ClickHouse
 // must end with every alert of a run without faults, each once under
 // FINAL, and the dead-letter topic with every dead letter.
-func TestChaosDistributed(t *testing.T) {
+func TestChaosDistributed(t *testing.T) { chaosDistributed(t, 20_000, 1_000) }
+
+// TestChaosDistributedFused is TestChaosDistributed with match and enrich
+// in the ingest process (earshot ingest --with match,enrich), every kill
+// aimed at it while it reads: a SIGKILL loses what it held in memory,
+// which the file source's checkpoint must not have passed. The file is
+// read at full speed, so that the chain's queues are full when it dies
+// (at 1,000 posts/s they hold a few posts, and a checkpoint that ran
+// ahead of them was never caught).
+func TestChaosDistributedFused(t *testing.T) { chaosDistributed(t, 100_000, 0, "match", "enrich") }
+
+func chaosDistributed(t *testing.T, posts, rate int, with ...string) {
 	for _, addr := range []string{"127.0.0.1:9092", "127.0.0.1:9000"} {
 		if c, err := net.DialTimeout("tcp", addr, 2*time.Second); err != nil {
 			t.Fatalf("the distributed soak needs Kafka and ClickHouse: %v (run `make up`)", err)
@@ -130,8 +141,12 @@ func TestChaosDistributed(t *testing.T) {
 	}
 	id := fmt.Sprintf("chaos_%d", time.Now().UnixNano()%1e9)
 	d := &Distributed{
-		Embedded: Embedded{Bin: bin, Root: root, Dir: t.TempDir(), Posts: 20_000, Rate: 1_000, Poison: 0.01, Seed: uint64(time.Now().UnixNano())},
+		Embedded: Embedded{Bin: bin, Root: root, Dir: t.TempDir(), Posts: posts, Rate: rate, Poison: 0.01, Seed: uint64(time.Now().UnixNano())},
 		Brokers:  "127.0.0.1:9092", ClickHouse: "127.0.0.1:9000", Prefix: "chaos." + id, DB: id, KillEvery: 3 * time.Second, StormEvery: 3, CutEvery: 4,
+		With: with,
+	}
+	if len(with) > 0 {
+		d.Victims = []string{"ingest"}
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
@@ -145,6 +160,9 @@ func TestChaosDistributed(t *testing.T) {
 	}
 	if res.Faults < 3 || res.Rebalances < 10 || res.Cuts < 1 {
 		t.Fatalf("only %d faults and %d joins and leaves injected: %s", res.Faults, res.Rebalances, res.Line())
+	}
+	if len(with) > 0 && res.Killed["ingest"] < 2 {
+		t.Fatalf("the chain (ingest --with %v) was killed %d times while it read; want 2 or more", with, res.Killed["ingest"])
 	}
 	if !res.OK() {
 		t.Errorf("distributed chaos: %s", res.Line())

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -56,6 +57,13 @@ type Distributed struct {
 	// closed, new ones refused) or a stall (connections open, no byte
 	// passes).
 	KafkaCutEvery int
+	// With are the stages that run in the ingest process (earshot ingest
+	// --with match,enrich) instead of their own; the kills then hit the
+	// chain, whose in-memory hand-offs a restart must read again.
+	With []string
+	// Victims, when set, are the processes the kills pick from (default:
+	// every process of the run); "ingest" alone aims every kill at a chain.
+	Victims []string
 	// DrainStall: after the faults, how long ClickHouse may gain no new
 	// alert id before the comparison is made (default 2 minutes).
 	DrainStall time.Duration
@@ -70,6 +78,12 @@ func (d *Distributed) stageBrokers() string {
 }
 
 var stages = []string{"ingest", "match", "enrich", "route", "sink"}
+
+// layout are the processes of the run: ingest first, then each stage not
+// in With.
+func (d *Distributed) layout() []string {
+	return slices.DeleteFunc(slices.Clone(stages), func(s string) bool { return slices.Contains(d.With, s) })
+}
 
 func (d *Distributed) config(path, clickhouse string) (string, error) {
 	ex := filepath.Join(d.Root, "deploy", "examples")
@@ -126,7 +140,11 @@ func (d *Distributed) start(stage, cfg string) (*stageProc, error) {
 		return nil, err
 	}
 	p := &stageProc{name: stage, done: make(chan struct{}), stderr: errf}
-	p.cmd = exec.Command(d.Bin, stage, "--config", cfg, "--progress", "0", "--quiet", "--metrics-addr", "127.0.0.1:0", "--log-level", "warn")
+	args := []string{stage, "--config", cfg, "--progress", "0", "--quiet", "--metrics-addr", "127.0.0.1:0", "--log-level", "warn"}
+	if stage == "ingest" && len(d.With) > 0 {
+		args = append(args, "--with", strings.Join(d.With, ","))
+	}
+	p.cmd = exec.Command(d.Bin, args...)
 	p.cmd.Stderr = errf
 	if err := p.cmd.Start(); err != nil {
 		errf.Close()
@@ -203,6 +221,7 @@ func (d *Distributed) Soak(ctx context.Context, path string, reference *Output, 
 			<-p.done
 		}
 	}()
+	stages := d.layout()
 	for _, s := range stages[1:] {
 		if procs[s], err = d.start(s, cfg); err != nil {
 			return res, err
@@ -295,7 +314,11 @@ func (d *Distributed) Soak(ctx context.Context, path string, reference *Output, 
 			logf("%s: rebalance storm on %s: %d joins and leaves", time.Since(start).Round(time.Second), stage, 2*len(extra))
 			continue
 		}
-		victim := stages[rng.IntN(len(stages))]
+		victims := stages
+		if len(d.Victims) > 0 {
+			victims = d.Victims
+		}
+		victim := victims[rng.IntN(len(victims))]
 		if victim == "ingest" && ingested {
 			continue
 		}
@@ -304,6 +327,10 @@ func (d *Distributed) Soak(ctx context.Context, path string, reference *Output, 
 		<-p.done
 		res.Faults++
 		res.Runs++
+		if res.Killed == nil {
+			res.Killed = map[string]int{}
+		}
+		res.Killed[victim]++
 		logf("%s: SIGKILL %s", time.Since(start).Round(time.Second), victim)
 		time.Sleep(200 * time.Millisecond)
 		if procs[victim], err = d.start(victim, cfg); err != nil {
@@ -383,7 +410,7 @@ func (d *Distributed) Soak(ctx context.Context, path string, reference *Output, 
 			}
 		}
 	}
-	res.Runs += len(stages) // the first start of each
+	res.Runs += len(d.layout()) // the first start of each
 	res.Duration = time.Since(start)
 	return res, nil
 }

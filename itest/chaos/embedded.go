@@ -56,6 +56,7 @@ type Result struct {
 	BrokerRestarts int // broker crashes and restarts (distributed, private services)
 	CHRestarts     int // ClickHouse crashes and restarts (distributed, private services)
 	Runs           int
+	Killed         map[string]int // SIGKILLs by process (distributed)
 	Duration       time.Duration
 }
 
