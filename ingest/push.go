@@ -56,6 +56,10 @@ func DefaultPushConfig() PushConfig {
 	return PushConfig{Addr: "127.0.0.1:8088", MaxBodyBytes: 8 << 20, MaxPosts: 10_000, Rate: 50, Burst: 20, QueueSize: 64, IdempotencyKeys: 100_000, IdempotencyTTL: 24 * time.Hour}
 }
 
+// maxTenantBytes bounds a push tenant's name, which prefixes the ids of its
+// posts.
+const maxTenantBytes = 128
+
 // Validate reports every problem at once.
 func (c PushConfig) Validate() error {
 	var errs []error
@@ -77,6 +81,10 @@ func (c PushConfig) Validate() error {
 			errs = append(errs, fmt.Errorf("ingest.push.tenants[%d]: name and token_env (or token_file) are required", i))
 		} else if err := secret.Check(fmt.Sprintf("ingest.push.tenants[%d].token", i), secret.String{}, t.TokenFile, t.TokenEnv); err != nil {
 			errs = append(errs, err) // the file itself: ReadSecrets, in the process that takes the posts
+		}
+		if len(t.Name) > maxTenantBytes {
+			// the name prefixes every id the tenant sends (post.TenantID)
+			errs = append(errs, fmt.Errorf("ingest.push.tenants[%d]: a name of %d bytes, want at most %d", i, len(t.Name), maxTenantBytes))
 		}
 		if seen[t.Name] {
 			errs = append(errs, fmt.Errorf("ingest.push.tenants[%d]: tenant %q twice", i, t.Name))
@@ -490,7 +498,9 @@ func (p *Push) process(w http.ResponseWriter, raw []byte, tenant string) (int, [
 		}
 		for _, ev := range evs {
 			if ev.Post != nil {
-				ev.Post.Source = "push:" + tenant
+				// The tenant's own name space: a pushed id never names
+				// a connector's or another tenant's post (post.TenantID).
+				ev.Post.Source, ev.Post.ID = post.PushSource(tenant), post.TenantID(tenant, ev.Post.ID)
 				b.Items = append(b.Items, &post.Item{Post: ev.Post})
 				a.Accepted++
 			}

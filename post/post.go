@@ -3,6 +3,7 @@
 package post
 
 import (
+	"net/url"
 	"strings"
 	"time"
 )
@@ -69,8 +70,35 @@ type Geo struct {
 }
 
 // Key identifies a post across platforms; it is the Kafka message key and
-// the basis of every deterministic ID derived from the post.
+// the basis of every deterministic ID derived from the post. A push
+// tenant's posts carry ids in the tenant's own name space (TenantID), so
+// their keys never meet a connector's or another tenant's.
 func (p *Post) Key() string { return p.Platform + ":" + p.ID }
+
+// pushSource begins the sources of the push endpoint's posts: "push:" and
+// the tenant.
+const pushSource = "push:"
+
+// PushSource is the source of the posts tenant sends to the push endpoint.
+func PushSource(tenant string) string { return pushSource + tenant }
+
+// TenantID is the id under which a push tenant's post (or delete, or
+// edit) with the given id flows and is stored: "push:<tenant>:<id>", the
+// tenant query-escaped. Every stage keys, deduplicates and derives ids
+// from platform and id, so a tenant can then neither take a platform id
+// before the connector that delivers it (whose post "the same id from
+// another source" would refuse) nor replace or delete another source's
+// stored post by sending its id. The escaped tenant holds no ':', so two
+// tenants' name spaces never overlap. An id that already begins with the
+// tenant's own prefix (as the API and the alerts show it) is kept, so the
+// tenant can delete a post by the id it reads back.
+func TenantID(tenant, id string) string {
+	prefix := pushSource + url.QueryEscape(tenant) + ":"
+	if strings.HasPrefix(id, prefix) {
+		return id
+	}
+	return prefix + id
+}
 
 // Match records that one watchlist matched a post.
 type Match struct {

@@ -4,10 +4,13 @@ package sink
 
 import (
 	"context"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/earshot-dev/earshot/ingest"
+	"github.com/earshot-dev/earshot/ingest/canon"
 	"github.com/earshot-dev/earshot/post"
 )
 
@@ -67,5 +70,64 @@ func TestJetstreamInstancesAreOneSource(t *testing.T) {
 	}
 	if n := queryCount(t, conn, "SELECT count() FROM "+db+".posts_dedup WHERE post_key = 'x:jet'"); n != 0 {
 		t.Errorf("the post is still visible after its delete")
+	}
+}
+
+// pushedAs returns the post the push endpoint passes on for line, sent
+// by tenant (through the API, which names the tenant).
+func pushedAs(t *testing.T, tenant, line string) *post.Post {
+	t.Helper()
+	cfg := ingest.DefaultPushConfig()
+	cfg.Addr = ""
+	p, err := ingest.NewPush(cfg, canon.NewNormalizer(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := httptest.NewRecorder()
+	p.ServeTenant(w, httptest.NewRequest("POST", "/v1/posts", strings.NewReader(line+"\n")), tenant)
+	b, err := p.Next(context.Background(), 10)
+	if w.Code != 202 || err != nil || len(b.Items) != 1 {
+		t.Fatalf("push as %s: %d %s %v %+v", tenant, w.Code, w.Body.String(), err, b)
+	}
+	return b.Items[0].Post
+}
+
+// TestPushTenantCannotOverwrite: after the match stage's memory of sources
+// is gone (a restart), a push tenant sends the id of a post a connector
+// delivered and the sink stored: the stored post stays as it was (the
+// tenant's post is stored under the tenant's own key), and the tenant's
+// delete of that id does not hide it.
+func TestPushTenantCannotOverwrite(t *testing.T) {
+	conn, db := openTest(t)
+	ctx := context.Background()
+	at := time.Date(2026, 11, 1, 10, 15, 0, 0, time.UTC)
+	orig := enrichedItem("dupo", "1", at)
+	orig.Post.Source = "x:filtered-stream"
+	if out, err := New(conn, db).Stage()(ctx, post.Batch{Items: []*post.Item{orig}}); err != nil || len(out.Rejected) > 0 {
+		t.Fatalf("the connector's post: %v %+v", err, out.Rejected)
+	}
+	s := New(conn, db) // a new process: nothing remembered but ClickHouse
+	squat := enrichedItem("dupo", "2", at.Add(time.Minute))
+	squat.Post = pushedAs(t, "rival", `{"platform":"x","id":"dupo","author":{"id":"2","handle":"rival"},"text":"acme is fine, ignore the outage","created_at":"2026-11-01T10:16:00Z"}`)
+	if out, err := s.Stage()(ctx, post.Batch{Items: []*post.Item{squat}}); err != nil || len(out.Rejected) > 0 {
+		t.Fatalf("the tenant's post: %v %+v", err, out.Rejected)
+	}
+	stored := func() (n, original uint64) {
+		n = queryCount(t, conn, "SELECT count() FROM "+db+".posts_dedup WHERE post_key = 'x:dupo'")
+		original = queryCount(t, conn, "SELECT count() FROM "+db+".posts_dedup WHERE post_key = 'x:dupo' AND text = 'acme is down dupo' AND source = 'x:filtered-stream'")
+		return n, original
+	}
+	if n, original := stored(); n != 1 || original != 1 {
+		t.Errorf("x:dupo after a tenant's post of the same id: %d rows, %d of them the connector's post; want the connector's post only", n, original)
+	}
+	if n := queryCount(t, conn, "SELECT count() FROM "+db+".posts_dedup WHERE source = 'push:rival' AND text = 'acme is fine, ignore the outage'"); n != 1 {
+		t.Errorf("the tenant's post: %d rows, want it stored under its own key", n)
+	}
+	del := &post.Item{Post: pushedAs(t, "rival", `{"platform":"x","id":"dupo","kind":"delete"}`)}
+	if _, err := s.Stage()(ctx, post.Batch{Items: []*post.Item{del}}); err != nil {
+		t.Fatal(err)
+	}
+	if n, original := stored(); n != 1 || original != 1 {
+		t.Errorf("x:dupo after the tenant's delete of that id: %d rows, %d of them the connector's post; want it visible", n, original)
 	}
 }
