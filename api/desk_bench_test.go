@@ -51,13 +51,20 @@ func BenchmarkDeskAct(b *testing.B) {
 // deskLatency times requests through the API's whole HTTP path (auth,
 // JSON, the store, the audit record), one at a time, and reports their
 // p50, p99 and worst in milliseconds beside the mean. req gives the i-th
-// request.
-func deskLatency(b *testing.B, e *env, caller string, req func(i int) (method, path, body string)) {
+// request. probe, when not nil, is told of each request and reports
+// beside the client's times (the server's, on ClickHouse).
+func deskLatency(b *testing.B, e *env, caller string, req func(i int) (method, path, body string), probe latencyProbe) {
 	b.Helper()
 	var took []time.Duration
 	b.ReportAllocs()
+	if probe != nil {
+		probe.start(b)
+	}
 	for i := 0; b.Loop(); i++ {
 		method, path, body := req(i)
+		if probe != nil {
+			probe.begin(b, i)
+		}
 		t := time.Now()
 		r := e.do(caller, method, path, body, "Idempotency-Key", fmt.Sprintf("k%d-%d", i, time.Now().UnixNano()))
 		took = append(took, time.Since(t))
@@ -65,6 +72,7 @@ func deskLatency(b *testing.B, e *env, caller string, req func(i int) (method, p
 			b.Fatalf("%s %s: %d %s", method, path, r.code, r.body)
 		}
 	}
+	unsorted := slices.Clone(took)
 	slices.Sort(took)
 	q := func(p float64) float64 {
 		return float64(took[min(len(took)-1, int(p*float64(len(took))))].Microseconds()) / 1000
@@ -72,28 +80,40 @@ func deskLatency(b *testing.B, e *env, caller string, req func(i int) (method, p
 	b.ReportMetric(q(0.50), "p50-ms")
 	b.ReportMetric(q(0.99), "p99-ms")
 	b.ReportMetric(float64(took[len(took)-1].Microseconds())/1000, "max-ms")
+	if probe != nil {
+		probe.report(b, unsorted)
+	}
+}
+
+// latencyProbe watches the requests of a latency benchmark: start before
+// the first, begin before each (its index), report after the last, with
+// each request's time in the order they were sent.
+type latencyProbe interface {
+	start(b *testing.B)
+	begin(b *testing.B, i int)
+	report(b *testing.B, took []time.Duration)
 }
 
 // deskLatencyRuns are the requests of the latency benchmarks, on a queue
 // "care" of n open alerts named <prefix><i>: the acknowledgement (the
 // existing action, the baseline), a claim, a note, a resolve, the read of
 // one alert and a page of 50.
-func deskLatencyRuns(b *testing.B, e *env, prefix string, n int) {
+func deskLatencyRuns(b *testing.B, e *env, prefix string, n int, probe latencyProbe) {
 	id := func(i int) string { return fmt.Sprintf("%s%d", prefix, (i*7919+1)%n) }
 	alert := func(seg string) func(int) (string, string, string) {
 		return func(i int) (string, string, string) {
 			return "POST", "/v1/queues/care/alerts/" + id(i+seg2off[seg]) + "/" + seg, seg2body[seg]
 		}
 	}
-	b.Run("ack", func(b *testing.B) { deskLatency(b, e, "responder-emea", alert("ack")) })
-	b.Run("claim", func(b *testing.B) { deskLatency(b, e, "responder-emea", alert("claim")) })
-	b.Run("note", func(b *testing.B) { deskLatency(b, e, "responder-emea", alert("notes")) })
-	b.Run("resolve", func(b *testing.B) { deskLatency(b, e, "responder-emea", alert("resolve")) })
+	b.Run("ack", func(b *testing.B) { deskLatency(b, e, "responder-emea", alert("ack"), probe) })
+	b.Run("claim", func(b *testing.B) { deskLatency(b, e, "responder-emea", alert("claim"), probe) })
+	b.Run("note", func(b *testing.B) { deskLatency(b, e, "responder-emea", alert("notes"), probe) })
+	b.Run("resolve", func(b *testing.B) { deskLatency(b, e, "responder-emea", alert("resolve"), probe) })
 	b.Run("get", func(b *testing.B) {
-		deskLatency(b, e, "responder-emea", func(i int) (string, string, string) { return "GET", "/v1/queues/care/alerts/" + id(i), "" })
+		deskLatency(b, e, "responder-emea", func(i int) (string, string, string) { return "GET", "/v1/queues/care/alerts/" + id(i), "" }, probe)
 	})
 	b.Run("list50", func(b *testing.B) {
-		deskLatency(b, e, "responder-emea", func(int) (string, string, string) { return "GET", "/v1/queues/care/alerts?limit=50", "" })
+		deskLatency(b, e, "responder-emea", func(int) (string, string, string) { return "GET", "/v1/queues/care/alerts?limit=50", "" }, probe)
 	})
 }
 
@@ -123,5 +143,5 @@ func BenchmarkDeskLatencyMemory(b *testing.B) {
 	for i := range n {
 		m.Add(Alert{ID: fmt.Sprintf("a%d", i), Queue: "care", Priority: "P2", CreatedAt: deskT0, DueAt: deskT0.Add(time.Hour)})
 	}
-	deskLatencyRuns(b, deskLatencyEnv(b, m), "a", n)
+	deskLatencyRuns(b, deskLatencyEnv(b, m), "a", n, nil)
 }

@@ -204,5 +204,7 @@ func BenchmarkDeskActClickHouse(b *testing.B) {
 func BenchmarkDeskLatencyClickHouse(b *testing.B) {
 	const n = 100_000
 	conn, db := storedAlerts(b, n)
-	deskLatencyRuns(b, deskLatencyEnv(b, &CHAlerts{Table: &sink.AlertTables{Conn: conn, DB: db}}), "b", n)
+	traced := &reqConn{Conn: conn}
+	probe := &deskProbe{conn: traced, db: db, run: db}
+	deskLatencyRuns(b, deskLatencyEnv(b, &CHAlerts{Table: &sink.AlertTables{Conn: traced, DB: db}}), "b", n, probe)
 }
