@@ -97,8 +97,8 @@ func TestDeskOnClickHouse(t *testing.T) {
 }
 
 // storedAlerts migrates a database of its own on the shared ClickHouse and
-// stores n open alerts b0…b<n-1> on queue "care" through the sink's alert
-// stage; the database is dropped when the benchmark ends.
+// stores n open alerts b0…b<n-1> on queue "care" (of market DACH) through
+// the sink's alert stage; the database is dropped when the benchmark ends.
 func storedAlerts(b testing.TB, n int) (driver.Conn, string) {
 	ctx := context.Background()
 	conn, db := scratchDB(b, "i_deskbench")
@@ -108,7 +108,7 @@ func storedAlerts(b testing.TB, n int) (driver.Conn, string) {
 		var items []*post.Item
 		for i := lo; i < min(n, lo+10_000); i++ {
 			id := fmt.Sprintf("b%d", i)
-			items = append(items, &post.Item{Post: &post.Post{Platform: "x", ID: id, Text: "acme is down", CreatedAt: t0},
+			items = append(items, &post.Item{Post: &post.Post{Platform: "x", ID: id, Text: "acme is down", CreatedAt: t0}, Enrichment: &post.Enrichment{Market: "DACH"},
 				Alert: &post.Alert{ID: id, Queue: "care", Priority: "P2", Rule: "r", CreatedAt: t0.Add(time.Duration(i) * time.Millisecond), DueAt: t0.Add(2 * time.Hour)}})
 		}
 		if out, err := st(ctx, post.Batch{Items: items}); err != nil || len(out.Rejected) > 0 {
