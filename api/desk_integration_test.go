@@ -208,3 +208,53 @@ func BenchmarkDeskLatencyClickHouse(b *testing.B) {
 	probe := &deskProbe{conn: traced, db: db, run: db}
 	deskLatencyRuns(b, deskLatencyEnv(b, &CHAlerts{Table: &sink.AlertTables{Conn: traced, DB: db}}), "b", n, probe)
 }
+
+// TestDeskMarketScopeOnClickHouse: a market-scoped responder acts on the
+// alerts of their market stored in the real ClickHouse, and an alert of
+// another market is 404 with nothing written to alert_events — the market
+// checked on the action's own read of the alert.
+func TestDeskMarketScopeOnClickHouse(t *testing.T) {
+	ctx := context.Background()
+	conn, db := scratchDB(t, "i_deskmarket")
+	t0 := time.Now().UTC().Add(-time.Hour).Truncate(time.Second)
+	var items []*post.Item
+	for id, market := range map[string]string{"m-dach": "DACH", "m-nordics": "Nordics", "m-none": ""} {
+		items = append(items, &post.Item{Post: &post.Post{Platform: "x", ID: id, Text: "acme is down", CreatedAt: t0}, Enrichment: &post.Enrichment{Market: market},
+			Alert: &post.Alert{ID: id, Queue: "care", Priority: "P2", Rule: "r", CreatedAt: t0}})
+	}
+	if out, err := sink.New(conn, db).AlertStage()(ctx, post.Batch{Items: items}); err != nil || len(out.Rejected) > 0 {
+		t.Fatalf("storing the alerts: %v %+v", err, out.Rejected)
+	}
+	e := newEnv(t, func(c *Config, d *Deps) {
+		d.Alerts = &CHAlerts{Table: &sink.AlertTables{Conn: conn, DB: db}}
+		d.Queues = map[string]QueueInfo{"care": {Team: "care-emea", Region: "EMEA"}}
+	})
+	_, secret, err := e.tokens.Create(NewToken{Name: "maria", Role: Responder, Scope: Scope{Markets: []string{"dach"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.tok["responder-dach"] = secret
+	for _, s := range []struct {
+		path, body string
+		code       int
+	}{
+		{"/v1/queues/care/alerts/m-dach/claim", "", 200},
+		{"/v1/queues/care/alerts/m-dach/notes", `{"text":"on it"}`, 200},
+		{"/v1/queues/care/alerts/m-dach/ack", "", 200},
+		{"/v1/queues/care/alerts/m-nordics/claim", "", 404},
+		{"/v1/queues/care/alerts/m-nordics/notes", `{"text":"not mine"}`, 404},
+		{"/v1/queues/care/alerts/m-nordics/ack", "", 404},
+		{"/v1/queues/care/alerts/m-none/resolve", `{"outcome":"replied"}`, 404},
+	} {
+		if r := e.do("responder-dach", "POST", s.path, s.body); r.code != s.code {
+			t.Errorf("%s: %d, want %d: %s", s.path, r.code, s.code, r.body)
+		}
+	}
+	var others, mine uint64
+	if err := conn.QueryRow(ctx, "SELECT countIf(alert_id != 'm-dach'), countIf(alert_id = 'm-dach') FROM "+db+".alert_events WHERE event LIKE 'desk.%' OR event = 'acknowledged'").Scan(&others, &mine); err != nil {
+		t.Fatal(err)
+	}
+	if others != 0 || mine != 3 {
+		t.Fatalf("%d events on alerts of other markets (want 0), %d on DACH's (want 3)", others, mine)
+	}
+}
