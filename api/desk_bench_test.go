@@ -126,9 +126,12 @@ func deskLatencyRuns(b *testing.B, e *env, prefix string, n int, probe latencyPr
 }
 
 // The alerts each action takes, apart so that a resolve does not meet a
-// claimed alert of another run.
+// claimed alert of another run. The market-scoped responder's (another
+// person) take alerts of their own: offsets 50,000 and 60,000 apart (mod
+// the queue's 100,000) from the others', so that no claim of theirs meets
+// rita's.
 var (
-	seg2off  = map[string]int{"ack": 0, "claim": 1_000_003, "notes": 2_000_003, "resolve": 3_000_017, "claim-market": 4_000_037, "notes-market": 5_000_011}
+	seg2off  = map[string]int{"ack": 0, "claim": 1_000_003, "notes": 2_000_003, "resolve": 3_000_017, "claim-market": 50_000, "notes-market": 60_000}
 	seg2body = map[string]string{"ack": "", "claim": "", "notes": `{"text":"asked for the order number"}`, "resolve": `{"outcome":"replied"}`,
 		"claim-market": "", "notes-market": `{"text":"asked for the order number"}`}
 )
