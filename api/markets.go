@@ -56,7 +56,10 @@ func marketHidden(ctx context.Context, market string) bool {
 
 // checkAlertMarket answers 404 for an alert of a market outside the
 // caller's scope, as for one not on the queue, before anything is done to
-// it. A store that cannot tell refuses every market-scoped caller.
+// it. A store that checks on its own read (marketCheckingStore) is handed
+// the caller's scope in the request's context instead, and answers
+// ErrAlertNotFound (404) from that read. A store that cannot tell refuses
+// every market-scoped caller.
 func (s *Server) checkAlertMarket(c *call, st AlertStore, queue, id string) error {
 	if len(c.id.Scope.Markets) == 0 {
 		return nil
