@@ -625,7 +625,7 @@ func (c *CHAlerts) find(ctx context.Context, queue, id string) (Alert, error) {
 	if err != nil {
 		return Alert{}, err
 	}
-	if !found {
+	if !found || marketHidden(ctx, r.Market) {
 		return Alert{}, ErrAlertNotFound
 	}
 	a := alertOfRow(r)
@@ -639,7 +639,7 @@ func (c *CHAlerts) Ack(ctx context.Context, queue, id, actor, note string) (Aler
 	if err != nil {
 		return Alert{}, err
 	}
-	if !found {
+	if !found || marketHidden(ctx, r.Market) {
 		return Alert{}, ErrAlertNotFound
 	}
 	a := alertOfRow(r)

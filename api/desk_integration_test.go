@@ -97,8 +97,8 @@ func TestDeskOnClickHouse(t *testing.T) {
 }
 
 // storedAlerts migrates a database of its own on the shared ClickHouse and
-// stores n open alerts b0…b<n-1> on queue "care" through the sink's alert
-// stage; the database is dropped when the benchmark ends.
+// stores n open alerts b0…b<n-1> on queue "care" (of market DACH) through
+// the sink's alert stage; the database is dropped when the benchmark ends.
 func storedAlerts(b testing.TB, n int) (driver.Conn, string) {
 	ctx := context.Background()
 	conn, db := scratchDB(b, "i_deskbench")
@@ -108,7 +108,7 @@ func storedAlerts(b testing.TB, n int) (driver.Conn, string) {
 		var items []*post.Item
 		for i := lo; i < min(n, lo+10_000); i++ {
 			id := fmt.Sprintf("b%d", i)
-			items = append(items, &post.Item{Post: &post.Post{Platform: "x", ID: id, Text: "acme is down", CreatedAt: t0},
+			items = append(items, &post.Item{Post: &post.Post{Platform: "x", ID: id, Text: "acme is down", CreatedAt: t0}, Enrichment: &post.Enrichment{Market: "DACH"},
 				Alert: &post.Alert{ID: id, Queue: "care", Priority: "P2", Rule: "r", CreatedAt: t0.Add(time.Duration(i) * time.Millisecond), DueAt: t0.Add(2 * time.Hour)}})
 		}
 		if out, err := st(ctx, post.Batch{Items: items}); err != nil || len(out.Rejected) > 0 {
@@ -204,5 +204,57 @@ func BenchmarkDeskActClickHouse(b *testing.B) {
 func BenchmarkDeskLatencyClickHouse(b *testing.B) {
 	const n = 100_000
 	conn, db := storedAlerts(b, n)
-	deskLatencyRuns(b, deskLatencyEnv(b, &CHAlerts{Table: &sink.AlertTables{Conn: conn, DB: db}}), "b", n)
+	traced := &reqConn{Conn: conn}
+	probe := &deskProbe{conn: traced, db: db, run: db}
+	deskLatencyRuns(b, deskLatencyEnv(b, &CHAlerts{Table: &sink.AlertTables{Conn: traced, DB: db}}), "b", n, probe)
+}
+
+// TestDeskMarketScopeOnClickHouse: a market-scoped responder acts on the
+// alerts of their market stored in the real ClickHouse, and an alert of
+// another market is 404 with nothing written to alert_events — the market
+// checked on the action's own read of the alert.
+func TestDeskMarketScopeOnClickHouse(t *testing.T) {
+	ctx := context.Background()
+	conn, db := scratchDB(t, "i_deskmarket")
+	t0 := time.Now().UTC().Add(-time.Hour).Truncate(time.Second)
+	var items []*post.Item
+	for id, market := range map[string]string{"m-dach": "DACH", "m-nordics": "Nordics", "m-none": ""} {
+		items = append(items, &post.Item{Post: &post.Post{Platform: "x", ID: id, Text: "acme is down", CreatedAt: t0}, Enrichment: &post.Enrichment{Market: market},
+			Alert: &post.Alert{ID: id, Queue: "care", Priority: "P2", Rule: "r", CreatedAt: t0}})
+	}
+	if out, err := sink.New(conn, db).AlertStage()(ctx, post.Batch{Items: items}); err != nil || len(out.Rejected) > 0 {
+		t.Fatalf("storing the alerts: %v %+v", err, out.Rejected)
+	}
+	e := newEnv(t, func(c *Config, d *Deps) {
+		d.Alerts = &CHAlerts{Table: &sink.AlertTables{Conn: conn, DB: db}}
+		d.Queues = map[string]QueueInfo{"care": {Team: "care-emea", Region: "EMEA"}}
+	})
+	_, secret, err := e.tokens.Create(NewToken{Name: "maria", Role: Responder, Scope: Scope{Markets: []string{"dach"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.tok["responder-dach"] = secret
+	for _, s := range []struct {
+		path, body string
+		code       int
+	}{
+		{"/v1/queues/care/alerts/m-dach/claim", "", 200},
+		{"/v1/queues/care/alerts/m-dach/notes", `{"text":"on it"}`, 200},
+		{"/v1/queues/care/alerts/m-dach/ack", "", 200},
+		{"/v1/queues/care/alerts/m-nordics/claim", "", 404},
+		{"/v1/queues/care/alerts/m-nordics/notes", `{"text":"not mine"}`, 404},
+		{"/v1/queues/care/alerts/m-nordics/ack", "", 404},
+		{"/v1/queues/care/alerts/m-none/resolve", `{"outcome":"replied"}`, 404},
+	} {
+		if r := e.do("responder-dach", "POST", s.path, s.body); r.code != s.code {
+			t.Errorf("%s: %d, want %d: %s", s.path, r.code, s.code, r.body)
+		}
+	}
+	var others, mine uint64
+	if err := conn.QueryRow(ctx, "SELECT countIf(alert_id != 'm-dach'), countIf(alert_id = 'm-dach') FROM "+db+".alert_events WHERE event LIKE 'desk.%' OR event = 'acknowledged'").Scan(&others, &mine); err != nil {
+		t.Fatal(err)
+	}
+	if others != 0 || mine != 3 {
+		t.Fatalf("%d events on alerts of other markets (want 0), %d on DACH's (want 3)", others, mine)
+	}
 }
