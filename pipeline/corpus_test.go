@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -14,6 +15,7 @@ import (
 	"github.com/earshot-dev/earshot/match"
 	"github.com/earshot-dev/earshot/route"
 	"github.com/earshot-dev/earshot/strictyaml"
+	"go.yaml.in/yaml/v3"
 )
 
 // The configuration corpus, as Prometheus keeps config/testdata: for each
@@ -215,4 +217,127 @@ func TestConfigCorpusExamples(t *testing.T) {
 	for _, c := range copies {
 		t.Errorf("%s: a copy of an example drifts from it; the examples are read in place", c)
 	}
+}
+
+// docSnippetExcerpts are the YAML blocks of the docs that are parts of a
+// file, not files or configuration sections of their own (the first line
+// of the block, per doc), and so are not loaded by TestDocSnippets.
+var docSnippetExcerpts = map[string][]string{
+	"README.md":       {"transport:  {kind: memory|kafka"}, // a one-line sketch of every section
+	"docs/routing.md": {"rules:", "  - name: crisis", "spikes:"},
+	"docs/rules.md":   {"keywords: [acme"},
+	"docs/markets.md": {"# org.yaml (excerpt", "queues:\n  - name: care-dach"},
+	"docs/digests.md": {"digests:"}, // names channels of its own; the corpus has digest-*.good.yaml
+}
+
+var yamlBlock = regexp.MustCompile("(?ms)^( *)```ya?ml\n(.*?)^ *```")
+
+// TestDocSnippets loads every YAML block of README.md and docs/ as earshot
+// would, so that a snippet a reader copies is not refused: a watchlist
+// (`id:`), a routing policy (`queues:` and `rules:`), an organisation
+// (`regions:` or `teams:` first), or configuration sections, laid over
+// deploy/examples/embedded.yaml. The paths and environment variables a
+// configuration snippet names for a real deployment (/etc/earshot/…,
+// KAFKA_PASSWORD) are not there and are let through; every other problem
+// fails.
+func TestDocSnippets(t *testing.T) {
+	docs, _ := filepath.Glob(filepath.Join("..", "docs", "*.md"))
+	docs = append(docs, filepath.Join("..", "README.md"))
+	base := map[string]any{}
+	if err := yaml.Unmarshal(mustRead(t, examples(t, "embedded.yaml")), &base); err != nil {
+		t.Fatal(err)
+	}
+	base["match"] = map[string]any{"watchlists": examples(t, "watchlists")}
+	base["route"] = map[string]any{"policy": examples(t, "routing.yaml"), "org": examples(t, "org.yaml")}
+	n := 0
+	for _, doc := range docs {
+		name := strings.TrimPrefix(filepath.ToSlash(doc), "../")
+		text := string(mustRead(t, doc))
+	blocks:
+		for _, m := range yamlBlock.FindAllStringSubmatchIndex(text, -1) {
+			indent := text[m[2]:m[3]]
+			body := strings.ReplaceAll("\n"+text[m[4]:m[5]], "\n"+indent, "\n")[1:]
+			for _, prefix := range docSnippetExcerpts[name] {
+				if strings.HasPrefix(body, prefix) {
+					continue blocks
+				}
+			}
+			line := strings.Count(text[:m[0]], "\n") + 1
+			n++
+			t.Run(fmt.Sprintf("%s:%d", name, line), func(t *testing.T) {
+				path := filepath.Join(t.TempDir(), "snippet.yaml")
+				kind := snippetKind(body)
+				data := []byte(body)
+				if kind == "pipeline" {
+					over := map[string]any{}
+					if err := yaml.Unmarshal(data, &over); err != nil {
+						t.Fatalf("not YAML: %v\n%s", err, body)
+					}
+					var err error
+					if data, err = yaml.Marshal(mergeYAML(base, over)); err != nil {
+						t.Fatal(err)
+					}
+				}
+				if err := os.WriteFile(path, data, 0o644); err != nil {
+					t.Fatal(err)
+				}
+				if err := loaders[kind](path); err != nil {
+					var bad []string
+					for _, l := range strings.Split(err.Error(), "\n") {
+						if strings.HasSuffix(l, "invalid configuration") || kind == "pipeline" &&
+							(strings.HasSuffix(l, ": no such file or directory") || strings.HasSuffix(l, "is not set or is empty")) {
+							continue // a header, or a deployment's file or variable
+						}
+						bad = append(bad, l)
+					}
+					if len(bad) > 0 {
+						t.Errorf("the %s snippet is refused:\n%s\n\n%s", kind, strings.Join(bad, "\n"), body)
+					}
+				}
+			})
+		}
+	}
+	if n < 10 {
+		t.Errorf("%d YAML snippets found in the docs: is yamlBlock still right?", n)
+	}
+}
+
+// snippetKind tells which loader a doc's YAML block is for.
+func snippetKind(body string) string {
+	switch {
+	case strings.HasPrefix(body, "id:"):
+		return "watchlist"
+	case strings.HasPrefix(body, "queues:") && strings.Contains(body, "\nrules:"):
+		return "policy"
+	case strings.HasPrefix(body, "regions:"), strings.HasPrefix(body, "teams:"):
+		return "org"
+	}
+	return "pipeline"
+}
+
+// mergeYAML lays over onto base, map by map.
+func mergeYAML(base, over map[string]any) map[string]any {
+	out := map[string]any{}
+	for k, v := range base {
+		out[k] = v
+	}
+	for k, v := range over {
+		if bm, ok := out[k].(map[string]any); ok {
+			if om, ok := v.(map[string]any); ok {
+				out[k] = mergeYAML(bm, om)
+				continue
+			}
+		}
+		out[k] = v
+	}
+	return out
+}
+
+func mustRead(t *testing.T, path string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }

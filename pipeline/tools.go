@@ -25,6 +25,7 @@ import (
 	"github.com/earshot-dev/earshot/search"
 	"github.com/earshot-dev/earshot/sink"
 	"github.com/earshot-dev/earshot/stream"
+	"github.com/earshot-dev/earshot/watchlist"
 )
 
 // MatchPosts writes every match of every post read from in (name for
@@ -149,7 +150,7 @@ func OpenIndexReadOnly(cfg Config, dir string) (*search.Index, error) {
 // Backtest runs the draft watchlist of the file draftPath over the posts
 // in cfg's search index (indexDir, when set, instead of search.dir) and
 // compares it with the live watchlists (liveDir, when set, instead of
-// match.watchlists), with cfg's regions. A draft or live watchlist that
+// match.watchlists, or of match.store's live set), with cfg's regions. A draft or live watchlist that
 // does not load is ErrConfig.
 func Backtest(ctx context.Context, cfg Config, draftPath, indexDir, liveDir string, o backtest.Options) (*backtest.Report, error) {
 	data, err := os.ReadFile(draftPath)
@@ -168,6 +169,14 @@ func Backtest(ctx context.Context, cfg Config, draftPath, indexDir, liveDir stri
 	var live []*match.Watchlist
 	if liveDir == "" {
 		liveDir = cfg.Match.Watchlists
+	}
+	if liveDir == "" && cfg.Match.Store != "" {
+		// The store's live set, as the matcher and the API's backtest read
+		// it; a store never opened has none yet.
+		d := watchlist.DefaultLiveDir(cfg.Match.Store)
+		if fi, err := os.Stat(d); err == nil && fi.IsDir() {
+			liveDir = d
+		}
 	}
 	if liveDir != "" {
 		if live, err = match.LoadDir(liveDir); err != nil {

@@ -67,6 +67,28 @@ func TestFractionIntoInteger(t *testing.T) {
 	}
 }
 
+// TestFractionBesideUnknownKey: a fraction for an integer is reported with
+// the file's other decode problems, all at once. It was dropped when an
+// unknown key or a wrong type came with it: the file was refused for those,
+// and only once they were fixed did the 0.5 (read as 0, as fast as
+// possible) come out.
+func TestFractionBesideUnknownKey(t *testing.T) {
+	type cfg struct {
+		Rate int    `yaml:"rate"`
+		Name string `yaml:"name"`
+	}
+	var c cfg
+	err := Decode("c.yaml", []byte("bogus: 1\nrate: 0.5\nname: [a]\n"), &c)
+	for _, want := range []string{`c.yaml:1: unknown key "bogus"`, "c.yaml:2: rate: 0.5 is not a whole number", "c.yaml:3:"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("error %v, want one holding %q", err, want)
+		}
+	}
+	if !Partial(err) {
+		t.Errorf("%v: not Partial, so the rest of the file goes unchecked", err)
+	}
+}
+
 // TestInvalidUTF8: a Latin-1 file is refused, naming the file, rather than
 // read with U+FFFD in place of its accented letters.
 func TestInvalidUTF8(t *testing.T) {

@@ -125,6 +125,9 @@ func Decode(name string, data []byte, v any) error {
 			}
 			errs = append(errs, errors.New(format(name, e)))
 		}
+		// The fractions the file holds too, which the decoder truncated
+		// without a word: all the file's problems at once.
+		errs = append(errs, fractions(name, data, v)...)
 		// The decoder went on past these: v holds the rest of the file,
 		// which a caller may still validate (Partial).
 		return partial{errors.Join(append([]error{ErrInvalid}, Cap(errs)...)...)}

@@ -248,7 +248,7 @@ func backtestCommand(stdout io.Writer) *cobra.Command {
 		}}
 	c.Flags().StringVar(&config, "config", "deploy/examples/embedded.yaml", "configuration file (its search: and match: sections)")
 	c.Flags().StringVar(&dir, "index", "", "index directory, overriding search.dir")
-	c.Flags().StringVar(&liveDir, "live", "", "directory of the live watchlists, overriding match.watchlists")
+	c.Flags().StringVar(&liveDir, "live", "", "directory of the live watchlists, overriding match.watchlists (or match.store's live set)")
 	c.Flags().StringVar(&since, "since", "7d", "how far back: 7d, 36h, … (clamped to the index's retention)")
 	c.Flags().IntVar(&sample, "sample", 10, "matched posts to show")
 	c.Flags().BoolVar(&asJSON, "json", false, "print the report as JSON")
