@@ -67,3 +67,43 @@ func TestBacktestComparesWithTheStoresLiveSet(t *testing.T) {
 		t.Errorf("matched %d, overlap %+v; want 1, and acme (the store's live list) matching it too", rep.Matched, rep.Overlap)
 	}
 }
+
+// `earshot watchlist backtest` reads the organisation's markets (route.org)
+// as the API's backtest and the live matcher do: a market-scoped draft is
+// tried on the posts of that market. It used to be refused ("names a
+// market, and none are defined") on the command line only.
+func TestBacktestReadsTheOrganisationsMarkets(t *testing.T) {
+	dir := t.TempDir()
+	cfg := Default()
+	cfg.Route.Org = "../deploy/examples/org.yaml"
+	cfg.Search.Enabled, cfg.Search.Dir = true, filepath.Join(dir, "search")
+	x, err := search.Open(cfg.Search, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var items []*post.Item
+	for i, country := range []string{"DE", "US", "AT"} {
+		items = append(items, &post.Item{
+			Post:       &post.Post{Platform: "x", ID: string(rune('1' + i)), Text: "Acme, where is my refund?", Country: country, CreatedAt: time.Now().Add(-time.Hour)},
+			Enrichment: &post.Enrichment{Lang: "en", Country: country, SentimentLabel: "negative"},
+		})
+	}
+	err = x.Index(items)
+	if cerr := x.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	draft := filepath.Join(dir, "draft.yaml")
+	if err := os.WriteFile(draft, []byte("id: refunds-dach\nname: Refunds DACH\nteam: care\nrule: refund AND market:DACH\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	rep, err := Backtest(context.Background(), cfg, draft, "", "", backtest.Options{Since: 24 * time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Matched != 2 {
+		t.Errorf("matched %d; want 2 (the posts from DE and AT, not US)", rep.Matched)
+	}
+}

@@ -150,7 +150,8 @@ func OpenIndexReadOnly(cfg Config, dir string) (*search.Index, error) {
 // Backtest runs the draft watchlist of the file draftPath over the posts
 // in cfg's search index (indexDir, when set, instead of search.dir) and
 // compares it with the live watchlists (liveDir, when set, instead of
-// match.watchlists, or of match.store's live set), with cfg's regions. A draft or live watchlist that
+// match.watchlists, or of match.store's live set), with cfg's regions and
+// its organisation's markets. A draft, live watchlist or organisation that
 // does not load is ErrConfig.
 func Backtest(ctx context.Context, cfg Config, draftPath, indexDir, liveDir string, o backtest.Options) (*backtest.Report, error) {
 	data, err := os.ReadFile(draftPath)
@@ -184,6 +185,11 @@ func Backtest(ctx context.Context, cfg Config, draftPath, indexDir, liveDir stri
 		}
 	}
 	o.Regions = region.Map(cfg.Enrich.Regions)
+	// The organisation's markets (route.org), for market: in rules, as the
+	// live matcher and the API's backtest have them.
+	if _, o.Markets, err = orgFacts(cfg); err != nil {
+		return nil, ConfigError(fmt.Errorf("route.org: %w", err))
+	}
 	return backtest.Run(ctx, x, draft, live, o)
 }
 

@@ -30,7 +30,7 @@ import (
 // its terms would not be the terms a search now looks for. Bump it
 // whenever what an analyzer makes of a text changes.
 const (
-	mappingVersion    = "2" // 2: textnorm analysis (issue 18); 1, unrecorded: bleve's analyzers
+	mappingVersion    = "3" // 3: Roman numerals and superscript, subscript, circled digits are word characters; 2: textnorm analysis (issue 18); 1, unrecorded: bleve's analyzers
 	mappingVersionKey = "earshot.mapping_version"
 )
 

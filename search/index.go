@@ -109,8 +109,13 @@ func OpenWith(cfg Config, o Options) (*Index, error) {
 		if _, err := os.Stat(cfg.Dir); err != nil {
 			return nil, fmt.Errorf("search: no index at %s (is search.enabled on in the configuration, and has the pipeline run?): %w", cfg.Dir, err)
 		}
-	} else if err := os.MkdirAll(cfg.Dir, 0o755); err != nil {
+	} else if err := os.MkdirAll(cfg.Dir, 0o700); err != nil {
 		return nil, fmt.Errorf("search: creating %s: %w", cfg.Dir, err)
+	} else if err := os.Chmod(cfg.Dir, 0o700); err != nil {
+		// Owner-only, as the API's state directory: the index holds posts'
+		// text. One an earlier version made 0755 is tightened too; one
+		// this user may not change (another's mount) is used as it is.
+		x.log.Warn("the index directory could not be made owner-only", "err", err)
 	}
 	if !o.ReadOnly {
 		x.finishRebuilds()

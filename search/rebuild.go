@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"maps"
 	"os"
 	"path/filepath"
@@ -17,10 +18,36 @@ import (
 // analysis (mappingVersion) that a read-only index cannot rebuild.
 var ErrOldAnalysis = errors.New("the shard was written with an older text analysis")
 
+// ownerOnly takes group and others' access off what bleve created at path
+// (it writes index_meta.json readable by all): a shard holds posts' text.
+func ownerOnly(path string) error {
+	err := filepath.WalkDir(path, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		info, err := d.Info()
+		if err != nil {
+			return err
+		}
+		if m := info.Mode().Perm(); m&0o077 != 0 {
+			return os.Chmod(p, m&^0o077)
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("making %s owner-only: %w", path, err)
+	}
+	return nil
+}
+
 // newShard creates a shard at path, recording its analysis version.
 func (x *Index) newShard(path string, rc map[string]any) (bleve.Index, error) {
 	s, err := bleve.NewUsing(path, x.mapping, scorch.Name, scorch.Name, maps.Clone(rc))
 	if err != nil {
+		return nil, err
+	}
+	if err := ownerOnly(path); err != nil {
+		s.Close()
 		return nil, err
 	}
 	if err := s.SetInternal([]byte(mappingVersionKey), []byte(mappingVersion)); err != nil {
@@ -72,6 +99,11 @@ func (x *Index) rebuild(path string, old bleve.Index, rc map[string]any) (int, e
 	}
 	ns, err := bleve.NewUsing(tmp, x.mapping, scorch.Name, scorch.Name, maps.Clone(rc))
 	if err != nil {
+		old.Close()
+		return 0, err
+	}
+	if err := ownerOnly(tmp); err != nil {
+		ns.Close()
 		old.Close()
 		return 0, err
 	}

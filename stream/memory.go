@@ -5,11 +5,14 @@ import (
 	"fmt"
 	"sync"
 	"time"
+
+	"github.com/earshot-dev/earshot/post"
 )
 
 // Memory is the embedded-mode transport: one bounded queue per topic and
-// consumer group. Producing blocks while any group's queue is full, which
-// is how backpressure reaches the source. Items are passed by pointer, never
+// consumer group. Producing blocks while any group's queue is full, in
+// records (capacity) or in bytes (maxBytes, an estimate of each item's
+// size), which is how backpressure reaches the source. Items are passed by pointer, never
 // encoded: the consumer groups of a topic (the sink, the search index and
 // route all read the enriched topic) see the same *post.Item at the same
 // time, which is why a Stage never modifies the items it is given.
@@ -18,6 +21,7 @@ import (
 // n. With a Tracker, a record stays pending until its consumer commits it.
 type Memory struct {
 	capacity int
+	maxBytes int // MemoryQueueBytes
 	track    *Tracker
 	// idle and pace, when idle > 0, end a consumer's batch as a Kafka
 	// consumer's (Pace).
@@ -33,20 +37,108 @@ type memTopic struct {
 }
 
 type memRecord struct {
-	out Out
+	out  Out
+	size int // outBytes(out), counted in its queue's bytes until fetched
 }
 
 type memQueue struct {
 	ch     chan memRecord
 	closed chan struct{}
+
+	mu    sync.Mutex
+	bytes int           // the sizes of the records queued, or being gathered into a batch
+	freed chan struct{} // closed, and replaced, whenever bytes go down
 }
 
-// NewMemory returns an in-memory transport whose queues hold capacity records.
+// MemoryQueueBytes bounds the estimated bytes of the records one in-memory
+// queue holds, beside its count (transport.queue_size): posts may be up to
+// ingest.max_post_bytes (1 MiB) each, and 8,192 of them would hold 8 GB
+// in each queue. Posts of usual sizes (about a kilobyte with what is
+// estimated around them) fill the count first. It is the Kafka side's
+// batch bound (fetchBytes).
+const MemoryQueueBytes = fetchBytes
+
+// NewMemory returns an in-memory transport whose queues hold capacity
+// records and up to MemoryQueueBytes of them.
 func NewMemory(capacity int) *Memory {
 	if capacity < 1 {
 		capacity = 1
 	}
-	return &Memory{capacity: capacity, topics: map[string]*memTopic{}}
+	return &Memory{capacity: capacity, maxBytes: MemoryQueueBytes, topics: map[string]*memTopic{}}
+}
+
+// reserve waits until n more bytes fit in the queue's budget, then counts
+// them. A queue holding nothing takes a record of any size, so one larger
+// than the budget passes alone rather than wait for ever.
+func (q *memQueue) reserve(ctx context.Context, n, limit int) error {
+	for {
+		q.mu.Lock()
+		if q.bytes == 0 || q.bytes+n <= limit {
+			q.bytes += n
+			q.mu.Unlock()
+			return nil
+		}
+		freed := q.freed
+		q.mu.Unlock()
+		select {
+		case <-freed:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
+// release uncounts n bytes and wakes the producers waiting for room.
+func (q *memQueue) release(n int) {
+	if n == 0 {
+		return
+	}
+	q.mu.Lock()
+	q.bytes -= n
+	close(q.freed)
+	q.freed = make(chan struct{})
+	q.mu.Unlock()
+}
+
+// outBytes estimates what a record holds in memory: its texts, which a
+// post's size bounds, and a fixed allowance for the rest of its fields.
+func outBytes(o Out) int {
+	n := 512 + len(o.Key)
+	if o.Dead != nil {
+		n += len(o.Dead.Raw) + len(o.Dead.Reason)
+		if o.Item == nil {
+			n += itemBytes(o.Dead.Item)
+		}
+	}
+	return n + itemBytes(o.Item)
+}
+
+func itemBytes(it *post.Item) int {
+	if it == nil {
+		return 0
+	}
+	n := 0
+	if p := it.Post; p != nil {
+		n += len(p.Text) + len(p.Author.Name) + len(p.Author.Handle) + len(p.Author.Location)
+		for _, ss := range [][]string{p.URLs, p.Hashtags, p.Mentions} {
+			for _, s := range ss {
+				n += 16 + len(s)
+			}
+		}
+	}
+	if e := it.Enrichment; e != nil {
+		n += 256 + len(e.RedactedText)
+	}
+	for _, m := range it.Matches {
+		n += 128 + 16*len(m.Spans)
+		for _, k := range m.Keywords {
+			n += 16 + len(k)
+		}
+	}
+	if it.Alert != nil {
+		n += 256
+	}
+	return n
 }
 
 // Pace makes each consumer end a batch once no record came for idle
@@ -82,7 +174,7 @@ func (m *Memory) Consumer(group, topic string) (Consumer, error) {
 	defer t.mu.Unlock()
 	q, ok := t.groups[group]
 	if !ok {
-		q = &memQueue{ch: make(chan memRecord, m.capacity), closed: make(chan struct{})}
+		q = &memQueue{ch: make(chan memRecord, m.capacity), closed: make(chan struct{}), freed: make(chan struct{})}
 		if t.closed {
 			close(q.closed)
 		}
@@ -167,11 +259,15 @@ func (p memProducer) Produce(ctx context.Context, outs []Out) error {
 		p.m.track.add(origin, n)
 	}
 	for i, o := range outs {
-		rec := memRecord{out: o}
+		rec := memRecord{out: o, size: outBytes(o)}
 		for _, q := range queues[i] {
+			if err := q.reserve(ctx, rec.size, p.m.maxBytes); err != nil {
+				return fmt.Errorf("producing to %s: %w", o.Topic, err)
+			}
 			select {
 			case q.ch <- rec:
 			case <-ctx.Done():
+				q.release(rec.size)
 				return fmt.Errorf("producing to %s: %w", o.Topic, ctx.Err())
 			}
 		}
@@ -281,9 +377,15 @@ func (c *memConsumer) gather(ctx context.Context, recs []memRecord, limit int, l
 	return recs
 }
 
-// deliver numbers the records fetched and keeps their origins.
+// deliver numbers the records fetched and keeps their origins. Their
+// bytes leave the queue's count: they are the batch's now.
 func (c *memConsumer) deliver(recs []memRecord) []Delivery {
 	ds := make([]Delivery, len(recs))
+	size := 0
+	for _, r := range recs {
+		size += r.size
+	}
+	c.q.release(size)
 	c.mu.Lock()
 	for i, r := range recs {
 		c.fetched++

@@ -7,7 +7,9 @@
 // Folding makes spelling variants one, a character at a time:
 //
 //   - compatibility forms (NFKC): ligatures ("ﬁ" is "fi"), fullwidth and
-//     halfwidth forms ("Ａ" is "a", "ｱ" is "ア"), mathematical letters;
+//     halfwidth forms ("Ａ" is "a", "ｱ" is "ア"), mathematical letters,
+//     Roman numerals ("ⅿ" is "m") and superscript, subscript and circled
+//     digits ("²" is "2", part of a word as any digit is);
 //   - case, in full: "Ω" is "ω", final "ς" is "σ", "ß" and "ẞ" are "ss",
 //     Turkish "İ" and dotless "ı" are "i";
 //   - diacritics: "é" and "e" followed by a combining acute are "e", "ά"

@@ -208,10 +208,43 @@ func classOf(r rune) int {
 		return clAlone
 	case unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.Is(unicode.Mn, r) || unicode.Is(unicode.Mc, r):
 		return clWord
+	case unicode.Is(unicode.Nl, r) || unicode.Is(unicode.No, r):
+		// Roman numerals, superscript, subscript and circled digits: NFKC
+		// makes them letters and digits ("ⅿ" is "m", "²" is "2"), so they
+		// are part of a word as those are, or "acⅿe" is two words.
+		return compatClass(r)
 	case unicode.Is(unicode.So, r):
 		return clAlone // emoji and other symbols
 	}
 	return clSep
+}
+
+// compatClass is the class of a number character (Nl, No) by its
+// compatibility decomposition: a word's letters or digits when that is
+// made only of them (a word alone when of an ideograph: "㊀" is "一"),
+// else a separator ("½" is "1⁄2", "ↀ" has none).
+func compatClass(r rune) int {
+	var tmp [utf8.UTFMax]byte
+	n := utf8.EncodeRune(tmp[:], r)
+	d := decompose(tmp[:n])
+	if string(d) == string(tmp[:n]) {
+		return clSep
+	}
+	cl := clSep
+	for _, x := range string(d) {
+		switch {
+		case unicode.Is(unicode.Mn, x):
+		case unicode.In(x, unicode.Han):
+			cl = clAlone
+		case unicode.IsLetter(x) || unicode.IsDigit(x):
+			if cl == clSep {
+				cl = clWord
+			}
+		default:
+			return clSep
+		}
+	}
+	return cl
 }
 
 // Token kinds: a word written as a hashtag or a mention.

@@ -101,6 +101,13 @@ func WriteHistory(w io.Writer, h []Change) error {
 	return tw.Flush()
 }
 
+// UsageError is a store command used wrongly (a flag it needs is
+// missing): bad usage, which the CLI reports as it is with exit code 2,
+// not a configuration problem.
+type UsageError struct{ Msg string }
+
+func (e *UsageError) Error() string { return e.Msg }
+
 // CommandOptions are the options of the store's commands (earshot
 // watchlist list|show|apply|…).
 type CommandOptions struct {
@@ -113,17 +120,17 @@ type CommandOptions struct {
 // approve, reject, pause, resume, delete, import, sync) on the argument of
 // pos, as o.Actor, and writes its outcome for a terminal on stdout;
 // warnings go to warn. Misuse (an approval that names no version reviewed,
-// a rejection without a reason) is strictyaml.ErrInvalid.
+// a rejection without a reason) is a *UsageError.
 func (s *Store) Command(ctx context.Context, o CommandOptions, cmd string, pos []string, stdout, warn io.Writer) error {
 	switch {
 	case cmd == "approve" && o.IfVersion < 1:
 		// four eyes: the approver names what they reviewed, so that an edit
 		// made since is not approved unread
-		return fmt.Errorf("%w: earshot watchlist approve: name the version you reviewed with --if-version N (the version of earshot watchlist show ID)", strictyaml.ErrInvalid)
+		return &UsageError{"watchlist approve: name the version you reviewed with --if-version N (the version of earshot watchlist show ID)"}
 	case cmd == "reject" && strings.TrimSpace(o.Note) == "":
-		return fmt.Errorf("%w: earshot watchlist reject: say why with --note", strictyaml.ErrInvalid)
+		return &UsageError{"watchlist reject: say why with --note"}
 	case cmd != "list" && cmd != "show" && cmd != "sync" && strings.TrimSpace(o.Actor) == "":
-		return fmt.Errorf("%w: --actor: who makes the change is needed ($USER is not set)", strictyaml.ErrInvalid)
+		return &UsageError{"--actor: who makes the change is needed ($USER is not set)"}
 	}
 	var err error
 	arg := ""

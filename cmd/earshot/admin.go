@@ -138,7 +138,11 @@ func storeRun(cmd string, pos []string, f storeFlags, stdout, stderr io.Writer) 
 	defer closeStore()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	return pipeline.Classify(s.Command(ctx, f.CommandOptions, cmd, pos, stdout, stderr))
+	err = s.Command(ctx, f.CommandOptions, cmd, pos, stdout, stderr)
+	if ue := (*watchlist.UsageError)(nil); errors.As(err, &ue) {
+		return exitError{2, err}
+	}
+	return pipeline.Classify(err)
 }
 
 // tokenCommands is `earshot token create|list|revoke`. Tokens live hashed

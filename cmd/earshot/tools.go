@@ -246,7 +246,7 @@ func backtestCommand(stdout io.Writer) *cobra.Command {
 			rep.WriteText(stdout)
 			return nil
 		}}
-	c.Flags().StringVar(&config, "config", "deploy/examples/embedded.yaml", "configuration file (its search: and match: sections)")
+	c.Flags().StringVar(&config, "config", "deploy/examples/embedded.yaml", "configuration file (its search: and match: sections, enrich.regions and route.org's markets)")
 	c.Flags().StringVar(&dir, "index", "", "index directory, overriding search.dir")
 	c.Flags().StringVar(&liveDir, "live", "", "directory of the live watchlists, overriding match.watchlists (or match.store's live set)")
 	c.Flags().StringVar(&since, "since", "7d", "how far back: 7d, 36h, … (clamped to the index's retention)")

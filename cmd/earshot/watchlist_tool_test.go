@@ -40,8 +40,22 @@ func TestWatchlistStoreCLI(t *testing.T) {
 	}
 	ok("acme: version 1, draft; nothing live; next: earshot watchlist submit acme", "apply", file, "--store", store, "--actor", "ann")
 	ok("acme: version 1, pending", "submit", "acme", "--store", store, "--actor", "ann")
-	if _, _, err := wl("approve", "acme", "--store", store, "--actor", "bob"); err == nil || !strings.Contains(err.Error(), "--if-version") {
-		t.Fatalf("an approval that names no version reviewed: %v", err)
+	// Misuse of a command is bad usage (exit code 2) and says so, not
+	// "invalid configuration": no configuration is wrong.
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"approve", "acme", "--store", store, "--actor", "bob"}, "--if-version"},
+		{[]string{"reject", "acme", "--store", store, "--actor", "bob"}, "--note"},
+		{[]string{"submit", "acme", "--store", store, "--actor", " "}, "--actor"},
+	} {
+		_, _, err := wl(c.args...)
+		var msg bytes.Buffer
+		report(err, &msg)
+		if err == nil || exitCode(err) != 2 || !strings.Contains(msg.String(), c.want) || strings.Contains(msg.String(), "invalid configuration") {
+			t.Fatalf("%v: exit code %d, said %q; want exit code 2 naming %s as usage", c.args, exitCode(err), msg.String(), c.want)
+		}
 	}
 	if _, _, err := wl("approve", "acme", "--store", store, "--actor", "ann", "--if-version", "1"); !errors.Is(err, watchlist.ErrSelfApproval) {
 		t.Fatalf("self-approval: %v", err)
