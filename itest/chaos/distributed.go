@@ -128,6 +128,7 @@ func (d *Distributed) start(stage, cfg string) (*stageProc, error) {
 	p := &stageProc{name: stage, done: make(chan struct{}), stderr: errf}
 	p.cmd = exec.Command(d.Bin, stage, "--config", cfg, "--progress", "0", "--quiet", "--metrics-addr", "127.0.0.1:0", "--log-level", "warn")
 	p.cmd.Stderr = errf
+	p.cmd.Env = append(os.Environ(), "GOTRACEBACK=all") // a SIGQUIT from diagnose dumps every goroutine
 	if err := p.cmd.Start(); err != nil {
 		errf.Close()
 		return nil, err
@@ -382,6 +383,9 @@ func (d *Distributed) Soak(ctx context.Context, path string, reference *Output, 
 				res.DeadLostSample = append(res.DeadLostSample, r)
 			}
 		}
+	}
+	if !res.OK() {
+		d.diagnose(ctx, procs, logf)
 	}
 	res.Runs += len(stages) // the first start of each
 	res.Duration = time.Since(start)
