@@ -13,6 +13,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 	"github.com/segmentio/kafka-go"
 )
 
@@ -22,9 +23,35 @@ import (
 // then asks every stage still running for a goroutine dump (SIGQUIT; the
 // stages run with GOTRACEBACK=all), which lands in its <stage>.stderr (a
 // stuck worker or commit shows there).
-func (d *Distributed) diagnose(ctx context.Context, procs map[string]*stageProc, logf func(string, ...any)) {
+func (d *Distributed) diagnose(ctx context.Context, procs map[string]*stageProc, conn driver.Conn, dead, reference map[string]bool, logf func(string, ...any)) {
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
+	// Alerts stored per queue: a queue far behind the other points at its
+	// own reader (the sink's group of that queue's topic).
+	if rows, err := conn.Query(ctx, "SELECT queue, count() FROM "+d.DB+".alerts FINAL GROUP BY queue ORDER BY queue"); err != nil {
+		logf("diagnose: alerts per queue: %v", err)
+	} else {
+		for rows.Next() {
+			var q string
+			var n uint64
+			if rows.Scan(&q, &n) == nil {
+				logf("diagnose: queue %s: %d alerts stored", q, n)
+			}
+		}
+		rows.Close()
+	}
+	// Dead letters the reference run did not have: a stage that gave up on
+	// records it should have retried shows here, not as a stall.
+	extra := 0
+	for r := range dead {
+		if !reference[r] {
+			if extra < 5 {
+				logf("diagnose: dead letter not in the reference run: %.300s", r)
+			}
+			extra++
+		}
+	}
+	logf("diagnose: %d dead letters not in the reference run", extra)
 	lines, err := groupOffsets(ctx, d.Brokers, d.Prefix)
 	if err != nil {
 		logf("diagnose: group offsets: %v", err)

@@ -385,7 +385,7 @@ func (d *Distributed) Soak(ctx context.Context, path string, reference *Output, 
 		}
 	}
 	if !res.OK() {
-		d.diagnose(ctx, procs, logf)
+		d.diagnose(ctx, procs, conn, dead, reference.Dead, logf)
 	}
 	res.Runs += len(stages) // the first start of each
 	res.Duration = time.Since(start)
