@@ -737,11 +737,22 @@ func (s *Sink) storedAlerts(ctx context.Context, items []*post.Item) (map[string
 	if len(keys) == 0 {
 		return out, nil
 	}
+	for _, list := range inLists(keys) {
+		if err := s.readStoredAlerts(ctx, list, out); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// readStoredAlerts reads into out the latest stored version of the alerts
+// whose (queue, id) pairs list holds.
+func (s *Sink) readStoredAlerts(ctx context.Context, list string, out map[string]storedAlert) error {
 	q := "SELECT queue, alert_id, created_at, inserted_at, team, priority, rule, watchlists, region, incident, incident_size, spike, retracted, handed_off_from, unstaffed, due_at, market FROM " +
-		s.db + ".alerts FINAL WHERE (queue, alert_id) IN (" + strings.Join(keys, ", ") + ")"
+		s.db + ".alerts FINAL WHERE (queue, alert_id) IN (" + list + ")"
 	rows, err := s.conn.Query(ctx, q)
 	if err != nil {
-		return nil, fmt.Errorf("reading the stored versions of alerts: %w", err)
+		return fmt.Errorf("reading the stored versions of alerts: %w", err)
 	}
 	defer rows.Close()
 	for rows.Next() {
@@ -749,12 +760,15 @@ func (s *Sink) storedAlerts(ctx context.Context, items []*post.Item) (map[string
 		var a storedAlert
 		if err := rows.Scan(&queue, &id, &a.createdAt, &a.insertedAt, &a.team, &a.priority, &a.rule, &a.watchlists, &a.region, &a.incident, &a.incidentSize,
 			&a.spike, &a.retracted, &a.handedOffFrom, &a.unstaffed, &a.dueAt, &a.market); err != nil {
-			return nil, fmt.Errorf("reading the stored versions of alerts: %w", err)
+			return fmt.Errorf("reading the stored versions of alerts: %w", err)
 		}
 		a.createdAt, a.insertedAt, a.dueAt = a.createdAt.UTC(), a.insertedAt.UTC(), a.dueAt.UTC()
 		out[queue+"\x00"+id] = a
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("reading the stored versions of alerts: %w", err)
+	}
+	return nil
 }
 
 // quote makes s a ClickHouse string literal. 18.16 has no server-side
