@@ -43,3 +43,30 @@ func TestAlertStageStoresABatchPastMaxQuerySize(t *testing.T) {
 		t.Errorf("%d alerts stored, want %d", got, n)
 	}
 }
+
+// A batch of deletes (and edits) larger than one query's IN list takes:
+// the read of the changed posts' sources and of the deleted posts' matches
+// failed with a syntax error past max_query_size and the runner retried
+// it forever.
+func TestStageStoresDeletesPastMaxQuerySize(t *testing.T) {
+	conn, db := openTest(t)
+	ctx := context.Background()
+	s := New(conn, db)
+	at := time.Date(2026, 11, 1, 10, 15, 0, 0, time.UTC)
+	const n = 12_000
+	var posts, deletes []*post.Item
+	for i := range n {
+		id := fmt.Sprintf("%032x", i)
+		posts = append(posts, enrichedItem(id, "1", at))
+		deletes = append(deletes, &post.Item{Post: &post.Post{Kind: post.KindDelete, Platform: "x", ID: id}})
+	}
+	if out, err := s.Stage()(ctx, post.Batch{Items: posts}); err != nil || len(out.Rejected) > 0 {
+		t.Fatalf("the posts: %v (%d rejected)", err, len(out.Rejected))
+	}
+	if out, err := s.Stage()(ctx, post.Batch{Items: deletes}); err != nil || len(out.Rejected) > 0 {
+		t.Fatalf("their deletes: %v (%d rejected)", err, len(out.Rejected))
+	}
+	if got := queryCount(t, conn, "SELECT count() FROM "+db+".posts_dedup"); got != 0 {
+		t.Errorf("%d of the %d deleted posts still visible", got, n)
+	}
+}

@@ -3,7 +3,6 @@ package sink
 import (
 	"context"
 	"fmt"
-	"strings"
 
 	"github.com/earshot-dev/earshot/post"
 )
@@ -30,21 +29,11 @@ func (s *Sink) refuseForeign(ctx context.Context, items, deletes []*post.Item) (
 	if len(keys) == 0 {
 		return items, deletes, nil, nil
 	}
-	rows, err := s.conn.Query(ctx, "SELECT post_key, source FROM "+s.db+".posts FINAL WHERE post_key IN ("+strings.Join(keys, ", ")+")")
-	if err != nil {
-		return nil, nil, nil, fmt.Errorf("reading the sources of changed posts: %w", err)
-	}
-	defer rows.Close()
 	stored := make(map[string]string, len(keys))
-	for rows.Next() {
-		var key, source string
-		if err := rows.Scan(&key, &source); err != nil {
-			return nil, nil, nil, fmt.Errorf("reading the sources of changed posts: %w", err)
+	for _, list := range inLists(keys) {
+		if err := s.readSources(ctx, list, stored); err != nil {
+			return nil, nil, nil, err
 		}
-		stored[key] = source
-	}
-	if err := rows.Err(); err != nil {
-		return nil, nil, nil, fmt.Errorf("reading the sources of changed posts: %w", err)
 	}
 	keep := func(list []*post.Item) []*post.Item {
 		out := list[:0:0]
@@ -61,4 +50,25 @@ func (s *Sink) refuseForeign(ctx context.Context, items, deletes []*post.Item) (
 		return out
 	}
 	return keep(items), keep(deletes), rejected, nil
+}
+
+// readSources reads into stored the source of each stored post whose key
+// list holds.
+func (s *Sink) readSources(ctx context.Context, list string, stored map[string]string) error {
+	rows, err := s.conn.Query(ctx, "SELECT post_key, source FROM "+s.db+".posts FINAL WHERE post_key IN ("+list+")")
+	if err != nil {
+		return fmt.Errorf("reading the sources of changed posts: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var key, source string
+		if err := rows.Scan(&key, &source); err != nil {
+			return fmt.Errorf("reading the sources of changed posts: %w", err)
+		}
+		stored[key] = source
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("reading the sources of changed posts: %w", err)
+	}
+	return nil
 }

@@ -294,32 +294,24 @@ func (s *Sink) subtractDeleted(ctx context.Context, deletes []*post.Item) error 
 	for i, it := range deletes {
 		keys[i] = quote(it.Key())
 	}
-	rows, err := s.conn.Query(ctx, "SELECT post_key, created_at, watchlist, region, sentiment_label, keywords FROM "+s.db+
-		".matches FINAL WHERE post_key IN ("+strings.Join(keys, ", ")+")")
-	if err != nil {
-		return fmt.Errorf("reading the matches of deleted posts: %w", err)
+	var found []deletedMatch
+	for _, list := range inLists(keys) {
+		var err error
+		if found, err = s.readMatches(ctx, list, found); err != nil {
+			return err
+		}
 	}
-	defer rows.Close()
 	b, err := s.conn.PrepareBatch(ctx, "INSERT INTO "+s.db+".deleted_matches (post_key, created_at, watchlist, region, sentiment_label, keywords)")
 	if err != nil {
 		return fmt.Errorf("preparing deleted_matches insert: %w", err)
 	}
 	defer b.Abort()
 	n := 0
-	for rows.Next() {
-		var key, watchlist, region, label string
-		var created time.Time
-		var keywords []string
-		if err := rows.Scan(&key, &created, &watchlist, &region, &label, &keywords); err != nil {
-			return fmt.Errorf("reading the matches of deleted posts: %w", err)
-		}
-		if err := b.Append(key, created, watchlist, region, label, keywords); err != nil {
-			return fmt.Errorf("appending deleted match %s: %w", key, err)
+	for _, m := range found {
+		if err := b.Append(m.key, m.created, m.watchlist, m.region, m.label, m.keywords); err != nil {
+			return fmt.Errorf("appending deleted match %s: %w", m.key, err)
 		}
 		n++
-	}
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("reading the matches of deleted posts: %w", err)
 	}
 	if n == 0 {
 		return nil // none of them was stored: nothing counted to take back
@@ -328,6 +320,35 @@ func (s *Sink) subtractDeleted(ctx context.Context, deletes []*post.Item) error 
 		return fmt.Errorf("inserting %d deleted matches: %w", n, err)
 	}
 	return nil
+}
+
+// deletedMatch is a stored match of a deleted post.
+type deletedMatch struct {
+	key, watchlist, region, label string
+	created                       time.Time
+	keywords                      []string
+}
+
+// readMatches appends to found the stored matches of the posts whose keys
+// list holds.
+func (s *Sink) readMatches(ctx context.Context, list string, found []deletedMatch) ([]deletedMatch, error) {
+	rows, err := s.conn.Query(ctx, "SELECT post_key, created_at, watchlist, region, sentiment_label, keywords FROM "+s.db+
+		".matches FINAL WHERE post_key IN ("+list+")")
+	if err != nil {
+		return nil, fmt.Errorf("reading the matches of deleted posts: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var m deletedMatch
+		if err := rows.Scan(&m.key, &m.created, &m.watchlist, &m.region, &m.label, &m.keywords); err != nil {
+			return nil, fmt.Errorf("reading the matches of deleted posts: %w", err)
+		}
+		found = append(found, m)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("reading the matches of deleted posts: %w", err)
+	}
+	return found, nil
 }
 
 // AlertStage returns the sink stage of a queue's alert topic: every alert
