@@ -30,6 +30,11 @@ import (
 //     at once. State a stage keeps between batches (route's raised alerts,
 //     stories and spike windows, enrich's clusters) is safe for concurrent
 //     use; a stage that cannot be must say so and be run with one worker.
+//   - Whatever the workers, the records of one post (its key: the post, its
+//     edits, its delete) reach the stage one call after another in the
+//     order they were fetched, and what a call returns is produced before
+//     the next call with that post begins (see Runner). Records of
+//     different posts have no order between them.
 //
 // stream/stagetest checks both under -race.
 type Stage func(ctx context.Context, in post.Batch) (post.Batch, error)
@@ -68,6 +73,23 @@ func (c RunnerConfig) Validate(prefix string) error {
 // Runner drives one stage: fetch a batch, call the stage, produce its
 // outputs and dead letters, and only then commit, never past a batch that is
 // still in flight.
+//
+// Concurrency: with Workers w above 1, a fetch takes up to w × BatchSize
+// records (at most 100,000) and splits them into w shards by a hash of each
+// record's key (Item.Key: the post's platform and id), so a stage call still
+// gets about BatchSize records; shard i goes to worker i's queue. A worker
+// takes its queue in order, calling the stage and producing the outputs of
+// one shard before it starts the next, so a post and its later edit or
+// delete (which share the key, and in Kafka the partition) reach the stage
+// and are produced in the order they were fetched, while different posts
+// run in parallel. The price: a worker cannot take another's shard, so an
+// idle worker waits for the busiest one of its fetch. Records without an item
+// (undecodable, dead letters) go to worker 0; they only become dead letters.
+// A fetched batch is committed, through the per-partition watermark, once
+// every one of its shards has been produced; a shard abandoned at shutdown
+// leaves its whole batch uncommitted, to be redelivered. A record that
+// carries several items may be split between shards: its offset is still
+// committed only once all of them are done.
 type Runner struct {
 	Name      string
 	In        Consumer
@@ -87,10 +109,73 @@ func (r *Runner) Stats() Stats {
 	return Stats{In: r.c.in.Load(), Out: r.c.out.Load(), Dead: r.c.dead.Load(), Retries: r.c.retries.Load(), InFlight: r.c.inFlight.Load(), Lag: r.In.Lag()}
 }
 
+// fetched is one batch as fetched, shared by its shards: the last shard to
+// finish commits it.
+type fetched struct {
+	t      ticket
+	at     time.Time
+	origin int64        // lowest origin of the whole batch
+	left   atomic.Int32 // shards not yet finished
+	failed atomic.Bool  // a shard was abandoned: the batch is not committed
+}
+
+// job is one worker's shard of a fetched batch.
 type job struct {
-	ds      []Delivery
-	t       ticket
-	fetched time.Time
+	ds []Delivery
+	f  *fetched
+}
+
+// shardOf is the worker, of n, that runs every record with its key: FNV-1a
+// of the key, so one post always lands on one worker.
+func shardOf(it *post.Item, n int) int {
+	if n <= 1 || it == nil || it.Post == nil {
+		return 0
+	}
+	h := uint32(2166136261)
+	k := it.Post
+	for _, s := range [...]string{k.Platform, ":", k.ID} {
+		for i := 0; i < len(s); i++ {
+			h ^= uint32(s[i])
+			h *= 16777619
+		}
+	}
+	return int(h % uint32(n))
+}
+
+// split deals ds into n shards by key, keeping fetch order within each.
+// The shards share one backing array, sized by a first counting pass.
+func split(ds []Delivery, n int) [][]Delivery {
+	if n <= 1 {
+		return [][]Delivery{ds}
+	}
+	of := make([]uint8, len(ds)) // Validate keeps Workers at most 256; past it shards would merge, still in order
+	counts := make([]int, n)
+	for k, d := range ds {
+		if d.Err == nil {
+			of[k] = uint8(shardOf(d.Item, n))
+		}
+		counts[of[k]]++
+	}
+	all := make([]Delivery, len(ds))
+	shards := make([][]Delivery, n)
+	start := 0
+	for i, c := range counts {
+		shards[i] = all[start : start : start+c]
+		start += c
+	}
+	for k, d := range ds {
+		shards[of[k]] = append(shards[of[k]], d)
+	}
+	return shards
+}
+
+// fetchSize is how many records one fetch takes for n workers: batch_size
+// for each, so that a stage call still gets about batch_size records (a
+// stage's cost per call is spread over as many posts as with one worker),
+// but never more than 100,000 (batch_size's own limit) unless batch_size
+// alone is.
+func fetchSize(batchSize, n int) int {
+	return max(batchSize, min(batchSize*n, 100_000))
 }
 
 // Run processes until ctx is cancelled or the input is closed and drained.
@@ -106,12 +191,17 @@ func (r *Runner) Run(ctx context.Context) error {
 	defer stopTimer()
 
 	wm := newWatermark()
-	jobs := make(chan job)
+	n := max(1, r.Config.Workers)
+	// One queue per worker, so the shards of one key are taken in order.
+	// Unbuffered, as the one job queue was: at most one fetch waits while
+	// the workers run the shards of the one before.
+	queues := make([]chan job, n)
 	var commitMu sync.Mutex // commits in order, so a partition never moves back
 	var wg sync.WaitGroup
-	for range max(1, r.Config.Workers) {
+	for i := range queues {
+		queues[i] = make(chan job)
 		wg.Go(func() {
-			for j := range jobs {
+			for j := range queues[i] {
 				r.process(ctx, finish, log, wm, &commitMu, j, observe)
 			}
 		})
@@ -120,10 +210,21 @@ func (r *Runner) Run(ctx context.Context) error {
 	var err error
 	b := Backoff{Min: 100 * time.Millisecond, Max: 10 * time.Second}
 	for ctx.Err() == nil {
-		ds, ferr := r.In.Fetch(ctx, r.Config.BatchSize, r.Config.Linger)
+		ds, ferr := r.In.Fetch(ctx, fetchSize(r.Config.BatchSize, n), r.Config.Linger)
 		if len(ds) > 0 {
 			r.c.inFlight.Add(1)
-			jobs <- job{ds: ds, t: wm.add(ds), fetched: time.Now()}
+			f := &fetched{t: wm.add(ds), at: time.Now(), origin: lowestOrigin(ds)}
+			shards := split(ds, n)
+			for _, sh := range shards {
+				if len(sh) > 0 {
+					f.left.Add(1)
+				}
+			}
+			for i, sh := range shards {
+				if len(sh) > 0 {
+					queues[i] <- job{ds: sh, f: f}
+				}
+			}
 		}
 		if ferr == nil {
 			b.Reset()
@@ -140,7 +241,9 @@ func (r *Runner) Run(ctx context.Context) error {
 		log.Warn("fetch failed; retrying", "retry_in", wait, "err", ferr)
 		Sleep(ctx, wait)
 	}
-	close(jobs)
+	for _, q := range queues {
+		close(q)
+	}
 	wg.Wait()
 	if n := wm.pending(); n > 0 {
 		log.Warn("stopped with batches not committed; they will be redelivered", "batches", n)
@@ -148,14 +251,28 @@ func (r *Runner) Run(ctx context.Context) error {
 	return err
 }
 
-// process runs one batch to its commit. If ctx ends while a call is being
-// retried the batch is abandoned uncommitted, to be redelivered.
+// process runs one shard through the stage and produces its outputs; the
+// last shard of a batch to finish commits the batch. If ctx ends while a
+// call is being retried the shard is abandoned and its batch left
+// uncommitted, to be redelivered.
 func (r *Runner) process(ctx, finish context.Context, log *slog.Logger, wm *watermark, commitMu *sync.Mutex, j job, observe interface{ Observe(float64) }) {
-	defer r.c.inFlight.Add(-1)
+	ok := false
+	defer func() {
+		if !ok {
+			j.f.failed.Store(true)
+		}
+		if j.f.left.Add(-1) > 0 {
+			return
+		}
+		defer r.c.inFlight.Add(-1)
+		if !j.f.failed.Load() {
+			r.commit(ctx, finish, log, wm, commitMu, j.f, observe)
+		}
+	}()
 	r.c.in.Add(int64(len(j.ds)))
 	in := post.Batch{Items: make([]*post.Item, 0, len(j.ds))}
 	var outs []Out
-	origin := lowestOrigin(j.ds)
+	origin := j.f.origin
 	for _, d := range j.ds {
 		switch {
 		case d.Err != nil:
@@ -190,14 +307,19 @@ func (r *Runner) process(ctx, finish context.Context, log *slog.Logger, wm *wate
 		return
 	}
 	r.c.produced(outs)
+	ok = true
+}
 
+// commit marks a fetched batch finished and commits what that makes
+// committable.
+func (r *Runner) commit(ctx, finish context.Context, log *slog.Logger, wm *watermark, commitMu *sync.Mutex, f *fetched, observe interface{ Observe(float64) }) {
 	commitMu.Lock()
 	defer commitMu.Unlock()
-	done := wm.done(j.t)
+	done := wm.done(f.t)
 	if !retry(ctx, log, "commit", &r.c.retries, func() error { return r.In.Commit(finish, done) }) {
 		return
 	}
-	observe.Observe(time.Since(j.fetched).Seconds())
+	observe.Observe(time.Since(f.at).Seconds())
 }
 
 // lowestOrigin is the lowest tracked origin among ds (0 when none is).

@@ -140,8 +140,10 @@ func chaosDistributed(t *testing.T, posts, rate int, with ...string) {
 		}
 	}
 	id := fmt.Sprintf("chaos_%d", time.Now().UnixNano()%1e9)
+	dir := t.TempDir()
+	KeepOnFailure(t, dir)
 	d := &Distributed{
-		Embedded: Embedded{Bin: bin, Root: root, Dir: t.TempDir(), Posts: posts, Rate: rate, Poison: 0.01, Seed: uint64(time.Now().UnixNano())},
+		Embedded: Embedded{Bin: bin, Root: root, Dir: dir, Posts: posts, Rate: rate, Poison: 0.01, Seed: uint64(time.Now().UnixNano())},
 		Brokers:  "127.0.0.1:9092", ClickHouse: "127.0.0.1:9000", Prefix: "chaos." + id, DB: id, KillEvery: 3 * time.Second, StormEvery: 3, CutEvery: 4,
 		With: with,
 	}
@@ -185,14 +187,16 @@ func TestChaosDistributedRestarts(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 6*time.Minute)
 	defer cancel()
-	svc, err := StartServices(ctx, t.TempDir(), libs)
+	dir, svcDir := t.TempDir(), t.TempDir()
+	KeepOnFailure(t, dir, svcDir)
+	svc, err := StartServices(ctx, svcDir, libs)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer svc.Close()
 	id := fmt.Sprintf("chaos_%d", time.Now().UnixNano()%1e9)
 	d := &Distributed{
-		Embedded: Embedded{Bin: bin, Root: root, Dir: t.TempDir(), Posts: 20_000, Rate: 1_000, Poison: 0.01, Seed: uint64(time.Now().UnixNano())},
+		Embedded: Embedded{Bin: bin, Root: root, Dir: dir, Posts: 20_000, Rate: 1_000, Poison: 0.01, Seed: uint64(time.Now().UnixNano())},
 		Brokers:  svc.Broker, ClickHouse: svc.ClickHouse, Prefix: "chaos." + id, DB: id, KillEvery: 3 * time.Second,
 		// Ticks: 1 kill, 2 Kafka cut, 3 ClickHouse restart, 4 Kafka stall,
 		// 5 broker restart (20-25 s on a loaded machine), 6 ClickHouse

@@ -146,6 +146,7 @@ func (d *Distributed) start(stage, cfg string) (*stageProc, error) {
 	}
 	p.cmd = exec.Command(d.Bin, args...)
 	p.cmd.Stderr = errf
+	p.cmd.Env = append(os.Environ(), "GOTRACEBACK=all") // a SIGQUIT from diagnose dumps every goroutine
 	if err := p.cmd.Start(); err != nil {
 		errf.Close()
 		return nil, err
@@ -409,6 +410,9 @@ func (d *Distributed) Soak(ctx context.Context, path string, reference *Output, 
 				res.DeadLostSample = append(res.DeadLostSample, r)
 			}
 		}
+	}
+	if !res.OK() {
+		d.diagnose(ctx, procs, conn, dead, reference.Dead, logf)
 	}
 	res.Runs += len(d.layout()) // the first start of each
 	res.Duration = time.Since(start)
