@@ -13,8 +13,9 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 	"github.com/segmentio/kafka-go"
+
+	"github.com/earshot-dev/earshot/sink"
 )
 
 // diagnose runs when a distributed soak lost something, before its stage
@@ -23,9 +24,19 @@ import (
 // then asks every stage still running for a goroutine dump (SIGQUIT; the
 // stages run with GOTRACEBACK=all), which lands in its <stage>.stderr (a
 // stuck worker or commit shows there).
-func (d *Distributed) diagnose(ctx context.Context, procs map[string]*stageProc, conn driver.Conn, dead, reference map[string]bool, logf func(string, ...any)) {
+func (d *Distributed) diagnose(ctx context.Context, procs map[string]*stageProc, dead, reference map[string]bool, logf func(string, ...any)) {
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
+	// Its own connection, through sink (which owns ClickHouse): the
+	// harness names no driver type.
+	c := sink.DefaultConfig()
+	c.Addr = []string{d.ClickHouse}
+	conn, err := sink.Open(c)
+	if err != nil {
+		logf("diagnose: connecting to ClickHouse: %v", err)
+		return
+	}
+	defer conn.Close()
 	// Alerts stored per queue: a queue far behind the other points at its
 	// own reader (the sink's group of that queue's topic).
 	if rows, err := conn.Query(ctx, "SELECT queue, count() FROM "+d.DB+".alerts FINAL GROUP BY queue ORDER BY queue"); err != nil {

@@ -71,14 +71,14 @@ func TestDiagnoseLogsQueuesDeadLettersAndDumps(t *testing.T) {
 		}
 	}
 	defer conn.Exec(context.Background(), "DROP DATABASE IF EXISTS "+id)
-	d := &Distributed{Embedded: Embedded{Dir: t.TempDir()}, Brokers: "127.0.0.1:9092", Prefix: "chaosdiag." + id, DB: id}
+	d := &Distributed{Embedded: Embedded{Dir: t.TempDir()}, Brokers: "127.0.0.1:9092", ClickHouse: "127.0.0.1:9000", Prefix: "chaosdiag." + id, DB: id}
 	p := &stageProc{name: "sink", done: make(chan struct{}), cmd: exec.Command("sleep", "60")}
 	if err := p.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
 	go func() { p.err = p.cmd.Wait(); close(p.done) }()
 	var logs []string
-	d.diagnose(ctx, map[string]*stageProc{"sink": p}, conn, map[string]bool{"known": true, "sink: gave up": true}, map[string]bool{"known": true}, func(f string, a ...any) { logs = append(logs, fmt.Sprintf(f, a...)) })
+	d.diagnose(ctx, map[string]*stageProc{"sink": p}, map[string]bool{"known": true, "sink: gave up": true}, map[string]bool{"known": true}, func(f string, a ...any) { logs = append(logs, fmt.Sprintf(f, a...)) })
 	all := strings.Join(logs, "\n")
 	for _, want := range []string{"queue legal: 2 alerts stored", "queue pr: 1 alerts stored", "not in the reference run: sink: gave up", "1 dead letters not in the reference run"} {
 		if !strings.Contains(all, want) {

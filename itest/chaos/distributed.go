@@ -412,7 +412,7 @@ func (d *Distributed) Soak(ctx context.Context, path string, reference *Output, 
 		}
 	}
 	if !res.OK() {
-		d.diagnose(ctx, procs, conn, dead, reference.Dead, logf)
+		d.diagnose(ctx, procs, dead, reference.Dead, logf)
 	}
 	res.Runs += len(d.layout()) // the first start of each
 	res.Duration = time.Since(start)
