@@ -29,9 +29,6 @@ func NewSplit(local *Memory, remote Transport, topics ...string) *Split {
 	return s
 }
 
-// IsLocal reports whether topic is one of the in-memory topics.
-func (s *Split) IsLocal(topic string) bool { return s.local[topic] }
-
 // Consumer reads topic from where it is carried.
 func (s *Split) Consumer(group, topic string) (Consumer, error) {
 	if s.local[topic] {
