@@ -265,6 +265,10 @@ type DeadLetter struct {
 // endpoint).
 const jetstreamSource = "jetstream:"
 
+// JetstreamSource is the source of the posts read from the Jetstream
+// instance at endpoint.
+func JetstreamSource(endpoint string) string { return jetstreamSource + endpoint }
+
 // SameSource reports whether two sources (Post.Source) are one for the
 // rule that only the source that delivered a post may delete or change it.
 // They are when equal, and when both are Jetstream instances: the public

@@ -16,6 +16,7 @@ import (
 
 	"github.com/earshot-dev/earshot/ingest/canon"
 	"github.com/earshot-dev/earshot/ingest/live"
+	"github.com/earshot-dev/earshot/post"
 )
 
 // Config selects Jetstream endpoints and what to ask them for.
@@ -133,7 +134,7 @@ func (j *jetstream) dial(ctx context.Context, c *live.Conn) error {
 		floor = cursor
 	}
 	u := j.url(cursor)
-	j.dec.Source = "jetstream:" + j.cfg.Endpoints[j.endpoint%len(j.cfg.Endpoints)]
+	j.dec.Source = post.JetstreamSource(j.cfg.Endpoints[j.endpoint%len(j.cfg.Endpoints)])
 	conn, _, err := websocket.Dial(ctx, u, nil)
 	if err != nil {
 		return fmt.Errorf("dialling %s: %w", u, err)
