@@ -588,10 +588,7 @@ func (c *kafkaConsumer) Fetch(ctx context.Context, limit int, linger time.Durati
 			// a pause of fetch_idle ends the batch before linger does, so
 			// that at moderate rates every hop does not wait out linger;
 			// but not before hold, while small batches are being paced.
-			wait := time.Until(deadline)
-			if c.idle > 0 {
-				wait = min(wait, max(c.idle, time.Until(hold)))
-			}
+			wait := batchWait(deadline, hold, c.idle)
 			if wait <= 0 {
 				break
 			}
@@ -607,6 +604,18 @@ func (c *kafkaConsumer) Fetch(ctx context.Context, limit int, linger time.Durati
 	}
 	c.prev, c.prevFull = start, len(ds) >= limit || c.maxBytes > 0 && size >= c.maxBytes
 	return ds, nil
+}
+
+// batchWait is how long a consumer gathering a batch waits for its next
+// record: until linger's deadline, and with idle (fetch_idle) set, no
+// longer than idle once hold (paceUntil) has passed. Both transports'
+// consumers end their batches by it.
+func batchWait(deadline, hold time.Time, idle time.Duration) time.Duration {
+	wait := time.Until(deadline)
+	if idle > 0 {
+		wait = min(wait, max(idle, time.Until(hold)))
+	}
+	return wait
 }
 
 // paceUntil is when a batch that began at start may be passed on, at the

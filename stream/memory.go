@@ -356,7 +356,7 @@ func (c *memConsumer) gather(ctx context.Context, recs []memRecord, limit int, l
 			continue
 		default:
 		}
-		wait := min(time.Until(deadline), max(c.idle, time.Until(hold)))
+		wait := batchWait(deadline, hold, c.idle)
 		if wait <= 0 {
 			return recs
 		}
