@@ -294,9 +294,18 @@ func (r *rendered) check(t *testing.T) {
 	if err := r.loadConfig(t); err != nil {
 		t.Errorf("the rendered earshot.yaml: %v", err)
 	}
+	fused := r.ingestWith()
 	for _, s := range append(slices.Clone(stages), optionalStages...) {
 		d := r.deployments["earshot-"+s]
 		if d == nil && slices.Contains(optionalStages, s) {
+			continue
+		}
+		if slices.Contains(fused, s) {
+			// The ingest process runs it (stages.ingest.with): a Deployment of
+			// its own would consume a topic nothing is produced to any more.
+			if d != nil {
+				t.Errorf("%s runs in ingest (stages.ingest.with) and has a Deployment too", s)
+			}
 			continue
 		}
 		if d == nil {
@@ -378,6 +387,21 @@ func (r *rendered) check(t *testing.T) {
 // checkPod: non-root, every mount has its volume, every named port a probe
 // uses exists, every Secret and ConfigMap referred to is rendered or given
 // as an existing Secret in the values.
+// ingestWith is stages.ingest.with of the rendered values.
+func (r *rendered) ingestWith() []string {
+	var with []string
+	if st, ok := r.values["stages"].(map[string]any); ok {
+		if in, ok := st["ingest"].(map[string]any); ok {
+			if w, ok := in["with"].([]any); ok {
+				for _, x := range w {
+					with = append(with, fmt.Sprint(x))
+				}
+			}
+		}
+	}
+	return with
+}
+
 func (r *rendered) checkPod(t *testing.T, name string, p corev1.PodSpec) {
 	t.Helper()
 	if p.SecurityContext == nil || p.SecurityContext.RunAsNonRoot == nil || !*p.SecurityContext.RunAsNonRoot {
@@ -751,5 +775,56 @@ func TestHelmNotifyWithoutSecret(t *testing.T) {
 	_, err := render(t, v)
 	if err == nil || !strings.Contains(err.Error(), "secretEnv.existingSecret") {
 		t.Errorf("rendered without secretEnv.existingSecret: %v", err)
+	}
+}
+
+// TestHelmIngestWith renders match and enrich inside the ingest process
+// (stages.ingest.with, earshot ingest --with): ingest gets the flag, and
+// match and enrich get neither a Deployment nor a KEDA ScaledObject, whose
+// consumer groups would read topics nothing is produced to any more. What
+// the command refuses, the chart refuses at render time.
+func TestHelmIngestWith(t *testing.T) {
+	for _, c := range []struct {
+		with []any
+		flag string
+	}{{[]any{"match"}, "match"}, {[]any{"match", "enrich"}, "match,enrich"}} {
+		t.Run(c.flag, func(t *testing.T) {
+			v := withFiles(t, readValues(t, productionFile))
+			v["stages"].(map[string]any)["ingest"].(map[string]any)["with"] = c.with
+			v["keda"] = map[string]any{"enabled": true}
+			r, err := render(t, v)
+			if err != nil {
+				t.Fatal(err)
+			}
+			r.check(t)
+			args := r.deployments["earshot-ingest"].Spec.Template.Spec.Containers[0].Args
+			if i := slices.Index(args, "--with"); i < 0 || i+1 >= len(args) || args[i+1] != c.flag {
+				t.Errorf("ingest args %q, want --with %s", args, c.flag)
+			}
+			for _, s := range stages {
+				fused := slices.Contains(c.with, any(s))
+				if (r.deployments["earshot-"+s] == nil) != fused {
+					t.Errorf("%s: Deployment rendered %v, want %v", s, r.deployments["earshot-"+s] != nil, !fused)
+				}
+				scaled := false
+				for _, so := range r.scaled {
+					scaled = scaled || so.Spec.ScaleTargetRef.Name == "earshot-"+s
+				}
+				if fused && scaled {
+					t.Errorf("%s runs in ingest and is scaled by KEDA", s)
+				}
+			}
+		})
+	}
+	for _, bad := range [][]any{{"enrich"}, {"enrich", "match"}, {"match", "enrich", "route"}, {"match", "match"}} {
+		v := withFiles(t, readValues(t, productionFile))
+		v["stages"].(map[string]any)["ingest"].(map[string]any)["with"] = bad
+		if _, err := render(t, v); err == nil || !strings.Contains(err.Error(), "stages.ingest.with") {
+			t.Errorf("with %v: %v, want refused naming stages.ingest.with", bad, err)
+		}
+	}
+	v := map[string]any{"stages": map[string]any{"ingest": map[string]any{"enabled": false, "with": []any{"match"}}}}
+	if _, err := render(t, v); err == nil || !strings.Contains(err.Error(), "stages.ingest.enabled") {
+		t.Errorf("with and ingest off: %v, want refused", err)
 	}
 }

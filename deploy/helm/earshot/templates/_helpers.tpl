@@ -103,7 +103,21 @@ Call with (list $ "index").
 {{- if eq $stage "index" -}}{{ if dig "search" "enabled" false $cfg }}on{{ end -}}
 {{- else if eq $stage "webhook" -}}{{ if dig "webhook" "endpoints" dict $cfg }}on{{ end -}}
 {{- else if eq $stage "notify" -}}{{ if dig "notify" "channels" dict $cfg }}on{{ end -}}
+{{- else if has $stage (include "earshot.ingestWith" $ | fromJsonArray) -}}
 {{- else if (get $.Values.stages $stage).enabled -}}on{{- end -}}
+{{- end -}}
+
+{{/* The stages the ingest process runs in memory after itself (stages.ingest.with, earshot
+ingest --with), as a JSON array; refuses what the command would refuse, at render time. */}}
+{{- define "earshot.ingestWith" -}}
+{{- $with := .Values.stages.ingest.with | default list -}}
+{{- if not (has $with (list (list) (list "match") (list "match" "enrich"))) -}}
+{{- fail (printf "stages.ingest.with: %v, want [] (match and enrich as Deployments of their own), [match] or [match, enrich]: the stages right after ingest, in order" $with) -}}
+{{- end -}}
+{{- if and $with (not .Values.stages.ingest.enabled) -}}
+{{- fail "stages.ingest.with runs stages in the ingest Deployment, which stages.ingest.enabled: false turns off" -}}
+{{- end -}}
+{{- toJson $with -}}
 {{- end -}}
 
 {{/*
