@@ -28,6 +28,8 @@ const (
 	amTextMax      = 4000
 	excerptMax     = 1500 // the post excerpt shown in a message
 	postURLMax     = 2000 // the post URL, before its invisible characters are encoded
+	authorMax      = 100  // the author's handle (the digests cut it there too)
+	platformMax    = 50   // the platform's name
 )
 
 // truncate cuts s to at most n characters (runes), ending with "…" when
@@ -221,7 +223,9 @@ func viewOf(it *post.Item, deskBase string) view {
 		}
 		// One line each: a handle is untrusted (a pushed post, an RSS author)
 		// and a line break in it would forge a field of the message.
-		v.Author, v.Platform = oneLine(markBidi(p.Author.Handle)), oneLine(markBidi(p.Platform))
+		// Cut first: a pushed post's handle may be 1 MiB, and a platform
+		// name is the pusher's to choose.
+		v.Author, v.Platform = oneLine(markBidi(truncate(p.Author.Handle, authorMax))), oneLine(markBidi(truncate(p.Platform, platformMax)))
 		if len(p.URLs) > 0 {
 			v.PostURL = asciiHost(inertURL(truncate(p.URLs[0], postURLMax)))
 		}

@@ -1,0 +1,162 @@
+package notify
+
+import (
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// TestHugeAuthorIsCutInEveryMessage: a pushed post's author handle may be
+// 1 MiB (the ingest limit); every message shows at most a short one, so an
+// alert email is not megabytes of handle in both parts.
+func TestHugeAuthorIsCutInEveryMessage(t *testing.T) {
+	it := alert("1", "care", "P1", "the app is down")
+	it.Post.Author.Handle = strings.Repeat("é", 1<<19) // 1 MiB
+	it.Post.Platform = strings.Repeat("p", 1<<20)
+	v := viewOf(it, "https://earshot.example.com")
+	subject, text, html, err := emailAlert(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len(subject) + len(text) + len(html); n > 16<<10 {
+		t.Errorf("an alert email of %d bytes for a 1 MiB handle and platform, want under 16 KiB", n)
+	}
+	for name, f := range map[string]func(view) ([]byte, error){"slack": slackAlert, "teams": teamsAlert} {
+		b, err := f(v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(b) > 16<<10 {
+			t.Errorf("%s: %d bytes", name, len(b))
+		}
+	}
+}
+
+// TestRedirectIsNotFollowed: a webhook endpoint that redirects elsewhere
+// (a moved or hijacked URL) must not get the alert counted as delivered:
+// Go's client would turn a POST answered 302 into a GET of the new place
+// (the alert is dropped, the GET answers 200) or, after 307, post the
+// alert to another host. The redirect is a dead letter with the reason,
+// and the other host gets nothing.
+func TestRedirectIsNotFollowed(t *testing.T) {
+	var elsewhere atomic.Int32
+	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		elsewhere.Add(1)
+		w.WriteHeader(http.StatusOK)
+	}))
+	t.Cleanup(other.Close)
+	for _, code := range []int{http.StatusFound, http.StatusTemporaryRedirect, http.StatusPermanentRedirect} {
+		redir := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			io.Copy(io.Discard, r.Body)
+			http.Redirect(w, r, other.URL+"/hooks", code)
+		}))
+		t.Cleanup(redir.Close)
+		for _, kind := range []string{Slack, Teams, PagerDuty, Alertmanager, Opsgenie} {
+			ch := Channel{Kind: kind, Queues: []string{"q"}, MaxAttempts: 2}
+			env := map[string]string{"S": redir.URL}
+			switch kind {
+			case Slack, Teams:
+				ch.URLEnv = "S"
+			case PagerDuty:
+				ch.URL, ch.RoutingKeyEnv = redir.URL, "S"
+			case Opsgenie:
+				ch.URL, ch.APIKeyEnv = redir.URL, "S"
+			default:
+				ch.URL = redir.URL
+			}
+			n, _ := notifier(t, Config{Channels: map[string]Channel{"c": ch}}, env)
+			rej := run(t, n, "c", "q", alert("1", "q", "P1", "down"))
+			if len(rej) != 1 || !strings.Contains(rej[0].Reason, "redirect") {
+				t.Errorf("%s answered %d: dead letters %v, want one naming the redirect", kind, code, rej)
+			}
+		}
+	}
+	if n := elsewhere.Load(); n != 0 {
+		t.Errorf("the redirect's target got %d requests, want 0", n)
+	}
+}
+
+// TestErrorIn200IsAFailure: Teams' connector webhooks answer 200 with
+// "Webhook message delivery failed with error: Microsoft Teams endpoint
+// returned HTTP error 413 …" (MicrosoftDocs/msteams-docs#1810), and a
+// Slack-compatible endpoint may answer 200 with an error code as its body
+// (Slack's own codes: invalid_blocks, no_text, …). Neither is delivered:
+// a 413 or 400 inside is refused (a dead letter at once), a 429 or 5xx
+// inside is retried; Slack's "ok", Teams' "1" and an empty 202 are
+// successes.
+func TestErrorIn200IsAFailure(t *testing.T) {
+	for _, c := range []struct {
+		kind, body string
+		status     int
+		tries      int32 // requests made; 0: delivered
+		reason     string
+	}{
+		{Teams, "Webhook message delivery failed with error: Microsoft Teams endpoint returned HTTP error 413 with ContextId tcid=0,server=x..", 200, 1, "HTTP 413"},
+		{Teams, "Webhook message delivery failed with error: Microsoft Teams endpoint returned HTTP error 429 with ContextId tcid=0..", 200, 3, "HTTP 429"},
+		{Teams, "Webhook message delivery failed with error: Microsoft Teams endpoint returned HTTP error 500 with ContextId tcid=0..", 200, 3, "HTTP 500"},
+		{Teams, "Webhook message delivery failed with error: something new", 200, 1, "saying delivery failed"},
+		{Teams, "1", 200, 0, ""},
+		{Teams, "", 202, 0, ""},
+		{Slack, "invalid_blocks", 200, 1, "invalid_blocks"},
+		{Slack, "no_text", 200, 1, "no_text"},
+		{Slack, "ok", 200, 0, ""},
+		{Slack, "", 200, 0, ""},
+		{Slack, `{"success":true}`, 200, 0, ""}, // Rocket.Chat's answer: not one of Slack's codes
+	} {
+		var tries atomic.Int32
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			tries.Add(1)
+			io.Copy(io.Discard, r.Body)
+			w.WriteHeader(c.status)
+			io.WriteString(w, c.body)
+		}))
+		n, _ := notifier(t, Config{Channels: map[string]Channel{"c": {Kind: c.kind, URLEnv: "U", Queues: []string{"q"}, MaxAttempts: 3}}}, map[string]string{"U": srv.URL})
+		rej := run(t, n, "c", "q", alert("1", "q", "P1", "down"))
+		srv.Close()
+		switch {
+		case c.reason == "" && len(rej) != 0:
+			t.Errorf("%s %d %q: dead letter %q, want delivered", c.kind, c.status, c.body, rej[0].Reason)
+		case c.reason != "" && (len(rej) != 1 || !strings.Contains(rej[0].Reason, c.reason)):
+			t.Errorf("%s %d %q: dead letters %v, want one naming %q", c.kind, c.status, c.body, rej, c.reason)
+		}
+		if want := max(c.tries, 1); tries.Load() != want {
+			t.Errorf("%s %d %q: %d requests, want %d", c.kind, c.status, c.body, tries.Load(), want)
+		}
+	}
+}
+
+// TestSlowEndpointIsBoundedByTheTimeout: an endpoint that answers its
+// headers and then one byte of body a second costs the channel its
+// timeout, not the length of the drip (a minute here). Its status said
+// 200, so the alert counts as delivered; the body read is cut at the
+// timeout.
+func TestSlowEndpointIsBoundedByTheTimeout(t *testing.T) {
+	stop := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusOK)
+		for range 60 {
+			w.Write([]byte("o"))
+			w.(http.Flusher).Flush()
+			select {
+			case <-stop:
+				return
+			case <-time.After(time.Second):
+			}
+		}
+	}))
+	t.Cleanup(srv.Close)
+	t.Cleanup(func() { close(stop) })
+	n, _ := notifier(t, Config{Channels: map[string]Channel{"c": {Kind: Slack, URLEnv: "U", Queues: []string{"q"}, MaxAttempts: 2, Timeout: 300 * time.Millisecond}}}, map[string]string{"U": srv.URL})
+	start := time.Now()
+	rej := run(t, n, "c", "q", alert("1", "q", "P1", "down"))
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("a dripping endpoint held the channel %v, want about 2 × 300ms", d)
+	}
+	if len(rej) != 0 {
+		t.Errorf("dead letters %v, want none: the status was 200", rej)
+	}
+}
