@@ -57,6 +57,40 @@ func truncate(s string, n int) string {
 	return s[:i] + "…"
 }
 
+// slackCut is truncate to n for a Slack text limit, counted in UTF-16
+// code units as well as in characters: an emoji outside the BMP is one
+// character but two units, and whichever way Slack counts its 3,000, a
+// post of 1,500 emoji must not make the message invalid_blocks.
+func slackCut(s string, n int) string {
+	s = truncate(s, n)
+	if utf16Len(s) <= n {
+		return s
+	}
+	units := 0
+	for i, r := range s {
+		w := 1
+		if r > 0xFFFF { // a surrogate pair
+			w = 2
+		}
+		if units+w > n-1 { // room for the "…"
+			return s[:i] + "…"
+		}
+		units += w
+	}
+	return s
+}
+
+func utf16Len(s string) int {
+	n := 0
+	for _, r := range s {
+		n++
+		if r > 0xFFFF { // a surrogate pair
+			n++
+		}
+	}
+	return n
+}
+
 // slackEscape makes untrusted text inert in Slack mrkdwn: the three
 // control characters become entities (so "<!channel>", "<@U1>" and
 // "<https://x|y>" are shown, not parsed), and the bare broadcast words
@@ -303,10 +337,10 @@ func slackBlocks(v view) (string, []slack.Block) {
 		blocks = append(blocks, slack.NewSectionBlock(md(slackEscape(v.Closed)), nil, nil))
 	} else {
 		if v.Excerpt != "" {
-			blocks = append(blocks, slack.NewSectionBlock(md(truncate(quote(slackEscape(v.Excerpt)), slackTextMax)), nil, nil))
+			blocks = append(blocks, slack.NewSectionBlock(md(slackCut(quote(slackEscape(v.Excerpt)), slackTextMax)), nil, nil))
 		}
 		if v.Why != "" {
-			blocks = append(blocks, slack.NewContextBlock("", md(truncate("Why: "+slackEscape(v.Why), slackTextMax))))
+			blocks = append(blocks, slack.NewContextBlock("", md(slackCut("Why: "+slackEscape(v.Why), slackTextMax))))
 		}
 	}
 	if v.Desk != "" {
@@ -324,7 +358,7 @@ func slackText(text string) ([]byte, error) {
 }
 
 func slackTextBlocks(text string) (string, []slack.Block) {
-	md := slack.NewTextBlockObject(slack.MarkdownType, truncate(slackEscape(text), slackTextMax), false, true)
+	md := slack.NewTextBlockObject(slack.MarkdownType, slackCut(slackEscape(text), slackTextMax), false, true)
 	return truncate(slackEscape(text), slackFieldMax), []slack.Block{slack.NewSectionBlock(md, nil, nil)}
 }
 

@@ -8,6 +8,9 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+	"unicode/utf16"
+
+	"github.com/slack-go/slack"
 )
 
 // TestHugeAuthorIsCutInEveryMessage: a pushed post's author handle may be
@@ -158,5 +161,42 @@ func TestSlowEndpointIsBoundedByTheTimeout(t *testing.T) {
 	}
 	if len(rej) != 0 {
 		t.Errorf("dead letters %v, want none: the status was 200", rej)
+	}
+}
+
+// TestSlackTextFitsIn3000UTF16Units: a section's text is at most 3,000
+// characters; an excerpt of emoji (one character, two UTF-16 units each)
+// stays within 3,000 counted either way, so Slack cannot answer
+// invalid_blocks for a post of 1,500 emoji.
+func TestSlackTextFitsIn3000UTF16Units(t *testing.T) {
+	for _, text := range []string{strings.Repeat("🙂", 5000), strings.Repeat("a🙂", 3000), strings.Repeat("🙂\n", 3000)} {
+		it := alert("1", "care", "P1", text)
+		it.Matches[0].Keywords = []string{strings.Repeat("🙂", 600)}
+		var msg slack.WebhookMessage
+		b, err := slackAlert(viewOf(it, ""))
+		if err != nil {
+			t.Fatal(err)
+		}
+		decode(t, b, &msg)
+		for i, blk := range msg.Blocks.BlockSet {
+			var s string
+			switch blk := blk.(type) {
+			case *slack.SectionBlock:
+				if blk.Text == nil {
+					continue
+				}
+				s = blk.Text.Text
+			case *slack.ContextBlock:
+				s = blk.ContextElements.Elements[0].(*slack.TextBlockObject).Text
+			default:
+				continue
+			}
+			if n := len(utf16.Encode([]rune(s))); n > slackTextMax {
+				t.Errorf("block %d: %d UTF-16 units, want at most %d", i, n, slackTextMax)
+			}
+		}
+	}
+	if s := slackCut(strings.Repeat("🙂", 3000), 3000); len(utf16.Encode([]rune(s))) != 2999 || !strings.HasSuffix(s, "🙂…") {
+		t.Errorf("slackCut of 3,000 emoji: %d units, want 1,499 emoji and the ellipsis", len(utf16.Encode([]rune(s))))
 	}
 }
