@@ -145,7 +145,7 @@ func (e *emailSender) send(ctx context.Context, subject, text, html string) erro
 	if err := addressee(m, e.to); err != nil {
 		return retry.Permanent{Err: err}
 	}
-	m.Subject(subject)
+	m.Subject(subjectLine(subject))
 	m.SetMessageID()
 	m.SetDate()
 	m.SetGenHeader("Auto-Submitted", "auto-generated")
@@ -186,6 +186,15 @@ func addressee(m *gomail.Msg, to []string) error {
 // oneLine keeps untrusted text from adding header lines to a subject.
 func oneLine(s string) string {
 	return strings.Join(strings.Fields(s), " ")
+}
+
+// subjectLine is s as a Subject: one line, and an encoded-word in it
+// ("=?utf-8?q?=0D=0ABcc:…?=", which a client would decode into a line
+// break and text that reads as a header) shown as typed: a word joiner
+// (invisible) after each "=" before "?" makes the subject non-ASCII, so
+// it is sent encoded as a whole, and a client decodes only that.
+func subjectLine(s string) string {
+	return strings.ReplaceAll(oneLine(s), "=?", "=\u2060?")
 }
 
 func emailAlert(v view) (subject, text, html string, err error) {

@@ -1,14 +1,18 @@
 package notify
 
 import (
+	"bytes"
+	"context"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/mail"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 	"unicode/utf16"
+	"unicode/utf8"
 
 	"github.com/slack-go/slack"
 )
@@ -198,5 +202,72 @@ func TestSlackTextFitsIn3000UTF16Units(t *testing.T) {
 	}
 	if s := slackCut(strings.Repeat("🙂", 3000), 3000); len(utf16.Encode([]rune(s))) != 2999 || !strings.HasSuffix(s, "🙂…") {
 		t.Errorf("slackCut of 3,000 emoji: %d units, want 1,499 emoji and the ellipsis", len(utf16.Encode([]rune(s))))
+	}
+}
+
+// TestHostileEmailOnTheWire: what a post can put in an alert email, as the
+// SMTP server receives it. A handle with CR/LF and an encoded-word
+// ("=?utf-8?q?=0D=0ABcc:…?=") adds no header; an excerpt of one 6 KB line
+// and invalid UTF-8 keeps every line of the message within RFC 5322's 998
+// octets; the HTML part carries no tag, remote image or link of the post;
+// the text part shows only the desk link. And a report's subject with
+// CR/LF and an encoded-word stays the one Subject.
+func TestHostileEmailOnTheWire(t *testing.T) {
+	port, api, ca := mailpit(t)
+	smtp := SMTPConfig{Host: "localhost", Port: port, Username: "earshot", PasswordEnv: "PW", CAFile: ca}
+	n, _ := notifier(t, Config{DeskURL: "https://earshot.example.com", Channels: map[string]Channel{
+		"mail": {Kind: Email, From: "earshot@example.com", To: []string{"care@example.com"}, SMTP: smtp, Queues: []string{"q"}},
+	}}, map[string]string{"PW": "s3cret-pw"})
+	it := alert("1", "q", "P1", `<img src="https://evil.example/track.png"><a href="https://evil.example">https://bank.example</a>`+
+		"\xff\xfe bad bytes "+strings.Repeat("𝔸", 1500))
+	it.Post.Author.Handle = "bob=?utf-8?q?=0D=0ABcc:_victim@example.com?=\r\nBcc: victim2@example.com"
+	if rej := run(t, n, "mail", "q", it); len(rej) != 0 {
+		t.Fatalf("dead letter: %s", rej[0].Reason)
+	}
+	if err := n.SendEmail(context.Background(), "mail", Mail{Subject: "weekly =?utf-8?q?=0D=0ABcc:_victim3@example.com?=\r\nBcc: victim4@example.com", Text: "x"}); err != nil {
+		t.Fatal(err)
+	}
+	var list struct {
+		Messages []struct {
+			ID, Subject string
+			Bcc         []struct{ Address string }
+		} `json:"messages"`
+	}
+	getJSON(t, api+"/api/v1/messages", &list)
+	if len(list.Messages) != 2 {
+		t.Fatalf("%d messages, want 2", len(list.Messages))
+	}
+	for _, m := range list.Messages {
+		if len(m.Bcc) != 0 || strings.ContainsAny(m.Subject, "\r\n") {
+			t.Errorf("message %q: bcc %v", m.Subject, m.Bcc)
+		}
+		res, err := http.Get(api + "/api/v1/message/" + m.ID + "/raw")
+		if err != nil {
+			t.Fatal(err)
+		}
+		raw, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		for i, l := range strings.Split(string(raw), "\n") {
+			if len(l) > 998 {
+				t.Errorf("%q: line %d is %d octets", m.Subject, i, len(l))
+			}
+		}
+		msg, err := mail.ReadMessage(bytes.NewReader(raw))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for name := range msg.Header {
+			if name == "Bcc" || (name != "Subject" && strings.Contains(strings.Join(msg.Header[name], " "), "victim")) {
+				t.Errorf("%q: header %s: %v", m.Subject, name, msg.Header[name])
+			}
+		}
+		var full struct{ Text, HTML string }
+		getJSON(t, api+"/api/v1/message/"+m.ID, &full)
+		if strings.Contains(full.HTML, "<img") || strings.Contains(full.HTML, `href="https://evil`) || strings.Contains(full.HTML, "<a href=\"https://bank") {
+			t.Errorf("the HTML part carries the post's markup: %.600s", full.HTML)
+		}
+		if !utf8.ValidString(full.Text) {
+			t.Errorf("the text part is not UTF-8")
+		}
 	}
 }
