@@ -217,9 +217,18 @@ func invisible(r rune) bool {
 }
 
 // markdownEscape makes untrusted text inert in the Markdown subset of an
-// Adaptive Card TextBlock: link and emphasis syntax is backslash-escaped.
+// Adaptive Card TextBlock: link and emphasis syntax is backslash-escaped,
+// and a word joiner (invisible) goes between two "{", as a TextBlock
+// evaluates {{DATE(…)}} and {{TIME(…)}}: a post would show a localised
+// date it did not write.
 func markdownEscape(s string) string {
-	return markdownChars.Replace(s)
+	s = markdownChars.Replace(s)
+	// Two passes: the first leaves a "{{" where two replaced pairs meet
+	// ("{{{{" becomes "{⁠{{⁠{").
+	for range 2 {
+		s = strings.ReplaceAll(s, "{{", "{\u2060{")
+	}
+	return s
 }
 
 // view is what every message says about an alert, as plain text.

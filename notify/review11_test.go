@@ -271,3 +271,25 @@ func TestHostileEmailOnTheWire(t *testing.T) {
 		}
 	}
 }
+
+// TestTeamsDateFunctionsOfAPostAreInert: Adaptive Cards evaluate
+// {{DATE(…)}} and {{TIME(…)}} in a TextBlock's text, so a post could show
+// the responder a date it did not write as text ("refund due
+// {{DATE(…)}}" reads as a real, localised date). No Teams text keeps a
+// "{{".
+func TestTeamsDateFunctionsOfAPostAreInert(t *testing.T) {
+	it := alert("1", "care", "P1", "refund due {{DATE(2017-02-14T06:00:00Z, SHORT)}} at {{{TIME(2017-02-14T06:00:00Z)}}} {{{{x")
+	it.Post.Author.Handle = "{{DATE(2017-02-14T06:00:00Z)}}"
+	b, err := teamsAlert(viewOf(it, ""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var card any
+	decode(t, b, &card)
+	if s := allStrings(card); strings.Contains(s, "{{") || !strings.Contains(s, `DATE\(2017`) {
+		t.Errorf("a Teams text keeps \"{{\" or lost the text: %s", s)
+	}
+	if s := EscapeMarkdown("{{TIME(2017-02-14T06:00:00Z)}}"); strings.Contains(s, "{{") {
+		t.Errorf("EscapeMarkdown: %q", s)
+	}
+}
