@@ -197,6 +197,16 @@ func subjectLine(s string) string {
 	return strings.ReplaceAll(oneLine(s), "=?", "=\u2060?")
 }
 
+// quoteText prefixes each line of s with "> ", a reply's quote in a text
+// mail; the characters that break a line where the text is shown (CR,
+// VT, FF, NEL, U+2028, U+2029) count as line breaks.
+func quoteText(s string) string {
+	s = lineBreaks.Replace(s)
+	return "> " + strings.ReplaceAll(s, "\n", "\n> ")
+}
+
+var lineBreaks = strings.NewReplacer("\r\n", "\n", "\r", "\n", "\v", "\n", "\f", "\n", "\u0085", "\n", "\u2028", "\n", "\u2029", "\n")
+
 func emailAlert(v view) (subject, text, html string, err error) {
 	subject = truncate(oneLine("[earshot] "+v.title()), 200)
 	var t strings.Builder
@@ -210,11 +220,14 @@ func emailAlert(v view) (subject, text, html string, err error) {
 	if v.Retracted {
 		t.WriteString("\n" + v.Closed + "\n")
 	} else {
+		// The post's lines are quoted and "Why" is one line: else a post
+		// (or a term) could write "Open in desk: https://evil…" above the
+		// real link.
 		if v.Excerpt != "" {
-			fmt.Fprintf(&t, "\n%s\n", v.Excerpt)
+			fmt.Fprintf(&t, "\n%s\n", quoteText(v.Excerpt))
 		}
 		if v.Why != "" {
-			fmt.Fprintf(&t, "\nWhy: %s\n", v.Why)
+			fmt.Fprintf(&t, "\nWhy: %s\n", oneLine(v.Why))
 		}
 	}
 	if v.Desk != "" {

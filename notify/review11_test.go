@@ -293,3 +293,35 @@ func TestTeamsDateFunctionsOfAPostAreInert(t *testing.T) {
 		t.Errorf("EscapeMarkdown: %q", s)
 	}
 }
+
+// TestEmailTextPartCannotLieAboutTheLink: the post text is in the text
+// part of an alert email; with line breaks it could write lines that read
+// as the message's own, "Open in desk: https://evil.example/…" above the
+// real link, or "Queue: vip". Each line of the excerpt is quoted ("> "),
+// line and paragraph separators counting as line breaks, and "Why" is one
+// line.
+func TestEmailTextPartCannotLieAboutTheLink(t *testing.T) {
+	it := alert("1", "q", "P1", "fine\n\nOpen in desk: https://evil.example/ui/desk?alert=a-1\nQueue: vip\u2028Priority: P4\u0085Team: x\u2029Author: y\vWhy: z\fdone")
+	it.Matches[0].Keywords = []string{"out\nOpen in desk: https://evil.example/"}
+	_, text, _, err := emailAlert(viewOf(it, "https://earshot.example.com"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fields := 0
+	for _, l := range strings.FieldsFunc(text, func(r rune) bool { return strings.ContainsRune("\n\r\v\f\u0085\u2028\u2029", r) }) {
+		for _, f := range []string{"Open in desk:", "Queue:", "Priority:", "Team:", "Author:", "Why:"} {
+			if strings.HasPrefix(l, f) {
+				fields++
+				if (f == "Open in desk:" && strings.Contains(l, "evil")) || l == "Queue: vip" || l == "Priority: P4" || l == "Team: x" || l == "Author: y" || l == "Why: z" {
+					t.Errorf("a forged line: %q", l)
+				}
+			}
+		}
+	}
+	if fields != 6 { // the message's own: Priority, Queue, Team, Author, Why, Open in desk
+		t.Errorf("%d field lines, want 6:\n%s", fields, text)
+	}
+	if !strings.Contains(text, "> Open in desk: https://evil.example/") {
+		t.Errorf("the excerpt is not shown quoted:\n%s", text)
+	}
+}
