@@ -62,10 +62,12 @@ func TestRedirectIsNotFollowed(t *testing.T) {
 			http.Redirect(w, r, other.URL+"/hooks", code)
 		}))
 		t.Cleanup(redir.Close)
-		for _, kind := range []string{Slack, Teams, PagerDuty, Alertmanager, Opsgenie} {
+		for _, kind := range []string{Slack, Teams, PagerDuty, Alertmanager, Opsgenie, "slack bot"} {
 			ch := Channel{Kind: kind, Queues: []string{"q"}, MaxAttempts: 2}
 			env := map[string]string{"S": redir.URL}
 			switch kind {
+			case "slack bot":
+				ch.Kind, ch.URL, ch.TokenEnv, ch.SlackChannel = Slack, redir.URL+"/", "S", "C0123ABCD"
 			case Slack, Teams:
 				ch.URLEnv = "S"
 			case PagerDuty:
