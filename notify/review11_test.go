@@ -327,3 +327,32 @@ func TestEmailTextPartCannotLieAboutTheLink(t *testing.T) {
 		t.Errorf("the excerpt is not shown quoted:\n%s", text)
 	}
 }
+
+// TestRetryAfterIsNotObeyed: a 429 with Retry-After: 1e12 (or a number of
+// seconds past time.Duration's range) must not park a channel for ever:
+// the channel's own backoff paces the tries, and after max_attempts the
+// alert is a dead letter with the reason. Webhook and bot channels alike.
+func TestRetryAfterIsNotObeyed(t *testing.T) {
+	for _, after := range []string{"1e12", "1000000000000", "-5", "Wed, 21 Oct 2999 07:28:00 GMT"} {
+		var tries atomic.Int32
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			tries.Add(1)
+			io.Copy(io.Discard, r.Body)
+			w.Header().Set("Retry-After", after)
+			w.WriteHeader(http.StatusTooManyRequests)
+		}))
+		for _, ch := range []Channel{
+			{Kind: Teams, URLEnv: "U", Queues: []string{"q"}, MaxAttempts: 3},
+			{Kind: Slack, URL: srv.URL + "/", TokenEnv: "U", SlackChannel: "C0123ABCD", Queues: []string{"q"}, MaxAttempts: 3},
+		} {
+			tries.Store(0)
+			n, _ := notifier(t, Config{Channels: map[string]Channel{"c": ch}}, map[string]string{"U": srv.URL})
+			start := time.Now()
+			rej := run(t, n, "c", "q", alert("1", "q", "P1", "down"))
+			if len(rej) != 1 || tries.Load() != 3 || time.Since(start) > 5*time.Second {
+				t.Errorf("Retry-After %q, %s: %d dead letters after %d tries in %v, want 1 after 3", after, ch.Kind, len(rej), tries.Load(), time.Since(start))
+			}
+		}
+		srv.Close()
+	}
+}
