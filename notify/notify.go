@@ -63,6 +63,7 @@ const (
 	breakerFailures  = 3                // consecutive dead letters that open a channel's circuit
 	breakerCoolDown  = 30 * time.Second // how long alerts to an open channel are dead-lettered at once
 	digestFlushEvery = time.Second
+	maxDeskURL       = 1000 // bytes; with /ui/desk?alert=<id>, well within Slack's 3,000 for a button URL
 )
 
 // Config is the notify section of the configuration.
@@ -138,7 +139,10 @@ func (c Config) validate(getenv func(string) string, read bool) error {
 	}
 	if c.DeskURL != "" {
 		if u, err := url.Parse(c.DeskURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-			errs = append(errs, fmt.Errorf("notify.desk_url: %q is not an http(s) URL", c.DeskURL))
+			errs = append(errs, fmt.Errorf("notify.desk_url: %q is not an http(s) URL", truncate(c.DeskURL, 200)))
+		} else if len(c.DeskURL) > maxDeskURL {
+			// Slack refuses a button URL over 3,000 characters: every alert would be a dead letter.
+			errs = append(errs, fmt.Errorf("notify.desk_url: %d bytes, at most %d", len(c.DeskURL), maxDeskURL))
 		}
 	}
 	total := 0 // ids remembered by every channel: the dedup memory of the process

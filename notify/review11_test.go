@@ -356,3 +356,19 @@ func TestRetryAfterIsNotObeyed(t *testing.T) {
 		srv.Close()
 	}
 }
+
+// TestLongDeskURLIsRefusedAtLoad: Slack refuses a button whose URL is over
+// 3,000 characters (invalid_blocks), so a desk_url that long would make
+// every Slack alert a dead letter; it is refused when the configuration
+// is loaded instead.
+func TestLongDeskURLIsRefusedAtLoad(t *testing.T) {
+	c := Config{DeskURL: "https://earshot.example.com/" + strings.Repeat("a", 3000), Channels: map[string]Channel{"s": {Kind: Slack, URLEnv: "S", Queues: []string{"q"}}}}
+	getenv := func(string) string { return "https://hooks.slack.com/services/T/B/X" }
+	if err := c.Validate(getenv); err == nil || !strings.Contains(err.Error(), "desk_url") {
+		t.Errorf("a desk_url of %d characters: %v, want an error naming desk_url", len(c.DeskURL), err)
+	}
+	c.DeskURL = "https://earshot.example.com/" + strings.Repeat("a", 900)
+	if err := c.Validate(getenv); err != nil {
+		t.Errorf("a desk_url of %d characters: %v", len(c.DeskURL), err)
+	}
+}
