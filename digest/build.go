@@ -383,7 +383,7 @@ func (r row) spike() Spike {
 }
 
 func (r row) post() Post {
-	return Post{Key: r.str("post_key"), Platform: r.str("platform"), Author: cut(r.str("author_handle"), 100), Created: r.time("created_at"),
+	return Post{Key: r.str("post_key"), Platform: cut(oneLine(r.str("platform")), 50), Author: cut(r.str("author_handle"), 100), Created: r.time("created_at"),
 		Influence: r.float("influence"), Engagement: r.int("engagement"), Sentiment: r.str("sentiment_label"), Excerpt: r.str("excerpt")}
 }
 

@@ -145,7 +145,7 @@ func (e *emailSender) send(ctx context.Context, subject, text, html string) erro
 	if err := addressee(m, e.to); err != nil {
 		return retry.Permanent{Err: err}
 	}
-	m.Subject(subject)
+	m.Subject(subjectLine(subject))
 	m.SetMessageID()
 	m.SetDate()
 	m.SetGenHeader("Auto-Submitted", "auto-generated")
@@ -188,6 +188,25 @@ func oneLine(s string) string {
 	return strings.Join(strings.Fields(s), " ")
 }
 
+// subjectLine is s as a Subject: one line, and an encoded-word in it
+// ("=?utf-8?q?=0D=0ABcc:…?=", which a client would decode into a line
+// break and text that reads as a header) shown as typed: a word joiner
+// (invisible) after each "=" before "?" makes the subject non-ASCII, so
+// it is sent encoded as a whole, and a client decodes only that.
+func subjectLine(s string) string {
+	return strings.ReplaceAll(oneLine(s), "=?", "=\u2060?")
+}
+
+// quoteText prefixes each line of s with "> ", a reply's quote in a text
+// mail; the characters that break a line where the text is shown (CR,
+// VT, FF, NEL, U+2028, U+2029) count as line breaks.
+func quoteText(s string) string {
+	s = lineBreaks.Replace(s)
+	return "> " + strings.ReplaceAll(s, "\n", "\n> ")
+}
+
+var lineBreaks = strings.NewReplacer("\r\n", "\n", "\r", "\n", "\v", "\n", "\f", "\n", "\u0085", "\n", "\u2028", "\n", "\u2029", "\n")
+
 func emailAlert(v view) (subject, text, html string, err error) {
 	subject = truncate(oneLine("[earshot] "+v.title()), 200)
 	var t strings.Builder
@@ -201,11 +220,14 @@ func emailAlert(v view) (subject, text, html string, err error) {
 	if v.Retracted {
 		t.WriteString("\n" + v.Closed + "\n")
 	} else {
+		// The post's lines are quoted and "Why" is one line: else a post
+		// (or a term) could write "Open in desk: https://evil…" above the
+		// real link.
 		if v.Excerpt != "" {
-			fmt.Fprintf(&t, "\n%s\n", v.Excerpt)
+			fmt.Fprintf(&t, "\n%s\n", quoteText(v.Excerpt))
 		}
 		if v.Why != "" {
-			fmt.Fprintf(&t, "\nWhy: %s\n", v.Why)
+			fmt.Fprintf(&t, "\nWhy: %s\n", oneLine(v.Why))
 		}
 	}
 	if v.Desk != "" {

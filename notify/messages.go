@@ -28,6 +28,8 @@ const (
 	amTextMax      = 4000
 	excerptMax     = 1500 // the post excerpt shown in a message
 	postURLMax     = 2000 // the post URL, before its invisible characters are encoded
+	authorMax      = 100  // the author's handle (the digests cut it there too)
+	platformMax    = 50   // the platform's name
 )
 
 // truncate cuts s to at most n characters (runes), ending with "…" when
@@ -53,6 +55,40 @@ func truncate(s string, n int) string {
 		count++
 	}
 	return s[:i] + "…"
+}
+
+// slackCut is truncate to n for a Slack text limit, counted in UTF-16
+// code units as well as in characters: an emoji outside the BMP is one
+// character but two units, and whichever way Slack counts its 3,000, a
+// post of 1,500 emoji must not make the message invalid_blocks.
+func slackCut(s string, n int) string {
+	s = truncate(s, n)
+	if utf16Len(s) <= n {
+		return s
+	}
+	units := 0
+	for i, r := range s {
+		w := 1
+		if r > 0xFFFF { // a surrogate pair
+			w = 2
+		}
+		if units+w > n-1 { // room for the "…"
+			return s[:i] + "…"
+		}
+		units += w
+	}
+	return s
+}
+
+func utf16Len(s string) int {
+	n := 0
+	for _, r := range s {
+		n++
+		if r > 0xFFFF { // a surrogate pair
+			n++
+		}
+	}
+	return n
 }
 
 // slackEscape makes untrusted text inert in Slack mrkdwn: the three
@@ -181,9 +217,18 @@ func invisible(r rune) bool {
 }
 
 // markdownEscape makes untrusted text inert in the Markdown subset of an
-// Adaptive Card TextBlock: link and emphasis syntax is backslash-escaped.
+// Adaptive Card TextBlock: link and emphasis syntax is backslash-escaped,
+// and a word joiner (invisible) goes between two "{", as a TextBlock
+// evaluates {{DATE(…)}} and {{TIME(…)}}: a post would show a localised
+// date it did not write.
 func markdownEscape(s string) string {
-	return markdownChars.Replace(s)
+	s = markdownChars.Replace(s)
+	// Two passes: the first leaves a "{{" where two replaced pairs meet
+	// ("{{{{" becomes "{⁠{{⁠{").
+	for range 2 {
+		s = strings.ReplaceAll(s, "{{", "{\u2060{")
+	}
+	return s
 }
 
 // view is what every message says about an alert, as plain text.
@@ -221,7 +266,9 @@ func viewOf(it *post.Item, deskBase string) view {
 		}
 		// One line each: a handle is untrusted (a pushed post, an RSS author)
 		// and a line break in it would forge a field of the message.
-		v.Author, v.Platform = oneLine(markBidi(p.Author.Handle)), oneLine(markBidi(p.Platform))
+		// Cut first: a pushed post's handle may be 1 MiB, and a platform
+		// name is the pusher's to choose.
+		v.Author, v.Platform = oneLine(markBidi(truncate(p.Author.Handle, authorMax))), oneLine(markBidi(truncate(p.Platform, platformMax)))
 		if len(p.URLs) > 0 {
 			v.PostURL = asciiHost(inertURL(truncate(p.URLs[0], postURLMax)))
 		}
@@ -299,10 +346,10 @@ func slackBlocks(v view) (string, []slack.Block) {
 		blocks = append(blocks, slack.NewSectionBlock(md(slackEscape(v.Closed)), nil, nil))
 	} else {
 		if v.Excerpt != "" {
-			blocks = append(blocks, slack.NewSectionBlock(md(truncate(quote(slackEscape(v.Excerpt)), slackTextMax)), nil, nil))
+			blocks = append(blocks, slack.NewSectionBlock(md(slackCut(quote(slackEscape(v.Excerpt)), slackTextMax)), nil, nil))
 		}
 		if v.Why != "" {
-			blocks = append(blocks, slack.NewContextBlock("", md(truncate("Why: "+slackEscape(v.Why), slackTextMax))))
+			blocks = append(blocks, slack.NewContextBlock("", md(slackCut("Why: "+slackEscape(v.Why), slackTextMax))))
 		}
 	}
 	if v.Desk != "" {
@@ -320,7 +367,7 @@ func slackText(text string) ([]byte, error) {
 }
 
 func slackTextBlocks(text string) (string, []slack.Block) {
-	md := slack.NewTextBlockObject(slack.MarkdownType, truncate(slackEscape(text), slackTextMax), false, true)
+	md := slack.NewTextBlockObject(slack.MarkdownType, slackCut(slackEscape(text), slackTextMax), false, true)
 	return truncate(slackEscape(text), slackFieldMax), []slack.Block{slack.NewSectionBlock(md, nil, nil)}
 }
 

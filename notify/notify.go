@@ -18,8 +18,10 @@ import (
 	"maps"
 	"net/http"
 	"net/url"
+	"regexp"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -61,6 +63,7 @@ const (
 	breakerFailures  = 3                // consecutive dead letters that open a channel's circuit
 	breakerCoolDown  = 30 * time.Second // how long alerts to an open channel are dead-lettered at once
 	digestFlushEvery = time.Second
+	maxDeskURL       = 1000 // bytes; with /ui/desk?alert=<id>, well within Slack's 3,000 for a button URL
 )
 
 // Config is the notify section of the configuration.
@@ -136,7 +139,10 @@ func (c Config) validate(getenv func(string) string, read bool) error {
 	}
 	if c.DeskURL != "" {
 		if u, err := url.Parse(c.DeskURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-			errs = append(errs, fmt.Errorf("notify.desk_url: %q is not an http(s) URL", c.DeskURL))
+			errs = append(errs, fmt.Errorf("notify.desk_url: %q is not an http(s) URL", truncate(c.DeskURL, 200)))
+		} else if len(c.DeskURL) > maxDeskURL {
+			// Slack refuses a button URL over 3,000 characters: every alert would be a dead letter.
+			errs = append(errs, fmt.Errorf("notify.desk_url: %d bytes, at most %d", len(c.DeskURL), maxDeskURL))
 		}
 	}
 	total := 0 // ids remembered by every channel: the dedup memory of the process
@@ -326,7 +332,7 @@ func New(c Config, getenv func(string) string, reg prometheus.Registerer, log *s
 		q, _ := ch.QuietHours.parse("")         // validated above
 		x := &channel{name: name, kind: ch.Kind, dest: dest, queues: ch.Queues, minPri: ch.MinPriority, unstaffed: ch.Unstaffed, team: ch.Team, quiet: q, held: map[digestKey]int{},
 			attempts: cmp(ch.MaxAttempts, DefaultAttempts), limit: cmp(ch.RateLimit.Messages, DefaultMessages), per: cmp(ch.RateLimit.Per, DefaultPer),
-			client:  &http.Client{Timeout: cmp(ch.Timeout, DefaultTimeout)},
+			client:  newClient(cmp(ch.Timeout, DefaultTimeout)),
 			pending: map[digestKey]int{}, seen: newDedup(cmp(ch.DedupWindow, DefaultDedup))}
 		if ch.Kind == Email {
 			var err error
@@ -643,9 +649,69 @@ func (ch *channel) post(ctx context.Context, body []byte) error {
 		}
 		return err
 	}
-	io.Copy(io.Discard, io.LimitReader(res.Body, 64<<10))
+	// The body is read (a cut read at the timeout leaves what came) for
+	// the errors some endpoints answer with 200.
+	answer, _ := io.ReadAll(io.LimitReader(res.Body, 64<<10))
 	res.Body.Close()
-	return retry.HTTPStatus(res.StatusCode)
+	if err := retry.HTTPStatus(res.StatusCode); err != nil {
+		return err
+	}
+	return answerError(ch.kind, answer)
+}
+
+// newClient is a channel's HTTP client: it does not follow redirects. A
+// POST answered 301–303 would be followed by a GET of the new place (the
+// alert dropped, the GET answered 200: "delivered"), and one answered 307
+// or 308 would post the alert to wherever the endpoint points; a 3xx is
+// refused instead, a dead letter naming the redirect.
+func newClient(timeout time.Duration) *http.Client {
+	return &http.Client{Timeout: timeout, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+}
+
+// teamsFailed starts the body of a 200 with which Teams' connector
+// webhooks say a message was not delivered ("… Microsoft Teams endpoint
+// returned HTTP error 413 with ContextId …"; MicrosoftDocs/msteams-docs#1810).
+const teamsFailed = "Webhook message delivery failed"
+
+var (
+	teamsFailedStatus = regexp.MustCompile(`returned HTTP error (\d{3})`)
+	slackErrorCode    = regexp.MustCompile(`^[a-z][a-z_]{1,63}$`)
+)
+
+// answerError is the failure a successful status's body reports, or nil:
+// Teams' connector webhooks answer 200 with a failure's text (its inner
+// status decides whether to retry), and a Slack webhook's body is "ok",
+// so a body that is one of Slack's error codes (invalid_blocks, no_text,
+// …) means the message was not posted. Other bodies (Teams' "1", a
+// Workflows 202's empty one, a Slack-compatible server's JSON) are
+// successes.
+func answerError(kind string, body []byte) error {
+	switch kind {
+	case Teams:
+		if !bytes.HasPrefix(bytes.TrimSpace(body), []byte(teamsFailed)) {
+			return nil
+		}
+		if m := teamsFailedStatus.FindSubmatch(body); m != nil {
+			code, _ := strconv.Atoi(string(m[1]))
+			err := fmt.Errorf("HTTP 200 saying delivery failed with HTTP %d", code)
+			var p retry.Permanent
+			if inner := retry.HTTPStatus(code); inner != nil && !errors.As(inner, &p) {
+				return err // 408, 429, 5xx: worth another try
+			}
+			return retry.Permanent{Err: err}
+		}
+		return retry.Permanent{Err: errors.New("HTTP 200 saying delivery failed")}
+	case Slack:
+		code := string(bytes.TrimSpace(body))
+		if code == "ok" || !slackErrorCode.MatchString(code) {
+			return nil
+		}
+		if slices.Contains(slackRetryable, code) {
+			return fmt.Errorf("slack: %s", code)
+		}
+		return retry.Permanent{Err: fmt.Errorf("slack: %s", code)}
+	}
+	return nil
 }
 
 // onDuty is the team to page for alert a at t: the team at work on its

@@ -124,7 +124,7 @@ func (e *emailSender) message(m Mail) (*gomail.Msg, error) {
 	if err := addressee(msg, to); err != nil {
 		return nil, retry.Permanent{Err: err}
 	}
-	msg.Subject(oneLine(m.Subject))
+	msg.Subject(subjectLine(m.Subject))
 	if m.MessageID != "" {
 		msg.SetMessageIDWithValue(oneLine(m.MessageID))
 	} else {

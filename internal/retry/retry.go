@@ -73,6 +73,10 @@ func HTTPStatus(code int) error {
 		return nil
 	case code == http.StatusTooManyRequests || code == http.StatusRequestTimeout || code >= 500:
 		return fmt.Errorf("HTTP %d", code)
+	case code < 400:
+		// Seen only by a client that does not follow redirects (notify):
+		// say why, without the Location, which may hold a credential.
+		return Permanent{fmt.Errorf("HTTP %d: a redirect, not followed", code)}
 	}
 	return Permanent{fmt.Errorf("HTTP %d", code)}
 }

@@ -53,7 +53,7 @@ func TestBackoff(t *testing.T) {
 
 func TestHTTPStatus(t *testing.T) {
 	var p Permanent
-	for code, want := range map[int]string{200: "ok", 204: "ok", 408: "retry", 429: "retry", 500: "retry", 503: "retry", 400: "permanent", 401: "permanent", 404: "permanent"} {
+	for code, want := range map[int]string{200: "ok", 204: "ok", 408: "retry", 429: "retry", 500: "retry", 503: "retry", 400: "permanent", 401: "permanent", 404: "permanent", 302: "permanent", 307: "permanent"} {
 		err := HTTPStatus(code)
 		got := "retry"
 		switch {
