@@ -9,6 +9,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -274,6 +276,19 @@ func lockPosition(cfg Config) (io.Closer, error) {
 	}
 	if !ok {
 		return nil, fmt.Errorf("the source's position %s is in use by another process (it holds %s.lock): two processes must not share a checkpoint or cursor file; give each its own", path, path)
+	}
+	// The position is saved by replacing it with a new file beside it: a
+	// directory that takes none (read-only, another user's) would let the
+	// source read everything and save nothing, so say so now. A full disk
+	// still takes an empty file: that one waits for room, saves failing.
+	probe, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
+	if err == nil {
+		probe.Close()
+		err = os.Remove(probe.Name())
+	}
+	if err != nil {
+		l.Unlock()
+		return nil, fmt.Errorf("the source's position %s cannot be saved: %w", path, err)
 	}
 	return lockCloser{l}, nil
 }

@@ -2,6 +2,7 @@ package ingest
 
 import (
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -59,5 +60,48 @@ func TestSecondSourceOnOneCursorIsRefused(t *testing.T) {
 	if _, second, err := OpenWith(c, Options{}); err == nil {
 		second.Close()
 		t.Fatal("a second source opened the cursor file the first holds")
+	}
+}
+
+// A position that cannot be saved (its directory read-only, or another
+// user's) is refused at start: the source used to read and hand on the
+// whole input while every save failed, logging once a checkpoint interval,
+// and to fail only at the end, with nothing saved.
+func TestUnwritablePositionRefusedAtStart(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "posts.ndjson")
+	if err := os.WriteFile(path, []byte(`{"platform":"x","id":"1","text":"hello","created_at":"2026-11-20T10:00:00Z"}`+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	state := filepath.Join(dir, "state")
+	os.Mkdir(state, 0o755)
+	c := DefaultConfig()
+	c.Source, c.File.Path, c.File.Checkpoint = "file", path, filepath.Join(state, "ckpt.json")
+	// A first run left its lock file (and checkpoint) there.
+	_, first, err := OpenWith(c, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	first.Close()
+	if os.Geteuid() == 0 {
+		// root writes through permissions: a read-only bind mount.
+		if out, err := exec.Command("mount", "--bind", state, state).CombinedOutput(); err != nil {
+			t.Skipf("cannot bind-mount: %v %s", err, out)
+		}
+		t.Cleanup(func() { exec.Command("umount", "-l", state).Run() })
+		if out, err := exec.Command("mount", "-o", "remount,bind,ro", state).CombinedOutput(); err != nil {
+			t.Skipf("cannot remount read-only: %v %s", err, out)
+		}
+	} else {
+		os.Chmod(state, 0o555)
+		t.Cleanup(func() { os.Chmod(state, 0o755) })
+	}
+	_, src, err := OpenWith(c, Options{})
+	if err == nil {
+		src.Close()
+		t.Fatal("a source whose checkpoint cannot be saved opened")
+	}
+	if !strings.Contains(err.Error(), c.File.Checkpoint) {
+		t.Errorf("error %q does not name the checkpoint", err)
 	}
 }
