@@ -54,7 +54,8 @@ func OpenAudit(dir string) (*Audit, error) {
 		return nil, fmt.Errorf("audit: %w", err)
 	}
 	path := filepath.Join(dir, AuditFile)
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+	// Read as well as append: Write reads the last byte back.
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR|os.O_APPEND, 0o600)
 	if err != nil {
 		return nil, fmt.Errorf("audit: %w", err)
 	}
@@ -66,6 +67,13 @@ func (a *Audit) Path() string { return a.path }
 
 // Write appends one record (one write of one line, so appends of other
 // processes — `earshot token` — do not interleave within it) and syncs.
+//
+// A write cut short (a full disk, a power cut; by this process or another)
+// leaves a fragment without its newline. The record then starts with a
+// newline of its own, so that it is not glued to the fragment into one line
+// that no reader can parse (the fragment alone is skipped, as a torn line
+// is; a blank line is skipped too, should another process end the file
+// between the check and the write).
 func (a *Audit) Write(rec AuditRecord) error {
 	if rec.At.IsZero() {
 		rec.At = a.now()
@@ -77,6 +85,13 @@ func (a *Audit) Write(rec AuditRecord) error {
 	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
+	torn, err := a.torn()
+	if err != nil {
+		return fmt.Errorf("audit: reading %s: %w", a.path, err)
+	}
+	if torn {
+		line = append([]byte{'\n'}, line...)
+	}
 	if _, err := a.f.Write(append(line, '\n')); err != nil {
 		return fmt.Errorf("audit: writing %s: %w", a.path, err)
 	}
@@ -84,6 +99,19 @@ func (a *Audit) Write(rec AuditRecord) error {
 		return fmt.Errorf("audit: syncing %s: %w", a.path, err)
 	}
 	return nil
+}
+
+// torn reports whether the log ends in the middle of a line.
+func (a *Audit) torn() (bool, error) {
+	st, err := a.f.Stat()
+	if err != nil || st.Size() == 0 {
+		return false, err
+	}
+	last := make([]byte, 1)
+	if _, err := a.f.ReadAt(last, st.Size()-1); err != nil {
+		return false, err
+	}
+	return last[0] != '\n', nil
 }
 
 // Close closes the file.
@@ -154,7 +182,12 @@ func (s *Shipper) Offset() (int64, error) {
 	if err != nil {
 		return 0, err
 	}
-	return strconv.ParseInt(strings.TrimSpace(string(data)), 10, 64)
+	off, err := strconv.ParseInt(strings.TrimSpace(string(data)), 10, 64)
+	if err != nil || off < 0 {
+		// A torn or edited checkpoint never heals by retrying.
+		return 0, fmt.Errorf("%s is not a byte offset: remove it to ship the whole log again (the table folds the repeats)", s.checkpoint())
+	}
+	return off, nil
 }
 
 // Run ships every Interval until ctx ends, then once more.
@@ -195,6 +228,17 @@ func (s *Shipper) ShipOnce(ctx context.Context) (int, error) {
 		return 0, err
 	}
 	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return 0, err
+	}
+	if st.Size() < off {
+		// Rotated in place (copytruncate), restored or replaced: seeking
+		// past its end would read nothing until it grew past off, then
+		// start mid-line. Ship it all again; the table folds repeats.
+		s.Log.Warn("audit log: the file is shorter than what was shipped from it; shipping it again from the start", "file", s.Path, "size", st.Size(), "shipped", off)
+		off = 0
+	}
 	if _, err := f.Seek(off, io.SeekStart); err != nil {
 		return 0, err
 	}

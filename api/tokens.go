@@ -116,7 +116,9 @@ func (s *TokenStore) reload() error {
 	}
 	var f tokenFile
 	if err := json.Unmarshal(data, &f); err != nil {
-		return fmt.Errorf("tokens: %s: %w", s.path, err)
+		// earshot replaces the file whole (internal/durable): this is a
+		// file system that lost data in a crash, or a hand.
+		return fmt.Errorf("tokens: %s is not a token file (%w): restore a copy, or move it away and create the tokens again (every token in it stops working)", s.path, err)
 	}
 	s.tokens, s.stamp = f.Tokens, st
 	s.byHash = make(map[string]int, len(f.Tokens))

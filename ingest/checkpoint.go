@@ -40,8 +40,15 @@ func (c *checkpointer) load() (fileCheckpoint, bool, error) {
 	if err != nil {
 		return cp, false, fmt.Errorf("reading checkpoint: %w", err)
 	}
-	if err := json.Unmarshal(b, &cp); err != nil {
-		return cp, false, fmt.Errorf("checkpoint %s: %w", c.path, err)
+	if err = json.Unmarshal(b, &cp); err != nil {
+		err = fmt.Errorf("%d bytes that are not a checkpoint: %w", len(b), err)
+	} else if cp.Offset < 0 || cp.Line < 0 {
+		err = fmt.Errorf("a negative position (line %d, offset %d)", cp.Line, cp.Offset)
+	}
+	if err != nil {
+		// earshot replaces it whole (internal/durable), so this is a file
+		// system that lost data in a crash, or a hand: say what to do.
+		return cp, false, fmt.Errorf("checkpoint %s holds %w; remove it to read %s from the start (what was read before is processed again, alerts with the same ids), or write back a copy", c.path, err, c.file)
 	}
 	if cp.Path != c.file {
 		return cp, false, fmt.Errorf("checkpoint %s is for %s, not %s: remove it to start over", c.path, cp.Path, c.file)

@@ -9,6 +9,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -20,6 +22,7 @@ import (
 	"github.com/earshot-dev/earshot/ingest/mastodon"
 	"github.com/earshot-dev/earshot/ingest/reddit"
 	"github.com/earshot-dev/earshot/ingest/x"
+	"github.com/earshot-dev/earshot/internal/durable"
 	"github.com/earshot-dev/earshot/stream"
 )
 
@@ -226,8 +229,76 @@ func Open(cfg Config) (stream.Source, io.Closer, error) {
 	return OpenWith(cfg, Options{})
 }
 
-// OpenWith is Open with the process's metrics registry and logger.
+// OpenWith is Open with the process's metrics registry and logger. The
+// source's position file (a file's checkpoint, a live source's cursor) is
+// locked until the closer is closed: a second process on the same one is
+// refused.
 func OpenWith(cfg Config, o Options) (stream.Source, io.Closer, error) {
+	lock, err := lockPosition(cfg)
+	if err != nil {
+		return nil, nil, err
+	}
+	src, closer, err := openSource(cfg, o)
+	if err != nil {
+		lock.Close()
+		return nil, nil, err
+	}
+	return src, closers{closer, lock}, nil
+}
+
+// positionFile is the file that keeps where the source has got to, if any.
+func (c Config) positionFile() string {
+	switch c.Source {
+	case "file":
+		return c.File.Checkpoint
+	case "bluesky":
+		return c.Bluesky.CursorFile
+	case "reddit":
+		return c.Reddit.CursorFile
+	}
+	return ""
+}
+
+// lockPosition takes the lock of the source's position file (beside it,
+// with ".lock" added), without waiting. Two processes saving one position
+// would each write theirs over the other's, and a restart of the one behind
+// would skip, for its own outputs, every post in between. The kernel drops
+// the lock of a process that dies, so a crash leaves nothing to clean up.
+func lockPosition(cfg Config) (io.Closer, error) {
+	path := cfg.positionFile()
+	if path == "" {
+		return io.NopCloser(nil), nil
+	}
+	l := durable.NewLock(path+".lock", 0o600)
+	ok, err := l.TryLock()
+	if err != nil {
+		return nil, fmt.Errorf("locking the source's position %s: %w", path, err)
+	}
+	if !ok {
+		return nil, fmt.Errorf("the source's position %s is in use by another process (it holds %s.lock): two processes must not share a checkpoint or cursor file; give each its own", path, path)
+	}
+	// The position is saved by replacing it with a new file beside it: a
+	// directory that takes none (read-only, another user's) would let the
+	// source read everything and save nothing, so say so now. A full disk
+	// still takes an empty file: that one waits for room, saves failing.
+	probe, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
+	if err == nil {
+		probe.Close()
+		err = os.Remove(probe.Name())
+	}
+	if err != nil {
+		l.Unlock()
+		return nil, fmt.Errorf("the source's position %s cannot be saved: %w", path, err)
+	}
+	return lockCloser{l}, nil
+}
+
+type lockCloser struct{ l *durable.Lock }
+
+func (c lockCloser) Close() error { return c.l.Unlock() }
+
+// openSource opens the source cfg names.
+func openSource(cfg Config, o Options) (stream.Source, io.Closer, error) {
 	n := canon.NewNormalizer()
 	n.Limits.MaxTextBytes, n.Limits.MaxSkew = cfg.MaxPostBytes, cfg.MaxSkew
 	var (

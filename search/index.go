@@ -186,7 +186,11 @@ func (x *Index) openShard(day string, create bool) (bleve.Index, error) {
 	if x.opt.ReadOnly {
 		rc["read_only"] = true
 	}
-	s, err := bleve.OpenUsing(path, rc)
+	err := checkRoot(path)
+	var s bleve.Index
+	if err == nil {
+		s, err = bleve.OpenUsing(path, rc)
+	}
 	switch {
 	case errors.Is(err, bleve.ErrorIndexPathDoesNotExist) && create:
 		s, err = x.newShard(path, rc)

@@ -120,6 +120,7 @@ func (s *Store) recover() error {
 		return fmt.Errorf("reading the watchlist store: %w", err)
 	}
 	files := map[string]*Record{}
+	damaged := map[string]error{} // by id: record files that do not decode
 	for _, e := range entries {
 		name := e.Name()
 		if strings.HasPrefix(name, ".") || filepath.Ext(name) != ".json" {
@@ -130,12 +131,13 @@ func (s *Store) recover() error {
 			return fmt.Errorf("reading the watchlist store: %w", err)
 		}
 		var r Record
-		err = json.Unmarshal(data, &r)
-		if err == nil && r.ID+".json" != name {
-			err = fmt.Errorf("the file holds watchlist %q", r.ID)
+		if err := json.Unmarshal(data, &r); err != nil {
+			// The history may hold it whole: decided once it is read.
+			damaged[strings.TrimSuffix(name, ".json")] = err
+			continue
 		}
-		if err != nil {
-			return fmt.Errorf("watchlist store: %s: %w", filepath.Join(s.dir, "lists", name), err)
+		if r.ID+".json" != name {
+			return fmt.Errorf("watchlist store: %s: the file holds watchlist %q", filepath.Join(s.dir, "lists", name), r.ID)
 		}
 		files[r.ID] = &r
 	}
@@ -148,11 +150,26 @@ func (s *Store) recover() error {
 	if err := s.refresh(); err != nil {
 		return err
 	}
+	for id, err := range damaged {
+		if _, ok := s.offsets[id]; !ok {
+			return fmt.Errorf("watchlist store: %s: %w (no history holds it: restore the file)", filepath.Join(s.dir, "lists", id+".json"), err)
+		}
+		// Rewritten from the history below, as a record that lags it.
+		s.log.Warn("a record file does not decode; it is rewritten from the history", "id", id, "err", err)
+	}
 	for id, r := range files {
 		if _, ok := s.offsets[id]; !ok {
 			// A record with no history: a store written by hand. Keep it.
 			s.recs[id] = r
 			s.last[id] = max(s.last[id], r.Version)
+			continue
+		}
+		if want := s.recs[id]; want != nil && r.Version > want.Version {
+			// The history is appended before a record file is written, so a
+			// record ahead of it means the history lost changes (an older
+			// backup restored, a damaged disk). Rewriting the record from
+			// it would silently undo them.
+			return fmt.Errorf("watchlist store: %s is at version %d, but %s ends at version %d for it: the history lost changes (restored from an older backup?); restore the history that goes with the records", filepath.Join(s.dir, "lists", id+".json"), r.Version, filepath.Join(s.dir, historyFile), want.Version)
 		}
 	}
 	for id := range s.offsets {
