@@ -463,9 +463,8 @@ func (m *MemAlerts) Act(_ context.Context, queue, id string, e DeskEvent, mayRea
 // owns every ClickHouse table).
 type AlertTable interface {
 	Latest(ctx context.Context, queue string, offset, limit int) ([]sink.AlertRow, error)
-	Find(ctx context.Context, queue, id string) (sink.AlertRow, bool, error)
-	// FindDesk is Find with the alert's desk events (as DeskEvents gives
-	// them), in one query.
+	// FindDesk reads an alert (as sink.AlertTables.Find) with its desk
+	// events (as DeskEvents gives them), in one query.
 	FindDesk(ctx context.Context, queue, id string) (sink.AlertRow, []sink.DeskEventRow, bool, error)
 	AddEvent(ctx context.Context, id, queue, event, actor string, at time.Time, note string) error
 	AddDeskEvent(ctx context.Context, r sink.DeskEventRow) error
@@ -634,17 +633,15 @@ func (c *CHAlerts) find(ctx context.Context, queue, id string) (Alert, error) {
 }
 
 // Ack implements AlertStore: an `acknowledged` event in alert_events.
+// It answers the alert with its desk, as every other answer on the alert
+// (and the in-memory store's Ack) does: the one read gives both.
 func (c *CHAlerts) Ack(ctx context.Context, queue, id, actor, note string) (Alert, error) {
-	r, found, err := c.Table.Find(ctx, queue, id)
+	a, err := c.find(ctx, queue, id)
 	if err != nil {
 		return Alert{}, err
 	}
-	if !found || marketHidden(ctx, r.Market) {
-		return Alert{}, ErrAlertNotFound
-	}
-	a := alertOfRow(r)
 	if !a.AcknowledgedAt.IsZero() {
-		return a, nil
+		return a.viewed(), nil
 	}
 	now := time.Now
 	if c.Now != nil {
@@ -655,7 +652,7 @@ func (c *CHAlerts) Ack(ctx context.Context, queue, id, actor, note string) (Aler
 		return Alert{}, err
 	}
 	a.AcknowledgedAt, a.AcknowledgedBy = at, actor
-	return a, nil
+	return a.viewed(), nil
 }
 
 // Hub fans alerts out to the live feeds (server-sent events) of their

@@ -212,3 +212,43 @@ func TestCHAlertsMarketScopeReadsOnce(t *testing.T) {
 		t.Errorf("%d desk events, %d acks on a1, want 2 and 1", len(tab.desk), len(tab.events))
 	}
 }
+
+// TestCHAlertsAckAnswersTheDesk: an acknowledgement on ClickHouse answers
+// the alert with its desk, as the in-memory store's does (and as every
+// other answer on the alert does): acknowledging an alert rita holds says
+// it is claimed by rita. It answered "new", with no holder, notes or
+// links, since Ack built its answer from the alert's row alone.
+func TestCHAlertsAckAnswersTheDesk(t *testing.T) {
+	now := time.Date(2026, 12, 7, 3, 0, 0, 0, time.UTC)
+	tab := &fakeTable{rows: []sink.AlertRow{{ID: "a1", Queue: "care"}, {ID: "a2", Queue: "care", AcknowledgedAt: now.Add(-time.Hour), AcknowledgedBy: "sam"}}}
+	c := &CHAlerts{Table: tab, Now: func() time.Time { return now }}
+	ctx := context.Background()
+	for _, id := range []string{"a1", "a2"} {
+		if _, _, err := c.Act(ctx, "care", id, DeskEvent{Action: ActClaim, Actor: "rita", At: now}, false); err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := c.Act(ctx, "care", id, DeskEvent{Action: ActNote, Actor: "rita", At: now, Text: "on it"}, false); err != nil {
+			t.Fatal(err)
+		}
+		tab.reads = 0
+		a, err := c.Ack(ctx, "care", id, "sam", "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if a.Desk.State != StateClaimed || a.Desk.Assignee != "rita" || len(a.Desk.Notes) != 1 || a.AcknowledgedBy == "" {
+			t.Errorf("ack of %s answered %+v acknowledged by %q, want claimed by rita with one note", id, a.Desk, a.AcknowledgedBy)
+		}
+		if tab.reads != 1 {
+			t.Errorf("ack of %s: %d reads, want 1", id, tab.reads)
+		}
+	}
+	// The in-memory store answers the same.
+	m := NewMemAlerts(10)
+	m.Add(Alert{ID: "a1", Queue: "care", CreatedAt: now})
+	if _, _, err := m.Act(ctx, "care", "a1", DeskEvent{Action: ActClaim, Actor: "rita", At: now}, false); err != nil {
+		t.Fatal(err)
+	}
+	if a, err := m.Ack(ctx, "care", "a1", "sam", ""); err != nil || a.Desk.State != StateClaimed || a.Desk.Assignee != "rita" {
+		t.Fatalf("in memory: %+v %v", a.Desk, err)
+	}
+}
