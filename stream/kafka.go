@@ -561,6 +561,9 @@ type kafkaConsumer struct {
 	closed bool
 }
 
+// waitOutLinger: see WaitOutLinger.
+func (c *kafkaConsumer) waitOutLinger() { c.idle, c.pace = 0, 0 }
+
 // fetchBytes bounds the bytes of the records one batch gathers, beside
 // its count: posts may be up to ingest.max_post_bytes (1 MiB) each, and a
 // batch of the sink's 10,000 such records, which a backlog after an

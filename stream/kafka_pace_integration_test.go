@@ -114,3 +114,50 @@ func TestKafkaFetchStopWhilePaced(t *testing.T) {
 		t.Fatalf("after the restart: %d items, %v; want only the third", len(ds), err)
 	}
 }
+
+// TestKafkaFetchWaitOutLinger: a consumer told to wait out linger (the
+// sink's) does not end its batch at a pause of fetch_idle: a record 200ms
+// behind the first joins its batch, which ends at linger.
+func TestKafkaFetchWaitOutLinger(t *testing.T) {
+	for _, wait := range []bool{false, true} {
+		t.Run(fmt.Sprint("wait=", wait), func(t *testing.T) {
+			k, topic := newKafka(t)
+			p, err := k.Producer()
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer p.Close()
+			cons, err := k.Consumer(topic+".g", topic)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer cons.Close()
+			if wait {
+				WaitOutLinger(cons)
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			defer cancel()
+			its := benchItems(2)
+			if err := p.Produce(ctx, outsOf(topic, its[:1])); err != nil {
+				t.Fatal(err)
+			}
+			done := make(chan struct{})
+			go func() {
+				defer close(done)
+				time.Sleep(200 * time.Millisecond)
+				if err := p.Produce(ctx, outsOf(topic, its[1:])); err != nil {
+					t.Error(err)
+				}
+			}()
+			ds, err := cons.Fetch(ctx, 100, 1500*time.Millisecond)
+			<-done
+			want := 1
+			if wait {
+				want = 2
+			}
+			if err != nil || len(ds) != want {
+				t.Fatalf("%d items, %v; want %d", len(ds), err, want)
+			}
+		})
+	}
+}

@@ -290,6 +290,9 @@ type memConsumer struct {
 	commit  int64   // offset of the last record committed
 }
 
+// waitOutLinger: see WaitOutLinger.
+func (c *memConsumer) waitOutLinger() { c.idle, c.pace = 0, 0 }
+
 func (c *memConsumer) Fetch(ctx context.Context, max int, linger time.Duration) ([]Delivery, error) {
 	var first memRecord
 	select {

@@ -193,3 +193,36 @@ func TestMemoryPacedEndsBatchWhenIdle(t *testing.T) {
 		t.Fatalf("unpaced: %d records after %v; want 3 after the 2s linger", n, took)
 	}
 }
+
+// TestMemoryWaitOutLinger: a paced in-memory consumer told to wait out
+// linger (the sink's) gathers records that come after pauses far longer
+// than fetch_idle into one batch, until linger; another consumer of the
+// same transport still ends its batch at the first pause.
+func TestMemoryWaitOutLinger(t *testing.T) {
+	ctx := context.Background()
+	m := NewMemory(100)
+	m.Pace(time.Millisecond, 5*time.Millisecond)
+	sink, _ := m.Consumer("sink", "enriched")
+	WaitOutLinger(sink)
+	route, _ := m.Consumer("route", "enriched")
+	p, _ := m.Producer()
+	go func() {
+		for range 4 {
+			p.Produce(ctx, []Out{{Topic: "enriched", Item: &post.Item{}}})
+			time.Sleep(40 * time.Millisecond)
+		}
+	}()
+	routed := make(chan int, 1)
+	go func() {
+		ds, _ := route.Fetch(ctx, 1000, 600*time.Millisecond)
+		routed <- len(ds)
+	}()
+	start := time.Now()
+	ds, err := sink.Fetch(ctx, 1000, 600*time.Millisecond)
+	if took := time.Since(start); err != nil || len(ds) != 4 || took < 500*time.Millisecond {
+		t.Fatalf("sink: %d records after %v (%v); want all 4 in one batch at the 600ms linger", len(ds), took, err)
+	}
+	if n := <-routed; n != 1 {
+		t.Fatalf("route: %d records; want 1: its batch ends at the first pause", n)
+	}
+}

@@ -47,6 +47,20 @@ type Consumer interface {
 	Close() error
 }
 
+// WaitOutLinger makes c gather each batch until the runner's linger passes
+// or the batch is full, as if transport.kafka.fetch_idle were 0, for a
+// reader that wants few large batches more than a few milliseconds: the
+// sink, because ClickHouse pays per insert (a part written, then merged)
+// and fetch_idle would end its batch at every pause in a moderate stream,
+// an insert per table every few milliseconds instead of every
+// sink.flush_interval. Consumers that never end a batch early ignore it.
+// Call it before the first Fetch.
+func WaitOutLinger(c Consumer) {
+	if w, ok := c.(interface{ waitOutLinger() }); ok {
+		w.waitOutLinger()
+	}
+}
+
 // Out is one record to produce. Exactly one of Item and Dead is set.
 type Out struct {
 	Topic string
