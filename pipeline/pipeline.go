@@ -387,14 +387,16 @@ func (p *Pipeline) addRunner(name, in string, stage stream.Stage, topic func(*po
 	return nil
 }
 
-// addSinkRunner adds a runner of the sink, whose batches end at
-// sink.flush_interval or sink.batch_size, never at a pause of
-// transport.kafka.fetch_idle: at a moderate rate that pause comes every few
-// milliseconds, and each batch is an insert per table, a part ClickHouse
-// writes and then merges. Rows (alerts on the desk too) reach ClickHouse up
-// to flush_interval later; the alert topics, which responders are notified
-// from, do not wait for the sink.
-func (p *Pipeline) addSinkRunner(name, in string, stage stream.Stage, topic func(*post.Item) string, rc stream.RunnerConfig, outputs ...string) error {
+// addStoreRunner adds a runner of a store — the sink, the search index —
+// whose batches end at its linger (sink.flush_interval, search.linger) or
+// its batch size, never at a pause of transport.kafka.fetch_idle: at a
+// moderate rate that pause comes every few milliseconds, and each batch is
+// an insert per table, a part ClickHouse writes and then merges (a segment
+// bleve writes and merges, for the index). Rows (alerts on the desk too)
+// reach ClickHouse up to flush_interval later, posts the index up to
+// search.linger; the alert topics, which responders are notified from, do
+// not wait for either.
+func (p *Pipeline) addStoreRunner(name, in string, stage stream.Stage, topic func(*post.Item) string, rc stream.RunnerConfig, outputs ...string) error {
 	if err := p.addRunner(name, in, stage, topic, rc, outputs...); err != nil {
 		return err
 	}
@@ -456,10 +458,10 @@ func (p *Pipeline) addStores(ctx context.Context, has func(string) bool, reg pro
 			return err // an untrusted certificate or a refused password: retrying cannot help
 		}
 		s := sink.NewWith(conn, cfg.Sink, sink.Options{Registerer: reg, Logger: p.log})
-		if err := p.addSinkRunner(Sink, p.topics.Enriched(), s.Stage(), to(""), cfg.sinkRunner()); err != nil {
+		if err := p.addStoreRunner(Sink, p.topics.Enriched(), s.Stage(), to(""), cfg.sinkRunner()); err != nil {
 			return err
 		}
-		if err := p.addSinkRunners(s, p.addSinkRunner); err != nil {
+		if err := p.addSinkRunners(s, p.addStoreRunner); err != nil {
 			return err
 		}
 	}
@@ -473,7 +475,7 @@ func (p *Pipeline) addStores(ctx context.Context, has func(string) bool, reg pro
 		}
 		p.closers = append(p.closers, idx.Close)
 		p.search = idx
-		return p.addRunner(Index, p.topics.Enriched(), idx.Stage(), to(""), cfg.searchRunner())
+		return p.addStoreRunner(Index, p.topics.Enriched(), idx.Stage(), to(""), cfg.searchRunner())
 	}
 	return nil
 }
