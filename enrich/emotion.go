@@ -92,17 +92,3 @@ func indexOf(xs []string, x string) int {
 	}
 	return -1
 }
-
-// auxFeatures appends the emotion and irony probabilities of a post's
-// features (b.f[:b.base]) as features of a model stacked on them.
-func (m *emotionModels) auxFeatures(b *featBuf, probs *[8]float64) {
-	feats := b.f[:b.base]
-	p := probs[:m.emotion.m.K()]
-	m.emotion.m.Predict(feats, p)
-	for c := range p {
-		b.add(mix(uint32(c+1), nsEmoAux), float32(p[c]))
-	}
-	p = probs[:m.irony.m.K()]
-	m.irony.m.Predict(feats, p)
-	b.add(mix(uint32(len(Emotions)+1), nsEmoAux), float32(p[m.ironyC]))
-}

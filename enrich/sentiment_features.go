@@ -37,7 +37,6 @@ const (
 	nsLexBinLang
 	nsShape
 	nsChar
-	nsEmoAux
 )
 
 func mix(h, ns uint32) uint32 {
@@ -298,7 +297,6 @@ func capText(text string) string {
 type featBuf struct {
 	f     []linmodel.Feat
 	words int // words and emoji seen
-	base  int // features before the stacked emotion ones (what emotion and irony read)
 }
 
 func (b *featBuf) add(i uint32, v float32) {

@@ -30,7 +30,7 @@ var (
 // second (far more under the race detector).
 var (
 	embeddedSentiment   = sync.OnceValues(func() (*learned, error) { return loadLearned(sentimentModelGz) })
-	embeddedSentimentEN = sync.OnceValues(func() (*learned, error) { return loadStacked(sentimentENModelGz) })
+	embeddedSentimentEN = sync.OnceValues(func() (*learned, error) { return loadLearned(sentimentENModelGz) })
 	embeddedEmotion     = sync.OnceValues(func() (*learned, error) { return loadLearned(emotionModelGz) })
 	embeddedIrony       = sync.OnceValues(func() (*learned, error) { return loadLearned(ironyModelGz) })
 )
@@ -48,10 +48,6 @@ type learned struct {
 	// posts; a language not listed uses abstain
 	abstainLang map[string]float64
 	langs       map[string]bool // languages with training rows
-	// aux, when set, are the English emotion and irony models whose
-	// probabilities are features of this model too (stacking: they were
-	// trained on other tweets, the emotion and irony sets)
-	aux *emotionModels
 }
 
 func loadLearned(gz []byte) (*learned, error) {
@@ -68,19 +64,6 @@ func loadLearned(gz []byte) (*learned, error) {
 	}
 	for l2 := range strings.FieldsSeq(m.Meta["langs"]) {
 		l.langs[l2] = true
-	}
-	return l, nil
-}
-
-// loadStacked loads a model that may read the emotion and irony models'
-// probabilities as features (recorded as emo_aux).
-func loadStacked(gz []byte) (*learned, error) {
-	l, err := loadLearned(gz)
-	if err != nil || l.m.Meta["emo_aux"] != "true" {
-		return l, err
-	}
-	if l.aux, err = loadEmotionModels(l.cfg); err != nil {
-		return nil, fmt.Errorf("emotion features: %w", err)
 	}
 	return l, nil
 }
@@ -137,10 +120,6 @@ var scratchPool = sync.Pool{New: func() any { return newScratch() }}
 func (l *learned) predict(s *scratch, text, lang string, lex sentimentResult) []float64 {
 	s.feats.f, s.feats.words = s.feats.f[:0], 0
 	sentiFeatures(text, lang, lex, l.cfg, &s.feats)
-	s.feats.base = len(s.feats.f)
-	if l.aux != nil {
-		l.aux.auxFeatures(&s.feats, &s.probs)
-	}
 	p := s.probs[:l.m.K()]
 	l.m.Predict(s.feats.f, p)
 	return p
@@ -187,7 +166,7 @@ func (m *sentimentModels) learnedSentiment(s *scratch, text, lang string, lex se
 		res.confidence = math.Min(res.confidence, 0.5)
 	}
 	if m.emotions != nil && lang == "en" {
-		res.emo = m.emotions.judge(s.feats.f[:s.feats.base], res.label, &s.probs)
+		res.emo = m.emotions.judge(s.feats.f, res.label, &s.probs)
 	}
 	return res
 }

@@ -37,9 +37,6 @@ type TrainConfig struct {
 	// average of two: one trained as usual and one with the naive-Bayes
 	// step scale (linmodel.TrainOptions.NB, smoothing 1)
 	NBBlend float64
-	// EmoAux stacks the embedded emotion and irony models' probabilities
-	// as features (English)
-	EmoAux bool
 	// recorded in the model
 	Version, DataHash string
 	Langs             []string
@@ -64,11 +61,6 @@ func Train(rows, dev []TrainRow, cfg TrainConfig) (*LearnedModel, error) {
 		return nil, fmt.Errorf("NB blend weight %v: want 0 to 1", cfg.NBBlend)
 	}
 	lm := &LearnedModel{lex: lex, l: &learned{cfg: featCfg{charGrams: cfg.CharGrams}}}
-	if cfg.EmoAux {
-		if lm.l.aux, err = loadEmotionModels(lm.l.cfg); err != nil {
-			return nil, fmt.Errorf("emotion features: %w", err)
-		}
-	}
 	ex, err := lm.examples(rows, cfg.Labels)
 	if err != nil {
 		return nil, err
@@ -93,9 +85,6 @@ func Train(rows, dev []TrainRow, cfg TrainConfig) (*LearnedModel, error) {
 	m.Calibrate(dx)
 	m.Meta["features"] = featureVersion
 	m.Meta["char_grams"] = strconv.FormatBool(cfg.CharGrams)
-	if cfg.EmoAux {
-		m.Meta["emo_aux"] = "true"
-	}
 	m.Meta["version"] = cfg.Version
 	m.Meta["data_hash"] = cfg.DataHash
 	langs := slices.Clone(cfg.Langs)
@@ -130,10 +119,6 @@ func (lm *LearnedModel) examples(rows []TrainRow, labels []string) ([]linmodel.E
 			fl = "und"
 		}
 		sentiFeatures(r.Text, fl, lm.lex.lexScore(capText(r.Text), r.Lang), lm.l.cfg, &b)
-		if b.base = len(b.f); lm.l.aux != nil {
-			var probs [8]float64
-			lm.l.aux.auxFeatures(&b, &probs)
-		}
 		ex = append(ex, linmodel.Example{Feats: slices.Clip(b.f), Label: y, Allowed: allowed, Weight: r.Weight})
 	}
 	return ex, nil

@@ -302,7 +302,6 @@ func buildSentimentEN(out string, train []enrich.TrainRow, group []key, classN m
 		}
 	}
 	cfg.Version, cfg.Langs = enrich.SentimentENModelVersion, []string{"en"}
-	cfg.EmoAux = os.Getenv("SENTI_EMOAUX") == "1"
 	m, err := enrich.Train(tr, dv, cfg)
 	if err != nil {
 		return err
