@@ -132,7 +132,7 @@ func FuzzSentimentFeatures(f *testing.F) {
 	e := testEnricher()
 	f.Fuzz(func(t *testing.T, text, lang string) {
 		b := featBuf{f: make([]linmodel.Feat, 0, maxFeats)}
-		sentiFeatures(text, lang, sentimentResult{}, featCfg{charGrams: true}, &b)
+		sentiFeatures(text, lang, sentimentResult{}, featCfg{charGrams: true}, afinnTable{}, &b)
 		if len(b.f) > maxFeats {
 			t.Fatalf("%d features", len(b.f))
 		}
