@@ -93,3 +93,28 @@ func TestLanguageDetectorAgrees(t *testing.T) {
 		}
 	}
 }
+
+// TestAfinnBloomKeepsEveryWord: the Bloom filter in front of the map lets
+// every listed word through (it may only let unlisted ones through too).
+func TestAfinnBloomKeepsEveryWord(t *testing.T) {
+	tab, err := embeddedAfinn()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k, want := range tab.words {
+		if v, ok := tab.lookup(k); !ok || v != want {
+			t.Fatalf("key %x: lookup %v %v, want %v", k, v, ok, want)
+		}
+	}
+	// and it turns most unlisted keys away before the map
+	passed := 0
+	for i := range uint64(100000) {
+		a, b := afinnProbes(i * 0x9e3779b97f4a7c15)
+		if tab.bloom[a>>6]&(1<<(a&63)) != 0 && tab.bloom[b>>6]&(1<<(b&63)) != 0 {
+			passed++
+		}
+	}
+	if passed > 6000 {
+		t.Errorf("the filter passes %d of 100,000 random keys, want under 6%%", passed)
+	}
+}
