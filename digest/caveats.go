@@ -8,7 +8,7 @@ func (r *Report) Caveats() []string {
 		"Mentions count a post once per watchlist it matched; a post its author deleted is left out of every figure, here and in earlier digests re-rendered.",
 	}
 	if r.Has(SectionVolume) {
-		out = append(out, "Sentiment is a model's label (sentiment-3, docs/enrichment.md): about 7 in 10 right on English tweets (accuracy 0.69 on TweetEval, majority class 0.43), 0.53 to 0.69 on three-class tweets in the other languages measured, at chance on romanised Hindi; the model abstains on about 5% of posts, which count in mentions only (\"unlabelled\"). Net sentiment is (positive - negative) / mentions.")
+		out = append(out, "Sentiment is a model's label (sentiment-4, docs/enrichment.md): about 7 in 10 right on English tweets (accuracy 0.69 on TweetEval, majority class 0.43), 0.53 to 0.69 on three-class tweets in the other languages measured, at chance on romanised Hindi; the model abstains on about 5% of posts, which count in mentions only (\"unlabelled\"). Net sentiment is (positive - negative) / mentions.")
 	}
 	if len(r.Scope.Intents) > 0 {
 		out = append(out, "Intents are a model's tags (docs/enrichment.md): 78% of posts get exactly the right set on the project's test posts (always \"complaint\": 30%), complaint F1 0.88, product feedback F1 0.86 on 11 posts; rare intents are measured on too few posts to be more than anecdotes.")

@@ -69,7 +69,7 @@ func TestBuildAndRender(t *testing.T) {
 			t.Errorf("post text not escaped in the HTML")
 		}
 		for _, want := range []string{"12,345", "-0.721", "Mon 30 Nov 2026 08:00 to Mon 7 Dec 2026 08:00 (Europe/Athens)", "teams legal; intents complaint",
-			"newest stored post 7 Dec 2026 07:50", "&lt;script&gt;", "75.0%", "sentiment-3", "Intents are a model", "133.33"} {
+			"newest stored post 7 Dec 2026 07:50", "&lt;script&gt;", "75.0%", "sentiment-4", "Intents are a model", "133.33"} {
 			if !strings.Contains(s, want) {
 				t.Errorf("HTML lacks %q", want)
 			}

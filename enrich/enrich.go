@@ -78,6 +78,27 @@ func (e *Enricher) DetectLanguage(text, declared string) (string, float64) {
 	return r.lang, r.confidence
 }
 
+// LanguageDetector is the stage's language identification alone, at the
+// default confidence threshold. The model trainers use it: unlike New, it
+// loads none of the models they build, so a trainer still runs when those
+// are stale (a new feature version, a regenerated lexicon).
+type LanguageDetector struct{ m *langModel }
+
+// NewLanguageDetector loads the embedded language model.
+func NewLanguageDetector() (*LanguageDetector, error) {
+	m, err := loadLangModel(langModelGz)
+	if err != nil {
+		return nil, fmt.Errorf("language model: %w", err)
+	}
+	return &LanguageDetector{m: m}, nil
+}
+
+// DetectLanguage is Enricher.DetectLanguage with the default configuration.
+func (d *LanguageDetector) DetectLanguage(text, declared string) (string, float64) {
+	r := d.m.detect(text, declared, defaultLangMinConfidence)
+	return r.lang, r.confidence
+}
+
 // Languages lists the languages the detector can return.
 func (e *Enricher) Languages() []string {
 	return append(append([]string(nil), e.lang.langs...), LangBCMS)

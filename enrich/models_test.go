@@ -130,9 +130,13 @@ func FuzzSentimentFeatures(f *testing.F) {
 	f.Add("n'est-ce pas?! :-) 🇬🇷 #tag @user https://x.y/z?q=1 sooooo GOOD", "fr")
 	f.Add("\xff\xfe invalid utf8 \xc3", "und")
 	e := testEnricher()
+	afinn, err := embeddedAfinn()
+	if err != nil {
+		f.Fatal(err)
+	}
 	f.Fuzz(func(t *testing.T, text, lang string) {
 		b := featBuf{f: make([]linmodel.Feat, 0, maxFeats)}
-		sentiFeatures(text, lang, sentimentResult{}, featCfg{charGrams: true}, &b)
+		sentiFeatures(text, sentiLangGroup(lang), sentimentResult{}, featCfg{charGrams: true}, afinn, &b)
 		if len(b.f) > maxFeats {
 			t.Fatalf("%d features", len(b.f))
 		}

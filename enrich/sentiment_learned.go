@@ -2,8 +2,12 @@ package enrich
 
 import (
 	"bytes"
+	"compress/gzip"
+	"crypto/sha256"
 	_ "embed"
+	"encoding/hex"
 	"fmt"
+	"io"
 	"math"
 	"strconv"
 	"strings"
@@ -23,6 +27,8 @@ var (
 	emotionModelGz []byte
 	//go:embed models/irony.lm.gz
 	ironyModelGz []byte
+	//go:embed lexicon/afinn_translated.tsv.gz
+	afinnGz []byte
 )
 
 // The embedded models are decoded once per process and shared by every
@@ -33,6 +39,13 @@ var (
 	embeddedSentimentEN = sync.OnceValues(func() (*learned, error) { return loadLearned(sentimentENModelGz) })
 	embeddedEmotion     = sync.OnceValues(func() (*learned, error) { return loadLearned(emotionModelGz) })
 	embeddedIrony       = sync.OnceValues(func() (*learned, error) { return loadLearned(ironyModelGz) })
+	embeddedAfinn       = sync.OnceValues(func() (afinnTable, error) {
+		text, err := gunzip(afinnGz)
+		if err != nil {
+			return afinnTable{}, fmt.Errorf("afinn_translated.tsv.gz: %w", err)
+		}
+		return parseAfinn(string(text))
+	})
 )
 
 // sentiClasses is the order of the sentiment model's classes.
@@ -48,6 +61,9 @@ type learned struct {
 	// posts; a language not listed uses abstain
 	abstainLang map[string]float64
 	langs       map[string]bool // languages with training rows
+	// afinn is the translated AFINN list, when the model reads it
+	// (recorded as afinn=true)
+	afinn afinnTable
 }
 
 func loadLearned(gz []byte) (*learned, error) {
@@ -64,6 +80,14 @@ func loadLearned(gz []byte) (*learned, error) {
 	}
 	for l2 := range strings.FieldsSeq(m.Meta["langs"]) {
 		l.langs[l2] = true
+	}
+	if m.Meta["afinn"] == "true" {
+		if h := m.Meta["afinn_hash"]; h != afinnHash() {
+			return nil, fmt.Errorf("model trained on the AFINN list %s, the binary embeds %s: retrain (make models)", h, afinnHash())
+		}
+		if l.afinn, err = embeddedAfinn(); err != nil {
+			return nil, err
+		}
 	}
 	return l, nil
 }
@@ -119,7 +143,7 @@ var scratchPool = sync.Pool{New: func() any { return newScratch() }}
 // predict fills s.probs[:K] for text.
 func (l *learned) predict(s *scratch, text, lang string, lex sentimentResult) []float64 {
 	s.feats.f, s.feats.words = s.feats.f[:0], 0
-	sentiFeatures(text, lang, lex, l.cfg, &s.feats)
+	sentiFeatures(text, lang, lex, l.cfg, l.afinn, &s.feats)
 	p := s.probs[:l.m.K()]
 	l.m.Predict(s.feats.f, p)
 	return p
@@ -203,3 +227,21 @@ func EmbeddedModels() ([]ModelInfo, error) {
 }
 
 var _ = bytes.Equal
+
+// gunzip is the content of an embedded gzip file.
+func gunzip(gz []byte) ([]byte, error) {
+	zr, err := gzip.NewReader(bytes.NewReader(gz))
+	if err != nil {
+		return nil, err
+	}
+	defer zr.Close()
+	return io.ReadAll(zr)
+}
+
+// afinnHash identifies the embedded translated AFINN list (first 16 hex
+// digits of its SHA-256): a model that reads it records the one it was
+// trained with.
+func afinnHash() string {
+	h := sha256.Sum256(afinnGz)
+	return hex.EncodeToString(h[:8])
+}

@@ -37,6 +37,8 @@ type TrainConfig struct {
 	// average of two: one trained as usual and one with the naive-Bayes
 	// step scale (linmodel.TrainOptions.NB, smoothing 1)
 	NBBlend float64
+	// Afinn adds the translated AFINN list's judgement as features
+	Afinn bool
 	// recorded in the model
 	Version, DataHash string
 	Langs             []string
@@ -61,6 +63,11 @@ func Train(rows, dev []TrainRow, cfg TrainConfig) (*LearnedModel, error) {
 		return nil, fmt.Errorf("NB blend weight %v: want 0 to 1", cfg.NBBlend)
 	}
 	lm := &LearnedModel{lex: lex, l: &learned{cfg: featCfg{charGrams: cfg.CharGrams}}}
+	if cfg.Afinn {
+		if lm.l.afinn, err = embeddedAfinn(); err != nil {
+			return nil, err
+		}
+	}
 	ex, err := lm.examples(rows, cfg.Labels)
 	if err != nil {
 		return nil, err
@@ -85,6 +92,10 @@ func Train(rows, dev []TrainRow, cfg TrainConfig) (*LearnedModel, error) {
 	m.Calibrate(dx)
 	m.Meta["features"] = featureVersion
 	m.Meta["char_grams"] = strconv.FormatBool(cfg.CharGrams)
+	if cfg.Afinn {
+		m.Meta["afinn"] = "true"
+		m.Meta["afinn_hash"] = afinnHash()
+	}
 	m.Meta["version"] = cfg.Version
 	m.Meta["data_hash"] = cfg.DataHash
 	langs := slices.Clone(cfg.Langs)
@@ -118,7 +129,7 @@ func (lm *LearnedModel) examples(rows []TrainRow, labels []string) ([]linmodel.E
 		if r.NoLang {
 			fl = "und"
 		}
-		sentiFeatures(r.Text, fl, lm.lex.lexScore(capText(r.Text), r.Lang), lm.l.cfg, &b)
+		sentiFeatures(r.Text, fl, lm.lex.lexScore(capText(r.Text), r.Lang), lm.l.cfg, lm.l.afinn, &b)
 		ex = append(ex, linmodel.Example{Feats: slices.Clip(b.f), Label: y, Allowed: allowed, Weight: r.Weight})
 	}
 	return ex, nil

@@ -281,7 +281,7 @@ digests:
 			fresh := query("digest_freshness", map[string]string{"until": u})
 			latest := fresh.Rows[0][0].(time.Time)
 			loc, _ := dg.Location()
-			for _, want := range []string{since.In(loc).Format("Mon 2 Jan 2006 15:04"), loc.String(), "newest stored post " + latest.In(loc).Format("2 Jan 2006 15:04"), "How far to trust this", "sentiment-3"} {
+			for _, want := range []string{since.In(loc).Format("Mon 2 Jan 2006 15:04"), loc.String(), "newest stored post " + latest.In(loc).Format("2 Jan 2006 15:04"), "How far to trust this", "sentiment-4"} {
 				if !strings.Contains(page, want) {
 					t.Errorf("the page does not say %q", want)
 				}
