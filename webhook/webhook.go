@@ -112,7 +112,7 @@ func NewSender(e Endpoint, getenv func(string) string) (*Sender, error) {
 	if timeout == 0 {
 		timeout = 5 * time.Second
 	}
-	s.client = &http.Client{Timeout: timeout}
+	s.client = retry.Client(timeout) // a redirect is a dead letter, not followed
 	s.backoff = retry.Backoff
 	return s, nil
 }

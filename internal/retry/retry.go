@@ -74,9 +74,19 @@ func HTTPStatus(code int) error {
 	case code == http.StatusTooManyRequests || code == http.StatusRequestTimeout || code >= 500:
 		return fmt.Errorf("HTTP %d", code)
 	case code < 400:
-		// Seen only by a client that does not follow redirects (notify):
-		// say why, without the Location, which may hold a credential.
+		// Seen by a Client, which does not follow redirects: say why,
+		// without the Location, which may hold a credential.
 		return Permanent{fmt.Errorf("HTTP %d: a redirect, not followed", code)}
 	}
 	return Permanent{fmt.Errorf("HTTP %d", code)}
+}
+
+// Client is the HTTP client of a stage that posts to an endpoint (webhook,
+// notify): it does not follow redirects. A POST answered 301–303 would be
+// followed by a GET of the new place (the message dropped, the GET answered
+// 200: "delivered"), and one answered 307 or 308 would post the message,
+// signed or carrying its credential, to wherever the endpoint points; the
+// 3xx is returned instead, and HTTPStatus refuses it.
+func Client(timeout time.Duration) *http.Client {
+	return &http.Client{Timeout: timeout, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 }
