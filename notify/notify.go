@@ -653,8 +653,8 @@ func (ch *channel) post(ctx context.Context, body []byte) error {
 	// the errors some endpoints answer with 200.
 	answer, _ := io.ReadAll(io.LimitReader(res.Body, 64<<10))
 	res.Body.Close()
-	if err := retry.HTTPStatus(res.StatusCode); err != nil {
-		return err
+	if err := retry.HTTPAnswer(res, time.Now()); err != nil {
+		return err // a 429's Retry-After is waited for, up to retry.MaxWait
 	}
 	return answerError(ch.kind, answer)
 }

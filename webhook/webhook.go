@@ -148,7 +148,7 @@ func (s *Sender) send(ctx context.Context, it *post.Item, body []byte) error {
 	}
 	io.Copy(io.Discard, io.LimitReader(res.Body, 64<<10))
 	res.Body.Close()
-	return retry.HTTPStatus(res.StatusCode)
+	return retry.HTTPAnswer(res, s.now()) // a 429's Retry-After is waited for, up to retry.MaxWait
 }
 
 // Deliver posts one alert, retrying with backoff, and returns the reason it

@@ -182,3 +182,40 @@ func TestRedirectIsNotFollowed(t *testing.T) {
 		t.Errorf("the redirect's target got %d requests, want 0", n)
 	}
 }
+
+// TestRetryAfterIsHonoured: a 429 (or 503) with a sane Retry-After waits
+// that long before the next try, however short the endpoint's backoff,
+// up to retry.MaxWait; 1e12 or a date in 2999 is no hint (the backoff
+// paces the tries, as before).
+func TestRetryAfterIsHonoured(t *testing.T) {
+	for _, c := range []struct {
+		after   string
+		atLeast time.Duration
+		under   time.Duration
+	}{
+		{"1", 900 * time.Millisecond, 5 * time.Second},
+		{"1000000000000", 0, 900 * time.Millisecond},
+		{"Wed, 21 Oct 2999 07:28:00 GMT", 0, 900 * time.Millisecond},
+	} {
+		var n atomic.Int32
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			io.Copy(io.Discard, r.Body)
+			if n.Add(1) == 1 {
+				w.Header().Set("Retry-After", c.after)
+				w.WriteHeader(http.StatusTooManyRequests)
+				return
+			}
+			w.WriteHeader(http.StatusOK)
+		}))
+		start := time.Now()
+		out, err := sender(srv.URL, 3).Stage()(context.Background(), post.Batch{Items: []*post.Item{alert("1")}})
+		took := time.Since(start)
+		srv.Close()
+		if err != nil || len(out.Rejected) != 0 || n.Load() != 2 {
+			t.Fatalf("Retry-After %q: err %v, rejected %+v after %d tries", c.after, err, out.Rejected, n.Load())
+		}
+		if took < c.atLeast || took > c.under {
+			t.Errorf("Retry-After %q: delivered after %v, want %v to %v", c.after, took, c.atLeast, c.under)
+		}
+	}
+}
