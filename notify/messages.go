@@ -62,9 +62,19 @@ func truncate(s string, n int) string {
 // byte i (a rune boundary), so that a cut there does not split a family
 // emoji, a flag or a letter from its accents; i itself when the first
 // cluster runs past it (one letter with thousands of accents), so the
-// cut stays within its bound. Only a cut pays: it segments s up to i.
+// cut stays within its bound. Only a cut pays: it segments s from the
+// last pair of ASCII characters before i (there is a boundary between two,
+// CR LF aside, and no cluster rule looks back across it), or from the
+// start when there is none (a run of emoji).
 func graphemeStart(s string, i int) int {
-	last, pos, state := 0, 0, -1
+	start := 0
+	for k := i - 1; k > 0; k-- {
+		if s[k] < utf8.RuneSelf && s[k-1] < utf8.RuneSelf && !(s[k-1] == '\r' && s[k] == '\n') {
+			start = k
+			break
+		}
+	}
+	last, pos, state := start, start, -1
 	for pos < i {
 		var cluster string
 		cluster, _, _, state = uniseg.FirstGraphemeClusterInString(s[pos:], state)
