@@ -9,6 +9,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/rivo/uniseg"
 	"github.com/slack-go/slack"
 	"golang.org/x/net/idna"
 
@@ -54,7 +55,39 @@ func truncate(s string, n int) string {
 		}
 		count++
 	}
-	return s[:i] + "…"
+	return s[:graphemeStart(s, i)] + "…"
+}
+
+// graphemeStart is the last grapheme cluster boundary of s at or before
+// byte i (a rune boundary), so that a cut there does not split a family
+// emoji, a flag or a letter from its accents; i itself when the first
+// cluster runs past it (one letter with thousands of accents), so the
+// cut stays within its bound. Only a cut pays: it segments s from the
+// last pair of ASCII characters before i (there is a boundary between two,
+// CR LF aside, and no cluster rule looks back across it), or from the
+// start when there is none (a run of emoji).
+func graphemeStart(s string, i int) int {
+	start := 0
+	for k := i - 1; k > 0; k-- {
+		if s[k] < utf8.RuneSelf && s[k-1] < utf8.RuneSelf && !(s[k-1] == '\r' && s[k] == '\n') {
+			start = k
+			break
+		}
+	}
+	last, pos, state := start, start, -1
+	for pos < i {
+		var cluster string
+		cluster, _, _, state = uniseg.FirstGraphemeClusterInString(s[pos:], state)
+		if pos+len(cluster) > i {
+			break
+		}
+		pos += len(cluster)
+		last = pos
+	}
+	if last == 0 {
+		return i
+	}
+	return last
 }
 
 // slackCut is truncate to n for a Slack text limit, counted in UTF-16
@@ -73,7 +106,7 @@ func slackCut(s string, n int) string {
 			w = 2
 		}
 		if units+w > n-1 { // room for the "…"
-			return s[:i] + "…"
+			return s[:graphemeStart(s, i)] + "…"
 		}
 		units += w
 	}

@@ -332,7 +332,7 @@ func New(c Config, getenv func(string) string, reg prometheus.Registerer, log *s
 		q, _ := ch.QuietHours.parse("")         // validated above
 		x := &channel{name: name, kind: ch.Kind, dest: dest, queues: ch.Queues, minPri: ch.MinPriority, unstaffed: ch.Unstaffed, team: ch.Team, quiet: q, held: map[digestKey]int{},
 			attempts: cmp(ch.MaxAttempts, DefaultAttempts), limit: cmp(ch.RateLimit.Messages, DefaultMessages), per: cmp(ch.RateLimit.Per, DefaultPer),
-			client:  newClient(cmp(ch.Timeout, DefaultTimeout)),
+			client:  retry.Client(cmp(ch.Timeout, DefaultTimeout)), // redirects are refused, not followed
 			pending: map[digestKey]int{}, seen: newDedup(cmp(ch.DedupWindow, DefaultDedup))}
 		if ch.Kind == Email {
 			var err error
@@ -653,19 +653,10 @@ func (ch *channel) post(ctx context.Context, body []byte) error {
 	// the errors some endpoints answer with 200.
 	answer, _ := io.ReadAll(io.LimitReader(res.Body, 64<<10))
 	res.Body.Close()
-	if err := retry.HTTPStatus(res.StatusCode); err != nil {
-		return err
+	if err := retry.HTTPAnswer(res, time.Now()); err != nil {
+		return err // a 429's Retry-After is waited for, up to retry.MaxWait
 	}
 	return answerError(ch.kind, answer)
-}
-
-// newClient is a channel's HTTP client: it does not follow redirects. A
-// POST answered 301–303 would be followed by a GET of the new place (the
-// alert dropped, the GET answered 200: "delivered"), and one answered 307
-// or 308 would post the alert to wherever the endpoint points; a 3xx is
-// refused instead, a dead letter naming the redirect.
-func newClient(timeout time.Duration) *http.Client {
-	return &http.Client{Timeout: timeout, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 }
 
 // teamsFailed starts the body of a 200 with which Teams' connector

@@ -167,5 +167,5 @@ func (ch *channel) opsgenie(ctx context.Context, u string, body []byte) error {
 	}
 	io.Copy(io.Discard, io.LimitReader(res.Body, 64<<10))
 	res.Body.Close()
-	return retry.HTTPStatus(res.StatusCode)
+	return retry.HTTPAnswer(res, time.Now()) // a 429's Retry-After is waited for, up to retry.MaxWait
 }

@@ -37,6 +37,12 @@ func slackErr(err error) error {
 	case err == nil:
 		return nil
 	case errors.As(err, &rl):
+		// slack-go read Retry-After as seconds (a date is an error of its
+		// own, and a number past time.Duration's range wraps): only a wait
+		// of up to retry.MaxRetryAfter is a hint.
+		if rl.RetryAfter > 0 && rl.RetryAfter <= retry.MaxRetryAfter {
+			return retry.After{Err: err, Wait: rl.RetryAfter}
+		}
 		return err
 	case errors.As(err, &sc):
 		return retry.HTTPStatus(sc.Code)

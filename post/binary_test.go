@@ -148,6 +148,7 @@ func TestBinaryEveryField(t *testing.T) {
 	// A valid item with every field of a post, match, enrichment, alert.
 	it.Volume, it.Suppression = nil, nil
 	it.Post.Kind = KindEdit
+	it.Post.Platform = "s5" // a platform is a token of [a-z0-9._-]
 	full, err := DecodeBinary(AppendBinary(nil, &it))
 	if err != nil || !reflect.DeepEqual(full, &it) {
 		t.Errorf("valid item: %v\n got %+v\nwant %+v", err, full, &it)

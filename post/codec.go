@@ -108,17 +108,65 @@ func CheckUTF8(b []byte) error {
 	return ErrInvalidUTF8
 }
 
+// Bounds on the fields of a post that are the sender's choice on the push
+// endpoint and in files, and end up in keys, ClickHouse columns and every
+// alert and digest: a post over one is refused, never cut.
+const (
+	// MaxPlatformBytes bounds a platform, a token of [a-z0-9._-].
+	MaxPlatformBytes = 32
+	// MaxTagBytes bounds each hashtag and mention: Bluesky's lexicon
+	// allows a tag of 640 bytes (64 graphemes); a Mastodon account,
+	// user@domain, is at most 30 + 1 + 253.
+	MaxTagBytes = 640
+	// MaxURLBytes bounds each URL: 8 KiB, the request line most servers
+	// accept, so a longer one links to nothing anyway.
+	MaxURLBytes = 8 << 10
+)
+
 // Validate checks the fields every stage relies on.
 func (p *Post) Validate() error {
+	if err := checkPlatform(p.Platform); err != nil {
+		return err // before anything names the post by its key: the platform may be 1 MiB
+	}
 	switch {
-	case p.Platform == "":
-		return errors.New("post has no platform")
 	case p.ID == "":
 		return errors.New("post has no id")
 	case p.Kind != "" && p.Kind != KindDelete && p.Kind != KindEdit:
 		return fmt.Errorf("post %s has unknown kind %q", p.Key(), p.Kind)
 	case p.CreatedAt.IsZero() && p.Kind != KindDelete:
 		return fmt.Errorf("post %s has no created_at", p.Key())
+	}
+	for _, f := range []struct {
+		name string
+		v    []string
+		max  int
+	}{{"hashtag", p.Hashtags, MaxTagBytes}, {"mention", p.Mentions, MaxTagBytes}, {"URL", p.URLs, MaxURLBytes}} {
+		for i, s := range f.v {
+			if len(s) > f.max {
+				return fmt.Errorf("post %s: %s %d is %d bytes, over the limit %d", p.Key(), f.name, i+1, len(s), f.max)
+			}
+		}
+	}
+	return nil
+}
+
+// checkPlatform refuses a platform that is not a short token of
+// [a-z0-9._-]: it is the first half of every key (so no ':'), a column and
+// a line of every message, and a look-alike letter, a bidi control or a
+// capital would make a second name for one platform. The reason shows at
+// most its first 32 characters.
+func checkPlatform(s string) error {
+	if s == "" {
+		return errors.New("post has no platform")
+	}
+	if len(s) > MaxPlatformBytes {
+		return fmt.Errorf("post platform %.32q… is %d bytes, over the limit %d", s, len(s), MaxPlatformBytes)
+	}
+	for i := range len(s) {
+		c := s[i]
+		if !('a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '.' || c == '_' || c == '-') {
+			return fmt.Errorf("post platform %q: want a token of a-z, 0-9, '.', '_' and '-'", s)
+		}
 	}
 	return nil
 }

@@ -112,7 +112,7 @@ func NewSender(e Endpoint, getenv func(string) string) (*Sender, error) {
 	if timeout == 0 {
 		timeout = 5 * time.Second
 	}
-	s.client = &http.Client{Timeout: timeout}
+	s.client = retry.Client(timeout) // a redirect is a dead letter, not followed
 	s.backoff = retry.Backoff
 	return s, nil
 }
@@ -148,7 +148,7 @@ func (s *Sender) send(ctx context.Context, it *post.Item, body []byte) error {
 	}
 	io.Copy(io.Discard, io.LimitReader(res.Body, 64<<10))
 	res.Body.Close()
-	return retry.HTTPStatus(res.StatusCode)
+	return retry.HTTPAnswer(res, s.now()) // a 429's Retry-After is waited for, up to retry.MaxWait
 }
 
 // Deliver posts one alert, retrying with backoff, and returns the reason it

@@ -146,3 +146,76 @@ func TestSecretFromFile(t *testing.T) {
 		}
 	}
 }
+
+// TestRedirectIsNotFollowed: an endpoint that redirects (a moved or
+// hijacked URL) must not get the alert counted as delivered. Go's client
+// turns a POST answered 301–303 into a GET of the new place (the alert
+// dropped, the GET answered 200) and posts the signed alert to the new
+// place after 307 or 308. A redirect is a dead letter at once naming it,
+// without the Location (it may hold a credential), and the other host
+// gets nothing.
+func TestRedirectIsNotFollowed(t *testing.T) {
+	var elsewhere atomic.Int32
+	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		elsewhere.Add(1)
+		w.WriteHeader(http.StatusOK)
+	}))
+	t.Cleanup(other.Close)
+	for _, code := range []int{http.StatusMovedPermanently, http.StatusFound, http.StatusSeeOther, http.StatusTemporaryRedirect, http.StatusPermanentRedirect} {
+		var tries atomic.Int32
+		redir := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			tries.Add(1)
+			io.Copy(io.Discard, r.Body)
+			http.Redirect(w, r, other.URL+"/hooks?token=secret-in-location", code)
+		}))
+		t.Cleanup(redir.Close)
+		out, err := sender(redir.URL, 3).Stage()(context.Background(), post.Batch{Items: []*post.Item{alert("1")}})
+		if err != nil || len(out.Rejected) != 1 {
+			t.Fatalf("HTTP %d: err %v, rejected %+v, want one dead letter", code, err, out.Rejected)
+		}
+		reason := out.Rejected[0].Reason
+		if !strings.Contains(reason, "redirect") || strings.Contains(reason, "secret-in-location") || tries.Load() != 1 {
+			t.Errorf("HTTP %d: reason %q after %d tries, want one try and a reason naming the redirect, not its Location", code, reason, tries.Load())
+		}
+	}
+	if n := elsewhere.Load(); n != 0 {
+		t.Errorf("the redirect's target got %d requests, want 0", n)
+	}
+}
+
+// TestRetryAfterIsHonoured: a 429 (or 503) with a sane Retry-After waits
+// that long before the next try, however short the endpoint's backoff,
+// up to retry.MaxWait; 1e12 or a date in 2999 is no hint (the backoff
+// paces the tries, as before).
+func TestRetryAfterIsHonoured(t *testing.T) {
+	for _, c := range []struct {
+		after   string
+		atLeast time.Duration
+		under   time.Duration
+	}{
+		{"1", 900 * time.Millisecond, 5 * time.Second},
+		{"1000000000000", 0, 900 * time.Millisecond},
+		{"Wed, 21 Oct 2999 07:28:00 GMT", 0, 900 * time.Millisecond},
+	} {
+		var n atomic.Int32
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			io.Copy(io.Discard, r.Body)
+			if n.Add(1) == 1 {
+				w.Header().Set("Retry-After", c.after)
+				w.WriteHeader(http.StatusTooManyRequests)
+				return
+			}
+			w.WriteHeader(http.StatusOK)
+		}))
+		start := time.Now()
+		out, err := sender(srv.URL, 3).Stage()(context.Background(), post.Batch{Items: []*post.Item{alert("1")}})
+		took := time.Since(start)
+		srv.Close()
+		if err != nil || len(out.Rejected) != 0 || n.Load() != 2 {
+			t.Fatalf("Retry-After %q: err %v, rejected %+v after %d tries", c.after, err, out.Rejected, n.Load())
+		}
+		if took < c.atLeast || took > c.under {
+			t.Errorf("Retry-After %q: delivered after %v, want %v to %v", c.after, took, c.atLeast, c.under)
+		}
+	}
+}

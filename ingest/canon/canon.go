@@ -56,6 +56,9 @@ var MinTime = time.Unix(0, 0).UTC()
 // Finish cleans p in place and checks it; an error is the reason to refuse it.
 func (n *Normalizer) Finish(p *post.Post) error {
 	now := n.Now().UTC()
+	if len(p.Platform) <= post.MaxPlatformBytes {
+		p.Platform = asciiLower(p.Platform) // "Bluesky" is bluesky; Validate refuses what is not then a token
+	}
 	p.ID = strings.TrimSpace(p.ID)
 	if len(p.ID) > maxIDBytes {
 		// before anything names the post by its key: a reason never holds a huge id whole
@@ -108,13 +111,35 @@ func (n *Normalizer) Finish(p *post.Post) error {
 // maxIDBytes bounds a post id; no platform issues longer ones.
 const maxIDBytes = 512
 
-// cutKey is the post's key with its id cut to 64 bytes, for messages.
+// cutKey is the post's key with its platform cut to 32 bytes and its id
+// to 64, for messages (neither is checked yet).
 func cutKey(p *post.Post) string {
-	id := p.ID
-	if len(id) > 64 {
-		id = strings.ToValidUTF8(id[:64], "") + "…"
+	return cutBytes(p.Platform, post.MaxPlatformBytes) + ":" + cutBytes(p.ID, 64)
+}
+
+func cutBytes(s string, n int) string {
+	if len(s) <= n {
+		return s
 	}
-	return p.Platform + ":" + id
+	return strings.ToValidUTF8(s[:n], "") + "…"
+}
+
+// asciiLower lower-cases the ASCII letters of s only: strings.ToLower
+// would turn the Kelvin sign (U+212A) into "k", making a look-alike into a
+// platform's name.
+func asciiLower(s string) string {
+	for i := range len(s) {
+		if 'A' <= s[i] && s[i] <= 'Z' {
+			b := []byte(s)
+			for j := i; j < len(b); j++ {
+				if 'A' <= b[j] && b[j] <= 'Z' {
+					b[j] += 'a' - 'A'
+				}
+			}
+			return string(b)
+		}
+	}
+	return s
 }
 
 // checkRanges refuses values no platform sends: an empty hashtag, mention
