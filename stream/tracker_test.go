@@ -3,6 +3,7 @@ package stream
 import (
 	"context"
 	"io"
+	"log/slog"
 	"sync"
 	"testing"
 	"time"
@@ -131,5 +132,34 @@ func TestTrackerFollowsFanOut(t *testing.T) {
 	tr.Save(src, false)
 	if got := src.last(); got != 10 {
 		t.Fatalf("checkpoint %d with everything committed; want 10", got)
+	}
+}
+
+// TestTrackerRunAtOnce: with no interval (the push endpoint, whose senders
+// wait for the checkpoint), Run saves as soon as the checkpoint moves,
+// without a ticker, and never passes what is pending.
+func TestTrackerRunAtOnce(t *testing.T) {
+	tr := NewTracker()
+	src := &ckptSource{}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); tr.Run(ctx, src, 0, slog.New(slog.DiscardHandler)) }()
+	defer func() { cancel(); <-done }()
+	for i := 1; i <= 50; i++ {
+		o := tr.begin(i)
+		tr.add(o, 1)
+		tr.release(o, 1) // produced
+		time.Sleep(time.Millisecond)
+		if got := src.last(); got == i {
+			t.Fatalf("batch %d saved with a record pending", i)
+		}
+		start := time.Now()
+		tr.release(o, 1) // its record committed
+		for src.last() != i {
+			if time.Since(start) > 2*time.Second {
+				t.Fatalf("batch %d done, checkpoint %d after 2 s", i, src.last())
+			}
+			time.Sleep(100 * time.Microsecond)
+		}
 	}
 }
