@@ -163,3 +163,52 @@ func TestTrackerRunAtOnce(t *testing.T) {
 		}
 	}
 }
+
+// drainSource holds records its senders wait for (the push endpoint):
+// Next hands out nothing, Drain all of them, after which the position
+// covers them.
+type drainSource struct {
+	ckptSource
+	held int
+}
+
+func (s *drainSource) Next(ctx context.Context, _ int) (post.Batch, error) {
+	<-ctx.Done()
+	return post.Batch{}, ctx.Err()
+}
+func (s *drainSource) Drain() post.Batch {
+	s.n += s.held
+	return post.Batch{Items: items(s.held)}
+}
+
+// TestTrackerCoversDrained: with a Tracker (embedded mode), what a Drainer
+// hands over as the run stops is tracked as any batch, so the checkpoint
+// passes it once it is fully processed (and the push endpoint's senders
+// are answered), and not before.
+func TestTrackerCoversDrained(t *testing.T) {
+	m := NewMemory(64)
+	tr := NewTracker()
+	m.Track(tr)
+	c, _ := m.Consumer("sink", "posts")
+	out, _ := m.Producer()
+	src := &drainSource{held: 3}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel() // stopping: the held records are drained
+	sr := &SourceRunner{Name: "src", Src: src, Out: out, Topic: "posts", DeadTopic: "dead", BatchSize: 10, Log: quiet, Metrics: NewMetrics(prometheus.NewRegistry()), Tracker: tr}
+	if err := sr.Run(ctx, time.Second); err != nil {
+		t.Fatal(err)
+	}
+	tr.Save(src, false)
+	if got := src.last(); got != 0 {
+		t.Fatalf("checkpoint %d before the drained records were consumed", got)
+	}
+	ds, err := c.Fetch(context.Background(), 10, 0)
+	if err != nil || len(ds) != 3 {
+		t.Fatalf("fetched %d, %v; want the 3 drained", len(ds), err)
+	}
+	c.Commit(context.Background(), []Position{{Offset: ds[len(ds)-1].Offset}})
+	tr.Save(src, false)
+	if got := src.last(); got != 3 {
+		t.Errorf("checkpoint %d after the drained records were committed; want 3", got)
+	}
+}
