@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"sync"
 	"syscall"
 	"testing"
@@ -21,7 +22,8 @@ import (
 // request. embedded: in-memory queues, no sink (a 202 waits for the whole
 // pipeline, to the printed alert); kafka: over the shared broker (a 202
 // waits for Kafka's acknowledgement of the posts topic). CHAOS_EARSHOT_BIN
-// compares another build (an older one answering on queueing).
+// compares another build (an older one answering on queueing);
+// PUSH_BENCH_SENDERS sets the senders (4).
 func BenchmarkPushLatency(b *testing.B) {
 	for _, mode := range []string{"embedded", "kafka"} {
 		b.Run(mode, func(b *testing.B) { benchPush(b, mode) })
@@ -98,7 +100,11 @@ route: {policy: %q, org: %q}
 	)
 	b.ResetTimer()
 	t0 := time.Now()
-	for range 4 {
+	senders, _ := strconv.Atoi(os.Getenv("PUSH_BENCH_SENDERS"))
+	if senders < 1 {
+		senders = 4
+	}
+	for range senders {
 		wg.Go(func() {
 			for {
 				mu.Lock()
