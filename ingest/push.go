@@ -42,6 +42,10 @@ type PushConfig struct {
 	QueueSize       int           `yaml:"queue_size"`       // requests accepted but not yet taken by the pipeline; full is 429
 	IdempotencyKeys int           `yaml:"idempotency_keys"` // Idempotency-Key answers remembered, per process
 	IdempotencyTTL  time.Duration `yaml:"idempotency_ttl"`  // how long an answer is replayed
+	// AckTimeout bounds how long a request waits for its posts to be
+	// handed on durably (Kafka acknowledged them, or, in embedded mode,
+	// the pipeline fully processed them) before it is answered 503.
+	AckTimeout time.Duration `yaml:"ack_timeout"`
 }
 
 // PushTenant is one client of the push endpoint.
@@ -53,7 +57,7 @@ type PushTenant struct {
 
 // DefaultPushConfig suits a few integrations on a local address.
 func DefaultPushConfig() PushConfig {
-	return PushConfig{Addr: "127.0.0.1:8088", MaxBodyBytes: 8 << 20, MaxPosts: 10_000, Rate: 50, Burst: 20, QueueSize: 64, IdempotencyKeys: 100_000, IdempotencyTTL: 24 * time.Hour}
+	return PushConfig{Addr: "127.0.0.1:8088", MaxBodyBytes: 8 << 20, MaxPosts: 10_000, Rate: 50, Burst: 20, QueueSize: 64, IdempotencyKeys: 100_000, IdempotencyTTL: 24 * time.Hour, AckTimeout: 30 * time.Second}
 }
 
 // maxTenantBytes bounds a push tenant's name, which prefixes the ids of its
@@ -108,6 +112,10 @@ func (c PushConfig) Validate() error {
 	if c.IdempotencyKeys > 10_000_000 {
 		errs = append(errs, fmt.Errorf("ingest.push.idempotency_keys: %d, want at most 10000000", c.IdempotencyKeys))
 	}
+	if c.AckTimeout <= 0 || c.AckTimeout > 10*time.Minute {
+		// a waiting request holds its connection and a place in the queue
+		errs = append(errs, fmt.Errorf("ingest.push.ack_timeout: %v, want above 0 up to 10m", c.AckTimeout))
+	}
 	if c.IdempotencyTTL > 30*24*time.Hour {
 		errs = append(errs, fmt.Errorf("ingest.push.idempotency_ttl: %v, want at most 720h", c.IdempotencyTTL))
 	}
@@ -121,23 +129,43 @@ func (c PushConfig) Validate() error {
 }
 
 // Push is the push endpoint and the source the pipeline reads it from.
-// Each accepted request becomes one batch; the handler answers 202 once the
-// batch is queued, so a client retrying with the same Idempotency-Key after
-// a lost answer does not send its posts twice.
+// Each accepted request becomes one batch with a sequence number, its
+// position (stream.Checkpointer): the handler answers 202 only once
+// Checkpoint has been told that position, that is once the batch is handed
+// on durably (produced to Kafka, or fully processed in embedded mode), so a
+// 202 survives a crash of this process. A client retrying with the same
+// Idempotency-Key after a lost answer does not send its posts twice.
 type Push struct {
 	cfg    PushConfig
 	tokens map[string]string // token → tenant
 	dec    func() *Decoder
 	log    *slog.Logger
-	queue  chan post.Batch
+	queue  chan pushBatch
 	now    func() time.Time
 
 	mu        sync.Mutex
-	stopped   bool // Drain has run: nothing would take a new request
+	stopped   bool        // Drain has run: nothing would take a new request
+	seq       int64       // position of the last request queued
+	taken     int64       // position of the last request Next or Drain returned
+	waiting   []*pushWait // requests queued and not yet released, oldest first
+	gone      bool        // Abandon has run: nothing will be released any more
 	buckets   map[string]*bucket
 	idem      map[string]*idemEntry
 	order     []*idemEntry // oldest first, to bound idem
 	idemBytes int          // answers' bytes in idem
+}
+
+// pushBatch is a request's posts and dead letters, with its position.
+type pushBatch struct {
+	b   post.Batch
+	seq int64
+}
+
+// pushWait is a request waiting for its batch to be handed on.
+type pushWait struct {
+	seq  int64
+	done chan struct{} // closed on release or abandon
+	ok   bool          // released (handed on), set before done is closed
 }
 
 type bucket struct {
@@ -185,7 +213,7 @@ func NewPush(cfg PushConfig, n *canon.Normalizer, log *slog.Logger) (*Push, erro
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	p := &Push{cfg: cfg, tokens: map[string]string{}, log: log.With("component", "ingest.push"), queue: make(chan post.Batch, cfg.QueueSize),
+	p := &Push{cfg: cfg, tokens: map[string]string{}, log: log.With("component", "ingest.push"), queue: make(chan pushBatch, cfg.QueueSize),
 		now: time.Now, buckets: map[string]*bucket{}, idem: map[string]*idemEntry{}}
 	for i, t := range cfg.Tenants {
 		tok, err := t.token(i)
@@ -328,11 +356,12 @@ func (p *Push) ServeTenant(w http.ResponseWriter, r *http.Request, tenant string
 			w.Write(append(e.body, '\n'))
 			return
 		}
-		status, body := p.process(w, raw, tenant)
+		status, body := p.process(w, r, raw, tenant)
 		p.mu.Lock()
 		e.status, e.body = status, body
 		if status >= 500 || status == http.StatusTooManyRequests {
-			// a retry must be able to succeed: do not remember a refusal to wait
+			// a retry must be able to succeed: do not remember a refusal
+			// to wait, nor an answer that does not know (ack_timeout)
 			if p.idem[e.key] == e {
 				delete(p.idem, e.key)
 			}
@@ -392,7 +421,7 @@ func (p *Push) handle(w http.ResponseWriter, r *http.Request, tenant string) (in
 	if status != 0 {
 		return status, ans
 	}
-	return p.process(w, raw, tenant)
+	return p.process(w, r, raw, tenant)
 }
 
 // pushTypes are the Content-Types a push body may declare: JSON and NDJSON
@@ -461,8 +490,9 @@ func (p *Push) read(w http.ResponseWriter, r *http.Request) (raw []byte, status 
 	return bytes.TrimPrefix(raw, bom), 0, nil
 }
 
-// process takes the posts of a body read whole.
-func (p *Push) process(w http.ResponseWriter, raw []byte, tenant string) (int, []byte) {
+// process takes the posts of a body read whole, and answers once they are
+// handed on, or not.
+func (p *Push) process(w http.ResponseWriter, r *http.Request, raw []byte, tenant string) (int, []byte) {
 	var err error
 	lines := bytes.Split(raw, []byte("\n"))
 	n := len(lines) - 1 // newlines, as before: a last line without one is free
@@ -509,7 +539,8 @@ func (p *Push) process(w http.ResponseWriter, raw []byte, tenant string) (int, [
 	if len(b.Items)+len(b.Rejected) == 0 {
 		return http.StatusAccepted, answer(w, http.StatusAccepted, a)
 	}
-	switch p.enqueue(b) {
+	wait, err := p.enqueue(b)
+	switch err {
 	case errStopped:
 		w.Header().Set("Retry-After", "5")
 		return http.StatusServiceUnavailable, answer(w, http.StatusServiceUnavailable, pushAnswer{Error: "stopping; retry"})
@@ -518,33 +549,62 @@ func (p *Push) process(w http.ResponseWriter, raw []byte, tenant string) (int, [
 		w.Header().Set("Retry-After", "1")
 		return http.StatusTooManyRequests, answer(w, http.StatusTooManyRequests, pushAnswer{Error: "the pipeline is behind; retry"})
 	}
-	return http.StatusAccepted, answer(w, http.StatusAccepted, a)
+	timer := time.NewTimer(p.cfg.AckTimeout)
+	defer timer.Stop()
+	select {
+	case <-wait.done:
+		if wait.ok {
+			return http.StatusAccepted, answer(w, http.StatusAccepted, a)
+		}
+	case <-timer.C:
+	case <-r.Context().Done():
+		// The client hung up: the posts go on (or are read again by no
+		// one: the client did not get a 202), the key is not remembered.
+		return http.StatusServiceUnavailable, nil
+	}
+	// Not known to be handed on, and perhaps never: the process is stopping
+	// without handing it on, or the pipeline is slow. A retry with the same
+	// key sends the posts again; their ids make that harmless.
+	w.Header().Set("Retry-After", "5")
+	return http.StatusServiceUnavailable, answer(w, http.StatusServiceUnavailable, pushAnswer{Error: errUnknown})
 }
+
+const errUnknown = "the posts were not confirmed handed on in time (ingest.push.ack_timeout) or the process is stopping: they may or may not have been taken; retry (with the same Idempotency-Key, which is safe: post ids make results idempotent)"
 
 var (
 	errStopped = errors.New("push: stopped")
 	errBehind  = errors.New("push: queue full")
 )
 
-// enqueue queues b for the pipeline, unless the queue is full or Drain has
-// run. Under mu, so that no request is queued after Drain emptied the queue.
-func (p *Push) enqueue(b post.Batch) error {
+// enqueue queues b for the pipeline, unless queue_size requests are
+// waiting already (queued, or taken and not yet handed on) or Drain has
+// run; it returns what to wait on for b's release. Under mu, so that no
+// request is queued after Drain emptied the queue, and positions are in
+// the queue's order.
+func (p *Push) enqueue(b post.Batch) (*pushWait, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if p.stopped {
-		return errStopped
+	if p.stopped || p.gone {
+		return nil, errStopped
+	}
+	if len(p.waiting) >= p.cfg.QueueSize {
+		return nil, errBehind
 	}
 	select {
-	case p.queue <- b:
-		return nil
+	case p.queue <- pushBatch{b: b, seq: p.seq + 1}:
+		p.seq++
+		wt := &pushWait{seq: p.seq, done: make(chan struct{})}
+		p.waiting = append(p.waiting, wt)
+		return wt, nil
 	default:
-		return errBehind
+		return nil, errBehind
 	}
 }
 
 // Drain (stream.Drainer) refuses new requests and returns the posts and
-// dead letters of every request answered 202 that the pipeline has not
-// taken yet, for the runner to produce as it stops.
+// dead letters of every request queued that the pipeline has not taken
+// yet, for the runner to produce as it stops; Position then covers them,
+// so that their requests are answered once they are handed on.
 func (p *Push) Drain() post.Batch {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -553,8 +613,9 @@ func (p *Push) Drain() post.Batch {
 	for {
 		select {
 		case b := <-p.queue:
-			all.Items = append(all.Items, b.Items...)
-			all.Rejected = append(all.Rejected, b.Rejected...)
+			all.Items = append(all.Items, b.b.Items...)
+			all.Rejected = append(all.Rejected, b.b.Rejected...)
+			p.taken = b.seq
 		default:
 			return all
 		}
@@ -566,10 +627,56 @@ func (p *Push) Drain() post.Batch {
 func (p *Push) Next(ctx context.Context, max int) (post.Batch, error) {
 	select {
 	case b := <-p.queue:
-		return b, nil
+		p.mu.Lock()
+		p.taken = b.seq
+		p.mu.Unlock()
+		return b.b, nil
 	case <-ctx.Done():
 		return post.Batch{}, ctx.Err()
 	}
+}
+
+// Position (stream.Checkpointer) is the position of the last request
+// Next (or Drain) returned.
+func (p *Push) Position() any {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.taken
+}
+
+// Checkpoint (stream.Checkpointer) is told that every request up to pos
+// has been handed on: they are answered 202. Nothing is saved: a request
+// not handed on is the sender's to send again, as it got no 202.
+func (p *Push) Checkpoint(pos any, _ bool) error {
+	seq, ok := pos.(int64)
+	if !ok {
+		return fmt.Errorf("push: checkpoint %v is no request position", pos)
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	k := 0
+	for k < len(p.waiting) && p.waiting[k].seq <= seq {
+		p.waiting[k].ok = true
+		close(p.waiting[k].done)
+		p.waiting[k] = nil
+		k++
+	}
+	p.waiting = p.waiting[k:]
+	return nil
+}
+
+// Abandon answers every request still waiting 503 (they may or may not
+// have been handed on) and refuses new ones: the process stops without
+// handing them on. The pipeline calls it once it has stopped.
+func (p *Push) Abandon() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.gone = true
+	for i, wt := range p.waiting {
+		close(wt.done)
+		p.waiting[i] = nil
+	}
+	p.waiting = nil
 }
 
 // pushServer serves a Push on its address and closes with the source.
@@ -591,8 +698,10 @@ func ListenPush(p *Push) (*pushServer, error) {
 	return s, nil
 }
 
-// Close stops accepting and waits up to 10 s for requests in flight.
+// Close answers the requests still waiting, stops accepting and waits up
+// to 10 s for requests in flight.
 func (s *pushServer) Close() error {
+	s.Abandon()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	err := s.srv.Shutdown(ctx)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -24,15 +25,9 @@ func TestPushInvalidUTF8(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			p := testPush(t, nil)
-			w := p.do(pushReq{token: "acme-token-0123456789", tenant: "acme", body: []byte(body)})
+			w, b := p.send(pushReq{token: "acme-token-0123456789", tenant: "acme", body: []byte(body)})
 			if w.Code != 202 || !strings.Contains(w.Body.String(), `"accepted":1,"rejected":[{"line":2,"reason":"invalid UTF-8 at byte`) {
 				t.Fatalf("%d %s, want line 2 refused for its invalid UTF-8", w.Code, w.Body.String())
-			}
-			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-			defer cancel()
-			b, err := p.Next(ctx, 10)
-			if err != nil {
-				t.Fatal(err)
 			}
 			if len(b.Items) != 1 || b.Items[0].Post.Text != "ok" || len(b.Rejected) != 1 || !strings.Contains(b.Rejected[0].Reason, "push acme line 2: invalid UTF-8") {
 				t.Errorf("queued %d posts and dead letters %+v", len(b.Items), b.Rejected)
@@ -41,18 +36,23 @@ func TestPushInvalidUTF8(t *testing.T) {
 	}
 }
 
-// TestPushStopHandsOnAccepted: a request answered 202 is the pipeline's to
-// deliver; the client will not send it again. When the run stops before
-// the source has taken the queued requests, they are still produced, and
-// a request that comes after the stop is a 503 to retry, not a 202 that
-// nothing would read.
+// TestPushStopHandsOnAccepted: when the run stops before the source has
+// taken the queued requests, they are still produced, and only then
+// answered 202; a request that comes after the stop is a 503 to retry, not
+// a 202 that nothing would read.
 func TestPushStopHandsOnAccepted(t *testing.T) {
 	p := testPush(t, nil)
+	var answered sync.WaitGroup
 	for i := range 5 {
 		body := fmt.Sprintf(`{"platform":"f","id":"%d","text":"t","created_at":"2026-11-01T10:00:00Z"}`, i)
-		if w := p.do(pushReq{token: "acme-token-0123456789", body: []byte(body)}); w.Code != 202 {
-			t.Fatalf("request %d: %d %s", i, w.Code, w.Body.String())
-		}
+		answered.Go(func() {
+			if w := p.do(pushReq{token: "acme-token-0123456789", body: []byte(body)}); w.Code != 202 {
+				t.Errorf("request %d: %d %s", i, w.Code, w.Body.String())
+			}
+		})
+	}
+	for p.waitingNow() < 5 {
+		time.Sleep(time.Millisecond)
 	}
 	mem := stream.NewMemory(100)
 	c, _ := mem.Consumer("g", "posts")
@@ -64,6 +64,7 @@ func TestPushStopHandsOnAccepted(t *testing.T) {
 	if err := sr.Run(ctx, 5*time.Second); err != nil {
 		t.Fatal(err)
 	}
+	answered.Wait()
 	if st := sr.Stats(); st.Out != 5 {
 		t.Errorf("%d of the 5 accepted posts produced", st.Out)
 	}

@@ -16,6 +16,7 @@ import (
 // encoding) instead of 202 with every line refused.
 func TestPushEncodingsAndTypes(t *testing.T) {
 	p := testPush(t, nil)
+	pump(t, p)
 	one, _, _ := strings.Cut(pushBody, "\n")
 	body := []byte(one + "\n")
 	var zs, br bytes.Buffer
@@ -57,10 +58,6 @@ func TestPushEncodingsAndTypes(t *testing.T) {
 		if w.Code != c.status || !strings.Contains(w.Body.String(), c.says) {
 			t.Errorf("%s: %d %s, want %d with %q", c.name, w.Code, w.Body.String(), c.status, c.says)
 		}
-		p.Drain()
-		p.mu.Lock()
-		p.stopped = false
-		p.mu.Unlock()
 	}
 }
 
@@ -92,6 +89,7 @@ func TestPushWithoutTenantsSaysWhatToDo(t *testing.T) {
 // The Authorization scheme is case-insensitive (RFC 9110): "bearer" works.
 func TestPushBearerCaseInsensitive(t *testing.T) {
 	p := testPush(t, nil)
+	pump(t, p)
 	one, _, _ := strings.Cut(pushBody, "\n")
 	for _, scheme := range []string{"bearer", "BEARER", "Bearer"} {
 		req := httptest.NewRequest(http.MethodPost, "/v1/posts", strings.NewReader(one))

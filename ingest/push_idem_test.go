@@ -3,8 +3,8 @@ package ingest
 import (
 	"bytes"
 	"compress/gzip"
-	"context"
 	"fmt"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -20,11 +20,17 @@ func TestPushIdempotencyKeyWithAnotherBody(t *testing.T) {
 	p.now = func() time.Time { return now }
 	acme := "acme-token-0123456789"
 	other := []byte(`{"platform":"f","id":"9","text":"acme lawsuit fraud","created_at":"2026-11-01T10:00:00Z"}` + "\n")
-	first := p.do(pushReq{token: acme, key: "k1", body: []byte(pushBody)})
+	queued := 0
+	send := func(r pushReq) *httptest.ResponseRecorder {
+		w, b := p.send(r)
+		queued += len(b.Items)
+		return w
+	}
+	first := send(pushReq{token: acme, key: "k1", body: []byte(pushBody)})
 	if first.Code != 202 {
 		t.Fatalf("first: %d %s", first.Code, first.Body)
 	}
-	w := p.do(pushReq{token: acme, key: "k1", body: other})
+	w := send(pushReq{token: acme, key: "k1", body: other})
 	if w.Code != 422 || w.Header().Get("Idempotent-Replayed") != "" || !strings.Contains(w.Body.String(), "Idempotency-Key") {
 		t.Errorf("the key with another body: %d %s, want 422 naming the key", w.Code, w.Body)
 	}
@@ -32,25 +38,17 @@ func TestPushIdempotencyKeyWithAnotherBody(t *testing.T) {
 	zw := gzip.NewWriter(&gz)
 	zw.Write([]byte(pushBody))
 	zw.Close()
-	if w := p.do(pushReq{token: acme, key: "k1", body: gz.Bytes(), encoding: "gzip"}); w.Code != 202 || w.Header().Get("Idempotent-Replayed") != "true" || w.Body.String() != first.Body.String() {
+	if w := send(pushReq{token: acme, key: "k1", body: gz.Bytes(), encoding: "gzip"}); w.Code != 202 || w.Header().Get("Idempotent-Replayed") != "true" || w.Body.String() != first.Body.String() {
 		t.Errorf("the same body gzipped: %d %s", w.Code, w.Body)
 	}
-	queued := func() int {
-		n := 0
-		for len(p.queue) > 0 {
-			b, _ := p.Next(context.Background(), 100)
-			n += len(b.Items)
-		}
-		return n
-	}
-	if n := queued(); n != 2 {
+	if n := queued; n != 2 {
 		t.Errorf("%d posts queued, want the first request's 2 only", n)
 	}
 	now = now.Add(p.cfg.IdempotencyTTL + time.Second)
-	if w := p.do(pushReq{token: acme, key: "k1", body: other}); w.Code != 202 || w.Header().Get("Idempotent-Replayed") != "" {
+	if w := send(pushReq{token: acme, key: "k1", body: other}); w.Code != 202 || w.Header().Get("Idempotent-Replayed") != "" {
 		t.Errorf("the key after its time to live, another body: %d %s, want a new request", w.Code, w.Body)
 	}
-	if n := queued(); n != 1 {
+	if n := queued - 2; n != 1 {
 		t.Errorf("%d posts queued after expiry, want 1", n)
 	}
 }
@@ -60,6 +58,7 @@ func TestPushIdempotencyKeyWithAnotherBody(t *testing.T) {
 // lines do not grow the store past its budget.
 func TestPushIdempotencyBytesBounded(t *testing.T) {
 	p := testPush(t, func(c *PushConfig) { c.QueueSize = 10_000; c.Rate = 1e6; c.Burst = 1e6 })
+	pump(t, p)
 	var body strings.Builder
 	for i := range 2000 {
 		fmt.Fprintf(&body, `{"platform":"f","id":"%d"}`+"\n", i) // no created_at: every line rejected

@@ -6,11 +6,14 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/earshot-dev/earshot/ingest/canon"
+	"github.com/earshot-dev/earshot/post"
 )
 
 func testPush(t *testing.T, mod func(*PushConfig)) *Push {
@@ -31,6 +34,42 @@ func testPush(t *testing.T, mod func(*PushConfig)) *Push {
 		t.Fatal(err)
 	}
 	return p
+}
+
+// pumped plays the pipeline: it takes every request's batch and hands it
+// on at once (Checkpoint), keeping the batches.
+type pumped struct {
+	mu      sync.Mutex
+	batches []post.Batch
+}
+
+func pump(t *testing.T, p *Push) *pumped {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	t.Cleanup(func() { cancel(); <-done })
+	pu := &pumped{}
+	go func() {
+		defer close(done)
+		for {
+			b, err := p.Next(ctx, 100)
+			if err != nil {
+				return
+			}
+			pu.mu.Lock()
+			pu.batches = append(pu.batches, b)
+			pu.mu.Unlock()
+			if err := p.Checkpoint(p.Position(), false); err != nil {
+				t.Error(err)
+			}
+		}
+	}()
+	return pu
+}
+
+func (pu *pumped) all() []post.Batch {
+	pu.mu.Lock()
+	defer pu.mu.Unlock()
+	return slices.Clone(pu.batches)
 }
 
 type pushReq struct {
@@ -64,6 +103,7 @@ const pushBody = `{"platform":"f","id":"1","text":"hello","created_at":"2026-11-
 
 func TestPushAuthAndBody(t *testing.T) {
 	p := testPush(t, nil)
+	pu := pump(t, p)
 	acme := "acme-token-0123456789"
 	gzipped := func(b []byte) []byte {
 		var buf bytes.Buffer
@@ -95,7 +135,7 @@ func TestPushAuthAndBody(t *testing.T) {
 			t.Errorf("%s: %d %s, want %d with %q", c.name, w.Code, w.Body.String(), c.status, c.want)
 		}
 	}
-	b, err := p.Next(context.Background(), 100)
+	b, err := pu.all()[0], error(nil)
 	if err != nil || len(b.Items) != 2 || len(b.Rejected) != 1 || b.Items[0].Post.Source != "push:acme" || !strings.Contains(b.Rejected[0].Reason, "push acme line 3") {
 		t.Errorf("Next = %+v, %v", b, err)
 	}
@@ -106,18 +146,32 @@ func TestPushLimits(t *testing.T) {
 	now := testNow
 	p.now = func() time.Time { return now }
 	acme := "acme-token-0123456789"
-	// the queue holds two requests; the third is pushed back
-	for i, want := range []int{202, 202, 429} {
-		w := p.do(pushReq{token: acme, body: []byte(pushBody)})
-		if w.Code != want {
-			t.Fatalf("request %d: %d, want %d", i, w.Code, want)
-		}
-		if want == 429 && w.Header().Get("Retry-After") != "1" {
-			t.Errorf("backpressure without Retry-After")
-		}
+	// the queue holds two requests, waiting to be handed on; the third is
+	// pushed back
+	var first sync.WaitGroup
+	for range 2 {
+		first.Go(func() {
+			if w := p.do(pushReq{token: acme, body: []byte(pushBody)}); w.Code != 202 {
+				t.Errorf("a queued request: %d %s", w.Code, w.Body)
+			}
+		})
 	}
-	// burst 3 spent: the rate limit answers with how long to wait
+	for p.waitingNow() < 2 {
+		time.Sleep(time.Millisecond)
+	}
 	w := p.do(pushReq{token: acme, body: []byte(pushBody)})
+	if w.Code != 429 || w.Header().Get("Retry-After") != "1" {
+		t.Errorf("backpressure: %d %q, want 429 with Retry-After 1", w.Code, w.Header().Get("Retry-After"))
+	}
+	// taken by the pipeline but not yet handed on, they still count
+	p.Next(context.Background(), 10)
+	if w := p.do(pushReq{token: acme, body: []byte(pushBody)}); w.Code != 429 {
+		t.Errorf("a request taken, none handed on: %d, want 429", w.Code)
+	}
+	pump(t, p)
+	first.Wait()
+	// burst 3 spent: the rate limit answers with how long to wait
+	w = p.do(pushReq{token: acme, body: []byte(pushBody)})
 	if w.Code != 429 || w.Header().Get("Retry-After") != "1" || !strings.Contains(w.Body.String(), "rate limit") {
 		t.Errorf("over the rate: %d %q %s", w.Code, w.Header().Get("Retry-After"), w.Body.String())
 	}
@@ -126,7 +180,6 @@ func TestPushLimits(t *testing.T) {
 		t.Errorf("other tenant: %d", w.Code)
 	}
 	now = now.Add(2 * time.Second)
-	p.Next(context.Background(), 10)
 	if w := p.do(pushReq{token: acme, body: []byte(pushBody)}); w.Code != 202 {
 		t.Errorf("after waiting and draining: %d %s", w.Code, w.Body.String())
 	}
@@ -134,6 +187,7 @@ func TestPushLimits(t *testing.T) {
 
 func TestPushIdempotency(t *testing.T) {
 	p := testPush(t, nil)
+	pu := pump(t, p)
 	acme := "acme-token-0123456789"
 	first := p.do(pushReq{token: acme, key: "k1", body: []byte(pushBody)})
 	again := p.do(pushReq{token: acme, key: "k1", body: []byte(pushBody)})
@@ -145,11 +199,37 @@ func TestPushIdempotency(t *testing.T) {
 		t.Error("a key was shared across tenants")
 	}
 	queued := 0
-	for len(p.queue) > 0 {
-		b, _ := p.Next(context.Background(), 100)
+	for _, b := range pu.all() {
 		queued += len(b.Items)
 	}
 	if queued != 4 {
 		t.Errorf("%d posts queued, want 4: the replay must not queue its posts again", queued)
 	}
+}
+
+// send does r as the pipeline sees it: the request's batch, if it queues
+// one, is taken (Next) and handed on (Checkpoint). It returns the answer
+// and that batch.
+func (p *Push) send(r pushReq) (*httptest.ResponseRecorder, post.Batch) {
+	res := make(chan *httptest.ResponseRecorder, 1)
+	go func() { res <- p.do(r) }()
+	ctx, cancel := context.WithCancel(context.Background())
+	got := make(chan post.Batch, 1)
+	go func() {
+		b, err := p.Next(ctx, 100)
+		if err == nil {
+			p.Checkpoint(p.Position(), false)
+		}
+		got <- b
+	}()
+	w := <-res
+	cancel()
+	return w, <-got
+}
+
+// waitingNow is how many requests wait to be handed on.
+func (p *Push) waitingNow() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return len(p.waiting)
 }

@@ -14,12 +14,12 @@ import (
 // (whose token is tenant+"-token-0123456789").
 func pushed(t *testing.T, p *Push, tenant, body string) []*post.Item {
 	t.Helper()
-	if w := p.do(pushReq{token: tenant + "-token-0123456789", body: []byte(body)}); w.Code != 202 {
+	w, b := p.send(pushReq{token: tenant + "-token-0123456789", body: []byte(body)})
+	if w.Code != 202 {
 		t.Fatalf("push as %s: %d %s", tenant, w.Code, w.Body.String())
 	}
-	b, err := p.Next(context.Background(), 100)
-	if err != nil || len(b.Rejected) != 0 {
-		t.Fatalf("push as %s: %v %+v", tenant, err, b.Rejected)
+	if len(b.Rejected) != 0 {
+		t.Fatalf("push as %s: %+v", tenant, b.Rejected)
 	}
 	return b.Items
 }

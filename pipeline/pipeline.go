@@ -736,6 +736,11 @@ func (p *Pipeline) Run(ctx context.Context) error {
 		// shutdown timeout) holds the checkpoint back, to be read again.
 		fail(Ingest, p.saveCheckpoint(cp))
 	}
+	if p.push != nil {
+		// What is still waiting will not be handed on by this run: its
+		// senders are told so (503) rather than left to their timeout.
+		p.push.Abandon()
+	}
 	p.release()
 	return errors.Join(errs...)
 }
@@ -771,7 +776,11 @@ func (p *Pipeline) startJobs(ctx context.Context, wg *sync.WaitGroup, fail func(
 		if p.cfg.Ingest.Source == "file" {
 			every = p.cfg.Ingest.File.CheckpointEvery
 		}
-		wg.Go(func() { p.tracker.Run(ctx, cp, max(every, 10*time.Millisecond), p.log) })
+		every = max(every, 10*time.Millisecond)
+		if p.cfg.Ingest.Source == "push" {
+			every = 0 // its senders wait for their 202: at once, without a ticker
+		}
+		wg.Go(func() { p.tracker.Run(ctx, cp, every, p.log) })
 	}
 	return cp
 }

@@ -84,8 +84,14 @@ func pushedAs(t *testing.T, tenant, line string) *post.Post {
 		t.Fatal(err)
 	}
 	w := httptest.NewRecorder()
-	p.ServeTenant(w, httptest.NewRequest("POST", "/v1/posts", strings.NewReader(line+"\n")), tenant)
+	answered := make(chan struct{})
+	go func() {
+		defer close(answered)
+		p.ServeTenant(w, httptest.NewRequest("POST", "/v1/posts", strings.NewReader(line+"\n")), tenant)
+	}()
 	b, err := p.Next(context.Background(), 10)
+	p.Checkpoint(p.Position(), false) // handed on: the request is answered
+	<-answered
 	if w.Code != 202 || err != nil || len(b.Items) != 1 {
 		t.Fatalf("push as %s: %d %s %v %+v", tenant, w.Code, w.Body.String(), err, b)
 	}

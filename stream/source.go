@@ -18,11 +18,11 @@ type Source interface {
 	Next(ctx context.Context, max int) (post.Batch, error)
 }
 
-// Drainer is a Source that acknowledges records to their sender before the
-// runner takes them (the push endpoint answers 202 once a request is
-// queued). When the run stops, Drain refuses new records and returns those
-// still held, which the runner produces before it returns: the sender will
-// not send them again.
+// Drainer is a Source that holds records its senders wait for (the push
+// endpoint's requests, queued). When the run stops, Drain refuses new
+// records and returns those still held, which the runner produces before
+// it returns, so that their senders get an answer. A Drainer that is also
+// a Checkpointer has its position cover the drained records.
 type Drainer interface {
 	Drain() post.Batch
 }
@@ -252,9 +252,21 @@ func (s *SourceRunner) Run(ctx context.Context, shutdownTimeout time.Duration) e
 				return ferr
 			}
 			if d, ok := s.Src.(Drainer); ok {
-				// Retried until the shutdown timeout: these were acknowledged.
-				if b := d.Drain(); !s.send(finish, finish, log, []read{{b: b}}) {
-					log.Warn("stopped with acknowledged records not produced", "records", len(b.Items)+len(b.Rejected))
+				// Retried until the shutdown timeout: their senders wait.
+				// A Checkpointer's position then covers them, tracked as
+				// any batch, so that their senders are told once they
+				// are handed on.
+				r := read{b: d.Drain()}
+				if cp != nil {
+					r.pos = cp.Position()
+					if s.Tracker != nil {
+						r.origin = s.Tracker.begin(r.pos)
+					}
+				}
+				sent := s.send(finish, finish, log, []read{r})
+				s.Tracker.release(r.origin, 1)
+				if !sent {
+					log.Warn("stopped with records not produced; their senders were not told they were taken", "records", len(r.b.Items)+len(r.b.Rejected))
 					return nil
 				}
 			}

@@ -40,16 +40,17 @@ type Checkpointer interface {
 // a pending record of origin m holds back every batch from m on.
 type Tracker struct {
 	mu      sync.Mutex
-	next    int64   // origin of the next batch; 0 is "untracked"
-	base    int64   // origin of pending[0]
-	pending []int64 // records pending per origin, from base
-	pos     []any   // the source's position after each of those batches
-	done    any     // the position after the last batch fully processed
-	moved   bool    // done changed since the last checkpoint
+	next    int64         // origin of the next batch; 0 is "untracked"
+	base    int64         // origin of pending[0]
+	pending []int64       // records pending per origin, from base
+	pos     []any         // the source's position after each of those batches
+	done    any           // the position after the last batch fully processed
+	moved   bool          // done changed since the last checkpoint
+	wake    chan struct{} // signalled when done moves, for Run without a ticker
 }
 
 // NewTracker returns a tracker with nothing pending.
-func NewTracker() *Tracker { return &Tracker{next: 1, base: 1} }
+func NewTracker() *Tracker { return &Tracker{next: 1, base: 1, wake: make(chan struct{}, 1)} }
 
 // begin registers a source batch that ends at pos and returns its origin.
 // The batch itself counts as pending until release.
@@ -95,6 +96,10 @@ func (t *Tracker) release(o, n int64) {
 		return
 	}
 	t.done, t.moved = t.pos[k-1], true
+	select {
+	case t.wake <- struct{}{}:
+	default: // a wake-up is pending already
+	}
 	clear(t.pos[:k])
 	t.pending, t.pos = t.pending[k:], t.pos[k:]
 	t.base += int64(k)
@@ -127,19 +132,28 @@ func (t *Tracker) Save(cp Checkpointer, final bool) error {
 }
 
 // Run saves cp's checkpoint every `every` (the source's checkpoint
-// interval) when it moved, until ctx ends. The owner saves once more
-// (final) when the pipeline has stopped.
+// interval) when it moved, until ctx ends; with every 0, as soon as it
+// moves (the push endpoint, whose senders wait for it). The owner saves
+// once more (final) when the pipeline has stopped.
 func (t *Tracker) Run(ctx context.Context, cp Checkpointer, every time.Duration, log *slog.Logger) {
-	tick := time.NewTicker(every)
-	defer tick.Stop()
+	var tick <-chan time.Time // nil: never
+	var wake <-chan struct{}
+	if every > 0 {
+		ticker := time.NewTicker(every)
+		defer ticker.Stop()
+		tick = ticker.C
+	} else {
+		wake = t.wake
+	}
 	for {
 		select {
 		case <-ctx.Done():
 			return
-		case <-tick.C:
-			if err := t.Save(cp, false); err != nil {
-				log.Error("checkpoint not saved", "component", "tracker", "err", err)
-			}
+		case <-tick:
+		case <-wake:
+		}
+		if err := t.Save(cp, false); err != nil {
+			log.Error("checkpoint not saved", "component", "tracker", "err", err)
 		}
 	}
 }

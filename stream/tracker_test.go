@@ -3,6 +3,7 @@ package stream
 import (
 	"context"
 	"io"
+	"log/slog"
 	"sync"
 	"testing"
 	"time"
@@ -131,5 +132,83 @@ func TestTrackerFollowsFanOut(t *testing.T) {
 	tr.Save(src, false)
 	if got := src.last(); got != 10 {
 		t.Fatalf("checkpoint %d with everything committed; want 10", got)
+	}
+}
+
+// TestTrackerRunAtOnce: with no interval (the push endpoint, whose senders
+// wait for the checkpoint), Run saves as soon as the checkpoint moves,
+// without a ticker, and never passes what is pending.
+func TestTrackerRunAtOnce(t *testing.T) {
+	tr := NewTracker()
+	src := &ckptSource{}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); tr.Run(ctx, src, 0, slog.New(slog.DiscardHandler)) }()
+	defer func() { cancel(); <-done }()
+	for i := 1; i <= 50; i++ {
+		o := tr.begin(i)
+		tr.add(o, 1)
+		tr.release(o, 1) // produced
+		time.Sleep(time.Millisecond)
+		if got := src.last(); got == i {
+			t.Fatalf("batch %d saved with a record pending", i)
+		}
+		start := time.Now()
+		tr.release(o, 1) // its record committed
+		for src.last() != i {
+			if time.Since(start) > 2*time.Second {
+				t.Fatalf("batch %d done, checkpoint %d after 2 s", i, src.last())
+			}
+			time.Sleep(100 * time.Microsecond)
+		}
+	}
+}
+
+// drainSource holds records its senders wait for (the push endpoint):
+// Next hands out nothing, Drain all of them, after which the position
+// covers them.
+type drainSource struct {
+	ckptSource
+	held int
+}
+
+func (s *drainSource) Next(ctx context.Context, _ int) (post.Batch, error) {
+	<-ctx.Done()
+	return post.Batch{}, ctx.Err()
+}
+func (s *drainSource) Drain() post.Batch {
+	s.n += s.held
+	return post.Batch{Items: items(s.held)}
+}
+
+// TestTrackerCoversDrained: with a Tracker (embedded mode), what a Drainer
+// hands over as the run stops is tracked as any batch, so the checkpoint
+// passes it once it is fully processed (and the push endpoint's senders
+// are answered), and not before.
+func TestTrackerCoversDrained(t *testing.T) {
+	m := NewMemory(64)
+	tr := NewTracker()
+	m.Track(tr)
+	c, _ := m.Consumer("sink", "posts")
+	out, _ := m.Producer()
+	src := &drainSource{held: 3}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel() // stopping: the held records are drained
+	sr := &SourceRunner{Name: "src", Src: src, Out: out, Topic: "posts", DeadTopic: "dead", BatchSize: 10, Log: quiet, Metrics: NewMetrics(prometheus.NewRegistry()), Tracker: tr}
+	if err := sr.Run(ctx, time.Second); err != nil {
+		t.Fatal(err)
+	}
+	tr.Save(src, false)
+	if got := src.last(); got != 0 {
+		t.Fatalf("checkpoint %d before the drained records were consumed", got)
+	}
+	ds, err := c.Fetch(context.Background(), 10, 0)
+	if err != nil || len(ds) != 3 {
+		t.Fatalf("fetched %d, %v; want the 3 drained", len(ds), err)
+	}
+	c.Commit(context.Background(), []Position{{Offset: ds[len(ds)-1].Offset}})
+	tr.Save(src, false)
+	if got := src.last(); got != 3 {
+		t.Errorf("checkpoint %d after the drained records were committed; want 3", got)
 	}
 }
