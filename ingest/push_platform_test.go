@@ -1,11 +1,9 @@
 package ingest
 
 import (
-	"context"
 	"fmt"
 	"strings"
 	"testing"
-	"time"
 )
 
 // TestPushPlatformAndLinksAreBounded: a pushed post's platform is the
@@ -26,16 +24,16 @@ func TestPushPlatformAndLinksAreBounded(t *testing.T) {
 		line("f", fmt.Sprintf(`,"urls":[%q]`, "https://a.example/"+strings.Repeat("u", 9000))),
 	}
 	p := testPush(t, nil)
+	pu := pump(t, p) // hands each request on at once, so it is answered
 	w := p.do(pushReq{token: "acme-token-0123456789", tenant: "acme", body: []byte(strings.Join(lines, "\n") + "\n")})
 	if w.Code != 202 || !strings.Contains(w.Body.String(), `"accepted":1,`) || len(w.Body.String()) > 4<<10 {
 		t.Fatalf("%d %.2000s, want one accepted and a short answer", w.Code, w.Body.String())
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	b, err := p.Next(ctx, 10)
-	if err != nil {
-		t.Fatal(err)
+	batches := pu.all()
+	if len(batches) != 1 {
+		t.Fatalf("%d batches handed on, want the request's one", len(batches))
 	}
+	b := batches[0]
 	if len(b.Items) != 1 || b.Items[0].Post.Platform != "bluesky" {
 		t.Errorf("queued %d posts (%+v), want the bluesky one", len(b.Items), b.Items)
 	}
