@@ -217,10 +217,9 @@ func TestClusterMigrationResumesAfterCrash(t *testing.T) {
 // statement the other ran first (a view made by both after both dropped
 // it: code 57, seen in up to 4 tries of the loser here); the sink then
 // retries the write, migration included, as after any failed write. Each
-// try gets at least one migration further, so each migrator must get to an
-// up-to-date schema within 10, and the schema must be that of one clean
-// migrate. This is how it was before migrations resumed; kept, not made
-// better.
+// migrator must get to an up-to-date schema within 10 tries, and the
+// schema must be that of one clean migrate. This is how it was before
+// migrations resumed; kept, not made better.
 func TestTwoMigratorsAtOnce(t *testing.T) {
 	conn, db := openTest(t)
 	ctx := context.Background()
