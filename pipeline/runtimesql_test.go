@@ -65,7 +65,7 @@ func TestJoinedSubqueriesHaveAliases(t *testing.T) {
 func TestEveryClickHouseReadIsRendered(t *testing.T) {
 	call := regexp.MustCompile(`\.(Query|QueryRow|Select)\(ctx,`)
 	want := map[string]int{ // package: calls, each driven by a RuntimeStatements
-		"sink":            14, // apitables 9, escalation 1, schema 3, sink 1 (queryRows: the reads by key of sink and origin)
+		"sink":            15, // apitables 9, escalation 1, schema 4, sink 1 (queryRows: the reads by key of sink and origin)
 		"insights":        2,  // Run: the readonly setting, the query
 		"insights/themes": 2,  // the count, the sample
 		"api":             0,

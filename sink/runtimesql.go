@@ -112,12 +112,33 @@ func RuntimeStatements(db string, now time.Time) (map[string]string, error) {
 			return err
 		}},
 		{"sink.stored_alerts", func() error { _, err := s.storedAlerts(ctx, []*post.Item{alert}); return err }},
-		{"schema.version", func() error { _, err := Schema{DB: db}.migrateTo(ctx, rec, SchemaVersion()); return err }},
 		{"schema.server_version", func() error { _, err := Version(ctx, rec); return err }},
 	} {
 		if err := take(st.name, st.fn); err != nil {
 			return nil, err
 		}
+	}
+	// Migrate reads the version, then the columns of each table an ALTER
+	// … ADD COLUMN adds to (see Schema.apply); one of those is enough to
+	// check the form.
+	rec.Reset()
+	if _, err := (Schema{DB: db}).migrateTo(ctx, rec, SchemaVersion()); err != nil {
+		return nil, fmt.Errorf("schema.version: %w", err)
+	}
+	reads, err := rec.Reads()
+	if err != nil {
+		return nil, err
+	}
+	for _, q := range reads {
+		switch {
+		case strings.Contains(q, ".schema_migrations"):
+			out["schema.version"] = q
+		case strings.Contains(q, "system.columns") && out["schema.columns"] == "":
+			out["schema.columns"] = q
+		}
+	}
+	if out["schema.version"] == "" || out["schema.columns"] == "" {
+		return nil, fmt.Errorf("schema.version, schema.columns: not recorded in %q", reads)
 	}
 	// ApplyRetention reads the engine of each table with a retention; one
 	// is enough to check the form.
@@ -125,7 +146,7 @@ func RuntimeStatements(db string, now time.Time) (map[string]string, error) {
 	if err := (Schema{DB: db, Retention: Retention{"posts": "90d"}}).ApplyRetention(ctx, rec, nil); err != nil {
 		return nil, fmt.Errorf("schema.ttl_read: %w", err)
 	}
-	reads, err := rec.Reads()
+	reads, err = rec.Reads()
 	if err != nil {
 		return nil, err
 	}

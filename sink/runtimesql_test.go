@@ -17,7 +17,7 @@ func TestRuntimeStatements(t *testing.T) {
 	for _, name := range []string{"alerts.latest.1", "alerts.latest.2", "alerts.latest.cluster.1", "alerts.latest.cluster.2", "alerts.find", "alerts.find.cluster", "alerts.desk_events", "alerts.desk_events_since", "alerts.desk_counts.1", "alerts.desk_counts.2",
 		"alerts.desk_counts.3", "alerts.desk_counts.4", "alerts.desk_counts.cluster.1", "alerts.desk_counts.cluster.2",
 		"alerts.desk_counts.cluster.3", "alerts.desk_counts.cluster.4", "escalations.overdue", "sink.deleted_matches", "sink.post_sources",
-		"sink.stored_alerts", "schema.version", "schema.server_version", "schema.ttl_read"} {
+		"sink.stored_alerts", "schema.version", "schema.columns", "schema.server_version", "schema.ttl_read"} {
 		q, ok := got[name]
 		if !ok {
 			t.Errorf("%s missing", name)
@@ -30,8 +30,8 @@ func TestRuntimeStatements(t *testing.T) {
 			t.Errorf("%s does not name the database: %s", name, q)
 		}
 	}
-	if len(got) != 23 {
-		t.Errorf("%d statements, want 23: %v", len(got), got)
+	if len(got) != 24 {
+		t.Errorf("%d statements, want 24: %v", len(got), got)
 	}
 	if q := got["alerts.desk_counts.2"]; !strings.Contains(q, "toDateTime('2026-12-06 09:00:00', 'UTC')") || !strings.Contains(q, "toDateTime('2026-12-07 09:00:00', 'UTC')") {
 		t.Errorf("desk_counts.2 does not bind since and now: %s", q)

@@ -589,10 +589,8 @@ func (s Schema) migrateTo(ctx context.Context, conn driver.Conn, target int) (ap
 			continue
 		}
 		for _, t := range m.stmts {
-			for _, q := range s.render(t) {
-				if err := execLong(ctx, conn, q); err != nil {
-					return applied, fmt.Errorf("migration %d (%s): %w", m.version, m.name, err)
-				}
+			if err := s.apply(ctx, conn, t); err != nil {
+				return applied, fmt.Errorf("migration %d (%s): %w", m.version, m.name, err)
 			}
 		}
 		rctx := ctx
@@ -607,6 +605,93 @@ func (s Schema) migrateTo(ctx context.Context, conn driver.Conn, target int) (ap
 		applied = append(applied, m.version)
 	}
 	return applied, nil
+}
+
+// apply runs one migration statement so that running it again is safe. A
+// migration is recorded only after its last statement, so a process killed
+// in the middle of one (kill -9, a lost connection) leaves some of its
+// statements applied and the next start runs it again from the first.
+// CREATE … IF NOT EXISTS, DROP … IF EXISTS, a view dropped and made again
+// and the backfills (into tables that collapse a row inserted twice: uniq
+// states, ReplacingMergeTree) need nothing more; see
+// TestMigrationStatementsCanRunAgain. An ALTER … ADD COLUMN does: 18.16
+// has no ADD COLUMN IF NOT EXISTS, and a column already there fails the
+// whole statement (code 44) on every start, for good. It adds only the
+// columns the table lacks, and none when it has them all; a second
+// migrator that added them first (two sinks starting at once) makes the
+// statement fail, and the columns being there then is success too.
+func (s Schema) apply(ctx context.Context, conn driver.Conn, tmpl string) error {
+	a := alterTable.FindStringSubmatch(tmpl)
+	if a == nil {
+		for _, q := range s.render(tmpl) {
+			if err := execLong(ctx, conn, q); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	rest, err := s.missingColumns(ctx, conn, a[1], tmpl)
+	if err != nil {
+		return err
+	}
+	qs := s.render(tmpl)[1:] // on a cluster, the Distributed table in front, dropped and made again
+	if rest != "" {
+		qs = s.render(rest)
+	}
+	for i, q := range qs {
+		err := execLong(ctx, conn, q)
+		if err != nil && i == 0 && rest != "" {
+			if again, cerr := s.missingColumns(ctx, conn, a[1], tmpl); cerr == nil && again == "" {
+				err = nil // another migrator added them meanwhile
+			}
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// addColumn splits an ALTER template into its ADD COLUMN clauses.
+var addColumn = regexp.MustCompile(`,\s*ADD COLUMN `)
+
+// missingColumns returns tmpl, an ALTER TABLE … ADD COLUMN template of
+// table, with only the clauses whose column the table (shard-local on a
+// cluster: the one the ALTER changes) lacks; "" when it has them all.
+func (s Schema) missingColumns(ctx context.Context, conn driver.Conn, table, tmpl string) (string, error) {
+	i := strings.Index(tmpl, "ADD COLUMN ")
+	if i < 0 {
+		return "", fmt.Errorf("migration statement %.60q…: an ALTER other than ADD COLUMN cannot be run again safely", tmpl)
+	}
+	if s.Cluster != "" {
+		table += "_local"
+	}
+	rows, err := conn.Query(ctx, fmt.Sprintf("SELECT name FROM system.columns WHERE database = '%s' AND table = '%s'", s.DB, table))
+	if err != nil {
+		return "", fmt.Errorf("reading the columns of %s.%s: %w", s.DB, table, err)
+	}
+	defer rows.Close()
+	have := map[string]bool{}
+	for rows.Next() {
+		var name string
+		if err := rows.Scan(&name); err != nil {
+			return "", fmt.Errorf("reading the columns of %s.%s: %w", s.DB, table, err)
+		}
+		have[name] = true
+	}
+	if err := rows.Err(); err != nil {
+		return "", fmt.Errorf("reading the columns of %s.%s: %w", s.DB, table, err)
+	}
+	var add []string
+	for _, c := range addColumn.Split(tmpl[i+len("ADD COLUMN "):], -1) {
+		if name, _, _ := strings.Cut(strings.TrimSpace(c), " "); !have[name] {
+			add = append(add, c)
+		}
+	}
+	if len(add) == 0 {
+		return "", nil
+	}
+	return tmpl[:i] + "ADD COLUMN " + strings.Join(add, ",\n\t\t\tADD COLUMN "), nil
 }
 
 // statementTimeout bounds one migration statement. A backfill (INSERT …

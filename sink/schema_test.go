@@ -242,3 +242,54 @@ func TestConfigFromYAML(t *testing.T) {
 
 // shardLocalAlter is an ALTER of a shard-local table, on the cluster.
 var shardLocalAlter = regexp.MustCompile(`^ALTER TABLE db\.\w+_local ON CLUSTER c\n`)
+
+// A migration killed after any of its statements runs again from its first
+// on the next start (see Schema.apply), so every statement must be safe to
+// run twice. This holds each one to a form that is: the integration test
+// TestMigrationResumesAfterCrashAtEveryStatement checks the result on
+// 18.16; this one stops a new migration from adding a form that is not.
+func TestMigrationStatementsCanRunAgain(t *testing.T) {
+	// Backfill targets where a row inserted twice counts once.
+	collapses := map[string]string{
+		"mentions_hourly_agg": "uniqState of the post key",
+		"terms_daily_agg":     "uniqState of the post key",
+		"deleted_matches":     "a Null table whose views keep uniqState of the post key",
+		"alert_times":         "ReplacingMergeTree on (queue, created_at, alert_id)",
+	}
+	var (
+		ifNotExists = regexp.MustCompile(`^CREATE (TABLE|VIEW|MATERIALIZED VIEW) IF NOT EXISTS `)
+		dropIfExist = regexp.MustCompile(`^DROP TABLE IF EXISTS \{db\}\.(\w+)\{on_cluster\}$`)
+		createView  = regexp.MustCompile(`^CREATE VIEW \{db\}\.(\w+)\{on_cluster\} AS\s`)
+		insertInto  = regexp.MustCompile(`^INSERT INTO \{db\}\.(\w+) \(`)
+		alterHead   = regexp.MustCompile(`^ALTER TABLE \{db\}\.\w+\{local\}\{on_cluster\}\s+ADD COLUMN `)
+		otherAlter  = regexp.MustCompile(`(?i)\b(DROP|MODIFY|RENAME|CLEAR|COMMENT)\s+COLUMN\b|\b(DELETE|UPDATE)\b`)
+	)
+	for _, m := range append([]migration{{0, "bootstrap", bootstrap}}, migrations...) {
+		dropped := map[string]bool{}
+		for i, q := range m.stmts {
+			q = strings.TrimSpace(q)
+			where := fmt.Sprintf("migration %d statement %d (%.50s…)", m.version, i+1, q)
+			switch {
+			case strings.HasPrefix(q, "CREATE DATABASE IF NOT EXISTS "), ifNotExists.MatchString(q):
+			case dropIfExist.MatchString(q):
+				dropped[dropIfExist.FindStringSubmatch(q)[1]] = true
+			case createView.MatchString(q):
+				if name := createView.FindStringSubmatch(q)[1]; !dropped[name] {
+					t.Errorf("%s: CREATE VIEW %s without IF NOT EXISTS and not dropped (IF EXISTS) before in the same migration", where, name)
+				}
+			case insertInto.MatchString(q):
+				if target := insertInto.FindStringSubmatch(q)[1]; collapses[target] == "" {
+					t.Errorf("%s: a backfill into %s, which does not collapse a row inserted twice", where, target)
+				}
+			case alterHead.MatchString(q):
+				for _, c := range addColumn.Split(q[len(alterHead.FindString(q)):], -1) {
+					if otherAlter.MatchString(c) || !regexp.MustCompile(`^\w+ `).MatchString(c) {
+						t.Errorf("%s: an ALTER must be ADD COLUMN clauses only (Schema.apply skips the columns there): %q", where, c)
+					}
+				}
+			default:
+				t.Errorf("%s: not a statement known to be safe to run again", where)
+			}
+		}
+	}
+}
