@@ -67,6 +67,18 @@ func StartServices(ctx context.Context, dir, kafkaLibs string) (*Services, error
 	return s, nil
 }
 
+// StartClickHouse formats and starts a private ClickHouse server alone
+// under dir (no broker: StartBroker starts one without the proxy), for
+// measurements that must not share a server with other work. Close stops it.
+func StartClickHouse(ctx context.Context, dir string) (*Services, error) {
+	s := &Services{Dir: dir}
+	if err := s.startClickHouse(ctx); err != nil {
+		s.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
 func (s *Services) startKafka(ctx context.Context) error {
 	var err error
 	if s.Broker, err = freeAddr(); err != nil {
