@@ -23,6 +23,7 @@ import (
 func main() {
 	dir := flag.String("dir", "", "where the servers' data, configs and logs go (required; emptied first)")
 	libs := flag.String("kafka-libs", ".local/kafka/libs", "the Kafka jars (`make up` installs them)")
+	logs := flag.Bool("query-logs", false, "keep ClickHouse's system.query_log and system.part_log (inserts, their CPU, parts and merges per run)")
 	flag.Parse()
 	if *dir == "" {
 		log.Fatal("privstack: -dir is required")
@@ -45,7 +46,7 @@ func main() {
 		log.Fatalf("privstack: broker: %v", err)
 	}
 	defer b.Kill()
-	ch, err := chaos.StartClickHouse(ctx, filepath.Join(abs, "clickhouse"))
+	ch, err := chaos.StartClickHouse(ctx, filepath.Join(abs, "clickhouse"), *logs)
 	if err != nil {
 		log.Fatalf("privstack: clickhouse: %v", err)
 	}
