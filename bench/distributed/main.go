@@ -211,7 +211,7 @@ func run(ctx context.Context, o options) (*Result, error) {
 		return nil, err
 	}
 	defer os.RemoveAll(tmp)
-	cfg, err := writeConfig(o.config, filepath.Join(tmp, "distributed.yaml"), prefix, db, o.compression, o.set)
+	cfg, err := writeConfig(o.config, filepath.Join(tmp, "distributed.yaml"), prefix, db, o.compression, pointAt(o, o.set))
 	if err != nil {
 		return nil, err
 	}
@@ -764,6 +764,9 @@ func embeddedSinkConfig(o options, to, prefix, db string) (string, error) {
 		return "", err
 	}
 	block = regexp.MustCompile(`(?m)^(\s*database:\s*)\S+`).ReplaceAll(block, []byte("${1}"+db))
+	if o.chAddr != "" {
+		block = regexp.MustCompile(`(?m)^(\s*addr:\s*)\[[^\]\n]*\]`).ReplaceAll(block, []byte("${1}["+o.chAddr+"]"))
+	}
 	return to, os.WriteFile(to, append(append(b, '\n'), block...), 0o600)
 }
 
@@ -934,4 +937,10 @@ func profile(ctx context.Context, p *proc, path string, d time.Duration) {
 	}
 	defer f.Close()
 	io.Copy(f, resp.Body)
+}
+
+// pointAt is set with the keys that point the processes at o's broker and
+// ClickHouse first.
+func pointAt(o options, set []string) []string {
+	return append([]string{"kafka.brokers=[" + o.broker + "]", "sink.addr=[" + o.chAddr + "]"}, set...)
 }

@@ -46,3 +46,34 @@ func TestEmbeddedSinkConfig(t *testing.T) {
 		t.Errorf("transport %q, sink %v into %q, prefix %q", c.Transport.Kind, c.Sink.Enabled, c.Sink.Database, c.Transport.TopicPrefix)
 	}
 }
+
+// The -broker and -clickhouse flags must reach the processes' configuration,
+// not only the harness's own reads: a private broker and ClickHouse measured
+// while the stages talked to the shared ones would measure nothing.
+func TestConfigsPointAtTheFlags(t *testing.T) {
+	o := options{config: "../../deploy/examples/distributed.yaml", broker: "127.0.0.1:1111", chAddr: "127.0.0.1:2222"}
+	cfg, err := writeConfig(o.config, filepath.Join(t.TempDir(), "d.yaml"), "p", "db", "", pointAt(o, nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := pipeline.Load(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := c.Transport.Kafka.Brokers; len(got) != 1 || got[0] != o.broker {
+		t.Errorf("stage processes' brokers %v, want [%s]", got, o.broker)
+	}
+	if got := c.Sink.Addr; len(got) != 1 || got[0] != o.chAddr {
+		t.Errorf("stage processes' ClickHouse %v, want [%s]", got, o.chAddr)
+	}
+	e, err := embeddedSinkConfig(o, filepath.Join(t.TempDir(), "e.yaml"), "p", "db_e")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c, err = pipeline.Load(e); err != nil {
+		t.Fatal(err)
+	}
+	if got := c.Sink.Addr; len(got) != 1 || got[0] != o.chAddr {
+		t.Errorf("embedded run's ClickHouse %v, want [%s]", got, o.chAddr)
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"time"
 )
 
@@ -25,6 +26,11 @@ type Services struct {
 	ClickHouse string // the server's native protocol (host:port)
 
 	KafkaProxy *proxy // what the broker advertises; cut it to cut Kafka
+
+	// QueryLogs makes ClickHouse keep system.query_log (every query, with
+	// its ProfileEvents) and system.part_log (new parts, merges): set
+	// before the start, for measurements; they cost the server some CPU.
+	QueryLogs bool
 
 	kafka, ch *service
 }
@@ -60,6 +66,19 @@ func StartServices(ctx context.Context, dir, kafkaLibs string) (*Services, error
 		s.Close()
 		return nil, err
 	}
+	if err := s.startClickHouse(ctx); err != nil {
+		s.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// StartClickHouse formats and starts a private ClickHouse server alone
+// under dir (no broker: StartBroker starts one without the proxy), for
+// measurements that must not share a server with other work; queryLogs
+// sets Services.QueryLogs. Close stops it.
+func StartClickHouse(ctx context.Context, dir string, queryLogs bool) (*Services, error) {
+	s := &Services{Dir: dir, QueryLogs: queryLogs}
 	if err := s.startClickHouse(ctx); err != nil {
 		s.Close()
 		return nil, err
@@ -201,12 +220,16 @@ func (s *Services) startClickHouse(ctx context.Context) error {
     <default_database>default</default_database>
     <timezone>UTC</timezone>
     <mlock_executable>false</mlock_executable>
-</yandex>
-`, cdir, tcp, http, data, users)
+%[6]s</yandex>
+`, cdir, tcp, http, data, users, queryLogsXML(s.QueryLogs))
 	if err := os.WriteFile(conf, []byte(xml), 0o644); err != nil {
 		return err
 	}
-	if err := os.WriteFile(users, []byte(usersXML), 0o644); err != nil {
+	u := usersXML
+	if s.QueryLogs {
+		u = strings.Replace(u, "</max_memory_usage>", "</max_memory_usage><log_queries>1</log_queries>", 1)
+	}
+	if err := os.WriteFile(users, []byte(u), 0o644); err != nil {
 		return err
 	}
 	bin := "clickhouse-server"
@@ -216,6 +239,17 @@ func (s *Services) startClickHouse(ctx context.Context) error {
 	s.ch = &service{name: "clickhouse", addr: s.ClickHouse, dir: cdir, log: filepath.Join(cdir, "logs", "stdout.log"),
 		argv: []string{bin, "--config-file=" + conf}}
 	return s.ch.start(ctx)
+}
+
+// queryLogsXML is the server configuration of system.query_log and
+// system.part_log when on, else nothing.
+func queryLogsXML(on bool) string {
+	if !on {
+		return ""
+	}
+	return `    <query_log><database>system</database><table>query_log</table><flush_interval_milliseconds>7500</flush_interval_milliseconds></query_log>
+    <part_log><database>system</database><table>part_log</table><flush_interval_milliseconds>7500</flush_interval_milliseconds></part_log>
+`
 }
 
 // usersXML: the users of deploy/local (default, earshot_writer/earshot).
