@@ -47,8 +47,10 @@ type KafkaConfig struct {
 	// so that lowering max_message_bytes alone is enough.
 	BatchBytes int `yaml:"batch_bytes"`
 	// CommitInterval is how often a consumer sends the offsets of the
-	// batches it finished to the brokers; 0 sends each batch's at once and
-	// waits for them before the next batch.
+	// batches it finished to the brokers (100ms by default); 0 sends each
+	// batch's at once and waits for them before the next batch, a broker
+	// round trip per batch (BENCHMARKS.md: p99 post→alert and broker CPU
+	// both higher).
 	CommitInterval time.Duration `yaml:"commit_interval"`
 	// FetchIdle ends a consumer's batch when no record came for this long,
 	// before runner.linger does; 0 waits out linger (or the batch size).
@@ -95,6 +97,7 @@ func DefaultKafkaConfig() KafkaConfig {
 		BatchItems:        500,
 		FetchIdle:         time.Millisecond,
 		BatchInterval:     5 * time.Millisecond,
+		CommitInterval:    100 * time.Millisecond,
 	}
 }
 
