@@ -217,8 +217,10 @@ func NewKafka(cfg KafkaConfig, deadTopic string, log *slog.Logger) (*Kafka, erro
 
 // WaitReady blocks until a metadata request to the brokers succeeds, retrying
 // with capped exponential backoff and saying why on each failure. It gives up
-// after ConnectTimeout, if set, or when ctx ends.
+// after ConnectTimeout, if set, or when ctx ends; then, and only then, the
+// error wraps ctx's, so that a caller tells a stop from a failure.
 func (k *Kafka) WaitReady(ctx context.Context) error {
+	stop := ctx
 	if k.cfg.ConnectTimeout > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, k.cfg.ConnectTimeout)
@@ -247,6 +249,9 @@ func (k *Kafka) WaitReady(ctx context.Context) error {
 		wait := b.Next()
 		k.log.Warn("kafka unreachable; retrying", "brokers", k.cfg.Brokers, "attempt", attempt, "retry_in", wait, "err", err)
 		if !Sleep(ctx, wait) {
+			if stop.Err() != nil {
+				err = fmt.Errorf("%w (stopped: %w)", err, stop.Err())
+			}
 			return fmt.Errorf("kafka brokers %v unreachable after %d attempts: %w", k.cfg.Brokers, attempt, err)
 		}
 	}
