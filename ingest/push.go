@@ -654,15 +654,21 @@ func (p *Push) Checkpoint(pos any, _ bool) error {
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	p.release(seq, true)
+	return nil
+}
+
+// release answers the requests waiting up to seq, oldest first: handed on
+// (202) when ok, else 503. p.mu is held.
+func (p *Push) release(seq int64, ok bool) {
 	k := 0
 	for k < len(p.waiting) && p.waiting[k].seq <= seq {
-		p.waiting[k].ok = true
+		p.waiting[k].ok = ok
 		close(p.waiting[k].done)
-		p.waiting[k] = nil
+		p.waiting[k] = nil // the slice's array outlives it: let the request go
 		k++
 	}
 	p.waiting = p.waiting[k:]
-	return nil
 }
 
 // Abandon answers every request still waiting 503 (they may or may not
@@ -672,11 +678,7 @@ func (p *Push) Abandon() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.gone = true
-	for i, wt := range p.waiting {
-		close(wt.done)
-		p.waiting[i] = nil
-	}
-	p.waiting = nil
+	p.release(math.MaxInt64, false)
 }
 
 // pushServer serves a Push on its address and closes with the source.
