@@ -348,6 +348,8 @@ func (p *Push) ServeTenant(w http.ResponseWriter, r *http.Request, tenant string
 			select {
 			case <-e.done:
 			case <-r.Context().Done():
+				w.Header().Set("Retry-After", "5") // not an empty 200: see process
+				answer(w, http.StatusServiceUnavailable, pushAnswer{Error: errUnknown})
 				return
 			}
 			w.Header().Set("Idempotent-Replayed", "true")
@@ -558,9 +560,11 @@ func (p *Push) process(w http.ResponseWriter, r *http.Request, raw []byte, tenan
 		}
 	case <-timer.C:
 	case <-r.Context().Done():
-		// The client hung up: the posts go on (or are read again by no
-		// one: the client did not get a 202), the key is not remembered.
-		return http.StatusServiceUnavailable, nil
+		// The client hung up, or the server that carries the request
+		// stops: the posts go on (or are read again by no one: the
+		// client did not get a 202), the key is not remembered. Answered
+		// all the same: unanswered, net/http would send a client still
+		// there an empty 200.
 	}
 	// Not known to be handed on, and perhaps never: the process is stopping
 	// without handing it on, or the pipeline is slow. A retry with the same

@@ -154,6 +154,9 @@ func NewProcess(ctx context.Context, cfg Config, opt ProcessOptions) (_ *Process
 		return nil, err
 	}
 	p.group = Group{Grace: 2*cfg.Runner.ShutdownTimeout + 10*time.Second, Log: log}
+	if cfg.Ingest.Source == "push" {
+		p.group.Grace += cfg.Ingest.Push.AckTimeout // the API answers the pushes in flight before the pipeline stops
+	}
 	if p.metrics != nil {
 		p.group.Add("metrics", p.serveMetrics)
 	}
