@@ -94,3 +94,27 @@ func TestTokenFileSizeCap(t *testing.T) {
 		t.Errorf("OpenTokens: %v, want too large, naming the file", err)
 	}
 }
+
+// TestAlertExcerptKeepsGraphemesWhole: the cut text of a long post ends at
+// a grapheme cluster boundary, as notify's excerpts do: a family emoji or a
+// flag across the cut is dropped whole, never shown as a lone man or half a
+// flag, in the text and in its redacted copy.
+func TestAlertExcerptKeepsGraphemesWhole(t *testing.T) {
+	family, flag := "👨\u200d👩\u200d👧\u200d👦", "🇬🇷"
+	for name, tail := range map[string]string{"family": family, "flag": flag} {
+		keep := strings.Repeat("a", AlertTextBytes-len(tail)/2-1) // the cut falls inside tail
+		it := bigAlertItem(1, keep+tail+strings.Repeat("z", 100))
+		it.Enrichment = &post.Enrichment{RedactedText: it.Post.Text}
+		a, err := AlertFromItem(it)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got post.Item
+		if err := json.Unmarshal(a.Item, &got); err != nil {
+			t.Fatal(err)
+		}
+		if got.Post.Text != keep || got.Enrichment.RedactedText != keep {
+			t.Errorf("%s: text ends %q, redacted %q; want it cut before the %s", name, got.Post.Text[len(got.Post.Text)-min(len(got.Post.Text), 12):], got.Enrichment.RedactedText[max(0, len(got.Enrichment.RedactedText)-12):], name)
+		}
+	}
+}

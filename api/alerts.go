@@ -12,8 +12,8 @@ import (
 	"strings"
 	"sync"
 	"time"
-	"unicode/utf8"
 
+	"github.com/earshot-dev/earshot/internal/textcut"
 	"github.com/earshot-dev/earshot/post"
 	"github.com/earshot-dev/earshot/sink"
 )
@@ -62,17 +62,6 @@ type Alert struct {
 // megabyte per alert, and several per copy.
 const AlertTextBytes = 8 << 10
 
-// excerpt cuts s to at most n bytes, at a character boundary.
-func excerpt(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	for n > 0 && !utf8.RuneStart(s[n]) {
-		n--
-	}
-	return s[:n]
-}
-
 // size is what an alert costs the in-memory store, roughly: its item and
 // its fields.
 func (a *Alert) size() int {
@@ -94,12 +83,12 @@ func AlertFromItem(it *post.Item) (Alert, error) {
 	if truncated {
 		// A copy with the texts cut: the item is shared with other stages.
 		p := *it.Post
-		p.Text = excerpt(p.Text, AlertTextBytes)
+		p.Text = textcut.Bytes(p.Text, AlertTextBytes)
 		cut := *it
 		cut.Post = &p
 		if it.Enrichment != nil {
 			e := *it.Enrichment
-			e.RedactedText = excerpt(e.RedactedText, AlertTextBytes)
+			e.RedactedText = textcut.Bytes(e.RedactedText, AlertTextBytes)
 			cut.Enrichment = &e
 		}
 		it = &cut

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/earshot-dev/earshot/backtest"
+	"github.com/earshot-dev/earshot/internal/textcut"
 	"github.com/earshot-dev/earshot/search"
 	"github.com/earshot-dev/earshot/watchlist"
 )
@@ -35,12 +36,9 @@ func pathID(c *call, name string, re *regexp.Regexp) (string, error) {
 	return v, nil
 }
 
-func truncate(s string, n int) string {
-	if len(s) > n {
-		return s[:n] + "…"
-	}
-	return s
-}
+// truncate cuts what an error echoes of a request to n characters, "…"
+// included, at a grapheme cluster boundary (textcut.Chars).
+func truncate(s string, n int) string { return textcut.Chars(s, n) }
 
 func rawJSON(v any) json.RawMessage {
 	if v == nil {

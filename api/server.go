@@ -17,6 +17,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -92,7 +93,10 @@ type Deps struct {
 	Watchlists WatchlistStore
 	Searcher   Searcher
 	Push       func() PushTarget // the push source of this process, or nil (none, or not yet open)
-	Routing    *RoutingFiles     // the routing files the API manages; nil: none
+	// PushWait is how long a stop waits for pushes in flight to be
+	// answered (ingest.push.ack_timeout); 0: as long as any request.
+	PushWait   time.Duration
+	Routing    *RoutingFiles // the routing files the API manages; nil: none
 	Backtester Backtester
 	Insights   Insights
 	Digests    DigestArchive // the rendered stakeholder digests; nil: not served
@@ -145,11 +149,14 @@ type Server struct {
 	slots     map[string]int // requests in flight per kind and identity: "feed:tok_…", "query:tok_…"
 	slotFreed chan struct{}  // closed (and replaced) whenever a slot is released
 
-	readTimeout  time.Duration // of a whole request (a live feed lifts it)
-	authRecheck  time.Duration // how often a live feed checks its credentials again
-	queryTimeout time.Duration // of a search or a backtest
-	queryWait    time.Duration // how long a query waits for one of its caller's slots
-	writeTimeout time.Duration // of writing an answer, from its first byte
+	readTimeout time.Duration // of a whole request (a live feed lifts it)
+	// shutdownGrace is how long a stop waits for the requests in flight,
+	// pushes aside (they wait for their batch, up to ingest.push.ack_timeout).
+	shutdownGrace time.Duration
+	authRecheck   time.Duration // how often a live feed checks its credentials again
+	queryTimeout  time.Duration // of a search or a backtest
+	queryWait     time.Duration // how long a query waits for one of its caller's slots
+	writeTimeout  time.Duration // of writing an answer, from its first byte
 }
 
 type metrics struct {
@@ -204,7 +211,7 @@ func New(cfg Config, d Deps) (*Server, error) {
 	}
 	s := &Server{cfg: cfg, d: d, mux: http.NewServeMux(), metrics: newMetrics(d.Registerer, d.Hub), now: time.Now,
 		limiters: newLimiters(rate.Limit(cfg.Rate), cfg.Burst), streams: make(chan struct{}, maxStreams),
-		slots: map[string]int{}, slotFreed: make(chan struct{}), readTimeout: time.Minute, authRecheck: 5 * time.Second,
+		slots: map[string]int{}, slotFreed: make(chan struct{}), readTimeout: time.Minute, shutdownGrace: 5 * time.Second, authRecheck: 5 * time.Second,
 		queryTimeout: time.Minute, queryWait: 20 * time.Second, writeTimeout: 2 * time.Minute, queues: d.Queues, queuesMaxAge: 5 * time.Second}
 	if cfg.TLS.Enabled() {
 		var err error
@@ -497,11 +504,30 @@ func (ls *limiters) take(key string, now time.Time) (bool, time.Duration) {
 }
 
 // Serve serves on ln until ctx ends, then shuts down, giving requests in
-// flight up to 5 s (live feeds end at once). With api.tls it serves HTTPS
+// flight up to 5 s (their contexts end at once: live feeds end). A push
+// (POST /v1/posts) in flight keeps its context and is waited for up to
+// Deps.PushWait: the pipeline stops after the API, so the push is answered
+// (202 once its posts are handed on, or 503 at ingest.push.ack_timeout)
+// rather than cut or answered with nothing. With api.tls it serves HTTPS
 // (HTTP/2 and HTTP/1.1), picking up a renewed certificate without a restart.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
-	srv := &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: s.readTimeout, IdleTimeout: 2 * time.Minute,
-		BaseContext: func(net.Listener) context.Context { return ctx }}
+	base, cancelBase := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancelBase()
+	var pushing atomic.Int64
+	handler := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodPost && r.URL.Path == "/v1/posts" {
+			pushing.Add(1)
+			defer pushing.Add(-1)
+			s.ServeHTTP(w, r)
+			return
+		}
+		rctx, cancel := context.WithCancel(r.Context())
+		defer cancel()
+		defer context.AfterFunc(ctx, cancel)()
+		s.ServeHTTP(w, r.WithContext(rctx))
+	})
+	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: s.readTimeout, IdleTimeout: 2 * time.Minute,
+		BaseContext: func(net.Listener) context.Context { return base }}
 	done := make(chan error, 1)
 	if s.certs != nil {
 		srv.TLSConfig = &tls.Config{MinVersion: tls.VersionTLS12, GetCertificate: s.certs.GetCertificate}
@@ -514,9 +540,14 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		return fmt.Errorf("api: %w", err)
 	case <-ctx.Done():
 	}
-	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	grace := s.shutdownGrace
+	if pushing.Load() > 0 {
+		grace = max(grace, s.d.PushWait)
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), grace)
 	defer cancel()
 	err := srv.Shutdown(sctx)
+	cancelBase() // what is still running past the grace is told to stop
 	if serr := <-done; !errors.Is(serr, http.ErrServerClosed) {
 		err = errors.Join(err, serr)
 	}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/earshot-dev/earshot/insights"
+	"github.com/earshot-dev/earshot/internal/textcut"
 )
 
 // Runner runs a cookbook query; insights.Bound is one. Every figure of a
@@ -383,8 +384,8 @@ func (r row) spike() Spike {
 }
 
 func (r row) post() Post {
-	return Post{Key: r.str("post_key"), Platform: cut(oneLine(r.str("platform")), 50), Author: cut(r.str("author_handle"), 100), Created: r.time("created_at"),
-		Influence: r.float("influence"), Engagement: r.int("engagement"), Sentiment: r.str("sentiment_label"), Excerpt: r.str("excerpt")}
+	return Post{Key: r.str("post_key"), Platform: textcut.Chars(oneLine(r.str("platform")), platformChars), Author: textcut.Chars(r.str("author_handle"), handleChars), Created: r.time("created_at"),
+		Influence: r.float("influence"), Engagement: r.int("engagement"), Sentiment: r.str("sentiment_label"), Excerpt: textcut.Chars(r.str("excerpt"), excerptChars)}
 }
 
 func (r row) alerts() Alerts {
@@ -392,17 +393,16 @@ func (r row) alerts() Alerts {
 		Breached: r.int("breached"), Pending: r.int("pending"), Compliance: r.float("compliance")}
 }
 
-// cut keeps the first n characters of s (a handle is the platform's to
-// choose: a huge one must not blow up the page).
-func cut(s string, n int) string {
-	for i := range s {
-		if n == 0 {
-			return s[:i] + "…"
-		}
-		n--
-	}
-	return s
-}
+// Bounds of what a digest shows of a post, in characters, "…" included,
+// cut at a grapheme cluster boundary (textcut.Chars): its platform
+// and its author's handle (the platform's to choose: a huge one must not
+// blow up the page), and its excerpt (digest_posts.sql reads one character
+// more, so that a cut is seen).
+const (
+	platformChars = 50
+	handleChars   = 100
+	excerptChars  = 280
+)
 
 // num writes a float without needless digits.
 func num(f float64) string { return strconv.FormatFloat(f, 'f', -1, 64) }

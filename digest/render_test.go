@@ -218,15 +218,6 @@ func TestPDF(t *testing.T) {
 	}
 }
 
-func TestCut(t *testing.T) {
-	if got := cut(strings.Repeat("α", 150), 100); got != strings.Repeat("α", 100)+"…" {
-		t.Errorf("cut: %d runes", len([]rune(got)))
-	}
-	if got := cut("bob", 100); got != "bob" {
-		t.Errorf("cut: %q", got)
-	}
-}
-
 func TestSpan(t *testing.T) {
 	for d, want := range map[time.Duration]string{130 * time.Minute: "2h10m", 76 * time.Hour: "3d4h", 30 * time.Second: "1m", 0: "0m", 24 * time.Hour: "1d"} {
 		if got := span(d); got != want {

@@ -348,6 +348,8 @@ func (p *Push) ServeTenant(w http.ResponseWriter, r *http.Request, tenant string
 			select {
 			case <-e.done:
 			case <-r.Context().Done():
+				w.Header().Set("Retry-After", "5") // not an empty 200: see process
+				answer(w, http.StatusServiceUnavailable, pushAnswer{Error: errUnknown})
 				return
 			}
 			w.Header().Set("Idempotent-Replayed", "true")
@@ -558,9 +560,11 @@ func (p *Push) process(w http.ResponseWriter, r *http.Request, raw []byte, tenan
 		}
 	case <-timer.C:
 	case <-r.Context().Done():
-		// The client hung up: the posts go on (or are read again by no
-		// one: the client did not get a 202), the key is not remembered.
-		return http.StatusServiceUnavailable, nil
+		// The client hung up, or the server that carries the request
+		// stops: the posts go on (or are read again by no one: the
+		// client did not get a 202), the key is not remembered. Answered
+		// all the same: unanswered, net/http would send a client still
+		// there an empty 200.
 	}
 	// Not known to be handed on, and perhaps never: the process is stopping
 	// without handing it on, or the pipeline is slow. A retry with the same
@@ -654,15 +658,21 @@ func (p *Push) Checkpoint(pos any, _ bool) error {
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	p.release(seq, true)
+	return nil
+}
+
+// release answers the requests waiting up to seq, oldest first: handed on
+// (202) when ok, else 503. p.mu is held.
+func (p *Push) release(seq int64, ok bool) {
 	k := 0
 	for k < len(p.waiting) && p.waiting[k].seq <= seq {
-		p.waiting[k].ok = true
+		p.waiting[k].ok = ok
 		close(p.waiting[k].done)
-		p.waiting[k] = nil
+		p.waiting[k] = nil // the slice's array outlives it: let the request go
 		k++
 	}
 	p.waiting = p.waiting[k:]
-	return nil
 }
 
 // Abandon answers every request still waiting 503 (they may or may not
@@ -672,11 +682,7 @@ func (p *Push) Abandon() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.gone = true
-	for i, wt := range p.waiting {
-		close(wt.done)
-		p.waiting[i] = nil
-	}
-	p.waiting = nil
+	p.release(math.MaxInt64, false)
 }
 
 // pushServer serves a Push on its address and closes with the source.

@@ -2,6 +2,7 @@ package ingest
 
 import (
 	"context"
+	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
@@ -109,6 +110,33 @@ func TestPushAckTimeoutValidated(t *testing.T) {
 		c.Addr, c.AckTimeout = "", d
 		if err := c.Validate(); err == nil || !strings.Contains(err.Error(), "ingest.push.ack_timeout") {
 			t.Errorf("ack_timeout %v: %v", d, err)
+		}
+	}
+}
+
+// A request whose context ends while it waits (the client hung up, or the
+// server that carries it stops) is answered 503 "may or may not have been
+// taken", never left unanswered: net/http would send an empty 200 for it
+// to a client still there, who would take its posts as accepted.
+func TestPushContextEndIsNotAnEmptyOK(t *testing.T) {
+	p := testPush(t, nil)
+	for _, key := range []string{"", "key-1"} {
+		ctx, cancel := context.WithCancel(context.Background())
+		req := httptest.NewRequestWithContext(ctx, "POST", "/v1/posts", strings.NewReader(`{"platform":"x","id":"1","text":"acme","created_at":"2026-01-01T00:00:00Z"}`))
+		req.Header.Set("Authorization", "Bearer acme-token-0123456789")
+		if key != "" {
+			req.Header.Set("Idempotency-Key", key)
+		}
+		w := httptest.NewRecorder()
+		done := make(chan struct{})
+		go func() { defer close(done); p.ServeHTTP(w, req) }()
+		if _, err := p.Next(context.Background(), 100); err != nil { // taken, never handed on
+			t.Fatal(err)
+		}
+		cancel()
+		<-done
+		if w.Code != http.StatusServiceUnavailable || w.Header().Get("Retry-After") == "" {
+			t.Errorf("key %q: answered %d %q, want 503 with Retry-After", key, w.Code, w.Body)
 		}
 	}
 }

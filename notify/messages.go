@@ -9,10 +9,10 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	"github.com/rivo/uniseg"
 	"github.com/slack-go/slack"
 	"golang.org/x/net/idna"
 
+	"github.com/earshot-dev/earshot/internal/textcut"
 	"github.com/earshot-dev/earshot/post"
 )
 
@@ -34,61 +34,9 @@ const (
 )
 
 // truncate cuts s to at most n characters (runes), ending with "…" when
-// it cut, and never splits a UTF-8 sequence. Invalid UTF-8 is replaced.
-func truncate(s string, n int) string {
-	cut := false
-	if len(s) > 4*n { // n runes take at most 4n bytes: look no further (a 1 MiB post costs as a short one)
-		s, cut = s[:4*n], true
-	}
-	s = strings.ToValidUTF8(s, "\uFFFD")
-	if !cut && utf8.RuneCountInString(s) <= n {
-		return s
-	}
-	if utf8.RuneCountInString(s) < n {
-		return s + "…"
-	}
-	i, count := 0, 0
-	for j := range s {
-		if count == n-1 {
-			i = j
-			break
-		}
-		count++
-	}
-	return s[:graphemeStart(s, i)] + "…"
-}
-
-// graphemeStart is the last grapheme cluster boundary of s at or before
-// byte i (a rune boundary), so that a cut there does not split a family
-// emoji, a flag or a letter from its accents; i itself when the first
-// cluster runs past it (one letter with thousands of accents), so the
-// cut stays within its bound. Only a cut pays: it segments s from the
-// last pair of ASCII characters before i (there is a boundary between two,
-// CR LF aside, and no cluster rule looks back across it), or from the
-// start when there is none (a run of emoji).
-func graphemeStart(s string, i int) int {
-	start := 0
-	for k := i - 1; k > 0; k-- {
-		if s[k] < utf8.RuneSelf && s[k-1] < utf8.RuneSelf && !(s[k-1] == '\r' && s[k] == '\n') {
-			start = k
-			break
-		}
-	}
-	last, pos, state := start, start, -1
-	for pos < i {
-		var cluster string
-		cluster, _, _, state = uniseg.FirstGraphemeClusterInString(s[pos:], state)
-		if pos+len(cluster) > i {
-			break
-		}
-		pos += len(cluster)
-		last = pos
-	}
-	if last == 0 {
-		return i
-	}
-	return last
-}
+// it cut, at a grapheme cluster boundary: textcut.Chars, the cut the
+// digests and the API make too.
+func truncate(s string, n int) string { return textcut.Chars(s, n) }
 
 // slackCut is truncate to n for a Slack text limit, counted in UTF-16
 // code units as well as in characters: an emoji outside the BMP is one
@@ -106,7 +54,7 @@ func slackCut(s string, n int) string {
 			w = 2
 		}
 		if units+w > n-1 { // room for the "…"
-			return s[:graphemeStart(s, i)] + "…"
+			return s[:textcut.Boundary(s, i)] + "…"
 		}
 		units += w
 	}

@@ -31,6 +31,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promauto"
 	"github.com/slack-go/slack"
 
+	"github.com/earshot-dev/earshot/internal/redact"
 	"github.com/earshot-dev/earshot/internal/retry"
 	"github.com/earshot-dev/earshot/internal/secret"
 	"github.com/earshot-dev/earshot/post"
@@ -643,11 +644,7 @@ func (ch *channel) post(ctx context.Context, body []byte) error {
 	req.Header.Set("User-Agent", "earshot-notify/1")
 	res, err := ch.client.Do(req)
 	if err != nil {
-		var ue *url.Error
-		if errors.As(err, &ue) {
-			err = ue.Err // drop the URL: for Slack and Teams it is the credential
-		}
-		return err
+		return redact.RequestError(err, "") // drop the URL: for Slack and Teams it is the credential
 	}
 	// The body is read (a cut read at the timeout leaves what came) for
 	// the errors some endpoints answer with 200.

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/earshot-dev/earshot/internal/redact"
 	"github.com/earshot-dev/earshot/internal/retry"
 )
 
@@ -159,11 +160,7 @@ func (ch *channel) opsgenie(ctx context.Context, u string, body []byte) error {
 	req.Header.Set("Authorization", "GenieKey "+ch.dest.routingKey)
 	res, err := ch.client.Do(req)
 	if err != nil {
-		var ue *url.Error
-		if errors.As(err, &ue) {
-			err = ue.Err
-		}
-		return err
+		return redact.RequestError(err, "")
 	}
 	io.Copy(io.Discard, io.LimitReader(res.Body, 64<<10))
 	res.Body.Close()

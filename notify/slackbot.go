@@ -4,12 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/url"
 	"regexp"
 	"slices"
 
 	"github.com/slack-go/slack"
 
+	"github.com/earshot-dev/earshot/internal/redact"
 	"github.com/earshot-dev/earshot/internal/retry"
 )
 
@@ -32,7 +32,6 @@ func slackErr(err error) error {
 	var rl *slack.RateLimitedError
 	var sc slack.StatusCodeError
 	var se slack.SlackErrorResponse
-	var ue *url.Error
 	switch {
 	case err == nil:
 		return nil
@@ -51,10 +50,8 @@ func slackErr(err error) error {
 			return fmt.Errorf("slack: %s", se.Err)
 		}
 		return retry.Permanent{Err: fmt.Errorf("slack: %s", se.Err)}
-	case errors.As(err, &ue):
-		return ue.Err // no URL: keep messages short and free of any query
 	}
-	return err
+	return redact.RequestError(err, "") // no URL: keep messages short and free of any query
 }
 
 // slackPost is one attempt at posting text and blocks with the bot; on

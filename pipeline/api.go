@@ -98,6 +98,9 @@ func newAPIPart(ctx context.Context, cfg Config, embedded bool, reg *prometheus.
 		return nil, err
 	}
 	d.Searcher = lazySearcher(a.index)
+	if cfg.Ingest.Source == "push" {
+		d.PushWait = cfg.Ingest.Push.AckTimeout // a stop answers the pushes in flight
+	}
 	d.Push = func() api.PushTarget {
 		a.mu.Lock()
 		defer a.mu.Unlock()

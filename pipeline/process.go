@@ -154,6 +154,9 @@ func NewProcess(ctx context.Context, cfg Config, opt ProcessOptions) (_ *Process
 		return nil, err
 	}
 	p.group = Group{Grace: 2*cfg.Runner.ShutdownTimeout + 10*time.Second, Log: log}
+	if cfg.Ingest.Source == "push" {
+		p.group.Grace += cfg.Ingest.Push.AckTimeout // the API answers the pushes in flight before the pipeline stops
+	}
 	if p.metrics != nil {
 		p.group.Add("metrics", p.serveMetrics)
 	}
@@ -227,8 +230,9 @@ func (p *Process) Run(ctx context.Context) (Summary, error) {
 
 // RunProcess builds the process and runs it until ctx ends or d has passed
 // (0: no limit; the wait for Kafka counts), then writes its summary as one
-// JSON line to summary. A stop asked for while it still waits for Kafka is
-// a clean stop.
+// JSON line to summary. A stop asked for while it still starts (waits for
+// Kafka, say) is a clean stop; a start that failed for another reason is
+// that error, whether or not a stop came meanwhile.
 func RunProcess(ctx context.Context, cfg Config, opt ProcessOptions, d time.Duration, summary io.Writer) error {
 	if d > 0 {
 		var cancel context.CancelFunc
@@ -237,7 +241,7 @@ func RunProcess(ctx context.Context, cfg Config, opt ProcessOptions, d time.Dura
 	}
 	p, err := NewProcess(ctx, cfg, opt)
 	if err != nil {
-		if ctx.Err() != nil && !errors.Is(err, ErrConfig) {
+		if ctx.Err() != nil && errors.Is(err, ctx.Err()) && !errors.Is(err, ErrConfig) {
 			opt.Log.Info("stopped before the pipeline was ready", "err", err)
 			return nil
 		}

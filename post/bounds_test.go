@@ -63,3 +63,52 @@ func TestValidateBoundsPlatformAndLinks(t *testing.T) {
 		t.Errorf("a hashtag and a URL at their limits: %v", err)
 	}
 }
+
+// TestValidateBoundsIDsAndKeys: the post's id, its author's id and the
+// keys of the posts it replies to, reposts or quotes are the sender's
+// choice on the push endpoint, in files and on a Kafka topic any producer
+// may write; they end up in keys, columns and reasons. Each is bounded
+// like the id ingest checks (a dead letter with a short reason, never cut),
+// and so are the ids an item picks up after ingest (alert, incident,
+// cluster), which only the decoders see.
+func TestValidateBoundsIDsAndKeys(t *testing.T) {
+	huge := strings.Repeat("9", 1<<20)
+	key := "x:" + strings.Repeat("9", MaxIDBytes) // the longest key: a long platform and a long id
+	long := strings.Repeat("z", MaxPlatformBytes) + ":" + strings.Repeat("9", MaxIDBytes)
+	ok := samplePost()
+	ok.ID, ok.Author.ID, ok.ReplyTo, ok.RepostOf, ok.QuoteOf = strings.Repeat("9", MaxIDBytes), strings.Repeat("a", MaxIDBytes), key, long, key
+	if err := ok.Validate(); err != nil {
+		t.Errorf("ids and keys at their limits: %v", err)
+	}
+	for name, mutate := range map[string]func(*Item){
+		"1 MiB id":         func(it *Item) { it.Post.ID = huge },
+		"513-byte id":      func(it *Item) { it.Post.ID = strings.Repeat("9", MaxIDBytes+1) },
+		"1 MiB author id":  func(it *Item) { it.Post.Author.ID = huge },
+		"1 MiB reply_to":   func(it *Item) { it.Post.ReplyTo = "x:" + huge },
+		"long reply_to":    func(it *Item) { it.Post.ReplyTo = long + "9" },
+		"1 MiB repost_of":  func(it *Item) { it.Post.RepostOf = huge },
+		"1 MiB quote_of":   func(it *Item) { it.Post.QuoteOf = huge },
+		"1 MiB delete id":  func(it *Item) { it.Post.Kind, it.Post.ID = KindDelete, huge },
+		"1 MiB alert id":   func(it *Item) { it.Alert = &Alert{ID: huge, Queue: "care"} },
+		"1 MiB alert of":   func(it *Item) { it.Alert = &Alert{ID: "a1", Queue: "care", Of: huge} },
+		"1 MiB incident":   func(it *Item) { it.Alert = &Alert{ID: "a1", Queue: "care", Incident: huge} },
+		"1 MiB cluster id": func(it *Item) { it.Enrichment = &Enrichment{ClusterID: huge} },
+	} {
+		it := &Item{Post: samplePost()}
+		mutate(it)
+		b, err := Encode(nil, it)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if _, err := Decode(b); err == nil {
+			t.Errorf("%s: the JSON decoder accepts it", name)
+		} else if len(err.Error()) > 300 {
+			t.Errorf("%s: a reason of %d bytes, want a short one", name, len(err.Error()))
+		}
+		if _, err := DecodeBinary(AppendBinary(nil, it)); err == nil {
+			t.Errorf("%s: the binary decoder accepts it", name)
+		} else if len(err.Error()) > 300 {
+			t.Errorf("%s: a reason of %d bytes, want a short one", name, len(err.Error()))
+		}
+	}
+}

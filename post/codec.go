@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"unicode/utf8"
 
 	gojson "github.com/goccy/go-json"
@@ -76,7 +77,10 @@ func Decode(b []byte) (*Item, error) {
 // checkItem checks a decoded item, of wire version v, whatever its codec.
 func checkItem(it *Item, v int) error {
 	if it.Post.Kind != KindVolume && it.Volume == nil {
-		return it.Post.Validate()
+		if err := it.Post.Validate(); err != nil {
+			return err
+		}
+		return checkIDs(it)
 	}
 	switch {
 	case it.Post.Platform == "" || it.Post.ID == "":
@@ -121,12 +125,57 @@ const (
 	// MaxURLBytes bounds each URL: 8 KiB, the request line most servers
 	// accept, so a longer one links to nothing anyway.
 	MaxURLBytes = 8 << 10
+	// MaxIDBytes bounds a post's id, its author's id and the ids an item
+	// picks up downstream (alert, incident, cluster); no platform issues
+	// longer ones.
+	MaxIDBytes = 512
+	// MaxKeyBytes bounds a post key (platform:id): reply_to, repost_of and
+	// quote_of.
+	MaxKeyBytes = MaxPlatformBytes + 1 + MaxIDBytes
 )
+
+// checkIDs bounds the ids an item picks up after ingest, which only a
+// decoder sees from outside (a producer on the topic that is not earshot).
+func checkIDs(it *Item) error {
+	var ids []bounded
+	if a := it.Alert; a != nil {
+		ids = append(ids, bounded{"alert id", a.ID, MaxIDBytes}, bounded{"alert of", a.Of, MaxIDBytes}, bounded{"alert incident", a.Incident, MaxIDBytes})
+	}
+	if e := it.Enrichment; e != nil {
+		ids = append(ids, bounded{"cluster_id", e.ClusterID, MaxIDBytes})
+	}
+	return checkBounded(it.Post, ids)
+}
+
+// bounded is a field of a post or item and its most bytes.
+type bounded struct {
+	name string
+	v    string
+	max  int
+}
+
+// checkBounded refuses the first field over its bound, naming it and its
+// size, never quoting it.
+func checkBounded(p *Post, fs []bounded) error {
+	for _, f := range fs {
+		if len(f.v) > f.max {
+			return fmt.Errorf("post %s: %s is %d bytes, over the limit %d", p.Key(), f.name, len(f.v), f.max)
+		}
+	}
+	return nil
+}
 
 // Validate checks the fields every stage relies on.
 func (p *Post) Validate() error {
 	if err := checkPlatform(p.Platform); err != nil {
 		return err // before anything names the post by its key: the platform may be 1 MiB
+	}
+	if len(p.ID) > MaxIDBytes {
+		// before anything names the post by its key: a reason never holds a huge id whole
+		return fmt.Errorf("post %s:%s…: id is %d bytes, over the limit %d", p.Platform, strings.ToValidUTF8(p.ID[:64], ""), len(p.ID), MaxIDBytes)
+	}
+	if err := checkBounded(p, []bounded{{"author.id", p.Author.ID, MaxIDBytes}, {"reply_to", p.ReplyTo, MaxKeyBytes}, {"repost_of", p.RepostOf, MaxKeyBytes}, {"quote_of", p.QuoteOf, MaxKeyBytes}}); err != nil {
+		return err
 	}
 	switch {
 	case p.ID == "":

@@ -5,6 +5,8 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
+	"log/slog"
 	"os"
 	"strings"
 	"testing"
@@ -308,5 +310,23 @@ func TestPaceUntil(t *testing.T) {
 	cfg.BatchInterval = 0
 	if err := cfg.Validate(); err != nil {
 		t.Errorf("batch_interval 0 (no pacing): %v", err)
+	}
+}
+
+// TestKafkaCommitsEveryIntervalByDefault: offsets go out every 100ms by
+// default, not in a round trip per batch (BENCHMARKS.md, "Distributed
+// mode"); 0 still asks for a synchronous commit per batch.
+func TestKafkaCommitsEveryIntervalByDefault(t *testing.T) {
+	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+	cfg := DefaultKafkaConfig()
+	if cfg.CommitInterval != 100*time.Millisecond {
+		t.Errorf("default commit_interval %v, want 100ms", cfg.CommitInterval)
+	}
+	if got := mustKafka(t, cfg, "dead", quiet).readerConfig("g", "t").CommitInterval; got != 100*time.Millisecond {
+		t.Errorf("reader commit interval %v, want 100ms", got)
+	}
+	cfg.CommitInterval = 0
+	if err := cfg.Validate(); err != nil {
+		t.Errorf("commit_interval 0 (a commit per batch): %v", err)
 	}
 }

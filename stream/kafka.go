@@ -47,8 +47,10 @@ type KafkaConfig struct {
 	// so that lowering max_message_bytes alone is enough.
 	BatchBytes int `yaml:"batch_bytes"`
 	// CommitInterval is how often a consumer sends the offsets of the
-	// batches it finished to the brokers; 0 sends each batch's at once and
-	// waits for them before the next batch.
+	// batches it finished to the brokers (100ms by default); 0 sends each
+	// batch's at once and waits for them before the next batch, a broker
+	// round trip per batch (BENCHMARKS.md: p99 post→alert and broker CPU
+	// both higher).
 	CommitInterval time.Duration `yaml:"commit_interval"`
 	// FetchIdle ends a consumer's batch when no record came for this long,
 	// before runner.linger does; 0 waits out linger (or the batch size).
@@ -95,6 +97,7 @@ func DefaultKafkaConfig() KafkaConfig {
 		BatchItems:        500,
 		FetchIdle:         time.Millisecond,
 		BatchInterval:     5 * time.Millisecond,
+		CommitInterval:    100 * time.Millisecond,
 	}
 }
 
@@ -214,8 +217,10 @@ func NewKafka(cfg KafkaConfig, deadTopic string, log *slog.Logger) (*Kafka, erro
 
 // WaitReady blocks until a metadata request to the brokers succeeds, retrying
 // with capped exponential backoff and saying why on each failure. It gives up
-// after ConnectTimeout, if set, or when ctx ends.
+// after ConnectTimeout, if set, or when ctx ends; then, and only then, the
+// error wraps ctx's, so that a caller tells a stop from a failure.
 func (k *Kafka) WaitReady(ctx context.Context) error {
+	stop := ctx
 	if k.cfg.ConnectTimeout > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, k.cfg.ConnectTimeout)
@@ -244,6 +249,9 @@ func (k *Kafka) WaitReady(ctx context.Context) error {
 		wait := b.Next()
 		k.log.Warn("kafka unreachable; retrying", "brokers", k.cfg.Brokers, "attempt", attempt, "retry_in", wait, "err", err)
 		if !Sleep(ctx, wait) {
+			if stop.Err() != nil {
+				err = fmt.Errorf("%w (stopped: %w)", err, stop.Err())
+			}
 			return fmt.Errorf("kafka brokers %v unreachable after %d attempts: %w", k.cfg.Brokers, attempt, err)
 		}
 	}

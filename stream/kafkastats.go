@@ -56,7 +56,7 @@ func (k *Kafka) Register(reg prometheus.Registerer) {
 	for kind, v := range map[string]*atomic.Int64{"fetch": &q.fetch, "produce": &q.produce, "commit": &q.commit} {
 		reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
 			Name:        "earshot_kafka_requests_total",
-			Help:        "Requests this process sent to the Kafka brokers: fetch and produce requests (one per partition each), and synchronous offset commits (with transport.kafka.commit_interval, commits are sent in the background and not counted).",
+			Help:        "Requests this process sent to the Kafka brokers: fetch and produce requests (one per partition each), and synchronous offset commits (with transport.kafka.commit_interval above 0, the default, commits are sent in the background and not counted).",
 			ConstLabels: prometheus.Labels{"kind": kind},
 		}, func() float64 {
 			q.collect()

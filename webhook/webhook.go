@@ -18,6 +18,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/earshot-dev/earshot/internal/redact"
 	"github.com/earshot-dev/earshot/internal/retry"
 	"github.com/earshot-dev/earshot/internal/secret"
 	"github.com/earshot-dev/earshot/post"
@@ -53,7 +54,7 @@ func (c Config) validate(getenv func(string) string, read bool) error {
 	for q, e := range c.Endpoints {
 		u, err := url.Parse(e.URL)
 		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-			errs = append(errs, fmt.Errorf("webhook.endpoints.%s.url: %q is not an http(s) URL", q, e.URL))
+			errs = append(errs, fmt.Errorf("webhook.endpoints.%s.url: %q is not an http(s) URL", q, redact.URL(e.URL)))
 		}
 		key := "webhook.endpoints." + q + ".secret"
 		if read {
@@ -73,6 +74,7 @@ func (c Config) validate(getenv func(string) string, read bool) error {
 // Sender posts alerts to one endpoint.
 type Sender struct {
 	url      string
+	shown    string // url in reasons: no userinfo, query or fragment (a token rides there)
 	secret   []byte
 	attempts int
 	client   *http.Client
@@ -104,7 +106,7 @@ func NewSender(e Endpoint, getenv func(string) string) (*Sender, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Sender{url: e.URL, secret: []byte(sec), attempts: e.MaxAttempts, now: time.Now}
+	s := &Sender{url: e.URL, shown: redact.URL(e.URL), secret: []byte(sec), attempts: e.MaxAttempts, now: time.Now}
 	if s.attempts == 0 {
 		s.attempts = 6
 	}
@@ -144,7 +146,7 @@ func (s *Sender) send(ctx context.Context, it *post.Item, body []byte) error {
 	req.Header.Set("X-Earshot-Signature", Sign(s.secret, ts, body))
 	res, err := s.client.Do(req)
 	if err != nil {
-		return err // network trouble and timeouts are worth another try
+		return redact.RequestError(err, s.shown) // network trouble and timeouts are worth another try
 	}
 	io.Copy(io.Discard, io.LimitReader(res.Body, 64<<10))
 	res.Body.Close()
@@ -163,11 +165,11 @@ func (s *Sender) Deliver(ctx context.Context, it *post.Item) string {
 	case f == nil:
 		return ""
 	case f.Stopped:
-		return fmt.Sprintf("webhook %s: stopped after %d attempts: %v", s.url, f.Attempts, f.Last)
+		return fmt.Sprintf("webhook %s: stopped after %d attempts: %v", s.shown, f.Attempts, f.Last)
 	case f.Refused:
-		return fmt.Sprintf("webhook %s refused the alert: %v", s.url, f.Last)
+		return fmt.Sprintf("webhook %s refused the alert: %v", s.shown, f.Last)
 	}
-	return fmt.Sprintf("webhook %s: %d attempts failed, the last with %v", s.url, f.Attempts, f.Last)
+	return fmt.Sprintf("webhook %s: %d attempts failed, the last with %v", s.shown, f.Attempts, f.Last)
 }
 
 // Stage returns the delivery stage of one queue: every alert is posted;

@@ -219,3 +219,27 @@ func TestRetryAfterIsHonoured(t *testing.T) {
 		}
 	}
 }
+
+// A token in the endpoint's query string or userinfo never lands in a
+// dead letter's reason (the dead-letter topic and table), whether the
+// endpoint refused, failed or could not be reached.
+func TestReasonsHideTheURLsCredentials(t *testing.T) {
+	srv, _, _ := server(t, 400)
+	down := httptest.NewServer(http.NotFoundHandler())
+	down.Close() // nothing listens there any more
+	for _, base := range []string{srv.URL, down.URL} {
+		u := strings.Replace(base, "http://", "http://bob:pw-s3cret@", 1) + "/hook?token=q-s3cret"
+		out, err := sender(u, 2).Stage()(context.Background(), post.Batch{Items: []*post.Item{alert("1")}})
+		if err != nil || len(out.Rejected) != 1 {
+			t.Fatalf("%s: err %v, rejected %+v", base, err, out.Rejected)
+		}
+		r := out.Rejected[0].Reason
+		if strings.Contains(r, "s3cret") || !strings.Contains(r, strings.TrimPrefix(base, "http://")+"/hook?…") {
+			t.Errorf("reason %q shows a credential or not the endpoint", r)
+		}
+	}
+	c := Config{Endpoints: map[string]Endpoint{"care": {URL: "ftp://bob:pw-s3cret@x/?token=q-s3cret", SecretEnv: "S"}}}
+	if err := c.ValidateShape(); err == nil || strings.Contains(err.Error(), "s3cret") {
+		t.Errorf("Validate = %v, want an error without the credentials", err)
+	}
+}

@@ -60,11 +60,7 @@ func (n *Normalizer) Finish(p *post.Post) error {
 		p.Platform = asciiLower(p.Platform) // "Bluesky" is bluesky; Validate refuses what is not then a token
 	}
 	p.ID = strings.TrimSpace(p.ID)
-	if len(p.ID) > maxIDBytes {
-		// before anything names the post by its key: a reason never holds a huge id whole
-		return fmt.Errorf("post %s: id is %d bytes, over %d", cutKey(p), len(p.ID), maxIDBytes)
-	}
-	if err := p.Validate(); err != nil {
+	if err := p.Validate(); err != nil { // the id's size among the rest, before a reason names the post
 		return err
 	}
 	if err := checkID(p.ID); err != nil {
@@ -106,22 +102,6 @@ func (n *Normalizer) Finish(p *post.Post) error {
 		p.IngestedAt = now
 	}
 	return nil
-}
-
-// maxIDBytes bounds a post id; no platform issues longer ones.
-const maxIDBytes = 512
-
-// cutKey is the post's key with its platform cut to 32 bytes and its id
-// to 64, for messages (neither is checked yet).
-func cutKey(p *post.Post) string {
-	return cutBytes(p.Platform, post.MaxPlatformBytes) + ":" + cutBytes(p.ID, 64)
-}
-
-func cutBytes(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return strings.ToValidUTF8(s[:n], "") + "…"
 }
 
 // asciiLower lower-cases the ASCII letters of s only: strings.ToLower
@@ -177,8 +157,8 @@ func checkRanges(p *post.Post) error {
 
 // checkID refuses ids no platform issues; they would poison keys downstream.
 func checkID(id string) error {
-	if len(id) > maxIDBytes {
-		return fmt.Errorf("is %d bytes, over %d", len(id), maxIDBytes)
+	if len(id) > post.MaxIDBytes {
+		return fmt.Errorf("is %d bytes, over %d", len(id), post.MaxIDBytes)
 	}
 	for _, r := range id {
 		if r < 0x20 || r == 0x7f || unicode.IsSpace(r) || isBidi(r) {

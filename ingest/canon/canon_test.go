@@ -79,7 +79,7 @@ func TestFinishLimits(t *testing.T) {
 	f(func(p *post.Post) { p.Kind, p.CreatedAt = post.KindDelete, time.Time{} }, "")
 	f(func(p *post.Post) { p.Text = strings.Repeat("x", 1<<20+1) }, "over the limit")
 	f(func(p *post.Post) { p.Mentions = make([]string, 257) }, "257 mentions")
-	f(func(p *post.Post) { p.ID = strings.Repeat("9", 513) }, "over 512")
+	f(func(p *post.Post) { p.ID = strings.Repeat("9", 513) }, "over the limit 512")
 }
 
 func TestUnixAuto(t *testing.T) {

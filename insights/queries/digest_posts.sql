@@ -1,7 +1,9 @@
 -- title: Digest: most influential posts of a scope
 -- description: The posts of the scope and window with the highest
 --   influence score (0 to 100: followers, engagement, verification), then
---   the most engagement, with a 280-character excerpt; of a cluster of
+--   the most engagement, with an excerpt of the text's first 281
+--   characters (a digest shows at most 280, cut at a grapheme boundary with
+--   "…": the one more tells it the text goes on); of a cluster of
 --   near-duplicates (cluster_id) only its most influential post.
 -- param watchlists string = "": comma-separated watchlists, or "" for all
 -- param teams string = "": comma-separated owning teams (of the watchlists), or "" for all
@@ -19,7 +21,7 @@ SELECT
     round(influence, 1) AS influence,
     likes + reposts + replies AS engagement,
     sentiment_label,
-    substringUTF8(text, 1, 280) AS excerpt
+    substringUTF8(text, 1, 281) AS excerpt
 FROM {db}.posts_dedup
 WHERE created_at >= {since} AND created_at < {until}
     AND post_key IN

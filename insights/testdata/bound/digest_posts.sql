@@ -6,7 +6,7 @@ SELECT
     round(influence, 1) AS influence,
     likes + reposts + replies AS engagement,
     sentiment_label,
-    substringUTF8(text, 1, 280) AS excerpt
+    substringUTF8(text, 1, 281) AS excerpt
 FROM earshot.posts_dedup
 WHERE created_at >= toDateTime(1794744000) AND created_at < toDateTime(1795348800)
     AND post_key IN
