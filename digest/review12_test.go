@@ -1,0 +1,98 @@
+package digest
+
+import (
+	"testing"
+	"time"
+)
+
+// TestScheduleOnTheWallClock: a schedule runs when the audience's clock
+// shows its time, once a day, whatever DST does that day. robfig/cron
+// steps hours in absolute time, so it skipped Lord Howe's 02:00 on the day
+// its clocks go back half an hour (and 03:00 on the day they go forward),
+// ran London's 01:30 twice on the day the clocks go back (the second
+// digest covering one hour), and skipped a time the clocks jump over
+// (São Paulo's midnight in 2018) instead of running at the jump.
+func TestScheduleOnTheWallClock(t *testing.T) {
+	for _, c := range []struct {
+		tz, schedule string
+		after        time.Time
+		want         []string // the next runs, RFC 3339 UTC
+	}{
+		// Lord Howe goes back from 02:00 +11 to 01:30 +10:30 on 4 April
+		// 2027: 02:00 that day is shown once, at +10:30.
+		{"Australia/Lord_Howe", "0 2 * * *", time.Date(2027, 4, 2, 14, 0, 0, 0, time.UTC),
+			[]string{"2027-04-02T15:00:00Z", "2027-04-03T15:30:00Z", "2027-04-04T15:30:00Z"}},
+		// and forward from 02:00 +10:30 to 02:30 +11 on 3 October 2027.
+		{"Australia/Lord_Howe", "0 3 * * *", time.Date(2027, 10, 1, 15, 0, 0, 0, time.UTC),
+			[]string{"2027-10-01T16:30:00Z", "2027-10-02T16:00:00Z", "2027-10-03T16:00:00Z"}},
+		// London's 01:30 is shown twice on 31 October 2027: the first.
+		{"Europe/London", "30 1 * * *", time.Date(2027, 10, 30, 0, 0, 0, 0, time.UTC),
+			[]string{"2027-10-30T00:30:00Z", "2027-10-31T00:30:00Z", "2027-11-01T01:30:00Z"}},
+		// and skipped on 28 March 2027: at the jump, 01:00 UTC.
+		{"Europe/London", "30 1 * * *", time.Date(2027, 3, 27, 0, 0, 0, 0, time.UTC),
+			[]string{"2027-03-27T01:30:00Z", "2027-03-28T01:00:00Z", "2027-03-29T00:30:00Z"}},
+		// São Paulo skipped midnight on 4 November 2018: at 00:00 -03 the
+		// clocks showed 01:00 -02.
+		{"America/Sao_Paulo", "0 0 * * *", time.Date(2018, 11, 2, 12, 0, 0, 0, time.UTC),
+			[]string{"2018-11-03T03:00:00Z", "2018-11-04T03:00:00Z", "2018-11-05T02:00:00Z"}},
+		// Santiago skips midnight on 5 September 2027.
+		{"America/Santiago", "0 0 * * *", time.Date(2027, 9, 3, 12, 0, 0, 0, time.UTC),
+			[]string{"2027-09-04T04:00:00Z", "2027-09-05T04:00:00Z", "2027-09-06T03:00:00Z"}},
+		// A weekly digest on the Sunday London skips 01:30.
+		{"Europe/London", "30 1 * * SUN", time.Date(2027, 3, 20, 0, 0, 0, 0, time.UTC),
+			[]string{"2027-03-21T01:30:00Z", "2027-03-28T01:00:00Z", "2027-04-04T00:30:00Z"}},
+	} {
+		d := Digest{Name: "x", Schedule: c.schedule, Audience: Audience{Timezone: c.tz}}
+		at := c.after
+		for i, w := range c.want {
+			next, err := d.Next(at)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := next.UTC().Format(time.RFC3339); got != w {
+				t.Errorf("%s %q: run %d after %s: %s, want %s", c.tz, c.schedule, i, at.UTC().Format(time.RFC3339), got, w)
+			}
+			if i > 0 {
+				// The period of a run is from the run before.
+				since, until, err := d.Window(next)
+				if err != nil || !since.Equal(at) || !until.Equal(next) {
+					t.Errorf("%s %q: window of %s: %s to %s (%v), want from %s", c.tz, c.schedule, w, since.UTC().Format(time.RFC3339), until.UTC().Format(time.RFC3339), err, at.UTC().Format(time.RFC3339))
+				}
+			}
+			at = next
+		}
+	}
+}
+
+// TestDailyScheduleRunsOncePerDay: over whole years in zones with odd DST
+// (half-hour shifts, skipped midnights, none at all), a daily schedule
+// runs exactly once on every local date, its periods back to back.
+func TestDailyScheduleRunsOncePerDay(t *testing.T) {
+	zones := []string{"UTC", "Europe/London", "Australia/Lord_Howe", "America/Sao_Paulo", "America/Santiago", "America/Havana", "Asia/Kolkata", "Asia/Kathmandu", "Pacific/Chatham", "Antarctica/Troll"}
+	for _, tz := range zones {
+		for _, sched := range []string{"0 0 * * *", "30 0 * * *", "0 1 * * *", "30 1 * * *", "0 2 * * *", "30 2 * * *", "0 3 * * *", "45 23 * * *"} {
+			for _, year := range []int{2018, 2027} {
+				d := Digest{Name: "x", Schedule: sched, Audience: Audience{Timezone: tz}}
+				loc, _ := d.Location()
+				from := time.Date(year, 1, 1, 12, 0, 0, 0, loc)
+				to := time.Date(year+1, 1, 1, 12, 0, 0, 0, loc)
+				days := map[string]bool{}
+				prev := from
+				for at, _ := d.Next(from); at.Before(to); at, _ = d.Next(at) {
+					if !at.After(prev) {
+						t.Fatalf("%s %q: run %s not after %s", tz, sched, at, prev)
+					}
+					day := at.In(loc).Format("2006-01-02")
+					if days[day] {
+						t.Errorf("%s %q: runs twice on %s (%s)", tz, sched, day, at.UTC().Format(time.RFC3339))
+					}
+					days[day] = true
+					prev = at
+				}
+				if want := int(time.Date(year+1, 1, 1, 0, 0, 0, 0, time.UTC).Sub(time.Date(year, 1, 1, 0, 0, 0, 0, time.UTC)) / (24 * time.Hour)); len(days) != want {
+					t.Errorf("%s %q %d: runs on %d days, want %d", tz, sched, year, len(days), want)
+				}
+			}
+		}
+	}
+}
