@@ -182,7 +182,7 @@ func (o *Org) init() error {
 	o.dropEmpty(bad)
 	o.initAccounts(bad)
 	for name, r := range o.Regions {
-		loc, err := time.LoadLocation(r.Timezone)
+		loc, err := wallclock.Zone(r.Timezone)
 		if err != nil || r.Timezone == "" {
 			bad("regions.%s.timezone: %q is not an IANA time zone such as Europe/Athens", name, r.Timezone)
 			loc = time.UTC

@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/earshot-dev/earshot/internal/wallclock"
 	"github.com/earshot-dev/earshot/post"
 )
 
@@ -46,7 +47,7 @@ func (s *Spikes) validate(queues []string) []string {
 	if s.Baseline != "" && s.Baseline != "ewma" && s.Baseline != "seasonal" {
 		bad = append(bad, fmt.Sprintf("spikes.baseline: %q, want ewma or seasonal", s.Baseline))
 	}
-	if _, err := time.LoadLocation(s.Timezone); err != nil {
+	if _, err := wallclock.Zone(s.Timezone); err != nil {
 		bad = append(bad, fmt.Sprintf("spikes.timezone: %v", err))
 	}
 	if !slices.Contains(queues, s.Queue) {
@@ -104,7 +105,7 @@ func newSpikeDetector(cfg Spikes) *spikeDetector {
 	if cfg.Alpha == 0 {
 		cfg.Alpha = 0.2
 	}
-	loc, err := time.LoadLocation(cfg.Timezone)
+	loc, err := wallclock.Zone(cfg.Timezone)
 	if err != nil {
 		loc = time.UTC // refused by validation already
 	}

@@ -3,7 +3,11 @@
 // digest schedules), whatever DST does on that day.
 package wallclock
 
-import "time"
+import (
+	"fmt"
+	"strings"
+	"time"
+)
 
 // At is the first instant at which the clock in loc shows minute (0 to
 // 1440) of the local date y-m-d. A time a DST switch skips is the switch's
@@ -42,4 +46,15 @@ func noSwitchNear(t time.Time) bool {
 // wall is the local date and time of t, as a UTC time.
 func wall(t time.Time) time.Time {
 	return time.Date(t.Year(), t.Month(), t.Day(), t.Hour(), t.Minute(), t.Second(), t.Nanosecond(), time.UTC)
+}
+
+// Zone loads the IANA time zone name; "" is UTC. "Local" is refused: it is
+// whatever zone the machine runs in (the TZ environment variable), so
+// hours read in it would move with the host, and two replicas of one
+// configuration would disagree.
+func Zone(name string) (*time.Location, error) {
+	if strings.EqualFold(name, "Local") {
+		return nil, fmt.Errorf("time zone %q depends on the machine: name the zone (e.g. Europe/Athens)", name)
+	}
+	return time.LoadLocation(name)
 }
