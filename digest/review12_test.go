@@ -1,8 +1,12 @@
 package digest
 
 import (
+	"context"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus/testutil"
 )
 
 // TestScheduleOnTheWallClock: a schedule runs when the audience's clock
@@ -94,5 +98,49 @@ func TestDailyScheduleRunsOncePerDay(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// TestSchedulerAfterTheClockRanAhead: a clock that ran ahead (a bad NTP
+// step, a host set to next year) moves the ledger's cursor into the future;
+// once the clock is right again the digests went silent until the clock
+// caught up with the cursor, and earshot_digest_last_period_end_seconds,
+// in the future, never let the stall alert fire. The scheduler now starts
+// again from the present, and the periods the wrong clock made (of a
+// future nobody had lived yet) are made again when they are due.
+func TestSchedulerAfterTheClockRanAhead(t *testing.T) {
+	dir := t.TempDir()
+	clk := &clock{time.Date(2026, 12, 2, 12, 0, 0, 0, time.UTC)}
+	send := &fakeSender{}
+	s, _ := scheduler(t, dir, clk, send)
+	ctx := context.Background()
+	s.Tick(ctx)
+	clk.t = time.Date(2027, 12, 2, 12, 0, 0, 0, time.UTC) // a year ahead
+	s.Tick(ctx)
+	ahead := len(send.log)
+	if ahead == 0 {
+		t.Fatal("the clock a year ahead made nothing")
+	}
+	clk.t = t1.Add(2 * time.Minute) // right again: Monday 7 December 2026, 08:02 Athens
+	s.Tick(ctx)
+	s.Tick(ctx)
+	var ids []string
+	for _, m := range send.log[ahead:] {
+		if m.id != "" {
+			ids = append(ids, m.id)
+		}
+	}
+	if strings.Join(ids, " ") != "digest.legal-weekly.20261207T0600Z@earshot" {
+		t.Fatalf("with the clock right again sent %v, want the period of 7 December", ids)
+	}
+	if v := testutil.ToFloat64(s.m.last.WithLabelValues("legal-weekly")); v != float64(t1.Unix()) {
+		t.Errorf("earshot_digest_last_period_end_seconds %v, want %v", time.Unix(int64(v), 0).UTC(), t1.UTC())
+	}
+	// A restart keeps to it: nothing twice, and the week after comes.
+	s2, _ := scheduler(t, dir, clk, send)
+	clk.t = t1.Add(7*24*time.Hour + 2*time.Minute)
+	s2.Tick(ctx)
+	if n := len(send.log) - ahead; n != 4 {
+		t.Errorf("after a week: %d messages since the clock was right, want 4 (two periods, email and chat)", n)
 	}
 }
