@@ -629,5 +629,28 @@ func (p *Policy) Worker(q string, t time.Time) string {
 	return p.org.Worker(q, t)
 }
 
+// Pager returns the team to page for an alert on queue q at t: the team
+// at work on q, else on the first queue of q's hand-off chain that has one
+// ("" when nobody is, or without an organisation). An alert raised as of
+// its post's ingest time can sit on a queue whose team has just gone (route
+// keeps it there so a redelivery decides the same); the team that took
+// over is paged, not the one that left.
+func (p *Policy) Pager(q string, t time.Time) string {
+	if p.org == nil {
+		return ""
+	}
+	if w := p.org.Worker(q, t); w != "" {
+		return w
+	}
+	if queue := p.org.queues[q]; queue != nil {
+		for _, h := range queue.Handoff {
+			if w := p.org.Worker(h, t); w != "" {
+				return w
+			}
+		}
+	}
+	return ""
+}
+
 // HasTeam reports whether the organisation defines the team.
 func (p *Policy) HasTeam(name string) bool { return p.org != nil && p.org.teams[name] != nil }
