@@ -1,8 +1,13 @@
 package route
 
 import (
+	"context"
+	"fmt"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/earshot-dev/earshot/post"
 )
 
 // TestLocalZoneRefused: "Local" is whatever zone the machine runs in (the
@@ -62,5 +67,67 @@ func TestPagerFollowsTheHandoffChain(t *testing.T) {
 	}
 	if bare.Pager("care", at("2026-11-23T08:00:00Z")) != "" {
 		t.Error("a policy without an organisation pages a team")
+	}
+}
+
+// TestBackdatedPostsDoNotSplitAStory: a story's window was its posts'
+// created_at, which the poster sets (a Bluesky record's createdAt is the
+// client's word): ten posts about one recall, each dated a day further
+// back, were ten stories, ten P1 pages. A created_at outside the window
+// before the post was heard (or after it) counts as its ingest time.
+func TestBackdatedPostsDoNotSplitAStory(t *testing.T) {
+	p, err := load(t, `
+queues: [pr]
+rules:
+  - name: recall
+    when: {keywords: [recall]}
+    queue: pr
+    priority: P1
+    incident: story
+    story_window: 1h
+`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t0 := time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
+	stage := p.Stage(func() time.Time { return t0.Add(10 * time.Minute) })
+	ids := map[string]bool{}
+	for i := range 10 {
+		created := t0.AddDate(0, 0, -i)
+		if i == 9 {
+			created = time.Unix(0, 0) // 1970
+		}
+		it := &post.Item{
+			Post:       &post.Post{Platform: "bluesky", ID: fmt.Sprint("r", i), CreatedAt: created, IngestedAt: t0.Add(time.Duration(i) * time.Second)},
+			Matches:    []post.Match{{Watchlist: "acme", Keywords: []string{"acme", "recall"}}},
+			Enrichment: &post.Enrichment{SentimentLabel: "negative"},
+		}
+		out, err := stage(context.Background(), post.Batch{Items: []*post.Item{it}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, o := range out.Items {
+			ids[o.Alert.ID] = true
+		}
+	}
+	if len(ids) != 1 {
+		t.Errorf("ten backdated posts of one story raised %d alerts, want one incident", len(ids))
+	}
+	// A post created within the window before it was heard keeps its own
+	// time: two posts of 09:05 and 09:55, heard at 10:01 and 10:02, are in
+	// the windows of their creation (09:00-10:00), not of their hearing.
+	created := map[string]time.Time{"a": t0.Add(-55 * time.Minute), "b": t0.Add(-5 * time.Minute)}
+	keys := map[string]string{}
+	for id, c := range created {
+		it := &post.Item{Post: &post.Post{Platform: "x", ID: id, CreatedAt: c, IngestedAt: t0.Add(time.Minute)}, Matches: []post.Match{{Watchlist: "acme", Keywords: []string{"recall"}}}}
+		keys[id] = storyKey(it, &Rule{StoryWindow: time.Hour})
+	}
+	if keys["a"] != keys["b"] || !strings.HasSuffix(keys["a"], fmt.Sprint(t0.Add(-time.Hour).Unix())) {
+		t.Errorf("story keys %v, want both in the window from 09:00", keys)
+	}
+	// An edit hours later stays in its post's story.
+	edit := &post.Item{Post: &post.Post{Kind: post.KindEdit, Platform: "x", ID: "a", CreatedAt: created["a"], IngestedAt: t0.Add(3 * time.Hour)}, Matches: []post.Match{{Watchlist: "acme", Keywords: []string{"recall"}}}}
+	if k := storyKey(edit, &Rule{StoryWindow: time.Hour}); k != keys["a"] {
+		t.Errorf("an edit three hours later: story %s, want its post's %s", k, keys["a"])
 	}
 }
