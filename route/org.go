@@ -243,8 +243,8 @@ func (o *Org) init() error {
 			bad("queues.%s.sla_clock: business, but region %s of team %s has no hours", q.Name, t.Region, t.Name)
 		}
 		for p, d := range q.SLA {
-			if !slices.Contains(priorities, p) || d <= 0 {
-				bad("queues.%s.sla: %s: %v, want a priority P1–P4 and a positive duration", q.Name, p, d)
+			if !slices.Contains(priorities, p) || d <= 0 || d > maxResolve {
+				bad("queues.%s.sla: %s: %v, want a priority P1–P4 and a duration from 1s to %v", q.Name, p, d, maxResolve)
 			}
 		}
 		for p, d := range q.Resolve {
@@ -436,8 +436,10 @@ func (o *Org) Team(q string, t time.Time) string {
 	return ""
 }
 
-// maxResolve bounds a queue's resolve target: a year of business time
-// already takes the deadline search to its end.
+// maxResolve bounds a queue's resolve target and any first-response SLA:
+// a year of business time already takes the deadline search to its end,
+// and a century's calendar time put a deadline past what a ClickHouse
+// DateTime holds (2106), so the sink dead-lettered the alert.
 const maxResolve = 90 * 24 * time.Hour
 
 // ResolveDue returns when an alert with priority raised at t on queue q

@@ -131,3 +131,26 @@ rules:
 		t.Errorf("an edit three hours later: story %s, want its post's %s", k, keys["a"])
 	}
 }
+
+// TestSLABounded: a first-response SLA of a century (1,000,000h parses)
+// put due_at past 2106, which a ClickHouse DateTime cannot hold: the sink
+// dead-lettered every such alert, so the desk never showed them though
+// they were paged. An SLA is at most 90 days, as a resolve target is.
+func TestSLABounded(t *testing.T) {
+	_, err := loadOrg(t, `
+regions:
+  R: {timezone: UTC, hours: {mon-sun: "00:00-24:00"}}
+teams: [{name: a, region: R}]
+queues: [{name: q, team: a, sla: {P1: 30m, P4: 1000000h}}]
+`)
+	if err == nil || !strings.Contains(err.Error(), "queues.q.sla: P4") {
+		t.Errorf("a century's SLA: %v, want it refused", err)
+	}
+	_, err = load(t, "queues: [pr]\nrules:\n  - {name: a, queue: pr, priority: P1, sla: 1000000h}\n")
+	if err == nil || !strings.Contains(err.Error(), "sla") {
+		t.Errorf("a rule's century SLA: %v, want it refused", err)
+	}
+	if _, err := load(t, "queues: [pr]\nrules:\n  - {name: a, queue: pr, priority: P1, sla: 2160h}\n"); err != nil {
+		t.Errorf("a 90-day SLA: %v", err)
+	}
+}

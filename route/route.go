@@ -342,8 +342,8 @@ func (p *Policy) Validate() error {
 		if r.Suppress != "" && (r.SLA != 0 || len(r.Notify) > 0 || r.Escalate != nil) {
 			bad("%s: a suppressing rule raises no alert, so sla, notify and escalate do not apply", where)
 		}
-		if r.SLA < 0 {
-			bad("%s: sla must not be negative", where)
+		if r.SLA < 0 || r.SLA > maxResolve {
+			bad("%s: sla %v, want 0 to %v", where, r.SLA, maxResolve)
 		}
 		if r.Incident != "" && r.Incident != "story" {
 			bad("%s: incident %q, want story (or nothing: copies of one post are always one incident)", where, r.Incident)
