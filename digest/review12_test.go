@@ -144,3 +144,28 @@ func TestSchedulerAfterTheClockRanAhead(t *testing.T) {
 		t.Errorf("after a week: %d messages since the clock was right, want 4 (two periods, email and chat)", n)
 	}
 }
+
+// BenchmarkNext: a run on the wall clock (wallSchedule) against
+// robfig/cron's own Next, for an hourly and a weekday schedule in a zone
+// with DST. The scheduler calls Next about once a minute per digest, and
+// once per missed period when it catches up.
+func BenchmarkNext(b *testing.B) {
+	loc, _ := time.LoadLocation("Europe/London")
+	at := time.Date(2027, 3, 26, 10, 17, 0, 0, loc)
+	for _, expr := range []string{"0 * * * *", "30 7 * * 1-5"} {
+		robfig, _ := parser.Parse(expr)
+		wall, _ := schedule(expr, loc)
+		for _, c := range []struct {
+			name string
+			next func(time.Time) time.Time
+		}{{"robfig", robfig.Next}, {"wall", wall.Next}} {
+			b.Run(c.name+"/"+expr, func(b *testing.B) {
+				b.ReportAllocs()
+				t := at
+				for range b.N {
+					t = c.next(t)
+				}
+			})
+		}
+	}
+}
