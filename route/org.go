@@ -273,8 +273,32 @@ func (o *Org) init() error {
 	}
 	if len(errs) == 0 {
 		errs = append(errs, o.coverage()...)
+		errs = append(errs, o.reach()...)
 	}
 	return errors.Join(errs...)
+}
+
+// reach reports each business-clock target (sla, resolve) that the
+// deadline search cannot reach from the day the org is loaded: such an
+// alert would get no deadline, never breach, and cost the search in full.
+func (o *Org) reach() []error {
+	var errs []error
+	for _, q := range o.Queues {
+		if q.SLAClock != "business" || o.teams[q.Team].Always {
+			continue
+		}
+		for _, target := range []struct {
+			key string
+			m   map[string]time.Duration
+		}{{"sla", q.SLA}, {"resolve", q.Resolve}} {
+			for _, p := range slices.Sorted(maps.Keys(target.m)) {
+				if o.DueAfter(q.Name, target.m[p], o.loadedAt).IsZero() {
+					errs = append(errs, fmt.Errorf("%s: queues.%s.%s: %s: %v of business time is not reached within %d spans of the team's hours: an alert would have no deadline; shorten it or widen the hours", o.file, q.Name, target.key, p, target.m[p], maxSpans))
+				}
+			}
+		}
+	}
+	return errs
 }
 
 // dropEmpty reports and drops the empty items YAML decodes as nil
@@ -477,6 +501,10 @@ func (o *Org) Due(q, priority string, t time.Time) time.Time {
 	return o.DueAfter(q, queue.SLA[priority], t)
 }
 
+// maxSpans bounds the spans of hours DueAfter spends a target in: its
+// cost per alert. A target that needs more is refused at load (reach).
+const maxSpans = 10_000
+
 // DueAfter is the deadline d after t on queue q's clock (business or
 // calendar time).
 func (o *Org) DueAfter(q string, d time.Duration, t time.Time) time.Time {
@@ -487,7 +515,7 @@ func (o *Org) DueAfter(q string, d time.Duration, t time.Time) time.Time {
 	// Spend d in the intervals the queue is worked: its team's hours, and
 	// overrides, which are on call around the clock.
 	cur := t
-	for range 10_000 {
+	for range maxSpans {
 		from, to, ok := o.nextWorked(queue, cur)
 		if !ok {
 			break

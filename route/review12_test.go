@@ -199,3 +199,25 @@ func TestSpikeWindowsWhenTheClockSteps(t *testing.T) {
 		t.Errorf("a steady stream after the jump raised %d spikes", len(s))
 	}
 }
+
+// TestBusinessTargetOutOfReach: a business-clock target the deadline
+// search cannot reach (90 days of business time in a minute of hours a
+// weekday: 129,600 spans, past the 10,000 it looks through) gave every
+// such alert no deadline, so it never breached, and cost each alert 10 ms
+// of searching. It is refused at load, naming the queue and priority.
+func TestBusinessTargetOutOfReach(t *testing.T) {
+	_, err := loadOrg(t, `
+regions:
+  R: {timezone: UTC, hours: {mon-fri: "09:00-09:01"}}
+teams: [{name: a, region: R}, {name: b, region: R, always_on: true}]
+queues: [{name: q, team: a, handoff: [o], sla: {P1: 30m, P2: 2160h}, resolve: {P1: 2160h}, sla_clock: business}, {name: o, team: b}]
+`)
+	for _, want := range []string{"queues.q.sla: P2", "queues.q.resolve: P1"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("error %v, want it to name %s", err, want)
+		}
+	}
+	if err != nil && strings.Contains(err.Error(), "queues.q.sla: P1") {
+		t.Errorf("a reachable target refused: %v", err)
+	}
+}
