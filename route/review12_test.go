@@ -221,3 +221,33 @@ queues: [{name: q, team: a, handoff: [o], sla: {P1: 30m, P2: 2160h}, resolve: {P
 		t.Errorf("a reachable target refused: %v", err)
 	}
 }
+
+// TestBusinessEscalationOutOfReach: a rule's escalate.after (or its own
+// sla) on a business-clock queue is spent in the team's hours like the
+// queue's targets; one the search cannot reach gave escalate_at the zero
+// time, which is long past: the alert escalated the moment it was raised.
+// It is refused at load like the queue's own targets.
+func TestBusinessEscalationOutOfReach(t *testing.T) {
+	org := writeFile(t, "org.yaml", `
+regions:
+  R: {timezone: UTC, hours: {mon-fri: "09:00-09:01"}}
+teams: [{name: a, region: R}, {name: b, region: R, always_on: true}]
+queues: [{name: q, team: a, handoff: [o], sla: {P1: 30m}, sla_clock: business}, {name: o, team: b}]
+`)
+	policy := writeFile(t, "routing.yaml", `
+queues: [q, o]
+rules:
+  - {name: late, when: {keywords: [recall]}, queue: q, priority: P1, escalate: {to: o, after: 720h}}
+  - {name: slow, when: {keywords: [lawsuit]}, queue: q, priority: P1, sla: 2000h}
+  - {name: fine, queue: q, priority: P1, escalate: {to: o, after: 2h}}
+`)
+	_, err := Load(Config{Policy: policy, Org: org})
+	for _, want := range []string{"late", "slow"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("error %v, want it to name rule %s", err, want)
+		}
+	}
+	if err != nil && strings.Contains(err.Error(), "fine") {
+		t.Errorf("a reachable escalation refused: %v", err)
+	}
+}
