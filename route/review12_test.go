@@ -251,3 +251,41 @@ rules:
 		t.Errorf("a reachable escalation refused: %v", err)
 	}
 }
+
+// TestEscalationWhenBusinessHoursRunOut: an org checked when it was loaded
+// can still run out of hours later (a year of holidays ahead of an alert
+// raised long after loading). Then the deadline search finds nothing, and
+// escalate_at was the zero time, long past: the alert escalated the moment
+// it was raised. It escalates after the delay in calendar time instead
+// (nobody works the queue's hours to count it in).
+func TestEscalationWhenBusinessHoursRunOut(t *testing.T) {
+	var holidays []string
+	for d := time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC); d.Year() < 2029; d = d.AddDate(0, 0, 1) {
+		holidays = append(holidays, d.Format("2006-01-02"))
+	}
+	o, err := loadOrg(t, `
+regions:
+  R: {timezone: UTC, hours: {mon-sun: "00:00-24:00"}, holidays: [`+strings.Join(holidays, ", ")+`]}
+teams: [{name: a, region: R}]
+queues: [{name: q, team: a, sla: {P1: 30m}, sla_clock: business}, {name: o, team: a}]
+`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := load(t, "queues: [q, o]\nrules:\n  - {name: r, queue: q, priority: P1, escalate: {to: o, after: 2h}}\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.org = o
+	raised := time.Date(2027, 3, 3, 10, 0, 0, 0, time.UTC) // a Wednesday, a holiday like every day of 2027
+	as, _ := p.alerts(item("acme", []string{"acme"}, "negative", "EMEA", 10), raised, newCounts(10, 10))
+	if len(as) == 0 {
+		t.Fatal("no alert")
+	}
+	if a := as[0]; !a.EscalateAt.After(raised) {
+		t.Errorf("escalate_at %s for an alert raised at %s on %s: it escalates at once", a.EscalateAt, raised, a.Queue)
+	}
+	if at := p.dueAfter("q", 2*time.Hour, raised); !at.IsZero() {
+		t.Fatalf("the setup is off: q's business clock reaches 2h from %s (%s)", raised, at)
+	}
+}

@@ -628,7 +628,14 @@ func (p *Policy) alertsBy(r *Rule, it *post.Item, t time.Time, c counts) (as []*
 		if e.After == 0 {
 			out = append(out, cp(e.To, "escalation"))
 		} else {
-			a.EscalateTo, a.EscalateAt = e.To, p.dueAfter(a.Queue, e.After, t).UTC()
+			at := p.dueAfter(a.Queue, e.After, t)
+			if at.IsZero() {
+				// No business hours ahead to count the delay in (an org
+				// whose hours ran out since it was loaded): the zero time
+				// is long past, and the alert would escalate at once.
+				at = t.Add(e.After)
+			}
+			a.EscalateTo, a.EscalateAt = e.To, at.UTC()
 		}
 	}
 	return out, m
