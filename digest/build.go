@@ -128,7 +128,10 @@ func (r *Report) Has(section string) bool {
 func (r *Report) Key() string { return r.Slug + "/" + PeriodID(r.Until) }
 
 // PeriodID is a period end as it names archives: 20261207T0600Z.
-func PeriodID(until time.Time) string { return until.UTC().Format("20060102T1504Z") }
+func PeriodID(until time.Time) string { return until.UTC().Format(periodLayout) }
+
+// periodLayout is the layout of a PeriodID.
+const periodLayout = "20060102T1504Z"
 
 // Params are the scope as the digest_* queries take it: comma-separated.
 func (s Scope) Params() map[string]string {

@@ -313,7 +313,7 @@ func (d Digest) Window(at time.Time) (since, until time.Time, err error) {
 	if err != nil {
 		return since, until, err
 	}
-	sched, err := parser.Parse(d.Schedule)
+	sched, err := schedule(d.Schedule, loc)
 	if err != nil {
 		return since, until, err
 	}
@@ -366,7 +366,7 @@ func (d Digest) Next(t time.Time) (time.Time, error) {
 	if err != nil {
 		return time.Time{}, err
 	}
-	s, err := parser.Parse(d.Schedule)
+	s, err := schedule(d.Schedule, loc)
 	if err != nil {
 		return time.Time{}, err
 	}

@@ -207,6 +207,25 @@ func (s *Scheduler) catchUp(ctx context.Context, d Digest, now time.Time) error 
 	if !ok { // a new digest starts with its next period
 		return s.ledger.setCursor(slug, now)
 	}
+	if cursor.After(now.Add(maxClockAhead)) {
+		// The clock ran ahead when the cursor was set (or has stepped back
+		// since): waiting for it to catch up would leave the digest silent,
+		// and its last-period metric in the future, for as long. Start
+		// again from the latest period due, and forget the periods the
+		// wrong clock made of a time still to come: they are made again
+		// when due. One the ledger has as sent is not sent again.
+		runs := d
+		runs.Period = 0 // the time between runs
+		since, _, err := runs.Window(now.Add(-s.Delay))
+		if err != nil {
+			since = now
+		}
+		s.Log.Error("the digest ledger is ahead of the clock: starting again from the latest period due", "digest", d.Name, "ledger", cursor, "now", now)
+		if err := s.ledger.rewind(slug, since, now); err != nil {
+			return err
+		}
+		cursor = since
+	}
 	var ends []time.Time
 	for t, err := d.Next(cursor); !t.IsZero() && !t.After(now.Add(-s.Delay)); t, err = d.Next(t) {
 		if err != nil {
@@ -232,6 +251,11 @@ func (s *Scheduler) catchUp(ctx context.Context, d Digest, now time.Time) error 
 	}
 	return nil
 }
+
+// maxClockAhead is how far the ledger's cursor may be ahead of the clock
+// (a clock stepped back a little) before the scheduler takes it as the
+// mark of a clock that ran ahead and starts again from the present.
+const maxClockAhead = time.Hour
 
 // MessageID is the Message-ID of a digest's email for the period ending
 // at until: the same on every try.
@@ -422,6 +446,21 @@ func (l *ledger) mark(key, step, state string) error {
 		l.prune(key)
 	}
 	l.st.Steps[key][step] = state
+	return l.save()
+}
+
+// rewind sets slug's cursor back to cursor and forgets the steps of its
+// periods ending after now.
+func (l *ledger) rewind(slug string, cursor, now time.Time) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for k := range l.st.Steps {
+		s, period, _ := strings.Cut(k, "/")
+		if end, err := time.Parse(periodLayout, period); s == slug && err == nil && end.After(now) {
+			delete(l.st.Steps, k)
+		}
+	}
+	l.st.Cursors[slug] = cursor.UTC()
 	return l.save()
 }
 

@@ -731,6 +731,10 @@ func (n *Notifier) Flush(ctx context.Context) {
 			held        bool
 		}
 		var dues []due
+		// A time ahead of the clock came from a state file written while
+		// the clock ran ahead (or before it stepped back): waiting for the
+		// clock to catch up would hold the counts for as long.
+		ch.since, ch.heldSince = notAfter(ch.since, now), notAfter(ch.heldSince, now)
 		if len(ch.pending) > 0 && now.Sub(ch.since) >= ch.per {
 			text, worst := digestText(ch.pending, ch.per)
 			dues = append(dues, due{text, worst, ch.pending, false})
@@ -770,6 +774,14 @@ func (n *Notifier) Flush(ctx context.Context) {
 	if err := n.save(); err != nil {
 		n.log.Warn("notify state not saved", "err", err)
 	}
+}
+
+// notAfter is t, or now if t is after it.
+func notAfter(t, now time.Time) time.Time {
+	if t.After(now) {
+		return now
+	}
+	return t
 }
 
 // settle forgets the counts of a digest Flush sent, or gave up on.

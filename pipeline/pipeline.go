@@ -520,7 +520,7 @@ func (p *Pipeline) addNotify(_ context.Context, has func(string) bool, reg prome
 		}
 	}
 	live := p.live
-	n.FollowTheSun(func(q string, t time.Time) string { return live.Policy().Worker(q, t) })
+	n.FollowTheSun(func(q string, t time.Time) string { return live.Policy().Pager(q, t) })
 	queues := p.policy.AllQueues()
 	for _, r := range n.Routes() {
 		channel, q := r[0], r[1]

@@ -11,6 +11,7 @@ import (
 	"time"
 	_ "time/tzdata" // time zones work on machines without a zoneinfo database
 
+	"github.com/earshot-dev/earshot/internal/wallclock"
 	"github.com/earshot-dev/earshot/post"
 	"github.com/earshot-dev/earshot/region"
 	"github.com/earshot-dev/earshot/strictyaml"
@@ -181,7 +182,7 @@ func (o *Org) init() error {
 	o.dropEmpty(bad)
 	o.initAccounts(bad)
 	for name, r := range o.Regions {
-		loc, err := time.LoadLocation(r.Timezone)
+		loc, err := wallclock.Zone(r.Timezone)
 		if err != nil || r.Timezone == "" {
 			bad("regions.%s.timezone: %q is not an IANA time zone such as Europe/Athens", name, r.Timezone)
 			loc = time.UTC
@@ -242,8 +243,8 @@ func (o *Org) init() error {
 			bad("queues.%s.sla_clock: business, but region %s of team %s has no hours", q.Name, t.Region, t.Name)
 		}
 		for p, d := range q.SLA {
-			if !slices.Contains(priorities, p) || d <= 0 {
-				bad("queues.%s.sla: %s: %v, want a priority P1–P4 and a positive duration", q.Name, p, d)
+			if !slices.Contains(priorities, p) || d <= 0 || d > maxResolve {
+				bad("queues.%s.sla: %s: %v, want a priority P1–P4 and a duration from 1s to %v", q.Name, p, d, maxResolve)
 			}
 		}
 		for p, d := range q.Resolve {
@@ -272,8 +273,32 @@ func (o *Org) init() error {
 	}
 	if len(errs) == 0 {
 		errs = append(errs, o.coverage()...)
+		errs = append(errs, o.reach()...)
 	}
 	return errors.Join(errs...)
+}
+
+// reach reports each business-clock target (sla, resolve) that the
+// deadline search cannot reach from the day the org is loaded: such an
+// alert would get no deadline, never breach, and cost the search in full.
+func (o *Org) reach() []error {
+	var errs []error
+	for _, q := range o.Queues {
+		if q.SLAClock != "business" || o.teams[q.Team].Always {
+			continue
+		}
+		for _, target := range []struct {
+			key string
+			m   map[string]time.Duration
+		}{{"sla", q.SLA}, {"resolve", q.Resolve}} {
+			for _, p := range slices.Sorted(maps.Keys(target.m)) {
+				if o.DueAfter(q.Name, target.m[p], o.loadedAt).IsZero() {
+					errs = append(errs, fmt.Errorf("%s: queues.%s.%s: %s: %v of business time is not reached within %d spans of the team's hours: an alert would have no deadline; shorten it or widen the hours", o.file, q.Name, target.key, p, target.m[p], maxSpans))
+				}
+			}
+		}
+	}
+	return errs
 }
 
 // dropEmpty reports and drops the empty items YAML decodes as nil
@@ -366,42 +391,10 @@ func (r *Region) open(t time.Time) bool {
 }
 
 // wallTime is the first instant at which the clock in loc shows minute
-// (0 to 1440) of the local date y-m-d. A time a DST switch skips is the
-// switch's instant, when the clock jumps past it; a time shown twice is
-// its first occurrence. time.Date leaves both unspecified, and in some
-// zones (America/Santiago, America/Havana: the clocks skip midnight) goes
-// back to the day before.
+// (0 to 1440) of the local date y-m-d (wallclock.At: a skipped time is the
+// switch's instant, a time shown twice its first occurrence).
 func wallTime(y int, m time.Month, d, minute int, loc *time.Location) time.Time {
-	if c := time.Date(y, m, d, 0, minute, 0, 0, loc); noSwitchNear(c) {
-		return c // the usual case, and faster
-	}
-	w := time.Date(y, m, d, 0, minute, 0, 0, time.UTC) // the wall clock, read as UTC
-	var first time.Time
-	for _, probe := range []time.Time{w.Add(-48 * time.Hour), w.Add(48 * time.Hour)} {
-		_, off := probe.In(loc).Zone()
-		c := w.Add(-time.Duration(off) * time.Second).In(loc)
-		if wall(c).Equal(w) && (first.IsZero() || c.Before(first)) {
-			first = c
-		}
-	}
-	if !first.IsZero() {
-		return first
-	}
-	// Skipped: read with the offset before the switch, w falls after it.
-	_, off := w.Add(-48 * time.Hour).In(loc).Zone()
-	start, _ := w.Add(-time.Duration(off) * time.Second).In(loc).ZoneBounds()
-	return start
-}
-
-// noSwitchNear reports whether t's zone offset holds for two days around it.
-func noSwitchNear(t time.Time) bool {
-	start, end := t.ZoneBounds()
-	return (start.IsZero() || t.Sub(start) > 48*time.Hour) && (end.IsZero() || end.Sub(t) > 48*time.Hour)
-}
-
-// wall is the local date and time of t, as a UTC time.
-func wall(t time.Time) time.Time {
-	return time.Date(t.Year(), t.Month(), t.Day(), t.Hour(), t.Minute(), t.Second(), t.Nanosecond(), time.UTC)
+	return wallclock.At(y, m, d, minute, loc)
 }
 
 // OnDuty reports whether team works at t.
@@ -467,8 +460,10 @@ func (o *Org) Team(q string, t time.Time) string {
 	return ""
 }
 
-// maxResolve bounds a queue's resolve target: a year of business time
-// already takes the deadline search to its end.
+// maxResolve bounds a queue's resolve target and any first-response SLA:
+// a year of business time already takes the deadline search to its end,
+// and a century's calendar time put a deadline past what a ClickHouse
+// DateTime holds (2106), so the sink dead-lettered the alert.
 const maxResolve = 90 * 24 * time.Hour
 
 // ResolveDue returns when an alert with priority raised at t on queue q
@@ -506,6 +501,10 @@ func (o *Org) Due(q, priority string, t time.Time) time.Time {
 	return o.DueAfter(q, queue.SLA[priority], t)
 }
 
+// maxSpans bounds the spans of hours DueAfter spends a target in: its
+// cost per alert. A target that needs more is refused at load (reach).
+const maxSpans = 10_000
+
 // DueAfter is the deadline d after t on queue q's clock (business or
 // calendar time).
 func (o *Org) DueAfter(q string, d time.Duration, t time.Time) time.Time {
@@ -516,7 +515,7 @@ func (o *Org) DueAfter(q string, d time.Duration, t time.Time) time.Time {
 	// Spend d in the intervals the queue is worked: its team's hours, and
 	// overrides, which are on call around the clock.
 	cur := t
-	for range 10_000 {
+	for range maxSpans {
 		from, to, ok := o.nextWorked(queue, cur)
 		if !ok {
 			break
@@ -658,6 +657,29 @@ func (p *Policy) Worker(q string, t time.Time) string {
 		return ""
 	}
 	return p.org.Worker(q, t)
+}
+
+// Pager returns the team to page for an alert on queue q at t: the team
+// at work on q, else on the first queue of q's hand-off chain that has one
+// ("" when nobody is, or without an organisation). An alert raised as of
+// its post's ingest time can sit on a queue whose team has just gone (route
+// keeps it there so a redelivery decides the same); the team that took
+// over is paged, not the one that left.
+func (p *Policy) Pager(q string, t time.Time) string {
+	if p.org == nil {
+		return ""
+	}
+	if w := p.org.Worker(q, t); w != "" {
+		return w
+	}
+	if queue := p.org.queues[q]; queue != nil {
+		for _, h := range queue.Handoff {
+			if w := p.org.Worker(h, t); w != "" {
+				return w
+			}
+		}
+	}
+	return ""
 }
 
 // HasTeam reports whether the organisation defines the team.

@@ -186,6 +186,7 @@ func Load(cfg Config) (*Policy, error) {
 		}
 	}
 	for i := range p.Rules {
+		errs = append(errs, p.reach(o, i)...)
 		for _, m := range p.Rules[i].When.Markets {
 			if !slices.ContainsFunc(o.Markets, func(x *Market) bool { return x.Name == m }) {
 				errs = append(errs, fmt.Errorf("%s: %s: market %q is not among the markets of %s", p.file, p.ref(i), m, o.file))
@@ -197,6 +198,39 @@ func Load(cfg Config) (*Policy, error) {
 	}
 	p.org = o
 	return p, nil
+}
+
+// reach reports the times of rule i (its own sla, its escalate.after) that
+// the deadline search cannot reach on the business clock of a queue its
+// alert may land on (its queue, or one of the hand-off chain): the alert
+// would get no deadline, or an escalate_at of the zero time, long past, so
+// that it escalated the moment it was raised.
+func (p *Policy) reach(o *Org, i int) []error {
+	r := &p.Rules[i]
+	q := o.queues[r.Queue]
+	if q == nil {
+		return nil // reported above
+	}
+	var errs []error
+	for _, name := range append([]string{q.Name}, q.Handoff...) {
+		for _, t := range []struct {
+			key string
+			d   time.Duration
+		}{{"sla", r.SLA}, {"escalate.after", escalateAfter(r.Escalate)}} {
+			if t.d > 0 && o.DueAfter(name, t.d, o.loadedAt).IsZero() {
+				errs = append(errs, fmt.Errorf("%s: %s: %s %v of business time on queue %s is not reached within %d spans of its team's hours: shorten it or widen the hours", p.file, p.ref(i), t.key, t.d, name, maxSpans))
+			}
+		}
+	}
+	return errs
+}
+
+// escalateAfter is e's delay, 0 without one.
+func escalateAfter(e *Escalation) time.Duration {
+	if e == nil {
+		return 0
+	}
+	return e.After
 }
 
 // AllQueues lists every queue an alert can land on: the policy's and, with
@@ -342,8 +376,8 @@ func (p *Policy) Validate() error {
 		if r.Suppress != "" && (r.SLA != 0 || len(r.Notify) > 0 || r.Escalate != nil) {
 			bad("%s: a suppressing rule raises no alert, so sla, notify and escalate do not apply", where)
 		}
-		if r.SLA < 0 {
-			bad("%s: sla must not be negative", where)
+		if r.SLA < 0 || r.SLA > maxResolve {
+			bad("%s: sla %v, want 0 to %v", where, r.SLA, maxResolve)
 		}
 		if r.Incident != "" && r.Incident != "story" {
 			bad("%s: incident %q, want story (or nothing: copies of one post are always one incident)", where, r.Incident)
@@ -594,7 +628,14 @@ func (p *Policy) alertsBy(r *Rule, it *post.Item, t time.Time, c counts) (as []*
 		if e.After == 0 {
 			out = append(out, cp(e.To, "escalation"))
 		} else {
-			a.EscalateTo, a.EscalateAt = e.To, p.dueAfter(a.Queue, e.After, t).UTC()
+			at := p.dueAfter(a.Queue, e.After, t)
+			if at.IsZero() {
+				// No business hours ahead to count the delay in (an org
+				// whose hours ran out since it was loaded): the zero time
+				// is long past, and the alert would escalate at once.
+				at = t.Add(e.After)
+			}
+			a.EscalateTo, a.EscalateAt = e.To, at.UTC()
 		}
 	}
 	return out, m

@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/earshot-dev/earshot/internal/wallclock"
 	"github.com/earshot-dev/earshot/post"
 )
 
@@ -46,7 +47,7 @@ func (s *Spikes) validate(queues []string) []string {
 	if s.Baseline != "" && s.Baseline != "ewma" && s.Baseline != "seasonal" {
 		bad = append(bad, fmt.Sprintf("spikes.baseline: %q, want ewma or seasonal", s.Baseline))
 	}
-	if _, err := time.LoadLocation(s.Timezone); err != nil {
+	if _, err := wallclock.Zone(s.Timezone); err != nil {
 		bad = append(bad, fmt.Sprintf("spikes.timezone: %v", err))
 	}
 	if !slices.Contains(queues, s.Queue) {
@@ -104,12 +105,17 @@ func newSpikeDetector(cfg Spikes) *spikeDetector {
 	if cfg.Alpha == 0 {
 		cfg.Alpha = 0.2
 	}
-	loc, err := time.LoadLocation(cfg.Timezone)
+	loc, err := wallclock.Zone(cfg.Timezone)
 	if err != nil {
 		loc = time.UTC // refused by validation already
 	}
 	return &spikeDetector{cfg: cfg, loc: loc, cur: map[spikeKey]*window{}, state: map[spikeKey]*trend{}}
 }
+
+// maxSpikeCatchUp bounds the windows one batch closes after the clock
+// jumped ahead (or the stage sat idle): a week of one-minute windows, so
+// every hour of the week's seasonal level has seen its empty windows.
+const maxSpikeCatchUp = 10_080
 
 // observe counts the matched items of a batch at time t and returns the
 // spike alerts of the windows that closed before t.
@@ -120,7 +126,20 @@ func (d *spikeDetector) observe(items []*post.Item, t time.Time) []*post.Item {
 	if d.start.IsZero() {
 		d.start = t.Truncate(d.cfg.Window)
 	}
-	for !t.Before(d.start.Add(d.cfg.Window)) {
+	if t.Before(d.start) {
+		// The clock stepped back: the open window would run on until the
+		// clock came back to its end, gathering far more than a window's
+		// posts (a spike of nothing). It closes now, short.
+		out = append(out, d.close()...)
+		d.start = t.Truncate(d.cfg.Window)
+	}
+	for i := 0; !t.Before(d.start.Add(d.cfg.Window)); i++ {
+		if i == maxSpikeCatchUp {
+			// The clock jumped: the windows left are empty, and the
+			// trends have long settled; the cost of a batch stays bounded.
+			d.start = t.Truncate(d.cfg.Window)
+			break
+		}
 		out = append(out, d.close()...)
 		d.start = d.start.Add(d.cfg.Window)
 	}

@@ -33,8 +33,24 @@ func storyKey(it *post.Item, r *Rule) string {
 	if window == 0 {
 		window = time.Hour
 	}
-	start := it.Post.CreatedAt.UTC().Truncate(window)
+	start := storyTime(it.Post, window).UTC().Truncate(window)
 	return strings.Join(slices.Compact(wls), ",") + "|" + strings.Join(slices.Compact(kws), ",") + "|" + strconv.FormatInt(start.Unix(), 10)
+}
+
+// storyTime is the time that places p in a story's window: its creation,
+// unless that is more than a window before its ingestion or after it. The
+// poster sets created_at (a Bluesky record's createdAt is the client's
+// word), and a story dated a day further back for each post would be as
+// many stories, each paging; the ingest time is earshot's. Both are fixed
+// in the item, so a redelivery lands in the same story. An edit keeps its
+// creation time: it comes when the author edits, and its post's story
+// (placed when the post came) is the one it belongs to.
+func storyTime(p *post.Post, window time.Duration) time.Time {
+	in := p.IngestedAt
+	if p.Kind == post.KindEdit || in.IsZero() || !p.CreatedAt.Before(in.Add(-window)) && !p.CreatedAt.After(in) {
+		return p.CreatedAt
+	}
+	return in
 }
 
 // clustersCapacity bounds the near-duplicate clusters a route process

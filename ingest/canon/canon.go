@@ -98,9 +98,10 @@ func (n *Normalizer) Finish(p *post.Post) error {
 	if err := checkRanges(p); err != nil {
 		return fmt.Errorf("post %s: %w", p.Key(), err)
 	}
-	if p.IngestedAt.IsZero() {
-		p.IngestedAt = now
-	}
+	// When earshot heard the post, whatever the line says: route raises an
+	// alert as of it (within the hour), so a supplied one would pick the
+	// alert's shift and deadlines.
+	p.IngestedAt = now
 	return nil
 }
 
