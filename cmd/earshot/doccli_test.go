@@ -1,0 +1,212 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+// shBlock is a shell block of the docs; inlineCode an inline code span.
+var (
+	shBlock    = regexp.MustCompile("(?ms)^ *```(?:sh|bash|shell)\n(.*?)^ *```")
+	inlineCode = regexp.MustCompile("`(?:\\./bin/)?earshot [^`]+`")
+)
+
+// docCommandLines are the earshot command lines of README.md, docs/ and
+// the READMEs of deploy/local and deploy/grafana:
+// every command of a shell block (continuations joined, split at ;, &&,
+// ||, | and $( … )), and every inline code span that starts with
+// earshot, each with the file and line it is on.
+func docCommandLines(t *testing.T) (lines []docLine) {
+	t.Helper()
+	docs, _ := filepath.Glob("../../docs/*.md")
+	docs = append(docs, "../../README.md", "../../deploy/local/README.md", "../../deploy/grafana/README.md")
+	for _, doc := range docs {
+		b, err := os.ReadFile(doc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		text := string(b)
+		name := strings.TrimPrefix(filepath.ToSlash(doc), "../../")
+		for _, m := range shBlock.FindAllStringSubmatchIndex(text, -1) {
+			first := strings.Count(text[:m[2]], "\n") + 1
+			body := strings.ReplaceAll(text[m[2]:m[3]], "\\\n", "  \n") // keep line numbers
+			vars := map[string]string{}
+			for i, l := range strings.Split(body, "\n") {
+				if a := shellAssign.FindStringSubmatch(l); a != nil {
+					vars[a[1]] = a[2] // S="--store DIR", used unquoted as $S below
+				}
+				for v, val := range vars {
+					l = strings.ReplaceAll(l, "$"+v+" ", val+" ")
+				}
+				for _, words := range shellCommands(l) {
+					lines = append(lines, docLine{where: fmt.Sprintf("%s:%d", name, first+i), words: words})
+				}
+			}
+		}
+		for _, m := range inlineCode.FindAllStringIndex(text, -1) {
+			span := strings.ReplaceAll(strings.Trim(text[m[0]:m[1]], "`"), "\n", " ")
+			if strings.ContainsAny(span, "|<") || strings.Contains(span, "…") {
+				continue // a sketch (earshot alerts list|claim, earshot <stage>)
+			}
+			for _, words := range shellCommands(span) {
+				lines = append(lines, docLine{where: fmt.Sprintf("%s:%d", name, strings.Count(text[:m[0]], "\n")+1), words: words, inline: true})
+			}
+		}
+	}
+	return lines
+}
+
+type docLine struct {
+	where  string
+	words  []string // after earshot
+	inline bool     // a code span in prose: may name a command without its arguments
+}
+
+var shellAssign = regexp.MustCompile(`^([A-Za-z_]+)="([^"$]*)"`)
+
+// shellCommands splits one line of shell into its earshot commands, each
+// as the words after "earshot": quotes are removed, a comment ends the
+// line, and ; && || | $( ) <( and & separate commands.
+func shellCommands(line string) [][]string {
+	var cmds [][]string
+	var words []string
+	var word strings.Builder
+	inWord := false
+	flushWord := func() {
+		if inWord {
+			words = append(words, word.String())
+		}
+		word.Reset()
+		inWord = false
+	}
+	flushCmd := func() {
+		flushWord()
+		for len(words) > 0 && strings.Contains(words[0], "=") && !strings.HasPrefix(words[0], "-") {
+			words = words[1:] // VAR=value before the command
+		}
+		if len(words) > 0 && (words[0] == "earshot" || strings.HasSuffix(words[0], "/earshot")) {
+			cmds = append(cmds, words[1:])
+		}
+		words = nil
+	}
+	for i := 0; i < len(line); i++ {
+		c := line[i]
+		switch {
+		case c == '\'':
+			j := strings.IndexByte(line[i+1:], '\'')
+			if j < 0 {
+				j = len(line) - i - 1
+			}
+			word.WriteString(line[i+1 : i+1+j])
+			inWord = true
+			i += j + 1
+		case c == '"':
+			j := strings.IndexByte(line[i+1:], '"')
+			if j < 0 {
+				j = len(line) - i - 1
+			}
+			word.WriteString(line[i+1 : i+1+j])
+			inWord = true
+			i += j + 1
+		case c == '#' && !inWord:
+			flushCmd()
+			return cmds
+		case c == ' ' || c == '\t':
+			flushWord()
+		case c == ';' || c == '|' || c == '&' || c == ')' || c == '<' || c == '>':
+			flushCmd()
+			if c == '>' || c == '<' && (i+1 >= len(line) || line[i+1] != '(') {
+				// a redirection: skip its target
+				for i+1 < len(line) && (line[i+1] == ' ' || line[i+1] == '>' || line[i+1] == '&') {
+					i++
+				}
+				for i+1 < len(line) && line[i+1] != ' ' && line[i+1] != ';' && line[i+1] != '|' {
+					i++
+				}
+			}
+		case c == '$' && i+1 < len(line) && line[i+1] == '(':
+			flushCmd()
+			i++
+		case c == '(':
+			flushCmd()
+		default:
+			word.WriteByte(c)
+			inWord = true
+		}
+	}
+	flushCmd()
+	return cmds
+}
+
+// TestDocCommandLines checks every earshot command line of README.md and
+// docs/ against the real command tree: the command exists, every flag it
+// gives is one of that command's flags and takes the value given, and the
+// positional arguments are as many as the command takes. A reader who
+// copies a line gets no "unknown flag".
+func TestDocCommandLines(t *testing.T) {
+	lines := docCommandLines(t)
+	if len(lines) < 50 {
+		t.Fatalf("%d earshot command lines found in the docs: is the extraction still right?", len(lines))
+	}
+	for _, l := range lines {
+		args := longFlags(placeholders(l.words))
+		root := newRoot(&bytes.Buffer{}, &bytes.Buffer{})
+		c, rest, err := root.Find(args)
+		if err != nil {
+			t.Errorf("%s: earshot %s: %v", l.where, strings.Join(l.words, " "), err)
+			continue
+		}
+		if c == root || strings.HasSuffix(c.Use, " COMMAND") && !(l.inline && len(rest) == 0) {
+			if len(rest) == 0 || !strings.HasPrefix(rest[0], "-") || len(l.words) == 0 {
+				t.Errorf("%s: earshot %s: no such command", l.where, strings.Join(l.words, " "))
+				continue
+			}
+		}
+		if err := c.ParseFlags(rest); err != nil && !(l.inline && !strings.Contains(err.Error(), "unknown")) {
+			t.Errorf("%s: earshot %s: %v", l.where, strings.Join(l.words, " "), err)
+			continue
+		}
+		if help, _ := c.Flags().GetBool("help"); help {
+			continue
+		}
+		if l.inline {
+			continue // prose names a command and a flag, not always its arguments
+		}
+		if err := c.ValidateArgs(c.Flags().Args()); err != nil && !hasEllipsis(l.words) {
+			t.Errorf("%s: earshot %s: %v", l.where, strings.Join(l.words, " "), err)
+		}
+	}
+}
+
+// placeholders drops the optional parts a doc writes in brackets
+// ([--timeout 30m]) so that the rest is checked as written.
+func placeholders(words []string) []string {
+	var out []string
+	skip := false
+	for _, w := range words {
+		if strings.HasPrefix(w, "[") {
+			skip = true
+		}
+		if !skip {
+			out = append(out, w)
+		}
+		if strings.HasSuffix(w, "]") {
+			skip = false
+		}
+	}
+	return out
+}
+
+func hasEllipsis(words []string) bool {
+	for _, w := range words {
+		if strings.Contains(w, "…") || strings.Contains(w, "...") {
+			return true
+		}
+	}
+	return false
+}
