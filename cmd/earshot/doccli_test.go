@@ -2,12 +2,15 @@ package main
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
+	"syscall"
 	"testing"
+	"unicode"
 )
 
 // shBlock is a shell block of the docs; inlineCode an inline code span.
@@ -209,4 +212,76 @@ func hasEllipsis(words []string) bool {
 		}
 	}
 	return false
+}
+
+var (
+	mdLink    = regexp.MustCompile(`\]\(([^)\s]+)\)`)
+	mdHeading = regexp.MustCompile(`(?m)^#+ (.*)$`)
+	mdFence   = regexp.MustCompile("(?ms)^ *```.*?^ *```")
+)
+
+// headingAnchors are the anchors GitHub gives the headings of a markdown
+// file: lower case, punctuation dropped, spaces as hyphens, a repeat
+// numbered.
+func headingAnchors(text string) map[string]bool {
+	out := map[string]bool{}
+	seen := map[string]int{}
+	for _, m := range mdHeading.FindAllStringSubmatch(mdFence.ReplaceAllString(text, ""), -1) {
+		var b strings.Builder
+		for _, r := range strings.ToLower(strings.TrimSpace(m[1])) {
+			switch {
+			case r == ' ':
+				b.WriteRune('-')
+			case r == '-' || r == '_' || unicode.IsLetter(r) || unicode.IsDigit(r):
+				b.WriteRune(r)
+			}
+		}
+		a := b.String()
+		if n := seen[a]; n > 0 {
+			out[fmt.Sprintf("%s-%d", a, n)] = true
+		} else {
+			out[a] = true
+		}
+		seen[a]++
+	}
+	return out
+}
+
+// TestDocLinks: every relative link of README.md, docs/, BENCHMARKS.md and
+// CHANGELOG.md names a file that exists, and a #fragment into a markdown
+// file names one of its headings.
+func TestDocLinks(t *testing.T) {
+	docs, _ := filepath.Glob("../../docs/*.md")
+	docs = append(docs, "../../README.md", "../../BENCHMARKS.md", "../../CHANGELOG.md", "../../deploy/local/README.md", "../../deploy/grafana/README.md")
+	n := 0
+	for _, doc := range docs {
+		b, err := os.ReadFile(doc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		name := strings.TrimPrefix(filepath.ToSlash(doc), "../../")
+		for _, m := range mdLink.FindAllStringSubmatch(mdFence.ReplaceAllString(string(b), ""), -1) {
+			u := m[1]
+			if strings.Contains(u, "://") || strings.HasPrefix(u, "mailto:") {
+				continue
+			}
+			n++
+			path, frag, _ := strings.Cut(u, "#")
+			target := doc
+			if path != "" {
+				target = filepath.Join(filepath.Dir(doc), path)
+			}
+			tb, err := os.ReadFile(target)
+			if err != nil && !errors.Is(err, syscall.EISDIR) {
+				t.Errorf("%s: link %s: %v", name, u, err)
+				continue
+			}
+			if frag != "" && strings.HasSuffix(target, ".md") && !headingAnchors(string(tb))[frag] {
+				t.Errorf("%s: link %s: no heading of %s has the anchor #%s", name, u, path, frag)
+			}
+		}
+	}
+	if n < 100 {
+		t.Errorf("%d relative links found in the docs: is mdLink still right?", n)
+	}
 }
