@@ -285,3 +285,46 @@ func TestDocLinks(t *testing.T) {
 		t.Errorf("%d relative links found in the docs: is mdLink still right?", n)
 	}
 }
+
+var (
+	makeTarget = regexp.MustCompile(`(?m)^([a-z][a-z0-9-]*):`)
+	makeCall   = regexp.MustCompile("(?m)(?:^|[;&|(`]\\s*)make ([a-z][a-z0-9-]*)")
+)
+
+// TestDocMakeTargets: every `make X` of a shell block or code span of the
+// docs is a target of the Makefile.
+func TestDocMakeTargets(t *testing.T) {
+	mk, err := os.ReadFile("../../Makefile")
+	if err != nil {
+		t.Fatal(err)
+	}
+	targets := map[string]bool{}
+	for _, m := range makeTarget.FindAllStringSubmatch(string(mk), -1) {
+		targets[m[1]] = true
+	}
+	docs, _ := filepath.Glob("../../docs/*.md")
+	docs = append(docs, "../../README.md", "../../deploy/local/README.md", "../../deploy/grafana/README.md")
+	n := 0
+	for _, doc := range docs {
+		b, err := os.ReadFile(doc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var code []string
+		for _, m := range shBlock.FindAllStringSubmatch(string(b), -1) {
+			code = append(code, m[1])
+		}
+		code = append(code, regexp.MustCompile("`make [^`]+`").FindAllString(string(b), -1)...)
+		for _, c := range code {
+			for _, m := range makeCall.FindAllStringSubmatch(c, -1) {
+				n++
+				if !targets[m[1]] {
+					t.Errorf("%s: make %s: no such target in the Makefile", strings.TrimPrefix(doc, "../../"), m[1])
+				}
+			}
+		}
+	}
+	if n < 10 {
+		t.Errorf("%d make commands found in the docs: is the extraction still right?", n)
+	}
+}
