@@ -328,3 +328,62 @@ func TestDocMakeTargets(t *testing.T) {
 		t.Errorf("%d make commands found in the docs: is the extraction still right?", n)
 	}
 }
+
+var (
+	docTestName = regexp.MustCompile(`\b(?:Test|Benchmark|Fuzz)[A-Z][A-Za-z0-9_]*`)
+	testFunc    = regexp.MustCompile(`(?m)^func ((?:Test|Benchmark|Fuzz)[A-Za-z0-9_]+)\(`)
+)
+
+// TestDocTestNames: every test, benchmark or fuzz target the docs name
+// (TestStormOf10000…, or a prefix a -run selects, TestCompose) is a
+// function of some _test.go file of the repository, so a reader who runs
+// it finds it.
+func TestDocTestNames(t *testing.T) {
+	var funcs []string
+	err := filepath.WalkDir("../..", func(path string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() && (d.Name() == ".local" || d.Name() == ".git" || d.Name() == "node_modules") {
+			return filepath.SkipDir
+		}
+		if strings.HasSuffix(path, "_test.go") {
+			b, err := os.ReadFile(path)
+			if err != nil {
+				return err
+			}
+			for _, m := range testFunc.FindAllSubmatch(b, -1) {
+				funcs = append(funcs, string(m[1]))
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	docs, _ := filepath.Glob("../../docs/*.md")
+	docs = append(docs, "../../README.md", "../../deploy/local/README.md", "../../deploy/grafana/README.md")
+	n := 0
+	for _, doc := range docs {
+		b, err := os.ReadFile(doc)
+		if err != nil {
+			t.Fatal(err)
+		}
+	names:
+		for _, name := range docTestName.FindAllString(string(b), -1) {
+			if name == "TestX" || name == "BenchmarkX" || name == "FuzzX" {
+				continue // the docs' placeholder (func FuzzX)
+			}
+			n++
+			for _, f := range funcs {
+				if strings.HasPrefix(f, name) {
+					continue names
+				}
+			}
+			t.Errorf("%s names %s: no such test, benchmark or fuzz target in the repository", strings.TrimPrefix(doc, "../../"), name)
+		}
+	}
+	if n < 50 {
+		t.Errorf("%d test names found in the docs: is docTestName still right?", n)
+	}
+}
