@@ -26,6 +26,11 @@ try {
   r.oneMinute = u.axisLabels(t0, t0 + 60).map(l => l.text);
   r.sixHours = u.axisLabels(t0, t0 + 6 * 3600).map(l => l.text);
   r.month = u.axisLabels(t0, t0 + 30 * 86400).map(l => l.text);
+  // A window with one bucket (a few hours of data in "last 7 days"): the
+  // series is one point, which a polyline alone does not draw.
+  const marks = c => [...c.querySelectorAll("circle")].length;
+  r.chartOnePoint = marks(u.lineChart({ acme: [{ t: t0, v: 5 }], "acme-legal": [{ t: t0, v: 2 }] }));
+  r.chartLines = marks(u.lineChart({ acme: [{ t: t0, v: 5 }, { t: t0 + 3600, v: 7 }] }));
   r.slaNone = u.compliance(0, 0);
   r.slaNoneStrings = u.compliance("0", "0");
   r.slaHalf = u.compliance(1, 1);
@@ -84,6 +89,7 @@ func TestAppFunctionsInChromium(t *testing.T) {
 	}
 	var r struct {
 		OneBucket, OneMinute, SixHours, Month    []string
+		ChartOnePoint, ChartLines                int
 		SlaNone, SlaNoneStrings, SlaHalf, SlaAll string
 		Legend                                   []string
 		Terms                                    []struct {
@@ -125,6 +131,9 @@ func TestAppFunctionsInChromium(t *testing.T) {
 		if len(labels) != n {
 			t.Errorf("%s: %d labels %q, want %d", name, len(labels), labels, n)
 		}
+	}
+	if r.ChartOnePoint != 2 || r.ChartLines != 0 {
+		t.Errorf("line chart: %d marks for two one-point series (want 2: else an empty chart), %d for a line of two points (want 0)", r.ChartOnePoint, r.ChartLines)
 	}
 	distinct("one bucket", r.OneBucket, 1)
 	distinct("one minute", r.OneMinute, 3)

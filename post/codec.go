@@ -220,12 +220,18 @@ func checkPlatform(s string) error {
 	return nil
 }
 
+// deadLetterVersion is the wire version of dead letters: their form has
+// not changed since version 1 (version 2 added volume records only), so
+// they stay version 1 for readers that refuse a newer version, as
+// docs/posts.md tells readers to.
+const deadLetterVersion = 1
+
 // EncodeDeadLetter returns the wire form of a dead letter.
 func EncodeDeadLetter(d *DeadLetter) ([]byte, error) {
 	b, err := json.Marshal(struct {
 		V int `json:"v"`
 		*DeadLetter
-	}{WireVersion, d})
+	}{deadLetterVersion, d})
 	if err != nil {
 		return nil, fmt.Errorf("encoding dead letter: %w", err)
 	}

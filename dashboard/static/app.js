@@ -107,6 +107,9 @@ function lineChart(series, { w = 720, h = 220 } = {}) {
   names.forEach((n, i) => {
     const s = series[n].sort((a, b) => a.t - b.t);
     g.append(svg("polyline", { points: s.map(p => `${X(p.t)},${Y(p.v)}`).join(" "), fill: "none", stroke: palette[i % palette.length], "stroke-width": 2 }));
+    // A polyline of one point draws nothing: a window of one bucket (a few
+    // hours of data under "last 7 days") would show an empty chart.
+    if (s.length === 1) g.append(svg("circle", { cx: X(s[0].t), cy: Y(s[0].v), r: 4, fill: palette[i % palette.length] }));
   });
   const legend = el("div", { class: "legend" }, ...names.map((n, i) => el("span", {}, el("i", { style: "background:" + palette[i % palette.length] }), n || "(none)")));
   return el("div", {}, g, legend);
@@ -303,7 +306,7 @@ const panels = {
 };
 
 // The pure parts, for the page's tests (dashboard/app_test.go).
-window.earshotUI = { axisLabels, bars, compliance, mergeTerms, termsScope, stageRows, noStages, growthText, themeRows, themesView };
+window.earshotUI = { axisLabels, lineChart, bars, compliance, mergeTerms, termsScope, stageRows, noStages, growthText, themeRows, themesView };
 
 async function draw() {
   const p = { since: $("#since").value, watchlist: $("#watchlist").value };

@@ -2,9 +2,10 @@
 -- description: Of the alerts with a first-response deadline, how many were
 --   acknowledged in time, late, or are still open past it (as of `as_of`),
 --   and the compliance rate: met / (met + breached). Alerts still open
---   before their deadline are pending and not counted in the rate. Only an
---   acknowledgement is a response: an alert resolved without one counts as
---   breached once its deadline passes.
+--   before their deadline are pending and not counted in the rate (which
+--   is 1 while none is met or breached: read it beside met and breached).
+--   Only an acknowledgement is a response: an alert resolved without one
+--   counts as breached once its deadline passes.
 -- param since datetime = 7d: start of the window (alert creation time)
 -- param until datetime = now: end of the window (exclusive)
 -- param as_of datetime = now: the time open alerts are judged at
