@@ -259,6 +259,16 @@ func TestClusterMode(t *testing.T) {
 	if err != nil || len(list) != 2 || list[0].ID != "a1" || list[0].Priority != "P1" || list[1].ID != "a2" {
 		t.Errorf("the desk's list of care: %+v, %v; want a1 (P1), a2", list, err)
 	}
+	// A desk action's read, from the desk's copy of the alerts
+	// (alerts_desk, fed on each shard by its materialised view) through
+	// another node: a1 in its latest version.
+	desk1, _, found, err := (&sink.AlertTables{Conn: n2, DB: db, Cluster: true}).FindDesk(ctx, "care", "a1")
+	if err != nil || !found || desk1.Priority != "P1" || !desk1.CreatedAt.Equal(at) {
+		t.Errorf("the desk's a1: %+v, %v, %v; want P1 created %v", desk1, found, err, at)
+	}
+	if got := count(t, n2, "SELECT count() FROM "+db+".alerts_desk FINAL"); got != 2 {
+		t.Errorf("alerts_desk: %d alerts, want 2", got)
+	}
 }
 
 // chcluster runs deploy/local/chcluster.sh with args (the test's environment,

@@ -91,8 +91,8 @@ func zeroEpoch(t time.Time) time.Time {
 // offset+limit, and then only what is at or after c, a range of both keys:
 // the rows of alert_times from c (every version of every alert has one, so
 // every alert whose latest version is at or after c is among them), the
-// page picked from the key columns of their latest versions in alerts
-// (FINAL, by key) less the deleted posts (looked up by the candidates'
+// page picked from the key columns of their latest versions in alerts_desk
+// (alerts' copy, migration 11; FINAL, by key) less the deleted posts (looked up by the candidates'
 // post_keys), the page's rows whole with their first acknowledgements,
 // less those at a time earlier than c (a row of alert_times left behind by
 // an update that moved the alert). When fewer than offset+limit are left (the rows
@@ -142,8 +142,10 @@ func (t *AlertTables) cutoff(ctx context.Context, queue string, n int) (time.Tim
 // newest first (created_at, then alert_id), with their acknowledgements
 // (fewer when some of the limit newest are earlier than cutoff): the
 // candidates are the rows of alert_times from cutoff (a range of its key),
-// whose latest versions are read from alerts by key — their key columns
-// to pick the page, then the page's whole rows.
+// whose latest versions are read by key from alerts_desk (alerts in
+// granules of 256 rows, migration 11: a row's payload costs its granule's
+// prefix, not alerts' 8,192) — their key columns to pick the page, then
+// the page's whole rows.
 func (t *AlertTables) newest(ctx context.Context, queue string, cutoff time.Time, limit int) ([]AlertRow, error) {
 	global := ""
 	if t.Cluster {
@@ -155,14 +157,14 @@ func (t *AlertTables) newest(ctx context.Context, queue string, cutoff time.Time
 	// versions only: the payloads are read for the page alone, even when
 	// many candidates share the cutoff's second (a burst stored in one
 	// second is all candidates).
-	page := fmt.Sprintf(`SELECT alert_id FROM %[1]s.alerts FINAL PREWHERE queue = ? AND alert_id %[2]sIN (%[3]s)
+	page := fmt.Sprintf(`SELECT alert_id FROM %[1]s.alerts_desk FINAL PREWHERE queue = ? AND alert_id %[2]sIN (%[3]s)
 			WHERE post_key %[2]sNOT IN (
 				SELECT post_key FROM %[1]s.deletions
-				WHERE post_key %[2]sIN (SELECT post_key FROM %[1]s.alerts PREWHERE queue = ? AND alert_id %[2]sIN (%[3]s)))
+				WHERE post_key %[2]sIN (SELECT post_key FROM %[1]s.alerts_desk PREWHERE queue = ? AND alert_id %[2]sIN (%[3]s)))
 			ORDER BY created_at DESC, alert_id LIMIT %[4]d`, t.DB, global, cands, limit)
 	q := fmt.Sprintf(`SELECT alert_id, queue, team, priority, rule, post_key, watchlists, region, incident, incident_size, spike, retracted,
 			handed_off_from, unstaffed, created_at, due_at, payload, acknowledged_at, acknowledged_by, market
-		FROM (SELECT * FROM %[1]s.alerts FINAL PREWHERE queue = ? AND alert_id %[2]sIN (%[3]s)) AS a
+		FROM (SELECT * FROM %[1]s.alerts_desk FINAL PREWHERE queue = ? AND alert_id %[2]sIN (%[3]s)) AS a
 		%[2]sANY LEFT JOIN (
 			SELECT alert_id, min(at) AS acknowledged_at, argMin(actor, at) AS acknowledged_by
 			FROM %[1]s.alert_events PREWHERE queue = ? AND alert_id %[2]sIN (%[3]s)
@@ -190,18 +192,19 @@ func (t *AlertTables) newest(ctx context.Context, queue string, cutoff time.Time
 }
 
 // byKeySettings ends a read of a few rows by key (FindDesk, DeskEvents).
-// Such a read finds its rows in one index granule (8,192 rows) of each
-// table, and the server reads the granule's other columns from its first
-// row on: the rows before the wanted one are decompressed to be skipped
-// (there is no seek inside a granule), and with the default
-// max_block_size (65,536) it often reads on to the granule's end. In
-// blocks of 1,024 rows it stops at the end of the wanted row's block. What
-// that saves depends on where the row sits: 9 % of the bytes FindDesk
-// decompresses in BenchmarkDeskLatencyClickHouse (4.9 → 4.5 MB), 30 % and
-// a third of its CPU on 100,000 alerts of 1 KiB (bench/deskreads/
-// granule-prefix.sh). The prefix up to the row stays: only a smaller
-// granule cuts it (BENCHMARKS.md, "Desk actions on ClickHouse: the
-// granule's prefix"). The rows and the answer are the same.
+// Such a read finds its rows in one index granule of each table, and the
+// server reads the granule's other columns from its first row on: the
+// rows before the wanted one are decompressed to be skipped (there is no
+// seek inside a granule), and with the default max_block_size (65,536) it
+// often reads on to the granule's end. In blocks of 1,024 rows it stops at
+// the end of the wanted row's block in alert_events' granules (8,192
+// rows): 9 % of the bytes FindDesk decompressed in
+// BenchmarkDeskLatencyClickHouse when it read alerts (4.9 → 4.5 MB), 30 %
+// and a third of its CPU on 100,000 alerts of 1 KiB (bench/deskreads/
+// granule-prefix.sh). The prefix up to the row stays; for the alert's row
+// a smaller granule cuts it: FindDesk reads alerts_desk, whose granules
+// are 256 rows (migration 11; BENCHMARKS.md, "Desk actions on ClickHouse:
+// the granule's prefix"). The rows and the answer are the same.
 const byKeySettings = " SETTINGS max_block_size = 1024"
 
 // Find returns the alert id of queue, if it is stored, with its latest
@@ -219,9 +222,12 @@ func (t *AlertTables) Find(ctx context.Context, queue, id string) (AlertRow, boo
 // It reads what the alerts_latest view would give for the one alert, with
 // the queue and id inside the subqueries: 18.16 does not push a WHERE into
 // a view, and the view merges every alert and every acknowledgement of the
-// database. Every read is bounded by the alert's own index granules,
-// however large the tables grow:
-//   - the key is a PREWHERE, so of the alert's granule (8,192 alerts)
+// database. The alert is read from alerts_desk, the copy of alerts in
+// granules of 256 rows (migration 11): the payloads of the rows before it
+// in its granule are decompressed too, and in alerts' granules of 8,192
+// that prefix was most of the read. Every read is bounded by the alert's
+// own index granules, however large the tables grow:
+//   - the key is a PREWHERE, so of the alert's granule (256 alerts)
 //     only the key columns are read whole, not every alert's payload
 //     (18.16 moves no condition to PREWHERE under FINAL; the key columns
 //     are the same in every version of a row, so filtering before FINAL
@@ -239,10 +245,10 @@ func (t *AlertTables) FindDesk(ctx context.Context, queue, id string) (AlertRow,
 			handed_off_from, unstaffed, created_at, due_at, payload, market,
 			ev_event, ev_actor, ev_at, ev_note, ev_event_id, ev_seq, ev_assignee, ev_outcome, ev_snoozed_until, ev_url
 		FROM (
-			SELECT * FROM %[1]s.alerts FINAL PREWHERE queue = ? AND alert_id = ?
+			SELECT * FROM %[1]s.alerts_desk FINAL PREWHERE queue = ? AND alert_id = ?
 			WHERE post_key %[2]sNOT IN (
 				SELECT post_key FROM %[1]s.deletions
-				WHERE post_key %[2]sIN (SELECT post_key FROM %[1]s.alerts PREWHERE queue = ? AND alert_id = ?))
+				WHERE post_key %[2]sIN (SELECT post_key FROM %[1]s.alerts_desk PREWHERE queue = ? AND alert_id = ?))
 		) AS a
 		%[2]sANY LEFT JOIN (
 			SELECT alert_id, groupArray(event) AS ev_event, groupArray(actor) AS ev_actor, groupArray(at) AS ev_at, groupArray(note) AS ev_note,

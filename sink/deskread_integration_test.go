@@ -67,7 +67,7 @@ func TestDeskReadsAreBounded(t *testing.T) {
 	// reads a granule of each part the key may be in, so the bound below
 	// holds for a merged table (a table of many unmerged parts costs a
 	// granule per part, whatever the queries).
-	for _, table := range []string{"alerts", "alert_events", "deletions"} {
+	for _, table := range []string{"alerts", "alerts_desk", "alert_events", "deletions"} {
 		if err := conn.Exec(ctx, "OPTIMIZE TABLE "+db+"."+table+" FINAL"); err != nil {
 			t.Fatal(err)
 		}
@@ -292,8 +292,8 @@ func TestMigrationTenAlertTimes(t *testing.T) {
 		}
 	}
 	applied, err := Migrate(ctx, conn, db)
-	if err != nil || len(applied) != 1 || applied[0] != 10 {
-		t.Fatalf("applied %v, err %v; want 10", applied, err)
+	if err != nil || len(applied) != 2 || applied[0] != 10 || applied[1] != 11 {
+		t.Fatalf("applied %v, err %v; want 10 and 11", applied, err)
 	}
 	put("new", t0.Add(time.Minute))
 	put("older", t0.Add(-time.Minute))
@@ -302,5 +302,126 @@ func TestMigrationTenAlertTimes(t *testing.T) {
 	got, err := tab.Latest(ctx, "care", 0, 100)
 	if err != nil || len(got) != 32 || got[0].ID != "new" || got[1].ID != "old29" || got[31].ID != "older" {
 		t.Fatalf("%d alerts, %v; want 32, new first and older last", len(got), err)
+	}
+}
+
+// TestMigrationElevenAlertsDesk: a database at version 10 with alerts
+// stored (updated, retracted, one of a deleted post) takes migration 11.
+// The desk's copy, alerts_desk, then holds what alerts holds — the alerts
+// stored before (the backfill) and after (the materialised view: new
+// alerts, updates, retractions), every column, the same latest version
+// of each — also after the backfill ran a second time (a migrate killed
+// before recording it); FindDesk and Latest answer as the alerts_latest
+// view, and a deleted post's alert is not found.
+func TestMigrationElevenAlertsDesk(t *testing.T) {
+	conn, db := openTest(t)
+	ctx := context.Background()
+	if _, err := (Schema{DB: db}).migrateTo(ctx, conn, 10); err != nil {
+		t.Fatal(err)
+	}
+	t0 := time.Now().UTC().Add(-time.Hour).Truncate(time.Second)
+	st := New(conn, db).AlertStage()
+	put := func(postID string, a post.Alert) {
+		t.Helper()
+		if a.Queue == "" {
+			a.Queue = "care"
+		}
+		a.Priority, a.Rule = "P2", "r"
+		it := &post.Item{Post: &post.Post{Platform: "x", ID: postID, Text: "acme is down " + postID, CreatedAt: a.CreatedAt}, Alert: &a}
+		if out, err := st(ctx, post.Batch{Items: []*post.Item{it}}); err != nil || len(out.Rejected) > 0 {
+			t.Fatalf("storing %s: %v", a.ID, err)
+		}
+	}
+	// Stored by a version-10 sink (the sink's stage would migrate first):
+	// 20 alerts, a05 updated to a later post and time, a07 retracted,
+	// a09's post deleted.
+	if err := conn.Exec(ctx, fmt.Sprintf(`INSERT INTO %s.alerts (alert_id, queue, priority, rule, post_key, created_at, payload, inserted_at)
+		SELECT concat('a', if(number < 10, '0', ''), toString(number)), 'care', 'P2', 'r', concat('x:p', toString(number)), toDateTime(?) + number,
+			concat('{"text":"acme ', toString(number), '"}'), toDateTime(?)
+		FROM system.numbers LIMIT 20`, db), t0, t0); err != nil {
+		t.Fatal(err)
+	}
+	if err := conn.Exec(ctx, fmt.Sprintf(`INSERT INTO %s.alerts (alert_id, queue, priority, rule, post_key, incident, incident_size, retracted, created_at, payload, inserted_at)
+		SELECT tupleElement(v, 1), 'care', 'P2', 'r', tupleElement(v, 2), tupleElement(v, 3), tupleElement(v, 4), tupleElement(v, 5), tupleElement(v, 6),
+			'{"text":"later"}', toDateTime(?) + 1
+		FROM (SELECT arrayJoin([('a05', 'x:p5b', 'i', 2, 0, toDateTime(?) + 1800), ('a07', 'x:p7', '', 0, 1, toDateTime(?) + 2400)]) AS v)`, db), t0, t0, t0); err != nil {
+		t.Fatal(err)
+	}
+	if err := conn.Exec(ctx, fmt.Sprintf("INSERT INTO %s.deletions (post_key, deleted_at, inserted_at) SELECT 'x:p9', now(), now()", db)); err != nil {
+		t.Fatal(err)
+	}
+	applied, err := Migrate(ctx, conn, db)
+	if err != nil || len(applied) != 1 || applied[0] != 11 {
+		t.Fatalf("applied %v, err %v; want 11", applied, err)
+	}
+	for i := range 5 {
+		put(fmt.Sprintf("n%d", i), post.Alert{ID: fmt.Sprintf("n%d", i), Queue: "pr", CreatedAt: t0.Add(time.Duration(i) * time.Minute)})
+	}
+	time.Sleep(1100 * time.Millisecond)
+	put("p3b", post.Alert{ID: "a03", CreatedAt: t0.Add(50 * time.Minute), Incident: "j", IncidentSize: 2})
+	put("p4", post.Alert{ID: "a04", CreatedAt: t0.Add(4 * time.Second), Retracted: true})
+	put("n1", post.Alert{ID: "n1", Queue: "pr", CreatedAt: t0.Add(time.Minute), Retracted: true})
+	// The backfill again, as after a kill -9 between it and the record.
+	m := migrations[len(migrations)-1]
+	for _, q := range (Schema{DB: db}).render(m.stmts[len(m.stmts)-1]) {
+		if err := execLong(ctx, conn, q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tab := &AlertTables{Conn: conn, DB: db}
+	all := func(table string) []AlertRow {
+		t.Helper()
+		rows, err := tab.scan(ctx, "SELECT alert_id, queue, team, priority, rule, post_key, watchlists, region, incident, incident_size, spike, retracted, "+
+			"handed_off_from, unstaffed, created_at, due_at, payload, inserted_at, '', market FROM "+db+"."+table+" FINAL ORDER BY queue, alert_id")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return rows
+	}
+	want, got := all("alerts"), all("alerts_desk")
+	if len(want) != 25 || len(got) != len(want) {
+		t.Fatalf("alerts holds %d alerts, alerts_desk %d; want 25 each", len(want), len(got))
+	}
+	for i := range want {
+		if fmt.Sprintf("%+v", got[i]) != fmt.Sprintf("%+v", want[i]) {
+			t.Errorf("alerts_desk:\n%+v\nalerts:\n%+v", got[i], want[i])
+		}
+	}
+	if n := queryCount(t, conn, "SELECT count() FROM "+db+".alerts_desk"); n <= 25 {
+		t.Logf("alerts_desk: %d rows before merges (the backfill ran twice)", n)
+	}
+	for _, r := range want {
+		a, _, found, err := tab.FindDesk(ctx, r.Queue, r.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		view, err := tab.query(ctx, "WHERE queue = ? AND alert_id = ?", r.Queue, r.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(view) != 1 {
+			if found || r.ID != "a09" {
+				t.Errorf("%s: found %v, the view has %d rows", r.ID, found, len(view))
+			}
+			continue
+		}
+		if !found || fmt.Sprintf("%+v", a) != fmt.Sprintf("%+v", view[0]) {
+			t.Errorf("%s: FindDesk %v %+v\nthe view %+v", r.ID, found, a, view[0])
+		}
+	}
+	latestAsTheView(t, tab, "care", [][2]int{{0, 5}, {0, 50}, {10, 10}})
+	latestAsTheView(t, tab, "pr", [][2]int{{0, 50}})
+	// The two tables' columns on the server, as the unit test
+	// TestAlertsDeskKeepsAlertsColumns holds the migrations to.
+	cols := func(table string) string {
+		var s string
+		q := fmt.Sprintf("SELECT arrayStringConcat(groupArray(concat(name, ' ', type, ' ', default_expression)), ', ') FROM (SELECT name, type, default_expression FROM system.columns WHERE database = '%s' AND table = '%s')", db, table)
+		if err := conn.QueryRow(ctx, q).Scan(&s); err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	if a, d := cols("alerts"), cols("alerts_desk"); a != d {
+		t.Errorf("columns differ:\nalerts      %s\nalerts_desk %s", a, d)
 	}
 }

@@ -64,6 +64,7 @@ func TestMigrateFreshDatabase(t *testing.T) {
 	// The contract's tables and views exist with the contract's columns.
 	want := map[string]string{
 		"alerts":            "alert_id String, queue String, team String, priority String, rule String, post_key String, watchlists Array(String), region String, incident String, incident_size UInt32, spike UInt8, retracted UInt8, handed_off_from String, unstaffed UInt8, created_at DateTime, due_at DateTime, payload String, inserted_at DateTime, market String",
+		"alerts_desk":       "alert_id String, queue String, team String, priority String, rule String, post_key String, watchlists Array(String), region String, incident String, incident_size UInt32, spike UInt8, retracted UInt8, handed_off_from String, unstaffed UInt8, created_at DateTime, due_at DateTime, payload String, inserted_at DateTime, market String",
 		"alert_events":      "alert_id String, queue String, event String, actor String, at DateTime, note String, inserted_at DateTime, event_id String, seq UInt64, assignee String, outcome String, snoozed_until DateTime, url String",
 		"audit_log":         "at DateTime, actor String, role String, action String, object_type String, object_id String, before String, after String, request_id String, inserted_at DateTime",
 		"volume_per_minute": "minute DateTime, platform String, lang String, posts UInt64",

@@ -150,12 +150,15 @@ func firstDiff(got, want string) string {
 	return "(equal)"
 }
 
-// The cluster form of the same, for migration 8 only (a whole migrate on
-// the cluster takes about 15 s here, each of its ~150 statements a case
-// would take an hour): its ALTER renders as the shard-local ALTER … ON
-// CLUSTER, then the Distributed table dropped and made again; a kill after
-// each of the three leaves a database the next migrate must finish, with
-// the schema of a clean migrate on the node it talks to.
+// The cluster form of the same, for migrations 8 and 11 only (a whole
+// migrate on the cluster takes about 15 s here, each of its ~150
+// statements a case would take an hour): 8's ALTER renders as the
+// shard-local ALTER … ON CLUSTER, then the Distributed table dropped and
+// made again; 11's CREATE TABLE as the replicated shard-local table and
+// the Distributed one in front of it, then the materialised view on the
+// shard-local alerts and the backfill through the Distributed tables. A
+// kill after each statement leaves a database the next migrate must
+// finish, with the schema of a clean migrate on the node it talks to.
 func TestClusterMigrationResumesAfterCrash(t *testing.T) {
 	node1, err := localstack.ClusterNode(1)
 	if err != nil {
@@ -184,32 +187,40 @@ func TestClusterMigrationResumesAfterCrash(t *testing.T) {
 	}
 	want := schemaOf(t, conn, ref.DB)
 	drop(ref.DB)
-	var m migration
-	for _, mm := range migrations {
-		if mm.version == 8 {
-			m = mm
-		}
-	}
-	stmts := Schema{DB: "{db}", Cluster: c.Cluster}.render(m.stmts[0])
-	if len(m.stmts) != 1 || len(stmts) != 3 {
-		t.Fatalf("migration 8 renders %d statements on a cluster, want 3 (ALTER, DROP, CREATE): %q", len(stmts), stmts)
-	}
-	for k := 1; k <= len(stmts); k++ {
-		s := Schema{DB: fmt.Sprintf("%s_%d", base, k), Cluster: c.Cluster}
-		if _, err := s.migrateTo(ctx, conn, 7); err != nil {
-			t.Fatal(err)
-		}
-		for _, q := range stmts[:k] {
-			if err := execLong(ctx, conn, strings.ReplaceAll(q, "{db}", s.DB)); err != nil {
-				t.Fatalf("statement %d before the crash: %v", k, err)
+	for _, tc := range []struct {
+		version, prev, stmts int // the migration, the one before it, its statements on a cluster
+	}{
+		{8, 7, 3},   // ALTER, DROP, CREATE
+		{11, 10, 4}, // CREATE local, CREATE Distributed, the view, the backfill
+	} {
+		var stmts []string
+		for _, m := range migrations {
+			if m.version == tc.version {
+				for _, tmpl := range m.stmts {
+					stmts = append(stmts, Schema{DB: "{db}", Cluster: c.Cluster}.render(tmpl)...)
+				}
 			}
 		}
-		if _, err := s.Migrate(ctx, conn, nil); err != nil {
-			t.Errorf("killed after statement %d of %d: the next migrate failed: %v", k, len(stmts), err)
-		} else if got := schemaOf(t, conn, s.DB); got != want {
-			t.Errorf("killed after statement %d of %d: schema differs from a clean migrate:\n%s", k, len(stmts), firstDiff(got, want))
+		if len(stmts) != tc.stmts {
+			t.Fatalf("migration %d renders %d statements on a cluster, want %d: %q", tc.version, len(stmts), tc.stmts, stmts)
 		}
-		drop(s.DB)
+		for k := 1; k <= len(stmts); k++ {
+			s := Schema{DB: fmt.Sprintf("%s_%d_%d", base, tc.version, k), Cluster: c.Cluster}
+			if _, err := s.migrateTo(ctx, conn, tc.prev); err != nil {
+				t.Fatal(err)
+			}
+			for _, q := range stmts[:k] {
+				if err := execLong(ctx, conn, strings.ReplaceAll(q, "{db}", s.DB)); err != nil {
+					t.Fatalf("migration %d, statement %d before the crash: %v", tc.version, k, err)
+				}
+			}
+			if _, err := s.Migrate(ctx, conn, nil); err != nil {
+				t.Errorf("migration %d, killed after statement %d of %d: the next migrate failed: %v", tc.version, k, len(stmts), err)
+			} else if got := schemaOf(t, conn, s.DB); got != want {
+				t.Errorf("migration %d, killed after statement %d of %d: schema differs from a clean migrate:\n%s", tc.version, k, len(stmts), firstDiff(got, want))
+			}
+			drop(s.DB)
+		}
 	}
 }
 

@@ -156,18 +156,81 @@ func TestRetentionStatements(t *testing.T) {
 }
 
 // TestRetentionOfAlertsKeepsTheirOrder: the alerts' retention is also
-// alert_times' (migration 10), so the queue's order does not outlive the
-// alerts it orders.
+// alert_times' (migration 10) and alerts_desk's (migration 11), so neither
+// the queue's order nor the desk's copy outlives the alerts.
 func TestRetentionOfAlertsKeepsTheirOrder(t *testing.T) {
 	s := Schema{DB: "db", Cluster: "c", Retention: Retention{"alerts": "30d"}}
 	got := strings.Join(s.RetentionStatements(), "\n")
 	want := "ALTER TABLE db.alerts_local ON CLUSTER c MODIFY TTL created_at + INTERVAL 30 DAY\n" +
-		"ALTER TABLE db.alert_times_local ON CLUSTER c MODIFY TTL created_at + INTERVAL 30 DAY"
+		"ALTER TABLE db.alert_times_local ON CLUSTER c MODIFY TTL created_at + INTERVAL 30 DAY\n" +
+		"ALTER TABLE db.alerts_desk_local ON CLUSTER c MODIFY TTL created_at + INTERVAL 30 DAY"
 	if got != want {
 		t.Errorf("got\n%s\nwant\n%s", got, want)
 	}
-	if w := s.ttlWanted(); w["alerts"] != "TTL created_at + toIntervalDay(30)" || w["alert_times"] != w["alerts"] {
+	if w := s.ttlWanted(); w["alerts"] != "TTL created_at + toIntervalDay(30)" || w["alert_times"] != w["alerts"] || w["alerts_desk"] != w["alerts"] {
 		t.Errorf("ttlWanted: %v", w)
+	}
+}
+
+// TestAlertsDeskKeepsAlertsColumns: alerts_desk (migration 11) is a copy
+// of alerts that the desk reads with SELECT *, fed by alerts_desk_mv. A
+// later migration that adds a column to alerts and not to the copy (and
+// to the view's SELECT) would leave the desk reading a table without it:
+// the columns each table has after every migration, as the migrations'
+// CREATE and ALTER … ADD COLUMN statements give them, must be the same,
+// in the same order, and the view and the backfill must copy all of them.
+func TestAlertsDeskKeepsAlertsColumns(t *testing.T) {
+	cols := map[string][]string{} // table → its column definitions, in order
+	var mvSelect string           // the latest alerts_desk_mv's column list
+	var (
+		create   = regexp.MustCompile(`(?s)^CREATE TABLE IF NOT EXISTS \{db\}\.(\w+)\{local\}\{on_cluster\} \((.*?)\n\s*\) ENGINE`)
+		mv       = regexp.MustCompile(`(?s)^CREATE MATERIALIZED VIEW IF NOT EXISTS \{db\}\.alerts_desk_mv\{on_cluster\} TO \{db\}\.alerts_desk\{local\} AS\s+SELECT (.*?)\s+FROM \{db\}\.alerts\{local\}$`)
+		backfill = regexp.MustCompile(`(?s)^INSERT INTO \{db\}\.alerts_desk \((.*?)\)\s+SELECT (.*?)\s+FROM \{db\}\.alerts$`)
+		space    = regexp.MustCompile(`\s+`)
+	)
+	norm := func(s string) string { return space.ReplaceAllString(strings.TrimSpace(s), " ") }
+	names := func(defs []string) string {
+		var out []string
+		for _, d := range defs {
+			name, _, _ := strings.Cut(d, " ")
+			out = append(out, name)
+		}
+		return strings.Join(out, ", ")
+	}
+	backfills := 0
+	for _, m := range migrations {
+		for _, q := range m.stmts {
+			q = strings.TrimSpace(q)
+			if c := create.FindStringSubmatch(q); c != nil {
+				for _, d := range strings.Split(c[2], ",\n") {
+					cols[c[1]] = append(cols[c[1]], norm(d))
+				}
+			}
+			if a := alterTable.FindStringSubmatch(q); a != nil {
+				i := strings.Index(q, "ADD COLUMN ")
+				for _, d := range addColumn.Split(q[i+len("ADD COLUMN "):], -1) {
+					cols[a[1]] = append(cols[a[1]], norm(d))
+				}
+			}
+			if v := mv.FindStringSubmatch(q); v != nil {
+				mvSelect = norm(v[1])
+			}
+			if b := backfill.FindStringSubmatch(q); b != nil {
+				backfills++
+				if norm(b[1]) != norm(b[2]) || norm(b[1]) != names(cols["alerts"]) {
+					t.Errorf("migration %d: the backfill of alerts_desk copies (%s) from (%s); want alerts' columns (%s)", m.version, norm(b[1]), norm(b[2]), names(cols["alerts"]))
+				}
+			}
+		}
+	}
+	if len(cols["alerts"]) < 19 || len(cols["alerts_desk"]) == 0 || mvSelect == "" || backfills != 1 {
+		t.Fatalf("alerts %d columns, alerts_desk %d, view %q, %d backfills: the statements were not parsed", len(cols["alerts"]), len(cols["alerts_desk"]), mvSelect, backfills)
+	}
+	if got, want := strings.Join(cols["alerts_desk"], "\n"), strings.Join(cols["alerts"], "\n"); got != want {
+		t.Errorf("alerts_desk's columns differ from alerts' (add a column to both, and to alerts_desk_mv):\nalerts_desk:\n%s\nalerts:\n%s", got, want)
+	}
+	if want := names(cols["alerts"]); mvSelect != want {
+		t.Errorf("alerts_desk_mv copies %s; want every column of alerts: %s (drop the view and make it again with the new column)", mvSelect, want)
 	}
 }
 
@@ -255,6 +318,7 @@ func TestMigrationStatementsCanRunAgain(t *testing.T) {
 		"terms_daily_agg":     "uniqState of the post key",
 		"deleted_matches":     "a Null table whose views keep uniqState of the post key",
 		"alert_times":         "ReplacingMergeTree on (queue, created_at, alert_id)",
+		"alerts_desk":         "ReplacingMergeTree(inserted_at) on (queue, alert_id): the same version twice is one row, and FINAL picks either",
 	}
 	var (
 		ifNotExists = regexp.MustCompile(`^CREATE (TABLE|VIEW|MATERIALIZED VIEW) IF NOT EXISTS `)

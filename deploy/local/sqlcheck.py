@@ -67,6 +67,17 @@ with tempfile.TemporaryDirectory() as path:
         if got is not None and got != want:
             failed += 1
             print(f"FAIL {view}: {got} rows after inserting one row twice, want {want} (deduplication)", file=sys.stderr)
+    # alerts_desk (migration 11) is fed from alerts by its materialised
+    # view, in granules of 256 rows: the row inserted twice into alerts is
+    # one row of it under FINAL.
+    for what, sql, want in (
+        ("alerts_desk fed from alerts", "SELECT count() FROM earshot.alerts_desk FINAL", "1"),
+        ("alerts_desk's granules", "SELECT position(engine_full, 'index_granularity = 256') > 0 FROM system.tables WHERE database = 'earshot' AND name = 'alerts_desk'", "1"),
+    ):
+        got = check(what, sql)
+        if got is not None and got != want:
+            failed += 1
+            print(f"FAIL {what}: {got}, want {want}", file=sys.stderr)
     # The roll-ups count each post once however often its rows are written.
     check("insert match with a term", "INSERT INTO earshot.matches (post_key, watchlist, keywords, created_at, region, sentiment_label, inserted_at) VALUES ('x', 'x', ['acme'], '2026-11-01 10:00:00', 'x', 'x', now())")
     check("insert audit_log", "INSERT INTO earshot.audit_log (at, actor, role, action, object_type, object_id, before, after, request_id, inserted_at) VALUES (now(), 'a', 'admin', 'ack', 'alert', 'x', '{}', '{}', 'r1', now())")

@@ -461,6 +461,41 @@ INSERT INTO earshot.alert_times (queue, created_at, alert_id, inserted_at)
 			SELECT queue, created_at, alert_id, inserted_at
 			FROM earshot.alerts;
 
+CREATE TABLE IF NOT EXISTS earshot.alerts_desk_local ON CLUSTER prod (
+			alert_id String,
+			queue String,
+			team String,
+			priority String,
+			rule String,
+			post_key String,
+			watchlists Array(String),
+			region String,
+			incident String,
+			incident_size UInt32,
+			spike UInt8,
+			retracted UInt8,
+			handed_off_from String,
+			unstaffed UInt8,
+			created_at DateTime,
+			due_at DateTime,
+			payload String,
+			inserted_at DateTime,
+			market String DEFAULT ''
+		) ENGINE = ReplicatedReplacingMergeTree('/clickhouse/tables/{shard}/earshot/alerts_desk_local', '{replica}', inserted_at)
+		PARTITION BY toYYYYMM(created_at)
+		ORDER BY (queue, alert_id)
+		SETTINGS index_granularity = 256;
+
+CREATE TABLE IF NOT EXISTS earshot.alerts_desk ON CLUSTER prod AS earshot.alerts_desk_local ENGINE = Distributed(prod, earshot, alerts_desk_local, cityHash64(alert_id));
+
+CREATE MATERIALIZED VIEW IF NOT EXISTS earshot.alerts_desk_mv ON CLUSTER prod TO earshot.alerts_desk_local AS
+			SELECT alert_id, queue, team, priority, rule, post_key, watchlists, region, incident, incident_size, spike, retracted, handed_off_from, unstaffed, created_at, due_at, payload, inserted_at, market
+			FROM earshot.alerts_local;
+
+INSERT INTO earshot.alerts_desk (alert_id, queue, team, priority, rule, post_key, watchlists, region, incident, incident_size, spike, retracted, handed_off_from, unstaffed, created_at, due_at, payload, inserted_at, market)
+			SELECT alert_id, queue, team, priority, rule, post_key, watchlists, region, incident, incident_size, spike, retracted, handed_off_from, unstaffed, created_at, due_at, payload, inserted_at, market
+			FROM earshot.alerts;
+
 ALTER TABLE earshot.posts_local ON CLUSTER prod MODIFY TTL created_at + INTERVAL 90 DAY;
 
 ALTER TABLE earshot.terms_daily_agg_local ON CLUSTER prod MODIFY TTL day + INTERVAL 36 HOUR;
