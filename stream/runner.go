@@ -110,6 +110,11 @@ func (r *Runner) Stats() Stats {
 		Oldest: r.c.ages.oldest(time.Now())}
 }
 
+// Oldest is the age of the oldest batch fetched and not yet committed (0
+// when none is): it does not read the consumer's lag, which may wait on
+// the broker.
+func (r *Runner) Oldest() time.Duration { return r.c.ages.oldest(time.Now()) }
+
 // fetched is one batch as fetched, shared by its shards: the last shard to
 // finish commits it.
 type fetched struct {
