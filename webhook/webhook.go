@@ -53,7 +53,7 @@ func (c Config) validate(getenv func(string) string, read bool) error {
 	for q, e := range c.Endpoints {
 		u, err := url.Parse(e.URL)
 		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-			errs = append(errs, fmt.Errorf("webhook.endpoints.%s.url: %q is not an http(s) URL", q, e.URL))
+			errs = append(errs, fmt.Errorf("webhook.endpoints.%s.url: %q is not an http(s) URL", q, redact(e.URL)))
 		}
 		key := "webhook.endpoints." + q + ".secret"
 		if read {
@@ -70,9 +70,29 @@ func (c Config) validate(getenv func(string) string, read bool) error {
 	return errors.Join(errs...)
 }
 
+// redact is raw as it may be shown (dead letters, logs, errors): the
+// password of its userinfo and the values of its query hidden, as some
+// endpoints carry their key there (Azure Functions' ?code=); the scheme,
+// host and path still say which endpoint it is.
+func redact(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "(an unparsable URL)"
+	}
+	if u.RawQuery != "" {
+		q := u.Query()
+		for k := range q {
+			q[k] = []string{"xxxxx"}
+		}
+		u.RawQuery = q.Encode()
+	}
+	return u.Redacted()
+}
+
 // Sender posts alerts to one endpoint.
 type Sender struct {
 	url      string
+	shown    string // url, redacted
 	secret   []byte
 	attempts int
 	client   *http.Client
@@ -104,7 +124,7 @@ func NewSender(e Endpoint, getenv func(string) string) (*Sender, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Sender{url: e.URL, secret: []byte(sec), attempts: e.MaxAttempts, now: time.Now}
+	s := &Sender{url: e.URL, shown: redact(e.URL), secret: []byte(sec), attempts: e.MaxAttempts, now: time.Now}
 	if s.attempts == 0 {
 		s.attempts = 6
 	}
@@ -134,7 +154,7 @@ func Sign(secret []byte, ts int64, body []byte) string {
 func (s *Sender) send(ctx context.Context, it *post.Item, body []byte) error {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.url, bytes.NewReader(body))
 	if err != nil {
-		return retry.Permanent{Err: err}
+		return retry.Permanent{Err: errors.New("the endpoint URL does not make a request")} // its parse error would show the URL
 	}
 	ts := s.now().Unix()
 	req.Header.Set("Content-Type", "application/json")
@@ -144,6 +164,10 @@ func (s *Sender) send(ctx context.Context, it *post.Item, body []byte) error {
 	req.Header.Set("X-Earshot-Signature", Sign(s.secret, ts, body))
 	res, err := s.client.Do(req)
 	if err != nil {
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err // the URL again, with its query: the reason names the endpoint redacted
+		}
 		return err // network trouble and timeouts are worth another try
 	}
 	io.Copy(io.Discard, io.LimitReader(res.Body, 64<<10))
@@ -163,11 +187,11 @@ func (s *Sender) Deliver(ctx context.Context, it *post.Item) string {
 	case f == nil:
 		return ""
 	case f.Stopped:
-		return fmt.Sprintf("webhook %s: stopped after %d attempts: %v", s.url, f.Attempts, f.Last)
+		return fmt.Sprintf("webhook %s: stopped after %d attempts: %v", s.shown, f.Attempts, f.Last)
 	case f.Refused:
-		return fmt.Sprintf("webhook %s refused the alert: %v", s.url, f.Last)
+		return fmt.Sprintf("webhook %s refused the alert: %v", s.shown, f.Last)
 	}
-	return fmt.Sprintf("webhook %s: %d attempts failed, the last with %v", s.url, f.Attempts, f.Last)
+	return fmt.Sprintf("webhook %s: %d attempts failed, the last with %v", s.shown, f.Attempts, f.Last)
 }
 
 // Stage returns the delivery stage of one queue: every alert is posted;
