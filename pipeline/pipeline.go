@@ -434,7 +434,7 @@ func (p *Pipeline) addStages(_ context.Context, has func(string) bool, reg prome
 		queues = append(queues, p.topics.Alerts(q))
 	}
 	p.live.RecordSuppressions()
-	if err := p.addRunner(Route, p.topics.Enriched(), countSuppressed(p.live.Stage(time.Now), reg), p.topics.routeTopic, cfg.routeRunner(), queues...); err != nil {
+	if err := p.addRunner(Route, p.topics.Enriched(), observeAlertLatency(countSuppressed(p.live.Stage(time.Now), reg), reg), p.topics.routeTopic, cfg.routeRunner(), queues...); err != nil {
 		return err
 	}
 	if cfg.Route.ReloadInterval > 0 {
