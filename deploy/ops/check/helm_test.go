@@ -232,6 +232,27 @@ func TestHelmProduction(t *testing.T) {
 		t.Errorf("%d ServiceMonitors, want 1", len(r.monitors))
 	}
 	checkRules(t, r.rules)
+	// The desk's metrics (earshot_alerts_*, on the pipeline board) come from
+	// the API process only: the ServiceMonitor scrapes its Service too.
+	for _, sm := range r.monitors {
+		api := r.services["earshot-api"]
+		if api == nil {
+			t.Fatal("no earshot-api Service")
+		}
+		selected := true
+		for k, v := range sm.Spec.Selector.MatchLabels {
+			selected = selected && api.Labels[k] == v
+		}
+		port := false
+		for _, ep := range sm.Spec.Endpoints {
+			for _, p := range api.Spec.Ports {
+				port = port || (ep.Port == p.Name && ep.Path == "/metrics")
+			}
+		}
+		if !selected || !port {
+			t.Errorf("the ServiceMonitor does not scrape the API's /metrics (selected %v, a port %v)", selected, port)
+		}
+	}
 	for _, s := range []string{"match", "enrich", "route", "sink"} {
 		so := r.scaled["earshot-"+s]
 		if so == nil {
