@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
+	"time"
 
 	"github.com/earshot-dev/earshot/api"
 	"github.com/earshot-dev/earshot/digest"
@@ -50,10 +51,19 @@ type TransportConfig struct {
 	Kafka       stream.KafkaConfig `yaml:"kafka"`
 }
 
-// MetricsConfig says where /metrics and /healthz are served.
+// MetricsConfig says where /metrics, /healthz and /readyz are served, and
+// when /readyz calls a stage stalled.
 type MetricsConfig struct {
-	Addr string `yaml:"addr"` // host:port; empty disables
+	Addr         string        `yaml:"addr"`          // host:port; empty disables
+	StalledAfter time.Duration `yaml:"stalled_after"` // /readyz is 503 while a stage's oldest batch in flight is older
 }
+
+// Bounds of metrics.stalled_after: below a second a busy sink's flush
+// would look stalled; past a day it would never say anything.
+const (
+	minStalledAfter = time.Second
+	maxStalledAfter = 24 * time.Hour
+)
 
 // Default returns the embedded defaults.
 func Default() Config {
@@ -66,6 +76,7 @@ func Default() Config {
 		Search:    search.DefaultConfig(),
 		Runner:    stream.DefaultRunnerConfig(),
 		API:       api.DefaultConfig(),
+		Metrics:   MetricsConfig{StalledAfter: 2 * time.Minute},
 	}
 }
 
@@ -90,6 +101,9 @@ func (c *Config) Validate() error {
 		errs = append(errs, c.Transport.Kafka.Validate())
 	default:
 		errs = append(errs, fmt.Errorf("transport.kind: %q, want memory or kafka", c.Transport.Kind))
+	}
+	if c.Metrics.StalledAfter < minStalledAfter || c.Metrics.StalledAfter > maxStalledAfter {
+		errs = append(errs, fmt.Errorf("metrics.stalled_after: %v, want %v to %v", c.Metrics.StalledAfter, minStalledAfter, maxStalledAfter))
 	}
 	if !topicPrefix.MatchString(c.Transport.TopicPrefix) {
 		errs = append(errs, fmt.Errorf("transport.topic_prefix: %q, want letters, digits, '.', '_' or '-'", c.Transport.TopicPrefix))

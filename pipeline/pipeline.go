@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -433,7 +434,7 @@ func (p *Pipeline) addStages(_ context.Context, has func(string) bool, reg prome
 		queues = append(queues, p.topics.Alerts(q))
 	}
 	p.live.RecordSuppressions()
-	if err := p.addRunner(Route, p.topics.Enriched(), countSuppressed(p.live.Stage(time.Now), reg), p.topics.routeTopic, cfg.routeRunner(), queues...); err != nil {
+	if err := p.addRunner(Route, p.topics.Enriched(), observeAlertLatency(countSuppressed(p.live.Stage(time.Now), reg), reg), p.topics.routeTopic, cfg.routeRunner(), queues...); err != nil {
 		return err
 	}
 	if cfg.Route.ReloadInterval > 0 {
@@ -650,6 +651,37 @@ func (p *Pipeline) Stats() Stats {
 	p.mu.Unlock()
 	s.Volume = p.volume.Load()
 	return s
+}
+
+// Stalled names the stages whose oldest batch in flight is older than
+// after, each with that age, in pipeline order.
+func (p *Pipeline) Stalled(after time.Duration) []string {
+	ages := map[string]time.Duration{}
+	if p.source != nil {
+		ages[Ingest] = p.source.Stats().Oldest
+	}
+	for name, r := range p.runners {
+		ages[name] = r.Oldest()
+	}
+	names := slices.Sorted(maps.Keys(ages))
+	slices.SortStableFunc(names, func(a, b string) int { return cmp.Compare(stageOrder(a), stageOrder(b)) })
+	var out []string
+	for _, name := range names {
+		if ages[name] > after {
+			out = append(out, name+" "+ages[name].Round(time.Second).String())
+		}
+	}
+	return out
+}
+
+// stageOrder is a stage's place in AllStages; the sink's other runners
+// (sink.volume, sink.alerts.<queue>) sort with the sink.
+func stageOrder(name string) int {
+	base, _, _ := strings.Cut(name, ".")
+	if i := slices.Index(AllStages, base); i >= 0 {
+		return i
+	}
+	return len(AllStages)
 }
 
 // Run runs the stages until ctx ends. In distributed mode every stage then

@@ -198,6 +198,33 @@ func (p *Process) buildAPIAlone() error {
 	return nil
 }
 
+// MetricsAddr is the address /metrics is served on, or "" when it is not.
+func (p *Process) MetricsAddr() string {
+	if p.metrics == nil {
+		return ""
+	}
+	return p.metrics.Addr().String()
+}
+
+// readyz answers 503 while a stage has held a batch longer than
+// metrics.stalled_after without committing it (ClickHouse or Kafka down, a
+// full queue that does not drain): no post moves through it. Liveness
+// (/healthz) stays 200, as a restart would not bring a store back. In
+// embedded mode a stalled stage holds up the ones before it, which are
+// listed too; the stalled one is the last in pipeline order.
+func (p *Process) readyz(w http.ResponseWriter, _ *http.Request) {
+	var stalled []string
+	if p.pipe != nil {
+		stalled = p.pipe.Stalled(p.cfg.Metrics.StalledAfter)
+	}
+	if len(stalled) == 0 {
+		io.WriteString(w, "ok\n")
+		return
+	}
+	w.WriteHeader(http.StatusServiceUnavailable)
+	io.WriteString(w, "stalled (oldest batch in flight past metrics.stalled_after "+p.cfg.Metrics.StalledAfter.String()+"): "+strings.Join(stalled, ", ")+"\n")
+}
+
 // APIAddr is the address the API listens on, or "" when it is not served.
 func (p *Process) APIAddr() string {
 	if p.api == nil || p.api.ln == nil {
@@ -342,6 +369,7 @@ func (p *Process) serveMetrics(ctx context.Context) error {
 	mux := http.NewServeMux()
 	mux.Handle("/metrics", promhttp.HandlerFor(p.reg, promhttp.HandlerOpts{Registry: p.reg}))
 	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "ok\n") })
+	mux.HandleFunc("/readyz", p.readyz)
 	if os.Getenv("EARSHOT_PPROF") == "1" {
 		// Go's profiler, for profiling a stage under load (bench/distributed
 		// -profile); off by default, as it shows internals to whoever reaches

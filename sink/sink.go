@@ -240,7 +240,7 @@ const suppressionColumns = "post_key, rule, reason, watchlists, region, at, inse
 // retry safe. Items ClickHouse cannot hold are rejected, each with the
 // reason, and become dead letters; the rest of the batch is written.
 func (s *Sink) Stage() func(context.Context, post.Batch) (post.Batch, error) {
-	return func(ctx context.Context, in post.Batch) (post.Batch, error) {
+	return s.countRetries("posts", func(ctx context.Context, in post.Batch) (post.Batch, error) {
 		var out post.Batch
 		var items, deletes []*post.Item
 		for _, it := range in.Items {
@@ -283,6 +283,21 @@ func (s *Sink) Stage() func(context.Context, post.Batch) (post.Batch, error) {
 			}
 		}
 		return out, nil
+	})
+}
+
+// countRetries counts every failed call of a stage, whatever failed (the
+// schema not made yet, a lookup, an insert), in earshot_sink_retries_total
+// under table: the runner retries the batch, and an operator alerting on
+// this metric sees an unreachable ClickHouse from the first call, not only
+// once the schema is made and an insert fails.
+func (s *Sink) countRetries(table string, stage func(context.Context, post.Batch) (post.Batch, error)) func(context.Context, post.Batch) (post.Batch, error) {
+	return func(ctx context.Context, in post.Batch) (post.Batch, error) {
+		out, err := stage(ctx, in)
+		if err != nil {
+			s.metrics.retries.WithLabelValues(table).Inc()
+		}
+		return out, err
 	}
 }
 
@@ -328,7 +343,7 @@ func (s *Sink) subtractDeleted(ctx context.Context, deletes []*post.Item) error 
 // AlertStage returns the sink stage of a queue's alert topic: every alert
 // goes into alerts (latest version wins) with a created or retracted event.
 func (s *Sink) AlertStage() func(context.Context, post.Batch) (post.Batch, error) {
-	return s.recordStage("sink: a record on an alert topic carries no alert",
+	return s.recordStage("alerts", "sink: a record on an alert topic carries no alert",
 		func(it *post.Item) bool { return it.Alert != nil }, s.alertsWriter)
 }
 
@@ -336,7 +351,7 @@ func (s *Sink) AlertStage() func(context.Context, post.Batch) (post.Batch, error
 // per post a routing rule suppressed, in suppressions (the latest decision
 // per post wins), for analysts to count by reason and rule.
 func (s *Sink) SuppressionStage() func(context.Context, post.Batch) (post.Batch, error) {
-	return s.recordStage("sink: a record on the suppressed topic carries no suppression",
+	return s.recordStage("suppressions", "sink: a record on the suppressed topic carries no suppression",
 		func(it *post.Item) bool { return it.Suppression != nil },
 		func(context.Context, []*post.Item) (*writer, error) { return s.suppressionWriter(), nil })
 }
@@ -344,8 +359,8 @@ func (s *Sink) SuppressionStage() func(context.Context, post.Batch) (post.Batch,
 // recordStage is the stage of a topic whose records must each carry one
 // kind of thing (an alert, a suppression): a record without it is
 // dead-lettered with reason, the rest written by the writer made for them.
-func (s *Sink) recordStage(reason string, carries func(*post.Item) bool, newWriter func(context.Context, []*post.Item) (*writer, error)) func(context.Context, post.Batch) (post.Batch, error) {
-	return func(ctx context.Context, in post.Batch) (post.Batch, error) {
+func (s *Sink) recordStage(table, reason string, carries func(*post.Item) bool, newWriter func(context.Context, []*post.Item) (*writer, error)) func(context.Context, post.Batch) (post.Batch, error) {
+	return s.countRetries(table, func(ctx context.Context, in post.Batch) (post.Batch, error) {
 		var out post.Batch
 		var items []*post.Item
 		for _, it := range in.Items {
@@ -371,7 +386,7 @@ func (s *Sink) recordStage(reason string, carries func(*post.Item) bool, newWrit
 		}
 		out.Rejected = append(out.Rejected, rej...)
 		return out, nil
-	}
+	})
 }
 
 func (s *Sink) suppressionWriter() *writer {
@@ -402,7 +417,7 @@ func (s *Sink) suppressionWriter() *writer {
 // VolumeStage returns the sink stage of the volume topic: one row per post
 // heard into volume_in, which only the volume_per_minute roll-up keeps.
 func (s *Sink) VolumeStage() func(context.Context, post.Batch) (post.Batch, error) {
-	return func(ctx context.Context, in post.Batch) (post.Batch, error) {
+	return s.countRetries("volume_in", func(ctx context.Context, in post.Batch) (post.Batch, error) {
 		var out post.Batch
 		var items []*post.Item
 		for _, it := range in.Items {
@@ -443,7 +458,7 @@ func (s *Sink) VolumeStage() func(context.Context, post.Batch) (post.Batch, erro
 		}
 		out.Rejected = append(out.Rejected, rej...)
 		return out, nil
-	}
+	})
 }
 
 // migrate brings the schema up to date before the first write, so a sink

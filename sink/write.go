@@ -88,8 +88,7 @@ func (s *Sink) insert(ctx context.Context, w *writer, items []*post.Item) ([]pos
 		return append([]post.Rejected{s.reject(w, bad.item, bad.err.Error())}, more...), err
 	}
 	if !Rejection(err) {
-		s.metrics.retries.WithLabelValues(w.name()).Inc()
-		return nil, err
+		return nil, err // counted as a retry by the stage (countRetries)
 	}
 	if len(items) == 1 {
 		return []post.Rejected{s.reject(w, items[0], "ClickHouse rejected it: "+err.Error())}, nil
@@ -271,7 +270,7 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		rows:     counter("earshot_sink_rows_total", "Rows inserted into ClickHouse, per table."),
 		batches:  counter("earshot_sink_batches_total", "Inserts (native batches) sent to ClickHouse, per table."),
 		errors:   counter("earshot_sink_errors_total", "Inserts that failed, per table, whether retried or cut down to reject rows."),
-		retries:  counter("earshot_sink_retries_total", "Failed writes given back to the runner to retry (ClickHouse unreachable, slow, …), per first table of the write."),
+		retries:  counter("earshot_sink_retries_total", "Failed sink calls given back to the runner to retry (ClickHouse unreachable, slow, the schema not made yet, …), per first table of the stage's write (posts, alerts, suppressions, volume_in)."),
 		rejected: counter("earshot_sink_rejected_rows_total", "Items ClickHouse cannot store, dead-lettered, per first table of the write."),
 		flush: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "earshot_sink_flush_duration_seconds",

@@ -1,7 +1,9 @@
 package stream
 
 import (
+	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 )
@@ -26,14 +28,59 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 	return m
 }
 
-// Stats are a stage's running totals.
+// Stats are a stage's running totals, and Oldest, the age of its oldest
+// batch fetched (or read, for a source) and not yet committed (produced):
+// 0 when nothing is in flight, rising while a stage is stalled.
 type Stats struct {
 	In, Out, Dead, Retries, Lag, InFlight int64
+	Oldest                                time.Duration
 }
 
 // counters are a stage's totals, read by progress reports and by Prometheus.
 type counters struct {
 	in, out, dead, retries, inFlight, panics atomic.Int64
+	ages                                     inFlightAges
+}
+
+// inFlightAges holds when each batch in flight was fetched, so that a
+// stalled stage shows as a batch growing old whatever the traffic: lag and
+// in-flight counts cannot tell a stalled stage from a busy one, and a
+// batch never committed is never observed by the duration histogram. At
+// most a few batches are in flight (one per worker, and one fetch), so a
+// map under a mutex, touched twice per batch, costs nothing measurable.
+type inFlightAges struct {
+	mu   sync.Mutex
+	next uint64
+	at   map[uint64]time.Time
+}
+
+// add records a batch fetched at t; remove(id) forgets it.
+func (a *inFlightAges) add(t time.Time) uint64 {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.at == nil {
+		a.at = map[uint64]time.Time{}
+	}
+	a.next++
+	a.at[a.next] = t
+	return a.next
+}
+
+func (a *inFlightAges) remove(id uint64) {
+	a.mu.Lock()
+	delete(a.at, id)
+	a.mu.Unlock()
+}
+
+// oldest is the age of the oldest batch in flight at now; 0 when none is.
+func (a *inFlightAges) oldest(now time.Time) time.Duration {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	var d time.Duration
+	for _, t := range a.at {
+		d = max(d, now.Sub(t))
+	}
+	return d
 }
 
 // produced counts outs, once produced, as records out or dead letters.
@@ -65,6 +112,8 @@ func (m *Metrics) register(stage string, c *counters, lag func() int64) promethe
 		counter("earshot_stream_stage_panics_total", "Panics a stage recovered from (each is a bug; the records that cause one are dead-lettered).", &c.panics),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "earshot_stream_in_flight_batches", Help: "Batches fetched and not yet committed.", ConstLabels: labels},
 			func() float64 { return float64(c.inFlight.Load()) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "earshot_stream_oldest_in_flight_seconds", Help: "Age of the stage's oldest batch fetched (for ingest: read) and not yet committed (produced); 0 when none is. It rises only while the stage, or the stage after it that it waits on, does not move: alert when it stays above a minute.", ConstLabels: labels},
+			func() float64 { return c.ages.oldest(time.Now()).Seconds() }),
 	}
 	if lag != nil {
 		cs = append(cs, prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "earshot_stream_consumer_lag_records", Help: "Records between the stage's committed position and the end of its input topic: with Kafka, the consumer group's, the same in every copy of the stage (take the max, not the sum). Kafka records, which on the topics between stages carry up to transport.kafka.batch_items items each.", ConstLabels: labels},

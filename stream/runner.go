@@ -106,14 +106,21 @@ type Runner struct {
 
 // Stats returns the runner's totals so far.
 func (r *Runner) Stats() Stats {
-	return Stats{In: r.c.in.Load(), Out: r.c.out.Load(), Dead: r.c.dead.Load(), Retries: r.c.retries.Load(), InFlight: r.c.inFlight.Load(), Lag: r.In.Lag()}
+	return Stats{In: r.c.in.Load(), Out: r.c.out.Load(), Dead: r.c.dead.Load(), Retries: r.c.retries.Load(), InFlight: r.c.inFlight.Load(), Lag: r.In.Lag(),
+		Oldest: r.c.ages.oldest(time.Now())}
 }
+
+// Oldest is the age of the oldest batch fetched and not yet committed (0
+// when none is): it does not read the consumer's lag, which may wait on
+// the broker.
+func (r *Runner) Oldest() time.Duration { return r.c.ages.oldest(time.Now()) }
 
 // fetched is one batch as fetched, shared by its shards: the last shard to
 // finish commits it.
 type fetched struct {
 	t      ticket
 	at     time.Time
+	age    uint64       // its entry in counters.ages
 	origin int64        // lowest origin of the whole batch
 	left   atomic.Int32 // shards not yet finished
 	failed atomic.Bool  // a shard was abandoned: the batch is not committed
@@ -214,6 +221,7 @@ func (r *Runner) Run(ctx context.Context) error {
 		if len(ds) > 0 {
 			r.c.inFlight.Add(1)
 			f := &fetched{t: wm.add(ds), at: time.Now(), origin: lowestOrigin(ds)}
+			f.age = r.c.ages.add(f.at)
 			shards := split(ds, n)
 			for _, sh := range shards {
 				if len(sh) > 0 {
@@ -265,6 +273,7 @@ func (r *Runner) process(ctx, finish context.Context, log *slog.Logger, wm *wate
 			return
 		}
 		defer r.c.inFlight.Add(-1)
+		defer r.c.ages.remove(j.f.age)
 		if !j.f.failed.Load() {
 			r.commit(ctx, finish, log, wm, commitMu, j.f, observe)
 		}

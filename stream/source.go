@@ -62,7 +62,7 @@ type SourceRunner struct {
 
 // Stats returns the runner's totals so far.
 func (s *SourceRunner) Stats() Stats {
-	return Stats{In: s.c.in.Load(), Out: s.c.out.Load(), Dead: s.c.dead.Load(), Retries: s.c.retries.Load()}
+	return Stats{In: s.c.in.Load(), Out: s.c.out.Load(), Dead: s.c.dead.Load(), Retries: s.c.retries.Load(), Oldest: s.c.ages.oldest(time.Now())}
 }
 
 // read is one batch the source returned, on its way to the producer.
@@ -181,7 +181,12 @@ func (s *SourceRunner) Run(ctx context.Context, shutdownTimeout time.Duration) e
 			if len(rs) == 0 {
 				return // closed and drained
 			}
-			if !s.send(ctx, finish, log, rs) {
+			// In flight from now (not from when the read began: a quiet
+			// source waits in Next, which is not a stall).
+			age := s.c.ages.add(time.Now())
+			sent := s.send(ctx, finish, log, rs)
+			s.c.ages.remove(age)
+			if !sent {
 				q.fail()
 				return
 			}

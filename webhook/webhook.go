@@ -136,7 +136,7 @@ func Sign(secret []byte, ts int64, body []byte) string {
 func (s *Sender) send(ctx context.Context, it *post.Item, body []byte) error {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.url, bytes.NewReader(body))
 	if err != nil {
-		return retry.Permanent{Err: err}
+		return retry.Permanent{Err: errors.New("the endpoint URL does not make a request")} // its parse error would show the URL
 	}
 	ts := s.now().Unix()
 	req.Header.Set("Content-Type", "application/json")

@@ -197,14 +197,21 @@ func TestComposePrometheus(t *testing.T) {
 		t.Fatal(err)
 	}
 	scraped := map[string]bool{}
+	api := false
 	for _, sc := range cfg.ScrapeConfigs {
 		for _, d := range sc.DNSSDConfigs {
 			for _, n := range d.Names {
 				if d.Port == 9464 && d.Type == "A" {
 					scraped[n] = true
 				}
+				api = api || (n == "api" && d.Port == 8080)
 			}
 		}
+	}
+	// The desk's metrics (earshot_alerts_*, on the pipeline board) come
+	// from the API process only, on its own port.
+	if !api {
+		t.Error("Prometheus does not scrape api:8080 (the desk's metrics)")
 	}
 	for _, s := range append(slices.Clone(earshotStages), "index", "webhook", "notify") {
 		if !scraped[s] {

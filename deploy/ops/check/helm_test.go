@@ -54,6 +54,7 @@ type rendered struct {
 	jobs        map[string]*batchv1.Job
 	pdbs        map[string]*policyv1.PodDisruptionBudget
 	monitors    map[string]*monitoringv1.ServiceMonitor
+	rules       map[string]*monitoringv1.PrometheusRule
 	scaled      map[string]*kedav1alpha1.ScaledObject
 	triggerAuth map[string]*kedav1alpha1.TriggerAuthentication
 }
@@ -79,7 +80,7 @@ func render(t *testing.T, values map[string]any) (*rendered, error) {
 	}
 	r := &rendered{values: vals["Values"].(chartutil.Values), deployments: map[string]*appsv1.Deployment{}, configMaps: map[string]*corev1.ConfigMap{},
 		secrets: map[string]*corev1.Secret{}, services: map[string]*corev1.Service{}, pvcs: map[string]*corev1.PersistentVolumeClaim{},
-		jobs: map[string]*batchv1.Job{}, pdbs: map[string]*policyv1.PodDisruptionBudget{}, monitors: map[string]*monitoringv1.ServiceMonitor{},
+		jobs: map[string]*batchv1.Job{}, pdbs: map[string]*policyv1.PodDisruptionBudget{}, monitors: map[string]*monitoringv1.ServiceMonitor{}, rules: map[string]*monitoringv1.PrometheusRule{},
 		scaled: map[string]*kedav1alpha1.ScaledObject{}, triggerAuth: map[string]*kedav1alpha1.TriggerAuthentication{}}
 	names := make([]string, 0, len(files))
 	for n := range files {
@@ -143,6 +144,9 @@ func (r *rendered) decode(doc string) error {
 	case "monitoring.coreos.com/v1 ServiceMonitor":
 		o := &monitoringv1.ServiceMonitor{}
 		r.monitors[name], obj = o, o
+	case "monitoring.coreos.com/v1 PrometheusRule":
+		o := &monitoringv1.PrometheusRule{}
+		r.rules[name], obj = o, o
 	case "keda.sh/v1alpha1 ScaledObject":
 		o := &kedav1alpha1.ScaledObject{}
 		r.scaled[name], obj = o, o
@@ -200,8 +204,8 @@ func TestHelmDefault(t *testing.T) {
 		t.Fatal(err)
 	}
 	r.check(t)
-	if len(r.monitors)+len(r.scaled) != 0 {
-		t.Error("the ServiceMonitor and KEDA are off by default")
+	if len(r.monitors)+len(r.scaled)+len(r.rules) != 0 {
+		t.Error("the ServiceMonitor, the PrometheusRule and KEDA are off by default")
 	}
 	for _, s := range optionalStages {
 		if r.deployments["earshot-"+s] != nil || r.services["earshot-"+s] != nil {
@@ -226,6 +230,28 @@ func TestHelmProduction(t *testing.T) {
 	r.check(t)
 	if len(r.monitors) != 1 {
 		t.Errorf("%d ServiceMonitors, want 1", len(r.monitors))
+	}
+	checkRules(t, r.rules)
+	// The desk's metrics (earshot_alerts_*, on the pipeline board) come from
+	// the API process only: the ServiceMonitor scrapes its Service too.
+	for _, sm := range r.monitors {
+		api := r.services["earshot-api"]
+		if api == nil {
+			t.Fatal("no earshot-api Service")
+		}
+		selected := true
+		for k, v := range sm.Spec.Selector.MatchLabels {
+			selected = selected && api.Labels[k] == v
+		}
+		port := false
+		for _, ep := range sm.Spec.Endpoints {
+			for _, p := range api.Spec.Ports {
+				port = port || (ep.Port == p.Name && ep.Path == "/metrics")
+			}
+		}
+		if !selected || !port {
+			t.Errorf("the ServiceMonitor does not scrape the API's /metrics (selected %v, a port %v)", selected, port)
+		}
 	}
 	for _, s := range []string{"match", "enrich", "route", "sink"} {
 		so := r.scaled["earshot-"+s]
@@ -317,7 +343,9 @@ func (r *rendered) check(t *testing.T) {
 			t.Errorf("%s: args %q", s, c.Args)
 		}
 		if c.LivenessProbe == nil || c.LivenessProbe.HTTPGet == nil || c.LivenessProbe.HTTPGet.Path != "/healthz" || c.LivenessProbe.HTTPGet.Port.StrVal != "metrics" ||
-			c.ReadinessProbe == nil || c.ReadinessProbe.HTTPGet == nil || c.ReadinessProbe.HTTPGet.Path != "/healthz" {
+			c.ReadinessProbe == nil || c.ReadinessProbe.HTTPGet == nil || c.ReadinessProbe.HTTPGet.Path != "/readyz" || c.ReadinessProbe.HTTPGet.Port.StrVal != "metrics" ||
+			c.StartupProbe == nil || c.StartupProbe.HTTPGet == nil || c.StartupProbe.HTTPGet.Path != "/healthz" {
+			// readiness is /readyz: 503 while the stage is stalled (docs/deploy.md)
 			t.Errorf("%s: probes %+v %+v", s, c.LivenessProbe, c.ReadinessProbe)
 		}
 		if c.Resources.Requests.Cpu().IsZero() || c.Resources.Requests.Memory().IsZero() {
@@ -826,5 +854,37 @@ func TestHelmIngestWith(t *testing.T) {
 	v := map[string]any{"stages": map[string]any{"ingest": map[string]any{"enabled": false, "with": []any{"match"}}}}
 	if _, err := render(t, v); err == nil || !strings.Contains(err.Error(), "stages.ingest.enabled") {
 		t.Errorf("with and ingest off: %v, want refused", err)
+	}
+}
+
+// checkRules: the alert rules the chart ships (deploy/helm/earshot/rules,
+// also a plain Prometheus rule file) are one PrometheusRule whose every
+// alert has an expression, a for, a severity and a summary, and which
+// covers the signals an operator on call needs: a stalled stage, a sink
+// that cannot write, panics, undelivered notifications. (The metric names
+// are checked against the code by internal/archtest.)
+func checkRules(t *testing.T, rules map[string]*monitoringv1.PrometheusRule) {
+	t.Helper()
+	if len(rules) != 1 {
+		t.Fatalf("%d PrometheusRules, want 1", len(rules))
+	}
+	alerts := map[string]bool{}
+	for _, pr := range rules {
+		for _, g := range pr.Spec.Groups {
+			for _, rule := range g.Rules {
+				if rule.Alert == "" {
+					continue
+				}
+				alerts[rule.Alert] = true
+				if rule.Expr.String() == "" || rule.For == nil || rule.Labels["severity"] == "" || rule.Annotations["summary"] == "" {
+					t.Errorf("alert %s: expr %q, for %v, labels %v, annotations %v; want all four", rule.Alert, rule.Expr.String(), rule.For, rule.Labels, rule.Annotations)
+				}
+			}
+		}
+	}
+	for _, want := range []string{"EarshotStageStalled", "EarshotSinkRetrying", "EarshotStagePanics", "EarshotNotificationsFailing"} {
+		if !alerts[want] {
+			t.Errorf("no alert rule %s (have %v)", want, alerts)
+		}
 	}
 }
