@@ -52,7 +52,7 @@ func TestSLAFiguresAgreeOn1816(t *testing.T) {
 		alert, event string
 		at           time.Time
 	}{
-		{"claimed", "desk.claim:e1", created.Add(1 * m)},   // claimed in time, never acknowledged: met
+		{"claimed", "desk.claim:e1", created.Add(1 * m)},    // claimed in time, never acknowledged: met
 		{"acked_late", "acknowledged", created.Add(30 * m)}, // acknowledged after the deadline: breached
 		// unanswered: breached
 		{"resolved", "desk.resolve:e2", created.Add(10 * m)}, // resolved in time without a claim: met
