@@ -55,7 +55,7 @@ FROM
         ) AS ev USING alert_id
         WHERE retracted = 0 AND created_at >= {since} AND created_at < {until}
             AND ({queue} = '' OR queue = {queue})
-    )
+    ) AS a
     ANY LEFT JOIN
     (
         {{first_response}}

@@ -35,7 +35,7 @@ FROM
         ) AS ev USING alert_id
         WHERE retracted = 0 AND created_at >= toDateTime(1794744000) AND created_at < toDateTime(1795348800)
             AND ('' = '' OR queue = '')
-    )
+    ) AS a
     ANY LEFT JOIN
     (
         SELECT alert_id, min(at) AS first_response
