@@ -651,13 +651,16 @@ func cookbookCases() []cookbookCase {
 			"pr | P2 | 0 | 1 | 0 | 0 | 0 | 0",
 			"sales | P2 | 5 | 0 | 180 | 3000 | 3000 | 3000",
 		}},
-		{"overdue_alerts", map[string]string{"as_of": "2026-11-12T00:00:00Z"}, nil, []string{
-			"a3 | care | care-team | P1 | NA | 2026-11-10 02:00:00 | 2026-11-10 02:15:00 | 164700",
-			"a11 | pr | pr-team | P1 | EMEA | 2026-11-11 06:00:00 | 2026-11-11 06:15:00 | 63900",
+		// Unanswered past the deadline: by t0+48h every alert with one has
+		// been answered (a3 assigned late, a11 claimed, never
+		// acknowledged); at t0+2h30m a3 (due t0+2h15m, assigned at t0+3h)
+		// is still waiting.
+		{"overdue_alerts", map[string]string{"as_of": "2026-11-12T00:00:00Z"}, nil, nil},
+		{"overdue_alerts", map[string]string{"as_of": "2026-11-10T02:30:00Z"}, nil, []string{
+			"a3 | care | care-team | P1 | NA | 2026-11-10 02:00:00 | 2026-11-10 02:15:00 | 900",
 		}},
-		{"overdue_alerts", map[string]string{"as_of": "2026-11-12T00:00:00Z", "queue": "pr"}, nil, []string{
-			"a11 | pr | pr-team | P1 | EMEA | 2026-11-11 06:00:00 | 2026-11-11 06:15:00 | 63900",
-		}},
+		{"overdue_alerts", map[string]string{"as_of": "2026-11-10T02:30:00Z", "queue": "pr"}, nil, nil},
+		{"overdue_alerts", map[string]string{"as_of": "2026-11-10T02:30:00Z", "since": "2026-11-10T02:00:01Z"}, nil, nil},
 		{"alert_events_by_queue", with(nil, both...), nil, []string{
 			"care | 5 | 2 | 1 | 1 | 2",
 			"legal | 1 | 1 | 0 | 0 | 0",

@@ -14,8 +14,9 @@ import (
 
 // TestSLAFiguresAgreeOn1816: every SLA figure — the cookbook's
 // sla_compliance (the dashboard's panel), markets_alerts_sla, the digests'
-// digest_alerts, desk_sla and the desk's own count (sink DeskCounts, which
-// feeds the earshot_alerts_* metrics) — takes the first response to be the
+// digest_alerts, desk_sla, overdue_alerts (the dashboard's list) and the
+// desk's own count (sink DeskCounts, which feeds the earshot_alerts_*
+// metrics) — takes the first response to be the
 // first claim, assignment, resolve or acknowledgement (docs/desk.md#sla-clocks).
 func TestSLAFiguresAgreeOn1816(t *testing.T) {
 	conn := openCH(t, "default", "")
@@ -93,6 +94,8 @@ func TestSLAFiguresAgreeOn1816(t *testing.T) {
 		{"digest_alerts", p, []string{"legal | 4 | 0 | 4 | 2 | 2 | 0 | 0.5"}},
 		// queue | alerts | open | claimed | resolved | with_sla | first_response_breached | resolve_breached
 		{"desk_sla", with(map[string]string{"as_of": asOf, "resolve_within": "1h"}, "since", "until"), []string{"legal | 4 | 2 | 1 | 1 | 4 | 2 | 3"}},
+		// Open past the deadline: only the one nobody answered.
+		{"overdue_alerts", map[string]string{"as_of": asOf}, []string{"unanswered | legal | legal-team | P1 | EMEA | 2026-11-10 01:00:00 | 2026-11-10 01:15:00 | 168300"}},
 		// Judged before any deadline: the two answered in time are met
 		// already, the two unanswered pending.
 		{"sla_compliance", with(map[string]string{"as_of": "2026-11-10T01:12:00Z"}, "since", "until"), []string{"legal | EMEA | 4 | 2 | 0 | 2 | 1"}},
