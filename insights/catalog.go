@@ -22,7 +22,7 @@ var ErrUnknownQuery = errors.New("unknown query")
 // or out of its range. The API answers these with 400.
 var ErrInvalidParams = errors.New("invalid parameters")
 
-//go:embed queries/*.sql
+//go:embed queries/*.sql queries/fragments/*.sql
 var embedded embed.FS
 
 // Param types.
@@ -43,6 +43,8 @@ var (
 	paramLine = regexp.MustCompile(`^(\w+)\s+(string|int|datetime|duration)\s*(?:=\s*("[^"]*"|\S+))?\s*(?:\[\s*([^,\]]+?)\s*,\s*([^\]]+?)\s*\])?\s*:\s*(.+)$`)
 	// The database is an identifier, spliced in as {db}.
 	identifier = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]{0,62}$`)
+	// {{name}}: the SQL of fragments/name.sql, spliced in when loading.
+	fragmentRef = regexp.MustCompile(`\{\{([a-z][a-z0-9_]{0,62})\}\}`)
 )
 
 // Catalog is the set of named queries.
@@ -62,7 +64,16 @@ func Load() (*Catalog, error) {
 }
 
 // LoadFS reads every NAME.sql file in dir of fsys as a query named NAME.
+// A query's {{F}} is replaced by the SQL of dir/fragments/F.sql (its "--"
+// comment lines left out), so that queries which must agree — every SLA
+// figure takes the first response from fragments/first_response.sql —
+// share one definition; the catalogue, the API and docs/analysts.md show
+// the query with its fragments in place.
 func LoadFS(fsys fs.FS, dir string) (*Catalog, error) {
+	fragments, err := loadFragments(fsys, path.Join(dir, "fragments"))
+	if err != nil {
+		return nil, err
+	}
 	files, err := fs.Glob(fsys, path.Join(dir, "*.sql"))
 	if err != nil {
 		return nil, fmt.Errorf("listing queries: %w", err)
@@ -75,7 +86,12 @@ func LoadFS(fsys fs.FS, dir string) (*Catalog, error) {
 			errs = append(errs, fmt.Errorf("reading %s: %w", f, err))
 			continue
 		}
-		q, err := Parse(strings.TrimSuffix(path.Base(f), ".sql"), string(b))
+		text, err := expandFragments(string(b), fragments)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", f, err))
+			continue
+		}
+		q, err := Parse(strings.TrimSuffix(path.Base(f), ".sql"), text)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("%s: %w", f, err))
 			continue
@@ -86,6 +102,62 @@ func LoadFS(fsys fs.FS, dir string) (*Catalog, error) {
 		return nil, err
 	}
 	return New(qs...)
+}
+
+// loadFragments reads dir/NAME.sql of fsys as the fragment NAME, without
+// its "--" comment lines (which document it) and its trailing newlines.
+func loadFragments(fsys fs.FS, dir string) (map[string]string, error) {
+	files, err := fs.Glob(fsys, path.Join(dir, "*.sql"))
+	if err != nil {
+		return nil, fmt.Errorf("listing fragments: %w", err)
+	}
+	out := map[string]string{}
+	for _, f := range files {
+		b, err := fs.ReadFile(fsys, f)
+		if err != nil {
+			return nil, fmt.Errorf("reading %s: %w", f, err)
+		}
+		var lines []string
+		for _, line := range strings.Split(string(b), "\n") {
+			if !strings.HasPrefix(strings.TrimSpace(line), "--") {
+				lines = append(lines, line)
+			}
+		}
+		sql := strings.TrimSpace(strings.Join(lines, "\n"))
+		if sql == "" {
+			return nil, fmt.Errorf("fragment %s is empty", f)
+		}
+		out[strings.TrimSuffix(path.Base(f), ".sql")] = sql
+	}
+	return out, nil
+}
+
+// expandFragments replaces each {{name}} of text by the fragment's SQL,
+// every line after the first indented as the reference is. Fragments are
+// not expanded within fragments.
+func expandFragments(text string, fragments map[string]string) (string, error) {
+	var b strings.Builder
+	var errs []error
+	last := 0
+	for _, m := range fragmentRef.FindAllStringSubmatchIndex(text, -1) {
+		name := text[m[2]:m[3]]
+		sql, ok := fragments[name]
+		if !ok {
+			errs = append(errs, fmt.Errorf("unknown fragment {{%s}}", name))
+			continue
+		}
+		lineStart := strings.LastIndexByte(text[:m[0]], '\n') + 1
+		line := text[lineStart:m[0]]
+		indent := line[:len(line)-len(strings.TrimLeft(line, " \t"))]
+		b.WriteString(text[last:m[0]])
+		b.WriteString(strings.ReplaceAll(sql, "\n", "\n"+indent))
+		last = m[1]
+	}
+	if err := errors.Join(errs...); err != nil {
+		return "", err
+	}
+	b.WriteString(text[last:])
+	return b.String(), nil
 }
 
 // New returns a catalogue of the given queries, with the default limits.

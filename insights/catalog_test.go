@@ -164,6 +164,34 @@ func TestParseErrors(t *testing.T) {
 	}
 }
 
+// TestFragments: {{name}} splices in fragments/name.sql (without its
+// comment lines, indented as the reference), whose placeholders must be
+// params of the query; an unknown fragment is an error naming the file.
+func TestFragments(t *testing.T) {
+	head := "-- title: t\n-- description: d\n-- param since datetime = 7d: s\n"
+	fsys := fstest.MapFS{
+		"q/fragments/first.sql": {Data: []byte("-- why\nSELECT id\nFROM {db}.e\nWHERE at >= {since}\n")},
+		"q/a.sql":               {Data: []byte(head + "SELECT *\nFROM\n(\n    {{first}}\n)")},
+	}
+	c, err := LoadFS(fsys, "q")
+	if err != nil {
+		t.Fatal(err)
+	}
+	q, _ := c.Get("a")
+	if want := "SELECT *\nFROM\n(\n    SELECT id\n    FROM {db}.e\n    WHERE at >= {since}\n)"; q.SQL != want {
+		t.Errorf("SQL %q, want %q", q.SQL, want)
+	}
+	fsys["q/b.sql"] = &fstest.MapFile{Data: []byte(head + "SELECT {since} FROM {db}.t, ({{nope}})")}
+	if _, err := LoadFS(fsys, "q"); err == nil || !strings.Contains(err.Error(), "b.sql") || !strings.Contains(err.Error(), "{{nope}}") {
+		t.Errorf("an unknown fragment: %v, want an error naming b.sql and {{nope}}", err)
+	}
+	// The fragment's {since} must be a param of the query that uses it.
+	fsys["q/b.sql"] = &fstest.MapFile{Data: []byte("-- title: t\nSELECT * FROM ({{first}})")}
+	if _, err := LoadFS(fsys, "q"); err == nil || !strings.Contains(err.Error(), "{since}") {
+		t.Errorf("a fragment's undeclared placeholder: %v, want an error naming {since}", err)
+	}
+}
+
 func TestBind(t *testing.T) {
 	q, err := Parse("test", testQuery)
 	if err != nil {

@@ -569,8 +569,8 @@ func cookbookCases() []cookbookCase {
 		}},
 		{"digest_alerts", with(map[string]string{"as_of": "2026-11-12T00:00:00Z"}, both...), nil, []string{
 			"sales | 5 | 0 | 0 | 0 | 0 | 0 | 1",
-			"care | 4 | 0 | 4 | 1 | 3 | 0 | 0.25",
-			"pr | 2 | 1 | 2 | 0 | 1 | 1 | 0",
+			"care | 4 | 0 | 4 | 3 | 1 | 0 | 0.75",
+			"pr | 2 | 1 | 2 | 2 | 0 | 0 | 1",
 			"legal | 1 | 0 | 0 | 0 | 0 | 0 | 1",
 		}},
 		{"digest_alerts", with(map[string]string{"as_of": "2026-11-12T00:00:00Z", "teams": "care-team", "regions": "EMEA"}, both...), nil, []string{
@@ -617,24 +617,30 @@ func cookbookCases() []cookbookCase {
 		}},
 		{"digest_alerts", with(map[string]string{"as_of": "2026-11-12T00:00:00Z", "markets": "DACH"}, both...), nil, []string{
 			"care | 1 | 0 | 1 | 1 | 0 | 0 | 1",
-			"pr | 1 | 0 | 1 | 0 | 1 | 0 | 0",
+			"pr | 1 | 0 | 1 | 1 | 0 | 0 | 1",
 		}},
 		{"digest_alerts", with(map[string]string{"as_of": "2026-11-12T00:00:00Z", "markets": "Nordics"}, both...), nil, []string{
-			"pr | 1 | 1 | 1 | 0 | 0 | 1 | 1",
+			"pr | 1 | 1 | 1 | 1 | 0 | 0 | 1",
 		}},
 
+		// The first response is the first claim, assignment, resolve or
+		// acknowledgement, as desk_sla counts it: a2 claimed in time
+		// (acknowledged late), a9 resolved in time (never acknowledged), a4
+		// claimed before the deadline and as_of, a11 claimed in time are
+		// met; a3, assigned late, is care's one breach, as in desk_sla.
 		{"sla_compliance", with(map[string]string{"as_of": "2026-11-12T00:00:00Z"}, both...), nil, []string{
-			"care | APAC | 1 | 0 | 1 | 0 | 0",
+			"care | APAC | 1 | 1 | 0 | 0 | 1",
 			"care | EMEA | 1 | 1 | 0 | 0 | 1",
-			"care | NA | 2 | 0 | 2 | 0 | 0",
-			"pr | EMEA | 2 | 0 | 1 | 1 | 0",
+			"care | NA | 2 | 1 | 1 | 0 | 0.5",
+			"pr | EMEA | 2 | 2 | 0 | 0 | 1",
 		}},
-		// Judged earlier, a11's deadline (t0+30h15m) is still ahead: pending.
+		// Judged earlier (t0+30h), a4's claim (t0+47h) is not seen yet and
+		// its deadline (t0+49h) is ahead: pending.
 		{"sla_compliance", with(map[string]string{"as_of": "2026-11-11T06:00:00Z"}, both...), nil, []string{
-			"care | APAC | 1 | 0 | 1 | 0 | 0",
+			"care | APAC | 1 | 1 | 0 | 0 | 1",
 			"care | EMEA | 1 | 1 | 0 | 0 | 1",
-			"care | NA | 2 | 0 | 2 | 0 | 0",
-			"pr | EMEA | 2 | 0 | 0 | 2 | 1",
+			"care | NA | 2 | 1 | 1 | 0 | 0.5",
+			"pr | EMEA | 2 | 1 | 0 | 1 | 1",
 		}},
 		{"response_time_percentiles", with(nil, both...), []string{"q"}, []string{
 			"care | P1 | 1 | 1 | 300 | 300 | 300 | 300",
@@ -645,13 +651,16 @@ func cookbookCases() []cookbookCase {
 			"pr | P2 | 0 | 1 | 0 | 0 | 0 | 0",
 			"sales | P2 | 5 | 0 | 180 | 3000 | 3000 | 3000",
 		}},
-		{"overdue_alerts", map[string]string{"as_of": "2026-11-12T00:00:00Z"}, nil, []string{
-			"a3 | care | care-team | P1 | NA | 2026-11-10 02:00:00 | 2026-11-10 02:15:00 | 164700",
-			"a11 | pr | pr-team | P1 | EMEA | 2026-11-11 06:00:00 | 2026-11-11 06:15:00 | 63900",
+		// Unanswered past the deadline: by t0+48h every alert with one has
+		// been answered (a3 assigned late, a11 claimed, never
+		// acknowledged); at t0+2h30m a3 (due t0+2h15m, assigned at t0+3h)
+		// is still waiting.
+		{"overdue_alerts", map[string]string{"as_of": "2026-11-12T00:00:00Z"}, nil, nil},
+		{"overdue_alerts", map[string]string{"as_of": "2026-11-10T02:30:00Z"}, nil, []string{
+			"a3 | care | care-team | P1 | NA | 2026-11-10 02:00:00 | 2026-11-10 02:15:00 | 900",
 		}},
-		{"overdue_alerts", map[string]string{"as_of": "2026-11-12T00:00:00Z", "queue": "pr"}, nil, []string{
-			"a11 | pr | pr-team | P1 | EMEA | 2026-11-11 06:00:00 | 2026-11-11 06:15:00 | 63900",
-		}},
+		{"overdue_alerts", map[string]string{"as_of": "2026-11-10T02:30:00Z", "queue": "pr"}, nil, nil},
+		{"overdue_alerts", map[string]string{"as_of": "2026-11-10T02:30:00Z", "since": "2026-11-10T02:00:01Z"}, nil, nil},
 		{"alert_events_by_queue", with(nil, both...), nil, []string{
 			"care | 5 | 2 | 1 | 1 | 2",
 			"legal | 1 | 1 | 0 | 0 | 0",
@@ -701,23 +710,23 @@ func cookbookCases() []cookbookCase {
 			" |  | globex | 2 | 6 | 0.3333",
 		}},
 		{"markets_alerts_sla", with(map[string]string{"as_of": "2026-11-12T00:00:00Z"}, both...), nil, []string{
-			"APAC | ANZ | 1 | 1 | 0 | 1 | 0 | 0",
-			"EMEA | DACH | 2 | 2 | 1 | 1 | 0 | 0.5",
-			"EMEA | Nordics | 1 | 1 | 0 | 0 | 1 | 1",
+			"APAC | ANZ | 1 | 1 | 1 | 0 | 0 | 1",
+			"EMEA | DACH | 2 | 2 | 2 | 0 | 0 | 1",
+			"EMEA | Nordics | 1 | 1 | 1 | 0 | 0 | 1",
 			"LATAM |  | 5 | 0 | 0 | 0 | 0 | 1",
-			"NA |  | 3 | 2 | 0 | 2 | 0 | 0",
+			"NA |  | 3 | 2 | 1 | 1 | 0 | 0.5",
 		}},
 		{"markets_alerts_sla", with(map[string]string{"as_of": "2026-11-12T00:00:00Z", "level": "region"}, both...), nil, []string{
-			"APAC |  | 1 | 1 | 0 | 1 | 0 | 0",
-			"EMEA |  | 3 | 3 | 1 | 1 | 1 | 0.5",
+			"APAC |  | 1 | 1 | 1 | 0 | 0 | 1",
+			"EMEA |  | 3 | 3 | 3 | 0 | 0 | 1",
 			"LATAM |  | 5 | 0 | 0 | 0 | 0 | 1",
-			"NA |  | 3 | 2 | 0 | 2 | 0 | 0",
+			"NA |  | 3 | 2 | 1 | 1 | 0 | 0.5",
 		}},
 		{"markets_alerts_sla", with(map[string]string{"as_of": "2026-11-12T00:00:00Z", "level": "global"}, both...), nil, []string{
-			" |  | 12 | 6 | 1 | 4 | 1 | 0.2",
+			" |  | 12 | 6 | 5 | 1 | 0 | 0.8333",
 		}},
 		{"markets_alerts_sla", with(map[string]string{"as_of": "2026-11-12T00:00:00Z", "market": "DACH"}, both...), nil, []string{
-			"EMEA | DACH | 2 | 2 | 1 | 1 | 0 | 0.5",
+			"EMEA | DACH | 2 | 2 | 2 | 0 | 0 | 1",
 		}},
 		{"biggest_incidents", with(nil, both...), nil, []string{
 			"inc1 | 7 | 2 | [care pr] | 2026-11-10 01:30:00",

@@ -119,6 +119,9 @@ with tempfile.TemporaryDirectory() as path:
         "INSERT INTO earshot.matches (post_key, watchlist, keywords, created_at, lang, region, sentiment, sentiment_label, intents, inserted_at) VALUES ('p:1', 'acme', ['acme', 'refund'], now() - 3600, 'en', 'EMEA', -0.5, 'negative', ['complaint'], now()), ('p:2', 'acme', ['acme'], now() - 8 * 86400, 'en', 'NA', 0.5, 'positive', [], now())",
         "INSERT INTO earshot.volume_in (minute, platform, lang, post_hash) VALUES (toStartOfMinute(now() - 3600), 'p', 'en', 1), (toStartOfMinute(now() - 3600), 'p', 'en', 2)",
         "INSERT INTO earshot.alerts (alert_id, queue, team, priority, rule, post_key, watchlists, region, incident, incident_size, spike, retracted, handed_off_from, unstaffed, created_at, due_at, payload, inserted_at) VALUES ('al1', 'care', 'care-team', 'P1', 'r', 'p:1', ['acme'], 'EMEA', 'inc1', 2, 0, 0, 'pr', 0, now() - 7200, now() - 3600, '{}', now()), ('al2', 'care', 'care-team', 'P2', 'r', 'p:1', ['acme'], 'EMEA', '', 1, 0, 0, '', 0, now() - 7200, now() + 3600, '{}', now())",
+        # al3: raised 8 days ago (before the default 7-day windows) and never
+        # answered: overdue_alerts (no window by default) lists it.
+        "INSERT INTO earshot.alerts (alert_id, queue, team, priority, rule, post_key, watchlists, region, incident, incident_size, spike, retracted, handed_off_from, unstaffed, created_at, due_at, payload, inserted_at) VALUES ('al3', 'care', 'care-team', 'P1', 'r', 'p:1', ['acme'], 'EMEA', '', 1, 0, 0, '', 0, now() - 8 * 86400, now() - 8 * 86400 + 900, '{}', now())",
         "INSERT INTO earshot.alert_events (alert_id, queue, event, actor, at, note, inserted_at) VALUES ('al1', 'care', 'created', 'sink', now() - 7200, '', now()), ('al2', 'care', 'created', 'sink', now() - 7200, '', now()), ('al2', 'care', 'acknowledged', 'ann', now() - 7140, '', now())",
         # A desk claim of al1 past its deadline, written twice (a redelivery).
         "INSERT INTO earshot.alert_events (alert_id, queue, event, actor, at, note, event_id, seq, inserted_at) VALUES ('al1', 'care', 'desk.claim:e1', 'ann', now() - 1800, '', 'e1', 1, now())",
@@ -160,7 +163,8 @@ with tempfile.TemporaryDirectory() as path:
         "sink.post_sources": ['"p:1",""'],  # the seeded post has no source
     }
     # alerts.desk_events: al1's claim twice (the raw table keeps both), al2's once.
-    want_count = {"alerts.latest.1": 1, "alerts.latest.2": 2, "alerts.latest.cluster.1": 1, "alerts.latest.cluster.2": 2, "alerts.find": 1, "alerts.find.cluster": 1, "alerts.desk_events": 3,
+    # alerts.latest.2: care's alerts al1, al2 and the old al3.
+    want_count = {"alerts.latest.1": 1, "alerts.latest.2": 3, "alerts.latest.cluster.1": 1, "alerts.latest.cluster.2": 3, "alerts.find": 1, "alerts.find.cluster": 1, "alerts.desk_events": 3,
                   "themes.sample": 1, "themes.sample.cluster": 1, "sink.stored_alerts": 1, "sink.deleted_matches": 1}
     # The native batch inserts of the API, the desk, the audit log and the
     # escalation job: their columns must exist (a batch sends no SQL values).

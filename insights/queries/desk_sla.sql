@@ -4,12 +4,14 @@
 --   out) by desk state (open: unclaimed or reopened; claimed: claimed or
 --   assigned; resolved), those with a first-response deadline and how many
 --   missed it (answered after due_at, or unanswered past it; the first
---   response is the first claim, assignment, resolve or acknowledgement),
+--   response is the first claim, assignment, resolve or acknowledgement,
+--   as sla_compliance counts it),
 --   and how many missed the resolve target (resolved more than
 --   resolve_within after creation, or still unresolved that long). The
 --   state is the alert's last claim, assign, unclaim, resolve or reopen
 --   (desk.<action>:<id> events of alert_events, ordered by seq), as the
---   earshot_alerts_open gauge reads it. Exact under redelivery: a repeated
+--   earshot_alerts_open gauge reads it. Events before since are not read:
+--   an alert of the window has none. Exact under redelivery: a repeated
 --   event changes no minimum and no last event.
 -- param queue string = "": one queue, or "" for all
 -- param since datetime = 7d: start of the window (alert creation time)
@@ -34,26 +36,30 @@ FROM
         multiIf(last IN ('desk.claim', 'desk.assign'), 'claimed', last = 'desk.resolve', 'resolved', 'new') AS state,
         last_at,
         first_response
-    FROM {db}.alerts_latest
+    FROM
+    (
+        SELECT alert_id, queue, created_at, due_at, last, last_at
+        FROM {db}.alerts_latest
+        ANY LEFT JOIN
+        (
+            SELECT alert_id, argMax(action, seq) AS last, argMax(at, seq) AS last_at
+            FROM
+            (
+                SELECT alert_id, splitByChar(':', event)[1] AS action, at, seq
+                FROM {db}.alert_events
+                WHERE at >= {since} AND at < {as_of}
+                    AND ({queue} = '' OR queue = {queue})
+                    AND splitByChar(':', event)[1] IN ('desk.claim', 'desk.assign', 'desk.unclaim', 'desk.resolve', 'desk.reopen')
+            )
+            GROUP BY alert_id
+        ) AS ev USING alert_id
+        WHERE retracted = 0 AND created_at >= {since} AND created_at < {until}
+            AND ({queue} = '' OR queue = {queue})
+    ) AS a
     ANY LEFT JOIN
     (
-        SELECT
-            alert_id,
-            argMaxIf(action, seq, action != 'acknowledged') AS last,
-            argMaxIf(at, seq, action != 'acknowledged') AS last_at,
-            minIf(at, action IN ('desk.claim', 'desk.assign', 'desk.resolve', 'acknowledged')) AS first_response
-        FROM
-        (
-            SELECT alert_id, splitByChar(':', event)[1] AS action, at, seq
-            FROM {db}.alert_events
-            WHERE at < {as_of}
-                AND ({queue} = '' OR queue = {queue})
-                AND splitByChar(':', event)[1] IN ('desk.claim', 'desk.assign', 'desk.unclaim', 'desk.resolve', 'desk.reopen', 'acknowledged')
-        )
-        GROUP BY alert_id
-    ) AS ev USING alert_id
-    WHERE retracted = 0 AND created_at >= {since} AND created_at < {until}
-        AND ({queue} = '' OR queue = {queue})
+        {{first_response}}
+    ) AS fr USING alert_id
 )
 GROUP BY queue
 ORDER BY queue

@@ -1,9 +1,10 @@
 -- title: Digest: alerts and SLA of a scope
 -- description: Alerts raised in the window per queue (retracted ones left
 --   out): how many, spike alerts, and of those with a first-response
---   deadline how many were acknowledged in time, late or are still open
---   past it (as of as_of), with the compliance rate met / (met + breached),
---   as sla_compliance counts them. Alerts carry no intents: the intents
+--   deadline how many were answered in time (first claim, assignment,
+--   resolve or acknowledgement), late or are still unanswered past it (as
+--   of as_of), with the compliance rate met / (met + breached), as
+--   sla_compliance and the desk count them. Alerts carry no intents: the intents
 --   filter does not apply to them.
 -- param watchlists string = "": comma-separated watchlists (an alert on any of them counts), or "" for all
 -- param teams string = "": comma-separated teams the alerts went to, or "" for all
@@ -17,11 +18,15 @@ SELECT
     count() AS alerts,
     countIf(spike = 1) AS spikes,
     countIf(due_at > toDateTime(0)) AS with_sla,
-    countIf(due_at > toDateTime(0) AND acknowledged_at > toDateTime(0) AND acknowledged_at <= due_at) AS met,
-    countIf(due_at > toDateTime(0) AND (acknowledged_at > due_at OR (acknowledged_at = toDateTime(0) AND due_at < {as_of}))) AS breached,
-    countIf(due_at > toDateTime(0) AND acknowledged_at = toDateTime(0) AND due_at >= {as_of}) AS pending,
+    countIf(due_at > toDateTime(0) AND first_response > toDateTime(0) AND first_response <= due_at) AS met,
+    countIf(due_at > toDateTime(0) AND (first_response > due_at OR (first_response = toDateTime(0) AND due_at < {as_of}))) AS breached,
+    countIf(due_at > toDateTime(0) AND first_response = toDateTime(0) AND due_at >= {as_of}) AS pending,
     round(if(met + breached = 0, 1, met / (met + breached)), 4) AS compliance
 FROM {db}.alerts_latest
+ANY LEFT JOIN
+(
+    {{first_response}}
+) AS fr USING alert_id
 WHERE retracted = 0
     AND ({watchlists} = '' OR hasAny(watchlists, splitByChar(',', {watchlists})))
     AND ({teams} = '' OR has(splitByChar(',', {teams}), team))

@@ -2,11 +2,19 @@ SELECT
     queue,
     region,
     count() AS with_sla,
-    countIf(acknowledged_at > toDateTime(0) AND acknowledged_at <= due_at) AS met,
-    countIf(acknowledged_at > due_at OR (acknowledged_at = toDateTime(0) AND due_at < toDateTime(1795348800))) AS breached,
-    countIf(acknowledged_at = toDateTime(0) AND due_at >= toDateTime(1795348800)) AS pending,
+    countIf(first_response > toDateTime(0) AND first_response <= due_at) AS met,
+    countIf(first_response > due_at OR (first_response = toDateTime(0) AND due_at < toDateTime(1795348800))) AS breached,
+    countIf(first_response = toDateTime(0) AND due_at >= toDateTime(1795348800)) AS pending,
     round(if(met + breached = 0, 1, met / (met + breached)), 4) AS compliance
 FROM earshot.alerts_latest
+ANY LEFT JOIN
+(
+    SELECT alert_id, min(at) AS first_response
+    FROM earshot.alert_events
+    WHERE at >= toDateTime(1794744000) AND at < toDateTime(1795348800)
+        AND splitByChar(':', event)[1] IN ('desk.claim', 'desk.assign', 'desk.resolve', 'acknowledged')
+    GROUP BY alert_id
+) AS fr USING alert_id
 WHERE retracted = 0 AND due_at > toDateTime(0) AND created_at >= toDateTime(1794744000) AND created_at < toDateTime(1795348800)
 GROUP BY queue, region
 ORDER BY queue, region
