@@ -41,7 +41,8 @@ try {
   r.terms = u.mergeTerms([[{ term: "refund", total: "5" }, { term: "phone", total: "2" }], [{ term: "phone", total: 4 }, { term: "zzz", total: 1 }]], 2);
   r.scopeMany = u.termsScope(Array.from({ length: 300 }, (_, i) => "w" + i), 8);
   r.scopeTwo = u.termsScope(["acme", "acme-legal"], 8);
-  r.stages = u.stageRows('earshot_stream_records_in_total{stage="match"} 7\nearshot_stream_dead_letters_total{stage="match"} 1\n');
+  // dead letters are a series per class: the row shows their sum
+  r.stages = u.stageRows('earshot_stream_records_in_total{stage="match"} 7\nearshot_stream_dead_letters_total{class="decode",stage="match"} 1\nearshot_stream_dead_letters_total{class="too_big",stage="match"} 2\nearshot_stream_dead_letters_total{class="other",stage="match"} 0\n');
   r.noStages = u.noStages;
   r.growth = [{ growth: null, previous: 0 }, { growth: 1.86, previous: 3 }, { growth: -0.094, previous: 10 }, { growth: 0, previous: 5 }].map(u.growthText);
   const answer = { posts: 900, read: 300, themed: 0.5, themes: [{ label: "broken · <b>worst</b>", posts: 120, previous: 40, growth: 2, sampled: true,
@@ -162,7 +163,7 @@ func TestAppFunctionsInChromium(t *testing.T) {
 	if len(r.ScopeTwo.Shown) != 2 || r.ScopeTwo.Note != "all 2 watchlists: acme, acme-legal" {
 		t.Errorf("2 watchlists: %+v", r.ScopeTwo)
 	}
-	if len(r.Stages) != 1 || r.Stages[0]["stage"] != "match" || r.Stages[0]["in"] != 7.0 || r.Stages[0]["dead_letters"] != 1.0 {
+	if len(r.Stages) != 1 || r.Stages[0]["stage"] != "match" || r.Stages[0]["in"] != 7.0 || r.Stages[0]["dead_letters"] != 3.0 {
 		t.Errorf("stage rows %v", r.Stages)
 	}
 	if got := strings.Join(r.Growth, ","); got != "new,+186%,−9%,±0%" {

@@ -231,12 +231,12 @@ var bom = []byte("\ufeff")
 // as keep-alives). Unknown fields are ignored, so exports with extra fields
 // load.
 func (f *File) parse(b *post.Batch, line []byte, size int) {
-	reject := func(reason string) {
+	reject := func(class post.Class, reason string) {
 		f.stats.Dead++
-		b.Rejected = append(b.Rejected, post.Rejected{Raw: bytes.Clone(line[:min(len(line), post.RawLimit)]), Reason: fmt.Sprintf("%s:%d: %s", f.name, f.line, reason)})
+		b.Rejected = append(b.Rejected, post.Rejected{Raw: bytes.Clone(line[:min(len(line), post.RawLimit)]), Reason: fmt.Sprintf("%s:%d: %s", f.name, f.line, reason), Class: class})
 	}
 	if size > f.maxBytes {
-		reject(fmt.Sprintf("line is %d bytes, over max_post_bytes %d", size, f.maxBytes))
+		reject(post.ClassTooBig, fmt.Sprintf("line is %d bytes, over max_post_bytes %d", size, f.maxBytes))
 		return
 	}
 	line = bytes.TrimPrefix(line, bom) // before the first line, or a file concatenated to another
@@ -246,7 +246,7 @@ func (f *File) parse(b *post.Batch, line []byte, size int) {
 	var err error
 	f.events, err = f.dec.Decode(line, f.events[:0])
 	if err != nil {
-		reject(err.Error())
+		reject(post.ClassOf(err, post.ClassDecode), err.Error())
 		return
 	}
 	for _, ev := range f.events {

@@ -524,7 +524,7 @@ func (p *Push) process(w http.ResponseWriter, r *http.Request, raw []byte, tenan
 		evs, err = dec.Decode(line, evs[:0])
 		if err != nil {
 			reason := fmt.Sprintf("push %s line %d: %s", tenant, i+1, err)
-			b.Rejected = append(b.Rejected, post.Rejected{Raw: bytes.Clone(line[:min(len(line), post.RawLimit)]), Reason: reason})
+			b.Rejected = append(b.Rejected, post.Rejected{Raw: bytes.Clone(line[:min(len(line), post.RawLimit)]), Reason: reason, Class: post.ClassOf(err, post.ClassDecode)})
 			a.Rejected = append(a.Rejected, pushRejected{Line: i + 1, Reason: err.Error()})
 			continue
 		}

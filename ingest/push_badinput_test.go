@@ -12,6 +12,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/earshot-dev/earshot/ingest/live"
+	"github.com/earshot-dev/earshot/post"
 	"github.com/earshot-dev/earshot/stream"
 )
 
@@ -31,6 +32,8 @@ func TestPushInvalidUTF8(t *testing.T) {
 			}
 			if len(b.Items) != 1 || b.Items[0].Post.Text != "ok" || len(b.Rejected) != 1 || !strings.Contains(b.Rejected[0].Reason, "push acme line 2: invalid UTF-8") {
 				t.Errorf("queued %d posts and dead letters %+v", len(b.Items), b.Rejected)
+			} else if c := b.Rejected[0].Class; c != post.ClassDecode {
+				t.Errorf("invalid UTF-8: class %q, want decode", c)
 			}
 		})
 	}

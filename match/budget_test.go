@@ -104,6 +104,9 @@ func TestOverBudgetDeadLetters(t *testing.T) {
 	if len(out.Rejected) != 1 || out.Rejected[0].Item.Post.ID != "big" || !strings.Contains(out.Rejected[0].Reason, "work budget") {
 		t.Fatalf("rejected: %+v, want big with a work-budget reason", out.Rejected)
 	}
+	if c := out.Rejected[0].Class; c != post.ClassBudgetExceeded {
+		t.Errorf("class %q, want budget_exceeded", c)
+	}
 	if _, err := m.Engine().MatchChecked(big.Post); !errors.Is(err, ErrBudget) {
 		t.Errorf("MatchChecked: %v, want ErrBudget", err)
 	}

@@ -2,6 +2,7 @@ package match
 
 import (
 	"context"
+	"errors"
 	"sync/atomic"
 
 	"github.com/earshot-dev/earshot/post"
@@ -85,7 +86,7 @@ func (m *Matcher) Stage() func(context.Context, post.Batch) (post.Batch, error) 
 			if it.Post.Kind == post.KindVolume {
 				// Match's own output for the sink, come back: it carries
 				// no text, and would pass unmatched without a word.
-				out.Rejected = append(out.Rejected, post.Rejected{Item: it, Reason: "match: a volume record on the posts topic; volume belongs on the volume topic"})
+				out.Rejected = append(out.Rejected, post.Rejected{Item: it, Reason: "match: a volume record on the posts topic; volume belongs on the volume topic", Class: post.ClassMisrouted})
 				continue
 			}
 			if it.Post.Kind == post.KindDelete {
@@ -100,7 +101,7 @@ func (m *Matcher) Stage() func(context.Context, post.Batch) (post.Batch, error) 
 			ms, err := e.matchBudget(nil, it.Post, s)
 			if err != nil {
 				// One hostile post must not hold up the posts behind it.
-				out.Rejected = append(out.Rejected, post.Rejected{Item: it, Reason: "match: " + err.Error()})
+				out.Rejected = append(out.Rejected, post.Rejected{Item: it, Reason: "match: " + err.Error(), Class: budgetClass(err)})
 				continue
 			}
 			if len(ms) > 0 || it.Post.Kind == post.KindEdit {
@@ -115,4 +116,13 @@ func (m *Matcher) Stage() func(context.Context, post.Batch) (post.Batch, error) 
 		}
 		return out, nil
 	}
+}
+
+// budgetClass is the dead-letter class of a matching error: over the work
+// budget, or (never yet) anything else.
+func budgetClass(err error) post.Class {
+	if errors.Is(err, ErrBudget) {
+		return post.ClassBudgetExceeded
+	}
+	return post.ClassOther
 }

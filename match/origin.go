@@ -81,5 +81,5 @@ func foreign(it *post.Item, key, origin string) post.Rejected {
 		what = "post"
 	}
 	return post.Rejected{Item: it, Reason: fmt.Sprintf("%s of %s from source %q refused: the post came from %q, and only the source that delivered a post may delete or change it",
-		what, key, it.Post.Source, origin)}
+		what, key, it.Post.Source, origin), Class: post.ClassForeignSource}
 }

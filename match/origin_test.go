@@ -56,6 +56,9 @@ func TestStageRefusesChangesFromAnotherSource(t *testing.T) {
 		if r := out.Rejected[0].Reason; !strings.Contains(r, "push:acme") || !strings.Contains(r, "bluesky:dupx") {
 			t.Errorf("%s: reason %q names neither the origin nor the post", c.name, r)
 		}
+		if cl := out.Rejected[0].Class; cl != post.ClassForeignSource {
+			t.Errorf("%s: class %q, want foreign_source", c.name, cl)
+		}
 	}
 	// The post's own source may edit and delete it.
 	if out := run(p(post.KindEdit, "push:acme", "dupx", "acme lawsuit settled")); len(out.Items) != 1 || len(out.Rejected) != 0 {
@@ -214,5 +217,7 @@ func TestStageVolumeRecordIsADeadLetter(t *testing.T) {
 	}
 	if len(out.Items) != 0 || len(out.Rejected) != 1 || !strings.Contains(out.Rejected[0].Reason, "volume") {
 		t.Errorf("a volume record on the posts topic: passed on %d, dead letters %+v; want one dead letter naming it", len(out.Items), out.Rejected)
+	} else if c := out.Rejected[0].Class; c != post.ClassMisrouted {
+		t.Errorf("a volume record on the posts topic: class %q, want misrouted", c)
 	}
 }

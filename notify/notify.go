@@ -409,7 +409,7 @@ func (n *Notifier) Stage(name, queue string) func(context.Context, post.Batch) (
 				return post.Batch{}, ctx.Err() // stopping: the batch is redelivered, not dead-lettered
 			}
 			if reason != "" {
-				out.Rejected = append(out.Rejected, post.Rejected{Item: it, Reason: reason})
+				out.Rejected = append(out.Rejected, post.Rejected{Item: it, Reason: reason, Class: post.ClassDeliveryFailed})
 			}
 		}
 		// What was held back is on disk before the batch is committed.
@@ -431,10 +431,10 @@ func (n *Notifier) ResolveStage(name string) func(context.Context, post.Batch) (
 	return func(ctx context.Context, in post.Batch) (post.Batch, error) {
 		var out post.Batch
 		for _, it := range in.Items {
-			reason := ""
+			reason, class := "", post.ClassDeliveryFailed
 			switch a := it.Alert; {
 			case a == nil || a.Resolved == nil:
-				reason = "notify: a record of the desk topic without a resolve"
+				reason, class = "notify: a record of the desk topic without a resolve", post.ClassMisrouted
 			case !slices.Contains(ch.queues, a.Queue):
 				continue
 			default:
@@ -444,7 +444,7 @@ func (n *Notifier) ResolveStage(name string) func(context.Context, post.Batch) (
 				return post.Batch{}, ctx.Err()
 			}
 			if reason != "" {
-				out.Rejected = append(out.Rejected, post.Rejected{Item: it, Reason: reason})
+				out.Rejected = append(out.Rejected, post.Rejected{Item: it, Reason: reason, Class: class})
 			}
 		}
 		return out, nil

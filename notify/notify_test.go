@@ -418,6 +418,11 @@ func TestChannelFailingForeverDeadLettersWithoutHoldingOthers(t *testing.T) {
 	if len(rej) != 8 {
 		t.Fatalf("%d dead letters, want all 8", len(rej))
 	}
+	for _, r := range rej { // tried and failed, or not tried with the circuit open: either way not delivered
+		if r.Class != post.ClassDeliveryFailed {
+			t.Errorf("class %q, want delivery_failed: %s", r.Class, r.Reason)
+		}
+	}
 	if !strings.Contains(rej[0].Reason, "4 attempts failed") || !strings.Contains(rej[0].Reason, "HTTP 500") {
 		t.Errorf("reason: %q", rej[0].Reason)
 	}

@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/earshot-dev/earshot/post"
 )
 
 // hostilePosts writes n posts whose every field an author or a platform
@@ -73,11 +75,28 @@ func seriesAfter(t *testing.T, posts string) (series int, byFamily map[string]in
 		t.Fatal(err)
 	}
 	byFamily = map[string]int{}
+	deadBy := map[string]float64{}
 	for _, mf := range mfs {
+		if mf.GetName() == "earshot_stream_dead_letters_total" {
+			for _, m := range mf.GetMetric() {
+				for _, l := range m.GetLabel() {
+					if l.GetName() == "class" {
+						if post.Class(l.GetValue()).Known() != post.Class(l.GetValue()) {
+							t.Errorf("dead letters labelled class %q, not one of post.Classes", l.GetValue())
+						}
+						deadBy[l.GetValue()] += m.GetCounter().GetValue()
+					}
+				}
+			}
+		}
 		if strings.HasPrefix(mf.GetName(), "earshot_") {
 			byFamily[mf.GetName()] = len(mf.GetMetric())
 			series += len(mf.GetMetric())
 		}
+	}
+	// the lines that are not JSON are decode, the posts of a made-up kind invalid_field
+	if deadBy[string(post.ClassDecode)] == 0 || deadBy[string(post.ClassInvalidField)] == 0 {
+		t.Errorf("dead letters by class %v: want decode and invalid_field", deadBy)
 	}
 	return series, byFamily
 }

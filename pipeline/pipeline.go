@@ -611,7 +611,7 @@ func (p *Pipeline) addTaps(taps Taps) error {
 		return tap(p.topics.Dead(), p.topics.Group("deadletter-log"), func(d stream.Delivery) {
 			p.count(&p.dead)
 			if d.Dead == nil {
-				d.Dead = &post.DeadLetter{Stage: "deadletter", Reason: fmt.Sprintf("unreadable dead letter: %v", d.Err), Raw: post.Cut(d.Raw)}
+				d.Dead = &post.DeadLetter{Stage: "deadletter", Reason: fmt.Sprintf("unreadable dead letter: %v", d.Err), Class: post.ClassDecode, Raw: post.Cut(d.Raw)}
 			}
 			taps.Dead(d.Dead)
 		}, nil)

@@ -339,7 +339,7 @@ func (p *Process) taps() Taps {
 		}
 	}
 	taps.Dead = func(d *post.DeadLetter) {
-		p.opt.Log.Warn("dead letter", "stage", d.Stage, "key", d.Key, "reason", d.Reason)
+		p.opt.Log.Warn("dead letter", "stage", d.Stage, "class", d.Class.Known(), "key", d.Key, "reason", d.Reason)
 	}
 	if p.api != nil {
 		taps.Alert = p.api.Tap(taps.Alert)

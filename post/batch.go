@@ -83,7 +83,7 @@ func SplitRecord(b []byte) (items [][]byte, rest []byte, err error) {
 		return nil, b, errors.New("batch record: truncated header")
 	}
 	if v := b[3]; !knownEnvelope(v) {
-		return nil, b, fmt.Errorf("batch record: envelope version %d, this build reads %d and %d", v, EnvelopeVersion, EnvelopeBinary)
+		return nil, b, WithClass(ClassUnknownVersion, fmt.Errorf("batch record: envelope version %d, this build reads %d and %d", v, EnvelopeVersion, EnvelopeBinary))
 	}
 	p := b[len(envelopeMagic):]
 	n, k := binary.Uvarint(p)
@@ -93,7 +93,7 @@ func SplitRecord(b []byte) (items [][]byte, rest []byte, err error) {
 	case n == 0:
 		return nil, b, errors.New("batch record: holds no items")
 	case n > MaxBatchItems:
-		return nil, b, fmt.Errorf("batch record: says %d items, more than the %d a record may carry", n, MaxBatchItems)
+		return nil, b, WithClass(ClassTooBig, fmt.Errorf("batch record: says %d items, more than the %d a record may carry", n, MaxBatchItems))
 	case n > uint64(len(p)-k):
 		// Every item takes at least its length byte: a count above the
 		// bytes left is a lie, and must not size an allocation.

@@ -358,7 +358,7 @@ func DecodeBinary(b []byte) (*Item, error) {
 	case len(b) == 0:
 		return nil, errors.New("decoding binary item: empty")
 	case b[0] == 0 || b[0] > BinaryVersion:
-		return nil, fmt.Errorf("decoding binary item: schema version %d, this build reads 1 to %d", b[0], BinaryVersion)
+		return nil, WithClass(ClassUnknownVersion, fmt.Errorf("decoding binary item: schema version %d, this build reads 1 to %d", b[0], BinaryVersion))
 	}
 	s := string(b[1:]) // the one copy: every string field is a substring of it
 	r := reader{s: s, b: unsafe.Slice(unsafe.StringData(s), len(s)), budget: decodeFactor*len(s) + decodeSlack}
@@ -442,7 +442,7 @@ func DecodeBinary(b []byte) (*Item, error) {
 		return nil, errNoPost
 	}
 	if err := checkItem(it, WireVersion); err != nil {
-		return nil, fmt.Errorf("decoding binary item: %w", err)
+		return nil, fmt.Errorf("decoding binary item: %w", WithClass(ClassOf(err, ClassInvalidField), err))
 	}
 	return it, nil
 }
@@ -480,7 +480,7 @@ const (
 func elem[T any](r *reader, v T, size int) T {
 	r.budget -= size
 	if r.budget < 0 && r.err == nil {
-		r.err = fmt.Errorf("its repeated fields would take more than %d× its %d bytes in memory", decodeFactor, len(r.s))
+		r.err = WithClass(ClassTooBig, fmt.Errorf("its repeated fields would take more than %d× its %d bytes in memory", decodeFactor, len(r.s)))
 	}
 	return v
 }

@@ -58,18 +58,18 @@ func Decode(b []byte) (*Item, error) {
 	}
 	w := wireItem{Item: new(Item)}
 	if err := gojson.Unmarshal(b, &w); err != nil {
-		return nil, fmt.Errorf("decoding item: %w", err)
+		return nil, WithClass(ClassDecode, fmt.Errorf("decoding item: %w", err))
 	}
 	switch {
 	case w.V == 0:
-		return nil, errors.New("decoding item: missing wire version \"v\"")
+		return nil, WithClass(ClassDecode, errors.New("decoding item: missing wire version \"v\""))
 	case w.V > WireVersion:
-		return nil, fmt.Errorf("decoding item: wire version %d is newer than %d, the newest this build reads", w.V, WireVersion)
+		return nil, WithClass(ClassUnknownVersion, fmt.Errorf("decoding item: wire version %d is newer than %d, the newest this build reads", w.V, WireVersion))
 	case w.Post == nil:
-		return nil, errors.New("decoding item: no \"post\"")
+		return nil, WithClass(ClassInvalidField, errors.New("decoding item: no \"post\""))
 	}
 	if err := checkItem(w.Item, w.V); err != nil {
-		return nil, fmt.Errorf("decoding item: %w", err)
+		return nil, fmt.Errorf("decoding item: %w", WithClass(ClassOf(err, ClassInvalidField), err))
 	}
 	return w.Item, nil
 }
@@ -159,7 +159,7 @@ type bounded struct {
 func checkBounded(p *Post, fs []bounded) error {
 	for _, f := range fs {
 		if len(f.v) > f.max {
-			return fmt.Errorf("post %s: %s is %d bytes, over the limit %d", p.Key(), f.name, len(f.v), f.max)
+			return WithClass(ClassTooBig, fmt.Errorf("post %s: %s is %d bytes, over the limit %d", p.Key(), f.name, len(f.v), f.max))
 		}
 	}
 	return nil
@@ -172,7 +172,7 @@ func (p *Post) Validate() error {
 	}
 	if len(p.ID) > MaxIDBytes {
 		// before anything names the post by its key: a reason never holds a huge id whole
-		return fmt.Errorf("post %s:%s…: id is %d bytes, over the limit %d", p.Platform, strings.ToValidUTF8(p.ID[:64], ""), len(p.ID), MaxIDBytes)
+		return WithClass(ClassTooBig, fmt.Errorf("post %s:%s…: id is %d bytes, over the limit %d", p.Platform, strings.ToValidUTF8(p.ID[:64], ""), len(p.ID), MaxIDBytes))
 	}
 	if err := checkBounded(p, []bounded{{"author.id", p.Author.ID, MaxIDBytes}, {"reply_to", p.ReplyTo, MaxKeyBytes}, {"repost_of", p.RepostOf, MaxKeyBytes}, {"quote_of", p.QuoteOf, MaxKeyBytes}}); err != nil {
 		return err
@@ -192,7 +192,7 @@ func (p *Post) Validate() error {
 	}{{"hashtag", p.Hashtags, MaxTagBytes}, {"mention", p.Mentions, MaxTagBytes}, {"URL", p.URLs, MaxURLBytes}} {
 		for i, s := range f.v {
 			if len(s) > f.max {
-				return fmt.Errorf("post %s: %s %d is %d bytes, over the limit %d", p.Key(), f.name, i+1, len(s), f.max)
+				return WithClass(ClassTooBig, fmt.Errorf("post %s: %s %d is %d bytes, over the limit %d", p.Key(), f.name, i+1, len(s), f.max))
 			}
 		}
 	}
@@ -209,7 +209,7 @@ func checkPlatform(s string) error {
 		return errors.New("post has no platform")
 	}
 	if len(s) > MaxPlatformBytes {
-		return fmt.Errorf("post platform %.32q… is %d bytes, over the limit %d", s, len(s), MaxPlatformBytes)
+		return WithClass(ClassTooBig, fmt.Errorf("post platform %.32q… is %d bytes, over the limit %d", s, len(s), MaxPlatformBytes))
 	}
 	for i := range len(s) {
 		c := s[i]

@@ -247,12 +247,14 @@ type Rejected struct {
 	Item   *Item
 	Raw    []byte
 	Reason string
+	Class  Class // the reason's class; empty is ClassOther
 }
 
 // DeadLetter is what lands on the dead-letter topic.
 type DeadLetter struct {
 	Stage    string    `json:"stage"`
 	Reason   string    `json:"reason"`
+	Class    Class     `json:"class,omitempty"` // one of Classes; absent from letters written before it: read as ClassOther
 	Key      string    `json:"key,omitempty"`
 	Item     *Item     `json:"item,omitempty"`
 	Raw      string    `json:"raw,omitempty"` // the input as received, cut to RawLimit bytes

@@ -37,6 +37,9 @@ func TestRetractionOnlyByTheSource(t *testing.T) {
 		if len(out.Rejected) != 1 || !strings.Contains(out.Rejected[0].Reason, `"push:acme"`) {
 			t.Fatalf("a %s from another source: dead letters %+v", kind, out.Rejected)
 		}
+		if c := out.Rejected[0].Class; c != post.ClassForeignSource {
+			t.Errorf("a %s from another source: class %q, want foreign_source", kind, c)
+		}
 	}
 	out := run(&post.Item{Post: &post.Post{Platform: a.Post.Platform, ID: a.Post.ID, Kind: post.KindDelete, Source: "push:acme"}})
 	if len(out.Items) != 1 || !out.Items[0].Alert.Retracted {

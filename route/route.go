@@ -749,7 +749,7 @@ func stage(current func() *Policy, now func() time.Time, opts stageOptions) func
 				// alert its post raised, if this process raised one.
 				r, ok, origin := seen.take(it.Key(), it.Post.Source)
 				if origin != "" {
-					out.Rejected = append(out.Rejected, post.Rejected{Item: it, Reason: fmt.Sprintf("%s of %s from source %q refused: the post came from %q, and only the source that delivered a post may retract its alert", it.Post.Kind, it.Key(), it.Post.Source, origin)})
+					out.Rejected = append(out.Rejected, post.Rejected{Item: it, Reason: fmt.Sprintf("%s of %s from source %q refused: the post came from %q, and only the source that delivered a post may retract its alert", it.Post.Kind, it.Key(), it.Post.Source, origin), Class: post.ClassForeignSource})
 				}
 				if ok {
 					retract(it, r)

@@ -410,7 +410,7 @@ func (x *Index) Stage() func(context.Context, post.Batch) (post.Batch, error) {
 		if err != nil {
 			rej = make([]post.Rejected, len(items))
 			for i, it := range items {
-				rej[i] = post.Rejected{Item: it, Reason: fmt.Sprintf("search index: %v", err)}
+				rej[i] = post.Rejected{Item: it, Reason: fmt.Sprintf("search index: %v", err), Class: post.ClassStoreFailed}
 			}
 		}
 		if len(rej) > 0 {
@@ -631,7 +631,7 @@ func (x *Index) writePart(ctx context.Context, s bleve.Index, day string, dels, 
 	var pending []*post.Item // in b, not yet written
 	pd, text := 0, 0         // deletes and bytes of text in b
 	reject := func(it *post.Item, err error) {
-		p.rej = append(p.rej, post.Rejected{Item: it, Reason: fmt.Sprintf("search index: writing shard %s: %v", day, err)})
+		p.rej = append(p.rej, post.Rejected{Item: it, Reason: fmt.Sprintf("search index: writing shard %s: %v", day, err), Class: post.ClassStoreFailed})
 	}
 	flush := func() {
 		if b.Size() > 0 && p.err == nil {
@@ -670,7 +670,7 @@ func (x *Index) writePart(ctx context.Context, s bleve.Index, day string, dels, 
 			err = b.IndexAdvanced(doc)
 		}
 		if err != nil {
-			p.rej = append(p.rej, post.Rejected{Item: it, Reason: fmt.Sprintf("search index: %v", err)})
+			p.rej = append(p.rej, post.Rejected{Item: it, Reason: fmt.Sprintf("search index: %v", err), Class: post.ClassStoreFailed})
 			continue
 		}
 		pending = append(pending, it)

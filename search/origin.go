@@ -49,7 +49,7 @@ func (x *Index) refuseForeign(items []*post.Item) ([]*post.Item, []post.Rejected
 		}
 		refused[it] = true
 		rejected = append(rejected, post.Rejected{Item: it, Reason: fmt.Sprintf("search index: %s of %s from source %q refused: the post came from %q, and only the source that delivered a post may delete or change it",
-			p.Kind, key, p.Source, origin)})
+			p.Kind, key, p.Source, origin), Class: post.ClassForeignSource})
 	}
 	if rejected == nil {
 		return items, nil

@@ -46,6 +46,9 @@ func TestForeignChangesAreDeadLetters(t *testing.T) {
 		t.Fatalf("foreign delete and edit: %d dead letters, want 2: %v", len(rej), rej)
 	}
 	for _, r := range rej {
+		if r.Class != post.ClassForeignSource {
+			t.Errorf("class %q, want foreign_source", r.Class)
+		}
 		if !strings.Contains(r.Reason, `"push:beta"`) || !strings.Contains(r.Reason, `"push:alpha"`) {
 			t.Errorf("reason does not name both sources: %s", r.Reason)
 		}

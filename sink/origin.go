@@ -50,7 +50,7 @@ func (s *Sink) refuseForeign(ctx context.Context, items, deletes []*post.Item) (
 			origin, ok := stored[k]
 			if ok && (it.Post.Kind == post.KindEdit || it.Post.Kind == post.KindDelete) && !post.SameSource(origin, it.Post.Source) {
 				rejected = append(rejected, post.Rejected{Item: it, Reason: fmt.Sprintf("sink: %s of %s from source %q refused: the stored post came from %q, and only the source that delivered a post may delete or change it",
-					it.Post.Kind, k, it.Post.Source, origin)})
+					it.Post.Kind, k, it.Post.Source, origin), Class: post.ClassForeignSource})
 				continue
 			}
 			out = append(out, it)

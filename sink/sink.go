@@ -248,7 +248,7 @@ func (s *Sink) Stage() func(context.Context, post.Batch) (post.Batch, error) {
 			case it.Post.Kind == post.KindDelete:
 				deletes = append(deletes, it)
 			case it.Post.Kind == post.KindVolume:
-				out.Rejected = append(out.Rejected, post.Rejected{Item: it, Reason: "sink: a volume record on the enriched topic; volume belongs on the volume topic"})
+				out.Rejected = append(out.Rejected, post.Rejected{Item: it, Reason: "sink: a volume record on the enriched topic; volume belongs on the volume topic", Class: post.ClassMisrouted})
 			case len(it.Matches) > 0: // an edit that no longer matches keeps its last stored version
 				items = append(items, it)
 			}
@@ -365,7 +365,7 @@ func (s *Sink) recordStage(table, reason string, carries func(*post.Item) bool, 
 		var items []*post.Item
 		for _, it := range in.Items {
 			if !carries(it) {
-				out.Rejected = append(out.Rejected, post.Rejected{Item: it, Reason: reason})
+				out.Rejected = append(out.Rejected, post.Rejected{Item: it, Reason: reason, Class: post.ClassMisrouted})
 				continue
 			}
 			items = append(items, it)
@@ -422,7 +422,7 @@ func (s *Sink) VolumeStage() func(context.Context, post.Batch) (post.Batch, erro
 		var items []*post.Item
 		for _, it := range in.Items {
 			if it.Volume == nil {
-				out.Rejected = append(out.Rejected, post.Rejected{Item: it, Reason: "sink: a record on the volume topic carries no volume"})
+				out.Rejected = append(out.Rejected, post.Rejected{Item: it, Reason: "sink: a record on the volume topic carries no volume", Class: post.ClassMisrouted})
 				continue
 			}
 			// Cells of a minute a DateTime cannot hold are dead-lettered on
@@ -438,7 +438,7 @@ func (s *Sink) VolumeStage() func(context.Context, post.Batch) (post.Batch, erro
 			if len(bad) > 0 {
 				reason := checkTime("minute", bad[0].Minute).Error()
 				s.metrics.rejected.WithLabelValues("volume_in").Inc()
-				out.Rejected = append(out.Rejected, post.Rejected{Item: &post.Item{Post: it.Post, Volume: &post.Volume{Cells: bad}}, Reason: "sink: " + reason})
+				out.Rejected = append(out.Rejected, post.Rejected{Item: &post.Item{Post: it.Post, Volume: &post.Volume{Cells: bad}}, Reason: "sink: " + reason, Class: post.ClassInvalidField})
 				if len(good) == 0 {
 					continue
 				}

@@ -47,7 +47,7 @@ func (s *Sink) write(ctx context.Context, w *writer, items []*post.Item) ([]post
 	good := items[:0:0]
 	for _, it := range items {
 		if err := w.check(it); err != nil {
-			rejected = append(rejected, s.reject(w, it, err.Error()))
+			rejected = append(rejected, s.reject(w, it, post.ClassOf(err, post.ClassInvalidField), err.Error()))
 			continue
 		}
 		good = append(good, it)
@@ -56,10 +56,10 @@ func (s *Sink) write(ctx context.Context, w *writer, items []*post.Item) ([]post
 	return append(rejected, more...), err
 }
 
-func (s *Sink) reject(w *writer, it *post.Item, reason string) post.Rejected {
+func (s *Sink) reject(w *writer, it *post.Item, class post.Class, reason string) post.Rejected {
 	s.metrics.rejected.WithLabelValues(w.name()).Inc()
 	s.log.Warn("ClickHouse cannot store an item; dead-lettered", "table", w.name(), "key", it.Key(), "reason", reason)
-	return post.Rejected{Item: it, Reason: "sink: " + reason}
+	return post.Rejected{Item: it, Reason: "sink: " + reason, Class: class}
 }
 
 func (s *Sink) insert(ctx context.Context, w *writer, items []*post.Item) ([]post.Rejected, error) {
@@ -85,13 +85,13 @@ func (s *Sink) insert(ctx context.Context, w *writer, items []*post.Item) ([]pos
 			}
 		}
 		more, err := s.insert(ctx, w, rest)
-		return append([]post.Rejected{s.reject(w, bad.item, bad.err.Error())}, more...), err
+		return append([]post.Rejected{s.reject(w, bad.item, post.ClassStoreFailed, bad.err.Error())}, more...), err
 	}
 	if !Rejection(err) {
 		return nil, err // counted as a retry by the stage (countRetries)
 	}
 	if len(items) == 1 {
-		return []post.Rejected{s.reject(w, items[0], "ClickHouse rejected it: "+err.Error())}, nil
+		return []post.Rejected{s.reject(w, items[0], post.ClassStoreFailed, "ClickHouse rejected it: "+err.Error())}, nil
 	}
 	s.log.Info("ClickHouse rejected a batch for its data; cutting it in halves to find the rows", "table", w.name(), "rows", len(items), "err", err)
 	half := len(items) / 2

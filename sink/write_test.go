@@ -109,6 +109,9 @@ func TestHalvingFindsEveryRejectedItem(t *testing.T) {
 			if !c.poison[r.Item.Key()] || !strings.Contains(r.Reason, "Cannot parse string") || !strings.Contains(r.Reason, r.Item.Key()) {
 				t.Errorf("rejected %s: %s", r.Item.Key(), r.Reason)
 			}
+			if r.Class != post.ClassStoreFailed {
+				t.Errorf("rejected %s: class %q, want store_failed", r.Item.Key(), r.Class)
+			}
 		}
 		// Every good item is written (at least once: halves are rewritten,
 		// which the tables' deduplication collapses); no bad one is.

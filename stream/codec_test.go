@@ -153,6 +153,8 @@ func TestProducerUnencodableIsADeadLetter(t *testing.T) {
 		d := outs[i].Dead
 		if outs[i].Topic != "dead" || d == nil || d.Item != nil || !strings.Contains(d.Reason, "cannot be encoded") || d.Key != outs[i].Key {
 			t.Errorf("out %d: %+v, want a dead letter saying it cannot be encoded", i, outs[i])
+		} else if d.Class != post.ClassInvalidField {
+			t.Errorf("out %d: class %q, want invalid_field", i, d.Class)
 		}
 	}
 	if d := outs[2].Dead; d == nil || d.Item != nil || !strings.Contains(d.Reason, "refused (its item left out: it cannot be encoded") {

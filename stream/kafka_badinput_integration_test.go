@@ -89,6 +89,13 @@ func TestOversizedRecordsBecomeDeadLetters(t *testing.T) {
 	if d := byKey["t:rejected"]; d == nil || !strings.HasPrefix(d.Reason, "refused downstream (its item left out") || !strings.Contains(d.Reason, want) || d.Item != nil {
 		t.Errorf("dead letter for the rejected post: %+v", d)
 	}
+	// the huge post is too_big; the dead letter cut to fit keeps its own class (none given: other)
+	if d := byKey["t:huge"]; d != nil && d.Class != post.ClassTooBig {
+		t.Errorf("huge post's dead letter: class %q, want too_big", d.Class)
+	}
+	if d := byKey["t:rejected"]; d != nil && d.Class != post.ClassOther {
+		t.Errorf("rejected post's dead letter: class %q, want other", d.Class)
+	}
 }
 
 // onceSource yields one batch, then io.EOF.
@@ -210,6 +217,13 @@ func TestBatchRecordBadItemsThroughARunner(t *testing.T) {
 			t.Fatal(d.Err)
 		}
 		reasons = append(reasons, d.Dead.Reason)
+		want := post.ClassDecode // the bad UTF-8, the cut envelope
+		if strings.Contains(d.Dead.Reason, "no id") {
+			want = post.ClassInvalidField
+		}
+		if d.Dead.Class != want {
+			t.Errorf("dead letter %q: class %q, want %q", d.Dead.Reason, d.Dead.Class, want)
+		}
 		switch {
 		case strings.Contains(d.Dead.Reason, "UTF-8"):
 			// JSON carries the invalid bytes as U+FFFD; the size is exact.

@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/earshot-dev/earshot/post"
 )
 
 // Metrics are the pipeline's health signals, per stage.
@@ -39,6 +41,7 @@ type Stats struct {
 // counters are a stage's totals, read by progress reports and by Prometheus.
 type counters struct {
 	in, out, dead, retries, inFlight, panics atomic.Int64
+	deadBy                                   [len(post.Classes)]atomic.Int64 // dead, by post.Class index
 	ages                                     inFlightAges
 }
 
@@ -88,6 +91,7 @@ func (c *counters) produced(outs []Out) {
 	for _, o := range outs {
 		if o.Dead != nil {
 			c.dead.Add(1)
+			c.deadBy[o.Dead.Class.Index()].Add(1)
 		} else {
 			c.out.Add(1)
 		}
@@ -107,13 +111,20 @@ func (m *Metrics) register(stage string, c *counters, lag func() int64) promethe
 	cs := []prometheus.Collector{
 		counter("earshot_stream_records_in_total", "Records a stage took in.", &c.in),
 		counter("earshot_stream_records_out_total", "Records a stage produced.", &c.out),
-		counter("earshot_stream_dead_letters_total", "Records a stage sent to the dead-letter topic.", &c.dead),
 		counter("earshot_stream_retries_total", "Failed attempts of a stage call, produce or commit that were retried.", &c.retries),
 		counter("earshot_stream_stage_panics_total", "Panics a stage recovered from (each is a bug; the records that cause one are dead-lettered).", &c.panics),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "earshot_stream_in_flight_batches", Help: "Batches fetched and not yet committed.", ConstLabels: labels},
 			func() float64 { return float64(c.inFlight.Load()) }),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "earshot_stream_oldest_in_flight_seconds", Help: "Age of the stage's oldest batch fetched (for ingest: read) and not yet committed (produced); 0 when none is. It rises only while the stage, or the stage after it that it waits on, does not move: alert when it stays above a minute.", ConstLabels: labels},
 			func() float64 { return c.ages.oldest(time.Now()).Seconds() }),
+	}
+	for i, class := range post.Classes {
+		// every class from the start, at 0: a rate over a series that
+		// appears with its first dead letter misses that letter
+		cs = append(cs, prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "earshot_stream_dead_letters_total",
+			Help:        "Records a stage sent to the dead-letter topic, by reason class (docs/guarantees.md says what to do for each).",
+			ConstLabels: prometheus.Labels{"stage": stage, "class": string(class)}},
+			func() float64 { return float64(c.deadBy[i].Load()) }))
 	}
 	if lag != nil {
 		cs = append(cs, prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "earshot_stream_consumer_lag_records", Help: "Records between the stage's committed position and the end of its input topic: with Kafka, the consumer group's, the same in every copy of the stage (take the max, not the sum). Kafka records, which on the topics between stages carry up to transport.kafka.batch_items items each.", ConstLabels: labels},

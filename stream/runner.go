@@ -285,9 +285,9 @@ func (r *Runner) process(ctx, finish context.Context, log *slog.Logger, wm *wate
 	for _, d := range j.ds {
 		switch {
 		case d.Err != nil:
-			outs = append(outs, deadLetter(r.Name, r.DeadTopic, &post.Rejected{Raw: d.Raw, Reason: d.Err.Error()}))
+			outs = append(outs, deadLetter(r.Name, r.DeadTopic, &post.Rejected{Raw: d.Raw, Reason: d.Err.Error(), Class: post.ClassOf(d.Err, post.ClassDecode)}))
 		case d.Item == nil:
-			outs = append(outs, deadLetter(r.Name, r.DeadTopic, &post.Rejected{Raw: d.Raw, Reason: "record carries no item"}))
+			outs = append(outs, deadLetter(r.Name, r.DeadTopic, &post.Rejected{Raw: d.Raw, Reason: "record carries no item", Class: post.ClassDecode}))
 		default:
 			in.Items = append(in.Items, d.Item)
 		}
@@ -362,7 +362,7 @@ func (r *Runner) callStage(ctx context.Context, log *slog.Logger, in post.Batch)
 		if p != nil {
 			r.c.panics.Add(1)
 			log.Error("stage panicked on one item; dead-lettering it", "key", it.Key(), "panic", p.value)
-			out.Rejected = append(out.Rejected, post.Rejected{Item: it, Reason: fmt.Sprintf("stage %s panicked on this record: %v", r.Name, p.value)})
+			out.Rejected = append(out.Rejected, post.Rejected{Item: it, Reason: fmt.Sprintf("stage %s panicked on this record: %v", r.Name, p.value), Class: post.ClassPanic})
 			continue
 		}
 		if err != nil {
@@ -411,7 +411,7 @@ func retry(ctx context.Context, log *slog.Logger, what string, retries *atomic.I
 
 // deadLetter turns a rejected record into a record for the dead-letter topic.
 func deadLetter(stage, topic string, rej *post.Rejected) Out {
-	d := &post.DeadLetter{Stage: stage, Reason: rej.Reason, Item: rej.Item, At: time.Now().UTC()}
+	d := &post.DeadLetter{Stage: stage, Reason: rej.Reason, Class: rej.Class.Known(), Item: rej.Item, At: time.Now().UTC()}
 	if rej.Item != nil && rej.Item.Post != nil {
 		d.Key = rej.Item.Key()
 	}

@@ -271,6 +271,14 @@ func TestRunnerSurvivesAPanickingRecord(t *testing.T) {
 	if s := r.Stats(); s.In != 100 || s.Out != 98 || s.Dead != 2 {
 		t.Errorf("stats = %+v", s)
 	}
+	for _, l := range d {
+		if l.Dead.Class != post.ClassPanic {
+			t.Errorf("dead letter class %q, want panic", l.Dead.Class)
+		}
+	}
+	if byClass := deadByClass(t, reg); len(byClass) != len(post.Classes) || byClass[post.ClassPanic] != 2 || byClass[post.ClassOther] != 0 {
+		t.Errorf("dead letters by class %v: want every class exported, 2 of them panic", byClass)
+	}
 	if n := counterValue(t, reg, "earshot_stream_stage_panics_total"); n != 4 {
 		t.Errorf("panics counted %v, want 4 (two batches, then each record alone)", n)
 	}
@@ -289,4 +297,27 @@ func counterValue(t *testing.T, reg *prometheus.Registry, name string) float64 {
 	}
 	t.Fatalf("no metric %s", name)
 	return 0
+}
+
+// deadByClass is the stage's dead-letter counter by its class label.
+func deadByClass(t *testing.T, reg *prometheus.Registry) map[post.Class]float64 {
+	t.Helper()
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	by := map[post.Class]float64{}
+	for _, mf := range mfs {
+		if mf.GetName() != "earshot_stream_dead_letters_total" {
+			continue
+		}
+		for _, m := range mf.GetMetric() {
+			for _, l := range m.GetLabel() {
+				if l.GetName() == "class" {
+					by[post.Class(l.GetValue())] += m.GetCounter().GetValue()
+				}
+			}
+		}
+	}
+	return by
 }

@@ -144,10 +144,10 @@ func tooLarge(stage, deadTopic string, o Out, r TooLarge, limit int) Out {
 		d.Item = nil
 		return Out{Topic: o.Topic, Key: o.Key, Dead: &d, Origin: o.Origin}
 	}
-	reason := fmt.Sprintf("record of %d bytes for %s is over transport.kafka.max_message_bytes %d", r.Size, o.Topic, limit)
+	reason, class := fmt.Sprintf("record of %d bytes for %s is over transport.kafka.max_message_bytes %d", r.Size, o.Topic, limit), post.ClassTooBig
 	if r.Err != nil {
-		reason = fmt.Sprintf("record for %s cannot be encoded: %v", o.Topic, r.Err)
+		reason, class = fmt.Sprintf("record for %s cannot be encoded: %v", o.Topic, r.Err), post.ClassInvalidField
 	}
-	d := &post.DeadLetter{Stage: stage, Reason: reason, Key: o.Key, Raw: r.Head, RawBytes: r.Size, At: time.Now().UTC()}
+	d := &post.DeadLetter{Stage: stage, Reason: reason, Class: class, Key: o.Key, Raw: r.Head, RawBytes: r.Size, At: time.Now().UTC()}
 	return Out{Topic: deadTopic, Key: o.Key, Dead: d, Origin: o.Origin}
 }

@@ -179,7 +179,7 @@ func (s *Sender) Stage() func(context.Context, post.Batch) (post.Batch, error) {
 		var out post.Batch
 		for _, it := range in.Items {
 			if it.Alert == nil {
-				out.Rejected = append(out.Rejected, post.Rejected{Item: it, Reason: "webhook: the record carries no alert"})
+				out.Rejected = append(out.Rejected, post.Rejected{Item: it, Reason: "webhook: the record carries no alert", Class: post.ClassMisrouted})
 				continue
 			}
 			reason := s.Deliver(ctx, it)
@@ -188,7 +188,7 @@ func (s *Sender) Stage() func(context.Context, post.Batch) (post.Batch, error) {
 				return post.Batch{}, ctx.Err()
 			}
 			if reason != "" {
-				out.Rejected = append(out.Rejected, post.Rejected{Item: it, Reason: reason})
+				out.Rejected = append(out.Rejected, post.Rejected{Item: it, Reason: reason, Class: post.ClassDeliveryFailed})
 			}
 		}
 		return out, nil

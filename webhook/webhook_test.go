@@ -89,6 +89,11 @@ func TestDeliverGivesUp(t *testing.T) {
 		if err != nil || len(out.Rejected) != 2 || !strings.Contains(out.Rejected[0].Reason, want) || out.Rejected[0].Item.Alert.ID != "a1" {
 			t.Errorf("%s: err %v, rejected %+v, want reasons with %q", name, err, out.Rejected, want)
 		}
+		for _, r := range out.Rejected {
+			if r.Class != post.ClassDeliveryFailed {
+				t.Errorf("%s: class %q, want delivery_failed", name, r.Class)
+			}
+		}
 		if n.Load() != wantReqs {
 			t.Errorf("%s: %d requests, want %d", name, n.Load(), wantReqs)
 		}

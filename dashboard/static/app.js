@@ -158,11 +158,14 @@ function termsScope(wls, max) {
 }
 
 // stageRows reads the per-stage stream counters out of a /metrics text.
+// Dead letters are a series per reason class: a stage's row sums them.
 function stageRows(text) {
   const stages = {};
   for (const line of text.split("\n")) {
     const m = line.match(/^earshot_stream_(records_in_total|records_out_total|dead_letters_total|consumer_lag_records)\{[^}]*stage="([^"]+)"[^}]*\} (\S+)/);
-    if (m) (stages[m[2]] ||= {})[m[1]] = Number(m[3]);
+    if (!m) continue;
+    const s = (stages[m[2]] ||= {});
+    s[m[1]] = m[1] === "dead_letters_total" ? (s[m[1]] ?? 0) + Number(m[3]) : Number(m[3]);
   }
   return Object.entries(stages).map(([stage, s]) => ({
     stage, in: s.records_in_total ?? 0, out: s.records_out_total ?? 0, dead_letters: s.dead_letters_total ?? 0, lag: s.consumer_lag_records ?? 0,

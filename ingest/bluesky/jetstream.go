@@ -162,7 +162,7 @@ func (j *jetstream) dial(ctx context.Context, c *live.Conn) error {
 			if m := timeUS.FindSubmatch(buf); m != nil {
 				ev.Cursor, _ = strconv.ParseInt(string(m[1]), 10, 64)
 			}
-			if err := c.Emit(ctx, ev, buf, fmt.Errorf("message over max_message %d bytes", j.live.MaxMessage)); err != nil {
+			if err := c.Emit(ctx, ev, buf, post.WithClass(post.ClassTooBig, fmt.Errorf("message over max_message %d bytes", j.live.MaxMessage))); err != nil {
 				return err
 			}
 			continue

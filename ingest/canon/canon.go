@@ -53,8 +53,16 @@ func NewNormalizer() *Normalizer { return &Normalizer{Limits: DefaultLimits(), N
 // are clock or unit errors.
 var MinTime = time.Unix(0, 0).UTC()
 
-// Finish cleans p in place and checks it; an error is the reason to refuse it.
+// Finish cleans p in place and checks it; an error is the reason to refuse
+// it, of class invalid_field or too_big (post.ClassOf).
 func (n *Normalizer) Finish(p *post.Post) error {
+	if err := n.finish(p); err != nil {
+		return post.WithClass(post.ClassOf(err, post.ClassInvalidField), err)
+	}
+	return nil
+}
+
+func (n *Normalizer) finish(p *post.Post) error {
 	now := n.Now().UTC()
 	if len(p.Platform) <= post.MaxPlatformBytes {
 		p.Platform = asciiLower(p.Platform) // "Bluesky" is bluesky; Validate refuses what is not then a token
@@ -80,7 +88,7 @@ func (n *Normalizer) Finish(p *post.Post) error {
 		s    *string
 	}{{"text", &p.Text}, {"author.name", &p.Author.Name}, {"author.location", &p.Author.Location}, {"author.handle", &p.Author.Handle}} {
 		if l.MaxTextBytes > 0 && len(*f.s) > l.MaxTextBytes {
-			return fmt.Errorf("post %s: %s is %d bytes, over the limit %d", p.Key(), f.name, len(*f.s), l.MaxTextBytes)
+			return post.WithClass(post.ClassTooBig, fmt.Errorf("post %s: %s is %d bytes, over the limit %d", p.Key(), f.name, len(*f.s), l.MaxTextBytes))
 		}
 		*f.s = Clean(*f.s)
 	}
@@ -89,7 +97,7 @@ func (n *Normalizer) Finish(p *post.Post) error {
 		v    []string
 	}{{"hashtags", p.Hashtags}, {"mentions", p.Mentions}, {"urls", p.URLs}} {
 		if l.MaxTags > 0 && len(f.v) > l.MaxTags {
-			return fmt.Errorf("post %s: %d %s, over the limit %d", p.Key(), len(f.v), f.name, l.MaxTags)
+			return post.WithClass(post.ClassTooBig, fmt.Errorf("post %s: %d %s, over the limit %d", p.Key(), len(f.v), f.name, l.MaxTags))
 		}
 		for i, s := range f.v {
 			f.v[i] = Clean(s)
@@ -159,7 +167,7 @@ func checkRanges(p *post.Post) error {
 // checkID refuses ids no platform issues; they would poison keys downstream.
 func checkID(id string) error {
 	if len(id) > post.MaxIDBytes {
-		return fmt.Errorf("is %d bytes, over %d", len(id), post.MaxIDBytes)
+		return post.WithClass(post.ClassTooBig, fmt.Errorf("is %d bytes, over %d", len(id), post.MaxIDBytes))
 	}
 	for _, r := range id {
 		if r < 0x20 || r == 0x7f || unicode.IsSpace(r) || isBidi(r) {

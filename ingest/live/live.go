@@ -91,7 +91,7 @@ func (c *Conn) Emit(ctx context.Context, ev canon.Event, raw []byte, err error) 
 	case err != nil:
 		s.m.dead.Inc()
 		// raw may be the connector's reusable buffer: keep a copy
-		it.rej = &post.Rejected{Raw: bytes.Clone(raw[:min(len(raw), post.RawLimit)]), Reason: s.name + ": " + err.Error()}
+		it.rej = &post.Rejected{Raw: bytes.Clone(raw[:min(len(raw), post.RawLimit)]), Reason: s.name + ": " + err.Error(), Class: post.ClassOf(err, post.ClassDecode)}
 	case ev.Post == nil:
 		s.m.skipped.WithLabelValues(ev.Skip).Inc()
 		if ev.Cursor > 0 {

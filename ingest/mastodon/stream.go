@@ -17,6 +17,7 @@ import (
 	"github.com/earshot-dev/earshot/ingest/canon"
 	"github.com/earshot-dev/earshot/ingest/live"
 	"github.com/earshot-dev/earshot/internal/secret"
+	"github.com/earshot-dev/earshot/post"
 )
 
 // Config lists the servers whose streams are followed, all at once.
@@ -195,7 +196,7 @@ func (s *server) dialWS(ctx context.Context, c *live.Conn) error {
 		var ev canon.Event
 		switch {
 		case errors.Is(err, live.ErrTooBig):
-			err = fmt.Errorf("event over max_message %d bytes", s.live.MaxMessage)
+			err = post.WithClass(post.ClassTooBig, fmt.Errorf("event over max_message %d bytes", s.live.MaxMessage))
 		case err != nil:
 			return fmt.Errorf("mastodon stream %s: reading: %w", u, err)
 		default:
@@ -226,7 +227,7 @@ func (s *server) dial(ctx context.Context, c *live.Conn) error {
 		var ev canon.Event
 		var err error
 		if tooBig {
-			err = fmt.Errorf("%s event over max_message %d bytes", event, s.live.MaxMessage)
+			err = post.WithClass(post.ClassTooBig, fmt.Errorf("%s event over max_message %d bytes", event, s.live.MaxMessage))
 		} else {
 			ev, err = s.dec.Event(event, data)
 		}

@@ -14,6 +14,7 @@ import (
 	"github.com/earshot-dev/earshot/ingest/canon"
 	"github.com/earshot-dev/earshot/ingest/live"
 	"github.com/earshot-dev/earshot/internal/secret"
+	"github.com/earshot-dev/earshot/post"
 )
 
 // Config selects the filtered stream and how to authenticate to it.
@@ -123,7 +124,7 @@ func (f *filtered) dial(ctx context.Context, c *live.Conn) error {
 		}
 		c.Touch() // a blank line is the stream's keep-alive
 		if tooBig {
-			if err := c.Emit(ctx, canon.Event{}, line, fmt.Errorf("line of %d bytes over max_message %d", size, f.live.MaxMessage)); err != nil {
+			if err := c.Emit(ctx, canon.Event{}, line, post.WithClass(post.ClassTooBig, fmt.Errorf("line of %d bytes over max_message %d", size, f.live.MaxMessage))); err != nil {
 				return err
 			}
 			continue

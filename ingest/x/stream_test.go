@@ -16,6 +16,7 @@ import (
 
 	"github.com/earshot-dev/earshot/ingest/canon"
 	"github.com/earshot-dev/earshot/ingest/live"
+	"github.com/earshot-dev/earshot/post"
 )
 
 func readLines(t *testing.T, path string) []string {
@@ -115,6 +116,10 @@ func TestFilteredStream(t *testing.T) {
 		}
 		for _, r := range b.Rejected {
 			reasons = append(reasons, r.Reason)
+			// classed where the connector refuses the record
+			if want := map[bool]post.Class{true: post.ClassTooBig, false: post.ClassDecode}[strings.Contains(r.Reason, "over max_message")]; r.Class != want {
+				t.Errorf("dead letter %.200q: class %q, want %q", r.Reason, r.Class, want)
+			}
 		}
 	}
 	for id, n := range got {
